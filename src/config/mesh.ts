@@ -1,0 +1,113 @@
+/**
+ * Mesh configuration: images, proxy defaults, the xDS address, injection selectors.
+ * `--mesh-config FILE` (YAML) overrides any subset of the defaults below; unknown keys are errors.
+ */
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { type Result, ok, fail } from '../core/result.js';
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: Array<{ key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }>;
+}
+
+export interface ResourceList {
+  cpu?: string;
+  memory?: string;
+}
+
+export interface MeshConfig {
+  /** Envoy image for the istio-proxy sidecar (also the gateway). */
+  proxyImage: string;
+  /** Image of the istio-init container: mizzen's own image, which carries iptables. */
+  initImage: string;
+  /** host:port of the control plane's xDS server as proxies reach it. */
+  xdsAddress: string;
+  domainSuffix: string;
+  trustDomain: string;
+  /** Revision label value (istio.io/rev). */
+  revision: string;
+  proxyLogLevel: string;
+  proxyResources: { requests: ResourceList; limits: ResourceList };
+  /** Run istio-proxy as a native sidecar (init container with restartPolicy: Always). */
+  nativeSidecar: boolean;
+  /** Pods matching any of these are never injected, unless an alwaysInjectSelector also matches. */
+  neverInjectSelector: LabelSelector[];
+  alwaysInjectSelector: LabelSelector[];
+  /** Hold the application until the proxy is ready (postStart hook on the proxy). */
+  holdApplicationUntilProxyStarts: boolean;
+  /** Outbound IP ranges to redirect by default ("*" = all). */
+  includeOutboundIPRanges: string;
+  /** Push debouncing for the xDS server. */
+  debounce: { quietMs: number; maxMs: number };
+}
+
+export const DEFAULT_MESH_CONFIG: MeshConfig = {
+  proxyImage: 'envoyproxy/envoy:v1.32.3',
+  initImage: 'ghcr.io/mizzen-mesh/mizzen:0.1.0',
+  xdsAddress: 'mizzen.mizzen-system.svc:15010',
+  domainSuffix: 'cluster.local',
+  trustDomain: 'cluster.local',
+  revision: 'default',
+  proxyLogLevel: 'warning',
+  proxyResources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '2000m', memory: '1Gi' } },
+  nativeSidecar: false,
+  neverInjectSelector: [],
+  alwaysInjectSelector: [],
+  holdApplicationUntilProxyStarts: false,
+  includeOutboundIPRanges: '*',
+  debounce: { quietMs: 100, maxMs: 10_000 },
+};
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Merges user overrides onto the defaults, checking that every key is known and every type matches. */
+export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MESH_CONFIG): Result<MeshConfig> {
+  if (input === null || input === undefined) return ok(structuredClone(base));
+  if (!isObject(input)) return fail('mesh config: must be a mapping');
+  const errors: string[] = [];
+  const merge = (def: unknown, val: unknown, path: string): unknown => {
+    if (val === undefined) return structuredClone(def);
+    if (Array.isArray(def)) {
+      if (!Array.isArray(val)) errors.push(`${path}: must be a list`);
+      return Array.isArray(val) ? val : def;
+    }
+    if (isObject(def)) {
+      if (!isObject(val)) {
+        errors.push(`${path}: must be a mapping`);
+        return def;
+      }
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(val)) {
+        if (!(k in def) && !(path === 'proxyResources.requests' || path === 'proxyResources.limits')) errors.push(`${path ? path + '.' : ''}${k}: unknown field`);
+      }
+      for (const k of new Set([...Object.keys(def), ...Object.keys(val)])) out[k] = merge(def[k], val[k], path ? `${path}.${k}` : k);
+      return out;
+    }
+    if (def !== undefined && typeof val !== typeof def) {
+      errors.push(`${path}: must be a ${typeof def}`);
+      return def;
+    }
+    return val;
+  };
+  const merged = merge(base, input, '') as MeshConfig;
+  return errors.length ? { ok: false, errors } : ok(merged);
+}
+
+export function loadMeshConfig(file?: string): Result<MeshConfig> {
+  if (!file) return ok(structuredClone(DEFAULT_MESH_CONFIG));
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    return fail(`mesh config ${file}: ${(e as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (e) {
+    return fail(`mesh config ${file}: ${(e as Error).message}`);
+  }
+  const r = resolveMeshConfig(doc);
+  return r.ok ? r : fail(...r.errors.map((e) => `mesh config ${file}: ${e}`));
+}

@@ -1,0 +1,89 @@
+/** Ports, names and type URLs, defined once. Values are Istio's so tooling and habits carry over. */
+
+export const Ports = {
+  webhook: 15017,
+  xdsPlaintext: 15010,
+  xdsTls: 15012,
+  monitoring: 15014,
+  proxyOutbound: 15001,
+  proxyInbound: 15006,
+  proxyAdmin: 15000,
+  proxyStats: 15090,
+  proxyHealth: 15021,
+} as const;
+
+export const PROXY_UID = 1337;
+export const PROXY_GID = 1337;
+
+export const ContainerNames = {
+  init: 'istio-init',
+  proxy: 'istio-proxy',
+} as const;
+
+export const Labels = {
+  injectionNamespace: 'istio-injection',
+  revision: 'istio.io/rev',
+  inject: 'sidecar.istio.io/inject',
+  tlsMode: 'security.istio.io/tlsMode',
+  canonicalName: 'service.istio.io/canonical-name',
+  canonicalRevision: 'service.istio.io/canonical-revision',
+  app: 'app',
+  version: 'version',
+  k8sAppName: 'app.kubernetes.io/name',
+  k8sAppVersion: 'app.kubernetes.io/version',
+} as const;
+
+export const Annotations = {
+  inject: 'sidecar.istio.io/inject',
+  status: 'sidecar.istio.io/status',
+  proxyCPU: 'sidecar.istio.io/proxyCPU',
+  proxyMemory: 'sidecar.istio.io/proxyMemory',
+  proxyCPULimit: 'sidecar.istio.io/proxyCPULimit',
+  proxyMemoryLimit: 'sidecar.istio.io/proxyMemoryLimit',
+  proxyImage: 'sidecar.istio.io/proxyImage',
+  logLevel: 'sidecar.istio.io/logLevel',
+  nativeSidecar: 'sidecar.istio.io/nativeSidecar',
+  interceptionMode: 'sidecar.istio.io/interceptionMode',
+  includeOutboundIPRanges: 'traffic.sidecar.istio.io/includeOutboundIPRanges',
+  excludeOutboundIPRanges: 'traffic.sidecar.istio.io/excludeOutboundIPRanges',
+  includeInboundPorts: 'traffic.sidecar.istio.io/includeInboundPorts',
+  excludeInboundPorts: 'traffic.sidecar.istio.io/excludeInboundPorts',
+  includeOutboundPorts: 'traffic.sidecar.istio.io/includeOutboundPorts',
+  excludeOutboundPorts: 'traffic.sidecar.istio.io/excludeOutboundPorts',
+  defaultContainer: 'kubectl.kubernetes.io/default-container',
+  defaultLogsContainer: 'kubectl.kubernetes.io/default-logs-container',
+  prometheusScrape: 'prometheus.io/scrape',
+  prometheusPort: 'prometheus.io/port',
+  prometheusPath: 'prometheus.io/path',
+  /** Beyond Istio: why the webhook left a pod without a sidecar. */
+  skipReason: 'sidecar.mizzen.io/skip-reason',
+} as const;
+
+/** Namespaces that are never injected, whatever their labels say. */
+export const SYSTEM_NAMESPACES: readonly string[] = ['kube-system', 'kube-public', 'kube-node-lease', 'local-path-storage'];
+
+export const ApiGroups = {
+  networking: 'networking.istio.io',
+  security: 'security.istio.io',
+} as const;
+
+const ENVOY = 'type.googleapis.com/envoy.config';
+export const TypeUrls = {
+  listener: `${ENVOY}.listener.v3.Listener`,
+  route: `${ENVOY}.route.v3.RouteConfiguration`,
+  cluster: `${ENVOY}.cluster.v3.Cluster`,
+  endpoint: `${ENVOY}.endpoint.v3.ClusterLoadAssignment`,
+  secret: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
+} as const;
+export type TypeUrl = (typeof TypeUrls)[keyof typeof TypeUrls];
+
+/** Order in which state-of-the-world types are pushed so that references resolve (CDS before EDS, LDS before RDS). */
+export const PUSH_ORDER: readonly TypeUrl[] = [TypeUrls.cluster, TypeUrls.endpoint, TypeUrls.listener, TypeUrls.route, TypeUrls.secret];
+
+export const DEFAULT_DOMAIN_SUFFIX = 'cluster.local';
+
+export const Defaults = {
+  namespace: 'default',
+  controlPlaneNamespace: 'mizzen-system',
+  serviceName: 'mizzen',
+} as const;

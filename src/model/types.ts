@@ -1,0 +1,105 @@
+/**
+ * The service registry and config snapshot that the xDS generators read.
+ * A Snapshot is immutable: built once per config change by buildSnapshot() (src/model/snapshot.ts)
+ * from the store's objects, then shared by every proxy's generation.
+ */
+import type { KubeObject } from '../core/kube.js';
+
+/** Istio's protocol selection (port name prefix `http-`, `grpc-`, … or appProtocol). */
+export type Protocol = 'HTTP' | 'HTTP2' | 'GRPC' | 'GRPC-Web' | 'HTTPS' | 'TLS' | 'TCP' | 'UDP' | 'MONGO' | 'REDIS' | 'MYSQL' | 'UNSUPPORTED';
+
+export interface ServicePort {
+  name: string;
+  /** The service port clients dial. */
+  port: number;
+  /** The port the workload listens on (Kubernetes targetPort, ServiceEntry targetPort); defaults to `port`. */
+  targetPort: number;
+  protocol: Protocol;
+}
+
+export type Resolution = 'STATIC' | 'DNS' | 'DNS_ROUND_ROBIN' | 'NONE';
+
+export interface Service {
+  /** FQDN: `reviews.default.svc.cluster.local`, or a ServiceEntry host. */
+  hostname: string;
+  /** Kubernetes name (or ServiceEntry name) and namespace it came from. */
+  name: string;
+  namespace: string;
+  ports: ServicePort[];
+  /** Cluster IPs / ServiceEntry addresses. */
+  addresses: string[];
+  resolution: Resolution;
+  meshExternal: boolean;
+  labels: Record<string, string>;
+  /** Pod/workload selector, when the service selects workloads. */
+  selector?: Record<string, string>;
+  /** Namespaces the service is exported to (`*` = all). */
+  exportTo: string[];
+  source: 'kubernetes' | 'serviceentry';
+}
+
+export interface Endpoint {
+  /** IP (or hostname for DNS ServiceEntry endpoints). */
+  address: string;
+  /** Port the workload listens on for this service port. */
+  port: number;
+  /** The service port (by name) this endpoint serves. */
+  servicePortName: string;
+  labels: Record<string, string>;
+  /** `region/zone/subzone`, may be empty. */
+  locality: string;
+  weight: number;
+  healthy: boolean;
+  serviceAccount?: string;
+  /** The workload this endpoint is (pod `ns/name`, WorkloadEntry `ns/name`), for debugging. */
+  workload?: string;
+  /** Whether the workload has a sidecar and so accepts Istio mTLS (security.istio.io/tlsMode=istio). */
+  tlsMode: 'istio' | 'disabled';
+}
+
+/** An Istio config object as stored: kind/name/namespace plus its spec. */
+export interface Config<S = any> {
+  kind: string;
+  apiVersion: string;
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  spec: S;
+  /** Monotonic revision of this object in the store, for debugging and change detection. */
+  revision: number;
+}
+
+/** A workload known to the registry (pod or WorkloadEntry) — used to resolve proxies and selectors. */
+export interface Workload {
+  name: string;
+  namespace: string;
+  ip: string;
+  labels: Record<string, string>;
+  serviceAccount: string;
+  kind: 'Pod' | 'WorkloadEntry';
+  ready: boolean;
+}
+
+export interface Snapshot {
+  /** Content version: changes whenever anything in the snapshot changes. */
+  version: string;
+  domainSuffix: string;
+  namespaces: Map<string, Record<string, string>>;
+  /** By hostname; sorted iteration order (by hostname) where order matters. */
+  services: Map<string, Service>;
+  /** By hostname: every endpoint of every port of that service. */
+  endpoints: Map<string, Endpoint[]>;
+  workloads: Workload[];
+  virtualServices: Config[];
+  destinationRules: Config[];
+  gateways: Config[];
+  serviceEntries: Config[];
+  sidecars: Config[];
+  peerAuthentications: Config[];
+  authorizationPolicies: Config[];
+  requestAuthentications: Config[];
+}
+
+/** The objects a snapshot is built from (the config store's current contents). */
+export type SnapshotInput = readonly KubeObject[];
