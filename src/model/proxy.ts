@@ -1,0 +1,53 @@
+/**
+ * A connected proxy as the generators see it, parsed from the xDS Node it sends.
+ * Node ids are Istio's: `<type>~<ip>~<pod>.<namespace>~<namespace>.svc.<suffix>`,
+ * e.g. `sidecar~10.1.2.3~reviews-v1-abc.default~default.svc.cluster.local`.
+ * Proxyless gRPC clients say so with node metadata `GENERATOR: grpc`.
+ */
+import { type Result, ok, fail } from '../core/result.js';
+
+export type ProxyType = 'sidecar' | 'router';
+export type Generator = 'envoy' | 'grpc';
+
+export interface Proxy {
+  /** The node id as sent. */
+  id: string;
+  type: ProxyType;
+  generator: Generator;
+  ip: string;
+  /** Pod (or workload) name, without the namespace. */
+  podName: string;
+  namespace: string;
+  /** Workload labels, from node metadata LABELS (Istio's key), else empty until the registry fills them in. */
+  labels: Record<string, string>;
+  /** Raw node metadata (google.protobuf.Struct decoded to plain values). */
+  metadata: Record<string, unknown>;
+}
+
+export interface XdsNode {
+  id?: string;
+  cluster?: string;
+  metadata?: Record<string, unknown> | null;
+}
+
+const stringMap = (v: unknown): Record<string, string> => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return {};
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(v)) if (typeof val === 'string') out[k] = val;
+  return out;
+};
+
+/** Parses an xDS node; errors name what is wrong so the stream can be refused with a clear message. */
+export function parseNode(node: XdsNode | undefined | null): Result<Proxy> {
+  if (!node || typeof node.id !== 'string' || node.id === '') return fail('node.id: required');
+  const parts = node.id.split('~');
+  if (parts.length !== 4) return fail(`node.id: "${node.id}" is not of the form <type>~<ip>~<pod>.<namespace>~<namespace>.svc.<domain>`);
+  const [type, ip, podDotNs, dnsDomain] = parts as [string, string, string, string];
+  if (type !== 'sidecar' && type !== 'router') return fail(`node.id: proxy type "${type}" must be sidecar or router`);
+  const metadata = node.metadata ?? {};
+  const dot = podDotNs.lastIndexOf('.');
+  const podName = dot > 0 ? podDotNs.slice(0, dot) : podDotNs;
+  const namespace = (typeof metadata.NAMESPACE === 'string' && metadata.NAMESPACE) || (dot > 0 ? podDotNs.slice(dot + 1) : dnsDomain.split('.')[0]) || 'default';
+  const generator: Generator = metadata.GENERATOR === 'grpc' ? 'grpc' : 'envoy';
+  return ok({ id: node.id, type, generator, ip, podName, namespace, labels: stringMap(metadata.LABELS), metadata });
+}
