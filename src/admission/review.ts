@@ -1,0 +1,135 @@
+/**
+ * The AdmissionReview protocol (admission.k8s.io/v1, v1beta1 answered in kind): decoding a request body,
+ * encoding a response. Only this module sets uid, patchType and the base64 patch; handlers return
+ * AdmissionResult values built with the helpers in responses.ts and never see HTTP.
+ */
+import type { PatchOperation } from './patch.js';
+
+export const ADMISSION_V1 = 'admission.k8s.io/v1';
+export const ADMISSION_V1BETA1 = 'admission.k8s.io/v1beta1';
+const SUPPORTED = [ADMISSION_V1, ADMISSION_V1BETA1];
+
+export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
+const OPERATIONS: readonly string[] = ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'];
+
+export interface GroupVersionKind {
+  group: string;
+  version: string;
+  kind: string;
+}
+
+export interface GroupVersionResource {
+  group: string;
+  version: string;
+  resource: string;
+}
+
+export interface AdmissionRequest {
+  uid: string;
+  kind: GroupVersionKind;
+  resource?: GroupVersionResource;
+  subResource?: string;
+  name?: string;
+  namespace?: string;
+  operation: Operation;
+  userInfo?: unknown;
+  object?: unknown;
+  oldObject?: unknown;
+  dryRun?: boolean;
+  options?: unknown;
+}
+
+/** What a handler decides; encodeResponse() turns it into the wire form. */
+export interface AdmissionResult {
+  allowed: boolean;
+  status?: { code: number; message: string; reason?: string };
+  patch?: PatchOperation[];
+  warnings?: string[];
+}
+
+export type DecodedReview =
+  | { ok: true; apiVersion: string; request: AdmissionRequest }
+  | {
+      ok: false;
+      /** The apiVersion to answer with (the request's when supported, else v1). */
+      apiVersion: string;
+      /** The request uid, when it could be read: then the answer is an AdmissionReview, else plain HTTP 400. */
+      uid?: string;
+      message: string;
+    };
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+/** Parses and checks an AdmissionReview body. Every failure says what is wrong and keeps the uid when readable. */
+export function decodeAdmissionReview(body: string | Buffer | unknown): DecodedReview {
+  let doc: unknown = body;
+  if (typeof body === 'string' || Buffer.isBuffer(body)) {
+    const text = body.toString();
+    if (text.trim() === '') return { ok: false, apiVersion: ADMISSION_V1, message: 'request body is empty: expected an AdmissionReview (JSON)' };
+    try {
+      doc = JSON.parse(text);
+    } catch (e) {
+      return { ok: false, apiVersion: ADMISSION_V1, message: `request body is not valid JSON: ${(e as Error).message}` };
+    }
+  }
+  if (!isObject(doc)) return { ok: false, apiVersion: ADMISSION_V1, message: `request body is ${describe(doc)}, expected an AdmissionReview object` };
+  const request = doc.request;
+  const uid = isObject(request) && typeof request.uid === 'string' && request.uid !== '' ? request.uid : undefined;
+  const apiVersion = typeof doc.apiVersion === 'string' && SUPPORTED.includes(doc.apiVersion) ? doc.apiVersion : ADMISSION_V1;
+  const bad = (message: string): DecodedReview => ({ ok: false, apiVersion, uid, message });
+
+  if (doc.kind !== 'AdmissionReview') return bad(`not an AdmissionReview: kind is ${JSON.stringify(doc.kind ?? null)}`);
+  if (!SUPPORTED.includes(doc.apiVersion as string)) {
+    return bad(`apiVersion ${JSON.stringify(doc.apiVersion ?? null)} is not supported: expected ${ADMISSION_V1} or ${ADMISSION_V1BETA1}`);
+  }
+  if (request === undefined || request === null) return bad('AdmissionReview has no request');
+  if (!isObject(request)) return bad(`request: must be an object, got ${describe(request)}`);
+  if (uid === undefined) return bad('request.uid: missing or not a non-empty string');
+  if (typeof request.operation !== 'string' || !OPERATIONS.includes(request.operation)) {
+    return bad(`request.operation: ${JSON.stringify(request.operation ?? null)} is not one of ${OPERATIONS.join(', ')}`);
+  }
+  const kind = request.kind;
+  if (!isObject(kind) || typeof kind.kind !== 'string' || typeof kind.version !== 'string') {
+    return bad('request.kind: must be an object with group, version and kind');
+  }
+  if (request.namespace !== undefined && typeof request.namespace !== 'string') return bad('request.namespace: must be a string');
+  if (request.dryRun !== undefined && typeof request.dryRun !== 'boolean') return bad('request.dryRun: must be a boolean');
+  const req = request as unknown as AdmissionRequest;
+  if (typeof kind.group !== 'string') req.kind = { group: '', version: kind.version, kind: kind.kind };
+  return { ok: true, apiVersion: doc.apiVersion as string, request: req };
+}
+
+export interface AdmissionResponseBody {
+  uid: string;
+  allowed: boolean;
+  status?: { metadata: Record<string, never>; status: 'Success' | 'Failure'; code: number; message: string; reason?: string };
+  patchType?: 'JSONPatch';
+  patch?: string;
+  warnings?: string[];
+}
+
+/** The response object (without the envelope), as the API server reads it. */
+export function responseBody(uid: string, result: AdmissionResult): AdmissionResponseBody {
+  const out: AdmissionResponseBody = { uid, allowed: result.allowed };
+  if (result.status) {
+    out.status = { metadata: {}, status: result.allowed ? 'Success' : 'Failure', code: result.status.code, message: result.status.message };
+    if (result.status.reason) out.status.reason = result.status.reason;
+  }
+  if (result.allowed && result.patch && result.patch.length > 0) {
+    out.patchType = 'JSONPatch';
+    out.patch = Buffer.from(JSON.stringify(result.patch)).toString('base64');
+  }
+  if (result.warnings && result.warnings.length > 0) out.warnings = result.warnings;
+  return out;
+}
+
+/** The whole AdmissionReview answer, as a JSON string. */
+export function encodeAdmissionReview(apiVersion: string, uid: string, result: AdmissionResult): string {
+  return JSON.stringify({ apiVersion, kind: 'AdmissionReview', response: responseBody(uid, result) });
+}
