@@ -15,6 +15,8 @@ export interface ServicePort {
   /** The port the workload listens on (Kubernetes targetPort, ServiceEntry targetPort); defaults to `port`. */
   targetPort: number;
   protocol: Protocol;
+  /** Kubernetes targetPort given by container port name (resolved per pod; `targetPort` then equals `port`). */
+  targetPortName?: string;
 }
 
 export type Resolution = 'STATIC' | 'DNS' | 'DNS_ROUND_ROBIN' | 'NONE';
@@ -36,6 +38,8 @@ export interface Service {
   /** Namespaces the service is exported to (`*` = all). */
   exportTo: string[];
   source: 'kubernetes' | 'serviceentry';
+  /** Kubernetes `type: ExternalName` target (the service resolves by DNS to it). */
+  externalName?: string;
 }
 
 export interface Endpoint {
@@ -68,6 +72,8 @@ export interface Config<S = any> {
   spec: S;
   /** Monotonic revision of this object in the store, for debugging and change detection. */
   revision: number;
+  /** metadata.creationTimestamp, when set: the older of two conflicting configs wins, as in Istio. */
+  creationTimestamp?: string;
 }
 
 /** A workload known to the registry (pod or WorkloadEntry) — used to resolve proxies and selectors. */

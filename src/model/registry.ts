@@ -1,0 +1,242 @@
+/**
+ * The Kubernetes half of the registry: Pods → workloads, Services → services, and their endpoints from
+ * EndpointSlices (preferred), v1 Endpoints, or the Pods the service selects. Pure; bad objects are skipped.
+ */
+import type { KubeObject } from '../core/kube.js';
+import { fqdn } from '../core/kube.js';
+import { Labels } from '../core/constants.js';
+import type { Endpoint, Service, ServicePort, Workload } from './types.js';
+import { selectProtocol } from './protocol.js';
+import { asArray, asObject, asPort, asString, matchesLabels, stringMap } from './selectors.js';
+
+/** A pod as the registry needs it. */
+export interface PodInfo {
+  name: string;
+  namespace: string;
+  ip: string;
+  labels: Record<string, string>;
+  serviceAccount: string;
+  ready: boolean;
+  /** Container port name → number. */
+  namedPorts: Map<string, number>;
+  tlsMode: 'istio' | 'disabled';
+  locality: string;
+}
+
+const ns = (o: KubeObject): string => asString(o.metadata.namespace) || 'default';
+
+/** `istio-locality` label (`region.zone.subzone`) or Kubernetes topology labels → `region/zone/subzone`. */
+export function localityOf(labels: Record<string, string>): string {
+  if (labels['istio-locality']) return labels['istio-locality'].split('.').join('/');
+  const region = labels['topology.kubernetes.io/region'] ?? '';
+  const zone = labels['topology.kubernetes.io/zone'] ?? '';
+  const sub = labels['topology.istio.io/subzone'] ?? '';
+  if (!region && !zone && !sub) return '';
+  return [region, zone, sub].join('/');
+}
+
+function tlsModeOf(labels: Record<string, string>, annotations: Record<string, string>, containers: unknown[]): 'istio' | 'disabled' {
+  if (labels[Labels.tlsMode]) return labels[Labels.tlsMode] === 'istio' ? 'istio' : 'disabled';
+  if (annotations['sidecar.istio.io/status']) return 'istio';
+  return containers.some((c) => asObject(c).name === 'istio-proxy') ? 'istio' : 'disabled';
+}
+
+/** Pods with an IP that are not being deleted and have not finished. */
+export function podInfos(objects: readonly KubeObject[]): PodInfo[] {
+  const out: PodInfo[] = [];
+  for (const o of objects) {
+    if (o.kind !== 'Pod' || o.apiVersion !== 'v1' || !asString(o.metadata.name)) continue;
+    if (o.metadata.deletionTimestamp) continue;
+    const status = asObject(o.status);
+    const spec = asObject(o.spec);
+    const ip = asString(status.podIP);
+    if (!ip || status.phase === 'Succeeded' || status.phase === 'Failed') continue;
+    const ready = asArray(status.conditions).some((c) => asObject(c).type === 'Ready' && asObject(c).status === 'True');
+    const namedPorts = new Map<string, number>();
+    const containers = asArray(spec.containers);
+    for (const c of containers) {
+      for (const p of asArray(asObject(c).ports)) {
+        const name = asString(asObject(p).name);
+        const num = asPort(asObject(p).containerPort);
+        if (name && num && !namedPorts.has(name)) namedPorts.set(name, num);
+      }
+    }
+    const labels = stringMap(o.metadata.labels);
+    out.push({
+      name: o.metadata.name!,
+      namespace: ns(o),
+      ip,
+      labels,
+      serviceAccount: asString(spec.serviceAccountName) || asString(spec.serviceAccount) || 'default',
+      ready,
+      namedPorts,
+      tlsMode: tlsModeOf(labels, stringMap(o.metadata.annotations), containers),
+      locality: localityOf(labels),
+    });
+  }
+  return out;
+}
+
+export function podWorkloads(pods: readonly PodInfo[]): Workload[] {
+  return pods.map((p) => ({ name: p.name, namespace: p.namespace, ip: p.ip, labels: p.labels, serviceAccount: p.serviceAccount, kind: 'Pod', ready: p.ready }));
+}
+
+interface KubeServiceInfo {
+  service: Service;
+  /** Per service port: the raw targetPort (number or container port name). */
+  targets: Array<number | string>;
+}
+
+/** v1 Services → Services (ExternalName ones resolve by DNS to the external name). */
+export function kubeServices(objects: readonly KubeObject[], domainSuffix: string): KubeServiceInfo[] {
+  const out: KubeServiceInfo[] = [];
+  for (const o of objects) {
+    if (o.kind !== 'Service' || o.apiVersion !== 'v1' || !asString(o.metadata.name)) continue;
+    const spec = asObject(o.spec);
+    const ports: ServicePort[] = [];
+    const targets: Array<number | string> = [];
+    for (const raw of asArray(spec.ports)) {
+      const p = asObject(raw);
+      const port = asPort(p.port);
+      if (!port) continue;
+      const name = asString(p.name) ?? '';
+      const tp = asPort(p.targetPort) ?? (typeof p.targetPort === 'string' && p.targetPort !== '' ? p.targetPort : port);
+      ports.push({
+        name,
+        port,
+        targetPort: typeof tp === 'number' ? tp : port,
+        ...(typeof tp === 'string' ? { targetPortName: tp } : {}),
+        protocol: selectProtocol({ name, port, appProtocol: asString(p.appProtocol), kubeProtocol: asString(p.protocol) }),
+      });
+      targets.push(tp);
+    }
+    const clusterIPs = [...new Set([asString(spec.clusterIP), ...asArray(spec.clusterIPs).map(asString)].filter((x): x is string => !!x && x !== 'None'))];
+    const headless = spec.clusterIP === 'None';
+    const externalName = spec.type === 'ExternalName' ? asString(spec.externalName) : undefined;
+    const selector = stringMap(spec.selector);
+    const annotations = stringMap(o.metadata.annotations);
+    const exportTo = (annotations['networking.istio.io/exportTo'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    out.push({
+      service: {
+        hostname: fqdn(o.metadata.name!, ns(o), domainSuffix),
+        name: o.metadata.name!,
+        namespace: ns(o),
+        ports,
+        addresses: clusterIPs,
+        resolution: externalName ? 'DNS' : headless ? 'NONE' : 'STATIC',
+        meshExternal: !!externalName,
+        labels: stringMap(o.metadata.labels),
+        ...(Object.keys(selector).length > 0 ? { selector } : {}),
+        exportTo: exportTo.length > 0 ? exportTo : ['*'],
+        source: 'kubernetes',
+        ...(externalName ? { externalName } : {}),
+      },
+      targets,
+    });
+  }
+  return out;
+}
+
+const podKey = (namespace: string, name: string): string => `${namespace}/${name}`;
+
+function endpointFor(addr: string, port: number, sp: ServicePort, pod: PodInfo | undefined, healthy: boolean, namespace: string): Endpoint {
+  return {
+    address: addr,
+    port,
+    servicePortName: sp.name,
+    labels: pod?.labels ?? {},
+    locality: pod?.locality ?? '',
+    weight: 1,
+    healthy,
+    ...(pod ? { serviceAccount: pod.serviceAccount, workload: podKey(namespace, pod.name) } : {}),
+    tlsMode: pod?.tlsMode ?? 'disabled',
+  };
+}
+
+/** Endpoints of one Kubernetes service: EndpointSlices if any exist for it, else v1 Endpoints, else selected Pods. */
+export function kubeEndpoints(info: KubeServiceInfo, objects: readonly KubeObject[], pods: readonly PodInfo[], podIndex: Map<string, PodInfo>): Endpoint[] {
+  const svc = info.service;
+  if ((svc as { externalName?: string }).externalName) {
+    const host = (svc as { externalName?: string }).externalName!;
+    return svc.ports.map((sp) => endpointFor(host, sp.port, sp, undefined, true, svc.namespace));
+  }
+  const slices = objects.filter(
+    (o) => o.kind === 'EndpointSlice' && o.apiVersion === 'discovery.k8s.io/v1' && ns(o) === svc.namespace && stringMap(o.metadata.labels)['kubernetes.io/service-name'] === svc.name,
+  );
+  if (slices.length > 0) return fromSlices(svc, slices, podIndex);
+  const eps = objects.find((o) => o.kind === 'Endpoints' && o.apiVersion === 'v1' && ns(o) === svc.namespace && o.metadata.name === svc.name);
+  if (eps) return fromEndpoints(svc, eps, podIndex);
+  if (!svc.selector) return [];
+  const out: Endpoint[] = [];
+  for (const pod of pods) {
+    if (pod.namespace !== svc.namespace || !matchesLabels(pod.labels, svc.selector)) continue;
+    svc.ports.forEach((sp, i) => {
+      const t = info.targets[i];
+      const port = typeof t === 'number' ? t : t !== undefined ? pod.namedPorts.get(t) : sp.port;
+      if (port !== undefined) out.push(endpointFor(pod.ip, port, sp, pod, pod.ready, svc.namespace));
+    });
+  }
+  return out;
+}
+
+function targetPod(ref: unknown, namespace: string, podIndex: Map<string, PodInfo>): PodInfo | undefined {
+  const r = asObject(ref);
+  if (r.kind !== 'Pod' || !asString(r.name)) return undefined;
+  return podIndex.get(podKey(asString(r.namespace) || namespace, r.name));
+}
+
+function fromSlices(svc: Service, slices: readonly KubeObject[], podIndex: Map<string, PodInfo>): Endpoint[] {
+  const out: Endpoint[] = [];
+  const seen = new Set<string>();
+  for (const slice of slices) {
+    const sliceObj = slice as Record<string, unknown>;
+    const ports = asArray(sliceObj.ports).map(asObject);
+    for (const raw of asArray(sliceObj.endpoints)) {
+      const ep = asObject(raw);
+      const cond = asObject(ep.conditions);
+      if (cond.terminating === true && cond.serving !== true) continue;
+      const healthy = cond.ready !== false;
+      const pod = targetPod(ep.targetRef, svc.namespace, podIndex);
+      for (const addr of asArray(ep.addresses)) {
+        if (typeof addr !== 'string' || addr === '') continue;
+        for (const sp of svc.ports) {
+          const p = ports.find((x) => (asString(x.name) ?? '') === sp.name);
+          const port = p ? asPort(p.port) : undefined;
+          if (port === undefined) continue;
+          const key = `${addr}:${port}:${sp.name}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          const e = endpointFor(addr, port, sp, pod, healthy, svc.namespace);
+          if (!pod && asString(ep.zone)) e.locality = `/${ep.zone}`;
+          out.push(e);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function fromEndpoints(svc: Service, eps: KubeObject, podIndex: Map<string, PodInfo>): Endpoint[] {
+  const out: Endpoint[] = [];
+  for (const raw of asArray((eps as Record<string, unknown>).subsets)) {
+    const subset = asObject(raw);
+    const ports = asArray(subset.ports).map(asObject);
+    const add = (list: unknown, healthy: boolean): void => {
+      for (const a of asArray(list)) {
+        const addr = asString(asObject(a).ip);
+        if (!addr) continue;
+        const pod = targetPod(asObject(a).targetRef, svc.namespace, podIndex);
+        for (const sp of svc.ports) {
+          const p = ports.find((x) => (asString(x.name) ?? '') === sp.name) ?? (ports.length === 1 && svc.ports.length === 1 ? ports[0] : undefined);
+          const port = p ? asPort(p.port) : undefined;
+          if (port !== undefined) out.push(endpointFor(addr, port, sp, pod, healthy, svc.namespace));
+        }
+      }
+    };
+    add(subset.addresses, true);
+    add(subset.notReadyAddresses, false);
+  }
+  return out;
+}
+
+export const indexPods = (pods: readonly PodInfo[]): Map<string, PodInfo> => new Map(pods.map((p) => [podKey(p.namespace, p.name), p]));
