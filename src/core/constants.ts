@@ -87,3 +87,22 @@ export const Defaults = {
   controlPlaneNamespace: 'mizzen-system',
   serviceName: 'mizzen',
 } as const;
+
+/** Proxyless gRPC (grpc-js-xds and friends): names the bootstrap and the generators agree on. */
+export const GrpcXds = {
+  /** Inbound listener name template for xDS-enabled gRPC servers (`%s` = the `ip:port` the server binds), Istio's. */
+  serverListenerTemplate: 'xds.istio.io/grpc/lds/inbound/%s',
+  serverListenerPrefix: 'xds.istio.io/grpc/lds/inbound/',
+  /** Names of the HTTP filters in generated connection managers (per-route config is keyed by these). */
+  faultFilter: 'envoy.filters.http.fault',
+  routerFilter: 'envoy.filters.http.router',
+  rbacFilter: 'envoy.filters.http.rbac',
+} as const;
+
+/** Envoy extension type URLs the generators put inside Any values. */
+export const ExtensionTypeUrls = {
+  httpConnectionManager: 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+  router: 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
+  fault: 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault',
+  rbac: 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC',
+} as const;
