@@ -1,0 +1,134 @@
+/**
+ * The Envoy bootstrap for a sidecar or gateway: ADS over gRPC to the control plane (cluster
+ * `xds-grpc`, HTTP/2), listeners and clusters from ADS, admin on 127.0.0.1:15000, Prometheus
+ * stats on :15090 (/stats/prometheus) and readiness on :15021 (/healthz/ready), both served by
+ * routing to the admin interface. Pure: the document is a plain object in Envoy's snake_case JSON
+ * form (no Durations or wrapper types, so it is the same in proto3 JSON and protobufjs objects).
+ * Also used by `mizzen bootstrap`.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import { Ports } from '../core/constants.js';
+import { type Result, ok, fail } from '../core/result.js';
+
+export const XDS_CLUSTER = 'xds-grpc';
+export const ADMIN_CLUSTER = 'envoy-admin';
+export const STATS_PATH = '/stats/prometheus';
+export const READY_PATH = '/healthz/ready';
+
+const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+const ROUTER = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
+const HTTP_OPTIONS = 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+
+export interface EnvoyBootstrapOptions {
+  /** host:port (or [v6]:port) of the xDS server as the proxy reaches it. */
+  xdsAddress: string;
+  /** Node id; leave out when the command line sets it (`--service-node`). */
+  nodeId?: string;
+  /** Envoy log level (not part of the bootstrap document; used by envoyArgs). */
+  logLevel: string;
+  /** node.cluster (the local service cluster), e.g. "reviews.default". */
+  clusterName: string;
+  /** node.metadata (a google.protobuf.Struct in plain JSON form), e.g. NAMESPACE, LABELS. */
+  metadata?: Record<string, unknown>;
+}
+
+/** Splits "host:port" / "[v6]:port"; errors name the field `xdsAddress`. */
+export function parseHostPort(address: string): Result<{ host: string; port: number }> {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(address) ?? /^([^:\s[\]]+):(\d+)$/.exec(address);
+  if (!m) return fail(`xdsAddress: "${address}" must be host:port`);
+  const port = Number(m[2]);
+  if (port < 1 || port > 65535) return fail(`xdsAddress: port ${m[2]} must be between 1 and 65535`);
+  return ok({ host: m[1]!, port });
+}
+
+const socket = (address: string, port: number) => ({ socket_address: { address, port_value: port } });
+
+function staticCluster(name: string, host: string, port: number, http2: boolean): Record<string, unknown> {
+  const isIp = isIPv4(host) || isIPv6(host);
+  return {
+    name,
+    type: isIp ? 'STATIC' : 'STRICT_DNS',
+    load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: socket(host, port) } }] }] },
+    ...(http2
+      ? { typed_extension_protocol_options: { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': { '@type': HTTP_OPTIONS, explicit_http_config: { http2_protocol_options: {} } } } }
+      : {}),
+  };
+}
+
+/** A listener on 0.0.0.0:port whose only route sends `path` to the admin interface at `adminPath`. */
+function adminRouteListener(name: string, port: number, match: Record<string, string>, prefixRewrite?: string): Record<string, unknown> {
+  return {
+    name,
+    address: socket('0.0.0.0', port),
+    filter_chains: [
+      {
+        filters: [
+          {
+            name: 'envoy.filters.network.http_connection_manager',
+            typed_config: {
+              '@type': HCM,
+              stat_prefix: name,
+              codec_type: 'AUTO',
+              route_config: {
+                name,
+                virtual_hosts: [{ name, domains: ['*'], routes: [{ match, route: { cluster: ADMIN_CLUSTER, ...(prefixRewrite ? { prefix_rewrite: prefixRewrite } : {}) } }] }],
+              },
+              http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': ROUTER } }],
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** The envoy.config.bootstrap.v3.Bootstrap document. */
+export function envoyBootstrap(opts: EnvoyBootstrapOptions): Result<Record<string, unknown>> {
+  const xds = parseHostPort(opts.xdsAddress);
+  if (!xds.ok) return xds;
+  const node: Record<string, unknown> = {};
+  if (opts.nodeId) node.id = opts.nodeId;
+  node.cluster = opts.clusterName;
+  if (opts.metadata && Object.keys(opts.metadata).length > 0) node.metadata = opts.metadata;
+  const ads = { ads: {}, resource_api_version: 'V3' };
+  return ok({
+    node,
+    admin: { address: socket('127.0.0.1', Ports.proxyAdmin) },
+    dynamic_resources: {
+      ads_config: { api_type: 'GRPC', transport_api_version: 'V3', set_node_on_first_message_only: true, grpc_services: [{ envoy_grpc: { cluster_name: XDS_CLUSTER } }] },
+      cds_config: ads,
+      lds_config: ads,
+    },
+    static_resources: {
+      listeners: [
+        adminRouteListener('stats', Ports.proxyStats, { prefix: STATS_PATH }),
+        // Envoy's admin /ready answers 200 only once the server is LIVE (initial xDS fetched, not draining).
+        adminRouteListener('health', Ports.proxyHealth, { path: READY_PATH }, '/ready'),
+      ],
+      clusters: [staticCluster(XDS_CLUSTER, xds.value.host, xds.value.port, true), staticCluster(ADMIN_CLUSTER, '127.0.0.1', Ports.proxyAdmin, false)],
+    },
+  });
+}
+
+export interface EnvoyArgsOptions {
+  bootstrap: Record<string, unknown>;
+  logLevel: string;
+  /** --service-node; may hold $(VAR) references that Kubernetes expands from the container env. */
+  serviceNode?: string;
+  serviceCluster?: string;
+  concurrency?: number;
+}
+
+/**
+ * Envoy's command line for a bootstrap passed inline (`--config-yaml`: JSON is YAML), so no
+ * per-pod ConfigMap or file is needed. Starts with a flag, so both envoyproxy/envoy (whose
+ * entrypoint prepends `envoy`) and the distroless image (entrypoint `envoy`) accept it as args.
+ */
+export function envoyArgs(o: EnvoyArgsOptions): string[] {
+  const args = ['--config-yaml', JSON.stringify(o.bootstrap)];
+  if (o.serviceNode) args.push('--service-node', o.serviceNode);
+  if (o.serviceCluster) args.push('--service-cluster', o.serviceCluster);
+  args.push('--log-level', o.logLevel, '--disable-hot-restart');
+  if (o.concurrency !== undefined) args.push('--concurrency', String(o.concurrency));
+  return args;
+}

@@ -1,0 +1,151 @@
+/**
+ * The per-pod knobs a user sets with annotations, read and validated in one place.
+ * Every error names the annotation: `metadata.annotations["sidecar.istio.io/proxyCPU"]: "lots" is not a valid quantity`.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import type { KubeObject } from '../core/kube.js';
+import type { MeshConfig, ResourceList } from '../config/mesh.js';
+import { Annotations } from '../core/constants.js';
+import { type Result, ok } from '../core/result.js';
+import { parseQuantity } from './quantity.js';
+
+export type InterceptionMode = 'REDIRECT' | 'TPROXY' | 'NONE';
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warning', 'error', 'critical', 'off'] as const;
+
+export interface TrafficParams {
+  includeOutboundIPRanges: string;
+  excludeOutboundIPRanges: string;
+  includeInboundPorts: string;
+  excludeInboundPorts: string;
+  includeOutboundPorts: string;
+  excludeOutboundPorts: string;
+}
+
+export interface InjectParams {
+  proxyImage: string;
+  logLevel: string;
+  resources: { requests?: ResourceList; limits?: ResourceList };
+  native: boolean;
+  interceptionMode: InterceptionMode;
+  traffic: TrafficParams;
+}
+
+const field = (key: string) => `metadata.annotations[${JSON.stringify(key)}]`;
+
+/** "*" or a comma-separated list; returns the normalised list (trimmed, empties dropped) or an error. */
+function parseList(value: string, allowStar: boolean, item: (s: string) => string | undefined): { value: string } | { error: string } {
+  const v = value.trim();
+  if (allowStar && v === '*') return { value: '*' };
+  const parts = v.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  for (const p of parts) {
+    if (p === '*') return { error: '"*" must be the whole value' };
+    const err = item(p);
+    if (err) return { error: err };
+  }
+  return { value: parts.join(',') };
+}
+
+const portItem = (p: string): string | undefined => (/^\d{1,5}$/.test(p) && Number(p) >= 1 && Number(p) <= 65535 ? undefined : `"${p}" is not a port (1-65535)`);
+
+export function cidrItem(c: string): string | undefined {
+  const slash = c.indexOf('/');
+  const ip = slash < 0 ? c : c.slice(0, slash);
+  const bits = slash < 0 ? undefined : c.slice(slash + 1);
+  const max = isIPv4(ip) ? 32 : isIPv6(ip) ? 128 : 0;
+  if (max === 0) return `"${c}" is not an IP address or CIDR range`;
+  if (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= max)) return `"${c}" has an invalid prefix length (0-${max})`;
+  return undefined;
+}
+
+const RESOURCE_ANNOTATIONS = [
+  [Annotations.proxyCPU, 'requests', 'cpu'],
+  [Annotations.proxyMemory, 'requests', 'memory'],
+  [Annotations.proxyCPULimit, 'limits', 'cpu'],
+  [Annotations.proxyMemoryLimit, 'limits', 'memory'],
+] as const;
+
+/** Reads and validates the pod's injection annotations against the mesh defaults. Pure. */
+export function readInjectParams(pod: KubeObject, mesh: MeshConfig): Result<InjectParams> {
+  const annotations = pod.metadata?.annotations ?? {};
+  const errors: string[] = [];
+  const get = (key: string): string | undefined => {
+    const v: unknown = annotations[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'string') {
+      errors.push(`${field(key)}: must be a string, got ${JSON.stringify(v)}`);
+      return undefined;
+    }
+    return v;
+  };
+
+  const proxyImage = get(Annotations.proxyImage) ?? mesh.proxyImage;
+  if (proxyImage.trim() === '' || /\s/.test(proxyImage)) errors.push(`${field(Annotations.proxyImage)}: ${JSON.stringify(proxyImage)} is not an image reference`);
+
+  const logLevel = get(Annotations.logLevel) ?? mesh.proxyLogLevel;
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    const where = annotations[Annotations.logLevel] !== undefined ? field(Annotations.logLevel) : 'mesh config proxyLogLevel';
+    errors.push(`${where}: ${JSON.stringify(logLevel)} is not a log level (${LOG_LEVELS.join('|')})`);
+  }
+
+  // As Istio: any resource annotation replaces the mesh defaults entirely (requests and limits).
+  let resources: InjectParams['resources'] = structuredClone(mesh.proxyResources);
+  if (RESOURCE_ANNOTATIONS.some(([key]) => annotations[key] !== undefined)) {
+    resources = {};
+    for (const [key, kind, res] of RESOURCE_ANNOTATIONS) {
+      const v = get(key);
+      if (v === undefined) continue;
+      const q = parseQuantity(v);
+      if (q === undefined) errors.push(`${field(key)}: ${JSON.stringify(v)} is not a valid quantity`);
+      else if (q < 0) errors.push(`${field(key)}: ${JSON.stringify(v)} must not be negative`);
+      else (resources[kind] ??= {})[res] = v;
+    }
+    for (const [key, kind, res] of RESOURCE_ANNOTATIONS) {
+      if (kind !== 'requests') continue;
+      const req = resources.requests?.[res];
+      const lim = resources.limits?.[res];
+      if (req !== undefined && lim !== undefined && parseQuantity(req)! > parseQuantity(lim)!) {
+        errors.push(`${field(key)}: request ${JSON.stringify(req)} is greater than the limit ${JSON.stringify(lim)}`);
+      }
+    }
+  }
+
+  let native = mesh.nativeSidecar;
+  const nativeValue = get(Annotations.nativeSidecar);
+  if (nativeValue !== undefined) {
+    if (nativeValue === 'true' || nativeValue === 'false') native = nativeValue === 'true';
+    else errors.push(`${field(Annotations.nativeSidecar)}: ${JSON.stringify(nativeValue)} must be "true" or "false"`);
+  }
+
+  let interceptionMode: InterceptionMode = 'REDIRECT';
+  const mode = get(Annotations.interceptionMode);
+  if (mode !== undefined) {
+    if (mode === 'REDIRECT' || mode === 'TPROXY' || mode === 'NONE') interceptionMode = mode;
+    else errors.push(`${field(Annotations.interceptionMode)}: ${JSON.stringify(mode)} must be REDIRECT, TPROXY or NONE`);
+  }
+
+  const traffic: TrafficParams = {
+    includeOutboundIPRanges: mesh.includeOutboundIPRanges,
+    excludeOutboundIPRanges: '',
+    includeInboundPorts: '*',
+    excludeInboundPorts: '',
+    includeOutboundPorts: '',
+    excludeOutboundPorts: '',
+  };
+  const lists: Array<[keyof TrafficParams, string, boolean, (s: string) => string | undefined]> = [
+    ['includeOutboundIPRanges', Annotations.includeOutboundIPRanges, true, cidrItem],
+    ['excludeOutboundIPRanges', Annotations.excludeOutboundIPRanges, false, cidrItem],
+    ['includeInboundPorts', Annotations.includeInboundPorts, true, portItem],
+    ['excludeInboundPorts', Annotations.excludeInboundPorts, false, portItem],
+    ['includeOutboundPorts', Annotations.includeOutboundPorts, false, portItem],
+    ['excludeOutboundPorts', Annotations.excludeOutboundPorts, false, portItem],
+  ];
+  for (const [name, key, star, item] of lists) {
+    const v = get(key);
+    if (v === undefined) continue;
+    const r = parseList(v, star, item);
+    if ('error' in r) errors.push(`${field(key)}: ${r.error}`);
+    else traffic[name] = r.value;
+  }
+
+  return errors.length ? { ok: false, errors } : ok({ proxyImage, logLevel, resources, native, interceptionMode, traffic });
+}

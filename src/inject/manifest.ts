@@ -1,0 +1,104 @@
+/**
+ * kube-inject over whole manifests: the pod templates of Pods, Deployments, StatefulSets,
+ * DaemonSets, ReplicaSets, ReplicationControllers, Jobs and CronJobs (and `List` items) are
+ * injected with the same core as the webhook; every other document passes through unchanged.
+ * A template that policy skips is left unchanged (as istioctl does) and reported.
+ */
+import { isKubeObject, type KubeObject } from '../core/kube.js';
+import type { MeshConfig } from '../config/mesh.js';
+import { type Result, ok } from '../core/result.js';
+import { injectPodAs } from './pod.js';
+import type { InjectDecision } from './policy.js';
+import { apiVersionFor } from './workload.js';
+
+/** Where each kind keeps its pod template (path of property names below the object). */
+const TEMPLATE_PATHS: Record<string, string[]> = {
+  Deployment: ['spec', 'template'],
+  StatefulSet: ['spec', 'template'],
+  DaemonSet: ['spec', 'template'],
+  ReplicaSet: ['spec', 'template'],
+  ReplicationController: ['spec', 'template'],
+  Job: ['spec', 'template'],
+  CronJob: ['spec', 'jobTemplate', 'spec', 'template'],
+};
+
+export interface SkippedTemplate {
+  /** e.g. "Deployment/default/details-v1" or "items[2] Pod/default/x". */
+  object: string;
+  decision: Extract<InjectDecision, { inject: false }>;
+}
+
+export interface ManifestReport {
+  value: unknown;
+  injected: number;
+  skipped: SkippedTemplate[];
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function describe(o: KubeObject, ns: string): string {
+  return `${o.kind}/${ns}/${o.metadata.name ?? o.metadata.generateName ?? ''}`;
+}
+
+function injectObject(obj: unknown, mesh: MeshConfig, prefix: string, report: ManifestReport, errors: string[]): unknown {
+  if (isObject(obj) && obj.kind === 'List' && Array.isArray(obj.items)) {
+    return { ...obj, items: obj.items.map((item, i) => injectObject(item, mesh, `${prefix}items[${i}].`, report, errors)) };
+  }
+  if (!isKubeObject(obj)) return obj;
+  const namespace = obj.metadata.namespace || 'default';
+  if (obj.kind === 'Pod' && (obj.apiVersion === 'v1')) {
+    const r = injectPodAs(obj, { namespace, mesh });
+    if (!r.ok) {
+      errors.push(...r.errors.map((e) => prefix + e));
+      return obj;
+    }
+    if (!r.value.decision.inject) {
+      if (r.value.decision.reason !== 'already-injected') report.skipped.push({ object: describe(obj, namespace), decision: r.value.decision });
+      return obj;
+    }
+    report.injected++;
+    return r.value.pod;
+  }
+  const path = TEMPLATE_PATHS[obj.kind];
+  if (!path) return obj;
+  let template: unknown = obj;
+  for (const p of path) template = isObject(template) ? template[p] : undefined;
+  const where = prefix + path.join('.');
+  if (!isObject(template)) {
+    errors.push(`${where}: required for a ${obj.kind}`);
+    return obj;
+  }
+  const pod: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: isObject(template.metadata) ? template.metadata : {}, spec: template.spec };
+  const workload = { name: obj.metadata.name ?? '', kind: obj.kind, apiVersion: apiVersionFor(obj.kind) ?? obj.apiVersion };
+  const r = injectPodAs(pod, { namespace, mesh }, workload);
+  if (!r.ok) {
+    errors.push(...r.errors.map((e) => `${where}.${e}`));
+    return obj;
+  }
+  if (!r.value.decision.inject) {
+    if (r.value.decision.reason !== 'already-injected') report.skipped.push({ object: describe(obj, namespace), decision: r.value.decision });
+    return obj;
+  }
+  report.injected++;
+  // Rebuild the path with the injected template, copying only the objects along it.
+  const set = (node: Record<string, unknown>, i: number): Record<string, unknown> => {
+    const key = path[i]!;
+    if (i === path.length - 1) return { ...node, [key]: { ...(node[key] as object), metadata: r.value.pod.metadata, spec: r.value.pod.spec } };
+    return { ...node, [key]: set(node[key] as Record<string, unknown>, i + 1) };
+  };
+  return set(obj, 0);
+}
+
+/** Injects and says what was injected and what was skipped (and why). Pure; never mutates `obj`. */
+export function injectManifestWithReport(obj: unknown, opts: { mesh: MeshConfig }): Result<ManifestReport> {
+  const report: ManifestReport = { value: undefined, injected: 0, skipped: [] };
+  const errors: string[] = [];
+  report.value = injectObject(obj, opts.mesh, '', report, errors);
+  return errors.length ? { ok: false, errors } : ok(report);
+}
+
+/** For kube-inject: injects pod templates of workloads (and List items); other kinds pass through unchanged. */
+export function injectManifest(obj: unknown, opts: { mesh: MeshConfig }): Result<unknown> {
+  const r = injectManifestWithReport(obj, opts);
+  return r.ok ? ok(r.value.value) : r;
+}

@@ -1,0 +1,56 @@
+/**
+ * Injection policy (issue §4): whether a pod gets the sidecar, and why (or why not).
+ * Order: already injected, hostNetwork, system namespace, then the pod's own choice
+ * (label `sidecar.istio.io/inject` wins over the annotation of the same name; only "true"/"false"
+ * count, anything else falls back to the default as Istio does), then mesh selectors.
+ * Beyond Istio, whose alwaysInjectSelector only matters with policy "disabled": here an
+ * alwaysInjectSelector match overrides a neverInjectSelector match (MeshConfig's contract).
+ */
+import type { KubeObject } from '../core/kube.js';
+import type { MeshConfig } from '../config/mesh.js';
+import { Annotations, ContainerNames, Labels, SYSTEM_NAMESPACES } from '../core/constants.js';
+import { firstMatch } from './selector.js';
+
+export type SkipReason = 'disabled-by-label' | 'disabled-by-annotation' | 'host-network' | 'system-namespace' | 'already-injected' | 'never-inject-selector';
+export type InjectDecision = { inject: true; reason: string } | { inject: false; reason: SkipReason; message: string };
+export interface InjectOptions {
+  namespace: string;
+  mesh: MeshConfig;
+}
+
+const named = (list: unknown, name: string): boolean => Array.isArray(list) && list.some((c) => (c as { name?: unknown } | null)?.name === name);
+
+/** A pod carries the sidecar already: an `istio-proxy` container (regular or native) or the status annotation. */
+export function isInjected(pod: KubeObject): boolean {
+  if (pod.metadata?.annotations?.[Annotations.status] !== undefined) return true;
+  return named(pod.spec?.containers, ContainerNames.proxy) || named(pod.spec?.initContainers, ContainerNames.proxy);
+}
+
+/** The namespace a pod lives in: its own metadata, else the request's. */
+export function podNamespace(pod: KubeObject, fallback: string): string {
+  return pod.metadata?.namespace || fallback || 'default';
+}
+
+const skip = (reason: SkipReason, message: string): InjectDecision => ({ inject: false, reason, message });
+
+/** Policy only. Pure. */
+export function decideInjection(pod: KubeObject, opts: InjectOptions): InjectDecision {
+  if (isInjected(pod)) return skip('already-injected', `pod already has the ${ContainerNames.proxy} sidecar or the ${Annotations.status} annotation`);
+  if (pod.spec?.hostNetwork === true) return skip('host-network', 'pod uses hostNetwork: redirecting its traffic would capture the node');
+  const ns = podNamespace(pod, opts.namespace);
+  if (SYSTEM_NAMESPACES.includes(ns)) return skip('system-namespace', `namespace ${ns} is a system namespace and is never injected`);
+
+  const labels = pod.metadata?.labels ?? {};
+  // The label is the newer API and wins whenever present, even with an invalid value (then the default applies).
+  const label = labels[Labels.inject];
+  const byLabel = label !== undefined;
+  const raw: unknown = byLabel ? label : pod.metadata?.annotations?.[Annotations.inject];
+  const choice = typeof raw === 'boolean' ? String(raw) : raw; // unquoted YAML in kube-inject input
+  const source = byLabel ? `label ${Labels.inject}` : `annotation ${Annotations.inject}`;
+  if (choice === 'false') return skip(byLabel ? 'disabled-by-label' : 'disabled-by-annotation', `${source}="false"`);
+  if (choice === 'true') return { inject: true, reason: byLabel ? 'enabled-by-label' : 'enabled-by-annotation' };
+
+  if (firstMatch(opts.mesh.alwaysInjectSelector, labels)) return { inject: true, reason: 'always-inject-selector' };
+  if (firstMatch(opts.mesh.neverInjectSelector, labels)) return skip('never-inject-selector', 'pod labels match a neverInjectSelector of the mesh config');
+  return { inject: true, reason: 'default' };
+}
