@@ -1,0 +1,122 @@
+/**
+ * CDS for proxyless gRPC: one EDS cluster per service port (`outbound|9080||reviews…`) and per DestinationRule
+ * subset (`outbound|9080|v1|reviews…`), with what gRPC's xDS client reads of the rule: the load balancer
+ * (ROUND_ROBIN, or RING_HASH for consistentHash), circuit breakers (max_requests) and outlier detection.
+ *
+ * gRPC implements only success-rate and failure-percentage ejection, not Envoy's consecutive-error counters, so
+ * Istio's consecutive5xxErrors / consecutiveGatewayErrors N become failure-percentage ejection with request
+ * volume N (an endpoint that failed more than half of at least N calls in an interval is ejected), alongside
+ * Envoy's own fields. gRPC has no LEAST_REQUEST/RANDOM policy: those become ROUND_ROBIN (anything else is NACKed).
+ * Pure.
+ */
+import type { Service, ServicePort, Snapshot } from '../../../model/types.js';
+import type { Proxy } from '../../../model/proxy.js';
+import type { NamedResource } from '../index.js';
+import { parseDurationMs, duration } from '../../proto.js';
+import { asObject } from '../../../model/selectors.js';
+import { visibleServices, visibleTo } from '../context.js';
+import { clusterName, parseClusterName } from './names.js';
+import { clusterPolicy, ruleFor, subsetsOf, type ClusterPolicy } from './policy.js';
+
+type Obj = Record<string, unknown>;
+
+const MAX_RING = 8_388_608;
+
+function dur(v: unknown): Obj | undefined {
+  if (typeof v !== 'string') return undefined;
+  const ms = parseDurationMs(v);
+  return ms === undefined ? undefined : duration(ms);
+}
+
+const u32 = (v: unknown): Obj | undefined => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? { value: v } : undefined);
+
+function loadBalancing(lb: Record<string, any> | undefined): Obj {
+  const ch = asObject(lb?.consistentHash);
+  if (lb?.consistentHash) {
+    const min = [ch.minimumRingSize, asObject(ch.ringHash).minimumRingSize].find((v) => typeof v === 'number' && v > 0) as number | undefined;
+    return {
+      lb_policy: 'RING_HASH',
+      ring_hash_lb_config: { hash_function: 'XX_HASH', ...(min ? { minimum_ring_size: { value: Math.min(min, MAX_RING) } } : {}) },
+    };
+  }
+  return { lb_policy: 'ROUND_ROBIN' };
+}
+
+function circuitBreakers(cp: Record<string, any> | undefined): Obj | undefined {
+  const http = asObject(cp?.http);
+  const tcp = asObject(cp?.tcp);
+  const t: Obj = {
+    priority: 'DEFAULT',
+    ...(u32(http.http2MaxRequests) && { max_requests: u32(http.http2MaxRequests) }),
+    ...(u32(http.http1MaxPendingRequests) && { max_pending_requests: u32(http.http1MaxPendingRequests) }),
+    ...(u32(http.maxRetries) && { max_retries: u32(http.maxRetries) }),
+    ...(u32(tcp.maxConnections) && { max_connections: u32(tcp.maxConnections) }),
+  };
+  return Object.keys(t).length > 1 ? { thresholds: [t] } : undefined;
+}
+
+function outlierDetection(od: Record<string, any> | undefined): Obj | undefined {
+  if (!od) return undefined;
+  const consecutive = [od.consecutive5xxErrors, od.consecutiveErrors, od.consecutiveGatewayErrors].find((v) => typeof v === 'number' && v > 0) as number | undefined;
+  const out: Obj = {
+    ...(dur(od.interval) && { interval: dur(od.interval) }),
+    ...(dur(od.baseEjectionTime) && { base_ejection_time: dur(od.baseEjectionTime) }),
+    ...(typeof od.maxEjectionPercent === 'number' && { max_ejection_percent: { value: Math.max(0, Math.min(100, Math.round(od.maxEjectionPercent))) } }),
+    ...(typeof od.consecutive5xxErrors === 'number' && { consecutive_5xx: { value: od.consecutive5xxErrors } }),
+    ...(typeof od.consecutiveGatewayErrors === 'number' && { consecutive_gateway_failure: { value: od.consecutiveGatewayErrors } }),
+    // Success-rate ejection needs 5 hosts with 100 calls each: off, so ejection is what the rule says.
+    enforcing_success_rate: { value: 0 },
+  };
+  if (consecutive) {
+    Object.assign(out, {
+      enforcing_failure_percentage: { value: 100 },
+      failure_percentage_threshold: { value: 50 },
+      failure_percentage_request_volume: { value: consecutive },
+      failure_percentage_minimum_hosts: { value: 1 },
+    });
+  }
+  return out;
+}
+
+/** One cluster resource. */
+export function buildCluster(name: string, policy: ClusterPolicy): Obj {
+  const cb = circuitBreakers(policy.connectionPool);
+  const od = outlierDetection(policy.outlierDetection);
+  const ct = dur(asObject(asObject(policy.connectionPool).tcp).connectTimeout);
+  return {
+    name,
+    type: 'EDS',
+    eds_cluster_config: { eds_config: { ads: {}, resource_api_version: 'V3' } },
+    ...(ct && { connect_timeout: ct }),
+    ...loadBalancing(policy.loadBalancer),
+    ...(cb && { circuit_breakers: cb }),
+    ...(od && { outlier_detection: od }),
+  };
+}
+
+function clustersOfService(snap: Snapshot, proxy: Proxy, svc: Service, port: ServicePort): NamedResource[] {
+  const dr = ruleFor(snap, proxy.namespace, svc);
+  const out: NamedResource[] = [];
+  for (const subset of ['', ...subsetsOf(dr).map((s) => s.name)]) {
+    const name = clusterName(port.port, subset, svc.hostname);
+    out.push({ name, resource: buildCluster(name, clusterPolicy(dr, port.port, subset)) });
+  }
+  return out;
+}
+
+/** The named clusters (unknown names are left out: the client then reports them as not found); all when `names` is undefined. */
+export function grpcClusters(snap: Snapshot, proxy: Proxy, names?: readonly string[]): NamedResource[] {
+  if (names === undefined) {
+    return visibleServices(snap, proxy).flatMap((svc) => svc.ports.flatMap((p) => clustersOfService(snap, proxy, svc, p)));
+  }
+  const out: NamedResource[] = [];
+  for (const name of new Set(names)) {
+    const key = parseClusterName(name);
+    const svc = key && snap.services.get(key.host);
+    if (!key || !svc || !visibleTo(svc.exportTo, svc.namespace, proxy.namespace) || !svc.ports.some((p) => p.port === key.port)) continue;
+    const dr = ruleFor(snap, proxy.namespace, svc);
+    if (key.subset && !subsetsOf(dr).some((s) => s.name === key.subset)) continue;
+    out.push({ name, resource: buildCluster(name, clusterPolicy(dr, key.port, key.subset)) });
+  }
+  return out;
+}
