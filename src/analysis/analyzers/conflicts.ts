@@ -1,0 +1,56 @@
+/**
+ * Two VirtualServices claiming one host in one scope. For the mesh (sidecars) Istio keeps one and drops the
+ * other (IST0109); for a Gateway it merges their routes in creation order (MZ0004). Delegates have no hosts
+ * and never conflict; several documents of the same resource are one resource, not a conflict.
+ */
+import { objectKey, type KubeObject } from '../../core/kube.js';
+import { finding, type Finding } from '../finding.js';
+import { parseGatewayRef } from '../hosts.js';
+import { rec, strs } from '../shape.js';
+import { nameOf, nsOf, type World } from '../world.js';
+
+interface Claim {
+  scope: string;
+  host: string;
+  vs: KubeObject;
+}
+
+function claims(w: World, vs: KubeObject): Claim[] {
+  const spec = rec(vs.spec);
+  const ns = nsOf(vs);
+  const refs = strs(spec.gateways);
+  const scopes = (refs.length === 0 ? ['mesh'] : refs).map((r) => {
+    const g = parseGatewayRef(r, ns);
+    return g.mesh ? 'mesh' : `${g.namespace}/${g.name}`;
+  });
+  const out: Claim[] = [];
+  for (const scope of new Set(scopes)) for (const h of new Set(strs(spec.hosts).map((h) => w.resolve(h, ns)))) out.push({ scope, host: h, vs });
+  return out;
+}
+
+export function conflictingVirtualServices(w: World): Finding[] {
+  const groups = new Map<string, Claim[]>();
+  for (const vs of w.istio('VirtualService')) {
+    for (const c of claims(w, vs)) {
+      const k = `${c.scope}\u0000${c.host}`;
+      let list = groups.get(k);
+      if (!list) groups.set(k, (list = []));
+      list.push(c);
+    }
+  }
+  const out: Finding[] = [];
+  for (const list of groups.values()) {
+    const keys = new Set(list.map((c) => objectKey(c.vs)));
+    if (keys.size < 2) continue;
+    const names = [...new Set(list.map((c) => `${nsOf(c.vs)}/${nameOf(c.vs)}`))].sort().join(', ');
+    const { scope, host } = list[0]!;
+    for (const c of list) {
+      if (scope === 'mesh') {
+        out.push(finding('IST0109', c.vs, `The VirtualServices ${names} bound to the mesh gateway all claim host ${host}: only one takes effect. Merge them into one resource.`, 'spec.hosts'));
+      } else {
+        out.push(finding('MZ0004', c.vs, `The VirtualServices ${names} bound to gateway ${scope} all claim host ${host}: their routes are merged in creation order. Merge them into one resource, or use delegation.`, 'spec.hosts'));
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,45 @@
+/**
+ * Service port names: Istio picks a port's protocol from `appProtocol` or from the name's prefix
+ * (`http`, `http-web`, `grpc-api`, ...). Anything else falls back to protocol sniffing (IST0118, Info).
+ */
+import { SYSTEM_NAMESPACES } from '../../core/constants.js';
+import { finding, type Finding } from '../finding.js';
+import { arr, num, rec, str } from '../shape.js';
+import { nameOf, nsOf, type World } from '../world.js';
+
+/** Protocols a port name may start with (compared case-insensitively, then end or `-suffix`). */
+export const PORT_NAME_PROTOCOLS: readonly string[] = ['http', 'http2', 'https', 'http_proxy', 'grpc', 'grpc-web', 'tcp', 'tls', 'mongo', 'mysql', 'redis', 'udp'];
+
+/** appProtocol values Istio understands. */
+export const APP_PROTOCOLS: readonly string[] = [...PORT_NAME_PROTOCOLS, 'kubernetes.io/h2c', 'kubernetes.io/ws', 'kubernetes.io/wss'];
+
+export function portNameHasProtocol(name: string): boolean {
+  const n = name.toLowerCase();
+  return PORT_NAME_PROTOCOLS.some((p) => n === p || n.startsWith(`${p}-`));
+}
+
+export function servicePortNames(w: World): Finding[] {
+  const out: Finding[] = [];
+  for (const svc of w.core('Service')) {
+    if (svc.apiVersion !== 'v1' || SYSTEM_NAMESPACES.includes(nsOf(svc))) continue;
+    for (const [i, p] of arr(rec(svc.spec).ports).entries()) {
+      const port = rec(p);
+      const proto = (str(port.protocol) ?? 'TCP').toUpperCase();
+      if (proto === 'UDP' || proto === 'SCTP') continue;
+      const app = str(port.appProtocol)?.toLowerCase();
+      if (app && APP_PROTOCOLS.includes(app)) continue;
+      const name = str(port.name) ?? '';
+      if (portNameHasProtocol(name)) continue;
+      const target = port.targetPort === undefined ? String(num(port.port) ?? '') : String(port.targetPort);
+      out.push(
+        finding(
+          'IST0118',
+          svc,
+          `Port name "${name}" (port: ${num(port.port) ?? '?'}, targetPort: ${target}) of Service ${nameOf(svc)} does not start with a protocol (http-, grpc-, tcp-, ...) and has no appProtocol; the protocol will be sniffed`,
+          `spec.ports[${i}].name`,
+        ),
+      );
+    }
+  }
+  return out;
+}

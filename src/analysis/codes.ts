@@ -1,0 +1,57 @@
+/**
+ * Every message `mizzen analyze` can print. IST codes are Istio's (istioctl analyze,
+ * "Configuration analysis messages"), used with Istio's meaning; MZ codes are ours, for checks Istio has no code for.
+ *
+ * | code    | name                                         | level   | notes |
+ * | ------- | -------------------------------------------- | ------- | ----- |
+ * | IST0101 | ReferencedResourceNotFound                   | Error   | VirtualService destination / mirror host, host:port, host+subset, gateway, delegate |
+ * | IST0106 | SchemaValidationError                        | Error   | a document the validators reject (or that does not parse) |
+ * | IST0109 | ConflictingMeshGatewayVirtualServiceHosts    | Error   | two VirtualServices bound to `mesh` claim one host |
+ * | IST0112 | VirtualServiceDestinationPortSelectorRequired| Error   | destination without port to a host with several ports |
+ * | IST0118 | PortNameIsNotUnderNamingConvention           | Info    | Service port name without a protocol prefix and no appProtocol |
+ * | IST0127 | NoMatchingWorkloadsFound                     | Warning | Sidecar / AuthorizationPolicy / PeerAuthentication / RequestAuthentication selector matches no workload (Istio reports Sidecars as IST0101 Error; an offline input often lacks the pods, so we warn) |
+ * | IST0133 | SchemaWarning                                | Warning | a validator warning |
+ * | IST0173 | DestinationRuleSubsetNotSelectPods           | Warning | Istio: Error. Workloads are often absent from offline input (scaled later, VMs), so we warn |
+ * | MZ0001  | DuplicateResource                            | Warning | one kind/namespace/name defined by several documents: applied in order, the last wins |
+ * | MZ0002  | NamespaceNotFound                            | Warning | a referenced namespace does not exist (checked only when the input has Namespace objects) |
+ * | MZ0003  | UnverifiedReference                          | Warning | a referenced host/gateway is missing, but the input describes nothing in its namespace to check against |
+ * | MZ0004  | ConflictingGatewayVirtualServiceHosts        | Warning | two VirtualServices bound to one Gateway claim one host: their routes are merged in an order you do not control |
+ * | MZ0005  | GatewaySelectorNoWorkload                    | Info    | no workload in the input matches a Gateway's selector; the gateway proxy is usually installed with the control plane, not in application YAML |
+ *
+ * Closed-world rule: a missing reference is only an Error when the input describes the namespace it lives in
+ * (it has Services there, for hosts; Gateways or the referrer itself, for gateways); otherwise MZ0003.
+ * Selector checks run only for namespaces where the input has at least one workload (Pod, pod template, WorkloadEntry).
+ */
+
+export type Level = 'Error' | 'Warning' | 'Info';
+
+export interface CodeInfo {
+  code: string;
+  name: string;
+  level: Level;
+  description: string;
+}
+
+const table = [
+  ['IST0101', 'ReferencedResourceNotFound', 'Error', 'A resource being referenced does not exist.'],
+  ['IST0106', 'SchemaValidationError', 'Error', 'The resource has a schema validation error.'],
+  ['IST0109', 'ConflictingMeshGatewayVirtualServiceHosts', 'Error', 'VirtualServices bound to the mesh gateway claim the same host.'],
+  ['IST0112', 'VirtualServiceDestinationPortSelectorRequired', 'Error', 'A destination host exposes several ports and the route does not pick one.'],
+  ['IST0118', 'PortNameIsNotUnderNamingConvention', 'Info', 'A Service port name does not start with a protocol; protocol sniffing applies.'],
+  ['IST0127', 'NoMatchingWorkloadsFound', 'Warning', 'No workload matches the resource selector.'],
+  ['IST0133', 'SchemaWarning', 'Warning', 'The resource has a schema validation warning.'],
+  ['IST0173', 'DestinationRuleSubsetNotSelectPods', 'Warning', 'A DestinationRule subset selects no workload: requests routed to it fail with 503.'],
+  ['MZ0001', 'DuplicateResource', 'Warning', 'Several documents define the same resource; applied in order, the last one wins.'],
+  ['MZ0002', 'NamespaceNotFound', 'Warning', 'A referenced namespace does not exist in the input.'],
+  ['MZ0003', 'UnverifiedReference', 'Warning', 'A reference could not be resolved and the input holds nothing in its namespace to check it against.'],
+  ['MZ0004', 'ConflictingGatewayVirtualServiceHosts', 'Warning', 'VirtualServices bound to the same Gateway claim the same host; their routes are merged in an unspecified order.'],
+  ['MZ0005', 'GatewaySelectorNoWorkload', 'Info', 'No workload in the input matches the Gateway selector.'],
+] as const;
+
+export type Code = (typeof table)[number][0];
+
+export const CODES: Readonly<Record<Code, CodeInfo>> = Object.fromEntries(
+  table.map(([code, name, level, description]) => [code, { code, name, level, description }]),
+) as Record<Code, CodeInfo>;
+
+export const LEVEL_ORDER: Readonly<Record<Level, number>> = { Error: 0, Warning: 1, Info: 2 };

@@ -1,0 +1,50 @@
+/** The value every analyzer returns, and how findings are built, ordered and printed. */
+import type { KubeObject } from '../core/kube.js';
+import { CODES, LEVEL_ORDER, type Code, type Level } from './codes.js';
+import { nameOf, nsOf } from './world.js';
+
+export interface Finding {
+  code: string;
+  level: Level;
+  message: string;
+  resource: { kind: string; namespace: string; name: string };
+  /** Field path inside the resource, e.g. `spec.http[0].route[1].destination.subset`. */
+  path?: string;
+}
+
+export function resourceOf(o: KubeObject): Finding['resource'] {
+  return { kind: o.kind, namespace: o.kind === 'Namespace' ? '' : nsOf(o), name: nameOf(o) };
+}
+
+export function finding(code: Code, o: KubeObject, message: string, path?: string): Finding {
+  const f: Finding = { code, level: CODES[code].level, message, resource: resourceOf(o) };
+  if (path !== undefined) f.path = path;
+  return f;
+}
+
+const identity = (f: Finding): string => `${f.code}\u0000${f.resource.kind}\u0000${f.resource.namespace}\u0000${f.resource.name}\u0000${f.path ?? ''}\u0000${f.message}`;
+
+/** Drops repeated findings (several versions of one resource say the same thing) and orders them: level, resource, code, path. */
+export function normalize(findings: readonly Finding[]): Finding[] {
+  const seen = new Map<string, Finding>();
+  for (const f of findings) if (!seen.has(identity(f))) seen.set(identity(f), f);
+  const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  return [...seen.values()].sort(
+    (a, b) =>
+      LEVEL_ORDER[a.level] - LEVEL_ORDER[b.level] ||
+      cmp(a.resource.kind, b.resource.kind) ||
+      cmp(a.resource.namespace, b.resource.namespace) ||
+      cmp(a.resource.name, b.resource.name) ||
+      cmp(a.code, b.code) ||
+      cmp(a.path ?? '', b.path ?? '') ||
+      cmp(a.message, b.message),
+  );
+}
+
+/** `Error [IST0101] (VirtualService default/reviews) spec.http[0]...: message`, like istioctl analyze. */
+export function formatFinding(f: Finding, where?: string): string {
+  const res = f.resource.namespace ? `${f.resource.namespace}/${f.resource.name}` : f.resource.name;
+  const loc = where ? ` ${where}` : '';
+  const path = f.path ? `${f.path}: ` : '';
+  return `${f.level} [${f.code}] (${f.resource.kind} ${res}${loc}) ${path}${f.message}`;
+}

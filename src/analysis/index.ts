@@ -1,0 +1,58 @@
+/**
+ * Cross-resource analysis, like `istioctl analyze`: pure functions over a set of Kubernetes objects
+ * (Istio resources plus Services, Pods, Namespaces, workload controllers...). Codes and levels: ./codes.ts.
+ * Used by `mizzen analyze` and by the validating webhook (apply-time warnings).
+ */
+import { objectKey, type KubeObject } from '../core/kube.js';
+import { conflictingVirtualServices } from './analyzers/conflicts.js';
+import { duplicateResources } from './analyzers/duplicates.js';
+import { missingNamespaces } from './analyzers/namespaces.js';
+import { servicePortNames } from './analyzers/services.js';
+import { virtualServiceReferences } from './analyzers/virtualservice.js';
+import { destinationRuleSubsets, gatewaySelectors, policySelectors } from './analyzers/workloads.js';
+import { normalize, type Finding } from './finding.js';
+import { World, type AnalyzeOptions } from './world.js';
+
+export type { Finding } from './finding.js';
+export { formatFinding, normalize } from './finding.js';
+export { CODES, type Code, type CodeInfo, type Level } from './codes.js';
+export type { AnalyzeOptions } from './world.js';
+
+export interface Analyzer {
+  name: string;
+  run: (w: World) => Finding[];
+}
+
+/** Every analyzer, each a small pure function over the indexed world. */
+export const ANALYZERS: readonly Analyzer[] = [
+  { name: 'virtualservice.references', run: virtualServiceReferences },
+  { name: 'virtualservice.conflicts', run: conflictingVirtualServices },
+  { name: 'destinationrule.subsets', run: destinationRuleSubsets },
+  { name: 'policy.selectors', run: policySelectors },
+  { name: 'gateway.selectors', run: gatewaySelectors },
+  { name: 'service.portnames', run: servicePortNames },
+  { name: 'namespaces', run: missingNamespaces },
+  { name: 'duplicates', run: duplicateResources },
+];
+
+const isObjectLike = (o: unknown): o is KubeObject =>
+  typeof o === 'object' && o !== null && typeof (o as KubeObject).kind === 'string' && typeof (o as KubeObject).apiVersion === 'string' && typeof (o as KubeObject).metadata === 'object' && (o as KubeObject).metadata !== null;
+
+/** All findings over a whole set of objects, deduplicated and ordered (Errors first). */
+export function analyze(objects: readonly KubeObject[], opts: AnalyzeOptions = {}): Finding[] {
+  const w = new World(objects.filter(isObjectLike), opts);
+  return normalize(ANALYZERS.flatMap((a) => a.run(w)));
+}
+
+/**
+ * Findings about `obj` as if it were applied into `world` (replacing any object with the same key):
+ * what the webhook returns as warnings.
+ */
+export function analyzeObject(obj: KubeObject, world: readonly KubeObject[], opts: AnalyzeOptions = {}): Finding[] {
+  if (!isObjectLike(obj)) return [];
+  const key = objectKey(obj);
+  const objects = [...world.filter((o) => isObjectLike(o) && objectKey(o) !== key), obj];
+  const ns = obj.kind === 'Namespace' ? '' : (obj.metadata.namespace || 'default');
+  const name = obj.metadata.name ?? '';
+  return analyze(objects, opts).filter((f) => f.resource.kind === obj.kind && f.resource.namespace === ns && f.resource.name === name);
+}

@@ -1,0 +1,191 @@
+/**
+ * The index analyzers read: every object of the input sorted by kind, with host, gateway and workload lookups.
+ * Built once per analysis; pure.
+ */
+import { apiGroup, type KubeObject } from '../core/kube.js';
+import { ApiGroups, DEFAULT_DOMAIN_SUFFIX } from '../core/constants.js';
+import { hostMatches, resolveHost } from './hosts.js';
+import { arr, labelMap, num, rec, str, strs } from './shape.js';
+
+export interface AnalyzeOptions {
+  /** Mesh domain suffix for short names (default cluster.local). */
+  domainSuffix?: string;
+  /** Namespaces whose policies apply mesh-wide (their selectors match workloads in every namespace). */
+  rootNamespaces?: readonly string[];
+}
+
+export const DEFAULT_ROOT_NAMESPACES: readonly string[] = ['istio-system', 'mizzen-system'];
+
+/** Namespaces that exist in every cluster. */
+export const BUILTIN_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+/** Something that can receive traffic for a host: a Kubernetes Service or a ServiceEntry host. */
+export interface HostEntry {
+  kind: 'Service' | 'ServiceEntry';
+  /** The host as matched: a Service FQDN, or a ServiceEntry host (possibly a wildcard). */
+  host: string;
+  namespace: string;
+  object: KubeObject;
+  ports: number[];
+  /** Service spec.selector / ServiceEntry spec.workloadSelector.labels (empty: none). */
+  selector: Record<string, string>;
+}
+
+export interface Workload {
+  kind: string;
+  namespace: string;
+  name: string;
+  labels: Record<string, string>;
+}
+
+/** Pod templates live at these paths in the workload controllers. */
+const TEMPLATE_PATHS: Record<string, string[]> = {
+  Deployment: ['spec', 'template'],
+  StatefulSet: ['spec', 'template'],
+  DaemonSet: ['spec', 'template'],
+  ReplicaSet: ['spec', 'template'],
+  ReplicationController: ['spec', 'template'],
+  Job: ['spec', 'template'],
+  CronJob: ['spec', 'jobTemplate', 'spec', 'template'],
+};
+
+export const nsOf = (o: KubeObject): string => (typeof o.metadata?.namespace === 'string' && o.metadata.namespace ? o.metadata.namespace : 'default');
+export const nameOf = (o: KubeObject): string => (typeof o.metadata?.name === 'string' ? o.metadata.name : '');
+
+export function isIstio(o: KubeObject, kind: string): boolean {
+  const g = apiGroup(o.apiVersion);
+  return o.kind === kind && (g === ApiGroups.networking || g === ApiGroups.security);
+}
+
+export class World {
+  readonly domainSuffix: string;
+  readonly rootNamespaces: ReadonlySet<string>;
+  readonly objects: readonly KubeObject[];
+  readonly byKind = new Map<string, KubeObject[]>();
+  /** Exact host → entries (Service FQDNs and non-wildcard ServiceEntry hosts). */
+  private readonly exactHosts = new Map<string, HostEntry[]>();
+  private readonly wildcardHosts: HostEntry[] = [];
+  readonly workloads: Workload[] = [];
+  private readonly workloadNamespaces = new Set<string>();
+  private readonly serviceNamespaces = new Set<string>();
+  /** Namespaces named by Namespace objects. */
+  readonly declaredNamespaces = new Set<string>();
+  /** Namespaces that hold at least one object of the input. */
+  readonly usedNamespaces = new Set<string>();
+
+  constructor(objects: readonly KubeObject[], opts: AnalyzeOptions = {}) {
+    this.domainSuffix = opts.domainSuffix ?? DEFAULT_DOMAIN_SUFFIX;
+    this.rootNamespaces = new Set(opts.rootNamespaces ?? DEFAULT_ROOT_NAMESPACES);
+    this.objects = objects;
+    for (const o of objects) {
+      const key = isIstio(o, o.kind) ? `istio:${o.kind}` : o.kind;
+      let list = this.byKind.get(key);
+      if (!list) this.byKind.set(key, (list = []));
+      list.push(o);
+      if (o.kind === 'Namespace' && o.apiVersion === 'v1') this.declaredNamespaces.add(nameOf(o));
+      else this.usedNamespaces.add(nsOf(o));
+      this.indexObject(o);
+    }
+  }
+
+  /** Istio resources of a kind (networking or security group). */
+  istio(kind: string): KubeObject[] {
+    return this.byKind.get(`istio:${kind}`) ?? [];
+  }
+
+  /** Core/apps objects of a kind (any group other than Istio's). */
+  core(kind: string): KubeObject[] {
+    return this.byKind.get(kind) ?? [];
+  }
+
+  resolve(host: string, namespace: string): string {
+    return resolveHost(host, namespace, this.domainSuffix);
+  }
+
+  /** Services and ServiceEntries that serve `fqdn` (exact first, then wildcard ServiceEntry hosts). */
+  lookupHost(fqdn: string): HostEntry[] {
+    const exact = this.exactHosts.get(fqdn) ?? [];
+    const wild = this.wildcardHosts.filter((e) => hostMatches(e.host, fqdn) || e.host === fqdn);
+    return [...exact, ...wild];
+  }
+
+  /** Does the input describe any Service in this namespace (so a missing host there is a real miss)? */
+  hasServicesIn(namespace: string): boolean {
+    return this.serviceNamespaces.has(namespace);
+  }
+
+  hasWorkloadsIn(namespace: string): boolean {
+    return this.workloadNamespaces.has(namespace);
+  }
+
+  hasAnyWorkload(): boolean {
+    return this.workloads.length > 0;
+  }
+
+  /** Workloads matching `selector`: in `namespace`, or anywhere when namespace is undefined. */
+  matchWorkloads(selector: Record<string, string>, namespace?: string): Workload[] {
+    return this.workloads.filter((w) => (namespace === undefined || w.namespace === namespace) && Object.entries(selector).every(([k, v]) => w.labels[k] === v));
+  }
+
+  /** Namespaces known to exist: declared, used by an object, or built in. */
+  namespaceExists(ns: string): boolean {
+    return this.declaredNamespaces.has(ns) || this.usedNamespaces.has(ns) || BUILTIN_NAMESPACES.includes(ns);
+  }
+
+  private addHost(e: HostEntry): void {
+    if (e.host.startsWith('*')) {
+      this.wildcardHosts.push(e);
+      return;
+    }
+    let list = this.exactHosts.get(e.host);
+    if (!list) this.exactHosts.set(e.host, (list = []));
+    list.push(e);
+  }
+
+  private addWorkload(kind: string, namespace: string, name: string, labels: Record<string, string>): void {
+    this.workloads.push({ kind, namespace, name, labels });
+    this.workloadNamespaces.add(namespace);
+  }
+
+  private indexObject(o: KubeObject): void {
+    const ns = nsOf(o);
+    const spec = rec(o.spec);
+    if (o.kind === 'Service' && o.apiVersion === 'v1') {
+      this.serviceNamespaces.add(ns);
+      const ports = arr(spec.ports).map((p) => num(rec(p).port)).filter((p): p is number => p !== undefined);
+      this.addHost({ kind: 'Service', host: `${nameOf(o).toLowerCase()}.${ns}.svc.${this.domainSuffix}`, namespace: ns, object: o, ports, selector: labelMap(spec.selector) });
+      return;
+    }
+    if (isIstio(o, 'ServiceEntry')) {
+      const ports = arr(spec.ports).map((p) => num(rec(p).number)).filter((p): p is number => p !== undefined);
+      const selector = labelMap(rec(spec.workloadSelector).labels);
+      for (const h of strs(spec.hosts)) {
+        const raw = h.toLowerCase();
+        const resolved = this.resolve(h, ns);
+        this.addHost({ kind: 'ServiceEntry', host: raw, namespace: ns, object: o, ports, selector });
+        if (resolved !== raw) this.addHost({ kind: 'ServiceEntry', host: resolved, namespace: ns, object: o, ports, selector });
+      }
+      // Inline endpoints are workloads of the entry's own namespace.
+      for (const [i, ep] of arr(spec.endpoints).entries()) this.addWorkload('ServiceEntry endpoint', ns, `${nameOf(o)}[${i}]`, labelMap(rec(ep).labels));
+      return;
+    }
+    if (isIstio(o, 'WorkloadEntry')) {
+      this.addWorkload('WorkloadEntry', ns, nameOf(o), labelMap(spec.labels));
+      return;
+    }
+    if (isIstio(o, 'WorkloadGroup')) {
+      this.addWorkload('WorkloadGroup', ns, nameOf(o), labelMap(rec(spec.metadata).labels));
+      return;
+    }
+    if (o.kind === 'Pod' && o.apiVersion === 'v1') {
+      this.addWorkload('Pod', ns, nameOf(o), labelMap(o.metadata?.labels));
+      return;
+    }
+    const path = TEMPLATE_PATHS[o.kind];
+    if (path && str(o.apiVersion)) {
+      let t: unknown = o;
+      for (const p of path) t = rec(t)[p];
+      this.addWorkload(o.kind, ns, nameOf(o), labelMap(rec(rec(t).metadata).labels));
+    }
+  }
+}

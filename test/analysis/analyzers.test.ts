@@ -1,0 +1,162 @@
+import { expect } from 'chai';
+import { analyze, type Finding } from '../../src/analysis/index.js';
+import type { KubeObject } from '../../src/core/kube.js';
+import { authz, deploy, dr, gw, ns, peer, pod, reviewsBase, route, se, sidecar, svc, vs, we } from './fixtures.js';
+
+/** `CODE Kind ns/name path` — compact enough to read a whole table at a glance. */
+const brief = (f: Finding): string => `${f.code} ${f.resource.kind} ${f.resource.namespace}/${f.resource.name}${f.path ? ` ${f.path}` : ''}`;
+
+interface Case {
+  name: string;
+  objects: KubeObject[];
+  expect: string[];
+}
+
+const R0 = 'spec.http[0].route[0].destination';
+
+const table: Record<string, Case[]> = {
+  'destination host': [
+    { name: 'short name of a Service in the namespace', objects: [...reviewsBase(), route('r', 'reviews')], expect: [] },
+    { name: 'FQDN of a Service', objects: [...reviewsBase(), route('r', 'reviews.default.svc.cluster.local')], expect: [] },
+    { name: 'unknown short name', objects: [...reviewsBase(), route('r', 'reveiws', { hosts: ['reviews'] })], expect: [`IST0101 VirtualService default/r ${R0}.host`] },
+    { name: 'short name resolves in the referrer namespace', objects: [...reviewsBase(), svc('x', { ns: 'other' }), route('r', 'reviews', { ns: 'other' })], expect: [`IST0101 VirtualService other/r ${R0}.host`] },
+    { name: 'namespace the input does not describe: unverified', objects: [...reviewsBase(), route('r', 'foo.elsewhere.svc.cluster.local')], expect: [`MZ0003 VirtualService default/r ${R0}.host`] },
+    { name: 'ServiceEntry host', objects: [se('g', ['api.example.com']), route('r', 'api.example.com', { port: 443 })], expect: [] },
+    { name: 'wildcard ServiceEntry host', objects: [se('g', ['*.example.com']), route('r', 'api.example.com', { port: 443 })], expect: [] },
+    { name: 'external host without ServiceEntry', objects: [route('r', 'api.example.com')], expect: [`IST0101 VirtualService default/r ${R0}.host`] },
+    { name: 'port the host does not expose', objects: [...reviewsBase(), route('r', 'reviews', { port: 9090 })], expect: [`IST0101 VirtualService default/r ${R0}.port.number`] },
+    { name: 'port the host exposes', objects: [...reviewsBase(), route('r', 'reviews', { port: 9080 })], expect: [] },
+    { name: 'several ports and no port chosen', objects: [svc('multi', { ports: [80, 8080] }), pod('m', { app: 'multi' }), route('r', 'multi')], expect: [`IST0112 VirtualService default/r ${R0}`] },
+    {
+      name: 'mirror host',
+      objects: [...reviewsBase(), vs('r', { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews' } }], mirror: { host: 'shadow' }, mirrors: [{ destination: { host: 'reviews' } }] }] })],
+      expect: ['IST0101 VirtualService default/r spec.http[0].mirror.host'],
+    },
+    {
+      name: 'tcp and tls routes',
+      objects: [...reviewsBase(), vs('r', { hosts: ['reviews'], tcp: [{ route: [{ destination: { host: 'nope' } }] }], tls: [{ match: [{ sniHosts: ['reviews'] }], route: [{ destination: { host: 'reviews' } }] }] })],
+      expect: ['IST0101 VirtualService default/r spec.tcp[0].route[0].destination.host'],
+    },
+  ],
+  subsets: [
+    { name: 'subset defined', objects: [...reviewsBase(), route('r', 'reviews', { subset: 'v2' })], expect: [] },
+    { name: 'subset not defined', objects: [...reviewsBase(), route('r', 'reviews', { subset: 'v3' })], expect: [`IST0101 VirtualService default/r ${R0}.subset`] },
+    { name: 'no DestinationRule for the host', objects: [svc('ratings'), pod('p', { app: 'ratings' }), route('r', 'ratings', { subset: 'v1' })], expect: [`IST0101 VirtualService default/r ${R0}.subset`] },
+    {
+      name: 'DestinationRule by FQDN in another namespace',
+      objects: [svc('reviews'), pod('p', { app: 'reviews', version: 'v1' }), dr('d', 'reviews.default.svc.cluster.local', { v1: { version: 'v1' } }, 'istio-system'), route('r', 'reviews', { subset: 'v1' })],
+      expect: [],
+    },
+  ],
+  gateways: [
+    { name: 'gateway in the namespace', objects: [...reviewsBase(), gw('g', { app: 'reviews' }), route('r', 'reviews', { gateways: ['g'], hosts: ['*'] })], expect: [] },
+    { name: 'gateway by ns/name', objects: [...reviewsBase(), gw('g', { app: 'reviews' }, 'edge'), route('r', 'reviews', { gateways: ['edge/g'], hosts: ['*'] })], expect: [] },
+    { name: 'mesh is special', objects: [...reviewsBase(), route('r', 'reviews', { gateways: ['mesh'] })], expect: [] },
+    { name: 'missing gateway in the namespace', objects: [...reviewsBase(), route('r', 'reviews', { gateways: ['nope'], hosts: ['*'] })], expect: ['IST0101 VirtualService default/r spec.gateways[0]'] },
+    { name: 'missing gateway where other gateways live', objects: [...reviewsBase(), gw('g', { app: 'reviews' }, 'edge'), route('r', 'reviews', { gateways: ['edge/h'], hosts: ['*'] })], expect: ['IST0101 VirtualService default/r spec.gateways[0]'] },
+    { name: 'gateway in a namespace the input does not describe', objects: [...reviewsBase(), route('r', 'reviews', { gateways: ['istio-system/ingress'], hosts: ['*'] })], expect: ['MZ0003 VirtualService default/r spec.gateways[0]'] },
+    {
+      name: 'per-match gateways',
+      objects: [...reviewsBase(), vs('r', { hosts: ['reviews'], gateways: ['mesh'], http: [{ match: [{ gateways: ['nope'] }], route: [{ destination: { host: 'reviews' } }] }] })],
+      expect: ['IST0101 VirtualService default/r spec.http[0].match[0].gateways[0]'],
+    },
+  ],
+  delegation: [
+    {
+      name: 'delegate exists, delegate has no hosts and does not conflict',
+      objects: [...reviewsBase(), gw('g', { app: 'reviews' }), vs('root', { hosts: ['*'], gateways: ['g'], http: [{ delegate: { name: 'leaf' } }] }), vs('leaf', { http: [{ route: [{ destination: { host: 'reviews' } }] }] })],
+      expect: [],
+    },
+    { name: 'missing delegate', objects: [...reviewsBase(), gw('g', { app: 'reviews' }), vs('root', { hosts: ['*'], gateways: ['g'], http: [{ delegate: { name: 'leaf', namespace: 'x' } }] })], expect: ['IST0101 VirtualService default/root spec.http[0].delegate'] },
+  ],
+  conflicts: [
+    { name: 'two mesh VirtualServices for one host', objects: [...reviewsBase(), route('a', 'reviews'), route('b', 'reviews.default.svc.cluster.local')], expect: ['IST0109 VirtualService default/a spec.hosts', 'IST0109 VirtualService default/b spec.hosts'] },
+    { name: 'same host, different gateways', objects: [...reviewsBase(), gw('g1', { app: 'reviews' }), gw('g2', { app: 'reviews' }), route('a', 'reviews', { gateways: ['g1'] }), route('b', 'reviews', { gateways: ['g2'] })], expect: [] },
+    { name: 'same gateway, same host', objects: [...reviewsBase(), gw('g1', { app: 'reviews' }), route('a', 'reviews', { gateways: ['g1'], hosts: ['*'] }), route('b', 'reviews', { gateways: ['default/g1'], hosts: ['*'] })], expect: ['MZ0004 VirtualService default/a spec.hosts', 'MZ0004 VirtualService default/b spec.hosts'] },
+    { name: 'same short name in different namespaces', objects: [...reviewsBase(), svc('reviews', { ns: 'b' }), route('a', 'reviews'), route('a', 'reviews', { ns: 'b' })], expect: [] },
+    { name: 'one resource in two documents is not a conflict', objects: [...reviewsBase(), route('a', 'reviews'), route('a', 'reviews', { subset: 'v1' })], expect: ['MZ0001 VirtualService default/a'] },
+  ],
+  'subset workloads': [
+    { name: 'every subset selects a Deployment', objects: reviewsBase(), expect: [] },
+    { name: 'subset selects nothing', objects: [...reviewsBase(), dr('reviews', 'reviews', { v1: { version: 'v1' }, v9: { version: 'v9' } })], expect: ['MZ0001 DestinationRule default/reviews', 'IST0173 DestinationRule default/reviews spec.subsets[1]'] },
+    { name: 'labels must also match the Service selector', objects: [svc('reviews'), pod('p', { app: 'other', version: 'v1' }), dr('d', 'reviews', { v1: { version: 'v1' } })], expect: ['IST0173 DestinationRule default/d spec.subsets[0]'] },
+    { name: 'WorkloadEntry counts', objects: [svc('reviews'), we('vm', { app: 'reviews', version: 'vm' }), dr('d', 'reviews', { vm: { version: 'vm' } })], expect: [] },
+    { name: 'no workloads in the namespace: not judged', objects: [svc('reviews'), dr('d', 'reviews', { v1: { version: 'v1' } })], expect: [] },
+    { name: 'ServiceEntry endpoints', objects: [se('db', ['db.example.com'], { endpoints: [{ address: '1.2.3.4', labels: { version: 'a' } }] }), dr('d', 'db.example.com', { a: { version: 'a' }, b: { version: 'b' } })], expect: ['IST0173 DestinationRule default/d spec.subsets[1]'] },
+    { name: 'ServiceEntry with DNS and no endpoints: not judged', objects: [se('g', ['api.example.com']), dr('d', 'api.example.com', { a: { version: 'a' } })], expect: [] },
+  ],
+  'policy selectors': [
+    { name: 'Sidecar selects a pod', objects: [pod('p', { app: 'a' }), sidecar('s', { app: 'a' })], expect: [] },
+    { name: 'Sidecar selects nothing', objects: [pod('p', { app: 'a' }), sidecar('s', { app: 'b' })], expect: ['IST0127 Sidecar default/s spec.workloadSelector.labels'] },
+    { name: 'Sidecar without selector', objects: [pod('p', { app: 'a' }), sidecar('s', undefined)], expect: [] },
+    { name: 'AuthorizationPolicy selects nothing', objects: [pod('p', { app: 'a' }), authz('z', { app: 'b' })], expect: ['IST0127 AuthorizationPolicy default/z spec.selector.matchLabels'] },
+    { name: 'AuthorizationPolicy selects a Deployment', objects: [deploy('d', { app: 'a' }), authz('z', { app: 'a' })], expect: [] },
+    { name: 'PeerAuthentication selects nothing', objects: [pod('p', { app: 'a' }), peer('pa', { app: 'b' })], expect: ['IST0127 PeerAuthentication default/pa spec.selector.matchLabels'] },
+    { name: 'only pods of the same namespace count', objects: [pod('p', { app: 'a' }, 'other'), pod('q', { app: 'x' }), authz('z', { app: 'a' })], expect: ['IST0127 AuthorizationPolicy default/z spec.selector.matchLabels'] },
+    { name: 'root namespace policies select mesh-wide', objects: [pod('p', { app: 'a' }, 'other'), authz('z', { app: 'a' }, {}, 'istio-system')], expect: [] },
+    { name: 'namespace without workloads: not judged', objects: [authz('z', { app: 'b' })], expect: [] },
+  ],
+  'gateway selectors': [
+    { name: 'gateway workload in the input', objects: [pod('ingress', { istio: 'ingressgateway' }, 'istio-system'), gw('g')], expect: [] },
+    { name: 'gateway workload not in the input', objects: [gw('g')], expect: ['MZ0005 Gateway default/g spec.selector'] },
+  ],
+  'port names': [
+    { name: 'http, http-web, grpc-api, mongo, tcp', objects: [svc('s', { ports: [{ port: 1, name: 'http' }, { port: 2, name: 'http-web' }, { port: 3, name: 'grpc-api' }, { port: 4, name: 'mongo' }, { port: 5, name: 'TCP-x' }] })], expect: [] },
+    { name: 'appProtocol instead of a prefix', objects: [svc('s', { ports: [{ port: 1, name: 'web', appProtocol: 'http' }] })], expect: [] },
+    { name: 'UDP ports are not judged', objects: [svc('s', { ports: [{ port: 53, name: 'dns', protocol: 'UDP' }] })], expect: [] },
+    { name: 'no protocol prefix', objects: [svc('s', { ports: [{ port: 1, name: 'web' }, { port: 2, name: 'httpx' }, { port: 3 }] })], expect: ['IST0118 Service default/s spec.ports[0].name', 'IST0118 Service default/s spec.ports[1].name', 'IST0118 Service default/s spec.ports[2].name'] },
+    { name: 'system namespaces are skipped', objects: [svc('s', { ns: 'kube-system', ports: [{ port: 1, name: 'web' }] })], expect: [] },
+  ],
+  namespaces: [
+    { name: 'no Namespace objects: not judged', objects: [sidecar('s', undefined, { egress: [{ hosts: ['nope/*'] }] })], expect: [] },
+    { name: 'declared, used and default namespaces exist', objects: [ns('a'), svc('x', { ns: 'b' }), sidecar('s', undefined, { egress: [{ hosts: ['a/*', 'b/*', 'default/*', './*', '*/*', '~/*'] }] })], expect: [] },
+    {
+      name: 'missing namespaces everywhere',
+      objects: [
+        ns('a'),
+        sidecar('s', undefined, { egress: [{ hosts: ['nope/*'] }] }, 'a'),
+        gw('g', {}, 'a', ['gone/*']),
+        authz('z', undefined, { rules: [{ from: [{ source: { namespaces: ['ghost', 'pre*'] } }] }] }, 'a'),
+        dr('d', 'x.lost.svc.cluster.local', {}, 'a'),
+        { ...route('r', 'reviews', { ns: 'a' }), spec: { hosts: ['reviews'], exportTo: ['.', 'away'], http: [{ route: [{ destination: { host: 'reviews' } }] }] } },
+      ],
+      expect: [
+        'MZ0002 AuthorizationPolicy a/z spec.rules[0].from[0].source.namespaces[0]',
+        'MZ0002 DestinationRule a/d spec.host',
+        'MZ0002 Gateway a/g spec.servers[0].hosts[0]',
+        'MZ0002 Sidecar a/s spec.egress[0].hosts[0]',
+        'MZ0002 VirtualService a/r spec.exportTo[1]',
+        'MZ0003 VirtualService a/r spec.http[0].route[0].destination.host',
+      ],
+    },
+  ],
+  robustness: [
+    {
+      name: 'malformed specs never throw',
+      objects: [
+        { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'x' }, spec: { hosts: 'reviews', http: [null, 3, { route: 'x' }, { route: [{ destination: null }] }], gateways: [1] } },
+        { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'y' }, spec: { host: 7, subsets: [{ labels: 'x' }] } },
+        { apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name: 'z' }, spec: null },
+        { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { ports: [null, { port: 'x' }] } },
+        { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'a' }, spec: { selector: [], rules: [{ from: 'x' }] } },
+        null as unknown as KubeObject,
+        { kind: 'Pod' } as unknown as KubeObject,
+      ],
+      expect: ['IST0118 Service default/s spec.ports[0].name', 'IST0118 Service default/s spec.ports[1].name'],
+    },
+  ],
+};
+
+describe('analysis: analyzers', () => {
+  for (const [group, cases] of Object.entries(table)) {
+    describe(group, () => {
+      for (const c of cases) {
+        it(c.name, async () => {
+          const got = analyze(c.objects).map(brief);
+          expect(got).to.have.members(c.expect);
+          expect(got).to.have.length(c.expect.length);
+        });
+      }
+    });
+  }
+});
