@@ -1,0 +1,136 @@
+/**
+ * The webhook HTTPS server: POST /inject (and /inject/*), POST /validate, GET /healthz, GET /readyz.
+ * buildWebhookApp() builds it without listening (tests use app.inject() or listen on port 0; serve.ts listens).
+ * HTTP lives here; the AdmissionReview protocol lives in src/admission; verdicts come from handlers.ts.
+ * Whatever arrives — garbage, the wrong content type, 8 MiB, a handler that throws — the answer is an
+ * AdmissionReview with the uid when it can be read, else a plain HTTP error with a message; never a crash.
+ */
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { decodeAdmissionReview, encodeAdmissionReview, errored, type AdmissionRequest } from '../admission/index.js';
+import { silentLogger, type Logger } from '../core/log.js';
+import { createRegistry, webhookMetrics, type ReviewOutcome, type ReviewRoute, type WebhookMetrics } from '../metrics.js';
+import { reviewInject, reviewValidate, type HandlerContext, type HandlerOutput, type Injector, type Validator } from './handlers.js';
+
+/** kube-apiserver sends at most 3 MiB objects; 7 MiB is controller-runtime's limit and leaves room for oldObject. */
+export const BODY_LIMIT = 7 * 1024 * 1024;
+
+export interface WebhookDeps {
+  /** Serving key pair (PEM). Rotate it later with app.server.setSecureContext (see attachCertReload). */
+  tls: { cert: string; key: string };
+  /** Pod injection; /inject is served only when given. */
+  injector?: Injector;
+  /** Object validation; /validate is served only when given. */
+  validate?: Validator;
+  log?: Logger;
+  /** Metrics on the process registry (default: a private registry). */
+  metrics?: WebhookMetrics;
+  /** Readiness beyond "listening" (e.g. config synced); /readyz answers 503 while false. */
+  ready?: () => boolean;
+  bodyLimit?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    reviewOutcome?: ReviewOutcome;
+  }
+}
+
+const JSON_TYPE = /^application\/json\s*(;|$)/i;
+
+/** A Kubernetes-style Status body for the answers that cannot be AdmissionReviews (no uid to echo). */
+function statusBody(code: number, message: string): string {
+  return JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, code });
+}
+
+export function buildWebhookApp(deps: WebhookDeps) {
+  const log = deps.log ?? silentLogger;
+  const metrics = deps.metrics ?? webhookMetrics(createRegistry({ defaults: false }));
+  const bodyLimit = deps.bodyLimit ?? BODY_LIMIT;
+  const app = Fastify({
+    https: { cert: deps.tls.cert, key: deps.tls.key },
+    logger: false,
+    bodyLimit,
+    return503OnClosing: true,
+  });
+
+  // Bodies are read as text and decoded by the admission module, whatever the content type says, so that
+  // a malformed or mislabelled review still gets an answer that names the problem (and echoes the uid).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, (_req, body, done) => done(null, body));
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = (request.routeOptions.config as { review?: ReviewRoute } | undefined)?.review;
+    if (!route) return;
+    metrics.requests.inc({ route, outcome: request.reviewOutcome ?? (reply.statusCode >= 500 ? 'error' : 'malformed') });
+    metrics.latency.observe({ route }, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler(async (err: Error & { code?: string; statusCode?: number }, request, reply) => {
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      request.reviewOutcome = 'too_large';
+      const mib = (bodyLimit / 1024 / 1024).toFixed(bodyLimit % (1024 * 1024) === 0 ? 0 : 1);
+      return reply.code(413).type('application/json').send(statusBody(413, `request body is larger than the ${mib} MiB limit`));
+    }
+    const code = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    if (code >= 500) log.error({ err: err.message, url: request.url }, 'webhook request failed');
+    request.reviewOutcome = code >= 500 ? 'error' : 'malformed';
+    return reply.code(code).type('application/json').send(statusBody(code, err.message));
+  });
+
+  app.setNotFoundHandler(async (request, reply) =>
+    reply.code(404).type('application/json').send(statusBody(404, `no route ${request.method} ${request.url}: the webhook serves POST /inject and POST /validate`)),
+  );
+
+  const review =
+    (route: ReviewRoute, handle: (req: AdmissionRequest, ctx: HandlerContext) => HandlerOutput | Promise<HandlerOutput>) =>
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      const contentType = request.headers['content-type'];
+      const decoded = decodeAdmissionReview(typeof request.body === 'string' ? request.body : '');
+      let failure: { code: number; message: string } | undefined;
+      if (contentType === undefined || !JSON_TYPE.test(contentType)) {
+        failure = { code: 415, message: `content-type ${JSON.stringify(contentType ?? '')} is not supported: send the AdmissionReview as application/json` };
+      } else if (!decoded.ok) failure = { code: 400, message: decoded.message };
+      if (failure) {
+        request.reviewOutcome = failure.code === 415 ? 'unsupported_media_type' : 'malformed';
+        const uid = decoded.ok ? decoded.request.uid : decoded.uid;
+        log.debug({ route, uid, err: failure.message }, 'bad admission request');
+        if (uid === undefined) return reply.code(failure.code).type('application/json').send(statusBody(failure.code, failure.message));
+        return reply.type('application/json').send(encodeAdmissionReview(decoded.apiVersion, uid, errored(failure.code, failure.message)));
+      }
+      if (!decoded.ok) return; // unreachable: handled above (narrows the type)
+      const req = decoded.request;
+      let child: Logger | undefined;
+      const ctx: HandlerContext = {
+        metrics,
+        log: () => (child ??= log.child({ uid: req.uid, kind: req.kind.kind, namespace: req.namespace, name: req.name, op: req.operation })),
+      };
+      let out: HandlerOutput;
+      try {
+        out = await handle(req, ctx);
+      } catch (e) {
+        ctx.log().error({ err: e instanceof Error ? (e.stack ?? e.message) : String(e) }, `${route} handler failed`);
+        out = { result: errored(500, `internal error in the ${route} webhook: ${e instanceof Error ? e.message : String(e)}`), outcome: 'error' };
+      }
+      request.reviewOutcome = out.outcome;
+      return reply.type('application/json').send(encodeAdmissionReview(decoded.apiVersion, req.uid, out.result));
+    };
+
+  if (deps.injector) {
+    const injector = deps.injector;
+    const handler = review('inject', (req, ctx) => reviewInject(req, injector, ctx));
+    app.post('/inject', { config: { review: 'inject' } }, handler);
+    app.post('/inject/*', { config: { review: 'inject' } }, handler);
+  }
+  if (deps.validate) {
+    const validate = deps.validate;
+    app.post('/validate', { config: { review: 'validate' } }, review('validate', (req, ctx) => reviewValidate(req, validate, ctx)));
+  }
+  app.get('/healthz', async (_req, reply) => reply.type('text/plain').send('ok'));
+  app.get('/readyz', async (_req, reply) => {
+    const ready = deps.ready ? deps.ready() : true;
+    return reply.code(ready ? 200 : 503).type('text/plain').send(ready ? 'ready' : 'not ready');
+  });
+  return app;
+}
+
+export type WebhookApp = ReturnType<typeof buildWebhookApp>;

@@ -1,0 +1,4 @@
+/** The admission webhook server. */
+export * from './app.js';
+export * from './handlers.js';
+export * from './tls.js';
