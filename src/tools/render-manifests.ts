@@ -1,0 +1,176 @@
+/**
+ * Renders the install: `kubectl kustomize manifests/`, with every webhook caBundle filled from
+ * the CA and the `mizzen-certs` TLS Secret added, so nothing patches the webhooks at runtime and
+ * GitOps tools see no drift.
+ *
+ *   node dist/src/tools/render-manifests.js --certs-dir certs --out manifests/rendered
+ *   kubectl apply -k manifests/rendered
+ *
+ * `renderManifests()` is what tests use (the API-server simulation loads the webhook
+ * configurations with a test CA); `fillCaBundles()` and `certSecret()` are pure.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { parseAllDocuments, stringify } from 'yaml';
+import { type KubeObject, isKubeObject } from '../core/kube.js';
+import { Defaults } from '../core/constants.js';
+import { CertFiles } from '../certs/files.js';
+
+export interface TlsMaterial {
+  crt: string;
+  key: string;
+  ca: string;
+}
+
+export interface RenderOptions {
+  /** PEM of the CA that signed the webhook serving certificate. */
+  caBundlePem: string;
+  /** When given, the `mizzen-certs` Secret (tls.crt, tls.key, ca.crt) is added. */
+  tls?: TlsMaterial;
+  /** The kustomize directory; default: the repository's manifests/. */
+  manifestsDir?: string;
+}
+
+export const CERT_SECRET_NAME = 'mizzen-certs';
+export const WEBHOOK_KINDS = ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'];
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
+
+const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+
+/** The repository's manifests/ directory, found from this module (works from src/ and dist/src/). */
+export function defaultManifestsDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'manifests', 'kustomization.yaml'))) return join(dir, 'manifests');
+    dir = dirname(dir);
+  }
+  return resolve('manifests');
+}
+
+/** `kubectl kustomize DIR` as objects (the I/O shell; throws with kubectl's message when it fails). */
+export function kustomize(dir: string): KubeObject[] {
+  let out: string;
+  try {
+    out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    throw new Error(`kubectl kustomize ${dir}: ${(err.stderr || err.message).trim()}`);
+  }
+  return parseObjects(out, `kubectl kustomize ${dir}`);
+}
+
+export function parseObjects(text: string, source: string): KubeObject[] {
+  const objects: KubeObject[] = [];
+  parseAllDocuments(text).forEach((doc, i) => {
+    if (doc.errors.length) throw new Error(`${source}: document ${i}: ${doc.errors[0]!.message}`);
+    const v = doc.toJS() as unknown;
+    if (v === null || v === undefined) return;
+    if (!isKubeObject(v)) throw new Error(`${source}: document ${i} is not a Kubernetes object`);
+    objects.push(v);
+  });
+  return objects;
+}
+
+/** Copies of `objects` with every webhook's clientConfig.caBundle set to base64(caBundlePem). Pure. */
+export function fillCaBundles(objects: KubeObject[], caBundlePem: string): KubeObject[] {
+  if (!PEM_CERT.test(caBundlePem)) throw new Error('caBundlePem: not a PEM certificate (no BEGIN/END CERTIFICATE block)');
+  const bundle = b64(caBundlePem);
+  return objects.map((o) => {
+    const copy = structuredClone(o);
+    if (!WEBHOOK_KINDS.includes(copy.kind) || !Array.isArray(copy.webhooks)) return copy;
+    for (const w of copy.webhooks as Array<{ clientConfig?: Record<string, unknown> }>) {
+      w.clientConfig = { ...(w.clientConfig ?? {}), caBundle: bundle };
+    }
+    return copy;
+  });
+}
+
+/** The `mizzen-certs` Secret that the Deployment mounts at /etc/mizzen/certs. Pure. */
+export function certSecret(tls: TlsMaterial, namespace: string = Defaults.controlPlaneNamespace): KubeObject {
+  for (const [field, pem] of Object.entries(tls)) {
+    if (typeof pem !== 'string' || !pem.includes('-----BEGIN ')) throw new Error(`tls.${field}: not PEM`);
+  }
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: CERT_SECRET_NAME, namespace, labels: { app: Defaults.serviceName, 'app.kubernetes.io/part-of': 'mizzen' } },
+    type: 'kubernetes.io/tls',
+    data: { [CertFiles.cert]: b64(tls.crt), [CertFiles.key]: b64(tls.key), [CertFiles.ca]: b64(tls.ca) },
+  };
+}
+
+/** The whole install, ready to apply: kustomized manifests, caBundles filled, and the Secret when `tls` is given. */
+export function renderManifests(opts: RenderOptions): KubeObject[] {
+  const objects = fillCaBundles(kustomize(opts.manifestsDir ?? defaultManifestsDir()), opts.caBundlePem);
+  if (opts.tls) objects.push(certSecret(opts.tls));
+  return objects;
+}
+
+export const toYaml = (objects: KubeObject[]): string => objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n');
+
+/** Writes mizzen.yaml, mizzen-certs.yaml (mode 0600) and a kustomization.yaml listing them. */
+export function writeRendered(objects: KubeObject[], outDir: string): string[] {
+  mkdirSync(outDir, { recursive: true });
+  const isSecret = (o: KubeObject) => o.kind === 'Secret' && o.metadata.name === CERT_SECRET_NAME;
+  const files: Array<[string, string, number]> = [['mizzen.yaml', toYaml(objects.filter((o) => !isSecret(o))), 0o644]];
+  const secrets = objects.filter(isSecret);
+  if (secrets.length) files.push(['mizzen-certs.yaml', toYaml(secrets), 0o600]);
+  const kustomization = {
+    apiVersion: 'kustomize.config.k8s.io/v1beta1',
+    kind: 'Kustomization',
+    resources: files.map(([name]) => name),
+  };
+  files.push(['kustomization.yaml', `# Rendered by render-manifests from manifests/ and the certificates: do not edit.\n${stringify(kustomization)}`, 0o644]);
+  return files.map(([name, text, mode]) => {
+    const p = join(outDir, name);
+    writeFileSync(p, text, { mode });
+    return p;
+  });
+}
+
+const HELP = `usage: node dist/src/tools/render-manifests.js --certs-dir DIR --out DIR [--manifests DIR]
+
+Renders manifests/ with the webhook caBundles from DIR/ca.crt and the mizzen-certs Secret from
+DIR/tls.crt, tls.key, ca.crt (as \`mizzen certs\` writes them). Apply with: kubectl apply -k OUT
+`;
+
+export function main(argv: string[]): number {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, strict: true, options: { 'certs-dir': { type: 'string' }, out: { type: 'string' }, manifests: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
+  } catch (e) {
+    process.stderr.write(`render-manifests: ${(e as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (!values['certs-dir'] || !values.out) {
+    process.stderr.write(`render-manifests: --certs-dir and --out are required\n\n${HELP}`);
+    return 2;
+  }
+  try {
+    const dir = values['certs-dir'];
+    const read = (name: string) => {
+      const p = join(dir, name);
+      if (!existsSync(p)) throw new Error(`${p}: missing (run \`mizzen certs --out ${dir}\`)`);
+      return readFileSync(p, 'utf8');
+    };
+    const tls = { crt: read(CertFiles.cert), key: read(CertFiles.key), ca: read(CertFiles.ca) };
+    const objects = renderManifests({ caBundlePem: tls.ca, tls, manifestsDir: values.manifests });
+    for (const f of writeRendered(objects, values.out)) process.stdout.write(`wrote ${f}\n`);
+    process.stdout.write(`apply with: kubectl apply -k ${values.out}\n`);
+    return 0;
+  } catch (e) {
+    process.stderr.write(`render-manifests: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  process.exitCode = main(process.argv.slice(2));
+}
