@@ -1,0 +1,207 @@
+/**
+ * Generated and encoded resources for one snapshot. Output is generated once per (proxy scope, type) and kept
+ * for the life of the snapshot; every resource gets a content hash (its version), and each distinct content is
+ * encoded once into a shared buffer (an EncodedPool entry that survives into the next snapshot when unchanged).
+ */
+import { createHash } from 'node:crypto';
+import type { Snapshot } from '../../model/types.js';
+import type { Proxy } from '../../model/proxy.js';
+import type { KubeObject } from '../../core/kube.js';
+import { encode } from '../proto.js';
+import { deltaEntry, encodeAny, sotwEntry } from './wire.js';
+
+export interface NamedResource {
+  name: string;
+  resource: Record<string, unknown>;
+}
+
+/** The pure core the server runs: snapshot building, generation and proxy scoping (injectable for tests). */
+export interface Generators {
+  buildSnapshot(objects: readonly KubeObject[], opts: { domainSuffix?: string }): Snapshot;
+  generate(snap: Snapshot, proxy: Proxy, typeUrl: string, names?: readonly string[]): NamedResource[];
+  proxyScope(snap: Snapshot, proxy: Proxy): string;
+}
+
+/** One encoded content, shared by every proxy and scope that has it. */
+export interface Encoded {
+  /** Content hash: the resource's version. */
+  hash: string;
+  /** The encoded google.protobuf.Any. */
+  any: Buffer;
+  /** The DiscoveryResponse `resources` entry. */
+  sotw: Buffer;
+}
+
+export interface CachedResource {
+  name: string;
+  hash: string;
+  enc: Encoded;
+  /** The generated object (snake_case), for config_dump. */
+  resource: Record<string, unknown>;
+}
+
+/** A resolved set of resources for one subscription, with its type version (hash of names and versions). */
+export interface ResourceSet {
+  version: string;
+  resources: ReadonlyMap<string, CachedResource>;
+}
+
+const hashOf = (text: string): string => createHash('sha1').update(text).digest('base64url').slice(0, 16);
+
+/** Encoded contents of the current and the previous snapshot: unchanged resources are not encoded again. */
+export class EncodedPool {
+  private current = new Map<string, Encoded>();
+  private previous = new Map<string, Encoded>();
+  encodes = 0;
+
+  get(typeUrl: string, resource: Record<string, unknown>): Encoded {
+    const hash = hashOf(JSON.stringify(resource));
+    const key = `${typeUrl}|${hash}`;
+    let e = this.current.get(key);
+    if (e) return e;
+    e = this.previous.get(key);
+    if (!e) {
+      const any = encodeAny(typeUrl, encode(typeUrl, resource));
+      e = { hash, any, sotw: sotwEntry(any) };
+      this.encodes += 1;
+    }
+    this.current.set(key, e);
+    return e;
+  }
+
+  /** Called when a new snapshot replaces the old one: contents not used since the last rotation are dropped. */
+  rotate(): void {
+    this.previous = this.current;
+    this.current = new Map();
+  }
+
+  get size(): number {
+    return this.current.size;
+  }
+}
+
+interface TypeEntry {
+  /** The complete set from generate() without names (undefined until someone needs it). */
+  all?: Map<string, CachedResource>;
+  /** Resources generated for explicit names that the complete set lacks (null = does not exist). */
+  named: Map<string, CachedResource | null>;
+  /** Resolved sets by subscription key. */
+  sets: Map<string, ResourceSet>;
+}
+
+export interface GenerationStat {
+  scope: string;
+  typeUrl: string;
+  ms: number;
+  resources: number;
+}
+
+const deltaEntries = new WeakMap<CachedResource, Buffer>();
+
+/** The DeltaDiscoveryResponse entry of a resource (memoized on the cached resource). */
+export function deltaEntryOf(r: CachedResource): Buffer {
+  let b = deltaEntries.get(r);
+  if (!b) {
+    b = deltaEntry(r.name, r.hash, r.enc.any);
+    deltaEntries.set(r, b);
+  }
+  return b;
+}
+
+/** Generated resources of one snapshot, per proxy scope and type. */
+export class SnapshotCache {
+  private readonly scopes = new Map<string, Map<string, TypeEntry>>();
+  private readonly diffs = new Map<string, { changed: CachedResource[]; removed: string[] }>();
+  readonly stats: GenerationStat[] = [];
+
+  constructor(
+    readonly snapshot: Snapshot,
+    private readonly gens: Generators,
+    private readonly pool: EncodedPool,
+    private readonly onGenerate?: (s: GenerationStat) => void,
+  ) {}
+
+  private entry(scope: string, typeUrl: string): TypeEntry {
+    let types = this.scopes.get(scope);
+    if (!types) this.scopes.set(scope, (types = new Map()));
+    let e = types.get(typeUrl);
+    if (!e) types.set(typeUrl, (e = { named: new Map(), sets: new Map() }));
+    return e;
+  }
+
+  private run(scope: string, proxy: Proxy, typeUrl: string, names?: readonly string[]): Map<string, CachedResource> {
+    const start = performance.now();
+    const out = new Map<string, CachedResource>();
+    for (const { name, resource } of this.gens.generate(this.snapshot, proxy, typeUrl, names)) {
+      const enc = this.pool.get(typeUrl, resource);
+      out.set(name, { name, hash: enc.hash, enc, resource });
+    }
+    const stat = { scope, typeUrl, ms: performance.now() - start, resources: out.size };
+    this.stats.push(stat);
+    this.onGenerate?.(stat);
+    return out;
+  }
+
+  /**
+   * The resources a subscription gets: everything (wildcard) plus the named ones that exist. Generation throws
+   * only on a generator bug; the caller decides what to do then.
+   */
+  resolve(scope: string, proxy: Proxy, typeUrl: string, wildcard: boolean, names: readonly string[]): ResourceSet {
+    const e = this.entry(scope, typeUrl);
+    const key = `${wildcard ? '*' : ''}|${names.join('\n')}`;
+    const hit = e.sets.get(key);
+    if (hit) return hit;
+    e.all ??= this.run(scope, proxy, typeUrl);
+    const missing = names.filter((n) => !e.all!.has(n) && !e.named.has(n));
+    if (missing.length > 0) {
+      const extra = this.run(scope, proxy, typeUrl, missing);
+      for (const n of missing) e.named.set(n, extra.get(n) ?? null);
+    }
+    let resources: Map<string, CachedResource>;
+    if (wildcard) {
+      resources = new Map(e.all);
+      for (const n of names) {
+        const r = e.named.get(n);
+        if (r && !resources.has(n)) resources.set(n, r);
+      }
+    } else {
+      resources = new Map();
+      for (const n of names) {
+        const r = e.all.get(n) ?? e.named.get(n);
+        if (r) resources.set(n, r);
+      }
+    }
+    const set = { version: setVersion(resources), resources };
+    e.sets.set(key, set);
+    return set;
+  }
+
+  /** What changed between a set the proxy has and a new one (memoized: proxies that share sets share the diff). */
+  diff(typeUrl: string, from: ResourceSet, to: ResourceSet): { changed: CachedResource[]; removed: string[] } {
+    const key = `${typeUrl}|${from.version}|${to.version}`;
+    let d = this.diffs.get(key);
+    if (d) return d;
+    const changed: CachedResource[] = [];
+    for (const r of to.resources.values()) if (from.resources.get(r.name)?.hash !== r.hash) changed.push(r);
+    const removed: string[] = [];
+    for (const n of from.resources.keys()) if (!to.resources.has(n)) removed.push(n);
+    d = { changed, removed };
+    this.diffs.set(key, d);
+    return d;
+  }
+
+  /** Number of distinct scopes generated so far. */
+  get scopeCount(): number {
+    return this.scopes.size;
+  }
+}
+
+/** The version of a set of resources: a hash of their names and versions (empty set: ''). */
+export function setVersion(resources: ReadonlyMap<string, CachedResource>): string {
+  if (resources.size === 0) return 'empty';
+  const h = createHash('sha1');
+  for (const n of [...resources.keys()].sort()) h.update(`${n}\0${resources.get(n)!.hash}\n`);
+  return h.digest('base64url').slice(0, 16);
+}
+
+export const EMPTY_SET: ResourceSet = { version: '', resources: new Map() };

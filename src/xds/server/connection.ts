@@ -1,0 +1,176 @@
+/**
+ * One ADS stream (a connected proxy) and what it is subscribed to, per type: names or wildcard, what was sent
+ * (versions, nonce), what the proxy acknowledged or rejected. Shared by the SotW and delta protocol loops.
+ */
+import type { Logger } from '../../core/log.js';
+import { TypeUrls } from '../../core/constants.js';
+import type { Proxy } from '../../model/proxy.js';
+import { EMPTY_SET, type ResourceSet, type SnapshotCache } from './cache.js';
+import { type XdsMetrics, shortType } from './metrics.js';
+
+export type StreamKind = 'sotw' | 'delta';
+
+export interface Nack {
+  version: string;
+  nonce: string;
+  message: string;
+  code: number;
+  at: string;
+}
+
+export interface WatchState {
+  typeUrl: string;
+  wildcard: boolean;
+  /** Subscribed names, sorted, without `*`. */
+  names: string[];
+  /** Whether the subscription ever named resources (legacy wildcard ends for good then). */
+  everNamed: boolean;
+  /** SotW: the set the last response brought the proxy to. */
+  sent: ResourceSet;
+  /** Delta: name → version the proxy has (as far as we know). */
+  versions: Map<string, string>;
+  sentVersion: string;
+  nonce: string;
+  ackedVersion: string;
+  ackedNonce: string;
+  /** A response is out and neither ACKed nor NACKed yet. */
+  pending: boolean;
+  nack?: Nack;
+  /** When the change carried by the latest response happened (ms since epoch), for convergence time. */
+  origin?: number;
+  sentAt?: string;
+  responses: number;
+}
+
+export function newWatch(typeUrl: string): WatchState {
+  return {
+    typeUrl,
+    wildcard: false,
+    names: [],
+    everNamed: false,
+    sent: EMPTY_SET,
+    versions: new Map(),
+    sentVersion: '',
+    nonce: '',
+    ackedVersion: '',
+    ackedNonce: '',
+    pending: false,
+    responses: 0,
+  };
+}
+
+/** Types the generators know; anything else is answered with an empty response. */
+export const KNOWN_TYPES: ReadonlySet<string> = new Set([TypeUrls.listener, TypeUrls.route, TypeUrls.cluster, TypeUrls.endpoint]);
+/** Types where a response must carry the complete set (a missing resource is deleted). */
+export const FULL_STATE_TYPES: ReadonlySet<string> = new Set([TypeUrls.listener, TypeUrls.cluster]);
+
+/** The minimal writable side of a grpc-js duplex call. */
+export interface Writable {
+  write(chunk: Buffer, cb: (err?: Error | null) => void): boolean;
+}
+
+let connectionSeq = 0;
+
+export class Connection {
+  readonly seq = ++connectionSeq;
+  proxy?: Proxy;
+  readonly connectedAt = new Date();
+  readonly watches = new Map<string, WatchState>();
+  closed = false;
+  private nonceSeq = 0;
+  private scopeCache?: { snapshot: string; scope: string };
+
+  constructor(
+    readonly kind: StreamKind,
+    private readonly call: Writable,
+    readonly peer: string,
+  ) {}
+
+  /** `<proxy id>-<seq>`: unique even when a proxy reconnects before its old stream is gone. */
+  get id(): string {
+    return `${this.proxy?.id ?? 'unknown'}-${this.seq}`;
+  }
+
+  nextNonce(): string {
+    this.nonceSeq += 1;
+    return `${this.seq.toString(36)}-${this.nonceSeq.toString(36)}`;
+  }
+
+  /** Writes one response; resolves when it is handed to HTTP/2 (or the stream is gone). Never rejects. */
+  write(buf: Buffer): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      try {
+        this.call.write(buf, () => resolve());
+      } catch {
+        resolve();
+      }
+    });
+  }
+
+  /** The proxy's scope in the given snapshot (computed once per snapshot). */
+  scope(cache: SnapshotCache, scopeOf: (c: SnapshotCache, p: Proxy) => string): string {
+    const v = cache.snapshot.version;
+    if (this.scopeCache?.snapshot !== v) this.scopeCache = { snapshot: v, scope: scopeOf(cache, this.proxy!) };
+    return this.scopeCache.scope;
+  }
+
+  /** Whether every response sent has been answered (ACK or NACK). */
+  get settled(): boolean {
+    for (const w of this.watches.values()) if (w.pending) return false;
+    return true;
+  }
+}
+
+/** What the protocol loops need from the server. */
+export interface ServerContext {
+  cache(): SnapshotCache;
+  /** When the change behind the current snapshot happened (ms since epoch), if a change is being pushed. */
+  origin(): number | undefined;
+  scopeOf(cache: SnapshotCache, proxy: Proxy): string;
+  log: Logger;
+  metrics: XdsMetrics;
+  /** Something changed that settled() waiters may care about. */
+  changed(): void;
+}
+
+/** The resources a watch should have now; undefined when generation failed (logged; nothing is sent). */
+export function resolveWatch(ctx: ServerContext, conn: Connection, w: WatchState): ResourceSet | undefined {
+  if (!KNOWN_TYPES.has(w.typeUrl)) return EMPTY_SET;
+  const cache = ctx.cache();
+  try {
+    return cache.resolve(conn.scope(cache, ctx.scopeOf), conn.proxy!, w.typeUrl, w.wildcard, w.names);
+  } catch (e) {
+    ctx.log.error({ proxy: conn.proxy?.id, type: w.typeUrl, err: (e as Error).message }, 'xds: generation failed; keeping what the proxy has');
+    return undefined;
+  }
+}
+
+/** Records an ACK or NACK of the watch's latest nonce. */
+export function answer(ctx: ServerContext, conn: Connection, w: WatchState, nonce: string, error: { code?: number; message?: string } | null | undefined): void {
+  w.pending = false;
+  if (error && (error.code || error.message)) {
+    w.nack = { version: w.sentVersion, nonce, message: error.message ?? '', code: error.code ?? 0, at: new Date().toISOString() };
+    ctx.metrics.nacks.inc({ type: shortType(w.typeUrl) });
+    ctx.log.warn({ proxy: conn.proxy?.id, type: w.typeUrl, version: w.sentVersion, nonce, error: error.message }, 'xds: proxy rejected config (NACK); it keeps its last good version');
+  } else {
+    w.ackedVersion = w.sentVersion;
+    w.ackedNonce = nonce;
+    w.nack = undefined;
+    if (w.origin !== undefined) ctx.metrics.convergence.observe(Math.max(0, Date.now() - w.origin) / 1000);
+  }
+  w.origin = undefined;
+}
+
+/** Sorted, de-duplicated names without the wildcard marker. */
+export function normalizeNames(names: readonly string[] | undefined): { names: string[]; star: boolean } {
+  const set = new Set<string>();
+  let star = false;
+  for (const n of names ?? []) {
+    if (n === '*') star = true;
+    else if (typeof n === 'string' && n !== '') set.add(n);
+  }
+  return { names: [...set].sort(), star };
+}
+
+export const sameNames = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);

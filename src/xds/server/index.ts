@@ -1,0 +1,235 @@
+/**
+ * The ADS server: envoy.service.discovery.v3.AggregatedDiscoveryService over @grpc/grpc-js, state of the world
+ * and delta. Config store changes are debounced into a new snapshot; every connected stream then gets only what
+ * changed for it (diffed by content hash), through a push queue with bounded concurrency.
+ *
+ *   store ─onChange─► Debouncer ─► buildSnapshot ─► SnapshotCache (per scope+type, shared encoded bytes)
+ *                                                      └─► PushQueue ─► pushSotw / pushDelta per stream
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { Registry } from 'prom-client';
+import type { ConfigStore } from '../../model/store.js';
+import type { MeshConfig } from '../../config/mesh.js';
+import { silentLogger, type Logger } from '../../core/log.js';
+import { parseNode } from '../../model/proxy.js';
+import { buildSnapshot } from '../../model/snapshot.js';
+import { generate, proxyScope } from '../gen/index.js';
+import { EncodedPool, SnapshotCache, type Generators } from './cache.js';
+import { Connection, type ServerContext, type StreamKind } from './connection.js';
+import { handleSotwRequest, pushSotw } from './sotw.js';
+import { handleDeltaRequest, pushDelta } from './delta.js';
+import { Debouncer, PushQueue, type DebounceOptions } from './pusher.js';
+import { createXdsMetrics, shortType } from './metrics.js';
+import { adsServiceDefinition, structToPlain, type DeltaDiscoveryRequest, type DiscoveryRequest, type WireNode } from './wire.js';
+import { createDebugHandlers, type DebugHandlers } from '../debug.js';
+
+export type { Generators } from './cache.js';
+
+export interface XdsServerOptions {
+  store: ConfigStore;
+  mesh: MeshConfig;
+  log?: Logger;
+  registry?: Registry;
+  /** Defaults to mesh.debounce. */
+  debounce?: DebounceOptions;
+  /** The pure core; the real generators unless a test swaps them. */
+  generators?: Generators;
+  /** Pushes in flight at once (default 64). */
+  pushConcurrency?: number;
+  /** Config errors of the sources (file source), for /debug/configz. */
+  configErrors?: () => unknown[];
+}
+
+export interface XdsServer {
+  /** Binds and starts serving; returns the bound port (0 = ephemeral). */
+  listen(port: number, host?: string): Promise<number>;
+  close(): Promise<void>;
+  /** syncz, configz, registryz, config_dump: plain functions of the query string, mounted at /debug/<name>. */
+  debug: DebugHandlers;
+  /** Resolves once the current store version is built and pushed and every stream answered (ACK or NACK) it. */
+  settled(timeoutMs?: number): Promise<void>;
+  /** Live connections (tests, benchmarks). */
+  connections(): Connection[];
+  /** The current snapshot cache (tests, benchmarks). */
+  current(): SnapshotCache;
+}
+
+export const defaultGenerators: Generators = { buildSnapshot, generate, proxyScope };
+
+export function createXdsServer(opts: XdsServerOptions): XdsServer {
+  const log = (opts.log ?? silentLogger).child({ component: 'xds' });
+  const gens = opts.generators ?? defaultGenerators;
+  const metrics = createXdsMetrics(opts.registry);
+  const store = opts.store;
+  const pool = new EncodedPool();
+  const conns = new Set<Connection>();
+  const waiters = new Set<() => boolean>();
+
+  const makeCache = (): SnapshotCache => {
+    pool.rotate();
+    const snap = gens.buildSnapshot(store.list(), { domainSuffix: opts.mesh.domainSuffix });
+    return new SnapshotCache(snap, gens, pool, (s) => metrics.generateTime.observe({ type: shortType(s.typeUrl) }, s.ms / 1000));
+  };
+  let builtFrom = store.version;
+  let cache = makeCache();
+  let origin: number | undefined;
+
+  const ctx: ServerContext = {
+    cache: () => cache,
+    origin: () => origin,
+    scopeOf: (c, proxy) => gens.proxyScope(c.snapshot, proxy),
+    log,
+    metrics,
+    changed: () => {
+      if (waiters.size === 0) return;
+      for (const w of [...waiters]) if (w()) waiters.delete(w);
+    },
+  };
+
+  const queue = new PushQueue<Connection>(opts.pushConcurrency ?? 64, (conn, o) => {
+    if (conn.closed || !conn.proxy) return Promise.resolve();
+    return (conn.kind === 'sotw' ? pushSotw : pushDelta)(ctx, conn, o).then(() => ctx.changed());
+  });
+
+  const rebuild = (firstAt: number): void => {
+    const from = store.version;
+    let next: SnapshotCache;
+    try {
+      next = makeCache();
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'xds: building the snapshot failed; proxies keep the previous one');
+      builtFrom = from;
+      ctx.changed();
+      return;
+    }
+    builtFrom = from;
+    if (next.snapshot.version === cache.snapshot.version) {
+      ctx.changed();
+      return;
+    }
+    cache = next;
+    origin = firstAt;
+    log.debug({ version: next.snapshot.version, store: from, proxies: conns.size }, 'xds: new snapshot, pushing');
+    for (const c of conns) queue.enqueue(c, firstAt);
+    ctx.changed();
+  };
+
+  const debouncer = new Debouncer(opts.debounce ?? opts.mesh.debounce, rebuild);
+  const unsubscribe = store.onChange(() => debouncer.trigger());
+
+  const isSettled = (): boolean => {
+    if (debouncer.pending || builtFrom !== store.version || !queue.idle) return false;
+    for (const c of conns) if (!c.settled) return false;
+    return true;
+  };
+
+  function handleStream(kind: StreamKind, call: grpc.ServerDuplexStream<unknown, Buffer>): void {
+    const conn = new Connection(kind, call, call.getPeer());
+    let done = false;
+    const cleanup = (): void => {
+      if (done) return;
+      done = true;
+      conn.closed = true;
+      queue.forget(conn);
+      if (conns.delete(conn)) {
+        metrics.connected.dec();
+        log.info({ proxy: conn.proxy?.id, stream: kind, peer: conn.peer }, 'xds: proxy disconnected');
+      }
+      ctx.changed();
+    };
+    const fail = (code: grpc.status, details: string): void => {
+      log.warn({ proxy: conn.proxy?.id, peer: conn.peer, code: grpc.status[code], details }, 'xds: closing stream');
+      cleanup();
+      call.emit('error', { code, details });
+    };
+    call.on('data', (req: DiscoveryRequest & DeltaDiscoveryRequest) => {
+      if (conn.closed) return;
+      try {
+        if (!conn.proxy) {
+          const node = req.node as WireNode | null | undefined;
+          const parsed = parseNode(node ? { id: node.id, cluster: node.cluster, metadata: structToPlain(node.metadata) } : undefined);
+          if (!parsed.ok) return fail(grpc.status.INVALID_ARGUMENT, `invalid xDS node: ${parsed.errors.join('; ')}`);
+          conn.proxy = parsed.value;
+          conns.add(conn);
+          metrics.connected.inc();
+          log.info({ proxy: conn.proxy.id, stream: kind, peer: conn.peer, generator: conn.proxy.generator }, 'xds: proxy connected');
+        }
+        if (!req.type_url) return fail(grpc.status.INVALID_ARGUMENT, 'type_url is required on an aggregated (ADS) stream');
+        const p = kind === 'sotw' ? handleSotwRequest(ctx, conn, req) : handleDeltaRequest(ctx, conn, req);
+        p?.then(() => ctx.changed());
+      } catch (e) {
+        log.error({ proxy: conn.proxy?.id, err: (e as Error).stack }, 'xds: request handling failed');
+        fail(grpc.status.INTERNAL, `internal error: ${(e as Error).message}`);
+      }
+    });
+    call.on('end', () => {
+      cleanup();
+      call.end();
+    });
+    call.on('error', cleanup);
+    call.on('cancelled', cleanup);
+    call.on('close', cleanup);
+  }
+
+  const server = new grpc.Server({
+    'grpc.keepalive_time_ms': 60_000,
+    'grpc.keepalive_timeout_ms': 20_000,
+    'grpc.max_receive_message_length': 16 * 1024 * 1024,
+  });
+  server.addService(adsServiceDefinition(), {
+    StreamAggregatedResources: (call: grpc.ServerDuplexStream<unknown, Buffer>) => handleStream('sotw', call),
+    DeltaAggregatedResources: (call: grpc.ServerDuplexStream<unknown, Buffer>) => handleStream('delta', call),
+  });
+
+  const debug = createDebugHandlers({
+    store,
+    connections: () => [...conns],
+    cache: () => cache,
+    scopeOf: ctx.scopeOf,
+    configErrors: opts.configErrors,
+  });
+
+  return {
+    listen: (port, host = '0.0.0.0') =>
+      new Promise((resolve, reject) => {
+        server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+      }),
+    close: async () => {
+      unsubscribe();
+      debouncer.close();
+      for (const c of conns) c.closed = true;
+      // ADS streams never end on their own: cancel them and stop listening.
+      server.forceShutdown();
+      conns.clear();
+      metrics.connected.set(0);
+    },
+    debug,
+    settled: (timeoutMs = 10_000) =>
+      new Promise<void>((resolve, reject) => {
+        if (isSettled()) return resolve();
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          const pending = [...conns].filter((c) => !c.settled).map((c) => c.proxy?.id);
+          reject(new Error(`xds: not settled after ${timeoutMs} ms (debounce pending: ${debouncer.pending}, store ${store.version} built ${builtFrom}, queue ${queue.size}, unacked: ${pending.join(', ') || 'none'})`));
+        }, timeoutMs);
+        const check = (): boolean => {
+          if (!isSettled()) return false;
+          clearTimeout(timer);
+          resolve();
+          return true;
+        };
+        waiters.add(check);
+        // The debouncer fires on its own timer; nothing else may happen meanwhile, so poll cheaply too.
+        const poll = setInterval(() => {
+          if (!waiters.has(check)) return clearInterval(poll);
+          if (check()) {
+            waiters.delete(check);
+            clearInterval(poll);
+          }
+        }, 20);
+        poll.unref?.();
+      }),
+    connections: () => [...conns],
+    current: () => cache,
+  };
+}

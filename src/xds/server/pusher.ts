@@ -1,0 +1,142 @@
+/**
+ * Timing of pushes: a debouncer that coalesces bursts of config changes (quiet period, bounded by a maximum
+ * delay), and a push queue that pushes to many streams with bounded concurrency, one push per stream at a time.
+ */
+
+export interface DebounceOptions {
+  /** Fire after this long without a new event. */
+  quietMs: number;
+  /** Fire at the latest this long after the first event of a burst. */
+  maxMs: number;
+}
+
+export class Debouncer {
+  private timer: NodeJS.Timeout | undefined;
+  private first: number | undefined;
+  private last = 0;
+
+  constructor(
+    private readonly opts: DebounceOptions,
+    /** Called with the time (ms since epoch) of the first event of the burst. */
+    private readonly fire: (firstAt: number) => void,
+  ) {}
+
+  get pending(): boolean {
+    return this.first !== undefined;
+  }
+
+  trigger(): void {
+    const now = Date.now();
+    this.first ??= now;
+    this.last = now;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer) clearTimeout(this.timer);
+    const first = this.first!;
+    const wait = Math.max(0, Math.min(this.last + this.opts.quietMs, first + this.opts.maxMs) - Date.now());
+    this.timer = setTimeout(() => this.tick(), wait);
+    this.timer.unref?.();
+  }
+
+  private tick(): void {
+    this.timer = undefined;
+    const first = this.first;
+    if (first === undefined) return;
+    const now = Date.now();
+    if (now < this.last + this.opts.quietMs && now < first + this.opts.maxMs) {
+      this.schedule();
+      return;
+    }
+    this.first = undefined;
+    this.fire(first);
+  }
+
+  /** Fires now if a burst is pending (used on shutdown or by tests). */
+  flush(): void {
+    if (this.first === undefined) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const first = this.first;
+    this.first = undefined;
+    this.fire(first);
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.first = undefined;
+  }
+}
+
+/**
+ * Pushes to keys (streams) with at most `concurrency` pushes in flight. A key queued twice is pushed once; a key
+ * queued while its push runs is pushed again afterwards, so the latest state always goes out.
+ */
+export class PushQueue<K> {
+  private readonly queue = new Map<K, number | undefined>();
+  private readonly running = new Set<K>();
+  private readonly rerun = new Map<K, number | undefined>();
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly concurrency: number,
+    private readonly push: (key: K, origin: number | undefined) => Promise<void>,
+  ) {}
+
+  /** Queues a push; `origin` = when the change being pushed happened (the earliest one wins when coalescing). */
+  enqueue(key: K, origin?: number): void {
+    const target = this.running.has(key) ? this.rerun : this.queue;
+    const prev = target.get(key);
+    target.set(key, prev === undefined ? origin : origin === undefined ? prev : Math.min(prev, origin));
+    this.pump();
+  }
+
+  /** Drops a key (its stream closed). */
+  forget(key: K): void {
+    this.queue.delete(key);
+    this.rerun.delete(key);
+  }
+
+  get idle(): boolean {
+    return this.queue.size === 0 && this.running.size === 0;
+  }
+
+  get size(): number {
+    return this.queue.size + this.running.size;
+  }
+
+  whenIdle(): Promise<void> {
+    if (this.idle) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private pump(): void {
+    while (this.running.size < this.concurrency && this.queue.size > 0) {
+      const [key, origin] = this.queue.entries().next().value as [K, number | undefined];
+      this.queue.delete(key);
+      this.running.add(key);
+      let p: Promise<void>;
+      try {
+        p = this.push(key, origin);
+      } catch {
+        p = Promise.resolve();
+      }
+      p.catch(() => undefined).then(() => {
+        this.running.delete(key);
+        if (this.rerun.has(key)) {
+          const o = this.rerun.get(key);
+          this.rerun.delete(key);
+          this.queue.set(key, o);
+        }
+        this.pump();
+        if (this.idle) {
+          const waiters = this.idleWaiters;
+          this.idleWaiters = [];
+          for (const w of waiters) w();
+        }
+      });
+    }
+  }
+}

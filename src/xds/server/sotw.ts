@@ -1,0 +1,84 @@
+/**
+ * State-of-the-world ADS (StreamAggregatedResources). Per type: the first request subscribes (no names on
+ * Envoy's LDS/CDS = wildcard), a request echoing the latest nonce ACKs it (or NACKs it with error_detail),
+ * a request with an older nonce is stale and ignored, changed names get a full response. Pushes send only
+ * what changed: the complete set for LDS/CDS (a missing listener or cluster is a removal), only the changed
+ * resources for RDS/EDS.
+ */
+import { PUSH_ORDER } from '../../core/constants.js';
+import { type CachedResource, type ResourceSet } from './cache.js';
+import { answer, FULL_STATE_TYPES, normalizeNames, resolveWatch, sameNames, newWatch, type Connection, type ServerContext, type WatchState } from './connection.js';
+import { shortType } from './metrics.js';
+import { sotwResponse, type DiscoveryRequest } from './wire.js';
+
+/** Handles one request; returns the write when a response was sent. */
+export function handleSotwRequest(ctx: ServerContext, conn: Connection, req: DiscoveryRequest): Promise<void> | undefined {
+  const typeUrl = req.type_url ?? '';
+  const nonce = req.response_nonce ?? '';
+  let w = conn.watches.get(typeUrl);
+  if (w && nonce !== '' && nonce !== w.nonce) {
+    ctx.log.debug({ proxy: conn.proxy?.id, type: typeUrl, nonce, latest: w.nonce }, 'xds: stale nonce ignored');
+    return undefined;
+  }
+  if (w && nonce !== '' && w.pending) answer(ctx, conn, w, nonce, req.error_detail);
+  const { names, star } = normalizeNames(req.resource_names);
+  const first = !w;
+  if (!w) {
+    w = newWatch(typeUrl);
+    conn.watches.set(typeUrl, w);
+  }
+  // Legacy wildcard: no names on the first request, and it stays so until names are ever given.
+  const wildcard = first ? names.length === 0 || star : star || (w.wildcard && names.length === 0 && !w.everNamed);
+  const changed = first || wildcard !== w.wildcard || !sameNames(names, w.names);
+  w.wildcard = wildcard;
+  w.names = names;
+  if (names.length > 0) w.everNamed = true;
+  const out = changed || nonce === '' ? respond(ctx, conn, w, true) : undefined;
+  ctx.changed();
+  return out;
+}
+
+function send(ctx: ServerContext, conn: Connection, w: WatchState, set: ResourceSet, entries: readonly CachedResource[], origin: number | undefined): Promise<void> {
+  const start = performance.now();
+  const nonce = conn.nextNonce();
+  const buf = sotwResponse(set.version, w.typeUrl, nonce, entries.map((r) => r.enc.sotw));
+  w.sent = set;
+  w.sentVersion = set.version;
+  w.nonce = nonce;
+  w.pending = true;
+  w.origin = origin;
+  w.sentAt = new Date().toISOString();
+  w.responses += 1;
+  const type = shortType(w.typeUrl);
+  ctx.metrics.pushes.inc({ type });
+  return conn.write(buf).then(() => ctx.metrics.pushTime.observe({ type }, (performance.now() - start) / 1000));
+}
+
+/** Sends the watch's resources: all of them (`full`, answering a request) or what changed since the last response. */
+function respond(ctx: ServerContext, conn: Connection, w: WatchState, full: boolean, origin?: number): Promise<void> | undefined {
+  const set = resolveWatch(ctx, conn, w);
+  if (!set) return undefined;
+  if (full || FULL_STATE_TYPES.has(w.typeUrl)) {
+    if (!full && w.responses > 0 && set.version === w.sentVersion) return undefined;
+    return send(ctx, conn, w, set, [...set.resources.values()], origin);
+  }
+  if (w.responses > 0 && set.version === w.sentVersion) return undefined;
+  const d = ctx.cache().diff(w.typeUrl, w.sent, set);
+  return send(ctx, conn, w, set, d.changed, origin);
+}
+
+const order = (t: string): number => {
+  const i = PUSH_ORDER.indexOf(t as (typeof PUSH_ORDER)[number]);
+  return i < 0 ? PUSH_ORDER.length : i;
+};
+
+/** Pushes the current snapshot to one SotW stream, type by type in dependency order (CDS, EDS, LDS, RDS). */
+export function pushSotw(ctx: ServerContext, conn: Connection, origin: number | undefined): Promise<void> {
+  const writes: Promise<void>[] = [];
+  for (const w of [...conn.watches.values()].sort((a, b) => order(a.typeUrl) - order(b.typeUrl))) {
+    // A watch never answered (its generation failed) gets a full response once generation works again.
+    const p = respond(ctx, conn, w, w.responses === 0, origin);
+    if (p) writes.push(p);
+  }
+  return Promise.all(writes).then(() => undefined);
+}

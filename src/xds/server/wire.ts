@@ -1,0 +1,159 @@
+/**
+ * The ADS service on the wire. Requests are decoded by @grpc/proto-loader (snake_case); responses are written
+ * by hand from pre-encoded resources, so one encoded resource is shared by every proxy that receives it and a
+ * response costs a concatenation, not a protobuf encode.
+ *
+ * DiscoveryResponse: 1 version_info, 2 resources (Any), 4 type_url, 5 nonce.
+ * DeltaDiscoveryResponse: 1 system_version_info, 2 resources (Resource), 4 type_url, 5 nonce, 6 removed_resources.
+ * Any: 1 type_url, 2 value. Resource: 1 version, 2 resource (Any), 3 name.
+ */
+import protoLoader from '@grpc/proto-loader';
+import type { ServiceDefinition, MethodDefinition } from '@grpc/grpc-js';
+import { PROTO_INCLUDE_DIRS } from '../proto.js';
+
+const LEN = 2;
+const tag = (field: number): number => (field << 3) | LEN;
+
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return Buffer.from(out);
+}
+
+/** One length-delimited field: tag, length, bytes. */
+export function lenField(field: number, bytes: Uint8Array | string): Buffer {
+  const b = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
+  return Buffer.concat([Buffer.from([tag(field)]), varint(b.length), b]);
+}
+
+/** The encoded google.protobuf.Any message for a resource value. */
+export function encodeAny(typeUrl: string, value: Uint8Array): Buffer {
+  return Buffer.concat([lenField(1, typeUrl), lenField(2, value)]);
+}
+
+/** A DiscoveryResponse `resources` entry (field 2) around an encoded Any. */
+export function sotwEntry(any: Buffer): Buffer {
+  return lenField(2, any);
+}
+
+/** A DeltaDiscoveryResponse `resources` entry (field 2): Resource { version, resource: Any, name }. */
+export function deltaEntry(name: string, version: string, any: Buffer): Buffer {
+  return lenField(2, Buffer.concat([lenField(1, version), lenField(2, any), lenField(3, name)]));
+}
+
+/** Encodes a DiscoveryResponse from pre-encoded `resources` entries. */
+export function sotwResponse(versionInfo: string, typeUrl: string, nonce: string, entries: readonly Buffer[]): Buffer {
+  return Buffer.concat([lenField(1, versionInfo), ...entries, lenField(4, typeUrl), lenField(5, nonce)]);
+}
+
+/** Encodes a DeltaDiscoveryResponse from pre-encoded `resources` entries and the removed names. */
+export function deltaResponse(systemVersion: string, typeUrl: string, nonce: string, entries: readonly Buffer[], removed: readonly string[]): Buffer {
+  return Buffer.concat([lenField(1, systemVersion), ...entries, lenField(4, typeUrl), lenField(5, nonce), ...removed.map((r) => lenField(6, r))]);
+}
+
+/** google.rpc.Status as proto-loader decodes it. */
+export interface RpcStatus {
+  code?: number;
+  message?: string;
+}
+
+export interface WireNode {
+  id?: string;
+  cluster?: string;
+  metadata?: { fields?: Record<string, unknown> } | null;
+  user_agent_name?: string;
+}
+
+export interface DiscoveryRequest {
+  version_info?: string;
+  node?: WireNode | null;
+  resource_names?: string[];
+  type_url?: string;
+  response_nonce?: string;
+  error_detail?: RpcStatus | null;
+}
+
+export interface DeltaDiscoveryRequest {
+  node?: WireNode | null;
+  type_url?: string;
+  resource_names_subscribe?: string[];
+  resource_names_unsubscribe?: string[];
+  initial_resource_versions?: Record<string, string>;
+  response_nonce?: string;
+  error_detail?: RpcStatus | null;
+}
+
+/** google.protobuf.Value (proto-loader shape, snake_case, oneof `kind`) → plain JSON value. */
+export function valueToPlain(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const o = v as Record<string, any>;
+  const kind: string | undefined = typeof o.kind === 'string' ? o.kind : Object.keys(o).find((k) => o[k] !== undefined && o[k] !== null && k.endsWith('_value'));
+  switch (kind) {
+    case 'null_value':
+      return null;
+    case 'number_value':
+      return Number(o.number_value);
+    case 'string_value':
+      return String(o.string_value);
+    case 'bool_value':
+      return Boolean(o.bool_value);
+    case 'struct_value':
+      return structToPlain(o.struct_value);
+    case 'list_value':
+      return Array.isArray(o.list_value?.values) ? o.list_value.values.map(valueToPlain) : [];
+    default:
+      return undefined;
+  }
+}
+
+/** google.protobuf.Struct (proto-loader shape) → plain object. */
+export function structToPlain(s: unknown): Record<string, unknown> {
+  const fields = (s as { fields?: Record<string, unknown> } | null | undefined)?.fields;
+  if (!fields || typeof fields !== 'object') return {};
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) out[k] = valueToPlain(v);
+  return out;
+}
+
+export const ADS_SERVICE = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
+
+let definition: ServiceDefinition | undefined;
+
+/**
+ * The ADS service definition with requests decoded by proto-loader and responses taken as ready bytes
+ * (a Buffer is written as is; anything else is a bug).
+ */
+export function adsServiceDefinition(): ServiceDefinition {
+  if (definition) return definition;
+  const pkg = protoLoader.loadSync('envoy/service/discovery/v3/ads.proto', {
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+    includeDirs: PROTO_INCLUDE_DIRS,
+  });
+  const service = pkg[ADS_SERVICE] as unknown as Record<string, MethodDefinition<unknown, unknown>>;
+  const out: Record<string, MethodDefinition<unknown, unknown>> = {};
+  for (const [name, method] of Object.entries(service)) {
+    out[name] = {
+      ...method,
+      responseSerialize: (value: unknown): Buffer => {
+        if (Buffer.isBuffer(value)) return value;
+        throw new Error(`${name}: responses must be pre-encoded buffers`);
+      },
+    };
+  }
+  definition = out as ServiceDefinition;
+  return definition;
+}
+
+/** The same service for clients (tests, benchmarks): requests encoded by proto-loader, responses left as bytes. */
+export function adsClientDefinition(): ServiceDefinition {
+  const pkg = protoLoader.loadSync('envoy/service/discovery/v3/ads.proto', { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true, includeDirs: PROTO_INCLUDE_DIRS });
+  return pkg[ADS_SERVICE] as unknown as ServiceDefinition;
+}
