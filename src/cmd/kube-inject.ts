@@ -11,6 +11,9 @@ import { parseDocuments } from '../core/documents.js';
 import { loadMeshConfig } from '../config/mesh.js';
 import { injectManifestWithReport } from '../inject/index.js';
 
+/** YAML 1.1 quoting on output: kubectl's parser reads unquoted yes/on/y as booleans. No line folding. */
+export const YAML_OUT = { lineWidth: 0, version: '1.1' } as const;
+
 const HELP = `usage: mizzen kube-inject -f FILE|- [-o FILE] [--mesh-config FILE]
 
 Injects the istio-init and istio-proxy containers into the pod templates of Pods, Deployments,
@@ -39,7 +42,7 @@ export function kubeInjectText(text: string, file: string, mesh: Parameters<type
       continue;
     }
     for (const s of r.value.skipped) notes.push(`${where}: ${s.object} not injected (${s.decision.reason}): ${s.decision.message}`);
-    out.push(stringify(r.value.value, { lineWidth: 0 }));
+    out.push(stringify(r.value.value, YAML_OUT));
   }
   return errors.length ? { ok: false, errors } : { ok: true, output: out.join('---\n'), notes };
 }

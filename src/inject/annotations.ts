@@ -9,7 +9,7 @@ import { Annotations } from '../core/constants.js';
 import { type Result, ok } from '../core/result.js';
 import { parseQuantity } from './quantity.js';
 
-export type InterceptionMode = 'REDIRECT' | 'TPROXY' | 'NONE';
+export type InterceptionMode = 'REDIRECT' | 'NONE';
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warning', 'error', 'critical', 'off'] as const;
 
 export interface TrafficParams {
@@ -119,8 +119,10 @@ export function readInjectParams(pod: KubeObject, mesh: MeshConfig): Result<Inje
   let interceptionMode: InterceptionMode = 'REDIRECT';
   const mode = get(Annotations.interceptionMode);
   if (mode !== undefined) {
-    if (mode === 'REDIRECT' || mode === 'TPROXY' || mode === 'NONE') interceptionMode = mode;
-    else errors.push(`${field(Annotations.interceptionMode)}: ${JSON.stringify(mode)} must be REDIRECT, TPROXY or NONE`);
+    // TPROXY is Istio's too, but `mizzen iptables` refuses it: deny here rather than admit a pod whose init fails.
+    if (mode === 'REDIRECT' || mode === 'NONE') interceptionMode = mode;
+    else if (mode === 'TPROXY') errors.push(`${field(Annotations.interceptionMode)}: "TPROXY" is not supported by mizzen; use REDIRECT or NONE`);
+    else errors.push(`${field(Annotations.interceptionMode)}: ${JSON.stringify(mode)} must be REDIRECT or NONE`);
   }
 
   const traffic: TrafficParams = {

@@ -83,7 +83,12 @@ function injectObject(obj: unknown, mesh: MeshConfig, prefix: string, report: Ma
   // Rebuild the path with the injected template, copying only the objects along it.
   const set = (node: Record<string, unknown>, i: number): Record<string, unknown> => {
     const key = path[i]!;
-    if (i === path.length - 1) return { ...node, [key]: { ...(node[key] as object), metadata: r.value.pod.metadata, spec: r.value.pod.spec } };
+    if (i === path.length - 1) {
+      const t = node[key] as Record<string, unknown>;
+      const { metadata, spec } = r.value.pod;
+      // A template without metadata gets it first, where a person would write it.
+      return { ...node, [key]: 'metadata' in t ? { ...t, metadata, spec } : { metadata, ...t, spec } };
+    }
     return { ...node, [key]: set(node[key] as Record<string, unknown>, i + 1) };
   };
   return set(obj, 0);

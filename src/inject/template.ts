@@ -134,6 +134,8 @@ export function proxyContainer(ctx: SidecarContext): Result<Container> {
     name: ContainerNames.proxy,
     image: params.proxyImage,
     imagePullPolicy: 'IfNotPresent',
+    // A native sidecar: an init container that keeps running (Kubernetes 1.29+), so Jobs complete.
+    ...(params.native ? { restartPolicy: 'Always' } : {}),
     args: envoyArgs({
       bootstrap: bootstrap.value,
       logLevel: params.logLevel,
@@ -157,7 +159,6 @@ export function proxyContainer(ctx: SidecarContext): Result<Container> {
     },
     volumeMounts: [{ name: PROXY_VOLUME.name, mountPath: PROXY_VOLUME.mountPath }],
   };
-  if (params.native) container.restartPolicy = 'Always';
   return ok(container);
 }
 

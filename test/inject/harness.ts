@@ -1,0 +1,64 @@
+/** Shared by the injection tests: golden case runner, deepFreeze, mesh config from a case file's header. */
+import { readFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
+import { parseDocuments } from '../../src/core/documents.js';
+import { resolveMeshConfig, type MeshConfig } from '../../src/config/mesh.js';
+import { injectPod, injectManifest } from '../../src/inject/index.js';
+import type { KubeObject } from '../../src/core/kube.js';
+import { YAML_OUT } from '../../src/cmd/kube-inject.js';
+
+export function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
+  }
+  return v;
+}
+
+export interface CaseHeader {
+  mesh: MeshConfig;
+  /** The webhook's request namespace (pods without metadata.namespace). */
+  namespace: string;
+}
+
+/** `# mesh: {...}` (YAML flow) and `# namespace: x` lines at the top of a case file. */
+export function readHeader(text: string): CaseHeader {
+  let meshInput: unknown = null;
+  let namespace = 'default';
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('#')) break;
+    const m = /^#\s*(mesh|namespace):\s*(.*)$/.exec(line);
+    if (m?.[1] === 'mesh') meshInput = parse(m[2]!);
+    if (m?.[1] === 'namespace') namespace = m[2]!.trim();
+  }
+  const mesh = resolveMeshConfig(meshInput);
+  if (!mesh.ok) throw new Error(`bad mesh header: ${mesh.errors.join('; ')}`);
+  return { mesh: mesh.value, namespace };
+}
+
+/** One document through the core: top-level Pods as the webhook sees them (injectPod), the rest through injectManifest. */
+export function injectDocument(doc: unknown, h: CaseHeader): { ok: true; value: unknown; note: string } | { ok: false; errors: string[] } {
+  const o = doc as KubeObject;
+  if (o?.kind === 'Pod') {
+    const r = injectPod(o, { namespace: h.namespace, mesh: h.mesh });
+    if (!r.ok) return r;
+    const d = r.value.decision;
+    return { ok: true, value: r.value.pod, note: d.inject ? `inject (${d.reason})` : `skip (${d.reason}): ${d.message}` };
+  }
+  const r = injectManifest(o, { mesh: h.mesh });
+  return r.ok ? { ok: true, value: r.value, note: `manifest ${o?.kind ?? ''}` } : r;
+}
+
+/** The golden text for a case file: each document's result (or its errors), with the decision as a comment. */
+export function renderCase(file: string): string {
+  const text = readFileSync(file, 'utf8');
+  const header = readHeader(text);
+  const out: string[] = [];
+  for (const d of parseDocuments(text, file)) {
+    if (d.error !== undefined) throw new Error(`${file}: document ${d.index}: ${d.error}`);
+    const r = injectDocument(deepFreeze(d.value), header);
+    if (r.ok) out.push(`# ${r.note}\n` + stringify(r.value, YAML_OUT));
+    else out.push('# error\n' + stringify({ errors: r.errors }, YAML_OUT));
+  }
+  return out.join('---\n');
+}
