@@ -69,9 +69,10 @@ function stringMatch(m: Record<string, any>): Obj | undefined {
 
 function headerMatchers(headers: unknown, invert: boolean): Obj[] {
   const out: Obj[] = [];
-  for (const [name, spec] of Object.entries(asObject(headers)).sort(([a], [b]) => (a < b ? -1 : 1))) {
+  const entries = Object.entries(asObject(headers)).map(([k, v]) => [k.toLowerCase(), v] as const);
+  for (const [name, spec] of entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const sm = stringMatch(asObject(spec));
-    out.push({ name: name.toLowerCase(), ...(sm ? { string_match: sm } : { present_match: true }), ...(invert && { invert_match: true }) });
+    out.push({ name, ...(sm ? { string_match: sm } : { present_match: true }), ...(invert && { invert_match: true }) });
   }
   return out;
 }
