@@ -1,0 +1,100 @@
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { parseAllDocuments } from 'yaml';
+import { CRD_DIR, CRD_KINDS, staleFiles } from '../../src/tools/gen-crds.js';
+import { expandLists, readDocuments } from '../../src/core/documents.js';
+import { fileURLToPath } from 'node:url';
+
+const run = promisify(execFile);
+type Rec = Record<string, any>;
+
+/** Paths of schema nodes that break the structural rules kube-apiserver enforces for apiextensions.k8s.io/v1. */
+function structuralProblems(node: Rec, path = 'openAPIV3Schema'): string[] {
+  const out: string[] = [];
+  const preserve = node['x-kubernetes-preserve-unknown-fields'] === true;
+  if (typeof node.type !== 'string' && !preserve && node['x-kubernetes-int-or-string'] !== true) out.push(`${path}: no type and no x-kubernetes-preserve-unknown-fields`);
+  if (node.type === 'array' && (typeof node.items !== 'object' || Array.isArray(node.items))) out.push(`${path}: array without a single items schema`);
+  if (node.properties && node.additionalProperties) out.push(`${path}: both properties and additionalProperties`);
+  for (const banned of ['$ref', 'anyOf', 'oneOf', 'allOf', 'not']) if (banned in node) out.push(`${path}: ${banned} is not allowed here`);
+  for (const [k, v] of Object.entries((node.properties ?? {}) as Rec)) out.push(...structuralProblems(v as Rec, `${path}.properties.${k}`));
+  if (node.items) out.push(...structuralProblems(node.items as Rec, `${path}.items`));
+  if (typeof node.additionalProperties === 'object') out.push(...structuralProblems(node.additionalProperties as Rec, `${path}.additionalProperties`));
+  return out;
+}
+
+describe('CRDs (manifests/crds)', () => {
+  let crds: Rec[] = [];
+  before(async () => {
+    const { stdout } = await run('kubectl', ['kustomize', CRD_DIR]);
+    crds = parseAllDocuments(stdout).map((d) => d.toJS() as Rec);
+  });
+
+  it('the checked-in files are what src/tools/gen-crds.ts generates', async () => {
+    expect(staleFiles(), 'run: node --import tsx src/tools/gen-crds.ts').to.deep.equal([]);
+  });
+
+  it('`kubectl kustomize manifests/crds` renders one CRD per kind', async () => {
+    expect(crds.map((c) => c.metadata.name).sort()).to.deep.equal(CRD_KINDS.map((k) => `${k.plural}.${k.group}`).sort());
+  });
+
+  it('names, scope and versions: v1 stored; networking also serves v1beta1 and v1alpha3, security v1beta1', async () => {
+    for (const c of crds) {
+      expect(c.apiVersion).to.equal('apiextensions.k8s.io/v1');
+      expect(c.spec.scope).to.equal('Namespaced');
+      expect(c.spec.names.plural).to.equal(c.spec.names.plural.toLowerCase());
+      expect(c.spec.names.singular).to.equal(c.spec.names.kind.toLowerCase());
+      const versions = (c.spec.versions as Rec[]).map((v) => v.name);
+      expect(versions).to.deep.equal(c.spec.group === 'networking.istio.io' ? ['v1', 'v1beta1', 'v1alpha3'] : ['v1', 'v1beta1']);
+      expect((c.spec.versions as Rec[]).filter((v) => v.storage).map((v) => v.name)).to.deep.equal(['v1']);
+      for (const v of c.spec.versions as Rec[]) {
+        expect(v.served, `${c.metadata.name} ${v.name}`).to.equal(true);
+        expect(v.subresources).to.deep.equal({ status: {} });
+      }
+    }
+  });
+
+  it('short names and printer columns like Istio’s', async () => {
+    const by = Object.fromEntries(crds.map((c) => [c.spec.names.kind, c]));
+    expect(by.VirtualService.spec.names.shortNames).to.deep.equal(['vs']);
+    expect(by.DestinationRule.spec.names.shortNames).to.deep.equal(['dr']);
+    expect(by.Gateway.spec.names.shortNames).to.deep.equal(['gw']);
+    expect(by.ServiceEntry.spec.names.shortNames).to.deep.equal(['se']);
+    expect(by.VirtualService.spec.versions[0].additionalPrinterColumns.map((c: Rec) => c.name)).to.deep.equal(['Gateways', 'Hosts', 'Age']);
+    expect(by.PeerAuthentication.spec.versions[0].additionalPrinterColumns.map((c: Rec) => c.jsonPath)).to.include('.spec.mtls.mode');
+  });
+
+  it('every schema is structural: each node has a type or preserves unknown fields', async () => {
+    for (const c of crds) {
+      for (const v of c.spec.versions as Rec[]) {
+        const schema = v.schema.openAPIV3Schema as Rec;
+        expect(schema.type).to.equal('object');
+        expect(structuralProblems(schema), `${c.metadata.name} ${v.name}`).to.deep.equal([]);
+        expect(schema.properties.spec.type).to.equal('object');
+        expect(schema.properties.status['x-kubernetes-preserve-unknown-fields']).to.equal(true);
+      }
+    }
+  });
+
+  it('the structural check itself catches untyped nodes', async () => {
+    expect(structuralProblems({ type: 'object', properties: { a: {}, b: { type: 'array' } } })).to.deep.equal([
+      'openAPIV3Schema.properties.a: no type and no x-kubernetes-preserve-unknown-fields',
+      'openAPIV3Schema.properties.b: array without a single items schema',
+    ]);
+  });
+
+  it('serves every apiVersion/kind the Bookinfo networking samples use, and knows their top-level spec fields', async () => {
+    const dir = fileURLToPath(new URL('../../../shared/samples/bookinfo/networking', import.meta.url));
+    const served = new Map(crds.map((c) => [`${c.spec.group}/${c.spec.names.kind}`, c]));
+    for (const doc of expandLists(readDocuments([dir]))) {
+      const o = doc.value as Rec;
+      const [group, version] = String(o.apiVersion).split('/');
+      const c = served.get(`${group}/${o.kind}`);
+      expect(c, `${doc.file}#${doc.index}`).to.not.equal(undefined);
+      const v = (c!.spec.versions as Rec[]).find((x) => x.name === version);
+      expect(v, `${doc.file}#${doc.index} ${o.apiVersion}`).to.not.equal(undefined);
+      const fields = Object.keys(v!.schema.openAPIV3Schema.properties.spec.properties);
+      expect(fields, `${doc.file}#${doc.index}`).to.include.members(Object.keys(o.spec));
+    }
+  });
+});
