@@ -1,0 +1,212 @@
+/** The install manifests: `kubectl kustomize manifests/` works and every object is what the docs promise. */
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { kustomize } from '../../src/tools/render-manifests.js';
+import type { KubeObject } from '../../src/core/kube.js';
+import { Labels, SYSTEM_NAMESPACES, Defaults } from '../../src/core/constants.js';
+import { DEFAULT_MESH_CONFIG } from '../../src/config/mesh.js';
+import { envoyBootstrap } from '../../src/bootstrap/envoy.js';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const MANIFESTS = join(REPO, 'manifests');
+const BOOKINFO = resolve(REPO, '..', 'shared', 'samples', 'bookinfo');
+
+function hasKubectl(): boolean {
+  try {
+    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('install manifests (manifests/)', () => {
+  let objects: KubeObject[] = [];
+  const find = (kind: string, name: string, namespace?: string): any => {
+    const o = objects.find((x) => x.kind === kind && x.metadata.name === name && x.metadata.namespace === namespace);
+    if (!o) throw new Error(`no ${kind} ${namespace ? namespace + '/' : ''}${name} in kubectl kustomize manifests/`);
+    return o;
+  };
+
+  before(function () {
+    if (!hasKubectl()) {
+      console.log('    (skipping the manifest tests: kubectl is not installed)');
+      this.skip();
+    }
+    objects = kustomize(MANIFESTS);
+  });
+
+  const NS = Defaults.controlPlaneNamespace;
+  const expected: Array<[string, string, string | undefined]> = [
+    ['Namespace', NS, undefined],
+    ['ServiceAccount', 'mizzen', NS],
+    ['ClusterRole', 'mizzen', undefined],
+    ['ClusterRoleBinding', 'mizzen', undefined],
+    ['Role', 'mizzen-leader-election', NS],
+    ['RoleBinding', 'mizzen-leader-election', NS],
+    ['Deployment', 'mizzen', NS],
+    ['PodDisruptionBudget', 'mizzen', NS],
+    ['Service', 'mizzen', NS],
+    ['MutatingWebhookConfiguration', 'mizzen-sidecar-injector', undefined],
+    ['ValidatingWebhookConfiguration', 'mizzen-validator', undefined],
+    ['Namespace', 'istio-system', undefined],
+    ['ServiceAccount', 'istio-ingressgateway', 'istio-system'],
+    ['ConfigMap', 'istio-ingressgateway-bootstrap', 'istio-system'],
+    ['Deployment', 'istio-ingressgateway', 'istio-system'],
+    ['Service', 'istio-ingressgateway', 'istio-system'],
+  ];
+  for (const [kind, name, ns] of expected) {
+    it(`has ${kind} ${ns ? ns + '/' : ''}${name}`, async () => {
+      expect(find(kind, name, ns).metadata.labels?.['app.kubernetes.io/part-of']).to.equal('mizzen');
+    });
+  }
+
+  it('holds no certificate Secret and no pods/delete in the base (least privilege)', async () => {
+    expect(objects.filter((o) => o.kind === 'Secret')).to.deep.equal([]);
+    const role = find('ClusterRole', 'mizzen');
+    for (const r of role.rules) {
+      expect(r.resources, 'no secrets').not.to.include('secrets');
+      const writes = (r.verbs as string[]).filter((v) => !['get', 'list', 'watch'].includes(v));
+      if (writes.length) expect(r.resources, `write verbs ${writes}`).to.deep.equal(['events']);
+      expect(r.verbs).not.to.include('*');
+    }
+  });
+
+  it('lets the ClusterRole read everything the informers watch', async () => {
+    const rules = find('ClusterRole', 'mizzen').rules as Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>;
+    const can = (group: string, resource: string, verb: string) => rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
+    const reads: Array<[string, string]> = [
+      ['', 'namespaces'],
+      ['', 'services'],
+      ['', 'endpoints'],
+      ['', 'pods'],
+      ['discovery.k8s.io', 'endpointslices'],
+      ...['virtualservices', 'destinationrules', 'gateways', 'serviceentries', 'sidecars', 'workloadentries'].map((r): [string, string] => ['networking.istio.io', r]),
+      ...['peerauthentications', 'authorizationpolicies', 'requestauthentications'].map((r): [string, string] => ['security.istio.io', r]),
+    ];
+    for (const [g, r] of reads) for (const v of ['get', 'list', 'watch']) expect(can(g, r, v), `${v} ${g}/${r}`).to.equal(true);
+    expect(can('', 'events', 'create') && can('', 'events', 'patch'), 'events create/patch').to.equal(true);
+    const binding = find('ClusterRoleBinding', 'mizzen');
+    expect(binding.subjects).to.deep.equal([{ kind: 'ServiceAccount', name: 'mizzen', namespace: NS }]);
+    const role = find('Role', 'mizzen-leader-election', NS);
+    expect(role.rules).to.have.length(1);
+    expect(role.rules[0].apiGroups).to.deep.equal(['coordination.k8s.io']);
+    expect(role.rules[0].resources).to.deep.equal(['leases']);
+  });
+
+  it('keeps pods/delete for --heal in manifests/heal/ only', async () => {
+    const heal = kustomize(join(MANIFESTS, 'heal'));
+    const role = heal.find((o) => o.kind === 'ClusterRole') as any;
+    expect(role.rules).to.deep.equal([{ apiGroups: [''], resources: ['pods'], verbs: ['delete'] }]);
+    expect(readFileSync(join(MANIFESTS, 'heal', 'rbac-heal.yaml'), 'utf8')).to.contain('--heal');
+  });
+
+  it('runs the control plane as documented', async () => {
+    const d = find('Deployment', 'mizzen', NS);
+    const pod = d.spec.template.spec;
+    const c = pod.containers[0];
+    expect(d.spec.replicas).to.equal(2);
+    expect(pod.serviceAccountName).to.equal('mizzen');
+    expect(c.image, 'the same image as istio-init').to.equal(DEFAULT_MESH_CONFIG.initImage);
+    expect(c.args).to.deep.equal(['serve', '--certs-dir', '/etc/mizzen/certs']);
+    expect(c.ports.map((p: any) => [p.name, p.containerPort])).to.deep.equal([
+      ['https-webhook', 15017],
+      ['grpc-xds', 15010],
+      ['https-xds', 15012],
+      ['http-monitoring', 15014],
+    ]);
+    expect(c.readinessProbe.httpGet).to.deep.equal({ path: '/readyz', port: 15017, scheme: 'HTTPS' });
+    expect(c.livenessProbe.httpGet).to.deep.equal({ path: '/healthz', port: 15017, scheme: 'HTTPS' });
+    expect(c.resources.requests).to.have.keys('cpu', 'memory');
+    expect(c.resources.limits).to.have.keys('cpu', 'memory');
+    expect(pod.securityContext.runAsNonRoot).to.equal(true);
+    expect(pod.securityContext.runAsUser).to.be.greaterThan(0).and.not.equal(1337);
+    expect(c.securityContext).to.include({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+    expect(c.securityContext.capabilities.drop).to.deep.equal(['ALL']);
+    const mount = c.volumeMounts.find((m: any) => m.mountPath === '/etc/mizzen/certs');
+    expect(pod.volumes.find((v: any) => v.name === mount.name).secret.secretName).to.equal('mizzen-certs');
+    expect(d.spec.template.metadata.labels[Labels.inject]).to.equal('false');
+    const pdb = find('PodDisruptionBudget', 'mizzen', NS);
+    expect(pdb.spec.selector.matchLabels).to.deep.equal(d.spec.selector.matchLabels);
+    expect(pdb.spec.minAvailable).to.equal(1);
+  });
+
+  it('exposes Istio port numbers on the Service', async () => {
+    const s = find('Service', 'mizzen', NS);
+    expect(s.spec.ports.map((p: any) => [p.name, p.port, p.targetPort])).to.deep.equal([
+      ['https-webhook', 443, 15017],
+      ['grpc-xds', 15010, 15010],
+      ['https-xds', 15012, 15012],
+      ['http-monitoring', 15014, 15014],
+    ]);
+    expect(s.spec.selector).to.deep.equal(find('Deployment', 'mizzen', NS).spec.selector.matchLabels);
+    expect(DEFAULT_MESH_CONFIG.xdsAddress, 'proxies reach xDS through this Service').to.equal(`${s.metadata.name}.${s.metadata.namespace}.svc:15010`);
+  });
+
+  it('configures the injection webhook as Istio does', async () => {
+    const m = find('MutatingWebhookConfiguration', 'mizzen-sidecar-injector');
+    expect(m.webhooks).to.have.length(1);
+    const w = m.webhooks[0];
+    expect(w.clientConfig).to.deep.equal({ service: { name: 'mizzen', namespace: NS, path: '/inject', port: 443 }, caBundle: '' });
+    expect(w.rules).to.deep.equal([{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' }]);
+    expect(w).to.include({ failurePolicy: 'Fail', sideEffects: 'None', timeoutSeconds: 10, reinvocationPolicy: 'IfNeeded' });
+    expect(w.admissionReviewVersions).to.deep.equal(['v1']);
+    const exprs = w.namespaceSelector.matchExpressions;
+    expect(exprs).to.deep.include({ key: Labels.injectionNamespace, operator: 'In', values: ['enabled'] });
+    const notIn = exprs.find((e: any) => e.key === 'kubernetes.io/metadata.name' && e.operator === 'NotIn');
+    expect(notIn.values).to.include.members([...SYSTEM_NAMESPACES, NS]);
+    expect(w.objectSelector.matchExpressions).to.deep.equal([{ key: Labels.inject, operator: 'NotIn', values: ['false'] }]);
+  });
+
+  it('configures the validation webhook for every Istio resource', async () => {
+    const v = find('ValidatingWebhookConfiguration', 'mizzen-validator');
+    expect(v.webhooks).to.have.length(1);
+    const w = v.webhooks[0];
+    expect(w.clientConfig).to.deep.equal({ service: { name: 'mizzen', namespace: NS, path: '/validate', port: 443 }, caBundle: '' });
+    expect(w.rules).to.have.length(1);
+    expect(w.rules[0]).to.deep.include({ operations: ['CREATE', 'UPDATE'], apiGroups: ['networking.istio.io', 'security.istio.io'], resources: ['*'] });
+    expect(w).to.include({ failurePolicy: 'Fail', sideEffects: 'None' });
+    expect(w.admissionReviewVersions).to.deep.equal(['v1']);
+  });
+
+  it('runs an ingress gateway that Bookinfo selects', async () => {
+    const d = find('Deployment', 'istio-ingressgateway', 'istio-system');
+    const s = find('Service', 'istio-ingressgateway', 'istio-system');
+    const labels = d.spec.template.metadata.labels;
+    expect(labels.istio).to.equal('ingressgateway');
+    expect(labels[Labels.inject]).to.equal('false');
+    expect(s.spec.type).to.equal('LoadBalancer');
+    expect(s.spec.selector).to.deep.equal(d.spec.selector.matchLabels);
+    const ports = Object.fromEntries(s.spec.ports.map((p: any) => [p.port, p.targetPort]));
+    expect(ports).to.include({ 80: 8080, 443: 8443 });
+    const c = d.spec.template.spec.containers[0];
+    expect(c.image).to.equal(DEFAULT_MESH_CONFIG.proxyImage);
+    expect(c.args).to.include('router~$(INSTANCE_IP)~$(POD_NAME).$(POD_NAMESPACE)~$(POD_NAMESPACE).svc.cluster.local');
+    expect(c.securityContext.readOnlyRootFilesystem).to.equal(true);
+    // Bookinfo's own Gateway resource selects these pods and listens on one of their ports.
+    const gw = parse(readFileSync(join(BOOKINFO, 'networking', 'bookinfo-gateway.yaml'), 'utf8').split(/^---$/m)[0]!);
+    for (const [k, v] of Object.entries(gw.spec.selector as Record<string, string>)) expect(labels[k], k).to.equal(v);
+    const containerPorts = c.ports.map((p: any) => p.containerPort);
+    for (const server of gw.spec.servers) expect(containerPorts).to.include(server.port.number);
+  });
+
+  it("gives the gateway the bootstrap that src/bootstrap/envoy.ts builds", async () => {
+    const cm = find('ConfigMap', 'istio-ingressgateway-bootstrap', 'istio-system');
+    const want = envoyBootstrap({
+      xdsAddress: DEFAULT_MESH_CONFIG.xdsAddress,
+      logLevel: 'warning',
+      clusterName: 'istio-ingressgateway.istio-system',
+      metadata: { CLUSTER_ID: 'Kubernetes', NAMESPACE: 'istio-system', LABELS: { app: 'istio-ingressgateway', istio: 'ingressgateway' } },
+    });
+    if (!want.ok) throw new Error(want.errors.join());
+    expect(parse(cm.data['bootstrap.yaml']), 'manifests/gateway/gateway.yaml bootstrap.yaml is out of date').to.deep.equal(want.value);
+    const d = find('Deployment', 'istio-ingressgateway', 'istio-system');
+    const c = d.spec.template.spec.containers[0];
+    const mount = c.volumeMounts.find((m: any) => m.name === 'bootstrap');
+    expect(c.args.slice(0, 2)).to.deep.equal(['-c', `${mount.mountPath}/bootstrap.yaml`]);
+  });
+});

@@ -1,0 +1,157 @@
+/** render-manifests: caBundles filled from the CA, the mizzen-certs Secret added, files kubectl can apply. */
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { X509Certificate } from 'node:crypto';
+import { certSecret, fillCaBundles, main, parseObjects, renderManifests, writeRendered, WEBHOOK_KINDS } from '../../src/tools/render-manifests.js';
+import type { KubeObject } from '../../src/core/kube.js';
+import { testCerts, testCertsDir, tempDir } from '../support/certs.js';
+
+const decode = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
+
+function hasKubectl(): boolean {
+  try {
+    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Captures process.stdout/stderr writes while `body` runs. */
+function capture(body: () => number): { code: number; stdout: string; stderr: string } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const o = process.stdout.write.bind(process.stdout);
+  const e = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((c: string | Uint8Array) => (out.push(String(c)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((c: string | Uint8Array) => (err.push(String(c)), true)) as typeof process.stderr.write;
+  try {
+    return { code: body(), stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    process.stdout.write = o;
+    process.stderr.write = e;
+  }
+}
+
+const webhooksOf = (objects: KubeObject[]) => objects.filter((o) => WEBHOOK_KINDS.includes(o.kind)).flatMap((o) => o.webhooks as Array<{ name: string; clientConfig: { caBundle?: string } }>);
+
+describe('render-manifests (pure parts)', () => {
+  const PEM = '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n';
+  const input: KubeObject[] = [
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' } },
+    { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name: 'm' }, webhooks: [{ name: 'a', clientConfig: { service: { name: 'x' }, caBundle: '' } }, { name: 'b' }] },
+    { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'v' }, webhooks: [{ name: 'c', clientConfig: { url: 'https://x' } }] },
+  ];
+
+  it('fills every caBundle, keeps the rest, and does not touch its input', async () => {
+    const before = structuredClone(input);
+    const out = fillCaBundles(input, PEM);
+    expect(input).to.deep.equal(before);
+    expect(webhooksOf(out).map((w) => decode(w.clientConfig.caBundle!))).to.deep.equal([PEM, PEM, PEM]);
+    expect((out[1]!.webhooks as any)[0].clientConfig.service).to.deep.equal({ name: 'x' });
+    expect((out[2]!.webhooks as any)[0].clientConfig.url).to.equal('https://x');
+    expect(out[0]).to.deep.equal(input[0]);
+  });
+
+  const badBundles = ['', 'not a pem', '-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----'];
+  for (const bad of badBundles) {
+    it(`refuses a caBundle that is not a certificate: ${JSON.stringify(bad.slice(0, 20))}`, async () => {
+      expect(() => fillCaBundles(input, bad)).to.throw('caBundlePem: not a PEM certificate');
+    });
+  }
+
+  it('builds the TLS Secret with the names the Deployment mounts', async () => {
+    const s = certSecret({ crt: PEM, key: '-----BEGIN PRIVATE KEY-----\nk\n-----END PRIVATE KEY-----\n', ca: PEM });
+    expect(s).to.deep.include({ apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls' });
+    expect(s.metadata).to.deep.include({ name: 'mizzen-certs', namespace: 'mizzen-system' });
+    expect(Object.keys(s.data as object)).to.deep.equal(['tls.crt', 'tls.key', 'ca.crt']);
+    expect(() => certSecret({ crt: PEM, key: 'nope', ca: PEM })).to.throw('tls.key: not PEM');
+  });
+
+  it('names the document that is not a Kubernetes object', async () => {
+    expect(() => parseObjects('kind: X\n---\n- a\n', 'src')).to.throw('src: document 0 is not a Kubernetes object');
+  });
+});
+
+describe('render-manifests (with kubectl)', () => {
+  before(function () {
+    if (!hasKubectl()) {
+      console.log('    (skipping: kubectl is not installed)');
+      this.skip();
+    }
+  });
+
+  it('renders the install with a test CA: every caBundle verifies the serving certificate', async () => {
+    const certs = await testCerts();
+    const objects = renderManifests({ caBundlePem: certs.serving.ca, tls: { crt: certs.serving.cert, key: certs.serving.key, ca: certs.serving.ca } });
+    const hooks = webhooksOf(objects);
+    expect(hooks.map((w) => w.name)).to.have.members(['sidecar-injector.mizzen.io', 'validation.mizzen.io']);
+    const serving = new X509Certificate(certs.serving.cert);
+    for (const w of hooks) {
+      const ca = new X509Certificate(decode(w.clientConfig.caBundle!));
+      expect(serving.verify(ca.publicKey), `${w.name} caBundle signs the serving cert`).to.equal(true);
+    }
+    const secret = objects.find((o) => o.kind === 'Secret') as any;
+    expect(decode(secret.data['tls.crt'])).to.equal(certs.serving.cert);
+    expect(decode(secret.data['ca.crt'])).to.equal(certs.serving.ca);
+  });
+
+  it('leaves the Secret out when no TLS material is given', async () => {
+    const certs = await testCerts();
+    expect(renderManifests({ caBundlePem: certs.serving.ca }).some((o) => o.kind === 'Secret')).to.equal(false);
+  });
+
+  it('writes a directory that `kubectl kustomize` accepts, the Secret readable by its owner only', async () => {
+    const certs = await testCerts();
+    const { dir, cleanup } = tempDir('mizzen-rendered-');
+    try {
+      const objects = renderManifests({ caBundlePem: certs.serving.ca, tls: { crt: certs.serving.cert, key: certs.serving.key, ca: certs.serving.ca } });
+      const files = writeRendered(objects, dir);
+      expect(files.map((f) => f.slice(dir.length + 1))).to.deep.equal(['mizzen.yaml', 'mizzen-certs.yaml', 'kustomization.yaml']);
+      expect(statSync(join(dir, 'mizzen-certs.yaml')).mode & 0o777).to.equal(0o600);
+      const again = parseObjects(execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' }), dir);
+      expect(again.length).to.equal(objects.length);
+      const cm = again.find((o) => o.kind === 'ConfigMap') as any;
+      expect(cm.data['bootstrap.yaml']).to.contain('xds-grpc');
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('main: renders from a certs directory (what `make manifests` runs)', async () => {
+    const c = await testCertsDir();
+    const out = tempDir('mizzen-rendered-');
+    try {
+      const r = capture(() => main(['--certs-dir', c.dir, '--out', out.dir]));
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.contain(`kubectl apply -k ${out.dir}`);
+      expect(readFileSync(join(out.dir, 'mizzen.yaml'), 'utf8')).not.to.contain('caBundle: ""');
+    } finally {
+      c.cleanup();
+      out.cleanup();
+    }
+  });
+
+  const failures: Array<{ name: string; argv: (empty: string, certs: string) => string[]; code: number; message: string }> = [
+    { name: 'no flags', argv: () => [], code: 2, message: '--certs-dir and --out are required' },
+    { name: 'an unknown flag', argv: () => ['--nope'], code: 2, message: "Unknown option '--nope'" },
+    { name: 'an empty certs directory', argv: (e) => ['--certs-dir', e, '--out', join(e, 'out')], code: 1, message: 'tls.crt: missing (run `mizzen certs' },
+    { name: 'a manifests directory that is not a kustomization', argv: (e, c) => ['--certs-dir', c, '--out', join(e, 'out'), '--manifests', e], code: 1, message: `kubectl kustomize` },
+  ];
+  for (const t of failures) {
+    it(`main: exits ${t.code} on ${t.name}`, async () => {
+      const empty = tempDir('mizzen-render-bad-');
+      const c = await testCertsDir();
+      try {
+        const r = capture(() => main(t.argv(empty.dir, c.dir)));
+        expect(r.code).to.equal(t.code);
+        expect(r.stderr).to.contain(t.message);
+      } finally {
+        empty.cleanup();
+        c.cleanup();
+      }
+    });
+  }
+});
