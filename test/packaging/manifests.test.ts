@@ -98,6 +98,14 @@ describe('install manifests (manifests/)', () => {
     expect(role.rules[0].resources).to.deep.equal(['leases']);
   });
 
+  it('reads exactly the Istio kinds that have a CRD in the install', async () => {
+    const rules = find('ClusterRole', 'mizzen').rules as Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>;
+    const crds = objects.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => `${o.spec.names.plural}.${o.spec.group}`);
+    const istioGroups = ['networking.istio.io', 'security.istio.io'];
+    const granted = rules.filter((r) => r.apiGroups.some((g) => istioGroups.includes(g))).flatMap((r) => r.apiGroups.flatMap((g) => r.resources.map((res) => `${res}.${g}`)));
+    expect(granted).to.have.members(crds);
+  });
+
   it('keeps pods/delete for --heal in manifests/heal/ only', async () => {
     const heal = kustomize(join(MANIFESTS, 'heal'));
     const role = heal.find((o) => o.kind === 'ClusterRole') as any;
