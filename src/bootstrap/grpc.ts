@@ -1,0 +1,59 @@
+/**
+ * The bootstrap of a proxyless gRPC application (grpc-js-xds, grpc-go, grpc-java …): where the xDS server is,
+ * and the node it speaks as. The node id has Istio's form so mizzen knows its namespace and IP; metadata
+ * GENERATOR: grpc selects the gRPC generator; `server_listener_resource_name_template` lets xDS-enabled servers
+ * ask for their inbound listener. gRPC requires `node.locality` (empty is fine) and at least one channel
+ * credential it knows. Give it to the application as GRPC_XDS_BOOTSTRAP (a file) or GRPC_XDS_BOOTSTRAP_CONFIG
+ * (the JSON itself). Pure.
+ */
+import { isIP } from 'node:net';
+import { DEFAULT_DOMAIN_SUFFIX, GrpcXds } from '../core/constants.js';
+import { type Result, ok, fail } from '../core/result.js';
+import { parseNode } from '../model/proxy.js';
+
+export interface GrpcBootstrapOptions {
+  /** host:port of mizzen's plaintext xDS port as the application reaches it. */
+  xdsAddress: string;
+  /** A full node id (`sidecar~ip~pod.ns~ns.svc.cluster.local`); otherwise built from ip, pod and namespace. */
+  nodeId?: string;
+  ip?: string;
+  pod?: string;
+  namespace?: string;
+  domainSuffix?: string;
+  /** Workload labels (node metadata LABELS), used for sourceLabels matches. */
+  labels?: Record<string, string>;
+  /** More node metadata. */
+  metadata?: Record<string, unknown>;
+  locality?: { region?: string; zone?: string; sub_zone?: string };
+}
+
+const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+/** A node id in Istio's form for a gRPC workload. */
+export function grpcNodeId(ip: string, pod: string, namespace: string, domainSuffix = DEFAULT_DOMAIN_SUFFIX): string {
+  return `sidecar~${ip}~${pod}.${namespace}~${namespace}.svc.${domainSuffix}`;
+}
+
+export function grpcBootstrap(o: GrpcBootstrapOptions): Result<Record<string, unknown>> {
+  const errors: string[] = [];
+  const m = HOST_PORT.exec(o.xdsAddress);
+  if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) errors.push(`xdsAddress: "${o.xdsAddress}" must be host:port`);
+  if (o.ip !== undefined && isIP(o.ip) === 0) errors.push(`ip: "${o.ip}" is not an IP address`);
+  let namespace = o.namespace || 'default';
+  if (o.nodeId !== undefined) {
+    const parsed = parseNode({ id: o.nodeId, metadata: o.namespace ? { NAMESPACE: o.namespace } : {} });
+    if (parsed.ok) namespace = parsed.value.namespace;
+    else errors.push(...parsed.errors.map((e) => e.replace(/^node\.id/, 'nodeId')));
+  }
+  const nodeId = o.nodeId ?? grpcNodeId(o.ip ?? '127.0.0.1', o.pod ?? 'grpc-client', namespace, o.domainSuffix);
+  if (errors.length > 0) return fail(...errors);
+  return ok({
+    xds_servers: [{ server_uri: o.xdsAddress, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
+    node: {
+      id: nodeId,
+      locality: o.locality ?? {},
+      metadata: { ...o.metadata, GENERATOR: 'grpc', NAMESPACE: namespace, ...(o.labels && Object.keys(o.labels).length > 0 ? { LABELS: o.labels } : {}) },
+    },
+    server_listener_resource_name_template: GrpcXds.serverListenerTemplate,
+  });
+}

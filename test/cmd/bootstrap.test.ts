@@ -1,0 +1,101 @@
+import { expect } from 'chai';
+import { createRequire } from 'node:module';
+import { run } from '../../src/cmd/bootstrap.js';
+import { grpcBootstrap, grpcNodeId } from '../../src/bootstrap/grpc.js';
+import { parseNode } from '../../src/model/proxy.js';
+import { GrpcXds } from '../../src/core/constants.js';
+
+const require = createRequire(import.meta.url);
+const { validateBootstrapConfig } = require('@grpc/grpc-js-xds/build/src/xds-bootstrap.js') as { validateBootstrapConfig(o: unknown): any };
+
+async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const w = process.stdout.write.bind(process.stdout);
+  const e = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
+  try {
+    return { code: await run(argv), out, err };
+  } finally {
+    process.stdout.write = w;
+    process.stderr.write = e;
+  }
+}
+
+const NODE = 'sidecar~127.0.0.7~client-1.shop~shop.svc.cluster.local';
+
+describe('gRPC bootstrap (pure)', () => {
+  it('is accepted by grpc-js-xds and parses back to a gRPC node of the right namespace', () => {
+    const r = grpcBootstrap({ xdsAddress: '127.0.0.1:15010', nodeId: NODE, labels: { app: 'client' } });
+    expect(r.ok).to.equal(true);
+    if (!r.ok) return;
+    const info = validateBootstrapConfig(r.value);
+    expect(info.xdsServers[0].server_uri).to.equal('127.0.0.1:15010');
+    expect(info.serverListenerResourceNameTemplate).to.equal(GrpcXds.serverListenerTemplate);
+    const node = parseNode({ id: (r.value.node as any).id, metadata: (r.value.node as any).metadata });
+    expect(node.ok && node.value).to.deep.include({ generator: 'grpc', namespace: 'shop', ip: '127.0.0.7', labels: { app: 'client' } });
+  });
+
+  it('builds the node id from ip, pod and namespace', () => {
+    const r = grpcBootstrap({ xdsAddress: 'mizzen:15010', ip: '10.1.2.3', pod: 'p', namespace: 'ns' });
+    expect(r.ok && (r.value.node as any).id).to.equal(grpcNodeId('10.1.2.3', 'p', 'ns'));
+    expect(grpcNodeId('10.1.2.3', 'p', 'ns')).to.equal('sidecar~10.1.2.3~p.ns~ns.svc.cluster.local');
+  });
+
+  const bad: Array<[string, Parameters<typeof grpcBootstrap>[0], RegExp]> = [
+    ['no port', { xdsAddress: 'mizzen' }, /^xdsAddress: /],
+    ['port out of range', { xdsAddress: 'mizzen:70000' }, /^xdsAddress: /],
+    ['bad ip', { xdsAddress: 'a:1', ip: 'x.y' }, /^ip: /],
+    ['bad node id', { xdsAddress: 'a:1', nodeId: 'nope' }, /^nodeId: /],
+  ];
+  for (const [name, opts, re] of bad) {
+    it(`rejects ${name} naming the field`, () => {
+      const r = grpcBootstrap(opts);
+      expect(r.ok).to.equal(false);
+      if (!r.ok) expect(r.errors[0]).to.match(re);
+    });
+  }
+});
+
+describe('mizzen bootstrap', () => {
+  it('--grpc prints the gRPC bootstrap', async () => {
+    const { code, out } = await capture(['--grpc', '--node', NODE, '--xds-address', '127.0.0.1:15010']);
+    expect(code).to.equal(0);
+    const doc = JSON.parse(out);
+    expect(doc.node.id).to.equal(NODE);
+    expect(doc.node.metadata.GENERATOR).to.equal('grpc');
+    expect(() => validateBootstrapConfig(doc)).to.not.throw();
+  });
+
+  it('without --grpc prints the Envoy bootstrap for the node', async () => {
+    const { code, out } = await capture(['--node', NODE, '--xds-address', '127.0.0.1:15010', '--labels', 'app=client,version=v1']);
+    expect(code).to.equal(0);
+    const doc = JSON.parse(out);
+    expect(doc.node).to.deep.include({ id: NODE, cluster: 'client.shop' });
+    expect(doc.node.metadata).to.deep.equal({ NAMESPACE: 'shop', LABELS: { app: 'client', version: 'v1' } });
+    expect(doc.dynamic_resources.ads_config.api_type).to.equal('GRPC');
+  });
+
+  const usage: Array<[string, string[], RegExp]> = [
+    ['missing --node', [], /--node is required/],
+    ['a malformed node id', ['--node', 'x'], /--node: /],
+    ['a malformed --xds-address', ['--node', NODE, '--xds-address', 'nope'], /--xds-address: /],
+    ['a malformed --xds-address with --grpc', ['--grpc', '--xds-address', 'nope'], /--xds-address: /],
+    ['malformed --labels', ['--grpc', '--labels', 'novalue'], /--labels: /],
+    ['an unknown flag', ['--bogus'], /bogus/],
+  ];
+  for (const [name, argv, re] of usage) {
+    it(`exits 2 on ${name}`, async () => {
+      const { code, err } = await capture(argv);
+      expect(code).to.equal(2);
+      expect(err).to.match(re);
+    });
+  }
+
+  it('--help exits 0', async () => {
+    const { code, out } = await capture(['--help']);
+    expect(code).to.equal(0);
+    expect(out).to.match(/usage: mizzen bootstrap/);
+  });
+});
