@@ -6,24 +6,31 @@ import type { Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { TypeUrls } from '../../core/constants.js';
 import { inboundServices, proxyLabels } from './context.js';
+import type { NamedResource } from './types.js';
+import { generateClusters, generateEndpoints } from './clusters.js';
+import { generateSidecarListeners } from './listeners.js';
+import { generateSidecarRoutes } from './routes.js';
+import { generateGatewayListeners, generateGatewayRoutes } from './gateway.js';
+import { generateGrpc } from './grpc/index.js';
 
 /** One generated resource: plain object, snake_case fields, Any as `{ '@type': url, ...fields }`. */
-export interface NamedResource {
-  name: string;
-  resource: Record<string, unknown>;
-}
+export type { NamedResource } from './types.js';
 
 /**
  * Every resource of `typeUrl` this proxy should have (SotW complete set). `names` = the proxy's subscribed names for
  * this type (undefined = wildcard); Envoy generators ignore it (the server filters), gRPC LDS needs it. Pure.
  */
-export function generate(snap: Snapshot, proxy: Proxy, typeUrl: string, _names?: readonly string[]): NamedResource[] {
+export function generate(snap: Snapshot, proxy: Proxy, typeUrl: string, names?: readonly string[]): NamedResource[] {
+  if (proxy.generator === 'grpc') return generateGrpc(snap, proxy, typeUrl, names);
   switch (typeUrl) {
     case TypeUrls.cluster:
+      return generateClusters(snap, proxy);
     case TypeUrls.endpoint:
+      return generateEndpoints(snap, proxy);
     case TypeUrls.listener:
+      return proxy.type === 'router' ? generateGatewayListeners(snap, proxy) : generateSidecarListeners(snap, proxy);
     case TypeUrls.route:
-      return [];
+      return proxy.type === 'router' ? generateGatewayRoutes(snap, proxy) : generateSidecarRoutes(snap, proxy);
     default:
       return [];
   }

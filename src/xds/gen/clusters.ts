@@ -1,0 +1,205 @@
+/**
+ * CDS for Envoy proxies: `outbound|<port>|<subset>|<host>` for every visible service port and DestinationRule
+ * subset; `inbound|<port>||` for the ports of services that select a sidecar (ORIGINAL_DST, bound to 127.0.0.6 as
+ * Istio does, so the app sees the original destination and iptables lets the connection through); and the
+ * BlackHoleCluster / PassthroughCluster / InboundPassthroughCluster every proxy has.
+ */
+import type { Endpoint, Service, ServicePort, Snapshot } from '../../model/types.js';
+import type { Proxy } from '../../model/proxy.js';
+import { isHttp2Protocol, isHttpProtocol } from '../../model/protocol.js';
+import { matchesLabels } from '../../model/selectors.js';
+import { duration } from '../proto.js';
+import type { NamedResource } from './types.js';
+import {
+  type Json, BLACKHOLE, DEFAULT_CONNECT_TIMEOUT_MS, INBOUND_BIND_ADDRESS, INBOUND_PASSTHROUGH, PASSTHROUGH, UINT32_MAX,
+  adsSource, any, inboundClusterName, outboundClusterName, socketAddress,
+} from './common.js';
+import { clusterPolicyFields, effectivePolicy, subsetsOf, type TrafficPolicy } from './policy.js';
+import { destinationRuleFor, inboundServices, visibleServices } from './context.js';
+
+/** One outbound cluster before it is written out: shared by CDS and EDS. */
+export interface ClusterSpec {
+  name: string;
+  service: Service;
+  port: ServicePort;
+  subset: string;
+  subsetLabels?: Record<string, string>;
+  policy: TrafficPolicy;
+  type: 'EDS' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'ORIGINAL_DST';
+}
+
+function clusterType(svc: Service, policy: TrafficPolicy): ClusterSpec['type'] {
+  if (policy.loadBalancer?.simple === 'PASSTHROUGH') return 'ORIGINAL_DST';
+  switch (svc.resolution) {
+    case 'DNS':
+      return 'STRICT_DNS';
+    case 'DNS_ROUND_ROBIN':
+      return 'LOGICAL_DNS';
+    case 'NONE':
+      return 'ORIGINAL_DST';
+    default:
+      return 'EDS';
+  }
+}
+
+/** Every outbound cluster of the proxy, sorted by service then port then subset. UDP ports have none. */
+export function outboundClusterSpecs(snap: Snapshot, proxy: Proxy): ClusterSpec[] {
+  const out: ClusterSpec[] = [];
+  for (const svc of visibleServices(snap, proxy)) {
+    const dr = destinationRuleFor(snap, proxy.namespace, svc);
+    const subsets = subsetsOf(dr);
+    for (const port of svc.ports) {
+      if (port.protocol === 'UDP') continue;
+      const policy = effectivePolicy(dr, port.port);
+      out.push({ name: outboundClusterName(port.port, '', svc.hostname), service: svc, port, subset: '', policy, type: clusterType(svc, policy) });
+      for (const s of subsets) {
+        const sp = effectivePolicy(dr, port.port, s.name);
+        out.push({ name: outboundClusterName(port.port, s.name, svc.hostname), service: svc, port, subset: s.name, subsetLabels: s.labels, policy: sp, type: clusterType(svc, sp) });
+      }
+    }
+  }
+  return out;
+}
+
+/** Endpoints of a cluster: the service's endpoints for that port, narrowed to the subset's labels. */
+export function clusterEndpoints(snap: Snapshot, spec: ClusterSpec): Endpoint[] {
+  return (snap.endpoints.get(spec.service.hostname) ?? []).filter((e) => e.servicePortName === spec.port.name && matchesLabels(e.labels, spec.subsetLabels));
+}
+
+/** A ClusterLoadAssignment grouping endpoints by locality (every locality set, weight > 0, as gRPC requires). */
+export function loadAssignment(clusterName: string, endpoints: readonly Endpoint[], healthOnly = false): Json {
+  const byLocality = new Map<string, Endpoint[]>();
+  for (const e of endpoints) {
+    if (healthOnly && !e.healthy) continue;
+    const list = byLocality.get(e.locality) ?? [];
+    list.push(e);
+    byLocality.set(e.locality, list);
+  }
+  const localities = [...byLocality.keys()].sort();
+  return {
+    cluster_name: clusterName,
+    endpoints: localities.map((loc) => {
+      const eps = byLocality.get(loc)!;
+      const [region = '', zone = '', subZone = ''] = loc.split('/');
+      return {
+        locality: { ...(region ? { region } : {}), ...(zone ? { zone } : {}), ...(subZone ? { sub_zone: subZone } : {}) },
+        lb_endpoints: eps.map((e) => ({
+          endpoint: { address: socketAddress(e.address, e.port) },
+          health_status: e.healthy ? 'HEALTHY' : 'UNHEALTHY',
+          load_balancing_weight: { value: Math.max(1, Math.floor(e.weight)) },
+        })),
+        load_balancing_weight: { value: Math.max(1, eps.reduce((n, e) => n + Math.max(1, Math.floor(e.weight)), 0)) },
+      };
+    }),
+  };
+}
+
+function outboundCluster(snap: Snapshot, spec: ClusterSpec): Json {
+  const http = isHttpProtocol(spec.port.protocol);
+  const fields = clusterPolicyFields(spec.policy, isHttp2Protocol(spec.port.protocol), http);
+  const c: Json = { name: spec.name, type: spec.type, ...fields };
+  switch (spec.type) {
+    case 'EDS':
+      c.eds_cluster_config = { eds_config: adsSource(), service_name: spec.name };
+      break;
+    case 'ORIGINAL_DST':
+      c.lb_policy = 'CLUSTER_PROVIDED';
+      delete c.ring_hash_lb_config;
+      delete c.maglev_lb_config;
+      break;
+    case 'STRICT_DNS':
+    case 'LOGICAL_DNS': {
+      const eps = clusterEndpoints(snap, spec);
+      c.dns_lookup_family = 'V4_ONLY';
+      c.respect_dns_ttl = true;
+      c.load_assignment = loadAssignment(spec.name, spec.type === 'LOGICAL_DNS' ? eps.slice(0, 1) : eps, true);
+      break;
+    }
+  }
+  return c;
+}
+
+const defaultBreakers = (): Json => ({
+  thresholds: [{ max_connections: { value: UINT32_MAX }, max_pending_requests: { value: UINT32_MAX }, max_requests: { value: UINT32_MAX }, max_retries: { value: UINT32_MAX }, track_remaining: true }],
+});
+
+/** The workload port a service port lands on for this proxy (named targetPorts resolved from its own endpoint). */
+export function inboundPort(snap: Snapshot, proxy: Proxy, svc: Service, sp: ServicePort): number {
+  if (!sp.targetPortName) return sp.targetPort;
+  const own = (snap.endpoints.get(svc.hostname) ?? []).find((e) => e.address === proxy.ip && e.servicePortName === sp.name);
+  return own?.port ?? sp.targetPort;
+}
+
+/** The proxy's inbound ports: workload port → protocol, first service wins a port. Sorted by port. */
+export function inboundPorts(snap: Snapshot, proxy: Proxy): Array<{ port: number; protocol: ServicePort['protocol'] }> {
+  const ports = new Map<number, ServicePort['protocol']>();
+  for (const svc of inboundServices(snap, proxy)) {
+    for (const sp of svc.ports) {
+      if (sp.protocol === 'UDP') continue;
+      const p = inboundPort(snap, proxy, svc, sp);
+      if (!ports.has(p)) ports.set(p, sp.protocol);
+    }
+  }
+  return [...ports.entries()].sort(([a], [b]) => a - b).map(([port, protocol]) => ({ port, protocol }));
+}
+
+function inboundCluster(port: number, protocol: ServicePort['protocol']): Json {
+  return {
+    name: inboundClusterName(port),
+    type: 'ORIGINAL_DST',
+    lb_policy: 'CLUSTER_PROVIDED',
+    connect_timeout: duration(DEFAULT_CONNECT_TIMEOUT_MS),
+    upstream_bind_config: { source_address: socketAddress(INBOUND_BIND_ADDRESS, 0) },
+    circuit_breakers: defaultBreakers(),
+    ...(isHttp2Protocol(protocol)
+      ? {
+          typed_extension_protocol_options: {
+            'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': any('envoy.extensions.upstreams.http.v3.HttpProtocolOptions', { explicit_http_config: { http2_protocol_options: {} } }),
+          },
+        }
+      : {}),
+  };
+}
+
+function staticClusters(sidecar: boolean): Json[] {
+  const out: Json[] = [
+    { name: BLACKHOLE, type: 'STATIC', connect_timeout: duration(DEFAULT_CONNECT_TIMEOUT_MS) },
+    {
+      name: PASSTHROUGH,
+      type: 'ORIGINAL_DST',
+      lb_policy: 'CLUSTER_PROVIDED',
+      connect_timeout: duration(DEFAULT_CONNECT_TIMEOUT_MS),
+      circuit_breakers: defaultBreakers(),
+      typed_extension_protocol_options: {
+        'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': any('envoy.extensions.upstreams.http.v3.HttpProtocolOptions', {
+          use_downstream_protocol_config: { http_protocol_options: {}, http2_protocol_options: {} },
+        }),
+      },
+    },
+  ];
+  if (sidecar) {
+    out.push({
+      name: INBOUND_PASSTHROUGH,
+      type: 'ORIGINAL_DST',
+      lb_policy: 'CLUSTER_PROVIDED',
+      connect_timeout: duration(DEFAULT_CONNECT_TIMEOUT_MS),
+      upstream_bind_config: { source_address: socketAddress(INBOUND_BIND_ADDRESS, 0) },
+      circuit_breakers: defaultBreakers(),
+    });
+  }
+  return out;
+}
+
+export function generateClusters(snap: Snapshot, proxy: Proxy): NamedResource[] {
+  const resources: Json[] = outboundClusterSpecs(snap, proxy).map((s) => outboundCluster(snap, s));
+  if (proxy.type === 'sidecar') for (const p of inboundPorts(snap, proxy)) resources.push(inboundCluster(p.port, p.protocol));
+  resources.push(...staticClusters(proxy.type === 'sidecar'));
+  return resources.map((r) => ({ name: r.name as string, resource: r }));
+}
+
+/** EDS: one ClusterLoadAssignment per EDS cluster (empty ones too, so Envoy does not wait for them). */
+export function generateEndpoints(snap: Snapshot, proxy: Proxy): NamedResource[] {
+  return outboundClusterSpecs(snap, proxy)
+    .filter((s) => s.type === 'EDS')
+    .map((s) => ({ name: s.name, resource: loadAssignment(s.name, clusterEndpoints(snap, s)) }));
+}

@@ -1,0 +1,48 @@
+/** Network and HTTP filter builders shared by sidecar and gateway listeners. */
+import { type Json, adsSource, any } from './common.js';
+import { CORS_FILTER, HTTP_FAULT_FILTER, ROUTER_FILTER } from './httproute.js';
+
+/** fault, cors, then router (router last, as Envoy and gRPC require). */
+export function httpFilters(): Json[] {
+  return [
+    { name: HTTP_FAULT_FILTER, typed_config: any('envoy.extensions.filters.http.fault.v3.HTTPFault') },
+    { name: CORS_FILTER, typed_config: any('envoy.extensions.filters.http.cors.v3.Cors') },
+    { name: ROUTER_FILTER, typed_config: any('envoy.extensions.filters.http.router.v3.Router') },
+  ];
+}
+
+const HCM_TYPE = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+
+/** An HTTP connection manager taking its routes from RDS (`routeName`) or inline (`routeConfig`). */
+export function httpConnectionManager(statPrefix: string, routes: { rds: string } | { inline: Json }, direction: 'outbound' | 'inbound' = 'outbound'): Json {
+  return {
+    name: 'envoy.filters.network.http_connection_manager',
+    typed_config: any(HCM_TYPE, {
+      stat_prefix: statPrefix,
+      ...('rds' in routes ? { rds: { config_source: adsSource(), route_config_name: routes.rds } } : { route_config: routes.inline }),
+      http_filters: httpFilters(),
+      use_remote_address: { value: false },
+      upgrade_configs: [{ upgrade_type: 'websocket' }],
+      normalize_path: { value: true },
+      ...(direction === 'inbound' ? { forward_client_cert_details: 'APPEND_FORWARD', set_current_client_cert_details: { subject: true, dns: true, uri: true } } : {}),
+    }),
+  };
+}
+
+const TCP_PROXY_TYPE = 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
+
+/** A TCP proxy to one cluster, or weighted clusters. */
+export function tcpProxy(statPrefix: string, target: string | Array<{ name: string; weight: number }>): Json {
+  return {
+    name: 'envoy.filters.network.tcp_proxy',
+    typed_config: any(TCP_PROXY_TYPE, {
+      stat_prefix: statPrefix,
+      ...(typeof target === 'string' || target.length === 1
+        ? { cluster: typeof target === 'string' ? target : target[0]!.name }
+        : { weighted_clusters: { clusters: target.map((t) => ({ name: t.name, weight: t.weight })) } }),
+    }),
+  };
+}
+
+export const originalDstFilter = (): Json => ({ name: 'envoy.filters.listener.original_dst', typed_config: any('envoy.extensions.filters.listener.original_dst.v3.OriginalDst') });
+export const tlsInspectorFilter = (): Json => ({ name: 'envoy.filters.listener.tls_inspector', typed_config: any('envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector') });

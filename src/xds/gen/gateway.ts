@@ -1,0 +1,237 @@
+/**
+ * Listeners and routes for gateway proxies (`router~` nodes) from the Gateways whose selector matches them:
+ * one listener `0.0.0.0_<port>` per server port (the Kubernetes targetPort of the gateway's own service for that
+ * port when there is one, as Istio listens), plain HTTP servers sharing RDS `http.<port>`, terminated HTTPS
+ * servers (SIMPLE/MUTUAL) with SDS certificates `kubernetes://<credentialName>` and RDS
+ * `https.<port>.<portName>.<gateway>.<namespace>`, TLS PASSTHROUGH by SNI and TCP servers by tcp_proxy.
+ */
+import type { Config, Snapshot } from '../../model/types.js';
+import type { Proxy } from '../../model/proxy.js';
+import { isHttpProtocol, parseProtocol } from '../../model/protocol.js';
+import { asArray, asObject, asPort, matchesLabels, stringMap } from '../../model/selectors.js';
+import type { NamedResource } from './types.js';
+import { type Json, adsSource, any, byString, listenerName, socketAddress } from './common.js';
+import { httpConnectionManager, tcpProxy, tlsInspectorFilter } from './filters.js';
+import { destinationCluster, translateHttpRule, type RouteContext } from './httproute.js';
+import { hostMatches, inboundServices, proxyLabels, resolveHost } from './context.js';
+
+interface ServerInfo {
+  gateway: Config;
+  index: number;
+  number: number;
+  listenerPort: number;
+  portName: string;
+  protocol: ReturnType<typeof parseProtocol>;
+  hosts: Array<{ namespace: string; host: string }>;
+  tls: Json;
+}
+
+/** Gateways selecting the proxy: selector labels all present on it (no selector: every gateway proxy). */
+export function gatewaysFor(snap: Snapshot, proxy: Proxy): Config[] {
+  const labels = proxyLabels(snap, proxy);
+  return snap.gateways.filter((g) => matchesLabels(labels, stringMap(g.spec?.selector)));
+}
+
+function servers(snap: Snapshot, proxy: Proxy): ServerInfo[] {
+  const own = inboundServices(snap, proxy).flatMap((s) => s.ports);
+  const out: ServerInfo[] = [];
+  for (const gw of gatewaysFor(snap, proxy)) {
+    asArray(gw.spec?.servers).forEach((raw, index) => {
+      const s = asObject(raw);
+      const port = asObject(s.port);
+      const number = asPort(port.number);
+      if (!number) return;
+      const listenerPort = asPort(port.targetPort) ?? own.find((p) => p.port === number)?.targetPort ?? number;
+      const hosts = asArray(s.hosts)
+        .filter((h): h is string => typeof h === 'string' && h !== '')
+        .map((h) => {
+          const slash = h.indexOf('/');
+          return slash < 0 ? { namespace: '*', host: h } : { namespace: h.slice(0, slash) === '.' ? gw.namespace : h.slice(0, slash), host: h.slice(slash + 1) };
+        });
+      const protocol = parseProtocol(typeof port.protocol === 'string' ? port.protocol : undefined);
+      out.push({ gateway: gw, index, number, listenerPort, portName: typeof port.name === 'string' && port.name ? port.name : String(number), protocol, hosts, tls: asObject(s.tls) });
+    });
+  }
+  return out;
+}
+
+const isTerminatedHttps = (s: ServerInfo): boolean => s.protocol === 'HTTPS' && ['SIMPLE', 'MUTUAL', 'OPTIONAL_MUTUAL'].includes(s.tls.mode) && typeof s.tls.credentialName === 'string' && s.tls.credentialName !== '';
+const isPlainHttp = (s: ServerInfo): boolean => isHttpProtocol(s.protocol);
+const isPassthrough = (s: ServerInfo): boolean => (s.protocol === 'TLS' || s.protocol === 'HTTPS') && (s.tls.mode === 'PASSTHROUGH' || s.tls.mode === 'AUTO_PASSTHROUGH');
+const httpsRouteName = (s: ServerInfo): string => `https.${s.number}.${s.portName}.${s.gateway.name}.${s.gateway.namespace}`;
+
+/** The names by which a VirtualService in `vsNamespace` may refer to the gateway. */
+function gatewayNames(gw: Config, vsNamespace: string): Set<string> {
+  const names = new Set([`${gw.namespace}/${gw.name}`]);
+  if (vsNamespace === gw.namespace) names.add(gw.name);
+  return names;
+}
+
+/** VirtualServices bound to the server's gateway, with the server hosts they claim (resolved). */
+function boundVirtualServices(snap: Snapshot, s: ServerInfo): Array<{ vs: Config; hosts: string[] }> {
+  const out: Array<{ vs: Config; hosts: string[] }> = [];
+  for (const vs of snap.virtualServices) {
+    const names = gatewayNames(s.gateway, vs.namespace);
+    if (!asArray(vs.spec?.gateways).some((g) => typeof g === 'string' && names.has(g))) continue;
+    const hosts: string[] = [];
+    for (const h of asArray(vs.spec?.hosts)) {
+      if (typeof h !== 'string' || h === '') continue;
+      const host = h.includes('*') || h.includes('.') ? h : resolveHost(h, vs.namespace, snap.domainSuffix);
+      const ok = s.hosts.some((sh) => (sh.namespace === '*' || sh.namespace === vs.namespace) && (hostMatches(sh.host, host) || hostMatches(host, sh.host)));
+      if (ok) hosts.push(host);
+    }
+    if (hosts.length) out.push({ vs, hosts });
+  }
+  return out;
+}
+
+function virtualHosts(snap: Snapshot, proxy: Proxy, list: readonly ServerInfo[], port: number): Json[] {
+  const labels = proxyLabels(snap, proxy);
+  const vhosts = new Map<string, Json>();
+  for (const s of list) {
+    for (const { vs, hosts } of boundVirtualServices(snap, s)) {
+      const ctx: RouteContext = { snap, proxyNamespace: proxy.namespace, proxyLabels: labels, port: s.number, gateways: gatewayNames(s.gateway, vs.namespace) };
+      const routes: Json[] = [];
+      asArray(vs.spec?.http).forEach((rule, i) => {
+        try {
+          routes.push(...translateHttpRule(ctx, vs, rule, i));
+        } catch {
+          // Untranslatable rule: left out.
+        }
+      });
+      for (const host of hosts) {
+        const name = `${host}:${port}`;
+        if (vhosts.has(name)) continue;
+        vhosts.set(name, {
+          name,
+          domains: host === '*' ? ['*'] : [host, `${host}:*`],
+          routes,
+          ...(s.tls.httpsRedirect === true && !isTerminatedHttps(s) ? { require_tls: 'ALL' } : {}),
+          include_request_attempt_count: true,
+        });
+      }
+    }
+  }
+  // Envoy refuses a domain twice in one route configuration: the first virtual host keeps it.
+  const used = new Set<string>();
+  const out: Json[] = [];
+  for (const vh of [...vhosts.values()].sort((a, b) => byString(a.name, b.name))) {
+    vh.domains = vh.domains.filter((d: string) => !used.has(d));
+    vh.domains.forEach((d: string) => used.add(d));
+    if (vh.domains.length) out.push(vh);
+  }
+  return out;
+}
+
+function byListenerPort(all: readonly ServerInfo[]): Map<number, ServerInfo[]> {
+  const m = new Map<number, ServerInfo[]>();
+  for (const s of all) m.set(s.listenerPort, [...(m.get(s.listenerPort) ?? []), s]);
+  return new Map([...m.entries()].sort(([a], [b]) => a - b));
+}
+
+export function generateGatewayRoutes(snap: Snapshot, proxy: Proxy): NamedResource[] {
+  const out: NamedResource[] = [];
+  for (const [port, list] of byListenerPort(servers(snap, proxy))) {
+    const plain = list.filter(isPlainHttp);
+    if (plain.length) {
+      const name = `http.${port}`;
+      out.push({ name, resource: { name, virtual_hosts: virtualHosts(snap, proxy, plain, port), validate_clusters: { value: false } } });
+    }
+    for (const s of list.filter(isTerminatedHttps)) {
+      const name = httpsRouteName(s);
+      out.push({ name, resource: { name, virtual_hosts: virtualHosts(snap, proxy, [s], port), validate_clusters: { value: false } } });
+    }
+  }
+  return out;
+}
+
+function downstreamTls(s: ServerInfo): Json {
+  const cred = s.tls.credentialName as string;
+  const common: Json = {
+    tls_certificate_sds_secret_configs: [{ name: `kubernetes://${cred}`, sds_config: adsSource() }],
+    alpn_protocols: ['h2', 'http/1.1'],
+  };
+  if (s.tls.mode !== 'SIMPLE') common.validation_context_sds_secret_config = { name: `kubernetes://${cred}-cacert`, sds_config: adsSource() };
+  return {
+    name: 'envoy.transport_sockets.tls',
+    typed_config: any('envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext', {
+      common_tls_context: common,
+      ...(s.tls.mode === 'MUTUAL' ? { require_client_certificate: { value: true } } : {}),
+    }),
+  };
+}
+
+const sniNames = (s: ServerInfo): string[] => s.hosts.map((h) => h.host).filter((h) => h !== '*');
+
+/** TLS passthrough chains: VirtualService tls rules' sniHosts → tcp_proxy. */
+function passthroughChains(snap: Snapshot, proxy: Proxy, s: ServerInfo): Json[] {
+  const chains: Json[] = [];
+  for (const { vs } of boundVirtualServices(snap, s)) {
+    const ctx: RouteContext = { snap, proxyNamespace: proxy.namespace, proxyLabels: proxyLabels(snap, proxy), port: s.number, gateways: gatewayNames(s.gateway, vs.namespace) };
+    for (const raw of asArray(vs.spec?.tls)) {
+      const rule = asObject(raw);
+      const snis = asArray(rule.match).flatMap((m) => asArray(asObject(m).sniHosts)).filter((h): h is string => typeof h === 'string' && h !== '');
+      const dests = asArray(rule.route)
+        .map(asObject)
+        .map((d) => ({ name: destinationCluster(ctx, vs.namespace, d.destination), weight: typeof d.weight === 'number' && d.weight > 0 ? d.weight : 1 }))
+        .filter((d): d is { name: string; weight: number } => !!d.name);
+      if (snis.length && dests.length) chains.push({ filter_chain_match: { server_names: snis, transport_protocol: 'tls' }, filters: [tcpProxy(dests[0]!.name, dests)] });
+    }
+  }
+  return chains;
+}
+
+function tcpChain(snap: Snapshot, proxy: Proxy, s: ServerInfo): Json | undefined {
+  for (const { vs } of boundVirtualServices(snap, s)) {
+    const ctx: RouteContext = { snap, proxyNamespace: proxy.namespace, proxyLabels: proxyLabels(snap, proxy), port: s.number, gateways: gatewayNames(s.gateway, vs.namespace) };
+    for (const raw of asArray(vs.spec?.tcp)) {
+      const rule = asObject(raw);
+      const ports = asArray(rule.match).map((m) => asPort(asObject(m).port));
+      if (ports.length && !ports.some((p) => p === undefined || p === s.number)) continue;
+      const dests = asArray(rule.route)
+        .map(asObject)
+        .map((d) => ({ name: destinationCluster(ctx, vs.namespace, d.destination), weight: typeof d.weight === 'number' && d.weight > 0 ? d.weight : 1 }))
+        .filter((d): d is { name: string; weight: number } => !!d.name);
+      if (dests.length) return { filters: [tcpProxy(dests[0]!.name, dests)] };
+    }
+  }
+  return undefined;
+}
+
+export function generateGatewayListeners(snap: Snapshot, proxy: Proxy): NamedResource[] {
+  const out: NamedResource[] = [];
+  for (const [port, list] of byListenerPort(servers(snap, proxy))) {
+    const chains: Json[] = [];
+    if (list.some(isPlainHttp)) chains.push({ filters: [httpConnectionManager(`outbound_0.0.0.0_${port}`, { rds: `http.${port}` })] });
+    for (const s of list) {
+      if (isTerminatedHttps(s)) {
+        const names = sniNames(s);
+        chains.push({
+          filter_chain_match: { ...(names.length ? { server_names: names } : {}), transport_protocol: 'tls' },
+          transport_socket: downstreamTls(s),
+          filters: [httpConnectionManager(`outbound_0.0.0.0_${port}`, { rds: httpsRouteName(s) })],
+        });
+      } else if (isPassthrough(s)) chains.push(...passthroughChains(snap, proxy, s));
+      else if (!isPlainHttp(s) && s.protocol !== 'HTTPS' && s.protocol !== 'TLS') {
+        const c = tcpChain(snap, proxy, s);
+        if (c) chains.push(c);
+      }
+    }
+    // Envoy refuses two chains with the same match: the first keeps it.
+    const seen = new Set<string>();
+    const unique = chains.filter((c) => {
+      const k = JSON.stringify(c.filter_chain_match ?? {});
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
+    if (unique.length === 0) continue;
+    const tls = unique.some((c) => c.filter_chain_match?.transport_protocol === 'tls');
+    const name = listenerName('0.0.0.0', port);
+    out.push({
+      name,
+      resource: { name, address: socketAddress('0.0.0.0', port), traffic_direction: 'OUTBOUND', ...(tls ? { listener_filters: [tlsInspectorFilter()] } : {}), filter_chains: unique },
+    });
+  }
+  return out;
+}

@@ -1,0 +1,288 @@
+/**
+ * One VirtualService HTTP rule → Envoy routes (one per match): matches, weighted destinations, retries, timeouts,
+ * fault injection, mirroring, rewrites, redirects, direct responses, header edits and CORS, as Istio translates
+ * them. Malformed parts are dropped, never thrown.
+ */
+import type { Config, Snapshot } from '../../model/types.js';
+import { asArray, asObject, asPort, matchesLabels } from '../../model/selectors.js';
+import {
+  type Json, FULL_PERCENT, ZERO_DURATION, any, intPercentOf, outboundClusterName, percentOf, stringMatcher, toDuration,
+} from './common.js';
+import { destinationRuleFor, resolveHost } from './context.js';
+import { effectivePolicy, hashPolicy } from './policy.js';
+
+export interface RouteContext {
+  snap: Snapshot;
+  /** Namespace of the proxy (DestinationRule lookup). */
+  proxyNamespace: string;
+  proxyLabels: Record<string, string>;
+  /** The listener/service port the route configuration serves (sidecars); undefined for gateways. */
+  port?: number;
+  /** Names this proxy answers to in `match.gateways`: `mesh` for sidecars, `ns/name` of gateways. */
+  gateways: ReadonlySet<string>;
+}
+
+export const HTTP_FAULT_FILTER = 'envoy.filters.http.fault';
+export const CORS_FILTER = 'envoy.filters.http.cors';
+export const ROUTER_FILTER = 'envoy.filters.http.router';
+
+/** Istio's default retry policy for routes without `retries`. */
+export const defaultRetryPolicy = (): Json => ({
+  retry_on: 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes',
+  num_retries: { value: 2 },
+  host_selection_retry_max_attempts: 5,
+});
+
+/** Cluster name of a Destination (host resolved in the VirtualService namespace); undefined when no port can be chosen. */
+export function destinationCluster(ctx: RouteContext, vsNamespace: string, dest: unknown): string | undefined {
+  const d = asObject(dest);
+  if (typeof d.host !== 'string' || d.host === '') return undefined;
+  const host = resolveHost(d.host, vsNamespace, ctx.snap.domainSuffix);
+  const svc = ctx.snap.services.get(host);
+  let port = asPort(asObject(d.port).number);
+  if (port === undefined && svc?.ports.length === 1) port = svc.ports[0]!.port;
+  if (port === undefined && ctx.port !== undefined && (!svc || svc.ports.some((p) => p.port === ctx.port))) port = ctx.port;
+  if (port === undefined) return undefined;
+  return outboundClusterName(port, typeof d.subset === 'string' ? d.subset : '', host);
+}
+
+function headerOps(h: unknown): { add: Json[]; remove: string[] } {
+  const o = asObject(h);
+  const add: Json[] = [];
+  for (const [key, value] of Object.entries(asObject(o.set))) if (typeof value === 'string' && key) add.push({ header: { key, value }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' });
+  for (const [key, value] of Object.entries(asObject(o.add))) if (typeof value === 'string' && key) add.push({ header: { key, value }, append_action: 'APPEND_IF_EXISTS_OR_ADD' });
+  const remove = asArray(o.remove).filter((x): x is string => typeof x === 'string' && x !== '');
+  return { add, remove };
+}
+
+/** request/response header edits of an Istio Headers object, as RouteAction-level fields. */
+function headerFields(headers: unknown): Json {
+  const h = asObject(headers);
+  const req = headerOps(h.request);
+  const res = headerOps(h.response);
+  const out: Json = {};
+  if (req.add.length) out.request_headers_to_add = req.add;
+  if (req.remove.length) out.request_headers_to_remove = req.remove;
+  if (res.add.length) out.response_headers_to_add = res.add;
+  if (res.remove.length) out.response_headers_to_remove = res.remove;
+  return out;
+}
+
+function headerMatcher(name: string, m: unknown, invert = false): Json {
+  const sm = stringMatcher(m);
+  return { name, ...(sm ? { string_match: sm } : { present_match: true }), ...(invert ? { invert_match: true } : {}) };
+}
+
+/** A HTTPMatchRequest → RouteMatch; undefined when it cannot apply to this proxy/port. */
+function routeMatch(ctx: RouteContext, m: Json): Json | undefined {
+  const port = asPort(m.port);
+  if (port !== undefined && ctx.port !== undefined && port !== ctx.port) return undefined;
+  if (m.sourceLabels && !matchesLabels(ctx.proxyLabels, asObject(m.sourceLabels) as Record<string, string>)) return undefined;
+  const gws = asArray(m.gateways).filter((g): g is string => typeof g === 'string');
+  if (gws.length > 0 && !gws.some((g) => ctx.gateways.has(g))) return undefined;
+  const out: Json = {};
+  const uri = asObject(m.uri);
+  if (typeof uri.exact === 'string') out.path = uri.exact;
+  else if (typeof uri.prefix === 'string') out.prefix = uri.prefix;
+  else if (typeof uri.regex === 'string') out.safe_regex = { regex: uri.regex };
+  else out.prefix = '/';
+  if (m.ignoreUriCase === true) out.case_sensitive = { value: false };
+  const headers: Json[] = [];
+  for (const [name, v] of Object.entries(asObject(m.headers))) headers.push(headerMatcher(name.toLowerCase(), v));
+  for (const [name, v] of Object.entries(asObject(m.withoutHeaders))) headers.push(headerMatcher(name.toLowerCase(), v, true));
+  if (m.method) headers.push(headerMatcher(':method', m.method));
+  if (m.authority) headers.push(headerMatcher(':authority', m.authority));
+  if (m.scheme) headers.push(headerMatcher(':scheme', m.scheme));
+  if (headers.length) out.headers = headers;
+  const qps: Json[] = [];
+  for (const [name, v] of Object.entries(asObject(m.queryParams))) {
+    const sm = stringMatcher(v);
+    qps.push({ name, ...(sm ? { string_match: sm } : { present_match: true }) });
+  }
+  if (qps.length) out.query_parameters = qps;
+  return out;
+}
+
+function retryPolicy(retries: unknown): Json | undefined | null {
+  if (retries === undefined || retries === null) return defaultRetryPolicy();
+  const r = asObject(retries);
+  const attempts = typeof r.attempts === 'number' && Number.isInteger(r.attempts) && r.attempts >= 0 ? r.attempts : undefined;
+  if (attempts === 0) return null;
+  const out = defaultRetryPolicy();
+  if (attempts !== undefined) out.num_retries = { value: attempts };
+  if (typeof r.retryOn === 'string' && r.retryOn.trim()) {
+    const parts = r.retryOn.split(',').map((s: string) => s.trim()).filter(Boolean);
+    const codes = parts.filter((p: string) => /^\d{3}$/.test(p)).map(Number);
+    const words = parts.filter((p: string) => !/^\d{3}$/.test(p));
+    if (codes.length && !words.includes('retriable-status-codes')) words.push('retriable-status-codes');
+    out.retry_on = words.join(',');
+    if (codes.length) out.retriable_status_codes = codes;
+  }
+  const perTry = toDuration(r.perTryTimeout);
+  if (perTry) out.per_try_timeout = perTry;
+  return out;
+}
+
+const GRPC_CODES = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED'];
+
+function fault(f: unknown): Json | undefined {
+  const o = asObject(f);
+  const out: Json = {};
+  const delay = asObject(o.delay);
+  const fixed = toDuration(delay.fixedDelay);
+  if (fixed) out.delay = { fixed_delay: fixed, percentage: percentOf(delay.percentage) ?? intPercentOf(delay.percent) ?? FULL_PERCENT };
+  const abort = asObject(o.abort);
+  const percentage = percentOf(abort.percentage) ?? FULL_PERCENT;
+  if (typeof abort.httpStatus === 'number' && abort.httpStatus >= 200 && abort.httpStatus < 600) out.abort = { http_status: abort.httpStatus, percentage };
+  else if (typeof abort.grpcStatus === 'string' && GRPC_CODES.includes(abort.grpcStatus)) out.abort = { grpc_status: GRPC_CODES.indexOf(abort.grpcStatus), percentage };
+  if (!out.delay && !out.abort) return undefined;
+  return any('envoy.extensions.filters.http.fault.v3.HTTPFault', out);
+}
+
+function cors(c: unknown): Json | undefined {
+  const o = asObject(c);
+  if (Object.keys(o).length === 0) return undefined;
+  const origins: Json[] = [];
+  for (const m of asArray(o.allowOrigins)) {
+    const sm = stringMatcher(m);
+    if (sm) origins.push(sm);
+  }
+  for (const s of asArray(o.allowOrigin)) if (typeof s === 'string') origins.push({ exact: s });
+  const list = (v: unknown): string | undefined => {
+    const items = asArray(v).filter((x): x is string => typeof x === 'string');
+    return items.length ? items.join(',') : undefined;
+  };
+  const out: Json = {};
+  if (origins.length) out.allow_origin_string_match = origins;
+  const methods = list(o.allowMethods);
+  if (methods) out.allow_methods = methods;
+  const headers = list(o.allowHeaders);
+  if (headers) out.allow_headers = headers;
+  const expose = list(o.exposeHeaders);
+  if (expose) out.expose_headers = expose;
+  const maxAge = toDuration(o.maxAge);
+  if (maxAge) out.max_age = String(maxAge.seconds);
+  if (typeof o.allowCredentials === 'boolean') out.allow_credentials = { value: o.allowCredentials };
+  return any('envoy.extensions.filters.http.cors.v3.CorsPolicy', out);
+}
+
+const REDIRECT_CODES: Record<number, string> = { 301: 'MOVED_PERMANENTLY', 302: 'FOUND', 303: 'SEE_OTHER', 307: 'TEMPORARY_REDIRECT', 308: 'PERMANENT_REDIRECT' };
+
+function redirect(r: Json): Json {
+  const out: Json = {};
+  if (typeof r.uri === 'string' && r.uri) out.path_redirect = r.uri;
+  if (typeof r.authority === 'string' && r.authority) out.host_redirect = r.authority;
+  const port = asPort(r.port);
+  if (port !== undefined) out.port_redirect = port;
+  if (typeof r.scheme === 'string' && r.scheme) out.scheme_redirect = r.scheme;
+  if (typeof r.redirectCode === 'number' && REDIRECT_CODES[r.redirectCode]) out.response_code = REDIRECT_CODES[r.redirectCode];
+  return out;
+}
+
+function directResponse(d: Json): Json | undefined {
+  if (typeof d.status !== 'number' || d.status < 200 || d.status >= 600) return undefined;
+  const body = asObject(d.body);
+  return {
+    status: d.status,
+    ...(typeof body.string === 'string' ? { body: { inline_string: body.string } } : typeof body.bytes === 'string' ? { body: { inline_bytes: body.bytes } } : {}),
+  };
+}
+
+function mirrors(ctx: RouteContext, vs: Config, rule: Json): Json[] {
+  const out: Json[] = [];
+  const add = (dest: unknown, pct: Json | undefined): void => {
+    const cluster = destinationCluster(ctx, vs.namespace, dest);
+    if (cluster) out.push({ cluster, runtime_fraction: { default_value: pct ?? FULL_PERCENT } });
+  };
+  if (rule.mirror) add(rule.mirror, percentOf(rule.mirrorPercentage) ?? intPercentOf(rule.mirrorPercent));
+  for (const m of asArray(rule.mirrors)) add(asObject(m).destination, percentOf(asObject(m).percentage));
+  return out;
+}
+
+/** The RouteAction for a rule's destinations; undefined when no destination resolves. */
+function routeAction(ctx: RouteContext, vs: Config, rule: Json): Json | undefined {
+  const dests: Array<{ cluster: string; weight: number; headers: Json; host: string }> = [];
+  for (const raw of asArray(rule.route)) {
+    const rd = asObject(raw);
+    const cluster = destinationCluster(ctx, vs.namespace, rd.destination);
+    if (!cluster) continue;
+    const weight = typeof rd.weight === 'number' && Number.isInteger(rd.weight) && rd.weight >= 0 ? rd.weight : -1;
+    dests.push({ cluster, weight, headers: headerFields(rd.headers), host: cluster.split('|')[3]! });
+  }
+  if (dests.length === 0) return undefined;
+  const action: Json = {};
+  if (dests.length === 1) action.cluster = dests[0]!.cluster;
+  else {
+    const given = dests.filter((d) => d.weight >= 0).reduce((n, d) => n + d.weight, 0);
+    const clusters = dests
+      .map((d) => ({ name: d.cluster, weight: given > 0 ? Math.max(d.weight, 0) : 1, headers: d.headers }))
+      .filter((d) => d.weight > 0)
+      .map((d) => ({ name: d.name, weight: { value: d.weight }, ...d.headers }));
+    action.weighted_clusters = { clusters };
+  }
+  const timeout = toDuration(rule.timeout);
+  action.timeout = timeout ?? ZERO_DURATION;
+  if (timeout) action.max_stream_duration = { max_stream_duration: timeout, grpc_timeout_header_max: timeout };
+  const retry = retryPolicy(rule.retries);
+  if (retry) action.retry_policy = retry;
+  const mirrorPolicies = mirrors(ctx, vs, rule);
+  if (mirrorPolicies.length) action.request_mirror_policies = mirrorPolicies;
+  const rw = asObject(rule.rewrite);
+  if (typeof rw.uri === 'string' && rw.uri) action.prefix_rewrite = rw.uri;
+  const rx = asObject(rw.uriRegexRewrite);
+  if (typeof rx.match === 'string' && typeof rx.rewrite === 'string' && !action.prefix_rewrite) action.regex_rewrite = { pattern: { regex: rx.match }, substitution: rx.rewrite };
+  if (typeof rw.authority === 'string' && rw.authority) action.host_rewrite_literal = rw.authority;
+  // Consistent hashing: the first destination's DestinationRule decides, as in Istio.
+  const first = dests[0]!;
+  const svc = ctx.snap.services.get(first.host);
+  if (svc) {
+    const [, port, subset] = first.cluster.split('|');
+    const hp = hashPolicy(effectivePolicy(destinationRuleFor(ctx.snap, ctx.proxyNamespace, svc), Number(port), subset || undefined));
+    if (hp) action.hash_policy = hp;
+  }
+  return action;
+}
+
+/** The routes of one HTTP rule (one per applicable match; none when nothing applies or resolves). */
+export function translateHttpRule(ctx: RouteContext, vs: Config, rawRule: unknown, index: number): Json[] {
+  const rule = asObject(rawRule);
+  const matches = asArray(rule.match).map(asObject);
+  const routeMatches = (matches.length ? matches : [{}])
+    .map((m) => ({ m, match: routeMatch(ctx, m) }))
+    .filter((x): x is { m: Json; match: Json } => !!x.match);
+  if (routeMatches.length === 0) return [];
+  const body: Json = {};
+  if (rule.redirect) body.redirect = redirect(asObject(rule.redirect));
+  else if (rule.directResponse) {
+    const dr = directResponse(asObject(rule.directResponse));
+    if (!dr) return [];
+    body.direct_response = dr;
+  } else {
+    const action = routeAction(ctx, vs, rule);
+    if (!action) return [];
+    body.route = action;
+  }
+  const perFilter: Json = {};
+  const f = fault(rule.fault);
+  if (f) perFilter[HTTP_FAULT_FILTER] = f;
+  const c = cors(rule.corsPolicy);
+  if (c) perFilter[CORS_FILTER] = c;
+  const headers = headerFields(rule.headers);
+  // A single destination's header edits apply to the whole route.
+  const single = asArray(rule.route).length === 1 ? headerFields(asObject(asArray(rule.route)[0]).headers) : {};
+  for (const [k, v] of Object.entries(single)) headers[k] = [...(headers[k] ?? []), ...v];
+  const name = typeof rule.name === 'string' && rule.name ? rule.name : `${vs.namespace}/${vs.name}/${index}`;
+  return routeMatches.map(({ m, match }) => {
+    const matchName = typeof m.name === 'string' && m.name ? `${name}.${m.name}` : name;
+    return { name: matchName, match, ...body, ...headers, ...(Object.keys(perFilter).length ? { typed_per_filter_config: perFilter } : {}), decorator: { operation: `${vs.name}.${vs.namespace}` } };
+  });
+}
+
+/** Istio's route when no VirtualService applies: everything to the service's port cluster. */
+export function defaultRoute(cluster: string, hash?: Json[]): Json {
+  return {
+    name: 'default',
+    match: { prefix: '/' },
+    route: { cluster, timeout: ZERO_DURATION, retry_policy: defaultRetryPolicy(), ...(hash ? { hash_policy: hash } : {}) },
+  };
+}

@@ -1,0 +1,166 @@
+/**
+ * LDS for sidecars, in Istio's layout:
+ * - `virtualOutbound` 0.0.0.0:15001 (use_original_dst): hands each connection to the listener of its original
+ *   destination, else tcp_proxy to PassthroughCluster;
+ * - `0.0.0.0_<port>` (bind_to_port false) per outbound HTTP port, HCM with RDS `<port>`;
+ * - `<clusterIP>_<port>` per TCP service port with a VIP (tcp_proxy to its cluster, or the VirtualService's
+ *   tcp routes); VIP-less TCP services share `0.0.0.0_<port>` (TLS ones told apart by SNI);
+ * - `virtualInbound` 0.0.0.0:15006 with the original_dst listener filter: one filter chain per inbound port
+ *   (HTTP → HCM routing to `inbound|<port>||`, TCP → tcp_proxy), a blackhole for 15006 itself and a passthrough
+ *   chain for every other port.
+ */
+import type { Config, Service, ServicePort, Snapshot } from '../../model/types.js';
+import type { Proxy } from '../../model/proxy.js';
+import { isHttpProtocol } from '../../model/protocol.js';
+import { asArray, asObject, asPort, matchesLabels } from '../../model/selectors.js';
+import { Ports } from '../../core/constants.js';
+import type { NamedResource } from './types.js';
+import { type Json, BLACKHOLE, INBOUND_PASSTHROUGH, PASSTHROUGH, ZERO_DURATION, inboundClusterName, listenerName, outboundClusterName, socketAddress } from './common.js';
+import { httpConnectionManager, originalDstFilter, tcpProxy, tlsInspectorFilter } from './filters.js';
+import { inboundPorts } from './clusters.js';
+import { destinationCluster, type RouteContext } from './httproute.js';
+import { httpPorts, meshVirtualServices, virtualServiceFor } from './routes.js';
+import { proxyLabels, visibleServices } from './context.js';
+
+/** The tcp_proxy target of a TCP service port: the first applicable VirtualService tcp rule, else its own cluster. */
+export function tcpTarget(ctx: RouteContext, vs: Config | undefined, svc: Service, sp: ServicePort): Array<{ name: string; weight: number }> {
+  const own = [{ name: outboundClusterName(sp.port, '', svc.hostname), weight: 1 }];
+  if (!vs) return own;
+  for (const raw of asArray(vs.spec?.tcp)) {
+    const rule = asObject(raw);
+    const matches = asArray(rule.match).map(asObject);
+    const applies =
+      matches.length === 0 ||
+      matches.some((m) => {
+        const port = asPort(m.port);
+        const gws = asArray(m.gateways);
+        return (port === undefined || port === sp.port) && matchesLabels(ctx.proxyLabels, asObject(m.sourceLabels) as Record<string, string>) && (gws.length === 0 || gws.some((g) => ctx.gateways.has(g as string)));
+      });
+    if (!applies) continue;
+    const dests: Array<{ name: string; weight: number }> = [];
+    for (const d of asArray(rule.route).map(asObject)) {
+      const name = destinationCluster({ ...ctx, port: sp.port }, vs.namespace, d.destination);
+      const w = typeof d.weight === 'number' && Number.isInteger(d.weight) && d.weight >= 0 ? d.weight : undefined;
+      if (name) dests.push({ name, weight: w ?? 1 });
+    }
+    const positive = dests.filter((d) => d.weight > 0);
+    if (positive.length > 0) return positive;
+  }
+  return own;
+}
+
+function virtualOutbound(): Json {
+  return {
+    name: 'virtualOutbound',
+    address: socketAddress('0.0.0.0', Ports.proxyOutbound),
+    use_original_dst: { value: true },
+    traffic_direction: 'OUTBOUND',
+    filter_chains: [{ name: 'virtualOutbound-catchall-tcp', filters: [tcpProxy(PASSTHROUGH, PASSTHROUGH)] }],
+  };
+}
+
+const outboundListener = (address: string, port: number, filterChains: Json[], listenerFilters?: Json[]): Json => ({
+  name: listenerName(address, port),
+  address: socketAddress(address, port),
+  bind_to_port: { value: false },
+  traffic_direction: 'OUTBOUND',
+  ...(listenerFilters ? { listener_filters: listenerFilters } : {}),
+  filter_chains: filterChains,
+});
+
+function cidr(addr: string): Json | undefined {
+  const [ip, len] = addr.split('/');
+  const n = Number(len);
+  return ip && Number.isInteger(n) && n >= 0 && n <= 128 ? { address_prefix: ip, prefix_len: { value: n } } : undefined;
+}
+
+function outboundListeners(snap: Snapshot, proxy: Proxy): Json[] {
+  const services = visibleServices(snap, proxy);
+  const vss = meshVirtualServices(snap, proxy.namespace);
+  const ctx: RouteContext = { snap, proxyNamespace: proxy.namespace, proxyLabels: proxyLabels(snap, proxy), gateways: new Set(['mesh']) };
+  const listeners = new Map<string, Json>();
+  const http = new Set(httpPorts(services));
+  for (const port of http) {
+    listeners.set(listenerName('0.0.0.0', port), outboundListener('0.0.0.0', port, [{ filters: [httpConnectionManager(`outbound_0.0.0.0_${port}`, { rds: String(port) })] }]));
+  }
+  // VIP-less TCP services per port: chains by SNI (TLS) or by CIDR address, else the first service takes the port.
+  const shared = new Map<number, Json[]>();
+  for (const svc of services) {
+    const vs = virtualServiceFor(snap, vss, svc.hostname);
+    for (const sp of svc.ports) {
+      if (isHttpProtocol(sp.protocol) || sp.protocol === 'UDP') continue;
+      const target = tcpTarget(ctx, vs, svc, sp);
+      const stat = target.length === 1 ? target[0]!.name : outboundClusterName(sp.port, '', svc.hostname);
+      const vips = svc.addresses.filter((a) => !a.includes('/'));
+      const ranges = svc.addresses.map(cidr).filter((r): r is Json => !!r && svc.addresses.some((a) => a.includes('/')));
+      for (const vip of vips) {
+        const name = listenerName(vip, sp.port);
+        if (!listeners.has(name)) listeners.set(name, outboundListener(vip, sp.port, [{ filters: [tcpProxy(stat, target)] }]));
+      }
+      if (vips.length > 0 && ranges.length === 0) continue;
+      if (http.has(sp.port)) continue; // HTTP owns 0.0.0.0_<port>, as in Istio.
+      const chains = shared.get(sp.port) ?? [];
+      const match: Json = {};
+      if (ranges.length > 0) match.prefix_ranges = ranges;
+      if ((sp.protocol === 'TLS' || sp.protocol === 'HTTPS') && !svc.hostname.startsWith('*')) match.server_names = [svc.hostname];
+      if (svc.hostname.startsWith('*.') && (sp.protocol === 'TLS' || sp.protocol === 'HTTPS')) match.server_names = [svc.hostname];
+      const key = JSON.stringify(match);
+      if (!chains.some((c) => JSON.stringify(c.filter_chain_match ?? {}) === key)) {
+        chains.push({ ...(Object.keys(match).length ? { filter_chain_match: match } : {}), filters: [tcpProxy(stat, target)] });
+      }
+      shared.set(sp.port, chains);
+    }
+  }
+  for (const [port, chains] of shared) {
+    const sni = chains.some((c) => c.filter_chain_match?.server_names);
+    listeners.set(listenerName('0.0.0.0', port), outboundListener('0.0.0.0', port, chains, sni ? [tlsInspectorFilter()] : undefined));
+  }
+  return [...listeners.values()];
+}
+
+function inboundRouteConfig(port: number): Json {
+  const cluster = inboundClusterName(port);
+  return {
+    name: cluster,
+    validate_clusters: { value: false },
+    virtual_hosts: [
+      {
+        name: `inbound|http|${port}`,
+        domains: ['*'],
+        routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster, timeout: ZERO_DURATION, max_stream_duration: { max_stream_duration: ZERO_DURATION, grpc_timeout_header_max: ZERO_DURATION } }, decorator: { operation: `${cluster}/*` } }],
+      },
+    ],
+  };
+}
+
+function virtualInbound(snap: Snapshot, proxy: Proxy): Json {
+  const chains: Json[] = [
+    { name: 'virtualInbound-blackhole', filter_chain_match: { destination_port: { value: Ports.proxyInbound } }, filters: [tcpProxy(BLACKHOLE, BLACKHOLE)] },
+  ];
+  for (const { port, protocol } of inboundPorts(snap, proxy)) {
+    if (port === Ports.proxyInbound) continue;
+    const cluster = inboundClusterName(port);
+    chains.push({
+      name: cluster,
+      filter_chain_match: { destination_port: { value: port } },
+      filters: [isHttpProtocol(protocol) ? httpConnectionManager(`inbound_0.0.0.0_${port}`, { inline: inboundRouteConfig(port) }, 'inbound') : tcpProxy(cluster, cluster)],
+    });
+  }
+  chains.push({
+    name: 'virtualInbound-catchall-tcp',
+    filter_chain_match: { prefix_ranges: [{ address_prefix: '0.0.0.0', prefix_len: { value: 0 } }] },
+    filters: [tcpProxy(INBOUND_PASSTHROUGH, INBOUND_PASSTHROUGH)],
+  });
+  return {
+    name: 'virtualInbound',
+    address: socketAddress('0.0.0.0', Ports.proxyInbound),
+    traffic_direction: 'INBOUND',
+    listener_filters: [originalDstFilter()],
+    filter_chains: chains,
+  };
+}
+
+export function generateSidecarListeners(snap: Snapshot, proxy: Proxy): NamedResource[] {
+  const all = [virtualOutbound(), ...outboundListeners(snap, proxy), virtualInbound(snap, proxy)];
+  return all.map((l) => ({ name: l.name as string, resource: l }));
+}

@@ -1,0 +1,188 @@
+/**
+ * DestinationRule traffic policies → Envoy cluster settings (load balancer, circuit breakers, outlier detection,
+ * HTTP protocol options, TLS origination) and route hash policies for consistent hashing. Istio's merge order:
+ * top-level policy, its portLevelSettings for the port, then the subset's policy and its port-level settings,
+ * each later group (connectionPool, loadBalancer, outlierDetection, tls) replacing the earlier one whole.
+ */
+import type { Config } from '../../model/types.js';
+import { asArray, asObject } from '../../model/selectors.js';
+import { type Json, DEFAULT_CONNECT_TIMEOUT_MS, UINT32_MAX, any, toDuration } from './common.js';
+import { duration } from '../proto.js';
+
+const GROUPS = ['connectionPool', 'loadBalancer', 'outlierDetection', 'tls'] as const;
+export type TrafficPolicy = Partial<Record<(typeof GROUPS)[number], Json>>;
+
+function atPort(policy: unknown, port: number): TrafficPolicy {
+  const p = asObject(policy);
+  const out: TrafficPolicy = {};
+  for (const g of GROUPS) if (p[g] && typeof p[g] === 'object') out[g] = p[g];
+  for (const raw of asArray(p.portLevelSettings)) {
+    const pl = asObject(raw);
+    if (asObject(pl.port).number !== port) continue;
+    for (const g of GROUPS) if (pl[g] && typeof pl[g] === 'object') out[g] = pl[g];
+  }
+  return out;
+}
+
+/** The effective policy for a port and (optionally) a subset of a DestinationRule. */
+export function effectivePolicy(dr: Config | undefined, port: number, subset?: string): TrafficPolicy {
+  if (!dr) return {};
+  const top = atPort(dr.spec?.trafficPolicy, port);
+  if (!subset) return top;
+  const s = asArray(dr.spec?.subsets).map(asObject).find((x) => x.name === subset);
+  return { ...top, ...atPort(s?.trafficPolicy, port) };
+}
+
+/** Subsets of a DestinationRule: name → labels (malformed entries skipped). */
+export function subsetsOf(dr: Config | undefined): Array<{ name: string; labels: Record<string, string> }> {
+  if (!dr) return [];
+  const out: Array<{ name: string; labels: Record<string, string> }> = [];
+  const seen = new Set<string>();
+  for (const raw of asArray(dr.spec?.subsets)) {
+    const s = asObject(raw);
+    if (typeof s.name !== 'string' || s.name === '' || seen.has(s.name)) continue;
+    seen.add(s.name);
+    const labels: Record<string, string> = {};
+    for (const [k, v] of Object.entries(asObject(s.labels))) if (typeof v === 'string') labels[k] = v;
+    out.push({ name: s.name, labels });
+  }
+  return out;
+}
+
+const u32 = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= UINT32_MAX ? v : undefined);
+
+/** Cluster fields from a policy. `http2` = the upstream speaks HTTP/2 (gRPC, HTTP2 ports). */
+export function clusterPolicyFields(policy: TrafficPolicy, http2: boolean, http: boolean): Json {
+  const out: Json = {};
+  const tcp = asObject(policy.connectionPool?.tcp);
+  const httpPool = asObject(policy.connectionPool?.http);
+  out.connect_timeout = toDuration(tcp.connectTimeout) ?? duration(DEFAULT_CONNECT_TIMEOUT_MS);
+
+  const lb = asObject(policy.loadBalancer);
+  switch (lb.simple) {
+    case 'LEAST_CONN':
+    case 'LEAST_REQUEST':
+      out.lb_policy = 'LEAST_REQUEST';
+      break;
+    case 'RANDOM':
+      out.lb_policy = 'RANDOM';
+      break;
+    case 'ROUND_ROBIN':
+      out.lb_policy = 'ROUND_ROBIN';
+      break;
+  }
+  const ch = asObject(lb.consistentHash);
+  if (Object.keys(ch).length > 0) {
+    if (ch.maglev && typeof ch.maglev === 'object') {
+      out.lb_policy = 'MAGLEV';
+      const size = u32(asObject(ch.maglev).tableSize);
+      if (size) out.maglev_lb_config = { table_size: { value: size } };
+    } else {
+      out.lb_policy = 'RING_HASH';
+      const min = u32(asObject(ch.ringHash).minimumRingSize) ?? u32(ch.minimumRingSize);
+      if (min) out.ring_hash_lb_config = { minimum_ring_size: { value: min } };
+    }
+  }
+  const common: Json = {};
+  const locality = asObject(lb.localityLbSetting);
+  if (Object.keys(locality).length > 0 && locality.enabled !== false) common.locality_weighted_lb_config = {};
+  const minHealth = asObject(policy.outlierDetection).minHealthPercent;
+  if (typeof minHealth === 'number' && minHealth >= 0 && minHealth <= 100) common.healthy_panic_threshold = { value: minHealth };
+  if (Object.keys(common).length > 0) out.common_lb_config = common;
+
+  out.circuit_breakers = {
+    thresholds: [
+      {
+        max_connections: { value: u32(tcp.maxConnections) ?? UINT32_MAX },
+        max_pending_requests: { value: u32(httpPool.http1MaxPendingRequests) ?? UINT32_MAX },
+        max_requests: { value: u32(httpPool.http2MaxRequests) ?? UINT32_MAX },
+        max_retries: { value: u32(httpPool.maxRetries) ?? UINT32_MAX },
+        track_remaining: true,
+      },
+    ],
+  };
+
+  const od = outlierDetection(asObject(policy.outlierDetection));
+  if (od) out.outlier_detection = od;
+
+  if (http) {
+    const commonHttp: Json = {};
+    const maxReq = u32(httpPool.maxRequestsPerConnection);
+    if (maxReq) commonHttp.max_requests_per_connection = { value: maxReq };
+    const idle = toDuration(httpPool.idleTimeout);
+    if (idle) commonHttp.idle_timeout = idle;
+    const useH2 = http2 || httpPool.h2UpgradePolicy === 'UPGRADE';
+    if (useH2 || Object.keys(commonHttp).length > 0) {
+      const h2: Json = {};
+      const streams = u32(httpPool.maxConcurrentStreams);
+      if (streams) h2.max_concurrent_streams = { value: streams };
+      out.typed_extension_protocol_options = {
+        'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': any('envoy.extensions.upstreams.http.v3.HttpProtocolOptions', {
+          ...(Object.keys(commonHttp).length > 0 ? { common_http_protocol_options: commonHttp } : {}),
+          explicit_http_config: useH2 ? { http2_protocol_options: h2 } : { http_protocol_options: {} },
+        }),
+      };
+    }
+  }
+
+  const tls = tlsTransportSocket(asObject(policy.tls));
+  if (tls) out.transport_socket = tls;
+  return out;
+}
+
+function outlierDetection(od: Json): Json | undefined {
+  if (Object.keys(od).length === 0) return undefined;
+  const out: Json = {};
+  const c5xx = u32(od.consecutive5xxErrors) ?? u32(asObject(od.consecutive5xxErrors).value) ?? u32(od.consecutiveErrors);
+  if (c5xx !== undefined) {
+    out.consecutive_5xx = { value: c5xx };
+    out.enforcing_consecutive_5xx = { value: c5xx > 0 ? 100 : 0 };
+  }
+  const gw = u32(od.consecutiveGatewayErrors) ?? u32(asObject(od.consecutiveGatewayErrors).value);
+  if (gw !== undefined) {
+    out.consecutive_gateway_failure = { value: gw };
+    out.enforcing_consecutive_gateway_failure = { value: gw > 0 ? 100 : 0 };
+  }
+  const local = u32(od.consecutiveLocalOriginFailures) ?? u32(asObject(od.consecutiveLocalOriginFailures).value);
+  if (od.splitExternalLocalOriginErrors === true) {
+    out.split_external_local_origin_errors = true;
+    if (local !== undefined) {
+      out.consecutive_local_origin_failure = { value: local };
+      out.enforcing_consecutive_local_origin_failure = { value: local > 0 ? 100 : 0 };
+    }
+  }
+  const interval = toDuration(od.interval);
+  if (interval && (interval.seconds > 0 || interval.nanos > 0)) out.interval = interval;
+  const base = toDuration(od.baseEjectionTime);
+  if (base && (base.seconds > 0 || base.nanos > 0)) out.base_ejection_time = base;
+  if (typeof od.maxEjectionPercent === 'number' && od.maxEjectionPercent >= 0 && od.maxEjectionPercent <= 100) out.max_ejection_percent = { value: Math.floor(od.maxEjectionPercent) };
+  // Istio turns success-rate ejection off; only the consecutive-error detectors apply.
+  out.enforcing_success_rate = { value: 0 };
+  return out;
+}
+
+/** DISABLE / SIMPLE TLS origination (mesh mTLS, ISTIO_MUTUAL and MUTUAL need certificates: the security issue). */
+function tlsTransportSocket(tls: Json): Json | undefined {
+  if (tls.mode !== 'SIMPLE') return undefined;
+  return {
+    name: 'envoy.transport_sockets.tls',
+    typed_config: any('envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', {
+      ...(typeof tls.sni === 'string' && tls.sni ? { sni: tls.sni } : {}),
+      common_tls_context: {},
+    }),
+  };
+}
+
+/** RouteAction.hash_policy for a consistent-hash load balancer; undefined when the policy does not hash. */
+export function hashPolicy(policy: TrafficPolicy): Json[] | undefined {
+  const ch = asObject(asObject(policy.loadBalancer).consistentHash);
+  if (typeof ch.httpHeaderName === 'string' && ch.httpHeaderName) return [{ header: { header_name: ch.httpHeaderName } }];
+  const cookie = asObject(ch.httpCookie);
+  if (typeof cookie.name === 'string' && cookie.name) {
+    const ttl = toDuration(cookie.ttl);
+    return [{ cookie: { name: cookie.name, ...(ttl ? { ttl } : {}), ...(typeof cookie.path === 'string' && cookie.path ? { path: cookie.path } : {}) } }];
+  }
+  if (ch.useSourceIp === true) return [{ connection_properties: { source_ip: true } }];
+  if (typeof ch.httpQueryParameterName === 'string' && ch.httpQueryParameterName) return [{ query_parameter: { name: ch.httpQueryParameterName } }];
+  return undefined;
+}

@@ -1,0 +1,110 @@
+/**
+ * RDS for sidecars: one RouteConfiguration per outbound HTTP port, named `<port>`, with a virtual host per
+ * service (`<fqdn>:<port>`, domains in every short form a client may dial, cluster IPs too), the routes of the
+ * VirtualService that applies to it (oldest first wins a host, exact hosts before wildcards) or Istio's default
+ * route, and the `allow_any` virtual host sending unknown hosts to PassthroughCluster.
+ */
+import type { Config, Service, Snapshot } from '../../model/types.js';
+import type { Proxy } from '../../model/proxy.js';
+import { isHttpProtocol } from '../../model/protocol.js';
+import { asArray } from '../../model/selectors.js';
+import type { NamedResource } from './types.js';
+import { type Json, PASSTHROUGH, ZERO_DURATION, byString, outboundClusterName } from './common.js';
+import { configVisible, destinationRuleFor, hostMatches, proxyLabels, resolveHost, visibleServices } from './context.js';
+import { type RouteContext, defaultRoute, translateHttpRule } from './httproute.js';
+import { effectivePolicy, hashPolicy } from './policy.js';
+
+/** VirtualServices that apply to sidecars (gateways empty or containing `mesh`) and are visible to the namespace. */
+export function meshVirtualServices(snap: Snapshot, namespace: string): Config[] {
+  return snap.virtualServices.filter((vs) => {
+    const gws = asArray(vs.spec?.gateways);
+    return configVisible(vs, namespace) && (gws.length === 0 || gws.includes('mesh'));
+  });
+}
+
+/** The VirtualService for a host among `candidates`: exact host match first, then the oldest wildcard. */
+export function virtualServiceFor(snap: Snapshot, candidates: readonly Config[], hostname: string): Config | undefined {
+  let wildcard: Config | undefined;
+  for (const vs of candidates) {
+    for (const h of asArray(vs.spec?.hosts)) {
+      if (typeof h !== 'string' || h === '') continue;
+      const host = resolveHost(h, vs.namespace, snap.domainSuffix);
+      if (host === hostname) return vs;
+      if (!wildcard && host.includes('*') && hostMatches(host, hostname)) wildcard = vs;
+    }
+  }
+  return wildcard;
+}
+
+/** Every name a client in `namespace` may use for the service on `port`. */
+export function serviceDomains(svc: Service, port: number, namespace: string, domainSuffix: string): string[] {
+  const names = [svc.hostname];
+  const suffix = `.svc.${domainSuffix}`;
+  if (svc.source === 'kubernetes' && svc.hostname.endsWith(suffix)) {
+    const [name, ns] = svc.hostname.slice(0, -suffix.length).split('.');
+    if (ns === namespace) names.push(name!);
+    names.push(`${name}.${ns}`, `${name}.${ns}.svc`);
+    const labels = domainSuffix.split('.');
+    for (let i = 1; i < labels.length; i++) names.push(`${name}.${ns}.svc.${labels.slice(0, i).join('.')}`);
+  }
+  const out: string[] = [];
+  for (const n of names) out.push(n, `${n}:${port}`);
+  for (const ip of svc.addresses) if (!ip.includes('/')) out.push(ip, ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+  return out;
+}
+
+/** Outbound HTTP ports of the proxy's visible services, sorted. */
+export function httpPorts(services: readonly Service[]): number[] {
+  const ports = new Set<number>();
+  for (const s of services) for (const p of s.ports) if (isHttpProtocol(p.protocol)) ports.add(p.port);
+  return [...ports].sort((a, b) => a - b);
+}
+
+/** Routes for a service's virtual host on `port`: from its VirtualService, or the default route. */
+export function serviceRoutes(ctx: RouteContext, vs: Config | undefined, svc: Service, port: number): Json[] {
+  const routes: Json[] = [];
+  if (vs) {
+    asArray(vs.spec?.http).forEach((rule, i) => {
+      try {
+        routes.push(...translateHttpRule(ctx, vs, rule, i));
+      } catch {
+        // A rule we cannot translate is left out; the rest of the VirtualService still applies.
+      }
+    });
+  }
+  if (routes.length > 0) return routes;
+  const hp = hashPolicy(effectivePolicy(destinationRuleFor(ctx.snap, ctx.proxyNamespace, svc), port));
+  return [defaultRoute(outboundClusterName(port, '', svc.hostname), hp)];
+}
+
+export function sidecarRouteConfig(snap: Snapshot, proxy: Proxy, port: number, services: readonly Service[], vss: readonly Config[]): Json {
+  const ctx: RouteContext = { snap, proxyNamespace: proxy.namespace, proxyLabels: proxyLabels(snap, proxy), port, gateways: new Set(['mesh']) };
+  const used = new Set<string>();
+  const virtualHosts: Json[] = [];
+  for (const svc of services) {
+    const sp = svc.ports.find((p) => p.port === port);
+    if (!sp || !isHttpProtocol(sp.protocol)) continue;
+    const domains = serviceDomains(svc, port, proxy.namespace, snap.domainSuffix).filter((d) => !used.has(d));
+    if (domains.length === 0) continue;
+    for (const d of domains) used.add(d);
+    const vs = virtualServiceFor(snap, vss, svc.hostname);
+    virtualHosts.push({ name: `${svc.hostname}:${port}`, domains, routes: serviceRoutes(ctx, vs, svc, port), include_request_attempt_count: true });
+  }
+  virtualHosts.sort((a, b) => byString(a.name, b.name));
+  virtualHosts.push({
+    name: 'allow_any',
+    domains: ['*'],
+    routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: PASSTHROUGH, timeout: ZERO_DURATION } }],
+    include_request_attempt_count: true,
+  });
+  return { name: String(port), virtual_hosts: virtualHosts, validate_clusters: { value: false } };
+}
+
+export function generateSidecarRoutes(snap: Snapshot, proxy: Proxy): NamedResource[] {
+  const services = visibleServices(snap, proxy);
+  const vss = meshVirtualServices(snap, proxy.namespace);
+  return httpPorts(services).map((port) => {
+    const rc = sidecarRouteConfig(snap, proxy, port, services, vss);
+    return { name: rc.name, resource: rc };
+  });
+}
