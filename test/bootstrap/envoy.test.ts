@@ -1,0 +1,87 @@
+import { expect } from 'chai';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { envoyArgs, envoyBootstrap, parseHostPort, type EnvoyBootstrapOptions } from '../../src/bootstrap/envoy.js';
+import { encode, decode } from '../../src/xds/proto.js';
+
+const TESTDATA = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
+const UPDATE = process.env.UPDATE_GOLDEN === '1';
+const T = 'envoy.config.bootstrap.v3.Bootstrap';
+
+const cases: Record<string, EnvoyBootstrapOptions> = {
+  'sidecar-dns': { xdsAddress: 'mizzen.mizzen-system.svc:15010', logLevel: 'info', clusterName: 'reviews.default' },
+  'gateway-ip-with-node': { xdsAddress: '10.96.0.10:15010', nodeId: 'router~10.1.0.5~gw-1.istio-system~istio-system.svc.cluster.local', logLevel: 'warning', clusterName: 'istio-ingressgateway.istio-system' },
+  'ipv6-xds': { xdsAddress: '[fd00::10]:15012', logLevel: 'debug', clusterName: 'x.y' },
+};
+
+describe('envoy bootstrap', () => {
+  for (const [name, opts] of Object.entries(cases)) {
+    it(`${name}: golden, and a valid envoy.config.bootstrap.v3.Bootstrap (encodes and decodes back unchanged)`, async () => {
+      const r = envoyBootstrap(opts);
+      if (!r.ok) throw new Error(r.errors.join());
+      const back = decode(T, encode(T, r.value));
+      expect(back).to.deep.equal(r.value);
+      const file = join(TESTDATA, `${name}.json`);
+      const text = JSON.stringify(r.value, null, 2) + '\n';
+      if (UPDATE) writeFileSync(file, text);
+      else {
+        expect(existsSync(file), `missing golden ${file}: run with UPDATE_GOLDEN=1`).to.equal(true);
+        expect(text).to.equal(readFileSync(file, 'utf8'));
+      }
+    });
+  }
+
+  it('has no unused golden files', async () => {
+    const unused = readdirSync(TESTDATA).filter((f) => !(f.replace(/\.json$/, '') in cases));
+    expect(unused).to.deep.equal([]);
+  });
+
+  it('points ADS at xds-grpc over HTTP/2 and serves stats and readiness through admin', async () => {
+    const r = envoyBootstrap(cases['sidecar-dns']!);
+    if (!r.ok) throw new Error(r.errors.join());
+    const b = r.value as any;
+    expect(b.dynamic_resources.ads_config.grpc_services[0].envoy_grpc.cluster_name).to.equal('xds-grpc');
+    const xds = b.static_resources.clusters.find((c: any) => c.name === 'xds-grpc');
+    expect(xds.type).to.equal('STRICT_DNS');
+    expect(xds.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config).to.have.property('http2_protocol_options');
+    expect(b.admin.address.socket_address).to.deep.equal({ address: '127.0.0.1', port_value: 15000 });
+    const ports = b.static_resources.listeners.map((l: any) => l.address.socket_address.port_value);
+    expect(ports).to.deep.equal([15090, 15021]);
+    expect(b.node).to.deep.equal({ cluster: 'reviews.default' });
+  });
+
+  it('uses a STATIC cluster for an IP address', async () => {
+    const r = envoyBootstrap(cases['gateway-ip-with-node']!);
+    expect(r.ok && (r.value as any).static_resources.clusters[0].type).to.equal('STATIC');
+    expect(r.ok && (r.value as any).node.id).to.equal(cases['gateway-ip-with-node']!.nodeId);
+  });
+
+  const addresses: Array<[string, string]> = [
+    ['a.b:1', 'a.b 1'],
+    ['127.0.0.1:15010', '127.0.0.1 15010'],
+    ['[::1]:15012', '::1 15012'],
+    ['nohost', 'xdsAddress: "nohost" must be host:port'],
+    ['a:0', 'xdsAddress: port 0 must be between 1 and 65535'],
+    ['a:65536', 'xdsAddress: port 65536 must be between 1 and 65535'],
+    ['::1:15010', 'xdsAddress: "::1:15010" must be host:port'],
+    [':15010', 'xdsAddress: ":15010" must be host:port'],
+    ['a b:1', 'xdsAddress: "a b:1" must be host:port'],
+  ];
+  for (const [input, want] of addresses) {
+    it(`parses xdsAddress ${JSON.stringify(input)}`, async () => {
+      const r = parseHostPort(input);
+      expect(r.ok ? `${r.value.host} ${r.value.port}` : r.errors.join()).to.equal(want);
+    });
+  }
+
+  it('builds the Envoy command line with the bootstrap inline', async () => {
+    const args = envoyArgs({ bootstrap: { node: { cluster: 'c' } }, logLevel: 'info', serviceNode: 'sidecar~$(INSTANCE_IP)~p.ns~ns.svc.cluster.local', serviceCluster: 'c', concurrency: 2 });
+    expect(args).to.deep.equal([
+      '--config-yaml', '{"node":{"cluster":"c"}}',
+      '--service-node', 'sidecar~$(INSTANCE_IP)~p.ns~ns.svc.cluster.local',
+      '--service-cluster', 'c',
+      '--log-level', 'info', '--disable-hot-restart', '--concurrency', '2',
+    ]);
+  });
+});

@@ -1,0 +1,110 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const BOOKINFO = join(ROOT, '../shared/samples/bookinfo/platform/bookinfo.yaml');
+
+function mizzen(args: string[], stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin ?? '');
+  });
+}
+
+const docs = (text: string) => parseAllDocuments(text).map((d) => d.toJS() as any);
+const tmp = () => mkdtempSync(join(tmpdir(), 'mizzen-kube-inject-'));
+
+describe('mizzen kube-inject', function () {
+  this.timeout(30_000);
+
+  it('injects every Bookinfo Deployment and passes Services and ServiceAccounts through unchanged', async () => {
+    const r = await mizzen(['kube-inject', '-f', BOOKINFO]);
+    expect(r.stderr).to.equal('');
+    expect(r.code).to.equal(0);
+    const input = docs(readFileSync(BOOKINFO, 'utf8')).filter((d) => d);
+    const out = docs(r.stdout);
+    expect(out.map((d) => d.kind)).to.deep.equal(input.map((d) => d.kind));
+    for (const [i, d] of out.entries()) {
+      if (d.kind === 'Deployment') {
+        const names = d.spec.template.spec.containers.map((c: any) => c.name);
+        expect(names.at(-1), d.metadata.name).to.equal('istio-proxy');
+        expect(d.spec.template.spec.initContainers.map((c: any) => c.name)).to.deep.equal(['istio-init']);
+        expect(d.spec.template.metadata.annotations).to.have.property('sidecar.istio.io/status');
+      } else expect(d).to.deep.equal(input[i]);
+    }
+  });
+
+  it('reads standard input with -f - and writes a file with -o', async () => {
+    const dir = tmp();
+    const pod = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: app\n    image: app:1\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  enabled: "yes"\n';
+    const r = await mizzen(['kube-inject', '-f', '-', '-o', join(dir, 'out.yaml')], pod);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.equal('');
+    const out = docs(readFileSync(join(dir, 'out.yaml'), 'utf8'));
+    expect(out).to.have.length(2);
+    expect(out[0].spec.containers.map((c: any) => c.name)).to.deep.equal(['app', 'istio-proxy']);
+    expect(out[1]).to.deep.equal({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { enabled: 'yes' } });
+    // YAML 1.1 readers (kubectl) must not see a boolean: the output quotes "yes".
+    expect(readFileSync(join(dir, 'out.yaml'), 'utf8')).to.include('enabled: "yes"');
+  });
+
+  it('a malformed YAML file is a clear error naming the file and document, exit 1, nothing written', async () => {
+    const dir = tmp();
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'apiVersion: v1\nkind: Pod\n---\nmetadata: [unclosed\n');
+    const r = await mizzen(['kube-inject', '-f', file]);
+    expect(r.code).to.equal(1);
+    expect(r.stdout).to.equal('');
+    expect(r.stderr).to.match(new RegExp(`^kube-inject: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: document 2: not valid YAML: `));
+  });
+
+  it('an invalid annotation fails with the path of the field', async () => {
+    const dep = 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    metadata:\n      annotations: {sidecar.istio.io/proxyCPU: lots}\n    spec:\n      containers: [{name: a, image: a}]\n';
+    const r = await mizzen(['kube-inject', '-f', '-'], dep);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.equal('kube-inject: <stdin>: document 1: spec.template.metadata.annotations["sidecar.istio.io/proxyCPU"]: "lots" is not a valid quantity\n');
+  });
+
+  it('notes skipped workloads on stderr and leaves them unchanged', async () => {
+    const ds = 'apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: n}\nspec:\n  template:\n    spec:\n      hostNetwork: true\n      containers: [{name: a, image: a}]\n';
+    const r = await mizzen(['kube-inject', '-f', '-'], ds);
+    expect(r.code).to.equal(0);
+    expect(docs(r.stdout)).to.deep.equal(docs(ds));
+    expect(r.stderr).to.match(/DaemonSet\/default\/n not injected \(host-network\)/);
+  });
+
+  it('uses --mesh-config and reports a bad one', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'mesh.yaml'), 'proxyImage: example.com/envoy:custom\nnativeSidecar: true\n');
+    const pod = 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: app, image: app}]\n';
+    const r = await mizzen(['kube-inject', '-f', '-', '--mesh-config', join(dir, 'mesh.yaml')], pod);
+    expect(r.code, r.stderr).to.equal(0);
+    const [out] = docs(r.stdout);
+    expect(out.spec.initContainers.map((c: any) => `${c.name} ${c.restartPolicy ?? ''}`)).to.deep.equal(['istio-init ', 'istio-proxy Always']);
+    expect(out.spec.initContainers[1].image).to.equal('example.com/envoy:custom');
+    writeFileSync(join(dir, 'bad.yaml'), 'proxyImagee: x\n');
+    const bad = await mizzen(['kube-inject', '-f', '-', '--mesh-config', join(dir, 'bad.yaml')], pod);
+    expect(bad.code).to.equal(1);
+    expect(bad.stderr).to.include('proxyImagee: unknown field');
+  });
+
+  it('usage errors: no -f, a missing file', async () => {
+    const none = await mizzen(['kube-inject']);
+    expect(none.code).to.equal(2);
+    expect(none.stderr).to.include('-f FILE');
+    const missing = await mizzen(['kube-inject', '-f', '/nonexistent/x.yaml']);
+    expect(missing.code).to.equal(1);
+    expect(missing.stderr).to.match(/^kube-inject: cannot read \/nonexistent\/x.yaml: ENOENT/);
+  });
+});
