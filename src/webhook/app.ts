@@ -58,6 +58,16 @@ export function buildWebhookApp(deps: WebhookDeps) {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, (_req, body, done) => done(null, body));
 
+  // While closing, answers to in-flight reviews close their connection: keep-alive must not hold shutdown open.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
+  });
+
   app.addHook('onResponse', async (request, reply) => {
     const route = (request.routeOptions.config as { review?: ReviewRoute } | undefined)?.review;
     if (!route) return;

@@ -1,0 +1,241 @@
+/**
+ * `mizzen serve`: the composition root. It builds each server from its dependencies and runs them as a list of
+ * components ({ name, start, stop }), started in order and stopped in reverse. SIGTERM/SIGINT stop accepting
+ * and let in-flight reviews finish. Components of other parts (the xDS server, config sources) are added to
+ * `components` in startServe() in the same shape.
+ */
+import { parseFlags, withUsage, UsageError } from './args.js';
+import { Ports } from '../core/constants.js';
+import { createLogger, type Logger } from '../core/log.js';
+import type { KubeObject } from '../core/kube.js';
+import { loadMeshConfig, type MeshConfig } from '../config/mesh.js';
+import { generateAll, hasServingMaterial, readServingMaterial, writeCerts, type ServingMaterial } from '../certs/index.js';
+import { createRegistry, webhookMetrics, type Registry } from '../metrics.js';
+import { attachCertReload, buildWebhookApp, type Injector, type Validator, type WebhookApp } from '../webhook/index.js';
+import { buildMonitoringApp, type DebugHandler, type MonitoringApp } from '../monitoring/index.js';
+import { injectPod } from '../inject/index.js';
+import { validateObject } from '../validation/index.js';
+import { analyzeObject } from '../analysis/index.js';
+
+const HELP = `usage: mizzen serve [flags]
+
+Runs the control plane: the admission webhooks (HTTPS), the monitoring server, and the components wired below.
+
+  --webhook-port N      webhook HTTPS port (default ${Ports.webhook}; 0 picks a free port)
+  --monitoring-port N   monitoring HTTP port: /metrics, /debug/* (default ${Ports.monitoring})
+  --host ADDR           address to listen on (default 0.0.0.0)
+  --certs-dir DIR       tls.crt, tls.key, ca.crt (a TLS Secret's layout); generated into DIR when absent,
+                        reloaded when they change. Without it, certificates are generated in memory.
+  --mesh-config FILE    mesh configuration (YAML): images, proxy defaults, xDS address, injection selectors
+  --config-dir DIR      Istio and Kubernetes YAML to serve (the file config source)
+  --log-level LEVEL     trace, debug, info, warn, error (default info)
+`;
+
+/** A part of the process with a lifetime: started in list order, stopped in reverse. */
+export interface Component {
+  name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ServeOptions {
+  webhookPort: number;
+  monitoringPort: number;
+  host: string;
+  certsDir?: string;
+  mesh: MeshConfig;
+  configDir?: string;
+  log: Logger;
+  /** Overrides for tests; by default the real injector and validator are composed here. */
+  injector?: Injector;
+  validate?: Validator;
+}
+
+/** What components share: the logger, metrics registry, debug handlers, readiness checks and the known world. */
+export interface ServeContext {
+  opts: ServeOptions;
+  log: Logger;
+  registry: Registry;
+  /** `/debug/<name>` handlers on the monitoring server; components add theirs before start. */
+  debug: Record<string, DebugHandler>;
+  /** /readyz is 200 only when every check passes. */
+  readiness: Array<() => boolean>;
+  /** The objects the control plane knows (config sources set this), for apply-time analysis warnings. */
+  world: () => readonly KubeObject[];
+}
+
+export interface RunningServe {
+  ctx: ServeContext;
+  components: Component[];
+  webhook: WebhookApp;
+  monitoring: MonitoringApp;
+  /** Ports actually bound (useful with port 0). */
+  ports: { webhook: number; monitoring: number };
+  /** Stops every component in reverse order; in-flight reviews finish first. Idempotent. */
+  shutdown(): Promise<void>;
+}
+
+/** Validation as the webhook runs it: the validators' verdict, plus analysis findings about the object as warnings. */
+export function composeValidator(world: () => readonly KubeObject[], domainSuffix?: string): Validator {
+  return (obj, ctx) => {
+    const report = validateObject(obj);
+    if (report.errors.length > 0) return report;
+    const objects = world();
+    // With nothing known (no config source yet) every reference would look missing: say nothing rather than noise.
+    if (objects.length === 0) return report;
+    const placed: KubeObject = obj.metadata.namespace ? obj : { ...obj, metadata: { ...obj.metadata, namespace: ctx.namespace } };
+    const findings = analyzeObject(placed, objects, { domainSuffix });
+    return { errors: report.errors, warnings: [...report.warnings, ...findings.map((f) => `${f.code} ${f.path ? `${f.path}: ` : ''}${f.message}`)] };
+  };
+}
+
+async function servingMaterial(opts: ServeOptions): Promise<ServingMaterial> {
+  if (!opts.certsDir) {
+    opts.log.info('no --certs-dir: generated a webhook certificate in memory');
+    return (await generateAll()).serving;
+  }
+  if (!hasServingMaterial(opts.certsDir)) {
+    const generated = await generateAll();
+    writeCerts(opts.certsDir, generated);
+    opts.log.info({ dir: opts.certsDir }, 'generated webhook and mesh certificates');
+  }
+  const r = readServingMaterial(opts.certsDir);
+  if (!r.ok) throw new UsageError(`--certs-dir: ${r.errors.join('; ')}`);
+  return r.value;
+}
+
+const portOf = (app: { server: { address(): unknown } }): number => (app.server.address() as { port: number } | null)?.port ?? 0;
+
+export async function startServe(opts: ServeOptions): Promise<RunningServe> {
+  const log = opts.log;
+  const registry = createRegistry();
+  const ctx: ServeContext = { opts, log, registry, debug: {}, readiness: [], world: () => [] };
+  let started = false;
+  let stopping = false;
+
+  const tls = await servingMaterial(opts);
+  const injector: Injector = opts.injector ?? ((pod, { namespace }) => injectPod(pod, { namespace, mesh: opts.mesh }));
+  const webhook = buildWebhookApp({
+    tls,
+    injector,
+    validate: opts.validate ?? composeValidator(() => ctx.world(), opts.mesh.domainSuffix),
+    log: log.child({ component: 'webhook' }),
+    metrics: webhookMetrics(registry),
+    ready: () => started && !stopping && ctx.readiness.every((check) => check()),
+  });
+  if (opts.certsDir) attachCertReload(webhook, opts.certsDir, { log, current: tls });
+  const monitoring = buildMonitoringApp({ registry, debug: ctx.debug, log: log.child({ component: 'monitoring' }) });
+
+  const listening = (name: string, app: WebhookApp | MonitoringApp, port: number, scheme: string): Component => ({
+    name,
+    start: async () => {
+      await app.listen({ port, host: opts.host });
+      log.info({ port: portOf(app) }, `${name} listening on ${scheme}://${opts.host}:${portOf(app)}`);
+    },
+    stop: async () => {
+      await app.close();
+    },
+  });
+
+  // Stopped in reverse: the webhook first (stop accepting, finish in-flight reviews), monitoring last.
+  const components: Component[] = [
+    listening('monitoring', monitoring, opts.monitoringPort, 'http'),
+    // The xDS server and the config sources (--config-dir, Kubernetes) are added here.
+    listening('webhook', webhook, opts.webhookPort, 'https'),
+  ];
+
+  const startedComponents: Component[] = [];
+  let shutdownPromise: Promise<void> | undefined;
+  const shutdown = (): Promise<void> =>
+    (shutdownPromise ??= (async () => {
+      stopping = true;
+      for (const c of [...startedComponents].reverse()) {
+        try {
+          await c.stop();
+          log.debug(`${c.name} stopped`);
+        } catch (e) {
+          log.error({ err: (e as Error).message }, `${c.name} did not stop cleanly`);
+        }
+      }
+    })());
+
+  for (const c of components) {
+    try {
+      await c.start();
+      startedComponents.push(c);
+    } catch (e) {
+      await shutdown();
+      throw new Error(`${c.name}: ${(e as Error).message}`);
+    }
+  }
+  started = true;
+  return { ctx, components, webhook, monitoring, ports: { webhook: portOf(webhook), monitoring: portOf(monitoring) }, shutdown };
+}
+
+function port(value: string | undefined, flag: string, def: number): number {
+  if (value === undefined) return def;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag}: "${value}" is not a port (0-65535)`);
+  return n;
+}
+
+/** Resolves when the process is told to stop (SIGTERM, SIGINT); a second signal exits at once. */
+function untilSignal(log: Logger): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: NodeJS.Signals) => {
+      process.removeListener('SIGTERM', on);
+      process.removeListener('SIGINT', on);
+      process.once(sig, () => {
+        log.warn(`second ${sig}: exiting without waiting`);
+        process.exit(1);
+      });
+      resolve(sig);
+    };
+    process.on('SIGTERM', on);
+    process.on('SIGINT', on);
+  });
+}
+
+export async function run(argv: string[]): Promise<number> {
+  return withUsage(HELP, argv, async () => {
+    const { values } = parseFlags(argv, {
+      'webhook-port': { type: 'string' },
+      'monitoring-port': { type: 'string' },
+      host: { type: 'string', default: '0.0.0.0' },
+      'certs-dir': { type: 'string' },
+      'mesh-config': { type: 'string' },
+      'config-dir': { type: 'string' },
+      'log-level': { type: 'string', default: process.env.MIZZEN_LOG_LEVEL ?? 'info' },
+    });
+    const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+    if (!levels.includes(values['log-level']!)) throw new UsageError(`--log-level: "${values['log-level']}" is not one of ${levels.join(', ')}`);
+    const log = createLogger({ level: values['log-level'] });
+    const mesh = loadMeshConfig(values['mesh-config']);
+    if (!mesh.ok) {
+      for (const e of mesh.errors) process.stderr.write(`${e}\n`);
+      return 1;
+    }
+    const opts: ServeOptions = {
+      webhookPort: port(values['webhook-port'], '--webhook-port', Ports.webhook),
+      monitoringPort: port(values['monitoring-port'], '--monitoring-port', Ports.monitoring),
+      host: values.host!,
+      certsDir: values['certs-dir'],
+      mesh: mesh.value,
+      configDir: values['config-dir'],
+      log,
+    };
+    let running: RunningServe;
+    try {
+      running = await startServe(opts);
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      log.error({ err: (e as Error).message }, 'mizzen serve could not start');
+      return 1;
+    }
+    const sig = await untilSignal(log);
+    log.info(`${sig}: stopping (in-flight reviews finish first)`);
+    await running.shutdown();
+    log.info('stopped');
+    return 0;
+  });
+}

@@ -1,0 +1,215 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { request } from 'node:https';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { run, startServe, type RunningServe } from '../../src/cmd/serve.js';
+import { DEFAULT_MESH_CONFIG } from '../../src/config/mesh.js';
+import { silentLogger } from '../../src/core/log.js';
+import { readServingMaterial } from '../../src/certs/index.js';
+import { createReview, postJson, samplesDir, workloadPods, readObjects } from '../../src/demo/inject.js';
+import { testCertsDir, tempDir } from '../support/certs.js';
+
+const SERVICE = 'mizzen.mizzen-system.svc';
+
+describe('mizzen serve', function () {
+  this.timeout(30_000);
+
+  describe('in process', () => {
+    let running: RunningServe;
+    let fixture: Awaited<ReturnType<typeof testCertsDir>>;
+    let base: string;
+    const post = (path: string, body: unknown) => postJson(`${base}${path}`, body, { ca: fixture.certs.serving.ca, servername: SERVICE });
+
+    before(async () => {
+      fixture = await testCertsDir();
+      running = await startServe({ webhookPort: 0, monitoringPort: 0, host: '127.0.0.1', certsDir: fixture.dir, mesh: DEFAULT_MESH_CONFIG, log: silentLogger });
+      base = `https://127.0.0.1:${running.ports.webhook}`;
+    });
+    after(async () => {
+      await running.shutdown();
+      fixture.cleanup();
+    });
+
+    it('injects a Bookinfo pod with the real injector', async () => {
+      const { pod } = workloadPods(join(samplesDir(), 'platform', 'bookinfo.yaml'), 'bookinfo', false)[0]!;
+      const res = await post('/inject', createReview(pod, 'bookinfo'));
+      expect(res.status).to.equal(200);
+      expect(res.body.response).to.include({ allowed: true, patchType: 'JSONPatch' });
+    });
+
+    it('validates with the real validator: a Bookinfo VirtualService passes, a broken one is denied', async () => {
+      const good = readObjects(join(samplesDir(), 'networking', 'virtual-service-reviews-80-20.yaml'))[0]!;
+      expect((await post('/validate', createReview(good, 'bookinfo'))).body.response.allowed).to.equal(true);
+      const bad = structuredClone(good);
+      delete bad.spec.http[0].route[0].destination.host;
+      bad.spec.http[0].timeout = 'soon';
+      const res = (await post('/validate', createReview(bad, 'bookinfo'))).body.response;
+      expect(res.allowed).to.equal(false);
+      expect(res.status.code).to.equal(400);
+      expect(res.status.message).to.match(/spec\.http\[0\]\.route\[0\]\.destination\.host/).and.match(/spec\.http\[0\]\.timeout/);
+    });
+
+    it('serves metrics and readiness', async () => {
+      const metrics = await (await fetch(`http://127.0.0.1:${running.ports.monitoring}/metrics`)).text();
+      expect(metrics).to.match(/mizzen_webhook_requests_total\{route="inject",outcome="patched"\} 1/);
+      expect(metrics).to.match(/mizzen_validation_reviews_total\{kind="VirtualService",verdict="denied"\} 1/);
+      expect(metrics).to.match(/mizzen_sidecar_injections_total 1/);
+      const ready = await new Promise<number>((resolve, reject) =>
+        request(`${base}/readyz`, { ca: fixture.certs.serving.ca, servername: SERVICE }, (r) => {
+          r.resume();
+          resolve(r.statusCode ?? 0);
+        })
+          .on('error', reject)
+          .end(),
+      );
+      expect(ready).to.equal(200);
+    });
+  });
+
+  it('finishes in-flight reviews on shutdown and refuses new connections', async () => {
+    const fixture = await testCertsDir();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => (entered = r));
+    const running = await startServe({
+      webhookPort: 0,
+      monitoringPort: 0,
+      host: '127.0.0.1',
+      certsDir: fixture.dir,
+      mesh: DEFAULT_MESH_CONFIG,
+      log: silentLogger,
+      validate: async () => {
+        entered();
+        await gate;
+        return { errors: [], warnings: ['slow but fine'] };
+      },
+    });
+    const url = `https://127.0.0.1:${running.ports.webhook}`;
+    const tls = { ca: fixture.certs.serving.ca, servername: SERVICE };
+    const vs = { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'r', namespace: 'default' }, spec: { hosts: ['r'] } };
+    const inflight = postJson(`${url}/validate`, createReview(vs, 'default'), tls);
+    await inside;
+    let stopped = false;
+    const shutdown = running.shutdown().then(() => (stopped = true));
+    await new Promise((r) => setImmediate(r));
+    const refused = await postJson(`${url}/validate`, createReview(vs, 'default'), tls).then(
+      () => 'answered',
+      (e: NodeJS.ErrnoException) => e.code,
+    );
+    expect(refused).to.equal('ECONNREFUSED');
+    expect(stopped).to.equal(false);
+    release();
+    const res = await inflight;
+    expect(res.status).to.equal(200);
+    expect(res.body.response).to.include({ allowed: true });
+    expect(res.body.response.warnings).to.deep.equal(['slow but fine']);
+    await shutdown;
+    expect(stopped).to.equal(true);
+    fixture.cleanup();
+  });
+
+  it('on SIGTERM, a real process answers the review in flight, then exits 0', async () => {
+    const t = tempDir();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', '--webhook-port', '0', '--monitoring-port', '0', '--host', '127.0.0.1', '--certs-dir', t.dir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const lines: Array<Record<string, any>> = [];
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const waitFor = (pred: (l: Record<string, any>) => boolean) =>
+      new Promise<Record<string, any>>((resolve, reject) => {
+        const found = lines.find(pred);
+        if (found) return resolve(found);
+        const onLine = (l: Record<string, any>) => pred(l) && (child.stdout.off('line', onLine), resolve(l));
+        child.stdout.on('line', onLine);
+        child.once('exit', (code) => reject(new Error(`serve exited (${code}) before the expected log line; stderr: ${stderr}`)));
+      });
+    let buf = '';
+    child.stdout.on('data', (d) => {
+      buf += d;
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        try {
+          const l = JSON.parse(line);
+          lines.push(l);
+          child.stdout.emit('line', l);
+        } catch {
+          /* not a log line */
+        }
+      }
+    });
+    try {
+      const listening = await waitFor((l) => typeof l.msg === 'string' && l.msg.startsWith('webhook listening'));
+      const material = readServingMaterial(t.dir);
+      expect(material.ok).to.equal(true);
+      const ca = material.ok ? material.value.ca : '';
+      const body = JSON.stringify(createReview(workloadPods(join(samplesDir(), 'platform', 'bookinfo.yaml'), 'bookinfo', false)[0]!.pod, 'bookinfo'));
+      const half = Math.floor(body.length / 2);
+      // Send half the review, then SIGTERM, then the rest: the server must wait for it and answer.
+      const answer = new Promise<{ status: number; body: any }>((resolve, reject) => {
+        const req = request(
+          `https://127.0.0.1:${listening.port}/inject`,
+          { method: 'POST', ca, servername: SERVICE, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+          (res) => {
+            let s = '';
+            res.on('data', (d) => (s += d));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(s) }));
+          },
+        );
+        req.on('error', reject);
+        req.write(body.slice(0, half));
+        req.once('socket', (s) =>
+          s.once('secureConnect', async () => {
+            await new Promise((r) => setTimeout(r, 50)); // let the first half reach the server
+            child.kill('SIGTERM');
+            await waitFor((l) => typeof l.msg === 'string' && l.msg.includes('SIGTERM'));
+            req.end(body.slice(half));
+          }),
+        );
+      });
+      const res = await answer;
+      expect(res.status).to.equal(200);
+      expect(res.body.response).to.include({ allowed: true, patchType: 'JSONPatch' });
+      const [code] = await once(child, 'exit');
+      expect(code, stderr).to.equal(0);
+      expect(lines.some((l) => l.msg === 'stopped')).to.equal(true);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      t.cleanup();
+    }
+  });
+
+  describe('flags', () => {
+    const capture = async (argv: string[]) => {
+      const write = process.stderr.write;
+      let err = '';
+      process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
+      try {
+        return { code: await run(argv), err };
+      } finally {
+        process.stderr.write = write;
+      }
+    };
+    it('rejects a bad port with usage (exit 2)', async () => {
+      const r = await capture(['--webhook-port', '99999']);
+      expect(r.code).to.equal(2);
+      expect(r.err).to.match(/--webhook-port: "99999" is not a port/);
+    });
+    it('rejects a bad log level (exit 2)', async () => {
+      expect((await capture(['--log-level', 'loud'])).code).to.equal(2);
+    });
+    it('reports a bad mesh config (exit 1)', async () => {
+      const t = tempDir();
+      writeFileSync(join(t.dir, 'mesh.yaml'), 'proxyImage: 3\nnoSuchKey: true\n');
+      const r = await capture(['--mesh-config', join(t.dir, 'mesh.yaml')]);
+      t.cleanup();
+      expect(r.code).to.equal(1);
+      expect(r.err).to.match(/proxyImage: must be a string/).and.match(/noSuchKey: unknown field/);
+    });
+  });
+});
