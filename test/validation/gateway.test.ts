@@ -1,0 +1,63 @@
+import { runTable, type Case } from './table.js';
+
+const http = { number: 80, name: 'http', protocol: 'HTTP' };
+const https = { number: 443, name: 'https', protocol: 'HTTPS' };
+const server = (s: Record<string, unknown>) => ({ port: http, hosts: ['*'], ...s });
+const gw = (...servers: Array<Record<string, unknown>>) => ({ selector: { istio: 'ingressgateway' }, servers });
+const tlsServer = (tls: Record<string, unknown>) => gw(server({ port: https, hosts: ['a.example.com'], tls }));
+
+const cases: Case[] = [
+  { name: 'http server', in: gw(server({})), valid: true },
+  { name: 'no servers', in: { selector: { istio: 'ingressgateway' } }, valid: false, error: 'spec.servers: a Gateway must have at least one server' },
+  { name: 'server needs hosts', in: gw({ port: http }), valid: false, error: 'spec.servers[0].hosts: is required' },
+  { name: 'server empty hosts', in: gw(server({ hosts: [] })), valid: false, error: 'at least one host' },
+  { name: 'server needs port', in: gw({ hosts: ['*'] }), valid: false, error: 'spec.servers[0].port: is required' },
+  { name: 'port needs name', in: gw(server({ port: { number: 80, protocol: 'HTTP' } })), valid: false, error: 'spec.servers[0].port.name: is required' },
+  { name: 'port needs protocol', in: gw(server({ port: { number: 80, name: 'http' } })), valid: false, error: 'port.protocol: is required' },
+  { name: 'port bad protocol', in: gw(server({ port: { number: 80, name: 'http', protocol: 'SMTP' } })), valid: false, error: 'port.protocol: unsupported protocol "SMTP"' },
+  { name: 'port protocol is case-insensitive', in: gw(server({ port: { number: 80, name: 'http', protocol: 'http' } })), valid: true },
+  { name: 'port number out of range', in: gw(server({ port: { number: 65536, name: 'http', protocol: 'HTTP' } })), valid: false, error: 'port.number: port number 65536' },
+  { name: 'port as string', in: gw(server({ port: { number: '80', name: 'http', protocol: 'HTTP' } })), valid: false, error: 'port.number: must be an integer' },
+  { name: 'targetPort has no effect', in: gw(server({ port: { ...http, targetPort: 8080 } })), valid: false, error: 'targetPort' },
+  { name: 'duplicate port names', in: gw(server({}), server({ port: { number: 8080, name: 'http', protocol: 'HTTP' } })), valid: false, error: 'spec.servers[1].port.name: port names must be unique' },
+  // hosts
+  { name: 'namespaced hosts', in: gw(server({ hosts: ['bookinfo/*', './reviews.example.com', '*/*.example.com'] })), valid: true },
+  { name: 'short host name', in: gw(server({ hosts: ['reviews'] })), valid: false, error: 'hosts[0]: short name "reviews"' },
+  { name: 'partial wildcard', in: gw(server({ hosts: ['*foo.example.com'] })), valid: false, error: 'partial wildcard' },
+  { name: 'wildcard not leftmost', in: gw(server({ hosts: ['foo.*.com'] })), valid: false, error: 'hosts[0]' },
+  { name: 'IP host', in: gw(server({ hosts: ['10.0.0.1'] })), valid: true },
+  { name: 'bad namespace in host', in: gw(server({ hosts: ['Bad_NS/a.example.com'] })), valid: false, error: 'invalid namespace "Bad_NS"' },
+  { name: 'empty host part', in: gw(server({ hosts: ['ns/'] })), valid: false, error: 'cannot be empty' },
+  // bind
+  { name: 'bind IP', in: gw(server({ bind: '0.0.0.0' })), valid: true },
+  { name: 'bind bad IP', in: gw(server({ bind: '300.0.0.1' })), valid: false, error: 'spec.servers[0].bind' },
+  { name: 'bind unix socket needs port 0', in: gw(server({ bind: 'unix:///var/run/gw.sock' })), valid: false, error: 'must be 0 for a unix domain socket' },
+  // tls
+  { name: 'https with credentialName', in: tlsServer({ mode: 'SIMPLE', credentialName: 'bookinfo-cert' }), valid: true },
+  { name: 'https with files', in: tlsServer({ mode: 'SIMPLE', serverCertificate: '/c.pem', privateKey: '/k.pem' }), valid: true },
+  { name: 'https without tls', in: gw(server({ port: https, hosts: ['a.example.com'] })), valid: false, error: 'spec.servers[0].tls: is required for HTTPS' },
+  { name: 'SIMPLE without credentials', in: tlsServer({ mode: 'SIMPLE' }), valid: false, error: 'tls.serverCertificate' },
+  { name: 'SIMPLE without key', in: tlsServer({ mode: 'SIMPLE', serverCertificate: '/c.pem' }), valid: false, error: 'tls.privateKey' },
+  { name: 'MUTUAL with files and CA', in: tlsServer({ mode: 'MUTUAL', serverCertificate: '/c.pem', privateKey: '/k.pem', caCertificates: '/ca.pem' }), valid: true },
+  { name: 'MUTUAL without CA', in: tlsServer({ mode: 'MUTUAL', serverCertificate: '/c.pem', privateKey: '/k.pem' }), valid: false, error: 'tls.caCertificates' },
+  { name: 'MUTUAL with credentialName', in: tlsServer({ mode: 'MUTUAL', credentialName: 'c' }), valid: true },
+  { name: 'two credential sources', in: tlsServer({ mode: 'SIMPLE', credentialName: 'c', serverCertificate: '/c.pem', privateKey: '/k.pem' }), valid: false, error: 'only one of credentialName' },
+  { name: 'credentialName and credentialNames', in: tlsServer({ mode: 'SIMPLE', credentialName: 'c', credentialNames: ['d'] }), valid: false, error: 'only one of' },
+  { name: 'tlsCertificates', in: tlsServer({ mode: 'SIMPLE', tlsCertificates: [{ serverCertificate: '/a.pem', privateKey: '/a.key' }] }), valid: true },
+  { name: 'tlsCertificates missing key', in: tlsServer({ mode: 'SIMPLE', tlsCertificates: [{ serverCertificate: '/a.pem' }] }), valid: false, error: 'tlsCertificates[0].privateKey' },
+  { name: 'PASSTHROUGH', in: tlsServer({ mode: 'PASSTHROUGH' }), valid: true },
+  { name: 'PASSTHROUGH with certs warns', in: tlsServer({ mode: 'PASSTHROUGH', credentialName: 'c' }), valid: true, warning: 'does not use certificates' },
+  { name: 'AUTO_PASSTHROUGH', in: gw(server({ port: { number: 15443, name: 'tls', protocol: 'TLS' }, hosts: ['*.local'], tls: { mode: 'AUTO_PASSTHROUGH' } })), valid: true },
+  { name: 'ISTIO_MUTUAL', in: tlsServer({ mode: 'ISTIO_MUTUAL' }), valid: true },
+  { name: 'ISTIO_MUTUAL with certificate', in: tlsServer({ mode: 'ISTIO_MUTUAL', serverCertificate: '/c.pem' }), valid: false, error: 'tls.serverCertificate: ISTIO_MUTUAL' },
+  { name: 'bad tls mode', in: tlsServer({ mode: 'STRICT' }), valid: false, error: 'tls.mode: unsupported value' },
+  { name: 'CRL with SIMPLE', in: tlsServer({ mode: 'SIMPLE', serverCertificate: '/c', privateKey: '/k', caCrl: '/crl' }), valid: false, error: 'CRL is not supported with SIMPLE' },
+  { name: 'old TLS without ciphers warns', in: tlsServer({ mode: 'SIMPLE', credentialName: 'c', minProtocolVersion: 'TLSV1_0' }), valid: true, warning: 'cipherSuites' },
+  { name: 'invalid cipher warns', in: tlsServer({ mode: 'SIMPLE', credentialName: 'c', cipherSuites: ['NOT-A-CIPHER'] }), valid: true, warning: 'invalid cipher suite' },
+  { name: 'httpsRedirect on HTTP', in: gw(server({ tls: { httpsRedirect: true } })), valid: true },
+  { name: 'httpsRedirect on TCP warns, tls rejected', in: gw(server({ port: { number: 31400, name: 'tcp', protocol: 'TCP' }, tls: { httpsRedirect: true } })), valid: false, warning: 'should only be used with HTTP', error: 'neither HTTPS nor TLS' },
+  { name: 'HTTP server with certificates', in: gw(server({ tls: { mode: 'SIMPLE', credentialName: 'c' } })), valid: false, error: 'plain-text HTTP servers' },
+  { name: 'Gateway name must be a DNS label', in: gw(server({})), meta: { name: 'my.gateway' }, valid: false, error: 'metadata.name: invalid name "my.gateway"' },
+];
+
+runTable('Gateway', cases);
