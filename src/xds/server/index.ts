@@ -52,6 +52,8 @@ export interface XdsServer {
   connections(): Connection[];
   /** The current snapshot cache (tests, benchmarks). */
   current(): SnapshotCache;
+  /** Counters for tests and benchmarks: encodes = resources encoded so far (each distinct content once). */
+  stats(): { snapshot: string; scopes: number; encodes: number; connections: number };
 }
 
 export const defaultGenerators: Generators = { buildSnapshot, generate, proxyScope };
@@ -231,5 +233,6 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
       }),
     connections: () => [...conns],
     current: () => cache,
+    stats: () => ({ snapshot: cache.snapshot.version, scopes: cache.scopeCount, encodes: pool.encodes, connections: conns.size }),
   };
 }
