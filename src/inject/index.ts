@@ -18,7 +18,8 @@ export { workloadOf, type Workload } from './workload.js';
 /**
  * Full injection. Pure; never mutates its input. ok -> the pod to admit: injected, or (when skipped)
  * the original plus annotation sidecar.mizzen.io/skip-reason, except already-injected pods, which come
- * back unchanged (a second pass yields no patch). errors -> invalid annotation values etc., each naming
+ * back unchanged, as the same object (a second pass yields no patch). The result shares unchanged parts
+ * with the input: treat both as immutable. errors -> invalid annotation values etc., each naming
  * the field, e.g. `metadata.annotations["sidecar.istio.io/proxyCPU"]: "lots" is not a valid quantity`.
  */
 export function injectPod(pod: KubeObject, opts: InjectOptions): Result<InjectedPod> {

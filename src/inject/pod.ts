@@ -46,27 +46,31 @@ function checkShape(pod: KubeObject): string[] {
 
 /**
  * injectPod with the workload known (kube-inject passes the Deployment etc.; the webhook derives it
- * from owner references). Never mutates `pod`.
+ * from owner references). Never mutates `pod`; the result shares the parts it does not change with
+ * `pod` (an already injected pod comes back as the same object), so treat both as immutable.
  */
 export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Workload): Result<InjectedPod> {
   if (!isObject(pod) || !isObject(pod.metadata)) return fail('metadata: required');
   const decision = decideInjection(pod, opts);
   if (!decision.inject) {
-    const out = structuredClone(pod);
-    if (decision.reason !== 'already-injected') (out.metadata.annotations ??= {})[Annotations.skipReason] = decision.reason;
-    return ok({ pod: out, decision });
+    if (decision.reason === 'already-injected') return ok({ pod, decision });
+    const annotations = { ...(pod.metadata.annotations ?? {}), [Annotations.skipReason]: decision.reason };
+    return ok({ pod: { ...pod, metadata: { ...pod.metadata, annotations } }, decision });
   }
   const shape = checkShape(pod);
   if (shape.length) return { ok: false, errors: shape };
   const params = readInjectParams(pod, opts.mesh);
   if (!params.ok) return params;
 
-  const out = structuredClone(pod);
-  const meta = out.metadata;
-  const spec = out.spec as Record<string, unknown> & { containers: Container[]; initContainers?: Container[]; volumes?: unknown[] };
+  // Copy only what changes (structural sharing): a 64 KB pod costs no deep clone.
+  const meta = { ...pod.metadata };
+  const inSpec = pod.spec as Record<string, unknown> & { containers: Container[]; initContainers?: Container[] | null; volumes?: unknown[] | null };
+  const spec = { ...inSpec, containers: [...inSpec.containers] } as typeof inSpec;
+  const out: KubeObject = { ...pod, metadata: meta, spec };
   const wl = workload ?? workloadOf(pod);
-  const labels = (meta.labels ??= {});
+  const labels = { ...(pod.metadata.labels ?? {}) };
   Object.assign(labels, injectedLabels(labels, wl));
+  meta.labels = labels;
   const ctx = { pod, namespace: podNamespace(pod, opts.namespace), mesh: opts.mesh, params: params.value, workload: wl, labels };
   const proxy = proxyContainer(ctx);
   if (!proxy.ok) return proxy;
@@ -75,9 +79,9 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
   if (params.value.interceptionMode !== 'NONE') inits.push(initContainer(ctx));
   if (params.value.native) inits.push(proxy.value);
   const volume = proxyVolume();
-  if (inits.length) (spec.initContainers ??= []).push(...inits);
+  if (inits.length) spec.initContainers = [...(inSpec.initContainers ?? []), ...inits];
   if (!params.value.native) spec.containers.push(proxy.value);
-  (spec.volumes ??= []).push(volume);
+  spec.volumes = [...(inSpec.volumes ?? []), volume];
 
   const status = {
     initContainers: inits.map((c) => c.name),
@@ -86,8 +90,9 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
     imagePullSecrets: null,
     revision: opts.mesh.revision,
   };
-  const annotations = (meta.annotations ??= {});
+  const annotations = { ...(pod.metadata.annotations ?? {}) };
   delete annotations[Annotations.skipReason];
+  meta.annotations = annotations;
   Object.assign(annotations, injectedAnnotations(annotations, status, appContainerNames(pod), opts.mesh));
   return ok({ pod: out, decision });
 }
