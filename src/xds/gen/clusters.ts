@@ -149,7 +149,7 @@ function inboundCluster(port: number, protocol: ServicePort['protocol']): Json {
     type: 'ORIGINAL_DST',
     lb_policy: 'CLUSTER_PROVIDED',
     connect_timeout: duration(DEFAULT_CONNECT_TIMEOUT_MS),
-    upstream_bind_config: { source_address: socketAddress(INBOUND_BIND_ADDRESS, 0) },
+    upstream_bind_config: { source_address: { address: INBOUND_BIND_ADDRESS, port_value: 0 } },
     circuit_breakers: defaultBreakers(),
     ...(isHttp2Protocol(protocol)
       ? {
@@ -183,7 +183,7 @@ function staticClusters(sidecar: boolean): Json[] {
       type: 'ORIGINAL_DST',
       lb_policy: 'CLUSTER_PROVIDED',
       connect_timeout: duration(DEFAULT_CONNECT_TIMEOUT_MS),
-      upstream_bind_config: { source_address: socketAddress(INBOUND_BIND_ADDRESS, 0) },
+      upstream_bind_config: { source_address: { address: INBOUND_BIND_ADDRESS, port_value: 0 } },
       circuit_breakers: defaultBreakers(),
     });
   }

@@ -24,7 +24,7 @@ export function httpConnectionManager(statPrefix: string, routes: { rds: string 
       use_remote_address: { value: false },
       upgrade_configs: [{ upgrade_type: 'websocket' }],
       normalize_path: { value: true },
-      ...(direction === 'inbound' ? { forward_client_cert_details: 'APPEND_FORWARD', set_current_client_cert_details: { subject: true, dns: true, uri: true } } : {}),
+      ...(direction === 'inbound' ? { forward_client_cert_details: 'APPEND_FORWARD', set_current_client_cert_details: { subject: { value: true }, dns: true, uri: true } } : {}),
     }),
   };
 }
