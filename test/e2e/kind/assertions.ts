@@ -1,0 +1,132 @@
+/**
+ * Assertions of the kind end-to-end suite, run by run.sh once mizzen and Bookinfo are installed
+ * (compiled by `make build` to dist/test/e2e/kind/assertions.js). Needs kubectl pointing at the
+ * cluster, GATEWAY_URL (a port-forward to the ingress gateway) and BOOKINFO_DIR.
+ * Prints one PASS/FAIL line per check; exits 1 when any fails.
+ */
+import { join } from 'node:path';
+import { kubectl, kubectlJson, httpGet, eventually } from './kube.js';
+import { type PodLike, injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, SKIP_REASON, type ReviewsVersion } from './lib.js';
+
+const GATEWAY_URL = process.env.GATEWAY_URL ?? 'http://127.0.0.1:18080';
+const BOOKINFO_DIR = process.env.BOOKINFO_DIR ?? '../shared/samples/bookinfo';
+const SPLIT_REQUESTS = Number(process.env.SPLIT_REQUESTS ?? 300);
+const SPLIT_TOLERANCE = Number(process.env.SPLIT_TOLERANCE ?? 0.06);
+
+type Check = { name: string; run: () => Promise<string> };
+
+function applyFile(file: string): void {
+  const r = kubectl(['apply', '-f', file]);
+  if (r.code !== 0) throw new Error(`kubectl apply -f ${file}: ${r.stderr.trim()}`);
+}
+
+async function productpageVersions(n: number): Promise<ReviewsVersion[]> {
+  const out: ReviewsVersion[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = await httpGet(`${GATEWAY_URL}/productpage`);
+    out.push(r.status === 200 ? reviewsVersion(r.body) : 'error');
+  }
+  return out;
+}
+
+const checks: Check[] = [
+  {
+    name: 'every Bookinfo pod runs istio-init and istio-proxy',
+    run: async () => {
+      const pods = kubectlJson<{ items: PodLike[] }>(['get', 'pods', '-n', 'default', '-l', 'app in (details,ratings,reviews,productpage)']).items;
+      if (pods.length < 6) throw new Error(`expected at least 6 Bookinfo pods, found ${pods.length}`);
+      const problems = pods.flatMap(injectedPodProblems);
+      if (problems.length) throw new Error(problems.join('; '));
+      return `${pods.length} pods injected and Ready`;
+    },
+  },
+  {
+    name: 'a pod that opts out is left alone (by annotation: and says why)',
+    run: async () => {
+      // Server-side dry run: the API server runs the admission chain and returns what it would store.
+      const byLabel = kubectlJson<PodLike>(['create', '--dry-run=server', '-f', '-'], JSON.stringify(optOutPod('mizzen-e2e-optout-label', 'label')));
+      if (!hasNoSidecar(byLabel)) throw new Error('the pod labelled sidecar.istio.io/inject=false got a sidecar');
+      const byAnnotation = kubectlJson<PodLike>(['create', '--dry-run=server', '-f', '-'], JSON.stringify(optOutPod('mizzen-e2e-optout-annotation', 'annotation')));
+      if (!hasNoSidecar(byAnnotation)) throw new Error('the pod annotated sidecar.istio.io/inject=false got a sidecar');
+      const reason = byAnnotation.metadata.annotations?.[SKIP_REASON];
+      if (!reason) throw new Error(`the annotated pod has no ${SKIP_REASON} annotation`);
+      return `label: not sent to the webhook (objectSelector); annotation: ${SKIP_REASON}="${reason}"`;
+    },
+  },
+  {
+    name: 'an invalid VirtualService is rejected, naming the field',
+    run: async () => {
+      const r = kubectl(['apply', '-f', '-'], JSON.stringify(INVALID_VIRTUAL_SERVICE.object));
+      if (r.code === 0) {
+        kubectl(['delete', 'virtualservice', '-n', 'default', INVALID_VIRTUAL_SERVICE.object.metadata.name, '--ignore-not-found']);
+        throw new Error('kubectl apply succeeded');
+      }
+      if (!r.stderr.includes(INVALID_VIRTUAL_SERVICE.field)) throw new Error(`the error does not name ${INVALID_VIRTUAL_SERVICE.field}: ${r.stderr.trim()}`);
+      return r.stderr.trim().split('\n')[0]!;
+    },
+  },
+  {
+    name: "Bookinfo's gateway answers /productpage",
+    run: async () => {
+      applyFile(join(BOOKINFO_DIR, 'networking', 'bookinfo-gateway.yaml'));
+      applyFile(join(BOOKINFO_DIR, 'networking', 'destination-rule-all.yaml'));
+      return eventually('GET /productpage through the gateway returns 200 with reviews', 120_000, async () => {
+        const r = await httpGet(`${GATEWAY_URL}/productpage`);
+        if (r.status !== 200) return `HTTP ${r.status} ${r.body.slice(0, 120)}`;
+        const v = reviewsVersion(r.body);
+        return v === 'error' || v === 'unknown' ? `reviews: ${v}` : `HTTP 200, reviews ${v}`;
+      });
+    },
+  },
+  {
+    name: 'virtual-service-reviews-90-10.yaml splits reviews 90/10 (v1/v2)',
+    run: async () => {
+      applyFile(join(BOOKINFO_DIR, 'networking', 'virtual-service-reviews-90-10.yaml'));
+      // Wait until v3 (outside the split) stops appearing: the route has reached productpage's proxy.
+      await eventually('the 90/10 route reaches the proxies', 90_000, async () => {
+        const vs = await productpageVersions(20);
+        return vs.includes('v3') || vs.includes('error') ? `seen ${JSON.stringify(count(vs))}` : true;
+      });
+      const counts = count(await productpageVersions(SPLIT_REQUESTS));
+      const verdict = splitWithin(counts, { v1: 0.9, v2: 0.1 }, SPLIT_TOLERANCE);
+      if (!verdict.ok) throw new Error(verdict.detail);
+      return verdict.detail;
+    },
+  },
+  {
+    name: 'removing the reviews-v3 pod moves traffic to the rest',
+    run: async () => {
+      kubectl(['delete', 'virtualservice', 'reviews', '-n', 'default', '--ignore-not-found']);
+      await eventually('with no VirtualService, reviews-v3 serves too', 90_000, async () => ((await productpageVersions(30)).includes('v3') ? true : 'no v3 yet'));
+      const scaled = kubectl(['scale', 'deployment', 'reviews-v3', '-n', 'default', '--replicas=0']);
+      if (scaled.code !== 0) throw new Error(scaled.stderr.trim());
+      try {
+        kubectl(['wait', '--for=delete', 'pod', '-n', 'default', '-l', 'app=reviews,version=v3', '--timeout=120s']);
+        const seen = await eventually('traffic leaves the deleted pod', 60_000, async () => {
+          const vs = await productpageVersions(40);
+          return vs.some((v) => v === 'v3' || v === 'error' || v === 'unknown') ? `seen ${JSON.stringify(count(vs))}` : count(vs);
+        });
+        return `after the pod went away: ${JSON.stringify(seen)}`;
+      } finally {
+        kubectl(['scale', 'deployment', 'reviews-v3', '-n', 'default', '--replicas=1']);
+      }
+    },
+  },
+];
+
+async function main(): Promise<number> {
+  let failed = 0;
+  for (const c of checks) {
+    try {
+      const detail = await c.run();
+      console.log(`PASS  ${c.name}: ${detail}`);
+    } catch (e) {
+      failed++;
+      console.log(`FAIL  ${c.name}: ${(e as Error).message}`);
+    }
+  }
+  console.log(`\n${checks.length - failed}/${checks.length} checks passed`);
+  return failed ? 1 : 0;
+}
+
+main().then((code) => (process.exitCode = code));

@@ -1,0 +1,45 @@
+/** The I/O side of the kind suite: kubectl, HTTP through the gateway, and polling. */
+import { spawnSync } from 'node:child_process';
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function kubectl(args: string[], input?: string): Run {
+  const r = spawnSync('kubectl', args, { input, encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.error) return { code: 127, stdout: '', stderr: `kubectl: ${r.error.message}` };
+  return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** kubectl … -o json, parsed; throws with kubectl's message when it fails. */
+export function kubectlJson<T>(args: string[], input?: string): T {
+  const r = kubectl([...args, '-o', 'json'], input);
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr.trim()}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+export async function httpGet(url: string, timeoutMs = 10_000): Promise<{ status: number; body: string }> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    return { status: res.status, body: await res.text() };
+  } catch (e) {
+    return { status: 0, body: (e as Error).message };
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Retries `probe` until it returns a value (not undefined) or `timeoutMs` passes; returns the last failure text otherwise. */
+export async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | string>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && typeof v !== 'string') return v;
+    if (typeof v === 'string') last = v;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${Math.round(timeoutMs / 1000)}s${last ? ` (last: ${last})` : ''}`);
+    await sleep(2000);
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Pure helpers of the kind end-to-end suite: reading pods and Bookinfo pages, judging a traffic
+ * split. No I/O here, so test/packaging can check them without a cluster.
+ */
+
+export interface PodLike {
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: { containers?: Array<{ name: string }>; initContainers?: Array<{ name: string; restartPolicy?: string }> };
+  status?: { phase?: string; conditions?: Array<{ type: string; status: string }> };
+}
+
+export const INIT = 'istio-init';
+export const PROXY = 'istio-proxy';
+export const SKIP_REASON = 'sidecar.mizzen.io/skip-reason';
+
+/** What is wrong with an injected pod (empty when it has istio-init and istio-proxy and is Ready). */
+export function injectedPodProblems(pod: PodLike): string[] {
+  const name = pod.metadata.name;
+  const inits = (pod.spec?.initContainers ?? []).map((c) => c.name);
+  const containers = (pod.spec?.containers ?? []).map((c) => c.name);
+  const problems: string[] = [];
+  if (!inits.includes(INIT)) problems.push(`${name}: no ${INIT} init container`);
+  // Native sidecar mode puts istio-proxy among the init containers with restartPolicy Always.
+  const nativeProxy = (pod.spec?.initContainers ?? []).some((c) => c.name === PROXY && c.restartPolicy === 'Always');
+  if (!containers.includes(PROXY) && !nativeProxy) problems.push(`${name}: no ${PROXY} container`);
+  const ready = pod.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+  if (!ready) problems.push(`${name}: not Ready (phase ${pod.status?.phase ?? 'unknown'})`);
+  return problems;
+}
+
+/** Whether a pod was left without a sidecar. */
+export function hasNoSidecar(pod: PodLike): boolean {
+  const names = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) => c.name);
+  return !names.includes(INIT) && !names.includes(PROXY);
+}
+
+export type ReviewsVersion = 'v1' | 'v2' | 'v3' | 'error' | 'unknown';
+
+/**
+ * Which reviews version rendered a Bookinfo /productpage: the "Reviews served by" pod name when
+ * the page shows it, else the stars (v1 none, v2 black, v3 red).
+ */
+export function reviewsVersion(html: string): ReviewsVersion {
+  if (/Error fetching product reviews|Sorry, product reviews are currently unavailable/i.test(html)) return 'error';
+  const pod = /reviews-(v[123])-[a-z0-9]+-[a-z0-9]+/.exec(html);
+  if (pod) return pod[1] as ReviewsVersion;
+  if (/<font color="red">/.test(html)) return 'v3';
+  if (/<font color="black">/.test(html)) return 'v2';
+  if (/Book Reviews/i.test(html) || /Reviewer1/.test(html)) return 'v1';
+  return 'unknown';
+}
+
+export interface SplitVerdict {
+  ok: boolean;
+  detail: string;
+}
+
+/** Whether observed counts match the wanted fractions within an absolute tolerance, naming the share that does not. */
+export function splitWithin(counts: Partial<Record<string, number>>, want: Record<string, number>, tolerance: number): SplitVerdict {
+  const total = Object.values(counts).reduce<number>((a, b) => a + (b ?? 0), 0);
+  if (total === 0) return { ok: false, detail: 'no responses' };
+  const parts: string[] = [];
+  let ok = true;
+  const keys = [...new Set([...Object.keys(want), ...Object.keys(counts)])].sort();
+  for (const k of keys) {
+    const got = (counts[k] ?? 0) / total;
+    const w = want[k] ?? 0;
+    const good = Math.abs(got - w) <= tolerance;
+    ok &&= good;
+    parts.push(`${k} ${(got * 100).toFixed(1)}% (want ${(w * 100).toFixed(0)}±${(tolerance * 100).toFixed(0)}%)${good ? '' : ' <-- out of tolerance'}`);
+  }
+  return { ok, detail: `${total} requests: ${parts.join(', ')}` };
+}
+
+export const count = <T extends string>(items: T[]): Partial<Record<T, number>> =>
+  items.reduce<Partial<Record<T, number>>>((acc, x) => ((acc[x] = (acc[x] ?? 0) + 1), acc), {});
+
+/** A VirtualService the validating webhook must refuse, and the field its error must name. */
+export const INVALID_VIRTUAL_SERVICE = {
+  object: {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'VirtualService',
+    metadata: { name: 'mizzen-e2e-invalid', namespace: 'default' },
+    spec: { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews', subset: 'v1' }, weight: -10 }] }] },
+  },
+  field: 'spec.http[0].route[0].weight',
+};
+
+/** Pods that opt out of injection: by label (never sent to the webhook, as in Istio) and by annotation (sent, and told why). */
+export function optOutPod(name: string, by: 'label' | 'annotation'): Record<string, unknown> {
+  const optOut = { 'sidecar.istio.io/inject': 'false' };
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default', labels: { app: name, ...(by === 'label' ? optOut : {}) }, ...(by === 'annotation' ? { annotations: optOut } : {}) },
+    spec: { containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.9' }] },
+  };
+}

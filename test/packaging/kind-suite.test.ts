@@ -1,0 +1,145 @@
+/**
+ * The kind suite cannot run here (no Docker engine, no kind): check that its scripts parse,
+ * that it skips with a message saying why, and that its pure helpers judge pages and splits right.
+ */
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { validateObject } from '../../src/validation/index.js';
+import { injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, type PodLike } from '../e2e/kind/lib.js';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const KIND_DIR = join(REPO, 'test', 'e2e', 'kind');
+
+function sh(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(cmd, args, { cwd: REPO, env, encoding: 'utf8', timeout: 20_000 }, (err, stdout, stderr) =>
+      done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+function which(cmd: string): string | undefined {
+  for (const d of (process.env.PATH ?? '').split(':')) if (d && existsSync(join(d, cmd))) return join(d, cmd);
+  return undefined;
+}
+
+describe('kind end-to-end suite (test/e2e/kind)', () => {
+  const scripts = readdirSync(KIND_DIR).filter((f) => f.endsWith('.sh'));
+
+  it('has run.sh', async () => {
+    expect(scripts).to.include('run.sh');
+  });
+  for (const s of scripts) {
+    it(`${s} parses (bash -n)`, async () => {
+      const r = await sh('bash', ['-n', join(KIND_DIR, s)]);
+      expect(r.code, r.stderr).to.equal(0);
+    });
+  }
+
+  describe('skips with a message where the tools are missing', () => {
+    let bin = '';
+    let calls = '';
+    /** Fake tools record their calls; `docker info` fails unless told otherwise. */
+    const fake = (name: string, body = 'exit 0') => {
+      const p = join(bin, name);
+      writeFileSync(p, `#!/bin/bash\necho "${name} $*" >> "${calls}"\n${body}\n`);
+      chmodSync(p, 0o755);
+    };
+    beforeEach(() => {
+      bin = mkdtempSync(join(tmpdir(), 'mizzen-kind-path-'));
+      calls = join(bin, 'calls.log');
+      writeFileSync(calls, '');
+      // Only what the script needs before it decides to skip; no docker, kind or kubectl.
+      for (const tool of ['bash', 'sed', 'dirname', 'mktemp', 'rm', 'grep']) {
+        const real = which(tool);
+        if (real) symlinkSync(real, join(bin, tool));
+      }
+    });
+    afterEach(() => rmSync(bin, { recursive: true, force: true }));
+
+    const cases: Array<{ name: string; setup: () => void; message: string }> = [
+      { name: 'no docker', setup: () => undefined, message: 'e2e-kind: SKIPPED: docker is not installed' },
+      { name: 'docker but no kind', setup: () => fake('docker'), message: 'e2e-kind: SKIPPED: kind is not installed' },
+      { name: 'docker and kind but no kubectl', setup: () => (fake('docker'), fake('kind')), message: 'e2e-kind: SKIPPED: kubectl is not installed' },
+      {
+        name: 'docker without a running engine',
+        setup: () => (fake('docker', '[ "$1" = info ] && { echo "Cannot connect to the Docker daemon" >&2; exit 1; }; exit 0'), fake('kind'), fake('kubectl')),
+        message: "e2e-kind: SKIPPED: docker is installed but its engine is not reachable ('docker info' failed)",
+      },
+    ];
+    for (const t of cases) {
+      it(`${t.name}: exits 0 saying so, touching nothing`, async () => {
+        t.setup();
+        const r = await sh(join(bin, 'bash'), [join(KIND_DIR, 'run.sh')], { PATH: bin, HOME: bin });
+        expect(r.code, r.stderr).to.equal(0);
+        expect(r.stdout).to.contain(t.message);
+        const invoked = readFileSync(calls, 'utf8').trim().split('\n').filter(Boolean);
+        expect(invoked.filter((c) => c !== 'docker info'), 'no cluster or image commands').to.deep.equal([]);
+      });
+    }
+  });
+
+  describe('helpers', () => {
+    const page = (reviews: string) => `<html><h4>Book Reviews</h4>${reviews}</html>`;
+    const pages: Array<[string, string, string]> = [
+      ['the pod name', page('<dd>Reviews served by:</dd><u>reviews-v2-5b667bcbf8-x7k2p</u>'), 'v2'],
+      ['red stars', page('<font color="red"><span class="glyphicon glyphicon-star"></span></font>'), 'v3'],
+      ['black stars', page('<font color="black"><span class="glyphicon glyphicon-star"></span></font>'), 'v2'],
+      ['no stars', page('<p>An extremely entertaining play by Shakespeare.</p><small>Reviewer1</small>'), 'v1'],
+      ['an error', page('<h4>Error fetching product reviews!</h4>'), 'error'],
+      ['something else', '<html>upstream connect error</html>', 'unknown'],
+    ];
+    for (const [name, html, want] of pages) {
+      it(`reads the reviews version from ${name}`, async () => {
+        expect(reviewsVersion(html)).to.equal(want);
+      });
+    }
+
+    const splits: Array<[string, Record<string, number>, boolean]> = [
+      ['exactly 90/10', { v1: 270, v2: 30 }, true],
+      ['within tolerance', { v1: 255, v2: 45 }, true],
+      ['v2 too often', { v1: 240, v2: 60 }, false],
+      ['an unexpected version', { v1: 260, v2: 20, v3: 20 }, false],
+      ['nothing', {}, false],
+    ];
+    for (const [name, counts, ok] of splits) {
+      it(`judges a 90/10 split: ${name}`, async () => {
+        const v = splitWithin(counts, { v1: 0.9, v2: 0.1 }, 0.06);
+        expect(v.ok, v.detail).to.equal(ok);
+      });
+    }
+    it('counts', async () => {
+      expect(count(['v1', 'v2', 'v1'])).to.deep.equal({ v1: 2, v2: 1 });
+    });
+
+    it('tells injected pods from others', async () => {
+      const ready = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] };
+      const injected: PodLike = { metadata: { name: 'a' }, spec: { initContainers: [{ name: 'istio-init' }], containers: [{ name: 'app' }, { name: 'istio-proxy' }] }, status: ready };
+      const native: PodLike = { metadata: { name: 'b' }, spec: { initContainers: [{ name: 'istio-init' }, { name: 'istio-proxy', restartPolicy: 'Always' }], containers: [{ name: 'app' }] }, status: ready };
+      const bare: PodLike = { metadata: { name: 'c' }, spec: { containers: [{ name: 'app' }] }, status: { phase: 'Pending' } };
+      expect(injectedPodProblems(injected)).to.deep.equal([]);
+      expect(injectedPodProblems(native)).to.deep.equal([]);
+      expect(injectedPodProblems(bare)).to.deep.equal(['c: no istio-init init container', 'c: no istio-proxy container', 'c: not Ready (phase Pending)']);
+      expect(hasNoSidecar(bare)).to.equal(true);
+      expect(hasNoSidecar(injected)).to.equal(false);
+    });
+
+    it('opts pods out by label or by annotation', async () => {
+      const l = optOutPod('x', 'label') as any;
+      const a = optOutPod('y', 'annotation') as any;
+      expect(l.metadata.labels['sidecar.istio.io/inject']).to.equal('false');
+      expect(l.metadata.annotations).to.equal(undefined);
+      expect(a.metadata.annotations['sidecar.istio.io/inject']).to.equal('false');
+      expect(a.metadata.labels['sidecar.istio.io/inject']).to.equal(undefined);
+    });
+
+    it("uses a VirtualService that mizzen's validator rejects naming the field", async () => {
+      const report = validateObject(INVALID_VIRTUAL_SERVICE.object);
+      expect(report.errors.some((e) => e.startsWith(`${INVALID_VIRTUAL_SERVICE.field}:`)), report.errors.join('; ')).to.equal(true);
+    });
+  });
+});
