@@ -82,11 +82,19 @@ export function workloadPods(file: string, namespace: string, withNamespace = tr
     .map((w) => ({ workload: w.metadata.name ?? '', pod: podFromTemplate(w, namespace, withNamespace) }));
 }
 
+/** The resource (plural) of a kind, as the API server names it: pods, virtualservices, authorizationpolicies, serviceentries. */
+export function resourceOf(kind: string): string {
+  const k = kind.toLowerCase();
+  if (/[^aeiou]y$/.test(k)) return k.slice(0, -1) + 'ies';
+  if (/(s|x|ch|sh)$/.test(k)) return k + 'es';
+  return k + 's';
+}
+
 let uidCounter = 0;
 /** An AdmissionReview for the CREATE of `obj`, as kube-apiserver sends it. */
 export function createReview(obj: KubeObject, namespace: string, opts: { operation?: string; dryRun?: boolean; uid?: string; oldObject?: KubeObject } = {}) {
   const [group, version] = obj.apiVersion.includes('/') ? obj.apiVersion.split('/') : ['', obj.apiVersion];
-  const resource = obj.kind.toLowerCase() + (obj.kind.endsWith('y') ? '' : 's');
+  const resource = resourceOf(obj.kind);
   return {
     apiVersion: 'admission.k8s.io/v1',
     kind: 'AdmissionReview',

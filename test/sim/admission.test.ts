@@ -1,0 +1,223 @@
+/**
+ * Bookinfo through a simulated kube-apiserver: the webhook configurations come from the rendered manifests
+ * (caBundle = the test CA), calls go over TLS verified under mizzen.mizzen-system.svc, patches are applied
+ * with `kubectl patch --local`. The webhook is a real `mizzen serve` (startServe) with its real injector and validator.
+ */
+import { expect } from 'chai';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createServer, type Server } from 'node:tls';
+import fjp from 'fast-json-patch';
+import { renderManifests } from '../../src/tools/render-manifests.js';
+import { startServe, type RunningServe } from '../../src/cmd/serve.js';
+import { DEFAULT_MESH_CONFIG } from '../../src/config/mesh.js';
+import { silentLogger } from '../../src/core/log.js';
+import type { KubeObject } from '../../src/core/kube.js';
+import { samplesDir, workloadPods, readObjects } from '../../src/demo/inject.js';
+import { ApiServerSim, type AdmitResult } from '../support/apiserver-sim.js';
+import { testCertsDir, testCerts } from '../support/certs.js';
+
+const names = (l: Array<{ name: string }> | undefined) => (l ?? []).map((c) => c.name);
+const NAMESPACES = [
+  { name: 'bookinfo', labels: { 'istio-injection': 'enabled' } },
+  { name: 'plain' },
+  { name: 'kube-system', labels: { 'istio-injection': 'enabled' } },
+];
+
+function expectAllowed(r: AdmitResult): asserts r is Extract<AdmitResult, { allowed: true }> {
+  expect(r.allowed, r.allowed ? '' : (r as { message: string }).message).to.equal(true);
+}
+
+describe('API-server simulation', function () {
+  this.timeout(60_000);
+  let running: RunningServe;
+  let fixture: Awaited<ReturnType<typeof testCertsDir>>;
+  let manifests: KubeObject[];
+  let sim: ApiServerSim;
+
+  before(async () => {
+    fixture = await testCertsDir();
+    running = await startServe({ webhookPort: 0, monitoringPort: 0, host: '127.0.0.1', certsDir: fixture.dir, mesh: DEFAULT_MESH_CONFIG, log: silentLogger });
+    manifests = renderManifests({ caBundlePem: fixture.certs.serving.ca });
+    sim = new ApiServerSim({
+      manifests,
+      namespaces: NAMESPACES,
+      resolve: (svc) => {
+        expect(svc).to.deep.equal({ name: 'mizzen', namespace: 'mizzen-system', port: 443 });
+        return { host: '127.0.0.1', port: running.ports.webhook };
+      },
+    });
+  });
+  after(async () => {
+    await running?.shutdown();
+    fixture?.cleanup();
+  });
+
+  it('reads both webhook configurations from the manifests', async () => {
+    expect(sim.mutating.map((c) => c.webhook.name)).to.have.length(1);
+    expect(sim.validating.map((c) => c.webhook.name)).to.have.length.greaterThan(0);
+  });
+
+  describe('every Bookinfo platform pod, as its controller creates it', () => {
+    const platform = join(samplesDir(), 'platform');
+    const pods = readdirSync(platform)
+      .filter((f) => f.endsWith('.yaml'))
+      .flatMap((f) => workloadPods(join(platform, f), 'bookinfo', false).map((p) => ({ file: f, ...p })));
+
+    it('has pods to test', async () => expect(pods.length).to.be.greaterThan(6));
+
+    for (const p of pods) {
+      it(`${p.file}: ${p.workload} in a labelled namespace is injected`, async () => {
+        const r = await sim.admit(p.pod, { namespace: 'bookinfo' });
+        expectAllowed(r);
+        expect(r.calls.map((c) => c.webhook)).to.deep.equal(['sidecar-injector.mizzen.io']);
+        const out = r.object!;
+        expect(out.metadata.name).to.equal(undefined);
+        expect(out.metadata.generateName).to.equal(p.pod.metadata.generateName);
+        expect(out.metadata.annotations!['sidecar.istio.io/status']).to.be.a('string');
+        expect(out.metadata.labels!['security.istio.io/tlsMode']).to.equal('istio');
+        const all = [...names(out.spec.containers), ...names(out.spec.initContainers)];
+        expect(all).to.include('istio-proxy').and.include('istio-init');
+        // The user's containers are untouched, in order.
+        expect(out.spec.containers.slice(0, p.pod.spec.containers.length)).to.deep.equal(p.pod.spec.containers);
+        // kubectl's JSON-patch and fast-json-patch agree on our patch.
+        expect(fjp.applyPatch(structuredClone(p.pod), r.calls[0]!.patch as fjp.Operation[], true, false).newDocument).to.deep.equal(out);
+      });
+    }
+
+    it('a pod injected once comes back unchanged when sent again (no patch)', async () => {
+      const first = await sim.admit(pods[0]!.pod, { namespace: 'bookinfo' });
+      expectAllowed(first);
+      const again = await sim.admit(first.object, { namespace: 'bookinfo' });
+      expectAllowed(again);
+      expect(again.calls[0]!.response!.patch).to.equal(undefined);
+      expect(again.object).to.deep.equal(first.object);
+    });
+  });
+
+  it('a pod in an unlabelled namespace is not sent', async () => {
+    const pod = workloadPods(join(samplesDir(), 'platform', 'bookinfo.yaml'), 'plain', false)[0]!.pod;
+    const r = await sim.admit(pod, { namespace: 'plain' });
+    expectAllowed(r);
+    expect(r.calls).to.deep.equal([]);
+    expect(r.object).to.deep.equal(pod);
+  });
+
+  it('a pod in kube-system is not sent, whatever its labels', async () => {
+    const pod = workloadPods(join(samplesDir(), 'platform', 'bookinfo.yaml'), 'kube-system', false)[0]!.pod;
+    const r = await sim.admit(pod, { namespace: 'kube-system' });
+    expectAllowed(r);
+    expect(r.calls).to.deep.equal([]);
+  });
+
+  it('a pod opted out by label is not sent; one opted out by annotation comes back with the skip reason', async () => {
+    const base = workloadPods(join(samplesDir(), 'platform', 'bookinfo.yaml'), 'bookinfo', false)[0]!.pod;
+    const byLabel = structuredClone(base);
+    byLabel.metadata.labels!['sidecar.istio.io/inject'] = 'false';
+    const r1 = await sim.admit(byLabel, { namespace: 'bookinfo' });
+    expectAllowed(r1);
+    expect(r1.calls).to.deep.equal([]);
+
+    const byAnnotation = structuredClone(base);
+    byAnnotation.metadata.annotations = { 'sidecar.istio.io/inject': 'false' };
+    const r2 = await sim.admit(byAnnotation, { namespace: 'bookinfo' });
+    expectAllowed(r2);
+    expect(r2.calls).to.have.length(1);
+    expect(r2.object!.metadata.annotations!['sidecar.mizzen.io/skip-reason']).to.equal('disabled-by-annotation');
+    expect(names(r2.object!.spec.containers)).to.not.include('istio-proxy');
+  });
+
+  it('a pod with a bad resource annotation is rejected with the field named', async () => {
+    const pod = workloadPods(join(samplesDir(), 'platform', 'bookinfo.yaml'), 'bookinfo', false)[0]!.pod;
+    pod.metadata.annotations = { 'sidecar.istio.io/proxyCPU': 'lots' };
+    const r = await sim.admit(pod, { namespace: 'bookinfo' });
+    expect(r.allowed).to.equal(false);
+    if (!r.allowed) {
+      expect(r.code).to.equal(400);
+      expect(r.message).to.match(/^admission webhook "sidecar-injector.mizzen.io" denied the request: .*proxyCPU/);
+    }
+  });
+
+  describe('validation', () => {
+    const vs = () => readObjects(join(samplesDir(), 'networking', 'virtual-service-reviews-80-20.yaml'))[0]!;
+
+    it('a Bookinfo VirtualService is admitted', async () => {
+      const r = await sim.admit(vs(), { namespace: 'bookinfo' });
+      expectAllowed(r);
+      expect(r.calls.map((c) => c.webhook)).to.deep.equal(['validation.mizzen.io']);
+      expect(r.object).to.deep.equal(vs());
+    });
+
+    it('every Bookinfo DestinationRule and Gateway is admitted', async () => {
+      for (const f of ['destination-rule-all.yaml', 'destination-rule-all-mtls.yaml', 'bookinfo-gateway.yaml']) {
+        for (const o of readObjects(join(samplesDir(), 'networking', f))) expectAllowed(await sim.admit(o, { namespace: 'bookinfo' }));
+      }
+    });
+
+    it('a broken VirtualService is rejected naming every problem', async () => {
+      const bad = vs();
+      delete bad.spec.http[0].route[0].destination.host;
+      bad.spec.http[0].timeout = 'soon';
+      const r = await sim.admit(bad, { namespace: 'bookinfo' });
+      expect(r.allowed).to.equal(false);
+      if (!r.allowed) {
+        expect(r.code).to.equal(400);
+        expect(r.message).to.match(/^admission webhook "validation.mizzen.io" denied the request: VirtualService bookinfo\/reviews is invalid: /);
+        expect(r.message).to.match(/spec\.http\[0\]\.route\[0\]\.destination\.host/).and.match(/spec\.http\[0\]\.timeout/);
+      }
+    });
+
+    it('UPDATE is validated, DELETE is not sent', async () => {
+      const bad = vs();
+      bad.spec.http[0].timeout = 'soon';
+      const u = await sim.admit(bad, { namespace: 'bookinfo', operation: 'UPDATE', oldObject: vs() });
+      expect(u.allowed).to.equal(false);
+      const d = await sim.admit(undefined, { namespace: 'bookinfo', operation: 'DELETE', oldObject: bad });
+      expectAllowed(d);
+      expect(d.calls).to.deep.equal([]);
+    });
+  });
+
+  describe('failures', () => {
+    const podOf = () => workloadPods(join(samplesDir(), 'platform', 'bookinfo.yaml'), 'bookinfo', false)[0]!.pod;
+    const withWebhooks = (edit: (w: any) => void, to: () => number, caBundlePem?: string) =>
+      new ApiServerSim({
+        manifests: (caBundlePem ? renderManifests({ caBundlePem }) : structuredClone(manifests)).map((o) => {
+          for (const w of (o as any).webhooks ?? []) edit(w);
+          return o;
+        }),
+        namespaces: NAMESPACES,
+        resolve: () => ({ host: '127.0.0.1', port: to() }),
+      });
+
+    let silent: Server;
+    let silentPort = 0;
+    before(async () => {
+      // Accepts TLS connections and never answers.
+      const c = await testCerts();
+      silent = createServer({ cert: c.serving.cert, key: c.serving.key }, () => {});
+      await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+      silentPort = (silent.address() as { port: number }).port;
+    });
+    after(() => silent.close());
+
+    it('a caBundle that does not verify the server fails the call, and failurePolicy Fail rejects', async () => {
+      const other = (await import('../../src/certs/index.js')).generateCa('someone else');
+      const s = withWebhooks(() => {}, () => running.ports.webhook, (await other).cert);
+      const r = await s.admit(podOf(), { namespace: 'bookinfo' });
+      expect(r.allowed).to.equal(false);
+      if (!r.allowed) expect(r.message).to.match(/failed calling webhook "sidecar-injector.mizzen.io": .*(certificate|self.signed|verify)/i);
+    });
+
+    it('a webhook that does not answer within timeoutSeconds fails; Ignore admits unchanged', async () => {
+      const fail = withWebhooks((w) => (w.timeoutSeconds = 1), () => silentPort);
+      const r = await fail.admit(podOf(), { namespace: 'bookinfo' });
+      expect(r.allowed).to.equal(false);
+      if (!r.allowed) expect(r.message).to.match(/context deadline exceeded/);
+      const ignore = withWebhooks((w) => ((w.timeoutSeconds = 1), (w.failurePolicy = 'Ignore')), () => silentPort);
+      const r2 = await ignore.admit(podOf(), { namespace: 'bookinfo' });
+      expectAllowed(r2);
+      expect(r2.object).to.deep.equal(podOf());
+    });
+  });
+});
