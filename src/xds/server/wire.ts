@@ -87,24 +87,33 @@ export interface DeltaDiscoveryRequest {
   error_detail?: RpcStatus | null;
 }
 
-/** google.protobuf.Value (proto-loader shape, snake_case, oneof `kind`) → plain JSON value. */
+/**
+ * google.protobuf.Value → plain JSON value. protobufjs defines the well-known Struct types itself with camelCase
+ * fields (`stringValue`, `structValue`, …) even under keepCase, so both spellings are accepted.
+ */
 export function valueToPlain(v: unknown): unknown {
   if (typeof v !== 'object' || v === null) return undefined;
   const o = v as Record<string, any>;
-  const kind: string | undefined = typeof o.kind === 'string' ? o.kind : Object.keys(o).find((k) => o[k] !== undefined && o[k] !== null && k.endsWith('_value'));
+  const kind: string | undefined = typeof o.kind === 'string' ? o.kind : Object.keys(o).find((k) => o[k] !== undefined && o[k] !== null && /(_v|V)alue$/.test(k));
   switch (kind) {
     case 'null_value':
+    case 'nullValue':
       return null;
     case 'number_value':
-      return Number(o.number_value);
+    case 'numberValue':
+      return Number(o[kind]);
     case 'string_value':
-      return String(o.string_value);
+    case 'stringValue':
+      return String(o[kind]);
     case 'bool_value':
-      return Boolean(o.bool_value);
+    case 'boolValue':
+      return Boolean(o[kind]);
     case 'struct_value':
-      return structToPlain(o.struct_value);
+    case 'structValue':
+      return structToPlain(o[kind]);
     case 'list_value':
-      return Array.isArray(o.list_value?.values) ? o.list_value.values.map(valueToPlain) : [];
+    case 'listValue':
+      return Array.isArray(o[kind]?.values) ? o[kind].values.map(valueToPlain) : [];
     default:
       return undefined;
   }

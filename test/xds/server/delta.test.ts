@@ -1,17 +1,16 @@
 import { expect } from 'chai';
 import { TypeUrls } from '../../../src/core/constants.js';
 import { startServer, node, type Harness, type RawAds, type Response } from './harness.js';
-import { fakeGenerators, clusterName } from './fake.js';
 import { pod, smallMesh } from './fixtures.js';
 
-const REVIEWS = clusterName('reviews.default.svc.cluster.local', 9080);
-const RATINGS = clusterName('ratings.default.svc.cluster.local', 9080);
+const REVIEWS = 'outbound|9080||reviews.default.svc.cluster.local';
+const RATINGS = 'outbound|9080||ratings.default.svc.cluster.local';
 const ack = (c: RawAds, r: Response) => c.send({ type_url: r.type_url, response_nonce: r.nonce });
 
 describe('ADS delta', () => {
   let h: Harness;
   beforeEach(async () => {
-    h = await startServer(smallMesh(), { generators: fakeGenerators });
+    h = await startServer(smallMesh());
   });
   afterEach(async () => h.close());
 
@@ -19,7 +18,7 @@ describe('ADS delta', () => {
     const c = h.connect(true);
     c.send({ node: node('productpage'), type_url: TypeUrls.cluster });
     const first = await c.next();
-    expect(first.names.sort()).to.deep.equal([RATINGS, REVIEWS]);
+    expect(first.names).to.include.members([RATINGS, REVIEWS]);
     expect(first.versions.every((v) => v.length > 0)).to.equal(true);
     ack(c, first);
     await h.server.settled();

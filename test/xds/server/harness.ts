@@ -25,10 +25,11 @@ export interface Response {
 
 const AdsClient = grpc.makeGenericClientConstructor(adsClientDefinition(), 'AggregatedDiscoveryService');
 
+/** A google.protobuf.Struct as protobufjs wants it: its well-known types keep camelCase field names. */
 export const struct = (o: Record<string, string | Record<string, string>>): unknown => ({
   fields: Object.fromEntries(
     Object.entries(o).map(([k, v]) =>
-      typeof v === 'string' ? [k, { string_value: v }] : [k, { struct_value: { fields: Object.fromEntries(Object.entries(v).map(([k2, v2]) => [k2, { string_value: v2 }])) } }],
+      typeof v === 'string' ? [k, { stringValue: v }] : [k, { structValue: { fields: Object.fromEntries(Object.entries(v).map(([k2, v2]) => [k2, { stringValue: v2 }])) } }],
     ),
   ),
 });

@@ -1,0 +1,41 @@
+import { expect } from 'chai';
+import { decode, encode } from '../../../src/xds/proto.js';
+import { deltaEntry, deltaResponse, encodeAny, sotwEntry, sotwResponse, structToPlain } from '../../../src/xds/server/wire.js';
+import { TypeUrls } from '../../../src/core/constants.js';
+
+describe('ADS wire encoding', () => {
+  const cluster = { name: 'outbound|9080||reviews.default.svc.cluster.local', type: 'EDS', connect_timeout: { seconds: 10 } };
+  const big = { name: 'x'.repeat(300), type: 'STATIC' }; // lengths above 127 need multi-byte varints
+
+  it('hand-built DiscoveryResponse decodes as protobuf would', () => {
+    const entries = [cluster, big].map((c) => sotwEntry(encodeAny(TypeUrls.cluster, encode(TypeUrls.cluster, c))));
+    const msg = decode('envoy.service.discovery.v3.DiscoveryResponse', sotwResponse('v1', TypeUrls.cluster, 'n1', entries)) as any;
+    expect(msg.version_info).to.equal('v1');
+    expect(msg.type_url).to.equal(TypeUrls.cluster);
+    expect(msg.nonce).to.equal('n1');
+    expect(msg.resources.map((r: any) => r['@type'])).to.deep.equal([TypeUrls.cluster, TypeUrls.cluster]);
+    expect(msg.resources.map((r: any) => r.name)).to.deep.equal([cluster.name, big.name]);
+  });
+
+  it('hand-built DeltaDiscoveryResponse decodes as protobuf would', () => {
+    const any = encodeAny(TypeUrls.cluster, encode(TypeUrls.cluster, cluster));
+    const msg = decode('envoy.service.discovery.v3.DeltaDiscoveryResponse', deltaResponse('sv', TypeUrls.cluster, 'n2', [deltaEntry(cluster.name, 'h1', any)], ['gone-a', 'gone-b'])) as any;
+    expect(msg).to.include({ system_version_info: 'sv', type_url: TypeUrls.cluster, nonce: 'n2' });
+    expect(msg.removed_resources).to.deep.equal(['gone-a', 'gone-b']);
+    expect(msg.resources[0]).to.include({ name: cluster.name, version: 'h1' });
+    expect(msg.resources[0].resource.name).to.equal(cluster.name);
+  });
+
+  const structs: Array<{ name: string; in: unknown; want: Record<string, unknown> }> = [
+    { name: 'camelCase (protobufjs well-known types)', in: { fields: { A: { stringValue: 'x', kind: 'stringValue' }, N: { numberValue: 2 }, B: { boolValue: true } } }, want: { A: 'x', N: 2, B: true } },
+    { name: 'snake_case', in: { fields: { A: { string_value: 'x' }, L: { list_value: { values: [{ string_value: 'y' }] } } } }, want: { A: 'x', L: ['y'] } },
+    { name: 'nested struct', in: { fields: { LABELS: { structValue: { fields: { app: { stringValue: 'reviews' } } } } } }, want: { LABELS: { app: 'reviews' } } },
+    { name: 'null value and junk', in: { fields: { Z: { nullValue: 'NULL_VALUE' }, J: 'junk' } }, want: { Z: null, J: undefined } },
+    { name: 'no struct', in: null, want: {} },
+  ];
+  for (const t of structs) {
+    it(`Struct to plain: ${t.name}`, () => {
+      expect(structToPlain(t.in)).to.deep.equal(t.want);
+    });
+  }
+});
