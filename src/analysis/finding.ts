@@ -24,21 +24,26 @@ export function finding(code: Code, o: KubeObject, message: string, path?: strin
 
 const identity = (f: Finding): string => `${f.code}\u0000${f.resource.kind}\u0000${f.resource.namespace}\u0000${f.resource.name}\u0000${f.path ?? ''}\u0000${f.message}`;
 
-/** Drops repeated findings (several versions of one resource say the same thing) and orders them: level, resource, code, path. */
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Order of findings: level (Errors first), resource, code, path, message. */
+export function compareFindings(a: Finding, b: Finding): number {
+  return (
+    LEVEL_ORDER[a.level] - LEVEL_ORDER[b.level] ||
+    cmp(a.resource.kind, b.resource.kind) ||
+    cmp(a.resource.namespace, b.resource.namespace) ||
+    cmp(a.resource.name, b.resource.name) ||
+    cmp(a.code, b.code) ||
+    cmp(a.path ?? '', b.path ?? '') ||
+    cmp(a.message, b.message)
+  );
+}
+
+/** Drops repeated findings (several versions of one resource say the same thing) and orders them. */
 export function normalize(findings: readonly Finding[]): Finding[] {
   const seen = new Map<string, Finding>();
   for (const f of findings) if (!seen.has(identity(f))) seen.set(identity(f), f);
-  const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-  return [...seen.values()].sort(
-    (a, b) =>
-      LEVEL_ORDER[a.level] - LEVEL_ORDER[b.level] ||
-      cmp(a.resource.kind, b.resource.kind) ||
-      cmp(a.resource.namespace, b.resource.namespace) ||
-      cmp(a.resource.name, b.resource.name) ||
-      cmp(a.code, b.code) ||
-      cmp(a.path ?? '', b.path ?? '') ||
-      cmp(a.message, b.message),
-  );
+  return [...seen.values()].sort(compareFindings);
 }
 
 /** `Error [IST0101] (VirtualService default/reviews) spec.http[0]...: message`, like istioctl analyze. */

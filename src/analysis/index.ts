@@ -14,7 +14,7 @@ import { normalize, type Finding } from './finding.js';
 import { World, type AnalyzeOptions } from './world.js';
 
 export type { Finding } from './finding.js';
-export { formatFinding, normalize } from './finding.js';
+export { compareFindings, formatFinding, normalize } from './finding.js';
 export { CODES, type Code, type CodeInfo, type Level } from './codes.js';
 export type { AnalyzeOptions } from './world.js';
 

@@ -1,0 +1,123 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const BOOKINFO = join(ROOT, '../shared/samples/bookinfo');
+
+function mizzen(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const SERVICE = `apiVersion: v1
+kind: Service
+metadata: {name: reviews}
+spec: {selector: {app: reviews}, ports: [{port: 9080, name: http}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: reviews-v1}
+spec:
+  selector: {matchLabels: {app: reviews, version: v1}}
+  template:
+    metadata: {labels: {app: reviews, version: v1}}
+    spec: {containers: [{name: reviews, image: reviews}]}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews}
+spec:
+  host: reviews
+  subsets: [{name: v1, labels: {version: v1}}]
+`;
+const route = (subset: string) => `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination: {host: reviews, subset: ${subset}}
+`;
+
+function fixtures(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mizzen-analyze-'));
+  writeFileSync(join(dir, 'clean.yaml'), `${SERVICE}---\n${route('v1')}`);
+  writeFileSync(join(dir, 'subset.yaml'), `${SERVICE}---\n${route('v2')}`);
+  writeFileSync(join(dir, 'invalid.yaml'), `${SERVICE}---\n${route('v1').replace('  - route:', '  - timeout: abc\n    route:')}---\nkind: [unclosed\n`);
+  return dir;
+}
+
+describe('mizzen analyze', function () {
+  this.timeout(60_000);
+  const dir = fixtures();
+
+  it('Bookinfo (platform + every networking sample): no Errors, exit 0; --fail-on Warning exits 1', async () => {
+    const r = await mizzen(['analyze', BOOKINFO]);
+    expect(r.stderr).to.equal('');
+    expect(r.code, r.stdout).to.equal(0);
+    expect(r.stdout).to.not.match(/^Error /m);
+    expect(r.stdout).to.include(`Info [MZ0005] (Gateway default/bookinfo-gateway ${join(BOOKINFO, 'networking/bookinfo-gateway.yaml')}#0) spec.selector: No workload in the input has the labels istio=ingressgateway`);
+    expect(r.stdout.trim().split('\n').at(-1)).to.match(/^0 error\(s\), \d+ warning\(s\), 2 info in 63 document\(s\) in 26 file\(s\)$/);
+    const strict = await mizzen(['analyze', '--fail-on', 'Warning', BOOKINFO]);
+    expect(strict.code).to.equal(1);
+  });
+
+  it('a consistent input: no issues, exit 0', async () => {
+    const r = await mizzen(['analyze', join(dir, 'clean.yaml')]);
+    expect(r.code).to.equal(0);
+    expect(r.stdout).to.equal('No validation issues found when analyzing 4 document(s) in 1 file(s).\n');
+  });
+
+  it('a subset no DestinationRule defines: IST0101 like istioctl, exit 1', async () => {
+    const r = await mizzen(['analyze', '-f', join(dir, 'subset.yaml')]);
+    expect(r.code).to.equal(1);
+    expect(r.stdout.split('\n')[0]).to.equal(
+      `Error [IST0101] (VirtualService default/reviews ${join(dir, 'subset.yaml')}#3) spec.http[0].route[0].destination.subset: Referenced host+subset in destinationrule not found: "reviews+v2"`,
+    );
+  });
+
+  it('schema errors and unparsable documents are IST0106 with their document', async () => {
+    const r = await mizzen(['analyze', join(dir, 'invalid.yaml')]);
+    expect(r.code).to.equal(1);
+    expect(r.stdout).to.include(`Error [IST0106] (${join(dir, 'invalid.yaml')}#4) Schema validation error: does not parse: `);
+    expect(r.stdout).to.include(`Error [IST0106] (VirtualService default/reviews ${join(dir, 'invalid.yaml')}#3) Schema validation error: spec.http[0].timeout: `);
+  });
+
+  it('-o json is a machine-readable array with codes, levels and origins', async () => {
+    const r = await mizzen(['analyze', '-o', 'json', join(dir, 'subset.yaml')]);
+    expect(r.code).to.equal(1);
+    const rows = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
+    expect(rows).to.deep.equal([
+      {
+        code: 'IST0101',
+        name: 'ReferencedResourceNotFound',
+        level: 'Error',
+        message: 'Referenced host+subset in destinationrule not found: "reviews+v2"',
+        resource: { kind: 'VirtualService', namespace: 'default', name: 'reviews' },
+        path: 'spec.http[0].route[0].destination.subset',
+        origin: [`${join(dir, 'subset.yaml')}#3`],
+      },
+    ]);
+  });
+
+  it('usage errors and missing paths exit 2', async () => {
+    const missing = await mizzen(['analyze', join(dir, 'nope')]);
+    expect(missing.code).to.equal(2);
+    expect(missing.stderr.trim()).to.equal(`mizzen analyze: ${join(dir, 'nope')}: no such file or directory`);
+    const level = await mizzen(['analyze', '--fail-on', 'Fatal', dir]);
+    expect(level.code).to.equal(2);
+    expect(level.stderr).to.include('invalid --fail-on "Fatal"');
+  });
+});
