@@ -194,15 +194,22 @@ export const durationToMs = (s: string): number | undefined => {
 
 // ---- regexes and string matches ------------------------------------------------------------------------
 
-/** A valid RE2 expression (as Envoy compiles it), at most 1024 characters. */
+const regexVerdicts = new Map<string, string | undefined>();
+const REGEX_CACHE_SIZE = 2048;
+
+/** A valid RE2 expression (as Envoy compiles it), at most 1024 characters. Verdicts are cached: compiling is slow. */
 export function validateRegex(re: string): string | undefined {
   if (re.length > 1024) return 'regex is too large, max length allowed is 1024';
+  if (regexVerdicts.has(re)) return regexVerdicts.get(re);
+  let verdict: string | undefined;
   try {
     RE2JS.compile(re);
-    return undefined;
   } catch (e) {
-    return `invalid RE2 regex ${JSON.stringify(re)}: ${(e as Error).message}`;
+    verdict = `invalid RE2 regex ${JSON.stringify(re)}: ${(e as Error).message}`;
   }
+  if (regexVerdicts.size >= REGEX_CACHE_SIZE) regexVerdicts.delete(regexVerdicts.keys().next().value as string);
+  regexVerdicts.set(re, verdict);
+  return verdict;
 }
 
 const MATCH_ALL = new Set(['.*', '^.*$', '(.*)', '.*$', '^.*']);

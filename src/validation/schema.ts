@@ -97,6 +97,12 @@ function wrongType(schema: Schema, v: unknown, path: string, issues: Issues): un
   return undefined;
 }
 
+/** Sets an own property even for keys such as `__proto__` (user-supplied map keys must not touch prototypes). */
+function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
+}
+
 /** Checks `value` against `schema`, reports problems under `path`, returns the sanitized value (undefined when unusable). */
 export function walk(schema: Schema, value: unknown, path: string, issues: Issues): unknown {
   switch (schema.type) {
@@ -165,7 +171,7 @@ export function walk(schema: Schema, value: unknown, path: string, issues: Issue
           continue;
         }
         const w = walk(schema.values, v, p, issues);
-        if (w !== undefined) out[k] = w;
+        if (w !== undefined) setOwn(out, k, w);
       }
       return out;
     }
@@ -182,7 +188,7 @@ export function walk(schema: Schema, value: unknown, path: string, issues: Issue
         }
         if (v === null || v === undefined) continue; // null is "not set", as protobuf JSON and Kubernetes read it
         const w = walk(field, v, p, issues);
-        if (w !== undefined) out[k] = w;
+        if (w !== undefined) setOwn(out, k, w);
       }
       for (const r of schema.required ?? []) {
         const v = value[r];
