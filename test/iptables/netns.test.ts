@@ -242,6 +242,21 @@ describe('iptables rules in network namespaces (as root)', function () {
     });
   });
 
+  describe('IPv6 (--ipv6)', () => {
+    it('loads the IPv6 rules with ip6tables-restore as well', async function () {
+      if (!have('ip6tables-save')) {
+        console.log('    (skipping: ip6tables-save is missing)');
+        this.skip();
+      }
+      const out = await applyRules(['-i', '*', '-b', '*', '-d', '15090,15021,15020', '--ipv6']);
+      expect(out).to.contain('rules applied (IPv4, IPv6)');
+      const saved = run('ip', ['netns', 'exec', POD, 'ip6tables-save', '-t', 'nat']);
+      expect(saved).to.contain('-A ISTIO_OUTPUT -s ::6/128 -o lo -j RETURN'); // iptables-save puts -s before -o
+      expect(saved).to.contain('-A ISTIO_OUTPUT -j ISTIO_REDIRECT');
+      expect(saved.match(/^-A OUTPUT -p tcp -j ISTIO_OUTPUT$/gm)).to.have.length(1);
+    });
+  });
+
   describe('turned off (nothing captured)', () => {
     before(async () => {
       await applyRules(['-i', '', '-b', '']);
