@@ -81,8 +81,13 @@ class Checker {
   }
 
   private field(f: protobuf.Field, v: unknown, path: string): void {
-    f.resolve();
-    const rules = rulesOf(f.parsedOptions);
+    let rules = fieldRules.get(f);
+    if (rules === undefined) {
+      f.resolve();
+      rules = rulesOf(f.parsedOptions) ?? null;
+      fieldRules.set(f, rules);
+    }
+    if (rules === null) rules = undefined;
     if (f instanceof protobuf.MapField) return this.map(f, v, path, rules);
     if (f.repeated) {
       if (v === undefined || v === null) v = [];
@@ -234,6 +239,9 @@ class Checker {
     }
   }
 }
+
+/** Parsed rules per field (protobufjs fields are immutable once the root is resolved). */
+const fieldRules = new WeakMap<protobuf.Field, Rules | null>();
 
 const join = (path: string, key: string): string => (path ? `${path}.${key}` : key);
 
