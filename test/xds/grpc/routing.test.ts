@@ -1,0 +1,63 @@
+import { expect } from 'chai';
+import * as grpc from '@grpc/grpc-js';
+import { hello } from '../../../src/demo/echo.js';
+import { startMesh, tally, until, type Mesh } from '../../support/mesh.js';
+import { BOOKINFO, REVIEWS, pct, sample } from './bookinfo.js';
+
+describe('real gRPC clients: routing (Bookinfo samples, unchanged)', function () {
+  this.timeout(30_000);
+  let mesh: Mesh;
+  before(async () => {
+    mesh = await startMesh(BOOKINFO, sample('destination-rule-all.yaml'));
+  });
+  after(async () => mesh?.close());
+
+  it('default routing: without a VirtualService every reviews pod answers', async () => {
+    const client = mesh.client(REVIEWS);
+    const t = await tally(client, 300);
+    expect(t.errors).to.deep.equal({});
+    expect(Object.keys(t.versions).sort()).to.deep.equal(['v1', 'v2', 'v3']);
+  });
+
+  it('short names resolve in the client namespace: xds:///reviews:9080 and reviews.default:9080', async () => {
+    for (const target of ['reviews:9080', 'reviews.default:9080', 'reviews.default.svc:9080']) {
+      const r = await hello(mesh.client(target), { deadlineMs: 5000 });
+      expect(r.code, `${target}: ${r.details}`).to.equal(grpc.status.OK);
+      expect(r.reply!.service).to.equal('reviews');
+    }
+  });
+
+  it('an unknown service fails (listener does not exist), it does not hang past its deadline unnoticed', async () => {
+    const r = await hello(mesh.client('nope.default.svc.cluster.local:9080'), { deadlineMs: 3000 });
+    expect(r.code).to.be.oneOf([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED]);
+  });
+
+  const splits: Array<{ file: string; want: Record<string, number> }> = [
+    { file: 'virtual-service-reviews-90-10.yaml', want: { v1: 90, v2: 10 } },
+    { file: 'virtual-service-reviews-50-v3.yaml', want: { v1: 50, v3: 50 } },
+  ];
+  for (const s of splits) {
+    it(`${s.file}: the split holds within ±5 % over 2000 calls`, async () => {
+      await mesh.apply(sample('destination-rule-all.yaml', s.file));
+      const client = mesh.client(REVIEWS);
+      const other = Object.keys(s.want).find((v) => v !== 'v1')!;
+      await until(client, `a reply from ${other}`, (r) => r.reply?.version === other);
+      const t = await tally(client, 2000, { concurrency: 100 });
+      expect(t.errors).to.deep.equal({});
+      for (const [v, share] of Object.entries(s.want)) expect(pct(t.versions[v], t.total), `${v}: ${JSON.stringify(t.versions)}`).to.be.closeTo(share, 5);
+      expect(Object.keys(t.versions).sort()).to.deep.equal(Object.keys(s.want).sort());
+    });
+  }
+
+  it('header-based routing (virtual-service-reviews-test-v2): end-user jason → v2, everyone else → v1', async () => {
+    await mesh.apply(sample('destination-rule-all.yaml', 'virtual-service-reviews-test-v2.yaml'));
+    const client = mesh.client(REVIEWS);
+    await until(client, 'jason on v2', (r) => r.reply?.version === 'v2', { metadata: { 'end-user': 'jason' } });
+    const jason = await tally(client, 200, { metadata: { 'end-user': 'jason' } });
+    const others = await tally(client, 200, { metadata: { 'end-user': 'alice' } });
+    const anonymous = await tally(client, 200);
+    expect(jason.versions).to.deep.equal({ v2: 200 });
+    expect(others.versions).to.deep.equal({ v1: 200 });
+    expect(anonymous.versions).to.deep.equal({ v1: 200 });
+  });
+});
