@@ -42,8 +42,15 @@ const loadBalancerSchema = obj(
     zoneAwareLbSetting: obj({ enabled: bool, failover: failoverSchema, failoverPriority: strList(), minClusterSize: { type: 'int', min: 1, max: 4294967295 } }),
     warmupDurationSecs: durationField,
     warmup: obj({ duration: durationField, minimumPercent: num({ min: 0, max: 100 }), aggression: num({ min: 0 }) }, { required: ['duration'] }),
+    backendUtilization: obj({
+      errorUtilizationPenaltyPercent: uint32(),
+      metricNamesForComputingUtilization: strList(),
+      weightExpirationPeriod: durationFormatField,
+      weightStabilizationPeriod: durationFormatField,
+      weightUpdatePeriod: durationFormatField,
+    }),
   },
-  { atMostOne: [['simple', 'consistentHash']] },
+  { atMostOne: [['simple', 'consistentHash', 'backendUtilization']] },
 );
 
 const outlierSchema = obj({

@@ -33,6 +33,7 @@ export const serverTlsSchema = obj({
   minProtocolVersion: enumOf(...TLS_VERSIONS),
   maxProtocolVersion: enumOf(...TLS_VERSIONS),
   cipherSuites: strList(),
+  ecdhCurves: strList(),
   insecureSkipVerify: bool,
 });
 
@@ -41,6 +42,7 @@ const CIPHER_SUITES = new Set([
   'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305', 'ECDHE-ECDSA-AES128-SHA', 'ECDHE-RSA-AES128-SHA', 'ECDHE-ECDSA-AES256-SHA',
   'ECDHE-RSA-AES256-SHA', 'AES128-GCM-SHA256', 'AES256-GCM-SHA384', 'AES128-SHA', 'AES256-SHA', 'DES-CBC3-SHA',
 ]);
+const ECDH_CURVES = new Set(['P-224', 'P-256', 'P-384', 'P-521', 'X25519', 'X25519Kyber768Draft00', 'X25519MLKEM768']);
 // "ALL", empty, and OpenSSL operators ("!aNULL", "[A|B]") are passed through to Envoy
 const isValidCipher = (c: string): boolean => c === '' || c === 'ALL' || !/^[A-Za-z0-9]/.test(c) || CIPHER_SUITES.has(c);
 
@@ -56,6 +58,12 @@ export function checkServerTls(tls: Obj | undefined, p: string, issues: Issues):
     if (!isValidCipher(c)) issues.warn(`${p}.cipherSuites[${i}]`, `ignoring invalid cipher suite "${c}"`);
     else if (seen.has(c)) issues.warn(`${p}.cipherSuites[${i}]`, `ignoring duplicate cipher suite "${c}"`);
     seen.add(c);
+  });
+  const curves = new Set<string>();
+  each<string>(tls.ecdhCurves, (c, i) => {
+    if (!ECDH_CURVES.has(c)) issues.warn(`${p}.ecdhCurves[${i}]`, `ignoring unrecognized ECDH curve "${c}"`);
+    else if (curves.has(c)) issues.warn(`${p}.ecdhCurves[${i}]`, `ignoring duplicate ECDH curve "${c}"`);
+    curves.add(c);
   });
   if (mode === 'ISTIO_MUTUAL') {
     for (const f of ['serverCertificate', 'privateKey', 'caCertificates', 'credentialName']) {

@@ -1,5 +1,5 @@
 /** RequestAuthentication: JWT rules (issuer, jwksUri vs jwks, token locations, claim-to-header outputs, timeout). */
-import { type Issues, type Obj, obj, str, bool, list, each, has, isPlainObject } from './schema.js';
+import { type Issues, type Obj, obj, str, bool, list, enumOf, each, has, isPlainObject } from './schema.js';
 import { check, durationField, validateHeaderName, validateStrictHeaderName } from './common.js';
 import { targetFields, checkTargets } from './security.js';
 import type { KindValidator } from './kind.js';
@@ -36,6 +36,7 @@ export const requestAuthenticationSpec = obj({
         outputClaimToHeaders: list(obj({ header: str({ minLength: 1, check: check(validateStrictHeaderName) }), claim: nonEmpty }, { required: ['header', 'claim'] })),
         spaceDelimitedClaims: list(nonEmpty, { maxItems: 64 }),
         timeout: durationField,
+        presence: enumOf('OPTIONAL', 'REQUIRED'),
       },
       { atMostOne: [['jwksUri', 'jwks_uri', 'jwks']] },
     ),

@@ -37,6 +37,9 @@ const cases: Case[] = [
   { name: 'deprecated minimumRingSize warns', in: lb({ consistentHash: { useSourceIp: true, minimumRingSize: 10 } }), valid: true, warning: 'deprecated' },
   { name: 'minimumRingSize with ringHash', in: lb({ consistentHash: { useSourceIp: true, minimumRingSize: 10, ringHash: { minimumRingSize: 10 } } }), valid: false, error: 'only one of minimumRingSize' },
   { name: 'duplicate cookie attributes', in: lb({ consistentHash: { httpCookie: { name: 'u', attributes: [{ name: 'a' }, { name: 'a' }] } } }), valid: false, error: 'duplicate cookie attribute' },
+  { name: 'backendUtilization', in: lb({ backendUtilization: { errorUtilizationPenaltyPercent: 100, metricNamesForComputingUtilization: ['cpu'], weightUpdatePeriod: '1s' } }), valid: true },
+  { name: 'backendUtilization with simple', in: lb({ simple: 'RANDOM', backendUtilization: {} }), valid: false, error: 'only one of simple, consistentHash, backendUtilization' },
+  { name: 'backendUtilization bad period', in: lb({ backendUtilization: { weightExpirationPeriod: '3 minutes' } }), valid: false, error: 'backendUtilization.weightExpirationPeriod' },
   // locality
   { name: 'locality distribute', in: lb({ localityLbSetting: { distribute: [{ from: 'us-west/zone1/*', to: { 'us-west/zone1/*': 80, 'us-west/zone2/*': 20 } }] } }), valid: true },
   { name: 'locality weights not summing to 100', in: lb({ localityLbSetting: { distribute: [{ from: 'a/*', to: { 'a/b': 50, 'a/c': 20 } }] } }), valid: false, error: 'total locality weight 70 != 100' },

@@ -54,6 +54,8 @@ const cases: Case[] = [
   { name: 'CRL with SIMPLE', in: tlsServer({ mode: 'SIMPLE', serverCertificate: '/c', privateKey: '/k', caCrl: '/crl' }), valid: false, error: 'CRL is not supported with SIMPLE' },
   { name: 'old TLS without ciphers warns', in: tlsServer({ mode: 'SIMPLE', credentialName: 'c', minProtocolVersion: 'TLSV1_0' }), valid: true, warning: 'cipherSuites' },
   { name: 'invalid cipher warns', in: tlsServer({ mode: 'SIMPLE', credentialName: 'c', cipherSuites: ['NOT-A-CIPHER'] }), valid: true, warning: 'invalid cipher suite' },
+  { name: 'ecdh curves', in: tlsServer({ mode: 'SIMPLE', credentialName: 'c', ecdhCurves: ['X25519', 'P-256'] }), valid: true },
+  { name: 'unknown ecdh curve warns', in: tlsServer({ mode: 'SIMPLE', credentialName: 'c', ecdhCurves: ['P-999'] }), valid: true, warning: 'unrecognized ECDH curve' },
   { name: 'httpsRedirect on HTTP', in: gw(server({ tls: { httpsRedirect: true } })), valid: true },
   { name: 'httpsRedirect on TCP warns, tls rejected', in: gw(server({ port: { number: 31400, name: 'tcp', protocol: 'TCP' }, tls: { httpsRedirect: true } })), valid: false, warning: 'should only be used with HTTP', error: 'neither HTTPS nor TLS' },
   { name: 'HTTP server with certificates', in: gw(server({ tls: { mode: 'SIMPLE', credentialName: 'c' } })), valid: false, error: 'plain-text HTTP servers' },

@@ -98,6 +98,8 @@ runTable('RequestAuthentication', [
   { name: 'outputClaimToHeaders bad header', in: rule({ outputClaimToHeaders: [{ header: 'x sub', claim: 'sub' }] }), valid: false, error: 'outputClaimToHeaders[0].header' },
   { name: 'outputClaimToHeaders needs claim', in: rule({ outputClaimToHeaders: [{ header: 'x-sub' }] }), valid: false, error: 'outputClaimToHeaders[0].claim: is required' },
   { name: 'timeout', in: rule({ timeout: '5s' }), valid: true },
+  { name: 'presence', in: rule({ presence: 'REQUIRED' }), valid: true },
+  { name: 'presence bad value', in: rule({ presence: 'ALWAYS' }), valid: false, error: 'jwtRules[0].presence: unsupported value' },
   { name: 'bad timeout', in: rule({ timeout: '5' }), valid: false, error: 'jwtRules[0].timeout' },
   { name: 'unknown field in rule', in: rule({ jwks_url: 'x' }), valid: false, error: 'spec.jwtRules[0].jwks_url: unknown field' },
 ] satisfies Case[]);
