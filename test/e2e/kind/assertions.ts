@@ -41,16 +41,18 @@ const checks: Check[] = [
     },
   },
   {
-    name: 'a pod that opts out is left alone (by annotation: and says why)',
+    name: 'a pod that opts out is left alone and says why',
     run: async () => {
       // Server-side dry run: the API server runs the admission chain and returns what it would store.
       const byLabel = kubectlJson<PodLike>(['create', '--dry-run=server', '-f', '-'], JSON.stringify(optOutPod('mizzen-e2e-optout-label', 'label')));
       if (!hasNoSidecar(byLabel)) throw new Error('the pod labelled sidecar.istio.io/inject=false got a sidecar');
+      const labelReason = byLabel.metadata.annotations?.[SKIP_REASON];
+      if (!labelReason) throw new Error(`the labelled pod has no ${SKIP_REASON} annotation`);
       const byAnnotation = kubectlJson<PodLike>(['create', '--dry-run=server', '-f', '-'], JSON.stringify(optOutPod('mizzen-e2e-optout-annotation', 'annotation')));
       if (!hasNoSidecar(byAnnotation)) throw new Error('the pod annotated sidecar.istio.io/inject=false got a sidecar');
       const reason = byAnnotation.metadata.annotations?.[SKIP_REASON];
       if (!reason) throw new Error(`the annotated pod has no ${SKIP_REASON} annotation`);
-      return `label: not sent to the webhook (objectSelector); annotation: ${SKIP_REASON}="${reason}"`;
+      return `label: ${SKIP_REASON}="${labelReason}"; annotation: ${SKIP_REASON}="${reason}"`;
     },
   },
   {
