@@ -211,15 +211,12 @@ function routeAction(ctx: RouteContext, vs: Config, rule: Json): Json | undefine
   }
   if (dests.length === 0) return undefined;
   const action: Json = {};
-  if (dests.length === 1) action.cluster = dests[0]!.cluster;
-  else {
-    const given = dests.filter((d) => d.weight >= 0).reduce((n, d) => n + d.weight, 0);
-    const clusters = dests
-      .map((d) => ({ name: d.cluster, weight: given > 0 ? Math.max(d.weight, 0) : 1, headers: d.headers }))
-      .filter((d) => d.weight > 0)
-      .map((d) => ({ name: d.name, weight: { value: d.weight }, ...d.headers }));
-    action.weighted_clusters = { clusters };
-  }
+  // Unweighted destinations share equally when no weight is given; zero-weight ones are dropped.
+  const given = dests.filter((d) => d.weight >= 0).reduce((n, d) => n + d.weight, 0);
+  let live = dests.map((d) => ({ ...d, weight: d.weight >= 0 ? d.weight : given > 0 ? 0 : 1 })).filter((d) => d.weight > 0);
+  if (live.length === 0) live = dests.map((d) => ({ ...d, weight: 1 }));
+  if (live.length === 1) action.cluster = live[0]!.cluster;
+  else action.weighted_clusters = { clusters: live.map((d) => ({ name: d.cluster, weight: { value: d.weight }, ...d.headers })) };
   const timeout = toDuration(rule.timeout);
   action.timeout = timeout ?? ZERO_DURATION;
   if (timeout) action.max_stream_duration = { max_stream_duration: timeout, grpc_timeout_header_max: timeout };

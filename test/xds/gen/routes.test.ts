@@ -1,0 +1,244 @@
+import { expect } from 'chai';
+import { generate } from '../../../src/xds/gen/index.js';
+import { buildSnapshot } from '../../../src/model/snapshot.js';
+import { TypeUrls } from '../../../src/core/constants.js';
+import { PRODUCTPAGE, bookinfo, byName, expectValid, proxy, yamlObjects } from './helpers.js';
+
+/** Routes of the reviews virtual host on port 9080 as productpage's sidecar sees them, given extra YAML. */
+function reviewsRoutes(yaml: string, samples = ['destination-rule-all.yaml']): any[] {
+  const snap = buildSnapshot([...bookinfo(...samples), ...yamlObjects(yaml)]);
+  const routes = generate(snap, proxy(PRODUCTPAGE), TypeUrls.route);
+  expectValid(TypeUrls.route, routes);
+  const vh = byName(routes, '9080').virtual_hosts.find((v: any) => v.name === 'reviews.default.svc.cluster.local:9080');
+  return vh.routes;
+}
+
+const vs = (http: string): string => `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: reviews }
+spec:
+  hosts: [reviews]
+  http:
+${http}`;
+
+const V1 = 'outbound|9080|v1|reviews.default.svc.cluster.local';
+const V2 = 'outbound|9080|v2|reviews.default.svc.cluster.local';
+
+describe('Envoy RDS from VirtualServices', () => {
+  const table: Array<{ name: string; http: string; check: (routes: any[]) => void }> = [
+    {
+      name: 'weighted destinations with subsets',
+      http: `  - route:
+    - { destination: { host: reviews, subset: v1 }, weight: 75 }
+    - { destination: { host: reviews, subset: v2 }, weight: 25 }`,
+      check: (r) => expect(r[0].route.weighted_clusters.clusters.map((c: any) => [c.name, c.weight.value])).to.deep.equal([[V1, 75], [V2, 25]]),
+    },
+    {
+      name: 'uri, header, method, authority, query and case-insensitive matches, in order',
+      http: `  - match:
+    - uri: { exact: /a }
+      ignoreUriCase: true
+    - uri: { regex: '/b/[0-9]+' }
+      headers: { end-user: { exact: jason }, X-Trace: {} }
+      method: { exact: POST }
+      authority: { prefix: reviews }
+      queryParams: { debug: { exact: '1' } }
+    route: [{ destination: { host: reviews, subset: v2 } }]
+  - route: [{ destination: { host: reviews, subset: v1 } }]`,
+      check: (r) => {
+        expect(r.map((x: any) => x.route.cluster)).to.deep.equal([V2, V2, V1]);
+        expect(r[0].match).to.deep.equal({ path: '/a', case_sensitive: { value: false } });
+        expect(r[1].match).to.deep.equal({
+          safe_regex: { regex: '/b/[0-9]+' },
+          headers: [
+            { name: 'end-user', string_match: { exact: 'jason' } },
+            { name: 'x-trace', present_match: true },
+            { name: ':method', string_match: { exact: 'POST' } },
+            { name: ':authority', string_match: { prefix: 'reviews' } },
+          ],
+          query_parameters: [{ name: 'debug', string_match: { exact: '1' } }],
+        });
+        expect(r[2].match).to.deep.equal({ prefix: '/' });
+      },
+    },
+    {
+      name: 'retries (status codes split out), timeout on route and stream',
+      http: `  - route: [{ destination: { host: reviews, subset: v1 } }]
+    timeout: 1.5s
+    retries: { attempts: 3, perTryTimeout: 500ms, retryOn: 'unavailable,503,5xx' }`,
+      check: (r) => {
+        expect(r[0].route.timeout).to.deep.equal({ seconds: 1, nanos: 500_000_000 });
+        expect(r[0].route.max_stream_duration).to.deep.equal({ max_stream_duration: { seconds: 1, nanos: 500_000_000 }, grpc_timeout_header_max: { seconds: 1, nanos: 500_000_000 } });
+        expect(r[0].route.retry_policy).to.deep.include({ num_retries: { value: 3 }, per_try_timeout: { seconds: 0, nanos: 500_000_000 }, retry_on: 'unavailable,5xx,retriable-status-codes', retriable_status_codes: [503] });
+      },
+    },
+    {
+      name: 'attempts 0 disables retries; no retries keeps Istio’s default',
+      http: `  - match: [{ uri: { prefix: /x } }]
+    route: [{ destination: { host: reviews } }]
+    retries: { attempts: 0 }
+  - route: [{ destination: { host: reviews } }]`,
+      check: (r) => {
+        expect(r[0].route.retry_policy).to.equal(undefined);
+        expect(r[1].route.retry_policy.num_retries).to.deep.equal({ value: 2 });
+        expect(r[1].route.timeout).to.deep.equal({ seconds: 0, nanos: 0 });
+      },
+    },
+    {
+      name: 'fault injection: delay and abort with percentages',
+      http: `  - fault:
+      delay: { fixedDelay: 7s, percentage: { value: 12.5 } }
+      abort: { httpStatus: 503, percentage: { value: 100 } }
+    route: [{ destination: { host: reviews, subset: v1 } }]`,
+      check: (r) =>
+        expect(r[0].typed_per_filter_config['envoy.filters.http.fault']).to.deep.equal({
+          '@type': 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault',
+          delay: { fixed_delay: { seconds: 7, nanos: 0 }, percentage: { numerator: 125000, denominator: 'MILLION' } },
+          abort: { http_status: 503, percentage: { numerator: 1000000, denominator: 'MILLION' } },
+        }),
+    },
+    {
+      name: 'gRPC abort status',
+      http: `  - fault: { abort: { grpcStatus: UNAVAILABLE } }
+    route: [{ destination: { host: reviews } }]`,
+      check: (r) => expect(r[0].typed_per_filter_config['envoy.filters.http.fault'].abort).to.deep.equal({ grpc_status: 14, percentage: { numerator: 100, denominator: 'HUNDRED' } }),
+    },
+    {
+      name: 'mirror with percentage, rewrite, header edits on route and destination',
+      http: `  - route:
+    - destination: { host: reviews, subset: v1 }
+      headers: { request: { set: { x-dest: v1 } } }
+    mirror: { host: reviews, subset: v2 }
+    mirrorPercentage: { value: 50 }
+    rewrite: { uri: /new, authority: reviews.internal }
+    headers:
+      request: { set: { x-a: '1' }, add: { x-b: '2' }, remove: [x-c] }
+      response: { remove: [server] }`,
+      check: (r) => {
+        expect(r[0].route.request_mirror_policies).to.deep.equal([{ cluster: V2, runtime_fraction: { default_value: { numerator: 500000, denominator: 'MILLION' } } }]);
+        expect(r[0].route.prefix_rewrite).to.equal('/new');
+        expect(r[0].route.host_rewrite_literal).to.equal('reviews.internal');
+        expect(r[0].request_headers_to_add).to.deep.equal([
+          { header: { key: 'x-a', value: '1' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' },
+          { header: { key: 'x-b', value: '2' }, append_action: 'APPEND_IF_EXISTS_OR_ADD' },
+          { header: { key: 'x-dest', value: 'v1' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' },
+        ]);
+        expect(r[0].request_headers_to_remove).to.deep.equal(['x-c']);
+        expect(r[0].response_headers_to_remove).to.deep.equal(['server']);
+      },
+    },
+    {
+      name: 'regex rewrite',
+      http: `  - rewrite: { uriRegexRewrite: { match: '^/v1/(.*)$', rewrite: '/\\1' } }
+    route: [{ destination: { host: reviews } }]`,
+      check: (r) => expect(r[0].route.regex_rewrite).to.deep.equal({ pattern: { regex: '^/v1/(.*)$' }, substitution: '/\\1' }),
+    },
+    {
+      name: 'redirect and direct response',
+      http: `  - match: [{ uri: { exact: /old } }]
+    redirect: { uri: /new, authority: example.com, redirectCode: 308 }
+  - directResponse: { status: 418, body: { string: teapot } }`,
+      check: (r) => {
+        expect(r[0].redirect).to.deep.equal({ path_redirect: '/new', host_redirect: 'example.com', response_code: 'PERMANENT_REDIRECT' });
+        expect(r[1].direct_response).to.deep.equal({ status: 418, body: { inline_string: 'teapot' } });
+      },
+    },
+    {
+      name: 'CORS policy per route',
+      http: `  - corsPolicy:
+      allowOrigins: [{ exact: 'https://a.com' }, { regex: 'https://.*\\.b\\.com' }]
+      allowMethods: [GET, POST]
+      allowHeaders: [x-a]
+      exposeHeaders: [x-b]
+      maxAge: 24h
+      allowCredentials: true
+    route: [{ destination: { host: reviews } }]`,
+      check: (r) =>
+        expect(r[0].typed_per_filter_config['envoy.filters.http.cors']).to.deep.equal({
+          '@type': 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy',
+          allow_origin_string_match: [{ exact: 'https://a.com' }, { safe_regex: { regex: 'https://.*\\.b\\.com' } }],
+          allow_methods: 'GET,POST',
+          allow_headers: 'x-a',
+          expose_headers: 'x-b',
+          max_age: '86400',
+          allow_credentials: { value: true },
+        }),
+    },
+    {
+      name: 'routes for another port, source labels or gateways are left out',
+      http: `  - match: [{ port: 8080 }]
+    route: [{ destination: { host: reviews, subset: v2 } }]
+  - match: [{ sourceLabels: { app: ratings } }]
+    route: [{ destination: { host: reviews, subset: v2 } }]
+  - match: [{ gateways: [bookinfo-gateway] }]
+    route: [{ destination: { host: reviews, subset: v2 } }]
+  - match: [{ sourceLabels: { app: productpage } }]
+    route: [{ destination: { host: reviews, subset: v1 } }]`,
+      check: (r) => expect(r.map((x: any) => x.route.cluster)).to.deep.equal([V1]),
+    },
+    {
+      name: 'a route to an unknown host or subset still names its cluster (Envoy answers 503), no throw',
+      http: `  - route: [{ destination: { host: nowhere.example.com, port: { number: 80 } } }, { destination: { host: reviews, subset: v9 }, weight: 0 }]`,
+      check: (r) => expect(r[0].route.cluster).to.equal('outbound|80||nowhere.example.com'),
+    },
+  ];
+  for (const t of table) it(t.name, () => t.check(reviewsRoutes(vs(t.http))));
+
+  it('consistent hashing in the DestinationRule becomes the route hash policy (default route too)', () => {
+    const routes = reviewsRoutes(`
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: reviews-hash, creationTimestamp: '2000-01-01T00:00:00Z' }
+spec:
+  host: reviews
+  trafficPolicy: { loadBalancer: { consistentHash: { httpHeaderName: x-user } } }`, []);
+    expect(routes[0].route.hash_policy).to.deep.equal([{ header: { header_name: 'x-user' } }]);
+  });
+
+  it('virtual host domains: every short form, cluster IP, no duplicates across hosts', () => {
+    const snap = buildSnapshot([
+      ...bookinfo(),
+      ...yamlObjects(`
+apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: other }
+spec: { clusterIP: 10.96.1.1, ports: [{ name: http, port: 9080 }] }`),
+    ]);
+    const rc = byName(generate(snap, proxy(PRODUCTPAGE), TypeUrls.route), '9080');
+    const web = rc.virtual_hosts.find((v: any) => v.name === 'web.other.svc.cluster.local:9080');
+    expect(web.domains).to.deep.equal([
+      'web.other.svc.cluster.local', 'web.other.svc.cluster.local:9080', 'web.other', 'web.other:9080', 'web.other.svc', 'web.other.svc:9080',
+      'web.other.svc.cluster', 'web.other.svc.cluster:9080', '10.96.1.1', '10.96.1.1:9080',
+    ]);
+    const all = rc.virtual_hosts.flatMap((v: any) => v.domains);
+    expect(new Set(all).size).to.equal(all.length);
+    expect(rc.virtual_hosts.at(-1)).to.deep.include({ name: 'allow_any', domains: ['*'] });
+  });
+
+  it('malformed VirtualServices never throw and never produce invalid routes', () => {
+    const bad = [
+      `  - route: 'x'`,
+      `  - route: [{ destination: 'x' }, null, { destination: { host: 7 } }]`,
+      `  - match: 'x'
+    route: [{ destination: { host: reviews } }]
+    timeout: forever
+    retries: { attempts: -1, perTryTimeout: x, retryOn: 7 }
+    fault: { delay: { fixedDelay: x }, abort: { httpStatus: 42 } }
+    corsPolicy: 'x'
+    mirror: 'x'
+    rewrite: 7
+    headers: { request: { set: [1] } }`,
+      `  - directResponse: { status: 99 }`,
+      `  - redirect: 'x'`,
+      `  - match: [{ uri: 'x', headers: { a: 7 }, queryParams: 'x', port: 'x' }]
+    route: [{ destination: { host: reviews, port: { number: 'x' } }, weight: 'x' }]`,
+      `  - null`,
+    ];
+    for (const http of bad) expect(() => reviewsRoutes(vs(http)), http).not.to.throw();
+    for (const spec of ['hosts: 7', 'http: 7', 'hosts: [reviews]\n  http: {}', 'hosts: [null]', 'gateways: 7\n  hosts: [reviews]']) {
+      const yaml = `apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: { name: x }\nspec:\n  ${spec}`;
+      expect(() => reviewsRoutes(yaml), spec).not.to.throw();
+    }
+  });
+});
