@@ -1,0 +1,179 @@
+import { expect } from 'chai';
+import { generate } from '../../../src/xds/gen/index.js';
+import { buildSnapshot } from '../../../src/model/snapshot.js';
+import { TypeUrls } from '../../../src/core/constants.js';
+import { PRODUCTPAGE, REVIEWS_V1, bookinfo, byName, expectValid, proxy, yamlObjects } from './helpers.js';
+
+function clustersWith(yaml: string, node = PRODUCTPAGE) {
+  const snap = buildSnapshot([...bookinfo(), ...yamlObjects(yaml)]);
+  const clusters = generate(snap, proxy(node), TypeUrls.cluster);
+  const endpoints = generate(snap, proxy(node), TypeUrls.endpoint);
+  expectValid(TypeUrls.cluster, clusters);
+  expectValid(TypeUrls.endpoint, endpoints);
+  return { clusters, endpoints };
+}
+
+const dr = (trafficPolicy: string, subsets = ''): string => `
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: reviews }
+spec:
+  host: reviews
+  trafficPolicy: ${trafficPolicy}
+${subsets}`;
+
+const R = 'outbound|9080||reviews.default.svc.cluster.local';
+
+describe('Envoy CDS/EDS from DestinationRules', () => {
+  const table: Array<{ name: string; yaml: string; cluster?: string; want: Record<string, unknown> }> = [
+    { name: 'simple LEAST_REQUEST', yaml: dr('{ loadBalancer: { simple: LEAST_REQUEST } }'), want: { lb_policy: 'LEAST_REQUEST' } },
+    { name: 'RANDOM', yaml: dr('{ loadBalancer: { simple: RANDOM } }'), want: { lb_policy: 'RANDOM' } },
+    {
+      name: 'consistent hash → RING_HASH with minimum ring size',
+      yaml: dr('{ loadBalancer: { consistentHash: { httpCookie: { name: user, ttl: 0s }, ringHash: { minimumRingSize: 1024 } } } }'),
+      want: { lb_policy: 'RING_HASH', ring_hash_lb_config: { minimum_ring_size: { value: 1024 } } },
+    },
+    { name: 'consistent hash with maglev', yaml: dr('{ loadBalancer: { consistentHash: { useSourceIp: true, maglev: { tableSize: 65537 } } } }'), want: { lb_policy: 'MAGLEV', maglev_lb_config: { table_size: { value: 65537 } } } },
+    {
+      name: 'connection pool → circuit breakers, connect timeout, HTTP options',
+      yaml: dr('{ connectionPool: { tcp: { maxConnections: 100, connectTimeout: 30ms }, http: { http1MaxPendingRequests: 10, http2MaxRequests: 1000, maxRequestsPerConnection: 1, maxRetries: 3, idleTimeout: 60s } } }'),
+      want: {
+        connect_timeout: { seconds: 0, nanos: 30_000_000 },
+        circuit_breakers: { thresholds: [{ max_connections: { value: 100 }, max_pending_requests: { value: 10 }, max_requests: { value: 1000 }, max_retries: { value: 3 }, track_remaining: true }] },
+        typed_extension_protocol_options: {
+          'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+            '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+            common_http_protocol_options: { max_requests_per_connection: { value: 1 }, idle_timeout: { seconds: 60, nanos: 0 } },
+            explicit_http_config: { http_protocol_options: {} },
+          },
+        },
+      },
+    },
+    {
+      name: 'outlier detection',
+      yaml: dr('{ outlierDetection: { consecutive5xxErrors: 3, consecutiveGatewayErrors: 0, interval: 5s, baseEjectionTime: 30s, maxEjectionPercent: 50, minHealthPercent: 20 } }'),
+      want: {
+        outlier_detection: {
+          consecutive_5xx: { value: 3 }, enforcing_consecutive_5xx: { value: 100 }, consecutive_gateway_failure: { value: 0 }, enforcing_consecutive_gateway_failure: { value: 0 },
+          interval: { seconds: 5, nanos: 0 }, base_ejection_time: { seconds: 30, nanos: 0 }, max_ejection_percent: { value: 50 }, enforcing_success_rate: { value: 0 },
+        },
+        common_lb_config: { healthy_panic_threshold: { value: 20 } },
+      },
+    },
+    { name: 'locality load balancing', yaml: dr('{ loadBalancer: { localityLbSetting: { enabled: true } } }'), want: { common_lb_config: { locality_weighted_lb_config: {} } } },
+    {
+      name: 'subset policy overrides the top level; port-level settings apply',
+      yaml: dr('{ loadBalancer: { simple: RANDOM }, portLevelSettings: [{ port: { number: 9080 }, connectionPool: { tcp: { maxConnections: 7 } } }] }', `  subsets:
+  - name: v1
+    labels: { version: v1 }
+    trafficPolicy: { loadBalancer: { simple: LEAST_REQUEST } }`),
+      cluster: 'outbound|9080|v1|reviews.default.svc.cluster.local',
+      want: { lb_policy: 'LEAST_REQUEST' },
+    },
+    { name: 'HTTP/2 upstream on request', yaml: dr('{ connectionPool: { http: { h2UpgradePolicy: UPGRADE } } }'), want: { typed_extension_protocol_options: { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': { '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions', explicit_http_config: { http2_protocol_options: {} } } } } },
+  ];
+  for (const t of table) {
+    it(t.name, () => {
+      const c = byName(clustersWith(t.yaml).clusters, t.cluster ?? R);
+      expect(c).to.deep.include(t.want);
+      expect(c.type).to.equal('EDS');
+      expect(c.eds_cluster_config).to.deep.equal({ eds_config: { ads: {}, resource_api_version: 'V3' }, service_name: c.name });
+    });
+  }
+
+  it('port-level settings reach the subset cluster too', () => {
+    const yaml = dr('{ portLevelSettings: [{ port: { number: 9080 }, connectionPool: { tcp: { maxConnections: 7 } } }] }', '  subsets: [{ name: v1, labels: { version: v1 } }]');
+    const c = byName(clustersWith(yaml).clusters, 'outbound|9080|v1|reviews.default.svc.cluster.local');
+    expect(c.circuit_breakers.thresholds[0].max_connections).to.deep.equal({ value: 7 });
+  });
+
+  it('EDS: subsets narrow endpoints by labels; localities grouped with weights; health from readiness', () => {
+    const yaml = dr('{}', '  subsets: [{ name: v3, labels: { version: v3 } }, { name: none, labels: { version: v9 } }]');
+    const { endpoints } = clustersWith(yaml);
+    expect(byName(endpoints, 'outbound|9080|v3|reviews.default.svc.cluster.local').endpoints).to.deep.equal([
+      {
+        locality: { region: 'eu-west1', zone: 'eu-west1-a' },
+        lb_endpoints: [{ endpoint: { address: { socket_address: { address: '10.244.0.15', port_value: 9080 } } }, health_status: 'UNHEALTHY', load_balancing_weight: { value: 1 } }],
+        load_balancing_weight: { value: 1 },
+      },
+    ]);
+    expect(byName(endpoints, 'outbound|9080|none|reviews.default.svc.cluster.local')).to.deep.equal({ cluster_name: 'outbound|9080|none|reviews.default.svc.cluster.local', endpoints: [] });
+    const all = byName(endpoints, R).endpoints;
+    expect(all.map((l: any) => [l.locality.zone, l.load_balancing_weight.value])).to.deep.equal([['eu-west1-a', 2], ['eu-west1-b', 1]]);
+  });
+
+  it('ServiceEntry resolutions: STATIC → EDS with weights, NONE → ORIGINAL_DST, DNS_ROUND_ROBIN → LOGICAL_DNS with one endpoint', () => {
+    const { clusters, endpoints } = clustersWith(`
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: s }
+spec:
+  hosts: [static.example.com]
+  resolution: STATIC
+  ports: [{ number: 5432, name: tcp-pg, protocol: TCP }]
+  endpoints: [{ address: 1.1.1.1, weight: 3, locality: r1/z1 }, { address: 2.2.2.2, locality: r1/z1 }]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: n }
+spec:
+  hosts: [none.example.com]
+  resolution: NONE
+  ports: [{ number: 443, name: tls, protocol: TLS }]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: d }
+spec:
+  hosts: [dns.example.com]
+  resolution: DNS_ROUND_ROBIN
+  ports: [{ number: 80, name: http, protocol: HTTP }]
+  endpoints: [{ address: a.example.com }, { address: b.example.com }]`);
+    const eds = byName(endpoints, 'outbound|5432||static.example.com');
+    expect(eds.endpoints[0].locality).to.deep.equal({ region: 'r1', zone: 'z1' });
+    expect(eds.endpoints[0].load_balancing_weight).to.deep.equal({ value: 4 });
+    expect(eds.endpoints[0].lb_endpoints.map((e: any) => e.load_balancing_weight.value)).to.deep.equal([3, 1]);
+    expect(byName(clusters, 'outbound|443||none.example.com')).to.deep.include({ type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED' });
+    const dns = byName(clusters, 'outbound|80||dns.example.com');
+    expect(dns.type).to.equal('LOGICAL_DNS');
+    expect(dns.load_assignment.endpoints[0].lb_endpoints).to.have.length(1);
+  });
+
+  it('gRPC ports get HTTP/2 upstreams; inbound clusters for the proxy’s own service ports', () => {
+    const { clusters } = clustersWith(
+      `
+apiVersion: v1
+kind: Service
+metadata: { name: reviews-grpc }
+spec: { selector: { app: reviews }, ports: [{ name: grpc, port: 50051, targetPort: 9090 }] }`,
+      REVIEWS_V1,
+    );
+    const out = byName(clusters, 'outbound|50051||reviews-grpc.default.svc.cluster.local');
+    expect(out.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config).to.deep.equal({ http2_protocol_options: {} });
+    const inbound = byName(clusters, 'inbound|9090||');
+    expect(inbound).to.deep.include({ type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED', upstream_bind_config: { source_address: { address: '127.0.0.6', port_value: 0 } } });
+    expect(inbound.typed_extension_protocol_options).to.not.equal(undefined);
+    expect(byName(clusters, 'inbound|9080||').typed_extension_protocol_options).to.equal(undefined);
+    expect(clusters.slice(-3).map((c) => c.name)).to.deep.equal(['BlackHoleCluster', 'PassthroughCluster', 'InboundPassthroughCluster']);
+  });
+
+  it('exportTo hides services and DestinationRules from other namespaces', () => {
+    const { clusters } = clustersWith(`
+apiVersion: v1
+kind: Service
+metadata: { name: private, namespace: secret, annotations: { networking.istio.io/exportTo: '.' } }
+spec: { ports: [{ name: http, port: 80 }] }
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: hidden, namespace: other }
+spec: { host: reviews.default.svc.cluster.local, exportTo: ['.'], trafficPolicy: { loadBalancer: { simple: RANDOM } } }`);
+    expect(clusters.some((c) => c.name.includes('private.secret'))).to.equal(false);
+    expect(byName(clusters, R).lb_policy).to.equal(undefined);
+  });
+
+  it('malformed DestinationRules never throw', () => {
+    const bad = ['7', "'x'", '{ loadBalancer: 7, connectionPool: { tcp: 7, http: [1] }, outlierDetection: { interval: x, maxEjectionPercent: 900 } }', '{ portLevelSettings: [null, { port: 7 }] }', '{ loadBalancer: { consistentHash: { ringHash: 7 } } }'];
+    for (const b of bad) expect(() => clustersWith(dr(b, '  subsets: [null, { name: 7 }, { name: v1, labels: 7 }]')), b).not.to.throw();
+  });
+});
