@@ -16,6 +16,7 @@ import { buildMonitoringApp, type DebugHandler, type MonitoringApp } from '../mo
 import { injectPod } from '../inject/index.js';
 import { validateObject } from '../validation/index.js';
 import { analyzeObject } from '../analysis/index.js';
+import { xdsComponents } from '../xds/server/component.js';
 
 const HELP = `usage: mizzen serve [flags]
 
@@ -28,6 +29,7 @@ Runs the control plane: the admission webhooks (HTTPS), the monitoring server, a
                         reloaded when they change. Without it, certificates are generated in memory.
   --mesh-config FILE    mesh configuration (YAML): images, proxy defaults, xDS address, injection selectors
   --config-dir DIR      Istio and Kubernetes YAML to serve (the file config source)
+  --xds-port N          xDS (ADS gRPC, plaintext) port (default ${Ports.xdsPlaintext}; 0 picks a free port)
   --log-level LEVEL     trace, debug, info, warn, error (default info)
 `;
 
@@ -45,6 +47,8 @@ export interface ServeOptions {
   certsDir?: string;
   mesh: MeshConfig;
   configDir?: string;
+  /** xDS gRPC port; the CLI defaults it to 15010, programmatic callers that leave it out get an ephemeral port. */
+  xdsPort?: number;
   log: Logger;
   /** Overrides for tests; by default the real injector and validator are composed here. */
   injector?: Injector;
@@ -140,7 +144,8 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
   // Stopped in reverse: the webhook first (stop accepting, finish in-flight reviews), monitoring last.
   const components: Component[] = [
     listening('monitoring', monitoring, opts.monitoringPort, 'http'),
-    // The xDS server and the config sources (--config-dir, Kubernetes) are added here.
+    // The config store, --config-dir source and xDS server (other sources, e.g. Kubernetes, are added here too).
+    ...xdsComponents(ctx, opts.xdsPort ?? 0),
     listening('webhook', webhook, opts.webhookPort, 'https'),
   ];
 
@@ -205,6 +210,7 @@ export async function run(argv: string[]): Promise<number> {
       'certs-dir': { type: 'string' },
       'mesh-config': { type: 'string' },
       'config-dir': { type: 'string' },
+      'xds-port': { type: 'string' },
       'log-level': { type: 'string', default: process.env.MIZZEN_LOG_LEVEL ?? 'info' },
     });
     const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -222,6 +228,7 @@ export async function run(argv: string[]): Promise<number> {
       certsDir: values['certs-dir'],
       mesh: mesh.value,
       configDir: values['config-dir'],
+      xdsPort: port(values['xds-port'], '--xds-port', Ports.xdsPlaintext),
       log,
     };
     let running: RunningServe;

@@ -7,7 +7,7 @@
  * DeltaDiscoveryResponse: 1 system_version_info, 2 resources (Resource), 4 type_url, 5 nonce, 6 removed_resources.
  * Any: 1 type_url, 2 value. Resource: 1 version, 2 resource (Any), 3 name.
  */
-import protoLoader from '@grpc/proto-loader';
+import * as protoLoader from '@grpc/proto-loader';
 import type { ServiceDefinition, MethodDefinition } from '@grpc/grpc-js';
 import { PROTO_INCLUDE_DIRS } from '../proto.js';
 

@@ -1,0 +1,63 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { TypeUrls } from '../../../src/core/constants.js';
+import { DEFAULT_MESH_CONFIG } from '../../../src/config/mesh.js';
+import { silentLogger } from '../../../src/core/log.js';
+import { startServe, type RunningServe } from '../../../src/cmd/serve.js';
+import type { XdsComponent } from '../../../src/xds/server/component.js';
+import { RawAds, node } from './harness.js';
+import { pod, service } from './fixtures.js';
+
+const docs = (...objs: object[]): string => objs.map((o) => stringify(o)).join('---\n');
+
+describe('mizzen serve with --config-dir: file → store → xDS', () => {
+  let dir: string;
+  let running: RunningServe;
+  let client: RawAds;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mizzen-serve-xds-'));
+    writeFileSync(join(dir, 'mesh.yaml'), docs(service('reviews'), pod('reviews-v1', 'reviews', '10.1.0.1')));
+    running = await startServe({ webhookPort: 0, monitoringPort: 0, xdsPort: 0, host: '127.0.0.1', mesh: DEFAULT_MESH_CONFIG, configDir: dir, log: silentLogger });
+  });
+  after(async () => {
+    client?.close();
+    await running.shutdown();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves the directory over ADS and pushes an edit of a file', async () => {
+    const xds = running.components.find((c) => c.name === 'xds') as XdsComponent;
+    client = new RawAds(xds.port());
+    const EDS = 'outbound|9080||reviews.default.svc.cluster.local';
+    client.send({ node: node('productpage'), type_url: TypeUrls.endpoint, resource_names: [EDS] });
+    const first = await client.next();
+    expect(JSON.stringify(first.resources)).to.contain('10.1.0.1');
+    client.ack(first, [EDS]);
+    writeFileSync(join(dir, 'mesh.yaml'), docs(service('reviews'), pod('reviews-v1', 'reviews', '10.1.0.1'), pod('reviews-v2', 'reviews', '10.1.0.2')));
+    const pushed = await client.next(10_000);
+    expect(JSON.stringify(pushed.resources)).to.contain('10.1.0.2');
+    client.ack(pushed, [EDS]);
+    await xds.server()!.settled();
+  });
+
+  it('mounts syncz and configz (with config errors) on the monitoring server', async () => {
+    writeFileSync(join(dir, 'broken.yaml'), 'kind: [oops\n');
+    const xds = running.components.find((c) => c.name === 'xds') as XdsComponent;
+    const base = `http://127.0.0.1:${running.ports.monitoring}`;
+    let configz: any;
+    do {
+      await new Promise((r) => setTimeout(r, 20));
+      configz = await (await fetch(`${base}/debug/configz`)).json();
+    } while (configz.errors.length === 0);
+    expect(configz.errors[0].file).to.equal(join(dir, 'broken.yaml'));
+    const syncz = (await (await fetch(`${base}/debug/syncz`)).json()) as any[];
+    expect(syncz.map((s) => s.id)).to.deep.equal([node('productpage').id]);
+    expect(xds.store.list().map((o) => o.kind).sort()).to.deep.equal(['Pod', 'Pod', 'Service']);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).to.match(/pilot_xds 1/);
+    expect(metrics).to.match(/mizzen_config_errors_total 1/);
+  });
+});
