@@ -3,7 +3,7 @@
  * (Istio resources plus Services, Pods, Namespaces, workload controllers...). Codes and levels: ./codes.ts.
  * Used by `mizzen analyze` and by the validating webhook (apply-time warnings).
  */
-import { objectKey, type KubeObject } from '../core/kube.js';
+import type { KubeObject } from '../core/kube.js';
 import { conflictingVirtualServices } from './analyzers/conflicts.js';
 import { duplicateResources } from './analyzers/duplicates.js';
 import { missingNamespaces } from './analyzers/namespaces.js';
@@ -44,15 +44,25 @@ export function analyze(objects: readonly KubeObject[], opts: AnalyzeOptions = {
   return normalize(ANALYZERS.flatMap((a) => a.run(w)));
 }
 
+const worlds = new WeakMap<readonly KubeObject[], { opts: string; world: World }>();
+
+/** The indexed world of an object list, cached per array instance (a snapshot is never mutated in place). */
+function worldOf(objects: readonly KubeObject[], opts: AnalyzeOptions): World {
+  const key = JSON.stringify(opts);
+  const hit = worlds.get(objects);
+  if (hit && hit.opts === key) return hit.world;
+  const world = new World(objects.filter(isObjectLike), opts);
+  worlds.set(objects, { opts: key, world });
+  return world;
+}
+
 /**
  * Findings about `obj` as if it were applied into `world` (replacing any object with the same key):
- * what the webhook returns as warnings.
+ * what the webhook returns as warnings. Only `obj` is analyzed; the world's index is built once per array
+ * instance and reused, so pass the same (immutable) array across calls.
  */
 export function analyzeObject(obj: KubeObject, world: readonly KubeObject[], opts: AnalyzeOptions = {}): Finding[] {
   if (!isObjectLike(obj)) return [];
-  const key = objectKey(obj);
-  const objects = [...world.filter((o) => isObjectLike(o) && objectKey(o) !== key), obj];
-  const ns = obj.kind === 'Namespace' ? '' : (obj.metadata.namespace || 'default');
-  const name = obj.metadata.name ?? '';
-  return analyze(objects, opts).filter((f) => f.resource.kind === obj.kind && f.resource.namespace === ns && f.resource.name === name);
+  const w = worldOf(world, opts).withFocus(obj);
+  return normalize(ANALYZERS.flatMap((a) => a.run(w)));
 }

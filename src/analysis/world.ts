@@ -66,17 +66,27 @@ export class World {
   private readonly exactHosts = new Map<string, HostEntry[]>();
   private readonly wildcardHosts: HostEntry[] = [];
   readonly workloads: Workload[] = [];
-  private readonly workloadNamespaces = new Set<string>();
+  private readonly workloadsByNamespace = new Map<string, Workload[]>();
   private readonly serviceNamespaces = new Set<string>();
+  /** DestinationRules by resolved host (wildcard hosts apart). */
+  private readonly drByHost = new Map<string, KubeObject[]>();
+  private readonly wildcardDrs: Array<{ host: string; dr: KubeObject }> = [];
+  /** Names of the Istio Gateways of each namespace. */
+  private readonly gatewayNames = new Map<string, Set<string>>();
   /** Namespaces named by Namespace objects. */
   readonly declaredNamespaces = new Set<string>();
   /** Namespaces that hold at least one object of the input. */
   readonly usedNamespaces = new Set<string>();
+  /** When set, analyzers report on this object only (analyzeObject); lookups still see the whole world. */
+  readonly focus: KubeObject | undefined;
+  /** Lazily computed values shared by a world and its focused views. */
+  readonly memo: Record<string, unknown> = {};
 
   constructor(objects: readonly KubeObject[], opts: AnalyzeOptions = {}) {
     this.domainSuffix = opts.domainSuffix ?? DEFAULT_DOMAIN_SUFFIX;
     this.rootNamespaces = new Set(opts.rootNamespaces ?? DEFAULT_ROOT_NAMESPACES);
     this.objects = objects;
+    this.focus = undefined;
     for (const o of objects) {
       const key = isIstio(o, o.kind) ? `istio:${o.kind}` : o.kind;
       let list = this.byKind.get(key);
@@ -86,6 +96,25 @@ export class World {
       else this.usedNamespaces.add(nsOf(o));
       this.indexObject(o);
     }
+  }
+
+  /** A view of this world that reports on `obj` only; indexes are shared, not rebuilt. */
+  withFocus(obj: KubeObject): World {
+    const view = Object.create(this) as World;
+    Object.defineProperty(view, 'focus', { value: obj, enumerable: true });
+    return view;
+  }
+
+  /** The Istio resources of a kind that analyzers report on: all of them, or the focus. */
+  subjects(kind: string): KubeObject[] {
+    if (this.focus) return isIstio(this.focus, kind) ? [this.focus] : [];
+    return this.istio(kind);
+  }
+
+  /** The non-Istio objects of a kind that analyzers report on: all of them, or the focus. */
+  coreSubjects(kind: string): KubeObject[] {
+    if (this.focus) return this.focus.kind === kind && !isIstio(this.focus, kind) ? [this.focus] : [];
+    return this.core(kind);
   }
 
   /** Istio resources of a kind (networking or security group). */
@@ -114,8 +143,18 @@ export class World {
     return this.serviceNamespaces.has(namespace);
   }
 
+  /** DestinationRules whose host (resolved in their namespace) is `fqdn` or a wildcard covering it. */
+  destinationRulesFor(fqdn: string): KubeObject[] {
+    return [...(this.drByHost.get(fqdn) ?? []), ...this.wildcardDrs.filter((d) => hostMatches(d.host, fqdn)).map((d) => d.dr)];
+  }
+
+  /** Names of the Gateways in a namespace (undefined: the input has none there). */
+  gatewaysIn(namespace: string): ReadonlySet<string> | undefined {
+    return this.gatewayNames.get(namespace);
+  }
+
   hasWorkloadsIn(namespace: string): boolean {
-    return this.workloadNamespaces.has(namespace);
+    return this.workloadsByNamespace.has(namespace);
   }
 
   hasAnyWorkload(): boolean {
@@ -124,12 +163,14 @@ export class World {
 
   /** Workloads matching `selector`: in `namespace`, or anywhere when namespace is undefined. */
   matchWorkloads(selector: Record<string, string>, namespace?: string): Workload[] {
-    return this.workloads.filter((w) => (namespace === undefined || w.namespace === namespace) && Object.entries(selector).every(([k, v]) => w.labels[k] === v));
+    const pool = namespace === undefined ? this.workloads : (this.workloadsByNamespace.get(namespace) ?? []);
+    const entries = Object.entries(selector);
+    return pool.filter((w) => entries.every(([k, v]) => w.labels[k] === v));
   }
 
   /** Namespaces known to exist: declared, used by an object, or built in. */
   namespaceExists(ns: string): boolean {
-    return this.declaredNamespaces.has(ns) || this.usedNamespaces.has(ns) || BUILTIN_NAMESPACES.includes(ns);
+    return this.declaredNamespaces.has(ns) || this.usedNamespaces.has(ns) || BUILTIN_NAMESPACES.includes(ns) || (this.focus !== undefined && nsOf(this.focus) === ns);
   }
 
   private addHost(e: HostEntry): void {
@@ -143,8 +184,11 @@ export class World {
   }
 
   private addWorkload(kind: string, namespace: string, name: string, labels: Record<string, string>): void {
-    this.workloads.push({ kind, namespace, name, labels });
-    this.workloadNamespaces.add(namespace);
+    const w = { kind, namespace, name, labels };
+    this.workloads.push(w);
+    let list = this.workloadsByNamespace.get(namespace);
+    if (!list) this.workloadsByNamespace.set(namespace, (list = []));
+    list.push(w);
   }
 
   private indexObject(o: KubeObject): void {
@@ -167,6 +211,24 @@ export class World {
       }
       // Inline endpoints are workloads of the entry's own namespace.
       for (const [i, ep] of arr(spec.endpoints).entries()) this.addWorkload('ServiceEntry endpoint', ns, `${nameOf(o)}[${i}]`, labelMap(rec(ep).labels));
+      return;
+    }
+    if (isIstio(o, 'DestinationRule')) {
+      const h = str(spec.host);
+      if (!h) return;
+      const resolved = this.resolve(h, ns);
+      if (resolved.startsWith('*')) this.wildcardDrs.push({ host: resolved, dr: o });
+      else {
+        let list = this.drByHost.get(resolved);
+        if (!list) this.drByHost.set(resolved, (list = []));
+        list.push(o);
+      }
+      return;
+    }
+    if (isIstio(o, 'Gateway')) {
+      let names = this.gatewayNames.get(ns);
+      if (!names) this.gatewayNames.set(ns, (names = new Set()));
+      names.add(nameOf(o));
       return;
     }
     if (isIstio(o, 'WorkloadEntry')) {

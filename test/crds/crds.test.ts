@@ -5,6 +5,31 @@ import { parseAllDocuments } from 'yaml';
 import { CRD_DIR, CRD_KINDS, staleFiles } from '../../src/tools/gen-crds.js';
 import { expandLists, readDocuments } from '../../src/core/documents.js';
 import { fileURLToPath } from 'node:url';
+import { ISTIO_KINDS } from '../../src/validation/index.js';
+import { virtualServiceSpec } from '../../src/validation/virtualservice.js';
+import { destinationRuleSpec } from '../../src/validation/destinationrule.js';
+import { gatewaySpec } from '../../src/validation/gateway.js';
+import { serviceEntrySpec } from '../../src/validation/serviceentry.js';
+import { sidecarSpec } from '../../src/validation/sidecar.js';
+import { workloadEntrySpec, workloadGroupSpec } from '../../src/validation/workloadentry.js';
+import { peerAuthenticationSpec } from '../../src/validation/peerauthentication.js';
+import { authorizationPolicySpec } from '../../src/validation/authorizationpolicy.js';
+import { requestAuthenticationSpec } from '../../src/validation/requestauthentication.js';
+
+/** The validators' spec schemas: a field they accept but the CRD does not list would be pruned by the API server. */
+const VALIDATOR_SPECS: Record<string, { fields: Record<string, { type: string }> }> = {
+  VirtualService: virtualServiceSpec,
+  DestinationRule: destinationRuleSpec,
+  Gateway: gatewaySpec,
+  ServiceEntry: serviceEntrySpec,
+  Sidecar: sidecarSpec,
+  WorkloadEntry: workloadEntrySpec,
+  WorkloadGroup: workloadGroupSpec,
+  PeerAuthentication: peerAuthenticationSpec,
+  AuthorizationPolicy: authorizationPolicySpec,
+  RequestAuthentication: requestAuthenticationSpec,
+};
+const OPENAPI_TYPE: Record<string, string> = { list: 'array', string: 'string', object: 'object', map: 'object', int: 'integer', number: 'number', bool: 'boolean' };
 
 const run = promisify(execFile);
 type Rec = Record<string, any>;
@@ -72,6 +97,25 @@ describe('CRDs (manifests/crds)', () => {
         expect(structuralProblems(schema), `${c.metadata.name} ${v.name}`).to.deep.equal([]);
         expect(schema.properties.spec.type).to.equal('object');
         expect(schema.properties.status['x-kubernetes-preserve-unknown-fields']).to.equal(true);
+      }
+    }
+  });
+
+  it('covers exactly the kinds and versions the validators know (ISTIO_KINDS)', async () => {
+    const crdKinds = crds.map((c) => ({ group: c.spec.group, kind: c.spec.names.kind, plural: c.spec.names.plural, versions: (c.spec.versions as Rec[]).map((v) => v.name) }));
+    const sort = (l: Array<{ kind: string }>) => [...l].sort((a, b) => a.kind.localeCompare(b.kind));
+    expect(sort(crdKinds)).to.deep.equal(sort(ISTIO_KINDS.map((k) => ({ ...k, versions: [...k.versions] }))));
+  });
+
+  it('lists every top-level spec field the validators accept, with the matching type (nothing pruned)', async () => {
+    for (const c of crds) {
+      const validator = VALIDATOR_SPECS[c.spec.names.kind as string];
+      expect(validator, c.spec.names.kind).to.not.equal(undefined);
+      const want = Object.fromEntries(Object.entries(validator!.fields).map(([f, s]) => [f, OPENAPI_TYPE[s.type] ?? s.type]));
+      for (const v of c.spec.versions as Rec[]) {
+        const props = v.schema.openAPIV3Schema.properties.spec.properties as Record<string, Rec>;
+        const got = Object.fromEntries(Object.entries(props).map(([f, s]) => [f, s.type]));
+        expect(got, `${c.metadata.name} ${v.name}`).to.deep.equal(want);
       }
     }
   });

@@ -28,7 +28,10 @@ function claims(w: World, vs: KubeObject): Claim[] {
   return out;
 }
 
-export function conflictingVirtualServices(w: World): Finding[] {
+/** scope + host → the claims on it, over every VirtualService of the world (computed once per world). */
+function claimGroups(w: World): Map<string, Claim[]> {
+  const cached = w.memo.vsClaims as Map<string, Claim[]> | undefined;
+  if (cached) return cached;
   const groups = new Map<string, Claim[]>();
   for (const vs of w.istio('VirtualService')) {
     for (const c of claims(w, vs)) {
@@ -38,19 +41,34 @@ export function conflictingVirtualServices(w: World): Finding[] {
       list.push(c);
     }
   }
+  w.memo.vsClaims = groups;
+  return groups;
+}
+
+function report(list: readonly Claim[], subjects: readonly Claim[]): Finding[] {
+  const names = [...new Set(list.map((c) => `${nsOf(c.vs)}/${nameOf(c.vs)}`))].sort().join(', ');
+  const { scope, host } = list[0]!;
+  return subjects.map((c) =>
+    scope === 'mesh'
+      ? finding('IST0109', c.vs, `The VirtualServices ${names} bound to the mesh gateway all claim host ${host}: only one takes effect. Merge them into one resource.`, 'spec.hosts')
+      : finding('MZ0004', c.vs, `The VirtualServices ${names} bound to gateway ${scope} all claim host ${host}: their routes are merged in creation order. Merge them into one resource, or use delegation.`, 'spec.hosts'),
+  );
+}
+
+export function conflictingVirtualServices(w: World): Finding[] {
+  const groups = claimGroups(w);
   const out: Finding[] = [];
-  for (const list of groups.values()) {
-    const keys = new Set(list.map((c) => objectKey(c.vs)));
-    if (keys.size < 2) continue;
-    const names = [...new Set(list.map((c) => `${nsOf(c.vs)}/${nameOf(c.vs)}`))].sort().join(', ');
-    const { scope, host } = list[0]!;
-    for (const c of list) {
-      if (scope === 'mesh') {
-        out.push(finding('IST0109', c.vs, `The VirtualServices ${names} bound to the mesh gateway all claim host ${host}: only one takes effect. Merge them into one resource.`, 'spec.hosts'));
-      } else {
-        out.push(finding('MZ0004', c.vs, `The VirtualServices ${names} bound to gateway ${scope} all claim host ${host}: their routes are merged in creation order. Merge them into one resource, or use delegation.`, 'spec.hosts'));
-      }
+  if (w.focus) {
+    // The focus replaces any VirtualService of the same key; it conflicts with the claims of the others.
+    const key = objectKey(w.focus);
+    for (const c of w.subjects('VirtualService').flatMap((vs) => claims(w, vs))) {
+      const others = (groups.get(`${c.scope}\u0000${c.host}`) ?? []).filter((o) => objectKey(o.vs) !== key);
+      if (others.length > 0) out.push(...report([...others, c], [c]));
     }
+    return out;
+  }
+  for (const list of groups.values()) {
+    if (new Set(list.map((c) => objectKey(c.vs))).size >= 2) out.push(...report(list, list));
   }
   return out;
 }

@@ -4,6 +4,7 @@ import { finding, type Finding } from '../finding.js';
 import type { World } from '../world.js';
 
 export function duplicateResources(w: World): Finding[] {
+  if (w.focus) return []; // the focus replaces its namesake: no duplicates by construction
   const groups = new Map<string, KubeObject[]>();
   for (const o of w.objects) {
     const k = objectKey(o);

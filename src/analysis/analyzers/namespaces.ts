@@ -87,7 +87,7 @@ export function missingNamespaces(w: World): Finding[] {
   if (w.declaredNamespaces.size === 0) return [];
   const out: Finding[] = [];
   for (const kind of KINDS) {
-    for (const o of w.istio(kind)) {
+    for (const o of w.subjects(kind)) {
       for (const r of references(w, o)) {
         if (SPECIAL.has(r.namespace) || w.namespaceExists(r.namespace)) continue;
         out.push(finding('MZ0002', o, `Referenced namespace "${r.namespace}" does not exist: no Namespace object declares it and no object of the input lives in it`, r.path));

@@ -20,7 +20,7 @@ export function portNameHasProtocol(name: string): boolean {
 
 export function servicePortNames(w: World): Finding[] {
   const out: Finding[] = [];
-  for (const svc of w.core('Service')) {
+  for (const svc of w.coreSubjects('Service')) {
     if (svc.apiVersion !== 'v1' || SYSTEM_NAMESPACES.includes(nsOf(svc))) continue;
     for (const [i, p] of arr(rec(svc.spec).ports).entries()) {
       const port = rec(p);

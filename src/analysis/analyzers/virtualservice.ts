@@ -3,7 +3,7 @@
  */
 import type { KubeObject } from '../../core/kube.js';
 import { finding, type Finding } from '../finding.js';
-import { hostMatches, hostNamespace, parseGatewayRef } from '../hosts.js';
+import { hostNamespace, parseGatewayRef } from '../hosts.js';
 import { arr, num, rec, str, strs, type Rec } from '../shape.js';
 import { nameOf, nsOf, type World } from '../world.js';
 
@@ -71,9 +71,7 @@ function checkHost(w: World, vs: KubeObject, d: Dest): Finding[] {
 /** Names of the subsets DestinationRules define for `fqdn` (exact or wildcard DR hosts, any namespace). */
 function subsetsFor(w: World, fqdn: string): Set<string> {
   const out = new Set<string>();
-  for (const dr of w.istio('DestinationRule')) {
-    const h = str(rec(dr.spec).host);
-    if (!h || !hostMatches(w.resolve(h, nsOf(dr)), fqdn)) continue;
+  for (const dr of w.destinationRulesFor(fqdn)) {
     for (const s of arr(rec(dr.spec).subsets)) {
       const n = str(rec(s).name);
       if (n) out.add(n);
@@ -96,12 +94,20 @@ function checkGateways(w: World, vs: KubeObject): Finding[] {
   for (const { path, ref } of gatewayRefs(vs)) {
     const g = parseGatewayRef(ref, ns);
     if (g.mesh) continue;
-    const inNs = w.istio('Gateway').filter((gw) => nsOf(gw) === g.namespace);
-    if (inNs.some((gw) => nameOf(gw) === g.name)) continue;
-    if (g.namespace === ns || inNs.length > 0) out.push(finding('IST0101', vs, `Referenced gateway not found: "${ref}"`, path));
+    const inNs = w.gatewaysIn(g.namespace);
+    if (inNs?.has(g.name)) continue;
+    if (g.namespace === ns || inNs !== undefined) out.push(finding('IST0101', vs, `Referenced gateway not found: "${ref}"`, path));
     else out.push(finding('MZ0003', vs, `Referenced gateway not found: "${ref}"; the input has no Gateways in namespace "${g.namespace}" to check it against`, path));
   }
   return out;
+}
+
+function virtualServiceNames(w: World): Set<string> {
+  const cached = w.memo.vsNames as Set<string> | undefined;
+  if (cached) return cached;
+  const names = new Set(w.istio('VirtualService').map((o) => `${nsOf(o)}/${nameOf(o)}`));
+  w.memo.vsNames = names;
+  return names;
 }
 
 function checkDelegates(w: World, vs: KubeObject): Finding[] {
@@ -111,7 +117,7 @@ function checkDelegates(w: World, vs: KubeObject): Finding[] {
     const name = str(del.name);
     if (!name) continue;
     const ns = str(del.namespace) || nsOf(vs);
-    if (!w.istio('VirtualService').some((o) => nsOf(o) === ns && nameOf(o) === name)) {
+    if (!virtualServiceNames(w).has(`${ns}/${name}`)) {
       out.push(finding('IST0101', vs, `Referenced delegate VirtualService not found: "${ns}/${name}"`, `spec.http[${i}].delegate`));
     }
   }
@@ -120,7 +126,7 @@ function checkDelegates(w: World, vs: KubeObject): Finding[] {
 
 export function virtualServiceReferences(w: World): Finding[] {
   const out: Finding[] = [];
-  for (const vs of w.istio('VirtualService')) {
+  for (const vs of w.subjects('VirtualService')) {
     for (const d of destinations(vs)) out.push(...checkHost(w, vs, d), ...checkSubset(w, vs, d));
     out.push(...checkGateways(w, vs), ...checkDelegates(w, vs));
   }

@@ -26,7 +26,7 @@ function subsetSelects(w: World, entry: HostEntry, subsetLabels: Record<string, 
 
 export function destinationRuleSubsets(w: World): Finding[] {
   const out: Finding[] = [];
-  for (const dr of w.istio('DestinationRule')) {
+  for (const dr of w.subjects('DestinationRule')) {
     const spec = rec(dr.spec);
     const host = str(spec.host);
     if (!host || host.startsWith('*')) continue;
@@ -54,7 +54,7 @@ const SELECTORS: Array<{ kind: string; path: string; get: (spec: Record<string, 
 export function policySelectors(w: World): Finding[] {
   const out: Finding[] = [];
   for (const { kind, path, get } of SELECTORS) {
-    for (const o of w.istio(kind)) {
+    for (const o of w.subjects(kind)) {
       const sel = labelMap(get(rec(o.spec)));
       if (Object.keys(sel).length === 0) continue;
       const ns = nsOf(o);
@@ -70,7 +70,7 @@ export function policySelectors(w: World): Finding[] {
 
 export function gatewaySelectors(w: World): Finding[] {
   const out: Finding[] = [];
-  for (const gw of w.istio('Gateway')) {
+  for (const gw of w.subjects('Gateway')) {
     const sel = labelMap(rec(gw.spec).selector);
     if (Object.keys(sel).length === 0) continue;
     if (w.matchWorkloads(sel).some(isProxyWorkload)) continue;
