@@ -77,8 +77,12 @@ function boundVirtualServices(snap: Snapshot, s: ServerInfo): Array<{ vs: Config
     for (const h of asArray(vs.spec?.hosts)) {
       if (typeof h !== 'string' || h === '') continue;
       const host = h.includes('*') || h.includes('.') ? h : resolveHost(h, vs.namespace, snap.domainSuffix);
-      const ok = s.hosts.some((sh) => (sh.namespace === '*' || sh.namespace === vs.namespace) && (hostMatches(sh.host, host) || hostMatches(host, sh.host)));
-      if (ok) hosts.push(host);
+      // The virtual host is the narrower of the two: `*` in the VirtualService under a server for `a.com` is `a.com`.
+      for (const sh of s.hosts) {
+        if (sh.namespace !== '*' && sh.namespace !== vs.namespace) continue;
+        const narrow = hostMatches(sh.host, host) ? host : hostMatches(host, sh.host) ? sh.host : undefined;
+        if (narrow && !hosts.includes(narrow)) hosts.push(narrow);
+      }
     }
     if (hosts.length) out.push({ vs, hosts });
   }

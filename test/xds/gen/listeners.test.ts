@@ -1,0 +1,154 @@
+import { expect } from 'chai';
+import { generate } from '../../../src/xds/gen/index.js';
+import { buildSnapshot } from '../../../src/model/snapshot.js';
+import { TypeUrls } from '../../../src/core/constants.js';
+import { GATEWAY, PRODUCTPAGE, REVIEWS_V1, bookinfo, byName, expectValid, proxy, yamlObjects } from './helpers.js';
+
+function generated(yaml: string, node: string, ...samples: string[]) {
+  const snap = buildSnapshot([...bookinfo(...samples), ...yamlObjects(yaml)]);
+  const listeners = generate(snap, proxy(node), TypeUrls.listener);
+  const routes = generate(snap, proxy(node), TypeUrls.route);
+  expectValid(TypeUrls.listener, listeners);
+  expectValid(TypeUrls.route, routes);
+  expectValid(TypeUrls.cluster, generate(snap, proxy(node), TypeUrls.cluster));
+  return { listeners, routes };
+}
+
+const filterOf = (chain: any): any => chain.filters[0].typed_config;
+
+describe('Envoy LDS for sidecars', () => {
+  it('virtual outbound, per-port HTTP listeners with RDS, virtual inbound with a chain per inbound port', () => {
+    const { listeners } = generated('', REVIEWS_V1);
+    expect(listeners.map((l) => l.name)).to.deep.equal(['virtualOutbound', '0.0.0.0_80', '0.0.0.0_9080', '10.96.0.100_15021', '10.96.0.100_443', 'virtualInbound']);
+    const vo = byName(listeners, 'virtualOutbound');
+    expect(vo.use_original_dst).to.deep.equal({ value: true });
+    expect(vo.address.socket_address.port_value).to.equal(15001);
+    expect(filterOf(vo.filter_chains[0]).cluster).to.equal('PassthroughCluster');
+    const http = byName(listeners, '0.0.0.0_9080');
+    expect(http.bind_to_port).to.deep.equal({ value: false });
+    const hcm = filterOf(http.filter_chains[0]);
+    expect(hcm.rds.route_config_name).to.equal('9080');
+    expect(hcm.http_filters.map((f: any) => f.name)).to.deep.equal(['envoy.filters.http.fault', 'envoy.filters.http.cors', 'envoy.filters.http.router']);
+    const vi = byName(listeners, 'virtualInbound');
+    expect(vi.address.socket_address.port_value).to.equal(15006);
+    expect(vi.listener_filters.map((f: any) => f.name)).to.deep.equal(['envoy.filters.listener.original_dst']);
+    expect(vi.filter_chains.map((c: any) => c.name)).to.deep.equal(['virtualInbound-blackhole', 'inbound|9080||', 'virtualInbound-catchall-tcp']);
+    const inboundHcm = filterOf(vi.filter_chains[1]);
+    expect(inboundHcm.route_config.virtual_hosts[0].routes[0].route.cluster).to.equal('inbound|9080||');
+  });
+
+  it('TCP services: listener per cluster IP, VirtualService tcp routes, VIP-less TLS services by SNI', () => {
+    const { listeners } = generated(
+      `
+apiVersion: v1
+kind: Service
+metadata: { name: mysql }
+spec: { clusterIP: 10.96.5.5, selector: { app: mysql }, ports: [{ name: tcp-mysql, port: 3306 }] }
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: mysql }
+spec:
+  hosts: [mysql]
+  tcp: [{ match: [{ port: 3306 }], route: [{ destination: { host: mysql, subset: a }, weight: 80 }, { destination: { host: mysql, subset: b }, weight: 20 }] }]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: tls-ext }
+spec: { hosts: [a.example.com, b.example.com], resolution: DNS, ports: [{ number: 8443, name: tls, protocol: TLS }] }`,
+      PRODUCTPAGE,
+    );
+    const mysql = filterOf(byName(listeners, '10.96.5.5_3306').filter_chains[0]);
+    expect(mysql.weighted_clusters.clusters).to.deep.equal([
+      { name: 'outbound|3306|a|mysql.default.svc.cluster.local', weight: 80 },
+      { name: 'outbound|3306|b|mysql.default.svc.cluster.local', weight: 20 },
+    ]);
+    const tls = byName(listeners, '0.0.0.0_8443');
+    expect(tls.listener_filters.map((f: any) => f.name)).to.deep.equal(['envoy.filters.listener.tls_inspector']);
+    expect(tls.filter_chains.map((c: any) => [c.filter_chain_match.server_names, filterOf(c).cluster])).to.deep.equal([
+      [['a.example.com'], 'outbound|8443||a.example.com'],
+      [['b.example.com'], 'outbound|8443||b.example.com'],
+    ]);
+  });
+});
+
+describe('Envoy LDS/RDS for gateways', () => {
+  it('Bookinfo gateway: listener on the server port, routes from the bound VirtualService', () => {
+    const { listeners, routes } = generated('', GATEWAY, 'bookinfo-gateway.yaml');
+    expect(listeners.map((l) => l.name)).to.deep.equal(['0.0.0.0_8080']);
+    expect(filterOf(byName(listeners, '0.0.0.0_8080').filter_chains[0]).rds.route_config_name).to.equal('http.8080');
+    const vh = byName(routes, 'http.8080').virtual_hosts;
+    expect(vh.map((v: any) => [v.name, v.domains])).to.deep.equal([['*:8080', ['*']]]);
+    expect(vh[0].routes.map((r: any) => Object.values(r.match)[0])).to.deep.equal(['/productpage', '/static', '/login', '/logout', '/api/v1/products']);
+    expect(vh[0].routes.every((r: any) => r.route.cluster === 'outbound|9080||productpage.default.svc.cluster.local')).to.equal(true);
+  });
+
+  it('port 80 listens on the gateway service targetPort; HTTPS SIMPLE with SDS, redirect, passthrough by SNI, TCP', () => {
+    const { listeners, routes } = generated(
+      `
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: gw, namespace: istio-system }
+spec:
+  selector: { istio: ingressgateway }
+  servers:
+  - port: { number: 80, name: http, protocol: HTTP }
+    hosts: [bookinfo.example.com]
+    tls: { httpsRedirect: true }
+  - port: { number: 443, name: https, protocol: HTTPS }
+    hosts: [bookinfo.example.com]
+    tls: { mode: SIMPLE, credentialName: bookinfo-cert }
+  - port: { number: 443, name: tls-pass, protocol: TLS }
+    hosts: [db.example.com]
+    tls: { mode: PASSTHROUGH }
+  - port: { number: 31400, name: tcp, protocol: TCP }
+    hosts: ['*']
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: web, namespace: default }
+spec:
+  hosts: [bookinfo.example.com, db.example.com, '*']
+  gateways: [istio-system/gw]
+  http: [{ route: [{ destination: { host: productpage, port: { number: 9080 } } }] }]
+  tls: [{ match: [{ sniHosts: [db.example.com] }], route: [{ destination: { host: ratings, port: { number: 9080 } } }] }]
+  tcp: [{ match: [{ port: 31400 }], route: [{ destination: { host: details, port: { number: 9080 } } }] }]`,
+      GATEWAY,
+    );
+    expect(listeners.map((l) => l.name)).to.deep.equal(['0.0.0.0_8080', '0.0.0.0_8443', '0.0.0.0_31400']);
+    const https = byName(listeners, '0.0.0.0_8443');
+    expect(https.filter_chains.map((c: any) => c.filter_chain_match)).to.deep.equal([
+      { server_names: ['bookinfo.example.com'], transport_protocol: 'tls' },
+      { server_names: ['db.example.com'], transport_protocol: 'tls' },
+    ]);
+    const tlsCtx = https.filter_chains[0].transport_socket.typed_config;
+    expect(tlsCtx.common_tls_context.tls_certificate_sds_secret_configs[0].name).to.equal('kubernetes://bookinfo-cert');
+    expect(filterOf(https.filter_chains[0]).rds.route_config_name).to.equal('https.443.https.gw.istio-system');
+    expect(filterOf(https.filter_chains[1]).cluster).to.equal('outbound|9080||ratings.default.svc.cluster.local');
+    expect(filterOf(byName(listeners, '0.0.0.0_31400').filter_chains[0]).cluster).to.equal('outbound|9080||details.default.svc.cluster.local');
+    expect(byName(routes, 'http.8080').virtual_hosts[0]).to.deep.include({ name: 'bookinfo.example.com:8080', domains: ['bookinfo.example.com', 'bookinfo.example.com:*'], require_tls: 'ALL' });
+    expect(byName(routes, 'https.443.https.gw.istio-system').virtual_hosts[0].routes[0].route.cluster).to.equal('outbound|9080||productpage.default.svc.cluster.local');
+  });
+
+  it('a gateway not selecting the proxy gives it nothing; malformed gateways never throw', () => {
+    const { listeners } = generated(
+      `
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: other }
+spec: { selector: { istio: egressgateway }, servers: [{ port: { number: 80, name: http, protocol: HTTP }, hosts: ['*'] }] }
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: bad1 }
+spec: { servers: 7 }
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: bad2 }
+spec: { servers: [null, { port: 7 }, { port: { number: 81, protocol: HTTPS }, tls: { mode: SIMPLE } }, { port: { number: 82, protocol: HTTP }, hosts: 7 }] }`,
+      GATEWAY,
+    );
+    expect(listeners.map((l) => l.name)).to.deep.equal(['0.0.0.0_82']);
+  });
+});
