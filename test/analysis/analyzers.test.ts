@@ -74,6 +74,16 @@ const table: Record<string, Case[]> = {
     { name: 'same host, different gateways', objects: [...reviewsBase(), gw('g1', { app: 'reviews' }), gw('g2', { app: 'reviews' }), route('a', 'reviews', { gateways: ['g1'] }), route('b', 'reviews', { gateways: ['g2'] })], expect: [] },
     { name: 'same gateway, same host', objects: [...reviewsBase(), gw('g1', { app: 'reviews' }), route('a', 'reviews', { gateways: ['g1'], hosts: ['*'] }), route('b', 'reviews', { gateways: ['default/g1'], hosts: ['*'] })], expect: ['MZ0004 VirtualService default/a spec.hosts', 'MZ0004 VirtualService default/b spec.hosts'] },
     { name: 'same short name in different namespaces', objects: [...reviewsBase(), svc('reviews', { ns: 'b' }), route('a', 'reviews'), route('a', 'reviews', { ns: 'b' })], expect: [] },
+    {
+      name: 'exportTo keeps them apart',
+      objects: [...reviewsBase(), { ...route('a', 'reviews'), spec: { ...route('a', 'reviews').spec, exportTo: ['.'] } }, { ...route('b', 'reviews.default.svc.cluster.local', { ns: 'other' }), spec: { ...route('b', 'reviews.default.svc.cluster.local').spec, exportTo: ['other'] } }],
+      expect: [],
+    },
+    {
+      name: 'exportTo overlapping in one namespace',
+      objects: [...reviewsBase(), { ...route('a', 'reviews'), spec: { ...route('a', 'reviews').spec, exportTo: ['.', 'other'] } }, { ...route('b', 'reviews.default.svc.cluster.local', { ns: 'other' }), spec: { ...route('b', 'reviews.default.svc.cluster.local').spec, exportTo: ['.'] } }],
+      expect: ['IST0109 VirtualService default/a spec.hosts', 'IST0109 VirtualService other/b spec.hosts'],
+    },
     { name: 'one resource in two documents is not a conflict', objects: [...reviewsBase(), route('a', 'reviews'), route('a', 'reviews', { subset: 'v1' })], expect: ['MZ0001 VirtualService default/a'] },
   ],
   'subset workloads': [

@@ -13,6 +13,21 @@ interface Claim {
   scope: string;
   host: string;
   vs: KubeObject;
+  /** Namespaces the VirtualService is exported to ('*': all). */
+  visible: '*' | ReadonlySet<string>;
+}
+
+function visibility(vs: KubeObject): Claim['visible'] {
+  const exportTo = strs(rec(vs.spec).exportTo);
+  if (exportTo.length === 0 || exportTo.includes('*')) return '*';
+  return new Set(exportTo.filter((e) => e !== '~').map((e) => (e === '.' ? nsOf(vs) : e)));
+}
+
+function overlap(a: Claim['visible'], b: Claim['visible']): boolean {
+  if (a === '*') return b === '*' || b.size > 0;
+  if (b === '*') return a.size > 0;
+  for (const ns of a) if (b.has(ns)) return true;
+  return false;
 }
 
 function claims(w: World, vs: KubeObject): Claim[] {
@@ -23,8 +38,9 @@ function claims(w: World, vs: KubeObject): Claim[] {
     const g = parseGatewayRef(r, ns);
     return g.mesh ? 'mesh' : `${g.namespace}/${g.name}`;
   });
+  const visible = visibility(vs);
   const out: Claim[] = [];
-  for (const scope of new Set(scopes)) for (const h of new Set(strs(spec.hosts).map((h) => w.resolve(h, ns)))) out.push({ scope, host: h, vs });
+  for (const scope of new Set(scopes)) for (const h of new Set(strs(spec.hosts).map((h) => w.resolve(h, ns)))) out.push({ scope, host: h, vs, visible });
   return out;
 }
 
@@ -55,20 +71,19 @@ function report(list: readonly Claim[], subjects: readonly Claim[]): Finding[] {
   );
 }
 
+/**
+ * Each subject claim against the claims of other VirtualServices on the same scope and host that are visible in
+ * a common namespace (exportTo). A focused world (analyzeObject) checks the focus, which replaces its namesake.
+ */
 export function conflictingVirtualServices(w: World): Finding[] {
   const groups = claimGroups(w);
   const out: Finding[] = [];
-  if (w.focus) {
-    // The focus replaces any VirtualService of the same key; it conflicts with the claims of the others.
-    const key = objectKey(w.focus);
-    for (const c of w.subjects('VirtualService').flatMap((vs) => claims(w, vs))) {
-      const others = (groups.get(`${c.scope}\u0000${c.host}`) ?? []).filter((o) => objectKey(o.vs) !== key);
-      if (others.length > 0) out.push(...report([...others, c], [c]));
+  for (const vs of w.subjects('VirtualService')) {
+    const key = objectKey(vs);
+    for (const c of claims(w, vs)) {
+      const rivals = (groups.get(`${c.scope}\u0000${c.host}`) ?? []).filter((o) => objectKey(o.vs) !== key && overlap(o.visible, c.visible));
+      if (rivals.length > 0) out.push(...report([...rivals, c], [c]));
     }
-    return out;
-  }
-  for (const list of groups.values()) {
-    if (new Set(list.map((c) => objectKey(c.vs))).size >= 2) out.push(...report(list, list));
   }
   return out;
 }
