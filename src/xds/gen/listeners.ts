@@ -102,8 +102,7 @@ function outboundListeners(snap: Snapshot, proxy: Proxy): Json[] {
       const chains = shared.get(sp.port) ?? [];
       const match: Json = {};
       if (ranges.length > 0) match.prefix_ranges = ranges;
-      if ((sp.protocol === 'TLS' || sp.protocol === 'HTTPS') && !svc.hostname.startsWith('*')) match.server_names = [svc.hostname];
-      if (svc.hostname.startsWith('*.') && (sp.protocol === 'TLS' || sp.protocol === 'HTTPS')) match.server_names = [svc.hostname];
+      if ((sp.protocol === 'TLS' || sp.protocol === 'HTTPS') && svc.hostname !== '*') match.server_names = [svc.hostname];
       const key = JSON.stringify(match);
       if (!chains.some((c) => JSON.stringify(c.filter_chain_match ?? {}) === key)) {
         chains.push({ ...(Object.keys(match).length ? { filter_chain_match: match } : {}), filters: [tcpProxy(stat, target)] });
