@@ -129,6 +129,7 @@ export async function startBackends(specs: readonly BackendSpec[], attempts = 5)
  * xDS server needs its own port.
  */
 export async function startXdsBackend(spec: BackendSpec, port: number, bootstrap: string): Promise<Backend> {
+  registerXds(); // also registers the HTTP filters a server must know (router), or it NACKs its listener
   const server = new xds.XdsServer({ [BOOTSTRAP_OPTION]: bootstrap } as grpc.ServerOptions);
   const b: Backend = { ...spec, port, behaviour: {}, calls: 0, close: () => shutdown(server) };
   server.addService(echoDefinition, handler(b));

@@ -149,9 +149,14 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
 }
 
 /** Waits until one call gets a reply satisfying `ok` (e.g. a new route in force). */
-export function until(client: EchoClient, what: string, ok: (r: CallResult) => boolean, opts: { metadata?: Record<string, string>; timeoutMs?: number } = {}): Promise<CallResult> {
+export function until(
+  client: EchoClient,
+  what: string,
+  ok: (r: CallResult) => boolean,
+  opts: { metadata?: Record<string, string>; request?: HelloRequest; timeoutMs?: number } = {},
+): Promise<CallResult> {
   return eventually(what, async () => {
-    const r = await hello(client, { metadata: opts.metadata, deadlineMs: 2000 });
+    const r = await hello(client, { metadata: opts.metadata, request: opts.request, deadlineMs: 5000 });
     return ok(r) ? r : undefined;
   }, opts.timeoutMs ?? 10_000);
 }
