@@ -154,22 +154,58 @@ function endpointFor(addr: string, port: number, sp: ServicePort, pod: PodInfo |
 }
 
 /** Endpoints of one Kubernetes service: EndpointSlices if any exist for it, else v1 Endpoints, else selected Pods. */
-export function kubeEndpoints(info: KubeServiceInfo, objects: readonly KubeObject[], pods: readonly PodInfo[], podIndex: Map<string, PodInfo>): Endpoint[] {
+/** Lookups built once per snapshot: slices and Endpoints by `ns/service`, pods by namespace and by `ns/name`. */
+export interface KubeIndex {
+  slices: Map<string, KubeObject[]>;
+  endpoints: Map<string, KubeObject>;
+  /** `ns/key=value` → pods with that label: a selector only looks at the pods of its rarest pair. */
+  podsByLabel: Map<string, PodInfo[]>;
+  pods: Map<string, PodInfo>;
+}
+
+export function indexKube(objects: readonly KubeObject[], pods: readonly PodInfo[]): KubeIndex {
+  const idx: KubeIndex = { slices: new Map(), endpoints: new Map(), podsByLabel: new Map(), pods: indexPods(pods) };
+  for (const o of objects) {
+    if (o.kind === 'EndpointSlice' && o.apiVersion === 'discovery.k8s.io/v1') {
+      const svcName = stringMap(o.metadata.labels)['kubernetes.io/service-name'];
+      if (!svcName) continue;
+      const key = `${ns(o)}/${svcName}`;
+      idx.slices.set(key, [...(idx.slices.get(key) ?? []), o]);
+    } else if (o.kind === 'Endpoints' && o.apiVersion === 'v1' && !idx.endpoints.has(`${ns(o)}/${o.metadata.name}`)) idx.endpoints.set(`${ns(o)}/${o.metadata.name}`, o);
+  }
+  for (const p of pods) {
+    for (const [k, v] of Object.entries(p.labels)) {
+      const key = `${p.namespace}/${k}=${v}`;
+      const list = idx.podsByLabel.get(key) ?? [];
+      list.push(p);
+      idx.podsByLabel.set(key, list);
+    }
+  }
+  return idx;
+}
+
+export function kubeEndpoints(info: KubeServiceInfo, idx: KubeIndex): Endpoint[] {
+  const podIndex = idx.pods;
   const svc = info.service;
   if ((svc as { externalName?: string }).externalName) {
     const host = (svc as { externalName?: string }).externalName!;
     return svc.ports.map((sp) => endpointFor(host, sp.port, sp, undefined, true, svc.namespace));
   }
-  const slices = objects.filter(
-    (o) => o.kind === 'EndpointSlice' && o.apiVersion === 'discovery.k8s.io/v1' && ns(o) === svc.namespace && stringMap(o.metadata.labels)['kubernetes.io/service-name'] === svc.name,
-  );
-  if (slices.length > 0) return fromSlices(svc, slices, podIndex);
-  const eps = objects.find((o) => o.kind === 'Endpoints' && o.apiVersion === 'v1' && ns(o) === svc.namespace && o.metadata.name === svc.name);
+  const key = `${svc.namespace}/${svc.name}`;
+  const slices = idx.slices.get(key);
+  if (slices && slices.length > 0) return fromSlices(svc, slices, podIndex);
+  const eps = idx.endpoints.get(key);
   if (eps) return fromEndpoints(svc, eps, podIndex);
   if (!svc.selector) return [];
   const out: Endpoint[] = [];
-  for (const pod of pods) {
-    if (pod.namespace !== svc.namespace || !matchesLabels(pod.labels, svc.selector)) continue;
+  let candidates: PodInfo[] = [];
+  for (const [k, v] of Object.entries(svc.selector)) {
+    const list = idx.podsByLabel.get(`${svc.namespace}/${k}=${v}`) ?? [];
+    if (list.length === 0) return [];
+    if (candidates.length === 0 || list.length < candidates.length) candidates = list;
+  }
+  for (const pod of candidates) {
+    if (!matchesLabels(pod.labels, svc.selector)) continue;
     svc.ports.forEach((sp, i) => {
       const t = info.targets[i];
       const port = typeof t === 'number' ? t : t !== undefined ? pod.namedPorts.get(t) : sp.port;

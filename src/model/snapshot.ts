@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { isKubeObject, type KubeObject } from '../core/kube.js';
 import { DEFAULT_DOMAIN_SUFFIX } from '../core/constants.js';
 import type { Config, Endpoint, Service, Snapshot } from './types.js';
-import { indexPods, kubeEndpoints, kubeServices, podInfos, podWorkloads } from './registry.js';
+import { indexKube, kubeEndpoints, kubeServices, podInfos, podWorkloads } from './registry.js';
 import { serviceEntryServices, workloadEntries, workloadEntryWorkloads } from './serviceentry.js';
 import { asString, stringMap } from './selectors.js';
 
@@ -52,18 +52,16 @@ function toConfig(o: KubeObject): Config {
   };
 }
 
-/** JSON with object keys sorted, so equal content serializes equally. */
-export function stableStringify(v: unknown): string {
-  if (v instanceof Map) return stableStringify([...v.entries()]);
-  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
-  if (typeof v === 'object' && v !== null) {
-    const keys = Object.keys(v).sort();
-    return `{${keys
-      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${stableStringify((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
+/** JSON.stringify replacer sorting plain objects' keys, so equal content serializes equally whatever its key order. */
+function sortedKeys(_key: string, v: unknown): unknown {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
+  const keys = Object.keys(v);
+  let sorted = true;
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) sorted = false;
+  if (sorted) return v;
+  const out: Record<string, unknown> = {};
+  for (const k of keys.sort()) out[k] = (v as Record<string, unknown>)[k];
+  return out;
 }
 
 const endpointOrder = (a: Endpoint, b: Endpoint): number =>
@@ -93,12 +91,12 @@ export function buildSnapshot(input: readonly KubeObject[], opts: { domainSuffix
   for (const list of Object.values(configs)) list.sort(compareConfigs);
 
   const pods = podInfos(objects);
-  const podIndex = indexPods(pods);
+  const kubeIndex = indexKube(objects, pods);
   const wes = workloadEntries(objects);
   const found: Array<{ service: Service; endpoints: Endpoint[] }> = [];
   for (const info of kubeServices(objects, domainSuffix)) {
     try {
-      found.push({ service: info.service, endpoints: kubeEndpoints(info, objects, pods, podIndex) });
+      found.push({ service: info.service, endpoints: kubeEndpoints(info, kubeIndex) });
     } catch {
       // A service whose endpoints cannot be read is still a service; it just has none.
       found.push({ service: info.service, endpoints: [] });
@@ -119,14 +117,20 @@ export function buildSnapshot(input: readonly KubeObject[], opts: { domainSuffix
   const workloads = [...podWorkloads(pods), ...workloadEntryWorkloads(wes)].sort((a, b) => (a.namespace + '/' + a.name < b.namespace + '/' + b.name ? -1 : 1));
   const sortedNamespaces = new Map([...namespaces.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
-  const content = {
-    domainSuffix,
-    namespaces: sortedNamespaces,
-    services,
-    endpoints,
-    workloads,
-    ...Object.fromEntries(Object.entries(configs).map(([k, list]) => [k, list.map(({ revision: _r, ...rest }) => rest)])),
+  // Content version: every part fed to the hash in a fixed order, object keys sorted (revisions left out).
+  const hash = createHash('sha1');
+  const feed = (label: string, v: unknown): void => {
+    hash.update(label);
+    hash.update(JSON.stringify(v, sortedKeys) ?? 'null');
   };
-  const version = createHash('sha1').update(stableStringify(content)).digest('hex').slice(0, 16);
+  feed('d', domainSuffix);
+  feed('n', [...sortedNamespaces]);
+  for (const [host, svc] of services) {
+    feed('s', svc);
+    feed('e', endpoints.get(host));
+  }
+  feed('w', workloads);
+  for (const [k, list] of Object.entries(configs)) for (const { revision: _r, ...rest } of list) feed(k, rest);
+  const version = hash.digest('hex').slice(0, 16);
   return { version, domainSuffix, namespaces: sortedNamespaces, services, endpoints, workloads, ...configs };
 }
