@@ -1,0 +1,63 @@
+/**
+ * The resources the Kubernetes source lists and watches, with their API paths. Istio kinds are read at their
+ * storage version v1 (the CRDs in manifests/crds serve and store v1; Istio's own CRDs serve v1 since 1.22).
+ * Pure.
+ */
+import { ISTIO_KINDS } from '../../validation/index.js';
+
+export interface KubeResource {
+  kind: string;
+  /** apiVersion set on every object before it reaches the store (list items carry none). */
+  apiVersion: string;
+  group: string;
+  version: string;
+  plural: string;
+  namespaced: boolean;
+  /** Served by a CRD that may be missing: a 404 means "none yet", not an error. */
+  crd: boolean;
+  /** Validated like the file source does before it is applied. */
+  istio: boolean;
+}
+
+const core = (kind: string, plural: string, namespaced = true): KubeResource => ({ kind, apiVersion: 'v1', group: '', version: 'v1', plural, namespaced, crd: false, istio: false });
+
+export const ISTIO_STORAGE_VERSION = 'v1';
+
+/** Namespaces, Services, EndpointSlices, Pods, then every Istio kind. */
+export const KUBE_RESOURCES: readonly KubeResource[] = [
+  core('Namespace', 'namespaces', false),
+  core('Service', 'services'),
+  { kind: 'EndpointSlice', apiVersion: 'discovery.k8s.io/v1', group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', namespaced: true, crd: false, istio: false },
+  core('Pod', 'pods'),
+  ...ISTIO_KINDS.map((k) => ({
+    kind: k.kind,
+    apiVersion: `${k.group}/${ISTIO_STORAGE_VERSION}`,
+    group: k.group,
+    version: ISTIO_STORAGE_VERSION,
+    plural: k.plural,
+    namespaced: true,
+    crd: true,
+    istio: true,
+  })),
+];
+
+/** `/api/v1` or `/apis/<group>/<version>`. */
+export function groupVersionPath(group: string, version: string): string {
+  return group === '' ? `/api/${version}` : `/apis/${group}/${version}`;
+}
+
+/** The all-namespaces collection path (what informers list and watch). */
+export function collectionPath(r: Pick<KubeResource, 'group' | 'version' | 'plural'>): string {
+  return `${groupVersionPath(r.group, r.version)}/${r.plural}`;
+}
+
+/** The path of one object, or of a namespace's collection when `name` is omitted. */
+export function objectPath(r: Pick<KubeResource, 'group' | 'version' | 'plural' | 'namespaced'>, namespace: string | undefined, name?: string): string {
+  const ns = r.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  return `${groupVersionPath(r.group, r.version)}${ns}/${r.plural}${name ? `/${encodeURIComponent(name)}` : ''}`;
+}
+
+/** A short, unique name for logs, metrics and /debug: `pods`, `virtualservices.networking.istio.io`. */
+export function resourceName(r: Pick<KubeResource, 'group' | 'plural'>): string {
+  return r.group && r.group !== 'discovery.k8s.io' ? `${r.plural}.${r.group}` : r.plural;
+}
