@@ -129,7 +129,13 @@ export function responseBody(uid: string, result: AdmissionResult): AdmissionRes
   return out;
 }
 
-/** The whole AdmissionReview answer, as a JSON string. */
+/**
+ * The whole AdmissionReview answer, as a JSON string. The hot path of every review: the patch is serialised
+ * once and its base64 (which needs no escaping) is spliced in, instead of re-scanning it in a second stringify.
+ */
 export function encodeAdmissionReview(apiVersion: string, uid: string, result: AdmissionResult): string {
-  return JSON.stringify({ apiVersion, kind: 'AdmissionReview', response: responseBody(uid, result) });
+  const { patch, ...rest } = responseBody(uid, result);
+  let response = JSON.stringify(rest);
+  if (patch !== undefined) response = `${response.slice(0, -1)},"patch":"${patch}"}`;
+  return `{"apiVersion":${JSON.stringify(apiVersion)},"kind":"AdmissionReview","response":${response}}`;
 }

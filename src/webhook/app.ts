@@ -68,11 +68,13 @@ export function buildWebhookApp(deps: WebhookDeps) {
     done(null, payload);
   });
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = (request.routeOptions.config as { review?: ReviewRoute } | undefined)?.review;
-    if (!route) return;
-    metrics.requests.inc({ route, outcome: request.reviewOutcome ?? (reply.statusCode >= 500 ? 'error' : 'malformed') });
-    metrics.latency.observe({ route }, reply.elapsedTime / 1000);
+    if (route) {
+      metrics.requests.inc({ route, outcome: request.reviewOutcome ?? (reply.statusCode >= 500 ? 'error' : 'malformed') });
+      metrics.latency.observe({ route }, reply.elapsedTime / 1000);
+    }
+    done();
   });
 
   app.setErrorHandler(async (err: Error & { code?: string; statusCode?: number }, request, reply) => {

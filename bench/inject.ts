@@ -1,0 +1,64 @@
+/**
+ * `npm run bench:inject` (after `npm run build`): POST /inject against a bare Fastify HTTPS echo of the same
+ * body, in the same run: closed loop, HTTPS/1.1 keep-alive, 10 connections. First a Bookinfo pod, then a
+ * 64 KB pod with 2000 env vars. Targets: /inject ≥ 0.8 × echo throughput; the 64 KB pod's p99 under 20 ms.
+ *   flags: --duration 5s --warmup 1s --connections 10 --rounds 5 --strict (exit 1 when a target is missed)
+ */
+import { join } from 'node:path';
+import type { KubeObject } from '../src/core/kube.js';
+import { createReview, samplesDir, workloadPods } from '../src/demo/inject.js';
+import { fmt, loadOptions, printTable, printTargets, runPhases, startServer, type Phase, type PhaseResult } from './support/loadgen.js';
+
+/** A pod of about 64 KB: productpage with 2000 environment variables. */
+export function bigPod(base: KubeObject): KubeObject {
+  const pod = structuredClone(base);
+  pod.spec.containers[0].env = Array.from({ length: 2000 }, (_, i) => ({ name: `E${String(i).padStart(4, '0')}`, value: `v${String(i).padStart(4, '0')}` }));
+  return pod;
+}
+
+const checkInjected = (_status: number, body: string): string | undefined => {
+  const r = JSON.parse(body).response;
+  return r?.allowed && r.patchType === 'JSONPatch' ? undefined : `not injected: ${body.slice(0, 200)}`;
+};
+
+async function main(): Promise<number> {
+  const opts = loadOptions();
+  const pod = workloadPods(join(samplesDir(), 'platform', 'bookinfo.yaml'), 'bookinfo', false).find((p) => p.workload === 'productpage-v1')!.pod;
+  const small = JSON.stringify(createReview(pod, 'bookinfo'));
+  const big = JSON.stringify(createReview(bigPod(pod), 'bookinfo'));
+  const { info, child } = await startServer();
+  process.stdout.write(`bench:inject: ${opts.connections} connections, ${opts.durationMs / 1000}s per phase after ${opts.warmupMs / 1000}s warm-up, node ${process.version}\n\n`);
+  try {
+    const phase = (name: string, port: number, path: string, body: string, check?: Phase['check']): Phase => ({ name, port, path, body, ca: info.ca, check });
+    const results: PhaseResult[] = await runPhases(
+      [
+        phase('echo (bookinfo pod)', info.echoPort, '/echo', small),
+        phase('/inject (bookinfo pod)', info.webhookPort, '/inject', small, checkInjected),
+        phase('echo (64 KB pod)', info.echoPort, '/echo', big),
+        phase('/inject (64 KB pod)', info.webhookPort, '/inject', big, checkInjected),
+      ].filter((p) => !opts.only || p.name.includes(opts.only)),
+      opts,
+      child,
+    );
+    printTable(results);
+    if (opts.only) return 0;
+    const [echoSmall, injSmall, echoBig, injBig] = results as [PhaseResult, PhaseResult, PhaseResult, PhaseResult];
+    const ratioSmall = injSmall.rps / echoSmall.rps;
+    const ratioBig = injBig.rps / echoBig.rps;
+    const met = printTargets([
+      { label: '/inject ≥ 0.8 × echo throughput (bookinfo pod)', ok: ratioSmall >= 0.8 && injSmall.errors === 0, detail: `ratio ${fmt(ratioSmall)}; by server CPU per request ${fmt(echoSmall.cpuPerRequestUs / injSmall.cpuPerRequestUs)}` },
+      { label: '64 KB pod p99 < 20 ms', ok: injBig.p99 < 20 && injBig.errors === 0, detail: `p99 ${fmt(injBig.p99)} ms (throughput ratio to echo ${fmt(ratioBig)}; by server CPU ${fmt(echoBig.cpuPerRequestUs / injBig.cpuPerRequestUs)})` },
+    ]);
+    return met || !process.argv.includes('--strict') ? 0 : 1;
+  } finally {
+    child.kill();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`bench:inject: ${(e as Error).stack}\n`);
+    process.exit(1);
+  },
+);
