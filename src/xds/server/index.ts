@@ -11,7 +11,7 @@ import type { Registry } from 'prom-client';
 import type { ConfigStore } from '../../model/store.js';
 import type { MeshConfig } from '../../config/mesh.js';
 import { silentLogger, type Logger } from '../../core/log.js';
-import { parseNode } from '../../model/proxy.js';
+import { parseNode, type Proxy } from '../../model/proxy.js';
 import { buildSnapshot } from '../../model/snapshot.js';
 import { generate, proxyScope } from '../gen/index.js';
 import { EncodedPool, SnapshotCache, type Generators } from './cache.js';
@@ -38,7 +38,15 @@ export interface XdsServerOptions {
   pushConcurrency?: number;
   /** Config errors of the sources (file source), for /debug/configz. */
   configErrors?: () => unknown[];
+  /**
+   * Checks who a proxy claims to be (e.g. its pod, with the Kubernetes source) on the first request of a stream.
+   * A refusal closes the stream (denied → PERMISSION_DENIED, unavailable → UNAVAILABLE, with the message); an
+   * acceptance may correct the proxy (labels from the pod).
+   */
+  authorizeProxy?: (proxy: Proxy) => ProxyAuthorization;
 }
+
+export type ProxyAuthorization = { ok: true; proxy: Proxy } | { ok: false; code: 'denied' | 'unavailable'; message: string };
 
 export interface XdsServer {
   /** Binds and starts serving; returns the bound port (0 = ephemeral). */
@@ -151,7 +159,13 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
           const node = req.node as WireNode | null | undefined;
           const parsed = parseNode(node ? { id: node.id, cluster: node.cluster, metadata: structToPlain(node.metadata) } : undefined);
           if (!parsed.ok) return fail(grpc.status.INVALID_ARGUMENT, `invalid xDS node: ${parsed.errors.join('; ')}`);
-          conn.proxy = parsed.value;
+          let proxy = parsed.value;
+          if (opts.authorizeProxy) {
+            const verdict = opts.authorizeProxy(proxy);
+            if (!verdict.ok) return fail(verdict.code === 'denied' ? grpc.status.PERMISSION_DENIED : grpc.status.UNAVAILABLE, verdict.message);
+            proxy = verdict.proxy;
+          }
+          conn.proxy = proxy;
           conns.add(conn);
           metrics.connected.inc();
           log.info({ proxy: conn.proxy.id, stream: kind, peer: conn.peer, generator: conn.proxy.generator }, 'xds: proxy connected');
