@@ -9,6 +9,8 @@ import type { Proxy } from '../../model/proxy.js';
 import type { KubeObject } from '../../core/kube.js';
 import { encode } from '../proto.js';
 import { deltaEntry, encodeAny, sotwEntry } from './wire.js';
+import { narrow, type ReusePlan } from './reuse.js';
+import { TypeUrls } from '../../core/constants.js';
 
 export interface NamedResource {
   name: string;
@@ -119,14 +121,52 @@ export class SnapshotCache {
     private readonly gens: Generators,
     private readonly pool: EncodedPool,
     private readonly onGenerate?: (s: GenerationStat) => void,
-  ) {}
+    /** The previous snapshot's cache and what of it may be kept (see reuse.ts). */
+    private previous?: { cache: SnapshotCache; plan: ReusePlan },
+  ) {
+    // Only one generation back is ever needed: do not keep a chain of old snapshots alive.
+    previous?.cache.release();
+  }
+
+  /** Forgets the previous snapshot (called when this cache is itself replaced). */
+  release(): void {
+    this.previous = undefined;
+  }
 
   private entry(scope: string, typeUrl: string): TypeEntry {
     let types = this.scopes.get(scope);
     if (!types) this.scopes.set(scope, (types = new Map()));
     let e = types.get(typeUrl);
-    if (!e) types.set(typeUrl, (e = { named: new Map(), sets: new Map() }));
+    if (!e) {
+      const old = this.previous?.plan.reuse.has(typeUrl) ? this.previous.cache.peek(scope, typeUrl) : undefined;
+      // Kept as is: same resources, same sets, same versions (so nothing is pushed for this type).
+      e = old ? { all: old.all, named: old.named, sets: old.sets } : { named: new Map(), sets: new Map() };
+      types.set(typeUrl, e);
+    }
     return e;
+  }
+
+  /** A scope's generated type, if any (for the next snapshot's reuse). */
+  peek(scope: string, typeUrl: string): TypeEntry | undefined {
+    return this.scopes.get(scope)?.get(typeUrl);
+  }
+
+  /** The complete set of a type for a scope: from a partial regeneration when the plan allows, else generated. */
+  private complete(scope: string, proxy: Proxy, typeUrl: string): Map<string, CachedResource> {
+    const hosts = this.previous?.plan.edsHosts;
+    const old = typeUrl === TypeUrls.endpoint && hosts ? this.previous!.cache.peek(scope, typeUrl)?.all : undefined;
+    if (!old || !hosts) return this.run(scope, proxy, typeUrl);
+    const start = performance.now();
+    const all = new Map(old);
+    for (const { name } of this.gens.generate(narrow(this.previous!.cache.snapshot, hosts), proxy, typeUrl)) all.delete(name);
+    for (const { name, resource } of this.gens.generate(narrow(this.snapshot, hosts), proxy, typeUrl)) {
+      const enc = this.pool.get(typeUrl, resource);
+      all.set(name, { name, hash: enc.hash, enc, resource });
+    }
+    const stat = { scope, typeUrl, ms: performance.now() - start, resources: all.size };
+    this.stats.push(stat);
+    this.onGenerate?.(stat);
+    return all;
   }
 
   private run(scope: string, proxy: Proxy, typeUrl: string, names?: readonly string[]): Map<string, CachedResource> {
@@ -146,12 +186,12 @@ export class SnapshotCache {
    * The resources a subscription gets: everything (wildcard) plus the named ones that exist. Generation throws
    * only on a generator bug; the caller decides what to do then.
    */
-  resolve(scope: string, proxy: Proxy, typeUrl: string, wildcard: boolean, names: readonly string[]): ResourceSet {
+  resolve(scope: string, proxy: Proxy, typeUrl: string, wildcard: boolean, names: readonly string[], namesKey = names.join('\n')): ResourceSet {
     const e = this.entry(scope, typeUrl);
-    const key = `${wildcard ? '*' : ''}|${names.join('\n')}`;
+    const key = `${wildcard ? '*' : ''}|${namesKey}`;
     const hit = e.sets.get(key);
     if (hit) return hit;
-    e.all ??= this.run(scope, proxy, typeUrl);
+    e.all ??= this.complete(scope, proxy, typeUrl);
     const missing = names.filter((n) => !e.all!.has(n) && !e.named.has(n));
     if (missing.length > 0) {
       const extra = this.run(scope, proxy, typeUrl, missing);

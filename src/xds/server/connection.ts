@@ -23,6 +23,11 @@ export interface WatchState {
   wildcard: boolean;
   /** Subscribed names, sorted, without `*`. */
   names: string[];
+  /** The names as last sent by the proxy (to skip re-normalizing an unchanged list). */
+  rawNames?: readonly string[];
+  /** names joined, memoized for cache lookups (valid while namesKeyOf === names). */
+  namesKey?: string;
+  namesKeyOf?: string[];
   /** Whether the subscription ever named resources (legacy wildcard ends for good then). */
   everNamed: boolean;
   /** SotW: the set the last response brought the proxy to. */
@@ -139,7 +144,11 @@ export function resolveWatch(ctx: ServerContext, conn: Connection, w: WatchState
   if (!KNOWN_TYPES.has(w.typeUrl)) return EMPTY_SET;
   const cache = ctx.cache();
   try {
-    return cache.resolve(conn.scope(cache, ctx.scopeOf), conn.proxy!, w.typeUrl, w.wildcard, w.names);
+    if (w.namesKeyOf !== w.names) {
+      w.namesKey = w.names.join('\n');
+      w.namesKeyOf = w.names;
+    }
+    return cache.resolve(conn.scope(cache, ctx.scopeOf), conn.proxy!, w.typeUrl, w.wildcard, w.names, w.namesKey);
   } catch (e) {
     ctx.log.error({ proxy: conn.proxy?.id, type: w.typeUrl, err: (e as Error).message }, 'xds: generation failed; keeping what the proxy has');
     return undefined;
@@ -173,4 +182,5 @@ export function normalizeNames(names: readonly string[] | undefined): { names: s
   return { names: [...set].sort(), star };
 }
 
+/** Whether two name lists are equal element by element (same order). */
 export const sameNames = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);

@@ -15,6 +15,7 @@ import { parseNode, type Proxy } from '../../model/proxy.js';
 import { buildSnapshot } from '../../model/snapshot.js';
 import { generate, proxyScope } from '../gen/index.js';
 import { EncodedPool, SnapshotCache, type Generators } from './cache.js';
+import { planReuse } from './reuse.js';
 import { Connection, type ServerContext, type StreamKind } from './connection.js';
 import { handleSotwRequest, pushSotw } from './sotw.js';
 import { handleDeltaRequest, pushDelta } from './delta.js';
@@ -34,6 +35,8 @@ export interface XdsServerOptions {
   debounce?: DebounceOptions;
   /** The pure core; the real generators unless a test swaps them. */
   generators?: Generators;
+  /** Keep generated output of types a change cannot affect (default true; false regenerates everything). */
+  reuse?: boolean;
   /** Pushes in flight at once (default 64). */
   pushConcurrency?: number;
   /** Config errors of the sources (file source), for /debug/configz. */
@@ -44,6 +47,20 @@ export interface XdsServerOptions {
    * acceptance may correct the proxy (labels from the pod).
    */
   authorizeProxy?: (proxy: Proxy) => ProxyAuthorization;
+  /** Called after each snapshot rebuild that changed something (logs, benchmarks). */
+  onSnapshot?: (e: SnapshotEvent) => void;
+}
+
+export interface SnapshotEvent {
+  version: string;
+  storeVersion: number;
+  /** Time to build the snapshot (ms). */
+  buildMs: number;
+  /** When the snapshot was swapped in and pushes queued (ms since epoch). */
+  at: number;
+  /** When the first change of the debounced burst happened (ms since epoch). */
+  firstChangeAt: number;
+  proxies: number;
 }
 
 export type ProxyAuthorization = { ok: true; proxy: Proxy } | { ok: false; code: 'denied' | 'unavailable'; message: string };
@@ -75,10 +92,12 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
   const conns = new Set<Connection>();
   const waiters = new Set<() => boolean>();
 
-  const makeCache = (): SnapshotCache => {
+  const makeCache = (prev?: SnapshotCache): SnapshotCache => {
     pool.rotate();
     const snap = gens.buildSnapshot(store.list(), { domainSuffix: opts.mesh.domainSuffix });
-    return new SnapshotCache(snap, gens, pool, (s) => metrics.generateTime.observe({ type: shortType(s.typeUrl) }, s.ms / 1000));
+    const previous = prev && prev.snapshot.version !== snap.version && opts.reuse !== false ? { cache: prev, plan: planReuse(prev.snapshot, snap) } : undefined;
+    if (previous) log.debug({ changed: previous.plan.changed, reuse: [...previous.plan.reuse].map(shortType), eds: previous.plan.edsHosts?.size }, 'xds: snapshot diff');
+    return new SnapshotCache(snap, gens, pool, (s) => metrics.generateTime.observe({ type: shortType(s.typeUrl) }, s.ms / 1000), previous);
   };
   let builtFrom = store.version;
   let cache = makeCache();
@@ -103,9 +122,10 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
 
   const rebuild = (firstAt: number): void => {
     const from = store.version;
+    const started = performance.now();
     let next: SnapshotCache;
     try {
-      next = makeCache();
+      next = makeCache(cache);
     } catch (e) {
       log.error({ err: (e as Error).message }, 'xds: building the snapshot failed; proxies keep the previous one');
       builtFrom = from;
@@ -120,6 +140,8 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
     cache = next;
     origin = firstAt;
     log.debug({ version: next.snapshot.version, store: from, proxies: conns.size }, 'xds: new snapshot, pushing');
+    const at = Date.now();
+    opts.onSnapshot?.({ version: next.snapshot.version, storeVersion: from, buildMs: performance.now() - started, at, firstChangeAt: firstAt, proxies: conns.size });
     for (const c of conns) queue.enqueue(c, firstAt);
     ctx.changed();
   };

@@ -21,7 +21,10 @@ export function handleSotwRequest(ctx: ServerContext, conn: Connection, req: Dis
     return undefined;
   }
   if (w && nonce !== '' && w.pending) answer(ctx, conn, w, nonce, req.error_detail);
-  const { names, star } = normalizeNames(req.resource_names);
+  const raw = req.resource_names ?? [];
+  // Envoy repeats its full name list in every ACK: an unchanged list (same order) needs no re-normalizing.
+  const same = w?.rawNames !== undefined && sameNames(raw, w.rawNames);
+  const { names, star } = same ? { names: w!.names, star: raw.includes('*') } : normalizeNames(raw);
   const first = !w;
   if (!w) {
     w = newWatch(typeUrl);
@@ -32,6 +35,7 @@ export function handleSotwRequest(ctx: ServerContext, conn: Connection, req: Dis
   const changed = first || wildcard !== w.wildcard || !sameNames(names, w.names);
   w.wildcard = wildcard;
   w.names = names;
+  w.rawNames = raw;
   if (names.length > 0) w.everNamed = true;
   const out = changed || nonce === '' ? respond(ctx, conn, w, true) : undefined;
   ctx.changed();

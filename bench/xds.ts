@@ -1,0 +1,194 @@
+/**
+ * bench:xds — the control plane in this process, N simulated Envoy proxies (one HTTP/2 connection each) in a
+ * child process, a mesh of S services × E endpoints generated in memory. Measures the initial sync, the
+ * convergence after one endpoint change and after one VirtualService change (store write → last ACK), the
+ * control plane's RSS and CPU, generation time per proxy scope, and, as a baseline in the same run, a raw
+ * broadcast of pre-encoded bytes of the same size to the same streams.
+ *
+ *   npm run build && npm run bench:xds [-- --proxies 100 --services 200]
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Registry } from 'prom-client';
+import { ConfigStore } from '../src/model/store.js';
+import { DEFAULT_MESH_CONFIG } from '../src/config/mesh.js';
+import { TypeUrls } from '../src/core/constants.js';
+import { createXdsServer, type SnapshotEvent } from '../src/xds/server/index.js';
+import { sotwResponse } from '../src/xds/server/wire.js';
+import { buildMesh, pod, virtualService, serviceName, type MeshShape } from './xds/mesh.js';
+import type { FromClients, ToClients } from './xds/clients.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    proxies: { type: 'string', default: '1000' },
+    services: { type: 'string', default: '1000' },
+    endpoints: { type: 'string', default: '5' },
+    namespaces: { type: 'string', default: '10' },
+    scopes: { type: 'string', default: '10' },
+    'debounce-ms': { type: 'string', default: String(DEFAULT_MESH_CONFIG.debounce.quietMs) },
+    json: { type: 'boolean', default: false },
+  },
+});
+const num = (k: keyof typeof flags): number => Number(flags[k]);
+const shape: MeshShape = { services: num('services'), endpoints: num('endpoints'), namespaces: num('namespaces') };
+const N = num('proxies');
+const SCOPES = Math.min(num('scopes'), N);
+
+const percentile = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]! : NaN;
+};
+const ms = (x: number): string => `${Math.round(x)} ms`;
+const mb = (x: number): string => `${Math.round(x / 1024 / 1024)} MB`;
+
+// ---- the simulated proxies (child process) ----
+const here = dirname(fileURLToPath(import.meta.url));
+const clientsPath = join(here, 'xds', `clients${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`);
+const child: ChildProcess = fork(clientsPath, [], { execArgv: import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+const inbox: FromClients[] = [];
+let wake: (() => void) | undefined;
+child.on('message', (m: FromClients) => {
+  if (m.cmd === 'error') process.stderr.write(`clients: ${m.message}\n`);
+  else inbox.push(m);
+  wake?.();
+});
+child.on('exit', (code) => {
+  if (code) {
+    process.stderr.write(`clients process exited with ${code}\n`);
+    process.exit(1);
+  }
+});
+const tell = (m: ToClients): void => void child.send(m);
+async function receive<C extends FromClients['cmd']>(cmd: C): Promise<Extract<FromClients, { cmd: C }>> {
+  for (;;) {
+    const i = inbox.findIndex((m) => m.cmd === cmd);
+    if (i >= 0) return inbox.splice(i, 1)[0] as Extract<FromClients, { cmd: C }>;
+    await new Promise<void>((r) => (wake = r));
+  }
+}
+const report = async () => {
+  tell({ cmd: 'report' });
+  return receive('report');
+};
+const mark = async () => {
+  tell({ cmd: 'mark' });
+  await receive('marked');
+};
+
+// ---- the control plane (this process) ----
+const cpu0 = process.cpuUsage();
+const store = new ConfigStore();
+const objects = buildMesh(shape);
+store.setSource('bench', objects);
+const snapshots: SnapshotEvent[] = [];
+let t = Date.now();
+const server = createXdsServer({
+  store,
+  mesh: DEFAULT_MESH_CONFIG,
+  registry: new Registry(),
+  debounce: { quietMs: num('debounce-ms'), maxMs: DEFAULT_MESH_CONFIG.debounce.maxMs },
+  onSnapshot: (e) => snapshots.push(e),
+});
+const initialBuild = Date.now() - t;
+const port = await server.listen(0, '127.0.0.1');
+const lines: string[] = [];
+const out: Record<string, unknown> = { proxies: N, services: shape.services, endpoints: shape.endpoints, scopes: SCOPES, objects: objects.length };
+const say = (s: string): void => {
+  lines.push(s);
+  if (!flags.json) process.stdout.write(s + '\n');
+};
+say(`bench:xds — ${N} proxies (${SCOPES} scopes), ${shape.services} services × ${shape.endpoints} endpoints (${objects.length} objects), debounce ${num('debounce-ms')} ms`);
+say(`initial snapshot build: ${ms(initialBuild)}`);
+
+// Initial sync: connect all, wait for every proxy to ACK CDS, EDS, LDS and RDS.
+t = Date.now();
+tell({ cmd: 'connect', port, proxies: N, scopes: SCOPES, namespaces: shape.namespaces });
+const synced = await receive('synced');
+const syncTimes = synced.times.map((x) => x - t);
+await server.settled(120_000);
+const initial = Math.max(...syncTimes);
+const cache0 = server.current();
+const byScope = new Map<string, number>();
+for (const s of cache0.stats) byScope.set(s.scope, (byScope.get(s.scope) ?? 0) + s.ms);
+const genTimes = [...byScope.values()];
+out.initialSyncMs = initial;
+out.generationPerScopeMs = { scopes: genTimes.length, p50: percentile(genTimes, 50), max: Math.max(...genTimes), total: genTimes.reduce((a, b) => a + b, 0) };
+say(`initial sync (connect → every proxy ACKed CDS+EDS+LDS+RDS): ${ms(initial)} (p50 ${ms(percentile(syncTimes, 50))}) [target ≤ 5000 ms]`);
+say(`generation per distinct proxy scope (all four types): ${genTimes.length} scopes, p50 ${ms(percentile(genTimes, 50))}, max ${ms(Math.max(...genTimes))}; resources encoded: ${server.stats().encodes}`);
+const mem1 = process.memoryUsage().rss;
+say(`control plane RSS after initial sync: ${mb(mem1)}`);
+
+interface Phase {
+  name: string;
+  convergence: { p50: number; p99: number; max: number };
+  pushMs: number;
+  buildMs: number;
+  responses: Record<string, number>;
+  bytes: number;
+  rawMs: number;
+  ratio: number;
+}
+
+/** One change: store write → last ACK per proxy; then the raw broadcast of a response of the same size. */
+async function phase(name: string, change: () => void, typeUrl: string, resourceName: string): Promise<Phase> {
+  await mark();
+  const before = snapshots.length;
+  const t0 = Date.now();
+  change();
+  await server.settled(120_000);
+  const r = await report();
+  const snap = snapshots[before];
+  if (!snap) throw new Error(`${name}: no new snapshot`);
+  const acks = r.acks.filter((a): a is number => a !== null).map((a) => a - t0);
+  const lastAck = Math.max(...acks);
+  const pushMs = lastAck - (snap.at - t0);
+  // Baseline: the same streams, pre-encoded bytes of the same size, written raw; time to the last ACK.
+  const conn = server.connections()[0]!;
+  const res = conn.watches.get(typeUrl)!.sent.resources.get(resourceName)!;
+  const buf = sotwResponse(conn.watches.get(typeUrl)!.sentVersion, typeUrl, `raw-${name}`, [res.enc.sotw]);
+  await mark();
+  const tr = Date.now();
+  await Promise.all(server.connections().map((c) => c.write(buf)));
+  let raw = await report();
+  while (raw.rawAcks < N) {
+    await new Promise((x) => setTimeout(x, 5));
+    raw = await report();
+  }
+  const rawMs = Math.max(...raw.acks.map((a) => a ?? tr)) - tr;
+  const p: Phase = {
+    name,
+    convergence: { p50: percentile(acks, 50), p99: percentile(acks, 99), max: lastAck },
+    pushMs,
+    buildMs: snap.buildMs,
+    responses: r.responses,
+    bytes: r.bytes,
+    rawMs,
+    ratio: pushMs / Math.max(1, rawMs),
+  };
+  say(
+    `${name}: write → last ACK p50 ${ms(p.convergence.p50)}, p99 ${ms(p.convergence.p99)}, max ${ms(p.convergence.max)} ` +
+      `(debounce + snapshot build ${ms(snap.at - t0)} of which build ${ms(p.buildMs)}; push → last ACK ${ms(pushMs)}); ` +
+      `responses ${JSON.stringify(p.responses)} ${mb(p.bytes)}; raw broadcast ${ms(rawMs)}; push/raw ${p.ratio.toFixed(2)}×`,
+  );
+  return p;
+}
+
+const changed = 7 % shape.services;
+const eds = await phase('endpoint change', () => store.upsert('bench', pod(changed, 0, shape, 1)), TypeUrls.endpoint, `outbound|9080||${serviceName(changed)}.ns-${changed % shape.namespaces}.svc.cluster.local`);
+const vs = await phase('VirtualService change', () => store.upsert('bench', virtualService(0, shape, 50)), TypeUrls.route, '9080');
+out.endpointChange = eds;
+out.virtualServiceChange = vs;
+say(`targets: endpoint change ≤ 300 ms (${eds.convergence.max <= 300 ? 'met' : 'MISSED'}), VirtualService change ≤ 2000 ms (${vs.convergence.max <= 2000 ? 'met' : 'MISSED'}), push ≤ 2× raw (${Math.max(eds.ratio, vs.ratio) <= 2 ? 'met' : 'MISSED'})`);
+
+const cpu = process.cpuUsage(cpu0);
+const rss = process.memoryUsage().rss;
+out.rssMB = Math.round(rss / 1024 / 1024);
+out.cpuSeconds = (cpu.user + cpu.system) / 1e6;
+say(`control plane: RSS ${mb(rss)} [target ≤ 600 MB], CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s (user ${(cpu.user / 1e6).toFixed(1)}, system ${(cpu.system / 1e6).toFixed(1)})`);
+if (flags.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+
+tell({ cmd: 'close' });
+await server.close();
+process.exit(0);
