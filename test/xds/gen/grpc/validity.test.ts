@@ -64,3 +64,41 @@ describe('gRPC generator output: valid for Envoy (PGV) and for gRPC clients', ()
     });
   }
 });
+
+describe('gRPC generator: malformed config never throws and still gives valid output', () => {
+  const garbage = yaml(`apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: default}
+spec:
+  hosts: [reviews, 5, null]
+  http:
+  - null
+  - 5
+  - {route: x}
+  - {route: [null, {destination: null}, {destination: {host: 7}}]}
+  - {match: [null, 5, {uri: 5, headers: x, withoutHeaders: [1]}], fault: x, retries: {attempts: x, retryOn: 5}, timeout: 5, route: [{destination: {host: reviews, port: {number: x}, subset: 5}, weight: "50"}]}
+  - {fault: {abort: {httpStatus: 999}, delay: {fixedDelay: soon}}, retries: {attempts: -1}, route: [{destination: {host: reviews}}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ratings, namespace: default}
+spec: {hosts: ratings, http: x}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: details, namespace: default}
+spec:
+  host: details
+  trafficPolicy: {loadBalancer: x, connectionPool: {http: {http2MaxRequests: -1}, tcp: 5}, outlierDetection: {interval: 5, consecutive5xxErrors: x, maxEjectionPercent: 500}, portLevelSettings: [null, {port: 5}]}
+  subsets: [null, {name: 5}, {name: v1, labels: x, trafficPolicy: 7}]`);
+  it('garbage VirtualServices and DestinationRules', () => {
+    const snap = snapshot(garbage);
+    const node = grpcNode();
+    for (const typeUrl of [TypeUrls.listener, TypeUrls.route, TypeUrls.cluster, TypeUrls.endpoint]) {
+      for (const r of [...generateGrpc(snap, node, typeUrl), ...generateGrpc(snap, node, typeUrl, ['reviews:9080', '', ':', '::::', 'outbound|x|y|z', `${GrpcXds.serverListenerPrefix}[zz]:1`])]) {
+        expect(checkPgv(envoyRoot(), typeUrl, r.resource), r.name).to.deep.equal([]);
+        expect(grpcDecode(typeUrl, r.resource).error, r.name).to.equal(undefined);
+      }
+    }
+  });
+});
