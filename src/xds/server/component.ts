@@ -41,7 +41,7 @@ export function xdsComponents(ctx: ServeContext, xdsPort: number): [...Component
     port: () => bound,
     server: () => server,
     start: async () => {
-      server = createXdsServer({ store, mesh: ctx.opts.mesh, log, registry: ctx.registry, configErrors: () => source?.errors() ?? [] });
+      server = createXdsServer({ store, mesh: ctx.opts.mesh, log, registry: ctx.registry, configErrors: () => source?.errors() ?? [], authorizeProxy: ctx.authorizeProxy });
       Object.assign(ctx.debug, server.debug);
       bound = await server.listen(xdsPort, ctx.opts.host);
       log.info({ port: bound }, `xds listening on grpc://${ctx.opts.host}:${bound}`);

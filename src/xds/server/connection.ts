@@ -23,8 +23,10 @@ export interface WatchState {
   wildcard: boolean;
   /** Subscribed names, sorted, without `*`. */
   names: string[];
-  /** The names as last sent by the proxy (to skip re-normalizing an unchanged list). */
-  rawNames?: readonly string[];
+  /** Digest of the names as last sent by the proxy (to skip decoding and normalizing an unchanged list). */
+  namesDigest?: string;
+  /** Whether that list held the explicit wildcard `*`. */
+  star?: boolean;
   /** names joined, memoized for cache lookups (valid while namesKeyOf === names). */
   namesKey?: string;
   namesKeyOf?: string[];

@@ -21,10 +21,9 @@ export function handleSotwRequest(ctx: ServerContext, conn: Connection, req: Dis
     return undefined;
   }
   if (w && nonce !== '' && w.pending) answer(ctx, conn, w, nonce, req.error_detail);
-  const raw = req.resource_names ?? [];
-  // Envoy repeats its full name list in every ACK: an unchanged list (same order) needs no re-normalizing.
-  const same = w?.rawNames !== undefined && sameNames(raw, w.rawNames);
-  const { names, star } = same ? { names: w!.names, star: raw.includes('*') } : normalizeNames(raw);
+  // Envoy repeats its full name list in every ACK: an unchanged list (same bytes) is neither decoded nor sorted.
+  const same = w !== undefined && req.names_digest !== undefined && req.names_digest === w.namesDigest;
+  const { names, star } = same ? { names: w!.names, star: w!.star ?? false } : normalizeNames(req.resource_names);
   const first = !w;
   if (!w) {
     w = newWatch(typeUrl);
@@ -35,7 +34,8 @@ export function handleSotwRequest(ctx: ServerContext, conn: Connection, req: Dis
   const changed = first || wildcard !== w.wildcard || !sameNames(names, w.names);
   w.wildcard = wildcard;
   w.names = names;
-  w.rawNames = raw;
+  w.namesDigest = req.names_digest;
+  w.star = star;
   if (names.length > 0) w.everNamed = true;
   const out = changed || nonce === '' ? respond(ctx, conn, w, true) : undefined;
   ctx.changed();

@@ -9,6 +9,7 @@
  */
 import * as protoLoader from '@grpc/proto-loader';
 import type { ServiceDefinition, MethodDefinition } from '@grpc/grpc-js';
+import { createHash } from 'node:crypto';
 import { PROTO_INCLUDE_DIRS } from '../proto.js';
 
 const LEN = 2;
@@ -69,6 +70,8 @@ export interface WireNode {
 }
 
 export interface DiscoveryRequest {
+  /** Digest of the resource_names bytes (fast path): equal digests, equal name lists. */
+  names_digest?: string;
   version_info?: string;
   node?: WireNode | null;
   resource_names?: string[];
@@ -130,6 +133,72 @@ export function structToPlain(s: unknown): Record<string, unknown> {
 
 export const ADS_SERVICE = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
 
+function readVarint(buf: Buffer, pos: number): [number, number] {
+  let result = 0;
+  let shift = 0;
+  for (;;) {
+    if (pos >= buf.length) throw new Error('truncated varint');
+    const b = buf[pos++]!;
+    result += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) return [result, pos];
+    shift += 7;
+  }
+}
+
+/**
+ * A DiscoveryRequest reader for the common case, an ACK: Envoy repeats its whole name list (often thousands of
+ * EDS names) in every request, and decoding those strings for 1000 proxies costs more than the push. Top-level
+ * fields are read by hand; resource_names are decoded only when read, and a digest of their bytes tells the
+ * stream whether they changed. Requests with a node or an error_detail (first request, NACK) and anything
+ * unexpected go through the full decoder.
+ */
+export function fastSotwDeserializer(full: (buf: Buffer) => DiscoveryRequest): (buf: Buffer) => DiscoveryRequest {
+  return (buf) => {
+    const names: Buffer[] = [];
+    const out: DiscoveryRequest = {};
+    let pos = 0;
+    let slow = false;
+    try {
+      while (pos < buf.length && !slow) {
+        let key: number;
+        [key, pos] = readVarint(buf, pos);
+        const field = key >>> 3;
+        const wire = key & 7;
+        if (wire === 0) {
+          [, pos] = readVarint(buf, pos);
+          continue;
+        }
+        if (wire !== 2) {
+          slow = true;
+          break;
+        }
+        let len: number;
+        [len, pos] = readVarint(buf, pos);
+        if (pos + len > buf.length) throw new Error('truncated field');
+        const slice = buf.subarray(pos, pos + len);
+        pos += len;
+        if (field === 1) out.version_info = slice.toString('utf8');
+        else if (field === 3) names.push(slice);
+        else if (field === 4) out.type_url = slice.toString('utf8');
+        else if (field === 5) out.response_nonce = slice.toString('utf8');
+        else if (field === 2 || field === 6 || field === 7) slow = true;
+      }
+    } catch {
+      slow = true;
+    }
+    const h = createHash('sha1');
+    for (const n of names) h.update(varintBytes(n.length)).update(n);
+    const digest = h.digest('base64');
+    if (slow) return { ...full(buf), names_digest: digest };
+    let decoded: string[] | undefined;
+    Object.defineProperty(out, 'resource_names', { enumerable: true, get: () => (decoded ??= names.map((n) => n.toString('utf8'))) });
+    out.names_digest = digest;
+    return out;
+  };
+}
+
+const varintBytes = (n: number): Buffer => varint(n);
+
 let definition: ServiceDefinition | undefined;
 
 /**
@@ -151,6 +220,7 @@ export function adsServiceDefinition(): ServiceDefinition {
   for (const [name, method] of Object.entries(service)) {
     out[name] = {
       ...method,
+      ...(name === 'StreamAggregatedResources' ? { requestDeserialize: fastSotwDeserializer(method.requestDeserialize as (b: Buffer) => DiscoveryRequest) } : {}),
       responseSerialize: (value: unknown): Buffer => {
         if (Buffer.isBuffer(value)) return value;
         throw new Error(`${name}: responses must be pre-encoded buffers`);

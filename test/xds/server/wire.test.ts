@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { decode, encode } from '../../../src/xds/proto.js';
-import { deltaEntry, deltaResponse, encodeAny, sotwEntry, sotwResponse, structToPlain } from '../../../src/xds/server/wire.js';
+import { adsClientDefinition, adsServiceDefinition, deltaEntry, deltaResponse, encodeAny, sotwEntry, sotwResponse, structToPlain } from '../../../src/xds/server/wire.js';
 import { TypeUrls } from '../../../src/core/constants.js';
 
 describe('ADS wire encoding', () => {
@@ -38,4 +38,29 @@ describe('ADS wire encoding', () => {
       expect(structToPlain(t.in)).to.deep.equal(t.want);
     });
   }
+
+  describe('fast request reader', () => {
+    const client = (adsClientDefinition() as any).StreamAggregatedResources;
+    const server = (adsServiceDefinition() as any).StreamAggregatedResources;
+    const roundTrip = (req: object) => server.requestDeserialize(client.requestSerialize(req));
+    const EDS = TypeUrls.endpoint;
+
+    it('reads an ACK without decoding names until asked, with a digest of the name list', () => {
+      const a = roundTrip({ type_url: EDS, version_info: 'v1', response_nonce: 'n1', resource_names: ['b', 'a'] });
+      expect(a).to.include({ type_url: EDS, version_info: 'v1', response_nonce: 'n1' });
+      expect(a.resource_names).to.deep.equal(['b', 'a']);
+      expect(roundTrip({ type_url: EDS, response_nonce: 'n2', resource_names: ['b', 'a'] }).names_digest).to.equal(a.names_digest);
+      expect(roundTrip({ type_url: EDS, response_nonce: 'n2', resource_names: ['a', 'b'] }).names_digest).to.not.equal(a.names_digest);
+      expect(roundTrip({ type_url: EDS, resource_names: ['ab'] }).names_digest).to.not.equal(roundTrip({ type_url: EDS, resource_names: ['a', 'b'] }).names_digest);
+    });
+
+    it('decodes requests with a node or an error fully', () => {
+      const first = roundTrip({ type_url: EDS, node: { id: 'x', metadata: { fields: { A: { stringValue: 'b' } } } }, resource_names: ['a'] });
+      expect(first.node.id).to.equal('x');
+      expect(structToPlain(first.node.metadata)).to.deep.equal({ A: 'b' });
+      expect(first.resource_names).to.deep.equal(['a']);
+      const nack = roundTrip({ type_url: EDS, response_nonce: 'n', error_detail: { code: 3, message: 'bad' } });
+      expect(nack.error_detail).to.include({ code: 3, message: 'bad' });
+    });
+  });
 });
