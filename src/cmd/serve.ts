@@ -16,7 +16,10 @@ import { buildMonitoringApp, type DebugHandler, type MonitoringApp } from '../mo
 import { injectPod } from '../inject/index.js';
 import { validateObject } from '../validation/index.js';
 import { analyzeObject } from '../analysis/index.js';
-import { xdsComponents } from '../xds/server/component.js';
+import { xdsComponents, type XdsComponent } from '../xds/server/component.js';
+import type { ProxyAuthorization } from '../xds/server/index.js';
+import type { Proxy } from '../model/proxy.js';
+import type { KubeServeOptions } from '../sources/kube/component.js';
 
 const HELP = `usage: mizzen serve [flags]
 
@@ -30,6 +33,10 @@ Runs the control plane: the admission webhooks (HTTPS), the monitoring server, a
   --mesh-config FILE    mesh configuration (YAML): images, proxy defaults, xDS address, injection selectors
   --config-dir DIR      Istio and Kubernetes YAML to serve (the file config source)
   --xds-port N          xDS (ADS gRPC, plaintext) port (default ${Ports.xdsPlaintext}; 0 picks a free port)
+  --kubeconfig FILE     read Namespaces, Services, EndpointSlices, Pods and Istio resources from this cluster
+  --in-cluster          the same with the pod's service account (automatic when KUBERNETES_SERVICE_HOST is set
+                        and neither --config-dir nor --kubeconfig is given); /readyz waits for the initial sync
+  --heal                restart the owners of pods found running without a sidecar (leader only)
   --log-level LEVEL     trace, debug, info, warn, error (default info)
 `;
 
@@ -47,6 +54,8 @@ export interface ServeOptions {
   certsDir?: string;
   mesh: MeshConfig;
   configDir?: string;
+  /** The Kubernetes source, leader election and watchdog (src/sources/kube); off when absent. */
+  kube?: KubeServeOptions;
   /** xDS gRPC port; the CLI defaults it to 15010, programmatic callers that leave it out get an ephemeral port. */
   xdsPort?: number;
   log: Logger;
@@ -66,6 +75,8 @@ export interface ServeContext {
   readiness: Array<() => boolean>;
   /** The objects the control plane knows (config sources set this), for apply-time analysis warnings. */
   world: () => readonly KubeObject[];
+  /** Set by the Kubernetes source: ties a proxy to its pod before the xDS server serves it. */
+  authorizeProxy?: (proxy: Proxy) => ProxyAuthorization;
 }
 
 export interface RunningServe {
@@ -110,6 +121,15 @@ async function servingMaterial(opts: ServeOptions): Promise<ServingMaterial> {
 
 const portOf = (app: { server: { address(): unknown } }): number => (app.server.address() as { port: number } | null)?.port ?? 0;
 
+/** The Kubernetes components (when configured) feeding the xDS part's store, then the xDS part. */
+async function kubeAndXds(ctx: ServeContext, opts: ServeOptions): Promise<Component[]> {
+  const xds = xdsComponents(ctx, opts.xdsPort ?? 0);
+  if (!opts.kube) return xds;
+  // Loaded only when used: @kubernetes/client-node takes about a second to import.
+  const { kubeComponents } = await import('../sources/kube/component.js');
+  return [...kubeComponents(ctx, (xds[xds.length - 1] as XdsComponent).store, opts.kube).components, ...xds];
+}
+
 export async function startServe(opts: ServeOptions): Promise<RunningServe> {
   const log = opts.log;
   const registry = createRegistry();
@@ -145,7 +165,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
   const components: Component[] = [
     listening('monitoring', monitoring, opts.monitoringPort, 'http'),
     // The config store, --config-dir source and xDS server (other sources, e.g. Kubernetes, are added here too).
-    ...xdsComponents(ctx, opts.xdsPort ?? 0),
+    ...(await kubeAndXds(ctx, opts)),
     listening('webhook', webhook, opts.webhookPort, 'https'),
   ];
 
@@ -211,6 +231,9 @@ export async function run(argv: string[]): Promise<number> {
       'mesh-config': { type: 'string' },
       'config-dir': { type: 'string' },
       'xds-port': { type: 'string' },
+      kubeconfig: { type: 'string' },
+      'in-cluster': { type: 'boolean' },
+      heal: { type: 'boolean' },
       'log-level': { type: 'string', default: process.env.MIZZEN_LOG_LEVEL ?? 'info' },
     });
     const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -231,6 +254,10 @@ export async function run(argv: string[]): Promise<number> {
       xdsPort: port(values['xds-port'], '--xds-port', Ports.xdsPlaintext),
       log,
     };
+    if (values.kubeconfig && values['in-cluster']) throw new UsageError('--kubeconfig and --in-cluster: choose one');
+    const inCluster = values['in-cluster'] === true || (!values.kubeconfig && !values['config-dir'] && !!process.env.KUBERNETES_SERVICE_HOST);
+    if (values.kubeconfig || inCluster) opts.kube = { kubeconfig: values.kubeconfig, inCluster: !values.kubeconfig, heal: values.heal === true };
+    else if (values.heal) throw new UsageError('--heal needs the Kubernetes source (--kubeconfig or --in-cluster)');
     let running: RunningServe;
     try {
       running = await startServe(opts);

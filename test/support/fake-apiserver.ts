@@ -285,6 +285,11 @@ export class FakeApiServer {
     this.faults.push({ match: (r) => r.method === method && r.path.startsWith(pathPrefix), code, times });
   }
 
+  /** Forgets every pending fail(). */
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
   get resourceVersion(): number {
     return this.rv;
   }

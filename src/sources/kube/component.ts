@@ -1,0 +1,133 @@
+/**
+ * The Kubernetes part of `mizzen serve`, as serve components (started in order, stopped in reverse):
+ *
+ *   kube-source      informers → the config store (source `kube`); /readyz waits for their initial sync;
+ *                    proxies are tied to their pods (ctx.authorizeProxy, checked by the xDS server);
+ *                    /debug/kubez shows every informer and the rejected Istio resources
+ *   leader-election  a Lease in the control-plane namespace; released on shutdown
+ *   watchdog         pods without a sidecar in injection-enabled namespaces (/debug/uninjected);
+ *                    Events and --heal restarts by the leader only
+ *
+ * start() never waits for the API server: informers start in the background and readiness reports the sync, so
+ * the webhook and xDS listen (and /healthz answers) even while the API server is unreachable.
+ */
+import type { Component, ServeContext } from '../../cmd/serve.js';
+import type { ConfigStore } from '../../model/store.js';
+import { createKubeClient, loadKubeConfig, type KubeClient } from './client.js';
+import { checkProxyIdentity } from './identity.js';
+import { defaultIdentity, LeaderElector } from './leader.js';
+import { KubeSource, type InformerTuning } from './source.js';
+import { Watchdog } from './watchdog.js';
+
+export interface KubeServeOptions {
+  kubeconfig?: string;
+  inCluster?: boolean;
+  context?: string;
+  /** Restart the owners of uninjected pods (leader only). */
+  heal?: boolean;
+  /** Tie proxies to their pods (default true). */
+  verifyProxies?: boolean;
+  informer?: InformerTuning;
+  leader?: { namespace?: string; name?: string; identity?: string; leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
+  watchdog?: { intervalMs?: number; debounceMs?: number; healCooldownMs?: number; maxHealAttempts?: number };
+}
+
+export interface KubeParts {
+  source(): KubeSource | undefined;
+  leader(): LeaderElector | undefined;
+  watchdog(): Watchdog | undefined;
+}
+
+export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeServeOptions): { components: Component[]; parts: KubeParts } {
+  const log = ctx.log;
+  let client: KubeClient | undefined;
+  let source: KubeSource | undefined;
+  let leader: LeaderElector | undefined;
+  let watchdog: Watchdog | undefined;
+  let timers: NodeJS.Timeout[] = [];
+  let unsubscribe: (() => void) | undefined;
+  const identity = o.leader?.identity ?? defaultIdentity();
+
+  ctx.readiness.push(() => source?.synced() ?? false);
+  if (o.verifyProxies !== false) {
+    ctx.authorizeProxy = (proxy) => (source ? checkProxyIdentity(proxy, { synced: () => source!.informer('Pod')?.synced ?? false, pod: (ns, name) => source!.pod(ns, name) }) : { ok: false, code: 'unavailable', message: 'the Kubernetes source has not started yet (retry)' });
+  }
+
+  const kubeSource: Component = {
+    name: 'kube-source',
+    start: async () => {
+      const kc = await loadKubeConfig({ kubeconfig: o.kubeconfig, inCluster: o.inCluster, context: o.context });
+      client = createKubeClient(kc);
+      source = new KubeSource({ client, store, log, registry: ctx.registry, informer: o.informer });
+      ctx.debug.kubez = () => source!.status();
+      await source.start();
+      log.info({ server: client.server }, 'kube source started; ready once every informer has listed');
+    },
+    stop: async () => source?.stop(),
+  };
+
+  const election: Component = {
+    name: 'leader-election',
+    start: async () => {
+      leader = new LeaderElector({
+        ...o.leader,
+        identity,
+        client: client!,
+        log,
+        onStartedLeading: () => void watchdog?.scan(),
+      });
+      ctx.debug.leader = () => leader!.status();
+      leader.start();
+    },
+    stop: async () => leader?.stop(),
+  };
+
+  const dog: Component = {
+    name: 'watchdog',
+    start: async () => {
+      const w = new Watchdog({
+        client: client!,
+        mesh: ctx.opts.mesh,
+        pods: () => (source!.informer('Pod')?.synced && source!.informer('Namespace')?.synced ? source!.objects('Pod') : []),
+        namespaceLabels: (ns) => source!.namespace(ns)?.metadata.labels,
+        isLeader: () => leader?.isLeader() ?? false,
+        heal: o.heal,
+        identity,
+        controlPlaneNamespace: o.leader?.namespace ?? process.env.POD_NAMESPACE,
+        healCooldownMs: o.watchdog?.healCooldownMs,
+        maxHealAttempts: o.watchdog?.maxHealAttempts,
+        log,
+        registry: ctx.registry,
+      });
+      watchdog = w;
+      ctx.debug.uninjected = () => w.report();
+      let pending: NodeJS.Timeout | undefined;
+      const soon = (): void => {
+        if (pending) return;
+        pending = setTimeout(() => {
+          pending = undefined;
+          void w.scan();
+        }, o.watchdog?.debounceMs ?? 1000);
+        pending.unref?.();
+        timers.push(pending);
+      };
+      unsubscribe = source!.onChange((_type, kind) => {
+        if (kind === 'Pod' || kind === 'Namespace') soon();
+      });
+      const every = setInterval(() => void w.scan(), o.watchdog?.intervalMs ?? 60_000);
+      every.unref?.();
+      timers.push(every);
+      void source!.whenSynced().then((ok) => (ok ? w.scan() : undefined));
+    },
+    stop: async () => {
+      unsubscribe?.();
+      for (const t of timers) clearTimeout(t);
+      timers = [];
+    },
+  };
+
+  return {
+    components: [kubeSource, election, dog],
+    parts: { source: () => source, leader: () => leader, watchdog: () => watchdog },
+  };
+}
