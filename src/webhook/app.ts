@@ -114,6 +114,7 @@ export function buildWebhookApp(deps: WebhookDeps) {
       let child: Logger | undefined;
       const ctx: HandlerContext = {
         metrics,
+        enabled: (level) => log.isLevelEnabled(level),
         log: () => (child ??= log.child({ uid: req.uid, kind: req.kind.kind, namespace: req.namespace, name: req.name, op: req.operation })),
       };
       let out: HandlerOutput;

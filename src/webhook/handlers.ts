@@ -31,6 +31,8 @@ export type Validator = (obj: KubeObject, ctx: ValidationContext) => ValidationR
 export interface HandlerContext {
   /** A logger carrying { uid, kind, namespace, name }: made on first use, so quiet reviews cost nothing. */
   log: () => Logger;
+  /** Whether a level is logged: check before building a message for a chatty level. */
+  enabled: (level: 'debug' | 'info') => boolean;
   metrics: WebhookMetrics;
 }
 
@@ -72,7 +74,7 @@ export function reviewInject(request: AdmissionRequest, inject: Injector, ctx: H
   const { decision } = r.value;
   if (decision.inject) {
     if (!request.dryRun) ctx.metrics.injections.inc();
-    ctx.log().debug({ reason: decision.reason, dryRun: request.dryRun === true }, 'sidecar injected');
+    if (ctx.enabled('debug')) ctx.log().debug({ reason: decision.reason, dryRun: request.dryRun === true }, 'sidecar injected');
   } else {
     if (!request.dryRun) ctx.metrics.skips.inc({ reason: decision.reason });
     ctx.log().info({ reason: decision.reason, dryRun: request.dryRun === true }, `sidecar not injected: ${decision.message}`);
