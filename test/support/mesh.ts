@@ -6,7 +6,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { ConfigStore } from '../../src/model/store.js';
-import type { XdsServer } from '../../src/xds/server/index.js';
+import { createXdsServer, type XdsServer } from '../../src/xds/server/index.js';
 import { DEFAULT_MESH_CONFIG } from '../../src/config/mesh.js';
 import type { KubeObject } from '../../src/core/kube.js';
 import { grpcBootstrap } from '../../src/bootstrap/grpc.js';
@@ -53,9 +53,6 @@ export async function startMesh(plans: readonly BackendPlan[], extra: KubeObject
   const base = meshObjects(plans, port);
   store.setSource('mesh', base);
   if (extra.length > 0) store.setSource('test', extra);
-  // Loaded through import(), i.e. as ESM: mocha require()s test files, and tsx's CommonJS transform of a default
-  // import from a CommonJS package with __esModule (src/xds/server/wire.ts: `import protoLoader from …`) is undefined.
-  const { createXdsServer } = await import('../../src/xds/server/index.js');
   const server = createXdsServer({ store, mesh: DEFAULT_MESH_CONFIG, debounce: { quietMs: 5, maxMs: 50 } });
   const xdsPort = await server.listen(0, '127.0.0.1');
   const xdsAddress = `127.0.0.1:${xdsPort}`;
