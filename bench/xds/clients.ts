@@ -57,6 +57,8 @@ class SimProxy {
     this.client = new AdsClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
       'grpc.use_local_subchannel_pool': 1,
       'grpc.max_receive_message_length': -1,
+      // Envoy's HTTP/2 windows are large (256 MiB by default); grpc-js's 64 KiB would throttle big responses.
+      'grpc-node.flow_control_window': 16 * 1024 * 1024,
       'mizzen.bench.proxy': index, // distinct options: never share a connection
     });
     this.call = (this.client as unknown as { StreamAggregatedResources(): grpc.ClientDuplexStream<unknown, LazyResponse> }).StreamAggregatedResources();

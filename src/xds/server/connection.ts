@@ -42,6 +42,8 @@ export interface WatchState {
   ackedNonce: string;
   /** A response is out and neither ACKed nor NACKed yet. */
   pending: boolean;
+  /** The proxy asked (subscribed, changed names): the next push answers with everything it should have. */
+  wantFull: boolean;
   nack?: Nack;
   /** When the change carried by the latest response happened (ms since epoch), for convergence time. */
   origin?: number;
@@ -62,6 +64,7 @@ export function newWatch(typeUrl: string): WatchState {
     ackedVersion: '',
     ackedNonce: '',
     pending: false,
+    wantFull: false,
     responses: 0,
   };
 }

@@ -10,7 +10,8 @@ import { answer, normalizeNames, resolveWatch, newWatch, type Connection, type S
 import { shortType } from './metrics.js';
 import { deltaResponse, type DeltaDiscoveryRequest } from './wire.js';
 
-export function handleDeltaRequest(ctx: ServerContext, conn: Connection, req: DeltaDiscoveryRequest): Promise<void> | undefined {
+/** Handles one request; returns true when the proxy must be answered (through the push queue). */
+export function handleDeltaRequest(ctx: ServerContext, conn: Connection, req: DeltaDiscoveryRequest): boolean {
   const typeUrl = req.type_url ?? '';
   const nonce = req.response_nonce ?? '';
   let w = conn.watches.get(typeUrl);
@@ -54,9 +55,9 @@ export function handleDeltaRequest(ctx: ServerContext, conn: Connection, req: De
   }
   w.names = [...names].sort();
   if (names.size > 0) w.everNamed = true;
-  const out = changed ? respondDelta(ctx, conn, w, first) : undefined;
+  if (first) w.wantFull = true;
   ctx.changed();
-  return out;
+  return changed;
 }
 
 /** Sends what the proxy lacks or has in an older version, and what it has that is gone. `force`: even if nothing. */
@@ -81,6 +82,7 @@ function respondDelta(ctx: ServerContext, conn: Connection, w: WatchState, force
   w.sentVersion = set.version;
   w.nonce = nonce;
   w.pending = true;
+  w.wantFull = false;
   w.origin = origin;
   w.sentAt = new Date().toISOString();
   w.responses += 1;
@@ -98,7 +100,7 @@ const order = (t: string): number => {
 export function pushDelta(ctx: ServerContext, conn: Connection, origin: number | undefined): Promise<void> {
   const writes: Promise<void>[] = [];
   for (const w of [...conn.watches.values()].sort((a, b) => order(a.typeUrl) - order(b.typeUrl))) {
-    const p = respondDelta(ctx, conn, w, w.responses === 0, origin);
+    const p = respondDelta(ctx, conn, w, w.wantFull || w.responses === 0, origin);
     if (p) writes.push(p);
   }
   return Promise.all(writes).then(() => undefined);

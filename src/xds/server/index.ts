@@ -193,8 +193,8 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
           log.info({ proxy: conn.proxy.id, stream: kind, peer: conn.peer, generator: conn.proxy.generator }, 'xds: proxy connected');
         }
         if (!req.type_url) return fail(grpc.status.INVALID_ARGUMENT, 'type_url is required on an aggregated (ADS) stream');
-        const p = kind === 'sotw' ? handleSotwRequest(ctx, conn, req) : handleDeltaRequest(ctx, conn, req);
-        p?.then(() => ctx.changed());
+        const answer = kind === 'sotw' ? handleSotwRequest(ctx, conn, req) : handleDeltaRequest(ctx, conn, req);
+        if (answer) queue.enqueue(conn);
       } catch (e) {
         log.error({ proxy: conn.proxy?.id, err: (e as Error).stack }, 'xds: request handling failed');
         fail(grpc.status.INTERNAL, `internal error: ${(e as Error).message}`);

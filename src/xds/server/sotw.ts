@@ -11,14 +11,18 @@ import { answer, FULL_STATE_TYPES, normalizeNames, resolveWatch, sameNames, newW
 import { shortType } from './metrics.js';
 import { sotwResponse, type DiscoveryRequest } from './wire.js';
 
-/** Handles one request; returns the write when a response was sent. */
-export function handleSotwRequest(ctx: ServerContext, conn: Connection, req: DiscoveryRequest): Promise<void> | undefined {
+/**
+ * Handles one request: records ACK/NACK and the subscription. Returns true when the proxy must be answered;
+ * the answer goes out through the push queue (bounded concurrency, so a thousand proxies connecting at once
+ * do not build a thousand sets of responses in memory at the same time).
+ */
+export function handleSotwRequest(ctx: ServerContext, conn: Connection, req: DiscoveryRequest): boolean {
   const typeUrl = req.type_url ?? '';
   const nonce = req.response_nonce ?? '';
   let w = conn.watches.get(typeUrl);
   if (w && nonce !== '' && nonce !== w.nonce) {
     ctx.log.debug({ proxy: conn.proxy?.id, type: typeUrl, nonce, latest: w.nonce }, 'xds: stale nonce ignored');
-    return undefined;
+    return false;
   }
   if (w && nonce !== '' && w.pending) answer(ctx, conn, w, nonce, req.error_detail);
   // Envoy repeats its full name list in every ACK: an unchanged list (same bytes) is neither decoded nor sorted.
@@ -37,9 +41,9 @@ export function handleSotwRequest(ctx: ServerContext, conn: Connection, req: Dis
   w.namesDigest = req.names_digest;
   w.star = star;
   if (names.length > 0) w.everNamed = true;
-  const out = changed || nonce === '' ? respond(ctx, conn, w, true) : undefined;
+  if (changed || nonce === '') w.wantFull = true;
   ctx.changed();
-  return out;
+  return w.wantFull;
 }
 
 function send(ctx: ServerContext, conn: Connection, w: WatchState, set: ResourceSet, entries: readonly CachedResource[], origin: number | undefined): Promise<void> {
@@ -50,6 +54,7 @@ function send(ctx: ServerContext, conn: Connection, w: WatchState, set: Resource
   w.sentVersion = set.version;
   w.nonce = nonce;
   w.pending = true;
+  w.wantFull = false;
   w.origin = origin;
   w.sentAt = new Date().toISOString();
   w.responses += 1;
@@ -81,7 +86,7 @@ export function pushSotw(ctx: ServerContext, conn: Connection, origin: number | 
   const writes: Promise<void>[] = [];
   for (const w of [...conn.watches.values()].sort((a, b) => order(a.typeUrl) - order(b.typeUrl))) {
     // A watch never answered (its generation failed) gets a full response once generation works again.
-    const p = respond(ctx, conn, w, w.responses === 0, origin);
+    const p = respond(ctx, conn, w, w.wantFull || w.responses === 0, w.wantFull ? undefined : origin);
     if (p) writes.push(p);
   }
   return Promise.all(writes).then(() => undefined);
