@@ -138,7 +138,7 @@ export class LeaderElector {
       leaseDurationSeconds: Math.max(1, Math.round(this.durationMs / 1000)),
       acquireTime: keep && prev?.acquireTime ? prev.acquireTime : microTime(now),
       renewTime: microTime(now),
-      leaseTransitions: (prev?.leaseTransitions ?? 0) + (prev && !keep && prev.holderIdentity ? 1 : 0),
+      leaseTransitions: (prev?.leaseTransitions ?? 0) + (prev && !keep ? 1 : 0),
     };
   }
 
