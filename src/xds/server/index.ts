@@ -149,9 +149,19 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
   const debouncer = new Debouncer(opts.debounce ?? opts.mesh.debounce, rebuild);
   const unsubscribe = store.onChange(() => debouncer.trigger());
 
+  // The connection that last kept the server unsettled: checked first, so the check after each ACK is O(1)
+  // while pushes are in flight instead of a scan over every stream.
+  let blocker: Connection | undefined;
   const isSettled = (): boolean => {
     if (debouncer.pending || builtFrom !== store.version || !queue.idle) return false;
-    for (const c of conns) if (!c.settled) return false;
+    if (blocker && !blocker.closed && !blocker.settled) return false;
+    for (const c of conns) {
+      if (!c.settled) {
+        blocker = c;
+        return false;
+      }
+    }
+    blocker = undefined;
     return true;
   };
 
