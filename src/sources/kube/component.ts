@@ -50,7 +50,8 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
 
   ctx.readiness.push(() => source?.synced() ?? false);
   if (o.verifyProxies !== false) {
-    ctx.authorizeProxy = (proxy) => (source ? checkProxyIdentity(proxy, { synced: () => source!.informer('Pod')?.synced ?? false, pod: (ns, name) => source!.pod(ns, name) }) : { ok: false, code: 'unavailable', message: 'the Kubernetes source has not started yet (retry)' });
+    // Until every informer has listed, a proxy would get partial config (and a pod may look absent): UNAVAILABLE.
+    ctx.authorizeProxy = (proxy) => (source ? checkProxyIdentity(proxy, { synced: () => source!.synced(), pod: (ns, name) => source!.pod(ns, name) }) : { ok: false, code: 'unavailable', message: 'the Kubernetes source has not started yet (retry)' });
   }
 
   const kubeSource: Component = {

@@ -19,7 +19,7 @@ import type { Proxy } from '../../model/proxy.js';
 export type IdentityVerdict = { ok: true; proxy: Proxy } | { ok: false; code: 'denied' | 'unavailable'; message: string };
 
 export interface PodLookup {
-  /** Whether the pod informer has applied its first list. */
+  /** Whether the source has applied its first lists (the pods', and everything a proxy's config is made of). */
   synced(): boolean;
   pod(namespace: string, name: string): KubeObject | undefined;
 }
@@ -42,7 +42,7 @@ const stringMap = (v: unknown): Record<string, string> => {
 
 export function checkProxyIdentity(proxy: Proxy, pods: PodLookup): IdentityVerdict {
   const ref = `${proxy.namespace}/${proxy.podName}`;
-  if (!pods.synced()) return { ok: false, code: 'unavailable', message: `pods are not synced from the Kubernetes API yet; cannot verify that pod ${ref} exists (retry)` };
+  if (!pods.synced()) return { ok: false, code: 'unavailable', message: `not synced from the Kubernetes API yet; cannot verify that pod ${ref} exists (retry)` };
   const pod = pods.pod(proxy.namespace, proxy.podName);
   if (!pod) return { ok: false, code: 'denied', message: `node ${proxy.id} claims pod ${ref}, which does not exist` };
   const phase = (pod.status as { phase?: unknown } | undefined)?.phase;

@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { startFakeApiServer, type FakeApiServer } from '../../support/fake-apiserver.js';
 import { eventually, tally, until } from '../../support/mesh.js';
 import { RawAds, struct } from '../../xds/server/harness.js';
-import { startServe, type RunningServe } from '../../../src/cmd/serve.js';
+import { run as serveCli, startServe, type RunningServe } from '../../../src/cmd/serve.js';
 import { DEFAULT_MESH_CONFIG } from '../../../src/config/mesh.js';
 import { silentLogger } from '../../../src/core/log.js';
 import { TypeUrls } from '../../../src/core/constants.js';
@@ -117,6 +117,7 @@ describe('mizzen serve --kubeconfig (stand-in API server, real gRPC xDS clients)
         informer: { idleMs: 400, backoff: { initialMs: 20, maxMs: 200 } },
         leader: { namespace: 'mizzen-system', identity: 'serve-test', retryPeriodMs: 100, leaseDurationMs: 1000, renewDeadlineMs: 800 },
         watchdog: { debounceMs: 20 },
+        heal: true,
       },
     });
     xdsPort = (running.components.find((c) => c.name === 'xds') as XdsComponent).port();
@@ -224,15 +225,60 @@ describe('mizzen serve --kubeconfig (stand-in API server, real gRPC xDS clients)
     expect(s.details).to.match(/but the pod's IP is 127\.0\.0\.2/);
   });
 
+  const uninjected = async (): Promise<any> => JSON.parse((await running.monitoring.inject({ method: 'GET', url: '/debug/uninjected' })).body);
+
   it('holds the leader Lease and reports no uninjected pods when there are none', async () => {
     await eventually('leader', async () => (api.get('Lease', 'mizzen-system', 'mizzen-leader')?.spec?.holderIdentity === 'serve-test' ? true : undefined));
-    const dog = JSON.parse((await running.monitoring.inject({ method: 'GET', url: '/debug/uninjected' })).body);
+    const dog = await uninjected();
     expect(dog.leader).to.equal(true);
+    expect(dog.heal).to.equal(true);
     expect(dog.pods).to.deep.equal([]);
+  });
+
+  it('the watchdog finds a pod without a sidecar in an injection-enabled namespace, reports it and (--heal) restarts its Deployment', async () => {
+    api.apply(ns('apps', { 'istio-injection': 'enabled' }));
+    api.apply({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'apps' }, spec: { template: { metadata: { labels: { app: 'web' } } } } });
+    api.apply({ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'web-7c9', namespace: 'apps', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', controller: true }] } });
+    const bare = pod('web-7c9-q2', '10.1.0.5', { app: 'web' });
+    bare.metadata.namespace = 'apps';
+    bare.metadata.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7c9', controller: true }];
+    bare.spec.containers = [{ name: 'web', image: 'web' }];
+    api.apply(bare);
+    await eventually('reported and evented', async () => ((await uninjected()).pods[0]?.evented === true ? true : undefined));
+    const [found] = (await uninjected()).pods;
+    expect(found).to.include({ namespace: 'apps', name: 'web-7c9-q2', evented: true });
+    expect(found.heal).to.match(/Deployment web: restarted at/);
+    const event = (api.list('Event') as any[]).find((e) => e.involvedObject.name === 'web-7c9-q2');
+    expect(event.reason).to.equal('SidecarMissing');
+    expect(api.get('Deployment', 'apps', 'web')!.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt']).to.be.a('string');
+    const metrics = (await running.monitoring.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).to.match(/^mizzen_uninjected_pods 1$/m);
+    expect(metrics).to.match(/^mizzen_kube_synced 1$/m);
   });
 
   it('releases the Lease on shutdown', async () => {
     await running.shutdown();
     expect(api.get('Lease', 'mizzen-system', 'mizzen-leader')!.spec.holderIdentity).to.equal('');
+  });
+});
+
+describe('mizzen serve: Kubernetes flags', () => {
+  const stderr = async (argv: string[]): Promise<{ code: number; err: string }> => {
+    let err = '';
+    const ew = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((x: string) => ((err += x), true)) as typeof process.stderr.write;
+    try {
+      return { code: await serveCli(argv), err };
+    } finally {
+      process.stderr.write = ew;
+    }
+  };
+  it('--kubeconfig with --in-cluster, and --heal without a cluster, are usage errors', async () => {
+    const both = await stderr(['--kubeconfig', '/tmp/x', '--in-cluster']);
+    expect(both.code).to.equal(2);
+    expect(both.err).to.match(/--kubeconfig and --in-cluster: choose one/);
+    const heal = await stderr(['--heal', '--config-dir', '/tmp']);
+    expect(heal.code).to.equal(2);
+    expect(heal.err).to.match(/--heal needs the Kubernetes source/);
   });
 });
