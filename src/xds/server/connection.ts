@@ -2,6 +2,7 @@
  * One ADS stream (a connected proxy) and what it is subscribed to, per type: names or wildcard, what was sent
  * (versions, nonce), what the proxy acknowledged or rejected. Shared by the SotW and delta protocol loops.
  */
+import { createHash } from 'node:crypto';
 import type { Logger } from '../../core/log.js';
 import { TypeUrls } from '../../core/constants.js';
 import type { Proxy } from '../../model/proxy.js';
@@ -150,7 +151,8 @@ export function resolveWatch(ctx: ServerContext, conn: Connection, w: WatchState
   const cache = ctx.cache();
   try {
     if (w.namesKeyOf !== w.names) {
-      w.namesKey = w.names.join('\n');
+      // A short digest, not the joined list: Envoy's EDS lists run to tens of kilobytes per proxy.
+      w.namesKey = w.names.length < 8 ? `n:${w.names.join('\n')}` : `h:${createHash('sha1').update(w.names.join('\n')).digest('base64')}`;
       w.namesKeyOf = w.names;
     }
     return cache.resolve(conn.scope(cache, ctx.scopeOf), conn.proxy!, w.typeUrl, w.wildcard, w.names, w.namesKey);
