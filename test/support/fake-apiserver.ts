@@ -245,6 +245,22 @@ export class FakeApiServer {
     return n;
   }
 
+  /** Writes a raw line (anything, even invalid JSON) to every open watch of `plural`. */
+  sendRaw(plural: string, line: string): number {
+    let n = 0;
+    for (const w of this.watchers) if (w.def.plural === plural && !w.stalled) {
+      w.res.write(`${line}\n`);
+      n += 1;
+    }
+    return n;
+  }
+
+  /** Adds an object as stored state without validation or events (for junk in lists). */
+  plant(apiVersion: string, kind: string, key: string, obj: unknown): void {
+    const def = this.defOf(apiVersion, kind);
+    this.objects.set(`${def.group}/${def.kind}/${key}`, obj as KubeObject);
+  }
+
   /** Forgets the event history: a watch from any resourceVersion before now gets 410 Gone. */
   compact(): void {
     this.history = [];

@@ -80,7 +80,7 @@ export class Informer {
   private lists = 0;
   private restarts = 0;
   private lastError: string | undefined;
-  private lastStats: TransportStats = { watches: 0, events: 0, bookmarks: 0, stalls: 0, failures: 0 };
+  private lastStats: TransportStats = { watches: 0, events: 0, bookmarks: 0, stalls: 0, failures: 0, skipped: 0 };
   private ListWatch: typeof ListWatchType | undefined;
 
   constructor(private readonly o: InformerOptions) {
@@ -95,6 +95,11 @@ export class Informer {
   /** Objects currently known (ListWatch's cache). */
   list(): readonly KubeObject[] {
     return this.lw?.list() ?? [];
+  }
+
+  /** One object from ListWatch's cache. */
+  get(namespace: string | undefined, name: string): KubeObject | undefined {
+    return this.lw?.get(name, namespace);
   }
 
   async start(): Promise<void> {
@@ -155,7 +160,12 @@ export class Informer {
     const lw = new this.ListWatch!<any>(collectionPath(r), transport as never, () => this.listAll(), false);
     const emit = (type: InformerEvent) => (obj: KubeObject) => {
       if (lw !== this.lw || this.stopped) return;
-      this.o.onEvent(type, withKind(obj, r));
+      try {
+        this.o.onEvent(type, withKind(obj, r));
+      } catch (e) {
+        // A consumer's bug must not break the informer (ListWatch would stop mid-list).
+        this.log.error({ err: (e as Error).message, name: obj?.metadata?.name }, `${this.name}: applying a change failed`);
+      }
     };
     lw.on('add', emit('add'));
     lw.on('update', emit('update'));
@@ -172,7 +182,12 @@ export class Informer {
       void old.stop();
     }
     this.state = 'listing';
-    void lw.start();
+    this.launch(lw);
+  }
+
+  /** ListWatch.start(), whose rejections (none expected) must not become unhandled. */
+  private launch(lw: ListWatchType<any>): void {
+    lw.start().catch((e: unknown) => this.onError(e));
   }
 
   private markSynced(): void {
@@ -204,7 +219,10 @@ export class Informer {
         throw new ListError(`list ${this.name}: ${res.status === 200 ? 'not a list' : res.message}`, res.status);
       }
       resourceVersion ??= res.body.metadata?.resourceVersion;
-      for (const item of res.body.items) if (item && typeof item === 'object' && item.metadata) items.push(withKind(item, r));
+      for (const item of res.body.items) {
+        if (typeof item?.metadata?.name === 'string' && item.metadata.name !== '') items.push(withKind(item, r));
+        else this.log.warn(`${this.name}: skipped a list item without metadata.name`);
+      }
       cont = typeof res.body.metadata?.continue === 'string' && res.body.metadata.continue !== '' ? res.body.metadata.continue : undefined;
     } while (cont);
     this.lists += 1;
@@ -246,7 +264,7 @@ export class Informer {
       this.restarts += 1;
       if (freshCache) return this.fresh();
       this.state = this.lw?.latestResourceVersion() ? 'watching' : 'listing';
-      void this.lw?.start();
+      if (this.lw) this.launch(this.lw);
     }, delay);
     this.retry.unref?.();
   }

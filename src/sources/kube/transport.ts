@@ -29,6 +29,8 @@ export interface TransportStats {
   stalls: number;
   /** Watches that ended with an error (network, HTTP status, ERROR event). */
   failures: number;
+  /** Events skipped as malformed (no object, no metadata, a bookmark without resourceVersion …). */
+  skipped: number;
   lastEventAt?: string;
   lastError?: string;
 }
@@ -61,7 +63,7 @@ export class WatchError extends Error {
 }
 
 export class WatchTransport {
-  readonly stats: TransportStats = { watches: 0, events: 0, bookmarks: 0, stalls: 0, failures: 0 };
+  readonly stats: TransportStats = { watches: 0, events: 0, bookmarks: 0, stalls: 0, failures: 0, skipped: 0 };
   private quickEnds = 0;
   private closed = false;
 
@@ -165,10 +167,22 @@ export class WatchTransport {
           const type = String(ev?.type ?? '');
           this.stats.events += 1;
           this.stats.lastEventAt = new Date().toISOString();
-          if (type === 'BOOKMARK') this.stats.bookmarks += 1;
           gotEvent = true;
+          const problem = malformed(type, ev?.object);
+          if (problem) {
+            // ListWatch would throw on it (or forget its resourceVersion): skip, count, go on.
+            this.stats.skipped += 1;
+            this.stats.lastError = `watch ${path}: skipped a malformed ${type || 'untyped'} event: ${problem}`;
+            return;
+          }
+          if (type === 'BOOKMARK') this.stats.bookmarks += 1;
           this.o.onEvent?.(type);
-          callback(type, ev?.object, ev);
+          try {
+            callback(type, ev.object, ev);
+          } catch (e) {
+            this.stats.skipped += 1;
+            this.stats.lastError = `watch ${path}: applying a ${type} event failed: ${(e as Error).message}`;
+          }
           if (type === 'ERROR') {
             const code = Number(ev?.object?.code);
             const msg = `watch ${path}: ${ev?.object?.message ?? 'ERROR event'}`;
@@ -202,6 +216,18 @@ export class WatchTransport {
     })();
     return controller;
   }
+}
+
+const isObject = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Why an event cannot be handed to ListWatch, or undefined when it can. */
+export function malformed(type: string, object: unknown): string | undefined {
+  if (!['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', 'ERROR'].includes(type)) return `unknown type "${type}"`;
+  if (!isObject(object)) return 'object is not an object';
+  if (type === 'ERROR') return undefined;
+  if (!isObject(object.metadata)) return 'object.metadata is not an object';
+  if (type === 'BOOKMARK') return typeof object.metadata.resourceVersion === 'string' && object.metadata.resourceVersion !== '' ? undefined : 'no metadata.resourceVersion';
+  return typeof object.metadata.name === 'string' && object.metadata.name !== '' ? undefined : 'no metadata.name';
 }
 
 /** 100 ms doubling to 5 s by default: attempt 0 → initial. */

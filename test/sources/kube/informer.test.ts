@@ -205,4 +205,64 @@ describe('kube informer', function () {
     expect(r.informer.status().watch.lastError).to.match(/etcd hiccup/);
     expect(r.informer.status().lists).to.equal(1);
   });
+
+  it('skips malformed events and list items without crashing or losing its place', async () => {
+    r = await run('Service', {}, (api) => {
+      api.apply(svc('a'));
+      api.plant('v1', 'Service', 'default/junk', { metadata: { namespace: 'default' } });
+      api.plant('v1', 'Service', 'default/junk2', 'not an object');
+    });
+    await until('watching', () => r!.api.watchCount('services') === 1);
+    expect(names(r)).to.deep.equal(['default/a']);
+    const rv = r.informer.status().resourceVersion;
+    for (const junk of [
+      { type: 'ADDED', object: null },
+      { type: 'ADDED', object: { metadata: null } },
+      { type: 'MODIFIED', object: { metadata: { namespace: 'default' } } },
+      { type: 'DELETED', object: [] },
+      { type: 'BOOKMARK', object: { metadata: {} } },
+      { type: 'SURPRISE', object: { metadata: { name: 'x' } } },
+      { object: { metadata: { name: 'x' } } },
+      'a string',
+      42,
+    ]) r.api.sendRaw('services', JSON.stringify(junk));
+    r.api.apply(svc('b'));
+    await until('b seen', () => r!.seen.has('default/b'));
+    const st = r.informer.status();
+    expect(st.watch.skipped).to.equal(9);
+    expect(st.lists).to.equal(1);
+    expect(Number(st.resourceVersion)).to.be.greaterThan(Number(rv));
+    expect(names(r)).to.deep.equal(['default/a', 'default/b']);
+    // An undecodable line ends the watch (the stream cannot be trusted); it resumes from where it was.
+    r.api.sendRaw('services', '{"type": "ADDED", "object": {');
+    r.api.apply(svc('c'));
+    await until('c seen', () => r!.seen.has('default/c'));
+    expect(r.informer.status().lists).to.equal(1);
+  });
+
+  it('a throwing consumer does not break the informer', async () => {
+    const api = await startFakeApiServer();
+    api.apply(svc('boom'));
+    api.apply(svc('fine'));
+    const client = createKubeClient(await loadKubeConfig({ kubeconfig: api.kubeconfigPath }));
+    const seen: string[] = [];
+    const informer = new Informer({
+      client,
+      resource: resource('Service'),
+      onEvent: (_t, obj) => {
+        if (obj.metadata.name === 'boom') throw new Error('consumer bug');
+        seen.push(obj.metadata.name!);
+      },
+    });
+    try {
+      await informer.start();
+      await until('synced', () => informer.synced);
+      api.apply(svc('later'));
+      await until('later seen', () => seen.includes('later'));
+      expect(seen).to.deep.equal(['fine', 'later']);
+    } finally {
+      informer.stop();
+      await api.close();
+    }
+  });
 });
