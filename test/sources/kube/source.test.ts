@@ -1,0 +1,127 @@
+/**
+ * The Kubernetes source feeding the config store: every resource kind arrives with apiVersion/kind as the store
+ * keys it, next to a file source's objects; Istio resources are validated (rejected → reported, last good kept,
+ * error cleared when fixed or deleted); sync waits for every informer, a missing CRD does not hold it.
+ */
+import { expect } from 'chai';
+import { Registry } from 'prom-client';
+import { startFakeApiServer, type FakeApiServer } from '../../support/fake-apiserver.js';
+import { eventually } from '../../support/mesh.js';
+import { createKubeClient, loadKubeConfig } from '../../../src/sources/kube/client.js';
+import { KubeSource, KUBE_SOURCE } from '../../../src/sources/kube/source.js';
+import { ConfigStore } from '../../../src/model/store.js';
+import { objectKey, type KubeObject } from '../../../src/core/kube.js';
+
+const vs = (name: string, timeout = '5s'): KubeObject => ({
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'VirtualService',
+  metadata: { name, namespace: 'default' },
+  spec: { hosts: [name], http: [{ timeout, route: [{ destination: { host: name } }] }] },
+});
+
+const ap: KubeObject = {
+  apiVersion: 'security.istio.io/v1',
+  kind: 'AuthorizationPolicy',
+  metadata: { name: 'deny-all', namespace: 'default' },
+  spec: {},
+};
+
+describe('kube source → config store', function () {
+  this.timeout(20_000);
+  let api: FakeApiServer;
+  let source: KubeSource;
+  let store: ConfigStore;
+  let registry: Registry;
+
+  const until = (what: string, cond: () => boolean): Promise<true> => eventually(what, async () => (cond() ? true : undefined), 10_000, 10);
+  const keys = (): string[] => store.bySource().find((s) => s.source === KUBE_SOURCE)?.keys ?? [];
+  const stored = (key: string): KubeObject | undefined => store.list().find((o) => objectKey(o) === key);
+
+  beforeEach(async () => {
+    api = await startFakeApiServer({ missingCrds: ['workloadgroups'] });
+    api.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
+    api.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'reviews', namespace: 'default' }, spec: { ports: [{ port: 9080 }] } });
+    api.apply({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'reviews-1', namespace: 'default' }, spec: {}, status: { podIP: '10.0.0.1' } });
+    api.apply({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'reviews-x', namespace: 'default', labels: { 'kubernetes.io/service-name': 'reviews' } }, endpoints: [] });
+    api.apply(vs('reviews'));
+    api.apply(ap);
+    store = new ConfigStore();
+    store.setSource('file:/etc/mesh/extra.yaml', [vs('ratings')]);
+    registry = new Registry();
+    const client = createKubeClient(await loadKubeConfig({ kubeconfig: api.kubeconfigPath }));
+    source = new KubeSource({ client, store, registry, informer: { backoff: { initialMs: 20, maxMs: 100 }, crdRetryMaxMs: 100 } });
+    await source.start();
+  });
+  afterEach(async () => {
+    source.stop();
+    await api.close();
+  });
+
+  it('syncs every kind (a missing CRD counts as empty) and keys objects as the file source does', async () => {
+    expect(await source.whenSynced(10_000)).to.equal(true);
+    expect(keys()).to.deep.equal([
+      'AuthorizationPolicy.security.istio.io/default/deny-all',
+      'EndpointSlice.discovery.k8s.io/default/reviews-x',
+      'Namespace/default/default',
+      'Pod/default/reviews-1',
+      'Service/default/reviews',
+      'VirtualService.networking.istio.io/default/reviews',
+    ]);
+    // Both sources at once.
+    expect(stored('VirtualService.networking.istio.io/default/ratings')).to.not.equal(undefined);
+    expect(stored('Namespace/default/default')!.metadata.namespace).to.equal(undefined);
+    expect(source.status().informers.find((i) => i.resource === 'workloadgroups.networking.istio.io')!.state).to.equal('crd-missing');
+    expect(source.pod('default', 'reviews-1')!.status.podIP).to.equal('10.0.0.1');
+    expect(source.namespace('default')).to.not.equal(undefined);
+    expect(await registry.getSingleMetricAsString('mizzen_kube_synced')).to.match(/ 1$/m);
+  });
+
+  it('rejects an invalid Istio resource, keeps the last good one, and clears the error when fixed or deleted', async () => {
+    await source.whenSynced(10_000);
+    const key = 'VirtualService.networking.istio.io/default/reviews';
+    api.apply(vs('reviews', 'whenever'));
+    await until('rejected', () => source.errors().length === 1);
+    expect(source.errors()[0]).to.include({ key, keptLastGood: true });
+    expect(source.errors()[0]!.message).to.match(/spec\.http\[0\]\.timeout: invalid duration "whenever"/);
+    expect(stored(key)!.spec.http[0].timeout).to.equal('5s');
+    expect(await registry.getSingleMetricAsString('mizzen_kube_config_errors')).to.match(/ 1$/m);
+
+    api.apply(vs('reviews', '7s'));
+    await until('fixed', () => source.errors().length === 0 && stored(key)?.spec.http[0].timeout === '7s');
+
+    // A new invalid resource has no last good version: reported, not applied.
+    api.apply(vs('details', 'never'));
+    await until('rejected new', () => source.errors().length === 1);
+    expect(source.errors()[0]).to.include({ key: 'VirtualService.networking.istio.io/default/details', keptLastGood: false });
+    expect(stored('VirtualService.networking.istio.io/default/details')).to.equal(undefined);
+    api.delete('VirtualService', 'default', 'details');
+    await until('error cleared by the delete', () => source.errors().length === 0);
+  });
+
+  it('reports changes to subscribers and removes deleted objects from the store', async () => {
+    await source.whenSynced(10_000);
+    const changes: string[] = [];
+    const off = source.onChange((type, kind, obj) => changes.push(`${type} ${kind} ${obj.metadata.name}`));
+    api.delete('Pod', 'default', 'reviews-1');
+    api.apply({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'reviews-2', namespace: 'default' }, spec: {}, status: {} });
+    await until('changes', () => changes.length === 2);
+    off();
+    expect(changes).to.deep.equal(['delete Pod reviews-1', 'add Pod reviews-2']);
+    expect(stored('Pod/default/reviews-1')).to.equal(undefined);
+    expect(stored('Pod/default/reviews-2')!.kind).to.equal('Pod');
+  });
+
+  it('is not synced while a list keeps failing, and says so', async () => {
+    source.stop();
+    api.fail('GET', '/api/v1/services', 403, 1_000_000);
+    const client = createKubeClient(await loadKubeConfig({ kubeconfig: api.kubeconfigPath }));
+    source = new KubeSource({ client, store: new ConfigStore(), informer: { backoff: { initialMs: 20, maxMs: 50 } } });
+    await source.start();
+    expect(await source.whenSynced(500)).to.equal(false);
+    const services = source.status().informers.find((i) => i.resource === 'services')!;
+    expect(services.synced).to.equal(false);
+    expect(services.lastError).to.match(/list services: 403/);
+    api.clearFaults();
+    expect(await source.whenSynced(10_000)).to.equal(true);
+  });
+});
