@@ -80,6 +80,8 @@ export class Informer {
   private lists = 0;
   private restarts = 0;
   private lastError: string | undefined;
+  /** The CRD was found missing (logged once until a list succeeds). */
+  private crdMissing = false;
   private lastStats: TransportStats = { watches: 0, events: 0, bookmarks: 0, stalls: 0, failures: 0, skipped: 0 };
   private ListWatch: typeof ListWatchType | undefined;
 
@@ -159,13 +161,7 @@ export class Informer {
     });
     const lw = new this.ListWatch!<any>(collectionPath(r), transport as never, () => this.listAll(), false);
     const emit = (type: InformerEvent) => (obj: KubeObject) => {
-      if (lw !== this.lw || this.stopped) return;
-      try {
-        this.o.onEvent(type, withKind(obj, r));
-      } catch (e) {
-        // A consumer's bug must not break the informer (ListWatch would stop mid-list).
-        this.log.error({ err: (e as Error).message, name: obj?.metadata?.name }, `${this.name}: applying a change failed`);
-      }
+      if (lw === this.lw && !this.stopped) this.deliver(type, obj);
     };
     lw.on('add', emit('add'));
     lw.on('update', emit('update'));
@@ -178,11 +174,20 @@ export class Informer {
     this.transport = transport;
     if (old) {
       // Everything the old cache knew is gone (its CRD disappeared): tell the store.
-      for (const obj of old.list()) this.o.onEvent('delete', withKind(obj, r));
+      for (const obj of old.list()) this.deliver('delete', obj);
       void old.stop();
     }
-    this.state = 'listing';
+    if (!this.crdMissing) this.state = 'listing';
     this.launch(lw);
+  }
+
+  /** Hands a change to the consumer; a consumer's bug must not break the informer (ListWatch would stop mid-list). */
+  private deliver(type: InformerEvent, obj: KubeObject): void {
+    try {
+      this.o.onEvent(type, withKind(obj, this.o.resource));
+    } catch (e) {
+      this.log.error({ err: (e as Error).message, name: obj?.metadata?.name }, `${this.name}: applying a change failed`);
+    }
   }
 
   /** ListWatch.start(), whose rejections (none expected) must not become unhandled. */
@@ -227,6 +232,8 @@ export class Informer {
     } while (cont);
     this.lists += 1;
     this.failures = 0;
+    if (this.crdMissing) this.log.info(`${this.name}: CRD installed; listing it`);
+    this.crdMissing = false;
     this.listApplied = true;
     this.lastError = undefined;
     return { items, metadata: { resourceVersion } };
@@ -237,7 +244,8 @@ export class Informer {
     const e = err as { message?: string; statusCode?: number };
     const message = e?.message ?? String(err);
     if (e?.statusCode === 404 && this.o.resource.crd) {
-      const first = this.state !== 'crd-missing';
+      const first = !this.crdMissing;
+      this.crdMissing = true;
       this.state = 'crd-missing';
       this.lastError = `${message} (CRD not installed: treated as empty)`;
       if (first) this.log.warn(`${this.name}: CRD not installed; treated as empty and retried`);
@@ -263,7 +271,7 @@ export class Informer {
       if (this.stopped) return;
       this.restarts += 1;
       if (freshCache) return this.fresh();
-      this.state = this.lw?.latestResourceVersion() ? 'watching' : 'listing';
+      if (!this.crdMissing) this.state = this.lw?.latestResourceVersion() ? 'watching' : 'listing';
       if (this.lw) this.launch(this.lw);
     }, delay);
     this.retry.unref?.();
