@@ -106,14 +106,16 @@ const clone = <T>(v: T): T => structuredClone(v);
 
 export function parseSelector(text: string | undefined): Selector {
   if (!text) return [];
-  return text.split(',').map((raw) => {
+  // Commas separate requirements, except inside `in (…)` / `notin (…)` sets.
+  return (text.match(/[^,(]+(?:\([^)]*\))?/g) ?? []).map((raw) => {
     const t = raw.trim();
     let m: RegExpExecArray | null;
     if ((m = /^([^!=\s]+)\s*!=\s*(.*)$/.exec(t))) return (l) => l[m![1]!] !== m![2];
     if ((m = /^([^!=\s]+)\s*==?\s*(.*)$/.exec(t))) return (l) => l[m![1]!] === m![2];
-    if ((m = /^([^\s]+)\s+in\s+\(([^)]*)\)$/.exec(t))) {
-      const set = m[2]!.split(',').map((s) => s.trim());
-      return (l) => l[m![1]!] !== undefined && set.includes(l[m![1]!]!);
+    if ((m = /^(\S+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(t))) {
+      const set = m[3]!.split(',').map((s) => s.trim());
+      const has = (l: Record<string, string>): boolean => l[m![1]!] !== undefined && set.includes(l[m![1]!]!);
+      return m[2] === 'in' ? has : (l) => !has(l);
     }
     if ((m = /^!(\S+)$/.exec(t))) return (l) => l[m![1]!] === undefined;
     return (l) => l[t] !== undefined;
