@@ -81,7 +81,7 @@ export function podWorkloads(pods: readonly PodInfo[]): Workload[] {
   return pods.map((p) => ({ name: p.name, namespace: p.namespace, ip: p.ip, labels: p.labels, serviceAccount: p.serviceAccount, kind: 'Pod', ready: p.ready }));
 }
 
-interface KubeServiceInfo {
+export interface KubeServiceInfo {
   service: Service;
   /** Per service port: the raw targetPort (number or container port name). */
   targets: Array<number | string>;
@@ -137,7 +137,7 @@ export function kubeServices(objects: readonly KubeObject[], domainSuffix: strin
   return out;
 }
 
-const podKey = (namespace: string, name: string): string => `${namespace}/${name}`;
+export const podKey = (namespace: string, name: string): string => `${namespace}/${name}`;
 
 function endpointFor(addr: string, port: number, sp: ServicePort, pod: PodInfo | undefined, healthy: boolean, namespace: string): Endpoint {
   return {

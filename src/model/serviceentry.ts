@@ -15,7 +15,7 @@ const ns = (o: KubeObject): string => asString(o.metadata.namespace) || 'default
 const isIstio = (o: KubeObject, kind: string): boolean => o.kind === kind && o.apiVersion.startsWith('networking.istio.io/') && !!asString(o.metadata.name);
 
 /** A WorkloadEntry (inline or standalone) as the registry reads it. */
-interface WorkloadEntryInfo {
+export interface WorkloadEntryInfo {
   name?: string;
   namespace: string;
   address: string;

@@ -2,14 +2,22 @@
  * buildSnapshot(): the config store's objects → an immutable Snapshot (services, endpoints, workloads and the
  * Istio configs, sorted as Istio orders them). Pure and total: any object shaped like a KubeObject is accepted,
  * and whatever cannot be understood is skipped, never thrown.
+ *
+ * updateSnapshot(): the same result from the previous snapshot and the keys of the objects that changed. An
+ * endpoint change (Pod, EndpointSlice, Endpoints, WorkloadEntry) recomputes the endpoints of the services it
+ * touches and nothing else; a routing config change re-sorts that kind only. Unchanged parts are the previous
+ * snapshot's own maps and lists (shared, never edited). Services and ServiceEntries rebuild from scratch.
  */
-import { createHash } from 'node:crypto';
-import { isKubeObject, type KubeObject } from '../core/kube.js';
+import { isKubeObject, objectKey, type KubeObject } from '../core/kube.js';
 import { DEFAULT_DOMAIN_SUFFIX } from '../core/constants.js';
-import type { Config, Endpoint, Service, Snapshot } from './types.js';
-import { indexKube, kubeEndpoints, kubeServices, podInfos, podWorkloads } from './registry.js';
-import { serviceEntryServices, workloadEntries, workloadEntryWorkloads } from './serviceentry.js';
-import { asString, stringMap } from './selectors.js';
+import type { Config, Endpoint, Service, Snapshot, Workload } from './types.js';
+import { kubeEndpoints, kubeServices, podKey, podWorkloads, type KubeServiceInfo, type PodInfo } from './registry.js';
+import { serviceEntryServices, workloadEntries, workloadEntryWorkloads, type WorkloadEntryInfo } from './serviceentry.js';
+import { asString, matchesLabels, stringMap } from './selectors.js';
+import {
+  canonical, configsDigest, copyState, endpointOrder, hostDigest, indexEndpointsObject, indexPod, namespaceOf, podOf, sha, workloadOrder, workloadsDigest,
+  type RegistryState,
+} from './state.js';
 
 /** Snapshot field for each Istio kind, with the API group it must come from. */
 const CONFIG_KINDS = {
@@ -23,8 +31,7 @@ const CONFIG_KINDS = {
   RequestAuthentication: ['security.istio.io', 'requestAuthentications'],
 } as const;
 type ConfigField = (typeof CONFIG_KINDS)[keyof typeof CONFIG_KINDS][1];
-
-const CLUSTER_SCOPED = new Set(['Namespace', 'Node', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'PersistentVolume', 'StorageClass']);
+const FIELDS: readonly ConfigField[] = Object.values(CONFIG_KINDS).map((e) => e[1]);
 
 /** Istio's order for configs: oldest first, then namespace/name. */
 export function compareConfigs(a: Config, b: Config): number {
@@ -52,85 +59,269 @@ function toConfig(o: KubeObject): Config {
   };
 }
 
-/** JSON.stringify replacer sorting plain objects' keys, so equal content serializes equally whatever its key order. */
-function sortedKeys(_key: string, v: unknown): unknown {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
-  const keys = Object.keys(v);
-  let sorted = true;
-  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) sorted = false;
-  if (sorted) return v;
-  const out: Record<string, unknown> = {};
-  for (const k of keys.sort()) out[k] = (v as Record<string, unknown>)[k];
-  return out;
+const configField = (o: KubeObject): ConfigField | undefined => {
+  const entry = (CONFIG_KINDS as Record<string, readonly [string, ConfigField]>)[o.kind];
+  return entry && o.apiVersion.startsWith(`${entry[0]}/`) ? entry[1] : undefined;
+};
+const isService = (o: KubeObject): boolean => o.kind === 'Service' && o.apiVersion === 'v1';
+const isWorkloadEntry = (o: KubeObject): boolean => o.kind === 'WorkloadEntry' && o.apiVersion.startsWith('networking.istio.io/');
+const usable = (input: readonly KubeObject[]): KubeObject[] =>
+  (Array.isArray(input) ? input : []).filter((o): o is KubeObject => isKubeObject(o) && typeof o.metadata.name === 'string' && o.metadata.name !== '');
+
+/** The state behind each snapshot, for the next updateSnapshot(). */
+const states = new WeakMap<Snapshot, RegistryState>();
+
+/** What applying objects to a state touched. */
+interface Touched {
+  pods: PodInfo[];
+  wes: WorkloadEntryInfo[];
+  /** Kubernetes services (`ns/name`) whose slices or Endpoints changed. */
+  kube: Set<string>;
+  fields: Set<ConfigField>;
+  namespaces: boolean;
 }
 
-const endpointOrder = (a: Endpoint, b: Endpoint): number =>
-  a.servicePortName < b.servicePortName ? -1 : a.servicePortName > b.servicePortName ? 1 : a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port;
+function apply(st: RegistryState, key: string, o: KubeObject, add: boolean, t: Touched): void {
+  const n = namespaceOf(o);
+  if (n !== undefined) {
+    const c = (st.nsCount.get(n) ?? 0) + (add ? 1 : -1);
+    if (c > 0) st.nsCount.set(n, c);
+    else st.nsCount.delete(n);
+    if (c === (add ? 1 : 0)) t.namespaces = true;
+  } else if (o.kind === 'Namespace' && o.apiVersion === 'v1') {
+    if (add) st.nsLabels.set(o.metadata.name!, stringMap(o.metadata.labels));
+    else st.nsLabels.delete(o.metadata.name!);
+    t.namespaces = true;
+  }
+  const field = configField(o);
+  if (field) {
+    if (add) st.configs[field]!.set(key, toConfig(o));
+    else st.configs[field]!.delete(key);
+    t.fields.add(field);
+  }
+  if (o.kind === 'Pod') {
+    const pk = podKey(namespaceOf(o) ?? 'default', o.metadata.name!);
+    const before = st.idx.pods.get(pk);
+    if (before) {
+      indexPod(st.idx.podsByLabel, before, false);
+      st.idx.pods.delete(pk);
+      t.pods.push(before);
+    }
+    const info = add ? podOf(o) : undefined;
+    if (info) {
+      st.idx.pods.set(pk, info);
+      indexPod(st.idx.podsByLabel, info, true);
+      t.pods.push(info);
+    }
+  }
+  const owner = indexEndpointsObject(st, key, o, add);
+  if (owner) t.kube.add(owner);
+  if (isWorkloadEntry(o)) {
+    const before = st.wes.get(key);
+    if (before) t.wes.push(before);
+    st.wes.delete(key);
+    const we = add ? workloadEntries([o])[0] : undefined;
+    if (we) {
+      st.wes.set(key, we);
+      t.wes.push(we);
+    }
+  }
+}
+
+const emptyTouched = (): Touched => ({ pods: [], wes: [], kube: new Set(), fields: new Set(), namespaces: false });
+
+function sortedNamespaces(st: RegistryState): Map<string, Record<string, string>> {
+  const names = new Set([...st.nsLabels.keys(), ...st.nsCount.keys()]);
+  return new Map([...names].sort().map((n) => [n, st.nsLabels.get(n) ?? {}]));
+}
+
+function safeEndpoints(info: KubeServiceInfo, st: RegistryState): Endpoint[] {
+  try {
+    return kubeEndpoints(info, st.idx).sort(endpointOrder);
+  } catch {
+    // A service whose endpoints cannot be read is still a service; it just has none.
+    return [];
+  }
+}
+
+const seObjects = (configs: readonly Config[]): KubeObject[] =>
+  configs.map((c) => ({ apiVersion: c.apiVersion, kind: c.kind, metadata: { name: c.name, namespace: c.namespace, labels: c.labels }, spec: c.spec }));
+
+// Workloads are derived once per pod/WorkloadEntry, so unchanged ones keep their identity (and digests).
+const podWorkload = new WeakMap<PodInfo, Workload>();
+const weWorkload = new WeakMap<WorkloadEntryInfo, Workload>();
+const workloadOfPod = (p: PodInfo): Workload => podWorkload.get(p) ?? (podWorkload.set(p, podWorkloads([p])[0]!), podWorkload.get(p)!);
+const workloadOfWe = (w: WorkloadEntryInfo): Workload => weWorkload.get(w) ?? (weWorkload.set(w, workloadEntryWorkloads([w])[0]!), weWorkload.get(w)!);
+
+function assemble(
+  st: RegistryState,
+  parts: Pick<Snapshot, 'namespaces' | 'services' | 'endpoints' | 'workloads'> & Record<ConfigField, Config[]>,
+): Snapshot {
+  const feed: string[] = [st.domainSuffix, st.parts.namespaces!, st.parts.workloads!];
+  for (const f of FIELDS) feed.push(st.parts[f]!);
+  for (const host of parts.services.keys()) feed.push(host, st.hostDigests.get(host)!);
+  const snap: Snapshot = { version: sha(feed.join('\n')), domainSuffix: st.domainSuffix, ...parts };
+  states.set(snap, st);
+  return snap;
+}
 
 export function buildSnapshot(input: readonly KubeObject[], opts: { domainSuffix?: string } = {}): Snapshot {
   const domainSuffix = opts.domainSuffix || DEFAULT_DOMAIN_SUFFIX;
-  const objects = (Array.isArray(input) ? input : []).filter((o): o is KubeObject => isKubeObject(o) && typeof o.metadata.name === 'string' && o.metadata.name !== '');
-
-  const namespaces = new Map<string, Record<string, string>>();
-  for (const o of objects) {
-    if (o.kind === 'Namespace' && o.apiVersion === 'v1') namespaces.set(o.metadata.name!, stringMap(o.metadata.labels));
-  }
-  for (const o of objects) {
-    if (CLUSTER_SCOPED.has(o.kind)) continue;
-    const n = asString(o.metadata.namespace) || 'default';
-    if (!namespaces.has(n)) namespaces.set(n, {});
-  }
-
-  const configs: Record<ConfigField, Config[]> = {
-    virtualServices: [], destinationRules: [], gateways: [], serviceEntries: [], sidecars: [], peerAuthentications: [], authorizationPolicies: [], requestAuthentications: [],
+  const keyed = usable(input).map((o) => [objectKey(o), o] as const);
+  keyed.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const configs: Record<string, Map<string, Config>> = {};
+  for (const f of FIELDS) configs[f] = new Map();
+  const st: RegistryState = {
+    domainSuffix,
+    objects: new Map(keyed),
+    nsCount: new Map(),
+    nsLabels: new Map(),
+    configs,
+    idx: { slices: new Map(), endpoints: new Map(), podsByLabel: new Map(), pods: new Map() },
+    podRefs: new Map(),
+    wes: new Map(),
+    kube: new Map(),
+    kubeByNs: new Map(),
+    hostDigests: new Map(),
+    parts: {},
   };
-  for (const o of objects) {
-    const entry = (CONFIG_KINDS as Record<string, readonly [string, ConfigField]>)[o.kind];
-    if (entry && o.apiVersion.startsWith(`${entry[0]}/`)) configs[entry[1]].push(toConfig(o));
-  }
-  for (const list of Object.values(configs)) list.sort(compareConfigs);
-
-  const pods = podInfos(objects);
-  const kubeIndex = indexKube(objects, pods);
-  const wes = workloadEntries(objects);
-  const found: Array<{ service: Service; endpoints: Endpoint[] }> = [];
-  for (const info of kubeServices(objects, domainSuffix)) {
-    try {
-      found.push({ service: info.service, endpoints: kubeEndpoints(info, kubeIndex) });
-    } catch {
-      // A service whose endpoints cannot be read is still a service; it just has none.
-      found.push({ service: info.service, endpoints: [] });
+  const t = emptyTouched();
+  for (const [key, o] of st.objects) {
+    apply(st, key, o, true, t);
+    if (isService(o)) {
+      const info = kubeServices([o], domainSuffix)[0];
+      if (!info) continue;
+      st.kube.set(podKey(info.service.namespace, info.service.name), info);
+      st.kubeByNs.set(info.service.namespace, [...(st.kubeByNs.get(info.service.namespace) ?? []), info]);
     }
   }
-  // ServiceEntries in config order (oldest first), so the first definition of a host wins, as in Istio.
-  const seObjects = configs.serviceEntries.map((c) => ({ apiVersion: c.apiVersion, kind: c.kind, metadata: { name: c.name, namespace: c.namespace, labels: c.labels }, spec: c.spec }));
-  found.push(...serviceEntryServices(seObjects, wes, pods));
+  const lists = {} as Record<ConfigField, Config[]>;
+  for (const f of FIELDS) lists[f] = [...configs[f]!.values()].sort(compareConfigs);
 
+  const found: Array<{ service: Service; endpoints: Endpoint[] }> = [];
+  for (const info of st.kube.values()) found.push({ service: info.service, endpoints: safeEndpoints(info, st) });
+  // ServiceEntries in config order (oldest first), so the first definition of a host wins, as in Istio.
+  found.push(...serviceEntryServices(seObjects(lists.serviceEntries), [...st.wes.values()], [...st.idx.pods.values()]));
   const services = new Map<string, Service>();
   const endpoints = new Map<string, Endpoint[]>();
-  for (const f of [...found].sort((a, b) => (a.service.hostname < b.service.hostname ? -1 : a.service.hostname > b.service.hostname ? 1 : 0))) {
+  for (const f of found.sort((a, b) => (a.service.hostname < b.service.hostname ? -1 : a.service.hostname > b.service.hostname ? 1 : 0))) {
     if (services.has(f.service.hostname)) continue; // Kubernetes services first, then the oldest ServiceEntry.
     services.set(f.service.hostname, f.service);
-    endpoints.set(f.service.hostname, [...f.endpoints].sort(endpointOrder));
+    const eps = f.service.source === 'kubernetes' ? f.endpoints : [...f.endpoints].sort(endpointOrder);
+    endpoints.set(f.service.hostname, eps);
+    st.hostDigests.set(f.service.hostname, hostDigest(f.service, eps));
+  }
+  const workloads = [...[...st.idx.pods.values()].map(workloadOfPod), ...[...st.wes.values()].map(workloadOfWe)].sort(workloadOrder);
+  const namespaces = sortedNamespaces(st);
+  st.parts.namespaces = sha(canonical([...namespaces]));
+  st.parts.workloads = workloadsDigest(workloads);
+  for (const f of FIELDS) st.parts[f] = configsDigest(lists[f]);
+  return assemble(st, { namespaces, services, endpoints, workloads, ...lists });
+}
+
+/**
+ * The snapshot after `changedKeys` (objectKey of every object added, changed or removed since `prev`) changed;
+ * `objects` = all current objects. Deep-equals buildSnapshot(objects) (tests check it over a table of changes).
+ * Falls back to buildSnapshot when `prev` was not built here or a Service or ServiceEntry changed.
+ */
+export function updateSnapshot(prev: Snapshot, input: readonly KubeObject[], changedKeys: Iterable<string>, opts: { domainSuffix?: string } = {}): Snapshot {
+  const old = states.get(prev);
+  const keys = new Set(changedKeys);
+  if (!old || old.domainSuffix !== (opts.domainSuffix || DEFAULT_DOMAIN_SUFFIX)) return buildSnapshot(input, opts);
+  if (keys.size === 0) return prev;
+  const fresh = new Map<string, KubeObject>();
+  for (const o of usable(input)) {
+    const k = objectKey(o);
+    if (keys.has(k)) fresh.set(k, o);
+  }
+  for (const k of keys) {
+    for (const o of [old.objects.get(k), fresh.get(k)]) if (o && (isService(o) || configField(o) === 'serviceEntries')) return buildSnapshot(input, opts);
+  }
+  const st = copyState(old);
+  const t = emptyTouched();
+  for (const k of keys) {
+    const before = st.objects.get(k);
+    const after = fresh.get(k);
+    if (before === after) continue;
+    if (before) apply(st, k, before, false, t);
+    if (after) {
+      st.objects.set(k, after);
+      apply(st, k, after, true, t);
+    } else st.objects.delete(k);
   }
 
-  const workloads = [...podWorkloads(pods), ...workloadEntryWorkloads(wes)].sort((a, b) => (a.namespace + '/' + a.name < b.namespace + '/' + b.name ? -1 : 1));
-  const sortedNamespaces = new Map([...namespaces.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-
-  // Content version: every part fed to the hash in a fixed order, object keys sorted (revisions left out).
-  const hash = createHash('sha1');
-  const feed = (label: string, v: unknown): void => {
-    hash.update(label);
-    hash.update(JSON.stringify(v, sortedKeys) ?? 'null');
+  // Endpoints of the services the changes touch: selected pods, pods their slices point at, their slices.
+  const kubeKeys = new Set(t.kube);
+  const podNamespaces = new Set<string>();
+  for (const p of t.pods) {
+    podNamespaces.add(p.namespace);
+    for (const owner of st.podRefs.get(podKey(p.namespace, p.name))?.values() ?? []) kubeKeys.add(owner);
+    for (const info of st.kubeByNs.get(p.namespace) ?? []) {
+      const sel = info.service.selector;
+      if (sel && matchesLabels(p.labels, sel)) kubeKeys.add(podKey(info.service.namespace, info.service.name));
+    }
+  }
+  let endpoints = prev.endpoints;
+  const setEndpoints = (host: string, eps: Endpoint[]): void => {
+    if (endpoints === prev.endpoints) endpoints = new Map(prev.endpoints);
+    endpoints.set(host, eps);
+    st.hostDigests.set(host, hostDigest(prev.services.get(host)!, eps));
   };
-  feed('d', domainSuffix);
-  feed('n', [...sortedNamespaces]);
-  for (const [host, svc] of services) {
-    feed('s', svc);
-    feed('e', endpoints.get(host));
+  for (const k of kubeKeys) {
+    const info = st.kube.get(k);
+    if (info && prev.services.get(info.service.hostname) === info.service) setEndpoints(info.service.hostname, safeEndpoints(info, st));
   }
-  feed('w', workloads);
-  for (const [k, list] of Object.entries(configs)) for (const { revision: _r, ...rest } of list) feed(k, rest);
-  const version = hash.digest('hex').slice(0, 16);
-  return { version, domainSuffix, namespaces: sortedNamespaces, services, endpoints, workloads, ...configs };
+  // ServiceEntries selecting workloads in a namespace that changed: their hosts are recomputed.
+  for (const w of t.wes) podNamespaces.add(w.namespace);
+  const selecting = prev.serviceEntries.some((c) => !!c.spec?.workloadSelector && podNamespaces.has(c.namespace));
+  if (selecting) {
+    const seen = new Set<string>();
+    for (const r of serviceEntryServices(seObjects(prev.serviceEntries), [...st.wes.values()], [...st.idx.pods.values()])) {
+      if (seen.has(r.service.hostname)) continue;
+      seen.add(r.service.hostname);
+      if (prev.services.get(r.service.hostname)?.source === 'serviceentry') setEndpoints(r.service.hostname, [...r.endpoints].sort(endpointOrder));
+    }
+  }
+
+  let workloads = prev.workloads;
+  if (t.pods.length > 0 || t.wes.length > 0) {
+    const gone = new Set<Workload>();
+    const added: Workload[] = [];
+    for (const p of t.pods) {
+      if (st.idx.pods.get(podKey(p.namespace, p.name)) === p) added.push(workloadOfPod(p));
+      else gone.add(workloadOfPod(p));
+    }
+    const liveWes = new Set(st.wes.values());
+    for (const w of t.wes) {
+      if (liveWes.has(w)) added.push(workloadOfWe(w));
+      else gone.add(workloadOfWe(w));
+    }
+    workloads = prev.workloads.filter((w) => !gone.has(w));
+    for (const w of added) {
+      let lo = 0;
+      let hi = workloads.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (workloadOrder(workloads[mid]!, w) <= 0) lo = mid + 1;
+        else hi = mid;
+      }
+      workloads.splice(lo, 0, w);
+    }
+    st.parts.workloads = workloadsDigest(workloads);
+  }
+
+  let namespaces = prev.namespaces;
+  if (t.namespaces) {
+    namespaces = sortedNamespaces(st);
+    st.parts.namespaces = sha(canonical([...namespaces]));
+  }
+  const lists = {} as Record<ConfigField, Config[]>;
+  for (const f of FIELDS) {
+    if (!t.fields.has(f)) lists[f] = prev[f];
+    else {
+      lists[f] = [...st.configs[f]!.values()].sort(compareConfigs);
+      st.parts[f] = configsDigest(lists[f]);
+    }
+  }
+  return assemble(st, { namespaces, services: prev.services, endpoints, workloads, ...lists });
 }

@@ -20,6 +20,8 @@ export interface NamedResource {
 /** The pure core the server runs: snapshot building, generation and proxy scoping (injectable for tests). */
 export interface Generators {
   buildSnapshot(objects: readonly KubeObject[], opts: { domainSuffix?: string }): Snapshot;
+  /** The next snapshot from the previous one and the keys of the objects changed since (optional: else buildSnapshot). */
+  updateSnapshot?(prev: Snapshot, objects: readonly KubeObject[], changedKeys: Iterable<string>, opts: { domainSuffix?: string }): Snapshot;
   generate(snap: Snapshot, proxy: Proxy, typeUrl: string, names?: readonly string[]): NamedResource[];
   proxyScope(snap: Snapshot, proxy: Proxy): string;
 }

@@ -9,10 +9,11 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
 import type { ConfigStore } from '../../model/store.js';
+import type { Snapshot } from '../../model/types.js';
 import type { MeshConfig } from '../../config/mesh.js';
 import { silentLogger, type Logger } from '../../core/log.js';
 import { parseNode, type Proxy } from '../../model/proxy.js';
-import { buildSnapshot } from '../../model/snapshot.js';
+import { buildSnapshot, updateSnapshot } from '../../model/snapshot.js';
 import { generate, proxyScope } from '../gen/index.js';
 import { EncodedPool, SnapshotCache, type Generators } from './cache.js';
 import { planReuse } from './reuse.js';
@@ -81,7 +82,7 @@ export interface XdsServer {
   stats(): { snapshot: string; scopes: number; encodes: number; connections: number };
 }
 
-export const defaultGenerators: Generators = { buildSnapshot, generate, proxyScope };
+export const defaultGenerators: Generators = { buildSnapshot, updateSnapshot, generate, proxyScope };
 
 export function createXdsServer(opts: XdsServerOptions): XdsServer {
   const log = (opts.log ?? silentLogger).child({ component: 'xds' });
@@ -92,9 +93,23 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
   const conns = new Set<Connection>();
   const waiters = new Set<() => boolean>();
 
+  // The latest snapshot built (the base of the next incremental update, even when its content equalled the
+  // served one) and the keys of the objects changed since it was built.
+  let base: Snapshot | undefined;
+  let changedKeys = new Set<string>();
   const makeCache = (prev?: SnapshotCache): SnapshotCache => {
     pool.rotate();
-    const snap = gens.buildSnapshot(store.list(), { domainSuffix: opts.mesh.domainSuffix });
+    const keys = changedKeys;
+    changedKeys = new Set();
+    let snap: Snapshot;
+    try {
+      const o = { domainSuffix: opts.mesh.domainSuffix };
+      snap = base && gens.updateSnapshot ? gens.updateSnapshot(base, store.list(), keys, o) : gens.buildSnapshot(store.list(), o);
+    } catch (e) {
+      for (const k of keys) changedKeys.add(k);
+      throw e;
+    }
+    base = snap;
     const previous = prev && prev.snapshot.version !== snap.version && opts.reuse !== false ? { cache: prev, plan: planReuse(prev.snapshot, snap) } : undefined;
     if (previous) log.debug({ changed: previous.plan.changed, reuse: [...previous.plan.reuse].map(shortType), eds: previous.plan.edsHosts?.size }, 'xds: snapshot diff');
     return new SnapshotCache(snap, gens, pool, (s) => metrics.generateTime.observe({ type: shortType(s.typeUrl) }, s.ms / 1000), previous);
@@ -147,7 +162,10 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
   };
 
   const debouncer = new Debouncer(opts.debounce ?? opts.mesh.debounce, rebuild);
-  const unsubscribe = store.onChange(() => debouncer.trigger());
+  const unsubscribe = store.onChange((e) => {
+    for (const k of e.keys) changedKeys.add(k);
+    debouncer.trigger();
+  });
 
   // The connection that last kept the server unsettled: checked first, so the check after each ACK is O(1)
   // while pushes are in flight instead of a scan over every stream.

@@ -21,27 +21,33 @@ export interface ReusePlan {
 const PARTS = ['services', 'endpoints', 'workloads', 'namespaces', 'virtualServices', 'destinationRules', 'gateways', 'serviceEntries', 'sidecars', 'peerAuthentications', 'authorizationPolicies', 'requestAuthentications'] as const;
 type Part = (typeof PARTS)[number];
 
-interface Fingerprint {
-  parts: Record<string, string>;
-  endpoints: Map<string, string>;
+const hash = (s: string): string => createHash('sha1').update(s).digest('base64url');
+/** Serialized content of a part or an endpoint list, memoized by identity (snapshots share unchanged parts). */
+const texts = new WeakMap<object, string>();
+function textOf(v: object): string {
+  let t = texts.get(v);
+  if (t === undefined) texts.set(v, (t = v instanceof Map ? hash(JSON.stringify([...v])) : JSON.stringify(v)));
+  return t;
 }
 
-const hash = (s: string): string => createHash('sha1').update(s).digest('base64url');
-const fingerprints = new WeakMap<Snapshot, Fingerprint>();
+/** Whether a part differs between two snapshots: the same object (shared by an incremental build) never does. */
+function partChanged(prev: Snapshot, next: Snapshot, part: Part): boolean {
+  const a = (prev as unknown as Record<Part, object>)[part];
+  const b = (next as unknown as Record<Part, object>)[part];
+  if (a === b) return false;
+  if (part !== 'endpoints') return textOf(a) !== textOf(b);
+  return changedHosts(prev, next).size > 0;
+}
 
-function fingerprint(snap: Snapshot): Fingerprint {
-  let f = fingerprints.get(snap);
-  if (f) return f;
-  const endpoints = new Map<string, string>();
-  for (const [host, eps] of snap.endpoints) endpoints.set(host, JSON.stringify(eps));
-  const parts: Record<string, string> = { domainSuffix: snap.domainSuffix };
-  for (const p of PARTS) {
-    const v = (snap as unknown as Record<Part, unknown>)[p];
-    parts[p] = p === 'endpoints' ? hash([...endpoints].map(([h, e]) => `${h}\0${e}`).join('\n')) : hash(JSON.stringify(v instanceof Map ? [...v] : v));
+/** Hosts whose endpoint lists differ (lists shared by both snapshots are equal without a look). */
+function changedHosts(prev: Snapshot, next: Snapshot): Set<string> {
+  const out = new Set<string>();
+  for (const [host, eps] of next.endpoints) {
+    const old = prev.endpoints.get(host);
+    if (old !== eps && (!old || textOf(old) !== textOf(eps))) out.add(host);
   }
-  f = { parts, endpoints };
-  fingerprints.set(snap, f);
-  return f;
+  for (const host of prev.endpoints.keys()) if (!next.endpoints.has(host)) out.add(host);
+  return out;
 }
 
 /** Parts whose change may affect each type (anything not listed affects every type). */
@@ -53,9 +59,12 @@ const AFFECTS: Partial<Record<string, readonly string[]>> = {
 };
 
 export function planReuse(prev: Snapshot, next: Snapshot): ReusePlan {
-  const a = fingerprint(prev);
-  const b = fingerprint(next);
-  const changed = Object.keys(b.parts).filter((p) => a.parts[p] !== b.parts[p]);
+  const changed: string[] = prev.domainSuffix !== next.domainSuffix ? ['domainSuffix'] : [];
+  for (const p of PARTS) {
+    // A part that affects no type is told apart by identity only (for the log): comparing it would be wasted.
+    const free = AFFECTS[p]?.length === 0;
+    if (free ? (prev as unknown as Record<Part, object>)[p] !== (next as unknown as Record<Part, object>)[p] : partChanged(prev, next, p)) changed.push(p);
+  }
   const reuse = new Set<string>([TypeUrls.cluster, TypeUrls.endpoint, TypeUrls.listener, TypeUrls.route]);
   for (const part of changed) {
     const affected = AFFECTS[part];
@@ -64,8 +73,7 @@ export function planReuse(prev: Snapshot, next: Snapshot): ReusePlan {
   }
   let edsHosts: Set<string> | undefined;
   if (changed.includes('endpoints')) {
-    edsHosts = new Set<string>();
-    for (const host of new Set([...a.endpoints.keys(), ...b.endpoints.keys()])) if (a.endpoints.get(host) !== b.endpoints.get(host)) edsHosts.add(host);
+    edsHosts = changedHosts(prev, next);
     for (const host of edsHosts) {
       const svc = next.services.get(host) ?? prev.services.get(host);
       // DNS clusters carry their endpoints inline; named target ports resolve through endpoints (inbound side).
