@@ -106,10 +106,15 @@ describe('install manifests (manifests/)', () => {
     expect(granted).to.have.members(crds);
   });
 
-  it('keeps pods/delete for --heal in manifests/heal/ only', async () => {
+  it('keeps the owner restarts of --heal in manifests/heal/ only', async () => {
     const heal = kustomize(join(MANIFESTS, 'heal'));
     const role = heal.find((o) => o.kind === 'ClusterRole') as any;
-    expect(role.rules).to.deep.equal([{ apiGroups: [''], resources: ['pods'], verbs: ['delete'] }]);
+    expect(role.rules).to.deep.equal([
+      { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['get'] },
+      { apiGroups: ['apps'], resources: ['deployments', 'statefulsets', 'daemonsets'], verbs: ['get', 'patch'] },
+    ]);
+    const base = find('ClusterRole', 'mizzen').rules as Array<{ apiGroups: string[]; verbs: string[] }>;
+    expect(base.filter((r) => r.apiGroups.includes('apps') && r.verbs.includes('patch')), 'the default install restarts nothing').to.deep.equal([]);
     expect(readFileSync(join(MANIFESTS, 'heal', 'rbac-heal.yaml'), 'utf8')).to.contain('--heal');
   });
 
