@@ -11,8 +11,9 @@ import { encode, envoyRoot } from '../../../src/xds/proto.js';
 import { checkPgv } from '../../../src/xds/pgv.js';
 import { TypeUrls } from '../../../src/core/constants.js';
 import type { NamedResource } from '../../../src/xds/gen/index.js';
+import { BOOKINFO_DIR } from '../../support/samples.js';
 
-export const SAMPLES = '/work/shared/samples/bookinfo';
+export const SAMPLES = BOOKINFO_DIR;
 export const TESTDATA = join(import.meta.dirname, 'testdata');
 export const ENVOY_TYPES = [TypeUrls.cluster, TypeUrls.endpoint, TypeUrls.listener, TypeUrls.route] as const;
 

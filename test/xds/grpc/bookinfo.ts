@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import { parseDocuments } from '../../../src/core/documents.js';
 import type { KubeObject } from '../../../src/core/kube.js';
 import type { BackendPlan } from '../../support/mesh.js';
+import { BOOKINFO_NETWORKING } from '../../support/samples.js';
 
-export const SAMPLES = '/work/shared/samples/bookinfo/networking';
+export const SAMPLES = BOOKINFO_NETWORKING;
 
 export function sample(...files: string[]): KubeObject[] {
   return files.flatMap((f) => parseDocuments(readFileSync(`${SAMPLES}/${f}`, 'utf8'), f).map((d) => d.value as KubeObject));

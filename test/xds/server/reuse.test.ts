@@ -12,8 +12,9 @@ import { EncodedPool, SnapshotCache } from '../../../src/xds/server/cache.js';
 import { defaultGenerators as gens } from '../../../src/xds/server/index.js';
 import { planReuse } from '../../../src/xds/server/reuse.js';
 import { pod } from './fixtures.js';
+import { BOOKINFO_DIR } from '../../support/samples.js';
 
-const SAMPLES = '/work/shared/samples/bookinfo';
+const SAMPLES = BOOKINFO_DIR;
 const load = (...files: string[]): KubeObject[] =>
   readDocuments(files.map((f) => `${SAMPLES}/${f}`))
     .map((d) => d.value)

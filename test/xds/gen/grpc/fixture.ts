@@ -7,8 +7,9 @@ import { parseNode } from '../../../../src/model/proxy.js';
 import type { Proxy } from '../../../../src/model/proxy.js';
 import type { Snapshot } from '../../../../src/model/types.js';
 import { kubePod, kubeService } from '../../../../src/demo/objects.js';
+import { BOOKINFO_NETWORKING } from '../../../support/samples.js';
 
-export const SAMPLES = '/work/shared/samples/bookinfo/networking';
+export const SAMPLES = BOOKINFO_NETWORKING;
 
 export function sample(file: string): KubeObject[] {
   return parseDocuments(readFileSync(`${SAMPLES}/${file}`, 'utf8'), file).map((d) => d.value as KubeObject);
