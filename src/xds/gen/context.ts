@@ -3,14 +3,22 @@
  * node metadata, else the workload with its IP), the services it can see (exportTo), the services that select it
  * (its inbound ports), and lookups for DestinationRules. Pure.
  */
-import type { Config, Service, Snapshot } from '../../model/types.js';
+import type { Config, Service, Snapshot, Workload } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
-import { matchesLabels } from '../../model/selectors.js';
+import { asArray, matchesLabels } from '../../model/selectors.js';
+
+const byIpMemo = new WeakMap<readonly Workload[], Map<string, Workload[]>>();
 
 /** The proxy's workload labels: node metadata LABELS, else the registry's workload at the proxy's IP. */
 export function proxyLabels(snap: Snapshot, proxy: Proxy): Record<string, string> {
   if (Object.keys(proxy.labels).length > 0) return proxy.labels;
-  const w = snap.workloads.find((x) => x.ip === proxy.ip && x.namespace === proxy.namespace) ?? snap.workloads.find((x) => x.ip === proxy.ip);
+  let byIp = byIpMemo.get(snap.workloads);
+  if (!byIp) {
+    byIpMemo.set(snap.workloads, (byIp = new Map()));
+    for (const w of snap.workloads) byIp.set(w.ip, [...(byIp.get(w.ip) ?? []), w]);
+  }
+  const at = byIp.get(proxy.ip) ?? [];
+  const w = at.find((x) => x.namespace === proxy.namespace) ?? at[0];
   return w?.labels ?? {};
 }
 
@@ -20,15 +28,31 @@ export function visibleTo(exportTo: readonly string[] | undefined, ownNamespace:
   return exportTo.some((e) => e === '*' || e === proxyNamespace || (e === '.' && ownNamespace === proxyNamespace));
 }
 
-/** Services the proxy can reach, sorted by hostname. */
-export function visibleServices(snap: Snapshot, proxy: Proxy): Service[] {
-  return [...snap.services.values()].filter((s) => visibleTo(s.exportTo, s.namespace, proxy.namespace));
+/**
+ * Lookups derived from a part of a snapshot, memoized by that part's identity: computed once per snapshot, and
+ * shared by the next snapshot when an incremental build kept the part (services, a config list) as it was.
+ */
+export function memoOn<K extends object, V>(cache: WeakMap<K, Map<string, V>>, part: K, key: string, build: () => V): V {
+  let m = cache.get(part);
+  if (!m) cache.set(part, (m = new Map()));
+  let v = m.get(key);
+  if (v === undefined) m.set(key, (v = build()));
+  return v;
+}
+
+const visibleMemo = new WeakMap<ReadonlyMap<string, Service>, Map<string, readonly Service[]>>();
+const selectingMemo = new WeakMap<ReadonlyMap<string, Service>, Map<string, readonly Service[]>>();
+
+/** Services the proxy can reach, sorted by hostname (shared list: do not modify). */
+export function visibleServices(snap: Snapshot, proxy: Proxy): readonly Service[] {
+  return memoOn(visibleMemo, snap.services, proxy.namespace, () => [...snap.services.values()].filter((s) => visibleTo(s.exportTo, s.namespace, proxy.namespace)));
 }
 
 /** Services in the proxy's namespace whose selector matches its labels: the proxy serves their ports inbound. */
 export function inboundServices(snap: Snapshot, proxy: Proxy, labels = proxyLabels(snap, proxy)): Service[] {
   if (Object.keys(labels).length === 0) return [];
-  return [...snap.services.values()].filter((s) => s.namespace === proxy.namespace && s.selector && Object.keys(s.selector).length > 0 && matchesLabels(labels, s.selector));
+  const selecting = memoOn(selectingMemo, snap.services, proxy.namespace, () => [...snap.services.values()].filter((s) => s.namespace === proxy.namespace && s.selector && Object.keys(s.selector).length > 0));
+  return selecting.filter((s) => matchesLabels(labels, s.selector));
 }
 
 /** Short forms of a host as Istio resolves them: `reviews` and `reviews.default` in namespace `default`. */
@@ -52,22 +76,68 @@ export function configVisible(c: Config, proxyNamespace: string): boolean {
   return visibleTo(Array.isArray(exportTo) ? exportTo.filter((x): x is string => typeof x === 'string') : undefined, c.namespace, proxyNamespace);
 }
 
+/** Configs by the hosts they name (resolved in their namespace), in config order: exact hosts and wildcards. */
+export interface HostIndex {
+  /** Resolved host (wildcards too, literally) → the configs naming it, with their position in the list. */
+  exact: Map<string, Array<{ config: Config; at: number }>>;
+  /** Configs naming a wildcard host, in list order. */
+  wildcards: Array<{ host: string; config: Config; at: number }>;
+}
+
+const hostIndexMemo = new WeakMap<readonly Config[], Map<string, HostIndex>>();
+
+/**
+ * Indexes `configs` by the hosts `hostsOf` reads from each (resolved in the config's namespace), once per list
+ * and lookup kind: a lookup is a map read plus the wildcards, not a scan of every config.
+ */
+export function hostIndex(configs: readonly Config[], kind: string, domainSuffix: string, hostsOf: (c: Config) => unknown[]): HostIndex {
+  return memoOn(hostIndexMemo, configs, `${kind}|${domainSuffix}`, () => {
+    const idx: HostIndex = { exact: new Map(), wildcards: [] };
+    configs.forEach((config, at) => {
+      const seen = new Set<string>();
+      for (const h of hostsOf(config)) {
+        if (typeof h !== 'string' || h === '') continue;
+        const host = resolveHost(h, config.namespace, domainSuffix);
+        if (seen.has(host)) continue;
+        seen.add(host);
+        const list = idx.exact.get(host) ?? [];
+        list.push({ config, at });
+        idx.exact.set(host, list);
+        if (host.includes('*')) idx.wildcards.push({ host, config, at });
+      }
+    });
+    return idx;
+  });
+}
+
+/** Configs of an index naming `hostname`: exactly, or by a wildcard that matches it (`exact` false). */
+export function hostCandidates(idx: HostIndex, hostname: string): Array<{ config: Config; at: number; exact: boolean }> {
+  const out: Array<{ config: Config; at: number; exact: boolean }> = (idx.exact.get(hostname) ?? []).map((e) => ({ ...e, exact: true }));
+  for (const w of idx.wildcards) if (w.host !== hostname && hostMatches(w.host, hostname)) out.push({ config: w.config, at: w.at, exact: false });
+  return out;
+}
+
+const drHosts = (c: Config): unknown[] => (workloadSelectorless(c) ? [c.spec?.host] : []);
+/** The hosts a VirtualService names. */
+export const vsHosts = (c: Config): unknown[] => asArray(c.spec?.hosts);
+
 /**
  * The DestinationRule for a host as seen from the proxy's namespace: Istio prefers one in the proxy's namespace,
  * then one in the service's namespace, then the root namespace; among equals the oldest. Exact hosts beat wildcards.
  */
 export function destinationRuleFor(snap: Snapshot, proxyNamespace: string, svc: Service): Config | undefined {
-  const candidates = snap.destinationRules.filter((dr) => {
-    const h = typeof dr.spec?.host === 'string' ? resolveHost(dr.spec.host, dr.namespace, snap.domainSuffix) : undefined;
-    return h !== undefined && hostMatches(h, svc.hostname) && configVisible(dr, proxyNamespace) && workloadSelectorless(dr);
-  });
-  const rank = (dr: Config): number => {
-    const exact = resolveHost(dr.spec.host, dr.namespace, snap.domainSuffix) === svc.hostname ? 0 : 3;
-    const where = dr.namespace === proxyNamespace ? 0 : dr.namespace === svc.namespace ? 1 : 2;
-    return exact + where;
-  };
   let best: Config | undefined;
-  for (const c of candidates) if (!best || rank(c) < rank(best)) best = c;
+  let bestRank = Infinity;
+  let bestAt = Infinity;
+  for (const c of hostCandidates(hostIndex(snap.destinationRules, 'dr', snap.domainSuffix, drHosts), svc.hostname)) {
+    if (!configVisible(c.config, proxyNamespace)) continue;
+    const rank = (c.exact ? 0 : 3) + (c.config.namespace === proxyNamespace ? 0 : c.config.namespace === svc.namespace ? 1 : 2);
+    if (rank < bestRank || (rank === bestRank && c.at < bestAt)) {
+      best = c.config;
+      bestRank = rank;
+      bestAt = c.at;
+    }
+  }
   return best;
 }
 

@@ -7,7 +7,7 @@ import type { Proxy } from '../../model/proxy.js';
 import { TypeUrls } from '../../core/constants.js';
 import { inboundServices, proxyLabels } from './context.js';
 import type { NamedResource } from './types.js';
-import { generateClusters, generateEndpoints } from './clusters.js';
+import { generateClusters, generateEndpoints, inboundPorts } from './clusters.js';
 import { generateSidecarListeners } from './listeners.js';
 import { generateSidecarRoutes } from './routes.js';
 import { generateGatewayListeners, generateGatewayRoutes } from './gateway.js';
@@ -38,7 +38,9 @@ export function generate(snap: Snapshot, proxy: Proxy, typeUrl: string, names?: 
 
 /**
  * Proxies with equal scope get identical output of every type. For Envoy: type, namespace, the workload labels
- * (Sidecar/Gateway selection) and the inbound services that select those labels.
+ * (Sidecar/Gateway selection), the inbound services that select those labels, and for sidecars the inbound
+ * ports as resolved for this proxy (a named targetPort is looked up in the proxy's own endpoint, by its IP, so
+ * two pods of one service may listen on different ports).
  */
 export function proxyScope(snap: Snapshot, proxy: Proxy): string {
   const labels = proxyLabels(snap, proxy);
@@ -46,8 +48,9 @@ export function proxyScope(snap: Snapshot, proxy: Proxy): string {
     .sort()
     .map((k) => `${k}=${labels[k]}`)
     .join(',');
-  const inbound = inboundServices(snap, proxy, labels)
-    .map((s) => s.hostname)
-    .join(',');
-  return `${proxy.generator}|${proxy.type}|${proxy.namespace}|${labelKey}|${inbound}`;
+  const inbound = inboundServices(snap, proxy, labels);
+  const hosts = inbound.map((s) => s.hostname).join(',');
+  const named = proxy.type === 'sidecar' && inbound.some((s) => s.ports.some((p) => p.targetPortName));
+  const ports = named ? `|${inboundPorts(snap, proxy).map((p) => `${p.port}/${p.protocol}`).join(',')}` : '';
+  return `${proxy.generator}|${proxy.type}|${proxy.namespace}|${labelKey}|${hosts}${ports}`;
 }

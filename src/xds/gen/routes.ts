@@ -10,30 +10,26 @@ import { isHttpProtocol } from '../../model/protocol.js';
 import { asArray } from '../../model/selectors.js';
 import type { NamedResource } from './types.js';
 import { type Json, PASSTHROUGH, ZERO_DURATION, byString, outboundClusterName } from './common.js';
-import { configVisible, destinationRuleFor, hostMatches, proxyLabels, resolveHost, visibleServices } from './context.js';
+import { configVisible, destinationRuleFor, hostCandidates, hostIndex, memoOn, proxyLabels, visibleServices, vsHosts } from './context.js';
 import { type RouteContext, defaultRoute, translateHttpRule } from './httproute.js';
 import { effectivePolicy, hashPolicy } from './policy.js';
 
+const meshMemo = new WeakMap<readonly Config[], Map<string, readonly Config[]>>();
+
 /** VirtualServices that apply to sidecars (gateways empty or containing `mesh`) and are visible to the namespace. */
-export function meshVirtualServices(snap: Snapshot, namespace: string): Config[] {
-  return snap.virtualServices.filter((vs) => {
-    const gws = asArray(vs.spec?.gateways);
-    return configVisible(vs, namespace) && (gws.length === 0 || gws.includes('mesh'));
-  });
+export function meshVirtualServices(snap: Snapshot, namespace: string): readonly Config[] {
+  return memoOn(meshMemo, snap.virtualServices, namespace, () =>
+    snap.virtualServices.filter((vs) => {
+      const gws = asArray(vs.spec?.gateways);
+      return configVisible(vs, namespace) && (gws.length === 0 || gws.includes('mesh'));
+    }),
+  );
 }
 
-/** The VirtualService for a host among `candidates`: exact host match first, then the oldest wildcard. */
+/** The VirtualService for a host among `candidates`: exact host match first, then the oldest wildcard (indexed per list). */
 export function virtualServiceFor(snap: Snapshot, candidates: readonly Config[], hostname: string): Config | undefined {
-  let wildcard: Config | undefined;
-  for (const vs of candidates) {
-    for (const h of asArray(vs.spec?.hosts)) {
-      if (typeof h !== 'string' || h === '') continue;
-      const host = resolveHost(h, vs.namespace, snap.domainSuffix);
-      if (host === hostname) return vs;
-      if (!wildcard && host.includes('*') && hostMatches(host, hostname)) wildcard = vs;
-    }
-  }
-  return wildcard;
+  const found = hostCandidates(hostIndex(candidates, 'vs', snap.domainSuffix, vsHosts), hostname);
+  return (found.find((c) => c.exact) ?? found[0])?.config;
 }
 
 /** Every name a client in `namespace` may use for the service on `port`. */

@@ -7,7 +7,7 @@ import type { Config, Service, ServicePort, Snapshot } from '../../../model/type
 import type { Proxy } from '../../../model/proxy.js';
 import type { NamedResource } from '../index.js';
 import { asArray, asObject, asString } from '../../../model/selectors.js';
-import { configVisible, hostMatches, proxyLabels, resolveHost, visibleServices, visibleTo } from '../context.js';
+import { configVisible, hostCandidates, hostIndex, proxyLabels, visibleServices, visibleTo, vsHosts } from '../context.js';
 import { domainsFor, routeName, splitHostPort } from './names.js';
 import { defaultRoute, translateRule, type RouteContext } from './http-route.js';
 
@@ -25,15 +25,15 @@ function appliesToMesh(vs: Config): boolean {
 export function virtualServiceFor(snap: Snapshot, proxyNamespace: string, svc: Service): Config | undefined {
   let best: Config | undefined;
   let bestRank = Infinity;
-  for (const vs of snap.virtualServices) {
+  let bestAt = Infinity;
+  // Candidates from the shared host index (a map read plus wildcards), not a scan of every VirtualService.
+  for (const { config: vs, at, exact } of hostCandidates(hostIndex(snap.virtualServices, 'vs', snap.domainSuffix, vsHosts), svc.hostname)) {
     if (!appliesToMesh(vs) || !configVisible(vs, proxyNamespace) || asArray(vs.spec?.http).length === 0) continue;
-    const hosts = asArray(vs.spec?.hosts).map(asString).filter((h): h is string => !!h).map((h) => resolveHost(h, vs.namespace, snap.domainSuffix));
-    const exact = hosts.includes(svc.hostname);
-    if (!exact && !hosts.some((h) => hostMatches(h, svc.hostname))) continue;
     const rank = (exact ? 0 : 3) + (vs.namespace === proxyNamespace ? 0 : vs.namespace === svc.namespace ? 1 : 2);
-    if (rank < bestRank) {
+    if (rank < bestRank || (rank === bestRank && at < bestAt)) {
       best = vs;
       bestRank = rank;
+      bestAt = at;
     }
   }
   return best;
