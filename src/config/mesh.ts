@@ -31,7 +31,7 @@ export interface MeshConfig {
   proxyResources: { requests: ResourceList; limits: ResourceList };
   /** Run istio-proxy as a native sidecar (init container with restartPolicy: Always). */
   nativeSidecar: boolean;
-  /** Pods matching any of these are never injected, unless an alwaysInjectSelector also matches. */
+  /** Pods that say nothing themselves (no sidecar.istio.io/inject) and match any of these are not injected; checked before alwaysInjectSelector, as Istio does. */
   neverInjectSelector: LabelSelector[];
   alwaysInjectSelector: LabelSelector[];
   /** Hold the application until the proxy is ready (postStart hook on the proxy). */

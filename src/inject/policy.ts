@@ -3,8 +3,8 @@
  * Order: already injected, hostNetwork, system namespace, then the pod's own choice
  * (label `sidecar.istio.io/inject` wins over the annotation of the same name; only "true"/"false"
  * count, anything else falls back to the default as Istio does), then mesh selectors.
- * Beyond Istio, whose alwaysInjectSelector only matters with policy "disabled": here an
- * alwaysInjectSelector match overrides a neverInjectSelector match (MeshConfig's contract).
+ * As in Istio, the mesh selectors apply only when the pod says nothing itself, neverInjectSelector first:
+ * a pod matching both is not injected.
  */
 import type { KubeObject } from '../core/kube.js';
 import type { MeshConfig } from '../config/mesh.js';
@@ -50,7 +50,7 @@ export function decideInjection(pod: KubeObject, opts: InjectOptions): InjectDec
   if (choice === 'false') return skip(byLabel ? 'disabled-by-label' : 'disabled-by-annotation', `${source}="false"`);
   if (choice === 'true') return { inject: true, reason: byLabel ? 'enabled-by-label' : 'enabled-by-annotation' };
 
-  if (firstMatch(opts.mesh.alwaysInjectSelector, labels)) return { inject: true, reason: 'always-inject-selector' };
   if (firstMatch(opts.mesh.neverInjectSelector, labels)) return skip('never-inject-selector', 'pod labels match a neverInjectSelector of the mesh config');
+  if (firstMatch(opts.mesh.alwaysInjectSelector, labels)) return { inject: true, reason: 'always-inject-selector' };
   return { inject: true, reason: 'default' };
 }

@@ -49,7 +49,7 @@ const table: Array<{ name: string; in: PodIn; mesh?: Partial<MeshConfig>; ns?: s
   { name: 'neverInjectSelector matches', in: { labels: { role: 'db' } }, mesh: { neverInjectSelector: never }, want: 'skip:never-inject-selector' },
   { name: 'neverInjectSelector does not match', in: { labels: { role: 'web' } }, mesh: { neverInjectSelector: never }, want: 'inject:default' },
   { name: 'label true beats neverInjectSelector', in: { labels: { role: 'db', [INJ]: 'true' } }, mesh: { neverInjectSelector: never }, want: 'inject:enabled-by-label' },
-  { name: 'alwaysInjectSelector beats neverInjectSelector', in: { labels: { role: 'db', mesh: 'x' } }, mesh: { neverInjectSelector: never, alwaysInjectSelector: always }, want: 'inject:always-inject-selector' },
+  { name: 'neverInjectSelector is checked before alwaysInjectSelector (Istio)', in: { labels: { role: 'db', mesh: 'x' } }, mesh: { neverInjectSelector: never, alwaysInjectSelector: always }, want: 'skip:never-inject-selector' },
   { name: 'alwaysInjectSelector alone', in: { labels: { mesh: '' } }, mesh: { alwaysInjectSelector: always }, want: 'inject:always-inject-selector' },
   { name: 'annotation false beats alwaysInjectSelector', in: { labels: { mesh: 'x' }, annotations: { [INJ]: 'false' } }, mesh: { alwaysInjectSelector: always }, want: 'skip:disabled-by-annotation' },
   { name: 'empty selectors are ignored', in: { labels: { a: 'b' } }, mesh: { neverInjectSelector: [{}, { matchLabels: {} }] }, want: 'inject:default' },
