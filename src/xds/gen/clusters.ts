@@ -197,9 +197,25 @@ export function generateClusters(snap: Snapshot, proxy: Proxy): NamedResource[] 
   return resources.map((r) => ({ name: r.name as string, resource: r }));
 }
 
+/**
+ * ClusterLoadAssignments memoized on the service's endpoint list (shared by every proxy scope, and by the next
+ * snapshot when the list did not change): the same object comes back, so it is encoded and hashed once.
+ */
+const assignments = new WeakMap<readonly Endpoint[], Map<string, Json>>();
+function memoAssignment(snap: Snapshot, spec: ClusterSpec): Json {
+  const eps = snap.endpoints.get(spec.service.hostname);
+  if (!eps) return loadAssignment(spec.name, []);
+  let m = assignments.get(eps);
+  if (!m) assignments.set(eps, (m = new Map()));
+  const key = `${spec.name}\n${spec.port.name}\n${JSON.stringify(spec.subsetLabels ?? null)}`;
+  let la = m.get(key);
+  if (!la) m.set(key, (la = loadAssignment(spec.name, clusterEndpoints(snap, spec))));
+  return la;
+}
+
 /** EDS: one ClusterLoadAssignment per EDS cluster (empty ones too, so Envoy does not wait for them). */
 export function generateEndpoints(snap: Snapshot, proxy: Proxy): NamedResource[] {
   return outboundClusterSpecs(snap, proxy)
     .filter((s) => s.type === 'EDS')
-    .map((s) => ({ name: s.name, resource: loadAssignment(s.name, clusterEndpoints(snap, s)) }));
+    .map((s) => ({ name: s.name, resource: memoAssignment(snap, s) }));
 }

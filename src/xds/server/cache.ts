@@ -52,24 +52,33 @@ export interface ResourceSet {
 
 const hashOf = (text: string): string => createHash('sha1').update(text).digest('base64url').slice(0, 16);
 
-/** Encoded contents of the current and the previous snapshot: unchanged resources are not encoded again. */
+/**
+ * Encoded contents of the current and the previous snapshot: unchanged resources are not encoded again. Looked
+ * up by content (the JSON text; hashed only on a miss) and, before that, by the object itself: generators
+ * that memoize a resource (EDS per endpoint list) hand back the same object, which is then never serialized again.
+ */
 export class EncodedPool {
   private current = new Map<string, Encoded>();
   private previous = new Map<string, Encoded>();
+  private readonly byObject = new WeakMap<object, { typeUrl: string; key: string; enc: Encoded }>();
   encodes = 0;
 
   get(typeUrl: string, resource: Record<string, unknown>): Encoded {
-    const hash = hashOf(JSON.stringify(resource));
-    const key = `${typeUrl}|${hash}`;
-    let e = this.current.get(key);
-    if (e) return e;
-    e = this.previous.get(key);
+    const known = this.byObject.get(resource);
+    if (known && known.typeUrl === typeUrl) {
+      if (!this.current.has(known.key)) this.current.set(known.key, known.enc);
+      return known.enc;
+    }
+    const text = JSON.stringify(resource);
+    const key = `${typeUrl}\n${text}`;
+    let e = this.current.get(key) ?? this.previous.get(key);
     if (!e) {
       const any = encodeAny(typeUrl, encode(typeUrl, resource));
-      e = { hash, any, sotw: sotwEntry(any) };
+      e = { hash: hashOf(text), any, sotw: sotwEntry(any) };
       this.encodes += 1;
     }
     this.current.set(key, e);
+    this.byObject.set(resource, { typeUrl, key, enc: e });
     return e;
   }
 
@@ -101,6 +110,7 @@ export interface GenerationStat {
 }
 
 const deltaEntries = new WeakMap<CachedResource, Buffer>();
+let sharedSeq = 0;
 
 /** The DeltaDiscoveryResponse entry of a resource (memoized on the cached resource). */
 export function deltaEntryOf(r: CachedResource): Buffer {
@@ -116,6 +126,7 @@ export function deltaEntryOf(r: CachedResource): Buffer {
 export class SnapshotCache {
   private readonly scopes = new Map<string, Map<string, TypeEntry>>();
   private readonly diffs = new Map<string, { changed: CachedResource[]; removed: string[] }>();
+  private readonly responses = new Map<string, { nonce: string; buf: Buffer }>();
   readonly stats: GenerationStat[] = [];
 
   constructor(
@@ -230,6 +241,22 @@ export class SnapshotCache {
     d = { changed, removed };
     this.diffs.set(key, d);
     return d;
+  }
+
+  /**
+   * A whole SotW response shared by every stream that gets the same content (same type, same resources, same
+   * version): built once, nonce included, so a push to a thousand proxies writes one buffer a thousand times
+   * instead of concatenating a thousand copies. Nonces need only be unique per stream; the caller builds a
+   * private response when the shared nonce is the stream's latest already.
+   */
+  sharedResponse(key: string, build: (nonce: string) => Buffer): { nonce: string; buf: Buffer } {
+    let r = this.responses.get(key);
+    if (!r) {
+      const nonce = `s${(++sharedSeq).toString(36)}`;
+      r = { nonce, buf: build(nonce) };
+      this.responses.set(key, r);
+    }
+    return r;
   }
 
   /** Number of distinct scopes generated so far. */

@@ -133,6 +133,18 @@ export class Connection {
   }
 }
 
+/** Responses up to this size free their push-queue slot at once instead of when HTTP/2 takes them. */
+export const SMALL_RESPONSE_BYTES = 16 * 1024;
+
+/**
+ * The promise a push waits on for one response. The push queue bounds concurrency to bound memory (a thousand
+ * route tables of 400 KB in flight would be 400 MB); a small response (an endpoint change) costs next to no memory,
+ * so waiting for its write callback would only hold back the pushes to the other proxies for nothing.
+ */
+export function releaseEarly(buf: Buffer, written: Promise<void>): Promise<void> {
+  return buf.length <= SMALL_RESPONSE_BYTES ? Promise.resolve() : written;
+}
+
 /** What the protocol loops need from the server. */
 export interface ServerContext {
   cache(): SnapshotCache;
@@ -145,14 +157,22 @@ export interface ServerContext {
   changed(): void;
 }
 
+const namesKeys = new WeakMap<readonly string[], string>();
+
 /** The resources a watch should have now; undefined when generation failed (logged; nothing is sent). */
 export function resolveWatch(ctx: ServerContext, conn: Connection, w: WatchState): ResourceSet | undefined {
   if (!KNOWN_TYPES.has(w.typeUrl)) return EMPTY_SET;
   const cache = ctx.cache();
   try {
     if (w.namesKeyOf !== w.names) {
-      // A short digest, not the joined list: Envoy's EDS lists run to tens of kilobytes per proxy.
-      w.namesKey = w.names.length < 8 ? `n:${w.names.join('\n')}` : `h:${createHash('sha1').update(w.names.join('\n')).digest('base64')}`;
+      // A short digest, not the joined list: Envoy's EDS lists run to tens of kilobytes per proxy. Memoized per
+      // list: proxies that sent the same names share one normalized array (sotw.ts).
+      let key = namesKeys.get(w.names);
+      if (key === undefined) {
+        key = w.names.length < 8 ? `n:${w.names.join('\n')}` : `h:${createHash('sha1').update(w.names.join('\n')).digest('base64')}`;
+        namesKeys.set(w.names, key);
+      }
+      w.namesKey = key;
       w.namesKeyOf = w.names;
     }
     return cache.resolve(conn.scope(cache, ctx.scopeOf), conn.proxy!, w.typeUrl, w.wildcard, w.names, w.namesKey);

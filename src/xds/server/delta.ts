@@ -6,7 +6,7 @@
  */
 import { PUSH_ORDER } from '../../core/constants.js';
 import { deltaEntryOf } from './cache.js';
-import { answer, normalizeNames, resolveWatch, newWatch, type Connection, type ServerContext, type WatchState } from './connection.js';
+import { answer, normalizeNames, resolveWatch, newWatch, type Connection, type ServerContext, type WatchState, releaseEarly } from './connection.js';
 import { shortType } from './metrics.js';
 import { deltaResponse, type DeltaDiscoveryRequest } from './wire.js';
 
@@ -88,7 +88,7 @@ function respondDelta(ctx: ServerContext, conn: Connection, w: WatchState, force
   w.responses += 1;
   const type = shortType(w.typeUrl);
   ctx.metrics.pushes.inc({ type });
-  return conn.write(buf).then(() => ctx.metrics.pushTime.observe({ type }, (performance.now() - start) / 1000));
+  return releaseEarly(buf, conn.write(buf).then(() => ctx.metrics.pushTime.observe({ type }, (performance.now() - start) / 1000)));
 }
 
 const order = (t: string): number => {

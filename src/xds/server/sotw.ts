@@ -7,9 +7,25 @@
  */
 import { PUSH_ORDER } from '../../core/constants.js';
 import { type CachedResource, type ResourceSet } from './cache.js';
-import { answer, FULL_STATE_TYPES, normalizeNames, resolveWatch, sameNames, newWatch, type Connection, type ServerContext, type WatchState } from './connection.js';
+import { answer, FULL_STATE_TYPES, normalizeNames, resolveWatch, sameNames, newWatch, type Connection, type ServerContext, type WatchState, releaseEarly } from './connection.js';
 import { shortType } from './metrics.js';
 import { sotwResponse, type DiscoveryRequest } from './wire.js';
+
+/**
+ * Normalized name lists by the digest of their bytes: proxies of one kind send the same thousands of names, so
+ * the list is decoded and sorted once and the proxies share one array (bounded: cleared when it grows large).
+ */
+const normalized = new Map<string, { names: string[]; star: boolean }>();
+function namesOf(req: DiscoveryRequest): { names: string[]; star: boolean } {
+  const d = req.names_digest;
+  if (d === undefined) return normalizeNames(req.resource_names);
+  let n = normalized.get(d);
+  if (!n) {
+    if (normalized.size >= 10_000) normalized.clear();
+    normalized.set(d, (n = normalizeNames(req.resource_names)));
+  }
+  return n;
+}
 
 /**
  * Handles one request: records ACK/NACK and the subscription. Returns true when the proxy must be answered;
@@ -27,7 +43,7 @@ export function handleSotwRequest(ctx: ServerContext, conn: Connection, req: Dis
   if (w && nonce !== '' && w.pending) answer(ctx, conn, w, nonce, req.error_detail);
   // Envoy repeats its full name list in every ACK: an unchanged list (same bytes) is neither decoded nor sorted.
   const same = w !== undefined && req.names_digest !== undefined && req.names_digest === w.namesDigest;
-  const { names, star } = same ? { names: w!.names, star: w!.star ?? false } : normalizeNames(req.resource_names);
+  const { names, star } = same ? { names: w!.names, star: w!.star ?? false } : namesOf(req);
   const first = !w;
   if (!w) {
     w = newWatch(typeUrl);
@@ -46,10 +62,14 @@ export function handleSotwRequest(ctx: ServerContext, conn: Connection, req: Dis
   return w.wantFull;
 }
 
-function send(ctx: ServerContext, conn: Connection, w: WatchState, set: ResourceSet, entries: readonly CachedResource[], origin: number | undefined): Promise<void> {
+function send(ctx: ServerContext, conn: Connection, w: WatchState, set: ResourceSet, entries: readonly CachedResource[], from: string, origin: number | undefined): Promise<void> {
   const start = performance.now();
-  const nonce = conn.nextNonce();
-  const buf = sotwResponse(set.version, w.typeUrl, nonce, entries.map((r) => r.enc.sotw));
+  const build = (n: string): Buffer => sotwResponse(set.version, w.typeUrl, n, entries.map((r) => r.enc.sotw));
+  let { nonce, buf } = ctx.cache().sharedResponse(`${w.typeUrl}|${from}|${set.version}`, build);
+  if (nonce === w.nonce) {
+    nonce = conn.nextNonce();
+    buf = build(nonce);
+  }
   w.sent = set;
   w.sentVersion = set.version;
   w.nonce = nonce;
@@ -60,7 +80,7 @@ function send(ctx: ServerContext, conn: Connection, w: WatchState, set: Resource
   w.responses += 1;
   const type = shortType(w.typeUrl);
   ctx.metrics.pushes.inc({ type });
-  return conn.write(buf).then(() => ctx.metrics.pushTime.observe({ type }, (performance.now() - start) / 1000));
+  return releaseEarly(buf, conn.write(buf).then(() => ctx.metrics.pushTime.observe({ type }, (performance.now() - start) / 1000)));
 }
 
 /** Sends the watch's resources: all of them (`full`, answering a request) or what changed since the last response. */
@@ -69,11 +89,11 @@ function respond(ctx: ServerContext, conn: Connection, w: WatchState, full: bool
   if (!set) return undefined;
   if (full || FULL_STATE_TYPES.has(w.typeUrl)) {
     if (!full && w.responses > 0 && set.version === w.sentVersion) return undefined;
-    return send(ctx, conn, w, set, [...set.resources.values()], origin);
+    return send(ctx, conn, w, set, [...set.resources.values()], '*', origin);
   }
   if (w.responses > 0 && set.version === w.sentVersion) return undefined;
   const d = ctx.cache().diff(w.typeUrl, w.sent, set);
-  return send(ctx, conn, w, set, d.changed, origin);
+  return send(ctx, conn, w, set, d.changed, w.sent.version, origin);
 }
 
 const order = (t: string): number => {

@@ -62,5 +62,12 @@ describe('ADS wire encoding', () => {
       const nack = roundTrip({ type_url: EDS, response_nonce: 'n', error_detail: { code: 3, message: 'bad' } });
       expect(nack.error_detail).to.include({ code: 3, message: 'bad' });
     });
+
+    it('the digest of a fully decoded request covers every name (names after the node too)', () => {
+      const node = { id: 'x' };
+      const first = roundTrip({ type_url: EDS, node, resource_names: ['a', 'b'] });
+      expect(first.names_digest).to.equal(roundTrip({ type_url: EDS, response_nonce: 'n1', resource_names: ['a', 'b'] }).names_digest);
+      expect(first.names_digest).to.not.equal(roundTrip({ type_url: EDS, node, resource_names: ['a', 'c'] }).names_digest);
+    });
   });
 });
