@@ -43,6 +43,19 @@ export function generate(snap: Snapshot, proxy: Proxy, typeUrl: string, names?: 
  * two pods of one service may listen on different ports).
  */
 export function proxyScope(snap: Snapshot, proxy: Proxy): string {
+  // The scope reads services, plus workloads (labels by IP) and endpoints (named ports) only in those cases: when
+  // the next snapshot shares those parts (an incremental build), the proxy's scope is the one computed before.
+  const m = scopeMemo.get(proxy);
+  const byIp = Object.keys(proxy.labels).length === 0;
+  if (m && m.services === snap.services && (!byIp || m.workloads === snap.workloads) && (!m.named || m.endpoints === snap.endpoints)) return m.scope;
+  const scope = computeScope(snap, proxy);
+  scopeMemo.set(proxy, { services: snap.services, workloads: snap.workloads, endpoints: snap.endpoints, named: scope.named, scope: scope.key });
+  return scope.key;
+}
+
+const scopeMemo = new WeakMap<Proxy, { services: object; workloads: object; endpoints: object; named: boolean; scope: string }>();
+
+function computeScope(snap: Snapshot, proxy: Proxy): { key: string; named: boolean } {
   const labels = proxyLabels(snap, proxy);
   const labelKey = Object.keys(labels)
     .sort()
@@ -52,5 +65,5 @@ export function proxyScope(snap: Snapshot, proxy: Proxy): string {
   const hosts = inbound.map((s) => s.hostname).join(',');
   const named = proxy.type === 'sidecar' && inbound.some((s) => s.ports.some((p) => p.targetPortName));
   const ports = named ? `|${inboundPorts(snap, proxy).map((p) => `${p.port}/${p.protocol}`).join(',')}` : '';
-  return `${proxy.generator}|${proxy.type}|${proxy.namespace}|${labelKey}|${hosts}${ports}`;
+  return { key: `${proxy.generator}|${proxy.type}|${proxy.namespace}|${labelKey}|${hosts}${ports}`, named };
 }

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import type { KubeObject } from '../../../src/core/kube.js';
-import { buildSnapshot } from '../../../src/model/snapshot.js';
+import { buildSnapshot, updateSnapshot } from '../../../src/model/snapshot.js';
 import { generate, proxyScope } from '../../../src/xds/gen/index.js';
 import { ENVOY_TYPES, proxy } from './helpers.js';
 
@@ -48,4 +48,14 @@ describe('proxyScope', () => {
       expect(inbound(b)).to.deep.equal([`inbound|${want(t.ports[1])}||`]);
     });
   }
+
+  it('is computed again when a later snapshot moves the pod to another named port', () => {
+    const a = sidecar('10.0.0.1', 'web-a');
+    const snap = buildSnapshot([service('web'), pod('web-a', '10.0.0.1', 8080)]);
+    const before = proxyScope(snap, a);
+    const next = updateSnapshot(snap, [service('web'), pod('web-a', '10.0.0.1', 8081)], ['Pod/shop/web-a']);
+    expect(next.services).to.equal(snap.services);
+    expect(proxyScope(next, a)).to.not.equal(before);
+    expect(proxyScope(snap, a)).to.equal(before);
+  });
 });
