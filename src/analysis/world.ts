@@ -2,7 +2,7 @@
  * The index analyzers read: every object of the input sorted by kind, with host, gateway and workload lookups.
  * Built once per analysis; pure.
  */
-import { apiGroup, type KubeObject } from '../core/kube.js';
+import { apiGroup, POD_TEMPLATE_PATHS, type KubeObject } from '../core/kube.js';
 import { ApiGroups, DEFAULT_DOMAIN_SUFFIX } from '../core/constants.js';
 import { hostMatches, resolveHost } from './hosts.js';
 import { arr, labelMap, num, rec, str, strs } from './shape.js';
@@ -38,16 +38,6 @@ export interface Workload {
   labels: Record<string, string>;
 }
 
-/** Pod templates live at these paths in the workload controllers. */
-const TEMPLATE_PATHS: Record<string, string[]> = {
-  Deployment: ['spec', 'template'],
-  StatefulSet: ['spec', 'template'],
-  DaemonSet: ['spec', 'template'],
-  ReplicaSet: ['spec', 'template'],
-  ReplicationController: ['spec', 'template'],
-  Job: ['spec', 'template'],
-  CronJob: ['spec', 'jobTemplate', 'spec', 'template'],
-};
 
 export const nsOf = (o: KubeObject): string => (typeof o.metadata?.namespace === 'string' && o.metadata.namespace ? o.metadata.namespace : 'default');
 export const nameOf = (o: KubeObject): string => (typeof o.metadata?.name === 'string' ? o.metadata.name : '');
@@ -243,7 +233,7 @@ export class World {
       this.addWorkload('Pod', ns, nameOf(o), labelMap(o.metadata?.labels));
       return;
     }
-    const path = TEMPLATE_PATHS[o.kind];
+    const path = POD_TEMPLATE_PATHS[o.kind];
     if (path && str(o.apiVersion)) {
       let t: unknown = o;
       for (const p of path) t = rec(t)[p];

@@ -51,3 +51,14 @@ export function objectKey(o: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'
 export function fqdn(name: string, namespace: string, domainSuffix = 'cluster.local'): string {
   return `${name}.${namespace}.svc.${domainSuffix}`;
 }
+
+/** Where each workload controller keeps its pod template (property names below the object). */
+export const POD_TEMPLATE_PATHS: Readonly<Record<string, readonly string[]>> = {
+  Deployment: ['spec', 'template'],
+  StatefulSet: ['spec', 'template'],
+  DaemonSet: ['spec', 'template'],
+  ReplicaSet: ['spec', 'template'],
+  ReplicationController: ['spec', 'template'],
+  Job: ['spec', 'template'],
+  CronJob: ['spec', 'jobTemplate', 'spec', 'template'],
+};

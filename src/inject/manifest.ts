@@ -4,23 +4,13 @@
  * injected with the same core as the webhook; every other document passes through unchanged.
  * A template that policy skips is left unchanged (as istioctl does) and reported.
  */
-import { isKubeObject, type KubeObject } from '../core/kube.js';
+import { isKubeObject, POD_TEMPLATE_PATHS, type KubeObject } from '../core/kube.js';
 import type { MeshConfig } from '../config/mesh.js';
 import { type Result, ok } from '../core/result.js';
 import { injectPodAs } from './pod.js';
 import type { InjectDecision } from './policy.js';
 import { apiVersionFor } from './workload.js';
 
-/** Where each kind keeps its pod template (path of property names below the object). */
-const TEMPLATE_PATHS: Record<string, string[]> = {
-  Deployment: ['spec', 'template'],
-  StatefulSet: ['spec', 'template'],
-  DaemonSet: ['spec', 'template'],
-  ReplicaSet: ['spec', 'template'],
-  ReplicationController: ['spec', 'template'],
-  Job: ['spec', 'template'],
-  CronJob: ['spec', 'jobTemplate', 'spec', 'template'],
-};
 
 export interface SkippedTemplate {
   /** e.g. "Deployment/default/details-v1" or "items[2] Pod/default/x". */
@@ -59,7 +49,7 @@ function injectObject(obj: unknown, mesh: MeshConfig, prefix: string, report: Ma
     report.injected++;
     return r.value.pod;
   }
-  const path = TEMPLATE_PATHS[obj.kind];
+  const path = POD_TEMPLATE_PATHS[obj.kind];
   if (!path) return obj;
   let template: unknown = obj;
   for (const p of path) template = isObject(template) ? template[p] : undefined;
