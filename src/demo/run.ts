@@ -80,8 +80,13 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
 
   if (opts.inject !== false) {
     out('== 1. Sidecar injection: a Bookinfo pod through the admission webhook ==\n');
-    // The summary lines only; `node dist/src/demo/inject.js` prints the whole patch and pod.
-    await runInjectDemo({ log, out: (s) => s.split('\n').filter((l) => l.startsWith('# ')).forEach((l) => out(`${l}\n`)) });
+    // The summary lines and one line per patch operation; `node dist/src/demo/inject.js` prints the whole patch and pod.
+    const lines: string[] = [];
+    const { patch } = await runInjectDemo({ log, out: (s) => lines.push(...s.split('\n').filter((l) => l.startsWith('# '))) });
+    for (const l of lines) {
+      out(`${l}\n`);
+      if (l.startsWith('# the JSON patch')) for (const op of patch) out(`    ${summarizeOperation(op as { op: string; path: string; value?: unknown })}\n`);
+    }
     out('\n');
   }
 
@@ -182,4 +187,12 @@ if (isMain) {
       process.exit(1);
     },
   );
+}
+
+/** One patch operation on a line: `add /spec/containers/- {name: istio-proxy, …}`, values cut to keep it readable. */
+export function summarizeOperation(op: { op: string; path: string; value?: unknown }): string {
+  const v = op.value as { name?: unknown } | undefined;
+  const named = v && typeof v === 'object' && !Array.isArray(v) && typeof v.name === 'string' ? `{name: ${v.name}, …}` : undefined;
+  const text = named ?? (op.value === undefined ? '' : JSON.stringify(op.value));
+  return `${op.op} ${op.path}${text ? ' ' + (text.length > 90 ? text.slice(0, 89) + '…' : text) : ''}`;
 }
