@@ -25,6 +25,14 @@ export function patched(original: unknown, mutated: unknown, warnings?: string[]
   return withW(patch.length > 0 ? { allowed: true, patch } : { allowed: true }, warnings);
 }
 
+/**
+ * Admit with a JSON patch the caller already wrote as text (a JSON array of RFC 6902 operations, e.g. from
+ * the injector, which knows what it added); `[]` admits unchanged.
+ */
+export function patchedJson(patchJson: string, warnings?: string[]): AdmissionResult {
+  return withW(patchJson !== '[]' ? { allowed: true, patchJson } : { allowed: true }, warnings);
+}
+
 export function withWarnings(result: AdmissionResult, warnings: string[]): AdmissionResult {
   return warnings.length > 0 ? { ...result, warnings: [...(result.warnings ?? []), ...warnings] } : result;
 }

@@ -44,6 +44,8 @@ export interface AdmissionResult {
   allowed: boolean;
   status?: { code: number; message: string; reason?: string };
   patch?: PatchOperation[];
+  /** The patch as JSON text (an array of operations), when the handler wrote it itself; wins over `patch`. */
+  patchJson?: string;
   warnings?: string[];
 }
 
@@ -114,6 +116,18 @@ export interface AdmissionResponseBody {
   warnings?: string[];
 }
 
+/** The result's patch as JSON text, or undefined when there is nothing to patch. */
+export function patchText(result: AdmissionResult): string | undefined {
+  if (result.patchJson !== undefined) return result.patchJson === '[]' ? undefined : result.patchJson;
+  return result.patch && result.patch.length > 0 ? JSON.stringify(result.patch) : undefined;
+}
+
+/** Base64 of the UTF-8 bytes of `text`; ASCII text (the usual patch) skips the copy into a Buffer. */
+export function base64(text: string): string {
+  // UTF-8 takes one byte per character exactly when every character is ASCII, and then btoa's Latin-1 is UTF-8.
+  return Buffer.byteLength(text) === text.length ? btoa(text) : Buffer.from(text).toString('base64');
+}
+
 /** The response object (without the envelope), as the API server reads it. */
 export function responseBody(uid: string, result: AdmissionResult): AdmissionResponseBody {
   const out: AdmissionResponseBody = { uid, allowed: result.allowed };
@@ -121,9 +135,10 @@ export function responseBody(uid: string, result: AdmissionResult): AdmissionRes
     out.status = { metadata: {}, status: result.allowed ? 'Success' : 'Failure', code: result.status.code, message: result.status.message };
     if (result.status.reason) out.status.reason = result.status.reason;
   }
-  if (result.allowed && result.patch && result.patch.length > 0) {
+  const patch = result.allowed ? patchText(result) : undefined;
+  if (patch !== undefined) {
     out.patchType = 'JSONPatch';
-    out.patch = Buffer.from(JSON.stringify(result.patch)).toString('base64');
+    out.patch = base64(patch);
   }
   if (result.warnings && result.warnings.length > 0) out.warnings = result.warnings;
   return out;

@@ -82,17 +82,21 @@ function adminRouteListener(name: string, port: number, match: Record<string, st
   };
 }
 
-/** The envoy.config.bootstrap.v3.Bootstrap document. */
-export function envoyBootstrap(opts: EnvoyBootstrapOptions): Result<Record<string, unknown>> {
-  const xds = parseHostPort(opts.xdsAddress);
-  if (!xds.ok) return xds;
+function nodeOf(opts: EnvoyBootstrapOptions): Record<string, unknown> {
   const node: Record<string, unknown> = {};
   if (opts.nodeId) node.id = opts.nodeId;
   node.cluster = opts.clusterName;
   if (opts.metadata && Object.keys(opts.metadata).length > 0) node.metadata = opts.metadata;
+  return node;
+}
+
+/** The envoy.config.bootstrap.v3.Bootstrap document. */
+export function envoyBootstrap(opts: EnvoyBootstrapOptions): Result<Record<string, unknown>> {
+  const xds = parseHostPort(opts.xdsAddress);
+  if (!xds.ok) return xds;
   const ads = { ads: {}, resource_api_version: 'V3' };
   return ok({
-    node,
+    node: nodeOf(opts),
     admin: { address: socket('127.0.0.1', Ports.proxyAdmin) },
     dynamic_resources: {
       ads_config: { api_type: 'GRPC', transport_api_version: 'V3', set_node_on_first_message_only: true, grpc_services: [{ envoy_grpc: { cluster_name: XDS_CLUSTER } }] },
@@ -110,8 +114,60 @@ export function envoyBootstrap(opts: EnvoyBootstrapOptions): Result<Record<strin
   });
 }
 
+/**
+ * Everything after `node` depends only on the xDS address: serialized once per address (the text after the
+ * document's opening brace, and that text as it reads inside a JSON string), so a pod's bootstrap costs one
+ * small stringify of its node.
+ */
+interface StaticPart {
+  json: string;
+  quoted: string;
+}
+const staticParts = new Map<string, Result<StaticPart>>();
+const MAX_STATIC_PARTS = 64;
+
+function staticPart(xdsAddress: string): Result<StaticPart> {
+  let part = staticParts.get(xdsAddress);
+  if (part === undefined) {
+    const doc = envoyBootstrap({ xdsAddress, logLevel: 'info', clusterName: '' });
+    if (doc.ok) {
+      const { node: _node, ...rest } = doc.value;
+      const json = JSON.stringify(rest).slice(1);
+      part = ok({ json, quoted: JSON.stringify(json).slice(1, -1) });
+    } else part = doc;
+    if (staticParts.size >= MAX_STATIC_PARTS) staticParts.clear();
+    staticParts.set(xdsAddress, part);
+  }
+  return part;
+}
+
+export interface BootstrapText {
+  /** JSON.stringify(envoyBootstrap(opts).value), byte for byte. */
+  json: string;
+  /** JSON.stringify(json): the bootstrap as a JSON string value (e.g. inside a container's args). */
+  quoted: string;
+}
+
+/**
+ * The bootstrap's JSON text, without rebuilding and re-serializing its static part. `metadataJson`, when
+ * given, is node.metadata already serialized (a non-empty object; it replaces `opts.metadata`).
+ */
+export function envoyBootstrapText(opts: EnvoyBootstrapOptions, metadataJson?: string): Result<BootstrapText> {
+  const part = staticPart(opts.xdsAddress);
+  if (!part.ok) return part;
+  const node =
+    metadataJson === undefined
+      ? JSON.stringify(nodeOf(opts))
+      : `{${opts.nodeId ? `"id":${JSON.stringify(opts.nodeId)},` : ''}"cluster":${JSON.stringify(opts.clusterName)},"metadata":${metadataJson}}`;
+  const head = `{"node":${node},`;
+  // Escaping is per character and the split falls after an ASCII comma, so the parts escape independently.
+  const quotedHead = JSON.stringify(head);
+  return ok({ json: head + part.value.json, quoted: `${quotedHead.slice(0, -1)}${part.value.quoted}"` });
+}
+
 export interface EnvoyArgsOptions {
-  bootstrap: Record<string, unknown>;
+  /** The bootstrap document, or its JSON text (from envoyBootstrapText). */
+  bootstrap: Record<string, unknown> | string;
   logLevel: string;
   /** --service-node; may hold $(VAR) references that Kubernetes expands from the container env. */
   serviceNode?: string;
@@ -125,7 +181,7 @@ export interface EnvoyArgsOptions {
  * entrypoint prepends `envoy`) and the distroless image (entrypoint `envoy`) accept it as args.
  */
 export function envoyArgs(o: EnvoyArgsOptions): string[] {
-  const args = ['--config-yaml', JSON.stringify(o.bootstrap)];
+  const args = ['--config-yaml', typeof o.bootstrap === 'string' ? o.bootstrap : JSON.stringify(o.bootstrap)];
   if (o.serviceNode) args.push('--service-node', o.serviceNode);
   if (o.serviceCluster) args.push('--service-cluster', o.serviceCluster);
   args.push('--log-level', o.logLevel, '--disable-hot-restart');

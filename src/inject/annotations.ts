@@ -64,9 +64,49 @@ const RESOURCE_ANNOTATIONS = [
   [Annotations.proxyMemoryLimit, 'limits', 'memory'],
 ] as const;
 
-/** Reads and validates the pod's injection annotations against the mesh defaults. Pure. */
+/** Every annotation readInjectParams reads: without any of them, a pod gets the mesh defaults. */
+const PARAM_ANNOTATIONS: readonly string[] = [
+  Annotations.proxyImage,
+  Annotations.logLevel,
+  ...RESOURCE_ANNOTATIONS.map(([key]) => key),
+  Annotations.nativeSidecar,
+  Annotations.interceptionMode,
+  Annotations.includeOutboundIPRanges,
+  Annotations.excludeOutboundIPRanges,
+  Annotations.includeInboundPorts,
+  Annotations.excludeInboundPorts,
+  Annotations.includeOutboundPorts,
+  Annotations.excludeOutboundPorts,
+];
+
+/** The parameters of pods that set none of the annotations, per mesh config (treated as immutable), frozen. */
+const meshDefaults = new WeakMap<MeshConfig, Result<InjectParams>>();
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
+  }
+  return v;
+}
+
+/**
+ * Reads and validates the pod's injection annotations against the mesh defaults. Pure. The result is
+ * read-only: pods without any of these annotations share one frozen value per mesh config.
+ */
 export function readInjectParams(pod: KubeObject, mesh: MeshConfig): Result<InjectParams> {
   const annotations = pod.metadata?.annotations ?? {};
+  let any = false;
+  for (const k of PARAM_ANNOTATIONS) if (annotations[k] !== undefined) any = true;
+  if (!any) {
+    let params = meshDefaults.get(mesh);
+    if (params === undefined) meshDefaults.set(mesh, (params = deepFreeze(paramsFrom({}, { ...mesh, proxyResources: structuredClone(mesh.proxyResources) }))));
+    return params;
+  }
+  return paramsFrom(annotations, mesh);
+}
+
+function paramsFrom(annotations: Record<string, unknown>, mesh: MeshConfig): Result<InjectParams> {
   const errors: string[] = [];
   const get = (key: string): string | undefined => {
     const v: unknown = annotations[key];
@@ -88,7 +128,7 @@ export function readInjectParams(pod: KubeObject, mesh: MeshConfig): Result<Inje
   }
 
   // As Istio: any resource annotation replaces the mesh defaults entirely (requests and limits).
-  let resources: InjectParams['resources'] = structuredClone(mesh.proxyResources);
+  let resources: InjectParams['resources'] = mesh.proxyResources; // read-only here: the template copies it per container
   if (RESOURCE_ANNOTATIONS.some(([key]) => annotations[key] !== undefined)) {
     resources = {};
     for (const [key, kind, res] of RESOURCE_ANNOTATIONS) {

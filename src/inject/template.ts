@@ -1,17 +1,23 @@
 /**
  * The pieces injection adds to a pod: the `istio-init` container (traffic redirection by
- * `mizzen iptables`), the `istio-proxy` Envoy container with its bootstrap passed inline, the
- * volume Envoy may write to, and the labels and annotations Istio's injector sets. Pure.
+ * `mizzen iptables`), the volume Envoy may write to, and the labels and annotations Istio's
+ * injector sets (the `istio-proxy` container is in proxy.ts). Pure.
  */
 import type { KubeObject } from '../core/kube.js';
 import type { MeshConfig } from '../config/mesh.js';
-import { Annotations, ContainerNames, Labels, PROXY_GID, PROXY_UID, Ports } from '../core/constants.js';
-import { type Result, ok } from '../core/result.js';
-import { envoyArgs, envoyBootstrap, READY_PATH, STATS_PATH } from '../bootstrap/envoy.js';
+import { Annotations, ContainerNames, Labels, PROXY_UID, Ports } from '../core/constants.js';
+import { STATS_PATH } from '../bootstrap/envoy.js';
+import { JsonTemplate } from './json-template.js';
 import type { InjectParams } from './annotations.js';
-import { type Workload, ownerUri } from './workload.js';
+import type { Workload } from './workload.js';
 
 export type Container = Record<string, unknown> & { name: string };
+
+/** obj[k] = v, also for a key "__proto__" (an own property, as JSON.parse and object spread make it). */
+export function setOwn(obj: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === '__proto__') Object.defineProperty(obj, k, { value: v, writable: true, enumerable: true, configurable: true });
+  else obj[k] = v;
+}
 
 export const PROXY_VOLUME = { name: 'istio-envoy', mountPath: '/etc/istio/proxy' } as const;
 /** Inbound ports never redirected: Envoy's stats and health ports, and Istio's agent status port. */
@@ -44,15 +50,42 @@ export function iptablesArgs(params: InjectParams): string[] {
   return args;
 }
 
-const resources = (p: InjectParams) => structuredClone(p.resources);
+/** A copy per container (a shared object would come out of kube-inject as a YAML alias); two levels deep. */
+export function copyResources(r: InjectParams['resources']): InjectParams['resources'] {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(r)) {
+    const v: unknown = (r as Record<string, unknown>)[k];
+    out[k] = typeof v === 'object' && v !== null ? { ...v } : v;
+  }
+  return out as InjectParams['resources'];
+}
 
-export function initContainer(ctx: SidecarContext): Container {
+export const resources = (p: InjectParams) => copyResources(p.resources);
+
+const resourcesTexts = new WeakMap<object, string>();
+
+/** JSON of a container's resources; memoized per object (the mesh defaults, for most pods). */
+export function resourcesJson(p: InjectParams): string {
+  let text = resourcesTexts.get(p.resources);
+  if (text === undefined) resourcesTexts.set(p.resources, (text = JSON.stringify(p.resources)));
+  return text;
+}
+
+/** A sidecar container and its JSON text (what the webhook's patch carries), made together. */
+export interface BuiltContainer {
+  container: Container;
+  json: string;
+}
+
+const INIT_KEYS = ['image', 'args', 'resources'] as const;
+
+function buildInit(v: Record<(typeof INIT_KEYS)[number], unknown>): Container {
   return {
     name: ContainerNames.init,
-    image: ctx.mesh.initImage,
+    image: v.image,
     imagePullPolicy: 'IfNotPresent',
-    args: iptablesArgs(ctx.params),
-    resources: resources(ctx.params),
+    args: v.args,
+    resources: v.resources,
     securityContext: {
       allowPrivilegeEscalation: false,
       privileged: false,
@@ -65,101 +98,19 @@ export function initContainer(ctx: SidecarContext): Container {
   };
 }
 
-const fieldEnv = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath } } });
+const initTemplate = new JsonTemplate(INIT_KEYS, buildInit);
 
-/** Kubernetes expands $(VAR) in args; a literal "$(" in data we embed must not be expanded. */
-const literal = (s: string) => s.replaceAll('$(', '$$(');
+/** The init container's args and JSON for a params value (one per mesh config for most pods). */
+const initTexts = new WeakMap<InjectParams, { image: string; args: string[]; json: string }>();
 
-function podPorts(pod: KubeObject): unknown[] {
-  const out: unknown[] = [];
-  for (const c of (pod.spec?.containers ?? []) as Array<{ name?: unknown; ports?: unknown }>) {
-    if (c?.name === ContainerNames.proxy || !Array.isArray(c?.ports)) continue;
-    out.push(...c.ports);
+export function initContainer(ctx: SidecarContext): BuiltContainer {
+  let memo = initTexts.get(ctx.params);
+  if (memo === undefined || memo.image !== ctx.mesh.initImage) {
+    const args = iptablesArgs(ctx.params);
+    const json = initTemplate.json({ image: ctx.mesh.initImage, args, resources: ctx.params.resources });
+    initTexts.set(ctx.params, (memo = { image: ctx.mesh.initImage, args, json }));
   }
-  return out;
-}
-
-export function proxyContainer(ctx: SidecarContext): Result<Container> {
-  const { mesh, params, workload } = ctx;
-  const apps = appContainerNames(ctx.pod);
-  const ports = podPorts(ctx.pod);
-  const owner = workload.name ? ownerUri(workload, ctx.namespace) : '';
-  const canonical = ctx.labels[Labels.canonicalName] ?? workload.name;
-
-  const staticMeta: Record<string, unknown> = {
-    LABELS: Object.fromEntries(Object.entries(ctx.labels).map(([k, v]) => [literal(k), literal(String(v))])),
-    APP_CONTAINERS: literal(apps.join(',')),
-    CLUSTER_ID: CLUSTER_ID,
-    MESH_ID: literal(mesh.trustDomain),
-    INTERCEPTION_MODE: params.interceptionMode,
-  };
-  if (ports.length) staticMeta.POD_PORTS = literal(JSON.stringify(ports));
-  if (workload.name) staticMeta.WORKLOAD_NAME = literal(workload.name);
-  if (owner) staticMeta.OWNER = literal(owner);
-  const bootstrap = envoyBootstrap({
-    xdsAddress: mesh.xdsAddress,
-    logLevel: params.logLevel,
-    clusterName: `${literal(canonical)}.$(POD_NAMESPACE)`,
-    metadata: {
-      NAME: '$(POD_NAME)',
-      NAMESPACE: '$(POD_NAMESPACE)',
-      INSTANCE_IPS: '$(INSTANCE_IP)',
-      SERVICE_ACCOUNT: '$(SERVICE_ACCOUNT)',
-      NODE_NAME: '$(ISTIO_META_NODE_NAME)',
-      ...staticMeta,
-    },
-  });
-  if (!bootstrap.ok) return { ok: false, errors: bootstrap.errors.map((e) => `mesh config ${e}`) };
-
-  const env: unknown[] = [
-    fieldEnv('POD_NAME', 'metadata.name'),
-    fieldEnv('POD_NAMESPACE', 'metadata.namespace'),
-    fieldEnv('INSTANCE_IP', 'status.podIP'),
-    fieldEnv('SERVICE_ACCOUNT', 'spec.serviceAccountName'),
-    fieldEnv('HOST_IP', 'status.hostIP'),
-  ];
-  if (ports.length) env.push({ name: 'ISTIO_META_POD_PORTS', value: JSON.stringify(ports) });
-  env.push(
-    { name: 'ISTIO_META_APP_CONTAINERS', value: apps.join(',') },
-    { name: 'ISTIO_META_CLUSTER_ID', value: CLUSTER_ID },
-    fieldEnv('ISTIO_META_NODE_NAME', 'spec.nodeName'),
-    { name: 'ISTIO_META_INTERCEPTION_MODE', value: params.interceptionMode },
-  );
-  if (workload.name) env.push({ name: 'ISTIO_META_WORKLOAD_NAME', value: workload.name });
-  if (owner) env.push({ name: 'ISTIO_META_OWNER', value: owner });
-  env.push({ name: 'ISTIO_META_MESH_ID', value: mesh.trustDomain }, { name: 'TRUST_DOMAIN', value: mesh.trustDomain });
-
-  const probe = (extra: Record<string, number>) => ({ httpGet: { path: READY_PATH, port: Ports.proxyHealth }, ...extra });
-  const container: Container = {
-    name: ContainerNames.proxy,
-    image: params.proxyImage,
-    imagePullPolicy: 'IfNotPresent',
-    // A native sidecar: an init container that keeps running (Kubernetes 1.29+), so Jobs complete.
-    ...(params.native ? { restartPolicy: 'Always' } : {}),
-    args: envoyArgs({
-      bootstrap: bootstrap.value,
-      logLevel: params.logLevel,
-      serviceNode: `sidecar~$(INSTANCE_IP)~$(POD_NAME).$(POD_NAMESPACE)~$(POD_NAMESPACE).svc.${mesh.domainSuffix}`,
-      serviceCluster: `${literal(canonical)}.$(POD_NAMESPACE)`,
-      concurrency: 2,
-    }),
-    ports: [{ containerPort: Ports.proxyStats, name: 'http-envoy-prom', protocol: 'TCP' }],
-    env,
-    resources: resources(params),
-    readinessProbe: probe({ periodSeconds: 15, timeoutSeconds: 3, failureThreshold: 4 }),
-    startupProbe: probe({ periodSeconds: 1, timeoutSeconds: 3, failureThreshold: 600 }),
-    securityContext: {
-      allowPrivilegeEscalation: false,
-      privileged: false,
-      capabilities: { drop: ['ALL'] },
-      readOnlyRootFilesystem: true,
-      runAsGroup: PROXY_GID,
-      runAsNonRoot: true,
-      runAsUser: PROXY_UID,
-    },
-    volumeMounts: [{ name: PROXY_VOLUME.name, mountPath: PROXY_VOLUME.mountPath }],
-  };
-  return ok(container);
+  return { container: buildInit({ image: memo.image, args: [...memo.args], resources: resources(ctx.params) }), json: memo.json };
 }
 
 export function proxyVolume(): Record<string, unknown> {
@@ -178,17 +129,30 @@ export function injectedLabels(labels: Record<string, string>, workload: Workloa
   return add;
 }
 
+const statusTexts = new Map<string, string>();
+
+/** The sidecar.istio.io/status annotation: what injection added, so that it can be recognised (and undone). */
+export function statusAnnotation(initContainers: string[], native: boolean, volume: string, revision: string): string {
+  const key = `${initContainers.join(',')}|${native}|${volume}|${revision}`;
+  let text = statusTexts.get(key);
+  if (text === undefined) {
+    text = JSON.stringify({ initContainers, containers: native ? [] : [ContainerNames.proxy], volumes: [volume], imagePullSecrets: null, revision });
+    if (statusTexts.size >= 64) statusTexts.clear();
+    statusTexts.set(key, text);
+  }
+  return text;
+}
+
 /** Annotations added by injection; keys the user already set are left alone. */
-export function injectedAnnotations(existing: Record<string, string>, status: Record<string, unknown>, apps: string[], mesh: MeshConfig): Record<string, string> {
+export function injectedAnnotations(existing: Record<string, string>, status: string, apps: string[], mesh: MeshConfig): Record<string, string> {
   const add: Record<string, string> = {};
-  add[Annotations.status] = JSON.stringify(status);
+  add[Annotations.status] = status;
   add[Labels.revision] = mesh.revision; // istio.io/rev: Istio puts the revision on the pod as an annotation
   if (apps.length > 0) {
     if (existing[Annotations.defaultContainer] === undefined) add[Annotations.defaultContainer] = apps[0]!;
     if (existing[Annotations.defaultLogsContainer] === undefined) add[Annotations.defaultLogsContainer] = apps[0]!;
   }
-  const prom = [Annotations.prometheusScrape, Annotations.prometheusPort, Annotations.prometheusPath];
-  if (prom.every((k) => existing[k] === undefined)) {
+  if (existing[Annotations.prometheusScrape] === undefined && existing[Annotations.prometheusPort] === undefined && existing[Annotations.prometheusPath] === undefined) {
     add[Annotations.prometheusScrape] = 'true';
     add[Annotations.prometheusPort] = String(Ports.proxyStats);
     add[Annotations.prometheusPath] = STATS_PATH;

@@ -3,7 +3,7 @@
  * The injection and validation logic themselves are dependencies (pure functions from src/inject and src/validation).
  */
 import type { AdmissionRequest, AdmissionResult } from '../admission/index.js';
-import { allowed, denied, errored, patched } from '../admission/index.js';
+import { allowed, denied, errored, patched, patchedJson } from '../admission/index.js';
 import { isKubeObject, type KubeObject } from '../core/kube.js';
 import type { Result } from '../core/result.js';
 import type { Logger } from '../core/log.js';
@@ -12,8 +12,11 @@ import type { ReviewOutcome, WebhookMetrics } from '../metrics.js';
 /** The shape of src/inject's decision (kept structural here so the webhook depends only on the contract). */
 export type InjectDecision = { inject: true; reason: string } | { inject: false; reason: string; message: string };
 
-/** Injects a pod: a pure function over the pod and its namespace (serve.ts binds the mesh config). */
-export type Injector = (pod: KubeObject, ctx: { namespace: string }) => Result<{ pod: KubeObject; decision: InjectDecision }>;
+/**
+ * Injects a pod: a pure function over the pod and its namespace (serve.ts binds the mesh config). `patch`, when
+ * given, is the JSON Patch text turning the input into `pod` (else the webhook diffs the two).
+ */
+export type Injector = (pod: KubeObject, ctx: { namespace: string }) => Result<{ pod: KubeObject; decision: InjectDecision; patch?: string }>;
 
 export interface ValidationContext {
   operation: 'CREATE' | 'UPDATE';
@@ -43,7 +46,7 @@ export interface HandlerOutput {
 
 const verdict = (result: AdmissionResult): HandlerOutput => ({
   result,
-  outcome: !result.allowed ? 'denied' : result.patch && result.patch.length > 0 ? 'patched' : 'allowed',
+  outcome: !result.allowed ? 'denied' : result.patchJson !== undefined || (result.patch && result.patch.length > 0) ? 'patched' : 'allowed',
 });
 
 /** Display name of an object, also for pods that only have generateName. */
@@ -79,7 +82,7 @@ export function reviewInject(request: AdmissionRequest, inject: Injector, ctx: H
     if (!request.dryRun) ctx.metrics.skips.inc({ reason: decision.reason });
     ctx.log().info({ reason: decision.reason, dryRun: request.dryRun === true }, `sidecar not injected: ${decision.message}`);
   }
-  return verdict(patched(pod, r.value.pod));
+  return verdict(r.value.patch !== undefined ? patchedJson(r.value.patch) : patched(pod, r.value.pod));
 }
 
 /** CREATE and UPDATE are validated; DELETE and CONNECT are allowed. Every problem goes into the denial. */

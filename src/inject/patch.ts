@@ -1,0 +1,76 @@
+/**
+ * The JSON Patch (RFC 6902) of an injection, written straight from what the injector added, as JSON text:
+ * no diff of the whole pod and no serialization of operation objects. Injection only sets or removes keys
+ * of metadata.labels / metadata.annotations and appends to spec.containers / initContainers / volumes, so
+ * these are all the operations there are. The webhook sends the text as is; tests check that applying it
+ * to the original pod gives the injected pod. Pure.
+ */
+import { escapePointerToken } from '../admission/patch.js';
+
+/** What injectPodAs added to a pod (values are those of the injected pod; list items as their JSON text). */
+export interface Additions {
+  labels: Record<string, unknown>;
+  annotations: Record<string, unknown>;
+  /** Annotation keys removed (present in the original). */
+  removedAnnotations: string[];
+  containers: string[];
+  initContainers: string[];
+  volumes: string[];
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A JSON pointer as a JSON string, memoized: the keys injection sets are always the same few constants,
+ * and looking up a constant (whose hash V8 keeps) is cheaper than escaping and serializing it again.
+ */
+const pointers = new Map<string, Map<string, string>>();
+function pointer(parent: string, key: string): string {
+  let byKey = pointers.get(parent);
+  if (byKey === undefined) pointers.set(parent, (byKey = new Map()));
+  let text = byKey.get(key);
+  if (text === undefined) {
+    text = JSON.stringify(`${parent}/${escapePointerToken(key)}`);
+    if (byKey.size >= 256) byKey.clear();
+    byKey.set(key, text);
+  }
+  return text;
+}
+
+/** Keys set on (or removed from) a map; the whole map is added when the original has none (absent or null). */
+function mapOps(ops: string[], path: string, original: unknown, result: Record<string, unknown>, added: Record<string, unknown>, removed: string[]): void {
+  if (!isObject(original)) {
+    ops.push(`{"op":"add","path":"${path}","value":${JSON.stringify(result)}}`);
+    return;
+  }
+  for (const k of removed) ops.push(`{"op":"remove","path":${pointer(path, k)}}`);
+  // `add` on an existing member replaces it (RFC 6902 §4.1), so one form serves new and changed keys.
+  for (const k in added) ops.push(`{"op":"add","path":${pointer(path, k)},"value":${JSON.stringify(added[k])}}`);
+}
+
+/** Items (JSON texts) appended to a list; the whole list is added when the original has none (absent or null). */
+function appendOps(ops: string[], path: string, original: unknown, added: string[]): void {
+  if (added.length === 0) return;
+  if (!Array.isArray(original)) {
+    ops.push(`{"op":"add","path":"${path}","value":[${added.join(',')}]}`);
+    return;
+  }
+  for (const item of added) ops.push(`{"op":"add","path":"${path}/-","value":${item}}`);
+}
+
+interface PodLike {
+  metadata: { labels?: unknown; annotations?: unknown };
+  spec?: unknown;
+}
+
+/** The patch turning `original` into `injected`, given what injection added: a JSON array of operations. */
+export function additionsPatch(original: PodLike, injected: PodLike, add: Additions): string {
+  const ops: string[] = [];
+  const spec = (isObject(original.spec) ? original.spec : {}) as Record<string, unknown>;
+  mapOps(ops, '/metadata/labels', original.metadata.labels, injected.metadata.labels as Record<string, unknown>, add.labels, []);
+  mapOps(ops, '/metadata/annotations', original.metadata.annotations, injected.metadata.annotations as Record<string, unknown>, add.annotations, add.removedAnnotations);
+  appendOps(ops, '/spec/containers', spec.containers, add.containers);
+  appendOps(ops, '/spec/initContainers', spec.initContainers, add.initContainers);
+  appendOps(ops, '/spec/volumes', spec.volumes, add.volumes);
+  return `[${ops.join(',')}]`;
+}

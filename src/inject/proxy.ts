@@ -1,0 +1,184 @@
+/**
+ * The `istio-proxy` container: Envoy with its bootstrap passed inline (node metadata as Istio's agent
+ * reports it), the environment Istio's template sets, probes and a locked-down security context.
+ * Built together with its JSON text: the shape of the container (and of the bootstrap's node metadata)
+ * varies only with a few booleans, so each shape is serialized once as a template and a pod's text is
+ * the template with the pod's strings spliced in (see json-template.ts). Pure.
+ */
+import { ContainerNames, Labels, PROXY_GID, PROXY_UID, Ports } from '../core/constants.js';
+import type { KubeObject } from '../core/kube.js';
+import { type Result, ok } from '../core/result.js';
+import { envoyArgs, envoyBootstrapText, READY_PATH } from '../bootstrap/envoy.js';
+import { JsonTemplate } from './json-template.js';
+import { CLUSTER_ID, PROXY_VOLUME, appContainerNames, resources, resourcesJson, setOwn, type BuiltContainer, type Container, type SidecarContext } from './template.js';
+import { ownerUri } from './workload.js';
+
+/** What makes one proxy container differ in shape from another. */
+interface Shape {
+  /** An init container that keeps running (Kubernetes 1.29+), so Jobs complete. */
+  native: boolean;
+  /** The application containers declare ports (POD_PORTS). */
+  ports: boolean;
+  /** The workload has a name (WORKLOAD_NAME and OWNER). */
+  workload: boolean;
+}
+
+const PROXY_KEYS = ['image', 'bootstrap', 'serviceNode', 'serviceCluster', 'logLevel', 'resources', 'podPorts', 'apps', 'mode', 'workload', 'owner', 'trustDomain'] as const;
+type ProxyValues = Record<(typeof PROXY_KEYS)[number], unknown>;
+
+const META_KEYS = ['labels', 'apps', 'meshId', 'mode', 'podPorts', 'workload', 'owner'] as const;
+type MetaValues = Record<(typeof META_KEYS)[number], unknown>;
+
+const fieldEnv = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath } } });
+
+function proxyEnv(shape: Shape, v: ProxyValues): unknown[] {
+  const env: unknown[] = [
+    fieldEnv('POD_NAME', 'metadata.name'),
+    fieldEnv('POD_NAMESPACE', 'metadata.namespace'),
+    fieldEnv('INSTANCE_IP', 'status.podIP'),
+    fieldEnv('SERVICE_ACCOUNT', 'spec.serviceAccountName'),
+    fieldEnv('HOST_IP', 'status.hostIP'),
+  ];
+  if (shape.ports) env.push({ name: 'ISTIO_META_POD_PORTS', value: v.podPorts });
+  env.push(
+    { name: 'ISTIO_META_APP_CONTAINERS', value: v.apps },
+    { name: 'ISTIO_META_CLUSTER_ID', value: CLUSTER_ID },
+    fieldEnv('ISTIO_META_NODE_NAME', 'spec.nodeName'),
+    { name: 'ISTIO_META_INTERCEPTION_MODE', value: v.mode },
+  );
+  if (shape.workload) env.push({ name: 'ISTIO_META_WORKLOAD_NAME', value: v.workload }, { name: 'ISTIO_META_OWNER', value: v.owner });
+  env.push({ name: 'ISTIO_META_MESH_ID', value: v.trustDomain }, { name: 'TRUST_DOMAIN', value: v.trustDomain });
+  return env;
+}
+
+function buildProxy(shape: Shape, v: ProxyValues): Container {
+  const probe = (extra: Record<string, number>) => ({ httpGet: { path: READY_PATH, port: Ports.proxyHealth }, ...extra });
+  return {
+    name: ContainerNames.proxy,
+    image: v.image,
+    imagePullPolicy: 'IfNotPresent',
+    ...(shape.native ? { restartPolicy: 'Always' } : {}),
+    args: envoyArgs({
+      bootstrap: v.bootstrap as string,
+      logLevel: v.logLevel as string,
+      serviceNode: v.serviceNode as string,
+      serviceCluster: v.serviceCluster as string,
+      concurrency: 2,
+    }),
+    ports: [{ containerPort: Ports.proxyStats, name: 'http-envoy-prom', protocol: 'TCP' }],
+    env: proxyEnv(shape, v),
+    resources: v.resources,
+    readinessProbe: probe({ periodSeconds: 15, timeoutSeconds: 3, failureThreshold: 4 }),
+    startupProbe: probe({ periodSeconds: 1, timeoutSeconds: 3, failureThreshold: 600 }),
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      capabilities: { drop: ['ALL'] },
+      readOnlyRootFilesystem: true,
+      runAsGroup: PROXY_GID,
+      runAsNonRoot: true,
+      runAsUser: PROXY_UID,
+    },
+    volumeMounts: [{ name: PROXY_VOLUME.name, mountPath: PROXY_VOLUME.mountPath }],
+  };
+}
+
+/** The bootstrap's node.metadata, as Istio's agent reports it ($(VAR)s are expanded by Kubernetes). */
+function nodeMetadata(shape: Shape, v: MetaValues): Record<string, unknown> {
+  const meta: Record<string, unknown> = {
+    NAME: '$(POD_NAME)',
+    NAMESPACE: '$(POD_NAMESPACE)',
+    INSTANCE_IPS: '$(INSTANCE_IP)',
+    SERVICE_ACCOUNT: '$(SERVICE_ACCOUNT)',
+    NODE_NAME: '$(ISTIO_META_NODE_NAME)',
+    LABELS: v.labels,
+    APP_CONTAINERS: v.apps,
+    CLUSTER_ID: CLUSTER_ID,
+    MESH_ID: v.meshId,
+    INTERCEPTION_MODE: v.mode,
+  };
+  if (shape.ports) meta.POD_PORTS = v.podPorts;
+  if (shape.workload) {
+    meta.WORKLOAD_NAME = v.workload;
+    meta.OWNER = v.owner;
+  }
+  return meta;
+}
+
+const shapeKey = (s: Shape) => (s.native ? 1 : 0) | (s.ports ? 2 : 0) | (s.workload ? 4 : 0);
+const proxyTemplates = new Map<number, JsonTemplate<(typeof PROXY_KEYS)[number]>>();
+const metaTemplates = new Map<number, JsonTemplate<(typeof META_KEYS)[number]>>();
+
+function templateFor<K extends string>(cache: Map<number, JsonTemplate<K>>, shape: Shape, keys: readonly K[], build: (shape: Shape, v: Record<K, unknown>) => unknown): JsonTemplate<K> {
+  const key = shapeKey(shape);
+  let t = cache.get(key);
+  if (t === undefined) cache.set(key, (t = new JsonTemplate(keys, (v) => build(shape, v))));
+  return t;
+}
+
+/** Kubernetes expands $(VAR) in args; a literal "$(" in data we embed must not be expanded. */
+const literal = (s: string) => (s.includes('$(') ? s.replaceAll('$(', '$$(') : s);
+
+/** The labels as the bootstrap carries them: the same object unless some key or value holds a "$(". */
+function literalLabels(labels: Record<string, string>): Record<string, unknown> {
+  let plain = true;
+  for (const k in labels) {
+    const v: unknown = labels[k];
+    if (typeof v !== 'string' || v.includes('$(') || k.includes('$(')) plain = false;
+  }
+  if (plain) return labels;
+  const out: Record<string, unknown> = {};
+  for (const k in labels) setOwn(out, literal(k), literal(String(labels[k])));
+  return out;
+}
+
+function podPorts(pod: KubeObject): unknown[] {
+  const out: unknown[] = [];
+  for (const c of (pod.spec?.containers ?? []) as Array<{ name?: unknown; ports?: unknown }>) {
+    if (c?.name === ContainerNames.proxy || !Array.isArray(c?.ports)) continue;
+    out.push(...c.ports);
+  }
+  return out;
+}
+
+export function proxyContainer(ctx: SidecarContext): Result<BuiltContainer> {
+  const { mesh, params, workload } = ctx;
+  const apps = appContainerNames(ctx.pod).join(',');
+  const ports = podPorts(ctx.pod);
+  const portsJson = ports.length ? JSON.stringify(ports) : '';
+  const shape: Shape = { native: params.native, ports: ports.length > 0, workload: workload.name !== '' };
+  const owner = shape.workload ? ownerUri(workload, ctx.namespace) : '';
+  const canonical = ctx.labels[Labels.canonicalName] ?? workload.name;
+
+  const meta: MetaValues = {
+    labels: literalLabels(ctx.labels),
+    apps: literal(apps),
+    meshId: literal(mesh.trustDomain),
+    mode: params.interceptionMode,
+    podPorts: literal(portsJson),
+    workload: literal(workload.name),
+    owner: literal(owner),
+  };
+  const bootstrap = envoyBootstrapText(
+    { xdsAddress: mesh.xdsAddress, logLevel: params.logLevel, clusterName: `${literal(canonical)}.$(POD_NAMESPACE)` },
+    templateFor(metaTemplates, shape, META_KEYS, nodeMetadata).json(meta),
+  );
+  if (!bootstrap.ok) return { ok: false, errors: bootstrap.errors.map((e) => `mesh config ${e}`) };
+
+  const values: ProxyValues = {
+    image: params.proxyImage,
+    bootstrap: bootstrap.value.json,
+    serviceNode: `sidecar~$(INSTANCE_IP)~$(POD_NAME).$(POD_NAMESPACE)~$(POD_NAMESPACE).svc.${mesh.domainSuffix}`,
+    serviceCluster: `${literal(canonical)}.$(POD_NAMESPACE)`,
+    logLevel: params.logLevel,
+    resources: resources(params),
+    podPorts: portsJson,
+    apps,
+    mode: params.interceptionMode,
+    workload: workload.name,
+    owner,
+    trustDomain: mesh.trustDomain,
+  };
+  const json = templateFor(proxyTemplates, shape, PROXY_KEYS, buildProxy).json(values, { bootstrap: bootstrap.value.quoted, resources: resourcesJson(params) });
+  return ok({ container: buildProxy(shape, values), json });
+}
