@@ -11,6 +11,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Session } from 'node:inspector/promises';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import { ConfigStore } from '../src/model/store.js';
 import { DEFAULT_MESH_CONFIG } from '../src/config/mesh.js';
@@ -30,6 +32,8 @@ const { values: flags } = parseArgs({
     'debounce-ms': { type: 'string', default: String(DEFAULT_MESH_CONFIG.debounce.quietMs) },
     'push-concurrency': { type: 'string', default: '64' },
     json: { type: 'boolean', default: false },
+    /** Write a CPU profile of the control plane per section (initial sync, each push, each raw broadcast) here. */
+    'cpu-prof-dir': { type: 'string' },
   },
 });
 const num = (k: keyof typeof flags): number => Number(flags[k]);
@@ -44,10 +48,35 @@ const percentile = (xs: number[], p: number): number => {
 const ms = (x: number): string => `${Math.round(x)} ms`;
 const mb = (x: number): string => `${Math.round(x / 1024 / 1024)} MB`;
 
+// Optional CPU profiles of the control plane, one per section (open in Chrome DevTools or speedscope).
+const profDir = flags['cpu-prof-dir'];
+const inspector = profDir ? new Session() : undefined;
+if (inspector) {
+  mkdirSync(profDir!, { recursive: true });
+  inspector.connect();
+  await inspector.post('Profiler.enable');
+  await inspector.post('Profiler.setSamplingInterval', { interval: 500 });
+}
+async function profiled<T>(section: string, fn: () => Promise<T>): Promise<T> {
+  if (!inspector) return fn();
+  const file = section.replace(/\W+/g, '-');
+  tell({ cmd: 'profile' });
+  await receive('profiled');
+  await inspector.post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await inspector.post('Profiler.stop');
+    writeFileSync(join(profDir!, `${file}.cpuprofile`), JSON.stringify(profile));
+    tell({ cmd: 'profile', file: join(profDir!, `${file}.clients.cpuprofile`) });
+    await receive('profiled');
+  }
+}
+
 // ---- the simulated proxies (child process) ----
 const here = dirname(fileURLToPath(import.meta.url));
 const clientsPath = join(here, 'xds', `clients${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`);
-const child: ChildProcess = fork(clientsPath, [], { execArgv: import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+const child: ChildProcess = fork(clientsPath, [], { execArgv: [...(import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : []), ...(process.env.BENCH_CLIENTS_NODE_ARGS?.split(' ').filter(Boolean) ?? [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 const inbox: FromClients[] = [];
 let wake: (() => void) | undefined;
 child.on('message', (m: FromClients) => {
@@ -105,9 +134,20 @@ say(`bench:xds — ${N} proxies (${SCOPES} scopes), ${shape.services} services �
 say(`initial snapshot build: ${ms(initialBuild)}`);
 
 // Initial sync: connect all, wait for every proxy to ACK CDS, EDS, LDS and RDS.
-t = Date.now();
-tell({ cmd: 'connect', port, proxies: N, scopes: SCOPES, namespaces: shape.namespaces });
-const synced = await receive('synced');
+// When every proxy's first request has arrived (its stream is registered): connection setup, before any answer.
+let allConnected = NaN;
+const syncCpu0 = process.cpuUsage();
+const synced = await profiled('initial sync', async () => {
+  t = Date.now();
+  tell({ cmd: 'connect', port, proxies: N, scopes: SCOPES, namespaces: shape.namespaces });
+  const connPoll = setInterval(() => {
+    if (Number.isNaN(allConnected) && server.stats().connections >= N) allConnected = Date.now() - t;
+  }, 10);
+  const m = await receive('synced');
+  clearInterval(connPoll);
+  return m;
+});
+const syncCpu = process.cpuUsage(syncCpu0);
 const syncTimes = synced.times.map((x) => x - t);
 await server.settled(120_000);
 const initial = Math.max(...syncTimes);
@@ -117,7 +157,9 @@ for (const s of cache0.stats) byScope.set(s.scope, (byScope.get(s.scope) ?? 0) +
 const genTimes = [...byScope.values()];
 out.initialSyncMs = initial;
 out.generationPerScopeMs = { scopes: genTimes.length, p50: percentile(genTimes, 50), max: Math.max(...genTimes), total: genTimes.reduce((a, b) => a + b, 0) };
-say(`initial sync (connect → every proxy ACKed CDS+EDS+LDS+RDS): ${ms(initial)} (p50 ${ms(percentile(syncTimes, 50))}) [target ≤ 5000 ms]`);
+out.allConnectedMs = allConnected;
+out.initialSyncCpuMs = (syncCpu.user + syncCpu.system) / 1000;
+say(`initial sync (connect → every proxy ACKed CDS+EDS+LDS+RDS): ${ms(initial)} (p50 ${ms(percentile(syncTimes, 50))}; every stream's first request in by ${ms(allConnected)}; control-plane CPU ${ms(out.initialSyncCpuMs as number)}) [target ≤ 5000 ms]`);
 say(`generation per distinct proxy scope (all four types): ${genTimes.length} scopes, p50 ${ms(percentile(genTimes, 50))}, max ${ms(Math.max(...genTimes))}; resources encoded: ${server.stats().encodes}`);
 const mem1 = process.memoryUsage().rss;
 say(`control plane RSS after initial sync: ${mb(mem1)}`);
@@ -133,6 +175,9 @@ interface Phase {
   bytes: number;
   rawMs: number;
   ratio: number;
+  /** Control-plane CPU (user + system) from the write to the last ACK, and during the raw broadcast. */
+  cpuMs: number;
+  rawCpuMs: number;
   rssMB: number;
 }
 
@@ -141,9 +186,14 @@ async function phase(name: string, change: () => void, typeUrl: string, resource
   await mark();
   const before = snapshots.length;
   const t0 = Date.now();
-  change();
-  await server.settled(120_000);
-  const r = await report();
+  const c0 = process.cpuUsage();
+  const r = await profiled(`${name} push`, async () => {
+    change();
+    await server.settled(120_000);
+    return report();
+  });
+  const cpu = process.cpuUsage(c0);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   const snap = snapshots[before];
   if (!snap) throw new Error(`${name}: no new snapshot`);
   const acks = r.acks.filter((a): a is number => a !== null).map((a) => a - t0);
@@ -157,13 +207,19 @@ async function phase(name: string, change: () => void, typeUrl: string, resource
   const buf = sotwResponse(conn.watches.get(typeUrl)!.sentVersion, typeUrl, `raw-${name}`, [res.enc.sotw]);
   await mark();
   const tr = Date.now();
-  await Promise.all(server.connections().map((c) => c.write(buf)));
-  let raw = await report();
-  while (raw.rawAcks < N) {
-    await new Promise((x) => setTimeout(x, 5));
-    raw = await report();
-  }
+  const rc0 = process.cpuUsage();
+  const raw = await profiled(`${name} raw`, async () => {
+    await Promise.all(server.connections().map((c) => c.write(buf)));
+    let m = await report();
+    while (m.rawAcks < N) {
+      await new Promise((x) => setTimeout(x, 5));
+      m = await report();
+    }
+    return m;
+  });
   const rawMs = Math.max(...raw.acks.map((a) => a ?? tr)) - tr;
+  const rcpu = process.cpuUsage(rc0);
+  const rawCpuMs = (rcpu.user + rcpu.system) / 1000;
   const p: Phase = {
     name,
     convergence: { p50: percentile(acks, 50), p99: percentile(acks, 99), max: lastAck },
@@ -173,12 +229,15 @@ async function phase(name: string, change: () => void, typeUrl: string, resource
     bytes: r.bytes,
     rawMs,
     ratio: pushMs / Math.max(1, rawMs),
+    cpuMs,
+    rawCpuMs,
     rssMB: Math.round(rssAfterPush / 1024 / 1024),
   };
   say(
     `${name}: write → last ACK p50 ${ms(p.convergence.p50)}, p99 ${ms(p.convergence.p99)}, max ${ms(p.convergence.max)} ` +
       `(debounce + snapshot build ${ms(snap.at - t0)} of which build ${ms(p.buildMs)}; push → last ACK ${ms(pushMs)}); ` +
-      `responses ${JSON.stringify(p.responses)} ${mb(p.bytes)}; raw broadcast ${ms(rawMs)}; push/raw ${p.ratio.toFixed(2)}×`,
+      `responses ${JSON.stringify(p.responses)} ${mb(p.bytes)}; raw broadcast ${ms(rawMs)}; push/raw ${p.ratio.toFixed(2)}×; ` +
+      `control-plane CPU ${ms(cpuMs)} (raw ${ms(rawCpuMs)})`,
   );
   return p;
 }
@@ -189,7 +248,7 @@ const vs = await phase('VirtualService change', () => store.upsert('bench', virt
 // Baseline for the initial sync: each proxy's four full responses (its own CDS, EDS, LDS and RDS content, as
 // pre-encoded bytes) written raw to the same streams, as many streams at a time as the server's push queue
 // allows (64), to the last ACK. Run last: its buffering would otherwise inflate the RSS figures above.
-async function rawInitialSync(): Promise<{ ms: number; bytes: number }> {
+async function rawInitialSync(): Promise<{ ms: number; bytes: number; cpuMs: number }> {
   const types = [TypeUrls.cluster, TypeUrls.endpoint, TypeUrls.listener, TypeUrls.route];
   const memo = new Map<string, Buffer>();
   const responses = (c: ReturnType<typeof server.connections>[number]): Buffer[] =>
@@ -203,6 +262,7 @@ async function rawInitialSync(): Promise<{ ms: number; bytes: number }> {
   await mark();
   const conns = server.connections();
   const tr = Date.now();
+  const c0 = process.cpuUsage();
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < conns.length) {
@@ -216,7 +276,8 @@ async function rawInitialSync(): Promise<{ ms: number; bytes: number }> {
     await new Promise((x) => setTimeout(x, 5));
     raw = await report();
   }
-  return { ms: Math.max(...raw.acks.map((a) => a ?? tr)) - tr, bytes: raw.bytes };
+  const cpu = process.cpuUsage(c0);
+  return { ms: Math.max(...raw.acks.map((a) => a ?? tr)) - tr, bytes: raw.bytes, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 out.endpointChange = eds;
@@ -226,8 +287,8 @@ say(`targets: endpoint change ≤ 300 ms (${eds.convergence.max <= 300 ? 'met' :
 const cpuBeforeRaw = process.cpuUsage(cpu0);
 const rssBeforeRaw = process.memoryUsage().rss;
 const rawInit = await rawInitialSync();
-out.initialSyncRaw = { rawMs: rawInit.ms, ratio: initial / Math.max(1, rawInit.ms), bytes: rawInit.bytes };
-say(`initial sync baseline: raw broadcast of every proxy's four full responses (${mb(rawInit.bytes)}) ${ms(rawInit.ms)}; initial sync / raw ${(initial / Math.max(1, rawInit.ms)).toFixed(2)}×`);
+out.initialSyncRaw = { rawMs: rawInit.ms, ratio: initial / Math.max(1, rawInit.ms), bytes: rawInit.bytes, cpuMs: rawInit.cpuMs };
+say(`initial sync baseline: raw broadcast of every proxy's four full responses (${mb(rawInit.bytes)}) ${ms(rawInit.ms)} (control-plane CPU ${ms(rawInit.cpuMs)}); initial sync / raw ${(initial / Math.max(1, rawInit.ms)).toFixed(2)}×`);
 
 const cpu = cpuBeforeRaw;
 const rss = rssBeforeRaw;

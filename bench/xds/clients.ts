@@ -5,6 +5,8 @@
  * is ACKed by nonce at once. Talks to the benchmark driver over IPC.
  */
 import * as grpc from '@grpc/grpc-js';
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
 import { adsClientDefinition, lenField } from '../../src/xds/server/wire.js';
 import { TypeUrls } from '../../src/core/constants.js';
 import { followUpNames, readResponse, type LazyResponse } from './lazy.js';
@@ -13,11 +15,14 @@ export type ToClients =
   | { cmd: 'connect'; port: number; proxies: number; scopes: number; namespaces: number }
   | { cmd: 'mark' }
   | { cmd: 'report' }
-  | { cmd: 'close' };
+  | { cmd: 'close' }
+  /** Start (file undefined) or stop a CPU profile of this process, written to `file`. */
+  | { cmd: 'profile'; file?: string };
 
 export type FromClients =
   | { cmd: 'synced'; times: number[]; failed: number }
   | { cmd: 'marked' }
+  | { cmd: 'profiled' }
   | { cmd: 'report'; acks: Array<number | null>; responses: Record<string, number>; bytes: number; rawAcks: number }
   | { cmd: 'error'; message: string };
 
@@ -130,6 +135,7 @@ class SimProxy {
 }
 
 let proxies: SimProxy[] = [];
+let profiler: Session | undefined;
 
 process.on('message', (m: ToClients) => {
   switch (m.cmd) {
@@ -168,6 +174,22 @@ process.on('message', (m: ToClients) => {
       });
       break;
     }
+    case 'profile':
+      void (async () => {
+        if (!m.file) {
+          profiler ??= new Session();
+          profiler.connect();
+          await profiler.post('Profiler.enable');
+          await profiler.post('Profiler.setSamplingInterval', { interval: 500 });
+          await profiler.post('Profiler.start');
+        } else if (profiler) {
+          const { profile } = await profiler.post('Profiler.stop');
+          writeFileSync(m.file, JSON.stringify(profile));
+          profiler.disconnect();
+        }
+        send({ cmd: 'profiled' });
+      })();
+      break;
     case 'close':
       for (const p of proxies) p.close();
       proxies = [];
