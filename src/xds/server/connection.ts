@@ -24,8 +24,8 @@ export interface WatchState {
   wildcard: boolean;
   /** Subscribed names, sorted, without `*`. */
   names: string[];
-  /** Digest of the names as last sent by the proxy (to skip decoding and normalizing an unchanged list). */
-  namesDigest?: string;
+  /** The encoded names as last sent by the proxy (shared between streams that sent the same), to skip decoding an unchanged list. */
+  namesBytes?: Buffer;
   /** Whether that list held the explicit wildcard `*`. */
   star?: boolean;
   /** names joined, memoized for cache lookups (valid while namesKeyOf === names). */
@@ -91,11 +91,32 @@ export class Connection {
   private nonceSeq = 0;
   private scopeCache?: { snapshot: string; scope: string };
 
+  /** Responses out and not yet answered, on this stream. */
+  private unanswered = 0;
+
   constructor(
     readonly kind: StreamKind,
     private readonly call: Writable,
     readonly peer: string,
+    /** Unanswered responses over every stream of the server (so "all settled" is a counter read, not a scan). */
+    private readonly tally: { unanswered: number } = { unanswered: 0 },
   ) {}
+
+  /** Marks the watch's latest response as out (true) or answered (false). */
+  setPending(w: WatchState, pending: boolean): void {
+    if (w.pending === pending) return;
+    w.pending = pending;
+    const d = pending ? 1 : -1;
+    this.unanswered += d;
+    if (!this.closed) this.tally.unanswered += d;
+  }
+
+  /** The stream is gone: its unanswered responses no longer count. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.tally.unanswered -= this.unanswered;
+  }
 
   /** `<proxy id>-<seq>`: unique even when a proxy reconnects before its old stream is gone. */
   get id(): string {
@@ -128,8 +149,7 @@ export class Connection {
 
   /** Whether every response sent has been answered (ACK or NACK). */
   get settled(): boolean {
-    for (const w of this.watches.values()) if (w.pending) return false;
-    return true;
+    return this.unanswered === 0;
   }
 }
 
@@ -184,7 +204,7 @@ export function resolveWatch(ctx: ServerContext, conn: Connection, w: WatchState
 
 /** Records an ACK or NACK of the watch's latest nonce. */
 export function answer(ctx: ServerContext, conn: Connection, w: WatchState, nonce: string, error: { code?: number; message?: string } | null | undefined): void {
-  w.pending = false;
+  conn.setPending(w, false);
   if (error && (error.code || error.message)) {
     w.nack = { version: w.sentVersion, nonce, message: error.message ?? '', code: error.code ?? 0, at: new Date().toISOString() };
     ctx.metrics.nacks.inc({ type: shortType(w.typeUrl) });
@@ -210,4 +230,4 @@ export function normalizeNames(names: readonly string[] | undefined): { names: s
 }
 
 /** Whether two name lists are equal element by element (same order). */
-export const sameNames = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+export const sameNames = (a: readonly string[], b: readonly string[]): boolean => a === b || (a.length === b.length && a.every((x, i) => x === b[i]));

@@ -21,7 +21,7 @@ export function handleDeltaRequest(ctx: ServerContext, conn: Connection, req: De
       // A NACK of an older response still tells us something went wrong: record it, keep waiting for the latest.
       const pending = w.pending;
       answer(ctx, conn, w, nonce, req.error_detail);
-      w.pending = pending;
+      conn.setPending(w, pending);
     }
   }
   const sub = normalizeNames(req.resource_names_subscribe);
@@ -81,7 +81,7 @@ function respondDelta(ctx: ServerContext, conn: Connection, w: WatchState, force
   w.sent = set;
   w.sentVersion = set.version;
   w.nonce = nonce;
-  w.pending = true;
+  conn.setPending(w, true);
   w.wantFull = false;
   w.origin = origin;
   w.sentAt = new Date().toISOString();

@@ -167,29 +167,17 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
     debouncer.trigger();
   });
 
-  // The connection that last kept the server unsettled: checked first, so the check after each ACK is O(1)
-  // while pushes are in flight instead of a scan over every stream.
-  let blocker: Connection | undefined;
-  const isSettled = (): boolean => {
-    if (debouncer.pending || builtFrom !== store.version || !queue.idle) return false;
-    if (blocker && !blocker.closed && !blocker.settled) return false;
-    for (const c of conns) {
-      if (!c.settled) {
-        blocker = c;
-        return false;
-      }
-    }
-    blocker = undefined;
-    return true;
-  };
+  // Responses out and not yet answered, over every live stream (kept by the connections).
+  const tally = { unanswered: 0 };
+  const isSettled = (): boolean => !debouncer.pending && builtFrom === store.version && queue.idle && tally.unanswered === 0;
 
   function handleStream(kind: StreamKind, call: grpc.ServerDuplexStream<unknown, Buffer>): void {
-    const conn = new Connection(kind, call, call.getPeer());
+    const conn = new Connection(kind, call, call.getPeer(), tally);
     let done = false;
     const cleanup = (): void => {
       if (done) return;
       done = true;
-      conn.closed = true;
+      conn.close();
       queue.forget(conn);
       if (conns.delete(conn)) {
         metrics.connected.dec();
@@ -263,7 +251,7 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
     close: async () => {
       unsubscribe();
       debouncer.close();
-      for (const c of conns) c.closed = true;
+      for (const c of conns) c.close();
       // ADS streams never end on their own: cancel them and stop listening.
       server.forceShutdown();
       conns.clear();

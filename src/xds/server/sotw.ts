@@ -13,16 +13,24 @@ import { sotwResponse, type DiscoveryRequest } from './wire.js';
 
 /**
  * Normalized name lists by the digest of their bytes: proxies of one kind send the same thousands of names, so
- * the list is decoded and sorted once and the proxies share one array (bounded: cleared when it grows large).
+ * the list is decoded and sorted once and the proxies share one array, and one copy of its bytes that their
+ * next requests are compared with (bounded: cleared when it grows large).
  */
-const normalized = new Map<string, { names: string[]; star: boolean }>();
-function namesOf(req: DiscoveryRequest): { names: string[]; star: boolean } {
-  const d = req.names_digest;
-  if (d === undefined) return normalizeNames(req.resource_names);
+interface Names {
+  names: string[];
+  star: boolean;
+  bytes?: Buffer;
+}
+const normalized = new Map<string, Names>();
+function namesOf(req: DiscoveryRequest): Names {
+  const b = req.names_bytes;
+  if (b === undefined) return normalizeNames(req.resource_names);
+  const d = req.names_digest!;
   let n = normalized.get(d);
   if (!n) {
     if (normalized.size >= 10_000) normalized.clear();
-    normalized.set(d, (n = normalizeNames(req.resource_names)));
+    // A copy: the request's buffer is grpc-js's, and the list outlives the request.
+    normalized.set(d, (n = { ...normalizeNames(req.resource_names), bytes: Buffer.from(b) }));
   }
   return n;
 }
@@ -41,9 +49,11 @@ export function handleSotwRequest(ctx: ServerContext, conn: Connection, req: Dis
     return false;
   }
   if (w && nonce !== '' && w.pending) answer(ctx, conn, w, nonce, req.error_detail);
-  // Envoy repeats its full name list in every ACK: an unchanged list (same bytes) is neither decoded nor sorted.
-  const same = w !== undefined && req.names_digest !== undefined && req.names_digest === w.namesDigest;
-  const { names, star } = same ? { names: w!.names, star: w!.star ?? false } : namesOf(req);
+  // Envoy repeats its full name list in every ACK: an unchanged list (the same bytes as the stream's previous
+  // request: one memcmp) is neither decoded, hashed nor sorted.
+  const bytes = req.names_bytes;
+  const same = w !== undefined && bytes !== undefined && w.namesBytes !== undefined && w.namesBytes.equals(bytes);
+  const { names, star, bytes: kept } = same ? { names: w!.names, star: w!.star ?? false, bytes: w!.namesBytes } : namesOf(req);
   const first = !w;
   if (!w) {
     w = newWatch(typeUrl);
@@ -54,7 +64,7 @@ export function handleSotwRequest(ctx: ServerContext, conn: Connection, req: Dis
   const changed = first || wildcard !== w.wildcard || !sameNames(names, w.names);
   w.wildcard = wildcard;
   w.names = names;
-  w.namesDigest = req.names_digest;
+  w.namesBytes = kept;
   w.star = star;
   if (names.length > 0) w.everNamed = true;
   if (changed || nonce === '') w.wantFull = true;
@@ -73,7 +83,7 @@ function send(ctx: ServerContext, conn: Connection, w: WatchState, set: Resource
   w.sent = set;
   w.sentVersion = set.version;
   w.nonce = nonce;
-  w.pending = true;
+  conn.setPending(w, true);
   w.wantFull = false;
   w.origin = origin;
   w.sentAt = new Date().toISOString();

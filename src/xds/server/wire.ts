@@ -70,7 +70,9 @@ export interface WireNode {
 }
 
 export interface DiscoveryRequest {
-  /** Digest of the resource_names bytes (fast path): equal digests, equal name lists. */
+  /** The encoded resource_names fields, in order (fast reader): equal bytes, equal name lists. */
+  names_bytes?: Buffer;
+  /** Digest of names_bytes: equal digests, equal name lists. */
   names_digest?: string;
   version_info?: string;
   node?: WireNode | null;
@@ -133,44 +135,83 @@ export function structToPlain(s: unknown): Record<string, unknown> {
 
 export const ADS_SERVICE = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
 
-function readVarint(buf: Buffer, pos: number): [number, number] {
-  let result = 0;
-  let shift = 0;
-  for (;;) {
-    if (pos >= buf.length) throw new Error('truncated varint');
-    const b = buf[pos++]!;
-    result += (b & 0x7f) * 2 ** shift;
-    if (b < 0x80) return [result, pos];
-    shift += 7;
+/** Where the last varintAt() stopped (a module cursor, so reading a varint allocates nothing). */
+let cursor = 0;
+
+/** The varint at `pos`; the position after it is left in `cursor`. */
+function varintAt(buf: Buffer, pos: number): number {
+  if (pos >= buf.length) throw new Error('truncated varint');
+  let b = buf[pos++]!;
+  if (b < 0x80) {
+    cursor = pos;
+    return b;
   }
+  let result = b & 0x7f;
+  let mul = 128;
+  for (;;) {
+    if (pos >= buf.length || mul > 2 ** 49) throw new Error('bad varint');
+    b = buf[pos++]!;
+    result += (b & 0x7f) * mul;
+    if (b < 0x80) {
+      cursor = pos;
+      return result;
+    }
+    mul *= 128;
+  }
+}
+
+/** The strings of a run of encoded resource_names fields (names_bytes). */
+export function decodeNames(bytes: Buffer): string[] {
+  const out: string[] = [];
+  let pos = 0;
+  while (pos < bytes.length) {
+    varintAt(bytes, pos);
+    const len = varintAt(bytes, cursor);
+    out.push(bytes.toString('utf8', cursor, cursor + len));
+    pos = cursor + len;
+  }
+  return out;
+}
+
+const NO_NAMES = Buffer.alloc(0);
+const digests = new WeakMap<Buffer, string>();
+
+/** The digest of a name list's bytes (memoized per buffer). */
+export function namesDigest(bytes: Buffer): string {
+  let d = digests.get(bytes);
+  if (d === undefined) digests.set(bytes, (d = createHash('sha1').update(bytes).digest('base64')));
+  return d;
 }
 
 /**
  * A DiscoveryRequest reader for the common case, an ACK: Envoy repeats its whole name list (often thousands of
- * EDS names) in every request, and decoding those strings for 1000 proxies costs more than the push. Top-level
- * fields are read by hand; resource_names are decoded only when read, and a digest of their bytes tells the
- * stream whether they changed. Requests with a node or an error_detail (first request, NACK) and anything
- * unexpected go through the full decoder.
+ * EDS names, tens of kilobytes) in every request, from every proxy, after every push. Top-level fields are read
+ * by hand and the names are left as bytes (`names_bytes`, a view of the request: no allocation per name): the
+ * stream compares them with the bytes of its previous request (a memcmp) and decodes (`resource_names`) or
+ * hashes them (`names_digest`) only when they changed. Requests with a node or an error_detail (first request,
+ * NACK) and anything unexpected go through the full decoder.
  */
 export function fastSotwDeserializer(full: (buf: Buffer) => DiscoveryRequest): (buf: Buffer) => DiscoveryRequest {
   return (buf) => {
-    const names: Buffer[] = [];
     // The encoded resource_names fields (tag, length, bytes), as [start, end) ranges: usually one run.
-    const runs: Array<[number, number]> = [];
+    let runStart = -1;
+    let runEnd = -1;
+    let runs: Array<[number, number]> | undefined;
     const out: DiscoveryRequest = {};
     let pos = 0;
     let slow = false;
-    // Whether every resource_names field was seen (the digest then stands for the whole list).
+    // Whether every resource_names field was seen (names_bytes then stands for the whole list).
     let complete = true;
     try {
       while (pos < buf.length) {
         const fieldStart = pos;
-        let key: number;
-        [key, pos] = readVarint(buf, pos);
+        const key = varintAt(buf, pos);
+        pos = cursor;
         const field = key >>> 3;
         const wire = key & 7;
         if (wire === 0) {
-          [, pos] = readVarint(buf, pos);
+          varintAt(buf, pos);
+          pos = cursor;
           continue;
         }
         if (wire !== 2) {
@@ -178,35 +219,46 @@ export function fastSotwDeserializer(full: (buf: Buffer) => DiscoveryRequest): (
           complete = false;
           break;
         }
-        let len: number;
-        [len, pos] = readVarint(buf, pos);
+        const len = varintAt(buf, pos);
+        pos = cursor;
         if (pos + len > buf.length) throw new Error('truncated field');
-        const slice = buf.subarray(pos, pos + len);
+        const start = pos;
         pos += len;
         if (field === 3) {
-          names.push(slice);
-          const last = runs[runs.length - 1];
-          if (last && last[1] === fieldStart) last[1] = pos;
-          else runs.push([fieldStart, pos]);
-        } else if (slow) continue; // decoded in full below; only the names' digest is still read here
-        else if (field === 1) out.version_info = slice.toString('utf8');
-        else if (field === 4) out.type_url = slice.toString('utf8');
-        else if (field === 5) out.response_nonce = slice.toString('utf8');
+          if (runEnd === fieldStart) runEnd = pos;
+          else {
+            if (runStart >= 0) (runs ??= []).push([runStart, runEnd]);
+            runStart = fieldStart;
+            runEnd = pos;
+          }
+        } else if (slow) continue; // decoded in full below; only the names' bytes are still read here
+        else if (field === 1) out.version_info = buf.toString('utf8', start, pos);
+        else if (field === 4) out.type_url = buf.toString('utf8', start, pos);
+        else if (field === 5) out.response_nonce = buf.toString('utf8', start, pos);
         else if (field === 2 || field === 6 || field === 7) slow = true;
       }
     } catch {
       slow = true;
       complete = false;
     }
-    // One hash update per run of names (not two per name): thousands of EDS names per ACK, from every proxy.
-    const h = createHash('sha1');
-    for (const [a, b] of runs) h.update(buf.subarray(a, b));
-    const digest = complete ? h.digest('base64') : undefined;
-    if (slow) return { ...full(buf), ...(digest !== undefined ? { names_digest: digest } : {}) };
-    let decoded: string[] | undefined;
-    Object.defineProperty(out, 'resource_names', { enumerable: true, get: () => (decoded ??= names.map((n) => n.toString('utf8'))) });
-    out.names_digest = digest;
-    return out;
+    let bytes: Buffer | undefined;
+    if (complete) {
+      if (runs) {
+        runs.push([runStart, runEnd]);
+        bytes = Buffer.concat(runs.map(([a, b]) => buf.subarray(a, b)));
+      } else bytes = runStart >= 0 ? buf.subarray(runStart, runEnd) : NO_NAMES;
+    }
+    const req: DiscoveryRequest = slow ? full(buf) : out;
+    if (bytes) {
+      const b = bytes;
+      req.names_bytes = b;
+      Object.defineProperty(req, 'names_digest', { enumerable: true, configurable: true, get: () => namesDigest(b) });
+      if (!slow) {
+        let decoded: string[] | undefined;
+        Object.defineProperty(req, 'resource_names', { enumerable: true, configurable: true, get: () => (decoded ??= decodeNames(b)) });
+      }
+    }
+    return req;
   };
 }
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { decode, encode } from '../../../src/xds/proto.js';
-import { adsClientDefinition, adsServiceDefinition, deltaEntry, deltaResponse, encodeAny, sotwEntry, sotwResponse, structToPlain } from '../../../src/xds/server/wire.js';
+import { adsClientDefinition, adsServiceDefinition, deltaEntry, deltaResponse, encodeAny, lenField, sotwEntry, sotwResponse, structToPlain } from '../../../src/xds/server/wire.js';
 import { TypeUrls } from '../../../src/core/constants.js';
 
 describe('ADS wire encoding', () => {
@@ -52,6 +52,26 @@ describe('ADS wire encoding', () => {
       expect(roundTrip({ type_url: EDS, response_nonce: 'n2', resource_names: ['b', 'a'] }).names_digest).to.equal(a.names_digest);
       expect(roundTrip({ type_url: EDS, response_nonce: 'n2', resource_names: ['a', 'b'] }).names_digest).to.not.equal(a.names_digest);
       expect(roundTrip({ type_url: EDS, resource_names: ['ab'] }).names_digest).to.not.equal(roundTrip({ type_url: EDS, resource_names: ['a', 'b'] }).names_digest);
+    });
+
+    it('leaves the names as bytes: equal lists, equal bytes; long names and names split by other fields read whole', () => {
+      const long = ['x'.repeat(200), 'é'.repeat(70), 'b'];
+      const a = roundTrip({ type_url: EDS, response_nonce: 'n1', resource_names: long });
+      expect(a.names_bytes.equals(roundTrip({ type_url: EDS, version_info: 'v9', response_nonce: 'n7', resource_names: long }).names_bytes)).to.equal(true);
+      expect(a.names_bytes.equals(roundTrip({ type_url: EDS, resource_names: long.slice(0, 2) }).names_bytes)).to.equal(false);
+      expect(a.resource_names).to.deep.equal(long);
+      expect(roundTrip({ type_url: EDS }).names_bytes.length).to.equal(0);
+      // Fields in any order (protobuf allows it): a name after the type_url joins the list.
+      const split = Buffer.concat([lenField(3, 'a'), lenField(4, EDS), lenField(3, 'b'), lenField(5, 'n3')]);
+      const r = server.requestDeserialize(split);
+      expect(r).to.include({ type_url: EDS, response_nonce: 'n3' });
+      expect(r.resource_names).to.deep.equal(['a', 'b']);
+      expect(r.names_digest).to.equal(roundTrip({ type_url: EDS, resource_names: ['a', 'b'] }).names_digest);
+    });
+
+    it('a truncated request goes to the full decoder, without names_bytes', () => {
+      const r = server.requestDeserialize(Buffer.from([0x1a, 0x05, 0x61]));
+      expect(r.names_bytes).to.equal(undefined);
     });
 
     it('decodes requests with a node or an error fully', () => {
