@@ -11,6 +11,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import type { ServiceDefinition, MethodDefinition } from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
 import { PROTO_INCLUDE_DIRS } from '../proto.js';
+import { framedMessage, sendFramedWithoutCopy } from './frames.js';
 
 const LEN = 2;
 const tag = (field: number): number => (field << 3) | LEN;
@@ -46,14 +47,14 @@ export function deltaEntry(name: string, version: string, any: Buffer): Buffer {
   return lenField(2, Buffer.concat([lenField(1, version), lenField(2, any), lenField(3, name)]));
 }
 
-/** Encodes a DiscoveryResponse from pre-encoded `resources` entries. */
+/** Encodes a DiscoveryResponse from pre-encoded `resources` entries (built inside its gRPC frame: frames.ts). */
 export function sotwResponse(versionInfo: string, typeUrl: string, nonce: string, entries: readonly Buffer[]): Buffer {
-  return Buffer.concat([lenField(1, versionInfo), ...entries, lenField(4, typeUrl), lenField(5, nonce)]);
+  return framedMessage([lenField(1, versionInfo), ...entries, lenField(4, typeUrl), lenField(5, nonce)]);
 }
 
-/** Encodes a DeltaDiscoveryResponse from pre-encoded `resources` entries and the removed names. */
+/** Encodes a DeltaDiscoveryResponse from pre-encoded `resources` entries and the removed names (framed likewise). */
 export function deltaResponse(systemVersion: string, typeUrl: string, nonce: string, entries: readonly Buffer[], removed: readonly string[]): Buffer {
-  return Buffer.concat([lenField(1, systemVersion), ...entries, lenField(4, typeUrl), lenField(5, nonce), ...removed.map((r) => lenField(6, r))]);
+  return framedMessage([lenField(1, systemVersion), ...entries, lenField(4, typeUrl), lenField(5, nonce), ...removed.map((r) => lenField(6, r))]);
 }
 
 /** google.rpc.Status as proto-loader decodes it. */
@@ -270,6 +271,8 @@ let definition: ServiceDefinition | undefined;
  */
 export function adsServiceDefinition(): ServiceDefinition {
   if (definition) return definition;
+  // Responses built by sotwResponse/deltaResponse then reach HTTP/2 without grpc-js's copy per stream.
+  sendFramedWithoutCopy();
   const pkg = protoLoader.loadSync('envoy/service/discovery/v3/ads.proto', {
     keepCase: true,
     longs: String,
