@@ -31,6 +31,8 @@ export interface PhaseResult {
   bodyBytes: number;
   /** Server CPU time (user + system) per measured request: steadier than req/s on a busy machine. */
   cpuPerRequestUs: number;
+  /** The load generator's own CPU time per request (it shares the machine: a bigger answer costs it more). */
+  clientCpuPerRequestUs: number;
 }
 
 export interface LoadOptions {
@@ -106,6 +108,7 @@ interface Slice {
   firstError?: string;
   seconds: number;
   cpuUs: number;
+  clientCpuUs: number;
 }
 
 /** Drives one phase for `measureMs` after `warmupMs`, returning raw figures. */
@@ -138,15 +141,17 @@ async function drive(p: Phase, connections: number, warmupMs: number, measureMs:
   const workers = Array.from({ length: connections }, worker);
   await new Promise((r) => setTimeout(r, warmupMs));
   const cpu0 = server ? await serverCpu(server) : 0;
+  const client0 = process.cpuUsage();
   measuring = true;
   const start = performance.now();
   await new Promise((r) => setTimeout(r, measureMs));
   stop = true;
   const seconds = (performance.now() - start) / 1000;
+  const client = process.cpuUsage(client0);
   const cpuUs = server ? (await serverCpu(server)) - cpu0 : NaN;
   await Promise.all(workers);
   agent.destroy();
-  return { latencies, errors, firstError, seconds, cpuUs };
+  return { latencies, errors, firstError, seconds, cpuUs, clientCpuUs: client.user + client.system };
 }
 
 /**
@@ -155,7 +160,7 @@ async function drive(p: Phase, connections: number, warmupMs: number, measureMs:
  */
 export async function runPhases(phases: Phase[], opts: LoadOptions, server?: ChildProcess): Promise<PhaseResult[]> {
   const rounds = Math.max(1, opts.rounds);
-  const acc: Slice[] = phases.map(() => ({ latencies: [], errors: 0, seconds: 0, cpuUs: 0 }));
+  const acc: Slice[] = phases.map(() => ({ latencies: [], errors: 0, seconds: 0, cpuUs: 0, clientCpuUs: 0 }));
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < phases.length; i++) {
       const s = await drive(phases[i]!, opts.connections, r === 0 ? opts.warmupMs : Math.min(200, opts.warmupMs), opts.durationMs / rounds, server);
@@ -165,6 +170,7 @@ export async function runPhases(phases: Phase[], opts: LoadOptions, server?: Chi
       a.firstError ??= s.firstError;
       a.seconds += s.seconds;
       a.cpuUs += s.cpuUs;
+      a.clientCpuUs += s.clientCpuUs;
     }
   }
   return phases.map((p, i) => {
@@ -181,6 +187,7 @@ export async function runPhases(phases: Phase[], opts: LoadOptions, server?: Chi
       p99: percentile(sorted, 0.99),
       bodyBytes: Buffer.byteLength(p.body),
       cpuPerRequestUs: a.cpuUs / Math.max(1, a.latencies.length),
+      clientCpuPerRequestUs: a.clientCpuUs / Math.max(1, a.latencies.length),
     };
   });
 }
@@ -203,8 +210,8 @@ const fmt = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '-');
 
 export function printTable(results: PhaseResult[]): void {
   const rows = [
-    ['phase', 'body', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'errors'],
-    ...results.map((r) => [r.name, `${(r.bodyBytes / 1024).toFixed(1)} KiB`, String(r.requests), fmt(r.rps, 0), fmt(r.p50), fmt(r.p99), fmt(r.cpuPerRequestUs, 0), String(r.errors)]),
+    ['phase', 'body', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'client CPU µs/req', 'errors'],
+    ...results.map((r) => [r.name, `${(r.bodyBytes / 1024).toFixed(1)} KiB`, String(r.requests), fmt(r.rps, 0), fmt(r.p50), fmt(r.p99), fmt(r.cpuPerRequestUs, 0), fmt(r.clientCpuPerRequestUs, 0), String(r.errors)]),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) process.stdout.write(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ') + '\n');

@@ -122,7 +122,10 @@ export function patchText(result: AdmissionResult): string | undefined {
   return result.patch && result.patch.length > 0 ? JSON.stringify(result.patch) : undefined;
 }
 
-/** Base64 of the UTF-8 bytes of `text`; ASCII text (the usual patch) skips the copy into a Buffer. */
+/**
+ * Base64 of the UTF-8 bytes of `text`; ASCII text (the usual patch) skips the copy into a Buffer. Fastest on
+ * a flat string (e.g. from Array.prototype.join): measuring the UTF-8 length of a concatenation is slow in V8.
+ */
 export function base64(text: string): string {
   // UTF-8 takes one byte per character exactly when every character is ASCII, and then btoa's Latin-1 is UTF-8.
   return Buffer.byteLength(text) === text.length ? btoa(text) : Buffer.from(text).toString('base64');
@@ -144,13 +147,36 @@ export function responseBody(uid: string, result: AdmissionResult): AdmissionRes
   return out;
 }
 
+/** The answer in two parts: JSON up to the response object's last member, and the patch's base64 (if any). */
+function answerParts(apiVersion: string, uid: string, result: AdmissionResult): { head: string; patch?: string } {
+  const { patch, ...rest } = responseBody(uid, result);
+  const response = JSON.stringify(rest);
+  return { head: `{"apiVersion":${JSON.stringify(apiVersion)},"kind":"AdmissionReview","response":${response.slice(0, -1)}`, patch };
+}
+
 /**
- * The whole AdmissionReview answer, as a JSON string. The hot path of every review: the patch is serialised
- * once and its base64 (which needs no escaping) is spliced in, instead of re-scanning it in a second stringify.
+ * The whole AdmissionReview answer, as a JSON string. The patch is serialised once and its base64 (which
+ * needs no escaping) is spliced in, instead of re-scanning it in a second stringify.
  */
 export function encodeAdmissionReview(apiVersion: string, uid: string, result: AdmissionResult): string {
-  const { patch, ...rest } = responseBody(uid, result);
-  let response = JSON.stringify(rest);
-  if (patch !== undefined) response = `${response.slice(0, -1)},"patch":"${patch}"}`;
-  return `{"apiVersion":${JSON.stringify(apiVersion)},"kind":"AdmissionReview","response":${response}}`;
+  const { head, patch } = answerParts(apiVersion, uid, result);
+  return patch === undefined ? `${head}}}` : `${head},"patch":"${patch}"}}`;
+}
+
+const PATCH_KEY = ',"patch":"';
+
+/**
+ * encodeAdmissionReview's answer as UTF-8 bytes, ready for the socket (the hot path of every review): the
+ * base64 patch is ASCII, so it is copied in as is, and the server neither measures nor re-encodes a long string.
+ */
+export function encodeAdmissionReviewBytes(apiVersion: string, uid: string, result: AdmissionResult): Buffer {
+  const { head, patch } = answerParts(apiVersion, uid, result);
+  if (patch === undefined) return Buffer.from(`${head}}}`);
+  const headBytes = Buffer.byteLength(head);
+  const out = Buffer.allocUnsafe(headBytes + PATCH_KEY.length + patch.length + 3);
+  let at = out.write(head, 0, 'utf8');
+  at += out.write(PATCH_KEY, at, 'latin1');
+  at += out.write(patch, at, 'latin1');
+  out.write('"}}', at, 'latin1');
+  return out;
 }

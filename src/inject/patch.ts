@@ -38,9 +38,9 @@ function pointer(parent: string, key: string): string {
 }
 
 /** Keys set on (or removed from) a map; the whole map is added when the original has none (absent or null). */
-function mapOps(ops: string[], path: string, original: unknown, result: Record<string, unknown>, added: Record<string, unknown>, removed: string[]): void {
+function mapOps(ops: string[], path: string, original: unknown, added: Record<string, unknown>, removed: string[]): void {
   if (!isObject(original)) {
-    ops.push(`{"op":"add","path":"${path}","value":${JSON.stringify(result)}}`);
+    ops.push(`{"op":"add","path":"${path}","value":${JSON.stringify(added)}}`);
     return;
   }
   for (const k of removed) ops.push(`{"op":"remove","path":${pointer(path, k)}}`);
@@ -63,14 +63,18 @@ interface PodLike {
   spec?: unknown;
 }
 
-/** The patch turning `original` into `injected`, given what injection added: a JSON array of operations. */
-export function additionsPatch(original: PodLike, injected: PodLike, add: Additions): string {
+/** The patch that applies what injection added to `original`: a JSON array of operations. */
+export function additionsPatch(original: PodLike, add: Additions): string {
   const ops: string[] = [];
   const spec = (isObject(original.spec) ? original.spec : {}) as Record<string, unknown>;
-  mapOps(ops, '/metadata/labels', original.metadata.labels, injected.metadata.labels as Record<string, unknown>, add.labels, []);
-  mapOps(ops, '/metadata/annotations', original.metadata.annotations, injected.metadata.annotations as Record<string, unknown>, add.annotations, add.removedAnnotations);
+  mapOps(ops, '/metadata/labels', original.metadata.labels, add.labels, []);
+  mapOps(ops, '/metadata/annotations', original.metadata.annotations, add.annotations, add.removedAnnotations);
   appendOps(ops, '/spec/containers', spec.containers, add.containers);
   appendOps(ops, '/spec/initContainers', spec.initContainers, add.initContainers);
   appendOps(ops, '/spec/volumes', spec.volumes, add.volumes);
-  return `[${ops.join(',')}]`;
+  if (ops.length === 0) return '[]';
+  // One join, so the text is flat (base64 and UTF-8 length of a concatenation are slow paths in V8).
+  ops[0] = `[${ops[0]}`;
+  ops[ops.length - 1] = `${ops[ops.length - 1]}]`;
+  return ops.join(',');
 }

@@ -10,7 +10,7 @@ import { Annotations, ContainerNames } from '../core/constants.js';
 import { type Result, ok, fail } from '../core/result.js';
 import { decideInjection, podNamespace, type InjectDecision, type InjectOptions } from './policy.js';
 import { readInjectParams } from './annotations.js';
-import { appContainerNames, initContainer, injectedAnnotations, injectedLabels, proxyVolume, setOwn, statusAnnotation, type BuiltContainer, type Container } from './template.js';
+import { PROXY_VOLUME, appContainerNames, initContainer, injectedAnnotations, injectedLabels, proxyVolume, setOwn, statusAnnotation, type BuiltContainer, type Container } from './template.js';
 import { proxyContainer } from './proxy.js';
 import { type Workload, workloadOf } from './workload.js';
 import { additionsPatch } from './patch.js';
@@ -18,7 +18,8 @@ import { additionsPatch } from './patch.js';
 const PROXY_VOLUME_JSON = JSON.stringify(proxyVolume());
 
 export interface InjectedPod {
-  pod: KubeObject;
+  /** The pod to admit (when injected, made on first access: read it, do not spread the result). */
+  readonly pod: KubeObject;
   decision: InjectDecision;
   /**
    * When the sidecar was injected: the JSON Patch (RFC 6902, as JSON text) turning the input pod into `pod`,
@@ -37,6 +38,27 @@ function copyOf(src: unknown, skip?: string): Record<string, unknown> {
   const from = src as Record<string, unknown>;
   for (const k of Object.keys(from)) if (k !== skip) setOwn(out, k, from[k]);
   return out;
+}
+
+/**
+ * An injected pod whose object is made on first access of `pod` (a getter on the prototype: an object literal
+ * with its own getter would give every result its own hidden class, which V8 keeps in old space).
+ */
+class Injection implements InjectedPod {
+  #pod?: KubeObject;
+  readonly #assemble: () => KubeObject;
+
+  constructor(
+    readonly decision: InjectDecision,
+    readonly patch: string,
+    assemble: () => KubeObject,
+  ) {
+    this.#assemble = assemble;
+  }
+
+  get pod(): KubeObject {
+    return (this.#pod ??= this.#assemble());
+  }
 }
 
 /** Object.assign for fresh string maps, without its generic slow path. */
@@ -88,8 +110,6 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
   const params = readInjectParams(pod, opts.mesh);
   if (!params.ok) return params;
 
-  // Copy only what changes (structural sharing): a 64 KB pod costs no deep clone.
-  const inSpec = pod.spec as Record<string, unknown> & { containers: Container[]; initContainers?: Container[] | null; volumes?: unknown[] | null };
   const wl = workload ?? workloadOf(pod);
   const labels = copyOf(pod.metadata.labels) as Record<string, string>;
   const addedLabels = injectedLabels(labels, wl);
@@ -98,39 +118,44 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
   const proxy = proxyContainer(ctx);
   if (!proxy.ok) return proxy;
 
-  const built: BuiltContainer[] = [];
-  if (params.value.interceptionMode !== 'NONE') built.push(initContainer(ctx));
-  if (params.value.native) built.push(proxy.value);
-  const inits = built.map((b) => b.container);
-  const volume = proxyVolume();
-  const spec = copyOf(inSpec);
-  spec.containers = params.value.native ? [...inSpec.containers] : [...inSpec.containers, proxy.value.container];
-  if (inits.length) spec.initContainers = [...(inSpec.initContainers ?? []), ...inits];
-  spec.volumes = [...(inSpec.volumes ?? []), volume];
-
+  const sidecarInits: BuiltContainer[] = [];
+  if (params.value.interceptionMode !== 'NONE') sidecarInits.push(initContainer(ctx));
+  if (params.value.native) sidecarInits.push(proxy.value);
   const status = statusAnnotation(
-    inits.map((c) => c.name),
+    sidecarInits.map((c) => c.name),
     params.value.native,
-    volume.name as string,
+    PROXY_VOLUME.name,
     opts.mesh.revision,
   );
-  const annotations = copyOf(pod.metadata.annotations, Annotations.skipReason);
-  const removedAnnotations = Object.prototype.hasOwnProperty.call(pod.metadata.annotations ?? {}, Annotations.skipReason) ? [Annotations.skipReason] : [];
-  const addedAnnotations = injectedAnnotations(annotations as Record<string, string>, status, appContainerNames(pod), opts.mesh);
-  assign(annotations, addedAnnotations);
-  const meta = copyOf(pod.metadata);
-  meta.labels = labels;
-  meta.annotations = annotations;
-  const out = copyOf(pod) as KubeObject;
-  out.metadata = meta as KubeObject['metadata'];
-  out.spec = spec;
-  const patch = additionsPatch(pod, out, {
+  const existing = (pod.metadata.annotations ?? {}) as Record<string, string>;
+  const addedAnnotations = injectedAnnotations(existing, status, appContainerNames(pod), opts.mesh);
+  const patch = additionsPatch(pod, {
     labels: addedLabels,
     annotations: addedAnnotations,
-    removedAnnotations,
+    removedAnnotations: Object.prototype.hasOwnProperty.call(existing, Annotations.skipReason) ? [Annotations.skipReason] : [],
     containers: params.value.native ? [] : [proxy.value.json],
-    initContainers: built.map((b) => b.json),
+    initContainers: sidecarInits.map((c) => c.json),
     volumes: [PROXY_VOLUME_JSON],
   });
-  return ok({ pod: out, decision, patch });
+
+  // The injected pod, made only when asked for: the webhook sends the patch and never needs it. Only what
+  // changes is copied (structural sharing): a 64 KB pod costs no deep clone.
+  const assemble = (): KubeObject => {
+    const inSpec = pod.spec as Record<string, unknown> & { containers: Container[]; initContainers?: Container[] | null; volumes?: unknown[] | null };
+    const inits = sidecarInits.map((c) => c.build());
+    const spec = copyOf(inSpec);
+    spec.containers = params.value.native ? [...inSpec.containers] : [...inSpec.containers, proxy.value.build()];
+    if (inits.length) spec.initContainers = [...(inSpec.initContainers ?? []), ...inits];
+    spec.volumes = [...(inSpec.volumes ?? []), proxyVolume()];
+    const annotations = copyOf(pod.metadata.annotations, Annotations.skipReason);
+    assign(annotations, addedAnnotations);
+    const meta = copyOf(pod.metadata);
+    meta.labels = labels;
+    meta.annotations = annotations;
+    const out = copyOf(pod) as KubeObject;
+    out.metadata = meta as KubeObject['metadata'];
+    out.spec = spec;
+    return out;
+  };
+  return ok(new Injection(decision, patch, assemble));
 }

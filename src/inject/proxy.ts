@@ -171,7 +171,7 @@ export function proxyContainer(ctx: SidecarContext): Result<BuiltContainer> {
     serviceNode: `sidecar~$(INSTANCE_IP)~$(POD_NAME).$(POD_NAMESPACE)~$(POD_NAMESPACE).svc.${mesh.domainSuffix}`,
     serviceCluster: `${literal(canonical)}.$(POD_NAMESPACE)`,
     logLevel: params.logLevel,
-    resources: resources(params),
+    resources: params.resources,
     podPorts: portsJson,
     apps,
     mode: params.interceptionMode,
@@ -180,5 +180,5 @@ export function proxyContainer(ctx: SidecarContext): Result<BuiltContainer> {
     trustDomain: mesh.trustDomain,
   };
   const json = templateFor(proxyTemplates, shape, PROXY_KEYS, buildProxy).json(values, { bootstrap: bootstrap.value.quoted, resources: resourcesJson(params) });
-  return ok({ container: buildProxy(shape, values), json });
+  return ok({ name: ContainerNames.proxy, json, build: () => buildProxy(shape, { ...values, resources: resources(params) }) });
 }

@@ -71,10 +71,12 @@ export function resourcesJson(p: InjectParams): string {
   return text;
 }
 
-/** A sidecar container and its JSON text (what the webhook's patch carries), made together. */
+/** A sidecar container: its name, its JSON text (what the webhook's patch carries) and how to make the object. */
 export interface BuiltContainer {
-  container: Container;
+  name: string;
   json: string;
+  /** A fresh container object (only kube-inject and tests need it; the webhook sends the JSON). */
+  build: () => Container;
 }
 
 const INIT_KEYS = ['image', 'args', 'resources'] as const;
@@ -110,7 +112,8 @@ export function initContainer(ctx: SidecarContext): BuiltContainer {
     const json = initTemplate.json({ image: ctx.mesh.initImage, args, resources: ctx.params.resources });
     initTexts.set(ctx.params, (memo = { image: ctx.mesh.initImage, args, json }));
   }
-  return { container: buildInit({ image: memo.image, args: [...memo.args], resources: resources(ctx.params) }), json: memo.json };
+  const { image, args } = memo;
+  return { name: ContainerNames.init, json: memo.json, build: () => buildInit({ image, args: [...args], resources: resources(ctx.params) }) };
 }
 
 export function proxyVolume(): Record<string, unknown> {

@@ -6,7 +6,7 @@
  * AdmissionReview with the uid when it can be read, else a plain HTTP error with a message; never a crash.
  */
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
-import { decodeAdmissionReview, encodeAdmissionReview, errored, type AdmissionRequest } from '../admission/index.js';
+import { decodeAdmissionReview, encodeAdmissionReviewBytes, errored, type AdmissionRequest } from '../admission/index.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import { createRegistry, webhookMetrics, type ReviewOutcome, type ReviewRoute, type WebhookMetrics } from '../metrics.js';
 import { reviewInject, reviewValidate, type HandlerContext, type HandlerOutput, type Injector, type Validator } from './handlers.js';
@@ -107,7 +107,7 @@ export function buildWebhookApp(deps: WebhookDeps) {
         const uid = decoded.ok ? decoded.request.uid : decoded.uid;
         log.debug({ route, uid, err: failure.message }, 'bad admission request');
         if (uid === undefined) return reply.code(failure.code).type('application/json').send(statusBody(failure.code, failure.message));
-        return reply.type('application/json').send(encodeAdmissionReview(decoded.apiVersion, uid, errored(failure.code, failure.message)));
+        return reply.type('application/json').send(encodeAdmissionReviewBytes(decoded.apiVersion, uid, errored(failure.code, failure.message)));
       }
       if (!decoded.ok) return; // unreachable: handled above (narrows the type)
       const req = decoded.request;
@@ -125,7 +125,7 @@ export function buildWebhookApp(deps: WebhookDeps) {
         out = { result: errored(500, `internal error in the ${route} webhook: ${e instanceof Error ? e.message : String(e)}`), outcome: 'error' };
       }
       request.reviewOutcome = out.outcome;
-      return reply.type('application/json').send(encodeAdmissionReview(decoded.apiVersion, req.uid, out.result));
+      return reply.type('application/json').send(encodeAdmissionReviewBytes(decoded.apiVersion, req.uid, out.result));
     };
 
   if (deps.injector) {
