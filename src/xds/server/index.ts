@@ -17,7 +17,8 @@ import { buildSnapshot, updateSnapshot } from '../../model/snapshot.js';
 import { generate, proxyScope } from '../gen/index.js';
 import { EncodedPool, SnapshotCache, type Generators } from './cache.js';
 import { planReuse } from './reuse.js';
-import { Connection, type ServerContext, type StreamKind } from './connection.js';
+import { Connection, KNOWN_TYPES, type ServerContext, type StreamKind } from './connection.js';
+import { encode } from '../proto.js';
 import { handleSotwRequest, pushSotw } from './sotw.js';
 import { handleDeltaRequest, pushDelta } from './delta.js';
 import { Debouncer, PushQueue, type DebounceOptions } from './pusher.js';
@@ -90,6 +91,9 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
   const metrics = createXdsMetrics(opts.registry);
   const store = opts.store;
   const pool = new EncodedPool();
+  // Load the Envoy protos and set up the encoders of the served types at start-up (a few hundred ms), not under
+  // the first proxies' requests.
+  for (const t of KNOWN_TYPES) encode(t, {});
   const conns = new Set<Connection>();
   const waiters = new Set<() => boolean>();
 
