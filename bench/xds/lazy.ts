@@ -10,44 +10,73 @@ export interface LazyResponse {
   version: string;
   typeUrl: string;
   nonce: string;
-  /** The resources (encoded Any), undecoded. */
-  resources: Buffer[];
+  /** The whole message; its resources (encoded Any) are read only when needed (resourcesOf). */
+  buf: Buffer;
   bytes: number;
 }
 
-function varint(buf: Buffer, pos: number): [number, number] {
+/** Where the last varint() stopped (a cursor, so reading a varint allocates nothing). */
+let cursor = 0;
+
+function varint(buf: Buffer, pos: number): number {
   let result = 0;
-  let shift = 0;
+  let mul = 1;
   for (;;) {
     const b = buf[pos++]!;
-    result += (b & 0x7f) * 2 ** shift;
-    if (b < 0x80) return [result, pos];
-    shift += 7;
+    result += (b & 0x7f) * mul;
+    if (b < 0x80) {
+      cursor = pos;
+      return result;
+    }
+    mul *= 128;
   }
 }
 
-/** Reads the top-level fields of a DiscoveryResponse (1 version_info, 2 resources, 4 type_url, 5 nonce). */
+/**
+ * Reads the top-level fields of a DiscoveryResponse (1 version_info, 2 resources, 4 type_url, 5 nonce): the
+ * resources are stepped over (their keys and lengths read), not sliced, as Envoy would hand them to its parser.
+ */
 export function readResponse(buf: Buffer): LazyResponse {
-  const out: LazyResponse = { version: '', typeUrl: '', nonce: '', resources: [], bytes: buf.length };
+  const out: LazyResponse = { version: '', typeUrl: '', nonce: '', buf, bytes: buf.length };
   let pos = 0;
   while (pos < buf.length) {
-    let key: number;
-    [key, pos] = varint(buf, pos);
-    const field = Math.floor(key / 8);
+    const key = varint(buf, pos);
+    pos = cursor;
+    const field = key >>> 3;
     const wire = key & 7;
     if (wire === 0) {
-      [, pos] = varint(buf, pos);
+      varint(buf, pos);
+      pos = cursor;
       continue;
     }
     if (wire !== 2) throw new Error(`unexpected wire type ${wire}`);
-    let len: number;
-    [len, pos] = varint(buf, pos);
-    const slice = buf.subarray(pos, pos + len);
-    pos += len;
-    if (field === 1) out.version = slice.toString('utf8');
-    else if (field === 2) out.resources.push(slice);
-    else if (field === 4) out.typeUrl = slice.toString('utf8');
-    else if (field === 5) out.nonce = slice.toString('utf8');
+    const len = varint(buf, pos);
+    const start = cursor;
+    pos = start + len;
+    if (field === 1) out.version = buf.toString('utf8', start, pos);
+    else if (field === 4) out.typeUrl = buf.toString('utf8', start, pos);
+    else if (field === 5) out.nonce = buf.toString('utf8', start, pos);
+  }
+  return out;
+}
+
+/** The resources (encoded Any) of a response. */
+export function resourcesOf(r: LazyResponse): Buffer[] {
+  const out: Buffer[] = [];
+  const buf = r.buf;
+  let pos = 0;
+  while (pos < buf.length) {
+    const key = varint(buf, pos);
+    pos = cursor;
+    if ((key & 7) === 0) {
+      varint(buf, pos);
+      pos = cursor;
+      continue;
+    }
+    const len = varint(buf, pos);
+    const start = cursor;
+    pos = start + len;
+    if (key >>> 3 === 2) out.push(buf.subarray(start, pos));
   }
   return out;
 }
@@ -73,7 +102,7 @@ export function followUpNames(r: LazyResponse): string[] | undefined {
   if (names) return names;
   decodes += 1;
   const set = new Set<string>();
-  for (const any of r.resources) {
+  for (const any of resourcesOf(r)) {
     const a = decode('google.protobuf.Any', any) as { '@type'?: string } & Record<string, unknown>;
     if (r.typeUrl === TypeUrls.cluster) {
       if (a.type === 'EDS') set.add(String(a.name));
