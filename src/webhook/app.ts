@@ -32,6 +32,7 @@ export interface WebhookDeps {
 declare module 'fastify' {
   interface FastifyRequest {
     reviewOutcome?: ReviewOutcome;
+    reviewRoute?: ReviewRoute;
   }
 }
 
@@ -53,23 +54,28 @@ export function buildWebhookApp(deps: WebhookDeps) {
     return503OnClosing: true,
   });
 
+  // Declared up front, so that every request object has the same shape.
+  app.decorateRequest('reviewOutcome', undefined);
+  app.decorateRequest('reviewRoute', undefined);
+
   // Bodies are read as text and decoded by the admission module, whatever the content type says, so that
   // a malformed or mislabelled review still gets an answer that names the problem (and echoes the uid).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, (_req, body, done) => done(null, body));
 
   // While closing, answers to in-flight reviews close their connection: keep-alive must not hold shutdown open.
+  // Set where answers are made (not in an onSend hook, which every request would pay for).
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', (_request, reply, payload, done) => {
+  const answer = (reply: FastifyReply, code = 200): FastifyReply => {
     if (closing) reply.header('connection', 'close');
-    done(null, payload);
-  });
+    return reply.code(code).type('application/json');
+  };
 
   app.addHook('onResponse', (request, reply, done) => {
-    const route = (request.routeOptions.config as { review?: ReviewRoute } | undefined)?.review;
+    const route = request.reviewRoute ?? (request.routeOptions.config as { review?: ReviewRoute } | undefined)?.review;
     if (route) {
       metrics.requests.inc({ route, outcome: request.reviewOutcome ?? (reply.statusCode >= 500 ? 'error' : 'malformed') });
       metrics.latency.observe({ route }, reply.elapsedTime / 1000);
@@ -81,21 +87,22 @@ export function buildWebhookApp(deps: WebhookDeps) {
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       request.reviewOutcome = 'too_large';
       const mib = (bodyLimit / 1024 / 1024).toFixed(bodyLimit % (1024 * 1024) === 0 ? 0 : 1);
-      return reply.code(413).type('application/json').send(statusBody(413, `request body is larger than the ${mib} MiB limit`));
+      return answer(reply, 413).send(statusBody(413, `request body is larger than the ${mib} MiB limit`));
     }
     const code = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (code >= 500) log.error({ err: err.message, url: request.url }, 'webhook request failed');
     request.reviewOutcome = code >= 500 ? 'error' : 'malformed';
-    return reply.code(code).type('application/json').send(statusBody(code, err.message));
+    return answer(reply, code).send(statusBody(code, err.message));
   });
 
   app.setNotFoundHandler(async (request, reply) =>
-    reply.code(404).type('application/json').send(statusBody(404, `no route ${request.method} ${request.url}: the webhook serves POST /inject and POST /validate`)),
+    answer(reply, 404).send(statusBody(404, `no route ${request.method} ${request.url}: the webhook serves POST /inject and POST /validate`)),
   );
 
   const review =
     (route: ReviewRoute, handle: (req: AdmissionRequest, ctx: HandlerContext) => HandlerOutput | Promise<HandlerOutput>) =>
     async (request: FastifyRequest, reply: FastifyReply) => {
+      request.reviewRoute = route;
       const contentType = request.headers['content-type'];
       const decoded = decodeAdmissionReview(typeof request.body === 'string' ? request.body : '');
       let failure: { code: number; message: string } | undefined;
@@ -106,8 +113,8 @@ export function buildWebhookApp(deps: WebhookDeps) {
         request.reviewOutcome = failure.code === 415 ? 'unsupported_media_type' : 'malformed';
         const uid = decoded.ok ? decoded.request.uid : decoded.uid;
         log.debug({ route, uid, err: failure.message }, 'bad admission request');
-        if (uid === undefined) return reply.code(failure.code).type('application/json').send(statusBody(failure.code, failure.message));
-        return reply.type('application/json').send(encodeAdmissionReviewBytes(decoded.apiVersion, uid, errored(failure.code, failure.message)));
+        if (uid === undefined) return answer(reply, failure.code).send(statusBody(failure.code, failure.message));
+        return answer(reply).send(encodeAdmissionReviewBytes(decoded.apiVersion, uid, errored(failure.code, failure.message)));
       }
       if (!decoded.ok) return; // unreachable: handled above (narrows the type)
       const req = decoded.request;
@@ -125,7 +132,7 @@ export function buildWebhookApp(deps: WebhookDeps) {
         out = { result: errored(500, `internal error in the ${route} webhook: ${e instanceof Error ? e.message : String(e)}`), outcome: 'error' };
       }
       request.reviewOutcome = out.outcome;
-      return reply.type('application/json').send(encodeAdmissionReviewBytes(decoded.apiVersion, req.uid, out.result));
+      return answer(reply).send(encodeAdmissionReviewBytes(decoded.apiVersion, req.uid, out.result));
     };
 
   if (deps.injector) {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { decodeAdmissionReview, encodeAdmissionReview, responseBody, allowed, denied, errored, patched, withWarnings } from '../../src/admission/index.js';
+import { base64, decodeAdmissionReview, encodeAdmissionReview, encodeAdmissionReviewBytes, responseBody, allowed, denied, errored, patched, patchedJson, withWarnings } from '../../src/admission/index.js';
 
 const review = (request: unknown, apiVersion = 'admission.k8s.io/v1') => JSON.stringify({ apiVersion, kind: 'AdmissionReview', request });
 const goodRequest = {
@@ -90,6 +90,33 @@ describe('admission/review: encoding', () => {
   it('withWarnings appends', async () => {
     expect(withWarnings(allowed(['a']), ['b']).warnings).to.deep.equal(['a', 'b']);
     expect(withWarnings(allowed(), [])).to.deep.equal({ allowed: true });
+  });
+
+  describe('encodeAdmissionReviewBytes is encodeAdmissionReview in UTF-8', () => {
+    const results = {
+      allowed: allowed(),
+      'allowed with non-ASCII warnings': allowed(['ünïcode ✓', 'plain']),
+      denied: denied('spec.x: "bad" ✗', 400),
+      'patch from a diff': patched({ a: 1 }, { a: 2, b: 'ü' }),
+      'patch written by the handler': patchedJson('[{"op":"add","path":"/x","value":"y"}]'),
+      'non-ASCII patch written by the handler': patchedJson('[{"op":"add","path":"/x","value":"wëb ✓"}]'),
+      'empty patch written by the handler': patchedJson('[]'),
+    };
+    for (const [name, result] of Object.entries(results)) {
+      it(name, async () => {
+        for (const uid of ['u-1', 'ü-uid "quoted"']) {
+          const text = encodeAdmissionReview('admission.k8s.io/v1', uid, result);
+          expect(encodeAdmissionReviewBytes('admission.k8s.io/v1', uid, result).equals(Buffer.from(text))).to.equal(true);
+          JSON.parse(text);
+        }
+      });
+    }
+    it('a patch written as [] is no patch', async () => {
+      expect(responseBody('u', patchedJson('[]'))).to.deep.equal({ uid: 'u', allowed: true });
+    });
+    it('base64 is of the UTF-8 bytes, ASCII or not', async () => {
+      for (const s of ['', 'plain ascii', 'wëb ✓ 😀', '\u00e9 é']) expect(base64(s)).to.equal(Buffer.from(s).toString('base64'));
+    });
   });
 
   it('encodes the envelope in the request apiVersion', async () => {

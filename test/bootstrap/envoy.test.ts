@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { envoyArgs, envoyBootstrap, parseHostPort, type EnvoyBootstrapOptions } from '../../src/bootstrap/envoy.js';
+import { envoyArgs, envoyBootstrap, envoyBootstrapText, parseHostPort, type EnvoyBootstrapOptions } from '../../src/bootstrap/envoy.js';
 import { encode, decode } from '../../src/xds/proto.js';
 
 const TESTDATA = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
@@ -31,6 +31,34 @@ describe('envoy bootstrap', () => {
       }
     });
   }
+
+  describe('envoyBootstrapText: the same document as text, with its static part serialized once per xDS address', () => {
+    const withMetadata: EnvoyBootstrapOptions = {
+      xdsAddress: 'mizzen.mizzen-system.svc:15010',
+      logLevel: 'info',
+      clusterName: 'a"quoted\\cluster.$(POD_NAMESPACE)',
+      metadata: { LABELS: { app: 'wëb', 'a/b': 'x"y' }, NAME: '$(POD_NAME)', EMPTY: '' },
+    };
+    for (const [name, opts] of Object.entries({ ...cases, 'metadata with quotes and unicode': withMetadata })) {
+      it(name, async () => {
+        for (let round = 0; round < 2; round++) {
+          const doc = envoyBootstrap(opts);
+          const text = envoyBootstrapText(opts);
+          if (!doc.ok || !text.ok) throw new Error('not ok');
+          expect(text.value.json).to.equal(JSON.stringify(doc.value));
+          expect(text.value.quoted).to.equal(JSON.stringify(text.value.json));
+          if (opts.metadata) {
+            const given = envoyBootstrapText({ ...opts, metadata: undefined }, JSON.stringify(opts.metadata));
+            expect(given).to.deep.equal(text);
+          }
+        }
+      });
+    }
+    it('fails as envoyBootstrap does for a bad address', async () => {
+      const opts = { xdsAddress: 'nohost', logLevel: 'info', clusterName: 'c' };
+      expect(envoyBootstrapText(opts)).to.deep.equal(envoyBootstrap(opts));
+    });
+  });
 
   it('has no unused golden files', async () => {
     const unused = readdirSync(TESTDATA).filter((f) => !(f.replace(/\.json$/, '') in cases));

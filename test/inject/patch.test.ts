@@ -96,6 +96,13 @@ describe('the injector\'s own JSON patch', () => {
     });
   }
 
+  it('the injected pod is made once, on first access', async () => {
+    const r = injectPod(base({}), { namespace: 'default', mesh: DEFAULT_MESH_CONFIG });
+    if (!r.ok) throw new Error(r.errors.join());
+    expect(r.value.pod).to.equal(r.value.pod);
+    expect(r.value.pod.spec.containers).to.have.length(2);
+  });
+
   it('is absent when nothing is injected (skips and already injected pods go through the general diff)', async () => {
     const skipped = injectPod(base({ annotations: { 'sidecar.istio.io/inject': 'false' } }), { namespace: 'default', mesh: DEFAULT_MESH_CONFIG });
     expect(skipped.ok && skipped.value.patch).to.equal(undefined);
