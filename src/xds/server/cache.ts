@@ -8,7 +8,7 @@ import type { Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import type { KubeObject } from '../../core/kube.js';
 import { encode } from '../proto.js';
-import { deltaEntry, encodeAny, sotwEntry } from './wire.js';
+import { deltaEntry, encodeAny, lenField, sotwEntry } from './wire.js';
 import { narrow, type ReusePlan } from './reuse.js';
 import { TypeUrls } from '../../core/constants.js';
 
@@ -52,14 +52,24 @@ export interface ResourceSet {
 
 const hashOf = (text: string): string => createHash('sha1').update(text).digest('base64url').slice(0, 16);
 
+/** A route configuration's virtual hosts are encoded one by one from this many on (see EncodedPool.route). */
+const SPLIT_VIRTUAL_HOSTS = 8;
+const VIRTUAL_HOST = 'envoy.config.route.v3.VirtualHost';
+
 /**
  * Encoded contents of the current and the previous snapshot: unchanged resources are not encoded again. Looked
  * up by content (the JSON text; hashed only on a miss) and, before that, by the object itself: generators
  * that memoize a resource (EDS per endpoint list) hand back the same object, which is then never serialized again.
+ *
+ * A large route configuration is encoded per virtual host: proxy scopes (namespaces) share most of their virtual
+ * hosts, and a VirtualService change touches a few, so each distinct virtual host is encoded once and the
+ * configurations are concatenations (a repeated field may be written as separate fields: decoders append them).
  */
 export class EncodedPool {
   private current = new Map<string, Encoded>();
   private previous = new Map<string, Encoded>();
+  private parts = new Map<string, { hash: string; field: Buffer }>();
+  private previousParts = new Map<string, { hash: string; field: Buffer }>();
   private readonly byObject = new WeakMap<object, { typeUrl: string; key: string; enc: Encoded }>();
   encodes = 0;
 
@@ -69,6 +79,8 @@ export class EncodedPool {
       if (!this.current.has(known.key)) this.current.set(known.key, known.enc);
       return known.enc;
     }
+    const vhs = resource.virtual_hosts;
+    if (typeUrl === TypeUrls.route && Array.isArray(vhs) && vhs.length >= SPLIT_VIRTUAL_HOSTS) return this.route(resource, vhs);
     const text = JSON.stringify(resource);
     const key = `${typeUrl}\n${text}`;
     let e = this.current.get(key) ?? this.previous.get(key);
@@ -82,10 +94,39 @@ export class EncodedPool {
     return e;
   }
 
+  /** A route configuration: its other fields, then each virtual host as its own encoded field (memoized by content). */
+  private route(resource: Record<string, unknown>, vhs: unknown[]): Encoded {
+    const rest: Record<string, unknown> = { ...resource };
+    delete rest.virtual_hosts;
+    const restText = JSON.stringify(rest);
+    const fields: Buffer[] = [];
+    const h = createHash('sha1').update(restText);
+    for (const vh of vhs) {
+      const text = JSON.stringify(vh);
+      let part = this.parts.get(text) ?? this.previousParts.get(text);
+      if (!part) part = { hash: hashOf(text), field: lenField(2, encode(VIRTUAL_HOST, vh as object)) };
+      this.parts.set(text, part);
+      fields.push(part.field);
+      h.update(`\n${part.hash}`);
+    }
+    const key = `${TypeUrls.route}\n#${h.digest('base64url')}`;
+    let e = this.current.get(key) ?? this.previous.get(key);
+    if (!e) {
+      const any = encodeAny(TypeUrls.route, Buffer.concat([encode(TypeUrls.route, rest), ...fields]));
+      e = { hash: hashOf(key), any, sotw: sotwEntry(any) };
+      this.encodes += 1;
+    }
+    this.current.set(key, e);
+    this.byObject.set(resource, { typeUrl: TypeUrls.route, key, enc: e });
+    return e;
+  }
+
   /** Called when a new snapshot replaces the old one: contents not used since the last rotation are dropped. */
   rotate(): void {
     this.previous = this.current;
     this.current = new Map();
+    this.previousParts = this.parts;
+    this.parts = new Map();
   }
 
   get size(): number {
