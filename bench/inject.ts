@@ -2,9 +2,13 @@
  * `npm run bench:inject` (after `npm run build`): POST /inject against a bare Fastify HTTPS echo of the same
  * body, in the same run: closed loop, HTTPS/1.1 keep-alive, 10 connections. First a Bookinfo pod, then a
  * 64 KB pod with 2000 env vars. Targets: /inject ≥ 0.8 × echo throughput; the 64 KB pod's p99 under 20 ms.
+ * A reference phase answers echo's requests with /inject's real answer, precomputed: what the answer's size
+ * alone costs (the rest of the gap is the webhook's work).
  *   flags: --duration 5s --warmup 1s --connections 10 --rounds 5 --strict (exit 1 when a target is missed)
  */
 import { join } from 'node:path';
+import { request } from 'node:https';
+import type { ChildProcess } from 'node:child_process';
 import type { KubeObject } from '../src/core/kube.js';
 import { createReview, samplesDir, workloadPods } from '../src/demo/inject.js';
 import { fmt, loadOptions, printTable, printTargets, runPhases, startServer, type Phase, type PhaseResult } from './support/loadgen.js';
@@ -21,6 +25,35 @@ const checkInjected = (_status: number, body: string): string | undefined => {
   return r?.allowed && r.patchType === 'JSONPatch' ? undefined : `not injected: ${body.slice(0, 200)}`;
 };
 
+/** One real /inject answer (the body text), for the canned reference route. */
+function answerOf(port: number, ca: string, body: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, path: '/inject', method: 'POST', ca, servername: 'mizzen.mizzen-system.svc', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks).toString()));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function setCanned(child: ChildProcess, answer: string): Promise<void> {
+  return new Promise((resolve) => {
+    const on = (m: unknown) => {
+      if (!(m as { cannedSet?: boolean }).cannedSet) return;
+      child.off('message', on);
+      resolve();
+    };
+    child.on('message', on);
+    child.send({ canned: answer });
+  });
+}
+
 async function main(): Promise<number> {
   const opts = loadOptions();
   const pod = workloadPods(join(samplesDir(), 'platform', 'bookinfo.yaml'), 'bookinfo', false).find((p) => p.workload === 'productpage-v1')!.pod;
@@ -30,19 +63,26 @@ async function main(): Promise<number> {
   process.stdout.write(`bench:inject: ${opts.connections} connections, ${opts.durationMs / 1000}s per phase after ${opts.warmupMs / 1000}s warm-up, node ${process.version}\n\n`);
   try {
     const phase = (name: string, port: number, path: string, body: string, check?: Phase['check']): Phase => ({ name, port, path, body, ca: info.ca, check });
+    await setCanned(child, await answerOf(info.webhookPort, info.ca, small));
     const results: PhaseResult[] = await runPhases(
       [
         phase('echo (bookinfo pod)', info.echoPort, '/echo', small),
         phase('/inject (bookinfo pod)', info.webhookPort, '/inject', small, checkInjected),
         phase('echo (64 KB pod)', info.echoPort, '/echo', big),
         phase('/inject (64 KB pod)', info.webhookPort, '/inject', big, checkInjected),
+        phase('reference: canned /inject answer (bookinfo pod)', info.echoPort, '/canned', small, checkInjected),
       ].filter((p) => !opts.only || p.name.includes(opts.only)),
       opts,
       child,
     );
     printTable(results);
     if (opts.only) return 0;
-    const [echoSmall, injSmall, echoBig, injBig] = results as [PhaseResult, PhaseResult, PhaseResult, PhaseResult];
+    const [echoSmall, injSmall, echoBig, injBig, canned] = results as [PhaseResult, PhaseResult, PhaseResult, PhaseResult, PhaseResult];
+    process.stdout.write(
+      `\nreference: echo's route answering with /inject's answer (${(injSmall.answerBytes / 1024).toFixed(1)} KiB vs echo's ${(echoSmall.answerBytes / 1024).toFixed(1)} KiB), ` +
+        `precomputed (no injection at all): ${fmt(canned.rps / echoSmall.rps)} × echo throughput, ${fmt(echoSmall.cpuPerRequestUs / canned.cpuPerRequestUs)} by server CPU. ` +
+        `What the bigger answer alone costs, with this client on this machine.\n`,
+    );
     const ratioSmall = injSmall.rps / echoSmall.rps;
     const ratioBig = injBig.rps / echoBig.rps;
     const met = printTargets([

@@ -29,6 +29,8 @@ export interface PhaseResult {
   p50: number;
   p99: number;
   bodyBytes: number;
+  /** Size of the last answer body. */
+  answerBytes: number;
   /** Server CPU time (user + system) per measured request: steadier than req/s on a busy machine. */
   cpuPerRequestUs: number;
   /** The load generator's own CPU time per request (it shares the machine: a bigger answer costs it more). */
@@ -109,6 +111,7 @@ interface Slice {
   seconds: number;
   cpuUs: number;
   clientCpuUs: number;
+  answerBytes: number;
 }
 
 /** Drives one phase for `measureMs` after `warmupMs`, returning raw figures. */
@@ -119,6 +122,7 @@ async function drive(p: Phase, connections: number, warmupMs: number, measureMs:
   let firstError: string | undefined;
   let measuring = false;
   let stop = false;
+  let answerBytes = 0;
   const worker = async () => {
     let checked = 0;
     while (!stop) {
@@ -126,6 +130,7 @@ async function drive(p: Phase, connections: number, warmupMs: number, measureMs:
       try {
         const res = await once(agent, p);
         const dt = performance.now() - t0;
+        answerBytes = res.body.length;
         const problem = res.status !== 200 ? `HTTP ${res.status}: ${res.body.slice(0, 200)}` : checked < 3 && p.check ? p.check(res.status, res.body) : undefined;
         checked++;
         if (problem) {
@@ -151,7 +156,7 @@ async function drive(p: Phase, connections: number, warmupMs: number, measureMs:
   const cpuUs = server ? (await serverCpu(server)) - cpu0 : NaN;
   await Promise.all(workers);
   agent.destroy();
-  return { latencies, errors, firstError, seconds, cpuUs, clientCpuUs: client.user + client.system };
+  return { latencies, errors, firstError, seconds, cpuUs, clientCpuUs: client.user + client.system, answerBytes };
 }
 
 /**
@@ -160,7 +165,7 @@ async function drive(p: Phase, connections: number, warmupMs: number, measureMs:
  */
 export async function runPhases(phases: Phase[], opts: LoadOptions, server?: ChildProcess): Promise<PhaseResult[]> {
   const rounds = Math.max(1, opts.rounds);
-  const acc: Slice[] = phases.map(() => ({ latencies: [], errors: 0, seconds: 0, cpuUs: 0, clientCpuUs: 0 }));
+  const acc: Slice[] = phases.map(() => ({ latencies: [], errors: 0, seconds: 0, cpuUs: 0, clientCpuUs: 0, answerBytes: 0 }));
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < phases.length; i++) {
       const s = await drive(phases[i]!, opts.connections, r === 0 ? opts.warmupMs : Math.min(200, opts.warmupMs), opts.durationMs / rounds, server);
@@ -171,6 +176,7 @@ export async function runPhases(phases: Phase[], opts: LoadOptions, server?: Chi
       a.seconds += s.seconds;
       a.cpuUs += s.cpuUs;
       a.clientCpuUs += s.clientCpuUs;
+      a.answerBytes = s.answerBytes;
     }
   }
   return phases.map((p, i) => {
@@ -186,6 +192,7 @@ export async function runPhases(phases: Phase[], opts: LoadOptions, server?: Chi
       p50: percentile(sorted, 0.5),
       p99: percentile(sorted, 0.99),
       bodyBytes: Buffer.byteLength(p.body),
+      answerBytes: a.answerBytes,
       cpuPerRequestUs: a.cpuUs / Math.max(1, a.latencies.length),
       clientCpuPerRequestUs: a.clientCpuUs / Math.max(1, a.latencies.length),
     };
@@ -210,8 +217,8 @@ const fmt = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '-');
 
 export function printTable(results: PhaseResult[]): void {
   const rows = [
-    ['phase', 'body', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'client CPU µs/req', 'errors'],
-    ...results.map((r) => [r.name, `${(r.bodyBytes / 1024).toFixed(1)} KiB`, String(r.requests), fmt(r.rps, 0), fmt(r.p50), fmt(r.p99), fmt(r.cpuPerRequestUs, 0), fmt(r.clientCpuPerRequestUs, 0), String(r.errors)]),
+    ['phase', 'body', 'answer', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'client CPU µs/req', 'errors'],
+    ...results.map((r) => [r.name, `${(r.bodyBytes / 1024).toFixed(1)} KiB`, `${(r.answerBytes / 1024).toFixed(1)} KiB`, String(r.requests), fmt(r.rps, 0), fmt(r.p50), fmt(r.p99), fmt(r.cpuPerRequestUs, 0), fmt(r.clientCpuPerRequestUs, 0), String(r.errors)]),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) process.stdout.write(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ') + '\n');

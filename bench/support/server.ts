@@ -43,6 +43,10 @@ async function main(): Promise<void> {
 
   const echo = Fastify({ https: { cert: certs.serving.cert, key: certs.serving.key }, logger: false, bodyLimit: BODY_LIMIT });
   echo.post('/echo', async (req) => req.body);
+  // A reference, not a contender: parses the body as echo does, then returns a precomputed answer (the bench
+  // sends /inject's real answer first), to show what the answer's size alone costs the server and the client.
+  let canned: Buffer | undefined;
+  echo.post('/canned', async (_req, reply) => (canned ? reply.type('application/json').send(canned) : reply.code(503).send('no canned answer yet')));
   await echo.listen({ port: 0, host: '127.0.0.1' });
 
   const info: ServerInfo = {
@@ -51,8 +55,12 @@ async function main(): Promise<void> {
     echoPort: (echo.server.address() as { port: number }).port,
     ca: certs.serving.ca,
   };
-  process.on('message', (m: { cpu?: boolean }) => {
+  process.on('message', (m: { cpu?: boolean; canned?: string }) => {
     if (m?.cpu) process.send!({ cpu: process.cpuUsage() });
+    if (typeof m?.canned === 'string') {
+      canned = Buffer.from(m.canned);
+      process.send!({ cannedSet: true });
+    }
   });
   process.send!(info);
   process.on('disconnect', () => process.exit(0));

@@ -133,12 +133,22 @@ function staticPart(xdsAddress: string): Result<StaticPart> {
     if (doc.ok) {
       const { node: _node, ...rest } = doc.value;
       const json = JSON.stringify(rest).slice(1);
-      part = ok({ json, quoted: JSON.stringify(json).slice(1, -1) });
+      part = ok({ json: oneByte(json), quoted: oneByte(JSON.stringify(json).slice(1, -1)) });
     } else part = doc;
     if (staticParts.size >= MAX_STATIC_PARTS) staticParts.clear();
     staticParts.set(xdsAddress, part);
   }
   return part;
+}
+
+/**
+ * `s` as a one-byte string when every character fits in Latin-1 (V8 keeps a string two-byte when a piece it was
+ * made from is, e.g. a property name first seen in a source file with a non-Latin-1 character; texts joined
+ * with a two-byte one are two-byte too, slower to handle). For texts made once and reused.
+ */
+function oneByte(s: string): string {
+  const t = Buffer.from(s, 'latin1').toString('latin1');
+  return t === s ? t : s;
 }
 
 export interface BootstrapText {

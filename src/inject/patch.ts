@@ -6,6 +6,7 @@
  * to the original pod gives the injected pod. Pure.
  */
 import { escapePointerToken } from '../admission/patch.js';
+import { oneByte } from './json-template.js';
 
 /** What injectPodAs added to a pod (values are those of the injected pod; list items as their JSON text). */
 export interface Additions {
@@ -30,7 +31,7 @@ function pointer(parent: string, key: string): string {
   if (byKey === undefined) pointers.set(parent, (byKey = new Map()));
   let text = byKey.get(key);
   if (text === undefined) {
-    text = JSON.stringify(`${parent}/${escapePointerToken(key)}`);
+    text = oneByte(JSON.stringify(`${parent}/${escapePointerToken(key)}`));
     if (byKey.size >= 256) byKey.clear();
     byKey.set(key, text);
   }

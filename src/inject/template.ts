@@ -7,7 +7,7 @@ import type { KubeObject } from '../core/kube.js';
 import type { MeshConfig } from '../config/mesh.js';
 import { Annotations, ContainerNames, Labels, PROXY_UID, Ports } from '../core/constants.js';
 import { STATS_PATH } from '../bootstrap/envoy.js';
-import { JsonTemplate } from './json-template.js';
+import { JsonTemplate, oneByte } from './json-template.js';
 import type { InjectParams } from './annotations.js';
 import type { Workload } from './workload.js';
 
@@ -67,7 +67,7 @@ const resourcesTexts = new WeakMap<object, string>();
 /** JSON of a container's resources; memoized per object (the mesh defaults, for most pods). */
 export function resourcesJson(p: InjectParams): string {
   let text = resourcesTexts.get(p.resources);
-  if (text === undefined) resourcesTexts.set(p.resources, (text = JSON.stringify(p.resources)));
+  if (text === undefined) resourcesTexts.set(p.resources, (text = oneByte(JSON.stringify(p.resources))));
   return text;
 }
 
@@ -110,7 +110,7 @@ export function initContainer(ctx: SidecarContext): BuiltContainer {
   if (memo === undefined || memo.image !== ctx.mesh.initImage) {
     const args = iptablesArgs(ctx.params);
     const json = initTemplate.json({ image: ctx.mesh.initImage, args, resources: ctx.params.resources });
-    initTexts.set(ctx.params, (memo = { image: ctx.mesh.initImage, args, json }));
+    initTexts.set(ctx.params, (memo = { image: ctx.mesh.initImage, args, json: oneByte(json) }));
   }
   const { image, args } = memo;
   return { name: ContainerNames.init, json: memo.json, build: () => buildInit({ image, args: [...args], resources: resources(ctx.params) }) };
@@ -139,7 +139,7 @@ export function statusAnnotation(initContainers: string[], native: boolean, volu
   const key = `${initContainers.join(',')}|${native}|${volume}|${revision}`;
   let text = statusTexts.get(key);
   if (text === undefined) {
-    text = JSON.stringify({ initContainers, containers: native ? [] : [ContainerNames.proxy], volumes: [volume], imagePullSecrets: null, revision });
+    text = oneByte(JSON.stringify({ initContainers, containers: native ? [] : [ContainerNames.proxy], volumes: [volume], imagePullSecrets: null, revision }));
     if (statusTexts.size >= 64) statusTexts.clear();
     statusTexts.set(key, text);
   }
