@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from '../../core/log.js';
-import { TypeUrls } from '../../core/constants.js';
+import { PUSH_ORDER, TypeUrls } from '../../core/constants.js';
 import type { Proxy } from '../../model/proxy.js';
 import { EMPTY_SET, type ResourceSet, type SnapshotCache } from './cache.js';
 import { type XdsMetrics, shortType } from './metrics.js';
@@ -163,6 +163,30 @@ export const SMALL_RESPONSE_BYTES = 16 * 1024;
  */
 export function releaseEarly(buf: Buffer, written: Promise<void>): Promise<void> {
   return buf.length <= SMALL_RESPONSE_BYTES ? Promise.resolve() : written;
+}
+
+/** Records a response on its watch (sent set, nonce, pending ACK), counts it, and writes it to the stream. */
+export function sendResponse(ctx: ServerContext, conn: Connection, w: WatchState, set: ResourceSet, nonce: string, buf: Buffer, origin: number | undefined, start: number): Promise<void> {
+  w.sent = set;
+  w.sentVersion = set.version;
+  w.nonce = nonce;
+  conn.setPending(w, true);
+  w.wantFull = false;
+  w.origin = origin;
+  w.sentAt = new Date().toISOString();
+  w.responses += 1;
+  const type = shortType(w.typeUrl);
+  ctx.metrics.pushes.inc({ type });
+  return releaseEarly(buf, conn.write(buf).then(() => ctx.metrics.pushTime.observe({ type }, (performance.now() - start) / 1000)));
+}
+
+/** A stream's watches in push order (CDS, EDS, LDS, RDS, then any other type), so references resolve. */
+export function watchesInPushOrder(conn: Connection): WatchState[] {
+  const order = (t: string): number => {
+    const i = PUSH_ORDER.indexOf(t as (typeof PUSH_ORDER)[number]);
+    return i < 0 ? PUSH_ORDER.length : i;
+  };
+  return [...conn.watches.values()].sort((a, b) => order(a.typeUrl) - order(b.typeUrl));
 }
 
 /** What the protocol loops need from the server. */

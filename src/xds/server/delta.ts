@@ -4,10 +4,8 @@
  * initial_resource_versions on reconnect) and sends only resources whose version differs, plus the names of
  * resources that are gone (removed_resources). Nonces only ACK/NACK: subscription changes apply whatever the nonce.
  */
-import { PUSH_ORDER } from '../../core/constants.js';
 import { deltaEntryOf } from './cache.js';
-import { answer, normalizeNames, resolveWatch, newWatch, type Connection, type ServerContext, type WatchState, releaseEarly } from './connection.js';
-import { shortType } from './metrics.js';
+import { answer, normalizeNames, resolveWatch, newWatch, type Connection, type ServerContext, type WatchState, sendResponse, watchesInPushOrder } from './connection.js';
 import { deltaResponse, type DeltaDiscoveryRequest } from './wire.js';
 
 /** Handles one request; returns true when the proxy must be answered (through the push queue). */
@@ -78,28 +76,13 @@ function respondDelta(ctx: ServerContext, conn: Connection, w: WatchState, force
   const start = performance.now();
   const nonce = conn.nextNonce();
   const buf = deltaResponse(set.version, w.typeUrl, nonce, changed.map(deltaEntryOf), removed);
-  w.sent = set;
-  w.sentVersion = set.version;
-  w.nonce = nonce;
-  conn.setPending(w, true);
-  w.wantFull = false;
-  w.origin = origin;
-  w.sentAt = new Date().toISOString();
-  w.responses += 1;
-  const type = shortType(w.typeUrl);
-  ctx.metrics.pushes.inc({ type });
-  return releaseEarly(buf, conn.write(buf).then(() => ctx.metrics.pushTime.observe({ type }, (performance.now() - start) / 1000)));
+  return sendResponse(ctx, conn, w, set, nonce, buf, origin, start);
 }
-
-const order = (t: string): number => {
-  const i = PUSH_ORDER.indexOf(t as (typeof PUSH_ORDER)[number]);
-  return i < 0 ? PUSH_ORDER.length : i;
-};
 
 /** Pushes the current snapshot to one delta stream: per type, changed and removed resources only. */
 export function pushDelta(ctx: ServerContext, conn: Connection, origin: number | undefined): Promise<void> {
   const writes: Promise<void>[] = [];
-  for (const w of [...conn.watches.values()].sort((a, b) => order(a.typeUrl) - order(b.typeUrl))) {
+  for (const w of watchesInPushOrder(conn)) {
     const p = respondDelta(ctx, conn, w, w.wantFull || w.responses === 0, origin);
     if (p) writes.push(p);
   }

@@ -5,10 +5,8 @@
  * what changed: the complete set for LDS/CDS (a missing listener or cluster is a removal), only the changed
  * resources for RDS/EDS.
  */
-import { PUSH_ORDER } from '../../core/constants.js';
 import { type CachedResource, type ResourceSet } from './cache.js';
-import { answer, FULL_STATE_TYPES, normalizeNames, resolveWatch, sameNames, newWatch, type Connection, type ServerContext, type WatchState, releaseEarly } from './connection.js';
-import { shortType } from './metrics.js';
+import { answer, FULL_STATE_TYPES, normalizeNames, resolveWatch, sameNames, newWatch, type Connection, type ServerContext, type WatchState, sendResponse, watchesInPushOrder } from './connection.js';
 import { sotwResponse, type DiscoveryRequest } from './wire.js';
 
 /**
@@ -80,17 +78,7 @@ function send(ctx: ServerContext, conn: Connection, w: WatchState, set: Resource
     nonce = conn.nextNonce();
     buf = build(nonce);
   }
-  w.sent = set;
-  w.sentVersion = set.version;
-  w.nonce = nonce;
-  conn.setPending(w, true);
-  w.wantFull = false;
-  w.origin = origin;
-  w.sentAt = new Date().toISOString();
-  w.responses += 1;
-  const type = shortType(w.typeUrl);
-  ctx.metrics.pushes.inc({ type });
-  return releaseEarly(buf, conn.write(buf).then(() => ctx.metrics.pushTime.observe({ type }, (performance.now() - start) / 1000)));
+  return sendResponse(ctx, conn, w, set, nonce, buf, origin, start);
 }
 
 /** Sends the watch's resources: all of them (`full`, answering a request) or what changed since the last response. */
@@ -106,15 +94,10 @@ function respond(ctx: ServerContext, conn: Connection, w: WatchState, full: bool
   return send(ctx, conn, w, set, d.changed, w.sent.version, origin);
 }
 
-const order = (t: string): number => {
-  const i = PUSH_ORDER.indexOf(t as (typeof PUSH_ORDER)[number]);
-  return i < 0 ? PUSH_ORDER.length : i;
-};
-
 /** Pushes the current snapshot to one SotW stream, type by type in dependency order (CDS, EDS, LDS, RDS). */
 export function pushSotw(ctx: ServerContext, conn: Connection, origin: number | undefined): Promise<void> {
   const writes: Promise<void>[] = [];
-  for (const w of [...conn.watches.values()].sort((a, b) => order(a.typeUrl) - order(b.typeUrl))) {
+  for (const w of watchesInPushOrder(conn)) {
     // A watch never answered (its generation failed) gets a full response once generation works again.
     const p = respond(ctx, conn, w, w.wantFull || w.responses === 0, w.wantFull ? undefined : origin);
     if (p) writes.push(p);
