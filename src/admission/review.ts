@@ -179,8 +179,18 @@ const PATCH_KEY = ',"patch":"';
  * base64 patch is ASCII, so it is copied in as is, and the server neither measures nor re-encodes a long string.
  */
 export function encodeAdmissionReviewBytes(apiVersion: string, uid: string, result: AdmissionResult): Buffer {
+  const answer = encodeAdmissionReviewWire(apiVersion, uid, result);
+  return typeof answer === 'string' ? Buffer.from(answer) : answer;
+}
+
+/**
+ * The answer as the server should send it: a string when there is no patch (the usual short verdict; Node's
+ * HTTP layer then writes headers and body as one string, one TLS write), else encodeAdmissionReviewBytes's
+ * bytes (a long base64 patch copied in as is, not measured and re-encoded as a string).
+ */
+export function encodeAdmissionReviewWire(apiVersion: string, uid: string, result: AdmissionResult): string | Buffer {
   const { head, patch } = answerParts(apiVersion, uid, result);
-  if (patch === undefined) return Buffer.from(`${head}}}`);
+  if (patch === undefined) return `${head}}}`;
   const headBytes = Buffer.byteLength(head);
   const out = Buffer.allocUnsafe(headBytes + PATCH_KEY.length + patch.length + 3);
   let at = out.write(head, 0, 'utf8');

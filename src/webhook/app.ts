@@ -6,7 +6,7 @@
  * AdmissionReview with the uid when it can be read, else a plain HTTP error with a message; never a crash.
  */
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
-import { decodeAdmissionReview, encodeAdmissionReviewBytes, errored, type AdmissionRequest } from '../admission/index.js';
+import { decodeAdmissionReview, encodeAdmissionReviewWire, errored, type AdmissionRequest } from '../admission/index.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import { createRegistry, webhookMetrics, type ReviewOutcome, type ReviewRoute, type WebhookMetrics } from '../metrics.js';
 import { reviewInject, reviewValidate, type HandlerContext, type HandlerOutput, type Injector, type Validator } from './handlers.js';
@@ -99,9 +99,16 @@ export function buildWebhookApp(deps: WebhookDeps) {
     answer(reply, 404).send(statusBody(404, `no route ${request.method} ${request.url}: the webhook serves POST /inject and POST /validate`)),
   );
 
+  const failed = (route: ReviewRoute, ctx: HandlerContext, e: unknown): HandlerOutput => {
+    ctx.log().error({ err: e instanceof Error ? (e.stack ?? e.message) : String(e) }, `${route} handler failed`);
+    return { result: errored(500, `internal error in the ${route} webhook: ${e instanceof Error ? e.message : String(e)}`), outcome: 'error' };
+  };
+
+  // Not an async function: a handler that answers synchronously (the usual case) is answered in the same tick,
+  // without the promise and microtask hops; only a handler returning a promise is awaited.
   const review =
     (route: ReviewRoute, handle: (req: AdmissionRequest, ctx: HandlerContext) => HandlerOutput | Promise<HandlerOutput>) =>
-    async (request: FastifyRequest, reply: FastifyReply) => {
+    (request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined => {
       request.reviewRoute = route;
       const contentType = request.headers['content-type'];
       const decoded = decodeAdmissionReview(typeof request.body === 'string' ? request.body : '');
@@ -113,26 +120,34 @@ export function buildWebhookApp(deps: WebhookDeps) {
         request.reviewOutcome = failure.code === 415 ? 'unsupported_media_type' : 'malformed';
         const uid = decoded.ok ? decoded.request.uid : decoded.uid;
         log.debug({ route, uid, err: failure.message }, 'bad admission request');
-        if (uid === undefined) return answer(reply, failure.code).send(statusBody(failure.code, failure.message));
-        return answer(reply).send(encodeAdmissionReviewBytes(decoded.apiVersion, uid, errored(failure.code, failure.message)));
+        if (uid === undefined) answer(reply, failure.code).send(statusBody(failure.code, failure.message));
+        else answer(reply).send(encodeAdmissionReviewWire(decoded.apiVersion, uid, errored(failure.code, failure.message)));
+        return undefined;
       }
-      if (!decoded.ok) return; // unreachable: handled above (narrows the type)
+      if (!decoded.ok) return undefined; // unreachable: handled above (narrows the type)
       const req = decoded.request;
+      const apiVersion = decoded.apiVersion;
       let child: Logger | undefined;
       const ctx: HandlerContext = {
         metrics,
         enabled: (level) => log.isLevelEnabled(level),
         log: () => (child ??= log.child({ uid: req.uid, kind: req.kind.kind, namespace: req.namespace, name: req.name, op: req.operation })),
       };
-      let out: HandlerOutput;
+      const done = (out: HandlerOutput): void => {
+        request.reviewOutcome = out.outcome;
+        answer(reply).send(encodeAdmissionReviewWire(apiVersion, req.uid, out.result));
+      };
+      let out: HandlerOutput | Promise<HandlerOutput>;
       try {
-        out = await handle(req, ctx);
+        out = handle(req, ctx);
       } catch (e) {
-        ctx.log().error({ err: e instanceof Error ? (e.stack ?? e.message) : String(e) }, `${route} handler failed`);
-        out = { result: errored(500, `internal error in the ${route} webhook: ${e instanceof Error ? e.message : String(e)}`), outcome: 'error' };
+        out = failed(route, ctx, e);
       }
-      request.reviewOutcome = out.outcome;
-      return answer(reply).send(encodeAdmissionReviewBytes(decoded.apiVersion, req.uid, out.result));
+      if (!(out instanceof Promise)) {
+        done(out);
+        return undefined;
+      }
+      return out.then(done, (e: unknown) => done(failed(route, ctx, e)));
     };
 
   if (deps.injector) {

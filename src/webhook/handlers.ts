@@ -85,13 +85,21 @@ export function reviewInject(request: AdmissionRequest, inject: Injector, ctx: H
   return verdict(r.value.patch !== undefined ? patchedJson(r.value.patch) : patched(pod, r.value.pod));
 }
 
-/** CREATE and UPDATE are validated; DELETE and CONNECT are allowed. Every problem goes into the denial. */
-export async function reviewValidate(request: AdmissionRequest, validate: Validator, ctx: HandlerContext): Promise<HandlerOutput> {
+/**
+ * CREATE and UPDATE are validated; DELETE and CONNECT are allowed. Every problem goes into the denial.
+ * Synchronous when the validator is (the usual case); a promise only when the validator returns one.
+ */
+export function reviewValidate(request: AdmissionRequest, validate: Validator, ctx: HandlerContext): HandlerOutput | Promise<HandlerOutput> {
   if (request.operation !== 'CREATE' && request.operation !== 'UPDATE') return verdict(allowed());
   const obj = objectOf(request);
   if (typeof obj === 'string') return { result: errored(400, obj), outcome: 'malformed' };
   const namespace = obj.metadata.namespace || request.namespace || 'default';
-  const report = await validate(obj, { operation: request.operation, namespace });
+  const report = validate(obj, { operation: request.operation, namespace });
+  if (report instanceof Promise) return report.then((r) => validated(request, obj, namespace, r, ctx));
+  return validated(request, obj, namespace, report, ctx);
+}
+
+function validated(request: AdmissionRequest, obj: KubeObject, namespace: string, report: ValidationReport, ctx: HandlerContext): HandlerOutput {
   const kind = obj.kind || request.kind.kind;
   const ok = report.errors.length === 0;
   ctx.metrics.validations.inc({ kind, verdict: ok ? 'allowed' : 'denied' });
