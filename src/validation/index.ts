@@ -116,6 +116,8 @@ function checkMetadata(meta: Obj, kind: string, issues: Issues): void {
   if ('istio.io/alwaysReject' in annotations) issues.error('metadata.annotations[istio.io/alwaysReject]', 'annotation found, rejecting');
 }
 
+const TOP_FIELDS: readonly string[] = ['apiVersion', 'kind', 'metadata', 'spec', 'status'];
+
 function validateUnsafe(input: unknown, issues: Issues): void {
   if (!isPlainObject(input)) {
     issues.error('', `expected a Kubernetes object, got ${input === null ? 'null' : Array.isArray(input) ? 'a list' : typeof input}`);
@@ -133,7 +135,7 @@ function validateUnsafe(input: unknown, issues: Issues): void {
     return;
   }
   for (const k of Object.keys(input)) {
-    if (!['apiVersion', 'kind', 'metadata', 'spec', 'status'].includes(k)) issues.error(k, 'unknown field');
+    if (!TOP_FIELDS.includes(k)) issues.error(k, 'unknown field');
   }
   const meta = input.metadata === undefined || input.metadata === null ? undefined : (walk(metadataSchema, input.metadata, 'metadata', issues) as Obj | undefined);
   if (input.metadata === undefined || input.metadata === null) issues.error('metadata', 'is required');
@@ -157,6 +159,9 @@ function validateUnsafe(input: unknown, issues: Issues): void {
   def.validate(spec, ctx, issues);
 }
 
+/** The list without repeats, in first-seen order (the usual empty or one-item list is returned as is: each validation has its own Issues). */
+const unique = (list: string[]): string[] => (list.length < 2 ? list : [...new Set(list)]);
+
 /**
  * Validates any Istio resource (networking.istio.io v1/v1beta1/v1alpha3: VirtualService, DestinationRule, Gateway,
  * ServiceEntry, Sidecar, WorkloadEntry, WorkloadGroup; security.istio.io v1/v1beta1: PeerAuthentication,
@@ -170,7 +175,7 @@ export function validateObject(obj: unknown): ValidationReport {
     // A bug, not an expected failure: report it rather than crash a server.
     issues.error('', `internal validation error: ${(e as Error)?.message ?? String(e)}`);
   }
-  return { errors: [...new Set(issues.errors)], warnings: [...new Set(issues.warnings)] };
+  return { errors: unique(issues.errors), warnings: unique(issues.warnings) };
 }
 
 export { Issues } from './schema.js';

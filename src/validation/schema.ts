@@ -103,7 +103,18 @@ function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
   else o[k] = v;
 }
 
-/** Checks `value` against `schema`, reports problems under `path`, returns the sanitized value (undefined when unusable). */
+/** A new object with the first `n` of `keys` (already found valid and unchanged) copied from `o`. */
+function copyKeys(o: Record<string, unknown>, keys: readonly string[], n: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let j = 0; j < n; j++) setOwn(out, keys[j]!, o[keys[j]!]);
+  return out;
+}
+
+/**
+ * Checks `value` against `schema`, reports problems under `path`, returns the sanitized value (undefined when
+ * unusable). A value the walk keeps whole (the usual, valid case) is returned as is, not copied: the
+ * sanitized tree shares it with the input, which nothing in validation mutates.
+ */
 export function walk(schema: Schema, value: unknown, path: string, issues: Issues): unknown {
   switch (schema.type) {
     case 'any':
@@ -145,14 +156,18 @@ export function walk(schema: Schema, value: unknown, path: string, issues: Issue
       if (!Array.isArray(value)) return wrongType(schema, value, path, issues);
       if (schema.minItems !== undefined && value.length < schema.minItems) issues.error(path, `must have at least ${schema.minItems} item(s)`);
       if (schema.maxItems !== undefined && value.length > schema.maxItems) issues.error(path, `must have at most ${schema.maxItems} items`);
-      const out = value.map((item, i) => {
+      // Copy on the first difference: a valid list is returned as is (no allocation on the usual path).
+      let out: unknown[] | undefined;
+      for (let i = 0; i < value.length; i++) {
+        const item: unknown = value[i];
         const p = `${path}[${i}]`;
-        if (item === null || item === undefined) {
-          issues.error(p, `must be ${WANT[schema.items.type]}, not null`);
-          return undefined;
-        }
-        return walk(schema.items, item, p, issues);
-      });
+        let w: unknown;
+        if (item === null || item === undefined) issues.error(p, `must be ${WANT[schema.items.type]}, not null`);
+        else w = walk(schema.items, item, p, issues);
+        if (out === undefined && w !== item) out = value.slice(0, i);
+        if (out !== undefined) out.push(w);
+      }
+      out ??= value;
       schema.check?.(out, path, issues);
       return out;
     }
@@ -161,44 +176,49 @@ export function walk(schema: Schema, value: unknown, path: string, issues: Issue
       const keys = Object.keys(value);
       if (schema.minProperties !== undefined && keys.length < schema.minProperties) issues.error(path, `must have at least ${schema.minProperties} entr${schema.minProperties === 1 ? 'y' : 'ies'}`);
       if (schema.maxProperties !== undefined && keys.length > schema.maxProperties) issues.error(path, `must have at most ${schema.maxProperties} entries`);
-      const out: Record<string, unknown> = {};
-      for (const k of keys) {
+      let out: Record<string, unknown> | undefined;
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
         const p = `${path}[${k}]`;
         schema.key?.(k, p, issues);
         const v = value[k];
-        if (v === null || v === undefined) {
-          issues.error(p, `must be ${WANT[schema.values.type]}, not null`);
-          continue;
-        }
-        const w = walk(schema.values, v, p, issues);
-        if (w !== undefined) setOwn(out, k, w);
+        let w: unknown;
+        if (v === null || v === undefined) issues.error(p, `must be ${WANT[schema.values.type]}, not null`);
+        else w = walk(schema.values, v, p, issues);
+        if (out === undefined && (w !== v || w === undefined)) out = copyKeys(value, keys, i); // changed or dropped
+        if (out !== undefined && w !== undefined) setOwn(out, k, w);
       }
-      return out;
+      return out ?? value;
     }
     case 'object': {
       if (!isPlainObject(value)) return wrongType(schema, value, path, issues);
-      const out: Record<string, unknown> = {};
-      for (const k of Object.keys(value)) {
+      const keys = Object.keys(value);
+      let out: Record<string, unknown> | undefined;
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
         const v = value[k];
         const p = path ? `${path}.${k}` : k;
         const field = Object.prototype.hasOwnProperty.call(schema.fields, k) ? schema.fields[k] : undefined;
-        if (!field) {
-          issues.error(p, 'unknown field');
-          continue;
+        let w: unknown;
+        if (!field) issues.error(p, 'unknown field');
+        // null is "not set", as protobuf JSON and Kubernetes read it
+        else if (v !== null && v !== undefined) w = walk(field, v, p, issues);
+        if (out === undefined && (w !== v || w === undefined)) out = copyKeys(value, keys, i); // changed or dropped
+        if (out !== undefined && w !== undefined) setOwn(out, k, w);
+      }
+      if (schema.required) {
+        for (const r of schema.required) {
+          const v = value[r];
+          if (v === undefined || v === null) issues.error(path ? `${path}.${r}` : r, 'is required');
         }
-        if (v === null || v === undefined) continue; // null is "not set", as protobuf JSON and Kubernetes read it
-        const w = walk(field, v, p, issues);
-        if (w !== undefined) setOwn(out, k, w);
       }
-      for (const r of schema.required ?? []) {
-        const v = value[r];
-        if (v === undefined || v === null) issues.error(path ? `${path}.${r}` : r, 'is required');
+      if (schema.atMostOne) {
+        for (const group of schema.atMostOne) {
+          const set = group.filter((g) => value[g] !== undefined && value[g] !== null);
+          if (set.length > 1) issues.error(path, `only one of ${group.join(', ')} may be set (found ${set.join(', ')})`);
+        }
       }
-      for (const group of schema.atMostOne ?? []) {
-        const set = group.filter((g) => value[g] !== undefined && value[g] !== null);
-        if (set.length > 1) issues.error(path, `only one of ${group.join(', ')} may be set (found ${set.join(', ')})`);
-      }
-      return out;
+      return out ?? value;
     }
   }
 }
