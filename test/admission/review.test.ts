@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { base64, decodeAdmissionReview, encodeAdmissionReview, encodeAdmissionReviewBytes, responseBody, allowed, denied, errored, patched, patchedJson, withWarnings } from '../../src/admission/index.js';
+import { base64, decodeAdmissionReview, encodeAdmissionReview, encodeAdmissionReviewBytes, encodeAdmissionReviewWire, responseBody, allowed, denied, errored, patched, patchedJson, withWarnings } from '../../src/admission/index.js';
 
 const review = (request: unknown, apiVersion = 'admission.k8s.io/v1') => JSON.stringify({ apiVersion, kind: 'AdmissionReview', request });
 const goodRequest = {
@@ -107,7 +107,11 @@ describe('admission/review: encoding', () => {
         for (const uid of ['u-1', 'ü-uid "quoted"']) {
           const text = encodeAdmissionReview('admission.k8s.io/v1', uid, result);
           expect(encodeAdmissionReviewBytes('admission.k8s.io/v1', uid, result).equals(Buffer.from(text))).to.equal(true);
-          JSON.parse(text);
+          // What the server sends: a string when there is no patch, bytes with one; the same document either way.
+          const wire = encodeAdmissionReviewWire('admission.k8s.io/v1', uid, result);
+          const hasPatch = JSON.parse(text).response.patch !== undefined;
+          expect(typeof wire === 'string', 'string exactly when there is no patch').to.equal(!hasPatch);
+          expect(Buffer.from(wire).equals(Buffer.from(text))).to.equal(true);
         }
       });
     }
