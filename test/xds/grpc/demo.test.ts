@@ -1,20 +1,11 @@
 import { expect } from 'chai';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfigDir, runDemo } from '../../../src/demo/run.js';
 import { formatWindow } from '../../../src/demo/traffic.js';
+import { freePort } from '../../support/ports.js';
 
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 describe('make demo (traffic part, bounded)', function () {
   this.timeout(30_000);

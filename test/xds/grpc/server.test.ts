@@ -1,21 +1,11 @@
 import { expect } from 'chai';
-import { createServer } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { kubePod, kubeService } from '../../../src/demo/objects.js';
 import { hello, startXdsBackend, type Backend } from '../../../src/demo/echo.js';
 import { GrpcXds } from '../../../src/core/constants.js';
 import { startMesh, tally, type Mesh } from '../../support/mesh.js';
+import { freePort } from '../../support/ports.js';
 
-/** A port free on every address (grpc-js-xds servers listen on the port on all addresses). */
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
   Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out: ${what}`)), ms).unref())]);
