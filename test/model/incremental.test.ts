@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { objectKey, type KubeObject } from '../../src/core/kube.js';
 import { buildSnapshot, updateSnapshot } from '../../src/model/snapshot.js';
 import type { Snapshot } from '../../src/model/types.js';
+import { edit } from '../support/objects.js';
 
 const svc = (name: string, spec: object, namespace = 'default'): KubeObject => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec });
 const pod = (name: string, ip: string, labels: Record<string, string>, o: { ready?: boolean; namespace?: string; ports?: object[] } = {}): KubeObject => ({
@@ -58,14 +59,6 @@ function base(): KubeObject[] {
 const keyOf = (o: KubeObject): string => objectKey(o);
 const replace = (objs: KubeObject[], o: KubeObject): KubeObject[] => [...objs.filter((x) => keyOf(x) !== keyOf(o)), o];
 const drop = (objs: KubeObject[], kind: string, name: string): KubeObject[] => objs.filter((o) => !(o.kind === kind && o.metadata.name === name));
-const edit = (objs: KubeObject[], kind: string, name: string, f: (o: any) => void): KubeObject[] =>
-  objs.map((o) => {
-    if (o.kind !== kind || o.metadata.name !== name) return o;
-    const c = structuredClone(o);
-    f(c);
-    return c;
-  });
-
 /** objectKeys whose content differs between two object lists (what the store reports). */
 function changedKeys(a: KubeObject[], b: KubeObject[]): string[] {
   const ma = new Map(a.map((o) => [keyOf(o), JSON.stringify(o)]));

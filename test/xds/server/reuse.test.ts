@@ -13,6 +13,7 @@ import { defaultGenerators as gens } from '../../../src/xds/server/index.js';
 import { planReuse } from '../../../src/xds/server/reuse.js';
 import { pod } from './fixtures.js';
 import { BOOKINFO_DIR } from '../../support/samples.js';
+import { edit } from '../../support/objects.js';
 
 const SAMPLES = BOOKINFO_DIR;
 const load = (...files: string[]): KubeObject[] =>
@@ -59,14 +60,6 @@ function generateAll(cache: SnapshotCache): string[] {
   }
   return out.sort();
 }
-
-const edit = (objs: KubeObject[], kind: string, name: string, f: (o: any) => void): KubeObject[] =>
-  objs.map((o) => {
-    if (o.kind !== kind || o.metadata.name !== name) return o;
-    const c = structuredClone(o);
-    f(c);
-    return c;
-  });
 
 describe('xDS cache reuse across snapshots equals a full regeneration', () => {
   const changes: Array<{ name: string; change: (o: KubeObject[]) => KubeObject[]; reuse: string[] }> = [
