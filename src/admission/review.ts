@@ -5,6 +5,7 @@
  */
 import { isAscii } from 'node:buffer';
 import type { PatchOperation } from './patch.js';
+import { parseLazily } from '../core/lazy-json.js';
 
 export const ADMISSION_V1 = 'admission.k8s.io/v1';
 export const ADMISSION_V1BETA1 = 'admission.k8s.io/v1beta1';
@@ -69,14 +70,25 @@ function describe(v: unknown): string {
   return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
 
+const blank = (b: Buffer): boolean => b.every((c) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09);
+
+export interface DecodeOptions {
+  /**
+   * Leave the bulky leaves of a large body (e.g. 2000 environment variables) unparsed until read
+   * (src/core/lazy-json.ts): for readers of a few fields, like the injector. Buffers only.
+   */
+  lazy?: boolean;
+}
+
 /** Parses and checks an AdmissionReview body. Every failure says what is wrong and keeps the uid when readable. */
-export function decodeAdmissionReview(body: string | Buffer | unknown): DecodedReview {
+export function decodeAdmissionReview(body: string | Buffer | unknown, opts: DecodeOptions = {}): DecodedReview {
   let doc: unknown = body;
   if (typeof body === 'string' || Buffer.isBuffer(body)) {
-    const text = body.toString();
-    if (text.trim() === '') return { ok: false, apiVersion: ADMISSION_V1, message: 'request body is empty: expected an AdmissionReview (JSON)' };
+    if (typeof body === 'string' ? body.trim() === '' : blank(body)) {
+      return { ok: false, apiVersion: ADMISSION_V1, message: 'request body is empty: expected an AdmissionReview (JSON)' };
+    }
     try {
-      doc = JSON.parse(text);
+      doc = typeof body === 'string' ? JSON.parse(body) : opts.lazy ? parseLazily(body) : JSON.parse(body.toString());
     } catch (e) {
       return { ok: false, apiVersion: ADMISSION_V1, message: `request body is not valid JSON: ${(e as Error).message}` };
     }

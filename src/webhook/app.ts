@@ -58,10 +58,10 @@ export function buildWebhookApp(deps: WebhookDeps) {
   app.decorateRequest('reviewOutcome', undefined);
   app.decorateRequest('reviewRoute', undefined);
 
-  // Bodies are read as text and decoded by the admission module, whatever the content type says, so that
+  // Bodies are read as bytes and decoded by the admission module, whatever the content type says, so that
   // a malformed or mislabelled review still gets an answer that names the problem (and echoes the uid).
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body));
 
   // While closing, answers to in-flight reviews close their connection: keep-alive must not hold shutdown open.
   // Set where answers are made (not in an onSend hook, which every request would pay for).
@@ -111,7 +111,7 @@ export function buildWebhookApp(deps: WebhookDeps) {
     (request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined => {
       request.reviewRoute = route;
       const contentType = request.headers['content-type'];
-      const decoded = decodeAdmissionReview(typeof request.body === 'string' ? request.body : '');
+      const decoded = decodeAdmissionReview(Buffer.isBuffer(request.body) ? request.body : '', { lazy: route === 'inject' });
       let failure: { code: number; message: string } | undefined;
       if (contentType === undefined || !JSON_TYPE.test(contentType)) {
         failure = { code: 415, message: `content-type ${JSON.stringify(contentType ?? '')} is not supported: send the AdmissionReview as application/json` };
