@@ -2,7 +2,7 @@
  * JSON.parse for large documents whose bulk the reader may never look at. A pod with 2000 environment
  * variables is 64 KB of small objects; JSON.parse spends about 10 ns a byte building them, while the injector
  * reads only names, ports, labels and annotations. parseLazily() checks the whole text with a byte scanner
- * (about 1 ns a byte), parses the document with its bulky leaves left out, and puts each left-out leaf back as
+ * (1.5 to 2 ns a byte here), parses the document with its bulky leaves left out, and puts each left-out leaf back as
  * an accessor that parses it on first read and then becomes a plain data property. Reading, spreading,
  * JSON.stringify and structuredClone all see the same values as with JSON.parse.
  *
@@ -25,7 +25,7 @@ const DOT = 0x2e;
 const ZERO = 0x30;
 const NINE = 0x39;
 
-/** Documents nested deeper than this are simply JSON.parse'd (the scanner recurses). */
+/** Documents nested deeper than this are simply JSON.parse'd. */
 const MAX_DEPTH = 256;
 /** Below this size a document is parsed at once: nothing in it can be worth leaving out. */
 export const LAZY_MIN_BYTES = 16 * 1024;
@@ -99,6 +99,38 @@ function literal(b: Buffer, i: number, rest: readonly number[]): number {
   return i + 1 + rest.length;
 }
 
+const NESTED = -2;
+/** The biggest member flat() saw (module state: the scan is synchronous). */
+let flatBig = 0;
+
+/**
+ * Reads a container of scalars only (the common bulk: env entries, labels, lists of strings) from its first
+ * member at i: the index after its closing bracket, NESTED at its first nested container, or BAD.
+ */
+function flat(b: Buffer, i: number, object: boolean, close: number): number {
+  flatBig = 0;
+  for (;;) {
+    if (object) {
+      if (b[i] !== QUOTE) return BAD;
+      const keyEnd = string(b, i);
+      if (keyEnd === BAD) return BAD;
+      i = skip(b, keyEnd);
+      if (b[i] !== COLON) return BAD;
+      i = skip(b, i + 1);
+    }
+    const c = b[i];
+    if (c === LBRACE || c === LBRACKET) return NESTED;
+    const from = i;
+    i = c === QUOTE ? string(b, i) : scalar(b, i);
+    if (i === BAD) return BAD;
+    if (i - from > flatBig) flatBig = i - from;
+    i = skip(b, i);
+    const next = b[i];
+    if (next === COMMA) i = skip(b, i + 1);
+    else return next === close ? i + 1 : BAD;
+  }
+}
+
 /**
  * Checks the whole text in one loop (the open containers' state saved on explicit stacks, the current one's in
  * locals); returns its bulky leaves in document order, or undefined when the text is not JSON.
@@ -130,7 +162,16 @@ function scan(b: Buffer, threshold: number): Leaf[] | undefined {
       const close = c === LBRACE ? RBRACE : RBRACKET;
       const first = skip(b, i + 1);
       if (b[first] === close) i = first + 1; // {} or []: complete at once
+      else if ((i = flat(b, first, c === LBRACE, close)) >= 0) {
+        // A container of scalars only, read without saving state; a leaf like any other when bulky.
+        if (open && i - from >= threshold && flatBig < threshold) {
+          const path = pathOf(depth, savedMember, savedKeyEnd);
+          path.push(member >= 0 ? member : [-1 - member, keyEnd]);
+          leaves.push({ start: from, end: i, path });
+        }
+      } else if (i === BAD) return undefined;
       else {
+        i = from;
         if (open) {
           if (depth >= MAX_DEPTH) return undefined;
           savedStart[depth] = start;

@@ -48,6 +48,17 @@ describe('core: parseLazily', () => {
     expect(isLazy(p, 'list') && isLazy(p.nested, 'more')).to.equal(true);
   });
 
+  it('leaves out bulky containers of scalars (maps, lists of numbers), and never the document itself', () => {
+    const labels = Object.fromEntries(Array.from({ length: 1500 }, (_, i) => [`example.com/k${i}`, i % 3 ? `v${i}` : i]));
+    const doc = { kind: 'X', meta: { name: 'n', labels }, nums: Array.from({ length: 4000 }, (_, i) => i * 1.5) };
+    const out = parseLazily(Buffer.from(JSON.stringify(doc))) as typeof doc;
+    expect(isLazy(out.meta, 'labels') && isLazy(out, 'nums')).to.equal(true);
+    expect(isLazy(out.meta, 'name')).to.equal(false);
+    expect(out).to.deep.equal(doc);
+    const flatRoot = JSON.stringify(Array.from({ length: 5000 }, (_, i) => i));
+    expect(parseLazily(Buffer.from(flatRoot))).to.deep.equal(JSON.parse(flatRoot));
+  });
+
   it('lets a leaf be replaced before it was read', () => {
     const out = parseLazily(Buffer.from(big('1'))) as { bulk: unknown };
     out.bulk = 'replaced';
