@@ -1,15 +1,21 @@
 /**
  * The simulated proxies of bench:xds, in their own process: N Envoy-like ADS clients, each on its own HTTP/2
- * connection (its own channel with a local subchannel pool and a distinct option), speaking state of the world:
- * wildcard CDS and LDS, then EDS for the EDS clusters and RDS for the route configs they name; every response
- * is ACKed by nonce at once. Talks to the benchmark driver over IPC.
+ * connection (node:http2, one session and one gRPC stream per proxy, gRPC framing by hand), speaking state of the
+ * world: wildcard CDS and LDS, then EDS for the EDS clusters and RDS for the route configs they name; every
+ * response is ACKed by nonce at once. Talks to the benchmark driver over IPC.
+ *
+ * Why not @grpc/grpc-js channels: a thousand of them in one process (resolver, load balancer, subchannel, timers
+ * each) made the harness, not the control plane, the bottleneck: every stream's first request was in only after
+ * ~3 s, and reassembling each response into one buffer (930 MB for the initial sync) kept the process in page
+ * faults and major GCs, on the same two cores as the control plane. Envoy is an HTTP/2 client with its own
+ * gRPC framing too.
  */
-import * as grpc from '@grpc/grpc-js';
+import * as http2 from 'node:http2';
 import { Session } from 'node:inspector/promises';
 import { writeFileSync } from 'node:fs';
-import { adsClientDefinition, lenField } from '../../src/xds/server/wire.js';
+import { ADS_SERVICE, adsClientDefinition, lenField } from '../../src/xds/server/wire.js';
 import { TypeUrls } from '../../src/core/constants.js';
-import { followUpNames, readResponse, type LazyResponse } from './lazy.js';
+import { followUpNames, GrpcDeframer, readResponse, type LazyResponse } from './lazy.js';
 
 export type ToClients =
   | { cmd: 'connect'; port: number; proxies: number; scopes: number; namespaces: number }
@@ -29,27 +35,32 @@ export type FromClients =
 const FOLLOW: Record<string, string> = { [TypeUrls.cluster]: TypeUrls.endpoint, [TypeUrls.listener]: TypeUrls.route };
 const SHORT: Record<string, string> = { [TypeUrls.cluster]: 'cds', [TypeUrls.endpoint]: 'eds', [TypeUrls.listener]: 'lds', [TypeUrls.route]: 'rds' };
 
-const base = adsClientDefinition();
-// Requests: a ready Buffer goes out as is (ACKs, hand-encoded below), anything else through proto-loader.
-const definition = Object.fromEntries(
-  Object.entries(base).map(([k, m]) => [
-    k,
-    { ...m, requestSerialize: (v: unknown) => (Buffer.isBuffer(v) ? v : m.requestSerialize(v)), responseDeserialize: (b: Buffer) => readResponse(b) },
-  ]),
-) as grpc.ServiceDefinition;
+/** Requests other than ACKs (the first of each type, with the node on the first) are encoded by proto-loader. */
+const serializeRequest = adsClientDefinition().StreamAggregatedResources!.requestSerialize as (v: unknown) => Buffer;
+
+/** Envoy's HTTP/2 windows are large (256 MiB by default); Node's 64 KiB would throttle big responses. */
+const WINDOW = 16 * 1024 * 1024;
+
+/** The 5-byte gRPC prefix of a message of `length` bytes (not compressed). */
+function grpcPrefix(length: number): Buffer {
+  const b = Buffer.allocUnsafe(5);
+  b[0] = 0;
+  b.writeUInt32BE(length, 1);
+  return b;
+}
 
 /**
- * An ACK as bytes: Envoy repeats its whole name list (1,200 EDS names here) in every request, in C++; encoding
- * that list with protobufjs for every ACK made the simulated proxies, not the control plane, the bottleneck.
- * The encoded list is kept per list (the server still receives and reads every byte of it).
+ * An ACK's encoded name list: Envoy repeats its whole name list (1,200 EDS names here) in every request, in C++;
+ * encoding that list with protobufjs for every ACK made the simulated proxies, not the control plane, the
+ * bottleneck. The encoded list is kept per list and written as is after the request's other fields (the server
+ * still receives and reads every byte of it).
  */
 const encodedNames = new WeakMap<string[], Buffer>();
-function ackBytes(typeUrl: string, names: string[], version: string, nonce: string): Buffer {
+function namesBytes(names: string[]): Buffer {
   let n = encodedNames.get(names);
   if (!n) encodedNames.set(names, (n = Buffer.concat(names.map((x) => lenField(3, x)))));
-  return Buffer.concat([lenField(1, version), n, lenField(4, typeUrl), lenField(5, nonce)]);
+  return n;
 }
-const AdsClient = grpc.makeGenericClientConstructor(definition, 'Ads');
 
 const send = (m: FromClients): void => void process.send!(m);
 
@@ -61,8 +72,8 @@ interface TypeState {
 }
 
 class SimProxy {
-  private readonly client: grpc.Client;
-  private readonly call: grpc.ClientDuplexStream<unknown, LazyResponse>;
+  private readonly session: http2.ClientHttp2Session;
+  private readonly stream: http2.ClientHttp2Stream;
   private readonly types = new Map<string, TypeState>();
   syncedAt: number | undefined;
   lastAck: number | null = null;
@@ -77,17 +88,21 @@ class SimProxy {
     labels: Record<string, string>,
     private readonly onSynced: (p: SimProxy) => void,
   ) {
-    this.client = new AdsClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
-      'grpc.use_local_subchannel_pool': 1,
-      'grpc.max_receive_message_length': -1,
-      // Envoy's HTTP/2 windows are large (256 MiB by default); grpc-js's 64 KiB would throttle big responses.
-      'grpc-node.flow_control_window': 16 * 1024 * 1024,
-      'mizzen.bench.proxy': index, // distinct options: never share a connection
-    });
-    this.call = (this.client as unknown as { StreamAggregatedResources(): grpc.ClientDuplexStream<unknown, LazyResponse> }).StreamAggregatedResources();
-    this.call.on('data', (r: LazyResponse) => this.onResponse(r));
-    this.call.on('error', (e) => {
+    const fail = (e: Error): void => {
       if (this.syncedAt === undefined) send({ cmd: 'error', message: `proxy ${index}: ${e.message}` });
+    };
+    this.session = http2.connect(`http://127.0.0.1:${port}`, { settings: { initialWindowSize: WINDOW, enablePush: false }, maxSessionMemory: 64 });
+    this.session.once('connect', () => this.session.setLocalWindowSize(WINDOW));
+    this.session.on('error', fail);
+    this.stream = this.session.request(
+      { ':method': 'POST', ':path': `/${ADS_SERVICE}/StreamAggregatedResources`, 'content-type': 'application/grpc', te: 'trailers', 'user-agent': 'mizzen-bench-envoy' },
+      { endStream: false },
+    );
+    const deframer = new GrpcDeframer((parts) => this.onResponse(readResponse(parts)));
+    this.stream.on('data', (chunk: Buffer) => deframer.push(chunk));
+    this.stream.on('error', fail);
+    this.stream.on('trailers', (t) => {
+      if (t['grpc-status'] !== '0') fail(new Error(`stream ended: ${t['grpc-status']} ${t['grpc-message'] ?? ''}`));
     });
     const node = { id, metadata: { fields: { LABELS: { structValue: { fields: Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, { stringValue: v }])) } } } } };
     this.request(TypeUrls.cluster, [], node);
@@ -98,7 +113,20 @@ class SimProxy {
     let s = this.types.get(typeUrl);
     if (!s) this.types.set(typeUrl, (s = { names, nonce: '', version: '', acked: false }));
     s.names = names;
-    this.call.write({ type_url: typeUrl, resource_names: names, version_info: s.version, response_nonce: s.nonce, ...(node ? { node } : {}) });
+    const msg = serializeRequest({ type_url: typeUrl, resource_names: names, version_info: s.version, response_nonce: s.nonce, ...(node ? { node } : {}) });
+    this.stream.write(Buffer.concat([grpcPrefix(msg.length), msg]));
+  }
+
+  /** An ACK: version, the name list (shared bytes), type and nonce, in one gRPC message written as three buffers. */
+  private ack(typeUrl: string, names: string[], version: string, nonce: string): void {
+    const head = lenField(1, version);
+    const list = namesBytes(names);
+    const tail = Buffer.concat([lenField(4, typeUrl), lenField(5, nonce)]);
+    this.stream.cork();
+    this.stream.write(Buffer.concat([grpcPrefix(head.length + list.length + tail.length), head]));
+    this.stream.write(list);
+    this.stream.write(tail);
+    this.stream.uncork();
   }
 
   private onResponse(r: LazyResponse): void {
@@ -110,7 +138,7 @@ class SimProxy {
     const t = SHORT[r.typeUrl] ?? r.typeUrl;
     this.responses[t] = (this.responses[t] ?? 0) + 1;
     this.bytes += r.bytes;
-    this.call.write(ackBytes(r.typeUrl, s.names, r.version, r.nonce));
+    this.ack(r.typeUrl, s.names, r.version, r.nonce);
     if (r.nonce.startsWith('raw-')) this.rawAcks += 1;
     this.lastAck = Date.now();
     const follow = FOLLOW[r.typeUrl];
@@ -129,8 +157,8 @@ class SimProxy {
   }
 
   close(): void {
-    this.call.end();
-    this.client.close();
+    this.stream.end();
+    this.session.close();
   }
 }
 
