@@ -4,7 +4,7 @@
  * Istio does, so the app sees the original destination and iptables lets the connection through); and the
  * BlackHoleCluster / PassthroughCluster / InboundPassthroughCluster every proxy has.
  */
-import type { Endpoint, Service, ServicePort, Snapshot } from '../../model/types.js';
+import type { Config, Endpoint, Service, ServicePort, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { isHttp2Protocol, isHttpProtocol } from '../../model/protocol.js';
 import { matchesLabels } from '../../model/selectors.js';
@@ -26,6 +26,8 @@ export interface ClusterSpec {
   subsetLabels?: Record<string, string>;
   policy: TrafficPolicy;
   type: 'EDS' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'ORIGINAL_DST';
+  /** The DestinationRule the policy and subsets come from (as seen from the proxy's namespace). */
+  rule: Config | undefined;
 }
 
 function clusterType(svc: Service, policy: TrafficPolicy): ClusterSpec['type'] {
@@ -51,10 +53,10 @@ export function outboundClusterSpecs(snap: Snapshot, proxy: Proxy): ClusterSpec[
     for (const port of svc.ports) {
       if (port.protocol === 'UDP') continue;
       const policy = effectivePolicy(dr, port.port);
-      out.push({ name: outboundClusterName(port.port, '', svc.hostname), service: svc, port, subset: '', policy, type: clusterType(svc, policy) });
+      out.push({ name: outboundClusterName(port.port, '', svc.hostname), service: svc, port, subset: '', policy, type: clusterType(svc, policy), rule: dr });
       for (const s of subsets) {
         const sp = effectivePolicy(dr, port.port, s.name);
-        out.push({ name: outboundClusterName(port.port, s.name, svc.hostname), service: svc, port, subset: s.name, subsetLabels: s.labels, policy: sp, type: clusterType(svc, sp) });
+        out.push({ name: outboundClusterName(port.port, s.name, svc.hostname), service: svc, port, subset: s.name, subsetLabels: s.labels, policy: sp, type: clusterType(svc, sp), rule: dr });
       }
     }
   }
@@ -190,8 +192,27 @@ function staticClusters(sidecar: boolean): Json[] {
   return out;
 }
 
+/**
+ * Outbound clusters that do not carry endpoints (EDS, ORIGINAL_DST), memoized on the service object: such a
+ * cluster is a function of the service, the port, the subset and the DestinationRule in effect. Proxy scopes, and
+ * the next snapshot when it kept the service and the rule, get the same object back, so the encoder finds it by
+ * identity instead of serializing it again. Shared: never modified.
+ */
+const clusters = new WeakMap<Service, Map<string, { rule: Config | undefined; cluster: Json }>>();
+function memoCluster(snap: Snapshot, spec: ClusterSpec): Json {
+  if (spec.type !== 'EDS' && spec.type !== 'ORIGINAL_DST') return outboundCluster(snap, spec);
+  let m = clusters.get(spec.service);
+  if (!m) clusters.set(spec.service, (m = new Map()));
+  const key = `${spec.port.port}\n${spec.subset}`;
+  const hit = m.get(key);
+  if (hit && hit.rule === spec.rule) return hit.cluster;
+  const cluster = outboundCluster(snap, spec);
+  m.set(key, { rule: spec.rule, cluster });
+  return cluster;
+}
+
 export function generateClusters(snap: Snapshot, proxy: Proxy): NamedResource[] {
-  const resources: Json[] = outboundClusterSpecs(snap, proxy).map((s) => outboundCluster(snap, s));
+  const resources: Json[] = outboundClusterSpecs(snap, proxy).map((s) => memoCluster(snap, s));
   if (proxy.type === 'sidecar') for (const p of inboundPorts(snap, proxy)) resources.push(inboundCluster(p.port, p.protocol));
   resources.push(...staticClusters(proxy.type === 'sidecar'));
   return resources.map((r) => ({ name: r.name as string, resource: r }));

@@ -73,6 +73,27 @@ export function serviceRoutes(ctx: RouteContext, vs: Config | undefined, svc: Se
   return [defaultRoute(outboundClusterName(port, '', svc.hostname), hp)];
 }
 
+const virtualHost = (svc: Service, port: number, domains: string[], routes: Json[]): Json => ({ name: `${svc.hostname}:${port}`, domains, routes, include_request_attempt_count: true });
+
+/**
+ * Virtual hosts with Istio's default route (services without a VirtualService), memoized on the service object:
+ * such a host is a function of the service, the port, its domains (which differ by the proxy's namespace) and the
+ * DestinationRule in effect (hash policy). Proxy scopes, and the next snapshot when it kept the service, get the
+ * same object back, so the encoder finds it by identity instead of serializing it again. Shared: never modified.
+ */
+const defaultHosts = new WeakMap<Service, Map<string, { dr: Config | undefined; vh: Json }>>();
+function defaultVirtualHost(ctx: RouteContext, svc: Service, port: number, domains: string[]): Json {
+  const dr = destinationRuleFor(ctx.snap, ctx.proxyNamespace, svc);
+  let m = defaultHosts.get(svc);
+  if (!m) defaultHosts.set(svc, (m = new Map()));
+  const key = `${port}\n${domains.join('\n')}`;
+  const hit = m.get(key);
+  if (hit && hit.dr === dr) return hit.vh;
+  const vh = virtualHost(svc, port, domains, serviceRoutes(ctx, undefined, svc, port));
+  m.set(key, { dr, vh });
+  return vh;
+}
+
 export function sidecarRouteConfig(snap: Snapshot, proxy: Proxy, port: number, services: readonly Service[], vss: readonly Config[]): Json {
   const ctx: RouteContext = { snap, proxyNamespace: proxy.namespace, proxyLabels: proxyLabels(snap, proxy), port, gateways: new Set(['mesh']) };
   const used = new Set<string>();
@@ -84,7 +105,7 @@ export function sidecarRouteConfig(snap: Snapshot, proxy: Proxy, port: number, s
     if (domains.length === 0) continue;
     for (const d of domains) used.add(d);
     const vs = virtualServiceFor(snap, vss, svc.hostname);
-    virtualHosts.push({ name: `${svc.hostname}:${port}`, domains, routes: serviceRoutes(ctx, vs, svc, port), include_request_attempt_count: true });
+    virtualHosts.push(vs ? virtualHost(svc, port, domains, serviceRoutes(ctx, vs, svc, port)) : defaultVirtualHost(ctx, svc, port, domains));
   }
   virtualHosts.sort((a, b) => byString(a.name, b.name));
   virtualHosts.push({

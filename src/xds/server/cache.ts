@@ -59,7 +59,8 @@ const VIRTUAL_HOST = 'envoy.config.route.v3.VirtualHost';
 /**
  * Encoded contents of the current and the previous snapshot: unchanged resources are not encoded again. Looked
  * up by content (the JSON text; hashed only on a miss) and, before that, by the object itself: generators
- * that memoize a resource (EDS per endpoint list) hand back the same object, which is then never serialized again.
+ * that memoize a resource (EDS per endpoint list, outbound clusters) or a virtual host hand back the same object,
+ * which is then never serialized again.
  *
  * A large route configuration is encoded per virtual host: proxy scopes (namespaces) share most of their virtual
  * hosts, and a VirtualService change touches a few, so each distinct virtual host is encoded once and the
@@ -71,6 +72,8 @@ export class EncodedPool {
   private parts = new Map<string, { hash: string; field: Buffer }>();
   private previousParts = new Map<string, { hash: string; field: Buffer }>();
   private readonly byObject = new WeakMap<object, { typeUrl: string; key: string; enc: Encoded }>();
+  /** Virtual hosts by identity: generators hand back the same object for the same content (memoized hosts). */
+  private readonly partByObject = new WeakMap<object, { hash: string; field: Buffer }>();
   encodes = 0;
 
   get(typeUrl: string, resource: Record<string, unknown>): Encoded {
@@ -102,10 +105,14 @@ export class EncodedPool {
     const fields: Buffer[] = [];
     const h = createHash('sha1').update(restText);
     for (const vh of vhs) {
-      const text = JSON.stringify(vh);
-      let part = this.parts.get(text) ?? this.previousParts.get(text);
-      if (!part) part = { hash: hashOf(text), field: lenField(2, encode(VIRTUAL_HOST, vh as object)) };
-      this.parts.set(text, part);
+      let part = this.partByObject.get(vh as object);
+      if (!part) {
+        const text = JSON.stringify(vh);
+        part = this.parts.get(text) ?? this.previousParts.get(text);
+        if (!part) part = { hash: hashOf(text), field: lenField(2, encode(VIRTUAL_HOST, vh as object)) };
+        this.parts.set(text, part);
+        this.partByObject.set(vh as object, part);
+      }
       fields.push(part.field);
       h.update(`\n${part.hash}`);
     }
