@@ -15,6 +15,7 @@ import { Session } from 'node:inspector/promises';
 import { writeFileSync } from 'node:fs';
 import { ADS_SERVICE, adsClientDefinition, lenField } from '../../src/xds/server/wire.js';
 import { TypeUrls } from '../../src/core/constants.js';
+import { envoyRoot } from '../../src/xds/proto.js';
 import { followUpNames, GrpcDeframer, readResponse, type LazyResponse } from './lazy.js';
 
 export type ToClients =
@@ -63,6 +64,7 @@ function namesBytes(names: string[]): Buffer {
 }
 
 const send = (m: FromClients): void => void process.send!(m);
+const NONE = Buffer.alloc(0);
 
 interface TypeState {
   names: string[];
@@ -113,15 +115,19 @@ class SimProxy {
     let s = this.types.get(typeUrl);
     if (!s) this.types.set(typeUrl, (s = { names, nonce: '', version: '', acked: false }));
     s.names = names;
-    const msg = serializeRequest({ type_url: typeUrl, resource_names: names, version_info: s.version, response_nonce: s.nonce, ...(node ? { node } : {}) });
+    if (!node) return this.writeRequest(typeUrl, names, s.version, s.nonce);
+    const msg = serializeRequest({ type_url: typeUrl, resource_names: names, version_info: s.version, response_nonce: s.nonce, node });
     this.stream.write(Buffer.concat([grpcPrefix(msg.length), msg]));
   }
 
-  /** An ACK: version, the name list (shared bytes), type and nonce, in one gRPC message written as three buffers. */
-  private ack(typeUrl: string, names: string[], version: string, nonce: string): void {
-    const head = lenField(1, version);
+  /**
+   * A request without a node (an ACK, or a subscription change): version, the name list (shared bytes), type and
+   * nonce, in one gRPC message written as three buffers.
+   */
+  private writeRequest(typeUrl: string, names: string[], version: string, nonce: string): void {
+    const head = version ? lenField(1, version) : NONE;
     const list = namesBytes(names);
-    const tail = Buffer.concat([lenField(4, typeUrl), lenField(5, nonce)]);
+    const tail = nonce ? Buffer.concat([lenField(4, typeUrl), lenField(5, nonce)]) : lenField(4, typeUrl);
     this.stream.cork();
     this.stream.write(Buffer.concat([grpcPrefix(head.length + list.length + tail.length), head]));
     this.stream.write(list);
@@ -138,7 +144,7 @@ class SimProxy {
     const t = SHORT[r.typeUrl] ?? r.typeUrl;
     this.responses[t] = (this.responses[t] ?? 0) + 1;
     this.bytes += r.bytes;
-    this.ack(r.typeUrl, s.names, r.version, r.nonce);
+    this.writeRequest(r.typeUrl, s.names, r.version, r.nonce);
     if (r.nonce.startsWith('raw-')) this.rawAcks += 1;
     this.lastAck = Date.now();
     const follow = FOLLOW[r.typeUrl];
@@ -164,6 +170,9 @@ class SimProxy {
 
 let proxies: SimProxy[] = [];
 let profiler: Session | undefined;
+
+// Envoy has its protos compiled in: load them before the clock starts, not under the first responses.
+envoyRoot();
 
 process.on('message', (m: ToClients) => {
   switch (m.cmd) {
