@@ -32,20 +32,33 @@ export function virtualServiceFor(snap: Snapshot, candidates: readonly Config[],
   return (found.find((c) => c.exact) ?? found[0])?.config;
 }
 
-/** Every name a client in `namespace` may use for the service on `port`. */
-export function serviceDomains(svc: Service, port: number, namespace: string, domainSuffix: string): string[] {
-  const names = [svc.hostname];
+const domainMemo = new WeakMap<Service, Map<string, string[]>>();
+
+/**
+ * Every name a client in `namespace` may use for the service on `port`. Memoized on the service object (the
+ * namespace matters only as "the service's own or not"): a shared array, never to be modified.
+ */
+export function serviceDomains(svc: Service, port: number, namespace: string, domainSuffix: string): readonly string[] {
   const suffix = `.svc.${domainSuffix}`;
-  if (svc.source === 'kubernetes' && svc.hostname.endsWith(suffix)) {
-    const [name, ns] = svc.hostname.slice(0, -suffix.length).split('.');
-    if (ns === namespace) names.push(name!);
+  const kube = svc.source === 'kubernetes' && svc.hostname.endsWith(suffix);
+  const [name, ns] = kube ? svc.hostname.slice(0, -suffix.length).split('.') : [];
+  const own = kube && ns === namespace;
+  let m = domainMemo.get(svc);
+  if (!m) domainMemo.set(svc, (m = new Map()));
+  const key = `${port}\n${domainSuffix}\n${own}`;
+  let out = m.get(key);
+  if (out) return out;
+  const names = [svc.hostname];
+  if (kube) {
+    if (own) names.push(name!);
     names.push(`${name}.${ns}`, `${name}.${ns}.svc`);
     const labels = domainSuffix.split('.');
     for (let i = 1; i < labels.length; i++) names.push(`${name}.${ns}.svc.${labels.slice(0, i).join('.')}`);
   }
-  const out: string[] = [];
+  out = [];
   for (const n of names) out.push(n, `${n}:${port}`);
   for (const ip of svc.addresses) if (!ip.includes('/')) out.push(ip, ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+  m.set(key, out);
   return out;
 }
 
@@ -73,24 +86,22 @@ export function serviceRoutes(ctx: RouteContext, vs: Config | undefined, svc: Se
   return [defaultRoute(outboundClusterName(port, '', svc.hostname), hp)];
 }
 
-const virtualHost = (svc: Service, port: number, domains: string[], routes: Json[]): Json => ({ name: `${svc.hostname}:${port}`, domains, routes, include_request_attempt_count: true });
+const virtualHost = (svc: Service, port: number, domains: readonly string[], routes: Json[]): Json => ({ name: `${svc.hostname}:${port}`, domains, routes, include_request_attempt_count: true });
 
 /**
- * Virtual hosts with Istio's default route (services without a VirtualService), memoized on the service object:
- * such a host is a function of the service, the port, its domains (which differ by the proxy's namespace) and the
- * DestinationRule in effect (hash policy). Proxy scopes, and the next snapshot when it kept the service, get the
- * same object back, so the encoder finds it by identity instead of serializing it again. Shared: never modified.
+ * Virtual hosts with Istio's default route (services without a VirtualService), memoized on the (shared) domain
+ * list of the service and port: such a host is a function of the service, the port, its domains (which differ by
+ * the proxy's namespace) and the DestinationRule in effect (hash policy). Proxy scopes, and the next snapshot when
+ * it kept the service, get the same object back, so the encoder finds it by identity instead of serializing it
+ * again. Shared: never modified.
  */
-const defaultHosts = new WeakMap<Service, Map<string, { dr: Config | undefined; vh: Json }>>();
-function defaultVirtualHost(ctx: RouteContext, svc: Service, port: number, domains: string[]): Json {
+const defaultHosts = new WeakMap<readonly string[], { dr: Config | undefined; vh: Json }>();
+function defaultVirtualHost(ctx: RouteContext, svc: Service, port: number, domains: readonly string[]): Json {
   const dr = destinationRuleFor(ctx.snap, ctx.proxyNamespace, svc);
-  let m = defaultHosts.get(svc);
-  if (!m) defaultHosts.set(svc, (m = new Map()));
-  const key = `${port}\n${domains.join('\n')}`;
-  const hit = m.get(key);
+  const hit = defaultHosts.get(domains);
   if (hit && hit.dr === dr) return hit.vh;
   const vh = virtualHost(svc, port, domains, serviceRoutes(ctx, undefined, svc, port));
-  m.set(key, { dr, vh });
+  defaultHosts.set(domains, { dr, vh });
   return vh;
 }
 
@@ -101,7 +112,9 @@ export function sidecarRouteConfig(snap: Snapshot, proxy: Proxy, port: number, s
   for (const svc of services) {
     const sp = svc.ports.find((p) => p.port === port);
     if (!sp || !isHttpProtocol(sp.protocol)) continue;
-    const domains = serviceDomains(svc, port, proxy.namespace, snap.domainSuffix).filter((d) => !used.has(d));
+    const all = serviceDomains(svc, port, proxy.namespace, snap.domainSuffix);
+    // A name an earlier service took stays with it (a new list then, not shared).
+    const domains = all.some((d) => used.has(d)) ? all.filter((d) => !used.has(d)) : all;
     if (domains.length === 0) continue;
     for (const d of domains) used.add(d);
     const vs = virtualServiceFor(snap, vss, svc.hostname);

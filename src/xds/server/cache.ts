@@ -103,7 +103,7 @@ export class EncodedPool {
     delete rest.virtual_hosts;
     const restText = JSON.stringify(rest);
     const fields: Buffer[] = [];
-    const h = createHash('sha1').update(restText);
+    const hashes: string[] = [restText];
     for (const vh of vhs) {
       let part = this.partByObject.get(vh as object);
       if (!part) {
@@ -114,9 +114,9 @@ export class EncodedPool {
         this.partByObject.set(vh as object, part);
       }
       fields.push(part.field);
-      h.update(`\n${part.hash}`);
+      hashes.push(part.hash);
     }
-    const key = `${TypeUrls.route}\n#${h.digest('base64url')}`;
+    const key = `${TypeUrls.route}\n#${createHash('sha1').update(hashes.join('\n')).digest('base64url')}`;
     let e = this.current.get(key) ?? this.previous.get(key);
     if (!e) {
       const any = encodeAny(TypeUrls.route, Buffer.concat([encode(TypeUrls.route, rest), ...fields]));
