@@ -230,7 +230,14 @@ export function updateSnapshot(prev: Snapshot, input: readonly KubeObject[], cha
   if (!old || old.domainSuffix !== (opts.domainSuffix || DEFAULT_DOMAIN_SUFFIX)) return buildSnapshot(input, opts);
   if (keys.size === 0) return prev;
   const fresh = new Map<string, KubeObject>();
-  for (const o of usable(input)) {
+  // A few changes (the usual case): only objects whose name ends a changed key are keyed, not every object.
+  const few = keys.size <= 16 ? [...keys] : undefined;
+  const named = (name: string): boolean => few!.some((k) => k.length > name.length && k.endsWith(name) && k.charCodeAt(k.length - name.length - 1) === 47);
+  for (const o of few ? (Array.isArray(input) ? input : []) : usable(input)) {
+    if (few) {
+      const name = (o as Partial<KubeObject> | null)?.metadata?.name;
+      if (typeof name !== 'string' || !named(name) || usable([o]).length === 0) continue;
+    }
     const k = objectKey(o);
     if (keys.has(k)) fresh.set(k, o);
   }

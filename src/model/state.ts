@@ -174,4 +174,15 @@ export const configsDigest = (list: readonly Config[]): string =>
       .join('\n'),
   );
 
-export const workloadsDigest = (list: readonly Workload[]): string => sha(list.map((w) => memo(w, () => canonical(w))).join('\n'));
+/** Digest of the workload list: a digest per workload (memoized), then of those (not of every workload's text). */
+const workloadDigests = new WeakMap<Workload, string>();
+export const workloadsDigest = (list: readonly Workload[]): string =>
+  sha(
+    list
+      .map((w) => {
+        let d = workloadDigests.get(w);
+        if (d === undefined) workloadDigests.set(w, (d = sha(canonical(w))));
+        return d;
+      })
+      .join('\n'),
+  );

@@ -112,6 +112,9 @@ const changes: Array<{ name: string; change: (o: KubeObject[]) => KubeObject[]; 
   { name: 'Namespace added', change: (o) => [...o, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'empty' } }] },
   { name: 'unrelated object', change: (o) => edit(o, 'ConfigMap', 'cm', (c) => (c.data = { a: '1' })), noEffect: true },
   { name: 'last object of a namespace deleted', change: (o) => drop(o, 'Service', 'other').filter((x) => x.metadata.name !== 'other-1') },
+  // Only objects whose name ends a changed key are looked at: names that end one another, same name elsewhere.
+  { name: 'pod changed next to a pod whose name ends with its name', change: (o) => edit([...o, pod('xreviews-1', '10.0.0.9', { app: 'reviews', version: 'v1' })], 'Pod', 'reviews-1', (p) => (p.status.podIP = '10.0.0.7')), endpointOnly: true },
+  { name: 'pod added with the name of a pod in another namespace', change: (o) => [...o, pod('other-1', '10.0.0.8', { app: 'reviews', version: 'v2' })], endpointOnly: true },
   { name: 'two changes at once', change: (o) => replace(drop(o, 'Pod', 'reviews-1'), slice('sliced-b', 'sliced', [{ ip: '10.0.1.4' }])), endpointOnly: true },
 ];
 
