@@ -44,22 +44,34 @@ function clusterType(svc: Service, policy: TrafficPolicy): ClusterSpec['type'] {
   }
 }
 
+/**
+ * A service's outbound clusters given the DestinationRule in effect, memoized on the service object (checked
+ * against the rule): proxy scopes, and the next snapshot when it kept both, share the same specs (shared: never
+ * modified), so what is derived from a spec (cluster, load assignment) can be memoized on it.
+ */
+const specMemo = new WeakMap<Service, { dr: Config | undefined; specs: readonly ClusterSpec[] }>();
+function serviceClusterSpecs(svc: Service, dr: Config | undefined): readonly ClusterSpec[] {
+  const hit = specMemo.get(svc);
+  if (hit && hit.dr === dr) return hit.specs;
+  const specs: ClusterSpec[] = [];
+  const subsets = subsetsOf(dr);
+  for (const port of svc.ports) {
+    if (port.protocol === 'UDP') continue;
+    const policy = effectivePolicy(dr, port.port);
+    specs.push({ name: outboundClusterName(port.port, '', svc.hostname), service: svc, port, subset: '', policy, type: clusterType(svc, policy), rule: dr });
+    for (const s of subsets) {
+      const sp = effectivePolicy(dr, port.port, s.name);
+      specs.push({ name: outboundClusterName(port.port, s.name, svc.hostname), service: svc, port, subset: s.name, subsetLabels: s.labels, policy: sp, type: clusterType(svc, sp), rule: dr });
+    }
+  }
+  specMemo.set(svc, { dr, specs });
+  return specs;
+}
+
 /** Every outbound cluster of the proxy, sorted by service then port then subset. UDP ports have none. */
 export function outboundClusterSpecs(snap: Snapshot, proxy: Proxy): ClusterSpec[] {
   const out: ClusterSpec[] = [];
-  for (const svc of visibleServices(snap, proxy)) {
-    const dr = destinationRuleFor(snap, proxy.namespace, svc);
-    const subsets = subsetsOf(dr);
-    for (const port of svc.ports) {
-      if (port.protocol === 'UDP') continue;
-      const policy = effectivePolicy(dr, port.port);
-      out.push({ name: outboundClusterName(port.port, '', svc.hostname), service: svc, port, subset: '', policy, type: clusterType(svc, policy), rule: dr });
-      for (const s of subsets) {
-        const sp = effectivePolicy(dr, port.port, s.name);
-        out.push({ name: outboundClusterName(port.port, s.name, svc.hostname), service: svc, port, subset: s.name, subsetLabels: s.labels, policy: sp, type: clusterType(svc, sp), rule: dr });
-      }
-    }
-  }
+  for (const svc of visibleServices(snap, proxy)) for (const spec of serviceClusterSpecs(svc, destinationRuleFor(snap, proxy.namespace, svc))) out.push(spec);
   return out;
 }
 
@@ -193,21 +205,16 @@ function staticClusters(sidecar: boolean): Json[] {
 }
 
 /**
- * Outbound clusters that do not carry endpoints (EDS, ORIGINAL_DST), memoized on the service object: such a
- * cluster is a function of the service, the port, the subset and the DestinationRule in effect. Proxy scopes, and
- * the next snapshot when it kept the service and the rule, get the same object back, so the encoder finds it by
- * identity instead of serializing it again. Shared: never modified.
+ * Outbound clusters that do not carry endpoints (EDS, ORIGINAL_DST), memoized on their (memoized) spec: such a
+ * cluster is a function of the spec alone. Proxy scopes, and the next snapshot when it kept the service and the
+ * rule, get the same object back, so the encoder finds it by identity instead of serializing it again. Shared:
+ * never modified.
  */
-const clusters = new WeakMap<Service, Map<string, { rule: Config | undefined; cluster: Json }>>();
+const clusters = new WeakMap<ClusterSpec, Json>();
 function memoCluster(snap: Snapshot, spec: ClusterSpec): Json {
   if (spec.type !== 'EDS' && spec.type !== 'ORIGINAL_DST') return outboundCluster(snap, spec);
-  let m = clusters.get(spec.service);
-  if (!m) clusters.set(spec.service, (m = new Map()));
-  const key = `${spec.port.port}\n${spec.subset}`;
-  const hit = m.get(key);
-  if (hit && hit.rule === spec.rule) return hit.cluster;
-  const cluster = outboundCluster(snap, spec);
-  m.set(key, { rule: spec.rule, cluster });
+  let cluster = clusters.get(spec);
+  if (!cluster) clusters.set(spec, (cluster = outboundCluster(snap, spec)));
   return cluster;
 }
 
@@ -219,18 +226,18 @@ export function generateClusters(snap: Snapshot, proxy: Proxy): NamedResource[] 
 }
 
 /**
- * ClusterLoadAssignments memoized on the service's endpoint list (shared by every proxy scope, and by the next
- * snapshot when the list did not change): the same object comes back, so it is encoded and hashed once.
+ * ClusterLoadAssignments memoized on the service's endpoint list and the (memoized) cluster spec (shared by every
+ * proxy scope, and by the next snapshot when neither changed): the same object comes back, so it is encoded and
+ * hashed once.
  */
-const assignments = new WeakMap<readonly Endpoint[], Map<string, Json>>();
+const assignments = new WeakMap<readonly Endpoint[], WeakMap<ClusterSpec, Json>>();
 function memoAssignment(snap: Snapshot, spec: ClusterSpec): Json {
   const eps = snap.endpoints.get(spec.service.hostname);
   if (!eps) return loadAssignment(spec.name, []);
   let m = assignments.get(eps);
-  if (!m) assignments.set(eps, (m = new Map()));
-  const key = `${spec.name}\n${spec.port.name}\n${JSON.stringify(spec.subsetLabels ?? null)}`;
-  let la = m.get(key);
-  if (!la) m.set(key, (la = loadAssignment(spec.name, clusterEndpoints(snap, spec))));
+  if (!m) assignments.set(eps, (m = new WeakMap()));
+  let la = m.get(spec);
+  if (!la) m.set(spec, (la = loadAssignment(spec.name, clusterEndpoints(snap, spec))));
   return la;
 }
 

@@ -41,18 +41,44 @@ export function memoOn<K extends object, V>(cache: WeakMap<K, Map<string, V>>, p
 }
 
 const visibleMemo = new WeakMap<ReadonlyMap<string, Service>, Map<string, readonly Service[]>>();
-const selectingMemo = new WeakMap<ReadonlyMap<string, Service>, Map<string, readonly Service[]>>();
+const selectingMemo = new WeakMap<ReadonlyMap<string, Service>, Map<string, SelectorIndex>>();
 
 /** Services the proxy can reach, sorted by hostname (shared list: do not modify). */
 export function visibleServices(snap: Snapshot, proxy: Proxy): readonly Service[] {
   return memoOn(visibleMemo, snap.services, proxy.namespace, () => [...snap.services.values()].filter((s) => visibleTo(s.exportTo, s.namespace, proxy.namespace)));
 }
 
-/** Services in the proxy's namespace whose selector matches its labels: the proxy serves their ports inbound. */
+/** Selecting services of a namespace, in order, indexed by one pair (`key=value`) of their selector. */
+interface SelectorIndex {
+  order: Map<Service, number>;
+  byPair: Map<string, Service[]>;
+}
+
+/**
+ * Services in the proxy's namespace whose selector matches its labels: the proxy serves their ports inbound.
+ * Looked up by the proxy's label pairs in an index of the namespace's selecting services (built once per services
+ * map and namespace), not by matching every selector: a thousand proxies connecting would otherwise try every
+ * service of their namespace each.
+ */
 export function inboundServices(snap: Snapshot, proxy: Proxy, labels = proxyLabels(snap, proxy)): Service[] {
   if (Object.keys(labels).length === 0) return [];
-  const selecting = memoOn(selectingMemo, snap.services, proxy.namespace, () => [...snap.services.values()].filter((s) => s.namespace === proxy.namespace && s.selector && Object.keys(s.selector).length > 0));
-  return selecting.filter((s) => matchesLabels(labels, s.selector));
+  const idx = memoOn(selectingMemo, snap.services, proxy.namespace, (): SelectorIndex => {
+    const out: SelectorIndex = { order: new Map(), byPair: new Map() };
+    for (const s of snap.services.values()) {
+      if (s.namespace !== proxy.namespace || !s.selector) continue;
+      const first = Object.entries(s.selector)[0];
+      if (!first) continue;
+      out.order.set(s, out.order.size);
+      const pair = `${first[0]}=${first[1]}`;
+      const list = out.byPair.get(pair);
+      if (list) list.push(s);
+      else out.byPair.set(pair, [s]);
+    }
+    return out;
+  });
+  const found: Service[] = [];
+  for (const [k, v] of Object.entries(labels)) for (const s of idx.byPair.get(`${k}=${v}`) ?? []) if (matchesLabels(labels, s.selector)) found.push(s);
+  return found.length > 1 ? found.sort((a, b) => idx.order.get(a)! - idx.order.get(b)!) : found;
 }
 
 /** Short forms of a host as Istio resolves them: `reviews` and `reviews.default` in namespace `default`. */
