@@ -78,7 +78,7 @@ function watchView(w: WatchState) {
     ackedVersion: w.ackedVersion,
     nonce: w.nonce,
     ackedNonce: w.ackedNonce,
-    sentAt: w.sentAt,
+    sentAt: w.sentAt === undefined ? undefined : new Date(w.sentAt).toISOString(),
     responses: w.responses,
     resources: w.sent.resources.size,
     subscribed: w.wildcard ? ['*', ...w.names] : w.names,

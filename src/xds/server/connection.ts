@@ -48,7 +48,8 @@ export interface WatchState {
   nack?: Nack;
   /** When the change carried by the latest response happened (ms since epoch), for convergence time. */
   origin?: number;
-  sentAt?: string;
+  /** When the latest response was written (ms since epoch; /debug/syncz shows it as an ISO date). */
+  sentAt?: number;
   responses: number;
 }
 
@@ -173,20 +174,29 @@ export function sendResponse(ctx: ServerContext, conn: Connection, w: WatchState
   conn.setPending(w, true);
   w.wantFull = false;
   w.origin = origin;
-  w.sentAt = new Date().toISOString();
+  w.sentAt = Date.now();
   w.responses += 1;
   const type = shortType(w.typeUrl);
   ctx.metrics.pushes.inc({ type });
   return releaseEarly(buf, conn.write(buf).then(() => ctx.metrics.pushTime.observe({ type }, (performance.now() - start) / 1000)));
 }
 
-/** A stream's watches in push order (CDS, EDS, LDS, RDS, then any other type), so references resolve. */
-export function watchesInPushOrder(conn: Connection): WatchState[] {
+const pushOrders = new WeakMap<Connection, { size: number; watches: readonly WatchState[] }>();
+
+/**
+ * A stream's watches in push order (CDS, EDS, LDS, RDS, then any other type), so references resolve. Sorted once
+ * per set of watches (watches are only ever added to a stream), not on every push.
+ */
+export function watchesInPushOrder(conn: Connection): readonly WatchState[] {
+  const known = pushOrders.get(conn);
+  if (known && known.size === conn.watches.size) return known.watches;
   const order = (t: string): number => {
     const i = PUSH_ORDER.indexOf(t as (typeof PUSH_ORDER)[number]);
     return i < 0 ? PUSH_ORDER.length : i;
   };
-  return [...conn.watches.values()].sort((a, b) => order(a.typeUrl) - order(b.typeUrl));
+  const watches = [...conn.watches.values()].sort((a, b) => order(a.typeUrl) - order(b.typeUrl));
+  pushOrders.set(conn, { size: conn.watches.size, watches });
+  return watches;
 }
 
 /** What the protocol loops need from the server. */
