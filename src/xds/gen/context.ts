@@ -152,6 +152,24 @@ export const vsHosts = (c: Config): unknown[] => asArray(c.spec?.hosts);
  * then one in the service's namespace, then the root namespace; among equals the oldest. Exact hosts beat wildcards.
  */
 export function destinationRuleFor(snap: Snapshot, proxyNamespace: string, svc: Service): Config | undefined {
+  // Memoized per rule list (a snapshot part), domain suffix and proxy namespace, then per service: generators ask
+  // for every visible service of every proxy scope, several times.
+  let bySuffix = ruleMemo.get(snap.destinationRules);
+  if (!bySuffix) ruleMemo.set(snap.destinationRules, (bySuffix = new Map()));
+  let byNs = bySuffix.get(snap.domainSuffix);
+  if (!byNs) bySuffix.set(snap.domainSuffix, (byNs = new Map()));
+  let bySvc = byNs.get(proxyNamespace);
+  if (!bySvc) byNs.set(proxyNamespace, (bySvc = new WeakMap()));
+  const known = bySvc.get(svc);
+  if (known) return known.rule;
+  const rule = findDestinationRule(snap, proxyNamespace, svc);
+  bySvc.set(svc, { rule });
+  return rule;
+}
+
+const ruleMemo = new WeakMap<readonly Config[], Map<string, Map<string, WeakMap<Service, { rule: Config | undefined }>>>>();
+
+function findDestinationRule(snap: Snapshot, proxyNamespace: string, svc: Service): Config | undefined {
   let best: Config | undefined;
   let bestRank = Infinity;
   let bestAt = Infinity;
