@@ -233,6 +233,9 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
     'grpc.keepalive_time_ms': 60_000,
     'grpc.keepalive_timeout_ms': 20_000,
     'grpc.max_receive_message_length': 16 * 1024 * 1024,
+    // Nothing reads grpc-js's channelz (mizzen has its own /debug/syncz and metrics); with it on, every connection
+    // registers a socket (getsockname, trace) and every message sent or received updates counters and timestamps.
+    'grpc.enable_channelz': 0,
   });
   server.addService(adsServiceDefinition(), {
     StreamAggregatedResources: (call: grpc.ServerDuplexStream<unknown, Buffer>) => handleStream('sotw', call),
