@@ -160,9 +160,23 @@ function assemble(
   const feed: string[] = [st.domainSuffix, st.parts.namespaces!, st.parts.workloads!];
   for (const f of FIELDS) feed.push(st.parts[f]!);
   for (const host of parts.services.keys()) feed.push(host, st.hostDigests.get(host)!);
-  const snap: Snapshot = { version: sha(feed.join('\n')), domainSuffix: st.domainSuffix, ...parts };
+  const snap = makeSnapshot(sha(feed.join('\n')), st.domainSuffix, parts);
   states.set(snap, st);
   return snap;
+}
+
+/**
+ * Every snapshot object is made here, in one way, so that they all share one hidden class: the generators read
+ * snapshots in hot loops, and a second shape (a narrowed snapshot) deoptimizes them on the first change.
+ */
+function makeSnapshot(version: string, domainSuffix: string, parts: Omit<Snapshot, 'version' | 'domainSuffix'>): Snapshot {
+  return { version, domainSuffix, ...parts };
+}
+
+/** The snapshot with other services and endpoints (same version: a view for generating a part of the output). */
+export function withServices(snap: Snapshot, services: Snapshot['services'], endpoints: Snapshot['endpoints']): Snapshot {
+  const { version, domainSuffix, ...parts } = snap;
+  return makeSnapshot(version, domainSuffix, { ...parts, services, endpoints });
 }
 
 export function buildSnapshot(input: readonly KubeObject[], opts: { domainSuffix?: string } = {}): Snapshot {

@@ -46,18 +46,27 @@ export interface WatchState {
   /** The proxy asked (subscribed, changed names): the next push answers with everything it should have. */
   wantFull: boolean;
   nack?: Nack;
-  /** When the change carried by the latest response happened (ms since epoch), for convergence time. */
-  origin?: number;
+  /** When the change carried by the latest response happened (ms since epoch), for convergence time; NaN if none. */
+  origin: number;
   /** When the latest response was written (ms since epoch; /debug/syncz shows it as an ISO date). */
   sentAt?: number;
   responses: number;
 }
 
+/**
+ * A new watch. Every field is set here, in one order and with the kind of value it keeps (origin a number, NaN for
+ * none), so that all watches share one hidden class that never changes: the push and ACK paths touch watches in
+ * hot loops, and a field first set later (or set to undefined, then to a number) deoptimizes them.
+ */
 export function newWatch(typeUrl: string): WatchState {
   return {
     typeUrl,
     wildcard: false,
     names: [],
+    namesBytes: undefined,
+    star: false,
+    namesKey: undefined,
+    namesKeyOf: undefined,
     everNamed: false,
     sent: EMPTY_SET,
     versions: new Map(),
@@ -67,6 +76,9 @@ export function newWatch(typeUrl: string): WatchState {
     ackedNonce: '',
     pending: false,
     wantFull: false,
+    nack: undefined,
+    origin: NaN,
+    sentAt: undefined,
     responses: 0,
   };
 }
@@ -173,7 +185,7 @@ export function sendResponse(ctx: ServerContext, conn: Connection, w: WatchState
   w.nonce = nonce;
   conn.setPending(w, true);
   w.wantFull = false;
-  w.origin = origin;
+  w.origin = origin ?? NaN;
   w.sentAt = Date.now();
   w.responses += 1;
   const type = shortType(w.typeUrl);
@@ -247,9 +259,9 @@ export function answer(ctx: ServerContext, conn: Connection, w: WatchState, nonc
     w.ackedVersion = w.sentVersion;
     w.ackedNonce = nonce;
     w.nack = undefined;
-    if (w.origin !== undefined) ctx.metrics.convergence.observe(Math.max(0, Date.now() - w.origin) / 1000);
+    if (!Number.isNaN(w.origin)) ctx.metrics.convergence.observe(Math.max(0, Date.now() - w.origin) / 1000);
   }
-  w.origin = undefined;
+  w.origin = NaN;
 }
 
 /** Sorted, de-duplicated names without the wildcard marker. */

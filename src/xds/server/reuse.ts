@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { TypeUrls } from '../../core/constants.js';
 import type { Snapshot } from '../../model/types.js';
+import { withServices } from '../../model/snapshot.js';
 
 export interface ReusePlan {
   /** Types whose generated output carries over unchanged for every scope. */
@@ -90,5 +91,5 @@ export function planReuse(prev: Snapshot, next: Snapshot): ReusePlan {
 export function narrow(snap: Snapshot, hosts: ReadonlySet<string>): Snapshot {
   const services = new Map([...hosts].filter((h) => snap.services.has(h)).map((h) => [h, snap.services.get(h)!]));
   const endpoints = new Map([...hosts].filter((h) => snap.endpoints.has(h)).map((h) => [h, snap.endpoints.get(h)!]));
-  return { ...snap, services, endpoints };
+  return withServices(snap, services, endpoints);
 }
