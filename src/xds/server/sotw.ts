@@ -5,7 +5,7 @@
  * what changed: the complete set for LDS/CDS (a missing listener or cluster is a removal), only the changed
  * resources for RDS/EDS.
  */
-import { type CachedResource, type ResourceSet } from './cache.js';
+import { EMPTY_SET, type CachedResource, type ResourceSet } from './cache.js';
 import { answer, FULL_STATE_TYPES, normalizeNames, resolveWatch, sameNames, newWatch, type Connection, type ServerContext, type WatchState, sendResponse, watchesInPushOrder } from './connection.js';
 import { sotwResponse, type DiscoveryRequest } from './wire.js';
 
@@ -98,13 +98,12 @@ function send(ctx: ServerContext, conn: Connection, w: WatchState, set: Resource
 function respond(ctx: ServerContext, conn: Connection, w: WatchState, full: boolean, origin?: number): Promise<void> | undefined {
   const set = resolveWatch(ctx, conn, w);
   if (!set) return undefined;
-  if (full || FULL_STATE_TYPES.has(w.typeUrl)) {
-    if (!full && w.responses > 0 && set.version === w.sentVersion) return undefined;
-    return send(ctx, conn, w, set, [...set.resources.values()], '*', origin);
-  }
-  if (w.responses > 0 && set.version === w.sentVersion) return undefined;
-  const d = ctx.cache().diff(w.typeUrl, w.sent, set);
-  return send(ctx, conn, w, set, d.changed, w.sent.version, origin);
+  if (!full && w.responses > 0 && set.version === w.sentVersion) return undefined;
+  // A complete response is the difference from nothing: one path for both kinds (memoized per versions), so the
+  // first push after the initial sync runs code the sync has already run, not code the JIT has never seen.
+  const whole = full || FULL_STATE_TYPES.has(w.typeUrl);
+  const d = ctx.cache().diff(w.typeUrl, whole ? EMPTY_SET : w.sent, set);
+  return send(ctx, conn, w, set, d.changed, whole ? '*' : w.sent.version, origin);
 }
 
 /** Pushes the current snapshot to one SotW stream, type by type in dependency order (CDS, EDS, LDS, RDS). */
