@@ -170,16 +170,17 @@ export class Connection {
 export const SMALL_RESPONSE_BYTES = 16 * 1024;
 
 /**
- * The promise a push waits on for one response. The push queue bounds concurrency to bound memory (a thousand
- * route tables of 400 KB in flight would be 400 MB); a small response (an endpoint change) costs next to no memory,
- * so waiting for its write callback would only hold back the pushes to the other proxies for nothing.
+ * What a push waits on for one response: nothing (undefined) for a small one, else its write. The push queue bounds
+ * concurrency to bound memory (a thousand route tables of 400 KB in flight would be 400 MB); a small response (an
+ * endpoint change) costs next to no memory, so waiting for its write callback would only hold back the pushes to
+ * the other proxies for nothing.
  */
-export function releaseEarly(buf: Buffer, written: Promise<void>): Promise<void> {
-  return buf.length <= SMALL_RESPONSE_BYTES ? Promise.resolve() : written;
+export function releaseEarly(buf: Buffer, written: Promise<void>): Promise<void> | undefined {
+  return buf.length <= SMALL_RESPONSE_BYTES ? undefined : written;
 }
 
 /** Records a response on its watch (sent set, nonce, pending ACK), counts it, and writes it to the stream. */
-export function sendResponse(ctx: ServerContext, conn: Connection, w: WatchState, set: ResourceSet, nonce: string, buf: Buffer, origin: number | undefined, start: number): Promise<void> {
+export function sendResponse(ctx: ServerContext, conn: Connection, w: WatchState, set: ResourceSet, nonce: string, buf: Buffer, origin: number | undefined, start: number): Promise<void> | undefined {
   w.sent = set;
   w.sentVersion = set.version;
   w.nonce = nonce;

@@ -80,11 +80,12 @@ function respondDelta(ctx: ServerContext, conn: Connection, w: WatchState, force
 }
 
 /** Pushes the current snapshot to one delta stream: per type, changed and removed resources only. */
-export function pushDelta(ctx: ServerContext, conn: Connection, origin: number | undefined): Promise<void> {
-  const writes: Promise<void>[] = [];
+export function pushDelta(ctx: ServerContext, conn: Connection, origin: number | undefined): Promise<void> | undefined {
+  let writes: Promise<void>[] | undefined;
   for (const w of watchesInPushOrder(conn)) {
     const p = respondDelta(ctx, conn, w, w.wantFull || w.responses === 0, origin);
-    if (p) writes.push(p);
+    if (p) (writes ??= []).push(p);
   }
-  return Promise.all(writes).then(() => undefined);
+  // Nothing to wait for (no response, or only small ones): done now, without a promise.
+  return writes && Promise.all(writes).then(() => undefined);
 }

@@ -135,8 +135,11 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
   };
 
   const queue = new PushQueue<Connection>(opts.pushConcurrency ?? 64, (conn, o) => {
-    if (conn.closed || !conn.proxy) return Promise.resolve();
-    return (conn.kind === 'sotw' ? pushSotw : pushDelta)(ctx, conn, o).then(() => ctx.changed());
+    if (conn.closed || !conn.proxy) return undefined;
+    const writing = (conn.kind === 'sotw' ? pushSotw : pushDelta)(ctx, conn, o);
+    if (writing) return writing.then(() => ctx.changed());
+    ctx.changed();
+    return undefined;
   });
 
   const rebuild = (firstAt: number): void => {

@@ -72,17 +72,22 @@ export class Debouncer {
 
 /**
  * Pushes to keys (streams) with at most `concurrency` pushes in flight. A key queued twice is pushed once; a key
- * queued while its push runs is pushed again afterwards, so the latest state always goes out.
+ * queued while its push runs is pushed again afterwards, so the latest state always goes out. A push that has
+ * nothing to wait for (small responses) returns undefined and the next one starts in the same loop: a thousand
+ * endpoint updates go out like one broadcast, not through a chain of promises.
  */
 export class PushQueue<K> {
   private readonly queue = new Map<K, number | undefined>();
   private readonly running = new Set<K>();
   private readonly rerun = new Map<K, number | undefined>();
   private idleWaiters: Array<() => void> = [];
+  /** Keys re-queued after a push that completed at once, on their way back (see finish). */
+  private pending = 0;
 
   constructor(
     private readonly concurrency: number,
-    private readonly push: (key: K, origin: number | undefined) => Promise<void>,
+    /** Pushes to a key: a promise when it must be waited for, undefined when it is done already. */
+    private readonly push: (key: K, origin: number | undefined) => Promise<void> | undefined,
   ) {}
 
   /** Queues a push; `origin` = when the change being pushed happened (the earliest one wins when coalescing). */
@@ -100,7 +105,7 @@ export class PushQueue<K> {
   }
 
   get idle(): boolean {
-    return this.queue.size === 0 && this.running.size === 0;
+    return this.queue.size === 0 && this.running.size === 0 && this.pending === 0;
   }
 
   get size(): number {
@@ -117,26 +122,43 @@ export class PushQueue<K> {
       const [key, origin] = this.queue.entries().next().value as [K, number | undefined];
       this.queue.delete(key);
       this.running.add(key);
-      let p: Promise<void>;
+      let p: Promise<void> | undefined;
       try {
         p = this.push(key, origin);
       } catch {
-        p = Promise.resolve();
+        p = undefined;
       }
-      p.catch(() => undefined).then(() => {
-        this.running.delete(key);
-        if (this.rerun.has(key)) {
-          const o = this.rerun.get(key);
-          this.rerun.delete(key);
-          this.queue.set(key, o);
-        }
-        this.pump();
-        if (this.idle) {
-          const waiters = this.idleWaiters;
-          this.idleWaiters = [];
-          for (const w of waiters) w();
-        }
-      });
+      if (p) {
+        p.catch(() => undefined).then(() => {
+          this.finish(key, false);
+          this.pump();
+        });
+      } else this.finish(key, true);
     }
+    if (this.idle && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  /**
+   * A push is over: a key queued again meanwhile goes back in the queue (after a push that completed at once, on a
+   * microtask, so a key re-queued by its own push cannot keep this loop going).
+   */
+  private finish(key: K, sync: boolean): void {
+    this.running.delete(key);
+    if (!this.rerun.has(key)) return;
+    const o = this.rerun.get(key);
+    this.rerun.delete(key);
+    if (!sync) {
+      this.queue.set(key, o);
+      return;
+    }
+    this.pending += 1;
+    queueMicrotask(() => {
+      this.pending -= 1;
+      this.enqueue(key, o);
+    });
   }
 }

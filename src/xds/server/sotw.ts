@@ -83,7 +83,7 @@ export function handleSotwRequest(ctx: ServerContext, conn: Connection, req: Dis
   return w.wantFull;
 }
 
-function send(ctx: ServerContext, conn: Connection, w: WatchState, set: ResourceSet, entries: readonly CachedResource[], from: string, origin: number | undefined): Promise<void> {
+function send(ctx: ServerContext, conn: Connection, w: WatchState, set: ResourceSet, entries: readonly CachedResource[], from: string, origin: number | undefined): Promise<void> | undefined {
   const start = performance.now();
   const build = (n: string): Buffer => sotwResponse(set.version, w.typeUrl, n, entries.map((r) => r.enc.sotw));
   let { nonce, buf } = ctx.cache().sharedResponse(`${w.typeUrl}|${from}|${set.version}`, build);
@@ -107,12 +107,13 @@ function respond(ctx: ServerContext, conn: Connection, w: WatchState, full: bool
 }
 
 /** Pushes the current snapshot to one SotW stream, type by type in dependency order (CDS, EDS, LDS, RDS). */
-export function pushSotw(ctx: ServerContext, conn: Connection, origin: number | undefined): Promise<void> {
-  const writes: Promise<void>[] = [];
+export function pushSotw(ctx: ServerContext, conn: Connection, origin: number | undefined): Promise<void> | undefined {
+  let writes: Promise<void>[] | undefined;
   for (const w of watchesInPushOrder(conn)) {
     // A watch never answered (its generation failed) gets a full response once generation works again.
     const p = respond(ctx, conn, w, w.wantFull || w.responses === 0, w.wantFull ? undefined : origin);
-    if (p) writes.push(p);
+    if (p) (writes ??= []).push(p);
   }
-  return Promise.all(writes).then(() => undefined);
+  // Nothing to wait for (no response, or only small ones): done now, without a promise.
+  return writes && Promise.all(writes).then(() => undefined);
 }

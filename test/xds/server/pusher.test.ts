@@ -63,6 +63,40 @@ describe('PushQueue', () => {
     expect(pushed).to.deep.equal(['a', 'b', 'c', 'a']);
   });
 
+  it('pushes that complete at once run in one loop, beyond the concurrency bound, and a key re-queued by its own push goes again', async () => {
+    const pushed: string[] = [];
+    let requeued = false;
+    const q = new PushQueue<string>(2, (key) => {
+      pushed.push(key);
+      if (key === 'b' && !requeued) {
+        requeued = true;
+        q.enqueue('b');
+      }
+      return undefined;
+    });
+    for (const k of ['a', 'b', 'c', 'd']) q.enqueue(k);
+    // All four went in the same turn although at most two may be in flight: none stayed in flight.
+    expect(pushed).to.deep.equal(['a', 'b', 'c', 'd']);
+    expect(q.idle).to.equal(false); // b is on its way back
+    await q.whenIdle();
+    expect(pushed).to.deep.equal(['a', 'b', 'c', 'd', 'b']);
+  });
+
+  it('mixes pushes that complete at once with pushes that wait, within the bound', async () => {
+    let active = 0;
+    let peak = 0;
+    const q = new PushQueue<number>(2, (k) => {
+      if (k % 2 === 0) return undefined;
+      active++;
+      peak = Math.max(peak, active);
+      return sleep(2).then(() => void active--);
+    });
+    for (let k = 0; k < 10; k++) q.enqueue(k);
+    await q.whenIdle();
+    expect(peak).to.equal(2);
+    expect(q.idle).to.equal(true);
+  });
+
   it('survives a push that throws or rejects', async () => {
     const q = new PushQueue<number>(1, (k) => (k === 1 ? Promise.reject(new Error('x')) : k === 2 ? (() => { throw new Error('y'); })() : Promise.resolve()));
     q.enqueue(1);
