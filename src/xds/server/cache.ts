@@ -316,9 +316,10 @@ export class SnapshotCache {
 /** The version of a set of resources: a hash of their names and versions (empty set: ''). */
 export function setVersion(resources: ReadonlyMap<string, CachedResource>): string {
   if (resources.size === 0) return 'empty';
-  const h = createHash('sha1');
-  for (const n of [...resources.keys()].sort()) h.update(`${n}\0${resources.get(n)!.hash}\n`);
-  return h.digest('base64url').slice(0, 16);
+  // One update of the joined text (the same bytes as one update per entry, without a native call per entry).
+  const parts: string[] = [];
+  for (const n of [...resources.keys()].sort()) parts.push(`${n}\0${resources.get(n)!.hash}\n`);
+  return createHash('sha1').update(parts.join('')).digest('base64url').slice(0, 16);
 }
 
 export const EMPTY_SET: ResourceSet = { version: '', resources: new Map() };
