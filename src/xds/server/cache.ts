@@ -175,6 +175,8 @@ export class SnapshotCache {
   private readonly scopes = new Map<string, Map<string, TypeEntry>>();
   private readonly diffs = new Map<string, { changed: CachedResource[]; removed: string[] }>();
   private readonly responses = new Map<string, { nonce: string; buf: Buffer }>();
+  /** The previous and this snapshot narrowed to the hosts whose endpoints changed (see complete()). */
+  private narrowed?: { before: Snapshot; after: Snapshot };
   readonly stats: GenerationStat[] = [];
 
   constructor(
@@ -192,6 +194,7 @@ export class SnapshotCache {
   /** Forgets the previous snapshot (called when this cache is itself replaced). */
   release(): void {
     this.previous = undefined;
+    this.narrowed = undefined;
   }
 
   private entry(scope: string, typeUrl: string): TypeEntry {
@@ -219,8 +222,11 @@ export class SnapshotCache {
     if (!old || !hosts) return this.run(scope, proxy, typeUrl);
     const start = performance.now();
     const all = new Map(old);
-    for (const { name } of this.gens.generate(narrow(this.previous!.cache.snapshot, hosts), proxy, typeUrl)) all.delete(name);
-    for (const { name, resource } of this.gens.generate(narrow(this.snapshot, hosts), proxy, typeUrl)) {
+    // The two narrowed snapshots are made once and shared by every scope, so what generators memoize per
+    // snapshot object (indexes, per-service results) is computed once, not once per scope.
+    const views = (this.narrowed ??= { before: narrow(this.previous!.cache.snapshot, hosts), after: narrow(this.snapshot, hosts) });
+    for (const { name } of this.gens.generate(views.before, proxy, typeUrl)) all.delete(name);
+    for (const { name, resource } of this.gens.generate(views.after, proxy, typeUrl)) {
       const enc = this.pool.get(typeUrl, resource);
       all.set(name, { name, hash: enc.hash, enc, resource });
     }
