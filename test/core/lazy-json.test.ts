@@ -66,6 +66,18 @@ describe('core: parseLazily', () => {
     expect(Object.keys(out)).to.deep.equal(['bulk', 'doc']);
   });
 
+  it('reads a leaf through an object that inherits from its holder, and an assignment there stays there', () => {
+    const out = parseLazily(Buffer.from(big('1'))) as { bulk: unknown[] };
+    const child = Object.create(out) as { bulk: unknown };
+    expect((child.bulk as unknown[]).length).to.equal(1500);
+    expect(isLazy(out, 'bulk')).to.equal(false);
+    const again = parseLazily(Buffer.from(big('2'))) as { bulk: unknown[] };
+    const heir = Object.create(again) as { bulk: unknown };
+    heir.bulk = 'own';
+    expect(Object.getOwnPropertyDescriptor(heir, 'bulk')!.value).to.equal('own');
+    expect(again.bulk).to.have.length(1500);
+  });
+
   it('parses small documents at once (nothing left out)', () => {
     const text = JSON.stringify({ list: envList(20) });
     const out = parseLazily(Buffer.from(text)) as { list: unknown[] };
