@@ -243,11 +243,9 @@ function pathOf(depth: number, member: number[], keyEnd: number[]): Leaf['path']
   return out;
 }
 
-/** A left-out leaf not read yet: its text is bytes[start, end). */
+/** A left-out leaf not read yet: its JSON text (a copy: the caller may reuse the bytes it parsed from). */
 interface Pending {
-  bytes: Buffer;
-  start: number;
-  end: number;
+  text: string;
 }
 
 /**
@@ -271,7 +269,7 @@ function materialize(receiver: object, name: string | number): unknown {
   for (let o: object | null = receiver; o !== null; o = Object.getPrototypeOf(o) as object | null) {
     const leaf = pending.get(o)?.get(name);
     if (!leaf) continue;
-    const value: unknown = JSON.parse(leaf.bytes.toString('utf8', leaf.start, leaf.end));
+    const value: unknown = JSON.parse(leaf.text);
     settle(o, name, value);
     return value;
   }
@@ -299,7 +297,10 @@ function accessorFor(name: string | number): PropertyDescriptor {
 
 let nonce = 0;
 
-/** JSON.parse(bytes as UTF-8), with bulky leaves parsed only when read. Throws JSON.parse's SyntaxError on bad input. */
+/**
+ * JSON.parse(bytes as UTF-8), with bulky leaves parsed only when read. Throws JSON.parse's SyntaxError on bad input.
+ * Keeps no reference to `bytes` (a left-out leaf keeps its text as a string), so the caller may reuse them.
+ */
 export function parseLazily(bytes: Buffer, threshold = DEFAULT_THRESHOLD): unknown {
   if (bytes.length < LAZY_MIN_BYTES) return JSON.parse(bytes.toString('utf8'));
   const found = scan(bytes, threshold);
@@ -335,7 +336,7 @@ export function parseLazily(bytes: Buffer, threshold = DEFAULT_THRESHOLD): unkno
     if (holder[name] !== `${tag}${n}`) return;
     let leaves = pending.get(holder);
     if (!leaves) pending.set(holder, (leaves = new Map()));
-    leaves.set(name, { bytes, start: leaf.start, end: leaf.end });
+    leaves.set(name, { text: bytes.toString('utf8', leaf.start, leaf.end) });
     Object.defineProperty(holder, name, accessorFor(name));
   });
   return root;

@@ -6,7 +6,8 @@
  * AdmissionReview with the uid when it can be read, else a plain HTTP error with a message; never a crash.
  */
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
-import { decodeAdmissionReview, encodeAdmissionReviewWire, errored, type AdmissionRequest } from '../admission/index.js';
+import { decodeAdmissionReview, encodeAdmissionReviewWire, errored, type AdmissionRequest, type DecodedReview } from '../admission/index.js';
+import { BodyPool, readPooledBody, type PooledBody } from './body.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import { createRegistry, webhookMetrics, type ReviewOutcome, type ReviewRoute, type WebhookMetrics } from '../metrics.js';
 import { reviewInject, reviewValidate, type HandlerContext, type HandlerOutput, type Injector, type Validator } from './handlers.js';
@@ -58,10 +59,11 @@ export function buildWebhookApp(deps: WebhookDeps) {
   app.decorateRequest('reviewOutcome', undefined);
   app.decorateRequest('reviewRoute', undefined);
 
-  // Bodies are read as bytes and decoded by the admission module, whatever the content type says, so that
+  // Bodies are read as bytes (into pooled buffers: body.ts) and decoded by the admission module, whatever the content type says, so that
   // a malformed or mislabelled review still gets an answer that names the problem (and echoes the uid).
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body));
+  const pool = new BodyPool();
+  app.addContentTypeParser('*', (request, payload, done) => readPooledBody(payload, bodyLimit, pool, done));
 
   // While closing, answers to in-flight reviews close their connection: keep-alive must not hold shutdown open.
   // Set where answers are made (not in an onSend hook, which every request would pay for).
@@ -111,7 +113,13 @@ export function buildWebhookApp(deps: WebhookDeps) {
     (request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined => {
       request.reviewRoute = route;
       const contentType = request.headers['content-type'];
-      const decoded = decodeAdmissionReview(Buffer.isBuffer(request.body) ? request.body : '', { lazy: route === 'inject' });
+      const body = request.body as PooledBody | undefined;
+      let decoded: DecodedReview;
+      try {
+        decoded = decodeAdmissionReview(body ? body.bytes : '', { lazy: route === 'inject' });
+      } finally {
+        body?.release(); // the decoded review keeps no reference to the bytes
+      }
       let failure: { code: number; message: string } | undefined;
       if (contentType === undefined || !JSON_TYPE.test(contentType)) {
         failure = { code: 415, message: `content-type ${JSON.stringify(contentType ?? '')} is not supported: send the AdmissionReview as application/json` };
