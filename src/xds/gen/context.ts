@@ -154,12 +154,7 @@ export const vsHosts = (c: Config): unknown[] => asArray(c.spec?.hosts);
 export function destinationRuleFor(snap: Snapshot, proxyNamespace: string, svc: Service): Config | undefined {
   // Memoized per rule list (a snapshot part), domain suffix and proxy namespace, then per service: generators ask
   // for every visible service of every proxy scope, several times.
-  let bySuffix = ruleMemo.get(snap.destinationRules);
-  if (!bySuffix) ruleMemo.set(snap.destinationRules, (bySuffix = new Map()));
-  let byNs = bySuffix.get(snap.domainSuffix);
-  if (!byNs) bySuffix.set(snap.domainSuffix, (byNs = new Map()));
-  let bySvc = byNs.get(proxyNamespace);
-  if (!bySvc) byNs.set(proxyNamespace, (bySvc = new WeakMap()));
+  const bySvc = memoOn(ruleMemo, snap.destinationRules, `${snap.domainSuffix}\n${proxyNamespace}`, () => new WeakMap<Service, { rule: Config | undefined }>());
   const known = bySvc.get(svc);
   if (known) return known.rule;
   const rule = findDestinationRule(snap, proxyNamespace, svc);
@@ -167,7 +162,7 @@ export function destinationRuleFor(snap: Snapshot, proxyNamespace: string, svc: 
   return rule;
 }
 
-const ruleMemo = new WeakMap<readonly Config[], Map<string, Map<string, WeakMap<Service, { rule: Config | undefined }>>>>();
+const ruleMemo = new WeakMap<readonly Config[], Map<string, WeakMap<Service, { rule: Config | undefined }>>>();
 
 function findDestinationRule(snap: Snapshot, proxyNamespace: string, svc: Service): Config | undefined {
   let best: Config | undefined;

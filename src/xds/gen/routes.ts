@@ -32,7 +32,7 @@ export function virtualServiceFor(snap: Snapshot, candidates: readonly Config[],
   return (found.find((c) => c.exact) ?? found[0])?.config;
 }
 
-const domainMemo = new WeakMap<Service, Map<string, string[]>>();
+const domainMemo = new WeakMap<Service, Map<string, readonly string[]>>();
 
 /**
  * Every name a client in `namespace` may use for the service on `port`. Memoized on the service object (the
@@ -43,23 +43,19 @@ export function serviceDomains(svc: Service, port: number, namespace: string, do
   const kube = svc.source === 'kubernetes' && svc.hostname.endsWith(suffix);
   const [name, ns] = kube ? svc.hostname.slice(0, -suffix.length).split('.') : [];
   const own = kube && ns === namespace;
-  let m = domainMemo.get(svc);
-  if (!m) domainMemo.set(svc, (m = new Map()));
-  const key = `${port}\n${domainSuffix}\n${own}`;
-  let out = m.get(key);
-  if (out) return out;
-  const names = [svc.hostname];
-  if (kube) {
-    if (own) names.push(name!);
-    names.push(`${name}.${ns}`, `${name}.${ns}.svc`);
-    const labels = domainSuffix.split('.');
-    for (let i = 1; i < labels.length; i++) names.push(`${name}.${ns}.svc.${labels.slice(0, i).join('.')}`);
-  }
-  out = [];
-  for (const n of names) out.push(n, `${n}:${port}`);
-  for (const ip of svc.addresses) if (!ip.includes('/')) out.push(ip, ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
-  m.set(key, out);
-  return out;
+  return memoOn(domainMemo, svc, `${port}\n${domainSuffix}\n${own}`, () => {
+    const names = [svc.hostname];
+    if (kube) {
+      if (own) names.push(name!);
+      names.push(`${name}.${ns}`, `${name}.${ns}.svc`);
+      const labels = domainSuffix.split('.');
+      for (let i = 1; i < labels.length; i++) names.push(`${name}.${ns}.svc.${labels.slice(0, i).join('.')}`);
+    }
+    const out: string[] = [];
+    for (const n of names) out.push(n, `${n}:${port}`);
+    for (const ip of svc.addresses) if (!ip.includes('/')) out.push(ip, ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+    return out;
+  });
 }
 
 /** Outbound HTTP ports of the proxy's visible services, sorted. */
