@@ -212,6 +212,19 @@ export function watchesInPushOrder(conn: Connection): readonly WatchState[] {
   return watches;
 }
 
+/**
+ * Answers each of a stream's watches in push order; the result is what the push waits on: the writes of the
+ * responses that must be waited for, or undefined when there are none (no response, or only small ones).
+ */
+export function pushWatches(conn: Connection, respond: (w: WatchState) => Promise<void> | undefined): Promise<void> | undefined {
+  let writes: Promise<void>[] | undefined;
+  for (const w of watchesInPushOrder(conn)) {
+    const p = respond(w);
+    if (p) (writes ??= []).push(p);
+  }
+  return writes && Promise.all(writes).then(() => undefined);
+}
+
 /** What the protocol loops need from the server. */
 export interface ServerContext {
   cache(): SnapshotCache;

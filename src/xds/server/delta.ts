@@ -5,7 +5,7 @@
  * resources that are gone (removed_resources). Nonces only ACK/NACK: subscription changes apply whatever the nonce.
  */
 import { deltaEntryOf } from './cache.js';
-import { answer, normalizeNames, resolveWatch, newWatch, type Connection, type ServerContext, type WatchState, sendResponse, watchesInPushOrder } from './connection.js';
+import { answer, normalizeNames, resolveWatch, newWatch, type Connection, type ServerContext, type WatchState, sendResponse, pushWatches } from './connection.js';
 import { deltaResponse, type DeltaDiscoveryRequest } from './wire.js';
 
 /** Handles one request; returns true when the proxy must be answered (through the push queue). */
@@ -81,11 +81,5 @@ function respondDelta(ctx: ServerContext, conn: Connection, w: WatchState, force
 
 /** Pushes the current snapshot to one delta stream: per type, changed and removed resources only. */
 export function pushDelta(ctx: ServerContext, conn: Connection, origin: number | undefined): Promise<void> | undefined {
-  let writes: Promise<void>[] | undefined;
-  for (const w of watchesInPushOrder(conn)) {
-    const p = respondDelta(ctx, conn, w, w.wantFull || w.responses === 0, origin);
-    if (p) (writes ??= []).push(p);
-  }
-  // Nothing to wait for (no response, or only small ones): done now, without a promise.
-  return writes && Promise.all(writes).then(() => undefined);
+  return pushWatches(conn, (w) => respondDelta(ctx, conn, w, w.wantFull || w.responses === 0, origin));
 }

@@ -6,7 +6,7 @@
  * resources for RDS/EDS.
  */
 import { EMPTY_SET, type CachedResource, type ResourceSet } from './cache.js';
-import { answer, FULL_STATE_TYPES, normalizeNames, resolveWatch, sameNames, newWatch, type Connection, type ServerContext, type WatchState, sendResponse, watchesInPushOrder } from './connection.js';
+import { answer, FULL_STATE_TYPES, normalizeNames, resolveWatch, sameNames, newWatch, type Connection, type ServerContext, type WatchState, sendResponse, pushWatches } from './connection.js';
 import { sotwResponse, type DiscoveryRequest } from './wire.js';
 
 /**
@@ -108,12 +108,6 @@ function respond(ctx: ServerContext, conn: Connection, w: WatchState, full: bool
 
 /** Pushes the current snapshot to one SotW stream, type by type in dependency order (CDS, EDS, LDS, RDS). */
 export function pushSotw(ctx: ServerContext, conn: Connection, origin: number | undefined): Promise<void> | undefined {
-  let writes: Promise<void>[] | undefined;
-  for (const w of watchesInPushOrder(conn)) {
-    // A watch never answered (its generation failed) gets a full response once generation works again.
-    const p = respond(ctx, conn, w, w.wantFull || w.responses === 0, w.wantFull ? undefined : origin);
-    if (p) (writes ??= []).push(p);
-  }
-  // Nothing to wait for (no response, or only small ones): done now, without a promise.
-  return writes && Promise.all(writes).then(() => undefined);
+  // A watch never answered (its generation failed) gets a full response once generation works again.
+  return pushWatches(conn, (w) => respond(ctx, conn, w, w.wantFull || w.responses === 0, w.wantFull ? undefined : origin));
 }
