@@ -70,6 +70,12 @@ function string(b: Buffer, i: number): number {
   }
 }
 
+/** After a key ending at keyEnd: the index of its value (past the colon), or BAD. */
+function afterColon(b: Buffer, keyEnd: number): number {
+  const i = skip(b, keyEnd);
+  return b[i] === COLON ? skip(b, i + 1) : BAD;
+}
+
 /** The index after the number, true, false or null starting at i, or BAD. */
 function scalar(b: Buffer, i: number): number {
   const c = b[i];
@@ -113,10 +119,7 @@ function flat(b: Buffer, i: number, object: boolean, close: number): number {
     if (object) {
       if (b[i] !== QUOTE) return BAD;
       const keyEnd = string(b, i);
-      if (keyEnd === BAD) return BAD;
-      i = skip(b, keyEnd);
-      if (b[i] !== COLON) return BAD;
-      i = skip(b, i + 1);
+      if (keyEnd === BAD || (i = afterColon(b, keyEnd)) === BAD) return BAD;
     }
     const c = b[i];
     if (c === LBRACE || c === LBRACKET) return NESTED;
@@ -188,12 +191,10 @@ function scan(b: Buffer, threshold: number): Leaf[] | undefined {
         member = 0;
         i = first;
         if (!object) continue;
-        // A key: `"...":` (repeated below after a comma; a closure here would put the loop's locals in a context).
+        // A key: `"...":` (again below after a comma; a closure here would put the loop's locals in a context).
         if (b[i] !== QUOTE || (keyEnd = string(b, i)) === BAD) return undefined;
         member = -1 - i;
-        i = skip(b, keyEnd);
-        if (b[i] !== COLON) return undefined;
-        i = skip(b, i + 1);
+        if ((i = afterColon(b, keyEnd)) === BAD) return undefined;
         continue;
       }
     } else {
@@ -214,9 +215,7 @@ function scan(b: Buffer, threshold: number): Leaf[] | undefined {
         }
         if (b[i] !== QUOTE || (keyEnd = string(b, i)) === BAD) return undefined;
         member = -1 - i;
-        i = skip(b, keyEnd);
-        if (b[i] !== COLON) return undefined;
-        i = skip(b, i + 1);
+        if ((i = afterColon(b, keyEnd)) === BAD) return undefined;
         continue value;
       }
       if (next !== (object ? RBRACE : RBRACKET)) return undefined;
