@@ -59,8 +59,9 @@ export function buildWebhookApp(deps: WebhookDeps) {
   app.decorateRequest('reviewOutcome', undefined);
   app.decorateRequest('reviewRoute', undefined);
 
-  // Bodies are read as bytes (into pooled buffers: body.ts) and decoded by the admission module, whatever the content type says, so that
-  // a malformed or mislabelled review still gets an answer that names the problem (and echoes the uid).
+  // Bodies are read as bytes (into pooled buffers: body.ts) and decoded by the admission module, whatever the
+  // content type says, so that a malformed or mislabelled review still gets an answer that names the problem (and
+  // echoes the uid).
   app.removeAllContentTypeParsers();
   const pool = new BodyPool();
   app.addContentTypeParser('*', (request, payload, done) => readPooledBody(payload, bodyLimit, pool, done));
