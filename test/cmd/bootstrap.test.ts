@@ -4,24 +4,12 @@ import { run } from '../../src/cmd/bootstrap.js';
 import { grpcBootstrap, grpcNodeId } from '../../src/bootstrap/grpc.js';
 import { parseNode } from '../../src/model/proxy.js';
 import { GrpcXds } from '../../src/core/constants.js';
+import { captureOutput } from '../support/cli.js';
 
 const require = createRequire(import.meta.url);
 const { validateBootstrapConfig } = require('@grpc/grpc-js-xds/build/src/xds-bootstrap.js') as { validateBootstrapConfig(o: unknown): any };
 
-async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const w = process.stdout.write.bind(process.stdout);
-  const e = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
-  try {
-    return { code: await run(argv), out, err };
-  } finally {
-    process.stdout.write = w;
-    process.stderr.write = e;
-  }
-}
+const capture = (argv: string[]) => captureOutput(() => run(argv));
 
 const NODE = 'sidecar~127.0.0.7~client-1.shop~shop.svc.cluster.local';
 

@@ -9,21 +9,9 @@ import { tempDir } from '../support/certs.js';
 import { startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
 import { formatTable, parseVersion, run } from '../../src/cmd/precheck.js';
 import type { KubeObject } from '../../src/core/kube.js';
+import { captureOutput } from '../support/cli.js';
 
-async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
-  try {
-    return { code: await run(argv), out, err };
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
-}
+const capture = (argv: string[]) => captureOutput(() => run(argv));
 
 const row = (out: string, check: string): string => out.split('\n').find((l) => l.startsWith(check)) ?? '';
 

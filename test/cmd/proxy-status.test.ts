@@ -7,23 +7,7 @@ import { run as proxyStatus, formatStatusTable } from '../../src/cmd/proxy-statu
 import { run as proxyConfig } from '../../src/cmd/proxy-config.js';
 import { startServer, node, type Harness } from '../xds/server/harness.js';
 import { smallMesh } from '../xds/server/fixtures.js';
-
-/** Runs a command capturing stdout and stderr. */
-async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
-  try {
-    const code = await fn();
-    return { code, out: out.join(''), err: err.join('') };
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
-}
+import { captureOutput } from '../support/cli.js';
 
 describe('mizzen proxy-status and proxy-config', () => {
   let h: Harness;
@@ -57,7 +41,7 @@ describe('mizzen proxy-status and proxy-config', () => {
   });
 
   it('prints SYNCED, NACKED, STALE and NOT SENT per type', async () => {
-    const r = await capture(() => proxyStatus(['--addr', addr]));
+    const r = await captureOutput(() => proxyStatus(['--addr', addr]));
     expect(r.code).to.equal(0);
     const [header, row] = r.out.split('\n');
     expect(header!.split(/\s{2,}/)).to.deep.equal(['NAME', 'TYPE', 'STREAM', 'CDS', 'LDS', 'EDS', 'RDS', 'CONNECTED']);
@@ -66,11 +50,11 @@ describe('mizzen proxy-status and proxy-config', () => {
   });
 
   it('proxy-config prints the clusters a proxy was sent, as JSON', async () => {
-    const r = await capture(() => proxyConfig(['productpage-v1.default', 'clusters', '--addr', addr]));
+    const r = await captureOutput(() => proxyConfig(['productpage-v1.default', 'clusters', '--addr', addr]));
     expect(r.code).to.equal(0);
     const clusters = JSON.parse(r.out) as Array<{ name: string }>;
     expect(clusters.map((c) => c.name)).to.include('outbound|9080||reviews.default.svc.cluster.local');
-    const names = await capture(() => proxyConfig(['productpage-v1', 'endpoints', '--names', '--addr', addr]));
+    const names = await captureOutput(() => proxyConfig(['productpage-v1', 'endpoints', '--names', '--addr', addr]));
     expect(names.out).to.equal('outbound|9080||reviews.default.svc.cluster.local\n');
   });
 
@@ -83,7 +67,7 @@ describe('mizzen proxy-status and proxy-config', () => {
   ];
   for (const t of failures) {
     it(`fails clearly: ${t.name}`, async () => {
-      const r = await capture(() => (t.cmd === 'status' ? proxyStatus(t.argv()) : proxyConfig(t.argv())));
+      const r = await captureOutput(() => (t.cmd === 'status' ? proxyStatus(t.argv()) : proxyConfig(t.argv())));
       expect(r.code).to.equal(t.code);
       expect(r.err).to.match(t.err);
     });

@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/core/log.js';
 import { readServingMaterial } from '../../src/certs/index.js';
 import { createReview, postJson, samplesDir, workloadPods, readObjects } from '../../src/demo/inject.js';
 import { testCertsDir, tempDir } from '../support/certs.js';
+import { captureOutput } from '../support/cli.js';
 
 const SERVICE = 'mizzen.mizzen-system.svc';
 
@@ -185,16 +186,7 @@ describe('mizzen serve', function () {
   });
 
   describe('flags', () => {
-    const capture = async (argv: string[]) => {
-      const write = process.stderr.write;
-      let err = '';
-      process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
-      try {
-        return { code: await run(argv), err };
-      } finally {
-        process.stderr.write = write;
-      }
-    };
+    const capture = (argv: string[]) => captureOutput(() => run(argv));
     it('rejects a bad port with usage (exit 2)', async () => {
       const r = await capture(['--webhook-port', '99999']);
       expect(r.code).to.equal(2);

@@ -2,23 +2,10 @@ import { expect } from 'chai';
 import { run } from '../../src/cmd/iptables.js';
 import { buildRules } from '../../src/iptables/rules.js';
 import { defaultOptions } from '../../src/iptables/options.js';
+import { captureOutput } from '../support/cli.js';
 
 /** Runs the command with stdout and stderr captured (the command writes with process.*.write). */
-async function capture(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const realOut = process.stdout.write.bind(process.stdout);
-  const realErr = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string | Uint8Array) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    const code = await run(argv);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = realOut;
-    process.stderr.write = realErr;
-  }
-}
+const capture = (argv: string[]) => captureOutput(() => run(argv));
 
 const INJECTOR = ['-p', '15001', '-z', '15006', '-u', '1337', '-m', 'REDIRECT', '-i', '*', '-x', '', '-b', '*', '-d', '15090,15021,15020'];
 
@@ -26,18 +13,18 @@ describe('mizzen iptables (command)', () => {
   it('--dry-run prints the rules and changes nothing', async () => {
     const r = await capture([...INJECTOR, '--dry-run']);
     expect(r.code).to.equal(0);
-    expect(r.stdout).to.equal(buildRules(defaultOptions({ dryRun: true })));
-    expect(r.stderr).to.equal('');
+    expect(r.out).to.equal(buildRules(defaultOptions({ dryRun: true })));
+    expect(r.err).to.equal('');
   });
   it('--dry-run --ipv6 prints both families', async () => {
     const r = await capture([...INJECTOR, '-n', '--ipv6']);
     expect(r.code).to.equal(0);
-    expect(r.stdout).to.contain('(IPv4)').and.contain('(IPv6)').and.contain('::1/128');
+    expect(r.out).to.contain('(IPv4)').and.contain('(IPv6)').and.contain('::1/128');
   });
   it('--help prints the flags', async () => {
     const r = await capture(['--help']);
     expect(r.code).to.equal(0);
-    expect(r.stdout).to.contain('-i, --istio-service-cidr');
+    expect(r.out).to.contain('-i, --istio-service-cidr');
   });
 
   const bad: Array<{ argv: string[]; message: string }> = [
@@ -52,8 +39,8 @@ describe('mizzen iptables (command)', () => {
     it(`exits 2 naming the flag: ${t.argv.join(' ')}`, async () => {
       const r = await capture(t.argv);
       expect(r.code).to.equal(2);
-      expect(r.stderr).to.contain(t.message);
-      expect(r.stdout).to.equal('');
+      expect(r.err).to.contain(t.message);
+      expect(r.out).to.equal('');
     });
   }
 });

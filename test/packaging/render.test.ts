@@ -7,6 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { certSecret, fillCaBundles, main, parseObjects, renderManifests, writeRendered, WEBHOOK_KINDS } from '../../src/tools/render-manifests.js';
 import type { KubeObject } from '../../src/core/kube.js';
 import { testCerts, testCertsDir, tempDir } from '../support/certs.js';
+import { captureOutput } from '../support/cli.js';
 
 const decode = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
 
@@ -16,22 +17,6 @@ function hasKubectl(): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-/** Captures process.stdout/stderr writes while `body` runs. */
-function capture(body: () => number): { code: number; stdout: string; stderr: string } {
-  const out: string[] = [];
-  const err: string[] = [];
-  const o = process.stdout.write.bind(process.stdout);
-  const e = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((c: string | Uint8Array) => (out.push(String(c)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((c: string | Uint8Array) => (err.push(String(c)), true)) as typeof process.stderr.write;
-  try {
-    return { code: body(), stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = o;
-    process.stderr.write = e;
   }
 }
 
@@ -124,9 +109,9 @@ describe('render-manifests (with kubectl)', () => {
     const c = await testCertsDir();
     const out = tempDir('mizzen-rendered-');
     try {
-      const r = capture(() => main(['--certs-dir', c.dir, '--out', out.dir]));
-      expect(r.code, r.stderr).to.equal(0);
-      expect(r.stdout).to.contain(`kubectl apply -k ${out.dir}`);
+      const r = await captureOutput(() => main(['--certs-dir', c.dir, '--out', out.dir]));
+      expect(r.code, r.err).to.equal(0);
+      expect(r.out).to.contain(`kubectl apply -k ${out.dir}`);
       expect(readFileSync(join(out.dir, 'mizzen.yaml'), 'utf8')).not.to.contain('caBundle: ""');
     } finally {
       c.cleanup();
@@ -145,9 +130,9 @@ describe('render-manifests (with kubectl)', () => {
       const empty = tempDir('mizzen-render-bad-');
       const c = await testCertsDir();
       try {
-        const r = capture(() => main(t.argv(empty.dir, c.dir)));
+        const r = await captureOutput(() => main(t.argv(empty.dir, c.dir)));
         expect(r.code).to.equal(t.code);
-        expect(r.stderr).to.contain(t.message);
+        expect(r.err).to.contain(t.message);
       } finally {
         empty.cleanup();
         c.cleanup();

@@ -23,3 +23,29 @@ export function mizzen(args: string[], stdin = ''): Promise<CliResult> {
     child.stdin.end(stdin);
   });
 }
+
+export interface Captured {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/**
+ * Runs a command's `run` in this process with stdout and stderr captured (restored afterwards, also on a throw):
+ * for tests of what a command prints and its exit code without spawning a process.
+ */
+export async function captureOutput(run: () => number | Promise<number>): Promise<Captured> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const realOut = process.stdout.write.bind(process.stdout);
+  const realErr = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((chunk: string | Uint8Array) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    const code = await run();
+    return { code, out: out.join(''), err: err.join('') };
+  } finally {
+    process.stdout.write = realOut;
+    process.stderr.write = realErr;
+  }
+}

@@ -18,6 +18,7 @@ import { grpcBootstrap } from '../../../src/bootstrap/grpc.js';
 import { startBackends, xdsClient, type Backend, type EchoClient } from '../../../src/demo/echo.js';
 import type { XdsComponent } from '../../../src/xds/server/component.js';
 import type { KubeSourceStatus } from '../../../src/sources/kube/source.js';
+import { captureOutput } from '../../support/cli.js';
 
 const HOST = 'echo.default.svc.cluster.local';
 const TARGET = `${HOST}:9080`;
@@ -264,16 +265,7 @@ describe('mizzen serve --kubeconfig (stand-in API server, real gRPC xDS clients)
 });
 
 describe('mizzen serve: Kubernetes flags', () => {
-  const stderr = async (argv: string[]): Promise<{ code: number; err: string }> => {
-    let err = '';
-    const ew = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((x: string) => ((err += x), true)) as typeof process.stderr.write;
-    try {
-      return { code: await serveCli(argv), err };
-    } finally {
-      process.stderr.write = ew;
-    }
-  };
+  const stderr = (argv: string[]) => captureOutput(() => serveCli(argv));
   it('--kubeconfig with --in-cluster, and --heal without a cluster, are usage errors', async () => {
     const both = await stderr(['--kubeconfig', '/tmp/x', '--in-cluster']);
     expect(both.code).to.equal(2);
