@@ -146,8 +146,21 @@ interface TypeEntry {
   all?: Map<string, CachedResource>;
   /** Resources generated for explicit names that the complete set lacks (null = does not exist). */
   named: Map<string, CachedResource | null>;
-  /** Resolved sets by subscription key. */
+  /** Resolved sets by the subscription's names key, for explicit names and for wildcard subscriptions. */
   sets: Map<string, ResourceSet>;
+  wildSets: Map<string, ResourceSet>;
+  /**
+   * When `all` was derived from the previous snapshot's (an endpoint change): the names whose resource may differ
+   * from the previous snapshot's, so the sets can be derived the same way (see derive()).
+   */
+  changed?: Set<string>;
+}
+
+/** What changed from one set to another, and the SotW response carrying it (built once, shared). */
+export interface SetDiff {
+  changed: CachedResource[];
+  removed: string[];
+  response?: { nonce: string; buf: Buffer };
 }
 
 export interface GenerationStat {
@@ -173,8 +186,11 @@ export function deltaEntryOf(r: CachedResource): Buffer {
 /** Generated resources of one snapshot, per proxy scope and type. */
 export class SnapshotCache {
   private readonly scopes = new Map<string, Map<string, TypeEntry>>();
-  private readonly diffs = new Map<string, { changed: CachedResource[]; removed: string[] }>();
-  private readonly responses = new Map<string, { nonce: string; buf: Buffer }>();
+  /**
+   * Diffs by type, then the two sets' versions: nested maps of strings kept on the sets, so a push, which looks a
+   * diff up once per stream, builds no key string (and hashes none: a string keeps its hash once computed).
+   */
+  private readonly diffs = new Map<string, Map<string, Map<string, SetDiff>>>();
   /** The previous and this snapshot narrowed to the hosts whose endpoints changed (see complete()). */
   private narrowed?: { before: Snapshot; after: Snapshot };
   readonly stats: GenerationStat[] = [];
@@ -204,7 +220,7 @@ export class SnapshotCache {
     if (!e) {
       const old = this.previous?.plan.reuse.has(typeUrl) ? this.previous.cache.peek(scope, typeUrl) : undefined;
       // Kept as is: same resources, same sets, same versions (so nothing is pushed for this type).
-      e = old ? { all: old.all, named: old.named, sets: old.sets } : { named: new Map(), sets: new Map() };
+      e = old ? { all: old.all, named: old.named, sets: old.sets, wildSets: old.wildSets } : { named: new Map(), sets: new Map(), wildSets: new Map() };
       types.set(typeUrl, e);
     }
     return e;
@@ -215,21 +231,30 @@ export class SnapshotCache {
     return this.scopes.get(scope)?.get(typeUrl);
   }
 
-  /** The complete set of a type for a scope: from a partial regeneration when the plan allows, else generated. */
-  private complete(scope: string, proxy: Proxy, typeUrl: string): Map<string, CachedResource> {
+  /**
+   * The complete set of a type for a scope: from a partial regeneration when the plan allows (then the entry's
+   * `changed` names what may differ), else generated.
+   */
+  private complete(scope: string, proxy: Proxy, typeUrl: string, e: TypeEntry): Map<string, CachedResource> {
     const hosts = this.previous?.plan.edsHosts;
     const old = typeUrl === TypeUrls.endpoint && hosts ? this.previous!.cache.peek(scope, typeUrl)?.all : undefined;
     if (!old || !hosts) return this.run(scope, proxy, typeUrl);
     const start = performance.now();
     const all = new Map(old);
+    const changed = new Set<string>();
     // The two narrowed snapshots are made once and shared by every scope, so what generators memoize per
     // snapshot object (indexes, per-service results) is computed once, not once per scope.
     const views = (this.narrowed ??= { before: narrow(this.previous!.cache.snapshot, hosts), after: narrow(this.snapshot, hosts) });
-    for (const { name } of this.gens.generate(views.before, proxy, typeUrl)) all.delete(name);
+    for (const { name } of this.gens.generate(views.before, proxy, typeUrl)) {
+      all.delete(name);
+      changed.add(name);
+    }
     for (const { name, resource } of this.gens.generate(views.after, proxy, typeUrl)) {
       const enc = this.pool.get(typeUrl, resource);
       all.set(name, { name, hash: enc.hash, enc, resource });
+      changed.add(name);
     }
+    e.changed = changed;
     const stat = { scope, typeUrl, ms: performance.now() - start, resources: all.size };
     this.stats.push(stat);
     this.onGenerate?.(stat);
@@ -255,68 +280,137 @@ export class SnapshotCache {
    */
   resolve(scope: string, proxy: Proxy, typeUrl: string, wildcard: boolean, names: readonly string[], namesKey = names.join('\n')): ResourceSet {
     const e = this.entry(scope, typeUrl);
-    const key = `${wildcard ? '*' : ''}|${namesKey}`;
-    const hit = e.sets.get(key);
+    const sets = wildcard ? e.wildSets : e.sets;
+    const hit = sets.get(namesKey);
     if (hit) return hit;
-    e.all ??= this.complete(scope, proxy, typeUrl);
-    const missing = names.filter((n) => !e.all!.has(n) && !e.named.has(n));
+    const all = (e.all ??= this.complete(scope, proxy, typeUrl, e));
+    const derived = this.derive(scope, typeUrl, e, wildcard, names, namesKey);
+    if (derived) {
+      sets.set(namesKey, derived);
+      return derived;
+    }
+    const missing = names.filter((n) => !all.has(n) && !e.named.has(n));
     if (missing.length > 0) {
       const extra = this.run(scope, proxy, typeUrl, missing);
       for (const n of missing) e.named.set(n, extra.get(n) ?? null);
     }
-    let resources: Map<string, CachedResource>;
-    if (wildcard) {
-      resources = new Map(e.all);
+    let resources: ReadonlyMap<string, CachedResource>;
+    if (covers(all, wildcard, names, e.named)) resources = all;
+    else if (wildcard) {
+      const m = new Map(all);
       for (const n of names) {
         const r = e.named.get(n);
-        if (r && !resources.has(n)) resources.set(n, r);
+        if (r && !m.has(n)) m.set(n, r);
       }
+      resources = m;
     } else {
-      resources = new Map();
+      const m = new Map<string, CachedResource>();
       for (const n of names) {
-        const r = e.all.get(n) ?? e.named.get(n);
-        if (r) resources.set(n, r);
+        const r = all.get(n) ?? e.named.get(n);
+        if (r) m.set(n, r);
       }
+      resources = m;
     }
     const set = { version: setVersion(resources), resources };
-    e.sets.set(key, set);
+    sets.set(namesKey, set);
     return set;
   }
 
+  /**
+   * After an endpoint change, a subscription's set is the previous snapshot's set for the same subscription with
+   * the changed names replaced, where building it again means a lookup per subscribed name (thousands, for every
+   * scope) and a digest of the whole list. Its version is then the digest of the previous version and the
+   * changes, not of the content: equal content reached along different paths may carry different versions, which
+   * costs at most a response a proxy did not strictly need. Undefined when the set cannot be derived (no previous
+   * set, or names generated on request that may have changed).
+   */
+  private derive(scope: string, typeUrl: string, e: TypeEntry, wildcard: boolean, names: readonly string[], namesKey: string): ResourceSet | undefined {
+    const changed = e.changed;
+    const old = changed && this.previous?.cache.peek(scope, typeUrl);
+    const before = old && (wildcard ? old.wildSets : old.sets).get(namesKey);
+    if (!before) return undefined;
+    for (const r of old.named.values()) if (r) return undefined;
+    const all = e.all!;
+    const edits: Array<[string, CachedResource | undefined]> = [];
+    for (const n of [...changed].sort()) {
+      if (!wildcard && !includesSorted(names, n)) continue;
+      const r = all.get(n);
+      if (r !== before.resources.get(n)) edits.push([n, r]);
+    }
+    if (edits.length === 0) return before;
+    const version = hashOf(`${before.version}\n${edits.map(([n, r]) => `${n}\0${r?.hash ?? ''}`).join('\n')}`);
+    // A set that was the complete set stays it when the subscription still covers it (no copy at all).
+    if (before.resources === old.all && covers(all, wildcard, names, e.named)) return { version: all.size === 0 ? 'empty' : version, resources: all };
+    const resources = new Map(before.resources);
+    for (const [n, r] of edits) {
+      if (r) resources.set(n, r);
+      else resources.delete(n);
+    }
+    return { version: resources.size === 0 ? 'empty' : version, resources };
+  }
+
   /** What changed between a set the proxy has and a new one (memoized: proxies that share sets share the diff). */
-  diff(typeUrl: string, from: ResourceSet, to: ResourceSet): { changed: CachedResource[]; removed: string[] } {
-    const key = `${typeUrl}|${from.version}|${to.version}`;
-    let d = this.diffs.get(key);
+  diff(typeUrl: string, from: ResourceSet, to: ResourceSet): SetDiff {
+    const byTo = memoMap(memoMap(this.diffs, typeUrl), from.version);
+    let d = byTo.get(to.version);
     if (d) return d;
     const changed: CachedResource[] = [];
     for (const r of to.resources.values()) if (from.resources.get(r.name)?.hash !== r.hash) changed.push(r);
     const removed: string[] = [];
     for (const n of from.resources.keys()) if (!to.resources.has(n)) removed.push(n);
     d = { changed, removed };
-    this.diffs.set(key, d);
+    byTo.set(to.version, d);
     return d;
   }
 
   /**
-   * A whole SotW response shared by every stream that gets the same content (same type, same resources, same
+   * The SotW response carrying a diff, shared by every stream that gets it (same type, same resources, same
    * version): built once, nonce included, so a push to a thousand proxies writes one buffer a thousand times
    * instead of concatenating a thousand copies. Nonces need only be unique per stream; the caller builds a
    * private response when the shared nonce is the stream's latest already.
    */
-  sharedResponse(key: string, build: (nonce: string) => Buffer): { nonce: string; buf: Buffer } {
-    let r = this.responses.get(key);
-    if (!r) {
+  sharedResponse(d: SetDiff, build: (nonce: string) => Buffer): { nonce: string; buf: Buffer } {
+    if (!d.response) {
       const nonce = `s${(++sharedSeq).toString(36)}`;
-      r = { nonce, buf: build(nonce) };
-      this.responses.set(key, r);
+      d.response = { nonce, buf: build(nonce) };
     }
-    return r;
+    return d.response;
   }
 
   /** Number of distinct scopes generated so far. */
   get scopeCount(): number {
     return this.scopes.size;
   }
+}
+
+/**
+ * Whether a subscription gets exactly the complete set (then the set shares its map, read only): a wildcard one
+ * that names nothing generated on request, or one naming every resource of the set.
+ */
+function covers(all: ReadonlyMap<string, CachedResource>, wildcard: boolean, names: readonly string[], named: ReadonlyMap<string, CachedResource | null>): boolean {
+  if (wildcard) return names.every((n) => all.has(n) || !named.get(n));
+  return names.length === all.size && names.every((n) => all.has(n));
+}
+
+/** Whether a sorted list (a subscription's names) holds `n`: a binary search. */
+function includesSorted(sorted: readonly string[], n: string): boolean {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const m = sorted[mid]!;
+    if (m === n) return true;
+    if (m < n) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}
+
+/** The map under `key` in `outer`, made when missing. */
+function memoMap<K, V>(outer: Map<K, Map<string, V>>, key: K): Map<string, V> {
+  let m = outer.get(key);
+  if (!m) outer.set(key, (m = new Map()));
+  return m;
 }
 
 /** The version of a set of resources: a hash of their names and versions (empty set: ''). */

@@ -143,14 +143,17 @@ export class Connection {
 
   /** Writes one response; resolves when it is handed to HTTP/2 (or the stream is gone). Never rejects. */
   write(buf: Buffer): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      try {
-        this.call.write(buf, () => resolve());
-      } catch {
-        resolve();
-      }
-    });
+    return new Promise((resolve) => this.send(buf, resolve));
+  }
+
+  /** write() with a callback: `done` runs once the response is handed to HTTP/2 or the stream is gone. */
+  send(buf: Buffer, done: () => void): void {
+    if (this.closed) return done();
+    try {
+      this.call.write(buf, () => done());
+    } catch {
+      done();
+    }
   }
 
   /** The proxy's scope in the given snapshot (computed once per snapshot). */
@@ -169,15 +172,6 @@ export class Connection {
 /** Responses up to this size free their push-queue slot at once instead of when HTTP/2 takes them. */
 export const SMALL_RESPONSE_BYTES = 16 * 1024;
 
-/**
- * What a push waits on for one response: nothing (undefined) for a small one, else its write. The push queue bounds
- * concurrency to bound memory (a thousand route tables of 400 KB in flight would be 400 MB); a small response (an
- * endpoint change) costs next to no memory, so waiting for its write callback would only hold back the pushes to
- * the other proxies for nothing.
- */
-export function releaseEarly(buf: Buffer, written: Promise<void>): Promise<void> | undefined {
-  return buf.length <= SMALL_RESPONSE_BYTES ? undefined : written;
-}
 
 /** Records a response on its watch (sent set, nonce, pending ACK), counts it, and writes it to the stream. */
 export function sendResponse(ctx: ServerContext, conn: Connection, w: WatchState, set: ResourceSet, nonce: string, buf: Buffer, origin: number | undefined, start: number): Promise<void> | undefined {
@@ -191,7 +185,13 @@ export function sendResponse(ctx: ServerContext, conn: Connection, w: WatchState
   w.responses += 1;
   const type = shortType(w.typeUrl);
   ctx.metrics.pushes.inc({ type });
-  return releaseEarly(buf, conn.write(buf).then(() => ctx.metrics.pushTime.observe({ type }, (performance.now() - start) / 1000)));
+  const written = (): void => ctx.metrics.pushTime.observe({ type }, (performance.now() - start) / 1000);
+  // What the push waits on: nothing for a small response, else its write. The push queue bounds concurrency to
+  // bound memory (a thousand route tables of 400 KB in flight would be 400 MB); a small response (an endpoint
+  // change) costs next to no memory, and waiting for its write would only hold back the pushes to the other
+  // proxies (so it gets no promise either: a thousand of them are a thousand promises and microtasks for nothing).
+  if (buf.length <= SMALL_RESPONSE_BYTES) return void conn.send(buf, written);
+  return conn.write(buf).then(written);
 }
 
 const pushOrders = new WeakMap<Connection, { size: number; watches: readonly WatchState[] }>();

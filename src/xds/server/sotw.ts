@@ -5,7 +5,7 @@
  * what changed: the complete set for LDS/CDS (a missing listener or cluster is a removal), only the changed
  * resources for RDS/EDS.
  */
-import { EMPTY_SET, type CachedResource, type ResourceSet } from './cache.js';
+import { EMPTY_SET, type ResourceSet, type SetDiff } from './cache.js';
 import { answer, FULL_STATE_TYPES, normalizeNames, resolveWatch, sameNames, newWatch, type Connection, type ServerContext, type WatchState, sendResponse, pushWatches } from './connection.js';
 import { sotwResponse, type DiscoveryRequest } from './wire.js';
 
@@ -83,10 +83,10 @@ export function handleSotwRequest(ctx: ServerContext, conn: Connection, req: Dis
   return w.wantFull;
 }
 
-function send(ctx: ServerContext, conn: Connection, w: WatchState, set: ResourceSet, entries: readonly CachedResource[], from: string, origin: number | undefined): Promise<void> | undefined {
+function send(ctx: ServerContext, conn: Connection, w: WatchState, set: ResourceSet, d: SetDiff, origin: number | undefined): Promise<void> | undefined {
   const start = performance.now();
-  const build = (n: string): Buffer => sotwResponse(set.version, w.typeUrl, n, entries.map((r) => r.enc.sotw));
-  let { nonce, buf } = ctx.cache().sharedResponse(`${w.typeUrl}|${from}|${set.version}`, build);
+  const build = (n: string): Buffer => sotwResponse(set.version, w.typeUrl, n, d.changed.map((r) => r.enc.sotw));
+  let { nonce, buf } = ctx.cache().sharedResponse(d, build);
   if (nonce === w.nonce) {
     nonce = conn.nextNonce();
     buf = build(nonce);
@@ -102,8 +102,7 @@ function respond(ctx: ServerContext, conn: Connection, w: WatchState, full: bool
   // A complete response is the difference from nothing: one path for both kinds (memoized per versions), so the
   // first push after the initial sync runs code the sync has already run, not code the JIT has never seen.
   const whole = full || FULL_STATE_TYPES.has(w.typeUrl);
-  const d = ctx.cache().diff(w.typeUrl, whole ? EMPTY_SET : w.sent, set);
-  return send(ctx, conn, w, set, d.changed, whole ? '*' : w.sent.version, origin);
+  return send(ctx, conn, w, set, ctx.cache().diff(w.typeUrl, whole ? EMPTY_SET : w.sent, set), origin);
 }
 
 /** Pushes the current snapshot to one SotW stream, type by type in dependency order (CDS, EDS, LDS, RDS). */

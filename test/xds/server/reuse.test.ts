@@ -91,3 +91,48 @@ describe('xDS cache reuse across snapshots equals a full regeneration', () => {
     });
   }
 });
+
+describe('EDS sets after an endpoint change, derived from the previous ones, equal sets built whole', () => {
+  const proxy = proxies[0]!.proxy;
+  const content = (set: { resources: ReadonlyMap<string, { name: string; hash: string }> }) => [...set.resources.values()].map((r) => `${r.name} ${r.hash}`).sort();
+  const endpoints = (objects: KubeObject[], names: (all: string[]) => string[], wildcard = false) => {
+    const prevSnap = gens.buildSnapshot(objects, {});
+    const pool = new EncodedPool();
+    const prev = new SnapshotCache(prevSnap, gens, pool);
+    const scope = gens.proxyScope(prevSnap, proxy);
+    const all = [...prev.resolve(scope, proxy, TypeUrls.endpoint, true, []).resources.keys()];
+    const subscribed = [...new Set(names(all))].sort();
+    const before = prev.resolve(scope, proxy, TypeUrls.endpoint, wildcard, subscribed);
+    const nextSnap = gens.buildSnapshot(edit(objects, 'Pod', 'reviews-v2', (p) => (p.status.podIP = '10.2.1.4')), {});
+    const next = new SnapshotCache(nextSnap, gens, pool, undefined, { cache: prev, plan: planReuse(prevSnap, nextSnap) });
+    const after = next.resolve(gens.proxyScope(nextSnap, proxy), proxy, TypeUrls.endpoint, wildcard, subscribed);
+    const complete = next.resolve(gens.proxyScope(nextSnap, proxy), proxy, TypeUrls.endpoint, true, []);
+    const fresh = new SnapshotCache(nextSnap, gens, new EncodedPool()).resolve(gens.proxyScope(nextSnap, proxy), proxy, TypeUrls.endpoint, wildcard, subscribed);
+    return { before, after, fresh, complete };
+  };
+
+  it('a subscription naming every cluster: same content as built whole, a new version, and the complete set itself (no copy)', () => {
+    const { before, after, fresh, complete } = endpoints(bookinfo(), (all) => all);
+    expect(content(after)).to.deep.equal(content(fresh));
+    expect(after.version).to.not.equal(before.version);
+    // The complete set's map is shared read-only by the subscriptions that cover it, derived or not.
+    expect(after.resources).to.equal(complete.resources);
+    const wild = endpoints(bookinfo(), () => [], true);
+    expect(content(wild.after)).to.deep.equal(content(wild.fresh));
+    expect(wild.after.resources).to.equal(wild.complete.resources);
+  });
+
+  it('a subscription naming some clusters and one that does not exist: same content as built whole', () => {
+    const { before, after, fresh, complete } = endpoints(bookinfo(), (all) => [...all.filter((n) => n.includes('reviews')), 'outbound|9080||nowhere.default.svc.cluster.local']);
+    expect(content(after)).to.deep.equal(content(fresh));
+    expect(after.resources).to.not.equal(complete.resources);
+    expect(content(after).some((l) => l.includes('nowhere'))).to.equal(false);
+    expect(after.version).to.not.equal(before.version);
+  });
+
+  it('a subscription the change does not touch keeps its set (same object, same version)', () => {
+    const { before, after, fresh } = endpoints(bookinfo(), (all) => all.filter((n) => n.includes('ratings')));
+    expect(content(after)).to.deep.equal(content(fresh));
+    expect(after).to.equal(before);
+  });
+});
