@@ -11,8 +11,9 @@ import { sotwResponse, type DiscoveryRequest } from './wire.js';
 
 /**
  * Normalized name lists by the digest of their bytes: proxies of one kind send the same thousands of names, so
- * the list is decoded and sorted once and the proxies share one array, and one copy of its bytes that their
- * next requests are compared with (bounded: cleared when it grows large).
+ * the list is decoded and sorted once and the proxies share one array (bounded: cleared when it grows large).
+ * Before that, by the bytes themselves: the request reader hands equal lists over as one shared Buffer (wire.ts
+ * internNames), so the usual lookup is by identity, with nothing hashed.
  */
 interface Names {
   names: string[];
@@ -20,28 +21,19 @@ interface Names {
   bytes?: Buffer;
 }
 const normalized = new Map<string, Names>();
-/**
- * The lists seen last, compared byte for byte before anything is hashed: a thousand proxies of a few kinds send a
- * few distinct lists, and a memcmp of 70 KB costs a few microseconds where its digest costs tens.
- */
-const recent: Names[] = [];
-const RECENT = 4;
+const byBytes = new WeakMap<Buffer, Names>();
 function namesOf(req: DiscoveryRequest): Names {
   const b = req.names_bytes;
   if (b === undefined) return normalizeNames(req.resource_names);
-  for (const r of recent) if (r.bytes!.length === b.length && r.bytes!.equals(b)) return r;
-  const n = byDigest(req, b);
-  recent.unshift(n);
-  if (recent.length > RECENT) recent.pop();
-  return n;
-}
-function byDigest(req: DiscoveryRequest, b: Buffer): Names {
-  const d = req.names_digest!;
-  let n = normalized.get(d);
+  let n = byBytes.get(b);
   if (!n) {
-    if (normalized.size >= 10_000) normalized.clear();
-    // A copy: the request's buffer is grpc-js's, and the list outlives the request.
-    normalized.set(d, (n = { ...normalizeNames(req.resource_names), bytes: Buffer.from(b) }));
+    const d = req.names_digest!;
+    n = normalized.get(d);
+    if (!n) {
+      if (normalized.size >= 10_000) normalized.clear();
+      normalized.set(d, (n = { ...normalizeNames(req.resource_names), bytes: b }));
+    }
+    byBytes.set(b, n);
   }
   return n;
 }

@@ -12,6 +12,7 @@ import type { ServiceDefinition, MethodDefinition } from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
 import { PROTO_INCLUDE_DIRS } from '../proto.js';
 import { framedMessage, sendFramedWithoutCopy } from './frames.js';
+import { receiveIntoPool, receivePool } from './receive.js';
 
 const LEN = 2;
 const tag = (field: number): number => (field << 3) | LEN;
@@ -175,6 +176,31 @@ export function decodeNames(bytes: Buffer): string[] {
 }
 
 const NO_NAMES = Buffer.alloc(0);
+
+/**
+ * The name lists seen last, as private copies. Proxies of one kind send the same list (70 KB for 1,200 EDS
+ * names), so a request's list is compared with these (a memcmp) and the request then shares the copy: equal lists
+ * are the same Buffer, and nothing of the request's own bytes is kept.
+ */
+const recentNames: Buffer[] = [];
+const RECENT_NAMES = 8;
+
+/** The shared copy of an encoded name list (`own`: `bytes` is a fresh copy already, kept when the list is new). */
+export function internNames(bytes: Buffer, own: boolean): Buffer {
+  for (let i = 0; i < recentNames.length; i++) {
+    const r = recentNames[i]!;
+    if (r.length !== bytes.length || !r.equals(bytes)) continue;
+    if (i > 0) {
+      recentNames.splice(i, 1);
+      recentNames.unshift(r);
+    }
+    return r;
+  }
+  const copy = own ? bytes : Buffer.from(bytes);
+  recentNames.unshift(copy);
+  if (recentNames.length > RECENT_NAMES) recentNames.pop();
+  return copy;
+}
 const digests = new WeakMap<Buffer, string>();
 
 /** The digest of a name list's bytes (memoized per buffer). */
@@ -246,10 +272,13 @@ export function fastSotwDeserializer(full: (buf: Buffer) => DiscoveryRequest): (
     if (complete) {
       if (runs) {
         runs.push([runStart, runEnd]);
-        bytes = Buffer.concat(runs.map(([a, b]) => buf.subarray(a, b)));
-      } else bytes = runStart >= 0 ? buf.subarray(runStart, runEnd) : NO_NAMES;
+        bytes = internNames(Buffer.concat(runs.map(([a, b]) => buf.subarray(a, b))), true);
+      } else bytes = runStart >= 0 ? internNames(buf.subarray(runStart, runEnd), false) : NO_NAMES;
     }
     const req: DiscoveryRequest = slow ? full(buf) : out;
+    // Nothing read on the fast path points into the message (names are interned copies): its block can be reused.
+    // The generic decoder may keep views of it (bytes fields), so then it is left to the garbage collector.
+    if (!slow) receivePool.give(buf);
     if (bytes) {
       const b = bytes;
       req.names_bytes = b;
@@ -271,8 +300,10 @@ let definition: ServiceDefinition | undefined;
  */
 export function adsServiceDefinition(): ServiceDefinition {
   if (definition) return definition;
-  // Responses built by sotwResponse/deltaResponse then reach HTTP/2 without grpc-js's copy per stream.
+  // Responses built by sotwResponse/deltaResponse then reach HTTP/2 without grpc-js's copy per stream, and
+  // requests are read into reused blocks (receive.ts).
   sendFramedWithoutCopy();
+  receiveIntoPool();
   const pkg = protoLoader.loadSync('envoy/service/discovery/v3/ads.proto', {
     keepCase: true,
     longs: String,
