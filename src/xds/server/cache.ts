@@ -226,6 +226,14 @@ export class SnapshotCache {
     return e;
   }
 
+  /**
+   * Whether this snapshot gives a scope the same resources of a type as `before` did: it is `before`, or it
+   * follows it and kept the type as it was (see reuse.ts). The scope must be the same in both.
+   */
+  keeps(before: SnapshotCache | undefined, typeUrl: string): boolean {
+    return before === this || (before !== undefined && this.previous?.cache === before && this.previous.plan.reuse.has(typeUrl));
+  }
+
   /** A scope's generated type, if any (for the next snapshot's reuse). */
   peek(scope: string, typeUrl: string): TypeEntry | undefined {
     return this.scopes.get(scope)?.get(typeUrl);

@@ -51,6 +51,12 @@ export interface WatchState {
   /** When the latest response was written (ms since epoch; /debug/syncz shows it as an ISO date). */
   sentAt?: number;
   responses: number;
+  /**
+   * SotW: the snapshot (and the proxy's scope in it) whose resources `sent` is known to equal, so that a later
+   * snapshot that kept this type as it was (SnapshotCache.keeps) needs no lookup at all for this watch.
+   */
+  currentIn?: SnapshotCache;
+  currentScope: string;
 }
 
 /**
@@ -80,6 +86,8 @@ export function newWatch(typeUrl: string): WatchState {
     origin: NaN,
     sentAt: undefined,
     responses: 0,
+    currentIn: undefined,
+    currentScope: '',
   };
 }
 

@@ -88,13 +88,36 @@ function send(ctx: ServerContext, conn: Connection, w: WatchState, set: Resource
 
 /** Sends the watch's resources: all of them (`full`, answering a request) or what changed since the last response. */
 function respond(ctx: ServerContext, conn: Connection, w: WatchState, full: boolean, origin?: number): Promise<void> | undefined {
+  const cache = ctx.cache();
+  const pushing = !full && w.responses > 0;
+  // A type the change could not affect, for a proxy whose scope stayed the same: nothing to look up.
+  if (pushing && cache.keeps(w.currentIn, w.typeUrl) && w.currentScope === scopeOf(ctx, conn)) return current(ctx, conn, w);
   const set = resolveWatch(ctx, conn, w);
   if (!set) return undefined;
-  if (!full && w.responses > 0 && set.version === w.sentVersion) return undefined;
+  if (pushing && set.version === w.sentVersion) return current(ctx, conn, w);
   // A complete response is the difference from nothing: one path for both kinds (memoized per versions), so the
   // first push after the initial sync runs code the sync has already run, not code the JIT has never seen.
   const whole = full || FULL_STATE_TYPES.has(w.typeUrl);
-  return send(ctx, conn, w, set, ctx.cache().diff(w.typeUrl, whole ? EMPTY_SET : w.sent, set), origin);
+  const sent = send(ctx, conn, w, set, cache.diff(w.typeUrl, whole ? EMPTY_SET : w.sent, set), origin);
+  current(ctx, conn, w);
+  return sent;
+}
+
+/** Records that what the watch was sent is what the current snapshot gives it. */
+function current(ctx: ServerContext, conn: Connection, w: WatchState): undefined {
+  const scope = scopeOf(ctx, conn);
+  w.currentIn = scope === undefined ? undefined : ctx.cache();
+  w.currentScope = scope ?? '';
+  return undefined;
+}
+
+/** The proxy's scope in the current snapshot; undefined if it cannot be computed (resolveWatch logs why). */
+function scopeOf(ctx: ServerContext, conn: Connection): string | undefined {
+  try {
+    return conn.scope(ctx.cache(), ctx.scopeOf);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Pushes the current snapshot to one SotW stream, type by type in dependency order (CDS, EDS, LDS, RDS). */

@@ -178,6 +178,27 @@ describe('ADS state of the world', () => {
     for (const c of [...watchers, other]) expect(c.pending).to.equal(0);
   });
 
+  it("an endpoint change that moves a proxy to another scope (its own pod's labels) pushes it the listeners of that scope", async () => {
+    // A proxy without LABELS metadata is known by its IP: its labels are its pod's, so its pod decides its scope.
+    const c = h.connect();
+    c.send({ node: { ...node('reviews-v1'), id: 'sidecar~10.1.0.1~reviews-v1.default~default.svc.cluster.local' }, type_url: TypeUrls.listener });
+    const before = await c.next();
+    c.ack(before);
+    await h.server.settled();
+    const inbound = (r: { resources: Array<Record<string, unknown>> }) => JSON.stringify(r.resources.find((l) => l.name === 'virtualInbound') ?? {});
+    expect(inbound(before)).to.contain('inbound|9080||');
+    // The pod leaves the reviews service: listeners are not affected by endpoint changes in general (the type is
+    // kept for every scope), but this proxy's scope changed, so it gets the listeners of its new scope.
+    h.store.upsert('more', pod('reviews-v1', 'elsewhere', '10.1.0.1', { version: 'v1' }));
+    const after = await c.next();
+    expect(after.type_url).to.equal(TypeUrls.listener);
+    expect(after.version_info).to.not.equal(before.version_info);
+    expect(inbound(after)).to.not.equal(inbound(before));
+    c.ack(after);
+    await h.server.settled();
+    expect(c.pending).to.equal(0);
+  });
+
   it('debounces a burst of changes into one push', async () => {
     const c = h.connect();
     c.send({ node: node('productpage'), type_url: TypeUrls.cluster });
