@@ -7,11 +7,11 @@
  * outside V8's heap per push to 1000 proxies, which V8 answers with full garbage collections (tens of
  * milliseconds of marking) while the ACKs come in.
  *
- * Here messages of 4 KiB and more are copied, as their pieces arrive, straight into a block taken from a pool
- * (blocks in 4 KiB size steps). The request reader (wire.ts) gives a block back once it has read the request and
- * kept nothing that points into it; a block that is never given back (a request read by the generic decoder, a
- * compressed message, a client's message) is simply collected as before. If grpc-js changes shape, the decoder
- * is not replaced and messages are concatenated as usual.
+ * Here a complete message of 4 KiB or more is put together in a block taken from a pool (blocks in 4 KiB size
+ * steps). The request reader (wire.ts) gives a block back once it has read the request and kept nothing that
+ * points into it; a block that is never given back (a request read by the generic decoder, a compressed message,
+ * a client's message) is simply collected as before. If grpc-js changes shape, the decoder is not replaced and
+ * messages are concatenated as usual.
  */
 import { createRequire } from 'node:module';
 
@@ -72,9 +72,10 @@ interface Reassembly {
   /** The 5-byte gRPC prefix being read (compressed flag, length). */
   prefix: Buffer;
   have: number;
-  /** The framed message being filled (prefix included), once its length is known. */
-  message?: Buffer;
-  filled: number;
+  /** The length of the message being read (-1 between messages), and its pieces received so far. */
+  size: number;
+  parts: Buffer[];
+  received: number;
 }
 
 const STATE = Symbol('mizzen.receive');
@@ -83,14 +84,16 @@ type Decoder = { maxReadMessageLength: number; readState?: number; [STATE]?: Rea
 
 /**
  * StreamDecoder.write with the same contract as grpc-js's: the complete framed messages (prefix included) found
- * so far, in order; throws when a message is larger than the decoder's maximum.
+ * so far, in order; throws when a message is larger than the decoder's maximum. As in grpc-js, a message's pieces
+ * are kept as they arrive (views of the received data) and copied together once it is complete, so memory follows
+ * what was received, not what a prefix announces; the copy goes into a pooled block instead of a new buffer.
  */
 export function decoderWrite(this: Decoder, data: Buffer): Buffer[] {
   const out: Buffer[] = [];
-  const s = (this[STATE] ??= { prefix: Buffer.alloc(5), have: 0, message: undefined, filled: 0 });
+  const s = (this[STATE] ??= { prefix: Buffer.alloc(5), have: 0, size: -1, parts: [], received: 0 });
   let at = 0;
   while (at < data.length) {
-    if (s.message === undefined) {
+    if (s.size < 0) {
       const n = Math.min(5 - s.have, data.length - at);
       data.copy(s.prefix, s.have, at, at + n);
       s.have += n;
@@ -100,23 +103,24 @@ export function decoderWrite(this: Decoder, data: Buffer): Buffer[] {
       const size = s.prefix.readUInt32BE(1);
       const max = this.maxReadMessageLength;
       if (max !== -1 && size > max) throw new Error(`Received message larger than max (${size} vs ${max})`);
-      const message = receivePool.take(size + 5);
-      s.prefix.copy(message, 0, 0, 5);
-      if (size === 0) out.push(message);
-      else {
-        s.message = message;
-        s.filled = 5;
-      }
-    } else {
-      const n = Math.min(s.message.length - s.filled, data.length - at);
-      data.copy(s.message, s.filled, at, at + n);
-      s.filled += n;
-      at += n;
-      if (s.filled === s.message.length) {
-        out.push(s.message);
-        s.message = undefined;
-      }
+      s.size = size;
     }
+    const n = Math.min(s.size - s.received, data.length - at);
+    if (n > 0) s.parts.push(data.subarray(at, at + n));
+    s.received += n;
+    at += n;
+    if (s.received < s.size) break;
+    const message = receivePool.take(s.size + 5);
+    s.prefix.copy(message, 0, 0, 5);
+    let offset = 5;
+    for (const p of s.parts) {
+      message.set(p, offset);
+      offset += p.length;
+    }
+    out.push(message);
+    s.size = -1;
+    s.parts = [];
+    s.received = 0;
   }
   return out;
 }

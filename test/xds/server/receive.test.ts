@@ -32,6 +32,19 @@ describe('requests read into pooled blocks (receive.ts)', () => {
     expect(decoderWrite.call({ maxReadMessageLength: 100 }, framed(bodyOf(100, 0)))[0]!.length).to.equal(105);
   });
 
+  it('holds only what has arrived: a prefix announcing 16 MB allocates nothing until the bytes come', () => {
+    const decoders = Array.from({ length: 50 }, () => ({ maxReadMessageLength: -1 }));
+    const pool = receivePool.allocated;
+    const prefix = Buffer.alloc(5);
+    prefix.writeUInt32BE(16 * 1024 * 1024, 1);
+    const before = process.memoryUsage().arrayBuffers;
+    for (const d of decoders) expect(decoderWrite.call(d, Buffer.concat([prefix, Buffer.alloc(10)]))).to.deep.equal([]);
+    // 50 streams (alive, mid-message) announcing 16 MB each would hold 800 MB if the announcement were believed.
+    expect(process.memoryUsage().arrayBuffers - before).to.be.lessThan(50 * 1024 * 1024);
+    expect(receivePool.allocated).to.equal(pool);
+    expect(decoders.length).to.equal(50);
+  });
+
   it('reuses a block given back, ignores other buffers and a second give, and leaves small messages to Node', () => {
     const pool = new ReceivePool();
     const a = pool.take(70_000);
