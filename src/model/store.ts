@@ -7,6 +7,7 @@
  * source uncovers the other one again.
  */
 import { type KubeObject, objectKey } from '../core/kube.js';
+import { indexOfSorted } from '../core/sorted.js';
 
 export interface StoreChange {
   /** The store version after the change. */
@@ -29,8 +30,10 @@ export class ConfigStore {
   private readonly sources = new Map<string, Map<string, Entry>>();
   private readonly listeners = new Set<(e: StoreChange) => void>();
   private current = 0;
-  /** Cached list() result, rebuilt after each change. */
+  /** Cached list() result and its keys (sorted); keys changed since it was made. */
   private listed: KubeObject[] | undefined;
+  private listedKeys: string[] = [];
+  private stale = new Set<string>();
 
   /** Monotonic: bumped on every effective change. */
   get version(): number {
@@ -81,18 +84,50 @@ export class ConfigStore {
     this.commit(new Map([[key, old.obj]]));
   }
 
-  /** Every object, one per key (the newest write wins), sorted by key for determinism. */
+  /** Every object, one per key (the newest write wins), sorted by key for determinism. A new array after a change. */
   list(): KubeObject[] {
-    if (this.listed) return this.listed;
-    const winners = new Map<string, Entry>();
-    for (const objects of this.sources.values()) {
-      for (const [key, e] of objects) {
-        const w = winners.get(key);
-        if (!w || e.written > w.written) winners.set(key, e);
+    if (this.listed && this.stale.size === 0) return this.listed;
+    const patched = this.listed && this.patchListed(this.listed);
+    if (patched) this.listed = patched;
+    else {
+      const winners = new Map<string, Entry>();
+      for (const objects of this.sources.values()) {
+        for (const [key, e] of objects) {
+          const w = winners.get(key);
+          if (!w || e.written > w.written) winners.set(key, e);
+        }
       }
+      this.listedKeys = [...winners.keys()].sort();
+      this.listed = this.listedKeys.map((k) => winners.get(k)!.obj);
     }
-    this.listed = [...winners.keys()].sort().map((k) => winners.get(k)!.obj);
+    this.stale.clear();
     return this.listed;
+  }
+
+  /**
+   * The previous list with the changed objects replaced in place, when every changed key was listed and still
+   * exists (edits, the usual change): a copy, where a rebuild sorts every key again. Undefined otherwise.
+   */
+  private patchListed(prev: readonly KubeObject[]): KubeObject[] | undefined {
+    if (this.stale.size > 64) return undefined;
+    const out = [...prev];
+    for (const key of this.stale) {
+      const at = indexOfSorted(this.listedKeys, key);
+      const winner = this.winner(key);
+      if (at < 0 || !winner) return undefined;
+      out[at] = winner.obj;
+    }
+    return out;
+  }
+
+  /** The entry of `key` that wins (newest write) across sources. */
+  private winner(key: string): Entry | undefined {
+    let w: Entry | undefined;
+    for (const objects of this.sources.values()) {
+      const e = objects.get(key);
+      if (e && (!w || e.written > w.written)) w = e;
+    }
+    return w;
   }
 
   /** Objects grouped by source, for /debug/configz. */
@@ -108,7 +143,7 @@ export class ConfigStore {
 
   private commit(changed: Map<string, KubeObject>): void {
     this.current += 1;
-    this.listed = undefined;
+    for (const k of changed.keys()) this.stale.add(k);
     const e: StoreChange = { version: this.current, kinds: new Set([...changed.values()].map((o) => o.kind)), keys: [...changed.keys()].sort() };
     for (const fn of [...this.listeners]) {
       try {
@@ -119,3 +154,4 @@ export class ConfigStore {
     }
   }
 }
+

@@ -53,6 +53,36 @@ describe('ConfigStore', () => {
     expect(store.list()[0]!.spec.ports[0].port).to.equal(80);
   });
 
+  it('list() after any sequence of edits, listed or not in between, equals a list built from scratch', () => {
+    // Edits of listed objects patch the previous list in place; anything else rebuilds it. A model says what wins.
+    const store = new ConfigStore();
+    const model = new Map<string, Map<string, { obj: KubeObject; at: number }>>();
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
+    const sources = ['file:a.yaml', 'kube', 'file:b.yaml'];
+    for (let step = 1; step <= 400; step++) {
+      const source = sources[rand(3)]!;
+      const name = `s${rand(12)}`;
+      const m = model.get(source) ?? new Map();
+      model.set(source, m);
+      const key = `Service/default/${name}`;
+      if (rand(5) === 0) {
+        store.remove(source, key);
+        m.delete(key);
+      } else {
+        const obj = svc(name, 80 + rand(4));
+        const before = store.version;
+        store.upsert(source, obj);
+        if (store.version !== before) m.set(key, { obj, at: step });
+      }
+      if (rand(3) === 0) continue; // several edits before the next list()
+      const winners = new Map<string, { obj: KubeObject; at: number }>();
+      for (const entries of model.values()) for (const [k, e] of entries) if (!winners.has(k) || e.at > winners.get(k)!.at) winners.set(k, e);
+      const want = [...winners.keys()].sort().map((k) => winners.get(k)!.obj);
+      expect(store.list(), `step ${step}`).to.deep.equal(want);
+    }
+  });
+
   it('ignores unknown removals and survives a throwing listener', async () => {
     const store = new ConfigStore();
     store.remove('nope', 'Service/default/x');

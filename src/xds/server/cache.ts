@@ -11,6 +11,7 @@ import { encode } from '../proto.js';
 import { deltaEntry, encodeAny, lenField, sotwEntry } from './wire.js';
 import { narrow, type ReusePlan } from './reuse.js';
 import { TypeUrls } from '../../core/constants.js';
+import { indexOfSorted } from '../../core/sorted.js';
 
 export interface NamedResource {
   name: string;
@@ -341,7 +342,7 @@ export class SnapshotCache {
     const all = e.all!;
     const edits: Array<[string, CachedResource | undefined]> = [];
     for (const n of [...changed].sort()) {
-      if (!wildcard && !includesSorted(names, n)) continue;
+      if (!wildcard && indexOfSorted(names, n) < 0) continue;
       const r = all.get(n);
       if (r !== before.resources.get(n)) edits.push([n, r]);
     }
@@ -398,20 +399,6 @@ export class SnapshotCache {
 function covers(all: ReadonlyMap<string, CachedResource>, wildcard: boolean, names: readonly string[], named: ReadonlyMap<string, CachedResource | null>): boolean {
   if (wildcard) return names.every((n) => all.has(n) || !named.get(n));
   return names.length === all.size && names.every((n) => all.has(n));
-}
-
-/** Whether a sorted list (a subscription's names) holds `n`: a binary search. */
-function includesSorted(sorted: readonly string[], n: string): boolean {
-  let lo = 0;
-  let hi = sorted.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const m = sorted[mid]!;
-    if (m === n) return true;
-    if (m < n) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return false;
 }
 
 /** The map under `key` in `outer`, made when missing. */
