@@ -10,7 +10,7 @@
  * bytes over as they are when it recognizes the view; anything else (other services, other messages) takes
  * grpc-js's own path. If grpc-js changes shape, the wrapper is not installed and the copy simply happens again.
  */
-import { createRequire } from 'node:module';
+import { patchGrpcJs } from './grpc-patch.js';
 
 /** Message view → the same bytes with the gRPC prefix (1 byte compressed flag = 0, 4 bytes big-endian length). */
 const frames = new WeakMap<Buffer, Buffer>();
@@ -37,7 +37,6 @@ export function frameOf(message: Buffer): Buffer | undefined {
   return frames.get(message);
 }
 
-const PATCHED = Symbol.for('mizzen.xds.framedResponses');
 let installed: boolean | undefined;
 
 /**
@@ -45,24 +44,11 @@ let installed: boolean | undefined;
  * it is in effect (false when grpc-js's internals are not as expected: messages are then copied as usual).
  */
 export function sendFramedWithoutCopy(): boolean {
-  if (installed !== undefined) return installed;
-  installed = false;
-  try {
-    // The same module instance grpc-js's index uses (CommonJS, one cache).
-    const mod = createRequire(import.meta.url)('@grpc/grpc-js/build/src/server-interceptors.js') as { BaseServerInterceptingCall?: { prototype: Record<PropertyKey, unknown> } };
-    const proto = mod.BaseServerInterceptingCall?.prototype;
-    const original = proto?.serializeMessage;
-    if (!proto || typeof original !== 'function') return false;
-    if ((original as unknown as Record<symbol, unknown>)[PATCHED]) return (installed = true);
-    const wrapped = function (this: unknown, value: unknown): Buffer {
+  installed ??= patchGrpcJs('server-interceptors.js', 'BaseServerInterceptingCall', 'serializeMessage', 'mizzen.xds.framedResponses', (original) =>
+    function (this: unknown, value: unknown): Buffer {
       const frame = Buffer.isBuffer(value) ? frames.get(value) : undefined;
-      return frame ?? (original as (v: unknown) => Buffer).call(this, value);
-    };
-    Object.defineProperty(wrapped, PATCHED, { value: true });
-    proto.serializeMessage = wrapped;
-    installed = true;
-  } catch {
-    installed = false;
-  }
+      return frame ?? (original as (this: unknown, v: unknown) => Buffer).call(this, value);
+    },
+  );
   return installed;
 }

@@ -13,7 +13,7 @@
  * a client's message) is simply collected as before. If grpc-js changes shape, the decoder is not replaced and
  * messages are concatenated as usual.
  */
-import { createRequire } from 'node:module';
+import { patchGrpcJs } from './grpc-patch.js';
 
 const STEP = 4096;
 /** Messages from this size on come from the pool (smaller ones come from Node's own 8 KiB slabs). */
@@ -125,7 +125,6 @@ export function decoderWrite(this: Decoder, data: Buffer): Buffer[] {
   return out;
 }
 
-const PATCHED = Symbol.for('mizzen.xds.pooledReceive');
 let installed: boolean | undefined;
 
 /**
@@ -133,28 +132,15 @@ let installed: boolean | undefined;
  * when grpc-js's decoder is not as expected: messages are then concatenated as usual).
  */
 export function receiveIntoPool(): boolean {
-  if (installed !== undefined) return installed;
-  installed = false;
-  try {
-    // The same module instance grpc-js itself uses (CommonJS, one cache).
-    const mod = createRequire(import.meta.url)('@grpc/grpc-js/build/src/stream-decoder.js') as { StreamDecoder?: new (max: number) => Decoder };
-    const Decoder = mod.StreamDecoder;
-    const proto = Decoder?.prototype as unknown as Record<PropertyKey, unknown> | undefined;
-    if (!Decoder || !proto || typeof proto.write !== 'function') return false;
-    if ((proto.write as unknown as Record<symbol, unknown>)[PATCHED]) return (installed = true);
+  installed ??= patchGrpcJs('stream-decoder.js', 'StreamDecoder', 'write', 'mizzen.xds.pooledReceive', (original, cls) => {
     // The fields the replacement reads must be where it expects them.
-    const probe = new Decoder(123);
-    if (probe.maxReadMessageLength !== 123 || probe.readState !== 0) return false;
-    const original = proto.write as (this: Decoder, data: Buffer) => Buffer[];
+    const probe = new (cls as unknown as new (max: number) => Decoder)(123);
+    if (probe.maxReadMessageLength !== 123 || probe.readState !== 0) return undefined;
+    const write = original as unknown as (this: Decoder, data: Buffer) => Buffer[];
     // A decoder that was in the middle of a message when this was installed finishes with grpc-js's own code.
-    const write = function (this: Decoder, data: Buffer): Buffer[] {
-      return this[STATE] === undefined && this.readState !== 0 ? original.call(this, data) : decoderWrite.call(this, data);
-    };
-    Object.defineProperty(write, PATCHED, { value: true });
-    proto.write = write;
-    installed = true;
-  } catch {
-    installed = false;
-  }
+    return function (this: Decoder, data: Buffer): Buffer[] {
+      return this[STATE] === undefined && this.readState !== 0 ? write.call(this, data) : decoderWrite.call(this, data);
+    } as unknown as (this: unknown, ...args: never[]) => unknown;
+  });
   return installed;
 }
