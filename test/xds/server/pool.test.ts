@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { EncodedPool } from '../../../src/xds/server/cache.js';
+import { EncodedPool } from '../../../src/xds/server/pool.js';
 import { decode, encode } from '../../../src/xds/proto.js';
 import { TypeUrls } from '../../../src/core/constants.js';
 
