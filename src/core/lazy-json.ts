@@ -248,25 +248,27 @@ interface Pending {
 }
 
 /**
- * Left-out leaves by holder object and property. The accessors that read them are shared per property name, not
- * closures per leaf: V8 keeps accessor pairs in old space, and a closure per leaf held there would keep every
- * parsed document alive until the next full GC (measured: 370 KB promoted per scavenge, a mark-compact every
- * 400 ms under load). The table is weak: a document nobody reads goes with its holder.
+ * A holder's left-out leaves, by property, on the holder itself under a symbol (not enumerable: spread, Object.keys
+ * and JSON.stringify do not see it). The accessors that read them are shared per property name, not closures per
+ * leaf: V8 keeps accessor pairs in old space, and a closure per leaf held there would keep every parsed document
+ * alive until the next full GC (measured: 370 KB promoted per scavenge, a mark-compact every 400 ms under load).
+ * Not a WeakMap either: V8's scavenges keep a WeakMap's values alive whatever becomes of their keys, so every
+ * leaf's text (60 KB for 2000 env entries) reached old space and a mark-compact came every 1,500 documents.
  */
-const pending = new WeakMap<object, Map<string | number, Pending>>();
+const LEAVES = Symbol('mizzen.lazyLeaves');
+type Holder = { [LEAVES]?: Map<string | number, Pending> };
 const accessors = new Map<string | number, PropertyDescriptor>();
 
 /** Makes `name` a plain data property of `o` holding `value`; the leaf, if still pending there, is dropped. */
 function settle(o: object, name: string | number, value: unknown): void {
   Object.defineProperty(o, name, { value, writable: true, enumerable: true, configurable: true });
-  const leaves = pending.get(o);
-  if (leaves?.delete(name) && leaves.size === 0) pending.delete(o);
+  if (Object.prototype.hasOwnProperty.call(o, LEAVES)) (o as Holder)[LEAVES]!.delete(name);
 }
 
 /** Parses the leaf behind `name` on the object that holds it (the receiver or one of its prototypes). */
 function materialize(receiver: object, name: string | number): unknown {
   for (let o: object | null = receiver; o !== null; o = Object.getPrototypeOf(o) as object | null) {
-    const leaf = pending.get(o)?.get(name);
+    const leaf = Object.prototype.hasOwnProperty.call(o, LEAVES) ? (o as Holder)[LEAVES]!.get(name) : undefined;
     if (!leaf) continue;
     const value: unknown = JSON.parse(leaf.text);
     settle(o, name, value);
@@ -333,8 +335,8 @@ export function parseLazily(bytes: Buffer, threshold = DEFAULT_THRESHOLD): unkno
     const name = key(leaf.path[leaf.path.length - 1]!);
     // A later duplicate key replaced this member (JSON.parse keeps the last): then the leaf is not in the result.
     if (holder[name] !== `${tag}${n}`) return;
-    let leaves = pending.get(holder);
-    if (!leaves) pending.set(holder, (leaves = new Map()));
+    let leaves = Object.prototype.hasOwnProperty.call(holder, LEAVES) ? (holder as Holder)[LEAVES] : undefined;
+    if (!leaves) Object.defineProperty(holder, LEAVES, { value: (leaves = new Map()), writable: true, configurable: true, enumerable: false });
     leaves.set(name, { text: bytes.toString('utf8', leaf.start, leaf.end) });
     Object.defineProperty(holder, name, accessorFor(name));
   });
