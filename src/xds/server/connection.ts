@@ -180,7 +180,6 @@ export class Connection {
 /** Responses up to this size free their push-queue slot at once instead of when HTTP/2 takes them. */
 export const SMALL_RESPONSE_BYTES = 16 * 1024;
 
-
 /** Records a response on its watch (sent set, nonce, pending ACK), counts it, and writes it to the stream. */
 export function sendResponse(ctx: ServerContext, conn: Connection, w: WatchState, set: ResourceSet, nonce: string, buf: Buffer, origin: number | undefined, start: number): Promise<void> | undefined {
   w.sent = set;
