@@ -93,7 +93,10 @@ function respond(ctx: ServerContext, conn: Connection, w: WatchState, full: bool
   // A type the change could not affect, for a proxy whose scope stayed the same: nothing to look up.
   if (pushing && cache.keeps(w.currentIn, w.typeUrl) && w.currentScope === scopeOf(ctx, conn)) return current(ctx, conn, w);
   const set = resolveWatch(ctx, conn, w);
-  if (!set) return undefined;
+  if (!set) {
+    w.currentIn = undefined; // generation failed (logged): what the proxy has is not known to be current
+    return undefined;
+  }
   if (pushing && set.version === w.sentVersion) return current(ctx, conn, w);
   // A complete response is the difference from nothing: one path for both kinds (memoized per versions), so the
   // first push after the initial sync runs code the sync has already run, not code the JIT has never seen.
