@@ -175,14 +175,4 @@ export const configsDigest = (list: readonly Config[]): string =>
   );
 
 /** Digest of the workload list: a digest per workload (memoized), then of those (not of every workload's text). */
-const workloadDigests = new WeakMap<Workload, string>();
-export const workloadsDigest = (list: readonly Workload[]): string =>
-  sha(
-    list
-      .map((w) => {
-        let d = workloadDigests.get(w);
-        if (d === undefined) workloadDigests.set(w, (d = sha(canonical(w))));
-        return d;
-      })
-      .join('\n'),
-  );
+export const workloadsDigest = (list: readonly Workload[]): string => sha(list.map((w) => memo(w, () => sha(canonical(w)))).join('\n'));
