@@ -90,15 +90,10 @@ export class ConfigStore {
     const patched = this.listed && this.patchListed(this.listed);
     if (patched) this.listed = patched;
     else {
-      const winners = new Map<string, Entry>();
-      for (const objects of this.sources.values()) {
-        for (const [key, e] of objects) {
-          const w = winners.get(key);
-          if (!w || e.written > w.written) winners.set(key, e);
-        }
-      }
-      this.listedKeys = [...winners.keys()].sort();
-      this.listed = this.listedKeys.map((k) => winners.get(k)!.obj);
+      const keys = new Set<string>();
+      for (const objects of this.sources.values()) for (const key of objects.keys()) keys.add(key);
+      this.listedKeys = [...keys].sort();
+      this.listed = this.listedKeys.map((k) => this.winner(k)!.obj);
     }
     this.stale.clear();
     return this.listed;
@@ -154,4 +149,3 @@ export class ConfigStore {
     }
   }
 }
-
