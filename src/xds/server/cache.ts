@@ -158,28 +158,33 @@ export class SnapshotCache {
       changed.add(name);
     }
     for (const { name, resource } of this.gens.generate(views.after, proxy, typeUrl)) {
-      const enc = this.pool.get(typeUrl, resource);
-      all.set(name, { name, hash: enc.hash, enc, resource });
+      all.set(name, this.cached(typeUrl, name, resource));
       changed.add(name);
     }
     e.changed = changed;
-    const stat = { scope, typeUrl, ms: performance.now() - start, resources: all.size };
-    this.stats.push(stat);
-    this.onGenerate?.(stat);
+    this.record(scope, typeUrl, start, all.size);
     return all;
   }
 
   private run(scope: string, proxy: Proxy, typeUrl: string, names?: readonly string[]): Map<string, CachedResource> {
     const start = performance.now();
     const out = new Map<string, CachedResource>();
-    for (const { name, resource } of this.gens.generate(this.snapshot, proxy, typeUrl, names)) {
-      const enc = this.pool.get(typeUrl, resource);
-      out.set(name, { name, hash: enc.hash, enc, resource });
-    }
-    const stat = { scope, typeUrl, ms: performance.now() - start, resources: out.size };
+    for (const { name, resource } of this.gens.generate(this.snapshot, proxy, typeUrl, names)) out.set(name, this.cached(typeUrl, name, resource));
+    this.record(scope, typeUrl, start, out.size);
+    return out;
+  }
+
+  /** A generated resource with its encoding (from the pool: encoded once per distinct content). */
+  private cached(typeUrl: string, name: string, resource: Record<string, unknown>): CachedResource {
+    const enc = this.pool.get(typeUrl, resource);
+    return { name, hash: enc.hash, enc, resource };
+  }
+
+  /** Records one generation (scope, type, time since `start`, resources) for stats and the metrics callback. */
+  private record(scope: string, typeUrl: string, start: number, resources: number): void {
+    const stat = { scope, typeUrl, ms: performance.now() - start, resources };
     this.stats.push(stat);
     this.onGenerate?.(stat);
-    return out;
   }
 
   /**

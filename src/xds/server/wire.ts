@@ -201,6 +201,7 @@ export function internNames(bytes: Buffer, own: boolean): Buffer {
   if (recentNames.length > RECENT_NAMES) recentNames.pop();
   return copy;
 }
+
 const digests = new WeakMap<Buffer, string>();
 
 /** The digest of a name list's bytes (memoized per buffer). */
