@@ -91,7 +91,10 @@ function respond(ctx: ServerContext, conn: Connection, w: WatchState, full: bool
   const cache = ctx.cache();
   const pushing = !full && w.responses > 0;
   // A type the change could not affect, for a proxy whose scope stayed the same: nothing to look up.
-  if (pushing && cache.keeps(w.currentIn, w.typeUrl) && w.currentScope === scopeOf(ctx, conn)) return current(ctx, conn, w);
+  if (pushing && cache.keeps(w.currentIn, w.typeUrl) && w.currentScope === scopeOf(ctx, conn)) {
+    w.currentIn = cache; // same scope: only the snapshot moves on
+    return undefined;
+  }
   const set = resolveWatch(ctx, conn, w);
   if (!set) {
     w.currentIn = undefined; // generation failed (logged): what the proxy has is not known to be current
