@@ -6,7 +6,8 @@
  * broadcast of pre-encoded bytes of the same size to the same streams. Each kind of change is measured in several
  * rounds (a different service each time), each followed by its own baseline: every round is printed, the
  * convergence targets are checked on the slowest round and the push/raw target on the median round (the first
- * round after start-up runs cold code; on two cores a single sample swings with GC and the scheduler).
+ * round after start-up runs cold code; on two cores a single sample swings with GC and the scheduler). One more
+ * round of each kind (--warmup-rounds) runs first, cold, and is printed but not counted.
  *
  *   npm run build && npm run bench:xds [-- --proxies 100 --services 200 --rounds 5]
  */
@@ -36,6 +37,12 @@ const { values: flags } = parseArgs({
     'push-concurrency': { type: 'string', default: '64' },
     /** Changes measured per kind (each with its own raw baseline right after): one sample is at the mercy of GC and the scheduler. */
     rounds: { type: 'string', default: '5' },
+    /**
+     * Changes of each kind made first and printed but not counted. The first change after start-up runs code that
+     * has not run yet on both sides: the control plane's incremental paths, and the simulated proxies' handling of
+     * a small update, which then slows the push but not the raw baseline measured right after it.
+     */
+    'warmup-rounds': { type: 'string', default: '1' },
     json: { type: 'boolean', default: false },
     /** Write a CPU profile of the control plane per section (initial sync, each push, each raw broadcast) here. */
     'cpu-prof-dir': { type: 'string' },
@@ -251,6 +258,8 @@ async function phase(name: string, change: () => void, typeUrl: string, resource
 }
 
 interface Rounds {
+  /** Not counted: the first changes after start-up, cold. */
+  warmup: Phase[];
   rounds: Phase[];
   /** The slowest round's last ACK (the convergence target is checked on it). */
   worstMs: number;
@@ -261,33 +270,41 @@ interface Rounds {
 
 const median = (xs: number[]): number => percentile(xs, 50);
 
-/** The same kind of change `n` times, each with its raw baseline right after; a summary line with every round's figures. */
-async function rounds(name: string, n: number, change: (round: number) => () => void, typeUrl: string, resourceName: (round: number) => string): Promise<Rounds> {
-  say(`${name}, ${n} rounds:`);
+/**
+ * The same kind of change `warmup` times, not counted, then `n` times, each with its raw baseline right after; a
+ * summary line with every counted round's figures. Round i (warm-up rounds first) makes change(i).
+ */
+async function rounds(name: string, n: number, warmup: number, change: (round: number) => () => void, typeUrl: string, resourceName: (round: number) => string): Promise<Rounds> {
+  say(`${name}, ${warmup ? `${warmup} warm-up round${warmup > 1 ? 's' : ''} (not counted) and ` : ''}${n} rounds:`);
+  const warm: Phase[] = [];
+  for (let i = 0; i < warmup; i++) warm.push(await phase(`${name} warm-up ${i + 1}`, change(i), typeUrl, resourceName(i)));
   const all: Phase[] = [];
-  for (let i = 0; i < n; i++) all.push(await phase(`${name} ${i + 1}`, change(i), typeUrl, resourceName(i)));
+  for (let i = 0; i < n; i++) all.push(await phase(`${name} ${i + 1}`, change(warmup + i), typeUrl, resourceName(warmup + i)));
   const ratios = all.map((p) => p.ratio);
-  const r: Rounds = { rounds: all, worstMs: Math.max(...all.map((p) => p.convergence.max)), ratio: median(ratios), worstRatio: Math.max(...ratios) };
+  const r: Rounds = { warmup: warm, rounds: all, worstMs: Math.max(...all.map((p) => p.convergence.max)), ratio: median(ratios), worstRatio: Math.max(...ratios) };
   const list = (xs: number[], f: (x: number) => string): string => xs.map(f).join(', ');
   say(
     `${name}: write → last ACK max ${ms(r.worstMs)} (rounds: ${list(all.map((p) => p.convergence.max), ms)}); ` +
       `push → last ACK median ${ms(median(all.map((p) => p.pushMs)))}, raw broadcast median ${ms(median(all.map((p) => p.rawMs)))}; ` +
-      `push/raw median ${r.ratio.toFixed(2)}× (rounds: ${list(ratios, (x) => `${x.toFixed(2)}×`)}; worst ${r.worstRatio.toFixed(2)}×)`,
+      `push/raw median ${r.ratio.toFixed(2)}× (rounds: ${list(ratios, (x) => `${x.toFixed(2)}×`)}; worst ${r.worstRatio.toFixed(2)}×)` +
+      (warm.length ? `; warm-up, not counted: ${list(warm.map((p) => p.convergence.max), ms)}, ${list(warm.map((p) => p.ratio), (x) => `${x.toFixed(2)}×`)}` : ''),
   );
   return r;
 }
 
 const ROUNDS = Math.max(1, num('rounds'));
+const WARMUP = Math.max(0, num('warmup-rounds'));
 // Each round moves one endpoint of a different service to a new address (or back), so every round is a real change.
 const changedService = (i: number): number => (7 + 13 * i) % shape.services;
 const eds = await rounds(
   'endpoint change',
   ROUNDS,
+  WARMUP,
   (i) => () => store.upsert('bench', pod(changedService(i), 0, shape, 1)),
   TypeUrls.endpoint,
   (i) => `outbound|9080||${serviceName(changedService(i))}.ns-${changedService(i) % shape.namespaces}.svc.cluster.local`,
 );
-const vs = await rounds('VirtualService change', ROUNDS, (i) => () => store.upsert('bench', virtualService(0, shape, i % 2 === 0 ? 50 : 70)), TypeUrls.route, () => '9080');
+const vs = await rounds('VirtualService change', ROUNDS, WARMUP, (i) => () => store.upsert('bench', virtualService(0, shape, i % 2 === 0 ? 50 : 70)), TypeUrls.route, () => '9080');
 // Baseline for the initial sync: each proxy's four full responses (its own CDS, EDS, LDS and RDS content, as
 // pre-encoded bytes) written raw to the same streams, as many streams at a time as the server's push queue
 // allows (64), to the last ACK. Run last: its buffering would otherwise inflate the RSS figures above.
