@@ -2,8 +2,9 @@
  * `npm run bench:inject` (after `npm run build`): POST /inject against a bare Fastify HTTPS echo of the same
  * body, in the same run: closed loop, HTTPS/1.1 keep-alive, 10 connections. First a Bookinfo pod, then a
  * 64 KB pod with 2000 env vars. Targets: /inject ≥ 0.8 × echo throughput; the 64 KB pod's p99 under 20 ms.
- * A reference phase answers echo's requests with /inject's real answer, precomputed: what the answer's size
- * alone costs (the rest of the gap is the webhook's work).
+ * Two reference phases: echo's route answering with /inject's real answer, precomputed (what the answer's size
+ * alone costs), and /inject answering an UPDATE, which it allows unchanged (what the webhook costs without
+ * injecting); the rest of the gap is the injection.
  *   flags: --duration 5s --warmup 1s --connections 10 --rounds 5 --strict (exit 1 when a target is missed)
  */
 import { join } from 'node:path';
@@ -23,6 +24,11 @@ export function bigPod(base: KubeObject): KubeObject {
 const checkInjected = (_status: number, body: string): string | undefined => {
   const r = JSON.parse(body).response;
   return r?.allowed && r.patchType === 'JSONPatch' ? undefined : `not injected: ${body.slice(0, 200)}`;
+};
+
+const checkUnchanged = (_status: number, body: string): string | undefined => {
+  const r = JSON.parse(body).response;
+  return r?.allowed && r.patch === undefined ? undefined : `not allowed unchanged: ${body.slice(0, 200)}`;
 };
 
 /** One real /inject answer (the body text), for the canned reference route. */
@@ -59,6 +65,7 @@ async function main(): Promise<number> {
   const pod = workloadPods(join(samplesDir(), 'platform', 'bookinfo.yaml'), 'bookinfo', false).find((p) => p.workload === 'productpage-v1')!.pod;
   const small = JSON.stringify(createReview(pod, 'bookinfo'));
   const big = JSON.stringify(createReview(bigPod(pod), 'bookinfo'));
+  const update = JSON.stringify(createReview(pod, 'bookinfo', { operation: 'UPDATE', oldObject: pod }));
   const { info, child } = await startServer();
   process.stdout.write(`bench:inject: ${opts.connections} connections, ${opts.durationMs / 1000}s per phase after ${opts.warmupMs / 1000}s warm-up, node ${process.version}\n\n`);
   try {
@@ -71,17 +78,21 @@ async function main(): Promise<number> {
         phase('echo (64 KB pod)', info.echoPort, '/echo', big),
         phase('/inject (64 KB pod)', info.webhookPort, '/inject', big, checkInjected),
         phase('reference: canned /inject answer (bookinfo pod)', info.echoPort, '/canned', small, checkInjected),
+        phase('reference: /inject of an UPDATE (bookinfo pod)', info.webhookPort, '/inject', update, checkUnchanged),
       ].filter((p) => !opts.only || p.name.includes(opts.only)),
       opts,
       child,
     );
     printTable(results);
     if (opts.only) return 0;
-    const [echoSmall, injSmall, echoBig, injBig, canned] = results as [PhaseResult, PhaseResult, PhaseResult, PhaseResult, PhaseResult];
+    const [echoSmall, injSmall, echoBig, injBig, canned, updated] = results as [PhaseResult, PhaseResult, PhaseResult, PhaseResult, PhaseResult, PhaseResult];
     process.stdout.write(
       `\nreference: echo's route answering with /inject's answer (${(injSmall.answerBytes / 1024).toFixed(1)} KiB vs echo's ${(echoSmall.answerBytes / 1024).toFixed(1)} KiB), ` +
         `precomputed (no injection at all): ${fmt(canned.rps / echoSmall.rps)} × echo throughput, ${fmt(echoSmall.cpuPerRequestUs / canned.cpuPerRequestUs)} by server CPU. ` +
-        `What the bigger answer alone costs, with this client on this machine.\n`,
+        `What the bigger answer alone costs, with this client on this machine.\n` +
+        `reference: /inject answering an UPDATE of the same pod (allowed unchanged: the webhook's HTTPS, routing, decoding and answer, ` +
+        `no injection): ${fmt(updated.rps / echoSmall.rps)} × echo throughput, ${fmt(echoSmall.cpuPerRequestUs / updated.cpuPerRequestUs)} by server CPU. ` +
+        `The rest of /inject's gap is the injection of the pod.\n`,
     );
     const ratioSmall = injSmall.rps / echoSmall.rps;
     const ratioBig = injBig.rps / echoBig.rps;
