@@ -119,7 +119,11 @@ export function decoderWrite(this: Decoder, data: Buffer): Buffer[] {
     }
     out.push(message);
     s.size = -1;
-    s.parts = [];
+    // Emptied, not replaced: the array lives as long as the stream, so it sits in V8's old space. A replaced one
+    // would stay there until the next full collection with its last pieces in it, and young collections treat old
+    // space as live: every piece, and the whole socket read it is a view of, would be kept and promoted. At 1000
+    // ACKs of 70 KB that was ~50 MB of dead reads per push, and a full collection (30–45 ms of marking) per push.
+    s.parts.length = 0;
     s.received = 0;
   }
   return out;

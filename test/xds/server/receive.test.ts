@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { decoderWrite, POOLED_FROM, ReceivePool, receiveIntoPool, receivePool } from '../../../src/xds/server/receive.js';
 import { adsClientDefinition, adsServiceDefinition } from '../../../src/xds/server/wire.js';
 import { TypeUrls } from '../../../src/core/constants.js';
@@ -86,5 +88,32 @@ describe('requests read into pooled blocks (receive.ts)', () => {
     second.fill(0);
     expect(req.resource_names).to.deep.equal(names);
     expect(receivePool).to.be.an.instanceOf(ReceivePool);
+  });
+
+  it('lets a young collection free the pieces of a message read across two chunks, on a stream whose state is old', async () => {
+    // Regression: the pieces were kept in an array that was replaced after each message. A stream's array lives
+    // from one ACK to the next and so reaches old space; replaced, it stayed there until a full collection with
+    // the pieces in it, and young collections kept every piece (and the socket read behind it) alive.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as (o?: { type: 'minor' | 'major' }) => void;
+    const settle = () => new Promise((r) => setTimeout(r, 10));
+    const decoders = Array.from({ length: 50 }, () => ({ maxReadMessageLength: -1 }));
+    for (const d of decoders) decoderWrite.call(d, framed(bodyOf(10, 0)));
+    gc();
+    gc(); // the streams' states now live in old space
+    await settle();
+    const before = process.memoryUsage().arrayBuffers;
+    const whole = framed(bodyOf(70_000, 1));
+    for (const d of decoders) {
+      // Each piece in its own memory, as socket reads are; the reader gives the message's block back.
+      expect(decoderWrite.call(d, Buffer.from(whole.subarray(0, 40_000)))).to.deep.equal([]);
+      for (const m of decoderWrite.call(d, Buffer.from(whole.subarray(40_000)))) receivePool.give(m);
+    }
+    for (let i = 0; i < 3; i++) {
+      gc({ type: 'minor' });
+      await settle();
+    }
+    // 50 messages of 70 KB were received (3.4 MB); the replaced arrays kept them all.
+    expect(process.memoryUsage().arrayBuffers - before).to.be.lessThan(1024 * 1024);
   });
 });
