@@ -23,6 +23,7 @@ import { encode } from '../proto.js';
 import { handleSotwRequest, pushSotw } from './sotw.js';
 import { handleDeltaRequest, pushDelta } from './delta.js';
 import { Debouncer, PushQueue, type DebounceOptions } from './pusher.js';
+import { widenReceiveWindows } from './windows.js';
 import { createXdsMetrics, shortType } from './metrics.js';
 import { adsServiceDefinition, structToPlain, type DeltaDiscoveryRequest, type DiscoveryRequest, type WireNode } from './wire.js';
 import { createDebugHandlers, type DebugHandlers } from '../debug.js';
@@ -241,6 +242,8 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
     // registers a socket (getsockname, trace) and every message sent or received updates counters and timestamps.
     'grpc.enable_channelz': 0,
   });
+  // Envoy's requests repeat its whole subscription (70 KB per ACK at 1,200 clusters): let them arrive whole.
+  widenReceiveWindows(server);
   server.addService(adsServiceDefinition(), {
     StreamAggregatedResources: (call: grpc.ServerDuplexStream<unknown, Buffer>) => handleStream('sotw', call),
     DeltaAggregatedResources: (call: grpc.ServerDuplexStream<unknown, Buffer>) => handleStream('delta', call),
