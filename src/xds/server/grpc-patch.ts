@@ -1,8 +1,8 @@
 /**
- * A guarded replacement of one method of a class inside @grpc/grpc-js, for the two places where mizzen changes
- * how grpc-js moves bytes (frames.ts on the send side, receive.ts on the receive side). Idempotent (a marker on
- * the replacement); when the module, the class or the method is not as expected, nothing is replaced and grpc-js
- * keeps its own behaviour.
+ * A guarded replacement of one method of a class inside @grpc/grpc-js, for the places where mizzen changes how
+ * grpc-js moves bytes (frames.ts on the send side, receive.ts on the receive side, windows.ts for the HTTP/2
+ * receive windows). Idempotent (a marker on the replacement); when the module, the class or the method is not as
+ * expected, nothing is replaced and grpc-js keeps its own behaviour.
  */
 import { createRequire } from 'node:module';
 
