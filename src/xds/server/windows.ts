@@ -49,9 +49,9 @@ function install(): boolean {
           const handle = (original as (this: unknown, s: unknown) => unknown).call(this, http2Server);
           const bytes = (this as Record<symbol, unknown>)[WINDOW];
           if (typeof bytes !== 'number' || typeof handle !== 'function') return handle;
-          return (session: Session) => {
+          return (session: Session, ...rest: unknown[]) => {
             widen(session, bytes);
-            return (handle as (s: Session) => unknown)(session);
+            return (handle as (s: Session, ...r: unknown[]) => unknown)(session, ...rest);
           };
         },
       ),
