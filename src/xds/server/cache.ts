@@ -114,8 +114,7 @@ export class SnapshotCache {
   }
 
   private entry(scope: string, typeUrl: string): TypeEntry {
-    let types = this.scopes.get(scope);
-    if (!types) this.scopes.set(scope, (types = new Map()));
+    const types = memoMap(this.scopes, scope);
     let e = types.get(typeUrl);
     if (!e) {
       const old = this.previous?.plan.reuse.has(typeUrl) ? this.previous.cache.peek(scope, typeUrl) : undefined;
