@@ -12,7 +12,7 @@ import { request } from 'node:https';
 import type { ChildProcess } from 'node:child_process';
 import type { KubeObject } from '../src/core/kube.js';
 import { createReview, samplesDir, workloadPods } from '../src/demo/inject.js';
-import { fmt, loadOptions, printTable, printTargets, runPhases, startServer, type Phase, type PhaseResult } from './support/loadgen.js';
+import { fmt, loadOptions, printTable, printTargets, roundRatios, runPhases, startServer, type Phase, type PhaseResult } from './support/loadgen.js';
 
 /** A pod of about 64 KB: productpage with 2000 environment variables. */
 export function bigPod(base: KubeObject): KubeObject {
@@ -95,9 +95,10 @@ async function main(): Promise<number> {
         `The rest of /inject's gap is the injection of the pod.\n`,
     );
     const ratioSmall = injSmall.rps / echoSmall.rps;
+    const rounds = roundRatios(injSmall, echoSmall);
     const ratioBig = injBig.rps / echoBig.rps;
     const met = printTargets([
-      { label: '/inject ≥ 0.8 × echo throughput (bookinfo pod)', ok: ratioSmall >= 0.8 && injSmall.errors === 0, detail: `ratio ${fmt(ratioSmall)}; by server CPU per request ${fmt(echoSmall.cpuPerRequestUs / injSmall.cpuPerRequestUs)}` },
+      { label: '/inject ≥ 0.8 × echo throughput (bookinfo pod)', ok: ratioSmall >= 0.8 && injSmall.errors === 0, detail: `ratio ${fmt(ratioSmall)} (rounds: ${fmt(rounds.min)} to ${fmt(rounds.max)}, median ${fmt(rounds.median)}); by server CPU per request ${fmt(echoSmall.cpuPerRequestUs / injSmall.cpuPerRequestUs)}` },
       { label: '64 KB pod p99 < 20 ms', ok: injBig.p99 < 20 && injBig.errors === 0, detail: `p99 ${fmt(injBig.p99)} ms (throughput ratio to echo ${fmt(ratioBig)}; by server CPU ${fmt(echoBig.cpuPerRequestUs / injBig.cpuPerRequestUs)})` },
     ]);
     return met || !process.argv.includes('--strict') ? 0 : 1;

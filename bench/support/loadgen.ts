@@ -35,6 +35,8 @@ export interface PhaseResult {
   cpuPerRequestUs: number;
   /** The load generator's own CPU time per request (it shares the machine: a bigger answer costs it more). */
   clientCpuPerRequestUs: number;
+  /** Requests/s of each round's slice, in order (rounds of different phases run back to back). */
+  roundRps: number[];
 }
 
 export interface LoadOptions {
@@ -180,10 +182,12 @@ async function drive(p: Phase, connections: number, warmupMs: number, measureMs:
 export async function runPhases(phases: Phase[], opts: LoadOptions, server?: ChildProcess): Promise<PhaseResult[]> {
   const rounds = Math.max(1, opts.rounds);
   const acc: Slice[] = phases.map(() => ({ latencies: [], errors: 0, seconds: 0, cpuUs: 0, clientCpuUs: 0, answerBytes: 0 }));
+  const roundRps: number[][] = phases.map(() => []);
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < phases.length; i++) {
       const s = await drive(phases[i]!, opts.connections, r === 0 ? opts.warmupMs : Math.min(200, opts.warmupMs), opts.durationMs / rounds, server);
       const a = acc[i]!;
+      roundRps[i]!.push(s.latencies.length / s.seconds);
       for (const l of s.latencies) a.latencies.push(l);
       a.errors += s.errors;
       a.firstError ??= s.firstError;
@@ -209,6 +213,7 @@ export async function runPhases(phases: Phase[], opts: LoadOptions, server?: Chi
       answerBytes: a.answerBytes,
       cpuPerRequestUs: a.cpuUs / Math.max(1, a.latencies.length),
       clientCpuPerRequestUs: a.clientCpuUs / Math.max(1, a.latencies.length),
+      roundRps: roundRps[i]!,
     };
   });
 }
@@ -225,6 +230,17 @@ export async function startServer(): Promise<{ info: ServerInfo; child: ChildPro
     child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
   });
   return { info, child };
+}
+
+/**
+ * The throughput ratio a / b round by round (a round's slices of the two phases run minutes apart at most, so
+ * each ratio sees about the same machine): min, median and max. The spread shows how far one run's overall ratio
+ * can be trusted.
+ */
+export function roundRatios(a: PhaseResult, b: PhaseResult): { min: number; median: number; max: number; all: number[] } {
+  const all = a.roundRps.map((r, i) => r / (b.roundRps[i] ?? NaN));
+  const sorted = [...all].sort((x, y) => x - y);
+  return { min: sorted[0] ?? NaN, median: sorted[Math.floor((sorted.length - 1) / 2)] ?? NaN, max: sorted[sorted.length - 1] ?? NaN, all };
 }
 
 const fmt = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '-');
