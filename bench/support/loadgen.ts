@@ -233,7 +233,7 @@ export async function startServer(): Promise<{ info: ServerInfo; child: ChildPro
 }
 
 /**
- * The throughput ratio a / b round by round (a round's slices of the two phases run minutes apart at most, so
+ * The throughput ratio a / b round by round (a round's slices of the two phases run seconds apart, so
  * each ratio sees about the same machine): min, median and max. The spread shows how far one run's overall ratio
  * can be trusted.
  */
