@@ -237,10 +237,9 @@ export async function startServer(): Promise<{ info: ServerInfo; child: ChildPro
  * each ratio sees about the same machine): min, median and max. The spread shows how far one run's overall ratio
  * can be trusted.
  */
-export function roundRatios(a: PhaseResult, b: PhaseResult): { min: number; median: number; max: number; all: number[] } {
-  const all = a.roundRps.map((r, i) => r / (b.roundRps[i] ?? NaN));
-  const sorted = [...all].sort((x, y) => x - y);
-  return { min: sorted[0] ?? NaN, median: sorted[Math.floor((sorted.length - 1) / 2)] ?? NaN, max: sorted[sorted.length - 1] ?? NaN, all };
+export function roundRatios(a: PhaseResult, b: PhaseResult): { min: number; median: number; max: number } {
+  const sorted = Float64Array.from(a.roundRps, (r, i) => r / (b.roundRps[i] ?? NaN)).sort();
+  return { min: percentile(sorted, 0), median: percentile(sorted, 0.5), max: percentile(sorted, 1) };
 }
 
 const fmt = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : '-');
