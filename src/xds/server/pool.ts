@@ -54,16 +54,7 @@ export class EncodedPool {
     const vhs = resource.virtual_hosts;
     if (typeUrl === TypeUrls.route && Array.isArray(vhs) && vhs.length >= SPLIT_VIRTUAL_HOSTS) return this.route(resource, vhs);
     const text = JSON.stringify(resource);
-    const key = `${typeUrl}\n${text}`;
-    let e = this.current.get(key) ?? this.previous.get(key);
-    if (!e) {
-      const any = encodeAny(typeUrl, encode(typeUrl, resource));
-      e = { hash: hashOf(text), any, sotw: sotwEntry(any) };
-      this.encodes += 1;
-    }
-    this.current.set(key, e);
-    this.byObject.set(resource, { typeUrl, key, enc: e });
-    return e;
+    return this.keep(typeUrl, `${typeUrl}\n${text}`, resource, text, () => encode(typeUrl, resource));
   }
 
   /** A route configuration: its other fields, then each virtual host as its own encoded field (memoized by content). */
@@ -86,14 +77,22 @@ export class EncodedPool {
       hashes.push(part.hash);
     }
     const key = `${TypeUrls.route}\n#${createHash('sha1').update(hashes.join('\n')).digest('base64url')}`;
+    return this.keep(TypeUrls.route, key, resource, key, () => Buffer.concat([encode(TypeUrls.route, rest), ...fields]));
+  }
+
+  /**
+   * The encoding under `key` (this snapshot's, the previous one's, or made now from `message`, the encoded
+   * resource, with the hash of `hashed` as its version), kept for this snapshot and for `resource` itself.
+   */
+  private keep(typeUrl: string, key: string, resource: object, hashed: string, message: () => Uint8Array): Encoded {
     let e = this.current.get(key) ?? this.previous.get(key);
     if (!e) {
-      const any = encodeAny(TypeUrls.route, Buffer.concat([encode(TypeUrls.route, rest), ...fields]));
-      e = { hash: hashOf(key), any, sotw: sotwEntry(any) };
+      const any = encodeAny(typeUrl, message());
+      e = { hash: hashOf(hashed), any, sotw: sotwEntry(any) };
       this.encodes += 1;
     }
     this.current.set(key, e);
-    this.byObject.set(resource, { typeUrl: TypeUrls.route, key, enc: e });
+    this.byObject.set(resource, { typeUrl, key, enc: e });
     return e;
   }
 
