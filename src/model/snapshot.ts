@@ -9,13 +9,14 @@
  * snapshot's own maps and lists (shared, never edited). Services and ServiceEntries rebuild from scratch.
  */
 import { isKubeObject, objectKey, type KubeObject } from '../core/kube.js';
+import { shortHash } from '../core/hash.js';
 import { DEFAULT_DOMAIN_SUFFIX } from '../core/constants.js';
 import type { Config, Endpoint, Service, Snapshot, Workload } from './types.js';
 import { kubeEndpoints, kubeServices, podKey, podWorkloads, type KubeServiceInfo, type PodInfo } from './registry.js';
 import { serviceEntryServices, workloadEntries, workloadEntryWorkloads, type WorkloadEntryInfo } from './serviceentry.js';
 import { asString, matchesLabels, stringMap } from './selectors.js';
 import {
-  canonical, configsDigest, copyState, endpointOrder, hostDigest, indexEndpointsObject, indexPod, namespaceOf, podOf, sha, workloadOrder, workloadsDigest,
+  canonical, configsDigest, copyState, endpointOrder, hostDigest, indexEndpointsObject, indexPod, namespaceOf, podOf, workloadOrder, workloadsDigest,
   type RegistryState,
 } from './state.js';
 
@@ -160,7 +161,7 @@ function assemble(
   const feed: string[] = [st.domainSuffix, st.parts.namespaces!, st.parts.workloads!];
   for (const f of FIELDS) feed.push(st.parts[f]!);
   for (const host of parts.services.keys()) feed.push(host, st.hostDigests.get(host)!);
-  const snap = makeSnapshot(sha(feed.join('\n')), st.domainSuffix, parts);
+  const snap = makeSnapshot(shortHash(feed.join('\n')), st.domainSuffix, parts);
   states.set(snap, st);
   return snap;
 }
@@ -227,7 +228,7 @@ export function buildSnapshot(input: readonly KubeObject[], opts: { domainSuffix
   }
   const workloads = [...[...st.idx.pods.values()].map(workloadOfPod), ...[...st.wes.values()].map(workloadOfWe)].sort(workloadOrder);
   const namespaces = sortedNamespaces(st);
-  st.parts.namespaces = sha(canonical([...namespaces]));
+  st.parts.namespaces = shortHash(canonical([...namespaces]));
   st.parts.workloads = workloadsDigest(workloads);
   for (const f of FIELDS) st.parts[f] = configsDigest(lists[f]);
   return assemble(st, { namespaces, services, endpoints, workloads, ...lists });
@@ -334,7 +335,7 @@ export function updateSnapshot(prev: Snapshot, input: readonly KubeObject[], cha
   let namespaces = prev.namespaces;
   if (t.namespaces) {
     namespaces = sortedNamespaces(st);
-    st.parts.namespaces = sha(canonical([...namespaces]));
+    st.parts.namespaces = shortHash(canonical([...namespaces]));
   }
   const lists = {} as Record<ConfigField, Config[]>;
   for (const f of FIELDS) {

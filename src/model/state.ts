@@ -5,7 +5,7 @@
  * built from the changed objects only. A state is never modified once its snapshot exists: an update works on
  * a copy (maps copied, inner lists replaced, never edited). Pure.
  */
-import { createHash } from 'node:crypto';
+import { shortHash } from '../core/hash.js';
 import { objectKey, type KubeObject } from '../core/kube.js';
 import type { Config, Endpoint, Workload } from './types.js';
 import { podInfos, podKey, type KubeIndex, type KubeServiceInfo, type PodInfo } from './registry.js';
@@ -40,7 +40,6 @@ export interface RegistryState {
 }
 
 const ns = (o: KubeObject): string => asString(o.metadata.namespace) || 'default';
-export const sha = (s: string): string => createHash('sha1').update(s).digest('base64url').slice(0, 16);
 
 /** JSON.stringify replacer sorting plain objects' keys, so equal content serializes equally whatever its key order. */
 export function sortedKeys(_key: string, v: unknown): unknown {
@@ -159,11 +158,11 @@ function memo(o: object, f: () => string): string {
 }
 
 /** Digest of one host: its service and its (sorted) endpoints. */
-export const hostDigest = (svc: object, eps: readonly Endpoint[]): string => sha(memo(svc, () => canonical(svc)) + '\0' + memo(eps, () => canonical(eps)));
+export const hostDigest = (svc: object, eps: readonly Endpoint[]): string => shortHash(memo(svc, () => canonical(svc)) + '\0' + memo(eps, () => canonical(eps)));
 
 /** Digest of a list of configs (revisions left out). */
 export const configsDigest = (list: readonly Config[]): string =>
-  sha(
+  shortHash(
     list
       .map((c) =>
         memo(c, () => {
@@ -175,4 +174,4 @@ export const configsDigest = (list: readonly Config[]): string =>
   );
 
 /** Digest of the workload list: a digest per workload (memoized), then of those (not of every workload's text). */
-export const workloadsDigest = (list: readonly Workload[]): string => sha(list.map((w) => memo(w, () => sha(canonical(w)))).join('\n'));
+export const workloadsDigest = (list: readonly Workload[]): string => shortHash(list.map((w) => memo(w, () => shortHash(canonical(w)))).join('\n'));

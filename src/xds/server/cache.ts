@@ -3,15 +3,15 @@
  * for the life of the snapshot; every resource gets a content hash (its version), and each distinct content is
  * encoded once into a shared buffer (an EncodedPool entry that survives into the next snapshot when unchanged).
  */
-import { createHash } from 'node:crypto';
 import type { Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import type { KubeObject } from '../../core/kube.js';
 import { deltaEntry } from './wire.js';
-import { hashOf, type Encoded, type EncodedPool } from './pool.js';
+import type { Encoded, EncodedPool } from './pool.js';
 import { narrow, type ReusePlan } from './reuse.js';
 import { TypeUrls } from '../../core/constants.js';
 import { indexOfSorted } from '../../core/sorted.js';
+import { shortHash } from '../../core/hash.js';
 
 export interface NamedResource {
   name: string;
@@ -250,7 +250,7 @@ export class SnapshotCache {
       if (r !== before.resources.get(n)) edits.push([n, r]);
     }
     if (edits.length === 0) return before;
-    const version = hashOf(`${before.version}\n${edits.map(([n, r]) => `${n}\0${r?.hash ?? ''}`).join('\n')}`);
+    const version = shortHash(`${before.version}\n${edits.map(([n, r]) => `${n}\0${r?.hash ?? ''}`).join('\n')}`);
     // A set that was the complete set stays it when the subscription still covers it (no copy at all).
     if (before.resources === old.all && covers(all, wildcard, names, e.named)) return { version: all.size === 0 ? 'empty' : version, resources: all };
     const resources = new Map(before.resources);
@@ -317,7 +317,7 @@ export function setVersion(resources: ReadonlyMap<string, CachedResource>): stri
   // One update of the joined text (the same bytes as one update per entry, without a native call per entry).
   const parts: string[] = [];
   for (const n of [...resources.keys()].sort()) parts.push(`${n}\0${resources.get(n)!.hash}\n`);
-  return createHash('sha1').update(parts.join('')).digest('base64url').slice(0, 16);
+  return shortHash(parts.join(''));
 }
 
 export const EMPTY_SET: ResourceSet = { version: '', resources: new Map() };

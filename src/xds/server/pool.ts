@@ -3,7 +3,7 @@
  * once (an Any and its DiscoveryResponse entry) and gets a content hash, its version. Used by the snapshot cache
  * (cache.ts).
  */
-import { createHash } from 'node:crypto';
+import { digest, shortHash } from '../../core/hash.js';
 import { encode } from '../proto.js';
 import { encodeAny, lenField, sotwEntry } from './wire.js';
 import { TypeUrls } from '../../core/constants.js';
@@ -17,9 +17,6 @@ export interface Encoded {
   /** The DiscoveryResponse `resources` entry. */
   sotw: Buffer;
 }
-
-/** A short content hash (16 characters of base64url SHA-1). */
-export const hashOf = (text: string): string => createHash('sha1').update(text).digest('base64url').slice(0, 16);
 
 /** A route configuration's virtual hosts are encoded one by one from this many on (see EncodedPool.route). */
 const SPLIT_VIRTUAL_HOSTS = 8;
@@ -69,14 +66,14 @@ export class EncodedPool {
       if (!part) {
         const text = JSON.stringify(vh);
         part = this.parts.get(text) ?? this.previousParts.get(text);
-        if (!part) part = { hash: hashOf(text), field: lenField(2, encode(VIRTUAL_HOST, vh as object)) };
+        if (!part) part = { hash: shortHash(text), field: lenField(2, encode(VIRTUAL_HOST, vh as object)) };
         this.parts.set(text, part);
         this.partByObject.set(vh as object, part);
       }
       fields.push(part.field);
       hashes.push(part.hash);
     }
-    const key = `${TypeUrls.route}\n#${createHash('sha1').update(hashes.join('\n')).digest('base64url')}`;
+    const key = `${TypeUrls.route}\n#${digest(hashes.join('\n'))}`;
     return this.keep(TypeUrls.route, key, resource, key, () => Buffer.concat([encode(TypeUrls.route, rest), ...fields]));
   }
 
@@ -88,7 +85,7 @@ export class EncodedPool {
     let e = this.current.get(key) ?? this.previous.get(key);
     if (!e) {
       const any = encodeAny(typeUrl, message());
-      e = { hash: hashOf(hashed), any, sotw: sotwEntry(any) };
+      e = { hash: shortHash(hashed), any, sotw: sotwEntry(any) };
       this.encodes += 1;
     }
     this.current.set(key, e);

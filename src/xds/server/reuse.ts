@@ -5,7 +5,7 @@
  * output of types the changed parts cannot affect. EDS after an endpoint change is regenerated only for the
  * services whose endpoints changed. Equivalence with a full regeneration is checked by tests.
  */
-import { createHash } from 'node:crypto';
+import { digest } from '../../core/hash.js';
 import { TypeUrls } from '../../core/constants.js';
 import type { Snapshot } from '../../model/types.js';
 import { withServices } from '../../model/snapshot.js';
@@ -22,12 +22,11 @@ export interface ReusePlan {
 const PARTS = ['services', 'endpoints', 'workloads', 'namespaces', 'virtualServices', 'destinationRules', 'gateways', 'serviceEntries', 'sidecars', 'peerAuthentications', 'authorizationPolicies', 'requestAuthentications'] as const;
 type Part = (typeof PARTS)[number];
 
-const hash = (s: string): string => createHash('sha1').update(s).digest('base64url');
 /** Serialized content of a part or an endpoint list, memoized by identity (snapshots share unchanged parts). */
 const texts = new WeakMap<object, string>();
 function textOf(v: object): string {
   let t = texts.get(v);
-  if (t === undefined) texts.set(v, (t = v instanceof Map ? hash(JSON.stringify([...v])) : JSON.stringify(v)));
+  if (t === undefined) texts.set(v, (t = v instanceof Map ? digest(JSON.stringify([...v])) : JSON.stringify(v)));
   return t;
 }
 
