@@ -100,7 +100,8 @@ function once(agent: Agent, p: Phase, body: Buffer, decode: boolean): Promise<{ 
   });
 }
 
-function percentile(sorted: Float64Array, q: number): number {
+/** The value at quantile `q` (0 to 1) of `sorted`: its element at the floor index. */
+export function percentile(sorted: Float64Array, q: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
