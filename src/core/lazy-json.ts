@@ -257,18 +257,22 @@ interface Pending {
  */
 const LEAVES = Symbol('mizzen.lazyLeaves');
 type Holder = { [LEAVES]?: Map<string | number, Pending> };
+
+/** The left-out leaves held by `o` itself (not by a prototype it inherits from), if any. */
+const leavesOf = (o: object): Map<string | number, Pending> | undefined => (Object.prototype.hasOwnProperty.call(o, LEAVES) ? (o as Holder)[LEAVES] : undefined);
+
 const accessors = new Map<string | number, PropertyDescriptor>();
 
 /** Makes `name` a plain data property of `o` holding `value`; the leaf, if still pending there, is dropped. */
 function settle(o: object, name: string | number, value: unknown): void {
   Object.defineProperty(o, name, { value, writable: true, enumerable: true, configurable: true });
-  if (Object.prototype.hasOwnProperty.call(o, LEAVES)) (o as Holder)[LEAVES]!.delete(name);
+  leavesOf(o)?.delete(name);
 }
 
 /** Parses the leaf behind `name` on the object that holds it (the receiver or one of its prototypes). */
 function materialize(receiver: object, name: string | number): unknown {
   for (let o: object | null = receiver; o !== null; o = Object.getPrototypeOf(o) as object | null) {
-    const leaf = Object.prototype.hasOwnProperty.call(o, LEAVES) ? (o as Holder)[LEAVES]!.get(name) : undefined;
+    const leaf = leavesOf(o)?.get(name);
     if (!leaf) continue;
     const value: unknown = JSON.parse(leaf.text);
     settle(o, name, value);
@@ -335,7 +339,7 @@ export function parseLazily(bytes: Buffer, threshold = DEFAULT_THRESHOLD): unkno
     const name = key(leaf.path[leaf.path.length - 1]!);
     // A later duplicate key replaced this member (JSON.parse keeps the last): then the leaf is not in the result.
     if (holder[name] !== `${tag}${n}`) return;
-    let leaves = Object.prototype.hasOwnProperty.call(holder, LEAVES) ? (holder as Holder)[LEAVES] : undefined;
+    let leaves = leavesOf(holder);
     if (!leaves) Object.defineProperty(holder, LEAVES, { value: (leaves = new Map()), writable: true, configurable: true, enumerable: false });
     leaves.set(name, { text: bytes.toString('utf8', leaf.start, leaf.end) });
     Object.defineProperty(holder, name, accessorFor(name));
