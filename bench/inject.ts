@@ -6,14 +6,14 @@
  * alone costs), and /inject answering an UPDATE, which it allows unchanged (what the webhook costs without
  * injecting); the rest of the gap is the injection. Before the phases, the webhook's own steps for the Bookinfo
  * review (decode, inject, encode) are timed in a hot loop (support/steps.ts), beside the budget 0.8 leaves them.
- *   flags: --duration 5s --warmup 1s --connections 10 --rounds 5 --strict (exit 1 when a target is missed)
+ *   flags: --duration 5s --warmup 1s --connections 10 --rounds 5 --spin-client --strict (exit 1 when a target is missed)
  */
 import { join } from 'node:path';
 import { request } from 'node:https';
 import type { ChildProcess } from 'node:child_process';
 import type { KubeObject } from '../src/core/kube.js';
 import { createReview, samplesDir, workloadPods } from '../src/demo/inject.js';
-import { fmt, loadOptions, printTable, printTargets, roundRatios, runPhases, startServer, type Phase, type PhaseResult } from './support/loadgen.js';
+import { clientMode, fmt, loadOptions, printTable, printTargets, roundRatios, runPhases, startServer, type Phase, type PhaseResult } from './support/loadgen.js';
 import { timeSteps } from './support/steps.js';
 
 /** A pod of about 64 KB: productpage with 2000 environment variables. */
@@ -71,7 +71,7 @@ async function main(): Promise<number> {
   // Before the server starts, so that nothing else runs on the cores meanwhile.
   const steps = opts.only ? undefined : timeSteps(small);
   const { info, child } = await startServer();
-  process.stdout.write(`bench:inject: ${opts.connections} connections, ${opts.durationMs / 1000}s per phase after ${opts.warmupMs / 1000}s warm-up, node ${process.version}\n\n`);
+  process.stdout.write(`bench:inject: ${opts.connections} connections, ${opts.durationMs / 1000}s per phase after ${opts.warmupMs / 1000}s warm-up, ${clientMode(opts)}, node ${process.version}\n\n`);
   try {
     const phase = (name: string, port: number, path: string, body: string, check?: Phase['check']): Phase => ({ name, port, path, body, ca: info.ca, check });
     await setCanned(child, await answerOf(info.webhookPort, info.ca, small));

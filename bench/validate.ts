@@ -3,11 +3,11 @@
  * body, in the same run (the method of bench:inject), with Bookinfo's reviews VirtualService and DestinationRule.
  * A last phase validates against a control plane that knows the whole Bookinfo world, so the apply-time
  * analysis warnings are included. Target: /validate ≥ 0.85 × echo throughput.
- *   flags: --duration 5s --warmup 1s --connections 10 --rounds 5 --strict
+ *   flags: --duration 5s --warmup 1s --connections 10 --rounds 5 --spin-client --strict
  */
 import { join } from 'node:path';
 import { createReview, readObjects, samplesDir } from '../src/demo/inject.js';
-import { fmt, loadOptions, printTable, printTargets, runPhases, startServer, type Phase, type PhaseResult } from './support/loadgen.js';
+import { clientMode, fmt, loadOptions, printTable, printTargets, runPhases, startServer, type Phase, type PhaseResult } from './support/loadgen.js';
 
 const checkAllowed = (_status: number, body: string): string | undefined => (JSON.parse(body).response?.allowed ? undefined : `not allowed: ${body.slice(0, 300)}`);
 
@@ -19,7 +19,7 @@ async function main(): Promise<number> {
   const vsBody = JSON.stringify(createReview(vs, 'default'));
   const drBody = JSON.stringify(createReview(dr, 'default'));
   const { info, child } = await startServer();
-  process.stdout.write(`bench:validate: ${opts.connections} connections, ${opts.durationMs / 1000}s per phase after ${opts.warmupMs / 1000}s warm-up, node ${process.version}\n\n`);
+  process.stdout.write(`bench:validate: ${opts.connections} connections, ${opts.durationMs / 1000}s per phase after ${opts.warmupMs / 1000}s warm-up, ${clientMode(opts)}, node ${process.version}\n\n`);
   try {
     const phase = (name: string, port: number, path: string, body: string, check?: Phase['check']): Phase => ({ name, port, path, body, ca: info.ca, check });
     const results: PhaseResult[] = await runPhases(
