@@ -9,6 +9,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { Ports } from '../core/constants.js';
 import { type Result, ok, fail } from '../core/result.js';
+import { oneByte } from '../core/one-byte.js';
 
 export const XDS_CLUSTER = 'xds-grpc';
 export const ADMIN_CLUSTER = 'envoy-admin';
@@ -139,16 +140,6 @@ function staticPart(xdsAddress: string): Result<StaticPart> {
     staticParts.set(xdsAddress, part);
   }
   return part;
-}
-
-/**
- * `s` as a one-byte string when every character fits in Latin-1 (V8 keeps a string two-byte when a piece it was
- * made from is, e.g. a property name first seen in a source file with a non-Latin-1 character; texts joined
- * with a two-byte one are two-byte too, slower to handle). For texts made once and reused.
- */
-function oneByte(s: string): string {
-  const t = Buffer.from(s, 'latin1').toString('latin1');
-  return t === s ? t : s;
 }
 
 export interface BootstrapText {

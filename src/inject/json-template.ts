@@ -5,19 +5,10 @@
  * object again. The result equals JSON.stringify(build(values)) as long as `build` places each value whole
  * (not inside a larger string) and its shape depends only on what the template was made for. Pure.
  */
+import { oneByte } from '../core/one-byte.js';
 
 const MARK = '\u0000hole';
 
-/**
- * `s` as a one-byte string when every character fits in Latin-1. V8 keeps a string two-byte when any part it
- * was made from is (e.g. a property name first seen in a source file holding a non-Latin-1 character), and a
- * single two-byte piece makes every text joined with it two-byte: slower to flatten, encode and send. For texts
- * made once and reused.
- */
-export function oneByte(s: string): string {
-  const t = Buffer.from(s, 'latin1').toString('latin1');
-  return t === s ? t : s;
-}
 /** A marker as JSON.stringify writes it (control characters become \u00XX), quotes included. */
 const MARK_JSON = /"\\u0000hole(\d+)\\u0000"/g;
 

@@ -6,7 +6,7 @@
  * to the original pod gives the injected pod. Pure.
  */
 import { escapePointerToken } from '../admission/patch.js';
-import { oneByte } from './json-template.js';
+import { oneByte } from '../core/one-byte.js';
 
 /** What injectPodAs added to a pod (values are those of the injected pod; list items as their JSON text). */
 export interface Additions {

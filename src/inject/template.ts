@@ -7,7 +7,8 @@ import type { KubeObject } from '../core/kube.js';
 import type { MeshConfig } from '../config/mesh.js';
 import { Annotations, ContainerNames, Labels, PROXY_UID, Ports } from '../core/constants.js';
 import { STATS_PATH } from '../bootstrap/envoy.js';
-import { JsonTemplate, oneByte } from './json-template.js';
+import { JsonTemplate } from './json-template.js';
+import { oneByte } from '../core/one-byte.js';
 import type { InjectParams } from './annotations.js';
 import type { Workload } from './workload.js';
 
