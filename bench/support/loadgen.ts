@@ -141,7 +141,8 @@ interface Slice {
 }
 
 /** Drives one phase for `measureMs` after `warmupMs`, returning raw figures. */
-async function drive(p: Phase, connections: number, warmupMs: number, measureMs: number, spin: boolean, server?: ChildProcess): Promise<Slice> {
+async function drive(p: Phase, opts: LoadOptions, warmupMs: number, measureMs: number, server?: ChildProcess): Promise<Slice> {
+  const { connections, spin } = opts;
   const agent = new Agent({ keepAlive: true, maxSockets: connections, ca: p.ca, servername: SERVICE });
   const latencies: number[] = [];
   let errors = 0;
@@ -201,7 +202,7 @@ export async function runPhases(phases: Phase[], opts: LoadOptions, server?: Chi
   const roundRps: number[][] = phases.map(() => []);
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < phases.length; i++) {
-      const s = await drive(phases[i]!, opts.connections, r === 0 ? opts.warmupMs : Math.min(200, opts.warmupMs), opts.durationMs / rounds, opts.spin, server);
+      const s = await drive(phases[i]!, opts, r === 0 ? opts.warmupMs : Math.min(200, opts.warmupMs), opts.durationMs / rounds, server);
       const a = acc[i]!;
       roundRps[i]!.push(s.latencies.length / s.seconds);
       for (const l of s.latencies) a.latencies.push(l);
