@@ -2,7 +2,7 @@
  * One ADS stream (a connected proxy) and what it is subscribed to, per type: names or wildcard, what was sent
  * (versions, nonce), what the proxy acknowledged or rejected. Shared by the SotW and delta protocol loops.
  */
-import { createHash } from 'node:crypto';
+import { digest } from '../../core/hash.js';
 import type { Logger } from '../../core/log.js';
 import { PUSH_ORDER, TypeUrls } from '../../core/constants.js';
 import type { Proxy } from '../../model/proxy.js';
@@ -256,7 +256,7 @@ export function resolveWatch(ctx: ServerContext, conn: Connection, w: WatchState
       // list: proxies that sent the same names share one normalized array (sotw.ts).
       let key = namesKeys.get(w.names);
       if (key === undefined) {
-        key = w.names.length < 8 ? `n:${w.names.join('\n')}` : `h:${createHash('sha1').update(w.names.join('\n')).digest('base64')}`;
+        key = w.names.length < 8 ? `n:${w.names.join('\n')}` : `h:${digest(w.names.join('\n'))}`;
         namesKeys.set(w.names, key);
       }
       w.namesKey = key;

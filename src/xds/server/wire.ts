@@ -9,8 +9,8 @@
  */
 import * as protoLoader from '@grpc/proto-loader';
 import type { ServiceDefinition, MethodDefinition } from '@grpc/grpc-js';
-import { createHash } from 'node:crypto';
 import { PROTO_INCLUDE_DIRS } from '../proto.js';
+import { digest } from '../../core/hash.js';
 import { framedMessage, sendFramedWithoutCopy } from './frames.js';
 import { receiveIntoPool, receivePool } from './receive.js';
 
@@ -207,7 +207,7 @@ const digests = new WeakMap<Buffer, string>();
 /** The digest of a name list's bytes (memoized per buffer). */
 export function namesDigest(bytes: Buffer): string {
   let d = digests.get(bytes);
-  if (d === undefined) digests.set(bytes, (d = createHash('sha1').update(bytes).digest('base64')));
+  if (d === undefined) digests.set(bytes, (d = digest(bytes)));
   return d;
 }
 
