@@ -1,8 +1,9 @@
 /**
  * Injection policy (issue §4): whether a pod gets the sidecar, and why (or why not).
  * Order: already injected, hostNetwork, system namespace, then the pod's own choice
- * (label `sidecar.istio.io/inject` wins over the annotation of the same name; only "true"/"false"
- * count, anything else falls back to the default as Istio does), then mesh selectors.
+ * (label `sidecar.istio.io/inject` wins over the annotation of the same name). As in Istio, the value is read
+ * case-insensitively: y, yes, true and on inject; an empty value leaves the choice to the mesh selectors and the
+ * default; any other value (false, no, off, disabled, ...) opts out. Then the mesh selectors.
  * As in Istio, the mesh selectors apply only when the pod says nothing itself, neverInjectSelector first:
  * a pod matching both is not injected.
  */
@@ -31,6 +32,9 @@ export function podNamespace(pod: KubeObject, fallback: string): string {
   return pod.metadata?.namespace || fallback || 'default';
 }
 
+/** The values of sidecar.istio.io/inject that ask for the sidecar, lower-cased (YAML 1.1's words for true, as Istio reads them). */
+const INJECT_VALUES = ['y', 'yes', 'true', 'on'];
+
 const skip = (reason: SkipReason, message: string): InjectDecision => ({ inject: false, reason, message });
 
 /** Policy only. Pure. */
@@ -41,14 +45,17 @@ export function decideInjection(pod: KubeObject, opts: InjectOptions): InjectDec
   if (SYSTEM_NAMESPACES.includes(ns)) return skip('system-namespace', `namespace ${ns} is a system namespace and is never injected`);
 
   const labels = pod.metadata?.labels ?? {};
-  // The label is the newer API and wins whenever present, even with an invalid value (then the default applies).
+  // The label is the newer API and wins whenever present, even when empty (then the default applies).
   const label = labels[Labels.inject];
   const byLabel = label !== undefined;
   const raw: unknown = byLabel ? label : pod.metadata?.annotations?.[Annotations.inject];
-  const choice = typeof raw === 'boolean' ? String(raw) : raw; // unquoted YAML in kube-inject input
-  const source = byLabel ? `label ${Labels.inject}` : `annotation ${Annotations.inject}`;
-  if (choice === 'false') return skip(byLabel ? 'disabled-by-label' : 'disabled-by-annotation', `${source}="false"`);
-  if (choice === 'true') return { inject: true, reason: byLabel ? 'enabled-by-label' : 'enabled-by-annotation' };
+  const choice = raw === undefined || raw === null ? '' : String(raw); // a boolean: unquoted YAML in kube-inject input
+  if (choice !== '') {
+    if (INJECT_VALUES.includes(choice.toLowerCase())) return { inject: true, reason: byLabel ? 'enabled-by-label' : 'enabled-by-annotation' };
+    const source = byLabel ? `label ${Labels.inject}` : `annotation ${Annotations.inject}`;
+    const hint = choice === 'false' ? '' : ' (only y, yes, true or on, in any case, ask for the sidecar)';
+    return skip(byLabel ? 'disabled-by-label' : 'disabled-by-annotation', `${source}=${JSON.stringify(choice)}${hint}`);
+  }
 
   if (firstMatch(opts.mesh.neverInjectSelector, labels)) return skip('never-inject-selector', 'pod labels match a neverInjectSelector of the mesh config');
   if (firstMatch(opts.mesh.alwaysInjectSelector, labels)) return { inject: true, reason: 'always-inject-selector' };
