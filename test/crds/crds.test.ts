@@ -15,6 +15,7 @@ import { workloadEntrySpec, workloadGroupSpec } from '../../src/validation/workl
 import { peerAuthenticationSpec } from '../../src/validation/peerauthentication.js';
 import { authorizationPolicySpec } from '../../src/validation/authorizationpolicy.js';
 import { requestAuthenticationSpec } from '../../src/validation/requestauthentication.js';
+import { skipWithoutKubectl } from '../support/kubectl.js';
 
 /** The validators' spec schemas: a field they accept but the CRD does not list would be pruned by the API server. */
 const VALIDATOR_SPECS: Record<string, { fields: Record<string, { type: string }> }> = {
@@ -50,7 +51,8 @@ function structuralProblems(node: Rec, path = 'openAPIV3Schema'): string[] {
 
 describe('CRDs (manifests/crds)', () => {
   let crds: Rec[] = [];
-  before(async () => {
+  before(async function () {
+    skipWithoutKubectl(this, 'the CRD tests');
     const { stdout } = await run('kubectl', ['kustomize', CRD_DIR]);
     crds = parseAllDocuments(stdout).map((d) => d.toJS() as Rec);
   });

@@ -1,6 +1,5 @@
 /** The install manifests: `kubectl kustomize manifests/` works and every object is what the docs promise. */
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,19 +9,12 @@ import type { KubeObject } from '../../src/core/kube.js';
 import { Labels, SYSTEM_NAMESPACES, Defaults } from '../../src/core/constants.js';
 import { DEFAULT_MESH_CONFIG } from '../../src/config/mesh.js';
 import { envoyBootstrap } from '../../src/bootstrap/envoy.js';
+import { skipWithoutKubectl } from '../support/kubectl.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MANIFESTS = join(REPO, 'manifests');
 const BOOKINFO = resolve(REPO, '..', 'shared', 'samples', 'bookinfo');
 
-function hasKubectl(): boolean {
-  try {
-    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('install manifests (manifests/)', () => {
   let objects: KubeObject[] = [];
@@ -33,10 +25,7 @@ describe('install manifests (manifests/)', () => {
   };
 
   before(function () {
-    if (!hasKubectl()) {
-      console.log('    (skipping the manifest tests: kubectl is not installed)');
-      this.skip();
-    }
+    skipWithoutKubectl(this, 'the manifest tests');
     objects = kustomize(MANIFESTS);
   });
 

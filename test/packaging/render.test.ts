@@ -8,17 +8,10 @@ import { certSecret, fillCaBundles, main, parseObjects, renderManifests, writeRe
 import type { KubeObject } from '../../src/core/kube.js';
 import { testCerts, testCertsDir, tempDir } from '../support/certs.js';
 import { captureOutput } from '../support/cli.js';
+import { skipWithoutKubectl } from '../support/kubectl.js';
 
 const decode = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
 
-function hasKubectl(): boolean {
-  try {
-    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const webhooksOf = (objects: KubeObject[]) => objects.filter((o) => WEBHOOK_KINDS.includes(o.kind)).flatMap((o) => o.webhooks as Array<{ name: string; clientConfig: { caBundle?: string } }>);
 
@@ -62,10 +55,7 @@ describe('render-manifests (pure parts)', () => {
 
 describe('render-manifests (with kubectl)', () => {
   before(function () {
-    if (!hasKubectl()) {
-      console.log('    (skipping: kubectl is not installed)');
-      this.skip();
-    }
+    skipWithoutKubectl(this, 'render-manifests with kubectl');
   });
 
   it('renders the install with a test CA: every caBundle verifies the serving certificate', async () => {

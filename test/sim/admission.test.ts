@@ -16,6 +16,7 @@ import type { KubeObject } from '../../src/core/kube.js';
 import { samplesDir, workloadPods, readObjects } from '../../src/demo/inject.js';
 import { ApiServerSim, type AdmitResult } from '../support/apiserver-sim.js';
 import { testCertsDir, testCerts } from '../support/certs.js';
+import { skipWithoutKubectl } from '../support/kubectl.js';
 
 const names = (l: Array<{ name: string }> | undefined) => (l ?? []).map((c) => c.name);
 const NAMESPACES = [
@@ -35,7 +36,8 @@ describe('API-server simulation', function () {
   let manifests: KubeObject[];
   let sim: ApiServerSim;
 
-  before(async () => {
+  before(async function () {
+    skipWithoutKubectl(this, 'the API-server simulation');
     fixture = await testCertsDir();
     running = await startServe({ webhookPort: 0, monitoringPort: 0, host: '127.0.0.1', certsDir: fixture.dir, mesh: DEFAULT_MESH_CONFIG, log: silentLogger });
     manifests = renderManifests({ caBundlePem: fixture.certs.serving.ca });
