@@ -26,6 +26,8 @@ export interface InjectParams {
   logLevel: string;
   resources: { requests?: ResourceList; limits?: ResourceList };
   native: boolean;
+  /** Start istio-proxy first and hold the application containers until Envoy is ready (a regular sidecar only: a native one holds them by itself). */
+  hold: boolean;
   interceptionMode: InterceptionMode;
   traffic: TrafficParams;
 }
@@ -189,5 +191,6 @@ function paramsFrom(annotations: Record<string, unknown>, mesh: MeshConfig): Res
     else traffic[name] = r.value;
   }
 
-  return errors.length ? { ok: false, errors } : ok({ proxyImage, logLevel, resources, native, interceptionMode, traffic });
+  const hold = mesh.holdApplicationUntilProxyStarts && !native;
+  return errors.length ? { ok: false, errors } : ok({ proxyImage, logLevel, resources, native, hold, interceptionMode, traffic });
 }

@@ -1,8 +1,8 @@
 /**
  * The JSON Patch (RFC 6902) of an injection, written straight from what the injector added, as JSON text:
  * no diff of the whole pod and no serialization of operation objects. Injection only sets or removes keys
- * of metadata.labels / metadata.annotations and appends to spec.containers / initContainers / volumes, so
- * these are all the operations there are. The webhook sends the text as is; tests check that applying it
+ * of metadata.labels / metadata.annotations and adds items at the end (or the front) of spec.containers /
+ * initContainers / volumes, so these are all the operations there are. The webhook sends the text as is; tests check that applying it
  * to the original pod gives the injected pod. Pure.
  */
 import { escapePointerToken } from '../admission/patch.js';
@@ -17,6 +17,8 @@ export interface Additions {
   containers: string[];
   initContainers: string[];
   volumes: string[];
+  /** The lists whose added items go in front of the existing ones (in their order), not after them. */
+  first?: { containers?: boolean; initContainers?: boolean };
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -49,14 +51,17 @@ function mapOps(ops: string[], path: string, original: unknown, added: Record<st
   for (const k in added) ops.push(`{"op":"add","path":${pointer(path, k)},"value":${JSON.stringify(added[k])}}`);
 }
 
-/** Items (JSON texts) appended to a list; the whole list is added when the original has none (absent or null). */
-function appendOps(ops: string[], path: string, original: unknown, added: string[]): void {
+/**
+ * Items (JSON texts) added to a list, after its items or, with `first`, before them (`add` at an index inserts
+ * there); the whole list is added when the original has none (absent or null).
+ */
+function listOps(ops: string[], path: string, original: unknown, added: string[], first = false): void {
   if (added.length === 0) return;
   if (!Array.isArray(original)) {
     ops.push(`{"op":"add","path":"${path}","value":[${added.join(',')}]}`);
     return;
   }
-  for (const item of added) ops.push(`{"op":"add","path":"${path}/-","value":${item}}`);
+  added.forEach((item, i) => ops.push(`{"op":"add","path":"${path}/${first ? i : '-'}","value":${item}}`));
 }
 
 interface PodLike {
@@ -70,9 +75,9 @@ export function additionsPatch(original: PodLike, add: Additions): string {
   const spec = (isObject(original.spec) ? original.spec : {}) as Record<string, unknown>;
   mapOps(ops, '/metadata/labels', original.metadata.labels, add.labels, []);
   mapOps(ops, '/metadata/annotations', original.metadata.annotations, add.annotations, add.removedAnnotations);
-  appendOps(ops, '/spec/containers', spec.containers, add.containers);
-  appendOps(ops, '/spec/initContainers', spec.initContainers, add.initContainers);
-  appendOps(ops, '/spec/volumes', spec.volumes, add.volumes);
+  listOps(ops, '/spec/containers', spec.containers, add.containers, add.first?.containers);
+  listOps(ops, '/spec/initContainers', spec.initContainers, add.initContainers, add.first?.initContainers);
+  listOps(ops, '/spec/volumes', spec.volumes, add.volumes);
   if (ops.length === 0) return '[]';
   // One join, so the text is flat (base64 and UTF-8 length of a concatenation are slow paths in V8).
   ops[0] = `[${ops[0]}`;

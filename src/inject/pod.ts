@@ -1,9 +1,15 @@
 /**
- * Injection of one pod: policy, annotation checks, then the sidecar pieces appended to a copy.
- * Appending (never reordering) keeps the webhook's JSON patch minimal: existing containers, init
- * containers, volumes, labels and annotations keep their positions and values. User init
- * containers run before `istio-init`, so their traffic is not captured (Istio moves istio-init
- * first, which is why its users' init containers cannot reach the network).
+ * Injection of one pod: policy, annotation checks, then the sidecar pieces added to a copy. Only adding
+ * (never moving what is there) keeps the webhook's JSON patch minimal: existing containers, init containers,
+ * volumes, labels and annotations keep their values and their order. Where the sidecar's containers go is
+ * Istio's choice:
+ * - `istio-init` after the user's init containers, so that theirs run before traffic is redirected and can
+ *   reach the network without a proxy;
+ * - with a native sidecar, `istio-init` and then `istio-proxy` before them instead: the kubelet starts the
+ *   next init container only once the proxy's startup probe passes, so the user's init containers run in
+ *   the mesh (mTLS included);
+ * - `istio-proxy` after the application containers (so that kubectl defaults to the application), or first
+ *   when the mesh config holds the application until the proxy starts (hold.ts).
  */
 import type { KubeObject } from '../core/kube.js';
 import { Annotations, ContainerNames } from '../core/constants.js';
@@ -136,6 +142,7 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
     containers: params.value.native ? [] : [proxy.value.json],
     initContainers: sidecarInits.map((c) => c.json),
     volumes: [PROXY_VOLUME_JSON],
+    first: { containers: params.value.hold, initContainers: params.value.native },
   });
 
   // The injected pod, made only when asked for: the webhook sends the patch and never needs it. Only what
@@ -144,8 +151,10 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
     const inSpec = pod.spec as Record<string, unknown> & { containers: Container[]; initContainers?: Container[] | null; volumes?: unknown[] | null };
     const inits = sidecarInits.map((c) => c.build());
     const spec = copyOf(inSpec);
-    spec.containers = params.value.native ? [...inSpec.containers] : [...inSpec.containers, proxy.value.build()];
-    if (inits.length) spec.initContainers = [...(inSpec.initContainers ?? []), ...inits];
+    const own = inSpec.initContainers ?? [];
+    if (params.value.native) spec.containers = [...inSpec.containers];
+    else spec.containers = params.value.hold ? [proxy.value.build(), ...inSpec.containers] : [...inSpec.containers, proxy.value.build()];
+    if (inits.length) spec.initContainers = params.value.native ? [...inits, ...own] : [...own, ...inits];
     spec.volumes = [...(inSpec.volumes ?? []), proxyVolume()];
     const annotations = copyOf(pod.metadata.annotations, Annotations.skipReason);
     assign(annotations, addedAnnotations);

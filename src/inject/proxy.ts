@@ -12,11 +12,14 @@ import { envoyArgs, envoyBootstrapText, READY_PATH } from '../bootstrap/envoy.js
 import { JsonTemplate } from './json-template.js';
 import { CLUSTER_ID, PROXY_VOLUME, appContainerNames, resources, resourcesJson, setOwn, type BuiltContainer, type Container, type SidecarContext } from './template.js';
 import { ownerUri } from './workload.js';
+import { holdCommand } from './hold.js';
 
 /** What makes one proxy container differ in shape from another. */
 interface Shape {
   /** An init container that keeps running (Kubernetes 1.29+), so Jobs complete. */
   native: boolean;
+  /** A postStart hook that waits for Envoy's readiness (holdApplicationUntilProxyStarts). */
+  hold: boolean;
   /** The application containers declare ports (POD_PORTS). */
   ports: boolean;
   /** The workload has a name (WORKLOAD_NAME and OWNER). */
@@ -70,6 +73,7 @@ function buildProxy(shape: Shape, v: ProxyValues): Container {
     resources: v.resources,
     readinessProbe: probe({ periodSeconds: 15, timeoutSeconds: 3, failureThreshold: 4 }),
     startupProbe: probe({ periodSeconds: 1, timeoutSeconds: 3, failureThreshold: 600 }),
+    ...(shape.hold ? { lifecycle: { postStart: { exec: { command: holdCommand() } } } } : {}),
     securityContext: {
       allowPrivilegeEscalation: false,
       privileged: false,
@@ -105,7 +109,7 @@ function nodeMetadata(shape: Shape, v: MetaValues): Record<string, unknown> {
   return meta;
 }
 
-const shapeKey = (s: Shape) => (s.native ? 1 : 0) | (s.ports ? 2 : 0) | (s.workload ? 4 : 0);
+const shapeKey = (s: Shape) => (s.native ? 1 : 0) | (s.ports ? 2 : 0) | (s.workload ? 4 : 0) | (s.hold ? 8 : 0);
 const proxyTemplates = new Map<number, JsonTemplate<(typeof PROXY_KEYS)[number]>>();
 const metaTemplates = new Map<number, JsonTemplate<(typeof META_KEYS)[number]>>();
 
@@ -146,7 +150,7 @@ export function proxyContainer(ctx: SidecarContext): Result<BuiltContainer> {
   const apps = appContainerNames(ctx.pod).join(',');
   const ports = podPorts(ctx.pod);
   const portsJson = ports.length ? JSON.stringify(ports) : '';
-  const shape: Shape = { native: params.native, ports: ports.length > 0, workload: workload.name !== '' };
+  const shape: Shape = { native: params.native, hold: params.hold, ports: ports.length > 0, workload: workload.name !== '' };
   const owner = shape.workload ? ownerUri(workload, ctx.namespace) : '';
   const canonical = ctx.labels[Labels.canonicalName] ?? workload.name;
 

@@ -133,6 +133,19 @@ describe('API-server simulation', function () {
     expect(names(r2.object!.spec.containers)).to.not.include('istio-proxy');
   });
 
+  it('a native-sidecar pod gets istio-init and istio-proxy before its own init containers (kubectl applies the inserts)', async () => {
+    const pod = workloadPods(join(samplesDir(), 'platform', 'bookinfo.yaml'), 'bookinfo', false)[0]!.pod;
+    pod.metadata.annotations = { 'sidecar.istio.io/nativeSidecar': 'true' };
+    pod.spec.initContainers = [{ name: 'migrate', image: 'migrate:1' }, { name: 'warm', image: 'warm:1' }];
+    const r = await sim.admit(pod, { namespace: 'bookinfo' });
+    expectAllowed(r);
+    const out = r.object!;
+    expect(names(out.spec.initContainers)).to.deep.equal(['istio-init', 'istio-proxy', 'migrate', 'warm']);
+    expect(out.spec.initContainers[1].restartPolicy).to.equal('Always');
+    expect(out.spec.initContainers.slice(2)).to.deep.equal(pod.spec.initContainers);
+    expect(names(out.spec.containers)).to.deep.equal(names(pod.spec.containers));
+  });
+
   it('a pod with a bad resource annotation is rejected with the field named', async () => {
     const pod = workloadPods(join(samplesDir(), 'platform', 'bookinfo.yaml'), 'bookinfo', false)[0]!.pod;
     pod.metadata.annotations = { 'sidecar.istio.io/proxyCPU': 'lots' };
