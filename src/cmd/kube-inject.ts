@@ -5,14 +5,19 @@
  * invalid annotation fails the whole run (exit 1) and nothing is written.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { stringify } from 'yaml';
+import { stringify, type Tags } from 'yaml';
 import { parseFlags, withUsage, UsageError } from './args.js';
 import { parseDocuments } from '../core/documents.js';
+import { KUBECTL_NUMBER_TAGS } from '../core/kubectl-numbers.js';
 import { loadMeshConfig } from '../config/mesh.js';
 import { injectManifestWithReport } from '../inject/index.js';
 
-/** YAML 1.1 quoting on output: kubectl's parser reads unquoted yes/on/y as booleans. No line folding. */
-export const YAML_OUT = { lineWidth: 0, version: '1.1' } as const;
+/**
+ * YAML 1.1 quoting on output: kubectl's parser reads unquoted yes/on/y as booleans and 0644 as a number.
+ * kubectl's number tags are added to the 1.1 ones so that strings Go would read as numbers (0o17, 0X1F, -_1)
+ * are quoted too; numbers are still written by the 1.1 tags, in decimal. No line folding.
+ */
+export const YAML_OUT = { lineWidth: 0, version: '1.1', customTags: (tags: Tags): Tags => [...tags, ...KUBECTL_NUMBER_TAGS] } as const;
 
 const HELP = `usage: mizzen kube-inject -f FILE|- [-o FILE] [--mesh-config FILE]
 

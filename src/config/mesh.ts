@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { type Result, ok, fail } from '../core/result.js';
+import { KUBECTL_YAML } from '../core/documents.js';
 
 export interface LabelSelector {
   matchLabels?: Record<string, string>;
@@ -104,7 +105,7 @@ export function loadMeshConfig(file?: string): Result<MeshConfig> {
   }
   let doc: unknown;
   try {
-    doc = parse(text);
+    doc = parse(text, KUBECTL_YAML);
   } catch (e) {
     return fail(`mesh config ${file}: ${(e as Error).message}`);
   }

@@ -5,7 +5,8 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, extname } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, type DocumentOptions, type ParseOptions, type SchemaOptions, type Tags } from 'yaml';
+import { KUBECTL_NUMBER_TAGS } from './kubectl-numbers.js';
 
 export interface SourceDocument {
   /** File path, or '-' for standard input. */
@@ -18,6 +19,21 @@ export interface SourceDocument {
   error?: string;
 }
 
+const NUMBER_AND_TIME_TAGS = new Set(['tag:yaml.org,2002:int', 'tag:yaml.org,2002:float', 'tag:yaml.org,2002:timestamp']);
+
+/**
+ * Read scalars as kubectl does, since what we read is what kubectl applies. kubectl's YAML reader
+ * (sigs.k8s.io/yaml on a go-yaml v2 fork) follows YAML 1.1: yes/no/on/off/y/n are booleans, `<<`
+ * merges, 0644 is octal 420. Unlike the yaml package's 1.1 schema, it reads numbers with Go's rules
+ * (see kubectl-numbers.ts: no sexagesimal 1:20, `.` is a string) and leaves unquoted timestamps such
+ * as 2001-12-14 as strings. Both call sites use this: parseDocuments() and loadMeshConfig().
+ */
+export const KUBECTL_YAML: ParseOptions & DocumentOptions & SchemaOptions = {
+  version: '1.1',
+  schema: 'yaml-1.1',
+  customTags: (tags: Tags): Tags => [...tags.filter((t) => typeof t === 'string' || !NUMBER_AND_TIME_TAGS.has(t.tag)), ...KUBECTL_NUMBER_TAGS],
+};
+
 export const CONFIG_EXTENSIONS = ['.yaml', '.yml', '.json'];
 
 /** Parses multi-document YAML (JSON is YAML). Empty documents are dropped; `kind: List` is expanded. */
@@ -25,7 +41,7 @@ export function parseDocuments(text: string, file = '-'): SourceDocument[] {
   const out: SourceDocument[] = [];
   let docs;
   try {
-    docs = parseAllDocuments(text, { prettyErrors: true, uniqueKeys: false });
+    docs = parseAllDocuments(text, { ...KUBECTL_YAML, prettyErrors: true, uniqueKeys: false });
   } catch (e) {
     return [{ file, index: 0, error: (e as Error).message }];
   }

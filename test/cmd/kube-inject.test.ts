@@ -4,12 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { mizzen, REPO_ROOT } from '../support/cli.js';
+import { hasKubectl, kubectlReads } from '../support/kubectl.js';
+import { KUBECTL_YAML } from '../../src/core/documents.js';
+import { DEFAULT_MESH_CONFIG } from '../../src/config/mesh.js';
+import { kubeInjectText } from '../../src/cmd/kube-inject.js';
 
 const ROOT = REPO_ROOT;
 const BOOKINFO = join(ROOT, '../shared/samples/bookinfo/platform/bookinfo.yaml');
 
 
-const docs = (text: string) => parseAllDocuments(text).map((d) => d.toJS() as any);
+/** Reads the output as kubectl would. */
+const docs = (text: string) => parseAllDocuments(text, KUBECTL_YAML).map((d) => d.toJS() as any);
 const tmp = () => mkdtempSync(join(tmpdir(), 'mizzen-kube-inject-'));
 
 describe('mizzen kube-inject', function () {
@@ -46,6 +51,58 @@ describe('mizzen kube-inject', function () {
     expect(readFileSync(join(dir, 'out.yaml'), 'utf8')).to.include('enabled: "yes"');
   });
 
+  describe('keeps the meaning kubectl reads, through the round trip', () => {
+    const pod = [
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata: {name: p, labels: {app: p, canary: "on"}}',
+      'spec:',
+      '  containers:',
+      '  - name: app',
+      '    image: app',
+      '    command: [find, ., -name, "*.log"]',
+      '    env:',
+      '    - {name: MODE, value: "0644"}',
+      '    - {name: WHEN, value: "1:20"}',
+      '    - {name: OCT, value: "0o17"}',
+      '    - {name: HEX, value: "0X1F"}',
+      '    - {name: DAY, value: "2001-12-14"}',
+      '    - {name: AGREE, value: "y"}',
+      '    - {name: RATIO, value: "1_000"}',
+      '  volumes: [{name: x, configMap: {name: c, defaultMode: 0644}}]',
+      '',
+    ].join('\n');
+    const ENV = { MODE: '0644', WHEN: '1:20', OCT: '0o17', HEX: '0X1F', DAY: '2001-12-14', AGREE: 'y', RATIO: '1_000' };
+
+    const inject = () => {
+      const r = kubeInjectText(pod, 'pod.yaml', DEFAULT_MESH_CONFIG);
+      if (!r.ok) throw new Error(r.errors.join('\n'));
+      return r.output;
+    };
+    const check = (out: any) => {
+      expect(out.spec.volumes[0].configMap.defaultMode).to.equal(420);
+      expect(out.metadata.labels.canary).to.equal('on');
+      expect(out.spec.containers[0].command).to.deep.equal(['find', '.', '-name', '*.log']);
+      expect(Object.fromEntries(out.spec.containers[0].env.map((e: any) => [e.name, e.value]))).to.deep.equal(ENV);
+    };
+
+    it('0644 comes out as 420; strings that look like numbers, times or booleans come out quoted', () => {
+      const text = inject();
+      expect(text).to.include('defaultMode: 420\n');
+      for (const v of Object.values(ENV)) expect(text).to.include(`value: "${v}"\n`);
+      check(docs(text)[0]);
+    });
+
+    it('kubectl reads the output as it reads the input', async function () {
+      if (!hasKubectl()) {
+        console.log('    (skipping the comparison with kubectl: kubectl is not installed)');
+        this.skip();
+      }
+      check(await kubectlReads(pod));
+      check(await kubectlReads(inject()));
+    });
+  });
+
   it('a malformed YAML file is a clear error naming the file and document, exit 1, nothing written', async () => {
     const dir = tmp();
     const file = join(dir, 'bad.yaml');
@@ -64,11 +121,11 @@ describe('mizzen kube-inject', function () {
   });
 
   it('notes skipped workloads on stderr and leaves them unchanged', async () => {
-    const ds = 'apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: n}\nspec:\n  template:\n    spec:\n      hostNetwork: true\n      containers: [{name: a, image: a}]\n';
+    const ds = 'apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: ds}\nspec:\n  template:\n    spec:\n      hostNetwork: true\n      containers: [{name: a, image: a}]\n';
     const r = await mizzen(['kube-inject', '-f', '-'], ds);
     expect(r.code).to.equal(0);
     expect(docs(r.stdout)).to.deep.equal(docs(ds));
-    expect(r.stderr).to.match(/DaemonSet\/default\/n not injected \(host-network\)/);
+    expect(r.stderr).to.match(/DaemonSet\/default\/ds not injected \(host-network\)/);
   });
 
   it('uses --mesh-config and reports a bad one', async () => {

@@ -115,7 +115,7 @@ spec:
 ---
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
-metadata: { name: n }
+metadata: { name: none }
 spec:
   hosts: [none.example.com]
   resolution: NONE
