@@ -1,11 +1,15 @@
 /**
  * Mesh configuration: images, proxy defaults, the xDS address, injection selectors.
- * `--mesh-config FILE` (YAML) overrides any subset of the defaults below; unknown keys are errors.
+ * `--mesh-config FILE` (YAML) overrides any subset of the defaults below; unknown keys are errors, and
+ * the inject selectors must be Kubernetes label selectors, so that a bad one stops the start rather than
+ * every pod review.
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { type Result, ok, fail } from '../core/result.js';
 import { KUBECTL_YAML } from '../core/documents.js';
+import { Issues } from '../validation/schema.js';
+import { checkLabelSelector } from '../validation/common.js';
 
 export interface LabelSelector {
   matchLabels?: Record<string, string>;
@@ -62,6 +66,12 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** Lists whose items need more than the type check of the merge: each item is checked by this. */
+const LIST_ITEMS: Record<string, (item: unknown, path: string, issues: Issues) => void> = {
+  neverInjectSelector: checkLabelSelector,
+  alwaysInjectSelector: checkLabelSelector,
+};
+
 /** Merges user overrides onto the defaults, checking that every key is known and every type matches. */
 export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MESH_CONFIG): Result<MeshConfig> {
   if (input === null || input === undefined) return ok(structuredClone(base));
@@ -70,8 +80,17 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
   const merge = (def: unknown, val: unknown, path: string): unknown => {
     if (val === undefined) return structuredClone(def);
     if (Array.isArray(def)) {
-      if (!Array.isArray(val)) errors.push(`${path}: must be a list`);
-      return Array.isArray(val) ? val : def;
+      if (!Array.isArray(val)) {
+        errors.push(`${path}: must be a list`);
+        return def;
+      }
+      const checkItem = LIST_ITEMS[path];
+      if (checkItem) {
+        const issues = new Issues();
+        val.forEach((item, i) => checkItem(item, `${path}[${i}]`, issues));
+        errors.push(...issues.errors);
+      }
+      return val;
     }
     if (isObject(def)) {
       if (!isObject(val)) {

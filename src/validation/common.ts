@@ -5,7 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { RE2JS } from 're2js';
-import { type Check, type Issues, type Schema, str, obj, strMap, strCheck } from './schema.js';
+import { type Check, type Issues, type Schema, str, obj, strMap, strCheck, enumOf, list, strList, walk, isPlainObject } from './schema.js';
 
 // ---- DNS names ------------------------------------------------------------------------------------------
 
@@ -283,6 +283,36 @@ export const matchLabelsSelectorSchema = obj({
 export const labelsSelectorSchema = obj({
   labels: strMap({ key: checkSelectorEntry('key'), value: checkSelectorEntry('value'), maxProperties: 256 }),
 });
+
+const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
+
+const labelSelectorSchema = obj({
+  matchLabels: labelsSchema(),
+  matchExpressions: list(
+    obj(
+      { key: strCheck(check(validateLabelKey)), operator: enumOf(...SELECTOR_OPERATORS), values: strList(check(validateLabelValue)) },
+      { required: ['key', 'operator'] },
+    ),
+  ),
+});
+
+/**
+ * A Kubernetes LabelSelector (`{matchLabels, matchExpressions}`), checked as metav1.LabelSelectorAsSelector
+ * checks one: label keys and values, the four operators, values for In/NotIn and none for Exists/DoesNotExist.
+ * Unknown fields and null items are errors. src/inject/selector.ts matches the selectors that pass.
+ */
+export function checkLabelSelector(value: unknown, path: string, issues: Issues): void {
+  walk(labelSelectorSchema, value, path, issues);
+  if (!isPlainObject(value) || !Array.isArray(value.matchExpressions)) return;
+  value.matchExpressions.forEach((e: unknown, i) => {
+    if (!isPlainObject(e)) return;
+    const values = e.values ?? [];
+    if (!Array.isArray(values)) return; // the schema reported it
+    const p = `${path}.matchExpressions[${i}].values`;
+    if ((e.operator === 'In' || e.operator === 'NotIn') && values.length === 0) issues.error(p, 'must be non-empty for In and NotIn');
+    if ((e.operator === 'Exists' || e.operator === 'DoesNotExist') && values.length > 0) issues.error(p, 'must be empty for Exists and DoesNotExist');
+  });
+}
 
 /** Warns when a selector is present but selects by no label (it then applies to every workload in the namespace). */
 export function warnEmptySelector(sel: Record<string, unknown> | undefined, labelsField: 'matchLabels' | 'labels', path: string, issues: Issues): void {

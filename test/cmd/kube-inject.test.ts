@@ -143,6 +143,17 @@ describe('mizzen kube-inject', function () {
     expect(bad.stderr).to.include('proxyImagee: unknown field');
   });
 
+  it('a mesh config whose inject selector is not a label selector fails before reading any manifest, nothing written', async () => {
+    const dir = tmp();
+    const mesh = join(dir, 'mesh.yaml');
+    writeFileSync(mesh, 'neverInjectSelector: [null]\nalwaysInjectSelector: [{matchLabels: {app: 7}}]\n');
+    const pod = 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: app, image: app}]\n';
+    const r = await mizzen(['kube-inject', '-f', '-', '--mesh-config', mesh], pod);
+    expect(r.code).to.equal(1);
+    expect(r.stdout).to.equal('');
+    expect(r.stderr).to.equal(`kube-inject: mesh config ${mesh}: neverInjectSelector[0]: must be an object, not null\nkube-inject: mesh config ${mesh}: alwaysInjectSelector[0].matchLabels[app]: must be a string, not an integer\n`);
+  });
+
   it('usage errors: no -f, a missing file', async () => {
     const none = await mizzen(['kube-inject']);
     expect(none.code).to.equal(2);

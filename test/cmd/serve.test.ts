@@ -203,5 +203,16 @@ describe('mizzen serve', function () {
       expect(r.code).to.equal(1);
       expect(r.err).to.match(/proxyImage: must be a string/).and.match(/noSuchKey: unknown field/);
     });
+    it('refuses to start with an inject selector that is not a label selector (exit 1), naming the field', async () => {
+      const t = tempDir();
+      writeFileSync(join(t.dir, 'mesh.yaml'), 'neverInjectSelector: [null]\nalwaysInjectSelector:\n- matchExpressions: [{key: app, operator: Exists, values: [x]}]\n');
+      const r = await capture(['--mesh-config', join(t.dir, 'mesh.yaml'), '--webhook-port', '0', '--monitoring-port', '0']);
+      t.cleanup();
+      expect(r.code).to.equal(1);
+      expect(r.err).to.equal(
+        `mesh config ${join(t.dir, 'mesh.yaml')}: neverInjectSelector[0]: must be an object, not null\n` +
+          `mesh config ${join(t.dir, 'mesh.yaml')}: alwaysInjectSelector[0].matchExpressions[0].values: must be empty for Exists and DoesNotExist\n`,
+      );
+    });
   });
 });

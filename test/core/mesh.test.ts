@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveMeshConfig, loadMeshConfig, DEFAULT_MESH_CONFIG } from '../../src/config/mesh.js';
+import { firstMatch } from '../../src/inject/selector.js';
 
 const meshFile = (text: string): string => {
   const file = join(mkdtempSync(join(tmpdir(), 'mizzen-mesh-')), 'mesh.yaml');
@@ -35,5 +36,79 @@ describe('mesh config', () => {
     expect(r.value.holdApplicationUntilProxyStarts).to.equal(true);
     expect(r.value.debounce.quietMs).to.equal(100);
     expect(r.value.proxyLogLevel).to.equal('1:20');
+  });
+
+  describe('neverInjectSelector and alwaysInjectSelector are Kubernetes label selectors', () => {
+    const good: Array<[string, unknown]> = [
+      ['no selectors', []],
+      ['an empty selector (matches nothing in particular, so it is ignored)', [{}]],
+      ['matchLabels', [{ matchLabels: { app: 'db', 'app.kubernetes.io/name': 'x', empty: '' } }]],
+      ['null fields are unset', [{ matchLabels: null, matchExpressions: null }]],
+      [
+        'every operator',
+        [
+          {
+            matchExpressions: [
+              { key: 'tier', operator: 'In', values: ['a', 'b'] },
+              { key: 'tier', operator: 'NotIn', values: ['c'] },
+              { key: 'canary', operator: 'Exists' },
+              { key: 'legacy', operator: 'DoesNotExist', values: [] },
+            ],
+          },
+        ],
+      ],
+      ['matchLabels and matchExpressions together', [{ matchLabels: { app: 'a' }, matchExpressions: [{ key: 'v', operator: 'Exists' }] }]],
+    ];
+    for (const [name, selectors] of good) {
+      it(`accepts ${name}`, () => {
+        for (const field of ['neverInjectSelector', 'alwaysInjectSelector'] as const) {
+          const r = resolveMeshConfig({ [field]: selectors });
+          if (!r.ok) throw new Error(r.errors.join('\n'));
+          expect(r.value[field]).to.deep.equal(selectors);
+          // what loads, the injector can evaluate
+          expect(() => firstMatch(r.value[field], { app: 'db', tier: 'a', canary: '' })).not.to.throw();
+        }
+      });
+    }
+
+    const bad: Array<[string, Record<string, unknown>, string[]]> = [
+      ['a null item', { neverInjectSelector: [null] }, ['neverInjectSelector[0]: must be an object, not null']],
+      ['a string or a list item', { alwaysInjectSelector: ['app=x', []] }, ['alwaysInjectSelector[0]: must be an object, not a string', 'alwaysInjectSelector[1]: must be an object, not a list']],
+      ['an unknown key', { neverInjectSelector: [{ matchLabel: { app: 'x' } }] }, ['neverInjectSelector[0].matchLabel: unknown field']],
+      ['a label value that is not a string', { alwaysInjectSelector: [{}, { matchLabels: { app: 1, on: false } }] }, ['alwaysInjectSelector[1].matchLabels[app]: must be a string, not an integer', 'alwaysInjectSelector[1].matchLabels[on]: must be a string, not a boolean']],
+      ['matchLabels not a mapping', { neverInjectSelector: [{ matchLabels: ['app'] }] }, ['neverInjectSelector[0].matchLabels: must be an object (map), not a list']],
+      ['an invalid label key and value', { neverInjectSelector: [{ matchLabels: { 'bad key': 'v', k: 'bad value' } }] }, ['neverInjectSelector[0].matchLabels[bad key]: invalid label key "bad key"', 'neverInjectSelector[0].matchLabels[k]: invalid label value "bad value"']],
+      ['matchExpressions not a list', { neverInjectSelector: [{ matchExpressions: { key: 'a', operator: 'Exists' } }] }, ['neverInjectSelector[0].matchExpressions: must be a list, not an object']],
+      ['a null expression', { neverInjectSelector: [{ matchExpressions: [null] }] }, ['neverInjectSelector[0].matchExpressions[0]: must be an object, not null']],
+      ['an unknown operator', { neverInjectSelector: [{ matchExpressions: [{ key: 'a', operator: 'Foo' }] }] }, ['neverInjectSelector[0].matchExpressions[0].operator: unsupported value "Foo", must be one of In, NotIn, Exists, DoesNotExist']],
+      ['operators are case-sensitive', { neverInjectSelector: [{ matchExpressions: [{ key: 'a', operator: 'in', values: ['x'] }] }] }, ['neverInjectSelector[0].matchExpressions[0].operator: unsupported value "in", must be one of In, NotIn, Exists, DoesNotExist']],
+      ['no key or operator', { alwaysInjectSelector: [{ matchExpressions: [{ values: ['x'] }] }] }, ['alwaysInjectSelector[0].matchExpressions[0].key: is required', 'alwaysInjectSelector[0].matchExpressions[0].operator: is required']],
+      ['an invalid key', { alwaysInjectSelector: [{ matchExpressions: [{ key: '-a', operator: 'Exists' }] }] }, ['alwaysInjectSelector[0].matchExpressions[0].key: invalid label key "-a"']],
+      ['In without values', { neverInjectSelector: [{ matchExpressions: [{ key: 'a', operator: 'In' }] }] }, ['neverInjectSelector[0].matchExpressions[0].values: must be non-empty for In and NotIn']],
+      ['NotIn with empty values', { neverInjectSelector: [{ matchExpressions: [{ key: 'a', operator: 'NotIn', values: [] }] }] }, ['neverInjectSelector[0].matchExpressions[0].values: must be non-empty for In and NotIn']],
+      ['Exists with values', { neverInjectSelector: [{ matchExpressions: [{ key: 'a', operator: 'Exists', values: ['x'] }] }] }, ['neverInjectSelector[0].matchExpressions[0].values: must be empty for Exists and DoesNotExist']],
+      ['DoesNotExist with values', { neverInjectSelector: [{ matchExpressions: [{ key: 'a', operator: 'DoesNotExist', values: ['x'] }] }] }, ['neverInjectSelector[0].matchExpressions[0].values: must be empty for Exists and DoesNotExist']],
+      ['values not a list (reported once)', { neverInjectSelector: [{ matchExpressions: [{ key: 'a', operator: 'In', values: 'x' }] }] }, ['neverInjectSelector[0].matchExpressions[0].values: must be a list, not a string']],
+      ['a value that is not a string or not a label value', { neverInjectSelector: [{ matchExpressions: [{ key: 'a', operator: 'In', values: [1, null, 'a b'] }] }] }, ['neverInjectSelector[0].matchExpressions[0].values[0]: must be a string, not an integer', 'neverInjectSelector[0].matchExpressions[0].values[1]: must be a string, not null', 'neverInjectSelector[0].matchExpressions[0].values[2]: invalid label value "a b"']],
+      ['an unknown key in an expression', { neverInjectSelector: [{ matchExpressions: [{ key: 'a', operator: 'Exists', value: 'x' }] }] }, ['neverInjectSelector[0].matchExpressions[0].value: unknown field']],
+      ['errors in both lists', { neverInjectSelector: [null], alwaysInjectSelector: [{}, null] }, ['neverInjectSelector[0]: must be an object, not null', 'alwaysInjectSelector[1]: must be an object, not null']],
+    ];
+    for (const [name, input, errors] of bad) {
+      it(`rejects ${name}`, () => {
+        const r = resolveMeshConfig(input);
+        expect(r).to.deep.equal({ ok: false, errors });
+      });
+    }
+
+    it('a mesh config file with a bad selector does not load, and says where', () => {
+      const file = meshFile('neverInjectSelector:\n- ~\nalwaysInjectSelector:\n- matchExpressions: [{key: app, operator: Foo}]\n');
+      expect(loadMeshConfig(file)).to.deep.equal({
+        ok: false,
+        errors: [
+          `mesh config ${file}: neverInjectSelector[0]: must be an object, not null`,
+          `mesh config ${file}: alwaysInjectSelector[0].matchExpressions[0].operator: unsupported value "Foo", must be one of In, NotIn, Exists, DoesNotExist`,
+        ],
+      });
+    });
   });
 });
