@@ -39,7 +39,7 @@ export interface MeshConfig {
   /** Pods that say nothing themselves (no sidecar.istio.io/inject) and match any of these are not injected; checked before alwaysInjectSelector, as Istio does. */
   neverInjectSelector: LabelSelector[];
   alwaysInjectSelector: LabelSelector[];
-  /** Hold the application until the proxy is ready (postStart hook on the proxy). */
+  /** Hold the application until the proxy is ready: istio-proxy first, with a postStart hook (inject/hold.ts). A native sidecar holds it anyway. */
   holdApplicationUntilProxyStarts: boolean;
   /** Outbound IP ranges to redirect by default ("*" = all). */
   includeOutboundIPRanges: string;
