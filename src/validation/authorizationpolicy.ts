@@ -16,6 +16,9 @@ const source = obj(
   ),
 );
 
+/** Evaluates the policy without enforcing it (only for ALLOW and DENY); the value is checked with the metadata. */
+export const DRY_RUN_ANNOTATION = 'istio.io/dry-run';
+
 export const authorizationPolicySpec = obj({
   ...targetFields,
   action: enumOf('ALLOW', 'DENY', 'AUDIT', 'CUSTOM'),
@@ -132,9 +135,12 @@ function checkValues(o: Obj, field: string, p: string, issues: Issues, fn?: (v: 
   if (e) issues.error(`${p}.${field}`, e);
 }
 
-export const validateAuthorizationPolicy: KindValidator = (spec: Obj, _ctx, issues: Issues) => {
+export const validateAuthorizationPolicy: KindValidator = (spec: Obj, ctx, issues: Issues) => {
   checkTargets(spec, issues);
   const action: string = spec.action ?? 'ALLOW';
+  if (DRY_RUN_ANNOTATION in ctx.annotations && action !== 'ALLOW' && action !== 'DENY') {
+    issues.error(`metadata.annotations[${DRY_RUN_ANNOTATION}]`, `only supported with action ALLOW or DENY, found ${action}`);
+  }
   if (action === 'CUSTOM') {
     if (spec.rules === undefined) issues.error('spec.rules', 'CUSTOM action without rules is never triggered; add an empty rule {} to apply it to every request');
     else if (!spec.provider?.name) issues.error('spec.provider.name', 'is required for the CUSTOM action');

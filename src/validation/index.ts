@@ -13,7 +13,7 @@ import { serviceEntrySpec, validateServiceEntry } from './serviceentry.js';
 import { sidecarSpec, validateSidecar } from './sidecar.js';
 import { workloadEntrySpec, validateWorkloadEntry, workloadGroupSpec, validateWorkloadGroup } from './workloadentry.js';
 import { peerAuthenticationSpec, validatePeerAuthentication } from './peerauthentication.js';
-import { authorizationPolicySpec, validateAuthorizationPolicy } from './authorizationpolicy.js';
+import { authorizationPolicySpec, validateAuthorizationPolicy, DRY_RUN_ANNOTATION as DRY_RUN } from './authorizationpolicy.js';
 import { requestAuthenticationSpec, validateRequestAuthentication } from './requestauthentication.js';
 
 export interface ValidationReport {
@@ -89,7 +89,10 @@ const metadataSchema = obj({
   selfLink: str(),
 });
 
-const DRY_RUN = 'istio.io/dry-run';
+/** Istio's webhook rejects any object carrying this annotation: a probe that the webhook is in the path. */
+const ALWAYS_REJECT = 'internal.istio.io/webhook-always-reject';
+/** Set by Istio on the configuration it generates (e.g. from Gateway API routes); users may not set them. */
+const INTERNAL_PARENTS = ['internal.istio.io/parents', 'internal.istio.io/parent-namespace'];
 
 function checkMetadata(meta: Obj, kind: string, issues: Issues): void {
   const name = meta.name;
@@ -113,7 +116,10 @@ function checkMetadata(meta: Obj, kind: string, issues: Issues): void {
       issues.error(`metadata.annotations[${DRY_RUN}]`, `invalid value "${annotations[DRY_RUN]}": must be true or false`);
     }
   }
-  if ('istio.io/alwaysReject' in annotations) issues.error('metadata.annotations[istio.io/alwaysReject]', 'annotation found, rejecting');
+  if (ALWAYS_REJECT in annotations) issues.error(`metadata.annotations[${ALWAYS_REJECT}]`, 'annotation found, rejecting');
+  for (const a of INTERNAL_PARENTS) {
+    if (a in annotations) issues.error(`metadata.annotations[${a}]`, 'internal annotation, may not be set by users');
+  }
 }
 
 const TOP_FIELDS: readonly string[] = ['apiVersion', 'kind', 'metadata', 'spec', 'status'];

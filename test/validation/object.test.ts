@@ -33,6 +33,10 @@ runTable('object', [
   { name: 'spec not an object', in: obj('networking.istio.io/v1', 'DestinationRule', { name: 'a' }, []), valid: false, error: 'spec: must be an object, not a list', whole: true },
   { name: 'status is allowed', in: { ...obj('networking.istio.io/v1', 'DestinationRule'), status: { conditions: [] } }, valid: true, whole: true },
   { name: 'dry-run annotation on a VirtualService', in: obj('networking.istio.io/v1', 'DestinationRule', { name: 'a', annotations: { 'istio.io/dry-run': 'true' } }), valid: false, error: 'only supported on AuthorizationPolicy', whole: true },
+  { name: 'Istio\'s always-reject test annotation', in: obj('networking.istio.io/v1', 'DestinationRule', { name: 'a', annotations: { 'internal.istio.io/webhook-always-reject': 'true' } }), valid: false, error: 'metadata.annotations[internal.istio.io/webhook-always-reject]', whole: true },
+  { name: 'istio.io/alwaysReject is an ordinary annotation', in: obj('networking.istio.io/v1', 'DestinationRule', { name: 'a', annotations: { 'istio.io/alwaysReject': 'true' } }), valid: true, whole: true },
+  { name: 'internal parents annotation may not be set by users', in: obj('networking.istio.io/v1', 'DestinationRule', { name: 'a', annotations: { 'internal.istio.io/parents': 'HTTPRoute/foo.default' } }), valid: false, error: 'metadata.annotations[internal.istio.io/parents]', whole: true },
+  { name: 'internal parent-namespace annotation may not be set by users', in: obj('networking.istio.io/v1', 'DestinationRule', { name: 'a', annotations: { 'internal.istio.io/parent-namespace': 'other' } }), valid: false, error: 'metadata.annotations[internal.istio.io/parent-namespace]', whole: true },
 ] satisfies Case[]);
 
 describe('validation entry point', () => {

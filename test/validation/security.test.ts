@@ -71,6 +71,9 @@ runTable('AuthorizationPolicy', [
   { name: 'selector and targetRef', in: { ...sel, targetRef: { kind: 'Service', name: 'x' }, rules: [{}] }, valid: false, error: 'only one of selector, targetRef or targetRefs' },
   { name: 'dry-run annotation allowed', in: { rules: [{}] }, meta: { annotations: { 'istio.io/dry-run': 'true' } }, valid: true },
   { name: 'dry-run annotation bad value', in: { rules: [{}] }, meta: { annotations: { 'istio.io/dry-run': 'maybe' } }, valid: false, error: 'istio.io/dry-run' },
+  { name: 'dry-run annotation with DENY', in: { action: 'DENY', rules: [{}] }, meta: { annotations: { 'istio.io/dry-run': 'true' } }, valid: true },
+  { name: 'dry-run annotation with CUSTOM', in: { action: 'CUSTOM', provider: { name: 'x' }, rules: [{}] }, meta: { annotations: { 'istio.io/dry-run': 'true' } }, valid: false, error: 'metadata.annotations[istio.io/dry-run]: only supported with action ALLOW or DENY' },
+  { name: 'dry-run annotation with AUDIT', in: { action: 'AUDIT', rules: [{}] }, meta: { annotations: { 'istio.io/dry-run': 'false' } }, valid: false, error: 'found AUDIT' },
 ] satisfies Case[]);
 
 const rule = (r: Record<string, unknown>) => ({ jwtRules: [{ issuer: 'https://issuer.example.com', jwksUri: 'https://issuer.example.com/jwks.json', ...r }] });
