@@ -394,3 +394,8 @@ export function validateLabels(labels: Record<string, string>): string[] {
 export const percentSchema = obj({
   value: { type: 'number', check: check((v: number) => (v < 0 || v > 100 || (v > 0 && v < 0.0001) ? `percentage ${v} is neither 0.0, nor in range [0.0001, 100.0]` : undefined)) },
 });
+
+/** Percent of mirrored traffic: Istio checks only that it is within [0, 100] (a tiny value mirrors next to nothing). */
+export const mirrorPercentSchema = obj({
+  value: { type: 'number', check: check((v: number) => (v < 0 || v > 100 ? `percentage ${v} is not in range [0.0, 100.0]` : undefined)) },
+});

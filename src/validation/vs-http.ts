@@ -5,6 +5,8 @@ import {
   checkStringMatch,
   durationField,
   labelsSchema,
+  mirrorPercentSchema,
+  parseDuration,
   percentSchema,
   stringMatchSchema,
   isAuthorityHeader,
@@ -85,10 +87,10 @@ export const httpRouteSchema = obj({
   }),
   fault: faultSchema,
   mirror: destinationSchema,
-  mirrors: list(obj({ destination: destinationSchema, percentage: percentSchema }, { required: ['destination'] })),
+  mirrors: list(obj({ destination: destinationSchema, percentage: mirrorPercentSchema }, { required: ['destination'] })),
   mirrorPercent: uint32(),
   mirror_percent: uint32(),
-  mirrorPercentage: percentSchema,
+  mirrorPercentage: mirrorPercentSchema,
   corsPolicy: corsSchema,
   headers: headersSchema,
 });
@@ -173,7 +175,8 @@ function checkMatch(m: Obj, p: string, ctx: HttpContext, issues: Issues): void {
   }
 }
 
-const CORS_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE']);
+const CORS_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', '*']);
+const SECOND_NS = 1_000_000_000n;
 
 function checkCors(c: Obj | undefined, p: string, issues: Issues): void {
   if (!c) return;
@@ -196,6 +199,9 @@ function checkCors(c: Obj | undefined, p: string, issues: Issues): void {
       if (e) issues.error(`${p}.${f}[${i}]`, e);
     });
   }
+  // Access-Control-Max-Age counts seconds
+  const maxAge = typeof c.maxAge === 'string' ? parseDuration(c.maxAge) : undefined;
+  if (maxAge !== undefined && maxAge % SECOND_NS !== 0n) issues.error(`${p}.maxAge`, `only whole seconds are supported (got ${c.maxAge})`);
 }
 
 const GRPC_STATUS = new Set([
@@ -203,7 +209,8 @@ const GRPC_STATUS = new Set([
   'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
 ]);
 
-export const validateHttpStatus = (s: number): string | undefined => (s < 200 || s > 599 ? `HTTP status ${s} is not in range 200-599` : undefined);
+/** Istio lets 600 through (its check is "above 600"); the generator drops a status Envoy cannot send. */
+export const validateHttpStatus = (s: number): string | undefined => (s < 200 || s > 600 ? `HTTP status ${s} is not in range 200-600` : undefined);
 
 function checkFault(f: Obj | undefined, p: string, issues: Issues): void {
   if (!f) return;
@@ -223,12 +230,10 @@ function checkFault(f: Obj | undefined, p: string, issues: Issues): void {
   }
   const d = f.delay;
   if (d) {
+    // a delay with neither fixedDelay nor exponentialDelay is accepted, as Istio does, and injects nothing
     if (has(d, 'exponentialDelay')) issues.error(`${p}.delay.exponentialDelay`, 'exponentialDelay is not supported yet');
-    if (!has(d, 'fixedDelay') && !has(d, 'exponentialDelay')) issues.error(`${p}.delay`, 'fixedDelay is required');
-    if (has(d, 'percent')) {
-      issues.warn(`${p}.delay.percent`, 'deprecated: use percentage instead');
-      if (d.percent < 0 || d.percent > 100) issues.error(`${p}.delay.percent`, `percentage ${d.percent} is not in range 0..100`);
-    }
+    // Istio checks only percentage; the generator caps percent at 100
+    if (has(d, 'percent')) issues.warn(`${p}.delay.percent`, 'deprecated: use percentage instead');
   }
 }
 
