@@ -31,6 +31,7 @@ export const virtualServiceSpec = obj({
   exportTo: strList(),
   http: list(httpRouteSchema),
   tls: list(obj({ match: list(obj({ ...l4Match, sniHosts: strList() }, { required: ['sniHosts'] })), route: list(routeDestination) }, { required: ['match'] })),
+  // sourceSubnet is deprecated and ignored by Istio: neither checked nor used
   tcp: list(obj({ match: list(obj({ ...l4Match, sourceSubnet: str() })), route: list(routeDestination) })),
 });
 
@@ -54,6 +55,8 @@ export const validateVirtualService: KindValidator = (spec: Obj, ctx, issues: Is
     if (len(spec.tcp) > 0) issues.error('spec.tcp', 'a delegate VirtualService (no hosts) must not have tcp routes');
   }
   const gatewayOnly = gateways.length > 0 && !gateways.includes('mesh');
+  // Istio checks SNI hosts as gateway names unless `mesh` is listed, so also when no gateways are given
+  const sniAsGateway = !gateways.includes('mesh');
   const sni = (spec.tls ?? []).some((t: Obj | undefined) => (t?.match ?? []).some((m: Obj | undefined) => len(m?.sniHosts) > 0));
 
   let hostsValid = true;
@@ -83,7 +86,7 @@ export const validateVirtualService: KindValidator = (spec: Obj, ctx, issues: Is
     each(r.match, (m, j) => {
       const mp = `${p}.match[${j}]`;
       if (Array.isArray(m.sniHosts) && m.sniHosts.length === 0) issues.error(`${mp}.sniHosts`, 'TLS match must have at least one SNI host');
-      each<string>(m.sniHosts, (s, k) => checkSniHost(s, hosts, gatewayOnly, `${mp}.sniHosts[${k}]`, issues));
+      each<string>(m.sniHosts, (s, k) => checkSniHost(s, hosts, sniAsGateway, `${mp}.sniHosts[${k}]`, issues));
       checkL4Match(m, mp, issues);
     });
     if (len(r.route) === 0) issues.error(`${p}.route`, 'TLS route is required');
@@ -91,13 +94,7 @@ export const validateVirtualService: KindValidator = (spec: Obj, ctx, issues: Is
   });
   each(spec.tcp, (r, i) => {
     const p = `spec.tcp[${i}]`;
-    each(r.match, (m, j) => {
-      checkL4Match(m, `${p}.match[${j}]`, issues);
-      if (m.sourceSubnet !== undefined) {
-        const e = validateIpOrCidr(m.sourceSubnet);
-        if (e) issues.error(`${p}.match[${j}].sourceSubnet`, e);
-      }
-    });
+    each(r.match, (m, j) => checkL4Match(m, `${p}.match[${j}]`, issues));
     if (len(r.route) === 0) issues.error(`${p}.route`, 'TCP route is required');
     checkRouteDestinations(r.route, `${p}.route`, issues);
   });
@@ -107,8 +104,8 @@ export const validateVirtualService: KindValidator = (spec: Obj, ctx, issues: Is
   warnUnreachable(spec.tcp, 'spec.tcp', issues);
 };
 
-function checkSniHost(s: string, hosts: string[], gatewayOnly: boolean, p: string, issues: Issues): void {
-  const e = validateVsHost(s, gatewayOnly, true);
+function checkSniHost(s: string, hosts: string[], asGateway: boolean, p: string, issues: Issues): void {
+  const e = validateVsHost(s, asGateway, true);
   if (e) {
     if (isIpAddress(s)) issues.warn(p, `using an IP address ("${s}") goes against the SNI spec and most clients do not support it`);
     else issues.error(p, e);
@@ -118,7 +115,8 @@ function checkSniHost(s: string, hosts: string[], gatewayOnly: boolean, p: strin
 }
 
 function checkL4Match(m: Obj, p: string, issues: Issues): void {
-  if (m.port !== undefined) {
+  // 0 is the unset value: the match applies to every port
+  if (m.port !== undefined && m.port !== 0) {
     const e = validatePort(m.port);
     if (e) issues.error(`${p}.port`, e);
   }

@@ -121,15 +121,13 @@ export function checkHttpRoute(r: Obj, p: string, ctx: HttpContext, issues: Issu
   checkRewrite(r.rewrite, `${p}.rewrite`, issues);
   checkAuthorityRewrite(r, p, issues);
   checkRouteDestinations(r.route, `${p}.route`, issues);
-  if (r.delegate && !r.delegate.name) issues.error(`${p}.delegate.name`, 'is required');
 }
 
 function checkConflicts(r: Obj, p: string, ctx: HttpContext, issues: Issues): void {
   if (r.delegate && !ctx.delegate) {
-    // a root route hands the whole request to the delegate
+    // a root route hands the whole request to the delegate (Istio forbids only redirect and route here; the rest is ignored)
     if (r.redirect) issues.error(`${p}.redirect`, 'a route with delegate must not specify redirect');
     if (r.route) issues.error(`${p}.route`, 'a route with delegate must not specify route');
-    if (r.directResponse) issues.error(`${p}.directResponse`, 'a route with delegate must not specify directResponse');
     return;
   }
   if (r.delegate && ctx.delegate) issues.error(`${p}.delegate`, 'a delegate VirtualService cannot delegate again');
@@ -166,7 +164,8 @@ function checkMatch(m: Obj, p: string, ctx: HttpContext, issues: Issues): void {
   checkStringMatch(m.uri, `${p}.uri`, issues, { allowEmptyPrefix: true });
   for (const f of ['scheme', 'method', 'authority'] as const) checkStringMatch(m[f], `${p}.${f}`, issues);
   for (const [name, sm] of entries<Obj>(m.queryParams)) checkStringMatch(sm, `${p}.queryParams[${name}]`, issues);
-  if (has(m, 'port')) {
+  if (has(m, 'port') && m.port !== 0) {
+    // 0 is the unset value: the match applies to every port
     const e = validatePort(m.port);
     if (e) issues.error(`${p}.port`, e);
   }

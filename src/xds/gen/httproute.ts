@@ -1,7 +1,7 @@
 /**
  * One VirtualService HTTP rule → Envoy routes (one per match): matches, weighted destinations, retries, timeouts,
  * fault injection, mirroring, rewrites, redirects, direct responses, header edits and CORS, as Istio translates
- * them. Malformed parts are dropped, never thrown.
+ * them. Malformed parts are dropped, never thrown; rules that delegate are skipped.
  */
 import type { Config, Snapshot } from '../../model/types.js';
 import { asArray, asObject, asPort, matchesLabels } from '../../model/selectors.js';
@@ -243,6 +243,9 @@ function routeAction(ctx: RouteContext, vs: Config, rule: Json): Json | undefine
 /** The routes of one HTTP rule (one per applicable match; none when nothing applies or resolves). */
 export function translateHttpRule(ctx: RouteContext, vs: Config, rawRule: unknown, index: number): Json[] {
   const rule = asObject(rawRule);
+  // Delegation is not generated: a root rule's delegate VirtualService would supply the routes, and Istio ignores
+  // anything else on the rule (a directResponse, say), so the rule yields nothing here.
+  if (rule.delegate) return [];
   const matches = asArray(rule.match).map(asObject);
   const routeMatches = (matches.length ? matches : [{}])
     .map((m) => ({ m, match: routeMatch(ctx, m) }))

@@ -178,6 +178,34 @@ describe('Envoy RDS from VirtualServices', () => {
       check: (r) => expect(r.map((x: any) => x.route.cluster)).to.deep.equal([V1]),
     },
     {
+      name: 'a root rule with delegate is left out (delegation is not generated), whatever else it carries',
+      http: `  - match: [{ uri: { prefix: /d } }]
+    delegate: { name: reviews-delegate }
+    directResponse: { status: 200 }
+  - match: [{ uri: { prefix: /e } }]
+    delegate: { namespace: other }
+  - route: [{ destination: { host: reviews, subset: v1 } }]`,
+      check: (r) => expect(r.map((x: any) => x.route?.cluster)).to.deep.equal([V1]),
+    },
+    {
+      name: 'inputs Istio accepts but Envoy cannot express: status 600 and delay without fixedDelay inject nothing, port 0 matches every port',
+      http: `  - match: [{ port: 0, uri: { prefix: /a } }]
+    fault: { delay: { percentage: { value: 10 } }, abort: { httpStatus: 600 } }
+    route: [{ destination: { host: reviews, subset: v1 } }]
+  - match: [{ uri: { prefix: /b } }]
+    directResponse: { status: 600 }
+  - fault: { delay: { fixedDelay: 1s, percent: 150 } }
+    mirror: { host: reviews, subset: v2 }
+    mirrorPercentage: { value: 0.00005 }
+    route: [{ destination: { host: reviews, subset: v1 } }]`,
+      check: (r) => {
+        expect(r.map((x: any) => x.match.prefix)).to.deep.equal(['/a', '/']);
+        expect(r[0].typed_per_filter_config).to.equal(undefined);
+        expect(r[1].typed_per_filter_config['envoy.filters.http.fault'].delay.percentage).to.deep.equal({ numerator: 100, denominator: 'HUNDRED' });
+        expect(r[1].route.request_mirror_policies[0].runtime_fraction.default_value).to.deep.equal({ numerator: 1, denominator: 'MILLION' });
+      },
+    },
+    {
       name: 'a route to an unknown host or subset still names its cluster (Envoy answers 503), no throw',
       http: `  - route: [{ destination: { host: nowhere.example.com, port: { number: 80 } } }, { destination: { host: reviews, subset: v9 }, weight: 0 }]`,
       check: (r) => expect(r[0].route.cluster).to.equal('outbound|80||nowhere.example.com'),
