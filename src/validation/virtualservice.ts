@@ -35,13 +35,22 @@ export const virtualServiceSpec = obj({
   tcp: list(obj({ match: list(obj({ ...l4Match, sourceSubnet: str() })), route: list(routeDestination) })),
 });
 
-const OUTBOUND_SNI = /^outbound_\.[0-9]+_\._\.[a-zA-Z].*$/;
+/**
+ * Istio's auto-generated SNI names, `outbound_.<port>_.<subset>_.<host>` (AUTO_PASSTHROUGH; `h` starts with
+ * `outbound_`), checked as loosely as Istio does: at least four `_`-separated parts, the port part holding a digit
+ * and the host part a letter.
+ */
+function validateOutboundSni(h: string): string | undefined {
+  const parts = h.split('_');
+  if (parts.length < 4 || !/[0-9]/.test(parts[1]) || !/[a-zA-Z]/.test(parts[3])) {
+    return `domain name "${h}" invalid, should follow outbound_.<PORT>_.<SUBSET>_.<HOSTNAME> format`;
+  }
+  return undefined;
+}
 
 /** Hosts of a VirtualService bound to gateways may also be Istio's auto-generated SNI names (`outbound_.80_._.foo.com`). */
 function validateVsHost(h: string, gatewayOnly: boolean, sni: boolean): string | undefined {
-  if (gatewayOnly && sni && h.startsWith('outbound_')) {
-    return OUTBOUND_SNI.test(h) ? undefined : `domain name "${h}" invalid, should follow outbound_.<PORT>_._.<HOSTNAME> format`;
-  }
+  if (gatewayOnly && sni && h.startsWith('outbound_')) return h.length > 255 ? `domain name "${h}" too long (max 255)` : validateOutboundSni(h);
   return validateWildcardDomain(h);
 }
 
