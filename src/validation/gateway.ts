@@ -24,7 +24,7 @@ export const serverTlsSchema = obj({
   caCertificates: str(),
   caCrl: str(),
   credentialName: str(),
-  credentialNames: strList(),
+  credentialNames: list(str(), { minItems: 1, maxItems: 2 }),
   caCertCredentialName: str(),
   tlsCertificates: list(obj({ serverCertificate: str(), privateKey: str(), caCertificates: str() }), { minItems: 1, maxItems: 2 }),
   subjectAltNames: strList(),
@@ -77,7 +77,9 @@ export function checkServerTls(tls: Obj | undefined, p: string, issues: Issues):
   const sources = [tls.serverCertificate && tls.privateKey, tls.credentialName, len(tls.credentialNames) > 0, len(tls.tlsCertificates) > 0].filter(Boolean).length;
   if (sources > 1) issues.error(p, 'only one of credentialName, credentialNames, serverCertificate/privateKey, tlsCertificates may be set');
   const terminating = mode === 'SIMPLE' || mode === 'MUTUAL' || mode === 'OPTIONAL_MUTUAL';
-  if (terminating && !(tls.credentialName || len(tls.credentialNames) > 0)) {
+  // Certificates fetched by name (SDS) are not checked further, caCrl included: Istio stops here too.
+  if (terminating && (tls.credentialName || len(tls.credentialNames) > 0)) return;
+  if (terminating) {
     const what = mode === 'SIMPLE' ? 'SIMPLE' : 'MUTUAL';
     if (what === 'MUTUAL' && !tls.caCertificates) issues.error(`${p}.caCertificates`, `${mode} TLS requires a client CA bundle (caCertificates), or credentialName`);
     if (len(tls.tlsCertificates) > 2) issues.warn(`${p}.tlsCertificates`, `${mode} TLS supports up to 2 server certificates`);
