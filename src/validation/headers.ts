@@ -29,6 +29,12 @@ export function validateStrictHeaderName(name: string): string | undefined {
   return /^[-_A-Za-z0-9]+$/.test(name) ? undefined : `header name "${name}" is not a valid header name`;
 }
 
+/** Header names of WorkloadGroup HTTP probes: letters, digits and '-' only (Istio's webhook is stricter than its CRD here). */
+export function validateProbeHeaderName(name: string): string | undefined {
+  if (name === '') return 'header name cannot be empty';
+  return /^[-A-Za-z0-9]+$/.test(name) ? undefined : `header name "${name}" is not a valid probe header name (letters, digits and '-' only)`;
+}
+
 export const isAuthorityHeader = (name: string): boolean => name.toLowerCase() === ':authority' || name.toLowerCase() === 'host';
 
 /** Names in headers.request.set/add: no pseudo-headers except :authority (Host may be set). */

@@ -1,6 +1,6 @@
 /** WorkloadEntry and WorkloadGroup (and the endpoint rules ServiceEntry reuses). */
 import { type Issues, type Obj, obj, str, int32, uint32, list, map, strMap, each, entries, has } from './schema.js';
-import { check, isIpAddress, labelsSchema, validateFqdn, validatePort, validatePortName, validateStrictHeaderName } from './common.js';
+import { check, isIpAddress, labelsSchema, validateFqdn, validatePort, validatePortName, validateProbeHeaderName } from './common.js';
 import { validateUnixAddress } from './networking.js';
 import type { KindValidator } from './kind.js';
 
@@ -73,12 +73,13 @@ export const workloadGroupSpec = obj(
             port: probePort,
             host: str(),
             scheme: str(),
-            httpHeaders: list(obj({ name: str({ check: check(validateStrictHeaderName) }), value: str() })),
+            httpHeaders: list(obj({ name: str({ check: check(validateProbeHeaderName) }), value: str() })),
           },
           { required: ['port'] },
         ),
         tcpSocket: obj({ host: str(), port: probePort }, { required: ['port'] }),
         exec: obj({ command: list(str({ minLength: 1 })) }, { required: ['command'] }),
+        // in the CRD, but Istio's webhook knows no gRPC health check and rejects it
         grpc: obj({ port: probePort, service: str() }),
       },
       { atMostOne: [['httpGet', 'tcpSocket', 'exec', 'grpc']] },
@@ -107,7 +108,8 @@ export const validateWorkloadGroup: KindValidator = (spec: Obj, _ctx, issues: Is
   for (const f of ['initialDelaySeconds', 'timeoutSeconds', 'periodSeconds', 'successThreshold', 'failureThreshold']) {
     if (has(pr, f) && pr[f] < 0) issues.error(`spec.probe.${f}`, 'must not be negative');
   }
-  if (!pr.httpGet && !pr.tcpSocket && !pr.exec && !pr.grpc) issues.error('spec.probe', 'one of httpGet, tcpSocket, exec or grpc is required');
+  if (pr.grpc) issues.error('spec.probe.grpc', 'gRPC health checks are not supported: use httpGet, tcpSocket or exec');
+  else if (!pr.httpGet && !pr.tcpSocket && !pr.exec) issues.error('spec.probe', 'one of httpGet, tcpSocket or exec is required');
   if (pr.httpGet?.scheme && !['HTTP', 'HTTPS'].includes(pr.httpGet.scheme)) issues.error('spec.probe.httpGet.scheme', 'must be HTTP or HTTPS');
   if (pr.exec && Array.isArray(pr.exec.command) && pr.exec.command.length === 0) issues.error('spec.probe.exec.command', 'must not be empty');
   each(pr.httpGet?.httpHeaders, (h, i) => {
