@@ -66,13 +66,17 @@ const outlierSchema = obj({
   outlierDetectionHttpErrorCodes: list({ type: 'int', min: 100, max: 599 }),
 });
 
-const portPolicySchema = obj({
-  port: obj({ number: uint32() }),
-  loadBalancer: loadBalancerSchema,
-  connectionPool: connectionPoolSchema,
-  outlierDetection: outlierSchema,
-  tls: clientTlsSchema,
-});
+// Istio requires the port but does not check its number (0 or 70000 simply never match a service port).
+const portPolicySchema = obj(
+  {
+    port: obj({ number: uint32() }),
+    loadBalancer: loadBalancerSchema,
+    connectionPool: connectionPoolSchema,
+    outlierDetection: outlierSchema,
+    tls: clientTlsSchema,
+  },
+  { required: ['port'] },
+);
 
 const trafficPolicySchema = obj({
   loadBalancer: loadBalancerSchema,
@@ -133,10 +137,7 @@ function checkTrafficPolicy(tp: Obj | undefined, p: string, issues: Issues): voi
   const ports = new Set<number>();
   each(tp.portLevelSettings, (pl, i) => {
     const pp = `${p}.portLevelSettings[${i}]`;
-    if (!pl.port || !has(pl.port, 'number')) issues.error(`${pp}.port`, 'port (with number) is required');
-    else {
-      const e = validatePort(pl.port.number);
-      if (e) issues.error(`${pp}.port.number`, e);
+    if (pl.port && has(pl.port, 'number')) {
       if (ports.has(pl.port.number)) issues.warn(`${pp}.port.number`, `port ${pl.port.number} already has settings in an earlier entry; only one of them applies`);
       ports.add(pl.port.number);
     }

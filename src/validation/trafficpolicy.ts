@@ -1,6 +1,8 @@
 /** Connection pools and TLS origination: shared by DestinationRule traffic policies and Sidecar inbound pools. */
 import { type Issues, type Obj, obj, str, bool, int32, uint32, enumOf, strList, has } from './schema.js';
-import { durationField, durationFormatField, validateDuration } from './common.js';
+import { durationField, parseDuration, validateDuration } from './common.js';
+
+const MS_NS = 1_000_000n;
 
 export const connectionPoolSchema = obj({
   tcp: obj({
@@ -8,7 +10,7 @@ export const connectionPoolSchema = obj({
     connectTimeout: durationField,
     tcpKeepalive: obj({ probes: uint32(), time: durationField, interval: durationField }),
     maxConnectionDuration: durationField,
-    idleTimeout: durationFormatField,
+    idleTimeout: str(),
   }),
   http: obj({
     http1MaxPendingRequests: int32(),
@@ -45,7 +47,9 @@ export function checkConnectionPool(cp: Obj | undefined, p: string, issues: Issu
   if (t) {
     if (has(t, 'maxConnections') && t.maxConnections < 0) issues.error(`${p}.tcp.maxConnections`, 'must not be negative');
     if (typeof t.idleTimeout === 'string') {
-      const e = validateDuration(t.idleTimeout, { allowZero: true });
+      // Istio checks it only when it holds at least a whole millisecond: shorter values count as 0 (no idle timeout)
+      const ns = parseDuration(t.idleTimeout);
+      const e = ns !== undefined && ns / MS_NS === 0n ? undefined : validateDuration(t.idleTimeout);
       if (e) issues.error(`${p}.tcp.idleTimeout`, e);
     }
   }
