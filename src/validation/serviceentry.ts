@@ -108,7 +108,7 @@ export const validateServiceEntry: KindValidator = (spec: Obj, ctx, issues: Issu
         if (bad >= 0) issues.error(`spec.hosts[${bad}]`, `hosts must be fully qualified names without wildcards when resolution is ${resolution} and no endpoints are given`);
       }
       if (resolution === 'DNS_ROUND_ROBIN' && len(spec.endpoints) > 1) issues.error('spec.endpoints', 'resolution DNS_ROUND_ROBIN allows at most 1 endpoint');
-      each(spec.endpoints, (ep, i) => checkEndpoint(ep, `spec.endpoints[${i}]`, issues, { allowFqdn: true, servicePorts: portNames }));
+      each(spec.endpoints, (ep, i) => checkEndpoint(ep, `spec.endpoints[${i}]`, issues, { allowFqdn: true, dns: true, servicePorts: portNames }));
       if (len(spec.addresses) > 0 && hosts.length > 1 && protocols.some((p: ReturnType<typeof parseProtocol>) => isTcpProtocol(p))) {
         issues.warn('spec.hosts', 'a ServiceEntry with addresses and a TCP port should have a single host');
       }

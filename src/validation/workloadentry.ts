@@ -21,11 +21,29 @@ export interface EndpointOptions {
   servicePorts?: Set<string>;
   /** DNS names are allowed as addresses (WorkloadEntry, DNS resolution). */
   allowFqdn: boolean;
+  /** A ServiceEntry with DNS resolution: the address must be an IP or a DNS name (no unix socket, not empty). */
+  dns?: boolean;
 }
 
 /** An endpoint (WorkloadEntry spec or ServiceEntry endpoint). */
 export function checkEndpoint(we: Obj, p: string, issues: Issues, opts: EndpointOptions): void {
   const addr: string = we.address ?? '';
+  if (opts.dns) {
+    if (addr === '') issues.error(`${p}.address`, 'is required with DNS resolution (an IP or a name to resolve)');
+    else if (!isIpAddress(addr) && validateFqdn(addr)) issues.error(`${p}.address`, `"${addr}" is not a valid FQDN or IP address`);
+  } else checkAddress(we, addr, p, issues, opts);
+  for (const [name, port] of entries<number>(we.ports)) {
+    const pp = `${p}.ports[${name}]`;
+    if (opts.servicePorts && !opts.servicePorts.has(name)) issues.error(pp, `port name "${name}" is not defined by the ServiceEntry ports`);
+    const en = validatePortName(name);
+    if (en) issues.error(pp, en);
+    const e = validatePort(port);
+    if (e) issues.error(pp, e);
+  }
+}
+
+/** The address of a WorkloadEntry or STATIC endpoint: an IP, a unix socket, a DNS name when allowed, or none with a network. */
+function checkAddress(we: Obj, addr: string, p: string, issues: Issues, opts: EndpointOptions): void {
   if (addr === '') {
     if (!we.network) issues.error(`${p}.address`, 'is required (or set network)');
     else issues.warn(`${p}.address`, `address is unset with network "${we.network}"`);
@@ -39,14 +57,6 @@ export function checkEndpoint(we: Obj, p: string, issues: Issues, opts: Endpoint
   } else if (addr !== '' && !isIpAddress(addr)) {
     if (!opts.allowFqdn) issues.error(`${p}.address`, `"${addr}" is not a valid IP address`);
     else if (validateFqdn(addr)) issues.error(`${p}.address`, `"${addr}" is not a valid FQDN or IP address`);
-  }
-  for (const [name, port] of entries<number>(we.ports)) {
-    const pp = `${p}.ports[${name}]`;
-    if (opts.servicePorts && !opts.servicePorts.has(name)) issues.error(pp, `port name "${name}" is not defined by the ServiceEntry ports`);
-    const en = validatePortName(name);
-    if (en) issues.error(pp, en);
-    const e = validatePort(port);
-    if (e) issues.error(pp, e);
   }
 }
 
