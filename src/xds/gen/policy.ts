@@ -59,17 +59,17 @@ export function clusterPolicyFields(policy: TrafficPolicy, http2: boolean, http:
   out.connect_timeout = toDuration(tcp.connectTimeout) ?? duration(DEFAULT_CONNECT_TIMEOUT_MS);
 
   const lb = asObject(policy.loadBalancer);
+  // Istio's default balancer is LEAST_REQUEST, not Envoy's ROUND_ROBIN: with no rule, no `simple`, or an unknown
+  // one. ORIGINAL_DST clusters replace it with CLUSTER_PROVIDED (clusters.ts).
   switch (lb.simple) {
-    case 'LEAST_CONN':
-    case 'LEAST_REQUEST':
-      out.lb_policy = 'LEAST_REQUEST';
-      break;
     case 'RANDOM':
       out.lb_policy = 'RANDOM';
       break;
     case 'ROUND_ROBIN':
       out.lb_policy = 'ROUND_ROBIN';
       break;
+    default:
+      out.lb_policy = 'LEAST_REQUEST';
   }
   const ch = asObject(lb.consistentHash);
   if (Object.keys(ch).length > 0) {

@@ -169,7 +169,34 @@ kind: DestinationRule
 metadata: { name: hidden, namespace: other }
 spec: { host: reviews.default.svc.cluster.local, exportTo: ['.'], trafficPolicy: { loadBalancer: { simple: RANDOM } } }`);
     expect(clusters.some((c) => c.name.includes('private.secret'))).to.equal(false);
-    expect(byName(clusters, R).lb_policy).to.equal(undefined);
+    expect(byName(clusters, R).lb_policy).to.equal('LEAST_REQUEST');
+  });
+
+  it('Istio’s default balancer: LEAST_REQUEST on outbound clusters without a rule or a simple policy, not on the others', () => {
+    const { clusters } = clustersWith(`
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: d }
+spec:
+  hosts: [dns.example.com]
+  resolution: DNS
+  ports: [{ number: 80, name: http, protocol: HTTP }]
+  endpoints: [{ address: a.example.com }]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: none }
+spec:
+  hosts: [none.example.com]
+  resolution: NONE
+  ports: [{ number: 443, name: tls, protocol: TLS }]
+---
+${dr('{ loadBalancer: { localityLbSetting: { enabled: true } } }')}`, REVIEWS_V1);
+    for (const name of [R, 'outbound|9080||ratings.default.svc.cluster.local', 'outbound|80||dns.example.com']) expect(byName(clusters, name).lb_policy, name).to.equal('LEAST_REQUEST');
+    expect(byName(clusters, 'outbound|443||none.example.com').lb_policy).to.equal('CLUSTER_PROVIDED');
+    expect(byName(clusters, 'inbound|9080||').lb_policy).to.equal('CLUSTER_PROVIDED');
+    expect(byName(clusters, 'BlackHoleCluster').lb_policy).to.equal(undefined);
+    expect(byName(clusters, 'PassthroughCluster').lb_policy).to.equal('CLUSTER_PROVIDED');
   });
 
   it('malformed DestinationRules never throw', () => {
