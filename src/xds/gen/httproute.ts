@@ -6,7 +6,7 @@
 import type { Config, Snapshot } from '../../model/types.js';
 import { asArray, asObject, asPort, matchesLabels } from '../../model/selectors.js';
 import {
-  type Json, FULL_PERCENT, ZERO_DURATION, any, intPercentOf, outboundClusterName, percentOf, stringMatcher, toDuration,
+  type Json, FULL_PERCENT, UINT32_MAX, ZERO_DURATION, any, intPercentOf, outboundClusterName, percentOf, stringMatcher, toDuration,
 } from './common.js';
 import { destinationRuleFor, resolveHost } from './context.js';
 import { effectivePolicy, hashPolicy } from './policy.js';
@@ -26,11 +26,18 @@ export const HTTP_FAULT_FILTER = 'envoy.filters.http.fault';
 export const CORS_FILTER = 'envoy.filters.http.cors';
 export const ROUTER_FILTER = 'envoy.filters.http.router';
 
-/** Istio's default retry policy for routes without `retries`. */
-export const defaultRetryPolicy = (): Json => ({
+/** Envoy's predicate that makes a retry prefer a host not tried yet. */
+const previousHosts = (): Json => ({ name: 'envoy.retry_host_predicates.previous_hosts', typed_config: any('envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate') });
+
+/**
+ * Istio's default retry policy for routes without `retries`. Retries go to another host, except on a route that
+ * hashes consistently (`sticky`): there the retry stays with the host the hash picked, as istiod does.
+ */
+export const defaultRetryPolicy = (sticky = false): Json => ({
   retry_on: 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes',
   num_retries: { value: 2 },
   host_selection_retry_max_attempts: 5,
+  ...(sticky ? {} : { retry_host_predicate: [previousHosts()] }),
 });
 
 /** Cluster name of a Destination (host resolved in the VirtualService namespace); undefined when no port can be chosen. */
@@ -103,13 +110,17 @@ function routeMatch(ctx: RouteContext, m: Json): Json | undefined {
   return out;
 }
 
-function retryPolicy(retries: unknown): Json | undefined | null {
-  if (retries === undefined || retries === null) return defaultRetryPolicy();
+/**
+ * A rule's `retries` → RetryPolicy, as istiod's ConvertPolicy: none given → the default; given without a positive
+ * `attempts` (`retries: {}` included) → no retries at all; else the default with the rule's fields over it.
+ */
+function retryPolicy(retries: unknown, sticky: boolean): Json | undefined {
+  if (retries === undefined || retries === null) return defaultRetryPolicy(sticky);
   const r = asObject(retries);
-  const attempts = typeof r.attempts === 'number' && Number.isInteger(r.attempts) && r.attempts >= 0 ? r.attempts : undefined;
-  if (attempts === 0) return null;
-  const out = defaultRetryPolicy();
-  if (attempts !== undefined) out.num_retries = { value: attempts };
+  const attempts = typeof r.attempts === 'number' && Number.isInteger(r.attempts) ? r.attempts : 0;
+  if (attempts <= 0) return undefined;
+  const out = defaultRetryPolicy(sticky);
+  out.num_retries = { value: Math.min(attempts, UINT32_MAX) };
   if (typeof r.retryOn === 'string' && r.retryOn.trim()) {
     const parts = r.retryOn.split(',').map((s: string) => s.trim()).filter(Boolean);
     const codes = parts.filter((p: string) => /^\d{3}$/.test(p)).map(Number);
@@ -120,6 +131,12 @@ function retryPolicy(retries: unknown): Json | undefined | null {
   }
   const perTry = toDuration(r.perTryTimeout);
   if (perTry) out.per_try_timeout = perTry;
+  if (typeof r.retryIgnorePreviousHosts === 'boolean') {
+    if (r.retryIgnorePreviousHosts) out.retry_host_predicate = [previousHosts()];
+    else delete out.retry_host_predicate;
+  }
+  const backoff = toDuration(r.backoff);
+  if (backoff && (backoff.seconds > 0 || backoff.nanos > 0)) out.retry_back_off = { base_interval: backoff };
   return out;
 }
 
@@ -201,13 +218,13 @@ function mirrors(ctx: RouteContext, vs: Config, rule: Json): Json[] {
 
 /** The RouteAction for a rule's destinations; undefined when no destination resolves. */
 function routeAction(ctx: RouteContext, vs: Config, rule: Json): Json | undefined {
-  const dests: Array<{ cluster: string; weight: number; headers: Json; host: string }> = [];
+  const dests: Array<{ cluster: string; weight: number; headers: Json }> = [];
   for (const raw of asArray(rule.route)) {
     const rd = asObject(raw);
     const cluster = destinationCluster(ctx, vs.namespace, rd.destination);
     if (!cluster) continue;
     const weight = typeof rd.weight === 'number' && Number.isInteger(rd.weight) && rd.weight >= 0 ? rd.weight : -1;
-    dests.push({ cluster, weight, headers: headerFields(rd.headers), host: cluster.split('|')[3]! });
+    dests.push({ cluster, weight, headers: headerFields(rd.headers) });
   }
   if (dests.length === 0) return undefined;
   const action: Json = {};
@@ -220,7 +237,9 @@ function routeAction(ctx: RouteContext, vs: Config, rule: Json): Json | undefine
   const timeout = toDuration(rule.timeout);
   action.timeout = timeout ?? ZERO_DURATION;
   if (timeout) action.max_stream_duration = { max_stream_duration: timeout, grpc_timeout_header_max: timeout };
-  const retry = retryPolicy(rule.retries);
+  // A single destination whose DestinationRule hashes consistently keeps its retries on the hashed host.
+  const sticky = asArray(rule.route).length === 1 && consistentHashOf(ctx, dests[0]!.cluster) !== undefined;
+  const retry = retryPolicy(rule.retries, sticky);
   if (retry) action.retry_policy = retry;
   const mirrorPolicies = mirrors(ctx, vs, rule);
   if (mirrorPolicies.length) action.request_mirror_policies = mirrorPolicies;
@@ -230,14 +249,18 @@ function routeAction(ctx: RouteContext, vs: Config, rule: Json): Json | undefine
   if (typeof rx.match === 'string' && typeof rx.rewrite === 'string' && !action.prefix_rewrite) action.regex_rewrite = { pattern: { regex: rx.match }, substitution: rx.rewrite };
   if (typeof rw.authority === 'string' && rw.authority) action.host_rewrite_literal = rw.authority;
   // Consistent hashing: the first destination's DestinationRule decides, as in Istio.
-  const first = dests[0]!;
-  const svc = ctx.snap.services.get(first.host);
-  if (svc) {
-    const [, port, subset] = first.cluster.split('|');
-    const hp = hashPolicy(effectivePolicy(destinationRuleFor(ctx.snap, ctx.proxyNamespace, svc), Number(port), subset || undefined));
-    if (hp) action.hash_policy = hp;
-  }
+  const hp = hashPolicy({ loadBalancer: { consistentHash: consistentHashOf(ctx, dests[0]!.cluster) } });
+  if (hp) action.hash_policy = hp;
   return action;
+}
+
+/** The consistentHash settings of the DestinationRule in effect for an outbound cluster; undefined when it does not hash. */
+function consistentHashOf(ctx: RouteContext, cluster: string): Json | undefined {
+  const [, port, subset, host] = cluster.split('|');
+  const svc = ctx.snap.services.get(host!);
+  if (!svc) return undefined;
+  const ch = asObject(effectivePolicy(destinationRuleFor(ctx.snap, ctx.proxyNamespace, svc), Number(port), subset || undefined).loadBalancer).consistentHash;
+  return ch && typeof ch === 'object' && !Array.isArray(ch) ? ch : undefined;
 }
 
 /** The routes of one HTTP rule (one per applicable match; none when nothing applies or resolves). */

@@ -74,15 +74,36 @@ describe('Envoy RDS from VirtualServices', () => {
       },
     },
     {
-      name: 'attempts 0 disables retries; no retries keeps Istio’s default',
+      name: 'retries without positive attempts (0, negative, or `{}`) disable retries; no retries keeps Istio’s default, previous hosts avoided',
       http: `  - match: [{ uri: { prefix: /x } }]
     route: [{ destination: { host: reviews } }]
     retries: { attempts: 0 }
+  - match: [{ uri: { prefix: /y } }]
+    route: [{ destination: { host: reviews } }]
+    retries: {}
+  - match: [{ uri: { prefix: /z } }]
+    route: [{ destination: { host: reviews } }]
+    retries: { attempts: -1, perTryTimeout: 1s }
   - route: [{ destination: { host: reviews } }]`,
       check: (r) => {
-        expect(r[0].route.retry_policy).to.equal(undefined);
-        expect(r[1].route.retry_policy.num_retries).to.deep.equal({ value: 2 });
-        expect(r[1].route.timeout).to.deep.equal({ seconds: 0, nanos: 0 });
+        expect(r.slice(0, 3).map((x: any) => x.route.retry_policy)).to.deep.equal([undefined, undefined, undefined]);
+        expect(r[3].route.retry_policy).to.deep.equal({
+          retry_on: 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes',
+          num_retries: { value: 2 },
+          host_selection_retry_max_attempts: 5,
+          retry_host_predicate: [{ name: 'envoy.retry_host_predicates.previous_hosts', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate' } }],
+        });
+        expect(r[3].route.timeout).to.deep.equal({ seconds: 0, nanos: 0 });
+      },
+    },
+    {
+      name: 'retryIgnorePreviousHosts false drops the host predicate; backoff sets the base interval',
+      http: `  - route: [{ destination: { host: reviews } }]
+    retries: { attempts: 4, retryIgnorePreviousHosts: false, backoff: 250ms }`,
+      check: (r) => {
+        expect(r[0].route.retry_policy.retry_host_predicate).to.equal(undefined);
+        expect(r[0].route.retry_policy.num_retries).to.deep.equal({ value: 4 });
+        expect(r[0].route.retry_policy.retry_back_off).to.deep.equal({ base_interval: { seconds: 0, nanos: 250_000_000 } });
       },
     },
     {
@@ -222,6 +243,32 @@ spec:
   host: reviews
   trafficPolicy: { loadBalancer: { consistentHash: { httpHeaderName: x-user } } }`, []);
     expect(routes[0].route.hash_policy).to.deep.equal([{ header: { header_name: 'x-user' } }]);
+  });
+
+  it('retries stay on the hashed host only for a single destination that hashes; the default route always avoids previous hosts', () => {
+    const hashing = `
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: reviews-hash, creationTimestamp: '2000-01-01T00:00:00Z' }
+spec:
+  host: reviews
+  trafficPolicy: { loadBalancer: { consistentHash: { httpHeaderName: x-user } } }
+  subsets: [{ name: v1, labels: { version: v1 } }, { name: v2, labels: { version: v2 } }]`;
+    const predicate = (route: any): boolean => route.retry_policy.retry_host_predicate !== undefined;
+    const routes = reviewsRoutes(`${hashing}
+---
+${vs(`  - match: [{ uri: { prefix: /one } }]
+    route: [{ destination: { host: reviews, subset: v1 } }]
+  - match: [{ uri: { prefix: /sticky-off } }]
+    route: [{ destination: { host: reviews, subset: v1 } }]
+    retries: { attempts: 3, retryIgnorePreviousHosts: true }
+  - route:
+    - { destination: { host: reviews, subset: v1 }, weight: 50 }
+    - { destination: { host: reviews, subset: v2 }, weight: 50 }`)}`, []);
+    expect(routes.map((x: any) => [x.route.hash_policy !== undefined, predicate(x.route)])).to.deep.equal([[true, false], [true, true], [true, true]]);
+    const defaults = reviewsRoutes(hashing, []);
+    expect(defaults[0].route.hash_policy).to.deep.equal([{ header: { header_name: 'x-user' } }]);
+    expect(predicate(defaults[0].route)).to.equal(true);
   });
 
   it('virtual host domains: every short form, cluster IP, no duplicates across hosts', () => {
