@@ -13,7 +13,11 @@ export function httpFilters(): Json[] {
 
 const HCM_TYPE = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 
-/** An HTTP connection manager taking its routes from RDS (`routeName`) or inline (`routeConfig`). */
+/**
+ * An HTTP connection manager taking its routes from RDS (`routeName`) or inline (`routeConfig`). Streams never
+ * time out for idleness (stream_idle_timeout 0s, Envoy's default being 5 minutes), as istiod sets on every HCM:
+ * long polls, server-sent events and quiet gRPC streams stay open.
+ */
 export function httpConnectionManager(statPrefix: string, routes: { rds: string } | { inline: Json }, direction: 'outbound' | 'inbound' = 'outbound'): Json {
   return {
     name: 'envoy.filters.network.http_connection_manager',
@@ -24,6 +28,7 @@ export function httpConnectionManager(statPrefix: string, routes: { rds: string 
       use_remote_address: { value: false },
       upgrade_configs: [{ upgrade_type: 'websocket' }],
       normalize_path: { value: true },
+      stream_idle_timeout: { seconds: 0, nanos: 0 },
       ...(direction === 'inbound' ? { forward_client_cert_details: 'APPEND_FORWARD', set_current_client_cert_details: { subject: { value: true }, dns: true, uri: true } } : {}),
     }),
   };

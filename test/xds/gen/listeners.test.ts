@@ -37,6 +37,15 @@ describe('Envoy LDS for sidecars', () => {
     expect(inboundHcm.route_config.virtual_hosts[0].routes[0].route.cluster).to.equal('inbound|9080||');
   });
 
+  it('every HTTP connection manager (outbound, inbound, gateway) turns the stream idle timeout off, as istiod', () => {
+    const hcms = [...generated('', REVIEWS_V1).listeners, ...generated('', GATEWAY, 'bookinfo-gateway.yaml').listeners]
+      .flatMap((l) => l.resource.filter_chains)
+      .map(filterOf)
+      .filter((f: any) => f['@type'].endsWith('HttpConnectionManager'));
+    expect(hcms).to.have.length(4);
+    for (const h of hcms) expect(h.stream_idle_timeout, h.stat_prefix).to.deep.equal({ seconds: 0, nanos: 0 });
+  });
+
   it('TCP services: listener per cluster IP, VirtualService tcp routes, VIP-less TLS services by SNI', () => {
     const { listeners } = generated(
       `
