@@ -86,8 +86,12 @@ export function clusterPolicyFields(policy: TrafficPolicy, http2: boolean, http:
   const common: Json = {};
   const locality = asObject(lb.localityLbSetting);
   if (Object.keys(locality).length > 0 && locality.enabled !== false) common.locality_weighted_lb_config = {};
-  const minHealth = asObject(policy.outlierDetection).minHealthPercent;
-  if (typeof minHealth === 'number' && minHealth >= 0 && minHealth <= 100) common.healthy_panic_threshold = { value: minHealth };
+  // With outlier detection, istiod sets the panic threshold even when minHealthPercent is unset: 0 turns Envoy's
+  // panic mode (all hosts, healthy or not, once under 50% are healthy) off.
+  if (policy.outlierDetection !== undefined) {
+    const minHealth = asObject(policy.outlierDetection).minHealthPercent;
+    if (typeof minHealth !== 'number' || minHealth >= 0) common.healthy_panic_threshold = { value: typeof minHealth === 'number' && minHealth <= 100 ? minHealth : 0 };
+  }
   if (Object.keys(common).length > 0) out.common_lb_config = common;
 
   out.circuit_breakers = {
@@ -102,8 +106,7 @@ export function clusterPolicyFields(policy: TrafficPolicy, http2: boolean, http:
     ],
   };
 
-  const od = outlierDetection(asObject(policy.outlierDetection));
-  if (od) out.outlier_detection = od;
+  if (policy.outlierDetection !== undefined) out.outlier_detection = outlierDetection(asObject(policy.outlierDetection));
 
   if (http) {
     const commonHttp: Json = {};
@@ -130,8 +133,8 @@ export function clusterPolicyFields(policy: TrafficPolicy, http2: boolean, http:
   return out;
 }
 
-function outlierDetection(od: Json): Json | undefined {
-  if (Object.keys(od).length === 0) return undefined;
+/** A DestinationRule's outlierDetection (present, even empty) → Envoy's, as istiod's applyOutlierDetection. */
+function outlierDetection(od: Json): Json {
   const out: Json = {};
   const c5xx = u32(od.consecutive5xxErrors) ?? u32(asObject(od.consecutive5xxErrors).value) ?? u32(od.consecutiveErrors);
   if (c5xx !== undefined) {
@@ -146,16 +149,19 @@ function outlierDetection(od: Json): Json | undefined {
   const local = u32(od.consecutiveLocalOriginFailures) ?? u32(asObject(od.consecutiveLocalOriginFailures).value);
   if (od.splitExternalLocalOriginErrors === true) {
     out.split_external_local_origin_errors = true;
-    if (local !== undefined) {
+    // 0 or unset keeps Envoy's default (5 failures, enforced), as in istiod.
+    if (local !== undefined && local > 0) {
       out.consecutive_local_origin_failure = { value: local };
-      out.enforcing_consecutive_local_origin_failure = { value: local > 0 ? 100 : 0 };
+      out.enforcing_consecutive_local_origin_failure = { value: 100 };
     }
+    out.enforcing_local_origin_success_rate = { value: 0 };
   }
   const interval = toDuration(od.interval);
   if (interval && (interval.seconds > 0 || interval.nanos > 0)) out.interval = interval;
   const base = toDuration(od.baseEjectionTime);
   if (base && (base.seconds > 0 || base.nanos > 0)) out.base_ejection_time = base;
-  if (typeof od.maxEjectionPercent === 'number' && od.maxEjectionPercent >= 0 && od.maxEjectionPercent <= 100) out.max_ejection_percent = { value: Math.floor(od.maxEjectionPercent) };
+  // 0 is "unset" to istiod, which then leaves Envoy's 10% (0 would turn ejection off).
+  if (typeof od.maxEjectionPercent === 'number' && od.maxEjectionPercent >= 1 && od.maxEjectionPercent <= 100) out.max_ejection_percent = { value: Math.floor(od.maxEjectionPercent) };
   // Istio turns success-rate ejection off; only the consecutive-error detectors apply.
   out.enforcing_success_rate = { value: 0 };
   return out;

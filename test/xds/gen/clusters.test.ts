@@ -60,6 +60,30 @@ describe('Envoy CDS/EDS from DestinationRules', () => {
         common_lb_config: { healthy_panic_threshold: { value: 20 } },
       },
     },
+    {
+      name: 'outlier detection without minHealthPercent still turns panic mode off (threshold 0)',
+      yaml: dr('{ outlierDetection: { consecutive5xxErrors: 2 } }'),
+      want: {
+        outlier_detection: { consecutive_5xx: { value: 2 }, enforcing_consecutive_5xx: { value: 100 }, enforcing_success_rate: { value: 0 } },
+        common_lb_config: { healthy_panic_threshold: { value: 0 } },
+      },
+    },
+    { name: 'an empty outlierDetection counts as set', yaml: dr('{ outlierDetection: {} }'), want: { outlier_detection: { enforcing_success_rate: { value: 0 } }, common_lb_config: { healthy_panic_threshold: { value: 0 } } } },
+    {
+      name: 'outlier detection: zero maxEjectionPercent and zero local-origin failures keep Envoy’s defaults',
+      yaml: dr('{ outlierDetection: { maxEjectionPercent: 0, splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 0 } }'),
+      want: { outlier_detection: { split_external_local_origin_errors: true, enforcing_local_origin_success_rate: { value: 0 }, enforcing_success_rate: { value: 0 } } },
+    },
+    {
+      name: 'outlier detection: local-origin failures enforced when positive',
+      yaml: dr('{ outlierDetection: { splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 4 } }'),
+      want: {
+        outlier_detection: {
+          split_external_local_origin_errors: true, consecutive_local_origin_failure: { value: 4 }, enforcing_consecutive_local_origin_failure: { value: 100 },
+          enforcing_local_origin_success_rate: { value: 0 }, enforcing_success_rate: { value: 0 },
+        },
+      },
+    },
     { name: 'locality load balancing', yaml: dr('{ loadBalancer: { localityLbSetting: { enabled: true } } }'), want: { common_lb_config: { locality_weighted_lb_config: {} } } },
     {
       name: 'subset policy overrides the top level; port-level settings apply',
