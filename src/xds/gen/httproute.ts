@@ -9,7 +9,7 @@ import {
   type Json, FULL_PERCENT, UINT32_MAX, ZERO_DURATION, any, intPercentOf, outboundClusterName, percentOf, stringMatcher, toDuration,
 } from './common.js';
 import { destinationRuleFor, resolveHost } from './context.js';
-import { effectivePolicy, hashPolicy } from './policy.js';
+import { destinationConsistentHash, hashPolicy } from './policy.js';
 
 export interface RouteContext {
   snap: Snapshot;
@@ -218,13 +218,14 @@ function mirrors(ctx: RouteContext, vs: Config, rule: Json): Json[] {
 
 /** The RouteAction for a rule's destinations; undefined when no destination resolves. */
 function routeAction(ctx: RouteContext, vs: Config, rule: Json): Json | undefined {
-  const dests: Array<{ cluster: string; weight: number; headers: Json }> = [];
+  const dests: Array<{ cluster: string; weight: number; headers: Json; hash: Json | undefined }> = [];
   for (const raw of asArray(rule.route)) {
     const rd = asObject(raw);
     const cluster = destinationCluster(ctx, vs.namespace, rd.destination);
     if (!cluster) continue;
     const weight = typeof rd.weight === 'number' && Number.isInteger(rd.weight) && rd.weight >= 0 ? rd.weight : -1;
-    dests.push({ cluster, weight, headers: headerFields(rd.headers) });
+    const hash = consistentHashOf(ctx, cluster, asPort(asObject(asObject(rd.destination).port).number));
+    dests.push({ cluster, weight, headers: headerFields(rd.headers), hash });
   }
   if (dests.length === 0) return undefined;
   const action: Json = {};
@@ -238,7 +239,7 @@ function routeAction(ctx: RouteContext, vs: Config, rule: Json): Json | undefine
   action.timeout = timeout ?? ZERO_DURATION;
   if (timeout) action.max_stream_duration = { max_stream_duration: timeout, grpc_timeout_header_max: timeout };
   // A single destination whose DestinationRule hashes consistently keeps its retries on the hashed host.
-  const sticky = asArray(rule.route).length === 1 && consistentHashOf(ctx, dests[0]!.cluster) !== undefined;
+  const sticky = asArray(rule.route).length === 1 && dests[0]!.hash !== undefined;
   const retry = retryPolicy(rule.retries, sticky);
   if (retry) action.retry_policy = retry;
   const mirrorPolicies = mirrors(ctx, vs, rule);
@@ -248,19 +249,17 @@ function routeAction(ctx: RouteContext, vs: Config, rule: Json): Json | undefine
   const rx = asObject(rw.uriRegexRewrite);
   if (typeof rx.match === 'string' && typeof rx.rewrite === 'string' && !action.prefix_rewrite) action.regex_rewrite = { pattern: { regex: rx.match }, substitution: rx.rewrite };
   if (typeof rw.authority === 'string' && rw.authority) action.host_rewrite_literal = rw.authority;
-  // Consistent hashing: the first destination's DestinationRule decides, as in Istio.
-  const hp = hashPolicy({ loadBalancer: { consistentHash: consistentHashOf(ctx, dests[0]!.cluster) } });
-  if (hp) action.hash_policy = hp;
+  // Consistent hashing: each routed destination's DestinationRule adds its hash policy, as in istiod.
+  const hp = live.flatMap((d) => hashPolicy(d.hash) ?? []);
+  if (hp.length) action.hash_policy = hp;
   return action;
 }
 
-/** The consistentHash settings of the DestinationRule in effect for an outbound cluster; undefined when it does not hash. */
-function consistentHashOf(ctx: RouteContext, cluster: string): Json | undefined {
-  const [, port, subset, host] = cluster.split('|');
+/** The consistentHash a route to an outbound cluster uses (`explicitPort`: the port the destination names, if any). */
+function consistentHashOf(ctx: RouteContext, cluster: string, explicitPort: number | undefined): Json | undefined {
+  const [, , subset, host] = cluster.split('|');
   const svc = ctx.snap.services.get(host!);
-  if (!svc) return undefined;
-  const ch = asObject(effectivePolicy(destinationRuleFor(ctx.snap, ctx.proxyNamespace, svc), Number(port), subset || undefined).loadBalancer).consistentHash;
-  return ch && typeof ch === 'object' && !Array.isArray(ch) ? ch : undefined;
+  return svc && destinationConsistentHash(destinationRuleFor(ctx.snap, ctx.proxyNamespace, svc), subset!, explicitPort);
 }
 
 /** The routes of one HTTP rule (one per applicable match; none when nothing applies or resolves). */

@@ -1,8 +1,10 @@
 /**
  * DestinationRule traffic policies → Envoy cluster settings (load balancer, circuit breakers, outlier detection,
- * HTTP protocol options, TLS origination) and route hash policies for consistent hashing. Istio's merge order:
- * top-level policy, its portLevelSettings for the port, then the subset's policy and its port-level settings,
- * each later group (connectionPool, loadBalancer, outlierDetection, tls) replacing the earlier one whole.
+ * HTTP protocol options, TLS origination) and route hash policies for consistent hashing, as istiod merges them
+ * (util.go GetPortLevelTrafficPolicy, MergeSubsetTrafficPolicy): a portLevelSettings entry for the port replaces
+ * its policy whole, a group it omits falling back to the defaults, not to the level above; a subset's own groups
+ * (connectionPool, loadBalancer, outlierDetection, tls) then replace the rule's one by one, unless the subset has
+ * an entry for the port, which again replaces all four.
  */
 import type { Config } from '../../model/types.js';
 import { asArray, asObject } from '../../model/selectors.js';
@@ -12,25 +14,56 @@ import { duration } from '../proto.js';
 const GROUPS = ['connectionPool', 'loadBalancer', 'outlierDetection', 'tls'] as const;
 export type TrafficPolicy = Partial<Record<(typeof GROUPS)[number], Json>>;
 
-function atPort(policy: unknown, port: number): TrafficPolicy {
-  const p = asObject(policy);
-  const out: TrafficPolicy = {};
-  for (const g of GROUPS) if (p[g] && typeof p[g] === 'object') out[g] = p[g];
-  for (const raw of asArray(p.portLevelSettings)) {
-    const pl = asObject(raw);
-    if (asObject(pl.port).number !== port) continue;
-    for (const g of GROUPS) if (pl[g] && typeof pl[g] === 'object') out[g] = pl[g];
-  }
-  return out;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The first portLevelSettings entry of a TrafficPolicy for the port (istiod stops at the first). */
+function portEntry(policy: unknown, port: number): Json | undefined {
+  return asArray(asObject(policy).portLevelSettings).map(asObject).find((pl) => asObject(pl.port).number === port);
+}
+
+/** The groups of a TrafficPolicy for a port, and whether a port-level entry supplied them. */
+function atPort(policy: unknown, port: number): { groups: TrafficPolicy; portLevel: boolean } {
+  const entry = portEntry(policy, port);
+  const from = entry ?? asObject(policy);
+  const groups: TrafficPolicy = {};
+  for (const g of GROUPS) if (isObject(from[g])) groups[g] = from[g];
+  return { groups, portLevel: entry !== undefined };
 }
 
 /** The effective policy for a port and (optionally) a subset of a DestinationRule. */
 export function effectivePolicy(dr: Config | undefined, port: number, subset?: string): TrafficPolicy {
   if (!dr) return {};
-  const top = atPort(dr.spec?.trafficPolicy, port);
+  const top = atPort(dr.spec?.trafficPolicy, port).groups;
   if (!subset) return top;
   const s = asArray(dr.spec?.subsets).map(asObject).find((x) => x.name === subset);
-  return { ...top, ...atPort(s?.trafficPolicy, port) };
+  if (!s || !isObject(s.trafficPolicy)) return top;
+  const own = atPort(s.trafficPolicy, port);
+  return own.portLevel ? own.groups : { ...top, ...own.groups };
+}
+
+const consistentHash = (policy: unknown): Json | undefined => {
+  const ch = asObject(asObject(policy).loadBalancer).consistentHash;
+  return isObject(ch) ? ch : undefined;
+};
+
+/**
+ * The consistentHash a VirtualService destination hashes with, by istiod's own precedence for routes
+ * (hashForHTTPDestination), which is not the clusters' merge: the subset's entry for the port, the subset's
+ * policy, the rule's entry for the port, the rule's policy, the first that hashes. Port-level entries count only
+ * when the destination names its port.
+ */
+export function destinationConsistentHash(dr: Config | undefined, subset: string, explicitPort: number | undefined): Json | undefined {
+  if (!dr) return undefined;
+  const top = dr.spec?.trafficPolicy;
+  const s = subset ? asArray(dr.spec?.subsets).map(asObject).find((x) => x.name === subset) : undefined;
+  const at = (policy: unknown): Json | undefined => (explicitPort === undefined ? undefined : consistentHash(portEntry(policy, explicitPort)));
+  return (s && (at(s.trafficPolicy) ?? consistentHash(s.trafficPolicy))) ?? at(top) ?? consistentHash(top);
+}
+
+/** The consistentHash of a service's default route (istiod's hashForService): the rule's entry for the port if it hashes, else the rule's. */
+export function serviceConsistentHash(dr: Config | undefined, port: number): Json | undefined {
+  if (!dr) return undefined;
+  return consistentHash(portEntry(dr.spec?.trafficPolicy, port)) ?? consistentHash(dr.spec?.trafficPolicy);
 }
 
 /** Subsets of a DestinationRule: name → labels (malformed entries skipped). */
@@ -179,9 +212,9 @@ function tlsTransportSocket(tls: Json): Json | undefined {
   };
 }
 
-/** RouteAction.hash_policy for a consistent-hash load balancer; undefined when the policy does not hash. */
-export function hashPolicy(policy: TrafficPolicy): Json[] | undefined {
-  const ch = asObject(asObject(policy.loadBalancer).consistentHash);
+/** RouteAction.hash_policy for a consistentHash setting; undefined when it names nothing to hash on. */
+export function hashPolicy(consistent: Json | undefined): Json[] | undefined {
+  const ch = asObject(consistent);
   if (typeof ch.httpHeaderName === 'string' && ch.httpHeaderName) return [{ header: { header_name: ch.httpHeaderName } }];
   const cookie = asObject(ch.httpCookie);
   if (typeof cookie.name === 'string' && cookie.name) {

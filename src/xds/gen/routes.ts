@@ -12,7 +12,7 @@ import type { NamedResource } from './types.js';
 import { type Json, PASSTHROUGH, ZERO_DURATION, byString, outboundClusterName } from './common.js';
 import { configVisible, destinationRuleFor, hostCandidates, hostIndex, memoOn, proxyLabels, visibleServices, vsHosts } from './context.js';
 import { type RouteContext, defaultRoute, translateHttpRule } from './httproute.js';
-import { effectivePolicy, hashPolicy } from './policy.js';
+import { hashPolicy, serviceConsistentHash } from './policy.js';
 
 const meshMemo = new WeakMap<readonly Config[], Map<string, readonly Config[]>>();
 
@@ -78,7 +78,7 @@ export function serviceRoutes(ctx: RouteContext, vs: Config | undefined, svc: Se
     });
   }
   if (routes.length > 0) return routes;
-  const hp = hashPolicy(effectivePolicy(destinationRuleFor(ctx.snap, ctx.proxyNamespace, svc), port));
+  const hp = hashPolicy(serviceConsistentHash(destinationRuleFor(ctx.snap, ctx.proxyNamespace, svc), port));
   return [defaultRoute(outboundClusterName(port, '', svc.hostname), hp)];
 }
 

@@ -105,6 +105,32 @@ describe('Envoy CDS/EDS from DestinationRules', () => {
     });
   }
 
+  it('a port-level entry replaces the whole policy for its port; the first entry for a port wins', () => {
+    const yaml = dr(`{ loadBalancer: { simple: RANDOM }, outlierDetection: { consecutive5xxErrors: 3 }, portLevelSettings: [
+      { port: { number: 9080 }, connectionPool: { tcp: { maxConnections: 7 } } },
+      { port: { number: 9080 }, loadBalancer: { simple: ROUND_ROBIN } }] }`);
+    const c = byName(clustersWith(yaml).clusters, R);
+    expect(c.lb_policy).to.equal('LEAST_REQUEST');
+    expect(c.outlier_detection).to.equal(undefined);
+    expect(c.circuit_breakers.thresholds[0].max_connections).to.deep.equal({ value: 7 });
+  });
+
+  it('a subset’s groups replace the rule’s one by one, but its own port-level entry replaces all of them', () => {
+    const yaml = dr(
+      '{ loadBalancer: { simple: RANDOM }, connectionPool: { tcp: { maxConnections: 9 } } }',
+      `  subsets:
+  - { name: v1, labels: { version: v1 }, trafficPolicy: { loadBalancer: { simple: ROUND_ROBIN } } }
+  - name: v2
+    labels: { version: v2 }
+    trafficPolicy: { loadBalancer: { simple: ROUND_ROBIN }, portLevelSettings: [{ port: { number: 9080 }, outlierDetection: { consecutive5xxErrors: 2 } }] }`,
+    );
+    const { clusters } = clustersWith(yaml);
+    const v1 = byName(clusters, 'outbound|9080|v1|reviews.default.svc.cluster.local');
+    expect([v1.lb_policy, v1.circuit_breakers.thresholds[0].max_connections.value]).to.deep.equal(['ROUND_ROBIN', 9]);
+    const v2 = byName(clusters, 'outbound|9080|v2|reviews.default.svc.cluster.local');
+    expect([v2.lb_policy, v2.circuit_breakers.thresholds[0].max_connections.value, v2.outlier_detection.consecutive_5xx]).to.deep.equal(['LEAST_REQUEST', 4294967295, { value: 2 }]);
+  });
+
   it('port-level settings reach the subset cluster too', () => {
     const yaml = dr('{ portLevelSettings: [{ port: { number: 9080 }, connectionPool: { tcp: { maxConnections: 7 } } }] }', '  subsets: [{ name: v1, labels: { version: v1 } }]');
     const c = byName(clustersWith(yaml).clusters, 'outbound|9080|v1|reviews.default.svc.cluster.local');

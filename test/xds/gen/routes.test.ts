@@ -271,6 +271,34 @@ ${vs(`  - match: [{ uri: { prefix: /one } }]
     expect(predicate(defaults[0].route)).to.equal(true);
   });
 
+  it('route hashing follows istiod’s precedence: port-level entries only for destinations naming their port; weighted destinations each add theirs', () => {
+    const hashing = `
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: reviews-hash, creationTimestamp: '2000-01-01T00:00:00Z' }
+spec:
+  host: reviews
+  trafficPolicy:
+    loadBalancer: { consistentHash: { httpHeaderName: x-user } }
+    portLevelSettings: [{ port: { number: 9080 }, loadBalancer: { consistentHash: { httpQueryParameterName: u } } }]
+  subsets: [{ name: v1, labels: { version: v1 } }, { name: v2, labels: { version: v2 }, trafficPolicy: { loadBalancer: { consistentHash: { useSourceIp: true } } } }]`;
+    const routes = reviewsRoutes(`${hashing}
+---
+${vs(`  - match: [{ uri: { prefix: /a } }]
+    route: [{ destination: { host: reviews, subset: v1 } }]
+  - match: [{ uri: { prefix: /b } }]
+    route: [{ destination: { host: reviews, subset: v1, port: { number: 9080 } } }]
+  - route:
+    - { destination: { host: reviews, subset: v1 }, weight: 50 }
+    - { destination: { host: reviews, subset: v2 }, weight: 50 }`)}`, []);
+    expect(routes.map((r: any) => r.route.hash_policy)).to.deep.equal([
+      [{ header: { header_name: 'x-user' } }],
+      [{ query_parameter: { name: 'u' } }],
+      [{ header: { header_name: 'x-user' } }, { connection_properties: { source_ip: true } }],
+    ]);
+    expect(reviewsRoutes(hashing, [])[0].route.hash_policy).to.deep.equal([{ query_parameter: { name: 'u' } }]);
+  });
+
   it('virtual host domains: every short form, cluster IP, no duplicates across hosts', () => {
     const snap = buildSnapshot([
       ...bookinfo(),

@@ -30,11 +30,13 @@ describe('Envoy generators: every Bookinfo sample', () => {
     const clusters = generate(snap, proxy(PRODUCTPAGE), TypeUrls.cluster);
     const c443 = clusters.find((c) => c.name === 'outbound|443||www.googleapis.com')!.resource as any;
     expect(c443.type).to.equal('STRICT_DNS');
-    expect(c443.lb_policy).to.equal('ROUND_ROBIN');
+    // The rule's port-level entry for 443 replaces its whole policy there: ROUND_ROBIN stays on port 80.
+    expect(c443.lb_policy).to.equal('LEAST_REQUEST');
     expect(c443.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address).to.deep.equal({ address: 'www.googleapis.com', port_value: 443 });
     expect(c443.transport_socket.typed_config['@type']).to.contain('UpstreamTlsContext');
     const c80 = clusters.find((c) => c.name === 'outbound|80||www.googleapis.com')!.resource as any;
     expect(c80.transport_socket).to.equal(undefined);
+    expect(c80.lb_policy).to.equal('ROUND_ROBIN');
     // The VirtualService moves port-80 traffic to the 443 cluster.
     const rc = generate(snap, proxy(PRODUCTPAGE), TypeUrls.route).find((r) => r.name === '80')!.resource as any;
     const vh = rc.virtual_hosts.find((v: any) => v.name === 'www.googleapis.com:80');

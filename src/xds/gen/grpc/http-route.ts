@@ -18,7 +18,8 @@ import { duration, parseDurationMs } from '../../proto.js';
 import { asArray, asObject, asString, matchesLabels, stringMap } from '../../../model/selectors.js';
 import { resolveHost } from '../context.js';
 import { clusterName } from './names.js';
-import { clusterPolicy, ruleFor } from './policy.js';
+import { ruleFor } from './policy.js';
+import { destinationConsistentHash, serviceConsistentHash } from '../policy.js';
 
 type Obj = Record<string, unknown>;
 
@@ -101,6 +102,8 @@ interface Target {
   weight: number;
   service?: Service;
   port: number;
+  /** The port the destination names, if it names one (port-level hashing counts only then, as in istiod). */
+  explicitPort?: number;
   subset: string;
 }
 
@@ -116,7 +119,7 @@ function targets(ctx: RouteContext, vsNamespace: string, route: unknown[]): Targ
     const port =
       typeof explicit === 'number' ? explicit : host === ctx.service.hostname ? ctx.port.port : service?.ports.length === 1 ? service.ports[0]!.port : ctx.port.port;
     const subset = asString(dest.subset) ?? '';
-    out.push({ cluster: clusterName(port, subset, host), weight: typeof d.weight === 'number' ? d.weight : -1, service, port, subset });
+    out.push({ cluster: clusterName(port, subset, host), weight: typeof d.weight === 'number' ? d.weight : -1, service, port, ...(typeof explicit === 'number' && { explicitPort: explicit }), subset });
   }
   if (out.length === 1) return [{ ...out[0]!, weight: 100 }];
   const weighted = out.map((t) => ({ ...t, weight: Math.max(0, t.weight) }));
@@ -156,10 +159,9 @@ export function faultConfig(fault: Record<string, any> | undefined): Obj | undef
   return out.delay || out.abort ? out : undefined;
 }
 
-function hashPolicies(ctx: RouteContext, t: Target | undefined): Obj[] {
-  if (!t?.service) return [];
-  const lb = clusterPolicy(ruleFor(ctx.snap, ctx.proxy.namespace, t.service), t.port, t.subset).loadBalancer;
-  const ch = asObject(lb?.consistentHash);
+/** Hash policies from a consistentHash setting (what gRPC can hash on). */
+function hashPolicies(consistent: Record<string, any> | undefined): Obj[] {
+  const ch = asObject(consistent);
   if (typeof ch.httpHeaderName === 'string') return [{ header: { header_name: ch.httpHeaderName.toLowerCase() } }];
   // gRPC has no source IP to hash; its channel id gives the same stickiness per client.
   if (ch.useSourceIp === true) return [{ filter_state: { key: 'io.grpc.channel_id' } }];
@@ -172,7 +174,8 @@ export function routeAction(ctx: RouteContext, vsNamespace: string, rule: Record
   if (ts.length === 0) return undefined;
   const timeout = durationOf(rule.timeout);
   const retry = retryPolicy(rule.retries === undefined ? undefined : asObject(rule.retries));
-  const hash = hashPolicies(ctx, ts[0]);
+  const first = ts[0]!;
+  const hash = first.service ? hashPolicies(destinationConsistentHash(ruleFor(ctx.snap, ctx.proxy.namespace, first.service), first.subset, first.explicitPort)) : [];
   return {
     ...(ts.length === 1 ? { cluster: ts[0]!.cluster } : { weighted_clusters: { clusters: ts.map((t) => ({ name: t.cluster, weight: { value: t.weight } })) } }),
     ...(timeout && { timeout, max_stream_duration: { max_stream_duration: timeout, grpc_timeout_header_max: timeout } }),
@@ -212,6 +215,6 @@ export function defaultRoute(ctx: RouteContext): Obj {
 }
 
 function hashOf(ctx: RouteContext): Obj {
-  const hash = hashPolicies(ctx, { cluster: '', weight: 100, service: ctx.service, port: ctx.port.port, subset: '' });
+  const hash = hashPolicies(serviceConsistentHash(ruleFor(ctx.snap, ctx.proxy.namespace, ctx.service), ctx.port.port));
   return hash.length > 0 ? { hash_policy: hash } : {};
 }

@@ -1,11 +1,12 @@
 /**
- * DestinationRule policy as it applies to one cluster: the rule's trafficPolicy, overridden field by field by its
- * portLevelSettings for the port, then by the subset's trafficPolicy (and its portLevelSettings), as Istio merges
- * them. Pure.
+ * DestinationRule policy as it applies to one cluster, merged as for Envoy's clusters (../policy.ts, istiod's
+ * GetPortLevelTrafficPolicy and MergeSubsetTrafficPolicy, which istiod's gRPC generator uses too): a
+ * portLevelSettings entry for the port replaces the policy whole, a subset's groups replace the rule's. Pure.
  */
 import type { Config, Service, Snapshot } from '../../../model/types.js';
 import { asArray, asObject, asString, stringMap } from '../../../model/selectors.js';
 import { destinationRuleFor } from '../context.js';
+import { effectivePolicy } from '../policy.js';
 
 export interface Subset {
   name: string;
@@ -19,16 +20,6 @@ export interface ClusterPolicy {
   connectionPool?: Record<string, any>;
   outlierDetection?: Record<string, any>;
   tls?: Record<string, any>;
-}
-
-const FIELDS = ['loadBalancer', 'connectionPool', 'outlierDetection', 'tls'] as const;
-
-function overlay(base: ClusterPolicy, tp: Record<string, any>, port: number): ClusterPolicy {
-  const out: ClusterPolicy = { ...base };
-  for (const f of FIELDS) if (tp[f] !== undefined && tp[f] !== null) out[f] = asObject(tp[f]);
-  const pls = asArray(tp.portLevelSettings).map(asObject).find((p) => asObject(p.port).number === port);
-  if (pls) for (const f of FIELDS) if (pls[f] !== undefined && pls[f] !== null) out[f] = asObject(pls[f]);
-  return out;
 }
 
 export function subsetsOf(dr: Config | undefined): Subset[] {
@@ -46,11 +37,5 @@ export const ruleFor = (snap: Snapshot, proxyNamespace: string, svc: Service): C
 
 /** Effective policy of the cluster for `port` and `subset` ('' = the whole service). */
 export function clusterPolicy(dr: Config | undefined, port: number, subset: string): ClusterPolicy {
-  if (!dr) return {};
-  let p = overlay({}, asObject(dr.spec?.trafficPolicy), port);
-  if (subset) {
-    const s = subsetsOf(dr).find((x) => x.name === subset);
-    if (s) p = overlay(p, s.trafficPolicy, port);
-  }
-  return p;
+  return effectivePolicy(dr, port, subset || undefined);
 }

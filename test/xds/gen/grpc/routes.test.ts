@@ -204,7 +204,8 @@ spec:
     };
     expect(hashes('v1')).to.deep.equal([{ header: { header_name: 'x-user' } }]);
     expect(hashes('v2')).to.deep.equal([{ filter_state: { key: 'io.grpc.channel_id' } }]);
-    expect(hashes('v3')).to.equal(undefined);
+    // v3 balances without hashing, but istiod's route hashing (hashForHTTPDestination) falls back to the rule's.
+    expect(hashes('v3')).to.deep.equal([{ header: { header_name: 'x-user' } }]);
     const noVs = generateGrpc(snapshot(dr, base), grpcNode(), TypeUrls.route, [R])[0]!.resource as any;
     expect(noVs.virtual_hosts[0].routes[0].route.hash_policy).to.deep.equal([{ header: { header_name: 'x-user' } }]);
   });
