@@ -142,16 +142,25 @@ function retryPolicy(retries: unknown, sticky: boolean): Json | undefined {
 
 const GRPC_CODES = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED'];
 
+/** A given Istio Percent (`{}` being 0%) → FractionalPercent; undefined when not given. */
+const givenPercent = (p: unknown): Json | undefined => (p === undefined || p === null ? undefined : percentOf(typeof asObject(p).value === 'number' ? p : 0));
+
+/**
+ * A rule's fault → HTTPFault, as istiod's TranslateFault: without `percentage` a delay takes the old integer
+ * `percent`, 0 when unset, and an abort has no percentage, which Envoy reads as 0%: no request is faulted (the API
+ * says "if left unspecified, no request will be delayed").
+ */
 function fault(f: unknown): Json | undefined {
   const o = asObject(f);
   const out: Json = {};
   const delay = asObject(o.delay);
   const fixed = toDuration(delay.fixedDelay);
-  if (fixed) out.delay = { fixed_delay: fixed, percentage: percentOf(delay.percentage) ?? intPercentOf(delay.percent) ?? FULL_PERCENT };
+  if (fixed) out.delay = { fixed_delay: fixed, percentage: givenPercent(delay.percentage) ?? intPercentOf(delay.percent) ?? { numerator: 0, denominator: 'HUNDRED' } };
   const abort = asObject(o.abort);
-  const percentage = percentOf(abort.percentage) ?? FULL_PERCENT;
-  if (typeof abort.httpStatus === 'number' && abort.httpStatus >= 200 && abort.httpStatus < 600) out.abort = { http_status: abort.httpStatus, percentage };
-  else if (typeof abort.grpcStatus === 'string' && GRPC_CODES.includes(abort.grpcStatus)) out.abort = { grpc_status: GRPC_CODES.indexOf(abort.grpcStatus), percentage };
+  const percentage = givenPercent(abort.percentage);
+  const pct = percentage ? { percentage } : {};
+  if (typeof abort.httpStatus === 'number' && abort.httpStatus >= 200 && abort.httpStatus < 600) out.abort = { http_status: abort.httpStatus, ...pct };
+  else if (typeof abort.grpcStatus === 'string' && GRPC_CODES.includes(abort.grpcStatus)) out.abort = { grpc_status: GRPC_CODES.indexOf(abort.grpcStatus), ...pct };
   if (!out.delay && !out.abort) return undefined;
   return any('envoy.extensions.filters.http.fault.v3.HTTPFault', out);
 }

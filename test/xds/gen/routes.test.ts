@@ -120,10 +120,25 @@ describe('Envoy RDS from VirtualServices', () => {
         }),
     },
     {
-      name: 'gRPC abort status',
+      name: 'gRPC abort status; without a percentage an abort has none (0% to Envoy)',
       http: `  - fault: { abort: { grpcStatus: UNAVAILABLE } }
     route: [{ destination: { host: reviews } }]`,
-      check: (r) => expect(r[0].typed_per_filter_config['envoy.filters.http.fault'].abort).to.deep.equal({ grpc_status: 14, percentage: { numerator: 100, denominator: 'HUNDRED' } }),
+      check: (r) => expect(r[0].typed_per_filter_config['envoy.filters.http.fault'].abort).to.deep.equal({ grpc_status: 14 }),
+    },
+    {
+      name: 'fault percentages as istiod: a delay without one is 0%, the old integer percent still counts, an empty percentage is 0%',
+      http: `  - match: [{ uri: { prefix: /a } }]
+    fault: { delay: { fixedDelay: 1s }, abort: { httpStatus: 500, percentage: {} } }
+    route: [{ destination: { host: reviews } }]
+  - fault: { delay: { fixedDelay: 2s, percent: 30 } }
+    route: [{ destination: { host: reviews } }]`,
+      check: (r) => {
+        expect(r[0].typed_per_filter_config['envoy.filters.http.fault']).to.deep.include({
+          delay: { fixed_delay: { seconds: 1, nanos: 0 }, percentage: { numerator: 0, denominator: 'HUNDRED' } },
+          abort: { http_status: 500, percentage: { numerator: 0, denominator: 'MILLION' } },
+        });
+        expect(r[1].typed_per_filter_config['envoy.filters.http.fault'].delay.percentage).to.deep.equal({ numerator: 30, denominator: 'HUNDRED' });
+      },
     },
     {
       name: 'mirror with percentage, rewrite, header edits on route and destination',

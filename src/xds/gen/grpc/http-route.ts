@@ -55,10 +55,14 @@ function durationOf(v: unknown): Obj | undefined {
   return ms === undefined ? undefined : duration(ms);
 }
 
-/** Istio percentage (`percentage.value` 0–100, or the old integer `percent`) → FractionalPercent per million. */
+/**
+ * Istio percentage (`percentage.value` 0–100, or the old integer `percent`) → FractionalPercent per million; 0
+ * when neither is given, as istiod leaves it (Envoy's reading of an unset one). Written out: gRPC rejects a fault
+ * without one.
+ */
 function fraction(spec: Record<string, any>): Obj {
-  const v = typeof asObject(spec.percentage).value === 'number' ? asObject(spec.percentage).value : typeof spec.percent === 'number' ? spec.percent : 100;
-  return { numerator: Math.round(Math.max(0, Math.min(100, v)) * 10_000), denominator: 'MILLION' };
+  const v = spec.percentage !== undefined && spec.percentage !== null ? asObject(spec.percentage).value : spec.percent;
+  return { numerator: Math.round(Math.max(0, Math.min(100, typeof v === 'number' ? v : 0)) * 10_000), denominator: 'MILLION' };
 }
 
 function stringMatch(m: Record<string, any>): Obj | undefined {

@@ -180,6 +180,15 @@ ${http}`);
           delay: { fixed_delay: { seconds: 0, nanos: 100_000_000 }, percentage: { numerator: 50_000, denominator: 'MILLION' } },
         }),
     },
+    {
+      name: 'faults without a percentage fault no call (0 %, written out for gRPC), as istiod',
+      http: `  - fault: {abort: {httpStatus: 503}, delay: {fixedDelay: 1s}}
+    route: [{destination: {host: reviews}}]`,
+      check: ([r]) => {
+        const f = r.typed_per_filter_config[GrpcXds.faultFilter];
+        expect([f.abort.percentage, f.delay.percentage]).to.deep.equal([{ numerator: 0, denominator: 'MILLION' }, { numerator: 0, denominator: 'MILLION' }]);
+      },
+    },
   ];
   for (const c of table) {
     it(c.name, () => c.check(routesOf(routeConfig(vs(c.http)))));
