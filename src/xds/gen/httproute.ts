@@ -244,9 +244,7 @@ function routeAction(ctx: RouteContext, vs: Config, rule: Json): Json | undefine
   if (live.length === 0) live = dests.map((d) => ({ ...d, weight: 1 }));
   if (live.length === 1) action.cluster = live[0]!.cluster;
   else action.weighted_clusters = { clusters: live.map((d) => ({ name: d.cluster, weight: { value: d.weight }, ...d.headers })) };
-  const timeout = toDuration(rule.timeout);
-  action.timeout = timeout ?? ZERO_DURATION;
-  if (timeout) action.max_stream_duration = { max_stream_duration: timeout, grpc_timeout_header_max: timeout };
+  Object.assign(action, routeTimeouts(toDuration(rule.timeout)));
   // A single destination whose DestinationRule hashes consistently keeps its retries on the hashed host.
   const sticky = asArray(rule.route).length === 1 && dests[0]!.hash !== undefined;
   const retry = retryPolicy(rule.retries, sticky);
@@ -269,6 +267,16 @@ function consistentHashOf(ctx: RouteContext, cluster: string, explicitPort: numb
   const [, , subset, host] = cluster.split('|');
   const svc = ctx.snap.services.get(host!);
   return svc && destinationConsistentHash(destinationRuleFor(ctx.snap, ctx.proxyNamespace, svc), subset!, explicitPort);
+}
+
+/**
+ * A route's timeouts as istiod's setTimeout: the rule's timeout, or none (0s); and the same cap on the timeout a
+ * gRPC client asks for in grpc-timeout (max_grpc_timeout, 0s: the client's own, unbounded). istiod keeps this
+ * deprecated field rather than max_stream_duration, whose max_stream_duration would also end long-lived streams
+ * (WebSockets, uploads) after the timeout.
+ */
+export function routeTimeouts(timeout: Json | undefined): Json {
+  return { timeout: timeout ?? ZERO_DURATION, max_grpc_timeout: timeout ?? ZERO_DURATION };
 }
 
 /** The routes of one HTTP rule (one per applicable match; none when nothing applies or resolves). */
@@ -314,6 +322,6 @@ export function defaultRoute(cluster: string, hash?: Json[]): Json {
   return {
     name: 'default',
     match: { prefix: '/' },
-    route: { cluster, timeout: ZERO_DURATION, retry_policy: defaultRetryPolicy(), ...(hash ? { hash_policy: hash } : {}) },
+    route: { cluster, ...routeTimeouts(undefined), retry_policy: defaultRetryPolicy(), ...(hash ? { hash_policy: hash } : {}) },
   };
 }

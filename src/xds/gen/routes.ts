@@ -9,9 +9,9 @@ import type { Proxy } from '../../model/proxy.js';
 import { isHttpProtocol } from '../../model/protocol.js';
 import { asArray } from '../../model/selectors.js';
 import type { NamedResource } from './types.js';
-import { type Json, PASSTHROUGH, ZERO_DURATION, byString, outboundClusterName } from './common.js';
+import { type Json, PASSTHROUGH, byString, outboundClusterName } from './common.js';
 import { configVisible, destinationRuleFor, hostCandidates, hostIndex, memoOn, proxyLabels, visibleServices, vsHosts } from './context.js';
-import { type RouteContext, defaultRoute, translateHttpRule } from './httproute.js';
+import { type RouteContext, defaultRoute, routeTimeouts, translateHttpRule } from './httproute.js';
 import { hashPolicy, serviceConsistentHash } from './policy.js';
 
 const meshMemo = new WeakMap<readonly Config[], Map<string, readonly Config[]>>();
@@ -120,7 +120,7 @@ export function sidecarRouteConfig(snap: Snapshot, proxy: Proxy, port: number, s
   virtualHosts.push({
     name: 'allow_any',
     domains: ['*'],
-    routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: PASSTHROUGH, timeout: ZERO_DURATION } }],
+    routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: PASSTHROUGH, ...routeTimeouts(undefined) } }],
     include_request_attempt_count: true,
   });
   return { name: String(port), virtual_hosts: virtualHosts, validate_clusters: { value: false } };

@@ -63,13 +63,14 @@ describe('Envoy RDS from VirtualServices', () => {
       },
     },
     {
-      name: 'retries (status codes split out), timeout on route and stream',
+      name: 'retries (status codes split out); the timeout on the route and as the grpc-timeout cap, streams not limited',
       http: `  - route: [{ destination: { host: reviews, subset: v1 } }]
     timeout: 1.5s
     retries: { attempts: 3, perTryTimeout: 500ms, retryOn: 'unavailable,503,5xx' }`,
       check: (r) => {
         expect(r[0].route.timeout).to.deep.equal({ seconds: 1, nanos: 500_000_000 });
-        expect(r[0].route.max_stream_duration).to.deep.equal({ max_stream_duration: { seconds: 1, nanos: 500_000_000 }, grpc_timeout_header_max: { seconds: 1, nanos: 500_000_000 } });
+        expect(r[0].route.max_grpc_timeout).to.deep.equal({ seconds: 1, nanos: 500_000_000 });
+        expect(r[0].route.max_stream_duration).to.equal(undefined);
         expect(r[0].route.retry_policy).to.deep.include({ num_retries: { value: 3 }, per_try_timeout: { seconds: 0, nanos: 500_000_000 }, retry_on: 'unavailable,5xx,retriable-status-codes', retriable_status_codes: [503] });
       },
     },
@@ -93,7 +94,7 @@ describe('Envoy RDS from VirtualServices', () => {
           host_selection_retry_max_attempts: 5,
           retry_host_predicate: [{ name: 'envoy.retry_host_predicates.previous_hosts', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate' } }],
         });
-        expect(r[3].route.timeout).to.deep.equal({ seconds: 0, nanos: 0 });
+        expect([r[3].route.timeout, r[3].route.max_grpc_timeout]).to.deep.equal([{ seconds: 0, nanos: 0 }, { seconds: 0, nanos: 0 }]);
       },
     },
     {
@@ -332,6 +333,9 @@ spec: { clusterIP: 10.96.1.1, ports: [{ name: http, port: 9080 }] }`),
     const all = rc.virtual_hosts.flatMap((v: any) => v.domains);
     expect(new Set(all).size).to.equal(all.length);
     expect(rc.virtual_hosts.at(-1)).to.deep.include({ name: 'allow_any', domains: ['*'] });
+    expect(rc.virtual_hosts.at(-1).routes[0].route).to.deep.equal({ cluster: 'PassthroughCluster', timeout: { seconds: 0, nanos: 0 }, max_grpc_timeout: { seconds: 0, nanos: 0 } });
+    const def = rc.virtual_hosts.find((v: any) => v.name === 'web.other.svc.cluster.local:9080').routes[0].route;
+    expect([def.timeout, def.max_grpc_timeout, def.max_stream_duration]).to.deep.equal([{ seconds: 0, nanos: 0 }, { seconds: 0, nanos: 0 }, undefined]);
   });
 
   it('malformed VirtualServices never throw and never produce invalid routes', () => {
