@@ -75,9 +75,26 @@ function headerFields(headers: unknown): Json {
   return out;
 }
 
+/**
+ * Istio StringMatch → Envoy StringMatcher for header and query matches; undefined for a presence check, as istiod
+ * reads no match at all and the regex `*` (not a valid RE2 expression: Envoy would reject the whole route table).
+ */
+function valueMatcher(m: unknown): Json | undefined {
+  return asObject(m).regex === '*' ? undefined : stringMatcher(m);
+}
+
+/**
+ * A header match; inverted for withoutHeaders, where a missing header counts as empty, so a request without it
+ * passes `withoutHeaders: {x: {exact: v}}` (Envoy would fail the match instead), as istiod sets it (except for
+ * presence checks, which that option conflicts with).
+ */
 function headerMatcher(name: string, m: unknown, invert = false): Json {
-  const sm = stringMatcher(m);
-  return { name, ...(sm ? { string_match: sm } : { present_match: true }), ...(invert ? { invert_match: true } : {}) };
+  const sm = valueMatcher(m);
+  return {
+    name,
+    ...(sm ? { string_match: sm } : { present_match: true }),
+    ...(invert ? { invert_match: true, ...(sm ? { treat_missing_header_as_empty: true } : {}) } : {}),
+  };
 }
 
 /** A HTTPMatchRequest → RouteMatch; undefined when it cannot apply to this proxy/port. */
@@ -103,7 +120,7 @@ function routeMatch(ctx: RouteContext, m: Json): Json | undefined {
   if (headers.length) out.headers = headers;
   const qps: Json[] = [];
   for (const [name, v] of Object.entries(asObject(m.queryParams))) {
-    const sm = stringMatcher(v);
+    const sm = valueMatcher(v);
     qps.push({ name, ...(sm ? { string_match: sm } : { present_match: true }) });
   }
   if (qps.length) out.query_parameters = qps;

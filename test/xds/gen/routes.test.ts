@@ -63,6 +63,24 @@ describe('Envoy RDS from VirtualServices', () => {
       },
     },
     {
+      name: 'withoutHeaders treat a missing header as empty (not for presence checks); regex `*` is a presence check',
+      http: `  - match:
+    - withoutHeaders: { x-canary: { exact: 'yes' }, x-debug: {} }
+      headers: { x-user: { regex: '*' } }
+      queryParams: { q: { regex: '*' } }
+    route: [{ destination: { host: reviews, subset: v2 } }]`,
+      check: (r) =>
+        expect(r[0].match).to.deep.equal({
+          prefix: '/',
+          headers: [
+            { name: 'x-user', present_match: true },
+            { name: 'x-canary', string_match: { exact: 'yes' }, invert_match: true, treat_missing_header_as_empty: true },
+            { name: 'x-debug', present_match: true, invert_match: true },
+          ],
+          query_parameters: [{ name: 'q', present_match: true }],
+        }),
+    },
+    {
       name: 'retries (status codes split out); the timeout on the route and as the grpc-timeout cap, streams not limited',
       http: `  - route: [{ destination: { host: reviews, subset: v1 } }]
     timeout: 1.5s

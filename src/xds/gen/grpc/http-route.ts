@@ -72,12 +72,13 @@ function stringMatch(m: Record<string, any>): Obj | undefined {
   return undefined;
 }
 
+/** Header matches as for Envoy (../httproute.ts): regex `*` is a presence check; inverted ones treat a missing header as empty. */
 function headerMatchers(headers: unknown, invert: boolean): Obj[] {
   const out: Obj[] = [];
   const entries = Object.entries(asObject(headers)).map(([k, v]) => [k.toLowerCase(), v] as const);
   for (const [name, spec] of entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const sm = stringMatch(asObject(spec));
-    out.push({ name, ...(sm ? { string_match: sm } : { present_match: true }), ...(invert && { invert_match: true }) });
+    const sm = asObject(spec).regex === '*' ? undefined : stringMatch(asObject(spec));
+    out.push({ name, ...(sm ? { string_match: sm } : { present_match: true }), ...(invert && { invert_match: true, ...(sm && { treat_missing_header_as_empty: true }) }) });
   }
   return out;
 }

@@ -123,10 +123,16 @@ ${http}`);
         expect(rs.map((r) => r.match)).to.deep.equal([
           { path: '/pkg.Svc/Get', case_sensitive: { value: false } },
           { prefix: '/pkg.Svc/', headers: [{ name: 'x-any', present_match: true }, { name: 'x-tier', string_match: { prefix: 'gold' } }] },
-          { safe_regex: { google_re2: {}, regex: '/pkg\\.Svc/(Get|List)' }, headers: [{ name: 'x-canary', string_match: { safe_regex: { google_re2: {}, regex: 't.*' } }, invert_match: true }] },
+          { safe_regex: { google_re2: {}, regex: '/pkg\\.Svc/(Get|List)' }, headers: [{ name: 'x-canary', string_match: { safe_regex: { google_re2: {}, regex: 't.*' } }, invert_match: true, treat_missing_header_as_empty: true }] },
         ]);
         expect(rs.map((r) => r.name)).to.deep.equal(['reviews.default.0.0', 'reviews.default.0.1', 'reviews.default.0.2']);
       },
+    },
+    {
+      name: 'regex * is a presence check, as istiod (not an RE2 expression)',
+      http: `  - match: [{headers: {x-user: {regex: '*'}}, withoutHeaders: {x-test: {regex: '*'}}}]
+    route: [{destination: {host: reviews}}]`,
+      check: ([r]) => expect(r.match.headers).to.deep.equal([{ name: 'x-user', present_match: true }, { name: 'x-test', present_match: true, invert_match: true }]),
     },
     {
       name: 'matches no gRPC call from this node can satisfy are dropped',
