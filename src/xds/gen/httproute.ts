@@ -53,26 +53,41 @@ export function destinationCluster(ctx: RouteContext, vsNamespace: string, dest:
   return outboundClusterName(port, typeof d.subset === 'string' ? d.subset : '', host);
 }
 
-function headerOps(h: unknown): { add: Json[]; remove: string[] } {
+/** Pseudo-headers and Host: Envoy refuses to edit them (and the whole route table with them). */
+const isInternalHeader = (key: string): boolean => key.startsWith(':') || key.toLowerCase() === 'host';
+const isAuthorityHeader = (key: string): boolean => key.toLowerCase() === ':authority' || key.toLowerCase() === 'host';
+
+/** set/add/remove of one direction; `authority`: the Host a set (else an add) of host/:authority asks for. */
+function headerOps(h: unknown): { add: Json[]; remove: string[]; authority: string | undefined } {
   const o = asObject(h);
   const add: Json[] = [];
-  for (const [key, value] of Object.entries(asObject(o.set))) if (typeof value === 'string' && key) add.push({ header: { key, value }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' });
-  for (const [key, value] of Object.entries(asObject(o.add))) if (typeof value === 'string' && key) add.push({ header: { key, value }, append_action: 'APPEND_IF_EXISTS_OR_ADD' });
-  const remove = asArray(o.remove).filter((x): x is string => typeof x === 'string' && x !== '');
-  return { add, remove };
+  const authority: { set?: string; add?: string } = {};
+  for (const [op, action] of [['set', 'OVERWRITE_IF_EXISTS_OR_ADD'], ['add', 'APPEND_IF_EXISTS_OR_ADD']] as const) {
+    for (const [key, value] of Object.entries(asObject(o[op]))) {
+      if (typeof value !== 'string' || !key) continue;
+      if (isAuthorityHeader(key)) authority[op] = value;
+      if (!isInternalHeader(key)) add.push({ header: { key, value }, append_action: action });
+    }
+  }
+  const remove = asArray(o.remove).filter((x): x is string => typeof x === 'string' && x !== '' && !isInternalHeader(x));
+  return { add, remove, authority: authority.set || authority.add || undefined };
 }
 
-/** request/response header edits of an Istio Headers object, as RouteAction-level fields. */
-function headerFields(headers: unknown): Json {
+/**
+ * An Istio Headers object as istiod's TranslateHeadersOperations: request/response edits as route (or weighted
+ * cluster) fields, pseudo-headers and Host left out; a request set/add of host or :authority becomes `authority`,
+ * for host_rewrite_literal. Response edits of those are dropped.
+ */
+function headerEdits(headers: unknown): { fields: Json; authority: string | undefined } {
   const h = asObject(headers);
   const req = headerOps(h.request);
   const res = headerOps(h.response);
-  const out: Json = {};
-  if (req.add.length) out.request_headers_to_add = req.add;
-  if (req.remove.length) out.request_headers_to_remove = req.remove;
-  if (res.add.length) out.response_headers_to_add = res.add;
-  if (res.remove.length) out.response_headers_to_remove = res.remove;
-  return out;
+  const fields: Json = {};
+  if (req.add.length) fields.request_headers_to_add = req.add;
+  if (req.remove.length) fields.request_headers_to_remove = req.remove;
+  if (res.add.length) fields.response_headers_to_add = res.add;
+  if (res.remove.length) fields.response_headers_to_remove = res.remove;
+  return { fields, authority: req.authority };
 }
 
 /**
@@ -244,14 +259,14 @@ function mirrors(ctx: RouteContext, vs: Config, rule: Json): Json[] {
 
 /** The RouteAction for a rule's destinations; undefined when no destination resolves. */
 function routeAction(ctx: RouteContext, vs: Config, rule: Json): Json | undefined {
-  const dests: Array<{ cluster: string; weight: number; headers: Json; hash: Json | undefined }> = [];
+  const dests: Array<{ cluster: string; weight: number; headers: ReturnType<typeof headerEdits>; hash: Json | undefined }> = [];
   for (const raw of asArray(rule.route)) {
     const rd = asObject(raw);
     const cluster = destinationCluster(ctx, vs.namespace, rd.destination);
     if (!cluster) continue;
     const weight = typeof rd.weight === 'number' && Number.isInteger(rd.weight) && rd.weight >= 0 ? rd.weight : -1;
     const hash = consistentHashOf(ctx, cluster, asPort(asObject(asObject(rd.destination).port).number));
-    dests.push({ cluster, weight, headers: headerFields(rd.headers), hash });
+    dests.push({ cluster, weight, headers: headerEdits(rd.headers), hash });
   }
   if (dests.length === 0) return undefined;
   const action: Json = {};
@@ -260,7 +275,10 @@ function routeAction(ctx: RouteContext, vs: Config, rule: Json): Json | undefine
   let live = dests.map((d) => ({ ...d, weight: d.weight >= 0 ? d.weight : given > 0 ? 0 : 1 })).filter((d) => d.weight > 0);
   if (live.length === 0) live = dests.map((d) => ({ ...d, weight: 1 }));
   if (live.length === 1) action.cluster = live[0]!.cluster;
-  else action.weighted_clusters = { clusters: live.map((d) => ({ name: d.cluster, weight: { value: d.weight }, ...d.headers })) };
+  else {
+    const clusters = live.map((d) => ({ name: d.cluster, weight: { value: d.weight }, ...d.headers.fields, ...(d.headers.authority ? { host_rewrite_literal: d.headers.authority } : {}) }));
+    action.weighted_clusters = { clusters };
+  }
   Object.assign(action, routeTimeouts(toDuration(rule.timeout)));
   // A single destination whose DestinationRule hashes consistently keeps its retries on the hashed host.
   const sticky = asArray(rule.route).length === 1 && dests[0]!.hash !== undefined;
@@ -272,7 +290,10 @@ function routeAction(ctx: RouteContext, vs: Config, rule: Json): Json | undefine
   if (typeof rw.uri === 'string' && rw.uri) action.prefix_rewrite = rw.uri;
   const rx = asObject(rw.uriRegexRewrite);
   if (typeof rx.match === 'string' && typeof rx.rewrite === 'string' && !action.prefix_rewrite) action.regex_rewrite = { pattern: { regex: rx.match }, substitution: rx.rewrite };
-  if (typeof rw.authority === 'string' && rw.authority) action.host_rewrite_literal = rw.authority;
+  // The Host: rewrite.authority, else a host/:authority header set on the rule, else on its only destination.
+  const single = asArray(rule.route).length === 1 ? dests[0]!.headers.authority : undefined;
+  const host = (typeof rw.authority === 'string' && rw.authority) || headerEdits(rule.headers).authority || single;
+  if (host) action.host_rewrite_literal = host;
   // Consistent hashing: each routed destination's DestinationRule adds its hash policy, as in istiod.
   const hp = live.flatMap((d) => hashPolicy(d.hash) ?? []);
   if (hp.length) action.hash_policy = hp;
@@ -323,9 +344,9 @@ export function translateHttpRule(ctx: RouteContext, vs: Config, rawRule: unknow
   if (f) perFilter[HTTP_FAULT_FILTER] = f;
   const c = cors(rule.corsPolicy);
   if (c) perFilter[CORS_FILTER] = c;
-  const headers = headerFields(rule.headers);
+  const headers = headerEdits(rule.headers).fields;
   // A single destination's header edits apply to the whole route.
-  const single = asArray(rule.route).length === 1 ? headerFields(asObject(asArray(rule.route)[0]).headers) : {};
+  const single = asArray(rule.route).length === 1 ? headerEdits(asObject(asArray(rule.route)[0]).headers).fields : {};
   for (const [k, v] of Object.entries(single)) headers[k] = [...(headers[k] ?? []), ...v];
   const name = typeof rule.name === 'string' && rule.name ? rule.name : `${vs.namespace}/${vs.name}/${index}`;
   return routeMatches.map(({ m, match }) => {

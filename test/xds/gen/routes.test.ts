@@ -184,6 +184,38 @@ describe('Envoy RDS from VirtualServices', () => {
       },
     },
     {
+      name: 'host and :authority edits become host_rewrite_literal (set before add); pseudo-headers and Host are never edited',
+      http: `  - match: [{ uri: { prefix: /a } }]
+    headers:
+      request: { set: { Host: set.example }, add: { ':authority': add.example, x-a: '1' }, remove: [host, ':path', x-b] }
+      response: { set: { ':status': '200', x-c: '2' }, remove: [':status'] }
+    route: [{ destination: { host: reviews, subset: v1 } }]
+  - match: [{ uri: { prefix: /b } }]
+    rewrite: { authority: rewrite.example }
+    headers: { request: { set: { host: header.example } } }
+    route: [{ destination: { host: reviews, subset: v1 }, headers: { request: { set: { host: dest.example } } } }]
+  - match: [{ uri: { prefix: /c } }]
+    route: [{ destination: { host: reviews, subset: v1 }, headers: { request: { add: { host: dest.example } } } }]
+  - route:
+    - { destination: { host: reviews, subset: v1 }, weight: 60, headers: { request: { set: { ':authority': v1.example } } } }
+    - { destination: { host: reviews, subset: v2 }, weight: 40 }`,
+      check: (r) => {
+        expect(r[0].route.host_rewrite_literal).to.equal('set.example');
+        expect(r[0].request_headers_to_add).to.deep.equal([{ header: { key: 'x-a', value: '1' }, append_action: 'APPEND_IF_EXISTS_OR_ADD' }]);
+        expect(r[0].request_headers_to_remove).to.deep.equal(['x-b']);
+        expect(r[0].response_headers_to_add).to.deep.equal([{ header: { key: 'x-c', value: '2' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }]);
+        expect(r[0].response_headers_to_remove).to.equal(undefined);
+        expect(r[1].route.host_rewrite_literal).to.equal('rewrite.example');
+        expect(r[1].request_headers_to_add).to.equal(undefined);
+        expect(r[2].route.host_rewrite_literal).to.equal('dest.example');
+        expect(r[3].route.host_rewrite_literal).to.equal(undefined);
+        expect(r[3].route.weighted_clusters.clusters).to.deep.equal([
+          { name: V1, weight: { value: 60 }, host_rewrite_literal: 'v1.example' },
+          { name: V2, weight: { value: 40 } },
+        ]);
+      },
+    },
+    {
       name: 'regex rewrite',
       http: `  - rewrite: { uriRegexRewrite: { match: '^/v1/(.*)$', rewrite: '/\\1' } }
     route: [{ destination: { host: reviews } }]`,
