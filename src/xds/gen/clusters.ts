@@ -6,7 +6,7 @@
  */
 import type { Config, Endpoint, Service, ServicePort, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
-import { isHttp2Protocol, isHttpProtocol } from '../../model/protocol.js';
+import { isHttp2Protocol } from '../../model/protocol.js';
 import { matchesLabels } from '../../model/selectors.js';
 import { duration } from '../proto.js';
 import type { NamedResource } from './types.js';
@@ -109,8 +109,7 @@ export function loadAssignment(clusterName: string, endpoints: readonly Endpoint
 }
 
 function outboundCluster(snap: Snapshot, spec: ClusterSpec): Json {
-  const http = isHttpProtocol(spec.port.protocol);
-  const fields = clusterPolicyFields(spec.policy, isHttp2Protocol(spec.port.protocol), http);
+  const fields = clusterPolicyFields(spec.policy, isHttp2Protocol(spec.port.protocol));
   const c: Json = { name: spec.name, type: spec.type, ...fields };
   switch (spec.type) {
     case 'EDS':

@@ -164,6 +164,12 @@ export function destinationRuleFor(snap: Snapshot, proxyNamespace: string, svc: 
 
 const ruleMemo = new WeakMap<readonly Config[], Map<string, WeakMap<Service, { rule: Config | undefined }>>>();
 
+/** The DestinationRule for the service of an outbound cluster name (`outbound|port|subset|host`); undefined without a service. */
+export function destinationRuleForCluster(snap: Snapshot, proxyNamespace: string, cluster: string): Config | undefined {
+  const svc = snap.services.get(cluster.split('|')[3] ?? '');
+  return svc && destinationRuleFor(snap, proxyNamespace, svc);
+}
+
 function findDestinationRule(snap: Snapshot, proxyNamespace: string, svc: Service): Config | undefined {
   let best: Config | undefined;
   let bestRank = Infinity;

@@ -36,8 +36,8 @@ export function httpConnectionManager(statPrefix: string, routes: { rds: string 
 
 const TCP_PROXY_TYPE = 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
 
-/** A TCP proxy to one cluster, or weighted clusters. */
-export function tcpProxy(statPrefix: string, target: string | Array<{ name: string; weight: number }>): Json {
+/** A TCP proxy to one cluster, or weighted clusters; `timeouts`: idle_timeout / max_downstream_connection_duration. */
+export function tcpProxy(statPrefix: string, target: string | Array<{ name: string; weight: number }>, timeouts: Json = {}): Json {
   return {
     name: 'envoy.filters.network.tcp_proxy',
     typed_config: any(TCP_PROXY_TYPE, {
@@ -45,6 +45,7 @@ export function tcpProxy(statPrefix: string, target: string | Array<{ name: stri
       ...(typeof target === 'string' || target.length === 1
         ? { cluster: typeof target === 'string' ? target : target[0]!.name }
         : { weighted_clusters: { clusters: target.map((t) => ({ name: t.name, weight: t.weight })) } }),
+      ...timeouts,
     }),
   };
 }

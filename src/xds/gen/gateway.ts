@@ -13,7 +13,8 @@ import type { NamedResource } from './types.js';
 import { type Json, adsSource, any, byString, listenerName, socketAddress } from './common.js';
 import { httpConnectionManager, tcpProxy, tlsInspectorFilter } from './filters.js';
 import { destinationCluster, translateHttpRule, type RouteContext } from './httproute.js';
-import { hostMatches, inboundServices, proxyLabels, resolveHost } from './context.js';
+import { destinationRuleForCluster, hostMatches, inboundServices, proxyLabels, resolveHost } from './context.js';
+import { tcpProxyTimeouts } from './policy.js';
 
 interface ServerInfo {
   gateway: Config;
@@ -179,7 +180,7 @@ function passthroughChains(snap: Snapshot, proxy: Proxy, s: ServerInfo): Json[] 
         .map(asObject)
         .map((d) => ({ name: destinationCluster(ctx, vs.namespace, d.destination), weight: typeof d.weight === 'number' && d.weight > 0 ? d.weight : 1 }))
         .filter((d): d is { name: string; weight: number } => !!d.name);
-      if (snis.length && dests.length) chains.push({ filter_chain_match: { server_names: snis, transport_protocol: 'tls' }, filters: [tcpProxy(dests[0]!.name, dests)] });
+      if (snis.length && dests.length) chains.push({ filter_chain_match: { server_names: snis, transport_protocol: 'tls' }, filters: [tcpProxy(dests[0]!.name, dests, tcpProxyTimeouts(destinationRuleForCluster(snap, proxy.namespace, dests[0]!.name)))] });
     }
   }
   return chains;
@@ -196,7 +197,7 @@ function tcpChain(snap: Snapshot, proxy: Proxy, s: ServerInfo): Json | undefined
         .map(asObject)
         .map((d) => ({ name: destinationCluster(ctx, vs.namespace, d.destination), weight: typeof d.weight === 'number' && d.weight > 0 ? d.weight : 1 }))
         .filter((d): d is { name: string; weight: number } => !!d.name);
-      if (dests.length) return { filters: [tcpProxy(dests[0]!.name, dests)] };
+      if (dests.length) return { filters: [tcpProxy(dests[0]!.name, dests, tcpProxyTimeouts(destinationRuleForCluster(snap, proxy.namespace, dests[0]!.name)))] };
     }
   }
   return undefined;

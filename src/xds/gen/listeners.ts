@@ -20,7 +20,8 @@ import { httpConnectionManager, originalDstFilter, tcpProxy, tlsInspectorFilter 
 import { inboundPorts } from './clusters.js';
 import { destinationCluster, type RouteContext } from './httproute.js';
 import { httpPorts, meshVirtualServices, virtualServiceFor } from './routes.js';
-import { proxyLabels, visibleServices } from './context.js';
+import { destinationRuleForCluster, proxyLabels, visibleServices } from './context.js';
+import { tcpProxyTimeouts } from './policy.js';
 
 /** The tcp_proxy target of a TCP service port: the first applicable VirtualService tcp rule, else its own cluster. */
 export function tcpTarget(ctx: RouteContext, vs: Config | undefined, svc: Service, sp: ServicePort): Array<{ name: string; weight: number }> {
@@ -91,11 +92,12 @@ function outboundListeners(snap: Snapshot, proxy: Proxy): Json[] {
       if (isHttpProtocol(sp.protocol) || sp.protocol === 'UDP') continue;
       const target = tcpTarget(ctx, vs, svc, sp);
       const stat = target.length === 1 ? target[0]!.name : outboundClusterName(sp.port, '', svc.hostname);
+      const timeouts = tcpProxyTimeouts(destinationRuleForCluster(snap, proxy.namespace, target[0]!.name));
       const vips = svc.addresses.filter((a) => !a.includes('/'));
       const ranges = svc.addresses.map(cidr).filter((r): r is Json => !!r && svc.addresses.some((a) => a.includes('/')));
       for (const vip of vips) {
         const name = listenerName(vip, sp.port);
-        if (!listeners.has(name)) listeners.set(name, outboundListener(vip, sp.port, [{ filters: [tcpProxy(stat, target)] }]));
+        if (!listeners.has(name)) listeners.set(name, outboundListener(vip, sp.port, [{ filters: [tcpProxy(stat, target, timeouts)] }]));
       }
       if (vips.length > 0 && ranges.length === 0) continue;
       if (http.has(sp.port)) continue; // HTTP owns 0.0.0.0_<port>, as in Istio.
@@ -105,7 +107,7 @@ function outboundListeners(snap: Snapshot, proxy: Proxy): Json[] {
       if ((sp.protocol === 'TLS' || sp.protocol === 'HTTPS') && svc.hostname !== '*') match.server_names = [svc.hostname];
       const key = JSON.stringify(match);
       if (!chains.some((c) => JSON.stringify(c.filter_chain_match ?? {}) === key)) {
-        chains.push({ ...(Object.keys(match).length ? { filter_chain_match: match } : {}), filters: [tcpProxy(stat, target)] });
+        chains.push({ ...(Object.keys(match).length ? { filter_chain_match: match } : {}), filters: [tcpProxy(stat, target, timeouts)] });
       }
       shared.set(sp.port, chains);
     }

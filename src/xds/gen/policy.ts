@@ -66,6 +66,18 @@ export function serviceConsistentHash(dr: Config | undefined, port: number): Jso
   return consistentHash(portEntry(dr.spec?.trafficPolicy, port)) ?? consistentHash(dr.spec?.trafficPolicy);
 }
 
+/**
+ * tcp_proxy timeouts from the DestinationRule of a TCP route's (first) destination, as istiod's
+ * buildOutboundNetworkFilters: the rule's top-level tcp.idleTimeout (Envoy's default: 1 hour) and
+ * maxConnectionDuration; port-level and subset settings are not read there.
+ */
+export function tcpProxyTimeouts(dr: Config | undefined): Json {
+  const tcp = asObject(asObject(asObject(dr?.spec?.trafficPolicy).connectionPool).tcp);
+  const idle = toDuration(tcp.idleTimeout);
+  const max = toDuration(tcp.maxConnectionDuration);
+  return { ...(idle ? { idle_timeout: idle } : {}), ...(max ? { max_downstream_connection_duration: max } : {}) };
+}
+
 /** Subsets of a DestinationRule: name → labels (malformed entries skipped). */
 export function subsetsOf(dr: Config | undefined): Array<{ name: string; labels: Record<string, string> }> {
   if (!dr) return [];
@@ -85,7 +97,7 @@ export function subsetsOf(dr: Config | undefined): Array<{ name: string; labels:
 const u32 = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= UINT32_MAX ? v : undefined);
 
 /** Cluster fields from a policy. `http2` = the upstream speaks HTTP/2 (gRPC, HTTP2 ports). */
-export function clusterPolicyFields(policy: TrafficPolicy, http2: boolean, http: boolean): Json {
+export function clusterPolicyFields(policy: TrafficPolicy, http2: boolean): Json {
   const out: Json = {};
   const tcp = asObject(policy.connectionPool?.tcp);
   const httpPool = asObject(policy.connectionPool?.http);
@@ -127,43 +139,87 @@ export function clusterPolicyFields(policy: TrafficPolicy, http2: boolean, http:
   }
   if (Object.keys(common).length > 0) out.common_lb_config = common;
 
+  // istiod's applyConnectionPool: zero or negative counts are "unset" (FIXME there: it cannot tell them apart) and
+  // keep the unlimited defaults; an explicit 0 would otherwise refuse every connection or retry.
   out.circuit_breakers = {
     thresholds: [
       {
-        max_connections: { value: u32(tcp.maxConnections) ?? UINT32_MAX },
-        max_pending_requests: { value: u32(httpPool.http1MaxPendingRequests) ?? UINT32_MAX },
-        max_requests: { value: u32(httpPool.http2MaxRequests) ?? UINT32_MAX },
-        max_retries: { value: u32(httpPool.maxRetries) ?? UINT32_MAX },
+        max_connections: { value: positive(tcp.maxConnections) ?? UINT32_MAX },
+        max_pending_requests: { value: positive(httpPool.http1MaxPendingRequests) ?? UINT32_MAX },
+        max_requests: { value: positive(httpPool.http2MaxRequests) ?? UINT32_MAX },
+        max_retries: { value: positive(httpPool.maxRetries) ?? UINT32_MAX },
         track_remaining: true,
       },
     ],
   };
 
-  if (policy.outlierDetection !== undefined) out.outlier_detection = outlierDetection(asObject(policy.outlierDetection));
+  const od = policy.outlierDetection;
+  if (od !== undefined) out.outlier_detection = outlierDetection(asObject(od));
 
-  if (http) {
-    const commonHttp: Json = {};
-    const maxReq = u32(httpPool.maxRequestsPerConnection);
-    if (maxReq) commonHttp.max_requests_per_connection = { value: maxReq };
-    const idle = toDuration(httpPool.idleTimeout);
-    if (idle) commonHttp.idle_timeout = idle;
-    const useH2 = http2 || httpPool.h2UpgradePolicy === 'UPGRADE';
-    if (useH2 || Object.keys(commonHttp).length > 0) {
-      const h2: Json = {};
-      const streams = u32(httpPool.maxConcurrentStreams);
-      if (streams) h2.max_concurrent_streams = { value: streams };
-      out.typed_extension_protocol_options = {
-        'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': any('envoy.extensions.upstreams.http.v3.HttpProtocolOptions', {
-          ...(Object.keys(commonHttp).length > 0 ? { common_http_protocol_options: commonHttp } : {}),
-          explicit_http_config: useH2 ? { http2_protocol_options: h2 } : { http_protocol_options: {} },
-        }),
-      };
-    }
+  const keepalive = tcpKeepalive(tcp.tcpKeepalive);
+  if (keepalive) out.upstream_connection_options = { tcp_keepalive: keepalive };
+
+  const options = httpProtocolOptions(asObject(policy.connectionPool), http2);
+  if (options) {
+    out.typed_extension_protocol_options = {
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': any('envoy.extensions.upstreams.http.v3.HttpProtocolOptions', options),
+    };
   }
 
   const tls = tlsTransportSocket(asObject(policy.tls));
   if (tls) out.transport_socket = tls;
   return out;
+}
+
+const positive = (v: unknown): number | undefined => {
+  const n = u32(v);
+  return n !== undefined && n > 0 ? n : undefined;
+};
+
+/** tcp.tcpKeepalive → Envoy's TcpKeepalive (time and interval in whole seconds), as istiod's applyTCPKeepalive. */
+function tcpKeepalive(v: unknown): Json | undefined {
+  if (!isObject(v)) return undefined;
+  const out: Json = {};
+  const probes = positive(v.probes);
+  if (probes) out.keepalive_probes = { value: probes };
+  const time = toDuration(v.time);
+  if (time) out.keepalive_time = { value: Math.min(time.seconds, UINT32_MAX) };
+  const interval = toDuration(v.interval);
+  if (interval) out.keepalive_interval = { value: Math.min(interval.seconds, UINT32_MAX) };
+  return out;
+}
+
+/**
+ * The upstream HTTP protocol options, in istiod's order (setUpstreamProtocol, applyH2Upgrade, applyConnectionPool):
+ * HTTP/2 for HTTP/2 ports or on h2UpgradePolicy UPGRADE; the connection options (idle timeout from http, else
+ * tcp; tcp.maxConnectionDuration; positive maxRequestsPerConnection; maxConcurrentStreams and http2KeepAlive on
+ * HTTP/2); useClientProtocol then lets each request's own protocol decide. undefined when nothing is set.
+ */
+function httpProtocolOptions(pool: Json, http2: boolean): Json | undefined {
+  const tcp = asObject(pool.tcp);
+  const http = asObject(pool.http);
+  const h2 = http2 || http.h2UpgradePolicy === 'UPGRADE';
+  const common: Json = {};
+  const idle = toDuration(http.idleTimeout) ?? toDuration(tcp.idleTimeout);
+  if (idle) common.idle_timeout = idle;
+  const maxRequests = positive(http.maxRequestsPerConnection);
+  if (maxRequests) common.max_requests_per_connection = { value: maxRequests };
+  const maxDuration = toDuration(tcp.maxConnectionDuration);
+  if (maxDuration) common.max_connection_duration = maxDuration;
+  const streams = positive(http.maxConcurrentStreams);
+  const h2Options: Json = {};
+  if (h2 && streams) h2Options.max_concurrent_streams = { value: streams };
+  const ka = asObject(http.http2KeepAlive);
+  const [interval, timeout] = [toDuration(ka.interval), toDuration(ka.timeout)];
+  if (h2 && interval && timeout) h2Options.connection_keepalive = { interval, timeout };
+  const connectionOptions = Object.keys(common).length > 0 || streams !== undefined || (interval && timeout);
+  if (!h2 && !connectionOptions && http.useClientProtocol !== true) return undefined;
+  return {
+    ...(connectionOptions ? { common_http_protocol_options: common } : {}),
+    ...(http.useClientProtocol === true
+      ? { use_downstream_protocol_config: { http_protocol_options: {}, http2_protocol_options: {} } }
+      : { explicit_http_config: h2 ? { http2_protocol_options: h2Options } : { http_protocol_options: {} } }),
+  };
 }
 
 /** A DestinationRule's outlierDetection (present, even empty) → Envoy's, as istiod's applyOutlierDetection. */

@@ -94,6 +94,54 @@ describe('Envoy CDS/EDS from DestinationRules', () => {
       cluster: 'outbound|9080|v1|reviews.default.svc.cluster.local',
       want: { lb_policy: 'LEAST_REQUEST' },
     },
+    {
+      name: 'zero or negative pool sizes keep the unlimited defaults, as istiod',
+      yaml: dr('{ connectionPool: { tcp: { maxConnections: 0 }, http: { http1MaxPendingRequests: 0, http2MaxRequests: -1, maxRetries: 0, maxRequestsPerConnection: 0 } } }'),
+      want: {
+        circuit_breakers: { thresholds: [{ max_connections: { value: 4294967295 }, max_pending_requests: { value: 4294967295 }, max_requests: { value: 4294967295 }, max_retries: { value: 4294967295 }, track_remaining: true }] },
+      },
+    },
+    {
+      name: 'tcp keepalive, max connection duration, and tcp idleTimeout when http sets none',
+      yaml: dr('{ connectionPool: { tcp: { tcpKeepalive: { probes: 3, time: 600s, interval: 75.5s }, maxConnectionDuration: 1h, idleTimeout: 30m } } }'),
+      want: {
+        upstream_connection_options: { tcp_keepalive: { keepalive_probes: { value: 3 }, keepalive_time: { value: 600 }, keepalive_interval: { value: 75 } } },
+        typed_extension_protocol_options: {
+          'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+            '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+            common_http_protocol_options: { idle_timeout: { seconds: 1800, nanos: 0 }, max_connection_duration: { seconds: 3600, nanos: 0 } },
+            explicit_http_config: { http_protocol_options: {} },
+          },
+        },
+      },
+    },
+    { name: 'an empty tcpKeepalive turns keepalive on with the OS defaults', yaml: dr('{ connectionPool: { tcp: { tcpKeepalive: {} } } }'), want: { upstream_connection_options: { tcp_keepalive: {} } } },
+    {
+      name: 'useClientProtocol: the request’s own protocol upstream; http idleTimeout wins over tcp’s',
+      yaml: dr('{ connectionPool: { tcp: { idleTimeout: 30m }, http: { useClientProtocol: true, idleTimeout: 10s } } }'),
+      want: {
+        typed_extension_protocol_options: {
+          'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+            '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+            common_http_protocol_options: { idle_timeout: { seconds: 10, nanos: 0 } },
+            use_downstream_protocol_config: { http_protocol_options: {}, http2_protocol_options: {} },
+          },
+        },
+      },
+    },
+    {
+      name: 'HTTP/2 options: concurrent streams and connection keepalive',
+      yaml: dr('{ connectionPool: { http: { h2UpgradePolicy: UPGRADE, maxConcurrentStreams: 50, http2KeepAlive: { interval: 30s, timeout: 5s } } } }'),
+      want: {
+        typed_extension_protocol_options: {
+          'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+            '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+            common_http_protocol_options: {},
+            explicit_http_config: { http2_protocol_options: { max_concurrent_streams: { value: 50 }, connection_keepalive: { interval: { seconds: 30, nanos: 0 }, timeout: { seconds: 5, nanos: 0 } } } },
+          },
+        },
+      },
+    },
     { name: 'HTTP/2 upstream on request', yaml: dr('{ connectionPool: { http: { h2UpgradePolicy: UPGRADE } } }'), want: { typed_extension_protocol_options: { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': { '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions', explicit_http_config: { http2_protocol_options: {} } } } } },
   ];
   for (const t of table) {

@@ -46,6 +46,31 @@ describe('Envoy LDS for sidecars', () => {
     for (const h of hcms) expect(h.stream_idle_timeout, h.stat_prefix).to.deep.equal({ seconds: 0, nanos: 0 });
   });
 
+  it('tcp_proxy takes idleTimeout and maxConnectionDuration from the top-level tcp pool of the destination’s rule; the TCP cluster too', () => {
+    const yaml = `
+apiVersion: v1
+kind: Service
+metadata: { name: mysql }
+spec: { clusterIP: 10.96.5.5, selector: { app: mysql }, ports: [{ name: tcp-mysql, port: 3306 }] }
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: mysql }
+spec:
+  host: mysql
+  trafficPolicy: { connectionPool: { tcp: { idleTimeout: 2h, maxConnectionDuration: 24h } } }`;
+    const tcp = filterOf(byName(generated(yaml, PRODUCTPAGE).listeners, '10.96.5.5_3306').filter_chains[0]);
+    expect([tcp.cluster, tcp.idle_timeout, tcp.max_downstream_connection_duration]).to.deep.equal(['outbound|3306||mysql.default.svc.cluster.local', { seconds: 7200, nanos: 0 }, { seconds: 86400, nanos: 0 }]);
+    const snap = buildSnapshot([...bookinfo(), ...yamlObjects(yaml)]);
+    const cluster = byName(generate(snap, proxy(PRODUCTPAGE), TypeUrls.cluster), 'outbound|3306||mysql.default.svc.cluster.local');
+    expect(cluster.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].common_http_protocol_options).to.deep.equal({
+      idle_timeout: { seconds: 7200, nanos: 0 },
+      max_connection_duration: { seconds: 86400, nanos: 0 },
+    });
+    const plain = filterOf(byName(generated('', PRODUCTPAGE).listeners, '10.96.0.100_443').filter_chains[0]);
+    expect([plain.idle_timeout, plain.max_downstream_connection_duration]).to.deep.equal([undefined, undefined]);
+  });
+
   it('TCP services: listener per cluster IP, VirtualService tcp routes, VIP-less TLS services by SNI', () => {
     const { listeners } = generated(
       `

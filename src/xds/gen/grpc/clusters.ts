@@ -28,7 +28,8 @@ function dur(v: unknown): Obj | undefined {
   return ms === undefined ? undefined : duration(ms);
 }
 
-const u32 = (v: unknown): Obj | undefined => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? { value: v } : undefined);
+/** A positive count; 0 and below are "unset", as istiod reads pool sizes (0 would refuse every call). */
+const u32 = (v: unknown): Obj | undefined => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? { value: v } : undefined);
 
 function loadBalancing(lb: Record<string, any> | undefined): Obj {
   const ch = asObject(lb?.consistentHash);

@@ -57,6 +57,12 @@ describe('gRPC generator: clusters', () => {
       },
     },
     {
+      name: 'zero pool sizes are unset, as istiod: no circuit breaker refusing every call',
+      tp: '{connectionPool: {http: {http2MaxRequests: 0, maxRetries: 0}, tcp: {maxConnections: 0}}}',
+      want: {},
+      absent: ['circuit_breakers'],
+    },
+    {
       name: 'outlier detection: consecutive errors → failure-percentage ejection, success rate off',
       tp: '{outlierDetection: {consecutive5xxErrors: 3, interval: 1s, baseEjectionTime: 30s, maxEjectionPercent: 50}}',
       want: {
