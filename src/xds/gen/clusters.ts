@@ -174,6 +174,17 @@ function inboundCluster(port: number, protocol: ServicePort['protocol']): Json {
   };
 }
 
+/**
+ * The passthrough clusters' HTTP options, as istiod's passthroughHttpProtocolOptions: the caller's own protocol
+ * upstream, and idle upstream connections closed after 5 minutes (Envoy's default is an hour).
+ */
+const passthroughProtocolOptions = (): Json => ({
+  'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': any('envoy.extensions.upstreams.http.v3.HttpProtocolOptions', {
+    common_http_protocol_options: { idle_timeout: duration(5 * 60_000) },
+    use_downstream_protocol_config: { http_protocol_options: {}, http2_protocol_options: {} },
+  }),
+});
+
 function staticClusters(sidecar: boolean): Json[] {
   const out: Json[] = [
     { name: BLACKHOLE, type: 'STATIC', connect_timeout: duration(DEFAULT_CONNECT_TIMEOUT_MS) },
@@ -183,14 +194,11 @@ function staticClusters(sidecar: boolean): Json[] {
       lb_policy: 'CLUSTER_PROVIDED',
       connect_timeout: duration(DEFAULT_CONNECT_TIMEOUT_MS),
       circuit_breakers: defaultBreakers(),
-      typed_extension_protocol_options: {
-        'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': any('envoy.extensions.upstreams.http.v3.HttpProtocolOptions', {
-          use_downstream_protocol_config: { http_protocol_options: {}, http2_protocol_options: {} },
-        }),
-      },
+      typed_extension_protocol_options: passthroughProtocolOptions(),
     },
   ];
   if (sidecar) {
+    // istiod builds it from the outbound one: the same options, bound to 127.0.0.6.
     out.push({
       name: INBOUND_PASSTHROUGH,
       type: 'ORIGINAL_DST',
@@ -198,6 +206,7 @@ function staticClusters(sidecar: boolean): Json[] {
       connect_timeout: duration(DEFAULT_CONNECT_TIMEOUT_MS),
       upstream_bind_config: { source_address: { address: INBOUND_BIND_ADDRESS, port_value: 0 } },
       circuit_breakers: defaultBreakers(),
+      typed_extension_protocol_options: passthroughProtocolOptions(),
     });
   }
   return out;

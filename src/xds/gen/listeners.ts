@@ -119,18 +119,20 @@ function outboundListeners(snap: Snapshot, proxy: Proxy): Json[] {
   return [...listeners.values()];
 }
 
-function inboundRouteConfig(port: number): Json {
+/**
+ * The inbound route of an HTTP port, as istiod's BuildDefaultHTTPInboundRoute: no timeouts, and two retries of a
+ * request reset before it reached the application (never processed, so safe to retry whatever the method: the
+ * app closed an idle connection as the request arrived). Not on gRPC ports, where that retry breaks streams.
+ */
+function inboundRouteConfig(port: number, protocol: ServicePort['protocol']): Json {
   const cluster = inboundClusterName(port);
+  const grpc = protocol === 'GRPC' || protocol === 'GRPC-Web';
+  const route: Json = { cluster, timeout: ZERO_DURATION, max_stream_duration: { max_stream_duration: ZERO_DURATION, grpc_timeout_header_max: ZERO_DURATION } };
+  if (!grpc) route.retry_policy = { retry_on: 'reset-before-request', num_retries: { value: 2 } };
   return {
     name: cluster,
     validate_clusters: { value: false },
-    virtual_hosts: [
-      {
-        name: `inbound|http|${port}`,
-        domains: ['*'],
-        routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster, timeout: ZERO_DURATION, max_stream_duration: { max_stream_duration: ZERO_DURATION, grpc_timeout_header_max: ZERO_DURATION } }, decorator: { operation: `${cluster}/*` } }],
-      },
-    ],
+    virtual_hosts: [{ name: `inbound|http|${port}`, domains: ['*'], routes: [{ name: 'default', match: { prefix: '/' }, route, decorator: { operation: `${cluster}/*` } }] }],
   };
 }
 
@@ -144,7 +146,7 @@ function virtualInbound(snap: Snapshot, proxy: Proxy): Json {
     chains.push({
       name: cluster,
       filter_chain_match: { destination_port: { value: port } },
-      filters: [isHttpProtocol(protocol) ? httpConnectionManager(`inbound_0.0.0.0_${port}`, { inline: inboundRouteConfig(port) }, 'inbound') : tcpProxy(cluster, cluster)],
+      filters: [isHttpProtocol(protocol) ? httpConnectionManager(`inbound_0.0.0.0_${port}`, { inline: inboundRouteConfig(port, protocol) }, 'inbound') : tcpProxy(cluster, cluster)],
     });
   }
   chains.push({

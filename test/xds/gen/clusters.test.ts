@@ -297,6 +297,17 @@ ${dr('{ loadBalancer: { localityLbSetting: { enabled: true } } }')}`, REVIEWS_V1
     expect(byName(clusters, 'PassthroughCluster').lb_policy).to.equal('CLUSTER_PROVIDED');
   });
 
+  it('passthrough clusters: the caller’s protocol upstream, idle connections closed after 5 minutes, as istiod', () => {
+    const { clusters } = clustersWith('', REVIEWS_V1);
+    for (const name of ['PassthroughCluster', 'InboundPassthroughCluster']) {
+      expect(byName(clusters, name).typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'], name).to.deep.equal({
+        '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+        common_http_protocol_options: { idle_timeout: { seconds: 300, nanos: 0 } },
+        use_downstream_protocol_config: { http_protocol_options: {}, http2_protocol_options: {} },
+      });
+    }
+  });
+
   it('malformed DestinationRules never throw', () => {
     const bad = ['7', "'x'", '{ loadBalancer: 7, connectionPool: { tcp: 7, http: [1] }, outlierDetection: { interval: x, maxEjectionPercent: 900 } }', '{ portLevelSettings: [null, { port: 7 }] }', '{ loadBalancer: { consistentHash: { ringHash: 7 } } }'];
     for (const b of bad) expect(() => clustersWith(dr(b, '  subsets: [null, { name: 7 }, { name: v1, labels: 7 }]')), b).not.to.throw();

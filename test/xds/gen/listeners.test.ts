@@ -37,6 +37,21 @@ describe('Envoy LDS for sidecars', () => {
     expect(inboundHcm.route_config.virtual_hosts[0].routes[0].route.cluster).to.equal('inbound|9080||');
   });
 
+  it('inbound routes retry requests reset before reaching the app, except on gRPC ports', () => {
+    const { listeners } = generated(
+      `
+apiVersion: v1
+kind: Service
+metadata: { name: reviews-grpc }
+spec: { selector: { app: reviews }, ports: [{ name: grpc, port: 50051, targetPort: 9090 }] }`,
+      REVIEWS_V1,
+    );
+    const chains = byName(listeners, 'virtualInbound').filter_chains;
+    const route = (name: string): any => filterOf(chains.find((c: any) => c.name === name)).route_config.virtual_hosts[0].routes[0].route;
+    expect(route('inbound|9080||').retry_policy).to.deep.equal({ retry_on: 'reset-before-request', num_retries: { value: 2 } });
+    expect(route('inbound|9090||').retry_policy).to.equal(undefined);
+  });
+
   it('every HTTP connection manager (outbound, inbound, gateway) turns the stream idle timeout off, as istiod', () => {
     const hcms = [...generated('', REVIEWS_V1).listeners, ...generated('', GATEWAY, 'bookinfo-gateway.yaml').listeners]
       .flatMap((l) => l.resource.filter_chains)
