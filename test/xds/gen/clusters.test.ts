@@ -2,7 +2,17 @@ import { expect } from 'chai';
 import { generate } from '../../../src/xds/gen/index.js';
 import { buildSnapshot } from '../../../src/model/snapshot.js';
 import { TypeUrls } from '../../../src/core/constants.js';
-import { PRODUCTPAGE, REVIEWS_V1, bookinfo, byName, expectValid, proxy, yamlObjects } from './helpers.js';
+import { PRODUCTPAGE, REVIEWS_GRPC_SERVICE, REVIEWS_V1, bookinfo, byName, expectValid, proxy, yamlObjects } from './helpers.js';
+
+/** A ServiceEntry without resolution (ORIGINAL_DST). */
+const SE_NONE = `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: none }
+spec:
+  hosts: [none.example.com]
+  resolution: NONE
+  ports: [{ number: 443, name: tls, protocol: TLS }]`;
 
 function clustersWith(yaml: string, node = PRODUCTPAGE) {
   const snap = buildSnapshot([...bookinfo(), ...yamlObjects(yaml)]);
@@ -211,13 +221,7 @@ spec:
   ports: [{ number: 5432, name: tcp-pg, protocol: TCP }]
   endpoints: [{ address: 1.1.1.1, weight: 3, locality: r1/z1 }, { address: 2.2.2.2, locality: r1/z1 }]
 ---
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: { name: none }
-spec:
-  hosts: [none.example.com]
-  resolution: NONE
-  ports: [{ number: 443, name: tls, protocol: TLS }]
+${SE_NONE}
 ---
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
@@ -239,11 +243,7 @@ spec:
 
   it('gRPC ports get HTTP/2 upstreams; inbound clusters for the proxy’s own service ports', () => {
     const { clusters } = clustersWith(
-      `
-apiVersion: v1
-kind: Service
-metadata: { name: reviews-grpc }
-spec: { selector: { app: reviews }, ports: [{ name: grpc, port: 50051, targetPort: 9090 }] }`,
+      REVIEWS_GRPC_SERVICE,
       REVIEWS_V1,
     );
     const out = byName(clusters, 'outbound|50051||reviews-grpc.default.svc.cluster.local');
@@ -281,13 +281,7 @@ spec:
   ports: [{ number: 80, name: http, protocol: HTTP }]
   endpoints: [{ address: a.example.com }]
 ---
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: { name: none }
-spec:
-  hosts: [none.example.com]
-  resolution: NONE
-  ports: [{ number: 443, name: tls, protocol: TLS }]
+${SE_NONE}
 ---
 ${dr('{ loadBalancer: { localityLbSetting: { enabled: true } } }')}`, REVIEWS_V1);
     for (const name of [R, 'outbound|9080||ratings.default.svc.cluster.local', 'outbound|80||dns.example.com']) expect(byName(clusters, name).lb_policy, name).to.equal('LEAST_REQUEST');

@@ -43,6 +43,20 @@ export function proxy(id: string, metadata: Record<string, unknown> = {}): Proxy
   return r.value;
 }
 
+/** Test fixtures shared by the generator tests. A gRPC port on reviews (target 9090): */
+export const REVIEWS_GRPC_SERVICE = `
+apiVersion: v1
+kind: Service
+metadata: { name: reviews-grpc }
+spec: { selector: { app: reviews }, ports: [{ name: grpc, port: 50051, targetPort: 9090 }] }`;
+
+/** A TCP service with a cluster IP (its listener is 10.96.5.5_3306). */
+export const MYSQL_SERVICE = `
+apiVersion: v1
+kind: Service
+metadata: { name: mysql }
+spec: { clusterIP: 10.96.5.5, selector: { app: mysql }, ports: [{ name: tcp-mysql, port: 3306 }] }`;
+
 export const PRODUCTPAGE = 'sidecar~10.244.0.16~productpage-v1-9c1a0f8e2-fghij.default~default.svc.cluster.local';
 export const REVIEWS_V1 = 'sidecar~10.244.0.13~reviews-v1-6f8d9c7b5-cdefg.default~default.svc.cluster.local';
 export const GATEWAY = 'router~10.244.0.20~istio-ingressgateway-5b7c8d9f6-ghijk.istio-system~istio-system.svc.cluster.local';

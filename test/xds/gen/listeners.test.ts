@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { generate } from '../../../src/xds/gen/index.js';
 import { buildSnapshot } from '../../../src/model/snapshot.js';
 import { TypeUrls } from '../../../src/core/constants.js';
-import { GATEWAY, PRODUCTPAGE, REVIEWS_V1, bookinfo, byName, expectValid, proxy, yamlObjects } from './helpers.js';
+import { GATEWAY, MYSQL_SERVICE, PRODUCTPAGE, REVIEWS_GRPC_SERVICE, REVIEWS_V1, bookinfo, byName, expectValid, proxy, yamlObjects } from './helpers.js';
 
 function generated(yaml: string, node: string, ...samples: string[]) {
   const snap = buildSnapshot([...bookinfo(...samples), ...yamlObjects(yaml)]);
@@ -39,11 +39,7 @@ describe('Envoy LDS for sidecars', () => {
 
   it('inbound routes retry requests reset before reaching the app, except on gRPC ports', () => {
     const { listeners } = generated(
-      `
-apiVersion: v1
-kind: Service
-metadata: { name: reviews-grpc }
-spec: { selector: { app: reviews }, ports: [{ name: grpc, port: 50051, targetPort: 9090 }] }`,
+      REVIEWS_GRPC_SERVICE,
       REVIEWS_V1,
     );
     const chains = byName(listeners, 'virtualInbound').filter_chains;
@@ -62,11 +58,7 @@ spec: { selector: { app: reviews }, ports: [{ name: grpc, port: 50051, targetPor
   });
 
   it('tcp_proxy takes idleTimeout and maxConnectionDuration from the top-level tcp pool of the destination’s rule; the TCP cluster too', () => {
-    const yaml = `
-apiVersion: v1
-kind: Service
-metadata: { name: mysql }
-spec: { clusterIP: 10.96.5.5, selector: { app: mysql }, ports: [{ name: tcp-mysql, port: 3306 }] }
+    const yaml = `${MYSQL_SERVICE}
 ---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -88,11 +80,7 @@ spec:
 
   it('TCP services: listener per cluster IP, VirtualService tcp routes, VIP-less TLS services by SNI', () => {
     const { listeners } = generated(
-      `
-apiVersion: v1
-kind: Service
-metadata: { name: mysql }
-spec: { clusterIP: 10.96.5.5, selector: { app: mysql }, ports: [{ name: tcp-mysql, port: 3306 }] }
+      `${MYSQL_SERVICE}
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService

@@ -4,6 +4,14 @@ import { buildSnapshot } from '../../../src/model/snapshot.js';
 import { TypeUrls } from '../../../src/core/constants.js';
 import { PRODUCTPAGE, bookinfo, byName, expectValid, proxy, yamlObjects } from './helpers.js';
 
+/** The head of a DestinationRule for reviews; the tests that hash append its trafficPolicy and subsets. */
+const REVIEWS_HASH_RULE = `
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: reviews-hash, creationTimestamp: '2000-01-01T00:00:00Z' }
+spec:
+  host: reviews`;
+
 /** Routes of the reviews virtual host on port 9080 as productpage's sidecar sees them, given extra YAML. */
 function reviewsRoutes(yaml: string, samples = ['destination-rule-all.yaml']): any[] {
   const snap = buildSnapshot([...bookinfo(...samples), ...yamlObjects(yaml)]);
@@ -312,12 +320,7 @@ spec:
   });
 
   it('retries stay on the hashed host only for a single destination that hashes; the default route always avoids previous hosts', () => {
-    const hashing = `
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: { name: reviews-hash, creationTimestamp: '2000-01-01T00:00:00Z' }
-spec:
-  host: reviews
+    const hashing = `${REVIEWS_HASH_RULE}
   trafficPolicy: { loadBalancer: { consistentHash: { httpHeaderName: x-user } } }
   subsets: [{ name: v1, labels: { version: v1 } }, { name: v2, labels: { version: v2 } }]`;
     const predicate = (route: any): boolean => route.retry_policy.retry_host_predicate !== undefined;
@@ -338,12 +341,7 @@ ${vs(`  - match: [{ uri: { prefix: /one } }]
   });
 
   it('route hashing follows istiod’s precedence: port-level entries only for destinations naming their port; weighted destinations each add theirs', () => {
-    const hashing = `
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: { name: reviews-hash, creationTimestamp: '2000-01-01T00:00:00Z' }
-spec:
-  host: reviews
+    const hashing = `${REVIEWS_HASH_RULE}
   trafficPolicy:
     loadBalancer: { consistentHash: { httpHeaderName: x-user } }
     portLevelSettings: [{ port: { number: 9080 }, loadBalancer: { consistentHash: { httpQueryParameterName: u } } }]
