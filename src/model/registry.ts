@@ -163,15 +163,26 @@ export interface KubeIndex {
   pods: Map<string, PodInfo>;
 }
 
+/**
+ * The service (`ns/name`) an EndpointSlice or Endpoints object belongs to. FQDN slices belong to none: they hold
+ * host names, which EDS cannot carry (one would void the service's whole assignment), and istiod skips them too.
+ */
+export function endpointsOwner(o: KubeObject): string | undefined {
+  if (o.kind === 'EndpointSlice' && o.apiVersion === 'discovery.k8s.io/v1') {
+    const svc = stringMap(o.metadata.labels)['kubernetes.io/service-name'];
+    return svc && (o as { addressType?: unknown }).addressType !== 'FQDN' ? `${ns(o)}/${svc}` : undefined;
+  }
+  if (o.kind === 'Endpoints' && o.apiVersion === 'v1') return `${ns(o)}/${o.metadata.name}`;
+  return undefined;
+}
+
 export function indexKube(objects: readonly KubeObject[], pods: readonly PodInfo[]): KubeIndex {
   const idx: KubeIndex = { slices: new Map(), endpoints: new Map(), podsByLabel: new Map(), pods: indexPods(pods) };
   for (const o of objects) {
-    if (o.kind === 'EndpointSlice' && o.apiVersion === 'discovery.k8s.io/v1') {
-      const svcName = stringMap(o.metadata.labels)['kubernetes.io/service-name'];
-      if (!svcName) continue;
-      const key = `${ns(o)}/${svcName}`;
-      idx.slices.set(key, [...(idx.slices.get(key) ?? []), o]);
-    } else if (o.kind === 'Endpoints' && o.apiVersion === 'v1' && !idx.endpoints.has(`${ns(o)}/${o.metadata.name}`)) idx.endpoints.set(`${ns(o)}/${o.metadata.name}`, o);
+    const key = endpointsOwner(o);
+    if (key === undefined) continue;
+    if (o.kind === 'EndpointSlice') idx.slices.set(key, [...(idx.slices.get(key) ?? []), o]);
+    else if (!idx.endpoints.has(key)) idx.endpoints.set(key, o);
   }
   for (const p of pods) {
     for (const [k, v] of Object.entries(p.labels)) {

@@ -8,9 +8,9 @@
 import { shortHash } from '../core/hash.js';
 import { objectKey, type KubeObject } from '../core/kube.js';
 import type { Config, Endpoint, Workload } from './types.js';
-import { podInfos, podKey, type KubeIndex, type KubeServiceInfo, type PodInfo } from './registry.js';
+import { endpointsOwner, podInfos, podKey, type KubeIndex, type KubeServiceInfo, type PodInfo } from './registry.js';
 import type { WorkloadEntryInfo } from './serviceentry.js';
-import { asArray, asObject, asString, stringMap } from './selectors.js';
+import { asArray, asObject, asString } from './selectors.js';
 
 export const CLUSTER_SCOPED = new Set(['Namespace', 'Node', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'PersistentVolume', 'StorageClass']);
 
@@ -63,16 +63,6 @@ export function endpointOrder(a: Endpoint, b: Endpoint): number {
 
 /** A total order on workloads: namespace/name, then kind. */
 export const workloadOrder = (a: Workload, b: Workload): number => cmp(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`) || cmp(a.kind, b.kind);
-
-/** The service (`ns/name`) an EndpointSlice or Endpoints object belongs to. */
-export function endpointsOwner(o: KubeObject): string | undefined {
-  if (o.kind === 'EndpointSlice' && o.apiVersion === 'discovery.k8s.io/v1') {
-    const svc = stringMap(o.metadata.labels)['kubernetes.io/service-name'];
-    return svc ? `${ns(o)}/${svc}` : undefined;
-  }
-  if (o.kind === 'Endpoints' && o.apiVersion === 'v1') return `${ns(o)}/${o.metadata.name}`;
-  return undefined;
-}
 
 /** Pods (`ns/name`) an EndpointSlice or Endpoints object points at by targetRef. */
 export function referencedPods(o: KubeObject): string[] {

@@ -90,6 +90,8 @@ const changes: Array<{ name: string; change: (o: KubeObject[]) => KubeObject[]; 
   { name: 'slice modified', change: (o) => edit(o, 'EndpointSlice', 'sliced-a', (s) => (s.endpoints[1].conditions.ready = true)), endpointOnly: true },
   { name: 'slice moved to another service', change: (o) => edit(o, 'EndpointSlice', 'sliced-a', (s) => (s.metadata.labels['kubernetes.io/service-name'] = 'reviews')), endpointOnly: true },
   { name: 'slice deleted', change: (o) => drop(o, 'EndpointSlice', 'sliced-a'), endpointOnly: true },
+  { name: 'FQDN slice added (skipped)', change: (o) => [...o, { ...slice('sliced-fqdn', 'sliced', [{ ip: 'backend.example.com' }]), addressType: 'FQDN' } as KubeObject], endpointOnly: true, noEffect: true },
+  { name: 'slice turned FQDN (skipped)', change: (o) => edit(o, 'EndpointSlice', 'sliced-a', (s) => ((s.addressType = 'FQDN'), (s.endpoints[0].addresses = ['backend.example.com']))), endpointOnly: true },
   { name: 'Endpoints added', change: (o) => [...o, endpointsObj('reviews', ['10.7.0.1'])], endpointOnly: true },
   { name: 'Endpoints modified', change: (o) => edit(o, 'Endpoints', 'db', (e) => e.subsets[0].addresses.push({ ip: '10.0.2.2' })), endpointOnly: true },
   { name: 'Endpoints deleted', change: (o) => drop(o, 'Endpoints', 'db'), endpointOnly: true },

@@ -111,6 +111,22 @@ describe('buildSnapshot', () => {
       want: ['10.0.0.1:9081 v1', '10.0.0.9:9081 unhealthy'],
     },
     {
+      name: 'FQDN EndpointSlices are skipped (EDS carries IPs only), the IPv4 slice of the same service is kept',
+      objects: [
+        svc('ext', [{ name: 'http', port: 80 }], undefined),
+        ...(['IPv4', 'FQDN'] as const).map((addressType, i) => ({
+          apiVersion: 'discovery.k8s.io/v1',
+          kind: 'EndpointSlice',
+          metadata: { name: `ext-${i}`, namespace: 'default', labels: { 'kubernetes.io/service-name': 'ext' } },
+          addressType,
+          ports: [{ name: 'http', port: 8080 }],
+          endpoints: [{ addresses: [addressType === 'FQDN' ? 'backend.example.com' : '10.0.0.5'], conditions: { ready: true } }],
+        })),
+      ],
+      host: 'ext.default.svc.cluster.local',
+      want: ['10.0.0.5:8080'],
+    },
+    {
       name: 'v1 Endpoints (addresses and notReadyAddresses)',
       objects: [
         svc('db', [{ name: 'tcp', port: 3306 }], undefined),
