@@ -106,11 +106,13 @@ let connectionSeq = 0;
 export class Connection {
   readonly seq = ++connectionSeq;
   proxy?: Proxy;
+  /** The proxy as its node described it, before authorizeProxy corrected it: checked again when its pod changes. */
+  claimed?: Proxy;
   readonly connectedAt = new Date();
   readonly watches = new Map<string, WatchState>();
   closed = false;
   private nonceSeq = 0;
-  private scopeCache?: { snapshot: string; scope: string };
+  private scopeCache?: { snapshot: string; proxy: Proxy; scope: string };
 
   /** Responses out and not yet answered, on this stream. */
   private unanswered = 0;
@@ -164,10 +166,11 @@ export class Connection {
     }
   }
 
-  /** The proxy's scope in the given snapshot (computed once per snapshot). */
+  /** The proxy's scope in the given snapshot (computed once per snapshot, and again when the proxy is replaced). */
   scope(cache: SnapshotCache, scopeOf: (c: SnapshotCache, p: Proxy) => string): string {
     const v = cache.snapshot.version;
-    if (this.scopeCache?.snapshot !== v) this.scopeCache = { snapshot: v, scope: scopeOf(cache, this.proxy!) };
+    const proxy = this.proxy!;
+    if (this.scopeCache?.snapshot !== v || this.scopeCache.proxy !== proxy) this.scopeCache = { snapshot: v, proxy, scope: scopeOf(cache, proxy) };
     return this.scopeCache.scope;
   }
 

@@ -18,6 +18,7 @@ import { generate, proxyScope } from '../gen/index.js';
 import { SnapshotCache, type Generators } from './cache.js';
 import { EncodedPool } from './pool.js';
 import { planReuse } from './reuse.js';
+import { refreshProxies } from './refresh.js';
 import { Connection, KNOWN_TYPES, type ServerContext, type StreamKind } from './connection.js';
 import { encode } from '../proto.js';
 import { handleSotwRequest, pushSotw } from './sotw.js';
@@ -48,7 +49,8 @@ export interface XdsServerOptions {
   /**
    * Checks who a proxy claims to be (e.g. its pod, with the Kubernetes source) on the first request of a stream.
    * A refusal closes the stream (denied → PERMISSION_DENIED, unavailable → UNAVAILABLE, with the message); an
-   * acceptance may correct the proxy (labels from the pod).
+   * acceptance may correct the proxy (labels from the pod). Called again, with what the node claimed, when the
+   * store changes the proxy's Pod: a proxy whose correction changed is replaced and pushed to (refresh.ts).
    */
   authorizeProxy?: (proxy: Proxy) => ProxyAuthorization;
   /** Called after each snapshot rebuild that changed something (logs, benchmarks). */
@@ -103,6 +105,8 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
   // served one) and the keys of the objects changed since it was built.
   let base: Snapshot | undefined;
   let changedKeys = new Set<string>();
+  // Pods changed since the last rebuild: their connected proxies are checked again (authorizeProxy).
+  let changedPods = new Set<string>();
   const makeCache = (prev?: SnapshotCache): SnapshotCache => {
     pool.rotate();
     const keys = changedKeys;
@@ -147,17 +151,22 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
   const rebuild = (firstAt: number): void => {
     const from = store.version;
     const started = performance.now();
+    const replaced = changedPods.size > 0 && opts.authorizeProxy ? refreshProxies(conns, changedPods, opts.authorizeProxy) : [];
+    changedPods = new Set();
+    for (const c of replaced) log.info({ proxy: c.proxy!.id, namespace: c.proxy!.namespace, labels: c.proxy!.labels }, "xds: the proxy's pod changed; pushing for its new labels");
     let next: SnapshotCache;
     try {
       next = makeCache(cache);
     } catch (e) {
       log.error({ err: (e as Error).message }, 'xds: building the snapshot failed; proxies keep the previous one');
       builtFrom = from;
+      for (const c of replaced) queue.enqueue(c, firstAt);
       ctx.changed();
       return;
     }
     builtFrom = from;
     if (next.snapshot.version === cache.snapshot.version) {
+      for (const c of replaced) queue.enqueue(c, firstAt);
       ctx.changed();
       return;
     }
@@ -172,7 +181,10 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
 
   const debouncer = new Debouncer(opts.debounce ?? opts.mesh.debounce, rebuild);
   const unsubscribe = store.onChange((e) => {
-    for (const k of e.keys) changedKeys.add(k);
+    for (const k of e.keys) {
+      changedKeys.add(k);
+      if (k.startsWith('Pod/')) changedPods.add(k);
+    }
     debouncer.trigger();
   });
 
@@ -207,6 +219,7 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
           const parsed = parseNode(node ? { id: node.id, cluster: node.cluster, metadata: structToPlain(node.metadata) } : undefined);
           if (!parsed.ok) return fail(grpc.status.INVALID_ARGUMENT, `invalid xDS node: ${parsed.errors.join('; ')}`);
           let proxy = parsed.value;
+          conn.claimed = proxy;
           if (opts.authorizeProxy) {
             const verdict = opts.authorizeProxy(proxy);
             if (!verdict.ok) return fail(verdict.code === 'denied' ? grpc.status.PERMISSION_DENIED : grpc.status.UNAVAILABLE, verdict.message);
