@@ -15,7 +15,7 @@
  *
  * Driven by the test: apply(), delete(), dropWatches() (sockets destroyed mid-stream), stallWatches() (kept open,
  * nothing sent), compact() (history expired → next watch gets 410), fail() (answer the next matching requests
- * with an error), and `requests`, the log of what was asked.
+ * with an error), hang() (never answer them), and `requests`, the log of what was asked.
  */
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -152,7 +152,7 @@ export class FakeApiServer {
   private history: HistoryEntry[] = [];
   private readonly watchers = new Set<Watcher>();
   private readonly missing: Set<string>;
-  private readonly faults: Array<{ match: (r: RequestRecord) => boolean; code: number; times: number }> = [];
+  private readonly faults: Array<{ match: (r: RequestRecord) => boolean; code: number | 'hang'; times: number }> = [];
   private cleanup: (() => void) | undefined;
   private readonly token: string;
 
@@ -303,7 +303,12 @@ export class FakeApiServer {
     this.faults.push({ match: (r) => r.method === method && r.path.startsWith(pathPrefix), code, times });
   }
 
-  /** Forgets every pending fail(). */
+  /** The next `times` requests matching `method` ('*' for any) and a path prefix get no answer at all (an API server that stopped responding). */
+  hang(method: string, pathPrefix: string, times = 1): void {
+    this.faults.push({ match: (r) => (method === '*' || r.method === method) && r.path.startsWith(pathPrefix), code: 'hang', times });
+  }
+
+  /** Forgets every pending fail() and hang(); requests already held stay unanswered. */
   clearFaults(): void {
     this.faults.length = 0;
   }
@@ -408,6 +413,7 @@ export class FakeApiServer {
       const fault = this.faults.find((f) => f.times > 0 && f.match(record));
       if (fault) {
         fault.times -= 1;
+        if (fault.code === 'hang') return;
         return json(fault.code, status(fault.code, 'InternalError', `injected failure ${fault.code}`));
       }
       try {

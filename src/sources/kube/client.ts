@@ -21,6 +21,14 @@ export interface ApiResponse {
 
 export type PatchType = 'merge' | 'strategic' | 'json';
 
+export interface RequestOpts {
+  contentType?: string;
+  /** Idle timeout of the connection (default 30 s, or the client's default). */
+  timeoutMs?: number;
+  /** Aborts the request: it answers status 0 with the abort reason's message. */
+  signal?: AbortSignal;
+}
+
 const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
   merge: 'application/merge-patch+json',
   strategic: 'application/strategic-merge-patch+json',
@@ -32,7 +40,7 @@ export interface KubeClient {
   config: KubeConfig;
   /** The API server URL (for logs). */
   server: string;
-  request(method: string, path: string, body?: unknown, opts?: { contentType?: string; timeoutMs?: number }): Promise<ApiResponse>;
+  request(method: string, path: string, body?: unknown, opts?: RequestOpts): Promise<ApiResponse>;
   get(path: string): Promise<ApiResponse>;
   create(path: string, body: unknown): Promise<ApiResponse>;
   replace(path: string, body: unknown): Promise<ApiResponse>;
@@ -80,7 +88,7 @@ function statusMessage(status: number, body: any, raw: string): string {
 
 export function createKubeClient(kc: KubeConfig, defaults: { timeoutMs?: number } = {}): KubeClient {
   const server = kc.getCurrentCluster()?.server ?? '';
-  const req = async (method: string, path: string, body?: unknown, o: { contentType?: string; timeoutMs?: number } = {}): Promise<ApiResponse> => {
+  const req = async (method: string, path: string, body?: unknown, o: RequestOpts = {}): Promise<ApiResponse> => {
     let prepared: Awaited<ReturnType<typeof requestOptions>>;
     try {
       prepared = await requestOptions(kc, path);
@@ -96,12 +104,22 @@ export function createKubeClient(kc: KubeConfig, defaults: { timeoutMs?: number 
     }
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
     const timeoutMs = o.timeoutMs ?? defaults.timeoutMs ?? 30_000;
+    const aborted = (): ApiResponse => {
+      const reason: unknown = o.signal?.reason;
+      return { status: 0, body: undefined, message: `${method} ${path}: ${reason instanceof Error ? reason.message : 'aborted'}` };
+    };
+    if (o.signal?.aborted) return aborted();
     return new Promise<ApiResponse>((resolve) => {
       let settled = false;
       const finish = (r: ApiResponse): void => {
         if (settled) return;
         settled = true;
+        o.signal?.removeEventListener('abort', onAbort);
         resolve(r);
+      };
+      const onAbort = (): void => {
+        finish(aborted());
+        r.destroy();
       };
       const r = send(url, { ...options, method, headers }, (res) => {
         const chunks: Buffer[] = [];
@@ -121,6 +139,7 @@ export function createKubeClient(kc: KubeConfig, defaults: { timeoutMs?: number 
       });
       r.setTimeout(timeoutMs, () => r.destroy(new Error(`no answer within ${timeoutMs} ms`)));
       r.on('error', (e) => finish({ status: 0, body: undefined, message: `${method} ${path}: ${e.message}` }));
+      o.signal?.addEventListener('abort', onAbort, { once: true });
       r.end(payload);
     });
   };

@@ -6,6 +6,9 @@
  * resourceVersion read, so a concurrent writer gets 409 and loses). A candidate takes it over once the holder
  * has not renewed for `leaseDurationMs`, measured on the candidate's own clock from when it last saw the record
  * change (no trust in other replicas' clocks). A leader that cannot renew for `renewDeadlineMs` steps down.
+ * Leadership is judged on the current clock: isLeader() is false once the last renewal is older than the renew
+ * deadline, even while an attempt is still waiting for the API server, and every attempt is aborted when that
+ * deadline passes (a non-leader's after `renewDeadlineMs`), so a hung connection never keeps a replica leading.
  * On shutdown the leader releases the Lease (empty holder) so another replica takes over at once.
  */
 import { hostname } from 'node:os';
@@ -83,14 +86,14 @@ export class LeaderElector {
   }
 
   isLeader(): boolean {
-    return this.leading;
+    return this.leading && Date.now() - this.lastRenew <= this.renewDeadlineMs;
   }
 
   status(): LeaderStatus {
     return {
       identity: this.identity,
       lease: `${this.ns}/${this.name}`,
-      leading: this.leading,
+      leading: this.isLeader(),
       ...(this.observed ? { holder: this.observed.spec.holderIdentity ?? '' } : {}),
       transitions: this.observed?.spec.leaseTransitions ?? 0,
       ...(this.lastError ? { lastError: this.lastError } : {}),
@@ -114,11 +117,21 @@ export class LeaderElector {
 
   private tick(): void {
     if (this.stopped) return;
-    this.running = this.tryAcquireOrRenew()
+    // A leader's attempt may run until its renew deadline, a candidate's for the renew deadline.
+    const budgetMs = this.leading ? this.lastRenew + this.renewDeadlineMs - Date.now() : this.renewDeadlineMs;
+    const abort = new AbortController();
+    const deadline = setTimeout(() => {
+      const reason = new Error(`no answer within the renew deadline (${this.renewDeadlineMs} ms)`);
+      abort.abort(reason);
+      // Step down now, not when the client gives the attempt up; the cause is the last failure since the last renewal.
+      if (this.leading) this.stepDown(this.lastError ?? reason.message);
+    }, Math.max(0, budgetMs));
+    this.running = this.tryAcquireOrRenew(abort.signal)
       .catch((e) => {
         this.lastError = (e as Error).message;
       })
       .finally(() => {
+        clearTimeout(deadline);
         this.running = undefined;
         if (this.stopped) return;
         // A little jitter keeps candidates from moving in lockstep.
@@ -142,20 +155,20 @@ export class LeaderElector {
     };
   }
 
-  private async tryAcquireOrRenew(): Promise<void> {
+  private async tryAcquireOrRenew(signal: AbortSignal): Promise<void> {
     const now = Date.now();
-    const got = await this.o.client.get(this.path(this.name));
+    const got = await this.o.client.request('GET', this.path(this.name), undefined, { signal });
     if (got.status === 404) {
-      const created = await this.o.client.create(this.path(), {
+      const created = await this.o.client.request('POST', this.path(), {
         apiVersion: 'coordination.k8s.io/v1',
         kind: 'Lease',
         metadata: { name: this.name, namespace: this.ns },
         spec: this.spec(now, undefined),
-      });
+      }, { signal });
       if (created.status === 201 || created.status === 200) return this.renewed(now, created.body?.spec);
-      return this.failed(created.status === 409 ? 'another candidate created the Lease first' : `create Lease: ${created.message}`, now);
+      return this.failed(created.status === 409 ? 'another candidate created the Lease first' : `create Lease: ${created.message}`);
     }
-    if (got.status !== 200 || !got.body) return this.failed(`get Lease: ${got.message}`, now);
+    if (got.status !== 200 || !got.body) return this.failed(`get Lease: ${got.message}`);
     const lease = got.body;
     const spec: LeaseSpec = lease.spec ?? {};
     const key = `${spec.holderIdentity ?? ''}|${spec.renewTime ?? ''}|${lease.metadata?.resourceVersion ?? ''}`;
@@ -171,9 +184,9 @@ export class LeaderElector {
       return;
     }
     if (holder !== '' && holder !== this.identity) this.log.info({ holder, silentForMs: now - this.observed.at }, 'lease expired; taking over');
-    const updated = await this.o.client.replace(this.path(this.name), { ...lease, spec: this.spec(now, spec) });
+    const updated = await this.o.client.request('PUT', this.path(this.name), { ...lease, spec: this.spec(now, spec) }, { signal });
     if (updated.status === 200) return this.renewed(now, updated.body?.spec);
-    return this.failed(updated.status === 409 ? 'the Lease changed meanwhile (another replica wrote it)' : `update Lease: ${updated.message}`, now);
+    return this.failed(updated.status === 409 ? 'the Lease changed meanwhile (another replica wrote it)' : `update Lease: ${updated.message}`);
   }
 
   private renewed(now: number, spec: LeaseSpec | undefined): void {
@@ -184,14 +197,16 @@ export class LeaderElector {
     this.setLeading(true);
   }
 
-  private failed(message: string, now: number): void {
+  /** Judged when the attempt ends, not when it began: a slow attempt counts against the renew deadline. */
+  private failed(message: string): void {
     this.lastError = message;
-    if (this.leading && now - this.lastRenew > this.renewDeadlineMs) {
-      this.log.warn({ err: message }, `could not renew the lease for ${this.renewDeadlineMs} ms; stepping down`);
-      this.setLeading(false);
-    } else {
-      this.log.debug({ err: message }, 'lease attempt failed');
-    }
+    if (this.leading && Date.now() - this.lastRenew >= this.renewDeadlineMs) this.stepDown(message);
+    else this.log.debug({ err: message }, 'lease attempt failed');
+  }
+
+  private stepDown(err: string): void {
+    this.log.warn({ err }, `could not renew the lease for ${this.renewDeadlineMs} ms; stepping down`);
+    this.setLeading(false);
   }
 
   private async release(): Promise<void> {
