@@ -7,9 +7,8 @@ import { expect } from 'chai';
 import { startFakeApiServer, type FakeApiServer } from '../../support/fake-apiserver.js';
 import { eventually } from '../../support/mesh.js';
 import { RawAds, struct, type Response } from '../../xds/server/harness.js';
-import { startServe, type RunningServe } from '../../../src/cmd/serve.js';
-import { DEFAULT_MESH_CONFIG } from '../../../src/config/mesh.js';
-import { silentLogger } from '../../../src/core/log.js';
+import type { RunningServe } from '../../../src/cmd/serve.js';
+import { startKubeServe } from '../../support/kube-serve.js';
 import { TypeUrls } from '../../../src/core/constants.js';
 import type { KubeObject } from '../../../src/core/kube.js';
 import type { XdsComponent } from '../../../src/xds/server/component.js';
@@ -51,15 +50,7 @@ describe('mizzen serve --kubeconfig: a relabelled pod moves its connected proxy'
     api.apply(service('web', '10.96.0.1', 8080));
     api.apply(service('api', '10.96.0.2', 9090));
     api.apply(pod({ app: 'web' }));
-    running = await startServe({
-      webhookPort: 0,
-      monitoringPort: 0,
-      xdsPort: 0,
-      host: '127.0.0.1',
-      mesh: { ...DEFAULT_MESH_CONFIG, debounce: { quietMs: 5, maxMs: 50 } },
-      log: silentLogger,
-      kube: { kubeconfig: api.kubeconfigPath, informer: { backoff: { initialMs: 20, maxMs: 200 } }, leader: { namespace: 'mizzen-system', identity: 'relabel-test' } },
-    });
+    running = await startKubeServe(api, { informer: { backoff: { initialMs: 20, maxMs: 200 } }, leader: { namespace: 'mizzen-system', identity: 'relabel-test' } });
     xds = running.components.find((c): c is XdsComponent => c.name === 'xds')!;
     await eventually('ready', async () => ((await running.webhook.inject({ method: 'GET', url: '/readyz' })).statusCode === 200 ? true : undefined));
   });

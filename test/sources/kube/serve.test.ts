@@ -9,9 +9,8 @@ import * as grpc from '@grpc/grpc-js';
 import { startFakeApiServer, type FakeApiServer } from '../../support/fake-apiserver.js';
 import { eventually, tally, until } from '../../support/mesh.js';
 import { RawAds, struct } from '../../xds/server/harness.js';
-import { run as serveCli, startServe, type RunningServe } from '../../../src/cmd/serve.js';
-import { DEFAULT_MESH_CONFIG } from '../../../src/config/mesh.js';
-import { silentLogger } from '../../../src/core/log.js';
+import { run as serveCli, type RunningServe } from '../../../src/cmd/serve.js';
+import { startKubeServe } from '../../support/kube-serve.js';
 import { TypeUrls } from '../../../src/core/constants.js';
 import type { KubeObject } from '../../../src/core/kube.js';
 import { grpcBootstrap } from '../../../src/bootstrap/grpc.js';
@@ -106,20 +105,11 @@ describe('mizzen serve --kubeconfig (stand-in API server, real gRPC xDS clients)
     api.apply(destinationRule);
     // Pods cannot be listed at first: the control plane must not be ready.
     api.fail('GET', '/api/v1/pods', 500, 1_000_000);
-    running = await startServe({
-      webhookPort: 0,
-      monitoringPort: 0,
-      xdsPort: 0,
-      host: '127.0.0.1',
-      mesh: { ...DEFAULT_MESH_CONFIG, debounce: { quietMs: 5, maxMs: 50 } },
-      log: silentLogger,
-      kube: {
-        kubeconfig: api.kubeconfigPath,
-        informer: { idleMs: 400, backoff: { initialMs: 20, maxMs: 200 } },
-        leader: { namespace: 'mizzen-system', identity: 'serve-test', retryPeriodMs: 100, leaseDurationMs: 1000, renewDeadlineMs: 800 },
-        watchdog: { debounceMs: 20 },
-        heal: true,
-      },
+    running = await startKubeServe(api, {
+      informer: { idleMs: 400, backoff: { initialMs: 20, maxMs: 200 } },
+      leader: { namespace: 'mizzen-system', identity: 'serve-test', retryPeriodMs: 100, leaseDurationMs: 1000, renewDeadlineMs: 800 },
+      watchdog: { debounceMs: 20 },
+      heal: true,
     });
     xdsPort = (running.components.find((c) => c.name === 'xds') as XdsComponent).port();
   });
