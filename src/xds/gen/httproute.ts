@@ -8,8 +8,9 @@ import { asArray, asObject, asPort, matchesLabels } from '../../model/selectors.
 import {
   type Json, FULL_PERCENT, UINT32_MAX, ZERO_DURATION, any, intPercentOf, outboundClusterName, percentOf, stringMatcher, toDuration,
 } from './common.js';
-import { destinationRuleFor, resolveHost } from './context.js';
+import { destinationRuleForCluster, resolveHost } from './context.js';
 import { destinationConsistentHash, hashPolicy } from './policy.js';
+import { isAuthorityHeader } from '../../validation/headers.js';
 
 export interface RouteContext {
   snap: Snapshot;
@@ -55,7 +56,6 @@ export function destinationCluster(ctx: RouteContext, vsNamespace: string, dest:
 
 /** Pseudo-headers and Host: Envoy refuses to edit them (and the whole route table with them). */
 const isInternalHeader = (key: string): boolean => key.startsWith(':') || key.toLowerCase() === 'host';
-const isAuthorityHeader = (key: string): boolean => key.toLowerCase() === ':authority' || key.toLowerCase() === 'host';
 
 /** set/add/remove of one direction; `authority`: the Host a set (else an add) of host/:authority asks for. */
 function headerOps(h: unknown): { add: Json[]; remove: string[]; authority: string | undefined } {
@@ -257,8 +257,8 @@ function mirrors(ctx: RouteContext, vs: Config, rule: Json): Json[] {
   return out;
 }
 
-/** The RouteAction for a rule's destinations; undefined when no destination resolves. */
-function routeAction(ctx: RouteContext, vs: Config, rule: Json): Json | undefined {
+/** The RouteAction for a rule's destinations (`ruleAuthority`: the Host the rule's own header edits set); undefined when no destination resolves. */
+function routeAction(ctx: RouteContext, vs: Config, rule: Json, ruleAuthority: string | undefined): Json | undefined {
   const dests: Array<{ cluster: string; weight: number; headers: ReturnType<typeof headerEdits>; hash: Json | undefined }> = [];
   for (const raw of asArray(rule.route)) {
     const rd = asObject(raw);
@@ -292,7 +292,7 @@ function routeAction(ctx: RouteContext, vs: Config, rule: Json): Json | undefine
   if (typeof rx.match === 'string' && typeof rx.rewrite === 'string' && !action.prefix_rewrite) action.regex_rewrite = { pattern: { regex: rx.match }, substitution: rx.rewrite };
   // The Host: rewrite.authority, else a host/:authority header set on the rule, else on its only destination.
   const single = asArray(rule.route).length === 1 ? dests[0]!.headers.authority : undefined;
-  const host = (typeof rw.authority === 'string' && rw.authority) || headerEdits(rule.headers).authority || single;
+  const host = (typeof rw.authority === 'string' && rw.authority) || ruleAuthority || single;
   if (host) action.host_rewrite_literal = host;
   // Consistent hashing: each routed destination's DestinationRule adds its hash policy, as in istiod.
   const hp = live.flatMap((d) => hashPolicy(d.hash) ?? []);
@@ -302,9 +302,7 @@ function routeAction(ctx: RouteContext, vs: Config, rule: Json): Json | undefine
 
 /** The consistentHash a route to an outbound cluster uses (`explicitPort`: the port the destination names, if any). */
 function consistentHashOf(ctx: RouteContext, cluster: string, explicitPort: number | undefined): Json | undefined {
-  const [, , subset, host] = cluster.split('|');
-  const svc = ctx.snap.services.get(host!);
-  return svc && destinationConsistentHash(destinationRuleFor(ctx.snap, ctx.proxyNamespace, svc), subset!, explicitPort);
+  return destinationConsistentHash(destinationRuleForCluster(ctx.snap, ctx.proxyNamespace, cluster), cluster.split('|')[2]!, explicitPort);
 }
 
 /**
@@ -328,6 +326,7 @@ export function translateHttpRule(ctx: RouteContext, vs: Config, rawRule: unknow
     .map((m) => ({ m, match: routeMatch(ctx, m) }))
     .filter((x): x is { m: Json; match: Json } => !!x.match);
   if (routeMatches.length === 0) return [];
+  const ruleHeaders = headerEdits(rule.headers);
   const body: Json = {};
   if (rule.redirect) body.redirect = redirect(asObject(rule.redirect));
   else if (rule.directResponse) {
@@ -335,7 +334,7 @@ export function translateHttpRule(ctx: RouteContext, vs: Config, rawRule: unknow
     if (!dr) return [];
     body.direct_response = dr;
   } else {
-    const action = routeAction(ctx, vs, rule);
+    const action = routeAction(ctx, vs, rule, ruleHeaders.authority);
     if (!action) return [];
     body.route = action;
   }
@@ -344,7 +343,7 @@ export function translateHttpRule(ctx: RouteContext, vs: Config, rawRule: unknow
   if (f) perFilter[HTTP_FAULT_FILTER] = f;
   const c = cors(rule.corsPolicy);
   if (c) perFilter[CORS_FILTER] = c;
-  const headers = headerEdits(rule.headers).fields;
+  const headers = ruleHeaders.fields;
   // A single destination's header edits apply to the whole route.
   const single = asArray(rule.route).length === 1 ? headerEdits(asObject(asArray(rule.route)[0]).headers).fields : {};
   for (const [k, v] of Object.entries(single)) headers[k] = [...(headers[k] ?? []), ...v];
