@@ -174,6 +174,8 @@ export interface EnvoyArgsOptions {
   serviceNode?: string;
   serviceCluster?: string;
   concurrency?: number;
+  /** --component-log-level, e.g. "upstream:debug,connection:trace". */
+  componentLogLevel?: string;
 }
 
 /**
@@ -185,7 +187,9 @@ export function envoyArgs(o: EnvoyArgsOptions): string[] {
   const args = ['--config-yaml', typeof o.bootstrap === 'string' ? o.bootstrap : JSON.stringify(o.bootstrap)];
   if (o.serviceNode) args.push('--service-node', o.serviceNode);
   if (o.serviceCluster) args.push('--service-cluster', o.serviceCluster);
-  args.push('--log-level', o.logLevel, '--disable-hot-restart');
+  args.push('--log-level', o.logLevel);
+  if (o.componentLogLevel) args.push('--component-log-level', o.componentLogLevel);
+  args.push('--disable-hot-restart');
   if (o.concurrency !== undefined) args.push('--concurrency', String(o.concurrency));
   return args;
 }

@@ -47,6 +47,7 @@ export function kubeInjectText(text: string, file: string, mesh: Parameters<type
       continue;
     }
     for (const s of r.value.skipped) notes.push(`${where}: ${s.object} not injected (${s.decision.reason}): ${s.decision.message}`);
+    for (const w of r.value.warnings) notes.push(`${where}: warning: ${w}`);
     out.push(stringify(r.value.value, YAML_OUT));
   }
   return errors.length ? { ok: false, errors } : { ok: true, output: out.join('---\n'), notes };

@@ -6,8 +6,12 @@ import { isIPv4, isIPv6 } from 'node:net';
 import type { KubeObject } from '../core/kube.js';
 import type { MeshConfig, ResourceList } from '../config/mesh.js';
 import { Annotations } from '../core/constants.js';
+import { deepFreeze } from '../core/freeze.js';
 import { type Result, ok } from '../core/result.js';
 import { parseQuantity } from './quantity.js';
+import { PROXY_OPTION_ANNOTATIONS, UNSUPPORTED_ANNOTATIONS, readProxyOptions, unsupportedWarnings, type ProxyOptions } from './proxy-options.js';
+import type { Entry } from './user-volumes.js';
+import { PROXY_VOLUME } from './template.js';
 
 export type InterceptionMode = 'REDIRECT' | 'NONE';
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warning', 'error', 'critical', 'off'] as const;
@@ -19,6 +23,8 @@ export interface TrafficParams {
   excludeInboundPorts: string;
   includeOutboundPorts: string;
   excludeOutboundPorts: string;
+  /** Interfaces whose traffic is never redirected (iptables -c). */
+  excludeInterfaces: string;
 }
 
 export interface InjectParams {
@@ -30,6 +36,12 @@ export interface InjectParams {
   hold: boolean;
   interceptionMode: InterceptionMode;
   traffic: TrafficParams;
+  /** istio-proxy's settings from proxy.istio.io/config and the other proxy annotations (proxy-options.ts). */
+  proxy: ProxyOptions;
+  /** Volumes added to the pod (sidecar.istio.io/userVolume). */
+  volumes: readonly Entry[];
+  /** For the admission response: annotations read but not applied. */
+  warnings: readonly string[];
 }
 
 const field = (key: string) => `metadata.annotations[${JSON.stringify(key)}]`;
@@ -46,6 +58,9 @@ function parseList(value: string, allowStar: boolean, item: (s: string) => strin
   }
   return { value: parts.join(',') };
 }
+
+/** An interface name as Istio's injector accepts it (and `mizzen iptables -c` too). */
+const interfaceItem = (i: string): string | undefined => (/^[a-zA-Z][a-zA-Z0-9_.-]{0,14}$/.test(i) ? undefined : `"${i}" is not an interface name (a letter, then letters, digits, '_', '.' or '-'; at most 15)`);
 
 const portItem = (p: string): string | undefined => (/^\d{1,5}$/.test(p) && Number(p) >= 1 && Number(p) <= 65535 ? undefined : `"${p}" is not a port (1-65535)`);
 
@@ -66,8 +81,8 @@ const RESOURCE_ANNOTATIONS = [
   [Annotations.proxyMemoryLimit, 'limits', 'memory'],
 ] as const;
 
-/** Every annotation readInjectParams reads: without any of them, a pod gets the mesh defaults. */
-const PARAM_ANNOTATIONS: readonly string[] = [
+/** Every annotation readInjectParams reads or warns about: without any of them, a pod gets the mesh defaults. */
+const PARAM_ANNOTATIONS: ReadonlySet<string> = new Set([
   Annotations.proxyImage,
   Annotations.logLevel,
   ...RESOURCE_ANNOTATIONS.map(([key]) => key),
@@ -79,18 +94,15 @@ const PARAM_ANNOTATIONS: readonly string[] = [
   Annotations.excludeInboundPorts,
   Annotations.includeOutboundPorts,
   Annotations.excludeOutboundPorts,
-];
+  Annotations.excludeInterfaces,
+  Annotations.kubevirtInterfaces,
+  Annotations.rerouteVirtualInterfaces,
+  ...PROXY_OPTION_ANNOTATIONS,
+  ...UNSUPPORTED_ANNOTATIONS.keys(),
+]);
 
 /** The parameters of pods that set none of the annotations, per mesh config (treated as immutable), frozen. */
 const meshDefaults = new WeakMap<MeshConfig, Result<InjectParams>>();
-
-function deepFreeze<T>(v: T): T {
-  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
-    Object.freeze(v);
-    for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
-  }
-  return v;
-}
 
 /**
  * Reads and validates the pod's injection annotations against the mesh defaults. Pure. The result is
@@ -99,16 +111,17 @@ function deepFreeze<T>(v: T): T {
 export function readInjectParams(pod: KubeObject, mesh: MeshConfig): Result<InjectParams> {
   const annotations = pod.metadata?.annotations ?? {};
   let any = false;
-  for (const k of PARAM_ANNOTATIONS) if (annotations[k] !== undefined) any = true;
+  for (const k in annotations) if (PARAM_ANNOTATIONS.has(k) && annotations[k] !== undefined) any = true;
   if (!any) {
     let params = meshDefaults.get(mesh);
-    if (params === undefined) meshDefaults.set(mesh, (params = deepFreeze(paramsFrom({}, { ...mesh, proxyResources: structuredClone(mesh.proxyResources) }))));
+    if (params === undefined) meshDefaults.set(mesh, (params = deepFreeze(paramsFrom({}, { ...mesh, proxyResources: structuredClone(mesh.proxyResources) }, []))));
     return params;
   }
-  return paramsFrom(annotations, mesh);
+  const volumes = Array.isArray(pod.spec?.volumes) ? (pod.spec.volumes as Array<{ name?: unknown }>).map((v) => v?.name).filter((n): n is string => typeof n === 'string') : [];
+  return paramsFrom(annotations, mesh, volumes);
 }
 
-function paramsFrom(annotations: Record<string, unknown>, mesh: MeshConfig): Result<InjectParams> {
+function paramsFrom(annotations: Record<string, unknown>, mesh: MeshConfig, podVolumes: string[]): Result<InjectParams> {
   const errors: string[] = [];
   const get = (key: string): string | undefined => {
     const v: unknown = annotations[key];
@@ -158,7 +171,11 @@ function paramsFrom(annotations: Record<string, unknown>, mesh: MeshConfig): Res
     else errors.push(`${field(Annotations.nativeSidecar)}: ${JSON.stringify(nativeValue)} must be "true" or "false"`);
   }
 
+  const proxyOptions = readProxyOptions(get, podVolumes, PROXY_VOLUME, errors);
+
   let interceptionMode: InterceptionMode = 'REDIRECT';
+  if (proxyOptions.interceptionMode === 'TPROXY') errors.push(`${field(Annotations.proxyConfig)}: interceptionMode TPROXY is not supported by mizzen; use REDIRECT or NONE`);
+  else if (proxyOptions.interceptionMode !== undefined) interceptionMode = proxyOptions.interceptionMode;
   const mode = get(Annotations.interceptionMode);
   if (mode !== undefined) {
     // TPROXY is Istio's too, but `mizzen iptables` refuses it: deny here rather than admit a pod whose init fails.
@@ -174,6 +191,7 @@ function paramsFrom(annotations: Record<string, unknown>, mesh: MeshConfig): Res
     excludeInboundPorts: '',
     includeOutboundPorts: '',
     excludeOutboundPorts: '',
+    excludeInterfaces: '',
   };
   const lists: Array<[keyof TrafficParams, string, boolean, (s: string) => string | undefined]> = [
     ['includeOutboundIPRanges', Annotations.includeOutboundIPRanges, true, cidrItem],
@@ -182,6 +200,7 @@ function paramsFrom(annotations: Record<string, unknown>, mesh: MeshConfig): Res
     ['excludeInboundPorts', Annotations.excludeInboundPorts, false, portItem],
     ['includeOutboundPorts', Annotations.includeOutboundPorts, false, portItem],
     ['excludeOutboundPorts', Annotations.excludeOutboundPorts, false, portItem],
+    ['excludeInterfaces', Annotations.excludeInterfaces, false, interfaceItem],
   ];
   for (const [name, key, star, item] of lists) {
     const v = get(key);
@@ -191,6 +210,14 @@ function paramsFrom(annotations: Record<string, unknown>, mesh: MeshConfig): Res
     else traffic[name] = r.value;
   }
 
-  const hold = mesh.holdApplicationUntilProxyStarts && !native;
-  return errors.length ? { ok: false, errors } : ok({ proxyImage, logLevel, resources, native, hold, interceptionMode, traffic });
+  // Not redirected by `mizzen iptables`: deny rather than admit a pod whose VM traffic would bypass the proxy.
+  for (const key of [Annotations.kubevirtInterfaces, Annotations.rerouteVirtualInterfaces]) {
+    if (get(key) !== undefined) errors.push(`${field(key)}: redirecting traffic from virtual interfaces is not supported by mizzen`);
+  }
+
+  const hold = (proxyOptions.hold ?? mesh.holdApplicationUntilProxyStarts) && !native;
+  const warnings = [...proxyOptions.warnings, ...unsupportedWarnings(annotations)];
+  return errors.length
+    ? { ok: false, errors }
+    : ok({ proxyImage, logLevel, resources, native, hold, interceptionMode, traffic, proxy: proxyOptions.proxy, volumes: proxyOptions.volumes, warnings });
 }

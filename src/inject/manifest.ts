@@ -22,6 +22,8 @@ export interface ManifestReport {
   value: unknown;
   injected: number;
   skipped: SkippedTemplate[];
+  /** Annotations read but not applied, prefixed with the object they are on. */
+  warnings: string[];
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -47,6 +49,7 @@ function injectObject(obj: unknown, mesh: MeshConfig, prefix: string, report: Ma
       return obj;
     }
     report.injected++;
+    for (const w of r.value.warnings ?? []) report.warnings.push(`${describe(obj, namespace)}: ${w}`);
     return r.value.pod;
   }
   const path = POD_TEMPLATE_PATHS[obj.kind];
@@ -70,6 +73,7 @@ function injectObject(obj: unknown, mesh: MeshConfig, prefix: string, report: Ma
     return obj;
   }
   report.injected++;
+  for (const w of r.value.warnings ?? []) report.warnings.push(`${describe(obj, namespace)}: ${where}.${w}`);
   // Rebuild the path with the injected template, copying only the objects along it.
   const set = (node: Record<string, unknown>, i: number): Record<string, unknown> => {
     const key = path[i]!;
@@ -86,7 +90,7 @@ function injectObject(obj: unknown, mesh: MeshConfig, prefix: string, report: Ma
 
 /** Injects and says what was injected and what was skipped (and why). Pure; never mutates `obj`. */
 export function injectManifestWithReport(obj: unknown, opts: { mesh: MeshConfig }): Result<ManifestReport> {
-  const report: ManifestReport = { value: undefined, injected: 0, skipped: [] };
+  const report: ManifestReport = { value: undefined, injected: 0, skipped: [], warnings: [] };
   const errors: string[] = [];
   report.value = injectObject(obj, opts.mesh, '', report, errors);
   return errors.length ? { ok: false, errors } : ok(report);

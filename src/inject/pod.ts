@@ -32,6 +32,8 @@ export interface InjectedPod {
    * written from what injection added. Absent otherwise (then diff the two pods, e.g. with admission's patched()).
    */
   patch?: string;
+  /** For the admission response (and kube-inject's stderr): annotations read but not applied. */
+  readonly warnings?: readonly string[];
 }
 
 /**
@@ -58,6 +60,7 @@ class Injection implements InjectedPod {
     readonly decision: InjectDecision,
     readonly patch: string,
     assemble: () => KubeObject,
+    readonly warnings: readonly string[],
   ) {
     this.#assemble = assemble;
   }
@@ -141,7 +144,7 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
     removedAnnotations: Object.prototype.hasOwnProperty.call(existing, Annotations.skipReason) ? [Annotations.skipReason] : [],
     containers: params.value.native ? [] : [proxy.value.json],
     initContainers: sidecarInits.map((c) => c.json),
-    volumes: [PROXY_VOLUME_JSON],
+    volumes: params.value.volumes.length === 0 ? [PROXY_VOLUME_JSON] : [PROXY_VOLUME_JSON, ...params.value.volumes.map((v) => JSON.stringify(v))],
     first: { containers: params.value.hold, initContainers: params.value.native },
   });
 
@@ -155,7 +158,7 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
     if (params.value.native) spec.containers = [...inSpec.containers];
     else spec.containers = params.value.hold ? [proxy.value.build(), ...inSpec.containers] : [...inSpec.containers, proxy.value.build()];
     if (inits.length) spec.initContainers = params.value.native ? [...inits, ...own] : [...own, ...inits];
-    spec.volumes = [...(inSpec.volumes ?? []), proxyVolume()];
+    spec.volumes = [...(inSpec.volumes ?? []), proxyVolume(), ...params.value.volumes.map((v) => ({ ...v }))];
     const annotations = copyOf(pod.metadata.annotations, Annotations.skipReason);
     assign(annotations, addedAnnotations);
     const meta = copyOf(pod.metadata);
@@ -166,5 +169,5 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
     out.spec = spec;
     return out;
   };
-  return ok(new Injection(decision, patch, assemble));
+  return ok(new Injection(decision, patch, assemble, params.value.warnings));
 }

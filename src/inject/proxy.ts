@@ -13,6 +13,7 @@ import { JsonTemplate } from './json-template.js';
 import { CLUSTER_ID, PROXY_VOLUME, appContainerNames, resources, resourcesJson, setOwn, type BuiltContainer, type Container, type SidecarContext } from './template.js';
 import { ownerUri } from './workload.js';
 import { holdCommand } from './hold.js';
+import { DEFAULT_PROXY_OPTIONS, type ProxyOptions } from './proxy-options.js';
 
 /** What makes one proxy container differ in shape from another. */
 interface Shape {
@@ -34,7 +35,7 @@ type MetaValues = Record<(typeof META_KEYS)[number], unknown>;
 
 const fieldEnv = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath } } });
 
-function proxyEnv(shape: Shape, v: ProxyValues): unknown[] {
+function proxyEnv(shape: Shape, v: ProxyValues, o: ProxyOptions): unknown[] {
   const env: unknown[] = [
     fieldEnv('POD_NAME', 'metadata.name'),
     fieldEnv('POD_NAMESPACE', 'metadata.namespace'),
@@ -51,11 +52,15 @@ function proxyEnv(shape: Shape, v: ProxyValues): unknown[] {
   );
   if (shape.workload) env.push({ name: 'ISTIO_META_WORKLOAD_NAME', value: v.workload }, { name: 'ISTIO_META_OWNER', value: v.owner });
   env.push({ name: 'ISTIO_META_MESH_ID', value: v.trustDomain }, { name: 'TRUST_DOMAIN', value: v.trustDomain });
+  for (const e of o.env) env.push({ name: e.name, value: e.value });
   return env;
 }
 
-function buildProxy(shape: Shape, v: ProxyValues): Container {
+/** The container; `o` is DEFAULT_PROXY_OPTIONS for the templates (whose shape must not depend on a pod's options). */
+function buildProxy(shape: Shape, v: ProxyValues, o: ProxyOptions = DEFAULT_PROXY_OPTIONS): Container {
   const probe = (extra: Record<string, number>) => ({ httpGet: { path: READY_PATH, port: Ports.proxyHealth }, ...extra });
+  const r = o.readiness;
+  const readiness = { ...(r.initialDelaySeconds !== undefined ? { initialDelaySeconds: r.initialDelaySeconds } : {}), periodSeconds: r.periodSeconds, timeoutSeconds: 3, failureThreshold: r.failureThreshold };
   return {
     name: ContainerNames.proxy,
     image: v.image,
@@ -66,13 +71,13 @@ function buildProxy(shape: Shape, v: ProxyValues): Container {
       logLevel: v.logLevel as string,
       serviceNode: v.serviceNode as string,
       serviceCluster: v.serviceCluster as string,
-      concurrency: 2,
+      concurrency: o.concurrency > 0 ? o.concurrency : undefined,
+      componentLogLevel: o.componentLogLevel,
     }),
     ports: [{ containerPort: Ports.proxyStats, name: 'http-envoy-prom', protocol: 'TCP' }],
-    env: proxyEnv(shape, v),
+    env: proxyEnv(shape, v, o),
     resources: v.resources,
-    readinessProbe: probe({ periodSeconds: 15, timeoutSeconds: 3, failureThreshold: 4 }),
-    startupProbe: probe({ periodSeconds: 1, timeoutSeconds: 3, failureThreshold: 600 }),
+    ...(o.probes ? { readinessProbe: probe(readiness), startupProbe: probe({ periodSeconds: 1, timeoutSeconds: 3, failureThreshold: 600 }) } : {}),
     ...(shape.hold ? { lifecycle: { postStart: { exec: { command: holdCommand() } } } } : {}),
     securityContext: {
       allowPrivilegeEscalation: false,
@@ -83,7 +88,7 @@ function buildProxy(shape: Shape, v: ProxyValues): Container {
       runAsNonRoot: true,
       runAsUser: PROXY_UID,
     },
-    volumeMounts: [{ name: PROXY_VOLUME.name, mountPath: PROXY_VOLUME.mountPath }],
+    volumeMounts: [{ name: PROXY_VOLUME.name, mountPath: PROXY_VOLUME.mountPath }, ...o.mounts.map((m) => ({ ...m }))],
   };
 }
 
@@ -106,6 +111,15 @@ function nodeMetadata(shape: Shape, v: MetaValues): Record<string, unknown> {
     meta.WORKLOAD_NAME = v.workload;
     meta.OWNER = v.owner;
   }
+  return meta;
+}
+
+/**
+ * Node metadata with proxyMetadata's ISTIO_META_* values over it, as Istio's agent reads its environment; LABELS
+ * stays the pod's (an object, which an environment variable cannot override).
+ */
+function withOverrides(meta: Record<string, unknown>, overrides: Readonly<Record<string, string>>): Record<string, unknown> {
+  for (const k of Object.keys(overrides)) if (k !== 'LABELS') setOwn(meta, k, overrides[k]);
   return meta;
 }
 
@@ -163,11 +177,12 @@ export function proxyContainer(ctx: SidecarContext): Result<BuiltContainer> {
     workload: literal(workload.name),
     owner: literal(owner),
   };
+  const o = params.proxy;
   const bootstrap = envoyBootstrapText(
-    { xdsAddress: mesh.xdsAddress, logLevel: params.logLevel, clusterName: `${literal(canonical)}.$(POD_NAMESPACE)` },
-    templateFor(metaTemplates, shape, META_KEYS, nodeMetadata).json(meta),
+    { xdsAddress: o.xdsAddress ?? mesh.xdsAddress, logLevel: params.logLevel, clusterName: `${literal(canonical)}.$(POD_NAMESPACE)` },
+    Object.keys(o.nodeMetadata).length === 0 ? templateFor(metaTemplates, shape, META_KEYS, nodeMetadata).json(meta) : JSON.stringify(withOverrides(nodeMetadata(shape, meta), o.nodeMetadata)),
   );
-  if (!bootstrap.ok) return { ok: false, errors: bootstrap.errors.map((e) => `mesh config ${e}`) };
+  if (!bootstrap.ok) return { ok: false, errors: bootstrap.errors.map((e) => `${o.xdsAddress === undefined ? 'mesh config' : 'proxy.istio.io/config'} ${e}`) };
 
   const values: ProxyValues = {
     image: params.proxyImage,
@@ -183,6 +198,10 @@ export function proxyContainer(ctx: SidecarContext): Result<BuiltContainer> {
     owner,
     trustDomain: mesh.trustDomain,
   };
-  const json = templateFor(proxyTemplates, shape, PROXY_KEYS, buildProxy).json(values, { bootstrap: bootstrap.value.quoted, resources: resourcesJson(params) });
-  return ok({ name: ContainerNames.proxy, json, build: () => buildProxy(shape, { ...values, resources: resources(params) }) });
+  // A pod with proxy options of its own (rare) is serialized whole; the others fill in a template.
+  const json =
+    o === DEFAULT_PROXY_OPTIONS
+      ? templateFor(proxyTemplates, shape, PROXY_KEYS, buildProxy).json(values, { bootstrap: bootstrap.value.quoted, resources: resourcesJson(params) })
+      : JSON.stringify(buildProxy(shape, values, o));
+  return ok({ name: ContainerNames.proxy, json, build: () => buildProxy(shape, { ...values, resources: resources(params) }, o) });
 }

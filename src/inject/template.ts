@@ -48,6 +48,7 @@ export function iptablesArgs(params: InjectParams): string[] {
   args.push('-i', t.includeOutboundIPRanges, '-x', t.excludeOutboundIPRanges, '-b', t.includeInboundPorts, '-d', excluded.join(','));
   if (t.excludeOutboundPorts) args.push('-o', t.excludeOutboundPorts);
   if (t.includeOutboundPorts) args.push('-q', t.includeOutboundPorts);
+  if (t.excludeInterfaces) args.push('-c', t.excludeInterfaces);
   return args;
 }
 

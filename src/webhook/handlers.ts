@@ -16,7 +16,10 @@ export type InjectDecision = { inject: true; reason: string } | { inject: false;
  * Injects a pod: a pure function over the pod and its namespace (serve.ts binds the mesh config). `patch`, when
  * given, is the JSON Patch text turning the input into `pod` (else the webhook diffs the two).
  */
-export type Injector = (pod: KubeObject, ctx: { namespace: string }) => Result<{ pod: KubeObject; decision: InjectDecision; patch?: string }>;
+export type Injector = (
+  pod: KubeObject,
+  ctx: { namespace: string },
+) => Result<{ pod: KubeObject; decision: InjectDecision; patch?: string; warnings?: readonly string[] }>;
 
 export interface ValidationContext {
   operation: 'CREATE' | 'UPDATE';
@@ -82,7 +85,8 @@ export function reviewInject(request: AdmissionRequest, inject: Injector, ctx: H
     if (!request.dryRun) ctx.metrics.skips.inc({ reason: decision.reason });
     ctx.log().info({ reason: decision.reason, dryRun: request.dryRun === true }, `sidecar not injected: ${decision.message}`);
   }
-  return verdict(r.value.patch !== undefined ? patchedJson(r.value.patch) : patched(pod, r.value.pod));
+  const warnings = r.value.warnings && r.value.warnings.length > 0 ? [...r.value.warnings] : undefined;
+  return verdict(r.value.patch !== undefined ? patchedJson(r.value.patch, warnings) : patched(pod, r.value.pod, warnings));
 }
 
 /**

@@ -1,4 +1,4 @@
-/** Shared by the injection tests: golden case runner, deepFreeze, mesh config from a case file's header. */
+/** Shared by the injection tests: golden case runner, deepFreeze (src/core's), mesh config from a case file's header. */
 import { readFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
 import { parseDocuments } from '../../src/core/documents.js';
@@ -6,14 +6,9 @@ import { resolveMeshConfig, type MeshConfig } from '../../src/config/mesh.js';
 import { injectPod, injectManifest } from '../../src/inject/index.js';
 import type { KubeObject } from '../../src/core/kube.js';
 import { YAML_OUT } from '../../src/cmd/kube-inject.js';
+import { deepFreeze } from '../../src/core/freeze.js';
 
-export function deepFreeze<T>(v: T): T {
-  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
-    Object.freeze(v);
-    for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
-  }
-  return v;
-}
+export { deepFreeze };
 
 export interface CaseHeader {
   mesh: MeshConfig;
@@ -43,7 +38,8 @@ export function injectDocument(doc: unknown, h: CaseHeader): { ok: true; value: 
     const r = injectPod(o, { namespace: h.namespace, mesh: h.mesh });
     if (!r.ok) return r;
     const d = r.value.decision;
-    return { ok: true, value: r.value.pod, note: d.inject ? `inject (${d.reason})` : `skip (${d.reason}): ${d.message}` };
+    const warnings = (r.value.warnings ?? []).map((w) => `\n# warning: ${w}`).join('');
+    return { ok: true, value: r.value.pod, note: (d.inject ? `inject (${d.reason})` : `skip (${d.reason}): ${d.message}`) + warnings };
   }
   const r = injectManifest(o, { mesh: h.mesh });
   return r.ok ? { ok: true, value: r.value, note: `manifest ${o?.kind ?? ''}` } : r;

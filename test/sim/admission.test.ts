@@ -146,6 +146,27 @@ describe('API-server simulation', function () {
     expect(names(out.spec.containers)).to.deep.equal(names(pod.spec.containers));
   });
 
+  it('a pod with proxy annotations gets its volumes, mounts and ProxyConfig, and warnings for what is not applied', async () => {
+    const pod = workloadPods(join(samplesDir(), 'platform', 'bookinfo.yaml'), 'bookinfo', false)[0]!.pod;
+    pod.metadata.annotations = {
+      'proxy.istio.io/config': 'holdApplicationUntilProxyStarts: true\nproxyMetadata: {ISTIO_META_DNS_CAPTURE: "true"}\ntracing: {sampling: 1}',
+      'sidecar.istio.io/userVolume': '{"extra-certs":{"secret":{"secretName":"extra"}}}',
+      'sidecar.istio.io/userVolumeMount': '{"extra-certs":{"mountPath":"/etc/extra","readOnly":true}}',
+      'sidecar.istio.io/rewriteAppHTTPProbers': 'true',
+    };
+    const r = await sim.admit(pod, { namespace: 'bookinfo' });
+    expectAllowed(r);
+    const out = r.object!;
+    expect(names(out.spec.containers)).to.deep.equal(['istio-proxy', ...names(pod.spec.containers)]);
+    expect(out.spec.volumes.at(-1)).to.deep.equal({ name: 'extra-certs', secret: { secretName: 'extra' } });
+    expect(out.spec.containers[0].volumeMounts.at(-1)).to.deep.equal({ name: 'extra-certs', mountPath: '/etc/extra', readOnly: true });
+    expect(out.spec.containers[0].env.at(-1)).to.deep.equal({ name: 'ISTIO_META_DNS_CAPTURE', value: 'true' });
+    expect(r.warnings).to.deep.equal([
+      'metadata.annotations["proxy.istio.io/config"]: tracing not applied by mizzen (ignored)',
+      'metadata.annotations["sidecar.istio.io/rewriteAppHTTPProbers"]: not supported by mizzen, ignored (the sidecar has no agent to answer rewritten probes)',
+    ]);
+  });
+
   it('a pod with a bad resource annotation is rejected with the field named', async () => {
     const pod = workloadPods(join(samplesDir(), 'platform', 'bookinfo.yaml'), 'bookinfo', false)[0]!.pod;
     pod.metadata.annotations = { 'sidecar.istio.io/proxyCPU': 'lots' };

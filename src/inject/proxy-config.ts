@@ -1,0 +1,102 @@
+/**
+ * The `proxy.istio.io/config` annotation: ProxyConfig overrides for one pod, as YAML or JSON. Istio merges
+ * it over the mesh's defaultConfig and fails the injection when it does not parse or a field has the wrong
+ * type; unknown fields are ignored. mizzen applies the fields that mean something to a plain Envoy sidecar
+ * and says, in an admission warning, which others it leaves alone (Istio's agent would have used them).
+ * Pure.
+ */
+import { parse } from 'yaml';
+import { KUBECTL_YAML } from '../core/documents.js';
+import { parseHostPort } from '../bootstrap/envoy.js';
+
+export interface ProxyConfigOverrides {
+  holdApplicationUntilProxyStarts?: boolean;
+  /** Envoy worker threads; 0 leaves the choice to Envoy (one per core). */
+  concurrency?: number;
+  /** Environment of istio-proxy; the ISTIO_META_ ones also go into the node metadata, as Istio's agent puts them. */
+  proxyMetadata?: Record<string, string>;
+  /** host:port of the xDS server for this pod. */
+  discoveryAddress?: string;
+  interceptionMode?: 'REDIRECT' | 'TPROXY' | 'NONE';
+}
+
+export interface ProxyConfigRead {
+  overrides: ProxyConfigOverrides;
+  /** Fields that parsed but that mizzen does not apply (e.g. tracing, drainDuration). */
+  ignored: string[];
+}
+
+/** A Kubernetes environment variable name (what the API server accepts in env[].name). */
+export const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+
+/** proto3 JSON accepts a field by its JSON name or its proto name. */
+const ALIASES: Record<string, keyof ProxyConfigOverrides> = {
+  holdApplicationUntilProxyStarts: 'holdApplicationUntilProxyStarts',
+  hold_application_until_proxy_starts: 'holdApplicationUntilProxyStarts',
+  concurrency: 'concurrency',
+  proxyMetadata: 'proxyMetadata',
+  proxy_metadata: 'proxyMetadata',
+  discoveryAddress: 'discoveryAddress',
+  discovery_address: 'discoveryAddress',
+  interceptionMode: 'interceptionMode',
+  interception_mode: 'interceptionMode',
+};
+
+const INT32_MAX = 2 ** 31 - 1;
+
+type Reader = (v: unknown) => { value: unknown } | { error: string };
+
+const READERS: Record<keyof ProxyConfigOverrides, Reader> = {
+  holdApplicationUntilProxyStarts: (v) => (typeof v === 'boolean' ? { value: v } : { error: `must be true or false, got ${JSON.stringify(v)}` }),
+  concurrency: (v) => {
+    // An Int32Value: a JSON number or a string holding one.
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : NaN;
+    if (!Number.isInteger(n) || n > INT32_MAX) return { error: `must be a whole number, got ${JSON.stringify(v)}` };
+    if (n < 0) return { error: `must not be negative, got ${n}` };
+    return { value: n };
+  },
+  proxyMetadata: (v) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return { error: `must be a mapping of names to strings, got ${JSON.stringify(v)}` };
+    const out: Record<string, string> = {};
+    const problems: string[] = [];
+    for (const [k, val] of Object.entries(v)) {
+      if (!ENV_NAME.test(k)) problems.push(`${JSON.stringify(k)} is not an environment variable name`);
+      else if (typeof val !== 'string') problems.push(`${k}: must be a string, got ${JSON.stringify(val)} (quote it)`);
+      else out[k] = val;
+    }
+    return problems.length ? { error: problems.join('; ') } : { value: out };
+  },
+  discoveryAddress: (v) => {
+    if (typeof v !== 'string') return { error: `must be a string, got ${JSON.stringify(v)}` };
+    const hp = parseHostPort(v);
+    return hp.ok ? { value: v } : { error: `${JSON.stringify(v)} must be host:port` };
+  },
+  interceptionMode: (v) => (v === 'REDIRECT' || v === 'TPROXY' || v === 'NONE' ? { value: v } : { error: `${JSON.stringify(v)} must be REDIRECT, TPROXY or NONE` }),
+};
+
+/** Reads the annotation's value; errors say what is wrong, without the annotation's name (the caller adds it). */
+export function readProxyConfig(text: string): { ok: true; value: ProxyConfigRead } | { ok: false; errors: string[] } {
+  let doc: unknown;
+  try {
+    doc = parse(text, { ...KUBECTL_YAML, uniqueKeys: true });
+  } catch (e) {
+    return { ok: false, errors: [`is not valid YAML or JSON: ${(e as Error).message.split('\n')[0]!.replace(/:$/, '')}`] };
+  }
+  if (doc === null || doc === undefined) return { ok: true, value: { overrides: {}, ignored: [] } };
+  if (typeof doc !== 'object' || Array.isArray(doc)) return { ok: false, errors: [`must be a ProxyConfig mapping, got ${JSON.stringify(doc)}`] };
+  const overrides: ProxyConfigOverrides = {};
+  const ignored: string[] = [];
+  const errors: string[] = [];
+  for (const [key, value] of Object.entries(doc)) {
+    const name = ALIASES[key];
+    if (name === undefined) {
+      ignored.push(key);
+      continue;
+    }
+    if (value === null) continue; // proto3 JSON: null leaves the field at its default
+    const r = READERS[name](value);
+    if ('error' in r) errors.push(`${key}: ${r.error}`);
+    else (overrides as Record<string, unknown>)[name] = r.value;
+  }
+  return errors.length ? { ok: false, errors } : { ok: true, value: { overrides, ignored } };
+}

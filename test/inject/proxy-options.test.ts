@@ -1,0 +1,219 @@
+import { expect } from 'chai';
+import { DEFAULT_MESH_CONFIG, type MeshConfig } from '../../src/config/mesh.js';
+import { injectPod, readInjectParams } from '../../src/inject/index.js';
+import { readProxyConfig } from '../../src/inject/proxy-config.js';
+import { DEFAULT_PROXY_OPTIONS } from '../../src/inject/proxy-options.js';
+import { encode, decode } from '../../src/xds/proto.js';
+import type { KubeObject } from '../../src/core/kube.js';
+import { deepFreeze } from './harness.js';
+
+type C = { name: string; args?: string[]; env?: Array<{ name: string; value?: string }>; lifecycle?: unknown; volumeMounts?: unknown[]; readinessProbe?: Record<string, unknown>; startupProbe?: unknown };
+
+const pod = (annotations: Record<string, string>, volumes?: unknown[]): KubeObject =>
+  deepFreeze({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p', namespace: 'default', annotations },
+    spec: { containers: [{ name: 'app', image: 'app:1' }], ...(volumes ? { volumes } : {}) },
+  });
+
+function inject(p: KubeObject, mesh: MeshConfig = DEFAULT_MESH_CONFIG) {
+  const r = injectPod(p, { namespace: 'default', mesh });
+  if (!r.ok) throw new Error(r.errors.join('\n'));
+  const spec = r.value.pod.spec as { containers: C[]; initContainers?: C[]; volumes: Array<{ name: string }> };
+  const proxy = [...spec.containers, ...(spec.initContainers ?? [])].find((c) => c.name === 'istio-proxy')!;
+  const bootstrap = JSON.parse(proxy.args![proxy.args!.indexOf('--config-yaml') + 1]!) as Record<string, any>;
+  return { spec, proxy, bootstrap, warnings: r.value.warnings ?? [], patch: r.value.patch };
+}
+
+function errorsOf(p: KubeObject): string[] {
+  const r = injectPod(p, { namespace: 'default', mesh: DEFAULT_MESH_CONFIG });
+  if (r.ok) throw new Error('expected a denial');
+  return r.errors;
+}
+
+const flag = (args: string[], name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+
+describe('proxy.istio.io/config', () => {
+  describe('readProxyConfig', () => {
+    it('reads YAML and JSON, by JSON name or proto name', () => {
+      const yaml = readProxyConfig('holdApplicationUntilProxyStarts: true\nconcurrency: 3\n');
+      const json = readProxyConfig('{"hold_application_until_proxy_starts": true, "concurrency": "3", "proxy_metadata": {"A": "b"}}');
+      expect(yaml).to.deep.equal({ ok: true, value: { overrides: { holdApplicationUntilProxyStarts: true, concurrency: 3 }, ignored: [] } });
+      expect(json).to.deep.equal({ ok: true, value: { overrides: { holdApplicationUntilProxyStarts: true, concurrency: 3, proxyMetadata: { A: 'b' } }, ignored: [] } });
+    });
+
+    it('reads booleans as kubectl does (yes is true) and leaves null fields at their defaults', () => {
+      expect(readProxyConfig('holdApplicationUntilProxyStarts: yes\nconcurrency: null')).to.deep.equal({ ok: true, value: { overrides: { holdApplicationUntilProxyStarts: true }, ignored: [] } });
+    });
+
+    it('takes an empty value as no overrides', () => {
+      expect(readProxyConfig('')).to.deep.equal({ ok: true, value: { overrides: {}, ignored: [] } });
+    });
+
+    it('lists the fields it does not apply, and does not fail on them (Istio ignores unknown fields)', () => {
+      expect(readProxyConfig('tracing: {sampling: 10}\nterminationDrainDuration: 30s\nnotAField: 1')).to.deep.equal({
+        ok: true,
+        value: { overrides: {}, ignored: ['tracing', 'terminationDrainDuration', 'notAField'] },
+      });
+    });
+
+    it('rejects a key given twice rather than picking one', () => {
+      const r = readProxyConfig('concurrency: 1\nconcurrency: 2');
+      expect(r.ok).to.equal(false);
+    });
+
+    const bad: Array<[string, string]> = [
+      ['concurrency: 1.5', 'concurrency: must be a whole number, got 1.5'],
+      ['concurrency: "many"', 'concurrency: must be a whole number, got "many"'],
+      ['concurrency: 3000000000', 'concurrency: must be a whole number, got 3000000000'],
+      ['proxyMetadata: [A]', 'proxyMetadata: must be a mapping of names to strings, got ["A"]'],
+      ['proxyMetadata: {"1A": x}', 'proxyMetadata: "1A" is not an environment variable name'],
+      ['discoveryAddress: host:0', 'discoveryAddress: "host:0" must be host:port'],
+      ['interceptionMode: MAGIC', 'interceptionMode: "MAGIC" must be REDIRECT, TPROXY or NONE'],
+      ['"just text"', 'must be a ProxyConfig mapping, got "just text"'],
+    ];
+    for (const [text, error] of bad) {
+      it(`rejects ${JSON.stringify(text)}`, () => {
+        expect(readProxyConfig(text)).to.deep.equal({ ok: false, errors: [error] });
+      });
+    }
+  });
+
+  it('leaves pods without proxy annotations on the shared defaults (and their templates), annotations like proxyCPU included', () => {
+    for (const a of [{}, { 'sidecar.istio.io/proxyCPU': '200m' }, { 'proxy.istio.io/config': 'drainDuration: 10s' }] as Array<Record<string, string>>) {
+      const params = readInjectParams(pod(a), DEFAULT_MESH_CONFIG);
+      if (!params.ok) throw new Error(params.errors.join());
+      expect(params.value.proxy, JSON.stringify(a)).to.equal(DEFAULT_PROXY_OPTIONS);
+    }
+  });
+
+  it('holds the application per pod, and a pod can opt out of the mesh default', () => {
+    const on = inject(pod({ 'proxy.istio.io/config': 'holdApplicationUntilProxyStarts: true' }));
+    expect(on.spec.containers.map((c) => c.name)).to.deep.equal(['istio-proxy', 'app']);
+    expect(on.proxy.lifecycle).to.have.nested.property('postStart.exec.command');
+    const off = inject(pod({ 'proxy.istio.io/config': 'holdApplicationUntilProxyStarts: false' }), { ...DEFAULT_MESH_CONFIG, holdApplicationUntilProxyStarts: true });
+    expect(off.spec.containers.map((c) => c.name)).to.deep.equal(['app', 'istio-proxy']);
+    expect(off.proxy.lifecycle).to.equal(undefined);
+  });
+
+  it('does not hold a native sidecar (it holds the application by itself)', () => {
+    const r = inject(pod({ 'proxy.istio.io/config': 'holdApplicationUntilProxyStarts: true', 'sidecar.istio.io/nativeSidecar': 'true' }));
+    expect(r.proxy.lifecycle).to.equal(undefined);
+    expect(r.spec.initContainers!.map((c) => c.name)).to.deep.equal(['istio-init', 'istio-proxy']);
+  });
+
+  it('sets Envoy concurrency, or leaves it to Envoy with 0', () => {
+    expect(flag(inject(pod({})).proxy.args!, '--concurrency')).to.equal('2');
+    expect(flag(inject(pod({ 'proxy.istio.io/config': 'concurrency: 8' })).proxy.args!, '--concurrency')).to.equal('8');
+    expect(inject(pod({ 'proxy.istio.io/config': 'concurrency: 0' })).proxy.args).to.not.include('--concurrency');
+  });
+
+  it('adds proxyMetadata to the environment after mizzen own, and ISTIO_META_* to the node metadata (not LABELS)', () => {
+    const r = inject(pod({ 'proxy.istio.io/config': 'proxyMetadata: {ISTIO_META_CLUSTER_ID: east, ISTIO_META_LABELS: x, ISTIO_META_DNS_CAPTURE: "true", PLAIN: "1"}' }));
+    const env = r.proxy.env!;
+    expect(env.slice(-4)).to.deep.equal([
+      { name: 'ISTIO_META_CLUSTER_ID', value: 'east' },
+      { name: 'ISTIO_META_LABELS', value: 'x' },
+      { name: 'ISTIO_META_DNS_CAPTURE', value: 'true' },
+      { name: 'PLAIN', value: '1' },
+    ]);
+    const meta = r.bootstrap.node.metadata;
+    expect(meta).to.include({ CLUSTER_ID: 'east', DNS_CAPTURE: 'true', NAMESPACE: '$(POD_NAMESPACE)' });
+    expect(meta.LABELS).to.be.an('object');
+    expect(meta).to.not.have.property('PLAIN');
+  });
+
+  it('points the bootstrap at the pod own discoveryAddress, a valid Bootstrap', () => {
+    const r = inject(pod({ 'proxy.istio.io/config': 'discoveryAddress: 10.0.0.9:15012' }));
+    const xds = r.bootstrap.static_resources.clusters.find((c: { name: string }) => c.name === 'xds-grpc');
+    expect(xds.type).to.equal('STATIC');
+    expect(xds.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address).to.deep.equal({ address: '10.0.0.9', port_value: 15012 });
+    const T = 'envoy.config.bootstrap.v3.Bootstrap';
+    const { node: _node, ...rest } = r.bootstrap;
+    expect(decode(T, encode(T, rest))).to.deep.equal(rest);
+  });
+
+  it('takes interceptionMode from ProxyConfig, and the annotation over it', () => {
+    expect(inject(pod({ 'proxy.istio.io/config': 'interceptionMode: NONE' })).spec.initContainers).to.equal(undefined);
+    const both = inject(pod({ 'proxy.istio.io/config': 'interceptionMode: NONE', 'sidecar.istio.io/interceptionMode': 'REDIRECT' }));
+    expect(both.spec.initContainers!.map((c) => c.name)).to.deep.equal(['istio-init']);
+  });
+
+  it('denies a value that does not parse, naming the annotation', () => {
+    expect(errorsOf(pod({ 'proxy.istio.io/config': 'concurrency: [' }))[0]).to.match(/^metadata\.annotations\["proxy\.istio\.io\/config"\]: is not valid YAML or JSON: /);
+  });
+
+  it('admits a pod with fields it does not apply, with a warning that names them', () => {
+    expect(inject(pod({ 'proxy.istio.io/config': 'concurrency: 2\ntracing: {}\ndrainDuration: 5s' })).warnings).to.deep.equal([
+      'metadata.annotations["proxy.istio.io/config"]: tracing, drainDuration not applied by mizzen (ignored)',
+    ]);
+  });
+});
+
+describe('sidecar.istio.io/userVolume and userVolumeMount', () => {
+  it('adds the volume to the pod and the mounts to istio-proxy; the key is the name', () => {
+    const r = inject(
+      pod(
+        {
+          'sidecar.istio.io/userVolume': '{"certs":{"name":"ignored","secret":{"secretName":"c"}}}',
+          'sidecar.istio.io/userVolumeMount': '{"certs":{"mountPath":"/etc/c","readOnly":true},"data":{"mountPath":"/d"}}',
+        },
+        [{ name: 'data', emptyDir: {} }],
+      ),
+    );
+    expect(r.spec.volumes).to.deep.equal([{ name: 'data', emptyDir: {} }, { name: 'istio-envoy', emptyDir: { medium: 'Memory' } }, { name: 'certs', secret: { secretName: 'c' } }]);
+    expect(r.proxy.volumeMounts).to.deep.equal([
+      { name: 'istio-envoy', mountPath: '/etc/istio/proxy' },
+      { name: 'certs', mountPath: '/etc/c', readOnly: true },
+      { name: 'data', mountPath: '/d' },
+    ]);
+  });
+
+  it('denies what the API server would refuse later, each problem named', () => {
+    expect(
+      errorsOf(pod({ 'sidecar.istio.io/userVolume': '{"data":{"emptyDir":{}},"x":"y"}', 'sidecar.istio.io/userVolumeMount': '{"nope":{"mountPath":"/n"}}' }, [{ name: 'data', emptyDir: {} }])),
+    ).to.deep.equal([
+      'metadata.annotations["sidecar.istio.io/userVolume"]: x: must be an object, got "y"',
+      'metadata.annotations["sidecar.istio.io/userVolume"]: data: the pod already has a volume of that name',
+      'metadata.annotations["sidecar.istio.io/userVolumeMount"]: nope: the pod has no volume of that name (add it to the pod or to sidecar.istio.io/userVolume)',
+    ]);
+    expect(errorsOf(pod({ 'sidecar.istio.io/userVolume': '[]' }))).to.deep.equal(['metadata.annotations["sidecar.istio.io/userVolume"]: must be a JSON object from volume names to their specs']);
+  });
+});
+
+describe('the other proxy annotations', () => {
+  it('passes componentLogLevel to Envoy after --log-level', () => {
+    const args = inject(pod({ 'sidecar.istio.io/componentLogLevel': 'upstream:debug,connection:trace' })).proxy.args!;
+    expect(args.slice(args.indexOf('--log-level'), args.indexOf('--log-level') + 4)).to.deep.equal(['--log-level', 'warning', '--component-log-level', 'upstream:debug,connection:trace']);
+  });
+
+  it('sets the readiness probe from readiness.status.sidecar.istio.io/*, the startup probe unchanged', () => {
+    const r = inject(pod({ 'readiness.status.sidecar.istio.io/periodSeconds': '5', 'readiness.status.sidecar.istio.io/initialDelaySeconds': '0' }));
+    expect(r.proxy.readinessProbe).to.deep.equal({ httpGet: { path: '/healthz/ready', port: 15021 }, initialDelaySeconds: 0, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 4 });
+    expect(r.proxy.startupProbe).to.deep.equal(inject(pod({})).proxy.startupProbe);
+  });
+
+  it('drops both probes for status port "0", and warns about any other status port', () => {
+    const none = inject(pod({ 'status.sidecar.istio.io/port': '0' }));
+    expect(none.proxy).to.not.have.any.keys('readinessProbe', 'startupProbe');
+    const other = inject(pod({ 'status.sidecar.istio.io/port': '15020' }));
+    expect(other.proxy.readinessProbe).to.not.equal(undefined);
+    expect(other.warnings).to.have.length(1);
+  });
+
+  it('leaves excludeInterfaces out of the redirect (iptables -c), as mizzen iptables reads it', () => {
+    const init = inject(pod({ 'traffic.sidecar.istio.io/excludeInterfaces': ' eth1 , net1' })).spec.initContainers![0]!;
+    expect(flag(init.args!, '-c')).to.equal('eth1,net1');
+    expect(inject(pod({})).spec.initContainers![0]!.args).to.not.include('-c');
+  });
+
+  it('warns about Istio annotations it does not apply, and not about look-alike keys', () => {
+    expect(inject(pod({ 'sidecar.istio.io/rewriteAppHTTPProbers': 'true', 'prometheus.istio.io/merge-metrics': 'false' })).warnings).to.deep.equal([
+      'metadata.annotations["sidecar.istio.io/rewriteAppHTTPProbers"]: not supported by mizzen, ignored (the sidecar has no agent to answer rewritten probes)',
+      'metadata.annotations["prometheus.istio.io/merge-metrics"]: not supported by mizzen, ignored (Envoy is scraped on its own port 15090)',
+    ]);
+    const p = deepFreeze({ ...pod({}), metadata: { name: 'p', annotations: JSON.parse('{"__proto__": "x", "constructor": "y", "toString": "z"}') } });
+    expect(inject(p).warnings).to.deep.equal([]);
+  });
+});
