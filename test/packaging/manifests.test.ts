@@ -140,18 +140,20 @@ describe('install manifests (manifests/)', () => {
     expect(DEFAULT_MESH_CONFIG.xdsAddress, 'proxies reach xDS through this Service').to.equal(`${s.metadata.name}.${s.metadata.namespace}.svc:15010`);
   });
 
-  it('configures the injection webhook as Istio does', async () => {
+  it('configures the injection webhooks as Istio does', async () => {
     const m = find('MutatingWebhookConfiguration', 'mizzen-sidecar-injector');
-    expect(m.webhooks).to.have.length(1);
+    // Which pods each one gets is checked against src/inject/selection.ts in test/inject/selection.test.ts.
+    expect(m.webhooks).to.have.length(4);
+    for (const w of m.webhooks) {
+      expect(w.clientConfig, w.name).to.deep.equal({ service: { name: 'mizzen', namespace: NS, path: '/inject', port: 443 }, caBundle: '' });
+      expect(w.rules, w.name).to.deep.equal([{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' }]);
+      expect(w, w.name).to.include({ failurePolicy: 'Fail', sideEffects: 'None', timeoutSeconds: 10, reinvocationPolicy: 'IfNeeded' });
+      expect(w.admissionReviewVersions).to.deep.equal(['v1']);
+      const notIn = w.namespaceSelector.matchExpressions.find((e: any) => e.key === 'kubernetes.io/metadata.name' && e.operator === 'NotIn');
+      expect(notIn.values, w.name).to.include.members([...SYSTEM_NAMESPACES, NS]);
+    }
     const w = m.webhooks[0];
-    expect(w.clientConfig).to.deep.equal({ service: { name: 'mizzen', namespace: NS, path: '/inject', port: 443 }, caBundle: '' });
-    expect(w.rules).to.deep.equal([{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' }]);
-    expect(w).to.include({ failurePolicy: 'Fail', sideEffects: 'None', timeoutSeconds: 10, reinvocationPolicy: 'IfNeeded' });
-    expect(w.admissionReviewVersions).to.deep.equal(['v1']);
-    const exprs = w.namespaceSelector.matchExpressions;
-    expect(exprs).to.deep.include({ key: Labels.injectionNamespace, operator: 'In', values: ['enabled'] });
-    const notIn = exprs.find((e: any) => e.key === 'kubernetes.io/metadata.name' && e.operator === 'NotIn');
-    expect(notIn.values).to.include.members([...SYSTEM_NAMESPACES, NS]);
+    expect(w.namespaceSelector.matchExpressions).to.deep.include({ key: Labels.injectionNamespace, operator: 'In', values: ['enabled'] });
     expect(w, 'opted-out pods must reach the webhook to be told why').not.to.have.property('objectSelector');
   });
 

@@ -62,7 +62,13 @@ describe('render-manifests (with kubectl)', () => {
     const certs = await testCerts();
     const objects = renderManifests({ caBundlePem: certs.serving.ca, tls: { crt: certs.serving.cert, key: certs.serving.key, ca: certs.serving.ca } });
     const hooks = webhooksOf(objects);
-    expect(hooks.map((w) => w.name)).to.have.members(['sidecar-injector.mizzen.io', 'validation.mizzen.io']);
+    expect(hooks.map((w) => w.name)).to.have.members([
+      'sidecar-injector.mizzen.io',
+      'rev.namespace.sidecar-injector.mizzen.io',
+      'object.sidecar-injector.mizzen.io',
+      'rev.object.sidecar-injector.mizzen.io',
+      'validation.mizzen.io',
+    ]);
     const serving = new X509Certificate(certs.serving.cert);
     for (const w of hooks) {
       const ca = new X509Certificate(decode(w.clientConfig.caBundle!));

@@ -14,15 +14,17 @@ import { DEFAULT_MESH_CONFIG } from '../../src/config/mesh.js';
 import { silentLogger } from '../../src/core/log.js';
 import type { KubeObject } from '../../src/core/kube.js';
 import { samplesDir, workloadPods, readObjects } from '../../src/demo/inject.js';
-import { ApiServerSim, type AdmitResult } from '../support/apiserver-sim.js';
+import { ApiServerSim, type AdmitResult, type Namespace } from '../support/apiserver-sim.js';
 import { testCertsDir, testCerts } from '../support/certs.js';
 import { skipWithoutKubectl } from '../support/kubectl.js';
 
 const names = (l: Array<{ name: string }> | undefined) => (l ?? []).map((c) => c.name);
-const NAMESPACES = [
+const NAMESPACES: Namespace[] = [
   { name: 'bookinfo', labels: { 'istio-injection': 'enabled' } },
   { name: 'plain' },
   { name: 'kube-system', labels: { 'istio-injection': 'enabled' } },
+  { name: 'revision', labels: { 'istio.io/rev': 'default' } },
+  { name: 'disabled', labels: { 'istio-injection': 'disabled' } },
 ];
 
 function expectAllowed(r: AdmitResult): asserts r is Extract<AdmitResult, { allowed: true }> {
@@ -56,7 +58,7 @@ describe('API-server simulation', function () {
   });
 
   it('reads both webhook configurations from the manifests', async () => {
-    expect(sim.mutating.map((c) => c.webhook.name)).to.have.length(1);
+    expect(sim.mutating.map((c) => c.webhook.name)).to.have.length(4);
     expect(sim.validating.map((c) => c.webhook.name)).to.have.length.greaterThan(0);
   });
 
@@ -103,6 +105,26 @@ describe('API-server simulation', function () {
     expectAllowed(r);
     expect(r.calls).to.deep.equal([]);
     expect(r.object).to.deep.equal(pod);
+  });
+
+  it('a pod in a namespace labelled istio.io/rev=default is injected, as by Istio default revision', async () => {
+    const pod = workloadPods(join(samplesDir(), 'platform', 'bookinfo.yaml'), 'revision', false)[0]!.pod;
+    const r = await sim.admit(pod, { namespace: 'revision' });
+    expectAllowed(r);
+    expect(r.calls.map((c) => c.webhook)).to.deep.equal(['rev.namespace.sidecar-injector.mizzen.io']);
+    expect(names(r.object!.spec.containers)).to.include('istio-proxy');
+  });
+
+  it('a pod labelled sidecar.istio.io/inject=true is injected in an unlabelled namespace, not in a disabled one', async () => {
+    const pod = workloadPods(join(samplesDir(), 'platform', 'bookinfo.yaml'), 'plain', false)[0]!.pod;
+    pod.metadata.labels = { ...pod.metadata.labels, 'sidecar.istio.io/inject': 'true' };
+    const r = await sim.admit(pod, { namespace: 'plain' });
+    expectAllowed(r);
+    expect(r.calls.map((c) => c.webhook)).to.deep.equal(['object.sidecar-injector.mizzen.io']);
+    expect(names(r.object!.spec.containers)).to.include('istio-proxy');
+    const off = await sim.admit({ ...pod, metadata: { ...pod.metadata, namespace: 'disabled' } }, { namespace: 'disabled' });
+    expectAllowed(off);
+    expect(off.calls).to.deep.equal([]);
   });
 
   it('a pod in kube-system is not sent, whatever its labels', async () => {

@@ -1,5 +1,6 @@
 /**
- * The uninjected-pod watchdog (beyond Istio): pods in namespaces labelled istio-injection=enabled that the
+ * The uninjected-pod watchdog (beyond Istio): pods the API server sends to the injection webhook (a namespace
+ * labelled istio-injection=enabled or istio.io/rev, or a pod label: src/inject/selection.ts) that the
  * injection policy would inject (not opted out, not hostNetwork, not a system namespace: decideInjection) but that
  * run without the istio-proxy sidecar — created while the webhook was down, or before the label was set.
  *
@@ -12,10 +13,11 @@
  */
 import { Gauge, type Registry } from 'prom-client';
 import type { KubeObject } from '../../core/kube.js';
-import { Defaults, Labels } from '../../core/constants.js';
+import { Defaults } from '../../core/constants.js';
 import { silentLogger, type Logger } from '../../core/log.js';
 import type { MeshConfig } from '../../config/mesh.js';
 import { decideInjection } from '../../inject/index.js';
+import { injectionSelection, selectionText } from '../../inject/selection.js';
 import type { KubeClient } from './client.js';
 
 export interface UninjectedPod {
@@ -24,6 +26,8 @@ export interface UninjectedPod {
   uid: string;
   /** Why the policy wants a sidecar (decideInjection's reason). */
   reason: string;
+  /** The labels that send the pod to the webhook, as a sentence fragment. */
+  selectedBecause: string;
   /** The controller owner as the pod names it. */
   owner?: { kind: string; name: string };
 }
@@ -34,14 +38,24 @@ export function findUninjected(pods: readonly KubeObject[], namespaceLabels: (ns
   for (const pod of pods) {
     const ns = pod.metadata?.namespace ?? 'default';
     if (ns === controlPlaneNamespace) continue;
-    if (namespaceLabels(ns)?.[Labels.injectionNamespace] !== 'enabled') continue;
+    const nsLabels = namespaceLabels(ns);
+    if (nsLabels === undefined) continue; // not (yet) known: its labels decide
+    const selection = injectionSelection(nsLabels, pod.metadata.labels ?? {}, mesh.revision);
+    if (selection === undefined) continue;
     if (pod.metadata.deletionTimestamp) continue;
     const phase = (pod.status as { phase?: string } | undefined)?.phase;
     if (phase === 'Succeeded' || phase === 'Failed') continue;
     const d = decideInjection(pod, { namespace: ns, mesh });
     if (!d.inject) continue;
     const ctl = (pod.metadata.ownerReferences ?? []).find((r) => r.controller) ?? pod.metadata.ownerReferences?.[0];
-    out.push({ namespace: ns, name: pod.metadata.name ?? '', uid: pod.metadata.uid ?? '', reason: d.reason, ...(ctl ? { owner: { kind: ctl.kind, name: ctl.name } } : {}) });
+    out.push({
+      namespace: ns,
+      name: pod.metadata.name ?? '',
+      uid: pod.metadata.uid ?? '',
+      reason: d.reason,
+      selectedBecause: selectionText(selection, ns, mesh.revision),
+      ...(ctl ? { owner: { kind: ctl.kind, name: ctl.name } } : {}),
+    });
   }
   return out.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
 }
@@ -138,7 +152,7 @@ export class Watchdog {
     for (const p of found) {
       if (!this.logged.has(p.uid)) {
         this.logged.add(p.uid);
-        this.log.warn({ namespace: p.namespace, name: p.name, owner: p.owner }, `pod ${p.namespace}/${p.name} runs without the istio-proxy sidecar in an injection-enabled namespace`);
+        this.log.warn({ namespace: p.namespace, name: p.name, owner: p.owner }, `pod ${p.namespace}/${p.name} runs without the istio-proxy sidecar although ${p.selectedBecause}`);
       }
     }
     if (!this.o.isLeader()) return;
@@ -153,7 +167,7 @@ export class Watchdog {
 
   private async event(p: UninjectedPod, healNote: string | undefined): Promise<boolean> {
     const now = new Date().toISOString();
-    const message = `Pod runs without the istio-proxy sidecar although namespace ${p.namespace} has ${Labels.injectionNamespace}=enabled (created while the injection webhook was unavailable, or before the label was set).${healNote ? ` ${healNote}` : ' Restart its owner (kubectl rollout restart) to inject it, or run mizzen serve --heal.'}`;
+    const message = `Pod runs without the istio-proxy sidecar although ${p.selectedBecause} (created while the injection webhook was unavailable, or before the label was set).${healNote ? ` ${healNote}` : ' Restart its owner (kubectl rollout restart) to inject it, or run mizzen serve --heal.'}`;
     const r = await this.o.client.create(`/api/v1/namespaces/${encodeURIComponent(p.namespace)}/events`, {
       apiVersion: 'v1',
       kind: 'Event',

@@ -35,6 +35,8 @@ const NS_LABELS: Record<string, Record<string, string>> = {
   'kube-system': { 'istio-injection': 'enabled' },
   'mizzen-system': { 'istio-injection': 'enabled' },
   disabled: { 'istio-injection': 'disabled' },
+  revision: { 'istio.io/rev': 'default' },
+  'other-revision': { 'istio.io/rev': 'canary' },
 };
 
 describe('kube uninjected-pod watchdog', () => {
@@ -53,6 +55,12 @@ describe('kube uninjected-pod watchdog', () => {
       { name: 'the control plane namespace', pod: pod('a', 'mizzen-system'), found: false },
       { name: 'finished pod', pod: pod('a', 'apps', { phase: 'Succeeded' }), found: false },
       { name: 'pod being deleted', pod: pod('a', 'apps', { deleting: true }), found: false },
+      { name: 'namespace labelled istio.io/rev with the mesh revision', pod: pod('a', 'revision'), found: true },
+      { name: 'namespace labelled istio.io/rev with another revision', pod: pod('a', 'other-revision'), found: false },
+      { name: 'pod labelled sidecar.istio.io/inject=true in a plain namespace', pod: pod('a', 'plain', { labels: { 'sidecar.istio.io/inject': 'true' } }), found: true },
+      { name: 'pod labelled sidecar.istio.io/inject=true in a disabled namespace', pod: pod('a', 'disabled', { labels: { 'sidecar.istio.io/inject': 'true' } }), found: false },
+      { name: 'pod labelled istio.io/rev with the mesh revision in a plain namespace', pod: pod('a', 'plain', { labels: { 'istio.io/rev': 'default' } }), found: true },
+      { name: 'pod labelled istio.io/rev but opted out', pod: pod('a', 'plain', { labels: { 'istio.io/rev': 'default', 'sidecar.istio.io/inject': 'false' } }), found: false },
     ];
     for (const c of cases) {
       it(c.name, () => {
@@ -67,6 +75,7 @@ describe('kube uninjected-pod watchdog', () => {
       expect(got[1]!.owner).to.deep.equal({ kind: 'ReplicaSet', name: 'web-abc' });
       expect(got[0]!.owner).to.equal(undefined);
       expect(got[1]!.reason).to.equal('default');
+      expect(got[1]!.selectedBecause).to.equal('namespace apps has istio-injection=enabled');
     });
   });
 
