@@ -9,7 +9,7 @@ import type { Result } from '../core/result.js';
 import { injectPodAs, type InjectedPod } from './pod.js';
 import type { InjectOptions } from './policy.js';
 
-export { decideInjection, isInjected, type SkipReason, type InjectDecision, type InjectOptions } from './policy.js';
+export { decideInjection, isInjected, hasSidecar, type SkipReason, type InjectDecision, type InjectOptions } from './policy.js';
 export { injectManifest, injectManifestWithReport, type ManifestReport, type SkippedTemplate } from './manifest.js';
 export { readInjectParams, type InjectParams } from './annotations.js';
 export { iptablesArgs } from './template.js';

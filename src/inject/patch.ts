@@ -1,8 +1,9 @@
 /**
  * The JSON Patch (RFC 6902) of an injection, written straight from what the injector added, as JSON text:
  * no diff of the whole pod and no serialization of operation objects. Injection only sets or removes keys
- * of metadata.labels / metadata.annotations and adds items at the end (or the front) of spec.containers /
- * initContainers / volumes, so these are all the operations there are. The webhook sends the text as is; tests check that applying it
+ * of metadata.labels / metadata.annotations, removes the pod's own istio-proxy (which it lays over the
+ * injected one) and adds items at the end (or the front) of spec.containers / initContainers / volumes, so
+ * these are all the operations there are. The webhook sends the text as is; tests check that applying it
  * to the original pod gives the injected pod. Pure.
  */
 import { escapePointerToken } from '../admission/patch.js';
@@ -19,6 +20,8 @@ export interface Additions {
   volumes: string[];
   /** The lists whose added items go in front of the existing ones (in their order), not after them. */
   first?: { containers?: boolean; initContainers?: boolean };
+  /** An item removed (by index in the original) before the additions: the pod's own istio-proxy. */
+  removed?: { list: 'containers' | 'initContainers'; index: number };
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -75,6 +78,7 @@ export function additionsPatch(original: PodLike, add: Additions): string {
   const spec = (isObject(original.spec) ? original.spec : {}) as Record<string, unknown>;
   mapOps(ops, '/metadata/labels', original.metadata.labels, add.labels, []);
   mapOps(ops, '/metadata/annotations', original.metadata.annotations, add.annotations, add.removedAnnotations);
+  if (add.removed) ops.push(`{"op":"remove","path":"/spec/${add.removed.list}/${add.removed.index}"}`);
   listOps(ops, '/spec/containers', spec.containers, add.containers, add.first?.containers);
   listOps(ops, '/spec/initContainers', spec.initContainers, add.initContainers, add.first?.initContainers);
   listOps(ops, '/spec/volumes', spec.volumes, add.volumes);

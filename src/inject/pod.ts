@@ -20,6 +20,7 @@ import { PROXY_VOLUME, appContainerNames, initContainer, injectedAnnotations, in
 import { proxyContainer } from './proxy.js';
 import { type Workload, workloadOf } from './workload.js';
 import { additionsPatch } from './patch.js';
+import { findOverride, overlayUid } from './overlay.js';
 
 const PROXY_VOLUME_JSON = JSON.stringify(proxyVolume());
 
@@ -118,12 +119,29 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
   if (shape.length) return { ok: false, errors: shape };
   const params = readInjectParams(pod, opts.mesh);
   if (!params.ok) return params;
+  const { override, errors: overrideErrors } = findOverride(pod.spec as Record<string, unknown>, ContainerNames.proxy);
+  if (overrideErrors.length) return { ok: false, errors: overrideErrors };
+  if (override && params.value.native && override.list === 'containers' && (pod.spec.containers as unknown[]).length === 1) {
+    return fail(`spec.containers[${override.index}]: a pod whose only container is ${ContainerNames.proxy} cannot have a native sidecar (it would have no container left)`);
+  }
+  /** The pod's own containers and init containers, without its istio-proxy (laid over the injected one). */
+  const withoutOverride = (list: 'containers' | 'initContainers', items: Container[]): Container[] =>
+    override?.list === list ? items.filter((_, i) => i !== override.index) : items;
 
   const wl = workload ?? workloadOf(pod);
   const labels = copyOf(pod.metadata.labels) as Record<string, string>;
   const addedLabels = injectedLabels(labels, wl);
   assign(labels, addedLabels);
-  const ctx = { pod, namespace: podNamespace(pod, opts.namespace), mesh: opts.mesh, params: params.value, workload: wl, labels };
+  const ctx = {
+    pod,
+    namespace: podNamespace(pod, opts.namespace),
+    mesh: opts.mesh,
+    params: params.value,
+    workload: wl,
+    labels,
+    override: override?.fields,
+    proxyUid: override ? overlayUid(override.fields) : undefined,
+  };
   const proxy = proxyContainer(ctx);
   if (!proxy.ok) return proxy;
 
@@ -146,6 +164,7 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
     initContainers: sidecarInits.map((c) => c.json),
     volumes: params.value.volumes.length === 0 ? [PROXY_VOLUME_JSON] : [PROXY_VOLUME_JSON, ...params.value.volumes.map((v) => JSON.stringify(v))],
     first: { containers: params.value.hold, initContainers: params.value.native },
+    removed: override ? { list: override.list, index: override.index } : undefined,
   });
 
   // The injected pod, made only when asked for: the webhook sends the patch and never needs it. Only what
@@ -154,10 +173,11 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
     const inSpec = pod.spec as Record<string, unknown> & { containers: Container[]; initContainers?: Container[] | null; volumes?: unknown[] | null };
     const inits = sidecarInits.map((c) => c.build());
     const spec = copyOf(inSpec);
-    const own = inSpec.initContainers ?? [];
-    if (params.value.native) spec.containers = [...inSpec.containers];
-    else spec.containers = params.value.hold ? [proxy.value.build(), ...inSpec.containers] : [...inSpec.containers, proxy.value.build()];
-    if (inits.length) spec.initContainers = params.value.native ? [...inits, ...own] : [...own, ...inits];
+    const own = withoutOverride('initContainers', inSpec.initContainers ?? []);
+    const apps = withoutOverride('containers', inSpec.containers);
+    if (params.value.native) spec.containers = [...apps];
+    else spec.containers = params.value.hold ? [proxy.value.build(), ...apps] : [...apps, proxy.value.build()];
+    if (inits.length || override?.list === 'initContainers') spec.initContainers = params.value.native ? [...inits, ...own] : [...own, ...inits];
     spec.volumes = [...(inSpec.volumes ?? []), proxyVolume(), ...params.value.volumes.map((v) => ({ ...v }))];
     const annotations = copyOf(pod.metadata.annotations, Annotations.skipReason);
     assign(annotations, addedAnnotations);

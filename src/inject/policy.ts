@@ -21,10 +21,17 @@ export interface InjectOptions {
 
 const named = (list: unknown, name: string): boolean => Array.isArray(list) && list.some((c) => (c as { name?: unknown } | null)?.name === name);
 
-/** A pod carries the sidecar already: an `istio-proxy` container (regular or native) or the status annotation. */
+/**
+ * The injector has been through this pod: it carries the status annotation. As in Istio, an `istio-proxy`
+ * container without it is the user's customization of the sidecar (overlay.ts), not a sidecar.
+ */
 export function isInjected(pod: KubeObject): boolean {
-  if (pod.metadata?.annotations?.[Annotations.status] !== undefined) return true;
-  return named(pod.spec?.containers, ContainerNames.proxy) || named(pod.spec?.initContainers, ContainerNames.proxy);
+  return pod.metadata?.annotations?.[Annotations.status] !== undefined;
+}
+
+/** The pod runs a sidecar, or was injected: an `istio-proxy` container (regular or native) or the status annotation. */
+export function hasSidecar(pod: KubeObject): boolean {
+  return isInjected(pod) || named(pod.spec?.containers, ContainerNames.proxy) || named(pod.spec?.initContainers, ContainerNames.proxy);
 }
 
 /** The namespace a pod lives in: its own metadata, else the request's. */
@@ -39,7 +46,7 @@ const skip = (reason: SkipReason, message: string): InjectDecision => ({ inject:
 
 /** Policy only. Pure. */
 export function decideInjection(pod: KubeObject, opts: InjectOptions): InjectDecision {
-  if (isInjected(pod)) return skip('already-injected', `pod already has the ${ContainerNames.proxy} sidecar or the ${Annotations.status} annotation`);
+  if (isInjected(pod)) return skip('already-injected', `pod already has the ${Annotations.status} annotation: it was injected`);
   if (pod.spec?.hostNetwork === true) return skip('host-network', 'pod uses hostNetwork: redirecting its traffic would capture the node');
   const ns = podNamespace(pod, opts.namespace);
   if (SYSTEM_NAMESPACES.includes(ns)) return skip('system-namespace', `namespace ${ns} is a system namespace and is never injected`);

@@ -110,9 +110,7 @@ export function readProxyOptions(
       if (o.concurrency !== undefined) concurrency = o.concurrency;
       if (o.proxyMetadata) {
         env = Object.entries(o.proxyMetadata).map(([name, value]) => ({ name, value }));
-        for (const [name, value] of Object.entries(o.proxyMetadata)) {
-          if (name.startsWith('ISTIO_META_') && name.length > 'ISTIO_META_'.length) nodeMetadata[name.slice('ISTIO_META_'.length)] = value;
-        }
+        nodeMetadata = istioMetadata(env);
       }
       xdsAddress = o.discoveryAddress;
       out.hold = o.holdApplicationUntilProxyStarts;
@@ -172,6 +170,19 @@ export function readProxyOptions(
     readiness.periodSeconds !== DEFAULT_PROXY_OPTIONS.readiness.periodSeconds ||
     readiness.failureThreshold !== DEFAULT_PROXY_OPTIONS.readiness.failureThreshold;
   if (custom) out.proxy = { concurrency, env, nodeMetadata, xdsAddress, componentLogLevel, probes, readiness, mounts };
+  return out;
+}
+
+/**
+ * Node metadata from ISTIO_META_* environment entries, prefix removed, as Istio's agent reads its environment
+ * (later entries win, as for the environment itself). Entries without a plain value are skipped.
+ */
+export function istioMetadata(env: Iterable<{ name?: unknown; value?: unknown }>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of env) {
+    if (typeof e?.name !== 'string' || typeof e.value !== 'string' || !e.name.startsWith('ISTIO_META_') || e.name.length === 'ISTIO_META_'.length) continue;
+    Object.defineProperty(out, e.name.slice('ISTIO_META_'.length), { value: e.value, writable: true, enumerable: true, configurable: true });
+  }
   return out;
 }
 

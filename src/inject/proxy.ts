@@ -13,7 +13,8 @@ import { JsonTemplate } from './json-template.js';
 import { CLUSTER_ID, PROXY_VOLUME, appContainerNames, resources, resourcesJson, setOwn, type BuiltContainer, type Container, type SidecarContext } from './template.js';
 import { ownerUri } from './workload.js';
 import { holdCommand } from './hold.js';
-import { DEFAULT_PROXY_OPTIONS, type ProxyOptions } from './proxy-options.js';
+import { DEFAULT_PROXY_OPTIONS, istioMetadata, type ProxyOptions } from './proxy-options.js';
+import { overlayContainer } from './overlay.js';
 
 /** What makes one proxy container differ in shape from another. */
 interface Shape {
@@ -178,9 +179,12 @@ export function proxyContainer(ctx: SidecarContext): Result<BuiltContainer> {
     owner: literal(owner),
   };
   const o = params.proxy;
+  const { override } = ctx;
+  // ISTIO_META_* entries of the pod's own istio-proxy env come after proxyMetadata's, as in the container.
+  const metaOverrides = override && Array.isArray(override.env) ? { ...o.nodeMetadata, ...istioMetadata(override.env) } : o.nodeMetadata;
   const bootstrap = envoyBootstrapText(
     { xdsAddress: o.xdsAddress ?? mesh.xdsAddress, logLevel: params.logLevel, clusterName: `${literal(canonical)}.$(POD_NAMESPACE)` },
-    Object.keys(o.nodeMetadata).length === 0 ? templateFor(metaTemplates, shape, META_KEYS, nodeMetadata).json(meta) : JSON.stringify(withOverrides(nodeMetadata(shape, meta), o.nodeMetadata)),
+    Object.keys(metaOverrides).length === 0 ? templateFor(metaTemplates, shape, META_KEYS, nodeMetadata).json(meta) : JSON.stringify(withOverrides(nodeMetadata(shape, meta), metaOverrides)),
   );
   if (!bootstrap.ok) return { ok: false, errors: bootstrap.errors.map((e) => `${o.xdsAddress === undefined ? 'mesh config' : 'proxy.istio.io/config'} ${e}`) };
 
@@ -198,10 +202,14 @@ export function proxyContainer(ctx: SidecarContext): Result<BuiltContainer> {
     owner,
     trustDomain: mesh.trustDomain,
   };
-  // A pod with proxy options of its own (rare) is serialized whole; the others fill in a template.
+  // A pod with proxy options or an istio-proxy of its own (rare) is serialized whole; the others fill in a template.
+  const build = (): Container => {
+    const c = buildProxy(shape, { ...values, resources: resources(params) }, o);
+    return override ? (overlayContainer(c, structuredClone(override)) as Container) : c;
+  };
   const json =
-    o === DEFAULT_PROXY_OPTIONS
+    o === DEFAULT_PROXY_OPTIONS && override === undefined
       ? templateFor(proxyTemplates, shape, PROXY_KEYS, buildProxy).json(values, { bootstrap: bootstrap.value.quoted, resources: resourcesJson(params) })
-      : JSON.stringify(buildProxy(shape, values, o));
-  return ok({ name: ContainerNames.proxy, json, build: () => buildProxy(shape, { ...values, resources: resources(params) }, o) });
+      : JSON.stringify(override ? overlayContainer(buildProxy(shape, values, o), override) : buildProxy(shape, values, o));
+  return ok({ name: ContainerNames.proxy, json, build });
 }

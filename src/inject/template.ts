@@ -33,6 +33,10 @@ export interface SidecarContext {
   workload: Workload;
   /** The pod's labels after injection (what the proxy reports as LABELS). */
   labels: Record<string, string>;
+  /** The pod's own istio-proxy fields, laid over the injected container (overlay.ts). */
+  override?: Record<string, unknown>;
+  /** The uid the proxy runs as when the override changes it (istio-init must leave its traffic alone). */
+  proxyUid?: number;
 }
 
 /** Names of the application containers (the pod's own, before injection). */
@@ -40,11 +44,11 @@ export function appContainerNames(pod: KubeObject): string[] {
   return ((pod.spec?.containers ?? []) as Array<{ name?: unknown }>).map((c) => c?.name).filter((n): n is string => typeof n === 'string' && n !== ContainerNames.proxy);
 }
 
-/** `mizzen iptables` flags, named as istio-iptables names them. */
-export function iptablesArgs(params: InjectParams): string[] {
+/** `mizzen iptables` flags, named as istio-iptables names them; `proxyUid` is the uid whose traffic is not redirected. */
+export function iptablesArgs(params: InjectParams, proxyUid: number = PROXY_UID): string[] {
   const t = params.traffic;
   const excluded = [...new Set([...ALWAYS_EXCLUDED_INBOUND_PORTS.map(String), ...t.excludeInboundPorts.split(',').filter((p) => p !== '')])];
-  const args = ['iptables', '-p', String(Ports.proxyOutbound), '-z', String(Ports.proxyInbound), '-u', String(PROXY_UID), '-m', params.interceptionMode];
+  const args = ['iptables', '-p', String(Ports.proxyOutbound), '-z', String(Ports.proxyInbound), '-u', String(proxyUid), '-m', params.interceptionMode];
   args.push('-i', t.includeOutboundIPRanges, '-x', t.excludeOutboundIPRanges, '-b', t.includeInboundPorts, '-d', excluded.join(','));
   if (t.excludeOutboundPorts) args.push('-o', t.excludeOutboundPorts);
   if (t.includeOutboundPorts) args.push('-q', t.includeOutboundPorts);
@@ -108,6 +112,11 @@ const initTemplate = new JsonTemplate(INIT_KEYS, buildInit);
 const initTexts = new WeakMap<InjectParams, { image: string; args: string[]; json: string }>();
 
 export function initContainer(ctx: SidecarContext): BuiltContainer {
+  if (ctx.proxyUid !== undefined) {
+    const args = iptablesArgs(ctx.params, ctx.proxyUid);
+    const build = () => buildInit({ image: ctx.mesh.initImage, args: [...args], resources: resources(ctx.params) });
+    return { name: ContainerNames.init, json: JSON.stringify(build()), build };
+  }
   let memo = initTexts.get(ctx.params);
   if (memo === undefined || memo.image !== ctx.mesh.initImage) {
     const args = iptablesArgs(ctx.params);

@@ -53,7 +53,7 @@ describe('injectPod', () => {
     }
   });
 
-  it('only adds: the patch has no replace or move, and what the pod had is kept, in order', async () => {
+  it('only adds (and removes the pod own istio-proxy): no replace or move, and what the pod had is kept, in order', async () => {
     const SIDECAR = new Set(['istio-init', 'istio-proxy']);
     const withoutSidecar = (pod: KubeObject): KubeObject => {
       const out = structuredClone(pod);
@@ -73,9 +73,12 @@ describe('injectPod', () => {
         const r = injectPod(o, { namespace: header.namespace, mesh: header.mesh });
         if (!r.ok || !r.value.decision.inject) continue;
         const where = `${file} document ${d.index}`;
-        // The webhook's patch: adds (inserts at an index or appends), and the removal of a stale skip reason.
+        // The webhook's patch: adds (inserts at an index or appends), the removal of a stale skip reason, and of
+        // the pod's own istio-proxy (laid over the injected one).
         const ops = JSON.parse(r.value.patch!) as Array<{ op: string; path: string }>;
-        expect(ops.filter((op) => op.op !== 'add' && !(op.op === 'remove' && op.path === '/metadata/annotations/sidecar.mizzen.io~1skip-reason')), where).to.deep.equal([]);
+        const ownProxy = ['containers', 'initContainers'].map((l) => `/spec/${l}/${((o.spec?.[l] ?? []) as Array<{ name?: string }>).findIndex((c) => c?.name === 'istio-proxy')}`);
+        const allowedRemove = (path: string) => path === '/metadata/annotations/sidecar.mizzen.io~1skip-reason' || ownProxy.includes(path);
+        expect(ops.filter((op) => op.op !== 'add' && !(op.op === 'remove' && allowedRemove(op.path))), where).to.deep.equal([]);
         // Take the sidecar's containers out again: the rest differs from the original only by added keys.
         const rest = jsonpatch.compare(withoutSidecar(o), withoutSidecar(r.value.pod));
         expect(rest.filter((op) => op.op !== 'add' && !op.path.endsWith('/sidecar.mizzen.io~1skip-reason')), where).to.deep.equal([]);

@@ -189,6 +189,19 @@ describe('API-server simulation', function () {
     ]);
   });
 
+  it('a pod with its own istio-proxy (image: auto) gets it laid over the injected sidecar, as in Istio (kubectl applies the remove)', async () => {
+    const pod = workloadPods(join(samplesDir(), 'platform', 'bookinfo.yaml'), 'bookinfo', false)[0]!.pod;
+    pod.spec.containers = [{ name: 'istio-proxy', image: 'auto', resources: { limits: { memory: '256Mi' } } }, ...pod.spec.containers];
+    const r = await sim.admit(pod, { namespace: 'bookinfo' });
+    expectAllowed(r);
+    const out = r.object!;
+    expect(names(out.spec.containers)).to.deep.equal([...names(pod.spec.containers).slice(1), 'istio-proxy']);
+    const proxy = out.spec.containers.at(-1);
+    expect(proxy.image).to.equal(DEFAULT_MESH_CONFIG.proxyImage);
+    expect(proxy.resources.limits).to.deep.equal({ cpu: '2000m', memory: '256Mi' });
+    expect(out.metadata.annotations!['sidecar.istio.io/status']).to.be.a('string');
+  });
+
   it('a pod with a bad resource annotation is rejected with the field named', async () => {
     const pod = workloadPods(join(samplesDir(), 'platform', 'bookinfo.yaml'), 'bookinfo', false)[0]!.pod;
     pod.metadata.annotations = { 'sidecar.istio.io/proxyCPU': 'lots' };

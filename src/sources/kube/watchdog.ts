@@ -16,7 +16,7 @@ import type { KubeObject } from '../../core/kube.js';
 import { Defaults } from '../../core/constants.js';
 import { silentLogger, type Logger } from '../../core/log.js';
 import type { MeshConfig } from '../../config/mesh.js';
-import { decideInjection } from '../../inject/index.js';
+import { decideInjection, hasSidecar } from '../../inject/index.js';
 import { injectionSelection, selectionText } from '../../inject/selection.js';
 import type { KubeClient } from './client.js';
 
@@ -45,6 +45,7 @@ export function findUninjected(pods: readonly KubeObject[], namespaceLabels: (ns
     if (pod.metadata.deletionTimestamp) continue;
     const phase = (pod.status as { phase?: string } | undefined)?.phase;
     if (phase === 'Succeeded' || phase === 'Failed') continue;
+    if (hasSidecar(pod)) continue;
     const d = decideInjection(pod, { namespace: ns, mesh });
     if (!d.inject) continue;
     const ctl = (pod.metadata.ownerReferences ?? []).find((r) => r.controller) ?? pod.metadata.ownerReferences?.[0];
