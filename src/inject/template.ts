@@ -131,13 +131,19 @@ export function proxyVolume(): Record<string, unknown> {
   return { name: PROXY_VOLUME.name, emptyDir: { medium: 'Memory' } };
 }
 
+/**
+ * A label value made from a name, as Istio's template makes it: at most 63 characters, without leading or
+ * trailing '-', '_' or '.' (a Deployment may have a longer name, which as a label the API server refuses).
+ */
+export const labelValue = (name: string): string => name.slice(0, 63).replace(/^[-_.]+|[-_.]+$/g, '');
+
 /** Labels Istio's template adds when absent: tlsMode and the canonical service name and revision. */
 export function injectedLabels(labels: Record<string, string>, workload: Workload): Record<string, string> {
   const add: Record<string, string> = {};
   if (labels[Labels.tlsMode] === undefined) add[Labels.tlsMode] = 'istio';
   if (labels[Labels.canonicalName] === undefined) {
     const name = labels[Labels.k8sAppName] || labels[Labels.app] || workload.name;
-    if (name) add[Labels.canonicalName] = String(name);
+    if (name) add[Labels.canonicalName] = labelValue(String(name));
   }
   if (labels[Labels.canonicalRevision] === undefined) add[Labels.canonicalRevision] = String(labels[Labels.k8sAppVersion] || labels[Labels.version] || 'latest');
   return add;

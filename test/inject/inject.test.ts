@@ -103,6 +103,29 @@ describe('injectPod', () => {
     expect(r.value.pod.metadata.annotations).to.not.have.property('sidecar.mizzen.io/skip-reason');
   });
 
+  it('makes a valid canonical-name label from a Deployment name too long or too odd for a label, as Istio does', async () => {
+    const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+    const deployment = `${'a'.repeat(62)}-bcdef-worker`; // 75 characters: a valid Deployment name
+    const pod = deepFreeze({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        generateName: `${deployment}-5d9f7c-`,
+        namespace: 'default',
+        labels: { 'pod-template-hash': '5d9f7c' },
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${deployment}-5d9f7c`, uid: 'u', controller: true }],
+      },
+      spec: { containers: [{ name: 'app', image: 'app:1' }] },
+    });
+    const r = injectPod(pod, opts);
+    if (!r.ok) throw new Error(r.errors.join());
+    const name = r.value.pod.metadata.labels!['service.istio.io/canonical-name']!;
+    expect(name).to.equal('a'.repeat(62)); // cut at 63, then the trailing '-' trimmed
+    expect(name).to.match(LABEL_VALUE);
+    const proxy = (r.value.pod.spec.containers as Array<{ name: string; args: string[] }>).find((c) => c.name === 'istio-proxy')!;
+    expect(proxy.args[proxy.args.indexOf('--service-cluster') + 1]).to.equal(`${name}.$(POD_NAMESPACE)`);
+  });
+
   it('embeds a bootstrap that encodes as envoy.config.bootstrap.v3.Bootstrap and decodes back unchanged', async () => {
     const r = injectPod(basePod(), opts);
     if (!r.ok) throw new Error(r.errors.join());
