@@ -3,7 +3,7 @@
  * Built once per analysis; pure.
  */
 import { apiGroup, POD_TEMPLATE_PATHS, type KubeObject } from '../core/kube.js';
-import { ApiGroups, DEFAULT_DOMAIN_SUFFIX } from '../core/constants.js';
+import { ApiGroups, DEFAULT_DOMAIN_SUFFIX, ROOT_NAMESPACES } from '../core/constants.js';
 import { hostMatches, resolveHost } from './hosts.js';
 import { arr, labelMap, num, rec, str, strs } from './shape.js';
 
@@ -14,7 +14,7 @@ export interface AnalyzeOptions {
   rootNamespaces?: readonly string[];
 }
 
-export const DEFAULT_ROOT_NAMESPACES: readonly string[] = ['istio-system', 'mizzen-system'];
+export const DEFAULT_ROOT_NAMESPACES: readonly string[] = ROOT_NAMESPACES;
 
 /** Namespaces that exist in every cluster. */
 export const BUILTIN_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];

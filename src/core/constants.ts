@@ -71,6 +71,9 @@ export const Annotations = {
   skipReason: 'sidecar.mizzen.io/skip-reason',
 } as const;
 
+/** Namespaces whose mesh-wide configuration (a Sidecar without selector, policies) applies to every namespace. */
+export const ROOT_NAMESPACES: readonly string[] = ['istio-system', 'mizzen-system'];
+
 /** Namespaces that are never injected, whatever their labels say. */
 export const SYSTEM_NAMESPACES: readonly string[] = ['kube-system', 'kube-public', 'kube-node-lease', 'local-path-storage'];
 

@@ -6,6 +6,7 @@
 import type { Config, Service, Snapshot, Workload } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { asArray, matchesLabels } from '../../model/selectors.js';
+import { proxySidecar, scopeServices, sidecarKey } from './sidecar-scope.js';
 
 const byIpMemo = new WeakMap<readonly Workload[], Map<string, Workload[]>>();
 
@@ -43,9 +44,25 @@ export function memoOn<K extends object, V>(cache: WeakMap<K, Map<string, V>>, p
 const visibleMemo = new WeakMap<ReadonlyMap<string, Service>, Map<string, readonly Service[]>>();
 const selectingMemo = new WeakMap<ReadonlyMap<string, Service>, Map<string, SelectorIndex>>();
 
-/** Services the proxy can reach, sorted by hostname (shared list: do not modify). */
+/**
+ * Services the proxy can reach, sorted by hostname (shared list: do not modify): those exported to its namespace,
+ * within the egress scope of the Sidecar resource that applies to it (sidecar-scope.ts).
+ */
 export function visibleServices(snap: Snapshot, proxy: Proxy): readonly Service[] {
-  return memoOn(visibleMemo, snap.services, proxy.namespace, () => [...snap.services.values()].filter((s) => visibleTo(s.exportTo, s.namespace, proxy.namespace)));
+  const exported = memoOn(visibleMemo, snap.services, proxy.namespace, () => [...snap.services.values()].filter((s) => visibleTo(s.exportTo, s.namespace, proxy.namespace)));
+  const sidecar = proxySidecar(snap, proxy, () => proxyLabels(snap, proxy));
+  if (!sidecar) return exported;
+  return memoOn(visibleMemo, snap.services, `${proxy.namespace}\n${sidecarKey(sidecar)}`, () => scopeServices(sidecar, proxy.namespace, exported));
+}
+
+const byHostMemo = new WeakMap<readonly Service[], ReadonlyMap<string, Service>>();
+
+/** The service of this hostname as the proxy sees it (exported to it, in its Sidecar's scope), if it does. */
+export function visibleService(snap: Snapshot, proxy: Proxy, hostname: string): Service | undefined {
+  const visible = visibleServices(snap, proxy);
+  let byHost = byHostMemo.get(visible);
+  if (!byHost) byHostMemo.set(visible, (byHost = new Map(visible.map((s) => [s.hostname, s]))));
+  return byHost.get(hostname);
 }
 
 /** Selecting services of a namespace, in order, indexed by one pair (`key=value`) of their selector. */

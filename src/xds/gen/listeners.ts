@@ -1,7 +1,8 @@
 /**
  * LDS for sidecars, in Istio's layout:
  * - `virtualOutbound` 0.0.0.0:15001 (use_original_dst): hands each connection to the listener of its original
- *   destination, else tcp_proxy to PassthroughCluster;
+ *   destination, else tcp_proxy to PassthroughCluster (BlackHoleCluster when the proxy's Sidecar resource allows
+ *   only registry destinations);
  * - `0.0.0.0_<port>` (bind_to_port false) per outbound HTTP port, HCM with RDS `<port>`;
  * - `<clusterIP>_<port>` per TCP service port with a VIP (tcp_proxy to its cluster, or the VirtualService's
  *   tcp routes); VIP-less TCP services share `0.0.0.0_<port>` (TLS ones told apart by SNI);
@@ -19,7 +20,8 @@ import { type Json, BLACKHOLE, INBOUND_PASSTHROUGH, PASSTHROUGH, ZERO_DURATION, 
 import { httpConnectionManager, originalDstFilter, tcpProxy, tlsInspectorFilter } from './filters.js';
 import { inboundPorts } from './clusters.js';
 import { destinationCluster, type RouteContext } from './httproute.js';
-import { httpPorts, meshVirtualServices, virtualServiceFor } from './routes.js';
+import { httpPorts, proxyVirtualServices, virtualServiceFor } from './routes.js';
+import { proxySidecar, registryOnly } from './sidecar-scope.js';
 import { destinationRuleForCluster, proxyLabels, visibleServices } from './context.js';
 import { tcpProxyTimeouts } from './policy.js';
 
@@ -50,13 +52,14 @@ export function tcpTarget(ctx: RouteContext, vs: Config | undefined, svc: Servic
   return own;
 }
 
-function virtualOutbound(): Json {
+/** `blocked`: the proxy's Sidecar allows only registry destinations, so the catch-all goes to the BlackHoleCluster. */
+function virtualOutbound(blocked: boolean): Json {
   return {
     name: 'virtualOutbound',
     address: socketAddress('0.0.0.0', Ports.proxyOutbound),
     use_original_dst: { value: true },
     traffic_direction: 'OUTBOUND',
-    filter_chains: [{ name: 'virtualOutbound-catchall-tcp', filters: [tcpProxy(PASSTHROUGH, PASSTHROUGH)] }],
+    filter_chains: [blocked ? { name: 'virtualOutbound-blackhole', filters: [tcpProxy(BLACKHOLE, BLACKHOLE)] } : { name: 'virtualOutbound-catchall-tcp', filters: [tcpProxy(PASSTHROUGH, PASSTHROUGH)] }],
   };
 }
 
@@ -77,7 +80,7 @@ function cidr(addr: string): Json | undefined {
 
 function outboundListeners(snap: Snapshot, proxy: Proxy): Json[] {
   const services = visibleServices(snap, proxy);
-  const vss = meshVirtualServices(snap, proxy.namespace);
+  const vss = proxyVirtualServices(snap, proxy);
   const ctx: RouteContext = { snap, proxyNamespace: proxy.namespace, proxyLabels: proxyLabels(snap, proxy), gateways: new Set(['mesh']) };
   const listeners = new Map<string, Json>();
   const http = new Set(httpPorts(services));
@@ -164,6 +167,7 @@ function virtualInbound(snap: Snapshot, proxy: Proxy): Json {
 }
 
 export function generateSidecarListeners(snap: Snapshot, proxy: Proxy): NamedResource[] {
-  const all = [virtualOutbound(), ...outboundListeners(snap, proxy), virtualInbound(snap, proxy)];
+  const blocked = registryOnly(proxySidecar(snap, proxy, () => proxyLabels(snap, proxy)));
+  const all = [virtualOutbound(blocked), ...outboundListeners(snap, proxy), virtualInbound(snap, proxy)];
   return all.map((l) => ({ name: l.name as string, resource: l }));
 }

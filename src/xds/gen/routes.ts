@@ -2,7 +2,8 @@
  * RDS for sidecars: one RouteConfiguration per outbound HTTP port, named `<port>`, with a virtual host per
  * service (`<fqdn>:<port>`, domains in every short form a client may dial, cluster IPs too), the routes of the
  * VirtualService that applies to it (oldest first wins a host, exact hosts before wildcards) or Istio's default
- * route, and the `allow_any` virtual host sending unknown hosts to PassthroughCluster.
+ * route, and the `allow_any` virtual host sending unknown hosts to PassthroughCluster (`block_all`, a 502, when the
+ * proxy's Sidecar resource allows only registry destinations).
  */
 import type { Config, Service, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
@@ -10,7 +11,8 @@ import { isHttpProtocol } from '../../model/protocol.js';
 import { asArray } from '../../model/selectors.js';
 import type { NamedResource } from './types.js';
 import { type Json, PASSTHROUGH, byString, outboundClusterName } from './common.js';
-import { configVisible, destinationRuleFor, hostCandidates, hostIndex, memoOn, proxyLabels, visibleServices, vsHosts } from './context.js';
+import { configVisible, destinationRuleFor, hostCandidates, hostIndex, memoOn, proxyLabels, resolveHost, visibleServices, vsHosts } from './context.js';
+import { proxySidecar, registryOnly, scopeVirtualServices, sidecarKey } from './sidecar-scope.js';
 import { type RouteContext, defaultRoute, routeTimeouts, translateHttpRule } from './httproute.js';
 import { hashPolicy, serviceConsistentHash } from './policy.js';
 
@@ -24,6 +26,16 @@ export function meshVirtualServices(snap: Snapshot, namespace: string): readonly
       return configVisible(vs, namespace) && (gws.length === 0 || gws.includes('mesh'));
     }),
   );
+}
+
+const scopedMemo = new WeakMap<readonly Config[], Map<string, readonly Config[]>>();
+
+/** meshVirtualServices within the egress scope of the proxy's Sidecar resource (sidecar-scope.ts). */
+export function proxyVirtualServices(snap: Snapshot, proxy: Proxy): readonly Config[] {
+  const all = meshVirtualServices(snap, proxy.namespace);
+  const sidecar = proxySidecar(snap, proxy, () => proxyLabels(snap, proxy));
+  if (!sidecar) return all;
+  return memoOn(scopedMemo, all, sidecarKey(sidecar), () => scopeVirtualServices(sidecar, proxy.namespace, all, (h, ns) => resolveHost(h, ns, snap.domainSuffix)));
 }
 
 /** The VirtualService for a host among `candidates`: exact host match first, then the oldest wildcard (indexed per list). */
@@ -117,18 +129,23 @@ export function sidecarRouteConfig(snap: Snapshot, proxy: Proxy, port: number, s
     virtualHosts.push(vs ? virtualHost(svc, port, domains, serviceRoutes(ctx, vs, svc, port)) : defaultVirtualHost(ctx, svc, port, domains));
   }
   virtualHosts.sort((a, b) => byString(a.name, b.name));
-  virtualHosts.push({
-    name: 'allow_any',
-    domains: ['*'],
-    routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: PASSTHROUGH, ...routeTimeouts(undefined) } }],
-    include_request_attempt_count: true,
-  });
+  // Unknown hosts: passed through, or refused when the proxy's Sidecar allows only the registry (as istiod).
+  virtualHosts.push(
+    registryOnly(proxySidecar(snap, proxy, () => ctx.proxyLabels))
+      ? { name: 'block_all', domains: ['*'], routes: [{ name: 'block_all', match: { prefix: '/' }, direct_response: { status: 502 } }], include_request_attempt_count: true }
+      : {
+          name: 'allow_any',
+          domains: ['*'],
+          routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: PASSTHROUGH, ...routeTimeouts(undefined) } }],
+          include_request_attempt_count: true,
+        },
+  );
   return { name: String(port), virtual_hosts: virtualHosts, validate_clusters: { value: false } };
 }
 
 export function generateSidecarRoutes(snap: Snapshot, proxy: Proxy): NamedResource[] {
   const services = visibleServices(snap, proxy);
-  const vss = meshVirtualServices(snap, proxy.namespace);
+  const vss = proxyVirtualServices(snap, proxy);
   return httpPorts(services).map((port) => {
     const rc = sidecarRouteConfig(snap, proxy, port, services, vss);
     return { name: rc.name, resource: rc };

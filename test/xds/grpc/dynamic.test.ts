@@ -4,7 +4,7 @@ import { kubePod } from '../../../src/demo/objects.js';
 import { startBackend, type Backend } from '../../../src/demo/echo.js';
 import { eventually, record, startMesh, tally, until, type Mesh, type Tally } from '../../support/mesh.js';
 import { hello, type EchoClient } from '../../../src/demo/echo.js';
-import { BOOKINFO, REVIEWS, pct, sample } from './bookinfo.js';
+import { BOOKINFO, RATINGS, REVIEWS, pct, sample } from './bookinfo.js';
 
 /** Calls in a loop (`concurrency` at a time) until stopped, tallying everything: a client that keeps running. */
 function background(client: EchoClient, concurrency = 10): { tally: Tally; stop(): Promise<Tally> } {
@@ -71,5 +71,25 @@ describe('real gRPC clients: changes applied while clients run', function () {
       await mesh.apply(mesh.base, 'mesh');
       await second.close();
     }
+  });
+
+  it('a Sidecar resource narrows what clients see: a service out of its scope cannot be reached until it is removed', async () => {
+    const rules = sample('destination-rule-all.yaml', 'virtual-service-reviews-90-10.yaml');
+    const sidecar: KubeObject = {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'Sidecar',
+      metadata: { name: 'default', namespace: 'default' },
+      spec: { egress: [{ hosts: ['./reviews.default.svc.cluster.local'] }] },
+    };
+    await until(mesh.client(RATINGS), 'ratings answering before', (r) => r.reply?.version === 'v1');
+    try {
+      await mesh.apply([...rules, sidecar]);
+      const out = await until(mesh.client(RATINGS), 'ratings out of scope', (r) => r.reply === undefined);
+      expect(out.code).to.not.equal(undefined);
+      await until(mesh.client(REVIEWS), 'reviews, in scope, answering', (r) => r.reply !== undefined);
+    } finally {
+      await mesh.apply(rules);
+    }
+    await until(mesh.client(RATINGS), 'ratings answering again', (r) => r.reply?.version === 'v1');
   });
 });

@@ -14,7 +14,7 @@ import type { Proxy } from '../../../model/proxy.js';
 import type { NamedResource } from '../index.js';
 import { parseDurationMs, duration } from '../../proto.js';
 import { asObject } from '../../../model/selectors.js';
-import { visibleServices, visibleTo } from '../context.js';
+import { visibleService, visibleServices } from '../context.js';
 import { clusterName, parseClusterName } from './names.js';
 import { clusterPolicy, ruleFor, subsetsOf, type ClusterPolicy } from './policy.js';
 
@@ -113,8 +113,8 @@ export function grpcClusters(snap: Snapshot, proxy: Proxy, names?: readonly stri
   const out: NamedResource[] = [];
   for (const name of new Set(names)) {
     const key = parseClusterName(name);
-    const svc = key && snap.services.get(key.host);
-    if (!key || !svc || !visibleTo(svc.exportTo, svc.namespace, proxy.namespace) || !svc.ports.some((p) => p.port === key.port)) continue;
+    const svc = key && visibleService(snap, proxy, key.host);
+    if (!key || !svc || !svc.ports.some((p) => p.port === key.port)) continue;
     const dr = ruleFor(snap, proxy.namespace, svc);
     if (key.subset && !subsetsOf(dr).some((s) => s.name === key.subset)) continue;
     out.push({ name, resource: buildCluster(name, clusterPolicy(dr, key.port, key.subset)) });

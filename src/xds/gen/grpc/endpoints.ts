@@ -10,7 +10,7 @@ import type { Endpoint, Snapshot } from '../../../model/types.js';
 import type { Proxy } from '../../../model/proxy.js';
 import type { NamedResource } from '../index.js';
 import { matchesLabels } from '../../../model/selectors.js';
-import { visibleServices, visibleTo } from '../context.js';
+import { visibleService, visibleServices } from '../context.js';
 import { clusterName, parseClusterName } from './names.js';
 import { ruleFor, subsetsOf } from './policy.js';
 
@@ -49,8 +49,8 @@ export function buildAssignment(name: string, endpoints: readonly Endpoint[]): O
 
 function assignmentFor(snap: Snapshot, proxy: Proxy, name: string): Obj | undefined {
   const key = parseClusterName(name);
-  const svc = key && snap.services.get(key.host);
-  if (!key || !svc || !visibleTo(svc.exportTo, svc.namespace, proxy.namespace)) return undefined;
+  const svc = key && visibleService(snap, proxy, key.host);
+  if (!key || !svc) return undefined;
   const port = svc.ports.find((p) => p.port === key.port);
   if (!port) return undefined;
   let labels: Record<string, string> | undefined;

@@ -10,7 +10,7 @@
 import type { Service, ServicePort, Snapshot } from '../../../model/types.js';
 import type { Proxy } from '../../../model/proxy.js';
 import { GrpcXds } from '../../../core/constants.js';
-import { visibleTo } from '../context.js';
+import { visibleService } from '../context.js';
 
 export interface ClusterKey {
   port: number;
@@ -52,8 +52,8 @@ export function lookupService(snap: Snapshot, proxy: Proxy, host: string): Servi
   if (dots === 1) candidates.push(`${h}.svc.${snap.domainSuffix}`);
   if (h.endsWith('.svc')) candidates.push(`${h}.${snap.domainSuffix}`);
   for (const c of candidates) {
-    const svc = snap.services.get(c);
-    if (svc && visibleTo(svc.exportTo, svc.namespace, proxy.namespace)) return svc;
+    const svc = visibleService(snap, proxy, c);
+    if (svc) return svc;
   }
   return undefined;
 }

@@ -7,9 +7,10 @@ import type { Config, Service, ServicePort, Snapshot } from '../../../model/type
 import type { Proxy } from '../../../model/proxy.js';
 import type { NamedResource } from '../index.js';
 import { asArray, asObject, asString } from '../../../model/selectors.js';
-import { configVisible, hostCandidates, hostIndex, proxyLabels, visibleServices, visibleTo, vsHosts } from '../context.js';
+import { configVisible, hostCandidates, hostIndex, proxyLabels, visibleService, visibleServices, vsHosts } from '../context.js';
 import { domainsFor, routeName, splitHostPort } from './names.js';
 import { defaultRoute, translateRule, type RouteContext } from './http-route.js';
+import { proxyVirtualServices } from '../routes.js';
 
 type Obj = Record<string, unknown>;
 
@@ -21,14 +22,15 @@ function appliesToMesh(vs: Config): boolean {
 /**
  * The VirtualService routing `svc` for a node in `proxyNamespace`: an exact host beats a wildcard; then one in
  * the node's namespace, then the service's, then any other; among equals the oldest (the snapshot's order).
+ * `inScope`, when given, holds the VirtualServices the node's Sidecar resource lets it see.
  */
-export function virtualServiceFor(snap: Snapshot, proxyNamespace: string, svc: Service): Config | undefined {
+export function virtualServiceFor(snap: Snapshot, proxyNamespace: string, svc: Service, inScope?: readonly Config[]): Config | undefined {
   let best: Config | undefined;
   let bestRank = Infinity;
   let bestAt = Infinity;
   // Candidates from the shared host index (a map read plus wildcards), not a scan of every VirtualService.
   for (const { config: vs, at, exact } of hostCandidates(hostIndex(snap.virtualServices, 'vs', snap.domainSuffix, vsHosts), svc.hostname)) {
-    if (!appliesToMesh(vs) || !configVisible(vs, proxyNamespace) || asArray(vs.spec?.http).length === 0) continue;
+    if (!appliesToMesh(vs) || !configVisible(vs, proxyNamespace) || asArray(vs.spec?.http).length === 0 || (inScope && !inScope.includes(vs))) continue;
     const rank = (exact ? 0 : 3) + (vs.namespace === proxyNamespace ? 0 : vs.namespace === svc.namespace ? 1 : 2);
     if (rank < bestRank || (rank === bestRank && at < bestAt)) {
       best = vs;
@@ -42,7 +44,7 @@ export function virtualServiceFor(snap: Snapshot, proxyNamespace: string, svc: S
 /** The RouteConfiguration of one service port as this node sees it. */
 export function buildRouteConfig(snap: Snapshot, proxy: Proxy, svc: Service, port: ServicePort): Obj {
   const ctx: RouteContext = { snap, proxy, labels: proxyLabels(snap, proxy), service: svc, port };
-  const vs = virtualServiceFor(snap, proxy.namespace, svc);
+  const vs = virtualServiceFor(snap, proxy.namespace, svc, snap.sidecars.length > 0 ? proxyVirtualServices(snap, proxy) : undefined);
   const routes: Obj[] = [];
   if (vs) {
     asArray(vs.spec?.http).forEach((r, i) => {
@@ -65,9 +67,9 @@ export function grpcRoutes(snap: Snapshot, proxy: Proxy, names?: readonly string
   }
   for (const name of new Set(names)) {
     const hp = splitHostPort(name);
-    const svc = hp && snap.services.get(hp.host);
+    const svc = hp && visibleService(snap, proxy, hp.host);
     const port = svc?.ports.find((p) => p.port === hp?.port);
-    if (!svc || !port || !visibleTo(svc.exportTo, svc.namespace, proxy.namespace)) continue;
+    if (!svc || !port) continue;
     out.push({ name, resource: buildRouteConfig(snap, proxy, svc, port) });
   }
   return out;

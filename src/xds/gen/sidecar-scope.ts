@@ -1,0 +1,121 @@
+/**
+ * The Sidecar resource's egress scope, as istiod applies it to a proxy. The Sidecar that applies is, in order:
+ * one in the proxy's namespace whose workloadSelector matches the proxy's labels, the one without a selector
+ * in the proxy's namespace, the one without a selector in a root namespace (istio-system, then mizzen-system);
+ * the oldest first when several compete. Its `egress[].hosts` ("namespace/dnsName") are the services and
+ * VirtualServices the proxy sees, among those exported to its namespace:
+ *   - namespace: a name, "." (the proxy's own), "*" (any); a leading "~" excludes instead of importing;
+ *   - dnsName: an FQDN, a wildcard ("*.example.com", "*"); it matches a service host it overlaps.
+ * A Sidecar without egress imports everything ("*\/*"). An egress listener with a port imports only that port
+ * of its services. `outboundTrafficPolicy.mode: REGISTRY_ONLY` sends traffic to unknown destinations to the
+ * BlackHoleCluster instead of passing it through. The ingress listeners are not applied. Pure.
+ */
+import type { Config, Service, Snapshot } from '../../model/types.js';
+import type { Proxy } from '../../model/proxy.js';
+import { asArray, asObject, asPort, matchesLabels } from '../../model/selectors.js';
+import { ROOT_NAMESPACES } from '../../core/constants.js';
+
+/** One `namespace/dnsName` of an egress listener, read. */
+interface EgressHost {
+  namespace: string;
+  host: string;
+  exclude: boolean;
+}
+
+interface EgressListener {
+  hosts: EgressHost[];
+  port?: number;
+}
+
+const byAge = (a: Config, b: Config): number =>
+  (a.creationTimestamp ?? '').localeCompare(b.creationTimestamp ?? '') || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
+
+/** The Sidecar that applies to a proxy with these labels in `namespace`, if any. */
+export function sidecarFor(sidecars: readonly Config[], namespace: string, labels: Readonly<Record<string, string>>): Config | undefined {
+  const own = sidecars.filter((s) => s.namespace === namespace).sort(byAge);
+  const selector = (s: Config) => asObject(asObject(s.spec?.workloadSelector).labels) as Record<string, string>;
+  const selected = own.find((s) => Object.keys(selector(s)).length > 0 && matchesLabels(labels, selector(s)));
+  if (selected) return selected;
+  const plain = own.find((s) => Object.keys(selector(s)).length === 0);
+  if (plain) return plain;
+  for (const root of ROOT_NAMESPACES) {
+    const r = sidecars.filter((s) => s.namespace === root && Object.keys(selector(s)).length === 0).sort(byAge)[0];
+    if (r) return r;
+  }
+  return undefined;
+}
+
+/** `proxyNamespace` stands for "." (also for a root namespace's Sidecar, as in istiod). */
+function egressListeners(sidecar: Config, proxyNamespace: string): EgressListener[] {
+  const raw = asArray(sidecar.spec?.egress).map(asObject);
+  const listeners = raw.length > 0 ? raw : [{ hosts: ['*/*'] }];
+  return listeners.map((l) => {
+    const hosts: EgressHost[] = [];
+    for (const h of asArray(l.hosts)) {
+      if (typeof h !== 'string' || h.split('/').length !== 2) continue; // validation rejects these
+      let [ns, host] = h.split('/') as [string, string];
+      const exclude = ns.startsWith('~');
+      if (exclude) ns = ns.slice(1) || '*';
+      if (ns === '.') ns = proxyNamespace;
+      hosts.push({ namespace: ns, host: host.toLowerCase(), exclude });
+    }
+    return { hosts, port: asPort(asObject(l.port).number) };
+  });
+}
+
+/** Whether two host names overlap: equal, or one a wildcard ("*", "*.suffix") that covers the other. */
+export function hostsOverlap(a: string, b: string): boolean {
+  if (a === b || a === '*' || b === '*') return true;
+  const covers = (w: string, h: string) => w.startsWith('*.') && (h.endsWith(w.slice(1)) || (h.startsWith('*.') && h.endsWith(w.slice(1))));
+  return covers(a, b) || covers(b, a);
+}
+
+const matches = (hosts: readonly EgressHost[], namespace: string, host: string, exclude: boolean): boolean =>
+  hosts.some((h) => h.exclude === exclude && (h.namespace === '*' || h.namespace === namespace) && hostsOverlap(h.host, host));
+
+/**
+ * The services a proxy governed by `sidecar` sees, from those exported to its namespace: in no listener's
+ * exclusions and in some listener's imports, with only the listener's port when it names one. When two
+ * namespaces offer one hostname, the proxy's own namespace wins, else the first.
+ */
+export function scopeServices(sidecar: Config, proxyNamespace: string, exported: readonly Service[]): Service[] {
+  const listeners = egressListeners(sidecar, proxyNamespace);
+  const out: Service[] = [];
+  for (const svc of exported) {
+    const host = svc.hostname.toLowerCase();
+    let ports: Service['ports'] | undefined;
+    for (const l of listeners) {
+      if (matches(l.hosts, svc.namespace, host, true) || !matches(l.hosts, svc.namespace, host, false)) continue;
+      const add = l.port === undefined ? svc.ports : svc.ports.filter((p) => p.port === l.port);
+      ports = ports ? [...ports, ...add.filter((p) => !ports!.includes(p))] : add;
+    }
+    if (!ports || ports.length === 0) continue;
+    out.push(ports.length === svc.ports.length ? svc : { ...svc, ports });
+  }
+  const chosen = new Map<string, string>();
+  for (const s of out) if (!chosen.has(s.hostname) || s.namespace === proxyNamespace) chosen.set(s.hostname, s.namespace);
+  return out.filter((s) => chosen.get(s.hostname) === s.namespace);
+}
+
+/** The VirtualServices a proxy governed by `sidecar` sees: some host of theirs imported from their namespace. */
+export function scopeVirtualServices(sidecar: Config, proxyNamespace: string, vss: readonly Config[], resolve: (host: string, namespace: string) => string): Config[] {
+  const listeners = egressListeners(sidecar, proxyNamespace);
+  return vss.filter((vs) =>
+    asArray(vs.spec?.hosts).some((h) => {
+      if (typeof h !== 'string') return false;
+      const host = resolve(h, vs.namespace).toLowerCase();
+      return listeners.some((l) => !matches(l.hosts, vs.namespace, host, true) && matches(l.hosts, vs.namespace, host, false));
+    }),
+  );
+}
+
+/** Whether the Sidecar blocks traffic to destinations outside the registry. */
+export const registryOnly = (sidecar: Config | undefined): boolean => asObject(sidecar?.spec?.outboundTrafficPolicy).mode === 'REGISTRY_ONLY';
+
+/** Identifies the Sidecar (and its version) for memo keys; "" when none applies. */
+export const sidecarKey = (sidecar: Config | undefined): string => (sidecar ? `${sidecar.namespace}/${sidecar.name}@${sidecar.revision}` : '');
+
+/** The Sidecar for a proxy in a snapshot; `labels` (the proxy's, or its workload's) is called only when there are Sidecars. */
+export function proxySidecar(snap: Snapshot, proxy: Proxy, labels: () => Readonly<Record<string, string>>): Config | undefined {
+  return snap.sidecars.length === 0 ? undefined : sidecarFor(snap.sidecars, proxy.namespace, labels());
+}
