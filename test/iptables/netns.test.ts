@@ -257,6 +257,21 @@ describe('iptables rules in network namespaces (as root)', function () {
     });
   });
 
+  describe('with the pod interface excluded (-c, traffic.sidecar.istio.io/excludeInterfaces)', () => {
+    before(async () => {
+      await applyRules(['-i', '*', '-b', '*', '-d', '15090,15021,15020', '-c', VPOD]);
+    });
+    it('lets outbound through that interface go where it was addressed', async () => {
+      expect(await probe(POD, PEER_IP, 80)).to.equal(LABEL.peer);
+    });
+    it('lets inbound arriving on that interface reach the app', async () => {
+      expect(await probe(PEER, POD_IP, 9080)).to.equal(LABEL.app);
+    });
+    it('still redirects the proxy calling its own pod IP over loopback (another interface)', async () => {
+      expect(await probe(POD, POD_IP, 9080, { uid: 1337, gid: 1337 })).to.equal(LABEL.inbound);
+    });
+  });
+
   describe('turned off (nothing captured)', () => {
     before(async () => {
       await applyRules(['-i', '', '-b', '']);
