@@ -15,6 +15,7 @@ import { httpConnectionManager, tcpProxy, tlsInspectorFilter } from './filters.j
 import { destinationCluster, translateHttpRule, type RouteContext } from './httproute.js';
 import { destinationRuleForCluster, hostMatches, inboundServices, proxyLabels, resolveHost } from './context.js';
 import { tcpProxyTimeouts } from './policy.js';
+import { routableVirtualServices } from './delegation.js';
 
 interface ServerInfo {
   gateway: Config;
@@ -71,7 +72,7 @@ function gatewayNames(gw: Config, vsNamespace: string): Set<string> {
 /** VirtualServices bound to the server's gateway, with the server hosts they claim (resolved). */
 function boundVirtualServices(snap: Snapshot, s: ServerInfo): Array<{ vs: Config; hosts: string[] }> {
   const out: Array<{ vs: Config; hosts: string[] }> = [];
-  for (const vs of snap.virtualServices) {
+  for (const vs of routableVirtualServices(snap)) {
     const names = gatewayNames(s.gateway, vs.namespace);
     if (!asArray(vs.spec?.gateways).some((g) => typeof g === 'string' && names.has(g))) continue;
     const hosts: string[] = [];

@@ -1,7 +1,8 @@
 /**
  * One VirtualService HTTP rule → Envoy routes (one per match): matches, weighted destinations, retries, timeouts,
  * fault injection, mirroring, rewrites, redirects, direct responses, header edits and CORS, as Istio translates
- * them. Malformed parts are dropped, never thrown; rules that delegate are skipped.
+ * them. Malformed parts are dropped, never thrown. Delegating rules arrive merged with their delegate's
+ * (delegation.ts); one that still delegates (its delegate missing) yields nothing.
  */
 import type { Config, Snapshot } from '../../model/types.js';
 import { asArray, asObject, asPort, matchesLabels } from '../../model/selectors.js';
@@ -318,8 +319,8 @@ export function routeTimeouts(timeout: Json | undefined): Json {
 /** The routes of one HTTP rule (one per applicable match; none when nothing applies or resolves). */
 export function translateHttpRule(ctx: RouteContext, vs: Config, rawRule: unknown, index: number): Json[] {
   const rule = asObject(rawRule);
-  // Delegation is not generated: a root rule's delegate VirtualService would supply the routes, and Istio ignores
-  // anything else on the rule (a directResponse, say), so the rule yields nothing here.
+  // A rule still delegating had no delegate to merge (delegation.ts): Istio routes nothing for it, whatever else
+  // it holds (a directResponse, say).
   if (rule.delegate) return [];
   const matches = asArray(rule.match).map(asObject);
   const routeMatches = (matches.length ? matches : [{}])

@@ -13,6 +13,7 @@ import type { NamedResource } from './types.js';
 import { type Json, PASSTHROUGH, byString, outboundClusterName } from './common.js';
 import { configVisible, destinationRuleFor, hostCandidates, hostIndex, memoOn, proxyLabels, resolveHost, visibleServices, vsHosts } from './context.js';
 import { proxySidecar, registryOnly, scopeVirtualServices, sidecarKey } from './sidecar-scope.js';
+import { routableVirtualServices } from './delegation.js';
 import { type RouteContext, defaultRoute, routeTimeouts, translateHttpRule } from './httproute.js';
 import { hashPolicy, serviceConsistentHash } from './policy.js';
 
@@ -20,8 +21,9 @@ const meshMemo = new WeakMap<readonly Config[], Map<string, readonly Config[]>>(
 
 /** VirtualServices that apply to sidecars (gateways empty or containing `mesh`) and are visible to the namespace. */
 export function meshVirtualServices(snap: Snapshot, namespace: string): readonly Config[] {
-  return memoOn(meshMemo, snap.virtualServices, namespace, () =>
-    snap.virtualServices.filter((vs) => {
+  const vss = routableVirtualServices(snap);
+  return memoOn(meshMemo, vss, namespace, () =>
+    vss.filter((vs) => {
       const gws = asArray(vs.spec?.gateways);
       return configVisible(vs, namespace) && (gws.length === 0 || gws.includes('mesh'));
     }),

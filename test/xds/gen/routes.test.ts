@@ -273,7 +273,7 @@ describe('Envoy RDS from VirtualServices', () => {
       check: (r) => expect(r.map((x: any) => x.route.cluster)).to.deep.equal([V1]),
     },
     {
-      name: 'a root rule with delegate is left out (delegation is not generated), whatever else it carries',
+      name: 'a root rule whose delegate does not exist is left out, whatever else it carries',
       http: `  - match: [{ uri: { prefix: /d } }]
     delegate: { name: reviews-delegate }
     directResponse: { status: 200 }

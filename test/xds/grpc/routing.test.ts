@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import { hello } from '../../../src/demo/echo.js';
+import type { KubeObject } from '../../../src/core/kube.js';
 import { startMesh, tally, until, type Mesh } from '../../support/mesh.js';
 import { BOOKINFO, REVIEWS, pct, sample } from './bookinfo.js';
 
@@ -59,5 +60,33 @@ describe('real gRPC clients: routing (Bookinfo samples, unchanged)', function ()
     expect(jason.versions).to.deep.equal({ v2: 200 });
     expect(others.versions).to.deep.equal({ v1: 200 });
     expect(anonymous.versions).to.deep.equal({ v1: 200 });
+  });
+
+  it('delegation: a root VirtualService hands the jason rule to a delegate in another namespace; clients follow the merged routes', async () => {
+    const root: KubeObject = {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: { name: 'reviews-root', namespace: 'default' },
+      spec: {
+        hosts: ['reviews'],
+        http: [
+          { match: [{ headers: { 'end-user': { exact: 'jason' } } }], delegate: { name: 'reviews-jason', namespace: 'team' } },
+          { route: [{ destination: { host: 'reviews', subset: 'v1' } }] },
+        ],
+      },
+    };
+    const delegate: KubeObject = {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: { name: 'reviews-jason', namespace: 'team' },
+      spec: { http: [{ route: [{ destination: { host: 'reviews.default.svc.cluster.local', subset: 'v3' } }] }] },
+    };
+    await mesh.apply([...sample('destination-rule-all.yaml'), root, delegate]);
+    const client = mesh.client(REVIEWS);
+    await until(client, 'jason on v3', (r) => r.reply?.version === 'v3', { metadata: { 'end-user': 'jason' } });
+    const jason = await tally(client, 200, { metadata: { 'end-user': 'jason' } });
+    const others = await tally(client, 200);
+    expect(jason.versions).to.deep.equal({ v3: 200 });
+    expect(others.versions).to.deep.equal({ v1: 200 });
   });
 });

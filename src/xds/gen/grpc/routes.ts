@@ -11,6 +11,7 @@ import { configVisible, hostCandidates, hostIndex, proxyLabels, visibleService, 
 import { domainsFor, routeName, splitHostPort } from './names.js';
 import { defaultRoute, translateRule, type RouteContext } from './http-route.js';
 import { proxyVirtualServices } from '../routes.js';
+import { routableVirtualServices } from '../delegation.js';
 
 type Obj = Record<string, unknown>;
 
@@ -29,7 +30,7 @@ export function virtualServiceFor(snap: Snapshot, proxyNamespace: string, svc: S
   let bestRank = Infinity;
   let bestAt = Infinity;
   // Candidates from the shared host index (a map read plus wildcards), not a scan of every VirtualService.
-  for (const { config: vs, at, exact } of hostCandidates(hostIndex(snap.virtualServices, 'vs', snap.domainSuffix, vsHosts), svc.hostname)) {
+  for (const { config: vs, at, exact } of hostCandidates(hostIndex(routableVirtualServices(snap), 'vs', snap.domainSuffix, vsHosts), svc.hostname)) {
     if (!appliesToMesh(vs) || !configVisible(vs, proxyNamespace) || asArray(vs.spec?.http).length === 0 || (inScope && !inScope.includes(vs))) continue;
     const rank = (exact ? 0 : 3) + (vs.namespace === proxyNamespace ? 0 : vs.namespace === svc.namespace ? 1 : 2);
     if (rank < bestRank || (rank === bestRank && at < bestAt)) {
