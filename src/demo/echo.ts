@@ -7,6 +7,9 @@ import * as grpc from '@grpc/grpc-js';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
+// The demo's xDS-enabled servers enforce AuthorizationPolicy (mizzen sends them RBAC filters, which grpc-js-xds
+// runs only with this on, and refuses otherwise). Read once, when grpc-js-xds first loads.
+process.env.GRPC_XDS_EXPERIMENTAL_RBAC ??= 'true';
 const xds = require('@grpc/grpc-js-xds') as typeof import('@grpc/grpc-js-xds');
 
 /** Makes `xds:///` targets work in this process (idempotent). */

@@ -14,17 +14,18 @@ export function httpFilters(): Json[] {
 const HCM_TYPE = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 
 /**
- * An HTTP connection manager taking its routes from RDS (`routeName`) or inline (`routeConfig`). Streams never
+ * An HTTP connection manager taking its routes from RDS (`routeName`) or inline (`routeConfig`), with `first`
+ * (authorization) before its usual filters. Streams never
  * time out for idleness (stream_idle_timeout 0s, Envoy's default being 5 minutes), as istiod sets on every HCM:
  * long polls, server-sent events and quiet gRPC streams stay open.
  */
-export function httpConnectionManager(statPrefix: string, routes: { rds: string } | { inline: Json }, direction: 'outbound' | 'inbound' = 'outbound'): Json {
+export function httpConnectionManager(statPrefix: string, routes: { rds: string } | { inline: Json }, direction: 'outbound' | 'inbound' = 'outbound', first: readonly Json[] = []): Json {
   return {
     name: 'envoy.filters.network.http_connection_manager',
     typed_config: any(HCM_TYPE, {
       stat_prefix: statPrefix,
       ...('rds' in routes ? { rds: { config_source: adsSource(), route_config_name: routes.rds } } : { route_config: routes.inline }),
-      http_filters: httpFilters(),
+      http_filters: first.length > 0 ? [...first, ...httpFilters()] : httpFilters(),
       use_remote_address: { value: false },
       upgrade_configs: [{ upgrade_type: 'websocket' }],
       normalize_path: { value: true },

@@ -8,7 +8,7 @@
  *   tcp routes); VIP-less TCP services share `0.0.0.0_<port>` (TLS ones told apart by SNI);
  * - `virtualInbound` 0.0.0.0:15006 with the original_dst listener filter: one filter chain per inbound port
  *   (HTTP → HCM routing to `inbound|<port>||`, TCP → tcp_proxy), a blackhole for 15006 itself and a passthrough
- *   chain for every other port.
+ *   chain for every other port; the AuthorizationPolicies of the workload as RBAC filters on each (authz.ts).
  */
 import type { Config, Service, ServicePort, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
@@ -22,6 +22,7 @@ import { inboundPorts } from './clusters.js';
 import { destinationCluster, type RouteContext } from './httproute.js';
 import { httpPorts, proxyVirtualServices, virtualServiceFor } from './routes.js';
 import { proxySidecar, registryOnly } from './sidecar-scope.js';
+import { inboundAuthz } from './authz.js';
 import { destinationRuleForCluster, proxyLabels, visibleServices } from './context.js';
 import { tcpProxyTimeouts } from './policy.js';
 
@@ -140,6 +141,7 @@ function inboundRouteConfig(port: number, protocol: ServicePort['protocol']): Js
 }
 
 function virtualInbound(snap: Snapshot, proxy: Proxy): Json {
+  const authz = inboundAuthz(snap, proxy);
   const chains: Json[] = [
     { name: 'virtualInbound-blackhole', filter_chain_match: { destination_port: { value: Ports.proxyInbound } }, filters: [tcpProxy(BLACKHOLE, BLACKHOLE)] },
   ];
@@ -149,13 +151,16 @@ function virtualInbound(snap: Snapshot, proxy: Proxy): Json {
     chains.push({
       name: cluster,
       filter_chain_match: { destination_port: { value: port } },
-      filters: [isHttpProtocol(protocol) ? httpConnectionManager(`inbound_0.0.0.0_${port}`, { inline: inboundRouteConfig(port, protocol) }, 'inbound') : tcpProxy(cluster, cluster)],
+      filters: isHttpProtocol(protocol)
+        ? [httpConnectionManager(`inbound_0.0.0.0_${port}`, { inline: inboundRouteConfig(port, protocol) }, 'inbound', authz.http)]
+        : [...authz.tcp, tcpProxy(cluster, cluster)],
     });
   }
   chains.push({
     name: 'virtualInbound-catchall-tcp',
     filter_chain_match: { prefix_ranges: [{ address_prefix: '0.0.0.0', prefix_len: { value: 0 } }] },
-    filters: [tcpProxy(INBOUND_PASSTHROUGH, INBOUND_PASSTHROUGH)],
+    // Ports no service declares are authorized too, or a port of its own would bypass the policies.
+    filters: [...authz.tcp, tcpProxy(INBOUND_PASSTHROUGH, INBOUND_PASSTHROUGH)],
   });
   return {
     name: 'virtualInbound',

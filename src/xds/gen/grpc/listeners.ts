@@ -5,7 +5,9 @@
  * - Server listeners for xDS-enabled gRPC servers, `xds.istio.io/grpc/lds/inbound/<ip>:<port>`: the address the
  *   server binds (gRPC checks it equals its own), one default filter chain with an HttpConnectionManager whose
  *   inline route sends everything on (non_forwarding_action: a server serves, it does not forward) and the
- *   router alone (gRPC servers refuse filters they cannot run, such as fault).
+ *   router, after the RBAC filters of the AuthorizationPolicies that apply to the server (gRPC servers refuse
+ *   filters they cannot run, such as fault; grpc-js-xds runs RBAC when GRPC_XDS_EXPERIMENTAL_RBAC=true, and
+ *   without it refuses the listener rather than serve unchecked).
  * Pure.
  */
 import type { Snapshot } from '../../../model/types.js';
@@ -13,6 +15,7 @@ import type { Proxy } from '../../../model/proxy.js';
 import type { NamedResource } from '../index.js';
 import { ExtensionTypeUrls, GrpcXds } from '../../../core/constants.js';
 import { visibleServices } from '../context.js';
+import { inboundAuthz } from '../authz.js';
 import { parseInboundName, resolveOutbound, routeName } from './names.js';
 
 type Obj = Record<string, unknown>;
@@ -34,7 +37,8 @@ export function apiListener(name: string, route: string): Obj {
   };
 }
 
-export function inboundListener(name: string, address: string, port: number): Obj {
+/** `authz`: RBAC filters (authz.ts) the server runs before the router; gRPC evaluates them as Envoy does. */
+export function inboundListener(name: string, address: string, port: number, authz: readonly Obj[] = []): Obj {
   const routeConfig = {
     name: `inbound|${port}`,
     virtual_hosts: [{ name: 'inbound|http', domains: ['*'], routes: [{ name: 'default', match: { prefix: '/' }, non_forwarding_action: {} }] }],
@@ -48,7 +52,7 @@ export function inboundListener(name: string, address: string, port: number): Ob
       filters: [
         {
           name: 'envoy.filters.network.http_connection_manager',
-          typed_config: { '@type': ExtensionTypeUrls.httpConnectionManager, stat_prefix: `inbound|${port}`, route_config: routeConfig, http_filters: [router()] },
+          typed_config: { '@type': ExtensionTypeUrls.httpConnectionManager, stat_prefix: `inbound|${port}`, route_config: routeConfig, http_filters: [...authz, router()] },
         },
       ],
     },
@@ -64,7 +68,7 @@ export function grpcListeners(snap: Snapshot, proxy: Proxy, names?: readonly str
   for (const name of new Set(names)) {
     const inbound = parseInboundName(name);
     if (inbound) {
-      out.push({ name, resource: inboundListener(name, inbound.address, inbound.port) });
+      out.push({ name, resource: inboundListener(name, inbound.address, inbound.port, inboundAuthz(snap, proxy).http) });
       continue;
     }
     const target = resolveOutbound(snap, proxy, name);

@@ -1,0 +1,298 @@
+/**
+ * AuthorizationPolicy → RBAC filters on a workload's inbound traffic, as istiod builds them.
+ *
+ * Which policies: those in a root namespace (istio-system, mizzen-system) or the workload's namespace whose
+ * `selector.matchLabels` is empty or matches the workload; policies with targetRef(s) (for waypoints and
+ * gateways) and dry-run ones (`istio.io/dry-run: "true"`) are not enforced, nor is AUDIT. A CUSTOM policy needs an
+ * extension provider mizzen does not have: the requests it would send there are denied, as istiod does with an
+ * unknown provider. The filters, in Envoy's order: one DENY (DENY and CUSTOM policies), then one ALLOW (when any
+ * ALLOW policy applies: then a request no ALLOW rule matches is refused, and a policy without rules allows
+ * nothing).
+ *
+ * A rule becomes one RBAC policy named `ns[<ns>]-policy[<name>]-rule[<i>]`: its permissions are its `to`
+ * operations (hosts, methods, paths, ports, and their not-forms) with the destination-side `when` keys, its
+ * principals its `from` sources (principals, namespaces, service accounts, trust domains, IP blocks, request
+ * principals) with the source-side ones; values of one field are ORed, fields ANDed, not-values negated. On a
+ * TCP filter chain the HTTP-only fields cannot be checked: a rule using one is dropped from an ALLOW filter
+ * (allowing less) and the field is left out in a DENY filter (denying more), as in istiod. Identities
+ * (principals, namespaces) need mTLS, which mizzen does not set up yet: without it they match no request.
+ * Request principals and claims need a RequestAuthentication (JWT) filter, which is not generated either. Pure.
+ */
+import type { Config, Snapshot } from '../../model/types.js';
+import type { Proxy } from '../../model/proxy.js';
+import { asArray, asObject, matchesLabels } from '../../model/selectors.js';
+import { ROOT_NAMESPACES } from '../../core/constants.js';
+import { type Json, any } from './common.js';
+import { memoOn, proxyLabels } from './context.js';
+
+type Action = 'ALLOW' | 'DENY';
+type Side = 'permission' | 'principal';
+
+/** One field of a rule: its values and not-values, and how one value becomes a matcher (an Error: cannot). */
+interface Field {
+  key: string;
+  values: string[];
+  notValues: string[];
+  side: Side;
+  make: (value: string, forTCP: boolean) => Json | Error;
+}
+
+const JWT_FILTER = 'envoy.filters.http.jwt_authn';
+const CUSTOM_SUFFIX = '-deny-due-to-bad-CUSTOM-action';
+const MATCH_NEVER: Json = { permissions: [{ not_rule: { any: true } }], principals: [{ not_id: { any: true } }] };
+
+const quote = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const strings = (v: unknown): string[] => asArray(v).filter((x): x is string => typeof x === 'string');
+const httpOnly = (key: string) => new Error(`"${key}" is HTTP only`);
+
+/** Istio's string matcher: "*" any non-empty value, "*x" a suffix, "x*" a prefix, else exact; `prefix` goes in front. */
+function stringMatcher(v: string, prefix = ''): Json {
+  if (v === '*') return { safe_regex: { regex: '.+' } };
+  if (v.startsWith('*')) return prefix === '' ? { suffix: v.slice(1) } : { safe_regex: { regex: `${quote(prefix)}.*${quote(v.slice(1))}` } };
+  if (v.endsWith('*')) return { prefix: prefix + v.slice(0, -1) };
+  return { exact: prefix + v };
+}
+
+function headerMatcher(name: string, v: string, ignoreCase = false): Json {
+  if (v === '*') return { name, present_match: true };
+  const ic = ignoreCase ? { ignore_case: true } : {};
+  if (v.startsWith('*')) return { name, string_match: { suffix: v.slice(1), ...ic } };
+  if (v.endsWith('*')) return { name, string_match: { prefix: v.slice(0, -1), ...ic } };
+  return { name, string_match: { exact: v, ...ic } };
+}
+
+/** A path: Istio's string forms, or a template with {*} (one segment) and {**} (any rest) as a regex. */
+function pathMatcher(v: string): Json {
+  if (!v.includes('{*')) return { url_path: { path: stringMatcher(v) } };
+  const re = v
+    .split(/(\{\*\*\}|\{\*\})/)
+    .map((part) => (part === '{**}' ? '.*' : part === '{*}' ? '[^/]+' : quote(part)))
+    .join('');
+  return { url_path: { path: { safe_regex: { regex: re } } } };
+}
+
+function cidr(v: string): Json | Error {
+  const [ip, len] = v.split('/');
+  const v4 = /^\d{1,3}(\.\d{1,3}){3}$/.test(ip ?? '');
+  const v6 = !v4 && (ip ?? '').includes(':');
+  const max = v4 ? 32 : 128;
+  const n = len === undefined ? max : /^\d{1,3}$/.test(len) ? Number(len) : NaN;
+  if (!(v4 || v6) || !(n >= 0 && n <= max)) return new Error(`invalid IP address or CIDR: ${v}`);
+  return { address_prefix: ip, prefix_len: { value: n } };
+}
+
+const authenticated = (m: Json): Json => ({ authenticated: { principal_name: m } });
+/** A match on the JWT payload the jwt_authn filter leaves in the request's metadata (claims: a path into it). */
+const jwtClaim = (claims: string[], value: Json): Json => ({ metadata: { filter: JWT_FILTER, path: [{ key: 'payload' }, ...claims.map((key) => ({ key }))], value } });
+const jwtList = (claims: string[], v: string): Json => jwtClaim(claims, { list_match: { one_of: { string_match: stringMatcher(v) } } });
+
+function requestPrincipal(v: string): Json {
+  const anyValue = { safe_regex: { regex: '.+' } };
+  const at = v.lastIndexOf('/');
+  const [iss, sub] = at >= 0 ? [v.slice(0, at), v.slice(at + 1)] : [v, ''];
+  let mi: Json;
+  let ms: Json;
+  if (v === '*') [mi, ms] = [anyValue, anyValue];
+  else if (v.startsWith('*')) [mi, ms] = at >= 0 ? [iss === '*' ? anyValue : { suffix: iss.slice(1) }, { exact: sub }] : [anyValue, { suffix: v.slice(1) }];
+  else if (v.endsWith('*')) [mi, ms] = at >= 0 ? [{ exact: iss }, sub === '*' ? anyValue : { prefix: sub.slice(0, -1) }] : [{ prefix: v.slice(0, -1) }, anyValue];
+  else [mi, ms] = [{ exact: iss }, { exact: sub }];
+  return { and_ids: { ids: [jwtClaim(['iss'], { string_match: mi }), jwtClaim(['sub'], { string_match: ms })] } };
+}
+
+function trustDomain(v: string): Json {
+  if (v === '*') return { prefix: 'spiffe://' };
+  if (!v.includes('*')) return { prefix: `spiffe://${v}/` };
+  const [a, b] = v.split('*', 2) as [string, string];
+  return { safe_regex: { regex: `spiffe://${quote(a)}[^/]*${quote(b ?? '')}/.*` } };
+}
+
+function serviceAccount(policyNamespace: string, v: string): Json {
+  const [ns, sa] = v.includes('/') ? (v.split('/', 2) as [string, string]) : [policyNamespace, v];
+  return { safe_regex: { regex: `spiffe://.+/ns/${quote(ns)}/(.+/|)sa/${quote(sa)}(/.+)?` } };
+}
+
+/** The matcher makers by key (the `when` keys, and the internal keys of `from`/`to` fields). */
+function maker(key: string, policyNamespace: string): Pick<Field, 'side' | 'make'> | undefined {
+  const header = /^request\.headers\[(.+)\]$/.exec(key);
+  if (header) return { side: 'principal', make: (v, tcp) => (tcp ? httpOnly(key) : { header: headerMatcher(header[1]!, v) }) };
+  const claim = /^request\.auth\.claims\[(.+)\]$/.exec(key);
+  if (claim) return { side: 'principal', make: (v, tcp) => (tcp ? httpOnly(key) : jwtList(claim[1]!.split(']['), v)) };
+  switch (key) {
+    case 'destination.ip':
+      return { side: 'permission', make: (v) => ((c) => (c instanceof Error ? c : { destination_ip: c }))(cidr(v)) };
+    case 'destination.port':
+    case 'port':
+      return { side: 'permission', make: (v) => (/^\d{1,5}$/.test(v) && Number(v) <= 65535 ? { destination_port: Number(v) } : new Error(`invalid port: ${v}`)) };
+    case 'connection.sni':
+      return { side: 'permission', make: (v) => ({ requested_server_name: stringMatcher(v) }) };
+    case 'host':
+      return { side: 'permission', make: (v, tcp) => (tcp ? httpOnly('hosts') : { header: headerMatcher(':authority', v, true) }) };
+    case 'method':
+      return { side: 'permission', make: (v, tcp) => (tcp ? httpOnly('methods') : { header: headerMatcher(':method', v) }) };
+    case 'path':
+      return { side: 'permission', make: (v, tcp) => (tcp ? httpOnly('paths') : pathMatcher(v)) };
+    case 'source.ip':
+      return { side: 'principal', make: (v) => ((c) => (c instanceof Error ? c : { direct_remote_ip: c }))(cidr(v)) };
+    case 'remote.ip':
+      return { side: 'principal', make: (v) => ((c) => (c instanceof Error ? c : { remote_ip: c }))(cidr(v)) };
+    case 'source.namespace':
+      return { side: 'principal', make: (v) => authenticated({ safe_regex: { regex: `.*/ns/${v.split('*').map(quote).join('.*')}/.*` } }) };
+    case 'source.principal':
+      return { side: 'principal', make: (v) => authenticated(stringMatcher(v, 'spiffe://')) };
+    case 'source.serviceAccount':
+      return { side: 'principal', make: (v) => authenticated(serviceAccount(policyNamespace, v)) };
+    case 'source.trustDomain':
+      return { side: 'principal', make: (v) => authenticated(trustDomain(v)) };
+    case 'request.auth.principal':
+      return { side: 'principal', make: (v, tcp) => (tcp ? httpOnly(key) : requestPrincipal(v)) };
+    case 'request.auth.audiences':
+      return { side: 'principal', make: (v, tcp) => (tcp ? httpOnly(key) : jwtList(['aud'], v)) };
+    case 'request.auth.presenter':
+      return { side: 'principal', make: (v, tcp) => (tcp ? httpOnly(key) : jwtList(['azp'], v)) };
+    default:
+      return undefined;
+  }
+}
+
+const SOURCE_FIELDS: Array<[string, string, string]> = [
+  ['principals', 'notPrincipals', 'source.principal'],
+  ['requestPrincipals', 'notRequestPrincipals', 'request.auth.principal'],
+  ['serviceAccounts', 'notServiceAccounts', 'source.serviceAccount'],
+  ['trustDomains', 'notTrustDomains', 'source.trustDomain'],
+  ['namespaces', 'notNamespaces', 'source.namespace'],
+  ['remoteIpBlocks', 'notRemoteIpBlocks', 'remote.ip'],
+  ['ipBlocks', 'notIpBlocks', 'source.ip'],
+];
+const OPERATION_FIELDS: Array<[string, string, string]> = [
+  ['hosts', 'notHosts', 'host'],
+  ['methods', 'notMethods', 'method'],
+  ['paths', 'notPaths', 'path'],
+  ['ports', 'notPorts', 'port'],
+];
+
+/** A rule as lists of fields: one permission list per `to` (or one), one principal list per `from` (or one). */
+function ruleModel(rule: Json, policyNamespace: string): { permissions: Field[][]; principals: Field[][] } | Error {
+  const base: Record<Side, Field[]> = { permission: [], principal: [] };
+  for (const w of asArray(rule.when).map(asObject)) {
+    const key = typeof w.key === 'string' ? w.key : '';
+    const m = maker(key, policyNamespace);
+    if (!m || key === 'port' || key === 'host' || key === 'method' || key === 'path') return new Error(`unknown attribute ${key}`);
+    base[m.side].push({ key, values: strings(w.values), notValues: strings(w.notValues), ...m });
+  }
+  const fields = (obj: Json, table: Array<[string, string, string]>): Field[] =>
+    table
+      .map(([v, nv, key]) => ({ key, values: strings(obj[v]), notValues: strings(obj[nv]), ...maker(key, policyNamespace)! }))
+      .filter((f) => f.values.length > 0 || f.notValues.length > 0);
+  const from = asArray(rule.from).map((f) => asObject(asObject(f).source));
+  const to = asArray(rule.to).map((t) => asObject(asObject(t).operation));
+  return {
+    principals: from.length > 0 ? from.map((s) => [...fields(s, SOURCE_FIELDS), ...base.principal]) : [base.principal],
+    permissions: to.length > 0 ? to.map((o) => [...fields(o, OPERATION_FIELDS), ...base.permission]) : [base.permission],
+  };
+}
+
+/** AND of the fields (OR over values, NOT of OR over not-values); an Error drops the rule (ALLOW only). */
+function generate(fields: Field[], side: Side, forTCP: boolean, action: Action): Json | Error {
+  const [and, or, not] = side === 'permission' ? ['and_rules', 'or_rules', 'not_rule'] : ['and_ids', 'or_ids', 'not_id'];
+  const list = (ms: Json[]): Json => (side === 'permission' ? { [or]: { rules: ms } } : { [or]: { ids: ms } });
+  const parts: Json[] = [];
+  for (const f of fields) {
+    for (const [values, negate] of [
+      [f.values, false],
+      [f.notValues, true],
+    ] as const) {
+      const ms: Json[] = [];
+      for (const v of values) {
+        const m = f.make(v, forTCP);
+        if (m instanceof Error) {
+          if (action === 'ALLOW') return m;
+          continue; // a DENY rule widens: the value is left out
+        }
+        ms.push(m);
+      }
+      if (ms.length > 0) parts.push(negate ? { [not]: list(ms) } : list(ms));
+    }
+  }
+  if (parts.length === 0) parts.push({ any: true });
+  return side === 'permission' ? { [and]: { rules: parts } } : { [and]: { ids: parts } };
+}
+
+/** One rule's RBAC policy; undefined when the rule cannot be enforced as written (see the module comment). */
+export function rulePolicy(rule: Json, policyNamespace: string, forTCP: boolean, action: Action): Json | undefined {
+  const model = ruleModel(rule, policyNamespace);
+  if (model instanceof Error) return undefined;
+  const permissions = model.permissions.map((f) => generate(f, 'permission', forTCP, action));
+  const principals = model.principals.map((f) => generate(f, 'principal', forTCP, action));
+  if ([...permissions, ...principals].some((p) => p instanceof Error)) return undefined;
+  return { permissions, principals };
+}
+
+const byName = (a: Config, b: Config): number => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
+
+/** The enforced policies that apply to a workload with these labels in `namespace`. */
+export function policiesFor(policies: readonly Config[], namespace: string, labels: Readonly<Record<string, string>>): Config[] {
+  return policies
+    .filter((p) => {
+      if (p.namespace !== namespace && !ROOT_NAMESPACES.includes(p.namespace)) return false;
+      if (p.annotations?.['istio.io/dry-run'] === 'true') return false;
+      const spec = asObject(p.spec);
+      if (spec.targetRef !== undefined || asArray(spec.targetRefs).length > 0) return false;
+      const selector = asObject(asObject(spec.selector).matchLabels) as Record<string, string>;
+      return Object.keys(selector).length === 0 || matchesLabels(labels, selector);
+    })
+    .sort(byName);
+}
+
+const actionOf = (p: Config): string => (typeof p.spec?.action === 'string' ? p.spec.action : 'ALLOW');
+
+/** The RBAC `rules` of one action from these policies; undefined when none of them has that action. */
+function rbacRules(policies: readonly Config[], action: Action, forTCP: boolean): Json | undefined {
+  const chosen = policies.filter((p) => (action === 'ALLOW' ? actionOf(p) === 'ALLOW' : actionOf(p) === 'DENY' || actionOf(p) === 'CUSTOM'));
+  if (chosen.length === 0) return undefined;
+  const out: Json = {};
+  for (const p of chosen) {
+    const suffix = actionOf(p) === 'CUSTOM' ? CUSTOM_SUFFIX : '';
+    const rules = asArray(p.spec?.rules);
+    rules.forEach((raw, i) => {
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return;
+      const policy = rulePolicy(raw as Json, p.namespace, forTCP, action);
+      if (policy) out[`ns[${p.namespace}]-policy[${p.name}]-rule[${i}]${suffix}`] = policy;
+    });
+    if (rules.length === 0) out[`ns[${p.namespace}]-policy[${p.name}]-rule[0]${suffix}`] = MATCH_NEVER;
+  }
+  return { action, policies: out };
+}
+
+export interface InboundAuthz {
+  /** HTTP filters to put before the others of an inbound HTTP connection manager. */
+  http: Json[];
+  /** Network filters to put before an inbound tcp_proxy. */
+  tcp: Json[];
+}
+
+const NONE: InboundAuthz = { http: [], tcp: [] };
+const memo = new WeakMap<readonly Config[], Map<string, InboundAuthz>>();
+
+/** The RBAC filters for a proxy's inbound traffic (none when no policy applies). */
+export function inboundAuthz(snap: Snapshot, proxy: Proxy): InboundAuthz {
+  if (snap.authorizationPolicies.length === 0) return NONE;
+  const labels = proxyLabels(snap, proxy);
+  const key = `${proxy.namespace}\n${Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${labels[k]}`)
+    .join(',')}`;
+  return memoOn(memo, snap.authorizationPolicies, key, () => {
+    const policies = policiesFor(snap.authorizationPolicies, proxy.namespace, labels);
+    if (policies.length === 0) return NONE;
+    const out: InboundAuthz = { http: [], tcp: [] };
+    for (const action of ['DENY', 'ALLOW'] as const) {
+      const http = rbacRules(policies, action, false);
+      // Named apart (istiod names both envoy.filters.http.rbac): gRPC refuses two filters of one name.
+      const suffix = action.toLowerCase();
+      if (http) out.http.push({ name: `envoy.filters.http.rbac.${suffix}`, typed_config: any('envoy.extensions.filters.http.rbac.v3.RBAC', { rules: http }) });
+      const tcp = rbacRules(policies, action, true);
+      if (tcp) out.tcp.push({ name: `envoy.filters.network.rbac.${suffix}`, typed_config: any('envoy.extensions.filters.network.rbac.v3.RBAC', { rules: tcp, stat_prefix: 'tcp.' }) });
+    }
+    return out;
+  });
+}
