@@ -16,6 +16,7 @@ import { destinationCluster, translateHttpRule, type RouteContext } from './http
 import { destinationRuleForCluster, hostMatches, inboundServices, proxyLabels, resolveHost } from './context.js';
 import { tcpProxyTimeouts } from './policy.js';
 import { routableVirtualServices } from './delegation.js';
+import { inboundAuthz } from './authz.js';
 
 interface ServerInfo {
   gateway: Config;
@@ -206,16 +207,19 @@ function tcpChain(snap: Snapshot, proxy: Proxy, s: ServerInfo): Json | undefined
 
 export function generateGatewayListeners(snap: Snapshot, proxy: Proxy): NamedResource[] {
   const out: NamedResource[] = [];
+  // The gateway's AuthorizationPolicies, as on a sidecar's inbound side (authz.ts): before the HTTP router or tcp_proxy.
+  const authz = inboundAuthz(snap, proxy);
+  const guarded = (c: Json): Json => (authz.tcp.length > 0 && c.filters?.[0]?.name === 'envoy.filters.network.tcp_proxy' ? { ...c, filters: [...authz.tcp, ...c.filters] } : c);
   for (const [port, list] of byListenerPort(servers(snap, proxy))) {
     const chains: Json[] = [];
-    if (list.some(isPlainHttp)) chains.push({ filters: [httpConnectionManager(`outbound_0.0.0.0_${port}`, { rds: `http.${port}` })] });
+    if (list.some(isPlainHttp)) chains.push({ filters: [httpConnectionManager(`outbound_0.0.0.0_${port}`, { rds: `http.${port}` }, 'outbound', authz.http)] });
     for (const s of list) {
       if (isTerminatedHttps(s)) {
         const names = sniNames(s);
         chains.push({
           filter_chain_match: { ...(names.length ? { server_names: names } : {}), transport_protocol: 'tls' },
           transport_socket: downstreamTls(s),
-          filters: [httpConnectionManager(`outbound_0.0.0.0_${port}`, { rds: httpsRouteName(s) })],
+          filters: [httpConnectionManager(`outbound_0.0.0.0_${port}`, { rds: httpsRouteName(s) }, 'outbound', authz.http)],
         });
       } else if (isPassthrough(s)) chains.push(...passthroughChains(snap, proxy, s));
       else if (!isPlainHttp(s) && s.protocol !== 'HTTPS' && s.protocol !== 'TLS') {
@@ -236,7 +240,7 @@ export function generateGatewayListeners(snap: Snapshot, proxy: Proxy): NamedRes
     const name = listenerName('0.0.0.0', port);
     out.push({
       name,
-      resource: { name, address: socketAddress('0.0.0.0', port), traffic_direction: 'OUTBOUND', ...(tls ? { listener_filters: [tlsInspectorFilter()] } : {}), filter_chains: unique },
+      resource: { name, address: socketAddress('0.0.0.0', port), traffic_direction: 'OUTBOUND', ...(tls ? { listener_filters: [tlsInspectorFilter()] } : {}), filter_chains: unique.map(guarded) },
     });
   }
   return out;

@@ -5,7 +5,7 @@ import { generate } from '../../../src/xds/gen/index.js';
 import { policiesFor, rulePolicy } from '../../../src/xds/gen/authz.js';
 import { TypeUrls, GrpcXds } from '../../../src/core/constants.js';
 import type { Config } from '../../../src/model/types.js';
-import { REVIEWS_V1, bookinfo, byName, expectValid, proxy, yamlObjects } from './helpers.js';
+import { GATEWAY, REVIEWS_V1, bookinfo, byName, expectValid, proxy, yamlObjects } from './helpers.js';
 import { grpcDecode } from './grpc/grpc-accepts.js';
 
 const cfg = (name: string, namespace: string, spec: Record<string, unknown>, annotations: Record<string, string> = {}): Config =>
@@ -136,5 +136,17 @@ describe('AuthorizationPolicy → RBAC', () => {
     expect(filters).to.deep.equal(['envoy.filters.http.rbac.deny', 'envoy.filters.http.rbac.allow', 'envoy.filters.http.router']);
     const verdict = grpcDecode(TypeUrls.listener, l!.resource);
     expect(verdict.error, verdict.error).to.equal(undefined);
+  });
+
+  it('guards the ingress gateway a policy selects (istio-system, istio: ingressgateway)', () => {
+    const policy = yaml('ingress-deny-admin', '{ selector: { matchLabels: { istio: ingressgateway } }, action: DENY, rules: [{ to: [{ operation: { paths: [/admin*] } }] }] }', 'istio-system');
+    const snap = buildSnapshot([...bookinfo('bookinfo-gateway.yaml'), ...yamlObjects(policy)]);
+    const listeners = generate(snap, proxy(GATEWAY), TypeUrls.listener);
+    const hcm = byName(listeners, '0.0.0.0_8080').filter_chains[0].filters[0].typed_config;
+    expect(hcm.http_filters[0].name).to.equal('envoy.filters.http.rbac.deny');
+    expect(JSON.stringify(hcm.http_filters[0])).to.include('"prefix":"/admin"');
+    expectValid(TypeUrls.listener, listeners);
+    const plain = generate(buildSnapshot(bookinfo('bookinfo-gateway.yaml')), proxy(GATEWAY), TypeUrls.listener);
+    expect(byName(plain, '0.0.0.0_8080').filter_chains[0].filters[0].typed_config.http_filters.map((f: any) => f.name)).to.not.include('envoy.filters.http.rbac.deny');
   });
 });
