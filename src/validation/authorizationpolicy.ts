@@ -148,8 +148,13 @@ export const validateAuthorizationPolicy: KindValidator = (spec: Obj, ctx, issue
   if (action === 'DENY' && spec.rules === undefined) issues.error('spec.rules', 'DENY action without rules is never triggered; add an empty rule {} to deny every request');
   if (action === 'ALLOW' && len(spec.rules) === 0) issues.warn('spec.rules', 'ALLOW policy without rules matches no request: every request to the selected workloads is denied');
 
+  if (action === 'CUSTOM' && spec.provider?.name) {
+    issues.warn('spec.provider.name', `mizzen has no extension providers: the requests this policy would send to ${JSON.stringify(spec.provider.name)} are denied`);
+  }
+
   each(spec.rules, (rule, i) => {
     const p = `spec.rules[${i}]`;
+    noteUnenforced(rule, p, issues);
     if (Array.isArray(rule.from) && rule.from.length === 0) issues.error(`${p}.from`, 'must not be empty if set');
     if (Array.isArray(rule.to) && rule.to.length === 0) issues.error(`${p}.to`, 'must not be empty if set');
     let fromExists = false;
@@ -202,3 +207,23 @@ export const validateAuthorizationPolicy: KindValidator = (spec: Obj, ctx, issue
     }
   });
 };
+
+const IDENTITY_SOURCES = ['principals', 'notPrincipals', 'namespaces', 'notNamespaces', 'serviceAccounts', 'notServiceAccounts', 'trustDomains', 'notTrustDomains'];
+const IDENTITY_KEYS = ['source.principal', 'source.namespace', 'source.serviceAccount', 'source.trustDomain'];
+const MTLS_NOTE = 'mizzen does not set up mTLS yet, so a peer identity is never known: this matches no request (an ALLOW rule with it admits nothing, a DENY rule denies nothing)';
+const JWT_NOTE = 'mizzen does not enforce RequestAuthentication (JWT) yet: this matches no request (an ALLOW rule with it admits nothing, a DENY rule denies nothing)';
+
+/** Warnings for the parts of a rule mizzen's proxies cannot check yet (peer identities, JWT claims). */
+function noteUnenforced(rule: Obj, p: string, issues: Issues): void {
+  each(rule.from, (f, j) => {
+    const src: Obj | undefined = f.source;
+    if (!src) return;
+    for (const k of IDENTITY_SOURCES) if (len(src[k]) > 0) issues.warn(`${p}.from[${j}].source.${k}`, MTLS_NOTE);
+    for (const k of ['requestPrincipals', 'notRequestPrincipals']) if (len(src[k]) > 0) issues.warn(`${p}.from[${j}].source.${k}`, JWT_NOTE);
+  });
+  each(rule.when, (c, j) => {
+    const key: string = c.key ?? '';
+    if (IDENTITY_KEYS.includes(key)) issues.warn(`${p}.when[${j}].key`, `${key}: ${MTLS_NOTE}`);
+    else if (key.startsWith('request.auth.')) issues.warn(`${p}.when[${j}].key`, `${key}: ${JWT_NOTE}`);
+  });
+}

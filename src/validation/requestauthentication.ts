@@ -1,5 +1,5 @@
 /** RequestAuthentication: JWT rules (issuer, jwksUri vs jwks, token locations, claim-to-header outputs, timeout). */
-import { type Issues, type Obj, obj, str, bool, list, enumOf, each, has, isPlainObject } from './schema.js';
+import { type Issues, type Obj, obj, str, bool, list, enumOf, each, has, isPlainObject, len } from './schema.js';
 import { check, durationField, validateHeaderName, validateStrictHeaderName } from './common.js';
 import { targetFields, checkTargets } from './security.js';
 import type { KindValidator } from './kind.js';
@@ -60,6 +60,7 @@ function parseJwks(text: string): Obj[] | string {
 
 export const validateRequestAuthentication: KindValidator = (spec: Obj, _ctx, issues: Issues) => {
   checkTargets(spec, issues);
+  if (len(spec.jwtRules) > 0) issues.warn('spec.jwtRules', 'mizzen does not enforce RequestAuthentication yet: tokens are not checked, and requests with invalid ones are not refused');
   each(spec.jwtRules, (r, i) => {
     const p = `spec.jwtRules[${i}]`;
     const uri: string | undefined = r.jwksUri ?? r.jwks_uri;

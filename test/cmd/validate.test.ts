@@ -35,7 +35,7 @@ function fixtures(): string {
   mkdirSync(join(dir, 'empty'));
   writeFileSync(join(dir, 'valid/vs.yaml'), `${VALID_VS}---\napiVersion: v1\nkind: Service\nmetadata: {name: reviews, namespace: shop}\nspec: {ports: [{port: 9080, name: http}]}\n`);
   writeFileSync(join(dir, 'valid/nested/dr.json'), JSON.stringify({ apiVersion: 'networking.istio.io/v1beta1', kind: 'DestinationRule', metadata: { name: 'reviews' }, spec: { host: 'reviews', subsets: [{ name: 'v1', labels: { version: 'v1' } }] } }));
-  writeFileSync(join(dir, 'valid/nested/list.yml'), `apiVersion: v1\nkind: List\nitems:\n- apiVersion: security.istio.io/v1\n  kind: PeerAuthentication\n  metadata: {name: default}\n  spec: {mtls: {mode: STRICT}}\n`);
+  writeFileSync(join(dir, 'valid/nested/list.yml'), `apiVersion: v1\nkind: List\nitems:\n- apiVersion: security.istio.io/v1\n  kind: PeerAuthentication\n  metadata: {name: default}\n  spec: {mtls: {mode: PERMISSIVE}}\n`);
   writeFileSync(join(dir, 'valid/README.md'), 'not config');
   writeFileSync(join(dir, 'invalid.yaml'), `${VALID_VS}---\n${INVALID_VS}`);
   writeFileSync(join(dir, 'badyaml.yaml'), `${VALID_VS}---\nkind: [unclosed\n`);
