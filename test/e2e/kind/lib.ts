@@ -86,7 +86,7 @@ export const INVALID_VIRTUAL_SERVICE = {
   field: 'spec.http[0].route[0].weight',
 };
 
-/** Pods that opt out of injection: by label (never sent to the webhook, as in Istio) and by annotation (sent, and told why). */
+/** Pods that opt out of injection, by label and by annotation: both reach the webhook (no objectSelector), which says why. */
 export function optOutPod(name: string, by: 'label' | 'annotation'): Record<string, unknown> {
   const optOut = { 'sidecar.istio.io/inject': 'false' };
   return {
