@@ -102,15 +102,19 @@ export interface Override {
   fields: Obj;
 }
 
-/** Finds the pod's own istio-proxy (the first, in containers then initContainers); errors name the field. */
-export function findOverride(spec: Obj, proxyName: string): { override?: Override; errors: string[] } {
+/**
+ * Finds the pod's own istio-proxy (the first, in containers then initContainers), with the problems of its fields
+ * (errors name the field); undefined, allocating nothing, for the usual pod that has none.
+ */
+export function findOverride(spec: Obj, proxyName: string): (Override & { errors: string[] }) | undefined {
   for (const list of ['containers', 'initContainers'] as const) {
     const items = spec[list];
     if (!Array.isArray(items)) continue;
-    const index = items.findIndex((c) => isObject(c) && c.name === proxyName);
-    if (index < 0) continue;
-    const fields = items[index] as Obj;
-    return { override: { list, index, fields }, errors: checkOverlay(fields).map((e) => `spec.${list}[${index}].${e}`) };
+    for (let index = 0; index < items.length; index++) {
+      const c: unknown = items[index];
+      if (!isObject(c) || c.name !== proxyName) continue;
+      return { list, index, fields: c, errors: checkOverlay(c).map((e) => `spec.${list}[${index}].${e}`) };
+    }
   }
-  return { errors: [] };
+  return undefined;
 }

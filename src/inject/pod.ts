@@ -119,8 +119,8 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
   if (shape.length) return { ok: false, errors: shape };
   const params = readInjectParams(pod, opts.mesh);
   if (!params.ok) return params;
-  const { override, errors: overrideErrors } = findOverride(pod.spec as Record<string, unknown>, ContainerNames.proxy);
-  if (overrideErrors.length) return { ok: false, errors: overrideErrors };
+  const override = findOverride(pod.spec as Record<string, unknown>, ContainerNames.proxy);
+  if (override && override.errors.length) return { ok: false, errors: override.errors };
   if (override && params.value.native && override.list === 'containers' && (pod.spec.containers as unknown[]).length === 1) {
     return fail(`spec.containers[${override.index}]: a pod whose only container is ${ContainerNames.proxy} cannot have a native sidecar (it would have no container left)`);
   }

@@ -182,9 +182,10 @@ export function proxyContainer(ctx: SidecarContext): Result<BuiltContainer> {
   const { override } = ctx;
   // ISTIO_META_* entries of the pod's own istio-proxy env come after proxyMetadata's, as in the container.
   const metaOverrides = override && Array.isArray(override.env) ? { ...o.nodeMetadata, ...istioMetadata(override.env) } : o.nodeMetadata;
+  const plainMeta = metaOverrides === DEFAULT_PROXY_OPTIONS.nodeMetadata || Object.keys(metaOverrides).length === 0;
   const bootstrap = envoyBootstrapText(
     { xdsAddress: o.xdsAddress ?? mesh.xdsAddress, logLevel: params.logLevel, clusterName: `${literal(canonical)}.$(POD_NAMESPACE)` },
-    Object.keys(metaOverrides).length === 0 ? templateFor(metaTemplates, shape, META_KEYS, nodeMetadata).json(meta) : JSON.stringify(withOverrides(nodeMetadata(shape, meta), metaOverrides)),
+    plainMeta ? templateFor(metaTemplates, shape, META_KEYS, nodeMetadata).json(meta) : JSON.stringify(withOverrides(nodeMetadata(shape, meta), metaOverrides)),
   );
   if (!bootstrap.ok) return { ok: false, errors: bootstrap.errors.map((e) => `${o.xdsAddress === undefined ? 'mesh config' : 'proxy.istio.io/config'} ${e}`) };
 
