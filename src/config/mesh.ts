@@ -43,6 +43,11 @@ export interface MeshConfig {
   holdApplicationUntilProxyStarts: boolean;
   /** Outbound IP ranges to redirect by default ("*" = all). */
   includeOutboundIPRanges: string;
+  /**
+   * Istio's meshConfig.outboundTrafficPolicy: where sidecars send traffic for destinations outside the registry,
+   * ALLOW_ANY (passed through) or REGISTRY_ONLY (refused); a Sidecar resource's own setting wins.
+   */
+  outboundTrafficPolicy: { mode: 'ALLOW_ANY' | 'REGISTRY_ONLY' };
   /** Push debouncing for the xDS server. */
   debounce: { quietMs: number; maxMs: number };
 }
@@ -61,6 +66,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   alwaysInjectSelector: [],
   holdApplicationUntilProxyStarts: false,
   includeOutboundIPRanges: '*',
+  outboundTrafficPolicy: { mode: 'ALLOW_ANY' },
   debounce: { quietMs: 100, maxMs: 10_000 },
 };
 
@@ -111,6 +117,8 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
     return val;
   };
   const merged = merge(base, input, '') as MeshConfig;
+  const mode: unknown = merged.outboundTrafficPolicy?.mode;
+  if (mode !== 'ALLOW_ANY' && mode !== 'REGISTRY_ONLY') errors.push(`outboundTrafficPolicy.mode: ${JSON.stringify(mode)} must be ALLOW_ANY or REGISTRY_ONLY`);
   return errors.length ? { ok: false, errors } : ok(merged);
 }
 

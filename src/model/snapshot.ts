@@ -158,10 +158,10 @@ function assemble(
   st: RegistryState,
   parts: Pick<Snapshot, 'namespaces' | 'services' | 'endpoints' | 'workloads'> & Record<ConfigField, Config[]>,
 ): Snapshot {
-  const feed: string[] = [st.domainSuffix, st.parts.namespaces!, st.parts.workloads!];
+  const feed: string[] = [st.domainSuffix, st.registryOnly ? 'REGISTRY_ONLY' : 'ALLOW_ANY', st.parts.namespaces!, st.parts.workloads!];
   for (const f of FIELDS) feed.push(st.parts[f]!);
   for (const host of parts.services.keys()) feed.push(host, st.hostDigests.get(host)!);
-  const snap = makeSnapshot(shortHash(feed.join('\n')), st.domainSuffix, parts);
+  const snap = makeSnapshot(shortHash(feed.join('\n')), st.domainSuffix, st.registryOnly, parts);
   states.set(snap, st);
   return snap;
 }
@@ -170,17 +170,23 @@ function assemble(
  * Every snapshot object is made here, in one way, so that they all share one hidden class: the generators read
  * snapshots in hot loops, and a second shape (a narrowed snapshot) deoptimizes them on the first change.
  */
-function makeSnapshot(version: string, domainSuffix: string, parts: Omit<Snapshot, 'version' | 'domainSuffix'>): Snapshot {
-  return { version, domainSuffix, ...parts };
+function makeSnapshot(version: string, domainSuffix: string, registryOnly: boolean, parts: Omit<Snapshot, 'version' | 'domainSuffix' | 'registryOnly'>): Snapshot {
+  return { version, domainSuffix, registryOnly, ...parts };
 }
 
 /** The snapshot with other services and endpoints (same version: a view for generating a part of the output). */
 export function withServices(snap: Snapshot, services: Snapshot['services'], endpoints: Snapshot['endpoints']): Snapshot {
-  const { version, domainSuffix, ...parts } = snap;
-  return makeSnapshot(version, domainSuffix, { ...parts, services, endpoints });
+  const { version, domainSuffix, registryOnly, ...parts } = snap;
+  return makeSnapshot(version, domainSuffix, registryOnly, { ...parts, services, endpoints });
 }
 
-export function buildSnapshot(input: readonly KubeObject[], opts: { domainSuffix?: string } = {}): Snapshot {
+/** Options of the mesh that shape a snapshot: its domain suffix, and whether it allows only registry destinations. */
+export interface SnapshotOptions {
+  domainSuffix?: string;
+  registryOnly?: boolean;
+}
+
+export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOptions = {}): Snapshot {
   const domainSuffix = opts.domainSuffix || DEFAULT_DOMAIN_SUFFIX;
   const keyed = usable(input).map((o) => [objectKey(o), o] as const);
   keyed.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -188,6 +194,7 @@ export function buildSnapshot(input: readonly KubeObject[], opts: { domainSuffix
   for (const f of FIELDS) configs[f] = new Map();
   const st: RegistryState = {
     domainSuffix,
+    registryOnly: opts.registryOnly === true,
     objects: new Map(keyed),
     nsCount: new Map(),
     nsLabels: new Map(),
@@ -239,10 +246,10 @@ export function buildSnapshot(input: readonly KubeObject[], opts: { domainSuffix
  * `objects` = all current objects. Deep-equals buildSnapshot(objects) (tests check it over a table of changes).
  * Falls back to buildSnapshot when `prev` was not built here or a Service or ServiceEntry changed.
  */
-export function updateSnapshot(prev: Snapshot, input: readonly KubeObject[], changedKeys: Iterable<string>, opts: { domainSuffix?: string } = {}): Snapshot {
+export function updateSnapshot(prev: Snapshot, input: readonly KubeObject[], changedKeys: Iterable<string>, opts: SnapshotOptions = {}): Snapshot {
   const old = states.get(prev);
   const keys = new Set(changedKeys);
-  if (!old || old.domainSuffix !== (opts.domainSuffix || DEFAULT_DOMAIN_SUFFIX)) return buildSnapshot(input, opts);
+  if (!old || old.domainSuffix !== (opts.domainSuffix || DEFAULT_DOMAIN_SUFFIX) || old.registryOnly !== (opts.registryOnly === true)) return buildSnapshot(input, opts);
   if (keys.size === 0) return prev;
   const fresh = new Map<string, KubeObject>();
   // A few changes (the usual case): only objects whose name ends a changed key are keyed, not every object.

@@ -16,6 +16,7 @@ export const CLUSTER_SCOPED = new Set(['Namespace', 'Node', 'ClusterRole', 'Clus
 
 export interface RegistryState {
   domainSuffix: string;
+  registryOnly: boolean;
   /** Every usable object by objectKey (the last one wins a duplicated key). */
   objects: Map<string, KubeObject>;
   /** Namespace → number of namespaced objects in it. */
@@ -124,6 +125,7 @@ export function copyState(st: RegistryState): RegistryState {
   for (const [k, m] of Object.entries(st.configs)) configs[k] = new Map(m);
   return {
     domainSuffix: st.domainSuffix,
+    registryOnly: st.registryOnly,
     objects: new Map(st.objects),
     nsCount: new Map(st.nsCount),
     nsLabels: new Map(st.nsLabels),

@@ -91,6 +91,8 @@ export interface Snapshot {
   /** Content version: changes whenever anything in the snapshot changes. */
   version: string;
   domainSuffix: string;
+  /** The mesh's outboundTrafficPolicy is REGISTRY_ONLY (mesh config): unknown destinations are refused. */
+  registryOnly: boolean;
   namespaces: Map<string, Record<string, string>>;
   /** By hostname; sorted iteration order (by hostname) where order matters. */
   services: Map<string, Service>;

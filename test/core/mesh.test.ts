@@ -23,6 +23,13 @@ describe('mesh config', () => {
     expect(r.value.proxyResources.limits).to.deep.equal(DEFAULT_MESH_CONFIG.proxyResources.limits);
     expect(r.value.nativeSidecar).to.equal(true);
   });
+  it('takes outboundTrafficPolicy ALLOW_ANY (default) or REGISTRY_ONLY, and names anything else', () => {
+    expect(DEFAULT_MESH_CONFIG.outboundTrafficPolicy).to.deep.equal({ mode: 'ALLOW_ANY' });
+    const r = resolveMeshConfig({ outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } });
+    expect(r.ok && r.value.outboundTrafficPolicy.mode).to.equal('REGISTRY_ONLY');
+    expect(resolveMeshConfig({ outboundTrafficPolicy: { mode: 'BLOCK' } })).to.deep.equal({ ok: false, errors: ['outboundTrafficPolicy.mode: "BLOCK" must be ALLOW_ANY or REGISTRY_ONLY'] });
+  });
+
   it('names unknown and mistyped fields', () => {
     const r = resolveMeshConfig({ proxyImagee: 'x', nativeSidecar: 'yes', debounce: { quietMs: '1' } });
     expect(r.ok).to.equal(false);

@@ -121,6 +121,15 @@ const changes: Array<{ name: string; change: (o: KubeObject[]) => KubeObject[]; 
 ];
 
 describe('updateSnapshot equals buildSnapshot', () => {
+  it('rebuilds when the mesh outbound policy changes (same objects, another version)', () => {
+    const objects = base();
+    const prev = buildSnapshot(objects);
+    const next = updateSnapshot(prev, objects, [], { registryOnly: true });
+    expect(next.registryOnly).to.equal(true);
+    expect(next.version).to.not.equal(prev.version);
+    expectSame(next, buildSnapshot(objects, { registryOnly: true }));
+  });
+
   for (const t of changes) {
     it(t.name, () => {
       const before = base();

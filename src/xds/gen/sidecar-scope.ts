@@ -7,8 +7,8 @@
  *   - namespace: a name, "." (the proxy's own), "*" (any); a leading "~" excludes instead of importing;
  *   - dnsName: an FQDN, a wildcard ("*.example.com", "*"); it matches a service host it overlaps.
  * A Sidecar without egress imports everything ("*\/*"). An egress listener with a port imports only that port
- * of its services. `outboundTrafficPolicy.mode: REGISTRY_ONLY` sends traffic to unknown destinations to the
- * BlackHoleCluster instead of passing it through. The ingress listeners are not applied. Pure.
+ * of its services. `outboundTrafficPolicy.mode: REGISTRY_ONLY` (the Sidecar's, else the mesh config's) sends
+ * traffic to unknown destinations to the BlackHoleCluster instead of passing it through. The ingress listeners are not applied. Pure.
  */
 import type { Config, Service, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
@@ -109,8 +109,11 @@ export function scopeVirtualServices(sidecar: Config, proxyNamespace: string, vs
   );
 }
 
-/** Whether the Sidecar blocks traffic to destinations outside the registry. */
-export const registryOnly = (sidecar: Config | undefined): boolean => asObject(sidecar?.spec?.outboundTrafficPolicy).mode === 'REGISTRY_ONLY';
+/** Whether traffic to destinations outside the registry is refused: the Sidecar's outboundTrafficPolicy, else the mesh's. */
+export function registryOnly(sidecar: Config | undefined, meshRegistryOnly: boolean): boolean {
+  const mode: unknown = asObject(sidecar?.spec?.outboundTrafficPolicy).mode;
+  return mode === 'REGISTRY_ONLY' || mode === 'ALLOW_ANY' ? mode === 'REGISTRY_ONLY' : meshRegistryOnly;
+}
 
 /** Identifies the Sidecar (and its version) for memo keys; "" when none applies. */
 export const sidecarKey = (sidecar: Config | undefined): string => (sidecar ? `${sidecar.namespace}/${sidecar.name}@${sidecar.revision}` : '');

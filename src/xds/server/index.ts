@@ -113,7 +113,7 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
     changedKeys = new Set();
     let snap: Snapshot;
     try {
-      const o = { domainSuffix: opts.mesh.domainSuffix };
+      const o = { domainSuffix: opts.mesh.domainSuffix, registryOnly: opts.mesh.outboundTrafficPolicy?.mode === 'REGISTRY_ONLY' };
       snap = base && gens.updateSnapshot ? gens.updateSnapshot(base, store.list(), keys, o) : gens.buildSnapshot(store.list(), o);
     } catch (e) {
       for (const k of keys) changedKeys.add(k);

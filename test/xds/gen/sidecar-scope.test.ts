@@ -153,4 +153,14 @@ spec: { hosts: [reviews.default.svc.cluster.local], http: [{ route: [{ destinati
     expect(clusterNames(snap, PRODUCTPAGE).filter((n) => n.startsWith('outbound|'))).to.deep.equal([]);
     expect(clusterNames(world(sidecar('default', 'default', {})), PRODUCTPAGE)).to.include('outbound|8080||billing.other.svc.cluster.local');
   });
+
+  it('the mesh config outboundTrafficPolicy REGISTRY_ONLY applies where no Sidecar says otherwise', () => {
+    const objects = [...bookinfo(), ...yamlObjects(sidecar('open', 'default', { workloadSelector: { labels: { app: 'reviews' } }, outboundTrafficPolicy: { mode: 'ALLOW_ANY' } }))];
+    const snap = buildSnapshot(objects, { registryOnly: true });
+    const catchAll = (id: string) => JSON.stringify(byName(generate(snap, proxy(id), TypeUrls.listener), 'virtualOutbound').filter_chains);
+    expect(catchAll(PRODUCTPAGE)).to.include('BlackHoleCluster');
+    expect(catchAll(REVIEWS_V1)).to.include('PassthroughCluster');
+    expect(byName(generate(snap, proxy(PRODUCTPAGE), TypeUrls.route), '9080').virtual_hosts.at(-1).name).to.equal('block_all');
+    expect(buildSnapshot(objects).version).to.not.equal(snap.version);
+  });
 });
