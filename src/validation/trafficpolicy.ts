@@ -82,6 +82,9 @@ export function checkClientTls(tls: Obj | undefined, p: string, issues: Issues):
     if (tls.clientCertificate || tls.caCertificates || tls.privateKey || tls.caCrl) {
       issues.error(p, 'cannot set clientCertificate, privateKey, caCertificates or caCrl when credentialName is set');
     }
+    // What mizzen's sidecars cannot do yet, said at apply time rather than found in traffic.
+    if (mode === 'MUTUAL') issues.warn(`${p}.credentialName`, 'mizzen does not serve credentialName client certificates for origination yet: this traffic stays plaintext');
+    else issues.warn(`${p}.credentialName`, "mizzen does not serve credentialName CAs for origination yet: the server is checked against the system's CAs instead");
     return;
   }
   if (mode === 'MUTUAL') {
@@ -91,4 +94,5 @@ export function checkClientTls(tls: Obj | undefined, p: string, issues: Issues):
   if (mode === 'ISTIO_MUTUAL' && (tls.clientCertificate || tls.privateKey || tls.caCertificates || tls.credentialName)) {
     issues.warn(p, 'ISTIO_MUTUAL uses the mesh certificates; clientCertificate, privateKey, caCertificates and credentialName are ignored');
   }
+  if (mode === 'ISTIO_MUTUAL') issues.warn(`${p}.mode`, 'mizzen does not set up mTLS yet: traffic under this policy stays plaintext');
 }

@@ -84,6 +84,9 @@ const cases: Case[] = [
   { name: 'http error codes out of range', in: outlier({ outlierDetectionHttpErrorCodes: [503, 700] }), valid: false, error: 'outlierDetectionHttpErrorCodes[1]' },
   // tls
   { name: 'tls ISTIO_MUTUAL', in: tls({ mode: 'ISTIO_MUTUAL' }), valid: true },
+  { name: 'tls ISTIO_MUTUAL warns that mizzen does not set up mTLS yet', in: tls({ mode: 'ISTIO_MUTUAL' }), valid: true, warning: 'spec.trafficPolicy.tls.mode: mizzen does not set up mTLS yet' },
+  { name: 'tls MUTUAL with credentialName warns that it stays plaintext', in: tls({ mode: 'MUTUAL', credentialName: 'c' }), valid: true, warning: 'credentialName: mizzen does not serve credentialName client certificates' },
+  { name: 'tls SIMPLE with credentialName warns about the CA', in: tls({ mode: 'SIMPLE', credentialName: 'c' }), valid: true, warning: "the system's CAs instead" },
   { name: 'tls SIMPLE', in: tls({ mode: 'SIMPLE', sni: 'a.com' }), valid: true },
   { name: 'tls bad mode', in: tls({ mode: 'STRICT' }), valid: false, error: 'tls.mode: unsupported value "STRICT"' },
   { name: 'tls MUTUAL with files', in: tls({ mode: 'MUTUAL', clientCertificate: '/c.pem', privateKey: '/k.pem', caCertificates: '/ca.pem' }), valid: true },

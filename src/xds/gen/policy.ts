@@ -256,14 +256,42 @@ function outlierDetection(od: Json): Json {
   return out;
 }
 
-/** DISABLE / SIMPLE TLS origination (mesh mTLS, ISTIO_MUTUAL and MUTUAL need certificates: the security issue). */
+const fileSource = (v: unknown): Json | undefined => (typeof v === 'string' && v !== '' ? { filename: v } : undefined);
+/** The CA bundle of the Envoy images (envoyproxy/envoy and its distroless form both carry it here). */
+export const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+
+/**
+ * TLS origination from a DestinationRule, with files in the proxy's file system, as istiod writes it: SIMPLE, and
+ * MUTUAL with clientCertificate and privateKey. The server certificate is checked against caCertificates, or the
+ * system's CAs without them (and caCrl, and the subjectAltNames, when given); insecureSkipVerify turns the check off. ISTIO_MUTUAL needs the
+ * mesh's own certificates and a credentialName needs SDS, neither of which mizzen hands sidecars yet: those stay
+ * plaintext (validation warns).
+ */
 function tlsTransportSocket(tls: Json): Json | undefined {
-  if (tls.mode !== 'SIMPLE') return undefined;
+  if (tls.mode !== 'SIMPLE' && tls.mode !== 'MUTUAL') return undefined;
+  const common: Json = {};
+  if (tls.mode === 'MUTUAL') {
+    const chain = fileSource(tls.clientCertificate);
+    const key = fileSource(tls.privateKey);
+    if (!chain || !key) return undefined; // a credentialName instead: not served to sidecars
+    common.tls_certificates = [{ certificate_chain: chain, private_key: key }];
+  }
+  // Without caCertificates the system's CAs check the server, as istiod does (VERIFY_CERTIFICATE_AT_CLIENT).
+  const ca = fileSource(tls.caCertificates) ?? { filename: SYSTEM_CA_BUNDLE };
+  if (tls.insecureSkipVerify !== true) {
+    const sans = asArray(tls.subjectAltNames).filter((s): s is string => typeof s === 'string' && s !== '');
+    const crl = fileSource(tls.caCrl);
+    common.validation_context = {
+      trusted_ca: ca,
+      ...(sans.length ? { match_typed_subject_alt_names: sans.map((san) => ({ san_type: san.startsWith('spiffe://') ? 'URI' : 'DNS', matcher: { exact: san } })) } : {}),
+      ...(crl ? { crl } : {}),
+    };
+  }
   return {
     name: 'envoy.transport_sockets.tls',
     typed_config: any('envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', {
       ...(typeof tls.sni === 'string' && tls.sni ? { sni: tls.sni } : {}),
-      common_tls_context: {},
+      common_tls_context: common,
     }),
   };
 }

@@ -163,6 +163,45 @@ describe('Envoy CDS/EDS from DestinationRules', () => {
     });
   }
 
+  describe('TLS origination from files in the proxy (SIMPLE, MUTUAL)', () => {
+    const UTC = '@type';
+    const socket = (tls: string) => byName(clustersWith(dr(`{ tls: ${tls} }`)).clusters, R).transport_socket;
+    const context = (tls: string) => socket(tls)?.typed_config;
+    it('SIMPLE checks the server against the system CAs when no caCertificates are given', () => {
+      expect(context('{ mode: SIMPLE, sni: reviews.example.com }')).to.deep.equal({
+        [UTC]: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+        sni: 'reviews.example.com',
+        common_tls_context: { validation_context: { trusted_ca: { filename: '/etc/ssl/certs/ca-certificates.crt' } } },
+      });
+    });
+    it('SIMPLE with caCertificates, subjectAltNames (DNS or SPIFFE URI) and caCrl', () => {
+      expect(context('{ mode: SIMPLE, caCertificates: /etc/certs/ca.pem, caCrl: /etc/certs/crl.pem, subjectAltNames: [reviews.example.com, "spiffe://td/ns/a/sa/b"] }').common_tls_context).to.deep.equal({
+        validation_context: {
+          trusted_ca: { filename: '/etc/certs/ca.pem' },
+          match_typed_subject_alt_names: [
+            { san_type: 'DNS', matcher: { exact: 'reviews.example.com' } },
+            { san_type: 'URI', matcher: { exact: 'spiffe://td/ns/a/sa/b' } },
+          ],
+          crl: { filename: '/etc/certs/crl.pem' },
+        },
+      });
+    });
+    it('insecureSkipVerify turns the check off', () => {
+      expect(context('{ mode: SIMPLE, insecureSkipVerify: true, caCertificates: /etc/certs/ca.pem }').common_tls_context).to.deep.equal({});
+    });
+    it('MUTUAL presents the client certificate and key from their files', () => {
+      expect(context('{ mode: MUTUAL, clientCertificate: /etc/certs/cert.pem, privateKey: /etc/certs/key.pem, caCertificates: /etc/certs/ca.pem }').common_tls_context).to.deep.equal({
+        tls_certificates: [{ certificate_chain: { filename: '/etc/certs/cert.pem' }, private_key: { filename: '/etc/certs/key.pem' } }],
+        validation_context: { trusted_ca: { filename: '/etc/certs/ca.pem' } },
+      });
+    });
+    it('ISTIO_MUTUAL and MUTUAL with a credentialName: no TLS (mizzen does not hand sidecars those certificates yet)', () => {
+      expect(socket('{ mode: ISTIO_MUTUAL }')).to.equal(undefined);
+      expect(socket('{ mode: MUTUAL, credentialName: client-cert }')).to.equal(undefined);
+      expect(socket('{ mode: DISABLE }')).to.equal(undefined);
+    });
+  });
+
   it('a port-level entry replaces the whole policy for its port; the first entry for a port wins', () => {
     const yaml = dr(`{ loadBalancer: { simple: RANDOM }, outlierDetection: { consecutive5xxErrors: 3 }, portLevelSettings: [
       { port: { number: 9080 }, connectionPool: { tcp: { maxConnections: 7 } } },
