@@ -159,15 +159,23 @@ export function clusterPolicyFields(policy: TrafficPolicy, http2: boolean): Json
   const keepalive = tcpKeepalive(tcp.tcpKeepalive);
   if (keepalive) out.upstream_connection_options = { tcp_keepalive: keepalive };
 
-  const options = httpProtocolOptions(asObject(policy.connectionPool), http2);
+  const tlsSettings = asObject(policy.tls);
+  const tls = tlsTransportSocket(tlsSettings);
+  if (tls) out.transport_socket = tls;
+
+  let options = httpProtocolOptions(asObject(policy.connectionPool), http2);
+  // TLS without an explicit sni: the SNI is the request's host, and the server's certificate must name it (unless
+  // subjectAltNames or insecureSkipVerify say otherwise), as istiod's setAutoSniAndAutoSanValidation.
+  if (tls && !(typeof tlsSettings.sni === 'string' && tlsSettings.sni)) {
+    const sans = asArray(tlsSettings.subjectAltNames).length > 0;
+    options ??= { explicit_http_config: http2 ? { http2_protocol_options: {} } : { http_protocol_options: {} } };
+    options.upstream_http_protocol_options = { auto_sni: true, ...(!sans && tlsSettings.insecureSkipVerify !== true ? { auto_san_validation: true } : {}) };
+  }
   if (options) {
     out.typed_extension_protocol_options = {
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': any('envoy.extensions.upstreams.http.v3.HttpProtocolOptions', options),
     };
   }
-
-  const tls = tlsTransportSocket(asObject(policy.tls));
-  if (tls) out.transport_socket = tls;
   return out;
 }
 

@@ -186,6 +186,13 @@ describe('Envoy CDS/EDS from DestinationRules', () => {
         },
       });
     });
+    it('without an sni, the SNI is the request host and the certificate must name it (auto_sni, auto_san_validation)', () => {
+      const opts = (tls: string) => byName(clustersWith(dr(`{ tls: ${tls} }`)).clusters, R).typed_extension_protocol_options?.['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'];
+      expect(opts('{ mode: SIMPLE }')).to.deep.include({ upstream_http_protocol_options: { auto_sni: true, auto_san_validation: true }, explicit_http_config: { http_protocol_options: {} } });
+      expect(opts('{ mode: SIMPLE, subjectAltNames: [a.example.com] }').upstream_http_protocol_options).to.deep.equal({ auto_sni: true });
+      expect(opts('{ mode: SIMPLE, insecureSkipVerify: true }').upstream_http_protocol_options).to.deep.equal({ auto_sni: true });
+      expect(opts('{ mode: SIMPLE, sni: a.example.com }')).to.equal(undefined);
+    });
     it('insecureSkipVerify turns the check off', () => {
       expect(context('{ mode: SIMPLE, insecureSkipVerify: true, caCertificates: /etc/certs/ca.pem }').common_tls_context).to.deep.equal({});
     });
