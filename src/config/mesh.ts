@@ -48,6 +48,10 @@ export interface MeshConfig {
    * ALLOW_ANY (passed through) or REGISTRY_ONLY (refused); a Sidecar resource's own setting wins.
    */
   outboundTrafficPolicy: { mode: 'ALLOW_ANY' | 'REGISTRY_ONLY' };
+  /** Istio's accessLogFile: where every sidecar and gateway writes an access log line per request or connection ('' = none, e.g. /dev/stdout). */
+  accessLogFile: string;
+  /** TEXT (Envoy's default line) or JSON. */
+  accessLogEncoding: 'TEXT' | 'JSON';
   /** Push debouncing for the xDS server. */
   debounce: { quietMs: number; maxMs: number };
 }
@@ -67,6 +71,8 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   holdApplicationUntilProxyStarts: false,
   includeOutboundIPRanges: '*',
   outboundTrafficPolicy: { mode: 'ALLOW_ANY' },
+  accessLogFile: '',
+  accessLogEncoding: 'TEXT',
   debounce: { quietMs: 100, maxMs: 10_000 },
 };
 
@@ -119,6 +125,7 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
   const merged = merge(base, input, '') as MeshConfig;
   const mode: unknown = merged.outboundTrafficPolicy?.mode;
   if (mode !== 'ALLOW_ANY' && mode !== 'REGISTRY_ONLY') errors.push(`outboundTrafficPolicy.mode: ${JSON.stringify(mode)} must be ALLOW_ANY or REGISTRY_ONLY`);
+  if (merged.accessLogEncoding !== 'TEXT' && merged.accessLogEncoding !== 'JSON') errors.push(`accessLogEncoding: ${JSON.stringify(merged.accessLogEncoding)} must be TEXT or JSON`);
   return errors.length ? { ok: false, errors } : ok(merged);
 }
 
@@ -138,4 +145,13 @@ export function loadMeshConfig(file?: string): Result<MeshConfig> {
   }
   const r = resolveMeshConfig(doc);
   return r.ok ? r : fail(...r.errors.map((e) => `mesh config ${file}: ${e}`));
+}
+
+/** What of the mesh config the xDS generators read, as snapshot options (src/model/snapshot.ts). */
+export function snapshotOptions(mesh: MeshConfig): { domainSuffix: string; registryOnly: boolean; accessLog?: { path: string; encoding: 'TEXT' | 'JSON' } } {
+  return {
+    domainSuffix: mesh.domainSuffix,
+    registryOnly: mesh.outboundTrafficPolicy?.mode === 'REGISTRY_ONLY',
+    ...(mesh.accessLogFile ? { accessLog: { path: mesh.accessLogFile, encoding: mesh.accessLogEncoding } } : {}),
+  };
 }

@@ -11,7 +11,7 @@
 import { isKubeObject, objectKey, type KubeObject } from '../core/kube.js';
 import { shortHash } from '../core/hash.js';
 import { DEFAULT_DOMAIN_SUFFIX } from '../core/constants.js';
-import type { Config, Endpoint, Service, Snapshot, Workload } from './types.js';
+import type { Config, Endpoint, MeshSettings, Service, Snapshot, Workload } from './types.js';
 import { kubeEndpoints, kubeServices, podKey, podWorkloads, type KubeServiceInfo, type PodInfo } from './registry.js';
 import { serviceEntryServices, workloadEntries, workloadEntryWorkloads, type WorkloadEntryInfo } from './serviceentry.js';
 import { asString, matchesLabels, stringMap } from './selectors.js';
@@ -158,10 +158,10 @@ function assemble(
   st: RegistryState,
   parts: Pick<Snapshot, 'namespaces' | 'services' | 'endpoints' | 'workloads'> & Record<ConfigField, Config[]>,
 ): Snapshot {
-  const feed: string[] = [st.domainSuffix, st.registryOnly ? 'REGISTRY_ONLY' : 'ALLOW_ANY', st.parts.namespaces!, st.parts.workloads!];
+  const feed: string[] = [st.domainSuffix, JSON.stringify(st.mesh), st.parts.namespaces!, st.parts.workloads!];
   for (const f of FIELDS) feed.push(st.parts[f]!);
   for (const host of parts.services.keys()) feed.push(host, st.hostDigests.get(host)!);
-  const snap = makeSnapshot(shortHash(feed.join('\n')), st.domainSuffix, st.registryOnly, parts);
+  const snap = makeSnapshot(shortHash(feed.join('\n')), st.domainSuffix, st.mesh, parts);
   states.set(snap, st);
   return snap;
 }
@@ -170,21 +170,24 @@ function assemble(
  * Every snapshot object is made here, in one way, so that they all share one hidden class: the generators read
  * snapshots in hot loops, and a second shape (a narrowed snapshot) deoptimizes them on the first change.
  */
-function makeSnapshot(version: string, domainSuffix: string, registryOnly: boolean, parts: Omit<Snapshot, 'version' | 'domainSuffix' | 'registryOnly'>): Snapshot {
-  return { version, domainSuffix, registryOnly, ...parts };
+function makeSnapshot(version: string, domainSuffix: string, mesh: MeshSettings, parts: Omit<Snapshot, 'version' | 'domainSuffix' | 'mesh'>): Snapshot {
+  return { version, domainSuffix, mesh, ...parts };
 }
 
 /** The snapshot with other services and endpoints (same version: a view for generating a part of the output). */
 export function withServices(snap: Snapshot, services: Snapshot['services'], endpoints: Snapshot['endpoints']): Snapshot {
-  const { version, domainSuffix, registryOnly, ...parts } = snap;
-  return makeSnapshot(version, domainSuffix, registryOnly, { ...parts, services, endpoints });
+  const { version, domainSuffix, mesh, ...parts } = snap;
+  return makeSnapshot(version, domainSuffix, mesh, { ...parts, services, endpoints });
 }
 
 /** Options of the mesh that shape a snapshot: its domain suffix, and whether it allows only registry destinations. */
 export interface SnapshotOptions {
   domainSuffix?: string;
   registryOnly?: boolean;
+  accessLog?: MeshSettings['accessLog'];
 }
+
+const meshSettings = (opts: SnapshotOptions): MeshSettings => ({ registryOnly: opts.registryOnly === true, ...(opts.accessLog ? { accessLog: { ...opts.accessLog } } : {}) });
 
 export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOptions = {}): Snapshot {
   const domainSuffix = opts.domainSuffix || DEFAULT_DOMAIN_SUFFIX;
@@ -194,7 +197,7 @@ export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOption
   for (const f of FIELDS) configs[f] = new Map();
   const st: RegistryState = {
     domainSuffix,
-    registryOnly: opts.registryOnly === true,
+    mesh: meshSettings(opts),
     objects: new Map(keyed),
     nsCount: new Map(),
     nsLabels: new Map(),
@@ -249,7 +252,7 @@ export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOption
 export function updateSnapshot(prev: Snapshot, input: readonly KubeObject[], changedKeys: Iterable<string>, opts: SnapshotOptions = {}): Snapshot {
   const old = states.get(prev);
   const keys = new Set(changedKeys);
-  if (!old || old.domainSuffix !== (opts.domainSuffix || DEFAULT_DOMAIN_SUFFIX) || old.registryOnly !== (opts.registryOnly === true)) return buildSnapshot(input, opts);
+  if (!old || old.domainSuffix !== (opts.domainSuffix || DEFAULT_DOMAIN_SUFFIX) || JSON.stringify(old.mesh) !== JSON.stringify(meshSettings(opts))) return buildSnapshot(input, opts);
   if (keys.size === 0) return prev;
   const fresh = new Map<string, KubeObject>();
   // A few changes (the usual case): only objects whose name ends a changed key are keyed, not every object.

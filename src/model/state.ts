@@ -7,7 +7,7 @@
  */
 import { shortHash } from '../core/hash.js';
 import { objectKey, type KubeObject } from '../core/kube.js';
-import type { Config, Endpoint, Workload } from './types.js';
+import type { Config, Endpoint, MeshSettings, Workload } from './types.js';
 import { endpointsOwner, podInfos, podKey, type KubeIndex, type KubeServiceInfo, type PodInfo } from './registry.js';
 import type { WorkloadEntryInfo } from './serviceentry.js';
 import { asArray, asObject, asString } from './selectors.js';
@@ -16,7 +16,7 @@ export const CLUSTER_SCOPED = new Set(['Namespace', 'Node', 'ClusterRole', 'Clus
 
 export interface RegistryState {
   domainSuffix: string;
-  registryOnly: boolean;
+  mesh: MeshSettings;
   /** Every usable object by objectKey (the last one wins a duplicated key). */
   objects: Map<string, KubeObject>;
   /** Namespace → number of namespaced objects in it. */
@@ -125,7 +125,7 @@ export function copyState(st: RegistryState): RegistryState {
   for (const [k, m] of Object.entries(st.configs)) configs[k] = new Map(m);
   return {
     domainSuffix: st.domainSuffix,
-    registryOnly: st.registryOnly,
+    mesh: st.mesh,
     objects: new Map(st.objects),
     nsCount: new Map(st.nsCount),
     nsLabels: new Map(st.nsLabels),

@@ -87,12 +87,20 @@ export interface Workload {
   ready: boolean;
 }
 
+/** The mesh config's settings the generators read (through the snapshot, so that a change is a new version). */
+export interface MeshSettings {
+  /** outboundTrafficPolicy REGISTRY_ONLY: destinations outside the registry are refused (a Sidecar may say otherwise). */
+  registryOnly: boolean;
+  /** Envoy access logs (accessLogFile, accessLogEncoding); absent: none. */
+  accessLog?: { path: string; encoding: 'TEXT' | 'JSON' };
+}
+
 export interface Snapshot {
   /** Content version: changes whenever anything in the snapshot changes. */
   version: string;
   domainSuffix: string;
-  /** The mesh's outboundTrafficPolicy is REGISTRY_ONLY (mesh config): unknown destinations are refused. */
-  registryOnly: boolean;
+  /** Mesh-wide settings from the mesh config that shape generated configuration. */
+  mesh: MeshSettings;
   namespaces: Map<string, Record<string, string>>;
   /** By hostname; sorted iteration order (by hostname) where order matters. */
   services: Map<string, Service>;

@@ -125,7 +125,7 @@ describe('updateSnapshot equals buildSnapshot', () => {
     const objects = base();
     const prev = buildSnapshot(objects);
     const next = updateSnapshot(prev, objects, [], { registryOnly: true });
-    expect(next.registryOnly).to.equal(true);
+    expect(next.mesh.registryOnly).to.equal(true);
     expect(next.version).to.not.equal(prev.version);
     expectSame(next, buildSnapshot(objects, { registryOnly: true }));
   });

@@ -12,6 +12,7 @@ import { generateSidecarListeners } from './listeners.js';
 import { generateSidecarRoutes } from './routes.js';
 import { generateGatewayListeners, generateGatewayRoutes } from './gateway.js';
 import { generateGrpc } from './grpc/index.js';
+import { withAccessLogs } from './access-log.js';
 
 /** One generated resource: plain object, snake_case fields, Any as `{ '@type': url, ...fields }`. */
 export type { NamedResource } from './types.js';
@@ -28,7 +29,7 @@ export function generate(snap: Snapshot, proxy: Proxy, typeUrl: string, names?: 
     case TypeUrls.endpoint:
       return generateEndpoints(snap, proxy);
     case TypeUrls.listener:
-      return proxy.type === 'router' ? generateGatewayListeners(snap, proxy) : generateSidecarListeners(snap, proxy);
+      return withAccessLogs(proxy.type === 'router' ? generateGatewayListeners(snap, proxy) : generateSidecarListeners(snap, proxy), snap.mesh.accessLog);
     case TypeUrls.route:
       return proxy.type === 'router' ? generateGatewayRoutes(snap, proxy) : generateSidecarRoutes(snap, proxy);
     default:

@@ -172,7 +172,7 @@ function virtualInbound(snap: Snapshot, proxy: Proxy): Json {
 }
 
 export function generateSidecarListeners(snap: Snapshot, proxy: Proxy): NamedResource[] {
-  const blocked = registryOnly(proxySidecar(snap, proxy, () => proxyLabels(snap, proxy)), snap.registryOnly);
+  const blocked = registryOnly(proxySidecar(snap, proxy, () => proxyLabels(snap, proxy)), snap.mesh.registryOnly);
   const all = [virtualOutbound(blocked), ...outboundListeners(snap, proxy), virtualInbound(snap, proxy)];
   return all.map((l) => ({ name: l.name as string, resource: l }));
 }

@@ -133,7 +133,7 @@ export function sidecarRouteConfig(snap: Snapshot, proxy: Proxy, port: number, s
   virtualHosts.sort((a, b) => byString(a.name, b.name));
   // Unknown hosts: passed through, or refused when the proxy's Sidecar allows only the registry (as istiod).
   virtualHosts.push(
-    registryOnly(proxySidecar(snap, proxy, () => ctx.proxyLabels), snap.registryOnly)
+    registryOnly(proxySidecar(snap, proxy, () => ctx.proxyLabels), snap.mesh.registryOnly)
       ? { name: 'block_all', domains: ['*'], routes: [{ name: 'block_all', match: { prefix: '/' }, direct_response: { status: 502 } }], include_request_attempt_count: true }
       : {
           name: 'allow_any',

@@ -10,7 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Registry } from 'prom-client';
 import type { ConfigStore } from '../../model/store.js';
 import type { Snapshot } from '../../model/types.js';
-import type { MeshConfig } from '../../config/mesh.js';
+import { snapshotOptions, type MeshConfig } from '../../config/mesh.js';
 import { silentLogger, type Logger } from '../../core/log.js';
 import { parseNode, type Proxy } from '../../model/proxy.js';
 import { buildSnapshot, updateSnapshot } from '../../model/snapshot.js';
@@ -113,7 +113,7 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
     changedKeys = new Set();
     let snap: Snapshot;
     try {
-      const o = { domainSuffix: opts.mesh.domainSuffix, registryOnly: opts.mesh.outboundTrafficPolicy?.mode === 'REGISTRY_ONLY' };
+      const o = snapshotOptions(opts.mesh);
       snap = base && gens.updateSnapshot ? gens.updateSnapshot(base, store.list(), keys, o) : gens.buildSnapshot(store.list(), o);
     } catch (e) {
       for (const k of keys) changedKeys.add(k);

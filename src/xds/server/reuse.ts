@@ -59,7 +59,7 @@ const AFFECTS: Partial<Record<string, readonly string[]>> = {
 };
 
 export function planReuse(prev: Snapshot, next: Snapshot): ReusePlan {
-  const changed: string[] = prev.domainSuffix !== next.domainSuffix || prev.registryOnly !== next.registryOnly ? ['mesh'] : [];
+  const changed: string[] = prev.domainSuffix !== next.domainSuffix || JSON.stringify(prev.mesh) !== JSON.stringify(next.mesh) ? ['mesh'] : [];
   for (const p of PARTS) {
     // A part that affects no type is told apart by identity only (for the log): comparing it would be wasted.
     const free = AFFECTS[p]?.length === 0;
