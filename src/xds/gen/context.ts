@@ -6,7 +6,7 @@
 import type { Config, Service, Snapshot, Workload } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { asArray, matchesLabels } from '../../model/selectors.js';
-import { proxySidecar, scopeServices, sidecarKey } from './sidecar-scope.js';
+import { proxySidecar, scopeServices } from './sidecar-scope.js';
 
 const byIpMemo = new WeakMap<readonly Workload[], Map<string, Workload[]>>();
 
@@ -52,8 +52,13 @@ export function visibleServices(snap: Snapshot, proxy: Proxy): readonly Service[
   const exported = memoOn(visibleMemo, snap.services, proxy.namespace, () => [...snap.services.values()].filter((s) => visibleTo(s.exportTo, s.namespace, proxy.namespace)));
   const sidecar = proxySidecar(snap, proxy, () => proxyLabels(snap, proxy));
   if (!sidecar) return exported;
-  return memoOn(visibleMemo, snap.services, `${proxy.namespace}\n${sidecarKey(sidecar)}`, () => scopeServices(sidecar, proxy.namespace, exported));
+  // Keyed on the Sidecar object itself: a changed one is a new object (its revision may not change: files have none).
+  let bySidecar = scopedMemo.get(sidecar);
+  if (!bySidecar) scopedMemo.set(sidecar, (bySidecar = new WeakMap()));
+  return memoOn(bySidecar, snap.services, proxy.namespace, () => scopeServices(sidecar, proxy.namespace, exported));
 }
+
+const scopedMemo = new WeakMap<Config, WeakMap<ReadonlyMap<string, Service>, Map<string, readonly Service[]>>>();
 
 const byHostMemo = new WeakMap<readonly Service[], ReadonlyMap<string, Service>>();
 

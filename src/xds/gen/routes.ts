@@ -12,7 +12,7 @@ import { asArray } from '../../model/selectors.js';
 import type { NamedResource } from './types.js';
 import { type Json, PASSTHROUGH, byString, outboundClusterName } from './common.js';
 import { configVisible, destinationRuleFor, hostCandidates, hostIndex, memoOn, proxyLabels, resolveHost, visibleServices, vsHosts } from './context.js';
-import { proxySidecar, registryOnly, scopeVirtualServices, sidecarKey } from './sidecar-scope.js';
+import { proxySidecar, registryOnly, scopeVirtualServices } from './sidecar-scope.js';
 import { routableVirtualServices } from './delegation.js';
 import { type RouteContext, defaultRoute, routeTimeouts, translateHttpRule } from './httproute.js';
 import { hashPolicy, serviceConsistentHash } from './policy.js';
@@ -30,14 +30,17 @@ export function meshVirtualServices(snap: Snapshot, namespace: string): readonly
   );
 }
 
-const scopedMemo = new WeakMap<readonly Config[], Map<string, readonly Config[]>>();
+const scopedMemo = new WeakMap<Config, WeakMap<readonly Config[], Map<string, readonly Config[]>>>();
 
 /** meshVirtualServices within the egress scope of the proxy's Sidecar resource (sidecar-scope.ts). */
 export function proxyVirtualServices(snap: Snapshot, proxy: Proxy): readonly Config[] {
   const all = meshVirtualServices(snap, proxy.namespace);
   const sidecar = proxySidecar(snap, proxy, () => proxyLabels(snap, proxy));
   if (!sidecar) return all;
-  return memoOn(scopedMemo, all, sidecarKey(sidecar), () => scopeVirtualServices(sidecar, proxy.namespace, all, (h, ns) => resolveHost(h, ns, snap.domainSuffix)));
+  // Keyed on the Sidecar object (a changed one is a new object) and the list (one per snapshot and namespace).
+  let bySidecar = scopedMemo.get(sidecar);
+  if (!bySidecar) scopedMemo.set(sidecar, (bySidecar = new WeakMap()));
+  return memoOn(bySidecar, all, proxy.namespace, () => scopeVirtualServices(sidecar, proxy.namespace, all, (h, ns) => resolveHost(h, ns, snap.domainSuffix)));
 }
 
 /** The VirtualService for a host among `candidates`: exact host match first, then the oldest wildcard (indexed per list). */

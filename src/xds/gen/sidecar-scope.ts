@@ -115,9 +115,6 @@ export function registryOnly(sidecar: Config | undefined, meshRegistryOnly: bool
   return mode === 'REGISTRY_ONLY' || mode === 'ALLOW_ANY' ? mode === 'REGISTRY_ONLY' : meshRegistryOnly;
 }
 
-/** Identifies the Sidecar (and its version) for memo keys; "" when none applies. */
-export const sidecarKey = (sidecar: Config | undefined): string => (sidecar ? `${sidecar.namespace}/${sidecar.name}@${sidecar.revision}` : '');
-
 /** The Sidecar for a proxy in a snapshot; `labels` (the proxy's, or its workload's) is called only when there are Sidecars. */
 export function proxySidecar(snap: Snapshot, proxy: Proxy, labels: () => Readonly<Record<string, string>>): Config | undefined {
   return snap.sidecars.length === 0 ? undefined : sidecarFor(snap.sidecars, proxy.namespace, labels());

@@ -3,7 +3,8 @@
  * port of an egress listener, REGISTRY_ONLY, and the effect on every Envoy type and on proxyless gRPC.
  */
 import { expect } from 'chai';
-import { buildSnapshot } from '../../../src/model/snapshot.js';
+import { buildSnapshot, updateSnapshot } from '../../../src/model/snapshot.js';
+import { objectKey } from '../../../src/core/kube.js';
 import { generate } from '../../../src/xds/gen/index.js';
 import { hostsOverlap, sidecarFor } from '../../../src/xds/gen/sidecar-scope.js';
 import { TypeUrls } from '../../../src/core/constants.js';
@@ -162,5 +163,20 @@ spec: { hosts: [reviews.default.svc.cluster.local], http: [{ route: [{ destinati
     expect(catchAll(REVIEWS_V1)).to.include('PassthroughCluster');
     expect(byName(generate(snap, proxy(PRODUCTPAGE), TypeUrls.route), '9080').virtual_hosts.at(-1).name).to.equal('block_all');
     expect(buildSnapshot(objects).version).to.not.equal(snap.version);
+  });
+
+  it('follows an edited Sidecar that carries no resourceVersion (a file), in an incremental snapshot that keeps the services', () => {
+    const base = [...bookinfo(), ...yamlObjects(`
+apiVersion: v1
+kind: Service
+metadata: { name: billing, namespace: other }
+spec: { clusterIP: 10.96.9.9, selector: { app: billing }, ports: [{ name: http, port: 8080 }] }`)];
+    const v1 = yamlObjects(sidecar('default', 'default', { egress: [{ hosts: ['./*'] }] }));
+    const v2 = yamlObjects(sidecar('default', 'default', { egress: [{ hosts: ['*/*'] }] }));
+    const first = buildSnapshot([...base, ...v1]);
+    expect(clusterNames(first, PRODUCTPAGE).some((n) => n.includes('billing.other'))).to.equal(false);
+    const second = updateSnapshot(first, [...base, ...v2], [objectKey(v2[0]!)]);
+    expect(second.services, 'the services map is kept').to.equal(first.services);
+    expect(clusterNames(second, PRODUCTPAGE).some((n) => n.includes('billing.other'))).to.equal(true);
   });
 });
