@@ -1,6 +1,7 @@
 /** AuthorizationPolicy → RBAC: which policies apply, what one rule becomes (HTTP and TCP), and where the filters go. */
 import { expect } from 'chai';
-import { buildSnapshot } from '../../../src/model/snapshot.js';
+import { buildSnapshot, updateSnapshot } from '../../../src/model/snapshot.js';
+import { objectKey } from '../../../src/core/kube.js';
 import { generate } from '../../../src/xds/gen/index.js';
 import { policiesFor, rulePolicy } from '../../../src/xds/gen/authz.js';
 import { TypeUrls, GrpcXds } from '../../../src/core/constants.js';
@@ -148,5 +149,15 @@ describe('AuthorizationPolicy → RBAC', () => {
     expectValid(TypeUrls.listener, listeners);
     const plain = generate(buildSnapshot(bookinfo('bookinfo-gateway.yaml')), proxy(GATEWAY), TypeUrls.listener);
     expect(byName(plain, '0.0.0.0_8080').filter_chains[0].filters[0].typed_config.http_filters.map((f: any) => f.name)).to.not.include('envoy.filters.http.rbac.deny');
+  });
+
+  it('follows an edited policy that carries no resourceVersion (a file), in an incremental snapshot', () => {
+    const v1 = yamlObjects(yaml('p', '{ action: DENY, rules: [{ to: [{ operation: { paths: [/a] } }] }] }'));
+    const v2 = yamlObjects(yaml('p', '{ action: DENY, rules: [{ to: [{ operation: { paths: [/b] } }] }] }'));
+    const first = buildSnapshot([...bookinfo(), ...v1]);
+    const second = updateSnapshot(first, [...bookinfo(), ...v2], [objectKey(v2[0]!)]);
+    const text = (snap: typeof first) => JSON.stringify(byName(generate(snap, proxy(REVIEWS_V1), TypeUrls.listener), 'virtualInbound'));
+    expect(text(first)).to.include('"/a"');
+    expect(text(second)).to.include('"/b"').and.not.include('"/a"');
   });
 });

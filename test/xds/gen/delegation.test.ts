@@ -1,7 +1,8 @@
 /** VirtualService delegation: the merge rules (Istio's), and the routes that come out for Envoy and gRPC. */
 import { expect } from 'chai';
 import { generate } from '../../../src/xds/gen/index.js';
-import { buildSnapshot } from '../../../src/model/snapshot.js';
+import { buildSnapshot, updateSnapshot } from '../../../src/model/snapshot.js';
+import { objectKey } from '../../../src/core/kube.js';
 import { TypeUrls } from '../../../src/core/constants.js';
 import { matchConflict, mergeRule, stringMatchConflict } from '../../../src/xds/gen/delegation.js';
 import { PRODUCTPAGE, bookinfo, byName, expectValid, proxy, yamlObjects } from './helpers.js';
@@ -122,5 +123,14 @@ describe('VirtualService delegation', () => {
     const grpc = proxy(PRODUCTPAGE, { GENERATOR: 'grpc' });
     const text = JSON.stringify(generate(snap, grpc, TypeUrls.route, ['reviews.default.svc.cluster.local:9080']));
     expect(text).to.include(V2).and.include(V3).and.include(V1);
+  });
+
+  it('follows an edited delegate (no resourceVersion) in an incremental snapshot', () => {
+    const first = buildSnapshot([...bookinfo('destination-rule-all.yaml'), ...yamlObjects(ROOT), ...yamlObjects(delegate())]);
+    const edited = yamlObjects(delegate().replace('prefix: /api/v2', 'prefix: /api/v9'));
+    const second = updateSnapshot(first, [...bookinfo('destination-rule-all.yaml'), ...yamlObjects(ROOT), ...edited], [objectKey(edited[0]!)]);
+    const text = (snap: typeof first) => JSON.stringify(generate(snap, proxy(PRODUCTPAGE), TypeUrls.route));
+    expect(text(first)).to.include('/api/v2');
+    expect(text(second)).to.include('/api/v9').and.not.include('/api/v2');
   });
 });
