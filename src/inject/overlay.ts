@@ -14,7 +14,7 @@
  */
 import { setOwn } from './template.js';
 
-export const AUTO_IMAGE = 'auto';
+const AUTO_IMAGE = 'auto';
 
 const LIST_KEYS: ReadonlyMap<string, string> = new Map([
   ['env', 'name'],

@@ -27,7 +27,7 @@ export interface ProxyConfigRead {
 }
 
 /** A Kubernetes environment variable name (what the API server accepts in env[].name). */
-export const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
 /** proto3 JSON accepts a field by its JSON name or its proto name. */
 const ALIASES: Record<string, keyof ProxyConfigOverrides> = {

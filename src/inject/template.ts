@@ -135,7 +135,7 @@ export function proxyVolume(): Record<string, unknown> {
  * A label value made from a name, as Istio's template makes it: at most 63 characters, without leading or
  * trailing '-', '_' or '.' (a Deployment may have a longer name, which as a label the API server refuses).
  */
-export function labelValue(name: string): string {
+function labelValue(name: string): string {
   const edge = (c: number) => c === 45 || c === 95 || c === 46; // '-', '_', '.'
   if (name.length <= 63 && !edge(name.charCodeAt(0)) && !edge(name.charCodeAt(name.length - 1))) return name; // the usual case, as is
   return name.slice(0, 63).replace(/^[-_.]+|[-_.]+$/g, '');

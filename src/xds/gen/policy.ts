@@ -266,7 +266,7 @@ function outlierDetection(od: Json): Json {
 
 const fileSource = (v: unknown): Json | undefined => (typeof v === 'string' && v !== '' ? { filename: v } : undefined);
 /** The CA bundle of the Envoy images (envoyproxy/envoy and its distroless form both carry it here). */
-export const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
 /**
  * TLS origination from a DestinationRule, with files in the proxy's file system, as istiod writes it: SIMPLE, and
