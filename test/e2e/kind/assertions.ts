@@ -81,6 +81,44 @@ const checks: Check[] = [
     },
   },
   {
+    name: 'a pod labelled sidecar.istio.io/inject=true is injected in a namespace without injection labels',
+    run: async () => {
+      const ns = 'mizzen-e2e-plain';
+      kubectl(['create', 'namespace', ns]);
+      try {
+        const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'opt-in', namespace: ns, labels: { app: 'opt-in', 'sidecar.istio.io/inject': 'true' } }, spec: { containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.9' }] } };
+        const created = kubectlJson<PodLike>(['create', '--dry-run=server', '-f', '-'], JSON.stringify(pod));
+        if (hasNoSidecar(created)) throw new Error('the pod got no sidecar: the object webhook did not see it');
+        return 'injected through the object webhook';
+      } finally {
+        kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']);
+      }
+    },
+  },
+  {
+    name: "an AuthorizationPolicy on the ingress gateway denies /productpage (Envoy's RBAC), and removing it restores it",
+    run: async () => {
+      const policy = {
+        apiVersion: 'security.istio.io/v1',
+        kind: 'AuthorizationPolicy',
+        metadata: { name: 'mizzen-e2e-deny-productpage', namespace: 'istio-system' },
+        spec: { selector: { matchLabels: { istio: 'ingressgateway' } }, action: 'DENY', rules: [{ to: [{ operation: { paths: ['/productpage'] } }] }] },
+      };
+      const applied = kubectl(['apply', '-f', '-'], JSON.stringify(policy));
+      if (applied.code !== 0) throw new Error(`kubectl apply: ${applied.stderr.trim()}`);
+      try {
+        await eventually('the gateway refuses /productpage with 403', 90_000, async () => {
+          const r = await httpGet(`${GATEWAY_URL}/productpage`);
+          return r.status === 403 ? true : `status ${r.status}`;
+        });
+      } finally {
+        kubectl(['delete', 'authorizationpolicy', policy.metadata.name, '-n', 'istio-system', '--ignore-not-found']);
+      }
+      await eventually('the gateway serves /productpage again', 90_000, async () => ((await httpGet(`${GATEWAY_URL}/productpage`)).status === 200 ? true : 'not yet'));
+      return '403 with the policy, 200 without';
+    },
+  },
+  {
     name: 'virtual-service-reviews-90-10.yaml splits reviews 90/10 (v1/v2)',
     run: async () => {
       applyFile(join(BOOKINFO_DIR, 'networking', 'virtual-service-reviews-90-10.yaml'));
