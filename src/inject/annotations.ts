@@ -7,6 +7,7 @@ import type { KubeObject } from '../core/kube.js';
 import type { MeshConfig, ResourceList } from '../config/mesh.js';
 import { Annotations } from '../core/constants.js';
 import { deepFreeze } from '../core/freeze.js';
+import { shown } from '../core/shown.js';
 import { type Result, ok } from '../core/result.js';
 import { parseQuantity } from './quantity.js';
 import { PROXY_OPTION_ANNOTATIONS, UNSUPPORTED_ANNOTATIONS, readProxyOptions, unsupportedWarnings, type ProxyOptions } from './proxy-options.js';
@@ -127,7 +128,7 @@ function paramsFrom(annotations: Record<string, unknown>, mesh: MeshConfig, podV
     const v: unknown = annotations[key];
     if (v === undefined || v === null) return undefined;
     if (typeof v !== 'string') {
-      errors.push(`${field(key)}: must be a string, got ${JSON.stringify(v)}`);
+      errors.push(`${field(key)}: must be a string, got ${shown(v)}`);
       return undefined;
     }
     return v;

@@ -5,9 +5,10 @@
  * and says, in an admission warning, which others it leaves alone (Istio's agent would have used them).
  * Pure.
  */
-import { parse } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
 import { KUBECTL_YAML } from '../core/documents.js';
 import { parseHostPort } from '../bootstrap/envoy.js';
+import { shown } from '../core/shown.js';
 
 export interface ProxyConfigOverrides {
   holdApplicationUntilProxyStarts?: boolean;
@@ -30,7 +31,7 @@ export interface ProxyConfigRead {
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
 /** proto3 JSON accepts a field by its JSON name or its proto name. */
-const ALIASES: Record<string, keyof ProxyConfigOverrides> = {
+const ALIASES: ReadonlyMap<string, keyof ProxyConfigOverrides> = new Map(Object.entries({
   holdApplicationUntilProxyStarts: 'holdApplicationUntilProxyStarts',
   hold_application_until_proxy_starts: 'holdApplicationUntilProxyStarts',
   concurrency: 'concurrency',
@@ -40,57 +41,85 @@ const ALIASES: Record<string, keyof ProxyConfigOverrides> = {
   discovery_address: 'discoveryAddress',
   interceptionMode: 'interceptionMode',
   interception_mode: 'interceptionMode',
-};
+} as Record<string, keyof ProxyConfigOverrides>));
 
 const INT32_MAX = 2 ** 31 - 1;
+/** At most this many ignored fields, or bad proxyMetadata entries, are named in a message. */
+const MAX_NAMED = 10;
 
 type Reader = (v: unknown) => { value: unknown } | { error: string };
 
 const READERS: Record<keyof ProxyConfigOverrides, Reader> = {
-  holdApplicationUntilProxyStarts: (v) => (typeof v === 'boolean' ? { value: v } : { error: `must be true or false, got ${JSON.stringify(v)}` }),
+  holdApplicationUntilProxyStarts: (v) => (typeof v === 'boolean' ? { value: v } : { error: `must be true or false, got ${shown(v)}` }),
   concurrency: (v) => {
     // An Int32Value: a JSON number or a string holding one.
     const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : NaN;
-    if (!Number.isInteger(n) || n > INT32_MAX) return { error: `must be a whole number, got ${JSON.stringify(v)}` };
+    if (!Number.isInteger(n) || n > INT32_MAX) return { error: `must be a whole number, got ${shown(v)}` };
     if (n < 0) return { error: `must not be negative, got ${n}` };
     return { value: n };
   },
   proxyMetadata: (v) => {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) return { error: `must be a mapping of names to strings, got ${JSON.stringify(v)}` };
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return { error: `must be a mapping of names to strings, got ${shown(v)}` };
     const out: Record<string, string> = {};
     const problems: string[] = [];
     for (const [k, val] of Object.entries(v)) {
-      if (!ENV_NAME.test(k)) problems.push(`${JSON.stringify(k)} is not an environment variable name`);
-      else if (typeof val !== 'string') problems.push(`${k}: must be a string, got ${JSON.stringify(val)} (quote it)`);
+      if (!ENV_NAME.test(k)) problems.push(`${shown(k)} is not an environment variable name`);
+      else if (typeof val !== 'string') problems.push(`${shown(k)}: must be a string, got ${shown(val)} (quote it)`);
       else out[k] = val;
+      if (problems.length > MAX_NAMED) return { error: `${problems.slice(0, MAX_NAMED).join('; ')}; …` };
     }
     return problems.length ? { error: problems.join('; ') } : { value: out };
   },
   discoveryAddress: (v) => {
-    if (typeof v !== 'string') return { error: `must be a string, got ${JSON.stringify(v)}` };
+    if (typeof v !== 'string') return { error: `must be a string, got ${shown(v)}` };
     const hp = parseHostPort(v);
-    return hp.ok ? { value: v } : { error: `${JSON.stringify(v)} must be host:port` };
+    return hp.ok ? { value: v } : { error: `${shown(v)} must be host:port` };
   },
-  interceptionMode: (v) => (v === 'REDIRECT' || v === 'TPROXY' || v === 'NONE' ? { value: v } : { error: `${JSON.stringify(v)} must be REDIRECT, TPROXY or NONE` }),
+  interceptionMode: (v) => (v === 'REDIRECT' || v === 'TPROXY' || v === 'NONE' ? { value: v } : { error: `${shown(v)} must be REDIRECT, TPROXY or NONE` }),
 };
+
+/** A key that appears twice in one mapping of the document, if any (walked without recursion: input may be deep). */
+function duplicateKey(root: unknown): string | undefined {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      const seen = new Set<unknown>();
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (seen.has(key)) return String(key);
+        seen.add(key);
+        stack.push(pair.value);
+      }
+    } else if (isSeq(node)) stack.push(...(node.items as Node[]));
+  }
+  return undefined;
+}
 
 /** Reads the annotation's value; errors say what is wrong, without the annotation's name (the caller adds it). */
 export function readProxyConfig(text: string): { ok: true; value: ProxyConfigRead } | { ok: false; errors: string[] } {
+  const invalid = (message: string) => ({ ok: false as const, errors: [`is not valid YAML or JSON: ${message.split('\n')[0]!.replace(/:$/, '')}`] });
   let doc: unknown;
   try {
-    doc = parse(text, { ...KUBECTL_YAML, uniqueKeys: true });
+    // yaml's own uniqueKeys check compares every key with every other (seconds for a 20000-key annotation).
+    const parsed = parseDocument(text, { ...KUBECTL_YAML, uniqueKeys: false });
+    if (parsed.errors.length > 0) return invalid(parsed.errors[0]!.message);
+    const dup = duplicateKey(parsed.contents);
+    if (dup !== undefined) return invalid(`the key ${shown(dup)} appears twice`);
+    doc = parsed.toJS({ maxAliasCount: 100 });
   } catch (e) {
-    return { ok: false, errors: [`is not valid YAML or JSON: ${(e as Error).message.split('\n')[0]!.replace(/:$/, '')}`] };
+    return invalid((e as Error).message);
   }
   if (doc === null || doc === undefined) return { ok: true, value: { overrides: {}, ignored: [] } };
-  if (typeof doc !== 'object' || Array.isArray(doc)) return { ok: false, errors: [`must be a ProxyConfig mapping, got ${JSON.stringify(doc)}`] };
+  if (typeof doc !== 'object' || Array.isArray(doc)) return { ok: false, errors: [`must be a ProxyConfig mapping, got ${shown(doc)}`] };
   const overrides: ProxyConfigOverrides = {};
   const ignored: string[] = [];
   const errors: string[] = [];
   for (const [key, value] of Object.entries(doc)) {
-    const name = ALIASES[key];
+    const name = ALIASES.get(key);
     if (name === undefined) {
-      ignored.push(key);
+      if (ignored.length < MAX_NAMED) ignored.push(key);
+      else if (ignored.length === MAX_NAMED) ignored.push('…');
       continue;
     }
     if (value === null) continue; // proto3 JSON: null leaves the field at its default

@@ -7,6 +7,7 @@
  */
 import { Annotations } from '../core/constants.js';
 import { deepFreeze } from '../core/freeze.js';
+import { shown } from '../core/shown.js';
 import { readProxyConfig, type ProxyConfigOverrides } from './proxy-config.js';
 import { checkUserVolumes, readNamedObjects, type Entry } from './user-volumes.js';
 
@@ -135,14 +136,14 @@ export function readProxyOptions(
 
   const componentLogLevel = get(Annotations.componentLogLevel);
   if (componentLogLevel !== undefined && !COMPONENT_LEVEL.test(componentLogLevel)) {
-    errors.push(`${field(Annotations.componentLogLevel)}: ${JSON.stringify(componentLogLevel)} must be component:level pairs separated by commas, e.g. "upstream:debug,connection:trace"`);
+    errors.push(`${field(Annotations.componentLogLevel)}: ${shown(componentLogLevel)} must be component:level pairs separated by commas, e.g. "upstream:debug,connection:trace"`);
   }
 
   let probes = true;
   const statusPort = get(Annotations.statusPort);
   if (statusPort !== undefined) {
     const p = statusPort.trim();
-    if (!/^\d{1,5}$/.test(p) || Number(p) > 65535) errors.push(`${field(Annotations.statusPort)}: ${JSON.stringify(statusPort)} is not a port`);
+    if (!/^\d{1,5}$/.test(p) || Number(p) > 65535) errors.push(`${field(Annotations.statusPort)}: ${shown(statusPort)} is not a port`);
     else if (Number(p) === 0) probes = false;
     else warnings.push(`${field(Annotations.statusPort)}: only "0" (no readiness probe) is applied by mizzen; Envoy answers readiness on 15021`);
   }
@@ -155,7 +156,7 @@ export function readProxyOptions(
     const v = get(key);
     if (v === undefined) continue;
     const n = uint32(v);
-    if (n === undefined) errors.push(`${field(key)}: ${JSON.stringify(v)} must be a whole number of at least 0`);
+    if (n === undefined) errors.push(`${field(key)}: ${shown(v)} must be a whole number of at least 0`);
     else readiness[name] = n;
   }
 

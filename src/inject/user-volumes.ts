@@ -5,6 +5,8 @@
  * as are the mistakes the API server would reject the pod for later (a name used twice, a mount of a volume
  * the pod does not have, a mount without mountPath). Pure.
  */
+import { shown } from '../core/shown.js';
+
 export type Entry = Record<string, unknown> & { name: string };
 
 /** A volume name as Kubernetes requires it (an RFC 1123 label). */
@@ -24,8 +26,8 @@ export function readNamedObjects(text: string): { entries: Entry[]; errors: stri
   const entries: Entry[] = [];
   const errors: string[] = [];
   for (const [name, spec] of Object.entries(doc)) {
-    if (!VOLUME_NAME.test(name) || name.length > 63) errors.push(`${JSON.stringify(name)} is not a volume name (lowercase letters, digits and '-', at most 63)`);
-    else if (!isObject(spec)) errors.push(`${name}: must be an object, got ${JSON.stringify(spec)}`);
+    if (!VOLUME_NAME.test(name) || name.length > 63) errors.push(`${shown(name)} is not a volume name (lowercase letters, digits and '-', at most 63)`);
+    else if (!isObject(spec)) errors.push(`${name}: must be an object, got ${shown(spec)}`);
     else {
       const { name: _ignored, ...rest } = spec;
       entries.push({ name, ...rest });

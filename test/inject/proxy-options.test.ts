@@ -67,7 +67,7 @@ describe('proxy.istio.io/config', () => {
       ['concurrency: 1.5', 'concurrency: must be a whole number, got 1.5'],
       ['concurrency: "many"', 'concurrency: must be a whole number, got "many"'],
       ['concurrency: 3000000000', 'concurrency: must be a whole number, got 3000000000'],
-      ['proxyMetadata: [A]', 'proxyMetadata: must be a mapping of names to strings, got ["A"]'],
+      ['proxyMetadata: [A]', 'proxyMetadata: must be a mapping of names to strings, got a list of 1'],
       ['proxyMetadata: {"1A": x}', 'proxyMetadata: "1A" is not an environment variable name'],
       ['discoveryAddress: host:0', 'discoveryAddress: "host:0" must be host:port'],
       ['interceptionMode: MAGIC', 'interceptionMode: "MAGIC" must be REDIRECT, TPROXY or NONE'],
@@ -78,6 +78,30 @@ describe('proxy.istio.io/config', () => {
         expect(readProxyConfig(text)).to.deep.equal({ ok: false, errors: [error] });
       });
     }
+  });
+
+  describe('hostile values: a clear error or a bounded warning, never a throw', () => {
+    it('deep nesting and alias bombs are invalid YAML', () => {
+      const deep = readProxyConfig('['.repeat(20000) + ']'.repeat(20000));
+      expect(deep.ok).to.equal(false);
+      const bomb = readProxyConfig('a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d]');
+      expect(bomb).to.deep.include({ ok: false });
+      expect((bomb as { errors: string[] }).errors[0]).to.match(/alias/i);
+    });
+    it('thousands of unknown fields or bad metadata names are named ten at a time', () => {
+      const unknown = readProxyConfig(Array.from({ length: 5000 }, (_, i) => `f${i}: 1`).join('\n'));
+      expect(unknown.ok && unknown.value.ignored).to.have.length(11);
+      const bad = readProxyConfig('proxyMetadata:\n' + Array.from({ length: 5000 }, (_, i) => `  "${i} x": 1`).join('\n'));
+      expect(bad.ok).to.equal(false);
+      expect((bad as { errors: string[] }).errors[0]!.split(';')).to.have.length(11);
+    });
+    it('keys like constructor and __proto__ are plain unknown fields', () => {
+      expect(readProxyConfig('constructor: 1\n__proto__: 2\ntoString: x')).to.deep.equal({ ok: true, value: { overrides: {}, ignored: ['constructor', '__proto__', 'toString'] } });
+    });
+    it('a deeply nested userVolume is a denial naming the volume', () => {
+      const errors = errorsOf(pod({ 'sidecar.istio.io/userVolume': `{"a":${'['.repeat(50000)}${']'.repeat(50000)}}` }));
+      expect(errors).to.deep.equal(['metadata.annotations["sidecar.istio.io/userVolume"]: a: must be an object, got a list of 1']);
+    });
   });
 
   it('leaves pods without proxy annotations on the shared defaults (and their templates), annotations like proxyCPU included', () => {
