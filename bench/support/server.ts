@@ -6,7 +6,7 @@
  */
 import Fastify from 'fastify';
 import { join } from 'node:path';
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { startServe } from '../../src/cmd/serve.js';
 import { DEFAULT_MESH_CONFIG } from '../../src/config/mesh.js';
 import { createLogger } from '../../src/core/log.js';
@@ -29,6 +29,7 @@ async function main(): Promise<void> {
   const { mkdtempSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const dir = mkdtempSync(join(tmpdir(), 'mizzen-bench-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true })); // every way out below is process.exit
   writeCerts(dir, certs);
   const opts = { webhookPort: 0, monitoringPort: 0, host: '127.0.0.1', certsDir: dir, mesh: DEFAULT_MESH_CONFIG, log };
   const serve = await startServe(opts);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { scratchDir } from '../support/tmp.js';
 import { mizzen, REPO_ROOT } from '../support/cli.js';
 
 const ROOT = REPO_ROOT;
@@ -40,7 +40,7 @@ spec:
 `;
 
 function fixtures(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mizzen-analyze-'));
+  const dir = scratchDir('mizzen-analyze-');
   writeFileSync(join(dir, 'clean.yaml'), `${SERVICE}---\n${route('v1')}`);
   writeFileSync(join(dir, 'subset.yaml'), `${SERVICE}---\n${route('v2')}`);
   writeFileSync(join(dir, 'invalid.yaml'), `${SERVICE}---\n${route('v1').replace('  - route:', '  - timeout: abc\n    route:')}---\nkind: [unclosed\n`);

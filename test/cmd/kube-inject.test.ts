@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { scratchDir } from '../support/tmp.js';
 import { parseAllDocuments } from 'yaml';
 import { mizzen, REPO_ROOT } from '../support/cli.js';
 import { hasKubectl, kubectlReads } from '../support/kubectl.js';
@@ -15,7 +15,7 @@ const BOOKINFO = join(ROOT, '../shared/samples/bookinfo/platform/bookinfo.yaml')
 
 /** Reads the output as kubectl would. */
 const docs = (text: string) => parseAllDocuments(text, KUBECTL_YAML).map((d) => d.toJS() as any);
-const tmp = () => mkdtempSync(join(tmpdir(), 'mizzen-kube-inject-'));
+const tmp = () => scratchDir('mizzen-kube-inject-');
 
 describe('mizzen kube-inject', function () {
   this.timeout(30_000);

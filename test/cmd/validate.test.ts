@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { scratchDir } from '../support/tmp.js';
 import { mizzen, REPO_ROOT } from '../support/cli.js';
 
 const ROOT = REPO_ROOT;
@@ -30,7 +30,7 @@ spec:
 
 /** A temporary tree: valid/ (nested, YAML + JSON + a List), invalid.yaml, badyaml.yaml, empty/. */
 function fixtures(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mizzen-validate-'));
+  const dir = scratchDir('mizzen-validate-');
   mkdirSync(join(dir, 'valid/nested'), { recursive: true });
   mkdirSync(join(dir, 'empty'));
   writeFileSync(join(dir, 'valid/vs.yaml'), `${VALID_VS}---\napiVersion: v1\nkind: Service\nmetadata: {name: reviews, namespace: shop}\nspec: {ports: [{port: 9080, name: http}]}\n`);

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { scratchDir } from '../support/tmp.js';
 import { resolveMeshConfig, loadMeshConfig, DEFAULT_MESH_CONFIG } from '../../src/config/mesh.js';
 import { firstMatch } from '../../src/inject/selector.js';
 
 const meshFile = (text: string): string => {
-  const file = join(mkdtempSync(join(tmpdir(), 'mizzen-mesh-')), 'mesh.yaml');
+  const file = join(scratchDir('mizzen-mesh-'), 'mesh.yaml');
   writeFileSync(file, text);
   return file;
 };
