@@ -85,42 +85,38 @@ const COMPONENT_LEVEL = /^[a-z0-9_]+:(trace|debug|info|warning|warn|error|critic
 /** A uint32 as Go's strconv.ParseUint(v, 10, 32) reads it (Istio's check of the readiness annotations). */
 const uint32 = (v: string): number | undefined => (/^\d{1,10}$/.test(v) && Number(v) <= 0xffffffff ? Number(v) : undefined);
 
-/**
- * Reads the annotations above. `get` returns an annotation's string value (recording an error when it is not
- * a string); `podVolumes` are the names of the pod's own volumes. Errors name the annotation.
- */
-export function readProxyOptions(
-  get: (key: string) => string | undefined,
-  podVolumes: string[],
-  reserved: { name: string; mountPath: string },
-  errors: string[],
-): PodProxyOptions {
-  const warnings: string[] = [];
-  const out: PodProxyOptions = { proxy: DEFAULT_PROXY_OPTIONS, volumes: [], warnings };
-  let env: ProxyOptions['env'] = [];
-  let nodeMetadata: Record<string, string> = {};
-  let concurrency = DEFAULT_PROXY_OPTIONS.concurrency;
-  let xdsAddress: string | undefined;
+type Get = (key: string) => string | undefined;
 
-  const pcText = get(Annotations.proxyConfig);
-  if (pcText !== undefined) {
-    const pc = readProxyConfig(pcText);
-    if (!pc.ok) errors.push(...pc.errors.map((e) => `${field(Annotations.proxyConfig)}: ${e}`));
-    else {
-      const o = pc.value.overrides;
-      if (o.concurrency !== undefined) concurrency = o.concurrency;
-      if (o.proxyMetadata) {
-        env = Object.entries(o.proxyMetadata).map(([name, value]) => ({ name, value }));
-        nodeMetadata = istioMetadata(env);
-      }
-      xdsAddress = o.discoveryAddress;
-      out.hold = o.holdApplicationUntilProxyStarts;
-      out.interceptionMode = o.interceptionMode;
-      if (pc.value.ignored.length) warnings.push(`${field(Annotations.proxyConfig)}: ${pc.value.ignored.join(', ')} not applied by mizzen (ignored)`);
-    }
+/** proxy.istio.io/config: what it sets, with its ignored fields as a warning. */
+function proxyConfigPart(get: Get, errors: string[], warnings: string[]) {
+  const part = { concurrency: DEFAULT_PROXY_OPTIONS.concurrency, env: DEFAULT_PROXY_OPTIONS.env, nodeMetadata: DEFAULT_PROXY_OPTIONS.nodeMetadata } as Pick<
+    ProxyOptions,
+    'concurrency' | 'env' | 'nodeMetadata' | 'xdsAddress'
+  > &
+    Pick<PodProxyOptions, 'hold' | 'interceptionMode'>;
+  const text = get(Annotations.proxyConfig);
+  if (text === undefined) return part;
+  const pc = readProxyConfig(text);
+  if (!pc.ok) {
+    errors.push(...pc.errors.map((e) => `${field(Annotations.proxyConfig)}: ${e}`));
+    return part;
   }
-  if (Object.keys(nodeMetadata).length === 0) nodeMetadata = DEFAULT_PROXY_OPTIONS.nodeMetadata as Record<string, string>;
+  const o = pc.value.overrides;
+  if (o.concurrency !== undefined) part.concurrency = o.concurrency;
+  if (o.proxyMetadata) {
+    part.env = Object.entries(o.proxyMetadata).map(([name, value]) => ({ name, value }));
+    const meta = istioMetadata(part.env);
+    if (Object.keys(meta).length > 0) part.nodeMetadata = meta;
+  }
+  part.xdsAddress = o.discoveryAddress;
+  part.hold = o.holdApplicationUntilProxyStarts;
+  part.interceptionMode = o.interceptionMode;
+  if (pc.value.ignored.length) warnings.push(`${field(Annotations.proxyConfig)}: ${pc.value.ignored.join(', ')} not applied by mizzen (ignored)`);
+  return part;
+}
 
+/** sidecar.istio.io/userVolume and userVolumeMount, checked against the pod's own volumes. */
+function userVolumesPart(get: Get, podVolumes: string[], reserved: { name: string; mountPath: string }, errors: string[]): { volumes: Entry[]; mounts: Entry[] } {
   const named = (key: string): Entry[] => {
     const text = get(key);
     if (text === undefined) return [];
@@ -132,13 +128,11 @@ export function readProxyOptions(
   const mounts = named(Annotations.userVolumeMount);
   const bad = checkUserVolumes(volumes, mounts, podVolumes, reserved);
   errors.push(...bad.volumes.map((e) => `${field(Annotations.userVolume)}: ${e}`), ...bad.mounts.map((e) => `${field(Annotations.userVolumeMount)}: ${e}`));
-  out.volumes = volumes;
+  return { volumes, mounts };
+}
 
-  const componentLogLevel = get(Annotations.componentLogLevel);
-  if (componentLogLevel !== undefined && !COMPONENT_LEVEL.test(componentLogLevel)) {
-    errors.push(`${field(Annotations.componentLogLevel)}: ${shown(componentLogLevel)} must be component:level pairs separated by commas, e.g. "upstream:debug,connection:trace"`);
-  }
-
+/** status.sidecar.istio.io/port ("0": no probes) and the readiness.status.sidecar.istio.io/* probe settings. */
+function probesPart(get: Get, errors: string[], warnings: string[]): Pick<ProxyOptions, 'probes' | 'readiness'> {
   let probes = true;
   const statusPort = get(Annotations.statusPort);
   if (statusPort !== undefined) {
@@ -159,19 +153,26 @@ export function readProxyOptions(
     if (n === undefined) errors.push(`${field(key)}: ${shown(v)} must be a whole number of at least 0`);
     else readiness[name] = n;
   }
+  return { probes, readiness };
+}
 
-  const custom =
-    concurrency !== DEFAULT_PROXY_OPTIONS.concurrency ||
-    env.length > 0 ||
-    xdsAddress !== undefined ||
-    componentLogLevel !== undefined ||
-    !probes ||
-    mounts.length > 0 ||
-    readiness.initialDelaySeconds !== undefined ||
-    readiness.periodSeconds !== DEFAULT_PROXY_OPTIONS.readiness.periodSeconds ||
-    readiness.failureThreshold !== DEFAULT_PROXY_OPTIONS.readiness.failureThreshold;
-  if (custom) out.proxy = { concurrency, env, nodeMetadata, xdsAddress, componentLogLevel, probes, readiness, mounts };
-  return out;
+const DEFAULT_JSON = JSON.stringify(DEFAULT_PROXY_OPTIONS);
+
+/**
+ * Reads the annotations above. `get` returns an annotation's string value (recording an error when it is not
+ * a string); `podVolumes` are the names of the pod's own volumes. Errors name the annotation. Options equal to
+ * the defaults come back as DEFAULT_PROXY_OPTIONS itself, so that proxy.ts keeps its templates for them.
+ */
+export function readProxyOptions(get: Get, podVolumes: string[], reserved: { name: string; mountPath: string }, errors: string[]): PodProxyOptions {
+  const warnings: string[] = [];
+  const { hold, interceptionMode, ...config } = proxyConfigPart(get, errors, warnings);
+  const { volumes, mounts } = userVolumesPart(get, podVolumes, reserved, errors);
+  const componentLogLevel = get(Annotations.componentLogLevel);
+  if (componentLogLevel !== undefined && !COMPONENT_LEVEL.test(componentLogLevel)) {
+    errors.push(`${field(Annotations.componentLogLevel)}: ${shown(componentLogLevel)} must be component:level pairs separated by commas, e.g. "upstream:debug,connection:trace"`);
+  }
+  const proxy: ProxyOptions = { concurrency: config.concurrency, env: config.env, nodeMetadata: config.nodeMetadata, xdsAddress: config.xdsAddress, componentLogLevel, ...probesPart(get, errors, warnings), mounts };
+  return { proxy: JSON.stringify(proxy) === DEFAULT_JSON ? DEFAULT_PROXY_OPTIONS : proxy, volumes, hold, interceptionMode, warnings };
 }
 
 /**
