@@ -10,7 +10,7 @@ import { deepFreeze } from '../core/freeze.js';
 import { shown } from '../core/shown.js';
 import { type Result, ok } from '../core/result.js';
 import { parseQuantity } from './quantity.js';
-import { PROXY_OPTION_ANNOTATIONS, UNSUPPORTED_ANNOTATIONS, readProxyOptions, unsupportedWarnings, type ProxyOptions } from './proxy-options.js';
+import { PROXY_OPTION_ANNOTATIONS, UNSUPPORTED_ANNOTATIONS, field, readProxyOptions, unsupportedWarnings, type ProxyOptions } from './proxy-options.js';
 import type { Entry } from './user-volumes.js';
 import { PROXY_VOLUME } from './template.js';
 
@@ -45,7 +45,6 @@ export interface InjectParams {
   warnings: readonly string[];
 }
 
-const field = (key: string) => `metadata.annotations[${JSON.stringify(key)}]`;
 
 /** "*" or a comma-separated list; returns the normalised list (trimmed, empties dropped) or an error. */
 function parseList(value: string, allowStar: boolean, item: (s: string) => string | undefined): { value: string } | { error: string } {

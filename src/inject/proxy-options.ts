@@ -79,7 +79,8 @@ export const UNSUPPORTED_ANNOTATIONS: ReadonlyMap<string, string> = new Map(Obje
   'prometheus.istio.io/merge-metrics': 'Envoy is scraped on its own port 15090',
 }));
 
-const field = (key: string) => `metadata.annotations[${JSON.stringify(key)}]`;
+/** How errors name an annotation: `metadata.annotations["sidecar.istio.io/proxyCPU"]`. */
+export const field = (key: string) => `metadata.annotations[${JSON.stringify(key)}]`;
 const COMPONENT_LEVEL = /^[a-z0-9_]+:(trace|debug|info|warning|warn|error|critical|off)(,[a-z0-9_]+:(trace|debug|info|warning|warn|error|critical|off))*$/;
 
 /** A uint32 as Go's strconv.ParseUint(v, 10, 32) reads it (Istio's check of the readiness annotations). */
