@@ -66,7 +66,8 @@ function egressListeners(sidecar: Config, proxyNamespace: string): EgressListene
 /** Whether two host names overlap: equal, or one a wildcard ("*", "*.suffix") that covers the other. */
 export function hostsOverlap(a: string, b: string): boolean {
   if (a === b || a === '*' || b === '*') return true;
-  const covers = (w: string, h: string) => w.startsWith('*.') && (h.endsWith(w.slice(1)) || (h.startsWith('*.') && h.endsWith(w.slice(1))));
+  // context.ts's hostMatches, both ways, except that only "*." counts as a wildcard prefix here.
+  const covers = (w: string, h: string) => w.startsWith('*.') && h.endsWith(w.slice(1));
   return covers(a, b) || covers(b, a);
 }
 
