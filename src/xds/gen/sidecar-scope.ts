@@ -14,6 +14,7 @@ import type { Config, Service, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { asArray, asObject, asPort, matchesLabels } from '../../model/selectors.js';
 import { ROOT_NAMESPACES } from '../../core/constants.js';
+import { compareConfigs } from '../../model/snapshot.js';
 
 /** One `namespace/dnsName` of an egress listener, read. */
 interface EgressHost {
@@ -27,19 +28,16 @@ interface EgressListener {
   port?: number;
 }
 
-const byAge = (a: Config, b: Config): number =>
-  (a.creationTimestamp ?? '').localeCompare(b.creationTimestamp ?? '') || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
-
 /** The Sidecar that applies to a proxy with these labels in `namespace`, if any. */
 export function sidecarFor(sidecars: readonly Config[], namespace: string, labels: Readonly<Record<string, string>>): Config | undefined {
-  const own = sidecars.filter((s) => s.namespace === namespace).sort(byAge);
+  const own = sidecars.filter((s) => s.namespace === namespace).sort(compareConfigs);
   const selector = (s: Config) => asObject(asObject(s.spec?.workloadSelector).labels) as Record<string, string>;
   const selected = own.find((s) => Object.keys(selector(s)).length > 0 && matchesLabels(labels, selector(s)));
   if (selected) return selected;
   const plain = own.find((s) => Object.keys(selector(s)).length === 0);
   if (plain) return plain;
   for (const root of ROOT_NAMESPACES) {
-    const r = sidecars.filter((s) => s.namespace === root && Object.keys(selector(s)).length === 0).sort(byAge)[0];
+    const r = sidecars.filter((s) => s.namespace === root && Object.keys(selector(s)).length === 0).sort(compareConfigs)[0];
     if (r) return r;
   }
   return undefined;
