@@ -10,6 +10,7 @@ import { deepFreeze } from '../core/freeze.js';
 import { shown } from '../core/shown.js';
 import { readProxyConfig, type ProxyConfigOverrides } from './proxy-config.js';
 import { checkUserVolumes, readNamedObjects, type Entry } from './user-volumes.js';
+import { setOwn } from './template.js';
 
 export interface ProxyOptions {
   /** Envoy's --concurrency; 0 leaves it out (Envoy then runs a worker per core). */
@@ -184,7 +185,7 @@ export function istioMetadata(env: Iterable<{ name?: unknown; value?: unknown }>
   const out: Record<string, string> = {};
   for (const e of env) {
     if (typeof e?.name !== 'string' || typeof e.value !== 'string' || !e.name.startsWith('ISTIO_META_') || e.name.length === 'ISTIO_META_'.length) continue;
-    Object.defineProperty(out, e.name.slice('ISTIO_META_'.length), { value: e.value, writable: true, enumerable: true, configurable: true });
+    setOwn(out, e.name.slice('ISTIO_META_'.length), e.value);
   }
   return out;
 }
