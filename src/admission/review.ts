@@ -6,6 +6,7 @@
 import { isAscii } from 'node:buffer';
 import type { PatchOperation } from './patch.js';
 import { parseLazily } from '../core/lazy-json.js';
+import { isObject } from '../core/object.js';
 
 export const ADMISSION_V1 = 'admission.k8s.io/v1';
 export const ADMISSION_V1BETA1 = 'admission.k8s.io/v1beta1';
@@ -62,7 +63,6 @@ export type DecodedReview =
       message: string;
     };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function describe(v: unknown): string {
   if (v === null) return 'null';

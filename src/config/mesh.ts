@@ -10,6 +10,7 @@ import { type Result, ok, fail } from '../core/result.js';
 import { KUBECTL_YAML } from '../core/documents.js';
 import { Issues } from '../validation/schema.js';
 import { checkLabelSelector } from '../validation/common.js';
+import { isObject } from '../core/object.js';
 
 export interface LabelSelector {
   matchLabels?: Record<string, string>;
@@ -76,7 +77,6 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   debounce: { quietMs: 100, maxMs: 10_000 },
 };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Lists whose items need more than the type check of the merge: each item is checked by this. */
 const LIST_ITEMS: Record<string, (item: unknown, path: string, issues: Issues) => void> = {

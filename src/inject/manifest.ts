@@ -10,6 +10,7 @@ import { type Result, ok } from '../core/result.js';
 import { injectPodAs } from './pod.js';
 import type { InjectDecision } from './policy.js';
 import { apiVersionFor } from './workload.js';
+import { isObject } from '../core/object.js';
 
 
 export interface SkippedTemplate {
@@ -26,7 +27,6 @@ export interface ManifestReport {
   warnings: string[];
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function describe(o: KubeObject, ns: string): string {
   return `${o.kind}/${ns}/${o.metadata.name ?? o.metadata.generateName ?? ''}`;

@@ -13,6 +13,7 @@
  * Pure.
  */
 import { setOwn } from './template.js';
+import { isObject } from '../core/object.js';
 
 const AUTO_IMAGE = 'auto';
 
@@ -26,7 +27,6 @@ const LIST_KEYS: ReadonlyMap<string, string> = new Map([
 const HANDLERS = ['exec', 'httpGet', 'tcpSocket', 'grpc', 'sleep'];
 
 type Obj = Record<string, unknown>;
-const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 /** obj[k] when obj has it itself (never a prototype's property, for keys like __proto__ or constructor). */
 const own = (obj: Obj, k: string): unknown => (Object.prototype.hasOwnProperty.call(obj, k) ? obj[k] : undefined);
 

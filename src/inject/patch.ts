@@ -8,6 +8,7 @@
  */
 import { escapePointerToken } from '../admission/patch.js';
 import { oneByte } from '../core/one-byte.js';
+import { isObject } from '../core/object.js';
 
 /** What injectPodAs added to a pod (values are those of the injected pod; list items as their JSON text). */
 export interface Additions {
@@ -24,7 +25,6 @@ export interface Additions {
   removed?: { list: 'containers' | 'initContainers'; index: number };
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * A JSON pointer as a JSON string, memoized: the keys injection sets are always the same few constants,

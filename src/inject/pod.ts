@@ -21,6 +21,7 @@ import { proxyContainer } from './proxy.js';
 import { type Workload, workloadOf } from './workload.js';
 import { additionsPatch } from './patch.js';
 import { findOverride, overlayUid } from './overlay.js';
+import { isObject } from '../core/object.js';
 
 const PROXY_VOLUME_JSON = JSON.stringify(proxyVolume());
 
@@ -76,7 +77,6 @@ function assign(target: Record<string, unknown>, add: Record<string, unknown>): 
   for (const k in add) setOwn(target, k, add[k]);
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Shape checks on the parts of the pod injection reads or extends; errors name the field. */
 function checkShape(pod: KubeObject): string[] {

@@ -6,13 +6,13 @@
  * the pod does not have, a mount without mountPath). Pure.
  */
 import { shown } from '../core/shown.js';
+import { isObject } from '../core/object.js';
 
 export type Entry = Record<string, unknown> & { name: string };
 
 /** A volume name as Kubernetes requires it (an RFC 1123 label). */
 const VOLUME_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The entries of one annotation, each with its key as `name` (first, as Istio's template writes it), and the problems. */
 export function readNamedObjects(text: string): { entries: Entry[]; errors: string[] } {

@@ -4,6 +4,7 @@
  * schema does. The walk also returns a sanitized copy (wrongly typed values dropped, null fields removed,
  * bad list items left as `undefined` so indices still line up), so semantic rules can trust the shapes.
  */
+import { isObject } from '../core/object.js';
 
 /** Accumulates problems as `path: message`. */
 export class Issues {
@@ -67,9 +68,7 @@ export const obj = (
 
 // ---- the walk -------------------------------------------------------------------------------------------
 
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+export const isPlainObject = isObject;
 
 function typeName(v: unknown): string {
   if (v === null) return 'null';
