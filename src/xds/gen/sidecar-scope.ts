@@ -114,7 +114,18 @@ export function registryOnly(sidecar: Config | undefined, meshRegistryOnly: bool
   return mode === 'REGISTRY_ONLY' || mode === 'ALLOW_ANY' ? mode === 'REGISTRY_ONLY' : meshRegistryOnly;
 }
 
-/** The Sidecar for a proxy in a snapshot; `labels` (the proxy's, or its workload's) is called only when there are Sidecars. */
+const chosen = new WeakMap<Proxy, { sidecars: readonly Config[]; workloads: Snapshot['workloads']; sidecar: Config | undefined }>();
+
+/**
+ * The Sidecar for a proxy in a snapshot; `labels` (the proxy's, or its workload's) is called only when there are
+ * Sidecars. Remembered per proxy while the snapshot's Sidecars and workloads stay the same: every service lookup
+ * of a push asks.
+ */
 export function proxySidecar(snap: Snapshot, proxy: Proxy, labels: () => Readonly<Record<string, string>>): Config | undefined {
-  return snap.sidecars.length === 0 ? undefined : sidecarFor(snap.sidecars, proxy.namespace, labels());
+  if (snap.sidecars.length === 0) return undefined;
+  const known = chosen.get(proxy);
+  if (known && known.sidecars === snap.sidecars && known.workloads === snap.workloads) return known.sidecar;
+  const sidecar = sidecarFor(snap.sidecars, proxy.namespace, labels());
+  chosen.set(proxy, { sidecars: snap.sidecars, workloads: snap.workloads, sidecar });
+  return sidecar;
 }
