@@ -7,6 +7,7 @@
 import type { MeshSettings } from '../../model/types.js';
 import type { NamedResource } from './types.js';
 import { type Json, any } from './common.js';
+import { HCM_FILTER, TCP_PROXY_FILTER } from './filters.js';
 
 /** The JSON line: Envoy command operators by field name. */
 const JSON_FIELDS: Record<string, string> = {
@@ -43,7 +44,7 @@ function accessLog(log: NonNullable<MeshSettings['accessLog']>): Json {
   };
 }
 
-const LOGGED = new Set(['envoy.filters.network.http_connection_manager', 'envoy.filters.network.tcp_proxy']);
+const LOGGED = new Set([HCM_FILTER, TCP_PROXY_FILTER]);
 
 function withLog(filter: Json, entry: Json): Json {
   if (!LOGGED.has(filter?.name) || typeof filter.typed_config !== 'object') return filter;

@@ -12,6 +12,9 @@ export function httpFilters(): Json[] {
 }
 
 const HCM_TYPE = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+/** Network filter names, for the passes that find these filters again in generated listeners (authz, access logs). */
+export const HCM_FILTER = 'envoy.filters.network.http_connection_manager';
+export const TCP_PROXY_FILTER = 'envoy.filters.network.tcp_proxy';
 
 /**
  * An HTTP connection manager taking its routes from RDS (`routeName`) or inline (`routeConfig`), with `first`
@@ -21,7 +24,7 @@ const HCM_TYPE = 'envoy.extensions.filters.network.http_connection_manager.v3.Ht
  */
 export function httpConnectionManager(statPrefix: string, routes: { rds: string } | { inline: Json }, direction: 'outbound' | 'inbound' = 'outbound', first: readonly Json[] = []): Json {
   return {
-    name: 'envoy.filters.network.http_connection_manager',
+    name: HCM_FILTER,
     typed_config: any(HCM_TYPE, {
       stat_prefix: statPrefix,
       ...('rds' in routes ? { rds: { config_source: adsSource(), route_config_name: routes.rds } } : { route_config: routes.inline }),
@@ -40,7 +43,7 @@ const TCP_PROXY_TYPE = 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
 /** A TCP proxy to one cluster, or weighted clusters; `timeouts`: idle_timeout / max_downstream_connection_duration. */
 export function tcpProxy(statPrefix: string, target: string | Array<{ name: string; weight: number }>, timeouts: Json = {}): Json {
   return {
-    name: 'envoy.filters.network.tcp_proxy',
+    name: TCP_PROXY_FILTER,
     typed_config: any(TCP_PROXY_TYPE, {
       stat_prefix: statPrefix,
       ...(typeof target === 'string' || target.length === 1

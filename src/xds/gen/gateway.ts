@@ -11,7 +11,7 @@ import { isHttpProtocol, parseProtocol } from '../../model/protocol.js';
 import { asArray, asObject, asPort, matchesLabels, stringMap } from '../../model/selectors.js';
 import type { NamedResource } from './types.js';
 import { type Json, adsSource, any, byString, listenerName, socketAddress } from './common.js';
-import { httpConnectionManager, tcpProxy, tlsInspectorFilter } from './filters.js';
+import { TCP_PROXY_FILTER, httpConnectionManager, tcpProxy, tlsInspectorFilter } from './filters.js';
 import { destinationCluster, translateHttpRule, type RouteContext } from './httproute.js';
 import { destinationRuleForCluster, hostMatches, inboundServices, proxyLabels, resolveHost } from './context.js';
 import { tcpProxyTimeouts } from './policy.js';
@@ -209,7 +209,7 @@ export function generateGatewayListeners(snap: Snapshot, proxy: Proxy): NamedRes
   const out: NamedResource[] = [];
   // The gateway's AuthorizationPolicies, as on a sidecar's inbound side (authz.ts): before the HTTP router or tcp_proxy.
   const authz = inboundAuthz(snap, proxy);
-  const guarded = (c: Json): Json => (authz.tcp.length > 0 && c.filters?.[0]?.name === 'envoy.filters.network.tcp_proxy' ? { ...c, filters: [...authz.tcp, ...c.filters] } : c);
+  const guarded = (c: Json): Json => (authz.tcp.length > 0 && c.filters?.[0]?.name === TCP_PROXY_FILTER ? { ...c, filters: [...authz.tcp, ...c.filters] } : c);
   for (const [port, list] of byListenerPort(servers(snap, proxy))) {
     const chains: Json[] = [];
     if (list.some(isPlainHttp)) chains.push({ filters: [httpConnectionManager(`outbound_0.0.0.0_${port}`, { rds: `http.${port}` }, 'outbound', authz.http)] });
