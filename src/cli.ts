@@ -9,6 +9,7 @@ const COMMANDS: Record<string, string> = {
   validate: 'validate Istio resources offline (-f FILE|DIR ...)',
   analyze: 'cross-resource checks over directories of YAML',
   certs: 'generate the webhook serving certificate and the mesh CA',
+  'workload-cert': 'issue a workload mTLS certificate (SPIFFE) from the mesh CA',
   iptables: "the init container's traffic redirection (--dry-run prints the rules)",
   bootstrap: 'print the Envoy (or --grpc) bootstrap for a proxy',
   'proxy-status': 'each connected proxy and its sync state per type',

@@ -4,12 +4,20 @@
  * GENERATOR: grpc selects the gRPC generator; `server_listener_resource_name_template` lets xDS-enabled servers
  * ask for their inbound listener. gRPC requires `node.locality` (empty is fine) and at least one channel
  * credential it knows. Give it to the application as GRPC_XDS_BOOTSTRAP (a file) or GRPC_XDS_BOOTSTRAP_CONFIG
- * (the JSON itself). Pure.
+ * (the JSON itself).
+ *
+ * mTLS: with `certDir` (a directory written by `mizzen workload-cert`) the bootstrap declares a `file_watcher`
+ * certificate provider instance named "default" that reads the workload certificate files and re-reads them
+ * periodically. The security config mizzen's xDS sends names that instance, asking it for the certificate
+ * "default" (this workload's identity) and "ROOTCA" (the mesh CA that peers are checked against), so the two
+ * must agree on the instance name. The xDS connection itself stays plaintext. Pure.
  */
 import { isIP } from 'node:net';
+import { posix } from 'node:path';
 import { DEFAULT_DOMAIN_SUFFIX, GrpcXds } from '../core/constants.js';
 import { type Result, ok, fail } from '../core/result.js';
 import { parseNode } from '../model/proxy.js';
+import { WorkloadCertFiles } from '../certs/workload.js';
 
 export interface GrpcBootstrapOptions {
   /** host:port of mizzen's plaintext xDS port as the application reaches it. */
@@ -25,6 +33,29 @@ export interface GrpcBootstrapOptions {
   /** More node metadata. */
   metadata?: Record<string, unknown>;
   locality?: { region?: string; zone?: string; sub_zone?: string };
+  /** A workload certificate directory (cert-chain.pem, key.pem, root-cert.pem) as the application sees it: enables mTLS. */
+  certDir?: string;
+}
+
+/** The certificate provider instance mizzen's xDS security config refers to. */
+export const GRPC_CERT_PROVIDER_INSTANCE = 'default';
+
+/** How often the application re-reads the certificate files. */
+const CERT_REFRESH = '900s';
+
+/** The `certificate_providers` entry for a workload certificate directory. */
+export function fileWatcherProvider(certDir: string): Record<string, unknown> {
+  return {
+    [GRPC_CERT_PROVIDER_INSTANCE]: {
+      plugin_name: 'file_watcher',
+      config: {
+        certificate_file: posix.join(certDir, WorkloadCertFiles.certChain),
+        private_key_file: posix.join(certDir, WorkloadCertFiles.key),
+        ca_certificate_file: posix.join(certDir, WorkloadCertFiles.root),
+        refresh_interval: CERT_REFRESH,
+      },
+    },
+  };
 }
 
 const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
@@ -39,6 +70,7 @@ export function grpcBootstrap(o: GrpcBootstrapOptions): Result<Record<string, un
   const m = HOST_PORT.exec(o.xdsAddress);
   if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) errors.push(`xdsAddress: "${o.xdsAddress}" must be host:port`);
   if (o.ip !== undefined && isIP(o.ip) === 0) errors.push(`ip: "${o.ip}" is not an IP address`);
+  if (o.certDir !== undefined && o.certDir.trim() === '') errors.push('certDir: must not be empty');
   let namespace = o.namespace || 'default';
   if (o.nodeId !== undefined) {
     const parsed = parseNode({ id: o.nodeId, metadata: o.namespace ? { NAMESPACE: o.namespace } : {} });
@@ -55,5 +87,6 @@ export function grpcBootstrap(o: GrpcBootstrapOptions): Result<Record<string, un
       metadata: { ...o.metadata, GENERATOR: 'grpc', NAMESPACE: namespace, ...(o.labels && Object.keys(o.labels).length > 0 ? { LABELS: o.labels } : {}) },
     },
     server_listener_resource_name_template: GrpcXds.serverListenerTemplate,
+    ...(o.certDir !== undefined ? { certificate_providers: fileWatcherProvider(o.certDir) } : {}),
   });
 }

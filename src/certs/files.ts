@@ -4,6 +4,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
 import { type Result, ok, fail } from '../core/result.js';
 import { generateMeshCa, generateWebhookCerts, type KeyPair } from './generate.js';
@@ -56,7 +57,38 @@ export function hasServingMaterial(dir: string): boolean {
   return existsSync(join(dir, CertFiles.cert)) && existsSync(join(dir, CertFiles.key));
 }
 
-function writeFile(path: string, data: string, secret: boolean): void {
+/**
+ * Reads the mesh CA (mesh-ca.crt, mesh-ca.key) that `mizzen certs` wrote, and checks that the certificate is a CA
+ * and the key is its own. A missing file is named, with the command that creates it.
+ */
+export function readMeshCa(dir: string): Result<KeyPair> {
+  const errors: string[] = [];
+  const read = (name: string): string => {
+    const p = join(dir, name);
+    try {
+      return readFileSync(p, 'utf8');
+    } catch (e) {
+      const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+      errors.push(`${p}: ${missing ? 'missing (run `mizzen certs` first to create the mesh CA)' : (e as Error).message}`);
+      return '';
+    }
+  };
+  const cert = read(CertFiles.meshCaCert);
+  const key = read(CertFiles.meshCaKey);
+  if (errors.length) return fail(...errors);
+  const where = `${join(dir, CertFiles.meshCaCert)}, ${join(dir, CertFiles.meshCaKey)}`;
+  try {
+    const x509 = new X509Certificate(cert);
+    if (!x509.ca) return fail(`${join(dir, CertFiles.meshCaCert)}: not a CA certificate`);
+    if (!x509.checkPrivateKey(createPrivateKey(key))) return fail(`${where}: the key does not belong to the certificate`);
+  } catch (e) {
+    return fail(`${where}: not a usable key pair: ${(e as Error).message}`);
+  }
+  return ok({ cert, key });
+}
+
+/** Writes one certificate file: 0600 when it holds a private key (also when the file already existed), 0644 otherwise. */
+export function writeCertFile(path: string, data: string, secret: boolean): void {
   writeFileSync(path, data, { mode: secret ? 0o600 : 0o644 });
   if (secret) chmodSync(path, 0o600);
 }
@@ -86,7 +118,7 @@ export function writeCerts(dir: string, certs: GeneratedCerts): string[] {
   ];
   return files.map(([name, data, secret]) => {
     const p = join(dir, name);
-    writeFile(p, data, secret);
+    writeCertFile(p, data, secret);
     return p;
   });
 }

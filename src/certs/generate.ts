@@ -27,8 +27,8 @@ export function webhookNames(service: string = Defaults.serviceName, namespace: 
 
 const DAY = 24 * 60 * 60 * 1000;
 
-function validity(days: number): { notBeforeDate: Date; notAfterDate: Date } {
-  // Backdated a little so clocks that lag slightly still accept a fresh certificate.
+/** A validity window of `days`, starting a few minutes ago so clocks that lag slightly still accept a fresh certificate. */
+export function validity(days: number): { notBeforeDate: Date; notAfterDate: Date } {
   const notBeforeDate = new Date(Date.now() - 5 * 60 * 1000);
   return { notBeforeDate, notAfterDate: new Date(notBeforeDate.getTime() + days * DAY) };
 }

@@ -2,6 +2,7 @@
  * `mizzen bootstrap`: prints the bootstrap a proxy starts from, as JSON on stdout.
  *   --node ID            Istio node id (`sidecar~10.0.0.1~reviews-v1-x.default~default.svc.cluster.local`)
  *   --grpc               the proxyless gRPC bootstrap (GRPC_XDS_BOOTSTRAP) instead of Envoy's
+ *   --cert-dir DIR       with --grpc: mTLS from a `mizzen workload-cert` directory
  * Bad flags exit 2 naming the flag.
  */
 import { parseFlags, withUsage, UsageError } from './args.js';
@@ -24,12 +25,16 @@ Prints the bootstrap JSON of a proxy that gets its configuration from mizzen.
   --namespace NS            the workload's namespace (default: from the node id)
   --labels k=v,k=v          the workload's labels (node metadata LABELS)
   --ip IP, --pod NAME       for --grpc without --node
+  --cert-dir DIR            with --grpc: mTLS with the workload certificate in DIR (from 'mizzen workload-cert'),
+                            read through a file_watcher certificate provider; DIR as the application sees it
   --cluster NAME            Envoy node.cluster (default: <app label or pod>.<namespace>)
   --log-level LEVEL         Envoy log level (default warning)
 
 examples:
   mizzen bootstrap --grpc --node 'sidecar~127.0.0.1~client.default~default.svc.cluster.local' --xds-address 127.0.0.1:15010
   GRPC_XDS_BOOTSTRAP_CONFIG="$(mizzen bootstrap --grpc --namespace default --xds-address 127.0.0.1:15010)" node client.js
+  mizzen workload-cert --namespace default --service-account client --out /var/lib/istio/data
+  mizzen bootstrap --grpc --namespace default --xds-address 127.0.0.1:15010 --cert-dir /var/lib/istio/data
 `;
 
 const FLAGS = {
@@ -42,10 +47,11 @@ const FLAGS = {
   pod: { type: 'string' },
   cluster: { type: 'string' },
   'log-level': { type: 'string' },
+  'cert-dir': { type: 'string' },
 } as const;
 
 /** Errors from the pure builders name their fields; on the command line those are flags. */
-const flagNames = (e: string): string => e.replace(/^(node\.id|nodeId):/, '--node:').replace(/^xdsAddress:/, '--xds-address:').replace(/^ip:/, '--ip:');
+const flagNames = (e: string): string => e.replace(/^(node\.id|nodeId):/, '--node:').replace(/^xdsAddress:/, '--xds-address:').replace(/^ip:/, '--ip:').replace(/^certDir:/, '--cert-dir:');
 
 function parseLabels(s: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -65,10 +71,11 @@ export async function run(argv: string[]): Promise<number> {
     const xdsAddress = v['xds-address'] ?? DEFAULT_XDS;
     let doc: Record<string, unknown>;
     if (v.grpc) {
-      const r = grpcBootstrap({ xdsAddress, nodeId: v.node, ip: v.ip, pod: v.pod, namespace: v.namespace, labels });
+      const r = grpcBootstrap({ xdsAddress, nodeId: v.node, ip: v.ip, pod: v.pod, namespace: v.namespace, labels, certDir: v['cert-dir'] });
       if (!r.ok) throw new UsageError(r.errors.map((e) => `mizzen bootstrap: ${flagNames(e)}`).join('\n'));
       doc = r.value;
     } else {
+      if (v['cert-dir'] !== undefined) throw new UsageError('mizzen bootstrap: --cert-dir: only with --grpc');
       if (!v.node) throw new UsageError('mizzen bootstrap: --node is required (or use --grpc)');
       const node = parseNode({ id: v.node, metadata: v.namespace ? { NAMESPACE: v.namespace } : {} });
       if (!node.ok) throw new UsageError(node.errors.map((e) => `mizzen bootstrap: ${flagNames(e)}`).join('\n'));

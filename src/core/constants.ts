@@ -96,6 +96,10 @@ export type TypeUrl = (typeof TypeUrls)[keyof typeof TypeUrls];
 export const PUSH_ORDER: readonly TypeUrl[] = [TypeUrls.cluster, TypeUrls.endpoint, TypeUrls.listener, TypeUrls.route, TypeUrls.secret];
 
 export const DEFAULT_DOMAIN_SUFFIX = 'cluster.local';
+/** Istio's default trust domain (meshConfig.trustDomain). */
+export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
+/** What a trust domain may be (SPIFFE's rule): lowercase letters, digits, '.', '-' and '_'. */
+export const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
 
 export const Defaults = {
   namespace: 'default',

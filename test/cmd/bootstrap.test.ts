@@ -25,6 +25,27 @@ describe('gRPC bootstrap (pure)', () => {
     expect(node.ok && node.value).to.deep.include({ generator: 'grpc', namespace: 'shop', ip: '127.0.0.7', labels: { app: 'client' } });
   });
 
+  it('with certDir declares the file_watcher provider grpc-js-xds reads the workload certificate through', () => {
+    const r = grpcBootstrap({ xdsAddress: '127.0.0.1:15010', nodeId: NODE, certDir: '/var/lib/istio/data' });
+    expect(r.ok).to.equal(true);
+    if (!r.ok) return;
+    const info = validateBootstrapConfig(r.value);
+    expect(info.certificateProviders.default).to.deep.equal({
+      pluginName: 'file_watcher',
+      config: {
+        certificateFile: '/var/lib/istio/data/cert-chain.pem',
+        privateKeyFile: '/var/lib/istio/data/key.pem',
+        caCertificateFile: '/var/lib/istio/data/root-cert.pem',
+        refreshIntervalMs: 900_000,
+      },
+    });
+  });
+
+  it('without certDir declares no certificate provider', () => {
+    const r = grpcBootstrap({ xdsAddress: '127.0.0.1:15010', nodeId: NODE });
+    expect(r.ok && r.value).to.not.have.property('certificate_providers');
+  });
+
   it('builds the node id from ip, pod and namespace', () => {
     const r = grpcBootstrap({ xdsAddress: 'mizzen:15010', ip: '10.1.2.3', pod: 'p', namespace: 'ns' });
     expect(r.ok && (r.value.node as any).id).to.equal(grpcNodeId('10.1.2.3', 'p', 'ns'));
@@ -36,6 +57,7 @@ describe('gRPC bootstrap (pure)', () => {
     ['port out of range', { xdsAddress: 'mizzen:70000' }, /^xdsAddress: /],
     ['bad ip', { xdsAddress: 'a:1', ip: 'x.y' }, /^ip: /],
     ['bad node id', { xdsAddress: 'a:1', nodeId: 'nope' }, /^nodeId: /],
+    ['empty certDir', { xdsAddress: 'a:1', certDir: '' }, /^certDir: /],
   ];
   for (const [name, opts, re] of bad) {
     it(`rejects ${name} naming the field`, () => {
@@ -56,6 +78,24 @@ describe('mizzen bootstrap', () => {
     expect(() => validateBootstrapConfig(doc)).to.not.throw();
   });
 
+  it('--grpc --cert-dir adds the certificate_providers block', async () => {
+    const { code, out } = await capture(['--grpc', '--node', NODE, '--xds-address', '127.0.0.1:15010', '--cert-dir', 'certs/client']);
+    expect(code).to.equal(0);
+    const doc = JSON.parse(out);
+    expect(doc.certificate_providers).to.deep.equal({
+      default: {
+        plugin_name: 'file_watcher',
+        config: {
+          certificate_file: 'certs/client/cert-chain.pem',
+          private_key_file: 'certs/client/key.pem',
+          ca_certificate_file: 'certs/client/root-cert.pem',
+          refresh_interval: '900s',
+        },
+      },
+    });
+    expect(validateBootstrapConfig(doc).certificateProviders.default.pluginName).to.equal('file_watcher');
+  });
+
   it('without --grpc prints the Envoy bootstrap for the node', async () => {
     const { code, out } = await capture(['--node', NODE, '--xds-address', '127.0.0.1:15010', '--labels', 'app=client,version=v1']);
     expect(code).to.equal(0);
@@ -72,6 +112,8 @@ describe('mizzen bootstrap', () => {
     ['a malformed --xds-address with --grpc', ['--grpc', '--xds-address', 'nope'], /--xds-address: /],
     ['malformed --labels', ['--grpc', '--labels', 'novalue'], /--labels: /],
     ['an unknown flag', ['--bogus'], /bogus/],
+    ['--cert-dir without --grpc', ['--node', NODE, '--cert-dir', 'certs/client'], /--cert-dir: only with --grpc/],
+    ['an empty --cert-dir', ['--grpc', '--cert-dir', ''], /--cert-dir: /],
   ];
   for (const [name, argv, re] of usage) {
     it(`exits 2 on ${name}`, async () => {

@@ -1,0 +1,90 @@
+/**
+ * Workload certificates: a short-lived leaf signed by the mesh CA whose only identity is a SPIFFE URI SAN
+ * (spiffe://<trust domain>/ns/<namespace>/sa/<service account>), usable for both ends of mesh mTLS.
+ * The files carry the names Istio's agent writes for proxyless gRPC (under /var/lib/istio/data), so a gRPC
+ * bootstrap's `file_watcher` certificate provider can point at the directory.
+ */
+import { generate } from 'selfsigned';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { validity, type KeyPair } from './generate.js';
+import { writeCertFile } from './files.js';
+import { TRUST_DOMAIN } from '../core/constants.js';
+
+/** File names in a workload certificate directory. */
+export const WorkloadCertFiles = { certChain: 'cert-chain.pem', key: 'key.pem', root: 'root-cert.pem' } as const;
+
+export interface WorkloadId {
+  trustDomain: string;
+  namespace: string;
+  serviceAccount: string;
+}
+
+/** PEM contents of a workload certificate directory. */
+export interface WorkloadCert {
+  /** The leaf; the mesh CA is a root, so nothing follows it. */
+  certChain: string;
+  key: string;
+  /** The mesh CA certificate: what peers are verified against. */
+  root: string;
+}
+
+export function spiffeId(trustDomain: string, namespace: string, serviceAccount: string): string {
+  return `spiffe://${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
+}
+
+const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** What is wrong with a workload identity, each message naming its field; empty when it is fine. */
+export function workloadIdErrors(id: WorkloadId): string[] {
+  const errors: string[] = [];
+  // Kubernetes names: a namespace is a DNS-1123 label, a service account a DNS-1123 subdomain.
+  if (!LABEL.test(id.namespace) || id.namespace.length > 63) {
+    errors.push(`namespace: "${id.namespace}" must be a DNS-1123 label (lowercase letters, digits, '-'; at most 63)`);
+  }
+  if (!SUBDOMAIN.test(id.serviceAccount) || id.serviceAccount.length > 253) {
+    errors.push(`serviceAccount: "${id.serviceAccount}" must be a DNS-1123 subdomain (lowercase letters, digits, '-', '.'; at most 253)`);
+  }
+  if (!TRUST_DOMAIN.test(id.trustDomain)) {
+    errors.push(`trustDomain: "${id.trustDomain}" must be a SPIFFE trust domain (lowercase letters, digits, '.', '-', '_')`);
+  }
+  return errors;
+}
+
+/** A workload certificate for `id`, signed by the mesh CA, valid for `days`. Throws on a malformed id. */
+export async function issueWorkloadCert(meshCa: KeyPair, id: WorkloadId, days = 1): Promise<WorkloadCert> {
+  const errors = workloadIdErrors(id);
+  if (!(days > 0) || !Number.isFinite(days)) errors.push(`days: ${days} must be a positive number`);
+  if (errors.length > 0) throw new Error(`issueWorkloadCert: ${errors.join('; ')}`);
+  // No CN: the identity is the URI SAN alone, so that extension is critical (a peer that cannot read it must refuse).
+  const pems = await generate([{ name: 'organizationName', value: 'mizzen' }], {
+    keyType: 'ec',
+    curve: 'P-256',
+    algorithm: 'sha256',
+    ...validity(days),
+    ca: { key: meshCa.key, cert: meshCa.cert },
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+      { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
+      { name: 'subjectAltName', altNames: [{ type: 6, value: spiffeId(id.trustDomain, id.namespace, id.serviceAccount) }], critical: true },
+    ],
+  });
+  return { certChain: pems.cert, key: pems.private, root: meshCa.cert };
+}
+
+/** Writes cert-chain.pem, key.pem (0600) and root-cert.pem into `dir` (created when missing); returns the paths. */
+export function writeWorkloadCert(dir: string, c: WorkloadCert): string[] {
+  mkdirSync(dir, { recursive: true });
+  const files: Array<[string, string, boolean]> = [
+    [WorkloadCertFiles.certChain, c.certChain, false],
+    [WorkloadCertFiles.key, c.key, true],
+    [WorkloadCertFiles.root, c.root, false],
+  ];
+  return files.map(([name, data, secret]) => {
+    const p = join(dir, name);
+    writeCertFile(p, data, secret);
+    return p;
+  });
+}
