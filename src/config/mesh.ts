@@ -11,6 +11,8 @@ import { KUBECTL_YAML } from '../core/documents.js';
 import { Issues } from '../validation/schema.js';
 import { checkLabelSelector } from '../validation/common.js';
 import { isObject } from '../core/object.js';
+import { DEFAULT_TRUST_DOMAIN, TRUST_DOMAIN } from '../core/constants.js';
+import type { SnapshotOptions } from '../model/snapshot.js';
 
 export interface LabelSelector {
   matchLabels?: Record<string, string>;
@@ -62,7 +64,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   initImage: 'ghcr.io/mizzen-mesh/mizzen:0.1.0',
   xdsAddress: 'mizzen.mizzen-system.svc:15010',
   domainSuffix: 'cluster.local',
-  trustDomain: 'cluster.local',
+  trustDomain: DEFAULT_TRUST_DOMAIN,
   revision: 'default',
   proxyLogLevel: 'warning',
   proxyResources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '2000m', memory: '1Gi' } },
@@ -125,6 +127,9 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
   const merged = merge(base, input, '') as MeshConfig;
   const mode: unknown = merged.outboundTrafficPolicy?.mode;
   if (mode !== 'ALLOW_ANY' && mode !== 'REGISTRY_ONLY') errors.push(`outboundTrafficPolicy.mode: ${JSON.stringify(mode)} must be ALLOW_ANY or REGISTRY_ONLY`);
+  if (typeof merged.trustDomain === 'string' && !TRUST_DOMAIN.test(merged.trustDomain)) {
+    errors.push(`trustDomain: ${JSON.stringify(merged.trustDomain)} must be a SPIFFE trust domain (lowercase letters, digits, '.', '-', '_')`);
+  }
   if (merged.accessLogEncoding !== 'TEXT' && merged.accessLogEncoding !== 'JSON') errors.push(`accessLogEncoding: ${JSON.stringify(merged.accessLogEncoding)} must be TEXT or JSON`);
   return errors.length ? { ok: false, errors } : ok(merged);
 }
@@ -148,10 +153,11 @@ export function loadMeshConfig(file?: string): Result<MeshConfig> {
 }
 
 /** What of the mesh config the xDS generators read, as snapshot options (src/model/snapshot.ts). */
-export function snapshotOptions(mesh: MeshConfig): { domainSuffix: string; registryOnly: boolean; accessLog?: { path: string; encoding: 'TEXT' | 'JSON' } } {
+export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
   return {
     domainSuffix: mesh.domainSuffix,
     registryOnly: mesh.outboundTrafficPolicy?.mode === 'REGISTRY_ONLY',
+    trustDomain: mesh.trustDomain,
     ...(mesh.accessLogFile ? { accessLog: { path: mesh.accessLogFile, encoding: mesh.accessLogEncoding } } : {}),
   };
 }

@@ -33,6 +33,14 @@ export interface HelloReply {
   version: string;
   /** The backend's address:port. */
   backend: string;
+  /** The caller's identity when it came over mTLS: the URI SAN of its certificate (absent on plaintext). */
+  peer?: string;
+}
+
+/** The URI SAN (a SPIFFE id) of the client certificate of a call, if it came over TLS with one. */
+function peerIdentity(call: grpc.ServerUnaryCall<unknown, unknown>): string | undefined {
+  const san = call.getAuthContext().sslPeerCertificate?.subjectaltname ?? '';
+  return san.split(', ').find((e) => e.startsWith('URI:'))?.slice('URI:'.length);
 }
 
 const json = {
@@ -83,9 +91,10 @@ function handler(b: Backend): grpc.UntypedServiceImplementation {
     Hello: (call: grpc.ServerUnaryCall<HelloRequest, HelloReply>, cb: grpc.sendUnaryData<HelloReply>) => {
       b.calls += 1;
       const wait = (b.behaviour.delayMs ?? 0) + Math.max(0, Number(call.request?.sleepMs) || 0);
+      const peer = peerIdentity(call);
       const answer = (): void => {
         if (b.behaviour.failWith !== undefined) cb({ code: b.behaviour.failWith, details: `${b.service} ${b.version} at ${b.ip}:${b.port} fails on purpose` });
-        else cb(null, { service: b.service, version: b.version, backend: `${b.ip}:${b.port}` });
+        else cb(null, { service: b.service, version: b.version, backend: `${b.ip}:${b.port}`, ...(peer && { peer }) });
       };
       if (wait > 0) setTimeout(answer, wait).unref();
       else answer();
@@ -140,10 +149,13 @@ export async function startXdsBackend(spec: BackendSpec, port: number, bootstrap
   return b;
 }
 
-/** A client of `xds:///<target>` configured only by the given bootstrap (its own ADS stream). */
+/**
+ * A client of `xds:///<target>` configured only by the given bootstrap (its own ADS stream). Its credentials are
+ * xDS's: mesh mTLS where mizzen's clusters ask for it (a DestinationRule with ISTIO_MUTUAL), plaintext elsewhere.
+ */
 export function xdsClient(target: string, bootstrap: string, options: grpc.ChannelOptions = {}): EchoClient {
   registerXds();
-  return new EchoClient(`xds:///${target}`, grpc.credentials.createInsecure(), { [BOOTSTRAP_OPTION]: bootstrap, ...options });
+  return new EchoClient(`xds:///${target}`, new xds.XdsChannelCredentials(grpc.credentials.createInsecure()), { [BOOTSTRAP_OPTION]: bootstrap, ...options });
 }
 
 export interface CallResult {

@@ -32,6 +32,8 @@ export interface PodSpec {
   version?: string;
   labels?: Record<string, string>;
   ready?: boolean;
+  /** spec.serviceAccountName (the pod's mesh identity); Kubernetes' `default` when absent. */
+  serviceAccount?: string;
 }
 
 export function kubePod(p: PodSpec): KubeObject {
@@ -43,7 +45,7 @@ export function kubePod(p: PodSpec): KubeObject {
       namespace: p.namespace ?? 'default',
       labels: { app: p.app, ...(p.version ? { version: p.version } : {}), ...p.labels },
     },
-    spec: { containers: [{ name: p.app, image: 'local' }] },
+    spec: { ...(p.serviceAccount ? { serviceAccountName: p.serviceAccount } : {}), containers: [{ name: p.app, image: 'local' }] },
     status: { phase: 'Running', podIP: p.ip, conditions: [{ type: 'Ready', status: p.ready === false ? 'False' : 'True' }] },
   };
 }

@@ -10,7 +10,7 @@
  */
 import { isKubeObject, objectKey, type KubeObject } from '../core/kube.js';
 import { shortHash } from '../core/hash.js';
-import { DEFAULT_DOMAIN_SUFFIX } from '../core/constants.js';
+import { DEFAULT_DOMAIN_SUFFIX, DEFAULT_TRUST_DOMAIN } from '../core/constants.js';
 import type { Config, Endpoint, MeshSettings, Service, Snapshot, Workload } from './types.js';
 import { kubeEndpoints, kubeServices, podKey, podWorkloads, type KubeServiceInfo, type PodInfo } from './registry.js';
 import { serviceEntryServices, workloadEntries, workloadEntryWorkloads, type WorkloadEntryInfo } from './serviceentry.js';
@@ -180,14 +180,19 @@ export function withServices(snap: Snapshot, services: Snapshot['services'], end
   return makeSnapshot(version, domainSuffix, mesh, { ...parts, services, endpoints });
 }
 
-/** Options of the mesh that shape a snapshot: its domain suffix, and whether it allows only registry destinations. */
+/** Options of the mesh that shape a snapshot: its domain suffix, whether it allows only registry destinations, its trust domain, its access log. */
 export interface SnapshotOptions {
   domainSuffix?: string;
   registryOnly?: boolean;
+  trustDomain?: string;
   accessLog?: MeshSettings['accessLog'];
 }
 
-const meshSettings = (opts: SnapshotOptions): MeshSettings => ({ registryOnly: opts.registryOnly === true, ...(opts.accessLog ? { accessLog: { ...opts.accessLog } } : {}) });
+const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
+  registryOnly: opts.registryOnly === true,
+  trustDomain: opts.trustDomain || DEFAULT_TRUST_DOMAIN,
+  ...(opts.accessLog ? { accessLog: { ...opts.accessLog } } : {}),
+});
 
 export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOptions = {}): Snapshot {
   const domainSuffix = opts.domainSuffix || DEFAULT_DOMAIN_SUFFIX;

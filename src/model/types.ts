@@ -91,6 +91,8 @@ export interface Workload {
 export interface MeshSettings {
   /** outboundTrafficPolicy REGISTRY_ONLY: destinations outside the registry are refused (a Sidecar may say otherwise). */
   registryOnly: boolean;
+  /** The mesh's trust domain: the authority of its SPIFFE identities (`spiffe://<trustDomain>/ns/<ns>/sa/<sa>`). */
+  trustDomain: string;
   /** Envoy access logs (accessLogFile, accessLogEncoding); absent: none. */
   accessLog?: { path: string; encoding: 'TEXT' | 'JSON' };
 }

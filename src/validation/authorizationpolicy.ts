@@ -210,7 +210,8 @@ export const validateAuthorizationPolicy: KindValidator = (spec: Obj, ctx, issue
 
 const IDENTITY_SOURCES = ['principals', 'notPrincipals', 'namespaces', 'notNamespaces', 'serviceAccounts', 'notServiceAccounts', 'trustDomains', 'notTrustDomains'];
 const IDENTITY_KEYS = ['source.principal', 'source.namespace', 'source.serviceAccount', 'source.trustDomain'];
-const MTLS_NOTE = 'mizzen does not set up mTLS yet, so a peer identity is never known: this matches no request (an ALLOW rule with it admits nothing, a DENY rule denies nothing)';
+const MTLS_NOTE =
+  'a peer identity is known only over mTLS, which mizzen sets up for proxyless gRPC servers under PeerAuthentication STRICT: on Envoy sidecars this matches no request (an ALLOW rule with it admits nothing, a DENY rule denies nothing)';
 const JWT_NOTE = 'mizzen does not enforce RequestAuthentication (JWT) yet: this matches no request (an ALLOW rule with it admits nothing, a DENY rule denies nothing)';
 
 /** Warnings for the parts of a rule mizzen's proxies cannot check yet (peer identities, JWT claims). */

@@ -14,7 +14,7 @@ export const peerAuthenticationSpec = obj({
 export const validatePeerAuthentication: KindValidator = (spec: Obj, _ctx, issues: Issues) => {
   const hasSelector = len(spec.selector?.matchLabels) > 0;
   const modes = [spec.mtls?.mode, ...Object.values((spec.portLevelMtls ?? {}) as Record<string, { mode?: unknown }>).map((m) => m?.mode)];
-  if (modes.includes('STRICT')) issues.warn('spec.mtls.mode', 'mizzen does not set up mTLS yet: STRICT is not enforced, and traffic stays plaintext');
+  if (modes.includes('STRICT')) issues.warn('spec.mtls.mode', 'mizzen enforces STRICT on proxyless gRPC servers only: Envoy sidecars still accept plaintext');
   if (spec.portLevelMtls !== undefined) {
     if (!hasSelector) issues.error('spec.portLevelMtls', 'portLevelMtls requires a selector with matchLabels (mesh- and namespace-wide policies cannot set it)');
     if (len(spec.portLevelMtls) === 0) issues.error('spec.portLevelMtls', 'if set, must have at least one entry');

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scratchDir } from '../support/tmp.js';
-import { resolveMeshConfig, loadMeshConfig, DEFAULT_MESH_CONFIG } from '../../src/config/mesh.js';
+import { resolveMeshConfig, loadMeshConfig, snapshotOptions, DEFAULT_MESH_CONFIG } from '../../src/config/mesh.js';
 import { firstMatch } from '../../src/inject/selector.js';
 
 const meshFile = (text: string): string => {
@@ -28,6 +28,15 @@ describe('mesh config', () => {
     const r = resolveMeshConfig({ outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } });
     expect(r.ok && r.value.outboundTrafficPolicy.mode).to.equal('REGISTRY_ONLY');
     expect(resolveMeshConfig({ outboundTrafficPolicy: { mode: 'BLOCK' } })).to.deep.equal({ ok: false, errors: ['outboundTrafficPolicy.mode: "BLOCK" must be ALLOW_ANY or REGISTRY_ONLY'] });
+  });
+
+  it('takes a SPIFFE trust domain, reaches the snapshot with it, and names a bad one', () => {
+    const r = resolveMeshConfig({ trustDomain: 'example.org' });
+    expect(r.ok && snapshotOptions(r.value).trustDomain).to.equal('example.org');
+    expect(resolveMeshConfig({ trustDomain: 'Bad/Domain' })).to.deep.equal({
+      ok: false,
+      errors: ['trustDomain: "Bad/Domain" must be a SPIFFE trust domain (lowercase letters, digits, \'.\', \'-\', \'_\')'],
+    });
   });
 
   it('names unknown and mistyped fields', () => {

@@ -28,8 +28,9 @@ export interface Mesh {
   backends: Backend[];
   /** The objects describing services and pods (source `mesh`). */
   base: KubeObject[];
-  bootstrap(namespace?: string, labels?: Record<string, string>): string;
-  client(target: string, namespace?: string): EchoClient;
+  /** `certDir`: a workload certificate directory (mizzen workload-cert) the bootstrap's certificate provider reads. */
+  bootstrap(namespace?: string, labels?: Record<string, string>, certDir?: string): string;
+  client(target: string, namespace?: string, certDir?: string): EchoClient;
   /** Replaces the objects of source `test` (VirtualServices, DestinationRules…) and waits until pushed and answered. */
   apply(objects: KubeObject[], source?: string): Promise<void>;
   close(): Promise<void>;
@@ -58,9 +59,9 @@ export async function startMesh(plans: readonly BackendPlan[], extra: KubeObject
   const xdsAddress = `127.0.0.1:${xdsPort}`;
   const clients: EchoClient[] = [];
   let n = 0;
-  const bootstrap = (namespace = 'default', labels: Record<string, string> = {}): string => {
+  const bootstrap = (namespace = 'default', labels: Record<string, string> = {}, certDir?: string): string => {
     n += 1;
-    const r = grpcBootstrap({ xdsAddress, ip: '127.0.0.1', pod: `client-${n}`, namespace, labels });
+    const r = grpcBootstrap({ xdsAddress, ip: '127.0.0.1', pod: `client-${n}`, namespace, labels, ...(certDir !== undefined && { certDir }) });
     if (!r.ok) throw new Error(r.errors.join('; '));
     return JSON.stringify(r.value);
   };
@@ -72,8 +73,8 @@ export async function startMesh(plans: readonly BackendPlan[], extra: KubeObject
     backends,
     base,
     bootstrap,
-    client(target, namespace) {
-      const c = xdsClient(target, bootstrap(namespace));
+    client(target, namespace, certDir) {
+      const c = xdsClient(target, bootstrap(namespace, {}, certDir));
       clients.push(c);
       return c;
     },

@@ -7,8 +7,8 @@ const when = (w: Record<string, unknown>) => ({ ...sel, rules: [{ when: [w] }] }
 
 runTable('PeerAuthentication', [
   { name: 'mesh-wide STRICT', in: { mtls: { mode: 'STRICT' } }, valid: true },
-  { name: 'STRICT warns that mizzen does not set up mTLS yet', in: { mtls: { mode: 'STRICT' } }, valid: true, warning: 'spec.mtls.mode: mizzen does not set up mTLS yet' },
-  { name: 'STRICT on a port warns too', in: { ...sel, portLevelMtls: { '8080': { mode: 'STRICT' } } }, valid: true, warning: 'STRICT is not enforced' },
+  { name: 'STRICT warns that only proxyless gRPC servers enforce it', in: { mtls: { mode: 'STRICT' } }, valid: true, warning: 'spec.mtls.mode: mizzen enforces STRICT on proxyless gRPC servers only' },
+  { name: 'STRICT on a port warns too', in: { ...sel, portLevelMtls: { '8080': { mode: 'STRICT' } } }, valid: true, warning: 'mizzen enforces STRICT on proxyless gRPC servers only' },
   { name: 'empty spec', in: {}, valid: true },
   { name: 'bad mode', in: { mtls: { mode: 'ON' } }, valid: false, error: 'spec.mtls.mode: unsupported value "ON"' },
   { name: 'port level with selector', in: { ...sel, mtls: { mode: 'STRICT' }, portLevelMtls: { '8080': { mode: 'DISABLE' } } }, valid: true },
@@ -26,8 +26,8 @@ runTable('PeerAuthentication', [
 runTable('AuthorizationPolicy', [
   { name: 'deny-all (empty spec) warns', in: {}, valid: true, warning: 'ALLOW policy without rules' },
   { name: 'allow from principals', in: allowFrom({ principals: ['cluster.local/ns/default/sa/productpage'] }), valid: true },
-  { name: 'principals: warns that without mTLS they match no request', in: allowFrom({ principals: ['cluster.local/ns/default/sa/productpage'] }), valid: true, warning: 'spec.rules[0].from[0].source.principals: mizzen does not set up mTLS yet' },
-  { name: 'source.namespace condition: the same warning', in: when({ key: 'source.namespace', values: ['default'] }), valid: true, warning: 'spec.rules[0].when[0].key: source.namespace: mizzen does not set up mTLS yet' },
+  { name: 'principals: warns that without mTLS they match no request', in: allowFrom({ principals: ['cluster.local/ns/default/sa/productpage'] }), valid: true, warning: 'spec.rules[0].from[0].source.principals: a peer identity is known only over mTLS' },
+  { name: 'source.namespace condition: the same warning', in: when({ key: 'source.namespace', values: ['default'] }), valid: true, warning: 'spec.rules[0].when[0].key: source.namespace: a peer identity is known only over mTLS' },
   { name: 'requestPrincipals: warns that JWT is not enforced', in: allowFrom({ requestPrincipals: ['*'] }), valid: true, warning: 'source.requestPrincipals: mizzen does not enforce RequestAuthentication' },
   { name: 'CUSTOM: warns that its requests are denied', in: { ...sel, action: 'CUSTOM', provider: { name: 'opa' }, rules: [{}] }, valid: true, warning: 'spec.provider.name: mizzen has no extension providers' },
   { name: 'allow from namespaces and ipBlocks', in: allowFrom({ namespaces: ['default'], ipBlocks: ['10.0.0.0/8', '1.2.3.4'], notRemoteIpBlocks: ['::1'] }), valid: true },

@@ -15,7 +15,8 @@
  * principals) with the source-side ones; values of one field are ORed, fields ANDed, not-values negated. On a
  * TCP filter chain the HTTP-only fields cannot be checked: a rule using one is dropped from an ALLOW filter
  * (allowing less) and the field is left out in a DENY filter (denying more), as in istiod. Identities
- * (principals, namespaces) need mTLS, which mizzen does not set up yet: without it they match no request.
+ * (principals, namespaces) need mTLS, which mizzen sets up for proxyless gRPC servers under PeerAuthentication
+ * STRICT (peer-auth.ts, grpc/tls.ts): elsewhere they match no request.
  * Request principals and claims need a RequestAuthentication (JWT) filter, which is not generated either. Pure.
  */
 import type { Config, Snapshot } from '../../model/types.js';

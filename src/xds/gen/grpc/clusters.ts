@@ -7,7 +7,9 @@
  * Istio's consecutive5xxErrors / consecutiveGatewayErrors N become failure-percentage ejection with request
  * volume N (an endpoint that failed more than half of at least N calls in an interval is ejected), alongside
  * Envoy's own fields. gRPC has no LEAST_REQUEST/RANDOM policy: those become ROUND_ROBIN (anything else is NACKed).
- * Pure.
+ * A rule's `tls.mode: ISTIO_MUTUAL` makes the cluster mTLS (tls.ts), checking the servers against the service's
+ * identities; as in istiod, nothing else turns it on for gRPC (no auto mTLS), and SIMPLE and MUTUAL are not
+ * sent to gRPC. Pure.
  */
 import type { Service, ServicePort, Snapshot } from '../../../model/types.js';
 import type { Proxy } from '../../../model/proxy.js';
@@ -17,6 +19,7 @@ import { asObject } from '../../../model/selectors.js';
 import { visibleService, visibleServices } from '../context.js';
 import { clusterName, parseClusterName } from './names.js';
 import { clusterPolicy, ruleFor, subsetsOf, type ClusterPolicy } from './policy.js';
+import { serviceIdentities, upstreamMtls } from './tls.js';
 
 type Obj = Record<string, unknown>;
 
@@ -79,8 +82,8 @@ function outlierDetection(od: Record<string, any> | undefined): Obj | undefined 
   return out;
 }
 
-/** One cluster resource. */
-export function buildCluster(name: string, policy: ClusterPolicy): Obj {
+/** One cluster resource; `identities`: the SPIFFE ids the servers may present under ISTIO_MUTUAL (tls.ts). */
+export function buildCluster(name: string, policy: ClusterPolicy, identities: readonly string[] = []): Obj {
   const cb = circuitBreakers(policy.connectionPool);
   const od = outlierDetection(policy.outlierDetection);
   const ct = dur(asObject(asObject(policy.connectionPool).tcp).connectTimeout);
@@ -92,6 +95,7 @@ export function buildCluster(name: string, policy: ClusterPolicy): Obj {
     ...loadBalancing(policy.loadBalancer),
     ...(cb && { circuit_breakers: cb }),
     ...(od && { outlier_detection: od }),
+    ...(asObject(policy.tls).mode === 'ISTIO_MUTUAL' && { transport_socket: upstreamMtls(identities) }),
   };
 }
 
@@ -100,7 +104,7 @@ function clustersOfService(snap: Snapshot, proxy: Proxy, svc: Service, port: Ser
   const out: NamedResource[] = [];
   for (const subset of ['', ...subsetsOf(dr).map((s) => s.name)]) {
     const name = clusterName(port.port, subset, svc.hostname);
-    out.push({ name, resource: buildCluster(name, clusterPolicy(dr, port.port, subset)) });
+    out.push({ name, resource: buildCluster(name, clusterPolicy(dr, port.port, subset), serviceIdentities(snap, svc)) });
   }
   return out;
 }
@@ -117,7 +121,7 @@ export function grpcClusters(snap: Snapshot, proxy: Proxy, names?: readonly stri
     if (!key || !svc || !svc.ports.some((p) => p.port === key.port)) continue;
     const dr = ruleFor(snap, proxy.namespace, svc);
     if (key.subset && !subsetsOf(dr).some((s) => s.name === key.subset)) continue;
-    out.push({ name, resource: buildCluster(name, clusterPolicy(dr, key.port, key.subset)) });
+    out.push({ name, resource: buildCluster(name, clusterPolicy(dr, key.port, key.subset), serviceIdentities(snap, svc)) });
   }
   return out;
 }

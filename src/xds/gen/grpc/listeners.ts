@@ -7,14 +7,20 @@
  *   inline route sends everything on (non_forwarding_action: a server serves, it does not forward) and the
  *   router, after the RBAC filters of the AuthorizationPolicies that apply to the server (gRPC servers refuse
  *   filters they cannot run, such as fault; grpc-js-xds runs RBAC when GRPC_XDS_EXPERIMENTAL_RBAC=true, and
- *   without it refuses the listener rather than serve unchecked).
+ *   without it refuses the listener rather than serve unchecked). When the PeerAuthentication mode of the port is
+ *   STRICT the chain requires mesh mTLS (tls.ts); PERMISSIVE serves plaintext, since a gRPC server cannot tell
+ *   TLS from plaintext on one port (istiod does the same, but turns PERMISSIVE into STRICT for workloads
+ *   labelled security.istio.io/tlsMode=istio, because its sidecars upgrade to mTLS on their own; mizzen's
+ *   clients never do, so mizzen keeps PERMISSIVE plaintext).
  * Pure.
  */
 import type { Snapshot } from '../../../model/types.js';
 import type { Proxy } from '../../../model/proxy.js';
 import type { NamedResource } from '../index.js';
 import { ExtensionTypeUrls, GrpcXds } from '../../../core/constants.js';
-import { visibleServices } from '../context.js';
+import { proxyLabels, visibleServices } from '../context.js';
+import { mtlsMode } from '../peer-auth.js';
+import { downstreamMtls } from './tls.js';
 import { inboundAuthz } from '../authz.js';
 import { parseInboundName, resolveOutbound, routeName } from './names.js';
 
@@ -37,8 +43,16 @@ export function apiListener(name: string, route: string): Obj {
   };
 }
 
-/** `authz`: RBAC filters (authz.ts) the server runs before the router; gRPC evaluates them as Envoy does. */
-export function inboundListener(name: string, address: string, port: number, authz: readonly Obj[] = []): Obj {
+/**
+ * `authz`: RBAC filters (authz.ts) the server runs before the router; gRPC evaluates them as Envoy does.
+ * `mtls`: the server requires mesh mTLS (PeerAuthentication STRICT). Its chain's connection manager is named
+ * apart (`inbound|<port>|mtls`), and that is load-bearing: grpc-js-xds 1.14.1 compares a new listener with the
+ * one in force filter bytes first and transport sockets last, and that last comparison is wrong (a plaintext
+ * listener followed by an mTLS one throws in the server, the reverse is taken as no change). Filters that differ
+ * settle the comparison before it gets there.
+ */
+export function inboundListener(name: string, address: string, port: number, authz: readonly Obj[] = [], mtls = false): Obj {
+  const chain = mtls ? `inbound|${port}|mtls` : `inbound|${port}`;
   const routeConfig = {
     name: `inbound|${port}`,
     virtual_hosts: [{ name: 'inbound|http', domains: ['*'], routes: [{ name: 'default', match: { prefix: '/' }, non_forwarding_action: {} }] }],
@@ -48,13 +62,14 @@ export function inboundListener(name: string, address: string, port: number, aut
     address: { socket_address: { address, port_value: port } },
     traffic_direction: 'INBOUND',
     default_filter_chain: {
-      name: `inbound|${port}`,
+      name: chain,
       filters: [
         {
           name: 'envoy.filters.network.http_connection_manager',
-          typed_config: { '@type': ExtensionTypeUrls.httpConnectionManager, stat_prefix: `inbound|${port}`, route_config: routeConfig, http_filters: [...authz, router()] },
+          typed_config: { '@type': ExtensionTypeUrls.httpConnectionManager, stat_prefix: chain, route_config: routeConfig, http_filters: [...authz, router()] },
         },
       ],
+      ...(mtls && { transport_socket: downstreamMtls() }),
     },
   };
 }
@@ -68,7 +83,8 @@ export function grpcListeners(snap: Snapshot, proxy: Proxy, names?: readonly str
   for (const name of new Set(names)) {
     const inbound = parseInboundName(name);
     if (inbound) {
-      out.push({ name, resource: inboundListener(name, inbound.address, inbound.port, inboundAuthz(snap, proxy).http) });
+      const strict = mtlsMode(snap, proxy.namespace, proxyLabels(snap, proxy), inbound.port) === 'STRICT';
+      out.push({ name, resource: inboundListener(name, inbound.address, inbound.port, inboundAuthz(snap, proxy).http, strict) });
       continue;
     }
     const target = resolveOutbound(snap, proxy, name);

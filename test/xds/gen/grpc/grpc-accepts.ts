@@ -20,11 +20,14 @@ const TYPES: Record<string, ResourceType> = {
   [TypeUrls.endpoint]: require(`${base}/endpoint-resource-type.js`).EndpointResourceType,
 };
 
-const CONTEXT = { server: { serverUri: 'localhost:15010', channelCreds: [], serverFeatures: [] }, bootstrap: { certificateProviders: {} } };
+const server = { serverUri: 'localhost:15010', channelCreds: [], serverFeatures: [] };
+const CONTEXT = { server, bootstrap: { certificateProviders: {} } };
+/** A client or server whose bootstrap has the certificate provider mizzen's mTLS resources name (`mizzen bootstrap --grpc --cert-dir`). */
+const WITH_CERTIFICATES = { server, bootstrap: { certificateProviders: { default: { pluginName: 'file_watcher', config: {} } } } };
 
-/** gRPC's verdict: the decoded value, or its validation error. */
-export function grpcDecode(typeUrl: string, resource: object): { name: string; value?: any; error?: string } {
+/** gRPC's verdict: the decoded value, or its validation error. `certificates`: the bootstrap has the `default` certificate provider. */
+export function grpcDecode(typeUrl: string, resource: object, certificates = false): { name: string; value?: any; error?: string } {
   const type = TYPES[typeUrl];
   if (!type) throw new Error(`no gRPC resource type for ${typeUrl}`);
-  return type.get().decode(CONTEXT, { type_url: typeUrl, value: Buffer.from(encode(typeUrl, resource)) });
+  return type.get().decode(certificates ? WITH_CERTIFICATES : CONTEXT, { type_url: typeUrl, value: Buffer.from(encode(typeUrl, resource)) });
 }
