@@ -7,6 +7,7 @@ import type { Config, Service, Snapshot, Workload } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { asArray, matchesLabels } from '../../model/selectors.js';
 import { proxySidecar, scopeServices } from './sidecar-scope.js';
+import { exportKey, mergeDestinationRules } from './dr-merge.js';
 
 const byIpMemo = new WeakMap<readonly Workload[], Map<string, Workload[]>>();
 
@@ -159,9 +160,9 @@ export function hostIndex(configs: readonly Config[], kind: string, domainSuffix
 }
 
 /** Configs of an index naming `hostname`: exactly, or by a wildcard that matches it (`exact` false). */
-export function hostCandidates(idx: HostIndex, hostname: string): Array<{ config: Config; at: number; exact: boolean }> {
-  const out: Array<{ config: Config; at: number; exact: boolean }> = (idx.exact.get(hostname) ?? []).map((e) => ({ ...e, exact: true }));
-  for (const w of idx.wildcards) if (w.host !== hostname && hostMatches(w.host, hostname)) out.push({ config: w.config, at: w.at, exact: false });
+export function hostCandidates(idx: HostIndex, hostname: string): Array<{ config: Config; at: number; exact: boolean; host: string }> {
+  const out: Array<{ config: Config; at: number; exact: boolean; host: string }> = (idx.exact.get(hostname) ?? []).map((e) => ({ ...e, exact: true, host: hostname }));
+  for (const w of idx.wildcards) if (w.host !== hostname && hostMatches(w.host, hostname)) out.push({ config: w.config, at: w.at, exact: false, host: w.host });
   return out;
 }
 
@@ -172,6 +173,7 @@ export const vsHosts = (c: Config): unknown[] => asArray(c.spec?.hosts);
 /**
  * The DestinationRule for a host as seen from the proxy's namespace: Istio prefers one in the proxy's namespace,
  * then one in the service's namespace, then the root namespace; among equals the oldest. Exact hosts beat wildcards.
+ * The rule found is merged with the others of its namespace for the same host and exports (dr-merge.ts).
  */
 export function destinationRuleFor(snap: Snapshot, proxyNamespace: string, svc: Service): Config | undefined {
   // Memoized per rule list (a snapshot part), domain suffix and proxy namespace, then per service: generators ask
@@ -193,19 +195,20 @@ export function destinationRuleForCluster(snap: Snapshot, proxyNamespace: string
 }
 
 function findDestinationRule(snap: Snapshot, proxyNamespace: string, svc: Service): Config | undefined {
-  let best: Config | undefined;
+  const visible = hostCandidates(hostIndex(snap.destinationRules, 'dr', snap.domainSuffix, drHosts), svc.hostname).filter((c) => configVisible(c.config, proxyNamespace));
+  let best: (typeof visible)[number] | undefined;
   let bestRank = Infinity;
-  let bestAt = Infinity;
-  for (const c of hostCandidates(hostIndex(snap.destinationRules, 'dr', snap.domainSuffix, drHosts), svc.hostname)) {
-    if (!configVisible(c.config, proxyNamespace)) continue;
+  for (const c of visible) {
     const rank = (c.exact ? 0 : 3) + (c.config.namespace === proxyNamespace ? 0 : c.config.namespace === svc.namespace ? 1 : 2);
-    if (rank < bestRank || (rank === bestRank && c.at < bestAt)) {
-      best = c.config;
+    if (rank < bestRank || (rank === bestRank && c.at < best!.at)) {
+      best = c;
       bestRank = rank;
-      bestAt = c.at;
     }
   }
-  return best;
+  if (!best) return undefined;
+  const { config, host } = best;
+  const peers = visible.filter((c) => c.config !== config && c.host === host && c.config.namespace === config.namespace && exportKey(c.config) === exportKey(config));
+  return mergeDestinationRules(config, peers.sort((a, b) => a.at - b.at).map((c) => c.config));
 }
 
 const workloadSelectorless = (c: Config): boolean => !c.spec?.workloadSelector;

@@ -89,4 +89,30 @@ describe('real gRPC clients: routing (Bookinfo samples, unchanged)', function ()
     expect(jason.versions).to.deep.equal({ v3: 200 });
     expect(others.versions).to.deep.equal({ v1: 200 });
   });
+
+  it('merged DestinationRules: a canary subset defined in a second rule for reviews is routable beside the first rule’s subsets', async () => {
+    const rule = (name: string, created: string, subsets: Array<Record<string, unknown>>): KubeObject => ({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'DestinationRule',
+      metadata: { name, namespace: 'default', creationTimestamp: created },
+      spec: { host: 'reviews', subsets },
+    });
+    const split: KubeObject = {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: { name: 'reviews', namespace: 'default' },
+      spec: { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews', subset: 'v1' }, weight: 50 }, { destination: { host: 'reviews', subset: 'canary' }, weight: 50 }] }] },
+    };
+    await mesh.apply([
+      rule('reviews', '2026-01-01T00:00:00Z', [{ name: 'v1', labels: { version: 'v1' } }]),
+      rule('reviews-canary', '2026-02-01T00:00:00Z', [{ name: 'canary', labels: { version: 'v3' } }, { name: 'v1', labels: { version: 'v2' } }]),
+      split,
+    ]);
+    const client = mesh.client(REVIEWS);
+    await until(client, 'the canary answering', (r) => r.reply?.version === 'v3');
+    const t = await tally(client, 400);
+    // v1 is the older rule's (version v1): the newer rule's v1 (version v2) never receives traffic.
+    expect(Object.keys(t.versions).sort()).to.deep.equal(['v1', 'v3']);
+    expect(t.total).to.equal(400);
+  });
 });
