@@ -212,7 +212,8 @@ const IDENTITY_SOURCES = ['principals', 'notPrincipals', 'namespaces', 'notNames
 const IDENTITY_KEYS = ['source.principal', 'source.namespace', 'source.serviceAccount', 'source.trustDomain'];
 const MTLS_NOTE =
   'a peer identity is known only over mTLS, which mizzen sets up for proxyless gRPC servers under PeerAuthentication STRICT: on Envoy sidecars this matches no request (an ALLOW rule with it admits nothing, a DENY rule denies nothing)';
-const JWT_NOTE = 'mizzen does not enforce RequestAuthentication (JWT) yet: this matches no request (an ALLOW rule with it admits nothing, a DENY rule denies nothing)';
+const JWT_NOTE =
+  'request principals and claims come from a token a RequestAuthentication checked, which Envoy sidecars and gateways do: on proxyless gRPC servers (no JWT filter) this matches no request';
 
 /** Warnings for the parts of a rule mizzen's proxies cannot check yet (peer identities, JWT claims). */
 function noteUnenforced(rule: Obj, p: string, issues: Issues): void {

@@ -1,5 +1,5 @@
 /** RequestAuthentication: JWT rules (issuer, jwksUri vs jwks, token locations, claim-to-header outputs, timeout). */
-import { type Issues, type Obj, obj, str, bool, list, enumOf, each, has, isPlainObject, len } from './schema.js';
+import { type Issues, type Obj, obj, str, bool, list, enumOf, each, has, isPlainObject } from './schema.js';
 import { check, durationField, validateHeaderName, validateStrictHeaderName } from './common.js';
 import { targetFields, checkTargets } from './security.js';
 import type { KindValidator } from './kind.js';
@@ -58,13 +58,19 @@ function parseJwks(text: string): Obj[] | string {
   return keys as Obj[];
 }
 
+// What mizzen does differently from istiod (which fetches the keys itself): stated where a rule depends on it.
+const NO_KEYS = 'mizzen does not discover keys from the issuer: without jwks or jwksUri, tokens of this issuer are refused';
+const REMOTE_KEYS =
+  "Envoy fetches these keys itself, through the mesh: the URI's host and port must be a Service or ServiceEntry (with a DestinationRule tls SIMPLE for https), or tokens of this issuer are refused";
+
 export const validateRequestAuthentication: KindValidator = (spec: Obj, _ctx, issues: Issues) => {
   checkTargets(spec, issues);
-  if (len(spec.jwtRules) > 0) issues.warn('spec.jwtRules', 'mizzen does not enforce RequestAuthentication yet: tokens are not checked, and requests with invalid ones are not refused');
   each(spec.jwtRules, (r, i) => {
     const p = `spec.jwtRules[${i}]`;
     const uri: string | undefined = r.jwksUri ?? r.jwks_uri;
     if (!r.issuer && !uri) issues.error(`${p}.issuer`, 'one of issuer or jwksUri is required');
+    if (r.issuer && !uri && !r.jwks) issues.warn(`${p}.issuer`, NO_KEYS);
+    if (uri) issues.warn(`${p}.jwksUri`, REMOTE_KEYS);
     if (uri && uri.startsWith('http://')) issues.warn(`${p}.jwksUri`, 'keys fetched over plain http can be tampered with; prefer https');
     if (has(r, 'jwks_uri')) issues.warn(`${p}.jwks_uri`, 'deprecated spelling: use jwksUri');
     if (typeof r.jwks === 'string' && r.jwks !== '') {

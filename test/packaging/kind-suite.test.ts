@@ -4,12 +4,17 @@
  */
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
+import { createVerify, generateKeyPairSync } from 'node:crypto';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateObject } from '../../src/validation/index.js';
-import { injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, type PodLike } from '../e2e/kind/lib.js';
+import { buildSnapshot } from '../../src/model/snapshot.js';
+import type { KubeObject } from '../../src/core/kube.js';
+import { policiesFor } from '../../src/xds/gen/authz.js';
+import { jwtFilterOf } from '../../src/xds/gen/jwt.js';
+import { injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, signJwt, gatewayJwtPolicies, type PodLike } from '../e2e/kind/lib.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const KIND_DIR = join(REPO, 'test', 'e2e', 'kind');
@@ -135,6 +140,26 @@ describe('kind end-to-end suite (test/e2e/kind)', () => {
       expect(l.metadata.annotations).to.equal(undefined);
       expect(a.metadata.annotations['sidecar.istio.io/inject']).to.equal('false');
       expect(a.metadata.labels['sidecar.istio.io/inject']).to.equal(undefined);
+    });
+
+    it('signs RS256 tokens that verify with the public key only, for the kid it names', async () => {
+      const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const token = signJwt({ iss: 'i', sub: 's' }, privateKey, 'k1');
+      const [h, p, sig] = token.split('.') as [string, string, string];
+      expect(JSON.parse(Buffer.from(h, 'base64url').toString())).to.deep.equal({ alg: 'RS256', typ: 'JWT', kid: 'k1' });
+      expect(JSON.parse(Buffer.from(p, 'base64url').toString())).to.deep.equal({ iss: 'i', sub: 's' });
+      expect(createVerify('RSA-SHA256').update(`${h}.${p}`).verify(publicKey, Buffer.from(sig, 'base64url'))).to.equal(true);
+      const { publicKey: other } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      expect(createVerify('RSA-SHA256').update(`${h}.${p}`).verify(other, Buffer.from(sig, 'base64url'))).to.equal(false);
+    });
+
+    it('its JWT policies are valid Istio resources, and generate a jwt_authn filter on the gateway', async () => {
+      const policies = gatewayJwtPolicies('https://issuer.example.com', JSON.stringify({ keys: [{ kty: 'RSA', e: 'AQAB', n: 'abc', kid: 'e2e' }] }));
+      for (const p of policies) expect(validateObject(p).errors).to.deep.equal([]);
+      const snap = buildSnapshot(policies as KubeObject[]);
+      const selected = policiesFor(snap.requestAuthentications, 'istio-system', { istio: 'ingressgateway' });
+      expect(jwtFilterOf(snap, selected)?.typed_config.providers['origins-0']).to.include({ issuer: 'https://issuer.example.com' });
+      expect(policiesFor(snap.authorizationPolicies, 'istio-system', { istio: 'ingressgateway' })).to.have.length(1);
     });
 
     it("uses a VirtualService that mizzen's validator rejects naming the field", async () => {

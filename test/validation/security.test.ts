@@ -28,7 +28,7 @@ runTable('AuthorizationPolicy', [
   { name: 'allow from principals', in: allowFrom({ principals: ['cluster.local/ns/default/sa/productpage'] }), valid: true },
   { name: 'principals: warns that without mTLS they match no request', in: allowFrom({ principals: ['cluster.local/ns/default/sa/productpage'] }), valid: true, warning: 'spec.rules[0].from[0].source.principals: a peer identity is known only over mTLS' },
   { name: 'source.namespace condition: the same warning', in: when({ key: 'source.namespace', values: ['default'] }), valid: true, warning: 'spec.rules[0].when[0].key: source.namespace: a peer identity is known only over mTLS' },
-  { name: 'requestPrincipals: warns that JWT is not enforced', in: allowFrom({ requestPrincipals: ['*'] }), valid: true, warning: 'source.requestPrincipals: mizzen does not enforce RequestAuthentication' },
+  { name: 'requestPrincipals: warns that proxyless gRPC servers cannot check them', in: allowFrom({ requestPrincipals: ['*'] }), valid: true, warning: 'source.requestPrincipals: request principals and claims come from a token' },
   { name: 'CUSTOM: warns that its requests are denied', in: { ...sel, action: 'CUSTOM', provider: { name: 'opa' }, rules: [{}] }, valid: true, warning: 'spec.provider.name: mizzen has no extension providers' },
   { name: 'allow from namespaces and ipBlocks', in: allowFrom({ namespaces: ['default'], ipBlocks: ['10.0.0.0/8', '1.2.3.4'], notRemoteIpBlocks: ['::1'] }), valid: true },
   { name: 'bad ipBlock', in: allowFrom({ ipBlocks: ['10.0.0.0/33'] }), valid: false, error: 'spec.rules[0].from[0].source.ipBlocks: 10.0.0.0/33 is not a valid CIDR' },
@@ -87,8 +87,8 @@ const JWKS = JSON.stringify({ keys: [{ kty: 'RSA', e: 'AQAB', n: 'abc', kid: '1'
 
 runTable('RequestAuthentication', [
   { name: 'issuer and jwksUri', in: { ...sel, ...rule({}) }, valid: true },
-  { name: 'warns that tokens are not checked yet', in: { ...sel, ...rule({}) }, valid: true, warning: 'spec.jwtRules: mizzen does not enforce RequestAuthentication yet' },
-  { name: 'issuer only (discovery)', in: { jwtRules: [{ issuer: 'https://a.example.com' }] }, valid: true },
+  { name: 'jwksUri: warns that Envoy fetches the keys through the mesh', in: { ...sel, ...rule({}) }, valid: true, warning: 'spec.jwtRules[0].jwksUri: Envoy fetches these keys itself' },
+  { name: 'issuer only (discovery): valid, with a warning that mizzen does not discover keys', in: { jwtRules: [{ issuer: 'https://a.example.com' }] }, valid: true, warning: 'spec.jwtRules[0].issuer: mizzen does not discover keys' },
   { name: 'jwksUri only', in: { jwtRules: [{ jwksUri: 'https://a.example.com/keys' }] }, valid: true },
   { name: 'neither issuer nor jwksUri', in: { jwtRules: [{ audiences: ['a'] }] }, valid: false, error: 'one of issuer or jwksUri is required' },
   { name: 'empty issuer', in: rule({ issuer: '' }), valid: false, error: 'spec.jwtRules[0].issuer: must not be empty' },

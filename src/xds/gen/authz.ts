@@ -17,13 +17,14 @@
  * (allowing less) and the field is left out in a DENY filter (denying more), as in istiod. Identities
  * (principals, namespaces) need mTLS, which mizzen sets up for proxyless gRPC servers under PeerAuthentication
  * STRICT (peer-auth.ts, grpc/tls.ts): elsewhere they match no request.
- * Request principals and claims need a RequestAuthentication (JWT) filter, which is not generated either. Pure.
+ * Request principals and claims read the payload a RequestAuthentication's JWT filter verified (jwt.ts), on Envoy
+ * sidecars and gateways; gRPC servers have no such filter. Pure.
  */
 import type { Config, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { asArray, asObject, matchesLabels } from '../../model/selectors.js';
 import { ROOT_NAMESPACES } from '../../core/constants.js';
-import { type Json, any } from './common.js';
+import { type Json, JWT_FILTER, JWT_PAYLOAD_KEY, any } from './common.js';
 import { memoOn, proxyLabels } from './context.js';
 
 type Action = 'ALLOW' | 'DENY';
@@ -38,7 +39,6 @@ interface Field {
   make: (value: string, forTCP: boolean) => Json | Error;
 }
 
-const JWT_FILTER = 'envoy.filters.http.jwt_authn';
 const CUSTOM_SUFFIX = '-deny-due-to-bad-CUSTOM-action';
 const MATCH_NEVER: Json = { permissions: [{ not_rule: { any: true } }], principals: [{ not_id: { any: true } }] };
 
@@ -84,7 +84,7 @@ function cidr(v: string): Json | Error {
 
 const authenticated = (m: Json): Json => ({ authenticated: { principal_name: m } });
 /** A match on the JWT payload the jwt_authn filter leaves in the request's metadata (claims: a path into it). */
-const jwtClaim = (claims: string[], value: Json): Json => ({ metadata: { filter: JWT_FILTER, path: [{ key: 'payload' }, ...claims.map((key) => ({ key }))], value } });
+const jwtClaim = (claims: string[], value: Json): Json => ({ metadata: { filter: JWT_FILTER, path: [{ key: JWT_PAYLOAD_KEY }, ...claims.map((key) => ({ key }))], value } });
 const jwtList = (claims: string[], v: string): Json => jwtClaim(claims, { list_match: { one_of: { string_match: stringMatcher(v) } } });
 
 function requestPrincipal(v: string): Json {

@@ -16,6 +16,9 @@ export const ADS_SOURCE: Json = Object.freeze({ ads: {}, resource_api_version: '
 export const adsSource = (): Json => ({ ads: {}, resource_api_version: 'V3' });
 
 export const BLACKHOLE = 'BlackHoleCluster';
+/** The JWT filter (jwt.ts) and the key under which it leaves a verified token's payload for the RBAC filters (authz.ts). */
+export const JWT_FILTER = 'envoy.filters.http.jwt_authn';
+export const JWT_PAYLOAD_KEY = 'payload';
 export const PASSTHROUGH = 'PassthroughCluster';
 export const INBOUND_PASSTHROUGH = 'InboundPassthroughCluster';
 /** Source address of inbound connections from the proxy to the app, so iptables lets them through (Istio's). */

@@ -17,6 +17,7 @@ import { destinationRuleForCluster, hostMatches, inboundServices, proxyLabels, r
 import { tcpProxyTimeouts } from './policy.js';
 import { routableVirtualServices } from './delegation.js';
 import { inboundAuthz } from './authz.js';
+import { inboundJwt } from './jwt.js';
 
 interface ServerInfo {
   gateway: Config;
@@ -209,17 +210,19 @@ export function generateGatewayListeners(snap: Snapshot, proxy: Proxy): NamedRes
   const out: NamedResource[] = [];
   // The gateway's AuthorizationPolicies, as on a sidecar's inbound side (authz.ts): before the HTTP router or tcp_proxy.
   const authz = inboundAuthz(snap, proxy);
+  // RequestAuthentication's token check first, then the policies that may read its result (jwt.ts, authz.ts).
+  const httpFilters = [...inboundJwt(snap, proxy), ...authz.http];
   const guarded = (c: Json): Json => (authz.tcp.length > 0 && c.filters?.[0]?.name === TCP_PROXY_FILTER ? { ...c, filters: [...authz.tcp, ...c.filters] } : c);
   for (const [port, list] of byListenerPort(servers(snap, proxy))) {
     const chains: Json[] = [];
-    if (list.some(isPlainHttp)) chains.push({ filters: [httpConnectionManager(`outbound_0.0.0.0_${port}`, { rds: `http.${port}` }, 'outbound', authz.http)] });
+    if (list.some(isPlainHttp)) chains.push({ filters: [httpConnectionManager(`outbound_0.0.0.0_${port}`, { rds: `http.${port}` }, 'outbound', httpFilters)] });
     for (const s of list) {
       if (isTerminatedHttps(s)) {
         const names = sniNames(s);
         chains.push({
           filter_chain_match: { ...(names.length ? { server_names: names } : {}), transport_protocol: 'tls' },
           transport_socket: downstreamTls(s),
-          filters: [httpConnectionManager(`outbound_0.0.0.0_${port}`, { rds: httpsRouteName(s) }, 'outbound', authz.http)],
+          filters: [httpConnectionManager(`outbound_0.0.0.0_${port}`, { rds: httpsRouteName(s) }, 'outbound', httpFilters)],
         });
       } else if (isPassthrough(s)) chains.push(...passthroughChains(snap, proxy, s));
       else if (!isPlainHttp(s) && s.protocol !== 'HTTPS' && s.protocol !== 'TLS') {

@@ -23,6 +23,7 @@ import { destinationCluster, type RouteContext } from './httproute.js';
 import { httpPorts, proxyVirtualServices, virtualServiceFor } from './routes.js';
 import { proxySidecar, registryOnly } from './sidecar-scope.js';
 import { inboundAuthz } from './authz.js';
+import { inboundJwt } from './jwt.js';
 import { destinationRuleForCluster, proxyLabels, visibleServices } from './context.js';
 import { tcpProxyTimeouts } from './policy.js';
 
@@ -142,6 +143,8 @@ function inboundRouteConfig(port: number, protocol: ServicePort['protocol']): Js
 
 function virtualInbound(snap: Snapshot, proxy: Proxy): Json {
   const authz = inboundAuthz(snap, proxy);
+  // RequestAuthentication's token check comes before the policies that read its result (jwt.ts, authz.ts).
+  const httpFilters = [...inboundJwt(snap, proxy), ...authz.http];
   const chains: Json[] = [
     { name: 'virtualInbound-blackhole', filter_chain_match: { destination_port: { value: Ports.proxyInbound } }, filters: [tcpProxy(BLACKHOLE, BLACKHOLE)] },
   ];
@@ -152,7 +155,7 @@ function virtualInbound(snap: Snapshot, proxy: Proxy): Json {
       name: cluster,
       filter_chain_match: { destination_port: { value: port } },
       filters: isHttpProtocol(protocol)
-        ? [httpConnectionManager(`inbound_0.0.0.0_${port}`, { inline: inboundRouteConfig(port, protocol) }, 'inbound', authz.http)]
+        ? [httpConnectionManager(`inbound_0.0.0.0_${port}`, { inline: inboundRouteConfig(port, protocol) }, 'inbound', httpFilters)]
         : [...authz.tcp, tcpProxy(cluster, cluster)],
     });
   }

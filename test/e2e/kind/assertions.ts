@@ -5,8 +5,9 @@
  * Prints one PASS/FAIL line per check; exits 1 when any fails.
  */
 import { join } from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
 import { kubectl, kubectlJson, httpGet, eventually } from './kube.js';
-import { type PodLike, injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, SKIP_REASON, type ReviewsVersion } from './lib.js';
+import { type PodLike, injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, SKIP_REASON, signJwt, gatewayJwtPolicies, type ReviewsVersion } from './lib.js';
 
 const GATEWAY_URL = process.env.GATEWAY_URL ?? 'http://127.0.0.1:18080';
 const BOOKINFO_DIR = process.env.BOOKINFO_DIR ?? '../shared/samples/bookinfo';
@@ -116,6 +117,34 @@ const checks: Check[] = [
       }
       await eventually('the gateway serves /productpage again', 90_000, async () => ((await httpGet(`${GATEWAY_URL}/productpage`)).status === 200 ? true : 'not yet'));
       return '403 with the policy, 200 without';
+    },
+  },
+  {
+    name: 'a RequestAuthentication on the ingress gateway: no token 403 (the policy needs one), a forged one 401, a good one 200',
+    run: async () => {
+      const issuer = 'https://mizzen-e2e.example.com';
+      const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const { privateKey: forger } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const jwks = JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'e2e', alg: 'RS256', use: 'sig' }] });
+      const claims = { iss: issuer, sub: 'tester', exp: Math.floor(Date.now() / 1000) + 3600 };
+      const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+      const policies = gatewayJwtPolicies(issuer, jwks);
+      const applied = kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: policies }));
+      if (applied.code !== 0) throw new Error(`kubectl apply: ${applied.stderr.trim()}`);
+      try {
+        await eventually('the gateway refuses /productpage without a token (403)', 90_000, async () => {
+          const r = await httpGet(`${GATEWAY_URL}/productpage`);
+          return r.status === 403 ? true : `status ${r.status}`;
+        });
+        const forged = await httpGet(`${GATEWAY_URL}/productpage`, 10_000, bearer(signJwt(claims, forger, 'e2e')));
+        if (forged.status !== 401) throw new Error(`a token signed by another key: status ${forged.status}, want 401`);
+        const good = await httpGet(`${GATEWAY_URL}/productpage`, 10_000, bearer(signJwt(claims, privateKey, 'e2e')));
+        if (good.status !== 200) throw new Error(`a good token: status ${good.status}, want 200`);
+      } finally {
+        for (const p of policies) kubectl(['delete', String(p.kind).toLowerCase(), (p.metadata as { name: string }).name, '-n', 'istio-system', '--ignore-not-found']);
+      }
+      await eventually('the gateway serves /productpage again', 90_000, async () => ((await httpGet(`${GATEWAY_URL}/productpage`)).status === 200 ? true : 'not yet'));
+      return '403 without a token, 401 with a forged one, 200 with a good one';
     },
   },
   {

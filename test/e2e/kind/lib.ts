@@ -1,7 +1,8 @@
 /**
  * Pure helpers of the kind end-to-end suite: reading pods and Bookinfo pages, judging a traffic
- * split. No I/O here, so test/packaging can check them without a cluster.
+ * split, signing test tokens. No I/O here, so test/packaging can check them without a cluster.
  */
+import { createSign, type KeyObject } from 'node:crypto';
 
 export interface PodLike {
   metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
@@ -95,4 +96,30 @@ export function optOutPod(name: string, by: 'label' | 'annotation'): Record<stri
     metadata: { name, namespace: 'default', labels: { app: name, ...(by === 'label' ? optOut : {}) }, ...(by === 'annotation' ? { annotations: optOut } : {}) },
     spec: { containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.9' }] },
   };
+}
+
+const b64url = (v: string | Buffer): string => Buffer.from(v).toString('base64url');
+
+/** A JWT signed RS256 with `key`, whose header names `kid` (what Envoy's jwt_authn checks against a JWKS). */
+export function signJwt(claims: Record<string, unknown>, key: KeyObject, kid: string): string {
+  const input = `${b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid }))}.${b64url(JSON.stringify(claims))}`;
+  return `${input}.${createSign('RSA-SHA256').update(input).sign(key).toString('base64url')}`;
+}
+
+/**
+ * A RequestAuthentication on the ingress gateway trusting `jwks` for `issuer`, and an AuthorizationPolicy there
+ * that admits only requests carrying a token of that issuer.
+ */
+export function gatewayJwtPolicies(issuer: string, jwks: string): Array<Record<string, unknown>> {
+  const selector = { matchLabels: { istio: 'ingressgateway' } };
+  const metadata = (name: string) => ({ name, namespace: 'istio-system' });
+  return [
+    { apiVersion: 'security.istio.io/v1', kind: 'RequestAuthentication', metadata: metadata('mizzen-e2e-jwt'), spec: { selector, jwtRules: [{ issuer, jwks }] } },
+    {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'AuthorizationPolicy',
+      metadata: metadata('mizzen-e2e-require-jwt'),
+      spec: { selector, rules: [{ from: [{ source: { requestPrincipals: [`${issuer}/*`] } }] }] },
+    },
+  ];
 }
