@@ -45,7 +45,7 @@ export const requestAuthenticationSpec = obj({
 });
 
 /** Parses inline JWKS: a JSON key set `{keys: [...]}` or a single key; returns the keys, or an error message. */
-function parseJwks(text: string): Obj[] | string {
+export function parseJwks(text: string): Obj[] | string {
   let v: unknown;
   try {
     v = JSON.parse(text);

@@ -23,6 +23,7 @@ import { parseDurationMs, duration } from '../proto.js';
 import { type Json, JWT_FILTER, JWT_PAYLOAD_KEY, any } from './common.js';
 import { memoOn, proxyLabels } from './context.js';
 import { policiesFor } from './authz.js';
+import { parseJwks } from '../../validation/requestauthentication.js';
 
 /**
  * A key set no token can satisfy: the public half of an RSA key whose private half was discarded when it was
@@ -62,7 +63,8 @@ export function jwksCluster(snap: Snapshot, uri: string): string | undefined {
 }
 
 function keySource(snap: Snapshot, rule: Json): Json {
-  if (typeof rule.jwks === 'string' && rule.jwks !== '') return { local_jwks: { inline_string: rule.jwks } };
+  // A key set Envoy could not read would fail its listener: such a rule verifies nothing instead (validation refuses it).
+  if (typeof rule.jwks === 'string' && rule.jwks !== '') return { local_jwks: { inline_string: typeof parseJwks(rule.jwks) === 'string' ? UNUSABLE_JWKS : rule.jwks } };
   const uri = [rule.jwksUri, rule.jwks_uri].find((u): u is string => typeof u === 'string' && u !== '');
   const cluster = uri && jwksCluster(snap, uri);
   if (!uri || !cluster) return { local_jwks: { inline_string: UNUSABLE_JWKS } };

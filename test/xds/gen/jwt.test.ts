@@ -86,6 +86,9 @@ spec: { hosts: [idp.example.com], ports: [{ number: 443, name: https, protocol: 
     expect(JSON.parse(unknown.local_jwks.inline_string).keys[0].kid).to.equal('mizzen-no-keys');
     const none = jwtConfig(inboundHttpFilters(snapshotOf(ra('r', '{ jwtRules: [{ issuer: i }] }')))).providers['origins-0'];
     expect(JSON.parse(none.local_jwks.inline_string).keys[0].kid).to.equal('mizzen-no-keys');
+    // An inline key set that does not parse (validation refuses it; a file source may still carry it).
+    const broken = jwtConfig(inboundHttpFilters(snapshotOf(ra('r', "{ jwtRules: [{ issuer: i, jwks: '{nope' }] }")))).providers['origins-0'];
+    expect(JSON.parse(broken.local_jwks.inline_string).keys[0].kid).to.equal('mizzen-no-keys');
   });
 
   it('jwksCluster: registry host and port, default ports by scheme, nothing for a bad URI', () => {
