@@ -26,29 +26,52 @@ import { sotwResponse } from '../src/xds/server/wire.js';
 import { buildMesh, pod, virtualService, serviceName, type MeshShape } from './xds/mesh.js';
 import type { FromClients, ToClients } from './xds/clients.js';
 
-const { values: flags } = parseArgs({
-  options: {
-    proxies: { type: 'string', default: '1000' },
-    services: { type: 'string', default: '1000' },
-    endpoints: { type: 'string', default: '5' },
-    namespaces: { type: 'string', default: '10' },
-    scopes: { type: 'string', default: '10' },
-    'debounce-ms': { type: 'string', default: String(DEFAULT_MESH_CONFIG.debounce.quietMs) },
-    'push-concurrency': { type: 'string', default: '64' },
-    /** Changes measured per kind (each with its own raw baseline right after): one sample is at the mercy of GC and the scheduler. */
-    rounds: { type: 'string', default: '5' },
-    /**
-     * Changes of each kind made first and printed but not counted. The first change after start-up runs code that
-     * has not run yet on both sides: the control plane's incremental paths, and the simulated proxies' handling of
-     * a small update, which then slows the push but not the raw baseline measured right after it.
-     */
-    'warmup-rounds': { type: 'string', default: '1' },
-    json: { type: 'boolean', default: false },
-    /** Write a CPU profile of the control plane per section (initial sync, each push, each raw broadcast) here. */
-    'cpu-prof-dir': { type: 'string' },
-  },
-});
-const num = (k: keyof typeof flags): number => Number(flags[k]);
+const USAGE = `usage: npm run bench:xds -- [--proxies N] [--services N] [--endpoints N] [--namespaces N] [--scopes N]
+       [--debounce-ms MS] [--push-concurrency N] [--rounds N] [--warmup-rounds N] [--json] [--cpu-prof-dir DIR]`;
+
+const { values: flags } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        proxies: { type: 'string', default: '1000' },
+        services: { type: 'string', default: '1000' },
+        endpoints: { type: 'string', default: '5' },
+        namespaces: { type: 'string', default: '10' },
+        scopes: { type: 'string', default: '10' },
+        'debounce-ms': { type: 'string', default: String(DEFAULT_MESH_CONFIG.debounce.quietMs) },
+        'push-concurrency': { type: 'string', default: '64' },
+        /** Changes measured per kind (each with its own raw baseline right after): one sample is at the mercy of GC and the scheduler. */
+        rounds: { type: 'string', default: '5' },
+        /**
+         * Changes of each kind made first and printed but not counted. The first change after start-up runs code that
+         * has not run yet on both sides: the control plane's incremental paths, and the simulated proxies' handling of
+         * a small update, which then slows the push but not the raw baseline measured right after it.
+         */
+        'warmup-rounds': { type: 'string', default: '1' },
+        json: { type: 'boolean', default: false },
+        /** Write a CPU profile of the control plane per section (initial sync, each push, each raw broadcast) here. */
+        'cpu-prof-dir': { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+    });
+  } catch (e) {
+    // A bad flag is said in one line with the usage, not a stack trace.
+    process.stderr.write(`bench:xds: ${(e as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+})();
+if (flags.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+const num = (k: Exclude<keyof typeof flags, 'help' | 'json'>): number => {
+  const n = Number(flags[k]);
+  if (!Number.isFinite(n) || n < 0) {
+    process.stderr.write(`bench:xds: --${k}: "${flags[k]}" is not a number\n${USAGE}\n`);
+    process.exit(2);
+  }
+  return n;
+};
 const shape: MeshShape = { services: num('services'), endpoints: num('endpoints'), namespaces: num('namespaces') };
 const N = num('proxies');
 const SCOPES = Math.min(num('scopes'), N);
