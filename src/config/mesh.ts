@@ -55,6 +55,13 @@ export interface MeshConfig {
   accessLogFile: string;
   /** TEXT (Envoy's default line) or JSON. */
   accessLogEncoding: 'TEXT' | 'JSON';
+  /** Istio's enableTracing: sidecars and gateways report spans to the tracing collector below, when it is in the registry. */
+  enableTracing: boolean;
+  /**
+   * Istio's proxy tracing settings (defaultConfig.tracing): the Zipkin-protocol collector (Zipkin, Jaeger, Tempo …)
+   * as `host:port` (a Service's `name.namespace`, or a registry FQDN), and the percentage of requests traced.
+   */
+  tracing: { zipkin: { address: string }; sampling: number };
   /** Push debouncing for the xDS server. */
   debounce: { quietMs: number; maxMs: number };
 }
@@ -76,6 +83,8 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   outboundTrafficPolicy: { mode: 'ALLOW_ANY' },
   accessLogFile: '',
   accessLogEncoding: 'TEXT',
+  enableTracing: true,
+  tracing: { zipkin: { address: 'zipkin.istio-system:9411' }, sampling: 1 },
   debounce: { quietMs: 100, maxMs: 10_000 },
 };
 
@@ -130,6 +139,10 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
   if (typeof merged.trustDomain === 'string' && !TRUST_DOMAIN.test(merged.trustDomain)) {
     errors.push(`trustDomain: ${JSON.stringify(merged.trustDomain)} must be a SPIFFE trust domain (lowercase letters, digits, '.', '-', '_')`);
   }
+  const sampling: unknown = merged.tracing?.sampling;
+  if (typeof sampling === 'number' && !(sampling >= 0 && sampling <= 100)) errors.push(`tracing.sampling: ${sampling} must be a percentage, 0 to 100`);
+  const address: unknown = merged.tracing?.zipkin?.address;
+  if (typeof address === 'string' && !collectorAddress(address)) errors.push(`tracing.zipkin.address: ${JSON.stringify(address)} must be host:port`);
   if (merged.accessLogEncoding !== 'TEXT' && merged.accessLogEncoding !== 'JSON') errors.push(`accessLogEncoding: ${JSON.stringify(merged.accessLogEncoding)} must be TEXT or JSON`);
   return errors.length ? { ok: false, errors } : ok(merged);
 }
@@ -152,12 +165,22 @@ export function loadMeshConfig(file?: string): Result<MeshConfig> {
   return r.ok ? r : fail(...r.errors.map((e) => `mesh config ${file}: ${e}`));
 }
 
+/** `host:port` of a tracing collector; undefined when it is not one. */
+export function collectorAddress(address: string): { host: string; port: number } | undefined {
+  const m = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?):(\d{1,5})$/i.exec(address);
+  const port = Number(m?.[3]);
+  return m && port >= 1 && port <= 65535 ? { host: m[1]!.toLowerCase(), port } : undefined;
+}
+
 /** What of the mesh config the xDS generators read, as snapshot options (src/model/snapshot.ts). */
 export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
   return {
     domainSuffix: mesh.domainSuffix,
     registryOnly: mesh.outboundTrafficPolicy?.mode === 'REGISTRY_ONLY',
     trustDomain: mesh.trustDomain,
+    ...(mesh.enableTracing && collectorAddress(mesh.tracing.zipkin.address)
+      ? { tracing: { collector: collectorAddress(mesh.tracing.zipkin.address)!, sampling: mesh.tracing.sampling } }
+      : {}),
     ...(mesh.accessLogFile ? { accessLog: { path: mesh.accessLogFile, encoding: mesh.accessLogEncoding } } : {}),
   };
 }

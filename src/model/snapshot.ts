@@ -185,12 +185,14 @@ export interface SnapshotOptions {
   domainSuffix?: string;
   registryOnly?: boolean;
   trustDomain?: string;
+  tracing?: MeshSettings['tracing'];
   accessLog?: MeshSettings['accessLog'];
 }
 
 const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
   registryOnly: opts.registryOnly === true,
   trustDomain: opts.trustDomain || DEFAULT_TRUST_DOMAIN,
+  ...(opts.tracing ? { tracing: { collector: { ...opts.tracing.collector }, sampling: opts.tracing.sampling } } : {}),
   ...(opts.accessLog ? { accessLog: { ...opts.accessLog } } : {}),
 });
 

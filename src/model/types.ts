@@ -93,6 +93,11 @@ export interface MeshSettings {
   registryOnly: boolean;
   /** The mesh's trust domain: the authority of its SPIFFE identities (`spiffe://<trustDomain>/ns/<ns>/sa/<sa>`). */
   trustDomain: string;
+  /**
+   * Tracing (enableTracing, tracing): the Zipkin collector as written (`host:port`, host resolved like any short
+   * name, in the proxy's namespace) and the percentage of requests sampled; absent: none.
+   */
+  tracing?: { collector: { host: string; port: number }; sampling: number };
   /** Envoy access logs (accessLogFile, accessLogEncoding); absent: none. */
   accessLog?: { path: string; encoding: 'TEXT' | 'JSON' };
 }

@@ -7,7 +7,7 @@
 import type { MeshSettings } from '../../model/types.js';
 import type { NamedResource } from './types.js';
 import { type Json, any } from './common.js';
-import { HCM_FILTER, TCP_PROXY_FILTER } from './filters.js';
+import { HCM_FILTER, TCP_PROXY_FILTER, mapNetworkFilters } from './filters.js';
 
 /** The JSON line: Envoy command operators by field name. */
 const JSON_FIELDS: Record<string, string> = {
@@ -46,24 +46,11 @@ function accessLog(log: NonNullable<MeshSettings['accessLog']>): Json {
 
 const LOGGED = new Set([HCM_FILTER, TCP_PROXY_FILTER]);
 
-function withLog(filter: Json, entry: Json): Json {
-  if (!LOGGED.has(filter?.name) || typeof filter.typed_config !== 'object') return filter;
-  return { ...filter, typed_config: { ...filter.typed_config, access_log: [entry] } };
-}
-
-function chainWithLog(chain: Json, entry: Json): Json {
-  return Array.isArray(chain?.filters) ? { ...chain, filters: chain.filters.map((f: Json) => withLog(f, entry)) } : chain;
-}
-
 /** The listeners with the access log on each connection manager and tcp_proxy; as they were without one. */
 export function withAccessLogs(listeners: NamedResource[], log: MeshSettings['accessLog']): NamedResource[] {
   if (!log) return listeners;
   const entry = accessLog(log);
-  return listeners.map(({ name, resource }) => {
-    const l = resource as Json;
-    const out: Json = { ...l };
-    if (Array.isArray(l.filter_chains)) out.filter_chains = l.filter_chains.map((c: Json) => chainWithLog(c, entry));
-    if (l.default_filter_chain) out.default_filter_chain = chainWithLog(l.default_filter_chain, entry);
-    return { name, resource: out };
-  });
+  return mapNetworkFilters(listeners, (filter) =>
+    LOGGED.has(filter?.name) && typeof filter.typed_config === 'object' ? { ...filter, typed_config: { ...filter.typed_config, access_log: [entry] } } : filter,
+  );
 }

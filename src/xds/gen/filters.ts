@@ -1,6 +1,7 @@
-/** Network and HTTP filter builders shared by sidecar and gateway listeners. */
+/** Network and HTTP filter builders shared by sidecar and gateway listeners, and a walk over generated listeners. */
 import { type Json, adsSource, any } from './common.js';
 import { CORS_FILTER, HTTP_FAULT_FILTER, ROUTER_FILTER } from './httproute.js';
+import type { NamedResource } from './types.js';
 
 /** fault, cors, then router (router last, as Envoy and gRPC require). */
 export function httpFilters(): Json[] {
@@ -56,3 +57,19 @@ export function tcpProxy(statPrefix: string, target: string | Array<{ name: stri
 
 export const originalDstFilter = (): Json => ({ name: 'envoy.filters.listener.original_dst', typed_config: any('envoy.extensions.filters.listener.original_dst.v3.OriginalDst') });
 export const tlsInspectorFilter = (): Json => ({ name: 'envoy.filters.listener.tls_inspector', typed_config: any('envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector') });
+
+/**
+ * The listeners with `f` applied to every network filter of every filter chain (the default chain too): how the
+ * passes that run after generation (access logs, tracing) reach the connection managers and tcp_proxies. New
+ * objects where anything changes; the generated ones are left as they were.
+ */
+export function mapNetworkFilters(listeners: readonly NamedResource[], f: (filter: Json) => Json): NamedResource[] {
+  const chain = (c: Json): Json => (Array.isArray(c?.filters) ? { ...c, filters: c.filters.map(f) } : c);
+  return listeners.map(({ name, resource }) => {
+    const l = resource as Json;
+    const out: Json = { ...l };
+    if (Array.isArray(l.filter_chains)) out.filter_chains = l.filter_chains.map(chain);
+    if (l.default_filter_chain) out.default_filter_chain = chain(l.default_filter_chain);
+    return { name, resource: out };
+  });
+}

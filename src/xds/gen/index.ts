@@ -13,6 +13,7 @@ import { generateSidecarRoutes } from './routes.js';
 import { generateGatewayListeners, generateGatewayRoutes } from './gateway.js';
 import { generateGrpc } from './grpc/index.js';
 import { withAccessLogs } from './access-log.js';
+import { withTracing } from './tracing.js';
 
 /** One generated resource: plain object, snake_case fields, Any as `{ '@type': url, ...fields }`. */
 export type { NamedResource } from './types.js';
@@ -29,7 +30,7 @@ export function generate(snap: Snapshot, proxy: Proxy, typeUrl: string, names?: 
     case TypeUrls.endpoint:
       return generateEndpoints(snap, proxy);
     case TypeUrls.listener:
-      return withAccessLogs(proxy.type === 'router' ? generateGatewayListeners(snap, proxy) : generateSidecarListeners(snap, proxy), snap.mesh.accessLog);
+      return withTracing(snap, proxy, withAccessLogs(proxy.type === 'router' ? generateGatewayListeners(snap, proxy) : generateSidecarListeners(snap, proxy), snap.mesh.accessLog));
     case TypeUrls.route:
       return proxy.type === 'router' ? generateGatewayRoutes(snap, proxy) : generateSidecarRoutes(snap, proxy);
     default:
