@@ -28,7 +28,7 @@ export function webhookNames(service: string = Defaults.serviceName, namespace: 
 const DAY = 24 * 60 * 60 * 1000;
 
 /** A validity window of `days`, starting a few minutes ago so clocks that lag slightly still accept a fresh certificate. */
-export function validity(days: number): { notBeforeDate: Date; notAfterDate: Date } {
+function validity(days: number): { notBeforeDate: Date; notAfterDate: Date } {
   const notBeforeDate = new Date(Date.now() - 5 * 60 * 1000);
   return { notBeforeDate, notAfterDate: new Date(notBeforeDate.getTime() + days * DAY) };
 }
@@ -48,23 +48,44 @@ export async function generateCa(commonName: string, days = 3650): Promise<KeyPa
   return { cert: pems.cert, key: pems.private };
 }
 
-/** A serving certificate for `names` (DNS names and IP addresses), signed by `ca`. The first name is the CN. */
-export async function generateServingCert(ca: KeyPair, names: string[], days = 365): Promise<KeyPair> {
-  if (names.length === 0) throw new Error('generateServingCert: at least one name is needed');
-  const pems = await generate([{ name: 'commonName', value: names[0]! }], {
+/** What a leaf certificate says besides its key: subject, validity, extended usages, alternative names. */
+export interface LeafSpec {
+  subject: Array<{ name: string; value: string }>;
+  days: number;
+  usages: { serverAuth?: boolean; clientAuth?: boolean };
+  /** selfsigned's forms: type 2 DNS, 6 URI, 7 IP. */
+  altNames: Array<{ type: 2 | 6; value: string } | { type: 7; ip: string }>;
+  /** Mark the SAN extension critical (required when the subject is empty of a name, as for SPIFFE identities). */
+  sanCritical?: boolean;
+}
+
+/** A leaf certificate signed by `ca`: a fresh P-256 key, SHA-256, for signatures and key exchange. */
+export async function signLeaf(ca: KeyPair, spec: LeafSpec): Promise<KeyPair> {
+  const pems = await generate(spec.subject, {
     keyType: 'ec',
     curve: 'P-256',
     algorithm: 'sha256',
-    ...validity(days),
+    ...validity(spec.days),
     ca: { key: ca.key, cert: ca.cert },
     extensions: [
       { name: 'basicConstraints', cA: false },
       { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: names.map((n) => (isIP(n) ? { type: 7 as const, ip: n } : { type: 2 as const, value: n })) },
+      { name: 'extKeyUsage', ...spec.usages },
+      { name: 'subjectAltName', altNames: spec.altNames, ...(spec.sanCritical ? { critical: true } : {}) },
     ],
   });
   return { cert: pems.cert, key: pems.private };
+}
+
+/** A serving certificate for `names` (DNS names and IP addresses), signed by `ca`. The first name is the CN. */
+export async function generateServingCert(ca: KeyPair, names: string[], days = 365): Promise<KeyPair> {
+  if (names.length === 0) throw new Error('generateServingCert: at least one name is needed');
+  return signLeaf(ca, {
+    subject: [{ name: 'commonName', value: names[0]! }],
+    days,
+    usages: { serverAuth: true },
+    altNames: names.map((n) => (isIP(n) ? { type: 7 as const, ip: n } : { type: 2 as const, value: n })),
+  });
 }
 
 /** A fresh webhook CA and a serving certificate for `names` (default: webhookNames()). */

@@ -4,10 +4,9 @@
  * The files carry the names Istio's agent writes for proxyless gRPC (under /var/lib/istio/data), so a gRPC
  * bootstrap's `file_watcher` certificate provider can point at the directory.
  */
-import { generate } from 'selfsigned';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { validity, type KeyPair } from './generate.js';
+import { signLeaf, type KeyPair } from './generate.js';
 import { writeCertFile } from './files.js';
 import { TRUST_DOMAIN } from '../core/constants.js';
 
@@ -58,20 +57,14 @@ export async function issueWorkloadCert(meshCa: KeyPair, id: WorkloadId, days = 
   if (!(days > 0) || !Number.isFinite(days)) errors.push(`days: ${days} must be a positive number`);
   if (errors.length > 0) throw new Error(`issueWorkloadCert: ${errors.join('; ')}`);
   // No CN: the identity is the URI SAN alone, so that extension is critical (a peer that cannot read it must refuse).
-  const pems = await generate([{ name: 'organizationName', value: 'mizzen' }], {
-    keyType: 'ec',
-    curve: 'P-256',
-    algorithm: 'sha256',
-    ...validity(days),
-    ca: { key: meshCa.key, cert: meshCa.cert },
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-      { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 6, value: spiffeId(id.trustDomain, id.namespace, id.serviceAccount) }], critical: true },
-    ],
+  const leaf = await signLeaf(meshCa, {
+    subject: [{ name: 'organizationName', value: 'mizzen' }],
+    days,
+    usages: { serverAuth: true, clientAuth: true },
+    altNames: [{ type: 6, value: spiffeId(id.trustDomain, id.namespace, id.serviceAccount) }],
+    sanCritical: true,
   });
-  return { certChain: pems.cert, key: pems.private, root: meshCa.cert };
+  return { certChain: leaf.cert, key: leaf.key, root: meshCa.cert };
 }
 
 /** Writes cert-chain.pem, key.pem (0600) and root-cert.pem into `dir` (created when missing); returns the paths. */

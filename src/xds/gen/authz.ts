@@ -25,7 +25,7 @@ import type { Proxy } from '../../model/proxy.js';
 import { asArray, asObject, matchesLabels } from '../../model/selectors.js';
 import { ROOT_NAMESPACES } from '../../core/constants.js';
 import { type Json, JWT_FILTER, JWT_PAYLOAD_KEY, any } from './common.js';
-import { memoOn, proxyLabels } from './context.js';
+import { labelsKey, memoOn, proxyLabels } from './context.js';
 
 type Action = 'ALLOW' | 'DENY';
 type Side = 'permission' | 'principal';
@@ -278,10 +278,7 @@ const memo = new WeakMap<readonly Config[], Map<string, InboundAuthz>>();
 export function inboundAuthz(snap: Snapshot, proxy: Proxy): InboundAuthz {
   if (snap.authorizationPolicies.length === 0) return NONE;
   const labels = proxyLabels(snap, proxy);
-  const key = `${proxy.namespace}\n${Object.keys(labels)
-    .sort()
-    .map((k) => `${k}=${labels[k]}`)
-    .join(',')}`;
+  const key = `${proxy.namespace}\n${labelsKey(labels)}`;
   return memoOn(memo, snap.authorizationPolicies, key, () => {
     const policies = policiesFor(snap.authorizationPolicies, proxy.namespace, labels);
     if (policies.length === 0) return NONE;

@@ -24,6 +24,13 @@ export function proxyLabels(snap: Snapshot, proxy: Proxy): Record<string, string
   return w?.labels ?? {};
 }
 
+/** Labels as one comparable string (`k=v,…` by key): a memo key for what depends on a workload's labels. */
+export const labelsKey = (labels: Readonly<Record<string, string>>): string =>
+  Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${labels[k]}`)
+    .join(',');
+
 /** exportTo: `*` everyone, `.` the service's own namespace, or named namespaces. */
 export function visibleTo(exportTo: readonly string[] | undefined, ownNamespace: string, proxyNamespace: string): boolean {
   if (!exportTo || exportTo.length === 0) return true;

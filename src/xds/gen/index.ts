@@ -5,7 +5,7 @@
 import type { Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { TypeUrls } from '../../core/constants.js';
-import { inboundServices, proxyLabels } from './context.js';
+import { inboundServices, labelsKey, proxyLabels } from './context.js';
 import type { NamedResource } from './types.js';
 import { generateClusters, generateEndpoints, inboundPorts } from './clusters.js';
 import { generateSidecarListeners } from './listeners.js';
@@ -59,10 +59,7 @@ const scopeMemo = new WeakMap<Proxy, { services: object; workloads: object; endp
 
 function computeScope(snap: Snapshot, proxy: Proxy): { key: string; named: boolean } {
   const labels = proxyLabels(snap, proxy);
-  const labelKey = Object.keys(labels)
-    .sort()
-    .map((k) => `${k}=${labels[k]}`)
-    .join(',');
+  const labelKey = labelsKey(labels);
   const inbound = inboundServices(snap, proxy, labels);
   const hosts = inbound.map((s) => s.hostname).join(',');
   const named = proxy.type === 'sidecar' && inbound.some((s) => s.ports.some((p) => p.targetPortName));

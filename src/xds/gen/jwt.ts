@@ -21,7 +21,7 @@ import type { Proxy } from '../../model/proxy.js';
 import { asArray, asObject } from '../../model/selectors.js';
 import { parseDurationMs, duration } from '../proto.js';
 import { type Json, JWT_FILTER, JWT_PAYLOAD_KEY, any } from './common.js';
-import { memoOn, proxyLabels } from './context.js';
+import { labelsKey, memoOn, proxyLabels } from './context.js';
 import { policiesFor } from './authz.js';
 import { parseJwks } from '../../validation/requestauthentication.js';
 
@@ -126,10 +126,7 @@ const memo = new WeakMap<readonly Config[], Map<string, { services?: Snapshot['s
 export function inboundJwt(snap: Snapshot, proxy: Proxy): readonly Json[] {
   if (snap.requestAuthentications.length === 0) return NONE;
   const labels = proxyLabels(snap, proxy);
-  const key = `${proxy.namespace}\n${Object.keys(labels)
-    .sort()
-    .map((k) => `${k}=${labels[k]}`)
-    .join(',')}`;
+  const key = `${proxy.namespace}\n${labelsKey(labels)}`;
   // Key sources look services up: a remembered filter holds while the services stay the same.
   const entry = memoOn(memo, snap.requestAuthentications, key, () => ({ filters: NONE }) as { services?: Snapshot['services']; filters: readonly Json[] });
   if (entry.services !== snap.services) {
