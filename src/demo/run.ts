@@ -17,12 +17,13 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_MESH_CONFIG } from '../config/mesh.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { listConfigFiles } from '../core/documents.js';
-import { Ports } from '../core/constants.js';
+import { DEFAULT_TRUST_DOMAIN, Ports } from '../core/constants.js';
 import { startServe, type RunningServe } from '../cmd/serve.js';
 import type { XdsComponent } from '../xds/server/component.js';
 import { readObjects, runInjectDemo } from './inject.js';
 import { xdsClient, type Backend } from './echo.js';
-import { bootstrapFor, callLoop, demoPods, formatWindow, startDemoBackends, type Window } from './traffic.js';
+import { bootstrapFor, callLoop, demoPods, formatWindow, startDemoBackends, workloadCerts, type Window } from './traffic.js';
+import { readMeshCa } from '../certs/index.js';
 
 export interface DemoOptions {
   /** Seconds to run the traffic part; undefined = until stop() (Ctrl-C). */
@@ -101,10 +102,15 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     const xdsAddress = `127.0.0.1:${cp.port}`;
     out(`# xDS on ${xdsAddress}; debug: http://127.0.0.1:${running.ports.monitoring}/debug/syncz and /debug/configz\n`);
     const pods = demoPods(listConfigFiles(configDir).flatMap((f) => readObjects(f)));
-    out(`# starting ${pods.length} xDS-enabled gRPC servers (each serves once mizzen sends its listener):\n`);
-    backends = await startDemoBackends(pods, xdsAddress);
-    for (const p of pods) out(`#   ${p.service} ${p.version}  ${p.ip}:${p.port}  (pod ${p.namespace}/${p.pod})\n`);
-    client = xdsClient(target, bootstrapFor(xdsAddress, '127.0.0.1', 'demo-client', 'default', { app: 'demo-client' }));
+    // The mesh CA mizzen serve generated beside its webhook certificate signs every workload's certificate.
+    const meshCa = readMeshCa(certsDir);
+    if (!meshCa.ok) throw new Error(meshCa.errors.join('; '));
+    const workloads = join(certsDir, 'workloads');
+    out(`# starting ${pods.length} xDS-enabled gRPC servers (each serves once mizzen sends its listener), each with a mesh certificate:\n`);
+    backends = await startDemoBackends(pods, xdsAddress, meshCa.value, workloads);
+    for (const p of pods) out(`#   ${p.service} ${p.version}  ${p.ip}:${p.port}  (pod ${p.namespace}/${p.pod}, spiffe://${DEFAULT_TRUST_DOMAIN}/ns/${p.namespace}/sa/${p.serviceAccount})\n`);
+    const clientCerts = await workloadCerts(meshCa.value, join(workloads, 'demo-client'), 'default', 'demo-client');
+    client = xdsClient(target, bootstrapFor(xdsAddress, '127.0.0.1', 'demo-client', 'default', { app: 'demo-client' }, clientCerts));
     out(`# client: xds:///${target}, about ${opts.rate ?? 200} calls/s${opts.metadata ? ` with ${JSON.stringify(opts.metadata)}` : ''}\n`);
     out(`# edit ${join(configDir, 'virtual-service-reviews.yaml')} and watch the split follow; Ctrl-C to stop\n\n`);
 

@@ -48,11 +48,16 @@ describe('make demo (traffic part, bounded)', function () {
     const last = result.windows.at(-1)!;
     expect(last.versions, text).to.deep.equal({ v3: last.total });
     expect(result.windows.every((w) => Object.keys(w.errors).length === 0), text).to.equal(true);
+    // Every call went over mesh mTLS (the demo's DestinationRules say ISTIO_MUTUAL, its PeerAuthentication STRICT).
+    expect(withTraffic.every((w) => w.mtls === w.total), text).to.equal(true);
+    expect(text).to.match(/calls\/s, mTLS 100%\)/);
+    expect(text).to.include('spiffe://cluster.local/ns/default/sa/bookinfo-reviews');
   });
 
   it('formats a window', () => {
     expect(formatWindow('reviews', { versions: { v2: 10, v1: 90 }, errors: {}, total: 100 }, 1, 10)).to.equal('reviews  v1 █████████ 90.0%  v2 █ 10.0%   (100 calls/s)');
     expect(formatWindow('reviews', { versions: {}, errors: { UNAVAILABLE: 5 }, total: 5 }, 0.5)).to.equal('reviews  UNAVAILABLE 100.0%   (10 calls/s)');
     expect(formatWindow('reviews', { versions: {}, errors: {}, total: 0 }, 1)).to.equal('reviews  (no calls yet)');
+    expect(formatWindow('reviews', { versions: { v1: 4 }, errors: { UNAVAILABLE: 1 }, total: 5, mtls: 4 }, 1, 10)).to.equal('reviews  v1 ████████ 80.0%  UNAVAILABLE 20.0%   (5 calls/s, mTLS 80%)');
   });
 });
