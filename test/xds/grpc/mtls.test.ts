@@ -14,6 +14,7 @@ import { generateMeshCa, issueWorkloadCert, writeWorkloadCert, type KeyPair } fr
 import { eventually, startMesh, type Mesh } from '../../support/mesh.js';
 import { freePort } from '../../support/ports.js';
 import { scratchDir } from '../../support/tmp.js';
+import { sample } from './bookinfo.js';
 
 const object = (apiVersion: string, kind: string, name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion, kind, metadata: { name, namespace: 'default' }, spec });
 const STRICT = object('security.istio.io/v1', 'PeerAuthentication', 'secure', { selector: { matchLabels: { app: 'secure' } }, mtls: { mode: 'STRICT' } });
@@ -29,6 +30,7 @@ describe('real gRPC clients and servers: mesh mTLS', function () {
   let mesh: Mesh;
   let secure: Backend;
   let impostor: Backend;
+  let reviews: Backend;
   const certs: Record<string, string> = {};
   const SECURE = 'secure.default.svc.cluster.local:9080';
   const IMPOSTOR = 'impostor.default.svc.cluster.local:9080';
@@ -45,7 +47,7 @@ describe('real gRPC clients and servers: mesh mTLS', function () {
     for (const sa of ['secure', 'productpage', 'reviews']) certs[sa] = await issue(meshCa, sa);
     certs.outsider = await issue(otherCa, 'productpage', 'outsider');
     mesh = await startMesh([{ service: 'plain', version: 'v1', ip: '127.0.0.81' }]);
-    const [p1, p2] = [await freePort(), await freePort()];
+    const [p1, p2, p3] = [await freePort(), await freePort(), await freePort()];
     await mesh.apply(
       [
         kubeService({ name: 'secure', port: 9080, targetPort: p1 }),
@@ -53,15 +55,20 @@ describe('real gRPC clients and servers: mesh mTLS', function () {
         // Its pod runs as `impostor`, but the server presents the certificate of `reviews`.
         kubeService({ name: 'impostor', port: 9080, targetPort: p2 }),
         kubePod({ name: 'impostor-1', ip: '127.0.0.83', app: 'impostor', version: 'v1', serviceAccount: 'impostor' }),
+        kubeService({ name: 'reviews', port: 9080, targetPort: p3 }),
+        kubePod({ name: 'reviews-v1', ip: '127.0.0.84', app: 'reviews', version: 'v1', serviceAccount: 'bookinfo-reviews' }),
       ],
       'servers',
     );
     secure = await startXdsBackend({ service: 'secure', version: 'v1', ip: '127.0.0.82' }, p1, mesh.bootstrap('default', { app: 'secure' }, certs.secure));
     impostor = await startXdsBackend({ service: 'impostor', version: 'v1', ip: '127.0.0.83' }, p2, mesh.bootstrap('default', { app: 'impostor' }, certs.reviews));
+    certs['bookinfo-reviews'] = await issue(meshCa, 'bookinfo-reviews');
+    reviews = await startXdsBackend({ service: 'reviews', version: 'v1', ip: '127.0.0.84' }, p3, mesh.bootstrap('default', { app: 'reviews', version: 'v1' }, certs['bookinfo-reviews']));
   });
   after(async () => {
     await secure?.close();
     await impostor?.close();
+    await reviews?.close();
     await mesh?.close();
   });
 
@@ -117,5 +124,12 @@ describe('real gRPC clients and servers: mesh mTLS', function () {
     await mesh.apply([{ ...STRICT, spec: { ...STRICT.spec, mtls: { mode: 'DISABLE' } } }]);
     const back = await settles(plain, 'a plaintext reply', (x) => x.code === grpc.status.OK);
     expect(back.reply).to.not.have.property('peer');
+  });
+
+  it("Bookinfo's destination-rule-all-mtls.yaml and virtual-service-all-v1.yaml, unchanged, under STRICT: reviews v1 over mTLS", async () => {
+    const strictReviews = { ...STRICT, metadata: { name: 'reviews', namespace: 'default' }, spec: { selector: { matchLabels: { app: 'reviews' } }, mtls: { mode: 'STRICT' } } };
+    await mesh.apply([strictReviews, ...sample('destination-rule-all-mtls.yaml', 'virtual-service-all-v1.yaml')]);
+    const r = await settles(mesh.client('reviews.default.svc.cluster.local:9080', 'default', certs.productpage), 'reviews over mTLS', (x) => x.reply?.peer !== undefined);
+    expect(r.reply).to.include({ service: 'reviews', version: 'v1', peer: 'spiffe://cluster.local/ns/default/sa/productpage' });
   });
 });
