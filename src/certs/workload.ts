@@ -81,3 +81,18 @@ export function writeWorkloadCert(dir: string, c: WorkloadCert): string[] {
     return p;
   });
 }
+
+/**
+ * The certificate as a Kubernetes Secret in the workload's namespace, keyed by the file names: mounted at
+ * /var/lib/istio/data it is the directory a proxyless gRPC bootstrap's certificate provider reads.
+ */
+export function workloadSecret(name: string, namespace: string, c: WorkloadCert): Record<string, unknown> {
+  const b64 = (s: string): string => Buffer.from(s).toString('base64');
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace },
+    type: 'Opaque',
+    data: { [WorkloadCertFiles.certChain]: b64(c.certChain), [WorkloadCertFiles.key]: b64(c.key), [WorkloadCertFiles.root]: b64(c.root) },
+  };
+}

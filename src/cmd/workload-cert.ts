@@ -1,12 +1,14 @@
 /**
- * `mizzen workload-cert --namespace NS --service-account SA --out DIR`: a workload mTLS certificate (SPIFFE URI SAN)
- * signed by the mesh CA that `mizzen certs` wrote. Bad flags exit 2 naming the flag; a missing mesh CA exits 1.
+ * `mizzen workload-cert --namespace NS --service-account SA --out DIR | --secret NAME`: a workload mTLS certificate
+ * (SPIFFE URI SAN) signed by the mesh CA that `mizzen certs` wrote, as files or as a Kubernetes Secret on stdout.
+ * Bad flags exit 2 naming the flag; a missing mesh CA exits 1.
  */
 import { parseFlags, withUsage, UsageError } from './args.js';
 import { DEFAULT_TRUST_DOMAIN } from '../core/constants.js';
-import { issueWorkloadCert, readMeshCa, spiffeId, workloadIdErrors, writeWorkloadCert } from '../certs/index.js';
+import { stringify } from 'yaml';
+import { issueWorkloadCert, readMeshCa, spiffeId, workloadIdErrors, workloadSecret, writeWorkloadCert } from '../certs/index.js';
 
-const HELP = `usage: mizzen workload-cert --namespace NS --service-account SA --out DIR [flags]
+const HELP = `usage: mizzen workload-cert --namespace NS --service-account SA (--out DIR | --secret NAME) [flags]
 
 Issues a workload certificate signed by the mesh CA, whose identity is the SPIFFE id
 spiffe://<trust domain>/ns/<namespace>/sa/<service account>, and writes it in the layout Istio's agent
@@ -19,7 +21,10 @@ and mizzen's xDS then gives it mTLS. The certificate is short-lived: issue it ag
 
   --namespace NS            the workload's namespace (required)
   --service-account SA      the workload's service account (required)
-  --out DIR                 where to write (required; created when missing)
+  --out DIR                 where to write (created when missing)
+  --secret NAME             print a Kubernetes Secret NAME in the namespace instead, with the same three keys:
+                            mizzen workload-cert ... --secret reviews-mesh-cert | kubectl apply -f -
+                            then mount it at /var/lib/istio/data
   --certs-dir DIR           where mesh-ca.crt and mesh-ca.key are (default certs/, from 'mizzen certs')
   --trust-domain TD         the mesh trust domain (default ${DEFAULT_TRUST_DOMAIN})
   --days N                  validity in days (default 1)
@@ -29,6 +34,7 @@ const FLAGS = {
   namespace: { type: 'string' },
   'service-account': { type: 'string' },
   out: { type: 'string' },
+  secret: { type: 'string' },
   'certs-dir': { type: 'string', default: 'certs' },
   'trust-domain': { type: 'string', default: DEFAULT_TRUST_DOMAIN },
   days: { type: 'string', default: '1' },
@@ -41,9 +47,10 @@ const flagNames = (e: string): string =>
 export async function run(argv: string[]): Promise<number> {
   return withUsage(HELP, argv, async () => {
     const { values: v } = parseFlags(argv, FLAGS);
-    for (const flag of ['namespace', 'service-account', 'out'] as const) {
+    for (const flag of ['namespace', 'service-account'] as const) {
       if (!v[flag]) throw new UsageError(`mizzen workload-cert: --${flag} is required`);
     }
+    if (!v.out === !v.secret) throw new UsageError('mizzen workload-cert: give one of --out DIR or --secret NAME');
     const id = { namespace: v.namespace!, serviceAccount: v['service-account']!, trustDomain: v['trust-domain']! };
     const errors = workloadIdErrors(id).map((e) => `mizzen workload-cert: ${flagNames(e)}`);
     const days = Number(v.days);
@@ -56,8 +63,14 @@ export async function run(argv: string[]): Promise<number> {
       return 1;
     }
     const cert = await issueWorkloadCert(ca.value, id, days);
+    const identity = spiffeId(id.trustDomain, id.namespace, id.serviceAccount);
+    if (v.secret) {
+      // stdout is the manifest (the identity in a YAML comment), for kubectl apply -f -.
+      process.stdout.write(`# ${identity}\n${stringify(workloadSecret(v.secret, id.namespace, cert))}`);
+      return 0;
+    }
     for (const f of writeWorkloadCert(v.out!, cert)) process.stdout.write(`wrote ${f}\n`);
-    process.stdout.write(`identity ${spiffeId(id.trustDomain, id.namespace, id.serviceAccount)}\n`);
+    process.stdout.write(`identity ${identity}\n`);
     return 0;
   });
 }

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { parse } from 'yaml';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../../src/cmd/workload-cert.js';
@@ -45,7 +46,8 @@ describe('mizzen workload-cert', function () {
   const usage: Array<[string, string[], RegExp]> = [
     ['missing --namespace', ['--service-account', 'sa', '--out', 'x'], /--namespace is required/],
     ['missing --service-account', ['--namespace', 'ns', '--out', 'x'], /--service-account is required/],
-    ['missing --out', ['--namespace', 'ns', '--service-account', 'sa'], /--out is required/],
+    ['neither --out nor --secret', ['--namespace', 'ns', '--service-account', 'sa'], /one of --out DIR or --secret NAME/],
+    ['both --out and --secret', ['--namespace', 'ns', '--service-account', 'sa', '--out', 'x', '--secret', 'y'], /one of --out DIR or --secret NAME/],
     ['a bad --namespace', ['--namespace', 'Bad_NS', '--service-account', 'sa', '--out', 'x'], /--namespace: "Bad_NS"/],
     ['a bad --service-account', ['--namespace', 'ns', '--service-account', 'SA', '--out', 'x'], /--service-account: "SA"/],
     ['a bad --trust-domain', ['--namespace', 'ns', '--service-account', 'sa', '--trust-domain', 'a/b', '--out', 'x'], /--trust-domain: "a\/b"/],
@@ -59,6 +61,19 @@ describe('mizzen workload-cert', function () {
       expect(err).to.match(re);
     });
   }
+
+  it('--secret prints a Kubernetes Secret in the namespace with the three files as keys, and writes no file', async () => {
+    const { code, out: stdout } = await capture(['--namespace', 'shop', '--service-account', 'reviews', '--certs-dir', await certsDir(), '--secret', 'reviews-mesh-cert']);
+    expect(code).to.equal(0);
+    expect(stdout.split('\n')[0]).to.equal('# spiffe://cluster.local/ns/shop/sa/reviews');
+    const secret = parse(stdout);
+    expect(secret).to.deep.include({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'reviews-mesh-cert', namespace: 'shop' }, type: 'Opaque' });
+    expect(Object.keys(secret.data)).to.deep.equal(Object.values(WorkloadCertFiles));
+    const cert = new X509Certificate(Buffer.from(secret.data[WorkloadCertFiles.certChain], 'base64'));
+    expect(cert.subjectAltName).to.equal('URI:spiffe://cluster.local/ns/shop/sa/reviews');
+    expect(cert.checkPrivateKey(createPrivateKey(Buffer.from(secret.data[WorkloadCertFiles.key], 'base64')))).to.equal(true);
+    expect(stdout).to.not.match(/wrote /);
+  });
 
   it('exits 1 naming the missing mesh CA and `mizzen certs`', async () => {
     const empty = scratchDir('mizzen-nocerts-');
