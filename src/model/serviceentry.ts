@@ -98,6 +98,7 @@ export function serviceEntryServices(
     const exportTo = asArray(spec.exportTo).filter((x): x is string => typeof x === 'string');
     const addresses = asArray(spec.addresses).filter((x): x is string => typeof x === 'string');
     const selector = spec.workloadSelector ? stringMap(asObject(spec.workloadSelector).labels) : undefined;
+    const subjectAltNames = asArray(spec.subjectAltNames).filter((x): x is string => typeof x === 'string' && x !== '');
     const inline = asArray(spec.endpoints)
       .map((e) => readWorkloadEntry(e, namespace))
       .filter((e): e is WorkloadEntryInfo => !!e);
@@ -115,6 +116,7 @@ export function serviceEntryServices(
         ...(selector ? { selector } : {}),
         exportTo: exportTo.length > 0 ? exportTo : ['*'],
         source: 'serviceentry',
+        ...(subjectAltNames.length > 0 ? { subjectAltNames } : {}),
       };
       const endpoints: Endpoint[] = [];
       if (selector) {

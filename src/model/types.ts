@@ -40,6 +40,8 @@ export interface Service {
   source: 'kubernetes' | 'serviceentry';
   /** Kubernetes `type: ExternalName` target (the service resolves by DNS to it). */
   externalName?: string;
+  /** ServiceEntry subjectAltNames: identities its servers may present besides their workloads' (mesh mTLS). */
+  subjectAltNames?: string[];
 }
 
 export interface Endpoint {

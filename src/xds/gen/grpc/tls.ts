@@ -41,11 +41,11 @@ export function downstreamMtls(): Obj {
 }
 
 /**
- * The SPIFFE identities a service's workloads run as (their service accounts in the service's namespace), sorted:
- * what a client checks the server's certificate against, as istiod does.
+ * The identities a service's servers may present, sorted: the SPIFFE ids of its workloads' service accounts (in
+ * the service's namespace) and a ServiceEntry's subjectAltNames, what istiod checks a server's certificate against.
  */
 export function serviceIdentities(snap: Snapshot, svc: Service): string[] {
-  const accounts = new Set<string>();
-  for (const ep of snap.endpoints.get(svc.hostname) ?? []) if (ep.serviceAccount) accounts.add(ep.serviceAccount);
-  return [...accounts].sort().map((sa) => `spiffe://${snap.mesh.trustDomain}/ns/${svc.namespace}/sa/${sa}`);
+  const ids = new Set<string>(svc.subjectAltNames);
+  for (const ep of snap.endpoints.get(svc.hostname) ?? []) if (ep.serviceAccount) ids.add(`spiffe://${snap.mesh.trustDomain}/ns/${svc.namespace}/sa/${ep.serviceAccount}`);
+  return [...ids].sort();
 }

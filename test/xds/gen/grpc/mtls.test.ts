@@ -73,6 +73,28 @@ describe('gRPC generator: mesh mTLS', () => {
     expect(sans[0]).to.deep.equal({ exact: 'spiffe://example.org/ns/default/sa/bookinfo-reviews' });
   });
 
+  it('a ServiceEntry: its endpoints’ service accounts and its subjectAltNames are the identities checked', () => {
+    const objects = yaml(`apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: vm-db, namespace: data}
+spec:
+  hosts: [db.data.svc.cluster.local]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{number: 9080, name: grpc, protocol: GRPC}]
+  subjectAltNames: ["spiffe://cluster.local/ns/data/sa/legacy-db"]
+  endpoints: [{address: 10.0.0.7, serviceAccount: db}, {address: 10.0.0.8}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: db, namespace: data}
+spec: {host: db.data.svc.cluster.local, trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}}`);
+    const [c] = generateGrpc(buildSnapshot(objects), grpcNode(), TypeUrls.cluster, ['outbound|9080||db.data.svc.cluster.local']);
+    const sans = (c!.resource as any).transport_socket.typed_config.common_tls_context.validation_context.match_subject_alt_names;
+    expect(sans).to.deep.equal([{ exact: 'spiffe://cluster.local/ns/data/sa/db' }, { exact: 'spiffe://cluster.local/ns/data/sa/legacy-db' }]);
+    valid(TypeUrls.cluster, c!.resource);
+  });
+
   it('without a DestinationRule, or with SIMPLE/MUTUAL, gRPC clusters stay plaintext (no auto mTLS, as istiod)', () => {
     for (const mode of [undefined, 'SIMPLE', 'MUTUAL', 'DISABLE']) {
       const dr = mode ? yaml(`{apiVersion: networking.istio.io/v1, kind: DestinationRule, metadata: {name: reviews, namespace: default}, spec: {host: reviews, trafficPolicy: {tls: {mode: ${mode}}}}}`) : [];
