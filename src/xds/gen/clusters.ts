@@ -15,7 +15,7 @@ import {
   adsSource, any, inboundClusterName, outboundClusterName, socketAddress,
 } from './common.js';
 import { clusterPolicyFields, effectivePolicy, subsetsOf, type TrafficPolicy } from './policy.js';
-import { destinationRuleFor, inboundServices, visibleServices } from './context.js';
+import { destinationRuleFor, inboundServices, proxyLabels, visibleServices } from './context.js';
 
 /** One outbound cluster before it is written out: shared by CDS and EDS. */
 export interface ClusterSpec {
@@ -71,7 +71,8 @@ function serviceClusterSpecs(svc: Service, dr: Config | undefined): readonly Clu
 /** Every outbound cluster of the proxy, sorted by service then port then subset. UDP ports have none. */
 export function outboundClusterSpecs(snap: Snapshot, proxy: Proxy): ClusterSpec[] {
   const out: ClusterSpec[] = [];
-  for (const svc of visibleServices(snap, proxy)) for (const spec of serviceClusterSpecs(svc, destinationRuleFor(snap, proxy.namespace, svc))) out.push(spec);
+  const labels = proxyLabels(snap, proxy);
+  for (const svc of visibleServices(snap, proxy)) for (const spec of serviceClusterSpecs(svc, destinationRuleFor(snap, proxy.namespace, svc, labels))) out.push(spec);
   return out;
 }
 

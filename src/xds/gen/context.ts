@@ -5,7 +5,7 @@
  */
 import type { Config, Service, Snapshot, Workload } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
-import { asArray, matchesLabels } from '../../model/selectors.js';
+import { asArray, asObject, matchesLabels } from '../../model/selectors.js';
 import { proxySidecar, scopeServices } from './sidecar-scope.js';
 import { exportKey, mergeDestinationRules } from './dr-merge.js';
 
@@ -173,40 +173,61 @@ export function hostCandidates(idx: HostIndex, hostname: string): Array<{ config
   return out;
 }
 
-const drHosts = (c: Config): unknown[] => (workloadSelectorless(c) ? [c.spec?.host] : []);
+const drHosts = (c: Config): unknown[] => [c.spec?.host];
 /** The hosts a VirtualService names. */
 export const vsHosts = (c: Config): unknown[] => asArray(c.spec?.hosts);
 
 /**
- * The DestinationRule for a host as seen from the proxy's namespace: Istio prefers one in the proxy's namespace,
- * then one in the service's namespace, then the root namespace; among equals the oldest. Exact hosts beat wildcards.
- * The rule found is merged with the others of its namespace for the same host and exports (dr-merge.ts).
+ * The DestinationRule for a host as seen from a proxy (its namespace and workload labels): Istio prefers one in the
+ * proxy's namespace, then one in the service's namespace, then the root namespace; among equals the oldest. Exact
+ * hosts beat wildcards; for the same host, a rule whose workloadSelector matches the proxy beats one without (a
+ * rule with a selector applies only to the workloads it selects in its own namespace). The rule found is merged
+ * with the others of its namespace for the same host, exports and selector (dr-merge.ts).
  */
-export function destinationRuleFor(snap: Snapshot, proxyNamespace: string, svc: Service): Config | undefined {
-  // Memoized per rule list (a snapshot part), domain suffix and proxy namespace, then per service: generators ask
-  // for every visible service of every proxy scope, several times.
-  const bySvc = memoOn(ruleMemo, snap.destinationRules, `${snap.domainSuffix}\n${proxyNamespace}`, () => new WeakMap<Service, { rule: Config | undefined }>());
+export function destinationRuleFor(snap: Snapshot, proxyNamespace: string, svc: Service, labels: Readonly<Record<string, string>> = NO_LABELS): Config | undefined {
+  // Memoized per rule list (a snapshot part), domain suffix and proxy namespace (and labels, where a rule there
+  // selects workloads), then per service: generators ask for every visible service of every proxy scope, several times.
+  const byLabels = selectorNamespaces(snap.destinationRules).has(proxyNamespace) ? `\n${labelsKey(labels)}` : '';
+  const bySvc = memoOn(ruleMemo, snap.destinationRules, `${snap.domainSuffix}\n${proxyNamespace}${byLabels}`, () => new WeakMap<Service, { rule: Config | undefined }>());
   const known = bySvc.get(svc);
   if (known) return known.rule;
-  const rule = findDestinationRule(snap, proxyNamespace, svc);
+  const rule = findDestinationRule(snap, proxyNamespace, svc, labels);
   bySvc.set(svc, { rule });
   return rule;
 }
 
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 const ruleMemo = new WeakMap<readonly Config[], Map<string, WeakMap<Service, { rule: Config | undefined }>>>();
+const selectorNsMemo = new WeakMap<readonly Config[], Set<string>>();
 
-/** The DestinationRule for the service of an outbound cluster name (`outbound|port|subset|host`); undefined without a service. */
-export function destinationRuleForCluster(snap: Snapshot, proxyNamespace: string, cluster: string): Config | undefined {
-  const svc = snap.services.get(cluster.split('|')[3] ?? '');
-  return svc && destinationRuleFor(snap, proxyNamespace, svc);
+/** A rule's workloadSelector labels; undefined when it has none (an empty one selects every workload of its namespace). */
+const workloadSelector = (c: Config): Record<string, string> | undefined =>
+  typeof c.spec?.workloadSelector === 'object' && c.spec.workloadSelector !== null ? (asObject(c.spec.workloadSelector.matchLabels) as Record<string, string>) : undefined;
+
+/** Namespaces that hold a DestinationRule with a workloadSelector. */
+function selectorNamespaces(rules: readonly Config[]): Set<string> {
+  let set = selectorNsMemo.get(rules);
+  if (!set) selectorNsMemo.set(rules, (set = new Set(rules.filter((r) => workloadSelector(r)).map((r) => r.namespace))));
+  return set;
 }
 
-function findDestinationRule(snap: Snapshot, proxyNamespace: string, svc: Service): Config | undefined {
-  const visible = hostCandidates(hostIndex(snap.destinationRules, 'dr', snap.domainSuffix, drHosts), svc.hostname).filter((c) => configVisible(c.config, proxyNamespace));
+/** The DestinationRule for the service of an outbound cluster name (`outbound|port|subset|host`); undefined without a service. */
+export function destinationRuleForCluster(snap: Snapshot, proxyNamespace: string, cluster: string, labels?: Readonly<Record<string, string>>): Config | undefined {
+  const svc = snap.services.get(cluster.split('|')[3] ?? '');
+  return svc && destinationRuleFor(snap, proxyNamespace, svc, labels);
+}
+
+function findDestinationRule(snap: Snapshot, proxyNamespace: string, svc: Service, labels: Readonly<Record<string, string>>): Config | undefined {
+  const applies = (c: Config): boolean => {
+    const selector = workloadSelector(c);
+    return selector === undefined ? configVisible(c, proxyNamespace) : c.namespace === proxyNamespace && matchesLabels(labels, selector);
+  };
+  const visible = hostCandidates(hostIndex(snap.destinationRules, 'dr', snap.domainSuffix, drHosts), svc.hostname).filter((c) => applies(c.config));
   let best: (typeof visible)[number] | undefined;
   let bestRank = Infinity;
   for (const c of visible) {
-    const rank = (c.exact ? 0 : 3) + (c.config.namespace === proxyNamespace ? 0 : c.config.namespace === svc.namespace ? 1 : 2);
+    const place = (c.exact ? 0 : 3) + (c.config.namespace === proxyNamespace ? 0 : c.config.namespace === svc.namespace ? 1 : 2);
+    const rank = place * 2 + (workloadSelector(c.config) ? 0 : 1);
     if (rank < bestRank || (rank === bestRank && c.at < best!.at)) {
       best = c;
       bestRank = rank;
@@ -214,11 +235,18 @@ function findDestinationRule(snap: Snapshot, proxyNamespace: string, svc: Servic
   }
   if (!best) return undefined;
   const { config, host } = best;
-  const peers = visible.filter((c) => c.config !== config && c.host === host && c.config.namespace === config.namespace && exportKey(c.config) === exportKey(config));
+  const selector = selectorKey(config);
+  const peers = visible.filter(
+    (c) => c.config !== config && c.host === host && c.config.namespace === config.namespace && exportKey(c.config) === exportKey(config) && selectorKey(c.config) === selector,
+  );
   return mergeDestinationRules(config, peers.sort((a, b) => a.at - b.at).map((c) => c.config));
 }
 
-const workloadSelectorless = (c: Config): boolean => !c.spec?.workloadSelector;
+/** A rule's workloadSelector as a comparable key ('' without one). */
+const selectorKey = (c: Config): string => {
+  const s = workloadSelector(c);
+  return s === undefined ? '' : `{${labelsKey(s)}}`;
+};
 
 /** Services selected by a host in a VS/DR/Gateway, resolved in `namespace`. */
 export function servicesForHost(services: readonly Service[], host: string, namespace: string, domainSuffix: string): Service[] {

@@ -1,6 +1,6 @@
 /**
- * DestinationRule merging, as istiod does it: several rules in one namespace for the same host, none with a
- * workloadSelector and exported to the same namespaces, act as one. The oldest is the base; the others, oldest
+ * DestinationRule merging, as istiod does it: several rules in one namespace for the same host, with the same
+ * workloadSelector (or none) and exported to the same namespaces, act as one. The oldest is the base; the others, oldest
  * first, add the subsets whose names it lacks (a repeated name keeps the first), and the first top-level
  * trafficPolicy found is the rule's. Everything else (exportTo, host spelling, name) is the base's. Teams use it to
  * own their subsets apart, e.g. a rollout tool adding a canary subset beside the service owner's rule. Pure.

@@ -183,7 +183,7 @@ function passthroughChains(snap: Snapshot, proxy: Proxy, s: ServerInfo): Json[] 
         .map(asObject)
         .map((d) => ({ name: destinationCluster(ctx, vs.namespace, d.destination), weight: typeof d.weight === 'number' && d.weight > 0 ? d.weight : 1 }))
         .filter((d): d is { name: string; weight: number } => !!d.name);
-      if (snis.length && dests.length) chains.push({ filter_chain_match: { server_names: snis, transport_protocol: 'tls' }, filters: [tcpProxy(dests[0]!.name, dests, tcpProxyTimeouts(destinationRuleForCluster(snap, proxy.namespace, dests[0]!.name)))] });
+      if (snis.length && dests.length) chains.push({ filter_chain_match: { server_names: snis, transport_protocol: 'tls' }, filters: [tcpProxy(dests[0]!.name, dests, tcpProxyTimeouts(destinationRuleForCluster(snap, proxy.namespace, dests[0]!.name, proxyLabels(snap, proxy))))] });
     }
   }
   return chains;
@@ -200,7 +200,7 @@ function tcpChain(snap: Snapshot, proxy: Proxy, s: ServerInfo): Json | undefined
         .map(asObject)
         .map((d) => ({ name: destinationCluster(ctx, vs.namespace, d.destination), weight: typeof d.weight === 'number' && d.weight > 0 ? d.weight : 1 }))
         .filter((d): d is { name: string; weight: number } => !!d.name);
-      if (dests.length) return { filters: [tcpProxy(dests[0]!.name, dests, tcpProxyTimeouts(destinationRuleForCluster(snap, proxy.namespace, dests[0]!.name)))] };
+      if (dests.length) return { filters: [tcpProxy(dests[0]!.name, dests, tcpProxyTimeouts(destinationRuleForCluster(snap, proxy.namespace, dests[0]!.name, proxyLabels(snap, proxy))))] };
     }
   }
   return undefined;

@@ -303,7 +303,7 @@ function routeAction(ctx: RouteContext, vs: Config, rule: Json, ruleAuthority: s
 
 /** The consistentHash a route to an outbound cluster uses (`explicitPort`: the port the destination names, if any). */
 function consistentHashOf(ctx: RouteContext, cluster: string, explicitPort: number | undefined): Json | undefined {
-  return destinationConsistentHash(destinationRuleForCluster(ctx.snap, ctx.proxyNamespace, cluster), cluster.split('|')[2]!, explicitPort);
+  return destinationConsistentHash(destinationRuleForCluster(ctx.snap, ctx.proxyNamespace, cluster, ctx.proxyLabels), cluster.split('|')[2]!, explicitPort);
 }
 
 /**

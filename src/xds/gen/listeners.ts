@@ -97,7 +97,7 @@ function outboundListeners(snap: Snapshot, proxy: Proxy): Json[] {
       if (isHttpProtocol(sp.protocol) || sp.protocol === 'UDP') continue;
       const target = tcpTarget(ctx, vs, svc, sp);
       const stat = target.length === 1 ? target[0]!.name : outboundClusterName(sp.port, '', svc.hostname);
-      const timeouts = tcpProxyTimeouts(destinationRuleForCluster(snap, proxy.namespace, target[0]!.name));
+      const timeouts = tcpProxyTimeouts(destinationRuleForCluster(snap, proxy.namespace, target[0]!.name, proxyLabels(snap, proxy)));
       const vips = svc.addresses.filter((a) => !a.includes('/'));
       const ranges = svc.addresses.map(cidr).filter((r): r is Json => !!r && svc.addresses.some((a) => a.includes('/')));
       for (const vip of vips) {

@@ -95,7 +95,7 @@ export function serviceRoutes(ctx: RouteContext, vs: Config | undefined, svc: Se
     });
   }
   if (routes.length > 0) return routes;
-  const hp = hashPolicy(serviceConsistentHash(destinationRuleFor(ctx.snap, ctx.proxyNamespace, svc), port));
+  const hp = hashPolicy(serviceConsistentHash(destinationRuleFor(ctx.snap, ctx.proxyNamespace, svc, ctx.proxyLabels), port));
   return [defaultRoute(outboundClusterName(port, '', svc.hostname), hp)];
 }
 
@@ -110,7 +110,7 @@ const virtualHost = (svc: Service, port: number, domains: readonly string[], rou
  */
 const defaultHosts = new WeakMap<readonly string[], { dr: Config | undefined; vh: Json }>();
 function defaultVirtualHost(ctx: RouteContext, svc: Service, port: number, domains: readonly string[]): Json {
-  const dr = destinationRuleFor(ctx.snap, ctx.proxyNamespace, svc);
+  const dr = destinationRuleFor(ctx.snap, ctx.proxyNamespace, svc, ctx.proxyLabels);
   const hit = defaultHosts.get(domains);
   if (hit && hit.dr === dr) return hit.vh;
   const vh = virtualHost(svc, port, domains, serviceRoutes(ctx, undefined, svc, port));

@@ -67,6 +67,52 @@ describe('DestinationRule merging', () => {
     expect(names).to.include.members([`outbound|9080|v1|${REVIEWS}`, `outbound|9080|v3|${REVIEWS}`]);
   });
 
+  describe('workloadSelector', () => {
+    const v1Is = (version: string) => `[{name: v1, labels: {version: ${version}}}]`;
+    const subsetV1 = (objects: ReturnType<typeof yaml>, namespace = 'default', labels: Record<string, string> = {}): string[] => {
+      const eds = generateGrpc(snapshot(objects, base()), grpcNode(namespace, labels), TypeUrls.endpoint, [`outbound|9080|v1|${REVIEWS}`])[0]?.resource as any;
+      return (eds?.endpoints ?? []).flatMap((l: any) => l.lb_endpoints.map((e: any) => e.endpoint.address.socket_address.address));
+    };
+    const everyone = () => dr('reviews', `{host: reviews, subsets: ${v1Is('v1')}}`);
+    const forTester = (namespace = 'default', created = '2026-03-01T00:00:00Z') =>
+      dr('reviews-tester', `{host: reviews, workloadSelector: {matchLabels: {app: tester}}, subsets: ${v1Is('v3')}}`, namespace, created);
+
+    it('a rule with a selector applies to the workloads it selects in its namespace, before the rule without one', () => {
+      const objects = [...everyone(), ...forTester()];
+      expect(subsetV1(objects, 'default', { app: 'tester' })).to.deep.equal(['127.0.0.13', '127.0.0.14']); // v3, both pods
+      expect(subsetV1(objects, 'default', { app: 'productpage' })).to.deep.equal(['127.0.0.11']);
+      expect(subsetV1(objects, 'other', { app: 'tester' }), 'another namespace').to.deep.equal(['127.0.0.11']);
+    });
+
+    it('a selector in another namespace than the workload’s selects nothing there', () => {
+      expect(subsetV1([...everyone(), ...forTester('other')], 'default', { app: 'tester' })).to.deep.equal(['127.0.0.11']);
+    });
+
+    it('rules with the same selector merge; a rule with another selector does not join them', () => {
+      const objects = [
+        ...forTester(),
+        ...dr('reviews-tester-v2', '{host: reviews, workloadSelector: {matchLabels: {app: tester}}, subsets: [{name: v2, labels: {version: v2}}]}', 'default', '2026-04-01T00:00:00Z'),
+        ...dr('reviews-other', '{host: reviews, workloadSelector: {matchLabels: {app: other}}, subsets: [{name: v9, labels: {version: v9}}]}'),
+      ];
+      const names = generateGrpc(snapshot(objects, base()), grpcNode('default', { app: 'tester' }), TypeUrls.cluster).map((c) => c.name).filter((n) => n.endsWith(REVIEWS));
+      expect(names).to.deep.equal(['', 'v1', 'v2'].map((s) => `outbound|9080|${s}|${REVIEWS}`));
+    });
+
+    it('a more specific host wins over a selector: the exact host without selector beats a wildcard with one', () => {
+      const objects = [...everyone(), ...dr('wild', `{host: "*.default.svc.cluster.local", workloadSelector: {matchLabels: {app: tester}}, subsets: ${v1Is('v3')}}`)];
+      expect(subsetV1(objects, 'default', { app: 'tester' })).to.deep.equal(['127.0.0.11']);
+    });
+
+    it('Envoy sidecars see the rule for their labels too', () => {
+      const objects = [...everyone(), ...forTester()];
+      const envoy = (labels: Record<string, string>) =>
+        generate(snapshot(objects, base()), proxy('sidecar~127.0.0.2~client.default~default.svc.cluster.local', { LABELS: labels }), TypeUrls.endpoint).find((c) => c.name === `outbound|9080|v1|${REVIEWS}`)!.resource as any;
+      const ips = (cla: any) => cla.endpoints.flatMap((l: any) => l.lb_endpoints.map((e: any) => e.endpoint.address.socket_address.address));
+      expect(ips(envoy({ app: 'tester' }))).to.deep.equal(['127.0.0.13', '127.0.0.14']);
+      expect(ips(envoy({ app: 'productpage' }))).to.deep.equal(['127.0.0.11']);
+    });
+  });
+
   it('mergeDestinationRules leaves its inputs alone and skips subsets without a name', () => {
     const mk = (name: string, spec: Record<string, unknown>): Config => ({ kind: 'DestinationRule', apiVersion: 'networking.istio.io/v1', name, namespace: 'default', labels: {}, annotations: {}, spec, revision: 0 });
     const a = mk('a', { host: 'reviews', subsets: [{ name: 'v1' }] });

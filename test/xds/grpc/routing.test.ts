@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
-import { hello } from '../../../src/demo/echo.js';
+import { hello, xdsClient } from '../../../src/demo/echo.js';
 import type { KubeObject } from '../../../src/core/kube.js';
 import { startMesh, tally, until, type Mesh } from '../../support/mesh.js';
 import { BOOKINFO, REVIEWS, pct, sample } from './bookinfo.js';
@@ -114,5 +114,28 @@ describe('real gRPC clients: routing (Bookinfo samples, unchanged)', function ()
     // v1 is the older rule's (version v1): the newer rule's v1 (version v2) never receives traffic.
     expect(Object.keys(t.versions).sort()).to.deep.equal(['v1', 'v3']);
     expect(t.total).to.equal(400);
+  });
+
+  it('a DestinationRule with a workloadSelector: the workloads it selects get its subset v1 (version v3), the others the shared rule’s', async () => {
+    const rule = (name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name, namespace: 'default' }, spec });
+    const allV1: KubeObject = {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'VirtualService',
+      metadata: { name: 'reviews', namespace: 'default' },
+      spec: { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews', subset: 'v1' } }] }] },
+    };
+    await mesh.apply([
+      rule('reviews', { host: 'reviews', subsets: [{ name: 'v1', labels: { version: 'v1' } }] }),
+      rule('reviews-tester', { host: 'reviews', workloadSelector: { matchLabels: { app: 'tester' } }, subsets: [{ name: 'v1', labels: { version: 'v3' } }] }),
+      allV1,
+    ]);
+    const tester = xdsClient(REVIEWS, mesh.bootstrap('default', { app: 'tester' }));
+    try {
+      await until(tester, 'the tester on v3', (r) => r.reply?.version === 'v3');
+      expect((await tally(tester, 100)).versions).to.deep.equal({ v3: 100 });
+      expect((await tally(mesh.client(REVIEWS), 100)).versions).to.deep.equal({ v1: 100 });
+    } finally {
+      tester.close();
+    }
   });
 });

@@ -100,7 +100,7 @@ export function buildCluster(name: string, policy: ClusterPolicy, identities: re
 }
 
 function clustersOfService(snap: Snapshot, proxy: Proxy, svc: Service, port: ServicePort): NamedResource[] {
-  const dr = ruleFor(snap, proxy.namespace, svc);
+  const dr = ruleFor(snap, proxy, svc);
   const out: NamedResource[] = [];
   for (const subset of ['', ...subsetsOf(dr).map((s) => s.name)]) {
     const name = clusterName(port.port, subset, svc.hostname);
@@ -119,7 +119,7 @@ export function grpcClusters(snap: Snapshot, proxy: Proxy, names?: readonly stri
     const key = parseClusterName(name);
     const svc = key && visibleService(snap, proxy, key.host);
     if (!key || !svc || !svc.ports.some((p) => p.port === key.port)) continue;
-    const dr = ruleFor(snap, proxy.namespace, svc);
+    const dr = ruleFor(snap, proxy, svc);
     if (key.subset && !subsetsOf(dr).some((s) => s.name === key.subset)) continue;
     out.push({ name, resource: buildCluster(name, clusterPolicy(dr, key.port, key.subset), serviceIdentities(snap, svc)) });
   }

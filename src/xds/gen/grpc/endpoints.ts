@@ -55,7 +55,7 @@ function assignmentFor(snap: Snapshot, proxy: Proxy, name: string): Obj | undefi
   if (!port) return undefined;
   let labels: Record<string, string> | undefined;
   if (key.subset) {
-    const subset = subsetsOf(ruleFor(snap, proxy.namespace, svc)).find((s) => s.name === key.subset);
+    const subset = subsetsOf(ruleFor(snap, proxy, svc)).find((s) => s.name === key.subset);
     if (!subset) return undefined;
     labels = subset.labels;
   }
@@ -68,7 +68,7 @@ export function grpcEndpoints(snap: Snapshot, proxy: Proxy, names?: readonly str
   const wanted =
     names ??
     visibleServices(snap, proxy).flatMap((svc) => {
-      const subsets = ['', ...subsetsOf(ruleFor(snap, proxy.namespace, svc)).map((s) => s.name)];
+      const subsets = ['', ...subsetsOf(ruleFor(snap, proxy, svc)).map((s) => s.name)];
       return svc.ports.flatMap((p) => subsets.map((s) => clusterName(p.port, s, svc.hostname)));
     });
   const out: NamedResource[] = [];

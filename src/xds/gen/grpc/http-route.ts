@@ -180,7 +180,7 @@ export function routeAction(ctx: RouteContext, vsNamespace: string, rule: Record
   const timeout = durationOf(rule.timeout);
   const retry = retryPolicy(rule.retries === undefined ? undefined : asObject(rule.retries));
   const first = ts[0]!;
-  const hash = first.service ? hashPolicies(destinationConsistentHash(ruleFor(ctx.snap, ctx.proxy.namespace, first.service), first.subset, first.explicitPort)) : [];
+  const hash = first.service ? hashPolicies(destinationConsistentHash(ruleFor(ctx.snap, ctx.proxy, first.service), first.subset, first.explicitPort)) : [];
   return {
     ...(ts.length === 1 ? { cluster: ts[0]!.cluster } : { weighted_clusters: { clusters: ts.map((t) => ({ name: t.cluster, weight: { value: t.weight } })) } }),
     ...(timeout && { timeout, max_stream_duration: { max_stream_duration: timeout, grpc_timeout_header_max: timeout } }),
@@ -220,6 +220,6 @@ export function defaultRoute(ctx: RouteContext): Obj {
 }
 
 function hashOf(ctx: RouteContext): Obj {
-  const hash = hashPolicies(serviceConsistentHash(ruleFor(ctx.snap, ctx.proxy.namespace, ctx.service), ctx.port.port));
+  const hash = hashPolicies(serviceConsistentHash(ruleFor(ctx.snap, ctx.proxy, ctx.service), ctx.port.port));
   return hash.length > 0 ? { hash_policy: hash } : {};
 }

@@ -5,7 +5,8 @@
  */
 import type { Config, Service, Snapshot } from '../../../model/types.js';
 import { asArray, asObject, asString, stringMap } from '../../../model/selectors.js';
-import { destinationRuleFor } from '../context.js';
+import type { Proxy } from '../../../model/proxy.js';
+import { destinationRuleFor, proxyLabels } from '../context.js';
 import { effectivePolicy } from '../policy.js';
 
 export interface Subset {
@@ -32,8 +33,8 @@ export function subsetsOf(dr: Config | undefined): Subset[] {
   return out;
 }
 
-/** The DestinationRule for a service as a node in `proxyNamespace` sees it. */
-export const ruleFor = (snap: Snapshot, proxyNamespace: string, svc: Service): Config | undefined => destinationRuleFor(snap, proxyNamespace, svc);
+/** The DestinationRule for a service as this node sees it (its namespace, and its labels for workloadSelector). */
+export const ruleFor = (snap: Snapshot, proxy: Proxy, svc: Service): Config | undefined => destinationRuleFor(snap, proxy.namespace, svc, proxyLabels(snap, proxy));
 
 /** Effective policy of the cluster for `port` and `subset` ('' = the whole service). */
 export function clusterPolicy(dr: Config | undefined, port: number, subset: string): ClusterPolicy {
