@@ -37,16 +37,13 @@ export interface GrpcBootstrapOptions {
   certDir?: string;
 }
 
-/** The certificate provider instance mizzen's xDS security config refers to. */
-export const GRPC_CERT_PROVIDER_INSTANCE = 'default';
-
 /** How often the application re-reads the certificate files. */
 const CERT_REFRESH = '900s';
 
 /** The `certificate_providers` entry for a workload certificate directory. */
 export function fileWatcherProvider(certDir: string): Record<string, unknown> {
   return {
-    [GRPC_CERT_PROVIDER_INSTANCE]: {
+    [GrpcXds.certProviderInstance]: {
       plugin_name: 'file_watcher',
       config: {
         certificate_file: posix.join(certDir, WorkloadCertFiles.certChain),

@@ -174,13 +174,12 @@ export function collectorAddress(address: string): { host: string; port: number 
 
 /** What of the mesh config the xDS generators read, as snapshot options (src/model/snapshot.ts). */
 export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
+  const collector = mesh.enableTracing ? collectorAddress(mesh.tracing.zipkin.address) : undefined;
   return {
     domainSuffix: mesh.domainSuffix,
     registryOnly: mesh.outboundTrafficPolicy?.mode === 'REGISTRY_ONLY',
     trustDomain: mesh.trustDomain,
-    ...(mesh.enableTracing && collectorAddress(mesh.tracing.zipkin.address)
-      ? { tracing: { collector: collectorAddress(mesh.tracing.zipkin.address)!, sampling: mesh.tracing.sampling } }
-      : {}),
+    ...(collector ? { tracing: { collector, sampling: mesh.tracing.sampling } } : {}),
     ...(mesh.accessLogFile ? { accessLog: { path: mesh.accessLogFile, encoding: mesh.accessLogEncoding } } : {}),
   };
 }

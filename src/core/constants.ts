@@ -116,6 +116,11 @@ export const GrpcXds = {
   faultFilter: 'envoy.filters.http.fault',
   routerFilter: 'envoy.filters.http.router',
   rbacFilter: 'envoy.filters.http.rbac',
+  /**
+   * The certificate provider instance of a gRPC bootstrap (bootstrap/grpc.ts) that mizzen's mTLS resources name
+   * (xds/gen/grpc/tls.ts), with its certificates `default` (the workload's) and `ROOTCA` (the mesh CA), as Istio's.
+   */
+  certProviderInstance: 'default',
 } as const;
 
 /** Envoy extension type URLs the generators put inside Any values. */

@@ -180,7 +180,7 @@ export function withServices(snap: Snapshot, services: Snapshot['services'], end
   return makeSnapshot(version, domainSuffix, mesh, { ...parts, services, endpoints });
 }
 
-/** Options of the mesh that shape a snapshot: its domain suffix, whether it allows only registry destinations, its trust domain, its access log. */
+/** Options of the mesh that shape a snapshot: domain suffix, registry-only, trust domain, tracing, access log. */
 export interface SnapshotOptions {
   domainSuffix?: string;
   registryOnly?: boolean;

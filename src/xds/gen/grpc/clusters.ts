@@ -82,8 +82,8 @@ function outlierDetection(od: Record<string, any> | undefined): Obj | undefined 
   return out;
 }
 
-/** One cluster resource; `identities`: the SPIFFE ids the servers may present under ISTIO_MUTUAL (tls.ts). */
-export function buildCluster(name: string, policy: ClusterPolicy, identities: readonly string[] = []): Obj {
+/** One cluster resource; `identities`: the ids its servers may present, asked for only under ISTIO_MUTUAL (tls.ts). */
+export function buildCluster(name: string, policy: ClusterPolicy, identities: () => readonly string[] = () => []): Obj {
   const cb = circuitBreakers(policy.connectionPool);
   const od = outlierDetection(policy.outlierDetection);
   const ct = dur(asObject(asObject(policy.connectionPool).tcp).connectTimeout);
@@ -95,16 +95,18 @@ export function buildCluster(name: string, policy: ClusterPolicy, identities: re
     ...loadBalancing(policy.loadBalancer),
     ...(cb && { circuit_breakers: cb }),
     ...(od && { outlier_detection: od }),
-    ...(asObject(policy.tls).mode === 'ISTIO_MUTUAL' && { transport_socket: upstreamMtls(identities) }),
+    ...(asObject(policy.tls).mode === 'ISTIO_MUTUAL' && { transport_socket: upstreamMtls(identities()) }),
   };
 }
 
 function clustersOfService(snap: Snapshot, proxy: Proxy, svc: Service, port: ServicePort): NamedResource[] {
   const dr = ruleFor(snap, proxy, svc);
   const out: NamedResource[] = [];
+  let ids: readonly string[] | undefined;
+  const identities = (): readonly string[] => (ids ??= serviceIdentities(snap, svc));
   for (const subset of ['', ...subsetsOf(dr).map((s) => s.name)]) {
     const name = clusterName(port.port, subset, svc.hostname);
-    out.push({ name, resource: buildCluster(name, clusterPolicy(dr, port.port, subset), serviceIdentities(snap, svc)) });
+    out.push({ name, resource: buildCluster(name, clusterPolicy(dr, port.port, subset), identities) });
   }
   return out;
 }
@@ -121,7 +123,7 @@ export function grpcClusters(snap: Snapshot, proxy: Proxy, names?: readonly stri
     if (!key || !svc || !svc.ports.some((p) => p.port === key.port)) continue;
     const dr = ruleFor(snap, proxy, svc);
     if (key.subset && !subsetsOf(dr).some((s) => s.name === key.subset)) continue;
-    out.push({ name, resource: buildCluster(name, clusterPolicy(dr, key.port, key.subset), serviceIdentities(snap, svc)) });
+    out.push({ name, resource: buildCluster(name, clusterPolicy(dr, key.port, key.subset), () => serviceIdentities(snap, svc)) });
   }
   return out;
 }

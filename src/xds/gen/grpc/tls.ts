@@ -7,12 +7,13 @@
  * back to plaintext. Pure.
  */
 import type { Service, Snapshot } from '../../../model/types.js';
+import { GrpcXds } from '../../../core/constants.js';
 
 type Obj = Record<string, unknown>;
 
 export const TLS_TRANSPORT_SOCKET = 'envoy.transport_sockets.tls';
 const TLS_TYPE = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.';
-const provider = (certificate_name: string): Obj => ({ instance_name: 'default', certificate_name });
+const provider = (certificate_name: string): Obj => ({ instance_name: GrpcXds.certProviderInstance, certificate_name });
 
 function commonTlsContext(sans: readonly string[]): Obj {
   return {
