@@ -1,7 +1,8 @@
 /**
  * Configs nobody should write, as the Kubernetes source may still hold them (admitted before mizzen's webhook, or
- * past another one): malformed AuthorizationPolicies, Sidecars and delegating VirtualServices never make a
- * generator throw, and what comes out stays valid for Envoy (PGV) and for gRPC.
+ * past another one): malformed AuthorizationPolicies, RequestAuthentications, PeerAuthentications, Sidecars,
+ * DestinationRules (selectors, tls, subsets) and delegating VirtualServices never make a generator throw, and
+ * what comes out stays valid for Envoy (PGV) and for gRPC.
  */
 import { expect } from 'chai';
 import { buildSnapshot } from '../../../src/model/snapshot.js';
@@ -44,12 +45,45 @@ apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: { name: d, namespace: default }
 spec: { http: [null, 5, { match: [null, { uri: 7 }], route: x }, { route: [{ destination: { host: 9 } }], mirrors: 3 }] }
+---
+apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata: { name: r1, namespace: default }
+spec: { selector: { matchLabels: 3 }, jwtRules: [null, 7, { issuer: [], jwks: 5, jwksUri: "::", fromHeaders: x, fromParams: [1], outputClaimToHeaders: [null, { header: 1, claim: [] }], timeout: -3s, spaceDelimitedClaims: x }] }
+---
+apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata: { name: r2, namespace: istio-system }
+spec: { jwtRules: x }
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: p1, namespace: default }
+spec: { selector: { matchLabels: [] }, mtls: { mode: [] }, portLevelMtls: { "x": 5, "9080": { mode: STRICT } } }
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: p2, namespace: istio-system }
+spec: { mtls: 4 }
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: dr1, namespace: default }
+spec: { host: reviews, workloadSelector: { matchLabels: 5 }, trafficPolicy: { tls: { mode: [] } }, subsets: [null, 4, { name: 7 }, { name: v1, labels: x }] }
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: dr2, namespace: default }
+spec: { host: reviews, workloadSelector: 5, trafficPolicy: { tls: { mode: ISTIO_MUTUAL } }, subsets: x }
 `;
 
 describe('malformed security, scope and delegation configs', () => {
   const snap = buildSnapshot([...bookinfo('bookinfo-gateway.yaml'), ...yamlObjects(GARBAGE)]);
   it('holds the configs (the test is not vacuous), and the readable parts still apply', () => {
     expect(snap.authorizationPolicies.map((p) => p.name).sort()).to.deep.equal(['a1', 'a2', 'a3']);
+    expect(snap.requestAuthentications.map((p) => p.name).sort()).to.deep.equal(['r1', 'r2']);
+    expect(snap.peerAuthentications.map((p) => p.name).sort()).to.deep.equal(['p1', 'p2']);
+    expect(snap.destinationRules.map((p) => p.name)).to.include.members(['dr1', 'dr2']);
     expect(snap.sidecars.map((p) => p.name)).to.deep.equal(['s1']);
     // a3 (root namespace, DENY) guards every inbound chain; its unreadable values are left out, not thrown.
     const inbound = generate(snap, proxy(REVIEWS_V1), TypeUrls.listener).find((l) => l.name === 'virtualInbound')!.resource as any;
