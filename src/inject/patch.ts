@@ -2,8 +2,8 @@
  * The JSON Patch (RFC 6902) of an injection, written straight from what the injector added, as JSON text:
  * no diff of the whole pod and no serialization of operation objects. Injection only sets or removes keys
  * of metadata.labels / metadata.annotations, removes the pod's own istio-proxy (which it lays over the
- * injected one) and adds items at the end (or the front) of spec.containers / initContainers / volumes, so
- * these are all the operations there are. The webhook sends the text as is; tests check that applying it
+ * injected one) and adds items at the end (or the front) of spec.containers / initContainers / volumes, or at the
+ * end of an application container's env (proxyless gRPC), so these are all the operations there are. The webhook sends the text as is; tests check that applying it
  * to the original pod gives the injected pod. Pure.
  */
 import { escapePointerToken } from '../admission/patch.js';
@@ -23,6 +23,8 @@ export interface Additions {
   first?: { containers?: boolean; initContainers?: boolean };
   /** An item removed (by index in the original) before the additions: the pod's own istio-proxy. */
   removed?: { list: 'containers' | 'initContainers'; index: number };
+  /** Env items (JSON texts) added at the end of the env of application containers, by index. */
+  env?: Array<{ index: number; items: string[] }>;
 }
 
 
@@ -82,6 +84,8 @@ export function additionsPatch(original: PodLike, add: Additions): string {
   listOps(ops, '/spec/containers', spec.containers, add.containers, add.first?.containers);
   listOps(ops, '/spec/initContainers', spec.initContainers, add.initContainers, add.first?.initContainers);
   listOps(ops, '/spec/volumes', spec.volumes, add.volumes);
+  const containers = Array.isArray(spec.containers) ? spec.containers : [];
+  for (const e of add.env ?? []) listOps(ops, `/spec/containers/${e.index}/env`, (containers[e.index] as { env?: unknown } | undefined)?.env, e.items);
   if (ops.length === 0) return '[]';
   // One join, so the text is flat (base64 and UTF-8 length of a concatenation are slow paths in V8).
   ops[0] = `[${ops[0]}`;

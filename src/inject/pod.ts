@@ -10,6 +10,7 @@
  *   the mesh (mTLS included);
  * - `istio-proxy` after the application containers (so that kubectl defaults to the application), or first
  *   when the mesh config holds the application until the proxy starts (hold.ts).
+ * A pod that asks for Istio's proxyless gRPC templates gets an xDS bootstrap instead of the sidecar (proxyless.ts).
  */
 import type { KubeObject } from '../core/kube.js';
 import { Annotations, ContainerNames } from '../core/constants.js';
@@ -22,6 +23,7 @@ import { type Workload, workloadOf } from './workload.js';
 import { additionsPatch } from './patch.js';
 import { findOverride, overlayUid } from './overlay.js';
 import { isObject } from '../core/object.js';
+import { injectProxyless, wantsProxyless } from './proxyless.js';
 
 const PROXY_VOLUME_JSON = JSON.stringify(proxyVolume());
 
@@ -117,6 +119,7 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
   }
   const shape = checkShape(pod);
   if (shape.length) return { ok: false, errors: shape };
+  if (wantsProxyless(pod)) return injectProxyless(pod, opts, decision, podNamespace(pod, opts.namespace), workload ?? workloadOf(pod));
   const params = readInjectParams(pod, opts.mesh);
   if (!params.ok) return params;
   const override = findOverride(pod.spec as Record<string, unknown>, ContainerNames.proxy);
