@@ -17,6 +17,7 @@
  * | MZ0003  | UnverifiedReference                          | Warning | a referenced host/gateway is missing, but the input describes nothing in its namespace to check against |
  * | MZ0004  | ConflictingGatewayVirtualServiceHosts        | Warning | two VirtualServices bound to one Gateway claim one host: their routes are merged in an order you do not control |
  * | MZ0005  | GatewaySelectorNoWorkload                    | Info    | no workload in the input matches a Gateway's selector; the gateway proxy is usually installed with the control plane, not in application YAML |
+ * | MZ0006  | JwksHostNotInMesh                            | Warning | a RequestAuthentication jwksUri whose host:port no Service or ServiceEntry serves: Envoy cannot fetch the keys, tokens of that issuer are refused |
  *
  * Closed-world rule: a missing reference is only an Error when the input describes the namespace it lives in
  * (it has Services there, for hosts; Gateways or the referrer itself, for gateways); otherwise MZ0003.
@@ -46,6 +47,7 @@ const table = [
   ['MZ0003', 'UnverifiedReference', 'Warning', 'A reference could not be resolved and the input holds nothing in its namespace to check it against.'],
   ['MZ0004', 'ConflictingGatewayVirtualServiceHosts', 'Warning', 'VirtualServices bound to the same Gateway claim the same host; their routes are merged in an unspecified order.'],
   ['MZ0005', 'GatewaySelectorNoWorkload', 'Info', 'No workload in the input matches the Gateway selector.'],
+  ['MZ0006', 'JwksHostNotInMesh', 'Warning', 'No Service or ServiceEntry serves the host and port of a jwksUri, so Envoy cannot fetch its keys.'],
 ] as const;
 
 export type Code = (typeof table)[number][0];

@@ -10,6 +10,7 @@ import { missingNamespaces } from './analyzers/namespaces.js';
 import { servicePortNames } from './analyzers/services.js';
 import { virtualServiceReferences } from './analyzers/virtualservice.js';
 import { destinationRuleSubsets, gatewaySelectors, policySelectors } from './analyzers/workloads.js';
+import { requestAuthenticationKeys } from './analyzers/requestauth.js';
 import { normalize, type Finding } from './finding.js';
 import { World, type AnalyzeOptions } from './world.js';
 
@@ -30,6 +31,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   { name: 'destinationrule.subsets', run: destinationRuleSubsets },
   { name: 'policy.selectors', run: policySelectors },
   { name: 'gateway.selectors', run: gatewaySelectors },
+  { name: 'requestauthentication.keys', run: requestAuthenticationKeys },
   { name: 'service.portnames', run: servicePortNames },
   { name: 'namespaces', run: missingNamespaces },
   { name: 'duplicates', run: duplicateResources },

@@ -58,10 +58,9 @@ export function parseJwks(text: string): Obj[] | string {
   return keys as Obj[];
 }
 
-// What mizzen does differently from istiod (which fetches the keys itself): stated where a rule depends on it.
+// What mizzen does differently from istiod (which fetches the keys itself): stated where a rule depends on it. A
+// jwksUri outside the mesh is a cross-resource matter: analysis says it (MZ0006), at apply time too.
 const NO_KEYS = 'mizzen does not discover keys from the issuer: without jwks or jwksUri, tokens of this issuer are refused';
-const REMOTE_KEYS =
-  "Envoy fetches these keys itself, through the mesh: the URI's host and port must be a Service or ServiceEntry (with a DestinationRule tls SIMPLE for https), or tokens of this issuer are refused";
 
 export const validateRequestAuthentication: KindValidator = (spec: Obj, _ctx, issues: Issues) => {
   checkTargets(spec, issues);
@@ -70,7 +69,6 @@ export const validateRequestAuthentication: KindValidator = (spec: Obj, _ctx, is
     const uri: string | undefined = r.jwksUri ?? r.jwks_uri;
     if (!r.issuer && !uri) issues.error(`${p}.issuer`, 'one of issuer or jwksUri is required');
     if (r.issuer && !uri && !r.jwks) issues.warn(`${p}.issuer`, NO_KEYS);
-    if (uri) issues.warn(`${p}.jwksUri`, REMOTE_KEYS);
     if (uri && uri.startsWith('http://')) issues.warn(`${p}.jwksUri`, 'keys fetched over plain http can be tampered with; prefer https');
     if (has(r, 'jwks_uri')) issues.warn(`${p}.jwks_uri`, 'deprecated spelling: use jwksUri');
     if (typeof r.jwks === 'string' && r.jwks !== '') {

@@ -14,6 +14,13 @@ interface Case {
 
 const R0 = 'spec.http[0].route[0].destination';
 
+const reqAuth = (name: string, rule: Record<string, unknown>): KubeObject => ({
+  apiVersion: 'security.istio.io/v1',
+  kind: 'RequestAuthentication',
+  metadata: { name, namespace: 'default' },
+  spec: { jwtRules: [{ issuer: 'https://idp.example.com', ...rule }] },
+});
+
 const table: Record<string, Case[]> = {
   'destination host': [
     { name: 'short name of a Service in the namespace', objects: [...reviewsBase(), route('r', 'reviews')], expect: [] },
@@ -139,6 +146,14 @@ const table: Record<string, Case[]> = {
         'MZ0003 VirtualService a/r spec.http[0].route[0].destination.host',
       ],
     },
+  ],
+  'RequestAuthentication keys': [
+    { name: 'jwksUri served by a ServiceEntry (https, 443)', objects: [se('idp', ['idp.example.com']), reqAuth('r', { jwksUri: 'https://idp.example.com/keys' })], expect: [] },
+    { name: 'jwksUri on a Service, explicit port', objects: [svc('keys', { ports: [8080] }), reqAuth('r', { jwksUri: 'http://keys.default.svc.cluster.local:8080/jwks' })], expect: [] },
+    { name: 'jwksUri outside the mesh', objects: [reqAuth('r', { jwksUri: 'https://idp.example.com/keys' })], expect: ['MZ0006 RequestAuthentication default/r spec.jwtRules[0].jwksUri'] },
+    { name: 'the host is served, not on that port', objects: [se('idp', ['idp.example.com']), reqAuth('r', { jwksUri: 'http://idp.example.com/keys' })], expect: ['MZ0006 RequestAuthentication default/r spec.jwtRules[0].jwksUri'] },
+    { name: 'a wildcard ServiceEntry does not serve it (Envoy needs the exact host)', objects: [se('idp', ['*.example.com']), reqAuth('r', { jwks_uri: 'https://idp.example.com/keys' })], expect: ['MZ0006 RequestAuthentication default/r spec.jwtRules[0].jwks_uri'] },
+    { name: 'inline jwks and malformed URIs are not its business', objects: [reqAuth('r', { jwks: '{"keys":[]}' }), reqAuth('s', { jwksUri: 'not a url' })], expect: [] },
   ],
   robustness: [
     {

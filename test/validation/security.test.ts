@@ -87,7 +87,6 @@ const JWKS = JSON.stringify({ keys: [{ kty: 'RSA', e: 'AQAB', n: 'abc', kid: '1'
 
 runTable('RequestAuthentication', [
   { name: 'issuer and jwksUri', in: { ...sel, ...rule({}) }, valid: true },
-  { name: 'jwksUri: warns that Envoy fetches the keys through the mesh', in: { ...sel, ...rule({}) }, valid: true, warning: 'spec.jwtRules[0].jwksUri: Envoy fetches these keys itself' },
   { name: 'issuer only (discovery): valid, with a warning that mizzen does not discover keys', in: { jwtRules: [{ issuer: 'https://a.example.com' }] }, valid: true, warning: 'spec.jwtRules[0].issuer: mizzen does not discover keys' },
   { name: 'jwksUri only', in: { jwtRules: [{ jwksUri: 'https://a.example.com/keys' }] }, valid: true },
   { name: 'neither issuer nor jwksUri', in: { jwtRules: [{ audiences: ['a'] }] }, valid: false, error: 'one of issuer or jwksUri is required' },
