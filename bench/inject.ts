@@ -13,7 +13,7 @@ import { request } from 'node:https';
 import type { ChildProcess } from 'node:child_process';
 import type { KubeObject } from '../src/core/kube.js';
 import { createReview, samplesDir, workloadPods } from '../src/demo/inject.js';
-import { clientMode, fmt, loadOptions, printTable, printTargets, roundRatios, runPhases, startServer, type Phase, type PhaseResult } from './support/loadgen.js';
+import { BenchUsageError, LOAD_FLAGS, clientMode, fmt, loadOptions, printTable, printTargets, roundRatios, runPhases, startServer, type Phase, type PhaseResult } from './support/loadgen.js';
 import { timeSteps } from './support/steps.js';
 
 /** A pod of about 64 KB: productpage with 2000 environment variables. */
@@ -123,6 +123,10 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (e) => {
+    if (e instanceof BenchUsageError) {
+      (e.help ? process.stdout : process.stderr).write(`${e.help ? '' : `bench:inject: ${e.message}\n`}flags: ${LOAD_FLAGS}\n`);
+      process.exit(e.help ? 0 : 2);
+    }
     process.stderr.write(`bench:inject: ${(e as Error).stack}\n`);
     process.exit(1);
   },

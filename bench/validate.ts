@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { createReview, readObjects, samplesDir } from '../src/demo/inject.js';
-import { clientMode, fmt, loadOptions, printTable, printTargets, runPhases, startServer, type Phase, type PhaseResult } from './support/loadgen.js';
+import { BenchUsageError, LOAD_FLAGS, clientMode, fmt, loadOptions, printTable, printTargets, runPhases, startServer, type Phase, type PhaseResult } from './support/loadgen.js';
 
 const checkAllowed = (_status: number, body: string): string | undefined => (JSON.parse(body).response?.allowed ? undefined : `not allowed: ${body.slice(0, 300)}`);
 
@@ -50,6 +50,10 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (e) => {
+    if (e instanceof BenchUsageError) {
+      (e.help ? process.stdout : process.stderr).write(`${e.help ? '' : `bench:validate: ${e.message}\n`}flags: ${LOAD_FLAGS}\n`);
+      process.exit(e.help ? 0 : 2);
+    }
     process.stderr.write(`bench:validate: ${(e as Error).stack}\n`);
     process.exit(1);
   },

@@ -58,22 +58,52 @@ export interface LoadOptions {
   spin: boolean;
 }
 
+/** The flags every HTTP bench takes. */
+export const LOAD_FLAGS = '--duration 5s --warmup 1s --connections 10 --rounds 5 --only NAME --spin-client --strict --help';
+
+/** A bad command line: `help` when --help asked for the flags. The bench prints the message and the flags. */
+export class BenchUsageError extends Error {
+  constructor(
+    message: string,
+    readonly help = false,
+  ) {
+    super(message);
+  }
+}
+
+const VALUED = new Set(['connections', 'duration', 'warmup', 'rounds', 'only']);
+const SWITCHES = new Set(['spin-client', 'strict', 'help']);
+
+/** The command line's options; a flag it does not know, a missing value or a count that is not one throws BenchUsageError. */
 export function loadOptions(argv: string[] = process.argv.slice(2)): LoadOptions {
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i]!.replace(/^--/, '');
+    if (argv[i] === '--help') throw new BenchUsageError('flags', true);
+    if (SWITCHES.has(name) && argv[i]!.startsWith('--')) continue;
+    if (!argv[i]!.startsWith('--') || !VALUED.has(name)) throw new BenchUsageError(`unknown argument ${JSON.stringify(argv[i])}`);
+    if (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--')) throw new BenchUsageError(`${argv[i]} needs a value`);
+    i += 1;
+  }
   const flag = (name: string): string | undefined => {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 ? argv[i + 1] : undefined;
   };
+  const count = (name: string, v: string | number): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new BenchUsageError(`--${name}: ${JSON.stringify(String(v))} is not a positive whole number`);
+    return n;
+  };
   const ms = (v: string | undefined, def: number): number => {
     if (!v) return def;
     const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(v);
-    if (!m) throw new Error(`not a duration: ${v} (e.g. 5s, 500ms)`);
+    if (!m) throw new BenchUsageError(`not a duration: ${v} (e.g. 5s, 500ms)`);
     return Number(m[1]) * (m[2] === 'ms' ? 1 : 1000);
   };
   return {
-    connections: Number(flag('connections') ?? process.env.BENCH_CONNECTIONS ?? 10),
+    connections: count('connections', flag('connections') ?? process.env.BENCH_CONNECTIONS ?? 10),
     durationMs: ms(flag('duration') ?? process.env.BENCH_DURATION, 5000),
     warmupMs: ms(flag('warmup') ?? process.env.BENCH_WARMUP, 1000),
-    rounds: Number(flag('rounds') ?? process.env.BENCH_ROUNDS ?? 5),
+    rounds: count('rounds', flag('rounds') ?? process.env.BENCH_ROUNDS ?? 5),
     only: flag('only'),
     spin: argv.includes('--spin-client') || Boolean(process.env.BENCH_SPIN_CLIENT),
   };

@@ -1,7 +1,7 @@
 /** The benches' load generator: its options, and a short real phase with the client spinning and idle. */
 import { expect } from 'chai';
 import Fastify from 'fastify';
-import { clientMode, loadOptions, runPhases } from '../../bench/support/loadgen.js';
+import { BenchUsageError, clientMode, loadOptions, runPhases } from '../../bench/support/loadgen.js';
 import { testCerts } from '../support/certs.js';
 
 describe('bench load generator', () => {
@@ -25,6 +25,26 @@ describe('bench load generator', () => {
     const o = loadOptions(['--duration', '2s', '--warmup', '150ms', '--rounds', '3', '--only', 'echo']);
     expect(o).to.include({ durationMs: 2000, warmupMs: 150, rounds: 3, only: 'echo' });
     expect(() => loadOptions(['--duration', 'soon'])).to.throw(/not a duration: soon/);
+  });
+
+  it('refuses unknown flags, missing values and counts that are not whole numbers; --help asks for the flags', () => {
+    const usage = (argv: string[]): BenchUsageError => {
+      try {
+        loadOptions(argv);
+      } catch (e) {
+        if (e instanceof BenchUsageError) return e;
+        throw e;
+      }
+      throw new Error(`no error for ${argv.join(' ')}`);
+    };
+    expect(usage(['--bogus']).message).to.equal('unknown argument "--bogus"');
+    expect(usage(['stray']).message).to.equal('unknown argument "stray"');
+    expect(usage(['--rounds']).message).to.equal('--rounds needs a value');
+    expect(usage(['--connections', '--spin-client']).message).to.equal('--connections needs a value');
+    expect(usage(['--connections', '2.5']).message).to.equal('--connections: "2.5" is not a positive whole number');
+    expect(usage(['--rounds', '0']).message).to.equal('--rounds: "0" is not a positive whole number');
+    expect(usage(['--help']).help).to.equal(true);
+    expect(loadOptions(['--strict', '--spin-client', '--connections', '4']).connections).to.equal(4);
   });
 
   for (const spin of [true, false]) {
