@@ -24,7 +24,7 @@ import { isObject } from '../core/object.js';
 const TEMPLATES = 'inject.istio.io/templates';
 const PROXYLESS = new Set(['grpc-agent', 'grpc-simple']);
 /** Where Istio's agent writes a proxyless application's certificates, and where mizzen's bootstrap looks for them. */
-export const PROXYLESS_CERT_DIR = '/var/lib/istio/data';
+const PROXYLESS_CERT_DIR = '/var/lib/istio/data';
 const BOOTSTRAP_VARS = new Set(['GRPC_XDS_BOOTSTRAP', 'GRPC_XDS_BOOTSTRAP_CONFIG']);
 const POD_NAME_VAR = 'MIZZEN_POD_NAME';
 const POD_IP_VAR = 'MIZZEN_INSTANCE_IP';

@@ -14,7 +14,8 @@
  * hosts it (a ServiceEntry for an external identity provider, with a DestinationRule originating TLS when the URI
  * is https). A URI outside the registry, or a rule with neither (istiod would discover the keys from the issuer;
  * mizzen does not fetch anything), gets keys no token can match: such tokens are refused, never let through
- * unchecked (validation says so). Proxyless gRPC servers have no JWT filter and are not given one. Pure.
+ * unchecked (validation says so for a rule without keys, analysis MZ0006 for a URI outside the mesh). Proxyless
+ * gRPC servers have no JWT filter and are not given one. Pure.
  */
 import type { Config, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
