@@ -15,6 +15,17 @@ function validateJwksUri(uri: string): string | undefined {
   return undefined;
 }
 
+/** The host and port a jwksUri is fetched from (the scheme's port when it names none); undefined when it is no URL. */
+export function jwksAddress(uri: string): { host: string; port: number } | undefined {
+  let u: URL;
+  try {
+    u = new URL(uri);
+  } catch {
+    return undefined;
+  }
+  return { host: u.hostname, port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)) };
+}
+
 const jwksUriField = str({ minLength: 1, maxLength: 2048, check: check(validateJwksUri) });
 const nonEmpty = str({ minLength: 1 });
 

@@ -6,6 +6,7 @@
 import { finding, type Finding } from '../finding.js';
 import { arr, rec, str } from '../shape.js';
 import type { World } from '../world.js';
+import { jwksAddress } from '../../validation/requestauthentication.js';
 
 export function requestAuthenticationKeys(w: World): Finding[] {
   const out: Finding[] = [];
@@ -15,21 +16,16 @@ export function requestAuthenticationKeys(w: World): Finding[] {
       if (str(r.jwks)) continue;
       const uri = str(r.jwksUri) ?? str(r.jwks_uri);
       if (!uri) continue;
-      let u: URL;
-      try {
-        u = new URL(uri);
-      } catch {
-        continue; // a malformed URI is the validators' business
-      }
-      const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
-      const served = w.lookupHost(u.hostname).some((e) => e.host === u.hostname && e.ports.includes(port));
-      if (served) continue;
+      const at = jwksAddress(uri);
+      if (!at) continue; // a malformed URI is the validators' business
+      const { host, port } = at;
+      if (w.lookupHost(host).some((e) => e.host === host && e.ports.includes(port))) continue;
       const field = r.jwksUri !== undefined ? 'jwksUri' : 'jwks_uri';
       out.push(
         finding(
           'MZ0006',
           ra,
-          `No Service or ServiceEntry serves ${u.hostname}:${port}: Envoy fetches these keys through the mesh and cannot, so tokens of this issuer are refused (add a ServiceEntry for the host, with a DestinationRule tls SIMPLE for https, or give jwks inline)`,
+          `No Service or ServiceEntry serves ${host}:${port}: Envoy fetches these keys through the mesh and cannot, so tokens of this issuer are refused (add a ServiceEntry for the host, with a DestinationRule tls SIMPLE for https, or give jwks inline)`,
           `spec.jwtRules[${i}].${field}`,
         ),
       );

@@ -21,10 +21,10 @@ import type { Config, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { asArray, asObject } from '../../model/selectors.js';
 import { parseDurationMs, duration } from '../proto.js';
-import { type Json, JWT_FILTER, JWT_PAYLOAD_KEY, any } from './common.js';
+import { type Json, JWT_FILTER, JWT_PAYLOAD_KEY, any, outboundClusterName } from './common.js';
 import { labelsKey, memoOn, proxyLabels } from './context.js';
 import { policiesFor } from './authz.js';
-import { parseJwks } from '../../validation/requestauthentication.js';
+import { jwksAddress, parseJwks } from '../../validation/requestauthentication.js';
 
 /**
  * A key set no token can satisfy: the public half of an RSA key whose private half was discarded when it was
@@ -52,15 +52,9 @@ const strings = (v: unknown): string[] => asArray(v).filter((x): x is string => 
 
 /** The registry cluster that serves a JWKS URI (`outbound|<port>||<host>`), or undefined when no service has that host and port. */
 export function jwksCluster(snap: Snapshot, uri: string): string | undefined {
-  let u: URL;
-  try {
-    u = new URL(uri);
-  } catch {
-    return undefined;
-  }
-  const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
-  const svc = snap.services.get(u.hostname);
-  return svc?.ports.some((p) => p.port === port) ? `outbound|${port}||${u.hostname}` : undefined;
+  const at = jwksAddress(uri);
+  const svc = at && snap.services.get(at.host);
+  return svc?.ports.some((p) => p.port === at!.port) ? outboundClusterName(at!.port, '', at!.host) : undefined;
 }
 
 function keySource(snap: Snapshot, rule: Json): Json {
