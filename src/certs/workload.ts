@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { signLeaf, type KeyPair } from './generate.js';
 import { writeCertFile } from './files.js';
 import { TRUST_DOMAIN } from '../core/constants.js';
+import { spiffeId } from '../core/spiffe.js';
 
 /** File names in a workload certificate directory. */
 export const WorkloadCertFiles = { certChain: 'cert-chain.pem', key: 'key.pem', root: 'root-cert.pem' } as const;
@@ -28,9 +29,7 @@ export interface WorkloadCert {
   root: string;
 }
 
-export function spiffeId(trustDomain: string, namespace: string, serviceAccount: string): string {
-  return `spiffe://${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
-}
+export { spiffeId };
 
 const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

@@ -23,7 +23,7 @@ import type { XdsComponent } from '../xds/server/component.js';
 import { readObjects, runInjectDemo } from './inject.js';
 import { xdsClient, type Backend } from './echo.js';
 import { bootstrapFor, callLoop, demoPods, formatWindow, startDemoBackends, workloadCerts, type Window } from './traffic.js';
-import { readMeshCa } from '../certs/index.js';
+import { readMeshCa, spiffeId } from '../certs/index.js';
 
 export interface DemoOptions {
   /** Seconds to run the traffic part; undefined = until stop() (Ctrl-C). */
@@ -108,7 +108,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     const workloads = join(certsDir, 'workloads');
     out(`# starting ${pods.length} xDS-enabled gRPC servers (each serves once mizzen sends its listener), each with a mesh certificate:\n`);
     backends = await startDemoBackends(pods, xdsAddress, meshCa.value, workloads);
-    for (const p of pods) out(`#   ${p.service} ${p.version}  ${p.ip}:${p.port}  (pod ${p.namespace}/${p.pod}, spiffe://${DEFAULT_TRUST_DOMAIN}/ns/${p.namespace}/sa/${p.serviceAccount})\n`);
+    for (const p of pods) out(`#   ${p.service} ${p.version}  ${p.ip}:${p.port}  (pod ${p.namespace}/${p.pod}, ${spiffeId(DEFAULT_TRUST_DOMAIN, p.namespace, p.serviceAccount)})\n`);
     const clientCerts = await workloadCerts(meshCa.value, join(workloads, 'demo-client'), 'default', 'demo-client');
     client = xdsClient(target, bootstrapFor(xdsAddress, '127.0.0.1', 'demo-client', 'default', { app: 'demo-client' }, clientCerts));
     out(`# client: xds:///${target}, about ${opts.rate ?? 200} calls/s${opts.metadata ? ` with ${JSON.stringify(opts.metadata)}` : ''}\n`);

@@ -10,7 +10,7 @@ import type { KubeObject } from '../core/kube.js';
 import { type Result, ok } from '../core/result.js';
 import { envoyArgs, envoyBootstrapText, READY_PATH } from '../bootstrap/envoy.js';
 import { JsonTemplate } from './json-template.js';
-import { CLUSTER_ID, PROXY_VOLUME, appContainerNames, resources, resourcesJson, setOwn, type BuiltContainer, type Container, type SidecarContext } from './template.js';
+import { CLUSTER_ID, PROXY_VOLUME, appContainerNames, fieldEnv, resources, resourcesJson, setOwn, type BuiltContainer, type Container, type SidecarContext } from './template.js';
 import { ownerUri } from './workload.js';
 import { holdCommand } from './hold.js';
 import { DEFAULT_PROXY_OPTIONS, istioMetadata, type ProxyOptions } from './proxy-options.js';
@@ -33,8 +33,6 @@ type ProxyValues = Record<(typeof PROXY_KEYS)[number], unknown>;
 
 const META_KEYS = ['labels', 'apps', 'meshId', 'mode', 'podPorts', 'workload', 'owner'] as const;
 type MetaValues = Record<(typeof META_KEYS)[number], unknown>;
-
-const fieldEnv = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath } } });
 
 function proxyEnv(shape: Shape, v: ProxyValues, o: ProxyOptions): unknown[] {
   const env: unknown[] = [

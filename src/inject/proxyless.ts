@@ -16,7 +16,7 @@ import { type Result, ok, fail } from '../core/result.js';
 import type { InjectDecision, InjectOptions } from './policy.js';
 import type { Workload } from './workload.js';
 import type { InjectedPod } from './pod.js';
-import { appContainerNames, injectedLabels, setOwn } from './template.js';
+import { appContainerNames, fieldEnv, injectedLabels, setOwn } from './template.js';
 import { grpcBootstrap } from '../bootstrap/grpc.js';
 import { additionsPatch } from './patch.js';
 import { isObject } from '../core/object.js';
@@ -37,8 +37,6 @@ export function wantsProxyless(pod: KubeObject): boolean {
 
 type Container = Record<string, unknown>;
 
-const fieldEnv = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath } } });
-
 const configured = (c: Container): boolean => Array.isArray(c.env) && c.env.some((e) => isObject(e) && BOOTSTRAP_VARS.has(e.name as string));
 
 function certDirOf(c: Container): string | undefined {
@@ -46,12 +44,11 @@ function certDirOf(c: Container): string | undefined {
   return mounts.some((m) => isObject(m) && typeof m.mountPath === 'string' && m.mountPath.replace(/\/+$/, '') === PROXYLESS_CERT_DIR) ? PROXYLESS_CERT_DIR : undefined;
 }
 
-/** The env items a container gets: the pod's name and IP, then the bootstrap that refers to them. */
-function bootstrapEnv(opts: InjectOptions, namespace: string, labels: Record<string, string>, certDir: string | undefined): Result<unknown[]> {
+/** The bootstrap as JSON text, its node id referring to the pod's name and IP variables (set just before it). */
+function bootstrapText(opts: InjectOptions, namespace: string, labels: Record<string, string>, certDir: string | undefined): Result<string> {
   const nodeId = `sidecar~$(${POD_IP_VAR})~$(${POD_NAME_VAR}).${namespace}~${namespace}.svc.${opts.mesh.domainSuffix}`;
   const b = grpcBootstrap({ xdsAddress: opts.mesh.xdsAddress, nodeId, namespace, labels, ...(certDir && { certDir }) });
-  if (!b.ok) return fail(...b.errors.map((e) => `mesh config: ${e}`));
-  return ok([fieldEnv(POD_NAME_VAR, 'metadata.name'), fieldEnv(POD_IP_VAR, 'status.podIP'), { name: 'GRPC_XDS_BOOTSTRAP_CONFIG', value: JSON.stringify(b.value) }]);
+  return b.ok ? ok(JSON.stringify(b.value)) : fail(...b.errors.map((e) => `mesh config: ${e}`));
 }
 
 /** Proxyless injection of a pod the policy selected; the caller checked its shape. */
@@ -62,11 +59,15 @@ export function injectProxyless(pod: KubeObject, opts: InjectOptions, decision: 
   Object.assign(labels, addedLabels);
   const containers = pod.spec.containers as Container[];
   const env: Array<{ index: number; items: unknown[] }> = [];
+  // The bootstrap differs only by certificate directory: built once per directory, a fresh env list per container.
+  const built = new Map<string | undefined, Result<string>>();
   for (const [index, c] of containers.entries()) {
     if (!isObject(c) || configured(c)) continue;
-    const items = bootstrapEnv(opts, namespace, labels, certDirOf(c));
-    if (!items.ok) return items;
-    env.push({ index, items: items.value });
+    const dir = certDirOf(c);
+    if (!built.has(dir)) built.set(dir, bootstrapText(opts, namespace, labels, dir));
+    const text = built.get(dir)!;
+    if (!text.ok) return text;
+    env.push({ index, items: [fieldEnv(POD_NAME_VAR, 'metadata.name'), fieldEnv(POD_IP_VAR, 'status.podIP'), { name: 'GRPC_XDS_BOOTSTRAP_CONFIG', value: text.value }] });
   }
   const modified = env.map((e) => containers[e.index]!.name).filter((n): n is string => typeof n === 'string');
   const existing = (pod.metadata.annotations ?? {}) as Record<string, string>;

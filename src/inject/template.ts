@@ -25,6 +25,9 @@ export const PROXY_VOLUME = { name: 'istio-envoy', mountPath: '/etc/istio/proxy'
 export const ALWAYS_EXCLUDED_INBOUND_PORTS = [Ports.proxyStats, Ports.proxyHealth, 15020];
 export const CLUSTER_ID = 'Kubernetes';
 
+/** An env entry from the downward API (`metadata.name`, `status.podIP`, …). */
+export const fieldEnv = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath } } });
+
 export interface SidecarContext {
   pod: KubeObject;
   namespace: string;

@@ -8,6 +8,7 @@
  */
 import type { Service, Snapshot } from '../../../model/types.js';
 import { GrpcXds } from '../../../core/constants.js';
+import { spiffeId } from '../../../core/spiffe.js';
 
 type Obj = Record<string, unknown>;
 
@@ -47,6 +48,6 @@ export function downstreamMtls(): Obj {
  */
 export function serviceIdentities(snap: Snapshot, svc: Service): string[] {
   const ids = new Set<string>(svc.subjectAltNames);
-  for (const ep of snap.endpoints.get(svc.hostname) ?? []) if (ep.serviceAccount) ids.add(`spiffe://${snap.mesh.trustDomain}/ns/${svc.namespace}/sa/${ep.serviceAccount}`);
+  for (const ep of snap.endpoints.get(svc.hostname) ?? []) if (ep.serviceAccount) ids.add(spiffeId(snap.mesh.trustDomain, svc.namespace, ep.serviceAccount));
   return [...ids].sort();
 }
