@@ -28,21 +28,23 @@ export interface ServingMaterial {
   ca: string;
 }
 
+/** A file of `dir` as text; '' and an error in `errors` when it cannot be read (`missing`: what to say when it is absent). */
+function readInto(errors: string[], dir: string, name: string, missing = 'missing'): string {
+  const p = join(dir, name);
+  try {
+    return readFileSync(p, 'utf8');
+  } catch (e) {
+    errors.push(`${p}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? missing : (e as Error).message}`);
+    return '';
+  }
+}
+
 /** Reads tls.crt, tls.key and ca.crt (ca.crt optional: a Secret from cert-manager may lack it) and checks they load. */
 export function readServingMaterial(dir: string): Result<ServingMaterial> {
   const errors: string[] = [];
-  const read = (name: string, required: boolean): string => {
-    const p = join(dir, name);
-    try {
-      return readFileSync(p, 'utf8');
-    } catch (e) {
-      if (required) errors.push(`${p}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : (e as Error).message}`);
-      return '';
-    }
-  };
-  const cert = read(CertFiles.cert, true);
-  const key = read(CertFiles.key, true);
-  const ca = read(CertFiles.ca, false);
+  const cert = readInto(errors, dir, CertFiles.cert);
+  const key = readInto(errors, dir, CertFiles.key);
+  const ca = readInto([], dir, CertFiles.ca);
   if (errors.length) return fail(...errors);
   try {
     createSecureContext({ cert, key });
@@ -63,18 +65,9 @@ export function hasServingMaterial(dir: string): boolean {
  */
 export function readMeshCa(dir: string): Result<KeyPair> {
   const errors: string[] = [];
-  const read = (name: string): string => {
-    const p = join(dir, name);
-    try {
-      return readFileSync(p, 'utf8');
-    } catch (e) {
-      const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
-      errors.push(`${p}: ${missing ? 'missing (run `mizzen certs` first to create the mesh CA)' : (e as Error).message}`);
-      return '';
-    }
-  };
-  const cert = read(CertFiles.meshCaCert);
-  const key = read(CertFiles.meshCaKey);
+  const missing = 'missing (run `mizzen certs` first to create the mesh CA)';
+  const cert = readInto(errors, dir, CertFiles.meshCaCert, missing);
+  const key = readInto(errors, dir, CertFiles.meshCaKey, missing);
   if (errors.length) return fail(...errors);
   const where = `${join(dir, CertFiles.meshCaCert)}, ${join(dir, CertFiles.meshCaKey)}`;
   try {
