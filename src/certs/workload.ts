@@ -10,6 +10,7 @@ import { signLeaf, type KeyPair } from './generate.js';
 import { writeCertFile } from './files.js';
 import { TRUST_DOMAIN } from '../core/constants.js';
 import { spiffeId } from '../core/spiffe.js';
+import { isDns1123Label, isDns1123Subdomain } from '../validation/common.js';
 
 /** File names in a workload certificate directory. */
 export const WorkloadCertFiles = { certChain: 'cert-chain.pem', key: 'key.pem', root: 'root-cert.pem' } as const;
@@ -31,17 +32,14 @@ export interface WorkloadCert {
 
 export { spiffeId };
 
-const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
 /** What is wrong with a workload identity, each message naming its field; empty when it is fine. */
 export function workloadIdErrors(id: WorkloadId): string[] {
   const errors: string[] = [];
   // Kubernetes names: a namespace is a DNS-1123 label, a service account a DNS-1123 subdomain.
-  if (!LABEL.test(id.namespace) || id.namespace.length > 63) {
+  if (!isDns1123Label(id.namespace)) {
     errors.push(`namespace: "${id.namespace}" must be a DNS-1123 label (lowercase letters, digits, '-'; at most 63)`);
   }
-  if (!SUBDOMAIN.test(id.serviceAccount) || id.serviceAccount.length > 253) {
+  if (!isDns1123Subdomain(id.serviceAccount)) {
     errors.push(`serviceAccount: "${id.serviceAccount}" must be a DNS-1123 subdomain (lowercase letters, digits, '-', '.'; at most 253)`);
   }
   if (!TRUST_DOMAIN.test(id.trustDomain)) {
