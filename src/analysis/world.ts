@@ -44,7 +44,7 @@ export const nameOf = (o: KubeObject): string => (typeof o.metadata?.name === 's
 
 export function isIstio(o: KubeObject, kind: string): boolean {
   const g = apiGroup(o.apiVersion);
-  return o.kind === kind && (g === ApiGroups.networking || g === ApiGroups.security);
+  return o.kind === kind && (g === ApiGroups.networking || g === ApiGroups.security || g === ApiGroups.telemetry);
 }
 
 export class World {

@@ -80,6 +80,7 @@ export const SYSTEM_NAMESPACES: readonly string[] = ['kube-system', 'kube-public
 export const ApiGroups = {
   networking: 'networking.istio.io',
   security: 'security.istio.io',
+  telemetry: 'telemetry.istio.io',
 } as const;
 
 const ENVOY = 'type.googleapis.com/envoy.config';

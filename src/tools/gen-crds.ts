@@ -51,8 +51,10 @@ export interface CrdKind {
 const AGE: Column = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'Time since the resource was created.' };
 const NET_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'];
 const SEC_VERSIONS = ['v1', 'v1beta1'];
+const TELEMETRY_VERSIONS = ['v1', 'v1alpha1'];
 const NET = ApiGroups.networking;
 const SEC = ApiGroups.security;
+const TEL = ApiGroups.telemetry;
 
 export const CRD_KINDS: readonly CrdKind[] = [
   {
@@ -123,6 +125,12 @@ export const CRD_KINDS: readonly CrdKind[] = [
     description: 'Request (JWT) authentication for workloads.',
     columns: [AGE],
     spec: { selector: S.obj, targetRef: S.obj, targetRefs: S.objs, jwtRules: S.objs },
+  },
+  {
+    group: TEL, kind: 'Telemetry', plural: 'telemetries', singular: 'telemetry', shortNames: ['telemetry'], versions: TELEMETRY_VERSIONS,
+    description: 'Tracing, metrics and access logging for workloads.',
+    columns: [AGE],
+    spec: { selector: S.obj, targetRef: S.obj, targetRefs: S.objs, tracing: S.objs, metrics: S.objs, accessLogging: S.objs },
   },
 ];
 

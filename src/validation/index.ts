@@ -15,6 +15,7 @@ import { workloadEntrySpec, validateWorkloadEntry, workloadGroupSpec, validateWo
 import { peerAuthenticationSpec, validatePeerAuthentication } from './peerauthentication.js';
 import { authorizationPolicySpec, validateAuthorizationPolicy, DRY_RUN_ANNOTATION as DRY_RUN } from './authorizationpolicy.js';
 import { requestAuthenticationSpec, validateRequestAuthentication } from './requestauthentication.js';
+import { telemetrySpec, validateTelemetry } from './telemetry.js';
 
 export interface ValidationReport {
   /** Each "path: message", path like spec.http[0].route[1].weight. */
@@ -35,8 +36,10 @@ interface KindDef {
 
 const NET_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'];
 const SEC_VERSIONS = ['v1', 'v1beta1'];
+const TELEMETRY_VERSIONS = ['v1', 'v1alpha1'];
 const net = ApiGroups.networking;
 const sec = ApiGroups.security;
+const tel = ApiGroups.telemetry;
 
 const KINDS: readonly KindDef[] = [
   { group: net, kind: 'VirtualService', plural: 'virtualservices', versions: NET_VERSIONS, spec: virtualServiceSpec, validate: validateVirtualService },
@@ -49,6 +52,7 @@ const KINDS: readonly KindDef[] = [
   { group: sec, kind: 'PeerAuthentication', plural: 'peerauthentications', versions: SEC_VERSIONS, spec: peerAuthenticationSpec, validate: validatePeerAuthentication },
   { group: sec, kind: 'AuthorizationPolicy', plural: 'authorizationpolicies', versions: SEC_VERSIONS, spec: authorizationPolicySpec, validate: validateAuthorizationPolicy },
   { group: sec, kind: 'RequestAuthentication', plural: 'requestauthentications', versions: SEC_VERSIONS, spec: requestAuthenticationSpec, validate: validateRequestAuthentication },
+  { group: tel, kind: 'Telemetry', plural: 'telemetries', versions: TELEMETRY_VERSIONS, spec: telemetrySpec, validate: validateTelemetry },
 ];
 
 /** Every kind this module validates (for CRDs and webhook rules). */
@@ -137,7 +141,7 @@ function validateUnsafe(input: unknown, issues: Issues): void {
   }
   const def = findKind(apiVersion, kind);
   if (!def) {
-    issues.error('', `unsupported kind ${kind} in ${apiVersion}: not an Istio networking.istio.io (v1, v1beta1, v1alpha3) or security.istio.io (v1, v1beta1) resource`);
+    issues.error('', `unsupported kind ${kind} in ${apiVersion}: not an Istio networking.istio.io (v1, v1beta1, v1alpha3), security.istio.io (v1, v1beta1) or telemetry.istio.io (v1, v1alpha1) resource`);
     return;
   }
   for (const k of Object.keys(input)) {
@@ -171,7 +175,8 @@ const unique = (list: string[]): string[] => (list.length < 2 ? list : [...new S
 /**
  * Validates any Istio resource (networking.istio.io v1/v1beta1/v1alpha3: VirtualService, DestinationRule, Gateway,
  * ServiceEntry, Sidecar, WorkloadEntry, WorkloadGroup; security.istio.io v1/v1beta1: PeerAuthentication,
- * AuthorizationPolicy, RequestAuthentication). Unknown group/kind/version → one error saying so. Never throws.
+ * AuthorizationPolicy, RequestAuthentication; telemetry.istio.io v1/v1alpha1: Telemetry). Unknown group/kind/version
+ * → one error saying so. Never throws.
  */
 export function validateObject(obj: unknown): ValidationReport {
   const issues = new Issues();

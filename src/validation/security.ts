@@ -1,4 +1,4 @@
-/** Pieces shared by the security kinds: policy target references and the selector/targetRef exclusivity. */
+/** Pieces shared by the policy kinds (security and Telemetry): policy target references and the selector/targetRef exclusivity. */
 import { type Issues, type Obj, obj, str, list, each } from './schema.js';
 import { warnEmptySelector, matchLabelsSelectorSchema } from './common.js';
 
@@ -15,7 +15,7 @@ export const targetRefSchema = obj(
   { required: ['kind', 'name'] },
 );
 
-/** Fields every security policy with a target has. */
+/** Fields every policy with a target has (the security kinds and Telemetry). */
 export const targetFields = {
   selector: matchLabelsSelectorSchema,
   targetRef: targetRefSchema,

@@ -8,6 +8,7 @@ describe('analysis: checkDocuments', () => {
   /** Expected errors are prefixes: the wording after the field path belongs to the validators. */
   const table: Array<{ name: string; text: string; expect: Array<[string, string, string[]]> }> = [
     { name: 'a valid Istio resource', text: 'apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: g}\nspec: {selector: {istio: ingressgateway}, servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]}\n', expect: [['in.yaml#0', 'valid', []]] },
+    { name: 'a Telemetry is checked, not skipped', text: 'apiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata: {name: t, namespace: istio-system}\nspec: {tracing: [{randomSamplingPercentage: 200}]}\n', expect: [['in.yaml#0', 'invalid', ['spec.tracing[0].randomSamplingPercentage: ']]] },
     { name: 'a non-Istio object is skipped', text: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n', expect: [['in.yaml#0', 'skipped', []]] },
     { name: 'an unknown Istio kind is invalid', text: 'apiVersion: networking.istio.io/v1\nkind: Nope\nmetadata: {name: n}\n', expect: [['in.yaml#0', 'invalid', ['unsupported kind Nope']]] },
     { name: 'no kind', text: 'apiVersion: v1\nmetadata: {name: n}\n', expect: [['in.yaml#0', 'invalid', ['not a Kubernetes object: kind is required']]] },

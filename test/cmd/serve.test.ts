@@ -52,6 +52,19 @@ describe('mizzen serve', function () {
       expect(res.status.message).to.match(/spec\.http\[0\]\.route\[0\]\.destination\.host/).and.match(/spec\.http\[0\]\.timeout/);
     });
 
+    it('validates a Telemetry with the real validator: a good one passes with its warnings, a bad one is denied naming the field', async () => {
+      const telemetry = (spec: Record<string, unknown>) => ({ apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry', metadata: { name: 'mesh-default', namespace: 'istio-system' }, spec });
+      const good = (await post('/validate', createReview(telemetry({ tracing: [{ randomSamplingPercentage: 10, customTags: { my_tag: { literal: { value: 'x' } } } }] }), 'istio-system'))).body.response;
+      expect(good.allowed).to.equal(true);
+      const warned = (await post('/validate', createReview(telemetry({ targetRef: { kind: 'Service', name: 'reviews' } }), 'istio-system'))).body.response;
+      expect(warned.allowed).to.equal(true);
+      expect(warned.warnings).to.deep.equal(['spec.targetRef: mizzen has no waypoints and no Gateway API attachment: a Telemetry with a target reference applies to no workload']);
+      const bad = (await post('/validate', createReview(telemetry({ accessLogging: [{ filter: { expression: '' } }], metrics: [{ overrides: [{ tagOverrides: { t: { operation: 'REMOVE', value: 'x' } } }] }] }), 'istio-system'))).body.response;
+      expect(bad.allowed).to.equal(false);
+      expect(bad.status.code).to.equal(400);
+      expect(bad.status.message).to.match(/spec\.accessLogging\[0\]\.filter\.expression: must not be empty/).and.match(/spec\.metrics\[0\]\.overrides\[0\]\.tagOverrides\[t\]\.value/);
+    });
+
     it('serves metrics and readiness', async () => {
       const metrics = await (await fetch(`http://127.0.0.1:${running.ports.monitoring}/metrics`)).text();
       expect(metrics).to.match(/mizzen_webhook_requests_total\{route="inject",outcome="patched"\} 1/);

@@ -15,6 +15,7 @@ import { workloadEntrySpec, workloadGroupSpec } from '../../src/validation/workl
 import { peerAuthenticationSpec } from '../../src/validation/peerauthentication.js';
 import { authorizationPolicySpec } from '../../src/validation/authorizationpolicy.js';
 import { requestAuthenticationSpec } from '../../src/validation/requestauthentication.js';
+import { telemetrySpec } from '../../src/validation/telemetry.js';
 import { skipWithoutKubectl } from '../support/kubectl.js';
 
 /** The validators' spec schemas: a field they accept but the CRD does not list would be pruned by the API server. */
@@ -29,6 +30,7 @@ const VALIDATOR_SPECS: Record<string, { fields: Record<string, { type: string }>
   PeerAuthentication: peerAuthenticationSpec,
   AuthorizationPolicy: authorizationPolicySpec,
   RequestAuthentication: requestAuthenticationSpec,
+  Telemetry: telemetrySpec,
 };
 const OPENAPI_TYPE: Record<string, string> = { list: 'array', string: 'string', object: 'object', map: 'object', int: 'integer', number: 'number', bool: 'boolean' };
 
@@ -65,14 +67,15 @@ describe('CRDs (manifests/crds)', () => {
     expect(crds.map((c) => c.metadata.name).sort()).to.deep.equal(CRD_KINDS.map((k) => `${k.plural}.${k.group}`).sort());
   });
 
-  it('names, scope and versions: v1 stored; networking also serves v1beta1 and v1alpha3, security v1beta1', async () => {
+  it('names, scope and versions: v1 stored; networking also serves v1beta1 and v1alpha3, security v1beta1, telemetry v1alpha1', async () => {
+    const served: Record<string, string[]> = { 'networking.istio.io': ['v1', 'v1beta1', 'v1alpha3'], 'security.istio.io': ['v1', 'v1beta1'], 'telemetry.istio.io': ['v1', 'v1alpha1'] };
     for (const c of crds) {
       expect(c.apiVersion).to.equal('apiextensions.k8s.io/v1');
       expect(c.spec.scope).to.equal('Namespaced');
       expect(c.spec.names.plural).to.equal(c.spec.names.plural.toLowerCase());
       expect(c.spec.names.singular).to.equal(c.spec.names.kind.toLowerCase());
       const versions = (c.spec.versions as Rec[]).map((v) => v.name);
-      expect(versions).to.deep.equal(c.spec.group === 'networking.istio.io' ? ['v1', 'v1beta1', 'v1alpha3'] : ['v1', 'v1beta1']);
+      expect(versions, c.metadata.name).to.deep.equal(served[c.spec.group]);
       expect((c.spec.versions as Rec[]).filter((v) => v.storage).map((v) => v.name)).to.deep.equal(['v1']);
       for (const v of c.spec.versions as Rec[]) {
         expect(v.served, `${c.metadata.name} ${v.name}`).to.equal(true);
@@ -87,6 +90,8 @@ describe('CRDs (manifests/crds)', () => {
     expect(by.DestinationRule.spec.names.shortNames).to.deep.equal(['dr']);
     expect(by.Gateway.spec.names.shortNames).to.deep.equal(['gw']);
     expect(by.ServiceEntry.spec.names.shortNames).to.deep.equal(['se']);
+    expect(by.Telemetry.spec.names).to.deep.include({ singular: 'telemetry', plural: 'telemetries', shortNames: ['telemetry'], categories: ['istio-io', 'telemetry-istio-io'] });
+    expect(by.Telemetry.spec.versions[0].additionalPrinterColumns.map((c: Rec) => c.name)).to.deep.equal(['Age']);
     expect(by.VirtualService.spec.versions[0].additionalPrinterColumns.map((c: Rec) => c.name)).to.deep.equal(['Gateways', 'Hosts', 'Age']);
     expect(by.PeerAuthentication.spec.versions[0].additionalPrinterColumns.map((c: Rec) => c.jsonPath)).to.include('.spec.mtls.mode');
   });

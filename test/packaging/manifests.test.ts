@@ -11,6 +11,7 @@ import { DEFAULT_MESH_CONFIG } from '../../src/config/mesh.js';
 import { envoyBootstrap } from '../../src/bootstrap/envoy.js';
 import { skipWithoutKubectl } from '../support/kubectl.js';
 import { KUBE_RESOURCES } from '../../src/sources/kube/resources.js';
+import { ISTIO_KINDS } from '../../src/validation/index.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MANIFESTS = join(REPO, 'manifests');
@@ -81,7 +82,7 @@ describe('install manifests (manifests/)', () => {
   it('reads exactly the Istio kinds that have a CRD in the install', async () => {
     const rules = find('ClusterRole', 'mizzen').rules as Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>;
     const crds = objects.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => `${o.spec.names.plural}.${o.spec.group}`);
-    const istioGroups = ['networking.istio.io', 'security.istio.io'];
+    const istioGroups = ['networking.istio.io', 'security.istio.io', 'telemetry.istio.io'];
     const granted = rules.filter((r) => r.apiGroups.some((g) => istioGroups.includes(g))).flatMap((r) => r.apiGroups.flatMap((g) => r.resources.map((res) => `${res}.${g}`)));
     expect(granted).to.have.members(crds);
   });
@@ -163,7 +164,8 @@ describe('install manifests (manifests/)', () => {
     const w = v.webhooks[0];
     expect(w.clientConfig).to.deep.equal({ service: { name: 'mizzen', namespace: NS, path: '/validate', port: 443 }, caBundle: '' });
     expect(w.rules).to.have.length(1);
-    expect(w.rules[0]).to.deep.include({ operations: ['CREATE', 'UPDATE'], apiGroups: ['networking.istio.io', 'security.istio.io'], resources: ['*'] });
+    expect(w.rules[0]).to.deep.include({ operations: ['CREATE', 'UPDATE'], apiGroups: ['networking.istio.io', 'security.istio.io', 'telemetry.istio.io'], resources: ['*'] });
+    expect(w.rules[0].apiGroups, 'every group the validators know').to.have.members([...new Set(ISTIO_KINDS.map((k) => k.group))]);
     expect(w).to.include({ failurePolicy: 'Fail', sideEffects: 'None' });
     expect(w.admissionReviewVersions).to.deep.equal(['v1']);
   });

@@ -242,6 +242,22 @@ describe('API-server simulation', function () {
       }
     });
 
+    it('a Telemetry reaches the validator: Istio\'s mesh-wide example is admitted, a bad one rejected naming the field', async () => {
+      const telemetry = (spec: Record<string, unknown>): KubeObject => ({ apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry', metadata: { name: 'mesh-default', namespace: 'bookinfo' }, spec });
+      const good = await sim.admit(telemetry({ accessLogging: [{ providers: [{ name: 'envoy' }] }] }), { namespace: 'bookinfo' });
+      expectAllowed(good);
+      expect(good.calls.map((c) => c.webhook)).to.deep.equal(['validation.mizzen.io']);
+      const warned = await sim.admit(telemetry({ metrics: [{ providers: [{ name: 'prometheus' }] }] }), { namespace: 'bookinfo' });
+      expectAllowed(warned);
+      expect(warned.warnings.join('\n')).to.match(/spec\.metrics: mizzen generates no Istio standard metrics/);
+      const bad = await sim.admit(telemetry({ tracing: [{ randomSamplingPercentage: 150 }] }), { namespace: 'bookinfo' });
+      expect(bad.allowed).to.equal(false);
+      if (!bad.allowed) {
+        expect(bad.code).to.equal(400);
+        expect(bad.message).to.match(/^admission webhook "validation.mizzen.io" denied the request: Telemetry bookinfo\/mesh-default is invalid: spec\.tracing\[0\]\.randomSamplingPercentage/);
+      }
+    });
+
     it('UPDATE is validated, DELETE is not sent', async () => {
       const bad = vs();
       bad.spec.http[0].timeout = 'soon';

@@ -18,6 +18,8 @@ runTable('object', [
   { name: 'security v1beta1', in: obj('security.istio.io/v1beta1', 'PeerAuthentication', { name: 'a' }, {}), valid: true, whole: true },
   { name: 'security v1alpha3 does not exist', in: obj('security.istio.io/v1alpha3', 'PeerAuthentication', { name: 'a' }, {}), valid: false, error: 'unsupported kind PeerAuthentication in security.istio.io/v1alpha3', whole: true },
   { name: 'unknown kind', in: obj('networking.istio.io/v1', 'EnvoyFilter'), valid: false, error: 'unsupported kind EnvoyFilter', whole: true },
+  { name: 'telemetry v1', in: obj('telemetry.istio.io/v1', 'Telemetry', { name: 'a' }, {}), valid: true, whole: true },
+  { name: 'Telemetry in the wrong group', in: obj('security.istio.io/v1', 'Telemetry', { name: 'a' }, {}), valid: false, error: 'unsupported kind Telemetry in security.istio.io/v1', whole: true },
   { name: 'core kind', in: obj('v1', 'Service'), valid: false, error: 'unsupported kind Service in v1', whole: true },
   { name: 'missing apiVersion', in: { kind: 'Gateway', metadata: { name: 'a' } }, valid: false, error: 'apiVersion: is required', whole: true },
   { name: 'metadata required', in: { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', spec: { host: 'a' } }, valid: false, error: 'metadata: is required', whole: true },
@@ -43,13 +45,16 @@ describe('validation entry point', () => {
   it('knows every kind and version', async () => {
     expect(ISTIO_KINDS.map((k) => k.kind)).to.have.members([
       'VirtualService', 'DestinationRule', 'Gateway', 'ServiceEntry', 'Sidecar', 'WorkloadEntry', 'WorkloadGroup',
-      'PeerAuthentication', 'AuthorizationPolicy', 'RequestAuthentication',
+      'PeerAuthentication', 'AuthorizationPolicy', 'RequestAuthentication', 'Telemetry',
     ]);
     expect(ISTIO_KINDS.find((k) => k.kind === 'ServiceEntry')).to.deep.equal({ group: 'networking.istio.io', kind: 'ServiceEntry', plural: 'serviceentries', versions: ['v1', 'v1beta1', 'v1alpha3'] });
     expect(ISTIO_KINDS.find((k) => k.kind === 'AuthorizationPolicy')?.versions).to.deep.equal(['v1', 'v1beta1']);
+    expect(ISTIO_KINDS.find((k) => k.kind === 'Telemetry')).to.deep.equal({ group: 'telemetry.istio.io', kind: 'Telemetry', plural: 'telemetries', versions: ['v1', 'v1alpha1'] });
     expect(isIstioKind('networking.istio.io/v1alpha3', 'VirtualService')).to.equal(true);
     expect(isIstioKind('security.istio.io/v1', 'AuthorizationPolicy')).to.equal(true);
     expect(isIstioKind('security.istio.io/v1', 'VirtualService')).to.equal(false);
+    expect(isIstioKind('telemetry.istio.io/v1alpha1', 'Telemetry')).to.equal(true);
+    expect(isIstioKind('telemetry.istio.io/v1beta1', 'Telemetry')).to.equal(false);
     expect(isIstioKind('apps/v1', 'Deployment')).to.equal(false);
     expect(isIstioKind(42 as unknown as string, 'x')).to.equal(false);
   });

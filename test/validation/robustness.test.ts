@@ -86,6 +86,12 @@ const RICH: Record<string, unknown> = {
     selector: { matchLabels: { app: 'a' } },
     jwtRules: [{ issuer: 'i', audiences: ['a'], jwksUri: 'https://a.example.com/k', fromHeaders: [{ name: 'x', prefix: 'B ' }], fromParams: ['t'], fromCookies: ['c'], outputClaimToHeaders: [{ header: 'x-a', claim: 'a' }], outputPayloadToHeader: 'x-p', forwardOriginalToken: true, timeout: '1s' }],
   },
+  Telemetry: {
+    selector: { matchLabels: { app: 'a' } },
+    tracing: [{ match: { mode: 'SERVER' }, providers: [{ name: 'z' }], randomSamplingPercentage: 10, disableSpanReporting: false, customTags: { l: { literal: { value: 'v' } }, e: { environment: { name: 'E', defaultValue: 'd' } }, h: { header: { name: 'x-h', defaultValue: 'd' } } }, useRequestIdForTraceSampling: true, enableIstioTags: true, disableContextPropagation: false }],
+    accessLogging: [{ match: { mode: 'CLIENT' }, providers: [{ name: 'envoy' }], disabled: false, filter: { expression: 'response.code >= 400' } }],
+    metrics: [{ providers: [{ name: 'p' }], reportingInterval: '10s', overrides: [{ match: { metric: 'REQUEST_COUNT', mode: 'CLIENT' }, disabled: false, tagOverrides: { a: { operation: 'UPSERT', value: 'v' }, b: { operation: 'REMOVE' } } }, { match: { customMetric: 'c' } }] }],
+  },
 };
 
 const WRONG: unknown[] = [42, -1, 1.5, 1e308, Infinity, NaN, '', 'x', true, null, undefined, [], [null], [42], {}, { unexpected: 1 }, { __proto__: { polluted: 1 } }];

@@ -26,6 +26,7 @@ const GROUPS: Record<string, string> = {
   PeerAuthentication: 'security.istio.io/v1',
   AuthorizationPolicy: 'security.istio.io/v1',
   RequestAuthentication: 'security.istio.io/v1',
+  Telemetry: 'telemetry.istio.io/v1',
 };
 
 export function wrap(kind: string, spec: unknown, meta: Record<string, unknown> = {}): Record<string, unknown> {

@@ -98,6 +98,19 @@ describe('kube source → config store', function () {
     await until('error cleared by the delete', () => source.errors().length === 0);
   });
 
+  it('watches Telemetry in telemetry.istio.io/v1: a valid one is stored, an invalid one rejected with its field', async () => {
+    await source.whenSynced(10_000);
+    const telemetry = (name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry', metadata: { name, namespace: 'default' }, spec });
+    api.apply(telemetry('logs', { accessLogging: [{ providers: [{ name: 'envoy' }] }] }));
+    await until('stored', () => stored('Telemetry.telemetry.istio.io/default/logs') !== undefined);
+    expect(api.requests.some((r) => r.path.startsWith('/apis/telemetry.istio.io/v1/telemetries')), 'the informer lists the collection').to.equal(true);
+    expect(source.status().informers.map((i) => i.resource)).to.include('telemetries.telemetry.istio.io');
+    api.apply(telemetry('sampling', { tracing: [{ randomSamplingPercentage: 101 }] }));
+    await until('rejected', () => source.errors().length === 1);
+    expect(source.errors()[0]).to.include({ key: 'Telemetry.telemetry.istio.io/default/sampling', keptLastGood: false });
+    expect(source.errors()[0]!.message).to.match(/spec\.tracing\[0\]\.randomSamplingPercentage/);
+  });
+
   it('reports changes to subscribers and removes deleted objects from the store', async () => {
     await source.whenSynced(10_000);
     const changes: string[] = [];
