@@ -13,6 +13,8 @@ import { checkLabelSelector } from '../validation/common.js';
 import { isObject } from '../core/object.js';
 import { DEFAULT_TRUST_DOMAIN, TRUST_DOMAIN } from '../core/constants.js';
 import type { SnapshotOptions } from '../model/snapshot.js';
+import type { TelemetryProvider } from '../model/types.js';
+import { DEFAULT_EXTENSION_PROVIDERS, checkDefaultProviders, mergeExtensionProviders, type DefaultProviders, type ExtensionProvider } from './providers.js';
 
 export interface LabelSelector {
   matchLabels?: Record<string, string>;
@@ -62,6 +64,13 @@ export interface MeshConfig {
    * as `host:port` (a Service's `name.namespace`, or a registry FQDN), and the percentage of requests traced.
    */
   tracing: { zipkin: { address: string }; sampling: number };
+  /**
+   * Istio's extensionProviders: named telemetry providers that Telemetry resources and defaultProviders refer to
+   * (config/providers.ts). A user's list is merged by name onto the defaults (prometheus, stackdriver, envoy).
+   */
+  extensionProviders: ExtensionProvider[];
+  /** Istio's defaultProviders: the providers in force where no Telemetry resource names one. */
+  defaultProviders: DefaultProviders;
   /** Push debouncing for the xDS server. */
   debounce: { quietMs: number; maxMs: number };
 }
@@ -85,6 +94,8 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   accessLogEncoding: 'TEXT',
   enableTracing: true,
   tracing: { zipkin: { address: 'zipkin.istio-system:9411' }, sampling: 1 },
+  extensionProviders: DEFAULT_EXTENSION_PROVIDERS.map((p) => structuredClone(p)),
+  defaultProviders: { tracing: [], accessLogging: [], metrics: [] },
   debounce: { quietMs: 100, maxMs: 10_000 },
 };
 
@@ -133,7 +144,11 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
     }
     return val;
   };
-  const merged = merge(base, input, '') as MeshConfig;
+  // Providers merge by name onto the base's, not as a list that replaces the base's list.
+  const { extensionProviders, ...rest } = input;
+  const merged = merge(base, rest, '') as MeshConfig;
+  merged.extensionProviders = mergeExtensionProviders(base.extensionProviders, extensionProviders, errors);
+  checkDefaultProviders(merged.defaultProviders, merged.extensionProviders, errors);
   const mode: unknown = merged.outboundTrafficPolicy?.mode;
   if (mode !== 'ALLOW_ANY' && mode !== 'REGISTRY_ONLY') errors.push(`outboundTrafficPolicy.mode: ${JSON.stringify(mode)} must be ALLOW_ANY or REGISTRY_ONLY`);
   if (typeof merged.trustDomain === 'string' && !TRUST_DOMAIN.test(merged.trustDomain)) {
@@ -181,5 +196,23 @@ export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
     trustDomain: mesh.trustDomain,
     ...(collector ? { tracing: { collector, sampling: mesh.tracing.sampling } } : {}),
     ...(mesh.accessLogFile ? { accessLog: { path: mesh.accessLogFile, encoding: mesh.accessLogEncoding } } : {}),
+    telemetry: {
+      providers: Object.fromEntries(mesh.extensionProviders.map((p) => [p.name.toLowerCase(), telemetryProvider(p)])),
+      defaultProviders: { tracing: [...mesh.defaultProviders.tracing], accessLogging: [...mesh.defaultProviders.accessLogging] },
+      sampling: mesh.tracing.sampling,
+    },
   };
+}
+
+/** An extension provider as the generators read it. */
+function telemetryProvider(p: ExtensionProvider): TelemetryProvider {
+  if (p.zipkin) {
+    const { service, port, maxTagLength, path, enable64bitTraceId } = p.zipkin;
+    return { kind: 'zipkin', host: service.toLowerCase(), port, path: path ?? '/api/v2/spans', traceId128: enable64bitTraceId !== true, ...(maxTagLength !== undefined ? { maxTagLength } : {}) };
+  }
+  if (p.envoyFileAccessLog) {
+    const { path, logFormat } = p.envoyFileAccessLog;
+    return { kind: 'file', path, ...(logFormat?.text !== undefined ? { text: logFormat.text } : {}), ...(logFormat?.labels !== undefined ? { labels: logFormat.labels } : {}), ...(logFormat?.omitEmptyValues ? { omitEmptyValues: true } : {}) };
+  }
+  return { kind: 'other' };
 }

@@ -30,6 +30,7 @@ const CONFIG_KINDS = {
   PeerAuthentication: ['security.istio.io', 'peerAuthentications'],
   AuthorizationPolicy: ['security.istio.io', 'authorizationPolicies'],
   RequestAuthentication: ['security.istio.io', 'requestAuthentications'],
+  Telemetry: ['telemetry.istio.io', 'telemetries'],
 } as const;
 type ConfigField = (typeof CONFIG_KINDS)[keyof typeof CONFIG_KINDS][1];
 const FIELDS: readonly ConfigField[] = Object.values(CONFIG_KINDS).map((e) => e[1]);
@@ -187,6 +188,7 @@ export interface SnapshotOptions {
   trustDomain?: string;
   tracing?: MeshSettings['tracing'];
   accessLog?: MeshSettings['accessLog'];
+  telemetry?: MeshSettings['telemetry'];
 }
 
 const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
@@ -194,6 +196,7 @@ const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
   trustDomain: opts.trustDomain || DEFAULT_TRUST_DOMAIN,
   ...(opts.tracing ? { tracing: { collector: { ...opts.tracing.collector }, sampling: opts.tracing.sampling } } : {}),
   ...(opts.accessLog ? { accessLog: { ...opts.accessLog } } : {}),
+  ...(opts.telemetry ? { telemetry: structuredClone(opts.telemetry) } : {}),
 });
 
 export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOptions = {}): Snapshot {

@@ -102,7 +102,24 @@ export interface MeshSettings {
   tracing?: { collector: { host: string; port: number }; sampling: number };
   /** Envoy access logs (accessLogFile, accessLogEncoding); absent: none. */
   accessLog?: { path: string; encoding: 'TEXT' | 'JSON' };
+  /**
+   * What Telemetry resources refer to (extensionProviders, defaultProviders), and the sampling percentage where
+   * a Telemetry sets none; absent: no providers and no defaults.
+   */
+  telemetry?: {
+    /** By name, lowercased (Telemetry resources name providers without regard to case, as in Istio). */
+    providers: Record<string, TelemetryProvider>;
+    defaultProviders: { tracing: string[]; accessLogging: string[] };
+    sampling: number;
+  };
 }
+
+/** A telemetry provider of the mesh config, as the generators use it (config/providers.ts checks the input). */
+export type TelemetryProvider =
+  | { kind: 'zipkin'; host: string; port: number; path: string; traceId128: boolean; maxTagLength?: number }
+  | { kind: 'file'; path: string; text?: string; labels?: Record<string, unknown>; omitEmptyValues?: boolean }
+  /** One of Istio's kinds that mizzen generates nothing for (prometheus, opentelemetry …). */
+  | { kind: 'other' };
 
 export interface Snapshot {
   /** Content version: changes whenever anything in the snapshot changes. */
@@ -124,6 +141,7 @@ export interface Snapshot {
   peerAuthentications: Config[];
   authorizationPolicies: Config[];
   requestAuthentications: Config[];
+  telemetries: Config[];
 }
 
 /** The objects a snapshot is built from (the config store's current contents). */

@@ -52,6 +52,8 @@ export const ENVOY_PROTO_FILES = [
   'envoy/extensions/retry/host/previous_hosts/v3/previous_hosts.proto',
   'envoy/extensions/access_loggers/stream/v3/stream.proto',
   'envoy/extensions/access_loggers/file/v3/file.proto',
+  'envoy/extensions/access_loggers/filters/cel/v3/cel.proto',
+  'envoy/extensions/request_id/uuid/v3/uuid.proto',
   'envoy/config/trace/v3/zipkin.proto',
   'envoy/config/rbac/v3/rbac.proto',
   'envoy/type/matcher/v3/string.proto',

@@ -1,13 +1,11 @@
 /**
- * Envoy access logs from the mesh config (accessLogFile, accessLogEncoding), as Istio's: every HTTP connection
- * manager logs a line per request and every tcp_proxy a line per connection, to the file (e.g. /dev/stdout, which
- * `kubectl logs <pod> -c istio-proxy` shows). TEXT is Envoy's default line; JSON has one field per value below.
- * Applied to the listeners once they are generated, so no generator needs to know. Pure.
+ * Envoy file access logs, as Istio's: a connection manager logs a line per request and a tcp_proxy a line per
+ * connection, to a file (e.g. /dev/stdout, which `kubectl logs <pod> -c istio-proxy` shows). Which logs: the mesh
+ * config's accessLogFile/accessLogEncoding, unless a Telemetry resource or defaultProviders say otherwise
+ * (telemetry.ts). TEXT is Envoy's default line; JSON has one field per value below. Pure.
  */
-import type { MeshSettings } from '../../model/types.js';
-import type { NamedResource } from './types.js';
+import type { MeshSettings, TelemetryProvider } from '../../model/types.js';
 import { type Json, any } from './common.js';
-import { HCM_FILTER, TCP_PROXY_FILTER, mapNetworkFilters } from './filters.js';
 
 /** The JSON line: Envoy command operators by field name. */
 const JSON_FIELDS: Record<string, string> = {
@@ -31,26 +29,43 @@ const JSON_FIELDS: Record<string, string> = {
   downstream_local_address: '%DOWNSTREAM_LOCAL_ADDRESS%',
 };
 
-/** google.protobuf.Struct as the encoder (protobufjs) takes it: `fields`, and Values by their camelCase kind. */
-const struct = (fields: Record<string, string>): Json => ({ fields: Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, { stringValue: v }])) });
+/** A google.protobuf.Value as the encoder (protobufjs) takes it: Values by their camelCase kind. */
+function value(v: unknown): Json {
+  if (typeof v === 'string') return { stringValue: v };
+  if (typeof v === 'number') return { numberValue: v };
+  if (typeof v === 'boolean') return { boolValue: v };
+  if (Array.isArray(v)) return { listValue: { values: v.map(value) } };
+  if (typeof v === 'object' && v !== null) return { structValue: struct(v as Record<string, unknown>) };
+  return { nullValue: 'NULL_VALUE' };
+}
+/** google.protobuf.Struct as the encoder takes it. */
+const struct = (fields: Record<string, unknown>): Json => ({ fields: Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, value(v)])) });
 
-function accessLog(log: NonNullable<MeshSettings['accessLog']>): Json {
+function fileLog(path: string, logFormat: Json | undefined, expression?: string): Json {
   return {
     name: 'envoy.access_loggers.file',
-    typed_config: any('envoy.extensions.access_loggers.file.v3.FileAccessLog', {
-      path: log.path,
-      ...(log.encoding === 'JSON' ? { log_format: { json_format: struct(JSON_FIELDS) } } : {}),
-    }),
+    // Only the lines the CEL expression selects (Istio's Telemetry accessLogging filter).
+    ...(expression
+      ? { filter: { extension_filter: { name: 'envoy.access_loggers.extension_filters.cel', typed_config: any('envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter', { expression }) } } }
+      : {}),
+    typed_config: any('envoy.extensions.access_loggers.file.v3.FileAccessLog', { path, ...(logFormat ? { log_format: logFormat } : {}) }),
   };
 }
 
-const LOGGED = new Set([HCM_FILTER, TCP_PROXY_FILTER]);
+/** The mesh config's access log; undefined without accessLogFile. */
+export function meshAccessLog(log: MeshSettings['accessLog']): Json | undefined {
+  return log && fileLog(log.path, log.encoding === 'JSON' ? { json_format: struct(JSON_FIELDS) } : undefined);
+}
 
-/** The listeners with the access log on each connection manager and tcp_proxy; as they were without one. */
-export function withAccessLogs(listeners: NamedResource[], log: MeshSettings['accessLog']): NamedResource[] {
-  if (!log) return listeners;
-  const entry = accessLog(log);
-  return mapNetworkFilters(listeners, (filter) =>
-    LOGGED.has(filter?.name) && typeof filter.typed_config === 'object' ? { ...filter, typed_config: { ...filter.typed_config, access_log: [entry] } } : filter,
-  );
+/** An envoyFileAccessLog provider's access log, with a Telemetry's filter expression when it has one. */
+export function providerAccessLog(p: Extract<TelemetryProvider, { kind: 'file' }>, expression?: string): Json {
+  const omit = p.omitEmptyValues ? { omit_empty_values: true } : {};
+  // Envoy writes a text format as is: a line needs its newline (Istio adds it too).
+  const format =
+    p.text !== undefined
+      ? { text_format_source: { inline_string: p.text.endsWith('\n') ? p.text : `${p.text}\n` }, ...omit }
+      : p.labels !== undefined
+        ? { json_format: struct(p.labels), ...omit }
+        : undefined;
+  return fileLog(p.path, format, expression);
 }

@@ -59,13 +59,13 @@ export const originalDstFilter = (): Json => ({ name: 'envoy.filters.listener.or
 export const tlsInspectorFilter = (): Json => ({ name: 'envoy.filters.listener.tls_inspector', typed_config: any('envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector') });
 
 /**
- * The listeners with `f` applied to every network filter of every filter chain (the default chain too): how the
- * passes that run after generation (access logs, tracing) reach the connection managers and tcp_proxies. New
- * objects where anything changes; the generated ones are left as they were.
+ * The listeners with `f` applied to every network filter of every filter chain (the default chain too), given the
+ * listener's name: how the pass that runs after generation (telemetry.ts: access logs, tracing) reaches the
+ * connection managers and tcp_proxies. New objects where anything changes; the generated ones are left as they were.
  */
-export function mapNetworkFilters(listeners: readonly NamedResource[], f: (filter: Json) => Json): NamedResource[] {
-  const chain = (c: Json): Json => (Array.isArray(c?.filters) ? { ...c, filters: c.filters.map(f) } : c);
+export function mapNetworkFilters(listeners: readonly NamedResource[], f: (filter: Json, listener: string) => Json): NamedResource[] {
   return listeners.map(({ name, resource }) => {
+    const chain = (c: Json): Json => (Array.isArray(c?.filters) ? { ...c, filters: c.filters.map((filter: Json) => f(filter, name)) } : c);
     const l = resource as Json;
     const out: Json = { ...l };
     if (Array.isArray(l.filter_chains)) out.filter_chains = l.filter_chains.map(chain);

@@ -12,8 +12,7 @@ import { generateSidecarListeners } from './listeners.js';
 import { generateSidecarRoutes } from './routes.js';
 import { generateGatewayListeners, generateGatewayRoutes } from './gateway.js';
 import { generateGrpc } from './grpc/index.js';
-import { withAccessLogs } from './access-log.js';
-import { withTracing } from './tracing.js';
+import { withTelemetry } from './telemetry.js';
 
 /** One generated resource: plain object, snake_case fields, Any as `{ '@type': url, ...fields }`. */
 export type { NamedResource } from './types.js';
@@ -30,7 +29,7 @@ export function generate(snap: Snapshot, proxy: Proxy, typeUrl: string, names?: 
     case TypeUrls.endpoint:
       return generateEndpoints(snap, proxy);
     case TypeUrls.listener:
-      return withTracing(snap, proxy, withAccessLogs(proxy.type === 'router' ? generateGatewayListeners(snap, proxy) : generateSidecarListeners(snap, proxy), snap.mesh.accessLog));
+      return withTelemetry(snap, proxy, proxy.type === 'router' ? generateGatewayListeners(snap, proxy) : generateSidecarListeners(snap, proxy));
     case TypeUrls.route:
       return proxy.type === 'router' ? generateGatewayRoutes(snap, proxy) : generateSidecarRoutes(snap, proxy);
     default:

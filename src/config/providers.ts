@@ -1,0 +1,139 @@
+/**
+ * The mesh config's telemetry providers, as Istio's: `extensionProviders` (named Zipkin tracers and Envoy file
+ * access logs, which mizzen generates; Istio's other provider kinds, which it accepts and generates nothing for)
+ * and `defaultProviders` (the providers that apply where no Telemetry resource names one). A user's providers are
+ * merged by name onto the defaults (`prometheus`, `stackdriver`, and `envoy`: a file access log to /dev/stdout), so
+ * the Telemetry resource of Istio's docs, `accessLogging: [{providers: [{name: envoy}]}]`, works as written.
+ * Pure: checks and translation only.
+ */
+import { isObject } from '../core/object.js';
+
+export interface ZipkinProvider {
+  /** The collector's Service: `name.namespace`, its FQDN, or a ServiceEntry host. */
+  service: string;
+  port: number;
+  /** Longest value of a tag (e.g. the URL), in bytes; Envoy's default (256) when absent. */
+  maxTagLength?: number;
+  /** Where spans are posted; /api/v2/spans when absent. */
+  path?: string;
+  /** 64-bit trace ids instead of 128-bit ones. */
+  enable64bitTraceId?: boolean;
+}
+
+export interface FileAccessLogProvider {
+  path: string;
+  /** `text`: an Envoy format string; `labels`: a JSON line with these fields (Envoy command operators as values). */
+  logFormat?: { text?: string; labels?: Record<string, unknown>; omitEmptyValues?: boolean };
+}
+
+/** One `extensionProviders` entry: a name and exactly one provider kind. */
+export interface ExtensionProvider {
+  name: string;
+  zipkin?: ZipkinProvider;
+  envoyFileAccessLog?: FileAccessLogProvider;
+  /** Istio's other provider kinds (prometheus, opentelemetry …) are kept as written and generate nothing. */
+  [kind: string]: unknown;
+}
+
+export interface DefaultProviders {
+  tracing: string[];
+  accessLogging: string[];
+  metrics: string[];
+}
+
+/** Provider kinds mizzen turns into Envoy configuration. */
+const GENERATED = new Set(['zipkin', 'envoyFileAccessLog']);
+/** Istio's provider kinds that mizzen accepts and generates nothing for (no Istio metrics, no ext_authz, no OTel). */
+const ACCEPTED = new Set([
+  'prometheus', 'stackdriver', 'opentelemetry', 'skywalking', 'datadog', 'lightstep', 'envoyOtelAls', 'envoyHttpAls', 'envoyTcpAls',
+  'envoyExtAuthzHttp', 'envoyExtAuthzGrpc', 'sds',
+]);
+
+export const DEFAULT_EXTENSION_PROVIDERS: readonly ExtensionProvider[] = [
+  { name: 'prometheus', prometheus: {} },
+  { name: 'stackdriver', stackdriver: {} },
+  { name: 'envoy', envoyFileAccessLog: { path: '/dev/stdout' } },
+];
+
+const ZIPKIN_FIELDS = new Set(['service', 'port', 'maxTagLength', 'path', 'enable64bitTraceId']);
+const FILE_FIELDS = new Set(['path', 'logFormat']);
+const FORMAT_FIELDS = new Set(['text', 'labels', 'omitEmptyValues']);
+
+const unknownFields = (o: Record<string, unknown>, known: ReadonlySet<string>, path: string, errors: string[]): void => {
+  for (const k of Object.keys(o)) if (!known.has(k)) errors.push(`${path}.${k}: unknown field`);
+};
+
+function checkZipkin(z: unknown, path: string, errors: string[]): void {
+  if (!isObject(z)) return void errors.push(`${path}: must be a mapping`);
+  unknownFields(z, ZIPKIN_FIELDS, path, errors);
+  if (typeof z.service !== 'string' || z.service === '') errors.push(`${path}.service: required, the collector's service host`);
+  if (!Number.isInteger(z.port) || (z.port as number) < 1 || (z.port as number) > 65535) errors.push(`${path}.port: required, a port from 1 to 65535`);
+  if (z.maxTagLength !== undefined && !(Number.isInteger(z.maxTagLength) && (z.maxTagLength as number) >= 0)) errors.push(`${path}.maxTagLength: must be a whole number, 0 or more`);
+  if (z.path !== undefined && !(typeof z.path === 'string' && z.path.startsWith('/'))) errors.push(`${path}.path: must be a path starting with /`);
+  if (z.enable64bitTraceId !== undefined && typeof z.enable64bitTraceId !== 'boolean') errors.push(`${path}.enable64bitTraceId: must be a boolean`);
+}
+
+function checkFileLog(f: unknown, path: string, errors: string[]): void {
+  if (!isObject(f)) return void errors.push(`${path}: must be a mapping`);
+  unknownFields(f, FILE_FIELDS, path, errors);
+  if (typeof f.path !== 'string' || f.path === '') errors.push(`${path}.path: required, the file Envoy writes (e.g. /dev/stdout)`);
+  if (f.logFormat === undefined) return;
+  const fmt = f.logFormat;
+  if (!isObject(fmt)) return void errors.push(`${path}.logFormat: must be a mapping`);
+  unknownFields(fmt, FORMAT_FIELDS, `${path}.logFormat`, errors);
+  if (fmt.text !== undefined && fmt.labels !== undefined) errors.push(`${path}.logFormat: text and labels are exclusive`);
+  if (fmt.text !== undefined && (typeof fmt.text !== 'string' || fmt.text === '')) errors.push(`${path}.logFormat.text: must be a non-empty string`);
+  if (fmt.labels !== undefined && (!isObject(fmt.labels) || Object.keys(fmt.labels).length === 0)) errors.push(`${path}.logFormat.labels: must be a non-empty mapping`);
+  if (fmt.omitEmptyValues !== undefined && typeof fmt.omitEmptyValues !== 'boolean') errors.push(`${path}.logFormat.omitEmptyValues: must be a boolean`);
+}
+
+/** Errors of one `extensionProviders` entry (at `path`). */
+function checkProvider(p: unknown, path: string, errors: string[]): void {
+  if (!isObject(p)) return void errors.push(`${path}: must be a mapping`);
+  if (typeof p.name !== 'string' || p.name === '') errors.push(`${path}.name: required`);
+  const kinds = Object.keys(p).filter((k) => k !== 'name');
+  const unknown = kinds.filter((k) => !GENERATED.has(k) && !ACCEPTED.has(k));
+  for (const k of unknown) errors.push(`${path}.${k}: unknown provider kind`);
+  if (unknown.length === 0 && kinds.length !== 1) errors.push(`${path}: must have exactly one provider kind (e.g. zipkin, envoyFileAccessLog), has ${kinds.length}`);
+  if (p.zipkin !== undefined) checkZipkin(p.zipkin, `${path}.zipkin`, errors);
+  if (p.envoyFileAccessLog !== undefined) checkFileLog(p.envoyFileAccessLog, `${path}.envoyFileAccessLog`, errors);
+}
+
+/**
+ * `base` with the user's `extensionProviders` merged in by name (a provider of the same name is replaced), as
+ * Istio merges them onto its defaults; errors name the entry and field.
+ */
+export function mergeExtensionProviders(base: readonly ExtensionProvider[], input: unknown, errors: string[]): ExtensionProvider[] {
+  const out = base.map((p) => structuredClone(p));
+  if (input === undefined) return out;
+  if (!Array.isArray(input)) {
+    errors.push('extensionProviders: must be a list');
+    return out;
+  }
+  const seen = new Set<string>();
+  input.forEach((p, i) => {
+    const before = errors.length;
+    checkProvider(p, `extensionProviders[${i}]`, errors);
+    if (errors.length > before) return;
+    const provider = p as ExtensionProvider;
+    if (seen.has(provider.name)) return void errors.push(`extensionProviders[${i}].name: "${provider.name}" is defined twice`);
+    seen.add(provider.name);
+    const at = out.findIndex((q) => q.name === provider.name);
+    if (at >= 0) out[at] = provider;
+    else out.push(provider);
+  });
+  return out;
+}
+
+/** Errors of `defaultProviders`: each name must be one of `providers`. */
+export function checkDefaultProviders(defaults: DefaultProviders, providers: readonly ExtensionProvider[], errors: string[]): void {
+  const names = new Set(providers.map((p) => p.name.toLowerCase()));
+  for (const field of ['tracing', 'accessLogging', 'metrics'] as const) {
+    const list: unknown = defaults[field];
+    if (!Array.isArray(list)) continue; // the merge reports the type
+    list.forEach((name, i) => {
+      if (typeof name !== 'string') errors.push(`defaultProviders.${field}[${i}]: must be a provider name`);
+      else if (!names.has(name.toLowerCase())) errors.push(`defaultProviders.${field}[${i}]: no extensionProviders entry is named "${name}"`);
+    });
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * Istio's Telemetry API (telemetry.istio.io Telemetry) for Envoy sidecars and gateways: which access logs and which
+ * tracer each connection manager and tcp_proxy gets, composed as istiod composes them.
+ *
+ * Which resources apply to a proxy, in order (a later one overrides an earlier one): the mesh's (the oldest without
+ * selector in a root namespace: istio-system, then mizzen-system), the namespace's (the oldest without selector in
+ * the proxy's namespace) and then every resource of that namespace whose selector matches the proxy's labels,
+ * oldest first. Resources with targetRef(s) attach to waypoints and Gateway API objects, which mizzen has not: they
+ * apply to nothing.
+ *
+ * Each direction is composed apart: a sidecar's virtualInbound listener is SERVER, its other listeners and every
+ * gateway listener are CLIENT, and an entry with `match.mode` counts only for its direction.
+ *
+ * - Tracing: the first default tracing provider, then each entry in order sets what it states (its first provider,
+ *   disableSpanReporting, randomSamplingPercentage, customTags, useRequestIdForTraceSampling). No provider, a
+ *   disabled one, or one whose collector the proxy has no cluster for: no tracer. Unset sampling: the mesh config's.
+ * - Access logs: the default providers, then each resource's entries choose providers (an entry without providers
+ *   means the ones in force above), turn them off (`disabled`) or filter them (a CEL expression). One log per
+ *   envoyFileAccessLog provider left on, ordered by name.
+ * - Where no Telemetry says anything of tracing (or logging) and defaultProviders name none, the mesh config's own
+ *   settings apply as before (tracing.ts, access-log.ts). Provider kinds mizzen does not generate give nothing.
+ * Pure.
+ */
+import type { Config, Snapshot } from '../../model/types.js';
+import type { Proxy } from '../../model/proxy.js';
+import { asArray, asObject, matchesLabels } from '../../model/selectors.js';
+import { compareConfigs } from '../../model/snapshot.js';
+import { ROOT_NAMESPACES } from '../../core/constants.js';
+import { proxyLabels } from './context.js';
+import { type Json, any } from './common.js';
+import { HCM_FILTER, TCP_PROXY_FILTER, mapNetworkFilters } from './filters.js';
+import { meshZipkin, zipkinTracing } from './tracing.js';
+import { meshAccessLog, providerAccessLog } from './access-log.js';
+import type { NamedResource } from './types.js';
+
+type Mode = 'CLIENT' | 'SERVER';
+
+const selectorOf = (t: Config): Record<string, string> => asObject(asObject(asObject(t.spec).selector).matchLabels) as Record<string, string>;
+const attachesElsewhere = (t: Config): boolean => asObject(t.spec).targetRef !== undefined || asArray(asObject(t.spec).targetRefs).length > 0;
+const namespaceWide = (t: Config): boolean => Object.keys(selectorOf(t)).length === 0 && !attachesElsewhere(t);
+
+/** The Telemetry resources that apply to a workload (namespace, labels), in the order they compose. */
+export function applicableTelemetries(telemetries: readonly Config[], namespace: string, labels: Readonly<Record<string, string>>): Config[] {
+  if (telemetries.length === 0) return [];
+  const sorted = [...telemetries].sort(compareConfigs);
+  const out: Config[] = [];
+  const root = ROOT_NAMESPACES.find((ns) => sorted.some((t) => t.namespace === ns && namespaceWide(t)));
+  const mesh = root === undefined ? undefined : sorted.find((t) => t.namespace === root && namespaceWide(t));
+  if (mesh) out.push(mesh);
+  if (namespace !== root) {
+    const ns = sorted.find((t) => t.namespace === namespace && namespaceWide(t));
+    if (ns) out.push(ns);
+  }
+  for (const t of sorted) if (t.namespace === namespace && !namespaceWide(t) && !attachesElsewhere(t) && matchesLabels(labels, selectorOf(t))) out.push(t);
+  return out;
+}
+
+const modeOf = (entry: Json): string => (typeof asObject(entry.match).mode === 'string' ? asObject(entry.match).mode : 'CLIENT_AND_SERVER');
+const forMode = (entry: Json, mode: Mode): boolean => modeOf(entry) === 'CLIENT_AND_SERVER' || modeOf(entry) === mode;
+const providerNames = (entry: Json): string[] => asArray(entry.providers).flatMap((p) => (typeof asObject(p).name === 'string' && asObject(p).name ? [asObject(p).name as string] : []));
+const entries = (t: Config, field: 'tracing' | 'accessLogging'): Json[] => asArray(asObject(t.spec)[field]).filter((e): e is Json => typeof e === 'object' && e !== null && !Array.isArray(e));
+
+/** One direction's tracing, as the Telemetry resources compose it. */
+export interface TracingSpec {
+  provider?: string;
+  disabled: boolean;
+  sampling?: number;
+  customTags?: Record<string, unknown>;
+  useRequestIdForTraceSampling: boolean;
+}
+
+/** The composed tracing of one direction; undefined when neither a Telemetry nor defaultProviders say anything of it. */
+export function tracingSpec(applicable: readonly Config[], defaults: readonly string[], mode: Mode): TracingSpec | undefined {
+  const all = applicable.flatMap((t) => entries(t, 'tracing'));
+  if (all.length === 0 && defaults.length === 0) return undefined;
+  const spec: TracingSpec = { disabled: false, useRequestIdForTraceSampling: true, ...(defaults[0] ? { provider: defaults[0] } : {}) };
+  for (const e of all.filter((x) => forMode(x, mode))) {
+    const [first] = providerNames(e);
+    if (first) spec.provider = first;
+    if (typeof e.disableSpanReporting === 'boolean') spec.disabled = e.disableSpanReporting;
+    if (typeof e.randomSamplingPercentage === 'number') spec.sampling = e.randomSamplingPercentage;
+    if (e.customTags !== undefined) spec.customTags = asObject(e.customTags);
+    if (typeof e.useRequestIdForTraceSampling === 'boolean') spec.useRequestIdForTraceSampling = e.useRequestIdForTraceSampling;
+  }
+  return spec;
+}
+
+/** One access log provider of a direction: off, or on with an optional filter expression. */
+export interface LogSpec {
+  disabled: boolean;
+  filter?: string;
+}
+
+/**
+ * The composed access logging of one direction, by provider name; undefined when neither a Telemetry nor
+ * defaultProviders say anything of it. Istio's rules: the providers in scope are those that the last resource
+ * naming any (for this direction) names, else the defaults; each filter is the last one given for its provider;
+ * then every entry, in order, sets its providers (or, without any, the ones the entry before it had) on or off.
+ */
+export function loggingSpec(applicable: readonly Config[], defaults: readonly string[], mode: Mode): Map<string, LogSpec> | undefined {
+  const levels = applicable.map((t) => entries(t, 'accessLogging')).filter((l) => l.length > 0);
+  if (levels.length === 0 && defaults.length === 0) return undefined;
+  const out = new Map<string, LogSpec>();
+  if (levels.length === 0) {
+    for (const name of defaults) out.set(name, { disabled: false });
+    return out;
+  }
+  let inScope: readonly string[] = defaults;
+  const filters = new Map<string, string | undefined>();
+  for (const level of levels) {
+    const named = new Set<string>();
+    for (const e of level.filter((x) => forMode(x, mode))) {
+      for (const name of providerNames(e)) {
+        named.add(name);
+        const expression = asObject(e.filter).expression;
+        filters.set(name, typeof expression === 'string' && expression !== '' ? expression : undefined);
+      }
+    }
+    if (named.size > 0) inScope = [...named];
+  }
+  const scope = new Set(inScope);
+  let parent: readonly string[] = defaults;
+  for (const level of levels) {
+    for (const e of level) {
+      const named = providerNames(e);
+      const names = named.length > 0 ? named : parent;
+      parent = names;
+      if (!forMode(e, mode)) continue;
+      for (const name of names) {
+        if (!scope.has(name)) continue;
+        const filter = filters.get(name);
+        out.set(name, e.disabled === true ? { disabled: true } : { disabled: false, ...(filter ? { filter } : {}) });
+      }
+    }
+  }
+  return out;
+}
+
+/** What one direction's connection managers and tcp_proxies get. */
+interface Direction {
+  /** access_log entries; undefined: none. */
+  logs?: Json[];
+  /** HttpConnectionManager.tracing; undefined: none. */
+  tracing?: Json;
+  /** HttpConnectionManager.request_id_extension, when a Telemetry turns off request-id-based sampling. */
+  requestId?: Json;
+}
+
+const CUSTOM_TAG_KINDS: Record<string, (v: Json) => Json | undefined> = {
+  literal: (v) => (typeof v.value === 'string' && v.value ? { literal: { value: v.value } } : undefined),
+  environment: (v) => (typeof v.name === 'string' && v.name ? { environment: { name: v.name, default_value: typeof v.defaultValue === 'string' ? v.defaultValue : '' } } : undefined),
+  header: (v) => (typeof v.name === 'string' && v.name ? { request_header: { name: v.name, default_value: typeof v.defaultValue === 'string' ? v.defaultValue : '' } } : undefined),
+};
+
+/** Envoy CustomTags from a Telemetry's customTags, by tag name; kinds mizzen does not generate (formatter) are left out. */
+function customTags(tags: Record<string, unknown> | undefined): Json[] {
+  const out: Json[] = [];
+  for (const tag of Object.keys(tags ?? {}).sort()) {
+    const t = asObject(tags![tag]);
+    for (const [kind, build] of Object.entries(CUSTOM_TAG_KINDS)) {
+      const built = t[kind] === undefined ? undefined : build(asObject(t[kind]));
+      if (built) {
+        out.push({ tag, ...built });
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+function direction(snap: Snapshot, proxy: Proxy, applicable: readonly Config[], mode: Mode): Direction {
+  const telemetry = snap.mesh.telemetry;
+  const defaults = telemetry?.defaultProviders ?? { tracing: [], accessLogging: [] };
+  const providers = telemetry?.providers ?? {};
+  const out: Direction = {};
+
+  const tracing = tracingSpec(applicable, defaults.tracing, mode);
+  if (tracing === undefined) {
+    const legacy = snap.mesh.tracing;
+    if (legacy) out.tracing = zipkinTracing(snap, proxy, meshZipkin(legacy.collector), { sampling: legacy.sampling });
+  } else {
+    const provider = tracing.provider === undefined ? undefined : providers[tracing.provider.toLowerCase()];
+    if (!tracing.disabled && provider?.kind === 'zipkin') {
+      out.tracing = zipkinTracing(snap, proxy, provider, { sampling: tracing.sampling ?? telemetry?.sampling ?? 1, customTags: customTags(tracing.customTags) });
+    }
+    if (out.tracing && !tracing.useRequestIdForTraceSampling) {
+      out.requestId = { typed_config: any('envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig', { use_request_id_for_trace_sampling: { value: false } }) };
+    }
+  }
+
+  const logging = loggingSpec(applicable, defaults.accessLogging, mode);
+  // Only file providers make Envoy logs; a Telemetry naming none of them leaves the mesh config's log, as in Istio.
+  const files = [...(logging ?? [])]
+    .map(([name, spec]) => ({ name, spec, provider: providers[name.toLowerCase()] }))
+    .filter((x): x is typeof x & { provider: { kind: 'file' } } => x.provider?.kind === 'file')
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  if (files.length === 0) {
+    const legacy = meshAccessLog(snap.mesh.accessLog);
+    if (legacy) out.logs = [legacy];
+  } else {
+    const on = files.filter((f) => !f.spec.disabled).map((f) => providerAccessLog(f.provider, f.spec.filter));
+    if (on.length > 0) out.logs = on;
+  }
+  return out;
+}
+
+const LOGGED = new Set([HCM_FILTER, TCP_PROXY_FILTER]);
+
+function applyTo(filter: Json, d: Direction): Json {
+  if (!LOGGED.has(filter?.name) || typeof filter.typed_config !== 'object') return filter;
+  const http = filter.name === HCM_FILTER;
+  if (!d.logs && !(http && d.tracing)) return filter;
+  return {
+    ...filter,
+    typed_config: {
+      ...filter.typed_config,
+      ...(d.logs ? { access_log: d.logs } : {}),
+      ...(http && d.tracing ? { tracing: d.tracing, ...(d.requestId ? { request_id_extension: d.requestId } : {}) } : {}),
+    },
+  };
+}
+
+/** The listeners with each connection manager's and tcp_proxy's access logs and tracing; as they were when there are none. */
+export function withTelemetry(snap: Snapshot, proxy: Proxy, listeners: NamedResource[]): NamedResource[] {
+  const applicable = snap.telemetries.length === 0 ? [] : applicableTelemetries(snap.telemetries, proxy.namespace, proxyLabels(snap, proxy));
+  const client = direction(snap, proxy, applicable, 'CLIENT');
+  // Gateways are clients only, as in Istio; a sidecar serves on virtualInbound.
+  const server = proxy.type === 'router' ? client : direction(snap, proxy, applicable, 'SERVER');
+  const none = (d: Direction) => !d.logs && !d.tracing;
+  if (none(client) && none(server)) return listeners;
+  return mapNetworkFilters(listeners, (filter, listener) => applyTo(filter, proxy.type !== 'router' && listener === 'virtualInbound' ? server : client));
+}

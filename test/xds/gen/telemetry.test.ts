@@ -1,0 +1,285 @@
+/**
+ * Telemetry resources (telemetry.istio.io) and the mesh config's extensionProviders/defaultProviders: which access
+ * logs and tracer each connection manager and tcp_proxy of a sidecar or gateway gets, composed as istiod does.
+ */
+import { expect } from 'chai';
+import { buildSnapshot, updateSnapshot } from '../../../src/model/snapshot.js';
+import { generate } from '../../../src/xds/gen/index.js';
+import { applicableTelemetries, loggingSpec, tracingSpec } from '../../../src/xds/gen/telemetry.js';
+import { resolveMeshConfig, snapshotOptions } from '../../../src/config/mesh.js';
+import { TypeUrls } from '../../../src/core/constants.js';
+import { objectKey, type KubeObject } from '../../../src/core/kube.js';
+import type { Config } from '../../../src/model/types.js';
+import { decode, encode } from '../../../src/xds/proto.js';
+import { planReuse } from '../../../src/xds/server/reuse.js';
+import { GATEWAY, MYSQL_SERVICE, PRODUCTPAGE, REVIEWS_V1, bookinfo, expectValid, proxy, yamlObjects } from './helpers.js';
+
+const HCM = 'envoy.filters.network.http_connection_manager';
+const TCP = 'envoy.filters.network.tcp_proxy';
+const FILE_LOG = 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog';
+const ZIPKIN = `
+apiVersion: v1
+kind: Service
+metadata: { name: zipkin, namespace: istio-system }
+spec: { selector: { app: zipkin }, ports: [{ name: http-query, port: 9411 }] }`;
+
+let created = 0;
+/** A Telemetry; each one made later is younger (creation time decides between resources of one level). */
+function telemetry(namespace: string, name: string, spec: Record<string, unknown>): KubeObject {
+  created++;
+  return { apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry', metadata: { name, namespace, creationTimestamp: `2026-01-01T00:00:${String(created).padStart(2, '0')}Z` }, spec };
+}
+
+function snapshotWith(mesh: Record<string, unknown>, extra: KubeObject[]) {
+  const r = resolveMeshConfig(mesh);
+  if (!r.ok) throw new Error(r.errors.join());
+  return buildSnapshot([...bookinfo('bookinfo-gateway.yaml'), ...yamlObjects(MYSQL_SERVICE), ...yamlObjects(ZIPKIN), ...extra], snapshotOptions(r.value));
+}
+
+/** The connection managers and tcp_proxies of a proxy's listeners, each with the listener it is in. */
+function filtersOf(mesh: Record<string, unknown>, extra: KubeObject[], id = PRODUCTPAGE): Array<{ listener: string; name: string; config: any }> {
+  const listeners = generate(snapshotWith(mesh, extra), proxy(id), TypeUrls.listener);
+  expectValid(TypeUrls.listener, listeners);
+  const out = listeners.flatMap((l: any) =>
+    [...(l.resource.filter_chains ?? []), ...(l.resource.default_filter_chain ? [l.resource.default_filter_chain] : [])]
+      .flatMap((c: any) => c.filters)
+      .filter((f: any) => f.name === HCM || f.name === TCP)
+      .map((f: any) => ({ listener: l.name as string, name: f.name as string, config: f.typed_config })),
+  );
+  expect(out.some((f) => f.name === HCM), 'no connection manager to look at').to.equal(true);
+  return out;
+}
+
+const logPaths = (f: { config: any }): string[] => (f.config.access_log ?? []).map((l: any) => l.typed_config.path);
+/** The filters of virtualInbound (SERVER) or of the other listeners (CLIENT); never none, so that `every` checks something. */
+function side(fs: ReturnType<typeof filtersOf>, inboundSide: boolean) {
+  const out = fs.filter((f) => (f.listener === 'virtualInbound') === inboundSide);
+  expect(out, inboundSide ? 'inbound filters' : 'outbound filters').to.not.be.empty;
+  return out;
+}
+const inbound = (fs: ReturnType<typeof filtersOf>) => side(fs, true);
+const outbound = (fs: ReturnType<typeof filtersOf>) => side(fs, false);
+
+describe('Telemetry: access logging', () => {
+  it("Istio's docs example works as written: a mesh-wide Telemetry naming the built-in `envoy` provider logs every connection manager and tcp_proxy to /dev/stdout", () => {
+    const fs = filtersOf({}, [telemetry('istio-system', 'mesh-default', { accessLogging: [{ providers: [{ name: 'envoy' }] }] })]);
+    expect(fs.map((f) => f.name)).to.include.members([HCM, TCP]);
+    expect(inbound(fs)).to.not.be.empty;
+    for (const f of fs) expect(f.config.access_log).to.deep.equal([{ name: 'envoy.access_loggers.file', typed_config: { '@type': FILE_LOG, path: '/dev/stdout' } }]);
+    // Gateways log too.
+    expect(filtersOf({}, [telemetry('istio-system', 'mesh-default', { accessLogging: [{ providers: [{ name: 'envoy' }] }] })], GATEWAY).every((f) => logPaths(f)[0] === '/dev/stdout')).to.equal(true);
+  });
+
+  it('a workload Telemetry turns the logs off for the workloads it selects only; a namespace Telemetry for its namespace only', () => {
+    const objs = [
+      telemetry('istio-system', 'mesh-default', { accessLogging: [{ providers: [{ name: 'envoy' }] }] }),
+      telemetry('default', 'quiet-productpage', { selector: { matchLabels: { app: 'productpage' } }, accessLogging: [{ disabled: true }] }),
+    ];
+    expect(filtersOf({}, objs).every((f) => f.config.access_log === undefined)).to.equal(true);
+    expect(filtersOf({}, objs, REVIEWS_V1).every((f) => logPaths(f)[0] === '/dev/stdout')).to.equal(true);
+    const nsOff = [...objs, telemetry('istio-system', 'gateway-off', { accessLogging: [{ disabled: true }] })];
+    // A second namespace-wide resource in the root namespace is younger: the first one stays in force.
+    expect(filtersOf({}, nsOff, GATEWAY).every((f) => logPaths(f)[0] === '/dev/stdout')).to.equal(true);
+    const defaultOff = [...objs, telemetry('default', 'ns-off', { accessLogging: [{ disabled: true }] })];
+    expect(filtersOf({}, defaultOff, REVIEWS_V1).every((f) => f.config.access_log === undefined)).to.equal(true);
+  });
+
+  it('match.mode SERVER logs inbound only; gateways count as clients, as in Istio', () => {
+    const objs = [telemetry('istio-system', 'server-only', { accessLogging: [{ match: { mode: 'SERVER' }, providers: [{ name: 'envoy' }] }] })];
+    const fs = filtersOf({}, objs);
+    expect(inbound(fs).every((f) => logPaths(f)[0] === '/dev/stdout')).to.equal(true);
+    expect(outbound(fs).every((f) => f.config.access_log === undefined)).to.equal(true);
+    expect(filtersOf({}, objs, GATEWAY).every((f) => f.config.access_log === undefined)).to.equal(true);
+  });
+
+  it("a filter expression becomes Envoy's CEL access log filter, which encodes and survives the wire", () => {
+    const fs = filtersOf({}, [telemetry('istio-system', 'errors', { accessLogging: [{ providers: [{ name: 'envoy' }], filter: { expression: 'response.code >= 400' } }] })]);
+    const log = fs[0]!.config.access_log[0];
+    expect(log.filter).to.deep.equal({
+      extension_filter: {
+        name: 'envoy.access_loggers.extension_filters.cel',
+        typed_config: { '@type': 'type.googleapis.com/envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter', expression: 'response.code >= 400' },
+      },
+    });
+    const listener = generate(snapshotWith({}, [telemetry('istio-system', 'errors', { accessLogging: [{ providers: [{ name: 'envoy' }], filter: { expression: 'response.code >= 400' } }] })]), proxy(PRODUCTPAGE), TypeUrls.listener)[0]!;
+    expect(JSON.stringify(decode(TypeUrls.listener, encode(TypeUrls.listener, listener.resource)))).to.contain('response.code >= 400');
+  });
+
+  it('extensionProviders: a text format gets its newline, labels make a JSON line; several providers log in name order', () => {
+    const mesh = {
+      extensionProviders: [
+        { name: 'text-log', envoyFileAccessLog: { path: '/dev/stdout', logFormat: { text: '%REQ(:METHOD)% %RESPONSE_CODE%' } } },
+        { name: 'json-log', envoyFileAccessLog: { path: '/var/log/access.json', logFormat: { labels: { code: '%RESPONSE_CODE%', nested: { method: '%REQ(:METHOD)%' } } } } },
+      ],
+    };
+    const fs = filtersOf(mesh, [telemetry('default', 'both', { accessLogging: [{ providers: [{ name: 'text-log' }, { name: 'json-log' }] }] })]);
+    const logs = fs.find((f) => f.name === HCM)!.config.access_log;
+    expect(logs.map((l: any) => l.typed_config.path)).to.deep.equal(['/var/log/access.json', '/dev/stdout']);
+    expect(logs[1].typed_config.log_format).to.deep.equal({ text_format_source: { inline_string: '%REQ(:METHOD)% %RESPONSE_CODE%\n' } });
+    expect(logs[0].typed_config.log_format.json_format.fields.nested).to.deep.equal({ structValue: { fields: { method: { stringValue: '%REQ(:METHOD)%' } } } });
+  });
+
+  it('defaultProviders log everywhere without any Telemetry, and a Telemetry entry without providers acts on them', () => {
+    const mesh = { defaultProviders: { accessLogging: ['envoy'] } };
+    expect(filtersOf(mesh, []).every((f) => logPaths(f)[0] === '/dev/stdout')).to.equal(true);
+    const off = [telemetry('default', 'off', { accessLogging: [{ disabled: true }] })];
+    expect(filtersOf(mesh, off).every((f) => f.config.access_log === undefined)).to.equal(true);
+  });
+
+  it("a Telemetry naming only providers that make no Envoy log (prometheus, an unknown name) leaves the mesh config's accessLogFile, as in Istio", () => {
+    for (const name of ['prometheus', 'nonexistent']) {
+      const fs = filtersOf({ accessLogFile: '/tmp/legacy.log' }, [telemetry('istio-system', 'x', { accessLogging: [{ providers: [{ name }] }] })]);
+      expect(fs.every((f) => logPaths(f)[0] === '/tmp/legacy.log'), name).to.equal(true);
+    }
+  });
+
+  it('composes as Istio: the providers in scope are the last level naming any, and each entry turns its providers on or off', () => {
+    const t = (ns: string, spec: Record<string, unknown>, selector?: Record<string, string>): Config =>
+      ({ kind: 'Telemetry', apiVersion: 'telemetry.istio.io/v1', name: `t${++created}`, namespace: ns, labels: {}, annotations: {}, revision: 0, creationTimestamp: `2026-01-02T00:00:${String(created % 60).padStart(2, '0')}Z`, spec: selector ? { ...spec, selector: { matchLabels: selector } } : spec });
+    const mesh = t('istio-system', { accessLogging: [{ providers: [{ name: 'a' }, { name: 'b' }] }] });
+    const wl = t('default', { accessLogging: [{ providers: [{ name: 'b' }], disabled: true }] }, { app: 'x' });
+    const spec = loggingSpec(applicableTelemetries([mesh, wl], 'default', { app: 'x' }), [], 'CLIENT');
+    // The workload level names only b, so a leaves the scope; b is turned off.
+    expect([...spec!]).to.deep.equal([['b', { disabled: true }]]);
+    expect(loggingSpec([], [], 'CLIENT')).to.equal(undefined);
+    expect([...loggingSpec([], ['envoy'], 'SERVER')!]).to.deep.equal([['envoy', { disabled: false }]]);
+  });
+});
+
+describe('Telemetry: tracing', () => {
+  const zipkinMesh = { extensionProviders: [{ name: 'zipkin', zipkin: { service: 'zipkin.istio-system.svc.cluster.local', port: 9411, maxTagLength: 56 } }] };
+
+  it('a Telemetry names the provider, the sampling and custom tags (sorted by tag); the provider sets the path tag length', () => {
+    const objs = [
+      telemetry('istio-system', 'mesh-default', {
+        tracing: [{ providers: [{ name: 'zipkin' }], randomSamplingPercentage: 10, customTags: { zone: { environment: { name: 'ZONE', defaultValue: 'unknown' } }, cluster: { literal: { value: 'east' } }, user: { header: { name: 'x-user' } } } }],
+      }),
+    ];
+    const hcms = filtersOf(zipkinMesh, objs).filter((f) => f.name === HCM);
+    expect(hcms).to.not.be.empty;
+    for (const h of hcms) {
+      const t = h.config.tracing;
+      expect(t.random_sampling).to.deep.equal({ value: 10 });
+      expect(t.max_path_tag_length).to.deep.equal({ value: 56 });
+      expect(t.custom_tags).to.deep.equal([
+        { tag: 'cluster', literal: { value: 'east' } },
+        { tag: 'user', request_header: { name: 'x-user', default_value: '' } },
+        { tag: 'zone', environment: { name: 'ZONE', default_value: 'unknown' } },
+      ]);
+      expect(t.provider.typed_config.collector_cluster).to.equal('outbound|9411||zipkin.istio-system.svc.cluster.local');
+    }
+  });
+
+  it('defaultProviders.tracing traces without any Telemetry, at the mesh sampling; disableSpanReporting stops it for the workloads selected', () => {
+    const mesh = { ...zipkinMesh, defaultProviders: { tracing: ['zipkin'] }, tracing: { sampling: 25 } };
+    expect(filtersOf(mesh, []).filter((f) => f.name === HCM).every((f) => f.config.tracing?.random_sampling.value === 25)).to.equal(true);
+    const off = [telemetry('default', 'no-spans', { selector: { matchLabels: { app: 'productpage' } }, tracing: [{ disableSpanReporting: true }] })];
+    expect(filtersOf(mesh, off).every((f) => f.config.tracing === undefined)).to.equal(true);
+    expect(filtersOf(mesh, off, REVIEWS_V1).filter((f) => f.name === HCM).every((f) => f.config.tracing !== undefined)).to.equal(true);
+  });
+
+  it('match.mode CLIENT traces outbound only, and a Telemetry that names no provider stops tracing, as in Istio', () => {
+    const client = [telemetry('default', 'client', { tracing: [{ match: { mode: 'CLIENT' }, providers: [{ name: 'zipkin' }] }] })];
+    const fs = filtersOf(zipkinMesh, client).filter((f) => f.name === HCM);
+    expect(outbound(fs).every((f) => f.config.tracing !== undefined)).to.equal(true);
+    expect(inbound(fs).every((f) => f.config.tracing === undefined)).to.equal(true);
+    // The mesh config's legacy tracer (zipkin.istio-system:9411 by default) gives way to a Telemetry without provider.
+    expect(filtersOf({}, []).filter((f) => f.name === HCM).every((f) => f.config.tracing !== undefined)).to.equal(true);
+    expect(filtersOf({}, [telemetry('default', 'sampling-only', { tracing: [{ randomSamplingPercentage: 50 }] })]).every((f) => f.config.tracing === undefined)).to.equal(true);
+  });
+
+  it('useRequestIdForTraceSampling false sets the UUID request id extension, which encodes', () => {
+    const fs = filtersOf(zipkinMesh, [telemetry('default', 'rid', { tracing: [{ providers: [{ name: 'zipkin' }], useRequestIdForTraceSampling: false }] })]).filter((f) => f.name === HCM);
+    for (const f of fs) {
+      expect(f.config.request_id_extension).to.deep.equal({
+        typed_config: { '@type': 'type.googleapis.com/envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig', use_request_id_for_trace_sampling: { value: false } },
+      });
+    }
+  });
+
+  it('no tracer when the provider is not zipkin or its collector is not a service the proxy has', () => {
+    const mesh = { extensionProviders: [{ name: 'far', zipkin: { service: 'collector.elsewhere.svc.cluster.local', port: 9411 } }, { name: 'otel', opentelemetry: { service: 'otel', port: 4317 } }] };
+    for (const name of ['far', 'otel']) {
+      expect(filtersOf(mesh, [telemetry('default', name, { tracing: [{ providers: [{ name }] }] })]).every((f) => f.config.tracing === undefined), name).to.equal(true);
+    }
+  });
+
+  it('tracingSpec: later entries override earlier ones field by field, per mode', () => {
+    const mk = (spec: Record<string, unknown>): Config => ({ kind: 'Telemetry', apiVersion: 'telemetry.istio.io/v1', name: 'x', namespace: 'default', labels: {}, annotations: {}, revision: 0, spec });
+    const spec = tracingSpec([mk({ tracing: [{ providers: [{ name: 'a' }], randomSamplingPercentage: 5 }] }), mk({ tracing: [{ match: { mode: 'SERVER' }, randomSamplingPercentage: 50 }] })], [], 'SERVER');
+    expect(spec).to.deep.equal({ disabled: false, useRequestIdForTraceSampling: true, provider: 'a', sampling: 50 });
+    expect(tracingSpec([mk({ tracing: [{ match: { mode: 'SERVER' }, randomSamplingPercentage: 50 }] })], ['d'], 'CLIENT')).to.deep.equal({ disabled: false, useRequestIdForTraceSampling: true, provider: 'd' });
+    expect(tracingSpec([], [], 'CLIENT')).to.equal(undefined);
+  });
+});
+
+describe('Telemetry: selection and pushes', () => {
+  it('which resources apply: mesh (oldest in the root namespace), namespace (oldest), then each selecting one, oldest first; targetRefs and other namespaces never', () => {
+    const toConfig = (o: KubeObject): Config => ({ kind: o.kind, apiVersion: o.apiVersion, name: o.metadata.name!, namespace: o.metadata.namespace!, labels: {}, annotations: {}, revision: 0, creationTimestamp: o.metadata.creationTimestamp as string, spec: o.spec });
+    const objs = [
+      telemetry('default', 'ns-old', {}),
+      telemetry('istio-system', 'mesh', {}),
+      telemetry('default', 'ns-young', {}),
+      telemetry('default', 'wl-b', { selector: { matchLabels: { app: 'x' } } }),
+      telemetry('default', 'wl-other', { selector: { matchLabels: { app: 'y' } } }),
+      telemetry('default', 'waypoint', { targetRefs: [{ kind: 'Service', group: '', name: 'x' }] }),
+      telemetry('other', 'elsewhere', {}),
+      telemetry('default', 'wl-c', { selector: { matchLabels: { app: 'x' } } }),
+    ].map(toConfig);
+    expect(applicableTelemetries(objs.slice().reverse(), 'default', { app: 'x' }).map((t) => t.name)).to.deep.equal(['mesh', 'ns-old', 'wl-b', 'wl-c']);
+    expect(applicableTelemetries(objs, 'istio-system', {}).map((t) => t.name)).to.deep.equal(['mesh']);
+  });
+
+  it('a Telemetry change is a new snapshot and regenerates listeners; a bad one is skipped, not thrown', () => {
+    const t = telemetry('istio-system', 'mesh-default', { accessLogging: [{ providers: [{ name: 'envoy' }] }] });
+    const r = resolveMeshConfig({});
+    if (!r.ok) throw new Error();
+    const base = [...bookinfo('bookinfo-gateway.yaml')];
+    const before = buildSnapshot(base, snapshotOptions(r.value));
+    const after = updateSnapshot(before, [...base, t], [objectKey(t)], snapshotOptions(r.value));
+    expect(after.version).to.not.equal(before.version);
+    expect(after.telemetries.map((x) => x.name)).to.deep.equal(['mesh-default']);
+    const plan = planReuse(before, after);
+    expect(plan.changed).to.deep.equal(['telemetries']);
+    expect(plan.reuse.has(TypeUrls.listener)).to.equal(false);
+    expect([...plan.reuse]).to.include.members([TypeUrls.cluster, TypeUrls.route, TypeUrls.endpoint]);
+    const garbage = [
+      telemetry('default', 'g1', { accessLogging: 'yes', tracing: [null, 7, { providers: 'zipkin', customTags: { a: null, b: { literal: {} } } }] }),
+      telemetry('default', 'g2', { selector: 'all', accessLogging: [{ providers: [{ name: 42 }], filter: 'x', match: 'SERVER' }] }),
+      { apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry', metadata: { name: 'g3', namespace: 'default' }, spec: null } as unknown as KubeObject,
+    ];
+    const snap = buildSnapshot([...base, ...garbage], snapshotOptions(r.value));
+    expect(snap.telemetries).to.have.length(3);
+    for (const id of [PRODUCTPAGE, GATEWAY]) expectValid(TypeUrls.listener, generate(snap, proxy(id), TypeUrls.listener));
+  });
+});
+
+describe('mesh config: extensionProviders and defaultProviders', () => {
+  it("merges a user's providers by name onto Istio's defaults (prometheus, stackdriver, envoy)", () => {
+    const r = resolveMeshConfig({ extensionProviders: [{ name: 'envoy', envoyFileAccessLog: { path: '/var/log/envoy.log' } }, { name: 'zipkin', zipkin: { service: 'zipkin.istio-system', port: 9411 } }] });
+    expect(r.ok && r.value.extensionProviders.map((p) => p.name)).to.deep.equal(['prometheus', 'stackdriver', 'envoy', 'zipkin']);
+    expect(r.ok && r.value.extensionProviders[2]!.envoyFileAccessLog).to.deep.equal({ path: '/var/log/envoy.log' });
+  });
+
+  const bad: Array<[string, Record<string, unknown>, string]> = [
+    ['a list that is not one', { extensionProviders: {} }, 'extensionProviders: must be a list'],
+    ['no name', { extensionProviders: [{ zipkin: { service: 'z', port: 9411 } }] }, 'extensionProviders[0].name: required'],
+    ['two kinds', { extensionProviders: [{ name: 'x', zipkin: { service: 'z', port: 9411 }, prometheus: {} }] }, 'exactly one provider kind'],
+    ['no kind', { extensionProviders: [{ name: 'x' }] }, 'exactly one provider kind'],
+    ['an unknown kind', { extensionProviders: [{ name: 'x', jaeger: {} }] }, 'extensionProviders[0].jaeger: unknown provider kind'],
+    ['a zipkin without port', { extensionProviders: [{ name: 'x', zipkin: { service: 'z' } }] }, 'extensionProviders[0].zipkin.port: required'],
+    ['a zipkin with an unknown field', { extensionProviders: [{ name: 'x', zipkin: { service: 'z', port: 1, sampling: 3 } }] }, 'extensionProviders[0].zipkin.sampling: unknown field'],
+    ['a file log without path', { extensionProviders: [{ name: 'x', envoyFileAccessLog: {} }] }, 'extensionProviders[0].envoyFileAccessLog.path: required'],
+    ['text and labels', { extensionProviders: [{ name: 'x', envoyFileAccessLog: { path: '/p', logFormat: { text: 'a', labels: { a: 'b' } } } }] }, 'text and labels are exclusive'],
+    ['a name twice', { extensionProviders: [{ name: 'x', prometheus: {} }, { name: 'x', prometheus: {} }] }, 'extensionProviders[1].name: "x" is defined twice'],
+    ['a default that names no provider', { defaultProviders: { tracing: ['zipkin'] } }, 'defaultProviders.tracing[0]: no extensionProviders entry is named "zipkin"'],
+    ['an unknown defaultProviders field', { defaultProviders: { logs: ['envoy'] } }, 'defaultProviders.logs: unknown field'],
+  ];
+  for (const [what, input, message] of bad) {
+    it(`names ${what}`, () => {
+      const r = resolveMeshConfig(input);
+      expect(r.ok).to.equal(false);
+      if (!r.ok) expect(r.errors.join('\n')).to.contain(message);
+    });
+  }
+});
