@@ -9,8 +9,9 @@
  * | IST0109 | ConflictingMeshGatewayVirtualServiceHosts    | Error   | two VirtualServices bound to `mesh` claim one host |
  * | IST0112 | VirtualServiceDestinationPortSelectorRequired| Error   | destination without port to a host with several ports |
  * | IST0118 | PortNameIsNotUnderNamingConvention           | Info    | Service port name without a protocol prefix and no appProtocol |
- * | IST0127 | NoMatchingWorkloadsFound                     | Warning | Sidecar / AuthorizationPolicy / PeerAuthentication / RequestAuthentication selector matches no workload (Istio reports Sidecars as IST0101 Error; an offline input often lacks the pods, so we warn) |
+ * | IST0127 | NoMatchingWorkloadsFound                     | Warning | Sidecar / AuthorizationPolicy / PeerAuthentication / RequestAuthentication / Telemetry selector matches no workload (Istio reports Sidecars as IST0101 Error; an offline input often lacks the pods, so we warn) |
  * | IST0133 | SchemaWarning                                | Warning | a validator warning |
+ * | IST0160 | MultipleTelemetriesWithoutWorkloadSelectors  | Warning | Istio: Error. Only the oldest applies (as istiod), so the others change nothing; we warn on those |
  * | IST0173 | DestinationRuleSubsetNotSelectPods           | Warning | Istio: Error. Workloads are often absent from offline input (scaled later, VMs), so we warn |
  * | MZ0001  | DuplicateResource                            | Warning | one kind/namespace/name defined by several documents: applied in order, the last wins |
  * | MZ0002  | NamespaceNotFound                            | Warning | a referenced namespace does not exist (checked only when the input has Namespace objects) |
@@ -41,6 +42,7 @@ const table = [
   ['IST0118', 'PortNameIsNotUnderNamingConvention', 'Info', 'A Service port name does not start with a protocol; protocol sniffing applies.'],
   ['IST0127', 'NoMatchingWorkloadsFound', 'Warning', 'No workload matches the resource selector.'],
   ['IST0133', 'SchemaWarning', 'Warning', 'The resource has a schema validation warning.'],
+  ['IST0160', 'MultipleTelemetriesWithoutWorkloadSelectors', 'Warning', 'More than one Telemetry in a namespace has no workload selector; only the oldest applies.'],
   ['IST0173', 'DestinationRuleSubsetNotSelectPods', 'Warning', 'A DestinationRule subset selects no workload: requests routed to it fail with 503.'],
   ['MZ0001', 'DuplicateResource', 'Warning', 'Several documents define the same resource; applied in order, the last one wins.'],
   ['MZ0002', 'NamespaceNotFound', 'Warning', 'A referenced namespace does not exist in the input.'],

@@ -11,6 +11,7 @@ import { servicePortNames } from './analyzers/services.js';
 import { virtualServiceReferences } from './analyzers/virtualservice.js';
 import { destinationRuleSubsets, gatewaySelectors, policySelectors } from './analyzers/workloads.js';
 import { requestAuthenticationKeys } from './analyzers/requestauth.js';
+import { namespaceWideTelemetries } from './analyzers/telemetry.js';
 import { normalize, type Finding } from './finding.js';
 import { World, type AnalyzeOptions } from './world.js';
 
@@ -32,6 +33,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   { name: 'policy.selectors', run: policySelectors },
   { name: 'gateway.selectors', run: gatewaySelectors },
   { name: 'requestauthentication.keys', run: requestAuthenticationKeys },
+  { name: 'telemetry.namespacewide', run: namespaceWideTelemetries },
   { name: 'service.portnames', run: servicePortNames },
   { name: 'namespaces', run: missingNamespaces },
   { name: 'duplicates', run: duplicateResources },

@@ -21,6 +21,14 @@ const reqAuth = (name: string, rule: Record<string, unknown>): KubeObject => ({
   spec: { jwtRules: [{ issuer: 'https://idp.example.com', ...rule }] },
 });
 
+const telemetry = (name: string, spec: Record<string, unknown>, namespace = 'default', created?: string): KubeObject => ({
+  apiVersion: 'telemetry.istio.io/v1',
+  kind: 'Telemetry',
+  metadata: { name, namespace, ...(created ? { creationTimestamp: created } : {}) },
+  spec,
+});
+const LOGS = { accessLogging: [{ providers: [{ name: 'envoy' }] }] };
+
 const table: Record<string, Case[]> = {
   'destination host': [
     { name: 'short name of a Service in the namespace', objects: [...reviewsBase(), route('r', 'reviews')], expect: [] },
@@ -155,6 +163,20 @@ const table: Record<string, Case[]> = {
     { name: 'a wildcard ServiceEntry does not serve it (Envoy needs the exact host)', objects: [se('idp', ['*.example.com']), reqAuth('r', { jwks_uri: 'https://idp.example.com/keys' })], expect: ['MZ0006 RequestAuthentication default/r spec.jwtRules[0].jwks_uri'] },
     { name: 'inline jwks and malformed URIs are not its business', objects: [reqAuth('r', { jwks: '{"keys":[]}' }), reqAuth('s', { jwksUri: 'not a url' })], expect: [] },
   ],
+  Telemetry: [
+    { name: 'one namespace-wide Telemetry per namespace, others with selectors', objects: [pod('p', { app: 'a' }), telemetry('ns', LOGS), telemetry('wl', { ...LOGS, selector: { matchLabels: { app: 'a' } } }), telemetry('mesh', LOGS, 'istio-system')], expect: [] },
+    {
+      name: 'a second namespace-wide Telemetry: the younger one is reported',
+      objects: [telemetry('young', LOGS, 'default', '2026-02-01T00:00:00Z'), telemetry('old', LOGS, 'default', '2026-01-01T00:00:00Z'), telemetry('waypoint', { ...LOGS, targetRefs: [{ kind: 'Service', name: 'x' }] })],
+      expect: ['IST0160 Telemetry default/young'],
+    },
+    { name: 'a selector that matches no workload', objects: [pod('p', { app: 'a' }), telemetry('wl', { ...LOGS, selector: { matchLabels: { app: 'b' } } })], expect: ['IST0127 Telemetry default/wl spec.selector.matchLabels'] },
+    {
+      name: 'a selector in a root namespace picks workloads of that namespace only',
+      objects: [pod('p', { app: 'a' }, 'other'), pod('gw', { app: 'gw' }, 'istio-system'), telemetry('wl', { ...LOGS, selector: { matchLabels: { app: 'a' } } }, 'istio-system')],
+      expect: ['IST0127 Telemetry istio-system/wl spec.selector.matchLabels'],
+    },
+  ],
   robustness: [
     {
       name: 'malformed specs never throw',
@@ -164,10 +186,13 @@ const table: Record<string, Case[]> = {
         { apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name: 'z' }, spec: null },
         { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { ports: [null, { port: 'x' }] } },
         { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'a' }, spec: { selector: [], rules: [{ from: 'x' }] } },
+        { apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry', metadata: { name: 't1' }, spec: { selector: 'all', tracing: 'x' } },
+        { apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry', metadata: { name: 't2' }, spec: null },
         null as unknown as KubeObject,
         { kind: 'Pod' } as unknown as KubeObject,
       ],
-      expect: ['IST0118 Service default/s spec.ports[0].name', 'IST0118 Service default/s spec.ports[1].name'],
+      // t1's selector is no mapping, so both Telemetries are namespace-wide: the younger by name is reported.
+      expect: ['IST0118 Service default/s spec.ports[0].name', 'IST0118 Service default/s spec.ports[1].name', 'IST0160 Telemetry default/t2'],
     },
   ],
 };

@@ -44,21 +44,23 @@ export function destinationRuleSubsets(w: World): Finding[] {
   return out;
 }
 
-const SELECTORS: Array<{ kind: string; path: string; get: (spec: Record<string, unknown>) => unknown }> = [
+/** `ownNamespace`: the selector picks workloads of the resource's namespace only, in a root namespace too. */
+const SELECTORS: Array<{ kind: string; path: string; get: (spec: Record<string, unknown>) => unknown; ownNamespace?: true }> = [
   { kind: 'Sidecar', path: 'spec.workloadSelector.labels', get: (s) => rec(s.workloadSelector).labels },
   { kind: 'AuthorizationPolicy', path: 'spec.selector.matchLabels', get: (s) => rec(s.selector).matchLabels },
   { kind: 'PeerAuthentication', path: 'spec.selector.matchLabels', get: (s) => rec(s.selector).matchLabels },
   { kind: 'RequestAuthentication', path: 'spec.selector.matchLabels', get: (s) => rec(s.selector).matchLabels },
+  { kind: 'Telemetry', path: 'spec.selector.matchLabels', get: (s) => rec(s.selector).matchLabels, ownNamespace: true },
 ];
 
 export function policySelectors(w: World): Finding[] {
   const out: Finding[] = [];
-  for (const { kind, path, get } of SELECTORS) {
+  for (const { kind, path, get, ownNamespace } of SELECTORS) {
     for (const o of w.subjects(kind)) {
       const sel = labelMap(get(rec(o.spec)));
       if (Object.keys(sel).length === 0) continue;
       const ns = nsOf(o);
-      const meshWide = w.rootNamespaces.has(ns);
+      const meshWide = !ownNamespace && w.rootNamespaces.has(ns);
       if (meshWide ? !w.hasAnyWorkload() : !w.hasWorkloadsIn(ns)) continue;
       if (w.matchWorkloads(sel, meshWide ? undefined : ns).some(isProxyWorkload)) continue;
       const where = meshWide ? 'in any namespace' : `in namespace "${ns}"`;

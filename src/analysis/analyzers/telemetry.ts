@@ -1,0 +1,39 @@
+/**
+ * Telemetry resources without a selector set the defaults of their namespace (of the mesh, in a root namespace).
+ * Only the oldest of a namespace counts (xds/gen/telemetry.ts, as istiod): the others change nothing, which their
+ * authors would not guess. Istio reports this as an Error; mizzen's choice is defined (the oldest), so it warns.
+ */
+import { finding, type Finding } from '../finding.js';
+import { rec } from '../shape.js';
+import { nameOf, nsOf, type World } from '../world.js';
+import type { KubeObject } from '../../core/kube.js';
+
+const namespaceWide = (t: KubeObject): boolean => {
+  const spec = rec(t.spec);
+  return Object.keys(rec(rec(spec.selector).matchLabels)).length === 0 && spec.targetRef === undefined && spec.targetRefs === undefined;
+};
+
+/** Creation order, then namespace/name (model/snapshot.ts compareConfigs); an object not yet created is the youngest. */
+const created = (t: KubeObject): string => (typeof t.metadata.creationTimestamp === 'string' ? t.metadata.creationTimestamp : '~');
+const older = (a: KubeObject, b: KubeObject): number => (created(a) < created(b) ? -1 : created(a) > created(b) ? 1 : nameOf(a) < nameOf(b) ? -1 : nameOf(a) > nameOf(b) ? 1 : 0);
+
+export function namespaceWideTelemetries(w: World): Finding[] {
+  const out: Finding[] = [];
+  for (const t of w.subjects('Telemetry')) {
+    if (!namespaceWide(t)) continue;
+    const ns = nsOf(t);
+    const peers = w.istio('Telemetry').filter((o) => nsOf(o) === ns && namespaceWide(o));
+    if (!peers.includes(t)) peers.push(t);
+    if (peers.length < 2) continue;
+    const [first] = peers.sort(older);
+    if (first === t) continue;
+    out.push(
+      finding(
+        'IST0160',
+        t,
+        `Telemetries ${peers.map(nameOf).join(', ')} in namespace "${ns}" have no workload selector: only the oldest, "${nameOf(first!)}", applies, and this one changes nothing (merge them, or give this one a selector)`,
+      ),
+    );
+  }
+  return out;
+}
