@@ -63,5 +63,7 @@ function computeScope(snap: Snapshot, proxy: Proxy): { key: string; named: boole
   const hosts = inbound.map((s) => s.hostname).join(',');
   const named = proxy.type === 'sidecar' && inbound.some((s) => s.ports.some((p) => p.targetPortName));
   const ports = named ? `|${inboundPorts(snap, proxy).map((p) => `${p.port}/${p.protocol}`).join(',')}` : '';
-  return { key: `${proxy.generator}|${proxy.type}|${proxy.namespace}|${labelKey}|${hosts}${ports}`, named };
+  // Span tags read the node's mesh and cluster ids (telemetry.ts).
+  const ids = `${String(proxy.metadata.MESH_ID ?? '')}|${String(proxy.metadata.CLUSTER_ID ?? '')}`;
+  return { key: `${proxy.generator}|${proxy.type}|${proxy.namespace}|${labelKey}|${hosts}${ports}|${ids}`, named };
 }

@@ -12,8 +12,10 @@
  * gateway listener are CLIENT, and an entry with `match.mode` counts only for its direction.
  *
  * - Tracing: the first default tracing provider, then each entry in order sets what it states (its first provider,
- *   disableSpanReporting, randomSamplingPercentage, customTags, useRequestIdForTraceSampling). No provider, a
- *   disabled one, or one whose collector the proxy has no cluster for: no tracer. Unset sampling: the mesh config's.
+ *   disableSpanReporting, randomSamplingPercentage, customTags, useRequestIdForTraceSampling, enableIstioTags). No
+ *   provider, a disabled one, or one whose collector the proxy has no cluster for: no tracer. Unset sampling: the
+ *   mesh config's. Spans carry istiod's tags (canonical service and revision, namespace, mesh and cluster ids)
+ *   unless enableIstioTags is false, then the custom tags, sorted by tag.
  * - Access logs: the default providers, then each resource's entries choose providers (an entry without providers
  *   means the ones in force above), turn them off (`disabled`) or filter them (a CEL expression). One log per
  *   envoyFileAccessLog provider left on, ordered by name.
@@ -25,7 +27,7 @@ import type { Config, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { asArray, asObject, matchesLabels } from '../../model/selectors.js';
 import { compareConfigs } from '../../model/snapshot.js';
-import { ROOT_NAMESPACES } from '../../core/constants.js';
+import { Labels, ROOT_NAMESPACES } from '../../core/constants.js';
 import { proxyLabels } from './context.js';
 import { type Json, any } from './common.js';
 import { HCM_FILTER, TCP_PROXY_FILTER, mapNetworkFilters } from './filters.js';
@@ -67,13 +69,15 @@ export interface TracingSpec {
   sampling?: number;
   customTags?: Record<string, unknown>;
   useRequestIdForTraceSampling: boolean;
+  /** Istio's own span tags (serviceTags). */
+  enableIstioTags: boolean;
 }
 
 /** The composed tracing of one direction; undefined when neither a Telemetry nor defaultProviders say anything of it. */
 export function tracingSpec(applicable: readonly Config[], defaults: readonly string[], mode: Mode): TracingSpec | undefined {
   const all = applicable.flatMap((t) => entries(t, 'tracing'));
   if (all.length === 0 && defaults.length === 0) return undefined;
-  const spec: TracingSpec = { disabled: false, useRequestIdForTraceSampling: true, ...(defaults[0] ? { provider: defaults[0] } : {}) };
+  const spec: TracingSpec = { disabled: false, useRequestIdForTraceSampling: true, enableIstioTags: true, ...(defaults[0] ? { provider: defaults[0] } : {}) };
   for (const e of all.filter((x) => forMode(x, mode))) {
     const [first] = providerNames(e);
     if (first) spec.provider = first;
@@ -81,6 +85,7 @@ export function tracingSpec(applicable: readonly Config[], defaults: readonly st
     if (typeof e.randomSamplingPercentage === 'number') spec.sampling = e.randomSamplingPercentage;
     if (e.customTags !== undefined) spec.customTags = asObject(e.customTags);
     if (typeof e.useRequestIdForTraceSampling === 'boolean') spec.useRequestIdForTraceSampling = e.useRequestIdForTraceSampling;
+    if (typeof e.enableIstioTags === 'boolean') spec.enableIstioTags = e.enableIstioTags;
   }
   return spec;
 }
@@ -152,7 +157,21 @@ const CUSTOM_TAG_KINDS: Record<string, (v: Json) => Json | undefined> = {
   header: (v) => (typeof v.name === 'string' && v.name ? { request_header: { name: v.name, default_value: typeof v.defaultValue === 'string' ? v.defaultValue : '' } } : undefined),
 };
 
-/** Envoy CustomTags from a Telemetry's customTags, by tag name; kinds mizzen does not generate (formatter) are left out. */
+const meta = (proxy: Proxy, key: string): string | undefined => (typeof proxy.metadata[key] === 'string' && proxy.metadata[key] ? (proxy.metadata[key] as string) : undefined);
+
+/** The tags istiod puts on every span of a proxy: its canonical service and revision, namespace, mesh and cluster. */
+function istioTags(labels: Readonly<Record<string, string>>, proxy: Proxy): Json[] {
+  const literal = (tag: string, value: string): Json => ({ tag, literal: { value } });
+  return [
+    literal('istio.canonical_revision', labels[Labels.canonicalRevision] || 'latest'),
+    literal('istio.canonical_service', labels[Labels.canonicalName] || 'unknown'),
+    literal('istio.mesh_id', meta(proxy, 'MESH_ID') ?? 'unknown'),
+    literal('istio.namespace', proxy.namespace),
+    literal('istio.cluster_id', meta(proxy, 'CLUSTER_ID') ?? 'unknown'),
+  ];
+}
+
+/** Envoy CustomTags from a Telemetry's customTags; kinds mizzen does not generate (formatter) are left out. */
 function customTags(tags: Record<string, unknown> | undefined): Json[] {
   const out: Json[] = [];
   for (const tag of Object.keys(tags ?? {}).sort()) {
@@ -168,7 +187,9 @@ function customTags(tags: Record<string, unknown> | undefined): Json[] {
   return out;
 }
 
-function direction(snap: Snapshot, proxy: Proxy, applicable: readonly Config[], mode: Mode): Direction {
+const byTag = (a: Json, b: Json): number => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0);
+
+function direction(snap: Snapshot, proxy: Proxy, labels: Readonly<Record<string, string>>, applicable: readonly Config[], mode: Mode): Direction {
   const telemetry = snap.mesh.telemetry;
   const defaults = telemetry?.defaultProviders ?? { tracing: [], accessLogging: [] };
   const providers = telemetry?.providers ?? {};
@@ -177,11 +198,12 @@ function direction(snap: Snapshot, proxy: Proxy, applicable: readonly Config[], 
   const tracing = tracingSpec(applicable, defaults.tracing, mode);
   if (tracing === undefined) {
     const legacy = snap.mesh.tracing;
-    if (legacy) out.tracing = zipkinTracing(snap, proxy, meshZipkin(legacy.collector), { sampling: legacy.sampling });
+    if (legacy) out.tracing = zipkinTracing(snap, proxy, meshZipkin(legacy.collector), { sampling: legacy.sampling, customTags: istioTags(labels, proxy) });
   } else {
     const provider = tracing.provider === undefined ? undefined : providers[tracing.provider.toLowerCase()];
     if (!tracing.disabled && provider?.kind === 'zipkin') {
-      out.tracing = zipkinTracing(snap, proxy, provider, { sampling: tracing.sampling ?? telemetry?.sampling ?? 1, customTags: customTags(tracing.customTags) });
+      const tags = [...(tracing.enableIstioTags ? istioTags(labels, proxy) : []), ...customTags(tracing.customTags)].sort(byTag);
+      out.tracing = zipkinTracing(snap, proxy, provider, { sampling: tracing.sampling ?? telemetry?.sampling ?? 1, customTags: tags });
     }
     if (out.tracing && !tracing.useRequestIdForTraceSampling) {
       out.requestId = { typed_config: any('envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig', { use_request_id_for_trace_sampling: { value: false } }) };
@@ -222,10 +244,11 @@ function applyTo(filter: Json, d: Direction): Json {
 
 /** The listeners with each connection manager's and tcp_proxy's access logs and tracing; as they were when there are none. */
 export function withTelemetry(snap: Snapshot, proxy: Proxy, listeners: NamedResource[]): NamedResource[] {
-  const applicable = snap.telemetries.length === 0 ? [] : applicableTelemetries(snap.telemetries, proxy.namespace, proxyLabels(snap, proxy));
-  const client = direction(snap, proxy, applicable, 'CLIENT');
+  const labels = proxyLabels(snap, proxy);
+  const applicable = snap.telemetries.length === 0 ? [] : applicableTelemetries(snap.telemetries, proxy.namespace, labels);
+  const client = direction(snap, proxy, labels, applicable, 'CLIENT');
   // Gateways are clients only, as in Istio; a sidecar serves on virtualInbound.
-  const server = proxy.type === 'router' ? client : direction(snap, proxy, applicable, 'SERVER');
+  const server = proxy.type === 'router' ? client : direction(snap, proxy, labels, applicable, 'SERVER');
   const none = (d: Direction) => !d.logs && !d.tracing;
   if (none(client) && none(server)) return listeners;
   return mapNetworkFilters(listeners, (filter, listener) => applyTo(filter, proxy.type !== 'router' && listener === 'virtualInbound' ? server : client));

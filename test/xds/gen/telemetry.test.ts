@@ -161,11 +161,12 @@ describe('Telemetry: tracing', () => {
       const t = h.config.tracing;
       expect(t.random_sampling).to.deep.equal({ value: 10 });
       expect(t.max_path_tag_length).to.deep.equal({ value: 56 });
-      expect(t.custom_tags).to.deep.equal([
+      expect(t.custom_tags.filter((x: any) => !x.tag.startsWith('istio.'))).to.deep.equal([
         { tag: 'cluster', literal: { value: 'east' } },
         { tag: 'user', request_header: { name: 'x-user', default_value: '' } },
         { tag: 'zone', environment: { name: 'ZONE', default_value: 'unknown' } },
       ]);
+      expect(t.custom_tags.map((x: any) => x.tag)).to.deep.equal([...t.custom_tags.map((x: any) => x.tag)].sort());
       expect(t.provider.typed_config.collector_cluster).to.equal('outbound|9411||zipkin.istio-system.svc.cluster.local');
     }
   });
@@ -188,6 +189,33 @@ describe('Telemetry: tracing', () => {
     expect(filtersOf({}, [telemetry('default', 'sampling-only', { tracing: [{ randomSamplingPercentage: 50 }] })]).every((f) => f.config.tracing === undefined)).to.equal(true);
   });
 
+  it("spans carry istiod's tags from the node (canonical service and revision, namespace, mesh and cluster ids) unless enableIstioTags is false", () => {
+    const r = resolveMeshConfig(zipkinMesh);
+    if (!r.ok) throw new Error(r.errors.join());
+    const injected = proxy(PRODUCTPAGE, {
+      NAMESPACE: 'default',
+      MESH_ID: 'cluster.local',
+      CLUSTER_ID: 'Kubernetes',
+      LABELS: { app: 'productpage', 'service.istio.io/canonical-name': 'productpage', 'service.istio.io/canonical-revision': 'v1' },
+    });
+    const tagsOf = (objs: KubeObject[]) => {
+      const snap = buildSnapshot([...bookinfo(), ...yamlObjects(ZIPKIN), ...objs], snapshotOptions(r.value));
+      const listeners = generate(snap, injected, TypeUrls.listener);
+      expectValid(TypeUrls.listener, listeners);
+      const hcm = listeners.flatMap((l: any) => l.resource.filter_chains ?? []).flatMap((c: any) => c.filters).find((f: any) => f.name === HCM);
+      return hcm.typed_config.tracing.custom_tags.map((t: any) => `${t.tag}=${t.literal?.value ?? '?'}`);
+    };
+    expect(tagsOf([telemetry('default', 'tags', { tracing: [{ providers: [{ name: 'zipkin' }], customTags: { team: { literal: { value: 'shop' } } } }] })])).to.deep.equal([
+      'istio.canonical_revision=v1',
+      'istio.canonical_service=productpage',
+      'istio.cluster_id=Kubernetes',
+      'istio.mesh_id=cluster.local',
+      'istio.namespace=default',
+      'team=shop',
+    ]);
+    expect(tagsOf([telemetry('default', 'no-istio-tags', { tracing: [{ providers: [{ name: 'zipkin' }], enableIstioTags: false, customTags: { team: { literal: { value: 'shop' } } } }] })])).to.deep.equal(['team=shop']);
+  });
+
   it('useRequestIdForTraceSampling false sets the UUID request id extension, which encodes', () => {
     const fs = filtersOf(zipkinMesh, [telemetry('default', 'rid', { tracing: [{ providers: [{ name: 'zipkin' }], useRequestIdForTraceSampling: false }] })]).filter((f) => f.name === HCM);
     for (const f of fs) {
@@ -207,8 +235,8 @@ describe('Telemetry: tracing', () => {
   it('tracingSpec: later entries override earlier ones field by field, per mode', () => {
     const mk = (spec: Record<string, unknown>): Config => ({ kind: 'Telemetry', apiVersion: 'telemetry.istio.io/v1', name: 'x', namespace: 'default', labels: {}, annotations: {}, revision: 0, spec });
     const spec = tracingSpec([mk({ tracing: [{ providers: [{ name: 'a' }], randomSamplingPercentage: 5 }] }), mk({ tracing: [{ match: { mode: 'SERVER' }, randomSamplingPercentage: 50 }] })], [], 'SERVER');
-    expect(spec).to.deep.equal({ disabled: false, useRequestIdForTraceSampling: true, provider: 'a', sampling: 50 });
-    expect(tracingSpec([mk({ tracing: [{ match: { mode: 'SERVER' }, randomSamplingPercentage: 50 }] })], ['d'], 'CLIENT')).to.deep.equal({ disabled: false, useRequestIdForTraceSampling: true, provider: 'd' });
+    expect(spec).to.deep.equal({ disabled: false, useRequestIdForTraceSampling: true, enableIstioTags: true, provider: 'a', sampling: 50 });
+    expect(tracingSpec([mk({ tracing: [{ match: { mode: 'SERVER' }, randomSamplingPercentage: 50 }] })], ['d'], 'CLIENT')).to.deep.equal({ disabled: false, useRequestIdForTraceSampling: true, enableIstioTags: true, provider: 'd' });
     expect(tracingSpec([], [], 'CLIENT')).to.equal(undefined);
   });
 });
