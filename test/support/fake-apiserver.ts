@@ -44,6 +44,7 @@ const BUILTIN: ResourceDef[] = [
   { group: '', versions: ['v1'], kind: 'Endpoints', plural: 'endpoints', namespaced: true },
   { group: '', versions: ['v1'], kind: 'Event', plural: 'events', namespaced: true },
   { group: '', versions: ['v1'], kind: 'ConfigMap', plural: 'configmaps', namespaced: true },
+  { group: '', versions: ['v1'], kind: 'Secret', plural: 'secrets', namespaced: true },
   { group: 'discovery.k8s.io', versions: ['v1'], kind: 'EndpointSlice', plural: 'endpointslices', namespaced: true },
   { group: 'apps', versions: ['v1'], kind: 'Deployment', plural: 'deployments', namespaced: true },
   { group: 'apps', versions: ['v1'], kind: 'ReplicaSet', plural: 'replicasets', namespaced: true },
@@ -479,13 +480,13 @@ export class FakeApiServer {
       return json(201, out(this.write(def, clone(body), undefined)));
     }
     const prev = this.objects.get(key);
+    // A resourceVersion in a PUT or merge-patch body is a precondition, as on the real server.
+    const conflicts = (want: unknown): boolean => want !== undefined && prev !== undefined && want !== prev.metadata.resourceVersion;
+    const conflict = () => json(409, status(409, 'Conflict', `Operation cannot be fulfilled on ${def.plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`));
     if (r.method === 'PUT') {
       if (!prev) return notFound();
       const body = r.body as KubeObject;
-      const want = body?.metadata?.resourceVersion;
-      if (want !== undefined && want !== prev.metadata.resourceVersion) {
-        return json(409, status(409, 'Conflict', `Operation cannot be fulfilled on ${def.plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`));
-      }
+      if (conflicts(body?.metadata?.resourceVersion)) return conflict();
       return json(200, out(this.write(def, { ...clone(body), metadata: { ...body.metadata, name, namespace: prev.metadata.namespace } }, prev)));
     }
     if (r.method === 'PATCH') {
@@ -493,8 +494,10 @@ export class FakeApiServer {
       const type = String(req.headers['content-type'] ?? '');
       let next: KubeObject;
       if (type.startsWith('application/json-patch+json')) next = jsonpatch.applyPatch(clone(prev), r.body, true, false).newDocument;
-      else if (type.startsWith('application/merge-patch+json') || type.startsWith('application/strategic-merge-patch+json')) next = mergePatch(prev, r.body);
-      else return json(415, status(415, 'UnsupportedMediaType', `the body of the request was in an unknown format: ${type}`));
+      else if (type.startsWith('application/merge-patch+json') || type.startsWith('application/strategic-merge-patch+json')) {
+        if (conflicts((r.body as KubeObject | undefined)?.metadata?.resourceVersion)) return conflict();
+        next = mergePatch(prev, r.body);
+      } else return json(415, status(415, 'UnsupportedMediaType', `the body of the request was in an unknown format: ${type}`));
       return json(200, out(this.write(def, next, prev)));
     }
     if (r.method === 'DELETE') {
