@@ -12,6 +12,10 @@ import { TRUST_DOMAIN } from '../core/constants.js';
 import { spiffeId } from '../core/spiffe.js';
 import { isDns1123Label, isDns1123Subdomain } from '../validation/common.js';
 
+/** How `mizzen serve --rotate-workload-certs` (sources/kube/cert-rotator.ts) finds the Secrets it renews, and whose they are. */
+export const WORKLOAD_CERT_LABEL = 'mizzen.io/workload-cert';
+export const SERVICE_ACCOUNT_ANNOTATION = 'mizzen.io/service-account';
+
 /** File names in a workload certificate directory. */
 export const WorkloadCertFiles = { certChain: 'cert-chain.pem', key: 'key.pem', root: 'root-cert.pem' } as const;
 
@@ -81,14 +85,16 @@ export function writeWorkloadCert(dir: string, c: WorkloadCert): string[] {
 
 /**
  * The certificate as a Kubernetes Secret in the workload's namespace, keyed by the file names: mounted at
- * /var/lib/istio/data it is the directory a proxyless gRPC bootstrap's certificate provider reads.
+ * /var/lib/istio/data it is the directory a proxyless gRPC bootstrap's certificate provider reads. Labelled and
+ * annotated so that `mizzen serve --rotate-workload-certs` renews it.
  */
-export function workloadSecret(name: string, namespace: string, c: WorkloadCert): Record<string, unknown> {
+export function workloadSecret(name: string, id: WorkloadId, c: WorkloadCert): Record<string, unknown> {
+  const namespace = id.namespace;
   const b64 = (s: string): string => Buffer.from(s).toString('base64');
   return {
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: { name, namespace },
+    metadata: { name, namespace, labels: { [WORKLOAD_CERT_LABEL]: 'true' }, annotations: { [SERVICE_ACCOUNT_ANNOTATION]: id.serviceAccount } },
     type: 'Opaque',
     data: { [WorkloadCertFiles.certChain]: b64(c.certChain), [WorkloadCertFiles.key]: b64(c.key), [WorkloadCertFiles.root]: b64(c.root) },
   };

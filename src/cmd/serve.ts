@@ -37,6 +37,10 @@ Runs the control plane: the admission webhooks (HTTPS), the monitoring server, a
   --in-cluster          the same with the pod's service account (automatic when KUBERNETES_SERVICE_HOST is set
                         and neither --config-dir nor --kubeconfig is given); /readyz waits for the initial sync
   --heal                restart the owners of pods found running without a sidecar (leader only)
+  --rotate-workload-certs
+                        renew the workload certificate Secrets that 'mizzen workload-cert --secret' made
+                        (label mizzen.io/workload-cert=true) before they expire, with the mesh CA in
+                        --certs-dir (leader only)
   --log-level LEVEL     trace, debug, info, warn, error (default info)
 `;
 
@@ -234,6 +238,7 @@ export async function run(argv: string[]): Promise<number> {
       kubeconfig: { type: 'string' },
       'in-cluster': { type: 'boolean' },
       heal: { type: 'boolean' },
+      'rotate-workload-certs': { type: 'boolean' },
       'log-level': { type: 'string', default: process.env.MIZZEN_LOG_LEVEL ?? 'info' },
     });
     const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -258,6 +263,11 @@ export async function run(argv: string[]): Promise<number> {
     const inCluster = values['in-cluster'] === true || (!values.kubeconfig && !values['config-dir'] && !!process.env.KUBERNETES_SERVICE_HOST);
     if (values.kubeconfig || inCluster) opts.kube = { kubeconfig: values.kubeconfig, inCluster: !values.kubeconfig, heal: values.heal === true };
     else if (values.heal) throw new UsageError('--heal needs the Kubernetes source (--kubeconfig or --in-cluster)');
+    if (values['rotate-workload-certs']) {
+      if (!opts.kube) throw new UsageError('--rotate-workload-certs needs the Kubernetes source (--kubeconfig or --in-cluster)');
+      if (!values['certs-dir']) throw new UsageError('--rotate-workload-certs needs --certs-dir, where mesh-ca.crt and mesh-ca.key are');
+      opts.kube.workloadCerts = { certsDir: values['certs-dir'] };
+    }
     let running: RunningServe;
     try {
       running = await startServe(opts);

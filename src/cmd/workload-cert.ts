@@ -24,7 +24,8 @@ and mizzen's xDS then gives it mTLS. The certificate is short-lived: issue it ag
   --out DIR                 where to write (created when missing)
   --secret NAME             print a Kubernetes Secret NAME in the namespace instead, with the same three keys:
                             mizzen workload-cert ... --secret reviews-mesh-cert | kubectl apply -f -
-                            then mount it at /var/lib/istio/data
+                            then mount it at /var/lib/istio/data; mizzen serve --rotate-workload-certs
+                            renews it before it expires (label mizzen.io/workload-cert=true)
   --certs-dir DIR           where mesh-ca.crt and mesh-ca.key are (default certs/, from 'mizzen certs')
   --trust-domain TD         the mesh trust domain (default ${DEFAULT_TRUST_DOMAIN})
   --days N                  validity in days (default 1)
@@ -66,7 +67,7 @@ export async function run(argv: string[]): Promise<number> {
     const identity = spiffeId(id.trustDomain, id.namespace, id.serviceAccount);
     if (v.secret) {
       // stdout is the manifest (the identity in a YAML comment), for kubectl apply -f -.
-      process.stdout.write(`# ${identity}\n${stringify(workloadSecret(v.secret, id.namespace, cert))}`);
+      process.stdout.write(`# ${identity}\n${stringify(workloadSecret(v.secret, id, cert))}`);
       return 0;
     }
     for (const f of writeWorkloadCert(v.out!, cert)) process.stdout.write(`wrote ${f}\n`);

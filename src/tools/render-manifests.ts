@@ -23,6 +23,9 @@ export interface TlsMaterial {
   crt: string;
   key: string;
   ca: string;
+  /** The mesh CA, when the directory has it: `mizzen serve --rotate-workload-certs` signs with it in the cluster. */
+  meshCaCrt?: string;
+  meshCaKey?: string;
 }
 
 export interface RenderOptions {
@@ -88,7 +91,7 @@ export function fillCaBundles(objects: KubeObject[], caBundlePem: string): KubeO
   });
 }
 
-/** The `mizzen-certs` Secret that the Deployment mounts at /etc/mizzen/certs. Pure. */
+/** The `mizzen-certs` Secret that the Deployment mounts at /etc/mizzen/certs (with the mesh CA when given). Pure. */
 export function certSecret(tls: TlsMaterial, namespace: string = Defaults.controlPlaneNamespace): KubeObject {
   for (const [field, pem] of Object.entries(tls)) {
     if (typeof pem !== 'string' || !pem.includes('-----BEGIN ')) throw new Error(`tls.${field}: not PEM`);
@@ -98,7 +101,12 @@ export function certSecret(tls: TlsMaterial, namespace: string = Defaults.contro
     kind: 'Secret',
     metadata: { name: CERT_SECRET_NAME, namespace, labels: { app: Defaults.serviceName, 'app.kubernetes.io/part-of': 'mizzen' } },
     type: 'kubernetes.io/tls',
-    data: { [CertFiles.cert]: b64(tls.crt), [CertFiles.key]: b64(tls.key), [CertFiles.ca]: b64(tls.ca) },
+    data: {
+      [CertFiles.cert]: b64(tls.crt),
+      [CertFiles.key]: b64(tls.key),
+      [CertFiles.ca]: b64(tls.ca),
+      ...(tls.meshCaCrt && tls.meshCaKey ? { [CertFiles.meshCaCert]: b64(tls.meshCaCrt), [CertFiles.meshCaKey]: b64(tls.meshCaKey) } : {}),
+    },
   };
 }
 
@@ -134,7 +142,8 @@ export function writeRendered(objects: KubeObject[], outDir: string): string[] {
 const HELP = `usage: node dist/src/tools/render-manifests.js --certs-dir DIR --out DIR [--manifests DIR]
 
 Renders manifests/ with the webhook caBundles from DIR/ca.crt and the mizzen-certs Secret from
-DIR/tls.crt, tls.key, ca.crt (as \`mizzen certs\` writes them). Apply with: kubectl apply -k OUT
+DIR/tls.crt, tls.key, ca.crt, and mesh-ca.crt, mesh-ca.key when present (as \`mizzen certs\` writes
+them). Apply with: kubectl apply -k OUT
 `;
 
 export function main(argv: string[]): number {
@@ -160,7 +169,11 @@ export function main(argv: string[]): number {
       if (!existsSync(p)) throw new Error(`${p}: missing (run \`mizzen certs --out ${dir}\`)`);
       return readFileSync(p, 'utf8');
     };
-    const tls = { crt: read(CertFiles.cert), key: read(CertFiles.key), ca: read(CertFiles.ca) };
+    const tls: TlsMaterial = { crt: read(CertFiles.cert), key: read(CertFiles.key), ca: read(CertFiles.ca) };
+    if (existsSync(join(dir, CertFiles.meshCaCert)) && existsSync(join(dir, CertFiles.meshCaKey))) {
+      tls.meshCaCrt = read(CertFiles.meshCaCert);
+      tls.meshCaKey = read(CertFiles.meshCaKey);
+    }
     const objects = renderManifests({ caBundlePem: tls.ca, tls, manifestsDir: values.manifests });
     for (const f of writeRendered(objects, values.out)) process.stdout.write(`wrote ${f}\n`);
     process.stdout.write(`apply with: kubectl apply -k ${values.out}\n`);

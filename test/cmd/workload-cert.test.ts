@@ -67,7 +67,13 @@ describe('mizzen workload-cert', function () {
     expect(code).to.equal(0);
     expect(stdout.split('\n')[0]).to.equal('# spiffe://cluster.local/ns/shop/sa/reviews');
     const secret = parse(stdout);
-    expect(secret).to.deep.include({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'reviews-mesh-cert', namespace: 'shop' }, type: 'Opaque' });
+    // Labelled and annotated for mizzen serve --rotate-workload-certs, which renews it.
+    expect(secret).to.deep.include({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'reviews-mesh-cert', namespace: 'shop', labels: { 'mizzen.io/workload-cert': 'true' }, annotations: { 'mizzen.io/service-account': 'reviews' } },
+      type: 'Opaque',
+    });
     expect(Object.keys(secret.data)).to.deep.equal(Object.values(WorkloadCertFiles));
     const cert = new X509Certificate(Buffer.from(secret.data[WorkloadCertFiles.certChain], 'base64'));
     expect(cert.subjectAltName).to.equal('URI:spiffe://cluster.local/ns/shop/sa/reviews');

@@ -99,6 +99,17 @@ describe('install manifests (manifests/)', () => {
     expect(readFileSync(join(MANIFESTS, 'heal', 'rbac-heal.yaml'), 'utf8')).to.contain('--heal');
   });
 
+  it('keeps the Secret writes of --rotate-workload-certs in manifests/workload-certs/ only', async () => {
+    const extra = kustomize(join(MANIFESTS, 'workload-certs'));
+    const role = extra.find((o) => o.kind === 'ClusterRole') as any;
+    expect(role.rules).to.deep.equal([{ apiGroups: [''], resources: ['secrets'], verbs: ['list', 'patch'] }]);
+    const binding = extra.find((o) => o.kind === 'ClusterRoleBinding') as any;
+    expect(binding.subjects).to.deep.equal([{ kind: 'ServiceAccount', name: 'mizzen', namespace: 'mizzen-system' }]);
+    const base = find('ClusterRole', 'mizzen').rules as Array<{ resources: string[] }>;
+    expect(base.filter((r) => r.resources.includes('secrets')), 'the default install reads no Secret').to.deep.equal([]);
+    expect(readFileSync(join(MANIFESTS, 'workload-certs', 'rbac-workload-certs.yaml'), 'utf8')).to.contain('--rotate-workload-certs');
+  });
+
   it('runs the control plane as documented', async () => {
     const d = find('Deployment', 'mizzen', NS);
     const pod = d.spec.template.spec;

@@ -46,6 +46,10 @@ describe('render-manifests (pure parts)', () => {
     expect(s.metadata).to.deep.include({ name: 'mizzen-certs', namespace: 'mizzen-system' });
     expect(Object.keys(s.data as object)).to.deep.equal(['tls.crt', 'tls.key', 'ca.crt']);
     expect(() => certSecret({ crt: PEM, key: 'nope', ca: PEM })).to.throw('tls.key: not PEM');
+    // With the mesh CA, for --rotate-workload-certs in the cluster.
+    const withCa = certSecret({ crt: PEM, key: PEM, ca: PEM, meshCaCrt: PEM, meshCaKey: PEM }) as any;
+    expect(Object.keys(withCa.data)).to.deep.equal(['tls.crt', 'tls.key', 'ca.crt', 'mesh-ca.crt', 'mesh-ca.key']);
+    expect(Object.keys((certSecret({ crt: PEM, key: PEM, ca: PEM }) as any).data)).to.deep.equal(['tls.crt', 'tls.key', 'ca.crt']);
   });
 
   it('names the document that is not a Kubernetes object', async () => {
@@ -109,6 +113,9 @@ describe('render-manifests (with kubectl)', () => {
       expect(r.code, r.err).to.equal(0);
       expect(r.out).to.contain(`kubectl apply -k ${out.dir}`);
       expect(readFileSync(join(out.dir, 'mizzen.yaml'), 'utf8')).not.to.contain('caBundle: ""');
+      // The directory has the mesh CA (mizzen certs writes it): the Secret carries it, for --rotate-workload-certs.
+      const secret = parseObjects(readFileSync(join(out.dir, 'mizzen-certs.yaml'), 'utf8'), out.dir)[0] as any;
+      expect(Buffer.from(secret.data['mesh-ca.crt'], 'base64').toString()).to.equal(c.certs.meshCa.cert);
     } finally {
       c.cleanup();
       out.cleanup();

@@ -7,6 +7,8 @@
  *   leader-election  a Lease in the control-plane namespace; released on shutdown
  *   watchdog         pods without a sidecar in injection-enabled namespaces (/debug/uninjected);
  *                    Events and --heal restarts by the leader only
+ *   workload-certs   with --rotate-workload-certs: the leader renews workload certificate Secrets
+ *                    (cert-rotator.ts; /debug/workloadcerts)
  *
  * start() never waits for the API server: informers start in the background and readiness reports the sync, so
  * the webhook and xDS listen (and /healthz answers) even while the API server is unreachable.
@@ -18,6 +20,8 @@ import { checkProxyIdentity } from './identity.js';
 import { defaultIdentity, LeaderElector } from './leader.js';
 import { KubeSource, type InformerTuning } from './source.js';
 import { Watchdog } from './watchdog.js';
+import { CertRotator } from './cert-rotator.js';
+import { readMeshCa } from '../../certs/files.js';
 
 export interface KubeServeOptions {
   kubeconfig?: string;
@@ -30,12 +34,15 @@ export interface KubeServeOptions {
   informer?: InformerTuning;
   leader?: { namespace?: string; name?: string; identity?: string; leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
   watchdog?: { intervalMs?: number; debounceMs?: number; healCooldownMs?: number; maxHealAttempts?: number };
+  /** Renew workload certificate Secrets with the mesh CA in this directory (leader only); off when absent. */
+  workloadCerts?: { certsDir: string; intervalMs?: number };
 }
 
 export interface KubeParts {
   source(): KubeSource | undefined;
   leader(): LeaderElector | undefined;
   watchdog(): Watchdog | undefined;
+  certRotator(): CertRotator | undefined;
 }
 
 export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeServeOptions): { components: Component[]; parts: KubeParts } {
@@ -44,6 +51,8 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
   let source: KubeSource | undefined;
   let leader: LeaderElector | undefined;
   let watchdog: Watchdog | undefined;
+  let rotator: CertRotator | undefined;
+  let certTimer: NodeJS.Timeout | undefined;
   let timers: NodeJS.Timeout[] = [];
   let unsubscribe: (() => void) | undefined;
   const identity = o.leader?.identity ?? defaultIdentity();
@@ -75,7 +84,10 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
         identity,
         client: client!,
         log,
-        onStartedLeading: () => void watchdog?.scan(),
+        onStartedLeading: () => {
+          void watchdog?.scan();
+          void rotator?.scan();
+        },
       });
       ctx.debug.leader = () => leader!.status();
       leader.start();
@@ -127,8 +139,23 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
     },
   };
 
+  const certs: Component = {
+    name: 'workload-certs',
+    start: async () => {
+      const ca = readMeshCa(o.workloadCerts!.certsDir);
+      if (!ca.ok) throw new Error(`--rotate-workload-certs: ${ca.errors.join('; ')}`);
+      const r = new CertRotator({ client: client!, meshCa: ca.value, trustDomain: ctx.opts.mesh.trustDomain, isLeader: () => leader?.isLeader() ?? false, log, registry: ctx.registry });
+      rotator = r;
+      ctx.debug.workloadcerts = () => r.report();
+      certTimer = setInterval(() => void r.scan(), o.workloadCerts!.intervalMs ?? 5 * 60_000);
+      certTimer.unref?.();
+      void r.scan();
+    },
+    stop: async () => clearInterval(certTimer),
+  };
+
   return {
-    components: [kubeSource, election, dog],
-    parts: { source: () => source, leader: () => leader, watchdog: () => watchdog },
+    components: [kubeSource, election, dog, ...(o.workloadCerts ? [certs] : [])],
+    parts: { source: () => source, leader: () => leader, watchdog: () => watchdog, certRotator: () => rotator },
   };
 }

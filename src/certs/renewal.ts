@@ -1,0 +1,52 @@
+/**
+ * When a workload certificate (the three PEMs of a Secret that `mizzen workload-cert --secret` made) must be issued
+ * anew: when two thirds of its lifetime have passed, as Istio's agent renews, or at once when it is not what the
+ * mesh CA would issue for the identity now (unreadable, another CA, another identity, a key that is not its own, a
+ * stale root). Pure: reads the PEMs and the clock it is given.
+ */
+import { X509Certificate, createPublicKey } from 'node:crypto';
+import type { KeyPair } from './generate.js';
+import { spiffeId, type WorkloadCert, type WorkloadId } from './workload.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Renew once this share of the lifetime has passed (Istio's SECRET_GRACE_PERIOD_RATIO is the other half of it). */
+export const RENEW_AT = 2 / 3;
+
+export interface Renewal {
+  /** Issue a new certificate now. */
+  due: boolean;
+  /** Why (or why not), for logs. */
+  reason: string;
+  /** When it will be due, if it is not (ms since the epoch). */
+  dueAt?: number;
+  /** The lifetime to issue with, in days: the current one's, else 1. */
+  days: number;
+}
+
+/** The renewal decision for `cert` (any field may be missing: a Secret edited by hand) at `now`. */
+export function renewal(cert: Partial<WorkloadCert>, id: WorkloadId, ca: KeyPair, now: number): Renewal {
+  let leaf: X509Certificate;
+  try {
+    leaf = new X509Certificate(cert.certChain ?? '');
+  } catch {
+    return { due: true, reason: 'no readable certificate', days: 1 };
+  }
+  const from = Date.parse(leaf.validFrom);
+  const to = Date.parse(leaf.validTo);
+  const days = to > from ? (to - from) / DAY_MS : 1;
+  const stale = (reason: string): Renewal => ({ due: true, reason, days });
+  const caCert = new X509Certificate(ca.cert);
+  if (!leaf.verify(caCert.publicKey)) return stale('not signed by the mesh CA');
+  const want = spiffeId(id.trustDomain, id.namespace, id.serviceAccount);
+  if (leaf.subjectAltName !== `URI:${want}`) return stale(`its identity is not ${want}`);
+  try {
+    const key = createPublicKey(cert.key ?? '').export({ type: 'spki', format: 'der' });
+    if (!key.equals(leaf.publicKey.export({ type: 'spki', format: 'der' }))) return stale('key.pem is not the key of the certificate');
+  } catch {
+    return stale('no readable key');
+  }
+  if ((cert.root ?? '').trim() !== ca.cert.trim()) return stale('root-cert.pem is not the mesh CA');
+  const dueAt = from + (to - from) * RENEW_AT;
+  if (now >= dueAt) return { due: true, reason: `${Math.round((100 * (now - from)) / (to - from))} % of its lifetime has passed`, days };
+  return { due: false, reason: 'fresh', dueAt, days };
+}
