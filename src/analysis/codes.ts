@@ -19,6 +19,7 @@
  * | MZ0004  | ConflictingGatewayVirtualServiceHosts        | Warning | two VirtualServices bound to one Gateway claim one host: their routes are merged in an order you do not control |
  * | MZ0005  | GatewaySelectorNoWorkload                    | Info    | no workload in the input matches a Gateway's selector; the gateway proxy is usually installed with the control plane, not in application YAML |
  * | MZ0006  | JwksHostNotInMesh                            | Warning | a RequestAuthentication jwksUri whose host:port no Service or ServiceEntry serves: Envoy cannot fetch the keys, tokens of that issuer are refused |
+ * | MZ0007  | TelemetryProviderNotFound                    | Warning | a Telemetry names a provider the mesh config's extensionProviders lack (checked when the mesh config is known: the webhook, analyze --mesh-config) |
  *
  * Closed-world rule: a missing reference is only an Error when the input describes the namespace it lives in
  * (it has Services there, for hosts; Gateways or the referrer itself, for gateways); otherwise MZ0003.
@@ -50,6 +51,7 @@ const table = [
   ['MZ0004', 'ConflictingGatewayVirtualServiceHosts', 'Warning', 'VirtualServices bound to the same Gateway claim the same host; their routes are merged in an unspecified order.'],
   ['MZ0005', 'GatewaySelectorNoWorkload', 'Info', 'No workload in the input matches the Gateway selector.'],
   ['MZ0006', 'JwksHostNotInMesh', 'Warning', 'No Service or ServiceEntry serves the host and port of a jwksUri, so Envoy cannot fetch its keys.'],
+  ['MZ0007', 'TelemetryProviderNotFound', 'Warning', 'A Telemetry names a provider that the mesh config does not define; that provider is ignored.'],
 ] as const;
 
 export type Code = (typeof table)[number][0];

@@ -12,6 +12,8 @@ export interface AnalyzeOptions {
   domainSuffix?: string;
   /** Namespaces whose policies apply mesh-wide (their selectors match workloads in every namespace). */
   rootNamespaces?: readonly string[];
+  /** The names of the mesh config's extensionProviders: when given, the providers Telemetry resources name are checked. */
+  telemetryProviders?: readonly string[];
 }
 
 export const DEFAULT_ROOT_NAMESPACES: readonly string[] = ROOT_NAMESPACES;
@@ -50,6 +52,8 @@ export function isIstio(o: KubeObject, kind: string): boolean {
 export class World {
   readonly domainSuffix: string;
   readonly rootNamespaces: ReadonlySet<string>;
+  /** Lowercased (Telemetry names providers without regard to case); undefined when unknown. */
+  readonly telemetryProviders: ReadonlySet<string> | undefined;
   readonly objects: readonly KubeObject[];
   readonly byKind = new Map<string, KubeObject[]>();
   /** Exact host → entries (Service FQDNs and non-wildcard ServiceEntry hosts). */
@@ -75,6 +79,7 @@ export class World {
   constructor(objects: readonly KubeObject[], opts: AnalyzeOptions = {}) {
     this.domainSuffix = opts.domainSuffix ?? DEFAULT_DOMAIN_SUFFIX;
     this.rootNamespaces = new Set(opts.rootNamespaces ?? DEFAULT_ROOT_NAMESPACES);
+    this.telemetryProviders = opts.telemetryProviders && new Set(opts.telemetryProviders.map((n) => n.toLowerCase()));
     this.objects = objects;
     this.focus = undefined;
     for (const o of objects) {

@@ -2,7 +2,8 @@
  * `mizzen analyze DIR|FILE ...`: schema validation (IST0106 / IST0133) plus the cross-resource analyzers, printed
  * like istioctl analyze. Exit 1 when a finding reaches --fail-on (Error by default), 2 on usage errors.
  */
-import { analyze, CODES, compareFindings, formatFinding, type Finding, type Level } from '../analysis/index.js';
+import { analyze, CODES, compareFindings, formatFinding, type AnalyzeOptions, type Finding, type Level } from '../analysis/index.js';
+import { analysisOptions, loadMeshConfig } from '../config/mesh.js';
 import { location, schemaFindings, type DocumentReport } from '../analysis/documents.js';
 import type { KubeObject } from '../core/kube.js';
 import { parseFlags, withUsage, UsageError } from './args.js';
@@ -19,6 +20,8 @@ workload and namespace checks. Codes: IST#### are Istio's, MZ#### are mizzen's (
   -f, --filename PATH    a file, a directory or '-' (repeatable; bare paths work too)
   -o, --output FORMAT    text (default) or json
       --fail-on LEVEL    exit 1 when a finding is at least this severe (default Error)
+      --mesh-config FILE the mesh config mizzen serve runs with: Telemetry provider names are checked
+                         against its extensionProviders, short names resolve in its domain suffix
 
 exit status: 0 nothing at --fail-on or above, 1 otherwise, 2 usage error or unreadable path
 `;
@@ -78,15 +81,24 @@ export async function run(argv: string[]): Promise<number> {
   return withUsage(HELP, argv, async () => {
     const { values, positionals } = parseFlags(
       argv,
-      { filename: { type: 'string', short: 'f', multiple: true }, output: { type: 'string', short: 'o' }, 'fail-on': { type: 'string' } },
+      { filename: { type: 'string', short: 'f', multiple: true }, output: { type: 'string', short: 'o' }, 'fail-on': { type: 'string' }, 'mesh-config': { type: 'string' } },
       true,
     );
     const output = parseOutput(values.output);
     const failOn = parseLevel(values['fail-on']);
+    let options: AnalyzeOptions = {};
+    if (values['mesh-config'] !== undefined) {
+      const mesh = loadMeshConfig(values['mesh-config']);
+      if (!mesh.ok) {
+        process.stderr.write(mesh.errors.map((e) => `mizzen analyze: ${e}\n`).join(''));
+        return 2;
+      }
+      options = analysisOptions(mesh.value);
+    }
     const inputs = guarded(() => loadInputs('analyze', inputPaths(values, positionals)));
     if (!inputs) return 2;
     const objects = inputs.reports.map((r) => r.object).filter((o): o is KubeObject => o !== undefined);
-    const found = [...schemaLocated(inputs.reports), ...locate(analyze(objects), origins(inputs.reports))];
+    const found = [...schemaLocated(inputs.reports), ...locate(analyze(objects, options), origins(inputs.reports))];
     found.sort((a, b) => compareFindings(a.finding, b.finding) || (a.at[0] ?? '').localeCompare(b.at[0] ?? ''));
     process.stdout.write(output === 'json' ? json(found) : text(found, inputs.reports.length, inputs.files));
     const threshold = LEVELS.indexOf(failOn);

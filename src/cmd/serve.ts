@@ -8,14 +8,14 @@ import { parseFlags, withUsage, UsageError } from './args.js';
 import { Ports } from '../core/constants.js';
 import { createLogger, type Logger } from '../core/log.js';
 import type { KubeObject } from '../core/kube.js';
-import { loadMeshConfig, type MeshConfig } from '../config/mesh.js';
+import { analysisOptions, loadMeshConfig, type MeshConfig } from '../config/mesh.js';
 import { generateAll, hasServingMaterial, readServingMaterial, writeCerts, type ServingMaterial } from '../certs/index.js';
 import { createRegistry, webhookMetrics, type Registry } from '../metrics.js';
 import { attachCertReload, buildWebhookApp, type Injector, type Validator, type WebhookApp } from '../webhook/index.js';
 import { buildMonitoringApp, type DebugHandler, type MonitoringApp } from '../monitoring/index.js';
 import { injectPod } from '../inject/index.js';
 import { validateObject } from '../validation/index.js';
-import { analyzeObject } from '../analysis/index.js';
+import { analyzeObject, type AnalyzeOptions } from '../analysis/index.js';
 import { xdsComponents, type XdsComponent } from '../xds/server/component.js';
 import type { ProxyAuthorization } from '../xds/server/index.js';
 import type { Proxy } from '../model/proxy.js';
@@ -95,7 +95,7 @@ export interface RunningServe {
 }
 
 /** Validation as the webhook runs it: the validators' verdict, plus analysis findings about the object as warnings. */
-export function composeValidator(world: () => readonly KubeObject[], domainSuffix?: string): Validator {
+export function composeValidator(world: () => readonly KubeObject[], analysis: AnalyzeOptions = {}): Validator {
   return (obj, ctx) => {
     const report = validateObject(obj);
     if (report.errors.length > 0) return report;
@@ -103,7 +103,7 @@ export function composeValidator(world: () => readonly KubeObject[], domainSuffi
     // With nothing known (no config source yet) every reference would look missing: say nothing rather than noise.
     if (objects.length === 0) return report;
     const placed: KubeObject = obj.metadata.namespace ? obj : { ...obj, metadata: { ...obj.metadata, namespace: ctx.namespace } };
-    const findings = analyzeObject(placed, objects, { domainSuffix });
+    const findings = analyzeObject(placed, objects, analysis);
     return { errors: report.errors, warnings: [...report.warnings, ...findings.map((f) => `${f.code} ${f.path ? `${f.path}: ` : ''}${f.message}`)] };
   };
 }
@@ -146,7 +146,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
   const webhook = buildWebhookApp({
     tls,
     injector,
-    validate: opts.validate ?? composeValidator(() => ctx.world(), opts.mesh.domainSuffix),
+    validate: opts.validate ?? composeValidator(() => ctx.world(), analysisOptions(opts.mesh)),
     log: log.child({ component: 'webhook' }),
     metrics: webhookMetrics(registry),
     ready: () => started && !stopping && ctx.readiness.every((check) => check()),

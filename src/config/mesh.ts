@@ -13,6 +13,7 @@ import { checkLabelSelector } from '../validation/common.js';
 import { isObject } from '../core/object.js';
 import { DEFAULT_TRUST_DOMAIN, TRUST_DOMAIN } from '../core/constants.js';
 import type { SnapshotOptions } from '../model/snapshot.js';
+import type { AnalyzeOptions } from '../analysis/world.js';
 import type { TelemetryProvider } from '../model/types.js';
 import { DEFAULT_EXTENSION_PROVIDERS, checkDefaultProviders, mergeExtensionProviders, type DefaultProviders, type ExtensionProvider } from './providers.js';
 
@@ -202,6 +203,11 @@ export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
       sampling: mesh.tracing.sampling,
     },
   };
+}
+
+/** What of the mesh config the analyzers read (the webhook's apply-time warnings, `mizzen analyze --mesh-config`). */
+export function analysisOptions(mesh: MeshConfig): AnalyzeOptions {
+  return { domainSuffix: mesh.domainSuffix, telemetryProviders: mesh.extensionProviders.map((p) => p.name) };
 }
 
 /** An extension provider as the generators read it. */

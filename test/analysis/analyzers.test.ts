@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { analyze, type Finding } from '../../src/analysis/index.js';
 import type { KubeObject } from '../../src/core/kube.js';
+import { composeValidator } from '../../src/cmd/serve.js';
+import { analysisOptions, DEFAULT_MESH_CONFIG } from '../../src/config/mesh.js';
 import { authz, deploy, dr, gw, ns, peer, pod, reviewsBase, route, se, sidecar, svc, vs, we } from './fixtures.js';
 
 /** `CODE Kind ns/name path` — compact enough to read a whole table at a glance. */
@@ -209,4 +211,22 @@ describe('analysis: analyzers', () => {
       }
     });
   }
+});
+
+describe('analysis: Telemetry provider names (MZ0007)', () => {
+  const named = (names: string[]) => telemetry('t', { tracing: [{ providers: names.map((name) => ({ name })) }], accessLogging: [{ providers: [{ name: 'envoy' }] }] });
+
+  it('only when the mesh config is known: each unknown name, at its path', () => {
+    expect(analyze([named(['zipkn'])])).to.deep.equal([]);
+    const got = analyze([named(['zipkin', 'otel'])], { telemetryProviders: ['Zipkin', 'envoy'] }).map(brief);
+    expect(got).to.deep.equal(['MZ0007 Telemetry default/t spec.tracing[0].providers[1].name']);
+  });
+
+  it("at apply time, with the mesh config mizzen serve runs with (Istio's default providers included)", async () => {
+    const validate = composeValidator(() => [svc('reviews')], analysisOptions(DEFAULT_MESH_CONFIG));
+    const report = await validate(named(['zipkin']) as any, { namespace: 'default' } as any);
+    expect(report.errors).to.deep.equal([]);
+    expect(report.warnings.some((w: string) => w.startsWith('MZ0007 spec.tracing[0].providers[0].name: The mesh config has no extensionProviders entry named "zipkin"'))).to.equal(true);
+    expect((await validate(named(['envoy']) as any, { namespace: 'default' } as any)).warnings).to.deep.equal([]);
+  });
 });

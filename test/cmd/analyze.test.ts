@@ -108,4 +108,29 @@ describe('mizzen analyze', function () {
     expect(level.code).to.equal(2);
     expect(level.stderr).to.include('invalid --fail-on "Fatal"');
   });
+
+  it('--mesh-config: Telemetry providers are checked against its extensionProviders (MZ0007); a bad mesh config exits 2', async () => {
+    const tdir = scratchDir('mizzen-analyze-telemetry-');
+    const telemetry = join(tdir, 'telemetry.yaml');
+    writeFileSync(telemetry, `apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata: {name: mesh-default, namespace: istio-system}
+spec:
+  tracing: [{providers: [{name: zipkn}]}]
+  accessLogging: [{providers: [{name: Envoy}]}]
+`);
+    const mesh = join(tdir, 'mesh.yaml');
+    writeFileSync(mesh, 'extensionProviders: [{name: zipkin, zipkin: {service: zipkin.istio-system.svc.cluster.local, port: 9411}}]\n');
+    const without = await mizzen(['analyze', '-o', 'json', telemetry]);
+    expect(JSON.parse(without.stdout)).to.deep.equal([]);
+    const checked = await mizzen(['analyze', '-o', 'json', '--mesh-config', mesh, telemetry]);
+    const found = JSON.parse(checked.stdout);
+    // "Envoy" is the default provider envoy: names match without regard to case.
+    expect(found.map((f: any) => `${f.code} ${f.path}`)).to.deep.equal(['MZ0007 spec.tracing[0].providers[0].name']);
+    expect(found[0].message).to.contain('no extensionProviders entry named "zipkn" (it has envoy, prometheus, stackdriver, zipkin)');
+    writeFileSync(mesh, 'extensionProviders: {}\n');
+    const bad = await mizzen(['analyze', '--mesh-config', mesh, telemetry]);
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.contain('extensionProviders: must be a list');
+  });
 });

@@ -1,10 +1,14 @@
 /**
- * Telemetry resources without a selector set the defaults of their namespace (of the mesh, in a root namespace).
- * Only the oldest of a namespace counts (xds/gen/telemetry.ts, as istiod): the others change nothing, which their
- * authors would not guess. Istio reports this as an Error; mizzen's choice is defined (the oldest), so it warns.
+ * Telemetry resources (xds/gen/telemetry.ts).
+ *
+ * - Those without a selector set the defaults of their namespace (of the mesh, in a root namespace). Only the
+ *   oldest of a namespace counts, as in istiod: the others change nothing, which their authors would not guess.
+ *   Istio reports this as an Error (IST0160); mizzen's choice is defined (the oldest), so it warns.
+ * - A provider name that no extensionProviders entry of the mesh config has (a typo, or a provider defined in
+ *   another mesh config) makes that entry do nothing: MZ0007, checked only when the mesh config is known.
  */
 import { finding, type Finding } from '../finding.js';
-import { rec } from '../shape.js';
+import { arr, rec, str } from '../shape.js';
 import { nameOf, nsOf, type World } from '../world.js';
 import type { KubeObject } from '../../core/kube.js';
 
@@ -34,6 +38,31 @@ export function namespaceWideTelemetries(w: World): Finding[] {
         `Telemetries ${peers.map(nameOf).join(', ')} in namespace "${ns}" have no workload selector: only the oldest, "${nameOf(first!)}", applies, and this one changes nothing (merge them, or give this one a selector)`,
       ),
     );
+  }
+  return out;
+}
+
+export function telemetryProviderNames(w: World): Finding[] {
+  const known = w.telemetryProviders;
+  if (!known) return [];
+  const out: Finding[] = [];
+  for (const t of w.subjects('Telemetry')) {
+    for (const field of ['tracing', 'accessLogging'] as const) {
+      for (const [i, entry] of arr(rec(t.spec)[field]).entries()) {
+        for (const [j, p] of arr(rec(entry).providers).entries()) {
+          const name = str(rec(p).name);
+          if (name === undefined || known.has(name.toLowerCase())) continue;
+          out.push(
+            finding(
+              'MZ0007',
+              t,
+              `The mesh config has no extensionProviders entry named "${name}" (it has ${[...known].sort().join(', ')}): this provider is ignored, and an entry naming only unknown providers ${field === 'tracing' ? 'turns tracing off' : 'logs nothing'}`,
+              `spec.${field}[${i}].providers[${j}].name`,
+            ),
+          );
+        }
+      }
+    }
   }
   return out;
 }
