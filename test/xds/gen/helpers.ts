@@ -57,6 +57,13 @@ kind: Service
 metadata: { name: mysql }
 spec: { clusterIP: 10.96.5.5, selector: { app: mysql }, ports: [{ name: tcp-mysql, port: 3306 }] }`;
 
+/** The Zipkin collector where the mesh config's default tracing address (zipkin.istio-system:9411) points. */
+export const ZIPKIN_SERVICE = `
+apiVersion: v1
+kind: Service
+metadata: { name: zipkin, namespace: istio-system }
+spec: { selector: { app: zipkin }, ports: [{ name: http-query, port: 9411 }] }`;
+
 export const PRODUCTPAGE = 'sidecar~10.244.0.16~productpage-v1-9c1a0f8e2-fghij.default~default.svc.cluster.local';
 export const REVIEWS_V1 = 'sidecar~10.244.0.13~reviews-v1-6f8d9c7b5-cdefg.default~default.svc.cluster.local';
 export const GATEWAY = 'router~10.244.0.20~istio-ingressgateway-5b7c8d9f6-ghijk.istio-system~istio-system.svc.cluster.local';

@@ -12,16 +12,11 @@ import { objectKey, type KubeObject } from '../../../src/core/kube.js';
 import type { Config } from '../../../src/model/types.js';
 import { decode, encode } from '../../../src/xds/proto.js';
 import { planReuse } from '../../../src/xds/server/reuse.js';
-import { GATEWAY, MYSQL_SERVICE, PRODUCTPAGE, REVIEWS_V1, bookinfo, expectValid, proxy, yamlObjects } from './helpers.js';
+import { GATEWAY, MYSQL_SERVICE, PRODUCTPAGE, REVIEWS_V1, bookinfo, expectValid, proxy, yamlObjects, ZIPKIN_SERVICE } from './helpers.js';
 
 const HCM = 'envoy.filters.network.http_connection_manager';
 const TCP = 'envoy.filters.network.tcp_proxy';
 const FILE_LOG = 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog';
-const ZIPKIN = `
-apiVersion: v1
-kind: Service
-metadata: { name: zipkin, namespace: istio-system }
-spec: { selector: { app: zipkin }, ports: [{ name: http-query, port: 9411 }] }`;
 
 let created = 0;
 /** A Telemetry; each one made later is younger (creation time decides between resources of one level). */
@@ -33,7 +28,7 @@ function telemetry(namespace: string, name: string, spec: Record<string, unknown
 function snapshotWith(mesh: Record<string, unknown>, extra: KubeObject[]) {
   const r = resolveMeshConfig(mesh);
   if (!r.ok) throw new Error(r.errors.join());
-  return buildSnapshot([...bookinfo('bookinfo-gateway.yaml'), ...yamlObjects(MYSQL_SERVICE), ...yamlObjects(ZIPKIN), ...extra], snapshotOptions(r.value));
+  return buildSnapshot([...bookinfo('bookinfo-gateway.yaml'), ...yamlObjects(MYSQL_SERVICE), ...yamlObjects(ZIPKIN_SERVICE), ...extra], snapshotOptions(r.value));
 }
 
 /** The connection managers and tcp_proxies of a proxy's listeners, each with the listener it is in. */
@@ -199,7 +194,7 @@ describe('Telemetry: tracing', () => {
       LABELS: { app: 'productpage', 'service.istio.io/canonical-name': 'productpage', 'service.istio.io/canonical-revision': 'v1' },
     });
     const tagsOf = (objs: KubeObject[]) => {
-      const snap = buildSnapshot([...bookinfo(), ...yamlObjects(ZIPKIN), ...objs], snapshotOptions(r.value));
+      const snap = buildSnapshot([...bookinfo(), ...yamlObjects(ZIPKIN_SERVICE), ...objs], snapshotOptions(r.value));
       const listeners = generate(snap, injected, TypeUrls.listener);
       expectValid(TypeUrls.listener, listeners);
       const hcm = listeners.flatMap((l: any) => l.resource.filter_chains ?? []).flatMap((c: any) => c.filters).find((f: any) => f.name === HCM);

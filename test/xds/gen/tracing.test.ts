@@ -5,21 +5,16 @@ import { generate } from '../../../src/xds/gen/index.js';
 import { resolveMeshConfig, snapshotOptions } from '../../../src/config/mesh.js';
 import { TypeUrls } from '../../../src/core/constants.js';
 import type { KubeObject } from '../../../src/core/kube.js';
-import { GATEWAY, PRODUCTPAGE, bookinfo, expectValid, proxy, yamlObjects } from './helpers.js';
+import { GATEWAY, PRODUCTPAGE, bookinfo, expectValid, proxy, yamlObjects, ZIPKIN_SERVICE } from './helpers.js';
 
 const HCM = 'envoy.filters.network.http_connection_manager';
-const ZIPKIN = `
-apiVersion: v1
-kind: Service
-metadata: { name: zipkin, namespace: istio-system }
-spec: { selector: { app: zipkin }, ports: [{ name: http-query, port: 9411 }] }`;
 
 function connectionManagers(listeners: Array<{ resource: unknown }>): any[] {
   const chains = listeners.flatMap((l: any) => [...(l.resource.filter_chains ?? []), ...(l.resource.default_filter_chain ? [l.resource.default_filter_chain] : [])]);
   return chains.flatMap((c: any) => c.filters).filter((f: any) => f.name === HCM);
 }
 
-function listenersWith(mesh: Record<string, unknown>, extra: KubeObject[] = yamlObjects(ZIPKIN), id = PRODUCTPAGE) {
+function listenersWith(mesh: Record<string, unknown>, extra: KubeObject[] = yamlObjects(ZIPKIN_SERVICE), id = PRODUCTPAGE) {
   const r = resolveMeshConfig(mesh);
   if (!r.ok) throw new Error(r.errors.join());
   const snap = buildSnapshot([...bookinfo('bookinfo-gateway.yaml'), ...extra], snapshotOptions(r.value));
@@ -87,7 +82,7 @@ apiVersion: networking.istio.io/v1
 kind: Sidecar
 metadata: { name: default, namespace: default }
 spec: { egress: [{ hosts: ["./*"] }] }`);
-    expect(tracingOf({}, [...yamlObjects(ZIPKIN), ...scoped]).every((t) => t === undefined)).to.equal(true);
+    expect(tracingOf({}, [...yamlObjects(ZIPKIN_SERVICE), ...scoped]).every((t) => t === undefined)).to.equal(true);
   });
 
   it('the mesh config names a bad sampling or address', () => {
