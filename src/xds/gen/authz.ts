@@ -22,7 +22,7 @@
  */
 import type { Config, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
-import { asArray, asObject, matchesLabels } from '../../model/selectors.js';
+import { asArray, asObject, hasTargetRef, matchesLabels, policySelector } from '../../model/selectors.js';
 import { ROOT_NAMESPACES } from '../../core/constants.js';
 import { type Json, JWT_FILTER, JWT_PAYLOAD_KEY, any } from './common.js';
 import { labelsKey, memoOn, proxyLabels } from './context.js';
@@ -236,9 +236,8 @@ export function policiesFor(policies: readonly Config[], namespace: string, labe
     .filter((p) => {
       if (p.namespace !== namespace && !ROOT_NAMESPACES.includes(p.namespace)) return false;
       if (p.annotations?.['istio.io/dry-run'] === 'true') return false;
-      const spec = asObject(p.spec);
-      if (spec.targetRef !== undefined || asArray(spec.targetRefs).length > 0) return false;
-      const selector = asObject(asObject(spec.selector).matchLabels) as Record<string, string>;
+      if (hasTargetRef(p.spec)) return false;
+      const selector = policySelector(p.spec);
       return Object.keys(selector).length === 0 || matchesLabels(labels, selector);
     })
     .sort(byName);

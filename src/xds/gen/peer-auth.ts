@@ -9,7 +9,7 @@
  * inherits the workload's mode. Pure.
  */
 import type { Config, Snapshot } from '../../model/types.js';
-import { asObject, matchesLabels } from '../../model/selectors.js';
+import { asObject, matchesLabels, policySelector } from '../../model/selectors.js';
 import { compareConfigs } from '../../model/snapshot.js';
 import { ROOT_NAMESPACES } from '../../core/constants.js';
 
@@ -23,7 +23,7 @@ const modeOf = (mtls: unknown): MtlsMode | undefined => {
   return typeof m === 'string' && MODES.has(m) ? (m as MtlsMode) : undefined;
 };
 
-const selectorOf = (p: Config): Record<string, string> => asObject(asObject(asObject(p.spec).selector).matchLabels) as Record<string, string>;
+const selectorOf = (p: Config): Record<string, string> => policySelector(p.spec);
 const hasSelector = (p: Config): boolean => Object.keys(selectorOf(p)).length > 0;
 
 /** The oldest of the policies that pass `keep`. */

@@ -25,7 +25,7 @@
  */
 import type { Config, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
-import { asArray, asObject, matchesLabels } from '../../model/selectors.js';
+import { asArray, asObject, hasTargetRef, matchesLabels, policySelector } from '../../model/selectors.js';
 import { compareConfigs } from '../../model/snapshot.js';
 import { Labels, ROOT_NAMESPACES } from '../../core/constants.js';
 import { proxyLabels } from './context.js';
@@ -37,9 +37,7 @@ import type { NamedResource } from './types.js';
 
 type Mode = 'CLIENT' | 'SERVER';
 
-const selectorOf = (t: Config): Record<string, string> => asObject(asObject(asObject(t.spec).selector).matchLabels) as Record<string, string>;
-const attachesElsewhere = (t: Config): boolean => asObject(t.spec).targetRef !== undefined || asArray(asObject(t.spec).targetRefs).length > 0;
-const namespaceWide = (t: Config): boolean => Object.keys(selectorOf(t)).length === 0 && !attachesElsewhere(t);
+const namespaceWide = (t: Config): boolean => Object.keys(policySelector(t.spec)).length === 0 && !hasTargetRef(t.spec);
 
 /** The Telemetry resources that apply to a workload (namespace, labels), in the order they compose. */
 export function applicableTelemetries(telemetries: readonly Config[], namespace: string, labels: Readonly<Record<string, string>>): Config[] {
@@ -53,7 +51,7 @@ export function applicableTelemetries(telemetries: readonly Config[], namespace:
     const ns = sorted.find((t) => t.namespace === namespace && namespaceWide(t));
     if (ns) out.push(ns);
   }
-  for (const t of sorted) if (t.namespace === namespace && !namespaceWide(t) && !attachesElsewhere(t) && matchesLabels(labels, selectorOf(t))) out.push(t);
+  for (const t of sorted) if (t.namespace === namespace && !namespaceWide(t) && !hasTargetRef(t.spec) && matchesLabels(labels, policySelector(t.spec))) out.push(t);
   return out;
 }
 
@@ -189,41 +187,42 @@ function customTags(tags: Record<string, unknown> | undefined): Json[] {
 
 const byTag = (a: Json, b: Json): number => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0);
 
-function direction(snap: Snapshot, proxy: Proxy, labels: Readonly<Record<string, string>>, applicable: readonly Config[], mode: Mode): Direction {
+/** One direction's tracer (and request id setting): the Telemetry's provider, else the mesh config's collector. */
+function tracingOf(snap: Snapshot, proxy: Proxy, labels: Readonly<Record<string, string>>, applicable: readonly Config[], mode: Mode): Pick<Direction, 'tracing' | 'requestId'> {
   const telemetry = snap.mesh.telemetry;
-  const defaults = telemetry?.defaultProviders ?? { tracing: [], accessLogging: [] };
-  const providers = telemetry?.providers ?? {};
-  const out: Direction = {};
-
-  const tracing = tracingSpec(applicable, defaults.tracing, mode);
-  if (tracing === undefined) {
+  const spec = tracingSpec(applicable, telemetry?.defaultProviders.tracing ?? [], mode);
+  if (spec === undefined) {
     const legacy = snap.mesh.tracing;
-    if (legacy) out.tracing = zipkinTracing(snap, proxy, meshZipkin(legacy.collector), { sampling: legacy.sampling, customTags: istioTags(labels, proxy) });
-  } else {
-    const provider = tracing.provider === undefined ? undefined : providers[tracing.provider.toLowerCase()];
-    if (!tracing.disabled && provider?.kind === 'zipkin') {
-      const tags = [...(tracing.enableIstioTags ? istioTags(labels, proxy) : []), ...customTags(tracing.customTags)].sort(byTag);
-      out.tracing = zipkinTracing(snap, proxy, provider, { sampling: tracing.sampling ?? telemetry?.sampling ?? 1, customTags: tags });
-    }
-    if (out.tracing && !tracing.useRequestIdForTraceSampling) {
-      out.requestId = { typed_config: any('envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig', { use_request_id_for_trace_sampling: { value: false } }) };
-    }
+    return legacy ? { tracing: zipkinTracing(snap, proxy, meshZipkin(legacy.collector), { sampling: legacy.sampling, customTags: istioTags(labels, proxy) }) } : {};
   }
+  const provider = spec.provider === undefined ? undefined : telemetry?.providers[spec.provider.toLowerCase()];
+  if (spec.disabled || provider?.kind !== 'zipkin') return {};
+  const tags = [...(spec.enableIstioTags ? istioTags(labels, proxy) : []), ...customTags(spec.customTags)].sort(byTag);
+  const tracing = zipkinTracing(snap, proxy, provider, { sampling: spec.sampling ?? telemetry?.sampling ?? 1, customTags: tags });
+  if (!tracing || spec.useRequestIdForTraceSampling) return { tracing };
+  return { tracing, requestId: { typed_config: any('envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig', { use_request_id_for_trace_sampling: { value: false } }) } };
+}
 
-  const logging = loggingSpec(applicable, defaults.accessLogging, mode);
+/** One direction's access logs: the Telemetry's file providers left on, else the mesh config's accessLogFile. */
+function logsOf(snap: Snapshot, applicable: readonly Config[], mode: Mode): Json[] | undefined {
+  const telemetry = snap.mesh.telemetry;
+  const logging = loggingSpec(applicable, telemetry?.defaultProviders.accessLogging ?? [], mode);
   // Only file providers make Envoy logs; a Telemetry naming none of them leaves the mesh config's log, as in Istio.
   const files = [...(logging ?? [])]
-    .map(([name, spec]) => ({ name, spec, provider: providers[name.toLowerCase()] }))
+    .map(([name, spec]) => ({ name, spec, provider: telemetry?.providers[name.toLowerCase()] }))
     .filter((x): x is typeof x & { provider: { kind: 'file' } } => x.provider?.kind === 'file')
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (files.length === 0) {
     const legacy = meshAccessLog(snap.mesh.accessLog);
-    if (legacy) out.logs = [legacy];
-  } else {
-    const on = files.filter((f) => !f.spec.disabled).map((f) => providerAccessLog(f.provider, f.spec.filter));
-    if (on.length > 0) out.logs = on;
+    return legacy && [legacy];
   }
-  return out;
+  const on = files.filter((f) => !f.spec.disabled).map((f) => providerAccessLog(f.provider, f.spec.filter));
+  return on.length > 0 ? on : undefined;
+}
+
+function direction(snap: Snapshot, proxy: Proxy, labels: Readonly<Record<string, string>>, applicable: readonly Config[], mode: Mode): Direction {
+  const logs = logsOf(snap, applicable, mode);
+  return { ...tracingOf(snap, proxy, labels, applicable, mode), ...(logs ? { logs } : {}) };
 }
 
 const LOGGED = new Set([HCM_FILTER, TCP_PROXY_FILTER]);
