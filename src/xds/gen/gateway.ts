@@ -2,7 +2,8 @@
  * Listeners and routes for gateway proxies (`router~` nodes) from the Gateways whose selector matches them:
  * one listener `0.0.0.0_<port>` per server port (the Kubernetes targetPort of the gateway's own service for that
  * port when there is one, as Istio listens), plain HTTP servers sharing RDS `http.<port>`, terminated HTTPS
- * servers (SIMPLE/MUTUAL) with SDS certificates `kubernetes://<credentialName>` and RDS
+ * servers (SIMPLE/MUTUAL/OPTIONAL_MUTUAL) with certificate files in the gateway pod or SDS certificates
+ * `kubernetes://<credentialName>` (which mizzen does not serve yet: validation warns), and RDS
  * `https.<port>.<portName>.<gateway>.<namespace>`, TLS PASSTHROUGH by SNI and TCP servers by tcp_proxy.
  */
 import type { Config, Snapshot } from '../../model/types.js';
@@ -59,7 +60,16 @@ function servers(snap: Snapshot, proxy: Proxy): ServerInfo[] {
   return out;
 }
 
-const isTerminatedHttps = (s: ServerInfo): boolean => s.protocol === 'HTTPS' && ['SIMPLE', 'MUTUAL', 'OPTIONAL_MUTUAL'].includes(s.tls.mode) && typeof s.tls.credentialName === 'string' && s.tls.credentialName !== '';
+const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v !== '';
+/** The credential names of a server (credentialName, or up to two credentialNames). */
+const credentialNames = (tls: Json): string[] => (nonEmpty(tls.credentialName) ? [tls.credentialName] : asArray(tls.credentialNames).filter(nonEmpty).slice(0, 2));
+/** Certificate and key files in the gateway pod (serverCertificate/privateKey, or up to two tlsCertificates). */
+function certificateFiles(tls: Json): Array<{ cert: string; key: string }> {
+  const pairs = nonEmpty(tls.serverCertificate) ? [{ serverCertificate: tls.serverCertificate, privateKey: tls.privateKey }] : asArray(tls.tlsCertificates).map(asObject).slice(0, 2);
+  return pairs.filter((c) => nonEmpty(c.serverCertificate) && nonEmpty(c.privateKey)).map((c) => ({ cert: c.serverCertificate as string, key: c.privateKey as string }));
+}
+const isTerminatedHttps = (s: ServerInfo): boolean =>
+  s.protocol === 'HTTPS' && ['SIMPLE', 'MUTUAL', 'OPTIONAL_MUTUAL'].includes(s.tls.mode) && (credentialNames(s.tls).length > 0 || certificateFiles(s.tls).length > 0);
 const isPlainHttp = (s: ServerInfo): boolean => isHttpProtocol(s.protocol);
 const isPassthrough = (s: ServerInfo): boolean => (s.protocol === 'TLS' || s.protocol === 'HTTPS') && (s.tls.mode === 'PASSTHROUGH' || s.tls.mode === 'AUTO_PASSTHROUGH');
 const httpsRouteName = (s: ServerInfo): string => `https.${s.number}.${s.portName}.${s.gateway.name}.${s.gateway.namespace}`;
@@ -153,13 +163,44 @@ export function generateGatewayRoutes(snap: Snapshot, proxy: Proxy): NamedResour
   return out;
 }
 
+/** Istio's TLS protocol versions as Envoy names them. */
+const TLS_VERSIONS: Record<string, string> = { TLSV1_0: 'TLSv1_0', TLSV1_1: 'TLSv1_1', TLSV1_2: 'TLSv1_2', TLSV1_3: 'TLSv1_3' };
+
+/** The server's protocol versions and cipher suites, when it sets any. */
+function tlsParams(tls: Json): Json | undefined {
+  const min = TLS_VERSIONS[tls.minProtocolVersion as string];
+  const max = TLS_VERSIONS[tls.maxProtocolVersion as string];
+  const ciphers = asArray(tls.cipherSuites).filter(nonEmpty);
+  if (!min && !max && ciphers.length === 0) return undefined;
+  return { ...(min ? { tls_minimum_protocol_version: min } : {}), ...(max ? { tls_maximum_protocol_version: max } : {}), ...(ciphers.length ? { cipher_suites: ciphers } : {}) };
+}
+
+/**
+ * A terminated server's TLS: certificates by SDS (`kubernetes://<credentialName>`, the client CA from
+ * `<credentialName>-cacert`) or from files in the gateway pod (serverCertificate/privateKey or tlsCertificates,
+ * the client CA from caCertificates, with caCrl and subjectAltNames), as istiod writes them. MUTUAL requires a
+ * client certificate, OPTIONAL_MUTUAL checks one when it is given.
+ */
 function downstreamTls(s: ServerInfo): Json {
-  const cred = s.tls.credentialName as string;
-  const common: Json = {
-    tls_certificate_sds_secret_configs: [{ name: `kubernetes://${cred}`, sds_config: adsSource() }],
-    alpn_protocols: ['h2', 'http/1.1'],
-  };
-  if (s.tls.mode !== 'SIMPLE') common.validation_context_sds_secret_config = { name: `kubernetes://${cred}-cacert`, sds_config: adsSource() };
+  const names = credentialNames(s.tls);
+  const mutual = s.tls.mode !== 'SIMPLE';
+  const common: Json = { alpn_protocols: ['h2', 'http/1.1'] };
+  const params = tlsParams(s.tls);
+  if (params) common.tls_params = params;
+  if (names.length > 0) {
+    common.tls_certificate_sds_secret_configs = names.map((name) => ({ name: `kubernetes://${name}`, sds_config: adsSource() }));
+    if (mutual) common.validation_context_sds_secret_config = { name: `kubernetes://${names[0]}-cacert`, sds_config: adsSource() };
+  } else {
+    common.tls_certificates = certificateFiles(s.tls).map((c) => ({ certificate_chain: { filename: c.cert }, private_key: { filename: c.key } }));
+    if (mutual && nonEmpty(s.tls.caCertificates)) {
+      const sans = asArray(s.tls.subjectAltNames).filter(nonEmpty);
+      common.validation_context = {
+        trusted_ca: { filename: s.tls.caCertificates },
+        ...(nonEmpty(s.tls.caCrl) ? { crl: { filename: s.tls.caCrl } } : {}),
+        ...(sans.length ? { match_typed_subject_alt_names: sans.map((san) => ({ san_type: san.startsWith('spiffe://') ? 'URI' : 'DNS', matcher: { exact: san } })) } : {}),
+      };
+    }
+  }
   return {
     name: 'envoy.transport_sockets.tls',
     typed_config: any('envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext', {

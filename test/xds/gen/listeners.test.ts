@@ -167,6 +167,59 @@ spec:
     expect(byName(routes, 'https.443.https.gw.istio-system').virtual_hosts[0].routes[0].route.cluster).to.equal('outbound|9080||productpage.default.svc.cluster.local');
   });
 
+  it('HTTPS with certificate files in the gateway pod: SIMPLE, MUTUAL (client CA, CRL, SANs), OPTIONAL_MUTUAL, two tlsCertificates, protocol versions and ciphers', () => {
+    const server = (port: number, host: string, tls: string) => `
+  - port: { number: ${port}, name: https-${host.split('.')[0]}, protocol: HTTPS }
+    hosts: [${host}]
+    tls: ${tls}`;
+    const { listeners, routes } = generated(
+      `
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: files, namespace: istio-system }
+spec:
+  selector: { istio: ingressgateway }
+  servers:${server(443, 'simple.example.com', '{ mode: SIMPLE, serverCertificate: /etc/certs/tls.crt, privateKey: /etc/certs/tls.key, minProtocolVersion: TLSV1_2, maxProtocolVersion: TLSV1_3, cipherSuites: [ECDHE-ECDSA-AES128-GCM-SHA256] }')}${server(
+        443,
+        'mutual.example.com',
+        '{ mode: MUTUAL, serverCertificate: /etc/certs/tls.crt, privateKey: /etc/certs/tls.key, caCertificates: /etc/certs/ca.crt, caCrl: /etc/certs/ca.crl, subjectAltNames: [client.example.com, "spiffe://cluster.local/ns/a/sa/b"] }',
+      )}${server(443, 'optional.example.com', '{ mode: OPTIONAL_MUTUAL, tlsCertificates: [{ serverCertificate: /rsa.crt, privateKey: /rsa.key }, { serverCertificate: /ec.crt, privateKey: /ec.key }], caCertificates: /ca.crt }')}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: web, namespace: default }
+spec:
+  hosts: [simple.example.com, mutual.example.com, optional.example.com]
+  gateways: [istio-system/files]
+  http: [{ route: [{ destination: { host: productpage, port: { number: 9080 } } }] }]`,
+      GATEWAY,
+    );
+    const chains = byName(listeners, '0.0.0.0_8443').filter_chains;
+    expect(chains.map((c: any) => c.filter_chain_match.server_names)).to.deep.equal([['simple.example.com'], ['mutual.example.com'], ['optional.example.com']]);
+    const ctx = (i: number) => chains[i].transport_socket.typed_config;
+    expect(ctx(0)).to.deep.equal({
+      '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
+      common_tls_context: {
+        alpn_protocols: ['h2', 'http/1.1'],
+        tls_params: { tls_minimum_protocol_version: 'TLSv1_2', tls_maximum_protocol_version: 'TLSv1_3', cipher_suites: ['ECDHE-ECDSA-AES128-GCM-SHA256'] },
+        tls_certificates: [{ certificate_chain: { filename: '/etc/certs/tls.crt' }, private_key: { filename: '/etc/certs/tls.key' } }],
+      },
+    });
+    expect(ctx(1).require_client_certificate).to.deep.equal({ value: true });
+    expect(ctx(1).common_tls_context.validation_context).to.deep.equal({
+      trusted_ca: { filename: '/etc/certs/ca.crt' },
+      crl: { filename: '/etc/certs/ca.crl' },
+      match_typed_subject_alt_names: [
+        { san_type: 'DNS', matcher: { exact: 'client.example.com' } },
+        { san_type: 'URI', matcher: { exact: 'spiffe://cluster.local/ns/a/sa/b' } },
+      ],
+    });
+    expect(ctx(2).require_client_certificate).to.equal(undefined);
+    expect(ctx(2).common_tls_context.tls_certificates.map((c: any) => c.certificate_chain.filename)).to.deep.equal(['/rsa.crt', '/ec.crt']);
+    expect(ctx(2).common_tls_context.validation_context).to.deep.equal({ trusted_ca: { filename: '/ca.crt' } });
+    expect(routes.map((r) => r.name)).to.include.members(['https.443.https-simple.files.istio-system', 'https.443.https-mutual.files.istio-system', 'https.443.https-optional.files.istio-system']);
+  });
+
   it('a gateway not selecting the proxy gives it nothing; malformed gateways never throw', () => {
     const { listeners } = generated(
       `
