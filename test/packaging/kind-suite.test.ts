@@ -14,7 +14,12 @@ import { buildSnapshot } from '../../src/model/snapshot.js';
 import type { KubeObject } from '../../src/core/kube.js';
 import { policiesFor } from '../../src/xds/gen/authz.js';
 import { jwtFilterOf } from '../../src/xds/gen/jwt.js';
-import { injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, signJwt, gatewayJwtPolicies, type PodLike } from '../e2e/kind/lib.js';
+import { generate } from '../../src/xds/gen/index.js';
+import { parseNode } from '../../src/model/proxy.js';
+import { resolveMeshConfig, snapshotOptions } from '../../src/config/mesh.js';
+import { TypeUrls } from '../../src/core/constants.js';
+import { parseDocuments } from '../../src/core/documents.js';
+import { injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, type PodLike } from '../e2e/kind/lib.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const KIND_DIR = join(REPO, 'test', 'e2e', 'kind');
@@ -160,6 +165,20 @@ describe('kind end-to-end suite (test/e2e/kind)', () => {
       const selected = policiesFor(snap.requestAuthentications, 'istio-system', { istio: 'ingressgateway' });
       expect(jwtFilterOf(snap, selected)?.typed_config.providers['origins-0']).to.include({ issuer: 'https://issuer.example.com' });
       expect(policiesFor(snap.authorizationPolicies, 'istio-system', { istio: 'ingressgateway' })).to.have.length(1);
+    });
+
+    it("its Telemetry is a valid resource that puts an access log on the gateway's connection managers", async () => {
+      const telemetry = structuredClone(MESH_ACCESS_LOGS) as unknown as KubeObject;
+      expect(validateObject(telemetry)).to.deep.equal({ errors: [], warnings: [] });
+      const mesh = resolveMeshConfig({});
+      if (!mesh.ok) throw new Error(mesh.errors.join());
+      const gateway = parseDocuments(readFileSync(join(REPO, '../shared/samples/bookinfo/networking/bookinfo-gateway.yaml'), 'utf8')).map((d) => d.value as KubeObject);
+      const snap = buildSnapshot([...gateway, telemetry], snapshotOptions(mesh.value));
+      const node = parseNode({ id: 'router~10.244.0.20~istio-ingressgateway-5b7c8d9f6-ghijk.istio-system~istio-system.svc.cluster.local', metadata: { LABELS: { istio: 'ingressgateway' } } });
+      if (!node.ok) throw new Error(node.errors.join());
+      const hcms = generate(snap, node.value, TypeUrls.listener).flatMap((l: any) => l.resource.filter_chains.flatMap((c: any) => c.filters));
+      expect(hcms).to.not.be.empty;
+      for (const f of hcms) expect(f.typed_config.access_log?.[0]?.typed_config.path).to.equal('/dev/stdout');
     });
 
     it("uses a VirtualService that mizzen's validator rejects naming the field", async () => {

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { kubectl, kubectlJson, httpGet, eventually } from './kube.js';
-import { type PodLike, injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, SKIP_REASON, signJwt, gatewayJwtPolicies, type ReviewsVersion } from './lib.js';
+import { type PodLike, injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, SKIP_REASON, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, type ReviewsVersion } from './lib.js';
 
 const GATEWAY_URL = process.env.GATEWAY_URL ?? 'http://127.0.0.1:18080';
 const BOOKINFO_DIR = process.env.BOOKINFO_DIR ?? '../shared/samples/bookinfo';
@@ -145,6 +145,28 @@ const checks: Check[] = [
       }
       await eventually('the gateway serves /productpage again', 90_000, async () => ((await httpGet(`${GATEWAY_URL}/productpage`)).status === 200 ? true : 'not yet'));
       return '403 without a token, 401 with a forged one, 200 with a good one';
+    },
+  },
+  {
+    name: "a mesh-wide Telemetry naming Istio's built-in `envoy` provider turns on access logs at the gateway and in productpage's sidecar",
+    run: async () => {
+      const telemetry = MESH_ACCESS_LOGS;
+      const applied = kubectl(['apply', '-f', '-'], JSON.stringify(telemetry));
+      if (applied.code !== 0) throw new Error(`kubectl apply: ${applied.stderr.trim()}`);
+      const marker = `e2e=${Date.now()}`;
+      const logs = (target: string[]) => kubectl(['logs', ...target, '-c', 'istio-proxy', '--since=5m']).stdout;
+      try {
+        // The logs appear once the listeners with access_log have reached both proxies.
+        await eventually('the request is logged by the gateway and by productpage', 90_000, async () => {
+          await httpGet(`${GATEWAY_URL}/productpage?${marker}`);
+          const gateway = kubectl(['logs', '-n', 'istio-system', 'deploy/istio-ingressgateway', '--since=5m']).stdout.includes(marker);
+          const sidecar = logs(['-n', 'default', 'deploy/productpage-v1']).includes(marker);
+          return gateway && sidecar ? true : `gateway ${gateway ? 'logged' : 'silent'}, productpage ${sidecar ? 'logged' : 'silent'}`;
+        });
+      } finally {
+        kubectl(['delete', 'telemetry', telemetry.metadata.name, '-n', 'istio-system', '--ignore-not-found']);
+      }
+      return `a request with ${marker} appears in both proxies' logs`;
     },
   },
   {

@@ -123,3 +123,11 @@ export function gatewayJwtPolicies(issuer: string, jwks: string): Array<Record<s
     },
   ];
 }
+
+/** A mesh-wide Telemetry (in istio-system, no selector) that turns on access logs with Istio's built-in `envoy` provider. */
+export const MESH_ACCESS_LOGS = {
+  apiVersion: 'telemetry.istio.io/v1',
+  kind: 'Telemetry',
+  metadata: { name: 'mizzen-e2e-access-logs', namespace: 'istio-system' },
+  spec: { accessLogging: [{ providers: [{ name: 'envoy' }] }] },
+} as const;
