@@ -11,6 +11,7 @@
  * | IST0118 | PortNameIsNotUnderNamingConvention           | Info    | Service port name without a protocol prefix and no appProtocol |
  * | IST0127 | NoMatchingWorkloadsFound                     | Warning | Sidecar / AuthorizationPolicy / PeerAuthentication / RequestAuthentication / Telemetry selector matches no workload (Istio reports Sidecars as IST0101 Error; an offline input often lacks the pods, so we warn) |
  * | IST0133 | SchemaWarning                                | Warning | a validator warning |
+ * | IST0157 | InvalidTelemetryProvider                     | Warning | a Telemetry access logging entry without providers where the mesh config has no default (checked when the mesh config is known) |
  * | IST0160 | MultipleTelemetriesWithoutWorkloadSelectors  | Warning | Istio: Error. Only the oldest applies (as istiod), so the others change nothing; we warn on those |
  * | IST0173 | DestinationRuleSubsetNotSelectPods           | Warning | Istio: Error. Workloads are often absent from offline input (scaled later, VMs), so we warn |
  * | MZ0001  | DuplicateResource                            | Warning | one kind/namespace/name defined by several documents: applied in order, the last wins |
@@ -20,6 +21,7 @@
  * | MZ0005  | GatewaySelectorNoWorkload                    | Info    | no workload in the input matches a Gateway's selector; the gateway proxy is usually installed with the control plane, not in application YAML |
  * | MZ0006  | JwksHostNotInMesh                            | Warning | a RequestAuthentication jwksUri whose host:port no Service or ServiceEntry serves: Envoy cannot fetch the keys, tokens of that issuer are refused |
  * | MZ0007  | TelemetryProviderNotFound                    | Warning | a Telemetry names a provider the mesh config's extensionProviders lack (checked when the mesh config is known: the webhook, analyze --mesh-config) |
+ * | MZ0008  | TelemetryTracingWithoutProvider              | Warning | a Telemetry tracing entry without providers where the mesh config has no default: it turns tracing off (checked when the mesh config is known) |
  *
  * Closed-world rule: a missing reference is only an Error when the input describes the namespace it lives in
  * (it has Services there, for hosts; Gateways or the referrer itself, for gateways); otherwise MZ0003.
@@ -43,6 +45,7 @@ const table = [
   ['IST0118', 'PortNameIsNotUnderNamingConvention', 'Info', 'A Service port name does not start with a protocol; protocol sniffing applies.'],
   ['IST0127', 'NoMatchingWorkloadsFound', 'Warning', 'No workload matches the resource selector.'],
   ['IST0133', 'SchemaWarning', 'Warning', 'The resource has a schema validation warning.'],
+  ['IST0157', 'InvalidTelemetryProvider', 'Warning', 'A Telemetry access logging entry names no provider and the mesh config has no default one: it is ignored.'],
   ['IST0160', 'MultipleTelemetriesWithoutWorkloadSelectors', 'Warning', 'More than one Telemetry in a namespace has no workload selector; only the oldest applies.'],
   ['IST0173', 'DestinationRuleSubsetNotSelectPods', 'Warning', 'A DestinationRule subset selects no workload: requests routed to it fail with 503.'],
   ['MZ0001', 'DuplicateResource', 'Warning', 'Several documents define the same resource; applied in order, the last one wins.'],
@@ -52,6 +55,7 @@ const table = [
   ['MZ0005', 'GatewaySelectorNoWorkload', 'Info', 'No workload in the input matches the Gateway selector.'],
   ['MZ0006', 'JwksHostNotInMesh', 'Warning', 'No Service or ServiceEntry serves the host and port of a jwksUri, so Envoy cannot fetch its keys.'],
   ['MZ0007', 'TelemetryProviderNotFound', 'Warning', 'A Telemetry names a provider that the mesh config does not define; that provider is ignored.'],
+  ['MZ0008', 'TelemetryTracingWithoutProvider', 'Warning', 'A Telemetry tracing entry names no provider and the mesh config has no default one: tracing is off where it applies.'],
 ] as const;
 
 export type Code = (typeof table)[number][0];

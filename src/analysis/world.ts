@@ -14,6 +14,8 @@ export interface AnalyzeOptions {
   rootNamespaces?: readonly string[];
   /** The names of the mesh config's extensionProviders: when given, the providers Telemetry resources name are checked. */
   telemetryProviders?: readonly string[];
+  /** The mesh config's defaultProviders: when given, Telemetry entries that name no provider are checked. */
+  defaultProviders?: { tracing: readonly string[]; accessLogging: readonly string[] };
 }
 
 export const DEFAULT_ROOT_NAMESPACES: readonly string[] = ROOT_NAMESPACES;
@@ -54,6 +56,7 @@ export class World {
   readonly rootNamespaces: ReadonlySet<string>;
   /** Lowercased (Telemetry names providers without regard to case); undefined when unknown. */
   readonly telemetryProviders: ReadonlySet<string> | undefined;
+  readonly defaultProviders: AnalyzeOptions['defaultProviders'];
   readonly objects: readonly KubeObject[];
   readonly byKind = new Map<string, KubeObject[]>();
   /** Exact host → entries (Service FQDNs and non-wildcard ServiceEntry hosts). */
@@ -80,6 +83,7 @@ export class World {
     this.domainSuffix = opts.domainSuffix ?? DEFAULT_DOMAIN_SUFFIX;
     this.rootNamespaces = new Set(opts.rootNamespaces ?? DEFAULT_ROOT_NAMESPACES);
     this.telemetryProviders = opts.telemetryProviders && new Set(opts.telemetryProviders.map((n) => n.toLowerCase()));
+    this.defaultProviders = opts.defaultProviders;
     this.objects = objects;
     this.focus = undefined;
     for (const o of objects) {

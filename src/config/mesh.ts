@@ -207,7 +207,11 @@ export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
 
 /** What of the mesh config the analyzers read (the webhook's apply-time warnings, `mizzen analyze --mesh-config`). */
 export function analysisOptions(mesh: MeshConfig): AnalyzeOptions {
-  return { domainSuffix: mesh.domainSuffix, telemetryProviders: mesh.extensionProviders.map((p) => p.name) };
+  return {
+    domainSuffix: mesh.domainSuffix,
+    telemetryProviders: mesh.extensionProviders.map((p) => p.name),
+    defaultProviders: { tracing: mesh.defaultProviders.tracing, accessLogging: mesh.defaultProviders.accessLogging },
+  };
 }
 
 /** An extension provider as the generators read it. */

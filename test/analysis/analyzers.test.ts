@@ -230,3 +230,27 @@ describe('analysis: Telemetry provider names (MZ0007)', () => {
     expect((await validate(named(['envoy']) as any, { namespace: 'default' } as any)).warnings).to.deep.equal([]);
   });
 });
+
+describe('analysis: Telemetry entries without providers (IST0157, MZ0008)', () => {
+  const mesh = { telemetryProviders: ['envoy', 'zipkin'], defaultProviders: { tracing: [], accessLogging: [] } };
+  const sampling = (name: string, namespace = 'default', selector?: Record<string, string>) =>
+    telemetry(name, { tracing: [{ randomSamplingPercentage: 10 }], accessLogging: [{ filter: { expression: 'response.code >= 400' } }], ...(selector ? { selector: { matchLabels: selector } } : {}) }, namespace);
+
+  it('reported where nothing gives the entry a provider: neither the mesh config nor a Telemetry above', () => {
+    expect(analyze([sampling('t')], mesh).map(brief)).to.deep.equal(['IST0157 Telemetry default/t spec.accessLogging[0]', 'MZ0008 Telemetry default/t spec.tracing[0]']);
+    // Without the mesh config, nothing is known: nothing is said.
+    expect(analyze([sampling('t')])).to.deep.equal([]);
+  });
+
+  it('not reported when the mesh config has defaults, a Telemetry above names providers, or an earlier entry of its own does', () => {
+    expect(analyze([sampling('t')], { ...mesh, defaultProviders: { tracing: ['zipkin'], accessLogging: ['envoy'] } })).to.deep.equal([]);
+    const meshWide = telemetry('mesh', { tracing: [{ providers: [{ name: 'zipkin' }] }], accessLogging: [{ providers: [{ name: 'envoy' }] }] }, 'istio-system');
+    expect(analyze([meshWide, sampling('ns-level'), sampling('wl', 'default', { app: 'a' })], mesh).map(brief)).to.deep.equal([]);
+    const nsWide = telemetry('ns', { tracing: [{ providers: [{ name: 'zipkin' }] }], accessLogging: [{ providers: [{ name: 'envoy' }] }] });
+    expect(analyze([nsWide, sampling('wl', 'default', { app: 'a' })], mesh).map(brief)).to.deep.equal([]);
+    const own = telemetry('own', { tracing: [{ providers: [{ name: 'zipkin' }] }, { match: { mode: 'SERVER' }, randomSamplingPercentage: 50 }], accessLogging: [{ disabled: true }] });
+    expect(analyze([own], mesh)).to.deep.equal([]);
+    // A namespace-level Telemetry elsewhere gives nothing to this namespace.
+    expect(analyze([telemetry('other', { tracing: [{ providers: [{ name: 'zipkin' }] }] }, 'other'), sampling('wl', 'default', { app: 'a' })], mesh).map(brief)).to.include('MZ0008 Telemetry default/wl spec.tracing[0]');
+  });
+});

@@ -6,6 +6,9 @@
  *   Istio reports this as an Error (IST0160); mizzen's choice is defined (the oldest), so it warns.
  * - A provider name that no extensionProviders entry of the mesh config has (a typo, or a provider defined in
  *   another mesh config) makes that entry do nothing: MZ0007, checked only when the mesh config is known.
+ * - An entry that names no provider where the mesh config's defaultProviders name none either: an access log
+ *   entry is ignored (IST0157, Istio's check), and a tracing entry turns tracing off, the mesh config's own
+ *   collector included (MZ0008: a sampling percentage alone is a common way to lose every span).
  */
 import { finding, type Finding } from '../finding.js';
 import { arr, rec, str } from '../shape.js';
@@ -61,6 +64,56 @@ export function telemetryProviderNames(w: World): Finding[] {
             ),
           );
         }
+      }
+    }
+  }
+  return out;
+}
+
+const names = (t: KubeObject, field: 'tracing' | 'accessLogging'): boolean => arr(rec(t.spec)[field]).some((e) => arr(rec(e).providers).length > 0);
+
+/** Whether a Telemetry that applies before `t` (the mesh's, then its namespace's) names a provider for `field`. */
+function namedAbove(w: World, t: KubeObject, field: 'tracing' | 'accessLogging'): boolean {
+  const ns = nsOf(t);
+  const root = w.rootNamespaces.has(ns);
+  if (root && namespaceWide(t)) return false;
+  return w.istio('Telemetry').some((o) => o !== t && namespaceWide(o) && (w.rootNamespaces.has(nsOf(o)) || (!namespaceWide(t) && nsOf(o) === ns)) && names(o, field));
+}
+
+/**
+ * Entries without providers where nothing gives them one: not the mesh config's defaultProviders, not a Telemetry
+ * above (IST0157 for access logs, MZ0008 for tracing).
+ */
+export function telemetryWithoutProviders(w: World): Finding[] {
+  const defaults = w.defaultProviders;
+  if (!defaults) return [];
+  const out: Finding[] = [];
+  for (const t of w.subjects('Telemetry')) {
+    const spec = rec(t.spec);
+    if (defaults.accessLogging.length === 0 && !namedAbove(w, t, 'accessLogging')) {
+      let named = false;
+      for (const [i, entry] of arr(spec.accessLogging).entries()) {
+        const e = rec(entry);
+        if (arr(e.providers).length > 0) named = true;
+        if (named || e.disabled === true) continue;
+        out.push(finding('IST0157', t, 'This access logging entry names no provider, and neither the mesh config (defaultProviders.accessLogging) nor a Telemetry above gives one: it is ignored (name one, e.g. envoy)', `spec.accessLogging[${i}]`));
+      }
+    }
+    if (defaults.tracing.length === 0 && !namedAbove(w, t, 'tracing')) {
+      // Entries apply in order: once one names a provider, later ones without providers adjust its settings.
+      let named = false;
+      for (const [i, entry] of arr(spec.tracing).entries()) {
+        const e = rec(entry);
+        if (arr(e.providers).length > 0) named = true;
+        if (named || e.disableSpanReporting === true) continue;
+        out.push(
+          finding(
+            'MZ0008',
+            t,
+            "This tracing entry names no provider, and neither the mesh config (defaultProviders.tracing) nor a Telemetry above gives one: tracing is off for the workloads it applies to, the mesh config's own collector included (name a provider from extensionProviders, e.g. a zipkin one)",
+            `spec.tracing[${i}]`,
+          ),
+        );
       }
     }
   }
