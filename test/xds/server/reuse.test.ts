@@ -15,6 +15,10 @@ import { planReuse } from '../../../src/xds/server/reuse.js';
 import { pod } from './fixtures.js';
 import { BOOKINFO_DIR } from '../../support/samples.js';
 import { edit } from '../../support/objects.js';
+import { DEFAULT_MESH_CONFIG, snapshotOptions } from '../../../src/config/mesh.js';
+
+/** The default mesh config's settings (Istio's default providers among them, which a Telemetry names). */
+const MESH = snapshotOptions(DEFAULT_MESH_CONFIG);
 
 const SAMPLES = BOOKINFO_DIR;
 const load = (...files: string[]): KubeObject[] =>
@@ -63,7 +67,8 @@ function generateAll(cache: SnapshotCache): string[] {
 }
 
 describe('xDS cache reuse across snapshots equals a full regeneration', () => {
-  const changes: Array<{ name: string; change: (o: KubeObject[]) => KubeObject[]; reuse: string[] }> = [
+  /** `ldsChanges`: the change must reach some listener (so that the equality below compares something that moved). */
+  const changes: Array<{ name: string; change: (o: KubeObject[]) => KubeObject[]; reuse: string[]; ldsChanges?: true }> = [
     { name: 'endpoint IP changes', change: (o) => edit(o, 'Pod', 'reviews-v2', (p) => (p.status.podIP = '10.2.1.4')), reuse: ['cds', 'lds', 'rds'] },
     { name: 'endpoint added', change: (o) => [...o, pod('ratings-v2', 'ratings', '10.2.0.7', { version: 'v2' })], reuse: ['cds', 'lds', 'rds'] },
     { name: 'endpoint removed', change: (o) => o.filter((x) => x.metadata.name !== 'details-v1'), reuse: ['cds', 'lds', 'rds'] },
@@ -72,23 +77,31 @@ describe('xDS cache reuse across snapshots equals a full regeneration', () => {
     { name: 'VirtualService weights', change: (o) => edit(o, 'VirtualService', 'reviews', (v) => (v.spec.http[0].route[0].weight = 50, v.spec.http[0].route[1].weight = 50)), reuse: ['cds', 'eds'] },
     { name: 'VirtualService added', change: (o) => [...o, ...load('networking/virtual-service-ratings-test-abort.yaml')], reuse: ['cds', 'eds'] },
     { name: 'Gateway port', change: (o) => edit(o, 'Gateway', 'bookinfo-gateway', (g) => (g.spec.servers[0].port.number = 8081)), reuse: ['cds', 'eds'] },
+    {
+      name: 'Telemetry added (access logs)',
+      change: (o) => [...o, { apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry', metadata: { name: 'logs', namespace: 'default' }, spec: { accessLogging: [{ providers: [{ name: 'envoy' }] }] } }],
+      reuse: ['cds', 'eds', 'rds'],
+      ldsChanges: true,
+    },
     { name: 'DestinationRule subsets', change: (o) => edit(o, 'DestinationRule', 'reviews', (d) => d.spec.subsets.pop()), reuse: [] },
     { name: 'Service port', change: (o) => edit(o, 'Service', 'ratings', (s) => (s.spec.ports[0].port = 9081)), reuse: [] },
   ];
   for (const t of changes) {
     it(t.name, () => {
       const before = bookinfo();
-      const prevSnap = gens.buildSnapshot(before, {});
+      const prevSnap = gens.buildSnapshot(before, MESH);
       const pool = new EncodedPool();
       const prev = new SnapshotCache(prevSnap, gens, pool);
-      generateAll(prev);
-      const nextSnap = gens.buildSnapshot(t.change(before), {});
+      const prevAll = generateAll(prev);
+      const nextSnap = gens.buildSnapshot(t.change(before), MESH);
       const plan = planReuse(prevSnap, nextSnap);
       const short = (u: string) => ({ [TypeUrls.cluster]: 'cds', [TypeUrls.endpoint]: 'eds', [TypeUrls.listener]: 'lds', [TypeUrls.route]: 'rds' })[u];
       expect([...plan.reuse].map(short).sort()).to.deep.equal(t.reuse);
       const reused = generateAll(new SnapshotCache(nextSnap, gens, pool, undefined, { cache: prev, plan }));
       const fresh = generateAll(new SnapshotCache(nextSnap, gens, new EncodedPool()));
       expect(reused).to.deep.equal(fresh);
+      const lds = (all: string[]) => all.filter((l) => l.includes(` ${TypeUrls.listener} `));
+      if (t.ldsChanges) expect(lds(fresh)).to.not.deep.equal(lds(prevAll));
     });
   }
 });
