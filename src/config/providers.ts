@@ -116,9 +116,11 @@ export function mergeExtensionProviders(base: readonly ExtensionProvider[], inpu
     checkProvider(p, `extensionProviders[${i}]`, errors);
     if (errors.length > before) return;
     const provider = p as ExtensionProvider;
-    if (seen.has(provider.name)) return void errors.push(`extensionProviders[${i}].name: "${provider.name}" is defined twice`);
-    seen.add(provider.name);
-    const at = out.findIndex((q) => q.name === provider.name);
+    // Telemetry resources name providers without regard to case: so do these checks.
+    const key = provider.name.toLowerCase();
+    if (seen.has(key)) return void errors.push(`extensionProviders[${i}].name: "${provider.name}" is defined twice`);
+    seen.add(key);
+    const at = out.findIndex((q) => q.name.toLowerCase() === key);
     if (at >= 0) out[at] = provider;
     else out.push(provider);
   });

@@ -282,6 +282,9 @@ describe('mesh config: extensionProviders and defaultProviders', () => {
     const r = resolveMeshConfig({ extensionProviders: [{ name: 'envoy', envoyFileAccessLog: { path: '/var/log/envoy.log' } }, { name: 'zipkin', zipkin: { service: 'zipkin.istio-system', port: 9411 } }] });
     expect(r.ok && r.value.extensionProviders.map((p) => p.name)).to.deep.equal(['prometheus', 'stackdriver', 'envoy', 'zipkin']);
     expect(r.ok && r.value.extensionProviders[2]!.envoyFileAccessLog).to.deep.equal({ path: '/var/log/envoy.log' });
+    // Names match without regard to case, as Telemetry resources name them: "Envoy" replaces the default envoy.
+    const upper = resolveMeshConfig({ extensionProviders: [{ name: 'Envoy', envoyFileAccessLog: { path: '/tmp/e.log' } }] });
+    expect(upper.ok && upper.value.extensionProviders.map((p) => p.name)).to.deep.equal(['prometheus', 'stackdriver', 'Envoy']);
   });
 
   const bad: Array<[string, Record<string, unknown>, string]> = [
@@ -294,7 +297,7 @@ describe('mesh config: extensionProviders and defaultProviders', () => {
     ['a zipkin with an unknown field', { extensionProviders: [{ name: 'x', zipkin: { service: 'z', port: 1, sampling: 3 } }] }, 'extensionProviders[0].zipkin.sampling: unknown field'],
     ['a file log without path', { extensionProviders: [{ name: 'x', envoyFileAccessLog: {} }] }, 'extensionProviders[0].envoyFileAccessLog.path: required'],
     ['text and labels', { extensionProviders: [{ name: 'x', envoyFileAccessLog: { path: '/p', logFormat: { text: 'a', labels: { a: 'b' } } } }] }, 'text and labels are exclusive'],
-    ['a name twice', { extensionProviders: [{ name: 'x', prometheus: {} }, { name: 'x', prometheus: {} }] }, 'extensionProviders[1].name: "x" is defined twice'],
+    ['a name twice', { extensionProviders: [{ name: 'x', prometheus: {} }, { name: 'X', prometheus: {} }] }, 'extensionProviders[1].name: "X" is defined twice'],
     ['a default that names no provider', { defaultProviders: { tracing: ['zipkin'] } }, 'defaultProviders.tracing[0]: no extensionProviders entry is named "zipkin"'],
     ['an unknown defaultProviders field', { defaultProviders: { logs: ['envoy'] } }, 'defaultProviders.logs: unknown field'],
   ];
