@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { analyze, type Finding } from '../../src/analysis/index.js';
+import { analyze, analyzeObject, type Finding } from '../../src/analysis/index.js';
 import type { KubeObject } from '../../src/core/kube.js';
 import { composeValidator } from '../../src/cmd/serve.js';
 import { analysisOptions, DEFAULT_MESH_CONFIG } from '../../src/config/mesh.js';
@@ -252,5 +252,22 @@ describe('analysis: Telemetry entries without providers (IST0157, MZ0008)', () =
     expect(analyze([own], mesh)).to.deep.equal([]);
     // A namespace-level Telemetry elsewhere gives nothing to this namespace.
     expect(analyze([telemetry('other', { tracing: [{ providers: [{ name: 'zipkin' }] }] }, 'other'), sampling('wl', 'default', { app: 'a' })], mesh).map(brief)).to.include('MZ0008 Telemetry default/wl spec.tracing[0]');
+  });
+});
+
+describe('analysis: IST0160 at apply time', () => {
+  const logs = { accessLogging: [{ providers: [{ name: 'envoy' }] }] };
+  const stored = telemetry('mesh-default', logs, 'istio-system', '2026-01-01T00:00:00Z');
+
+  it('an update of the only namespace-wide Telemetry is not a second one', () => {
+    const update = telemetry('mesh-default', { accessLogging: [{ disabled: true }] }, 'istio-system', '2026-01-01T00:00:00Z');
+    expect(analyzeObject(update, [stored, svc('reviews')])).to.deep.equal([]);
+  });
+
+  it('a new one (no creation time yet) is the younger, whatever its name, and is reported', () => {
+    const added = telemetry('a-first-by-name', logs, 'istio-system');
+    expect(analyzeObject(added, [stored, svc('reviews')]).map(brief)).to.deep.equal(['IST0160 Telemetry istio-system/a-first-by-name']);
+    // Applying the older one again says nothing: it is the one that applies.
+    expect(analyzeObject(stored, [stored, telemetry('young', logs, 'istio-system', '2026-02-01T00:00:00Z')])).to.deep.equal([]);
   });
 });

@@ -20,19 +20,25 @@ const namespaceWide = (t: KubeObject): boolean => {
   return Object.keys(rec(rec(spec.selector).matchLabels)).length === 0 && spec.targetRef === undefined && spec.targetRefs === undefined;
 };
 
-/** Creation order, then namespace/name (model/snapshot.ts compareConfigs); an object not yet created is the youngest. */
-const created = (t: KubeObject): string => (typeof t.metadata.creationTimestamp === 'string' ? t.metadata.creationTimestamp : '~');
-const older = (a: KubeObject, b: KubeObject): number => (created(a) < created(b) ? -1 : created(a) > created(b) ? 1 : nameOf(a) < nameOf(b) ? -1 : nameOf(a) > nameOf(b) ? 1 : 0);
+/**
+ * Creation order, then name, as model/snapshot.ts compareConfigs orders them (no creation time: first); the object
+ * being applied, when it has no creation time yet, is the youngest.
+ */
+function olderIn(w: World): (a: KubeObject, b: KubeObject) => number {
+  const created = (t: KubeObject): string => (typeof t.metadata.creationTimestamp === 'string' ? t.metadata.creationTimestamp : t === w.focus ? '~' : '');
+  return (a, b) => (created(a) < created(b) ? -1 : created(a) > created(b) ? 1 : nameOf(a) < nameOf(b) ? -1 : nameOf(a) > nameOf(b) ? 1 : 0);
+}
 
 export function namespaceWideTelemetries(w: World): Finding[] {
   const out: Finding[] = [];
   for (const t of w.subjects('Telemetry')) {
     if (!namespaceWide(t)) continue;
     const ns = nsOf(t);
-    const peers = w.istio('Telemetry').filter((o) => nsOf(o) === ns && namespaceWide(o));
-    if (!peers.includes(t)) peers.push(t);
-    if (peers.length < 2) continue;
-    const [first] = peers.sort(older);
+    // The object applied replaces its stored version (same name), which must not count as a second one.
+    const peers = w.istio('Telemetry').filter((o) => o !== t && nsOf(o) === ns && nameOf(o) !== nameOf(t) && namespaceWide(o));
+    if (peers.length === 0) continue;
+    peers.push(t);
+    const [first] = peers.sort(olderIn(w));
     if (first === t) continue;
     out.push(
       finding(
