@@ -250,6 +250,10 @@ describe('analysis: Telemetry entries without providers (IST0157, MZ0008)', () =
     expect(analyze([nsWide, sampling('wl', 'default', { app: 'a' })], mesh).map(brief)).to.deep.equal([]);
     const own = telemetry('own', { tracing: [{ providers: [{ name: 'zipkin' }] }, { match: { mode: 'SERVER' }, randomSamplingPercentage: 50 }], accessLogging: [{ disabled: true }] });
     expect(analyze([own], mesh)).to.deep.equal([]);
+    // The stored version of the resource being applied is not "above" it.
+    const storedWide = telemetry('ns', { tracing: [{ providers: [{ name: 'zipkin' }] }] });
+    const narrowed = telemetry('ns', { selector: { matchLabels: { app: 'a' } }, tracing: [{ randomSamplingPercentage: 5 }] });
+    expect(analyzeObject(narrowed, [storedWide, svc('x')], mesh).map(brief)).to.deep.equal(['MZ0008 Telemetry default/ns spec.tracing[0]']);
     // A namespace-level Telemetry elsewhere gives nothing to this namespace.
     expect(analyze([telemetry('other', { tracing: [{ providers: [{ name: 'zipkin' }] }] }, 'other'), sampling('wl', 'default', { app: 'a' })], mesh).map(brief)).to.include('MZ0008 Telemetry default/wl spec.tracing[0]');
   });

@@ -83,7 +83,9 @@ function namedAbove(w: World, t: KubeObject, field: 'tracing' | 'accessLogging')
   const ns = nsOf(t);
   const root = w.rootNamespaces.has(ns);
   if (root && namespaceWide(t)) return false;
-  return w.istio('Telemetry').some((o) => o !== t && namespaceWide(o) && (w.rootNamespaces.has(nsOf(o)) || (!namespaceWide(t) && nsOf(o) === ns)) && names(o, field));
+  // Not `t` itself, nor its stored version when `t` is being applied (same namespace and name).
+  const other = (o: KubeObject) => o !== t && !(nsOf(o) === ns && nameOf(o) === nameOf(t));
+  return w.istio('Telemetry').some((o) => other(o) && namespaceWide(o) && (w.rootNamespaces.has(nsOf(o)) || (!namespaceWide(t) && nsOf(o) === ns)) && names(o, field));
 }
 
 /**
