@@ -92,6 +92,18 @@ function namedAbove(w: World, t: KubeObject, field: 'tracing' | 'accessLogging')
  * Entries without providers where nothing gives them one: not the mesh config's defaultProviders, not a Telemetry
  * above (IST0157 for access logs, MZ0008 for tracing).
  */
+/** Indices of the entries that no provider reaches: none of their own, none in an earlier entry; `off` entries aside. */
+function unprovided(entries: unknown, off: (e: Record<string, unknown>) => boolean): number[] {
+  const out: number[] = [];
+  for (const [i, entry] of arr(entries).entries()) {
+    const e = rec(entry);
+    // Entries apply in order: once one names a provider, later ones without providers adjust its settings.
+    if (arr(e.providers).length > 0) break;
+    if (!off(e)) out.push(i);
+  }
+  return out;
+}
+
 export function telemetryWithoutProviders(w: World): Finding[] {
   const defaults = w.defaultProviders;
   if (!defaults) return [];
@@ -99,21 +111,12 @@ export function telemetryWithoutProviders(w: World): Finding[] {
   for (const t of w.subjects('Telemetry')) {
     const spec = rec(t.spec);
     if (defaults.accessLogging.length === 0 && !namedAbove(w, t, 'accessLogging')) {
-      let named = false;
-      for (const [i, entry] of arr(spec.accessLogging).entries()) {
-        const e = rec(entry);
-        if (arr(e.providers).length > 0) named = true;
-        if (named || e.disabled === true) continue;
+      for (const i of unprovided(spec.accessLogging, (e) => e.disabled === true)) {
         out.push(finding('IST0157', t, 'This access logging entry names no provider, and neither the mesh config (defaultProviders.accessLogging) nor a Telemetry above gives one: it is ignored (name one, e.g. envoy)', `spec.accessLogging[${i}]`));
       }
     }
     if (defaults.tracing.length === 0 && !namedAbove(w, t, 'tracing')) {
-      // Entries apply in order: once one names a provider, later ones without providers adjust its settings.
-      let named = false;
-      for (const [i, entry] of arr(spec.tracing).entries()) {
-        const e = rec(entry);
-        if (arr(e.providers).length > 0) named = true;
-        if (named || e.disableSpanReporting === true) continue;
+      for (const i of unprovided(spec.tracing, (e) => e.disableSpanReporting === true)) {
         out.push(
           finding(
             'MZ0008',
