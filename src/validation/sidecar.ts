@@ -61,6 +61,9 @@ export const validateSidecar: KindValidator = (spec: Obj, ctx, issues: Issues) =
   if (len(spec.egress) === 0 && len(spec.ingress) === 0 && !spec.outboundTrafficPolicy && !spec.inboundConnectionPool) {
     issues.error('spec', 'empty Sidecar: set at least one of ingress, egress, outboundTrafficPolicy or inboundConnectionPool');
   }
+  // What mizzen does differently from istiod: said where it matters (xds/gen/sidecar-scope.ts applies the egress scope).
+  if (len(spec.ingress) > 0) issues.warn('spec.ingress', 'mizzen does not apply Sidecar ingress listeners yet: inbound traffic still goes to the ports of the services that select the workload, at the pod IP');
+  if (spec.inboundConnectionPool) issues.warn('spec.inboundConnectionPool', 'mizzen does not apply inbound connection pools yet: these limits are not enforced');
   const ingressPorts = new Set<number>();
   each(spec.ingress, (l, i) => {
     const p = `spec.ingress[${i}]`;
