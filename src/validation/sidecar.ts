@@ -56,14 +56,15 @@ function checkBind(bind: string | undefined, p: string, issues: Issues): void {
   if (e) issues.error(p, e);
 }
 
+const NOT_APPLIED = (what: string, so: string): string => `mizzen does not apply ${what} yet: ${so}`;
+
 export const validateSidecar: KindValidator = (spec: Obj, ctx, issues: Issues) => {
   warnEmptySelector(spec.workloadSelector, 'labels', 'spec.workloadSelector', issues);
   if (len(spec.egress) === 0 && len(spec.ingress) === 0 && !spec.outboundTrafficPolicy && !spec.inboundConnectionPool) {
     issues.error('spec', 'empty Sidecar: set at least one of ingress, egress, outboundTrafficPolicy or inboundConnectionPool');
   }
-  // What mizzen does differently from istiod: said where it matters (xds/gen/sidecar-scope.ts applies the egress scope).
-  if (len(spec.ingress) > 0) issues.warn('spec.ingress', 'mizzen does not apply Sidecar ingress listeners yet: inbound traffic still goes to the ports of the services that select the workload, at the pod IP');
-  if (spec.inboundConnectionPool) issues.warn('spec.inboundConnectionPool', 'mizzen does not apply inbound connection pools yet: these limits are not enforced');
+  // What mizzen does differently from istiod, said where it matters (xds/gen/sidecar-scope.ts: egress scope, ingress ports and endpoints).
+  if (spec.inboundConnectionPool) issues.warn('spec.inboundConnectionPool', NOT_APPLIED('inbound connection pools', 'these limits are not enforced'));
   const ingressPorts = new Set<number>();
   each(spec.ingress, (l, i) => {
     const p = `spec.ingress[${i}]`;
@@ -89,6 +90,9 @@ export const validateSidecar: KindValidator = (spec: Obj, ctx, issues: Issues) =
       if (!isTlsProtocol(proto)) issues.error(tp, 'TLS settings are only allowed on HTTPS/TLS ports');
       checkServerTls(l.tls, tp, issues);
     }
+    if (l.tls) issues.warn(`${p}.tls`, NOT_APPLIED('TLS on ingress listeners', 'the listener serves what arrives as it arrives'));
+    if (l.connectionPool) issues.warn(`${p}.connectionPool`, NOT_APPLIED('connection pools on ingress listeners', 'these limits are not enforced'));
+    if (l.bind || l.captureMode) issues.warn(p, NOT_APPLIED('bind and captureMode on ingress listeners', 'inbound traffic is captured by iptables on every address'));
     checkConnectionPool(l.connectionPool, `${p}.connectionPool`, issues);
     if (l.connectionPool?.http && !isHttpProtocol(proto)) {
       issues.warn(`${p}.connectionPool.http`, `port ${port.number} is not HTTP (${port.protocol ?? 'unset'}): only the TCP settings apply`);

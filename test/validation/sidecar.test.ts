@@ -23,7 +23,9 @@ const cases: Case[] = [
   { name: 'catch-all egress not last', in: { egress: [{ hosts: ['./*'] }, { port: { number: 80 }, hosts: ['./*'] }] }, valid: false, error: 'must be the last one' },
   { name: 'duplicate egress ports', in: { egress: [{ port: { number: 80 }, hosts: ['./*'] }, { port: { number: 80 }, hosts: ['./*'] }] }, valid: false, error: 'spec.egress[1].port.number: ports of egress listeners must be unique' },
   // ingress
-  { name: 'ingress listener: valid, with a warning that mizzen does not apply it yet', in: ingress({}), valid: true, warning: 'spec.ingress: mizzen does not apply Sidecar ingress listeners yet' },
+  { name: 'ingress listener', in: ingress({}), valid: true },
+  { name: 'ingress tls: valid, with a warning that mizzen does not apply it yet', in: { ingress: [{ port: { number: 8443, protocol: 'HTTPS', name: 'https' }, defaultEndpoint: '127.0.0.1:8443', tls: { mode: 'SIMPLE', serverCertificate: '/c', privateKey: '/k' } }] }, valid: true, warning: 'spec.ingress[0].tls: mizzen does not apply TLS on ingress listeners yet' },
+  { name: 'ingress bind: valid, with a warning', in: ingress({ bind: '0.0.0.0' }), valid: true, warning: 'spec.ingress[0]: mizzen does not apply bind and captureMode' },
   { name: 'inbound connection pool: valid, with a warning that mizzen does not apply it yet', in: { inboundConnectionPool: { tcp: { maxConnections: 10 } } }, valid: true, warning: 'spec.inboundConnectionPool: mizzen does not apply inbound connection pools yet' },
   { name: 'ingress needs a port', in: { ingress: [{ defaultEndpoint: '127.0.0.1:8080' }] }, valid: false, error: 'spec.ingress[0].port: is required' },
   { name: 'ingress port out of range', in: ingress({ port: { number: 0, protocol: 'HTTP' } }), valid: false, error: 'spec.ingress[0].port.number' },

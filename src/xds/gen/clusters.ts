@@ -16,6 +16,7 @@ import {
 } from './common.js';
 import { clusterPolicyFields, effectivePolicy, subsetsOf, type TrafficPolicy } from './policy.js';
 import { destinationRuleFor, inboundServices, proxyLabels, visibleServices } from './context.js';
+import { proxySidecar, sidecarIngress, type IngressEndpoint, type IngressPort } from './sidecar-scope.js';
 
 /** One outbound cluster before it is written out: shared by CDS and EDS. */
 export interface ClusterSpec {
@@ -144,8 +145,14 @@ export function inboundPort(snap: Snapshot, proxy: Proxy, svc: Service, sp: Serv
   return own?.port ?? sp.targetPort;
 }
 
-/** The proxy's inbound ports: workload port → protocol, first service wins a port. Sorted by port. */
-export function inboundPorts(snap: Snapshot, proxy: Proxy): Array<{ port: number; protocol: ServicePort['protocol'] }> {
+/**
+ * The proxy's inbound ports: its Sidecar's ingress listeners when it has any (with where each sends its traffic),
+ * else the ports of the services that select it, workload port → protocol, the first service winning a port.
+ * Sorted by port.
+ */
+export function inboundPorts(snap: Snapshot, proxy: Proxy): IngressPort[] {
+  const ingress = sidecarIngress(proxySidecar(snap, proxy, () => proxyLabels(snap, proxy)));
+  if (ingress) return ingress.sort((a, b) => a.port - b.port);
   const ports = new Map<number, ServicePort['protocol']>();
   for (const svc of inboundServices(snap, proxy)) {
     for (const sp of svc.ports) {
@@ -157,13 +164,25 @@ export function inboundPorts(snap: Snapshot, proxy: Proxy): Array<{ port: number
   return [...ports.entries()].sort(([a], [b]) => a - b).map(([port, protocol]) => ({ port, protocol }));
 }
 
-function inboundCluster(port: number, protocol: ServicePort['protocol']): Json {
+/**
+ * Where an inbound cluster sends traffic: the original destination (the workload's address and port), or what a
+ * Sidecar ingress listener's defaultEndpoint says (another port of that address, the loopback, a Unix socket).
+ */
+function inboundTarget(name: string, endpoint: IngressEndpoint | undefined): Json {
+  if (endpoint === undefined) return { type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED' };
+  if ('portOverride' in endpoint) return { type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED', original_dst_lb_config: { upstream_port_override: { value: endpoint.portOverride } } };
+  const address = 'pipe' in endpoint ? { pipe: { path: endpoint.pipe } } : socketAddress(endpoint.address, endpoint.port);
+  return { type: 'STATIC', load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address } }] }] } };
+}
+
+function inboundCluster({ port, protocol, endpoint }: IngressPort): Json {
+  const name = inboundClusterName(port);
   return {
-    name: inboundClusterName(port),
-    type: 'ORIGINAL_DST',
-    lb_policy: 'CLUSTER_PROVIDED',
+    name,
+    ...inboundTarget(name, endpoint),
     connect_timeout: duration(DEFAULT_CONNECT_TIMEOUT_MS),
-    upstream_bind_config: { source_address: { address: INBOUND_BIND_ADDRESS, port_value: 0 } },
+    // The source the sidecar's iptables rules let through to the workload; a Unix socket has no IP source.
+    ...(endpoint && 'pipe' in endpoint ? {} : { upstream_bind_config: { source_address: { address: INBOUND_BIND_ADDRESS, port_value: 0 } } }),
     circuit_breakers: defaultBreakers(),
     ...(isHttp2Protocol(protocol)
       ? {
@@ -229,7 +248,7 @@ function memoCluster(snap: Snapshot, spec: ClusterSpec): Json {
 
 export function generateClusters(snap: Snapshot, proxy: Proxy): NamedResource[] {
   const resources: Json[] = outboundClusterSpecs(snap, proxy).map((s) => memoCluster(snap, s));
-  if (proxy.type === 'sidecar') for (const p of inboundPorts(snap, proxy)) resources.push(inboundCluster(p.port, p.protocol));
+  if (proxy.type === 'sidecar') for (const p of inboundPorts(snap, proxy)) resources.push(inboundCluster(p));
   resources.push(...staticClusters(proxy.type === 'sidecar'));
   return resources.map((r) => ({ name: r.name as string, resource: r }));
 }

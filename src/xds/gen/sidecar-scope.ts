@@ -8,11 +8,13 @@
  *   - dnsName: an FQDN, a wildcard ("*.example.com", "*"); it matches a service host it overlaps.
  * A Sidecar without egress imports everything ("*\/*"). An egress listener with a port imports only that port
  * of its services. `outboundTrafficPolicy.mode: REGISTRY_ONLY` (the Sidecar's, else the mesh config's) sends
- * traffic to unknown destinations to the BlackHoleCluster instead of passing it through. The ingress listeners are not applied. Pure.
+ * traffic to unknown destinations to the BlackHoleCluster instead of passing it through. Its `ingress` listeners,
+ * when it has any, are the proxy's inbound ports (sidecarIngress). Pure.
  */
-import type { Config, Service, Snapshot } from '../../model/types.js';
+import type { Config, Protocol, Service, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { asArray, asObject, asPort, matchesLabels } from '../../model/selectors.js';
+import { parseProtocol } from '../../model/protocol.js';
 import { ROOT_NAMESPACES } from '../../core/constants.js';
 import { compareConfigs } from '../../model/snapshot.js';
 
@@ -128,4 +130,46 @@ export function proxySidecar(snap: Snapshot, proxy: Proxy, labels: () => Readonl
   const sidecar = sidecarFor(snap.sidecars, proxy.namespace, labels());
   chosen.set(proxy, { sidecars: snap.sidecars, workloads: snap.workloads, sidecar });
   return sidecar;
+}
+
+/**
+ * Where a Sidecar ingress listener sends what it receives (`defaultEndpoint`): an address on the loopback, the
+ * workload's own address on another port (`0.0.0.0:<port>`, `[::]:<port>` or `:<port>`: the original destination
+ * with that port), or a Unix socket. Undefined: the original destination as it came.
+ */
+export type IngressEndpoint = { address: string; port: number } | { portOverride: number } | { pipe: string };
+
+export function ingressEndpoint(defaultEndpoint: unknown): IngressEndpoint | undefined {
+  if (typeof defaultEndpoint !== 'string' || defaultEndpoint === '') return undefined;
+  if (defaultEndpoint.startsWith('unix://')) return defaultEndpoint.length > 7 ? { pipe: defaultEndpoint.slice(7) } : undefined;
+  const m = /^(?:\[([^\]]*)\]|([^:]*)):(\d+)$/.exec(defaultEndpoint);
+  const port = Number(m?.[3]);
+  if (!m || !(port >= 1 && port <= 65535)) return undefined;
+  const host = m[1] ?? m[2] ?? '';
+  if (host === '127.0.0.1' || host === '::1') return { address: host, port };
+  return host === '' || host === '0.0.0.0' || host === '::' ? { portOverride: port } : undefined;
+}
+
+export interface IngressPort {
+  port: number;
+  protocol: Protocol;
+  endpoint?: IngressEndpoint;
+}
+
+/**
+ * The inbound ports a proxy's Sidecar declares (`ingress`), in its order; undefined when its Sidecar has none,
+ * and the services that select the workload decide, as in Istio. The first listener wins a port.
+ */
+export function sidecarIngress(sidecar: Config | undefined): IngressPort[] | undefined {
+  const listeners = asArray(sidecar?.spec?.ingress).map(asObject);
+  if (listeners.length === 0) return undefined;
+  const out = new Map<number, IngressPort>();
+  for (const l of listeners) {
+    const port = asPort(asObject(l.port).number);
+    if (port === undefined || out.has(port)) continue;
+    const endpoint = ingressEndpoint(l.defaultEndpoint);
+    const word = asObject(l.port).protocol;
+    out.set(port, { port, protocol: parseProtocol(typeof word === 'string' ? word : undefined), ...(endpoint ? { endpoint } : {}) });
+  }
+  return [...out.values()];
 }
