@@ -11,7 +11,7 @@ import { matchesLabels } from '../../model/selectors.js';
 import { duration } from '../proto.js';
 import type { NamedResource } from './types.js';
 import {
-  type Json, BLACKHOLE, DEFAULT_CONNECT_TIMEOUT_MS, INBOUND_BIND_ADDRESS, INBOUND_PASSTHROUGH, PASSTHROUGH, UINT32_MAX,
+  type Json, BLACKHOLE, DEFAULT_CONNECT_TIMEOUT_MS, INBOUND_BIND_ADDRESS, INBOUND_BIND_ADDRESS_V6, INBOUND_PASSTHROUGH, PASSTHROUGH, UINT32_MAX,
   adsSource, any, inboundClusterName, outboundClusterName, socketAddress,
 } from './common.js';
 import { clusterPolicyFields, effectivePolicy, subsetsOf, type TrafficPolicy } from './policy.js';
@@ -177,12 +177,13 @@ function inboundTarget(name: string, endpoint: IngressEndpoint | undefined): Jso
 
 function inboundCluster({ port, protocol, endpoint }: IngressPort): Json {
   const name = inboundClusterName(port);
+  // The source the sidecar's iptables rules let through to the workload; a Unix socket has no IP source.
+  const source = endpoint && 'pipe' in endpoint ? undefined : endpoint && 'address' in endpoint && endpoint.address === '::1' ? INBOUND_BIND_ADDRESS_V6 : INBOUND_BIND_ADDRESS;
   return {
     name,
     ...inboundTarget(name, endpoint),
     connect_timeout: duration(DEFAULT_CONNECT_TIMEOUT_MS),
-    // The source the sidecar's iptables rules let through to the workload; a Unix socket has no IP source.
-    ...(endpoint && 'pipe' in endpoint ? {} : { upstream_bind_config: { source_address: { address: INBOUND_BIND_ADDRESS, port_value: 0 } } }),
+    ...(source ? { upstream_bind_config: { source_address: { address: source, port_value: 0 } } } : {}),
     circuit_breakers: defaultBreakers(),
     ...(isHttp2Protocol(protocol)
       ? {

@@ -23,6 +23,8 @@ export const PASSTHROUGH = 'PassthroughCluster';
 export const INBOUND_PASSTHROUGH = 'InboundPassthroughCluster';
 /** Source address of inbound connections from the proxy to the app, so iptables lets them through (Istio's). */
 export const INBOUND_BIND_ADDRESS = '127.0.0.6';
+/** Its IPv6 twin, for a workload reached on ::1. */
+export const INBOUND_BIND_ADDRESS_V6 = '::6';
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /** Unlimited, as Istio sets the default circuit breakers (gRPC's own default is 1024 concurrent requests). */
 export const UINT32_MAX = 4294967295;

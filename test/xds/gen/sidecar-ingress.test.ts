@@ -24,7 +24,9 @@ spec:
     defaultEndpoint: 0.0.0.0:9444
   - port: { number: 7000, protocol: TCP, name: uds }
     defaultEndpoint: unix:///var/run/app.sock
-  - port: { number: 7100, protocol: GRPC, name: grpc }`;
+  - port: { number: 7100, protocol: GRPC, name: grpc }
+  - port: { number: 7200, protocol: HTTP, name: http-v6 }
+    defaultEndpoint: '[::1]:7201'`;
 
 function generated(id: string) {
   const snap = buildSnapshot([...bookinfo(), ...yamlObjects(SIDECAR)]);
@@ -47,12 +49,13 @@ describe('Sidecar ingress listeners', () => {
     expect(ports).to.deep.equal([
       [7000, 'envoy.filters.network.tcp_proxy'],
       [7100, 'envoy.filters.network.http_connection_manager'],
+      [7200, 'envoy.filters.network.http_connection_manager'],
       [9080, 'envoy.filters.network.http_connection_manager'],
       [9443, 'envoy.filters.network.tcp_proxy'],
     ]);
   });
 
-  it("each defaultEndpoint picks the inbound cluster's target: loopback, another port of the pod, a Unix socket, the original destination", () => {
+  it("each defaultEndpoint picks the inbound cluster's target: loopback (IPv4 or IPv6), another port of the pod, a Unix socket, the original destination", () => {
     const { clusters } = generated(PRODUCTPAGE);
     const bind = { source_address: { address: '127.0.0.6', port_value: 0 } };
     const loopback = byName(clusters, 'inbound|9080||');
@@ -64,6 +67,8 @@ describe('Sidecar ingress listeners', () => {
     expect(socket.type).to.equal('STATIC');
     expect(socket.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address).to.deep.equal({ pipe: { path: '/var/run/app.sock' } });
     expect(socket.upstream_bind_config).to.equal(undefined);
+    // An IPv6 loopback is reached from the IPv6 twin of 127.0.0.6.
+    expect(byName(clusters, 'inbound|7200||').upstream_bind_config).to.deep.equal({ source_address: { address: '::6', port_value: 0 } });
     const original = byName(clusters, 'inbound|7100||');
     expect(original).to.deep.include({ type: 'ORIGINAL_DST', lb_policy: 'CLUSTER_PROVIDED' });
     expect(original.original_dst_lb_config).to.equal(undefined);
