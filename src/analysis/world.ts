@@ -16,6 +16,8 @@ export interface AnalyzeOptions {
   telemetryProviders?: readonly string[];
   /** The mesh config's defaultProviders: when given, Telemetry entries that name no provider are checked. */
   defaultProviders?: { tracing: readonly string[]; accessLogging: readonly string[] };
+  /** The collectors of the mesh config's zipkin providers, by provider name: when given, Telemetry tracing checks them. */
+  zipkinCollectors?: Readonly<Record<string, { host: string; port: number }>>;
 }
 
 export const DEFAULT_ROOT_NAMESPACES: readonly string[] = ROOT_NAMESPACES;
@@ -57,6 +59,8 @@ export class World {
   /** Lowercased (Telemetry names providers without regard to case); undefined when unknown. */
   readonly telemetryProviders: ReadonlySet<string> | undefined;
   readonly defaultProviders: AnalyzeOptions['defaultProviders'];
+  /** By lowercased provider name. */
+  readonly zipkinCollectors: ReadonlyMap<string, { host: string; port: number }>;
   readonly objects: readonly KubeObject[];
   readonly byKind = new Map<string, KubeObject[]>();
   /** Exact host → entries (Service FQDNs and non-wildcard ServiceEntry hosts). */
@@ -84,6 +88,7 @@ export class World {
     this.rootNamespaces = new Set(opts.rootNamespaces ?? DEFAULT_ROOT_NAMESPACES);
     this.telemetryProviders = opts.telemetryProviders && new Set(opts.telemetryProviders.map((n) => n.toLowerCase()));
     this.defaultProviders = opts.defaultProviders;
+    this.zipkinCollectors = new Map(Object.entries(opts.zipkinCollectors ?? {}).map(([name, c]) => [name.toLowerCase(), c]));
     this.objects = objects;
     this.focus = undefined;
     for (const o of objects) {

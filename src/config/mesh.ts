@@ -211,6 +211,7 @@ export function analysisOptions(mesh: MeshConfig): AnalyzeOptions {
     domainSuffix: mesh.domainSuffix,
     telemetryProviders: mesh.extensionProviders.map((p) => p.name),
     defaultProviders: { tracing: mesh.defaultProviders.tracing, accessLogging: mesh.defaultProviders.accessLogging },
+    zipkinCollectors: Object.fromEntries(mesh.extensionProviders.flatMap((p) => (p.zipkin ? [[p.name, { host: p.zipkin.service.toLowerCase(), port: p.zipkin.port }]] : []))),
   };
 }
 

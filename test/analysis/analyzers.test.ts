@@ -275,3 +275,19 @@ describe('analysis: IST0160 at apply time', () => {
     expect(analyzeObject(stored, [stored, telemetry('young', logs, 'istio-system', '2026-02-01T00:00:00Z')])).to.deep.equal([]);
   });
 });
+
+describe('analysis: the collector of a zipkin provider a Telemetry traces with (MZ0009)', () => {
+  const mesh = { telemetryProviders: ['zipkin', 'otel'], zipkinCollectors: { Zipkin: { host: 'zipkin.istio-system', port: 9411 } } };
+  const tracing = telemetry('t', { tracing: [{ providers: [{ name: 'zipkin' }], randomSamplingPercentage: 10 }] });
+
+  it('reported when no Service or ServiceEntry serves its host and port', () => {
+    expect(analyze([tracing], mesh).map(brief)).to.deep.equal(['MZ0009 Telemetry default/t spec.tracing[0].providers[0].name']);
+    expect(analyze([tracing, svc('zipkin', { ns: 'istio-system', ports: [9412] })], mesh).map(brief)).to.deep.equal(['MZ0009 Telemetry default/t spec.tracing[0].providers[0].name']);
+  });
+
+  it('not reported when the collector is served, for other providers, or without the mesh config', () => {
+    expect(analyze([tracing, svc('zipkin', { ns: 'istio-system', ports: [9411] })], mesh)).to.deep.equal([]);
+    expect(analyze([telemetry('t', { tracing: [{ providers: [{ name: 'otel' }] }] })], mesh)).to.deep.equal([]);
+    expect(analyze([tracing])).to.deep.equal([]);
+  });
+});

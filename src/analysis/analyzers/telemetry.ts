@@ -6,6 +6,8 @@
  *   Istio reports this as an Error (IST0160); mizzen's choice is defined (the oldest), so it warns.
  * - A provider name that no extensionProviders entry of the mesh config has (a typo, or a provider defined in
  *   another mesh config) makes that entry do nothing: MZ0007, checked only when the mesh config is known.
+ * - A zipkin provider whose collector (service and port) no Service or ServiceEntry serves: the proxies get no
+ *   tracer, since Envoy refuses one without its cluster (MZ0009, checked where the mesh config is known).
  * - An entry that names no provider where the mesh config's defaultProviders name none either: an access log
  *   entry is ignored (IST0157, Istio's check), and a tracing entry turns tracing off, the mesh config's own
  *   collector included (MZ0008: a sampling percentage alone is a common way to lose every span).
@@ -14,6 +16,7 @@ import { finding, type Finding } from '../finding.js';
 import { arr, rec, str } from '../shape.js';
 import { nameOf, nsOf, type World } from '../world.js';
 import type { KubeObject } from '../../core/kube.js';
+import { resolveHost } from '../../model/hosts.js';
 
 const namespaceWide = (t: KubeObject): boolean => {
   const spec = rec(t.spec);
@@ -126,6 +129,32 @@ export function telemetryWithoutProviders(w: World): Finding[] {
           ),
         );
       }
+    }
+  }
+  return out;
+}
+
+/** Zipkin providers that Telemetry tracing entries name whose collector nothing serves. */
+export function telemetryCollectors(w: World): Finding[] {
+  if (w.zipkinCollectors.size === 0) return [];
+  const out: Finding[] = [];
+  for (const t of w.subjects('Telemetry')) {
+    for (const [i, entry] of arr(rec(t.spec).tracing).entries()) {
+      // The first provider is the one used (validation warns about the others).
+      const provider = str(rec(arr(rec(entry).providers)[0]).name);
+      const collector = provider === undefined ? undefined : w.zipkinCollectors.get(provider.toLowerCase());
+      if (!collector) continue;
+      // As the generator resolves it (xds/gen/tracing.ts): `name.namespace` is a Service of that namespace.
+      const host = resolveHost(collector.host, nsOf(t), w.domainSuffix);
+      if (w.lookupHost(host).some((e) => e.ports.includes(collector.port))) continue;
+      out.push(
+        finding(
+          'MZ0009',
+          t,
+          `No Service or ServiceEntry serves ${host}:${collector.port}, the collector of the zipkin provider "${provider}": proxies get no tracer for it (Envoy refuses a tracer without its cluster), so no spans are reported`,
+          `spec.tracing[${i}].providers[0].name`,
+        ),
+      );
     }
   }
   return out;

@@ -6,6 +6,7 @@
 import type { Config, Service, Snapshot, Workload } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { asArray, asObject, matchesLabels } from '../../model/selectors.js';
+import { resolveHost } from '../../model/hosts.js';
 import { proxySidecar, scopeServices } from './sidecar-scope.js';
 import { exportKey, mergeDestinationRules } from './dr-merge.js';
 
@@ -111,14 +112,7 @@ export function inboundServices(snap: Snapshot, proxy: Proxy, labels = proxyLabe
   return found.length > 1 ? found.sort((a, b) => idx.order.get(a)! - idx.order.get(b)!) : found;
 }
 
-/** Short forms of a host as Istio resolves them: `reviews` and `reviews.default` in namespace `default`. */
-export function resolveHost(host: string, namespace: string, domainSuffix: string): string {
-  if (host.includes('*')) return host;
-  const parts = host.split('.');
-  if (parts.length === 1) return `${host}.${namespace}.svc.${domainSuffix}`;
-  if (parts.length === 2) return `${host}.svc.${domainSuffix}`;
-  return host;
-}
+export { resolveHost };
 
 /** `*.example.com` matches `a.example.com`; `*` matches everything; otherwise exact. */
 export function hostMatches(pattern: string, host: string): boolean {
