@@ -151,8 +151,10 @@ describe('kube workload certificate rotation', function () {
         while (Date.now() < deadline && !renewedCert().startsWith('-----BEGIN CERTIFICATE-----')) await new Promise((r) => setTimeout(r, 50));
         const leaf = new X509Certificate(renewedCert());
         expect(leaf.verify(new X509Certificate(certs.certs.meshCa.cert).publicKey)).to.equal(true);
-        const metrics = (await running.monitoring.inject({ method: 'GET', url: '/metrics' })).body;
-        expect(metrics).to.match(/^mizzen_workload_certs_renewed_total 1$/m);
+        // The API server stores the patch before the rotator reads its answer and counts it: wait for the count.
+        const renewals = async () => /^mizzen_workload_certs_renewed_total (\d+)$/m.exec((await running!.monitoring.inject({ method: 'GET', url: '/metrics' })).body)?.[1];
+        while (Date.now() < deadline && (await renewals()) === '0') await new Promise((r) => setTimeout(r, 20));
+        expect(await renewals()).to.equal('1');
         const report = JSON.parse((await running.monitoring.inject({ method: 'GET', url: '/debug/workloadcerts' })).body);
         expect(report.secrets['shop/reviews-mesh-cert']).to.match(/^(renewed: no readable certificate|fresh until )/);
       } finally {
