@@ -15,7 +15,7 @@ import { type Json, adsSource, any, byString, listenerName, socketAddress } from
 import { TCP_PROXY_FILTER, httpConnectionManager, tcpProxy, tlsInspectorFilter } from './filters.js';
 import { destinationCluster, translateHttpRule, type RouteContext } from './httproute.js';
 import { destinationRuleForCluster, hostMatches, inboundServices, proxyLabels, resolveHost } from './context.js';
-import { tcpProxyTimeouts } from './policy.js';
+import { fileValidationContext, tcpProxyTimeouts } from './policy.js';
 import { routableVirtualServices } from './delegation.js';
 import { inboundAuthz } from './authz.js';
 import { inboundJwt } from './jwt.js';
@@ -192,14 +192,7 @@ function downstreamTls(s: ServerInfo): Json {
     if (mutual) common.validation_context_sds_secret_config = { name: `kubernetes://${names[0]}-cacert`, sds_config: adsSource() };
   } else {
     common.tls_certificates = certificateFiles(s.tls).map((c) => ({ certificate_chain: { filename: c.cert }, private_key: { filename: c.key } }));
-    if (mutual && nonEmpty(s.tls.caCertificates)) {
-      const sans = asArray(s.tls.subjectAltNames).filter(nonEmpty);
-      common.validation_context = {
-        trusted_ca: { filename: s.tls.caCertificates },
-        ...(nonEmpty(s.tls.caCrl) ? { crl: { filename: s.tls.caCrl } } : {}),
-        ...(sans.length ? { match_typed_subject_alt_names: sans.map((san) => ({ san_type: san.startsWith('spiffe://') ? 'URI' : 'DNS', matcher: { exact: san } })) } : {}),
-      };
-    }
+    if (mutual && nonEmpty(s.tls.caCertificates)) common.validation_context = fileValidationContext({ filename: s.tls.caCertificates }, s.tls);
   }
   return {
     name: 'envoy.transport_sockets.tls',

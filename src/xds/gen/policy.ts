@@ -265,6 +265,20 @@ function outlierDetection(od: Json): Json {
 }
 
 const fileSource = (v: unknown): Json | undefined => (typeof v === 'string' && v !== '' ? { filename: v } : undefined);
+
+/**
+ * A validation context of Istio's TLS settings with files, either direction (DestinationRule tls, Gateway server
+ * tls): peers are checked against the CA bundle `ca`, and against tls.caCrl and tls.subjectAltNames when given.
+ */
+export function fileValidationContext(ca: Json, tls: Json): Json {
+  const sans = asArray(tls.subjectAltNames).filter((s): s is string => typeof s === 'string' && s !== '');
+  const crl = fileSource(tls.caCrl);
+  return {
+    trusted_ca: ca,
+    ...(sans.length ? { match_typed_subject_alt_names: sans.map((san) => ({ san_type: san.startsWith('spiffe://') ? 'URI' : 'DNS', matcher: { exact: san } })) } : {}),
+    ...(crl ? { crl } : {}),
+  };
+}
 /** The CA bundle of the Envoy images (envoyproxy/envoy and its distroless form both carry it here). */
 const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
@@ -286,15 +300,7 @@ function tlsTransportSocket(tls: Json): Json | undefined {
   }
   // Without caCertificates the system's CAs check the server, as istiod does (VERIFY_CERTIFICATE_AT_CLIENT).
   const ca = fileSource(tls.caCertificates) ?? { filename: SYSTEM_CA_BUNDLE };
-  if (tls.insecureSkipVerify !== true) {
-    const sans = asArray(tls.subjectAltNames).filter((s): s is string => typeof s === 'string' && s !== '');
-    const crl = fileSource(tls.caCrl);
-    common.validation_context = {
-      trusted_ca: ca,
-      ...(sans.length ? { match_typed_subject_alt_names: sans.map((san) => ({ san_type: san.startsWith('spiffe://') ? 'URI' : 'DNS', matcher: { exact: san } })) } : {}),
-      ...(crl ? { crl } : {}),
-    };
-  }
+  if (tls.insecureSkipVerify !== true) common.validation_context = fileValidationContext(ca, tls);
   return {
     name: 'envoy.transport_sockets.tls',
     typed_config: any('envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', {
