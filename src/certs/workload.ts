@@ -89,13 +89,17 @@ export function writeWorkloadCert(dir: string, c: WorkloadCert): string[] {
  * annotated so that `mizzen serve --rotate-workload-certs` renews it.
  */
 export function workloadSecret(name: string, id: WorkloadId, c: WorkloadCert): Record<string, unknown> {
-  const namespace = id.namespace;
-  const b64 = (s: string): string => Buffer.from(s).toString('base64');
   return {
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: { name, namespace, labels: { [WORKLOAD_CERT_LABEL]: 'true' }, annotations: { [SERVICE_ACCOUNT_ANNOTATION]: id.serviceAccount } },
+    metadata: { name, namespace: id.namespace, labels: { [WORKLOAD_CERT_LABEL]: 'true' }, annotations: { [SERVICE_ACCOUNT_ANNOTATION]: id.serviceAccount } },
     type: 'Opaque',
-    data: { [WorkloadCertFiles.certChain]: b64(c.certChain), [WorkloadCertFiles.key]: b64(c.key), [WorkloadCertFiles.root]: b64(c.root) },
+    data: workloadSecretData(c),
   };
+}
+
+/** A Secret's `data` for the certificate: the three files, base64, keyed by their names. */
+export function workloadSecretData(c: WorkloadCert): Record<string, string> {
+  const b64 = (s: string): string => Buffer.from(s).toString('base64');
+  return { [WorkloadCertFiles.certChain]: b64(c.certChain), [WorkloadCertFiles.key]: b64(c.key), [WorkloadCertFiles.root]: b64(c.root) };
 }

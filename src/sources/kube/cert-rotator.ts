@@ -13,7 +13,7 @@
 import { Counter, type Registry } from 'prom-client';
 import type { KubeObject } from '../../core/kube.js';
 import type { Logger } from '../../core/log.js';
-import { issueWorkloadCert, SERVICE_ACCOUNT_ANNOTATION, WORKLOAD_CERT_LABEL, WorkloadCertFiles, workloadIdErrors, type WorkloadCert, type WorkloadId } from '../../certs/workload.js';
+import { issueWorkloadCert, SERVICE_ACCOUNT_ANNOTATION, WORKLOAD_CERT_LABEL, WorkloadCertFiles, workloadIdErrors, workloadSecretData, type WorkloadCert, type WorkloadId } from '../../certs/workload.js';
 import { renewal } from '../../certs/renewal.js';
 import type { KeyPair } from '../../certs/generate.js';
 import { isOk, type KubeClient } from './client.js';
@@ -112,11 +112,7 @@ export class CertRotator {
     const r = renewal(current, id, this.o.meshCa, this.now());
     if (!r.due) return `fresh until ${new Date(r.dueAt!).toISOString()}`;
     const cert = await issueWorkloadCert(this.o.meshCa, id, r.days);
-    const b64 = (text: string) => Buffer.from(text).toString('base64');
-    const patch = {
-      metadata: { resourceVersion: s.metadata?.resourceVersion },
-      data: { [WorkloadCertFiles.certChain]: b64(cert.certChain), [WorkloadCertFiles.key]: b64(cert.key), [WorkloadCertFiles.root]: b64(cert.root) },
-    };
+    const patch = { metadata: { resourceVersion: s.metadata?.resourceVersion }, data: workloadSecretData(cert) };
     const w = await this.o.client.patch(`/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`, patch, 'merge');
     if (!isOk(w)) {
       this.failed.inc();
