@@ -17,11 +17,10 @@ import { arr, rec, str } from '../shape.js';
 import { nameOf, nsOf, type World } from '../world.js';
 import type { KubeObject } from '../../core/kube.js';
 import { resolveHost } from '../../model/hosts.js';
+import { hasTargetRef, policySelector } from '../../model/selectors.js';
 
-const namespaceWide = (t: KubeObject): boolean => {
-  const spec = rec(t.spec);
-  return Object.keys(rec(rec(spec.selector).matchLabels)).length === 0 && spec.targetRef === undefined && spec.targetRefs === undefined;
-};
+/** As the generator decides it (xds/gen/telemetry.ts): no selector labels and no target reference. */
+const namespaceWide = (t: KubeObject): boolean => Object.keys(policySelector(t.spec)).length === 0 && !hasTargetRef(t.spec);
 
 /**
  * Creation order, then name, as model/snapshot.ts compareConfigs orders them (no creation time: first); the object
