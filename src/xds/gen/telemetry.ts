@@ -26,7 +26,6 @@
 import type { Config, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { asArray, asObject, hasTargetRef, matchesLabels, policySelector } from '../../model/selectors.js';
-import { compareConfigs } from '../../model/snapshot.js';
 import { Labels, ROOT_NAMESPACES } from '../../core/constants.js';
 import { proxyLabels } from './context.js';
 import { type Json, any } from './common.js';
@@ -39,10 +38,12 @@ type Mode = 'CLIENT' | 'SERVER';
 
 const namespaceWide = (t: Config): boolean => Object.keys(policySelector(t.spec)).length === 0 && !hasTargetRef(t.spec);
 
-/** The Telemetry resources that apply to a workload (namespace, labels), in the order they compose. */
-export function applicableTelemetries(telemetries: readonly Config[], namespace: string, labels: Readonly<Record<string, string>>): Config[] {
-  if (telemetries.length === 0) return [];
-  const sorted = [...telemetries].sort(compareConfigs);
+/**
+ * The Telemetry resources that apply to a workload (namespace, labels), in the order they compose. `sorted` is in
+ * the snapshot's order (compareConfigs: oldest first), which the snapshot already keeps.
+ */
+export function applicableTelemetries(sorted: readonly Config[], namespace: string, labels: Readonly<Record<string, string>>): Config[] {
+  if (sorted.length === 0) return [];
   const out: Config[] = [];
   const root = ROOT_NAMESPACES.find((ns) => sorted.some((t) => t.namespace === ns && namespaceWide(t)));
   const mesh = root === undefined ? undefined : sorted.find((t) => t.namespace === root && namespaceWide(t));

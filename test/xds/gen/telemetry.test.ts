@@ -238,8 +238,7 @@ describe('Telemetry: tracing', () => {
 
 describe('Telemetry: selection and pushes', () => {
   it('which resources apply: mesh (oldest in the root namespace), namespace (oldest), then each selecting one, oldest first; targetRefs and other namespaces never', () => {
-    const toConfig = (o: KubeObject): Config => ({ kind: o.kind, apiVersion: o.apiVersion, name: o.metadata.name!, namespace: o.metadata.namespace!, labels: {}, annotations: {}, revision: 0, creationTimestamp: o.metadata.creationTimestamp as string, spec: o.spec });
-    const objs = [
+    const objects = [
       telemetry('default', 'ns-old', {}),
       telemetry('istio-system', 'mesh', {}),
       telemetry('default', 'ns-young', {}),
@@ -248,8 +247,10 @@ describe('Telemetry: selection and pushes', () => {
       telemetry('default', 'waypoint', { targetRefs: [{ kind: 'Service', group: '', name: 'x' }] }),
       telemetry('other', 'elsewhere', {}),
       telemetry('default', 'wl-c', { selector: { matchLabels: { app: 'x' } } }),
-    ].map(toConfig);
-    expect(applicableTelemetries(objs.slice().reverse(), 'default', { app: 'x' }).map((t) => t.name)).to.deep.equal(['mesh', 'ns-old', 'wl-b', 'wl-c']);
+    ];
+    // In the snapshot's order (compareConfigs: oldest first), whatever order the objects came in.
+    const objs = buildSnapshot(objects.slice().reverse()).telemetries;
+    expect(applicableTelemetries(objs, 'default', { app: 'x' }).map((t) => t.name)).to.deep.equal(['mesh', 'ns-old', 'wl-b', 'wl-c']);
     expect(applicableTelemetries(objs, 'istio-system', {}).map((t) => t.name)).to.deep.equal(['mesh']);
   });
 
