@@ -50,6 +50,8 @@ export interface CrdKind {
 
 const AGE: Column = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'Time since the resource was created.' };
 const NET_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'];
+/** Istio serves and stores EnvoyFilter as v1alpha3 only. */
+const ENVOY_FILTER_VERSIONS = ['v1alpha3'];
 const SEC_VERSIONS = ['v1', 'v1beta1'];
 const TELEMETRY_VERSIONS = ['v1', 'v1alpha1'];
 const NET = ApiGroups.networking;
@@ -107,6 +109,12 @@ export const CRD_KINDS: readonly CrdKind[] = [
     description: 'A template for WorkloadEntries of auto-registered workloads.',
     columns: [AGE],
     spec: { metadata: S.obj, template: S.obj, probe: S.obj },
+  },
+  {
+    group: NET, kind: 'EnvoyFilter', plural: 'envoyfilters', singular: 'envoyfilter', shortNames: [], versions: ENVOY_FILTER_VERSIONS,
+    description: 'Patches to the Envoy configuration generated for the selected workloads.',
+    columns: [AGE],
+    spec: { workloadSelector: S.obj, targetRefs: S.objs, configPatches: S.objs, priority: d({ ...S.int, format: 'int32' }, 'Order in which patch sets are applied within a context (lowest first).') },
   },
   {
     group: SEC, kind: 'PeerAuthentication', plural: 'peerauthentications', singular: 'peerauthentication', shortNames: ['pa'], versions: SEC_VERSIONS,

@@ -16,6 +16,7 @@ import { peerAuthenticationSpec, validatePeerAuthentication } from './peerauthen
 import { authorizationPolicySpec, validateAuthorizationPolicy, DRY_RUN_ANNOTATION as DRY_RUN } from './authorizationpolicy.js';
 import { requestAuthenticationSpec, validateRequestAuthentication } from './requestauthentication.js';
 import { telemetrySpec, validateTelemetry } from './telemetry.js';
+import { envoyFilterSpec, validateEnvoyFilter } from './envoyfilter.js';
 
 export interface ValidationReport {
   /** Each "path: message", path like spec.http[0].route[1].weight. */
@@ -35,6 +36,8 @@ interface KindDef {
 }
 
 const NET_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'];
+/** Istio serves EnvoyFilter as v1alpha3 only. */
+const ENVOY_FILTER_VERSIONS = ['v1alpha3'];
 const SEC_VERSIONS = ['v1', 'v1beta1'];
 const TELEMETRY_VERSIONS = ['v1', 'v1alpha1'];
 const net = ApiGroups.networking;
@@ -49,13 +52,14 @@ const KINDS: readonly KindDef[] = [
   { group: net, kind: 'Sidecar', plural: 'sidecars', versions: NET_VERSIONS, spec: sidecarSpec, validate: validateSidecar },
   { group: net, kind: 'WorkloadEntry', plural: 'workloadentries', versions: NET_VERSIONS, spec: workloadEntrySpec, validate: validateWorkloadEntry, specRequired: true },
   { group: net, kind: 'WorkloadGroup', plural: 'workloadgroups', versions: NET_VERSIONS, spec: workloadGroupSpec, validate: validateWorkloadGroup, specRequired: true },
+  { group: net, kind: 'EnvoyFilter', plural: 'envoyfilters', versions: ENVOY_FILTER_VERSIONS, spec: envoyFilterSpec, validate: validateEnvoyFilter },
   { group: sec, kind: 'PeerAuthentication', plural: 'peerauthentications', versions: SEC_VERSIONS, spec: peerAuthenticationSpec, validate: validatePeerAuthentication },
   { group: sec, kind: 'AuthorizationPolicy', plural: 'authorizationpolicies', versions: SEC_VERSIONS, spec: authorizationPolicySpec, validate: validateAuthorizationPolicy },
   { group: sec, kind: 'RequestAuthentication', plural: 'requestauthentications', versions: SEC_VERSIONS, spec: requestAuthenticationSpec, validate: validateRequestAuthentication },
   { group: tel, kind: 'Telemetry', plural: 'telemetries', versions: TELEMETRY_VERSIONS, spec: telemetrySpec, validate: validateTelemetry },
 ];
 
-/** Every kind this module validates (for CRDs and webhook rules). */
+/** Every kind this module validates (for CRDs and webhook rules); a kind's first version is the one stored. */
 export const ISTIO_KINDS: ReadonlyArray<{ group: string; kind: string; plural: string; versions: string[] }> = KINDS.map((k) => ({
   group: k.group,
   kind: k.kind,
@@ -141,7 +145,13 @@ function validateUnsafe(input: unknown, issues: Issues): void {
   }
   const def = findKind(apiVersion, kind);
   if (!def) {
-    issues.error('', `unsupported kind ${kind} in ${apiVersion}: not an Istio networking.istio.io (v1, v1beta1, v1alpha3), security.istio.io (v1, v1beta1) or telemetry.istio.io (v1, v1alpha1) resource`);
+    const other = KINDS.find((k) => k.kind === kind && k.group === apiVersion.slice(0, apiVersion.indexOf('/')));
+    if (other) {
+      const served = other.versions.map((v) => `${other.group}/${v}`).join(', ');
+      issues.error('', `unsupported kind ${kind} in ${apiVersion}: ${kind} is served as ${served} only`);
+      return;
+    }
+    issues.error('', `unsupported kind ${kind} in ${apiVersion}: not an Istio networking.istio.io (v1, v1beta1, v1alpha3; EnvoyFilter v1alpha3), security.istio.io (v1, v1beta1) or telemetry.istio.io (v1, v1alpha1) resource`);
     return;
   }
   for (const k of Object.keys(input)) {
@@ -174,7 +184,7 @@ const unique = (list: string[]): string[] => (list.length < 2 ? list : [...new S
 
 /**
  * Validates any Istio resource (networking.istio.io v1/v1beta1/v1alpha3: VirtualService, DestinationRule, Gateway,
- * ServiceEntry, Sidecar, WorkloadEntry, WorkloadGroup; security.istio.io v1/v1beta1: PeerAuthentication,
+ * ServiceEntry, Sidecar, WorkloadEntry, WorkloadGroup, and EnvoyFilter as v1alpha3 only; security.istio.io v1/v1beta1: PeerAuthentication,
  * AuthorizationPolicy, RequestAuthentication; telemetry.istio.io v1/v1alpha1: Telemetry). Unknown group/kind/version
  * → one error saying so. Never throws.
  */

@@ -65,6 +65,22 @@ describe('mizzen serve', function () {
       expect(bad.status.message).to.match(/spec\.accessLogging\[0\]\.filter\.expression: must not be empty/).and.match(/spec\.metrics\[0\]\.overrides\[0\]\.tagOverrides\[t\]\.value/);
     });
 
+    it('validates an EnvoyFilter with the real validator: a good one passes with its warnings, a bad one is denied naming the field', async () => {
+      const envoyFilter = (spec: Record<string, unknown>) => ({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', metadata: { name: 'tweaks', namespace: 'istio-system' }, spec });
+      const merge = { applyTo: 'CLUSTER', match: { context: 'SIDECAR_OUTBOUND', cluster: { service: 'reviews.default.svc.cluster.local' } }, patch: { operation: 'MERGE', value: { connect_timeout: '2s' } } };
+      const good = (await post('/validate', createReview(envoyFilter({ configPatches: [merge] }), 'istio-system'))).body.response;
+      expect(good.allowed).to.equal(true);
+      expect(good.warnings).to.have.length(1);
+      expect(good.warnings[0]).to.match(/^EnvoyFilter edits the generated Envoy configuration directly/);
+      const bootstrap = (await post('/validate', createReview(envoyFilter({ configPatches: [{ applyTo: 'BOOTSTRAP', patch: { operation: 'MERGE', value: {} } }] }), 'istio-system'))).body.response;
+      expect(bootstrap.allowed).to.equal(true);
+      expect(bootstrap.warnings).to.include('spec.configPatches[0].applyTo: mizzen writes the Envoy bootstrap when it injects the sidecar and does not patch it: this patch has no effect');
+      const bad = (await post('/validate', createReview(envoyFilter({ configPatches: [{ applyTo: 'CLUSTER', patch: { operation: 'ADD' } }, { applyTo: 'HTTP_FILTER', match: { proxy: { proxyVersion: '1.2(' } }, patch: { operation: 'REMOVE' } }] }), 'istio-system'))).body.response;
+      expect(bad.allowed).to.equal(false);
+      expect(bad.status.code).to.equal(400);
+      expect(bad.status.message).to.match(/spec\.configPatches\[0\]\.patch\.value: is required for operation ADD/).and.match(/spec\.configPatches\[1\]\.match\.proxy\.proxyVersion: invalid RE2 regex/);
+    });
+
     it('serves metrics and readiness', async () => {
       const metrics = await (await fetch(`http://127.0.0.1:${running.ports.monitoring}/metrics`)).text();
       expect(metrics).to.match(/mizzen_webhook_requests_total\{route="inject",outcome="patched"\} 1/);

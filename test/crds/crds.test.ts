@@ -16,6 +16,7 @@ import { peerAuthenticationSpec } from '../../src/validation/peerauthentication.
 import { authorizationPolicySpec } from '../../src/validation/authorizationpolicy.js';
 import { requestAuthenticationSpec } from '../../src/validation/requestauthentication.js';
 import { telemetrySpec } from '../../src/validation/telemetry.js';
+import { envoyFilterSpec } from '../../src/validation/envoyfilter.js';
 import { skipWithoutKubectl } from '../support/kubectl.js';
 
 /** The validators' spec schemas: a field they accept but the CRD does not list would be pruned by the API server. */
@@ -27,6 +28,7 @@ const VALIDATOR_SPECS: Record<string, { fields: Record<string, { type: string }>
   Sidecar: sidecarSpec,
   WorkloadEntry: workloadEntrySpec,
   WorkloadGroup: workloadGroupSpec,
+  EnvoyFilter: envoyFilterSpec,
   PeerAuthentication: peerAuthenticationSpec,
   AuthorizationPolicy: authorizationPolicySpec,
   RequestAuthentication: requestAuthenticationSpec,
@@ -67,16 +69,18 @@ describe('CRDs (manifests/crds)', () => {
     expect(crds.map((c) => c.metadata.name).sort()).to.deep.equal(CRD_KINDS.map((k) => `${k.plural}.${k.group}`).sort());
   });
 
-  it('names, scope and versions: v1 stored; networking also serves v1beta1 and v1alpha3, security v1beta1, telemetry v1alpha1', async () => {
+  it('names, scope and versions: v1 stored; networking also serves v1beta1 and v1alpha3, security v1beta1, telemetry v1alpha1; EnvoyFilter only v1alpha3', async () => {
     const served: Record<string, string[]> = { 'networking.istio.io': ['v1', 'v1beta1', 'v1alpha3'], 'security.istio.io': ['v1', 'v1beta1'], 'telemetry.istio.io': ['v1', 'v1alpha1'] };
+    const only: Record<string, string[]> = { 'envoyfilters.networking.istio.io': ['v1alpha3'] };
     for (const c of crds) {
       expect(c.apiVersion).to.equal('apiextensions.k8s.io/v1');
       expect(c.spec.scope).to.equal('Namespaced');
       expect(c.spec.names.plural).to.equal(c.spec.names.plural.toLowerCase());
       expect(c.spec.names.singular).to.equal(c.spec.names.kind.toLowerCase());
       const versions = (c.spec.versions as Rec[]).map((v) => v.name);
-      expect(versions, c.metadata.name).to.deep.equal(served[c.spec.group]);
-      expect((c.spec.versions as Rec[]).filter((v) => v.storage).map((v) => v.name)).to.deep.equal(['v1']);
+      const want = only[c.metadata.name] ?? served[c.spec.group]!;
+      expect(versions, c.metadata.name).to.deep.equal(want);
+      expect((c.spec.versions as Rec[]).filter((v) => v.storage).map((v) => v.name), c.metadata.name).to.deep.equal([want[0]]);
       for (const v of c.spec.versions as Rec[]) {
         expect(v.served, `${c.metadata.name} ${v.name}`).to.equal(true);
         expect(v.subresources).to.deep.equal({ status: {} });
@@ -92,6 +96,9 @@ describe('CRDs (manifests/crds)', () => {
     expect(by.ServiceEntry.spec.names.shortNames).to.deep.equal(['se']);
     expect(by.Telemetry.spec.names).to.deep.include({ singular: 'telemetry', plural: 'telemetries', shortNames: ['telemetry'], categories: ['istio-io', 'telemetry-istio-io'] });
     expect(by.Telemetry.spec.versions[0].additionalPrinterColumns.map((c: Rec) => c.name)).to.deep.equal(['Age']);
+    expect(by.EnvoyFilter.spec.names).to.deep.include({ singular: 'envoyfilter', plural: 'envoyfilters', categories: ['istio-io', 'networking-istio-io'] });
+    expect(by.EnvoyFilter.spec.names.shortNames, 'Istio gives EnvoyFilter none').to.equal(undefined);
+    expect(by.EnvoyFilter.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.priority).to.include({ type: 'integer', format: 'int32' });
     expect(by.VirtualService.spec.versions[0].additionalPrinterColumns.map((c: Rec) => c.name)).to.deep.equal(['Gateways', 'Hosts', 'Age']);
     expect(by.PeerAuthentication.spec.versions[0].additionalPrinterColumns.map((c: Rec) => c.jsonPath)).to.include('.spec.mtls.mode');
   });

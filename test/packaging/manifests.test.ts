@@ -85,6 +85,7 @@ describe('install manifests (manifests/)', () => {
     const istioGroups = ['networking.istio.io', 'security.istio.io', 'telemetry.istio.io'];
     const granted = rules.filter((r) => r.apiGroups.some((g) => istioGroups.includes(g))).flatMap((r) => r.apiGroups.flatMap((g) => r.resources.map((res) => `${res}.${g}`)));
     expect(granted).to.have.members(crds);
+    expect(granted, 'EnvoyFilter is read like the other kinds').to.include('envoyfilters.networking.istio.io');
   });
 
   it('keeps the owner restarts of --heal in manifests/heal/ only', async () => {
@@ -177,6 +178,7 @@ describe('install manifests (manifests/)', () => {
     expect(w.rules).to.have.length(1);
     expect(w.rules[0]).to.deep.include({ operations: ['CREATE', 'UPDATE'], apiGroups: ['networking.istio.io', 'security.istio.io', 'telemetry.istio.io'], resources: ['*'] });
     expect(w.rules[0].apiGroups, 'every group the validators know').to.have.members([...new Set(ISTIO_KINDS.map((k) => k.group))]);
+    expect(w.rules[0].apiVersions, 'every version, EnvoyFilter\'s v1alpha3 too').to.deep.equal(['*']);
     expect(w).to.include({ failurePolicy: 'Fail', sideEffects: 'None' });
     expect(w.admissionReviewVersions).to.deep.equal(['v1']);
   });

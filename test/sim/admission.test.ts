@@ -258,6 +258,21 @@ describe('API-server simulation', function () {
       }
     });
 
+    it('an EnvoyFilter (v1alpha3) reaches the validator: a good one is admitted with its warnings, a bad one rejected naming the field', async () => {
+      const envoyFilter = (spec: Record<string, unknown>): KubeObject => ({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', metadata: { name: 'lua', namespace: 'bookinfo' }, spec });
+      const lua = { applyTo: 'HTTP_FILTER', match: { context: 'SIDECAR_INBOUND', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: 'envoy.filters.http.router' } } } } }, patch: { operation: 'INSERT_BEFORE', value: { name: 'envoy.filters.http.lua' } } };
+      const good = await sim.admit(envoyFilter({ workloadSelector: { labels: { app: 'reviews' } }, configPatches: [lua] }), { namespace: 'bookinfo' });
+      expectAllowed(good);
+      expect(good.calls.map((c) => c.webhook)).to.deep.equal(['validation.mizzen.io']);
+      expect(good.warnings.join('\n')).to.match(/EnvoyFilter edits the generated Envoy configuration directly/);
+      const bad = await sim.admit(envoyFilter({ configPatches: [{ applyTo: 'CLUSTER', match: { listener: { portNumber: 80 } }, patch: { operation: 'MERGE', value: {} } }] }), { namespace: 'bookinfo' });
+      expect(bad.allowed).to.equal(false);
+      if (!bad.allowed) {
+        expect(bad.code).to.equal(400);
+        expect(bad.message).to.match(/^admission webhook "validation.mizzen.io" denied the request: EnvoyFilter bookinfo\/lua is invalid: spec\.configPatches\[0\]\.match\.listener: applyTo CLUSTER needs a cluster match/);
+      }
+    });
+
     it('UPDATE is validated, DELETE is not sent', async () => {
       const bad = vs();
       bad.spec.http[0].timeout = 'soon';

@@ -86,6 +86,20 @@ const RICH: Record<string, unknown> = {
     selector: { matchLabels: { app: 'a' } },
     jwtRules: [{ issuer: 'i', audiences: ['a'], jwksUri: 'https://a.example.com/k', fromHeaders: [{ name: 'x', prefix: 'B ' }], fromParams: ['t'], fromCookies: ['c'], outputClaimToHeaders: [{ header: 'x-a', claim: 'a' }], outputPayloadToHeader: 'x-p', forwardOriginalToken: true, timeout: '1s' }],
   },
+  EnvoyFilter: {
+    workloadSelector: { labels: { app: 'a' } },
+    priority: 10,
+    configPatches: [
+      {
+        applyTo: 'HTTP_FILTER',
+        match: { context: 'SIDECAR_INBOUND', proxy: { proxyVersion: '^1\\..*', metadata: { k: 'v' } }, listener: { portNumber: 80, name: 'l', listenerFilter: 'f', filterChain: { name: 'c', sni: 's', transportProtocol: 'tls', applicationProtocols: 'h2', destinationPort: 80, filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: 'envoy.filters.http.router' } } } } },
+        patch: { operation: 'INSERT_BEFORE', value: { name: 'x', typed_config: { '@type': 't', a: [1, { b: null }] } }, filterClass: 'AUTHZ' },
+      },
+      { applyTo: 'VIRTUAL_HOST', match: { context: 'GATEWAY', routeConfiguration: { portNumber: 443, portName: 'https', gateway: 'ns/gw', name: 'r', vhost: { name: 'v', domainName: 'd', route: { name: 'n', action: 'ROUTE' } } } }, patch: { operation: 'MERGE', value: {} } },
+      { applyTo: 'CLUSTER', match: { context: 'SIDECAR_OUTBOUND', cluster: { portNumber: 80, service: 's', subset: 'v1', name: 'c' } }, patch: { operation: 'REMOVE' } },
+      { applyTo: 'CLUSTER', match: { context: 'WAYPOINT', waypoint: { portNumber: 80, route: { name: 'r' }, filter: { name: 'f', subFilter: { name: 's' } } } }, patch: { operation: 'REMOVE' } },
+    ],
+  },
   Telemetry: {
     selector: { matchLabels: { app: 'a' } },
     tracing: [{ match: { mode: 'SERVER' }, providers: [{ name: 'z' }], randomSamplingPercentage: 10, disableSpanReporting: false, customTags: { l: { literal: { value: 'v' } }, e: { environment: { name: 'E', defaultValue: 'd' } }, h: { header: { name: 'x-h', defaultValue: 'd' } } }, useRequestIdForTraceSampling: true, enableIstioTags: true, disableContextPropagation: false }],

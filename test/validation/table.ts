@@ -23,6 +23,7 @@ const GROUPS: Record<string, string> = {
   Sidecar: 'networking.istio.io/v1',
   WorkloadEntry: 'networking.istio.io/v1',
   WorkloadGroup: 'networking.istio.io/v1',
+  EnvoyFilter: 'networking.istio.io/v1alpha3',
   PeerAuthentication: 'security.istio.io/v1',
   AuthorizationPolicy: 'security.istio.io/v1',
   RequestAuthentication: 'security.istio.io/v1',

@@ -1,6 +1,7 @@
 /**
  * The resources the Kubernetes source lists and watches, with their API paths. Istio kinds are read at their
- * storage version v1 (the CRDs in manifests/crds serve and store v1; Istio's own CRDs serve v1 since 1.22).
+ * storage version: v1 (the CRDs in manifests/crds serve and store v1; Istio's own CRDs serve v1 since 1.22), but
+ * v1alpha3 for EnvoyFilter, which Istio serves in no other version.
  * Pure.
  */
 import { ISTIO_KINDS } from '../../validation/index.js';
@@ -22,6 +23,8 @@ export interface KubeResource {
 const core = (kind: string, plural: string, namespaced = true): KubeResource => ({ kind, apiVersion: 'v1', group: '', version: 'v1', plural, namespaced, crd: false, istio: false });
 
 export const ISTIO_STORAGE_VERSION = 'v1';
+/** The version a kind is read at: v1 where it is served, else the first (the stored one) of its versions. */
+const readVersion = (versions: readonly string[]): string => (versions.includes(ISTIO_STORAGE_VERSION) ? ISTIO_STORAGE_VERSION : versions[0]!);
 
 /** Namespaces, Services, EndpointSlices, Pods, then every Istio kind. */
 export const KUBE_RESOURCES: readonly KubeResource[] = [
@@ -31,9 +34,9 @@ export const KUBE_RESOURCES: readonly KubeResource[] = [
   core('Pod', 'pods'),
   ...ISTIO_KINDS.map((k) => ({
     kind: k.kind,
-    apiVersion: `${k.group}/${ISTIO_STORAGE_VERSION}`,
+    apiVersion: `${k.group}/${readVersion(k.versions)}`,
     group: k.group,
-    version: ISTIO_STORAGE_VERSION,
+    version: readVersion(k.versions),
     plural: k.plural,
     namespaced: true,
     crd: true,

@@ -111,6 +111,21 @@ describe('kube source → config store', function () {
     expect(source.errors()[0]!.message).to.match(/spec\.tracing\[0\]\.randomSamplingPercentage/);
   });
 
+  it('watches EnvoyFilter at networking.istio.io/v1alpha3, its only version: a valid one is stored, an invalid one rejected with its field', async () => {
+    await source.whenSynced(10_000);
+    const envoyFilter = (name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', metadata: { name, namespace: 'default' }, spec });
+    api.apply(envoyFilter('timeouts', { configPatches: [{ applyTo: 'CLUSTER', match: { cluster: { service: 'reviews.default.svc.cluster.local' } }, patch: { operation: 'MERGE', value: { connect_timeout: '2s' } } }] }));
+    await until('stored', () => stored('EnvoyFilter.networking.istio.io/default/timeouts') !== undefined);
+    expect(stored('EnvoyFilter.networking.istio.io/default/timeouts')!.apiVersion).to.equal('networking.istio.io/v1alpha3');
+    expect(api.requests.some((r) => r.path.startsWith('/apis/networking.istio.io/v1alpha3/envoyfilters')), 'the informer lists the collection at v1alpha3').to.equal(true);
+    expect(api.requests.some((r) => r.path.startsWith('/apis/networking.istio.io/v1/envoyfilters')), 'never at v1, which Istio does not serve').to.equal(false);
+    expect(source.status().informers.map((i) => i.resource)).to.include('envoyfilters.networking.istio.io');
+    api.apply(envoyFilter('broken', { configPatches: [{ applyTo: 'LISTENER', match: { cluster: { service: 'a' } }, patch: { operation: 'REMOVE' } }] }));
+    await until('rejected', () => source.errors().length === 1);
+    expect(source.errors()[0]).to.include({ key: 'EnvoyFilter.networking.istio.io/default/broken', keptLastGood: false });
+    expect(source.errors()[0]!.message).to.match(/spec\.configPatches\[0\]\.match\.cluster/);
+  });
+
   it('reports changes to subscribers and removes deleted objects from the store', async () => {
     await source.whenSynced(10_000);
     const changes: string[] = [];
