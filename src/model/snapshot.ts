@@ -31,6 +31,7 @@ const CONFIG_KINDS = {
   AuthorizationPolicy: ['security.istio.io', 'authorizationPolicies'],
   RequestAuthentication: ['security.istio.io', 'requestAuthentications'],
   Telemetry: ['telemetry.istio.io', 'telemetries'],
+  EnvoyFilter: ['networking.istio.io', 'envoyFilters'],
 } as const;
 type ConfigField = (typeof CONFIG_KINDS)[keyof typeof CONFIG_KINDS][1];
 const FIELDS: readonly ConfigField[] = Object.values(CONFIG_KINDS).map((e) => e[1]);

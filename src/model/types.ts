@@ -142,6 +142,8 @@ export interface Snapshot {
   authorizationPolicies: Config[];
   requestAuthentications: Config[];
   telemetries: Config[];
+  /** EnvoyFilters (networking.istio.io), in compareConfigs order; xds/gen/envoyfilter orders them for each proxy. */
+  envoyFilters: Config[];
 }
 
 /** The objects a snapshot is built from (the config store's current contents). */

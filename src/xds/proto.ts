@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
 
 const require = createRequire(import.meta.url);
@@ -87,6 +87,45 @@ export function envoyRoot(): protobuf.Root {
 export function typeFor(typeUrlOrName: string): protobuf.Type {
   const name = typeUrlOrName.slice(typeUrlOrName.lastIndexOf('/') + 1);
   return envoyRoot().lookupType(name);
+}
+
+let protoIndex: Map<string, string> | undefined;
+
+/** Every top-level message of the shipped protos (`envoy.extensions.filters.http.lua.v3.Lua`) → its file, relative to a root. */
+function shippedMessages(): Map<string, string> {
+  if (protoIndex) return protoIndex;
+  const index = new Map<string, string>();
+  const walk = (root: string, rel: string): void => {
+    for (const entry of readdirSync(join(root, rel), { withFileTypes: true })) {
+      const path = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(root, path);
+      else if (entry.name.endsWith('.proto')) {
+        const text = readFileSync(join(root, path), 'utf8');
+        const pkg = /^package\s+([\w.]+)\s*;/m.exec(text)?.[1];
+        if (!pkg) continue;
+        for (const m of text.matchAll(/^message\s+(\w+)/gm)) if (!index.has(`${pkg}.${m[1]}`)) index.set(`${pkg}.${m[1]}`, path);
+      }
+    }
+  };
+  for (const dir of PROTO_INCLUDE_DIRS.slice(0, -1)) if (existsSync(dir)) walk(dir, '');
+  return (protoIndex = index);
+}
+
+/**
+ * The message type of a full name or type URL, loading its file from the shipped protos when the generators never
+ * needed it (an extension a user names, e.g. in an EnvoyFilter); undefined when no shipped proto defines it.
+ */
+export function findType(typeUrlOrName: string): protobuf.Type | undefined {
+  const name = typeUrlOrName.slice(typeUrlOrName.lastIndexOf('/') + 1).replace(/^\./, '');
+  const r = envoyRoot();
+  const known = r.lookup(name);
+  if (known instanceof protobuf.Type) return known;
+  const file = shippedMessages().get(name);
+  if (!file) return undefined;
+  r.loadSync(file, { keepCase: true });
+  r.resolveAll();
+  const loaded = r.lookup(name);
+  return loaded instanceof protobuf.Type ? loaded : undefined;
 }
 
 /** Encodes a plain object (snake_case fields) as the given message type. */

@@ -13,6 +13,7 @@ import { generateSidecarRoutes } from './routes.js';
 import { generateGatewayListeners, generateGatewayRoutes } from './gateway.js';
 import { generateGrpc } from './grpc/index.js';
 import { withTelemetry } from './telemetry.js';
+import { proxyMatchKey, withEnvoyFilters } from './envoyfilter/index.js';
 
 /** One generated resource: plain object, snake_case fields, Any as `{ '@type': url, ...fields }`. */
 export type { NamedResource } from './types.js';
@@ -23,6 +24,10 @@ export type { NamedResource } from './types.js';
  */
 export function generate(snap: Snapshot, proxy: Proxy, typeUrl: string, names?: readonly string[]): NamedResource[] {
   if (proxy.generator === 'grpc') return generateGrpc(snap, proxy, typeUrl, names);
+  return withEnvoyFilters(snap, proxy, typeUrl, generateEnvoy(snap, proxy, typeUrl));
+}
+
+function generateEnvoy(snap: Snapshot, proxy: Proxy, typeUrl: string): NamedResource[] {
   switch (typeUrl) {
     case TypeUrls.cluster:
       return generateClusters(snap, proxy);
@@ -46,12 +51,14 @@ export function generate(snap: Snapshot, proxy: Proxy, typeUrl: string, names?: 
 export function proxyScope(snap: Snapshot, proxy: Proxy): string {
   // The scope reads services, plus workloads (labels by IP) and endpoints (named ports) only in those cases: when
   // the next snapshot shares those parts (an incremental build), the proxy's scope is the one computed before.
+  // EnvoyFilter patches may also read the node's metadata and version (envoyfilter/patches.ts).
+  const efKey = proxyMatchKey(snap, proxy);
   const m = scopeMemo.get(proxy);
   const byIp = Object.keys(proxy.labels).length === 0;
-  if (m && m.services === snap.services && (!byIp || m.workloads === snap.workloads) && (!m.named || m.endpoints === snap.endpoints)) return m.scope;
+  if (m && m.services === snap.services && (!byIp || m.workloads === snap.workloads) && (!m.named || m.endpoints === snap.endpoints)) return efKey ? `${m.scope}|ef:${efKey}` : m.scope;
   const scope = computeScope(snap, proxy);
   scopeMemo.set(proxy, { services: snap.services, workloads: snap.workloads, endpoints: snap.endpoints, named: scope.named, scope: scope.key });
-  return scope.key;
+  return efKey ? `${scope.key}|ef:${efKey}` : scope.key;
 }
 
 const scopeMemo = new WeakMap<Proxy, { services: object; workloads: object; endpoints: object; named: boolean; scope: string }>();
