@@ -9,6 +9,8 @@ import { type Issues, type Obj, obj, str, int32, uint32, list, strMap, enumOf, a
 import { labelsSelectorSchema, validateRegex, warnEmptySelector } from './common.js';
 import { targetRefSchema } from './security.js';
 import type { KindValidator } from './kind.js';
+import { filtersWithoutTypedConfig, fromEnvoyJson } from '../xds/envoy-json.js';
+import { PATCH_VALUE_TYPES } from '../xds/gen/envoyfilter/patches.js';
 
 export const APPLY_TO = [
   'INVALID', 'LISTENER', 'FILTER_CHAIN', 'NETWORK_FILTER', 'HTTP_FILTER', 'ROUTE_CONFIGURATION', 'VIRTUAL_HOST', 'HTTP_ROUTE', 'CLUSTER',
@@ -244,11 +246,20 @@ function checkPatchValue(patchObj: Obj, pp: string, issues: Issues): Obj | undef
 }
 
 /**
- * The place for decoding patch.value as the Envoy message applyTo names (Istio's unmarshal check: known fields and
- * types, resolvable `@type` URLs, deprecated types): called once per patch whose value is an object. It checks
- * nothing yet; until it does, a value of the wrong shape inside is only found when the patch is applied.
+ * Decodes patch.value as the Envoy message applyTo names, against Envoy's protos, as Istio's webhook unmarshals it:
+ * wrong types, two members of a oneof and `@type` URLs no shipped proto defines are errors; fields the message lacks
+ * are warnings (they are dropped), as are filters without typed_config.
  */
-function checkEnvoyValue(_applyTo: ApplyTo, _value: Obj, _path: string, _issues: Issues): void {}
+function checkEnvoyValue(applyTo: ApplyTo, value: Obj, path: string, issues: Issues): void {
+  const type = (PATCH_VALUE_TYPES as Record<string, string>)[applyTo];
+  if (!type) return;
+  const read = fromEnvoyJson(type, value, path);
+  for (const e of read.errors) issues.error(e.path, e.message);
+  for (const w of read.warnings) issues.warn(w.path, w.message);
+  if (read.errors.length > 0) return;
+  const bare = filtersWithoutTypedConfig(type, read.value);
+  if (bare.length > 0) issues.warn(path, `${bare.join(', ')}: no typed_config; Envoy is removing the lookup of extensions by name, so give each its typed_config`);
+}
 
 function checkConfigPatch(cp: Obj, p: string, issues: Issues): void {
   const m: Obj | undefined = cp.match;

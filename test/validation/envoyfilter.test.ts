@@ -167,7 +167,7 @@ describe('EnvoyFilter validation: warnings and the operation table', () => {
           { applyTo: 'BOOTSTRAP', patch: { operation: 'MERGE', value: {} } },
           { applyTo: 'CLUSTER', patch: { operation: 'REPLACE', value: {} } },
           { applyTo: 'HTTP_FILTER', match: { context: 'WAYPOINT', waypoint: {} } },
-          { applyTo: 'HTTP_FILTER', match: { listener: { portName: 'http', filterChain: { filter: { name: HCM, subFilter: { name: 'envoy.cors' } } } } }, patch: { operation: 'ADD', value: {} } },
+          { applyTo: 'HTTP_FILTER', match: { listener: { portName: 'http', filterChain: { filter: { name: HCM, subFilter: { name: 'envoy.cors' } } } } }, patch: { operation: 'ADD', value } },
         ],
       }),
     );
@@ -180,6 +180,30 @@ describe('EnvoyFilter validation: warnings and the operation table', () => {
       'spec.configPatches[2].match.context',
       'spec.configPatches[3].match.listener.portName',
       'spec.configPatches[3].match.listener.filterChain.filter.subFilter.name',
+    ]);
+  });
+
+  it('decodes each value as the Envoy message applyTo names: wrong types and unknown @types are errors, unknown fields and filters without typed_config warnings', async () => {
+    const r = validateObject(
+      wrap('EnvoyFilter', {
+        configPatches: [
+          { applyTo: 'CLUSTER', patch: { operation: 'ADD', value: { name: 'c', connectTimeout: 'soon', lb_policy: 'fastest' } } },
+          { applyTo: 'HTTP_FILTER', patch: { operation: 'ADD', value: { name: 'lua', typed_config: { '@type': 'type.googleapis.com/envoy.config.filter.http.lua.v2.Lua' } } } },
+          { applyTo: 'NETWORK_FILTER', patch: { operation: 'ADD', value: { name: 'envoy.filters.network.tcp_proxy', config: {} } } },
+          { applyTo: 'LISTENER', patch: { operation: 'ADD', value: { name: 'l', typoField: 1, filter_chains: [{ filters: [{ name: 'bare' }] }] } } },
+        ],
+      }),
+    );
+    expect(r.errors).to.have.members([
+      'spec.configPatches[0].patch.value.connectTimeout: expected a duration like "1.5s"',
+      `spec.configPatches[0].patch.value.lb_policy: expected one of ${'ROUND_ROBIN'}, LEAST_REQUEST, RING_HASH, RANDOM, MAGLEV, CLUSTER_PROVIDED, LOAD_BALANCING_POLICY_CONFIG`,
+      "spec.configPatches[1].patch.value.typed_config: type.googleapis.com/envoy.config.filter.http.lua.v2.Lua is of Envoy's v2 API, which Envoy no longer accepts: use its v3 type",
+    ]);
+    expect(r.warnings).to.include.members([
+      'spec.configPatches[2].patch.value: envoy.config.listener.v3.Filter has no field "config"; ignored',
+      'spec.configPatches[2].patch.value: envoy.filters.network.tcp_proxy: no typed_config; Envoy is removing the lookup of extensions by name, so give each its typed_config',
+      'spec.configPatches[3].patch.value: envoy.config.listener.v3.Listener has no field "typoField"; ignored',
+      'spec.configPatches[3].patch.value: bare: no typed_config; Envoy is removing the lookup of extensions by name, so give each its typed_config',
     ]);
   });
 

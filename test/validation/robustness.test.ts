@@ -93,7 +93,7 @@ const RICH: Record<string, unknown> = {
       {
         applyTo: 'HTTP_FILTER',
         match: { context: 'SIDECAR_INBOUND', proxy: { proxyVersion: '^1\\..*', metadata: { k: 'v' } }, listener: { portNumber: 80, name: 'l', listenerFilter: 'f', filterChain: { name: 'c', sni: 's', transportProtocol: 'tls', applicationProtocols: 'h2', destinationPort: 80, filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: 'envoy.filters.http.router' } } } } },
-        patch: { operation: 'INSERT_BEFORE', value: { name: 'x', typed_config: { '@type': 't', a: [1, { b: null }] } }, filterClass: 'AUTHZ' },
+        patch: { operation: 'INSERT_BEFORE', value: { name: 'x', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua', default_source_code: { inline_string: 'x' }, source_codes: { a: { filename: 'f', environment_variable: null } } } }, filterClass: 'AUTHZ' },
       },
       { applyTo: 'VIRTUAL_HOST', match: { context: 'GATEWAY', routeConfiguration: { portNumber: 443, portName: 'https', gateway: 'ns/gw', name: 'r', vhost: { name: 'v', domainName: 'd', route: { name: 'n', action: 'ROUTE' } } } }, patch: { operation: 'MERGE', value: {} } },
       { applyTo: 'CLUSTER', match: { context: 'SIDECAR_OUTBOUND', cluster: { portNumber: 80, service: 's', subset: 'v1', name: 'c' } }, patch: { operation: 'REMOVE' } },

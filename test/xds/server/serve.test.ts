@@ -61,3 +61,55 @@ describe('mizzen serve with --config-dir: file → store → xDS', () => {
     expect(metrics).to.match(/mizzen_config_errors_total 1/);
   });
 });
+
+describe('mizzen serve with --config-dir: an EnvoyFilter reaches the Envoy proxies it selects', () => {
+  let dir: string;
+  let running: RunningServe;
+  let client: RawAds;
+  const buffer = (value: number) => ({
+    apiVersion: 'networking.istio.io/v1alpha3',
+    kind: 'EnvoyFilter',
+    metadata: { name: 'buffers', namespace: 'default' },
+    spec: { configPatches: [{ applyTo: 'LISTENER', match: { context: 'SIDECAR_OUTBOUND', listener: { name: 'virtualOutbound' } }, patch: { operation: 'MERGE', value: { perConnectionBufferLimitBytes: value } } }] },
+  });
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mizzen-serve-ef-'));
+    writeFileSync(join(dir, 'mesh.yaml'), docs(service('reviews'), pod('reviews-v1', 'reviews', '10.1.0.1')));
+    writeFileSync(join(dir, 'filter.yaml'), docs(buffer(4096)));
+    running = await startServe({ webhookPort: 0, monitoringPort: 0, xdsPort: 0, host: '127.0.0.1', mesh: DEFAULT_MESH_CONFIG, configDir: dir, log: silentLogger });
+  });
+  after(async () => {
+    client?.close();
+    await running.shutdown();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves the patched listener, pushes an edit, and keeps the last good filter when an edit does not validate', async () => {
+    const xds = running.components.find((c) => c.name === 'xds') as XdsComponent;
+    client = new RawAds(xds.port());
+    const limit = (r: { resources: any[] }) => r.resources.find((l) => l.name === 'virtualOutbound')?.per_connection_buffer_limit_bytes?.value;
+    client.send({ node: node('productpage'), type_url: TypeUrls.listener, resource_names: [] });
+    const first = await client.next();
+    expect(limit(first)).to.equal(4096);
+    client.ack(first, []);
+    writeFileSync(join(dir, 'filter.yaml'), docs(buffer(8192)));
+    const pushed = await client.next(10_000);
+    expect(limit(pushed)).to.equal(8192);
+    client.ack(pushed, []);
+    // A value of the wrong type is refused by validation: reported, and the filter in force stays.
+    const bad = buffer(1) as any;
+    bad.spec.configPatches[0].patch.value.perConnectionBufferLimitBytes = 'lots';
+    writeFileSync(join(dir, 'filter.yaml'), docs(bad));
+    const base = `http://127.0.0.1:${running.ports.monitoring}`;
+    let configz: any;
+    do {
+      await new Promise((r) => setTimeout(r, 20));
+      configz = await (await fetch(`${base}/debug/configz`)).json();
+    } while (configz.errors.length === 0);
+    expect(configz.errors[0].message).to.contain('spec.configPatches[0].patch.value.perConnectionBufferLimitBytes: expected a whole number');
+    expect(configz.errors[0].keptLastGood).to.equal(true);
+    const stored = xds.store.list().find((o) => o.kind === 'EnvoyFilter') as any;
+    expect(stored.spec.configPatches[0].patch.value.perConnectionBufferLimitBytes).to.equal(8192);
+    await xds.server()!.settled();
+  });
+});
