@@ -19,7 +19,7 @@ import { parseNode } from '../../src/model/proxy.js';
 import { resolveMeshConfig, snapshotOptions } from '../../src/config/mesh.js';
 import { TypeUrls } from '../../src/core/constants.js';
 import { parseDocuments } from '../../src/core/documents.js';
-import { injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, type PodLike } from '../e2e/kind/lib.js';
+import { injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, GATEWAY_LUA_FILTER, LUA_HEADER, type PodLike } from '../e2e/kind/lib.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const KIND_DIR = join(REPO, 'test', 'e2e', 'kind');
@@ -165,6 +165,31 @@ describe('kind end-to-end suite (test/e2e/kind)', () => {
       const selected = policiesFor(snap.requestAuthentications, 'istio-system', { istio: 'ingressgateway' });
       expect(jwtFilterOf(snap, selected)?.typed_config.providers['origins-0']).to.include({ issuer: 'https://issuer.example.com' });
       expect(policiesFor(snap.authorizationPolicies, 'istio-system', { istio: 'ingressgateway' })).to.have.length(1);
+    });
+
+    it("its EnvoyFilter is valid and puts its Lua filter before the router of the gateway's connection managers only", async () => {
+      const filter = structuredClone(GATEWAY_LUA_FILTER) as unknown as KubeObject;
+      const report = validateObject(filter);
+      expect(report.errors).to.deep.equal([]);
+      expect(report.warnings, 'only the warning every EnvoyFilter gets').to.have.length(1);
+      const gateway = parseDocuments(readFileSync(join(REPO, '../shared/samples/bookinfo/networking/bookinfo-gateway.yaml'), 'utf8')).map((d) => d.value as KubeObject);
+      const platform = parseDocuments(readFileSync(join(REPO, '../shared/samples/bookinfo/platform/bookinfo.yaml'), 'utf8')).map((d) => d.value as KubeObject);
+      const snap = buildSnapshot([...platform, ...gateway, filter]);
+      const filters = (id: string, labels: Record<string, string>) => {
+        const node = parseNode({ id, metadata: { LABELS: labels } });
+        if (!node.ok) throw new Error(node.errors.join());
+        return generate(snap, node.value, TypeUrls.listener).flatMap((l: any) => (l.resource.filter_chains ?? []).flatMap((c: any) => c.filters)).filter((f: any) => f.typed_config?.http_filters);
+      };
+      const gw = filters('router~10.244.0.20~istio-ingressgateway-5b7c8d9f6-ghijk.istio-system~istio-system.svc.cluster.local', { istio: 'ingressgateway' });
+      expect(gw).to.not.be.empty;
+      for (const f of gw) {
+        const names = f.typed_config.http_filters.map((h: any) => h.name);
+        expect(names.slice(-2)).to.deep.equal(['envoy.filters.http.lua', 'envoy.filters.http.router']);
+        expect(f.typed_config.http_filters.at(-2).typed_config.default_source_code.inline_string).to.contain(LUA_HEADER);
+      }
+      const sidecar = filters('sidecar~10.244.0.16~productpage-v1-9c1a0f8e2-fghij.default~default.svc.cluster.local', { app: 'productpage' });
+      expect(sidecar).to.not.be.empty;
+      for (const f of sidecar) expect(f.typed_config.http_filters.map((h: any) => h.name)).to.not.include('envoy.filters.http.lua');
     });
 
     it("its Telemetry is a valid resource that puts an access log on the gateway's connection managers", async () => {

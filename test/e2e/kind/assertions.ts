@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { kubectl, kubectlJson, httpGet, eventually } from './kube.js';
-import { type PodLike, injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, SKIP_REASON, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, type ReviewsVersion } from './lib.js';
+import { type PodLike, injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, SKIP_REASON, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, GATEWAY_LUA_FILTER, LUA_HEADER, LUA_HEADER_VALUE, type ReviewsVersion } from './lib.js';
 
 const GATEWAY_URL = process.env.GATEWAY_URL ?? 'http://127.0.0.1:18080';
 const BOOKINFO_DIR = process.env.BOOKINFO_DIR ?? '../shared/samples/bookinfo';
@@ -167,6 +167,24 @@ const checks: Check[] = [
         kubectl(['delete', 'telemetry', telemetry.metadata.name, '-n', 'istio-system', '--ignore-not-found']);
       }
       return `a request with ${marker} appears in both proxies' logs`;
+    },
+  },
+  {
+    name: "an EnvoyFilter of Istio's Lua example shape puts a Lua filter into the gateway, which stamps its responses",
+    run: async () => {
+      const applied = kubectl(['apply', '-f', '-'], JSON.stringify(GATEWAY_LUA_FILTER));
+      if (applied.code !== 0) throw new Error(`kubectl apply: ${applied.stderr.trim()}`);
+      try {
+        await eventually('the gateway adds the header', 90_000, async () => {
+          const r = await httpGet(`${GATEWAY_URL}/productpage`);
+          const got = r.headers.get(LUA_HEADER);
+          return r.status === 200 && got === LUA_HEADER_VALUE ? true : `status ${r.status}, ${LUA_HEADER}: ${got ?? 'absent'}`;
+        });
+      } finally {
+        kubectl(['delete', 'envoyfilter', GATEWAY_LUA_FILTER.metadata.name, '-n', 'istio-system', '--ignore-not-found']);
+      }
+      await eventually('the header goes away with the filter', 90_000, async () => ((await httpGet(`${GATEWAY_URL}/productpage`)).headers.get(LUA_HEADER) === null ? true : 'still stamped'));
+      return `${LUA_HEADER}: ${LUA_HEADER_VALUE} while the filter exists, absent after it is deleted`;
     },
   },
   {

@@ -20,12 +20,12 @@ export function kubectlJson<T>(args: string[], input?: string): T {
   return JSON.parse(r.stdout) as T;
 }
 
-export async function httpGet(url: string, timeoutMs = 10_000, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+export async function httpGet(url: string, timeoutMs = 10_000, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Headers }> {
   try {
     const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
-    return { status: res.status, body: await res.text() };
+    return { status: res.status, body: await res.text(), headers: res.headers };
   } catch (e) {
-    return { status: 0, body: (e as Error).message };
+    return { status: 0, body: (e as Error).message, headers: new Headers() };
   }
 }
 

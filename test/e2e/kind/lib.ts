@@ -131,3 +131,33 @@ export const MESH_ACCESS_LOGS = {
   metadata: { name: 'mizzen-e2e-access-logs', namespace: 'istio-system' },
   spec: { accessLogging: [{ providers: [{ name: 'envoy' }] }] },
 } as const;
+
+/** The response header the suite's gateway EnvoyFilter adds, and its value. */
+export const LUA_HEADER = 'x-mizzen-envoyfilter';
+export const LUA_HEADER_VALUE = 'lua';
+
+/** An EnvoyFilter of Istio's Lua example shape: on the ingress gateway, a Lua filter before the router that stamps every response. */
+export const GATEWAY_LUA_FILTER = {
+  apiVersion: 'networking.istio.io/v1alpha3',
+  kind: 'EnvoyFilter',
+  metadata: { name: 'mizzen-e2e-lua', namespace: 'istio-system' },
+  spec: {
+    workloadSelector: { labels: { istio: 'ingressgateway' } },
+    configPatches: [
+      {
+        applyTo: 'HTTP_FILTER',
+        match: { context: 'GATEWAY', listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: 'envoy.filters.http.router' } } } } },
+        patch: {
+          operation: 'INSERT_BEFORE',
+          value: {
+            name: 'envoy.filters.http.lua',
+            typed_config: {
+              '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua',
+              defaultSourceCode: { inlineString: `function envoy_on_response(handle) handle:headers():add("${LUA_HEADER}", "${LUA_HEADER_VALUE}") end` },
+            },
+          },
+        },
+      },
+    ],
+  },
+} as const;
