@@ -11,6 +11,7 @@ import { servicePortNames } from './analyzers/services.js';
 import { virtualServiceReferences } from './analyzers/virtualservice.js';
 import { destinationRuleSubsets, gatewaySelectors, policySelectors } from './analyzers/workloads.js';
 import { requestAuthenticationKeys } from './analyzers/requestauth.js';
+import { envoyFilterPatches } from './analyzers/envoyfilter.js';
 import { namespaceWideTelemetries, telemetryCollectors, telemetryProviderNames, telemetryWithoutProviders } from './analyzers/telemetry.js';
 import { normalize, type Finding } from './finding.js';
 import { World, type AnalyzeOptions } from './world.js';
@@ -37,6 +38,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   { name: 'telemetry.providers', run: telemetryProviderNames },
   { name: 'telemetry.defaults', run: telemetryWithoutProviders },
   { name: 'telemetry.collectors', run: telemetryCollectors },
+  { name: 'envoyfilter.patches', run: envoyFilterPatches },
   { name: 'service.portnames', run: servicePortNames },
   { name: 'namespaces', run: missingNamespaces },
   { name: 'duplicates', run: duplicateResources },
