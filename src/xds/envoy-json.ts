@@ -9,6 +9,7 @@
  */
 import protobuf from 'protobufjs';
 import { findType } from './proto.js';
+import { parseDuration } from '../validation/common.js';
 
 type Json = Record<string, any>;
 
@@ -154,7 +155,7 @@ class Reader {
       case 'google.protobuf.Duration':
       case 'google.protobuf.Timestamp': {
         if (isObject(v) && Object.keys(v).every((k) => k === 'seconds' || k === 'nanos')) return { ...v };
-        const parsed = name.endsWith('Duration') ? parseDuration(v) : parseTimestamp(v);
+        const parsed = name.endsWith('Duration') ? durationOf(v) : parseTimestamp(v);
         return parsed ?? this.fail(path, name.endsWith('Duration') ? 'expected a duration like "1.5s"' : 'expected an RFC 3339 time');
       }
       case 'google.protobuf.Struct':
@@ -196,21 +197,10 @@ function isDefault(field: protobuf.Field, v: unknown): boolean {
   return v === 0 || v === '' || v === false;
 }
 
-const NANOS: Record<string, bigint> = { ns: 1n, us: 1_000n, µs: 1_000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n };
-
 /** protobuf's "1.5s", and Go's "500ms" / "1h30m" (Istio reads EnvoyFilter values with Go's duration parser). */
-function parseDuration(v: unknown): Json | undefined {
-  if (typeof v !== 'string') return undefined;
-  const m = /^([-+]?)((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h))+$/.exec(v);
-  if (!m) return undefined;
-  let total = 0n;
-  for (const [, num, unit] of v.slice(m[1]!.length).matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)) {
-    const [whole = '0', frac = ''] = num!.split('.');
-    const scale = NANOS[unit!]!;
-    total += BigInt(whole || '0') * scale + (BigInt(frac.slice(0, 18).padEnd(18, '0')) * scale) / 10n ** 18n;
-  }
-  if (m[1] === '-') total = -total;
-  return { seconds: Number(total / 1_000_000_000n), nanos: Number(total % 1_000_000_000n) };
+function durationOf(v: unknown): Json | undefined {
+  const ns = typeof v === 'string' ? parseDuration(v) : undefined;
+  return ns === undefined ? undefined : { seconds: Number(ns / 1_000_000_000n), nanos: Number(ns % 1_000_000_000n) };
 }
 
 function parseTimestamp(v: unknown): Json | undefined {
