@@ -9,7 +9,7 @@ import { parse } from 'yaml';
 import { type Result, ok, fail } from '../core/result.js';
 import { KUBECTL_YAML } from '../core/documents.js';
 import { Issues } from '../validation/schema.js';
-import { checkLabelSelector } from '../validation/common.js';
+import { checkLabelSelector, parseDuration } from '../validation/common.js';
 import { isObject } from '../core/object.js';
 import { DEFAULT_TRUST_DOMAIN, TRUST_DOMAIN } from '../core/constants.js';
 import type { SnapshotOptions } from '../model/snapshot.js';
@@ -72,6 +72,12 @@ export interface MeshConfig {
   extensionProviders: ExtensionProvider[];
   /** Istio's defaultProviders: the providers in force where no Telemetry resource names one. */
   defaultProviders: DefaultProviders;
+  /**
+   * Istio's protocolDetectionTimeout: how long a sidecar waits for a client's first bytes on a port whose protocol
+   * it sniffs before it treats the connection as TCP ('0s', the default: it waits for them, so a protocol where the
+   * server speaks first must be declared in the port's name or appProtocol).
+   */
+  protocolDetectionTimeout: string;
   /** Push debouncing for the xDS server. */
   debounce: { quietMs: number; maxMs: number };
 }
@@ -97,6 +103,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   tracing: { zipkin: { address: 'zipkin.istio-system:9411' }, sampling: 1 },
   extensionProviders: DEFAULT_EXTENSION_PROVIDERS.map((p) => structuredClone(p)),
   defaultProviders: { tracing: [], accessLogging: [], metrics: [] },
+  protocolDetectionTimeout: '0s',
   debounce: { quietMs: 100, maxMs: 10_000 },
 };
 
@@ -160,6 +167,10 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
   const address: unknown = merged.tracing?.zipkin?.address;
   if (typeof address === 'string' && !collectorAddress(address)) errors.push(`tracing.zipkin.address: ${JSON.stringify(address)} must be host:port`);
   if (merged.accessLogEncoding !== 'TEXT' && merged.accessLogEncoding !== 'JSON') errors.push(`accessLogEncoding: ${JSON.stringify(merged.accessLogEncoding)} must be TEXT or JSON`);
+  const detection = typeof merged.protocolDetectionTimeout === 'string' ? parseDuration(merged.protocolDetectionTimeout) : undefined;
+  if (detection === undefined || detection < 0n) {
+    errors.push(`protocolDetectionTimeout: ${JSON.stringify(merged.protocolDetectionTimeout)} must be a duration like 100ms or 1s`);
+  }
   return errors.length ? { ok: false, errors } : ok(merged);
 }
 
@@ -188,6 +199,8 @@ export function collectorAddress(address: string): { host: string; port: number 
   return m && port >= 1 && port <= 65535 ? { host: m[1]!.toLowerCase(), port } : undefined;
 }
 
+const detectionMs = (d: string): number => Number((parseDuration(d) ?? 0n) / 1_000_000n);
+
 /** What of the mesh config the xDS generators read, as snapshot options (src/model/snapshot.ts). */
 export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
   const collector = mesh.enableTracing ? collectorAddress(mesh.tracing.zipkin.address) : undefined;
@@ -197,6 +210,7 @@ export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
     trustDomain: mesh.trustDomain,
     ...(collector ? { tracing: { collector, sampling: mesh.tracing.sampling } } : {}),
     ...(mesh.accessLogFile ? { accessLog: { path: mesh.accessLogFile, encoding: mesh.accessLogEncoding } } : {}),
+    ...(detectionMs(mesh.protocolDetectionTimeout) ? { protocolDetectionMs: detectionMs(mesh.protocolDetectionTimeout) } : {}),
     telemetry: {
       providers: Object.fromEntries(mesh.extensionProviders.map((p) => [p.name.toLowerCase(), telemetryProvider(p)])),
       defaultProviders: { tracing: [...mesh.defaultProviders.tracing], accessLogging: [...mesh.defaultProviders.accessLogging] },

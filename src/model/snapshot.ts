@@ -190,6 +190,7 @@ export interface SnapshotOptions {
   tracing?: MeshSettings['tracing'];
   accessLog?: MeshSettings['accessLog'];
   telemetry?: MeshSettings['telemetry'];
+  protocolDetectionMs?: number;
 }
 
 const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
@@ -198,6 +199,7 @@ const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
   ...(opts.tracing ? { tracing: { collector: { ...opts.tracing.collector }, sampling: opts.tracing.sampling } } : {}),
   ...(opts.accessLog ? { accessLog: { ...opts.accessLog } } : {}),
   ...(opts.telemetry ? { telemetry: structuredClone(opts.telemetry) } : {}),
+  ...(opts.protocolDetectionMs ? { protocolDetectionMs: opts.protocolDetectionMs } : {}),
 });
 
 export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOptions = {}): Snapshot {

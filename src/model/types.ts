@@ -100,6 +100,8 @@ export interface MeshSettings {
    * name, in the proxy's namespace) and the percentage of requests sampled; absent: none.
    */
   tracing?: { collector: { host: string; port: number }; sampling: number };
+  /** protocolDetectionTimeout in milliseconds; absent: none (a sniffing proxy waits for the client's first bytes). */
+  protocolDetectionMs?: number;
   /** Envoy access logs (accessLogFile, accessLogEncoding); absent: none. */
   accessLog?: { path: string; encoding: 'TEXT' | 'JSON' };
   /**

@@ -291,3 +291,15 @@ describe('analysis: the collector of a zipkin provider a Telemetry traces with (
     expect(analyze([tracing])).to.deep.equal([]);
   });
 });
+
+describe('IST0118 says what mizzen does with the port', () => {
+  it('a service with a cluster IP is sniffed; a headless one is proxied as TCP by its clients', () => {
+    const [vip] = analyze([svc('s', { ports: [{ port: 8080 }] })]);
+    expect(vip!.message).to.match(/the protocol will be sniffed$/);
+    const headless = svc('h', { ports: [{ port: 8080 }] });
+    (headless.spec as Record<string, unknown>).clusterIP = 'None';
+    const [h] = analyze([headless]);
+    expect(h!.code).to.equal('IST0118');
+    expect(h!.message).to.match(/headless, so its clients proxy the port as TCP/);
+  });
+});

@@ -39,6 +39,15 @@ describe('mesh config', () => {
     });
   });
 
+  it("takes Istio's protocolDetectionTimeout (0s, the default, waits for the client) and names a bad one", () => {
+    expect(DEFAULT_MESH_CONFIG.protocolDetectionTimeout).to.equal('0s');
+    expect(snapshotOptions(DEFAULT_MESH_CONFIG).protocolDetectionMs).to.equal(undefined);
+    const r = resolveMeshConfig({ protocolDetectionTimeout: '1.5s' });
+    expect(r.ok && snapshotOptions(r.value).protocolDetectionMs).to.equal(1500);
+    expect(resolveMeshConfig({ protocolDetectionTimeout: 'soon' })).to.deep.equal({ ok: false, errors: ['protocolDetectionTimeout: "soon" must be a duration like 100ms or 1s'] });
+    expect(resolveMeshConfig({ protocolDetectionTimeout: '-1s' }).ok).to.equal(false);
+  });
+
   it('names unknown and mistyped fields', () => {
     const r = resolveMeshConfig({ proxyImagee: 'x', nativeSidecar: 'yes', debounce: { quietMs: '1' } });
     expect(r.ok).to.equal(false);

@@ -31,11 +31,13 @@ export function servicePortNames(w: World): Finding[] {
       const name = str(port.name) ?? '';
       if (portNameHasProtocol(name)) continue;
       const target = port.targetPort === undefined ? String(num(port.port) ?? '') : String(port.targetPort);
+      // Clients sniff on a listener of the service's own address; a headless service has none, so they proxy TCP.
+      const headless = rec(svc.spec).clusterIP === 'None';
       out.push(
         finding(
           'IST0118',
           svc,
-          `Port name "${name}" (port: ${num(port.port) ?? '?'}, targetPort: ${target}) of Service ${nameOf(svc)} does not start with a protocol (http-, grpc-, tcp-, ...) and has no appProtocol; the protocol will be sniffed`,
+          `Port name "${name}" (port: ${num(port.port) ?? '?'}, targetPort: ${target}) of Service ${nameOf(svc)} does not start with a protocol (http-, grpc-, tcp-, ...) and has no appProtocol; ${headless ? 'the service is headless, so its clients proxy the port as TCP (no HTTP routing); the workloads behind it sniff' : 'the protocol will be sniffed'}`,
           `spec.ports[${i}].name`,
         ),
       );

@@ -111,7 +111,7 @@ export function loadAssignment(clusterName: string, endpoints: readonly Endpoint
 }
 
 function outboundCluster(snap: Snapshot, spec: ClusterSpec): Json {
-  const fields = clusterPolicyFields(spec.policy, isHttp2Protocol(spec.port.protocol));
+  const fields = clusterPolicyFields(spec.policy, isHttp2Protocol(spec.port.protocol), spec.port.protocol === 'UNSUPPORTED');
   const c: Json = { name: spec.name, type: spec.type, ...fields };
   switch (spec.type) {
     case 'EDS':
@@ -185,10 +185,13 @@ function inboundCluster({ port, protocol, endpoint }: IngressPort): Json {
     connect_timeout: duration(DEFAULT_CONNECT_TIMEOUT_MS),
     ...(source ? { upstream_bind_config: { source_address: { address: source, port_value: 0 } } } : {}),
     circuit_breakers: defaultBreakers(),
-    ...(isHttp2Protocol(protocol)
+    ...(isHttp2Protocol(protocol) || protocol === 'UNSUPPORTED'
       ? {
           typed_extension_protocol_options: {
-            'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': any('envoy.extensions.upstreams.http.v3.HttpProtocolOptions', { explicit_http_config: { http2_protocol_options: {} } }),
+            'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': any('envoy.extensions.upstreams.http.v3.HttpProtocolOptions', {
+              // A sniffed port's HTTP requests reach the app in the protocol they came in.
+              ...(protocol === 'UNSUPPORTED' ? { use_downstream_protocol_config: { http_protocol_options: {}, http2_protocol_options: {} } } : { explicit_http_config: { http2_protocol_options: {} } }),
+            }),
           },
         }
       : {}),

@@ -1,5 +1,6 @@
 /** Network and HTTP filter builders shared by sidecar and gateway listeners, and a walk over generated listeners. */
 import { type Json, adsSource, any } from './common.js';
+import { duration } from '../proto.js';
 import { CORS_FILTER, HTTP_FAULT_FILTER, ROUTER_FILTER } from './httproute.js';
 import type { NamedResource } from './types.js';
 
@@ -55,6 +56,16 @@ export function tcpProxy(statPrefix: string, target: string | Array<{ name: stri
   };
 }
 
+/** The ALPN values the HTTP inspector sets for plaintext HTTP: what the HTTP chain of a sniffed port matches (Istio's). */
+export const PLAINTEXT_HTTP_ALPN: readonly string[] = ['http/1.1', 'http/1.0', 'h2c'];
+export const httpInspectorFilter = (extra: Json = {}): Json => ({ name: 'envoy.filters.listener.http_inspector', typed_config: any('envoy.extensions.filters.listener.http_inspector.v3.HttpInspector'), ...extra });
+/** `match` narrowed to connections the HTTP inspector found to be plaintext HTTP. */
+export const sniffedHttpMatch = (match: Json = {}): Json => ({ ...match, transport_protocol: 'raw_buffer', application_protocols: [...PLAINTEXT_HTTP_ALPN] });
+/**
+ * The listener fields of protocol sniffing: how long the listener filters may wait for the client's first bytes
+ * (0: no limit, Istio's default), after which the connection goes on as TCP.
+ */
+export const detectionTimeout = (ms: number | undefined): Json => ({ listener_filters_timeout: duration(ms ?? 0), continue_on_listener_filters_timeout: true });
 export const originalDstFilter = (): Json => ({ name: 'envoy.filters.listener.original_dst', typed_config: any('envoy.extensions.filters.listener.original_dst.v3.OriginalDst') });
 export const tlsInspectorFilter = (): Json => ({ name: 'envoy.filters.listener.tls_inspector', typed_config: any('envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector') });
 

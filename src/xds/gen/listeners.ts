@@ -6,6 +6,10 @@
  * - `0.0.0.0_<port>` (bind_to_port false) per outbound HTTP port, HCM with RDS `<port>`;
  * - `<clusterIP>_<port>` per TCP service port with a VIP (tcp_proxy to its cluster, or the VirtualService's
  *   tcp routes); VIP-less TCP services share `0.0.0.0_<port>` (TLS ones told apart by SNI);
+ * - a port whose protocol the service leaves unsaid (no known name prefix, no appProtocol) is sniffed, as in
+ *   Istio: `<clusterIP>_<port>` with the HTTP inspector, a connection manager (RDS `<host>:<port>`) for what it
+ *   finds to be plaintext HTTP and tcp_proxy for the rest; inbound, two chains on the port likewise. VIP-less
+ *   services keep TCP;
  * - `virtualInbound` 0.0.0.0:15006 with the original_dst listener filter: one filter chain per inbound port
  *   (HTTP → HCM routing to `inbound|<port>||`, TCP → tcp_proxy), a blackhole for 15006 itself and a passthrough
  *   chain for every other port; the AuthorizationPolicies of the workload as RBAC filters on each (authz.ts).
@@ -17,10 +21,10 @@ import { asArray, asObject, asPort, matchesLabels } from '../../model/selectors.
 import { Ports } from '../../core/constants.js';
 import type { NamedResource } from './types.js';
 import { type Json, BLACKHOLE, INBOUND_PASSTHROUGH, PASSTHROUGH, ZERO_DURATION, inboundClusterName, listenerName, outboundClusterName, socketAddress } from './common.js';
-import { httpConnectionManager, originalDstFilter, tcpProxy, tlsInspectorFilter } from './filters.js';
+import { detectionTimeout, httpConnectionManager, httpInspectorFilter, originalDstFilter, sniffedHttpMatch, tcpProxy, tlsInspectorFilter } from './filters.js';
 import { inboundPorts } from './clusters.js';
 import { destinationCluster, type RouteContext } from './httproute.js';
-import { httpPorts, proxyVirtualServices, virtualServiceFor } from './routes.js';
+import { httpPorts, isSniffedWithVip, proxyVirtualServices, sniffedRouteName, virtualServiceFor } from './routes.js';
 import { proxySidecar, registryOnly } from './sidecar-scope.js';
 import { inboundAuthz } from './authz.js';
 import { inboundJwt } from './jwt.js';
@@ -65,12 +69,13 @@ function virtualOutbound(blocked: boolean): Json {
   };
 }
 
-const outboundListener = (address: string, port: number, filterChains: Json[], listenerFilters?: Json[]): Json => ({
+const outboundListener = (address: string, port: number, filterChains: Json[], listenerFilters?: Json[], extra: Json = {}): Json => ({
   name: listenerName(address, port),
   address: socketAddress(address, port),
   bind_to_port: { value: false },
   traffic_direction: 'OUTBOUND',
   ...(listenerFilters ? { listener_filters: listenerFilters } : {}),
+  ...extra,
   filter_chains: filterChains,
 });
 
@@ -100,9 +105,16 @@ function outboundListeners(snap: Snapshot, proxy: Proxy): Json[] {
       const timeouts = tcpProxyTimeouts(destinationRuleForCluster(snap, proxy.namespace, target[0]!.name, proxyLabels(snap, proxy)));
       const vips = svc.addresses.filter((a) => !a.includes('/'));
       const ranges = svc.addresses.map(cidr).filter((r): r is Json => !!r && svc.addresses.some((a) => a.includes('/')));
+      const sniffed = isSniffedWithVip(svc, sp);
       for (const vip of vips) {
         const name = listenerName(vip, sp.port);
-        if (!listeners.has(name)) listeners.set(name, outboundListener(vip, sp.port, [{ filters: [tcpProxy(stat, target, timeouts)] }]));
+        if (listeners.has(name)) continue;
+        const tcp = { filters: [tcpProxy(stat, target, timeouts)] };
+        if (!sniffed) listeners.set(name, outboundListener(vip, sp.port, [tcp]));
+        else {
+          const http = { filter_chain_match: sniffedHttpMatch(), filters: [httpConnectionManager(`outbound_${vip}_${sp.port}`, { rds: sniffedRouteName(svc.hostname, sp.port) })] };
+          listeners.set(name, outboundListener(vip, sp.port, [tcp, http], [httpInspectorFilter()], detectionTimeout(snap.mesh.protocolDetectionMs)));
+        }
       }
       if (vips.length > 0 && ranges.length === 0) continue;
       if (http.has(sp.port)) continue; // HTTP owns 0.0.0.0_<port>, as in Istio.
@@ -141,6 +153,12 @@ function inboundRouteConfig(port: number, protocol: ServicePort['protocol']): Js
   };
 }
 
+/** A listener filter's filter_disabled that keeps it to connections for these ports. */
+function onlyOnPorts(ports: readonly number[]): Json {
+  const ranges = ports.map((p) => ({ destination_port_range: { start: p, end: p + 1 } }));
+  return { not_match: ranges.length === 1 ? ranges[0] : { or_match: { rules: ranges } } };
+}
+
 function virtualInbound(snap: Snapshot, proxy: Proxy): Json {
   const authz = inboundAuthz(snap, proxy);
   // RequestAuthentication's token check comes before the policies that read its result (jwt.ts, authz.ts).
@@ -148,16 +166,20 @@ function virtualInbound(snap: Snapshot, proxy: Proxy): Json {
   const chains: Json[] = [
     { name: 'virtualInbound-blackhole', filter_chain_match: { destination_port: { value: Ports.proxyInbound } }, filters: [tcpProxy(BLACKHOLE, BLACKHOLE)] },
   ];
+  const sniffed: number[] = [];
   for (const { port, protocol } of inboundPorts(snap, proxy)) {
     if (port === Ports.proxyInbound) continue;
     const cluster = inboundClusterName(port);
-    chains.push({
-      name: cluster,
-      filter_chain_match: { destination_port: { value: port } },
-      filters: isHttpProtocol(protocol)
-        ? [httpConnectionManager(`inbound_0.0.0.0_${port}`, { inline: inboundRouteConfig(port, protocol) }, 'inbound', httpFilters)]
-        : [...authz.tcp, tcpProxy(cluster, cluster)],
-    });
+    const match = { destination_port: { value: port } };
+    const http = (m: Json): Json => ({ name: cluster, filter_chain_match: m, filters: [httpConnectionManager(`inbound_0.0.0.0_${port}`, { inline: inboundRouteConfig(port, protocol) }, 'inbound', httpFilters)] });
+    const tcp = (name: string): Json => ({ name, filter_chain_match: match, filters: [...authz.tcp, tcpProxy(cluster, cluster)] });
+    if (isHttpProtocol(protocol)) chains.push(http(match));
+    else if (protocol !== 'UNSUPPORTED') chains.push(tcp(cluster));
+    else {
+      // Sniffed: plaintext HTTP to the connection manager, anything else to tcp_proxy.
+      chains.push(http(sniffedHttpMatch(match)), tcp(`${cluster}-tcp`));
+      sniffed.push(port);
+    }
   }
   chains.push({
     name: 'virtualInbound-catchall-tcp',
@@ -169,7 +191,8 @@ function virtualInbound(snap: Snapshot, proxy: Proxy): Json {
     name: 'virtualInbound',
     address: socketAddress('0.0.0.0', Ports.proxyInbound),
     traffic_direction: 'INBOUND',
-    listener_filters: [originalDstFilter()],
+    listener_filters: sniffed.length === 0 ? [originalDstFilter()] : [originalDstFilter(), httpInspectorFilter({ filter_disabled: onlyOnPorts(sniffed) })],
+    ...(sniffed.length === 0 ? {} : detectionTimeout(snap.mesh.protocolDetectionMs)),
     filter_chains: chains,
   };
 }

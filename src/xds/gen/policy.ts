@@ -96,8 +96,11 @@ export function subsetsOf(dr: Config | undefined): Array<{ name: string; labels:
 
 const u32 = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= UINT32_MAX ? v : undefined);
 
-/** Cluster fields from a policy. `http2` = the upstream speaks HTTP/2 (gRPC, HTTP2 ports). */
-export function clusterPolicyFields(policy: TrafficPolicy, http2: boolean): Json {
+/**
+ * Cluster fields from a policy. `http2` = the upstream speaks HTTP/2 (gRPC, HTTP2 ports); `sniffed` = the port's
+ * protocol is sniffed, so HTTP requests go upstream in the protocol they came in (istiod's setUpstreamProtocol).
+ */
+export function clusterPolicyFields(policy: TrafficPolicy, http2: boolean, sniffed = false): Json {
   const out: Json = {};
   const tcp = asObject(policy.connectionPool?.tcp);
   const httpPool = asObject(policy.connectionPool?.http);
@@ -163,7 +166,7 @@ export function clusterPolicyFields(policy: TrafficPolicy, http2: boolean): Json
   const tls = tlsTransportSocket(tlsSettings);
   if (tls) out.transport_socket = tls;
 
-  let options = httpProtocolOptions(asObject(policy.connectionPool), http2);
+  let options = httpProtocolOptions(asObject(policy.connectionPool), http2, sniffed);
   // TLS without an explicit sni: the SNI is the request's host, and the server's certificate must name it (unless
   // subjectAltNames or insecureSkipVerify say otherwise), as istiod's setAutoSniAndAutoSanValidation.
   if (tls && !(typeof tlsSettings.sni === 'string' && tlsSettings.sni)) {
@@ -201,9 +204,10 @@ function tcpKeepalive(v: unknown): Json | undefined {
  * The upstream HTTP protocol options, in istiod's order (setUpstreamProtocol, applyH2Upgrade, applyConnectionPool):
  * HTTP/2 for HTTP/2 ports or on h2UpgradePolicy UPGRADE; the connection options (idle timeout from http, else
  * tcp; tcp.maxConnectionDuration; positive maxRequestsPerConnection; maxConcurrentStreams and http2KeepAlive on
- * HTTP/2); useClientProtocol then lets each request's own protocol decide. undefined when nothing is set.
+ * HTTP/2); useClientProtocol, or a sniffed port without HTTP/2 asked for, then lets each request's own protocol
+ * decide. undefined when nothing is set.
  */
-function httpProtocolOptions(pool: Json, http2: boolean): Json | undefined {
+function httpProtocolOptions(pool: Json, http2: boolean, sniffed: boolean): Json | undefined {
   const tcp = asObject(pool.tcp);
   const http = asObject(pool.http);
   const h2 = http2 || http.h2UpgradePolicy === 'UPGRADE';
@@ -221,10 +225,11 @@ function httpProtocolOptions(pool: Json, http2: boolean): Json | undefined {
   const [interval, timeout] = [toDuration(ka.interval), toDuration(ka.timeout)];
   if (h2 && interval && timeout) h2Options.connection_keepalive = { interval, timeout };
   const connectionOptions = Object.keys(common).length > 0 || streams !== undefined || (interval && timeout);
-  if (!h2 && !connectionOptions && http.useClientProtocol !== true) return undefined;
+  const downstream = http.useClientProtocol === true || (sniffed && !h2);
+  if (!h2 && !connectionOptions && !downstream) return undefined;
   return {
     ...(connectionOptions ? { common_http_protocol_options: common } : {}),
-    ...(http.useClientProtocol === true
+    ...(downstream
       ? { use_downstream_protocol_config: { http_protocol_options: {}, http2_protocol_options: {} } }
       : { explicit_http_config: h2 ? { http2_protocol_options: h2Options } : { http_protocol_options: {} } }),
   };

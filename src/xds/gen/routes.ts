@@ -5,7 +5,7 @@
  * route, and the `allow_any` virtual host sending unknown hosts to PassthroughCluster (`block_all`, a 502, when the
  * proxy's Sidecar resource allows only registry destinations).
  */
-import type { Config, Service, Snapshot } from '../../model/types.js';
+import type { Config, Service, ServicePort, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { isHttpProtocol } from '../../model/protocol.js';
 import { asArray } from '../../model/selectors.js';
@@ -148,11 +148,37 @@ export function sidecarRouteConfig(snap: Snapshot, proxy: Proxy, port: number, s
   return { name: String(port), virtual_hosts: virtualHosts, validate_clusters: { value: false } };
 }
 
+/** The route configuration of a sniffed service port's own listener (listeners.ts), Istio's name for it. */
+export const sniffedRouteName = (hostname: string, port: number): string => `${hostname}:${port}`;
+
+/** Whether a service port is sniffed behind a listener of its own: no protocol said, and a VIP (not a CIDR) to listen on. */
+export const isSniffedWithVip = (svc: Service, port: ServicePort): boolean =>
+  port.protocol === 'UNSUPPORTED' && svc.addresses.length > 0 && svc.addresses.every((a) => !a.includes('/'));
+
+/**
+ * The route configuration behind a sniffed port's listener: that service's virtual host alone, for every Host
+ * (the connection was to its address), as istiod builds it.
+ */
+function sniffedRouteConfig(snap: Snapshot, proxy: Proxy, svc: Service, port: number, vss: readonly Config[]): Json {
+  const ctx: RouteContext = { snap, proxyNamespace: proxy.namespace, proxyLabels: proxyLabels(snap, proxy), port, gateways: new Set(['mesh']) };
+  const vs = virtualServiceFor(snap, vss, svc.hostname);
+  const name = sniffedRouteName(svc.hostname, port);
+  return { name, virtual_hosts: [virtualHost(svc, port, ['*'], serviceRoutes(ctx, vs, svc, port))], validate_clusters: { value: false } };
+}
+
 export function generateSidecarRoutes(snap: Snapshot, proxy: Proxy): NamedResource[] {
   const services = visibleServices(snap, proxy);
   const vss = proxyVirtualServices(snap, proxy);
-  return httpPorts(services).map((port) => {
+  const out = httpPorts(services).map((port) => {
     const rc = sidecarRouteConfig(snap, proxy, port, services, vss);
-    return { name: rc.name, resource: rc };
+    return { name: rc.name as string, resource: rc };
   });
+  for (const svc of services) {
+    for (const sp of svc.ports) {
+      if (!isSniffedWithVip(svc, sp)) continue;
+      const rc = sniffedRouteConfig(snap, proxy, svc, sp.port, vss);
+      out.push({ name: rc.name, resource: rc });
+    }
+  }
+  return out;
 }

@@ -53,7 +53,8 @@ describe('Envoy LDS for sidecars', () => {
       .flatMap((l) => l.resource.filter_chains)
       .map(filterOf)
       .filter((f: any) => f['@type'].endsWith('HttpConnectionManager'));
-    expect(hcms).to.have.length(4);
+    // Outbound 80 and 9080, the sniffed status port 15021 of the ingress gateway's Service, inbound 9080, the gateway's.
+    expect(hcms).to.have.length(5);
     for (const h of hcms) expect(h.stream_idle_timeout, h.stat_prefix).to.deep.equal({ seconds: 0, nanos: 0 });
   });
 
