@@ -14,7 +14,8 @@ import { isObject } from '../core/object.js';
 import { DEFAULT_TRUST_DOMAIN, TRUST_DOMAIN } from '../core/constants.js';
 import type { SnapshotOptions } from '../model/snapshot.js';
 import type { AnalyzeOptions } from '../analysis/world.js';
-import type { TelemetryProvider } from '../model/types.js';
+import type { ExtAuthzProvider, TelemetryProvider } from '../model/types.js';
+import { EXT_AUTHZ_KINDS, extAuthzProvider } from './ext-authz.js';
 import { DEFAULT_EXTENSION_PROVIDERS, checkDefaultProviders, mergeExtensionProviders, type DefaultProviders, type ExtensionProvider } from './providers.js';
 
 export interface LabelSelector {
@@ -199,6 +200,10 @@ export function collectorAddress(address: string): { host: string; port: number 
   return m && port >= 1 && port <= 65535 ? { host: m[1]!.toLowerCase(), port } : undefined;
 }
 
+/** The mesh config's external authorization providers (envoyExtAuthzHttp / envoyExtAuthzGrpc entries), by name. */
+const authzProviders = (mesh: MeshConfig): Array<[string, ExtAuthzProvider]> =>
+  mesh.extensionProviders.flatMap((p) => EXT_AUTHZ_KINDS.filter((k) => isObject(p[k])).map((k): [string, ExtAuthzProvider] => [p.name, extAuthzProvider(k, p[k] as Record<string, unknown>)]));
+
 const detectionMs = (d: string): number => Number((parseDuration(d) ?? 0n) / 1_000_000n);
 
 /** What of the mesh config the xDS generators read, as snapshot options (src/model/snapshot.ts). */
@@ -211,6 +216,7 @@ export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
     ...(collector ? { tracing: { collector, sampling: mesh.tracing.sampling } } : {}),
     ...(mesh.accessLogFile ? { accessLog: { path: mesh.accessLogFile, encoding: mesh.accessLogEncoding } } : {}),
     ...(detectionMs(mesh.protocolDetectionTimeout) ? { protocolDetectionMs: detectionMs(mesh.protocolDetectionTimeout) } : {}),
+    authzProviders: Object.fromEntries(authzProviders(mesh)),
     telemetry: {
       providers: Object.fromEntries(mesh.extensionProviders.map((p) => [p.name.toLowerCase(), telemetryProvider(p)])),
       defaultProviders: { tracing: [...mesh.defaultProviders.tracing], accessLogging: [...mesh.defaultProviders.accessLogging] },
@@ -226,6 +232,7 @@ export function analysisOptions(mesh: MeshConfig): AnalyzeOptions {
     telemetryProviders: mesh.extensionProviders.map((p) => p.name),
     defaultProviders: { tracing: mesh.defaultProviders.tracing, accessLogging: mesh.defaultProviders.accessLogging },
     zipkinCollectors: Object.fromEntries(mesh.extensionProviders.flatMap((p) => (p.zipkin ? [[p.name, { host: p.zipkin.service.toLowerCase(), port: p.zipkin.port }]] : []))),
+    authzProviders: Object.fromEntries(authzProviders(mesh).map(([name, p]) => [name, { service: p.service, port: p.port }])),
   };
 }
 

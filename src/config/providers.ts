@@ -1,12 +1,14 @@
 /**
- * The mesh config's telemetry providers, as Istio's: `extensionProviders` (named Zipkin tracers and Envoy file
- * access logs, which mizzen generates; Istio's other provider kinds, which it accepts and generates nothing for)
+ * The mesh config's telemetry and authorization providers, as Istio's: `extensionProviders` (named Zipkin tracers,
+ * Envoy file access logs and external authorization services (ext-authz.ts), which mizzen generates; Istio's
+ * other provider kinds, which it accepts and generates nothing for)
  * and `defaultProviders` (the providers that apply where no Telemetry resource names one). A user's providers are
  * merged by name onto the defaults (`prometheus`, `stackdriver`, and `envoy`: a file access log to /dev/stdout), so
  * the Telemetry resource of Istio's docs, `accessLogging: [{providers: [{name: envoy}]}]`, works as written.
  * Pure: checks and translation only.
  */
 import { isObject } from '../core/object.js';
+import { EXT_AUTHZ_KINDS, checkExtAuthz } from './ext-authz.js';
 
 export interface ZipkinProvider {
   /** The collector's Service: `name.namespace`, its FQDN, or a ServiceEntry host. */
@@ -42,12 +44,9 @@ export interface DefaultProviders {
 }
 
 /** Provider kinds mizzen turns into Envoy configuration. */
-const GENERATED = new Set(['zipkin', 'envoyFileAccessLog']);
-/** Istio's provider kinds that mizzen accepts and generates nothing for (no Istio metrics, no ext_authz, no OTel). */
-const ACCEPTED = new Set([
-  'prometheus', 'stackdriver', 'opentelemetry', 'skywalking', 'datadog', 'lightstep', 'envoyOtelAls', 'envoyHttpAls', 'envoyTcpAls',
-  'envoyExtAuthzHttp', 'envoyExtAuthzGrpc', 'sds',
-]);
+const GENERATED = new Set(['zipkin', 'envoyFileAccessLog', ...EXT_AUTHZ_KINDS]);
+/** Istio's provider kinds that mizzen accepts and generates nothing for (no Istio metrics, no OTel). */
+const ACCEPTED = new Set(['prometheus', 'stackdriver', 'opentelemetry', 'skywalking', 'datadog', 'lightstep', 'envoyOtelAls', 'envoyHttpAls', 'envoyTcpAls', 'sds']);
 
 export const DEFAULT_EXTENSION_PROVIDERS: readonly ExtensionProvider[] = [
   { name: 'prometheus', prometheus: {} },
@@ -97,6 +96,7 @@ function checkProvider(p: unknown, path: string, errors: string[]): void {
   if (unknown.length === 0 && kinds.length !== 1) errors.push(`${path}: must have exactly one provider kind (e.g. zipkin, envoyFileAccessLog), has ${kinds.length}`);
   if (p.zipkin !== undefined) checkZipkin(p.zipkin, `${path}.zipkin`, errors);
   if (p.envoyFileAccessLog !== undefined) checkFileLog(p.envoyFileAccessLog, `${path}.envoyFileAccessLog`, errors);
+  for (const kind of EXT_AUTHZ_KINDS) if (p[kind] !== undefined) checkExtAuthz(kind, p[kind], `${path}.${kind}`, errors);
 }
 
 /**

@@ -191,6 +191,7 @@ export interface SnapshotOptions {
   accessLog?: MeshSettings['accessLog'];
   telemetry?: MeshSettings['telemetry'];
   protocolDetectionMs?: number;
+  authzProviders?: MeshSettings['authzProviders'];
 }
 
 const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
@@ -200,6 +201,7 @@ const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
   ...(opts.accessLog ? { accessLog: { ...opts.accessLog } } : {}),
   ...(opts.telemetry ? { telemetry: structuredClone(opts.telemetry) } : {}),
   ...(opts.protocolDetectionMs ? { protocolDetectionMs: opts.protocolDetectionMs } : {}),
+  ...(opts.authzProviders && Object.keys(opts.authzProviders).length > 0 ? { authzProviders: structuredClone(opts.authzProviders) } : {}),
 });
 
 export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOptions = {}): Snapshot {

@@ -100,6 +100,8 @@ export interface MeshSettings {
    * name, in the proxy's namespace) and the percentage of requests sampled; absent: none.
    */
   tracing?: { collector: { host: string; port: number }; sampling: number };
+  /** External authorization providers by name (exactly as written: CUSTOM AuthorizationPolicies name them); absent: none. */
+  authzProviders?: Record<string, ExtAuthzProvider>;
   /** protocolDetectionTimeout in milliseconds; absent: none (a sniffing proxy waits for the client's first bytes). */
   protocolDetectionMs?: number;
   /** Envoy access logs (accessLogFile, accessLogEncoding); absent: none. */
@@ -114,6 +116,26 @@ export interface MeshSettings {
     defaultProviders: { tracing: string[]; accessLogging: string[] };
     sampling: number;
   };
+}
+
+/** An external authorization provider of the mesh config (envoyExtAuthzHttp / envoyExtAuthzGrpc), as the generators use it. */
+export interface ExtAuthzProvider {
+  kind: 'http' | 'grpc';
+  /** The authorization service: a host (short names resolve in the proxy's namespace), or `namespace/host`. */
+  service: string;
+  port: number;
+  timeoutMs: number;
+  failOpen: boolean;
+  statusOnError?: number;
+  clearRouteCache?: boolean;
+  requestBody?: { maxRequestBytes?: number; allowPartialMessage: boolean; packAsBytes: boolean };
+  /** HTTP providers only. */
+  pathPrefix?: string;
+  requestHeaders?: string[];
+  additionalHeaders?: Record<string, string>;
+  upstreamOnAllow?: string[];
+  downstreamOnDeny?: string[];
+  downstreamOnAllow?: string[];
 }
 
 /** A telemetry provider of the mesh config, as the generators use it (config/providers.ts checks the input). */

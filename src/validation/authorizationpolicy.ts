@@ -149,7 +149,7 @@ export const validateAuthorizationPolicy: KindValidator = (spec: Obj, ctx, issue
   if (action === 'ALLOW' && len(spec.rules) === 0) issues.warn('spec.rules', 'ALLOW policy without rules matches no request: every request to the selected workloads is denied');
 
   if (action === 'CUSTOM' && spec.provider?.name) {
-    issues.warn('spec.provider.name', `mizzen has no extension providers: the requests this policy would send to ${JSON.stringify(spec.provider.name)} are denied`);
+    issues.warn('spec.provider.name', `proxyless gRPC servers cannot call an external authorization service: they deny the requests this policy would send to ${JSON.stringify(spec.provider.name)} (Envoy sidecars and gateways call it)`);
   }
 
   each(spec.rules, (rule, i) => {

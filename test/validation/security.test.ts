@@ -29,7 +29,7 @@ runTable('AuthorizationPolicy', [
   { name: 'principals: warns that without mTLS they match no request', in: allowFrom({ principals: ['cluster.local/ns/default/sa/productpage'] }), valid: true, warning: 'spec.rules[0].from[0].source.principals: a peer identity is known only over mTLS' },
   { name: 'source.namespace condition: the same warning', in: when({ key: 'source.namespace', values: ['default'] }), valid: true, warning: 'spec.rules[0].when[0].key: source.namespace: a peer identity is known only over mTLS' },
   { name: 'requestPrincipals: warns that proxyless gRPC servers cannot check them', in: allowFrom({ requestPrincipals: ['*'] }), valid: true, warning: 'source.requestPrincipals: request principals and claims come from a token' },
-  { name: 'CUSTOM: warns that its requests are denied', in: { ...sel, action: 'CUSTOM', provider: { name: 'opa' }, rules: [{}] }, valid: true, warning: 'spec.provider.name: mizzen has no extension providers' },
+  { name: 'CUSTOM: warns that proxyless gRPC servers deny its requests', in: { ...sel, action: 'CUSTOM', provider: { name: 'opa' }, rules: [{}] }, valid: true, warning: 'spec.provider.name: proxyless gRPC servers cannot call an external authorization service' },
   { name: 'allow from namespaces and ipBlocks', in: allowFrom({ namespaces: ['default'], ipBlocks: ['10.0.0.0/8', '1.2.3.4'], notRemoteIpBlocks: ['::1'] }), valid: true },
   { name: 'bad ipBlock', in: allowFrom({ ipBlocks: ['10.0.0.0/33'] }), valid: false, error: 'spec.rules[0].from[0].source.ipBlocks: 10.0.0.0/33 is not a valid CIDR' },
   { name: 'bad remoteIpBlock', in: allowFrom({ remoteIpBlocks: ['not-an-ip'] }), valid: false, error: 'remoteIpBlocks' },

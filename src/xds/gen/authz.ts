@@ -3,11 +3,11 @@
  *
  * Which policies: those in a root namespace (istio-system, mizzen-system) or the workload's namespace whose
  * `selector.matchLabels` is empty or matches the workload; policies with targetRef(s) (for waypoints and
- * gateways) and dry-run ones (`istio.io/dry-run: "true"`) are not enforced, nor is AUDIT. A CUSTOM policy needs an
- * extension provider mizzen does not have: the requests it would send there are denied, as istiod does with an
- * unknown provider. The filters, in Envoy's order: one DENY (DENY and CUSTOM policies), then one ALLOW (when any
- * ALLOW policy applies: then a request no ALLOW rule matches is refused, and a policy without rules allows
- * nothing).
+ * gateways) and dry-run ones (`istio.io/dry-run: "true"`) are not enforced, nor is AUDIT. The filters, in Envoy's
+ * order: CUSTOM (the requests its policies match go to the mesh config's external authorization provider,
+ * ext-authz.ts; where that cannot be, they are denied by the DENY filter, as istiod does), one DENY, then one
+ * ALLOW (when any ALLOW policy applies: then a request no ALLOW rule matches is refused, and a policy without rules
+ * allows nothing).
  *
  * A rule becomes one RBAC policy named `ns[<ns>]-policy[<name>]-rule[<i>]`: its permissions are its `to`
  * operations (hosts, methods, paths, ports, and their not-forms) with the destination-side `when` keys, its
@@ -26,6 +26,7 @@ import { asArray, asObject, hasTargetRef, matchesLabels, policySelector } from '
 import { ROOT_NAMESPACES } from '../../core/constants.js';
 import { type Json, JWT_FILTER, JWT_PAYLOAD_KEY, any } from './common.js';
 import { labelsKey, memoOn, proxyLabels } from './context.js';
+import { type ExtAuthzTarget, customHttpFilters, customRuleName, customTcpFilters, extAuthzTarget, isCustom } from './ext-authz.js';
 
 type Action = 'ALLOW' | 'DENY';
 type Side = 'permission' | 'principal';
@@ -245,22 +246,34 @@ export function policiesFor(policies: readonly Config[], namespace: string, labe
 
 const actionOf = (p: Config): string => (typeof p.spec?.action === 'string' ? p.spec.action : 'ALLOW');
 
-/** The RBAC `rules` of one action from these policies; undefined when none of them has that action. */
-function rbacRules(policies: readonly Config[], action: Action, forTCP: boolean): Json | undefined {
-  const chosen = policies.filter((p) => (action === 'ALLOW' ? actionOf(p) === 'ALLOW' : actionOf(p) === 'DENY' || actionOf(p) === 'CUSTOM'));
+/**
+ * The RBAC `rules` of one action from these policies; undefined when none of them has that action. `custom`: the
+ * CUSTOM policies go to DENY (no provider to send their requests to); `named`: an RBAC policy's name for a rule.
+ */
+function rbacRules(policies: readonly Config[], action: Action, forTCP: boolean, custom: boolean, named = ruleName): Json | undefined {
+  const chosen = policies.filter((p) => (action === 'ALLOW' ? actionOf(p) === 'ALLOW' : actionOf(p) === 'DENY' || (custom && actionOf(p) === 'CUSTOM')));
   if (chosen.length === 0) return undefined;
   const out: Json = {};
   for (const p of chosen) {
-    const suffix = actionOf(p) === 'CUSTOM' ? CUSTOM_SUFFIX : '';
     const rules = asArray(p.spec?.rules);
     rules.forEach((raw, i) => {
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return;
       const policy = rulePolicy(raw as Json, p.namespace, forTCP, action);
-      if (policy) out[`ns[${p.namespace}]-policy[${p.name}]-rule[${i}]${suffix}`] = policy;
+      if (policy) out[named(p, i)] = policy;
     });
-    if (rules.length === 0) out[`ns[${p.namespace}]-policy[${p.name}]-rule[0]${suffix}`] = MATCH_NEVER;
+    if (rules.length === 0) out[named(p, 0)] = MATCH_NEVER;
   }
   return { action, policies: out };
+}
+
+const ruleName = (p: Config, i: number): string => `ns[${p.namespace}]-policy[${p.name}]-rule[${i}]${actionOf(p) === 'CUSTOM' ? CUSTOM_SUFFIX : ''}`;
+
+/** CUSTOM filters for a chain (HTTP or TCP), or undefined when its CUSTOM policies must deny instead. */
+function customFilters(policies: readonly Config[], target: ExtAuthzTarget, forTCP: boolean): Json[] | undefined {
+  // CUSTOM rules are built as DENY rules are (a TCP chain leaves HTTP-only fields out: more requests are checked).
+  const shadow = rbacRules(policies.filter(isCustom), 'DENY', forTCP, true, (p, i) => customRuleName(target.name, p.namespace, p.name, i));
+  if (!shadow) return [];
+  return forTCP ? customTcpFilters(target, shadow) : customHttpFilters(target, shadow);
 }
 
 export interface InboundAuthz {
@@ -273,22 +286,31 @@ export interface InboundAuthz {
 const NONE: InboundAuthz = { http: [], tcp: [] };
 const memo = new WeakMap<readonly Config[], Map<string, InboundAuthz>>();
 
-/** The RBAC filters for a proxy's inbound traffic (none when no policy applies). */
+const applicable = new WeakMap<readonly Config[], Map<string, Config[]>>();
+
+/** The RBAC (and external authorization) filters for a proxy's inbound traffic (none when no policy applies). */
 export function inboundAuthz(snap: Snapshot, proxy: Proxy): InboundAuthz {
   if (snap.authorizationPolicies.length === 0) return NONE;
   const labels = proxyLabels(snap, proxy);
-  const key = `${proxy.namespace}\n${labelsKey(labels)}`;
+  const workload = `${proxy.namespace}\n${labelsKey(labels)}`;
+  const policies = memoOn(applicable, snap.authorizationPolicies, workload, () => policiesFor(snap.authorizationPolicies, proxy.namespace, labels));
+  if (policies.length === 0) return NONE;
+  // Where CUSTOM policies go depends on the mesh config and on the services the proxy sees, beyond the policies.
+  const target = extAuthzTarget(snap, proxy, policies);
+  const key = target ? `${workload}\n${target.name}\n${target.cluster}\n${JSON.stringify(target.provider)}` : workload;
   return memoOn(memo, snap.authorizationPolicies, key, () => {
-    const policies = policiesFor(snap.authorizationPolicies, proxy.namespace, labels);
-    if (policies.length === 0) return NONE;
     const out: InboundAuthz = { http: [], tcp: [] };
+    const http = target && customFilters(policies, target, false);
+    const tcp = target && customFilters(policies, target, true);
+    if (http) out.http.push(...http);
+    if (tcp) out.tcp.push(...tcp);
     for (const action of ['DENY', 'ALLOW'] as const) {
-      const http = rbacRules(policies, action, false);
+      const httpRules = rbacRules(policies, action, false, !http);
       // Named apart (istiod names both envoy.filters.http.rbac): gRPC refuses two filters of one name.
       const suffix = action.toLowerCase();
-      if (http) out.http.push({ name: `envoy.filters.http.rbac.${suffix}`, typed_config: any('envoy.extensions.filters.http.rbac.v3.RBAC', { rules: http }) });
-      const tcp = rbacRules(policies, action, true);
-      if (tcp) out.tcp.push({ name: `envoy.filters.network.rbac.${suffix}`, typed_config: any('envoy.extensions.filters.network.rbac.v3.RBAC', { rules: tcp, stat_prefix: 'tcp.' }) });
+      if (httpRules) out.http.push({ name: `envoy.filters.http.rbac.${suffix}`, typed_config: any('envoy.extensions.filters.http.rbac.v3.RBAC', { rules: httpRules }) });
+      const tcpRules = rbacRules(policies, action, true, !tcp);
+      if (tcpRules) out.tcp.push({ name: `envoy.filters.network.rbac.${suffix}`, typed_config: any('envoy.extensions.filters.network.rbac.v3.RBAC', { rules: tcpRules, stat_prefix: 'tcp.' }) });
     }
     return out;
   });
