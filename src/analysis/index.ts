@@ -12,6 +12,7 @@ import { virtualServiceReferences } from './analyzers/virtualservice.js';
 import { destinationRuleSubsets, gatewaySelectors, policySelectors } from './analyzers/workloads.js';
 import { requestAuthenticationKeys } from './analyzers/requestauth.js';
 import { envoyFilterPatches } from './analyzers/envoyfilter.js';
+import { customAuthorizationProviders } from './analyzers/ext-authz.js';
 import { namespaceWideTelemetries, telemetryCollectors, telemetryProviderNames, telemetryWithoutProviders } from './analyzers/telemetry.js';
 import { normalize, type Finding } from './finding.js';
 import { World, type AnalyzeOptions } from './world.js';
@@ -39,6 +40,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   { name: 'telemetry.defaults', run: telemetryWithoutProviders },
   { name: 'telemetry.collectors', run: telemetryCollectors },
   { name: 'envoyfilter.patches', run: envoyFilterPatches },
+  { name: 'authorizationpolicy.custom', run: customAuthorizationProviders },
   { name: 'service.portnames', run: servicePortNames },
   { name: 'namespaces', run: missingNamespaces },
   { name: 'duplicates', run: duplicateResources },

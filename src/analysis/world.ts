@@ -18,6 +18,8 @@ export interface AnalyzeOptions {
   defaultProviders?: { tracing: readonly string[]; accessLogging: readonly string[] };
   /** The collectors of the mesh config's zipkin providers, by provider name: when given, Telemetry tracing checks them. */
   zipkinCollectors?: Readonly<Record<string, { host: string; port: number }>>;
+  /** The services of the mesh config's external authorization providers, by exact name: when given, CUSTOM AuthorizationPolicies are checked. */
+  authzProviders?: Readonly<Record<string, { service: string; port: number }>>;
 }
 
 export const DEFAULT_ROOT_NAMESPACES: readonly string[] = ROOT_NAMESPACES;
@@ -61,6 +63,8 @@ export class World {
   readonly defaultProviders: AnalyzeOptions['defaultProviders'];
   /** By lowercased provider name. */
   readonly zipkinCollectors: ReadonlyMap<string, { host: string; port: number }>;
+  /** By exact name; undefined when unknown. */
+  readonly authzProviders: ReadonlyMap<string, { service: string; port: number }> | undefined;
   readonly objects: readonly KubeObject[];
   readonly byKind = new Map<string, KubeObject[]>();
   /** Exact host → entries (Service FQDNs and non-wildcard ServiceEntry hosts). */
@@ -89,6 +93,7 @@ export class World {
     this.telemetryProviders = opts.telemetryProviders && new Set(opts.telemetryProviders.map((n) => n.toLowerCase()));
     this.defaultProviders = opts.defaultProviders;
     this.zipkinCollectors = new Map(Object.entries(opts.zipkinCollectors ?? {}).map(([name, c]) => [name.toLowerCase(), c]));
+    this.authzProviders = opts.authzProviders && new Map(Object.entries(opts.authzProviders));
     this.objects = objects;
     this.focus = undefined;
     for (const o of objects) {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { analyze, analyzeObject, type Finding } from '../../src/analysis/index.js';
 import type { KubeObject } from '../../src/core/kube.js';
 import { composeValidator } from '../../src/cmd/serve.js';
-import { analysisOptions, DEFAULT_MESH_CONFIG } from '../../src/config/mesh.js';
+import { analysisOptions, DEFAULT_MESH_CONFIG, resolveMeshConfig } from '../../src/config/mesh.js';
 import { authz, deploy, dr, gw, ns, peer, pod, reviewsBase, route, se, sidecar, svc, vs, we } from './fixtures.js';
 
 /** `CODE Kind ns/name path` — compact enough to read a whole table at a glance. */
@@ -301,5 +301,29 @@ describe('IST0118 says what mizzen does with the port', () => {
     const [h] = analyze([headless]);
     expect(h!.code).to.equal('IST0118');
     expect(h!.message).to.match(/headless, so its clients proxy the port as TCP/);
+  });
+});
+
+describe('analysis: CUSTOM AuthorizationPolicy providers (MZ0010, MZ0011)', () => {
+  const policy = (provider: string) => authz('ext', { app: 'productpage' }, { action: 'CUSTOM', provider: { name: provider }, rules: [{ to: [{ operation: { paths: ['/x'] } }] }] });
+  const authzService = svc('ext-authz', { ns: 'foo', ports: [{ name: 'http', port: 8000 }] });
+  const providers = { 'ext-http': { service: 'ext-authz.foo.svc.cluster.local', port: 8000 }, 'ext-ns': { service: 'foo/ext-authz', port: 8000 }, 'ext-far': { service: 'ext-authz.foo.svc.cluster.local', port: 9999 } };
+
+  it('only when the mesh config is known: an unknown provider, and a provider whose service:port nothing serves', () => {
+    expect(analyze([policy('opa')])).to.deep.equal([]);
+    expect(analyze([authzService, policy('ext-http'), policy('ext-ns')].map((o, i) => (i === 2 ? { ...o, metadata: { ...o.metadata, name: 'ext2' } } : o)), { authzProviders: providers })).to.deep.equal([]);
+    expect(analyze([authzService, policy('opa')], { authzProviders: providers }).map(brief)).to.deep.equal(['MZ0010 AuthorizationPolicy default/ext spec.provider.name']);
+    const far = analyze([authzService, policy('ext-far')], { authzProviders: providers });
+    expect(far.map(brief)).to.deep.equal(['MZ0011 AuthorizationPolicy default/ext spec.provider.name']);
+    expect(far[0]!.message).to.contain('ext-authz.foo.svc.cluster.local:9999');
+  });
+
+  it('at apply time, with the providers of the mesh config mizzen serve runs with', async () => {
+    const mesh = resolveMeshConfig({ extensionProviders: [{ name: 'ext-http', envoyExtAuthzHttp: { service: 'ext-authz.foo.svc.cluster.local', port: 8000 } }] });
+    if (!mesh.ok) throw new Error(mesh.errors.join());
+    const validate = composeValidator(() => [authzService], analysisOptions(mesh.value));
+    expect((await validate(policy('ext-http') as any, { namespace: 'default' } as any)).warnings.filter((w: string) => w.startsWith('MZ'))).to.deep.equal([]);
+    const unknown = await validate(policy('opa') as any, { namespace: 'default' } as any);
+    expect(unknown.warnings.some((w: string) => w.startsWith('MZ0010 spec.provider.name: The mesh config has no envoyExtAuthzHttp or envoyExtAuthzGrpc provider named "opa" (it has ext-http)'))).to.equal(true);
   });
 });
