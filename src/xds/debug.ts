@@ -1,7 +1,8 @@
 /**
  * Debug views of the xDS server as plain functions of the query string; the monitoring server mounts them at
  * /debug/<name> and sends the value as JSON. syncz: every stream's per-type sync state; configz: the store and
- * the config errors; registryz: services and endpoints of the snapshot; config_dump?proxy=ID: what a proxy gets.
+ * the config errors; registryz: services and endpoints of the snapshot; config_dump?proxy=ID: what a proxy gets;
+ * envoyfilterz?proxy=ID: each patch of the EnvoyFilters that select the proxy, and whether it changes anything.
  */
 import type { ConfigStore } from '../model/store.js';
 import type { Proxy } from '../model/proxy.js';
@@ -9,6 +10,7 @@ import { TypeUrls } from '../core/constants.js';
 import type { SnapshotCache } from './server/cache.js';
 import type { Connection, WatchState } from './server/connection.js';
 import { shortType } from './server/metrics.js';
+import { envoyFilterStatus } from './gen/index.js';
 
 export type DebugQuery = Record<string, string | string[] | undefined>;
 export type DebugHandlers = Record<string, (query: DebugQuery) => unknown>;
@@ -124,13 +126,27 @@ export function createDebugHandlers(state: DebugState): DebugHandlers {
     };
   };
 
-  const configDump = (q: DebugQuery) => {
+  /** The connection of the proxy the query names, or the error to answer with. */
+  const connectionFor = (q: DebugQuery): Connection | { error: string; proxies: string[] } => {
     const key = first(q.proxy);
     const conns = state.connections();
     if (!key) return { error: 'query parameter "proxy" is required (node id, pod.namespace or pod name)', proxies: conns.filter((c) => c.proxy).map((c) => c.proxy!.id) };
     const found = findConnection(conns, key);
     if (!found) return { error: `no connected proxy "${key}"`, proxies: conns.filter((c) => c.proxy).map((c) => c.proxy!.id) };
     if (Array.isArray(found)) return { error: `"${key}" is ambiguous`, proxies: found.map((c) => c.proxy!.id) };
+    return found;
+  };
+
+  const envoyfilterz = (q: DebugQuery) => {
+    const found = connectionFor(q);
+    if ('error' in found) return found;
+    const snap = state.cache().snapshot;
+    return { proxy: found.proxy!.id, snapshot: snap.version, patches: envoyFilterStatus(snap, found.proxy!) };
+  };
+
+  const configDump = (q: DebugQuery) => {
+    const found = connectionFor(q);
+    if ('error' in found) return found;
     const typeArg = first(q.type);
     const only = typeArg ? typeUrlOf(typeArg) : undefined;
     if (typeArg && !only) return { error: `unknown type "${typeArg}": use clusters, listeners, routes or endpoints` };
@@ -153,5 +169,5 @@ export function createDebugHandlers(state: DebugState): DebugHandlers {
     return { proxy: proxy.id, scope, snapshot: cache.snapshot.version, configs };
   };
 
-  return { syncz, configz, registryz, config_dump: configDump };
+  return { syncz, configz, registryz, config_dump: configDump, envoyfilterz };
 }

@@ -13,7 +13,7 @@ import { generateSidecarRoutes } from './routes.js';
 import { generateGatewayListeners, generateGatewayRoutes } from './gateway.js';
 import { generateGrpc } from './grpc/index.js';
 import { withTelemetry } from './telemetry.js';
-import { proxyMatchKey, withEnvoyFilters } from './envoyfilter/index.js';
+import { type PatchStatus, envoyFilterStatus as patchStatus, proxyMatchKey, withEnvoyFilters } from './envoyfilter/index.js';
 
 /** One generated resource: plain object, snake_case fields, Any as `{ '@type': url, ...fields }`. */
 export type { NamedResource } from './types.js';
@@ -26,6 +26,9 @@ export function generate(snap: Snapshot, proxy: Proxy, typeUrl: string, names?: 
   if (proxy.generator === 'grpc') return generateGrpc(snap, proxy, typeUrl, names);
   return withEnvoyFilters(snap, proxy, typeUrl, generateEnvoy(snap, proxy, typeUrl));
 }
+
+/** For each configPatch of the EnvoyFilters that select this proxy: does it change what the proxy gets (debug view). */
+export const envoyFilterStatus = (snap: Snapshot, proxy: Proxy): PatchStatus[] => patchStatus(snap, proxy, (typeUrl) => generateEnvoy(snap, proxy, typeUrl));
 
 function generateEnvoy(snap: Snapshot, proxy: Proxy, typeUrl: string): NamedResource[] {
   switch (typeUrl) {

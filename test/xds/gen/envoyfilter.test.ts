@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { buildSnapshot, updateSnapshot } from '../../../src/model/snapshot.js';
-import { generate, proxyScope } from '../../../src/xds/gen/index.js';
+import { envoyFilterStatus, generate, proxyScope } from '../../../src/xds/gen/index.js';
 import { TypeUrls } from '../../../src/core/constants.js';
 import { objectKey, type KubeObject } from '../../../src/core/kube.js';
 import { decode, encode } from '../../../src/xds/proto.js';
@@ -289,5 +289,31 @@ describe('EnvoyFilter: which proxies, in which order', () => {
     expect([...plan.reuse]).to.deep.equal([TypeUrls.endpoint]);
     for (const t of [TypeUrls.listener, TypeUrls.route, TypeUrls.cluster]) expect(generate(next, proxy(PRODUCTPAGE), t)).to.deep.equal(generate(snapshotWith(ef), proxy(PRODUCTPAGE), t));
     expect(byName(generate(next, proxy(PRODUCTPAGE), TypeUrls.listener), 'virtualOutbound').per_connection_buffer_limit_bytes).to.deep.equal({ value: 4 });
+  });
+});
+
+describe('EnvoyFilter: the debug view of which patches do something to a proxy', () => {
+  it('applied, unmatched, skipped with the reason; proxyless gRPC clients get none', () => {
+    const ef = envoyFilter('default', 'mixed', {
+      configPatches: [
+        { applyTo: 'CLUSTER', match: { cluster: { service: 'reviews.default.svc.cluster.local' } }, patch: { operation: 'MERGE', value: { per_connection_buffer_limit_bytes: 1 } } },
+        { applyTo: 'HTTP_FILTER', match: { listener: { portNumber: 9999, filterChain: { filter: { name: HCM } } } }, patch: { operation: 'REMOVE' } },
+        { applyTo: 'LISTENER', match: { proxy: { proxyVersion: '^1\\.2.*' } }, patch: { operation: 'MERGE', value: { per_connection_buffer_limit_bytes: 2 } } },
+        { applyTo: 'EXTENSION_CONFIG', patch: { operation: 'ADD', value: { name: 'x' } } },
+        { applyTo: 'CLUSTER', match: { context: 'WAYPOINT' }, patch: { operation: 'REMOVE' } },
+      ],
+    });
+    const snap = snapshotWith(ef);
+    const brief = (id = PRODUCTPAGE, meta: Record<string, unknown> = {}) => envoyFilterStatus(snap, proxy(id, meta)).map((s) => `${s.index} ${s.status}${s.reason ? `: ${s.reason}` : ''}`);
+    expect(brief()).to.deep.equal([
+      '0 applied',
+      '1 unmatched: its match finds nothing in what this proxy gets',
+      '2 skipped: the proxy match does not hold for this node (ISTIO_VERSION null)',
+      '3 skipped: EXTENSION_CONFIG: mizzen writes the bootstrap at injection and serves no extension configs',
+      '4 skipped: context "WAYPOINT": mizzen runs no such proxies',
+    ]);
+    expect(brief(PRODUCTPAGE, { ISTIO_VERSION: '1.24.0' })[2]).to.equal('2 applied');
+    expect(brief(PRODUCTPAGE, { GENERATOR: 'grpc' })[0]).to.equal('0 skipped: proxyless gRPC clients get no EnvoyFilter patches');
+    expect(envoyFilterStatus(snapshotWith(), proxy(PRODUCTPAGE))).to.deep.equal([]);
   });
 });

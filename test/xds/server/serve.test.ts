@@ -10,6 +10,8 @@ import { startServe, type RunningServe } from '../../../src/cmd/serve.js';
 import type { XdsComponent } from '../../../src/xds/server/component.js';
 import { RawAds, node } from './harness.js';
 import { pod, service } from './fixtures.js';
+import { run as proxyConfig } from '../../../src/cmd/proxy-config.js';
+import { captureOutput } from '../../support/cli.js';
 
 const docs = (...objs: object[]): string => objs.map((o) => stringify(o)).join('---\n');
 
@@ -111,5 +113,28 @@ describe('mizzen serve with --config-dir: an EnvoyFilter reaches the Envoy proxi
     const stored = xds.store.list().find((o) => o.kind === 'EnvoyFilter') as any;
     expect(stored.spec.configPatches[0].patch.value.perConnectionBufferLimitBytes).to.equal(8192);
     await xds.server()!.settled();
+  });
+
+  it('mizzen proxy-config <proxy> envoyfilters says which patches apply to the proxy, which match nothing, and which cannot apply', async () => {
+    const filter = buffer(4096) as any;
+    filter.spec.configPatches.push(
+      { applyTo: 'LISTENER', match: { context: 'SIDECAR_OUTBOUND', listener: { name: 'no-such-listener' } }, patch: { operation: 'MERGE', value: { perConnectionBufferLimitBytes: 1 } } },
+      { applyTo: 'BOOTSTRAP', patch: { operation: 'MERGE', value: { node: { cluster: 'x' } } } },
+    );
+    writeFileSync(join(dir, 'filter.yaml'), docs(filter));
+    const addr = `127.0.0.1:${running.ports.monitoring}`;
+    let out = '';
+    do {
+      await new Promise((r) => setTimeout(r, 20));
+      out = (await captureOutput(() => proxyConfig(['productpage', 'envoyfilters', '--names', '--addr', addr]))).out;
+    } while (!out.includes('#2'));
+    expect(out.split('\n')).to.deep.equal([
+      'default/buffers#0 applied',
+      'default/buffers#1 unmatched: its match finds nothing in what this proxy gets',
+      'default/buffers#2 skipped: BOOTSTRAP: mizzen writes the bootstrap at injection and serves no extension configs',
+      '',
+    ]);
+    const json = JSON.parse((await captureOutput(() => proxyConfig(['productpage', 'envoyfilters', '--addr', addr]))).out);
+    expect(json[0]).to.deep.equal({ filter: 'default/buffers', index: 0, applyTo: 'LISTENER', operation: 'MERGE', status: 'applied' });
   });
 });

@@ -70,8 +70,8 @@ function mergeFilter(filter: Json, p: Patch): boolean {
   return true;
 }
 
-/** Patches one proxy's listeners of one context; `adds`: LISTENER ADD patches of the context go in too. */
-export function patchListeners(patches: readonly Patch[], ctx: PatchContext, listeners: Json[], adds: boolean): Json[] {
+/** Patches one proxy's listeners of one context (the ones no patch removed, in their order). */
+export function patchListeners(patches: readonly Patch[], ctx: PatchContext, listeners: Json[]): Json[] {
   const of = (applyTo: Patch['applyTo']): Patch[] => patches.filter((p) => p.applyTo === applyTo && contextMatches(p, ctx));
   const byType = {
     listener: of('LISTENER'),
@@ -80,15 +80,14 @@ export function patchListeners(patches: readonly Patch[], ctx: PatchContext, lis
     network: of('NETWORK_FILTER'),
     http: of('HTTP_FILTER'),
   };
-  const out: Json[] = [];
-  for (const l of listeners) if (patchListener(byType, l)) out.push(l);
-  if (adds) {
-    for (const p of byType.listener) {
-      // A LISTENER ADD without a context adds to the outbound side and to gateways only.
-      if (p.operation === 'ADD' && (p.context !== 'ANY' || ctx === 'SIDECAR_OUTBOUND' || ctx === 'GATEWAY')) out.push(copyOf(p));
-    }
-  }
-  return out;
+  return listeners.filter((l) => patchListener(byType, l));
+}
+
+/** The listeners LISTENER ADD patches of a context add (one without a context adds to the outbound side and to gateways only). */
+export function addedListeners(patches: readonly Patch[], ctx: PatchContext): Json[] {
+  return patches
+    .filter((p) => p.applyTo === 'LISTENER' && p.operation === 'ADD' && contextMatches(p, ctx) && (p.context !== 'ANY' || ctx === 'SIDECAR_OUTBOUND' || ctx === 'GATEWAY'))
+    .map(copyOf);
 }
 
 type ByType = Record<'listener' | 'listenerFilter' | 'chain' | 'network' | 'http', Patch[]>;

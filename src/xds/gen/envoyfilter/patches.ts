@@ -42,6 +42,8 @@ const ORDERED = new Set<ApplyTo>(['HTTP_FILTER', 'NETWORK_FILTER', 'HTTP_ROUTE',
 export interface Patch {
   /** `namespace/name` of the EnvoyFilter. */
   key: string;
+  /** Its place in the filter's configPatches. */
+  index: number;
   applyTo: ApplyTo;
   operation: Operation;
   context: PatchContext;
@@ -51,34 +53,42 @@ export interface Patch {
   value: Json | undefined;
 }
 
-const compiled = new WeakMap<Config, ReadonlyArray<Patch & { proxy: Json | undefined }>>();
+/** A configPatch as compiled: the patch, or why it can apply to nothing. */
+type Compiled = { patch: Patch & { proxy: Json | undefined } } | { index: number; skipped: string };
 
-/** An EnvoyFilter's usable patches (those that would not validate are left out: never thrown). */
-function patchesOf(ef: Config): ReadonlyArray<Patch & { proxy: Json | undefined }> {
+const compiled = new WeakMap<Config, readonly Compiled[]>();
+
+/** An EnvoyFilter's configPatches, compiled once per object (never thrown: what would not validate is skipped). */
+function compile(ef: Config): readonly Compiled[] {
   const known = compiled.get(ef);
   if (known) return known;
-  const out: Array<Patch & { proxy: Json | undefined }> = [];
-  for (const raw of asArray(ef.spec?.configPatches)) {
-    const cp = asObject(raw);
-    const applyTo = cp.applyTo as ApplyTo;
-    const patch = asObject(cp.patch);
-    if (!(applyTo in PATCH_VALUE_TYPES) || !OPERATIONS.has(patch.operation)) continue;
-    const match = asObject(cp.match);
-    const context = (match.context ?? 'ANY') as PatchContext;
-    if (!CONTEXTS.has(context)) continue;
-    let value: Json | undefined;
-    if (patch.value !== undefined && patch.value !== null) {
-      const read = fromEnvoyJson(PATCH_VALUE_TYPES[applyTo], patch.value, 'value');
-      if (read.errors.length > 0) continue;
-      value = read.value;
-    } else if (patch.operation !== 'REMOVE') continue;
-    const insert = String(patch.operation).startsWith('INSERT_');
-    const operation = (insert && !ORDERED.has(applyTo) ? 'ADD' : patch.operation) as Operation;
-    out.push({ key: `${ef.namespace}/${ef.name}`, applyTo, operation, context, match, value, proxy: match.proxy === undefined ? undefined : asObject(match.proxy) });
-  }
+  const out = asArray(ef.spec?.configPatches).map((raw, index) => compileOne(ef, asObject(raw), index));
   compiled.set(ef, out);
   return out;
 }
+
+function compileOne(ef: Config, cp: Json, index: number): Compiled {
+  const applyTo = cp.applyTo as ApplyTo;
+  const patch = asObject(cp.patch);
+  if (applyTo === 'BOOTSTRAP' || applyTo === 'EXTENSION_CONFIG') return { index, skipped: `${applyTo}: mizzen writes the bootstrap at injection and serves no extension configs` };
+  if (!(applyTo in PATCH_VALUE_TYPES)) return { index, skipped: `applyTo ${JSON.stringify(cp.applyTo)} is not one mizzen applies` };
+  if (!OPERATIONS.has(patch.operation)) return { index, skipped: `operation ${JSON.stringify(patch.operation)} is not one mizzen applies` };
+  const match = asObject(cp.match);
+  const context = (match.context ?? 'ANY') as PatchContext;
+  if (!CONTEXTS.has(context)) return { index, skipped: `context ${JSON.stringify(context)}: mizzen runs no such proxies` };
+  let value: Json | undefined;
+  if (patch.value !== undefined && patch.value !== null) {
+    const read = fromEnvoyJson(PATCH_VALUE_TYPES[applyTo], patch.value, 'value');
+    if (read.errors.length > 0) return { index, skipped: `the value does not decode: ${read.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}` };
+    value = read.value;
+  } else if (patch.operation !== 'REMOVE') return { index, skipped: `${patch.operation} needs a value` };
+  const insert = String(patch.operation).startsWith('INSERT_');
+  const operation = (insert && !ORDERED.has(applyTo) ? 'ADD' : patch.operation) as Operation;
+  return { patch: { key: `${ef.namespace}/${ef.name}`, index, applyTo, operation, context, match, value, proxy: match.proxy === undefined ? undefined : asObject(match.proxy) } };
+}
+
+/** An EnvoyFilter's usable patches. */
+const patchesOf = (ef: Config): Array<Patch & { proxy: Json | undefined }> => compile(ef).flatMap((c) => ('patch' in c ? [c.patch] : []));
 
 const isRoot = (ns: string): boolean => ROOT_NAMESPACES.includes(ns);
 const priorityOf = (ef: Config): number => (Number.isInteger(ef.spec?.priority) ? (ef.spec!.priority as number) : 0);
@@ -135,9 +145,7 @@ function proxyMatches(match: Json | undefined, proxy: Proxy): boolean {
 
 /** Every patch that applies to this proxy, in order. */
 export function proxyPatches(snap: Snapshot, proxy: Proxy): Patch[] {
-  const out: Patch[] = [];
-  for (const ef of selectedFilters(snap, proxy)) for (const p of patchesOf(ef)) if (proxyMatches(p.proxy, proxy)) out.push(p);
-  return out;
+  return proxyPatchEntries(snap, proxy).flatMap((e) => (e.patch ? [e.patch] : []));
 }
 
 /**
@@ -148,9 +156,29 @@ export function proxyMatchKey(snap: Snapshot, proxy: Proxy): string {
   if (snap.envoyFilters.length === 0) return '';
   const keys: string[] = [];
   for (const ef of snap.envoyFilters) {
-    patchesOf(ef).forEach((p, i) => {
-      if (p.proxy && proxyMatches(p.proxy, proxy)) keys.push(`${p.key}#${i}`);
-    });
+    for (const p of patchesOf(ef)) if (p.proxy && proxyMatches(p.proxy, proxy)) keys.push(`${p.key}#${p.index}`);
   }
   return keys.join(',');
+}
+
+/** One configPatch of a filter that selects a proxy: the patch when it applies to this proxy, else why not. */
+export interface PatchEntry {
+  filter: string;
+  index: number;
+  patch?: Patch;
+  skipped?: string;
+}
+
+/** Every configPatch of the filters that select this proxy, in order, usable or not (for the debug view). */
+export function proxyPatchEntries(snap: Snapshot, proxy: Proxy): PatchEntry[] {
+  const out: PatchEntry[] = [];
+  for (const ef of selectedFilters(snap, proxy)) {
+    for (const c of compile(ef)) {
+      const filter = `${ef.namespace}/${ef.name}`;
+      if (!('patch' in c)) out.push({ filter, index: c.index, skipped: c.skipped });
+      else if (!proxyMatches(c.patch.proxy, proxy)) out.push({ filter, index: c.patch.index, skipped: `the proxy match does not hold for this node (ISTIO_VERSION ${JSON.stringify(proxy.metadata.ISTIO_VERSION ?? null)})` });
+      else out.push({ filter, index: c.patch.index, patch: c.patch });
+    }
+  }
+  return out;
 }
