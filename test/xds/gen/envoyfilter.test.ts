@@ -183,6 +183,28 @@ describe('EnvoyFilter: routes and clusters', () => {
     expect(inbound.cluster).to.equal('inbound|9080||');
   });
 
+  it('VIRTUAL_HOST REMOVE, REPLACE and ADD; a route REMOVE by name; routes of a replaced host are patched as its own', () => {
+    const vhost = (name: string) => ({ routeConfiguration: { portNumber: 9080, vhost: { name } } });
+    const rc = byNameOf(
+      gen(TypeUrls.route, [
+        envoyFilter('default', 'vh', {
+          configPatches: [
+            { applyTo: 'VIRTUAL_HOST', match: vhost('ratings.default.svc.cluster.local:9080'), patch: { operation: 'REMOVE' } },
+            { applyTo: 'VIRTUAL_HOST', match: vhost('details.default.svc.cluster.local:9080'), patch: { operation: 'REPLACE', value: { name: 'details-static', domains: ['details'], routes: [{ name: 'a', match: { prefix: '/' }, direct_response: { status: 204 } }, { name: 'b', match: { prefix: '/b' }, direct_response: { status: 200 } }] } } },
+            { applyTo: 'VIRTUAL_HOST', patch: { operation: 'ADD', value: { name: 'extra', domains: ['extra.example.com'] } } },
+            { applyTo: 'HTTP_ROUTE', match: { routeConfiguration: { vhost: { name: 'details-static', route: { name: 'b' } } } }, patch: { operation: 'REMOVE' } },
+          ],
+        }),
+      ]),
+      '9080',
+    );
+    const names = rc.virtual_hosts.map((v: any) => v.name);
+    expect(names).to.not.include('ratings.default.svc.cluster.local:9080');
+    expect(names).to.not.include('details.default.svc.cluster.local:9080');
+    expect(names.at(-1)).to.equal('extra');
+    expect(rc.virtual_hosts.find((v: any) => v.name === 'details-static').routes.map((r: any) => r.name)).to.deep.equal(['a']);
+  });
+
   it('gateway route configurations match by port, and a route REMOVE without a route named removes every route of the host', () => {
     const filters = [envoyFilter('istio-system', 'gw', { configPatches: [{ applyTo: 'HTTP_ROUTE', match: { context: 'GATEWAY', routeConfiguration: { portNumber: 8080 } }, patch: { operation: 'REMOVE' } }] })];
     const rc = byNameOf(gen(TypeUrls.route, filters, GATEWAY), 'http.8080');

@@ -66,42 +66,35 @@ export function patchRouteConfiguration(patches: readonly Patch[], ctx: PatchCon
   }
   const vhostPatches = applies.filter((p) => p.applyTo === 'VIRTUAL_HOST');
   const routePatches = applies.filter((p) => p.applyTo === 'HTTP_ROUTE');
-  const vhosts: Json[] = [];
-  for (let vh of Array.isArray(rc.virtual_hosts) ? (rc.virtual_hosts as Json[]) : []) {
-    let removed = false;
-    for (const p of vhostPatches) {
-      if (!vhostMatch(vh, p)) continue;
-      if (p.operation === 'REMOVE') {
-        removed = true;
-        break;
-      }
-      if (isMerge(p.operation)) mergeMessage(typeFor(VIRTUAL_HOST), vh, copyOf(p), p.operation === 'MERGE_AND_REPLACE_LIST');
-      else if (p.operation === 'REPLACE') vh = copyOf(p);
-    }
-    if (removed) continue;
-    patchRoutes(routePatches, vh);
-    vhosts.push(vh);
-  }
+  const vhosts = patchEach(rc.virtual_hosts, vhostPatches, vhostMatch, VIRTUAL_HOST);
+  for (const vh of vhosts) patchRoutes(routePatches, vh);
   for (const p of vhostPatches) if (p.operation === 'ADD') vhosts.push(copyOf(p));
   rc.virtual_hosts = vhosts;
 }
 
-function patchRoutes(patches: readonly Patch[], vh: Json): void {
-  const applies = patches.filter((p) => vhostMatch(vh, p));
-  if (applies.length === 0) return;
-  let routes: Json[] = [];
-  for (const r of Array.isArray(vh.routes) ? (vh.routes as Json[]) : []) {
-    let removed = false;
-    for (const p of applies) {
-      if (!routeMatch(r, p)) continue;
-      if (p.operation === 'REMOVE') {
-        removed = true;
-        break;
-      }
-      if (isMerge(p.operation)) mergeMessage(typeFor(ROUTE), r, copyOf(p), p.operation === 'MERGE_AND_REPLACE_LIST');
+/**
+ * Each element of a list (virtual hosts, routes) through the patches that match it, in order: REMOVE drops it,
+ * MERGE merges into it, REPLACE swaps it (callers pass only patches whose REPLACE istiod applies).
+ */
+function patchEach(list: unknown, patches: readonly Patch[], matches: (e: Json, p: Patch) => boolean, type: string): Json[] {
+  const out: Json[] = [];
+  next: for (let e of Array.isArray(list) ? (list as Json[]) : []) {
+    for (const p of patches) {
+      if (!matches(e, p)) continue;
+      if (p.operation === 'REMOVE') continue next;
+      if (isMerge(p.operation)) mergeMessage(typeFor(type), e, copyOf(p), p.operation === 'MERGE_AND_REPLACE_LIST');
+      else if (p.operation === 'REPLACE') e = copyOf(p);
     }
-    if (!removed) routes.push(r);
+    out.push(e);
   }
+  return out;
+}
+
+function patchRoutes(patches: readonly Patch[], vh: Json): void {
+  // istiod applies no REPLACE to routes.
+  const applies = patches.filter((p) => vhostMatch(vh, p) && p.operation !== 'REPLACE');
+  if (applies.length === 0) return;
+  let routes = patchEach(vh.routes, applies, routeMatch, ROUTE);
   for (const p of applies) {
     const named = routePart(p) !== undefined;
     // INSERT_FIRST with a route named inserts only where that route exists.
