@@ -1,18 +1,10 @@
 import { expect } from 'chai';
-import { analyze, analyzeObject, type Finding } from '../../src/analysis/index.js';
+import { analyze, analyzeObject } from '../../src/analysis/index.js';
 import type { KubeObject } from '../../src/core/kube.js';
 import { composeValidator } from '../../src/cmd/serve.js';
 import { analysisOptions, DEFAULT_MESH_CONFIG, resolveMeshConfig } from '../../src/config/mesh.js';
-import { authz, deploy, dr, gw, ns, peer, pod, reviewsBase, route, se, sidecar, svc, vs, we } from './fixtures.js';
+import { type Case, authz, brief, deploy, describeTable, dr, gw, ns, peer, pod, reviewsBase, route, se, sidecar, svc, vs, we } from './fixtures.js';
 
-/** `CODE Kind ns/name path` — compact enough to read a whole table at a glance. */
-const brief = (f: Finding): string => `${f.code} ${f.resource.kind} ${f.resource.namespace}/${f.resource.name}${f.path ? ` ${f.path}` : ''}`;
-
-interface Case {
-  name: string;
-  objects: KubeObject[];
-  expect: string[];
-}
 
 const R0 = 'spec.http[0].route[0].destination';
 
@@ -199,19 +191,7 @@ const table: Record<string, Case[]> = {
   ],
 };
 
-describe('analysis: analyzers', () => {
-  for (const [group, cases] of Object.entries(table)) {
-    describe(group, () => {
-      for (const c of cases) {
-        it(c.name, async () => {
-          const got = analyze(c.objects).map(brief);
-          expect(got).to.have.members(c.expect);
-          expect(got).to.have.length(c.expect.length);
-        });
-      }
-    });
-  }
-});
+describeTable('analysis: analyzers', table);
 
 describe('analysis: Telemetry provider names (MZ0007)', () => {
   const named = (names: string[]) => telemetry('t', { tracing: [{ providers: names.map((name) => ({ name })) }], accessLogging: [{ providers: [{ name: 'envoy' }] }] });

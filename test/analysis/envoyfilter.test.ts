@@ -1,10 +1,9 @@
 import { expect } from 'chai';
-import { analyze, analyzeObject, type Finding } from '../../src/analysis/index.js';
+import { analyze, analyzeObject } from '../../src/analysis/index.js';
 import type { KubeObject } from '../../src/core/kube.js';
 import { composeValidator } from '../../src/cmd/serve.js';
-import { svc } from './fixtures.js';
+import { type Case, brief, describeTable, svc } from './fixtures.js';
 
-const brief = (f: Finding): string => `${f.code} ${f.resource.kind} ${f.resource.namespace}/${f.resource.name}${f.path ? ` ${f.path}` : ''}`;
 
 type Patch = Record<string, unknown>;
 
@@ -43,11 +42,6 @@ const routes = (applyTo: 'ROUTE_CONFIGURATION' | 'VIRTUAL_HOST' | 'HTTP_ROUTE', 
 
 const op = (i: number): string => `spec.configPatches[${i}].patch.operation`;
 
-interface Case {
-  name: string;
-  objects: KubeObject[];
-  expect: string[];
-}
 
 const table: Record<string, Case[]> = {
   'relative operations without priority (IST0151)': [
@@ -110,19 +104,9 @@ const table: Record<string, Case[]> = {
   ],
 };
 
-describe('analysis: EnvoyFilter patch operations', () => {
-  for (const [group, cases] of Object.entries(table)) {
-    describe(group, () => {
-      for (const c of cases) {
-        it(c.name, async () => {
-          const got = analyze(c.objects).map(brief);
-          expect(got).to.have.members(c.expect);
-          expect(got).to.have.length(c.expect.length);
-        });
-      }
-    });
-  }
+describeTable('analysis: EnvoyFilter patch operations', table);
 
+describe('analysis: EnvoyFilter patch operations, messages and apply time', () => {
   it('messages say what happens and what to do', async () => {
     const [relative, versioned] = analyze([envoyFilter('a', [httpFilter('INSERT_BEFORE', { proxyVersion: '^1\\.24.*' }), httpFilter('REMOVE')])]);
     expect(relative!.message).to.match(/^INSERT_BEFORE places this HTTP filter next to the one its match names.*Set spec\.priority.*INSERT_FIRST or ADD/);

@@ -1,5 +1,34 @@
-/** Small builders for analysis tests: plain Kubernetes objects, no YAML. */
+/** Small builders for analysis tests: plain Kubernetes objects, no YAML; and the runner of their tables. */
+import { expect } from 'chai';
+import { analyze, type Finding } from '../../src/analysis/index.js';
 import type { KubeObject } from '../../src/core/kube.js';
+
+/** `CODE Kind ns/name path` — compact enough to read a whole table at a glance. */
+export const brief = (f: Finding): string => `${f.code} ${f.resource.kind} ${f.resource.namespace}/${f.resource.name}${f.path ? ` ${f.path}` : ''}`;
+
+/** One row of an analyzer table: these objects analyzed together give exactly these findings (brief form, any order). */
+export interface Case {
+  name: string;
+  objects: KubeObject[];
+  expect: string[];
+}
+
+/** A mocha describe per group of the table, an it per case. */
+export function describeTable(title: string, table: Record<string, Case[]>): void {
+  describe(title, () => {
+    for (const [group, cases] of Object.entries(table)) {
+      describe(group, () => {
+        for (const c of cases) {
+          it(c.name, async () => {
+            const got = analyze(c.objects).map(brief);
+            expect(got).to.have.members(c.expect);
+            expect(got).to.have.length(c.expect.length);
+          });
+        }
+      });
+    }
+  });
+}
 
 const NET = 'networking.istio.io/v1';
 const SEC = 'security.istio.io/v1';
