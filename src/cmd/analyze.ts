@@ -14,14 +14,15 @@ const HELP = `usage: mizzen analyze DIR|FILE ... [-o text|json] [--fail-on Error
 Checks a set of resources together, like istioctl analyze: every Istio resource is validated (IST0106),
 then references are resolved across the whole input: destination hosts and ports, subsets, gateways,
 delegates, conflicting VirtualServices, selectors that match no workload, Service port names,
-namespaces. Give Services, Deployments, Pods and Namespaces along with the Istio resources for the
+namespaces, EnvoyFilter patch operations that change nothing or depend on order. Give Services, Deployments, Pods and Namespaces along with the Istio resources for the
 workload and namespace checks. Codes: IST#### are Istio's, MZ#### are mizzen's (src/analysis/codes.ts).
 
   -f, --filename PATH    a file, a directory or '-' (repeatable; bare paths work too)
   -o, --output FORMAT    text (default) or json
       --fail-on LEVEL    exit 1 when a finding is at least this severe (default Error)
-      --mesh-config FILE the mesh config mizzen serve runs with: Telemetry provider names are checked
-                         against its extensionProviders, short names resolve in its domain suffix
+      --mesh-config FILE the mesh config mizzen serve runs with: the providers Telemetry resources and
+                         CUSTOM AuthorizationPolicies name are checked against its extensionProviders,
+                         and their services against the input; short names resolve in its domain suffix
 
 exit status: 0 nothing at --fail-on or above, 1 otherwise, 2 usage error or unreadable path
 `;
