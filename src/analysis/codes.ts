@@ -27,7 +27,7 @@
  * | MZ0006  | JwksHostNotInMesh                            | Warning | a RequestAuthentication jwksUri whose host:port no Service or ServiceEntry serves: Envoy cannot fetch the keys, tokens of that issuer are refused |
  * | MZ0007  | TelemetryProviderNotFound                    | Warning | a Telemetry names a provider the mesh config's extensionProviders lack (checked when the mesh config is known: the webhook, analyze --mesh-config) |
  * | MZ0008  | TelemetryTracingWithoutProvider              | Warning | a Telemetry tracing entry without providers where the mesh config has no default: it turns tracing off (checked when the mesh config is known) |
- * | MZ0009  | TracingCollectorNotInMesh                    | Warning | the zipkin provider a Telemetry traces with has a collector no Service or ServiceEntry serves: no tracer, no spans (checked when the mesh config is known) |
+ * | MZ0009  | TracingCollectorNotInMesh                    | Warning | the tracing provider (zipkin, opentelemetry) a Telemetry traces with has a collector no Service or ServiceEntry serves: no tracer, no spans (checked when the mesh config is known) |
  * | MZ0010  | ExtAuthzProviderNotFound                     | Warning | a CUSTOM AuthorizationPolicy names no envoyExtAuthzHttp/Grpc provider of the mesh config: the requests it matches are denied (checked when the mesh config is known) |
  * | MZ0011  | ExtAuthzServiceNotInMesh                     | Warning | the service of a CUSTOM policy's provider is served by no Service or ServiceEntry: the requests it matches are denied (checked when the mesh config is known) |
  *
@@ -69,7 +69,7 @@ const table = [
   ['MZ0006', 'JwksHostNotInMesh', 'Warning', 'No Service or ServiceEntry serves the host and port of a jwksUri, so Envoy cannot fetch its keys.'],
   ['MZ0007', 'TelemetryProviderNotFound', 'Warning', 'A Telemetry names a provider that the mesh config does not define; that provider is ignored.'],
   ['MZ0008', 'TelemetryTracingWithoutProvider', 'Warning', 'A Telemetry tracing entry names no provider and the mesh config has no default one: tracing is off where it applies.'],
-  ['MZ0009', 'TracingCollectorNotInMesh', 'Warning', 'No Service or ServiceEntry serves the collector of the zipkin provider a Telemetry traces with, so no spans are reported.'],
+  ['MZ0009', 'TracingCollectorNotInMesh', 'Warning', 'No Service or ServiceEntry serves the collector of the tracing provider (zipkin, opentelemetry) a Telemetry traces with, so no spans are reported.'],
   ['MZ0010', 'ExtAuthzProviderNotFound', 'Warning', 'A CUSTOM AuthorizationPolicy names a provider the mesh config does not define as envoyExtAuthzHttp or envoyExtAuthzGrpc; the requests it matches are denied.'],
   ['MZ0011', 'ExtAuthzServiceNotInMesh', 'Warning', 'No Service or ServiceEntry serves the authorization service of a CUSTOM policy\'s provider; the requests it matches are denied.'],
 ] as const;

@@ -16,8 +16,8 @@ export interface AnalyzeOptions {
   telemetryProviders?: readonly string[];
   /** The mesh config's defaultProviders: when given, Telemetry entries that name no provider are checked. */
   defaultProviders?: { tracing: readonly string[]; accessLogging: readonly string[] };
-  /** The collectors of the mesh config's zipkin providers, by provider name: when given, Telemetry tracing checks them. */
-  zipkinCollectors?: Readonly<Record<string, { host: string; port: number }>>;
+  /** The collectors of the mesh config's tracing providers (zipkin, opentelemetry), by provider name: when given, Telemetry tracing checks them. */
+  tracingCollectors?: Readonly<Record<string, { host: string; port: number }>>;
   /** The services of the mesh config's external authorization providers, by exact name: when given, CUSTOM AuthorizationPolicies are checked. */
   authzProviders?: Readonly<Record<string, { service: string; port: number }>>;
 }
@@ -62,7 +62,7 @@ export class World {
   readonly telemetryProviders: ReadonlySet<string> | undefined;
   readonly defaultProviders: AnalyzeOptions['defaultProviders'];
   /** By lowercased provider name. */
-  readonly zipkinCollectors: ReadonlyMap<string, { host: string; port: number }>;
+  readonly tracingCollectors: ReadonlyMap<string, { host: string; port: number }>;
   /** By exact name; undefined when unknown. */
   readonly authzProviders: ReadonlyMap<string, { service: string; port: number }> | undefined;
   readonly objects: readonly KubeObject[];
@@ -92,7 +92,7 @@ export class World {
     this.rootNamespaces = new Set(opts.rootNamespaces ?? DEFAULT_ROOT_NAMESPACES);
     this.telemetryProviders = opts.telemetryProviders && new Set(opts.telemetryProviders.map((n) => n.toLowerCase()));
     this.defaultProviders = opts.defaultProviders;
-    this.zipkinCollectors = new Map(Object.entries(opts.zipkinCollectors ?? {}).map(([name, c]) => [name.toLowerCase(), c]));
+    this.tracingCollectors = new Map(Object.entries(opts.tracingCollectors ?? {}).map(([name, c]) => [name.toLowerCase(), c]));
     this.authzProviders = opts.authzProviders && new Map(Object.entries(opts.authzProviders));
     this.objects = objects;
     this.focus = undefined;

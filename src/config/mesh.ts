@@ -231,8 +231,29 @@ export function analysisOptions(mesh: MeshConfig): AnalyzeOptions {
     domainSuffix: mesh.domainSuffix,
     telemetryProviders: mesh.extensionProviders.map((p) => p.name),
     defaultProviders: { tracing: mesh.defaultProviders.tracing, accessLogging: mesh.defaultProviders.accessLogging },
-    zipkinCollectors: Object.fromEntries(mesh.extensionProviders.flatMap((p) => (p.zipkin ? [[p.name, { host: p.zipkin.service.toLowerCase(), port: p.zipkin.port }]] : []))),
+    tracingCollectors: Object.fromEntries(
+      mesh.extensionProviders.flatMap((p) => {
+        const tracer = p.zipkin ?? (isObject(p.opentelemetry) ? (p.opentelemetry as { service: string; port: number }) : undefined);
+        return tracer ? [[p.name, { host: tracer.service.toLowerCase(), port: tracer.port }]] : [];
+      }),
+    ),
     authzProviders: Object.fromEntries(authzProviders(mesh).map(([name, p]) => [name, { service: p.service, port: p.port }])),
+  };
+}
+
+const msOf = (d: unknown): number | undefined => (typeof d === 'string' ? Number((parseDuration(d) ?? 0n) / 1_000_000n) : undefined);
+const headers = (v: unknown): Array<{ name: string; value: string }> => (Array.isArray(v) ? v.map((h) => ({ name: String(h.name), value: String(h.value) })) : []);
+
+/** A checked opentelemetry provider as the generators read it (an OTLP/HTTP export without a timeout waits 5 s). */
+function otelProvider(o: Record<string, any>): TelemetryProvider {
+  return {
+    kind: 'opentelemetry',
+    host: String(o.service).toLowerCase(),
+    port: o.port,
+    ...(o.maxTagLength !== undefined ? { maxTagLength: o.maxTagLength } : {}),
+    ...(isObject(o.http) ? { http: { path: typeof o.http.path === 'string' ? o.http.path : '', timeoutMs: msOf(o.http.timeout) ?? 5000, headers: headers(o.http.headers) } } : {}),
+    ...(isObject(o.grpc) ? { grpc: { ...(msOf(o.grpc.timeout) !== undefined ? { timeoutMs: msOf(o.grpc.timeout)! } : {}), metadata: headers(o.grpc.initialMetadata) } } : {}),
+    environment: isObject(o.resourceDetectors) && o.resourceDetectors.environment !== undefined,
   };
 }
 
@@ -242,6 +263,7 @@ function telemetryProvider(p: ExtensionProvider): TelemetryProvider {
     const { service, port, maxTagLength, path, enable64bitTraceId } = p.zipkin;
     return { kind: 'zipkin', host: service.toLowerCase(), port, path: path ?? '/api/v2/spans', traceId128: enable64bitTraceId !== true, ...(maxTagLength !== undefined ? { maxTagLength } : {}) };
   }
+  if (isObject(p.opentelemetry)) return otelProvider(p.opentelemetry);
   if (p.envoyFileAccessLog) {
     const { path, logFormat } = p.envoyFileAccessLog;
     return { kind: 'file', path, ...(logFormat?.text !== undefined ? { text: logFormat.text } : {}), ...(logFormat?.labels !== undefined ? { labels: logFormat.labels } : {}), ...(logFormat?.omitEmptyValues ? { omitEmptyValues: true } : {}) };

@@ -9,6 +9,7 @@
  */
 import { isObject } from '../core/object.js';
 import { EXT_AUTHZ_KINDS, checkExtAuthz } from './ext-authz.js';
+import { parseDuration } from '../validation/common.js';
 
 export interface ZipkinProvider {
   /** The collector's Service: `name.namespace`, its FQDN, or a ServiceEntry host. */
@@ -44,9 +45,9 @@ export interface DefaultProviders {
 }
 
 /** Provider kinds mizzen turns into Envoy configuration. */
-const GENERATED = new Set(['zipkin', 'envoyFileAccessLog', ...EXT_AUTHZ_KINDS]);
-/** Istio's provider kinds that mizzen accepts and generates nothing for (no Istio metrics, no OTel). */
-const ACCEPTED = new Set(['prometheus', 'stackdriver', 'opentelemetry', 'skywalking', 'datadog', 'lightstep', 'envoyOtelAls', 'envoyHttpAls', 'envoyTcpAls', 'sds']);
+const GENERATED = new Set(['zipkin', 'envoyFileAccessLog', 'opentelemetry', ...EXT_AUTHZ_KINDS]);
+/** Istio's provider kinds that mizzen accepts and generates nothing for (no Istio metrics, no OTel logs). */
+const ACCEPTED = new Set(['prometheus', 'stackdriver', 'skywalking', 'datadog', 'lightstep', 'envoyOtelAls', 'envoyHttpAls', 'envoyTcpAls', 'sds']);
 
 export const DEFAULT_EXTENSION_PROVIDERS: readonly ExtensionProvider[] = [
   { name: 'prometheus', prometheus: {} },
@@ -70,6 +71,60 @@ function checkZipkin(z: unknown, path: string, errors: string[]): void {
   if (z.maxTagLength !== undefined && !(Number.isInteger(z.maxTagLength) && (z.maxTagLength as number) >= 0)) errors.push(`${path}.maxTagLength: must be a whole number, 0 or more`);
   if (z.path !== undefined && !(typeof z.path === 'string' && z.path.startsWith('/'))) errors.push(`${path}.path: must be a path starting with /`);
   if (z.enable64bitTraceId !== undefined && typeof z.enable64bitTraceId !== 'boolean') errors.push(`${path}.enable64bitTraceId: must be a boolean`);
+}
+
+const OTEL_FIELDS = new Set(['service', 'port', 'maxTagLength', 'http', 'grpc', 'resourceDetectors']);
+
+/** Errors of a list of {name, value} headers (Istio's `envName`, a value from the proxy's environment, is not supported). */
+function checkHeaders(v: unknown, path: string, errors: string[]): void {
+  if (v === undefined) return;
+  if (!Array.isArray(v)) return void errors.push(`${path}: must be a list of {name, value}`);
+  v.forEach((h, i) => {
+    if (!isObject(h) || typeof h.name !== 'string' || h.name === '') return void errors.push(`${path}[${i}].name: required`);
+    if (h.envName !== undefined) errors.push(`${path}[${i}].envName: not supported by mizzen (plain Envoy reads no environment for it): give a value`);
+    else if (typeof h.value !== 'string') errors.push(`${path}[${i}].value: required, a string`);
+    unknownFields(h, new Set(['name', 'value', 'envName']), `${path}[${i}]`, errors);
+  });
+}
+
+function checkTimeout(v: unknown, path: string, errors: string[]): void {
+  if (v === undefined) return;
+  const ns = typeof v === 'string' ? parseDuration(v) : undefined;
+  if (ns === undefined || ns <= 0n) errors.push(`${path}: must be a positive duration like 1s`);
+}
+
+function checkOtel(o: unknown, path: string, errors: string[]): void {
+  if (!isObject(o)) return void errors.push(`${path}: must be a mapping`);
+  for (const k of Object.keys(o)) {
+    if (k === 'dynatraceSampler' || k === 'serviceAttributeEnrichment') errors.push(`${path}.${k}: not supported by mizzen`);
+    else if (!OTEL_FIELDS.has(k)) errors.push(`${path}.${k}: unknown field`);
+  }
+  if (typeof o.service !== 'string' || o.service === '') errors.push(`${path}.service: required, the collector's service host`);
+  if (!Number.isInteger(o.port) || (o.port as number) < 1 || (o.port as number) > 65535) errors.push(`${path}.port: required, a port from 1 to 65535`);
+  if (o.maxTagLength !== undefined && !(Number.isInteger(o.maxTagLength) && (o.maxTagLength as number) >= 0)) errors.push(`${path}.maxTagLength: must be a whole number, 0 or more`);
+  if (o.http !== undefined && o.grpc !== undefined) errors.push(`${path}: http and grpc are exclusive`);
+  if (o.http !== undefined) {
+    if (!isObject(o.http)) errors.push(`${path}.http: must be a mapping`);
+    else {
+      unknownFields(o.http, new Set(['path', 'timeout', 'headers']), `${path}.http`, errors);
+      if (o.http.path !== undefined && typeof o.http.path !== 'string') errors.push(`${path}.http.path: must be a string`);
+      checkTimeout(o.http.timeout, `${path}.http.timeout`, errors);
+      checkHeaders(o.http.headers, `${path}.http.headers`, errors);
+    }
+  }
+  if (o.grpc !== undefined) {
+    if (!isObject(o.grpc)) errors.push(`${path}.grpc: must be a mapping`);
+    else {
+      unknownFields(o.grpc, new Set(['timeout', 'initialMetadata']), `${path}.grpc`, errors);
+      checkTimeout(o.grpc.timeout, `${path}.grpc.timeout`, errors);
+      checkHeaders(o.grpc.initialMetadata, `${path}.grpc.initialMetadata`, errors);
+    }
+  }
+  const rd = o.resourceDetectors;
+  if (rd !== undefined) {
+    if (!isObject(rd)) errors.push(`${path}.resourceDetectors: must be a mapping`);
+    else for (const k of Object.keys(rd)) if (k !== 'environment') errors.push(`${path}.resourceDetectors.${k}: ${k === 'dynatrace' ? 'not supported by mizzen' : 'unknown field'}`);
+  }
 }
 
 function checkFileLog(f: unknown, path: string, errors: string[]): void {
@@ -96,6 +151,7 @@ function checkProvider(p: unknown, path: string, errors: string[]): void {
   if (unknown.length === 0 && kinds.length !== 1) errors.push(`${path}: must have exactly one provider kind (e.g. zipkin, envoyFileAccessLog), has ${kinds.length}`);
   if (p.zipkin !== undefined) checkZipkin(p.zipkin, `${path}.zipkin`, errors);
   if (p.envoyFileAccessLog !== undefined) checkFileLog(p.envoyFileAccessLog, `${path}.envoyFileAccessLog`, errors);
+  if (p.opentelemetry !== undefined) checkOtel(p.opentelemetry, `${path}.opentelemetry`, errors);
   for (const kind of EXT_AUTHZ_KINDS) if (p[kind] !== undefined) checkExtAuthz(kind, p[kind], `${path}.${kind}`, errors);
 }
 

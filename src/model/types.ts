@@ -142,7 +142,17 @@ export interface ExtAuthzProvider {
 export type TelemetryProvider =
   | { kind: 'zipkin'; host: string; port: number; path: string; traceId128: boolean; maxTagLength?: number }
   | { kind: 'file'; path: string; text?: string; labels?: Record<string, unknown>; omitEmptyValues?: boolean }
-  /** One of Istio's kinds that mizzen generates nothing for (prometheus, opentelemetry …). */
+  /** OTLP to a collector over gRPC, or over HTTP when `http` is given; `environment`: read OTEL_RESOURCE_ATTRIBUTES. */
+  | {
+      kind: 'opentelemetry';
+      host: string;
+      port: number;
+      maxTagLength?: number;
+      http?: { path: string; timeoutMs: number; headers: Array<{ name: string; value: string }> };
+      grpc?: { timeoutMs?: number; metadata: Array<{ name: string; value: string }> };
+      environment: boolean;
+    }
+  /** One of Istio's kinds that mizzen generates nothing for (prometheus, datadog …). */
   | { kind: 'other' };
 
 export interface Snapshot {

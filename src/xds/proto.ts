@@ -57,6 +57,8 @@ export const ENVOY_PROTO_FILES = [
   'envoy/extensions/access_loggers/filters/cel/v3/cel.proto',
   'envoy/extensions/request_id/uuid/v3/uuid.proto',
   'envoy/config/trace/v3/zipkin.proto',
+  'envoy/config/trace/v3/opentelemetry.proto',
+  'envoy/extensions/tracers/opentelemetry/resource_detectors/v3/environment_resource_detector.proto',
   'envoy/config/rbac/v3/rbac.proto',
   'envoy/type/matcher/v3/string.proto',
   'google/protobuf/wrappers.proto',

@@ -256,8 +256,8 @@ describe('analysis: IST0160 at apply time', () => {
   });
 });
 
-describe('analysis: the collector of a zipkin provider a Telemetry traces with (MZ0009)', () => {
-  const mesh = { telemetryProviders: ['zipkin', 'otel'], zipkinCollectors: { Zipkin: { host: 'zipkin.istio-system', port: 9411 } } };
+describe('analysis: the collector of a tracing provider a Telemetry traces with (MZ0009)', () => {
+  const mesh = { telemetryProviders: ['zipkin', 'otel'], tracingCollectors: { Zipkin: { host: 'zipkin.istio-system', port: 9411 } } };
   const tracing = telemetry('t', { tracing: [{ providers: [{ name: 'zipkin' }], randomSamplingPercentage: 10 }] });
 
   it('reported when no Service or ServiceEntry serves its host and port', () => {
@@ -269,6 +269,16 @@ describe('analysis: the collector of a zipkin provider a Telemetry traces with (
     expect(analyze([tracing, svc('zipkin', { ns: 'istio-system', ports: [9411] })], mesh)).to.deep.equal([]);
     expect(analyze([telemetry('t', { tracing: [{ providers: [{ name: 'otel' }] }] })], mesh)).to.deep.equal([]);
     expect(analyze([tracing])).to.deep.equal([]);
+  });
+
+  it("an opentelemetry provider's collector too, from the mesh config mizzen serve runs with", () => {
+    const m = resolveMeshConfig({ extensionProviders: [{ name: 'otel', opentelemetry: { service: 'otel-collector.observability.svc.cluster.local', port: 4317 } }] });
+    if (!m.ok) throw new Error(m.errors.join());
+    const otel = telemetry('t', { tracing: [{ providers: [{ name: 'otel' }] }] });
+    const found = analyze([otel], analysisOptions(m.value));
+    expect(found.map(brief)).to.deep.equal(['MZ0009 Telemetry default/t spec.tracing[0].providers[0].name']);
+    expect(found[0]!.message).to.contain('otel-collector.observability.svc.cluster.local:4317, the collector of the tracing provider "otel"');
+    expect(analyze([otel, svc('otel-collector', { ns: 'observability', ports: [{ port: 4317, name: 'grpc-otlp' }] })], analysisOptions(m.value))).to.deep.equal([]);
   });
 });
 

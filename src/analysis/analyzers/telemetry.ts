@@ -6,7 +6,7 @@
  *   Istio reports this as an Error (IST0160); mizzen's choice is defined (the oldest), so it warns.
  * - A provider name that no extensionProviders entry of the mesh config has (a typo, or a provider defined in
  *   another mesh config) makes that entry do nothing: MZ0007, checked only when the mesh config is known.
- * - A zipkin provider whose collector (service and port) no Service or ServiceEntry serves: the proxies get no
+ * - A tracing provider (zipkin, opentelemetry) whose collector (service and port) no Service or ServiceEntry serves: the proxies get no
  *   tracer, since Envoy refuses one without its cluster (MZ0009, checked where the mesh config is known).
  * - An entry that names no provider where the mesh config's defaultProviders name none either: an access log
  *   entry is ignored (IST0157, Istio's check), and a tracing entry turns tracing off, the mesh config's own
@@ -135,13 +135,13 @@ export function telemetryWithoutProviders(w: World): Finding[] {
 
 /** Zipkin providers that Telemetry tracing entries name whose collector nothing serves. */
 export function telemetryCollectors(w: World): Finding[] {
-  if (w.zipkinCollectors.size === 0) return [];
+  if (w.tracingCollectors.size === 0) return [];
   const out: Finding[] = [];
   for (const t of w.subjects('Telemetry')) {
     for (const [i, entry] of arr(rec(t.spec).tracing).entries()) {
       // The first provider is the one used (validation warns about the others).
       const provider = str(rec(arr(rec(entry).providers)[0]).name);
-      const collector = provider === undefined ? undefined : w.zipkinCollectors.get(provider.toLowerCase());
+      const collector = provider === undefined ? undefined : w.tracingCollectors.get(provider.toLowerCase());
       if (!collector) continue;
       // As the generator resolves it (xds/gen/tracing.ts): `name.namespace` is a Service of that namespace.
       const host = resolveHost(collector.host, nsOf(t), w.domainSuffix);
@@ -150,7 +150,7 @@ export function telemetryCollectors(w: World): Finding[] {
         finding(
           'MZ0009',
           t,
-          `No Service or ServiceEntry serves ${host}:${collector.port}, the collector of the zipkin provider "${provider}": proxies get no tracer for it (Envoy refuses a tracer without its cluster), so no spans are reported`,
+          `No Service or ServiceEntry serves ${host}:${collector.port}, the collector of the tracing provider "${provider}": proxies get no tracer for it (Envoy refuses a tracer without its cluster), so no spans are reported`,
           `spec.tracing[${i}].providers[0].name`,
         ),
       );

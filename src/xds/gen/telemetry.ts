@@ -30,7 +30,7 @@ import { Labels, ROOT_NAMESPACES } from '../../core/constants.js';
 import { proxyLabels } from './context.js';
 import { type Json, any } from './common.js';
 import { HCM_FILTER, TCP_PROXY_FILTER, mapNetworkFilters } from './filters.js';
-import { meshZipkin, zipkinTracing } from './tracing.js';
+import { isTracer, meshZipkin, tracerTracing } from './tracing.js';
 import { meshAccessLog, providerAccessLog } from './access-log.js';
 import type { NamedResource } from './types.js';
 
@@ -158,6 +158,9 @@ const CUSTOM_TAG_KINDS: Record<string, (v: Json) => Json | undefined> = {
 
 const meta = (proxy: Proxy, key: string): string | undefined => (typeof proxy.metadata[key] === 'string' && proxy.metadata[key] ? (proxy.metadata[key] as string) : undefined);
 
+/** The proxy's service as its spans name it: the node cluster the injector writes, `<canonical service>.<namespace>`. */
+const serviceName = (labels: Readonly<Record<string, string>>, proxy: Proxy): string => `${labels[Labels.canonicalName] || labels.app || 'unknown'}.${proxy.namespace}`;
+
 /** The tags istiod puts on every span of a proxy: its canonical service and revision, namespace, mesh and cluster. */
 function istioTags(labels: Readonly<Record<string, string>>, proxy: Proxy): Json[] {
   const literal = (tag: string, value: string): Json => ({ tag, literal: { value } });
@@ -194,12 +197,12 @@ function tracingOf(snap: Snapshot, proxy: Proxy, labels: Readonly<Record<string,
   const spec = tracingSpec(applicable, telemetry?.defaultProviders.tracing ?? [], mode);
   if (spec === undefined) {
     const legacy = snap.mesh.tracing;
-    return legacy ? { tracing: zipkinTracing(snap, proxy, meshZipkin(legacy.collector), { sampling: legacy.sampling, customTags: istioTags(labels, proxy) }) } : {};
+    return legacy ? { tracing: tracerTracing(snap, proxy, meshZipkin(legacy.collector), { sampling: legacy.sampling, customTags: istioTags(labels, proxy), serviceName: serviceName(labels, proxy) }) } : {};
   }
   const provider = spec.provider === undefined ? undefined : telemetry?.providers[spec.provider.toLowerCase()];
-  if (spec.disabled || provider?.kind !== 'zipkin') return {};
+  if (spec.disabled || !isTracer(provider)) return {};
   const tags = [...(spec.enableIstioTags ? istioTags(labels, proxy) : []), ...customTags(spec.customTags)].sort(byTag);
-  const tracing = zipkinTracing(snap, proxy, provider, { sampling: spec.sampling ?? telemetry?.sampling ?? 1, customTags: tags });
+  const tracing = tracerTracing(snap, proxy, provider, { sampling: spec.sampling ?? telemetry?.sampling ?? 1, customTags: tags, serviceName: serviceName(labels, proxy) });
   if (!tracing || spec.useRequestIdForTraceSampling) return { tracing };
   return { tracing, requestId: { typed_config: any('envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig', { use_request_id_for_trace_sampling: { value: false } }) } };
 }

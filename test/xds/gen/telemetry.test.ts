@@ -220,11 +220,67 @@ describe('Telemetry: tracing', () => {
     }
   });
 
-  it('no tracer when the provider is not zipkin or its collector is not a service the proxy has', () => {
+  it('no tracer when the collector of the zipkin or opentelemetry provider is not a service the proxy has', () => {
     const mesh = { extensionProviders: [{ name: 'far', zipkin: { service: 'collector.elsewhere.svc.cluster.local', port: 9411 } }, { name: 'otel', opentelemetry: { service: 'otel', port: 4317 } }] };
     for (const name of ['far', 'otel']) {
       expect(filtersOf(mesh, [telemetry('default', name, { tracing: [{ providers: [{ name }] }] })]).every((f) => f.config.tracing === undefined), name).to.equal(true);
     }
+  });
+
+  it("an opentelemetry provider: OTLP over gRPC (or HTTP) to the collector's cluster, spans naming the proxy's service", () => {
+    const collector = yamlObjects(`
+apiVersion: v1
+kind: Service
+metadata: { name: otel-collector, namespace: observability }
+spec: { selector: { app: otel }, ports: [{ name: grpc-otlp, port: 4317 }, { name: http-otlp, port: 4318 }] }`);
+    const mesh = {
+      extensionProviders: [
+        { name: 'otel', opentelemetry: { service: 'otel-collector.observability.svc.cluster.local', port: 4317, maxTagLength: 99, grpc: { timeout: '3s', initialMetadata: [{ name: 'x-tenant', value: 'a' }] }, resourceDetectors: { environment: {} } } },
+        { name: 'otel-http', opentelemetry: { service: 'otel-collector.observability.svc.cluster.local', port: 4318, http: { path: '/v1/traces', headers: [{ name: 'x-tenant', value: 'b' }] } } },
+      ],
+    };
+    const tracerOf = (name: string) => {
+      const fs = filtersOf(mesh, [...collector, telemetry('istio-system', `mesh-${name}`, { tracing: [{ providers: [{ name }], randomSamplingPercentage: 20 }] })]).filter((f) => f.name === HCM);
+      expect(fs.every((f) => f.config.tracing?.provider?.name === 'envoy.tracers.opentelemetry'), name).to.equal(true);
+      return fs.find((f) => f.listener === 'virtualInbound')!.config.tracing;
+    };
+    const grpc = tracerOf('otel');
+    expect(grpc.random_sampling).to.deep.equal({ value: 20 });
+    expect(grpc.max_path_tag_length).to.deep.equal({ value: 99 });
+    expect(grpc.provider.typed_config).to.deep.equal({
+      '@type': 'type.googleapis.com/envoy.config.trace.v3.OpenTelemetryConfig',
+      grpc_service: {
+        envoy_grpc: { cluster_name: 'outbound|4317||otel-collector.observability.svc.cluster.local', authority: 'otel-collector.observability.svc.cluster.local' },
+        timeout: { seconds: 3, nanos: 0 },
+        initial_metadata: [{ key: 'x-tenant', value: 'a' }],
+      },
+      service_name: 'productpage.default',
+      resource_detectors: [{ name: 'envoy.tracers.opentelemetry.resource_detectors.environment', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.tracers.opentelemetry.resource_detectors.v3.EnvironmentResourceDetectorConfig' } }],
+    });
+    expect(tracerOf('otel-http').provider.typed_config.http_service).to.deep.equal({
+      http_uri: { uri: 'otel-collector.observability.svc.cluster.local/v1/traces', cluster: 'outbound|4318||otel-collector.observability.svc.cluster.local', timeout: { seconds: 5, nanos: 0 } },
+      request_headers_to_add: [{ header: { key: 'x-tenant', value: 'b' } }],
+    });
+  });
+
+  it("the mesh config's opentelemetry providers are checked field by field; what mizzen cannot do is said", () => {
+    const r = resolveMeshConfig({
+      extensionProviders: [
+        { name: 'a', opentelemetry: { service: 'c', port: 4317, http: { path: '/v1/traces' }, grpc: {}, dynatraceSampler: {}, resourceDetectors: { dynatrace: {} } } },
+        { name: 'b', opentelemetry: { port: 70000, grpc: { timeout: 'soon', initialMetadata: [{ name: 'x', envName: 'TOKEN' }] } } },
+      ],
+    });
+    expect(r.ok).to.equal(false);
+    if (r.ok) return;
+    expect(r.errors).to.have.members([
+      'extensionProviders[0].opentelemetry.dynatraceSampler: not supported by mizzen',
+      'extensionProviders[0].opentelemetry: http and grpc are exclusive',
+      'extensionProviders[0].opentelemetry.resourceDetectors.dynatrace: not supported by mizzen',
+      "extensionProviders[1].opentelemetry.service: required, the collector's service host",
+      'extensionProviders[1].opentelemetry.port: required, a port from 1 to 65535',
+      'extensionProviders[1].opentelemetry.grpc.timeout: must be a positive duration like 1s',
+      'extensionProviders[1].opentelemetry.grpc.initialMetadata[0].envName: not supported by mizzen (plain Envoy reads no environment for it): give a value',
+    ]);
   });
 
   it('tracingSpec: later entries override earlier ones field by field, per mode', () => {
