@@ -254,7 +254,8 @@ function fromSlices(svc: Service, slices: readonly KubeObject[], podIndex: Map<s
           if (seen.has(key)) continue;
           seen.add(key);
           const e = endpointFor(addr, port, sp, pod, healthy, svc.namespace);
-          if (!pod && asString(ep.zone)) e.locality = `/${ep.zone}`;
+          // A pod's own labels say where it is; else the zone Kubernetes records in the slice.
+          if (!e.locality && asString(ep.zone)) e.locality = `/${ep.zone}`;
           out.push(e);
         }
       }

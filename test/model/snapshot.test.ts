@@ -205,6 +205,32 @@ describe('buildSnapshot', () => {
     expect(s.workloads).to.deep.equal([{ name: 'a', namespace: 'default', ip: '10.0.0.1', labels: p.metadata.labels, serviceAccount: 'reviews', kind: 'Pod', ready: true }]);
   });
 
+  it("an EndpointSlice endpoint's zone is its locality where its pod's labels say none (Kubernetes records the node's zone there)", () => {
+    const slice = (endpoints: unknown[]): KubeObject => ({
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'r-abc', namespace: 'default', labels: { 'kubernetes.io/service-name': 'r' } },
+      addressType: 'IPv4',
+      ports: [{ name: 'http', port: 9080 }],
+      endpoints,
+    });
+    const s = buildSnapshot([
+      svc('r', [{ name: 'http', port: 9080 }]),
+      pod('plain', '10.0.0.1', { app: 'r' }),
+      pod('labelled', '10.0.0.2', { app: 'r', 'istio-locality': 'eu.eu-1' }),
+      slice([
+        { addresses: ['10.0.0.1'], zone: 'zone-a', targetRef: { kind: 'Pod', name: 'plain' } },
+        { addresses: ['10.0.0.2'], zone: 'zone-b', targetRef: { kind: 'Pod', name: 'labelled' } },
+        { addresses: ['10.0.0.3'], zone: 'zone-c' },
+      ]),
+    ]);
+    expect(s.endpoints.get('r.default.svc.cluster.local')!.map((e) => [e.address, e.locality])).to.deep.equal([
+      ['10.0.0.1', '/zone-a'],
+      ['10.0.0.2', 'eu/eu-1'],
+      ['10.0.0.3', '/zone-c'],
+    ]);
+  });
+
   it('sorts Istio configs by creation time, then namespace/name, and ignores other API groups', () => {
     const vs = (name: string, namespace: string, ts?: string): KubeObject => ({ apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name, namespace, ...(ts ? { creationTimestamp: ts } : {}) }, spec: {} });
     const s = buildSnapshot([
