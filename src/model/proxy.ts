@@ -22,12 +22,15 @@ export interface Proxy {
   labels: Record<string, string>;
   /** Raw node metadata (google.protobuf.Struct decoded to plain values). */
   metadata: Record<string, unknown>;
+  /** node.locality as `region/zone/subzone`, when the node says. */
+  locality?: string;
 }
 
 export interface XdsNode {
   id?: string;
   cluster?: string;
   metadata?: Record<string, unknown> | null;
+  locality?: { region?: string; zone?: string; sub_zone?: string } | null;
 }
 
 const stringMap = (v: unknown): Record<string, string> => {
@@ -49,5 +52,7 @@ export function parseNode(node: XdsNode | undefined | null): Result<Proxy> {
   const podName = dot > 0 ? podDotNs.slice(0, dot) : podDotNs;
   const namespace = (typeof metadata.NAMESPACE === 'string' && metadata.NAMESPACE) || (dot > 0 ? podDotNs.slice(dot + 1) : dnsDomain.split('.')[0]) || 'default';
   const generator: Generator = metadata.GENERATOR === 'grpc' ? 'grpc' : 'envoy';
-  return ok({ id: node.id, type, generator, ip, podName, namespace, labels: stringMap(metadata.LABELS), metadata });
+  const l = node.locality;
+  const locality = l && (l.region || l.zone || l.sub_zone) ? [l.region ?? '', l.zone ?? '', l.sub_zone ?? ''].join('/').replace(/\/+$/, '') : undefined;
+  return ok({ id: node.id, type, generator, ip, podName, namespace, labels: stringMap(metadata.LABELS), metadata, ...(locality ? { locality } : {}) });
 }

@@ -163,7 +163,7 @@ function assemble(
   const feed: string[] = [st.domainSuffix, JSON.stringify(st.mesh), st.parts.namespaces!, st.parts.workloads!];
   for (const f of FIELDS) feed.push(st.parts[f]!);
   for (const host of parts.services.keys()) feed.push(host, st.hostDigests.get(host)!);
-  const snap = makeSnapshot(shortHash(feed.join('\n')), st.domainSuffix, st.mesh, parts);
+  const snap = makeSnapshot(shortHash(feed.join('\n')), st.domainSuffix, st.mesh, { ...parts, localityIndex: { endpoints: parts.endpoints } });
   states.set(snap, st);
   return snap;
 }

@@ -166,6 +166,11 @@ export interface Snapshot {
   services: Map<string, Service>;
   /** By hostname: every endpoint of every port of that service. */
   endpoints: Map<string, Endpoint[]>;
+  /**
+   * Where proxies' localities are looked up (xds/gen/locality.ts): this snapshot's endpoints, and the index by IP
+   * built from them on first use. A view narrowed to some services shares its snapshot's.
+   */
+  localityIndex: { readonly endpoints: ReadonlyMap<string, readonly Endpoint[]>; byIp?: Map<string, string> };
   workloads: Workload[];
   virtualServices: Config[];
   destinationRules: Config[];

@@ -15,6 +15,7 @@ import {
   adsSource, any, inboundClusterName, outboundClusterName, socketAddress,
 } from './common.js';
 import { clusterPolicyFields, effectivePolicy, subsetsOf, type TrafficPolicy } from './policy.js';
+import { failoverOf, proxyLocality, withPriorities } from './locality.js';
 import { destinationRuleFor, inboundServices, proxyLabels, visibleServices } from './context.js';
 import { proxySidecar, sidecarIngress, type IngressEndpoint, type IngressPort } from './sidecar-scope.js';
 
@@ -262,20 +263,30 @@ export function generateClusters(snap: Snapshot, proxy: Proxy): NamedResource[] 
  * proxy scope, and by the next snapshot when neither changed): the same object comes back, so it is encoded and
  * hashed once.
  */
-const assignments = new WeakMap<readonly Endpoint[], WeakMap<ClusterSpec, Json>>();
-function memoAssignment(snap: Snapshot, spec: ClusterSpec): Json {
+const assignments = new WeakMap<readonly Endpoint[], WeakMap<ClusterSpec, Map<string, Json>>>();
+function memoAssignment(snap: Snapshot, spec: ClusterSpec, proxyLoc: string): Json {
   const eps = snap.endpoints.get(spec.service.hostname);
   if (!eps) return loadAssignment(spec.name, []);
+  // With locality failover, the priorities depend on where the proxy is: one assignment per proxy locality.
+  const failover = proxyLoc ? failoverOf(spec.policy) : undefined;
+  const key = failover ? proxyLoc : '';
   let m = assignments.get(eps);
   if (!m) assignments.set(eps, (m = new WeakMap()));
-  let la = m.get(spec);
-  if (!la) m.set(spec, (la = loadAssignment(spec.name, clusterEndpoints(snap, spec))));
+  let byLocality = m.get(spec);
+  if (!byLocality) m.set(spec, (byLocality = new Map()));
+  let la = byLocality.get(key);
+  if (!la) {
+    la = loadAssignment(spec.name, clusterEndpoints(snap, spec));
+    if (failover) la = withPriorities(la, proxyLoc, failover);
+    byLocality.set(key, la);
+  }
   return la;
 }
 
 /** EDS: one ClusterLoadAssignment per EDS cluster (empty ones too, so Envoy does not wait for them). */
 export function generateEndpoints(snap: Snapshot, proxy: Proxy): NamedResource[] {
+  const loc = proxyLocality(snap, proxy);
   return outboundClusterSpecs(snap, proxy)
     .filter((s) => s.type === 'EDS')
-    .map((s) => ({ name: s.name, resource: memoAssignment(snap, s) }));
+    .map((s) => ({ name: s.name, resource: memoAssignment(snap, s, loc) }));
 }

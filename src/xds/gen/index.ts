@@ -6,6 +6,7 @@ import type { Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { TypeUrls } from '../../core/constants.js';
 import { inboundServices, labelsKey, proxyLabels } from './context.js';
+import { failoverPossible, proxyLocality } from './locality.js';
 import type { NamedResource } from './types.js';
 import { generateClusters, generateEndpoints, inboundPorts } from './clusters.js';
 import { generateSidecarListeners } from './listeners.js';
@@ -54,14 +55,17 @@ function generateEnvoy(snap: Snapshot, proxy: Proxy, typeUrl: string): NamedReso
 export function proxyScope(snap: Snapshot, proxy: Proxy): string {
   // The scope reads services, plus workloads (labels by IP) and endpoints (named ports) only in those cases: when
   // the next snapshot shares those parts (an incremental build), the proxy's scope is the one computed before.
-  // EnvoyFilter patches may also read the node's metadata and version (envoyfilter/patches.ts).
-  const efKey = proxyMatchKey(snap, proxy);
+  // EnvoyFilter patches may also read the node's metadata and version (envoyfilter/patches.ts), and endpoint
+  // priorities the proxy's locality (locality.ts).
+  const ef = proxyMatchKey(snap, proxy);
+  const loc = failoverPossible(snap) ? proxyLocality(snap, proxy) : '';
+  const extra = `${ef ? `|ef:${ef}` : ''}${loc ? `|loc:${loc}` : ''}`;
   const m = scopeMemo.get(proxy);
   const byIp = Object.keys(proxy.labels).length === 0;
-  if (m && m.services === snap.services && (!byIp || m.workloads === snap.workloads) && (!m.named || m.endpoints === snap.endpoints)) return efKey ? `${m.scope}|ef:${efKey}` : m.scope;
+  if (m && m.services === snap.services && (!byIp || m.workloads === snap.workloads) && (!m.named || m.endpoints === snap.endpoints)) return m.scope + extra;
   const scope = computeScope(snap, proxy);
   scopeMemo.set(proxy, { services: snap.services, workloads: snap.workloads, endpoints: snap.endpoints, named: scope.named, scope: scope.key });
-  return efKey ? `${scope.key}|ef:${efKey}` : scope.key;
+  return scope.key + extra;
 }
 
 const scopeMemo = new WeakMap<Proxy, { services: object; workloads: object; endpoints: object; named: boolean; scope: string }>();

@@ -216,7 +216,7 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
       try {
         if (!conn.proxy) {
           const node = req.node as WireNode | null | undefined;
-          const parsed = parseNode(node ? { id: node.id, cluster: node.cluster, metadata: structToPlain(node.metadata) } : undefined);
+          const parsed = parseNode(node ? { id: node.id, cluster: node.cluster, metadata: structToPlain(node.metadata), locality: node.locality } : undefined);
           if (!parsed.ok) return fail(grpc.status.INVALID_ARGUMENT, `invalid xDS node: ${parsed.errors.join('; ')}`);
           let proxy = parsed.value;
           conn.claimed = proxy;

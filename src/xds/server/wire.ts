@@ -69,6 +69,7 @@ export interface WireNode {
   cluster?: string;
   metadata?: { fields?: Record<string, unknown> } | null;
   user_agent_name?: string;
+  locality?: { region?: string; zone?: string; sub_zone?: string } | null;
 }
 
 export interface DiscoveryRequest {

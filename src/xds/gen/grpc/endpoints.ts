@@ -12,7 +12,8 @@ import type { NamedResource } from '../index.js';
 import { matchesLabels } from '../../../model/selectors.js';
 import { visibleService, visibleServices } from '../context.js';
 import { clusterName, parseClusterName } from './names.js';
-import { ruleFor, subsetsOf } from './policy.js';
+import { clusterPolicy, ruleFor, subsetsOf } from './policy.js';
+import { failoverOf, proxyLocality, withPriorities } from '../locality.js';
 
 type Obj = Record<string, unknown>;
 
@@ -60,7 +61,10 @@ function assignmentFor(snap: Snapshot, proxy: Proxy, name: string): Obj | undefi
     labels = subset.labels;
   }
   const eps = (snap.endpoints.get(svc.hostname) ?? []).filter((e) => e.servicePortName === port.name && matchesLabels(e.labels, labels));
-  return buildAssignment(name, eps);
+  const assignment = buildAssignment(name, eps);
+  const loc = proxyLocality(snap, proxy);
+  const failover = loc ? failoverOf(clusterPolicy(ruleFor(snap, proxy, svc), key.port, key.subset)) : undefined;
+  return failover ? withPriorities(assignment, loc, failover) : assignment;
 }
 
 /** Assignments for the named clusters (unknown ones left out); every cluster's when `names` is undefined. */
