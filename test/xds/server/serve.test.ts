@@ -15,19 +15,29 @@ import { captureOutput } from '../../support/cli.js';
 
 const docs = (...objs: object[]): string => objs.map((o) => stringify(o)).join('---\n');
 
+/** mizzen serve on a fresh config directory holding `files` (name → text). */
+async function serveDir(prefix: string, files: Record<string, string>): Promise<{ dir: string; running: RunningServe }> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  const running = await startServe({ webhookPort: 0, monitoringPort: 0, xdsPort: 0, host: '127.0.0.1', mesh: DEFAULT_MESH_CONFIG, configDir: dir, log: silentLogger });
+  return { dir, running };
+}
+
+async function stopServe(running: RunningServe | undefined, dir: string): Promise<void> {
+  await running?.shutdown();
+  rmSync(dir, { recursive: true, force: true });
+}
+
 describe('mizzen serve with --config-dir: file → store → xDS', () => {
   let dir: string;
   let running: RunningServe;
   let client: RawAds;
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'mizzen-serve-xds-'));
-    writeFileSync(join(dir, 'mesh.yaml'), docs(service('reviews'), pod('reviews-v1', 'reviews', '10.1.0.1')));
-    running = await startServe({ webhookPort: 0, monitoringPort: 0, xdsPort: 0, host: '127.0.0.1', mesh: DEFAULT_MESH_CONFIG, configDir: dir, log: silentLogger });
+    ({ dir, running } = await serveDir('mizzen-serve-xds-', { 'mesh.yaml': docs(service('reviews'), pod('reviews-v1', 'reviews', '10.1.0.1')) }));
   });
   after(async () => {
     client?.close();
-    await running.shutdown();
-    rmSync(dir, { recursive: true, force: true });
+    await stopServe(running, dir);
   });
 
   it('serves the directory over ADS and pushes an edit of a file', async () => {
@@ -75,15 +85,11 @@ describe('mizzen serve with --config-dir: an EnvoyFilter reaches the Envoy proxi
     spec: { configPatches: [{ applyTo: 'LISTENER', match: { context: 'SIDECAR_OUTBOUND', listener: { name: 'virtualOutbound' } }, patch: { operation: 'MERGE', value: { perConnectionBufferLimitBytes: value } } }] },
   });
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'mizzen-serve-ef-'));
-    writeFileSync(join(dir, 'mesh.yaml'), docs(service('reviews'), pod('reviews-v1', 'reviews', '10.1.0.1')));
-    writeFileSync(join(dir, 'filter.yaml'), docs(buffer(4096)));
-    running = await startServe({ webhookPort: 0, monitoringPort: 0, xdsPort: 0, host: '127.0.0.1', mesh: DEFAULT_MESH_CONFIG, configDir: dir, log: silentLogger });
+    ({ dir, running } = await serveDir('mizzen-serve-ef-', { 'mesh.yaml': docs(service('reviews'), pod('reviews-v1', 'reviews', '10.1.0.1')), 'filter.yaml': docs(buffer(4096)) }));
   });
   after(async () => {
     client?.close();
-    await running.shutdown();
-    rmSync(dir, { recursive: true, force: true });
+    await stopServe(running, dir);
   });
 
   it('serves the patched listener, pushes an edit, and keeps the last good filter when an edit does not validate', async () => {
