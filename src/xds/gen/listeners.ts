@@ -28,22 +28,32 @@ import { httpPorts, isSniffedWithVip, proxyVirtualServices, sniffedRouteName, vi
 import { proxySidecar, registryOnly } from './sidecar-scope.js';
 import { inboundAuthz } from './authz.js';
 import { inboundJwt } from './jwt.js';
-import { destinationRuleForCluster, proxyLabels, visibleServices } from './context.js';
+import { destinationRuleForCluster, hostMatches, proxyLabels, visibleServices } from './context.js';
 import { tcpProxyTimeouts } from './policy.js';
 
-/** The tcp_proxy target of a TCP service port: the first applicable VirtualService tcp rule, else its own cluster. */
+/**
+ * The tcp_proxy target of a TCP service port: the first applicable VirtualService rule, else its own cluster. On a
+ * TLS or HTTPS port the `tls` rules whose sniHosts name the service come first (how the mesh sends traffic for an
+ * external host to an egress gateway), then the `tcp` rules, as istiod orders the chains.
+ */
 export function tcpTarget(ctx: RouteContext, vs: Config | undefined, svc: Service, sp: ServicePort): Array<{ name: string; weight: number }> {
   const own = [{ name: outboundClusterName(sp.port, '', svc.hostname), weight: 1 }];
   if (!vs) return own;
-  for (const raw of asArray(vs.spec?.tcp)) {
-    const rule = asObject(raw);
+  const tls = sp.protocol === 'TLS' || sp.protocol === 'HTTPS' ? asArray(vs.spec?.tls).map((r) => ({ rule: asObject(r), sni: true })) : [];
+  for (const { rule, sni } of [...tls, ...asArray(vs.spec?.tcp).map((r) => ({ rule: asObject(r), sni: false }))]) {
     const matches = asArray(rule.match).map(asObject);
     const applies =
-      matches.length === 0 ||
+      (matches.length === 0 && !sni) ||
       matches.some((m) => {
         const port = asPort(m.port);
         const gws = asArray(m.gateways);
-        return (port === undefined || port === sp.port) && matchesLabels(ctx.proxyLabels, asObject(m.sourceLabels) as Record<string, string>) && (gws.length === 0 || gws.some((g) => ctx.gateways.has(g as string)));
+        const snis = asArray(m.sniHosts).filter((h): h is string => typeof h === 'string');
+        return (
+          (!sni || snis.some((h) => hostMatches(h, svc.hostname) || hostMatches(svc.hostname, h))) &&
+          (port === undefined || port === sp.port) &&
+          matchesLabels(ctx.proxyLabels, asObject(m.sourceLabels) as Record<string, string>) &&
+          (gws.length === 0 || gws.some((g) => ctx.gateways.has(g as string)))
+        );
       });
     if (!applies) continue;
     const dests: Array<{ name: string; weight: number }> = [];

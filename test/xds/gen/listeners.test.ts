@@ -243,3 +243,58 @@ spec: { servers: [null, { port: 7 }, { port: { number: 81, protocol: HTTPS }, tl
     expect(listeners.map((l) => l.name)).to.deep.equal(['0.0.0.0_82']);
   });
 });
+
+describe('Envoy LDS: VirtualService tls routes on sidecars', () => {
+  // Istio's "egress gateway for TLS origination-free HTTPS traffic" example, as written.
+  const EGRESS = `
+apiVersion: v1
+kind: Service
+metadata: { name: istio-egressgateway, namespace: istio-system }
+spec: { selector: { istio: egressgateway }, ports: [{ name: tls, port: 443 }] }
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: cnn }
+spec: { hosts: [edition.cnn.com], ports: [{ number: 443, name: tls, protocol: TLS }], resolution: DNS }
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: istio-egressgateway }
+spec:
+  selector: { istio: egressgateway }
+  servers: [{ port: { number: 443, name: tls, protocol: TLS }, hosts: [edition.cnn.com], tls: { mode: PASSTHROUGH } }]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: egressgateway-for-cnn }
+spec: { host: istio-egressgateway.istio-system.svc.cluster.local, subsets: [{ name: cnn }] }
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: direct-cnn-through-egress-gateway }
+spec:
+  hosts: [edition.cnn.com]
+  gateways: [mesh, istio-egressgateway]
+  tls:
+  - match: [{ gateways: [mesh], port: 443, sniHosts: [edition.cnn.com] }]
+    route: [{ destination: { host: istio-egressgateway.istio-system.svc.cluster.local, subset: cnn, port: { number: 443 } } }]
+  - match: [{ gateways: [istio-egressgateway], port: 443, sniHosts: [edition.cnn.com] }]
+    route: [{ destination: { host: edition.cnn.com, port: { number: 443 } }, weight: 100 }]`;
+
+  const cnnChain = (yaml: string) => {
+    const { listeners } = generated(yaml, PRODUCTPAGE);
+    const chain = byName(listeners, '0.0.0.0_443').filter_chains.find((c: any) => c.filter_chain_match?.server_names?.includes('edition.cnn.com'));
+    return filterOf(chain).cluster;
+  };
+
+  it("the mesh's tls rule whose sniHosts name the host sends it to the egress gateway; without the VirtualService it goes out directly", () => {
+    expect(cnnChain(EGRESS)).to.equal('outbound|443|cnn|istio-egressgateway.istio-system.svc.cluster.local');
+    const direct = EGRESS.split('---').filter((d) => !d.includes('kind: VirtualService')).join('---');
+    expect(cnnChain(direct)).to.equal('outbound|443||edition.cnn.com');
+  });
+
+  it('a tls rule for other SNI hosts, or for the gateway only, leaves the host to its own cluster', () => {
+    expect(cnnChain(EGRESS.replace('sniHosts: [edition.cnn.com] }]\n    route: [{ destination: { host: istio-egressgateway', 'sniHosts: [other.example.com] }]\n    route: [{ destination: { host: istio-egressgateway'))).to.equal('outbound|443||edition.cnn.com');
+    expect(cnnChain(EGRESS.replace('gateways: [mesh], port: 443', 'gateways: [istio-egressgateway], port: 443'))).to.equal('outbound|443||edition.cnn.com');
+  });
+});
