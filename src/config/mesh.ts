@@ -10,6 +10,7 @@ import { type Result, ok, fail } from '../core/result.js';
 import { KUBECTL_YAML } from '../core/documents.js';
 import { Issues } from '../validation/schema.js';
 import { checkLabelSelector, parseDuration } from '../validation/common.js';
+import { localityLbSettingErrors } from '../validation/destinationrule.js';
 import { isObject } from '../core/object.js';
 import { DEFAULT_TRUST_DOMAIN, TRUST_DOMAIN } from '../core/constants.js';
 import type { SnapshotOptions } from '../model/snapshot.js';
@@ -79,6 +80,11 @@ export interface MeshConfig {
    * server speaks first must be declared in the port's name or appProtocol).
    */
   protocolDetectionTimeout: string;
+  /**
+   * Istio's localityLbSetting, for every cluster whose DestinationRule sets none: `enabled` (default true: with
+   * outlier detection, proxies keep to their own locality and fail over by nearness), `failover`, `distribute`.
+   */
+  localityLbSetting: { enabled?: boolean; failover?: Array<{ from: string; to: string }>; distribute?: Array<{ from: string; to: Record<string, number> }>; failoverPriority?: string[] };
   /** Push debouncing for the xDS server. */
   debounce: { quietMs: number; maxMs: number };
 }
@@ -105,6 +111,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   extensionProviders: DEFAULT_EXTENSION_PROVIDERS.map((p) => structuredClone(p)),
   defaultProviders: { tracing: [], accessLogging: [], metrics: [] },
   protocolDetectionTimeout: '0s',
+  localityLbSetting: { enabled: true },
   debounce: { quietMs: 100, maxMs: 10_000 },
 };
 
@@ -154,8 +161,14 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
     return val;
   };
   // Providers merge by name onto the base's, not as a list that replaces the base's list.
-  const { extensionProviders, ...rest } = input;
+  const { extensionProviders, localityLbSetting, ...rest } = input;
   const merged = merge(base, rest, '') as MeshConfig;
+  // A localityLbSetting replaces the default one whole, as in Istio; checked as a DestinationRule's is.
+  if (localityLbSetting !== undefined) {
+    const before = errors.length;
+    errors.push(...localityLbSettingErrors(localityLbSetting, 'localityLbSetting'));
+    merged.localityLbSetting = errors.length === before ? (structuredClone(localityLbSetting) as MeshConfig['localityLbSetting']) : structuredClone(base.localityLbSetting);
+  } else merged.localityLbSetting = structuredClone(base.localityLbSetting);
   merged.extensionProviders = mergeExtensionProviders(base.extensionProviders, extensionProviders, errors);
   checkDefaultProviders(merged.defaultProviders, merged.extensionProviders, errors);
   const mode: unknown = merged.outboundTrafficPolicy?.mode;
@@ -217,6 +230,7 @@ export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
     ...(mesh.accessLogFile ? { accessLog: { path: mesh.accessLogFile, encoding: mesh.accessLogEncoding } } : {}),
     ...(detectionMs(mesh.protocolDetectionTimeout) ? { protocolDetectionMs: detectionMs(mesh.protocolDetectionTimeout) } : {}),
     authzProviders: Object.fromEntries(authzProviders(mesh)),
+    localityLb: structuredClone(mesh.localityLbSetting),
     telemetry: {
       providers: Object.fromEntries(mesh.extensionProviders.map((p) => [p.name.toLowerCase(), telemetryProvider(p)])),
       defaultProviders: { tracing: [...mesh.defaultProviders.tracing], accessLogging: [...mesh.defaultProviders.accessLogging] },

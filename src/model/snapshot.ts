@@ -192,6 +192,7 @@ export interface SnapshotOptions {
   telemetry?: MeshSettings['telemetry'];
   protocolDetectionMs?: number;
   authzProviders?: MeshSettings['authzProviders'];
+  localityLb?: MeshSettings['localityLb'];
 }
 
 const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
@@ -202,6 +203,7 @@ const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
   ...(opts.telemetry ? { telemetry: structuredClone(opts.telemetry) } : {}),
   ...(opts.protocolDetectionMs ? { protocolDetectionMs: opts.protocolDetectionMs } : {}),
   ...(opts.authzProviders && Object.keys(opts.authzProviders).length > 0 ? { authzProviders: structuredClone(opts.authzProviders) } : {}),
+  ...(opts.localityLb ? { localityLb: structuredClone(opts.localityLb) } : {}),
 });
 
 export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOptions = {}): Snapshot {

@@ -102,6 +102,8 @@ export interface MeshSettings {
   tracing?: { collector: { host: string; port: number }; sampling: number };
   /** External authorization providers by name (exactly as written: CUSTOM AuthorizationPolicies name them); absent: none. */
   authzProviders?: Record<string, ExtAuthzProvider>;
+  /** The mesh config's localityLbSetting (a DestinationRule's own replaces it); absent: Istio's default, enabled. */
+  localityLb?: Record<string, unknown>;
   /** protocolDetectionTimeout in milliseconds; absent: none (a sniffing proxy waits for the client's first bytes). */
   protocolDetectionMs?: number;
   /** Envoy access logs (accessLogFile, accessLogEncoding); absent: none. */

@@ -1,5 +1,5 @@
 /** DestinationRule: host, subsets, traffic policies (load balancing, locality, pools, outlier detection, TLS), port-level settings. */
-import { type Issues, type Obj, obj, str, bool, int32, uint32, num, list, map, strList, enumOf, each, entries, has, len } from './schema.js';
+import { Issues, type Obj, walk, obj, str, bool, int32, uint32, num, list, map, strList, enumOf, each, entries, has, len } from './schema.js';
 import {
   checkExportTo,
   durationField,
@@ -18,6 +18,21 @@ import type { KindValidator } from './kind.js';
 
 const failoverSchema = list(obj({ from: str(), to: str() }));
 
+const localityLbSettingSchema = obj({
+  distribute: list(obj({ from: str(), to: map(uint32()) })),
+  failover: failoverSchema,
+  failoverPriority: strList(),
+  enabled: bool,
+});
+
+/** Errors of a localityLbSetting outside a DestinationRule (the mesh config's), checked as a DestinationRule's is. */
+export function localityLbSettingErrors(v: unknown, path: string): string[] {
+  const issues = new Issues();
+  walk(localityLbSettingSchema, v, path, issues);
+  if (issues.errors.length === 0) checkLocality(v as Obj, {}, path, issues);
+  return issues.errors;
+}
+
 const loadBalancerSchema = obj(
   {
     simple: enumOf('UNSPECIFIED', 'LEAST_CONN', 'RANDOM', 'PASSTHROUGH', 'ROUND_ROBIN', 'LEAST_REQUEST'),
@@ -33,12 +48,7 @@ const loadBalancerSchema = obj(
       },
       { atMostOne: [['httpHeaderName', 'httpCookie', 'useSourceIp', 'httpQueryParameterName'], ['ringHash', 'maglev']] },
     ),
-    localityLbSetting: obj({
-      distribute: list(obj({ from: str(), to: map(uint32()) })),
-      failover: failoverSchema,
-      failoverPriority: strList(),
-      enabled: bool,
-    }),
+    localityLbSetting: localityLbSettingSchema,
     zoneAwareLbSetting: obj({ enabled: bool, failover: failoverSchema, failoverPriority: strList(), minClusterSize: { type: 'int', min: 1, max: 4294967295 } }),
     warmupDurationSecs: durationField,
     warmup: obj({ duration: durationField, minimumPercent: num({ min: 0, max: 100 }), aggression: num({ min: 0 }) }, { required: ['duration'] }),

@@ -48,6 +48,19 @@ describe('mesh config', () => {
     expect(resolveMeshConfig({ protocolDetectionTimeout: '-1s' }).ok).to.equal(false);
   });
 
+  it("takes Istio's localityLbSetting (default: enabled), replacing the default whole, checked as a DestinationRule's", () => {
+    expect(snapshotOptions(DEFAULT_MESH_CONFIG).localityLb).to.deep.equal({ enabled: true });
+    const setting = { distribute: [{ from: 'us-west/zone1/*', to: { 'us-west/zone1/*': 80, 'us-west/zone2/*': 20 } }] };
+    const r = resolveMeshConfig({ localityLbSetting: setting });
+    expect(r.ok && snapshotOptions(r.value).localityLb).to.deep.equal(setting);
+    const bad = resolveMeshConfig({ localityLbSetting: { distribute: [{ from: 'us-west/zone1/*', to: { 'us-west/zone1/*': 80 } }], typo: 1 } });
+    expect(bad.ok).to.equal(false);
+    if (bad.ok) return;
+    expect(bad.errors).to.have.members(['localityLbSetting.typo: unknown field']);
+    const sum = resolveMeshConfig({ localityLbSetting: { distribute: [{ from: 'us-west/zone1/*', to: { 'us-west/zone1/*': 80 } }] } });
+    expect(sum.ok === false && sum.errors).to.deep.equal(['localityLbSetting.distribute[0].to: total locality weight 80 != 100']);
+  });
+
   it('names unknown and mistyped fields', () => {
     const r = resolveMeshConfig({ proxyImagee: 'x', nativeSidecar: 'yes', debounce: { quietMs: '1' } });
     expect(r.ok).to.equal(false);

@@ -15,7 +15,7 @@ import {
   adsSource, any, inboundClusterName, outboundClusterName, socketAddress,
 } from './common.js';
 import { clusterPolicyFields, effectivePolicy, subsetsOf, type TrafficPolicy } from './policy.js';
-import { failoverOf, proxyLocality, withPriorities } from './locality.js';
+import { applyLocality, localityPlan, proxyLocality } from './locality.js';
 import { destinationRuleFor, inboundServices, proxyLabels, visibleServices } from './context.js';
 import { proxySidecar, sidecarIngress, type IngressEndpoint, type IngressPort } from './sidecar-scope.js';
 
@@ -114,6 +114,9 @@ export function loadAssignment(clusterName: string, endpoints: readonly Endpoint
 function outboundCluster(snap: Snapshot, spec: ClusterSpec): Json {
   const fields = clusterPolicyFields(spec.policy, isHttp2Protocol(spec.port.protocol), spec.port.protocol === 'UNSUPPORTED');
   const c: Json = { name: spec.name, type: spec.type, ...fields };
+  // Locality weights (distribute, from the rule or the mesh config) take effect only with Envoy's weighted localities.
+  const plan = localityPlan(spec.policy, snap.mesh.localityLb);
+  if (plan && 'distribute' in plan) c.common_lb_config = { ...(c.common_lb_config ?? {}), locality_weighted_lb_config: {} };
   switch (spec.type) {
     case 'EDS':
       c.eds_cluster_config = { eds_config: adsSource(), service_name: spec.name };
@@ -267,9 +270,9 @@ const assignments = new WeakMap<readonly Endpoint[], WeakMap<ClusterSpec, Map<st
 function memoAssignment(snap: Snapshot, spec: ClusterSpec, proxyLoc: string): Json {
   const eps = snap.endpoints.get(spec.service.hostname);
   if (!eps) return loadAssignment(spec.name, []);
-  // With locality failover, the priorities depend on where the proxy is: one assignment per proxy locality.
-  const failover = proxyLoc ? failoverOf(spec.policy) : undefined;
-  const key = failover ? proxyLoc : '';
+  // With locality load balancing, the assignment depends on where the proxy is: one per proxy locality.
+  const plan = proxyLoc ? localityPlan(spec.policy, snap.mesh.localityLb) : undefined;
+  const key = plan ? proxyLoc : '';
   let m = assignments.get(eps);
   if (!m) assignments.set(eps, (m = new WeakMap()));
   let byLocality = m.get(spec);
@@ -277,7 +280,7 @@ function memoAssignment(snap: Snapshot, spec: ClusterSpec, proxyLoc: string): Js
   let la = byLocality.get(key);
   if (!la) {
     la = loadAssignment(spec.name, clusterEndpoints(snap, spec));
-    if (failover) la = withPriorities(la, proxyLoc, failover);
+    if (plan) la = applyLocality(la, proxyLoc, plan);
     byLocality.set(key, la);
   }
   return la;

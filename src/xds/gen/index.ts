@@ -6,7 +6,7 @@ import type { Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { TypeUrls } from '../../core/constants.js';
 import { inboundServices, labelsKey, proxyLabels } from './context.js';
-import { failoverPossible, proxyLocality } from './locality.js';
+import { localityMatters, proxyLocality } from './locality.js';
 import type { NamedResource } from './types.js';
 import { generateClusters, generateEndpoints, inboundPorts } from './clusters.js';
 import { generateSidecarListeners } from './listeners.js';
@@ -58,7 +58,7 @@ export function proxyScope(snap: Snapshot, proxy: Proxy): string {
   // EnvoyFilter patches may also read the node's metadata and version (envoyfilter/patches.ts), and endpoint
   // priorities the proxy's locality (locality.ts).
   const ef = proxyMatchKey(snap, proxy);
-  const loc = failoverPossible(snap) ? proxyLocality(snap, proxy) : '';
+  const loc = localityMatters(snap) ? proxyLocality(snap, proxy) : '';
   const extra = `${ef ? `|ef:${ef}` : ''}${loc ? `|loc:${loc}` : ''}`;
   const m = scopeMemo.get(proxy);
   const byIp = Object.keys(proxy.labels).length === 0;

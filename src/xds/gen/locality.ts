@@ -1,12 +1,14 @@
 /**
- * Locality failover, as istiod's ApplyLocalityLoadBalancer does it by default: where a cluster's policy has
- * outlierDetection (Envoy and gRPC only leave a priority once its endpoints are ejected or gone) and locality load
- * balancing is on (Istio's default; a DestinationRule's `localityLbSetting.enabled: false` turns it off), each
- * locality of the assignment gets a priority by how near it is to the proxy: same region, zone and sub-zone 0,
- * same zone 1, same region 2, elsewhere 3, and with `failover` (from the proxy's region to another), the regions
- * not named as that target after it. The priorities are then renumbered 0, 1, 2… without gaps. A proxy's
- * locality: the node's, else its endpoint's in the registry (a workload that no service selects has none, and gets
- * no priorities). Pure.
+ * Locality load balancing, as istiod's ApplyLocalityLoadBalancer does it, with the localityLbSetting of the
+ * cluster's DestinationRule, else the mesh config's (enabled by default; `enabled: false` turns it off):
+ * - `distribute` (from the proxy's locality, by pattern like `region/zone/*`): the localities each `to` pattern
+ *   names share its weight in proportion to their own, and the localities no pattern names get no traffic;
+ * - else, failover where the policy has outlierDetection (Envoy and gRPC only leave a priority once its endpoints
+ *   are ejected or gone): each locality gets a priority by how near it is to the proxy: same region, zone and
+ *   sub-zone 0, same zone 1, same region 2, elsewhere 3, and with `failover` (from the proxy's region to another),
+ *   the regions not named as that target after it; renumbered 0, 1, 2… without gaps.
+ * A proxy's locality: the node's, its workload labels', else its endpoint's in the registry (a workload that no
+ * service selects has none, and gets neither). Pure.
  */
 import type { Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
@@ -15,15 +17,17 @@ import type { Json } from './common.js';
 import { localityOf } from '../../model/registry.js';
 import { proxyLabels } from './context.js';
 
-const failoverRules = new WeakMap<object, boolean>();
+const localityRules = new WeakMap<object, boolean>();
 
 /**
- * Whether any DestinationRule could turn locality failover on (it has outlierDetection somewhere): only then do
- * proxies in different localities need different output, so only then does a proxy's scope include its locality.
+ * Whether locality load balancing can make proxies in different localities get different endpoints (the mesh
+ * config distributes, or a DestinationRule has outlierDetection or distribute somewhere): only then does a proxy's
+ * scope include its locality.
  */
-export function failoverPossible(snap: Snapshot): boolean {
-  let v = failoverRules.get(snap.destinationRules);
-  if (v === undefined) failoverRules.set(snap.destinationRules, (v = snap.destinationRules.some((dr) => JSON.stringify(dr.spec ?? {}).includes('"outlierDetection"'))));
+export function localityMatters(snap: Snapshot): boolean {
+  if (asArray(snap.mesh.localityLb?.distribute).length > 0) return true;
+  let v = localityRules.get(snap.destinationRules);
+  if (v === undefined) localityRules.set(snap.destinationRules, (v = snap.destinationRules.some((dr) => /"(outlierDetection|distribute)"/.test(JSON.stringify(dr.spec ?? {})))));
   return v;
 }
 
@@ -40,15 +44,32 @@ export function proxyLocality(snap: Snapshot, proxy: Proxy): string {
   return index.byIp.get(proxy.ip) ?? '';
 }
 
-/** The failover rules of a policy when failover priorities apply to its clusters; undefined when they do not. */
-export function failoverOf(policy: Json | undefined): Array<{ from: string; to: string }> | undefined {
+export type Distribute = ReadonlyArray<{ from: string; to: ReadonlyArray<[string, number]> }>;
+export type LocalityPlan = { failover: ReadonlyArray<{ from: string; to: string }> } | { distribute: Distribute };
+
+/** What locality load balancing does to the endpoints of clusters with this policy; undefined: nothing. */
+export function localityPlan(policy: Json | undefined, mesh: Record<string, unknown> | undefined): LocalityPlan | undefined {
+  const own = asObject(asObject(policy?.loadBalancer).localityLbSetting);
+  const setting = Object.keys(own).length > 0 ? own : asObject(mesh ?? { enabled: true });
+  if (setting.enabled === false) return undefined;
+  const distribute = asArray(setting.distribute)
+    .map(asObject)
+    .filter((d) => typeof d.from === 'string')
+    .map((d) => ({ from: d.from as string, to: Object.entries(asObject(d.to)).filter((e): e is [string, number] => typeof e[1] === 'number' && e[1] > 0) }));
+  if (distribute.length > 0) return { distribute };
   if (!policy || policy.outlierDetection === undefined) return undefined;
-  const setting = asObject(asObject(policy.loadBalancer).localityLbSetting);
-  if (setting.enabled === false || asArray(setting.distribute).length > 0) return undefined;
-  return asArray(setting.failover)
+  const failover = asArray(setting.failover)
     .map(asObject)
     .filter((f) => typeof f.from === 'string' && typeof f.to === 'string')
     .map((f) => ({ from: f.from as string, to: f.to as string }));
+  return { failover };
+}
+
+/** Whether a locality (`region/zone/subzone`) matches a rule's pattern, `*` or an empty part matching any (a region must be said). */
+export function localityMatches(locality: string, pattern: string): boolean {
+  const [r, z, s] = parts(locality);
+  const [pr = '', pz = '', ps = ''] = pattern.split('/');
+  return (pr === '*' || pr === r) && (pz === '*' || pz === '' || pz === z) && (ps === '*' || ps === '' || ps === s);
 }
 
 const parts = (l: string): [string, string, string] => {
@@ -73,9 +94,22 @@ export function localityPriorities(proxy: string, localities: readonly string[],
 
 const localityText = (l: Json | undefined): string => [l?.region ?? '', l?.zone ?? '', l?.sub_zone ?? ''].join('/');
 
-/** A ClusterLoadAssignment with its localities' priorities for a proxy in `proxy` (a copy; 0 is left unsaid). */
-export function withPriorities(assignment: Json, proxy: string, failover: ReadonlyArray<{ from: string; to: string }>): Json {
+/** A ClusterLoadAssignment as locality load balancing makes it for a proxy in `proxy` (a copy). */
+export function applyLocality(assignment: Json, proxy: string, plan: LocalityPlan): Json {
   const groups: Json[] = Array.isArray(assignment.endpoints) ? assignment.endpoints : [];
-  const priorities = localityPriorities(proxy, groups.map((g) => localityText(g.locality)), failover);
-  return { ...assignment, endpoints: groups.map((g) => ({ ...g, ...(priorities.get(localityText(g.locality)) ? { priority: priorities.get(localityText(g.locality)) } : {}) })) };
+  if ('failover' in plan) {
+    const priorities = localityPriorities(proxy, groups.map((g) => localityText(g.locality)), plan.failover);
+    // Priority 0 is left unsaid.
+    return { ...assignment, endpoints: groups.map((g) => ({ ...g, ...(priorities.get(localityText(g.locality)) ? { priority: priorities.get(localityText(g.locality)) } : {}) })) };
+  }
+  const rule = plan.distribute.find((d) => localityMatches(proxy, d.from));
+  if (!rule) return assignment;
+  const weights = new Map<Json, number>();
+  for (const [pattern, weight] of rule.to) {
+    const named = groups.filter((g) => !weights.has(g) && localityMatches(localityText(g.locality), pattern));
+    const total = named.reduce((n, g) => n + (g.load_balancing_weight?.value ?? 1), 0);
+    for (const g of named) weights.set(g, Math.ceil(((g.load_balancing_weight?.value ?? 1) * weight) / total));
+  }
+  // Localities no pattern names get no traffic.
+  return { ...assignment, endpoints: groups.filter((g) => weights.has(g)).map((g) => ({ ...g, load_balancing_weight: { value: weights.get(g)! } })) };
 }

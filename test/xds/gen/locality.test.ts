@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { buildSnapshot } from '../../../src/model/snapshot.js';
 import { generate, proxyScope } from '../../../src/xds/gen/index.js';
-import { localityPriorities, failoverOf } from '../../../src/xds/gen/locality.js';
+import { applyLocality, localityMatches, localityPlan, localityPriorities } from '../../../src/xds/gen/locality.js';
 import { TypeUrls } from '../../../src/core/constants.js';
 import { PRODUCTPAGE, bookinfo, byName, expectValid, proxy, yamlObjects } from './helpers.js';
 
@@ -16,12 +16,22 @@ describe('locality failover', () => {
     expect(Object.fromEntries(f)).to.deep.equal({ 'r1/z1': 0, 'r3/z1': 1, 'r2/z1': 2 });
   });
 
-  it('applies where the policy has outlier detection and locality load balancing is not turned off or weighted by distribute', () => {
-    expect(failoverOf({})).to.equal(undefined);
-    expect(failoverOf({ outlierDetection: {} })).to.deep.equal([]);
-    expect(failoverOf({ outlierDetection: {}, loadBalancer: { localityLbSetting: { enabled: false } } })).to.equal(undefined);
-    expect(failoverOf({ outlierDetection: {}, loadBalancer: { localityLbSetting: { distribute: [{ from: 'a/*', to: { 'a/*': 100 } }] } } })).to.equal(undefined);
-    expect(failoverOf({ outlierDetection: {}, loadBalancer: { localityLbSetting: { failover: [{ from: 'a', to: 'b' }, { from: 1 }] } } })).to.deep.equal([{ from: 'a', to: 'b' }]);
+  it("the plan: the rule's localityLbSetting, else the mesh config's (enabled by default); distribute always, failover only with outlier detection", () => {
+    expect(localityPlan({}, undefined)).to.equal(undefined);
+    expect(localityPlan({ outlierDetection: {} }, undefined)).to.deep.equal({ failover: [] });
+    expect(localityPlan({ outlierDetection: {} }, { enabled: false })).to.equal(undefined);
+    expect(localityPlan({ outlierDetection: {}, loadBalancer: { localityLbSetting: { enabled: false } } }, undefined)).to.equal(undefined);
+    expect(localityPlan({}, { distribute: [{ from: 'a/*', to: { 'a/*': 80, 'b/*': 20 } }] })).to.deep.equal({ distribute: [{ from: 'a/*', to: [['a/*', 80], ['b/*', 20]] }] });
+    expect(localityPlan({ outlierDetection: {}, loadBalancer: { localityLbSetting: { failover: [{ from: 'a', to: 'b' }, { from: 1 }] } } }, { distribute: [{ from: '*', to: { '*': 100 } }] })).to.deep.equal({ failover: [{ from: 'a', to: 'b' }] });
+  });
+
+  it('distribute: the localities each pattern names share its weight by their own weights; the rest get no traffic', () => {
+    expect([localityMatches('r1/z1/s1', 'r1/*'), localityMatches('r1/z1/s1', 'r1/z1'), localityMatches('r1/z1/s1', 'r1/z2/*'), localityMatches('r1/z1', '*')]).to.deep.equal([true, true, false, true]);
+    const group = (zone: string, weight: number) => ({ locality: { region: 'r1', zone }, lb_endpoints: [], load_balancing_weight: { value: weight } });
+    const la = { cluster_name: 'c', endpoints: [group('z1', 2), group('z2', 1), group('z3', 3), { locality: { region: 'r2' }, lb_endpoints: [], load_balancing_weight: { value: 1 } }] };
+    const out = applyLocality(la, 'r1/z1', { distribute: [{ from: 'r9/*', to: [['*', 100]] }, { from: 'r1/z1/*', to: [['r1/z1/*', 80], ['r1/*', 20]] }] });
+    expect(out.endpoints.map((g: any) => [g.locality.zone ?? g.locality.region, g.load_balancing_weight.value])).to.deep.equal([['z1', 80], ['z2', 5], ['z3', 15]]);
+    expect(applyLocality(la, 'r3/z1', { distribute: [{ from: 'r1/*', to: [['r1/*', 100]] }] }), 'no rule for the proxy: as it was').to.equal(la);
   });
 
   // Bookinfo's pods: reviews v1 and v3 in eu-west1-a, v2 in eu-west1-b, productpage in eu-west1-a; one more in r2.

@@ -13,7 +13,7 @@ import { matchesLabels } from '../../../model/selectors.js';
 import { visibleService, visibleServices } from '../context.js';
 import { clusterName, parseClusterName } from './names.js';
 import { clusterPolicy, ruleFor, subsetsOf } from './policy.js';
-import { failoverOf, proxyLocality, withPriorities } from '../locality.js';
+import { applyLocality, localityPlan, proxyLocality } from '../locality.js';
 
 type Obj = Record<string, unknown>;
 
@@ -63,8 +63,8 @@ function assignmentFor(snap: Snapshot, proxy: Proxy, name: string): Obj | undefi
   const eps = (snap.endpoints.get(svc.hostname) ?? []).filter((e) => e.servicePortName === port.name && matchesLabels(e.labels, labels));
   const assignment = buildAssignment(name, eps);
   const loc = proxyLocality(snap, proxy);
-  const failover = loc ? failoverOf(clusterPolicy(ruleFor(snap, proxy, svc), key.port, key.subset)) : undefined;
-  return failover ? withPriorities(assignment, loc, failover) : assignment;
+  const plan = loc ? localityPlan(clusterPolicy(ruleFor(snap, proxy, svc), key.port, key.subset), snap.mesh.localityLb) : undefined;
+  return plan ? applyLocality(assignment, loc, plan) : assignment;
 }
 
 /** Assignments for the named clusters (unknown ones left out); every cluster's when `names` is undefined. */
