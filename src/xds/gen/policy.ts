@@ -12,7 +12,7 @@ import { type Json, DEFAULT_CONNECT_TIMEOUT_MS, UINT32_MAX, any, toDuration } fr
 import { duration } from '../proto.js';
 
 const GROUPS = ['connectionPool', 'loadBalancer', 'outlierDetection', 'tls'] as const;
-export type TrafficPolicy = Partial<Record<(typeof GROUPS)[number], Json>>;
+export type TrafficPolicy = Partial<Record<(typeof GROUPS)[number] | 'proxyProtocol', Json>>;
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -30,15 +30,19 @@ function atPort(policy: unknown, port: number): { groups: TrafficPolicy; portLev
   return { groups, portLevel: entry !== undefined };
 }
 
+/** A TrafficPolicy's proxyProtocol, which port-level settings cannot set (they keep the policy's, as in istiod). */
+const proxyProtocolOf = (policy: unknown): TrafficPolicy => (isObject(asObject(policy).proxyProtocol) ? { proxyProtocol: asObject(policy).proxyProtocol } : {});
+
 /** The effective policy for a port and (optionally) a subset of a DestinationRule. */
 export function effectivePolicy(dr: Config | undefined, port: number, subset?: string): TrafficPolicy {
   if (!dr) return {};
-  const top = atPort(dr.spec?.trafficPolicy, port).groups;
+  const top = { ...atPort(dr.spec?.trafficPolicy, port).groups, ...proxyProtocolOf(dr.spec?.trafficPolicy) };
   if (!subset) return top;
   const s = asArray(dr.spec?.subsets).map(asObject).find((x) => x.name === subset);
   if (!s || !isObject(s.trafficPolicy)) return top;
   const own = atPort(s.trafficPolicy, port);
-  return own.portLevel ? own.groups : { ...top, ...own.groups };
+  const pp = { ...proxyProtocolOf(dr.spec?.trafficPolicy), ...proxyProtocolOf(s.trafficPolicy) };
+  return own.portLevel ? { ...own.groups, ...pp } : { ...top, ...own.groups, ...pp };
 }
 
 const consistentHash = (policy: unknown): Json | undefined => {
@@ -165,6 +169,17 @@ export function clusterPolicyFields(policy: TrafficPolicy, http2: boolean, sniff
   const tlsSettings = asObject(policy.tls);
   const tls = tlsTransportSocket(tlsSettings);
   if (tls) out.transport_socket = tls;
+  // proxyProtocol: a PROXY protocol header before the bytes of each upstream connection (around TLS, if any).
+  const ppVersion = asObject(policy.proxyProtocol).version;
+  if (ppVersion === 'V1' || ppVersion === 'V2') {
+    out.transport_socket = {
+      name: 'envoy.transport_sockets.upstream_proxy_protocol',
+      typed_config: any('envoy.extensions.transport_sockets.proxy_protocol.v3.ProxyProtocolUpstreamTransport', {
+        config: { version: ppVersion },
+        transport_socket: tls ?? { name: 'envoy.transport_sockets.raw_buffer', typed_config: any('envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer') },
+      }),
+    };
+  }
 
   let options = httpProtocolOptions(asObject(policy.connectionPool), http2, sniffed);
   // TLS without an explicit sni: the SNI is the request's host, and the server's certificate must name it (unless

@@ -353,3 +353,31 @@ ${dr('{ loadBalancer: { localityLbSetting: { enabled: true } } }')}`, REVIEWS_V1
     for (const b of bad) expect(() => clustersWith(dr(b, '  subsets: [null, { name: 7 }, { name: v1, labels: 7 }]')), b).not.to.throw();
   });
 });
+
+describe('Envoy CDS: proxyProtocol', () => {
+  it('wraps the upstream transport (TLS or plaintext) so that a PROXY protocol header goes first; subsets and port-level settings keep it', () => {
+    const yaml = `
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: reviews }
+spec:
+  host: reviews
+  trafficPolicy:
+    proxyProtocol: { version: V2 }
+    portLevelSettings: [{ port: { number: 9080 }, connectionPool: { tcp: { maxConnections: 5 } } }]
+  subsets:
+  - { name: v1, labels: { version: v1 } }
+  - { name: v2, labels: { version: v2 }, trafficPolicy: { proxyProtocol: { version: V1 }, tls: { mode: SIMPLE } } }`;
+    const { clusters } = clustersWith(yaml);
+    const socket = (name: string) => byName(clusters, name).transport_socket;
+    for (const name of ['outbound|9080||reviews.default.svc.cluster.local', 'outbound|9080|v1|reviews.default.svc.cluster.local']) {
+      expect(socket(name).name, name).to.equal('envoy.transport_sockets.upstream_proxy_protocol');
+      expect(socket(name).typed_config.config).to.deep.equal({ version: 'V2' });
+      expect(socket(name).typed_config.transport_socket.name).to.equal('envoy.transport_sockets.raw_buffer');
+    }
+    const v2 = socket('outbound|9080|v2|reviews.default.svc.cluster.local').typed_config;
+    expect(v2.config).to.deep.equal({ version: 'V1' });
+    expect(v2.transport_socket.name).to.equal('envoy.transport_sockets.tls');
+    expect(byName(clusters, 'outbound|9080||ratings.default.svc.cluster.local').transport_socket).to.equal(undefined);
+  });
+});
