@@ -162,6 +162,7 @@ function checkTrafficPolicy(tp: Obj | undefined, p: string, issues: Issues): voi
       const e = validatePort(t.targetPort);
       if (e) issues.error(`${p}.tunnel.targetPort`, e);
     }
+    issues.warn(`${p}.tunnel`, 'mizzen sets up no tunnels: connections go to the destination directly');
   }
 }
 

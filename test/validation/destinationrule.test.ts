@@ -105,7 +105,7 @@ const cases: Case[] = [
   { name: 'port level settings duplicate port warns', in: dr({ portLevelSettings: [{ port: { number: 80 }, tls: { mode: 'SIMPLE' } }, { port: { number: 80 }, tls: { mode: 'DISABLE' } }] }), valid: true, warning: 'port 80 already has settings' },
   { name: 'port level settings unknown field', in: dr({ portLevelSettings: [{ port: { number: 80 }, tunnel: {} }] }), valid: false, error: 'portLevelSettings[0].tunnel: unknown field' },
   // tunnel, proxy protocol
-  { name: 'tunnel', in: dr({ tunnel: { protocol: 'CONNECT', targetHost: 'proxy.example.com', targetPort: 8443 } }), valid: true },
+  { name: 'tunnel', in: dr({ tunnel: { protocol: 'CONNECT', targetHost: 'proxy.example.com', targetPort: 8443 } }), valid: true, warning: 'tunnel: mizzen sets up no tunnels' },
   { name: 'tunnel bad protocol', in: dr({ tunnel: { protocol: 'GET', targetHost: '10.0.0.1', targetPort: 8443 } }), valid: false, error: 'tunnel.protocol' },
   { name: 'tunnel needs target', in: dr({ tunnel: { protocol: 'POST' } }), valid: false, error: 'tunnel.targetHost: is required' },
   { name: 'tunnel with proxyProtocol', in: dr({ tunnel: { targetHost: 'a.com', targetPort: 1 }, proxyProtocol: { version: 'V1' } }), valid: false, error: 'tunnel and proxyProtocol' },
