@@ -351,7 +351,9 @@ export function translateHttpRule(ctx: RouteContext, vs: Config, rawRule: unknow
   const name = typeof rule.name === 'string' && rule.name ? rule.name : `${vs.namespace}/${vs.name}/${index}`;
   return routeMatches.map(({ m, match }) => {
     const matchName = typeof m.name === 'string' && m.name ? `${name}.${m.name}` : name;
-    return { name: matchName, match, ...body, ...headers, ...(Object.keys(perFilter).length ? { typed_per_filter_config: perFilter } : {}), decorator: { operation: `${vs.name}.${vs.namespace}` } };
+    // A match's statPrefix names the route's own statistics (Envoy's vhost.route.<prefix>.*), as istiod sets it.
+    const stats = typeof m.statPrefix === 'string' && m.statPrefix ? { stat_prefix: m.statPrefix } : {};
+    return { name: matchName, match, ...body, ...headers, ...(Object.keys(perFilter).length ? { typed_per_filter_config: perFilter } : {}), ...stats, decorator: { operation: `${vs.name}.${vs.namespace}` } };
   });
 }
 

@@ -412,3 +412,12 @@ spec: { clusterIP: 10.96.1.1, ports: [{ name: http, port: 9080 }] }`),
     }
   });
 });
+
+describe('Envoy RDS: match statPrefix', () => {
+  it("names the route's statistics, per match", () => {
+    const routes = reviewsRoutes(vs(`
+  - match: [{ headers: { end-user: { exact: jason } }, statPrefix: jason }, { uri: { prefix: /v2 } }]
+    route: [{ destination: { host: reviews, subset: v2 } }]`));
+    expect(routes.map((r: any) => r.stat_prefix)).to.deep.equal(['jason', undefined]);
+  });
+});
