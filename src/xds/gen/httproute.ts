@@ -118,6 +118,7 @@ function routeMatch(ctx: RouteContext, m: Json): Json | undefined {
   const port = asPort(m.port);
   if (port !== undefined && ctx.port !== undefined && port !== ctx.port) return undefined;
   if (m.sourceLabels && !matchesLabels(ctx.proxyLabels, asObject(m.sourceLabels) as Record<string, string>)) return undefined;
+  if (typeof m.sourceNamespace === 'string' && m.sourceNamespace && m.sourceNamespace !== ctx.proxyNamespace) return undefined;
   const gws = asArray(m.gateways).filter((g): g is string => typeof g === 'string');
   if (gws.length > 0 && !gws.some((g) => ctx.gateways.has(g))) return undefined;
   const out: Json = {};
@@ -227,13 +228,18 @@ function cors(c: unknown): Json | undefined {
 
 const REDIRECT_CODES: Record<number, string> = { 301: 'MOVED_PERMANENTLY', 302: 'FOUND', 303: 'SEE_OTHER', 307: 'TEMPORARY_REDIRECT', 308: 'PERMANENT_REDIRECT' };
 
-function redirect(r: Json): Json {
+/** An HTTPRedirect, as istiod's ApplyRedirect: `listenerPort`, the port the route serves (for derivePort FROM_REQUEST_PORT). */
+function redirect(r: Json, listenerPort: number | undefined): Json {
   const out: Json = {};
-  if (typeof r.uri === 'string' && r.uri) out.path_redirect = r.uri;
+  // prefixRewrite replaces the matched prefix; else uri replaces the whole path.
+  if (typeof r.prefixRewrite === 'string' && r.prefixRewrite) out.prefix_rewrite = r.prefixRewrite;
+  else if (typeof r.uri === 'string' && r.uri) out.path_redirect = r.uri;
   if (typeof r.authority === 'string' && r.authority) out.host_redirect = r.authority;
-  const port = asPort(r.port);
-  if (port !== undefined) out.port_redirect = port;
-  if (typeof r.scheme === 'string' && r.scheme) out.scheme_redirect = r.scheme;
+  const port = r.derivePort === 'FROM_REQUEST_PORT' ? listenerPort : asPort(r.port);
+  const scheme = typeof r.scheme === 'string' && r.scheme ? r.scheme : undefined;
+  // No explicit :80 for http nor :443 for https.
+  if (port !== undefined && !(port === 80 && scheme !== 'https') && !(port === 443 && scheme !== 'http')) out.port_redirect = port;
+  if (scheme) out.scheme_redirect = scheme;
   if (typeof r.redirectCode === 'number' && REDIRECT_CODES[r.redirectCode]) out.response_code = REDIRECT_CODES[r.redirectCode];
   return out;
 }
@@ -253,7 +259,7 @@ function mirrors(ctx: RouteContext, vs: Config, rule: Json): Json[] {
     const cluster = destinationCluster(ctx, vs.namespace, dest);
     if (cluster) out.push({ cluster, runtime_fraction: { default_value: pct ?? FULL_PERCENT } });
   };
-  if (rule.mirror) add(rule.mirror, percentOf(rule.mirrorPercentage) ?? intPercentOf(rule.mirrorPercent));
+  if (rule.mirror) add(rule.mirror, percentOf(rule.mirrorPercentage) ?? intPercentOf(rule.mirrorPercent ?? rule.mirror_percent));
   for (const m of asArray(rule.mirrors)) add(asObject(m).destination, percentOf(asObject(m).percentage));
   return out;
 }
@@ -329,7 +335,7 @@ export function translateHttpRule(ctx: RouteContext, vs: Config, rawRule: unknow
   if (routeMatches.length === 0) return [];
   const ruleHeaders = headerEdits(rule.headers);
   const body: Json = {};
-  if (rule.redirect) body.redirect = redirect(asObject(rule.redirect));
+  if (rule.redirect) body.redirect = redirect(asObject(rule.redirect), ctx.port);
   else if (rule.directResponse) {
     const dr = directResponse(asObject(rule.directResponse));
     if (!dr) return [];

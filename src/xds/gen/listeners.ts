@@ -52,6 +52,7 @@ export function tcpTarget(ctx: RouteContext, vs: Config | undefined, svc: Servic
           (!sni || snis.some((h) => hostMatches(h, svc.hostname) || hostMatches(svc.hostname, h))) &&
           (port === undefined || port === sp.port) &&
           matchesLabels(ctx.proxyLabels, asObject(m.sourceLabels) as Record<string, string>) &&
+          (typeof m.sourceNamespace !== 'string' || !m.sourceNamespace || m.sourceNamespace === ctx.proxyNamespace) &&
           (gws.length === 0 || gws.some((g) => ctx.gateways.has(g as string)))
         );
       });

@@ -421,3 +421,37 @@ describe('Envoy RDS: match statPrefix', () => {
     expect(routes.map((r: any) => r.stat_prefix)).to.deep.equal(['jason', undefined]);
   });
 });
+
+describe('Envoy RDS: redirects, old mirror spelling, sourceNamespace', () => {
+  it("redirect prefixRewrite and derivePort FROM_REQUEST_PORT, as istiod's ApplyRedirect (no explicit :80 for http)", () => {
+    const routes = reviewsRoutes(vs(`
+  - match: [{ uri: { prefix: /old } }]
+    redirect: { prefixRewrite: /new, derivePort: FROM_REQUEST_PORT }
+  - match: [{ uri: { prefix: /tls } }]
+    redirect: { uri: /x, scheme: https, port: 8443 }
+  - match: [{ uri: { prefix: /plain } }]
+    redirect: { uri: /y, port: 80 }
+  - route: [{ destination: { host: reviews } }]`));
+    expect(routes[0].redirect).to.deep.equal({ prefix_rewrite: '/new', port_redirect: 9080 });
+    expect(routes[1].redirect).to.deep.equal({ path_redirect: '/x', port_redirect: 8443, scheme_redirect: 'https' });
+    expect(routes[2].redirect).to.deep.equal({ path_redirect: '/y' });
+  });
+
+  it('the deprecated mirror_percent spelling mirrors that share, as mirrorPercent does', () => {
+    const routes = reviewsRoutes(vs(`
+  - route: [{ destination: { host: reviews, subset: v1 } }]
+    mirror: { host: reviews, subset: v2 }
+    mirror_percent: 25`));
+    expect(routes[0].route.request_mirror_policies[0].runtime_fraction.default_value).to.deep.equal({ numerator: 25, denominator: 'HUNDRED' });
+  });
+
+  it('sourceNamespace: a match applies only to proxies of that namespace (http and tcp rules)', () => {
+    const http = (ns: string) =>
+      reviewsRoutes(vs(`
+  - match: [{ sourceNamespace: ${ns} }]
+    route: [{ destination: { host: reviews, subset: v2 } }]
+  - route: [{ destination: { host: reviews, subset: v1 } }]`)).map((r: any) => r.route.cluster);
+    expect(http('default')).to.deep.equal([V2, V1]);
+    expect(http('elsewhere')).to.deep.equal([V1]);
+  });
+});
