@@ -119,6 +119,20 @@ function maker(key: string, policyNamespace: string): Pick<Field, 'side' | 'make
   if (header) return { side: 'principal', make: (v, tcp) => (tcp ? httpOnly(key) : { header: headerMatcher(header[1]!, v) }) };
   const claim = /^request\.auth\.claims\[(.+)\]$/.exec(key);
   if (claim) return { side: 'principal', make: (v, tcp) => (tcp ? httpOnly(key) : jwtList(claim[1]!.split(']['), v)) };
+  // `experimental.envoy.filters.<filter>[<key>]`: the dynamic metadata an Envoy filter left (a value `[v]` matches
+  // one element of a list), as istiod's envoyFilterGenerator.
+  const metadata = /^experimental\.(envoy\.filters\.[^[\]]+)\[(.+)\]$/.exec(key);
+  if (metadata) {
+    const [, filter, path] = metadata as unknown as [string, string, string];
+    return {
+      side: 'permission',
+      make: (v) => {
+        const list = v.length >= 2 && v.startsWith('[') && v.endsWith(']');
+        const value = list ? { list_match: { one_of: { string_match: stringMatcher(v.slice(1, -1)) } } } : { string_match: stringMatcher(v) };
+        return { metadata: { filter, path: [{ key: path }], value } };
+      },
+    };
+  }
   switch (key) {
     case 'destination.ip':
       return { side: 'permission', make: (v) => ((c) => (c instanceof Error ? c : { destination_ip: c }))(cidr(v)) };

@@ -161,3 +161,26 @@ describe('AuthorizationPolicy → RBAC', () => {
     expect(text(second)).to.include('"/b"').and.not.include('"/a"');
   });
 });
+
+describe('AuthorizationPolicy: experimental.envoy.filters when keys', () => {
+  it("match an Envoy filter's dynamic metadata (a [v] value: one element of a list); a DENY rule with one is kept, not dropped", () => {
+    const l = inbound(yaml('geo', "{ action: DENY, rules: [{ when: [{ key: 'experimental.envoy.filters.http.geoip[country]', values: [XX, '[banned]'] }] }] }"));
+    const hcm = chainFilters(l, 'inbound|9080||').find((f: any) => f.name === 'envoy.filters.network.http_connection_manager').typed_config;
+    const deny = hcm.http_filters.find((f: any) => f.name === 'envoy.filters.http.rbac.deny').typed_config.rules;
+    const rule = deny.policies['ns[default]-policy[geo]-rule[0]'];
+    expect(rule.permissions[0]).to.deep.equal({
+      and_rules: {
+        rules: [
+          {
+            or_rules: {
+              rules: [
+                { metadata: { filter: 'envoy.filters.http.geoip', path: [{ key: 'country' }], value: { string_match: { exact: 'XX' } } } },
+                { metadata: { filter: 'envoy.filters.http.geoip', path: [{ key: 'country' }], value: { list_match: { one_of: { string_match: { exact: 'banned' } } } } } },
+              ],
+            },
+          },
+        ],
+      },
+    });
+  });
+});
