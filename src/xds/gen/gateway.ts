@@ -71,7 +71,8 @@ function certificateFiles(tls: Json): Array<{ cert: string; key: string }> {
 const isTerminatedHttps = (s: ServerInfo): boolean =>
   s.protocol === 'HTTPS' && ['SIMPLE', 'MUTUAL', 'OPTIONAL_MUTUAL'].includes(s.tls.mode) && (credentialNames(s.tls).length > 0 || certificateFiles(s.tls).length > 0);
 const isPlainHttp = (s: ServerInfo): boolean => isHttpProtocol(s.protocol);
-const isPassthrough = (s: ServerInfo): boolean => (s.protocol === 'TLS' || s.protocol === 'HTTPS') && (s.tls.mode === 'PASSTHROUGH' || s.tls.mode === 'AUTO_PASSTHROUGH');
+// An unset mode is PASSTHROUGH, the enum's zero value in Istio's API.
+const isPassthrough = (s: ServerInfo): boolean => (s.protocol === 'TLS' || s.protocol === 'HTTPS') && (s.tls.mode === undefined || s.tls.mode === 'PASSTHROUGH' || s.tls.mode === 'AUTO_PASSTHROUGH');
 const httpsRouteName = (s: ServerInfo): string => `https.${s.number}.${s.portName}.${s.gateway.name}.${s.gateway.namespace}`;
 
 /** The names by which a VirtualService in `vsNamespace` may refer to the gateway. */

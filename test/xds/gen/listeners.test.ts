@@ -138,7 +138,7 @@ spec:
     tls: { mode: SIMPLE, credentialName: bookinfo-cert }
   - port: { number: 443, name: tls-pass, protocol: TLS }
     hosts: [db.example.com]
-    tls: { mode: PASSTHROUGH }
+    tls: {}
   - port: { number: 31400, name: tcp, protocol: TCP }
     hosts: ['*']
 ---
@@ -162,6 +162,7 @@ spec:
     const tlsCtx = https.filter_chains[0].transport_socket.typed_config;
     expect(tlsCtx.common_tls_context.tls_certificate_sds_secret_configs[0].name).to.equal('kubernetes://bookinfo-cert');
     expect(filterOf(https.filter_chains[0]).rds.route_config_name).to.equal('https.443.https.gw.istio-system');
+    // tls: {} is PASSTHROUGH, the mode's zero value in Istio's API.
     expect(filterOf(https.filter_chains[1]).cluster).to.equal('outbound|9080||ratings.default.svc.cluster.local');
     expect(filterOf(byName(listeners, '0.0.0.0_31400').filter_chains[0]).cluster).to.equal('outbound|9080||details.default.svc.cluster.local');
     expect(byName(routes, 'http.8080').virtual_hosts[0]).to.deep.include({ name: 'bookinfo.example.com:8080', domains: ['bookinfo.example.com', 'bookinfo.example.com:*'], require_tls: 'ALL' });
@@ -296,5 +297,26 @@ spec:
   it('a tls rule for other SNI hosts, or for the gateway only, leaves the host to its own cluster', () => {
     expect(cnnChain(EGRESS.replace('sniHosts: [edition.cnn.com] }]\n    route: [{ destination: { host: istio-egressgateway', 'sniHosts: [other.example.com] }]\n    route: [{ destination: { host: istio-egressgateway'))).to.equal('outbound|443||edition.cnn.com');
     expect(cnnChain(EGRESS.replace('gateways: [mesh], port: 443', 'gateways: [istio-egressgateway], port: 443'))).to.equal('outbound|443||edition.cnn.com');
+  });
+});
+
+describe('Envoy LDS: tcp rules with sourceNamespace', () => {
+  it('apply only to proxies of that namespace', () => {
+    const yaml = (ns: string) => `${MYSQL_SERVICE}
+---
+apiVersion: v1
+kind: Service
+metadata: { name: mysql-b }
+spec: { clusterIP: 10.96.5.6, selector: { app: mysql-b }, ports: [{ name: tcp-mysql, port: 3306 }] }
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: mysql }
+spec:
+  hosts: [mysql]
+  tcp: [{ match: [{ sourceNamespace: ${ns} }], route: [{ destination: { host: mysql-b } }] }]`;
+    const target = (ns: string) => filterOf(byName(generated(yaml(ns), PRODUCTPAGE).listeners, '10.96.5.5_3306').filter_chains[0]).cluster;
+    expect(target('default')).to.equal('outbound|3306||mysql-b.default.svc.cluster.local');
+    expect(target('elsewhere')).to.equal('outbound|3306||mysql.default.svc.cluster.local');
   });
 });
