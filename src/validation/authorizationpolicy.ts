@@ -1,7 +1,7 @@
 /** AuthorizationPolicy: action and provider, rules (from/to/when), principals, namespaces, IP blocks, ports, paths, condition keys. */
 import { type Issues, type Obj, obj, str, list, strList, enumOf, each, has, len } from './schema.js';
 import { validateIpOrCidr } from './common.js';
-import { targetFields, checkTargets } from './security.js';
+import { targetFields, checkTargets, warnTargetRefs } from './security.js';
 import type { KindValidator } from './kind.js';
 
 const SOURCE_FIELDS = [
@@ -137,6 +137,7 @@ function checkValues(o: Obj, field: string, p: string, issues: Issues, fn?: (v: 
 
 export const validateAuthorizationPolicy: KindValidator = (spec: Obj, ctx, issues: Issues) => {
   checkTargets(spec, issues);
+  warnTargetRefs(spec, 'an AuthorizationPolicy with a target reference is enforced nowhere (a DENY denies nothing)', issues);
   const action: string = spec.action ?? 'ALLOW';
   if (DRY_RUN_ANNOTATION in ctx.annotations && action !== 'ALLOW' && action !== 'DENY') {
     issues.error(`metadata.annotations[${DRY_RUN_ANNOTATION}]`, `only supported with action ALLOW or DENY, found ${action}`);

@@ -195,6 +195,13 @@ export const validateGateway: KindValidator = (spec: Obj, _ctx, issues: Issues) 
       const e = validateIp(bind);
       if (e) issues.error(`${p}.bind`, e);
     }
+    if (bind !== '') issues.warn(`${p}.bind`, 'mizzen binds gateway listeners to every address: bind is not applied');
     checkServerTls(s.tls, `${p}.tls`, issues);
+    // What the gateway generator does not terminate: the server gets no listener.
+    const mode = s.tls?.mode ?? 'PASSTHROUGH';
+    if (s.tls && mode === 'ISTIO_MUTUAL') issues.warn(`${p}.tls.mode`, 'mizzen gives gateways no mesh certificates: this server gets no listener');
+    else if (s.tls && typeof s.port?.protocol === 'string' && parseProtocol(s.port.protocol) === 'TLS' && (mode === 'SIMPLE' || mode === 'MUTUAL' || mode === 'OPTIONAL_MUTUAL')) {
+      issues.warn(`${p}.tls.mode`, 'mizzen terminates TLS at gateways for HTTPS servers only: this TLS server (terminated, then tcp routes) gets no listener');
+    }
   });
 };

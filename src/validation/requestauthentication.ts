@@ -1,7 +1,7 @@
 /** RequestAuthentication: JWT rules (issuer, jwksUri vs jwks, token locations, claim-to-header outputs, timeout). */
 import { type Issues, type Obj, obj, str, bool, list, enumOf, each, has, isPlainObject } from './schema.js';
 import { check, durationField, validateHeaderName, validateStrictHeaderName } from './common.js';
-import { targetFields, checkTargets } from './security.js';
+import { targetFields, checkTargets, warnTargetRefs } from './security.js';
 import type { KindValidator } from './kind.js';
 
 function validateJwksUri(uri: string): string | undefined {
@@ -75,6 +75,7 @@ const NO_KEYS = 'mizzen does not discover keys from the issuer: without jwks or 
 
 export const validateRequestAuthentication: KindValidator = (spec: Obj, _ctx, issues: Issues) => {
   checkTargets(spec, issues);
+  warnTargetRefs(spec, 'a RequestAuthentication with a target reference checks tokens nowhere', issues);
   each(spec.jwtRules, (r, i) => {
     const p = `spec.jwtRules[${i}]`;
     const uri: string | undefined = r.jwksUri ?? r.jwks_uri;

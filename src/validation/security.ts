@@ -37,6 +37,13 @@ function checkTargetRef(ref: Obj, p: string, issues: Issues): void {
   }
 }
 
+/** Target references attach a policy to waypoints or Gateway API gateways, which mizzen does not run: warned per field. */
+export function warnTargetRefs(spec: Obj, effect: string, issues: Issues): void {
+  const message = `mizzen has no waypoints and no Gateway API attachment: ${effect}`;
+  if (spec.targetRef !== undefined) issues.warn('spec.targetRef', message);
+  if (Array.isArray(spec.targetRefs) && spec.targetRefs.length > 0) issues.warn('spec.targetRefs', message);
+}
+
 /** selector / targetRef / targetRefs: at most one, each valid. */
 export function checkTargets(spec: Obj, issues: Issues): void {
   const set = ['selector', 'targetRef', 'targetRefs'].filter((k) => spec[k] !== undefined);

@@ -114,6 +114,7 @@ export const validateSidecar: KindValidator = (spec: Obj, ctx, issues: Issues) =
     } else {
       const bind: string = l.bind ?? '';
       checkListenerPort(port, `${p}.port`, issues, { allowZero: true });
+      if (l.bind || l.captureMode) issues.warn(p, NOT_APPLIED('bind and captureMode on egress listeners', 'outbound traffic is captured by iptables and handled by the port listeners as without them'));
       if ((port.number ?? 0) === 0) {
         if (!bind.startsWith('unix://')) issues.error(`${p}.bind`, 'listeners with port 0 must bind a unix domain socket (unix://...)');
         else {

@@ -5,7 +5,7 @@
  */
 import { type Check, type Issues, type Obj, obj, str, bool, num, list, map, enumOf, each, entries, has } from './schema.js';
 import { check, durationField, validateHeaderName } from './common.js';
-import { targetFields, checkTargets } from './security.js';
+import { targetFields, checkTargets, warnTargetRefs } from './security.js';
 import type { KindValidator } from './kind.js';
 
 const nonEmpty = str({ minLength: 1 });
@@ -69,11 +69,11 @@ export const telemetrySpec = obj({
 });
 
 // What mizzen does differently from istiod: stated where a rule depends on it.
-const NO_ATTACHMENT = 'mizzen has no waypoints and no Gateway API attachment: a Telemetry with a target reference applies to no workload';
 const NO_METRICS = 'mizzen generates no Istio standard metrics: metrics configuration is accepted and ignored';
 const NO_FORMATTER = 'formatter custom tags are ignored by mizzen: the tag is not added to spans';
 
 function checkTracing(t: Obj, p: string, issues: Issues): void {
+  if (t.disableContextPropagation === true) issues.warn(`${p}.disableContextPropagation`, 'not applied by mizzen: trace headers are still propagated');
   if (Array.isArray(t.providers) && t.providers.length > 1) {
     issues.warn(`${p}.providers`, 'only one provider per tracing entry is supported: the first one is used, the others are ignored');
   }
@@ -101,8 +101,7 @@ function checkMetrics(m: Obj, p: string, issues: Issues): void {
 
 export const validateTelemetry: KindValidator = (spec: Obj, _ctx, issues: Issues) => {
   checkTargets(spec, issues);
-  if (spec.targetRef !== undefined) issues.warn('spec.targetRef', NO_ATTACHMENT);
-  if (Array.isArray(spec.targetRefs) && spec.targetRefs.length > 0) issues.warn('spec.targetRefs', NO_ATTACHMENT);
+  warnTargetRefs(spec, 'a Telemetry with a target reference applies to no workload', issues);
   each(spec.tracing, (t, i) => checkTracing(t, `spec.tracing[${i}]`, issues));
   each(spec.metrics, (m, i) => checkMetrics(m, `spec.metrics[${i}]`, issues));
   if (Array.isArray(spec.metrics) && spec.metrics.length > 0) issues.warn('spec.metrics', NO_METRICS);

@@ -5,6 +5,7 @@ const ingress = (l: Record<string, unknown>) => ({ ingress: [{ port: { number: 9
 
 const cases: Case[] = [
   { name: 'namespace-wide egress', in: egress(['./*', 'istio-system/*']), valid: true },
+  { name: 'egress bind: warned, not applied', in: { egress: [{ port: { number: 9080, protocol: 'HTTP', name: 'http' }, bind: '127.0.0.1', hosts: ['./*'] }] }, valid: true, warning: 'spec.egress[0]: mizzen does not apply bind and captureMode on egress listeners yet' },
   { name: 'empty Sidecar', in: {}, valid: false, error: 'empty Sidecar' },
   { name: 'egress host without namespace', in: egress(['reviews.default.svc.cluster.local']), valid: false, error: 'spec.egress[0].hosts[0]: host "reviews.default.svc.cluster.local" must be of the form namespace/dnsName' },
   { name: 'egress short host', in: egress(['default/reviews']), valid: false, error: 'short name' },

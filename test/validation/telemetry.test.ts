@@ -17,6 +17,7 @@ runTable('Telemetry', [
   { name: 'sampling with a literal custom tag', in: { tracing: [{ randomSamplingPercentage: 10, customTags: { my_tag: { literal: { value: 'x' } } } }] }, valid: true },
   { name: 'workload selector disabling access logs', in: { ...sel, accessLogging: [{ disabled: true }] }, valid: true },
   { name: 'empty spec', in: {}, valid: true },
+  { name: 'disableContextPropagation: warned, not applied', in: { tracing: [{ disableContextPropagation: true }] }, valid: true, warning: 'spec.tracing[0].disableContextPropagation: not applied by mizzen' },
   { name: 'no spec at all', in: { apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry', metadata: { name: 'mesh-default', namespace: 'istio-system' } }, whole: true, valid: true },
   { name: 'v1alpha1 is served', in: { apiVersion: 'telemetry.istio.io/v1alpha1', kind: 'Telemetry', metadata: { name: 't' }, spec: {} }, whole: true, valid: true },
   { name: 'v1beta1 does not exist', in: { apiVersion: 'telemetry.istio.io/v1beta1', kind: 'Telemetry', metadata: { name: 't' }, spec: {} }, whole: true, valid: false, error: 'unsupported kind Telemetry in telemetry.istio.io/v1beta1' },
