@@ -135,6 +135,10 @@ export function clusterPolicyFields(policy: TrafficPolicy, http2: boolean, sniff
       if (min) out.ring_hash_lb_config = { minimum_ring_size: { value: min } };
     }
   }
+  // warmup (or the older warmupDurationSecs): new endpoints get a growing share of the requests (slow start).
+  const slowStart = slowStartOf(lb);
+  if (slowStart && out.lb_policy === 'ROUND_ROBIN') out.round_robin_lb_config = { slow_start_config: slowStart };
+  if (slowStart && out.lb_policy === 'LEAST_REQUEST') out.least_request_lb_config = { slow_start_config: slowStart };
   const common: Json = {};
   const locality = asObject(lb.localityLbSetting);
   if (Object.keys(locality).length > 0 && locality.enabled !== false) common.locality_weighted_lb_config = {};
@@ -195,6 +199,23 @@ export function clusterPolicyFields(policy: TrafficPolicy, http2: boolean, sniff
     };
   }
   return out;
+}
+
+/**
+ * Envoy's slow start from a LoadBalancerSettings, as istiod's setWarmup: the window, aggression 1 (linear) and a
+ * minimum weight of 10% unless said; the older warmupDurationSecs gives the window alone.
+ */
+function slowStartOf(lb: Json): Json | undefined {
+  const warmup = asObject(lb.warmup);
+  const window = toDuration(warmup.duration);
+  if (window) {
+    const aggression = typeof warmup.aggression === 'number' && warmup.aggression > 0 ? warmup.aggression : 1;
+    const min = typeof warmup.minimumPercent === 'number' && warmup.minimumPercent >= 0 && warmup.minimumPercent <= 100 ? warmup.minimumPercent : 10;
+    // The runtime key is istiod's: a fixed value, never looked up.
+    return { slow_start_window: window, aggression: { default_value: aggression, runtime_key: '(' }, min_weight_percent: { value: min } };
+  }
+  const legacy = toDuration(lb.warmupDurationSecs);
+  return legacy ? { slow_start_window: legacy } : undefined;
 }
 
 const positive = (v: unknown): number | undefined => {

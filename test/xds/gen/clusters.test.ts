@@ -381,3 +381,16 @@ spec:
     expect(byName(clusters, 'outbound|9080||ratings.default.svc.cluster.local').transport_socket).to.equal(undefined);
   });
 });
+
+describe('Envoy CDS: warmup (slow start)', () => {
+  it("warmup and the older warmupDurationSecs give ROUND_ROBIN and LEAST_REQUEST clusters a slow start, as istiod's setWarmup", () => {
+    const rr = clustersWith(dr("{ loadBalancer: { simple: ROUND_ROBIN, warmup: { duration: 60s, aggression: 2 } } }")).clusters;
+    expect(byName(rr, R).round_robin_lb_config).to.deep.equal({
+      slow_start_config: { slow_start_window: { seconds: 60, nanos: 0 }, aggression: { default_value: 2, runtime_key: '(' }, min_weight_percent: { value: 10 } },
+    });
+    const lr = clustersWith(dr('{ loadBalancer: { warmupDurationSecs: 30s } }')).clusters;
+    expect(byName(lr, R).least_request_lb_config).to.deep.equal({ slow_start_config: { slow_start_window: { seconds: 30, nanos: 0 } } });
+    const hashed = clustersWith(dr('{ loadBalancer: { consistentHash: { httpHeaderName: x }, warmupDurationSecs: 30s } }')).clusters;
+    expect(byName(hashed, R).least_request_lb_config, 'ring hash has no slow start').to.equal(undefined);
+  });
+});
