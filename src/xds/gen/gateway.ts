@@ -188,12 +188,15 @@ function downstreamTls(s: ServerInfo): Json {
   const common: Json = { alpn_protocols: ['h2', 'http/1.1'] };
   const params = tlsParams(s.tls);
   if (params) common.tls_params = params;
+  const pins = mutual ? clientPins(s.tls) : {};
   if (names.length > 0) {
     common.tls_certificate_sds_secret_configs = names.map((name) => ({ name: `kubernetes://${name}`, sds_config: adsSource() }));
-    if (mutual) common.validation_context_sds_secret_config = { name: `kubernetes://${names[0]}-cacert`, sds_config: adsSource() };
+    const sds = { name: `kubernetes://${names[0]}-cacert`, sds_config: adsSource() };
+    if (mutual && Object.keys(pins).length > 0) common.combined_validation_context = { default_validation_context: pins, validation_context_sds_secret_config: sds };
+    else if (mutual) common.validation_context_sds_secret_config = sds;
   } else {
     common.tls_certificates = certificateFiles(s.tls).map((c) => ({ certificate_chain: { filename: c.cert }, private_key: { filename: c.key } }));
-    if (mutual && nonEmpty(s.tls.caCertificates)) common.validation_context = fileValidationContext({ filename: s.tls.caCertificates }, s.tls);
+    if (mutual && nonEmpty(s.tls.caCertificates)) common.validation_context = { ...fileValidationContext({ filename: s.tls.caCertificates }, s.tls), ...pins };
   }
   return {
     name: 'envoy.transport_sockets.tls',
@@ -201,6 +204,17 @@ function downstreamTls(s: ServerInfo): Json {
       common_tls_context: common,
       ...(s.tls.mode === 'MUTUAL' ? { require_client_certificate: { value: true } } : {}),
     }),
+  };
+}
+
+/** Client certificate pinning (verifyCertificateSpki / verifyCertificateHash) and insecureSkipVerify of a server's tls. */
+function clientPins(tls: Json): Json {
+  const spki = asArray(tls.verifyCertificateSpki).filter(nonEmpty);
+  const hash = asArray(tls.verifyCertificateHash).filter(nonEmpty);
+  return {
+    ...(spki.length ? { verify_certificate_spki: spki } : {}),
+    ...(hash.length ? { verify_certificate_hash: hash } : {}),
+    ...(tls.insecureSkipVerify === true ? { trust_chain_verification: 'ACCEPT_UNTRUSTED' } : {}),
   };
 }
 

@@ -185,19 +185,23 @@ spec:
         443,
         'mutual.example.com',
         '{ mode: MUTUAL, serverCertificate: /etc/certs/tls.crt, privateKey: /etc/certs/tls.key, caCertificates: /etc/certs/ca.crt, caCrl: /etc/certs/ca.crl, subjectAltNames: [client.example.com, "spiffe://cluster.local/ns/a/sa/b"] }',
-      )}${server(443, 'optional.example.com', '{ mode: OPTIONAL_MUTUAL, tlsCertificates: [{ serverCertificate: /rsa.crt, privateKey: /rsa.key }, { serverCertificate: /ec.crt, privateKey: /ec.key }], caCertificates: /ca.crt }')}
+      )}${server(443, 'optional.example.com', '{ mode: OPTIONAL_MUTUAL, tlsCertificates: [{ serverCertificate: /rsa.crt, privateKey: /rsa.key }, { serverCertificate: /ec.crt, privateKey: /ec.key }], caCertificates: /ca.crt }')}${server(
+        443,
+        'pinned.example.com',
+        '{ mode: MUTUAL, serverCertificate: /c.crt, privateKey: /c.key, caCertificates: /ca.crt, verifyCertificateSpki: [NvqYIYSbgK2vCJpQhObf77vv+bQWtc5ek5RIOwPiC9A=], verifyCertificateHash: ["df6ff72fe9116521268f6f2dd4966f51df479883fe7037b39f75916ac3049d1a"] }',
+      )}${server(443, 'sds.example.com', '{ mode: MUTUAL, credentialName: sds-cert, verifyCertificateSpki: [NvqYIYSbgK2vCJpQhObf77vv+bQWtc5ek5RIOwPiC9A=] }')}
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: { name: web, namespace: default }
 spec:
-  hosts: [simple.example.com, mutual.example.com, optional.example.com]
+  hosts: [simple.example.com, mutual.example.com, optional.example.com, pinned.example.com, sds.example.com]
   gateways: [istio-system/files]
   http: [{ route: [{ destination: { host: productpage, port: { number: 9080 } } }] }]`,
       GATEWAY,
     );
     const chains = byName(listeners, '0.0.0.0_8443').filter_chains;
-    expect(chains.map((c: any) => c.filter_chain_match.server_names)).to.deep.equal([['simple.example.com'], ['mutual.example.com'], ['optional.example.com']]);
+    expect(chains.map((c: any) => c.filter_chain_match.server_names)).to.deep.equal([['simple.example.com'], ['mutual.example.com'], ['optional.example.com'], ['pinned.example.com'], ['sds.example.com']]);
     const ctx = (i: number) => chains[i].transport_socket.typed_config;
     expect(ctx(0)).to.deep.equal({
       '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
@@ -219,6 +223,16 @@ spec:
     expect(ctx(2).require_client_certificate).to.equal(undefined);
     expect(ctx(2).common_tls_context.tls_certificates.map((c: any) => c.certificate_chain.filename)).to.deep.equal(['/rsa.crt', '/ec.crt']);
     expect(ctx(2).common_tls_context.validation_context).to.deep.equal({ trusted_ca: { filename: '/ca.crt' } });
+    // Client certificate pinning, with files and beside the SDS client CA.
+    expect(ctx(3).common_tls_context.validation_context).to.deep.equal({
+      trusted_ca: { filename: '/ca.crt' },
+      verify_certificate_spki: ['NvqYIYSbgK2vCJpQhObf77vv+bQWtc5ek5RIOwPiC9A='],
+      verify_certificate_hash: ['df6ff72fe9116521268f6f2dd4966f51df479883fe7037b39f75916ac3049d1a'],
+    });
+    expect(ctx(4).common_tls_context.combined_validation_context).to.deep.equal({
+      default_validation_context: { verify_certificate_spki: ['NvqYIYSbgK2vCJpQhObf77vv+bQWtc5ek5RIOwPiC9A='] },
+      validation_context_sds_secret_config: { name: 'kubernetes://sds-cert-cacert', sds_config: { ads: {}, resource_api_version: 'V3' } },
+    });
     expect(routes.map((r) => r.name)).to.include.members(['https.443.https-simple.files.istio-system', 'https.443.https-mutual.files.istio-system', 'https.443.https-optional.files.istio-system']);
   });
 
