@@ -167,6 +167,7 @@ function checkTrafficPolicy(tp: Obj | undefined, p: string, issues: Issues): voi
 }
 
 function checkPolicyParts(tp: Obj, p: string, issues: Issues): void {
+  if (tp.retryBudget) issues.warn(`${p}.retryBudget`, 'not applied by mizzen: only connectionPool.http.maxRetries bounds retries');
   checkOutlier(tp.outlierDetection, `${p}.outlierDetection`, issues);
   checkConnectionPool(tp.connectionPool, `${p}.connectionPool`, issues);
   checkLoadBalancer(tp.loadBalancer, tp.outlierDetection, `${p}.loadBalancer`, issues);
@@ -175,6 +176,7 @@ function checkPolicyParts(tp: Obj, p: string, issues: Issues): void {
 
 function checkOutlier(o: Obj | undefined, p: string, issues: Issues): void {
   if (!o) return;
+  if (len(o.outlierDetectionHttpErrorCodes) > 0) issues.warn(`${p}.outlierDetectionHttpErrorCodes`, 'not applied by mizzen: every 5xx counts as an error');
   if (has(o, 'consecutiveErrors')) issues.warn(`${p}.consecutiveErrors`, 'deprecated: use consecutiveGatewayErrors or consecutive5xxErrors instead');
   if (o.splitExternalLocalOriginErrors !== true && (o.consecutiveLocalOriginFailures ?? 0) > 0) {
     issues.error(`${p}.consecutiveLocalOriginFailures`, 'is set but splitExternalLocalOriginErrors is false');
@@ -194,6 +196,8 @@ function isPrime(n: number): boolean {
 
 function checkLoadBalancer(lb: Obj | undefined, outlier: Obj | undefined, p: string, issues: Issues): void {
   if (!lb) return;
+  if (lb.zoneAwareLbSetting) issues.warn(`${p}.zoneAwareLbSetting`, 'not applied by mizzen: use localityLbSetting');
+  if (len(lb.localityLbSetting?.failoverPriority) > 0) issues.warn(`${p}.localityLbSetting.failoverPriority`, 'not applied by mizzen: endpoints are prioritized by locality alone');
   const ch = lb.consistentHash;
   if (ch) {
     const cp = `${p}.consistentHash`;

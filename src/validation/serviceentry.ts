@@ -114,6 +114,7 @@ export const validateServiceEntry: KindValidator = (spec: Obj, ctx, issues: Issu
       }
       break;
     case 'DYNAMIC_DNS':
+      issues.warn('spec.resolution', 'mizzen has no dynamic forward proxy: DYNAMIC_DNS hosts are passed through to the address the client dialled, as resolution NONE');
       hosts.forEach((h, i) => {
         if (!h.startsWith('*')) issues.error(`spec.hosts[${i}]`, 'hosts must be wildcarded for resolution DYNAMIC_DNS');
       });

@@ -51,6 +51,8 @@ const cases: Case[] = [
   { name: 'locality failover with zone', in: lb({ localityLbSetting: { failover: [{ from: 'a/z', to: 'b' }] } }), valid: false, error: 'only specifies regions' },
   { name: 'locality wildcard in the middle', in: lb({ localityLbSetting: { distribute: [{ from: 'a/*/c', to: { b: 100 } }] } }), valid: false, error: "wildcard '*'" },
   { name: 'locality failoverPriority with failover and topology label', in: lb({ localityLbSetting: { failover: [{ from: 'a', to: 'b' }], failoverPriority: ['topology.kubernetes.io/region'] } }), valid: false, error: 'failoverPriority[0]' },
+  { name: 'failoverPriority: warned, not applied', in: lb({ localityLbSetting: { failoverPriority: ['topology.istio.io/network'] } }), valid: true, warning: 'localityLbSetting.failoverPriority: not applied by mizzen' },
+  { name: 'zoneAwareLbSetting: warned, not applied', in: lb({ zoneAwareLbSetting: { enabled: true } }), valid: true, warning: 'zoneAwareLbSetting: not applied by mizzen' },
   { name: 'locality and zoneAware', in: lb({ localityLbSetting: { enabled: true }, zoneAwareLbSetting: { enabled: true } }), valid: false, error: 'only one of localityLbSetting and zoneAwareLbSetting' },
   // warmup
   { name: 'warmupDurationSecs', in: lb({ simple: 'ROUND_ROBIN', warmupDurationSecs: '60s' }), valid: true },
@@ -81,6 +83,7 @@ const cases: Case[] = [
   { name: 'deprecated consecutiveErrors warns', in: outlier({ consecutiveErrors: 5 }), valid: true, warning: 'deprecated' },
   { name: 'local origin failures without split', in: outlier({ consecutiveLocalOriginFailures: 5 }), valid: false, error: 'splitExternalLocalOriginErrors' },
   { name: 'bad interval', in: outlier({ interval: '1x' }), valid: false, error: 'outlierDetection.interval' },
+  { name: 'http error codes: warned, not applied', in: outlier({ outlierDetectionHttpErrorCodes: [503] }), valid: true, warning: 'outlierDetectionHttpErrorCodes: not applied by mizzen' },
   { name: 'http error codes out of range', in: outlier({ outlierDetectionHttpErrorCodes: [503, 700] }), valid: false, error: 'outlierDetectionHttpErrorCodes[1]' },
   // tls
   { name: 'tls ISTIO_MUTUAL', in: tls({ mode: 'ISTIO_MUTUAL' }), valid: true },

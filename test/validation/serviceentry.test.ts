@@ -52,7 +52,7 @@ const cases: Case[] = [
   { name: 'DNS endpoint without address, with network', in: se({ endpoints: [{ network: 'remote' }] }), valid: false, error: 'spec.endpoints[0].address' },
   { name: 'DNS endpoint with IP and ports', in: se({ endpoints: [{ address: '10.0.0.1', ports: { http: 8080 } }] }), valid: true },
   { name: 'DNS_ROUND_ROBIN with two endpoints', in: se({ resolution: 'DNS_ROUND_ROBIN', endpoints: [{ address: 'a.com' }, { address: 'b.com' }] }), valid: false, error: 'at most 1 endpoint' },
-  { name: 'DYNAMIC_DNS', in: se({ resolution: 'DYNAMIC_DNS', hosts: ['*.example.com'] }), valid: true },
+  { name: 'DYNAMIC_DNS: warned, passed through', in: se({ resolution: 'DYNAMIC_DNS', hosts: ['*.example.com'] }), valid: true, warning: 'spec.resolution: mizzen has no dynamic forward proxy' },
   { name: 'DYNAMIC_DNS needs wildcard hosts', in: se({ resolution: 'DYNAMIC_DNS' }), valid: false, error: 'must be wildcarded' },
   { name: 'DYNAMIC_DNS with TCP', in: se({ resolution: 'DYNAMIC_DNS', hosts: ['*.example.com'], ports: [tcpPort] }), valid: false, error: 'only HTTP, TLS, GRPC and HTTP2' },
   { name: 'exportTo ~', in: se({ exportTo: ['~'] }), valid: true },
