@@ -171,6 +171,13 @@ function retryPolicy(retries: unknown, sticky: boolean): Json | undefined {
   }
   const backoff = toDuration(r.backoff);
   if (backoff && (backoff.seconds > 0 || backoff.nanos > 0)) out.retry_back_off = { base_interval: backoff };
+  // Retries to other localities: Envoy's previous-priorities plugin, updated every 2 attempts, as istiod sets it.
+  if (r.retryRemoteLocalities === true) {
+    out.retry_priority = {
+      name: 'envoy.retry_priorities.previous_priorities',
+      typed_config: any('envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig', { update_frequency: 2 }),
+    };
+  }
   return out;
 }
 
@@ -223,6 +230,8 @@ function cors(c: unknown): Json | undefined {
   const maxAge = toDuration(o.maxAge);
   if (maxAge) out.max_age = String(maxAge.seconds);
   if (typeof o.allowCredentials === 'boolean') out.allow_credentials = { value: o.allowCredentials };
+  // Preflights no origin matches go on to the app unless IGNORE says otherwise (istiod sets this field every time).
+  out.forward_not_matching_preflights = { value: o.unmatchedPreflights !== 'IGNORE' };
   return any('envoy.extensions.filters.http.cors.v3.CorsPolicy', out);
 }
 

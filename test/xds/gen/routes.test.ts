@@ -258,7 +258,21 @@ describe('Envoy RDS from VirtualServices', () => {
           expose_headers: 'x-b',
           max_age: '86400',
           allow_credentials: { value: true },
+          forward_not_matching_preflights: { value: true },
         }),
+    },
+    {
+      name: 'CORS unmatchedPreflights IGNORE keeps unmatched preflights from the app; retryRemoteLocalities retries in other localities',
+      http: `  - corsPolicy: { allowOrigins: [{ exact: 'https://a.com' }], unmatchedPreflights: IGNORE }
+    retries: { attempts: 2, retryRemoteLocalities: true }
+    route: [{ destination: { host: reviews } }]`,
+      check: (r) => {
+        expect(r[0].typed_per_filter_config['envoy.filters.http.cors'].forward_not_matching_preflights).to.deep.equal({ value: false });
+        expect(r[0].route.retry_policy.retry_priority).to.deep.equal({
+          name: 'envoy.retry_priorities.previous_priorities',
+          typed_config: { '@type': 'type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig', update_frequency: 2 },
+        });
+      },
     },
     {
       name: 'routes for another port, source labels or gateways are left out',
