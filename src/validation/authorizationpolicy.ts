@@ -139,6 +139,7 @@ export const validateAuthorizationPolicy: KindValidator = (spec: Obj, ctx, issue
   checkTargets(spec, issues);
   warnTargetRefs(spec, 'an AuthorizationPolicy with a target reference is enforced nowhere (a DENY denies nothing)', issues);
   const action: string = spec.action ?? 'ALLOW';
+  if (action === 'AUDIT') issues.warn('spec.action', 'mizzen has no audit logging: an AUDIT policy changes nothing');
   if (DRY_RUN_ANNOTATION in ctx.annotations && action !== 'ALLOW' && action !== 'DENY') {
     issues.error(`metadata.annotations[${DRY_RUN_ANNOTATION}]`, `only supported with action ALLOW or DENY, found ${action}`);
   }

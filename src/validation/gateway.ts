@@ -69,6 +69,7 @@ export function checkServerTls(tls: Obj | undefined, p: string, issues: Issues):
     else if (curves.has(c)) issues.warn(`${p}.ecdhCurves[${i}]`, `ignoring duplicate ECDH curve "${c}"`);
     curves.add(c);
   });
+  if (tls.caCertCredentialName) issues.warn(`${p}.caCertCredentialName`, 'mizzen serves no SDS: the client CA of caCertCredentialName is not used');
   if (mode === 'ISTIO_MUTUAL') {
     for (const f of ['serverCertificate', 'privateKey', 'caCertificates', 'credentialName']) {
       if (tls[f]) issues.error(`${p}.${f}`, 'ISTIO_MUTUAL uses the mesh certificates and cannot set it');

@@ -129,6 +129,7 @@ function checkL4Match(m: Obj, p: string, issues: Issues): void {
     const e = validatePort(m.port);
     if (e) issues.error(`${p}.port`, e);
   }
+  if (len(m.destinationSubnets) > 0) issues.warn(`${p}.destinationSubnets`, 'not applied by mizzen: the match applies to every destination address');
 }
 
 /** Warnings Istio gives for rules that can never match: after a catch-all rule, or whose matches all repeat earlier ones. */

@@ -44,6 +44,7 @@ export function checkEndpoint(we: Obj, p: string, issues: Issues, opts: Endpoint
 
 /** The address of a WorkloadEntry or STATIC endpoint: an IP, a unix socket, a DNS name when allowed, or none with a network. */
 function checkAddress(we: Obj, addr: string, p: string, issues: Issues, opts: EndpointOptions): void {
+  if (we.network) issues.warn(`${p}.network`, 'mizzen routes no traffic between networks: the address is dialled directly');
   if (addr === '') {
     if (!we.network) issues.error(`${p}.address`, 'is required (or set network)');
     else issues.warn(`${p}.address`, `address is unset with network "${we.network}"`);
@@ -99,6 +100,7 @@ export const workloadGroupSpec = obj(
 );
 
 export const validateWorkloadGroup: KindValidator = (spec: Obj, _ctx, issues: Issues) => {
+  issues.warn('spec', 'mizzen does not auto-register workloads: a WorkloadGroup creates no WorkloadEntries and its probe checks nothing');
   const t = spec.template;
   if (t) {
     // address is filled in per workload, so only the shape of what is given is checked

@@ -53,6 +53,7 @@ const cases: Case[] = [
   { name: 'PASSTHROUGH', in: tlsServer({ mode: 'PASSTHROUGH' }), valid: true },
   { name: 'ISTIO_MUTUAL: warned, mizzen gives gateways no mesh certificates', in: tlsServer({ mode: 'ISTIO_MUTUAL' }), valid: true, warning: 'tls.mode: mizzen gives gateways no mesh certificates' },
   { name: 'a TLS server terminated (SIMPLE): warned, it gets no listener', in: gw(server({ port: { number: 9443, name: 'tls', protocol: 'TLS' }, hosts: ['a.example.com'], tls: { mode: 'SIMPLE', serverCertificate: '/c', privateKey: '/k' } })), valid: true, warning: 'tls.mode: mizzen terminates TLS at gateways for HTTPS servers only' },
+  { name: 'caCertCredentialName: warned, no SDS', in: tlsServer({ mode: 'MUTUAL', serverCertificate: '/c', privateKey: '/k', caCertificates: '/ca', caCertCredentialName: 'ca' }), valid: true, warning: 'tls.caCertCredentialName: mizzen serves no SDS' },
   { name: 'bind: warned, not applied', in: gw(server({ bind: '10.0.0.1' })), valid: true, warning: 'servers[0].bind: mizzen binds gateway listeners to every address' },
   { name: 'PASSTHROUGH with certs warns', in: tlsServer({ mode: 'PASSTHROUGH', credentialName: 'c' }), valid: true, warning: 'does not use certificates' },
   { name: 'AUTO_PASSTHROUGH', in: gw(server({ port: { number: 15443, name: 'tls', protocol: 'TLS' }, hosts: ['*.local'], tls: { mode: 'AUTO_PASSTHROUGH' } })), valid: true },

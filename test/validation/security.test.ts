@@ -64,7 +64,7 @@ runTable('AuthorizationPolicy', [
   { name: 'DENY without rules', in: { action: 'DENY' }, valid: false, error: 'DENY action without rules' },
   { name: 'DENY with empty rule', in: { action: 'DENY', rules: [{}] }, valid: true },
   { name: 'DENY with only HTTP attributes warns', in: { action: 'DENY', rules: [{ to: [{ operation: { methods: ['POST'] } }] }] }, valid: true, warning: 'denies all traffic to TCP ports' },
-  { name: 'AUDIT', in: { action: 'AUDIT', rules: [{ to: [{ operation: { paths: ['/x'] } }] }] }, valid: true },
+  { name: 'AUDIT: warned, changes nothing', in: { action: 'AUDIT', rules: [{ to: [{ operation: { paths: ['/x'] } }] }] }, valid: true, warning: 'spec.action: mizzen has no audit logging' },
   { name: 'CUSTOM with provider', in: { action: 'CUSTOM', provider: { name: 'ext-authz' }, rules: [{ to: [{ operation: { paths: ['/admin'] } }] }] }, valid: true },
   { name: 'CUSTOM without provider', in: { action: 'CUSTOM', rules: [{}] }, valid: false, error: 'spec.provider.name: is required' },
   { name: 'CUSTOM without rules', in: { action: 'CUSTOM', provider: { name: 'x' } }, valid: false, error: 'CUSTOM action without rules' },

@@ -1,7 +1,7 @@
 import { runTable, type Case } from './table.js';
 
 runTable('WorkloadEntry', [
-  { name: 'VM workload', in: { address: '10.0.0.5', ports: { http: 8080 }, labels: { app: 'ratings', version: 'v2-mysql-vm' }, serviceAccount: 'bookinfo-ratings', network: 'vm-net', weight: 1 }, valid: true },
+  { name: 'VM workload', in: { address: '10.0.0.5', ports: { http: 8080 }, labels: { app: 'ratings', version: 'v2-mysql-vm' }, serviceAccount: 'bookinfo-ratings', network: 'vm-net', weight: 1 }, valid: true, warning: 'spec.network: mizzen routes no traffic between networks' },
   { name: 'DNS address', in: { address: 'vm1.example.com' }, valid: true },
   { name: 'spec required', in: undefined, valid: false, error: 'spec: is required' },
   { name: 'address required', in: { labels: { app: 'a' } }, valid: false, error: 'spec.address: is required' },
@@ -19,7 +19,7 @@ runTable('WorkloadEntry', [
 ] satisfies Case[]);
 
 runTable('WorkloadGroup', [
-  { name: 'group with probe', in: { metadata: { labels: { app: 'ratings' } }, template: { serviceAccount: 'ratings', ports: { http: 9080 } }, probe: { periodSeconds: 5, httpGet: { path: '/ready', port: 9080, scheme: 'HTTP' } } }, valid: true },
+  { name: 'group with probe', in: { metadata: { labels: { app: 'ratings' } }, template: { serviceAccount: 'ratings', ports: { http: 9080 } }, probe: { periodSeconds: 5, httpGet: { path: '/ready', port: 9080, scheme: 'HTTP' } } }, valid: true, warning: 'spec: mizzen does not auto-register workloads' },
   { name: 'template required', in: { metadata: { labels: { app: 'x' } } }, valid: false, error: 'spec.template: is required' },
   { name: 'bad metadata labels', in: { metadata: { labels: { 'bad key!': 'x' } }, template: {} }, valid: false, error: 'spec.metadata.labels[bad key!]' },
   { name: 'tcp probe', in: { template: {}, probe: { tcpSocket: { port: 3306 } } }, valid: true },
