@@ -8,3 +8,12 @@ export function resolveHost(host: string, namespace: string, domainSuffix: strin
   if (parts.length === 2) return `${host}.svc.${domainSuffix}`;
   return host;
 }
+
+/**
+ * An external authorization provider's `service`: `namespace/host` names the host in that namespace, else the host
+ * resolves in `namespace`, as resolveHost does.
+ */
+export function resolveServiceRef(service: string, namespace: string, domainSuffix: string): string {
+  const slash = service.indexOf('/');
+  return slash > 0 ? resolveHost(service.slice(slash + 1), service.slice(0, slash), domainSuffix) : resolveHost(service, namespace, domainSuffix);
+}

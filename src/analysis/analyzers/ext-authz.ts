@@ -7,7 +7,7 @@
 import { finding, type Finding } from '../finding.js';
 import { rec, str } from '../shape.js';
 import { nsOf, type World } from '../world.js';
-import { resolveHost } from '../../model/hosts.js';
+import { resolveServiceRef } from '../../model/hosts.js';
 
 export function customAuthorizationProviders(w: World): Finding[] {
   const providers = w.authzProviders;
@@ -31,9 +31,8 @@ export function customAuthorizationProviders(w: World): Finding[] {
       );
       continue;
     }
-    // As the generator resolves it: `namespace/host`, or a host in the policy's namespace.
-    const slash = provider.service.indexOf('/');
-    const host = resolveHost(provider.service.slice(slash + 1), slash > 0 ? provider.service.slice(0, slash) : nsOf(p), w.domainSuffix);
+    // As the generator resolves it (serviceCluster): `namespace/host`, or a host in the policy's namespace.
+    const host = resolveServiceRef(provider.service, nsOf(p), w.domainSuffix);
     if (w.lookupHost(host).some((e) => e.ports.includes(provider.port))) continue;
     out.push(
       finding(

@@ -7,6 +7,7 @@ import type { Config, Service, Snapshot, Workload } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { asArray, asObject, matchesLabels } from '../../model/selectors.js';
 import { resolveHost } from '../../model/hosts.js';
+import { outboundClusterName } from './common.js';
 import { proxySidecar, scopeServices } from './sidecar-scope.js';
 import { exportKey, mergeDestinationRules } from './dr-merge.js';
 
@@ -72,6 +73,16 @@ const scopedMemo = new WeakMap<Config, WeakMap<ReadonlyMap<string, Service>, Map
 const byHostMemo = new WeakMap<readonly Service[], ReadonlyMap<string, Service>>();
 
 /** The service of this hostname as the proxy sees it (exported to it, in its Sidecar's scope), if it does. */
+/**
+ * The outbound cluster of a service's hostname and port as this proxy has it, with the hostname; undefined when the
+ * proxy sees no such service port (a tracing collector, an external authorization service: Envoy refuses a
+ * reference to a cluster it lacks).
+ */
+export function serviceCluster(snap: Snapshot, proxy: Proxy, host: string, port: number): { cluster: string; host: string } | undefined {
+  const svc = visibleService(snap, proxy, host);
+  return svc?.ports.some((p) => p.port === port && p.protocol !== 'UDP') ? { cluster: outboundClusterName(port, '', host), host } : undefined;
+}
+
 export function visibleService(snap: Snapshot, proxy: Proxy, hostname: string): Service | undefined {
   const visible = visibleServices(snap, proxy);
   let byHost = byHostMemo.get(visible);

@@ -13,7 +13,8 @@ import type { Proxy } from '../../model/proxy.js';
 import { asObject } from '../../model/selectors.js';
 import { duration } from '../proto.js';
 import { type Json, any } from './common.js';
-import { collectorCluster } from './tracing.js';
+import { serviceCluster } from './context.js';
+import { resolveServiceRef } from '../../model/hosts.js';
 
 /** Where a workload's CUSTOM policies go: the provider and its service's cluster as the proxy sees it. */
 export interface ExtAuthzTarget {
@@ -44,10 +45,8 @@ export function extAuthzTarget(snap: Snapshot, proxy: Proxy, policies: readonly 
   const [name] = names as Set<string>;
   const provider = snap.mesh.authzProviders?.[name!];
   if (!provider) return undefined;
-  // `namespace/host` names the service's namespace; a short host resolves in the proxy's.
-  const slash = provider.service.indexOf('/');
-  const where = slash > 0 ? { ...proxy, namespace: provider.service.slice(0, slash) } : proxy;
-  const found = collectorCluster(snap, where, { host: provider.service.slice(slash + 1), port: provider.port });
+  // `namespace/host`, or a host in the proxy's namespace (the analyzer resolves it the same way).
+  const found = serviceCluster(snap, proxy, resolveServiceRef(provider.service, proxy.namespace, snap.domainSuffix), provider.port);
   return found ? { name: name!, provider, ...found } : undefined;
 }
 

@@ -9,8 +9,8 @@
  */
 import type { Snapshot, TelemetryProvider } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
-import { resolveHost, visibleService } from './context.js';
-import { type Json, any, outboundClusterName } from './common.js';
+import { resolveHost, serviceCluster } from './context.js';
+import { type Json, any } from './common.js';
 import { duration } from '../proto.js';
 
 type Zipkin = Extract<TelemetryProvider, { kind: 'zipkin' }>;
@@ -19,12 +19,6 @@ type OpenTelemetry = Extract<TelemetryProvider, { kind: 'opentelemetry' }>;
 export type Tracer = Zipkin | OpenTelemetry;
 export const isTracer = (p: TelemetryProvider | undefined): p is Tracer => p?.kind === 'zipkin' || p?.kind === 'opentelemetry';
 
-/** The collector's outbound cluster as this proxy has it, and its hostname; undefined when the proxy has no such cluster. */
-export function collectorCluster(snap: Snapshot, proxy: Proxy, collector: { host: string; port: number }): { cluster: string; host: string } | undefined {
-  const host = resolveHost(collector.host, proxy.namespace, snap.domainSuffix);
-  const svc = visibleService(snap, proxy, host);
-  return svc?.ports.some((p) => p.port === collector.port && p.protocol !== 'UDP') ? { cluster: outboundClusterName(collector.port, '', host), host } : undefined;
-}
 
 /** The mesh config's collector as a provider (Istio's default Zipkin settings). */
 export const meshZipkin = (collector: { host: string; port: number }): Zipkin => ({ kind: 'zipkin', host: collector.host, port: collector.port, path: '/api/v2/spans', traceId128: true });
@@ -42,7 +36,7 @@ export interface TraceOptions {
  * `serviceName`: what OpenTelemetry spans name the proxy's service (istiod's node cluster, `<service>.<namespace>`).
  */
 export function tracerTracing(snap: Snapshot, proxy: Proxy, tracer: Tracer, opts: TraceOptions & { serviceName: string }): Json | undefined {
-  const collector = collectorCluster(snap, proxy, tracer);
+  const collector = serviceCluster(snap, proxy, resolveHost(tracer.host, proxy.namespace, snap.domainSuffix), tracer.port);
   if (!collector) return undefined;
   return {
     random_sampling: { value: opts.sampling },
