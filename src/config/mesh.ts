@@ -245,10 +245,11 @@ export function analysisOptions(mesh: MeshConfig): AnalyzeOptions {
     domainSuffix: mesh.domainSuffix,
     telemetryProviders: mesh.extensionProviders.map((p) => p.name),
     defaultProviders: { tracing: mesh.defaultProviders.tracing, accessLogging: mesh.defaultProviders.accessLogging },
+    // The collectors as the generators read them (telemetryProvider), so both resolve the same host.
     tracingCollectors: Object.fromEntries(
       mesh.extensionProviders.flatMap((p) => {
-        const tracer = p.zipkin ?? (isObject(p.opentelemetry) ? (p.opentelemetry as { service: string; port: number }) : undefined);
-        return tracer ? [[p.name, { host: tracer.service.toLowerCase(), port: tracer.port }]] : [];
+        const t = telemetryProvider(p);
+        return t.kind === 'zipkin' || t.kind === 'opentelemetry' ? [[p.name, { host: t.host, port: t.port }]] : [];
       }),
     ),
     authzProviders: Object.fromEntries(authzProviders(mesh).map(([name, p]) => [name, { service: p.service, port: p.port }])),
