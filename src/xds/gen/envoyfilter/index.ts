@@ -65,8 +65,9 @@ function sidecarListeners(patches: readonly Patch[], listeners: Json[]): Json[] 
       }
     }
   }
-  const kept = listeners.flatMap((l) => patchListeners(patches, l.name === 'virtualInbound' ? 'SIDECAR_INBOUND' : 'SIDECAR_OUTBOUND', [l]));
-  return [...kept, ...addedListeners(patches, 'SIDECAR_INBOUND'), ...addedListeners(patches, 'SIDECAR_OUTBOUND')];
+  // Each side patched in its context, once; the listeners then keep their order.
+  const kept = new Set([...patchListeners(patches, 'SIDECAR_INBOUND', inbound), ...patchListeners(patches, 'SIDECAR_OUTBOUND', listeners.filter((l) => l.name !== 'virtualInbound'))]);
+  return [...listeners.filter((l) => kept.has(l)), ...addedListeners(patches, 'SIDECAR_INBOUND'), ...addedListeners(patches, 'SIDECAR_OUTBOUND')];
 }
 
 /** Named resources; a later one of the same name (an added resource) takes the place of the earlier one. */
