@@ -9,6 +9,7 @@
  */
 import protobuf from 'protobufjs';
 import { findType } from './proto.js';
+import { isObject } from '../core/object.js';
 import { parseDuration } from '../validation/common.js';
 
 type Json = Record<string, any>;
@@ -26,7 +27,6 @@ export interface EnvoyJson {
 }
 
 const WRAPPERS = new Set(['Double', 'Float', 'Int64', 'UInt64', 'Int32', 'UInt32', 'Bool', 'String', 'Bytes'].map((w) => `google.protobuf.${w}Value`));
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const lowerCamel = (s: string): string => s.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
 const nameOf = (t: protobuf.Type): string => t.fullName.replace(/^\./, '');
 
@@ -242,7 +242,7 @@ export function filtersWithoutTypedConfig(typeName: string, value: Json): string
     if (type.fields.typed_config && v.typed_config === undefined && v.config_discovery === undefined) out.push(typeof v.name === 'string' && v.name ? v.name : nameOf(type));
     for (const [key, x] of Object.entries(v)) {
       const t = type.fields[key]?.resolvedType;
-      if (!(t instanceof protobuf.Type) || t.fullName === '.google.protobuf.Any' || t.fullName.startsWith('.google.protobuf.')) continue;
+      if (!(t instanceof protobuf.Type) || t.fullName.startsWith('.google.protobuf.')) continue;
       for (const item of Array.isArray(x) ? x : type.fields[key]!.map && isObject(x) ? Object.values(x) : [x]) if (isObject(item)) walk(t, item);
     }
   };

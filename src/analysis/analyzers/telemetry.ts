@@ -90,10 +90,6 @@ function namedAbove(w: World, t: KubeObject, field: 'tracing' | 'accessLogging')
   return w.istio('Telemetry').some((o) => other(o) && namespaceWide(o) && (w.rootNamespaces.has(nsOf(o)) || (!namespaceWide(t) && nsOf(o) === ns)) && names(o, field));
 }
 
-/**
- * Entries without providers where nothing gives them one: not the mesh config's defaultProviders, not a Telemetry
- * above (IST0157 for access logs, MZ0008 for tracing).
- */
 /** Indices of the entries that no provider reaches: none of their own, none in an earlier entry; `off` entries aside. */
 function unprovided(entries: unknown, off: (e: Record<string, unknown>) => boolean): number[] {
   const out: number[] = [];
@@ -106,6 +102,10 @@ function unprovided(entries: unknown, off: (e: Record<string, unknown>) => boole
   return out;
 }
 
+/**
+ * Entries without providers where nothing gives them one: not the mesh config's defaultProviders, not a Telemetry
+ * above (IST0157 for access logs, MZ0008 for tracing).
+ */
 export function telemetryWithoutProviders(w: World): Finding[] {
   const defaults = w.defaultProviders;
   if (!defaults) return [];

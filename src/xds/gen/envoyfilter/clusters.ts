@@ -9,10 +9,9 @@ import { typeFor } from '../../proto.js';
 import type { Json } from '../common.js';
 import { mergeAny, mergeMessage } from './merge.js';
 import type { Patch, PatchContext } from './patches.js';
-import { contextMatches, copyOf, isMerge, isObject } from './lists.js';
+import { contextMatches, copyOf, given, isMerge, isObject } from './lists.js';
 
 const CLUSTER = 'envoy.config.cluster.v3.Cluster';
-const given = (v: unknown): boolean => (typeof v === 'string' && v !== '') || (typeof v === 'number' && v !== 0);
 
 function clusterMatch(c: Json, p: Patch, inboundHosts: (port: number) => readonly string[]): boolean {
   const m = isObject(p.match.cluster) ? p.match.cluster : undefined;
@@ -21,7 +20,7 @@ function clusterMatch(c: Json, p: Patch, inboundHosts: (port: number) => readonl
   const [direction = '', port = '', subset = '', host = ''] = String(c.name ?? '').split('|');
   const hosts = direction === 'inbound' ? inboundHosts(Number(port)) : [host];
   if (given(m.subset) && m.subset !== subset) return false;
-  if (given(m.service) && !hosts.includes(m.service)) return false;
+  if (given(m.service) && !(hosts as unknown[]).includes(m.service)) return false;
   return !given(m.portNumber) || m.portNumber === Number(port);
 }
 

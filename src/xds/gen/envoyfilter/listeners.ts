@@ -10,7 +10,7 @@ import type { Json } from '../common.js';
 import { HCM_FILTER } from '../filters.js';
 import { mergeAny, mergeMessage } from './merge.js';
 import type { Patch, PatchContext } from './patches.js';
-import { applyListOp, contextMatches, copyOf, isMerge, isObject } from './lists.js';
+import { applyListOp, contextMatches, copyOf, given, isMerge, isObject } from './lists.js';
 
 const LISTENER = 'envoy.config.listener.v3.Listener';
 const FILTER_CHAIN = 'envoy.config.listener.v3.FilterChain';
@@ -30,7 +30,6 @@ const subFilterPart = (p: Patch): Json | undefined => {
   const s = filterPart(p)?.subFilter;
   return isObject(s) ? s : undefined;
 };
-const given = (v: unknown): v is string | number => (typeof v === 'string' && v !== '') || (typeof v === 'number' && v !== 0);
 
 function listenerMatch(l: Json, p: Patch): boolean {
   const m = listenerPart(p);

@@ -5,9 +5,13 @@
  * named. REPLACE and REMOVE without a name in the match change nothing.
  */
 import type { Json } from '../common.js';
+import { isObject as isPlainObject } from '../../../core/object.js';
 import type { Operation, PatchContext, Patch } from './patches.js';
 
-export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** core/object.ts's isObject, typed for the generators' plain form. */
+export const isObject = (v: unknown): v is Json => isPlainObject(v);
+/** Whether a match field is set: a non-empty string or a non-zero number (proto3's unset values are '' and 0). */
+export const given = (v: unknown): v is string | number => (typeof v === 'string' && v !== '') || (typeof v === 'number' && v !== 0);
 export const isMerge = (op: Operation): boolean => op === 'MERGE' || op === 'MERGE_AND_REPLACE_LIST';
 export const contextMatches = (p: Patch, ctx: PatchContext): boolean => p.context === 'ANY' || p.context === ctx;
 /** A fresh copy of a patch value (values are shared by every proxy the patch applies to). */

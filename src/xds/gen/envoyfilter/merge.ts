@@ -8,9 +8,9 @@
 import protobuf from 'protobufjs';
 import { findType } from '../../proto.js';
 import type { Json } from '../common.js';
+import { isObject } from './lists.js';
 
 const REPLACED = new Set(['.google.protobuf.Duration', '.google.protobuf.Any']);
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Merges `src` into `dst` (both of `type`; `dst` is changed). */
 export function mergeMessage(type: protobuf.Type, dst: Json, src: Json, replaceLists = false): void {

@@ -10,13 +10,12 @@ import { typeFor } from '../../proto.js';
 import type { Json } from '../common.js';
 import { mergeMessage } from './merge.js';
 import type { Patch, PatchContext } from './patches.js';
-import { applyListOp, contextMatches, copyOf, isMerge, isObject } from './lists.js';
+import { applyListOp, contextMatches, copyOf, given, isMerge, isObject } from './lists.js';
 
 const ROUTE_CONFIGURATION = 'envoy.config.route.v3.RouteConfiguration';
 const VIRTUAL_HOST = 'envoy.config.route.v3.VirtualHost';
 const ROUTE = 'envoy.config.route.v3.Route';
 
-const given = (v: unknown): boolean => (typeof v === 'string' && v !== '') || (typeof v === 'number' && v !== 0);
 const rcPart = (p: Patch): Json | undefined => (isObject(p.match.routeConfiguration) ? p.match.routeConfiguration : undefined);
 const vhostPart = (p: Patch): Json | undefined => (isObject(rcPart(p)?.vhost) ? rcPart(p)!.vhost : undefined);
 const routePart = (p: Patch): Json | undefined => (isObject(vhostPart(p)?.route) ? vhostPart(p)!.route : undefined);
