@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { signLeaf, type KeyPair } from './generate.js';
 import { writeCertFile } from './files.js';
-import { TRUST_DOMAIN } from '../core/constants.js';
+import { TRUST_DOMAIN, WorkloadCertFiles } from '../core/constants.js';
 import { spiffeId } from '../core/spiffe.js';
 import { isDns1123Label, isDns1123Subdomain } from '../validation/common.js';
 
@@ -17,7 +17,7 @@ export const WORKLOAD_CERT_LABEL = 'mizzen.io/workload-cert';
 export const SERVICE_ACCOUNT_ANNOTATION = 'mizzen.io/service-account';
 
 /** File names in a workload certificate directory. */
-export const WorkloadCertFiles = { certChain: 'cert-chain.pem', key: 'key.pem', root: 'root-cert.pem' } as const;
+export { WorkloadCertFiles };
 
 export interface WorkloadId {
   trustDomain: string;

@@ -85,6 +85,17 @@ export interface MeshConfig {
    * outlier detection, proxies keep to their own locality and fail over by nearness), `failover`, `distribute`.
    */
   localityLbSetting: { enabled?: boolean; failover?: Array<{ from: string; to: string }>; distribute?: Array<{ from: string; to: Record<string, number> }>; failoverPriority?: string[] };
+  /**
+   * Istio's enableAutoMtls (default true): a sidecar that has mesh certificates calls, over mTLS, the endpoints that
+   * accept it (security.istio.io/tlsMode=istio, injected with certificates) unless a DestinationRule sets tls.
+   */
+  enableAutoMtls: boolean;
+  /**
+   * Sidecar mTLS by Secrets (default false): the injector mounts the Secret `istio.<service account>` (cert-chain.pem,
+   * key.pem, root-cert.pem) at /etc/certs in istio-proxy and names the files in the proxy's bootstrap, and
+   * `mizzen serve` with the Kubernetes source issues those Secrets from the mesh CA and renews them.
+   */
+  workloadCertificateSecrets: boolean;
   /** Push debouncing for the xDS server. */
   debounce: { quietMs: number; maxMs: number };
 }
@@ -112,6 +123,8 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   defaultProviders: { tracing: [], accessLogging: [], metrics: [] },
   protocolDetectionTimeout: '0s',
   localityLbSetting: { enabled: true },
+  enableAutoMtls: true,
+  workloadCertificateSecrets: false,
   debounce: { quietMs: 100, maxMs: 10_000 },
 };
 
@@ -231,6 +244,7 @@ export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
     ...(detectionMs(mesh.protocolDetectionTimeout) ? { protocolDetectionMs: detectionMs(mesh.protocolDetectionTimeout) } : {}),
     authzProviders: Object.fromEntries(authzProviders(mesh)),
     localityLb: structuredClone(mesh.localityLbSetting),
+    autoMtls: mesh.enableAutoMtls,
     telemetry: {
       providers: Object.fromEntries(mesh.extensionProviders.map((p) => [p.name.toLowerCase(), telemetryProvider(p)])),
       defaultProviders: { tracing: [...mesh.defaultProviders.tracing], accessLogging: [...mesh.defaultProviders.accessLogging] },

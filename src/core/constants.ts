@@ -12,6 +12,30 @@ export const Ports = {
   proxyHealth: 15021,
 } as const;
 
+/** File names in a workload certificate directory (Istio's names for file-mounted certificates). */
+export const WorkloadCertFiles = { certChain: 'cert-chain.pem', key: 'key.pem', root: 'root-cert.pem' } as const;
+
+/**
+ * A sidecar's mesh certificates when the mesh config sets workloadCertificateSecrets: the Secret
+ * `istio.<service account>` mounted at /etc/certs, and the node metadata that names the files (Istio's keys for
+ * file-mounted certificates). A proxy whose metadata names them gets mesh mTLS (xds/gen/mtls.ts).
+ */
+export const MeshCerts = {
+  volume: 'istio-certs',
+  dir: '/etc/certs',
+  secretPrefix: 'istio.',
+  /** The Secret type Istio gave these Secrets. */
+  secretType: 'istio.io/key-and-cert',
+  metadata: {
+    serverChain: 'TLS_SERVER_CERT_CHAIN',
+    serverKey: 'TLS_SERVER_KEY',
+    serverRoot: 'TLS_SERVER_ROOT_CERT',
+    clientChain: 'TLS_CLIENT_CERT_CHAIN',
+    clientKey: 'TLS_CLIENT_KEY',
+    clientRoot: 'TLS_CLIENT_ROOT_CERT',
+  },
+} as const;
+
 export const PROXY_UID = 1337;
 export const PROXY_GID = 1337;
 

@@ -4,7 +4,7 @@
  */
 import type { KubeObject } from '../core/kube.js';
 import { fqdn } from '../core/kube.js';
-import { Labels } from '../core/constants.js';
+import { Annotations, ContainerNames, Labels, MeshCerts } from '../core/constants.js';
 import type { Endpoint, Service, ServicePort, Workload } from './types.js';
 import { selectProtocol } from './protocol.js';
 import { asArray, asObject, asPort, asString, matchesLabels, stringMap } from './selectors.js';
@@ -35,10 +35,26 @@ export function localityOf(labels: Record<string, string>): string {
   return [region, zone, sub].join('/');
 }
 
+/**
+ * Whether a pod accepts mesh mTLS: labelled tlsMode=istio (or, without the label, carrying the sidecar) and, when
+ * an injector recorded what it added (sidecar.istio.io/status), given the mesh certificates' volume: a sidecar
+ * injected without them cannot take mTLS, whatever its label says.
+ */
 function tlsModeOf(labels: Record<string, string>, annotations: Record<string, string>, containers: unknown[]): 'istio' | 'disabled' {
-  if (labels[Labels.tlsMode]) return labels[Labels.tlsMode] === 'istio' ? 'istio' : 'disabled';
-  if (annotations['sidecar.istio.io/status']) return 'istio';
-  return containers.some((c) => asObject(c).name === 'istio-proxy') ? 'istio' : 'disabled';
+  const status = annotations[Annotations.status];
+  const label = labels[Labels.tlsMode];
+  const sidecar = label ? label === 'istio' : status !== undefined || containers.some((c) => asObject(c).name === ContainerNames.proxy);
+  return sidecar && (status === undefined || injectedVolumes(status).includes(MeshCerts.volume)) ? 'istio' : 'disabled';
+}
+
+/** The volumes a sidecar.istio.io/status annotation lists ([] when it cannot be read). */
+function injectedVolumes(status: string): unknown[] {
+  try {
+    const v: unknown = asObject(JSON.parse(status)).volumes;
+    return Array.isArray(v) ? v : [];
+  } catch {
+    return [];
+  }
 }
 
 /** Pods with an IP that are not being deleted and have not finished. */

@@ -193,6 +193,8 @@ export interface SnapshotOptions {
   protocolDetectionMs?: number;
   authzProviders?: MeshSettings['authzProviders'];
   localityLb?: MeshSettings['localityLb'];
+  /** Istio's enableAutoMtls; absent: true. */
+  autoMtls?: boolean;
 }
 
 const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
@@ -204,6 +206,7 @@ const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
   ...(opts.protocolDetectionMs ? { protocolDetectionMs: opts.protocolDetectionMs } : {}),
   ...(opts.authzProviders && Object.keys(opts.authzProviders).length > 0 ? { authzProviders: structuredClone(opts.authzProviders) } : {}),
   ...(opts.localityLb ? { localityLb: structuredClone(opts.localityLb) } : {}),
+  ...(opts.autoMtls === false ? { autoMtlsOff: true as const } : {}),
 });
 
 export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOptions = {}): Snapshot {

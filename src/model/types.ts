@@ -106,6 +106,8 @@ export interface MeshSettings {
   localityLb?: Record<string, unknown>;
   /** protocolDetectionTimeout in milliseconds; absent: none (a sniffing proxy waits for the client's first bytes). */
   protocolDetectionMs?: number;
+  /** enableAutoMtls false: clients with certificates use mTLS only where a DestinationRule says ISTIO_MUTUAL; absent: on. */
+  autoMtlsOff?: true;
   /** Envoy access logs (accessLogFile, accessLogEncoding); absent: none. */
   accessLog?: { path: string; encoding: 'TEXT' | 'JSON' };
   /**

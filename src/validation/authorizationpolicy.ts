@@ -213,7 +213,7 @@ export const validateAuthorizationPolicy: KindValidator = (spec: Obj, ctx, issue
 const IDENTITY_SOURCES = ['principals', 'notPrincipals', 'namespaces', 'notNamespaces', 'serviceAccounts', 'notServiceAccounts', 'trustDomains', 'notTrustDomains'];
 const IDENTITY_KEYS = ['source.principal', 'source.namespace', 'source.serviceAccount', 'source.trustDomain'];
 const MTLS_NOTE =
-  'a peer identity is known only over mTLS, which mizzen sets up for proxyless gRPC servers under PeerAuthentication STRICT: on Envoy sidecars this matches no request (an ALLOW rule with it admits nothing, a DENY rule denies nothing)';
+  'a peer identity is known only over mTLS, which Envoy sidecars take only when injected with mesh certificates (mesh config workloadCertificateSecrets) and proxyless gRPC servers only under PeerAuthentication STRICT: without it this matches no request (an ALLOW rule with it admits nothing, a DENY rule denies nothing)';
 const JWT_NOTE =
   'request principals and claims come from a token a RequestAuthentication checked, which Envoy sidecars and gateways do: on proxyless gRPC servers (no JWT filter) this matches no request';
 

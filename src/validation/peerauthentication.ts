@@ -14,7 +14,7 @@ export const peerAuthenticationSpec = obj({
 export const validatePeerAuthentication: KindValidator = (spec: Obj, _ctx, issues: Issues) => {
   const hasSelector = len(spec.selector?.matchLabels) > 0;
   const modes = [spec.mtls?.mode, ...Object.values((spec.portLevelMtls ?? {}) as Record<string, { mode?: unknown }>).map((m) => m?.mode)];
-  if (modes.includes('STRICT')) issues.warn('spec.mtls.mode', 'mizzen enforces STRICT on proxyless gRPC servers only: Envoy sidecars still accept plaintext');
+  if (modes.includes('STRICT')) issues.warn('spec.mtls.mode', 'Envoy sidecars enforce STRICT only when injected with mesh certificates (mesh config workloadCertificateSecrets); without them they still accept plaintext');
   if (spec.portLevelMtls !== undefined) {
     if (!hasSelector) issues.error('spec.portLevelMtls', 'portLevelMtls requires a selector with matchLabels (mesh- and namespace-wide policies cannot set it)');
     if (len(spec.portLevelMtls) === 0) issues.error('spec.portLevelMtls', 'if set, must have at least one entry');

@@ -94,5 +94,5 @@ export function checkClientTls(tls: Obj | undefined, p: string, issues: Issues):
   if (mode === 'ISTIO_MUTUAL' && (tls.clientCertificate || tls.privateKey || tls.caCertificates || tls.credentialName)) {
     issues.warn(p, 'ISTIO_MUTUAL uses the mesh certificates; clientCertificate, privateKey, caCertificates and credentialName are ignored');
   }
-  if (mode === 'ISTIO_MUTUAL') issues.warn(`${p}.mode`, 'mizzen sets up mTLS for proxyless gRPC clients only: Envoy sidecars send this traffic in plaintext');
+  if (mode === 'ISTIO_MUTUAL') issues.warn(`${p}.mode`, 'Envoy sidecars send this over mTLS only when injected with mesh certificates (mesh config workloadCertificateSecrets); without them, in plaintext');
 }

@@ -7,8 +7,8 @@ const when = (w: Record<string, unknown>) => ({ ...sel, rules: [{ when: [w] }] }
 
 runTable('PeerAuthentication', [
   { name: 'mesh-wide STRICT', in: { mtls: { mode: 'STRICT' } }, valid: true },
-  { name: 'STRICT warns that only proxyless gRPC servers enforce it', in: { mtls: { mode: 'STRICT' } }, valid: true, warning: 'spec.mtls.mode: mizzen enforces STRICT on proxyless gRPC servers only' },
-  { name: 'STRICT on a port warns too', in: { ...sel, portLevelMtls: { '8080': { mode: 'STRICT' } } }, valid: true, warning: 'mizzen enforces STRICT on proxyless gRPC servers only' },
+  { name: 'STRICT warns that sidecars need mesh certificates to enforce it', in: { mtls: { mode: 'STRICT' } }, valid: true, warning: 'spec.mtls.mode: Envoy sidecars enforce STRICT only when injected with mesh certificates' },
+  { name: 'STRICT on a port warns too', in: { ...sel, portLevelMtls: { '8080': { mode: 'STRICT' } } }, valid: true, warning: 'Envoy sidecars enforce STRICT only when injected with mesh certificates' },
   { name: 'empty spec', in: {}, valid: true },
   { name: 'bad mode', in: { mtls: { mode: 'ON' } }, valid: false, error: 'spec.mtls.mode: unsupported value "ON"' },
   { name: 'port level with selector', in: { ...sel, mtls: { mode: 'STRICT' }, portLevelMtls: { '8080': { mode: 'DISABLE' } } }, valid: true },

@@ -15,8 +15,8 @@
  * principals) with the source-side ones; values of one field are ORed, fields ANDed, not-values negated. On a
  * TCP filter chain the HTTP-only fields cannot be checked: a rule using one is dropped from an ALLOW filter
  * (allowing less) and the field is left out in a DENY filter (denying more), as in istiod. Identities
- * (principals, namespaces) need mTLS, which mizzen sets up for proxyless gRPC servers under PeerAuthentication
- * STRICT (peer-auth.ts, grpc/tls.ts): elsewhere they match no request.
+ * (principals, namespaces) need mTLS: Envoy sidecars with mesh certificates take it (mtls.ts), proxyless gRPC
+ * servers under PeerAuthentication STRICT (peer-auth.ts, grpc/tls.ts); elsewhere they match no request.
  * Request principals and claims read the payload a RequestAuthentication's JWT filter verified (jwt.ts), on Envoy
  * sidecars and gateways; gRPC servers have no such filter. Pure.
  */

@@ -18,6 +18,7 @@ import { clusterPolicyFields, effectivePolicy, subsetsOf, type TrafficPolicy } f
 import { applyLocality, localityPlan, proxyLocality } from './locality.js';
 import { destinationRuleFor, inboundServices, proxyLabels, visibleServices } from './context.js';
 import { proxySidecar, sidecarIngress, type IngressEndpoint, type IngressPort } from './sidecar-scope.js';
+import { type CertFiles, acceptsMtls, clientCerts, clusterMtls, endpointMetadata, serviceIdentities } from './mtls.js';
 
 /** One outbound cluster before it is written out: shared by CDS and EDS. */
 export interface ClusterSpec {
@@ -83,8 +84,11 @@ export function clusterEndpoints(snap: Snapshot, spec: ClusterSpec): Endpoint[] 
   return (snap.endpoints.get(spec.service.hostname) ?? []).filter((e) => e.servicePortName === spec.port.name && matchesLabels(e.labels, spec.subsetLabels));
 }
 
-/** A ClusterLoadAssignment grouping endpoints by locality (every locality set, weight > 0, as gRPC requires). */
-export function loadAssignment(clusterName: string, endpoints: readonly Endpoint[], healthOnly = false): Json {
+/**
+ * A ClusterLoadAssignment grouping endpoints by locality (every locality set, weight > 0, as gRPC requires); the
+ * endpoints that `accepts` says take mesh mTLS carry the metadata auto mTLS looks for.
+ */
+export function loadAssignment(clusterName: string, endpoints: readonly Endpoint[], healthOnly = false, accepts?: (e: Endpoint) => boolean): Json {
   const byLocality = new Map<string, Endpoint[]>();
   for (const e of endpoints) {
     if (healthOnly && !e.healthy) continue;
@@ -100,11 +104,15 @@ export function loadAssignment(clusterName: string, endpoints: readonly Endpoint
       const [region = '', zone = '', subZone = ''] = loc.split('/');
       return {
         locality: { ...(region ? { region } : {}), ...(zone ? { zone } : {}), ...(subZone ? { sub_zone: subZone } : {}) },
-        lb_endpoints: eps.map((e) => ({
-          endpoint: { address: socketAddress(e.address, e.port) },
-          health_status: e.healthy ? 'HEALTHY' : 'UNHEALTHY',
-          load_balancing_weight: { value: Math.max(1, Math.floor(e.weight)) },
-        })),
+        lb_endpoints: eps.map((e) => {
+          const metadata = endpointMetadata(accepts?.(e) === true);
+          return {
+            endpoint: { address: socketAddress(e.address, e.port) },
+            health_status: e.healthy ? 'HEALTHY' : 'UNHEALTHY',
+            ...(metadata ? { metadata } : {}),
+            load_balancing_weight: { value: Math.max(1, Math.floor(e.weight)) },
+          };
+        }),
         load_balancing_weight: { value: Math.max(1, eps.reduce((n, e) => n + Math.max(1, Math.floor(e.weight)), 0)) },
       };
     }),
@@ -131,7 +139,7 @@ function outboundCluster(snap: Snapshot, spec: ClusterSpec): Json {
       const eps = clusterEndpoints(snap, spec);
       c.dns_lookup_family = 'V4_ONLY';
       c.respect_dns_ttl = true;
-      c.load_assignment = loadAssignment(spec.name, spec.type === 'LOGICAL_DNS' ? eps.slice(0, 1) : eps, true);
+      c.load_assignment = loadAssignment(spec.name, spec.type === 'LOGICAL_DNS' ? eps.slice(0, 1) : eps, true, mtlsAcceptor(snap, spec));
       break;
     }
   }
@@ -254,8 +262,36 @@ function memoCluster(snap: Snapshot, spec: ClusterSpec): Json {
   return cluster;
 }
 
+/** Which of a cluster's endpoints take mesh mTLS (tlsMode metadata); none for a service outside the mesh. */
+const mtlsAcceptor = (snap: Snapshot, spec: ClusterSpec): ((e: Endpoint) => boolean) | undefined =>
+  spec.service.meshExternal ? undefined : (e) => acceptsMtls(snap, spec.service.namespace, e);
+
+/**
+ * The identities a service's servers may present, memoized on its endpoint list (a new list when endpoints
+ * change), for the SAN checks of mTLS clusters.
+ */
+const identities = new WeakMap<Service, { eps: readonly Endpoint[] | undefined; ids: readonly string[] }>();
+function identitiesOf(snap: Snapshot, svc: Service): readonly string[] {
+  const eps = snap.endpoints.get(svc.hostname);
+  const hit = identities.get(svc);
+  if (hit && hit.eps === eps) return hit.ids;
+  const ids = serviceIdentities(snap, svc);
+  identities.set(svc, { eps, ids });
+  return ids;
+}
+
+/** An outbound cluster as a client with certificates sends to it (mtls.ts). */
+function withMtls(snap: Snapshot, spec: ClusterSpec, cluster: Json, certs: CertFiles): Json {
+  return clusterMtls(
+    cluster,
+    { tls: spec.policy.tls, port: spec.port.port, subset: spec.subset, host: spec.service.hostname, auto: !snap.mesh.autoMtlsOff && !spec.service.meshExternal, identities: () => identitiesOf(snap, spec.service) },
+    certs,
+  );
+}
+
 export function generateClusters(snap: Snapshot, proxy: Proxy): NamedResource[] {
-  const resources: Json[] = outboundClusterSpecs(snap, proxy).map((s) => memoCluster(snap, s));
+  const certs = clientCerts(proxy);
+  const resources: Json[] = outboundClusterSpecs(snap, proxy).map((s) => (certs ? withMtls(snap, s, memoCluster(snap, s), certs) : memoCluster(snap, s)));
   if (proxy.type === 'sidecar') for (const p of inboundPorts(snap, proxy)) resources.push(inboundCluster(p));
   resources.push(...staticClusters(proxy.type === 'sidecar'));
   return resources.map((r) => ({ name: r.name as string, resource: r }));
@@ -266,7 +302,7 @@ export function generateClusters(snap: Snapshot, proxy: Proxy): NamedResource[] 
  * proxy scope, and by the next snapshot when neither changed): the same object comes back, so it is encoded and
  * hashed once.
  */
-const assignments = new WeakMap<readonly Endpoint[], WeakMap<ClusterSpec, Map<string, Json>>>();
+const assignments = new WeakMap<readonly Endpoint[], WeakMap<ClusterSpec, Map<string, { policies: readonly Config[]; la: Json }>>>();
 function memoAssignment(snap: Snapshot, spec: ClusterSpec, proxyLoc: string): Json {
   const eps = snap.endpoints.get(spec.service.hostname);
   if (!eps) return loadAssignment(spec.name, []);
@@ -277,12 +313,12 @@ function memoAssignment(snap: Snapshot, spec: ClusterSpec, proxyLoc: string): Js
   if (!m) assignments.set(eps, (m = new WeakMap()));
   let byLocality = m.get(spec);
   if (!byLocality) m.set(spec, (byLocality = new Map()));
-  let la = byLocality.get(key);
-  if (!la) {
-    la = loadAssignment(spec.name, clusterEndpoints(snap, spec));
-    if (plan) la = applyLocality(la, proxyLoc, plan);
-    byLocality.set(key, la);
-  }
+  // Which endpoints take mTLS reads the PeerAuthentications too: an assignment built under others is built again.
+  const hit = byLocality.get(key);
+  if (hit && hit.policies === snap.peerAuthentications) return hit.la;
+  let la = loadAssignment(spec.name, clusterEndpoints(snap, spec), false, mtlsAcceptor(snap, spec));
+  if (plan) la = applyLocality(la, proxyLoc, plan);
+  byLocality.set(key, { policies: snap.peerAuthentications, la });
   return la;
 }
 

@@ -15,6 +15,7 @@ import { generateGatewayListeners, generateGatewayRoutes } from './gateway.js';
 import { generateGrpc } from './grpc/index.js';
 import { withTelemetry } from './telemetry.js';
 import { type PatchStatus, envoyFilterStatus as patchStatus, proxyMatchKey, withEnvoyFilters } from './envoyfilter/index.js';
+import { certsScope, generateSecrets } from './mtls.js';
 
 /** One generated resource: plain object, snake_case fields, Any as `{ '@type': url, ...fields }`. */
 export type { NamedResource } from './types.js';
@@ -41,6 +42,8 @@ function generateEnvoy(snap: Snapshot, proxy: Proxy, typeUrl: string): NamedReso
       return withTelemetry(snap, proxy, proxy.type === 'router' ? generateGatewayListeners(snap, proxy) : generateSidecarListeners(snap, proxy));
     case TypeUrls.route:
       return proxy.type === 'router' ? generateGatewayRoutes(snap, proxy) : generateSidecarRoutes(snap, proxy);
+    case TypeUrls.secret:
+      return generateSecrets(proxy);
     default:
       return [];
   }
@@ -56,10 +59,11 @@ export function proxyScope(snap: Snapshot, proxy: Proxy): string {
   // The scope reads services, plus workloads (labels by IP) and endpoints (named ports) only in those cases: when
   // the next snapshot shares those parts (an incremental build), the proxy's scope is the one computed before.
   // EnvoyFilter patches may also read the node's metadata and version (envoyfilter/patches.ts), and endpoint
-  // priorities the proxy's locality (locality.ts).
+  // priorities the proxy's locality (locality.ts), and mesh mTLS its certificate files (mtls.ts).
   const ef = proxyMatchKey(snap, proxy);
   const loc = localityMatters(snap) ? proxyLocality(snap, proxy) : '';
-  const extra = `${ef ? `|ef:${ef}` : ''}${loc ? `|loc:${loc}` : ''}`;
+  const certs = proxy.generator === 'envoy' ? certsScope(proxy) : '';
+  const extra = `${ef ? `|ef:${ef}` : ''}${loc ? `|loc:${loc}` : ''}${certs ? `|certs:${certs}` : ''}`;
   const m = scopeMemo.get(proxy);
   const byIp = Object.keys(proxy.labels).length === 0;
   if (m && m.services === snap.services && (!byIp || m.workloads === snap.workloads) && (!m.named || m.endpoints === snap.endpoints)) return m.scope + extra;

@@ -30,6 +30,8 @@ import { inboundAuthz } from './authz.js';
 import { inboundJwt } from './jwt.js';
 import { destinationRuleForCluster, hostMatches, proxyLabels, visibleServices } from './context.js';
 import { tcpProxyTimeouts } from './policy.js';
+import { downstreamMtls, inboundChains, serverCerts } from './mtls.js';
+import { mtlsMode } from './peer-auth.js';
 
 /**
  * The tcp_proxy target of a TCP service port: the first applicable VirtualService rule, else its own cluster. On a
@@ -170,6 +172,28 @@ function onlyOnPorts(ports: readonly number[]): Json {
   return { not_match: ranges.length === 1 ? ranges[0] : { or_match: { rules: ranges } } };
 }
 
+/**
+ * The mTLS side of a sidecar's inbound chains when it has certificates (mtls.ts), undefined without: `chains` turns
+ * a port's plaintext chains into what its PeerAuthentication mode asks for (port 0: the workload's mode, without a
+ * port-level one, for ports no service declares); `used` says whether any port takes mTLS. `tcp`: which chains
+ * carry raw TCP.
+ */
+function inboundMtls(snap: Snapshot, proxy: Proxy, tcp: (c: Json) => boolean): { chains: (own: Json[], port: number) => Json[]; used: () => boolean } | undefined {
+  const certs = serverCerts(proxy);
+  if (!certs) return undefined;
+  const socket = downstreamMtls(certs, snap.mesh.trustDomain);
+  const labels = proxyLabels(snap, proxy);
+  let secured = false;
+  return {
+    chains: (own, port) => {
+      const mode = mtlsMode(snap, proxy.namespace, labels, port);
+      if (mode !== 'DISABLE') secured = true;
+      return inboundChains(own, mode, socket, tcp);
+    },
+    used: () => secured,
+  };
+}
+
 function virtualInbound(snap: Snapshot, proxy: Proxy): Json {
   const authz = inboundAuthz(snap, proxy);
   // RequestAuthentication's token check comes before the policies that read its result (jwt.ts, authz.ts).
@@ -178,34 +202,49 @@ function virtualInbound(snap: Snapshot, proxy: Proxy): Json {
     { name: 'virtualInbound-blackhole', filter_chain_match: { destination_port: { value: Ports.proxyInbound } }, filters: [tcpProxy(BLACKHOLE, BLACKHOLE)] },
   ];
   const sniffed: number[] = [];
+  const tcpChains = new Set<Json>();
+  const mtls = inboundMtls(snap, proxy, (c) => tcpChains.has(c));
   for (const { port, protocol } of inboundPorts(snap, proxy)) {
     if (port === Ports.proxyInbound) continue;
     const cluster = inboundClusterName(port);
     const match = { destination_port: { value: port } };
     const http = (m: Json): Json => ({ name: cluster, filter_chain_match: m, filters: [httpConnectionManager(`inbound_0.0.0.0_${port}`, { inline: inboundRouteConfig(port, protocol) }, 'inbound', httpFilters)] });
-    const tcp = (name: string): Json => ({ name, filter_chain_match: match, filters: [...authz.tcp, tcpProxy(cluster, cluster)] });
-    if (isHttpProtocol(protocol)) chains.push(http(match));
-    else if (protocol !== 'UNSUPPORTED') chains.push(tcp(cluster));
+    const tcp = (name: string): Json => {
+      const c = { name, filter_chain_match: match, filters: [...authz.tcp, tcpProxy(cluster, cluster)] };
+      tcpChains.add(c);
+      return c;
+    };
+    let own: Json[];
+    if (isHttpProtocol(protocol)) own = [http(match)];
+    else if (protocol !== 'UNSUPPORTED') own = [tcp(cluster)];
     else {
       // Sniffed: plaintext HTTP to the connection manager, anything else to tcp_proxy.
-      chains.push(http(sniffedHttpMatch(match)), tcp(`${cluster}-tcp`));
+      own = [http(sniffedHttpMatch(match)), tcp(`${cluster}-tcp`)];
       sniffed.push(port);
     }
+    chains.push(...(mtls ? mtls.chains(own, port) : own));
   }
-  chains.push({
+  // Ports no service declares are authorized too, or a port of its own would bypass the policies.
+  const catchall = {
     name: 'virtualInbound-catchall-tcp',
     filter_chain_match: { prefix_ranges: [{ address_prefix: '0.0.0.0', prefix_len: { value: 0 } }] },
-    // Ports no service declares are authorized too, or a port of its own would bypass the policies.
     filters: [...authz.tcp, tcpProxy(INBOUND_PASSTHROUGH, INBOUND_PASSTHROUGH)],
-  });
+  };
+  tcpChains.add(catchall);
+  chains.push(...(mtls ? mtls.chains([catchall], 0) : [catchall]));
+  const listenerFilters = [originalDstFilter()];
+  // With certificates, the TLS inspector tells mesh clients (TLS with the mesh's ALPN) from the others.
+  if (mtls?.used()) listenerFilters.push(tlsInspectorFilter());
+  if (sniffed.length > 0) listenerFilters.push(httpInspectorFilter({ filter_disabled: onlyOnPorts(sniffed) }));
   return {
     name: 'virtualInbound',
     address: socketAddress('0.0.0.0', Ports.proxyInbound),
     traffic_direction: 'INBOUND',
-    listener_filters: sniffed.length === 0 ? [originalDstFilter()] : [originalDstFilter(), httpInspectorFilter({ filter_disabled: onlyOnPorts(sniffed) })],
+    listener_filters: listenerFilters,
     ...(sniffed.length === 0 ? {} : detectionTimeout(snap.mesh.protocolDetectionMs)),
     filter_chains: chains,
   };
+
 }
 
 export function generateSidecarListeners(snap: Snapshot, proxy: Proxy): NamedResource[] {

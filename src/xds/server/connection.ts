@@ -92,7 +92,7 @@ export function newWatch(typeUrl: string): WatchState {
 }
 
 /** Types the generators know; anything else is answered with an empty response. */
-export const KNOWN_TYPES: ReadonlySet<string> = new Set([TypeUrls.listener, TypeUrls.route, TypeUrls.cluster, TypeUrls.endpoint]);
+export const KNOWN_TYPES: ReadonlySet<string> = new Set([TypeUrls.listener, TypeUrls.route, TypeUrls.cluster, TypeUrls.endpoint, TypeUrls.secret]);
 /** Types where a response must carry the complete set (a missing resource is deleted). */
 export const FULL_STATE_TYPES: ReadonlySet<string> = new Set([TypeUrls.listener, TypeUrls.cluster]);
 

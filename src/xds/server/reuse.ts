@@ -83,9 +83,17 @@ export function planReuse(prev: Snapshot, next: Snapshot): ReusePlan {
         reuse.delete(TypeUrls.cluster);
         reuse.delete(TypeUrls.listener);
       }
+      // mTLS clusters check servers against the service accounts of the endpoints (gen/mtls.ts).
+      if (accountsChanged(prev, next, host)) reuse.delete(TypeUrls.cluster);
     }
   }
   return { reuse, edsHosts, changed };
+}
+
+/** Whether a host's endpoints run under other service accounts than before (none counts: no identity to check). */
+function accountsChanged(prev: Snapshot, next: Snapshot, host: string): boolean {
+  const accounts = (s: Snapshot) => [...new Set((s.endpoints.get(host) ?? []).map((e) => e.serviceAccount ?? ''))].sort().join(',');
+  return accounts(next) !== accounts(prev);
 }
 
 /** The snapshot narrowed to some services (and their endpoints): generating EDS from it yields just theirs. */

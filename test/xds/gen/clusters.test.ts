@@ -247,7 +247,15 @@ describe('Envoy CDS/EDS from DestinationRules', () => {
     expect(byName(endpoints, 'outbound|9080|v3|reviews.default.svc.cluster.local').endpoints).to.deep.equal([
       {
         locality: { region: 'eu-west1', zone: 'eu-west1-a' },
-        lb_endpoints: [{ endpoint: { address: { socket_address: { address: '10.244.0.15', port_value: 9080 } } }, health_status: 'UNHEALTHY', load_balancing_weight: { value: 1 } }],
+        lb_endpoints: [
+          {
+            endpoint: { address: { socket_address: { address: '10.244.0.15', port_value: 9080 } } },
+            health_status: 'UNHEALTHY',
+            // Labelled tlsMode=istio: auto mTLS reaches it over mTLS (mtls.test.ts).
+            metadata: { filter_metadata: { 'envoy.transport_socket_match': { tlsMode: 'istio' } } },
+            load_balancing_weight: { value: 1 },
+          },
+        ],
         load_balancing_weight: { value: 1 },
       },
     ]);

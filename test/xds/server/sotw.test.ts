@@ -107,6 +107,33 @@ describe('ADS state of the world', () => {
     expect(names(await c.next())).to.include(REVIEWS);
   });
 
+  it('answers SDS with the file-mounted secrets a sidecar with certificates names, and only those', async () => {
+    const certs = {
+      TLS_SERVER_CERT_CHAIN: '/etc/certs/cert-chain.pem',
+      TLS_SERVER_KEY: '/etc/certs/key.pem',
+      TLS_SERVER_ROOT_CERT: '/etc/certs/root-cert.pem',
+      TLS_CLIENT_CERT_CHAIN: '/etc/certs/cert-chain.pem',
+      TLS_CLIENT_KEY: '/etc/certs/key.pem',
+      TLS_CLIENT_ROOT_CERT: '/etc/certs/root-cert.pem',
+    };
+    const c = h.connect();
+    c.send({ node: node('productpage', 'default', certs), type_url: TypeUrls.secret, resource_names: ['file-root:/etc/certs/root-cert.pem', 'kubernetes://not-served'] });
+    const sds = await c.next();
+    expect(sds.type_url).to.equal(TypeUrls.secret);
+    expect(sds.resources).to.deep.equal([{ name: 'file-root:/etc/certs/root-cert.pem', validation_context: { trusted_ca: { filename: '/etc/certs/root-cert.pem' }, watched_directory: { path: '/etc/certs' } } }]);
+    c.ack(sds, ['file-root:/etc/certs/root-cert.pem', 'file-cert:/etc/certs/cert-chain.pem~/etc/certs/key.pem']);
+    expect(names(await c.next())).to.deep.equal(['file-cert:/etc/certs/cert-chain.pem~/etc/certs/key.pem', 'file-root:/etc/certs/root-cert.pem']);
+    // The clusters it gets use them.
+    c.send({ type_url: TypeUrls.cluster });
+    const cds = await c.next();
+    const reviews = cds.resources.find((r) => r.name === REVIEWS) as any;
+    expect(reviews.transport_socket_matches.map((m: any) => m.name)).to.deep.equal(['tlsMode-istio', 'tlsMode-disabled']);
+    // A sidecar without certificates gets no secrets.
+    const plain = h.connect();
+    plain.send({ node: node('details'), type_url: TypeUrls.secret, resource_names: ['file-root:/etc/certs/root-cert.pem'] });
+    expect((await plain.next()).resources).to.deep.equal([]);
+  });
+
   const refused: Array<{ name: string; req: Record<string, unknown>; details: RegExp }> = [
     { name: 'no node', req: { type_url: TypeUrls.cluster }, details: /invalid xDS node: node.id: required/ },
     { name: 'malformed node id', req: { node: { id: 'not-an-istio-id' }, type_url: TypeUrls.cluster }, details: /invalid xDS node: node.id: "not-an-istio-id" is not of the form/ },

@@ -19,7 +19,8 @@ import { asObject } from '../../../model/selectors.js';
 import { visibleService, visibleServices } from '../context.js';
 import { clusterName, parseClusterName } from './names.js';
 import { clusterPolicy, ruleFor, subsetsOf, type ClusterPolicy } from './policy.js';
-import { serviceIdentities, upstreamMtls } from './tls.js';
+import { upstreamMtls } from './tls.js';
+import { serviceIdentities } from '../mtls.js';
 
 type Obj = Record<string, unknown>;
 

@@ -6,9 +6,7 @@
  * A client or server whose bootstrap has no such instance refuses the resource (gRPC NACKs it) rather than fall
  * back to plaintext. Pure.
  */
-import type { Service, Snapshot } from '../../../model/types.js';
 import { GrpcXds } from '../../../core/constants.js';
-import { spiffeId } from '../../../core/spiffe.js';
 
 type Obj = Record<string, unknown>;
 
@@ -40,14 +38,4 @@ export function downstreamMtls(): Obj {
     name: TLS_TRANSPORT_SOCKET,
     typed_config: { '@type': `${TLS_TYPE}DownstreamTlsContext`, common_tls_context: commonTlsContext([]), require_client_certificate: { value: true } },
   };
-}
-
-/**
- * The identities a service's servers may present, sorted: the SPIFFE ids of its workloads' service accounts (in
- * the service's namespace) and a ServiceEntry's subjectAltNames, what istiod checks a server's certificate against.
- */
-export function serviceIdentities(snap: Snapshot, svc: Service): string[] {
-  const ids = new Set<string>(svc.subjectAltNames);
-  for (const ep of snap.endpoints.get(svc.hostname) ?? []) if (ep.serviceAccount) ids.add(spiffeId(snap.mesh.trustDomain, svc.namespace, ep.serviceAccount));
-  return [...ids].sort();
 }

@@ -1,0 +1,215 @@
+/**
+ * Mesh mTLS for Envoy proxies whose certificates are files in their own file system: the node metadata names them
+ * with Istio's keys for file-mounted certificates (TLS_SERVER_CERT_CHAIN, TLS_SERVER_KEY, TLS_SERVER_ROOT_CERT and
+ * the TLS_CLIENT_* three), which the injector sets when the mesh config mounts the Secret istio.<service account>.
+ * A proxy without them keeps plaintext, whatever the policies say, since it has nothing to present.
+ *
+ * - SDS over ADS: the transport sockets name the secrets as istiod names file-mounted ones, `file-cert:<chain>~<key>`
+ *   and `file-root:<root>`, and the secrets served under those names point at the files, with the directory watched
+ *   (a Kubernetes Secret volume swaps its files at once through a symlink), so a renewed certificate is used
+ *   without a push. No key material crosses the xDS connection.
+ * - Clients: a DestinationRule's ISTIO_MUTUAL, and with auto mTLS (mesh enableAutoMtls, default true) every cluster
+ *   of a mesh service whose rule sets no tls: mTLS to the endpoints labelled tlsMode=istio (EDS metadata, see
+ *   endpointMetadata), plaintext to the others. The server must present one of the service's identities (its
+ *   workloads' service accounts, or the rule's subjectAltNames); the SNI is istiod's
+ *   `outbound_.<port>_.<subset>_.<host>`; ALPN `istio-peer-exchange`, `istio`, which servers look for.
+ * - Servers: on each inbound port, the PeerAuthentication mode (peer-auth.ts). STRICT: mTLS only, a client
+ *   certificate from the mesh CA required. PERMISSIVE: mTLS for clients that offer the mesh ALPN, plaintext for the
+ *   others (the TLS inspector tells them apart). DISABLE: plaintext, as without certificates.
+ * Pure.
+ */
+import type { Endpoint, Service, Snapshot } from '../../model/types.js';
+import { spiffeId } from '../../core/spiffe.js';
+import type { Proxy } from '../../model/proxy.js';
+import { MeshCerts } from '../../core/constants.js';
+import { asArray } from '../../model/selectors.js';
+import { type Json, adsSource, any } from './common.js';
+import type { NamedResource } from './types.js';
+import { type MtlsMode, mtlsMode } from './peer-auth.js';
+
+/** A proxy's certificate files for one direction. */
+export interface CertFiles {
+  chain: string;
+  key: string;
+  root: string;
+}
+
+/** What a mesh client offers, and a PERMISSIVE server looks for, in ALPN (Istio's values). */
+const MESH_ALPN = ['istio-peer-exchange', 'istio'];
+const MESH_ALPN_MATCH = [...MESH_ALPN, 'istio-http/1.0', 'istio-http/1.1', 'istio-h2'];
+const TLS_SOCKET = 'envoy.transport_sockets.tls';
+/** The EDS metadata a cluster's transport_socket_matches read (Envoy's filter name, Istio's key). */
+const SOCKET_MATCH = 'envoy.transport_socket_match';
+
+const absolute = (v: unknown): v is string => typeof v === 'string' && v.startsWith('/') && v.length > 1;
+const dirOf = (path: string): string => path.slice(0, path.lastIndexOf('/')) || '/';
+
+function certFiles(meta: Record<string, unknown>, chain: string, key: string, root: string): CertFiles | undefined {
+  const [c, k, r] = [meta[chain], meta[key], meta[root]];
+  return absolute(c) && absolute(k) && absolute(r) ? { chain: c, key: k, root: r } : undefined;
+}
+
+/** The files a proxy presents and checks with as a server; undefined unless its metadata names all three. */
+export const serverCerts = (proxy: Proxy): CertFiles | undefined =>
+  proxy.generator === 'envoy' ? certFiles(proxy.metadata, MeshCerts.metadata.serverChain, MeshCerts.metadata.serverKey, MeshCerts.metadata.serverRoot) : undefined;
+
+/** The files a proxy presents and checks with as a client. */
+export const clientCerts = (proxy: Proxy): CertFiles | undefined =>
+  proxy.generator === 'envoy' ? certFiles(proxy.metadata, MeshCerts.metadata.clientChain, MeshCerts.metadata.clientKey, MeshCerts.metadata.clientRoot) : undefined;
+
+const files = (c: CertFiles | undefined): string => (c ? `${c.chain}~${c.key}~${c.root}` : '');
+/** What of a proxy mesh mTLS depends on, for its scope ('' without certificates). */
+export function certsScope(proxy: Proxy): string {
+  const s = serverCerts(proxy);
+  const c = clientCerts(proxy);
+  return s || c ? `${files(s)}|${files(c)}` : '';
+}
+
+const certName = (c: CertFiles): string => `file-cert:${c.chain}~${c.key}`;
+const rootName = (c: CertFiles): string => `file-root:${c.root}`;
+
+/** SDS: the secrets the proxy's mTLS sockets name, pointing at its files. Empty without certificates. */
+export function generateSecrets(proxy: Proxy): NamedResource[] {
+  const out = new Map<string, Json>();
+  for (const c of [serverCerts(proxy), clientCerts(proxy)]) {
+    if (!c) continue;
+    const sameDir = dirOf(c.chain) === dirOf(c.key);
+    out.set(certName(c), {
+      name: certName(c),
+      tls_certificate: { certificate_chain: { filename: c.chain }, private_key: { filename: c.key }, ...(sameDir ? { watched_directory: { path: dirOf(c.chain) } } : {}) },
+    });
+    out.set(rootName(c), { name: rootName(c), validation_context: { trusted_ca: { filename: c.root }, watched_directory: { path: dirOf(c.root) } } });
+  }
+  return [...out.values()].map((resource) => ({ name: resource.name as string, resource }));
+}
+
+const uriSan = (exact: string): Json => ({ san_type: 'URI', matcher: { exact } });
+
+function commonTls(c: CertFiles, sans: Json[]): Json {
+  return {
+    tls_certificate_sds_secret_configs: [{ name: certName(c), sds_config: adsSource() }],
+    combined_validation_context: {
+      default_validation_context: sans.length > 0 ? { match_typed_subject_alt_names: sans } : {},
+      validation_context_sds_secret_config: { name: rootName(c), sds_config: adsSource() },
+    },
+  };
+}
+
+/** A client's mesh mTLS socket: its certificate, the mesh CA, and the server identities it accepts (any when none). */
+export function upstreamMtls(c: CertFiles, sni: string, identities: readonly string[]): Json {
+  const sans = identities.map((s) => (s.startsWith('spiffe://') ? uriSan(s) : { san_type: 'DNS', matcher: { exact: s } }));
+  return {
+    name: TLS_SOCKET,
+    typed_config: any('envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', { common_tls_context: { ...commonTls(c, sans), alpn_protocols: MESH_ALPN }, sni }),
+  };
+}
+
+/** A server's mesh mTLS socket: a client certificate is required, from the mesh CA, of an identity in the trust domain. */
+export function downstreamMtls(c: CertFiles, trustDomain: string): Json {
+  const inDomain = { san_type: 'URI', matcher: { prefix: `spiffe://${trustDomain}/` } };
+  return {
+    name: TLS_SOCKET,
+    typed_config: any('envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext', { common_tls_context: commonTls(c, [inDomain]), require_client_certificate: { value: true } }),
+  };
+}
+
+const RAW_BUFFER: Json = { name: 'envoy.transport_sockets.raw_buffer', typed_config: any('envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer') };
+
+/** Auto mTLS: mTLS to the endpoints that accept it, plaintext to the rest (Istio's two socket matches). */
+export function autoMtlsMatches(socket: Json): Json[] {
+  return [
+    { name: 'tlsMode-istio', match: { tlsMode: 'istio' }, transport_socket: socket },
+    { name: 'tlsMode-disabled', match: {}, transport_socket: RAW_BUFFER },
+  ];
+}
+
+/** istiod's SNI for mesh mTLS to a cluster. */
+export const meshSni = (port: number, subset: string, host: string): string => `outbound_.${port}_.${subset}_.${host}`;
+
+const ACCEPTS_MTLS: Json = { filter_metadata: { [SOCKET_MATCH]: { tlsMode: 'istio' } } };
+/** An endpoint's metadata when it accepts mesh mTLS (what autoMtlsMatches looks for); shared, never modified. */
+export const endpointMetadata = (accepts: boolean): Json | undefined => (accepts ? ACCEPTS_MTLS : undefined);
+
+/**
+ * Whether an endpoint (of a service in `namespace`) takes mesh mTLS: its workload has certificates and the
+ * PeerAuthentication of the port it listens on does not turn mTLS off.
+ */
+export function acceptsMtls(snap: Snapshot, namespace: string, e: Endpoint): boolean {
+  return e.tlsMode === 'istio' && (snap.peerAuthentications.length === 0 || mtlsMode(snap, namespace, e.labels, e.port) !== 'DISABLE');
+}
+
+/** The names of a DestinationRule tls block's subjectAltNames. */
+export const ruleSans = (tls: Json): string[] => asArray(tls.subjectAltNames).filter((s): s is string => typeof s === 'string' && s !== '');
+
+/**
+ * An inbound port's filter chains as its mode makes them, for a proxy with certificates. `chains` are the plaintext
+ * chains of the port (their filter_chain_match set); `tcp` says which of them carry raw TCP (a TLS client that is
+ * not the mesh's reaches those as it is). The mTLS chains carry the TCP chain's filters when the port is sniffed:
+ * behind TLS the HTTP inspector sees nothing (a sniffed port over mTLS is TCP to the server).
+ */
+export function inboundChains(chains: readonly Json[], mode: MtlsMode, socket: Json, tcp: (c: Json) => boolean): Json[] {
+  if (mode === 'DISABLE') return [...chains];
+  const sniffed = chains.length > 1;
+  const base = sniffed ? chains.filter(tcp) : chains;
+  const secured = (c: Json, alpn: boolean): Json => ({
+    ...c,
+    filter_chain_match: { ...(c.filter_chain_match as Json), transport_protocol: 'tls', ...(alpn ? { application_protocols: MESH_ALPN_MATCH } : {}) },
+    transport_socket: socket,
+  });
+  if (mode === 'STRICT') return base.map((c) => secured(c, false));
+  const plain = (c: Json, protocol: 'raw_buffer' | 'tls'): Json => ({ ...c, name: protocol === 'tls' ? `${String(c.name)}-tls` : c.name, filter_chain_match: { ...(c.filter_chain_match as Json), transport_protocol: protocol } });
+  return [
+    ...base.map((c) => ({ ...secured(c, true), name: `${String(c.name)}-mtls` })),
+    ...chains.map((c) => plain(c, 'raw_buffer')),
+    // Another TLS client (an application's own TLS) on a TCP port: passed through as it came.
+    ...chains.filter(tcp).map((c) => plain(c, 'tls')),
+  ];
+}
+
+/** What a client's cluster mTLS depends on, besides the cluster. */
+export interface MtlsTarget {
+  /** The DestinationRule's tls for the cluster (port and subset applied); undefined when the rule sets none. */
+  tls: Json | undefined;
+  port: number;
+  subset: string;
+  host: string;
+  /** Auto mTLS applies: the mesh has it on and the service is in the mesh (not MESH_EXTERNAL). */
+  auto: boolean;
+  /** The identities the service's servers may present. */
+  identities: () => readonly string[];
+}
+
+const PROXY_PROTOCOL_SOCKET = 'envoy.transport_sockets.upstream_proxy_protocol';
+const ENDPOINT_CLUSTERS = new Set(['EDS', 'STRICT_DNS', 'LOGICAL_DNS']);
+
+/** The socket, inside the rule's PROXY protocol wrapper when the cluster has one. */
+function inWrapper(current: Json | undefined, socket: Json): Json {
+  if (current?.name !== PROXY_PROTOCOL_SOCKET) return socket;
+  return { ...current, typed_config: { ...(current.typed_config as Json), transport_socket: socket } };
+}
+
+/**
+ * A cluster as a client with certificates `c` sends to it: mTLS under ISTIO_MUTUAL; without a tls setting and with
+ * auto mTLS, mTLS to the endpoints that accept it (a cluster whose endpoints Envoy reads from EDS or DNS; a PROXY
+ * protocol one stays plaintext); any other tls mode as the rule says. Never modifies `cluster`.
+ */
+export function clusterMtls(cluster: Json, t: MtlsTarget, c: CertFiles): Json {
+  const sni = meshSni(t.port, t.subset, t.host);
+  if (t.tls?.mode === 'ISTIO_MUTUAL') {
+    const sans = ruleSans(t.tls);
+    const socket = upstreamMtls(c, typeof t.tls.sni === 'string' && t.tls.sni ? t.tls.sni : sni, sans.length > 0 ? sans : t.identities());
+    return { ...cluster, transport_socket: inWrapper(cluster.transport_socket as Json | undefined, socket) };
+  }
+  if (t.tls !== undefined || !t.auto || cluster.transport_socket !== undefined || !ENDPOINT_CLUSTERS.has(cluster.type as string)) return cluster;
+  return { ...cluster, transport_socket_matches: autoMtlsMatches(upstreamMtls(c, sni, t.identities())) };
+}
+
+/**
+ * The identities a service's servers may present, sorted: the SPIFFE ids of its workloads' service accounts (in
+ * the service's namespace) and a ServiceEntry's subjectAltNames, what istiod checks a server's certificate against.
+ */
+export function serviceIdentities(snap: Snapshot, svc: Service): string[] {
+  const ids = new Set<string>(svc.subjectAltNames);
+  for (const ep of snap.endpoints.get(svc.hostname) ?? []) if (ep.serviceAccount) ids.add(spiffeId(snap.mesh.trustDomain, svc.namespace, ep.serviceAccount));
+  return [...ids].sort();
+}

@@ -1,0 +1,236 @@
+/**
+ * Mesh mTLS for Envoy sidecars with file-mounted certificates (src/xds/gen/mtls.ts): the node metadata names the
+ * files, SDS points at them, clients use mTLS (ISTIO_MUTUAL, auto mTLS) and servers take it as their
+ * PeerAuthentication says. A proxy without the metadata gets what it got before.
+ */
+import { X509Certificate } from 'node:crypto';
+import { expect } from 'chai';
+import { generate, proxyScope } from '../../../src/xds/gen/index.js';
+import { buildSnapshot } from '../../../src/model/snapshot.js';
+import { resolveMeshConfig, snapshotOptions } from '../../../src/config/mesh.js';
+import { MeshCerts, TypeUrls } from '../../../src/core/constants.js';
+import type { KubeObject } from '../../../src/core/kube.js';
+import { generateCa, issueWorkloadCert } from '../../../src/certs/index.js';
+import { GATEWAY, PRODUCTPAGE, REVIEWS_V1, bookinfo, byName, expectValid, proxy, yamlObjects } from './helpers.js';
+
+const CERTS: Record<string, string> = {
+  [MeshCerts.metadata.serverChain]: '/etc/certs/cert-chain.pem',
+  [MeshCerts.metadata.serverKey]: '/etc/certs/key.pem',
+  [MeshCerts.metadata.serverRoot]: '/etc/certs/root-cert.pem',
+  [MeshCerts.metadata.clientChain]: '/etc/certs/cert-chain.pem',
+  [MeshCerts.metadata.clientKey]: '/etc/certs/key.pem',
+  [MeshCerts.metadata.clientRoot]: '/etc/certs/root-cert.pem',
+};
+const CERT_SECRET = 'file-cert:/etc/certs/cert-chain.pem~/etc/certs/key.pem';
+const ROOT_SECRET = 'file-root:/etc/certs/root-cert.pem';
+const REVIEWS = 'outbound|9080||reviews.default.svc.cluster.local';
+
+function snapshot(yaml = '', mesh: Record<string, unknown> = {}, objects: KubeObject[] = bookinfo()) {
+  const m = resolveMeshConfig(mesh);
+  if (!m.ok) throw new Error(m.errors.join());
+  return buildSnapshot([...objects, ...(yaml ? yamlObjects(yaml) : [])], snapshotOptions(m.value));
+}
+
+function generated(snap: ReturnType<typeof snapshot>, node: string, metadata: Record<string, unknown> = CERTS) {
+  const p = proxy(node, metadata);
+  const types = [TypeUrls.cluster, TypeUrls.endpoint, TypeUrls.listener, TypeUrls.secret];
+  const out = Object.fromEntries(types.map((t) => [t, generate(snap, p, t)]));
+  for (const [t, rs] of Object.entries(out)) expectValid(t, rs);
+  return { clusters: out[TypeUrls.cluster]!, endpoints: out[TypeUrls.endpoint]!, listeners: out[TypeUrls.listener]!, secrets: out[TypeUrls.secret]! };
+}
+
+const tlsOf = (socket: any) => socket.typed_config;
+const inboundChains = (listeners: any[], port: number) => byName(listeners, 'virtualInbound').filter_chains.filter((c: any) => c.filter_chain_match?.destination_port?.value === port);
+
+describe('mesh mTLS for Envoy sidecars with file-mounted certificates', () => {
+  it('without the certificate metadata a proxy gets no TLS, no secrets and no TLS inspector', () => {
+    const { clusters, listeners, secrets } = generated(snapshot(), PRODUCTPAGE, {});
+    expect(secrets).to.deep.equal([]);
+    expect(clusters.some((c) => c.resource.transport_socket_matches || c.resource.transport_socket)).to.equal(false);
+    const vi = byName(listeners, 'virtualInbound');
+    expect(vi.listener_filters.map((f: any) => f.name)).to.not.include('envoy.filters.listener.tls_inspector');
+    expect(vi.filter_chains.some((c: any) => c.transport_socket)).to.equal(false);
+  });
+
+  it('a metadata path that is not absolute counts as no certificates', () => {
+    const { secrets } = generated(snapshot(), PRODUCTPAGE, { ...CERTS, [MeshCerts.metadata.serverKey]: 'key.pem', [MeshCerts.metadata.clientRoot]: 42 });
+    expect(secrets).to.deep.equal([]);
+  });
+
+  it('SDS: the secrets the sockets name point at the files, with their directory watched', () => {
+    const { secrets } = generated(snapshot(), PRODUCTPAGE);
+    expect(secrets.map((s) => s.resource)).to.deep.equal([
+      { name: CERT_SECRET, tls_certificate: { certificate_chain: { filename: '/etc/certs/cert-chain.pem' }, private_key: { filename: '/etc/certs/key.pem' }, watched_directory: { path: '/etc/certs' } } },
+      { name: ROOT_SECRET, validation_context: { trusted_ca: { filename: '/etc/certs/root-cert.pem' }, watched_directory: { path: '/etc/certs' } } },
+    ]);
+  });
+
+  it('auto mTLS: mTLS to endpoints labelled tlsMode=istio, checked against the service accounts, plaintext to the rest', () => {
+    const { clusters, endpoints } = generated(snapshot(), PRODUCTPAGE);
+    const c = byName(clusters, REVIEWS);
+    expect(c.transport_socket).to.equal(undefined);
+    const [istio, plain] = c.transport_socket_matches;
+    expect(istio.match).to.deep.equal({ tlsMode: 'istio' });
+    expect(plain).to.deep.include({ name: 'tlsMode-disabled', match: {} });
+    const ctx = tlsOf(istio.transport_socket);
+    expect(ctx['@type']).to.equal('type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext');
+    expect(ctx.sni).to.equal('outbound_.9080_._.reviews.default.svc.cluster.local');
+    expect(ctx.common_tls_context.alpn_protocols).to.deep.equal(['istio-peer-exchange', 'istio']);
+    expect(ctx.common_tls_context.tls_certificate_sds_secret_configs).to.deep.equal([{ name: CERT_SECRET, sds_config: { ads: {}, resource_api_version: 'V3' } }]);
+    const v = ctx.common_tls_context.combined_validation_context;
+    expect(v.validation_context_sds_secret_config.name).to.equal(ROOT_SECRET);
+    expect(v.default_validation_context.match_typed_subject_alt_names).to.deep.equal([{ san_type: 'URI', matcher: { exact: 'spiffe://cluster.local/ns/default/sa/bookinfo-reviews' } }]);
+    // The endpoints carry what the match reads.
+    const la = byName(endpoints, REVIEWS);
+    const meta = la.endpoints.flatMap((l: any) => l.lb_endpoints.map((e: any) => e.metadata));
+    expect(meta.length).to.be.greaterThan(0);
+    for (const m of meta) expect(m).to.deep.equal({ filter_metadata: { 'envoy.transport_socket_match': { tlsMode: 'istio' } } });
+  });
+
+  it('the SAN a client checks is the identity mizzen issues the server', async () => {
+    const { clusters } = generated(snapshot(), PRODUCTPAGE);
+    const ctx = tlsOf(byName(clusters, REVIEWS).transport_socket_matches[0].transport_socket);
+    const want = ctx.common_tls_context.combined_validation_context.default_validation_context.match_typed_subject_alt_names[0].matcher.exact;
+    const ca = await generateCa('mesh CA test');
+    const cert = await issueWorkloadCert(ca, { trustDomain: 'cluster.local', namespace: 'default', serviceAccount: 'bookinfo-reviews' });
+    expect(new X509Certificate(cert.certChain).subjectAltName).to.equal(`URI:${want}`);
+  });
+
+  it('a DestinationRule decides: ISTIO_MUTUAL is mTLS to every endpoint, with its own SANs and SNI; DISABLE and SIMPLE as they say', () => {
+    const rules = `
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: reviews }
+spec:
+  host: reviews
+  trafficPolicy: { tls: { mode: ISTIO_MUTUAL, subjectAltNames: [spiffe://cluster.local/ns/default/sa/other], sni: reviews.internal } }
+  subsets: [{ name: v1, labels: { version: v1 }, trafficPolicy: { tls: { mode: DISABLE } } }]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: ratings }
+spec: { host: ratings, trafficPolicy: { tls: { mode: SIMPLE } } }`;
+    const { clusters } = generated(snapshot(rules), PRODUCTPAGE);
+    const mutual = byName(clusters, REVIEWS);
+    expect(mutual.transport_socket_matches).to.equal(undefined);
+    const ctx = tlsOf(mutual.transport_socket);
+    expect(ctx.sni).to.equal('reviews.internal');
+    expect(ctx.common_tls_context.combined_validation_context.default_validation_context.match_typed_subject_alt_names).to.deep.equal([
+      { san_type: 'URI', matcher: { exact: 'spiffe://cluster.local/ns/default/sa/other' } },
+    ]);
+    const v1 = byName(clusters, 'outbound|9080|v1|reviews.default.svc.cluster.local');
+    expect(v1.transport_socket ?? v1.transport_socket_matches).to.equal(undefined);
+    const simple = byName(clusters, 'outbound|9080||ratings.default.svc.cluster.local');
+    expect(simple.transport_socket_matches).to.equal(undefined);
+    expect(tlsOf(simple.transport_socket).common_tls_context.tls_certificate_sds_secret_configs, "SIMPLE: the client presents no mesh certificate").to.equal(undefined);
+  });
+
+  it('enableAutoMtls: false leaves clusters without a tls setting plaintext', () => {
+    const { clusters } = generated(snapshot('', { enableAutoMtls: false }), PRODUCTPAGE);
+    expect(byName(clusters, REVIEWS).transport_socket_matches).to.equal(undefined);
+  });
+
+  it('no auto mTLS to a MESH_EXTERNAL ServiceEntry', () => {
+    const se = `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: httpbin }
+spec: { hosts: [httpbin.org], location: MESH_EXTERNAL, resolution: DNS, ports: [{ number: 80, name: http, protocol: HTTP }] }`;
+    const { clusters } = generated(snapshot(se), PRODUCTPAGE);
+    expect(byName(clusters, 'outbound|80||httpbin.org').transport_socket_matches).to.equal(undefined);
+  });
+
+  it('PERMISSIVE (no policy): mTLS for mesh clients, plaintext for the others, other TLS passed through on TCP ports', () => {
+    const { listeners } = generated(snapshot(), REVIEWS_V1);
+    const vi = byName(listeners, 'virtualInbound');
+    expect(vi.listener_filters.map((f: any) => f.name)).to.include('envoy.filters.listener.tls_inspector');
+    const chains = inboundChains(listeners, 9080);
+    expect(chains.map((c: any) => [c.name, c.filter_chain_match.transport_protocol, c.filter_chain_match.application_protocols?.[0] ?? '', !!c.transport_socket])).to.deep.equal([
+      ['inbound|9080||-mtls', 'tls', 'istio-peer-exchange', true],
+      ['inbound|9080||', 'raw_buffer', '', false],
+    ]);
+    const server = tlsOf(chains[0].transport_socket);
+    expect(server.require_client_certificate).to.deep.equal({ value: true });
+    expect(server.common_tls_context.combined_validation_context.default_validation_context.match_typed_subject_alt_names).to.deep.equal([
+      { san_type: 'URI', matcher: { prefix: 'spiffe://cluster.local/' } },
+    ]);
+    // Both chains run the same HTTP filters (authorization reads the peer's identity on the mTLS one).
+    expect(chains[0].filters).to.deep.equal(chains[1].filters);
+    // Ports no service declares: the catch-all likewise, and another TLS client reaches them as it came.
+    const catchall = vi.filter_chains.filter((c: any) => c.name.startsWith('virtualInbound-catchall-tcp'));
+    expect(catchall.map((c: any) => [c.name, c.filter_chain_match.transport_protocol])).to.deep.equal([
+      ['virtualInbound-catchall-tcp-mtls', 'tls'],
+      ['virtualInbound-catchall-tcp', 'raw_buffer'],
+      ['virtualInbound-catchall-tcp-tls', 'tls'],
+    ]);
+  });
+
+  it('STRICT: mTLS only, on declared ports and the catch-all; a port-level DISABLE keeps that port plaintext', () => {
+    const strict = `
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: default }
+spec: { mtls: { mode: STRICT } }`;
+    const { listeners } = generated(snapshot(strict), REVIEWS_V1);
+    const chains = inboundChains(listeners, 9080);
+    expect(chains).to.have.length(1);
+    expect(chains[0].filter_chain_match).to.deep.equal({ destination_port: { value: 9080 }, transport_protocol: 'tls' });
+    expect(tlsOf(chains[0].transport_socket).require_client_certificate).to.deep.equal({ value: true });
+    const catchall = byName(listeners, 'virtualInbound').filter_chains.filter((c: any) => c.name.startsWith('virtualInbound-catchall'));
+    expect(catchall.map((c: any) => c.filter_chain_match.transport_protocol)).to.deep.equal(['tls']);
+
+    const portDisabled = `
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: reviews }
+spec: { selector: { matchLabels: { app: reviews } }, mtls: { mode: STRICT }, portLevelMtls: { '9080': { mode: DISABLE } } }`;
+    const off = generated(snapshot(portDisabled), REVIEWS_V1).listeners;
+    expect(inboundChains(off, 9080).map((c: any) => [c.filter_chain_match.transport_protocol, !!c.transport_socket])).to.deep.equal([[undefined, false]]);
+  });
+
+  it('a sniffed port over mTLS is TCP to the server; its plaintext chains stay as they were', () => {
+    const unnamed = `
+apiVersion: v1
+kind: Service
+metadata: { name: legacy }
+spec: { clusterIP: 10.96.7.7, selector: { app: reviews }, ports: [{ port: 8080 }] }`;
+    const chains = inboundChains(generated(snapshot(unnamed), REVIEWS_V1).listeners, 8080);
+    expect(chains.map((c: any) => [c.name, c.filter_chain_match.transport_protocol, !!c.transport_socket])).to.deep.equal([
+      ['inbound|8080||-tcp-mtls', 'tls', true],
+      ['inbound|8080||', 'raw_buffer', false],
+      ['inbound|8080||-tcp', 'raw_buffer', false],
+      ['inbound|8080||-tcp-tls', 'tls', false],
+    ]);
+    expect(chains[0].filters.at(-1).name).to.equal('envoy.filters.network.tcp_proxy');
+  });
+
+  it('EDS: a pod injected without certificates (status annotation without istio-certs) takes no mTLS; one with them does', () => {
+    const pods = bookinfo().map((o) => {
+      if (o.kind !== 'Pod' || !String(o.metadata.name).startsWith('reviews-')) return o;
+      const volumes = String(o.metadata.name).startsWith('reviews-v1') ? ['istio-envoy', 'istio-certs'] : ['istio-envoy'];
+      return { ...o, metadata: { ...o.metadata, annotations: { 'sidecar.istio.io/status': JSON.stringify({ containers: ['istio-proxy'], volumes }) } } };
+    });
+    const la = byName(generated(snapshot('', {}, pods), PRODUCTPAGE).endpoints, REVIEWS);
+    const byIp = Object.fromEntries(la.endpoints.flatMap((l: any) => l.lb_endpoints.map((e: any) => [e.endpoint.address.socket_address.address, !!e.metadata])));
+    expect(byIp).to.deep.equal({ '10.244.0.13': true, '10.244.0.14': false, '10.244.0.15': false });
+  });
+
+  it('EDS: a server whose PeerAuthentication is DISABLE is called in plaintext', () => {
+    const off = `
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: reviews }
+spec: { selector: { matchLabels: { app: reviews } }, mtls: { mode: DISABLE } }`;
+    const la = byName(generated(snapshot(off), PRODUCTPAGE).endpoints, REVIEWS);
+    expect(la.endpoints.flatMap((l: any) => l.lb_endpoints).some((e: any) => e.metadata)).to.equal(false);
+    const ratings = byName(generated(snapshot(off), PRODUCTPAGE).endpoints, 'outbound|9080||ratings.default.svc.cluster.local');
+    expect(ratings.endpoints[0].lb_endpoints[0].metadata).to.not.equal(undefined);
+  });
+
+  it('proxies with and without certificates are told apart by their scope; gateways with certificates use mTLS too', () => {
+    const snap = snapshot();
+    expect(proxyScope(snap, proxy(PRODUCTPAGE, CERTS))).to.not.equal(proxyScope(snap, proxy(PRODUCTPAGE, {})));
+    const { clusters } = generated(snap, GATEWAY);
+    expect(byName(clusters, 'outbound|9080||productpage.default.svc.cluster.local').transport_socket_matches).to.have.length(2);
+  });
+});
