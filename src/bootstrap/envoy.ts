@@ -7,7 +7,7 @@
  * Also used by `mizzen bootstrap`.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { Ports } from '../core/constants.js';
+import { MeshCerts, Ports, WorkloadCertFiles } from '../core/constants.js';
 import { type Result, ok, fail } from '../core/result.js';
 import { oneByte } from '../core/one-byte.js';
 
@@ -31,6 +31,23 @@ export interface EnvoyBootstrapOptions {
   clusterName: string;
   /** node.metadata (a google.protobuf.Struct in plain JSON form), e.g. NAMESPACE, LABELS. */
   metadata?: Record<string, unknown>;
+}
+
+/**
+ * Node metadata naming the mesh certificate files in `dir` (absolute, as the proxy sees it), with Istio's keys for
+ * file-mounted certificates: the same files as server and as client. The xDS server gives such a proxy mesh mTLS.
+ */
+export function certMetadata(dir: string): Record<string, string> {
+  const file = (name: string) => `${dir.replace(/\/+$/, '')}/${name}`;
+  const m = MeshCerts.metadata;
+  return {
+    [m.serverChain]: file(WorkloadCertFiles.certChain),
+    [m.serverKey]: file(WorkloadCertFiles.key),
+    [m.serverRoot]: file(WorkloadCertFiles.root),
+    [m.clientChain]: file(WorkloadCertFiles.certChain),
+    [m.clientKey]: file(WorkloadCertFiles.key),
+    [m.clientRoot]: file(WorkloadCertFiles.root),
+  };
 }
 
 /** Splits "host:port" / "[v6]:port"; errors name the field `xdsAddress`. */

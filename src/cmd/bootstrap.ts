@@ -2,13 +2,13 @@
  * `mizzen bootstrap`: prints the bootstrap a proxy starts from, as JSON on stdout.
  *   --node ID            Istio node id (`sidecar~10.0.0.1~reviews-v1-x.default~default.svc.cluster.local`)
  *   --grpc               the proxyless gRPC bootstrap (GRPC_XDS_BOOTSTRAP) instead of Envoy's
- *   --cert-dir DIR       with --grpc: mTLS from a `mizzen workload-cert` directory
+ *   --cert-dir DIR       mesh mTLS with the certificates of a `mizzen workload-cert` directory
  * Bad flags exit 2 naming the flag.
  */
 import { parseFlags, withUsage, UsageError } from './args.js';
 import { Defaults, Ports } from '../core/constants.js';
 import { grpcBootstrap } from '../bootstrap/grpc.js';
-import { envoyBootstrap } from '../bootstrap/envoy.js';
+import { certMetadata, envoyBootstrap } from '../bootstrap/envoy.js';
 import { parseNode } from '../model/proxy.js';
 
 const DEFAULT_XDS = `${Defaults.serviceName}.${Defaults.controlPlaneNamespace}.svc:${Ports.xdsPlaintext}`;
@@ -25,8 +25,9 @@ Prints the bootstrap JSON of a proxy that gets its configuration from mizzen.
   --namespace NS            the workload's namespace (default: from the node id)
   --labels k=v,k=v          the workload's labels (node metadata LABELS)
   --ip IP, --pod NAME       for --grpc without --node
-  --cert-dir DIR            with --grpc: mTLS with the workload certificate in DIR (from 'mizzen workload-cert'),
-                            read through a file_watcher certificate provider; DIR as the application sees it
+  --cert-dir DIR            mesh mTLS with the workload certificate in DIR (from 'mizzen workload-cert'), DIR as
+                            the proxy sees it: for --grpc a file_watcher certificate provider, for Envoy the node
+                            metadata that names the files (TLS_SERVER_CERT_CHAIN …; an absolute path)
   --cluster NAME            Envoy node.cluster (default: <app label or pod>.<namespace>)
   --log-level LEVEL         Envoy log level (default warning)
 
@@ -75,7 +76,8 @@ export async function run(argv: string[]): Promise<number> {
       if (!r.ok) throw new UsageError(r.errors.map((e) => `mizzen bootstrap: ${flagNames(e)}`).join('\n'));
       doc = r.value;
     } else {
-      if (v['cert-dir'] !== undefined) throw new UsageError('mizzen bootstrap: --cert-dir: only with --grpc');
+      const certDir = v['cert-dir'];
+      if (certDir !== undefined && !(certDir.startsWith('/') && certDir.replace(/\/+$/, '') !== '')) throw new UsageError(`mizzen bootstrap: --cert-dir: "${certDir}" must be an absolute path`);
       if (!v.node) throw new UsageError('mizzen bootstrap: --node is required (or use --grpc)');
       const node = parseNode({ id: v.node, metadata: v.namespace ? { NAMESPACE: v.namespace } : {} });
       if (!node.ok) throw new UsageError(node.errors.map((e) => `mizzen bootstrap: ${flagNames(e)}`).join('\n'));
@@ -85,7 +87,7 @@ export async function run(argv: string[]): Promise<number> {
         nodeId: v.node,
         logLevel: v['log-level'] ?? 'warning',
         clusterName: v.cluster ?? `${labels.app ?? node.value.podName}.${ns}`,
-        metadata: { NAMESPACE: ns, ...(Object.keys(labels).length > 0 ? { LABELS: labels } : {}) },
+        metadata: { NAMESPACE: ns, ...(Object.keys(labels).length > 0 ? { LABELS: labels } : {}), ...(certDir ? certMetadata(certDir) : {}) },
       });
       if (!r.ok) throw new UsageError(r.errors.map((e) => `mizzen bootstrap: ${flagNames(e)}`).join('\n'));
       doc = r.value;

@@ -13,11 +13,12 @@
  * A pod that asks for Istio's proxyless gRPC templates gets an xDS bootstrap instead of the sidecar (proxyless.ts).
  */
 import type { KubeObject } from '../core/kube.js';
-import { Annotations, ContainerNames } from '../core/constants.js';
+import { Annotations, ContainerNames, MeshCerts } from '../core/constants.js';
+import type { MeshConfig } from '../config/mesh.js';
 import { type Result, ok, fail } from '../core/result.js';
 import { decideInjection, podNamespace, type InjectDecision, type InjectOptions } from './policy.js';
 import { readInjectParams } from './annotations.js';
-import { PROXY_VOLUME, appContainerNames, initContainer, injectedAnnotations, injectedLabels, proxyVolume, setOwn, statusAnnotation, type BuiltContainer, type Container } from './template.js';
+import { PROXY_VOLUME, appContainerNames, certsVolume, initContainer, injectedAnnotations, injectedLabels, proxyVolume, setOwn, statusAnnotation, type BuiltContainer, type Container } from './template.js';
 import { proxyContainer } from './proxy.js';
 import { type Workload, workloadOf } from './workload.js';
 import { additionsPatch } from './patch.js';
@@ -26,6 +27,8 @@ import { isObject } from '../core/object.js';
 import { injectProxyless, wantsProxyless } from './proxyless.js';
 
 const PROXY_VOLUME_JSON = JSON.stringify(proxyVolume());
+const PROXY_STATUS_VOLUMES = [PROXY_VOLUME.name];
+const CERTS_STATUS_VOLUMES = [PROXY_VOLUME.name, MeshCerts.volume];
 
 export interface InjectedPod {
   /** The pod to admit (when injected, made on first access: read it, do not spread the result). */
@@ -81,7 +84,7 @@ function assign(target: Record<string, unknown>, add: Record<string, unknown>): 
 
 
 /** Shape checks on the parts of the pod injection reads or extends; errors name the field. */
-function checkShape(pod: KubeObject): string[] {
+function checkShape(pod: KubeObject, mesh: MeshConfig): string[] {
   const errors: string[] = [];
   const spec = pod.spec;
   if (!isObject(spec)) return ['spec: required'];
@@ -100,7 +103,7 @@ function checkShape(pod: KubeObject): string[] {
   };
   names(spec.containers, 'spec.containers', [ContainerNames.init]);
   names(spec.initContainers, 'spec.initContainers', [ContainerNames.init]);
-  names(spec.volumes, 'spec.volumes', [proxyVolume().name as string]);
+  names(spec.volumes, 'spec.volumes', mesh.workloadCertificateSecrets ? [PROXY_VOLUME.name, MeshCerts.volume] : [PROXY_VOLUME.name]);
   return errors;
 }
 
@@ -117,7 +120,7 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
     const annotations = { ...(pod.metadata.annotations ?? {}), [Annotations.skipReason]: decision.reason };
     return ok({ pod: { ...pod, metadata: { ...pod.metadata, annotations } }, decision });
   }
-  const shape = checkShape(pod);
+  const shape = checkShape(pod, opts.mesh);
   if (shape.length) return { ok: false, errors: shape };
   if (wantsProxyless(pod)) return injectProxyless(pod, opts, decision, podNamespace(pod, opts.namespace), workload ?? workloadOf(pod));
   const params = readInjectParams(pod, opts.mesh);
@@ -151,12 +154,14 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
   const sidecarInits: BuiltContainer[] = [];
   if (params.value.interceptionMode !== 'NONE') sidecarInits.push(initContainer(ctx));
   if (params.value.native) sidecarInits.push(proxy.value);
+  const certs = opts.mesh.workloadCertificateSecrets ? certsVolume(pod) : undefined;
   const status = statusAnnotation(
     sidecarInits.map((c) => c.name),
     params.value.native,
-    PROXY_VOLUME.name,
+    certs ? CERTS_STATUS_VOLUMES : PROXY_STATUS_VOLUMES,
     opts.mesh.revision,
   );
+  const sidecarVolumes = certs ? [PROXY_VOLUME_JSON, JSON.stringify(certs)] : [PROXY_VOLUME_JSON];
   const existing = (pod.metadata.annotations ?? {}) as Record<string, string>;
   const addedAnnotations = injectedAnnotations(existing, status, appContainerNames(pod), opts.mesh);
   const patch = additionsPatch(pod, {
@@ -165,7 +170,7 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
     removedAnnotations: Object.prototype.hasOwnProperty.call(existing, Annotations.skipReason) ? [Annotations.skipReason] : [],
     containers: params.value.native ? [] : [proxy.value.json],
     initContainers: sidecarInits.map((c) => c.json),
-    volumes: params.value.volumes.length === 0 ? [PROXY_VOLUME_JSON] : [PROXY_VOLUME_JSON, ...params.value.volumes.map((v) => JSON.stringify(v))],
+    volumes: params.value.volumes.length === 0 ? sidecarVolumes : [...sidecarVolumes, ...params.value.volumes.map((v) => JSON.stringify(v))],
     first: { containers: params.value.hold, initContainers: params.value.native },
     removed: override ? { list: override.list, index: override.index } : undefined,
   });
@@ -181,7 +186,7 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
     if (params.value.native) spec.containers = [...apps];
     else spec.containers = params.value.hold ? [proxy.value.build(), ...apps] : [...apps, proxy.value.build()];
     if (inits.length || override?.list === 'initContainers') spec.initContainers = params.value.native ? [...inits, ...own] : [...own, ...inits];
-    spec.volumes = [...(inSpec.volumes ?? []), proxyVolume(), ...params.value.volumes.map((v) => ({ ...v }))];
+    spec.volumes = [...(inSpec.volumes ?? []), proxyVolume(), ...(certs ? [structuredClone(certs)] : []), ...params.value.volumes.map((v) => ({ ...v }))];
     const annotations = copyOf(pod.metadata.annotations, Annotations.skipReason);
     assign(annotations, addedAnnotations);
     const meta = copyOf(pod.metadata);

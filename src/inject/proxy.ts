@@ -5,10 +5,10 @@
  * varies only with a few booleans, so each shape is serialized once as a template and a pod's text is
  * the template with the pod's strings spliced in (see json-template.ts). Pure.
  */
-import { ContainerNames, Labels, PROXY_GID, PROXY_UID, Ports } from '../core/constants.js';
+import { ContainerNames, Labels, MeshCerts, PROXY_GID, PROXY_UID, Ports } from '../core/constants.js';
 import type { KubeObject } from '../core/kube.js';
 import { type Result, ok } from '../core/result.js';
-import { envoyArgs, envoyBootstrapText, READY_PATH } from '../bootstrap/envoy.js';
+import { certMetadata, envoyArgs, envoyBootstrapText, READY_PATH } from '../bootstrap/envoy.js';
 import { JsonTemplate } from './json-template.js';
 import { CLUSTER_ID, PROXY_VOLUME, appContainerNames, fieldEnv, resources, resourcesJson, setOwn, type BuiltContainer, type Container, type SidecarContext } from './template.js';
 import { ownerUri } from './workload.js';
@@ -26,6 +26,8 @@ interface Shape {
   ports: boolean;
   /** The workload has a name (WORKLOAD_NAME and OWNER). */
   workload: boolean;
+  /** Mesh certificates mounted from the Secret istio.<service account> (mesh config workloadCertificateSecrets). */
+  certs: boolean;
 }
 
 const PROXY_KEYS = ['image', 'bootstrap', 'serviceNode', 'serviceCluster', 'logLevel', 'resources', 'podPorts', 'apps', 'mode', 'workload', 'owner', 'trustDomain'] as const;
@@ -87,7 +89,11 @@ function buildProxy(shape: Shape, v: ProxyValues, o: ProxyOptions = DEFAULT_PROX
       runAsNonRoot: true,
       runAsUser: PROXY_UID,
     },
-    volumeMounts: [{ name: PROXY_VOLUME.name, mountPath: PROXY_VOLUME.mountPath }, ...o.mounts.map((m) => ({ ...m }))],
+    volumeMounts: [
+      { name: PROXY_VOLUME.name, mountPath: PROXY_VOLUME.mountPath },
+      ...(shape.certs ? [{ name: MeshCerts.volume, mountPath: MeshCerts.dir, readOnly: true }] : []),
+      ...o.mounts.map((m) => ({ ...m })),
+    ],
   };
 }
 
@@ -110,8 +116,12 @@ function nodeMetadata(shape: Shape, v: MetaValues): Record<string, unknown> {
     meta.WORKLOAD_NAME = v.workload;
     meta.OWNER = v.owner;
   }
+  if (shape.certs) Object.assign(meta, CERT_METADATA);
   return meta;
 }
+
+/** The mounted certificate files, named in the node metadata as Istio names file-mounted certificates. */
+const CERT_METADATA: Readonly<Record<string, string>> = certMetadata(MeshCerts.dir);
 
 /**
  * Node metadata with proxyMetadata's ISTIO_META_* values over it, as Istio's agent reads its environment; LABELS
@@ -122,7 +132,7 @@ function withOverrides(meta: Record<string, unknown>, overrides: Readonly<Record
   return meta;
 }
 
-const shapeKey = (s: Shape) => (s.native ? 1 : 0) | (s.ports ? 2 : 0) | (s.workload ? 4 : 0) | (s.hold ? 8 : 0);
+const shapeKey = (s: Shape) => (s.native ? 1 : 0) | (s.ports ? 2 : 0) | (s.workload ? 4 : 0) | (s.hold ? 8 : 0) | (s.certs ? 16 : 0);
 const proxyTemplates = new Map<number, JsonTemplate<(typeof PROXY_KEYS)[number]>>();
 const metaTemplates = new Map<number, JsonTemplate<(typeof META_KEYS)[number]>>();
 
@@ -163,7 +173,7 @@ export function proxyContainer(ctx: SidecarContext): Result<BuiltContainer> {
   const apps = appContainerNames(ctx.pod).join(',');
   const ports = podPorts(ctx.pod);
   const portsJson = ports.length ? JSON.stringify(ports) : '';
-  const shape: Shape = { native: params.native, hold: params.hold, ports: ports.length > 0, workload: workload.name !== '' };
+  const shape: Shape = { native: params.native, hold: params.hold, ports: ports.length > 0, workload: workload.name !== '', certs: mesh.workloadCertificateSecrets };
   const owner = shape.workload ? ownerUri(workload, ctx.namespace) : '';
   const canonical = ctx.labels[Labels.canonicalName] ?? workload.name;
 

@@ -5,7 +5,7 @@
  */
 import type { KubeObject } from '../core/kube.js';
 import type { MeshConfig } from '../config/mesh.js';
-import { Annotations, ContainerNames, Labels, PROXY_UID, Ports } from '../core/constants.js';
+import { Annotations, ContainerNames, Labels, MeshCerts, PROXY_UID, Ports } from '../core/constants.js';
 import { STATS_PATH } from '../bootstrap/envoy.js';
 import { JsonTemplate } from './json-template.js';
 import { oneByte } from '../core/one-byte.js';
@@ -135,6 +135,16 @@ export function proxyVolume(): Record<string, unknown> {
 }
 
 /**
+ * The Secret with the pod's mesh certificates, `istio.<service account>` (`default` when the pod names none). Not
+ * optional: the pod waits for it (mizzen serve issues it) rather than start a proxy whose mTLS cannot work.
+ */
+export function certsVolume(pod: KubeObject): Record<string, unknown> {
+  const spec = pod.spec as Record<string, unknown>;
+  const sa = [spec.serviceAccountName, spec.serviceAccount].find((v): v is string => typeof v === 'string' && v !== '') ?? 'default';
+  return { name: MeshCerts.volume, secret: { secretName: `${MeshCerts.secretPrefix}${sa}` } };
+}
+
+/**
  * A label value made from a name, as Istio's template makes it: at most 63 characters, without leading or
  * trailing '-', '_' or '.' (a Deployment may have a longer name, which as a label the API server refuses).
  */
@@ -159,11 +169,11 @@ export function injectedLabels(labels: Record<string, string>, workload: Workloa
 const statusTexts = new Map<string, string>();
 
 /** The sidecar.istio.io/status annotation: what injection added, so that it can be recognised (and undone). */
-export function statusAnnotation(initContainers: string[], native: boolean, volume: string, revision: string): string {
-  const key = `${initContainers.join(',')}|${native}|${volume}|${revision}`;
+export function statusAnnotation(initContainers: string[], native: boolean, volumes: string[], revision: string): string {
+  const key = `${initContainers.join(',')}|${native}|${volumes.join(',')}|${revision}`;
   let text = statusTexts.get(key);
   if (text === undefined) {
-    text = oneByte(JSON.stringify({ initContainers, containers: native ? [] : [ContainerNames.proxy], volumes: [volume], imagePullSecrets: null, revision }));
+    text = oneByte(JSON.stringify({ initContainers, containers: native ? [] : [ContainerNames.proxy], volumes, imagePullSecrets: null, revision }));
     if (statusTexts.size >= 64) statusTexts.clear();
     statusTexts.set(key, text);
   }

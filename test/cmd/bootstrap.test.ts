@@ -105,6 +105,20 @@ describe('mizzen bootstrap', () => {
     expect(doc.dynamic_resources.ads_config.api_type).to.equal('GRPC');
   });
 
+  it('--cert-dir names the mesh certificate files in the Envoy node metadata, with Istio\'s keys', async () => {
+    const { code, out } = await capture(['--node', NODE, '--cert-dir', '/etc/certs/']);
+    expect(code).to.equal(0);
+    expect(JSON.parse(out).node.metadata).to.deep.equal({
+      NAMESPACE: 'shop',
+      TLS_SERVER_CERT_CHAIN: '/etc/certs/cert-chain.pem',
+      TLS_SERVER_KEY: '/etc/certs/key.pem',
+      TLS_SERVER_ROOT_CERT: '/etc/certs/root-cert.pem',
+      TLS_CLIENT_CERT_CHAIN: '/etc/certs/cert-chain.pem',
+      TLS_CLIENT_KEY: '/etc/certs/key.pem',
+      TLS_CLIENT_ROOT_CERT: '/etc/certs/root-cert.pem',
+    });
+  });
+
   const usage: Array<[string, string[], RegExp]> = [
     ['missing --node', [], /--node is required/],
     ['a malformed node id', ['--node', 'x'], /--node: /],
@@ -112,7 +126,7 @@ describe('mizzen bootstrap', () => {
     ['a malformed --xds-address with --grpc', ['--grpc', '--xds-address', 'nope'], /--xds-address: /],
     ['malformed --labels', ['--grpc', '--labels', 'novalue'], /--labels: /],
     ['an unknown flag', ['--bogus'], /bogus/],
-    ['--cert-dir without --grpc', ['--node', NODE, '--cert-dir', 'certs/client'], /--cert-dir: only with --grpc/],
+    ['a relative --cert-dir for Envoy', ['--node', NODE, '--cert-dir', 'certs/client'], /--cert-dir: "certs\/client" must be an absolute path/],
     ['an empty --cert-dir', ['--grpc', '--cert-dir', ''], /--cert-dir: /],
   ];
   for (const [name, argv, re] of usage) {
