@@ -42,6 +42,11 @@ Runs the control plane: the admission webhooks (HTTPS), the monitoring server, a
                         (label mizzen.io/workload-cert=true) before they expire, with the mesh CA in
                         --certs-dir (leader only)
   --log-level LEVEL     trace, debug, info, warn, error (default info)
+
+With 'workloadCertificateSecrets: true' in the mesh config and the Kubernetes source, the leader also creates
+the Secret istio.<service account> that an injected pod mounts at /etc/certs (type istio.io/key-and-cert,
+signed by the mesh CA in --certs-dir, which it then needs) and renews it as --rotate-workload-certs does.
+Its RBAC is in manifests/workload-certs/.
 `;
 
 /** A part of the process with a lifetime: started in list order, stopped in reverse. */
@@ -128,7 +133,12 @@ const portOf = (app: { server: { address(): unknown } }): number => (app.server.
 /** The Kubernetes components (when configured) feeding the xDS part's store, then the xDS part. */
 async function kubeAndXds(ctx: ServeContext, opts: ServeOptions): Promise<Component[]> {
   const xds = xdsComponents(ctx, opts.xdsPort ?? 0);
-  if (!opts.kube) return xds;
+  if (!opts.kube) {
+    if (opts.mesh.workloadCertificateSecrets) {
+      ctx.log.info('workloadCertificateSecrets: sidecars mount the Secret istio.<service account> at /etc/certs; without the Kubernetes source mizzen issues none (make them with mizzen workload-cert --secret)');
+    }
+    return xds;
+  }
   // Loaded only when used: @kubernetes/client-node takes about a second to import.
   const { kubeComponents } = await import('../sources/kube/component.js');
   return [...kubeComponents(ctx, (xds[xds.length - 1] as XdsComponent).store, opts.kube).components, ...xds];
@@ -263,9 +273,11 @@ export async function run(argv: string[]): Promise<number> {
     const inCluster = values['in-cluster'] === true || (!values.kubeconfig && !values['config-dir'] && !!process.env.KUBERNETES_SERVICE_HOST);
     if (values.kubeconfig || inCluster) opts.kube = { kubeconfig: values.kubeconfig, inCluster: !values.kubeconfig, heal: values.heal === true };
     else if (values.heal) throw new UsageError('--heal needs the Kubernetes source (--kubeconfig or --in-cluster)');
-    if (values['rotate-workload-certs']) {
-      if (!opts.kube) throw new UsageError('--rotate-workload-certs needs the Kubernetes source (--kubeconfig or --in-cluster)');
-      if (!values['certs-dir']) throw new UsageError('--rotate-workload-certs needs --certs-dir, where mesh-ca.crt and mesh-ca.key are');
+    if (values['rotate-workload-certs'] && !opts.kube) throw new UsageError('--rotate-workload-certs needs the Kubernetes source (--kubeconfig or --in-cluster)');
+    // workloadCertificateSecrets issues and renews Secrets only with the Kubernetes source (kubeAndXds says so otherwise).
+    if (opts.kube && (values['rotate-workload-certs'] || mesh.value.workloadCertificateSecrets)) {
+      const what = values['rotate-workload-certs'] ? '--rotate-workload-certs' : 'workloadCertificateSecrets (mesh config)';
+      if (!values['certs-dir']) throw new UsageError(`${what} needs --certs-dir, where mesh-ca.crt and mesh-ca.key are`);
       opts.kube.workloadCerts = { certsDir: values['certs-dir'] };
     }
     let running: RunningServe;

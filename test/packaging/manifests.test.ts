@@ -100,10 +100,10 @@ describe('install manifests (manifests/)', () => {
     expect(readFileSync(join(MANIFESTS, 'heal', 'rbac-heal.yaml'), 'utf8')).to.contain('--heal');
   });
 
-  it('keeps the Secret writes of --rotate-workload-certs in manifests/workload-certs/ only', async () => {
+  it('keeps the Secret writes of --rotate-workload-certs and workloadCertificateSecrets in manifests/workload-certs/ only', async () => {
     const extra = kustomize(join(MANIFESTS, 'workload-certs'));
     const role = extra.find((o) => o.kind === 'ClusterRole') as any;
-    expect(role.rules).to.deep.equal([{ apiGroups: [''], resources: ['secrets'], verbs: ['list', 'patch'] }]);
+    expect(role.rules).to.deep.equal([{ apiGroups: [''], resources: ['secrets'], verbs: ['create', 'list', 'patch'] }]);
     const binding = extra.find((o) => o.kind === 'ClusterRoleBinding') as any;
     expect(binding.subjects).to.deep.equal([{ kind: 'ServiceAccount', name: 'mizzen', namespace: 'mizzen-system' }]);
     const base = find('ClusterRole', 'mizzen').rules as Array<{ resources: string[] }>;

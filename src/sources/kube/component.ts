@@ -8,7 +8,9 @@
  *   watchdog         pods without a sidecar in injection-enabled namespaces (/debug/uninjected);
  *                    Events and --heal restarts by the leader only
  *   workload-certs   with --rotate-workload-certs: the leader renews workload certificate Secrets
- *                    (cert-rotator.ts; /debug/workloadcerts)
+ *                    (cert-rotator.ts); with the mesh config's workloadCertificateSecrets it also creates the
+ *                    Secrets istio.<service account> that pods mount (cert-issuer.ts) and renews them;
+ *                    /debug/workloadcerts shows both
  *
  * start() never waits for the API server: informers start in the background and readiness reports the sync, so
  * the webhook and xDS listen (and /healthz answers) even while the API server is unreachable.
@@ -21,6 +23,7 @@ import { defaultIdentity, LeaderElector } from './leader.js';
 import { KubeSource, type InformerTuning } from './source.js';
 import { Watchdog } from './watchdog.js';
 import { CertRotator } from './cert-rotator.js';
+import { CertIssuer } from './cert-issuer.js';
 import { readMeshCa } from '../../certs/files.js';
 
 export interface KubeServeOptions {
@@ -34,8 +37,19 @@ export interface KubeServeOptions {
   informer?: InformerTuning;
   leader?: { namespace?: string; name?: string; identity?: string; leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
   watchdog?: { intervalMs?: number; debounceMs?: number; healCooldownMs?: number; maxHealAttempts?: number };
-  /** Renew workload certificate Secrets with the mesh CA in this directory (leader only); off when absent. */
-  workloadCerts?: { certsDir: string; intervalMs?: number };
+  /**
+   * Renew workload certificate Secrets with the mesh CA in this directory (leader only). Off when absent, unless
+   * the mesh config sets workloadCertificateSecrets: then it is on, with the serve --certs-dir.
+   */
+  workloadCerts?: {
+    certsDir: string;
+    /** Between rotation scans and issuer resyncs (default 5 min). */
+    intervalMs?: number;
+    /** From a pod change to the creation of the Secret it mounts (default 100 ms). */
+    issueDebounceMs?: number;
+    /** First retry of a failed creation (default 1 s; doubling up to 60 s). */
+    issueRetryMs?: number;
+  };
 }
 
 export interface KubeParts {
@@ -43,6 +57,7 @@ export interface KubeParts {
   leader(): LeaderElector | undefined;
   watchdog(): Watchdog | undefined;
   certRotator(): CertRotator | undefined;
+  certIssuer(): CertIssuer | undefined;
 }
 
 export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeServeOptions): { components: Component[]; parts: KubeParts } {
@@ -52,7 +67,11 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
   let leader: LeaderElector | undefined;
   let watchdog: Watchdog | undefined;
   let rotator: CertRotator | undefined;
+  let issuer: CertIssuer | undefined;
   let certTimer: NodeJS.Timeout | undefined;
+  let issueSoon: NodeJS.Timeout | undefined;
+  let unsubscribeIssuer: (() => void) | undefined;
+  const issuing = ctx.opts.mesh.workloadCertificateSecrets;
   let timers: NodeJS.Timeout[] = [];
   let unsubscribe: (() => void) | undefined;
   const identity = o.leader?.identity ?? defaultIdentity();
@@ -87,6 +106,7 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
         onStartedLeading: () => {
           void watchdog?.scan();
           void rotator?.scan();
+          void issuer?.resync();
         },
       });
       ctx.debug.leader = () => leader!.status();
@@ -142,20 +162,48 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
   const certs: Component = {
     name: 'workload-certs',
     start: async () => {
-      const ca = readMeshCa(o.workloadCerts!.certsDir);
-      if (!ca.ok) throw new Error(`--rotate-workload-certs: ${ca.errors.join('; ')}`);
-      const r = new CertRotator({ client: client!, meshCa: ca.value, trustDomain: ctx.opts.mesh.trustDomain, isLeader: () => leader?.isLeader() ?? false, log, registry: ctx.registry });
+      const what = issuing ? 'workloadCertificateSecrets (mesh config)' : '--rotate-workload-certs';
+      const certsDir = o.workloadCerts?.certsDir ?? ctx.opts.certsDir;
+      if (!certsDir) throw new Error(`${what}: needs the mesh CA: --certs-dir, where mesh-ca.crt and mesh-ca.key are`);
+      const ca = readMeshCa(certsDir);
+      if (!ca.ok) throw new Error(`${what}: ${ca.errors.join('; ')}`);
+      const isLeader = (): boolean => leader?.isLeader() ?? false;
+      const trustDomain = ctx.opts.mesh.trustDomain;
+      const r = new CertRotator({ client: client!, meshCa: ca.value, trustDomain, isLeader, log, registry: ctx.registry });
       rotator = r;
-      ctx.debug.workloadcerts = () => r.report();
-      certTimer = setInterval(() => void r.scan(), o.workloadCerts!.intervalMs ?? 5 * 60_000);
-      certTimer.unref?.();
+      const i = issuing ? new CertIssuer({ client: client!, meshCa: ca.value, trustDomain, isLeader, pods: () => source!.objects('Pod'), log, registry: ctx.registry, retryMs: o.workloadCerts?.issueRetryMs }) : undefined;
+      issuer = i;
+      ctx.debug.workloadcerts = () => ({ ...r.report(), ...(i ? { issuing: i.report() } : {}) });
+      const every = setInterval(() => {
+        void i?.resync();
+        void r.scan();
+      }, o.workloadCerts?.intervalMs ?? 5 * 60_000);
+      every.unref?.();
+      certTimer = every;
       void r.scan();
+      if (!i) return;
+      // A pod that mounts a missing Secret waits in ContainerCreating: create it as soon as the informer shows it.
+      unsubscribeIssuer = source!.onChange((type, kind, obj) => {
+        if (kind !== 'Pod' || type === 'delete' || issueSoon || !i.wants(obj)) return;
+        issueSoon = setTimeout(() => {
+          issueSoon = undefined;
+          void i.ensure();
+        }, o.workloadCerts?.issueDebounceMs ?? 100);
+        issueSoon.unref?.();
+      });
+      void i.resync();
+      void source!.whenSynced().then((ok) => (ok ? i.resync() : undefined));
     },
-    stop: async () => clearInterval(certTimer),
+    stop: async () => {
+      unsubscribeIssuer?.();
+      issuer?.stop();
+      clearInterval(certTimer);
+      clearTimeout(issueSoon);
+    },
   };
 
   return {
-    components: [kubeSource, election, dog, ...(o.workloadCerts ? [certs] : [])],
-    parts: { source: () => source, leader: () => leader, watchdog: () => watchdog, certRotator: () => rotator },
+    components: [kubeSource, election, dog, ...(o.workloadCerts || issuing ? [certs] : [])],
+    parts: { source: () => source, leader: () => leader, watchdog: () => watchdog, certRotator: () => rotator, certIssuer: () => issuer },
   };
 }
