@@ -34,7 +34,7 @@ certs: build
 
 ## Renders manifests/ with the caBundle from certs/ into manifests/rendered/.
 manifests: certs
-	node dist/src/tools/render-manifests.js --certs-dir $(CERTS_DIR) --out manifests/rendered
+	node dist/src/tools/render-manifests.js --certs-dir $(CERTS_DIR) --out manifests/rendered $(if $(MTLS),--mtls)
 
 bench: build
 	npm run bench:inject

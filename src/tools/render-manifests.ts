@@ -11,7 +11,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -119,8 +119,11 @@ export function renderManifests(opts: RenderOptions): KubeObject[] {
 
 export const toYaml = (objects: KubeObject[]): string => objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n');
 
-/** Writes mizzen.yaml, mizzen-certs.yaml (mode 0600) and a kustomization.yaml listing them. */
-export function writeRendered(objects: KubeObject[], outDir: string): string[] {
+/**
+ * Writes mizzen.yaml, mizzen-certs.yaml (mode 0600) and a kustomization.yaml listing them; with `components`
+ * (kustomize Component directories, e.g. manifests/mtls), the kustomization applies them too.
+ */
+export function writeRendered(objects: KubeObject[], outDir: string, components: readonly string[] = []): string[] {
   mkdirSync(outDir, { recursive: true });
   const isSecret = (o: KubeObject) => o.kind === 'Secret' && o.metadata.name === CERT_SECRET_NAME;
   const files: Array<[string, string, number]> = [['mizzen.yaml', toYaml(objects.filter((o) => !isSecret(o))), 0o644]];
@@ -130,6 +133,7 @@ export function writeRendered(objects: KubeObject[], outDir: string): string[] {
     apiVersion: 'kustomize.config.k8s.io/v1beta1',
     kind: 'Kustomization',
     resources: files.map(([name]) => name),
+    ...(components.length > 0 ? { components: components.map((c) => relative(resolve(outDir), resolve(c))) } : {}),
   };
   files.push(['kustomization.yaml', `# Rendered by render-manifests from manifests/ and the certificates: do not edit.\n${stringify(kustomization)}`, 0o644]);
   return files.map(([name, text, mode]) => {
@@ -139,17 +143,21 @@ export function writeRendered(objects: KubeObject[], outDir: string): string[] {
   });
 }
 
-const HELP = `usage: node dist/src/tools/render-manifests.js --certs-dir DIR --out DIR [--manifests DIR]
+const HELP = `usage: node dist/src/tools/render-manifests.js --certs-dir DIR --out DIR [--manifests DIR] [--mtls]
 
 Renders manifests/ with the webhook caBundles from DIR/ca.crt and the mizzen-certs Secret from
 DIR/tls.crt, tls.key, ca.crt, and mesh-ca.crt, mesh-ca.key when present (as \`mizzen certs\` writes
 them). Apply with: kubectl apply -k OUT
+
+  --mtls   sidecar mesh mTLS: the install applies manifests/mtls/ too (mesh config
+           workloadCertificateSecrets, the Secret permissions of manifests/workload-certs/,
+           certificates for the ingress gateway); DIR must hold the mesh CA
 `;
 
 export function main(argv: string[]): number {
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, strict: true, options: { 'certs-dir': { type: 'string' }, out: { type: 'string' }, manifests: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
+    ({ values } = parseArgs({ args: argv, strict: true, options: { 'certs-dir': { type: 'string' }, out: { type: 'string' }, manifests: { type: 'string' }, mtls: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }));
   } catch (e) {
     process.stderr.write(`render-manifests: ${(e as Error).message}\n\n${HELP}`);
     return 2;
@@ -170,12 +178,14 @@ export function main(argv: string[]): number {
       return readFileSync(p, 'utf8');
     };
     const tls: TlsMaterial = { crt: read(CertFiles.cert), key: read(CertFiles.key), ca: read(CertFiles.ca) };
-    if (existsSync(join(dir, CertFiles.meshCaCert)) && existsSync(join(dir, CertFiles.meshCaKey))) {
+    if (values.mtls || (existsSync(join(dir, CertFiles.meshCaCert)) && existsSync(join(dir, CertFiles.meshCaKey)))) {
+      // --mtls: the leader signs workload certificates with it, so it must be there.
       tls.meshCaCrt = read(CertFiles.meshCaCert);
       tls.meshCaKey = read(CertFiles.meshCaKey);
     }
-    const objects = renderManifests({ caBundlePem: tls.ca, tls, manifestsDir: values.manifests });
-    for (const f of writeRendered(objects, values.out)) process.stdout.write(`wrote ${f}\n`);
+    const manifestsDir = values.manifests ?? defaultManifestsDir();
+    const objects = renderManifests({ caBundlePem: tls.ca, tls, manifestsDir });
+    for (const f of writeRendered(objects, values.out, values.mtls ? [join(manifestsDir, 'mtls')] : [])) process.stdout.write(`wrote ${f}\n`);
     process.stdout.write(`apply with: kubectl apply -k ${values.out}\n`);
     return 0;
   } catch (e) {

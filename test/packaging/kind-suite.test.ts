@@ -19,7 +19,9 @@ import { parseNode } from '../../src/model/proxy.js';
 import { resolveMeshConfig, snapshotOptions } from '../../src/config/mesh.js';
 import { TypeUrls } from '../../src/core/constants.js';
 import { parseDocuments } from '../../src/core/documents.js';
-import { injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, GATEWAY_LUA_FILTER, LUA_HEADER, type PodLike } from '../e2e/kind/lib.js';
+import { injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, GATEWAY_LUA_FILTER, LUA_HEADER, type PodLike, STRICT_MTLS, PLAIN_NAMESPACE, plainClientPod, plainClientResult } from '../e2e/kind/lib.js';
+import { decideInjection } from '../../src/inject/policy.js';
+import { DEFAULT_MESH_CONFIG } from '../../src/config/mesh.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const KIND_DIR = join(REPO, 'test', 'e2e', 'kind');
@@ -204,6 +206,16 @@ describe('kind end-to-end suite (test/e2e/kind)', () => {
       const hcms = generate(snap, node.value, TypeUrls.listener).flatMap((l: any) => l.resource.filter_chains.flatMap((c: any) => c.filters));
       expect(hcms).to.not.be.empty;
       for (const f of hcms) expect(f.typed_config.access_log?.[0]?.typed_config.path).to.equal('/dev/stdout');
+    });
+
+    it('its mTLS check: a valid STRICT policy, a plain client that is never injected, and its log read right', async () => {
+      expect(validateObject(structuredClone(STRICT_MTLS) as unknown as KubeObject).errors).to.deep.equal([]);
+      const pod = plainClientPod('c', 'img:1', 'http://productpage.default:9080/productpage') as unknown as KubeObject;
+      expect(pod.metadata.namespace).to.equal(PLAIN_NAMESPACE);
+      expect(decideInjection(pod, { mesh: DEFAULT_MESH_CONFIG, namespace: PLAIN_NAMESPACE }).inject, 'labelled sidecar.istio.io/inject=false').to.equal(false);
+      expect(plainClientResult('200\n')).to.deep.equal({ status: 200 });
+      expect(plainClientResult('ERR ECONNRESET\n')).to.deep.equal({ error: 'ECONNRESET' });
+      expect(plainClientResult('')).to.equal(undefined);
     });
 
     it("uses a VirtualService that mizzen's validator rejects naming the field", async () => {

@@ -9,6 +9,10 @@ import type { KubeObject } from '../../src/core/kube.js';
 import { testCerts, testCertsDir, tempDir } from '../support/certs.js';
 import { captureOutput } from '../support/cli.js';
 import { skipWithoutKubectl } from '../support/kubectl.js';
+import { parse as parseYaml } from 'yaml';
+import { resolveMeshConfig } from '../../src/config/mesh.js';
+import { certMetadata } from '../../src/bootstrap/envoy.js';
+import { workloadCertMount } from '../../src/sources/kube/cert-issuer.js';
 
 const decode = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
 
@@ -116,6 +120,36 @@ describe('render-manifests (with kubectl)', () => {
       // The directory has the mesh CA (mizzen certs writes it): the Secret carries it, for --rotate-workload-certs.
       const secret = parseObjects(readFileSync(join(out.dir, 'mizzen-certs.yaml'), 'utf8'), out.dir)[0] as any;
       expect(Buffer.from(secret.data['mesh-ca.crt'], 'base64').toString()).to.equal(c.certs.meshCa.cert);
+    } finally {
+      c.cleanup();
+      out.cleanup();
+    }
+  });
+
+  it('main --mtls: the install turns on sidecar mTLS by Secrets, with their RBAC, and gives the gateway its own certificates', async () => {
+    const c = await testCertsDir();
+    const out = tempDir('mizzen-rendered-');
+    try {
+      const r = await captureOutput(() => main(['--certs-dir', c.dir, '--out', out.dir, '--mtls']));
+      expect(r.code, r.err).to.equal(0);
+      const objects = parseObjects(execFileSync('kubectl', ['kustomize', out.dir], { encoding: 'utf8' }), out.dir) as any[];
+      const find = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name.startsWith(name));
+      // mizzen reads a mesh config that mizzen accepts and that sets workloadCertificateSecrets.
+      const mizzen = find('Deployment', 'mizzen').spec.template.spec;
+      expect(mizzen.containers[0].args.slice(-2)).to.deep.equal(['--mesh-config', '/etc/mizzen/mesh/mesh.yaml']);
+      const meshVolume = mizzen.volumes.find((v: any) => v.name === 'mesh');
+      const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === meshVolume.configMap.name);
+      const mesh = resolveMeshConfig(parseYaml(cm.data['mesh.yaml']));
+      expect(mesh.ok && mesh.value.workloadCertificateSecrets).to.equal(true);
+      expect(find('ClusterRole', 'mizzen-workload-certs').rules[0].verbs).to.include('create');
+      // The gateway mounts the Secret the leader issues for its service account and names the files.
+      const gateway = find('Deployment', 'istio-ingressgateway').spec.template;
+      const args: string[] = gateway.spec.containers[0].args;
+      const merged = JSON.parse(args[args.indexOf('--config-yaml') + 1]);
+      expect(merged).to.deep.equal({ node: { metadata: certMetadata('/etc/certs') } });
+      expect(gateway.spec.containers[0].volumeMounts).to.deep.include({ name: 'istio-certs', mountPath: '/etc/certs', readOnly: true });
+      const mount = workloadCertMount({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'gw', namespace: 'istio-system' }, spec: gateway.spec }, 'cluster.local');
+      expect(mount).to.deep.include({ ok: true, name: 'istio.istio-ingressgateway', serviceAccount: gateway.spec.serviceAccountName });
     } finally {
       c.cleanup();
       out.cleanup();

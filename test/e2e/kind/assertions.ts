@@ -7,17 +7,28 @@
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { kubectl, kubectlJson, httpGet, eventually } from './kube.js';
-import { type PodLike, injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, SKIP_REASON, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, GATEWAY_LUA_FILTER, LUA_HEADER, LUA_HEADER_VALUE, type ReviewsVersion } from './lib.js';
+import { type PodLike, injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, SKIP_REASON, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, GATEWAY_LUA_FILTER, LUA_HEADER, LUA_HEADER_VALUE, type ReviewsVersion, STRICT_MTLS, PLAIN_NAMESPACE, plainClientPod, plainClientResult } from './lib.js';
 
 const GATEWAY_URL = process.env.GATEWAY_URL ?? 'http://127.0.0.1:18080';
 const BOOKINFO_DIR = process.env.BOOKINFO_DIR ?? '../shared/samples/bookinfo';
 const SPLIT_REQUESTS = Number(process.env.SPLIT_REQUESTS ?? 300);
 const SPLIT_TOLERANCE = Number(process.env.SPLIT_TOLERANCE ?? 0.06);
+/** mizzen's image (run.sh loads it into kind): the suite's plain client runs node from it. */
+const IMAGE = process.env.IMAGE ?? 'ghcr.io/mizzen-mesh/mizzen:0.1.0';
+
+/** Runs a plain (sidecar-less) client pod once against `url` and returns what it got. */
+async function plainCall(name: string, url: string): Promise<{ status: number } | { error: string }> {
+  kubectl(['delete', 'pod', name, '-n', PLAIN_NAMESPACE, '--ignore-not-found', '--wait=true']);
+  const created = kubectl(['apply', '-f', '-'], JSON.stringify(plainClientPod(name, IMAGE, url)));
+  if (created.code !== 0) throw new Error(`plain client: ${created.stderr.trim()}`);
+  return eventually(`the plain client ${name} finishes`, 90_000, async () => plainClientResult(kubectl(['logs', '-n', PLAIN_NAMESPACE, name]).stdout) ?? 'no result yet');
+}
 
 type Check = { name: string; run: () => Promise<string> };
 
-function applyFile(file: string): void {
-  const r = kubectl(['apply', '-f', file]);
+/** kubectl apply -f FILE, or of `object` with FILE '-'. */
+function applyFile(file: string, object?: unknown): void {
+  const r = kubectl(['apply', '-f', file], object === undefined ? undefined : JSON.stringify(object));
   if (r.code !== 0) throw new Error(`kubectl apply -f ${file}: ${r.stderr.trim()}`);
 }
 
@@ -185,6 +196,44 @@ const checks: Check[] = [
       }
       await eventually('the header goes away with the filter', 90_000, async () => ((await httpGet(`${GATEWAY_URL}/productpage`)).headers.get(LUA_HEADER) === null ? true : 'still stamped'));
       return `${LUA_HEADER}: ${LUA_HEADER_VALUE} while the filter exists, absent after it is deleted`;
+    },
+  },
+  {
+    name: 'mizzen issued every Bookinfo service account its istio.<sa> Secret, which the sidecars mount',
+    run: async () => {
+      const secrets = kubectlJson<{ items: Array<{ metadata: { name: string }; type: string }> }>(['get', 'secrets', '-n', 'default', '-l', 'mizzen.io/workload-cert=true']).items;
+      const names = secrets.filter((s) => s.type === 'istio.io/key-and-cert').map((s) => s.metadata.name).sort();
+      const want = ['istio.bookinfo-details', 'istio.bookinfo-productpage', 'istio.bookinfo-ratings', 'istio.bookinfo-reviews'];
+      const missing = want.filter((n) => !names.includes(n));
+      if (missing.length) throw new Error(`missing ${missing.join(', ')} (found ${names.join(', ') || 'none'})`);
+      return names.join(', ');
+    },
+  },
+  {
+    name: 'PeerAuthentication STRICT: sidecars and the gateway still reach Bookinfo over mTLS, a client without a sidecar is refused',
+    run: async () => {
+      kubectl(['create', 'namespace', PLAIN_NAMESPACE]);
+      try {
+        const before = await plainCall('plain-before', 'http://productpage.default:9080/productpage');
+        if (!('status' in before) || before.status !== 200) throw new Error(`before STRICT a plaintext client should get 200 (PERMISSIVE), got ${JSON.stringify(before)}`);
+        applyFile('-', STRICT_MTLS);
+        try {
+          const refused = await eventually('the plaintext client is refused', 90_000, async () => {
+            const r = await plainCall('plain-strict', 'http://productpage.default:9080/productpage');
+            return 'error' in r ? r : `got ${JSON.stringify(r)}`;
+          });
+          // productpage calls details and reviews, reviews calls ratings: all sidecar to sidecar, now mTLS only.
+          const page = await eventually('productpage still answers through the gateway', 60_000, async () => {
+            const r = await httpGet(`${GATEWAY_URL}/productpage`);
+            return r.status === 200 && reviewsVersion(r.body) !== 'error' ? reviewsVersion(r.body) : `status ${r.status}`;
+          });
+          return `plaintext: ${refused.error}; through the gateway: 200 (reviews ${page})`;
+        } finally {
+          kubectl(['delete', 'peerauthentication', STRICT_MTLS.metadata.name, '-n', 'default', '--ignore-not-found']);
+        }
+      } finally {
+        kubectl(['delete', 'namespace', PLAIN_NAMESPACE, '--ignore-not-found', '--wait=false']);
+      }
     },
   },
   {

@@ -161,3 +161,36 @@ export const GATEWAY_LUA_FILTER = {
     ],
   },
 } as const;
+
+/** PeerAuthentication STRICT for every workload of Bookinfo's namespace. */
+export const STRICT_MTLS = {
+  apiVersion: 'security.istio.io/v1',
+  kind: 'PeerAuthentication',
+  metadata: { name: 'mizzen-e2e-strict', namespace: 'default' },
+  spec: { mtls: { mode: 'STRICT' } },
+} as const;
+
+/** A namespace without injection, for a client that has no sidecar (and so no mesh certificate). */
+export const PLAIN_NAMESPACE = 'mizzen-e2e-plain';
+
+/**
+ * A pod without a sidecar that calls `url` once with mizzen's own image (it has node) and prints the HTTP status,
+ * or `ERR <code>` when the connection fails (a STRICT server resets a plaintext one).
+ */
+export function plainClientPod(name: string, image: string, url: string): Record<string, unknown> {
+  const script = `fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(10000) }).then((r) => console.log(r.status), (e) => console.log('ERR', e.cause?.code ?? e.name))`;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: PLAIN_NAMESPACE, labels: { 'sidecar.istio.io/inject': 'false' } },
+    spec: { restartPolicy: 'Never', containers: [{ name: 'client', image, imagePullPolicy: 'IfNotPresent', command: ['node', '-e', script] }] },
+  };
+}
+
+/** What a plain client's log says: the status it got, or the failure. */
+export function plainClientResult(log: string): { status: number } | { error: string } | undefined {
+  const line = log.trim().split('\n').at(-1) ?? '';
+  if (/^\d{3}$/.test(line)) return { status: Number(line) };
+  if (line.startsWith('ERR')) return { error: line.slice(3).trim() };
+  return undefined;
+}

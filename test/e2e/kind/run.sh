@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # mizzen's kind end-to-end suite (`make e2e-kind`): a real cluster, real Envoy, Bookinfo.
 #
-#   create a kind cluster -> build the image and `kind load` it -> make manifests ->
+#   create a kind cluster -> build the image and `kind load` it -> make manifests MTLS=1 (sidecar mTLS) ->
 #   kubectl apply -k manifests/rendered -> label default istio-injection=enabled ->
 #   deploy Bookinfo -> run the assertions (dist/test/e2e/kind/assertions.js) -> clean up.
 #
@@ -72,8 +72,8 @@ log "building $IMAGE"
 docker build -t "$IMAGE" .
 kind load docker-image "$IMAGE" --name "$CLUSTER"
 
-log "rendering manifests (certificates in $WORK/certs)"
-make manifests CERTS_DIR="$WORK/certs"
+log "rendering manifests with sidecar mTLS (certificates in $WORK/certs)"
+make manifests CERTS_DIR="$WORK/certs" MTLS=1
 
 log "installing mizzen"
 kubectl apply -k manifests/rendered
@@ -92,7 +92,7 @@ kubectl -n istio-system port-forward svc/istio-ingressgateway "$GATEWAY_PORT:80"
 PF_PID=$!
 
 log "running the assertions"
-GATEWAY_URL="http://127.0.0.1:$GATEWAY_PORT" BOOKINFO_DIR="$BOOKINFO_DIR" node dist/test/e2e/kind/assertions.js
+GATEWAY_URL="http://127.0.0.1:$GATEWAY_PORT" BOOKINFO_DIR="$BOOKINFO_DIR" IMAGE="$IMAGE" node dist/test/e2e/kind/assertions.js
 
 if [ "$CREATED" = 0 ]; then
   log "removing Bookinfo from the reused cluster"
