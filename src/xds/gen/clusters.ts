@@ -270,23 +270,32 @@ const mtlsAcceptor = (snap: Snapshot, spec: ClusterSpec): ((e: Endpoint) => bool
  * The identities a service's servers may present, memoized on its endpoint list (a new list when endpoints
  * change), for the SAN checks of mTLS clusters.
  */
-const identities = new WeakMap<Service, { eps: readonly Endpoint[] | undefined; ids: readonly string[] }>();
+const identities = new WeakMap<Service, { eps: readonly Endpoint[] | undefined; domain: string; ids: readonly string[] }>();
 function identitiesOf(snap: Snapshot, svc: Service): readonly string[] {
   const eps = snap.endpoints.get(svc.hostname);
+  const domain = snap.mesh.trustDomain;
   const hit = identities.get(svc);
-  if (hit && hit.eps === eps) return hit.ids;
+  if (hit && hit.eps === eps && hit.domain === domain) return hit.ids;
   const ids = serviceIdentities(snap, svc);
-  identities.set(svc, { eps, ids });
+  identities.set(svc, { eps, domain, ids });
   return ids;
 }
 
-/** An outbound cluster as a client with certificates sends to it (mtls.ts). */
+/**
+ * An outbound cluster as a client with certificates sends to it (mtls.ts), memoized on the cluster (itself memoized
+ * on its spec) while the certificate files, auto mTLS and the service's identities stay: proxy scopes with
+ * certificates share it as the others share the plain one. Shared: never modified.
+ */
+const mtlsClusters = new WeakMap<Json, { files: string; auto: boolean; ids: readonly string[]; out: Json }>();
 function withMtls(snap: Snapshot, spec: ClusterSpec, cluster: Json, certs: CertFiles): Json {
-  return clusterMtls(
-    cluster,
-    { tls: spec.policy.tls, port: spec.port.port, subset: spec.subset, host: spec.service.hostname, auto: !snap.mesh.autoMtlsOff && !spec.service.meshExternal, identities: () => identitiesOf(snap, spec.service) },
-    certs,
-  );
+  const files = `${certs.chain}~${certs.key}~${certs.root}`;
+  const auto = !snap.mesh.autoMtlsOff && !spec.service.meshExternal;
+  const ids = identitiesOf(snap, spec.service);
+  const hit = mtlsClusters.get(cluster);
+  if (hit && hit.files === files && hit.auto === auto && hit.ids === ids) return hit.out;
+  const out = clusterMtls(cluster, { tls: spec.policy.tls, port: spec.port.port, subset: spec.subset, host: spec.service.hostname, auto, identities: () => ids }, certs);
+  mtlsClusters.set(cluster, { files, auto, ids, out });
+  return out;
 }
 
 export function generateClusters(snap: Snapshot, proxy: Proxy): NamedResource[] {

@@ -14,8 +14,9 @@
  *   workloads' service accounts, or the rule's subjectAltNames); the SNI is istiod's
  *   `outbound_.<port>_.<subset>_.<host>`; ALPN `istio-peer-exchange`, `istio`, which servers look for.
  * - Servers: on each inbound port, the PeerAuthentication mode (peer-auth.ts). STRICT: mTLS only, a client
- *   certificate from the mesh CA required. PERMISSIVE: mTLS for clients that offer the mesh ALPN, plaintext for the
- *   others (the TLS inspector tells them apart). DISABLE: plaintext, as without certificates.
+ *   certificate from the mesh CA required. PERMISSIVE (the TLS inspector tells the clients apart): plaintext as
+ *   plaintext, TLS as mesh mTLS; on a TCP port only TLS with the mesh ALPN, another TLS client's connection (the
+ *   application's own TLS) going through as it came. DISABLE: plaintext, as without certificates.
  * Pure.
  */
 import type { Endpoint, Service, Snapshot } from '../../model/types.js';
@@ -144,8 +145,9 @@ export const ruleSans = (tls: Json): string[] => asArray(tls.subjectAltNames).fi
 /**
  * An inbound port's filter chains as its mode makes them, for a proxy with certificates. `chains` are the plaintext
  * chains of the port (their filter_chain_match set); `tcp` says which of them carry raw TCP (a TLS client that is
- * not the mesh's reaches those as it is). The mTLS chains carry the TCP chain's filters when the port is sniffed:
- * behind TLS the HTTP inspector sees nothing (a sniffed port over mTLS is TCP to the server).
+ * not the mesh's reaches those as it is; on an HTTP port any TLS is mesh mTLS, so a proxyless gRPC client, whose
+ * ALPN is h2, is served too). The mTLS chains carry the TCP chain's filters when the port is sniffed: behind TLS
+ * the HTTP inspector sees nothing (a sniffed port over mTLS is TCP to the server).
  */
 export function inboundChains(chains: readonly Json[], mode: MtlsMode, socket: Json, tcp: (c: Json) => boolean): Json[] {
   if (mode === 'DISABLE') return [...chains];
@@ -159,7 +161,7 @@ export function inboundChains(chains: readonly Json[], mode: MtlsMode, socket: J
   if (mode === 'STRICT') return base.map((c) => secured(c, false));
   const plain = (c: Json, protocol: 'raw_buffer' | 'tls'): Json => ({ ...c, name: protocol === 'tls' ? `${String(c.name)}-tls` : c.name, filter_chain_match: { ...(c.filter_chain_match as Json), transport_protocol: protocol } });
   return [
-    ...base.map((c) => ({ ...secured(c, true), name: `${String(c.name)}-mtls` })),
+    ...base.map((c) => ({ ...secured(c, tcp(c)), name: `${String(c.name)}-mtls` })),
     ...chains.map((c) => plain(c, 'raw_buffer')),
     // Another TLS client (an application's own TLS) on a TCP port: passed through as it came.
     ...chains.filter(tcp).map((c) => plain(c, 'tls')),

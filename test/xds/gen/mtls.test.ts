@@ -140,13 +140,13 @@ spec: { hosts: [httpbin.org], location: MESH_EXTERNAL, resolution: DNS, ports: [
     expect(byName(clusters, 'outbound|80||httpbin.org').transport_socket_matches).to.equal(undefined);
   });
 
-  it('PERMISSIVE (no policy): mTLS for mesh clients, plaintext for the others, other TLS passed through on TCP ports', () => {
+  it('PERMISSIVE (no policy): TLS is mTLS on an HTTP port (any ALPN: proxyless gRPC says h2), plaintext stays plaintext', () => {
     const { listeners } = generated(snapshot(), REVIEWS_V1);
     const vi = byName(listeners, 'virtualInbound');
     expect(vi.listener_filters.map((f: any) => f.name)).to.include('envoy.filters.listener.tls_inspector');
     const chains = inboundChains(listeners, 9080);
     expect(chains.map((c: any) => [c.name, c.filter_chain_match.transport_protocol, c.filter_chain_match.application_protocols?.[0] ?? '', !!c.transport_socket])).to.deep.equal([
-      ['inbound|9080||-mtls', 'tls', 'istio-peer-exchange', true],
+      ['inbound|9080||-mtls', 'tls', '', true],
       ['inbound|9080||', 'raw_buffer', '', false],
     ]);
     const server = tlsOf(chains[0].transport_socket);
@@ -154,14 +154,17 @@ spec: { hosts: [httpbin.org], location: MESH_EXTERNAL, resolution: DNS, ports: [
     expect(server.common_tls_context.combined_validation_context.default_validation_context.match_typed_subject_alt_names).to.deep.equal([
       { san_type: 'URI', matcher: { prefix: 'spiffe://cluster.local/' } },
     ]);
-    // Both chains run the same HTTP filters (authorization reads the peer's identity on the mTLS one).
+    // Both chains run the same filters: authorization reads the peer's identity on the mTLS one, and the connection
+    // manager passes it to the application in x-forwarded-client-cert (set on every inbound one, as in Istio).
     expect(chains[0].filters).to.deep.equal(chains[1].filters);
-    // Ports no service declares: the catch-all likewise, and another TLS client reaches them as it came.
+    expect(chains[0].filters.at(-1).typed_config.set_current_client_cert_details).to.deep.equal({ subject: { value: true }, dns: true, uri: true });
+    // TCP (here the ports no service declares): mTLS for the mesh's ALPN, and another TLS client (the application's
+    // own TLS) reaches them as it came.
     const catchall = vi.filter_chains.filter((c: any) => c.name.startsWith('virtualInbound-catchall-tcp'));
-    expect(catchall.map((c: any) => [c.name, c.filter_chain_match.transport_protocol])).to.deep.equal([
-      ['virtualInbound-catchall-tcp-mtls', 'tls'],
-      ['virtualInbound-catchall-tcp', 'raw_buffer'],
-      ['virtualInbound-catchall-tcp-tls', 'tls'],
+    expect(catchall.map((c: any) => [c.name, c.filter_chain_match.transport_protocol, c.filter_chain_match.application_protocols ?? [], !!c.transport_socket])).to.deep.equal([
+      ['virtualInbound-catchall-tcp-mtls', 'tls', ['istio-peer-exchange', 'istio', 'istio-http/1.0', 'istio-http/1.1', 'istio-h2'], true],
+      ['virtualInbound-catchall-tcp', 'raw_buffer', [], false],
+      ['virtualInbound-catchall-tcp-tls', 'tls', [], false],
     ]);
   });
 
@@ -232,5 +235,62 @@ spec: { selector: { matchLabels: { app: reviews } }, mtls: { mode: DISABLE } }`;
     expect(proxyScope(snap, proxy(PRODUCTPAGE, CERTS))).to.not.equal(proxyScope(snap, proxy(PRODUCTPAGE, {})));
     const { clusters } = generated(snap, GATEWAY);
     expect(byName(clusters, 'outbound|9080||productpage.default.svc.cluster.local').transport_socket_matches).to.have.length(2);
+  });
+
+  it('proxies with certificates share each mTLS cluster object; a service account that changes is checked anew', () => {
+    const snap = snapshot();
+    const a = byName(generate(snap, proxy(PRODUCTPAGE, CERTS), TypeUrls.cluster), REVIEWS);
+    const b = byName(generate(snap, proxy(REVIEWS_V1, CERTS), TypeUrls.cluster), REVIEWS);
+    expect(a, 'one object for both scopes (encoded once)').to.equal(b);
+    const moved = bookinfo().map((o) => (o.kind === 'Pod' && String(o.metadata.name).startsWith('reviews-v1') ? { ...o, spec: { ...o.spec, serviceAccountName: 'reviews-new' } } : o));
+    const c = byName(generate(snapshot('', {}, moved), proxy(PRODUCTPAGE, CERTS), TypeUrls.cluster), REVIEWS);
+    const sans = (x: any) => tlsOf(x.transport_socket_matches[0].transport_socket).common_tls_context.combined_validation_context.default_validation_context.match_typed_subject_alt_names.map((m: any) => m.matcher.exact);
+    expect(sans(c)).to.deep.equal(['spiffe://cluster.local/ns/default/sa/bookinfo-reviews', 'spiffe://cluster.local/ns/default/sa/reviews-new']);
+  });
+
+  describe('which chain Envoy picks (its filter chain match: the most specific value at each level, no going back)', () => {
+    interface Conn { port: number; tls: boolean; alpn?: string[] }
+    /** Envoy's order of the levels used here: destination port, destination IP, transport protocol, ALPN. */
+    function pick(chains: any[], conn: Conn, ip = '10.244.0.13'): string | null {
+      const m = (c: any) => c.filter_chain_match ?? {};
+      let set = chains.filter((c) => m(c).destination_port?.value === conn.port);
+      if (set.length === 0) set = chains.filter((c) => m(c).destination_port === undefined);
+      const contains = (c: any) => (m(c).prefix_ranges ?? []).some((r: any) => r.prefix_len.value === 0 || ip.startsWith(r.address_prefix));
+      const byIp = set.filter((c) => m(c).prefix_ranges && contains(c));
+      set = byIp.length > 0 ? byIp : set.filter((c) => !m(c).prefix_ranges);
+      const transport = conn.tls ? 'tls' : 'raw_buffer';
+      const byTransport = set.filter((c) => m(c).transport_protocol === transport);
+      set = byTransport.length > 0 ? byTransport : set.filter((c) => !m(c).transport_protocol);
+      for (const a of conn.alpn ?? []) {
+        const hit = set.filter((c) => (m(c).application_protocols ?? []).includes(a));
+        if (hit.length > 0) return hit[0].name;
+      }
+      const any = set.filter((c) => !m(c).application_protocols);
+      return any[0]?.name ?? null;
+    }
+    const chainsOf = (yaml: string) => byName(generated(snapshot(yaml), REVIEWS_V1).listeners, 'virtualInbound').filter_chains;
+    const MESH = ['istio-peer-exchange', 'istio'];
+
+    it('PERMISSIVE: each kind of client lands where it should', () => {
+      const chains = chainsOf('');
+      expect(pick(chains, { port: 9080, tls: false })).to.equal('inbound|9080||');
+      expect(pick(chains, { port: 9080, tls: true, alpn: MESH })).to.equal('inbound|9080||-mtls');
+      expect(pick(chains, { port: 9080, tls: true, alpn: ['h2'] }), 'a proxyless gRPC client').to.equal('inbound|9080||-mtls');
+      expect(pick(chains, { port: 7777, tls: false })).to.equal('virtualInbound-catchall-tcp');
+      expect(pick(chains, { port: 7777, tls: true, alpn: MESH })).to.equal('virtualInbound-catchall-tcp-mtls');
+      expect(pick(chains, { port: 7777, tls: true, alpn: ['h2', 'http/1.1'] }), "the application's own TLS").to.equal('virtualInbound-catchall-tcp-tls');
+    });
+
+    it('STRICT: plaintext finds no chain (Envoy closes the connection), TLS finds the mTLS one', () => {
+      const chains = chainsOf(`
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: default }
+spec: { mtls: { mode: STRICT } }`);
+      expect(pick(chains, { port: 9080, tls: false })).to.equal(null);
+      expect(pick(chains, { port: 7777, tls: false })).to.equal(null);
+      const strict = chains.find((c: any) => c.name === pick(chains, { port: 9080, tls: true, alpn: MESH }));
+      expect(strict.transport_socket.typed_config.require_client_certificate).to.deep.equal({ value: true });
+    });
   });
 });
