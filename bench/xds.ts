@@ -27,7 +27,7 @@ import { buildMesh, pod, virtualService, serviceName, type MeshShape } from './x
 import type { FromClients, ToClients } from './xds/clients.js';
 
 const USAGE = `usage: npm run bench:xds -- [--proxies N] [--services N] [--endpoints N] [--namespaces N] [--scopes N]
-       [--debounce-ms MS] [--push-concurrency N] [--rounds N] [--warmup-rounds N] [--json] [--cpu-prof-dir DIR]`;
+       [--debounce-ms MS] [--push-concurrency N] [--rounds N] [--warmup-rounds N] [--mtls] [--json] [--cpu-prof-dir DIR]`;
 
 const { values: flags } = (() => {
   try {
@@ -49,6 +49,8 @@ const { values: flags } = (() => {
          */
         'warmup-rounds': { type: 'string', default: '1' },
         json: { type: 'boolean', default: false },
+        /** Sidecars with mesh certificates (node metadata, SDS) and pods that take mTLS: the cost of mesh mTLS. */
+        mtls: { type: 'boolean', default: false },
         /** Write a CPU profile of the control plane per section (initial sync, each push, each raw broadcast) here. */
         'cpu-prof-dir': { type: 'string' },
         help: { type: 'boolean', default: false },
@@ -64,7 +66,7 @@ if (flags.help) {
   process.stdout.write(`${USAGE}\n`);
   process.exit(0);
 }
-const num = (k: Exclude<keyof typeof flags, 'help' | 'json'>): number => {
+const num = (k: Exclude<keyof typeof flags, 'help' | 'json' | 'mtls'>): number => {
   const n = Number(flags[k]);
   if (!Number.isFinite(n) || n < 0) {
     process.stderr.write(`bench:xds: --${k}: "${flags[k]}" is not a number\n${USAGE}\n`);
@@ -72,7 +74,7 @@ const num = (k: Exclude<keyof typeof flags, 'help' | 'json'>): number => {
   }
   return n;
 };
-const shape: MeshShape = { services: num('services'), endpoints: num('endpoints'), namespaces: num('namespaces') };
+const shape: MeshShape = { services: num('services'), endpoints: num('endpoints'), namespaces: num('namespaces'), mtls: flags.mtls };
 const N = num('proxies');
 const SCOPES = Math.min(num('scopes'), N);
 
@@ -165,7 +167,7 @@ const say = (s: string): void => {
   lines.push(s);
   if (!flags.json) process.stdout.write(s + '\n');
 };
-say(`bench:xds — ${N} proxies (${SCOPES} scopes), ${shape.services} services × ${shape.endpoints} endpoints (${objects.length} objects), debounce ${num('debounce-ms')} ms`);
+say(`bench:xds — ${N} proxies (${SCOPES} scopes), ${shape.services} services × ${shape.endpoints} endpoints (${objects.length} objects), debounce ${num('debounce-ms')} ms${flags.mtls ? ', mesh mTLS (every sidecar with certificates, every pod taking mTLS)' : ''}`);
 say(`initial snapshot build: ${ms(initialBuild)}`);
 
 // Initial sync: connect all, wait for every proxy to ACK CDS, EDS, LDS and RDS.
@@ -174,7 +176,7 @@ let allConnected = NaN;
 const syncCpu0 = process.cpuUsage();
 const synced = await profiled('initial sync', async () => {
   t = Date.now();
-  tell({ cmd: 'connect', port, proxies: N, scopes: SCOPES, namespaces: shape.namespaces });
+  tell({ cmd: 'connect', port, proxies: N, scopes: SCOPES, namespaces: shape.namespaces, mtls: flags.mtls });
   const connPoll = setInterval(() => {
     if (Number.isNaN(allConnected) && server.stats().connections >= N) allConnected = Date.now() - t;
   }, 10);
@@ -197,7 +199,7 @@ out.initialSyncMs = initial;
 out.generationPerScopeMs = { scopes: genTimes.length, p50: percentile(genTimes, 50), max: Math.max(...genTimes), total: genTimes.reduce((a, b) => a + b, 0) };
 out.allConnectedMs = allConnected;
 out.initialSyncCpuMs = (syncCpu.user + syncCpu.system) / 1000;
-say(`initial sync (connect → every proxy ACKed CDS+EDS+LDS+RDS): ${ms(initial)} (p50 ${ms(percentile(syncTimes, 50))}; every stream's first request in by ${ms(allConnected)}; control-plane CPU ${ms(out.initialSyncCpuMs as number)}) [target ≤ 5000 ms]`);
+say(`initial sync (connect → every proxy ACKed CDS+EDS+LDS+RDS${flags.mtls ? "+SDS" : ""}): ${ms(initial)} (p50 ${ms(percentile(syncTimes, 50))}; every stream's first request in by ${ms(allConnected)}; control-plane CPU ${ms(out.initialSyncCpuMs as number)}) [target ≤ 5000 ms]`);
 say(`generation per distinct proxy scope (all four types): ${genTimes.length} scopes, p50 ${ms(percentile(genTimes, 50))}, max ${ms(Math.max(...genTimes))}; resources encoded: ${server.stats().encodes}`);
 const mem1 = process.memoryUsage().rss;
 say(`control plane RSS after initial sync: ${mb(mem1)}`);

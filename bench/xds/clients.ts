@@ -14,12 +14,17 @@ import * as http2 from 'node:http2';
 import { Session } from 'node:inspector/promises';
 import { writeFileSync } from 'node:fs';
 import { ADS_SERVICE, adsClientDefinition, lenField } from '../../src/xds/server/wire.js';
-import { TypeUrls } from '../../src/core/constants.js';
+import { MeshCerts, TypeUrls } from '../../src/core/constants.js';
+import { certMetadata } from '../../src/bootstrap/envoy.js';
 import { envoyRoot } from '../../src/xds/proto.js';
 import { followUpNames, GrpcDeframer, readResponse, type LazyResponse } from './lazy.js';
 
+/** What an injected sidecar with mesh certificates says in its node metadata, and the SDS names it then asks for. */
+const CERT_METADATA = certMetadata(MeshCerts.dir);
+const CERT_SECRETS = [`file-cert:${CERT_METADATA.TLS_SERVER_CERT_CHAIN}~${CERT_METADATA.TLS_SERVER_KEY}`, `file-root:${CERT_METADATA.TLS_SERVER_ROOT_CERT}`];
+
 export type ToClients =
-  | { cmd: 'connect'; port: number; proxies: number; scopes: number; namespaces: number }
+  | { cmd: 'connect'; port: number; proxies: number; scopes: number; namespaces: number; mtls: boolean }
   | { cmd: 'mark' }
   | { cmd: 'report' }
   | { cmd: 'close' }
@@ -34,7 +39,7 @@ export type FromClients =
   | { cmd: 'error'; message: string };
 
 const FOLLOW: Record<string, string> = { [TypeUrls.cluster]: TypeUrls.endpoint, [TypeUrls.listener]: TypeUrls.route };
-const SHORT: Record<string, string> = { [TypeUrls.cluster]: 'cds', [TypeUrls.endpoint]: 'eds', [TypeUrls.listener]: 'lds', [TypeUrls.route]: 'rds' };
+const SHORT: Record<string, string> = { [TypeUrls.cluster]: 'cds', [TypeUrls.endpoint]: 'eds', [TypeUrls.listener]: 'lds', [TypeUrls.route]: 'rds', [TypeUrls.secret]: 'sds' };
 
 /** Requests other than ACKs (the first of each type, with the node on the first) are encoded by proto-loader. */
 const serializeRequest = adsClientDefinition().StreamAggregatedResources!.requestSerialize as (v: unknown) => Buffer;
@@ -89,6 +94,8 @@ class SimProxy {
     readonly id: string,
     labels: Record<string, string>,
     private readonly onSynced: (p: SimProxy) => void,
+    /** Node metadata naming mesh certificates, and SDS subscribed for them, as an injected sidecar with certificates. */
+    private readonly mtls = false,
   ) {
     const fail = (e: Error): void => {
       if (this.syncedAt === undefined) send({ cmd: 'error', message: `proxy ${index}: ${e.message}` });
@@ -106,9 +113,11 @@ class SimProxy {
     this.stream.on('trailers', (t) => {
       if (t['grpc-status'] !== '0') fail(new Error(`stream ended: ${t['grpc-status']} ${t['grpc-message'] ?? ''}`));
     });
-    const node = { id, metadata: { fields: { LABELS: { structValue: { fields: Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, { stringValue: v }])) } } } } };
+    const certs = mtls ? Object.fromEntries(Object.entries(CERT_METADATA).map(([k, v]) => [k, { stringValue: v }])) : {};
+    const node = { id, metadata: { fields: { LABELS: { structValue: { fields: Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, { stringValue: v }])) } }, ...certs } } };
     this.request(TypeUrls.cluster, [], node);
     this.request(TypeUrls.listener, []);
+    if (mtls) this.request(TypeUrls.secret, CERT_SECRETS);
   }
 
   private request(typeUrl: string, names: string[], node?: unknown): void {
@@ -156,7 +165,7 @@ class SimProxy {
         this.request(follow, names);
       }
     }
-    if (this.syncedAt === undefined && this.types.size === 4 && [...this.types.values()].every((x) => x.acked)) {
+    if (this.syncedAt === undefined && this.types.size === (this.mtls ? 5 : 4) && [...this.types.values()].every((x) => x.acked)) {
       this.syncedAt = Date.now();
       this.onSynced(this);
     }
@@ -186,7 +195,7 @@ process.on('message', (m: ToClients) => {
         const scope = i % m.scopes;
         const ns = `ns-${scope % m.namespaces}`;
         const id = `sidecar~10.200.${(i >> 8) & 255}.${i & 255}~client-${scope}-${i}.${ns}~${ns}.svc.cluster.local`;
-        proxies.push(new SimProxy(m.port, i, id, { app: `client-${scope}` }, onSynced));
+        proxies.push(new SimProxy(m.port, i, id, { app: `client-${scope}` }, onSynced, m.mtls));
       }
       break;
     }

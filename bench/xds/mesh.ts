@@ -8,6 +8,8 @@ export interface MeshShape {
   services: number;
   endpoints: number;
   namespaces: number;
+  /** Pods as injected with mesh certificates (tlsMode=istio, a service account each): clients reach them over mTLS. */
+  mtls?: boolean;
 }
 
 export const serviceName = (i: number): string => `svc-${i}`;
@@ -19,8 +21,8 @@ export function pod(i: number, e: number, shape: MeshShape, gen = 0): KubeObject
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name: `${name}-${e}`, namespace: namespaceOf(i, shape), labels: { app: name, version: e % 5 < 3 ? 'v1' : 'v2' } },
-    spec: { containers: [{ name: 'app', ports: [{ containerPort: 9080 }] }] },
+    metadata: { name: `${name}-${e}`, namespace: namespaceOf(i, shape), labels: { app: name, version: e % 5 < 3 ? 'v1' : 'v2', ...(shape.mtls ? { 'security.istio.io/tlsMode': 'istio' } : {}) } },
+    spec: { ...(shape.mtls ? { serviceAccountName: name } : {}), containers: [{ name: 'app', ports: [{ containerPort: 9080 }] }] },
     status: { podIP: ip(i, e, gen), phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
   };
 }
