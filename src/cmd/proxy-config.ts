@@ -1,5 +1,5 @@
 /**
- * `mizzen proxy-config <proxy> clusters|listeners|routes|endpoints`: the resources a connected proxy was sent
+ * `mizzen proxy-config <proxy> clusters|listeners|routes|endpoints|secrets`: the resources a connected proxy was sent
  * (as JSON, snake_case like Envoy's config dump), from /debug/config_dump on the monitoring port;
  * `envoyfilters`: each patch of the EnvoyFilters that select it and whether it changes anything, from
  * /debug/envoyfilterz.
@@ -8,11 +8,12 @@ import { parseFlags, withUsage, UsageError } from './args.js';
 import { Ports } from '../core/constants.js';
 import { fetchDebug, Unreachable } from './proxy-status.js';
 
-const KINDS = ['clusters', 'listeners', 'routes', 'endpoints', 'envoyfilters'];
+const KINDS = ['clusters', 'listeners', 'routes', 'endpoints', 'secrets', 'envoyfilters'];
 
-const HELP = `usage: mizzen proxy-config <proxy> clusters|listeners|routes|endpoints|envoyfilters [--addr HOST:PORT]
+const HELP = `usage: mizzen proxy-config <proxy> clusters|listeners|routes|endpoints|secrets|envoyfilters [--addr HOST:PORT]
 
-Prints, as JSON, the resources of one type that the control plane sent a connected proxy; with envoyfilters,
+Prints, as JSON, the resources of one type that the control plane sent a connected proxy (secrets: where its mesh
+certificate files are, never their contents, which mizzen does not have); with envoyfilters,
 each patch of the EnvoyFilters that select it: applied, unmatched (its match finds nothing) or skipped (and why).
 <proxy> is the node id, pod.namespace, or the pod name when unique (see mizzen proxy-status).
 
@@ -24,7 +25,7 @@ export async function run(argv: string[]): Promise<number> {
   return withUsage(HELP, argv, async () => {
     const { values, positionals } = parseFlags(argv, { addr: { type: 'string', default: `127.0.0.1:${Ports.monitoring}` }, names: { type: 'boolean', default: false } }, true);
     const [proxy, kind] = positionals;
-    if (!proxy || !kind || positionals.length > 2) throw new UsageError('expected <proxy> and one of clusters, listeners, routes, endpoints, envoyfilters');
+    if (!proxy || !kind || positionals.length > 2) throw new UsageError(`expected <proxy> and one of ${KINDS.join(', ')}`);
     if (!KINDS.includes(kind)) throw new UsageError(`"${kind}" is not one of ${KINDS.join(', ')}`);
     let dump: any;
     try {

@@ -49,6 +49,9 @@ const TYPE_ALIASES: Record<string, string> = {
   endpoints: TypeUrls.endpoint,
   endpoint: TypeUrls.endpoint,
   eds: TypeUrls.endpoint,
+  secrets: TypeUrls.secret,
+  secret: TypeUrls.secret,
+  sds: TypeUrls.secret,
 };
 
 export function typeUrlOf(name: string): string | undefined {
@@ -149,12 +152,12 @@ export function createDebugHandlers(state: DebugState): DebugHandlers {
     if ('error' in found) return found;
     const typeArg = first(q.type);
     const only = typeArg ? typeUrlOf(typeArg) : undefined;
-    if (typeArg && !only) return { error: `unknown type "${typeArg}": use clusters, listeners, routes or endpoints` };
+    if (typeArg && !only) return { error: `unknown type "${typeArg}": use clusters, listeners, routes, endpoints or secrets` };
     const cache = state.cache();
     const proxy = found.proxy!;
     const scope = found.scope(cache, state.scopeOf);
-    const configs = [TypeUrls.cluster, TypeUrls.endpoint, TypeUrls.listener, TypeUrls.route]
-      .filter((t) => !only || t === only)
+    const configs = [TypeUrls.cluster, TypeUrls.endpoint, TypeUrls.listener, TypeUrls.route, TypeUrls.secret]
+      .filter((t) => (only ? t === only : t !== TypeUrls.secret || found.watches.has(t)))
       .map((typeUrl) => {
         const w = found.watches.get(typeUrl);
         // What the proxy was sent; for a type it never asked for, what it would get (wildcard).

@@ -60,7 +60,7 @@ describe('mizzen proxy-status and proxy-config', () => {
 
   const failures: Array<{ name: string; argv: () => string[]; code: number; err: RegExp; cmd?: 'status' }> = [
     { name: 'unknown proxy', argv: () => ['nobody', 'clusters', '--addr', addr], code: 1, err: /no connected proxy "nobody"\nconnected: sidecar~/ },
-    { name: 'unknown kind', argv: () => ['productpage-v1', 'secrets', '--addr', addr], code: 2, err: /"secrets" is not one of clusters/ },
+    { name: 'unknown kind', argv: () => ['productpage-v1', 'certificates', '--addr', addr], code: 2, err: /"certificates" is not one of clusters, listeners, routes, endpoints, secrets, envoyfilters/ },
     { name: 'missing arguments', argv: () => ['productpage-v1'], code: 2, err: /expected <proxy> and one of/ },
     { name: 'control plane unreachable (config)', argv: () => ['x', 'clusters', '--addr', closed], code: 1, err: /cannot reach the control plane at http:\/\/127.0.0.1:\d+\/debug\/config_dump.*ECONNREFUSED.*--addr/ },
     { name: 'control plane unreachable (status)', argv: () => ['--addr', closed], code: 1, err: /mizzen proxy-status: cannot reach the control plane/, cmd: 'status' },

@@ -30,10 +30,23 @@ describe('xDS debug handlers', () => {
     expect(all.configs[1].resources).to.have.length(2);
   });
 
+  it('config_dump shows the secrets a proxy with mesh certificates gets (file paths), none for one without', async () => {
+    const certs = { TLS_SERVER_CERT_CHAIN: '/etc/certs/cert-chain.pem', TLS_SERVER_KEY: '/etc/certs/key.pem', TLS_SERVER_ROOT_CERT: '/etc/certs/root-cert.pem' };
+    const c = h.connect();
+    c.send({ node: node('reviews-v1', 'default', certs), type_url: TypeUrls.cluster });
+    c.ack(await c.next());
+    await h.server.settled();
+    const dump = h.server.debug.config_dump!({ proxy: 'reviews-v1', type: 'secrets' }) as any;
+    expect(dump.configs[0].typeUrl).to.equal(TypeUrls.secret);
+    expect(dump.configs[0].resources.map((r: any) => r.name)).to.deep.equal(['file-cert:/etc/certs/cert-chain.pem~/etc/certs/key.pem', 'file-root:/etc/certs/root-cert.pem']);
+    expect(JSON.stringify(dump)).to.not.contain('BEGIN');
+    expect((h.server.debug.config_dump!({ proxy: 'productpage-v1', type: 'sds' }) as any).configs[0].resources).to.deep.equal([]);
+  });
+
   const errors: Array<{ q: Record<string, string>; error: RegExp }> = [
     { q: {}, error: /"proxy" is required/ },
     { q: { proxy: 'nobody' }, error: /no connected proxy "nobody"/ },
-    { q: { proxy: 'productpage-v1', type: 'secrets' }, error: /unknown type "secrets"/ },
+    { q: { proxy: 'productpage-v1', type: 'certificates' }, error: /unknown type "certificates": use clusters, listeners, routes, endpoints or secrets/ },
   ];
   for (const t of errors) {
     it(`config_dump explains: ${t.error.source}`, async () => {
