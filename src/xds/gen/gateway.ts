@@ -3,7 +3,8 @@
  * one listener `0.0.0.0_<port>` per server port (the Kubernetes targetPort of the gateway's own service for that
  * port when there is one, as Istio listens), plain HTTP servers sharing RDS `http.<port>`, terminated HTTPS
  * servers (SIMPLE/MUTUAL/OPTIONAL_MUTUAL) with certificate files in the gateway pod or SDS certificates
- * `kubernetes://<credentialName>` (which mizzen does not serve yet: validation warns), and RDS
+ * `kubernetes://<credentialName>` (which mizzen does not serve yet: validation warns), or ISTIO_MUTUAL with the
+ * gateway's own mesh certificates (mtls.ts: only for a gateway that has them, otherwise no listener), and RDS
  * `https.<port>.<portName>.<gateway>.<namespace>`, TLS PASSTHROUGH by SNI and TCP servers by tcp_proxy.
  */
 import type { Config, Snapshot } from '../../model/types.js';
@@ -19,6 +20,7 @@ import { fileValidationContext, tcpProxyTimeouts } from './policy.js';
 import { routableVirtualServices } from './delegation.js';
 import { inboundAuthz } from './authz.js';
 import { inboundJwt } from './jwt.js';
+import { type CertFiles, downstreamMtls, serverCerts } from './mtls.js';
 
 interface ServerInfo {
   gateway: Config;
@@ -70,6 +72,10 @@ function certificateFiles(tls: Json): Array<{ cert: string; key: string }> {
 }
 const isTerminatedHttps = (s: ServerInfo): boolean =>
   s.protocol === 'HTTPS' && ['SIMPLE', 'MUTUAL', 'OPTIONAL_MUTUAL'].includes(s.tls.mode) && (credentialNames(s.tls).length > 0 || certificateFiles(s.tls).length > 0);
+/** An HTTPS server in ISTIO_MUTUAL mode: mesh mTLS with the gateway's own mesh certificates, when it has them (mtls.ts). */
+const isMeshHttps = (s: ServerInfo): boolean => s.protocol === 'HTTPS' && s.tls.mode === 'ISTIO_MUTUAL';
+/** The HTTPS servers a gateway terminates: with files or SDS names, and ISTIO_MUTUAL ones when it has mesh certificates. */
+const terminated = (list: readonly ServerInfo[], certs: CertFiles | undefined): ServerInfo[] => list.filter((s) => isTerminatedHttps(s) || (certs !== undefined && isMeshHttps(s)));
 const isPlainHttp = (s: ServerInfo): boolean => isHttpProtocol(s.protocol);
 // An unset mode is PASSTHROUGH, the enum's zero value in Istio's API.
 const isPassthrough = (s: ServerInfo): boolean => (s.protocol === 'TLS' || s.protocol === 'HTTPS') && (s.tls.mode === undefined || s.tls.mode === 'PASSTHROUGH' || s.tls.mode === 'AUTO_PASSTHROUGH');
@@ -156,7 +162,7 @@ export function generateGatewayRoutes(snap: Snapshot, proxy: Proxy): NamedResour
       const name = `http.${port}`;
       out.push({ name, resource: { name, virtual_hosts: virtualHosts(snap, proxy, plain, port), validate_clusters: { value: false } } });
     }
-    for (const s of list.filter(isTerminatedHttps)) {
+    for (const s of terminated(list, serverCerts(proxy))) {
       const name = httpsRouteName(s);
       out.push({ name, resource: { name, virtual_hosts: virtualHosts(snap, proxy, [s], port), validate_clusters: { value: false } } });
     }
@@ -262,15 +268,17 @@ export function generateGatewayListeners(snap: Snapshot, proxy: Proxy): NamedRes
   // RequestAuthentication's token check first, then the policies that may read its result (jwt.ts, authz.ts).
   const httpFilters = [...inboundJwt(snap, proxy), ...authz.http];
   const guarded = (c: Json): Json => (authz.tcp.length > 0 && c.filters?.[0]?.name === TCP_PROXY_FILTER ? { ...c, filters: [...authz.tcp, ...c.filters] } : c);
+  const certs = serverCerts(proxy);
   for (const [port, list] of byListenerPort(servers(snap, proxy))) {
     const chains: Json[] = [];
     if (list.some(isPlainHttp)) chains.push({ filters: [httpConnectionManager(`outbound_0.0.0.0_${port}`, { rds: `http.${port}` }, 'outbound', httpFilters)] });
+    const https = new Set(terminated(list, certs));
     for (const s of list) {
-      if (isTerminatedHttps(s)) {
+      if (https.has(s)) {
         const names = sniNames(s);
         chains.push({
           filter_chain_match: { ...(names.length ? { server_names: names } : {}), transport_protocol: 'tls' },
-          transport_socket: downstreamTls(s),
+          transport_socket: isMeshHttps(s) ? downstreamMtls(certs!, snap.mesh.trustDomain) : downstreamTls(s),
           filters: [httpConnectionManager(`outbound_0.0.0.0_${port}`, { rds: httpsRouteName(s) }, 'outbound', httpFilters)],
         });
       } else if (isPassthrough(s)) chains.push(...passthroughChains(snap, proxy, s));

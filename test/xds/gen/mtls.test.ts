@@ -248,6 +248,35 @@ spec: { selector: { matchLabels: { app: reviews } }, mtls: { mode: DISABLE } }`;
     expect(sans(c)).to.deep.equal(['spiffe://cluster.local/ns/default/sa/bookinfo-reviews', 'spiffe://cluster.local/ns/default/sa/reviews-new']);
   });
 
+  it('a gateway with mesh certificates terminates an ISTIO_MUTUAL HTTPS server with them; one without gets no listener for it', () => {
+    const gateway = `
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: internal, namespace: istio-system }
+spec:
+  selector: { istio: ingressgateway }
+  servers: [{ port: { number: 8443, name: https-mesh, protocol: HTTPS }, hosts: ['*/reviews.default.svc.cluster.local'], tls: { mode: ISTIO_MUTUAL } }]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: reviews-internal, namespace: istio-system }
+spec: { hosts: [reviews.default.svc.cluster.local], gateways: [internal], http: [{ route: [{ destination: { host: reviews.default.svc.cluster.local } }] }] }`;
+    const snap = snapshot(gateway);
+    const gw = proxy(GATEWAY, { ...CERTS, LABELS: { istio: 'ingressgateway' } });
+    const listener = byName(generate(snap, gw, TypeUrls.listener), '0.0.0.0_8443');
+    const [chain] = listener.filter_chains;
+    expect(chain.filter_chain_match.transport_protocol).to.equal('tls');
+    const ctx = tlsOf(chain.transport_socket);
+    expect(ctx.require_client_certificate).to.deep.equal({ value: true });
+    expect(ctx.common_tls_context.tls_certificate_sds_secret_configs[0].name).to.equal(CERT_SECRET);
+    const rds = chain.filters.at(-1).typed_config.rds.route_config_name;
+    const route = byName(generate(snap, gw, TypeUrls.route), rds);
+    expect(route.virtual_hosts[0].domains).to.include('reviews.default.svc.cluster.local');
+    expectValid(TypeUrls.listener, generate(snap, gw, TypeUrls.listener));
+    const bare = proxy(GATEWAY, { LABELS: { istio: 'ingressgateway' } });
+    expect(generate(snap, bare, TypeUrls.listener).map((l) => l.name)).to.not.include('0.0.0.0_8443');
+  });
+
   describe('which chain Envoy picks (its filter chain match: the most specific value at each level, no going back)', () => {
     interface Conn { port: number; tls: boolean; alpn?: string[] }
     /** Envoy's order of the levels used here: destination port, destination IP, transport protocol, ALPN. */
