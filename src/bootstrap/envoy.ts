@@ -7,7 +7,7 @@
  * Also used by `mizzen bootstrap`.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { MeshCerts, Ports, WorkloadCertFiles } from '../core/constants.js';
+import { MeshCerts, PROXY_TO_APP_SOURCE, Ports, WorkloadCertFiles } from '../core/constants.js';
 import { type Result, ok, fail } from '../core/result.js';
 import { oneByte } from '../core/one-byte.js';
 
@@ -31,7 +31,21 @@ export interface EnvoyBootstrapOptions {
   clusterName: string;
   /** node.metadata (a google.protobuf.Struct in plain JSON form), e.g. NAMESPACE, LABELS. */
   metadata?: Record<string, unknown>;
+  /** Rewritten application probes the proxy answers (inject/probes.ts), and the pod address they go to. */
+  appProbes?: { address: string; routes: readonly AppProbeRoute[] };
 }
+
+/** A rewritten probe's route in the proxy: its path on the app-health port → the application's port and path. */
+export interface AppProbeRoute {
+  path: string;
+  port: number;
+  https: boolean;
+  /** The original path (with its query). */
+  target: string;
+}
+
+/** The port rewritten probes come to: Istio's agent port, which istio-init never redirects. */
+export const APP_HEALTH_PORT = 15020;
 
 /**
  * Node metadata naming the mesh certificate files in `dir` (absolute, as the proxy sees it), with Istio's keys for
@@ -61,8 +75,9 @@ export function parseHostPort(address: string): Result<{ host: string; port: num
 
 const socket = (address: string, port: number) => ({ socket_address: { address, port_value: port } });
 
-function staticCluster(name: string, host: string, port: number, http2: boolean): Record<string, unknown> {
-  const isIp = isIPv4(host) || isIPv6(host);
+/** A cluster of one address: STATIC for an IP (or `fixed`, a $(VAR) Kubernetes expands to one), else STRICT_DNS. */
+function staticCluster(name: string, host: string, port: number, http2: boolean, fixed = false): Record<string, unknown> {
+  const isIp = fixed || isIPv4(host) || isIPv6(host);
   return {
     name,
     type: isIp ? 'STATIC' : 'STRICT_DNS',
@@ -100,6 +115,46 @@ function adminRouteListener(name: string, port: number, match: Record<string, st
   };
 }
 
+/**
+ * The app-health listener on 0.0.0.0:15020 and its clusters: each rewritten probe's path routed to the application's
+ * port on the pod's own address, with the original path; over TLS, unverified as the kubelet does, for an HTTPS
+ * probe.
+ */
+function appProbes(probes: NonNullable<EnvoyBootstrapOptions['appProbes']>): { listener: Record<string, unknown>; clusters: Array<Record<string, unknown>> } {
+  const clusterName = (r: AppProbeRoute) => `app-health-${r.port}${r.https ? '-tls' : ''}`;
+  const clusters = new Map<string, Record<string, unknown>>();
+  for (const r of probes.routes) {
+    const name = clusterName(r);
+    if (clusters.has(name)) continue;
+    const tls = { name: 'envoy.transport_sockets.tls', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext' } };
+    // From 127.0.0.6, as the inbound clusters: istio-init sends the proxy's other connections to its own pod IP to 15006.
+    const source = { upstream_bind_config: { source_address: { address: PROXY_TO_APP_SOURCE, port_value: 0 } } };
+    clusters.set(name, { ...staticCluster(name, probes.address, r.port, false, true), ...source, ...(r.https ? { transport_socket: tls } : {}) });
+  }
+  const routes = probes.routes.map((r) => ({ match: { path: r.path }, route: { cluster: clusterName(r), prefix_rewrite: r.target } }));
+  const listener = {
+    name: 'app-health',
+    address: socket('0.0.0.0', APP_HEALTH_PORT),
+    filter_chains: [
+      {
+        filters: [
+          {
+            name: 'envoy.filters.network.http_connection_manager',
+            typed_config: {
+              '@type': HCM,
+              stat_prefix: 'app-health',
+              codec_type: 'AUTO',
+              route_config: { name: 'app-health', virtual_hosts: [{ name: 'app-health', domains: ['*'], routes }] },
+              http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': ROUTER } }],
+            },
+          },
+        ],
+      },
+    ],
+  };
+  return { listener, clusters: [...clusters.values()] };
+}
+
 function nodeOf(opts: EnvoyBootstrapOptions): Record<string, unknown> {
   const node: Record<string, unknown> = {};
   if (opts.nodeId) node.id = opts.nodeId;
@@ -113,6 +168,7 @@ export function envoyBootstrap(opts: EnvoyBootstrapOptions): Result<Record<strin
   const xds = parseHostPort(opts.xdsAddress);
   if (!xds.ok) return xds;
   const ads = { ads: {}, resource_api_version: 'V3' };
+  const probes = opts.appProbes && opts.appProbes.routes.length > 0 ? appProbes(opts.appProbes) : undefined;
   return ok({
     node: nodeOf(opts),
     admin: { address: socket('127.0.0.1', Ports.proxyAdmin) },
@@ -126,8 +182,9 @@ export function envoyBootstrap(opts: EnvoyBootstrapOptions): Result<Record<strin
         adminRouteListener('stats', Ports.proxyStats, { prefix: STATS_PATH }),
         // Envoy's admin /ready answers 200 only once the server is LIVE (initial xDS fetched, not draining).
         adminRouteListener('health', Ports.proxyHealth, { path: READY_PATH }, '/ready'),
+        ...(probes ? [probes.listener] : []),
       ],
-      clusters: [staticCluster(XDS_CLUSTER, xds.value.host, xds.value.port, true), staticCluster(ADMIN_CLUSTER, '127.0.0.1', Ports.proxyAdmin, false)],
+      clusters: [staticCluster(XDS_CLUSTER, xds.value.host, xds.value.port, true), staticCluster(ADMIN_CLUSTER, '127.0.0.1', Ports.proxyAdmin, false), ...(probes?.clusters ?? [])],
     },
   });
 }
@@ -171,6 +228,13 @@ export interface BootstrapText {
  * given, is node.metadata already serialized (a non-empty object; it replaces `opts.metadata`).
  */
 export function envoyBootstrapText(opts: EnvoyBootstrapOptions, metadataJson?: string): Result<BootstrapText> {
+  // Rewritten probes add to the static part: such a bootstrap is built whole.
+  if (opts.appProbes && opts.appProbes.routes.length > 0) {
+    const doc = envoyBootstrap(metadataJson === undefined ? opts : { ...opts, metadata: JSON.parse(metadataJson) as Record<string, unknown> });
+    if (!doc.ok) return doc;
+    const json = JSON.stringify(doc.value);
+    return ok({ json, quoted: JSON.stringify(json) });
+  }
   const part = staticPart(opts.xdsAddress);
   if (!part.ok) return part;
   const node =

@@ -36,6 +36,12 @@ export const MeshCerts = {
   },
 } as const;
 
+/**
+ * The source address of the proxy's own connections to its application (inbound clusters, rewritten probes):
+ * istio-init lets traffic from it through on loopback, where other traffic of the proxy's uid goes to 15006.
+ */
+export const PROXY_TO_APP_SOURCE = '127.0.0.6';
+
 export const PROXY_UID = 1337;
 export const PROXY_GID = 1337;
 

@@ -1,10 +1,11 @@
 /**
  * The JSON Patch (RFC 6902) of an injection, written straight from what the injector added, as JSON text:
  * no diff of the whole pod and no serialization of operation objects. Injection only sets or removes keys
- * of metadata.labels / metadata.annotations, removes the pod's own istio-proxy (which it lays over the
- * injected one) and adds items at the end (or the front) of spec.containers / initContainers / volumes, or at the
- * end of an application container's env (proxyless gRPC), so these are all the operations there are. The webhook sends the text as is; tests check that applying it
- * to the original pod gives the injected pod. Pure.
+ * of metadata.labels / metadata.annotations, replaces probes of application containers (probes.ts), removes the
+ * pod's own istio-proxy (which it lays over the injected one) and adds items at the end (or the front) of
+ * spec.containers / initContainers / volumes, or at the end of an application container's env (proxyless gRPC),
+ * so these are all the operations there are. The webhook sends the text as is; tests check that applying it to
+ * the original pod gives the injected pod. Pure.
  */
 import { escapePointerToken } from '../admission/patch.js';
 import { oneByte } from '../core/one-byte.js';
@@ -25,6 +26,8 @@ export interface Additions {
   removed?: { list: 'containers' | 'initContainers'; index: number };
   /** Env items (JSON texts) added at the end of the env of application containers, by index. */
   env?: Array<{ index: number; items: string[] }>;
+  /** Probes of application containers replaced (probes.ts), by index in the original, the new probe as JSON text. */
+  probes?: Array<{ index: number; field: string; json: string }>;
 }
 
 
@@ -80,6 +83,8 @@ export function additionsPatch(original: PodLike, add: Additions): string {
   const spec = (isObject(original.spec) ? original.spec : {}) as Record<string, unknown>;
   mapOps(ops, '/metadata/labels', original.metadata.labels, add.labels, []);
   mapOps(ops, '/metadata/annotations', original.metadata.annotations, add.annotations, add.removedAnnotations);
+  // Before any item is removed or added, while the indexes are the original's.
+  for (const p of add.probes ?? []) ops.push(`{"op":"replace","path":"/spec/containers/${p.index}/${p.field}","value":${p.json}}`);
   if (add.removed) ops.push(`{"op":"remove","path":"/spec/${add.removed.list}/${add.removed.index}"}`);
   listOps(ops, '/spec/containers', spec.containers, add.containers, add.first?.containers);
   listOps(ops, '/spec/initContainers', spec.initContainers, add.initContainers, add.first?.initContainers);

@@ -25,6 +25,7 @@ import { additionsPatch } from './patch.js';
 import { findOverride, overlayUid } from './overlay.js';
 import { isObject } from '../core/object.js';
 import { injectProxyless, wantsProxyless } from './proxyless.js';
+import { type ProbeRewrite, rewriteProbes, rewritesProbes } from './probes.js';
 
 const PROXY_VOLUME_JSON = JSON.stringify(proxyVolume());
 const PROXY_STATUS_VOLUMES = [PROXY_VOLUME.name];
@@ -148,8 +149,11 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
     override: override?.fields,
     proxyUid: override ? overlayUid(override.fields) : undefined,
   };
-  const proxy = proxyContainer(ctx);
+  const rewriting = rewritesProbes(pod.metadata.annotations, opts.mesh.workloadCertificateSecrets);
+  const probes = rewriting.on ? rewriteProbes(pod.spec.containers as unknown[]) : undefined;
+  const proxy = proxyContainer(probes && probes.routes.length > 0 ? { ...ctx, appProbes: probes.routes } : ctx);
   if (!proxy.ok) return proxy;
+  const warnings = rewriting.warning || probes?.warnings.length ? [...params.value.warnings, ...(rewriting.warning ? [rewriting.warning] : []), ...(probes?.warnings ?? [])] : params.value.warnings;
 
   const sidecarInits: BuiltContainer[] = [];
   if (params.value.interceptionMode !== 'NONE') sidecarInits.push(initContainer(ctx));
@@ -173,6 +177,7 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
     volumes: params.value.volumes.length === 0 ? sidecarVolumes : [...sidecarVolumes, ...params.value.volumes.map((v) => JSON.stringify(v))],
     first: { containers: params.value.hold, initContainers: params.value.native },
     removed: override ? { list: override.list, index: override.index } : undefined,
+    ...(probes && probes.rewrites.length > 0 ? { probes: probes.rewrites.map((r) => ({ index: r.index, field: r.field, json: JSON.stringify(r.probe) })) } : {}),
   });
 
   // The injected pod, made only when asked for: the webhook sends the patch and never needs it. Only what
@@ -182,7 +187,7 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
     const inits = sidecarInits.map((c) => c.build());
     const spec = copyOf(inSpec);
     const own = withoutOverride('initContainers', inSpec.initContainers ?? []);
-    const apps = withoutOverride('containers', inSpec.containers);
+    const apps = withoutOverride('containers', withProbes(inSpec.containers, probes?.rewrites));
     if (params.value.native) spec.containers = [...apps];
     else spec.containers = params.value.hold ? [proxy.value.build(), ...apps] : [...apps, proxy.value.build()];
     if (inits.length || override?.list === 'initContainers') spec.initContainers = params.value.native ? [...inits, ...own] : [...own, ...inits];
@@ -197,5 +202,13 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
     out.spec = spec;
     return out;
   };
-  return ok(new Injection(decision, patch, assemble, params.value.warnings));
+  return ok(new Injection(decision, patch, assemble, warnings));
+}
+
+/** The containers with their rewritten probes (probes.ts); the same list when there are none. */
+function withProbes(containers: Container[], rewrites: readonly ProbeRewrite[] | undefined): Container[] {
+  if (!rewrites || rewrites.length === 0) return containers;
+  const out = [...containers];
+  for (const r of rewrites) out[r.index] = { ...out[r.index]!, [r.field]: structuredClone(r.probe) };
+  return out;
 }

@@ -192,7 +192,13 @@ export function proxyContainer(ctx: SidecarContext): Result<BuiltContainer> {
   const metaOverrides = override && Array.isArray(override.env) ? { ...o.nodeMetadata, ...istioMetadata(override.env) } : o.nodeMetadata;
   const plainMeta = metaOverrides === DEFAULT_PROXY_OPTIONS.nodeMetadata || Object.keys(metaOverrides).length === 0;
   const bootstrap = envoyBootstrapText(
-    { xdsAddress: o.xdsAddress ?? mesh.xdsAddress, logLevel: params.logLevel, clusterName: `${literal(canonical)}.$(POD_NAMESPACE)` },
+    {
+      xdsAddress: o.xdsAddress ?? mesh.xdsAddress,
+      logLevel: params.logLevel,
+      clusterName: `${literal(canonical)}.$(POD_NAMESPACE)`,
+      // Probes go to the pod's own address (INSTANCE_IP, set in the container's env before the args expand it).
+      ...(ctx.appProbes ? { appProbes: { address: '$(INSTANCE_IP)', routes: ctx.appProbes.map((r) => ({ ...r, path: literal(r.path), target: literal(r.target) })) } } : {}),
+    },
     plainMeta ? templateFor(metaTemplates, shape, META_KEYS, nodeMetadata).json(meta) : JSON.stringify(withOverrides(nodeMetadata(shape, meta), metaOverrides)),
   );
   if (!bootstrap.ok) return { ok: false, errors: bootstrap.errors.map((e) => `${o.xdsAddress === undefined ? 'mesh config' : 'proxy.istio.io/config'} ${e}`) };

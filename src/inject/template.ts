@@ -6,7 +6,7 @@
 import type { KubeObject } from '../core/kube.js';
 import type { MeshConfig } from '../config/mesh.js';
 import { Annotations, ContainerNames, Labels, MeshCerts, PROXY_UID, Ports } from '../core/constants.js';
-import { STATS_PATH } from '../bootstrap/envoy.js';
+import { STATS_PATH, type AppProbeRoute } from '../bootstrap/envoy.js';
 import { JsonTemplate } from './json-template.js';
 import { oneByte } from '../core/one-byte.js';
 import type { InjectParams } from './annotations.js';
@@ -40,6 +40,8 @@ export interface SidecarContext {
   override?: Record<string, unknown>;
   /** The uid the proxy runs as when the override changes it (istio-init must leave its traffic alone). */
   proxyUid?: number;
+  /** Rewritten application probes the proxy answers (probes.ts). */
+  appProbes?: readonly AppProbeRoute[];
 }
 
 /** Names of the application containers (the pod's own, before injection). */

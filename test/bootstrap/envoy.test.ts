@@ -13,6 +13,20 @@ const cases: Record<string, EnvoyBootstrapOptions> = {
   'sidecar-dns': { xdsAddress: 'mizzen.mizzen-system.svc:15010', logLevel: 'info', clusterName: 'reviews.default' },
   'gateway-ip-with-node': { xdsAddress: '10.96.0.10:15010', nodeId: 'router~10.1.0.5~gw-1.istio-system~istio-system.svc.cluster.local', logLevel: 'warning', clusterName: 'istio-ingressgateway.istio-system' },
   'ipv6-xds': { xdsAddress: '[fd00::10]:15012', logLevel: 'debug', clusterName: 'x.y' },
+  // Rewritten probes (inject/probes.ts): the app-health listener on 15020 and a cluster per port and scheme.
+  'sidecar-app-probes': {
+    xdsAddress: 'mizzen.mizzen-system.svc:15010',
+    logLevel: 'info',
+    clusterName: 'web.default',
+    appProbes: {
+      address: '$(INSTANCE_IP)',
+      routes: [
+        { path: '/app-health/web/livez', port: 8080, https: false, target: '/healthz' },
+        { path: '/app-health/web/readyz', port: 8080, https: false, target: '/ready?full=1' },
+        { path: '/app-health/api/readyz', port: 8443, https: true, target: '/' },
+      ],
+    },
+  },
 };
 
 describe('envoy bootstrap', () => {

@@ -53,7 +53,11 @@ describe('injectPod', () => {
     }
   });
 
-  it('only adds (and removes the pod own istio-proxy): no replace or move, and what the pod had is kept, in order', async () => {
+  it('only adds (removes the pod own istio-proxy, replaces rewritten probes): no move, and what the pod had is kept, in order', async () => {
+    // A probe the sidecar answers (probes.ts): an application container's probe, now asking port 15020.
+    const PROBE = /^\/spec\/containers\/\d+\/(livenessProbe|readinessProbe|startupProbe)$/;
+    const rewrittenProbe = (op: { op: string; path: string; value?: any }) => op.op === 'replace' && PROBE.test(op.path) && op.value?.httpGet?.port === 15020;
+    let rewritten = 0;
     const SIDECAR = new Set(['istio-init', 'istio-proxy']);
     const withoutSidecar = (pod: KubeObject): KubeObject => {
       const out = structuredClone(pod);
@@ -78,14 +82,17 @@ describe('injectPod', () => {
         const ops = JSON.parse(r.value.patch!) as Array<{ op: string; path: string }>;
         const ownProxy = ['containers', 'initContainers'].map((l) => `/spec/${l}/${((o.spec?.[l] ?? []) as Array<{ name?: string }>).findIndex((c) => c?.name === 'istio-proxy')}`);
         const allowedRemove = (path: string) => path === '/metadata/annotations/sidecar.mizzen.io~1skip-reason' || ownProxy.includes(path);
-        expect(ops.filter((op) => op.op !== 'add' && !(op.op === 'remove' && allowedRemove(op.path))), where).to.deep.equal([]);
-        // Take the sidecar's containers out again: the rest differs from the original only by added keys.
+        expect(ops.filter((op) => op.op !== 'add' && !(op.op === 'remove' && allowedRemove(op.path)) && !rewrittenProbe(op)), where).to.deep.equal([]);
+        rewritten += ops.filter(rewrittenProbe).length;
+        // Take the sidecar's containers out again: the rest differs from the original only by added keys (and probes).
         const rest = jsonpatch.compare(withoutSidecar(o), withoutSidecar(r.value.pod));
-        expect(rest.filter((op) => op.op !== 'add' && !op.path.endsWith('/sidecar.mizzen.io~1skip-reason')), where).to.deep.equal([]);
+        const inProbe = (path: string) => /^\/spec\/containers\/\d+\/(livenessProbe|readinessProbe|startupProbe)\//.test(path);
+        expect(rest.filter((op) => op.op !== 'add' && !op.path.endsWith('/sidecar.mizzen.io~1skip-reason') && !inProbe(op.path)), where).to.deep.equal([]);
         checked++;
       }
     }
     expect(checked).to.be.greaterThan(20);
+    expect(rewritten, 'the probe cases rewrite probes').to.be.greaterThan(2);
   });
 
   it('returns an already injected pod deep-equal, without a skip reason', async () => {

@@ -28,10 +28,10 @@ for (const [port, label] of specs) {
 
 const CONNECT = `
 import { connect } from 'node:net';
-const [host, port] = process.argv.slice(2);
+const [host, port, localAddress] = process.argv.slice(2);
 let data = '';
 const done = (s) => { process.stdout.write(s + '\\n'); process.exit(0); };
-const sock = connect({ host, port: Number(port) });
+const sock = connect({ host, port: Number(port), ...(localAddress ? { localAddress } : {}) });
 sock.setTimeout(5000, () => done('ERR:TIMEOUT'));
 sock.on('data', (d) => (data += d));
 sock.on('end', () => done(data.trim()));
@@ -111,8 +111,8 @@ describe('iptables rules in network namespaces (as root)', function () {
   }
 
   /** Connects from a namespace (optionally as another uid/gid) and returns what answered. */
-  async function probe(ns: string, host: string, port: number, ids?: { uid: number; gid: number }): Promise<string> {
-    const node = [process.execPath, join(dir, 'connect.mjs'), host, String(port)];
+  async function probe(ns: string, host: string, port: number, ids?: { uid: number; gid: number }, localAddress?: string): Promise<string> {
+    const node = [process.execPath, join(dir, 'connect.mjs'), host, String(port), ...(localAddress ? [localAddress] : [])];
     const as = ids ? ['setpriv', `--reuid=${ids.uid}`, `--regid=${ids.gid}`, '--clear-groups'] : [];
     const r = await runAsync('ip', ['netns', 'exec', ns, ...as, ...node], dir);
     if (r.code !== 0) throw new Error(`probe ${ns} ${host}:${port} failed: ${r.stderr}`);
@@ -187,7 +187,7 @@ describe('iptables rules in network namespaces (as root)', function () {
     process.removeListener('exit', cleanup);
   });
 
-  type Probe = { name: string; from: 'pod' | 'peer'; host: string; port: number; ids?: { uid: number; gid: number }; want: string };
+  type Probe = { name: string; from: 'pod' | 'peer'; host: string; port: number; ids?: { uid: number; gid: number }; source?: string; want: string };
   const APP = { uid: 1000, gid: 1000 };
 
   describe('the injector defaults, with exclusions', () => {
@@ -206,13 +206,15 @@ describe('iptables rules in network namespaces (as root)', function () {
       { name: 'loopback to 127.0.0.1 is not redirected', from: 'pod', host: '127.0.0.1', port: 9080, want: LABEL.app },
       { name: "the app calling its own pod IP is not redirected", from: 'pod', host: POD_IP, port: 9080, want: LABEL.app },
       { name: "the proxy calling its own pod IP goes to inbound 15006", from: 'pod', host: POD_IP, port: 9080, ids: { uid: 1337, gid: 1337 }, want: LABEL.inbound },
+      // How its inbound clusters and rewritten probes (bootstrap app-health clusters) reach the application.
+      { name: 'the proxy calling its own pod IP from 127.0.0.6 reaches the app', from: 'pod', host: POD_IP, port: 9080, ids: { uid: 1337, gid: 1337 }, source: '127.0.0.6', want: LABEL.app },
       { name: 'the proxy calling 127.0.0.1 is not redirected', from: 'pod', host: '127.0.0.1', port: 9080, ids: { uid: 1337, gid: 1337 }, want: LABEL.app },
       { name: 'inbound to a pod port lands on 15006', from: 'peer', host: POD_IP, port: 9080, want: LABEL.inbound },
       { name: 'inbound to an excluded port (15090) is not redirected', from: 'peer', host: POD_IP, port: 15090, want: LABEL.stats },
     ];
     for (const p of probes) {
       it(p.name, async () => {
-        expect(await probe(p.from === 'pod' ? POD : PEER, p.host, p.port, p.ids)).to.equal(p.want);
+        expect(await probe(p.from === 'pod' ? POD : PEER, p.host, p.port, p.ids, p.source)).to.equal(p.want);
       });
     }
   });

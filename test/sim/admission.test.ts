@@ -168,8 +168,9 @@ describe('API-server simulation', function () {
     expect(names(out.spec.containers)).to.deep.equal(names(pod.spec.containers));
   });
 
-  it('a pod with proxy annotations gets its volumes, mounts and ProxyConfig, and warnings for what is not applied', async () => {
+  it('a pod with proxy annotations gets its volumes, mounts, ProxyConfig and rewritten probes, and warnings for what is not applied', async () => {
     const pod = workloadPods(join(samplesDir(), 'platform', 'bookinfo.yaml'), 'bookinfo', false)[0]!.pod;
+    pod.spec.containers[0].readinessProbe = { httpGet: { path: '/health', port: 9080 }, periodSeconds: 5 };
     pod.metadata.annotations = {
       'proxy.istio.io/config': 'holdApplicationUntilProxyStarts: true\nproxyMetadata: {ISTIO_META_DNS_CAPTURE: "true"}\ntracing: {sampling: 1}',
       'sidecar.istio.io/userVolume': '{"extra-certs":{"secret":{"secretName":"extra"}}}',
@@ -183,10 +184,15 @@ describe('API-server simulation', function () {
     expect(out.spec.volumes.at(-1)).to.deep.equal({ name: 'extra-certs', secret: { secretName: 'extra' } });
     expect(out.spec.containers[0].volumeMounts.at(-1)).to.deep.equal({ name: 'extra-certs', mountPath: '/etc/extra', readOnly: true });
     expect(out.spec.containers[0].env.at(-1)).to.deep.equal({ name: 'ISTIO_META_DNS_CAPTURE', value: 'true' });
-    expect(r.warnings).to.deep.equal([
-      'metadata.annotations["proxy.istio.io/config"]: tracing not applied by mizzen (ignored)',
-      'metadata.annotations["sidecar.istio.io/rewriteAppHTTPProbers"]: not supported by mizzen, ignored (the sidecar has no agent to answer rewritten probes)',
+    // The application's probe asks the sidecar (15020), whose bootstrap routes it to the original port and path.
+    const app = out.spec.containers[1];
+    expect(app.readinessProbe).to.deep.equal({ httpGet: { path: `/app-health/${app.name}/readyz`, port: 15020, scheme: 'HTTP' }, periodSeconds: 5 });
+    const bootstrap = JSON.parse(out.spec.containers[0].args[out.spec.containers[0].args.indexOf('--config-yaml') + 1]);
+    const health = bootstrap.static_resources.listeners.find((l: any) => l.name === 'app-health');
+    expect(health.filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes).to.deep.equal([
+      { match: { path: `/app-health/${app.name}/readyz` }, route: { cluster: 'app-health-9080', prefix_rewrite: '/health' } },
     ]);
+    expect(r.warnings).to.deep.equal(['metadata.annotations["proxy.istio.io/config"]: tracing not applied by mizzen (ignored)']);
   });
 
   it('a pod with its own istio-proxy (image: auto) gets it laid over the injected sidecar, as in Istio (kubectl applies the remove)', async () => {

@@ -4,6 +4,7 @@
  */
 import { duration, parseDurationMs } from '../proto.js';
 import { asObject } from '../../model/selectors.js';
+import { PROXY_TO_APP_SOURCE } from '../../core/constants.js';
 
 /** A generated resource or sub-message: snake_case fields, plain values. */
 export type Json = Record<string, any>;
@@ -22,7 +23,7 @@ export const JWT_PAYLOAD_KEY = 'payload';
 export const PASSTHROUGH = 'PassthroughCluster';
 export const INBOUND_PASSTHROUGH = 'InboundPassthroughCluster';
 /** Source address of inbound connections from the proxy to the app, so iptables lets them through (Istio's). */
-export const INBOUND_BIND_ADDRESS = '127.0.0.6';
+export const INBOUND_BIND_ADDRESS = PROXY_TO_APP_SOURCE;
 /** Its IPv6 twin, for a workload reached on ::1. */
 export const INBOUND_BIND_ADDRESS_V6 = '::6';
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
