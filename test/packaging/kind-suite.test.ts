@@ -19,7 +19,8 @@ import { parseNode } from '../../src/model/proxy.js';
 import { resolveMeshConfig, snapshotOptions } from '../../src/config/mesh.js';
 import { TypeUrls } from '../../src/core/constants.js';
 import { parseDocuments } from '../../src/core/documents.js';
-import { injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, GATEWAY_LUA_FILTER, LUA_HEADER, type PodLike, STRICT_MTLS, PLAIN_NAMESPACE, plainClientPod, plainClientResult } from '../e2e/kind/lib.js';
+import { injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, GATEWAY_LUA_FILTER, LUA_HEADER, type PodLike, STRICT_MTLS, PLAIN_NAMESPACE, plainClientPod, plainClientResult, probedPod } from '../e2e/kind/lib.js';
+import { injectPod } from '../../src/inject/index.js';
 import { decideInjection } from '../../src/inject/policy.js';
 import { DEFAULT_MESH_CONFIG } from '../../src/config/mesh.js';
 
@@ -216,6 +217,13 @@ describe('kind end-to-end suite (test/e2e/kind)', () => {
       expect(plainClientResult('200\n')).to.deep.equal({ status: 200 });
       expect(plainClientResult('ERR ECONNRESET\n')).to.deep.equal({ error: 'ECONNRESET' });
       expect(plainClientResult('')).to.equal(undefined);
+      // The probed pod, injected with mesh certificates: its readiness probe asks the sidecar.
+      const mesh = resolveMeshConfig({ workloadCertificateSecrets: true });
+      if (!mesh.ok) throw new Error(mesh.errors.join());
+      const injected = injectPod(probedPod('p', 'img:1') as unknown as KubeObject, { namespace: 'default', mesh: mesh.value });
+      if (!injected.ok) throw new Error(injected.errors.join());
+      const web = (injected.value.pod.spec.containers as any[]).find((c) => c.name === 'web');
+      expect(web.readinessProbe.httpGet).to.deep.equal({ path: '/app-health/web/readyz', port: 15020, scheme: 'HTTP' });
     });
 
     it("uses a VirtualService that mizzen's validator rejects naming the field", async () => {

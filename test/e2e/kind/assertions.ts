@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { kubectl, kubectlJson, httpGet, eventually } from './kube.js';
-import { type PodLike, injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, SKIP_REASON, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, GATEWAY_LUA_FILTER, LUA_HEADER, LUA_HEADER_VALUE, type ReviewsVersion, STRICT_MTLS, PLAIN_NAMESPACE, plainClientPod, plainClientResult } from './lib.js';
+import { type PodLike, injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, SKIP_REASON, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, GATEWAY_LUA_FILTER, LUA_HEADER, LUA_HEADER_VALUE, type ReviewsVersion, STRICT_MTLS, PLAIN_NAMESPACE, plainClientPod, plainClientResult, probedPod } from './lib.js';
 
 const GATEWAY_URL = process.env.GATEWAY_URL ?? 'http://127.0.0.1:18080';
 const BOOKINFO_DIR = process.env.BOOKINFO_DIR ?? '../shared/samples/bookinfo';
@@ -210,7 +210,7 @@ const checks: Check[] = [
     },
   },
   {
-    name: 'PeerAuthentication STRICT: sidecars and the gateway still reach Bookinfo over mTLS, a client without a sidecar is refused',
+    name: 'PeerAuthentication STRICT: sidecars and the gateway still reach Bookinfo over mTLS, a client without a sidecar is refused, HTTP probes still pass',
     run: async () => {
       kubectl(['create', 'namespace', PLAIN_NAMESPACE]);
       try {
@@ -227,7 +227,17 @@ const checks: Check[] = [
             const r = await httpGet(`${GATEWAY_URL}/productpage`);
             return r.status === 200 && reviewsVersion(r.body) !== 'error' ? reviewsVersion(r.body) : `status ${r.status}`;
           });
-          return `plaintext: ${refused.error}; through the gateway: 200 (reviews ${page})`;
+          // A pod with an HTTP readiness probe still becomes Ready: its probe goes through its sidecar.
+          kubectl(['delete', 'pod', 'mizzen-e2e-probed', '-n', 'default', '--ignore-not-found', '--wait=true']);
+          const created = kubectl(['apply', '-f', '-'], JSON.stringify(probedPod('mizzen-e2e-probed', IMAGE)));
+          if (created.code !== 0) throw new Error(`probed pod: ${created.stderr.trim()}`);
+          try {
+            const ready = kubectl(['wait', '--for=condition=Ready', 'pod/mizzen-e2e-probed', '-n', 'default', '--timeout=120s']);
+            if (ready.code !== 0) throw new Error(`a pod with an HTTP readiness probe is not Ready under STRICT: ${ready.stderr.trim()}`);
+          } finally {
+            kubectl(['delete', 'pod', 'mizzen-e2e-probed', '-n', 'default', '--ignore-not-found', '--wait=false']);
+          }
+          return `plaintext: ${refused.error}; through the gateway: 200 (reviews ${page}); a probed pod became Ready`;
         } finally {
           kubectl(['delete', 'peerauthentication', STRICT_MTLS.metadata.name, '-n', 'default', '--ignore-not-found']);
         }

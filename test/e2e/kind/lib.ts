@@ -194,3 +194,28 @@ export function plainClientResult(log: string): { status: number } | { error: st
   if (line.startsWith('ERR')) return { error: line.slice(3).trim() };
   return undefined;
 }
+
+/**
+ * A meshed pod with an HTTP readiness probe (mizzen's image runs a small node server): under STRICT mTLS it becomes
+ * Ready only if its probe was rewritten to the sidecar, which forwards it.
+ */
+export function probedPod(name: string, image: string): Record<string, unknown> {
+  const server = "require('node:http').createServer((q, s) => s.end(q.url === '/ready' ? 'ok' : 'no')).listen(8080)";
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default', labels: { app: name } },
+    spec: {
+      containers: [
+        {
+          name: 'web',
+          image,
+          imagePullPolicy: 'IfNotPresent',
+          command: ['node', '-e', server],
+          ports: [{ name: 'http', containerPort: 8080 }],
+          readinessProbe: { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 2 },
+        },
+      ],
+    },
+  };
+}
