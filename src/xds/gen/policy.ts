@@ -358,7 +358,12 @@ export function hashPolicy(consistent: Json | undefined): Json[] | undefined {
   const cookie = asObject(ch.httpCookie);
   if (typeof cookie.name === 'string' && cookie.name) {
     const ttl = toDuration(cookie.ttl);
-    return [{ cookie: { name: cookie.name, ...(ttl ? { ttl } : {}), ...(typeof cookie.path === 'string' && cookie.path ? { path: cookie.path } : {}) } }];
+    // Attributes of the cookie Envoy sets when the request has none (SameSite, Secure …), as Istio passes them.
+    const attributes = asArray(cookie.attributes)
+      .map(asObject)
+      .filter((a) => typeof a.name === 'string' && a.name !== '')
+      .map((a) => ({ name: a.name as string, ...(typeof a.value === 'string' && a.value ? { value: a.value } : {}) }));
+    return [{ cookie: { name: cookie.name, ...(ttl ? { ttl } : {}), ...(typeof cookie.path === 'string' && cookie.path ? { path: cookie.path } : {}), ...(attributes.length ? { attributes } : {}) } }];
   }
   if (ch.useSourceIp === true) return [{ connection_properties: { source_ip: true } }];
   if (typeof ch.httpQueryParameterName === 'string' && ch.httpQueryParameterName) return [{ query_parameter: { name: ch.httpQueryParameterName } }];

@@ -377,6 +377,15 @@ ${vs(`  - match: [{ uri: { prefix: /a } }]
     expect(reviewsRoutes(hashing, [])[0].route.hash_policy).to.deep.equal([{ query_parameter: { name: 'u' } }]);
   });
 
+  it('a cookie hash carries its path, ttl and attributes (the cookie Envoy sets when the request has none)', () => {
+    const routes = reviewsRoutes(`${REVIEWS_HASH_RULE}
+  trafficPolicy:
+    loadBalancer: { consistentHash: { httpCookie: { name: user, path: /, ttl: 60s, attributes: [{ name: SameSite, value: Strict }, { name: Secure }] } } }`, []);
+    expect(routes[0].route.hash_policy).to.deep.equal([
+      { cookie: { name: 'user', ttl: { seconds: 60, nanos: 0 }, path: '/', attributes: [{ name: 'SameSite', value: 'Strict' }, { name: 'Secure' }] } },
+    ]);
+  });
+
   it('virtual host domains: every short form, cluster IP, no duplicates across hosts', () => {
     const snap = buildSnapshot([
       ...bookinfo(),
