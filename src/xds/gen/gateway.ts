@@ -226,14 +226,30 @@ function clientPins(tls: Json): Json {
 
 const sniNames = (s: ServerInfo): string[] => s.hosts.map((h) => h.host).filter((h) => h !== '*');
 
-/** TLS passthrough chains: VirtualService tls rules' sniHosts → tcp_proxy. */
+/**
+ * Whether a tls or tcp match of a VirtualService bound to the server applies to it: its port, when set, is the
+ * server's, and its gateways, when set, name this gateway (`names`: how the VirtualService may name it).
+ */
+function matchesServer(m: Json, s: ServerInfo, names: ReadonlySet<string>): boolean {
+  const port = asPort(m.port);
+  if (port !== undefined && port !== s.number) return false;
+  const gateways = asArray(m.gateways).filter(nonEmpty);
+  return gateways.length === 0 || gateways.some((g) => names.has(g));
+}
+
+/** TLS passthrough chains: the sniHosts of the VirtualService tls matches that apply to the server → tcp_proxy. */
 function passthroughChains(snap: Snapshot, proxy: Proxy, s: ServerInfo): Json[] {
   const chains: Json[] = [];
   for (const { vs } of boundVirtualServices(snap, s)) {
-    const ctx: RouteContext = { snap, proxyNamespace: proxy.namespace, proxyLabels: proxyLabels(snap, proxy), port: s.number, gateways: gatewayNames(s.gateway, vs.namespace) };
+    const names = gatewayNames(s.gateway, vs.namespace);
+    const ctx: RouteContext = { snap, proxyNamespace: proxy.namespace, proxyLabels: proxyLabels(snap, proxy), port: s.number, gateways: names };
     for (const raw of asArray(vs.spec?.tls)) {
       const rule = asObject(raw);
-      const snis = asArray(rule.match).flatMap((m) => asArray(asObject(m).sniHosts)).filter((h): h is string => typeof h === 'string' && h !== '');
+      const snis = asArray(rule.match)
+        .map(asObject)
+        .filter((m) => matchesServer(m, s, names))
+        .flatMap((m) => asArray(m.sniHosts))
+        .filter(nonEmpty);
       const dests = asArray(rule.route)
         .map(asObject)
         .map((d) => ({ name: destinationCluster(ctx, vs.namespace, d.destination), weight: typeof d.weight === 'number' && d.weight > 0 ? d.weight : 1 }))
@@ -246,11 +262,12 @@ function passthroughChains(snap: Snapshot, proxy: Proxy, s: ServerInfo): Json[] 
 
 function tcpChain(snap: Snapshot, proxy: Proxy, s: ServerInfo): Json | undefined {
   for (const { vs } of boundVirtualServices(snap, s)) {
-    const ctx: RouteContext = { snap, proxyNamespace: proxy.namespace, proxyLabels: proxyLabels(snap, proxy), port: s.number, gateways: gatewayNames(s.gateway, vs.namespace) };
+    const names = gatewayNames(s.gateway, vs.namespace);
+    const ctx: RouteContext = { snap, proxyNamespace: proxy.namespace, proxyLabels: proxyLabels(snap, proxy), port: s.number, gateways: names };
     for (const raw of asArray(vs.spec?.tcp)) {
       const rule = asObject(raw);
-      const ports = asArray(rule.match).map((m) => asPort(asObject(m).port));
-      if (ports.length && !ports.some((p) => p === undefined || p === s.number)) continue;
+      const matches = asArray(rule.match).map(asObject);
+      if (matches.length > 0 && !matches.some((m) => matchesServer(m, s, names))) continue;
       const dests = asArray(rule.route)
         .map(asObject)
         .map((d) => ({ name: destinationCluster(ctx, vs.namespace, d.destination), weight: typeof d.weight === 'number' && d.weight > 0 ? d.weight : 1 }))

@@ -169,6 +169,48 @@ spec:
     expect(byName(routes, 'https.443.https.gw.istio-system').virtual_hosts[0].routes[0].route.cluster).to.equal('outbound|9080||productpage.default.svc.cluster.local');
   });
 
+  it('tls and tcp matches apply to a gateway server only when their port and gateways say so', () => {
+    const { listeners } = generated(
+      `
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: gw, namespace: istio-system }
+spec:
+  selector: { istio: ingressgateway }
+  servers:
+  - port: { number: 443, name: tls-a, protocol: TLS }
+    hosts: ['*.example.com']
+    tls: { mode: PASSTHROUGH }
+  - port: { number: 31400, name: tcp-a, protocol: TCP }
+    hosts: ['*']
+  - port: { number: 31401, name: tcp-b, protocol: TCP }
+    hosts: ['*']
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: edge, namespace: default }
+spec:
+  hosts: ['*', '*.example.com']
+  gateways: [istio-system/gw, mesh]
+  tls:
+  - match: [{ sniHosts: [a.example.com], port: 443 }, { sniHosts: [b.example.com], port: 8443 }, { sniHosts: [c.example.com], gateways: [istio-system/other] }]
+    route: [{ destination: { host: ratings, port: { number: 9080 } } }]
+  tcp:
+  - match: [{ port: 31400, gateways: [istio-system/other] }]
+    route: [{ destination: { host: reviews, port: { number: 9080 } } }]
+  - match: [{ port: 31400, gateways: [istio-system/gw] }]
+    route: [{ destination: { host: details, port: { number: 9080 } } }]
+  - match: [{ port: 31401 }]
+    route: [{ destination: { host: productpage, port: { number: 9080 } } }]`,
+      GATEWAY,
+    );
+    // Only the sniHosts of the match for this port and gateway (not b's port 8443, not c's other gateway).
+    expect(byName(listeners, '0.0.0.0_8443').filter_chains.map((c: any) => c.filter_chain_match.server_names)).to.deep.equal([['a.example.com']]);
+    // The first tcp rule names another gateway: the second one serves 31400; 31401 its own.
+    expect(filterOf(byName(listeners, '0.0.0.0_31400').filter_chains[0]).cluster).to.equal('outbound|9080||details.default.svc.cluster.local');
+    expect(filterOf(byName(listeners, '0.0.0.0_31401').filter_chains[0]).cluster).to.equal('outbound|9080||productpage.default.svc.cluster.local');
+  });
+
   it('HTTPS with certificate files in the gateway pod: SIMPLE, MUTUAL (client CA, CRL, SANs), OPTIONAL_MUTUAL, two tlsCertificates, protocol versions and ciphers', () => {
     const server = (port: number, host: string, tls: string) => `
   - port: { number: ${port}, name: https-${host.split('.')[0]}, protocol: HTTPS }
