@@ -18,7 +18,7 @@ import { clusterPolicyFields, effectivePolicy, subsetsOf, type TrafficPolicy } f
 import { applyLocality, localityPlan, proxyLocality } from './locality.js';
 import { destinationRuleFor, inboundServices, proxyLabels, visibleServices } from './context.js';
 import { proxySidecar, sidecarIngress, type IngressEndpoint, type IngressPort } from './sidecar-scope.js';
-import { type CertFiles, acceptsMtls, clientCerts, clusterMtls, endpointMetadata, serviceIdentities } from './mtls.js';
+import { type CertFiles, acceptsMtls, certsKey, clientCerts, clusterMtls, endpointMetadata, serviceIdentities } from './mtls.js';
 
 /** One outbound cluster before it is written out: shared by CDS and EDS. */
 export interface ClusterSpec {
@@ -288,7 +288,7 @@ function identitiesOf(snap: Snapshot, svc: Service): readonly string[] {
  */
 const mtlsClusters = new WeakMap<Json, { files: string; auto: boolean; ids: readonly string[]; out: Json }>();
 function withMtls(snap: Snapshot, spec: ClusterSpec, cluster: Json, certs: CertFiles): Json {
-  const files = `${certs.chain}~${certs.key}~${certs.root}`;
+  const files = certsKey(certs);
   const auto = !snap.mesh.autoMtlsOff && !spec.service.meshExternal;
   const ids = identitiesOf(snap, spec.service);
   const hit = mtlsClusters.get(cluster);

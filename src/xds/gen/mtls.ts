@@ -58,12 +58,13 @@ export const serverCerts = (proxy: Proxy): CertFiles | undefined =>
 export const clientCerts = (proxy: Proxy): CertFiles | undefined =>
   proxy.generator === 'envoy' ? certFiles(proxy.metadata, MeshCerts.metadata.clientChain, MeshCerts.metadata.clientKey, MeshCerts.metadata.clientRoot) : undefined;
 
-const files = (c: CertFiles | undefined): string => (c ? `${c.chain}~${c.key}~${c.root}` : '');
+/** The files as one string (a memo or scope key); '' for none. */
+export const certsKey = (c: CertFiles | undefined): string => (c ? `${c.chain}~${c.key}~${c.root}` : '');
 /** What of a proxy mesh mTLS depends on, for its scope ('' without certificates). */
 export function certsScope(proxy: Proxy): string {
   const s = serverCerts(proxy);
   const c = clientCerts(proxy);
-  return s || c ? `${files(s)}|${files(c)}` : '';
+  return s || c ? `${certsKey(s)}|${certsKey(c)}` : '';
 }
 
 const certName = (c: CertFiles): string => `file-cert:${c.chain}~${c.key}`;

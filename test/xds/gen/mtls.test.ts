@@ -11,16 +11,11 @@ import { resolveMeshConfig, snapshotOptions } from '../../../src/config/mesh.js'
 import { MeshCerts, TypeUrls } from '../../../src/core/constants.js';
 import type { KubeObject } from '../../../src/core/kube.js';
 import { generateCa, issueWorkloadCert } from '../../../src/certs/index.js';
+import { certMetadata } from '../../../src/bootstrap/envoy.js';
 import { GATEWAY, PRODUCTPAGE, REVIEWS_V1, bookinfo, byName, expectValid, proxy, yamlObjects } from './helpers.js';
 
-const CERTS: Record<string, string> = {
-  [MeshCerts.metadata.serverChain]: '/etc/certs/cert-chain.pem',
-  [MeshCerts.metadata.serverKey]: '/etc/certs/key.pem',
-  [MeshCerts.metadata.serverRoot]: '/etc/certs/root-cert.pem',
-  [MeshCerts.metadata.clientChain]: '/etc/certs/cert-chain.pem',
-  [MeshCerts.metadata.clientKey]: '/etc/certs/key.pem',
-  [MeshCerts.metadata.clientRoot]: '/etc/certs/root-cert.pem',
-};
+/** What an injected sidecar with mesh certificates says in its node metadata (the files under /etc/certs). */
+const CERTS: Record<string, string> = certMetadata('/etc/certs');
 const CERT_SECRET = 'file-cert:/etc/certs/cert-chain.pem~/etc/certs/key.pem';
 const ROOT_SECRET = 'file-root:/etc/certs/root-cert.pem';
 const REVIEWS = 'outbound|9080||reviews.default.svc.cluster.local';

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { Registry } from 'prom-client';
 import * as grpc from '@grpc/grpc-js';
 import { TypeUrls } from '../../../src/core/constants.js';
+import { certMetadata } from '../../../src/bootstrap/envoy.js';
 import { startServer, node, type Harness } from './harness.js';
 import { defaultGenerators } from '../../../src/xds/server/index.js';
 import { pod, service, smallMesh } from './fixtures.js';
@@ -108,14 +109,7 @@ describe('ADS state of the world', () => {
   });
 
   it('answers SDS with the file-mounted secrets a sidecar with certificates names, and only those', async () => {
-    const certs = {
-      TLS_SERVER_CERT_CHAIN: '/etc/certs/cert-chain.pem',
-      TLS_SERVER_KEY: '/etc/certs/key.pem',
-      TLS_SERVER_ROOT_CERT: '/etc/certs/root-cert.pem',
-      TLS_CLIENT_CERT_CHAIN: '/etc/certs/cert-chain.pem',
-      TLS_CLIENT_KEY: '/etc/certs/key.pem',
-      TLS_CLIENT_ROOT_CERT: '/etc/certs/root-cert.pem',
-    };
+    const certs = certMetadata('/etc/certs');
     const c = h.connect();
     c.send({ node: node('productpage', 'default', certs), type_url: TypeUrls.secret, resource_names: ['file-root:/etc/certs/root-cert.pem', 'kubernetes://not-served'] });
     const sds = await c.next();
