@@ -62,7 +62,7 @@ export function proxyScope(snap: Snapshot, proxy: Proxy): string {
   // priorities the proxy's locality (locality.ts), and mesh mTLS its certificate files (mtls.ts).
   const ef = proxyMatchKey(snap, proxy);
   const loc = localityMatters(snap) ? proxyLocality(snap, proxy) : '';
-  const certs = proxy.generator === 'envoy' ? certsScope(proxy) : '';
+  const certs = certsScope(proxy);
   const extra = `${ef ? `|ef:${ef}` : ''}${loc ? `|loc:${loc}` : ''}${certs ? `|certs:${certs}` : ''}`;
   const m = scopeMemo.get(proxy);
   const byIp = Object.keys(proxy.labels).length === 0;
