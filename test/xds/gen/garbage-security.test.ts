@@ -10,6 +10,7 @@ import { generate } from '../../../src/xds/gen/index.js';
 import { TypeUrls, GrpcXds } from '../../../src/core/constants.js';
 import { ENVOY_TYPES, GATEWAY, PRODUCTPAGE, REVIEWS_V1, bookinfo, expectValid, proxy, yamlObjects } from './helpers.js';
 import { grpcDecode } from './grpc/grpc-accepts.js';
+import { certMetadata } from '../../../src/bootstrap/envoy.js';
 
 const GARBAGE = `
 apiVersion: security.istio.io/v1
@@ -92,6 +93,10 @@ describe('malformed security, scope and delegation configs', () => {
   for (const id of [PRODUCTPAGE, REVIEWS_V1, GATEWAY]) {
     it(`${id.split('~')[0]} ${id.split('~')[2]}: every Envoy type generates, valid`, () => {
       for (const t of ENVOY_TYPES) expectValid(t, generate(snap, proxy(id), t));
+    });
+    it(`${id.split('~')[0]} ${id.split('~')[2]} with mesh certificates (mTLS in play): every Envoy type and SDS generates, valid`, () => {
+      const withCerts = proxy(id, { ...certMetadata('/etc/certs'), ...(id === GATEWAY ? { LABELS: { istio: 'ingressgateway' } } : {}) });
+      for (const t of [...ENVOY_TYPES, TypeUrls.secret]) expectValid(t, generate(snap, withCerts, t));
     });
   }
   it('proxyless gRPC clients and servers: every type generates, and gRPC accepts it', () => {
