@@ -33,6 +33,11 @@ export interface EnvoyBootstrapOptions {
   metadata?: Record<string, unknown>;
   /** Rewritten application probes the proxy answers (inject/probes.ts), and the pod address they go to. */
   appProbes?: { address: string; routes: readonly AppProbeRoute[] };
+  /**
+   * xDS over TLS: the control plane's certificate is checked against `caFile` (the mesh CA, root-cert.pem) and must
+   * name `serverName`; without it, plaintext.
+   */
+  xdsTls?: { caFile: string; serverName: string };
 }
 
 /** A rewritten probe's route in the proxy: its path on the app-health port → the application's port and path. */
@@ -155,6 +160,20 @@ function appProbes(probes: NonNullable<EnvoyBootstrapOptions['appProbes']>): { l
   return { listener, clusters: [...clusters.values()] };
 }
 
+/** The control plane's cluster: HTTP/2, over TLS (ALPN h2, the server's name and CA checked) when `tls` says so. */
+function xdsCluster(host: string, port: number, tls: EnvoyBootstrapOptions['xdsTls']): Record<string, unknown> {
+  const cluster = staticCluster(XDS_CLUSTER, host, port, true);
+  if (!tls) return cluster;
+  const validation = { trusted_ca: { filename: tls.caFile }, match_typed_subject_alt_names: [{ san_type: 'DNS', matcher: { exact: tls.serverName } }] };
+  return {
+    ...cluster,
+    transport_socket: {
+      name: 'envoy.transport_sockets.tls',
+      typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', sni: tls.serverName, common_tls_context: { alpn_protocols: ['h2'], validation_context: validation } },
+    },
+  };
+}
+
 function nodeOf(opts: EnvoyBootstrapOptions): Record<string, unknown> {
   const node: Record<string, unknown> = {};
   if (opts.nodeId) node.id = opts.nodeId;
@@ -184,13 +203,13 @@ export function envoyBootstrap(opts: EnvoyBootstrapOptions): Result<Record<strin
         adminRouteListener('health', Ports.proxyHealth, { path: READY_PATH }, '/ready'),
         ...(probes ? [probes.listener] : []),
       ],
-      clusters: [staticCluster(XDS_CLUSTER, xds.value.host, xds.value.port, true), staticCluster(ADMIN_CLUSTER, '127.0.0.1', Ports.proxyAdmin, false), ...(probes?.clusters ?? [])],
+      clusters: [xdsCluster(xds.value.host, xds.value.port, opts.xdsTls), staticCluster(ADMIN_CLUSTER, '127.0.0.1', Ports.proxyAdmin, false), ...(probes?.clusters ?? [])],
     },
   });
 }
 
 /**
- * Everything after `node` depends only on the xDS address: serialized once per address (the text after the
+ * Everything after `node` depends only on the xDS address (and TLS): serialized once per address (the text after the
  * document's opening brace, and that text as it reads inside a JSON string), so a pod's bootstrap costs one
  * small stringify of its node.
  */
@@ -201,17 +220,18 @@ interface StaticPart {
 const staticParts = new Map<string, Result<StaticPart>>();
 const MAX_STATIC_PARTS = 64;
 
-function staticPart(xdsAddress: string): Result<StaticPart> {
-  let part = staticParts.get(xdsAddress);
+function staticPart(xdsAddress: string, xdsTls: EnvoyBootstrapOptions['xdsTls']): Result<StaticPart> {
+  const key = xdsTls ? `${xdsAddress}|${xdsTls.caFile}|${xdsTls.serverName}` : xdsAddress;
+  let part = staticParts.get(key);
   if (part === undefined) {
-    const doc = envoyBootstrap({ xdsAddress, logLevel: 'info', clusterName: '' });
+    const doc = envoyBootstrap({ xdsAddress, logLevel: 'info', clusterName: '', ...(xdsTls ? { xdsTls } : {}) });
     if (doc.ok) {
       const { node: _node, ...rest } = doc.value;
       const json = JSON.stringify(rest).slice(1);
       part = ok({ json: oneByte(json), quoted: oneByte(JSON.stringify(json).slice(1, -1)) });
     } else part = doc;
     if (staticParts.size >= MAX_STATIC_PARTS) staticParts.clear();
-    staticParts.set(xdsAddress, part);
+    staticParts.set(key, part);
   }
   return part;
 }
@@ -235,7 +255,7 @@ export function envoyBootstrapText(opts: EnvoyBootstrapOptions, metadataJson?: s
     const json = JSON.stringify(doc.value);
     return ok({ json, quoted: JSON.stringify(json) });
   }
-  const part = staticPart(opts.xdsAddress);
+  const part = staticPart(opts.xdsAddress, opts.xdsTls);
   if (!part.ok) return part;
   const node =
     metadataJson === undefined

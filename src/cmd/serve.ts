@@ -33,6 +33,8 @@ Runs the control plane: the admission webhooks (HTTPS), the monitoring server, a
   --mesh-config FILE    mesh configuration (YAML): images, proxy defaults, xDS address, injection selectors
   --config-dir DIR      Istio and Kubernetes YAML to serve (the file config source)
   --xds-port N          xDS (ADS gRPC, plaintext) port (default ${Ports.xdsPlaintext}; 0 picks a free port)
+  --xds-tls-port N      xDS over TLS, its certificate signed by the mesh CA in --certs-dir (default ${Ports.xdsTls};
+                        0 picks a free port); off without a mesh CA
   --kubeconfig FILE     read Namespaces, Services, EndpointSlices, Pods and Istio resources from this cluster
   --in-cluster          the same with the pod's service account (automatic when KUBERNETES_SERVICE_HOST is set
                         and neither --config-dir nor --kubeconfig is given); /readyz waits for the initial sync
@@ -67,6 +69,8 @@ export interface ServeOptions {
   kube?: KubeServeOptions;
   /** xDS gRPC port; the CLI defaults it to 15010, programmatic callers that leave it out get an ephemeral port. */
   xdsPort?: number;
+  /** xDS over TLS (mesh CA) port; the CLI defaults it to 15012, programmatic callers that leave it out get none. */
+  xdsTlsPort?: number;
   log: Logger;
   /** Overrides for tests; by default the real injector and validator are composed here. */
   injector?: Injector;
@@ -132,7 +136,7 @@ const portOf = (app: { server: { address(): unknown } }): number => (app.server.
 
 /** The Kubernetes components (when configured) feeding the xDS part's store, then the xDS part. */
 async function kubeAndXds(ctx: ServeContext, opts: ServeOptions): Promise<Component[]> {
-  const xds = xdsComponents(ctx, opts.xdsPort ?? 0);
+  const xds = xdsComponents(ctx, opts.xdsPort ?? 0, opts.xdsTlsPort);
   if (!opts.kube) {
     if (opts.mesh.workloadCertificateSecrets) {
       ctx.log.info('workloadCertificateSecrets: sidecars mount the Secret istio.<service account> at /etc/certs; without the Kubernetes source mizzen issues none (make them with mizzen workload-cert --secret)');
@@ -245,6 +249,7 @@ export async function run(argv: string[]): Promise<number> {
       'mesh-config': { type: 'string' },
       'config-dir': { type: 'string' },
       'xds-port': { type: 'string' },
+      'xds-tls-port': { type: 'string' },
       kubeconfig: { type: 'string' },
       'in-cluster': { type: 'boolean' },
       heal: { type: 'boolean' },
@@ -267,6 +272,7 @@ export async function run(argv: string[]): Promise<number> {
       mesh: mesh.value,
       configDir: values['config-dir'],
       xdsPort: port(values['xds-port'], '--xds-port', Ports.xdsPlaintext),
+      xdsTlsPort: port(values['xds-tls-port'], '--xds-tls-port', Ports.xdsTls),
       log,
     };
     if (values.kubeconfig && values['in-cluster']) throw new UsageError('--kubeconfig and --in-cluster: choose one');

@@ -12,6 +12,7 @@ import { Issues } from '../validation/schema.js';
 import { checkLabelSelector, parseDuration } from '../validation/common.js';
 import { localityLbSettingErrors } from '../validation/destinationrule.js';
 import { isObject } from '../core/object.js';
+import { parseHostPort } from '../bootstrap/envoy.js';
 import { DEFAULT_TRUST_DOMAIN, TRUST_DOMAIN } from '../core/constants.js';
 import type { SnapshotOptions } from '../model/snapshot.js';
 import type { AnalyzeOptions } from '../analysis/world.js';
@@ -36,6 +37,11 @@ export interface MeshConfig {
   initImage: string;
   /** host:port of the control plane's xDS server as proxies reach it. */
   xdsAddress: string;
+  /**
+   * host:port of its xDS over TLS (15012), which sidecars with mesh certificates use instead: they check the
+   * control plane's certificate (the mesh CA signs it for this host) against their root-cert.pem.
+   */
+  xdsTlsAddress: string;
   domainSuffix: string;
   trustDomain: string;
   /** Revision label value (istio.io/rev). */
@@ -104,6 +110,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   proxyImage: 'envoyproxy/envoy:v1.32.3',
   initImage: 'ghcr.io/mizzen-mesh/mizzen:0.1.0',
   xdsAddress: 'mizzen.mizzen-system.svc:15010',
+  xdsTlsAddress: 'mizzen.mizzen-system.svc:15012',
   domainSuffix: 'cluster.local',
   trustDomain: DEFAULT_TRUST_DOMAIN,
   revision: 'default',
@@ -188,6 +195,10 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
   if (mode !== 'ALLOW_ANY' && mode !== 'REGISTRY_ONLY') errors.push(`outboundTrafficPolicy.mode: ${JSON.stringify(mode)} must be ALLOW_ANY or REGISTRY_ONLY`);
   if (typeof merged.trustDomain === 'string' && !TRUST_DOMAIN.test(merged.trustDomain)) {
     errors.push(`trustDomain: ${JSON.stringify(merged.trustDomain)} must be a SPIFFE trust domain (lowercase letters, digits, '.', '-', '_')`);
+  }
+  for (const f of ['xdsAddress', 'xdsTlsAddress'] as const) {
+    const address = parseHostPort(String(merged[f]));
+    if (!address.ok) errors.push(address.errors[0]!.replace(/^xdsAddress:/, `${f}:`));
   }
   const sampling: unknown = merged.tracing?.sampling;
   if (typeof sampling === 'number' && !(sampling >= 0 && sampling <= 100)) errors.push(`tracing.sampling: ${sampling} must be a percentage, 0 to 100`);

@@ -8,7 +8,8 @@
 import { ContainerNames, Labels, MeshCerts, PROXY_GID, PROXY_UID, Ports } from '../core/constants.js';
 import type { KubeObject } from '../core/kube.js';
 import { type Result, ok } from '../core/result.js';
-import { certMetadata, envoyArgs, envoyBootstrapText, READY_PATH } from '../bootstrap/envoy.js';
+import { certMetadata, envoyArgs, envoyBootstrapText, parseHostPort, READY_PATH, type EnvoyBootstrapOptions } from '../bootstrap/envoy.js';
+import type { MeshConfig } from '../config/mesh.js';
 import { JsonTemplate } from './json-template.js';
 import { CLUSTER_ID, PROXY_VOLUME, appContainerNames, fieldEnv, resources, resourcesJson, setOwn, type BuiltContainer, type Container, type SidecarContext } from './template.js';
 import { ownerUri } from './workload.js';
@@ -124,6 +125,18 @@ function nodeMetadata(shape: Shape, v: MetaValues): Record<string, unknown> {
 const CERT_METADATA: Readonly<Record<string, string>> = certMetadata(MeshCerts.dir);
 
 /**
+ * Where the proxy gets its configuration: a discoveryAddress of the pod's ProxyConfig as it is; else, with mesh
+ * certificates, xDS over TLS (xdsTlsAddress), the control plane's certificate checked against the mounted mesh
+ * CA; else the plaintext xdsAddress.
+ */
+function xdsOf(override: string | undefined, certs: boolean, mesh: MeshConfig): Pick<EnvoyBootstrapOptions, 'xdsAddress' | 'xdsTls'> {
+  if (override !== undefined) return { xdsAddress: override };
+  if (!certs) return { xdsAddress: mesh.xdsAddress };
+  const host = parseHostPort(mesh.xdsTlsAddress);
+  return { xdsAddress: mesh.xdsTlsAddress, ...(host.ok ? { xdsTls: { caFile: CERT_METADATA[MeshCerts.metadata.serverRoot]!, serverName: host.value.host } } : {}) };
+}
+
+/**
  * Node metadata with proxyMetadata's ISTIO_META_* values over it, as Istio's agent reads its environment; LABELS
  * stays the pod's (an object, which an environment variable cannot override).
  */
@@ -193,7 +206,7 @@ export function proxyContainer(ctx: SidecarContext): Result<BuiltContainer> {
   const plainMeta = metaOverrides === DEFAULT_PROXY_OPTIONS.nodeMetadata || Object.keys(metaOverrides).length === 0;
   const bootstrap = envoyBootstrapText(
     {
-      xdsAddress: o.xdsAddress ?? mesh.xdsAddress,
+      ...xdsOf(o.xdsAddress, shape.certs, mesh),
       logLevel: params.logLevel,
       clusterName: `${literal(canonical)}.$(POD_NAMESPACE)`,
       // Probes go to the pod's own address (INSTANCE_IP, set in the container's env before the args expand it).

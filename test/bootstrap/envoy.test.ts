@@ -13,6 +13,13 @@ const cases: Record<string, EnvoyBootstrapOptions> = {
   'sidecar-dns': { xdsAddress: 'mizzen.mizzen-system.svc:15010', logLevel: 'info', clusterName: 'reviews.default' },
   'gateway-ip-with-node': { xdsAddress: '10.96.0.10:15010', nodeId: 'router~10.1.0.5~gw-1.istio-system~istio-system.svc.cluster.local', logLevel: 'warning', clusterName: 'istio-ingressgateway.istio-system' },
   'ipv6-xds': { xdsAddress: '[fd00::10]:15012', logLevel: 'debug', clusterName: 'x.y' },
+  // A sidecar with mesh certificates: xDS over TLS, the control plane's certificate checked against the mesh CA.
+  'sidecar-xds-tls': {
+    xdsAddress: 'mizzen.mizzen-system.svc:15012',
+    logLevel: 'info',
+    clusterName: 'reviews.default',
+    xdsTls: { caFile: '/etc/certs/root-cert.pem', serverName: 'mizzen.mizzen-system.svc' },
+  },
   // Rewritten probes (inject/probes.ts): the app-health listener on 15020 and a cluster per port and scheme.
   'sidecar-app-probes': {
     xdsAddress: 'mizzen.mizzen-system.svc:15010',

@@ -143,7 +143,7 @@ describe('mizzen serve', function () {
 
   it('on SIGTERM, a real process answers the review in flight, then exits 0', async () => {
     const t = tempDir();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', '--webhook-port', '0', '--monitoring-port', '0', '--xds-port', '0', '--host', '127.0.0.1', '--certs-dir', t.dir], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', '--webhook-port', '0', '--monitoring-port', '0', '--xds-port', '0', '--xds-tls-port', '0', '--host', '127.0.0.1', '--certs-dir', t.dir], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines: Array<Record<string, any>> = [];

@@ -48,6 +48,15 @@ describe('mesh config', () => {
     expect(resolveMeshConfig({ protocolDetectionTimeout: '-1s' }).ok).to.equal(false);
   });
 
+  it('checks the xDS addresses at load (a bad one stops the start, not every pod review), naming the field', () => {
+    expect(DEFAULT_MESH_CONFIG.xdsTlsAddress).to.equal('mizzen.mizzen-system.svc:15012');
+    expect(resolveMeshConfig({ xdsTlsAddress: 'nowhere', xdsAddress: 'here:0' })).to.deep.equal({
+      ok: false,
+      errors: ['xdsAddress: port 0 must be between 1 and 65535', 'xdsTlsAddress: "nowhere" must be host:port'],
+    });
+    expect(resolveMeshConfig({ xdsTlsAddress: '[fd00::1]:15012' }).ok).to.equal(true);
+  });
+
   it("takes Istio's localityLbSetting (default: enabled), replacing the default whole, checked as a DestinationRule's", () => {
     expect(snapshotOptions(DEFAULT_MESH_CONFIG).localityLb).to.deep.equal({ enabled: true });
     const setting = { distribute: [{ from: 'us-west/zone1/*', to: { 'us-west/zone1/*': 80, 'us-west/zone2/*': 20 } }] };

@@ -72,8 +72,11 @@ export interface SnapshotEvent {
 export type ProxyAuthorization = { ok: true; proxy: Proxy } | { ok: false; code: 'denied' | 'unavailable'; message: string };
 
 export interface XdsServer {
-  /** Binds and starts serving; returns the bound port (0 = ephemeral). */
-  listen(port: number, host?: string): Promise<number>;
+  /**
+   * Binds and starts serving; returns the bound port (0 = ephemeral). With `tls` (a serving certificate and key,
+   * PEM) the port speaks TLS: proxies check the control plane's certificate (the mesh CA signs it, 15012).
+   */
+  listen(port: number, host?: string, tls?: { cert: string; key: string }): Promise<number>;
   close(): Promise<void>;
   /** syncz, configz, registryz, config_dump: plain functions of the query string, mounted at /debug/<name>. */
   debug: DebugHandlers;
@@ -271,9 +274,10 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
   });
 
   return {
-    listen: (port, host = '0.0.0.0') =>
+    listen: (port, host = '0.0.0.0', tls) =>
       new Promise((resolve, reject) => {
-        server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+        const creds = tls ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(tls.cert), private_key: Buffer.from(tls.key) }], false) : grpc.ServerCredentials.createInsecure();
+        server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, creds, (err, bound) => (err ? reject(err) : resolve(bound)));
       }),
     close: async () => {
       unsubscribe();

@@ -42,8 +42,12 @@ export class RawAds {
   status?: grpc.StatusObject;
   private statusWaiters: Array<(s: grpc.StatusObject) => void> = [];
 
-  constructor(port: number, delta = false) {
-    this.client = new AdsClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+  /** `tls`: dial the port over TLS, trusting these CA certificates (PEM), checking the name `serverName` (localhost). */
+  constructor(port: number, delta = false, tls?: { ca: string; serverName?: string }) {
+    const creds = tls ? grpc.credentials.createSsl(Buffer.from(tls.ca)) : grpc.credentials.createInsecure();
+    const target = tls ? `localhost:${port}` : `127.0.0.1:${port}`;
+    const name = tls?.serverName ? { 'grpc.ssl_target_name_override': tls.serverName, 'grpc.default_authority': tls.serverName } : {};
+    this.client = new AdsClient(target, creds, { 'grpc.use_local_subchannel_pool': 1, ...name });
     this.call = (this.client as any)[delta ? 'DeltaAggregatedResources' : 'StreamAggregatedResources']();
     this.call.on('data', (raw: any) => {
       const r: Response = {

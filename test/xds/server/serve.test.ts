@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -142,5 +143,70 @@ describe('mizzen serve with --config-dir: an EnvoyFilter reaches the Envoy proxi
     ]);
     const json = JSON.parse((await captureOutput(() => proxyConfig(['productpage', 'envoyfilters', '--addr', addr]))).out);
     expect(json[0]).to.deep.equal({ filter: 'default/buffers', index: 0, applyTo: 'LISTENER', operation: 'MERGE', status: 'applied' });
+  });
+});
+
+describe('mizzen serve: xDS over TLS (15012) with a certificate from the mesh CA', () => {
+  let dir: string;
+  let certs: string;
+  let running: RunningServe;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mizzen-serve-tls-'));
+    writeFileSync(join(dir, 'mesh.yaml'), docs(service('reviews'), pod('reviews-v1', 'reviews', '10.1.0.1')));
+    certs = mkdtempSync(join(tmpdir(), 'mizzen-serve-tls-certs-'));
+    // An empty certs directory: serve writes the webhook certificate and the mesh CA into it.
+    running = await startServe({ webhookPort: 0, monitoringPort: 0, xdsPort: 0, xdsTlsPort: 0, host: '127.0.0.1', certsDir: certs, mesh: DEFAULT_MESH_CONFIG, configDir: dir, log: silentLogger });
+  });
+  after(async () => {
+    await stopServe(running, dir);
+    rmSync(certs, { recursive: true, force: true });
+  });
+  const xds = () => running.components.find((c) => c.name === 'xds') as XdsComponent;
+
+  it('serves ADS over TLS to a client that trusts the mesh CA and checks the name sidecars check, and plaintext on its own port still', async () => {
+    expect(xds().tlsPort()).to.be.greaterThan(0);
+    // What an injected sidecar's bootstrap checks: the mesh CA (its root-cert.pem) and the host of xdsTlsAddress.
+    const serverName = DEFAULT_MESH_CONFIG.xdsTlsAddress.split(':')[0]!;
+    const tls = new RawAds(xds().tlsPort(), false, { ca: readFileSync(join(certs, 'mesh-ca.crt'), 'utf8'), serverName });
+    const plain = new RawAds(xds().port());
+    try {
+      for (const c of [tls, plain]) {
+        c.send({ node: node('productpage'), type_url: TypeUrls.cluster });
+        expect((await c.next()).resources.map((r) => r.name)).to.include('outbound|9080||reviews.default.svc.cluster.local');
+      }
+    } finally {
+      tls.close();
+      plain.close();
+    }
+  });
+
+  it('refuses a client that does not trust the mesh CA, and a plaintext client on the TLS port; keeps serving', async () => {
+    const other = new RawAds(xds().tlsPort(), false, { ca: readFileSync(join(certs, 'ca.crt'), 'utf8') });
+    const plaintext = new RawAds(xds().tlsPort());
+    try {
+      for (const c of [other, plaintext]) {
+        c.send({ node: node('productpage'), type_url: TypeUrls.cluster });
+        expect((await c.ended(10_000)).code).to.equal(grpc.status.UNAVAILABLE);
+      }
+      const again = new RawAds(xds().tlsPort(), false, { ca: readFileSync(join(certs, 'mesh-ca.crt'), 'utf8') });
+      again.send({ node: node('productpage'), type_url: TypeUrls.cluster });
+      expect((await again.next()).type_url).to.equal(TypeUrls.cluster);
+      again.close();
+    } finally {
+      other.close();
+      plaintext.close();
+    }
+  });
+
+  it('is off, said in the log, without a mesh CA (no --certs-dir)', async () => {
+    const lines: string[] = [];
+    const log = { ...silentLogger, info: (...a: unknown[]) => void lines.push(String(a.at(-1))), child: () => log } as unknown as typeof silentLogger;
+    const bare = await startServe({ webhookPort: 0, monitoringPort: 0, xdsPort: 0, xdsTlsPort: 0, host: '127.0.0.1', mesh: DEFAULT_MESH_CONFIG, configDir: dir, log });
+    try {
+      expect((bare.components.find((c) => c.name === 'xds') as XdsComponent).tlsPort()).to.equal(0);
+      expect(lines.join('\n')).to.contain('xds over TLS is off: no --certs-dir');
+    } finally {
+      await bare.shutdown();
+    }
   });
 });
