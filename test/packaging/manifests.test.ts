@@ -151,6 +151,7 @@ describe('install manifests (manifests/)', () => {
     ]);
     expect(s.spec.selector).to.deep.equal(find('Deployment', 'mizzen', NS).spec.selector.matchLabels);
     expect(DEFAULT_MESH_CONFIG.xdsAddress, 'proxies reach xDS through this Service').to.equal(`${s.metadata.name}.${s.metadata.namespace}.svc:15010`);
+    expect(DEFAULT_MESH_CONFIG.xdsTlsAddress, 'sidecars with mesh certificates reach xDS over TLS through it').to.equal(`${s.metadata.name}.${s.metadata.namespace}.svc:15012`);
   });
 
   it('configures the injection webhooks as Istio does', async () => {
