@@ -67,7 +67,7 @@ export const sniffedHttpMatch = (match: Json = {}): Json => ({ ...match, transpo
  */
 export const detectionTimeout = (ms: number | undefined): Json => ({ listener_filters_timeout: duration(ms ?? 0), continue_on_listener_filters_timeout: true });
 export const originalDstFilter = (): Json => ({ name: 'envoy.filters.listener.original_dst', typed_config: any('envoy.extensions.filters.listener.original_dst.v3.OriginalDst') });
-export const tlsInspectorFilter = (): Json => ({ name: 'envoy.filters.listener.tls_inspector', typed_config: any('envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector') });
+export const tlsInspectorFilter = (extra: Json = {}): Json => ({ name: 'envoy.filters.listener.tls_inspector', typed_config: any('envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector'), ...extra });
 
 /**
  * The listeners with `f` applied to every network filter of every filter chain (the default chain too), given the

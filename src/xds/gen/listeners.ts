@@ -166,31 +166,41 @@ function inboundRouteConfig(port: number, protocol: ServicePort['protocol']): Js
   };
 }
 
-/** A listener filter's filter_disabled that keeps it to connections for these ports. */
-function onlyOnPorts(ports: readonly number[]): Json {
+/** A listener filter predicate that matches connections for any of these ports (one, or an or_match of two or more). */
+function anyOfPorts(ports: readonly number[]): Json {
   const ranges = ports.map((p) => ({ destination_port_range: { start: p, end: p + 1 } }));
-  return { not_match: ranges.length === 1 ? ranges[0] : { or_match: { rules: ranges } } };
+  return ranges.length === 1 ? ranges[0]! : { or_match: { rules: ranges } };
 }
+
+/** A listener filter's filter_disabled that keeps it to connections for these ports. */
+const onlyOnPorts = (ports: readonly number[]): Json => ({ not_match: anyOfPorts(ports) });
 
 /**
  * The mTLS side of a sidecar's inbound chains when it has certificates (mtls.ts), undefined without: `chains` turns
  * a port's plaintext chains into what its PeerAuthentication mode asks for (port 0: the workload's mode, without a
- * port-level one, for ports no service declares); `used` says whether any port takes mTLS. `tcp`: which chains
- * carry raw TCP.
+ * port-level one, for ports no service declares); `inspector`, once every port is done, the TLS inspector that
+ * tells mesh clients apart, kept off the ports that take no mTLS (a server-speaks-first protocol there is not held
+ * up waiting for a client hello), or undefined when none takes it. `tcp`: which chains carry raw TCP.
  */
-function inboundMtls(snap: Snapshot, proxy: Proxy, tcp: (c: Json) => boolean): { chains: (own: Json[], port: number) => Json[]; used: () => boolean } | undefined {
+function inboundMtls(snap: Snapshot, proxy: Proxy, tcp: (c: Json) => boolean): { chains: (own: Json[], port: number) => Json[]; inspector: () => Json | undefined } | undefined {
   const certs = serverCerts(proxy);
   if (!certs) return undefined;
   const socket = downstreamMtls(certs, snap.mesh.trustDomain);
   const labels = proxyLabels(snap, proxy);
-  let secured = false;
+  const secured: number[] = [];
+  const plain: number[] = [];
+  let others = false;
   return {
     chains: (own, port) => {
       const mode = mtlsMode(snap, proxy.namespace, labels, port);
-      if (mode !== 'DISABLE') secured = true;
+      if (port === 0) others = mode !== 'DISABLE';
+      else (mode === 'DISABLE' ? plain : secured).push(port);
       return inboundChains(own, mode, socket, tcp);
     },
-    used: () => secured,
+    inspector: () => {
+      if (others) return tlsInspectorFilter(plain.length > 0 ? { filter_disabled: anyOfPorts(plain) } : {});
+      return secured.length > 0 ? tlsInspectorFilter({ filter_disabled: onlyOnPorts(secured) }) : undefined;
+    },
   };
 }
 
@@ -233,15 +243,16 @@ function virtualInbound(snap: Snapshot, proxy: Proxy): Json {
   tcpChains.add(catchall);
   chains.push(...(mtls ? mtls.chains([catchall], 0) : [catchall]));
   const listenerFilters = [originalDstFilter()];
-  // With certificates, the TLS inspector tells mesh clients (TLS with the mesh's ALPN) from the others.
-  if (mtls?.used()) listenerFilters.push(tlsInspectorFilter());
+  const tls = mtls?.inspector();
+  if (tls) listenerFilters.push(tls);
   if (sniffed.length > 0) listenerFilters.push(httpInspectorFilter({ filter_disabled: onlyOnPorts(sniffed) }));
   return {
     name: 'virtualInbound',
     address: socketAddress('0.0.0.0', Ports.proxyInbound),
     traffic_direction: 'INBOUND',
     listener_filters: listenerFilters,
-    ...(sniffed.length === 0 ? {} : detectionTimeout(snap.mesh.protocolDetectionMs)),
+    // How long the inspectors wait for a client's first bytes: as sniffing does (Envoy's own default closes at 15 s).
+    ...(sniffed.length === 0 && !tls ? {} : detectionTimeout(snap.mesh.protocolDetectionMs)),
     filter_chains: chains,
   };
 

@@ -184,6 +184,31 @@ metadata: { name: reviews }
 spec: { selector: { matchLabels: { app: reviews } }, mtls: { mode: STRICT }, portLevelMtls: { '9080': { mode: DISABLE } } }`;
     const off = generated(snapshot(portDisabled), REVIEWS_V1).listeners;
     expect(inboundChains(off, 9080).map((c: any) => [c.filter_chain_match.transport_protocol, !!c.transport_socket])).to.deep.equal([[undefined, false]]);
+    // The TLS inspector runs on every port but that one (a server-speaks-first protocol there is not held up), and
+    // waits for a client's first bytes as sniffing does, not Envoy's 15 s.
+    const vi = byName(off, 'virtualInbound');
+    const inspector = vi.listener_filters.find((f: any) => f.name === 'envoy.filters.listener.tls_inspector');
+    expect(inspector.filter_disabled).to.deep.equal({ destination_port_range: { start: 9080, end: 9081 } });
+    expect(vi).to.deep.include({ listener_filters_timeout: { seconds: 0, nanos: 0 }, continue_on_listener_filters_timeout: true });
+  });
+
+  it('a workload whose mode is DISABLE but for one STRICT port runs the TLS inspector on that port only', () => {
+    const onePort = `
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: reviews }
+spec: { selector: { matchLabels: { app: reviews } }, mtls: { mode: DISABLE }, portLevelMtls: { '9080': { mode: STRICT } } }`;
+    const vi = byName(generated(snapshot(onePort), REVIEWS_V1).listeners, 'virtualInbound');
+    const inspector = vi.listener_filters.find((f: any) => f.name === 'envoy.filters.listener.tls_inspector');
+    expect(inspector.filter_disabled).to.deep.equal({ not_match: { destination_port_range: { start: 9080, end: 9081 } } });
+    const all = `
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: default }
+spec: { mtls: { mode: DISABLE } }`;
+    const none = byName(generated(snapshot(all), REVIEWS_V1).listeners, 'virtualInbound');
+    expect(none.listener_filters.map((f: any) => f.name)).to.deep.equal(['envoy.filters.listener.original_dst']);
+    expect(none.listener_filters_timeout).to.equal(undefined);
   });
 
   it('a sniffed port over mTLS is TCP to the server; its plaintext chains stay as they were', () => {
