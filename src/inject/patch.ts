@@ -84,7 +84,7 @@ export function additionsPatch(original: PodLike, add: Additions): string {
   mapOps(ops, '/metadata/labels', original.metadata.labels, add.labels, []);
   mapOps(ops, '/metadata/annotations', original.metadata.annotations, add.annotations, add.removedAnnotations);
   // Before any item is removed or added, while the indexes are the original's.
-  for (const p of add.probes ?? []) ops.push(`{"op":"replace","path":"/spec/containers/${p.index}/${p.field}","value":${p.json}}`);
+  if (add.probes) for (const p of add.probes) ops.push(`{"op":"replace","path":"/spec/containers/${p.index}/${p.field}","value":${p.json}}`);
   if (add.removed) ops.push(`{"op":"remove","path":"/spec/${add.removed.list}/${add.removed.index}"}`);
   listOps(ops, '/spec/containers', spec.containers, add.containers, add.first?.containers);
   listOps(ops, '/spec/initContainers', spec.initContainers, add.initContainers, add.first?.initContainers);

@@ -28,8 +28,6 @@ import { injectProxyless, wantsProxyless } from './proxyless.js';
 import { type ProbeRewrite, rewriteProbes, rewritesProbes } from './probes.js';
 
 const PROXY_VOLUME_JSON = JSON.stringify(proxyVolume());
-const PROXY_STATUS_VOLUMES = [PROXY_VOLUME.name];
-const CERTS_STATUS_VOLUMES = [PROXY_VOLUME.name, MeshCerts.volume];
 
 export interface InjectedPod {
   /** The pod to admit (when injected, made on first access: read it, do not spread the result). */
@@ -162,7 +160,7 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
   const status = statusAnnotation(
     sidecarInits.map((c) => c.name),
     params.value.native,
-    certs ? CERTS_STATUS_VOLUMES : PROXY_STATUS_VOLUMES,
+    certs !== undefined,
     opts.mesh.revision,
   );
   const sidecarVolumes = certs ? [PROXY_VOLUME_JSON, JSON.stringify(certs)] : [PROXY_VOLUME_JSON];
@@ -177,7 +175,7 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
     volumes: params.value.volumes.length === 0 ? sidecarVolumes : [...sidecarVolumes, ...params.value.volumes.map((v) => JSON.stringify(v))],
     first: { containers: params.value.hold, initContainers: params.value.native },
     removed: override ? { list: override.list, index: override.index } : undefined,
-    ...(probes && probes.rewrites.length > 0 ? { probes: probes.rewrites.map((r) => ({ index: r.index, field: r.field, json: JSON.stringify(r.probe) })) } : {}),
+    probes: probes && probes.rewrites.length > 0 ? probes.rewrites.map((r) => ({ index: r.index, field: r.field, json: JSON.stringify(r.probe) })) : undefined,
   });
 
   // The injected pod, made only when asked for: the webhook sends the patch and never needs it. Only what

@@ -44,10 +44,12 @@ export interface ProbeRewrites {
  */
 export function rewritesProbes(annotations: Readonly<Record<string, unknown>> | undefined, certificates: boolean): { on: boolean; warning?: string } {
   const v = annotations?.[REWRITE_ANNOTATION];
-  if (v === 'true' || v === 'false') return { on: v === 'true' };
-  if (v === undefined) return { on: certificates };
+  if (v === undefined || v === 'true' || v === 'false') return (v === undefined ? certificates : v === 'true') ? ON : OFF;
   return { on: certificates, warning: `metadata.annotations["${REWRITE_ANNOTATION}"]: ${JSON.stringify(v)} must be "true" or "false": ignored` };
 }
+// The answers without a warning, shared (injection runs per pod review).
+const ON = { on: true } as const;
+const OFF = { on: false } as const;
 
 /** A probe's httpGet port as a number: a number, or the name of one of the container's ports; undefined otherwise. */
 function probePort(port: unknown, container: Record<string, unknown>): number | undefined {

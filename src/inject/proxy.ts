@@ -125,15 +125,13 @@ function nodeMetadata(shape: Shape, v: MetaValues): Record<string, unknown> {
 const CERT_METADATA: Readonly<Record<string, string>> = certMetadata(MeshCerts.dir);
 
 /**
- * Where the proxy gets its configuration: a discoveryAddress of the pod's ProxyConfig as it is; else, with mesh
- * certificates, xDS over TLS (xdsTlsAddress), the control plane's certificate checked against the mounted mesh
- * CA; else the plaintext xdsAddress.
+ * A proxy with mesh certificates (and no discoveryAddress of its own, which is used as it is) gets its configuration
+ * over TLS (xdsTlsAddress), the control plane's certificate checked against the mounted mesh CA.
  */
-function xdsOf(override: string | undefined, certs: boolean, mesh: MeshConfig): Pick<EnvoyBootstrapOptions, 'xdsAddress' | 'xdsTls'> {
-  if (override !== undefined) return { xdsAddress: override };
-  if (!certs) return { xdsAddress: mesh.xdsAddress };
+function xdsOverTls(opts: EnvoyBootstrapOptions, mesh: MeshConfig): void {
+  opts.xdsAddress = mesh.xdsTlsAddress;
   const host = parseHostPort(mesh.xdsTlsAddress);
-  return { xdsAddress: mesh.xdsTlsAddress, ...(host.ok ? { xdsTls: { caFile: CERT_METADATA[MeshCerts.metadata.serverRoot]!, serverName: host.value.host } } : {}) };
+  if (host.ok) opts.xdsTls = { caFile: CERT_METADATA[MeshCerts.metadata.serverRoot]!, serverName: host.value.host };
 }
 
 /**
@@ -204,14 +202,12 @@ export function proxyContainer(ctx: SidecarContext): Result<BuiltContainer> {
   // ISTIO_META_* entries of the pod's own istio-proxy env come after proxyMetadata's, as in the container.
   const metaOverrides = override && Array.isArray(override.env) ? { ...o.nodeMetadata, ...istioMetadata(override.env) } : o.nodeMetadata;
   const plainMeta = metaOverrides === DEFAULT_PROXY_OPTIONS.nodeMetadata || Object.keys(metaOverrides).length === 0;
+  const bootOpts: EnvoyBootstrapOptions = { xdsAddress: o.xdsAddress ?? mesh.xdsAddress, logLevel: params.logLevel, clusterName: `${literal(canonical)}.$(POD_NAMESPACE)` };
+  if (shape.certs && o.xdsAddress === undefined) xdsOverTls(bootOpts, mesh);
+  // Probes go to the pod's own address (INSTANCE_IP, set in the container's env before the args expand it).
+  if (ctx.appProbes) bootOpts.appProbes = { address: '$(INSTANCE_IP)', routes: ctx.appProbes.map((r) => ({ ...r, path: literal(r.path), target: literal(r.target) })) };
   const bootstrap = envoyBootstrapText(
-    {
-      ...xdsOf(o.xdsAddress, shape.certs, mesh),
-      logLevel: params.logLevel,
-      clusterName: `${literal(canonical)}.$(POD_NAMESPACE)`,
-      // Probes go to the pod's own address (INSTANCE_IP, set in the container's env before the args expand it).
-      ...(ctx.appProbes ? { appProbes: { address: '$(INSTANCE_IP)', routes: ctx.appProbes.map((r) => ({ ...r, path: literal(r.path), target: literal(r.target) })) } } : {}),
-    },
+    bootOpts,
     plainMeta ? templateFor(metaTemplates, shape, META_KEYS, nodeMetadata).json(meta) : JSON.stringify(withOverrides(nodeMetadata(shape, meta), metaOverrides)),
   );
   if (!bootstrap.ok) return { ok: false, errors: bootstrap.errors.map((e) => `${o.xdsAddress === undefined ? 'mesh config' : 'proxy.istio.io/config'} ${e}`) };

@@ -171,10 +171,11 @@ export function injectedLabels(labels: Record<string, string>, workload: Workloa
 const statusTexts = new Map<string, string>();
 
 /** The sidecar.istio.io/status annotation: what injection added, so that it can be recognised (and undone). */
-export function statusAnnotation(initContainers: string[], native: boolean, volumes: string[], revision: string): string {
-  const key = `${initContainers.join(',')}|${native}|${volumes.join(',')}|${revision}`;
+export function statusAnnotation(initContainers: string[], native: boolean, certs: boolean, revision: string): string {
+  const key = `${initContainers.join(',')}|${native}|${certs}|${revision}`;
   let text = statusTexts.get(key);
   if (text === undefined) {
+    const volumes = certs ? [PROXY_VOLUME.name, MeshCerts.volume] : [PROXY_VOLUME.name];
     text = oneByte(JSON.stringify({ initContainers, containers: native ? [] : [ContainerNames.proxy], volumes, imagePullSecrets: null, revision }));
     if (statusTexts.size >= 64) statusTexts.clear();
     statusTexts.set(key, text);
