@@ -14,7 +14,7 @@ import { createRegistry, webhookMetrics, type Registry } from '../metrics.js';
 import { attachCertReload, buildWebhookApp, type Injector, type Validator, type WebhookApp } from '../webhook/index.js';
 import { buildMonitoringApp, type DebugHandler, type MonitoringApp } from '../monitoring/index.js';
 import { injectPod } from '../inject/index.js';
-import { validateObject } from '../validation/index.js';
+import { WITHOUT_SIDECAR_CERTIFICATES, validateObject } from '../validation/index.js';
 import { analyzeObject, type AnalyzeOptions } from '../analysis/index.js';
 import { xdsComponents, type XdsComponent } from '../xds/server/component.js';
 import type { ProxyAuthorization } from '../xds/server/index.js';
@@ -103,10 +103,17 @@ export interface RunningServe {
   shutdown(): Promise<void>;
 }
 
-/** Validation as the webhook runs it: the validators' verdict, plus analysis findings about the object as warnings. */
-export function composeValidator(world: () => readonly KubeObject[], analysis: AnalyzeOptions = {}): Validator {
+const SIDECAR_CERTIFICATE_NOTES = Object.values(WITHOUT_SIDECAR_CERTIFICATES);
+
+/**
+ * Validation as the webhook runs it: the validators' verdict, plus analysis findings about the object as warnings.
+ * With `sidecarCertificates` (the mesh config's workloadCertificateSecrets), the warnings that hold only for sidecars
+ * without mesh certificates are left out.
+ */
+export function composeValidator(world: () => readonly KubeObject[], analysis: AnalyzeOptions = {}, sidecarCertificates = false): Validator {
   return (obj, ctx) => {
-    const report = validateObject(obj);
+    const validated = validateObject(obj);
+    const report = sidecarCertificates ? { ...validated, warnings: validated.warnings.filter((w) => !SIDECAR_CERTIFICATE_NOTES.some((n) => w.endsWith(n))) } : validated;
     if (report.errors.length > 0) return report;
     const objects = world();
     // With nothing known (no config source yet) every reference would look missing: say nothing rather than noise.
@@ -160,7 +167,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
   const webhook = buildWebhookApp({
     tls,
     injector,
-    validate: opts.validate ?? composeValidator(() => ctx.world(), analysisOptions(opts.mesh)),
+    validate: opts.validate ?? composeValidator(() => ctx.world(), analysisOptions(opts.mesh), opts.mesh.workloadCertificateSecrets),
     log: log.child({ component: 'webhook' }),
     metrics: webhookMetrics(registry),
     ready: () => started && !stopping && ctx.readiness.every((check) => check()),

@@ -399,3 +399,12 @@ export const percentSchema = obj({
 export const mirrorPercentSchema = obj({
   value: { type: 'number', check: check((v: number) => (v < 0 || v > 100 ? `percentage ${v} is not in range [0.0, 100.0]` : undefined)) },
 });
+
+/**
+ * Warnings that hold only where sidecars get no mesh certificates (mesh config workloadCertificateSecrets off): the
+ * webhook leaves them out when the mesh config has them on.
+ */
+export const WITHOUT_SIDECAR_CERTIFICATES = {
+  istioMutual: 'Envoy sidecars send this over mTLS only when injected with mesh certificates (mesh config workloadCertificateSecrets); without them, in plaintext',
+  strict: 'Envoy sidecars enforce STRICT only when injected with mesh certificates (mesh config workloadCertificateSecrets); without them they still accept plaintext',
+} as const;

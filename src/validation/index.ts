@@ -200,4 +200,5 @@ export function validateObject(obj: unknown): ValidationReport {
 }
 
 export { Issues } from './schema.js';
+export { WITHOUT_SIDECAR_CERTIFICATES } from './common.js';
 export type { KindContext } from './kind.js';

@@ -1,6 +1,6 @@
 /** PeerAuthentication: mTLS modes, port-level mTLS (needs a workload selector). */
 import { type Issues, type Obj, obj, map, enumOf, entries, len } from './schema.js';
-import { matchLabelsSelectorSchema, warnEmptySelector } from './common.js';
+import { WITHOUT_SIDECAR_CERTIFICATES, matchLabelsSelectorSchema, warnEmptySelector } from './common.js';
 import type { KindValidator } from './kind.js';
 
 const mtls = obj({ mode: enumOf('UNSET', 'DISABLE', 'PERMISSIVE', 'STRICT') });
@@ -14,7 +14,7 @@ export const peerAuthenticationSpec = obj({
 export const validatePeerAuthentication: KindValidator = (spec: Obj, _ctx, issues: Issues) => {
   const hasSelector = len(spec.selector?.matchLabels) > 0;
   const modes = [spec.mtls?.mode, ...Object.values((spec.portLevelMtls ?? {}) as Record<string, { mode?: unknown }>).map((m) => m?.mode)];
-  if (modes.includes('STRICT')) issues.warn('spec.mtls.mode', 'Envoy sidecars enforce STRICT only when injected with mesh certificates (mesh config workloadCertificateSecrets); without them they still accept plaintext');
+  if (modes.includes('STRICT')) issues.warn('spec.mtls.mode', WITHOUT_SIDECAR_CERTIFICATES.strict);
   if (spec.portLevelMtls !== undefined) {
     if (!hasSelector) issues.error('spec.portLevelMtls', 'portLevelMtls requires a selector with matchLabels (mesh- and namespace-wide policies cannot set it)');
     if (len(spec.portLevelMtls) === 0) issues.error('spec.portLevelMtls', 'if set, must have at least one entry');

@@ -1,6 +1,6 @@
 /** Connection pools and TLS origination: shared by DestinationRule traffic policies and Sidecar inbound pools. */
 import { type Issues, type Obj, obj, str, bool, int32, uint32, enumOf, strList, has } from './schema.js';
-import { durationField, parseDuration, validateDuration } from './common.js';
+import { WITHOUT_SIDECAR_CERTIFICATES, durationField, parseDuration, validateDuration } from './common.js';
 
 const MS_NS = 1_000_000n;
 
@@ -94,5 +94,5 @@ export function checkClientTls(tls: Obj | undefined, p: string, issues: Issues):
   if (mode === 'ISTIO_MUTUAL' && (tls.clientCertificate || tls.privateKey || tls.caCertificates || tls.credentialName)) {
     issues.warn(p, 'ISTIO_MUTUAL uses the mesh certificates; clientCertificate, privateKey, caCertificates and credentialName are ignored');
   }
-  if (mode === 'ISTIO_MUTUAL') issues.warn(`${p}.mode`, 'Envoy sidecars send this over mTLS only when injected with mesh certificates (mesh config workloadCertificateSecrets); without them, in plaintext');
+  if (mode === 'ISTIO_MUTUAL') issues.warn(`${p}.mode`, WITHOUT_SIDECAR_CERTIFICATES.istioMutual);
 }

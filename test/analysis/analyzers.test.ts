@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { analyze, analyzeObject } from '../../src/analysis/index.js';
 import type { KubeObject } from '../../src/core/kube.js';
 import { composeValidator } from '../../src/cmd/serve.js';
+import { WITHOUT_SIDECAR_CERTIFICATES } from '../../src/validation/index.js';
 import { analysisOptions, DEFAULT_MESH_CONFIG, resolveMeshConfig } from '../../src/config/mesh.js';
 import { type Case, authz, brief, deploy, describeTable, dr, gw, ns, peer, pod, reviewsBase, route, se, sidecar, svc, vs, we } from './fixtures.js';
 
@@ -208,6 +209,19 @@ describe('analysis: Telemetry provider names (MZ0007)', () => {
     expect(report.errors).to.deep.equal([]);
     expect(report.warnings.some((w: string) => w.startsWith('MZ0007 spec.tracing[0].providers[0].name: The mesh config has no extensionProviders entry named "zipkin"'))).to.equal(true);
     expect((await validate(named(['envoy']) as any, { namespace: 'default' } as any)).warnings).to.deep.equal([]);
+  });
+});
+
+describe('apply-time warnings about sidecar certificates', () => {
+  const strict = { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication', metadata: { name: 'default', namespace: 'default' }, spec: { mtls: { mode: 'STRICT' } } };
+  const mutual = { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'r', namespace: 'default' }, spec: { host: 'reviews', trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } } };
+  const warned = async (certs: boolean, o: object) => (await composeValidator(() => [svc('reviews')], analysisOptions(DEFAULT_MESH_CONFIG), certs)(o as any, { namespace: 'default' } as any)).warnings;
+
+  it('says sidecars need mesh certificates only where the mesh config gives them none', async () => {
+    expect(await warned(false, strict)).to.deep.equal([`spec.mtls.mode: ${WITHOUT_SIDECAR_CERTIFICATES.strict}`]);
+    expect(await warned(true, strict)).to.deep.equal([]);
+    expect(await warned(false, mutual)).to.deep.equal([`spec.trafficPolicy.tls.mode: ${WITHOUT_SIDECAR_CERTIFICATES.istioMutual}`]);
+    expect(await warned(true, mutual)).to.deep.equal([]);
   });
 });
 
