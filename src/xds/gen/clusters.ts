@@ -286,16 +286,24 @@ function identitiesOf(snap: Snapshot, svc: Service): readonly string[] {
  * on its spec) while the certificate files, auto mTLS and the service's identities stay: proxy scopes with
  * certificates share it as the others share the plain one. Shared: never modified.
  */
-const mtlsClusters = new WeakMap<Json, { files: string; auto: boolean; ids: readonly string[]; out: Json }>();
+const mtlsClusters = new WeakMap<Json, { files: string; auto: boolean; ids: readonly string[]; all: boolean; out: Json }>();
 function withMtls(snap: Snapshot, spec: ClusterSpec, cluster: Json, certs: CertFiles): Json {
   const files = certsKey(certs);
   const auto = !snap.mesh.autoMtlsOff && !spec.service.meshExternal;
   const ids = identitiesOf(snap, spec.service);
+  const all = auto && spec.policy.tls === undefined && spec.type === 'ORIGINAL_DST' && spec.service.resolution === 'NONE' && allTakeMtls(snap, spec);
   const hit = mtlsClusters.get(cluster);
-  if (hit && hit.files === files && hit.auto === auto && hit.ids === ids) return hit.out;
-  const out = clusterMtls(cluster, { tls: spec.policy.tls, port: spec.port.port, subset: spec.subset, host: spec.service.hostname, auto, identities: () => ids }, certs);
-  mtlsClusters.set(cluster, { files, auto, ids, out });
+  if (hit && hit.files === files && hit.auto === auto && hit.ids === ids && hit.all === all) return hit.out;
+  const target = { tls: spec.policy.tls, port: spec.port.port, subset: spec.subset, host: spec.service.hostname, auto, allEndpointsMtls: all, identities: () => ids };
+  const out = clusterMtls(cluster, target, certs);
+  mtlsClusters.set(cluster, { files, auto, ids, all, out });
   return out;
+}
+
+/** Whether a headless service's port has endpoints and every one of them takes mesh mTLS. */
+function allTakeMtls(snap: Snapshot, spec: ClusterSpec): boolean {
+  const eps = clusterEndpoints(snap, spec);
+  return eps.length > 0 && eps.every((e) => acceptsMtls(snap, spec.service.namespace, e));
 }
 
 export function generateClusters(snap: Snapshot, proxy: Proxy): NamedResource[] {

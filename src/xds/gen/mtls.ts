@@ -178,6 +178,11 @@ export interface MtlsTarget {
   host: string;
   /** Auto mTLS applies: the mesh has it on and the service is in the mesh (not MESH_EXTERNAL). */
   auto: boolean;
+  /**
+   * A headless service's cluster (ORIGINAL_DST: no endpoints for socket matches to read): whether every endpoint of
+   * the port takes mTLS (and there is one), as istiod infers it for such services.
+   */
+  allEndpointsMtls?: boolean;
   /** The identities the service's servers may present. */
   identities: () => readonly string[];
 }
@@ -193,8 +198,9 @@ function inWrapper(current: Json | undefined, socket: Json): Json {
 
 /**
  * A cluster as a client with certificates `c` sends to it: mTLS under ISTIO_MUTUAL; without a tls setting and with
- * auto mTLS, mTLS to the endpoints that accept it (a cluster whose endpoints Envoy reads from EDS or DNS; a PROXY
- * protocol one stays plaintext); any other tls mode as the rule says. Never modifies `cluster`.
+ * auto mTLS, mTLS to the endpoints that accept it (a cluster whose endpoints Envoy reads from EDS or DNS; a headless
+ * service's when all of them do; a PROXY protocol one stays plaintext); any other tls mode as the rule says. Never
+ * modifies `cluster`.
  */
 export function clusterMtls(cluster: Json, t: MtlsTarget, c: CertFiles): Json {
   const sni = meshSni(t.port, t.subset, t.host);
@@ -203,7 +209,9 @@ export function clusterMtls(cluster: Json, t: MtlsTarget, c: CertFiles): Json {
     const socket = upstreamMtls(c, typeof t.tls.sni === 'string' && t.tls.sni ? t.tls.sni : sni, sans.length > 0 ? sans : t.identities());
     return { ...cluster, transport_socket: inWrapper(cluster.transport_socket as Json | undefined, socket) };
   }
-  if (t.tls !== undefined || !t.auto || cluster.transport_socket !== undefined || !ENDPOINT_CLUSTERS.has(cluster.type as string)) return cluster;
+  if (t.tls !== undefined || !t.auto || cluster.transport_socket !== undefined) return cluster;
+  if (cluster.type === 'ORIGINAL_DST') return t.allEndpointsMtls ? { ...cluster, transport_socket: upstreamMtls(c, sni, t.identities()) } : cluster;
+  if (!ENDPOINT_CLUSTERS.has(cluster.type as string)) return cluster;
   return { ...cluster, transport_socket_matches: autoMtlsMatches(upstreamMtls(c, sni, t.identities())) };
 }
 

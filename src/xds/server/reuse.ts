@@ -83,8 +83,9 @@ export function planReuse(prev: Snapshot, next: Snapshot): ReusePlan {
         reuse.delete(TypeUrls.cluster);
         reuse.delete(TypeUrls.listener);
       }
-      // mTLS clusters check servers against the service accounts of the endpoints (gen/mtls.ts).
-      if (accountsChanged(prev, next, host)) reuse.delete(TypeUrls.cluster);
+      // mTLS clusters check servers against the service accounts of the endpoints, and a headless service's cluster
+      // takes mTLS when all of its endpoints do (gen/mtls.ts).
+      if (accountsChanged(prev, next, host) || svc?.resolution === 'NONE') reuse.delete(TypeUrls.cluster);
     }
   }
   return { reuse, edsHosts, changed };

@@ -91,6 +91,27 @@ describe('mesh mTLS for Envoy sidecars with file-mounted certificates', () => {
     expect(new X509Certificate(cert.certChain).subjectAltName).to.equal(`URI:${want}`);
   });
 
+  it('a headless service (ORIGINAL_DST, no endpoints to match) gets mTLS when every endpoint of the port takes it, as istiod infers', () => {
+    const headless = `
+apiVersion: v1
+kind: Service
+metadata: { name: reviews-headless }
+spec: { clusterIP: None, selector: { app: reviews }, ports: [{ name: tcp-db, port: 7070 }] }`;
+    const HEADLESS = 'outbound|7070||reviews-headless.default.svc.cluster.local';
+    const c = byName(generated(snapshot(headless), PRODUCTPAGE).clusters, HEADLESS);
+    expect(c.type).to.equal('ORIGINAL_DST');
+    expect(c.transport_socket_matches).to.equal(undefined);
+    const ctx = tlsOf(c.transport_socket);
+    expect(ctx.sni).to.equal('outbound_.7070_._.reviews-headless.default.svc.cluster.local');
+    expect(ctx.common_tls_context.combined_validation_context.default_validation_context.match_typed_subject_alt_names[0].matcher.exact).to.equal('spiffe://cluster.local/ns/default/sa/bookinfo-reviews');
+    // One endpoint without certificates (injected before they were on): plaintext to all, as a socket match cannot tell.
+    const mixed = bookinfo().map((o) => (o.kind === 'Pod' && String(o.metadata.name).startsWith('reviews-v2') ? { ...o, metadata: { ...o.metadata, annotations: { 'sidecar.istio.io/status': '{"volumes":["istio-envoy"]}' } } } : o));
+    expect(byName(generated(snapshot(headless, {}, mixed), PRODUCTPAGE).clusters, HEADLESS).transport_socket).to.equal(undefined);
+    // A service with no endpoints: plaintext.
+    const none = headless.replace('app: reviews', 'app: nobody');
+    expect(byName(generated(snapshot(none), PRODUCTPAGE).clusters, HEADLESS).transport_socket).to.equal(undefined);
+  });
+
   it('a DestinationRule decides: ISTIO_MUTUAL is mTLS to every endpoint, with its own SANs and SNI; DISABLE and SIMPLE as they say', () => {
     const rules = `
 apiVersion: networking.istio.io/v1

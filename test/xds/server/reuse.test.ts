@@ -151,3 +151,16 @@ describe('EDS sets after an endpoint change, derived from the previous ones, equ
     expect(after).to.equal(before);
   });
 });
+
+describe('reuse: a headless service whose endpoints change', () => {
+  it('regenerates CDS (its cluster takes mTLS when all of its endpoints do), the rest as for any service', () => {
+    const headless = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'db', namespace: 'default' }, spec: { clusterIP: 'None', selector: { app: 'db' }, ports: [{ name: 'tcp', port: 5432 }] } } as KubeObject;
+    const before = [...bookinfo(), headless, pod('db-0', 'db', '10.2.0.9', {})];
+    const prev = gens.buildSnapshot(before, MESH);
+    const next = gens.buildSnapshot(edit(before, 'Pod', 'db-0', (p) => (p.status.podIP = '10.2.0.10')), MESH);
+    const plan = planReuse(prev, next);
+    expect(plan.changed).to.include('endpoints');
+    expect(plan.reuse.has(TypeUrls.cluster)).to.equal(false);
+    expect(plan.reuse.has(TypeUrls.route)).to.equal(true);
+  });
+});
