@@ -25,7 +25,7 @@ import { additionsPatch } from './patch.js';
 import { findOverride, overlayUid } from './overlay.js';
 import { isObject } from '../core/object.js';
 import { injectProxyless, wantsProxyless } from './proxyless.js';
-import { type ProbeRewrite, rewriteProbes, rewritesProbes } from './probes.js';
+import { type ProbeRewrite, rewriteProbes, rewriteScrape, rewritesProbes } from './probes.js';
 
 const PROXY_VOLUME_JSON = JSON.stringify(proxyVolume());
 
@@ -149,7 +149,9 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
   };
   const rewriting = rewritesProbes(pod.metadata.annotations, opts.mesh.workloadCertificateSecrets);
   const probes = rewriting.on ? rewriteProbes(pod.spec.containers as unknown[]) : undefined;
-  const proxy = proxyContainer(probes && probes.routes.length > 0 ? { ...ctx, appProbes: probes.routes } : ctx);
+  const scrape = rewriting.on ? rewriteScrape(pod.metadata.annotations) : undefined;
+  const routes = scrape ? [...(probes?.routes ?? []), scrape.route] : probes?.routes;
+  const proxy = proxyContainer(routes && routes.length > 0 ? { ...ctx, appProbes: routes } : ctx);
   if (!proxy.ok) return proxy;
   const warnings = rewriting.warning || probes?.warnings.length ? [...params.value.warnings, ...(rewriting.warning ? [rewriting.warning] : []), ...(probes?.warnings ?? [])] : params.value.warnings;
 
@@ -166,6 +168,7 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
   const sidecarVolumes = certs ? [PROXY_VOLUME_JSON, JSON.stringify(certs)] : [PROXY_VOLUME_JSON];
   const existing = (pod.metadata.annotations ?? {}) as Record<string, string>;
   const addedAnnotations = injectedAnnotations(existing, status, appContainerNames(pod), opts.mesh);
+  if (scrape) Object.assign(addedAnnotations, scrape.annotations);
   const patch = additionsPatch(pod, {
     labels: addedLabels,
     annotations: addedAnnotations,

@@ -10,9 +10,9 @@
  * may run STRICT; `sidecar.istio.io/rewriteAppHTTPProbers: "false"` keeps a pod's probes, `"true"` asks for it
  * without certificates. A probe with a `host` goes elsewhere and is kept; tcpSocket probes are kept (the sidecar
  * accepts the connection, so they pass); gRPC probes are kept (the sidecar cannot answer them: under STRICT they
- * fail, and the pod is warned). Pure.
+ * fail, and the pod is warned). The application's own Prometheus scrape goes the same way (rewriteScrape). Pure.
  */
-import { ContainerNames } from '../core/constants.js';
+import { Annotations, ContainerNames, Ports } from '../core/constants.js';
 import { isObject } from '../core/object.js';
 import { APP_HEALTH_PORT, type AppProbeRoute } from '../bootstrap/envoy.js';
 
@@ -88,4 +88,31 @@ export function rewriteProbes(containers: readonly unknown[]): ProbeRewrites {
     }
   });
   return out;
+}
+
+export const MERGE_METRICS_ANNOTATION = 'prometheus.istio.io/merge-metrics';
+const PROMETHEUS_SCHEME = 'prometheus.io/scheme';
+/** Where the sidecar serves the application's own metrics, on the app-health port. */
+export const APP_METRICS_PATH = '/app-metrics';
+
+/**
+ * The application's own Prometheus scrape (prometheus.io/scrape "true" with a port of its own), taken through the
+ * sidecar like its probes, since under STRICT a Prometheus without a sidecar is refused on the application's port:
+ * the annotations point at 15020 /app-metrics, which the sidecar routes to the original port and path (scheme
+ * kept to the application). Istio's agent merges these with Envoy's metrics; mizzen's Envoy cannot, and Envoy's
+ * own stay on 15090 (port http-envoy-prom). `prometheus.istio.io/merge-metrics: "false"` keeps the pod's scrape.
+ * Undefined when there is nothing to take.
+ */
+export function rewriteScrape(annotations: Readonly<Record<string, unknown>> | undefined): { route: AppProbeRoute; annotations: Record<string, string> } | undefined {
+  const a = annotations ?? {};
+  if (a[MERGE_METRICS_ANNOTATION] === 'false' || a[Annotations.prometheusScrape] !== 'true') return undefined;
+  const port = Number(a[Annotations.prometheusPort]);
+  if (!Number.isInteger(port) || port < 1 || port > 65535 || port === Ports.proxyStats || port === APP_HEALTH_PORT) return undefined;
+  const path = a[Annotations.prometheusPath];
+  const target = typeof path === 'string' && path !== '' ? (path.startsWith('/') ? path : `/${path}`) : '/metrics';
+  const https = a[PROMETHEUS_SCHEME] === 'https';
+  return {
+    route: { path: APP_METRICS_PATH, port, https, target },
+    annotations: { [Annotations.prometheusPort]: String(APP_HEALTH_PORT), [Annotations.prometheusPath]: APP_METRICS_PATH, ...(https ? { [PROMETHEUS_SCHEME]: 'http' } : {}) },
+  };
 }

@@ -76,7 +76,6 @@ export const UNSUPPORTED_ANNOTATIONS: ReadonlyMap<string, string> = new Map(Obje
   'sidecar.istio.io/statsHistogramBuckets': 'Envoy stats settings are not applied',
   'sidecar.istio.io/extraStatTags': 'Envoy stats settings are not applied',
   'sidecar.istio.io/enableCoreDump': 'core dumps are not enabled by mizzen',
-  'prometheus.istio.io/merge-metrics': 'Envoy is scraped on its own port 15090',
 }));
 
 /** How errors name an annotation: `metadata.annotations["sidecar.istio.io/proxyCPU"]`. */

@@ -233,9 +233,9 @@ describe('the other proxy annotations', () => {
   });
 
   it('warns about Istio annotations it does not apply, and not about look-alike keys', () => {
-    expect(inject(pod({ 'sidecar.istio.io/agentLogLevel': 'debug', 'prometheus.istio.io/merge-metrics': 'false' })).warnings).to.deep.equal([
+    expect(inject(pod({ 'sidecar.istio.io/agentLogLevel': 'debug', 'sidecar.istio.io/statsInclusionPrefixes': 'x' })).warnings).to.deep.equal([
       'metadata.annotations["sidecar.istio.io/agentLogLevel"]: not supported by mizzen, ignored (the sidecar runs Envoy without istio-agent)',
-      'metadata.annotations["prometheus.istio.io/merge-metrics"]: not supported by mizzen, ignored (Envoy is scraped on its own port 15090)',
+      'metadata.annotations["sidecar.istio.io/statsInclusionPrefixes"]: not supported by mizzen, ignored (Envoy stats settings are not applied)',
     ]);
     const p = deepFreeze({ ...pod({}), metadata: { name: 'p', annotations: JSON.parse('{"__proto__": "x", "constructor": "y", "toString": "z"}') } });
     expect(inject(p).warnings).to.deep.equal([]);
