@@ -93,8 +93,8 @@ function staticCluster(name: string, host: string, port: number, http2: boolean,
   };
 }
 
-/** A listener on 0.0.0.0:port whose only route sends `path` to the admin interface at `adminPath`. */
-function adminRouteListener(name: string, port: number, match: Record<string, string>, prefixRewrite?: string): Record<string, unknown> {
+/** A listener on 0.0.0.0:port with one connection manager whose routes (any Host) are `routes`. */
+function routeListener(name: string, port: number, routes: readonly Record<string, unknown>[]): Record<string, unknown> {
   return {
     name,
     address: socket('0.0.0.0', port),
@@ -107,10 +107,7 @@ function adminRouteListener(name: string, port: number, match: Record<string, st
               '@type': HCM,
               stat_prefix: name,
               codec_type: 'AUTO',
-              route_config: {
-                name,
-                virtual_hosts: [{ name, domains: ['*'], routes: [{ match, route: { cluster: ADMIN_CLUSTER, ...(prefixRewrite ? { prefix_rewrite: prefixRewrite } : {}) } }] }],
-              },
+              route_config: { name, virtual_hosts: [{ name, domains: ['*'], routes }] },
               http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': ROUTER } }],
             },
           },
@@ -119,6 +116,16 @@ function adminRouteListener(name: string, port: number, match: Record<string, st
     ],
   };
 }
+
+/** A listener whose only route sends `match` to the admin interface (at `prefixRewrite`, when given). */
+const adminRouteListener = (name: string, port: number, match: Record<string, string>, prefixRewrite?: string): Record<string, unknown> =>
+  routeListener(name, port, [{ match, route: { cluster: ADMIN_CLUSTER, ...(prefixRewrite ? { prefix_rewrite: prefixRewrite } : {}) } }]);
+
+/** Upstream TLS (Envoy's UpstreamTlsContext, with `context` when given). */
+const upstreamTls = (context: Record<string, unknown> = {}): Record<string, unknown> => ({
+  name: 'envoy.transport_sockets.tls',
+  typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', ...context },
+});
 
 /**
  * The app-health listener on 0.0.0.0:15020 and its clusters: each rewritten probe's path routed to the application's
@@ -131,33 +138,12 @@ function appProbes(probes: NonNullable<EnvoyBootstrapOptions['appProbes']>): { l
   for (const r of probes.routes) {
     const name = clusterName(r);
     if (clusters.has(name)) continue;
-    const tls = { name: 'envoy.transport_sockets.tls', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext' } };
     // From 127.0.0.6, as the inbound clusters: istio-init sends the proxy's other connections to its own pod IP to 15006.
     const source = { upstream_bind_config: { source_address: { address: PROXY_TO_APP_SOURCE, port_value: 0 } } };
-    clusters.set(name, { ...staticCluster(name, probes.address, r.port, false, true), ...source, ...(r.https ? { transport_socket: tls } : {}) });
+    clusters.set(name, { ...staticCluster(name, probes.address, r.port, false, true), ...source, ...(r.https ? { transport_socket: upstreamTls() } : {}) });
   }
   const routes = probes.routes.map((r) => ({ match: { path: r.path }, route: { cluster: clusterName(r), prefix_rewrite: r.target } }));
-  const listener = {
-    name: 'app-health',
-    address: socket('0.0.0.0', APP_HEALTH_PORT),
-    filter_chains: [
-      {
-        filters: [
-          {
-            name: 'envoy.filters.network.http_connection_manager',
-            typed_config: {
-              '@type': HCM,
-              stat_prefix: 'app-health',
-              codec_type: 'AUTO',
-              route_config: { name: 'app-health', virtual_hosts: [{ name: 'app-health', domains: ['*'], routes }] },
-              http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': ROUTER } }],
-            },
-          },
-        ],
-      },
-    ],
-  };
-  return { listener, clusters: [...clusters.values()] };
+  return { listener: routeListener('app-health', APP_HEALTH_PORT, routes), clusters: [...clusters.values()] };
 }
 
 /** The control plane's cluster: HTTP/2, over TLS (ALPN h2, the server's name and CA checked) when `tls` says so. */
@@ -165,13 +151,7 @@ function xdsCluster(host: string, port: number, tls: EnvoyBootstrapOptions['xdsT
   const cluster = staticCluster(XDS_CLUSTER, host, port, true);
   if (!tls) return cluster;
   const validation = { trusted_ca: { filename: tls.caFile }, match_typed_subject_alt_names: [{ san_type: 'DNS', matcher: { exact: tls.serverName } }] };
-  return {
-    ...cluster,
-    transport_socket: {
-      name: 'envoy.transport_sockets.tls',
-      typed_config: { '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', sni: tls.serverName, common_tls_context: { alpn_protocols: ['h2'], validation_context: validation } },
-    },
-  };
+  return { ...cluster, transport_socket: upstreamTls({ sni: tls.serverName, common_tls_context: { alpn_protocols: ['h2'], validation_context: validation } }) };
 }
 
 function nodeOf(opts: EnvoyBootstrapOptions): Record<string, unknown> {
