@@ -16,6 +16,8 @@
  */
 import { Counter, type Registry } from 'prom-client';
 import { MeshCerts } from '../../core/constants.js';
+import { asArray, asObject } from '../../model/selectors.js';
+import { metric } from '../../metrics.js';
 import type { KubeObject } from '../../core/kube.js';
 import { silentLogger, type Logger } from '../../core/log.js';
 import type { KeyPair } from '../../certs/generate.js';
@@ -48,16 +50,13 @@ export interface SkippedMount {
 
 type Mount = { ok: true; namespace: string; name: string; serviceAccount: string } | { ok: false; namespace: string; secretName: string; reason: string; invalid: boolean };
 
-const asRecord = (v: unknown): Record<string, unknown> | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
-
 /** The Secret a live pod's istio-certs volume names, judged; undefined when the pod has no such Secret volume or is done. Pure. */
 export function workloadCertMount(pod: KubeObject, trustDomain: string): Mount | undefined {
   if (pod.metadata?.deletionTimestamp) return undefined;
-  const phase = asRecord(pod.status)?.phase;
+  const phase = asObject(pod.status).phase;
   if (phase === 'Succeeded' || phase === 'Failed') return undefined;
-  const volumes: unknown = asRecord(pod.spec)?.volumes;
-  const volume = Array.isArray(volumes) ? volumes.map(asRecord).find((v) => v?.name === MeshCerts.volume) : undefined;
-  const secretName = asRecord(volume?.secret)?.secretName;
+  const volume = asArray(asObject(pod.spec).volumes).map(asObject).find((v) => v.name === MeshCerts.volume);
+  const secretName = asObject(volume?.secret).secretName;
   if (typeof secretName !== 'string') return undefined; // another kind of volume (emptyDir, projected): not a Secret to make
   const namespace = pod.metadata?.namespace ?? 'default';
   if (!secretName.startsWith(MeshCerts.secretPrefix)) {
@@ -153,10 +152,12 @@ export class CertIssuer {
   constructor(private readonly o: CertIssuerOptions) {
     this.log = (o.log ?? silentLogger).child({ component: 'cert-issuer' });
     const registers = o.registry ? [o.registry] : [];
-    this.issued = (o.registry?.getSingleMetric('mizzen_workload_certs_issued_total') as Counter | undefined) ?? new Counter({ name: 'mizzen_workload_certs_issued_total', help: 'Workload certificate Secrets (istio.<service account>) created by the leader for pods that mount them.', registers });
-    this.failed =
-      (o.registry?.getSingleMetric('mizzen_workload_cert_issue_failures_total') as Counter<'reason'> | undefined) ??
-      new Counter({ name: 'mizzen_workload_cert_issue_failures_total', help: 'Workload certificate Secrets that could not be created, or pod volumes naming no valid one, by reason (forbidden, unreachable, invalid, error).', labelNames: ['reason'] as const, registers });
+    const get = <M extends Counter<string>>(name: string, make: () => M): M => (o.registry ? metric(o.registry, name, make) : make());
+    this.issued = get('mizzen_workload_certs_issued_total', () => new Counter({ name: 'mizzen_workload_certs_issued_total', help: 'Workload certificate Secrets (istio.<service account>) created by the leader for pods that mount them.', registers }));
+    this.failed = get(
+      'mizzen_workload_cert_issue_failures_total',
+      () => new Counter({ name: 'mizzen_workload_cert_issue_failures_total', help: 'Workload certificate Secrets that could not be created, or pod volumes naming no valid one, by reason (forbidden, unreachable, invalid, error).', labelNames: ['reason'] as const, registers }),
+    );
     this.retryDelay = o.retryMs ?? 1000;
   }
 
