@@ -21,7 +21,7 @@ import { asArray, asObject, asPort, matchesLabels } from '../../model/selectors.
 import { Ports } from '../../core/constants.js';
 import type { NamedResource } from './types.js';
 import { type Json, BLACKHOLE, INBOUND_PASSTHROUGH, PASSTHROUGH, ZERO_DURATION, inboundClusterName, listenerName, outboundClusterName, socketAddress } from './common.js';
-import { detectionTimeout, httpConnectionManager, httpInspectorFilter, originalDstFilter, sniffedHttpMatch, tcpProxy, tlsInspectorFilter } from './filters.js';
+import { TCP_PROXY_FILTER, detectionTimeout, httpConnectionManager, httpInspectorFilter, originalDstFilter, sniffedHttpMatch, tcpProxy, tlsInspectorFilter } from './filters.js';
 import { inboundPorts } from './clusters.js';
 import { destinationCluster, type RouteContext } from './httproute.js';
 import { httpPorts, isSniffedWithVip, proxyVirtualServices, sniffedRouteName, virtualServiceFor } from './routes.js';
@@ -172,6 +172,9 @@ function anyOfPorts(ports: readonly number[]): Json {
   return ranges.length === 1 ? ranges[0]! : { or_match: { rules: ranges } };
 }
 
+/** Whether an inbound chain carries raw TCP: it ends in tcp_proxy (the others end in a connection manager). */
+const carriesTcp = (c: Json): boolean => (c.filters as Json[]).at(-1)?.name === TCP_PROXY_FILTER;
+
 /** A listener filter's filter_disabled that keeps it to connections for these ports. */
 const onlyOnPorts = (ports: readonly number[]): Json => ({ not_match: anyOfPorts(ports) });
 
@@ -180,9 +183,9 @@ const onlyOnPorts = (ports: readonly number[]): Json => ({ not_match: anyOfPorts
  * a port's plaintext chains into what its PeerAuthentication mode asks for (port 0: the workload's mode, without a
  * port-level one, for ports no service declares); `inspector`, once every port is done, the TLS inspector that
  * tells mesh clients apart, kept off the ports that take no mTLS (a server-speaks-first protocol there is not held
- * up waiting for a client hello), or undefined when none takes it. `tcp`: which chains carry raw TCP.
+ * up waiting for a client hello), or undefined when none takes it.
  */
-function inboundMtls(snap: Snapshot, proxy: Proxy, tcp: (c: Json) => boolean): { chains: (own: Json[], port: number) => Json[]; inspector: () => Json | undefined } | undefined {
+function inboundMtls(snap: Snapshot, proxy: Proxy): { chains: (own: Json[], port: number) => Json[]; inspector: () => Json | undefined } | undefined {
   const certs = serverCerts(proxy);
   if (!certs) return undefined;
   const socket = downstreamMtls(certs, snap.mesh.trustDomain);
@@ -195,7 +198,7 @@ function inboundMtls(snap: Snapshot, proxy: Proxy, tcp: (c: Json) => boolean): {
       const mode = mtlsMode(snap, proxy.namespace, labels, port);
       if (port === 0) others = mode !== 'DISABLE';
       else (mode === 'DISABLE' ? plain : secured).push(port);
-      return inboundChains(own, mode, socket, tcp);
+      return inboundChains(own, mode, socket, carriesTcp);
     },
     inspector: () => {
       if (others) return tlsInspectorFilter(plain.length > 0 ? { filter_disabled: anyOfPorts(plain) } : {});
@@ -212,18 +215,13 @@ function virtualInbound(snap: Snapshot, proxy: Proxy): Json {
     { name: 'virtualInbound-blackhole', filter_chain_match: { destination_port: { value: Ports.proxyInbound } }, filters: [tcpProxy(BLACKHOLE, BLACKHOLE)] },
   ];
   const sniffed: number[] = [];
-  const tcpChains = new Set<Json>();
-  const mtls = inboundMtls(snap, proxy, (c) => tcpChains.has(c));
+  const mtls = inboundMtls(snap, proxy);
   for (const { port, protocol } of inboundPorts(snap, proxy)) {
     if (port === Ports.proxyInbound) continue;
     const cluster = inboundClusterName(port);
     const match = { destination_port: { value: port } };
     const http = (m: Json): Json => ({ name: cluster, filter_chain_match: m, filters: [httpConnectionManager(`inbound_0.0.0.0_${port}`, { inline: inboundRouteConfig(port, protocol) }, 'inbound', httpFilters)] });
-    const tcp = (name: string): Json => {
-      const c = { name, filter_chain_match: match, filters: [...authz.tcp, tcpProxy(cluster, cluster)] };
-      tcpChains.add(c);
-      return c;
-    };
+    const tcp = (name: string): Json => ({ name, filter_chain_match: match, filters: [...authz.tcp, tcpProxy(cluster, cluster)] });
     let own: Json[];
     if (isHttpProtocol(protocol)) own = [http(match)];
     else if (protocol !== 'UNSUPPORTED') own = [tcp(cluster)];
@@ -240,7 +238,6 @@ function virtualInbound(snap: Snapshot, proxy: Proxy): Json {
     filter_chain_match: { prefix_ranges: [{ address_prefix: '0.0.0.0', prefix_len: { value: 0 } }] },
     filters: [...authz.tcp, tcpProxy(INBOUND_PASSTHROUGH, INBOUND_PASSTHROUGH)],
   };
-  tcpChains.add(catchall);
   chains.push(...(mtls ? mtls.chains([catchall], 0) : [catchall]));
   const listenerFilters = [originalDstFilter()];
   const tls = mtls?.inspector();
