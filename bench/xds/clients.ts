@@ -16,12 +16,14 @@ import { writeFileSync } from 'node:fs';
 import { ADS_SERVICE, adsClientDefinition, lenField } from '../../src/xds/server/wire.js';
 import { MeshCerts, TypeUrls } from '../../src/core/constants.js';
 import { certMetadata } from '../../src/bootstrap/envoy.js';
+import { certName, rootName } from '../../src/xds/gen/mtls.js';
 import { envoyRoot } from '../../src/xds/proto.js';
 import { followUpNames, GrpcDeframer, readResponse, type LazyResponse } from './lazy.js';
 
 /** What an injected sidecar with mesh certificates says in its node metadata, and the SDS names it then asks for. */
 const CERT_METADATA = certMetadata(MeshCerts.dir);
-const CERT_SECRETS = [`file-cert:${CERT_METADATA.TLS_SERVER_CERT_CHAIN}~${CERT_METADATA.TLS_SERVER_KEY}`, `file-root:${CERT_METADATA.TLS_SERVER_ROOT_CERT}`];
+const CERT_FILES = { chain: CERT_METADATA.TLS_SERVER_CERT_CHAIN!, key: CERT_METADATA.TLS_SERVER_KEY!, root: CERT_METADATA.TLS_SERVER_ROOT_CERT! };
+const CERT_SECRETS = [certName(CERT_FILES), rootName(CERT_FILES)];
 
 export type ToClients =
   | { cmd: 'connect'; port: number; proxies: number; scopes: number; namespaces: number; mtls: boolean }

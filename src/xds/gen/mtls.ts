@@ -67,8 +67,9 @@ export function certsScope(proxy: Proxy): string {
   return s || c ? `${certsKey(s)}|${certsKey(c)}` : '';
 }
 
-const certName = (c: CertFiles): string => `file-cert:${c.chain}~${c.key}`;
-const rootName = (c: CertFiles): string => `file-root:${c.root}`;
+/** The names istiod gives the SDS secrets of file-mounted certificates: the certificate and key, the root. */
+export const certName = (c: CertFiles): string => `file-cert:${c.chain}~${c.key}`;
+export const rootName = (c: CertFiles): string => `file-root:${c.root}`;
 
 /** SDS: the secrets the proxy's mTLS sockets name, pointing at its files. Empty without certificates. */
 export function generateSecrets(proxy: Proxy): NamedResource[] {
