@@ -130,9 +130,15 @@ const CERT_METADATA: Readonly<Record<string, string>> = certMetadata(MeshCerts.d
  */
 function xdsOverTls(opts: EnvoyBootstrapOptions, mesh: MeshConfig): void {
   opts.xdsAddress = mesh.xdsTlsAddress;
-  const host = parseHostPort(mesh.xdsTlsAddress);
-  if (host.ok) opts.xdsTls = { caFile: CERT_METADATA[MeshCerts.metadata.serverRoot]!, serverName: host.value.host };
+  let tls = xdsTlsByMesh.get(mesh);
+  if (tls === undefined) {
+    const host = parseHostPort(mesh.xdsTlsAddress);
+    xdsTlsByMesh.set(mesh, (tls = host.ok ? { caFile: CERT_METADATA[MeshCerts.metadata.serverRoot]!, serverName: host.value.host } : null));
+  }
+  if (tls) opts.xdsTls = tls;
 }
+/** The xDS TLS settings of a mesh config, worked out once per config (not per review); null when unusable. */
+const xdsTlsByMesh = new WeakMap<MeshConfig, NonNullable<EnvoyBootstrapOptions['xdsTls']> | null>();
 
 /**
  * Node metadata with proxyMetadata's ISTIO_META_* values over it, as Istio's agent reads its environment; LABELS
