@@ -35,6 +35,8 @@ function generated(snap: ReturnType<typeof snapshot>, node: string, metadata: Re
 }
 
 const tlsOf = (socket: any) => socket.typed_config;
+/** The SAN matchers a TLS context (typed_config) checks the peer against. */
+const sanMatchers = (ctx: any): any[] => ctx.common_tls_context.combined_validation_context.default_validation_context.match_typed_subject_alt_names;
 const inboundChains = (listeners: any[], port: number) => byName(listeners, 'virtualInbound').filter_chains.filter((c: any) => c.filter_chain_match?.destination_port?.value === port);
 
 describe('mesh mTLS for Envoy sidecars with file-mounted certificates', () => {
@@ -85,7 +87,7 @@ describe('mesh mTLS for Envoy sidecars with file-mounted certificates', () => {
   it('the SAN a client checks is the identity mizzen issues the server', async () => {
     const { clusters } = generated(snapshot(), PRODUCTPAGE);
     const ctx = tlsOf(byName(clusters, REVIEWS).transport_socket_matches[0].transport_socket);
-    const want = ctx.common_tls_context.combined_validation_context.default_validation_context.match_typed_subject_alt_names[0].matcher.exact;
+    const want = sanMatchers(ctx)[0].matcher.exact;
     const ca = await generateCa('mesh CA test');
     const cert = await issueWorkloadCert(ca, { trustDomain: 'cluster.local', namespace: 'default', serviceAccount: 'bookinfo-reviews' });
     expect(new X509Certificate(cert.certChain).subjectAltName).to.equal(`URI:${want}`);
@@ -103,7 +105,7 @@ spec: { clusterIP: None, selector: { app: reviews }, ports: [{ name: tcp-db, por
     expect(c.transport_socket_matches).to.equal(undefined);
     const ctx = tlsOf(c.transport_socket);
     expect(ctx.sni).to.equal('outbound_.7070_._.reviews-headless.default.svc.cluster.local');
-    expect(ctx.common_tls_context.combined_validation_context.default_validation_context.match_typed_subject_alt_names[0].matcher.exact).to.equal('spiffe://cluster.local/ns/default/sa/bookinfo-reviews');
+    expect(sanMatchers(ctx)[0].matcher.exact).to.equal('spiffe://cluster.local/ns/default/sa/bookinfo-reviews');
     // One endpoint without certificates (injected before they were on): plaintext to all, as a socket match cannot tell.
     const mixed = bookinfo().map((o) => (o.kind === 'Pod' && String(o.metadata.name).startsWith('reviews-v2') ? { ...o, metadata: { ...o.metadata, annotations: { 'sidecar.istio.io/status': '{"volumes":["istio-envoy"]}' } } } : o));
     expect(byName(generated(snapshot(headless, {}, mixed), PRODUCTPAGE).clusters, HEADLESS).transport_socket).to.equal(undefined);
@@ -131,7 +133,7 @@ spec: { host: ratings, trafficPolicy: { tls: { mode: SIMPLE } } }`;
     expect(mutual.transport_socket_matches).to.equal(undefined);
     const ctx = tlsOf(mutual.transport_socket);
     expect(ctx.sni).to.equal('reviews.internal');
-    expect(ctx.common_tls_context.combined_validation_context.default_validation_context.match_typed_subject_alt_names).to.deep.equal([
+    expect(sanMatchers(ctx)).to.deep.equal([
       { san_type: 'URI', matcher: { exact: 'spiffe://cluster.local/ns/default/sa/other' } },
     ]);
     const v1 = byName(clusters, 'outbound|9080|v1|reviews.default.svc.cluster.local');
@@ -167,7 +169,7 @@ spec: { hosts: [httpbin.org], location: MESH_EXTERNAL, resolution: DNS, ports: [
     ]);
     const server = tlsOf(chains[0].transport_socket);
     expect(server.require_client_certificate).to.deep.equal({ value: true });
-    expect(server.common_tls_context.combined_validation_context.default_validation_context.match_typed_subject_alt_names).to.deep.equal([
+    expect(sanMatchers(server)).to.deep.equal([
       { san_type: 'URI', matcher: { prefix: 'spiffe://cluster.local/' } },
     ]);
     // Both chains run the same filters: authorization reads the peer's identity on the mTLS one, and the connection
@@ -285,7 +287,7 @@ spec: { selector: { matchLabels: { app: reviews } }, mtls: { mode: DISABLE } }`;
     expect(a, 'one object for both scopes (encoded once)').to.equal(b);
     const moved = bookinfo().map((o) => (o.kind === 'Pod' && String(o.metadata.name).startsWith('reviews-v1') ? { ...o, spec: { ...o.spec, serviceAccountName: 'reviews-new' } } : o));
     const c = byName(generate(snapshot('', {}, moved), proxy(PRODUCTPAGE, CERTS), TypeUrls.cluster), REVIEWS);
-    const sans = (x: any) => tlsOf(x.transport_socket_matches[0].transport_socket).common_tls_context.combined_validation_context.default_validation_context.match_typed_subject_alt_names.map((m: any) => m.matcher.exact);
+    const sans = (x: any) => sanMatchers(tlsOf(x.transport_socket_matches[0].transport_socket)).map((m: any) => m.matcher.exact);
     expect(sans(c)).to.deep.equal(['spiffe://cluster.local/ns/default/sa/bookinfo-reviews', 'spiffe://cluster.local/ns/default/sa/reviews-new']);
   });
 
