@@ -14,7 +14,7 @@ import { asArray, asObject, asPort, matchesLabels, stringMap } from '../../model
 import type { NamedResource } from './types.js';
 import { type Json, adsSource, any, byString, listenerName, socketAddress } from './common.js';
 import { TCP_PROXY_FILTER, httpConnectionManager, tcpProxy, tlsInspectorFilter } from './filters.js';
-import { destinationCluster, translateHttpRule, type RouteContext } from './httproute.js';
+import { destinationCluster, matchesPortAndGateways, translateHttpRule, type RouteContext } from './httproute.js';
 import { destinationRuleForCluster, hostMatches, inboundServices, proxyLabels, resolveHost } from './context.js';
 import { fileValidationContext, tcpProxyTimeouts } from './policy.js';
 import { routableVirtualServices } from './delegation.js';
@@ -226,17 +226,6 @@ function clientPins(tls: Json): Json {
 
 const sniNames = (s: ServerInfo): string[] => s.hosts.map((h) => h.host).filter((h) => h !== '*');
 
-/**
- * Whether a tls or tcp match of a VirtualService bound to the server applies to it: its port, when set, is the
- * server's, and its gateways, when set, name this gateway (`names`: how the VirtualService may name it).
- */
-function matchesServer(m: Json, s: ServerInfo, names: ReadonlySet<string>): boolean {
-  const port = asPort(m.port);
-  if (port !== undefined && port !== s.number) return false;
-  const gateways = asArray(m.gateways).filter(nonEmpty);
-  return gateways.length === 0 || gateways.some((g) => names.has(g));
-}
-
 /** TLS passthrough chains: the sniHosts of the VirtualService tls matches that apply to the server → tcp_proxy. */
 function passthroughChains(snap: Snapshot, proxy: Proxy, s: ServerInfo): Json[] {
   const chains: Json[] = [];
@@ -247,7 +236,7 @@ function passthroughChains(snap: Snapshot, proxy: Proxy, s: ServerInfo): Json[] 
       const rule = asObject(raw);
       const snis = asArray(rule.match)
         .map(asObject)
-        .filter((m) => matchesServer(m, s, names))
+        .filter((m) => matchesPortAndGateways(m, s.number, names))
         .flatMap((m) => asArray(m.sniHosts))
         .filter(nonEmpty);
       const dests = asArray(rule.route)
@@ -267,7 +256,7 @@ function tcpChain(snap: Snapshot, proxy: Proxy, s: ServerInfo): Json | undefined
     for (const raw of asArray(vs.spec?.tcp)) {
       const rule = asObject(raw);
       const matches = asArray(rule.match).map(asObject);
-      if (matches.length > 0 && !matches.some((m) => matchesServer(m, s, names))) continue;
+      if (matches.length > 0 && !matches.some((m) => matchesPortAndGateways(m, s.number, names))) continue;
       const dests = asArray(rule.route)
         .map(asObject)
         .map((d) => ({ name: destinationCluster(ctx, vs.namespace, d.destination), weight: typeof d.weight === 'number' && d.weight > 0 ? d.weight : 1 }))

@@ -113,14 +113,22 @@ function headerMatcher(name: string, m: unknown, invert = false): Json {
   };
 }
 
+/**
+ * Whether a VirtualService match's port, when set, is `port` (when known), and its gateways, when set, name this
+ * proxy (`gateways`: the names it answers to).
+ */
+export function matchesPortAndGateways(m: Json, port: number | undefined, gateways: ReadonlySet<string>): boolean {
+  const p = asPort(m.port);
+  if (p !== undefined && port !== undefined && p !== port) return false;
+  const gws = asArray(m.gateways).filter((g): g is string => typeof g === 'string');
+  return gws.length === 0 || gws.some((g) => gateways.has(g));
+}
+
 /** A HTTPMatchRequest → RouteMatch; undefined when it cannot apply to this proxy/port. */
 function routeMatch(ctx: RouteContext, m: Json): Json | undefined {
-  const port = asPort(m.port);
-  if (port !== undefined && ctx.port !== undefined && port !== ctx.port) return undefined;
+  if (!matchesPortAndGateways(m, ctx.port, ctx.gateways)) return undefined;
   if (m.sourceLabels && !matchesLabels(ctx.proxyLabels, asObject(m.sourceLabels) as Record<string, string>)) return undefined;
   if (typeof m.sourceNamespace === 'string' && m.sourceNamespace && m.sourceNamespace !== ctx.proxyNamespace) return undefined;
-  const gws = asArray(m.gateways).filter((g): g is string => typeof g === 'string');
-  if (gws.length > 0 && !gws.some((g) => ctx.gateways.has(g))) return undefined;
   const out: Json = {};
   const uri = asObject(m.uri);
   if (typeof uri.exact === 'string') out.path = uri.exact;
