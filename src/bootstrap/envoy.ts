@@ -7,7 +7,8 @@
  * Also used by `mizzen bootstrap`.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { MeshCerts, PROXY_TO_APP_SOURCE, Ports, WorkloadCertFiles } from '../core/constants.js';
+import { posix } from 'node:path';
+import { MeshCerts, PROXY_TO_APP_SOURCE, Ports, TypeUrls, WorkloadCertFiles } from '../core/constants.js';
 import { type Result, ok, fail } from '../core/result.js';
 import { oneByte } from '../core/one-byte.js';
 
@@ -15,6 +16,8 @@ export const XDS_CLUSTER = 'xds-grpc';
 export const ADMIN_CLUSTER = 'envoy-admin';
 export const STATS_PATH = '/stats/prometheus';
 export const READY_PATH = '/healthz/ready';
+/** The SDS secret (served from a file, not by the control plane) that holds the proxy's client certificate for xDS. */
+export const XDS_CLIENT_SECRET = 'xds-client-cert';
 
 const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const ROUTER = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
@@ -35,9 +38,16 @@ export interface EnvoyBootstrapOptions {
   appProbes?: { address: string; routes: readonly AppProbeRoute[] };
   /**
    * xDS over TLS: the control plane's certificate is checked against `caFile` (the mesh CA, root-cert.pem) and must
-   * name `serverName`; without it, plaintext.
+   * name `serverName`; without it, plaintext. With `clientSds` (an absolute path to a file xdsClientSds() wrote), the
+   * proxy also presents a client certificate, read through file-based SDS so that Envoy reloads it when it is renewed.
    */
-  xdsTls?: { caFile: string; serverName: string };
+  xdsTls?: XdsTls;
+}
+
+export interface XdsTls {
+  caFile: string;
+  serverName: string;
+  clientSds?: string;
 }
 
 /** A rewritten probe's route in the proxy: its path on the app-health port → the application's port and path. */
@@ -146,12 +156,43 @@ function appProbes(probes: NonNullable<EnvoyBootstrapOptions['appProbes']>): { l
   return { listener: routeListener('app-health', APP_HEALTH_PORT, routes), clusters: [...clusters.values()] };
 }
 
+/**
+ * The content of the file that `xdsTls.clientSds` names: a DiscoveryResponse-shaped document with one Secret, the
+ * certificate and key in `certDir` (absolute, as the proxy sees it). Envoy reads certificates given inline in a static
+ * TLS context once; given through SDS with file names, it re-reads them when an entry of `watched_directory` is moved,
+ * which is how a Kubernetes Secret volume swaps its files (through its ..data symlink).
+ */
+export function xdsClientSds(certDir: string): Record<string, unknown> {
+  const dir = certDir.replace(/\/+$/, '') || '/';
+  return {
+    resources: [
+      {
+        '@type': TypeUrls.secret,
+        name: XDS_CLIENT_SECRET,
+        tls_certificate: {
+          certificate_chain: { filename: posix.join(dir, WorkloadCertFiles.certChain) },
+          private_key: { filename: posix.join(dir, WorkloadCertFiles.key) },
+          watched_directory: { path: dir },
+        },
+      },
+    ],
+  };
+}
+
 /** The control plane's cluster: HTTP/2, over TLS (ALPN h2, the server's name and CA checked) when `tls` says so. */
-function xdsCluster(host: string, port: number, tls: EnvoyBootstrapOptions['xdsTls']): Record<string, unknown> {
+function xdsCluster(host: string, port: number, tls: XdsTls | undefined): Record<string, unknown> {
   const cluster = staticCluster(XDS_CLUSTER, host, port, true);
   if (!tls) return cluster;
   const validation = { trusted_ca: { filename: tls.caFile }, match_typed_subject_alt_names: [{ san_type: 'DNS', matcher: { exact: tls.serverName } }] };
-  return { ...cluster, transport_socket: upstreamTls({ sni: tls.serverName, common_tls_context: { alpn_protocols: ['h2'], validation_context: validation } }) };
+  // The file is watched through its directory: a ConfigMap volume, too, replaces its files by moving a symlink.
+  const client = tls.clientSds
+    ? {
+        tls_certificate_sds_secret_configs: [
+          { name: XDS_CLIENT_SECRET, sds_config: { path_config_source: { path: tls.clientSds, watched_directory: { path: posix.dirname(tls.clientSds) } }, resource_api_version: 'V3' } },
+        ],
+      }
+    : {};
+  return { ...cluster, transport_socket: upstreamTls({ sni: tls.serverName, common_tls_context: { alpn_protocols: ['h2'], ...client, validation_context: validation } }) };
 }
 
 function nodeOf(opts: EnvoyBootstrapOptions): Record<string, unknown> {
@@ -166,6 +207,8 @@ function nodeOf(opts: EnvoyBootstrapOptions): Record<string, unknown> {
 export function envoyBootstrap(opts: EnvoyBootstrapOptions): Result<Record<string, unknown>> {
   const xds = parseHostPort(opts.xdsAddress);
   if (!xds.ok) return xds;
+  const sds = opts.xdsTls?.clientSds;
+  if (sds !== undefined && !/^\/.*[^/]$/.test(sds)) return fail(`xdsTls.clientSds: "${sds}" must be the absolute path of a file`);
   const ads = { ads: {}, resource_api_version: 'V3' };
   const probes = opts.appProbes && opts.appProbes.routes.length > 0 ? appProbes(opts.appProbes) : undefined;
   return ok({
@@ -200,8 +243,8 @@ interface StaticPart {
 const staticParts = new Map<string, Result<StaticPart>>();
 const MAX_STATIC_PARTS = 64;
 
-function staticPart(xdsAddress: string, xdsTls: EnvoyBootstrapOptions['xdsTls']): Result<StaticPart> {
-  const key = xdsTls ? `${xdsAddress}|${xdsTls.caFile}|${xdsTls.serverName}` : xdsAddress;
+function staticPart(xdsAddress: string, xdsTls: XdsTls | undefined): Result<StaticPart> {
+  const key = xdsTls ? `${xdsAddress}|${xdsTls.caFile}|${xdsTls.serverName}|${xdsTls.clientSds ?? ''}` : xdsAddress;
   let part = staticParts.get(key);
   if (part === undefined) {
     const doc = envoyBootstrap({ xdsAddress, logLevel: 'info', clusterName: '', ...(xdsTls ? { xdsTls } : {}) });

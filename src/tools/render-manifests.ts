@@ -8,6 +8,11 @@
  *
  * `renderManifests()` is what tests use (the API-server simulation loads the webhook
  * configurations with a test CA); `fillCaBundles()` and `certSecret()` are pure.
+ *
+ * The ingress gateway's bootstrap is rendered here too, from src/bootstrap/envoy.ts: `gatewayBootstrap()` is the
+ * document of manifests/gateway/gateway.yaml (plaintext xDS) and, with `mtls`, of manifests/mtls/gateway-bootstrap.yaml
+ * (xDS over TLS with a client certificate); `mtlsGatewayFiles()` is the text of the files manifests/mtls/ carries
+ * (test/packaging checks they agree; UPDATE_GOLDEN=1 rewrites them).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,8 +21,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseAllDocuments, stringify } from 'yaml';
 import { type KubeObject, isKubeObject } from '../core/kube.js';
-import { Defaults } from '../core/constants.js';
+import { Defaults, MeshCerts, WorkloadCertFiles } from '../core/constants.js';
 import { CertFiles } from '../certs/files.js';
+import { certMetadata, envoyBootstrap, parseHostPort, xdsClientSds } from '../bootstrap/envoy.js';
+import type { MeshConfig } from '../config/mesh.js';
 
 export interface TlsMaterial {
   crt: string;
@@ -143,15 +150,61 @@ export function writeRendered(objects: KubeObject[], outDir: string, components:
   });
 }
 
+/** The ingress gateway of manifests/gateway/, and where manifests/mtls/ mounts its xDS client SDS file. */
+export const Gateway = {
+  namespace: 'istio-system',
+  clusterName: 'istio-ingressgateway.istio-system',
+  labels: { app: 'istio-ingressgateway', istio: 'ingressgateway' },
+  /** The ConfigMap istio-ingressgateway-xds-client (manifests/mtls/xds-client.yaml) is mounted here. */
+  xdsClientDir: '/etc/istio/xds-client',
+  xdsClientFile: 'xds-client.yaml',
+} as const;
+
+/** The files of manifests/mtls/ rendered from src/bootstrap/envoy.ts. */
+export const MtlsGatewayFiles = { bootstrap: 'gateway-bootstrap.yaml', xdsClient: Gateway.xdsClientFile } as const;
+
+/**
+ * The gateway's Envoy bootstrap (node id and cluster come from its command line). Without `mtls`: ADS over plaintext to
+ * mesh.xdsAddress. With it: ADS over TLS to mesh.xdsTlsAddress, the server checked against the mesh CA, the gateway's
+ * workload certificate (the Secret istio.istio-ingressgateway at /etc/certs) presented through the SDS file
+ * xdsClientSds() describes, and node metadata naming those files (mesh mTLS to the services behind it). Pure.
+ */
+export function gatewayBootstrap(mesh: MeshConfig, mtls: boolean): Record<string, unknown> {
+  const metadata = { CLUSTER_ID: 'Kubernetes', NAMESPACE: Gateway.namespace, LABELS: { ...Gateway.labels }, ...(mtls ? certMetadata(MeshCerts.dir) : {}) };
+  const base = { logLevel: 'warning', clusterName: Gateway.clusterName, metadata };
+  let doc;
+  if (mtls) {
+    const server = parseHostPort(mesh.xdsTlsAddress);
+    if (!server.ok) throw new Error(server.errors.join('; '));
+    const xdsTls = { caFile: `${MeshCerts.dir}/${WorkloadCertFiles.root}`, serverName: server.value.host, clientSds: `${Gateway.xdsClientDir}/${Gateway.xdsClientFile}` };
+    doc = envoyBootstrap({ ...base, xdsAddress: mesh.xdsTlsAddress, xdsTls });
+  } else doc = envoyBootstrap({ ...base, xdsAddress: mesh.xdsAddress });
+  // The mesh config was validated when it was resolved: a failure here is a bug.
+  if (!doc.ok) throw new Error(doc.errors.join('; '));
+  return doc.value;
+}
+
+const GENERATED = (what: string) =>
+  `# ${what}.\n# Rendered by render-manifests from src/bootstrap/envoy.ts: do not edit (test/packaging/render.test.ts checks it; UPDATE_GOLDEN=1 rewrites it).\n`;
+
+/** The text of manifests/mtls/gateway-bootstrap.yaml and xds-client.yaml, by file name. Pure. */
+export function mtlsGatewayFiles(mesh: MeshConfig): Record<string, string> {
+  return {
+    [MtlsGatewayFiles.bootstrap]: GENERATED("The ingress gateway's Envoy bootstrap with mesh mTLS: replaces bootstrap.yaml of the ConfigMap istio-ingressgateway-bootstrap") + stringify(gatewayBootstrap(mesh, true)),
+    [MtlsGatewayFiles.xdsClient]: GENERATED("The gateway's client certificate for xDS as file-based SDS (Envoy re-reads it when the Secret volume at /etc/certs changes)") + stringify(xdsClientSds(MeshCerts.dir)),
+  };
+}
+
 const HELP = `usage: node dist/src/tools/render-manifests.js --certs-dir DIR --out DIR [--manifests DIR] [--mtls]
 
 Renders manifests/ with the webhook caBundles from DIR/ca.crt and the mizzen-certs Secret from
 DIR/tls.crt, tls.key, ca.crt, and mesh-ca.crt, mesh-ca.key when present (as \`mizzen certs\` writes
 them). Apply with: kubectl apply -k OUT
 
-  --mtls   sidecar mesh mTLS: the install applies manifests/mtls/ too (mesh config
+  --mtls   mesh mTLS: the install applies manifests/mtls/ too (mesh config
            workloadCertificateSecrets, the Secret permissions of manifests/workload-certs/,
-           certificates for the ingress gateway); DIR must hold the mesh CA
+           certificates for the ingress gateway, which it also presents on xDS over TLS so
+           that mizzen serves it the Secrets its Gateways name); DIR must hold the mesh CA
 `;
 
 export function main(argv: string[]): number {

@@ -2,8 +2,10 @@ import { expect } from 'chai';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { envoyArgs, envoyBootstrap, envoyBootstrapText, parseHostPort, type EnvoyBootstrapOptions } from '../../src/bootstrap/envoy.js';
-import { encode, decode } from '../../src/xds/proto.js';
+import { envoyArgs, envoyBootstrap, envoyBootstrapText, parseHostPort, xdsClientSds, XDS_CLIENT_SECRET, type EnvoyBootstrapOptions } from '../../src/bootstrap/envoy.js';
+import { encode, decode, envoyRoot } from '../../src/xds/proto.js';
+import { checkPgv } from '../../src/xds/pgv.js';
+import { TypeUrls } from '../../src/core/constants.js';
 
 const TESTDATA = join(dirname(fileURLToPath(import.meta.url)), 'testdata');
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
@@ -19,6 +21,13 @@ const cases: Record<string, EnvoyBootstrapOptions> = {
     logLevel: 'info',
     clusterName: 'reviews.default',
     xdsTls: { caFile: '/etc/certs/root-cert.pem', serverName: 'mizzen.mizzen-system.svc' },
+  },
+  // A gateway that authenticates to xDS: its client certificate through file-based SDS, so Envoy reloads it on renewal.
+  'gateway-xds-client-cert': {
+    xdsAddress: 'mizzen.mizzen-system.svc:15012',
+    logLevel: 'warning',
+    clusterName: 'istio-ingressgateway.istio-system',
+    xdsTls: { caFile: '/etc/certs/root-cert.pem', serverName: 'mizzen.mizzen-system.svc', clientSds: '/etc/istio/xds-client/xds-client.yaml' },
   },
   // Rewritten probes (inject/probes.ts): the app-health listener on 15020 and a cluster per port and scheme.
   'sidecar-app-probes': {
@@ -38,11 +47,12 @@ const cases: Record<string, EnvoyBootstrapOptions> = {
 
 describe('envoy bootstrap', () => {
   for (const [name, opts] of Object.entries(cases)) {
-    it(`${name}: golden, and a valid envoy.config.bootstrap.v3.Bootstrap (encodes and decodes back unchanged)`, async () => {
+    it(`${name}: golden, and a valid envoy.config.bootstrap.v3.Bootstrap (encodes and decodes back unchanged, passes Envoy's validate rules)`, async () => {
       const r = envoyBootstrap(opts);
       if (!r.ok) throw new Error(r.errors.join());
       const back = decode(T, encode(T, r.value));
       expect(back).to.deep.equal(r.value);
+      expect(checkPgv(envoyRoot(), T, r.value)).to.deep.equal([]);
       const file = join(TESTDATA, `${name}.json`);
       const text = JSON.stringify(r.value, null, 2) + '\n';
       if (UPDATE) writeFileSync(file, text);
@@ -98,6 +108,56 @@ describe('envoy bootstrap', () => {
     const ports = b.static_resources.listeners.map((l: any) => l.address.socket_address.port_value);
     expect(ports).to.deep.equal([15090, 15021]);
     expect(b.node).to.deep.equal({ cluster: 'reviews.default' });
+  });
+
+  describe('a client certificate for xDS, through file-based SDS', () => {
+    const tlsOf = (b: any) => b.static_resources.clusters.find((c: any) => c.name === 'xds-grpc').transport_socket.typed_config.common_tls_context;
+
+    it('names the SDS file and watches its directory; the server is still checked as without it', async () => {
+      const withClient = envoyBootstrap(cases['gateway-xds-client-cert']!);
+      const without = envoyBootstrap({ ...cases['gateway-xds-client-cert']!, xdsTls: { caFile: '/etc/certs/root-cert.pem', serverName: 'mizzen.mizzen-system.svc' } });
+      if (!withClient.ok || !without.ok) throw new Error('not ok');
+      const { tls_certificate_sds_secret_configs: sds, ...rest } = tlsOf(withClient.value);
+      expect(rest).to.deep.equal(tlsOf(without.value));
+      expect(sds).to.deep.equal([
+        {
+          name: XDS_CLIENT_SECRET,
+          sds_config: { path_config_source: { path: '/etc/istio/xds-client/xds-client.yaml', watched_directory: { path: '/etc/istio/xds-client' } }, resource_api_version: 'V3' },
+        },
+      ]);
+      // Only the certificate comes from SDS: nothing inline that Envoy would read once.
+      expect(tlsOf(withClient.value)).not.to.have.property('tls_certificates');
+    });
+
+    it("the SDS file is a DiscoveryResponse of one Secret, by the name the bootstrap asks for, that Envoy's rules accept", async () => {
+      const doc = xdsClientSds('/etc/certs/') as any;
+      expect(doc).to.deep.equal({
+        resources: [
+          {
+            '@type': TypeUrls.secret,
+            name: XDS_CLIENT_SECRET,
+            tls_certificate: {
+              certificate_chain: { filename: '/etc/certs/cert-chain.pem' },
+              private_key: { filename: '/etc/certs/key.pem' },
+              watched_directory: { path: '/etc/certs' },
+            },
+          },
+        ],
+      });
+      const R = 'envoy.service.discovery.v3.DiscoveryResponse';
+      expect(decode(R, encode(R, doc))).to.deep.equal(doc);
+      const { '@type': type, ...secret } = doc.resources[0];
+      expect(checkPgv(envoyRoot(), type, secret)).to.deep.equal([]);
+    });
+
+    const badPaths = ['xds-client.yaml', 'etc/x.yaml', '/etc/istio/xds-client/', ''];
+    for (const p of badPaths) {
+      it(`refuses clientSds ${JSON.stringify(p)}: not an absolute file path`, async () => {
+        const opts = { ...cases['gateway-xds-client-cert']!, xdsTls: { caFile: '/c.pem', serverName: 's', clientSds: p } };
+        expect(envoyBootstrap(opts)).to.deep.equal({ ok: false, errors: [`xdsTls.clientSds: "${p}" must be the absolute path of a file`] });
+        expect(envoyBootstrapText(opts)).to.deep.equal(envoyBootstrap(opts));
+      });
+    }
   });
 
   it('uses a STATIC cluster for an IP address', async () => {

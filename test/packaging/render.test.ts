@@ -1,17 +1,20 @@
 /** render-manifests: caBundles filled from the CA, the mizzen-certs Secret added, files kubectl can apply. */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
-import { certSecret, fillCaBundles, main, parseObjects, renderManifests, writeRendered, WEBHOOK_KINDS } from '../../src/tools/render-manifests.js';
+import { certSecret, defaultManifestsDir, fillCaBundles, Gateway, gatewayBootstrap, main, mtlsGatewayFiles, MtlsGatewayFiles, parseObjects, renderManifests, writeRendered, WEBHOOK_KINDS } from '../../src/tools/render-manifests.js';
 import type { KubeObject } from '../../src/core/kube.js';
 import { testCerts, testCertsDir, tempDir } from '../support/certs.js';
 import { captureOutput } from '../support/cli.js';
 import { skipWithoutKubectl } from '../support/kubectl.js';
 import { parse as parseYaml } from 'yaml';
-import { resolveMeshConfig } from '../../src/config/mesh.js';
-import { certMetadata } from '../../src/bootstrap/envoy.js';
+import { DEFAULT_MESH_CONFIG, resolveMeshConfig, type MeshConfig } from '../../src/config/mesh.js';
+import { certMetadata, xdsClientSds, XDS_CLIENT_SECRET } from '../../src/bootstrap/envoy.js';
+import { encode, envoyRoot } from '../../src/xds/proto.js';
+import { checkPgv } from '../../src/xds/pgv.js';
+import { MeshCerts } from '../../src/core/constants.js';
 import { workloadCertMount } from '../../src/sources/kube/cert-issuer.js';
 
 const decode = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
@@ -58,6 +61,57 @@ describe('render-manifests (pure parts)', () => {
 
   it('names the document that is not a Kubernetes object', async () => {
     expect(() => parseObjects('kind: X\n---\n- a\n', 'src')).to.throw('src: document 0 is not a Kubernetes object');
+  });
+});
+
+const UPDATE = process.env.UPDATE_GOLDEN === '1';
+const MTLS_DIR = join(defaultManifestsDir(), 'mtls');
+
+/** The mesh config that manifests/mtls/ gives mizzen. */
+function mtlsMesh(): MeshConfig {
+  const mesh = resolveMeshConfig(parseYaml(readFileSync(join(MTLS_DIR, 'mesh.yaml'), 'utf8')));
+  if (!mesh.ok) throw new Error(mesh.errors.join('; '));
+  return mesh.value;
+}
+
+describe("render-manifests: the ingress gateway's bootstrap with mesh mTLS (manifests/mtls/)", () => {
+  for (const [name, text] of Object.entries(mtlsGatewayFiles(mtlsMesh()))) {
+    it(`manifests/mtls/${name} is what src/bootstrap/envoy.ts renders (UPDATE_GOLDEN=1 rewrites it)`, async () => {
+      const file = join(MTLS_DIR, name);
+      if (UPDATE) writeFileSync(file, text);
+      else expect(readFileSync(file, 'utf8'), `${file} is out of date: run the test with UPDATE_GOLDEN=1`).to.equal(text);
+    });
+  }
+
+  it('renders the base bootstrap too: the one manifests/gateway/gateway.yaml carries (plaintext xDS)', async () => {
+    const objects = parseObjects(readFileSync(join(defaultManifestsDir(), 'gateway', 'gateway.yaml'), 'utf8'), 'gateway.yaml') as any[];
+    const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'istio-ingressgateway-bootstrap');
+    expect(parseYaml(cm.data['bootstrap.yaml'])).to.deep.equal(gatewayBootstrap(DEFAULT_MESH_CONFIG, false));
+  });
+
+  const T = 'envoy.config.bootstrap.v3.Bootstrap';
+  it("dials xdsTlsAddress over TLS, checks mizzen's name against the mesh CA, and presents its certificate by the SDS file", async () => {
+    const mesh = mtlsMesh();
+    const doc = gatewayBootstrap(mesh, true) as any;
+    // (Not compared after a round trip: node.metadata, a Struct, decodes in its wire form.)
+    expect(() => encode(T, doc)).not.to.throw();
+    expect(checkPgv(envoyRoot(), T, doc)).to.deep.equal([]);
+    const xds = doc.static_resources.clusters.find((c: any) => c.name === 'xds-grpc');
+    const [host, port] = mesh.xdsTlsAddress.split(':');
+    expect(xds.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address).to.deep.equal({ address: host, port_value: Number(port) });
+    const tls = xds.transport_socket.typed_config;
+    expect(tls.sni).to.equal(host);
+    expect(tls.common_tls_context.validation_context).to.deep.equal({
+      trusted_ca: { filename: `${MeshCerts.dir}/root-cert.pem` },
+      match_typed_subject_alt_names: [{ san_type: 'DNS', matcher: { exact: host } }],
+    });
+    const [sds] = tls.common_tls_context.tls_certificate_sds_secret_configs;
+    expect(sds.name).to.equal(XDS_CLIENT_SECRET);
+    expect(sds.sds_config.path_config_source.path).to.equal(`${Gateway.xdsClientDir}/${MtlsGatewayFiles.xdsClient}`);
+    // The same node as without mTLS, plus the certificate files for mesh mTLS to the services behind the gateway.
+    const plain = gatewayBootstrap(mesh, false) as any;
+    expect(doc.node).to.deep.equal({ ...plain.node, metadata: { ...plain.node.metadata, ...certMetadata(MeshCerts.dir) } });
+    expect(plain.static_resources.clusters[0].transport_socket, 'the base install stays plaintext').to.equal(undefined);
   });
 });
 
@@ -126,7 +180,7 @@ describe('render-manifests (with kubectl)', () => {
     }
   });
 
-  it('main --mtls: the install turns on sidecar mTLS by Secrets, with their RBAC, and gives the gateway its own certificates', async () => {
+  it('main --mtls: the install turns on sidecar mTLS by Secrets, with their RBAC, and the gateway authenticates to xDS with its own certificate', async () => {
     const c = await testCertsDir();
     const out = tempDir('mizzen-rendered-');
     try {
@@ -142,14 +196,33 @@ describe('render-manifests (with kubectl)', () => {
       const mesh = resolveMeshConfig(parseYaml(cm.data['mesh.yaml']));
       expect(mesh.ok && mesh.value.workloadCertificateSecrets).to.equal(true);
       expect(find('ClusterRole', 'mizzen-workload-certs').rules[0].verbs).to.include('create');
-      // The gateway mounts the Secret the leader issues for its service account and names the files.
+      // The gateway mounts the Secret the leader issues for its service account.
       const gateway = find('Deployment', 'istio-ingressgateway').spec.template;
-      const args: string[] = gateway.spec.containers[0].args;
-      const merged = JSON.parse(args[args.indexOf('--config-yaml') + 1]);
-      expect(merged).to.deep.equal({ node: { metadata: certMetadata('/etc/certs') } });
-      expect(gateway.spec.containers[0].volumeMounts).to.deep.include({ name: 'istio-certs', mountPath: '/etc/certs', readOnly: true });
+      const proxy = gateway.spec.containers[0];
+      expect(proxy.volumeMounts).to.deep.include({ name: 'istio-certs', mountPath: MeshCerts.dir, readOnly: true });
       const mount = workloadCertMount({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'gw', namespace: 'istio-system' }, spec: gateway.spec }, 'cluster.local');
       expect(mount).to.deep.include({ ok: true, name: 'istio.istio-ingressgateway', serviceAccount: gateway.spec.serviceAccountName });
+      // Its bootstrap is replaced whole (no --config-yaml merge, which would append a second xds-grpc cluster).
+      expect(proxy.args, 'nothing merged over the bootstrap file').not.to.include('--config-yaml');
+      const mounted = (path: string): any => {
+        const m = proxy.volumeMounts.find((v: any) => v.mountPath === dirname(path));
+        expect(m, `a volume mounted at ${dirname(path)}`).to.not.equal(undefined);
+        expect(m.readOnly).to.equal(true);
+        return gateway.spec.volumes.find((v: any) => v.name === m.name);
+      };
+      const configMap = (path: string): string => {
+        const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === mounted(path).configMap.name && o.metadata.namespace === 'istio-system');
+        expect(cm, `the ConfigMap mounted for ${path}`).to.not.equal(undefined);
+        return cm.data[basename(path)];
+      };
+      const bootstrap = parseYaml(configMap(proxy.args[proxy.args.indexOf('-c') + 1]));
+      expect(bootstrap, 'the rendered bootstrap').to.deep.equal(gatewayBootstrap(mesh.ok ? mesh.value : DEFAULT_MESH_CONFIG, true));
+      expect(bootstrap.node.metadata).to.deep.include(certMetadata(MeshCerts.dir));
+      // The SDS file it names is mounted, names the Secret the bootstrap asks for, and the files of the certificate Secret.
+      const sds = bootstrap.static_resources.clusters.find((x: any) => x.name === 'xds-grpc').transport_socket.typed_config.common_tls_context.tls_certificate_sds_secret_configs[0];
+      expect(parseYaml(configMap(sds.sds_config.path_config_source.path))).to.deep.equal(xdsClientSds(MeshCerts.dir));
+      expect(sds.sds_config.path_config_source.watched_directory.path).to.equal(dirname(sds.sds_config.path_config_source.path));
+      expect(mounted(`${MeshCerts.dir}/cert-chain.pem`).secret.secretName).to.equal('istio.istio-ingressgateway');
     } finally {
       c.cleanup();
       out.cleanup();
