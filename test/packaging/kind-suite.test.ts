@@ -19,7 +19,11 @@ import { parseNode } from '../../src/model/proxy.js';
 import { resolveMeshConfig, snapshotOptions } from '../../src/config/mesh.js';
 import { TypeUrls } from '../../src/core/constants.js';
 import { parseDocuments } from '../../src/core/documents.js';
-import { injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, GATEWAY_LUA_FILTER, LUA_HEADER, type PodLike, STRICT_MTLS, PLAIN_NAMESPACE, plainClientPod, plainClientResult, probedPod } from '../e2e/kind/lib.js';
+import { injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, GATEWAY_LUA_FILTER, LUA_HEADER, type PodLike, STRICT_MTLS, PLAIN_NAMESPACE, plainClientPod, plainClientResult, probedPod, HTTPS_HOST, HTTPS_CLIENT_NAMESPACE, HTTPS_VIRTUAL_SERVICE, HTTPS_CLIENT_SCRIPT, GATEWAY_HTTPS, CREDENTIAL, httpsGateway, credentialSecret, caSecret, httpsClientEnv, httpsClientPod, httpsClientResult, type HttpsTarget } from '../e2e/kind/lib.js';
+import { createServer, type Server } from 'node:https';
+import { X509Certificate } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { generateCa, generateServingCert, signLeaf, type KeyPair } from '../../src/certs/generate.js';
 import { injectPod } from '../../src/inject/index.js';
 import { decideInjection } from '../../src/inject/policy.js';
 import { DEFAULT_MESH_CONFIG } from '../../src/config/mesh.js';
@@ -224,6 +228,94 @@ describe('kind end-to-end suite (test/e2e/kind)', () => {
       if (!injected.ok) throw new Error(injected.errors.join());
       const web = (injected.value.pod.spec.containers as any[]).find((c) => c.name === 'web');
       expect(web.readinessProbe.httpGet).to.deep.equal({ path: '/app-health/web/readyz', port: 15020, scheme: 'HTTP' });
+    });
+
+    describe("its HTTPS Gateway by credentialName (the gateway authenticates on xDS over TLS: manifests/mtls/)", () => {
+      let ca: KeyPair;
+      let server: KeyPair;
+      let client: KeyPair;
+      before(async () => {
+        ca = await generateCa('kind-suite test CA', 1);
+        server = await generateServingCert(ca, [HTTPS_HOST], 1);
+        client = await signLeaf(ca, { subject: [{ name: 'commonName', value: 'client' }], days: 1, usages: { clientAuth: true }, altNames: [{ type: 2, value: 'client.example.com' }] });
+      });
+
+      const ROUTER = 'router~10.244.0.20~istio-ingressgateway-5b7c8d9f6-ghijk.istio-system~istio-system.svc.cluster.local';
+      for (const mode of ['SIMPLE', 'MUTUAL'] as const) {
+        it(`${mode}: valid resources; the gateway listens on the Service's targetPort of 443 and asks SDS for the credential`, async () => {
+          const gw = structuredClone(httpsGateway(mode)) as unknown as KubeObject;
+          const vs = structuredClone(HTTPS_VIRTUAL_SERVICE) as unknown as KubeObject;
+          for (const o of [gw, vs]) expect(validateObject(o).errors, o.kind).to.deep.equal([]);
+          const install = parseDocuments(readFileSync(join(REPO, 'manifests', 'gateway', 'gateway.yaml'), 'utf8')).map((d) => d.value as KubeObject);
+          const service = install.find((o) => o.kind === 'Service')!;
+          const port = (service.spec.ports as Array<{ port: number; targetPort: number }>).find((p) => p.port === GATEWAY_HTTPS.port);
+          expect(port, 'the gateway Service exposes 443').to.not.equal(undefined);
+          const platform = parseDocuments(readFileSync(join(REPO, '../shared/samples/bookinfo/platform/bookinfo.yaml'), 'utf8')).map((d) => d.value as KubeObject);
+          const snap = buildSnapshot([...platform, service, gw, vs]);
+          const node = parseNode({ id: ROUTER, metadata: { LABELS: { app: 'istio-ingressgateway', istio: 'ingressgateway' } } });
+          if (!node.ok) throw new Error(node.errors.join());
+          const listener = generate(snap, node.value, TypeUrls.listener).find((l: any) => l.resource.address.socket_address.port_value === port!.targetPort);
+          expect(listener, `a listener on ${port!.targetPort}`).to.not.equal(undefined);
+          const sds = [...new Set(JSON.stringify(listener!.resource).match(/kubernetes:\/\/[a-z0-9-]+/g))].sort();
+          expect(sds).to.deep.equal(mode === 'SIMPLE' ? [`kubernetes://${CREDENTIAL}`] : [`kubernetes://${CREDENTIAL}`, `kubernetes://${CREDENTIAL}-cacert`]);
+          const routes = JSON.stringify(generate(snap, node.value, TypeUrls.route));
+          expect(routes).to.contain(HTTPS_HOST).and.to.contain('outbound|9080||productpage.default.svc.cluster.local');
+        });
+      }
+
+      it('its Secrets carry the certificate, its key and the CA in the keys Istio reads', async () => {
+        const pem = (s: any, k: string) => Buffer.from(s.data[k], 'base64').toString('utf8');
+        const tls = credentialSecret(server) as any;
+        expect(tls.metadata).to.deep.equal({ name: CREDENTIAL, namespace: 'istio-system' });
+        expect(new X509Certificate(pem(tls, 'tls.crt')).checkHost(HTTPS_HOST)).to.equal(HTTPS_HOST);
+        expect(pem(tls, 'tls.key')).to.equal(server.key);
+        const cacert = caSecret(ca.cert) as any;
+        expect(cacert.metadata.name).to.equal(`${CREDENTIAL}-cacert`);
+        expect(pem(cacert, 'ca.crt')).to.equal(ca.cert);
+      });
+
+      /** Runs the client script as the pod would, against a local HTTPS server. */
+      const runClient = (target: HttpsTarget) =>
+        new Promise<ReturnType<typeof httpsClientResult>>((done, failed) => {
+          execFile(process.execPath, ['-e', HTTPS_CLIENT_SCRIPT], { env: { PATH: process.env.PATH ?? '', ...httpsClientEnv(target) }, timeout: 20_000 }, (err, stdout) =>
+            err ? failed(err) : done(httpsClientResult(stdout)),
+          );
+        });
+      const serve = async (mutual: boolean): Promise<Server> => {
+        const s = createServer({ cert: server.cert, key: server.key, ...(mutual ? { ca: ca.cert, requestCert: true, rejectUnauthorized: true } : {}) }, (req, res) => res.end(`${req.headers.host} ${req.url}`));
+        await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+        return s;
+      };
+      // `error`: what Node says (the suite only needs some error; the codes show each case fails for its own reason).
+      const cases: Array<{ name: string; mutual: boolean; target: (t: HttpsTarget) => HttpsTarget; error?: string }> = [
+        { name: 'SIMPLE: trusts the server by the CA and the name', mutual: false, target: (t) => t },
+        { name: 'SIMPLE: refuses a server its CA did not sign', mutual: false, target: (t) => ({ ...t, ca: client.cert }), error: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' },
+        { name: 'SIMPLE: refuses a server certificate for another name', mutual: false, target: (t) => ({ ...t, servername: 'other.example.com' }), error: 'ERR_TLS_CERT_ALTNAME_INVALID' },
+        { name: 'MUTUAL: without a client certificate, refused', mutual: true, target: (t) => t, error: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' },
+        { name: 'MUTUAL: with one, served', mutual: true, target: (t) => ({ ...t, client }) },
+      ];
+      for (const t of cases) {
+        it(`its HTTPS client (curl --resolve --cacert [--cert]) ${t.name}`, async () => {
+          const s = await serve(t.mutual);
+          try {
+            const target = t.target({ host: '127.0.0.1', port: (s.address() as AddressInfo).port, servername: HTTPS_HOST, path: '/productpage', ca: ca.cert });
+            const r = await runClient(target);
+            expect(r).to.deep.equal(t.error ? { error: t.error } : { status: 200, body: `${target.servername} /productpage` });
+          } finally {
+            s.close();
+          }
+        });
+      }
+
+      it('its HTTPS client pod has no sidecar and reads its settings from the environment', async () => {
+        const pod = httpsClientPod('c', 'img:1', { ...GATEWAY_HTTPS, servername: HTTPS_HOST, path: '/productpage', ca: ca.cert, client }) as unknown as KubeObject;
+        expect(pod.metadata.namespace).to.equal(HTTPS_CLIENT_NAMESPACE);
+        expect(decideInjection(pod, { mesh: DEFAULT_MESH_CONFIG, namespace: HTTPS_CLIENT_NAMESPACE }).inject).to.equal(false);
+        const env = Object.fromEntries((pod.spec.containers[0].env as Array<{ name: string; value: string }>).map((e) => [e.name, e.value]));
+        expect(env).to.include({ E2E_HOST: GATEWAY_HTTPS.host, E2E_PORT: '443', E2E_SNI: HTTPS_HOST, E2E_CA: ca.cert, E2E_CERT: client.cert });
+        expect(httpsClientResult('{"error":"ECONNRESET"}\n')).to.deep.equal({ error: 'ECONNRESET' });
+        expect(httpsClientResult('starting\n')).to.equal(undefined);
+      });
     });
 
     it("uses a VirtualService that mizzen's validator rejects naming the field", async () => {

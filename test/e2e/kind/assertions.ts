@@ -7,7 +7,8 @@
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { kubectl, kubectlJson, httpGet, eventually } from './kube.js';
-import { type PodLike, injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, SKIP_REASON, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, GATEWAY_LUA_FILTER, LUA_HEADER, LUA_HEADER_VALUE, type ReviewsVersion, STRICT_MTLS, PLAIN_NAMESPACE, plainClientPod, plainClientResult, probedPod } from './lib.js';
+import { type PodLike, injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, SKIP_REASON, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, GATEWAY_LUA_FILTER, LUA_HEADER, LUA_HEADER_VALUE, type ReviewsVersion, STRICT_MTLS, PLAIN_NAMESPACE, plainClientPod, plainClientResult, probedPod, HTTPS_HOST, HTTPS_GATEWAY, HTTPS_CLIENT_NAMESPACE, HTTPS_VIRTUAL_SERVICE, GATEWAY_HTTPS, CREDENTIAL, httpsGateway, credentialSecret, caSecret, httpsClientPod, httpsClientResult, type HttpsResult, type HttpsTarget } from './lib.js';
+import { generateCa, generateServingCert, signLeaf } from '../../../src/certs/generate.js';
 
 const GATEWAY_URL = process.env.GATEWAY_URL ?? 'http://127.0.0.1:18080';
 const BOOKINFO_DIR = process.env.BOOKINFO_DIR ?? '../shared/samples/bookinfo';
@@ -22,6 +23,21 @@ async function plainCall(name: string, url: string): Promise<{ status: number } 
   const created = kubectl(['apply', '-f', '-'], JSON.stringify(plainClientPod(name, IMAGE, url)));
   if (created.code !== 0) throw new Error(`plain client: ${created.stderr.trim()}`);
   return eventually(`the plain client ${name} finishes`, 90_000, async () => plainClientResult(kubectl(['logs', '-n', PLAIN_NAMESPACE, name]).stdout) ?? 'no result yet');
+}
+
+/** Runs the HTTPS client pod once against `target` (the gateway) and returns what it got. */
+async function httpsCall(name: string, target: HttpsTarget): Promise<HttpsResult> {
+  kubectl(['delete', 'pod', name, '-n', HTTPS_CLIENT_NAMESPACE, '--ignore-not-found', '--wait=true']);
+  const created = kubectl(['apply', '-f', '-'], JSON.stringify(httpsClientPod(name, IMAGE, target)));
+  if (created.code !== 0) throw new Error(`https client: ${created.stderr.trim()}`);
+  return eventually(`the https client ${name} finishes`, 90_000, async () => httpsClientResult(kubectl(['logs', '-n', HTTPS_CLIENT_NAMESPACE, name]).stdout) ?? 'no result yet');
+}
+
+/** The productpage's reviews version from an HTTPS result, or (a string, which eventually retries on) what went wrong. */
+function productpageOver(r: HttpsResult): { reviews: ReviewsVersion } | string {
+  if ('error' in r) return `TLS/connection error ${r.error}`;
+  const v = reviewsVersion(r.body);
+  return r.status === 200 && v !== 'error' && v !== 'unknown' ? { reviews: v } : `HTTP ${r.status}, reviews ${v}`;
 }
 
 type Check = { name: string; run: () => Promise<string> };
@@ -207,6 +223,34 @@ const checks: Check[] = [
       const missing = want.filter((n) => !names.includes(n));
       if (missing.length) throw new Error(`missing ${missing.join(', ')} (found ${names.join(', ') || 'none'})`);
       return names.join(', ');
+    },
+  },
+  {
+    name: "a Gateway's tls.credentialName: the gateway, authenticated on xDS over TLS, gets the Secret over SDS and serves HTTPS with it (SIMPLE, then MUTUAL)",
+    run: async () => {
+      const ca = await generateCa('mizzen e2e gateway CA', 1);
+      const server = await generateServingCert(ca, [HTTPS_HOST], 1);
+      const client = await signLeaf(ca, { subject: [{ name: 'commonName', value: 'mizzen-e2e-client' }], days: 1, usages: { clientAuth: true }, altNames: [{ type: 2, value: 'client.example.com' }] });
+      // curl --resolve bookinfo.example.com:443:<gateway Service> --cacert ca.crt https://bookinfo.example.com/productpage
+      const target: HttpsTarget = { ...GATEWAY_HTTPS, servername: HTTPS_HOST, path: '/productpage', ca: ca.cert };
+      kubectl(['create', 'namespace', HTTPS_CLIENT_NAMESPACE]);
+      try {
+        applyFile('-', { apiVersion: 'v1', kind: 'List', items: [credentialSecret(server), HTTPS_VIRTUAL_SERVICE, httpsGateway('SIMPLE')] });
+        // Without authentication (a gateway on plaintext xDS) the listener would get no certificate and every handshake fail.
+        const simple = await eventually(`GET https://${HTTPS_HOST}/productpage through the gateway (SIMPLE)`, 150_000, async () => productpageOver(await httpsCall('https-simple', target)));
+        applyFile('-', { apiVersion: 'v1', kind: 'List', items: [caSecret(ca.cert), httpsGateway('MUTUAL')] });
+        const refused = await eventually('MUTUAL: a client without a certificate is refused', 90_000, async () => {
+          const r = await httpsCall('https-no-cert', target);
+          return 'error' in r ? r : `HTTP ${r.status}`;
+        });
+        const mutual = await eventually('MUTUAL: a client with a certificate of the CA gets the page', 90_000, async () => productpageOver(await httpsCall('https-client-cert', { ...target, client })));
+        return `SIMPLE: 200 (reviews ${simple.reviews}); MUTUAL: without a client certificate ${refused.error}, with one 200 (reviews ${mutual.reviews})`;
+      } finally {
+        kubectl(['delete', 'gateway', HTTPS_GATEWAY, '-n', 'istio-system', '--ignore-not-found']);
+        kubectl(['delete', 'virtualservice', HTTPS_VIRTUAL_SERVICE.metadata.name, '-n', HTTPS_VIRTUAL_SERVICE.metadata.namespace, '--ignore-not-found']);
+        kubectl(['delete', 'secret', CREDENTIAL, `${CREDENTIAL}-cacert`, '-n', 'istio-system', '--ignore-not-found']);
+        kubectl(['delete', 'namespace', HTTPS_CLIENT_NAMESPACE, '--ignore-not-found', '--wait=false']);
+      }
     },
   },
   {

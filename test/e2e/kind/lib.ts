@@ -219,3 +219,119 @@ export function probedPod(name: string, image: string): Record<string, unknown> 
     },
   };
 }
+
+/**
+ * Gateway TLS by `credentialName`: a Gateway in istio-system terminating HTTPS on 443 for HTTPS_HOST with the Secret
+ * CREDENTIAL (SIMPLE), or also asking clients for a certificate signed by the CA of the Secret `<CREDENTIAL>-cacert`
+ * (MUTUAL), and a VirtualService sending that host to productpage. mizzen serves the Secrets over SDS only to a
+ * gateway that authenticated on xDS over TLS (manifests/mtls/).
+ */
+export const HTTPS_HOST = 'bookinfo.example.com';
+export const CREDENTIAL = 'mizzen-e2e-bookinfo-tls';
+export const HTTPS_GATEWAY = 'mizzen-e2e-https';
+/** Where the suite's HTTPS client runs: a namespace without injection (the client needs no sidecar). */
+export const HTTPS_CLIENT_NAMESPACE = 'mizzen-e2e-https';
+/** The gateway Service's port for HTTPS (its targetPort is 8443, where the gateway listens, as Istio's does). */
+export const GATEWAY_HTTPS = { host: 'istio-ingressgateway.istio-system.svc', port: 443 } as const;
+
+export function httpsGateway(mode: 'SIMPLE' | 'MUTUAL'): Record<string, unknown> {
+  return {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'Gateway',
+    metadata: { name: HTTPS_GATEWAY, namespace: 'istio-system' },
+    spec: {
+      selector: { istio: 'ingressgateway' },
+      servers: [{ port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: [HTTPS_HOST], tls: { mode, credentialName: CREDENTIAL } }],
+    },
+  };
+}
+
+export const HTTPS_VIRTUAL_SERVICE = {
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'VirtualService',
+  metadata: { name: 'mizzen-e2e-https-productpage', namespace: 'default' },
+  spec: {
+    hosts: [HTTPS_HOST],
+    gateways: [`istio-system/${HTTPS_GATEWAY}`],
+    http: [{ route: [{ destination: { host: 'productpage.default.svc.cluster.local', port: { number: 9080 } } }] }],
+  },
+} as const;
+
+const b64 = (pem: string): string => Buffer.from(pem, 'utf8').toString('base64');
+
+/** The gateway's server certificate and key, as a kubernetes.io/tls Secret named CREDENTIAL in istio-system. */
+export function credentialSecret(pair: { cert: string; key: string }): Record<string, unknown> {
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name: CREDENTIAL, namespace: 'istio-system' }, type: 'kubernetes.io/tls', data: { 'tls.crt': b64(pair.cert), 'tls.key': b64(pair.key) } };
+}
+
+/** The CA that MUTUAL checks client certificates against: the Secret `<CREDENTIAL>-cacert` (Istio's name for it). */
+export function caSecret(caPem: string): Record<string, unknown> {
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name: `${CREDENTIAL}-cacert`, namespace: 'istio-system' }, type: 'Opaque', data: { 'ca.crt': b64(caPem) } };
+}
+
+export interface HttpsTarget {
+  /** Address and port to connect to (curl's --resolve): the gateway Service. */
+  host: string;
+  port: number;
+  /** SNI, Host header and the name the server certificate must carry. */
+  servername: string;
+  path: string;
+  /** PEM: the CA that signed the server certificate (curl's --cacert). */
+  ca: string;
+  /** PEM: a client certificate and key to present (curl's --cert/--key). */
+  client?: { cert: string; key: string };
+}
+
+/**
+ * A node script that GETs `target` over HTTPS once and prints one JSON line: `{"status":…,"body":…}` or `{"error":…}`.
+ * Its settings come from the environment (E2E_*), so the same script runs in a pod and in test/packaging against a
+ * local server.
+ */
+export const HTTPS_CLIENT_SCRIPT = `const e = process.env;
+const req = require('node:https').request({ host: e.E2E_HOST, port: Number(e.E2E_PORT), path: e.E2E_PATH, servername: e.E2E_SNI, headers: { host: e.E2E_SNI }, ca: e.E2E_CA, cert: e.E2E_CERT || undefined, key: e.E2E_KEY || undefined, timeout: 10000 }, (res) => {
+  let body = '';
+  res.setEncoding('utf8');
+  res.on('data', (c) => (body += c));
+  res.on('end', () => console.log(JSON.stringify({ status: res.statusCode, body })));
+});
+req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
+req.on('error', (err) => console.log(JSON.stringify({ error: err.code || err.message })));
+req.end();`;
+
+/** The environment HTTPS_CLIENT_SCRIPT reads. */
+export function httpsClientEnv(target: HttpsTarget): Record<string, string> {
+  return {
+    E2E_HOST: target.host,
+    E2E_PORT: String(target.port),
+    E2E_PATH: target.path,
+    E2E_SNI: target.servername,
+    E2E_CA: target.ca,
+    ...(target.client ? { E2E_CERT: target.client.cert, E2E_KEY: target.client.key } : {}),
+  };
+}
+
+/** A pod without a sidecar, in HTTPS_CLIENT_NAMESPACE, that runs HTTPS_CLIENT_SCRIPT once with mizzen's image (it has node). */
+export function httpsClientPod(name: string, image: string, target: HttpsTarget): Record<string, unknown> {
+  const env = Object.entries(httpsClientEnv(target)).map(([n, value]) => ({ name: n, value }));
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: HTTPS_CLIENT_NAMESPACE, labels: { 'sidecar.istio.io/inject': 'false' } },
+    spec: { restartPolicy: 'Never', containers: [{ name: 'client', image, imagePullPolicy: 'IfNotPresent', command: ['node', '-e', HTTPS_CLIENT_SCRIPT], env }] },
+  };
+}
+
+export type HttpsResult = { status: number; body: string } | { error: string };
+
+/** What the HTTPS client printed (its last line), or undefined before it has. */
+export function httpsClientResult(log: string): HttpsResult | undefined {
+  const line = log.trim().split('\n').at(-1) ?? '';
+  try {
+    const v = JSON.parse(line) as Record<string, unknown>;
+    if (typeof v.status === 'number' && typeof v.body === 'string') return { status: v.status, body: v.body };
+    if (typeof v.error === 'string') return { error: v.error };
+  } catch {
+    // not (yet) its output
+  }
+  return undefined;
+}
