@@ -103,7 +103,8 @@ describe('install manifests (manifests/)', () => {
   it('keeps the Secret writes of --rotate-workload-certs and workloadCertificateSecrets in manifests/workload-certs/ only', async () => {
     const extra = kustomize(join(MANIFESTS, 'workload-certs'));
     const role = extra.find((o) => o.kind === 'ClusterRole') as any;
-    expect(role.rules).to.deep.equal([{ apiGroups: [''], resources: ['secrets'], verbs: ['create', 'list', 'patch'] }]);
+    // get/list/watch: the gateways' credentialName Secrets (informer); create/list/patch: issuing and rotation.
+    expect(role.rules).to.deep.equal([{ apiGroups: [''], resources: ['secrets'], verbs: ['create', 'get', 'list', 'patch', 'watch'] }]);
     const binding = extra.find((o) => o.kind === 'ClusterRoleBinding') as any;
     expect(binding.subjects).to.deep.equal([{ kind: 'ServiceAccount', name: 'mizzen', namespace: 'mizzen-system' }]);
     const base = find('ClusterRole', 'mizzen').rules as Array<{ resources: string[] }>;

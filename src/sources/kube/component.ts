@@ -2,6 +2,8 @@
  * The Kubernetes part of `mizzen serve`, as serve components (started in order, stopped in reverse):
  *
  *   kube-source      informers → the config store (source `kube`); /readyz waits for their initial sync;
+ *                    with the mesh config's workloadCertificateSecrets also Secrets, reduced to gateway
+ *                    credentials (secrets.ts), for the gateways' credentialName;
  *                    proxies are tied to their pods (ctx.authorizeProxy, checked by the xDS server);
  *                    /debug/kubez shows every informer and the rejected Istio resources
  *   leader-election  a Lease in the control-plane namespace; released on shutdown
@@ -21,6 +23,7 @@ import { createKubeClient, loadKubeConfig, type KubeClient } from './client.js';
 import { checkProxyIdentity } from './identity.js';
 import { defaultIdentity, LeaderElector } from './leader.js';
 import { KubeSource, type InformerTuning } from './source.js';
+import { kubeResources } from './resources.js';
 import { Watchdog } from './watchdog.js';
 import { CertRotator } from './cert-rotator.js';
 import { CertIssuer } from './cert-issuer.js';
@@ -87,7 +90,8 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
     start: async () => {
       const kc = await loadKubeConfig({ kubeconfig: o.kubeconfig, inCluster: o.inCluster, context: o.context });
       client = createKubeClient(kc);
-      source = new KubeSource({ client, store, log, registry: ctx.registry, informer: o.informer });
+      // Gateways authenticate with their workload certificate, so without those no gateway may read a credential.
+      source = new KubeSource({ client, store, log, registry: ctx.registry, informer: o.informer, resources: kubeResources({ secrets: issuing }) });
       ctx.debug.kubez = () => source!.status();
       await source.start();
       log.info({ server: client.server }, 'kube source started; ready once every informer has listed');

@@ -9,6 +9,8 @@
  *   hostage), objects of it that were known are deleted, and the list is retried with backoff capped at
  *   `crdRetryMaxMs` (default 30 s) until the CRD appears.
  * - `synced` turns true once the first list has been applied (ListWatch asks for the watch right after).
+ * - a resource's `fieldSelector` goes on lists and watches, and its `reduce` cuts every object down (or out) as it
+ *   arrives, before ListWatch caches it.
  */
 import type { KubeConfig, ListWatch as ListWatchType } from '@kubernetes/client-node';
 import { silentLogger, type Logger } from '../../core/log.js';
@@ -153,13 +155,15 @@ export class Informer {
       onEvent: () => {
         this.failures = 0;
       },
+      reduce: r.reduce,
       onEnd: (reason, err) => {
         if (reason === 'stall') this.log.warn({ idleMs: this.o.idleMs }, 'watch stalled (nothing received); restarting it');
         else if (reason === 'gone') this.log.info('watch expired (410 Gone); relisting');
         else if (reason === 'error') this.log.debug({ err: err?.message }, 'watch ended with an error');
       },
     });
-    const lw = new this.ListWatch!<any>(collectionPath(r), transport as never, () => this.listAll(), false);
+    // ListWatch sends the field selector on its watches; listAll() sends it on lists.
+    const lw = new this.ListWatch!<any>(collectionPath(r), transport as never, () => this.listAll(), false, undefined, r.fieldSelector);
     const emit = (type: InformerEvent) => (obj: KubeObject) => {
       if (lw === this.lw && !this.stopped) this.deliver(type, obj);
     };
@@ -211,6 +215,7 @@ export class Informer {
     const limit = this.o.pageSize ?? 500;
     do {
       const q = new URLSearchParams({ limit: String(limit) });
+      if (r.fieldSelector) q.set('fieldSelector', r.fieldSelector);
       if (cont) q.set('continue', cont);
       const res = await this.o.client.get(`${collectionPath(r)}?${q}`);
       if (res.status === 410 && cont) {
@@ -225,8 +230,13 @@ export class Informer {
       }
       resourceVersion ??= res.body.metadata?.resourceVersion;
       for (const item of res.body.items) {
-        if (typeof item?.metadata?.name === 'string' && item.metadata.name !== '') items.push(withKind(item, r));
-        else this.log.warn(`${this.name}: skipped a list item without metadata.name`);
+        if (typeof item?.metadata?.name !== 'string' || item.metadata.name === '') {
+          this.log.warn(`${this.name}: skipped a list item without metadata.name`);
+          continue;
+        }
+        // Reduced page by page: at most one page of whole objects is ever held.
+        const obj = r.reduce ? r.reduce(item) : withKind(item, r);
+        if (obj) items.push(obj);
       }
       cont = typeof res.body.metadata?.continue === 'string' && res.body.metadata.continue !== '' ? res.body.metadata.continue : undefined;
     } while (cont);

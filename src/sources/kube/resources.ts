@@ -1,10 +1,13 @@
 /**
  * The resources the Kubernetes source lists and watches, with their API paths. Istio kinds are read at their
  * storage version: v1 (the CRDs in manifests/crds serve and store v1; Istio's own CRDs serve v1 since 1.22), but
- * v1alpha3 for EnvoyFilter, which Istio serves in no other version.
+ * v1alpha3 for EnvoyFilter, which Istio serves in no other version. Secrets (gateway credentials) only with the
+ * mesh config's workloadCertificateSecrets: see kubeResources() and secrets.ts.
  * Pure.
  */
+import type { KubeObject } from '../../core/kube.js';
 import { ISTIO_KINDS } from '../../validation/index.js';
+import { reduceSecret, SECRET_FIELD_SELECTOR } from './secrets.js';
 
 export interface KubeResource {
   kind: string;
@@ -18,6 +21,13 @@ export interface KubeResource {
   crd: boolean;
   /** Validated like the file source does before it is applied. */
   istio: boolean;
+  /** Sent as `fieldSelector` on list and watch: the API server leaves out what the informer never wants. */
+  fieldSelector?: string;
+  /**
+   * Applied to every object as it arrives (list item or watch event), before the informer caches it: the object
+   * to keep (apiVersion/kind set), or undefined to keep nothing (an update that reduces to nothing is a delete).
+   */
+  reduce?: (obj: unknown) => KubeObject | undefined;
 }
 
 const core = (kind: string, plural: string, namespaced = true): KubeResource => ({ kind, apiVersion: 'v1', group: '', version: 'v1', plural, namespaced, crd: false, istio: false });
@@ -43,6 +53,14 @@ export const KUBE_RESOURCES: readonly KubeResource[] = [
     istio: true,
   })),
 ];
+
+/** Secrets, reduced to gateway credentials; their types that never carry one are not even listed. */
+export const SECRET_RESOURCE: KubeResource = { ...core('Secret', 'secrets'), fieldSelector: SECRET_FIELD_SELECTOR, reduce: reduceSecret };
+
+/** What the Kubernetes source watches: KUBE_RESOURCES, and Secrets when the mesh config's workloadCertificateSecrets is on. */
+export function kubeResources(o: { secrets: boolean }): readonly KubeResource[] {
+  return o.secrets ? [...KUBE_RESOURCES, SECRET_RESOURCE] : KUBE_RESOURCES;
+}
 
 /** `/api/v1` or `/apis/<group>/<version>`. */
 export function groupVersionPath(group: string, version: string): string {

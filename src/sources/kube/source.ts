@@ -1,6 +1,7 @@
 /**
  * The Kubernetes config source: one supervised informer per resource (Namespaces, Services, EndpointSlices,
- * Pods, every Istio kind) feeding the config store under the source name `kube`, next to any file source.
+ * Pods, every Istio kind; Secrets when the caller asks: see kubeResources()) feeding the config store under the
+ * source name `kube`, next to any file source.
  *
  * Istio resources are validated as the file source does: an invalid one is reported (log, metric, errors()) and
  * not applied; its last good version stays in force until it is fixed or deleted. The source is `synced` once

@@ -11,7 +11,8 @@
  *   relists), any other code as an error (the supervisor restarts with backoff);
  * - `done` is always called asynchronously and at most once, and never after ListWatch aborted the watch itself
  *   (client-node's Watch reports its own abort as an error, which would make the informer stop);
- * - watches that end cleanly at once and empty, over and over, are spaced out with backoff.
+ * - watches that end cleanly at once and empty, over and over, are spaced out with backoff;
+ * - with `reduce`, each object is cut down before ListWatch caches it (Secrets: to their credential keys).
  */
 import { request as httpsRequest } from 'node:https';
 import { request as httpRequest, type ClientRequest } from 'node:http';
@@ -49,6 +50,12 @@ export interface TransportOptions {
   onEvent?: (type: string) => void;
   /** Called when a watch ends: null for a clean end, else the error. */
   onEnd?: (reason: 'clean' | 'stall' | 'gone' | 'error', err?: Error) => void;
+  /**
+   * Applied to the object of every ADDED, MODIFIED and DELETED event before ListWatch sees it, so its cache keeps
+   * only what this returns; undefined turns the event into a DELETED of the object's identity (ListWatch reports
+   * that only for an object it knew: an update that reduces to nothing is a delete).
+   */
+  reduce?: (obj: any) => any;
 }
 
 /** An Error carrying an HTTP status (`statusCode`), or a Status code (`code`) as ListWatch expects for 410. */
@@ -178,7 +185,12 @@ export class WatchTransport {
           if (type === 'BOOKMARK') this.stats.bookmarks += 1;
           this.o.onEvent?.(type);
           try {
-            callback(type, ev.object, ev);
+            if (this.o.reduce && (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED')) {
+              const kept = this.o.reduce(ev.object);
+              const phase = kept === undefined ? 'DELETED' : type;
+              const object = kept ?? identity(ev.object);
+              callback(phase, object, { type: phase, object });
+            } else callback(type, ev.object, ev);
           } catch (e) {
             this.stats.skipped += 1;
             this.stats.lastError = `watch ${path}: applying a ${type} event failed: ${(e as Error).message}`;
@@ -228,6 +240,14 @@ export function malformed(type: string, object: unknown): string | undefined {
   if (!isObject(object.metadata)) return 'object.metadata is not an object';
   if (type === 'BOOKMARK') return typeof object.metadata.resourceVersion === 'string' && object.metadata.resourceVersion !== '' ? undefined : 'no metadata.resourceVersion';
   return typeof object.metadata.name === 'string' && object.metadata.name !== '' ? undefined : 'no metadata.name';
+}
+
+/** An object's apiVersion, kind and identifying metadata, nothing else (what a reduced-away object leaves). */
+function identity(object: Record<string, any>): { apiVersion?: string; kind?: string; metadata: Record<string, unknown> } {
+  const m = object.metadata as Record<string, unknown>;
+  const metadata: Record<string, unknown> = { name: m.name };
+  for (const k of ['namespace', 'resourceVersion', 'uid'] as const) if (m[k] !== undefined) metadata[k] = m[k];
+  return { apiVersion: object.apiVersion, kind: object.kind, metadata };
 }
 
 /** 100 ms doubling to 5 s by default: attempt 0 → initial. */
