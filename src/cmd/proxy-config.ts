@@ -3,9 +3,15 @@
  * (as JSON, snake_case like Envoy's config dump), from /debug/config_dump on the monitoring port;
  * `envoyfilters`: each patch of the EnvoyFilters that select it and whether it changes anything, from
  * /debug/envoyfilterz.
+ *
+ * It never prints a private key, even from a server that sent one: inline keys show as Envoy's config dump shows
+ * them, `{ inline_string: '[redacted]' }`. Inline certificates (a gateway's credentialName) show as what
+ * `istioctl proxy-config secret` tells of them: subject, SANs, serial, validity, instead of their bytes.
  */
+import { X509Certificate } from 'node:crypto';
 import { parseFlags, withUsage, UsageError } from './args.js';
 import { Ports } from '../core/constants.js';
+import { redactPrivateKeys } from '../xds/debug.js';
 import { fetchDebug, Unreachable } from './proxy-status.js';
 
 const KINDS = ['clusters', 'listeners', 'routes', 'endpoints', 'secrets', 'envoyfilters'];
@@ -13,7 +19,8 @@ const KINDS = ['clusters', 'listeners', 'routes', 'endpoints', 'secrets', 'envoy
 const HELP = `usage: mizzen proxy-config <proxy> clusters|listeners|routes|endpoints|secrets|envoyfilters [--addr HOST:PORT]
 
 Prints, as JSON, the resources of one type that the control plane sent a connected proxy (secrets: where its mesh
-certificate files are, never their contents, which mizzen does not have); with envoyfilters,
+certificate files are; for a gateway's credentialName, each certificate's subject, SANs, serial and validity,
+never a private key); with envoyfilters,
 each patch of the EnvoyFilters that select it: applied, unmatched (its match finds nothing) or skipped (and why).
 <proxy> is the node id, pod.namespace, or the pod name when unique (see mizzen proxy-status).
 
@@ -49,7 +56,64 @@ export async function run(argv: string[]): Promise<number> {
     }
     const resources: Array<{ name: string; resource: unknown }> = dump?.configs?.[0]?.resources ?? [];
     if (values.names) process.stdout.write(resources.map((r) => r.name).join('\n') + (resources.length ? '\n' : ''));
-    else process.stdout.write(JSON.stringify(resources.map((r) => r.resource), null, 2) + '\n');
+    else process.stdout.write(JSON.stringify(resources.map((r) => displayResource(r.resource)), null, 2) + '\n');
     return 0;
   });
+}
+
+/** Fields that hold certificates (a chain, a CA bundle). */
+const CERT_FIELDS = new Set(['certificate_chain', 'trusted_ca']);
+
+export interface CertificateSummary {
+  subject: string;
+  issuer: string;
+  serial_number: string;
+  subject_alt_names: string[];
+  not_before: string;
+  not_after: string;
+  /** Within its validity period now (istioctl's VALID CERT). */
+  valid: boolean;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const iso = (text: string): string => {
+  const d = new Date(text);
+  return Number.isNaN(d.getTime()) ? text : d.toISOString();
+};
+
+/** The certificates of an inline DataSource (PEM, base64 PEM or DER bytes), or why they cannot be read. */
+export function summarizeCertificates(source: Record<string, unknown>, now = new Date()): { certificates: CertificateSummary[] } | { error: string; bytes: number } {
+  const raw = typeof source.inline_string === 'string' ? Buffer.from(source.inline_string, 'utf8') : typeof source.inline_bytes === 'string' ? Buffer.from(source.inline_bytes, 'base64') : Buffer.alloc(0);
+  const blocks = raw.toString('utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [raw];
+  try {
+    return {
+      certificates: blocks.map((b) => {
+        const c = new X509Certificate(b);
+        const [from, to] = [iso(c.validFrom), iso(c.validTo)];
+        return {
+          subject: c.subject.split('\n').join(', '),
+          issuer: c.issuer.split('\n').join(', '),
+          serial_number: c.serialNumber.toLowerCase(),
+          subject_alt_names: c.subjectAltName ? c.subjectAltName.split(', ') : [],
+          not_before: from,
+          not_after: to,
+          valid: now >= new Date(from) && now <= new Date(to),
+        };
+      }),
+    };
+  } catch (e) {
+    return { error: `not a certificate: ${(e as Error).message}`, bytes: raw.length };
+  }
+}
+
+function summarizeWalk(v: unknown, certField: boolean, now: Date): unknown {
+  if (Array.isArray(v)) return v.map((x) => summarizeWalk(x, certField, now));
+  if (!isRecord(v)) return v;
+  if (certField && (typeof v.inline_bytes === 'string' || typeof v.inline_string === 'string')) return summarizeCertificates(v, now);
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, summarizeWalk(x, CERT_FIELDS.has(k), now)]));
+}
+
+/** What proxy-config prints of a resource: inline private keys redacted, inline certificates summarized, files as they are. */
+export function displayResource(resource: unknown, now = new Date()): unknown {
+  return summarizeWalk(redactPrivateKeys(resource), false, now);
 }

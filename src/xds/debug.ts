@@ -3,7 +3,13 @@
  * /debug/<name> and sends the value as JSON. syncz: every stream's per-type sync state; configz: the store and
  * the config errors; registryz: services and endpoints of the snapshot; config_dump?proxy=ID: what a proxy gets;
  * envoyfilterz?proxy=ID: each patch of the EnvoyFilters that select the proxy, and whether it changes anything.
+ *
+ * No key material leaves through them: configz shows a Secret's values as `<redacted: N bytes>`, and every view
+ * of objects or generated resources shows an inline private key (or other secret DataSource) as Envoy's own
+ * config dump does, `{ inline_string: '[redacted]' }`. Certificates and file names stay visible. The store and
+ * the cache are never modified: redaction copies what it changes.
  */
+import type { KubeObject } from '../core/kube.js';
 import type { ConfigStore } from '../model/store.js';
 import type { Proxy } from '../model/proxy.js';
 import { TypeUrls } from '../core/constants.js';
@@ -75,6 +81,71 @@ export function findConnection(conns: readonly Connection[], key: string): Conne
   return undefined;
 }
 
+const isPlainObject = (v: unknown): v is Record<string, unknown> => {
+  if (typeof v !== 'object' || v === null) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+};
+
+/** Fields whose inline DataSource is secret: TLS private keys and their password, PKCS#12 bundles, generic secrets, session ticket keys. */
+const SECRET_FIELDS = new Set(['private_key', 'privateKey', 'password', 'pkcs12', 'secret', 'keys']);
+const INLINE_FIELDS = ['inline_bytes', 'inline_string', 'inlineBytes', 'inlineString'];
+/** What Envoy's admin config_dump shows for an inline private key. */
+export const REDACTED_DATA_SOURCE = Object.freeze({ inline_string: '[redacted]' });
+
+const isInlineSource = (v: unknown): v is Record<string, unknown> => isPlainObject(v) && INLINE_FIELDS.some((k) => k in v);
+
+function redactWalk(v: unknown, secretField: boolean): unknown {
+  if (Array.isArray(v)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < v.length; i++) {
+      const r = redactWalk(v[i], secretField);
+      if (r !== v[i]) (out ??= v.slice())[i] = r;
+    }
+    return out ?? v;
+  }
+  if (!isPlainObject(v)) return v;
+  if (secretField && isInlineSource(v)) return { ...REDACTED_DATA_SOURCE };
+  let out: Record<string, unknown> | undefined;
+  for (const k of Object.keys(v)) {
+    const r = redactWalk(v[k], SECRET_FIELDS.has(k));
+    if (r !== v[k]) (out ??= { ...v })[k] = r;
+  }
+  return out ?? v;
+}
+
+/**
+ * `value` with every inline DataSource under a secret field (`private_key`, `password`, `pkcs12`, a generic
+ * secret's `secret`, session ticket `keys`) shown as `{ inline_string: '[redacted]' }`, wherever it is; file
+ * names and certificates stay. Copies only what it changes (the rest is shared with `value`, which is untouched).
+ */
+export function redactPrivateKeys<T>(value: T): T {
+  return redactWalk(value, false) as T;
+}
+
+const redactedValues = (values: Record<string, unknown>, bytes: (v: string) => number): Record<string, string> =>
+  Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === 'string' ? `<redacted: ${bytes(v)} bytes>` : '<redacted>']));
+
+/** kubectl apply keeps the whole object there, Secret values included. */
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * A copy of a Secret with every value of `data` and `stringData` (and kubectl's last-applied copy of them) as
+ * `<redacted: N bytes>` (N: the decoded length of a data value, the UTF-8 length of a stringData one or of the
+ * annotation); any other object with its inline private keys redacted.
+ */
+export function redactObject(obj: KubeObject): KubeObject {
+  if (obj.kind !== 'Secret') return redactPrivateKeys(obj);
+  const out: KubeObject = { ...obj };
+  if (isPlainObject(obj.data)) out.data = redactedValues(obj.data, (v) => Buffer.byteLength(v, 'base64'));
+  if (isPlainObject(obj.stringData)) out.stringData = redactedValues(obj.stringData, (v) => Buffer.byteLength(v, 'utf8'));
+  const annotations = obj.metadata?.annotations;
+  if (annotations && LAST_APPLIED in annotations) {
+    out.metadata = { ...obj.metadata, annotations: { ...annotations, ...redactedValues({ [LAST_APPLIED]: annotations[LAST_APPLIED] }, (v) => Buffer.byteLength(v, 'utf8')) } };
+  }
+  return out;
+}
+
 function watchView(w: WatchState) {
   return {
     typeUrl: w.typeUrl,
@@ -116,7 +187,7 @@ export function createDebugHandlers(state: DebugState): DebugHandlers {
   const configz = () => ({
     version: state.store.version,
     sources: state.store.bySource(),
-    objects: state.store.list(),
+    objects: state.store.list().map(redactObject),
     errors: state.configErrors?.() ?? [],
   });
 
@@ -166,7 +237,7 @@ export function createDebugHandlers(state: DebugState): DebugHandlers {
           typeUrl,
           version: w ? w.sentVersion : set.version,
           subscribed: w !== undefined,
-          resources: [...set.resources.values()].map((r) => ({ name: r.name, version: r.hash, resource: r.resource })),
+          resources: [...set.resources.values()].map((r) => ({ name: r.name, version: r.hash, resource: redactPrivateKeys(r.resource) })),
         };
       });
     return { proxy: proxy.id, scope, snapshot: cache.snapshot.version, configs };
