@@ -1,6 +1,6 @@
 /**
- * buildSnapshot(): the config store's objects → an immutable Snapshot (services, endpoints, workloads and the
- * Istio configs, sorted as Istio orders them). Pure and total: any object shaped like a KubeObject is accepted,
+ * buildSnapshot(): the config store's objects → an immutable Snapshot (services, endpoints, workloads, the
+ * Istio configs, sorted as Istio orders them, and the TLS credentials of Secrets). Pure and total: any object shaped like a KubeObject is accepted,
  * and whatever cannot be understood is skipped, never thrown.
  *
  * updateSnapshot(): the same result from the previous snapshot and the keys of the objects that changed. An
@@ -15,8 +15,9 @@ import type { Config, Endpoint, MeshSettings, Service, Snapshot, Workload } from
 import { kubeEndpoints, kubeServices, podKey, podWorkloads, type KubeServiceInfo, type PodInfo } from './registry.js';
 import { serviceEntryServices, workloadEntries, workloadEntryWorkloads, type WorkloadEntryInfo } from './serviceentry.js';
 import { asString, matchesLabels, stringMap } from './selectors.js';
+import { type Credential, credentialKey, credentialOf, isSecret } from './credentials.js';
 import {
-  canonical, configsDigest, copyState, endpointOrder, hostDigest, indexEndpointsObject, indexPod, namespaceOf, podOf, workloadOrder, workloadsDigest,
+  canonical, configsDigest, copyState, credentialsDigest, endpointOrder, hostDigest, indexEndpointsObject, indexPod, namespaceOf, podOf, workloadOrder, workloadsDigest,
   type RegistryState,
 } from './state.js';
 
@@ -82,9 +83,32 @@ interface Touched {
   kube: Set<string>;
   fields: Set<ConfigField>;
   namespaces: boolean;
+  /** Whether a Secret changed (the state's credentials were copied before the first edit). */
+  credentials: boolean;
+}
+
+// A credential is derived once per Secret object (parsing certificates is the costly part of a full rebuild).
+const credentialMemo = new WeakMap<KubeObject, Credential | null>();
+function credentialOfSecret(o: KubeObject): Credential | undefined {
+  let c = credentialMemo.get(o);
+  if (c === undefined) credentialMemo.set(o, (c = credentialOf(o) ?? null));
+  return c ?? undefined;
+}
+
+/** Secrets only carry credentials: they name no namespace of the mesh and take no other part. */
+function applySecret(st: RegistryState, o: KubeObject, add: boolean, t: Touched): void {
+  if (!t.credentials) {
+    st.credentials = new Map(st.credentials);
+    t.credentials = true;
+  }
+  const key = credentialKey(asString(o.metadata.namespace) || 'default', o.metadata.name!);
+  const c = add ? credentialOfSecret(o) : undefined;
+  if (c) st.credentials.set(key, c);
+  else st.credentials.delete(key);
 }
 
 function apply(st: RegistryState, key: string, o: KubeObject, add: boolean, t: Touched): void {
+  if (isSecret(o)) return applySecret(st, o, add, t);
   const n = namespaceOf(o);
   if (n !== undefined) {
     const c = (st.nsCount.get(n) ?? 0) + (add ? 1 : -1);
@@ -131,7 +155,7 @@ function apply(st: RegistryState, key: string, o: KubeObject, add: boolean, t: T
   }
 }
 
-const emptyTouched = (): Touched => ({ pods: [], wes: [], kube: new Set(), fields: new Set(), namespaces: false });
+const emptyTouched = (): Touched => ({ pods: [], wes: [], kube: new Set(), fields: new Set(), namespaces: false, credentials: false });
 
 function sortedNamespaces(st: RegistryState): Map<string, Record<string, string>> {
   const names = new Set([...st.nsLabels.keys(), ...st.nsCount.keys()]);
@@ -160,10 +184,10 @@ function assemble(
   st: RegistryState,
   parts: Pick<Snapshot, 'namespaces' | 'services' | 'endpoints' | 'workloads'> & Record<ConfigField, Config[]>,
 ): Snapshot {
-  const feed: string[] = [st.domainSuffix, JSON.stringify(st.mesh), st.parts.namespaces!, st.parts.workloads!];
+  const feed: string[] = [st.domainSuffix, JSON.stringify(st.mesh), st.parts.namespaces!, st.parts.workloads!, st.parts.credentials!];
   for (const f of FIELDS) feed.push(st.parts[f]!);
   for (const host of parts.services.keys()) feed.push(host, st.hostDigests.get(host)!);
-  const snap = makeSnapshot(shortHash(feed.join('\n')), st.domainSuffix, st.mesh, { ...parts, localityIndex: { endpoints: parts.endpoints } });
+  const snap = makeSnapshot(shortHash(feed.join('\n')), st.domainSuffix, st.mesh, { ...parts, localityIndex: { endpoints: parts.endpoints }, credentials: st.credentials });
   states.set(snap, st);
   return snap;
 }
@@ -228,6 +252,7 @@ export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOption
     kube: new Map(),
     kubeByNs: new Map(),
     hostDigests: new Map(),
+    credentials: new Map(),
     parts: {},
   };
   const t = emptyTouched();
@@ -260,6 +285,7 @@ export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOption
   const namespaces = sortedNamespaces(st);
   st.parts.namespaces = shortHash(canonical([...namespaces]));
   st.parts.workloads = workloadsDigest(workloads);
+  st.parts.credentials = credentialsDigest(st.credentials);
   for (const f of FIELDS) st.parts[f] = configsDigest(lists[f]);
   return assemble(st, { namespaces, services, endpoints, workloads, ...lists });
 }
@@ -362,6 +388,7 @@ export function updateSnapshot(prev: Snapshot, input: readonly KubeObject[], cha
     st.parts.workloads = workloadsDigest(workloads);
   }
 
+  if (t.credentials) st.parts.credentials = credentialsDigest(st.credentials);
   let namespaces = prev.namespaces;
   if (t.namespaces) {
     namespaces = sortedNamespaces(st);

@@ -10,6 +10,7 @@ import { objectKey, type KubeObject } from '../core/kube.js';
 import type { Config, Endpoint, MeshSettings, Workload } from './types.js';
 import { endpointsOwner, podInfos, podKey, type KubeIndex, type KubeServiceInfo, type PodInfo } from './registry.js';
 import type { WorkloadEntryInfo } from './serviceentry.js';
+import type { Credential } from './credentials.js';
 import { asArray, asObject, asString } from './selectors.js';
 
 export const CLUSTER_SCOPED = new Set(['Namespace', 'Node', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'PersistentVolume', 'StorageClass']);
@@ -36,6 +37,8 @@ export interface RegistryState {
   kubeByNs: Map<string, KubeServiceInfo[]>;
   /** Digest of each host's service and endpoints. */
   hostDigests: Map<string, string>;
+  /** TLS credentials of Secrets by `ns/name` (shared with the snapshot: replaced, never edited, once assembled). */
+  credentials: Map<string, Credential>;
   /** Digests of the other parts: `namespaces`, `workloads` and each config field. */
   parts: Record<string, string>;
 }
@@ -136,6 +139,7 @@ export function copyState(st: RegistryState): RegistryState {
     kube: st.kube,
     kubeByNs: st.kubeByNs,
     hostDigests: new Map(st.hostDigests),
+    credentials: st.credentials,
     parts: { ...st.parts },
   };
 }
@@ -162,6 +166,15 @@ export const configsDigest = (list: readonly Config[]): string =>
           return canonical(rest);
         }),
       )
+      .join('\n'),
+  );
+
+/** Digest of the credentials (a digest per credential, memoized, then of those by key, in key order). */
+export const credentialsDigest = (m: ReadonlyMap<string, Credential>): string =>
+  shortHash(
+    [...m.keys()]
+      .sort(cmp)
+      .map((k) => `${k}\0${memo(m.get(k)!, () => shortHash(canonical(m.get(k))))}`)
       .join('\n'),
   );
 

@@ -28,6 +28,9 @@ const slice = (name: string, service: string, eps: Array<{ ip: string; pod?: str
 const endpointsObj = (name: string, ips: string[]): KubeObject =>
   ({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name, namespace: 'default' }, subsets: [{ addresses: ips.map((ip) => ({ ip })), ports: [{ name: 'tcp', port: 5432 }] }] }) as KubeObject;
 const istio = (kind: string, name: string, spec: object, namespace = 'default', group = 'networking'): KubeObject => ({ apiVersion: `${group}.istio.io/v1`, kind, metadata: { name, namespace }, spec });
+const secret = (name: string, data: Record<string, string>, namespace = 'default'): KubeObject =>
+  ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type: 'Opaque', data }) as KubeObject;
+const b64 = (s: string): string => Buffer.from(s).toString('base64');
 const we = (name: string, address: string, labels: Record<string, string>, namespace = 'default'): KubeObject => istio('WorkloadEntry', name, { address, labels }, namespace);
 
 function base(): KubeObject[] {
@@ -53,6 +56,8 @@ function base(): KubeObject[] {
     istio('Gateway', 'gw', { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['*'] }] }),
     istio('AuthorizationPolicy', 'deny', { action: 'DENY' }, 'default', 'security'),
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: 'default' }, data: {} } as KubeObject,
+    secret('b-cert', { cert: b64('not a certificate'), key: b64('not a key') }),
+    secret('ca-only', { 'ca.crt': b64('not a CA') }, 'shop'),
   ];
 }
 
@@ -71,6 +76,8 @@ function expectSame(inc: Snapshot, full: Snapshot): void {
   // Order matters too (Maps and lists iterate in sorted order).
   expect([...inc.services.keys()]).to.deep.equal([...full.services.keys()]);
   expect([...inc.namespaces.keys()]).to.deep.equal([...full.namespaces.keys()]);
+  expect([...inc.namespaces.keys()], 'Secrets name no mesh namespace').to.not.include('secrets-only');
+  expect(new Map([...inc.credentials].sort(([a], [b]) => (a < b ? -1 : 1)))).to.deep.equal(new Map([...full.credentials].sort(([a], [b]) => (a < b ? -1 : 1))));
   for (const [h, eps] of full.endpoints) expect(inc.endpoints.get(h), h).to.deep.equal(eps);
   expect(inc.version).to.equal(full.version);
 }
@@ -112,6 +119,12 @@ const changes: Array<{ name: string; change: (o: KubeObject[]) => KubeObject[]; 
   { name: 'ServiceEntry deleted', change: (o) => drop(o, 'ServiceEntry', 'vms') },
   { name: 'Namespace labels changed', change: (o) => edit(o, 'Namespace', 'default', (n) => (n.metadata.labels = { team: 'a' })) },
   { name: 'Namespace added', change: (o) => [...o, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'empty' } }] },
+  { name: 'Secret added (in a namespace of its own, which it does not make a mesh namespace)', change: (o) => [...o, secret('a-cert', { 'tls.crt': b64('x'), 'tls.key': b64('y') }, 'secrets-only')] },
+  { name: 'Secret modified', change: (o) => edit(o, 'Secret', 'b-cert', (x) => delete x.data.key) },
+  { name: 'Secret modified without changing its credential (still not a certificate)', change: (o) => edit(o, 'Secret', 'b-cert', (x) => (x.data.cert = b64('another'))), noEffect: true },
+  { name: 'Secret loses its credential keys', change: (o) => edit(o, 'Secret', 'ca-only', (x) => (x.data = { other: b64('z') })) },
+  { name: 'Secret deleted', change: (o) => drop(o, 'Secret', 'b-cert') },
+  { name: 'Secret without credential keys added', change: (o) => [...o, secret('plain', { password: b64('p') })], noEffect: true },
   { name: 'unrelated object', change: (o) => edit(o, 'ConfigMap', 'cm', (c) => (c.data = { a: '1' })), noEffect: true },
   { name: 'last object of a namespace deleted', change: (o) => drop(o, 'Service', 'other').filter((x) => x.metadata.name !== 'other-1') },
   // Only objects whose name ends a changed key are looked at: names that end one another, same name elsewhere.

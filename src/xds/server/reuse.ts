@@ -19,7 +19,7 @@ export interface ReusePlan {
   changed: string[];
 }
 
-const PARTS = ['services', 'endpoints', 'workloads', 'namespaces', 'virtualServices', 'destinationRules', 'gateways', 'serviceEntries', 'sidecars', 'peerAuthentications', 'authorizationPolicies', 'requestAuthentications', 'telemetries', 'envoyFilters'] as const;
+const PARTS = ['services', 'endpoints', 'workloads', 'namespaces', 'virtualServices', 'destinationRules', 'gateways', 'serviceEntries', 'sidecars', 'peerAuthentications', 'authorizationPolicies', 'requestAuthentications', 'telemetries', 'envoyFilters', 'credentials'] as const;
 type Part = (typeof PARTS)[number];
 
 /** Serialized content of a part or an endpoint list, memoized by identity (snapshots share unchanged parts). */
@@ -58,6 +58,7 @@ const AFFECTS: Partial<Record<string, readonly string[]>> = {
   telemetries: [TypeUrls.listener], // access logs and tracing on connection managers and tcp proxies
   envoyFilters: [TypeUrls.listener, TypeUrls.route, TypeUrls.cluster], // never endpoints
   endpoints: [TypeUrls.endpoint], // plus CDS/LDS for DNS services and named target ports, below
+  credentials: [], // only SDS, which is generated afresh for every snapshot
 };
 
 export function planReuse(prev: Snapshot, next: Snapshot): ReusePlan {

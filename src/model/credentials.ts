@@ -1,0 +1,99 @@
+/**
+ * TLS credentials from Kubernetes Secrets, as gateways name them by `credentialName` (served over SDS as
+ * `kubernetes://<name>` and `kubernetes://<name>-cacert`). Istio's Secret formats:
+ *   - generic: `cert` and `key`, the CA in `cacert`, a CRL in `crl`;
+ *   - TLS: `tls.crt` and `tls.key`, the CA in `ca.crt`, a CRL in `ca.crl`, an OCSP staple in `tls.ocsp-staple`.
+ * A certificate without its key (or the reverse), a key that does not belong to the certificate, or text that is
+ * not PEM makes the credential unusable: it carries the reason and is not served (Envoy would reject it, and a
+ * rejected secret leaves the listener without certificates). Pure (node:crypto parses, nothing is read or written).
+ */
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import type { KubeObject } from '../core/kube.js';
+
+export interface Credential {
+  /** PEM, base64 as the Secret's data holds it (what SDS inline_bytes takes). */
+  cert?: string;
+  key?: string;
+  ca?: string;
+  crl?: string;
+  ocspStaple?: string;
+  /** Why the certificate and key cannot be served (the CA may still be). */
+  certError?: string;
+  /** Why the CA cannot be served. */
+  caError?: string;
+}
+
+export const isSecret = (o: KubeObject): boolean => o.kind === 'Secret' && o.apiVersion === 'v1';
+
+/** The key under which a snapshot keeps a Secret's credential. */
+export const credentialKey = (namespace: string, name: string): string => `${namespace}/${name}`;
+
+/** The Secret's values, base64: `data` as given, `stringData` encoded (a manifest not yet applied holds it). */
+function secretValues(o: KubeObject): Map<string, string> {
+  const out = new Map<string, string>();
+  const data = o.data;
+  if (typeof data === 'object' && data !== null && !Array.isArray(data)) {
+    for (const [k, v] of Object.entries(data)) if (typeof v === 'string' && v !== '') out.set(k, v);
+  }
+  const text = o.stringData;
+  if (typeof text === 'object' && text !== null && !Array.isArray(text)) {
+    for (const [k, v] of Object.entries(text)) if (typeof v === 'string' && v !== '') out.set(k, Buffer.from(v, 'utf8').toString('base64'));
+  }
+  return out;
+}
+
+const pem = (b64: string): string => Buffer.from(b64, 'base64').toString('utf8');
+
+/** Why a certificate chain and key cannot be served together, or undefined when they can. */
+function pairError(cert: string, key: string): string | undefined {
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(pem(cert));
+  } catch (e) {
+    return `the certificate is not a PEM certificate (${(e as Error).message})`;
+  }
+  try {
+    const k = createPrivateKey(pem(key));
+    if (!x509.checkPrivateKey(k)) return 'the private key does not belong to the certificate';
+  } catch (e) {
+    return `the private key is not a PEM private key (${(e as Error).message})`;
+  }
+  return undefined;
+}
+
+function caError(ca: string): string | undefined {
+  try {
+    new X509Certificate(pem(ca));
+    return undefined;
+  } catch (e) {
+    return `the CA certificate is not a PEM certificate (${(e as Error).message})`;
+  }
+}
+
+/** The credential a Secret holds (undefined: it holds none of the keys above). */
+export function credentialOf(o: KubeObject): Credential | undefined {
+  const v = secretValues(o);
+  // Istio's order: the generic pair when both halves are there, else the TLS pair.
+  const names = v.has('cert') && v.has('key') ? ['cert', 'key'] : v.has('tls.crt') && v.has('tls.key') ? ['tls.crt', 'tls.key'] : undefined;
+  const half = ['cert', 'key', 'tls.crt', 'tls.key'].find((k) => v.has(k));
+  const ca = v.get('cacert') ?? v.get('ca.crt');
+  const crl = v.get('crl') ?? v.get('ca.crl');
+  const ocspStaple = v.get('tls.ocsp-staple');
+  if (!half && !ca) return undefined;
+  const c: Credential = {};
+  if (names) {
+    const [cert, key] = [v.get(names[0]!)!, v.get(names[1]!)!];
+    const err = pairError(cert, key);
+    if (err) c.certError = err;
+    else Object.assign(c, { cert, key }, ocspStaple ? { ocspStaple } : {});
+  } else if (half) {
+    const other = { cert: 'key', key: 'cert', 'tls.crt': 'tls.key', 'tls.key': 'tls.crt' }[half];
+    c.certError = `the Secret has ${half} but no ${other}`;
+  }
+  if (ca) {
+    const err = caError(ca);
+    if (err) c.caError = err;
+    else Object.assign(c, { ca }, crl ? { crl } : {});
+  }
+  return c;
+}
