@@ -5,6 +5,7 @@
  * Proxyless gRPC clients say so with node metadata `GENERATOR: grpc`.
  */
 import { type Result, ok, fail } from '../core/result.js';
+import type { SpiffeIdentity } from '../core/spiffe.js';
 
 export type ProxyType = 'sidecar' | 'router';
 export type Generator = 'envoy' | 'grpc';
@@ -24,6 +25,11 @@ export interface Proxy {
   metadata: Record<string, unknown>;
   /** node.locality as `region/zone/subzone`, when the node says. */
   locality?: string;
+  /**
+   * Who the proxy proved to be: the identity of the client certificate it presented on xDS over TLS (signed by the
+   * mesh CA, naming the proxy's namespace). Absent on plaintext xDS or without a certificate.
+   */
+  identity?: SpiffeIdentity;
 }
 
 export interface XdsNode {

@@ -15,9 +15,6 @@ import { listenerPortSchema, validateUnixAddress } from './networking.js';
 import type { KindValidator } from './kind.js';
 
 // What mizzen does differently from istiod: said where a rule depends on it.
-const NO_SDS =
-  'mizzen does not serve SDS yet: Envoy gateways do not get this Secret, so TLS handshakes on this server fail; mount the Secret in the gateway pod and set serverCertificate and privateKey (and caCertificates) to its files instead';
-
 const TLS_VERSIONS = ['TLS_AUTO', 'TLSV1_0', 'TLSV1_1', 'TLSV1_2', 'TLSV1_3'];
 
 export const serverTlsSchema = obj({
@@ -83,11 +80,7 @@ export function checkServerTls(tls: Obj | undefined, p: string, issues: Issues):
   if (sources > 1) issues.error(p, 'only one of credentialName, credentialNames, serverCertificate/privateKey, tlsCertificates may be set');
   const terminating = mode === 'SIMPLE' || mode === 'MUTUAL' || mode === 'OPTIONAL_MUTUAL';
   // Certificates fetched by name (SDS) are not checked further, caCrl included: Istio stops here too.
-  if (terminating && (tls.credentialName || len(tls.credentialNames) > 0)) {
-    const field = tls.credentialName ? 'credentialName' : 'credentialNames';
-    issues.warn(`${p}.${field}`, NO_SDS);
-    return;
-  }
+  if (terminating && (tls.credentialName || len(tls.credentialNames) > 0)) return;
   if (terminating) {
     const what = mode === 'SIMPLE' ? 'SIMPLE' : 'MUTUAL';
     if (what === 'MUTUAL' && !tls.caCertificates) issues.error(`${p}.caCertificates`, `${mode} TLS requires a client CA bundle (caCertificates), or credentialName`);

@@ -82,9 +82,9 @@ export function checkClientTls(tls: Obj | undefined, p: string, issues: Issues):
     if (tls.clientCertificate || tls.caCertificates || tls.privateKey || tls.caCrl) {
       issues.error(p, 'cannot set clientCertificate, privateKey, caCertificates or caCrl when credentialName is set');
     }
-    // What mizzen's sidecars cannot do yet, said at apply time rather than found in traffic.
-    if (mode === 'MUTUAL') issues.warn(`${p}.credentialName`, 'mizzen does not serve credentialName client certificates for origination yet: this traffic stays plaintext');
-    else issues.warn(`${p}.credentialName`, "mizzen does not serve credentialName CAs for origination yet: the server is checked against the system's CAs instead");
+    // What mizzen's sidecars cannot do yet, said at apply time rather than found in traffic (gateways can).
+    if (mode === 'MUTUAL') issues.warn(`${p}.credentialName`, 'mizzen serves credentialName to gateways only: from sidecars this traffic stays plaintext');
+    else issues.warn(`${p}.credentialName`, "mizzen serves credentialName to gateways only: sidecars check the server against the system's CAs instead");
     return;
   }
   if (mode === 'MUTUAL') {

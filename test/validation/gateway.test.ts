@@ -35,7 +35,7 @@ const cases: Case[] = [
   { name: 'bind bad IP', in: gw(server({ bind: '300.0.0.1' })), valid: false, error: 'spec.servers[0].bind' },
   { name: 'bind unix socket needs port 0', in: gw(server({ bind: 'unix:///var/run/gw.sock' })), valid: false, error: 'must be 0 for a unix domain socket' },
   // tls
-  { name: 'https with credentialName: valid, with a warning that mizzen serves no SDS yet', in: tlsServer({ mode: 'SIMPLE', credentialName: 'bookinfo-cert' }), valid: true, warning: 'credentialName: mizzen does not serve SDS yet' },
+  { name: 'https with credentialName', in: tlsServer({ mode: 'SIMPLE', credentialName: 'bookinfo-cert' }), valid: true },
   { name: 'https with files', in: tlsServer({ mode: 'SIMPLE', serverCertificate: '/c.pem', privateKey: '/k.pem' }), valid: true },
   { name: 'https without tls', in: gw(server({ port: https, hosts: ['a.example.com'] })), valid: false, error: 'spec.servers[0].tls: is required for HTTPS' },
   { name: 'SIMPLE without credentials', in: tlsServer({ mode: 'SIMPLE' }), valid: false, error: 'tls.serverCertificate' },
@@ -45,7 +45,7 @@ const cases: Case[] = [
   { name: 'MUTUAL with credentialName', in: tlsServer({ mode: 'MUTUAL', credentialName: 'c' }), valid: true },
   { name: 'two credential sources', in: tlsServer({ mode: 'SIMPLE', credentialName: 'c', serverCertificate: '/c.pem', privateKey: '/k.pem' }), valid: false, error: 'only one of credentialName' },
   { name: 'credentialName and credentialNames', in: tlsServer({ mode: 'SIMPLE', credentialName: 'c', credentialNames: ['d'] }), valid: false, error: 'only one of' },
-  { name: 'two credentialNames', in: tlsServer({ mode: 'SIMPLE', credentialNames: ['rsa', 'ecdsa'] }), valid: true, warning: 'credentialNames: mizzen does not serve SDS yet' },
+  { name: 'two credentialNames', in: tlsServer({ mode: 'SIMPLE', credentialNames: ['rsa', 'ecdsa'] }), valid: true },
   { name: 'three credentialNames', in: tlsServer({ mode: 'SIMPLE', credentialNames: ['a', 'b', 'c'] }), valid: false, error: 'tls.credentialNames: must have at most 2 items' },
   { name: 'empty credentialNames', in: tlsServer({ mode: 'SIMPLE', credentialNames: [], serverCertificate: '/c.pem', privateKey: '/k.pem' }), valid: false, error: 'tls.credentialNames: must have at least 1' },
   { name: 'tlsCertificates', in: tlsServer({ mode: 'SIMPLE', tlsCertificates: [{ serverCertificate: '/a.pem', privateKey: '/a.key' }] }), valid: true },
@@ -76,9 +76,15 @@ const cases: Case[] = [
 
 runTable('Gateway', cases);
 
-describe('Gateway validation: certificate files', () => {
-  it('files in the gateway pod, which mizzen serves, draw no SDS warning', () => {
-    const r = validateObject(wrap('Gateway', tlsServer({ mode: 'MUTUAL', serverCertificate: '/c.pem', privateKey: '/k.pem', caCertificates: '/ca.pem' })));
-    expect(r).to.deep.equal({ errors: [], warnings: [] });
+describe('Gateway validation: certificates', () => {
+  it('files in the gateway pod, and Secrets by credentialName (served over SDS), draw no warning', () => {
+    for (const tls of [
+      { mode: 'MUTUAL', serverCertificate: '/c.pem', privateKey: '/k.pem', caCertificates: '/ca.pem' },
+      { mode: 'SIMPLE', credentialName: 'bookinfo-cert' },
+      { mode: 'MUTUAL', credentialName: 'bookinfo-cert' },
+      { mode: 'OPTIONAL_MUTUAL', credentialNames: ['rsa', 'ecdsa'] },
+    ]) {
+      expect(validateObject(wrap('Gateway', tlsServer(tls))), JSON.stringify(tls)).to.deep.equal({ errors: [], warnings: [] });
+    }
   });
 });

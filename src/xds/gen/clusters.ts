@@ -119,8 +119,8 @@ export function loadAssignment(clusterName: string, endpoints: readonly Endpoint
   };
 }
 
-function outboundCluster(snap: Snapshot, spec: ClusterSpec): Json {
-  const fields = clusterPolicyFields(spec.policy, isHttp2Protocol(spec.port.protocol), spec.port.protocol === 'UNSUPPORTED');
+function outboundCluster(snap: Snapshot, spec: ClusterSpec, gateway = false): Json {
+  const fields = clusterPolicyFields(spec.policy, isHttp2Protocol(spec.port.protocol), spec.port.protocol === 'UNSUPPORTED', gateway);
   const c: Json = { name: spec.name, type: spec.type, ...fields };
   // Locality weights (distribute, from the rule or the mesh config) take effect only with Envoy's weighted localities.
   const plan = localityPlan(spec.policy, snap.mesh.localityLb);
@@ -255,7 +255,9 @@ function staticClusters(sidecar: boolean): Json[] {
  * never modified.
  */
 const clusters = new WeakMap<ClusterSpec, Json>();
-function memoCluster(snap: Snapshot, spec: ClusterSpec): Json {
+function memoCluster(snap: Snapshot, spec: ClusterSpec, proxy: Proxy): Json {
+  // A gateway's cluster whose rule names a credential differs from a sidecar's (policy.ts): made for it alone.
+  if (proxy.type === 'router' && spec.policy.tls?.credentialName) return outboundCluster(snap, spec, true);
   if (spec.type !== 'EDS' && spec.type !== 'ORIGINAL_DST') return outboundCluster(snap, spec);
   let cluster = clusters.get(spec);
   if (!cluster) clusters.set(spec, (cluster = outboundCluster(snap, spec)));
@@ -308,7 +310,7 @@ function allTakeMtls(snap: Snapshot, spec: ClusterSpec): boolean {
 
 export function generateClusters(snap: Snapshot, proxy: Proxy): NamedResource[] {
   const certs = clientCerts(proxy);
-  const resources: Json[] = outboundClusterSpecs(snap, proxy).map((s) => (certs ? withMtls(snap, s, memoCluster(snap, s), certs) : memoCluster(snap, s)));
+  const resources: Json[] = outboundClusterSpecs(snap, proxy).map((s) => (certs ? withMtls(snap, s, memoCluster(snap, s, proxy), certs) : memoCluster(snap, s, proxy)));
   if (proxy.type === 'sidecar') for (const p of inboundPorts(snap, proxy)) resources.push(inboundCluster(p));
   resources.push(...staticClusters(proxy.type === 'sidecar'));
   return resources.map((r) => ({ name: r.name as string, resource: r }));

@@ -3,7 +3,7 @@
  * one listener `0.0.0.0_<port>` per server port (the Kubernetes targetPort of the gateway's own service for that
  * port when there is one, as Istio listens), plain HTTP servers sharing RDS `http.<port>`, terminated HTTPS
  * servers (SIMPLE/MUTUAL/OPTIONAL_MUTUAL) with certificate files in the gateway pod or SDS certificates
- * `kubernetes://<credentialName>` (which mizzen does not serve yet: validation warns), or ISTIO_MUTUAL with the
+ * `kubernetes://<credentialName>` (credentials.ts serves them to gateways that authenticated), or ISTIO_MUTUAL with the
  * gateway's own mesh certificates (mtls.ts: only for a gateway that has them, otherwise no listener), and RDS
  * `https.<port>.<portName>.<gateway>.<namespace>`, TLS PASSTHROUGH by SNI and TCP servers by tcp_proxy.
  */
@@ -21,6 +21,7 @@ import { routableVirtualServices } from './delegation.js';
 import { inboundAuthz } from './authz.js';
 import { inboundJwt } from './jwt.js';
 import { type CertFiles, downstreamMtls, serverCerts } from './mtls.js';
+import { caSdsName, credentialSdsName } from './credentials.js';
 
 interface ServerInfo {
   gateway: Config;
@@ -196,8 +197,8 @@ function downstreamTls(s: ServerInfo): Json {
   if (params) common.tls_params = params;
   const pins = mutual ? clientPins(s.tls) : {};
   if (names.length > 0) {
-    common.tls_certificate_sds_secret_configs = names.map((name) => ({ name: `kubernetes://${name}`, sds_config: adsSource() }));
-    const sds = { name: `kubernetes://${names[0]}-cacert`, sds_config: adsSource() };
+    common.tls_certificate_sds_secret_configs = names.map((name) => ({ name: credentialSdsName(name), sds_config: adsSource() }));
+    const sds = { name: caSdsName(names[0]!), sds_config: adsSource() };
     if (mutual && Object.keys(pins).length > 0) common.combined_validation_context = { default_validation_context: pins, validation_context_sds_secret_config: sds };
     else if (mutual) common.validation_context_sds_secret_config = sds;
   } else {

@@ -12,6 +12,7 @@ import { generateClusters, generateEndpoints, inboundPorts } from './clusters.js
 import { generateSidecarListeners } from './listeners.js';
 import { generateSidecarRoutes } from './routes.js';
 import { generateGatewayListeners, generateGatewayRoutes } from './gateway.js';
+import { generateCredentialSecrets, mayReadCredentials } from './credentials.js';
 import { generateGrpc } from './grpc/index.js';
 import { withTelemetry } from './telemetry.js';
 import { type PatchStatus, envoyFilterStatus as patchStatus, proxyMatchKey, withEnvoyFilters } from './envoyfilter/index.js';
@@ -43,7 +44,7 @@ function generateEnvoy(snap: Snapshot, proxy: Proxy, typeUrl: string): NamedReso
     case TypeUrls.route:
       return proxy.type === 'router' ? generateGatewayRoutes(snap, proxy) : generateSidecarRoutes(snap, proxy);
     case TypeUrls.secret:
-      return generateSecrets(proxy);
+      return proxy.type === 'router' ? [...generateSecrets(proxy), ...generateCredentialSecrets(snap, proxy)] : generateSecrets(proxy);
     default:
       return [];
   }
@@ -59,11 +60,14 @@ export function proxyScope(snap: Snapshot, proxy: Proxy): string {
   // The scope reads services, plus workloads (labels by IP) and endpoints (named ports) only in those cases: when
   // the next snapshot shares those parts (an incremental build), the proxy's scope is the one computed before.
   // EnvoyFilter patches may also read the node's metadata and version (envoyfilter/patches.ts), and endpoint
-  // priorities the proxy's locality (locality.ts), and mesh mTLS its certificate files (mtls.ts).
+  // priorities the proxy's locality (locality.ts), mesh mTLS its certificate files (mtls.ts), and a gateway's SDS
+  // whether it may read credentials (credentials.ts).
   const ef = proxyMatchKey(snap, proxy);
   const loc = localityMatters(snap) ? proxyLocality(snap, proxy) : '';
   const certs = certsScope(proxy);
-  const extra = `${ef ? `|ef:${ef}` : ''}${loc ? `|loc:${loc}` : ''}${certs ? `|certs:${certs}` : ''}`;
+  // A gateway that proved its identity gets its namespace's credentials (credentials.ts).
+  const creds = proxy.type === 'router' && mayReadCredentials(proxy) ? '|creds' : '';
+  const extra = `${ef ? `|ef:${ef}` : ''}${loc ? `|loc:${loc}` : ''}${certs ? `|certs:${certs}` : ''}${creds}`;
   const m = scopeMemo.get(proxy);
   const byIp = Object.keys(proxy.labels).length === 0;
   if (m && m.services === snap.services && (!byIp || m.workloads === snap.workloads) && (!m.named || m.endpoints === snap.endpoints)) return m.scope + extra;

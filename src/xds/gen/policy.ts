@@ -8,7 +8,8 @@
  */
 import type { Config } from '../../model/types.js';
 import { asArray, asObject } from '../../model/selectors.js';
-import { type Json, DEFAULT_CONNECT_TIMEOUT_MS, UINT32_MAX, any, toDuration } from './common.js';
+import { type Json, DEFAULT_CONNECT_TIMEOUT_MS, UINT32_MAX, adsSource, any, toDuration } from './common.js';
+import { caSdsName, credentialSdsName } from './credentials.js';
 import { duration } from '../proto.js';
 
 const GROUPS = ['connectionPool', 'loadBalancer', 'outlierDetection', 'tls'] as const;
@@ -102,9 +103,10 @@ const u32 = (v: unknown): number | undefined => (typeof v === 'number' && Number
 
 /**
  * Cluster fields from a policy. `http2` = the upstream speaks HTTP/2 (gRPC, HTTP2 ports); `sniffed` = the port's
- * protocol is sniffed, so HTTP requests go upstream in the protocol they came in (istiod's setUpstreamProtocol).
+ * protocol is sniffed, so HTTP requests go upstream in the protocol they came in (istiod's setUpstreamProtocol);
+ * `gateway` = the cluster is a gateway's, which takes a tls credentialName by SDS (credentials.ts).
  */
-export function clusterPolicyFields(policy: TrafficPolicy, http2: boolean, sniffed = false): Json {
+export function clusterPolicyFields(policy: TrafficPolicy, http2: boolean, sniffed = false, gateway = false): Json {
   const out: Json = {};
   const tcp = asObject(policy.connectionPool?.tcp);
   const httpPool = asObject(policy.connectionPool?.http);
@@ -171,7 +173,7 @@ export function clusterPolicyFields(policy: TrafficPolicy, http2: boolean, sniff
   if (keepalive) out.upstream_connection_options = { tcp_keepalive: keepalive };
 
   const tlsSettings = asObject(policy.tls);
-  const tls = tlsTransportSocket(tlsSettings);
+  const tls = tlsTransportSocket(tlsSettings, gateway);
   if (tls) out.transport_socket = tls;
   // proxyProtocol: a PROXY protocol header before the bytes of each upstream connection (around TLS, if any).
   const ppVersion = asObject(policy.proxyProtocol).version;
@@ -312,26 +314,31 @@ const fileSource = (v: unknown): Json | undefined => (typeof v === 'string' && v
  * tls): peers are checked against the CA bundle `ca`, and against tls.caCrl and tls.subjectAltNames when given.
  */
 export function fileValidationContext(ca: Json, tls: Json): Json {
-  const sans = asArray(tls.subjectAltNames).filter((s): s is string => typeof s === 'string' && s !== '');
+  const sans = subjectAltNameMatchers(tls);
   const crl = fileSource(tls.caCrl);
-  return {
-    trusted_ca: ca,
-    ...(sans.length ? { match_typed_subject_alt_names: sans.map((san) => ({ san_type: san.startsWith('spiffe://') ? 'URI' : 'DNS', matcher: { exact: san } })) } : {}),
-    ...(crl ? { crl } : {}),
-  };
+  return { trusted_ca: ca, ...(sans.length ? { match_typed_subject_alt_names: sans } : {}), ...(crl ? { crl } : {}) };
+}
+
+/** Envoy's SAN matchers for tls.subjectAltNames (SPIFFE ids as URIs, the rest as DNS names). */
+function subjectAltNameMatchers(tls: Json): Json[] {
+  const sans = asArray(tls.subjectAltNames).filter((s): s is string => typeof s === 'string' && s !== '');
+  return sans.map((san) => ({ san_type: san.startsWith('spiffe://') ? 'URI' : 'DNS', matcher: { exact: san } }));
 }
 /** The CA bundle of the Envoy images (envoyproxy/envoy and its distroless form both carry it here). */
 const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
 /**
- * TLS origination from a DestinationRule, with files in the proxy's file system, as istiod writes it: SIMPLE, and
- * MUTUAL with clientCertificate and privateKey. The server certificate is checked against caCertificates, or the
- * system's CAs without them (and caCrl, and the subjectAltNames, when given); insecureSkipVerify turns the check off. ISTIO_MUTUAL needs the
- * mesh's own certificates and a credentialName needs SDS, neither of which mizzen hands sidecars yet: those stay
- * plaintext (validation warns).
+ * TLS origination from a DestinationRule, as istiod writes it: SIMPLE, and MUTUAL with a client certificate. With
+ * files in the proxy's file system (clientCertificate and privateKey), the server certificate is checked against
+ * caCertificates, or the system's CAs without them (and caCrl, and the subjectAltNames, when given). On a gateway a
+ * credentialName names them instead: the client certificate `kubernetes://<name>` and the CA
+ * `kubernetes://<name>-cacert`, by SDS. insecureSkipVerify turns the check off. ISTIO_MUTUAL is mesh mTLS
+ * (mtls.ts); a sidecar's credentialName is not served (validation warns): MUTUAL stays plaintext, SIMPLE checks
+ * the server against the system's CAs.
  */
-function tlsTransportSocket(tls: Json): Json | undefined {
+function tlsTransportSocket(tls: Json, gateway: boolean): Json | undefined {
   if (tls.mode !== 'SIMPLE' && tls.mode !== 'MUTUAL') return undefined;
+  if (gateway && typeof tls.credentialName === 'string' && tls.credentialName) return upstreamTls(tls, credentialTls(tls, tls.credentialName));
   const common: Json = {};
   if (tls.mode === 'MUTUAL') {
     const chain = fileSource(tls.clientCertificate);
@@ -342,14 +349,30 @@ function tlsTransportSocket(tls: Json): Json | undefined {
   // Without caCertificates the system's CAs check the server, as istiod does (VERIFY_CERTIFICATE_AT_CLIENT).
   const ca = fileSource(tls.caCertificates) ?? { filename: SYSTEM_CA_BUNDLE };
   if (tls.insecureSkipVerify !== true) common.validation_context = fileValidationContext(ca, tls);
-  return {
-    name: 'envoy.transport_sockets.tls',
-    typed_config: any('envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', {
-      ...(typeof tls.sni === 'string' && tls.sni ? { sni: tls.sni } : {}),
-      common_tls_context: common,
-    }),
-  };
+  return upstreamTls(tls, common);
 }
+
+/** A gateway's common TLS context for a credentialName: its certificate (MUTUAL) and CA by SDS. */
+function credentialTls(tls: Json, name: string): Json {
+  const common: Json = {};
+  if (tls.mode === 'MUTUAL') common.tls_certificate_sds_secret_configs = [{ name: credentialSdsName(name), sds_config: adsSource() }];
+  if (tls.insecureSkipVerify !== true) {
+    const sans = subjectAltNameMatchers(tls);
+    common.combined_validation_context = {
+      default_validation_context: sans.length ? { match_typed_subject_alt_names: sans } : {},
+      validation_context_sds_secret_config: { name: caSdsName(name), sds_config: adsSource() },
+    };
+  }
+  return common;
+}
+
+const upstreamTls = (tls: Json, common: Json): Json => ({
+  name: 'envoy.transport_sockets.tls',
+  typed_config: any('envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', {
+    ...(typeof tls.sni === 'string' && tls.sni ? { sni: tls.sni } : {}),
+    common_tls_context: common,
+  }),
+});
 
 /** RouteAction.hash_policy for a consistentHash setting; undefined when it names nothing to hash on. */
 export function hashPolicy(consistent: Json | undefined): Json[] | undefined {

@@ -1,0 +1,148 @@
+import { expect } from 'chai';
+import type { KubeObject } from '../../../src/core/kube.js';
+import { TypeUrls } from '../../../src/core/constants.js';
+import { buildSnapshot } from '../../../src/model/snapshot.js';
+import type { Proxy } from '../../../src/model/proxy.js';
+import { generate, proxyScope } from '../../../src/xds/gen/index.js';
+import { generateCa, generateServingCert, type KeyPair } from '../../../src/certs/generate.js';
+import { GATEWAY, byName, expectValid, proxy } from './helpers.js';
+
+const b64 = (s: string): string => Buffer.from(s).toString('base64');
+const NS = 'istio-system';
+const gw = (servers: object[], namespace = NS): KubeObject => ({
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'Gateway',
+  metadata: { name: `gw-${namespace}`, namespace },
+  spec: { selector: { istio: 'ingressgateway' }, servers },
+});
+const https = (port: number, tls: object) => ({ port: { number: port, name: `https-${port}`, protocol: 'HTTPS' }, hosts: ['*.example.com'], tls });
+const secret = (name: string, data: Record<string, string>, namespace = NS): KubeObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, data }) as KubeObject;
+const identified = (p: Proxy, namespace = p.namespace): Proxy => ({ ...p, identity: { trustDomain: 'cluster.local', namespace, serviceAccount: 'istio-ingressgateway' } });
+const names = (snapObjs: KubeObject[], p: Proxy): string[] => generate(buildSnapshot(snapObjs), p, TypeUrls.secret).map((r) => r.name).sort();
+
+describe('SDS: gateway credentials (credentialName)', () => {
+  let ca: KeyPair;
+  let leaf: KeyPair;
+  let leaf2: KeyPair;
+  let gateway: Proxy;
+  before(async () => {
+    ca = await generateCa('gen credentials CA');
+    leaf = await generateServingCert(ca, ['a.example.com']);
+    leaf2 = await generateServingCert(ca, ['b.example.com']);
+    gateway = proxy(GATEWAY, { LABELS: { istio: 'ingressgateway' } });
+  });
+  const tlsSecret = (name: string, p: KeyPair, extra: Record<string, string> = {}, namespace = NS) => secret(name, { 'tls.crt': b64(p.cert), 'tls.key': b64(p.key), ...extra }, namespace);
+
+  it('serves every credential of its namespace (the server sends what is asked for), among them every name its listeners use', () => {
+    const objs = [
+      gw([
+        https(443, { mode: 'SIMPLE', credentialName: 'simple' }),
+        https(8443, { mode: 'MUTUAL', credentialName: 'mutual' }),
+        https(9443, { mode: 'OPTIONAL_MUTUAL', credentialNames: ['rsa', 'ecdsa'] }),
+      ]),
+      tlsSecret('simple', leaf, { 'ca.crt': b64(ca.cert) }),
+      tlsSecret('mutual', leaf, { 'ca.crt': b64(ca.cert) }),
+      tlsSecret('rsa', leaf),
+      tlsSecret('ecdsa', leaf2),
+      secret('rsa-cacert', { cacert: b64(ca.cert) }),
+      tlsSecret('unused', leaf),
+    ];
+    const snap = buildSnapshot(objs);
+    const p = identified(gateway);
+    const secrets = generate(snap, p, TypeUrls.secret);
+    expect(secrets.map((r) => r.name).sort()).to.deep.equal([
+      'kubernetes://ecdsa',
+      'kubernetes://mutual',
+      'kubernetes://mutual-cacert',
+      'kubernetes://rsa',
+      'kubernetes://rsa-cacert',
+      'kubernetes://simple',
+      'kubernetes://simple-cacert',
+      'kubernetes://unused',
+    ]);
+    expectValid(TypeUrls.secret, secrets);
+    expect(byName(secrets, 'kubernetes://ecdsa').tls_certificate.certificate_chain.inline_bytes).to.equal(b64(leaf2.cert));
+    expect(byName(secrets, 'kubernetes://mutual-cacert')).to.deep.equal({ name: 'kubernetes://mutual-cacert', validation_context: { trusted_ca: { inline_bytes: b64(ca.cert) } } });
+    // Every name a listener asks for is served.
+    const asked = [...new Set(JSON.stringify(generate(snap, p, TypeUrls.listener)).match(/kubernetes:\/\/[a-z0-9-]+/g))].sort();
+    expect(asked).to.deep.equal(['kubernetes://ecdsa', 'kubernetes://mutual', 'kubernetes://mutual-cacert', 'kubernetes://rsa', 'kubernetes://rsa-cacert', 'kubernetes://simple']);
+    expect(secrets.map((r) => r.name)).to.include.members(asked);
+  });
+
+  it('only to a gateway that proved an identity of its own namespace, and only from that namespace', () => {
+    const objs = [gw([https(443, { mode: 'SIMPLE', credentialName: 'c' })]), tlsSecret('c', leaf, {}, 'default')];
+    expect(names(objs, identified(gateway)), 'the Secret is in another namespace').to.deep.equal([]);
+    const here = [...objs, tlsSecret('c', leaf)];
+    expect(names(here, gateway), 'no identity').to.deep.equal([]);
+    expect(names(here, identified(gateway, 'default')), 'an identity of another namespace').to.deep.equal([]);
+    expect(names(here, identified(gateway))).to.deep.equal(['kubernetes://c']);
+    const sidecar = identified(proxy('sidecar~10.0.0.1~app.istio-system~istio-system.svc.cluster.local', { LABELS: { istio: 'ingressgateway' } }));
+    expect(names(here, sidecar), 'a sidecar').to.deep.equal([]);
+  });
+
+  it('skips what cannot be served (a missing Secret, a key that does not match, no CA anywhere); a name ending in -cacert is a CA', () => {
+    const objs = [
+      gw([https(443, { mode: 'SIMPLE', credentialName: 'missing' }), https(8443, { mode: 'MUTUAL', credentialName: 'bad' }), https(9443, { mode: 'MUTUAL', credentialName: 'noca' })]),
+      secret('bad', { 'tls.crt': b64(leaf.cert), 'tls.key': b64(leaf2.key), 'ca.crt': b64(ca.cert) }),
+      tlsSecret('noca', leaf),
+    ];
+    expect(names(objs, identified(gateway))).to.deep.equal(['kubernetes://bad-cacert', 'kubernetes://noca']);
+    // x-cacert holds a CA (and a certificate, which no name can ask for): kubernetes://x-cacert is its CA, not x's.
+    const both = [tlsSecret('x', leaf, { 'ca.crt': b64(leaf2.cert) }), tlsSecret('x-cacert', leaf2, { 'ca.crt': b64(ca.cert) })];
+    const secrets = generate(buildSnapshot(both), identified(gateway), TypeUrls.secret);
+    expect(secrets.map((r) => r.name)).to.deep.equal(['kubernetes://x', 'kubernetes://x-cacert']);
+    expect(byName(secrets, 'kubernetes://x-cacert').validation_context.trusted_ca.inline_bytes).to.equal(b64(ca.cert));
+    expectValid(TypeUrls.secret, secrets);
+  });
+
+  it('gateways that may read credentials have a scope of their own; the others share theirs', () => {
+    const snap = buildSnapshot([gw([https(443, { mode: 'SIMPLE', credentialName: 'c' })]), tlsSecret('c', leaf)]);
+    expect(proxyScope(snap, identified(gateway))).to.not.equal(proxyScope(snap, gateway));
+    expect(proxyScope(snap, identified(gateway))).to.equal(proxyScope(snap, identified({ ...gateway, id: GATEWAY.replace('5b7c8d9f6', 'other') })));
+  });
+
+  it("a DestinationRule's credentialName: a gateway originates TLS with the credential by SDS; a sidecar keeps its files-or-nothing form", () => {
+    const se: KubeObject = {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'ServiceEntry',
+      metadata: { name: 'ext', namespace: NS },
+      spec: { hosts: ['api.example.com'], ports: [{ number: 443, name: 'tls', protocol: 'TLS' }, { number: 8443, name: 'tls-simple', protocol: 'TLS' }], resolution: 'DNS' },
+    };
+    const dr: KubeObject = {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'DestinationRule',
+      metadata: { name: 'ext', namespace: NS },
+      spec: {
+        host: 'api.example.com',
+        trafficPolicy: {
+          portLevelSettings: [
+            { port: { number: 443 }, tls: { mode: 'MUTUAL', credentialName: 'client', sni: 'api.example.com', subjectAltNames: ['api.example.com'] } },
+            { port: { number: 8443 }, tls: { mode: 'SIMPLE', credentialName: 'client' } },
+          ],
+        },
+      },
+    };
+    const snap = buildSnapshot([se, dr, tlsSecret('client', leaf, { 'ca.crt': b64(ca.cert) })]);
+    const clusters = generate(snap, identified(gateway), TypeUrls.cluster);
+    expectValid(TypeUrls.cluster, clusters);
+    const mutual = byName(clusters, 'outbound|443||api.example.com').transport_socket.typed_config;
+    expect(mutual.sni).to.equal('api.example.com');
+    expect(mutual.common_tls_context).to.deep.equal({
+      tls_certificate_sds_secret_configs: [{ name: 'kubernetes://client', sds_config: { ads: {}, resource_api_version: 'V3' } }],
+      combined_validation_context: {
+        default_validation_context: { match_typed_subject_alt_names: [{ san_type: 'DNS', matcher: { exact: 'api.example.com' } }] },
+        validation_context_sds_secret_config: { name: 'kubernetes://client-cacert', sds_config: { ads: {}, resource_api_version: 'V3' } },
+      },
+    });
+    const simple = byName(clusters, 'outbound|8443||api.example.com').transport_socket.typed_config.common_tls_context;
+    expect(simple).to.deep.equal({
+      combined_validation_context: { default_validation_context: {}, validation_context_sds_secret_config: { name: 'kubernetes://client-cacert', sds_config: { ads: {}, resource_api_version: 'V3' } } },
+    });
+    // The SDS names the clusters use are served to the gateway.
+    expect(names([se, dr, tlsSecret('client', leaf, { 'ca.crt': b64(ca.cert) })], identified(gateway))).to.deep.equal(['kubernetes://client', 'kubernetes://client-cacert']);
+    // A sidecar: MUTUAL without files stays plaintext, SIMPLE checks against the system's CAs.
+    const sidecar = generate(snap, proxy('sidecar~10.0.0.1~app.istio-system~istio-system.svc.cluster.local'), TypeUrls.cluster);
+    expect(byName(sidecar, 'outbound|443||api.example.com').transport_socket).to.equal(undefined);
+    expect(byName(sidecar, 'outbound|8443||api.example.com').transport_socket.typed_config.common_tls_context.validation_context.trusted_ca).to.deep.equal({ filename: '/etc/ssl/certs/ca-certificates.crt' });
+  });
+});
