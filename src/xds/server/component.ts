@@ -22,16 +22,17 @@ export interface XdsComponent extends Component {
 
 /**
  * The serving certificate of xDS over TLS: signed by the mesh CA in the certs directory, for the service's names and
- * the host of the mesh config's xdsTlsAddress; a reason instead when there is no mesh CA.
+ * the host of the mesh config's xdsTlsAddress, with the mesh CA as the client CA (proxies may prove their identity
+ * with their workload certificates); a reason instead when there is no mesh CA.
  */
-async function tlsServing(ctx: ServeContext): Promise<KeyPair | string> {
+async function tlsServing(ctx: ServeContext): Promise<(KeyPair & { clientCa: string }) | string> {
   const dir = ctx.opts.certsDir;
   if (!dir) return 'no --certs-dir, so no mesh CA to sign its certificate';
   const ca = readMeshCa(dir);
   if (!ca.ok) return `no mesh CA: ${ca.errors.join('; ')}`;
   const host = parseHostPort(ctx.opts.mesh.xdsTlsAddress);
   const names = [...new Set([...webhookNames(), ...(host.ok ? [host.value.host] : [])])];
-  return generateServingCert(ca.value, names);
+  return { ...(await generateServingCert(ca.value, names)), clientCa: ca.value.cert };
 }
 
 export function xdsComponents(ctx: ServeContext, xdsPort: number, xdsTlsPort?: number): [...Component[], XdsComponent] {

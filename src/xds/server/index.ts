@@ -28,6 +28,8 @@ import { widenReceiveWindows } from './windows.js';
 import { createXdsMetrics, shortType } from './metrics.js';
 import { adsServiceDefinition, structToPlain, type DeltaDiscoveryRequest, type DiscoveryRequest, type WireNode } from './wire.js';
 import { createDebugHandlers, type DebugHandlers } from '../debug.js';
+import { identityRefusal, peerIdentity, serverTls, unservedCredentials } from './peer.js';
+import { TypeUrls } from '../../core/constants.js';
 
 export type { Generators } from './cache.js';
 
@@ -74,9 +76,11 @@ export type ProxyAuthorization = { ok: true; proxy: Proxy } | { ok: false; code:
 export interface XdsServer {
   /**
    * Binds and starts serving; returns the bound port (0 = ephemeral). With `tls` (a serving certificate and key,
-   * PEM) the port speaks TLS: proxies check the control plane's certificate (the mesh CA signs it, 15012).
+   * PEM) the port speaks TLS: proxies check the control plane's certificate (the mesh CA signs it, 15012). With
+   * `tls.clientCa` too, proxies may present a client certificate signed by it (one is asked for, not required):
+   * its SPIFFE identity must name the proxy's namespace, and a gateway that proved it gets its credentials.
    */
-  listen(port: number, host?: string, tls?: { cert: string; key: string }): Promise<number>;
+  listen(port: number, host?: string, tls?: { cert: string; key: string; clientCa?: string }): Promise<number>;
   close(): Promise<void>;
   /** syncz, configz, registryz, config_dump: plain functions of the query string, mounted at /debug/<name>. */
   debug: DebugHandlers;
@@ -221,13 +225,16 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
           const node = req.node as WireNode | null | undefined;
           const parsed = parseNode(node ? { id: node.id, cluster: node.cluster, metadata: structToPlain(node.metadata), locality: node.locality } : undefined);
           if (!parsed.ok) return fail(grpc.status.INVALID_ARGUMENT, `invalid xDS node: ${parsed.errors.join('; ')}`);
-          let proxy = parsed.value;
+          const identity = peerIdentity(call);
+          let proxy = identity ? { ...parsed.value, identity } : parsed.value;
           conn.claimed = proxy;
           if (opts.authorizeProxy) {
             const verdict = opts.authorizeProxy(proxy);
             if (!verdict.ok) return fail(verdict.code === 'denied' ? grpc.status.PERMISSION_DENIED : grpc.status.UNAVAILABLE, verdict.message);
             proxy = verdict.proxy;
           }
+          const refusal = identityRefusal(proxy, opts.mesh.trustDomain);
+          if (refusal) return fail(grpc.status.PERMISSION_DENIED, refusal);
           conn.proxy = proxy;
           conns.add(conn);
           metrics.connected.inc();
@@ -236,6 +243,7 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
         if (!req.type_url) return fail(grpc.status.INVALID_ARGUMENT, 'type_url is required on an aggregated (ADS) stream');
         const answer = kind === 'sotw' ? handleSotwRequest(ctx, conn, req) : handleDeltaRequest(ctx, conn, req);
         if (answer) queue.enqueue(conn);
+        if (req.type_url === TypeUrls.secret && !conn.credentialsNoted) noteUnservedCredentials(conn);
       } catch (e) {
         log.error({ proxy: conn.proxy?.id, err: (e as Error).stack }, 'xds: request handling failed');
         fail(grpc.status.INTERNAL, `internal error: ${(e as Error).message}`);
@@ -248,6 +256,17 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
     call.on('error', cleanup);
     call.on('cancelled', cleanup);
     call.on('close', cleanup);
+  }
+
+  /** Says once per stream that a gateway asks for credentials it may not read: the usual reason TLS fails on it. */
+  function noteUnservedCredentials(conn: Connection): void {
+    const asked = unservedCredentials(conn.proxy!, conn.watches.get(TypeUrls.secret)?.names ?? []);
+    if (asked.length === 0) return;
+    conn.credentialsNoted = true;
+    log.warn(
+      { proxy: conn.proxy!.id, peer: conn.peer, credentials: asked },
+      'xds: the gateway asks for credentialName Secrets but did not prove its identity (a client certificate from the mesh CA on xDS over TLS): they are not served',
+    );
   }
 
   const server = new grpc.Server({
@@ -276,7 +295,7 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
   return {
     listen: (port, host = '0.0.0.0', tls) =>
       new Promise((resolve, reject) => {
-        const creds = tls ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(tls.cert), private_key: Buffer.from(tls.key) }], false) : grpc.ServerCredentials.createInsecure();
+        const creds = tls ? serverTls(tls) : grpc.ServerCredentials.createInsecure();
         server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, creds, (err, bound) => (err ? reject(err) : resolve(bound)));
       }),
     close: async () => {

@@ -42,9 +42,13 @@ export class RawAds {
   status?: grpc.StatusObject;
   private statusWaiters: Array<(s: grpc.StatusObject) => void> = [];
 
-  /** `tls`: dial the port over TLS, trusting these CA certificates (PEM), checking the name `serverName` (localhost). */
-  constructor(port: number, delta = false, tls?: { ca: string; serverName?: string }) {
-    const creds = tls ? grpc.credentials.createSsl(Buffer.from(tls.ca)) : grpc.credentials.createInsecure();
+  /**
+   * `tls`: dial the port over TLS, trusting these CA certificates (PEM), checking the name `serverName` (localhost),
+   * presenting the client certificate `cert` with its `key` when given.
+   */
+  constructor(port: number, delta = false, tls?: { ca: string; serverName?: string; cert?: string; key?: string }) {
+    const client = tls?.cert && tls.key ? ([Buffer.from(tls.key), Buffer.from(tls.cert)] as const) : ([null, null] as const);
+    const creds = tls ? grpc.credentials.createSsl(Buffer.from(tls.ca), ...client) : grpc.credentials.createInsecure();
     const target = tls ? `localhost:${port}` : `127.0.0.1:${port}`;
     const name = tls?.serverName ? { 'grpc.ssl_target_name_override': tls.serverName, 'grpc.default_authority': tls.serverName } : {};
     this.client = new AdsClient(target, creds, { 'grpc.use_local_subchannel_pool': 1, ...name });
