@@ -17,13 +17,13 @@
 import type { Config, Service, ServicePort, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { isHttpProtocol } from '../../model/protocol.js';
-import { asArray, asObject, asPort, matchesLabels } from '../../model/selectors.js';
+import { asArray, asObject, matchesLabels } from '../../model/selectors.js';
 import { Ports } from '../../core/constants.js';
 import type { NamedResource } from './types.js';
 import { type Json, BLACKHOLE, INBOUND_PASSTHROUGH, PASSTHROUGH, ZERO_DURATION, inboundClusterName, listenerName, outboundClusterName, socketAddress } from './common.js';
 import { TCP_PROXY_FILTER, detectionTimeout, httpConnectionManager, httpInspectorFilter, originalDstFilter, sniffedHttpMatch, tcpProxy, tlsInspectorFilter } from './filters.js';
 import { inboundPorts } from './clusters.js';
-import { destinationCluster, type RouteContext } from './httproute.js';
+import { destinationCluster, matchesPortAndGateways, type RouteContext } from './httproute.js';
 import { httpPorts, isSniffedWithVip, proxyVirtualServices, sniffedRouteName, virtualServiceFor } from './routes.js';
 import { proxySidecar, registryOnly } from './sidecar-scope.js';
 import { inboundAuthz } from './authz.js';
@@ -47,15 +47,12 @@ export function tcpTarget(ctx: RouteContext, vs: Config | undefined, svc: Servic
     const applies =
       (matches.length === 0 && !sni) ||
       matches.some((m) => {
-        const port = asPort(m.port);
-        const gws = asArray(m.gateways);
         const snis = asArray(m.sniHosts).filter((h): h is string => typeof h === 'string');
         return (
           (!sni || snis.some((h) => hostMatches(h, svc.hostname) || hostMatches(svc.hostname, h))) &&
-          (port === undefined || port === sp.port) &&
+          matchesPortAndGateways(m, sp.port, ctx.gateways) &&
           matchesLabels(ctx.proxyLabels, asObject(m.sourceLabels) as Record<string, string>) &&
-          (typeof m.sourceNamespace !== 'string' || !m.sourceNamespace || m.sourceNamespace === ctx.proxyNamespace) &&
-          (gws.length === 0 || gws.some((g) => ctx.gateways.has(g as string)))
+          (typeof m.sourceNamespace !== 'string' || !m.sourceNamespace || m.sourceNamespace === ctx.proxyNamespace)
         );
       });
     if (!applies) continue;
