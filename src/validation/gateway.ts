@@ -66,7 +66,7 @@ export function checkServerTls(tls: Obj | undefined, p: string, issues: Issues):
     else if (curves.has(c)) issues.warn(`${p}.ecdhCurves[${i}]`, `ignoring duplicate ECDH curve "${c}"`);
     curves.add(c);
   });
-  if (tls.caCertCredentialName) issues.warn(`${p}.caCertCredentialName`, 'mizzen serves no SDS: the client CA of caCertCredentialName is not used');
+  if (tls.caCertCredentialName && mode !== 'MUTUAL' && mode !== 'OPTIONAL_MUTUAL') issues.warn(`${p}.caCertCredentialName`, `is used only by MUTUAL and OPTIONAL_MUTUAL servers, not ${mode}`);
   if (mode === 'ISTIO_MUTUAL') {
     for (const f of ['serverCertificate', 'privateKey', 'caCertificates', 'credentialName']) {
       if (tls[f]) issues.error(`${p}.${f}`, 'ISTIO_MUTUAL uses the mesh certificates and cannot set it');
@@ -83,7 +83,7 @@ export function checkServerTls(tls: Obj | undefined, p: string, issues: Issues):
   if (terminating && (tls.credentialName || len(tls.credentialNames) > 0)) return;
   if (terminating) {
     const what = mode === 'SIMPLE' ? 'SIMPLE' : 'MUTUAL';
-    if (what === 'MUTUAL' && !tls.caCertificates) issues.error(`${p}.caCertificates`, `${mode} TLS requires a client CA bundle (caCertificates), or credentialName`);
+    if (what === 'MUTUAL' && !tls.caCertificates && !tls.caCertCredentialName) issues.error(`${p}.caCertificates`, `${mode} TLS requires a client CA bundle (caCertificates or caCertCredentialName), or credentialName`);
     if (len(tls.tlsCertificates) > 2) issues.warn(`${p}.tlsCertificates`, `${mode} TLS supports up to 2 server certificates`);
     if (len(tls.tlsCertificates) > 0) {
       each(tls.tlsCertificates, (c, i) => {

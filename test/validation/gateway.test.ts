@@ -54,7 +54,8 @@ const cases: Case[] = [
   { name: 'ISTIO_MUTUAL: warned, it needs a gateway with mesh certificates', in: tlsServer({ mode: 'ISTIO_MUTUAL' }), valid: true, warning: 'tls.mode: ISTIO_MUTUAL is served only by a gateway with mesh certificates' },
   { name: 'ISTIO_MUTUAL on a TLS server: warned, HTTPS only', in: gw(server({ port: { number: 15443, name: 'tls', protocol: 'TLS' }, hosts: ['*.local'], tls: { mode: 'ISTIO_MUTUAL' } })), valid: true, warning: 'tls.mode: mizzen terminates ISTIO_MUTUAL at gateways for HTTPS servers only' },
   { name: 'a TLS server terminated (SIMPLE): warned, it gets no listener', in: gw(server({ port: { number: 9443, name: 'tls', protocol: 'TLS' }, hosts: ['a.example.com'], tls: { mode: 'SIMPLE', serverCertificate: '/c', privateKey: '/k' } })), valid: true, warning: 'tls.mode: mizzen terminates TLS at gateways for HTTPS servers only' },
-  { name: 'caCertCredentialName: warned, no SDS', in: tlsServer({ mode: 'MUTUAL', serverCertificate: '/c', privateKey: '/k', caCertificates: '/ca', caCertCredentialName: 'ca' }), valid: true, warning: 'tls.caCertCredentialName: mizzen serves no SDS' },
+  { name: 'caCertCredentialName names the client CA of MUTUAL files', in: tlsServer({ mode: 'MUTUAL', serverCertificate: '/c', privateKey: '/k', caCertCredentialName: 'ca' }), valid: true },
+  { name: 'caCertCredentialName on SIMPLE: warned, unused', in: tlsServer({ mode: 'SIMPLE', credentialName: 'c', caCertCredentialName: 'ca' }), valid: true, warning: 'tls.caCertCredentialName: is used only by MUTUAL and OPTIONAL_MUTUAL servers, not SIMPLE' },
   { name: 'bind: warned, not applied', in: gw(server({ bind: '10.0.0.1' })), valid: true, warning: 'servers[0].bind: mizzen binds gateway listeners to every address' },
   { name: 'PASSTHROUGH with certs warns', in: tlsServer({ mode: 'PASSTHROUGH', credentialName: 'c' }), valid: true, warning: 'does not use certificates' },
   { name: 'AUTO_PASSTHROUGH', in: gw(server({ port: { number: 15443, name: 'tls', protocol: 'TLS' }, hosts: ['*.local'], tls: { mode: 'AUTO_PASSTHROUGH' } })), valid: true },
@@ -83,6 +84,7 @@ describe('Gateway validation: certificates', () => {
       { mode: 'SIMPLE', credentialName: 'bookinfo-cert' },
       { mode: 'MUTUAL', credentialName: 'bookinfo-cert' },
       { mode: 'OPTIONAL_MUTUAL', credentialNames: ['rsa', 'ecdsa'] },
+      { mode: 'MUTUAL', credentialName: 'bookinfo-cert', caCertCredentialName: 'clients' },
     ]) {
       expect(validateObject(wrap('Gateway', tlsServer(tls))), JSON.stringify(tls)).to.deep.equal({ errors: [], warnings: [] });
     }

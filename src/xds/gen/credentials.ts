@@ -68,3 +68,27 @@ export function generateCredentialSecrets(snap: Snapshot, proxy: Proxy): NamedRe
   }
   return out;
 }
+
+/**
+ * Why the credential `sdsName` (a name the proxy subscribes to) is not served to it, in words for the log;
+ * undefined when it is served or is not a credential name. The same rules as generateCredentialSecrets.
+ */
+export function credentialProblem(snap: Snapshot, proxy: Proxy, sdsName: string): string | undefined {
+  if (!isCredentialSdsName(sdsName) || proxy.type !== 'router') return undefined;
+  if (!mayReadCredentials(proxy)) return 'the gateway did not prove its identity (a client certificate from the mesh CA on xDS over TLS)';
+  const ns = proxy.namespace;
+  const name = sdsName.slice(PREFIX.length);
+  const get = (n: string) => snap.credentials.get(credentialKey(ns, n));
+  const none = (n: string) => `no Secret ${ns}/${n} with a certificate and key (tls.crt and tls.key, or cert and key) or a CA (ca.crt or cacert)`;
+  if (!name.endsWith(CA_SUFFIX)) {
+    const c = get(name);
+    if (!c) return none(name);
+    if (c.cert && c.key) return undefined;
+    return `Secret ${ns}/${name}: ${c.certError ?? 'it has no certificate and key (tls.crt and tls.key, or cert and key)'}`;
+  }
+  const base = name.slice(0, -CA_SUFFIX.length);
+  const [owner, c] = get(name) ? [name, get(name)!] : get(base) ? [base, get(base)!] : [undefined, undefined];
+  if (!owner || !c) return `${none(name)}, nor a Secret ${ns}/${base} with a CA`;
+  if (c.ca) return undefined;
+  return `Secret ${ns}/${owner}: ${c.caError ?? 'it has no CA (ca.crt or cacert)'}`;
+}

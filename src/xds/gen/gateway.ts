@@ -186,8 +186,9 @@ function tlsParams(tls: Json): Json | undefined {
 /**
  * A terminated server's TLS: certificates by SDS (`kubernetes://<credentialName>`, the client CA from
  * `<credentialName>-cacert`) or from files in the gateway pod (serverCertificate/privateKey or tlsCertificates,
- * the client CA from caCertificates, with caCrl and subjectAltNames), as istiod writes them. MUTUAL requires a
- * client certificate, OPTIONAL_MUTUAL checks one when it is given.
+ * the client CA from caCertificates, with caCrl and subjectAltNames), as istiod writes them; a caCertCredentialName
+ * names the Secret of the client CA instead (`kubernetes://<caCertCredentialName>-cacert`, which credentials.ts
+ * resolves to that Secret). MUTUAL requires a client certificate, OPTIONAL_MUTUAL checks one when it is given.
  */
 function downstreamTls(s: ServerInfo): Json {
   const names = credentialNames(s.tls);
@@ -196,15 +197,15 @@ function downstreamTls(s: ServerInfo): Json {
   const params = tlsParams(s.tls);
   if (params) common.tls_params = params;
   const pins = mutual ? clientPins(s.tls) : {};
-  if (names.length > 0) {
-    common.tls_certificate_sds_secret_configs = names.map((name) => ({ name: credentialSdsName(name), sds_config: adsSource() }));
-    const sds = { name: caSdsName(names[0]!), sds_config: adsSource() };
-    if (mutual && Object.keys(pins).length > 0) common.combined_validation_context = { default_validation_context: pins, validation_context_sds_secret_config: sds };
-    else if (mutual) common.validation_context_sds_secret_config = sds;
-  } else {
-    common.tls_certificates = certificateFiles(s.tls).map((c) => ({ certificate_chain: { filename: c.cert }, private_key: { filename: c.key } }));
-    if (mutual && nonEmpty(s.tls.caCertificates)) common.validation_context = { ...fileValidationContext({ filename: s.tls.caCertificates }, s.tls), ...pins };
-  }
+  if (names.length > 0) common.tls_certificate_sds_secret_configs = names.map((name) => ({ name: credentialSdsName(name), sds_config: adsSource() }));
+  else common.tls_certificates = certificateFiles(s.tls).map((c) => ({ certificate_chain: { filename: c.cert }, private_key: { filename: c.key } }));
+  // The client CA: caCertCredentialName's Secret first, then the credential's own, then the caCertificates file.
+  const caName = nonEmpty(s.tls.caCertCredentialName) ? s.tls.caCertCredentialName : names[0];
+  if (mutual && caName !== undefined) {
+    const sds = { name: caSdsName(caName), sds_config: adsSource() };
+    if (Object.keys(pins).length > 0) common.combined_validation_context = { default_validation_context: pins, validation_context_sds_secret_config: sds };
+    else common.validation_context_sds_secret_config = sds;
+  } else if (mutual && nonEmpty(s.tls.caCertificates)) common.validation_context = { ...fileValidationContext({ filename: s.tls.caCertificates }, s.tls), ...pins };
   return {
     name: 'envoy.transport_sockets.tls',
     typed_config: any('envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext', {

@@ -111,8 +111,8 @@ export class Connection {
   readonly connectedAt = new Date();
   readonly watches = new Map<string, WatchState>();
   closed = false;
-  /** Whether the log said that this gateway asks for credentials it may not read (once per stream). */
-  credentialsNoted = false;
+  /** What the log said of this gateway's credentials that are not served (`name\0reason`: once per stream). */
+  readonly credentialNotes = new Set<string>();
   private nonceSeq = 0;
   private scopeCache?: { snapshot: string; proxy: Proxy; scope: string };
 

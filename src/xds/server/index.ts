@@ -28,7 +28,8 @@ import { widenReceiveWindows } from './windows.js';
 import { createXdsMetrics, shortType } from './metrics.js';
 import { adsServiceDefinition, structToPlain, type DeltaDiscoveryRequest, type DiscoveryRequest, type WireNode } from './wire.js';
 import { createDebugHandlers, type DebugHandlers } from '../debug.js';
-import { identityRefusal, peerIdentity, serverTls, unservedCredentials } from './peer.js';
+import { identityRefusal, peerIdentity, serverTls } from './peer.js';
+import { credentialProblem } from '../gen/credentials.js';
 import { TypeUrls } from '../../core/constants.js';
 
 export type { Generators } from './cache.js';
@@ -243,7 +244,7 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
         if (!req.type_url) return fail(grpc.status.INVALID_ARGUMENT, 'type_url is required on an aggregated (ADS) stream');
         const answer = kind === 'sotw' ? handleSotwRequest(ctx, conn, req) : handleDeltaRequest(ctx, conn, req);
         if (answer) queue.enqueue(conn);
-        if (req.type_url === TypeUrls.secret && !conn.credentialsNoted) noteUnservedCredentials(conn);
+        if (req.type_url === TypeUrls.secret && conn.proxy.type === 'router') noteCredentials(conn);
       } catch (e) {
         log.error({ proxy: conn.proxy?.id, err: (e as Error).stack }, 'xds: request handling failed');
         fail(grpc.status.INTERNAL, `internal error: ${(e as Error).message}`);
@@ -258,15 +259,17 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
     call.on('close', cleanup);
   }
 
-  /** Says once per stream that a gateway asks for credentials it may not read: the usual reason TLS fails on it. */
-  function noteUnservedCredentials(conn: Connection): void {
-    const asked = unservedCredentials(conn.proxy!, conn.watches.get(TypeUrls.secret)?.names ?? []);
-    if (asked.length === 0) return;
-    conn.credentialsNoted = true;
-    log.warn(
-      { proxy: conn.proxy!.id, peer: conn.peer, credentials: asked },
-      'xds: the gateway asks for credentialName Secrets but did not prove its identity (a client certificate from the mesh CA on xDS over TLS): they are not served',
-    );
+  /**
+   * Says why a gateway's credentials are not served (once per stream, name and reason): no identity, no such Secret,
+   * a key that does not match. A missing certificate leaves its TLS listener without one, and nothing else tells.
+   */
+  function noteCredentials(conn: Connection): void {
+    for (const name of conn.watches.get(TypeUrls.secret)?.names ?? []) {
+      const reason = credentialProblem(cache.snapshot, conn.proxy!, name);
+      if (reason === undefined || conn.credentialNotes.has(`${name}\0${reason}`)) continue;
+      conn.credentialNotes.add(`${name}\0${reason}`);
+      log.warn({ proxy: conn.proxy!.id, peer: conn.peer, credential: name }, `xds: credential ${name} is not served: ${reason}`);
+    }
   }
 
   const server = new grpc.Server({

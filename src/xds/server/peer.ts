@@ -7,7 +7,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { identityOfSubjectAltName, spiffeId, type SpiffeIdentity } from '../../core/spiffe.js';
 import type { Proxy } from '../../model/proxy.js';
-import { isCredentialSdsName, mayReadCredentials } from '../gen/credentials.js';
 
 /**
  * Server credentials of a TLS port: the serving pair, and with `clientCa` a client certificate asked for and checked
@@ -48,6 +47,3 @@ export function identityRefusal(proxy: Proxy, trustDomain: string): string | und
   return undefined;
 }
 
-/** The credential SDS names a gateway asks for that it may not read (none for a proxy that may). */
-export const unservedCredentials = (proxy: Proxy, names: readonly string[]): string[] =>
-  proxy.type === 'router' && !mayReadCredentials(proxy) ? names.filter(isCredentialSdsName) : [];

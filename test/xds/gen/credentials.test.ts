@@ -4,11 +4,14 @@ import { TypeUrls } from '../../../src/core/constants.js';
 import { buildSnapshot } from '../../../src/model/snapshot.js';
 import type { Proxy } from '../../../src/model/proxy.js';
 import { generate, proxyScope } from '../../../src/xds/gen/index.js';
+import { credentialProblem } from '../../../src/xds/gen/credentials.js';
 import { generateCa, generateServingCert, type KeyPair } from '../../../src/certs/generate.js';
 import { GATEWAY, byName, expectValid, proxy } from './helpers.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 const NS = 'istio-system';
+/** A base64 SHA-256 pin (44 characters, as Envoy requires). */
+const SPKI = Buffer.alloc(32, 7).toString('base64');
 const gw = (servers: object[], namespace = NS): KubeObject => ({
   apiVersion: 'networking.istio.io/v1',
   kind: 'Gateway',
@@ -144,5 +147,57 @@ describe('SDS: gateway credentials (credentialName)', () => {
     const sidecar = generate(snap, proxy('sidecar~10.0.0.1~app.istio-system~istio-system.svc.cluster.local'), TypeUrls.cluster);
     expect(byName(sidecar, 'outbound|443||api.example.com').transport_socket).to.equal(undefined);
     expect(byName(sidecar, 'outbound|8443||api.example.com').transport_socket.typed_config.common_tls_context.validation_context.trusted_ca).to.deep.equal({ filename: '/etc/ssl/certs/ca-certificates.crt' });
+  });
+
+  it('says why each name it is not served is not, and nothing of the ones it is', () => {
+    const objs = [
+      tlsSecret('good', leaf, { 'ca.crt': b64(ca.cert) }),
+      secret('bad', { 'tls.crt': b64(leaf.cert), 'tls.key': b64(leaf2.key) }),
+      secret('half', { cert: b64(leaf.cert) }),
+      secret('only-ca', { cacert: b64(ca.cert) }),
+      tlsSecret('x-cacert', leaf),
+    ];
+    const snap = buildSnapshot(objs);
+    const p = identified(gateway);
+    const asked = ['kubernetes://good', 'kubernetes://good-cacert', 'kubernetes://bad', 'kubernetes://bad-cacert', 'kubernetes://half', 'kubernetes://only-ca', 'kubernetes://only-ca-cacert', 'kubernetes://x-cacert', 'kubernetes://gone', 'kubernetes://gone-cacert', 'file-cert:/a~/b'];
+    const served = new Set(generate(snap, p, TypeUrls.secret).map((r) => r.name));
+    const problems = Object.fromEntries(asked.map((n) => [n, credentialProblem(snap, p, n)]).filter(([, why]) => why !== undefined));
+    expect(problems).to.deep.equal({
+      'kubernetes://bad': 'Secret istio-system/bad: the private key does not belong to the certificate',
+      'kubernetes://bad-cacert': 'Secret istio-system/bad: it has no CA (ca.crt or cacert)',
+      'kubernetes://half': 'Secret istio-system/half: the Secret has cert but no key',
+      'kubernetes://only-ca': 'Secret istio-system/only-ca: it has no certificate and key (tls.crt and tls.key, or cert and key)',
+      'kubernetes://x-cacert': 'Secret istio-system/x-cacert: it has no CA (ca.crt or cacert)',
+      'kubernetes://gone': 'no Secret istio-system/gone with a certificate and key (tls.crt and tls.key, or cert and key) or a CA (ca.crt or cacert)',
+      'kubernetes://gone-cacert':
+        'no Secret istio-system/gone-cacert with a certificate and key (tls.crt and tls.key, or cert and key) or a CA (ca.crt or cacert), nor a Secret istio-system/gone with a CA',
+    });
+    // Every credential name is either served or explained, never both.
+    for (const n of asked.filter((x) => x.startsWith('kubernetes://'))) expect(served.has(n) !== (n in problems), n).to.equal(true);
+    expect(credentialProblem(snap, gateway, 'kubernetes://good')).to.equal('the gateway did not prove its identity (a client certificate from the mesh CA on xDS over TLS)');
+    expect(credentialProblem(snap, proxy('sidecar~10.0.0.1~a.istio-system~istio-system.svc.cluster.local'), 'kubernetes://gone')).to.equal(undefined);
+  });
+
+  it('caCertCredentialName: the client CA comes from that Secret, with files or a credentialName, and is served', () => {
+    const objs = [
+      gw([
+        https(443, { mode: 'MUTUAL', credentialName: 'server', caCertCredentialName: 'clients' }),
+        https(8443, { mode: 'OPTIONAL_MUTUAL', serverCertificate: '/etc/c.pem', privateKey: '/etc/k.pem', caCertCredentialName: 'clients', verifyCertificateSpki: [SPKI] }),
+      ]),
+      tlsSecret('server', leaf, { 'ca.crt': b64(leaf2.cert) }),
+      secret('clients', { 'ca.crt': b64(ca.cert) }),
+    ];
+    const snap = buildSnapshot(objs);
+    const p = identified(gateway);
+    const listeners = generate(snap, p, TypeUrls.listener);
+    expectValid(TypeUrls.listener, listeners);
+    const contexts = listeners.flatMap((l) => (l.resource.filter_chains as any[]).filter((c) => c.transport_socket).map((c) => c.transport_socket.typed_config.common_tls_context));
+    const sds = { name: 'kubernetes://clients-cacert', sds_config: { ads: {}, resource_api_version: 'V3' } };
+    expect(contexts.map((c) => c.validation_context_sds_secret_config ?? c.combined_validation_context)).to.deep.equal([
+      sds,
+      { default_validation_context: { verify_certificate_spki: [SPKI] }, validation_context_sds_secret_config: sds },
+    ]);
+    const secrets = generate(snap, p, TypeUrls.secret);
+    expect(byName(secrets, 'kubernetes://clients-cacert').validation_context.trusted_ca.inline_bytes).to.equal(b64(ca.cert));
   });
 });

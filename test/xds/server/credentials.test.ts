@@ -113,11 +113,25 @@ describe('xDS over TLS: gateways that prove their identity get their credentialN
     for (const c of [dial(), plain]) {
       const r = await askSecrets(c);
       expect(r.resources).to.deep.equal([]);
+      c.ack(r, [CERT, MUTUAL, MUTUAL_CA]);
       // The rest of its configuration still comes.
       c.send({ node: routerNode(), type_url: TypeUrls.listener });
       expect((await c.next()).resources.map((x) => x.name)).to.include('0.0.0.0_443');
     }
-    expect(warnings.filter((w) => w.includes('did not prove its identity'))).to.have.length(2);
+    // Once per stream and name (3 names, 2 streams), though each stream asked twice (its request, its ACK).
+    expect(warnings.filter((w) => w.includes('is not served: the gateway did not prove its identity'))).to.have.length(6);
+  });
+
+  it('says why a credential it asks for is not served: no such Secret', async () => {
+    warnings.length = 0;
+    const c = dial(gatewayCert);
+    const r = await askSecrets(c, [CERT, 'kubernetes://missing']);
+    expect(r.resources.map((x) => x.name)).to.deep.equal([CERT]);
+    c.ack(r, [CERT, 'kubernetes://missing']);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(warnings).to.deep.equal([
+      'xds: credential kubernetes://missing is not served: no Secret istio-system/missing with a certificate and key (tls.crt and tls.key, or cert and key) or a CA (ca.crt or cacert)',
+    ]);
   });
 
   it('refuses a gateway whose certificate names another namespace, and keeps serving', async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { identityOfSubjectAltName, parseSpiffeId } from '../../../src/core/spiffe.js';
-import { identityRefusal, unservedCredentials } from '../../../src/xds/server/peer.js';
+import { identityRefusal } from '../../../src/xds/server/peer.js';
 import { parseNode, type Proxy } from '../../../src/model/proxy.js';
 
 const gateway = (identity?: Proxy['identity']): Proxy => {
@@ -28,11 +28,5 @@ describe('xDS peer identity', () => {
       'client certificate spiffe://cluster.local/ns/default/sa/gw is for namespace default, but node router~10.0.0.1~gw-1.istio-system~istio-system.svc.cluster.local is in namespace istio-system',
     );
     expect(identityRefusal(gateway(id('istio-system', 'other.td')), 'cluster.local')).to.equal('client certificate spiffe://other.td/ns/istio-system/sa/gw is not of the mesh\'s trust domain cluster.local');
-  });
-
-  it('names the credentials a gateway asks for in vain', () => {
-    const asked = ['file-cert:/etc/certs/cert-chain.pem~/etc/certs/key.pem', 'kubernetes://a', 'kubernetes://a-cacert'];
-    expect(unservedCredentials(gateway(), asked)).to.deep.equal(['kubernetes://a', 'kubernetes://a-cacert']);
-    expect(unservedCredentials(gateway(id('istio-system')), asked)).to.deep.equal([]);
   });
 });
