@@ -278,6 +278,12 @@ export function analysisOptions(mesh: MeshConfig): AnalyzeOptions {
       }),
     ),
     authzProviders: Object.fromEntries(authzProviders(mesh).map(([name, p]) => [name, { service: p.service, port: p.port }])),
+    logServices: Object.fromEntries(
+      mesh.extensionProviders.flatMap((p) => {
+        const t = telemetryProvider(p);
+        return t.kind === 'grpc-log' ? [[p.name, { service: t.service, port: t.port }]] : [];
+      }),
+    ),
   };
 }
 
@@ -307,6 +313,22 @@ function telemetryProvider(p: ExtensionProvider): TelemetryProvider {
   if (p.envoyFileAccessLog) {
     const { path, logFormat } = p.envoyFileAccessLog;
     return { kind: 'file', path, ...(logFormat?.text !== undefined ? { text: logFormat.text } : {}), ...(logFormat?.labels !== undefined ? { labels: logFormat.labels } : {}), ...(logFormat?.omitEmptyValues ? { omitEmptyValues: true } : {}) };
+  }
+  for (const [key, protocol] of [['envoyHttpAls', 'http'], ['envoyTcpAls', 'tcp']] as const) {
+    const g = p[key];
+    if (!g) continue;
+    return {
+      kind: 'grpc-log',
+      protocol,
+      service: g.service.toLowerCase(),
+      port: g.port,
+      // Istio's default names, which the access log service sees in each message's identifier.
+      logName: g.logName || `${protocol}_envoy_accesslog`,
+      filterStateObjects: g.filterStateObjectsToLog ?? [],
+      requestHeaders: g.additionalRequestHeadersToLog ?? [],
+      responseHeaders: g.additionalResponseHeadersToLog ?? [],
+      responseTrailers: g.additionalResponseTrailersToLog ?? [],
+    };
   }
   return { kind: 'other' };
 }

@@ -1,6 +1,7 @@
 /**
- * The mesh config's telemetry and authorization providers, as Istio's: `extensionProviders` (named Zipkin tracers,
- * Envoy file access logs and external authorization services (ext-authz.ts), which mizzen generates; Istio's
+ * The mesh config's telemetry and authorization providers, as Istio's: `extensionProviders` (named Zipkin and
+ * OpenTelemetry tracers, Envoy file access logs, Envoy gRPC access log services (envoyHttpAls, envoyTcpAls) and
+ * external authorization services (ext-authz.ts), which mizzen generates; Istio's
  * other provider kinds, which it accepts and generates nothing for)
  * and `defaultProviders` (the providers that apply where no Telemetry resource names one). A user's providers are
  * merged by name onto the defaults (`prometheus`, `stackdriver`, and `envoy`: a file access log to /dev/stdout), so
@@ -34,9 +35,28 @@ export interface ExtensionProvider {
   name: string;
   zipkin?: ZipkinProvider;
   envoyFileAccessLog?: FileAccessLogProvider;
+  envoyHttpAls?: GrpcLogProvider;
+  envoyTcpAls?: GrpcLogProvider;
   /** Istio's other provider kinds (prometheus, opentelemetry …) are kept as written and generate nothing. */
   [kind: string]: unknown;
 }
+
+/** An Envoy gRPC access log service (Istio's envoyHttpAls, envoyTcpAls). */
+export interface GrpcLogProvider {
+  /** `[<namespace>/]<host>`. */
+  service: string;
+  port: number;
+  logName?: string;
+  filterStateObjectsToLog?: string[];
+  /** envoyHttpAls only. */
+  additionalRequestHeadersToLog?: string[];
+  additionalResponseHeadersToLog?: string[];
+  additionalResponseTrailersToLog?: string[];
+}
+
+/** The gRPC access log provider kinds: HTTP requests, TCP connections. */
+export const GRPC_LOG_KINDS = ['envoyHttpAls', 'envoyTcpAls'] as const;
+export type GrpcLogKind = (typeof GRPC_LOG_KINDS)[number];
 
 export interface DefaultProviders {
   tracing: string[];
@@ -45,9 +65,12 @@ export interface DefaultProviders {
 }
 
 /** Provider kinds mizzen turns into Envoy configuration. */
-const GENERATED = new Set(['zipkin', 'envoyFileAccessLog', 'opentelemetry', ...EXT_AUTHZ_KINDS]);
-/** Istio's provider kinds that mizzen accepts and generates nothing for (no Istio metrics, no OTel logs). */
-const ACCEPTED = new Set(['prometheus', 'stackdriver', 'skywalking', 'datadog', 'lightstep', 'envoyOtelAls', 'envoyHttpAls', 'envoyTcpAls', 'sds']);
+const GENERATED = new Set(['zipkin', 'envoyFileAccessLog', 'opentelemetry', ...GRPC_LOG_KINDS, ...EXT_AUTHZ_KINDS]);
+/**
+ * Istio's provider kinds that mizzen accepts and generates nothing for: no Istio metrics; no OpenTelemetry access
+ * logs (Envoy's config for them embeds OpenTelemetry's own protos, which the Envoy protos mizzen encodes with lack).
+ */
+const ACCEPTED = new Set(['prometheus', 'stackdriver', 'skywalking', 'datadog', 'lightstep', 'envoyOtelAls', 'sds']);
 
 export const DEFAULT_EXTENSION_PROVIDERS: readonly ExtensionProvider[] = [
   { name: 'prometheus', prometheus: {} },
@@ -127,6 +150,26 @@ function checkOtel(o: unknown, path: string, errors: string[]): void {
   }
 }
 
+const GRPC_LOG_FIELDS = {
+  envoyHttpAls: new Set(['service', 'port', 'logName', 'filterStateObjectsToLog', 'additionalRequestHeadersToLog', 'additionalResponseHeadersToLog', 'additionalResponseTrailersToLog']),
+  envoyTcpAls: new Set(['service', 'port', 'logName', 'filterStateObjectsToLog']),
+};
+
+const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string' && x !== '');
+
+/** Errors of an Envoy gRPC access log service provider (envoyHttpAls, envoyTcpAls). */
+function checkGrpcLog(kind: GrpcLogKind, v: unknown, path: string, errors: string[]): void {
+  if (!isObject(v)) return void errors.push(`${path}: must be a mapping`);
+  unknownFields(v, GRPC_LOG_FIELDS[kind], path, errors);
+  if (typeof v.service !== 'string' || v.service === '') errors.push(`${path}.service: required, the access log service's host ([<namespace>/]<host>)`);
+  if (!Number.isInteger(v.port) || (v.port as number) < 1 || (v.port as number) > 65535) errors.push(`${path}.port: required, a port from 1 to 65535`);
+  if (v.logName !== undefined && typeof v.logName !== 'string') errors.push(`${path}.logName: must be a string`);
+  for (const f of GRPC_LOG_FIELDS[kind]) {
+    if (f === 'service' || f === 'port' || f === 'logName' || v[f] === undefined) continue;
+    if (!isStringList(v[f])) errors.push(`${path}.${f}: must be a list of non-empty strings`);
+  }
+}
+
 function checkFileLog(f: unknown, path: string, errors: string[]): void {
   if (!isObject(f)) return void errors.push(`${path}: must be a mapping`);
   unknownFields(f, FILE_FIELDS, path, errors);
@@ -152,6 +195,7 @@ function checkProvider(p: unknown, path: string, errors: string[]): void {
   if (p.zipkin !== undefined) checkZipkin(p.zipkin, `${path}.zipkin`, errors);
   if (p.envoyFileAccessLog !== undefined) checkFileLog(p.envoyFileAccessLog, `${path}.envoyFileAccessLog`, errors);
   if (p.opentelemetry !== undefined) checkOtel(p.opentelemetry, `${path}.opentelemetry`, errors);
+  for (const kind of GRPC_LOG_KINDS) if (p[kind] !== undefined) checkGrpcLog(kind, p[kind], `${path}.${kind}`, errors);
   for (const kind of EXT_AUTHZ_KINDS) if (p[kind] !== undefined) checkExtAuthz(kind, p[kind], `${path}.${kind}`, errors);
 }
 

@@ -157,6 +157,21 @@ export type TelemetryProvider =
       grpc?: { timeoutMs?: number; metadata: Array<{ name: string; value: string }> };
       environment: boolean;
     }
+  /**
+   * An Envoy gRPC access log service: `http` logs each request of a connection manager (envoyHttpAls), `tcp` each
+   * connection of a tcp_proxy (envoyTcpAls). `service`: `[<namespace>/]<host>`.
+   */
+  | {
+      kind: 'grpc-log';
+      protocol: 'http' | 'tcp';
+      service: string;
+      port: number;
+      logName: string;
+      filterStateObjects: string[];
+      requestHeaders: string[];
+      responseHeaders: string[];
+      responseTrailers: string[];
+    }
   /** One of Istio's kinds that mizzen generates nothing for (prometheus, datadog …). */
   | { kind: 'other' };
 

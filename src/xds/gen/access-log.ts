@@ -1,8 +1,9 @@
 /**
- * Envoy file access logs, as Istio's: a connection manager logs a line per request and a tcp_proxy a line per
- * connection, to a file (e.g. /dev/stdout, which `kubectl logs <pod> -c istio-proxy` shows). Which logs: the mesh
- * config's accessLogFile/accessLogEncoding, unless a Telemetry resource or defaultProviders say otherwise
- * (telemetry.ts). TEXT is Envoy's default line; JSON has one field per value below. Pure.
+ * Envoy access logs, as Istio's: a connection manager logs a line per request and a tcp_proxy a line per
+ * connection, to a file (e.g. /dev/stdout, which `kubectl logs <pod> -c istio-proxy` shows), or streams them to an
+ * Envoy gRPC access log service (envoyHttpAls: requests, envoyTcpAls: connections). Which logs: the mesh config's
+ * accessLogFile/accessLogEncoding, unless a Telemetry resource or defaultProviders say otherwise (telemetry.ts).
+ * TEXT is Envoy's default line; JSON has one field per value below. Pure.
  */
 import type { MeshSettings, TelemetryProvider } from '../../model/types.js';
 import { type Json, any } from './common.js';
@@ -41,16 +42,17 @@ function value(v: unknown): Json {
 /** google.protobuf.Struct as the encoder takes it. */
 const struct = (fields: Record<string, unknown>): Json => ({ fields: Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, value(v)])) });
 
-function fileLog(path: string, logFormat: Json | undefined, expression?: string): Json {
-  return {
-    name: 'envoy.access_loggers.file',
-    // Only the lines the CEL expression selects (Istio's Telemetry accessLogging filter).
-    ...(expression
-      ? { filter: { extension_filter: { name: 'envoy.access_loggers.extension_filters.cel', typed_config: any('envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter', { expression }) } } }
-      : {}),
-    typed_config: any('envoy.extensions.access_loggers.file.v3.FileAccessLog', { path, ...(logFormat ? { log_format: logFormat } : {}) }),
-  };
-}
+/** An access logger; with a CEL expression, it logs only what that selects (Istio's Telemetry accessLogging filter). */
+const logger = (name: string, typed_config: Json, expression?: string): Json => ({
+  name,
+  ...(expression
+    ? { filter: { extension_filter: { name: 'envoy.access_loggers.extension_filters.cel', typed_config: any('envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter', { expression }) } } }
+    : {}),
+  typed_config,
+});
+
+const fileLog = (path: string, logFormat: Json | undefined, expression?: string): Json =>
+  logger('envoy.access_loggers.file', any('envoy.extensions.access_loggers.file.v3.FileAccessLog', { path, ...(logFormat ? { log_format: logFormat } : {}) }), expression);
 
 /** The mesh config's access log; undefined without accessLogFile. */
 export function meshAccessLog(log: MeshSettings['accessLog']): Json | undefined {
@@ -68,4 +70,26 @@ export function providerAccessLog(p: Extract<TelemetryProvider, { kind: 'file' }
         ? { json_format: struct(p.labels), ...omit }
         : undefined;
   return fileLog(p.path, format, expression);
+}
+
+type GrpcLog = Extract<TelemetryProvider, { kind: 'grpc-log' }>;
+
+/**
+ * An envoyHttpAls or envoyTcpAls provider's access log: Envoy streams each request (connection manager) or each
+ * connection (tcp_proxy) to the access log service at `collector` (its outbound cluster, which the proxy has).
+ */
+export function grpcAccessLog(p: GrpcLog, collector: { cluster: string; host: string }, expression?: string): Json {
+  const common_config = {
+    log_name: p.logName,
+    grpc_service: { envoy_grpc: { cluster_name: collector.cluster, authority: collector.host } },
+    transport_api_version: 'V3',
+    ...(p.filterStateObjects.length ? { filter_state_objects_to_log: p.filterStateObjects } : {}),
+  };
+  if (p.protocol === 'tcp') return logger('envoy.access_loggers.tcp_grpc', any('envoy.extensions.access_loggers.grpc.v3.TcpGrpcAccessLogConfig', { common_config }), expression);
+  const headers = {
+    ...(p.requestHeaders.length ? { additional_request_headers_to_log: p.requestHeaders } : {}),
+    ...(p.responseHeaders.length ? { additional_response_headers_to_log: p.responseHeaders } : {}),
+    ...(p.responseTrailers.length ? { additional_response_trailers_to_log: p.responseTrailers } : {}),
+  };
+  return logger('envoy.access_loggers.http_grpc', any('envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig', { common_config, ...headers }), expression);
 }

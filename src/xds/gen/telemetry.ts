@@ -18,20 +18,22 @@
  *   unless enableIstioTags is false, then the custom tags, sorted by tag.
  * - Access logs: the default providers, then each resource's entries choose providers (an entry without providers
  *   means the ones in force above), turn them off (`disabled`) or filter them (a CEL expression). One log per
- *   envoyFileAccessLog provider left on, ordered by name.
+ *   log provider left on, ordered by name: envoyFileAccessLog on connection managers and tcp_proxies alike,
+ *   envoyHttpAls on connection managers, envoyTcpAls on tcp_proxies.
  * - Where no Telemetry says anything of tracing (or logging) and defaultProviders name none, the mesh config's own
  *   settings apply as before (tracing.ts, access-log.ts). Provider kinds mizzen does not generate give nothing.
  * Pure.
  */
-import type { Config, Snapshot } from '../../model/types.js';
+import type { Config, Snapshot, TelemetryProvider } from '../../model/types.js';
+import { resolveServiceRef } from '../../model/hosts.js';
 import type { Proxy } from '../../model/proxy.js';
 import { asArray, asObject, hasTargetRef, matchesLabels, policySelector } from '../../model/selectors.js';
 import { Labels, ROOT_NAMESPACES } from '../../core/constants.js';
-import { proxyLabels } from './context.js';
+import { proxyLabels, serviceCluster } from './context.js';
 import { type Json, any } from './common.js';
 import { HCM_FILTER, TCP_PROXY_FILTER, mapNetworkFilters } from './filters.js';
 import { isTracer, meshZipkin, tracerTracing } from './tracing.js';
-import { meshAccessLog, providerAccessLog } from './access-log.js';
+import { grpcAccessLog, meshAccessLog, providerAccessLog } from './access-log.js';
 import type { NamedResource } from './types.js';
 
 type Mode = 'CLIENT' | 'SERVER';
@@ -142,8 +144,8 @@ export function loggingSpec(applicable: readonly Config[], defaults: readonly st
 
 /** What one direction's connection managers and tcp_proxies get. */
 interface Direction {
-  /** access_log entries; undefined: none. */
-  logs?: Json[];
+  /** access_log entries of connection managers and of tcp_proxies; undefined: none. */
+  logs?: { http: Json[]; tcp: Json[] };
   /** HttpConnectionManager.tracing; undefined: none. */
   tracing?: Json;
   /** HttpConnectionManager.request_id_extension, when a Telemetry turns off request-id-based sampling. */
@@ -207,25 +209,43 @@ function tracingOf(snap: Snapshot, proxy: Proxy, labels: Readonly<Record<string,
   return { tracing, requestId: { typed_config: any('envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig', { use_request_id_for_trace_sampling: { value: false } }) } };
 }
 
-/** One direction's access logs: the Telemetry's file providers left on, else the mesh config's accessLogFile. */
-function logsOf(snap: Snapshot, applicable: readonly Config[], mode: Mode): Json[] | undefined {
+type LogProvider = Extract<TelemetryProvider, { kind: 'file' | 'grpc-log' }>;
+const isLogProvider = (p: TelemetryProvider | undefined): p is LogProvider => p?.kind === 'file' || p?.kind === 'grpc-log';
+
+/**
+ * One direction's access logs: the Telemetry's log providers left on (file logs for both kinds of filter; gRPC
+ * access log services for theirs, when the proxy has the service's cluster), else the mesh config's accessLogFile.
+ */
+function logsOf(snap: Snapshot, proxy: Proxy, applicable: readonly Config[], mode: Mode): Direction['logs'] {
   const telemetry = snap.mesh.telemetry;
   const logging = loggingSpec(applicable, telemetry?.defaultProviders.accessLogging ?? [], mode);
-  // Only file providers make Envoy logs; a Telemetry naming none of them leaves the mesh config's log, as in Istio.
-  const files = [...(logging ?? [])]
+  // Only log providers make Envoy logs; a Telemetry naming none of them leaves the mesh config's log, as in Istio.
+  const named = [...(logging ?? [])]
     .map(([name, spec]) => ({ name, spec, provider: telemetry?.providers[name.toLowerCase()] }))
-    .filter((x): x is typeof x & { provider: { kind: 'file' } } => x.provider?.kind === 'file')
+    .filter((x): x is typeof x & { provider: LogProvider } => isLogProvider(x.provider))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  if (files.length === 0) {
+  if (named.length === 0) {
     const legacy = meshAccessLog(snap.mesh.accessLog);
-    return legacy && [legacy];
+    return legacy && { http: [legacy], tcp: [legacy] };
   }
-  const on = files.filter((f) => !f.spec.disabled).map((f) => providerAccessLog(f.provider, f.spec.filter));
-  return on.length > 0 ? on : undefined;
+  const out: { http: Json[]; tcp: Json[] } = { http: [], tcp: [] };
+  for (const { spec, provider } of named) {
+    if (spec.disabled) continue;
+    if (provider.kind === 'file') {
+      const log = providerAccessLog(provider, spec.filter);
+      out.http.push(log);
+      out.tcp.push(log);
+      continue;
+    }
+    // As istiod: a service the proxy has no cluster for gets no log (Envoy would refuse the listener).
+    const collector = serviceCluster(snap, proxy, resolveServiceRef(provider.service, proxy.namespace, snap.domainSuffix), provider.port);
+    if (collector) out[provider.protocol].push(grpcAccessLog(provider, collector, spec.filter));
+  }
+  return out.http.length > 0 || out.tcp.length > 0 ? out : undefined;
 }
 
 function direction(snap: Snapshot, proxy: Proxy, labels: Readonly<Record<string, string>>, applicable: readonly Config[], mode: Mode): Direction {
-  const logs = logsOf(snap, applicable, mode);
+  const logs = logsOf(snap, proxy, applicable, mode);
   return { ...tracingOf(snap, proxy, labels, applicable, mode), ...(logs ? { logs } : {}) };
 }
 
@@ -234,12 +254,13 @@ const LOGGED = new Set([HCM_FILTER, TCP_PROXY_FILTER]);
 function applyTo(filter: Json, d: Direction): Json {
   if (!LOGGED.has(filter?.name) || typeof filter.typed_config !== 'object') return filter;
   const http = filter.name === HCM_FILTER;
-  if (!d.logs && !(http && d.tracing)) return filter;
+  const logs = d.logs?.[http ? 'http' : 'tcp'];
+  if (!logs?.length && !(http && d.tracing)) return filter;
   return {
     ...filter,
     typed_config: {
       ...filter.typed_config,
-      ...(d.logs ? { access_log: d.logs } : {}),
+      ...(logs?.length ? { access_log: logs } : {}),
       ...(http && d.tracing ? { tracing: d.tracing, ...(d.requestId ? { request_id_extension: d.requestId } : {}) } : {}),
     },
   };

@@ -355,6 +355,10 @@ describe('mesh config: extensionProviders and defaultProviders', () => {
     ['a file log without path', { extensionProviders: [{ name: 'x', envoyFileAccessLog: {} }] }, 'extensionProviders[0].envoyFileAccessLog.path: required'],
     ['text and labels', { extensionProviders: [{ name: 'x', envoyFileAccessLog: { path: '/p', logFormat: { text: 'a', labels: { a: 'b' } } } }] }, 'text and labels are exclusive'],
     ['a name twice', { extensionProviders: [{ name: 'x', prometheus: {} }, { name: 'X', prometheus: {} }] }, 'extensionProviders[1].name: "X" is defined twice'],
+    ['a gRPC access log service without service', { extensionProviders: [{ name: 'x', envoyHttpAls: { port: 9001 } }] }, 'extensionProviders[0].envoyHttpAls.service: required'],
+    ['a gRPC access log service with a bad port', { extensionProviders: [{ name: 'x', envoyTcpAls: { service: 'als', port: 0 } }] }, 'extensionProviders[0].envoyTcpAls.port: required, a port from 1 to 65535'],
+    ['headers of a TCP access log service', { extensionProviders: [{ name: 'x', envoyTcpAls: { service: 'als', port: 1, additionalRequestHeadersToLog: ['a'] } }] }, 'envoyTcpAls.additionalRequestHeadersToLog: unknown field'],
+    ['headers that are not a list of names', { extensionProviders: [{ name: 'x', envoyHttpAls: { service: 'als', port: 1, additionalRequestHeadersToLog: 'x-a' } }] }, 'envoyHttpAls.additionalRequestHeadersToLog: must be a list of non-empty strings'],
     ['a default that names no provider', { defaultProviders: { tracing: ['zipkin'] } }, 'defaultProviders.tracing[0]: no extensionProviders entry is named "zipkin"'],
     ['an unknown defaultProviders field', { defaultProviders: { logs: ['envoy'] } }, 'defaultProviders.logs: unknown field'],
   ];
@@ -365,4 +369,57 @@ describe('mesh config: extensionProviders and defaultProviders', () => {
       if (!r.ok) expect(r.errors.join('\n')).to.contain(message);
     });
   }
+});
+
+describe('Telemetry: gRPC access log services (envoyHttpAls, envoyTcpAls)', () => {
+  const ALS_SERVICE: KubeObject = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'als', namespace: 'observability' }, spec: { selector: { app: 'als' }, ports: [{ name: 'grpc', port: 9001 }] } };
+  const ALS_CLUSTER = 'outbound|9001||als.observability.svc.cluster.local';
+  const mesh = {
+    extensionProviders: [
+      { name: 'http-als', envoyHttpAls: { service: 'als.observability.svc.cluster.local', port: 9001, additionalRequestHeadersToLog: ['x-tenant'], filterStateObjectsToLog: ['envoy.string'] } },
+      { name: 'tcp-als', envoyTcpAls: { service: 'observability/als.observability.svc.cluster.local', port: 9001, logName: 'connections' } },
+      { name: 'nowhere', envoyHttpAls: { service: 'als.nowhere.svc.cluster.local', port: 9001 } },
+    ],
+  };
+  const logs = (f: { config: any }) => (f.config.access_log ?? []).map((l: any) => ({ name: l.name, config: l.typed_config }));
+
+  it('streams requests from connection managers and connections from tcp_proxies to the service, beside the file log, by provider name', () => {
+    const fs = filtersOf(mesh, [ALS_SERVICE, telemetry('istio-system', 'mesh-default', { accessLogging: [{ providers: [{ name: 'tcp-als' }, { name: 'http-als' }, { name: 'envoy' }] }] })]);
+    const http = {
+      name: 'envoy.access_loggers.http_grpc',
+      config: {
+        '@type': 'type.googleapis.com/envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig',
+        common_config: {
+          log_name: 'http_envoy_accesslog',
+          grpc_service: { envoy_grpc: { cluster_name: ALS_CLUSTER, authority: 'als.observability.svc.cluster.local' } },
+          transport_api_version: 'V3',
+          filter_state_objects_to_log: ['envoy.string'],
+        },
+        additional_request_headers_to_log: ['x-tenant'],
+      },
+    };
+    const tcp = {
+      name: 'envoy.access_loggers.tcp_grpc',
+      config: {
+        '@type': 'type.googleapis.com/envoy.extensions.access_loggers.grpc.v3.TcpGrpcAccessLogConfig',
+        common_config: { log_name: 'connections', grpc_service: { envoy_grpc: { cluster_name: ALS_CLUSTER, authority: 'als.observability.svc.cluster.local' } }, transport_api_version: 'V3' },
+      },
+    };
+    const file = { name: 'envoy.access_loggers.file', config: { '@type': FILE_LOG, path: '/dev/stdout' } };
+    expect(fs.some((f) => f.name === TCP), 'a tcp_proxy to look at').to.equal(true);
+    for (const f of fs) expect(logs(f), `${f.listener} ${f.name}`).to.deep.equal(f.name === HCM ? [file, http] : [file, tcp]);
+    // The encoded listeners carry them (filtersOf checks every listener against Envoy's protos and rules).
+    const listeners = generate(snapshotWith(mesh, [ALS_SERVICE, telemetry('istio-system', 'mesh-default', { accessLogging: [{ providers: [{ name: 'http-als' }] }] })]), proxy(PRODUCTPAGE), TypeUrls.listener);
+    const round = decode(TypeUrls.listener, encode(TypeUrls.listener, listeners.find((l) => l.name === 'virtualInbound')!.resource)) as any;
+    expect(JSON.stringify(round)).to.contain('x-tenant').and.contain(ALS_CLUSTER);
+  });
+
+  it('a service the proxy has no cluster for gets no log (and the mesh config file log does not come back); a filter expression applies', () => {
+    const none = filtersOf(mesh, [ALS_SERVICE, telemetry('istio-system', 'mesh-default', { accessLogging: [{ providers: [{ name: 'nowhere' }] }] })]);
+    expect(none.every((f) => f.config.access_log === undefined)).to.equal(true);
+    const filtered = filtersOf(mesh, [ALS_SERVICE, telemetry('istio-system', 'mesh-default', { accessLogging: [{ providers: [{ name: 'http-als' }], filter: { expression: 'response.code >= 500' } }] })]);
+    for (const f of filtered.filter((x) => x.name === HCM)) expect(f.config.access_log[0].filter.extension_filter.typed_config.expression).to.equal('response.code >= 500');
+    // An HTTP service only: tcp_proxies get nothing.
+    for (const f of filtered.filter((x) => x.name === TCP)) expect(f.config.access_log).to.equal(undefined);
+  });
 });
