@@ -30,6 +30,7 @@
  * | MZ0009  | TracingCollectorNotInMesh                    | Warning | the tracing provider (zipkin, opentelemetry) a Telemetry traces with has a collector no Service or ServiceEntry serves: no tracer, no spans (checked when the mesh config is known) |
  * | MZ0010  | ExtAuthzProviderNotFound                     | Warning | a CUSTOM AuthorizationPolicy names no envoyExtAuthzHttp/Grpc provider of the mesh config: the requests it matches are denied (checked when the mesh config is known) |
  * | MZ0011  | ExtAuthzServiceNotInMesh                     | Warning | the service of a CUSTOM policy's provider is served by no Service or ServiceEntry: the requests it matches are denied (checked when the mesh config is known) |
+ * | MZ0012  | AccessLogServiceNotInMesh                    | Warning | the gRPC access log service (envoyHttpAls, envoyTcpAls) a Telemetry logs to is served by no Service or ServiceEntry: no such log (checked when the mesh config is known) |
  *
  * Closed-world rule: a missing reference is only an Error when the input describes the namespace it lives in
  * (it has Services there, for hosts; Gateways or the referrer itself, for gateways); otherwise MZ0003.
@@ -72,6 +73,7 @@ const table = [
   ['MZ0009', 'TracingCollectorNotInMesh', 'Warning', 'No Service or ServiceEntry serves the collector of the tracing provider (zipkin, opentelemetry) a Telemetry traces with, so no spans are reported.'],
   ['MZ0010', 'ExtAuthzProviderNotFound', 'Warning', 'A CUSTOM AuthorizationPolicy names a provider the mesh config does not define as envoyExtAuthzHttp or envoyExtAuthzGrpc; the requests it matches are denied.'],
   ['MZ0011', 'ExtAuthzServiceNotInMesh', 'Warning', 'No Service or ServiceEntry serves the authorization service of a CUSTOM policy\'s provider; the requests it matches are denied.'],
+  ['MZ0012', 'AccessLogServiceNotInMesh', 'Warning', 'No Service or ServiceEntry serves the gRPC access log service (envoyHttpAls, envoyTcpAls) a Telemetry logs to, so proxies send it nothing.'],
 ] as const;
 
 export type Code = (typeof table)[number][0];

@@ -20,6 +20,8 @@ export interface AnalyzeOptions {
   tracingCollectors?: Readonly<Record<string, { host: string; port: number }>>;
   /** The services of the mesh config's external authorization providers, by exact name: when given, CUSTOM AuthorizationPolicies are checked. */
   authzProviders?: Readonly<Record<string, { service: string; port: number }>>;
+  /** The gRPC access log services (envoyHttpAls, envoyTcpAls) by provider name: `[<namespace>/]<host>` and port. */
+  logServices?: Readonly<Record<string, { service: string; port: number }>>;
 }
 
 export const DEFAULT_ROOT_NAMESPACES: readonly string[] = ROOT_NAMESPACES;
@@ -63,6 +65,8 @@ export class World {
   readonly defaultProviders: AnalyzeOptions['defaultProviders'];
   /** By lowercased provider name. */
   readonly tracingCollectors: ReadonlyMap<string, { host: string; port: number }>;
+  /** By lowercased provider name. */
+  readonly logServices: ReadonlyMap<string, { service: string; port: number }>;
   /** By exact name; undefined when unknown. */
   readonly authzProviders: ReadonlyMap<string, { service: string; port: number }> | undefined;
   readonly objects: readonly KubeObject[];
@@ -94,6 +98,7 @@ export class World {
     this.defaultProviders = opts.defaultProviders;
     this.tracingCollectors = new Map(Object.entries(opts.tracingCollectors ?? {}).map(([name, c]) => [name.toLowerCase(), c]));
     this.authzProviders = opts.authzProviders && new Map(Object.entries(opts.authzProviders));
+    this.logServices = new Map(Object.entries(opts.logServices ?? {}).map(([name, c]) => [name.toLowerCase(), c]));
     this.objects = objects;
     this.focus = undefined;
     for (const o of objects) {

@@ -296,6 +296,31 @@ describe('analysis: the collector of a tracing provider a Telemetry traces with 
   });
 });
 
+describe('analysis: the gRPC access log service an accessLogging entry names (MZ0012)', () => {
+  const m = resolveMeshConfig({
+    extensionProviders: [
+      { name: 'http-als', envoyHttpAls: { service: 'observability/als.observability.svc.cluster.local', port: 9001 } },
+      { name: 'tcp-als', envoyTcpAls: { service: 'als', port: 9002 } },
+    ],
+  });
+  if (!m.ok) throw new Error(m.errors.join());
+  const logs = telemetry('t', { accessLogging: [{ providers: [{ name: 'envoy' }, { name: 'HTTP-als' }] }, { providers: [{ name: 'tcp-als' }] }] });
+
+  it('reported, naming the provider entry, when no Service or ServiceEntry serves its host and port', () => {
+    const found = analyze([logs], analysisOptions(m.value));
+    expect(found.map(brief)).to.deep.equal(['MZ0012 Telemetry default/t spec.accessLogging[0].providers[1].name', 'MZ0012 Telemetry default/t spec.accessLogging[1].providers[0].name']);
+    expect(found[0]!.message).to.contain('als.observability.svc.cluster.local:9001, the access log service of provider "HTTP-als"');
+    // A short name resolves in the Telemetry's namespace, as the generator resolves it in the workload's.
+    expect(found[1]!.message).to.contain('als.default.svc.cluster.local:9002');
+  });
+
+  it('not reported when the services are served, or without the mesh config', () => {
+    const served = [svc('als', { ns: 'observability', ports: [9001] }), svc('als', { ports: [9002] })];
+    expect(analyze([logs, ...served], analysisOptions(m.value))).to.deep.equal([]);
+    expect(analyze([logs])).to.deep.equal([]);
+  });
+});
+
 describe('IST0118 says what mizzen does with the port', () => {
   it('a service with a cluster IP is sniffed; a headless one is proxied as TCP by its clients', () => {
     const [vip] = analyze([svc('s', { ports: [{ port: 8080 }] })]);

@@ -7,7 +7,8 @@
  * - A provider name that no extensionProviders entry of the mesh config has (a typo, or a provider defined in
  *   another mesh config) makes that entry do nothing: MZ0007, checked only when the mesh config is known.
  * - A tracing provider (zipkin, opentelemetry) whose collector (service and port) no Service or ServiceEntry serves: the proxies get no
- *   tracer, since Envoy refuses one without its cluster (MZ0009, checked where the mesh config is known).
+ *   tracer, since Envoy refuses one without its cluster (MZ0009, checked where the mesh config is known); so for a
+ *   gRPC access log service (envoyHttpAls, envoyTcpAls) an accessLogging entry names: no such log (MZ0012).
  * - An entry that names no provider where the mesh config's defaultProviders name none either: an access log
  *   entry is ignored (IST0157, Istio's check), and a tracing entry turns tracing off, the mesh config's own
  *   collector included (MZ0008: a sampling percentage alone is a common way to lose every span).
@@ -16,7 +17,7 @@ import { finding, type Finding } from '../finding.js';
 import { arr, rec, str } from '../shape.js';
 import { nameOf, nsOf, type World } from '../world.js';
 import type { KubeObject } from '../../core/kube.js';
-import { resolveHost } from '../../model/hosts.js';
+import { resolveHost, resolveServiceRef } from '../../model/hosts.js';
 import { hasTargetRef, policySelector } from '../../model/selectors.js';
 
 /** As the generator decides it (xds/gen/telemetry.ts): no selector labels and no target reference. */
@@ -154,6 +155,33 @@ export function telemetryCollectors(w: World): Finding[] {
           `spec.tracing[${i}].providers[0].name`,
         ),
       );
+    }
+  }
+  return out;
+}
+
+/** gRPC access log services (envoyHttpAls, envoyTcpAls) that Telemetry accessLogging entries name and nothing serves. */
+export function telemetryLogServices(w: World): Finding[] {
+  if (w.logServices.size === 0) return [];
+  const out: Finding[] = [];
+  for (const t of w.subjects('Telemetry')) {
+    for (const [i, entry] of arr(rec(t.spec).accessLogging).entries()) {
+      for (const [j, p] of arr(rec(entry).providers).entries()) {
+        const name = str(rec(p).name);
+        const als = name === undefined ? undefined : w.logServices.get(name.toLowerCase());
+        if (!als) continue;
+        // As the generator resolves it (telemetry.ts): `namespace/host`, or a host in the workload's namespace.
+        const host = resolveServiceRef(als.service, nsOf(t), w.domainSuffix);
+        if (w.lookupHost(host).some((e) => e.ports.includes(als.port))) continue;
+        out.push(
+          finding(
+            'MZ0012',
+            t,
+            `No Service or ServiceEntry serves ${host}:${als.port}, the access log service of provider "${name}": proxies get no such log (Envoy refuses a logger without its cluster)`,
+            `spec.accessLogging[${i}].providers[${j}].name`,
+          ),
+        );
+      }
     }
   }
   return out;
