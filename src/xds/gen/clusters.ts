@@ -15,7 +15,7 @@ import {
   adsSource, any, inboundClusterName, outboundClusterName, socketAddress,
 } from './common.js';
 import { clusterPolicyFields, effectivePolicy, subsetsOf, type TrafficPolicy } from './policy.js';
-import { applyLocality, localityPlan, proxyLocality } from './locality.js';
+import { type ProxyPlace, applyLocality, localityPlan, placeKey, proxyPlace } from './locality.js';
 import { destinationRuleFor, inboundServices, proxyLabels, visibleServices } from './context.js';
 import { proxySidecar, sidecarIngress, type IngressEndpoint, type IngressPort } from './sidecar-scope.js';
 import { type CertFiles, acceptsMtls, certsKey, clientCerts, clusterMtls, endpointMetadata, serviceIdentities } from './mtls.js';
@@ -89,6 +89,11 @@ export function clusterEndpoints(snap: Snapshot, spec: ClusterSpec): Endpoint[] 
  * endpoints that `accepts` says take mesh mTLS carry the metadata auto mTLS looks for.
  */
 export function loadAssignment(clusterName: string, endpoints: readonly Endpoint[], healthOnly = false, accepts?: (e: Endpoint) => boolean): Json {
+  return groupedAssignment(clusterName, localityGroups(endpoints, healthOnly), accepts);
+}
+
+/** Endpoints grouped by locality, localities sorted: the groups of a ClusterLoadAssignment, in its order. */
+function localityGroups(endpoints: readonly Endpoint[], healthOnly = false): Endpoint[][] {
   const byLocality = new Map<string, Endpoint[]>();
   for (const e of endpoints) {
     if (healthOnly && !e.healthy) continue;
@@ -96,12 +101,14 @@ export function loadAssignment(clusterName: string, endpoints: readonly Endpoint
     list.push(e);
     byLocality.set(e.locality, list);
   }
-  const localities = [...byLocality.keys()].sort();
+  return [...byLocality.keys()].sort().map((loc) => byLocality.get(loc)!);
+}
+
+function groupedAssignment(clusterName: string, groups: readonly Endpoint[][], accepts?: (e: Endpoint) => boolean): Json {
   return {
     cluster_name: clusterName,
-    endpoints: localities.map((loc) => {
-      const eps = byLocality.get(loc)!;
-      const [region = '', zone = '', subZone = ''] = loc.split('/');
+    endpoints: groups.map((eps) => {
+      const [region = '', zone = '', subZone = ''] = eps[0]!.locality.split('/');
       return {
         locality: { ...(region ? { region } : {}), ...(zone ? { zone } : {}), ...(subZone ? { sub_zone: subZone } : {}) },
         lb_endpoints: eps.map((e) => {
@@ -122,9 +129,10 @@ export function loadAssignment(clusterName: string, endpoints: readonly Endpoint
 function outboundCluster(snap: Snapshot, spec: ClusterSpec, gateway = false): Json {
   const fields = clusterPolicyFields(spec.policy, isHttp2Protocol(spec.port.protocol), spec.port.protocol === 'UNSUPPORTED', gateway);
   const c: Json = { name: spec.name, type: spec.type, ...fields };
-  // Locality weights (distribute, from the rule or the mesh config) take effect only with Envoy's weighted localities.
+  // Locality weights take effect only with Envoy's weighted localities: istiod sets them for distribute, and for
+  // failover or failoverPriority (from the rule or the mesh config) where outlier detection makes them apply.
   const plan = localityPlan(spec.policy, snap.mesh.localityLb);
-  if (plan && 'distribute' in plan) c.common_lb_config = { ...(c.common_lb_config ?? {}), locality_weighted_lb_config: {} };
+  if (plan && ('distribute' in plan || plan.failover.length > 0 || plan.failoverPriority)) c.common_lb_config = { ...(c.common_lb_config ?? {}), locality_weighted_lb_config: {} };
   switch (spec.type) {
     case 'EDS':
       c.eds_cluster_config = { eds_config: adsSource(), service_name: spec.name };
@@ -322,29 +330,31 @@ export function generateClusters(snap: Snapshot, proxy: Proxy): NamedResource[] 
  * hashed once.
  */
 const assignments = new WeakMap<readonly Endpoint[], WeakMap<ClusterSpec, Map<string, { policies: readonly Config[]; la: Json }>>>();
-function memoAssignment(snap: Snapshot, spec: ClusterSpec, proxyLoc: string): Json {
+function memoAssignment(snap: Snapshot, spec: ClusterSpec, place: ProxyPlace): Json {
   const eps = snap.endpoints.get(spec.service.hostname);
   if (!eps) return loadAssignment(spec.name, []);
-  // With locality load balancing, the assignment depends on where the proxy is: one per proxy locality.
-  const plan = proxyLoc ? localityPlan(spec.policy, snap.mesh.localityLb) : undefined;
-  const key = plan ? proxyLoc : '';
+  // With locality load balancing, the assignment depends on where the proxy is (its locality, and for
+  // failoverPriority its labels): one per such place.
+  const plan = localityPlan(spec.policy, snap.mesh.localityLb);
+  const key = plan ? placeKey(plan, place) : '';
   let m = assignments.get(eps);
   if (!m) assignments.set(eps, (m = new WeakMap()));
-  let byLocality = m.get(spec);
-  if (!byLocality) m.set(spec, (byLocality = new Map()));
+  let byPlace = m.get(spec);
+  if (!byPlace) m.set(spec, (byPlace = new Map()));
   // Which endpoints take mTLS reads the PeerAuthentications too: an assignment built under others is built again.
-  const hit = byLocality.get(key);
+  const hit = byPlace.get(key);
   if (hit && hit.policies === snap.peerAuthentications) return hit.la;
-  let la = loadAssignment(spec.name, clusterEndpoints(snap, spec), false, mtlsAcceptor(snap, spec));
-  if (plan) la = applyLocality(la, proxyLoc, plan);
-  byLocality.set(key, { policies: snap.peerAuthentications, la });
+  const groups = localityGroups(clusterEndpoints(snap, spec));
+  let la = groupedAssignment(spec.name, groups, mtlsAcceptor(snap, spec));
+  if (plan && key) la = applyLocality(la, place, plan, groups);
+  byPlace.set(key, { policies: snap.peerAuthentications, la });
   return la;
 }
 
 /** EDS: one ClusterLoadAssignment per EDS cluster (empty ones too, so Envoy does not wait for them). */
 export function generateEndpoints(snap: Snapshot, proxy: Proxy): NamedResource[] {
-  const loc = proxyLocality(snap, proxy);
+  const place = proxyPlace(snap, proxy);
   return outboundClusterSpecs(snap, proxy)
     .filter((s) => s.type === 'EDS')
-    .map((s) => ({ name: s.name, resource: memoAssignment(snap, s, loc) }));
+    .map((s) => ({ name: s.name, resource: memoAssignment(snap, s, place) }));
 }

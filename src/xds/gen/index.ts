@@ -6,7 +6,7 @@ import type { Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { TypeUrls } from '../../core/constants.js';
 import { inboundServices, labelsKey, proxyLabels } from './context.js';
-import { localityMatters, proxyLocality } from './locality.js';
+import { failoverPriorityScope, localityMatters, proxyLocality } from './locality.js';
 import type { NamedResource } from './types.js';
 import { generateClusters, generateEndpoints, inboundPorts } from './clusters.js';
 import { generateSidecarListeners } from './listeners.js';
@@ -60,14 +60,16 @@ export function proxyScope(snap: Snapshot, proxy: Proxy): string {
   // The scope reads services, plus workloads (labels by IP) and endpoints (named ports) only in those cases: when
   // the next snapshot shares those parts (an incremental build), the proxy's scope is the one computed before.
   // EnvoyFilter patches may also read the node's metadata and version (envoyfilter/patches.ts), and endpoint
-  // priorities the proxy's locality (locality.ts), mesh mTLS its certificate files (mtls.ts), and a gateway's SDS
-  // whether it may read credentials (credentials.ts).
+  // priorities the proxy's locality and its values of failoverPriority labels, network metadata included
+  // (locality.ts), mesh mTLS its certificate files (mtls.ts), and a gateway's SDS whether it may read credentials
+  // (credentials.ts).
   const ef = proxyMatchKey(snap, proxy);
   const loc = localityMatters(snap) ? proxyLocality(snap, proxy) : '';
+  const fp = failoverPriorityScope(snap, proxy);
   const certs = certsScope(proxy);
   // A gateway that proved its identity gets its namespace's credentials (credentials.ts).
   const creds = proxy.type === 'router' && mayReadCredentials(proxy) ? '|creds' : '';
-  const extra = `${ef ? `|ef:${ef}` : ''}${loc ? `|loc:${loc}` : ''}${certs ? `|certs:${certs}` : ''}${creds}`;
+  const extra = `${ef ? `|ef:${ef}` : ''}${loc ? `|loc:${loc}` : ''}${fp ? `|fp:${fp}` : ''}${certs ? `|certs:${certs}` : ''}${creds}`;
   const m = scopeMemo.get(proxy);
   const byIp = Object.keys(proxy.labels).length === 0;
   if (m && m.services === snap.services && (!byIp || m.workloads === snap.workloads) && (!m.named || m.endpoints === snap.endpoints)) return m.scope + extra;

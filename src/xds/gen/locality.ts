@@ -6,16 +6,20 @@
  * - else, failover where the policy has outlierDetection (Envoy and gRPC only leave a priority once its endpoints
  *   are ejected or gone): each locality gets a priority by how near it is to the proxy: same region, zone and
  *   sub-zone 0, same zone 1, same region 2, elsewhere 3, and with `failover` (from the proxy's region to another),
- *   the regions not named as that target after it; renumbered 0, 1, 2… without gaps.
+ *   the regions not named as that target after it; renumbered 0, 1, 2… without gaps;
+ * - with `failoverPriority` (failover-priority.ts), also only with outlierDetection: priorities by the ordered labels
+ *   the endpoints match with the proxy, locality not considered unless `failover` is set too: then each label
+ *   priority is split again by locality nearness (label first), and the whole renumbered without gaps.
  * A proxy's locality: the node's, its workload labels', else its endpoint's in the registry (a workload that no
- * service selects has none, and gets neither). Pure.
+ * service selects has none, and gets neither distribute nor locality failover). Pure.
  */
-import type { Snapshot } from '../../model/types.js';
+import type { Endpoint, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { asArray, asObject } from '../../model/selectors.js';
 import type { Json } from './common.js';
 import { localityOf } from '../../model/registry.js';
 import { proxyLabels } from './context.js';
+import { type PriorityLabel, namedPriorityLabels, priorityKey, priorityLabels, proxyTopologyLabels, splitByPriority } from './failover-priority.js';
 
 const localityRules = new WeakMap<object, boolean>();
 
@@ -44,8 +48,31 @@ export function proxyLocality(snap: Snapshot, proxy: Proxy): string {
   return index.byIp.get(proxy.ip) ?? '';
 }
 
+/** Where a proxy is, as locality load balancing reads it: its locality and its labels with the topology ones. */
+export interface ProxyPlace {
+  locality: string;
+  labels: Readonly<Record<string, string>>;
+}
+
+export function proxyPlace(snap: Snapshot, proxy: Proxy): ProxyPlace {
+  const locality = proxyLocality(snap, proxy);
+  return { locality, labels: proxyTopologyLabels(proxyLabels(snap, proxy), locality, proxy.metadata) };
+}
+
+/**
+ * The part of a proxy's scope that failoverPriority reads: when some rule (or the mesh config) has one, whether the
+ * proxy has labels and its values of the labels such lists compare with its own; '' otherwise.
+ */
+export function failoverPriorityScope(snap: Snapshot, proxy: Proxy): string {
+  const keys = namedPriorityLabels(snap);
+  if (!keys) return '';
+  const { labels } = proxyPlace(snap, proxy);
+  return JSON.stringify([Object.keys(labels).length > 0, ...keys.map((k) => labels[k] ?? '')]);
+}
+
 export type Distribute = ReadonlyArray<{ from: string; to: ReadonlyArray<[string, number]> }>;
-export type LocalityPlan = { failover: ReadonlyArray<{ from: string; to: string }> } | { distribute: Distribute };
+export type Failover = ReadonlyArray<{ from: string; to: string }>;
+export type LocalityPlan = { failover: Failover; failoverPriority?: readonly PriorityLabel[] } | { distribute: Distribute };
 
 /** What locality load balancing does to the endpoints of clusters with this policy; undefined: nothing. */
 export function localityPlan(policy: Json | undefined, mesh: Record<string, unknown> | undefined): LocalityPlan | undefined {
@@ -62,7 +89,19 @@ export function localityPlan(policy: Json | undefined, mesh: Record<string, unkn
     .map(asObject)
     .filter((f) => typeof f.from === 'string' && typeof f.to === 'string')
     .map((f) => ({ from: f.from as string, to: f.to as string }));
-  return { failover };
+  const failoverPriority = priorityLabels(setting.failoverPriority);
+  return failoverPriority.length > 0 ? { failover, failoverPriority } : { failover };
+}
+
+/**
+ * What of the proxy's place the plan reads, as a memo key for the assignment it makes: '' when the plan changes
+ * nothing for this proxy (no locality known, or for failoverPriority alone, no labels).
+ */
+export function placeKey(plan: LocalityPlan, place: ProxyPlace): string {
+  if ('distribute' in plan || !plan.failoverPriority) return place.locality;
+  const labels = priorityKey(plan.failoverPriority, place.labels);
+  const loc = plan.failover.length > 0 && place.locality ? `loc:${place.locality}` : '';
+  return labels && loc ? `${labels}|${loc}` : labels || loc;
 }
 
 /** Whether a locality (`region/zone/subzone`) matches a rule's pattern, `*` or an empty part matching any (a region must be said). */
@@ -77,31 +116,58 @@ const parts = (l: string): [string, string, string] => {
   return [region, zone, subZone];
 };
 
-/** Priority of each of `localities` for a proxy in `proxy` (both `region/zone/subzone`), gap-free from 0. */
-export function localityPriorities(proxy: string, localities: readonly string[], failover: ReadonlyArray<{ from: string; to: string }>): Map<string, number> {
+/** Raw priority (0 to 4) of a locality for a proxy in `proxy` (both `region/zone/subzone`), before renumbering. */
+function nearness(proxy: string, locality: string, failover: Failover): number {
   const [region, zone, subZone] = parts(proxy);
+  const [r, z, s] = parts(locality);
+  const p = r !== region ? 3 : z !== zone ? 2 : s !== subZone ? 1 : 0;
   const rule = failover.find((f) => f.from === region);
-  const raw = new Map<string, number>();
-  for (const l of localities) {
-    const [r, z, s] = parts(l);
-    let p = r !== region ? 3 : z !== zone ? 2 : s !== subZone ? 1 : 0;
-    if (p === 3 && rule && r !== rule.to) p = 4;
-    raw.set(l, p);
-  }
-  const levels = [...new Set(raw.values())].sort((a, b) => a - b);
-  return new Map([...raw].map(([l, p]) => [l, levels.indexOf(p)]));
+  return p === 3 && rule && r !== rule.to ? 4 : p;
+}
+
+/** Raw priorities renumbered 0, 1, 2… in order, without gaps. */
+const renumber = (raw: readonly number[]): number[] => {
+  const levels = [...new Set(raw)].sort((a, b) => a - b);
+  return raw.map((p) => levels.indexOf(p));
+};
+
+/** Priority of each of `localities` for a proxy in `proxy` (both `region/zone/subzone`), gap-free from 0. */
+export function localityPriorities(proxy: string, localities: readonly string[], failover: Failover): Map<string, number> {
+  const ranks = renumber(localities.map((l) => nearness(proxy, l, failover)));
+  return new Map(localities.map((l, i) => [l, ranks[i]!]));
 }
 
 const localityText = (l: Json | undefined): string => [l?.region ?? '', l?.zone ?? '', l?.sub_zone ?? ''].join('/');
 
-/** A ClusterLoadAssignment as locality load balancing makes it for a proxy in `proxy` (a copy). */
-export function applyLocality(assignment: Json, proxy: string, plan: LocalityPlan): Json {
+/** Groups with their priorities (priority 0 left unsaid, as before). */
+const prioritized = (groups: ReadonlyArray<{ group: Json; priority: number }>): Json[] => {
+  const ranks = renumber(groups.map((g) => g.priority));
+  return groups.map(({ group }, i) => {
+    const { priority: _, ...rest } = group;
+    return ranks[i] ? { ...rest, priority: ranks[i] } : rest;
+  });
+};
+
+/**
+ * A ClusterLoadAssignment as locality load balancing makes it for a proxy at `place` (a copy, or the assignment
+ * itself when nothing changes). failoverPriority reads the endpoints behind it: `endpoints[i]` those of locality
+ * group i, in the order of its lb_endpoints.
+ */
+export function applyLocality(assignment: Json, place: ProxyPlace, plan: LocalityPlan, endpoints?: ReadonlyArray<readonly Endpoint[]>): Json {
   const groups: Json[] = Array.isArray(assignment.endpoints) ? assignment.endpoints : [];
+  const proxy = place.locality;
   if ('failover' in plan) {
-    const priorities = localityPriorities(proxy, groups.map((g) => localityText(g.locality)), plan.failover);
-    // Priority 0 is left unsaid.
-    return { ...assignment, endpoints: groups.map((g) => ({ ...g, ...(priorities.get(localityText(g.locality)) ? { priority: priorities.get(localityText(g.locality)) } : {}) })) };
+    const labelled = plan.failoverPriority !== undefined && Object.keys(place.labels).length > 0;
+    // Locality counts without failoverPriority, or with it when failover is set too; only where the proxy's is known.
+    const byLocality = proxy !== '' && (!plan.failoverPriority || plan.failover.length > 0);
+    if (!labelled && !byLocality) return assignment;
+    if (labelled && !endpoints) throw new Error('applyLocality: failoverPriority needs the endpoints of each locality');
+    let split = labelled ? splitByPriority(assignment, endpoints!, place.labels, plan.failoverPriority!) : groups.map((group) => ({ group, priority: 0 }));
+    // Locality nearness (0 to 4) within each label priority.
+    if (byLocality) split = split.map(({ group, priority }) => ({ group, priority: priority * 5 + nearness(proxy, localityText(group.locality), plan.failover) }));
+    return { ...assignment, endpoints: prioritized(split) };
   }
+  if (!proxy) return assignment;
   const rule = plan.distribute.find((d) => localityMatches(proxy, d.from));
   if (!rule) return assignment;
   const weights = new Map<Json, number>();

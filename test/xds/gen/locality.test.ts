@@ -29,9 +29,9 @@ describe('locality failover', () => {
     expect([localityMatches('r1/z1/s1', 'r1/*'), localityMatches('r1/z1/s1', 'r1/z1'), localityMatches('r1/z1/s1', 'r1/z2/*'), localityMatches('r1/z1', '*')]).to.deep.equal([true, true, false, true]);
     const group = (zone: string, weight: number) => ({ locality: { region: 'r1', zone }, lb_endpoints: [], load_balancing_weight: { value: weight } });
     const la = { cluster_name: 'c', endpoints: [group('z1', 2), group('z2', 1), group('z3', 3), { locality: { region: 'r2' }, lb_endpoints: [], load_balancing_weight: { value: 1 } }] };
-    const out = applyLocality(la, 'r1/z1', { distribute: [{ from: 'r9/*', to: [['*', 100]] }, { from: 'r1/z1/*', to: [['r1/z1/*', 80], ['r1/*', 20]] }] });
+    const out = applyLocality(la, { locality: 'r1/z1', labels: {} }, { distribute: [{ from: 'r9/*', to: [['*', 100]] }, { from: 'r1/z1/*', to: [['r1/z1/*', 80], ['r1/*', 20]] }] });
     expect(out.endpoints.map((g: any) => [g.locality.zone ?? g.locality.region, g.load_balancing_weight.value])).to.deep.equal([['z1', 80], ['z2', 5], ['z3', 15]]);
-    expect(applyLocality(la, 'r3/z1', { distribute: [{ from: 'r1/*', to: [['r1/*', 100]] }] }), 'no rule for the proxy: as it was').to.equal(la);
+    expect(applyLocality(la, { locality: 'r3/z1', labels: {} }, { distribute: [{ from: 'r1/*', to: [['r1/*', 100]] }] }), 'no rule for the proxy: as it was').to.equal(la);
   });
 
   // Bookinfo's pods: reviews v1 and v3 in eu-west1-a, v2 in eu-west1-b, productpage in eu-west1-a; one more in r2.

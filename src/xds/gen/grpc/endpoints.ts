@@ -3,7 +3,8 @@
  * subset's labels, grouped by locality. gRPC drops a locality without `locality` or with a zero weight, and NACKs
  * the whole assignment for a non-IP address or a duplicate address, so: every locality is set (empty is fine) and
  * weighted by the sum of its endpoints' weights, hostnames (DNS ServiceEntries) are left out, duplicates merged.
- * Unhealthy endpoints are sent as UNHEALTHY (gRPC skips them). Pure.
+ * Unhealthy endpoints are sent as UNHEALTHY (gRPC skips them). Locality load balancing (failover, failoverPriority,
+ * distribute) as for Envoy (../locality.ts). Pure.
  */
 import { isIP } from 'node:net';
 import type { Endpoint, Snapshot } from '../../../model/types.js';
@@ -13,7 +14,7 @@ import { matchesLabels } from '../../../model/selectors.js';
 import { visibleService, visibleServices } from '../context.js';
 import { clusterName, parseClusterName } from './names.js';
 import { clusterPolicy, ruleFor, subsetsOf } from './policy.js';
-import { applyLocality, localityPlan, proxyLocality } from '../locality.js';
+import { type ProxyPlace, applyLocality, localityPlan, placeKey, proxyPlace } from '../locality.js';
 
 type Obj = Record<string, unknown>;
 
@@ -24,6 +25,11 @@ function locality(s: string): Obj {
 
 /** The assignment for `name` from the endpoints that belong to it. */
 export function buildAssignment(name: string, endpoints: readonly Endpoint[]): Obj {
+  return groupedAssignment(name, localityGroups(endpoints));
+}
+
+/** Endpoints gRPC takes (IP addresses, each address and port once) by locality, sorted: the assignment's groups. */
+function localityGroups(endpoints: readonly Endpoint[]): Endpoint[][] {
   const byLocality = new Map<string, Endpoint[]>();
   const seen = new Set<string>();
   for (const e of endpoints) {
@@ -34,21 +40,23 @@ export function buildAssignment(name: string, endpoints: readonly Endpoint[]): O
     if (group) group.push(e);
     else byLocality.set(e.locality, [e]);
   }
-  const localities = [...byLocality.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([loc, group]) => {
-      const lbEndpoints = group.map((e) => ({
-        endpoint: { address: { socket_address: { address: e.address, port_value: e.port } } },
-        health_status: e.healthy ? 'HEALTHY' : 'UNHEALTHY',
-        load_balancing_weight: { value: Math.max(1, Math.round(e.weight) || 1) },
-      }));
-      const weight = lbEndpoints.reduce((sum, e) => sum + e.load_balancing_weight.value, 0);
-      return { locality: locality(loc), lb_endpoints: lbEndpoints, load_balancing_weight: { value: weight } };
-    });
+  return [...byLocality.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((loc) => byLocality.get(loc)!);
+}
+
+function groupedAssignment(name: string, groups: readonly Endpoint[][]): Obj {
+  const localities = groups.map((group) => {
+    const lbEndpoints = group.map((e) => ({
+      endpoint: { address: { socket_address: { address: e.address, port_value: e.port } } },
+      health_status: e.healthy ? 'HEALTHY' : 'UNHEALTHY',
+      load_balancing_weight: { value: Math.max(1, Math.round(e.weight) || 1) },
+    }));
+    const weight = lbEndpoints.reduce((sum, e) => sum + e.load_balancing_weight.value, 0);
+    return { locality: locality(group[0]!.locality), lb_endpoints: lbEndpoints, load_balancing_weight: { value: weight } };
+  });
   return { cluster_name: name, endpoints: localities };
 }
 
-function assignmentFor(snap: Snapshot, proxy: Proxy, name: string): Obj | undefined {
+function assignmentFor(snap: Snapshot, proxy: Proxy, place: ProxyPlace, name: string): Obj | undefined {
   const key = parseClusterName(name);
   const svc = key && visibleService(snap, proxy, key.host);
   if (!key || !svc) return undefined;
@@ -61,10 +69,10 @@ function assignmentFor(snap: Snapshot, proxy: Proxy, name: string): Obj | undefi
     labels = subset.labels;
   }
   const eps = (snap.endpoints.get(svc.hostname) ?? []).filter((e) => e.servicePortName === port.name && matchesLabels(e.labels, labels));
-  const assignment = buildAssignment(name, eps);
-  const loc = proxyLocality(snap, proxy);
-  const plan = loc ? localityPlan(clusterPolicy(ruleFor(snap, proxy, svc), key.port, key.subset), snap.mesh.localityLb) : undefined;
-  return plan ? applyLocality(assignment, loc, plan) : assignment;
+  const groups = localityGroups(eps);
+  const assignment = groupedAssignment(name, groups);
+  const plan = localityPlan(clusterPolicy(ruleFor(snap, proxy, svc), key.port, key.subset), snap.mesh.localityLb);
+  return plan && placeKey(plan, place) ? applyLocality(assignment, place, plan, groups) : assignment;
 }
 
 /** Assignments for the named clusters (unknown ones left out); every cluster's when `names` is undefined. */
@@ -76,8 +84,9 @@ export function grpcEndpoints(snap: Snapshot, proxy: Proxy, names?: readonly str
       return svc.ports.flatMap((p) => subsets.map((s) => clusterName(p.port, s, svc.hostname)));
     });
   const out: NamedResource[] = [];
+  const place = proxyPlace(snap, proxy);
   for (const name of new Set(wanted)) {
-    const resource = assignmentFor(snap, proxy, name);
+    const resource = assignmentFor(snap, proxy, place, name);
     if (resource) out.push({ name, resource });
   }
   return out;
