@@ -197,7 +197,6 @@ function isPrime(n: number): boolean {
 function checkLoadBalancer(lb: Obj | undefined, outlier: Obj | undefined, p: string, issues: Issues): void {
   if (!lb) return;
   if (lb.zoneAwareLbSetting) issues.warn(`${p}.zoneAwareLbSetting`, 'not applied by mizzen: use localityLbSetting');
-  if (len(lb.localityLbSetting?.failoverPriority) > 0) issues.warn(`${p}.localityLbSetting.failoverPriority`, 'not applied by mizzen: endpoints are prioritized by locality alone');
   const ch = lb.consistentHash;
   if (ch) {
     const cp = `${p}.consistentHash`;

@@ -1,4 +1,6 @@
-import { runTable, type Case } from './table.js';
+import { expect } from 'chai';
+import { validateObject } from '../../src/validation/index.js';
+import { runTable, wrap, type Case } from './table.js';
 
 const dr = (trafficPolicy: Record<string, unknown>, more: Record<string, unknown> = {}) => ({ host: 'reviews', trafficPolicy, ...more });
 const lb = (loadBalancer: Record<string, unknown>, more: Record<string, unknown> = {}) => dr({ loadBalancer, ...more });
@@ -51,7 +53,7 @@ const cases: Case[] = [
   { name: 'locality failover with zone', in: lb({ localityLbSetting: { failover: [{ from: 'a/z', to: 'b' }] } }), valid: false, error: 'only specifies regions' },
   { name: 'locality wildcard in the middle', in: lb({ localityLbSetting: { distribute: [{ from: 'a/*/c', to: { b: 100 } }] } }), valid: false, error: "wildcard '*'" },
   { name: 'locality failoverPriority with failover and topology label', in: lb({ localityLbSetting: { failover: [{ from: 'a', to: 'b' }], failoverPriority: ['topology.kubernetes.io/region'] } }), valid: false, error: 'failoverPriority[0]' },
-  { name: 'failoverPriority: warned, not applied', in: lb({ localityLbSetting: { failoverPriority: ['topology.istio.io/network'] } }), valid: true, warning: 'localityLbSetting.failoverPriority: not applied by mizzen' },
+  { name: 'failoverPriority without outlier detection: warned', in: lb({ localityLbSetting: { failoverPriority: ['topology.istio.io/network'] } }), valid: true, warning: 'localityLbSetting: outlier detection policy must be provided for failover' },
   { name: 'zoneAwareLbSetting: warned, not applied', in: lb({ zoneAwareLbSetting: { enabled: true } }), valid: true, warning: 'zoneAwareLbSetting: not applied by mizzen' },
   { name: 'locality and zoneAware', in: lb({ localityLbSetting: { enabled: true }, zoneAwareLbSetting: { enabled: true } }), valid: false, error: 'only one of localityLbSetting and zoneAwareLbSetting' },
   // warmup
@@ -120,3 +122,12 @@ const cases: Case[] = [
 ];
 
 runTable('DestinationRule', cases);
+
+describe('DestinationRule validation: failoverPriority', () => {
+  it('applied with outlier detection, key-only and key=value alike, topology labels too: neither errors nor warnings', () => {
+    const spec = lb({ localityLbSetting: { failoverPriority: ['topology.istio.io/network', 'topology.kubernetes.io/region', 'version=v1', 'topology.istio.io/cluster=Kubernetes'] } }, { outlierDetection: { consecutive5xxErrors: 3 } });
+    const r = validateObject(wrap('DestinationRule', spec));
+    expect(r.errors).to.deep.equal([]);
+    expect(r.warnings).to.deep.equal([]);
+  });
+});
