@@ -46,7 +46,27 @@ export function renewal(cert: Partial<WorkloadCert>, id: WorkloadId, ca: KeyPair
     return stale('no readable key');
   }
   if ((cert.root ?? '').trim() !== ca.cert.trim()) return stale('root-cert.pem is not the mesh CA');
+  const life = lifetimeRenewal(leaf, now);
+  return life.due ? { due: true, reason: life.reason, days } : { due: false, reason: 'fresh', dueAt: life.dueAt, days };
+}
+
+/** Whether two thirds of a certificate's lifetime have passed at `now`, and when they will have. */
+export function lifetimeRenewal(leaf: X509Certificate, now: number): { due: boolean; reason: string; dueAt: number } {
+  const from = Date.parse(leaf.validFrom);
+  const to = Date.parse(leaf.validTo);
   const dueAt = from + (to - from) * RENEW_AT;
-  if (now >= dueAt) return { due: true, reason: `${Math.round((100 * (now - from)) / (to - from))} % of its lifetime has passed`, days };
-  return { due: false, reason: 'fresh', dueAt, days };
+  if (now >= dueAt) return { due: true, reason: `${Math.round((100 * (now - from)) / Math.max(1, to - from))} % of its lifetime has passed`, dueAt };
+  return { due: false, reason: 'fresh', dueAt };
+}
+
+/** When a serving certificate signed by the mesh CA must be signed anew: another CA signed it, or it is aging. */
+export function servingRenewal(certPem: string, caPem: string, now: number): { due: boolean; reason: string } {
+  let leaf: X509Certificate;
+  try {
+    leaf = new X509Certificate(certPem);
+    if (!leaf.verify(new X509Certificate(caPem).publicKey)) return { due: true, reason: 'not signed by the mesh CA' };
+  } catch {
+    return { due: true, reason: 'no readable certificate' };
+  }
+  return lifetimeRenewal(leaf, now);
 }

@@ -7,8 +7,8 @@ import type { Component, ServeContext } from '../../cmd/serve.js';
 import { ConfigStore } from '../../model/store.js';
 import { watchConfigDir, type FileSource } from '../../sources/file.js';
 import { createXdsServer, type XdsServer } from './index.js';
-import { generateServingCert, webhookNames, type KeyPair } from '../../certs/generate.js';
-import { readMeshCa } from '../../certs/files.js';
+import { webhookNames } from '../../certs/generate.js';
+import { XdsTlsMaterial } from './tls-material.js';
 import { parseHostPort } from '../../bootstrap/envoy.js';
 
 export interface XdsComponent extends Component {
@@ -20,19 +20,10 @@ export interface XdsComponent extends Component {
   store: ConfigStore;
 }
 
-/**
- * The serving certificate of xDS over TLS: signed by the mesh CA in the certs directory, for the service's names and
- * the host of the mesh config's xdsTlsAddress, with the mesh CA as the client CA (proxies may prove their identity
- * with their workload certificates); a reason instead when there is no mesh CA.
- */
-async function tlsServing(ctx: ServeContext): Promise<(KeyPair & { clientCa: string }) | string> {
-  const dir = ctx.opts.certsDir;
-  if (!dir) return 'no --certs-dir, so no mesh CA to sign its certificate';
-  const ca = readMeshCa(dir);
-  if (!ca.ok) return `no mesh CA: ${ca.errors.join('; ')}`;
+/** The names of xDS over TLS's certificate: the service's, and the host of the mesh config's xdsTlsAddress. */
+function tlsNames(ctx: ServeContext): string[] {
   const host = parseHostPort(ctx.opts.mesh.xdsTlsAddress);
-  const names = [...new Set([...webhookNames(), ...(host.ok ? [host.value.host] : [])])];
-  return { ...(await generateServingCert(ca.value, names)), clientCa: ca.value.cert };
+  return [...new Set([...webhookNames(), ...(host.ok ? [host.value.host] : [])])];
 }
 
 export function xdsComponents(ctx: ServeContext, xdsPort: number, xdsTlsPort?: number): [...Component[], XdsComponent] {
@@ -40,6 +31,7 @@ export function xdsComponents(ctx: ServeContext, xdsPort: number, xdsTlsPort?: n
   const log = ctx.log;
   let source: FileSource | undefined;
   let server: XdsServer | undefined;
+  let tls: XdsTlsMaterial | undefined;
   let bound = 0;
   let boundTls = 0;
   ctx.world = () => store.list();
@@ -68,15 +60,20 @@ export function xdsComponents(ctx: ServeContext, xdsPort: number, xdsTlsPort?: n
       bound = await server.listen(xdsPort, ctx.opts.host);
       log.info({ port: bound }, `xds listening on grpc://${ctx.opts.host}:${bound}`);
       if (xdsTlsPort === undefined) return;
-      const serving = await tlsServing(ctx);
-      if (typeof serving === 'string') {
-        log.info(`xds over TLS is off: ${serving} (sidecars with mesh certificates dial ${ctx.opts.mesh.xdsTlsAddress})`);
+      const dir = ctx.opts.certsDir;
+      const material = dir ? await XdsTlsMaterial.create({ dir, names: tlsNames(ctx), log }) : 'no --certs-dir, so no mesh CA to sign its certificate';
+      if (typeof material === 'string') {
+        log.info(`xds over TLS is off: ${material} (sidecars with mesh certificates dial ${ctx.opts.mesh.xdsTlsAddress})`);
         return;
       }
-      boundTls = await server.listen(xdsTlsPort, ctx.opts.host, serving);
-      log.info({ port: boundTls }, `xds listening on grpcs://${ctx.opts.host}:${boundTls} (certificate from the mesh CA, for 365 days)`);
+      tls = material;
+      boundTls = await server.listen(xdsTlsPort, ctx.opts.host, material.creds);
+      log.info({ port: boundTls }, `xds listening on grpcs://${ctx.opts.host}:${boundTls} (certificate from the mesh CA, renewed when it ages or the mesh CA changes)`);
     },
-    stop: async () => server?.close(),
+    stop: async () => {
+      tls?.close();
+      await server?.close();
+    },
   };
   return [...components, xds];
 }

@@ -80,8 +80,9 @@ export interface XdsServer {
    * PEM) the port speaks TLS: proxies check the control plane's certificate (the mesh CA signs it, 15012). With
    * `tls.clientCa` too, proxies may present a client certificate signed by it (one is asked for, not required):
    * its SPIFFE identity must name the proxy's namespace, and a gateway that proved it gets its credentials.
+   * Credentials from serverTls (peer.ts) may be given instead, to be changed later (tls-material.ts).
    */
-  listen(port: number, host?: string, tls?: { cert: string; key: string; clientCa?: string }): Promise<number>;
+  listen(port: number, host?: string, tls?: { cert: string; key: string; clientCa?: string } | grpc.ServerCredentials): Promise<number>;
   close(): Promise<void>;
   /** syncz, configz, registryz, config_dump: plain functions of the query string, mounted at /debug/<name>. */
   debug: DebugHandlers;
@@ -298,7 +299,7 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
   return {
     listen: (port, host = '0.0.0.0', tls) =>
       new Promise((resolve, reject) => {
-        const creds = tls ? serverTls(tls) : grpc.ServerCredentials.createInsecure();
+        const creds = !tls ? grpc.ServerCredentials.createInsecure() : tls instanceof grpc.ServerCredentials ? tls : serverTls(tls);
         server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, creds, (err, bound) => (err ? reject(err) : resolve(bound)));
       }),
     close: async () => {

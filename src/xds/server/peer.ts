@@ -23,6 +23,16 @@ export function serverTls(tls: { cert: string; key: string; clientCa?: string })
   return creds;
 }
 
+/**
+ * Installs a new serving pair and client CA on credentials that serverTls made: grpc-js hands them to every port
+ * bound with them (new handshakes use them; connections up stay as they are).
+ */
+export function updateServerTls(creds: grpc.ServerCredentials, tls: { cert: string; key: string; clientCa?: string }): void {
+  const update = (creds as unknown as { updateSecureContextOptions?: (o: object) => void }).updateSecureContextOptions;
+  if (typeof update !== 'function') throw new Error('this @grpc/grpc-js cannot change server credentials in place');
+  update.call(creds, { ...(tls.clientCa ? { ca: Buffer.from(tls.clientCa) } : {}), cert: [Buffer.from(tls.cert)], key: [Buffer.from(tls.key)] });
+}
+
 interface AuthContextCall {
   getAuthContext?: () => { sslPeerCertificate?: { subjectaltname?: string } } | null;
 }
