@@ -138,6 +138,9 @@ export const Defaults = {
   serviceName: 'mizzen',
 } as const;
 
+/** The cluster id of the one Kubernetes cluster mizzen reads (Istio's default): injected proxies report it. */
+export const CLUSTER_ID = 'Kubernetes';
+
 /** Proxyless gRPC (grpc-js-xds and friends): names the bootstrap and the generators agree on. */
 export const GrpcXds = {
   /** Inbound listener name template for xDS-enabled gRPC servers (`%s` = the `ip:port` the server binds), Istio's. */

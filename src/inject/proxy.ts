@@ -5,13 +5,13 @@
  * varies only with a few booleans, so each shape is serialized once as a template and a pod's text is
  * the template with the pod's strings spliced in (see json-template.ts). Pure.
  */
-import { ContainerNames, Labels, MeshCerts, PROXY_GID, PROXY_UID, Ports } from '../core/constants.js';
+import { CLUSTER_ID, ContainerNames, Labels, MeshCerts, PROXY_GID, PROXY_UID, Ports } from '../core/constants.js';
 import type { KubeObject } from '../core/kube.js';
 import { type Result, ok } from '../core/result.js';
 import { certMetadata, envoyArgs, envoyBootstrapText, parseHostPort, READY_PATH, type EnvoyBootstrapOptions } from '../bootstrap/envoy.js';
 import type { MeshConfig } from '../config/mesh.js';
 import { JsonTemplate } from './json-template.js';
-import { CLUSTER_ID, PROXY_VOLUME, appContainerNames, fieldEnv, resources, resourcesJson, setOwn, type BuiltContainer, type Container, type SidecarContext } from './template.js';
+import { PROXY_VOLUME, appContainerNames, fieldEnv, resources, resourcesJson, setOwn, type BuiltContainer, type Container, type SidecarContext } from './template.js';
 import { ownerUri } from './workload.js';
 import { holdCommand } from './hold.js';
 import { DEFAULT_PROXY_OPTIONS, istioMetadata, type ProxyOptions } from './proxy-options.js';

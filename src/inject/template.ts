@@ -23,7 +23,6 @@ export function setOwn(obj: Record<string, unknown>, k: string, v: unknown): voi
 export const PROXY_VOLUME = { name: 'istio-envoy', mountPath: '/etc/istio/proxy' } as const;
 /** Inbound ports never redirected: Envoy's stats and health ports, and Istio's agent status port. */
 export const ALWAYS_EXCLUDED_INBOUND_PORTS = [Ports.proxyStats, Ports.proxyHealth, 15020];
-export const CLUSTER_ID = 'Kubernetes';
 
 /** An env entry from the downward API (`metadata.name`, `status.podIP`, …). */
 export const fieldEnv = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath } } });

@@ -13,7 +13,7 @@
  */
 import type { Endpoint, Snapshot } from '../../model/types.js';
 import { asArray, asObject } from '../../model/selectors.js';
-import { CLUSTER_ID } from '../../inject/template.js';
+import { CLUSTER_ID } from '../../core/constants.js';
 import type { Json } from './common.js';
 
 export const TOPOLOGY = {
