@@ -8,6 +8,7 @@ import type { Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { type Credential, credentialKey } from '../../model/credentials.js';
 import type { NamedResource } from './types.js';
+import type { Json } from './common.js';
 
 const PREFIX = 'kubernetes://';
 const CA_SUFFIX = '-cacert';
@@ -31,64 +32,69 @@ function namesIn(credentials: ReadonlyMap<string, Credential>, namespace: string
     for (const key of credentials.keys()) {
       const slash = key.indexOf('/');
       const ns = key.slice(0, slash);
-      index.set(ns, [...(index.get(ns) ?? []), key.slice(slash + 1)]);
+      const names = index.get(ns) ?? [];
+      if (names.length === 0) index.set(ns, names);
+      names.push(key.slice(slash + 1));
     }
     byNamespace.set(credentials, index);
   }
   return index.get(namespace) ?? [];
 }
 
-const certSecret = (sdsName: string, c: Credential): NamedResource => ({
-  name: sdsName,
-  resource: { name: sdsName, tls_certificate: { certificate_chain: { inline_bytes: c.cert }, private_key: { inline_bytes: c.key }, ...(c.ocspStaple ? { ocsp_staple: { inline_bytes: c.ocspStaple } } : {}) } },
-});
-const caSecret = (sdsName: string, c: Credential): NamedResource => ({
-  name: sdsName,
-  resource: { name: sdsName, validation_context: { trusted_ca: { inline_bytes: c.ca }, ...(c.crl ? { crl: { inline_bytes: c.crl } } : {}) } },
-});
+const PAIR_KEYS = 'tls.crt and tls.key, or cert and key';
+const CERT_KEYS = `a certificate and key (${PAIR_KEYS})`;
+const CA_KEYS = 'a CA (ca.crt or cacert)';
+
+/**
+ * What the SDS name `sdsName` (`kubernetes://…`) is in namespace `ns`, as istiod resolves it: the certificate and
+ * key of the Secret of that name; but a name ending in -cacert always means a CA: that of the Secret `<name>-cacert`
+ * when there is one, else the CA in the Secret `<name>`. The Secret resource, or why there is none.
+ */
+function resolve(credentials: ReadonlyMap<string, Credential>, ns: string, sdsName: string): { resource: Json } | { problem: string } {
+  const name = sdsName.slice(PREFIX.length);
+  const get = (n: string) => credentials.get(credentialKey(ns, n));
+  if (!name.endsWith(CA_SUFFIX)) {
+    const c = get(name);
+    if (!c) return { problem: `no Secret ${ns}/${name} with ${CERT_KEYS} or ${CA_KEYS}` };
+    if (!c.cert || !c.key) return { problem: `Secret ${ns}/${name}: ${c.certError ?? `it has no certificate and key (${PAIR_KEYS})`}` };
+    const tls_certificate = { certificate_chain: { inline_bytes: c.cert }, private_key: { inline_bytes: c.key }, ...(c.ocspStaple ? { ocsp_staple: { inline_bytes: c.ocspStaple } } : {}) };
+    return { resource: { name: sdsName, tls_certificate } };
+  }
+  const base = name.slice(0, -CA_SUFFIX.length);
+  const owner = get(name) ? name : get(base) ? base : undefined;
+  if (owner === undefined) return { problem: `no Secret ${ns}/${name} with ${CERT_KEYS} or ${CA_KEYS}, nor a Secret ${ns}/${base} with a CA` };
+  const c = get(owner)!;
+  if (!c.ca) return { problem: `Secret ${ns}/${owner}: ${c.caError ?? 'it has no CA (ca.crt or cacert)'}` };
+  return { resource: { name: sdsName, validation_context: { trusted_ca: { inline_bytes: c.ca }, ...(c.crl ? { crl: { inline_bytes: c.crl } } : {}) } } };
+}
 
 /**
  * Every usable credential of the proxy's namespace, as istiod lets an authorized proxy fetch any of them (the
- * server sends only the names the proxy subscribes to). `kubernetes://<name>` is the certificate and key of the
- * Secret `<name>`; a name ending in -cacert always means a CA, as in istiod: `kubernetes://<name>-cacert` is the CA
- * of the Secret `<name>-cacert` when there is one, else the CA in the Secret `<name>`.
+ * server sends only the names the proxy subscribes to): for each Secret, its certificate and key, and the CA its
+ * name's -cacert form resolves to (resolve()).
  */
 export function generateCredentialSecrets(snap: Snapshot, proxy: Proxy): NamedResource[] {
   if (!mayReadCredentials(proxy)) return [];
-  const ns = proxy.namespace;
+  const names = new Set<string>();
+  for (const name of namesIn(snap.credentials, proxy.namespace)) {
+    if (name.endsWith(CA_SUFFIX)) names.add(credentialSdsName(name));
+    else names.add(credentialSdsName(name)).add(caSdsName(name));
+  }
   const out: NamedResource[] = [];
-  for (const name of namesIn(snap.credentials, ns)) {
-    const c = snap.credentials.get(credentialKey(ns, name))!;
-    if (name.endsWith(CA_SUFFIX)) {
-      if (c.ca) out.push(caSecret(credentialSdsName(name), c));
-      continue;
-    }
-    if (c.cert && c.key) out.push(certSecret(credentialSdsName(name), c));
-    if (c.ca && !snap.credentials.has(credentialKey(ns, `${name}${CA_SUFFIX}`))) out.push(caSecret(caSdsName(name), c));
+  for (const sdsName of names) {
+    const r = resolve(snap.credentials, proxy.namespace, sdsName);
+    if ('resource' in r) out.push({ name: sdsName, resource: r.resource });
   }
   return out;
 }
 
 /**
  * Why the credential `sdsName` (a name the proxy subscribes to) is not served to it, in words for the log;
- * undefined when it is served or is not a credential name. The same rules as generateCredentialSecrets.
+ * undefined when it is served or is not a credential name.
  */
 export function credentialProblem(snap: Snapshot, proxy: Proxy, sdsName: string): string | undefined {
   if (!isCredentialSdsName(sdsName) || proxy.type !== 'router') return undefined;
   if (!mayReadCredentials(proxy)) return 'the gateway did not prove its identity (a client certificate from the mesh CA on xDS over TLS)';
-  const ns = proxy.namespace;
-  const name = sdsName.slice(PREFIX.length);
-  const get = (n: string) => snap.credentials.get(credentialKey(ns, n));
-  const none = (n: string) => `no Secret ${ns}/${n} with a certificate and key (tls.crt and tls.key, or cert and key) or a CA (ca.crt or cacert)`;
-  if (!name.endsWith(CA_SUFFIX)) {
-    const c = get(name);
-    if (!c) return none(name);
-    if (c.cert && c.key) return undefined;
-    return `Secret ${ns}/${name}: ${c.certError ?? 'it has no certificate and key (tls.crt and tls.key, or cert and key)'}`;
-  }
-  const base = name.slice(0, -CA_SUFFIX.length);
-  const [owner, c] = get(name) ? [name, get(name)!] : get(base) ? [base, get(base)!] : [undefined, undefined];
-  if (!owner || !c) return `${none(name)}, nor a Secret ${ns}/${base} with a CA`;
-  if (c.ca) return undefined;
-  return `Secret ${ns}/${owner}: ${c.caError ?? 'it has no CA (ca.crt or cacert)'}`;
+  const r = resolve(snap.credentials, proxy.namespace, sdsName);
+  return 'problem' in r ? r.problem : undefined;
 }
