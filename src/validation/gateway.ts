@@ -191,19 +191,12 @@ export const validateGateway: KindValidator = (spec: Obj, _ctx, issues: Issues) 
     }
     if (bind !== '') issues.warn(`${p}.bind`, 'mizzen binds gateway listeners to every address: bind is not applied');
     checkServerTls(s.tls, `${p}.tls`, issues);
-    // What the gateway generator does not terminate: the server gets no listener.
-    const mode = s.tls?.mode ?? 'PASSTHROUGH';
-    if (s.tls && mode === 'ISTIO_MUTUAL') {
-      const https = typeof s.port?.protocol === 'string' && parseProtocol(s.port.protocol) === 'HTTPS';
+    // What a gateway without mesh certificates cannot terminate: the server gets no listener there.
+    if (s.tls?.mode === 'ISTIO_MUTUAL') {
       issues.warn(
         `${p}.tls.mode`,
-        https
-          ? 'ISTIO_MUTUAL is served only by a gateway with mesh certificates (make manifests MTLS=1 gives the ingress gateway them): without them this server gets no listener'
-          : 'mizzen terminates ISTIO_MUTUAL at gateways for HTTPS servers only: this server gets no listener',
+        'ISTIO_MUTUAL is served only by a gateway with mesh certificates (make manifests MTLS=1 gives the ingress gateway them): without them this server gets no listener',
       );
-    }
-    else if (s.tls && typeof s.port?.protocol === 'string' && parseProtocol(s.port.protocol) === 'TLS' && (mode === 'SIMPLE' || mode === 'MUTUAL' || mode === 'OPTIONAL_MUTUAL')) {
-      issues.warn(`${p}.tls.mode`, 'mizzen terminates TLS at gateways for HTTPS servers only: this TLS server (terminated, then tcp routes) gets no listener');
     }
   });
 };

@@ -52,8 +52,7 @@ const cases: Case[] = [
   { name: 'tlsCertificates missing key', in: tlsServer({ mode: 'SIMPLE', tlsCertificates: [{ serverCertificate: '/a.pem' }] }), valid: false, error: 'tlsCertificates[0].privateKey' },
   { name: 'PASSTHROUGH', in: tlsServer({ mode: 'PASSTHROUGH' }), valid: true },
   { name: 'ISTIO_MUTUAL: warned, it needs a gateway with mesh certificates', in: tlsServer({ mode: 'ISTIO_MUTUAL' }), valid: true, warning: 'tls.mode: ISTIO_MUTUAL is served only by a gateway with mesh certificates' },
-  { name: 'ISTIO_MUTUAL on a TLS server: warned, HTTPS only', in: gw(server({ port: { number: 15443, name: 'tls', protocol: 'TLS' }, hosts: ['*.local'], tls: { mode: 'ISTIO_MUTUAL' } })), valid: true, warning: 'tls.mode: mizzen terminates ISTIO_MUTUAL at gateways for HTTPS servers only' },
-  { name: 'a TLS server terminated (SIMPLE): warned, it gets no listener', in: gw(server({ port: { number: 9443, name: 'tls', protocol: 'TLS' }, hosts: ['a.example.com'], tls: { mode: 'SIMPLE', serverCertificate: '/c', privateKey: '/k' } })), valid: true, warning: 'tls.mode: mizzen terminates TLS at gateways for HTTPS servers only' },
+  { name: 'ISTIO_MUTUAL on a TLS server: warned as on HTTPS, it needs mesh certificates', in: gw(server({ port: { number: 15443, name: 'tls', protocol: 'TLS' }, hosts: ['*.local'], tls: { mode: 'ISTIO_MUTUAL' } })), valid: true, warning: 'tls.mode: ISTIO_MUTUAL is served only by a gateway with mesh certificates' },
   { name: 'caCertCredentialName names the client CA of MUTUAL files', in: tlsServer({ mode: 'MUTUAL', serverCertificate: '/c', privateKey: '/k', caCertCredentialName: 'ca' }), valid: true },
   { name: 'caCertCredentialName on SIMPLE: warned, unused', in: tlsServer({ mode: 'SIMPLE', credentialName: 'c', caCertCredentialName: 'ca' }), valid: true, warning: 'tls.caCertCredentialName: is used only by MUTUAL and OPTIONAL_MUTUAL servers, not SIMPLE' },
   { name: 'bind: warned, not applied', in: gw(server({ bind: '10.0.0.1' })), valid: true, warning: 'servers[0].bind: mizzen binds gateway listeners to every address' },
@@ -87,6 +86,11 @@ describe('Gateway validation: certificates', () => {
       { mode: 'MUTUAL', credentialName: 'bookinfo-cert', caCertCredentialName: 'clients' },
     ]) {
       expect(validateObject(wrap('Gateway', tlsServer(tls))), JSON.stringify(tls)).to.deep.equal({ errors: [], warnings: [] });
+    }
+    // A TLS server terminated, then routed by tcp routes, the same.
+    for (const tls of [{ mode: 'SIMPLE', serverCertificate: '/c', privateKey: '/k' }, { mode: 'SIMPLE', credentialName: 'db-cert' }]) {
+      const tlsOnly = gw(server({ port: { number: 9443, name: 'tls', protocol: 'TLS' }, hosts: ['db.example.com'], tls }));
+      expect(validateObject(wrap('Gateway', tlsOnly)), JSON.stringify(tls)).to.deep.equal({ errors: [], warnings: [] });
     }
   });
 });

@@ -5,7 +5,8 @@
  * servers (SIMPLE/MUTUAL/OPTIONAL_MUTUAL) with certificate files in the gateway pod or SDS certificates
  * `kubernetes://<credentialName>` (credentials.ts serves them to gateways that authenticated), or ISTIO_MUTUAL with the
  * gateway's own mesh certificates (mtls.ts: only for a gateway that has them, otherwise no listener), and RDS
- * `https.<port>.<portName>.<gateway>.<namespace>`, TLS PASSTHROUGH by SNI and TCP servers by tcp_proxy.
+ * `https.<port>.<portName>.<gateway>.<namespace>`; TLS servers terminated the same ways, then tcp routes by
+ * tcp_proxy; TLS PASSTHROUGH by SNI and TCP servers by tcp_proxy.
  */
 import type { Config, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
@@ -71,12 +72,15 @@ function certificateFiles(tls: Json): Array<{ cert: string; key: string }> {
   const pairs = nonEmpty(tls.serverCertificate) ? [{ serverCertificate: tls.serverCertificate, privateKey: tls.privateKey }] : asArray(tls.tlsCertificates).map(asObject).slice(0, 2);
   return pairs.filter((c) => nonEmpty(c.serverCertificate) && nonEmpty(c.privateKey)).map((c) => ({ cert: c.serverCertificate as string, key: c.privateKey as string }));
 }
-const isTerminatedHttps = (s: ServerInfo): boolean =>
-  s.protocol === 'HTTPS' && ['SIMPLE', 'MUTUAL', 'OPTIONAL_MUTUAL'].includes(s.tls.mode) && (credentialNames(s.tls).length > 0 || certificateFiles(s.tls).length > 0);
-/** An HTTPS server in ISTIO_MUTUAL mode: mesh mTLS with the gateway's own mesh certificates, when it has them (mtls.ts). */
-const isMeshHttps = (s: ServerInfo): boolean => s.protocol === 'HTTPS' && s.tls.mode === 'ISTIO_MUTUAL';
-/** The HTTPS servers a gateway terminates: with files or SDS names, and ISTIO_MUTUAL ones when it has mesh certificates. */
-const terminated = (list: readonly ServerInfo[], certs: CertFiles | undefined): ServerInfo[] => list.filter((s) => isTerminatedHttps(s) || (certs !== undefined && isMeshHttps(s)));
+/** HTTPS and TLS servers may terminate TLS: then HTTP routes (RDS) follow, or a TLS server's tcp routes. */
+const carriesTls = (s: ServerInfo): boolean => s.protocol === 'HTTPS' || s.protocol === 'TLS';
+/** A server terminated with its own certificates: files in the gateway pod, or SDS names. */
+const isTerminatedWithCerts = (s: ServerInfo): boolean =>
+  carriesTls(s) && ['SIMPLE', 'MUTUAL', 'OPTIONAL_MUTUAL'].includes(s.tls.mode) && (credentialNames(s.tls).length > 0 || certificateFiles(s.tls).length > 0);
+/** A server in ISTIO_MUTUAL mode: mesh mTLS with the gateway's own mesh certificates, when it has them (mtls.ts). */
+const isMeshTerminated = (s: ServerInfo): boolean => carriesTls(s) && s.tls.mode === 'ISTIO_MUTUAL';
+/** The servers a gateway terminates: with files or SDS names, and ISTIO_MUTUAL ones when it has mesh certificates. */
+const terminated = (list: readonly ServerInfo[], certs: CertFiles | undefined): ServerInfo[] => list.filter((s) => isTerminatedWithCerts(s) || (certs !== undefined && isMeshTerminated(s)));
 const isPlainHttp = (s: ServerInfo): boolean => isHttpProtocol(s.protocol);
 // An unset mode is PASSTHROUGH, the enum's zero value in Istio's API.
 const isPassthrough = (s: ServerInfo): boolean => (s.protocol === 'TLS' || s.protocol === 'HTTPS') && (s.tls.mode === undefined || s.tls.mode === 'PASSTHROUGH' || s.tls.mode === 'AUTO_PASSTHROUGH');
@@ -132,7 +136,7 @@ function virtualHosts(snap: Snapshot, proxy: Proxy, list: readonly ServerInfo[],
           name,
           domains: host === '*' ? ['*'] : [host, `${host}:*`],
           routes,
-          ...(s.tls.httpsRedirect === true && !isTerminatedHttps(s) ? { require_tls: 'ALL' } : {}),
+          ...(s.tls.httpsRedirect === true && !isTerminatedWithCerts(s) ? { require_tls: 'ALL' } : {}),
           include_request_attempt_count: true,
         });
       }
@@ -163,7 +167,7 @@ export function generateGatewayRoutes(snap: Snapshot, proxy: Proxy): NamedResour
       const name = `http.${port}`;
       out.push({ name, resource: { name, virtual_hosts: virtualHosts(snap, proxy, plain, port), validate_clusters: { value: false } } });
     }
-    for (const s of terminated(list, serverCerts(proxy))) {
+    for (const s of terminated(list, serverCerts(proxy)).filter((x) => x.protocol === 'HTTPS')) {
       const name = httpsRouteName(s);
       out.push({ name, resource: { name, virtual_hosts: virtualHosts(snap, proxy, [s], port), validate_clusters: { value: false } } });
     }
@@ -193,7 +197,8 @@ function tlsParams(tls: Json): Json | undefined {
 function downstreamTls(s: ServerInfo): Json {
   const names = credentialNames(s.tls);
   const mutual = s.tls.mode !== 'SIMPLE';
-  const common: Json = { alpn_protocols: ['h2', 'http/1.1'] };
+  // HTTP is offered over ALPN where HTTP follows; a terminated TLS server carries bytes, which ALPN does not name.
+  const common: Json = s.protocol === 'HTTPS' ? { alpn_protocols: ['h2', 'http/1.1'] } : {};
   const params = tlsParams(s.tls);
   if (params) common.tls_params = params;
   const pins = mutual ? clientPins(s.tls) : {};
@@ -284,11 +289,13 @@ export function generateGatewayListeners(snap: Snapshot, proxy: Proxy): NamedRes
     for (const s of list) {
       if (https.has(s)) {
         const names = sniNames(s);
-        chains.push({
-          filter_chain_match: { ...(names.length ? { server_names: names } : {}), transport_protocol: 'tls' },
-          transport_socket: isMeshHttps(s) ? downstreamMtls(certs!, snap.mesh.trustDomain) : downstreamTls(s),
-          filters: [httpConnectionManager(`outbound_0.0.0.0_${port}`, { rds: httpsRouteName(s) }, 'outbound', httpFilters)],
-        });
+        const match = { filter_chain_match: { ...(names.length ? { server_names: names } : {}), transport_protocol: 'tls' }, transport_socket: isMeshTerminated(s) ? downstreamMtls(certs!, snap.mesh.trustDomain) : downstreamTls(s) };
+        if (s.protocol === 'HTTPS') chains.push({ ...match, filters: [httpConnectionManager(`outbound_0.0.0.0_${port}`, { rds: httpsRouteName(s) }, 'outbound', httpFilters)] });
+        else {
+          // A TLS server, terminated: its bytes go on by the tcp routes bound to it, as istiod does.
+          const c = tcpChain(snap, proxy, s);
+          if (c) chains.push({ ...match, ...c });
+        }
       } else if (isPassthrough(s)) chains.push(...passthroughChains(snap, proxy, s));
       else if (!isPlainHttp(s) && s.protocol !== 'HTTPS' && s.protocol !== 'TLS') {
         const c = tcpChain(snap, proxy, s);

@@ -1,0 +1,64 @@
+/**
+ * Gateway servers of protocol TLS that terminate TLS (SIMPLE, MUTUAL, OPTIONAL_MUTUAL with files or credentialName,
+ * ISTIO_MUTUAL with the gateway's mesh certificates) and then carry the bytes by the tcp routes bound to them.
+ */
+import { expect } from 'chai';
+import type { KubeObject } from '../../../src/core/kube.js';
+import { TypeUrls } from '../../../src/core/constants.js';
+import { buildSnapshot } from '../../../src/model/snapshot.js';
+import { generate } from '../../../src/xds/gen/index.js';
+import { certMetadata } from '../../../src/bootstrap/envoy.js';
+import { GATEWAY, MYSQL_SERVICE, expectValid, proxy, yamlObjects } from './helpers.js';
+
+const gateway = (tls: Record<string, unknown>, hosts = ['db.example.com']): KubeObject => ({
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'Gateway',
+  metadata: { name: 'db', namespace: 'istio-system' },
+  spec: { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 9443, name: 'tls-db', protocol: 'TLS' }, hosts, tls }] },
+});
+const tcpRoute: KubeObject = {
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'VirtualService',
+  metadata: { name: 'db', namespace: 'istio-system' },
+  spec: { hosts: ['db.example.com'], gateways: ['db'], tcp: [{ match: [{ port: 9443 }], route: [{ destination: { host: 'mysql.default.svc.cluster.local', port: { number: 3306 } } }] }] },
+};
+const ingress = (meta: Record<string, unknown> = {}) => proxy(GATEWAY, { LABELS: { istio: 'ingressgateway' }, ...meta });
+const chainsOf = (objs: KubeObject[], p = ingress()): any[] => {
+  const listeners = generate(buildSnapshot([...yamlObjects(MYSQL_SERVICE), ...objs]), p, TypeUrls.listener);
+  expectValid(TypeUrls.listener, listeners);
+  return listeners.filter((l) => l.name === '0.0.0.0_9443').flatMap((l) => l.resource.filter_chains as any[]);
+};
+
+describe('gateway: TLS servers terminated, then tcp routes', () => {
+  it('SIMPLE with a credentialName: the SNI chain terminates with the Secret, offers no ALPN, and tcp_proxies to the route', () => {
+    const [chain, ...rest] = chainsOf([gateway({ mode: 'SIMPLE', credentialName: 'db-cert' }), tcpRoute]);
+    expect(rest).to.deep.equal([]);
+    expect(chain.filter_chain_match).to.deep.equal({ server_names: ['db.example.com'], transport_protocol: 'tls' });
+    const ctx = chain.transport_socket.typed_config;
+    expect(ctx.common_tls_context).to.deep.equal({ tls_certificate_sds_secret_configs: [{ name: 'kubernetes://db-cert', sds_config: { ads: {}, resource_api_version: 'V3' } }] });
+    expect(chain.filters.map((f: any) => f.name)).to.deep.equal(['envoy.filters.network.tcp_proxy']);
+    expect(chain.filters[0].typed_config.cluster).to.equal('outbound|3306||mysql.default.svc.cluster.local');
+  });
+
+  it('MUTUAL with files checks clients against the CA file', () => {
+    const [chain] = chainsOf([gateway({ mode: 'MUTUAL', serverCertificate: '/etc/db/tls.crt', privateKey: '/etc/db/tls.key', caCertificates: '/etc/db/ca.crt' }), tcpRoute]);
+    const ctx = chain.transport_socket.typed_config;
+    expect(ctx.require_client_certificate).to.deep.equal({ value: true });
+    expect(ctx.common_tls_context.validation_context.trusted_ca).to.deep.equal({ filename: '/etc/db/ca.crt' });
+    expect(chain.filters[0].name).to.equal('envoy.filters.network.tcp_proxy');
+  });
+
+  it('ISTIO_MUTUAL: with the gateway mesh certificates only', () => {
+    const objs = [gateway({ mode: 'ISTIO_MUTUAL' }, ['*']), tcpRoute];
+    expect(chainsOf(objs), 'no mesh certificates: no chain').to.deep.equal([]);
+    const [chain] = chainsOf(objs, ingress(certMetadata('/etc/certs')));
+    expect(chain.transport_socket.typed_config.require_client_certificate).to.deep.equal({ value: true });
+    expect(chain.filters[0].typed_config.cluster).to.equal('outbound|3306||mysql.default.svc.cluster.local');
+  });
+
+  it('no tcp route bound to it: no chain, no listener; and never an HTTP route configuration', () => {
+    expect(chainsOf([gateway({ mode: 'SIMPLE', credentialName: 'db-cert' })])).to.deep.equal([]);
+    const routes = generate(buildSnapshot([...yamlObjects(MYSQL_SERVICE), gateway({ mode: 'SIMPLE', credentialName: 'db-cert' }), tcpRoute]), ingress(), TypeUrls.route);
+    expect(routes.map((r) => r.name)).to.deep.equal([]);
+  });
+});
