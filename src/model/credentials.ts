@@ -4,14 +4,26 @@
  *   - generic: `cert` and `key`, the CA in `cacert`, a CRL in `crl`;
  *   - TLS: `tls.crt` and `tls.key`, the CA in `ca.crt`, a CRL in `ca.crl`, an OCSP staple in `tls.ocsp-staple`.
  * A certificate without its key (or the reverse), a key that does not belong to the certificate, or text that is
- * not PEM makes the credential unusable: it carries the reason and is not served (Envoy would reject it, and a
- * rejected secret leaves the listener without certificates). Pure (node:crypto parses, nothing is read or written).
+ * not PEM makes the credential unusable: checkedCredential gives the reason, and it is not served (Envoy would reject
+ * it, and a rejected secret leaves the listener without certificates). Pure (node:crypto parses, nothing is read or
+ * written).
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import type { KubeObject } from '../core/kube.js';
 
+/** A Secret's credential as it holds it: PEM, base64 as the Secret's data holds it (what SDS inline_bytes takes). */
+export interface RawCredential {
+  cert?: string;
+  key?: string;
+  ca?: string;
+  crl?: string;
+  ocspStaple?: string;
+  /** Half a pair: which half the Secret lacks. */
+  pairMissing?: string;
+}
+
+/** What of a credential can be served (checkedCredential): only what parsed and matched. */
 export interface Credential {
-  /** PEM, base64 as the Secret's data holds it (what SDS inline_bytes takes). */
   cert?: string;
   key?: string;
   ca?: string;
@@ -70,8 +82,11 @@ function caError(ca: string): string | undefined {
   }
 }
 
-/** The credential a Secret holds (undefined: it holds none of the keys above). */
-export function credentialOf(o: KubeObject): Credential | undefined {
+/**
+ * The credential a Secret holds, unchecked (undefined: it holds none of the keys above). Cheap: certificates are
+ * parsed only when a gateway asks for them (checkedCredential), not for every Secret of the cluster.
+ */
+export function credentialOf(o: KubeObject): RawCredential | undefined {
   const v = secretValues(o);
   // Istio's order: the generic pair when both halves are there, else the TLS pair.
   const names = v.has('cert') && v.has('key') ? ['cert', 'key'] : v.has('tls.crt') && v.has('tls.key') ? ['tls.crt', 'tls.key'] : undefined;
@@ -80,20 +95,34 @@ export function credentialOf(o: KubeObject): Credential | undefined {
   const crl = v.get('crl') ?? v.get('ca.crl');
   const ocspStaple = v.get('tls.ocsp-staple');
   if (!half && !ca) return undefined;
-  const c: Credential = {};
-  if (names) {
-    const [cert, key] = [v.get(names[0]!)!, v.get(names[1]!)!];
-    const err = pairError(cert, key);
-    if (err) c.certError = err;
-    else Object.assign(c, { cert, key }, ocspStaple ? { ocspStaple } : {});
-  } else if (half) {
+  const c: RawCredential = {};
+  if (names) Object.assign(c, { cert: v.get(names[0]!)!, key: v.get(names[1]!)! }, ocspStaple ? { ocspStaple } : {});
+  else if (half) {
     const other = { cert: 'key', key: 'cert', 'tls.crt': 'tls.key', 'tls.key': 'tls.crt' }[half];
-    c.certError = `the Secret has ${half} but no ${other}`;
+    c.pairMissing = `the Secret has ${half} but no ${other}`;
   }
-  if (ca) {
-    const err = caError(ca);
+  if (ca) Object.assign(c, { ca }, crl ? { crl } : {});
+  return c;
+}
+
+const checked = new WeakMap<RawCredential, Credential>();
+
+/** What of a credential can be served, and why the rest cannot (parsed once per credential object). */
+export function checkedCredential(raw: RawCredential): Credential {
+  let c = checked.get(raw);
+  if (c) return c;
+  c = {};
+  if (raw.pairMissing) c.certError = raw.pairMissing;
+  else if (raw.cert && raw.key) {
+    const err = pairError(raw.cert, raw.key);
+    if (err) c.certError = err;
+    else Object.assign(c, { cert: raw.cert, key: raw.key }, raw.ocspStaple ? { ocspStaple: raw.ocspStaple } : {});
+  }
+  if (raw.ca) {
+    const err = caError(raw.ca);
     if (err) c.caError = err;
-    else Object.assign(c, { ca }, crl ? { crl } : {});
+    else Object.assign(c, { ca: raw.ca }, raw.crl ? { crl: raw.crl } : {});
   }
+  checked.set(raw, c);
   return c;
 }

@@ -15,7 +15,7 @@ import type { Config, Endpoint, MeshSettings, Service, Snapshot, Workload } from
 import { kubeEndpoints, kubeServices, podKey, podWorkloads, type KubeServiceInfo, type PodInfo } from './registry.js';
 import { serviceEntryServices, workloadEntries, workloadEntryWorkloads, type WorkloadEntryInfo } from './serviceentry.js';
 import { asString, matchesLabels, stringMap } from './selectors.js';
-import { type Credential, credentialKey, credentialOf, isSecret } from './credentials.js';
+import { type RawCredential, credentialKey, credentialOf, isSecret } from './credentials.js';
 import {
   canonical, configsDigest, copyState, credentialsDigest, endpointOrder, hostDigest, indexEndpointsObject, indexPod, namespaceOf, podOf, workloadOrder, workloadsDigest,
   type RegistryState,
@@ -88,8 +88,8 @@ interface Touched {
 }
 
 // A credential is derived once per Secret object (parsing certificates is the costly part of a full rebuild).
-const credentialMemo = new WeakMap<KubeObject, Credential | null>();
-function credentialOfSecret(o: KubeObject): Credential | undefined {
+const credentialMemo = new WeakMap<KubeObject, RawCredential | null>();
+function credentialOfSecret(o: KubeObject): RawCredential | undefined {
   let c = credentialMemo.get(o);
   if (c === undefined) credentialMemo.set(o, (c = credentialOf(o) ?? null));
   return c ?? undefined;

@@ -10,7 +10,7 @@ import { objectKey, type KubeObject } from '../core/kube.js';
 import type { Config, Endpoint, MeshSettings, Workload } from './types.js';
 import { endpointsOwner, podInfos, podKey, type KubeIndex, type KubeServiceInfo, type PodInfo } from './registry.js';
 import type { WorkloadEntryInfo } from './serviceentry.js';
-import type { Credential } from './credentials.js';
+import type { RawCredential } from './credentials.js';
 import { asArray, asObject, asString } from './selectors.js';
 
 export const CLUSTER_SCOPED = new Set(['Namespace', 'Node', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'PersistentVolume', 'StorageClass']);
@@ -38,7 +38,7 @@ export interface RegistryState {
   /** Digest of each host's service and endpoints. */
   hostDigests: Map<string, string>;
   /** TLS credentials of Secrets by `ns/name` (shared with the snapshot: replaced, never edited, once assembled). */
-  credentials: Map<string, Credential>;
+  credentials: Map<string, RawCredential>;
   /** Digests of the other parts: `namespaces`, `workloads` and each config field. */
   parts: Record<string, string>;
 }
@@ -170,7 +170,7 @@ export const configsDigest = (list: readonly Config[]): string =>
   );
 
 /** Digest of the credentials (a digest per credential, memoized, then of those by key, in key order). */
-export const credentialsDigest = (m: ReadonlyMap<string, Credential>): string =>
+export const credentialsDigest = (m: ReadonlyMap<string, RawCredential>): string =>
   shortHash(
     [...m.keys()]
       .sort(cmp)

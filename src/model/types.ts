@@ -4,7 +4,7 @@
  * from the store's objects, then shared by every proxy's generation.
  */
 import type { KubeObject } from '../core/kube.js';
-import type { Credential } from './credentials.js';
+import type { RawCredential } from './credentials.js';
 
 /** Istio's protocol selection (port name prefix `http-`, `grpc-`, … or appProtocol). */
 export type Protocol = 'HTTP' | 'HTTP2' | 'GRPC' | 'GRPC-Web' | 'HTTPS' | 'TLS' | 'TCP' | 'UDP' | 'MONGO' | 'REDIS' | 'MYSQL' | 'UNSUPPORTED';
@@ -204,7 +204,7 @@ export interface Snapshot {
   /** EnvoyFilters (networking.istio.io), in compareConfigs order; xds/gen/envoyfilter orders them for each proxy. */
   envoyFilters: Config[];
   /** TLS credentials of Secrets by `ns/name` (credentials.ts), for gateways' credentialName. */
-  credentials: ReadonlyMap<string, Credential>;
+  credentials: ReadonlyMap<string, RawCredential>;
 }
 
 /** The objects a snapshot is built from (the config store's current contents). */

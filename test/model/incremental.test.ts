@@ -121,7 +121,7 @@ const changes: Array<{ name: string; change: (o: KubeObject[]) => KubeObject[]; 
   { name: 'Namespace added', change: (o) => [...o, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'empty' } }] },
   { name: 'Secret added (in a namespace of its own, which it does not make a mesh namespace)', change: (o) => [...o, secret('a-cert', { 'tls.crt': b64('x'), 'tls.key': b64('y') }, 'secrets-only')] },
   { name: 'Secret modified', change: (o) => edit(o, 'Secret', 'b-cert', (x) => delete x.data.key) },
-  { name: 'Secret modified without changing its credential (still not a certificate)', change: (o) => edit(o, 'Secret', 'b-cert', (x) => (x.data.cert = b64('another'))), noEffect: true },
+  { name: 'Secret relabelled, its credential unchanged', change: (o) => edit(o, 'Secret', 'b-cert', (x) => (x.metadata.labels = { team: 'a' })), noEffect: true },
   { name: 'Secret loses its credential keys', change: (o) => edit(o, 'Secret', 'ca-only', (x) => (x.data = { other: b64('z') })) },
   { name: 'Secret deleted', change: (o) => drop(o, 'Secret', 'b-cert') },
   { name: 'Secret without credential keys added', change: (o) => [...o, secret('plain', { password: b64('p') })], noEffect: true },

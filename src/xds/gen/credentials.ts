@@ -6,7 +6,7 @@
  */
 import type { Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
-import { type Credential, credentialKey } from '../../model/credentials.js';
+import { type RawCredential, checkedCredential, credentialKey } from '../../model/credentials.js';
 import type { NamedResource } from './types.js';
 import type { Json } from './common.js';
 
@@ -24,8 +24,8 @@ export const isCredentialSdsName = (name: string): boolean => name.startsWith(PR
 export const mayReadCredentials = (proxy: Proxy): boolean => proxy.identity !== undefined && proxy.identity.namespace === proxy.namespace;
 
 /** The credential names of each namespace, indexed once per credentials map (snapshots share unchanged maps). */
-const byNamespace = new WeakMap<ReadonlyMap<string, Credential>, Map<string, string[]>>();
-function namesIn(credentials: ReadonlyMap<string, Credential>, namespace: string): readonly string[] {
+const byNamespace = new WeakMap<ReadonlyMap<string, RawCredential>, Map<string, string[]>>();
+function namesIn(credentials: ReadonlyMap<string, RawCredential>, namespace: string): readonly string[] {
   let index = byNamespace.get(credentials);
   if (!index) {
     index = new Map();
@@ -50,9 +50,12 @@ const CA_KEYS = 'a CA (ca.crt or cacert)';
  * key of the Secret of that name; but a name ending in -cacert always means a CA: that of the Secret `<name>-cacert`
  * when there is one, else the CA in the Secret `<name>`. The Secret resource, or why there is none.
  */
-function resolve(credentials: ReadonlyMap<string, Credential>, ns: string, sdsName: string): { resource: Json } | { problem: string } {
+function resolve(credentials: ReadonlyMap<string, RawCredential>, ns: string, sdsName: string): { resource: Json } | { problem: string } {
   const name = sdsName.slice(PREFIX.length);
-  const get = (n: string) => credentials.get(credentialKey(ns, n));
+  const get = (n: string) => {
+    const raw = credentials.get(credentialKey(ns, n));
+    return raw && checkedCredential(raw);
+  };
   if (!name.endsWith(CA_SUFFIX)) {
     const c = get(name);
     if (!c) return { problem: `no Secret ${ns}/${name} with ${CERT_KEYS} or ${CA_KEYS}` };
