@@ -58,7 +58,7 @@ const AFFECTS: Partial<Record<string, readonly string[]>> = {
   telemetries: [TypeUrls.listener], // access logs and tracing on connection managers and tcp proxies
   envoyFilters: [TypeUrls.listener, TypeUrls.route, TypeUrls.cluster], // never endpoints
   endpoints: [TypeUrls.endpoint], // plus CDS/LDS for DNS services and named target ports, below
-  credentials: [], // only SDS, which is generated afresh for every snapshot
+  credentials: [TypeUrls.secret], // gateways' credentials (gen/credentials.ts); the rest of SDS is the proxy's files
 };
 
 export function planReuse(prev: Snapshot, next: Snapshot): ReusePlan {
@@ -68,7 +68,7 @@ export function planReuse(prev: Snapshot, next: Snapshot): ReusePlan {
     const free = AFFECTS[p]?.length === 0;
     if (free ? (prev as unknown as Record<Part, object>)[p] !== (next as unknown as Record<Part, object>)[p] : partChanged(prev, next, p)) changed.push(p);
   }
-  const reuse = new Set<string>([TypeUrls.cluster, TypeUrls.endpoint, TypeUrls.listener, TypeUrls.route]);
+  const reuse = new Set<string>([TypeUrls.cluster, TypeUrls.endpoint, TypeUrls.listener, TypeUrls.route, TypeUrls.secret]);
   for (const part of changed) {
     const affected = AFFECTS[part];
     if (!affected) return { reuse: new Set(), changed };

@@ -7,6 +7,8 @@ import { expect } from 'chai';
 import { readDocuments } from '../../../src/core/documents.js';
 import { isKubeObject, type KubeObject } from '../../../src/core/kube.js';
 import { TypeUrls } from '../../../src/core/constants.js';
+import { certMetadata } from '../../../src/bootstrap/envoy.js';
+import { generateCa, generateServingCert, type KeyPair } from '../../../src/certs/generate.js';
 import { parseNode, type Proxy } from '../../../src/model/proxy.js';
 import { SnapshotCache } from '../../../src/xds/server/cache.js';
 import { EncodedPool } from '../../../src/xds/server/pool.js';
@@ -36,7 +38,8 @@ function bookinfo(): KubeObject[] {
     pod('reviews-v3', 'reviews', '10.2.0.5', { version: 'v3' }),
     pod('productpage-v1', 'productpage', '10.2.0.6', { version: 'v1' }),
   ];
-  return [...services, ...pods, ...load('networking/destination-rule-all.yaml', 'networking/virtual-service-reviews-90-10.yaml', 'networking/bookinfo-gateway.yaml')];
+  const credential = secret('bookinfo-cert', { 'tls.crt': b64(pair.cert), 'tls.key': b64(pair.key), 'ca.crt': b64(pair.cert) });
+  return [...services, ...pods, credential, ...load('networking/destination-rule-all.yaml', 'networking/virtual-service-reviews-90-10.yaml', 'networking/bookinfo-gateway.yaml')];
 }
 
 const proxies: Array<{ proxy: Proxy; names: Record<string, string[] | undefined> }> = [
@@ -44,13 +47,23 @@ const proxies: Array<{ proxy: Proxy; names: Record<string, string[] | undefined>
   { id: 'sidecar~10.2.0.3~reviews-v1.default~default.svc.cluster.local', meta: { LABELS: { app: 'reviews', version: 'v1' } } },
   { id: 'router~10.2.0.9~gateway.istio-system~istio-system.svc.cluster.local', meta: { LABELS: { istio: 'ingressgateway' } } },
   { id: 'sidecar~127.0.0.1~client.default~default.svc.cluster.local', meta: { GENERATOR: 'grpc' }, lds: ['reviews:9080', 'ratings.default:9080'] },
+  // A gateway that proved its identity: it gets its namespace's credentials over SDS, and its mesh certificates' files.
+  { id: 'router~10.2.0.10~gateway-2.istio-system~istio-system.svc.cluster.local', meta: { LABELS: { istio: 'ingressgateway' }, ...certMetadata('/etc/certs') }, identified: true },
 ].map((p) => {
   const r = parseNode({ id: p.id, metadata: p.meta });
   if (!r.ok) throw new Error(r.errors.join());
-  return { proxy: r.value, names: { [TypeUrls.listener]: p.lds } };
+  const proxy = p.identified ? { ...r.value, identity: { trustDomain: 'cluster.local', namespace: r.value.namespace, serviceAccount: 'gateway' } } : r.value;
+  return { proxy, names: { [TypeUrls.listener]: p.lds } };
 });
 
-const TYPES = [TypeUrls.cluster, TypeUrls.endpoint, TypeUrls.listener, TypeUrls.route];
+const TYPES = [TypeUrls.cluster, TypeUrls.endpoint, TypeUrls.listener, TypeUrls.route, TypeUrls.secret];
+const b64 = (text: string): string => Buffer.from(text).toString('base64');
+/** A certificate and key for the gateway credential (made before the tests: key generation is async). */
+let pair: KeyPair;
+before(async () => {
+  pair = await generateServingCert(await generateCa('reuse test CA'), ['bookinfo.example.com']);
+});
+const secret = (name: string, data: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'istio-system' }, data }) as KubeObject;
 
 /** name → version of everything each proxy gets. */
 function generateAll(cache: SnapshotCache): string[] {
@@ -68,22 +81,23 @@ function generateAll(cache: SnapshotCache): string[] {
 
 describe('xDS cache reuse across snapshots equals a full regeneration', () => {
   /** `ldsChanges`: the change must reach some listener (so that the equality below compares something that moved). */
-  const changes: Array<{ name: string; change: (o: KubeObject[]) => KubeObject[]; reuse: string[]; ldsChanges?: true }> = [
-    { name: 'endpoint IP changes', change: (o) => edit(o, 'Pod', 'reviews-v2', (p) => (p.status.podIP = '10.2.1.4')), reuse: ['cds', 'lds', 'rds'] },
-    { name: 'endpoint added', change: (o) => [...o, pod('ratings-v2', 'ratings', '10.2.0.7', { version: 'v2' })], reuse: ['cds', 'lds', 'rds'] },
+  const changes: Array<{ name: string; change: (o: KubeObject[]) => KubeObject[]; reuse: string[]; ldsChanges?: true; sdsChanges?: true }> = [
+    { name: 'endpoint IP changes', change: (o) => edit(o, 'Pod', 'reviews-v2', (p) => (p.status.podIP = '10.2.1.4')), reuse: ['cds', 'lds', 'rds', 'sds'] },
+    { name: 'endpoint added', change: (o) => [...o, pod('ratings-v2', 'ratings', '10.2.0.7', { version: 'v2' })], reuse: ['cds', 'lds', 'rds', 'sds'] },
     // details' last endpoint: its service account goes, which mTLS clusters check servers against.
-    { name: 'endpoint removed', change: (o) => o.filter((x) => x.metadata.name !== 'details-v1'), reuse: ['lds', 'rds'] },
-    { name: 'endpoint label changes subset', change: (o) => edit(o, 'Pod', 'reviews-v3', (p) => (p.metadata.labels.version = 'v2')), reuse: ['cds', 'lds', 'rds'] },
-    { name: 'endpoint of the proxy itself', change: (o) => edit(o, 'Pod', 'productpage-v1', (p) => (p.status.conditions[0].status = 'False')), reuse: ['cds', 'lds', 'rds'] },
-    { name: 'VirtualService weights', change: (o) => edit(o, 'VirtualService', 'reviews', (v) => (v.spec.http[0].route[0].weight = 50, v.spec.http[0].route[1].weight = 50)), reuse: ['cds', 'eds'] },
-    { name: 'VirtualService added', change: (o) => [...o, ...load('networking/virtual-service-ratings-test-abort.yaml')], reuse: ['cds', 'eds'] },
-    { name: 'Gateway port', change: (o) => edit(o, 'Gateway', 'bookinfo-gateway', (g) => (g.spec.servers[0].port.number = 8081)), reuse: ['cds', 'eds'] },
+    { name: 'endpoint removed', change: (o) => o.filter((x) => x.metadata.name !== 'details-v1'), reuse: ['lds', 'rds', 'sds'] },
+    { name: 'endpoint label changes subset', change: (o) => edit(o, 'Pod', 'reviews-v3', (p) => (p.metadata.labels.version = 'v2')), reuse: ['cds', 'lds', 'rds', 'sds'] },
+    { name: 'endpoint of the proxy itself', change: (o) => edit(o, 'Pod', 'productpage-v1', (p) => (p.status.conditions[0].status = 'False')), reuse: ['cds', 'lds', 'rds', 'sds'] },
+    { name: 'VirtualService weights', change: (o) => edit(o, 'VirtualService', 'reviews', (v) => (v.spec.http[0].route[0].weight = 50, v.spec.http[0].route[1].weight = 50)), reuse: ['cds', 'eds', 'sds'] },
+    { name: 'VirtualService added', change: (o) => [...o, ...load('networking/virtual-service-ratings-test-abort.yaml')], reuse: ['cds', 'eds', 'sds'] },
+    { name: 'Gateway port', change: (o) => edit(o, 'Gateway', 'bookinfo-gateway', (g) => (g.spec.servers[0].port.number = 8081)), reuse: ['cds', 'eds', 'sds'] },
     {
       name: 'Telemetry added (access logs)',
       change: (o) => [...o, { apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry', metadata: { name: 'logs', namespace: 'default' }, spec: { accessLogging: [{ providers: [{ name: 'envoy' }] }] } }],
-      reuse: ['cds', 'eds', 'rds'],
+      reuse: ['cds', 'eds', 'rds', 'sds'],
       ldsChanges: true,
     },
+    { name: 'Secret changed (a gateway credential)', change: (o) => edit(o, 'Secret', 'bookinfo-cert', (x) => delete x.data['ca.crt']), reuse: ['cds', 'eds', 'lds', 'rds'], sdsChanges: true },
     { name: 'DestinationRule subsets', change: (o) => edit(o, 'DestinationRule', 'reviews', (d) => d.spec.subsets.pop()), reuse: [] },
     { name: 'Service port', change: (o) => edit(o, 'Service', 'ratings', (s) => (s.spec.ports[0].port = 9081)), reuse: [] },
   ];
@@ -96,13 +110,16 @@ describe('xDS cache reuse across snapshots equals a full regeneration', () => {
       const prevAll = generateAll(prev);
       const nextSnap = gens.buildSnapshot(t.change(before), MESH);
       const plan = planReuse(prevSnap, nextSnap);
-      const short = (u: string) => ({ [TypeUrls.cluster]: 'cds', [TypeUrls.endpoint]: 'eds', [TypeUrls.listener]: 'lds', [TypeUrls.route]: 'rds' })[u];
+      const short = (u: string) => ({ [TypeUrls.cluster]: 'cds', [TypeUrls.endpoint]: 'eds', [TypeUrls.listener]: 'lds', [TypeUrls.route]: 'rds', [TypeUrls.secret]: 'sds' })[u];
       expect([...plan.reuse].map(short).sort()).to.deep.equal(t.reuse);
       const reused = generateAll(new SnapshotCache(nextSnap, gens, pool, undefined, { cache: prev, plan }));
       const fresh = generateAll(new SnapshotCache(nextSnap, gens, new EncodedPool()));
       expect(reused).to.deep.equal(fresh);
       const lds = (all: string[]) => all.filter((l) => l.includes(` ${TypeUrls.listener} `));
       if (t.ldsChanges) expect(lds(fresh)).to.not.deep.equal(lds(prevAll));
+      const sds = (all: string[]) => all.filter((l) => l.includes(` ${TypeUrls.secret} `));
+      expect(sds(fresh), 'the identified gateway gets secrets').to.not.deep.equal([]);
+      if (t.sdsChanges) expect(sds(fresh)).to.not.deep.equal(sds(prevAll));
     });
   }
 });
