@@ -21,7 +21,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseAllDocuments, stringify } from 'yaml';
 import { type KubeObject, isKubeObject } from '../core/kube.js';
-import { Defaults, MeshCerts, WorkloadCertFiles } from '../core/constants.js';
+import { CLUSTER_ID, Defaults, MeshCerts, WorkloadCertFiles } from '../core/constants.js';
 import { CertFiles } from '../certs/files.js';
 import { certMetadata, envoyBootstrap, parseHostPort, xdsClientSds } from '../bootstrap/envoy.js';
 import type { MeshConfig } from '../config/mesh.js';
@@ -170,7 +170,7 @@ export const MtlsGatewayFiles = { bootstrap: 'gateway-bootstrap.yaml', xdsClient
  * xdsClientSds() describes, and node metadata naming those files (mesh mTLS to the services behind it). Pure.
  */
 export function gatewayBootstrap(mesh: MeshConfig, mtls: boolean): Record<string, unknown> {
-  const metadata = { CLUSTER_ID: 'Kubernetes', NAMESPACE: Gateway.namespace, LABELS: { ...Gateway.labels }, ...(mtls ? certMetadata(MeshCerts.dir) : {}) };
+  const metadata = { CLUSTER_ID, NAMESPACE: Gateway.namespace, LABELS: { ...Gateway.labels }, ...(mtls ? certMetadata(MeshCerts.dir) : {}) };
   const base = { logLevel: 'warning', clusterName: Gateway.clusterName, metadata };
   let doc;
   if (mtls) {
