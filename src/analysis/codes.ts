@@ -31,6 +31,8 @@
  * | MZ0010  | ExtAuthzProviderNotFound                     | Warning | a CUSTOM AuthorizationPolicy names no envoyExtAuthzHttp/Grpc provider of the mesh config: the requests it matches are denied (checked when the mesh config is known) |
  * | MZ0011  | ExtAuthzServiceNotInMesh                     | Warning | the service of a CUSTOM policy's provider is served by no Service or ServiceEntry: the requests it matches are denied (checked when the mesh config is known) |
  * | MZ0012  | AccessLogServiceNotInMesh                    | Warning | the gRPC access log service (envoyHttpAls, envoyTcpAls) a Telemetry logs to is served by no Service or ServiceEntry: no such log (checked when the mesh config is known) |
+ * | MZ0013  | GatewayCredentialNotServed                   | Warning | a Gateway server names a credentialName, but the mesh config's workloadCertificateSecrets is off: no gateway can prove its identity, so none is served its Secrets (checked when the mesh config is known) |
+ * | MZ0014  | GatewayCredentialNotFound                    | Warning | no Secret of that name, with a certificate and key, in a namespace of the gateway's workloads (checked only where the input has Secrets in that namespace) |
  *
  * Closed-world rule: a missing reference is only an Error when the input describes the namespace it lives in
  * (it has Services there, for hosts; Gateways or the referrer itself, for gateways); otherwise MZ0003.
@@ -74,6 +76,8 @@ const table = [
   ['MZ0010', 'ExtAuthzProviderNotFound', 'Warning', 'A CUSTOM AuthorizationPolicy names a provider the mesh config does not define as envoyExtAuthzHttp or envoyExtAuthzGrpc; the requests it matches are denied.'],
   ['MZ0011', 'ExtAuthzServiceNotInMesh', 'Warning', 'No Service or ServiceEntry serves the authorization service of a CUSTOM policy\'s provider; the requests it matches are denied.'],
   ['MZ0012', 'AccessLogServiceNotInMesh', 'Warning', 'No Service or ServiceEntry serves the gRPC access log service (envoyHttpAls, envoyTcpAls) a Telemetry logs to, so proxies send it nothing.'],
+  ['MZ0013', 'GatewayCredentialNotServed', 'Warning', 'A Gateway names a credentialName, but gateways cannot prove their identity without the mesh config\'s workloadCertificateSecrets, so no gateway is served its Secrets.'],
+  ['MZ0014', 'GatewayCredentialNotFound', 'Warning', 'No Secret of a Gateway\'s credentialName, with a certificate and key, exists in the namespace of the gateway workloads that serve it.'],
 ] as const;
 
 export type Code = (typeof table)[number][0];

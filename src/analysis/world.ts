@@ -20,6 +20,11 @@ export interface AnalyzeOptions {
   tracingCollectors?: Readonly<Record<string, { host: string; port: number }>>;
   /** The services of the mesh config's external authorization providers, by exact name: when given, CUSTOM AuthorizationPolicies are checked. */
   authzProviders?: Readonly<Record<string, { service: string; port: number }>>;
+  /**
+   * Whether gateways can be served their credentialName Secrets: only gateways that prove their identity are, which
+   * the mesh config's workloadCertificateSecrets makes possible. Undefined when the mesh config is unknown.
+   */
+  credentialsServed?: boolean;
   /** The gRPC access log services (envoyHttpAls, envoyTcpAls) by provider name: `[<namespace>/]<host>` and port. */
   logServices?: Readonly<Record<string, { service: string; port: number }>>;
 }
@@ -65,6 +70,7 @@ export class World {
   readonly defaultProviders: AnalyzeOptions['defaultProviders'];
   /** By lowercased provider name. */
   readonly tracingCollectors: ReadonlyMap<string, { host: string; port: number }>;
+  readonly credentialsServed: boolean | undefined;
   /** By lowercased provider name. */
   readonly logServices: ReadonlyMap<string, { service: string; port: number }>;
   /** By exact name; undefined when unknown. */
@@ -98,6 +104,7 @@ export class World {
     this.defaultProviders = opts.defaultProviders;
     this.tracingCollectors = new Map(Object.entries(opts.tracingCollectors ?? {}).map(([name, c]) => [name.toLowerCase(), c]));
     this.authzProviders = opts.authzProviders && new Map(Object.entries(opts.authzProviders));
+    this.credentialsServed = opts.credentialsServed;
     this.logServices = new Map(Object.entries(opts.logServices ?? {}).map(([name, c]) => [name.toLowerCase(), c]));
     this.objects = objects;
     this.focus = undefined;

@@ -278,6 +278,7 @@ export function analysisOptions(mesh: MeshConfig): AnalyzeOptions {
       }),
     ),
     authzProviders: Object.fromEntries(authzProviders(mesh).map(([name, p]) => [name, { service: p.service, port: p.port }])),
+    credentialsServed: mesh.workloadCertificateSecrets,
     logServices: Object.fromEntries(
       mesh.extensionProviders.flatMap((p) => {
         const t = telemetryProvider(p);

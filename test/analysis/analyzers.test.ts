@@ -321,6 +321,42 @@ describe('analysis: the gRPC access log service an accessLogging entry names (MZ
   });
 });
 
+describe('analysis: gateway credentials (MZ0013, MZ0014)', () => {
+  const tlsGateway = (tls: Record<string, unknown>): KubeObject => ({
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'Gateway',
+    metadata: { name: 'web', namespace: 'default' },
+    spec: { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['a.example.com'], tls }] },
+  });
+  const secret = (name: string, data: Record<string, string>, namespace = 'istio-system'): KubeObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, data }) as KubeObject;
+  const gatewayPod = pod('istio-ingressgateway-1', { istio: 'ingressgateway' }, 'istio-system');
+  const served = resolveMeshConfig({ workloadCertificateSecrets: true });
+  if (!served.ok) throw new Error(served.errors.join());
+
+  it('without workloadCertificateSecrets in the mesh config, every credentialName is reported: no gateway can be served it', () => {
+    const found = analyze([tlsGateway({ mode: 'OPTIONAL_MUTUAL', credentialNames: ['rsa', 'ecdsa'] }), gatewayPod], analysisOptions(DEFAULT_MESH_CONFIG));
+    expect(found.map(brief)).to.deep.equal(['MZ0013 Gateway default/web spec.servers[0].tls.credentialNames[0]', 'MZ0013 Gateway default/web spec.servers[0].tls.credentialNames[1]']);
+    expect(found[0]!.message).to.contain('workloadCertificateSecrets');
+    // Files in the gateway pod need nothing of that; nor is anything said without the mesh config.
+    expect(analyze([tlsGateway({ mode: 'SIMPLE', serverCertificate: '/c', privateKey: '/k' }), gatewayPod], analysisOptions(DEFAULT_MESH_CONFIG))).to.deep.equal([]);
+    expect(analyze([tlsGateway({ mode: 'SIMPLE', credentialName: 'web-cert' }), gatewayPod])).to.deep.equal([]);
+  });
+
+  it('a Secret missing where the gateway workloads run (a namespace whose Secrets the input has) is reported', () => {
+    const gw = tlsGateway({ mode: 'SIMPLE', credentialName: 'web-cert' });
+    const opts = analysisOptions(served.value);
+    const other = secret('other-cert', { 'tls.crt': 'Yw==', 'tls.key': 'aw==' });
+    expect(analyze([gw, gatewayPod, other], opts).map(brief)).to.deep.equal(['MZ0014 Gateway default/web spec.servers[0].tls.credentialName']);
+    // Same name in the Gateway's own namespace does not count: the workloads' namespace does.
+    expect(analyze([gw, gatewayPod, other, secret('web-cert', { 'tls.crt': 'Yw==', 'tls.key': 'aw==' }, 'default')], opts).map(brief)).to.have.length(1);
+    // A Secret without a key is no credential.
+    expect(analyze([gw, gatewayPod, secret('web-cert', { 'tls.crt': 'Yw==' })], opts).map(brief)).to.have.length(1);
+    expect(analyze([gw, gatewayPod, secret('web-cert', { cert: 'Yw==', key: 'aw==' })], opts)).to.deep.equal([]);
+    // No Secrets of that namespace in the input (offline YAML): nothing to judge.
+    expect(analyze([gw, gatewayPod], opts)).to.deep.equal([]);
+  });
+});
+
 describe('IST0118 says what mizzen does with the port', () => {
   it('a service with a cluster IP is sniffed; a headless one is proxied as TCP by its clients', () => {
     const [vip] = analyze([svc('s', { ports: [{ port: 8080 }] })]);
