@@ -8,6 +8,8 @@
  * - a kind whose CRD is missing (list answers 404) counts as empty and synced (it must not hold readiness
  *   hostage), objects of it that were known are deleted, and the list is retried with backoff capped at
  *   `crdRetryMaxMs` (default 30 s) until the CRD appears.
+ * - an optional resource (Secrets) that the API server forbids (403) counts as empty and synced the same way, with
+ *   what goes without it said in the log; objects known before are kept.
  * - `synced` turns true once the first list has been applied (ListWatch asks for the watch right after).
  * - a resource's `fieldSelector` goes on lists and watches, and its `reduce` cuts every object down (or out) as it
  *   arrives, before ListWatch caches it.
@@ -39,7 +41,7 @@ export interface InformerOptions {
   pageSize?: number;
 }
 
-export type InformerState = 'starting' | 'listing' | 'watching' | 'backoff' | 'crd-missing' | 'stopped';
+export type InformerState = 'starting' | 'listing' | 'watching' | 'backoff' | 'crd-missing' | 'forbidden' | 'stopped';
 
 export interface InformerStatus {
   resource: string;
@@ -83,6 +85,7 @@ export class Informer {
   private restarts = 0;
   private lastError: string | undefined;
   /** The CRD was found missing (logged once until a list succeeds). */
+  /** The kind is absent for now (its CRD missing, or an optional resource forbidden): empty, synced, retried. */
   private crdMissing = false;
   private lastStats: TransportStats = { watches: 0, events: 0, bookmarks: 0, stalls: 0, failures: 0, skipped: 0 };
   private ListWatch: typeof ListWatchType | undefined;
@@ -242,7 +245,7 @@ export class Informer {
     } while (cont);
     this.lists += 1;
     this.failures = 0;
-    if (this.crdMissing) this.log.info(`${this.name}: CRD installed; listing it`);
+    if (this.crdMissing) this.log.info(this.state === 'forbidden' ? `${this.name}: allowed now; listing it` : `${this.name}: CRD installed; listing it`);
     this.crdMissing = false;
     this.listApplied = true;
     this.lastError = undefined;
@@ -264,6 +267,18 @@ export class Informer {
       this.markSynced();
       const delay = Math.min(this.o.crdRetryMaxMs ?? 30_000, backoffDelay(this.failures++, { initialMs: this.o.backoff?.initialMs ?? 100, maxMs: this.o.crdRetryMaxMs ?? 30_000 }));
       this.schedule(delay, known);
+      return;
+    }
+    if (e?.statusCode === 403 && this.o.resource.optional) {
+      // Permissions an install may lack (Secrets without manifests/workload-certs): what depends on them is off,
+      // the rest of the mesh is served. Objects known before are kept (a permission glitch must not drop them).
+      const first = this.state !== 'forbidden';
+      this.crdMissing = true;
+      this.state = 'forbidden';
+      this.lastError = `${message} (forbidden: treated as empty; ${this.o.resource.optional})`;
+      if (first) this.log.warn({ err: message }, `${this.name}: forbidden; treated as empty and retried: ${this.o.resource.optional}`);
+      this.markSynced();
+      this.schedule(Math.min(this.o.crdRetryMaxMs ?? 30_000, backoffDelay(this.failures++, { initialMs: this.o.backoff?.initialMs ?? 100, maxMs: this.o.crdRetryMaxMs ?? 30_000 })), false);
       return;
     }
     this.lastError = message;

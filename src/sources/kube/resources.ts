@@ -21,6 +21,11 @@ export interface KubeResource {
   crd: boolean;
   /** Validated like the file source does before it is applied. */
   istio: boolean;
+  /**
+   * Set on a resource the control plane can serve without: what goes without it, said when the API server forbids
+   * it (403), which then counts as empty (synced, retried) instead of holding readiness.
+   */
+  optional?: string;
   /** Sent as `fieldSelector` on list and watch: the API server leaves out what the informer never wants. */
   fieldSelector?: string;
   /**
@@ -55,7 +60,12 @@ export const KUBE_RESOURCES: readonly KubeResource[] = [
 ];
 
 /** Secrets, reduced to gateway credentials; their types that never carry one are not even listed. */
-export const SECRET_RESOURCE: KubeResource = { ...core('Secret', 'secrets'), fieldSelector: SECRET_FIELD_SELECTOR, reduce: reduceSecret };
+export const SECRET_RESOURCE: KubeResource = {
+  ...core('Secret', 'secrets'),
+  fieldSelector: SECRET_FIELD_SELECTOR,
+  reduce: reduceSecret,
+  optional: "gateways' credentialName Secrets are not served until mizzen may list and watch Secrets (kubectl apply -k manifests/workload-certs)",
+};
 
 /** What the Kubernetes source watches: KUBE_RESOURCES, and Secrets when the mesh config's workloadCertificateSecrets is on. */
 export function kubeResources(o: { secrets: boolean }): readonly KubeResource[] {

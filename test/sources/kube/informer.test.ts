@@ -8,10 +8,10 @@ import { startFakeApiServer, type FakeApiServer, type FakeApiServerOptions } fro
 import { eventually } from '../../support/mesh.js';
 import { createKubeClient, loadKubeConfig } from '../../../src/sources/kube/client.js';
 import { Informer, type InformerEvent } from '../../../src/sources/kube/informer.js';
-import { KUBE_RESOURCES, type KubeResource } from '../../../src/sources/kube/resources.js';
+import { KUBE_RESOURCES, SECRET_RESOURCE, type KubeResource } from '../../../src/sources/kube/resources.js';
 import type { KubeObject } from '../../../src/core/kube.js';
 
-const resource = (kind: string): KubeResource => KUBE_RESOURCES.find((r) => r.kind === kind)!;
+const resource = (kind: string): KubeResource => (kind === 'Secret' ? SECRET_RESOURCE : KUBE_RESOURCES.find((r) => r.kind === kind)!);
 
 const svc = (name: string, ns = 'default', labels: Record<string, string> = {}): KubeObject => ({
   apiVersion: 'v1',
@@ -180,6 +180,26 @@ describe('kube informer', function () {
     // The CRD goes away again: its objects go with it.
     r.api.removeCrd('virtualservices');
     await until('vs gone', () => r!.seen.size === 0);
+  });
+
+  it('an optional resource the API server forbids (Secrets without their RBAC) is empty and synced, says why once, and is picked up once allowed', async () => {
+    r = await run('Secret', {}, (api) => {
+      api.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'web-cert', namespace: 'istio-system' }, type: 'kubernetes.io/tls', data: { 'tls.crt': 'Yw==', 'tls.key': 'aw==' } } as KubeObject);
+      api.fail('GET', '/api/v1/secrets', 403, 4);
+    });
+    await until('synced although forbidden', () => r!.informer.synced);
+    expect(r.informer.status().state).to.equal('forbidden');
+    expect(r.informer.status().lastError).to.contain("gateways' credentialName Secrets are not served");
+    expect(r.seen.size).to.equal(0);
+    await until('allowed: listed', () => r!.seen.has('istio-system/web-cert'));
+    expect(r.informer.status().state).to.not.equal('forbidden');
+  });
+
+  it('a required resource the API server forbids holds readiness, as any failing list', async () => {
+    r = await run('Pod', {}, (api) => api.fail('GET', '/api/v1/pods', 403, 1000));
+    await until('retried', () => r!.api.requests.filter((q) => q.path === '/api/v1/pods').length >= 3);
+    expect(r.informer.synced).to.equal(false);
+    expect(r.informer.status().state).to.equal('backoff');
   });
 
   it('retries failing lists with backoff and is not synced until one succeeds', async () => {
