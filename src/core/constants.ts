@@ -24,6 +24,8 @@ export const MeshCerts = {
   volume: 'istio-certs',
   dir: '/etc/certs',
   secretPrefix: 'istio.',
+  /** The file of the volume that names the client certificate for xDS over TLS (file-based SDS). */
+  xdsClientFile: 'xds-client.yaml',
   /** The Secret type Istio gave these Secrets. */
   secretType: 'istio.io/key-and-cert',
   metadata: {
@@ -99,6 +101,8 @@ export const Annotations = {
   prometheusPath: 'prometheus.io/path',
   /** Beyond Istio: why the webhook left a pod without a sidecar. */
   skipReason: 'sidecar.mizzen.io/skip-reason',
+  /** The sidecar's xDS client certificate as file-based SDS, which the istio-certs volume projects into a file. */
+  xdsClientSds: 'sidecar.mizzen.io/xds-client-sds',
 } as const;
 
 /** Namespaces whose mesh-wide configuration (a Sidecar without selector, policies) applies to every namespace. */

@@ -167,7 +167,7 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
   );
   const sidecarVolumes = certs ? [PROXY_VOLUME_JSON, JSON.stringify(certs)] : [PROXY_VOLUME_JSON];
   const existing = (pod.metadata.annotations ?? {}) as Record<string, string>;
-  const addedAnnotations = injectedAnnotations(existing, status, appContainerNames(pod), opts.mesh);
+  const addedAnnotations = injectedAnnotations(existing, status, appContainerNames(pod), opts.mesh, certs !== undefined);
   if (scrape) Object.assign(addedAnnotations, scrape.annotations);
   const patch = additionsPatch(pod, {
     labels: addedLabels,

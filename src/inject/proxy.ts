@@ -126,14 +126,16 @@ const CERT_METADATA: Readonly<Record<string, string>> = certMetadata(MeshCerts.d
 
 /**
  * A proxy with mesh certificates (and no discoveryAddress of its own, which is used as it is) gets its configuration
- * over TLS (xdsTlsAddress), the control plane's certificate checked against the mounted mesh CA.
+ * over TLS (xdsTlsAddress), the control plane's certificate checked against the mounted mesh CA, and presents its
+ * own through the SDS file the istio-certs volume projects (template.ts), so that the control plane knows who it is.
  */
 function xdsOverTls(opts: EnvoyBootstrapOptions, mesh: MeshConfig): void {
   opts.xdsAddress = mesh.xdsTlsAddress;
   let tls = xdsTlsByMesh.get(mesh);
   if (tls === undefined) {
     const host = parseHostPort(mesh.xdsTlsAddress);
-    xdsTlsByMesh.set(mesh, (tls = host.ok ? { caFile: CERT_METADATA[MeshCerts.metadata.serverRoot]!, serverName: host.value.host } : null));
+    const clientSds = `${MeshCerts.dir}/${MeshCerts.xdsClientFile}`;
+    xdsTlsByMesh.set(mesh, (tls = host.ok ? { caFile: CERT_METADATA[MeshCerts.metadata.serverRoot]!, serverName: host.value.host, clientSds } : null));
   }
   if (tls) opts.xdsTls = tls;
 }

@@ -6,7 +6,7 @@
 import type { KubeObject } from '../core/kube.js';
 import type { MeshConfig } from '../config/mesh.js';
 import { Annotations, ContainerNames, Labels, MeshCerts, PROXY_UID, Ports } from '../core/constants.js';
-import { STATS_PATH, type AppProbeRoute } from '../bootstrap/envoy.js';
+import { STATS_PATH, xdsClientSds, type AppProbeRoute } from '../bootstrap/envoy.js';
 import { JsonTemplate } from './json-template.js';
 import { oneByte } from '../core/one-byte.js';
 import type { InjectParams } from './annotations.js';
@@ -137,12 +137,16 @@ export function proxyVolume(): Record<string, unknown> {
 
 /**
  * The Secret with the pod's mesh certificates, `istio.<service account>` (`default` when the pod names none). Not
- * optional: the pod waits for it (mizzen serve issues it) rather than start a proxy whose mTLS cannot work.
+ * optional: the pod waits for it (mizzen serve issues it) rather than start a proxy whose mTLS cannot work. With it,
+ * the file that lets the proxy present its certificate on xDS over TLS.
  */
 export function certsVolume(pod: KubeObject): Record<string, unknown> {
   const spec = pod.spec as Record<string, unknown>;
   const sa = [spec.serviceAccountName, spec.serviceAccount].find((v): v is string => typeof v === 'string' && v !== '') ?? 'default';
-  return { name: MeshCerts.volume, secret: { secretName: `${MeshCerts.secretPrefix}${sa}` } };
+  // The Secret's files, and beside them the SDS file of the xDS client certificate, projected from an annotation
+  // of the pod (every pod can have it, with no per-namespace ConfigMap and no init step).
+  const sds = { path: MeshCerts.xdsClientFile, fieldRef: { apiVersion: 'v1', fieldPath: `metadata.annotations['${Annotations.xdsClientSds}']` } };
+  return { name: MeshCerts.volume, projected: { sources: [{ secret: { name: `${MeshCerts.secretPrefix}${sa}` } }, { downwardAPI: { items: [sds] } }] } };
 }
 
 /**
@@ -182,10 +186,14 @@ export function statusAnnotation(initContainers: string[], native: boolean, cert
   return text;
 }
 
-/** Annotations added by injection; keys the user already set are left alone. */
-export function injectedAnnotations(existing: Record<string, string>, status: string, apps: string[], mesh: MeshConfig): Record<string, string> {
+/** The SDS file that presents the workload certificate of /etc/certs to the control plane (bootstrap/envoy.ts). */
+const XDS_CLIENT_SDS_TEXT = JSON.stringify(xdsClientSds(MeshCerts.dir));
+
+/** Annotations added by injection; keys the user already set are left alone (the xDS client SDS file excepted). */
+export function injectedAnnotations(existing: Record<string, string>, status: string, apps: string[], mesh: MeshConfig, certs: boolean): Record<string, string> {
   const add: Record<string, string> = {};
   add[Annotations.status] = status;
+  if (certs) add[Annotations.xdsClientSds] = XDS_CLIENT_SDS_TEXT;
   add[Labels.revision] = mesh.revision; // istio.io/rev: Istio puts the revision on the pod as an annotation
   if (apps.length > 0) {
     if (existing[Annotations.defaultContainer] === undefined) add[Annotations.defaultContainer] = apps[0]!;

@@ -50,14 +50,16 @@ export interface SkippedMount {
 
 type Mount = { ok: true; namespace: string; name: string; serviceAccount: string } | { ok: false; namespace: string; secretName: string; reason: string; invalid: boolean };
 
-/** The Secret a live pod's istio-certs volume names, judged; undefined when the pod has no such Secret volume or is done. Pure. */
+/** The Secret a live pod's istio-certs volume names (itself or as a projected source), judged; undefined when it names none or the pod is done. Pure. */
 export function workloadCertMount(pod: KubeObject, trustDomain: string): Mount | undefined {
   if (pod.metadata?.deletionTimestamp) return undefined;
   const phase = asObject(pod.status).phase;
   if (phase === 'Succeeded' || phase === 'Failed') return undefined;
   const volume = asArray(asObject(pod.spec).volumes).map(asObject).find((v) => v.name === MeshCerts.volume);
-  const secretName = asObject(volume?.secret).secretName;
-  if (typeof secretName !== 'string') return undefined; // another kind of volume (emptyDir, projected): not a Secret to make
+  // A Secret volume, or a projected one with a Secret among its sources (what injection mounts).
+  const projected = asArray(asObject(volume?.projected).sources).map((src) => asObject(asObject(src).secret).name);
+  const secretName = asObject(volume?.secret).secretName ?? projected.find((n) => typeof n === 'string');
+  if (typeof secretName !== 'string') return undefined; // another kind of volume (emptyDir, a projection of no Secret): not a Secret to make
   const namespace = pod.metadata?.namespace ?? 'default';
   if (!secretName.startsWith(MeshCerts.secretPrefix)) {
     return { ok: false, namespace, secretName, reason: `secretName "${secretName}" is not ${MeshCerts.secretPrefix}<service account>: mizzen issues only those`, invalid: false };

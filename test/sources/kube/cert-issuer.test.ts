@@ -54,6 +54,12 @@ describe('kube workload certificate issuing', function () {
       { name: 'istio-certs as an emptyDir', pods: [pod('a', 'shop', { volume: { name: 'istio-certs', emptyDir: {} } })], needs: [] },
       { name: 'istio.<sa> under another volume name', pods: [pod('a', 'shop', { volume: { name: 'certs', secret: { secretName: 'istio.reviews' } } })], needs: [] },
       {
+        name: 'istio.<sa> as a source of a projected istio-certs volume (what injection mounts)',
+        pods: [pod('a', 'shop', { volume: { name: 'istio-certs', projected: { sources: [{ downwardAPI: { items: [] } }, { secret: { name: 'istio.reviews' } }] } } })],
+        needs: ['shop/istio.reviews sa=reviews pods=shop/a'],
+      },
+      { name: 'a projected istio-certs volume with no Secret', pods: [pod('a', 'shop', { volume: { name: 'istio-certs', projected: { sources: [{ configMap: { name: 'x' } }] } } })], needs: [] },
+      {
         name: 'pods sharing a service account share the Secret; namespaces do not',
         pods: [pod('b', 'shop', { secretName: 'istio.reviews' }), pod('a', 'shop', { secretName: 'istio.reviews' }), pod('a', 'store', { secretName: 'istio.reviews' })],
         needs: ['shop/istio.reviews sa=reviews pods=shop/a,shop/b', 'store/istio.reviews sa=reviews pods=store/a'],
