@@ -82,9 +82,10 @@ export function checkClientTls(tls: Obj | undefined, p: string, issues: Issues):
     if (tls.clientCertificate || tls.caCertificates || tls.privateKey || tls.caCrl) {
       issues.error(p, 'cannot set clientCertificate, privateKey, caCertificates or caCrl when credentialName is set');
     }
-    // What mizzen's sidecars cannot do yet, said at apply time rather than found in traffic (gateways can).
-    if (mode === 'MUTUAL') issues.warn(`${p}.credentialName`, 'mizzen serves credentialName to gateways only: from sidecars this traffic stays plaintext');
-    else issues.warn(`${p}.credentialName`, "mizzen serves credentialName to gateways only: sidecars check the server against the system's CAs instead");
+    // What sidecars without mesh certificates cannot do, said at apply time rather than found in traffic.
+    const served = 'mizzen serves credentialName to gateways and to sidecars with mesh certificates (the mTLS install)';
+    if (mode === 'MUTUAL') issues.warn(`${p}.credentialName`, `${served}: from other sidecars this traffic stays plaintext`);
+    else issues.warn(`${p}.credentialName`, `${served}: other sidecars check the server against the system's CAs instead`);
     return;
   }
   if (mode === 'MUTUAL') {

@@ -90,7 +90,7 @@ const cases: Case[] = [
   // tls
   { name: 'tls ISTIO_MUTUAL', in: tls({ mode: 'ISTIO_MUTUAL' }), valid: true },
   { name: 'tls ISTIO_MUTUAL warns that sidecars need mesh certificates for it', in: tls({ mode: 'ISTIO_MUTUAL' }), valid: true, warning: 'spec.trafficPolicy.tls.mode: Envoy sidecars send this over mTLS only when injected with mesh certificates' },
-  { name: 'tls MUTUAL with credentialName warns that it stays plaintext from sidecars', in: tls({ mode: 'MUTUAL', credentialName: 'c' }), valid: true, warning: 'credentialName: mizzen serves credentialName to gateways only: from sidecars this traffic stays plaintext' },
+  { name: 'tls MUTUAL with credentialName warns that it stays plaintext from sidecars', in: tls({ mode: 'MUTUAL', credentialName: 'c' }), valid: true, warning: 'credentialName: mizzen serves credentialName to gateways and to sidecars with mesh certificates (the mTLS install): from other sidecars this traffic stays plaintext' },
   { name: 'tls SIMPLE with credentialName warns about the CA', in: tls({ mode: 'SIMPLE', credentialName: 'c' }), valid: true, warning: "the system's CAs instead" },
   { name: 'tls SIMPLE', in: tls({ mode: 'SIMPLE', sni: 'a.com' }), valid: true },
   { name: 'tls bad mode', in: tls({ mode: 'STRICT' }), valid: false, error: 'tls.mode: unsupported value "STRICT"' },

@@ -264,8 +264,9 @@ function staticClusters(sidecar: boolean): Json[] {
  */
 const clusters = new WeakMap<ClusterSpec, Json>();
 function memoCluster(snap: Snapshot, spec: ClusterSpec, proxy: Proxy): Json {
-  // A gateway's cluster whose rule names a credential differs from a sidecar's (policy.ts): made for it alone.
-  if (proxy.type === 'router' && spec.policy.tls?.credentialName) return outboundCluster(snap, spec, true);
+  // A cluster whose rule names a credential takes it by SDS on a proxy that can prove its identity (a gateway, or a
+  // sidecar with mesh certificates: policy.ts), and differs there from the others': made for it alone.
+  if (spec.policy.tls?.credentialName && (proxy.type === 'router' || clientCerts(proxy) !== undefined)) return outboundCluster(snap, spec, true);
   if (spec.type !== 'EDS' && spec.type !== 'ORIGINAL_DST') return outboundCluster(snap, spec);
   let cluster = clusters.get(spec);
   if (!cluster) clusters.set(spec, (cluster = outboundCluster(snap, spec)));

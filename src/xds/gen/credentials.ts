@@ -1,8 +1,9 @@
 /**
- * SDS secrets of gateway credentials (Gateway servers' and DestinationRules' credentialName), as istiod serves
- * them from the Secrets of the gateway's namespace (model/credentials.ts). Private keys go only to a proxy that
- * proved its identity (a mesh client certificate on xDS over TLS, in its own namespace): a gateway on plaintext
- * xDS asks in vain, as it does of istiod without credentials. Pure.
+ * SDS secrets of credentials (Gateway servers' and DestinationRules' credentialName), as istiod serves them from
+ * the Secrets of the proxy's namespace (model/credentials.ts). Private keys go only to a proxy that proved its
+ * identity (a mesh client certificate on xDS over TLS, in its own namespace: the gateway of the mTLS install, and
+ * sidecars with mesh certificates); a proxy on plaintext xDS asks in vain, as it does of istiod without
+ * credentials. Pure.
  */
 import type { Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
@@ -96,8 +97,8 @@ export function generateCredentialSecrets(snap: Snapshot, proxy: Proxy): NamedRe
  * undefined when it is served or is not a credential name.
  */
 export function credentialProblem(snap: Snapshot, proxy: Proxy, sdsName: string): string | undefined {
-  if (!isCredentialSdsName(sdsName) || proxy.type !== 'router') return undefined;
-  if (!mayReadCredentials(proxy)) return 'the gateway did not prove its identity (a client certificate from the mesh CA on xDS over TLS)';
+  if (!isCredentialSdsName(sdsName)) return undefined;
+  if (!mayReadCredentials(proxy)) return 'the proxy did not prove its identity (a client certificate from the mesh CA on xDS over TLS)';
   const r = resolve(snap.credentials, proxy.namespace, sdsName);
   return 'problem' in r ? r.problem : undefined;
 }

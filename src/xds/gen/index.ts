@@ -44,7 +44,7 @@ function generateEnvoy(snap: Snapshot, proxy: Proxy, typeUrl: string): NamedReso
     case TypeUrls.route:
       return proxy.type === 'router' ? generateGatewayRoutes(snap, proxy) : generateSidecarRoutes(snap, proxy);
     case TypeUrls.secret:
-      return proxy.type === 'router' ? [...generateSecrets(proxy), ...generateCredentialSecrets(snap, proxy)] : generateSecrets(proxy);
+      return [...generateSecrets(proxy), ...generateCredentialSecrets(snap, proxy)];
     default:
       return [];
   }
@@ -67,8 +67,8 @@ export function proxyScope(snap: Snapshot, proxy: Proxy): string {
   const loc = localityMatters(snap) ? proxyLocality(snap, proxy) : '';
   const fp = failoverPriorityScope(snap, proxy);
   const certs = certsScope(proxy);
-  // A gateway that proved its identity gets its namespace's credentials (credentials.ts).
-  const creds = proxy.type === 'router' && mayReadCredentials(proxy) ? '|creds' : '';
+  // A proxy that proved its identity gets its namespace's credentials (credentials.ts).
+  const creds = mayReadCredentials(proxy) ? '|creds' : '';
   const extra = `${ef ? `|ef:${ef}` : ''}${loc ? `|loc:${loc}` : ''}${fp ? `|fp:${fp}` : ''}${certs ? `|certs:${certs}` : ''}${creds}`;
   const m = scopeMemo.get(proxy);
   const byIp = Object.keys(proxy.labels).length === 0;

@@ -104,9 +104,10 @@ const u32 = (v: unknown): number | undefined => (typeof v === 'number' && Number
 /**
  * Cluster fields from a policy. `http2` = the upstream speaks HTTP/2 (gRPC, HTTP2 ports); `sniffed` = the port's
  * protocol is sniffed, so HTTP requests go upstream in the protocol they came in (istiod's setUpstreamProtocol);
- * `gateway` = the cluster is a gateway's, which takes a tls credentialName by SDS (credentials.ts).
+ * `sds` = the proxy can prove its identity (a gateway, a sidecar with mesh certificates): it takes a tls
+ * credentialName by SDS (credentials.ts).
  */
-export function clusterPolicyFields(policy: TrafficPolicy, http2: boolean, sniffed = false, gateway = false): Json {
+export function clusterPolicyFields(policy: TrafficPolicy, http2: boolean, sniffed = false, sds = false): Json {
   const out: Json = {};
   const tcp = asObject(policy.connectionPool?.tcp);
   const httpPool = asObject(policy.connectionPool?.http);
@@ -173,7 +174,7 @@ export function clusterPolicyFields(policy: TrafficPolicy, http2: boolean, sniff
   if (keepalive) out.upstream_connection_options = { tcp_keepalive: keepalive };
 
   const tlsSettings = asObject(policy.tls);
-  const tls = tlsTransportSocket(tlsSettings, gateway);
+  const tls = tlsTransportSocket(tlsSettings, sds);
   if (tls) out.transport_socket = tls;
   // proxyProtocol: a PROXY protocol header before the bytes of each upstream connection (around TLS, if any).
   const ppVersion = asObject(policy.proxyProtocol).version;
@@ -330,15 +331,15 @@ const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 /**
  * TLS origination from a DestinationRule, as istiod writes it: SIMPLE, and MUTUAL with a client certificate. With
  * files in the proxy's file system (clientCertificate and privateKey), the server certificate is checked against
- * caCertificates, or the system's CAs without them (and caCrl, and the subjectAltNames, when given). On a gateway a
- * credentialName names them instead: the client certificate `kubernetes://<name>` and the CA
- * `kubernetes://<name>-cacert`, by SDS. insecureSkipVerify turns the check off. ISTIO_MUTUAL is mesh mTLS
- * (mtls.ts); a sidecar's credentialName is not served (validation warns): MUTUAL stays plaintext, SIMPLE checks
- * the server against the system's CAs.
+ * caCertificates, or the system's CAs without them (and caCrl, and the subjectAltNames, when given). On a proxy that
+ * can prove its identity (`sds`: a gateway, a sidecar with mesh certificates) a credentialName names them instead:
+ * the client certificate `kubernetes://<name>` and the CA `kubernetes://<name>-cacert`, by SDS. insecureSkipVerify
+ * turns the check off. ISTIO_MUTUAL is mesh mTLS (mtls.ts); elsewhere a credentialName is not served (validation
+ * warns): MUTUAL stays plaintext, SIMPLE checks the server against the system's CAs.
  */
-function tlsTransportSocket(tls: Json, gateway: boolean): Json | undefined {
+function tlsTransportSocket(tls: Json, sds: boolean): Json | undefined {
   if (tls.mode !== 'SIMPLE' && tls.mode !== 'MUTUAL') return undefined;
-  if (gateway && typeof tls.credentialName === 'string' && tls.credentialName) return upstreamTls(tls, credentialTls(tls, tls.credentialName));
+  if (sds && typeof tls.credentialName === 'string' && tls.credentialName) return upstreamTls(tls, credentialTls(tls, tls.credentialName));
   const common: Json = {};
   if (tls.mode === 'MUTUAL') {
     const chain = fileSource(tls.clientCertificate);
@@ -352,7 +353,7 @@ function tlsTransportSocket(tls: Json, gateway: boolean): Json | undefined {
   return upstreamTls(tls, common);
 }
 
-/** A gateway's common TLS context for a credentialName: its certificate (MUTUAL) and CA by SDS. */
+/** The common TLS context of a credentialName: the certificate (MUTUAL) and the CA by SDS. */
 function credentialTls(tls: Json, name: string): Json {
   const common: Json = {};
   if (tls.mode === 'MUTUAL') common.tls_certificate_sds_secret_configs = [{ name: credentialSdsName(name), sds_config: adsSource() }];

@@ -245,7 +245,7 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
         if (!req.type_url) return fail(grpc.status.INVALID_ARGUMENT, 'type_url is required on an aggregated (ADS) stream');
         const answer = kind === 'sotw' ? handleSotwRequest(ctx, conn, req) : handleDeltaRequest(ctx, conn, req);
         if (answer) queue.enqueue(conn);
-        if (req.type_url === TypeUrls.secret && conn.proxy.type === 'router') noteCredentials(conn);
+        if (req.type_url === TypeUrls.secret) noteCredentials(conn);
       } catch (e) {
         log.error({ proxy: conn.proxy?.id, err: (e as Error).stack }, 'xds: request handling failed');
         fail(grpc.status.INTERNAL, `internal error: ${(e as Error).message}`);
@@ -261,8 +261,9 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
   }
 
   /**
-   * Says why a gateway's credentials are not served (once per stream, name and reason): no identity, no such Secret,
-   * a key that does not match. A missing certificate leaves its TLS listener without one, and nothing else tells.
+   * Says why a proxy's credentials are not served (once per stream, name and reason): no identity, no such Secret,
+   * a key that does not match. A missing certificate leaves its TLS listener or cluster without one, and nothing
+   * else tells.
    */
   function noteCredentials(conn: Connection): void {
     for (const name of conn.watches.get(TypeUrls.secret)?.names ?? []) {

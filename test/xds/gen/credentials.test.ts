@@ -7,6 +7,7 @@ import { generate, proxyScope } from '../../../src/xds/gen/index.js';
 import { credentialProblem } from '../../../src/xds/gen/credentials.js';
 import { generateCa, generateServingCert, type KeyPair } from '../../../src/certs/generate.js';
 import { GATEWAY, byName, expectValid, proxy } from './helpers.js';
+import { certMetadata } from '../../../src/bootstrap/envoy.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 const NS = 'istio-system';
@@ -79,8 +80,9 @@ describe('SDS: gateway credentials (credentialName)', () => {
     expect(names(here, gateway), 'no identity').to.deep.equal([]);
     expect(names(here, identified(gateway, 'default')), 'an identity of another namespace').to.deep.equal([]);
     expect(names(here, identified(gateway))).to.deep.equal(['kubernetes://c']);
-    const sidecar = identified(proxy('sidecar~10.0.0.1~app.istio-system~istio-system.svc.cluster.local', { LABELS: { istio: 'ingressgateway' } }));
-    expect(names(here, sidecar), 'a sidecar').to.deep.equal([]);
+    const sidecar = proxy('sidecar~10.0.0.1~app.istio-system~istio-system.svc.cluster.local', { LABELS: { istio: 'ingressgateway' } });
+    expect(names(here, sidecar), 'a sidecar that proved nothing').to.deep.equal([]);
+    expect(names(here, identified(sidecar)), 'a sidecar that proved its identity: its namespace').to.deep.equal(['kubernetes://c']);
   });
 
   it('skips what cannot be served (a missing Secret, a key that does not match, no CA anywhere); a name ending in -cacert is a CA', () => {
@@ -143,10 +145,18 @@ describe('SDS: gateway credentials (credentialName)', () => {
     });
     // The SDS names the clusters use are served to the gateway.
     expect(names([se, dr, tlsSecret('client', leaf, { 'ca.crt': b64(ca.cert) })], identified(gateway))).to.deep.equal(['kubernetes://client', 'kubernetes://client-cacert']);
-    // A sidecar: MUTUAL without files stays plaintext, SIMPLE checks against the system's CAs.
+    // A sidecar without mesh certificates: MUTUAL without files stays plaintext, SIMPLE checks against the system's CAs.
     const sidecar = generate(snap, proxy('sidecar~10.0.0.1~app.istio-system~istio-system.svc.cluster.local'), TypeUrls.cluster);
     expect(byName(sidecar, 'outbound|443||api.example.com').transport_socket).to.equal(undefined);
     expect(byName(sidecar, 'outbound|8443||api.example.com').transport_socket.typed_config.common_tls_context.validation_context.trusted_ca).to.deep.equal({ filename: '/etc/ssl/certs/ca-certificates.crt' });
+    // One with mesh certificates proves its identity on xDS: it takes the credential by SDS as the gateway does,
+    // mesh mTLS elsewhere unchanged, and is served the credential once it proved who it is.
+    const meshSidecar = proxy('sidecar~10.0.0.2~app2.istio-system~istio-system.svc.cluster.local', certMetadata('/etc/certs'));
+    const withCerts = generate(snap, meshSidecar, TypeUrls.cluster);
+    expectValid(TypeUrls.cluster, withCerts);
+    expect(byName(withCerts, 'outbound|443||api.example.com').transport_socket.typed_config.common_tls_context).to.deep.equal(mutual.common_tls_context);
+    expect(generate(snap, meshSidecar, TypeUrls.secret).map((r) => r.name).filter((n) => n.startsWith('kubernetes://'))).to.deep.equal([]);
+    expect(generate(snap, identified(meshSidecar), TypeUrls.secret).map((r) => r.name).filter((n) => n.startsWith('kubernetes://'))).to.deep.equal(['kubernetes://client', 'kubernetes://client-cacert']);
   });
 
   it('says why each name it is not served is not, and nothing of the ones it is', () => {
@@ -174,8 +184,8 @@ describe('SDS: gateway credentials (credentialName)', () => {
     });
     // Every credential name is either served or explained, never both.
     for (const n of asked.filter((x) => x.startsWith('kubernetes://'))) expect(served.has(n) !== (n in problems), n).to.equal(true);
-    expect(credentialProblem(snap, gateway, 'kubernetes://good')).to.equal('the gateway did not prove its identity (a client certificate from the mesh CA on xDS over TLS)');
-    expect(credentialProblem(snap, proxy('sidecar~10.0.0.1~a.istio-system~istio-system.svc.cluster.local'), 'kubernetes://gone')).to.equal(undefined);
+    expect(credentialProblem(snap, gateway, 'kubernetes://good')).to.equal('the proxy did not prove its identity (a client certificate from the mesh CA on xDS over TLS)');
+    expect(credentialProblem(snap, p, 'file-cert:/a~/b')).to.equal(undefined);
   });
 
   it('caCertCredentialName: the client CA comes from that Secret, with files or a credentialName, and is served', () => {

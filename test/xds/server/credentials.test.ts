@@ -119,7 +119,7 @@ describe('xDS over TLS: gateways that prove their identity get their credentialN
       expect((await c.next()).resources.map((x) => x.name)).to.include('0.0.0.0_443');
     }
     // Once per stream and name (3 names, 2 streams), though each stream asked twice (its request, its ACK).
-    expect(warnings.filter((w) => w.includes('is not served: the gateway did not prove its identity'))).to.have.length(6);
+    expect(warnings.filter((w) => w.includes('is not served: the proxy did not prove its identity'))).to.have.length(6);
   });
 
   it('says why a credential it asks for is not served: no such Secret', async () => {
@@ -164,5 +164,12 @@ describe('xDS over TLS: gateways that prove their identity get their credentialN
     expect(next.resources.map((x) => x.name)).to.deep.equal([CERT]);
     expect(Buffer.from((next.resources[0] as any).tls_certificate.certificate_chain.inline_bytes, 'base64').toString()).to.equal(renewed.cert);
     writeGateway(server);
+  });
+
+  it('a sidecar that proves its identity is served its namespace credentials too (a DestinationRule credentialName)', async () => {
+    const sidecarCert = await issueWorkloadCert(meshCa, { trustDomain: 'cluster.local', namespace: GATEWAY_NS, serviceAccount: 'client' });
+    const c = dial(sidecarCert);
+    c.send({ node: { id: `sidecar~10.2.0.7~client-1.${GATEWAY_NS}~${GATEWAY_NS}.svc.cluster.local`, metadata: struct({ NAMESPACE: GATEWAY_NS }) }, type_url: TypeUrls.secret, resource_names: [MUTUAL, MUTUAL_CA] });
+    expect((await c.next()).resources.map((x) => x.name).sort()).to.deep.equal([MUTUAL, MUTUAL_CA]);
   });
 });
