@@ -13,6 +13,7 @@ import type { KubeObject } from '../core/kube.js';
 import type { ConfigStore } from '../model/store.js';
 import type { Proxy } from '../model/proxy.js';
 import { TypeUrls } from '../core/constants.js';
+import { spiffeId } from '../core/spiffe.js';
 import type { SnapshotCache } from './server/cache.js';
 import type { Connection, WatchState } from './server/connection.js';
 import { shortType } from './server/metrics.js';
@@ -179,6 +180,8 @@ export function createDebugHandlers(state: DebugState): DebugHandlers {
           namespace: c.proxy!.namespace,
           stream: c.kind,
           peer: c.peer,
+          // The SPIFFE id of the client certificate it proved itself with on xDS over TLS, if any.
+          ...(c.proxy!.identity ? { identity: spiffeId(c.proxy!.identity.trustDomain, c.proxy!.identity.namespace, c.proxy!.identity.serviceAccount) } : {}),
           connectedAt: c.connectedAt.toISOString(),
           types,
         };

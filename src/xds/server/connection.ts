@@ -111,7 +111,7 @@ export class Connection {
   readonly connectedAt = new Date();
   readonly watches = new Map<string, WatchState>();
   closed = false;
-  /** What the log said of this gateway's credentials that are not served (`name\0reason`: once per stream). */
+  /** What the log said of this proxy's credentials that are not served (`name\0reason`: once per stream). */
   readonly credentialNotes = new Set<string>();
   private nonceSeq = 0;
   private scopeCache?: { snapshot: string; proxy: Proxy; scope: string };

@@ -31,6 +31,7 @@ import { createDebugHandlers, type DebugHandlers } from '../debug.js';
 import { identityRefusal, peerIdentity, serverTls } from './peer.js';
 import { credentialProblem } from '../gen/credentials.js';
 import { TypeUrls } from '../../core/constants.js';
+import { spiffeId } from '../../core/spiffe.js';
 
 export type { Generators } from './cache.js';
 
@@ -79,7 +80,7 @@ export interface XdsServer {
    * Binds and starts serving; returns the bound port (0 = ephemeral). With `tls` (a serving certificate and key,
    * PEM) the port speaks TLS: proxies check the control plane's certificate (the mesh CA signs it, 15012). With
    * `tls.clientCa` too, proxies may present a client certificate signed by it (one is asked for, not required):
-   * its SPIFFE identity must name the proxy's namespace, and a gateway that proved it gets its credentials.
+   * its SPIFFE identity must name the proxy's namespace, and a proxy that proved it gets its namespace's credentials.
    * Credentials from serverTls (peer.ts) may be given instead, to be changed later (tls-material.ts).
    */
   listen(port: number, host?: string, tls?: { cert: string; key: string; clientCa?: string } | grpc.ServerCredentials): Promise<number>;
@@ -240,7 +241,8 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
           conn.proxy = proxy;
           conns.add(conn);
           metrics.connected.inc();
-          log.info({ proxy: conn.proxy.id, stream: kind, peer: conn.peer, generator: conn.proxy.generator }, 'xds: proxy connected');
+          const proved = proxy.identity && spiffeId(proxy.identity.trustDomain, proxy.identity.namespace, proxy.identity.serviceAccount);
+          log.info({ proxy: conn.proxy.id, stream: kind, peer: conn.peer, generator: conn.proxy.generator, ...(proved ? { identity: proved } : {}) }, 'xds: proxy connected');
         }
         if (!req.type_url) return fail(grpc.status.INVALID_ARGUMENT, 'type_url is required on an aggregated (ADS) stream');
         const answer = kind === 'sotw' ? handleSotwRequest(ctx, conn, req) : handleDeltaRequest(ctx, conn, req);

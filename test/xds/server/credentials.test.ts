@@ -104,6 +104,9 @@ describe('xDS over TLS: gateways that prove their identity get their credentialN
     expect(Buffer.from(tls.certificate_chain.inline_bytes, 'base64').toString()).to.equal(server.cert);
     expect(Buffer.from(tls.private_key.inline_bytes, 'base64').toString()).to.equal(server.key);
     expect(Buffer.from(byName.get(MUTUAL_CA).validation_context.trusted_ca.inline_bytes, 'base64').toString()).to.equal(clientCa.cert);
+    // /debug/syncz (proxy-status) shows who it proved to be.
+    const syncz = xds().server()!.debug.syncz!({}) as Array<{ id: string; identity?: string }>;
+    expect(syncz.find((p) => p.id.startsWith('router~'))?.identity).to.equal('spiffe://cluster.local/ns/istio-system/sa/istio-ingressgateway');
   });
 
   it('serves nothing of them to a gateway without a client certificate, on the TLS port or plaintext, and says why once', async () => {
