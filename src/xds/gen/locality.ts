@@ -131,12 +131,6 @@ const renumber = (raw: readonly number[]): number[] => {
   return raw.map((p) => levels.indexOf(p));
 };
 
-/** Priority of each of `localities` for a proxy in `proxy` (both `region/zone/subzone`), gap-free from 0. */
-export function localityPriorities(proxy: string, localities: readonly string[], failover: Failover): Map<string, number> {
-  const ranks = renumber(localities.map((l) => nearness(proxy, l, failover)));
-  return new Map(localities.map((l, i) => [l, ranks[i]!]));
-}
-
 const localityText = (l: Json | undefined): string => [l?.region ?? '', l?.zone ?? '', l?.sub_zone ?? ''].join('/');
 
 /** Groups with their priorities (priority 0 left unsaid, as before). */

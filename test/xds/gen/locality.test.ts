@@ -2,9 +2,19 @@
 import { expect } from 'chai';
 import { buildSnapshot } from '../../../src/model/snapshot.js';
 import { generate, proxyScope } from '../../../src/xds/gen/index.js';
-import { applyLocality, localityMatches, localityPlan, localityPriorities } from '../../../src/xds/gen/locality.js';
+import { applyLocality, localityMatches, localityPlan, type Failover } from '../../../src/xds/gen/locality.js';
 import { TypeUrls } from '../../../src/core/constants.js';
 import { PRODUCTPAGE, bookinfo, byName, expectValid, proxy, yamlObjects } from './helpers.js';
+
+/** The priority applyLocality gives a group at each of `localities` (`region/zone/subzone`) for a proxy at `proxy`. */
+function localityPriorities(proxy: string, localities: string[], failover: Failover): Map<string, number> {
+  const group = (l: string) => {
+    const [region, zone, sub_zone] = l.split('/');
+    return { locality: { ...(region ? { region } : {}), ...(zone ? { zone } : {}), ...(sub_zone ? { sub_zone } : {}) }, lb_endpoints: [] };
+  };
+  const out = applyLocality({ cluster_name: 'c', endpoints: localities.map(group) }, { locality: proxy, labels: {} }, { failover });
+  return new Map(localities.map((l, i) => [l, out.endpoints[i].priority ?? 0]));
+}
 
 describe('locality failover', () => {
   it('priorities by nearness: sub-zone 0, zone 1, region 2, elsewhere 3, renumbered without gaps', () => {
