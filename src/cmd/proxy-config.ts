@@ -11,7 +11,7 @@
 import { X509Certificate } from 'node:crypto';
 import { parseFlags, withUsage, UsageError } from './args.js';
 import { Ports } from '../core/constants.js';
-import { redactPrivateKeys } from '../xds/debug.js';
+import { redactPrivateKeys, replaceUnder } from '../xds/debug.js';
 import { fetchDebug, Unreachable } from './proxy-status.js';
 
 const KINDS = ['clusters', 'listeners', 'routes', 'endpoints', 'secrets', 'envoyfilters'];
@@ -75,7 +75,6 @@ export interface CertificateSummary {
   valid: boolean;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const iso = (text: string): string => {
   const d = new Date(text);
   return Number.isNaN(d.getTime()) ? text : d.toISOString();
@@ -106,14 +105,8 @@ export function summarizeCertificates(source: Record<string, unknown>, now = new
   }
 }
 
-function summarizeWalk(v: unknown, certField: boolean, now: Date): unknown {
-  if (Array.isArray(v)) return v.map((x) => summarizeWalk(x, certField, now));
-  if (!isRecord(v)) return v;
-  if (certField && (typeof v.inline_bytes === 'string' || typeof v.inline_string === 'string')) return summarizeCertificates(v, now);
-  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, summarizeWalk(x, CERT_FIELDS.has(k), now)]));
-}
-
 /** What proxy-config prints of a resource: inline private keys redacted, inline certificates summarized, files as they are. */
 export function displayResource(resource: unknown, now = new Date()): unknown {
-  return summarizeWalk(redactPrivateKeys(resource), false, now);
+  const inline = (v: Record<string, unknown>) => typeof v.inline_bytes === 'string' || typeof v.inline_string === 'string';
+  return replaceUnder(redactPrivateKeys(resource), CERT_FIELDS, (v) => (inline(v) ? summarizeCertificates(v, now) : undefined));
 }

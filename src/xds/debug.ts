@@ -96,23 +96,32 @@ export const REDACTED_DATA_SOURCE = Object.freeze({ inline_string: '[redacted]' 
 
 const isInlineSource = (v: unknown): v is Record<string, unknown> => isPlainObject(v) && INLINE_FIELDS.some((k) => k in v);
 
-function redactWalk(v: unknown, secretField: boolean): unknown {
-  if (Array.isArray(v)) {
-    let out: unknown[] | undefined;
-    for (let i = 0; i < v.length; i++) {
-      const r = redactWalk(v[i], secretField);
-      if (r !== v[i]) (out ??= v.slice())[i] = r;
+/**
+ * `value` with each plain object right under a key of `fields` (or in an array there) that `replace` maps (to
+ * anything but undefined) replaced by what it returns; the others are searched further. Copies only what changes:
+ * the rest is shared with `value`, which is untouched.
+ */
+export function replaceUnder(value: unknown, fields: ReadonlySet<string>, replace: (v: Record<string, unknown>) => unknown): unknown {
+  const walk = (v: unknown, under: boolean): unknown => {
+    if (Array.isArray(v)) {
+      let out: unknown[] | undefined;
+      for (let i = 0; i < v.length; i++) {
+        const r = walk(v[i], under);
+        if (r !== v[i]) (out ??= v.slice())[i] = r;
+      }
+      return out ?? v;
+    }
+    if (!isPlainObject(v)) return v;
+    const replaced = under ? replace(v) : undefined;
+    if (replaced !== undefined) return replaced;
+    let out: Record<string, unknown> | undefined;
+    for (const k of Object.keys(v)) {
+      const r = walk(v[k], fields.has(k));
+      if (r !== v[k]) (out ??= { ...v })[k] = r;
     }
     return out ?? v;
-  }
-  if (!isPlainObject(v)) return v;
-  if (secretField && isInlineSource(v)) return { ...REDACTED_DATA_SOURCE };
-  let out: Record<string, unknown> | undefined;
-  for (const k of Object.keys(v)) {
-    const r = redactWalk(v[k], SECRET_FIELDS.has(k));
-    if (r !== v[k]) (out ??= { ...v })[k] = r;
-  }
-  return out ?? v;
+  };
+  return walk(value, false);
 }
 
 /**
@@ -121,7 +130,7 @@ function redactWalk(v: unknown, secretField: boolean): unknown {
  * names and certificates stay. Copies only what it changes (the rest is shared with `value`, which is untouched).
  */
 export function redactPrivateKeys<T>(value: T): T {
-  return redactWalk(value, false) as T;
+  return replaceUnder(value, SECRET_FIELDS, (v) => (isInlineSource(v) ? { ...REDACTED_DATA_SOURCE } : undefined)) as T;
 }
 
 const redactedValues = (values: Record<string, unknown>, bytes: (v: string) => number): Record<string, string> =>
