@@ -37,6 +37,9 @@ export interface Credential {
 
 export const isSecret = (o: KubeObject): boolean => o.kind === 'Secret' && o.apiVersion === 'v1';
 
+/** The data keys a credential is read from (credentialOf): the TLS form, the generic form, the OCSP staple. */
+export const CREDENTIAL_KEYS: readonly string[] = ['tls.crt', 'tls.key', 'ca.crt', 'ca.crl', 'cert', 'key', 'cacert', 'crl', 'tls.ocsp-staple'];
+
 /** The key under which a snapshot keeps a Secret's credential. */
 export const credentialKey = (namespace: string, name: string): string => `${namespace}/${name}`;
 

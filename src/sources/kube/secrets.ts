@@ -13,9 +13,10 @@
  * list and watch, and here again. Pure.
  */
 import type { KubeObject, ObjectMeta } from '../../core/kube.js';
+import { CREDENTIAL_KEYS } from '../../model/credentials.js';
 
-/** The data keys Istio reads a gateway credential from: kubernetes.io/tls, Istio's generic form, the OCSP staple. */
-export const CREDENTIAL_KEYS: readonly string[] = ['tls.crt', 'tls.key', 'ca.crt', 'ca.crl', 'cert', 'key', 'cacert', 'crl', 'tls.ocsp-staple'];
+/** The data keys Istio reads a gateway credential from, as the snapshot reads them (model/credentials.ts). */
+export { CREDENTIAL_KEYS };
 
 /** Secret types that are never gateway credentials (and are numerous: a token per service account, a release per Helm upgrade). */
 export const EXCLUDED_SECRET_TYPES: readonly string[] = ['kubernetes.io/service-account-token', 'helm.sh/release.v1', 'bootstrap.kubernetes.io/token'];
