@@ -179,6 +179,16 @@ export function xdsClientSds(certDir: string): Record<string, unknown> {
   };
 }
 
+/**
+ * xDS over TLS with the workload certificate directory `certDir` (absolute, as the proxy sees it; the layout of
+ * `mizzen workload-cert --out`): the control plane checked against root-cert.pem for `serverName`, and the client
+ * certificate read through the SDS file MeshCerts.xdsClientFile beside the certificates, as in a sidecar's /etc/certs.
+ */
+export function certDirXdsTls(certDir: string, serverName: string): XdsTls {
+  const dir = certDir.replace(/\/+$/, '') || '/';
+  return { caFile: posix.join(dir, WorkloadCertFiles.root), serverName, clientSds: posix.join(dir, MeshCerts.xdsClientFile) };
+}
+
 /** The control plane's cluster: HTTP/2, over TLS (ALPN h2, the server's name and CA checked) when `tls` says so. */
 function xdsCluster(host: string, port: number, tls: XdsTls | undefined): Record<string, unknown> {
   const cluster = staticCluster(XDS_CLUSTER, host, port, true);

@@ -10,7 +10,12 @@
  * certificate provider instance named "default" that reads the workload certificate files and re-reads them
  * periodically. The security config mizzen's xDS sends names that instance, asking it for the certificate
  * "default" (this workload's identity) and "ROOTCA" (the mesh CA that peers are checked against), so the two
- * must agree on the instance name. The xDS connection itself stays plaintext. Pure.
+ * must agree on the instance name.
+ *
+ * The xDS connection is plaintext, unless `xdsTls`: then its channel credentials are gRFC A65's `tls`, with the same
+ * files (the server's certificate checked against root-cert.pem for the host of `xdsAddress`, the workload certificate
+ * presented). grpc-go and grpc-java take those; grpc-js-xds (1.14) knows only google_default and insecure and refuses
+ * such a bootstrap. Pure.
  */
 import { isIP } from 'node:net';
 import { posix } from 'node:path';
@@ -20,7 +25,7 @@ import { parseNode } from '../model/proxy.js';
 import { WorkloadCertFiles } from '../certs/workload.js';
 
 export interface GrpcBootstrapOptions {
-  /** host:port of mizzen's plaintext xDS port as the application reaches it. */
+  /** host:port of mizzen's xDS port as the application reaches it (plaintext 15010, or 15012 with xdsTls). */
   xdsAddress: string;
   /** A full node id (`sidecar~ip~pod.ns~ns.svc.cluster.local`); otherwise built from ip, pod and namespace. */
   nodeId?: string;
@@ -35,24 +40,26 @@ export interface GrpcBootstrapOptions {
   locality?: { region?: string; zone?: string; sub_zone?: string };
   /** A workload certificate directory (cert-chain.pem, key.pem, root-cert.pem) as the application sees it: enables mTLS. */
   certDir?: string;
+  /** Dial xDS over TLS with the certificate of `certDir` (gRFC A65 channel credentials); needs certDir. */
+  xdsTls?: boolean;
 }
 
 /** How often the application re-reads the certificate files. */
 const CERT_REFRESH = '900s';
 
+/** The files of a workload certificate directory, in the form both the file_watcher plugin and A65's `tls` creds take. */
+function certFiles(certDir: string): Record<string, string> {
+  return {
+    certificate_file: posix.join(certDir, WorkloadCertFiles.certChain),
+    private_key_file: posix.join(certDir, WorkloadCertFiles.key),
+    ca_certificate_file: posix.join(certDir, WorkloadCertFiles.root),
+    refresh_interval: CERT_REFRESH,
+  };
+}
+
 /** The `certificate_providers` entry for a workload certificate directory. */
 export function fileWatcherProvider(certDir: string): Record<string, unknown> {
-  return {
-    [GrpcXds.certProviderInstance]: {
-      plugin_name: 'file_watcher',
-      config: {
-        certificate_file: posix.join(certDir, WorkloadCertFiles.certChain),
-        private_key_file: posix.join(certDir, WorkloadCertFiles.key),
-        ca_certificate_file: posix.join(certDir, WorkloadCertFiles.root),
-        refresh_interval: CERT_REFRESH,
-      },
-    },
-  };
+  return { [GrpcXds.certProviderInstance]: { plugin_name: 'file_watcher', config: certFiles(certDir) } };
 }
 
 const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
@@ -68,6 +75,7 @@ export function grpcBootstrap(o: GrpcBootstrapOptions): Result<Record<string, un
   if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) errors.push(`xdsAddress: "${o.xdsAddress}" must be host:port`);
   if (o.ip !== undefined && isIP(o.ip) === 0) errors.push(`ip: "${o.ip}" is not an IP address`);
   if (o.certDir !== undefined && o.certDir.trim() === '') errors.push('certDir: must not be empty');
+  if (o.xdsTls && o.certDir === undefined) errors.push('xdsTls: needs certDir (the certificate it presents and the CA it checks the server with)');
   let namespace = o.namespace || 'default';
   if (o.nodeId !== undefined) {
     const parsed = parseNode({ id: o.nodeId, metadata: o.namespace ? { NAMESPACE: o.namespace } : {} });
@@ -77,7 +85,7 @@ export function grpcBootstrap(o: GrpcBootstrapOptions): Result<Record<string, un
   const nodeId = o.nodeId ?? grpcNodeId(o.ip ?? '127.0.0.1', o.pod ?? 'grpc-client', namespace, o.domainSuffix);
   if (errors.length > 0) return fail(...errors);
   return ok({
-    xds_servers: [{ server_uri: o.xdsAddress, channel_creds: [{ type: 'insecure' }], server_features: ['xds_v3'] }],
+    xds_servers: [{ server_uri: o.xdsAddress, channel_creds: [o.xdsTls ? { type: 'tls', config: certFiles(o.certDir!) } : { type: 'insecure' }], server_features: ['xds_v3'] }],
     node: {
       id: nodeId,
       locality: o.locality ?? {},

@@ -2,8 +2,8 @@
  * Certificate files on disk. The webhook files carry the names of a Kubernetes TLS Secret
  * (tls.crt, tls.key, ca.crt), so the same directory can be a mounted Secret; the CA and mesh CA keys sit beside them.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, chmodSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
 import { type Result, ok, fail } from '../core/result.js';
@@ -84,6 +84,17 @@ export function readMeshCa(dir: string): Result<KeyPair> {
 export function writeCertFile(path: string, data: string, secret: boolean): void {
   writeFileSync(path, data, { mode: secret ? 0o600 : 0o644 });
   if (secret) chmodSync(path, 0o600);
+}
+
+/**
+ * Writes `path` as writeCertFile does, but through a temporary file beside it that is then renamed over it: a reader
+ * never sees half a file, and Envoy, which watches a certificate directory for entries moved into it
+ * (watched_directory), notices the new file.
+ */
+export function replaceCertFile(path: string, data: string, secret: boolean): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  writeCertFile(tmp, data, secret);
+  renameSync(tmp, path);
 }
 
 export interface GeneratedCerts {

@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { signLeaf, type KeyPair } from './generate.js';
-import { writeCertFile } from './files.js';
+import { replaceCertFile } from './files.js';
 import { TRUST_DOMAIN, WorkloadCertFiles } from '../core/constants.js';
 import { spiffeId } from '../core/spiffe.js';
 import { isDns1123Label, isDns1123Subdomain } from '../validation/common.js';
@@ -68,7 +68,10 @@ export async function issueWorkloadCert(meshCa: KeyPair, id: WorkloadId, days = 
   return { certChain: leaf.cert, key: leaf.key, root: meshCa.cert };
 }
 
-/** Writes cert-chain.pem, key.pem (0600) and root-cert.pem into `dir` (created when missing); returns the paths. */
+/**
+ * Writes cert-chain.pem, key.pem (0600) and root-cert.pem into `dir` (created when missing); returns the paths. Each
+ * file replaces the old one by a rename, so that an Envoy watching `dir` re-reads a renewed certificate.
+ */
 export function writeWorkloadCert(dir: string, c: WorkloadCert): string[] {
   mkdirSync(dir, { recursive: true });
   const files: Array<[string, string, boolean]> = [
@@ -78,7 +81,7 @@ export function writeWorkloadCert(dir: string, c: WorkloadCert): string[] {
   ];
   return files.map(([name, data, secret]) => {
     const p = join(dir, name);
-    writeCertFile(p, data, secret);
+    replaceCertFile(p, data, secret);
     return p;
   });
 }

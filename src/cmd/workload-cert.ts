@@ -1,23 +1,31 @@
 /**
  * `mizzen workload-cert --namespace NS --service-account SA --out DIR | --secret NAME`: a workload mTLS certificate
  * (SPIFFE URI SAN) signed by the mesh CA that `mizzen certs` wrote, as files or as a Kubernetes Secret on stdout.
- * Bad flags exit 2 naming the flag; a missing mesh CA exits 1.
+ * With --out, also the file-based SDS config through which an Envoy (`mizzen bootstrap --xds-tls`) presents the
+ * certificate on xDS. Bad flags exit 2 naming the flag; a missing mesh CA exits 1.
  */
+import { join, resolve } from 'node:path';
 import { parseFlags, withUsage, UsageError } from './args.js';
-import { DEFAULT_TRUST_DOMAIN } from '../core/constants.js';
+import { DEFAULT_TRUST_DOMAIN, MeshCerts } from '../core/constants.js';
 import { stringify } from 'yaml';
-import { issueWorkloadCert, readMeshCa, spiffeId, workloadIdErrors, workloadSecret, writeWorkloadCert } from '../certs/index.js';
+import { issueWorkloadCert, readMeshCa, replaceCertFile, spiffeId, workloadIdErrors, workloadSecret, writeWorkloadCert } from '../certs/index.js';
+import { xdsClientSds } from '../bootstrap/envoy.js';
 
 const HELP = `usage: mizzen workload-cert --namespace NS --service-account SA (--out DIR | --secret NAME) [flags]
 
 Issues a workload certificate signed by the mesh CA, whose identity is the SPIFFE id
 spiffe://<trust domain>/ns/<namespace>/sa/<service account>, and writes it in the layout Istio's agent
-uses for proxyless gRPC: cert-chain.pem, key.pem (mode 0600), root-cert.pem (the mesh CA).
+uses for proxyless gRPC: cert-chain.pem, key.pem (mode 0600), root-cert.pem (the mesh CA), and beside them
+${MeshCerts.xdsClientFile}, the file-based SDS config through which Envoy reads its certificate for xDS over TLS
+(it names the files by their absolute path here: write them where the proxy reads them).
 
 A proxyless gRPC application points its bootstrap at that directory:
   mizzen bootstrap --grpc --cert-dir DIR ...
-and mizzen's xDS then gives it mTLS. The certificate is short-lived: issue it again before it expires
-(the bootstrap's file_watcher picks up new files).
+and mizzen's xDS then gives it mTLS. So does an Envoy outside Kubernetes (a VM), which with --xds-tls also
+proves its identity to mizzen's xDS on 15012 with it:
+  mizzen bootstrap --node ID --cert-dir DIR --xds-tls ...
+The certificate is short-lived: issue it again before it expires (each file is replaced by a rename; the gRPC
+bootstrap's file_watcher and Envoy pick up the new files).
 
   --namespace NS            the workload's namespace (required)
   --service-account SA      the workload's service account (required)
@@ -71,6 +79,9 @@ export async function run(argv: string[]): Promise<number> {
       return 0;
     }
     for (const f of writeWorkloadCert(v.out!, cert)) process.stdout.write(`wrote ${f}\n`);
+    const sds = join(v.out!, MeshCerts.xdsClientFile);
+    replaceCertFile(sds, stringify(xdsClientSds(resolve(v.out!))), false);
+    process.stdout.write(`wrote ${sds}\n`);
     process.stdout.write(`identity ${identity}\n`);
     return 0;
   });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { envoyArgs, envoyBootstrap, envoyBootstrapText, parseHostPort, xdsClientSds, XDS_CLIENT_SECRET, type EnvoyBootstrapOptions } from '../../src/bootstrap/envoy.js';
+import { certDirXdsTls, envoyArgs, envoyBootstrap, envoyBootstrapText, parseHostPort, xdsClientSds, XDS_CLIENT_SECRET, type EnvoyBootstrapOptions } from '../../src/bootstrap/envoy.js';
 import { encode, decode, envoyRoot } from '../../src/xds/proto.js';
 import { checkPgv } from '../../src/xds/pgv.js';
 import { TypeUrls } from '../../src/core/constants.js';
@@ -148,6 +148,17 @@ describe('envoy bootstrap', () => {
       expect(decode(R, encode(R, doc))).to.deep.equal(doc);
       const { '@type': type, ...secret } = doc.resources[0];
       expect(checkPgv(envoyRoot(), type, secret)).to.deep.equal([]);
+    });
+
+    it('certDirXdsTls: a workload certificate directory as a sidecar\'s /etc/certs, the SDS file beside the certificate it names', async () => {
+      expect(certDirXdsTls('/etc/certs/', 'mizzen.mizzen-system.svc')).to.deep.equal({
+        caFile: '/etc/certs/root-cert.pem',
+        serverName: 'mizzen.mizzen-system.svc',
+        clientSds: '/etc/certs/xds-client.yaml',
+      });
+      expect(certDirXdsTls('/', 's')).to.deep.equal({ caFile: '/root-cert.pem', serverName: 's', clientSds: '/xds-client.yaml' });
+      const sds = (xdsClientSds('/var/vm/certs') as any).resources[0].tls_certificate;
+      expect(sds.watched_directory.path + '/xds-client.yaml').to.equal(certDirXdsTls('/var/vm/certs', 's').clientSds);
     });
 
     const badPaths = ['xds-client.yaml', 'etc/x.yaml', '/etc/istio/xds-client/', ''];

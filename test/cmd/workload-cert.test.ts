@@ -1,10 +1,15 @@
 import { expect } from 'chai';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { parse } from 'yaml';
-import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { run } from '../../src/cmd/workload-cert.js';
+import { run as bootstrap } from '../../src/cmd/bootstrap.js';
 import { WorkloadCertFiles, writeCerts } from '../../src/certs/index.js';
+import { xdsClientSds, XDS_CLIENT_SECRET } from '../../src/bootstrap/envoy.js';
+import { MeshCerts } from '../../src/core/constants.js';
+import { decode, encode, envoyRoot } from '../../src/xds/proto.js';
+import { checkPgv } from '../../src/xds/pgv.js';
 import { captureOutput, mizzen } from '../support/cli.js';
 import { testCerts } from '../support/certs.js';
 import { scratchDir } from '../support/tmp.js';
@@ -34,6 +39,56 @@ describe('mizzen workload-cert', function () {
     const cert = new X509Certificate(readFileSync(join(out, WorkloadCertFiles.certChain)));
     expect(cert.subjectAltName).to.equal('URI:spiffe://cluster.local/ns/shop/sa/reviews');
     expect(cert.verify(new X509Certificate(meshCa.cert).publicKey)).to.equal(true);
+  });
+
+  describe('the SDS file through which Envoy presents the certificate on xDS (mizzen bootstrap --xds-tls)', () => {
+    it('is written beside the certificate, names its files by absolute path, and is the file the bootstrap reads', async () => {
+      const out = join(scratchDir('mizzen-wl-'), 'vm');
+      const { code, out: stdout } = await capture(['--namespace', 'shop', '--service-account', 'vm', '--certs-dir', await certsDir(), '--out', out]);
+      expect(code).to.equal(0);
+      const file = join(out, MeshCerts.xdsClientFile);
+      expect(stdout).to.have.string(`wrote ${file}\n`);
+      const doc = parse(readFileSync(file, 'utf8'));
+      expect(doc).to.deep.equal(xdsClientSds(out));
+      const tls = doc.resources[0].tls_certificate;
+      expect([doc.resources[0].name, tls.certificate_chain.filename, tls.private_key.filename, tls.watched_directory.path]).to.deep.equal([
+        XDS_CLIENT_SECRET,
+        join(out, WorkloadCertFiles.certChain),
+        join(out, WorkloadCertFiles.key),
+        out,
+      ]);
+      // What Envoy reads it as: a DiscoveryResponse of one Secret that passes Envoy's validate rules.
+      const R = 'envoy.service.discovery.v3.DiscoveryResponse';
+      expect(decode(R, encode(R, doc))).to.deep.equal(doc);
+      const { '@type': type, ...secret } = doc.resources[0];
+      expect(checkPgv(envoyRoot(), type, secret)).to.deep.equal([]);
+      // The bootstrap of the same directory names this file and this secret.
+      const b = await captureOutput(() => bootstrap(['--node', 'sidecar~10.0.0.9~vm-1.shop~shop.svc.cluster.local', '--cert-dir', out, '--xds-tls']));
+      const xds = JSON.parse(b.out).static_resources.clusters.find((c: any) => c.name === 'xds-grpc');
+      const sds = xds.transport_socket.typed_config.common_tls_context.tls_certificate_sds_secret_configs[0];
+      expect([sds.name, sds.sds_config.path_config_source.path]).to.deep.equal([XDS_CLIENT_SECRET, file]);
+    });
+
+    it('names absolute paths for a relative --out', async () => {
+      const out = relative(process.cwd(), join(scratchDir('mizzen-wl-'), 'rel'));
+      expect(await capture(['--namespace', 'shop', '--service-account', 'vm', '--certs-dir', await certsDir(), '--out', out])).to.include({ code: 0 });
+      expect(parse(readFileSync(join(out, MeshCerts.xdsClientFile), 'utf8'))).to.deep.equal(xdsClientSds(join(process.cwd(), out)));
+    });
+
+    it('issued again, every file is replaced by a rename (a new inode; Envoy watches DIR for moved entries), none left over', async () => {
+      const certs = await certsDir();
+      const out = scratchDir('mizzen-wl-');
+      const argv = ['--namespace', 'shop', '--service-account', 'vm', '--certs-dir', certs, '--out', out];
+      const files = [...Object.values(WorkloadCertFiles), MeshCerts.xdsClientFile];
+      expect((await capture(argv)).code).to.equal(0);
+      const before = files.map((f) => statSync(join(out, f)).ino);
+      const firstChain = readFileSync(join(out, WorkloadCertFiles.certChain), 'utf8');
+      expect((await capture(argv)).code).to.equal(0);
+      files.forEach((f, i) => expect(statSync(join(out, f)).ino, f).to.not.equal(before[i]));
+      expect(readFileSync(join(out, WorkloadCertFiles.certChain), 'utf8')).to.not.equal(firstChain);
+      expect(statSync(join(out, WorkloadCertFiles.key)).mode & 0o777).to.equal(0o600);
+      expect(readdirSync(out).sort()).to.deep.equal([...files].sort());
+    });
   });
 
   it('uses --trust-domain', async () => {
