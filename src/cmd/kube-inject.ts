@@ -11,6 +11,11 @@ import { parseDocuments } from '../core/documents.js';
 import { KUBECTL_NUMBER_TAGS } from '../core/kubectl-numbers.js';
 import { loadMeshConfig } from '../config/mesh.js';
 import { injectManifestWithReport } from '../inject/index.js';
+import { proxyConfigLookup } from '../inject/proxy-configs.js';
+import { isObject } from '../core/object.js';
+
+/** A document's objects: itself, or a List's items. */
+const listed = (v: unknown): unknown[] => (isObject(v) && v.kind === 'List' && Array.isArray(v.items) ? v.items : [v]);
 
 /**
  * YAML 1.1 quoting on output: kubectl's parser reads unquoted yes/on/y as booleans and 0644 as a number.
@@ -23,7 +28,8 @@ const HELP = `usage: mizzen kube-inject -f FILE|- [-o FILE] [--mesh-config FILE]
 
 Injects the istio-init and istio-proxy containers into the pod templates of Pods, Deployments,
 StatefulSets, DaemonSets, ReplicaSets, ReplicationControllers, Jobs, CronJobs and Lists.
-Other documents pass through unchanged.
+Other documents pass through unchanged. ProxyConfig resources (networking.istio.io/v1beta1) in the
+input apply to its pods, as the webhook applies those in the cluster.
 
   -f, --filename FILE     input manifest ('-' reads standard input)
   -o, --output FILE       write here instead of standard output
@@ -35,13 +41,16 @@ export function kubeInjectText(text: string, file: string, mesh: Parameters<type
   const errors: string[] = [];
   const notes: string[] = [];
   const out: string[] = [];
-  for (const doc of parseDocuments(text, file)) {
+  const docs = parseDocuments(text, file);
+  // ProxyConfig resources in the input apply to its pods, as they would in the cluster once applied.
+  const proxyConfigs = proxyConfigLookup(docs.flatMap((d) => listed(d.value)));
+  for (const doc of docs) {
     const where = `${file}: document ${doc.index + 1}`;
     if (doc.error !== undefined) {
       errors.push(`${where}: not valid YAML: ${doc.error}`);
       continue;
     }
-    const r = injectManifestWithReport(doc.value, { mesh });
+    const r = injectManifestWithReport(doc.value, { mesh, proxyConfigs });
     if (!r.ok) {
       errors.push(...r.errors.map((e) => `${where}: ${e}`));
       continue;

@@ -14,6 +14,7 @@ import { createRegistry, webhookMetrics, type Registry } from '../metrics.js';
 import { attachCertReload, buildWebhookApp, type Injector, type Validator, type WebhookApp } from '../webhook/index.js';
 import { buildMonitoringApp, type DebugHandler, type MonitoringApp } from '../monitoring/index.js';
 import { injectPod } from '../inject/index.js';
+import { proxyConfigsOf } from '../inject/proxy-configs.js';
 import { WITHOUT_SIDECAR_CERTIFICATES, validateObject } from '../validation/index.js';
 import { analyzeObject, type AnalyzeOptions } from '../analysis/index.js';
 import { xdsComponents, type XdsComponent } from '../xds/server/component.js';
@@ -163,7 +164,8 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
   let stopping = false;
 
   const tls = await servingMaterial(opts);
-  const injector: Injector = opts.injector ?? ((pod, { namespace }) => injectPod(pod, { namespace, mesh: opts.mesh }));
+  // ProxyConfig resources come from the config source, as the analysis's world does (none without a source).
+  const injector: Injector = opts.injector ?? ((pod, { namespace }) => injectPod(pod, { namespace, mesh: opts.mesh, proxyConfigs: proxyConfigsOf(ctx.world()) }));
   const webhook = buildWebhookApp({
     tls,
     injector,

@@ -25,6 +25,9 @@ export interface KubeObject {
 }
 
 /** `group` part of an apiVersion ("" for the core group). */
+/** A Kubernetes environment variable name (what the API server accepts in env[].name). */
+export const ENV_VAR_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+
 export function apiGroup(apiVersion: string): string {
   const slash = apiVersion.indexOf('/');
   return slash < 0 ? '' : apiVersion.slice(0, slash);

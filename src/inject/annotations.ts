@@ -10,6 +10,7 @@ import { deepFreeze } from '../core/freeze.js';
 import { shown } from '../core/shown.js';
 import { type Result, ok } from '../core/result.js';
 import { parseQuantity } from './quantity.js';
+import type { AppliedProxyConfig } from './proxy-configs.js';
 import { PROXY_OPTION_ANNOTATIONS, UNSUPPORTED_ANNOTATIONS, field, readProxyOptions, unsupportedWarnings, type ProxyOptions } from './proxy-options.js';
 import type { Entry } from './user-volumes.js';
 import { PROXY_VOLUME } from './template.js';
@@ -105,12 +106,13 @@ const PARAM_ANNOTATIONS: ReadonlySet<string> = new Set([
 const meshDefaults = new WeakMap<MeshConfig, Result<InjectParams>>();
 
 /**
- * Reads and validates the pod's injection annotations against the mesh defaults. Pure. The result is
- * read-only: pods without any of these annotations share one frozen value per mesh config.
+ * Reads and validates the pod's injection annotations against the mesh defaults, with the ProxyConfig resources
+ * that apply to the pod (`proxyConfigs`) over its proxy.istio.io/config. Pure. The result is read-only: pods without
+ * any of these annotations or resources share one frozen value per mesh config.
  */
-export function readInjectParams(pod: KubeObject, mesh: MeshConfig): Result<InjectParams> {
+export function readInjectParams(pod: KubeObject, mesh: MeshConfig, proxyConfigs?: AppliedProxyConfig): Result<InjectParams> {
   const annotations = pod.metadata?.annotations ?? {};
-  let any = false;
+  let any = proxyConfigs !== undefined;
   for (const k in annotations) if (PARAM_ANNOTATIONS.has(k) && annotations[k] !== undefined) any = true;
   if (!any) {
     let params = meshDefaults.get(mesh);
@@ -118,10 +120,10 @@ export function readInjectParams(pod: KubeObject, mesh: MeshConfig): Result<Inje
     return params;
   }
   const volumes = Array.isArray(pod.spec?.volumes) ? (pod.spec.volumes as Array<{ name?: unknown }>).map((v) => v?.name).filter((n): n is string => typeof n === 'string') : [];
-  return paramsFrom(annotations, mesh, volumes);
+  return paramsFrom(annotations, mesh, volumes, proxyConfigs);
 }
 
-function paramsFrom(annotations: Record<string, unknown>, mesh: MeshConfig, podVolumes: string[]): Result<InjectParams> {
+function paramsFrom(annotations: Record<string, unknown>, mesh: MeshConfig, podVolumes: string[], proxyConfigs?: AppliedProxyConfig): Result<InjectParams> {
   const errors: string[] = [];
   const get = (key: string): string | undefined => {
     const v: unknown = annotations[key];
@@ -171,7 +173,7 @@ function paramsFrom(annotations: Record<string, unknown>, mesh: MeshConfig, podV
     else errors.push(`${field(Annotations.nativeSidecar)}: ${JSON.stringify(nativeValue)} must be "true" or "false"`);
   }
 
-  const proxyOptions = readProxyOptions(get, podVolumes, PROXY_VOLUME, errors);
+  const proxyOptions = readProxyOptions(get, podVolumes, PROXY_VOLUME, errors, proxyConfigs);
 
   let interceptionMode: InterceptionMode = 'REDIRECT';
   if (proxyOptions.interceptionMode === 'TPROXY') errors.push(`${field(Annotations.proxyConfig)}: interceptionMode TPROXY is not supported by mizzen; use REDIRECT or NONE`);

@@ -5,10 +5,9 @@
  * A template that policy skips is left unchanged (as istioctl does) and reported.
  */
 import { isKubeObject, POD_TEMPLATE_PATHS, type KubeObject } from '../core/kube.js';
-import type { MeshConfig } from '../config/mesh.js';
 import { type Result, ok } from '../core/result.js';
 import { injectPodAs } from './pod.js';
-import type { InjectDecision } from './policy.js';
+import type { InjectDecision, InjectOptions } from './policy.js';
 import { apiVersionFor } from './workload.js';
 import { isObject } from '../core/object.js';
 
@@ -18,6 +17,9 @@ export interface SkippedTemplate {
   object: string;
   decision: Extract<InjectDecision, { inject: false }>;
 }
+
+/** The webhook's options but the namespace, which each object names (default: "default"). */
+export type ManifestOptions = Omit<InjectOptions, 'namespace'>;
 
 export interface ManifestReport {
   value: unknown;
@@ -32,14 +34,14 @@ function describe(o: KubeObject, ns: string): string {
   return `${o.kind}/${ns}/${o.metadata.name ?? o.metadata.generateName ?? ''}`;
 }
 
-function injectObject(obj: unknown, mesh: MeshConfig, prefix: string, report: ManifestReport, errors: string[]): unknown {
+function injectObject(obj: unknown, opts: ManifestOptions, prefix: string, report: ManifestReport, errors: string[]): unknown {
   if (isObject(obj) && obj.kind === 'List' && Array.isArray(obj.items)) {
-    return { ...obj, items: obj.items.map((item, i) => injectObject(item, mesh, `${prefix}items[${i}].`, report, errors)) };
+    return { ...obj, items: obj.items.map((item, i) => injectObject(item, opts, `${prefix}items[${i}].`, report, errors)) };
   }
   if (!isKubeObject(obj)) return obj;
   const namespace = obj.metadata.namespace || 'default';
   if (obj.kind === 'Pod' && (obj.apiVersion === 'v1')) {
-    const r = injectPodAs(obj, { namespace, mesh });
+    const r = injectPodAs(obj, { ...opts, namespace });
     if (!r.ok) {
       errors.push(...r.errors.map((e) => prefix + e));
       return obj;
@@ -63,7 +65,7 @@ function injectObject(obj: unknown, mesh: MeshConfig, prefix: string, report: Ma
   }
   const pod: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: isObject(template.metadata) ? template.metadata : {}, spec: template.spec };
   const workload = { name: obj.metadata.name ?? '', kind: obj.kind, apiVersion: apiVersionFor(obj.kind) ?? obj.apiVersion };
-  const r = injectPodAs(pod, { namespace, mesh }, workload);
+  const r = injectPodAs(pod, { ...opts, namespace }, workload);
   if (!r.ok) {
     errors.push(...r.errors.map((e) => `${where}.${e}`));
     return obj;
@@ -89,15 +91,15 @@ function injectObject(obj: unknown, mesh: MeshConfig, prefix: string, report: Ma
 }
 
 /** Injects and says what was injected and what was skipped (and why). Pure; never mutates `obj`. */
-export function injectManifestWithReport(obj: unknown, opts: { mesh: MeshConfig }): Result<ManifestReport> {
+export function injectManifestWithReport(obj: unknown, opts: ManifestOptions): Result<ManifestReport> {
   const report: ManifestReport = { value: undefined, injected: 0, skipped: [], warnings: [] };
   const errors: string[] = [];
-  report.value = injectObject(obj, opts.mesh, '', report, errors);
+  report.value = injectObject(obj, opts, '', report, errors);
   return errors.length ? { ok: false, errors } : ok(report);
 }
 
 /** For kube-inject: injects pod templates of workloads (and List items); other kinds pass through unchanged. */
-export function injectManifest(obj: unknown, opts: { mesh: MeshConfig }): Result<unknown> {
+export function injectManifest(obj: unknown, opts: ManifestOptions): Result<unknown> {
   const r = injectManifestWithReport(obj, opts);
   return r.ok ? ok(r.value.value) : r;
 }

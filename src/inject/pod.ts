@@ -24,6 +24,7 @@ import { type Workload, workloadOf } from './workload.js';
 import { additionsPatch } from './patch.js';
 import { findOverride, overlayUid } from './overlay.js';
 import { isObject } from '../core/object.js';
+import { stringMap } from '../model/selectors.js';
 import { injectProxyless, wantsProxyless } from './proxyless.js';
 import { type ProbeRewrite, rewriteProbes, rewriteScrape, rewritesProbes } from './probes.js';
 
@@ -122,7 +123,7 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
   const shape = checkShape(pod, opts.mesh);
   if (shape.length) return { ok: false, errors: shape };
   if (wantsProxyless(pod)) return injectProxyless(pod, opts, decision, podNamespace(pod, opts.namespace), workload ?? workloadOf(pod));
-  const params = readInjectParams(pod, opts.mesh);
+  const params = readInjectParams(pod, opts.mesh, opts.proxyConfigs?.(podNamespace(pod, opts.namespace), stringMap(pod.metadata.labels)));
   if (!params.ok) return params;
   const override = findOverride(pod.spec as Record<string, unknown>, ContainerNames.proxy);
   if (override && override.errors.length) return { ok: false, errors: override.errors };

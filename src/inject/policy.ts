@@ -11,12 +11,15 @@ import type { KubeObject } from '../core/kube.js';
 import type { MeshConfig } from '../config/mesh.js';
 import { Annotations, ContainerNames, Labels, SYSTEM_NAMESPACES } from '../core/constants.js';
 import { firstMatch } from './selector.js';
+import type { ProxyConfigLookup } from './proxy-configs.js';
 
 export type SkipReason = 'disabled-by-label' | 'disabled-by-annotation' | 'host-network' | 'system-namespace' | 'already-injected' | 'never-inject-selector';
 export type InjectDecision = { inject: true; reason: string } | { inject: false; reason: SkipReason; message: string };
 export interface InjectOptions {
   namespace: string;
   mesh: MeshConfig;
+  /** The ProxyConfig resources known (proxy-configs.ts); none when left out. */
+  proxyConfigs?: ProxyConfigLookup;
 }
 
 const named = (list: unknown, name: string): boolean => Array.isArray(list) && list.some((c) => (c as { name?: unknown } | null)?.name === name);

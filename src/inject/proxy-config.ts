@@ -9,6 +9,7 @@ import { isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
 import { KUBECTL_YAML } from '../core/documents.js';
 import { parseHostPort } from '../bootstrap/envoy.js';
 import { shown } from '../core/shown.js';
+import { ENV_VAR_NAME } from '../core/kube.js';
 
 export interface ProxyConfigOverrides {
   holdApplicationUntilProxyStarts?: boolean;
@@ -26,9 +27,6 @@ export interface ProxyConfigRead {
   /** Fields that parsed but that mizzen does not apply (e.g. tracing, drainDuration). */
   ignored: string[];
 }
-
-/** A Kubernetes environment variable name (what the API server accepts in env[].name). */
-const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
 /** proto3 JSON accepts a field by its JSON name or its proto name. */
 const ALIASES: ReadonlyMap<string, keyof ProxyConfigOverrides> = new Map(Object.entries({
@@ -63,7 +61,7 @@ const READERS: Record<keyof ProxyConfigOverrides, Reader> = {
     const out: Record<string, string> = {};
     const problems: string[] = [];
     for (const [k, val] of Object.entries(v)) {
-      if (!ENV_NAME.test(k)) problems.push(`${shown(k)} is not an environment variable name`);
+      if (!ENV_VAR_NAME.test(k)) problems.push(`${shown(k)} is not an environment variable name`);
       else if (typeof val !== 'string') problems.push(`${shown(k)}: must be a string, got ${shown(val)} (quote it)`);
       else out[k] = val;
       if (problems.length > MAX_NAMED) return { error: `${problems.slice(0, MAX_NAMED).join('; ')}; …` };
@@ -77,6 +75,11 @@ const READERS: Record<keyof ProxyConfigOverrides, Reader> = {
   },
   interceptionMode: (v) => (v === 'REDIRECT' || v === 'TPROXY' || v === 'NONE' ? { value: v } : { error: `${shown(v)} must be REDIRECT, TPROXY or NONE` }),
 };
+
+/** One field's value read as the annotation reads it (for the ProxyConfig resource's concurrency and environmentVariables). */
+export function readProxyConfigField<K extends keyof ProxyConfigOverrides>(name: K, value: unknown): { value: NonNullable<ProxyConfigOverrides[K]> } | { error: string } {
+  return READERS[name](value) as { value: NonNullable<ProxyConfigOverrides[K]> } | { error: string };
+}
 
 /** A key that appears twice in one mapping of the document, if any (walked without recursion: input may be deep). */
 function duplicateKey(root: unknown): string | undefined {

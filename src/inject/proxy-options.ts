@@ -9,6 +9,7 @@ import { Annotations } from '../core/constants.js';
 import { deepFreeze } from '../core/freeze.js';
 import { shown } from '../core/shown.js';
 import { readProxyConfig, type ProxyConfigOverrides } from './proxy-config.js';
+import type { AppliedProxyConfig } from './proxy-configs.js';
 import { checkUserVolumes, readNamedObjects, type Entry } from './user-volumes.js';
 import { setOwn } from './template.js';
 
@@ -87,21 +88,29 @@ const uint32 = (v: string): number | undefined => (/^\d{1,10}$/.test(v) && Numbe
 
 type Get = (key: string) => string | undefined;
 
-/** proxy.istio.io/config: what it sets, with its ignored fields as a warning. */
-function proxyConfigPart(get: Get, errors: string[], warnings: string[]) {
+/**
+ * proxy.istio.io/config: what it sets, with its ignored fields as a warning; then the ProxyConfig resources that
+ * apply to the pod, which win over the annotation (environment names one by one).
+ */
+function proxyConfigPart(get: Get, errors: string[], warnings: string[], resources: AppliedProxyConfig | undefined) {
   const part = { concurrency: DEFAULT_PROXY_OPTIONS.concurrency, env: DEFAULT_PROXY_OPTIONS.env, nodeMetadata: DEFAULT_PROXY_OPTIONS.nodeMetadata } as Pick<
     ProxyOptions,
     'concurrency' | 'env' | 'nodeMetadata' | 'xdsAddress'
   > &
     Pick<PodProxyOptions, 'hold' | 'interceptionMode'>;
+  let o: ProxyConfigOverrides = {};
   const text = get(Annotations.proxyConfig);
-  if (text === undefined) return part;
-  const pc = readProxyConfig(text);
-  if (!pc.ok) {
-    errors.push(...pc.errors.map((e) => `${field(Annotations.proxyConfig)}: ${e}`));
-    return part;
+  const pc = text === undefined ? undefined : readProxyConfig(text);
+  if (pc && !pc.ok) errors.push(...pc.errors.map((e) => `${field(Annotations.proxyConfig)}: ${e}`));
+  else if (pc) {
+    o = pc.value.overrides;
+    if (pc.value.ignored.length) warnings.push(`${field(Annotations.proxyConfig)}: ${pc.value.ignored.join(', ')} not applied by mizzen (ignored)`);
   }
-  const o = pc.value.overrides;
+  if (resources) {
+    const r = resources.overrides;
+    o = { ...o, ...(r.concurrency !== undefined && { concurrency: r.concurrency }), ...(r.proxyMetadata && { proxyMetadata: { ...o.proxyMetadata, ...r.proxyMetadata } }) };
+    warnings.push(...resources.warnings);
+  }
   if (o.concurrency !== undefined) part.concurrency = o.concurrency;
   if (o.proxyMetadata) {
     part.env = Object.entries(o.proxyMetadata).map(([name, value]) => ({ name, value }));
@@ -111,7 +120,6 @@ function proxyConfigPart(get: Get, errors: string[], warnings: string[]) {
   part.xdsAddress = o.discoveryAddress;
   part.hold = o.holdApplicationUntilProxyStarts;
   part.interceptionMode = o.interceptionMode;
-  if (pc.value.ignored.length) warnings.push(`${field(Annotations.proxyConfig)}: ${pc.value.ignored.join(', ')} not applied by mizzen (ignored)`);
   return part;
 }
 
@@ -163,9 +171,9 @@ const DEFAULT_JSON = JSON.stringify(DEFAULT_PROXY_OPTIONS);
  * a string); `podVolumes` are the names of the pod's own volumes. Errors name the annotation. Options equal to
  * the defaults come back as DEFAULT_PROXY_OPTIONS itself, so that proxy.ts keeps its templates for them.
  */
-export function readProxyOptions(get: Get, podVolumes: string[], reserved: { name: string; mountPath: string }, errors: string[]): PodProxyOptions {
+export function readProxyOptions(get: Get, podVolumes: string[], reserved: { name: string; mountPath: string }, errors: string[], resources?: AppliedProxyConfig): PodProxyOptions {
   const warnings: string[] = [];
-  const { hold, interceptionMode, ...config } = proxyConfigPart(get, errors, warnings);
+  const { hold, interceptionMode, ...config } = proxyConfigPart(get, errors, warnings, resources);
   const { volumes, mounts } = userVolumesPart(get, podVolumes, reserved, errors);
   const componentLogLevel = get(Annotations.componentLogLevel);
   if (componentLogLevel !== undefined && !COMPONENT_LEVEL.test(componentLogLevel)) {

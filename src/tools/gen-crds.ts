@@ -52,6 +52,8 @@ const AGE: Column = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTi
 const NET_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'];
 /** Istio serves and stores EnvoyFilter as v1alpha3 only. */
 const ENVOY_FILTER_VERSIONS = ['v1alpha3'];
+/** Istio serves and stores ProxyConfig as v1beta1 only. */
+const PROXY_CONFIG_VERSIONS = ['v1beta1'];
 const SEC_VERSIONS = ['v1', 'v1beta1'];
 const TELEMETRY_VERSIONS = ['v1', 'v1alpha1'];
 const NET = ApiGroups.networking;
@@ -115,6 +117,18 @@ export const CRD_KINDS: readonly CrdKind[] = [
     description: 'Patches to the Envoy configuration generated for the selected workloads.',
     columns: [AGE],
     spec: { workloadSelector: S.obj, targetRefs: S.objs, configPatches: S.objs, priority: d({ ...S.int, format: 'int32' }, 'Order in which patch sets are applied within a context (lowest first).') },
+  },
+  {
+    group: NET, kind: 'ProxyConfig', plural: 'proxyconfigs', singular: 'proxyconfig', shortNames: [], versions: PROXY_CONFIG_VERSIONS,
+    description: 'Proxy settings (worker threads, environment) that pods of the mesh, a namespace or a workload get when injected.',
+    columns: [AGE],
+    spec: {
+      selector: S.obj,
+      targetRef: S.obj,
+      concurrency: d({ ...S.int, format: 'int32', minimum: 0 }, 'Envoy worker threads; 0 lets Envoy run one per core.'),
+      environmentVariables: d(S.strMap, 'Added to the istio-proxy container; ISTIO_META_* entries also become node metadata.'),
+      image: S.obj,
+    },
   },
   {
     group: SEC, kind: 'PeerAuthentication', plural: 'peerauthentications', singular: 'peerauthentication', shortNames: ['pa'], versions: SEC_VERSIONS,

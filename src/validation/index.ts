@@ -17,6 +17,7 @@ import { authorizationPolicySpec, validateAuthorizationPolicy, DRY_RUN_ANNOTATIO
 import { requestAuthenticationSpec, validateRequestAuthentication } from './requestauthentication.js';
 import { telemetrySpec, validateTelemetry } from './telemetry.js';
 import { envoyFilterSpec, validateEnvoyFilter } from './envoyfilter.js';
+import { proxyConfigSpec, validateProxyConfig } from './proxyconfig.js';
 
 export interface ValidationReport {
   /** Each "path: message", path like spec.http[0].route[1].weight. */
@@ -38,6 +39,8 @@ interface KindDef {
 const NET_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'];
 /** Istio serves EnvoyFilter as v1alpha3 only. */
 const ENVOY_FILTER_VERSIONS = ['v1alpha3'];
+/** Istio serves ProxyConfig as v1beta1 only. */
+const PROXY_CONFIG_VERSIONS = ['v1beta1'];
 const SEC_VERSIONS = ['v1', 'v1beta1'];
 const TELEMETRY_VERSIONS = ['v1', 'v1alpha1'];
 const net = ApiGroups.networking;
@@ -53,6 +56,7 @@ const KINDS: readonly KindDef[] = [
   { group: net, kind: 'WorkloadEntry', plural: 'workloadentries', versions: NET_VERSIONS, spec: workloadEntrySpec, validate: validateWorkloadEntry, specRequired: true },
   { group: net, kind: 'WorkloadGroup', plural: 'workloadgroups', versions: NET_VERSIONS, spec: workloadGroupSpec, validate: validateWorkloadGroup, specRequired: true },
   { group: net, kind: 'EnvoyFilter', plural: 'envoyfilters', versions: ENVOY_FILTER_VERSIONS, spec: envoyFilterSpec, validate: validateEnvoyFilter },
+  { group: net, kind: 'ProxyConfig', plural: 'proxyconfigs', versions: PROXY_CONFIG_VERSIONS, spec: proxyConfigSpec, validate: validateProxyConfig },
   { group: sec, kind: 'PeerAuthentication', plural: 'peerauthentications', versions: SEC_VERSIONS, spec: peerAuthenticationSpec, validate: validatePeerAuthentication },
   { group: sec, kind: 'AuthorizationPolicy', plural: 'authorizationpolicies', versions: SEC_VERSIONS, spec: authorizationPolicySpec, validate: validateAuthorizationPolicy },
   { group: sec, kind: 'RequestAuthentication', plural: 'requestauthentications', versions: SEC_VERSIONS, spec: requestAuthenticationSpec, validate: validateRequestAuthentication },
@@ -151,7 +155,7 @@ function validateUnsafe(input: unknown, issues: Issues): void {
       issues.error('', `unsupported kind ${kind} in ${apiVersion}: ${kind} is served as ${served} only`);
       return;
     }
-    issues.error('', `unsupported kind ${kind} in ${apiVersion}: not an Istio networking.istio.io (v1, v1beta1, v1alpha3; EnvoyFilter v1alpha3), security.istio.io (v1, v1beta1) or telemetry.istio.io (v1, v1alpha1) resource`);
+    issues.error('', `unsupported kind ${kind} in ${apiVersion}: not an Istio networking.istio.io (v1, v1beta1, v1alpha3; EnvoyFilter v1alpha3; ProxyConfig v1beta1), security.istio.io (v1, v1beta1) or telemetry.istio.io (v1, v1alpha1) resource`);
     return;
   }
   for (const k of Object.keys(input)) {
@@ -184,7 +188,7 @@ const unique = (list: string[]): string[] => (list.length < 2 ? list : [...new S
 
 /**
  * Validates any Istio resource (networking.istio.io v1/v1beta1/v1alpha3: VirtualService, DestinationRule, Gateway,
- * ServiceEntry, Sidecar, WorkloadEntry, WorkloadGroup, and EnvoyFilter as v1alpha3 only; security.istio.io v1/v1beta1: PeerAuthentication,
+ * ServiceEntry, Sidecar, WorkloadEntry, WorkloadGroup, EnvoyFilter as v1alpha3 only and ProxyConfig as v1beta1 only; security.istio.io v1/v1beta1: PeerAuthentication,
  * AuthorizationPolicy, RequestAuthentication; telemetry.istio.io v1/v1alpha1: Telemetry). Unknown group/kind/version
  * → one error saying so. Never throws.
  */

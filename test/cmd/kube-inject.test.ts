@@ -20,6 +20,37 @@ const tmp = () => scratchDir('mizzen-kube-inject-');
 describe('mizzen kube-inject', function () {
   this.timeout(30_000);
 
+  it('applies the ProxyConfig resources of its input, a List\'s items too, and passes them through unchanged', () => {
+    const text = [
+      'apiVersion: v1',
+      'kind: List',
+      'items:',
+      '- {apiVersion: networking.istio.io/v1beta1, kind: ProxyConfig, metadata: {name: shop, namespace: shop}, spec: {concurrency: 5, environmentVariables: {LOG_FORMAT: json}}}',
+      '---',
+      'apiVersion: apps/v1',
+      'kind: Deployment',
+      'metadata: {name: web, namespace: shop}',
+      'spec: {selector: {matchLabels: {app: web}}, template: {metadata: {labels: {app: web}}, spec: {containers: [{name: web, image: web}]}}}',
+      '---',
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata: {name: other, namespace: elsewhere}',
+      'spec: {containers: [{name: app, image: app}]}',
+      '',
+    ].join('\n');
+    const r = kubeInjectText(text, 'in.yaml', DEFAULT_MESH_CONFIG);
+    if (!r.ok) throw new Error(r.errors.join('\n'));
+    const [list, web, other] = docs(r.output);
+    expect(list.items[0].spec).to.deep.equal({ concurrency: 5, environmentVariables: { LOG_FORMAT: 'json' } });
+    const proxy = (spec: any) => spec.containers.find((c: any) => c.name === 'istio-proxy');
+    const webProxy = proxy(web.spec.template.spec);
+    expect(webProxy.args.slice(webProxy.args.indexOf('--concurrency'))[1]).to.equal('5');
+    expect(webProxy.env).to.deep.include({ name: 'LOG_FORMAT', value: 'json' });
+    const otherProxy = proxy(other.spec);
+    expect(otherProxy.args.slice(otherProxy.args.indexOf('--concurrency'))[1], 'another namespace').to.equal('2');
+    expect(otherProxy.env.map((e: any) => e.name)).not.to.include('LOG_FORMAT');
+  });
+
   it('injects every Bookinfo Deployment and passes Services and ServiceAccounts through unchanged', async () => {
     const r = await mizzen(['kube-inject', '-f', BOOKINFO]);
     expect(r.stderr).to.equal('');

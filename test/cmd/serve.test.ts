@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/core/log.js';
 import { readServingMaterial } from '../../src/certs/index.js';
 import { createReview, postJson, samplesDir, workloadPods, readObjects } from '../../src/demo/inject.js';
 import { testCertsDir, tempDir } from '../support/certs.js';
+import { stringify } from 'yaml';
 import { captureOutput } from '../support/cli.js';
 
 const SERVICE = 'mizzen.mizzen-system.svc';
@@ -212,6 +213,42 @@ describe('mizzen serve', function () {
       if (child.exitCode === null) child.kill('SIGKILL');
       t.cleanup();
     }
+  });
+
+  describe('with a config directory', () => {
+    it('applies the ProxyConfig resources of its config source to the pods it injects, and an edit to the next pod', async () => {
+      const fixture = await testCertsDir();
+      const config = tempDir('mizzen-serve-pc-');
+      const proxyConfig = (concurrency: number) =>
+        stringify({ apiVersion: 'networking.istio.io/v1beta1', kind: 'ProxyConfig', metadata: { name: 'ratings', namespace: 'bookinfo' }, spec: { selector: { matchLabels: { app: 'ratings' } }, concurrency, environmentVariables: { ISTIO_META_TEAM: 'books' } } });
+      writeFileSync(join(config.dir, 'proxyconfig.yaml'), proxyConfig(1));
+      const running = await startServe({ webhookPort: 0, monitoringPort: 0, xdsPort: 0, host: '127.0.0.1', certsDir: fixture.dir, configDir: config.dir, mesh: DEFAULT_MESH_CONFIG, log: silentLogger });
+      try {
+        const pods = workloadPods(join(samplesDir(), 'platform', 'bookinfo.yaml'), 'bookinfo', false);
+        const ratings = pods.find((p) => p.workload === 'ratings-v1')!.pod;
+        const details = pods.find((p) => p.workload === 'details-v1')!.pod;
+        const patchOf = async (pod: unknown): Promise<string> => {
+          const res = await postJson(`https://127.0.0.1:${running.ports.webhook}/inject`, createReview(pod as never, 'bookinfo'), { ca: fixture.certs.serving.ca, servername: SERVICE });
+          expect(res.body.response).to.include({ allowed: true, patchType: 'JSONPatch' });
+          return Buffer.from(res.body.response.patch, 'base64').toString();
+        };
+        const first = await patchOf(ratings);
+        expect(first).to.include('"--concurrency","1"').and.include('{"name":"ISTIO_META_TEAM","value":"books"}').and.include('\\"TEAM\\":\\"books\\"');
+        expect(await patchOf(details), 'the selector does not match details').to.include('"--concurrency","2"').and.not.include('ISTIO_META_TEAM');
+        writeFileSync(join(config.dir, 'proxyconfig.yaml'), proxyConfig(3));
+        const deadline = Date.now() + 10_000;
+        let later = await patchOf(ratings);
+        while (!later.includes('"--concurrency","3"') && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 50));
+          later = await patchOf(ratings);
+        }
+        expect(later).to.include('"--concurrency","3"');
+      } finally {
+        await running.shutdown();
+        config.cleanup();
+        fixture.cleanup();
+      }
+    });
   });
 
   describe('flags', () => {

@@ -17,6 +17,7 @@ import { authorizationPolicySpec } from '../../src/validation/authorizationpolic
 import { requestAuthenticationSpec } from '../../src/validation/requestauthentication.js';
 import { telemetrySpec } from '../../src/validation/telemetry.js';
 import { envoyFilterSpec } from '../../src/validation/envoyfilter.js';
+import { proxyConfigSpec } from '../../src/validation/proxyconfig.js';
 import { skipWithoutKubectl } from '../support/kubectl.js';
 
 /** The validators' spec schemas: a field they accept but the CRD does not list would be pruned by the API server. */
@@ -29,6 +30,7 @@ const VALIDATOR_SPECS: Record<string, { fields: Record<string, { type: string }>
   WorkloadEntry: workloadEntrySpec,
   WorkloadGroup: workloadGroupSpec,
   EnvoyFilter: envoyFilterSpec,
+  ProxyConfig: proxyConfigSpec,
   PeerAuthentication: peerAuthenticationSpec,
   AuthorizationPolicy: authorizationPolicySpec,
   RequestAuthentication: requestAuthenticationSpec,
@@ -69,9 +71,9 @@ describe('CRDs (manifests/crds)', () => {
     expect(crds.map((c) => c.metadata.name).sort()).to.deep.equal(CRD_KINDS.map((k) => `${k.plural}.${k.group}`).sort());
   });
 
-  it('names, scope and versions: v1 stored; networking also serves v1beta1 and v1alpha3, security v1beta1, telemetry v1alpha1; EnvoyFilter only v1alpha3', async () => {
+  it('names, scope and versions: v1 stored; networking also serves v1beta1 and v1alpha3, security v1beta1, telemetry v1alpha1; EnvoyFilter only v1alpha3, ProxyConfig only v1beta1', async () => {
     const served: Record<string, string[]> = { 'networking.istio.io': ['v1', 'v1beta1', 'v1alpha3'], 'security.istio.io': ['v1', 'v1beta1'], 'telemetry.istio.io': ['v1', 'v1alpha1'] };
-    const only: Record<string, string[]> = { 'envoyfilters.networking.istio.io': ['v1alpha3'] };
+    const only: Record<string, string[]> = { 'envoyfilters.networking.istio.io': ['v1alpha3'], 'proxyconfigs.networking.istio.io': ['v1beta1'] };
     for (const c of crds) {
       expect(c.apiVersion).to.equal('apiextensions.k8s.io/v1');
       expect(c.spec.scope).to.equal('Namespaced');

@@ -7,6 +7,7 @@ import { injectPod, injectManifest } from '../../src/inject/index.js';
 import type { KubeObject } from '../../src/core/kube.js';
 import { YAML_OUT } from '../../src/cmd/kube-inject.js';
 import { deepFreeze } from '../../src/core/freeze.js';
+import { proxyConfigLookup, type ProxyConfigLookup } from '../../src/inject/proxy-configs.js';
 
 export { deepFreeze };
 
@@ -14,6 +15,8 @@ export interface CaseHeader {
   mesh: MeshConfig;
   /** The webhook's request namespace (pods without metadata.namespace). */
   namespace: string;
+  /** The case file's ProxyConfig documents, applied to its pods as kube-inject applies them. */
+  proxyConfigs?: ProxyConfigLookup;
 }
 
 /** `# mesh: {...}` (YAML flow) and `# namespace: x` lines at the top of a case file. */
@@ -35,22 +38,23 @@ export function readHeader(text: string): CaseHeader {
 export function injectDocument(doc: unknown, h: CaseHeader): { ok: true; value: unknown; note: string } | { ok: false; errors: string[] } {
   const o = doc as KubeObject;
   if (o?.kind === 'Pod') {
-    const r = injectPod(o, { namespace: h.namespace, mesh: h.mesh });
+    const r = injectPod(o, { namespace: h.namespace, mesh: h.mesh, proxyConfigs: h.proxyConfigs });
     if (!r.ok) return r;
     const d = r.value.decision;
     const warnings = (r.value.warnings ?? []).map((w) => `\n# warning: ${w}`).join('');
     return { ok: true, value: r.value.pod, note: (d.inject ? `inject (${d.reason})` : `skip (${d.reason}): ${d.message}`) + warnings };
   }
-  const r = injectManifest(o, { mesh: h.mesh });
+  const r = injectManifest(o, { mesh: h.mesh, proxyConfigs: h.proxyConfigs });
   return r.ok ? { ok: true, value: r.value, note: `manifest ${o?.kind ?? ''}` } : r;
 }
 
 /** The golden text for a case file: each document's result (or its errors), with the decision as a comment. */
 export function renderCase(file: string): string {
   const text = readFileSync(file, 'utf8');
-  const header = readHeader(text);
+  const docs = parseDocuments(text, file);
+  const header = { ...readHeader(text), proxyConfigs: proxyConfigLookup(docs.map((d) => d.value)) };
   const out: string[] = [];
-  for (const d of parseDocuments(text, file)) {
+  for (const d of docs) {
     if (d.error !== undefined) throw new Error(`${file}: document ${d.index}: ${d.error}`);
     const r = injectDocument(deepFreeze(d.value), header);
     if (r.ok) out.push(`# ${r.note}\n` + stringify(r.value, YAML_OUT));

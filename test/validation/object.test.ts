@@ -17,7 +17,9 @@ runTable('object', [
   { name: 'v1alpha3', in: obj('networking.istio.io/v1alpha3', 'DestinationRule'), valid: true, whole: true },
   { name: 'security v1beta1', in: obj('security.istio.io/v1beta1', 'PeerAuthentication', { name: 'a' }, {}), valid: true, whole: true },
   { name: 'security v1alpha3 does not exist', in: obj('security.istio.io/v1alpha3', 'PeerAuthentication', { name: 'a' }, {}), valid: false, error: 'unsupported kind PeerAuthentication in security.istio.io/v1alpha3', whole: true },
-  { name: 'unknown kind', in: obj('networking.istio.io/v1', 'ProxyConfig'), valid: false, error: 'unsupported kind ProxyConfig in networking.istio.io/v1: not an Istio', whole: true },
+  { name: 'unknown kind', in: obj('networking.istio.io/v1', 'MeshPolicy'), valid: false, error: 'unsupported kind MeshPolicy in networking.istio.io/v1: not an Istio', whole: true },
+  { name: 'ProxyConfig v1beta1', in: obj('networking.istio.io/v1beta1', 'ProxyConfig', { name: 'a' }, { concurrency: 1 }), valid: true, whole: true },
+  { name: 'ProxyConfig is served as v1beta1 only', in: obj('networking.istio.io/v1', 'ProxyConfig', { name: 'a' }, {}), valid: false, error: 'unsupported kind ProxyConfig in networking.istio.io/v1: ProxyConfig is served as networking.istio.io/v1beta1 only', whole: true },
   { name: 'EnvoyFilter v1alpha3', in: obj('networking.istio.io/v1alpha3', 'EnvoyFilter', { name: 'a' }, {}), valid: true, whole: true },
   { name: 'EnvoyFilter v1 does not exist', in: obj('networking.istio.io/v1', 'EnvoyFilter', { name: 'a' }, {}), valid: false, error: 'unsupported kind EnvoyFilter in networking.istio.io/v1: EnvoyFilter is served as networking.istio.io/v1alpha3 only', whole: true },
   { name: 'telemetry v1', in: obj('telemetry.istio.io/v1', 'Telemetry', { name: 'a' }, {}), valid: true, whole: true },
@@ -46,7 +48,7 @@ runTable('object', [
 describe('validation entry point', () => {
   it('knows every kind and version', async () => {
     expect(ISTIO_KINDS.map((k) => k.kind)).to.have.members([
-      'VirtualService', 'DestinationRule', 'Gateway', 'ServiceEntry', 'Sidecar', 'WorkloadEntry', 'WorkloadGroup', 'EnvoyFilter',
+      'VirtualService', 'DestinationRule', 'Gateway', 'ServiceEntry', 'Sidecar', 'WorkloadEntry', 'WorkloadGroup', 'EnvoyFilter', 'ProxyConfig',
       'PeerAuthentication', 'AuthorizationPolicy', 'RequestAuthentication', 'Telemetry',
     ]);
     expect(ISTIO_KINDS.find((k) => k.kind === 'ServiceEntry')).to.deep.equal({ group: 'networking.istio.io', kind: 'ServiceEntry', plural: 'serviceentries', versions: ['v1', 'v1beta1', 'v1alpha3'] });
@@ -56,6 +58,7 @@ describe('validation entry point', () => {
     expect(isIstioKind('security.istio.io/v1', 'AuthorizationPolicy')).to.equal(true);
     expect(isIstioKind('security.istio.io/v1', 'VirtualService')).to.equal(false);
     expect(ISTIO_KINDS.find((k) => k.kind === 'EnvoyFilter')).to.deep.equal({ group: 'networking.istio.io', kind: 'EnvoyFilter', plural: 'envoyfilters', versions: ['v1alpha3'] });
+    expect(ISTIO_KINDS.find((k) => k.kind === 'ProxyConfig')).to.deep.equal({ group: 'networking.istio.io', kind: 'ProxyConfig', plural: 'proxyconfigs', versions: ['v1beta1'] });
     expect(isIstioKind('networking.istio.io/v1alpha3', 'EnvoyFilter')).to.equal(true);
     expect(isIstioKind('networking.istio.io/v1', 'EnvoyFilter')).to.equal(false);
     expect(isIstioKind('telemetry.istio.io/v1alpha1', 'Telemetry')).to.equal(true);

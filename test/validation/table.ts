@@ -24,6 +24,7 @@ const GROUPS: Record<string, string> = {
   WorkloadEntry: 'networking.istio.io/v1',
   WorkloadGroup: 'networking.istio.io/v1',
   EnvoyFilter: 'networking.istio.io/v1alpha3',
+  ProxyConfig: 'networking.istio.io/v1beta1',
   PeerAuthentication: 'security.istio.io/v1',
   AuthorizationPolicy: 'security.istio.io/v1',
   RequestAuthentication: 'security.istio.io/v1',
