@@ -9,7 +9,7 @@
  * | IST0109 | ConflictingMeshGatewayVirtualServiceHosts    | Error   | two VirtualServices bound to `mesh` claim one host |
  * | IST0112 | VirtualServiceDestinationPortSelectorRequired| Error   | destination without port to a host with several ports |
  * | IST0118 | PortNameIsNotUnderNamingConvention           | Info    | Service port name without a protocol prefix and no appProtocol |
- * | IST0127 | NoMatchingWorkloadsFound                     | Warning | Sidecar / AuthorizationPolicy / PeerAuthentication / RequestAuthentication / Telemetry selector matches no workload (Istio reports Sidecars as IST0101 Error; an offline input often lacks the pods, so we warn) |
+ * | IST0127 | NoMatchingWorkloadsFound                     | Warning | Sidecar / AuthorizationPolicy / PeerAuthentication / RequestAuthentication / Telemetry / ProxyConfig selector matches no workload (Istio reports Sidecars as IST0101 Error; an offline input often lacks the pods, so we warn) |
  * | IST0133 | SchemaWarning                                | Warning | a validator warning |
  * | IST0151 | EnvoyFilterUsesRelativeOperation             | Warning | EnvoyFilter of priority 0 with INSERT_BEFORE/INSERT_AFTER among filters or routes, REPLACE or REMOVE: its order against other filters is namespace and age (elsewhere an INSERT is an ADD, unlike Istio's check) |
  * | IST0152 | EnvoyFilterUsesReplaceOperationIncorrectly   | Error   | REPLACE other than on NETWORK_FILTER, HTTP_FILTER, LISTENER_FILTER, VIRTUAL_HOST: changes nothing (Istio also reports LISTENER_FILTER, which istiod applies) |
@@ -33,6 +33,7 @@
  * | MZ0012  | AccessLogServiceNotInMesh                    | Warning | the gRPC access log service (envoyHttpAls, envoyTcpAls) a Telemetry logs to is served by no Service or ServiceEntry: no such log (checked when the mesh config is known) |
  * | MZ0013  | GatewayCredentialNotServed                   | Warning | a Gateway server names a credentialName, but the mesh config's workloadCertificateSecrets is off: no gateway can prove its identity, so none is served its Secrets (checked when the mesh config is known) |
  * | MZ0014  | GatewayCredentialNotFound                    | Warning | no Secret of that name, with a certificate and key, in a namespace of the gateway's workloads (checked only where the input has Secrets in that namespace) |
+ * | MZ0015  | ProxyConfigNotApplied                        | Warning | a ProxyConfig that another takes the place of: a second one without a selector in a namespace, or one selecting a workload an older one selects; the oldest applies (as istiod), this one changes nothing there |
  *
  * Closed-world rule: a missing reference is only an Error when the input describes the namespace it lives in
  * (it has Services there, for hosts; Gateways or the referrer itself, for gateways); otherwise MZ0003.
@@ -78,6 +79,7 @@ const table = [
   ['MZ0012', 'AccessLogServiceNotInMesh', 'Warning', 'No Service or ServiceEntry serves the gRPC access log service (envoyHttpAls, envoyTcpAls) a Telemetry logs to, so proxies send it nothing.'],
   ['MZ0013', 'GatewayCredentialNotServed', 'Warning', 'A Gateway names a credentialName, but gateways cannot prove their identity without the mesh config\'s workloadCertificateSecrets, so no gateway is served its Secrets.'],
   ['MZ0014', 'GatewayCredentialNotFound', 'Warning', 'No Secret of a Gateway\'s credentialName, with a certificate and key, exists in the namespace of the gateway workloads that serve it.'],
+  ['MZ0015', 'ProxyConfigNotApplied', 'Warning', 'Another ProxyConfig takes this one\'s place: the oldest without a selector in a namespace, or the oldest selecting a workload, applies; this one changes nothing there.'],
 ] as const;
 
 export type Code = (typeof table)[number][0];

@@ -14,6 +14,7 @@ import { requestAuthenticationKeys } from './analyzers/requestauth.js';
 import { envoyFilterPatches } from './analyzers/envoyfilter.js';
 import { customAuthorizationProviders } from './analyzers/ext-authz.js';
 import { gatewayCredentials } from './analyzers/credentials.js';
+import { proxyConfigConflicts } from './analyzers/proxyconfig.js';
 import { namespaceWideTelemetries, telemetryCollectors, telemetryLogServices, telemetryProviderNames, telemetryWithoutProviders } from './analyzers/telemetry.js';
 import { normalize, type Finding } from './finding.js';
 import { World, type AnalyzeOptions } from './world.js';
@@ -42,6 +43,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   { name: 'telemetry.collectors', run: telemetryCollectors },
   { name: 'telemetry.log-services', run: telemetryLogServices },
   { name: 'gateway.credentials', run: gatewayCredentials },
+  { name: 'proxyconfig.conflicts', run: proxyConfigConflicts },
   { name: 'envoyfilter.patches', run: envoyFilterPatches },
   { name: 'authorizationpolicy.custom', run: customAuthorizationProviders },
   { name: 'service.portnames', run: servicePortNames },

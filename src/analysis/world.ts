@@ -57,6 +57,15 @@ export interface Workload {
 export const nsOf = (o: KubeObject): string => (typeof o.metadata?.namespace === 'string' && o.metadata.namespace ? o.metadata.namespace : 'default');
 export const nameOf = (o: KubeObject): string => (typeof o.metadata?.name === 'string' ? o.metadata.name : '');
 
+/**
+ * Creation order, then name, as model/snapshot.ts compareConfigs orders them (no creation time: first); the object
+ * being applied, when it has no creation time yet, is the youngest.
+ */
+export function olderIn(w: World): (a: KubeObject, b: KubeObject) => number {
+  const created = (t: KubeObject): string => (typeof t.metadata.creationTimestamp === 'string' ? t.metadata.creationTimestamp : t === w.focus ? '~' : '');
+  return (a, b) => (created(a) < created(b) ? -1 : created(a) > created(b) ? 1 : nameOf(a) < nameOf(b) ? -1 : nameOf(a) > nameOf(b) ? 1 : 0);
+}
+
 export function isIstio(o: KubeObject, kind: string): boolean {
   const g = apiGroup(o.apiVersion);
   return o.kind === kind && (g === ApiGroups.networking || g === ApiGroups.security || g === ApiGroups.telemetry);

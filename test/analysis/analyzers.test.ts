@@ -357,6 +357,49 @@ describe('analysis: gateway credentials (MZ0013, MZ0014)', () => {
   });
 });
 
+describe('analysis: ProxyConfig resources (MZ0015, IST0127)', () => {
+  const pc = (name: string, spec: Record<string, unknown>, namespace = 'default', created?: string): KubeObject => ({
+    apiVersion: 'networking.istio.io/v1beta1',
+    kind: 'ProxyConfig',
+    metadata: { name, namespace, ...(created && { creationTimestamp: created }) },
+    spec,
+  });
+  const ratings = deploy('ratings-v1', { app: 'ratings', version: 'v1' });
+
+  it('a second ProxyConfig without a selector in a namespace changes nothing: the younger is reported', () => {
+    const old = pc('a-old', { concurrency: 2 }, 'default', '2025-01-01T00:00:00Z');
+    const young = pc('b-young', { concurrency: 4 }, 'default', '2026-01-01T00:00:00Z');
+    const found = analyze([old, young, ratings]);
+    expect(found.map(brief)).to.deep.equal(['MZ0015 ProxyConfig default/b-young']);
+    expect(found[0]!.message).to.contain('only the oldest, "a-old", applies');
+    // Other namespaces, a selector or a targetRef make no pair.
+    expect(analyze([old, pc('b', { concurrency: 4 }, 'shop')])).to.deep.equal([]);
+    expect(analyze([old, pc('wp', { targetRef: { kind: 'Gateway', group: 'gateway.networking.k8s.io', name: 'waypoint' } })])).to.deep.equal([]);
+  });
+
+  it('a ProxyConfig whose selector picks a workload an older one picks does not apply to it; disjoint selectors are fine', () => {
+    const old = pc('ratings', { selector: { matchLabels: { app: 'ratings' } }, concurrency: 1 }, 'default', '2025-01-01T00:00:00Z');
+    const young = pc('ratings-v1', { selector: { matchLabels: { version: 'v1' } }, concurrency: 3 }, 'default', '2026-01-01T00:00:00Z');
+    const found = analyze([old, young, ratings]);
+    expect(found.map(brief)).to.deep.equal(['MZ0015 ProxyConfig default/ratings-v1 spec.selector']);
+    expect(found[0]!.message).to.contain('"ratings" also selects Deployment ratings-v1');
+    const reviews = pc('reviews', { selector: { matchLabels: { app: 'reviews' } } }, 'default', '2026-01-01T00:00:00Z');
+    expect(analyze([old, reviews, ratings, deploy('reviews-v1', { app: 'reviews' })])).to.deep.equal([]);
+  });
+
+  it('at apply time, the object applied is the youngest and replaces its stored version', () => {
+    const stored = pc('mesh', { concurrency: 2 }, 'default', '2025-01-01T00:00:00Z');
+    expect(analyzeObject(pc('mesh', { concurrency: 3 }), [stored, ratings])).to.deep.equal([]);
+    expect(analyzeObject(pc('another', { concurrency: 3 }), [stored, ratings]).map(brief)).to.deep.equal(['MZ0015 ProxyConfig default/another']);
+  });
+
+  it('a selector that picks no workload of its namespace is IST0127, in a root namespace too', () => {
+    expect(analyze([pc('nothing', { selector: { matchLabels: { app: 'gone' } } }), ratings]).map(brief)).to.deep.equal(['IST0127 ProxyConfig default/nothing spec.selector.matchLabels']);
+    const root = pc('gw', { selector: { matchLabels: { app: 'ratings' } } }, 'istio-system');
+    expect(analyze([root, ratings, pod('istio-ingressgateway', { istio: 'ingressgateway' }, 'istio-system')]).map(brief)).to.deep.equal(['IST0127 ProxyConfig istio-system/gw spec.selector.matchLabels']);
+  });
+});
+
 describe('IST0118 says what mizzen does with the port', () => {
   it('a service with a cluster IP is sniffed; a headless one is proxied as TCP by its clients', () => {
     const [vip] = analyze([svc('s', { ports: [{ port: 8080 }] })]);

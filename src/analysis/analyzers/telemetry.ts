@@ -15,22 +15,13 @@
  */
 import { finding, type Finding } from '../finding.js';
 import { arr, rec, str } from '../shape.js';
-import { nameOf, nsOf, type World } from '../world.js';
+import { nameOf, nsOf, olderIn, type World } from '../world.js';
 import type { KubeObject } from '../../core/kube.js';
 import { resolveHost, resolveServiceRef } from '../../model/hosts.js';
 import { hasTargetRef, policySelector } from '../../model/selectors.js';
 
 /** As the generator decides it (xds/gen/telemetry.ts): no selector labels and no target reference. */
 const namespaceWide = (t: KubeObject): boolean => Object.keys(policySelector(t.spec)).length === 0 && !hasTargetRef(t.spec);
-
-/**
- * Creation order, then name, as model/snapshot.ts compareConfigs orders them (no creation time: first); the object
- * being applied, when it has no creation time yet, is the youngest.
- */
-function olderIn(w: World): (a: KubeObject, b: KubeObject) => number {
-  const created = (t: KubeObject): string => (typeof t.metadata.creationTimestamp === 'string' ? t.metadata.creationTimestamp : t === w.focus ? '~' : '');
-  return (a, b) => (created(a) < created(b) ? -1 : created(a) > created(b) ? 1 : nameOf(a) < nameOf(b) ? -1 : nameOf(a) > nameOf(b) ? 1 : 0);
-}
 
 export function namespaceWideTelemetries(w: World): Finding[] {
   const out: Finding[] = [];

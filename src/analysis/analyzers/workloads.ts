@@ -1,6 +1,6 @@
 /**
  * Label selectors that should pick workloads: DestinationRule subsets (through their host's Service or
- * ServiceEntry), Sidecar and security policy selectors, Gateway selectors.
+ * ServiceEntry), Sidecar, security policy, Telemetry and ProxyConfig selectors, Gateway selectors.
  * Workloads are Pods, pod templates of workload controllers, WorkloadEntries and WorkloadGroup templates.
  * A namespace the input has no workloads in is not judged: the input simply does not describe it.
  */
@@ -51,6 +51,7 @@ const SELECTORS: Array<{ kind: string; path: string; get: (spec: Record<string, 
   { kind: 'PeerAuthentication', path: 'spec.selector.matchLabels', get: (s) => rec(s.selector).matchLabels },
   { kind: 'RequestAuthentication', path: 'spec.selector.matchLabels', get: (s) => rec(s.selector).matchLabels },
   { kind: 'Telemetry', path: 'spec.selector.matchLabels', get: (s) => rec(s.selector).matchLabels, ownNamespace: true },
+  { kind: 'ProxyConfig', path: 'spec.selector.matchLabels', get: (s) => rec(s.selector).matchLabels, ownNamespace: true },
 ];
 
 export function policySelectors(w: World): Finding[] {
