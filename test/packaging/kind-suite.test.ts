@@ -19,12 +19,13 @@ import { parseNode } from '../../src/model/proxy.js';
 import { resolveMeshConfig, snapshotOptions } from '../../src/config/mesh.js';
 import { TypeUrls } from '../../src/core/constants.js';
 import { parseDocuments } from '../../src/core/documents.js';
-import { injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, GATEWAY_LUA_FILTER, LUA_HEADER, type PodLike, STRICT_MTLS, PLAIN_NAMESPACE, plainClientPod, plainClientResult, probedPod, HTTPS_HOST, HTTPS_CLIENT_NAMESPACE, HTTPS_VIRTUAL_SERVICE, HTTPS_CLIENT_SCRIPT, GATEWAY_HTTPS, CREDENTIAL, httpsGateway, credentialSecret, caSecret, httpsClientEnv, httpsClientPod, httpsClientResult, type HttpsTarget } from '../e2e/kind/lib.js';
+import { injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, GATEWAY_LUA_FILTER, LUA_HEADER, type PodLike, STRICT_MTLS, PLAIN_NAMESPACE, plainClientPod, plainClientResult, probedPod, HTTPS_HOST, HTTPS_CLIENT_NAMESPACE, HTTPS_VIRTUAL_SERVICE, HTTPS_CLIENT_SCRIPT, GATEWAY_HTTPS, CREDENTIAL, httpsGateway, credentialSecret, caSecret, httpsClientEnv, httpsClientPod, httpsClientResult, type HttpsTarget, PROXY_CONFIG, proxyConfigPod, proxyConfigProblems } from '../e2e/kind/lib.js';
 import { createServer, type Server } from 'node:https';
 import { X509Certificate } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { generateCa, generateServingCert, signLeaf, type KeyPair } from '../../src/certs/generate.js';
 import { injectPod } from '../../src/inject/index.js';
+import { proxyConfigLookup } from '../../src/inject/proxy-configs.js';
 import { decideInjection } from '../../src/inject/policy.js';
 import { DEFAULT_MESH_CONFIG } from '../../src/config/mesh.js';
 
@@ -152,6 +153,16 @@ describe('kind end-to-end suite (test/e2e/kind)', () => {
       expect(l.metadata.annotations).to.equal(undefined);
       expect(a.metadata.annotations['sidecar.istio.io/inject']).to.equal('false');
       expect(a.metadata.labels['sidecar.istio.io/inject']).to.equal(undefined);
+    });
+
+    it('its ProxyConfig is valid, and the pod it selects, injected with it, passes the check (and without it, does not)', async () => {
+      expect(validateObject(PROXY_CONFIG).errors).to.deep.equal([]);
+      const mesh = DEFAULT_MESH_CONFIG;
+      const withIt = injectPod(proxyConfigPod() as KubeObject, { namespace: 'default', mesh, proxyConfigs: proxyConfigLookup([PROXY_CONFIG]) });
+      const without = injectPod(proxyConfigPod() as KubeObject, { namespace: 'default', mesh });
+      if (!withIt.ok || !without.ok) throw new Error('injection failed');
+      expect(proxyConfigProblems(withIt.value.pod as PodLike)).to.deep.equal([]);
+      expect(proxyConfigProblems(without.value.pod as PodLike)).to.deep.equal(['--concurrency is 2, not 3', "no MIZZEN_E2E=proxyconfig in istio-proxy's environment"]);
     });
 
     it('signs RS256 tokens that verify with the public key only, for the kid it names', async () => {

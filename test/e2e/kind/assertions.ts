@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { kubectl, kubectlJson, httpGet, eventually } from './kube.js';
-import { type PodLike, injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, SKIP_REASON, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, GATEWAY_LUA_FILTER, LUA_HEADER, LUA_HEADER_VALUE, type ReviewsVersion, STRICT_MTLS, PLAIN_NAMESPACE, plainClientPod, plainClientResult, probedPod, HTTPS_HOST, HTTPS_GATEWAY, HTTPS_CLIENT_NAMESPACE, HTTPS_VIRTUAL_SERVICE, GATEWAY_HTTPS, CREDENTIAL, httpsGateway, credentialSecret, caSecret, httpsClientPod, httpsClientResult, type HttpsResult, type HttpsTarget } from './lib.js';
+import { type PodLike, injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, SKIP_REASON, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, GATEWAY_LUA_FILTER, LUA_HEADER, LUA_HEADER_VALUE, type ReviewsVersion, STRICT_MTLS, PLAIN_NAMESPACE, plainClientPod, plainClientResult, probedPod, HTTPS_HOST, HTTPS_GATEWAY, HTTPS_CLIENT_NAMESPACE, HTTPS_VIRTUAL_SERVICE, GATEWAY_HTTPS, CREDENTIAL, httpsGateway, credentialSecret, caSecret, httpsClientPod, httpsClientResult, type HttpsResult, type HttpsTarget, PROXY_CONFIG, PROXY, proxyConfigPod, proxyConfigProblems } from './lib.js';
 import { generateCa, generateServingCert, signLeaf } from '../../../src/certs/generate.js';
 
 const GATEWAY_URL = process.env.GATEWAY_URL ?? 'http://127.0.0.1:18080';
@@ -81,6 +81,24 @@ const checks: Check[] = [
       const reason = byAnnotation.metadata.annotations?.[SKIP_REASON];
       if (!reason) throw new Error(`the annotated pod has no ${SKIP_REASON} annotation`);
       return `label: ${SKIP_REASON}="${labelReason}"; annotation: ${SKIP_REASON}="${reason}"`;
+    },
+  },
+  {
+    name: "a ProxyConfig sets the sidecar's worker threads and environment of the pods it selects",
+    run: async () => {
+      const applied = kubectl(['apply', '-f', '-'], JSON.stringify(PROXY_CONFIG));
+      if (applied.code !== 0) throw new Error(`kubectl apply: ${applied.stderr.trim()}`);
+      try {
+        // The webhook reads ProxyConfigs from its informer: the first pods may come before it has this one.
+        await eventually('a pod created now gets --concurrency 3 and the environment variable', 60_000, async () => {
+          const created = kubectlJson<PodLike>(['create', '--dry-run=server', '-f', '-'], JSON.stringify(proxyConfigPod()));
+          const problems = proxyConfigProblems(created);
+          return problems.length === 0 ? true : problems.join('; ');
+        });
+        return `a pod it selects runs ${PROXY} with --concurrency ${PROXY_CONFIG.spec.concurrency} and its environment variable`;
+      } finally {
+        kubectl(['delete', 'proxyconfig', '-n', 'default', PROXY_CONFIG.metadata.name, '--ignore-not-found']);
+      }
     },
   },
   {

@@ -6,7 +6,7 @@ import { createSign, type KeyObject } from 'node:crypto';
 
 export interface PodLike {
   metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec?: { containers?: Array<{ name: string }>; initContainers?: Array<{ name: string; restartPolicy?: string }> };
+  spec?: { containers?: Array<{ name: string; args?: string[]; env?: Array<{ name: string; value?: string }> }>; initContainers?: Array<{ name: string; restartPolicy?: string }> };
   status?: { phase?: string; conditions?: Array<{ type: string; status: string }> };
 }
 
@@ -96,6 +96,37 @@ export function optOutPod(name: string, by: 'label' | 'annotation'): Record<stri
     metadata: { name, namespace: 'default', labels: { app: name, ...(by === 'label' ? optOut : {}) }, ...(by === 'annotation' ? { annotations: optOut } : {}) },
     spec: { containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.9' }] },
   };
+}
+
+/** A ProxyConfig for the pods labelled app=mizzen-e2e-proxyconfig in default: 3 Envoy worker threads and one environment variable. */
+export const PROXY_CONFIG = {
+  apiVersion: 'networking.istio.io/v1beta1',
+  kind: 'ProxyConfig',
+  metadata: { name: 'mizzen-e2e-proxyconfig', namespace: 'default' },
+  spec: { selector: { matchLabels: { app: 'mizzen-e2e-proxyconfig' } }, concurrency: 3, environmentVariables: { MIZZEN_E2E: 'proxyconfig' } },
+};
+
+/** A pod PROXY_CONFIG selects. */
+export const proxyConfigPod = (): Record<string, unknown> => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: 'mizzen-e2e-proxyconfig', namespace: 'default', labels: { app: 'mizzen-e2e-proxyconfig' } },
+  spec: { containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.9' }] },
+});
+
+/** What is missing of PROXY_CONFIG in a pod's sidecar (empty when its --concurrency and environment are there). */
+export function proxyConfigProblems(pod: PodLike): string[] {
+  const proxy = pod.spec?.containers?.find((c) => c.name === PROXY);
+  if (!proxy) return [`${pod.metadata.name}: no ${PROXY} container`];
+  const args = proxy.args ?? [];
+  const i = args.indexOf('--concurrency');
+  const problems: string[] = [];
+  const want = String(PROXY_CONFIG.spec.concurrency);
+  if (i < 0 || args[i + 1] !== want) problems.push(`--concurrency is ${i < 0 ? 'absent' : args[i + 1]}, not ${want}`);
+  for (const [name, value] of Object.entries(PROXY_CONFIG.spec.environmentVariables)) {
+    if (!(proxy.env ?? []).some((e) => e.name === name && e.value === value)) problems.push(`no ${name}=${value} in ${PROXY}'s environment`);
+  }
+  return problems;
 }
 
 const b64url = (v: string | Buffer): string => Buffer.from(v).toString('base64url');
