@@ -18,6 +18,7 @@ import type { SnapshotOptions } from '../model/snapshot.js';
 import type { AnalyzeOptions } from '../analysis/world.js';
 import type { ExtAuthzProvider, TelemetryProvider } from '../model/types.js';
 import { EXT_AUTHZ_KINDS, extAuthzProvider } from './ext-authz.js';
+import { readDefaultConfig, type DefaultProxyConfig } from './default-config.js';
 import { DEFAULT_EXTENSION_PROVIDERS, checkDefaultProviders, mergeExtensionProviders, type DefaultProviders, type ExtensionProvider } from './providers.js';
 
 export interface LabelSelector {
@@ -104,6 +105,11 @@ export interface MeshConfig {
   workloadCertificateSecrets: boolean;
   /** Push debouncing for the xDS server. */
   debounce: { quietMs: number; maxMs: number };
+  /**
+   * Istio's defaultConfig, the ProxyConfig every sidecar starts from (config/default-config.ts): concurrency,
+   * proxyMetadata and interceptionMode, under each pod's proxy.istio.io/config and ProxyConfig resources.
+   */
+  defaultConfig: DefaultProxyConfig;
 }
 
 export const DEFAULT_MESH_CONFIG: MeshConfig = {
@@ -133,6 +139,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   enableAutoMtls: true,
   workloadCertificateSecrets: false,
   debounce: { quietMs: 100, maxMs: 10_000 },
+  defaultConfig: {},
 };
 
 
@@ -181,8 +188,10 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
     return val;
   };
   // Providers merge by name onto the base's, not as a list that replaces the base's list.
-  const { extensionProviders, localityLbSetting, ...rest } = input;
+  const { extensionProviders, localityLbSetting, defaultConfig, ...rest } = input;
   const merged = merge(base, rest, '') as MeshConfig;
+  // Read before the checks below: it may set xdsAddress, holdApplicationUntilProxyStarts and tracing.
+  merged.defaultConfig = defaultConfig === undefined ? structuredClone(base.defaultConfig) : readDefaultConfig(defaultConfig, merged, new Set(Object.keys(rest)), errors);
   // A localityLbSetting replaces the default one whole, as in Istio; checked as a DestinationRule's is.
   if (localityLbSetting !== undefined) {
     const before = errors.length;

@@ -173,9 +173,9 @@ function paramsFrom(annotations: Record<string, unknown>, mesh: MeshConfig, podV
     else errors.push(`${field(Annotations.nativeSidecar)}: ${JSON.stringify(nativeValue)} must be "true" or "false"`);
   }
 
-  const proxyOptions = readProxyOptions(get, podVolumes, PROXY_VOLUME, errors, proxyConfigs);
+  const proxyOptions = readProxyOptions(get, podVolumes, PROXY_VOLUME, errors, mesh.defaultConfig, proxyConfigs);
 
-  let interceptionMode: InterceptionMode = 'REDIRECT';
+  let interceptionMode: InterceptionMode = mesh.defaultConfig.interceptionMode ?? 'REDIRECT';
   if (proxyOptions.interceptionMode === 'TPROXY') errors.push(`${field(Annotations.proxyConfig)}: interceptionMode TPROXY is not supported by mizzen; use REDIRECT or NONE`);
   else if (proxyOptions.interceptionMode !== undefined) interceptionMode = proxyOptions.interceptionMode;
   const mode = get(Annotations.interceptionMode);

@@ -113,6 +113,14 @@ export function readProxyConfig(text: string): { ok: true; value: ProxyConfigRea
   } catch (e) {
     return invalid((e as Error).message);
   }
+  return proxyConfigOf(doc);
+}
+
+/**
+ * A parsed ProxyConfig (the annotation's document, or the mesh config's defaultConfig) read as readProxyConfig reads
+ * it: the fields mizzen applies, checked; the names of the others.
+ */
+export function proxyConfigOf(doc: unknown): { ok: true; value: ProxyConfigRead } | { ok: false; errors: string[] } {
   if (doc === null || doc === undefined) return { ok: true, value: { overrides: {}, ignored: [] } };
   if (typeof doc !== 'object' || Array.isArray(doc)) return { ok: false, errors: [`must be a ProxyConfig mapping, got ${shown(doc)}`] };
   const overrides: ProxyConfigOverrides = {};

@@ -10,6 +10,7 @@ import { deepFreeze } from '../core/freeze.js';
 import { shown } from '../core/shown.js';
 import { readProxyConfig, type ProxyConfigOverrides } from './proxy-config.js';
 import type { AppliedProxyConfig } from './proxy-configs.js';
+import type { DefaultProxyConfig } from '../config/default-config.js';
 import { checkUserVolumes, readNamedObjects, type Entry } from './user-volumes.js';
 import { setOwn } from './template.js';
 
@@ -89,26 +90,31 @@ const uint32 = (v: string): number | undefined => (/^\d{1,10}$/.test(v) && Numbe
 type Get = (key: string) => string | undefined;
 
 /**
- * proxy.istio.io/config: what it sets, with its ignored fields as a warning; then the ProxyConfig resources that
- * apply to the pod, which win over the annotation (environment names one by one).
+ * The mesh config's defaultConfig; over it proxy.istio.io/config, with its ignored fields as a warning; then the
+ * ProxyConfig resources that apply to the pod. Each wins over the one before, the environment name by name.
  */
-function proxyConfigPart(get: Get, errors: string[], warnings: string[], resources: AppliedProxyConfig | undefined) {
+function proxyConfigPart(get: Get, errors: string[], warnings: string[], base: DefaultProxyConfig, resources: AppliedProxyConfig | undefined) {
   const part = { concurrency: DEFAULT_PROXY_OPTIONS.concurrency, env: DEFAULT_PROXY_OPTIONS.env, nodeMetadata: DEFAULT_PROXY_OPTIONS.nodeMetadata } as Pick<
     ProxyOptions,
     'concurrency' | 'env' | 'nodeMetadata' | 'xdsAddress'
   > &
     Pick<PodProxyOptions, 'hold' | 'interceptionMode'>;
-  let o: ProxyConfigOverrides = {};
+  const over = (o: ProxyConfigOverrides, r: Pick<ProxyConfigOverrides, 'concurrency' | 'proxyMetadata'>): ProxyConfigOverrides => ({
+    ...o,
+    ...(r.concurrency !== undefined && { concurrency: r.concurrency }),
+    ...(r.proxyMetadata && { proxyMetadata: { ...o.proxyMetadata, ...r.proxyMetadata } }),
+  });
+  let o: ProxyConfigOverrides = { ...(base.concurrency !== undefined && { concurrency: base.concurrency }), ...(base.proxyMetadata && { proxyMetadata: base.proxyMetadata }) };
   const text = get(Annotations.proxyConfig);
   const pc = text === undefined ? undefined : readProxyConfig(text);
   if (pc && !pc.ok) errors.push(...pc.errors.map((e) => `${field(Annotations.proxyConfig)}: ${e}`));
   else if (pc) {
-    o = pc.value.overrides;
+    const a = pc.value.overrides;
+    o = { ...a, ...over(o, a) };
     if (pc.value.ignored.length) warnings.push(`${field(Annotations.proxyConfig)}: ${pc.value.ignored.join(', ')} not applied by mizzen (ignored)`);
   }
   if (resources) {
-    const r = resources.overrides;
-    o = { ...o, ...(r.concurrency !== undefined && { concurrency: r.concurrency }), ...(r.proxyMetadata && { proxyMetadata: { ...o.proxyMetadata, ...r.proxyMetadata } }) };
+    o = over(o, resources.overrides);
     warnings.push(...resources.warnings);
   }
   if (o.concurrency !== undefined) part.concurrency = o.concurrency;
@@ -171,9 +177,9 @@ const DEFAULT_JSON = JSON.stringify(DEFAULT_PROXY_OPTIONS);
  * a string); `podVolumes` are the names of the pod's own volumes. Errors name the annotation. Options equal to
  * the defaults come back as DEFAULT_PROXY_OPTIONS itself, so that proxy.ts keeps its templates for them.
  */
-export function readProxyOptions(get: Get, podVolumes: string[], reserved: { name: string; mountPath: string }, errors: string[], resources?: AppliedProxyConfig): PodProxyOptions {
+export function readProxyOptions(get: Get, podVolumes: string[], reserved: { name: string; mountPath: string }, errors: string[], base: DefaultProxyConfig = {}, resources?: AppliedProxyConfig): PodProxyOptions {
   const warnings: string[] = [];
-  const { hold, interceptionMode, ...config } = proxyConfigPart(get, errors, warnings, resources);
+  const { hold, interceptionMode, ...config } = proxyConfigPart(get, errors, warnings, base, resources);
   const { volumes, mounts } = userVolumesPart(get, podVolumes, reserved, errors);
   const componentLogLevel = get(Annotations.componentLogLevel);
   if (componentLogLevel !== undefined && !COMPONENT_LEVEL.test(componentLogLevel)) {

@@ -70,6 +70,54 @@ describe('mesh config', () => {
     expect(sum.ok === false && sum.errors).to.deep.equal(['localityLbSetting.distribute[0].to: total locality weight 80 != 100']);
   });
 
+  describe("Istio's defaultConfig", () => {
+    it('keeps concurrency, proxyMetadata and interceptionMode for the injector, and moves the fields mizzen keeps at the top', () => {
+      const r = resolveMeshConfig({
+        defaultConfig: {
+          concurrency: 4,
+          proxyMetadata: { ISTIO_META_TEAM: 'core' },
+          interceptionMode: 'NONE',
+          holdApplicationUntilProxyStarts: true,
+          discoveryAddress: 'mizzen.mesh.svc:15010',
+          tracing: { zipkin: { address: 'jaeger.observability:9411' }, sampling: 5 },
+        },
+      });
+      if (!r.ok) throw new Error(r.errors.join('; '));
+      expect(r.value.defaultConfig).to.deep.equal({ concurrency: 4, proxyMetadata: { ISTIO_META_TEAM: 'core' }, interceptionMode: 'NONE' });
+      expect(r.value.holdApplicationUntilProxyStarts).to.equal(true);
+      expect(r.value.xdsAddress).to.equal('mizzen.mesh.svc:15010');
+      expect(r.value.tracing).to.deep.equal({ zipkin: { address: 'jaeger.observability:9411' }, sampling: 5 });
+      expect(DEFAULT_MESH_CONFIG.defaultConfig).to.deep.equal({});
+    });
+
+    it('agrees with the same value at the top, and names a disagreement, a field mizzen does not apply and a bad value', () => {
+      expect(resolveMeshConfig({ xdsAddress: 'a.b:15010', defaultConfig: { discoveryAddress: 'a.b:15010' } }).ok).to.equal(true);
+      expect(resolveMeshConfig({ holdApplicationUntilProxyStarts: false, defaultConfig: { holdApplicationUntilProxyStarts: true } })).to.deep.equal({
+        ok: false,
+        errors: ['defaultConfig.holdApplicationUntilProxyStarts: true disagrees with holdApplicationUntilProxyStarts: false (set one of them)'],
+      });
+      expect(resolveMeshConfig({ defaultConfig: { drainDuration: '45s', concurrency: 2 } })).to.deep.equal({ ok: false, errors: ['defaultConfig.drainDuration: a ProxyConfig field mizzen does not apply (remove it)'] });
+      expect(resolveMeshConfig({ defaultConfig: { concurrency: -1 } })).to.deep.equal({ ok: false, errors: ['defaultConfig.concurrency: must not be negative, got -1'] });
+      expect(resolveMeshConfig({ defaultConfig: { interceptionMode: 'TPROXY' } })).to.deep.equal({ ok: false, errors: ['defaultConfig.interceptionMode: TPROXY is not supported by mizzen; use REDIRECT or NONE'] });
+      expect(resolveMeshConfig({ defaultConfig: 'yes' })).to.deep.equal({ ok: false, errors: ['defaultConfig: must be a mapping, got "yes"'] });
+      expect(resolveMeshConfig({ defaultConfig: { discoveryAddress: 'nohost' } })).to.deep.equal({ ok: false, errors: ['defaultConfig.discoveryAddress: "nohost" must be host:port'] });
+    });
+
+    it('takes tracing once, with a Zipkin address and a sampling percentage only, checked as the top-level one', () => {
+      expect(resolveMeshConfig({ tracing: { sampling: 1 }, defaultConfig: { tracing: { sampling: 2 } } })).to.deep.equal({
+        ok: false,
+        errors: ['defaultConfig.tracing: tracing is set at the top of the mesh config too (set one of them)'],
+      });
+      expect(resolveMeshConfig({ defaultConfig: { tracing: { openCensusAgent: { address: 'x:1' } } } })).to.deep.equal({
+        ok: false,
+        errors: ['defaultConfig.tracing.openCensusAgent: not applied by mizzen, whose proxies report to a Zipkin-protocol collector (remove it)'],
+      });
+      expect(resolveMeshConfig({ defaultConfig: { tracing: { sampling: 150 } } })).to.deep.equal({ ok: false, errors: ['tracing.sampling: 150 must be a percentage, 0 to 100'] });
+      const only = resolveMeshConfig({ defaultConfig: { tracing: { sampling: 20 } } });
+      expect(only.ok && only.value.tracing).to.deep.equal({ zipkin: DEFAULT_MESH_CONFIG.tracing.zipkin, sampling: 20 });
+    });
+  });
+
   it('names unknown and mistyped fields', () => {
     const r = resolveMeshConfig({ proxyImagee: 'x', nativeSidecar: 'yes', debounce: { quietMs: '1' } });
     expect(r.ok).to.equal(false);

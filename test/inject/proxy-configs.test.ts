@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { proxyConfigLookup, proxyConfigsOf } from '../../src/inject/proxy-configs.js';
 import { injectPod } from '../../src/inject/index.js';
 import { readInjectParams } from '../../src/inject/annotations.js';
-import { DEFAULT_MESH_CONFIG } from '../../src/config/mesh.js';
+import { DEFAULT_MESH_CONFIG, resolveMeshConfig } from '../../src/config/mesh.js';
 import type { KubeObject } from '../../src/core/kube.js';
 
 function pc(namespace: string, name: string, spec: Record<string, unknown>, created?: string): KubeObject {
@@ -121,6 +121,37 @@ describe('ProxyConfig resources at injection', () => {
       if (!r.ok) throw new Error(r.errors.join('; '));
       expect(r.value.warnings).to.deep.equal(['ProxyConfig shop/bad: spec.concurrency: must be a whole number, got "many" (not applied)']);
       expect(concurrencyOf(r.value.pod)).to.equal('2');
+    });
+  });
+
+  describe("under them, the mesh config's defaultConfig", () => {
+    const resolved = resolveMeshConfig({ defaultConfig: { concurrency: 6, proxyMetadata: { LEVEL: 'mesh-config', ISTIO_META_REGION_HINT: 'eu' }, interceptionMode: 'NONE' } });
+    if (!resolved.ok) throw new Error(resolved.errors.join('; '));
+    const mesh = resolved.value;
+    const inits = (p: KubeObject) => ((p.spec.initContainers ?? []) as Array<{ name: string }>).map((c) => c.name);
+
+    it('gives every pod its concurrency, environment and interception mode', () => {
+      const r = injectPod(pod({ app: 'x' }), { namespace: 'shop', mesh });
+      if (!r.ok) throw new Error(r.errors.join('; '));
+      expect(concurrencyOf(r.value.pod)).to.equal('6');
+      expect(envOf(r.value.pod, 'LEVEL')).to.equal('mesh-config');
+      expect(bootstrapOf(r.value.pod).node.metadata.REGION_HINT).to.equal('eu');
+      expect(inits(r.value.pod)).to.deep.equal([]);
+    });
+
+    it('gives way to the annotation field by field, and both to the ProxyConfig resources', () => {
+      const annotated = pod({ app: 'ratings' }, { 'proxy.istio.io/config': 'proxyMetadata: {LEVEL: annotation}\ninterceptionMode: REDIRECT' });
+      const r = injectPod(annotated, { namespace: 'shop', mesh });
+      if (!r.ok) throw new Error(r.errors.join('; '));
+      expect(concurrencyOf(r.value.pod)).to.equal('6');
+      expect(envOf(r.value.pod, 'LEVEL')).to.equal('annotation');
+      expect(envOf(r.value.pod, 'ISTIO_META_REGION_HINT')).to.equal('eu');
+      expect(inits(r.value.pod)).to.deep.equal(['istio-init']);
+      const withResources = injectPod(annotated, { namespace: 'shop', mesh, proxyConfigs: lookup });
+      if (!withResources.ok) throw new Error(withResources.errors.join('; '));
+      expect(concurrencyOf(withResources.value.pod)).to.equal('1');
+      expect(envOf(withResources.value.pod, 'LEVEL')).to.equal('workload');
+      expect(envOf(withResources.value.pod, 'ISTIO_META_REGION_HINT')).to.equal('eu');
     });
   });
 });

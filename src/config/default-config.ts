@@ -1,0 +1,87 @@
+/**
+ * Istio's meshConfig.defaultConfig, the ProxyConfig every proxy starts from, in mizzen's mesh config. Its fields
+ * that mizzen applies at injection stay here (concurrency, proxyMetadata, interceptionMode: a pod's
+ * proxy.istio.io/config and ProxyConfig resources go over them); those that mizzen keeps at the top of its mesh config
+ * are moved there (holdApplicationUntilProxyStarts, discoveryAddress as xdsAddress, tracing's zipkin address and
+ * sampling), and saying one of them in both places is an error. Other ProxyConfig fields are errors too: mizzen
+ * does not apply them, and a mesh config says nothing in vain. Pure.
+ */
+import { isObject } from '../core/object.js';
+import { shown } from '../core/shown.js';
+import { proxyConfigOf } from '../inject/proxy-config.js';
+
+/** What of defaultConfig the injector reads (inject/proxy-options.ts). */
+export interface DefaultProxyConfig {
+  /** Envoy worker threads; 0 leaves the choice to Envoy. */
+  concurrency?: number;
+  /** istio-proxy's environment; ISTIO_META_* entries also become node metadata. */
+  proxyMetadata?: Record<string, string>;
+  interceptionMode?: 'REDIRECT' | 'NONE';
+}
+
+/** The top-level fields defaultConfig may set instead, by their ProxyConfig names. */
+const MOVED = { holdApplicationUntilProxyStarts: 'holdApplicationUntilProxyStarts', discoveryAddress: 'xdsAddress' } as const;
+
+/** The part of the mesh config that defaultConfig's moved fields land in. */
+export interface MovedFields {
+  holdApplicationUntilProxyStarts: boolean;
+  xdsAddress: string;
+  tracing: { zipkin: { address: string }; sampling: number };
+}
+
+/**
+ * Reads `input` (the user's defaultConfig) into `mesh` (the mesh config being resolved): returns the injector's part,
+ * sets the moved fields. `given` holds the top-level keys the user set; errors are pushed with their path.
+ */
+export function readDefaultConfig(input: unknown, mesh: MovedFields, given: ReadonlySet<string>, errors: string[]): DefaultProxyConfig {
+  if (input === undefined || input === null) return {};
+  if (!isObject(input)) {
+    errors.push(`defaultConfig: must be a mapping, got ${shown(input)}`);
+    return {};
+  }
+  const { tracing, ...rest } = input;
+  if (tracing !== undefined) readTracing(tracing, mesh, given, errors);
+  const read = proxyConfigOf(rest);
+  if (!read.ok) {
+    errors.push(...read.errors.map((e) => `defaultConfig.${e}`));
+    return {};
+  }
+  for (const name of read.value.ignored) errors.push(`defaultConfig.${name}: a ProxyConfig field mizzen does not apply (remove it)`);
+  const o = read.value.overrides;
+  for (const [from, to] of Object.entries(MOVED) as Array<[keyof typeof MOVED, (typeof MOVED)[keyof typeof MOVED]]>) {
+    const value = o[from];
+    if (value === undefined) continue;
+    if (given.has(to) && value !== mesh[to]) errors.push(`defaultConfig.${from}: ${shown(value)} disagrees with ${to}: ${shown(mesh[to])} (set one of them)`);
+    else (mesh as unknown as Record<string, unknown>)[to] = value;
+  }
+  if (o.interceptionMode === 'TPROXY') errors.push('defaultConfig.interceptionMode: TPROXY is not supported by mizzen; use REDIRECT or NONE');
+  return {
+    ...(o.concurrency !== undefined && { concurrency: o.concurrency }),
+    ...(o.proxyMetadata && { proxyMetadata: o.proxyMetadata }),
+    ...(o.interceptionMode === 'REDIRECT' || o.interceptionMode === 'NONE' ? { interceptionMode: o.interceptionMode } : {}),
+  };
+}
+
+/** defaultConfig.tracing: the Zipkin collector's address and the sampling percentage, which mizzen keeps as `tracing`. */
+function readTracing(tracing: unknown, mesh: MovedFields, given: ReadonlySet<string>, errors: string[]): void {
+  if (!isObject(tracing)) {
+    errors.push(`defaultConfig.tracing: must be a mapping, got ${shown(tracing)}`);
+    return;
+  }
+  if (given.has('tracing')) {
+    errors.push('defaultConfig.tracing: tracing is set at the top of the mesh config too (set one of them)');
+    return;
+  }
+  for (const k of Object.keys(tracing)) {
+    if (k !== 'zipkin' && k !== 'sampling') errors.push(`defaultConfig.tracing.${k}: not applied by mizzen, whose proxies report to a Zipkin-protocol collector (remove it)`);
+  }
+  const zipkin = tracing.zipkin;
+  if (zipkin !== undefined) {
+    if (!isObject(zipkin) || typeof zipkin.address !== 'string' || Object.keys(zipkin).some((k) => k !== 'address')) errors.push('defaultConfig.tracing.zipkin: must be {address: host:port}');
+    else mesh.tracing = { ...mesh.tracing, zipkin: { address: zipkin.address } };
+  }
+  if (tracing.sampling !== undefined) {
+    if (typeof tracing.sampling !== 'number') errors.push(`defaultConfig.tracing.sampling: must be a number, got ${shown(tracing.sampling)}`);
+    else mesh.tracing = { ...mesh.tracing, sampling: tracing.sampling };
+  }
+}
