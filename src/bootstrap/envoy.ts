@@ -42,6 +42,8 @@ export interface EnvoyBootstrapOptions {
    * proxy also presents a client certificate, read through file-based SDS so that Envoy reloads it when it is renewed.
    */
   xdsTls?: XdsTls;
+  /** Histogram buckets (Envoy's stats_config.histogram_bucket_settings) by stat name prefix, in order. */
+  histogramBuckets?: ReadonlyArray<{ prefix: string; buckets: readonly number[] }>;
 }
 
 export interface XdsTls {
@@ -238,6 +240,7 @@ export function envoyBootstrap(opts: EnvoyBootstrapOptions): Result<Record<strin
       ],
       clusters: [xdsCluster(xds.value.host, xds.value.port, opts.xdsTls), staticCluster(ADMIN_CLUSTER, '127.0.0.1', Ports.proxyAdmin, false), ...(probes?.clusters ?? [])],
     },
+    ...(opts.histogramBuckets?.length && { stats_config: { histogram_bucket_settings: opts.histogramBuckets.map((h) => ({ match: { prefix: h.prefix }, buckets: [...h.buckets] })) } }),
   });
 }
 
@@ -281,8 +284,8 @@ export interface BootstrapText {
  * given, is node.metadata already serialized (a non-empty object; it replaces `opts.metadata`).
  */
 export function envoyBootstrapText(opts: EnvoyBootstrapOptions, metadataJson?: string): Result<BootstrapText> {
-  // Rewritten probes add to the static part: such a bootstrap is built whole.
-  if (opts.appProbes && opts.appProbes.routes.length > 0) {
+  // Rewritten probes and histogram buckets add to the static part: such a bootstrap is built whole.
+  if ((opts.appProbes && opts.appProbes.routes.length > 0) || opts.histogramBuckets?.length) {
     const doc = envoyBootstrap(metadataJson === undefined ? opts : { ...opts, metadata: JSON.parse(metadataJson) as Record<string, unknown> });
     if (!doc.ok) return doc;
     const json = JSON.stringify(doc.value);

@@ -90,6 +90,7 @@ export const Annotations = {
   userVolume: 'sidecar.istio.io/userVolume',
   userVolumeMount: 'sidecar.istio.io/userVolumeMount',
   componentLogLevel: 'sidecar.istio.io/componentLogLevel',
+  statsHistogramBuckets: 'sidecar.istio.io/statsHistogramBuckets',
   statusPort: 'status.sidecar.istio.io/port',
   readinessInitialDelaySeconds: 'readiness.status.sidecar.istio.io/initialDelaySeconds',
   readinessPeriodSeconds: 'readiness.status.sidecar.istio.io/periodSeconds',

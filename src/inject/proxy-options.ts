@@ -1,8 +1,8 @@
 /**
  * The per-pod annotations that shape the istio-proxy container beyond its image, log level and resources:
  * `proxy.istio.io/config` (proxy-config.ts), `sidecar.istio.io/userVolume` and `userVolumeMount`
- * (user-volumes.ts), `sidecar.istio.io/componentLogLevel`, `status.sidecar.istio.io/port` and the
- * `readiness.status.sidecar.istio.io/*` probe settings. Also the Istio annotations mizzen reads but does not
+ * (user-volumes.ts), `sidecar.istio.io/componentLogLevel`, `sidecar.istio.io/statsHistogramBuckets`,
+ * `status.sidecar.istio.io/port` and the `readiness.status.sidecar.istio.io/*` probe settings. Also the Istio annotations mizzen reads but does not
  * apply, each answered with an admission warning rather than silence. Pure.
  */
 import { Annotations } from '../core/constants.js';
@@ -30,6 +30,8 @@ export interface ProxyOptions {
   readiness: { initialDelaySeconds?: number; periodSeconds: number; failureThreshold: number };
   /** Added to istio-proxy's volumeMounts (sidecar.istio.io/userVolumeMount). */
   mounts: readonly Entry[];
+  /** Envoy's histogram buckets by stat prefix (sidecar.istio.io/statsHistogramBuckets), sorted by prefix. */
+  histogramBuckets?: ReadonlyArray<{ prefix: string; buckets: readonly number[] }>;
 }
 
 /** What a pod that sets none of these annotations gets; proxy.ts keys its templates on this very object. */
@@ -62,6 +64,7 @@ export const PROXY_OPTION_ANNOTATIONS: readonly string[] = [
   Annotations.readinessInitialDelaySeconds,
   Annotations.readinessPeriodSeconds,
   Annotations.readinessFailureThreshold,
+  Annotations.statsHistogramBuckets,
 ];
 
 /** Istio annotations with no effect here, and why; a pod carrying one is admitted with a warning. */
@@ -72,11 +75,10 @@ export const UNSUPPORTED_ANNOTATIONS: ReadonlyMap<string, string> = new Map(Obje
   'inject.istio.io/templates': 'mizzen has the sidecar template and, for proxyless gRPC, grpc-agent and grpc-simple',
   'sidecar.istio.io/discoveryAddress': 'set discoveryAddress in proxy.istio.io/config instead',
   'sidecar.istio.io/proxyImageType': 'set sidecar.istio.io/proxyImage instead',
-  'sidecar.istio.io/statsInclusionPrefixes': 'Envoy stats settings are not applied',
-  'sidecar.istio.io/statsInclusionSuffixes': 'Envoy stats settings are not applied',
-  'sidecar.istio.io/statsInclusionRegexps': 'Envoy stats settings are not applied',
-  'sidecar.istio.io/statsHistogramBuckets': 'Envoy stats settings are not applied',
-  'sidecar.istio.io/extraStatTags': 'Envoy stats settings are not applied',
+  'sidecar.istio.io/statsInclusionPrefixes': 'the sidecar keeps every Envoy stat: there is nothing to include',
+  'sidecar.istio.io/statsInclusionSuffixes': 'the sidecar keeps every Envoy stat: there is nothing to include',
+  'sidecar.istio.io/statsInclusionRegexps': 'the sidecar keeps every Envoy stat: there is nothing to include',
+  'sidecar.istio.io/extraStatTags': "the tags are those of Istio's own stats extension, which plain Envoy does not have",
   'sidecar.istio.io/enableCoreDump': 'core dumps are not enabled by mizzen',
 }));
 
@@ -170,6 +172,44 @@ function probesPart(get: Get, errors: string[], warnings: string[]): Pick<ProxyO
   return { probes, readiness };
 }
 
+/** Bounds on sidecar.istio.io/statsHistogramBuckets, so that a hostile value costs little. */
+const MAX_BUCKET_PREFIXES = 50;
+const MAX_BUCKETS = 200;
+
+/**
+ * sidecar.istio.io/statsHistogramBuckets: JSON, stat name prefix → bucket bounds (ms), e.g.
+ * `{"cluster.xds-grpc":[1,5,10,25,50,100]}`; Envoy wants at least one bound per prefix, each above 0, no repeats.
+ */
+function histogramBucketsPart(get: Get, errors: string[]): ProxyOptions['histogramBuckets'] {
+  const text = get(Annotations.statsHistogramBuckets);
+  if (text === undefined) return undefined;
+  const bad = (why: string) => {
+    errors.push(`${field(Annotations.statsHistogramBuckets)}: ${why}`);
+    return undefined;
+  };
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    return bad(`is not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return bad(`must be a JSON object of stat prefixes to lists of bucket bounds, got ${shown(doc)}`);
+  const entries = Object.entries(doc);
+  if (entries.length > MAX_BUCKET_PREFIXES) return bad(`has ${entries.length} prefixes, more than ${MAX_BUCKET_PREFIXES}`);
+  const out: Array<{ prefix: string; buckets: number[] }> = [];
+  for (const [prefix, list] of entries) {
+    const at = `${shown(prefix)}:`;
+    if (prefix === '') return bad('a prefix must not be empty');
+    if (!Array.isArray(list) || list.length === 0) return bad(`${at} must be a non-empty list of numbers, got ${shown(list)}`);
+    if (list.length > MAX_BUCKETS) return bad(`${at} has ${list.length} bounds, more than ${MAX_BUCKETS}`);
+    if (!list.every((b): b is number => typeof b === 'number' && Number.isFinite(b) && b > 0)) return bad(`${at} every bound must be a number above 0`);
+    const sorted = [...list].sort((a, b) => a - b);
+    if (sorted.some((b, i) => i > 0 && b === sorted[i - 1])) return bad(`${at} a bound appears twice`);
+    out.push({ prefix, buckets: sorted });
+  }
+  return out.sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
+}
+
 const DEFAULT_JSON = JSON.stringify(DEFAULT_PROXY_OPTIONS);
 
 /**
@@ -185,7 +225,17 @@ export function readProxyOptions(get: Get, podVolumes: string[], reserved: { nam
   if (componentLogLevel !== undefined && !COMPONENT_LEVEL.test(componentLogLevel)) {
     errors.push(`${field(Annotations.componentLogLevel)}: ${shown(componentLogLevel)} must be component:level pairs separated by commas, e.g. "upstream:debug,connection:trace"`);
   }
-  const proxy: ProxyOptions = { concurrency: config.concurrency, env: config.env, nodeMetadata: config.nodeMetadata, xdsAddress: config.xdsAddress, componentLogLevel, ...probesPart(get, errors, warnings), mounts };
+  const histogramBuckets = histogramBucketsPart(get, errors);
+  const proxy: ProxyOptions = {
+    concurrency: config.concurrency,
+    env: config.env,
+    nodeMetadata: config.nodeMetadata,
+    xdsAddress: config.xdsAddress,
+    componentLogLevel,
+    ...probesPart(get, errors, warnings),
+    mounts,
+    ...(histogramBuckets && { histogramBuckets }),
+  };
   return { proxy: JSON.stringify(proxy) === DEFAULT_JSON ? DEFAULT_PROXY_OPTIONS : proxy, volumes, hold, interceptionMode, warnings };
 }
 

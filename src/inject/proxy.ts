@@ -213,6 +213,7 @@ export function proxyContainer(ctx: SidecarContext): Result<BuiltContainer> {
   const bootOpts: EnvoyBootstrapOptions = { xdsAddress: o.xdsAddress ?? mesh.xdsAddress, logLevel: params.logLevel, clusterName: `${literal(canonical)}.$(POD_NAMESPACE)` };
   if (shape.certs && o.xdsAddress === undefined) xdsOverTls(bootOpts, mesh);
   // Probes go to the pod's own address (INSTANCE_IP, set in the container's env before the args expand it).
+  if (o.histogramBuckets) bootOpts.histogramBuckets = o.histogramBuckets;
   if (ctx.appProbes) bootOpts.appProbes = { address: '$(INSTANCE_IP)', routes: ctx.appProbes.map((r) => ({ ...r, path: literal(r.path), target: literal(r.target) })) };
   const bootstrap = envoyBootstrapText(
     bootOpts,

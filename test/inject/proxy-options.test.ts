@@ -3,7 +3,8 @@ import { DEFAULT_MESH_CONFIG, type MeshConfig } from '../../src/config/mesh.js';
 import { injectPod, readInjectParams } from '../../src/inject/index.js';
 import { readProxyConfig } from '../../src/inject/proxy-config.js';
 import { DEFAULT_PROXY_OPTIONS } from '../../src/inject/proxy-options.js';
-import { encode, decode } from '../../src/xds/proto.js';
+import { encode, decode, envoyRoot } from '../../src/xds/proto.js';
+import { checkPgv } from '../../src/xds/pgv.js';
 import type { KubeObject } from '../../src/core/kube.js';
 import { deepFreeze } from './harness.js';
 
@@ -232,10 +233,40 @@ describe('the other proxy annotations', () => {
     expect(inject(pod({})).spec.initContainers![0]!.args).to.not.include('-c');
   });
 
+  it('sets Envoy histogram buckets by stat prefix from statsHistogramBuckets, in a bootstrap that encodes', () => {
+    const r = inject(pod({ 'sidecar.istio.io/statsHistogramBuckets': '{"cluster.xds-grpc":[10,1,5],"istiocustom":[1,5,10,50,100]}' }));
+    expect(r.bootstrap.stats_config).to.deep.equal({
+      histogram_bucket_settings: [
+        { match: { prefix: 'cluster.xds-grpc' }, buckets: [1, 5, 10] },
+        { match: { prefix: 'istiocustom' }, buckets: [1, 5, 10, 50, 100] },
+      ],
+    });
+    expect(r.warnings).to.deep.equal([]);
+    const T = 'envoy.config.bootstrap.v3.Bootstrap';
+    const { node: _node, ...rest } = r.bootstrap;
+    expect(decode(T, encode(T, rest))).to.deep.equal(rest);
+    expect(checkPgv(envoyRoot(), T, rest)).to.deep.equal([]);
+    expect(inject(pod({})).bootstrap).to.not.have.property('stats_config');
+  });
+
+  it('denies statsHistogramBuckets that Envoy would refuse, naming the annotation', () => {
+    const key = 'sidecar.istio.io/statsHistogramBuckets';
+    const at = `metadata.annotations["${key}"]: `;
+    expect(errorsOf(pod({ [key]: '{oops' }))[0]).to.match(/^metadata\.annotations\["sidecar\.istio\.io\/statsHistogramBuckets"\]: is not valid JSON: /);
+    expect(errorsOf(pod({ [key]: '[1,2]' }))).to.deep.equal([`${at}must be a JSON object of stat prefixes to lists of bucket bounds, got a list of 2`]);
+    expect(errorsOf(pod({ [key]: '{"a":[]}' }))).to.deep.equal([`${at}"a": must be a non-empty list of numbers, got a list of 0`]);
+    expect(errorsOf(pod({ [key]: '{"a":[0,1]}' }))).to.deep.equal([`${at}"a": every bound must be a number above 0`]);
+    expect(errorsOf(pod({ [key]: '{"a":["5"]}' }))).to.deep.equal([`${at}"a": every bound must be a number above 0`]);
+    expect(errorsOf(pod({ [key]: '{"a":[1,2,1]}' }))).to.deep.equal([`${at}"a": a bound appears twice`]);
+    expect(errorsOf(pod({ [key]: '{"":[1]}' }))).to.deep.equal([`${at}a prefix must not be empty`]);
+    expect(errorsOf(pod({ [key]: JSON.stringify({ a: Array.from({ length: 201 }, (_, i) => i + 1) }) }))).to.deep.equal([`${at}"a": has 201 bounds, more than 200`]);
+    expect(errorsOf(pod({ [key]: JSON.stringify(Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`p${i}`, [1]]))) }))).to.deep.equal([`${at}has 51 prefixes, more than 50`]);
+  });
+
   it('warns about Istio annotations it does not apply, and not about look-alike keys', () => {
     expect(inject(pod({ 'sidecar.istio.io/agentLogLevel': 'debug', 'sidecar.istio.io/statsInclusionPrefixes': 'x' })).warnings).to.deep.equal([
       'metadata.annotations["sidecar.istio.io/agentLogLevel"]: not supported by mizzen, ignored (the sidecar runs Envoy without istio-agent)',
-      'metadata.annotations["sidecar.istio.io/statsInclusionPrefixes"]: not supported by mizzen, ignored (Envoy stats settings are not applied)',
+      'metadata.annotations["sidecar.istio.io/statsInclusionPrefixes"]: not supported by mizzen, ignored (the sidecar keeps every Envoy stat: there is nothing to include)',
     ]);
     const p = deepFreeze({ ...pod({}), metadata: { name: 'p', annotations: JSON.parse('{"__proto__": "x", "constructor": "y", "toString": "z"}') } });
     expect(inject(p).warnings).to.deep.equal([]);
