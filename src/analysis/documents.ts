@@ -30,7 +30,7 @@ export interface DocumentReport {
 /** `file#index`, or `file#index.items[i]` for an item of a List. */
 export const location = (r: Pick<DocumentReport, 'file' | 'index' | 'item'>): string => `${r.file}#${r.index}${r.item === undefined ? '' : `.items[${r.item}]`}`;
 
-const ISTIO_GROUPS: readonly string[] = [ApiGroups.networking, ApiGroups.security, ApiGroups.telemetry];
+const ISTIO_GROUPS: readonly string[] = Object.values(ApiGroups);
 
 function checkValue(file: string, index: number, item: number | undefined, value: unknown): DocumentReport {
   const base = { file, index, ...(item === undefined ? {} : { item }), errors: [] as string[], warnings: [] as string[] };

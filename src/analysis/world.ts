@@ -68,7 +68,7 @@ export function olderIn(w: World): (a: KubeObject, b: KubeObject) => number {
 
 export function isIstio(o: KubeObject, kind: string): boolean {
   const g = apiGroup(o.apiVersion);
-  return o.kind === kind && (g === ApiGroups.networking || g === ApiGroups.security || g === ApiGroups.telemetry);
+  return o.kind === kind && (Object.values(ApiGroups) as string[]).includes(g);
 }
 
 export class World {

@@ -9,8 +9,8 @@ import { parseFlags, withUsage, UsageError } from './args.js';
 
 const HELP = `usage: mizzen validate -f FILE|DIR [-f ...] [-o text|json]
 
-Validates Istio resources (networking.istio.io, security.istio.io, telemetry.istio.io) with the
-same rules as the webhook. Reads multi-document YAML and JSON; directories are searched recursively
+Validates Istio resources (networking.istio.io, security.istio.io, telemetry.istio.io,
+extensions.istio.io) with the same rules as the webhook. Reads multi-document YAML and JSON; directories are searched recursively
 for *.yaml, *.yml, *.json; '-' reads standard input. Other Kubernetes objects are skipped.
 
   -f, --filename PATH   a file, a directory or '-' (repeatable; bare paths work too)

@@ -116,6 +116,7 @@ export const ApiGroups = {
   networking: 'networking.istio.io',
   security: 'security.istio.io',
   telemetry: 'telemetry.istio.io',
+  extensions: 'extensions.istio.io',
 } as const;
 
 const ENVOY = 'type.googleapis.com/envoy.config';

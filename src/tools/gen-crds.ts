@@ -56,9 +56,12 @@ const ENVOY_FILTER_VERSIONS = ['v1alpha3'];
 const PROXY_CONFIG_VERSIONS = ['v1beta1'];
 const SEC_VERSIONS = ['v1', 'v1beta1'];
 const TELEMETRY_VERSIONS = ['v1', 'v1alpha1'];
+/** Istio serves and stores WasmPlugin as v1alpha1 only. */
+const WASM_PLUGIN_VERSIONS = ['v1alpha1'];
 const NET = ApiGroups.networking;
 const SEC = ApiGroups.security;
 const TEL = ApiGroups.telemetry;
+const EXT = ApiGroups.extensions;
 
 export const CRD_KINDS: readonly CrdKind[] = [
   {
@@ -153,6 +156,29 @@ export const CRD_KINDS: readonly CrdKind[] = [
     description: 'Tracing, metrics and access logging for workloads.',
     columns: [AGE],
     spec: { selector: S.obj, targetRef: S.obj, targetRefs: S.objs, tracing: S.objs, metrics: S.objs, accessLogging: S.objs },
+  },
+  {
+    group: EXT, kind: 'WasmPlugin', plural: 'wasmplugins', singular: 'wasmplugin', shortNames: [], versions: WASM_PLUGIN_VERSIONS,
+    description: 'A WebAssembly HTTP filter for the selected workloads: where its module comes from, where in the filter chain it runs, and its configuration.',
+    columns: [AGE],
+    spec: {
+      selector: S.obj,
+      targetRef: S.obj,
+      targetRefs: S.objs,
+      url: d(S.str, 'The module: file:// (in the proxy), http(s):// (fetched by Envoy, sha256 required) or an OCI image (oci://, or no scheme).'),
+      sha256: d(S.str, 'SHA-256 of the module, 64 lowercase hexadecimal digits.'),
+      imagePullPolicy: S.str,
+      imagePullSecret: S.str,
+      verificationKey: S.str,
+      pluginConfig: d(S.obj, 'Passed to the plugin as JSON.'),
+      pluginName: d(S.str, "The plugin's root id in Envoy."),
+      phase: d(S.str, 'Where in the filter chain the plugin runs: AUTHN, AUTHZ, STATS, or UNSPECIFIED_PHASE (after the others).'),
+      priority: d({ ...S.int, format: 'int32', nullable: true }, 'Order within a phase (highest first).'),
+      failStrategy: S.str,
+      vmConfig: S.obj,
+      match: S.objs,
+      type: S.str,
+    },
   },
 ];
 

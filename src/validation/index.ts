@@ -18,6 +18,7 @@ import { requestAuthenticationSpec, validateRequestAuthentication } from './requ
 import { telemetrySpec, validateTelemetry } from './telemetry.js';
 import { envoyFilterSpec, validateEnvoyFilter } from './envoyfilter.js';
 import { proxyConfigSpec, validateProxyConfig } from './proxyconfig.js';
+import { wasmPluginSpec, validateWasmPlugin } from './wasmplugin.js';
 
 export interface ValidationReport {
   /** Each "path: message", path like spec.http[0].route[1].weight. */
@@ -43,9 +44,12 @@ const ENVOY_FILTER_VERSIONS = ['v1alpha3'];
 const PROXY_CONFIG_VERSIONS = ['v1beta1'];
 const SEC_VERSIONS = ['v1', 'v1beta1'];
 const TELEMETRY_VERSIONS = ['v1', 'v1alpha1'];
+/** Istio serves WasmPlugin as v1alpha1 only. */
+const WASM_PLUGIN_VERSIONS = ['v1alpha1'];
 const net = ApiGroups.networking;
 const sec = ApiGroups.security;
 const tel = ApiGroups.telemetry;
+const ext = ApiGroups.extensions;
 
 const KINDS: readonly KindDef[] = [
   { group: net, kind: 'VirtualService', plural: 'virtualservices', versions: NET_VERSIONS, spec: virtualServiceSpec, validate: validateVirtualService },
@@ -61,6 +65,7 @@ const KINDS: readonly KindDef[] = [
   { group: sec, kind: 'AuthorizationPolicy', plural: 'authorizationpolicies', versions: SEC_VERSIONS, spec: authorizationPolicySpec, validate: validateAuthorizationPolicy },
   { group: sec, kind: 'RequestAuthentication', plural: 'requestauthentications', versions: SEC_VERSIONS, spec: requestAuthenticationSpec, validate: validateRequestAuthentication },
   { group: tel, kind: 'Telemetry', plural: 'telemetries', versions: TELEMETRY_VERSIONS, spec: telemetrySpec, validate: validateTelemetry },
+  { group: ext, kind: 'WasmPlugin', plural: 'wasmplugins', versions: WASM_PLUGIN_VERSIONS, spec: wasmPluginSpec, validate: validateWasmPlugin, specRequired: true },
 ];
 
 /** Every kind this module validates (for CRDs and webhook rules); a kind's first version is the one stored. */
@@ -155,7 +160,7 @@ function validateUnsafe(input: unknown, issues: Issues): void {
       issues.error('', `unsupported kind ${kind} in ${apiVersion}: ${kind} is served as ${served} only`);
       return;
     }
-    issues.error('', `unsupported kind ${kind} in ${apiVersion}: not an Istio networking.istio.io (v1, v1beta1, v1alpha3; EnvoyFilter v1alpha3; ProxyConfig v1beta1), security.istio.io (v1, v1beta1) or telemetry.istio.io (v1, v1alpha1) resource`);
+    issues.error('', `unsupported kind ${kind} in ${apiVersion}: not an Istio networking.istio.io (v1, v1beta1, v1alpha3; EnvoyFilter v1alpha3; ProxyConfig v1beta1), security.istio.io (v1, v1beta1), telemetry.istio.io (v1, v1alpha1) or extensions.istio.io (WasmPlugin v1alpha1) resource`);
     return;
   }
   for (const k of Object.keys(input)) {
@@ -189,7 +194,8 @@ const unique = (list: string[]): string[] => (list.length < 2 ? list : [...new S
 /**
  * Validates any Istio resource (networking.istio.io v1/v1beta1/v1alpha3: VirtualService, DestinationRule, Gateway,
  * ServiceEntry, Sidecar, WorkloadEntry, WorkloadGroup, EnvoyFilter as v1alpha3 only and ProxyConfig as v1beta1 only; security.istio.io v1/v1beta1: PeerAuthentication,
- * AuthorizationPolicy, RequestAuthentication; telemetry.istio.io v1/v1alpha1: Telemetry). Unknown group/kind/version
+ * AuthorizationPolicy, RequestAuthentication; telemetry.istio.io v1/v1alpha1: Telemetry; extensions.istio.io v1alpha1:
+ * WasmPlugin). Unknown group/kind/version
  * → one error saying so. Never throws.
  */
 export function validateObject(obj: unknown): ValidationReport {

@@ -61,6 +61,8 @@ export const map = (values: Schema, opts: { key?: Check<string>; minProperties?:
 });
 export const strMap = (opts: { key?: Check<string>; value?: Check<string>; maxProperties?: number } = {}): Schema =>
   map(str({ check: opts.value }), { key: opts.key, maxProperties: opts.maxProperties });
+/** A google.protobuf.Struct: a JSON object of any values (null ones too, as protobuf's JSON reads them). */
+export const struct: Schema = { type: 'map', values: any };
 export const obj = (
   fields: Record<string, Schema>,
   opts: { required?: readonly string[]; atMostOne?: ReadonlyArray<readonly string[]> } = {},
@@ -182,7 +184,8 @@ export function walk(schema: Schema, value: unknown, path: string, issues: Issue
         schema.key?.(k, p, issues);
         const v = value[k];
         let w: unknown;
-        if (v === null || v === undefined) issues.error(p, `must be ${WANT[schema.values.type]}, not null`);
+        if (v === null && schema.values.type === 'any') w = v;
+        else if (v === null || v === undefined) issues.error(p, `must be ${WANT[schema.values.type]}, not null`);
         else w = walk(schema.values, v, p, issues);
         if (out === undefined && (w !== v || w === undefined)) out = copyKeys(value, keys, i); // changed or dropped
         if (out !== undefined && w !== undefined) setOwn(out, k, w);

@@ -18,6 +18,7 @@ import { requestAuthenticationSpec } from '../../src/validation/requestauthentic
 import { telemetrySpec } from '../../src/validation/telemetry.js';
 import { envoyFilterSpec } from '../../src/validation/envoyfilter.js';
 import { proxyConfigSpec } from '../../src/validation/proxyconfig.js';
+import { wasmPluginSpec } from '../../src/validation/wasmplugin.js';
 import { skipWithoutKubectl } from '../support/kubectl.js';
 
 /** The validators' spec schemas: a field they accept but the CRD does not list would be pruned by the API server. */
@@ -35,6 +36,7 @@ const VALIDATOR_SPECS: Record<string, { fields: Record<string, { type: string }>
   AuthorizationPolicy: authorizationPolicySpec,
   RequestAuthentication: requestAuthenticationSpec,
   Telemetry: telemetrySpec,
+  WasmPlugin: wasmPluginSpec,
 };
 const OPENAPI_TYPE: Record<string, string> = { list: 'array', string: 'string', object: 'object', map: 'object', int: 'integer', number: 'number', bool: 'boolean' };
 
@@ -71,8 +73,13 @@ describe('CRDs (manifests/crds)', () => {
     expect(crds.map((c) => c.metadata.name).sort()).to.deep.equal(CRD_KINDS.map((k) => `${k.plural}.${k.group}`).sort());
   });
 
-  it('names, scope and versions: v1 stored; networking also serves v1beta1 and v1alpha3, security v1beta1, telemetry v1alpha1; EnvoyFilter only v1alpha3, ProxyConfig only v1beta1', async () => {
-    const served: Record<string, string[]> = { 'networking.istio.io': ['v1', 'v1beta1', 'v1alpha3'], 'security.istio.io': ['v1', 'v1beta1'], 'telemetry.istio.io': ['v1', 'v1alpha1'] };
+  it('names, scope and versions: v1 stored; networking also serves v1beta1 and v1alpha3, security v1beta1, telemetry v1alpha1; EnvoyFilter only v1alpha3, ProxyConfig only v1beta1, WasmPlugin (extensions) only v1alpha1', async () => {
+    const served: Record<string, string[]> = {
+      'networking.istio.io': ['v1', 'v1beta1', 'v1alpha3'],
+      'security.istio.io': ['v1', 'v1beta1'],
+      'telemetry.istio.io': ['v1', 'v1alpha1'],
+      'extensions.istio.io': ['v1alpha1'],
+    };
     const only: Record<string, string[]> = { 'envoyfilters.networking.istio.io': ['v1alpha3'], 'proxyconfigs.networking.istio.io': ['v1beta1'] };
     for (const c of crds) {
       expect(c.apiVersion).to.equal('apiextensions.k8s.io/v1');
@@ -103,6 +110,12 @@ describe('CRDs (manifests/crds)', () => {
     expect(by.EnvoyFilter.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.priority).to.include({ type: 'integer', format: 'int32' });
     expect(by.VirtualService.spec.versions[0].additionalPrinterColumns.map((c: Rec) => c.name)).to.deep.equal(['Gateways', 'Hosts', 'Age']);
     expect(by.PeerAuthentication.spec.versions[0].additionalPrinterColumns.map((c: Rec) => c.jsonPath)).to.include('.spec.mtls.mode');
+    expect(by.WasmPlugin.spec.names).to.deep.include({ singular: 'wasmplugin', plural: 'wasmplugins', categories: ['istio-io', 'extensions-istio-io'] });
+    expect(by.WasmPlugin.spec.names.shortNames, 'Istio gives WasmPlugin none').to.equal(undefined);
+    expect(by.WasmPlugin.spec.versions[0].additionalPrinterColumns.map((c: Rec) => c.name)).to.deep.equal(['Age']);
+    const wasm = by.WasmPlugin.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties;
+    expect(wasm.priority).to.include({ type: 'integer', format: 'int32', nullable: true });
+    expect(wasm.pluginConfig, 'any JSON object, kept as written').to.include({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true });
   });
 
   it('every schema is structural: each node has a type or preserves unknown fields', async () => {

@@ -82,10 +82,11 @@ describe('install manifests (manifests/)', () => {
   it('reads exactly the Istio kinds that have a CRD in the install', async () => {
     const rules = find('ClusterRole', 'mizzen').rules as Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>;
     const crds = objects.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => `${o.spec.names.plural}.${o.spec.group}`);
-    const istioGroups = ['networking.istio.io', 'security.istio.io', 'telemetry.istio.io'];
+    const istioGroups = ['networking.istio.io', 'security.istio.io', 'telemetry.istio.io', 'extensions.istio.io'];
     const granted = rules.filter((r) => r.apiGroups.some((g) => istioGroups.includes(g))).flatMap((r) => r.apiGroups.flatMap((g) => r.resources.map((res) => `${res}.${g}`)));
     expect(granted).to.have.members(crds);
     expect(granted, 'EnvoyFilter is read like the other kinds').to.include('envoyfilters.networking.istio.io');
+    expect(granted, 'WasmPlugin too').to.include('wasmplugins.extensions.istio.io');
   });
 
   it('keeps the owner restarts of --heal in manifests/heal/ only', async () => {
@@ -178,7 +179,7 @@ describe('install manifests (manifests/)', () => {
     const w = v.webhooks[0];
     expect(w.clientConfig).to.deep.equal({ service: { name: 'mizzen', namespace: NS, path: '/validate', port: 443 }, caBundle: '' });
     expect(w.rules).to.have.length(1);
-    expect(w.rules[0]).to.deep.include({ operations: ['CREATE', 'UPDATE'], apiGroups: ['networking.istio.io', 'security.istio.io', 'telemetry.istio.io'], resources: ['*'] });
+    expect(w.rules[0]).to.deep.include({ operations: ['CREATE', 'UPDATE'], apiGroups: ['networking.istio.io', 'security.istio.io', 'telemetry.istio.io', 'extensions.istio.io'], resources: ['*'] });
     expect(w.rules[0].apiGroups, 'every group the validators know').to.have.members([...new Set(ISTIO_KINDS.map((k) => k.group))]);
     expect(w.rules[0].apiVersions, 'every version, EnvoyFilter\'s v1alpha3 too').to.deep.equal(['*']);
     expect(w).to.include({ failurePolicy: 'Fail', sideEffects: 'None' });

@@ -279,6 +279,20 @@ describe('API-server simulation', function () {
       }
     });
 
+    it('a WasmPlugin (extensions.istio.io/v1alpha1) reaches the validator: an OCI one is admitted with its warning, a bad one rejected naming the field', async () => {
+      const plugin = (spec: Record<string, unknown>): KubeObject => ({ apiVersion: 'extensions.istio.io/v1alpha1', kind: 'WasmPlugin', metadata: { name: 'openid', namespace: 'bookinfo' }, spec });
+      const oci = await sim.admit(plugin({ selector: { matchLabels: { app: 'productpage' } }, url: 'oci://ghcr.io/acme/openid:1.0', phase: 'AUTHN' }), { namespace: 'bookinfo' });
+      expectAllowed(oci);
+      expect(oci.calls.map((c) => c.webhook)).to.deep.equal(['validation.mizzen.io']);
+      expect(oci.warnings.join('\n')).to.match(/spec\.url: an OCI image: .* this plugin is not applied/);
+      const bad = await sim.admit(plugin({ url: 'file:///opt/openid.wasm', phase: 'FIRST' }), { namespace: 'bookinfo' });
+      expect(bad.allowed).to.equal(false);
+      if (!bad.allowed) {
+        expect(bad.code).to.equal(400);
+        expect(bad.message).to.match(/^admission webhook "validation.mizzen.io" denied the request: WasmPlugin bookinfo\/openid is invalid: spec\.phase/);
+      }
+    });
+
     it('UPDATE is validated, DELETE is not sent', async () => {
       const bad = vs();
       bad.spec.http[0].timeout = 'soon';

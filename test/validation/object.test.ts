@@ -24,6 +24,8 @@ runTable('object', [
   { name: 'EnvoyFilter v1 does not exist', in: obj('networking.istio.io/v1', 'EnvoyFilter', { name: 'a' }, {}), valid: false, error: 'unsupported kind EnvoyFilter in networking.istio.io/v1: EnvoyFilter is served as networking.istio.io/v1alpha3 only', whole: true },
   { name: 'telemetry v1', in: obj('telemetry.istio.io/v1', 'Telemetry', { name: 'a' }, {}), valid: true, whole: true },
   { name: 'Telemetry in the wrong group', in: obj('security.istio.io/v1', 'Telemetry', { name: 'a' }, {}), valid: false, error: 'unsupported kind Telemetry in security.istio.io/v1', whole: true },
+  { name: 'WasmPlugin v1alpha1', in: obj('extensions.istio.io/v1alpha1', 'WasmPlugin', { name: 'a' }, { url: 'file:///opt/a.wasm' }), valid: true, whole: true },
+  { name: 'WasmPlugin in the wrong group', in: obj('networking.istio.io/v1alpha3', 'WasmPlugin', { name: 'a' }, { url: 'file:///opt/a.wasm' }), valid: false, error: 'unsupported kind WasmPlugin in networking.istio.io/v1alpha3: not an Istio', whole: true },
   { name: 'core kind', in: obj('v1', 'Service'), valid: false, error: 'unsupported kind Service in v1', whole: true },
   { name: 'missing apiVersion', in: { kind: 'Gateway', metadata: { name: 'a' } }, valid: false, error: 'apiVersion: is required', whole: true },
   { name: 'metadata required', in: { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', spec: { host: 'a' } }, valid: false, error: 'metadata: is required', whole: true },
@@ -49,8 +51,11 @@ describe('validation entry point', () => {
   it('knows every kind and version', async () => {
     expect(ISTIO_KINDS.map((k) => k.kind)).to.have.members([
       'VirtualService', 'DestinationRule', 'Gateway', 'ServiceEntry', 'Sidecar', 'WorkloadEntry', 'WorkloadGroup', 'EnvoyFilter', 'ProxyConfig',
-      'PeerAuthentication', 'AuthorizationPolicy', 'RequestAuthentication', 'Telemetry',
+      'PeerAuthentication', 'AuthorizationPolicy', 'RequestAuthentication', 'Telemetry', 'WasmPlugin',
     ]);
+    expect(ISTIO_KINDS.find((k) => k.kind === 'WasmPlugin')).to.deep.equal({ group: 'extensions.istio.io', kind: 'WasmPlugin', plural: 'wasmplugins', versions: ['v1alpha1'] });
+    expect(isIstioKind('extensions.istio.io/v1alpha1', 'WasmPlugin')).to.equal(true);
+    expect(isIstioKind('extensions.istio.io/v1', 'WasmPlugin')).to.equal(false);
     expect(ISTIO_KINDS.find((k) => k.kind === 'ServiceEntry')).to.deep.equal({ group: 'networking.istio.io', kind: 'ServiceEntry', plural: 'serviceentries', versions: ['v1', 'v1beta1', 'v1alpha3'] });
     expect(ISTIO_KINDS.find((k) => k.kind === 'AuthorizationPolicy')?.versions).to.deep.equal(['v1', 'v1beta1']);
     expect(ISTIO_KINDS.find((k) => k.kind === 'Telemetry')).to.deep.equal({ group: 'telemetry.istio.io', kind: 'Telemetry', plural: 'telemetries', versions: ['v1', 'v1alpha1'] });

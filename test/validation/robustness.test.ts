@@ -106,6 +106,21 @@ const RICH: Record<string, unknown> = {
     accessLogging: [{ match: { mode: 'CLIENT' }, providers: [{ name: 'envoy' }], disabled: false, filter: { expression: 'response.code >= 400' } }],
     metrics: [{ providers: [{ name: 'p' }], reportingInterval: '10s', overrides: [{ match: { metric: 'REQUEST_COUNT', mode: 'CLIENT' }, disabled: false, tagOverrides: { a: { operation: 'UPSERT', value: 'v' }, b: { operation: 'REMOVE' } } }, { match: { customMetric: 'c' } }] }],
   },
+  WasmPlugin: {
+    selector: { matchLabels: { app: 'a' } },
+    url: 'https://wasm.example:8443/filters/a.wasm',
+    sha256: 'a'.repeat(64),
+    imagePullPolicy: 'Always',
+    imagePullSecret: 'pull',
+    pluginConfig: { limit: 10, nested: { list: [1, 'two', null] } },
+    pluginName: 'root',
+    phase: 'AUTHZ',
+    priority: 10,
+    failStrategy: 'FAIL_OPEN',
+    vmConfig: { env: [{ name: 'POD_NAME', valueFrom: 'HOST' }, { name: 'MODE', value: 'strict', valueFrom: 'INLINE' }] },
+    match: [{ mode: 'SERVER', ports: [{ number: 9080 }] }],
+    type: 'HTTP',
+  },
 };
 
 const WRONG: unknown[] = [42, -1, 1.5, 1e308, Infinity, NaN, '', 'x', true, null, undefined, [], [null], [42], {}, { unexpected: 1 }, { __proto__: { polluted: 1 } }];

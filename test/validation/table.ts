@@ -29,6 +29,7 @@ const GROUPS: Record<string, string> = {
   AuthorizationPolicy: 'security.istio.io/v1',
   RequestAuthentication: 'security.istio.io/v1',
   Telemetry: 'telemetry.istio.io/v1',
+  WasmPlugin: 'extensions.istio.io/v1alpha1',
 };
 
 export function wrap(kind: string, spec: unknown, meta: Record<string, unknown> = {}): Record<string, unknown> {

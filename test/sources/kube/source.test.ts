@@ -111,6 +111,19 @@ describe('kube source → config store', function () {
     expect(source.errors()[0]!.message).to.match(/spec\.tracing\[0\]\.randomSamplingPercentage/);
   });
 
+  it('watches WasmPlugin at extensions.istio.io/v1alpha1, its only version: a valid one is stored, an invalid one rejected with its field', async () => {
+    await source.whenSynced(10_000);
+    const plugin = (name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: 'extensions.istio.io/v1alpha1', kind: 'WasmPlugin', metadata: { name, namespace: 'default' }, spec });
+    api.apply(plugin('headers', { selector: { matchLabels: { app: 'reviews' } }, url: 'file:///opt/filters/headers.wasm', phase: 'STATS' }));
+    await until('stored', () => stored('WasmPlugin.extensions.istio.io/default/headers') !== undefined);
+    expect(api.requests.some((r) => r.path.startsWith('/apis/extensions.istio.io/v1alpha1/wasmplugins')), 'the informer lists the collection at v1alpha1').to.equal(true);
+    expect(source.status().informers.map((i) => i.resource)).to.include('wasmplugins.extensions.istio.io');
+    api.apply(plugin('broken', { url: 'file:///opt/filters/x.wasm', sha256: 'not-a-digest' }));
+    await until('rejected', () => source.errors().length === 1);
+    expect(source.errors()[0]).to.include({ key: 'WasmPlugin.extensions.istio.io/default/broken', keptLastGood: false });
+    expect(source.errors()[0]!.message).to.match(/spec\.sha256/);
+  });
+
   it('watches EnvoyFilter at networking.istio.io/v1alpha3, its only version: a valid one is stored, an invalid one rejected with its field', async () => {
     await source.whenSynced(10_000);
     const envoyFilter = (name: string, spec: Record<string, unknown>): KubeObject => ({ apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', metadata: { name, namespace: 'default' }, spec });
