@@ -9,6 +9,12 @@ import type { Endpoint, Service, ServicePort, Workload } from './types.js';
 import { selectProtocol } from './protocol.js';
 import { asArray, asObject, asPort, asString, matchesLabels, stringMap } from './selectors.js';
 
+/** The Service annotation (and ServiceEntry's) that says what spec.trafficDistribution says, for clusters without it. */
+export const TRAFFIC_DISTRIBUTION = 'networking.istio.io/traffic-distribution';
+
+/** Whether a trafficDistribution value asks for the nearest endpoints first: PreferSameZone, or PreferClose, its former name. */
+export const preferSameZone = (v: string | undefined): boolean => v === 'PreferSameZone' || v === 'PreferClose';
+
 /** A pod as the registry needs it. */
 export interface PodInfo {
   name: string;
@@ -146,6 +152,7 @@ export function kubeServices(objects: readonly KubeObject[], domainSuffix: strin
         exportTo: exportTo.length > 0 ? exportTo : ['*'],
         source: 'kubernetes',
         ...(externalName ? { externalName } : {}),
+        ...(preferSameZone(asString(spec.trafficDistribution) ?? annotations[TRAFFIC_DISTRIBUTION]) && { trafficDistribution: 'PreferSameZone' as const }),
       },
       targets,
     });

@@ -172,7 +172,7 @@ function safeEndpoints(info: KubeServiceInfo, st: RegistryState): Endpoint[] {
 }
 
 const seObjects = (configs: readonly Config[]): KubeObject[] =>
-  configs.map((c) => ({ apiVersion: c.apiVersion, kind: c.kind, metadata: { name: c.name, namespace: c.namespace, labels: c.labels }, spec: c.spec }));
+  configs.map((c) => ({ apiVersion: c.apiVersion, kind: c.kind, metadata: { name: c.name, namespace: c.namespace, labels: c.labels, annotations: c.annotations }, spec: c.spec }));
 
 // Workloads are derived once per pod/WorkloadEntry, so unchanged ones keep their identity (and digests).
 const podWorkload = new WeakMap<PodInfo, Workload>();

@@ -43,6 +43,12 @@ export interface Service {
   externalName?: string;
   /** ServiceEntry subjectAltNames: identities its servers may present besides their workloads' (mesh mTLS). */
   subjectAltNames?: string[];
+  /**
+   * PreferSameZone when the Service's spec.trafficDistribution (else its networking.istio.io/traffic-distribution
+   * annotation, also a ServiceEntry's) is PreferSameZone or PreferClose, its former name: clients prefer the nearest
+   * endpoints (xds/gen/locality.ts).
+   */
+  trafficDistribution?: 'PreferSameZone';
 }
 
 export interface Endpoint {

@@ -131,7 +131,7 @@ function outboundCluster(snap: Snapshot, spec: ClusterSpec, gateway = false): Js
   const c: Json = { name: spec.name, type: spec.type, ...fields };
   // Locality weights take effect only with Envoy's weighted localities: istiod sets them for distribute, and for
   // failover or failoverPriority (from the rule or the mesh config) where outlier detection makes them apply.
-  const plan = localityPlan(spec.policy, snap.mesh.localityLb);
+  const plan = localityPlan(spec.policy, snap.mesh.localityLb, spec.service);
   if (plan && ('distribute' in plan || plan.failover.length > 0 || plan.failoverPriority)) c.common_lb_config = { ...(c.common_lb_config ?? {}), locality_weighted_lb_config: {} };
   switch (spec.type) {
     case 'EDS':
@@ -336,7 +336,7 @@ function memoAssignment(snap: Snapshot, spec: ClusterSpec, place: ProxyPlace): J
   if (!eps) return loadAssignment(spec.name, []);
   // With locality load balancing, the assignment depends on where the proxy is (its locality, and for
   // failoverPriority its labels): one per such place.
-  const plan = localityPlan(spec.policy, snap.mesh.localityLb);
+  const plan = localityPlan(spec.policy, snap.mesh.localityLb, spec.service);
   const key = plan ? placeKey(plan, place) : '';
   let m = assignments.get(eps);
   if (!m) assignments.set(eps, (m = new WeakMap()));

@@ -10,16 +10,19 @@
  * - with `failoverPriority` (failover-priority.ts), also only with outlierDetection: priorities by the ordered labels
  *   the endpoints match with the proxy, locality not considered unless `failover` is set too: then each label
  *   priority is split again by locality nearness (label first), and the whole renumbered without gaps.
+ * A Service whose trafficDistribution is PreferSameZone (PreferClose, its former name; the annotation
+ * networking.istio.io/traffic-distribution too, as on a ServiceEntry) gets failoverPriority by network, region, zone and
+ * subzone where its cluster's DestinationRule sets no localityLbSetting, outlier detection or not, as in istiod.
  * A proxy's locality: the node's, its workload labels', else its endpoint's in the registry (a workload that no
  * service selects has none, and gets neither distribute nor locality failover). Pure.
  */
-import type { Endpoint, Snapshot } from '../../model/types.js';
+import type { Endpoint, Service, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { asArray, asObject } from '../../model/selectors.js';
 import type { Json } from './common.js';
 import { localityOf } from '../../model/registry.js';
 import { proxyLabels } from './context.js';
-import { type PriorityLabel, namedPriorityLabels, priorityKey, priorityLabels, proxyTopologyLabels, splitByPriority } from './failover-priority.js';
+import { type PriorityLabel, TOPOLOGY, namedPriorityLabels, priorityKey, priorityLabels, proxyTopologyLabels, splitByPriority } from './failover-priority.js';
 
 const localityRules = new WeakMap<object, boolean>();
 
@@ -29,7 +32,7 @@ const localityRules = new WeakMap<object, boolean>();
  * scope include its locality.
  */
 export function localityMatters(snap: Snapshot): boolean {
-  if (asArray(snap.mesh.localityLb?.distribute).length > 0) return true;
+  if (asArray(snap.mesh.localityLb?.distribute).length > 0 || nearestFirst(snap)) return true;
   let v = localityRules.get(snap.destinationRules);
   if (v === undefined) localityRules.set(snap.destinationRules, (v = snap.destinationRules.some((dr) => /"(outlierDetection|distribute)"/.test(JSON.stringify(dr.spec ?? {})))));
   return v;
@@ -64,7 +67,8 @@ export function proxyPlace(snap: Snapshot, proxy: Proxy): ProxyPlace {
  * proxy has labels and its values of the labels such lists compare with its own; '' otherwise.
  */
 export function failoverPriorityScope(snap: Snapshot, proxy: Proxy): string {
-  const keys = namedPriorityLabels(snap);
+  const named = namedPriorityLabels(snap);
+  const keys = nearestFirst(snap) ? [...new Set([...(named ?? []), ...NEAREST_FIRST.map((l) => l.key)])].sort() : named;
   if (!keys) return '';
   const { labels } = proxyPlace(snap, proxy);
   return JSON.stringify([Object.keys(labels).length > 0, ...keys.map((k) => labels[k] ?? '')]);
@@ -74,9 +78,30 @@ export type Distribute = ReadonlyArray<{ from: string; to: ReadonlyArray<[string
 export type Failover = ReadonlyArray<{ from: string; to: string }>;
 export type LocalityPlan = { failover: Failover; failoverPriority?: readonly PriorityLabel[] } | { distribute: Distribute };
 
-/** What locality load balancing does to the endpoints of clusters with this policy; undefined: nothing. */
-export function localityPlan(policy: Json | undefined, mesh: Record<string, unknown> | undefined): LocalityPlan | undefined {
+/**
+ * The order a Service's trafficDistribution PreferSameZone (or PreferClose) asks for, as istiod gives it to sidecars: the
+ * endpoints that share the proxy's network, region, zone and subzone first, then fewer of them; failover without
+ * outlier detection, since the Service asked for it (a DestinationRule's own localityLbSetting wins).
+ */
+export const NEAREST_FIRST: readonly PriorityLabel[] = priorityLabels([TOPOLOGY.network, TOPOLOGY.region, TOPOLOGY.zone, TOPOLOGY.subzone]);
+
+const nearestMemo = new WeakMap<object, boolean>();
+
+/** Whether some service of the snapshot asks for its nearest endpoints first. */
+export function nearestFirst(snap: Snapshot): boolean {
+  let v = nearestMemo.get(snap.services);
+  if (v === undefined) {
+    v = false;
+    for (const s of snap.services.values()) if (s.trafficDistribution) v = true;
+    nearestMemo.set(snap.services, v);
+  }
+  return v;
+}
+
+/** What locality load balancing does to the endpoints of clusters with this policy (of `service`); undefined: nothing. */
+export function localityPlan(policy: Json | undefined, mesh: Record<string, unknown> | undefined, service?: Pick<Service, 'trafficDistribution'>): LocalityPlan | undefined {
   const own = asObject(asObject(policy?.loadBalancer).localityLbSetting);
+  if (Object.keys(own).length === 0 && service?.trafficDistribution) return { failover: [], failoverPriority: NEAREST_FIRST };
   const setting = Object.keys(own).length > 0 ? own : asObject(mesh ?? { enabled: true });
   if (setting.enabled === false) return undefined;
   const distribute = asArray(setting.distribute)

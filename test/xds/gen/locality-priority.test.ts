@@ -205,3 +205,60 @@ describe('failoverPriority: EDS', () => {
     expect(proxyScope(snap, node)).to.not.equal(proxyScope(snap, client('10.1.0.2', 'n2', { GENERATOR: 'grpc' })));
   });
 });
+
+describe("a Service's trafficDistribution: nearest endpoints first", () => {
+  const nearest = (how: 'spec' | 'annotation', value = 'PreferClose'): KubeObject => {
+    const svc = kubeService({ name: 'echo', port: 8080 });
+    return how === 'spec' ? { ...svc, spec: { ...svc.spec, trafficDistribution: value } } : { ...svc, metadata: { ...svc.metadata, annotations: { 'networking.istio.io/traffic-distribution': value } } };
+  };
+  const rest = MESH.slice(1);
+  // Client n1, r1/z1: a1 and a2 share network, region and zone; c1 the network only; b1 nothing (another network).
+  const NEAREST = { '10.0.0.1': 0, '10.0.0.2': 0, '10.0.0.4': 1, '10.0.0.3': 2 };
+
+  it('PreferClose (spec) orders by network, region, zone and subzone, without outlier detection; weighted localities in CDS', () => {
+    const snap = buildSnapshot([nearest('spec'), ...rest]);
+    expect(snap.services.get('echo.default.svc.cluster.local')!.trafficDistribution).to.equal('PreferSameZone');
+    expect(priorities(snap, client('10.1.0.1', 'n1'))).to.deep.equal(NEAREST);
+    expect(priorities(snap, client('10.1.0.2', 'n2')), 'on n2, b1 is nearest').to.deep.equal({ '10.0.0.1': 1, '10.0.0.2': 1, '10.0.0.4': 1, '10.0.0.3': 0 });
+    expect(byName(generate(snap, client('10.1.0.1', 'n1'), TypeUrls.cluster), CLUSTER).common_lb_config.locality_weighted_lb_config).to.deep.equal({});
+  });
+
+  it('PreferSameZone too, and the annotation where the spec says nothing; the spec wins over it', () => {
+    expect(priorities(buildSnapshot([nearest('spec', 'PreferSameZone'), ...rest]), client('10.1.0.1', 'n1'))).to.deep.equal(NEAREST);
+    expect(priorities(buildSnapshot([nearest('annotation', 'PreferSameZone'), ...rest]), client('10.1.0.1', 'n1'))).to.deep.equal(NEAREST);
+    const both = nearest('annotation');
+    const specSaysOther = { ...both, spec: { ...both.spec, trafficDistribution: 'PreferSameNode' } };
+    expect(Object.values(priorities(buildSnapshot([specSaysOther, ...rest]), client('10.1.0.1', 'n1')))).to.deep.equal([0, 0, 0, 0]);
+    expect(Object.values(priorities(buildSnapshot([nearest('spec', 'Unknown'), ...rest]), client('10.1.0.1', 'n1')))).to.deep.equal([0, 0, 0, 0]);
+  });
+
+  it("a DestinationRule's own localityLbSetting wins; one without it leaves the Service's order", () => {
+    const off = buildSnapshot([nearest('spec'), ...rest, rule({ enabled: false })]);
+    expect(Object.values(priorities(off, client('10.1.0.1', 'n1')))).to.deep.equal([0, 0, 0, 0]);
+    const byVersion = buildSnapshot([nearest('spec'), ...rest, rule({ failoverPriority: ['version'] })]);
+    expect(priorities(byVersion, client('10.1.0.1', 'n1'))).to.deep.equal({ '10.0.0.1': 0, '10.0.0.2': 1, '10.0.0.3': 0, '10.0.0.4': 0 });
+    const noSetting = buildSnapshot([nearest('spec'), ...rest, rule(undefined)]);
+    expect(priorities(noSetting, client('10.1.0.1', 'n1'))).to.deep.equal(NEAREST);
+  });
+
+  it('scopes: clients on other networks are apart once a Service asks for it, together otherwise', () => {
+    const [a, b] = [client('10.1.0.1', 'n1'), client('10.1.0.2', 'n2')];
+    expect(proxyScope(buildSnapshot([nearest('spec'), ...rest]), a)).to.not.equal(proxyScope(buildSnapshot([nearest('spec'), ...rest]), b));
+    expect(proxyScope(buildSnapshot(MESH), a)).to.equal(proxyScope(buildSnapshot(MESH), b));
+  });
+
+  it('a ServiceEntry by its annotation; proxyless gRPC gets the same order', () => {
+    const se: KubeObject = {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'ServiceEntry',
+      metadata: { name: 'ext', namespace: 'default', annotations: { 'networking.istio.io/traffic-distribution': 'PreferClose' } },
+      spec: { hosts: ['ext.example.com'], ports: [{ number: 80, name: 'http', protocol: 'HTTP' }], resolution: 'STATIC', endpoints: [{ address: '10.2.0.1' }] },
+    };
+    expect(buildSnapshot([se]).services.get('ext.example.com')!.trafficDistribution).to.equal('PreferSameZone');
+    const snap = buildSnapshot([nearest('spec'), ...rest]);
+    const [cla] = generate(snap, client('10.1.0.1', 'n1', { GENERATOR: 'grpc' }), TypeUrls.endpoint, [CLUSTER]);
+    const r = cla!.resource as any;
+    expect(Object.fromEntries(r.endpoints.flatMap((g: any) => g.lb_endpoints.map((e: any) => [e.endpoint.address.socket_address.address, g.priority ?? 0])))).to.deep.equal(NEAREST);
+    expect(grpcDecode(TypeUrls.endpoint, r).error).to.equal(undefined);
+  });
+});

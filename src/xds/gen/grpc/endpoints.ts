@@ -71,7 +71,7 @@ function assignmentFor(snap: Snapshot, proxy: Proxy, place: ProxyPlace, name: st
   const eps = (snap.endpoints.get(svc.hostname) ?? []).filter((e) => e.servicePortName === port.name && matchesLabels(e.labels, labels));
   const groups = localityGroups(eps);
   const assignment = groupedAssignment(name, groups);
-  const plan = localityPlan(clusterPolicy(ruleFor(snap, proxy, svc), key.port, key.subset), snap.mesh.localityLb);
+  const plan = localityPlan(clusterPolicy(ruleFor(snap, proxy, svc), key.port, key.subset), snap.mesh.localityLb, svc);
   return plan && placeKey(plan, place) ? applyLocality(assignment, place, plan, groups) : assignment;
 }
 
