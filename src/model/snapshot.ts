@@ -33,6 +33,7 @@ const CONFIG_KINDS = {
   RequestAuthentication: ['security.istio.io', 'requestAuthentications'],
   Telemetry: ['telemetry.istio.io', 'telemetries'],
   EnvoyFilter: ['networking.istio.io', 'envoyFilters'],
+  WasmPlugin: ['extensions.istio.io', 'wasmPlugins'],
 } as const;
 type ConfigField = (typeof CONFIG_KINDS)[keyof typeof CONFIG_KINDS][1];
 const FIELDS: readonly ConfigField[] = Object.values(CONFIG_KINDS).map((e) => e[1]);

@@ -209,6 +209,8 @@ export interface Snapshot {
   telemetries: Config[];
   /** EnvoyFilters (networking.istio.io), in compareConfigs order; xds/gen/envoyfilter orders them for each proxy. */
   envoyFilters: Config[];
+  /** WasmPlugins (extensions.istio.io), in compareConfigs order (oldest first); xds/gen/wasm.ts orders them per proxy. */
+  wasmPlugins: Config[];
   /** TLS credentials of Secrets by `ns/name` (credentials.ts), for gateways' credentialName. */
   credentials: ReadonlyMap<string, RawCredential>;
 }

@@ -112,6 +112,7 @@ const changes: Array<{ name: string; change: (o: KubeObject[]) => KubeObject[]; 
   { name: 'DestinationRule deleted', change: (o) => drop(o, 'DestinationRule', 'reviews') },
   { name: 'Gateway modified', change: (o) => edit(o, 'Gateway', 'gw', (g) => (g.spec.servers[0].port.number = 8080)) },
   { name: 'AuthorizationPolicy added', change: (o) => [...o, istio('AuthorizationPolicy', 'allow', {}, 'shop', 'security')] },
+  { name: 'WasmPlugin added', change: (o) => [...o, { ...istio('WasmPlugin', 'headers', { url: 'file:///opt/headers.wasm' }, 'shop', 'extensions'), apiVersion: 'extensions.istio.io/v1alpha1' }] },
   { name: 'Service added', change: (o) => [...o, svc('new', { selector: { app: 'reviews' }, ports: [{ name: 'http', port: 1 }] })] },
   { name: 'Service port changed', change: (o) => edit(o, 'Service', 'reviews', (s) => (s.spec.ports[0].port = 9081)) },
   { name: 'Service deleted', change: (o) => drop(o, 'Service', 'reviews') },

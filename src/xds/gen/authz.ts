@@ -293,11 +293,13 @@ function customFilters(policies: readonly Config[], target: ExtAuthzTarget, forT
 export interface InboundAuthz {
   /** HTTP filters to put before the others of an inbound HTTP connection manager. */
   http: Json[];
+  /** How many of `http` come first for CUSTOM policies (external authorization); the DENY and ALLOW filters follow. */
+  customHttp: number;
   /** Network filters to put before an inbound tcp_proxy. */
   tcp: Json[];
 }
 
-const NONE: InboundAuthz = { http: [], tcp: [] };
+const NONE: InboundAuthz = { http: [], customHttp: 0, tcp: [] };
 const memo = new WeakMap<readonly Config[], Map<string, InboundAuthz>>();
 
 const applicable = new WeakMap<readonly Config[], Map<string, Config[]>>();
@@ -313,10 +315,11 @@ export function inboundAuthz(snap: Snapshot, proxy: Proxy): InboundAuthz {
   const target = extAuthzTarget(snap, proxy, policies);
   const key = target ? `${workload}\n${target.name}\n${target.cluster}\n${JSON.stringify(target.provider)}` : workload;
   return memoOn(memo, snap.authorizationPolicies, key, () => {
-    const out: InboundAuthz = { http: [], tcp: [] };
+    const out: InboundAuthz = { http: [], customHttp: 0, tcp: [] };
     const http = target && customFilters(policies, target, false);
     const tcp = target && customFilters(policies, target, true);
     if (http) out.http.push(...http);
+    out.customHttp = out.http.length;
     if (tcp) out.tcp.push(...tcp);
     for (const action of ['DENY', 'ALLOW'] as const) {
       const httpRules = rbacRules(policies, action, false, !http);

@@ -18,6 +18,7 @@ import { clusterPolicyFields, effectivePolicy, subsetsOf, type TrafficPolicy } f
 import { type ProxyPlace, applyLocality, localityPlan, placeKey, proxyPlace } from './locality.js';
 import { destinationRuleFor, inboundServices, proxyLabels, visibleServices } from './context.js';
 import { proxySidecar, sidecarIngress, type IngressEndpoint, type IngressPort } from './sidecar-scope.js';
+import { wasmClusters } from './wasm.js';
 import { type CertFiles, acceptsMtls, certsKey, clientCerts, clusterMtls, endpointMetadata, serviceIdentities } from './mtls.js';
 
 /** One outbound cluster before it is written out: shared by CDS and EDS. */
@@ -322,6 +323,8 @@ export function generateClusters(snap: Snapshot, proxy: Proxy): NamedResource[] 
   const resources: Json[] = outboundClusterSpecs(snap, proxy).map((s) => (certs ? withMtls(snap, s, memoCluster(snap, s, proxy), certs) : memoCluster(snap, s, proxy)));
   if (proxy.type === 'sidecar') for (const p of inboundPorts(snap, proxy)) resources.push(inboundCluster(p));
   resources.push(...staticClusters(proxy.type === 'sidecar'));
+  // Where WasmPlugins' remote code is fetched from (wasm.ts).
+  resources.push(...wasmClusters(snap, proxy));
   return resources.map((r) => ({ name: r.name as string, resource: r }));
 }
 

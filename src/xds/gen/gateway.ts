@@ -21,6 +21,7 @@ import { fileValidationContext, tcpProxyTimeouts } from './policy.js';
 import { routableVirtualServices } from './delegation.js';
 import { inboundAuthz } from './authz.js';
 import { inboundJwt } from './jwt.js';
+import { phased, wasmFilters } from './wasm.js';
 import { type CertFiles, downstreamMtls, serverCerts } from './mtls.js';
 import { caSdsName, credentialSdsName } from './credentials.js';
 
@@ -278,11 +279,15 @@ export function generateGatewayListeners(snap: Snapshot, proxy: Proxy): NamedRes
   const out: NamedResource[] = [];
   // The gateway's AuthorizationPolicies, as on a sidecar's inbound side (authz.ts): before the HTTP router or tcp_proxy.
   const authz = inboundAuthz(snap, proxy);
-  // RequestAuthentication's token check first, then the policies that may read its result (jwt.ts, authz.ts).
-  const httpFilters = [...inboundJwt(snap, proxy), ...authz.http];
+  // RequestAuthentication's token check first, then the policies that may read its result (jwt.ts, authz.ts), with
+  // the WasmPlugins selecting the listener port's CLIENT traffic in their phases among them (wasm.ts).
+  const jwt = inboundJwt(snap, proxy);
+  const custom = authz.http.slice(0, authz.customHttp);
+  const rbac = authz.http.slice(authz.customHttp);
   const guarded = (c: Json): Json => (authz.tcp.length > 0 && c.filters?.[0]?.name === TCP_PROXY_FILTER ? { ...c, filters: [...authz.tcp, ...c.filters] } : c);
   const certs = serverCerts(proxy);
   for (const [port, list] of byListenerPort(servers(snap, proxy))) {
+    const httpFilters = phased(jwt, custom, rbac, wasmFilters(snap, proxy, 'CLIENT', port));
     const chains: Json[] = [];
     if (list.some(isPlainHttp)) chains.push({ filters: [httpConnectionManager(`outbound_0.0.0.0_${port}`, { rds: `http.${port}` }, 'outbound', httpFilters)] });
     const https = new Set(terminated(list, certs));

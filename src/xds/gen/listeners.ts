@@ -28,6 +28,7 @@ import { httpPorts, isSniffedWithVip, proxyVirtualServices, sniffedRouteName, vi
 import { proxySidecar, registryOnly } from './sidecar-scope.js';
 import { inboundAuthz } from './authz.js';
 import { inboundJwt } from './jwt.js';
+import { phased, wasmFilters } from './wasm.js';
 import { destinationRuleForCluster, hostMatches, proxyLabels, visibleServices } from './context.js';
 import { tcpProxyTimeouts } from './policy.js';
 import { downstreamMtls, inboundChains, serverCerts } from './mtls.js';
@@ -101,8 +102,10 @@ function outboundListeners(snap: Snapshot, proxy: Proxy): Json[] {
   const ctx: RouteContext = { snap, proxyNamespace: proxy.namespace, proxyLabels: proxyLabels(snap, proxy), gateways: new Set(['mesh']) };
   const listeners = new Map<string, Json>();
   const http = new Set(httpPorts(services));
+  // WasmPlugins selecting CLIENT traffic of the port (wasm.ts), before the usual filters.
+  const client = (port: number): Json[] => phased([], [], [], wasmFilters(snap, proxy, 'CLIENT', port));
   for (const port of http) {
-    listeners.set(listenerName('0.0.0.0', port), outboundListener('0.0.0.0', port, [{ filters: [httpConnectionManager(`outbound_0.0.0.0_${port}`, { rds: String(port) })] }]));
+    listeners.set(listenerName('0.0.0.0', port), outboundListener('0.0.0.0', port, [{ filters: [httpConnectionManager(`outbound_0.0.0.0_${port}`, { rds: String(port) }, 'outbound', client(port))] }]));
   }
   // VIP-less TCP services per port: chains by SNI (TLS) or by CIDR address, else the first service takes the port.
   const shared = new Map<number, Json[]>();
@@ -122,7 +125,7 @@ function outboundListeners(snap: Snapshot, proxy: Proxy): Json[] {
         const tcp = { filters: [tcpProxy(stat, target, timeouts)] };
         if (!sniffed) listeners.set(name, outboundListener(vip, sp.port, [tcp]));
         else {
-          const http = { filter_chain_match: sniffedHttpMatch(), filters: [httpConnectionManager(`outbound_${vip}_${sp.port}`, { rds: sniffedRouteName(svc.hostname, sp.port) })] };
+          const http = { filter_chain_match: sniffedHttpMatch(), filters: [httpConnectionManager(`outbound_${vip}_${sp.port}`, { rds: sniffedRouteName(svc.hostname, sp.port) }, 'outbound', client(sp.port))] };
           listeners.set(name, outboundListener(vip, sp.port, [tcp, http], [httpInspectorFilter()], detectionTimeout(snap.mesh.protocolDetectionMs)));
         }
       }
@@ -206,8 +209,12 @@ function inboundMtls(snap: Snapshot, proxy: Proxy): { chains: (own: Json[], port
 
 function virtualInbound(snap: Snapshot, proxy: Proxy): Json {
   const authz = inboundAuthz(snap, proxy);
-  // RequestAuthentication's token check comes before the policies that read its result (jwt.ts, authz.ts).
-  const httpFilters = [...inboundJwt(snap, proxy), ...authz.http];
+  // RequestAuthentication's token check comes before the policies that read its result (jwt.ts, authz.ts), and
+  // the WasmPlugins selecting the port's SERVER traffic go in their phases among them (wasm.ts).
+  const jwt = inboundJwt(snap, proxy);
+  const custom = authz.http.slice(0, authz.customHttp);
+  const rbac = authz.http.slice(authz.customHttp);
+  const httpFilters = (port: number): Json[] => phased(jwt, custom, rbac, wasmFilters(snap, proxy, 'SERVER', port));
   const chains: Json[] = [
     { name: 'virtualInbound-blackhole', filter_chain_match: { destination_port: { value: Ports.proxyInbound } }, filters: [tcpProxy(BLACKHOLE, BLACKHOLE)] },
   ];
@@ -217,7 +224,7 @@ function virtualInbound(snap: Snapshot, proxy: Proxy): Json {
     if (port === Ports.proxyInbound) continue;
     const cluster = inboundClusterName(port);
     const match = { destination_port: { value: port } };
-    const http = (m: Json): Json => ({ name: cluster, filter_chain_match: m, filters: [httpConnectionManager(`inbound_0.0.0.0_${port}`, { inline: inboundRouteConfig(port, protocol) }, 'inbound', httpFilters)] });
+    const http = (m: Json): Json => ({ name: cluster, filter_chain_match: m, filters: [httpConnectionManager(`inbound_0.0.0.0_${port}`, { inline: inboundRouteConfig(port, protocol) }, 'inbound', httpFilters(port))] });
     const tcp = (name: string): Json => ({ name, filter_chain_match: match, filters: [...authz.tcp, tcpProxy(cluster, cluster)] });
     let own: Json[];
     if (isHttpProtocol(protocol)) own = [http(match)];

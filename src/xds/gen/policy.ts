@@ -326,7 +326,7 @@ function subjectAltNameMatchers(tls: Json): Json[] {
   return sans.map((san) => ({ san_type: san.startsWith('spiffe://') ? 'URI' : 'DNS', matcher: { exact: san } }));
 }
 /** The CA bundle of the Envoy images (envoyproxy/envoy and its distroless form both carry it here). */
-const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+export const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
 /**
  * TLS origination from a DestinationRule, as istiod writes it: SIMPLE, and MUTUAL with a client certificate. With

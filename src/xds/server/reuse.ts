@@ -19,7 +19,7 @@ export interface ReusePlan {
   changed: string[];
 }
 
-const PARTS = ['services', 'endpoints', 'workloads', 'namespaces', 'virtualServices', 'destinationRules', 'gateways', 'serviceEntries', 'sidecars', 'peerAuthentications', 'authorizationPolicies', 'requestAuthentications', 'telemetries', 'envoyFilters', 'credentials'] as const;
+const PARTS = ['services', 'endpoints', 'workloads', 'namespaces', 'virtualServices', 'destinationRules', 'gateways', 'serviceEntries', 'sidecars', 'peerAuthentications', 'authorizationPolicies', 'requestAuthentications', 'telemetries', 'envoyFilters', 'wasmPlugins', 'credentials'] as const;
 type Part = (typeof PARTS)[number];
 
 /** Serialized content of a part or an endpoint list, memoized by identity (snapshots share unchanged parts). */
@@ -57,6 +57,7 @@ const AFFECTS: Partial<Record<string, readonly string[]>> = {
   gateways: [TypeUrls.listener, TypeUrls.route],
   telemetries: [TypeUrls.listener], // access logs and tracing on connection managers and tcp proxies
   envoyFilters: [TypeUrls.listener, TypeUrls.route, TypeUrls.cluster], // never endpoints
+  wasmPlugins: [TypeUrls.listener, TypeUrls.cluster], // HTTP filters, and the clusters remote code is fetched through
   endpoints: [TypeUrls.endpoint], // plus CDS/LDS for DNS services and named target ports, below
   credentials: [TypeUrls.secret], // gateways' credentials (gen/credentials.ts); the rest of SDS is the proxy's files
 };

@@ -97,6 +97,15 @@ describe('xDS cache reuse across snapshots equals a full regeneration', () => {
       reuse: ['cds', 'eds', 'rds', 'sds'],
       ldsChanges: true,
     },
+    {
+      name: 'WasmPlugin added (a filter on every connection manager of reviews, and the cluster of its remote code)',
+      change: (o) => [
+        ...o,
+        { apiVersion: 'extensions.istio.io/v1alpha1', kind: 'WasmPlugin', metadata: { name: 'headers', namespace: 'default' }, spec: { selector: { matchLabels: { app: 'reviews' } }, url: 'https://wasm.example.com/h.wasm', sha256: 'a'.repeat(64) } },
+      ],
+      reuse: ['eds', 'rds', 'sds'],
+      ldsChanges: true,
+    },
     { name: 'Secret changed (a gateway credential)', change: (o) => edit(o, 'Secret', 'bookinfo-cert', (x) => delete x.data['ca.crt']), reuse: ['cds', 'eds', 'lds', 'rds'], sdsChanges: true },
     { name: 'DestinationRule subsets', change: (o) => edit(o, 'DestinationRule', 'reviews', (d) => d.spec.subsets.pop()), reuse: [] },
     { name: 'Service port', change: (o) => edit(o, 'Service', 'ratings', (s) => (s.spec.ports[0].port = 9081)), reuse: [] },
