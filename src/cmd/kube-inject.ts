@@ -7,15 +7,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { stringify, type Tags } from 'yaml';
 import { parseFlags, withUsage, UsageError } from './args.js';
-import { parseDocuments } from '../core/documents.js';
+import { expandLists, parseDocuments } from '../core/documents.js';
 import { KUBECTL_NUMBER_TAGS } from '../core/kubectl-numbers.js';
 import { loadMeshConfig } from '../config/mesh.js';
 import { injectManifestWithReport } from '../inject/index.js';
 import { proxyConfigLookup } from '../inject/proxy-configs.js';
-import { isObject } from '../core/object.js';
-
-/** A document's objects: itself, or a List's items. */
-const listed = (v: unknown): unknown[] => (isObject(v) && v.kind === 'List' && Array.isArray(v.items) ? v.items : [v]);
 
 /**
  * YAML 1.1 quoting on output: kubectl's parser reads unquoted yes/on/y as booleans and 0644 as a number.
@@ -43,7 +39,7 @@ export function kubeInjectText(text: string, file: string, mesh: Parameters<type
   const out: string[] = [];
   const docs = parseDocuments(text, file);
   // ProxyConfig resources in the input apply to its pods, as they would in the cluster once applied.
-  const proxyConfigs = proxyConfigLookup(docs.flatMap((d) => listed(d.value)));
+  const proxyConfigs = proxyConfigLookup(expandLists(docs).map((d) => d.value));
   for (const doc of docs) {
     const where = `${file}: document ${doc.index + 1}`;
     if (doc.error !== undefined) {

@@ -76,6 +76,18 @@ const READERS: Record<keyof ProxyConfigOverrides, Reader> = {
   interceptionMode: (v) => (v === 'REDIRECT' || v === 'TPROXY' || v === 'NONE' ? { value: v } : { error: `${shown(v)} must be REDIRECT, TPROXY or NONE` }),
 };
 
+/** The fields a ProxyConfig resource (and the mesh config's defaultConfig) shares with the annotation. */
+export type SharedOverrides = Pick<ProxyConfigOverrides, 'concurrency' | 'proxyMetadata'>;
+
+/** `top` laid over `base`, as each ProxyConfig layer goes over the one below: concurrency whole, the environment name by name. */
+export function overlayProxyConfig<T extends SharedOverrides>(base: T, top: SharedOverrides): T {
+  return {
+    ...base,
+    ...(top.concurrency !== undefined && { concurrency: top.concurrency }),
+    ...(top.proxyMetadata && { proxyMetadata: { ...base.proxyMetadata, ...top.proxyMetadata } }),
+  };
+}
+
 /** One field's value read as the annotation reads it (for the ProxyConfig resource's concurrency and environmentVariables). */
 export function readProxyConfigField<K extends keyof ProxyConfigOverrides>(name: K, value: unknown): { value: NonNullable<ProxyConfigOverrides[K]> } | { error: string } {
   return READERS[name](value) as { value: NonNullable<ProxyConfigOverrides[K]> } | { error: string };

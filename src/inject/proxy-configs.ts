@@ -11,14 +11,10 @@ import type { KubeObject } from '../core/kube.js';
 import { ROOT_NAMESPACES } from '../core/constants.js';
 import { matchesLabels, stringMap } from '../model/selectors.js';
 import { isObject } from '../core/object.js';
-import { readProxyConfigField } from './proxy-config.js';
+import { overlayProxyConfig, readProxyConfigField, type SharedOverrides } from './proxy-config.js';
 
-/** What ProxyConfig resources set: the fields they share with the annotation. */
-export interface ResourceOverrides {
-  concurrency?: number;
-  /** environmentVariables: the annotation's proxyMetadata. */
-  proxyMetadata?: Record<string, string>;
-}
+/** What ProxyConfig resources set: the fields they share with the annotation (environmentVariables as proxyMetadata). */
+export type ResourceOverrides = SharedOverrides;
 
 /** What applies to one pod: the merged overrides, the resources they come from and what in them could not be read. */
 export interface AppliedProxyConfig {
@@ -70,11 +66,7 @@ function resourceOf(o: KubeObject): Resource | undefined {
 const older = (a: Resource, b: Resource): number => (a.created !== b.created ? (a.created < b.created ? -1 : 1) : a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0);
 
 function merge(layers: readonly Resource[]): AppliedProxyConfig {
-  const overrides: ResourceOverrides = {};
-  for (const l of layers) {
-    if (l.overrides.concurrency !== undefined) overrides.concurrency = l.overrides.concurrency;
-    if (l.overrides.proxyMetadata) overrides.proxyMetadata = { ...overrides.proxyMetadata, ...l.overrides.proxyMetadata };
-  }
+  const overrides = layers.reduce<ResourceOverrides>((o, l) => overlayProxyConfig(o, l.overrides), {});
   return { overrides, from: layers.map((l) => l.ref), warnings: layers.flatMap((l) => l.warnings) };
 }
 

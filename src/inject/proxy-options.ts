@@ -8,7 +8,7 @@
 import { Annotations } from '../core/constants.js';
 import { deepFreeze } from '../core/freeze.js';
 import { shown } from '../core/shown.js';
-import { readProxyConfig, type ProxyConfigOverrides } from './proxy-config.js';
+import { overlayProxyConfig, readProxyConfig, type ProxyConfigOverrides } from './proxy-config.js';
 import type { AppliedProxyConfig } from './proxy-configs.js';
 import type { DefaultProxyConfig } from '../config/default-config.js';
 import { checkUserVolumes, readNamedObjects, type Entry } from './user-volumes.js';
@@ -101,22 +101,17 @@ function proxyConfigPart(get: Get, errors: string[], warnings: string[], base: D
     'concurrency' | 'env' | 'nodeMetadata' | 'xdsAddress'
   > &
     Pick<PodProxyOptions, 'hold' | 'interceptionMode'>;
-  const over = (o: ProxyConfigOverrides, r: Pick<ProxyConfigOverrides, 'concurrency' | 'proxyMetadata'>): ProxyConfigOverrides => ({
-    ...o,
-    ...(r.concurrency !== undefined && { concurrency: r.concurrency }),
-    ...(r.proxyMetadata && { proxyMetadata: { ...o.proxyMetadata, ...r.proxyMetadata } }),
-  });
-  let o: ProxyConfigOverrides = { ...(base.concurrency !== undefined && { concurrency: base.concurrency }), ...(base.proxyMetadata && { proxyMetadata: base.proxyMetadata }) };
+  let o: ProxyConfigOverrides = overlayProxyConfig({}, base);
   const text = get(Annotations.proxyConfig);
   const pc = text === undefined ? undefined : readProxyConfig(text);
   if (pc && !pc.ok) errors.push(...pc.errors.map((e) => `${field(Annotations.proxyConfig)}: ${e}`));
   else if (pc) {
     const a = pc.value.overrides;
-    o = { ...a, ...over(o, a) };
+    o = { ...a, ...overlayProxyConfig(o, a) };
     if (pc.value.ignored.length) warnings.push(`${field(Annotations.proxyConfig)}: ${pc.value.ignored.join(', ')} not applied by mizzen (ignored)`);
   }
   if (resources) {
-    o = over(o, resources.overrides);
+    o = overlayProxyConfig(o, resources.overrides);
     warnings.push(...resources.warnings);
   }
   if (o.concurrency !== undefined) part.concurrency = o.concurrency;
