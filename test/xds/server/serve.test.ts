@@ -210,3 +210,44 @@ describe('mizzen serve: xDS over TLS (15012) with a certificate from the mesh CA
     }
   });
 });
+
+describe('mizzen serve with --config-dir: a WasmPlugin reaches the proxies it selects, over the wire', () => {
+  let dir: string;
+  let running: RunningServe;
+  let client: RawAds;
+  const sha = 'b'.repeat(64);
+  const plugin = {
+    apiVersion: 'extensions.istio.io/v1alpha1',
+    kind: 'WasmPlugin',
+    metadata: { name: 'headers', namespace: 'default' },
+    spec: { selector: { matchLabels: { app: 'reviews' } }, url: 'https://wasm.example.com/headers.wasm', sha256: sha, phase: 'STATS', pluginConfig: { header: 'x-wasm' }, failStrategy: 'FAIL_OPEN' },
+  };
+  before(async () => {
+    ({ dir, running } = await serveDir('mizzen-serve-wasm-', { 'mesh.yaml': docs(service('reviews'), pod('reviews-v1', 'reviews', '10.1.0.1')), 'wasm.yaml': docs(plugin) }));
+  });
+  after(async () => {
+    client?.close();
+    await stopServe(running, dir);
+  });
+
+  it('the selected sidecar gets the Wasm filter in LDS and the cluster of its code in CDS, decoded as Envoy decodes them', async () => {
+    const xds = running.components.find((c) => c.name === 'xds') as XdsComponent;
+    client = new RawAds(xds.port());
+    const reviews = node('reviews-v1', 'default', { LABELS: { app: 'reviews' } });
+    client.send({ node: reviews, type_url: TypeUrls.cluster, resource_names: [] });
+    const cds = await client.next();
+    const cluster = (cds.resources as any[]).find((c) => c.name === 'wasm|https|wasm.example.com|443');
+    expect(cluster?.transport_socket?.typed_config?.sni).to.equal('wasm.example.com');
+    client.ack(cds, []);
+    client.send({ node: reviews, type_url: TypeUrls.listener, resource_names: [] });
+    const lds = await client.next();
+    const inbound = (lds.resources as any[]).find((l) => l.name === 'virtualInbound');
+    const chain = inbound.filter_chains.find((c: any) => c.name === 'inbound|9080||');
+    const wasm = chain.filters[0].typed_config.http_filters.find((f: any) => f.name === 'extensions.istio.io/wasmplugin/default.headers');
+    expect(wasm.typed_config.config).to.deep.include({ name: 'default.headers', fail_open: true });
+    expect(wasm.typed_config.config.configuration).to.deep.equal({ '@type': 'type.googleapis.com/google.protobuf.StringValue', value: '{"header":"x-wasm"}' });
+    expect(wasm.typed_config.config.vm_config.code.remote).to.deep.include({ sha256: sha });
+    client.ack(lds, []);
+    await xds.server()!.settled();
+  });
+});
