@@ -24,6 +24,13 @@ const telemetry = (name: string, spec: Record<string, unknown>, namespace = 'def
 });
 const LOGS = { accessLogging: [{ providers: [{ name: 'envoy' }] }] };
 
+const wasm = (name: string, labels: Record<string, string> | undefined, namespace = 'default'): KubeObject => ({
+  apiVersion: 'extensions.istio.io/v1alpha1',
+  kind: 'WasmPlugin',
+  metadata: { name, namespace },
+  spec: { url: 'file:///opt/filters/a.wasm', ...(labels ? { selector: { matchLabels: labels } } : {}) },
+});
+
 const table: Record<string, Case[]> = {
   'destination host': [
     { name: 'short name of a Service in the namespace', objects: [...reviewsBase(), route('r', 'reviews')], expect: [] },
@@ -115,6 +122,11 @@ const table: Record<string, Case[]> = {
     { name: 'only pods of the same namespace count', objects: [pod('p', { app: 'a' }, 'other'), pod('q', { app: 'x' }), authz('z', { app: 'a' })], expect: ['IST0127 AuthorizationPolicy default/z spec.selector.matchLabels'] },
     { name: 'root namespace policies select mesh-wide', objects: [pod('p', { app: 'a' }, 'other'), authz('z', { app: 'a' }, {}, 'istio-system')], expect: [] },
     { name: 'namespace without workloads: not judged', objects: [authz('z', { app: 'b' })], expect: [] },
+    { name: 'WasmPlugin selects a pod', objects: [pod('p', { app: 'a' }), wasm('w', { app: 'a' })], expect: [] },
+    { name: 'WasmPlugin selects nothing', objects: [pod('p', { app: 'a' }), wasm('w', { app: 'b' })], expect: ['IST0127 WasmPlugin default/w spec.selector.matchLabels'] },
+    { name: 'WasmPlugin without selector', objects: [pod('p', { app: 'a' }), wasm('w', undefined)], expect: [] },
+    { name: 'WasmPlugin in a root namespace selects mesh-wide', objects: [pod('p', { app: 'a' }, 'other'), wasm('w', { app: 'a' }, 'istio-system')], expect: [] },
+    { name: 'WasmPlugin in a root namespace selecting nothing anywhere', objects: [pod('p', { app: 'a' }, 'other'), wasm('w', { app: 'b' }, 'istio-system')], expect: ['IST0127 WasmPlugin istio-system/w spec.selector.matchLabels'] },
   ],
   'gateway selectors': [
     { name: 'gateway workload in the input', objects: [pod('ingress', { istio: 'ingressgateway' }, 'istio-system'), gw('g')], expect: [] },

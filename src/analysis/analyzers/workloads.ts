@@ -1,6 +1,6 @@
 /**
  * Label selectors that should pick workloads: DestinationRule subsets (through their host's Service or
- * ServiceEntry), Sidecar, security policy, Telemetry and ProxyConfig selectors, Gateway selectors.
+ * ServiceEntry), Sidecar, security policy, Telemetry, ProxyConfig and WasmPlugin selectors, Gateway selectors.
  * Workloads are Pods, pod templates of workload controllers, WorkloadEntries and WorkloadGroup templates.
  * A namespace the input has no workloads in is not judged: the input simply does not describe it.
  */
@@ -52,6 +52,8 @@ const SELECTORS: Array<{ kind: string; path: string; get: (spec: Record<string, 
   { kind: 'RequestAuthentication', path: 'spec.selector.matchLabels', get: (s) => rec(s.selector).matchLabels },
   { kind: 'Telemetry', path: 'spec.selector.matchLabels', get: (s) => rec(s.selector).matchLabels, ownNamespace: true },
   { kind: 'ProxyConfig', path: 'spec.selector.matchLabels', get: (s) => rec(s.selector).matchLabels, ownNamespace: true },
+  // From a root namespace a WasmPlugin's selector picks workloads of every namespace (xds/gen/wasm.ts).
+  { kind: 'WasmPlugin', path: 'spec.selector.matchLabels', get: (s) => rec(s.selector).matchLabels },
 ];
 
 export function policySelectors(w: World): Finding[] {
