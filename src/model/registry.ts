@@ -12,8 +12,17 @@ import { asArray, asObject, asPort, asString, matchesLabels, stringMap } from '.
 /** The Service annotation (and ServiceEntry's) that says what spec.trafficDistribution says, for clusters without it. */
 export const TRAFFIC_DISTRIBUTION = 'networking.istio.io/traffic-distribution';
 
-/** Whether a trafficDistribution value asks for the nearest endpoints first: PreferSameZone, or PreferClose, its former name. */
-export const preferSameZone = (v: string | undefined): boolean => v === 'PreferSameZone' || v === 'PreferClose';
+const NEAREST = ['PreferSameZone', 'PreferClose'];
+
+/**
+ * Whether a Service's trafficDistribution, else its annotation (compared without case, as istiod compares it), asks for
+ * the nearest endpoints first: PreferSameZone, or PreferClose, its former name.
+ */
+export function preferSameZone(spec: string | undefined, annotation: string | undefined): boolean {
+  if (spec !== undefined) return NEAREST.includes(spec);
+  const a = annotation?.toLowerCase();
+  return NEAREST.some((n) => n.toLowerCase() === a);
+}
 
 /** A pod as the registry needs it. */
 export interface PodInfo {
@@ -152,7 +161,7 @@ export function kubeServices(objects: readonly KubeObject[], domainSuffix: strin
         exportTo: exportTo.length > 0 ? exportTo : ['*'],
         source: 'kubernetes',
         ...(externalName ? { externalName } : {}),
-        ...(preferSameZone(asString(spec.trafficDistribution) ?? annotations[TRAFFIC_DISTRIBUTION]) && { trafficDistribution: 'PreferSameZone' as const }),
+        ...(preferSameZone(asString(spec.trafficDistribution), annotations[TRAFFIC_DISTRIBUTION]) && { trafficDistribution: 'PreferSameZone' as const }),
       },
       targets,
     });

@@ -99,7 +99,7 @@ export function serviceEntryServices(
     const addresses = asArray(spec.addresses).filter((x): x is string => typeof x === 'string');
     const selector = spec.workloadSelector ? stringMap(asObject(spec.workloadSelector).labels) : undefined;
     const subjectAltNames = asArray(spec.subjectAltNames).filter((x): x is string => typeof x === 'string' && x !== '');
-    const nearest = preferSameZone(asString(asObject(o.metadata.annotations)[TRAFFIC_DISTRIBUTION]));
+    const nearest = preferSameZone(undefined, asString(asObject(o.metadata.annotations)[TRAFFIC_DISTRIBUTION]));
     const inline = asArray(spec.endpoints)
       .map((e) => readWorkloadEntry(e, namespace))
       .filter((e): e is WorkloadEntryInfo => !!e);

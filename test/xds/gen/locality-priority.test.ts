@@ -223,9 +223,11 @@ describe("a Service's trafficDistribution: nearest endpoints first", () => {
     expect(byName(generate(snap, client('10.1.0.1', 'n1'), TypeUrls.cluster), CLUSTER).common_lb_config.locality_weighted_lb_config).to.deep.equal({});
   });
 
-  it('PreferSameZone too, and the annotation where the spec says nothing; the spec wins over it', () => {
+  it('PreferSameZone too, and the annotation (any case) where the spec says nothing; the spec wins over it', () => {
     expect(priorities(buildSnapshot([nearest('spec', 'PreferSameZone'), ...rest]), client('10.1.0.1', 'n1'))).to.deep.equal(NEAREST);
     expect(priorities(buildSnapshot([nearest('annotation', 'PreferSameZone'), ...rest]), client('10.1.0.1', 'n1'))).to.deep.equal(NEAREST);
+    expect(priorities(buildSnapshot([nearest('annotation', 'preferclose'), ...rest]), client('10.1.0.1', 'n1')), 'the annotation without case').to.deep.equal(NEAREST);
+    expect(Object.values(priorities(buildSnapshot([nearest('spec', 'preferclose'), ...rest]), client('10.1.0.1', 'n1'))), 'the field as written').to.deep.equal([0, 0, 0, 0]);
     const both = nearest('annotation');
     const specSaysOther = { ...both, spec: { ...both.spec, trafficDistribution: 'PreferSameNode' } };
     expect(Object.values(priorities(buildSnapshot([specSaysOther, ...rest]), client('10.1.0.1', 'n1')))).to.deep.equal([0, 0, 0, 0]);
