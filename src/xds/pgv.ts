@@ -26,9 +26,15 @@ function rulesOf(parsed: unknown): Rules | undefined {
   return out;
 }
 
+/** Rule fields that are lists; the proto text may give one by a single value (`not_in: 0`), or repeat it. */
+const LIST_RULES = new Set(['in', 'not_in']);
+
 function deepMerge(a: Obj, b: Obj): Obj {
   const out: Obj = { ...a };
-  for (const [k, v] of Object.entries(b)) out[k] = isObj(v) && isObj(out[k]) ? deepMerge(out[k] as Obj, v) : v;
+  for (const [k, v] of Object.entries(b)) {
+    if (LIST_RULES.has(k)) out[k] = [...(Array.isArray(out[k]) ? out[k] : out[k] === undefined ? [] : [out[k]]), ...(Array.isArray(v) ? v : [v])];
+    else out[k] = isObj(v) && isObj(out[k]) ? deepMerge(out[k] as Obj, v) : isObj(v) ? deepMerge({}, v) : v;
+  }
   return out;
 }
 

@@ -15,6 +15,13 @@ describe('protoc-gen-validate checker', () => {
     { name: 'out-of-range number in a wrapper (uint32.lte)', type: TypeUrls.cluster, msg: { ...edsCluster, outlier_detection: { max_ejection_percent: { value: 101 } } }, want: ['outlier_detection.max_ejection_percent: uint32.lte = 100 (got 101)'] },
     { name: 'duration.gt', type: TypeUrls.cluster, msg: { ...edsCluster, connect_timeout: { seconds: 0 } }, want: ['connect_timeout: duration.gt = 0s (got 0s)'] },
     { name: 'enum.defined_only', type: TypeUrls.cluster, msg: { ...edsCluster, lb_policy: 42 }, want: ['lb_policy: enum.defined_only (42)'] },
+    {
+      name: 'enum.not_in written with a single value in the proto (`not_in: 0`)',
+      type: 'envoy.extensions.transport_sockets.tls.v3.SubjectAltNameMatcher',
+      msg: { san_type: 'SAN_TYPE_UNSPECIFIED', matcher: { exact: 'a' } },
+      want: ['san_type: enum.not_in [0] (got 0)'],
+    },
+    { name: 'a SAN type it allows', type: 'envoy.extensions.transport_sockets.tls.v3.SubjectAltNameMatcher', msg: { san_type: 'DNS', matcher: { exact: 'a' } }, want: [] },
     { name: 'unknown enum name', type: TypeUrls.cluster, msg: { ...edsCluster, lb_policy: 'FASTEST' }, want: ['lb_policy: unknown LbPolicy value "FASTEST"'] },
     { name: 'unknown field (a typo protobufjs would drop)', type: TypeUrls.cluster, msg: { ...edsCluster, conect_timeout: { seconds: 1 } }, want: ['conect_timeout: unknown field'] },
     {
