@@ -291,15 +291,15 @@ function customFilters(policies: readonly Config[], target: ExtAuthzTarget, forT
 }
 
 export interface InboundAuthz {
-  /** HTTP filters to put before the others of an inbound HTTP connection manager. */
-  http: Json[];
-  /** How many of `http` come first for CUSTOM policies (external authorization); the DENY and ALLOW filters follow. */
-  customHttp: number;
+  /** HTTP filters of CUSTOM policies (external authorization), first among an inbound HTTP connection manager's. */
+  custom: Json[];
+  /** The DENY and ALLOW HTTP filters, after `custom` (and after the WasmPlugins of the AUTHZ phase: wasm.ts). */
+  rbac: Json[];
   /** Network filters to put before an inbound tcp_proxy. */
   tcp: Json[];
 }
 
-const NONE: InboundAuthz = { http: [], customHttp: 0, tcp: [] };
+const NONE: InboundAuthz = { custom: [], rbac: [], tcp: [] };
 const memo = new WeakMap<readonly Config[], Map<string, InboundAuthz>>();
 
 const applicable = new WeakMap<readonly Config[], Map<string, Config[]>>();
@@ -315,17 +315,16 @@ export function inboundAuthz(snap: Snapshot, proxy: Proxy): InboundAuthz {
   const target = extAuthzTarget(snap, proxy, policies);
   const key = target ? `${workload}\n${target.name}\n${target.cluster}\n${JSON.stringify(target.provider)}` : workload;
   return memoOn(memo, snap.authorizationPolicies, key, () => {
-    const out: InboundAuthz = { http: [], customHttp: 0, tcp: [] };
+    const out: InboundAuthz = { custom: [], rbac: [], tcp: [] };
     const http = target && customFilters(policies, target, false);
     const tcp = target && customFilters(policies, target, true);
-    if (http) out.http.push(...http);
-    out.customHttp = out.http.length;
+    if (http) out.custom.push(...http);
     if (tcp) out.tcp.push(...tcp);
     for (const action of ['DENY', 'ALLOW'] as const) {
       const httpRules = rbacRules(policies, action, false, !http);
       // Named apart (istiod names both envoy.filters.http.rbac): gRPC refuses two filters of one name.
       const suffix = action.toLowerCase();
-      if (httpRules) out.http.push({ name: `envoy.filters.http.rbac.${suffix}`, typed_config: any('envoy.extensions.filters.http.rbac.v3.RBAC', { rules: httpRules }) });
+      if (httpRules) out.rbac.push({ name: `envoy.filters.http.rbac.${suffix}`, typed_config: any('envoy.extensions.filters.http.rbac.v3.RBAC', { rules: httpRules }) });
       const tcpRules = rbacRules(policies, action, true, !tcp);
       if (tcpRules) out.tcp.push({ name: `envoy.filters.network.rbac.${suffix}`, typed_config: any('envoy.extensions.filters.network.rbac.v3.RBAC', { rules: tcpRules, stat_prefix: 'tcp.' }) });
     }

@@ -282,12 +282,10 @@ export function generateGatewayListeners(snap: Snapshot, proxy: Proxy): NamedRes
   // RequestAuthentication's token check first, then the policies that may read its result (jwt.ts, authz.ts), with
   // the WasmPlugins selecting the listener port's CLIENT traffic in their phases among them (wasm.ts).
   const jwt = inboundJwt(snap, proxy);
-  const custom = authz.http.slice(0, authz.customHttp);
-  const rbac = authz.http.slice(authz.customHttp);
   const guarded = (c: Json): Json => (authz.tcp.length > 0 && c.filters?.[0]?.name === TCP_PROXY_FILTER ? { ...c, filters: [...authz.tcp, ...c.filters] } : c);
   const certs = serverCerts(proxy);
   for (const [port, list] of byListenerPort(servers(snap, proxy))) {
-    const httpFilters = phased(jwt, custom, rbac, wasmFilters(snap, proxy, 'CLIENT', port));
+    const httpFilters = phased(jwt, authz.custom, authz.rbac, wasmFilters(snap, proxy, 'CLIENT', port));
     const chains: Json[] = [];
     if (list.some(isPlainHttp)) chains.push({ filters: [httpConnectionManager(`outbound_0.0.0.0_${port}`, { rds: `http.${port}` }, 'outbound', httpFilters)] });
     const https = new Set(terminated(list, certs));

@@ -212,9 +212,7 @@ function virtualInbound(snap: Snapshot, proxy: Proxy): Json {
   // RequestAuthentication's token check comes before the policies that read its result (jwt.ts, authz.ts), and
   // the WasmPlugins selecting the port's SERVER traffic go in their phases among them (wasm.ts).
   const jwt = inboundJwt(snap, proxy);
-  const custom = authz.http.slice(0, authz.customHttp);
-  const rbac = authz.http.slice(authz.customHttp);
-  const httpFilters = (port: number): Json[] => phased(jwt, custom, rbac, wasmFilters(snap, proxy, 'SERVER', port));
+  const httpFilters = (port: number): Json[] => phased(jwt, authz.custom, authz.rbac, wasmFilters(snap, proxy, 'SERVER', port));
   const chains: Json[] = [
     { name: 'virtualInbound-blackhole', filter_chain_match: { destination_port: { value: Ports.proxyInbound } }, filters: [tcpProxy(BLACKHOLE, BLACKHOLE)] },
   ];

@@ -84,7 +84,8 @@ export function grpcListeners(snap: Snapshot, proxy: Proxy, names?: readonly str
     const inbound = parseInboundName(name);
     if (inbound) {
       const strict = mtlsMode(snap, proxy.namespace, proxyLabels(snap, proxy), inbound.port) === 'STRICT';
-      out.push({ name, resource: inboundListener(name, inbound.address, inbound.port, inboundAuthz(snap, proxy).http, strict) });
+      const authz = inboundAuthz(snap, proxy);
+      out.push({ name, resource: inboundListener(name, inbound.address, inbound.port, [...authz.custom, ...authz.rbac], strict) });
       continue;
     }
     const target = resolveOutbound(snap, proxy, name);
