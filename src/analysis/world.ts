@@ -168,6 +168,11 @@ export class World {
     return [...exact, ...wild];
   }
 
+  /** Whether some Service or ServiceEntry serves `fqdn` on `port` (a wildcard ServiceEntry host counts). */
+  serves(fqdn: string, port: number): boolean {
+    return this.lookupHost(fqdn).some((e) => e.ports.includes(port));
+  }
+
   /** Does the input describe any Service in this namespace (so a missing host there is a real miss)? */
   hasServicesIn(namespace: string): boolean {
     return this.serviceNamespaces.has(namespace);

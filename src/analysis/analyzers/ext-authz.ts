@@ -33,7 +33,7 @@ export function customAuthorizationProviders(w: World): Finding[] {
     }
     // As the generator resolves it (serviceCluster): `namespace/host`, or a host in the policy's namespace.
     const host = resolveServiceRef(provider.service, nsOf(p), w.domainSuffix);
-    if (w.lookupHost(host).some((e) => e.ports.includes(provider.port))) continue;
+    if (w.serves(host, provider.port)) continue;
     out.push(
       finding(
         'MZ0011',

@@ -137,7 +137,7 @@ export function telemetryCollectors(w: World): Finding[] {
       if (!collector) continue;
       // As the generator resolves it (xds/gen/tracing.ts): `name.namespace` is a Service of that namespace.
       const host = resolveHost(collector.host, nsOf(t), w.domainSuffix);
-      if (w.lookupHost(host).some((e) => e.ports.includes(collector.port))) continue;
+      if (w.serves(host, collector.port)) continue;
       out.push(
         finding(
           'MZ0009',
@@ -163,7 +163,7 @@ export function telemetryLogServices(w: World): Finding[] {
         if (!als) continue;
         // As the generator resolves it (telemetry.ts): `namespace/host`, or a host in the workload's namespace.
         const host = resolveServiceRef(als.service, nsOf(t), w.domainSuffix);
-        if (w.lookupHost(host).some((e) => e.ports.includes(als.port))) continue;
+        if (w.serves(host, als.port)) continue;
         out.push(
           finding(
             'MZ0012',
