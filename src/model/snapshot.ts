@@ -15,6 +15,8 @@ import type { Config, Endpoint, MeshSettings, Service, Snapshot, Workload } from
 import { kubeEndpoints, kubeServices, podKey, podWorkloads, type KubeServiceInfo, type PodInfo } from './registry.js';
 import { serviceEntryServices, workloadEntries, workloadEntryWorkloads, type WorkloadEntryInfo } from './serviceentry.js';
 import { asString, matchesLabels, stringMap } from './selectors.js';
+import { GATEWAY_API_GROUP } from './gateway-refs.js';
+import { gatewayRouteVirtualServices } from './gateway-api.js';
 import { type RawCredential, credentialKey, credentialOf, isSecret } from './credentials.js';
 import {
   canonical, configsDigest, copyState, credentialsDigest, endpointOrder, hostDigest, indexEndpointsObject, indexPod, namespaceOf, podOf, workloadOrder, workloadsDigest,
@@ -34,6 +36,9 @@ const CONFIG_KINDS = {
   Telemetry: ['telemetry.istio.io', 'telemetries'],
   EnvoyFilter: ['networking.istio.io', 'envoyFilters'],
   WasmPlugin: ['extensions.istio.io', 'wasmPlugins'],
+  HTTPRoute: [GATEWAY_API_GROUP, 'httpRoutes'],
+  GRPCRoute: [GATEWAY_API_GROUP, 'grpcRoutes'],
+  ReferenceGrant: [GATEWAY_API_GROUP, 'referenceGrants'],
 } as const;
 type ConfigField = (typeof CONFIG_KINDS)[keyof typeof CONFIG_KINDS][1];
 const FIELDS: readonly ConfigField[] = Object.values(CONFIG_KINDS).map((e) => e[1]);
@@ -287,8 +292,20 @@ export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOption
   st.parts.namespaces = shortHash(canonical([...namespaces]));
   st.parts.workloads = workloadsDigest(workloads);
   st.parts.credentials = credentialsDigest(st.credentials);
+  lists.virtualServices = withRouteVirtualServices(lists, services, domainSuffix);
   for (const f of FIELDS) st.parts[f] = configsDigest(lists[f]);
   return assemble(st, { namespaces, services, endpoints, workloads, ...lists });
+}
+
+/** The fields from which `virtualServices` is made: Istio's own, and the Gateway API routes and grants. */
+const ROUTE_FIELDS: readonly ConfigField[] = ['virtualServices', 'httpRoutes', 'grpcRoutes', 'referenceGrants'];
+
+/** Istio's VirtualServices (`lists.virtualServices`, sorted), then those made from Gateway API routes. */
+function withRouteVirtualServices(lists: Record<ConfigField, Config[]>, services: ReadonlyMap<string, Service>, domainSuffix: string): Config[] {
+  const routes = [...lists.httpRoutes, ...lists.grpcRoutes].sort(compareConfigs);
+  if (routes.length === 0) return lists.virtualServices;
+  const grants = lists.referenceGrants.map((g) => ({ apiVersion: g.apiVersion, kind: g.kind, metadata: { name: g.name, namespace: g.namespace }, spec: g.spec }));
+  return [...lists.virtualServices, ...gatewayRouteVirtualServices(routes, { domainSuffix, services, grants })];
 }
 
 /**
@@ -396,12 +413,12 @@ export function updateSnapshot(prev: Snapshot, input: readonly KubeObject[], cha
     st.parts.namespaces = shortHash(canonical([...namespaces]));
   }
   const lists = {} as Record<ConfigField, Config[]>;
+  const routing = ROUTE_FIELDS.some((f) => t.fields.has(f));
   for (const f of FIELDS) {
-    if (!t.fields.has(f)) lists[f] = prev[f];
-    else {
-      lists[f] = [...st.configs[f]!.values()].sort(compareConfigs);
-      st.parts[f] = configsDigest(lists[f]);
-    }
+    if (!t.fields.has(f) && !(routing && f === 'virtualServices')) lists[f] = prev[f];
+    else lists[f] = [...st.configs[f]!.values()].sort(compareConfigs);
   }
+  if (routing) lists.virtualServices = withRouteVirtualServices(lists, prev.services, st.domainSuffix);
+  for (const f of FIELDS) if (t.fields.has(f) || (routing && f === 'virtualServices')) st.parts[f] = configsDigest(lists[f]);
   return assemble(st, { namespaces, services: prev.services, endpoints, workloads, ...lists });
 }

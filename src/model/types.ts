@@ -211,6 +211,13 @@ export interface Snapshot {
   envoyFilters: Config[];
   /** WasmPlugins (extensions.istio.io), in compareConfigs order (oldest first); xds/gen/wasm.ts orders them per proxy. */
   wasmPlugins: Config[];
+  /**
+   * Gateway API routes and ReferenceGrants (gateway.networking.k8s.io), as stored. The routes attached to Services
+   * reach the generators as VirtualServices, appended to `virtualServices` (gateway-api.ts).
+   */
+  httpRoutes: Config[];
+  grpcRoutes: Config[];
+  referenceGrants: Config[];
   /** TLS credentials of Secrets by `ns/name` (credentials.ts), for gateways' credentialName. */
   credentials: ReadonlyMap<string, RawCredential>;
 }

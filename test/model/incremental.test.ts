@@ -55,11 +55,16 @@ function base(): KubeObject[] {
     istio('DestinationRule', 'reviews', { host: 'reviews', subsets: [{ name: 'v1', labels: { version: 'v1' } }] }),
     istio('Gateway', 'gw', { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['*'] }] }),
     istio('AuthorizationPolicy', 'deny', { action: 'DENY' }, 'default', 'security'),
+    httpRoute('to-ratings', 'ratings', 'shop'),
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: 'default' }, data: {} } as KubeObject,
     secret('b-cert', { cert: b64('not a certificate'), key: b64('not a key') }),
     secret('ca-only', { 'ca.crt': b64('not a CA') }, 'shop'),
   ];
 }
+
+const gw = (kind: string, name: string, spec: object, namespace = 'default', version = 'v1'): KubeObject => ({ apiVersion: `gateway.networking.k8s.io/${version}`, kind, metadata: { name, namespace }, spec });
+const httpRoute = (name: string, backend: string, namespace = 'default'): KubeObject =>
+  gw('HTTPRoute', name, { parentRefs: [{ group: '', kind: 'Service', name: 'reviews', namespace: 'default' }], rules: [{ backendRefs: [{ name: backend, namespace: 'default', port: 9080 }] }] }, namespace);
 
 const keyOf = (o: KubeObject): string => objectKey(o);
 const replace = (objs: KubeObject[], o: KubeObject): KubeObject[] => [...objs.filter((x) => keyOf(x) !== keyOf(o)), o];
@@ -113,6 +118,11 @@ const changes: Array<{ name: string; change: (o: KubeObject[]) => KubeObject[]; 
   { name: 'Gateway modified', change: (o) => edit(o, 'Gateway', 'gw', (g) => (g.spec.servers[0].port.number = 8080)) },
   { name: 'AuthorizationPolicy added', change: (o) => [...o, istio('AuthorizationPolicy', 'allow', {}, 'shop', 'security')] },
   { name: 'WasmPlugin added', change: (o) => [...o, { ...istio('WasmPlugin', 'headers', { url: 'file:///opt/headers.wasm' }, 'shop', 'extensions'), apiVersion: 'extensions.istio.io/v1alpha1' }] },
+  { name: 'HTTPRoute added', change: (o) => [...o, httpRoute('reviews-split', 'reviews')] },
+  { name: 'HTTPRoute modified', change: (o) => edit(o, 'HTTPRoute', 'to-ratings', (r) => (r.spec.rules[0].backendRefs[0].name = 'reviews')) },
+  { name: 'HTTPRoute deleted', change: (o) => drop(o, 'HTTPRoute', 'to-ratings') },
+  { name: 'GRPCRoute added', change: (o) => [...o, gw('GRPCRoute', 'grpc', { parentRefs: [{ group: '', kind: 'Service', name: 'other' }], rules: [{ backendRefs: [{ name: 'other', port: 7070 }] }] }, 'shop')] },
+  { name: 'ReferenceGrant added (a route in shop may now send to default)', change: (o) => [...o, gw('ReferenceGrant', 'from-shop', { from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'shop' }], to: [{ group: '', kind: 'Service' }] }, 'default', 'v1beta1')] },
   { name: 'Service added', change: (o) => [...o, svc('new', { selector: { app: 'reviews' }, ports: [{ name: 'http', port: 1 }] })] },
   { name: 'Service port changed', change: (o) => edit(o, 'Service', 'reviews', (s) => (s.spec.ports[0].port = 9081)) },
   { name: 'Service deleted', change: (o) => drop(o, 'Service', 'reviews') },

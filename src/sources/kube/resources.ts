@@ -8,6 +8,7 @@
 import type { KubeObject } from '../../core/kube.js';
 import { ISTIO_KINDS } from '../../validation/index.js';
 import { reduceSecret, SECRET_FIELD_SELECTOR } from './secrets.js';
+import { GATEWAY_API_GROUP } from '../../model/gateway-refs.js';
 
 export interface KubeResource {
   kind: string;
@@ -41,7 +42,28 @@ export const ISTIO_STORAGE_VERSION = 'v1';
 /** The version a kind is read at: v1 where it is served, else the first (the stored one) of its versions. */
 const readVersion = (versions: readonly string[]): string => (versions.includes(ISTIO_STORAGE_VERSION) ? ISTIO_STORAGE_VERSION : versions[0]!);
 
-/** Namespaces, Services, EndpointSlices, Pods, then every Istio kind. */
+/**
+ * Gateway API routes for mesh traffic and the grants that let them cross namespaces, at the versions Gateway API
+ * v1.1 and later serve. Their CRDs come with the Gateway API, not with mizzen: a cluster without them has none.
+ */
+const gatewayApi = (kind: string, version: string, plural: string): KubeResource => ({
+  kind,
+  apiVersion: `${GATEWAY_API_GROUP}/${version}`,
+  group: GATEWAY_API_GROUP,
+  version,
+  plural,
+  namespaced: true,
+  crd: true,
+  istio: false,
+  optional: 'Gateway API routes (HTTPRoute, GRPCRoute) are not served until mizzen may list and watch them (the ClusterRole in manifests/ allows it)',
+});
+const GATEWAY_API_RESOURCES: readonly KubeResource[] = [
+  gatewayApi('HTTPRoute', 'v1', 'httproutes'),
+  gatewayApi('GRPCRoute', 'v1', 'grpcroutes'),
+  gatewayApi('ReferenceGrant', 'v1beta1', 'referencegrants'),
+];
+
+/** Namespaces, Services, EndpointSlices, Pods, every Istio kind, then the Gateway API's routes. */
 export const KUBE_RESOURCES: readonly KubeResource[] = [
   core('Namespace', 'namespaces', false),
   core('Service', 'services'),
@@ -57,6 +79,7 @@ export const KUBE_RESOURCES: readonly KubeResource[] = [
     crd: true,
     istio: true,
   })),
+  ...GATEWAY_API_RESOURCES,
 ];
 
 /** Secrets, reduced to gateway credentials; their types that never carry one are not even listed. */

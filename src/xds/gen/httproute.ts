@@ -12,6 +12,7 @@ import {
 import { destinationRuleForCluster, resolveHost } from './context.js';
 import { destinationConsistentHash, hashPolicy } from './policy.js';
 import { isAuthorityHeader } from '../../validation/headers.js';
+import { ROUTE_SEMANTICS } from '../../model/gateway-api.js';
 
 export interface RouteContext {
   snap: Snapshot;
@@ -124,15 +125,25 @@ export function matchesPortAndGateways(m: Json, port: number | undefined, gatewa
   return gws.length === 0 || gws.some((g) => gateways.has(g));
 }
 
-/** A HTTPMatchRequest → RouteMatch; undefined when it cannot apply to this proxy/port. */
-function routeMatch(ctx: RouteContext, m: Json): Json | undefined {
+/** Whether a VirtualService was made from Gateway API routes (model/gateway-api.ts), whose semantics differ a little. */
+const gatewaySemantics = (vs: Config): boolean => vs.annotations[ROUTE_SEMANTICS] === 'gateway';
+
+/**
+ * A HTTPMatchRequest → RouteMatch; undefined when it cannot apply to this proxy/port. `segments`: a prefix matches
+ * whole path segments (`/foo` matches /foo and /foo/bar, not /foobar), as Gateway API routes ask.
+ */
+function routeMatch(ctx: RouteContext, m: Json, segments: boolean): Json | undefined {
   if (!matchesPortAndGateways(m, ctx.port, ctx.gateways)) return undefined;
   if (m.sourceLabels && !matchesLabels(ctx.proxyLabels, asObject(m.sourceLabels) as Record<string, string>)) return undefined;
   if (typeof m.sourceNamespace === 'string' && m.sourceNamespace && m.sourceNamespace !== ctx.proxyNamespace) return undefined;
   const out: Json = {};
   const uri = asObject(m.uri);
   if (typeof uri.exact === 'string') out.path = uri.exact;
-  else if (typeof uri.prefix === 'string') out.prefix = uri.prefix;
+  else if (typeof uri.prefix === 'string') {
+    // Envoy takes a segment prefix only without a trailing slash, `?` or `#`; / matches every path either way.
+    if (segments && /^[^?#]*[^?#/]$/.test(uri.prefix)) out.path_separated_prefix = uri.prefix;
+    else out.prefix = uri.prefix;
+  }
   else if (typeof uri.regex === 'string') out.safe_regex = { regex: uri.regex };
   else out.prefix = '/';
   if (m.ignoreUriCase === true) out.case_sensitive = { value: false };
@@ -303,6 +314,8 @@ function routeAction(ctx: RouteContext, vs: Config, rule: Json, ruleAuthority: s
     const clusters = live.map((d) => ({ name: d.cluster, weight: { value: d.weight }, ...d.headers.fields, ...(d.headers.authority ? { host_rewrite_literal: d.headers.authority } : {}) }));
     action.weighted_clusters = { clusters };
   }
+  // A Gateway API route's backend it may not use has a cluster that does not exist: its share answers 500.
+  if (gatewaySemantics(vs)) action.cluster_not_found_response_code = 'INTERNAL_SERVER_ERROR';
   Object.assign(action, routeTimeouts(toDuration(rule.timeout)));
   // A single destination whose DestinationRule hashes consistently keeps its retries on the hashed host.
   const sticky = asArray(rule.route).length === 1 && dests[0]!.hash !== undefined;
@@ -347,7 +360,7 @@ export function translateHttpRule(ctx: RouteContext, vs: Config, rawRule: unknow
   if (rule.delegate) return [];
   const matches = asArray(rule.match).map(asObject);
   const routeMatches = (matches.length ? matches : [{}])
-    .map((m) => ({ m, match: routeMatch(ctx, m) }))
+    .map((m) => ({ m, match: routeMatch(ctx, m, gatewaySemantics(vs)) }))
     .filter((x): x is { m: Json; match: Json } => !!x.match);
   if (routeMatches.length === 0) return [];
   const ruleHeaders = headerEdits(rule.headers);

@@ -1,0 +1,313 @@
+/**
+ * Gateway API routes for mesh traffic: HTTPRoutes and GRPCRoutes (gateway.networking.k8s.io) attached to a
+ * Service become VirtualServices of that Service's host, which the generators serve as they serve any other. Pure.
+ *
+ * - One VirtualService per route namespace and parent Service. Routes in the Service's own namespace (producer
+ *   routes) apply to every client; routes in another namespace (consumer routes) only to clients in theirs, and
+ *   before the producer's. A VirtualService of Istio's own for the host comes first and wins it.
+ * - Each match of each rule is one http rule, ordered as the Gateway API orders matches: Exact, then PathPrefix,
+ *   then RegularExpression paths, longer first, then a method, more headers, more query parameters; ties keep the
+ *   routes' age, name and rule order. A parentRef's port (or sectionName, a port name) narrows every match to it.
+ * - A backend the route may not use (not a core Service with that port, or in another namespace without a
+ *   ReferenceGrant) keeps its share of the traffic, routed to a cluster that does not exist: the generated route
+ *   answers 500 for it (ROUTE_SEMANTICS). A rule with no usable backend, or with a filter mizzen does not apply,
+ *   answers 500 itself.
+ * - The VirtualServices carry ROUTE_SEMANTICS: their prefixes match whole path segments, as the Gateway API says.
+ */
+import type { KubeObject } from '../core/kube.js';
+import type { Config, Service } from './types.js';
+import { asArray, asObject, asString } from './selectors.js';
+import { BACKEND_FILTERS, RULE_FILTERS, type BackendRef, backendRef, parentRefs, referenceAllowed } from './gateway-refs.js';
+
+/** Annotation (value `gateway`) on VirtualServices made from Gateway API routes; istiod marks its own so. */
+export const ROUTE_SEMANTICS = 'internal.istio.io/route-semantics';
+/** Annotation naming the routes a VirtualService was made from: `HTTPRoute/name.namespace`, comma-separated. */
+export const ROUTE_PARENTS = 'internal.istio.io/parent';
+/** The host of a backend the route may not use: no Service has it, so no cluster exists and its share answers 500. */
+export const INVALID_BACKEND_HOST = 'invalid-backend.gateway-api.mizzen.internal';
+
+type Json = Record<string, any>;
+
+const SERVER_ERROR = { directResponse: { status: 500 } };
+
+/** A Gateway API duration (`1h2m3s4ms`, up to four parts) in milliseconds; undefined when it is not one. */
+export function gatewayDurationMs(v: unknown): number | undefined {
+  if (typeof v !== 'string' || !/^(\d{1,5}(h|ms|m|s)){1,4}$/.test(v)) return undefined;
+  const unit: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
+  let ms = 0;
+  for (const m of v.matchAll(/(\d+)(h|ms|m|s)/g)) ms += Number(m[1]) * unit[m[2]!]!;
+  return ms;
+}
+
+const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Header (or query parameter) matches: a name → StringMatch map; a repeated name keeps its first match. */
+function valueMatches(list: unknown, lower: boolean): Json | undefined {
+  const out: Json = {};
+  for (const raw of asArray(list)) {
+    const h = asObject(raw);
+    const name = asString(h.name);
+    const value = asString(h.value);
+    if (!name || value === undefined) continue;
+    const key = lower ? name.toLowerCase() : name;
+    if (key in out) continue;
+    out[key] = h.type === 'RegularExpression' ? { regex: value } : { exact: value };
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** An HTTPRoute match → a VirtualService match (the Gateway API's default path: PathPrefix /). */
+function httpMatch(raw: unknown): Json {
+  const m = asObject(raw);
+  const path = asObject(m.path);
+  const value = asString(path.value) ?? '/';
+  const out: Json = {};
+  if (path.type === 'Exact') out.uri = { exact: value };
+  else if (path.type === 'RegularExpression') out.uri = { regex: value };
+  else out.uri = { prefix: value.length > 1 ? value.replace(/\/+$/, '') || '/' : value };
+  const headers = valueMatches(m.headers, true);
+  if (headers) out.headers = headers;
+  const query = valueMatches(m.queryParams, false);
+  if (query) out.queryParams = query;
+  if (typeof m.method === 'string' && m.method) out.method = { exact: m.method };
+  return out;
+}
+
+/** A GRPCRoute match → a VirtualService match on the request path `/service/method`. */
+function grpcMatch(raw: unknown): Json {
+  const m = asObject(raw);
+  const method = asObject(m.method);
+  const service = asString(method.service) || undefined;
+  const name = asString(method.method) || undefined;
+  const out: Json = {};
+  if (method.type === 'RegularExpression' && (service || name)) out.uri = { regex: `/${service ?? '[^/]+'}/${name ?? '[^/]+'}` };
+  else if (service && name) out.uri = { exact: `/${service}/${name}` };
+  else if (service) out.uri = { prefix: `/${service}/` };
+  else if (name) out.uri = { regex: `/[^/]+/${escapeRegex(name)}` };
+  const headers = valueMatches(m.headers, true);
+  if (headers) out.headers = headers;
+  return out;
+}
+
+/** A header modifier's `{set: [{name, value}], add, remove}` → a VirtualService header operations object. */
+function headerOps(raw: unknown): Json {
+  const o = asObject(raw);
+  const out: Json = {};
+  for (const op of ['set', 'add'] as const) {
+    const map: Record<string, string> = {};
+    for (const h of asArray(o[op])) {
+      const name = asString(asObject(h).name);
+      const value = asString(asObject(h).value);
+      if (name && value !== undefined) map[name] = value;
+    }
+    if (Object.keys(map).length) out[op] = map;
+  }
+  const remove = asArray(o.remove).filter((x): x is string => typeof x === 'string' && x !== '');
+  if (remove.length) out.remove = remove;
+  return out;
+}
+
+/** Header modifier filters → VirtualService `headers`; undefined when none modify anything. */
+function headersOf(filters: readonly Json[]): Json | undefined {
+  const out: Json = {};
+  for (const f of filters) {
+    if (f.type === 'RequestHeaderModifier') out.request = headerOps(f.requestHeaderModifier);
+    if (f.type === 'ResponseHeaderModifier') out.response = headerOps(f.responseHeaderModifier);
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** What a route's references resolve against. */
+export interface RouteWorld {
+  domainSuffix: string;
+  services: ReadonlyMap<string, Service>;
+  /** ReferenceGrants, as Kubernetes objects. */
+  grants: readonly KubeObject[];
+}
+
+/** The destination of a backendRef; INVALID_BACKEND_HOST when the route may not use it. */
+function destination(w: RouteWorld, route: Config, ref: BackendRef | undefined): Json {
+  if (ref?.service && ref.port !== undefined && referenceAllowed(w.grants, route.kind, route.namespace, ref)) {
+    const host = `${ref.name}.${ref.namespace}.svc.${w.domainSuffix}`;
+    if (w.services.get(host)?.ports.some((p) => p.port === ref.port)) return { host, port: { number: ref.port } };
+  }
+  return { host: INVALID_BACKEND_HOST, port: { number: 1 } };
+}
+
+/** A RequestMirror filter → a VirtualService mirror; undefined when its backend cannot be used. */
+function mirrorOf(w: RouteWorld, route: Config, raw: unknown): Json | undefined {
+  const o = asObject(raw);
+  const dest = destination(w, route, backendRef(o.backendRef, route.namespace));
+  if (dest.host === INVALID_BACKEND_HOST) return undefined;
+  const frac = asObject(o.fraction);
+  let pct = 100;
+  if (typeof o.percent === 'number') pct = o.percent;
+  else if (typeof frac.numerator === 'number') pct = (frac.numerator * 100) / (typeof frac.denominator === 'number' && frac.denominator > 0 ? frac.denominator : 100);
+  return { destination: dest, percentage: { value: Math.max(0, Math.min(100, pct)) } };
+}
+
+/** A `ReplacePrefixMatch` / `ReplaceFullPath` path modifier of a URLRewrite → VirtualService rewrite fields. */
+function pathRewrite(path: Json, prefix: string | undefined): Json {
+  if (path.type === 'ReplaceFullPath' && typeof path.replaceFullPath === 'string') return { uriRegexRewrite: { match: '^.*$', rewrite: path.replaceFullPath } };
+  if (path.type !== 'ReplacePrefixMatch' || typeof path.replacePrefixMatch !== 'string') return {};
+  const value = path.replacePrefixMatch;
+  // `/foo` → `/` must turn /foo/bar into /bar, not //bar: the prefix and the slashes after it become one.
+  if (value.replace(/\/+$/, '') === '' && prefix && prefix !== '/') return { uriRegexRewrite: { match: `^${escapeRegex(prefix)}/*`, rewrite: '/' } };
+  return { uri: value.length > 1 ? value.replace(/\/+$/, '') : value };
+}
+
+/** The body of one rule (everything but its match): route, redirect, rewrite, headers, mirrors, timeouts, retries. */
+function ruleBody(w: RouteWorld, route: Config, rule: Json, prefix: string | undefined): Json {
+  const filters = asArray(rule.filters).map(asObject);
+  const applied = RULE_FILTERS[route.kind] ?? [];
+  if (filters.some((f) => !applied.includes(f.type))) return { ...SERVER_ERROR };
+  const out: Json = {};
+  const headers = headersOf(filters);
+  if (headers) out.headers = headers;
+  const mirrors = filters.filter((f) => f.type === 'RequestMirror').flatMap((f) => mirrorOf(w, route, f.requestMirror) ?? []);
+  if (mirrors.length) out.mirrors = mirrors;
+  const redirect = filters.find((f) => f.type === 'RequestRedirect');
+  if (redirect) {
+    const r = asObject(redirect.requestRedirect);
+    const path = asObject(r.path);
+    const to: Json = { redirectCode: typeof r.statusCode === 'number' ? r.statusCode : 302 };
+    if (typeof r.scheme === 'string') to.scheme = r.scheme;
+    if (typeof r.hostname === 'string') to.authority = r.hostname;
+    if (typeof r.port === 'number') to.port = r.port;
+    if (path.type === 'ReplaceFullPath' && typeof path.replaceFullPath === 'string') to.uri = path.replaceFullPath;
+    else if (path.type === 'ReplacePrefixMatch' && typeof path.replacePrefixMatch === 'string') to.prefixRewrite = path.replacePrefixMatch;
+    return { ...out, redirect: to };
+  }
+  const rewrite = filters.find((f) => f.type === 'URLRewrite');
+  if (rewrite) {
+    const r = asObject(rewrite.urlRewrite);
+    const rw: Json = { ...pathRewrite(asObject(r.path), prefix) };
+    if (typeof r.hostname === 'string' && r.hostname) rw.authority = r.hostname;
+    if (Object.keys(rw).length) out.rewrite = rw;
+  }
+  const dests: Json[] = [];
+  for (const raw of asArray(rule.backendRefs)) {
+    const b = asObject(raw);
+    const weight = typeof b.weight === 'number' && Number.isInteger(b.weight) && b.weight >= 0 ? b.weight : 1;
+    if (weight === 0) continue;
+    const bf = asArray(b.filters).map(asObject);
+    const usable = bf.every((f) => BACKEND_FILTERS.includes(f.type));
+    const dest = usable ? destination(w, route, backendRef(b, route.namespace)) : destination(w, route, undefined);
+    const h = usable ? headersOf(bf) : undefined;
+    dests.push({ destination: dest, weight, ...(h ? { headers: h } : {}) });
+  }
+  if (dests.length === 0) return { ...SERVER_ERROR };
+  // One backend takes everything: no weight, so that the route has one cluster, not a split of one.
+  out.route = dests.length === 1 ? dests.map(({ weight: _w, ...d }) => d) : dests;
+  const timeouts = asObject(rule.timeouts);
+  const request = gatewayDurationMs(timeouts.request);
+  const backend = gatewayDurationMs(timeouts.backendRequest);
+  if (request !== undefined) out.timeout = `${request}ms`;
+  const retry = asObject(rule.retry);
+  const retries: Json = {};
+  if (rule.retry !== undefined) {
+    retries.attempts = typeof retry.attempts === 'number' && Number.isInteger(retry.attempts) ? retry.attempts : 0;
+    const codes = asArray(retry.codes).filter((c): c is number => typeof c === 'number' && Number.isInteger(c) && c >= 400 && c <= 599);
+    if (codes.length) retries.retryOn = codes.join(',');
+    const backoff = gatewayDurationMs(retry.backoff);
+    if (backoff !== undefined) retries.backoff = `${backoff}ms`;
+  }
+  if (backend !== undefined && backend > 0) {
+    retries.attempts ??= 2; // the mesh's default retries, each try bounded
+    if (retries.attempts > 0) retries.perTryTimeout = `${backend}ms`;
+    // Without retries the one try is the whole request.
+    else if (request === undefined || request === 0 || backend < request) out.timeout = `${backend}ms`;
+  }
+  if (Object.keys(retries).length) out.retries = retries;
+  return out;
+}
+
+/** Precedence of a match among the Gateway API's: the comparison istiod and the Gateway API agree on. */
+function comparePrecedence(a: Json | undefined, b: Json | undefined): number {
+  if (!a || !b) return a ? -1 : b ? 1 : 0;
+  const rank = (m: Json): number => (m.uri?.exact !== undefined ? 3 : m.uri?.prefix !== undefined ? 2 : m.uri?.regex !== undefined ? 1 : 0);
+  const len = (m: Json): number => String(m.uri?.exact ?? m.uri?.prefix ?? m.uri?.regex ?? '').length;
+  const count = (o: unknown): number => Object.keys(asObject(o)).length;
+  return rank(b) - rank(a) || len(b) - len(a) || (b.method ? 1 : 0) - (a.method ? 1 : 0) || count(b.headers) - count(a.headers) || count(b.queryParams) - count(a.queryParams);
+}
+
+interface Group {
+  namespace: string;
+  host: string;
+  parent: { name: string; namespace: string };
+  consumer: boolean;
+  parents: string[];
+  rules: Array<{ match: Json | undefined; body: Json; name: string }>;
+  first: Config;
+  revision: number;
+}
+
+/** The ports a route's parentRefs to one Service narrow it to; undefined when one of them names none (every port). */
+function parentPorts(w: RouteWorld, host: string, refs: ReturnType<typeof parentRefs>): number[] | undefined {
+  const ports = new Set<number>();
+  for (const p of refs) {
+    if (p.port !== undefined) ports.add(p.port);
+    else if (p.sectionName) {
+      const named = w.services.get(host)?.ports.find((sp) => sp.name === p.sectionName);
+      if (named) ports.add(named.port);
+    } else return undefined;
+  }
+  return [...ports].sort((a, b) => a - b);
+}
+
+/**
+ * The VirtualServices of `routes` (HTTPRoute and GRPCRoute configs in compareConfigs order): consumer routes'
+ * first, then producer routes', each in the order of its oldest route.
+ */
+export function gatewayRouteVirtualServices(routes: readonly Config[], w: RouteWorld): Config[] {
+  const groups = new Map<string, Group>();
+  for (const route of routes) {
+    const refs = parentRefs(route.spec, route.namespace).filter((p) => p.service);
+    const byHost = new Map<string, typeof refs>();
+    for (const p of refs) {
+      const host = `${p.name}.${p.namespace}.svc.${w.domainSuffix}`;
+      byHost.set(host, [...(byHost.get(host) ?? []), p]);
+    }
+    const rules = asArray(asObject(route.spec).rules).map(asObject);
+    for (const [host, parents] of byHost) {
+      const key = `${route.namespace}/${host}`;
+      let g = groups.get(key);
+      if (!g) {
+        const parent = { name: parents[0]!.name, namespace: parents[0]!.namespace };
+        g = { namespace: route.namespace, host, parent, consumer: parent.namespace !== route.namespace, parents: [], rules: [], first: route, revision: 0 };
+        groups.set(key, g);
+      }
+      g.parents.push(`${route.kind}/${route.name}.${route.namespace}`);
+      g.revision = Math.max(g.revision, route.revision);
+      const ports = parentPorts(w, host, parents);
+      for (const [i, rule] of rules.entries()) {
+        const raw = asArray(rule.matches);
+        const matches = route.kind === 'GRPCRoute' ? raw.map(grpcMatch) : (raw.length ? raw : [{}]).map(httpMatch);
+        for (const [j, m] of (matches.length ? matches : [undefined]).entries()) {
+          const body = ruleBody(w, route, rule, m?.uri?.prefix);
+          const name = `${route.namespace}.${route.name}.${i}.${j}`;
+          if (!ports) g.rules.push({ match: m, body, name });
+          else for (const port of ports) g.rules.push({ match: { ...(m ?? {}), port }, body, name: ports.length > 1 ? `${name}.${port}` : name });
+        }
+      }
+    }
+  }
+  const ordered = [...groups.values()].sort((a, b) => Number(b.consumer) - Number(a.consumer));
+  return ordered.map((g) => {
+    const http = g.rules
+      .map((r, k) => ({ r, k }))
+      .sort((x, y) => comparePrecedence(x.r.match, y.r.match) || x.k - y.k)
+      .map(({ r }) => ({ name: r.name, ...(r.match ? { match: [r.match] } : {}), ...r.body }));
+    return {
+      kind: 'VirtualService',
+      apiVersion: 'networking.istio.io/v1',
+      name: `${g.parent.name}.${g.parent.namespace}.gateway-api`,
+      namespace: g.namespace,
+      labels: {},
+      annotations: { [ROUTE_SEMANTICS]: 'gateway', [ROUTE_PARENTS]: g.parents.join(',') },
+      spec: { hosts: [g.host], gateways: ['mesh'], exportTo: [g.consumer ? '.' : '*'], http },
+      revision: g.revision,
+      ...(g.first.creationTimestamp ? { creationTimestamp: g.first.creationTimestamp } : {}),
+    };
+  });
+}
