@@ -15,6 +15,7 @@ import { envoyFilterPatches } from './analyzers/envoyfilter.js';
 import { customAuthorizationProviders } from './analyzers/ext-authz.js';
 import { gatewayCredentials } from './analyzers/credentials.js';
 import { proxyConfigConflicts } from './analyzers/proxyconfig.js';
+import { gatewayRoutes } from './analyzers/gateway-api.js';
 import { namespaceWideTelemetries, telemetryCollectors, telemetryLogServices, telemetryProviderNames, telemetryWithoutProviders } from './analyzers/telemetry.js';
 import { normalize, type Finding } from './finding.js';
 import { World, type AnalyzeOptions } from './world.js';
@@ -33,6 +34,7 @@ export interface Analyzer {
 export const ANALYZERS: readonly Analyzer[] = [
   { name: 'virtualservice.references', run: virtualServiceReferences },
   { name: 'virtualservice.conflicts', run: conflictingVirtualServices },
+  { name: 'gatewayapi.routes', run: gatewayRoutes },
   { name: 'destinationrule.subsets', run: destinationRuleSubsets },
   { name: 'policy.selectors', run: policySelectors },
   { name: 'gateway.selectors', run: gatewaySelectors },

@@ -1,0 +1,156 @@
+/**
+ * Gateway API routes for mesh traffic ("GAMMA": gateway.networking.k8s.io HTTPRoute and GRPCRoute attached to a
+ * Service), checked the way mizzen converts them (model/gateway-api.ts), with the reading of refs they share
+ * (model/gateway-refs.ts):
+ * - parentRefs: only a core Service makes a route served (MZ0016 for any other parent); a Service parent the
+ *   input lacks is IST0101 (MZ0003 when the input has no Services in that namespace).
+ * - backendRefs and RequestMirror backendRefs: only a core Service with a port, in the route's namespace or
+ *   allowed by a ReferenceGrant, is routed to (MZ0017 otherwise: its share answers 500, a mirror gets nothing);
+ *   a missing Service, or a port it does not expose, is IST0101 (MZ0003 as above). MZ0017 is not said of a
+ *   backend that gets no traffic anyway (weight 0, a rule that redirects).
+ * - filters of a type mizzen does not apply, or without a type (MZ0018): on a rule, the requests it matches
+ *   answer 500; on a backendRef (which takes the header modifiers only), its share does.
+ * Routes with no Service parent are not served, so their rules are not checked. Malformed shapes give fewer
+ * findings, never a throw.
+ */
+import type { KubeObject } from '../../core/kube.js';
+import { BACKEND_FILTERS, GATEWAY_API_GROUP, RULE_FILTERS, backendRef, isGatewayRoute, parentRef, referenceAllowed, type BackendRef, type ParentRef } from '../../model/gateway-refs.js';
+import { finding, type Finding } from '../finding.js';
+import { arr, rec, str, type Rec } from '../shape.js';
+import { nsOf, type HostEntry, type World } from '../world.js';
+
+/** One parentRef with the path of its entry; entries parentRefs() leaves out (no name) are skipped. */
+function parentsWithPaths(route: KubeObject): Array<{ path: string; ref: ParentRef }> {
+  const out: Array<{ path: string; ref: ParentRef }> = [];
+  for (const [k, raw] of arr(rec(route.spec).parentRefs).entries()) {
+    const ref = parentRef(raw, nsOf(route));
+    if (ref) out.push({ path: `spec.parentRefs[${k}]`, ref });
+  }
+  return out;
+}
+
+const qualified = (r: Pick<BackendRef, 'group' | 'kind'>): string => (r.group ? `${r.kind}.${r.group}` : r.kind);
+
+/** The host of Service `namespace/name`, as World indexes Services. */
+const serviceHost = (w: World, ref: { name: string; namespace: string }): string => `${ref.name.toLowerCase()}.${ref.namespace}.svc.${w.domainSuffix}`;
+
+/**
+ * What the conversion resolves a Service reference to: the Kubernetes Service of that host, else a ServiceEntry
+ * with exactly that host (a wildcard ServiceEntry host does not count: the conversion looks hosts up exactly).
+ */
+function servicesOf(w: World, ref: { name: string; namespace: string }): HostEntry[] {
+  const host = serviceHost(w, ref);
+  const exact = w.lookupHost(host).filter((e) => e.host === host);
+  const services = exact.filter((e) => e.kind === 'Service');
+  return services.length > 0 ? services : exact;
+}
+
+/** IST0101 / MZ0003 for a Service `namespace/name` that the input lacks. */
+function missingService(w: World, route: KubeObject, what: string, ref: { name: string; namespace: string }, path: string): Finding[] {
+  if (servicesOf(w, ref).length > 0) return [];
+  const id = `${ref.namespace}/${ref.name}`;
+  if (!w.hasServicesIn(ref.namespace)) {
+    return [finding('MZ0003', route, `Referenced ${what} not found: "${id}"; the input has no Services in namespace "${ref.namespace}" to check it against`, path)];
+  }
+  return [finding('IST0101', route, `Referenced ${what} not found: "${id}"`, path)];
+}
+
+function checkParents(w: World, route: KubeObject, parents: ReadonlyArray<{ path: string; ref: ParentRef }>): Finding[] {
+  const out: Finding[] = [];
+  for (const { path, ref } of parents) {
+    if (ref.service) {
+      out.push(...missingService(w, route, 'parent Service', ref, `${path}.name`));
+      continue;
+    }
+    const why = ref.group === GATEWAY_API_GROUP && ref.kind === 'Gateway' ? 'mizzen runs no Gateway API gateways' : 'mizzen serves routes attached to Services only';
+    out.push(finding('MZ0016', route, `parentRef ${qualified(ref)} "${ref.namespace}/${ref.name}" is not served: ${why}`, path));
+  }
+  return out;
+}
+
+/** How a backendRef is used: a share of the rule's traffic, a share that is never sent (weight 0, a redirecting rule), or a mirror. */
+type Use = 'share' | 'unused' | 'mirror';
+
+/**
+ * A backendRef at `path`: IST0101 / MZ0003 when its Service or port is missing; MZ0017 when mizzen does not route
+ * to it (said only where that changes something: not for a backend that gets no traffic anyway).
+ */
+function checkBackend(w: World, route: KubeObject, raw: unknown, path: string, use: Use): Finding[] {
+  const ref = backendRef(raw, nsOf(route));
+  if (!ref) return []; // a nameless ref is the schema's business
+  const what = use === 'mirror' ? 'mirror backend' : 'backendRef';
+  const outcome = use === 'mirror' ? 'nothing is mirrored to it' : 'its share of the traffic answers 500';
+  if (!ref.service) return use === 'unused' ? [] : [finding('MZ0017', route, `${what} ${qualified(ref)} "${ref.namespace}/${ref.name}" is not a core Service: ${outcome}`, path)];
+  const reasons: string[] = [];
+  if (ref.port === undefined) reasons.push('has no port');
+  if (!referenceAllowed(w.core('ReferenceGrant'), route.kind, nsOf(route), ref)) {
+    reasons.push(`is in namespace "${ref.namespace}", where no ReferenceGrant allows ${route.kind}s of namespace "${nsOf(route)}" to refer to it`);
+  }
+  const out = reasons.length > 0 && use !== 'unused' ? [finding('MZ0017', route, `${what} Service "${ref.namespace}/${ref.name}" ${reasons.join(' and ')}: ${outcome}`, path)] : [];
+  const kind = `${use === 'mirror' ? 'mirror' : 'backend'} Service`;
+  const missing = missingService(w, route, kind, ref, `${path}.name`);
+  if (missing.length > 0 || ref.port === undefined) return [...out, ...missing];
+  const port = ref.port;
+  if (!servicesOf(w, ref).some((e) => e.ports.includes(port))) out.push(finding('IST0101', route, `Referenced ${kind} port not found: "${ref.namespace}/${ref.name}:${port}"`, `${path}.port`));
+  return out;
+}
+
+/** The type of each filter of a list; undefined for an entry without a string type (which no filter type matches). */
+const filterTypes = (filters: unknown): Array<string | undefined> => arr(filters).map((f) => str(rec(f).type));
+
+const typeName = (type: string | undefined): string => (type === undefined ? 'filter without a type' : `filter of type ${type}`);
+
+/** MZ0018 for each rule filter mizzen does not apply (the rule answers 500); RequestMirror backends checked. */
+function checkRuleFilters(w: World, route: KubeObject, rule: Rec, base: string): Finding[] {
+  const out: Finding[] = [];
+  const applied = RULE_FILTERS[route.kind] ?? [];
+  for (const [f, type] of filterTypes(rule.filters).entries()) {
+    const path = `${base}.filters[${f}]`;
+    if (type === undefined || !applied.includes(type)) {
+      out.push(finding('MZ0018', route, `${route.kind} rule ${typeName(type)} is not applied by mizzen (it applies ${applied.join(', ')}): the requests this rule matches answer 500`, path));
+    } else if (type === 'RequestMirror') {
+      out.push(...checkBackend(w, route, rec(rec(arr(rule.filters)[f]).requestMirror).backendRef, `${path}.requestMirror.backendRef`, 'mirror'));
+    }
+  }
+  return out;
+}
+
+/** MZ0018 for each filter of a backendRef that mizzen does not apply there: the backend is not used, its share answers 500. */
+function checkBackendFilters(route: KubeObject, backend: unknown, path: string): Finding[] {
+  const out: Finding[] = [];
+  for (const [f, type] of filterTypes(rec(backend).filters).entries()) {
+    if (type !== undefined && BACKEND_FILTERS.includes(type)) continue;
+    out.push(finding('MZ0018', route, `backendRef ${typeName(type)} is not applied by mizzen (it applies ${BACKEND_FILTERS.join(', ')} there): its share of the traffic answers 500`, `${path}.filters[${f}]`));
+  }
+  return out;
+}
+
+function checkRules(w: World, route: KubeObject): Finding[] {
+  const out: Finding[] = [];
+  for (const [i, raw] of arr(rec(route.spec).rules).entries()) {
+    const rule = rec(raw);
+    const base = `spec.rules[${i}]`;
+    out.push(...checkRuleFilters(w, route, rule, base));
+    // A redirecting rule answers with the redirect: its backends get no traffic.
+    const redirects = route.kind === 'HTTPRoute' && filterTypes(rule.filters).includes('RequestRedirect');
+    for (const [j, b] of arr(rule.backendRefs).entries()) {
+      const path = `${base}.backendRefs[${j}]`;
+      const use: Use = redirects || rec(b).weight === 0 ? 'unused' : 'share';
+      out.push(...checkBackend(w, route, b, path, use));
+      if (use === 'share') out.push(...checkBackendFilters(route, b, path));
+    }
+  }
+  return out;
+}
+
+export function gatewayRoutes(w: World): Finding[] {
+  const out: Finding[] = [];
+  for (const route of [...w.coreSubjects('HTTPRoute'), ...w.coreSubjects('GRPCRoute')]) {
+    if (!isGatewayRoute(route)) continue;
+    const parents = parentsWithPaths(route);
+    out.push(...checkParents(w, route, parents));
+    // Only a route attached to a Service is served; the rules of any other change nothing.
+    if (parents.some((p) => p.ref.service)) out.push(...checkRules(w, route));
+  }
+  return out;
+}
