@@ -231,13 +231,56 @@ function comparePrecedence(a: Json | undefined, b: Json | undefined): number {
   return rank(b) - rank(a) || len(b) - len(a) || (b.method ? 1 : 0) - (a.method ? 1 : 0) || count(b.headers) - count(a.headers) || count(b.queryParams) - count(a.queryParams);
 }
 
+/** One match of one rule of a route (undefined match: every request), named `namespace.route.rule.match`. */
+export interface RouteRule {
+  match: Json | undefined;
+  body: Json;
+  name: string;
+}
+
+/** A route's rules, one per match, in the route's order. */
+export function routeRules(w: RouteWorld, route: Config): RouteRule[] {
+  const out: RouteRule[] = [];
+  for (const [i, rule] of asArray(asObject(route.spec).rules).map(asObject).entries()) {
+    const raw = asArray(rule.matches);
+    const matches = route.kind === 'GRPCRoute' ? raw.map(grpcMatch) : (raw.length ? raw : [{}]).map(httpMatch);
+    for (const [j, m] of (matches.length ? matches : [undefined]).entries()) {
+      out.push({ match: m, body: ruleBody(w, route, rule, m?.uri?.prefix), name: `${route.namespace}.${route.name}.${i}.${j}` });
+    }
+  }
+  return out;
+}
+
+/** VirtualService http rules from route rules gathered in route order: ordered by precedence, ties kept. */
+export function orderedHttp(rules: readonly RouteRule[]): Json[] {
+  return rules
+    .map((r, k) => ({ r, k }))
+    .sort((x, y) => comparePrecedence(x.r.match, y.r.match) || x.k - y.k)
+    .map(({ r }) => ({ name: r.name, ...(r.match ? { match: [r.match] } : {}), ...r.body }));
+}
+
+/** The VirtualService made of Gateway API routes: `parents` names them; it answers Gateway API semantics. */
+export function routeVirtualService(o: { name: string; namespace: string; parents: readonly string[]; first: Config; revision: number; spec: Json }): Config {
+  return {
+    kind: 'VirtualService',
+    apiVersion: 'networking.istio.io/v1',
+    name: o.name,
+    namespace: o.namespace,
+    labels: {},
+    annotations: { [ROUTE_SEMANTICS]: 'gateway', [ROUTE_PARENTS]: o.parents.join(',') },
+    spec: o.spec,
+    revision: o.revision,
+    ...(o.first.creationTimestamp ? { creationTimestamp: o.first.creationTimestamp } : {}),
+  };
+}
+
 interface Group {
   namespace: string;
   host: string;
   parent: { name: string; namespace: string };
   consumer: boolean;
   parents: string[];
-  rules: Array<{ match: Json | undefined; body: Json; name: string }>;
+  rules: RouteRule[];
   first: Config;
   revision: number;
 }
@@ -268,7 +311,7 @@ export function gatewayRouteVirtualServices(routes: readonly Config[], w: RouteW
       const host = `${p.name}.${p.namespace}.svc.${w.domainSuffix}`;
       byHost.set(host, [...(byHost.get(host) ?? []), p]);
     }
-    const rules = asArray(asObject(route.spec).rules).map(asObject);
+    const rules = byHost.size ? routeRules(w, route) : [];
     for (const [host, parents] of byHost) {
       const key = `${route.namespace}/${host}`;
       let g = groups.get(key);
@@ -280,34 +323,21 @@ export function gatewayRouteVirtualServices(routes: readonly Config[], w: RouteW
       g.parents.push(`${route.kind}/${route.name}.${route.namespace}`);
       g.revision = Math.max(g.revision, route.revision);
       const ports = parentPorts(w, host, parents);
-      for (const [i, rule] of rules.entries()) {
-        const raw = asArray(rule.matches);
-        const matches = route.kind === 'GRPCRoute' ? raw.map(grpcMatch) : (raw.length ? raw : [{}]).map(httpMatch);
-        for (const [j, m] of (matches.length ? matches : [undefined]).entries()) {
-          const body = ruleBody(w, route, rule, m?.uri?.prefix);
-          const name = `${route.namespace}.${route.name}.${i}.${j}`;
-          if (!ports) g.rules.push({ match: m, body, name });
-          else for (const port of ports) g.rules.push({ match: { ...(m ?? {}), port }, body, name: ports.length > 1 ? `${name}.${port}` : name });
-        }
+      for (const r of rules) {
+        if (!ports) g.rules.push(r);
+        else for (const port of ports) g.rules.push({ match: { ...(r.match ?? {}), port }, body: r.body, name: ports.length > 1 ? `${r.name}.${port}` : r.name });
       }
     }
   }
   const ordered = [...groups.values()].sort((a, b) => Number(b.consumer) - Number(a.consumer));
-  return ordered.map((g) => {
-    const http = g.rules
-      .map((r, k) => ({ r, k }))
-      .sort((x, y) => comparePrecedence(x.r.match, y.r.match) || x.k - y.k)
-      .map(({ r }) => ({ name: r.name, ...(r.match ? { match: [r.match] } : {}), ...r.body }));
-    return {
-      kind: 'VirtualService',
-      apiVersion: 'networking.istio.io/v1',
+  return ordered.map((g) =>
+    routeVirtualService({
       name: `${g.parent.name}.${g.parent.namespace}.gateway-api`,
       namespace: g.namespace,
-      labels: {},
-      annotations: { [ROUTE_SEMANTICS]: 'gateway', [ROUTE_PARENTS]: g.parents.join(',') },
-      spec: { hosts: [g.host], gateways: ['mesh'], exportTo: [g.consumer ? '.' : '*'], http },
+      parents: g.parents,
+      first: g.first,
       revision: g.revision,
-      ...(g.first.creationTimestamp ? { creationTimestamp: g.first.creationTimestamp } : {}),
-    };
-  });
+      spec: { hosts: [g.host], gateways: ['mesh'], exportTo: [g.consumer ? '.' : '*'], http: orderedHttp(g.rules) },
+    }),
+  );
 }

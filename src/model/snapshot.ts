@@ -15,8 +15,9 @@ import type { Config, Endpoint, MeshSettings, Service, Snapshot, Workload } from
 import { kubeEndpoints, kubeServices, podKey, podWorkloads, type KubeServiceInfo, type PodInfo } from './registry.js';
 import { serviceEntryServices, workloadEntries, workloadEntryWorkloads, type WorkloadEntryInfo } from './serviceentry.js';
 import { asString, matchesLabels, stringMap } from './selectors.js';
-import { GATEWAY_API_GROUP } from './gateway-refs.js';
+import { isGatewayApi } from './gateway-refs.js';
 import { gatewayRouteVirtualServices } from './gateway-api.js';
+import { kubernetesGatewayConfigs } from './gateway-api-gateways.js';
 import { type RawCredential, credentialKey, credentialOf, isSecret } from './credentials.js';
 import {
   canonical, configsDigest, copyState, credentialsDigest, endpointOrder, hostDigest, indexEndpointsObject, indexPod, namespaceOf, podOf, workloadOrder, workloadsDigest,
@@ -36,12 +37,11 @@ const CONFIG_KINDS = {
   Telemetry: ['telemetry.istio.io', 'telemetries'],
   EnvoyFilter: ['networking.istio.io', 'envoyFilters'],
   WasmPlugin: ['extensions.istio.io', 'wasmPlugins'],
-  HTTPRoute: [GATEWAY_API_GROUP, 'httpRoutes'],
-  GRPCRoute: [GATEWAY_API_GROUP, 'grpcRoutes'],
-  ReferenceGrant: [GATEWAY_API_GROUP, 'referenceGrants'],
 } as const;
-type ConfigField = (typeof CONFIG_KINDS)[keyof typeof CONFIG_KINDS][1];
-const FIELDS: readonly ConfigField[] = Object.values(CONFIG_KINDS).map((e) => e[1]);
+/** Snapshot field for each Gateway API kind (gateway.networking.k8s.io: its Gateway is not Istio's). */
+const GATEWAY_API_KINDS = { HTTPRoute: 'httpRoutes', GRPCRoute: 'grpcRoutes', ReferenceGrant: 'referenceGrants', Gateway: 'kubernetesGateways' } as const;
+type ConfigField = (typeof CONFIG_KINDS)[keyof typeof CONFIG_KINDS][1] | (typeof GATEWAY_API_KINDS)[keyof typeof GATEWAY_API_KINDS];
+const FIELDS: readonly ConfigField[] = [...Object.values(CONFIG_KINDS).map((e) => e[1]), ...Object.values(GATEWAY_API_KINDS)];
 
 /** Istio's order for configs: oldest first, then namespace/name. */
 export function compareConfigs(a: Config, b: Config): number {
@@ -70,6 +70,7 @@ function toConfig(o: KubeObject): Config {
 }
 
 const configField = (o: KubeObject): ConfigField | undefined => {
+  if (isGatewayApi(o)) return (GATEWAY_API_KINDS as Record<string, ConfigField>)[o.kind];
   const entry = (CONFIG_KINDS as Record<string, readonly [string, ConfigField]>)[o.kind];
   return entry && o.apiVersion.startsWith(`${entry[0]}/`) ? entry[1] : undefined;
 };
@@ -292,20 +293,33 @@ export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOption
   st.parts.namespaces = shortHash(canonical([...namespaces]));
   st.parts.workloads = workloadsDigest(workloads);
   st.parts.credentials = credentialsDigest(st.credentials);
-  lists.virtualServices = withRouteVirtualServices(lists, services, domainSuffix);
+  withGatewayApi(lists, services, namespaces, domainSuffix);
   for (const f of FIELDS) st.parts[f] = configsDigest(lists[f]);
   return assemble(st, { namespaces, services, endpoints, workloads, ...lists });
 }
 
-/** The fields from which `virtualServices` is made: Istio's own, and the Gateway API routes and grants. */
-const ROUTE_FIELDS: readonly ConfigField[] = ['virtualServices', 'httpRoutes', 'grpcRoutes', 'referenceGrants'];
+/** The fields from which `virtualServices` and `gateways` are made: Istio's own, and the Gateway API's kinds. */
+const ROUTE_FIELDS: readonly ConfigField[] = ['virtualServices', 'gateways', ...Object.values(GATEWAY_API_KINDS)];
 
-/** Istio's VirtualServices (`lists.virtualServices`, sorted), then those made from Gateway API routes. */
-function withRouteVirtualServices(lists: Record<ConfigField, Config[]>, services: ReadonlyMap<string, Service>, domainSuffix: string): Config[] {
+/**
+ * Appends to Istio's VirtualServices and Gateways (`lists`, sorted) those made from Gateway API objects: routes
+ * attached to Services, then Gateway API Gateways and the routes attached to them.
+ */
+function withGatewayApi(lists: Record<ConfigField, Config[]>, services: ReadonlyMap<string, Service>, namespaces: ReadonlyMap<string, Record<string, string>>, domainSuffix: string): void {
   const routes = [...lists.httpRoutes, ...lists.grpcRoutes].sort(compareConfigs);
-  if (routes.length === 0) return lists.virtualServices;
+  if (routes.length === 0 && lists.kubernetesGateways.length === 0) return;
   const grants = lists.referenceGrants.map((g) => ({ apiVersion: g.apiVersion, kind: g.kind, metadata: { name: g.name, namespace: g.namespace }, spec: g.spec }));
-  return [...lists.virtualServices, ...gatewayRouteVirtualServices(routes, { domainSuffix, services, grants })];
+  const w = { domainSuffix, services, grants, namespaces };
+  const kube = kubernetesGatewayConfigs(lists.kubernetesGateways, routes, w);
+  lists.virtualServices = [...lists.virtualServices, ...gatewayRouteVirtualServices(routes, w), ...kube.virtualServices];
+  lists.gateways = [...lists.gateways, ...kube.gateways];
+}
+
+/** Whether some namespace has other labels in `b` than in `a` (a namespace without labels counts as absent). */
+function labelsDiffer(a: ReadonlyMap<string, Record<string, string>>, b: ReadonlyMap<string, Record<string, string>>): boolean {
+  const text = (l: Record<string, string> | undefined): string => JSON.stringify(l ?? {});
+  for (const n of new Set([...a.keys(), ...b.keys()])) if (text(a.get(n)) !== text(b.get(n))) return true;
+  return false;
 }
 
 /**
@@ -413,12 +427,11 @@ export function updateSnapshot(prev: Snapshot, input: readonly KubeObject[], cha
     st.parts.namespaces = shortHash(canonical([...namespaces]));
   }
   const lists = {} as Record<ConfigField, Config[]>;
-  const routing = ROUTE_FIELDS.some((f) => t.fields.has(f));
-  for (const f of FIELDS) {
-    if (!t.fields.has(f) && !(routing && f === 'virtualServices')) lists[f] = prev[f];
-    else lists[f] = [...st.configs[f]!.values()].sort(compareConfigs);
-  }
-  if (routing) lists.virtualServices = withRouteVirtualServices(lists, prev.services, st.domainSuffix);
-  for (const f of FIELDS) if (t.fields.has(f) || (routing && f === 'virtualServices')) st.parts[f] = configsDigest(lists[f]);
+  // Listeners admit routes by namespace labels too.
+  const routing = ROUTE_FIELDS.some((f) => t.fields.has(f)) || (namespaces !== prev.namespaces && st.configs.kubernetesGateways!.size > 0 && labelsDiffer(prev.namespaces, namespaces));
+  const made = (f: ConfigField): boolean => routing && (f === 'virtualServices' || f === 'gateways');
+  for (const f of FIELDS) lists[f] = t.fields.has(f) || made(f) ? [...st.configs[f]!.values()].sort(compareConfigs) : prev[f];
+  if (routing) withGatewayApi(lists, prev.services, namespaces, st.domainSuffix);
+  for (const f of FIELDS) if (t.fields.has(f) || made(f)) st.parts[f] = configsDigest(lists[f]);
   return assemble(st, { namespaces, services: prev.services, endpoints, workloads, ...lists });
 }

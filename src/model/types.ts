@@ -213,11 +213,14 @@ export interface Snapshot {
   wasmPlugins: Config[];
   /**
    * Gateway API routes and ReferenceGrants (gateway.networking.k8s.io), as stored. The routes attached to Services
-   * reach the generators as VirtualServices, appended to `virtualServices` (gateway-api.ts).
+   * and to Gateway API Gateways reach the generators as VirtualServices, appended to `virtualServices`
+   * (gateway-api.ts, gateway-api-gateways.ts).
    */
   httpRoutes: Config[];
   grpcRoutes: Config[];
   referenceGrants: Config[];
+  /** Gateway API Gateways; those of class istio reach the generators as Istio Gateways (gateway-api-gateways.ts). */
+  kubernetesGateways: Config[];
   /** TLS credentials of Secrets by `ns/name` (credentials.ts), for gateways' credentialName. */
   credentials: ReadonlyMap<string, RawCredential>;
 }

@@ -56,6 +56,9 @@ function base(): KubeObject[] {
     istio('Gateway', 'gw', { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['*'] }] }),
     istio('AuthorizationPolicy', 'deny', { action: 'DENY' }, 'default', 'security'),
     httpRoute('to-ratings', 'ratings', 'shop'),
+    // A Gateway API Gateway admitting routes from namespaces labelled for injection (default, until relabelled).
+    gw('Gateway', 'edge', { gatewayClassName: 'istio', listeners: [{ name: 'http', port: 80, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'Selector', selector: { matchLabels: { 'istio-injection': 'enabled' } } } } }] }),
+    gw('HTTPRoute', 'edge-reviews', { parentRefs: [{ name: 'edge' }], hostnames: ['reviews.example.com'], rules: [{ backendRefs: [{ name: 'reviews', port: 9080 }] }] }),
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: 'default' }, data: {} } as KubeObject,
     secret('b-cert', { cert: b64('not a certificate'), key: b64('not a key') }),
     secret('ca-only', { 'ca.crt': b64('not a CA') }, 'shop'),
@@ -123,6 +126,8 @@ const changes: Array<{ name: string; change: (o: KubeObject[]) => KubeObject[]; 
   { name: 'HTTPRoute deleted', change: (o) => drop(o, 'HTTPRoute', 'to-ratings') },
   { name: 'GRPCRoute added', change: (o) => [...o, gw('GRPCRoute', 'grpc', { parentRefs: [{ group: '', kind: 'Service', name: 'other' }], rules: [{ backendRefs: [{ name: 'other', port: 7070 }] }] }, 'shop')] },
   { name: 'ReferenceGrant added (a route in shop may now send to default)', change: (o) => [...o, gw('ReferenceGrant', 'from-shop', { from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'shop' }], to: [{ group: '', kind: 'Service' }] }, 'default', 'v1beta1')] },
+  { name: 'Gateway API Gateway listener added', change: (o) => edit(o, 'Gateway', 'edge', (g) => g.spec.listeners?.push({ name: 'alt', port: 8080, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'All' } } })) },
+  { name: 'Gateway API Gateway deleted', change: (o) => o.filter((x) => !(x.kind === 'Gateway' && x.apiVersion.startsWith('gateway.networking.k8s.io/'))) },
   { name: 'Service added', change: (o) => [...o, svc('new', { selector: { app: 'reviews' }, ports: [{ name: 'http', port: 1 }] })] },
   { name: 'Service port changed', change: (o) => edit(o, 'Service', 'reviews', (s) => (s.spec.ports[0].port = 9081)) },
   { name: 'Service deleted', change: (o) => drop(o, 'Service', 'reviews') },
@@ -175,6 +180,17 @@ describe('updateSnapshot equals buildSnapshot', () => {
       }
     });
   }
+
+  it('relabelling a namespace re-admits its routes to a Gateway API listener that selects namespaces by label', () => {
+    const before = base();
+    const prev = buildSnapshot(before);
+    const edgeRoutes = (snap: Snapshot) => snap.virtualServices.filter((v) => v.name.startsWith('edge.')).map((v) => v.spec.hosts[0]);
+    expect(edgeRoutes(prev)).to.deep.equal(['reviews.example.com']);
+    const after = edit(before, 'Namespace', 'default', (n) => (n.metadata.labels = { team: 'a' }));
+    const inc = updateSnapshot(prev, after, changedKeys(before, after));
+    expect(edgeRoutes(inc)).to.deep.equal([]);
+    expectSame(inc, buildSnapshot(after));
+  });
 
   it('all changes in a row, each from the previous incremental snapshot', () => {
     let objs = base();

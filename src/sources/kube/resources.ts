@@ -43,8 +43,8 @@ export const ISTIO_STORAGE_VERSION = 'v1';
 const readVersion = (versions: readonly string[]): string => (versions.includes(ISTIO_STORAGE_VERSION) ? ISTIO_STORAGE_VERSION : versions[0]!);
 
 /**
- * Gateway API routes for mesh traffic and the grants that let them cross namespaces, at the versions Gateway API
- * v1.1 and later serve. Their CRDs come with the Gateway API, not with mizzen: a cluster without them has none.
+ * Gateway API routes, the grants that let them cross namespaces, and Gateways, at the versions Gateway API v1.1
+ * and later serve. Their CRDs come with the Gateway API, not with mizzen: a cluster without them has none.
  */
 const gatewayApi = (kind: string, version: string, plural: string): KubeResource => ({
   kind,
@@ -55,12 +55,13 @@ const gatewayApi = (kind: string, version: string, plural: string): KubeResource
   namespaced: true,
   crd: true,
   istio: false,
-  optional: 'Gateway API routes (HTTPRoute, GRPCRoute) are not served until mizzen may list and watch them (the ClusterRole in manifests/ allows it)',
+  optional: 'Gateway API routes and Gateways are not served until mizzen may list and watch them (the ClusterRole in manifests/ allows it)',
 });
 const GATEWAY_API_RESOURCES: readonly KubeResource[] = [
   gatewayApi('HTTPRoute', 'v1', 'httproutes'),
   gatewayApi('GRPCRoute', 'v1', 'grpcroutes'),
   gatewayApi('ReferenceGrant', 'v1beta1', 'referencegrants'),
+  gatewayApi('Gateway', 'v1', 'gateways'),
 ];
 
 /** Namespaces, Services, EndpointSlices, Pods, every Istio kind, then the Gateway API's routes. */

@@ -8,7 +8,7 @@ import { generate } from '../../../src/xds/gen/index.js';
 import { buildSnapshot } from '../../../src/model/snapshot.js';
 import { TypeUrls } from '../../../src/core/constants.js';
 import { INVALID_BACKEND_HOST } from '../../../src/model/gateway-api.js';
-import { PRODUCTPAGE, bookinfo, byName, expectValid, proxy, yamlObjects } from './helpers.js';
+import { GATEWAY, PRODUCTPAGE, bookinfo, byName, expectValid, proxy, yamlObjects } from './helpers.js';
 
 const ROUTE = `
 apiVersion: gateway.networking.k8s.io/v1
@@ -143,5 +143,55 @@ spec:
     for (const r of ping) expect(r.route.cluster).to.equal('outbound|7070||echo-v2.default.svc.cluster.local');
     const rest = found.filter((r) => r.route.cluster === 'outbound|7070||echo.default.svc.cluster.local');
     expect(rest.map((r) => r.match)).to.deep.include({ prefix: '/' });
+  });
+
+  it("Istio's Bookinfo Gateway API sample on the ingress gateway its address names: the listener, the route table, the paths", () => {
+    // samples/bookinfo/gateway-api/bookinfo-gateway.yaml of Istio, with the address of an existing gateway Service.
+    const sample = `
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: bookinfo-gateway, namespace: default }
+spec:
+  gatewayClassName: istio
+  addresses: [{ type: Hostname, value: istio-ingressgateway.istio-system.svc.cluster.local }]
+  listeners:
+  - name: http
+    port: 80
+    protocol: HTTP
+    allowedRoutes: { namespaces: { from: Same } }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: bookinfo, namespace: default }
+spec:
+  parentRefs: [{ name: bookinfo-gateway }]
+  rules:
+  - matches:
+    - path: { type: Exact, value: /productpage }
+    - path: { type: PathPrefix, value: /static }
+    - path: { type: Exact, value: /login }
+    - path: { type: Exact, value: /logout }
+    - path: { type: PathPrefix, value: /api/v1/products }
+    backendRefs: [{ name: productpage, port: 9080 }]
+`;
+    const snap = buildSnapshot([...bookinfo(), ...yamlObjects(sample)]);
+    const gw = proxy(GATEWAY);
+    const listeners = generate(snap, gw, TypeUrls.listener);
+    const routes = generate(snap, gw, TypeUrls.route);
+    expectValid(TypeUrls.listener, listeners);
+    expectValid(TypeUrls.route, routes);
+    // The Service maps port 80 to the pod's 8080: the gateway listens there.
+    expect(listeners.map((l) => l.name)).to.include('0.0.0.0_8080');
+    const table = byName(routes, 'http.8080');
+    const vh = table.virtual_hosts.find((v: any) => v.domains.includes('*'));
+    expect(vh.routes.map((r: any) => [r.match, r.route.cluster])).to.deep.equal([
+      [{ path: '/productpage' }, cluster('productpage.default.svc.cluster.local')],
+      [{ path: '/logout' }, cluster('productpage.default.svc.cluster.local')],
+      [{ path: '/login' }, cluster('productpage.default.svc.cluster.local')],
+      [{ path_separated_prefix: '/api/v1/products' }, cluster('productpage.default.svc.cluster.local')],
+      [{ path_separated_prefix: '/static' }, cluster('productpage.default.svc.cluster.local')],
+    ]);
+    // A sidecar is not bound to the Gateway's routes.
+    expect(JSON.stringify(generate(snap, proxy(PRODUCTPAGE), TypeUrls.route))).to.not.include('/productpage');
   });
 });

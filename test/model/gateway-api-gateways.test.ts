@@ -1,0 +1,136 @@
+/**
+ * Gateway API Gateways (class istio) and the routes attached to them → Istio Gateways and VirtualServices
+ * (src/model/gateway-api-gateways.ts), read through buildSnapshot: which proxies serve them, which listeners are
+ * served, which routes attach where (parentRef, allowedRoutes, hostnames), and garbage that yields nothing.
+ */
+import { expect } from 'chai';
+import type { KubeObject } from '../../src/core/kube.js';
+import { buildSnapshot } from '../../src/model/snapshot.js';
+import { ROUTE_PARENTS, ROUTE_SEMANTICS } from '../../src/model/gateway-api.js';
+import { GATEWAY_NAME_LABEL, intersectHostnames, listenerGatewayName } from '../../src/model/gateway-api-gateways.js';
+import type { Config } from '../../src/model/types.js';
+
+const GW = 'gateway.networking.k8s.io';
+const obj = (kind: string, name: string, spec: object, namespace = 'web', apiVersion = `${GW}/v1`, labels?: Record<string, string>): KubeObject => ({
+  apiVersion,
+  kind,
+  metadata: { name, namespace, ...(labels ? { labels } : {}) },
+  spec,
+});
+const gateway = (listeners: object[], extra: object = {}, name = 'edge') => obj('Gateway', name, { gatewayClassName: 'istio', listeners, ...extra });
+const httpRoute = (name: string, spec: object, namespace = 'web') => obj('HTTPRoute', name, spec, namespace);
+const toFront = { backendRefs: [{ name: 'front', port: 8080 }] };
+const HTTP = { name: 'http', port: 80, protocol: 'HTTP' };
+
+const BASE: KubeObject[] = [
+  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'web', labels: { team: 'web' } } },
+  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { team: 'shop', shared: 'yes' } } },
+  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other' } },
+  obj('Service', 'front', { ports: [{ name: 'http', port: 8080 }] }, 'web', 'v1'),
+  obj('Service', 'cart', { ports: [{ name: 'http', port: 8080 }] }, 'shop', 'v1'),
+  obj('Service', 'ingress', { selector: { istio: 'ingressgateway' }, ports: [{ name: 'http', port: 80 }] }, 'istio-system', 'v1'),
+];
+
+function converted(...objs: KubeObject[]): { gateways: Config[]; virtualServices: Config[] } {
+  const snap = buildSnapshot([...BASE, ...objs]);
+  return { gateways: snap.gateways, virtualServices: snap.virtualServices.filter((v) => v.annotations[ROUTE_SEMANTICS] === 'gateway') };
+}
+
+describe('Gateway API Gateways → Istio Gateways and VirtualServices', () => {
+  it('the Bookinfo sample shape: one Istio Gateway per listener, served by the workloads labelled with the Gateway name', () => {
+    const { gateways, virtualServices } = converted(
+      gateway([{ ...HTTP, allowedRoutes: { namespaces: { from: 'Same' } } }], {}, 'bookinfo-gateway'),
+      httpRoute('bookinfo', { parentRefs: [{ name: 'bookinfo-gateway' }], rules: [{ matches: [{ path: { type: 'Exact', value: '/productpage' } }, { path: { type: 'PathPrefix', value: '/static' } }], backendRefs: [{ name: 'front', port: 8080 }] }] }),
+    );
+    expect(gateways.map((g) => [g.namespace, g.name, g.spec])).to.deep.equal([
+      ['web', listenerGatewayName('bookinfo-gateway', 'http'), { selector: { [GATEWAY_NAME_LABEL]: 'bookinfo-gateway' }, servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['*/*'] }] }],
+    ]);
+    expect(virtualServices).to.have.length(1);
+    const vs = virtualServices[0]!;
+    expect(vs.annotations[ROUTE_PARENTS]).to.equal('HTTPRoute/bookinfo.web');
+    expect(vs.spec.hosts).to.deep.equal(['*']);
+    expect(vs.spec.gateways).to.deep.equal([`web/${listenerGatewayName('bookinfo-gateway', 'http')}`]);
+    expect(vs.spec.http.map((h: any) => h.match[0].uri)).to.deep.equal([{ exact: '/productpage' }, { prefix: '/static' }]);
+  });
+
+  it("a Hostname address naming a Service: that Service's workloads serve it; other classes and unserved listeners make nothing", () => {
+    const { gateways } = converted(
+      gateway(
+        [
+          HTTP,
+          { name: 'https', port: 443, protocol: 'HTTPS', hostname: 'shop.example.com', tls: { certificateRefs: [{ name: 'shop-cert' }] } },
+          { name: 'elsewhere', port: 8443, protocol: 'HTTPS', tls: { certificateRefs: [{ name: 'c', namespace: 'other' }] } },
+          { name: 'pass', port: 9443, protocol: 'TLS', tls: { mode: 'Passthrough' } },
+          { name: 'tcp', port: 5000, protocol: 'TCP' },
+          { name: 'http', port: 81, protocol: 'HTTP' }, // a repeated name
+        ],
+        { addresses: [{ type: 'Hostname', value: 'ingress.istio-system.svc.cluster.local' }] },
+      ),
+      obj('Gateway', 'foreign', { gatewayClassName: 'another', listeners: [HTTP] }),
+    );
+    expect(gateways.map((g) => [g.name, g.spec.selector, g.spec.servers[0].port.number, g.spec.servers[0].hosts, g.spec.servers[0].tls])).to.deep.equal([
+      [listenerGatewayName('edge', 'http'), { istio: 'ingressgateway' }, 80, ['*/*'], undefined],
+      [listenerGatewayName('edge', 'https'), { istio: 'ingressgateway' }, 443, ['*/shop.example.com'], { mode: 'SIMPLE', credentialName: 'shop-cert' }],
+    ]);
+    // An address that names no Service with a selector falls back to the label.
+    const unknown = converted(gateway([HTTP], { addresses: [{ type: 'Hostname', value: 'nowhere.example.com' }, { type: 'IPAddress', value: '10.0.0.1' }] }));
+    expect(unknown.gateways[0]!.spec.selector).to.deep.equal({ [GATEWAY_NAME_LABEL]: 'edge' });
+  });
+
+  it('allowedRoutes: Same by default, All, a namespace Selector (labels, expressions, the metadata.name label), and kinds', () => {
+    const attached = (allowedRoutes: object | undefined, namespace: string, kind = 'HTTPRoute'): boolean => {
+      const route = obj(kind, 'r', { parentRefs: [{ name: 'edge', namespace: 'web' }], rules: [{ backendRefs: [{ name: 'cart', port: 8080, namespace: 'shop' }] }] }, namespace);
+      return converted(gateway([{ ...HTTP, ...(allowedRoutes ? { allowedRoutes } : {}) }]), route).virtualServices.length > 0;
+    };
+    expect(attached(undefined, 'web')).to.equal(true);
+    expect(attached(undefined, 'shop')).to.equal(false);
+    expect(attached({ namespaces: { from: 'All' } }, 'shop')).to.equal(true);
+    expect(attached({ namespaces: { from: 'Selector', selector: { matchLabels: { shared: 'yes' } } } }, 'shop')).to.equal(true);
+    expect(attached({ namespaces: { from: 'Selector', selector: { matchLabels: { shared: 'yes' } } } }, 'web')).to.equal(false);
+    expect(attached({ namespaces: { from: 'Selector', selector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['other'] }] } } }, 'other')).to.equal(true);
+    expect(attached({ namespaces: { from: 'Nonsense' } }, 'web')).to.equal(false);
+    expect(attached(undefined, 'web', 'GRPCRoute')).to.equal(true);
+    expect(attached({ kinds: [{ kind: 'GRPCRoute' }] }, 'web')).to.equal(false);
+    expect(attached({ kinds: [{ kind: 'HTTPRoute', group: GW }] }, 'web')).to.equal(true);
+  });
+
+  it('a parentRef picks listeners by sectionName or port; routes on one listener and hostname merge, by precedence', () => {
+    const gw = gateway([HTTP, { name: 'alt', port: 8080, protocol: 'HTTP' }]);
+    const bySection = converted(gw, httpRoute('a', { parentRefs: [{ name: 'edge', sectionName: 'alt' }], rules: [toFront] })).virtualServices;
+    expect(bySection.map((v) => v.spec.gateways[0])).to.deep.equal([`web/${listenerGatewayName('edge', 'alt')}`]);
+    const byPort = converted(gw, httpRoute('a', { parentRefs: [{ name: 'edge', port: 80 }], rules: [toFront] })).virtualServices;
+    expect(byPort.map((v) => v.spec.gateways[0])).to.deep.equal([`web/${listenerGatewayName('edge', 'http')}`]);
+    expect(converted(gw, httpRoute('a', { parentRefs: [{ name: 'edge', sectionName: 'none' }], rules: [toFront] })).virtualServices).to.deep.equal([]);
+    expect(converted(gw, httpRoute('a', { parentRefs: [{ name: 'edge', namespace: 'shop' }], rules: [toFront] })).virtualServices, 'another namespace, no such Gateway').to.deep.equal([]);
+    const merged = converted(
+      gateway([HTTP]),
+      httpRoute('first', { parentRefs: [{ name: 'edge' }], hostnames: ['a.example.com'], rules: [{ matches: [{ path: { value: '/' } }], ...toFront }] }),
+      httpRoute('second', { parentRefs: [{ name: 'edge' }], hostnames: ['a.example.com', 'b.example.com'], rules: [{ matches: [{ path: { value: '/api' } }], ...toFront }] }),
+    ).virtualServices;
+    expect(merged.map((v) => [v.spec.hosts[0], v.annotations[ROUTE_PARENTS], v.spec.http.map((h: any) => h.name)])).to.deep.equal([
+      ['a.example.com', 'HTTPRoute/first.web,HTTPRoute/second.web', ['web.second.0.0', 'web.first.0.0']],
+      ['b.example.com', 'HTTPRoute/second.web', ['web.second.0.0']],
+    ]);
+  });
+
+  it('hostnames: the narrower of a route and a listener hostname; none when they do not overlap', () => {
+    expect(intersectHostnames([], undefined)).to.deep.equal(['*']);
+    expect(intersectHostnames([], '*.example.com')).to.deep.equal(['*.example.com']);
+    expect(intersectHostnames(['a.example.com', 'a.example.com'], undefined)).to.deep.equal(['a.example.com']);
+    expect(intersectHostnames(['a.example.com', 'x.other.com', 'a.b.example.com'], '*.example.com')).to.deep.equal(['a.example.com', 'a.b.example.com']);
+    expect(intersectHostnames(['*.example.com'], 'shop.example.com')).to.deep.equal(['shop.example.com']);
+    expect(intersectHostnames(['*.example.com'], '*.shop.example.com')).to.deep.equal(['*.shop.example.com']);
+    expect(intersectHostnames(['*.shop.example.com'], '*.example.com')).to.deep.equal(['*.shop.example.com']);
+    expect(intersectHostnames(['example.com'], '*.example.com'), 'a wildcard needs a label before it').to.deep.equal([]);
+    expect(intersectHostnames(['b.com'], 'a.com')).to.deep.equal([]);
+  });
+
+  it('garbage makes nothing and throws nothing', () => {
+    const junk = [null, 3, 'x', { gatewayClassName: 'istio', listeners: 'no' }, { gatewayClassName: 'istio', listeners: [null, { name: 3, port: 80, protocol: 'HTTP' }, { name: 'x', port: 'eighty', protocol: 'HTTP' }, { name: 'y', port: 80, protocol: 'HTTPS', tls: 'no' }] }];
+    const objs = junk.map((spec, i) => obj('Gateway', `g${i}`, spec as object));
+    const routes = [httpRoute('r', { parentRefs: [{ name: 'g4' }, null, { name: 'g3', sectionName: 5 }], hostnames: 'x', rules: [null] })];
+    const { gateways, virtualServices } = converted(...objs, ...routes);
+    expect(gateways).to.deep.equal([]);
+    expect(virtualServices).to.deep.equal([]);
+  });
+});
