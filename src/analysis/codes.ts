@@ -4,7 +4,7 @@
  *
  * | code    | name                                         | level   | notes |
  * | ------- | -------------------------------------------- | ------- | ----- |
- * | IST0101 | ReferencedResourceNotFound                   | Error   | VirtualService destination / mirror host, host:port, host+subset, gateway, delegate; HTTPRoute / GRPCRoute Service parentRef, Service backendRef (RequestMirror's too) and its port |
+ * | IST0101 | ReferencedResourceNotFound                   | Error   | VirtualService destination / mirror host, host:port, host+subset, gateway, delegate; HTTPRoute / GRPCRoute Service or Gateway API Gateway parentRef, Service backendRef (RequestMirror's too) and its port |
  * | IST0106 | SchemaValidationError                        | Error   | a document the validators reject (or that does not parse) |
  * | IST0109 | ConflictingMeshGatewayVirtualServiceHosts    | Error   | two VirtualServices bound to `mesh` claim one host |
  * | IST0112 | VirtualServiceDestinationPortSelectorRequired| Error   | destination without port to a host with several ports |
@@ -34,12 +34,15 @@
  * | MZ0013  | GatewayCredentialNotServed                   | Warning | a Gateway server names a credentialName, but the mesh config's workloadCertificateSecrets is off: no gateway can prove its identity, so none is served its Secrets (checked when the mesh config is known) |
  * | MZ0014  | GatewayCredentialNotFound                    | Warning | no Secret of that name, with a certificate and key, in a namespace of the gateway's workloads (checked only where the input has Secrets in that namespace) |
  * | MZ0015  | ProxyConfigNotApplied                        | Warning | a ProxyConfig that another takes the place of: a second one without a selector in a namespace, or one selecting a workload an older one selects; the oldest applies (as istiod), this one changes nothing there |
- * | MZ0016  | GatewayRouteParentNotServed                  | Info    | an HTTPRoute / GRPCRoute parentRef that is not a core Service: mizzen serves routes attached to Services only (it runs no Gateway API gateways); a route with no Service parent is not served and its rules are not checked |
+ * | MZ0016  | GatewayRouteParentNotServed                  | Warning | an HTTPRoute / GRPCRoute parentRef that attaches the route nowhere: neither a core Service nor a Gateway API Gateway; a Gateway of another class than istio; or no listener of the Gateway that mizzen serves is picked by its sectionName / port, admits the route's kind and namespace (allowedRoutes), and shares a hostname with it. A route no parentRef attaches is not served and its rules are not checked |
  * | MZ0017  | GatewayRouteBackendInvalid                   | Warning | a backendRef (or RequestMirror backendRef) that is not a core Service, has no port, or points into another namespace where no ReferenceGrant allows it: its share of the traffic answers 500 (a mirror gets nothing); not said of a backend that gets no traffic anyway (weight 0, a redirecting rule) |
  * | MZ0018  | GatewayRouteFilterNotApplied                 | Warning | a rule filter of a type mizzen does not apply (ExtensionRef, CORS, ...; URLRewrite and RequestRedirect on a GRPCRoute) or of no type: the requests the rule matches answer 500; a backendRef filter other than the header modifiers: its share answers 500 |
+ * | MZ0019  | GatewayListenerNotServed                     | Warning | a listener of a Gateway API Gateway of class istio that mizzen leaves out: TLS, TCP, UDP (TLSRoutes, TCPRoutes, UDPRoutes are not served), HTTPS not terminated, or whose certificateRefs[0] is missing, not a Secret or in another namespace, a repeated listener name |
+ * | MZ0020  | GatewayWithoutWorkload                       | Info    | a Gateway API Gateway of class istio that no workload of the input would serve: none matches the selector of the Service its Hostname address names, nor (without one) carries gateway.networking.k8s.io/gateway-name: <name>; mizzen deploys no gateway (checked only where the input has workloads in the Gateway's namespace) |
  *
  * Closed-world rule: a missing reference is only an Error when the input describes the namespace it lives in
- * (it has Services there, for hosts; Gateways or the referrer itself, for gateways); otherwise MZ0003.
+ * (it has Services there, for hosts; Gateways or the referrer itself, for Istio gateways; Gateway API Gateways, for
+ * a route's Gateway parentRef); otherwise MZ0003.
  * Selector checks run only for namespaces where the input has at least one workload (Pod, pod template, WorkloadEntry).
  */
 
@@ -83,9 +86,11 @@ const table = [
   ['MZ0013', 'GatewayCredentialNotServed', 'Warning', 'A Gateway names a credentialName, but gateways cannot prove their identity without the mesh config\'s workloadCertificateSecrets, so no gateway is served its Secrets.'],
   ['MZ0014', 'GatewayCredentialNotFound', 'Warning', 'No Secret of a Gateway\'s credentialName, with a certificate and key, exists in the namespace of the gateway workloads that serve it.'],
   ['MZ0015', 'ProxyConfigNotApplied', 'Warning', 'Another ProxyConfig takes this one\'s place: the oldest without a selector in a namespace, or the oldest selecting a workload, applies; this one changes nothing there.'],
-  ['MZ0016', 'GatewayRouteParentNotServed', 'Info', 'A Gateway API route is attached to something other than a Service; mizzen serves routes attached to Services only, so not there.'],
+  ['MZ0016', 'GatewayRouteParentNotServed', 'Warning', 'A Gateway API route parentRef attaches the route nowhere: not a Service, a Gateway of another class than istio, or no listener of the Gateway that mizzen serves takes the route.'],
   ['MZ0017', 'GatewayRouteBackendInvalid', 'Warning', 'A Gateway API route backend is not a core Service with a port, or is in another namespace where no ReferenceGrant allows it; its share of the traffic answers 500.'],
   ['MZ0018', 'GatewayRouteFilterNotApplied', 'Warning', 'A Gateway API route has a filter of a type mizzen does not apply: on a rule, the requests the rule matches answer 500; on a backendRef, its share of the traffic does.'],
+  ['MZ0019', 'GatewayListenerNotServed', 'Warning', 'mizzen leaves out a listener of a Gateway API Gateway of class istio: it serves HTTP, and HTTPS terminated with a Secret of the Gateway\'s namespace, the first listener of each name.'],
+  ['MZ0020', 'GatewayWithoutWorkload', 'Info', 'No workload in the input would serve a Gateway API Gateway of class istio; mizzen deploys no gateway proxy.'],
 ] as const;
 
 export type Code = (typeof table)[number][0];

@@ -16,6 +16,7 @@ import { customAuthorizationProviders } from './analyzers/ext-authz.js';
 import { gatewayCredentials } from './analyzers/credentials.js';
 import { proxyConfigConflicts } from './analyzers/proxyconfig.js';
 import { gatewayRoutes } from './analyzers/gateway-api.js';
+import { gatewayListeners, gatewayWorkloads } from './analyzers/gateway-api-gateways.js';
 import { namespaceWideTelemetries, telemetryCollectors, telemetryLogServices, telemetryProviderNames, telemetryWithoutProviders } from './analyzers/telemetry.js';
 import { normalize, type Finding } from './finding.js';
 import { World, type AnalyzeOptions } from './world.js';
@@ -35,6 +36,8 @@ export const ANALYZERS: readonly Analyzer[] = [
   { name: 'virtualservice.references', run: virtualServiceReferences },
   { name: 'virtualservice.conflicts', run: conflictingVirtualServices },
   { name: 'gatewayapi.routes', run: gatewayRoutes },
+  { name: 'gatewayapi.listeners', run: gatewayListeners },
+  { name: 'gatewayapi.workloads', run: gatewayWorkloads },
   { name: 'destinationrule.subsets', run: destinationRuleSubsets },
   { name: 'policy.selectors', run: policySelectors },
   { name: 'gateway.selectors', run: gatewaySelectors },

@@ -65,16 +65,25 @@ const table: Record<string, Case[]> = {
     { name: 'a route of another API group named HTTPRoute is not read', objects: [{ apiVersion: 'example.com/v1', kind: 'HTTPRoute', metadata: { name: 'x', namespace: 'default' }, spec: rule([{ kind: 'Bucket', name: 'b' }], undefined, [{ name: 'gw' }]) }], expect: [] },
   ],
   'parentRefs (MZ0016, IST0101, MZ0003)': [
-    { name: 'default parent is a Gateway API Gateway: not served, its rules not checked', objects: [...base(), http('r', { parentRefs: [{ name: 'edge' }], rules: [{ backendRefs: [{ kind: 'Bucket', name: 'nope' }], filters: [{ type: 'ExtensionRef' }] }] })], expect: ['Info MZ0016 HTTPRoute default/r spec.parentRefs[0]'] },
+    {
+      name: 'default parent is a Gateway API Gateway the input lacks, with no Gateways in that namespace: unverified, its rules not checked',
+      objects: [...base(), http('r', { parentRefs: [{ name: 'edge' }], rules: [{ backendRefs: [{ kind: 'Bucket', name: 'nope' }], filters: [{ type: 'ExtensionRef' }] }] })],
+      expect: ['Warning MZ0003 HTTPRoute default/r spec.parentRefs[0].name'],
+    },
     { name: 'Service parent missing where the namespace has Services', objects: [...base(), http('r', rule([{ name: 'reviews', port: 9080 }], undefined, [parent('reveiws')]))], expect: ['Error IST0101 HTTPRoute default/r spec.parentRefs[0].name'] },
     { name: 'Service parent in a namespace the input does not describe: unverified', objects: [...base(), grpc('g', rule([{ name: 'reviews', port: 9080 }], undefined, [parent('api', { namespace: 'elsewhere' })]))], expect: ['Warning MZ0003 GRPCRoute default/g spec.parentRefs[0].name'] },
     {
-      name: 'a Service and a Gateway parent: the Service one is served, the Gateway one is not',
+      name: 'a Service and a Gateway parent: the Service one is served, the Gateway one is unverified',
       objects: [...base(), http('r', rule([{ name: 'reviews', port: 9080 }], undefined, [parent('reviews'), { group: GW, kind: 'Gateway', name: 'edge', namespace: 'infra' }]))],
-      expect: ['Info MZ0016 HTTPRoute default/r spec.parentRefs[1]'],
+      expect: ['Warning MZ0003 HTTPRoute default/r spec.parentRefs[1].name'],
     },
-    { name: 'kind Service without group "" is not a core Service', objects: [...base(), http('r', rule([], undefined, [{ kind: 'Service', name: 'reviews' }]))], expect: ['Info MZ0016 HTTPRoute default/r spec.parentRefs[0]'] },
-    { name: 'an Istio ServiceEntry parent', objects: [...base(), http('r', rule([], undefined, [{ group: 'networking.istio.io', kind: 'ServiceEntry', name: 'ext' }]))], expect: ['Info MZ0016 HTTPRoute default/r spec.parentRefs[0]'] },
+    { name: 'kind Service without group "" is not a core Service', objects: [...base(), http('r', rule([], undefined, [{ kind: 'Service', name: 'reviews' }]))], expect: ['Warning MZ0016 HTTPRoute default/r spec.parentRefs[0]'] },
+    { name: 'an Istio ServiceEntry parent', objects: [...base(), http('r', rule([], undefined, [{ group: 'networking.istio.io', kind: 'ServiceEntry', name: 'ext' }]))], expect: ['Warning MZ0016 HTTPRoute default/r spec.parentRefs[0]'] },
+    {
+      name: 'an Istio Gateway does not stand in for a Gateway API Gateway of its name',
+      objects: [...base(), { apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name: 'edge', namespace: 'default' }, spec: { selector: { istio: 'ingressgateway' } } }, http('r', rule([], undefined, [{ name: 'edge' }]))],
+      expect: ['Warning MZ0003 HTTPRoute default/r spec.parentRefs[0].name', 'Info MZ0005 Gateway default/edge spec.selector'],
+    },
   ],
   'backendRefs (MZ0017, IST0101, MZ0003)': [
     { name: 'a backend of another kind', objects: [...base(), http('r', rule([{ name: 'reviews', port: 9080 }, { group: 'networking.istio.io', kind: 'ServiceEntry', name: 'ext', port: 443 }]))], expect: [`Warning MZ0017 HTTPRoute default/r ${B1}`] },
@@ -196,7 +205,7 @@ describe('analysis: Gateway API routes (IST0101, MZ0003, MZ0016, MZ0017, MZ0018)
   }
 
   it('the new codes are in the table with their levels and names', async () => {
-    expect([CODES.MZ0016.name, CODES.MZ0016.level]).to.deep.equal(['GatewayRouteParentNotServed', 'Info']);
+    expect([CODES.MZ0016.name, CODES.MZ0016.level]).to.deep.equal(['GatewayRouteParentNotServed', 'Warning']);
     expect([CODES.MZ0017.name, CODES.MZ0017.level]).to.deep.equal(['GatewayRouteBackendInvalid', 'Warning']);
     expect([CODES.MZ0018.name, CODES.MZ0018.level]).to.deep.equal(['GatewayRouteFilterNotApplied', 'Warning']);
   });
@@ -205,7 +214,7 @@ describe('analysis: Gateway API routes (IST0101, MZ0003, MZ0016, MZ0017, MZ0018)
     const found = analyze([...base(), http('r', rule([{ name: 'db', namespace: 'data' }, { name: 'ratings', port: 1, filters: [mirror({ name: 'ratings', port: 9080 })] }], [{ type: 'CORS' }, mirror({ kind: 'Bucket', name: 'b' })], [parent('reviews'), { name: 'edge' }]))]);
     const messages = Object.fromEntries(found.map((f) => [f.path, f.message]));
     expect(messages).to.deep.equal({
-      'spec.parentRefs[1]': 'parentRef Gateway.gateway.networking.k8s.io "default/edge" is not served: mizzen runs no Gateway API gateways',
+      'spec.parentRefs[1].name': 'Referenced parent Gateway not found: "default/edge"; the input has no Gateway API Gateways in namespace "default" to check it against',
       [B0]: 'backendRef Service "data/db" has no port and is in namespace "data", where no ReferenceGrant allows HTTPRoutes of namespace "default" to refer to it: its share of the traffic answers 500',
       [`${B1}.port`]: 'Referenced backend Service port not found: "default/ratings:1"',
       'spec.rules[0].filters[0]': 'HTTPRoute rule filter of type CORS is not applied by mizzen (it applies RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite, RequestMirror): the requests this rule matches answer 500',
@@ -242,6 +251,11 @@ spec:
   parentRefs: [{name: ingress}]
 ---
 apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: ingress, namespace: default}
+spec: {gatewayClassName: other-vendor, listeners: [{name: http, port: 80, protocol: HTTP}]}
+---
+apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {name: bad, namespace: default}
 spec:
@@ -269,10 +283,10 @@ spec: {from: 3, to: [{kind: 7}]}
     expect(r.err).to.equal('');
     expect(r.code).to.equal(0);
     expect(r.out.trim().split('\n')).to.deep.equal([
-      `Warning [MZ0017] (HTTPRoute default/bad ${file}#3) spec.rules[0].backendRefs[0]: backendRef Service "default/reviews" has no port: its share of the traffic answers 500`,
-      `Warning [MZ0018] (HTTPRoute default/bad ${file}#3) spec.rules[0].filters[0]: HTTPRoute rule filter of type ExtensionRef is not applied by mizzen (it applies RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite, RequestMirror): the requests this rule matches answer 500`,
-      `Info [MZ0016] (GRPCRoute default/edge ${file}#2) spec.parentRefs[0]: parentRef Gateway.gateway.networking.k8s.io "default/ingress" is not served: mizzen runs no Gateway API gateways`,
-      '0 error(s), 2 warning(s), 1 info in 6 document(s) in 1 file(s)',
+      `Warning [MZ0016] (GRPCRoute default/edge ${file}#2) spec.parentRefs[0]: parentRef Gateway.gateway.networking.k8s.io "default/ingress" is not served: its gatewayClassName is "other-vendor"; mizzen serves Gateways of class istio only`,
+      `Warning [MZ0017] (HTTPRoute default/bad ${file}#4) spec.rules[0].backendRefs[0]: backendRef Service "default/reviews" has no port: its share of the traffic answers 500`,
+      `Warning [MZ0018] (HTTPRoute default/bad ${file}#4) spec.rules[0].filters[0]: HTTPRoute rule filter of type ExtensionRef is not applied by mizzen (it applies RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite, RequestMirror): the requests this rule matches answer 500`,
+      '0 error(s), 3 warning(s), 0 info in 7 document(s) in 1 file(s)',
     ]);
   });
 });

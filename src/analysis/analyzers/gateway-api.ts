@@ -1,21 +1,24 @@
 /**
- * Gateway API routes for mesh traffic ("GAMMA": gateway.networking.k8s.io HTTPRoute and GRPCRoute attached to a
- * Service), checked the way mizzen converts them (model/gateway-api.ts), with the reading of refs they share
- * (model/gateway-refs.ts):
- * - parentRefs: only a core Service makes a route served (MZ0016 for any other parent); a Service parent the
- *   input lacks is IST0101 (MZ0003 when the input has no Services in that namespace).
+ * Gateway API routes (gateway.networking.k8s.io HTTPRoute and GRPCRoute), attached to a Service ("GAMMA", mesh
+ * traffic) or to a Gateway API Gateway of class istio, checked the way mizzen converts them (model/gateway-api.ts,
+ * model/gateway-api-gateways.ts), with the reading of refs they share (model/gateway-refs.ts):
+ * - parentRefs: a core Service parent the input lacks is IST0101 (MZ0003 when the input has no Services in that
+ *   namespace); a Gateway parent is checked by gateway-api-gateways.ts (IST0101 / MZ0003 when missing, MZ0016
+ *   when it attaches the route to no listener, with the reason); any other parent is MZ0016.
  * - backendRefs and RequestMirror backendRefs: only a core Service with a port, in the route's namespace or
  *   allowed by a ReferenceGrant, is routed to (MZ0017 otherwise: its share answers 500, a mirror gets nothing);
  *   a missing Service, or a port it does not expose, is IST0101 (MZ0003 as above). MZ0017 is not said of a
  *   backend that gets no traffic anyway (weight 0, a rule that redirects).
  * - filters of a type mizzen does not apply, or without a type (MZ0018): on a rule, the requests it matches
  *   answer 500; on a backendRef (which takes the header modifiers only), its share does.
- * Routes with no Service parent are not served, so their rules are not checked. Malformed shapes give fewer
- * findings, never a throw.
+ * A route is served when a parentRef attaches it somewhere: a Service parent (found or not), or a listener of a
+ * Gateway; the rules of any other change nothing, so they are not checked. Malformed shapes give fewer findings,
+ * never a throw.
  */
 import type { KubeObject } from '../../core/kube.js';
 import { BACKEND_FILTERS, GATEWAY_API_GROUP, RULE_FILTERS, backendRef, isGatewayRoute, parentRef, referenceAllowed, type BackendRef, type ParentRef } from '../../model/gateway-refs.js';
 import { finding, type Finding } from '../finding.js';
+import { gatewayParent } from './gateway-api-gateways.js';
 import { arr, rec, str, type Rec } from '../shape.js';
 import { nsOf, type HostEntry, type World } from '../world.js';
 
@@ -55,17 +58,23 @@ function missingService(w: World, route: KubeObject, what: string, ref: { name: 
   return [finding('IST0101', route, `Referenced ${what} not found: "${id}"`, path)];
 }
 
-function checkParents(w: World, route: KubeObject, parents: ReadonlyArray<{ path: string; ref: ParentRef }>): Finding[] {
-  const out: Finding[] = [];
+/** The findings of a route's parentRefs, and whether any of them attaches the route somewhere (so it is served). */
+function checkParents(w: World, route: KubeObject, parents: ReadonlyArray<{ path: string; ref: ParentRef }>): { attached: boolean; findings: Finding[] } {
+  const findings: Finding[] = [];
+  let attached = false;
   for (const { path, ref } of parents) {
     if (ref.service) {
-      out.push(...missingService(w, route, 'parent Service', ref, `${path}.name`));
-      continue;
+      attached = true;
+      findings.push(...missingService(w, route, 'parent Service', ref, `${path}.name`));
+    } else if (ref.group === GATEWAY_API_GROUP && ref.kind === 'Gateway') {
+      const outcome = gatewayParent(w, route, ref, path);
+      attached ||= outcome.attached;
+      findings.push(...outcome.findings);
+    } else {
+      findings.push(finding('MZ0016', route, `parentRef ${qualified(ref)} "${ref.namespace}/${ref.name}" is not served: mizzen serves routes attached to core Services and to Gateway API Gateways (of class istio) only`, path));
     }
-    const why = ref.group === GATEWAY_API_GROUP && ref.kind === 'Gateway' ? 'mizzen runs no Gateway API gateways' : 'mizzen serves routes attached to Services only';
-    out.push(finding('MZ0016', route, `parentRef ${qualified(ref)} "${ref.namespace}/${ref.name}" is not served: ${why}`, path));
   }
-  return out;
+  return { attached, findings };
 }
 
 /** How a backendRef is used: a share of the rule's traffic, a share that is never sent (weight 0, a redirecting rule), or a mirror. */
@@ -147,10 +156,10 @@ export function gatewayRoutes(w: World): Finding[] {
   const out: Finding[] = [];
   for (const route of [...w.coreSubjects('HTTPRoute'), ...w.coreSubjects('GRPCRoute')]) {
     if (!isGatewayRoute(route)) continue;
-    const parents = parentsWithPaths(route);
-    out.push(...checkParents(w, route, parents));
-    // Only a route attached to a Service is served; the rules of any other change nothing.
-    if (parents.some((p) => p.ref.service)) out.push(...checkRules(w, route));
+    const parents = checkParents(w, route, parentsWithPaths(route));
+    out.push(...parents.findings);
+    // Only a route attached somewhere is served; the rules of any other change nothing.
+    if (parents.attached) out.push(...checkRules(w, route));
   }
   return out;
 }

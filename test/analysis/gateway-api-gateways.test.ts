@@ -1,0 +1,423 @@
+/**
+ * `mizzen analyze` over Gateway API Gateways of class istio and the routes attached to them: where a route's
+ * Gateway parentRef attaches it (IST0101 / MZ0003 for a missing Gateway, MZ0016 with each reason it attaches
+ * nowhere), listeners mizzen leaves out (MZ0019), Gateways no workload of the input would serve (MZ0020). Each row:
+ * these objects analyzed together give exactly these findings (`Level CODE Kind ns/name path`); then exact
+ * messages, analyzeObject (the webhook) and the CLI over the Bookinfo sample's shape.
+ */
+import { expect } from 'chai';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { analyze, analyzeObject, CODES, type Finding } from '../../src/analysis/index.js';
+import { run } from '../../src/cmd/analyze.js';
+import type { KubeObject } from '../../src/core/kube.js';
+import { GATEWAY_NAME_LABEL } from '../../src/model/gateway-api-gateways.js';
+import { captureOutput } from '../support/cli.js';
+import { scratchDir } from '../support/tmp.js';
+import { deploy, pod, svc } from './fixtures.js';
+
+const line = (f: Finding): string => `${f.level} ${f.code} ${f.resource.kind} ${f.resource.namespace}/${f.resource.name}${f.path ? ` ${f.path}` : ''}`;
+
+const GW = 'gateway.networking.k8s.io';
+type Json = Record<string, unknown>;
+
+const gateway = (name: string, listeners: unknown, opts: { ns?: string; className?: unknown; addresses?: unknown; version?: string } = {}): KubeObject =>
+  ({
+    apiVersion: `${GW}/${opts.version ?? 'v1'}`,
+    kind: 'Gateway',
+    metadata: { name, namespace: opts.ns ?? 'default' },
+    spec: { gatewayClassName: 'className' in opts ? opts.className : 'istio', listeners, ...(opts.addresses !== undefined ? { addresses: opts.addresses } : {}) },
+  }) as KubeObject;
+const gwRoute = (kind: 'HTTPRoute' | 'GRPCRoute', name: string, spec: unknown, ns = 'default'): KubeObject => ({ apiVersion: `${GW}/v1`, kind, metadata: { name, namespace: ns }, spec }) as KubeObject;
+const http = (name: string, spec: unknown, ns = 'default'): KubeObject => gwRoute('HTTPRoute', name, spec, ns);
+const grpc = (name: string, spec: unknown, ns = 'default'): KubeObject => gwRoute('GRPCRoute', name, spec, ns);
+const namespace = (name: string, labels: Record<string, string> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
+
+/** A route spec: these parentRefs (and hostnames), one rule to reviews:9080. */
+const toReviews = (parentRefs: unknown[], hostnames?: unknown): Json => ({ parentRefs, ...(hostnames !== undefined ? { hostnames } : {}), rules: [{ backendRefs: [{ name: 'reviews', port: 9080 }] }] });
+
+const HTTP = { name: 'http', port: 80, protocol: 'HTTP' };
+const HTTPS = { name: 'https', port: 443, protocol: 'HTTPS', tls: { certificateRefs: [{ name: 'edge-cert' }] } };
+const listener = (extra: Json): Json => ({ ...HTTP, ...extra });
+
+/** reviews (9080) in default and shop; no workloads (so MZ0020 is not judged unless a case adds some). */
+const base = (): KubeObject[] => [svc('reviews'), svc('reviews', { ns: 'shop' })];
+
+/** The Istio Bookinfo Gateway API sample's shape: one Gateway (HTTP 80, routes of its namespace), one HTTPRoute to productpage. */
+const bookinfo = (): KubeObject[] => [
+  svc('productpage'),
+  gateway('bookinfo-gateway', [{ ...HTTP, allowedRoutes: { namespaces: { from: 'Same' } } }]),
+  http('bookinfo', {
+    parentRefs: [{ name: 'bookinfo-gateway' }],
+    rules: [{ matches: [{ path: { type: 'Exact', value: '/productpage' } }, { path: { type: 'PathPrefix', value: '/static' } }], backendRefs: [{ name: 'productpage', port: 9080 }] }],
+  }),
+];
+const productpage = deploy('productpage-v1', { app: 'productpage', version: 'v1' });
+const gatewayPod = (gw: string, ns = 'default'): KubeObject => pod(`${gw}-istio`, { [GATEWAY_NAME_LABEL]: gw }, ns);
+
+interface Case {
+  name: string;
+  objects: KubeObject[];
+  expect: string[];
+}
+
+const table: Record<string, Case[]> = {
+  'the Bookinfo sample (MZ0020)': [
+    { name: 'without workloads in the input: clean (the gateway workloads are not judged)', objects: bookinfo(), expect: [] },
+    { name: 'with workloads, none labelled with the Gateway name: MZ0020 only', objects: [...bookinfo(), productpage], expect: ['Info MZ0020 Gateway default/bookinfo-gateway'] },
+    { name: 'with a workload labelled gateway-name: bookinfo-gateway: clean', objects: [...bookinfo(), productpage, deploy('bookinfo-gateway-istio', { [GATEWAY_NAME_LABEL]: 'bookinfo-gateway' })], expect: [] },
+    { name: 'a labelled workload in another namespace serves it too (gateway selectors match any namespace)', objects: [...bookinfo(), productpage, gatewayPod('bookinfo-gateway', 'ingress')], expect: [] },
+    { name: 'a workload labelled for another Gateway does not', objects: [...bookinfo(), productpage, gatewayPod('other')], expect: ['Info MZ0020 Gateway default/bookinfo-gateway'] },
+    { name: 'a ServiceEntry endpoint with the label is not a proxy', objects: [...bookinfo(), productpage, { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'e', namespace: 'default' }, spec: { hosts: ['e.example.com'], endpoints: [{ address: '10.0.0.1', labels: { [GATEWAY_NAME_LABEL]: 'bookinfo-gateway' } }] } } as KubeObject], expect: ['Info MZ0020 Gateway default/bookinfo-gateway'] },
+    { name: 'the route, v1beta1 Gateway: attached and its rules checked (a missing backend)', objects: [svc('productpage'), gateway('bookinfo-gateway', [HTTP], { version: 'v1beta1' }), http('bookinfo', { parentRefs: [{ name: 'bookinfo-gateway' }], rules: [{ backendRefs: [{ name: 'productpage', port: 9081 }] }] })], expect: ['Error IST0101 HTTPRoute default/bookinfo spec.rules[0].backendRefs[0].port'] },
+  ],
+  'Hostname addresses (MZ0020)': [
+    {
+      name: 'a Service named by its full host, with a selector no workload matches: MZ0020 at the address',
+      objects: [...base(), productpage, svc('ingress', { ns: 'istio-system', selector: { istio: 'ingressgateway' } }), gateway('edge', [HTTP], { addresses: [{ type: 'IPAddress', value: '10.0.0.1' }, { type: 'Hostname', value: 'ingress.istio-system.svc.cluster.local' }] })],
+      expect: ['Info MZ0020 Gateway default/edge spec.addresses[1]'],
+    },
+    {
+      name: 'the same with the gateway workload in its own namespace: clean (the label is not needed then)',
+      objects: [...base(), productpage, svc('ingress', { ns: 'istio-system', selector: { istio: 'ingressgateway' } }), pod('ingress-1', { istio: 'ingressgateway' }, 'istio-system'), gateway('edge', [HTTP], { addresses: [{ type: 'Hostname', value: 'ingress.istio-system.svc.cluster.local' }] })],
+      expect: [],
+    },
+    {
+      name: 'a short name and a name.namespace resolve too',
+      objects: [
+        ...base(),
+        productpage,
+        svc('gw', { selector: { app: 'gw' } }),
+        pod('gw-1', { app: 'gw' }),
+        svc('ingress', { ns: 'istio-system', selector: { istio: 'ingressgateway' } }),
+        pod('ingress-1', { istio: 'ingressgateway' }, 'istio-system'),
+        gateway('short', [HTTP], { addresses: [{ type: 'Hostname', value: 'gw' }] }),
+        gateway('dotted', [HTTP], { addresses: [{ type: 'Hostname', value: 'ingress.istio-system' }] }),
+      ],
+      expect: [],
+    },
+    {
+      name: 'the labelled workload does not serve a Gateway whose address names a Service with a selector',
+      objects: [...base(), productpage, svc('gw', { selector: { app: 'gw' } }), gatewayPod('edge'), gateway('edge', [HTTP], { addresses: [{ type: 'Hostname', value: 'gw' }] })],
+      expect: ['Info MZ0020 Gateway default/edge spec.addresses[0]'],
+    },
+    {
+      name: 'a Service without a selector, or one the input lacks: the label decides',
+      objects: [
+        ...base(),
+        productpage,
+        { apiVersion: 'v1', kind: 'Service', metadata: { name: 'bare', namespace: 'default' }, spec: { ports: [{ port: 80, name: 'http' }] } } as KubeObject,
+        gateway('bare-gw', [HTTP], { addresses: [{ type: 'Hostname', value: 'bare' }] }),
+        gateway('ghost-gw', [HTTP], { addresses: [{ type: 'Hostname', value: 'ghost' }] }),
+        gatewayPod('ghost-gw'),
+      ],
+      expect: ['Info MZ0020 Gateway default/bare-gw'],
+    },
+  ],
+  'missing Gateways (IST0101, MZ0003)': [
+    { name: 'a Gateway the input lacks where it has Gateway API Gateways in that namespace', objects: [...base(), gateway('edge', [HTTP]), http('r', toReviews([{ name: 'egde' }]))], expect: ['Error IST0101 HTTPRoute default/r spec.parentRefs[0].name'] },
+    { name: 'a Gateway in a namespace the input has no Gateway API Gateways in', objects: [...base(), gateway('edge', [HTTP]), grpc('g', toReviews([{ name: 'edge', namespace: 'infra' }]))], expect: ['Warning MZ0003 GRPCRoute default/g spec.parentRefs[0].name'] },
+    { name: 'a Gateway of another group or kind named the same is not it', objects: [...base(), { ...gateway('edge', [HTTP]), apiVersion: 'example.com/v1' } as KubeObject, http('r', toReviews([{ name: 'edge' }]))], expect: ['Warning MZ0003 HTTPRoute default/r spec.parentRefs[0].name'] },
+  ],
+  'parentRefs that attach nowhere (MZ0016)': [
+    { name: 'a Gateway of another class: MZ0016, rules not checked, the Gateway itself not judged', objects: [...base(), productpage, gateway('edge', [{ name: 'tcp', port: 9000, protocol: 'TCP' }], { className: 'other-vendor' }), http('r', { parentRefs: [{ name: 'edge' }], rules: [{ backendRefs: [{ name: 'nope', port: 1 }] }] })], expect: ['Warning MZ0016 HTTPRoute default/r spec.parentRefs[0]'] },
+    { name: 'a Gateway without a class', objects: [...base(), gateway('edge', [HTTP], { className: undefined }), http('r', toReviews([{ name: 'edge' }]))], expect: ['Warning MZ0016 HTTPRoute default/r spec.parentRefs[0]'] },
+    { name: 'no listener of that sectionName', objects: [...base(), gateway('edge', [HTTP]), http('r', toReviews([{ name: 'edge', sectionName: 'web' }]))], expect: ['Warning MZ0016 HTTPRoute default/r spec.parentRefs[0]'] },
+    { name: 'no listener on that port', objects: [...base(), gateway('edge', [HTTP, HTTPS]), http('r', toReviews([{ name: 'edge', port: 8080 }]))], expect: ['Warning MZ0016 HTTPRoute default/r spec.parentRefs[0]'] },
+    { name: 'sectionName and port of two different listeners', objects: [...base(), gateway('edge', [HTTP, HTTPS]), http('r', toReviews([{ name: 'edge', sectionName: 'http', port: 443 }]))], expect: ['Warning MZ0016 HTTPRoute default/r spec.parentRefs[0]'] },
+    {
+      name: 'the sectionName of a listener mizzen leaves out: MZ0016 on the route, MZ0019 on the Gateway',
+      objects: [...base(), gateway('edge', [HTTP, { name: 'tls', port: 443, protocol: 'TLS', tls: { mode: 'Passthrough' } }]), http('r', toReviews([{ name: 'edge', sectionName: 'tls' }]))],
+      expect: ['Warning MZ0016 HTTPRoute default/r spec.parentRefs[0]', 'Warning MZ0019 Gateway default/edge spec.listeners[1]'],
+    },
+    { name: 'a Gateway with no listener mizzen serves', objects: [...base(), gateway('edge', [{ name: 'tcp', port: 9000, protocol: 'TCP' }]), grpc('g', toReviews([{ name: 'edge' }]))], expect: ['Warning MZ0016 GRPCRoute default/g spec.parentRefs[0]', 'Warning MZ0019 Gateway default/edge spec.listeners[0]'] },
+    { name: 'allowedRoutes.kinds without the route kind', objects: [...base(), gateway('edge', [listener({ allowedRoutes: { kinds: [{ kind: 'GRPCRoute' }] } })]), http('r', toReviews([{ name: 'edge' }]))], expect: ['Warning MZ0016 HTTPRoute default/r spec.parentRefs[0]'] },
+    { name: 'allowedRoutes.kinds with the kind of another group', objects: [...base(), gateway('edge', [listener({ allowedRoutes: { kinds: [{ group: 'example.com', kind: 'HTTPRoute' }] } })]), http('r', toReviews([{ name: 'edge' }]))], expect: ['Warning MZ0016 HTTPRoute default/r spec.parentRefs[0]'] },
+    { name: 'a route of another namespace, allowedRoutes by default (Same)', objects: [...base(), gateway('edge', [HTTP]), http('r', toReviews([{ name: 'edge', namespace: 'default' }]), 'shop')], expect: ['Warning MZ0016 HTTPRoute shop/r spec.parentRefs[0]'] },
+    {
+      name: 'a namespace selector the route namespace\'s labels do not match',
+      objects: [...base(), namespace('shop', { team: 'shop' }), gateway('edge', [listener({ allowedRoutes: { namespaces: { from: 'Selector', selector: { matchLabels: { team: 'web' } } } } })]), http('r', toReviews([{ name: 'edge', namespace: 'default' }]), 'shop')],
+      expect: ['Warning MZ0016 HTTPRoute shop/r spec.parentRefs[0]'],
+    },
+    { name: 'allowedRoutes.namespaces.from of an unknown value admits nothing', objects: [...base(), gateway('edge', [listener({ allowedRoutes: { namespaces: { from: 'Nearby' } } })]), http('r', toReviews([{ name: 'edge' }]))], expect: ['Warning MZ0016 HTTPRoute default/r spec.parentRefs[0]'] },
+    { name: 'no hostname of the route overlaps the listener\'s', objects: [...base(), gateway('edge', [listener({ hostname: 'bookinfo.example.com' })]), http('r', toReviews([{ name: 'edge' }], ['reviews.example.com', '*.example.org']))], expect: ['Warning MZ0016 HTTPRoute default/r spec.parentRefs[0]'] },
+    {
+      name: 'a Service parent and an unattached Gateway parent: the route is served, its rules checked',
+      objects: [...base(), gateway('edge', [HTTP], { className: 'other' }), http('r', { parentRefs: [{ name: 'edge' }, { group: '', kind: 'Service', name: 'reviews' }], rules: [{ backendRefs: [{ name: 'gone', port: 1 }] }] })],
+      expect: ['Warning MZ0016 HTTPRoute default/r spec.parentRefs[0]', 'Error IST0101 HTTPRoute default/r spec.rules[0].backendRefs[0].name'],
+    },
+    {
+      name: 'a parent of another kind stays MZ0016 next to an attached Gateway',
+      objects: [...base(), gateway('edge', [HTTP]), http('r', toReviews([{ group: 'networking.istio.io', kind: 'ServiceEntry', name: 'x' }, { name: 'edge' }]))],
+      expect: ['Warning MZ0016 HTTPRoute default/r spec.parentRefs[0]'],
+    },
+  ],
+  'parentRefs that attach (clean)': [
+    { name: 'sectionName and port of one listener', objects: [...base(), gateway('edge', [HTTP, HTTPS]), http('r', toReviews([{ name: 'edge', sectionName: 'https', port: 443 }]))], expect: [] },
+    { name: 'a GRPCRoute on an HTTP listener by default; explicit group and kind', objects: [...base(), gateway('edge', [HTTP]), grpc('g', toReviews([{ group: GW, kind: 'Gateway', name: 'edge', port: '80' }]))], expect: [] },
+    { name: 'allowedRoutes.kinds naming the kind', objects: [...base(), gateway('edge', [listener({ allowedRoutes: { kinds: [{ group: GW, kind: 'GRPCRoute' }, { kind: 'HTTPRoute' }] } })]), http('r', toReviews([{ name: 'edge' }]))], expect: [] },
+    { name: 'a route of another namespace where the listener admits All', objects: [...base(), gateway('edge', [listener({ allowedRoutes: { namespaces: { from: 'All' } } })], { ns: 'infra' }), http('r', toReviews([{ name: 'edge', namespace: 'infra' }]), 'shop')], expect: [] },
+    {
+      name: 'a namespace selector matching the route namespace\'s labels, or its name',
+      objects: [
+        ...base(),
+        namespace('shop', { team: 'shop' }),
+        gateway('edge', [listener({ allowedRoutes: { namespaces: { from: 'Selector', selector: { matchLabels: { team: 'shop' } } } } })]),
+        gateway('named', [listener({ allowedRoutes: { namespaces: { from: 'Selector', selector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['shop'] }] } } } })]),
+        http('r', toReviews([{ name: 'edge', namespace: 'default' }, { name: 'named', namespace: 'default' }]), 'shop'),
+      ],
+      expect: [],
+    },
+    {
+      name: 'a namespace selector and a route namespace without a Namespace object: its labels are unknown, taken as admitted',
+      objects: [...base(), gateway('edge', [listener({ allowedRoutes: { namespaces: { from: 'Selector', selector: { matchLabels: { team: 'web' } } } } })]), http('r', toReviews([{ name: 'edge', namespace: 'default' }]), 'shop')],
+      expect: [],
+    },
+    {
+      name: 'hostnames that overlap: equal, a wildcard route, a wildcard listener; no route hostnames',
+      objects: [
+        ...base(),
+        gateway('edge', [listener({ hostname: 'bookinfo.example.com' }), { ...HTTPS, hostname: '*.example.org' }]),
+        http('a', toReviews([{ name: 'edge', sectionName: 'http' }], ['bookinfo.example.com'])),
+        http('b', toReviews([{ name: 'edge', sectionName: 'http' }], ['*.example.com'])),
+        http('c', toReviews([{ name: 'edge', sectionName: 'https' }], ['a.b.example.org'])),
+        http('d', toReviews([{ name: 'edge' }])),
+      ],
+      expect: [],
+    },
+    { name: 'one listener of two takes the route', objects: [...base(), gateway('edge', [listener({ hostname: 'a.example.com' }), { ...HTTPS, hostname: 'b.example.com' }]), http('r', toReviews([{ name: 'edge' }], ['b.example.com']))], expect: [] },
+  ],
+  'listeners mizzen leaves out (MZ0019)': [
+    {
+      name: 'TLS passthrough, TCP and UDP',
+      objects: [gateway('edge', [HTTP, { name: 'tls', port: 443, protocol: 'TLS', tls: { mode: 'Passthrough' } }, { name: 'tcp', port: 9000, protocol: 'TCP' }, { name: 'udp', port: 53, protocol: 'UDP' }])],
+      expect: ['Warning MZ0019 Gateway default/edge spec.listeners[1]', 'Warning MZ0019 Gateway default/edge spec.listeners[2]', 'Warning MZ0019 Gateway default/edge spec.listeners[3]'],
+    },
+    {
+      name: 'HTTPS passthrough; certificate in another namespace, missing, of another kind',
+      objects: [
+        gateway('edge', [
+          { ...HTTPS, name: 'a', tls: { mode: 'Passthrough' } },
+          { ...HTTPS, name: 'b', tls: { certificateRefs: [{ name: 'cert', namespace: 'certs' }] } },
+          { ...HTTPS, name: 'c', tls: {} },
+          { ...HTTPS, name: 'd', tls: undefined },
+          { ...HTTPS, name: 'e', tls: { certificateRefs: [{ group: 'example.com', kind: 'Vault', name: 'cert' }] } },
+          { ...HTTPS, name: 'f', tls: { mode: 'Terminate', certificateRefs: [{ group: '', kind: 'Secret', name: 'cert', namespace: 'default' }] } },
+        ]),
+      ],
+      expect: ['a', 'b', 'c', 'd', 'e'].map((_, i) => `Warning MZ0019 Gateway default/edge spec.listeners[${i}]`),
+    },
+    { name: 'a repeated listener name: the first is served', objects: [gateway('edge', [HTTP, { ...HTTP, port: 8080 }, HTTPS])], expect: ['Warning MZ0019 Gateway default/edge spec.listeners[1]'] },
+    { name: 'a TCP listener does not take the name from the HTTP one after it', objects: [gateway('edge', [{ name: 'http', port: 9000, protocol: 'TCP' }, HTTP])], expect: ['Warning MZ0019 Gateway default/edge spec.listeners[0]'] },
+    {
+      name: 'another protocol, none, no name, a port that is not one',
+      objects: [gateway('edge', [{ name: 'x', port: 80, protocol: 'example.com/custom' }, { name: 'y', port: 81 }, { port: 82, protocol: 'HTTP' }, { name: 'z', port: 70000, protocol: 'HTTP' }])],
+      expect: [0, 1, 2, 3].map((i) => `Warning MZ0019 Gateway default/edge spec.listeners[${i}]`),
+    },
+    { name: 'a Gateway of another class is not judged', objects: [productpage, gateway('edge', [{ name: 'tcp', port: 9000, protocol: 'TCP' }], { className: 'cilium' })], expect: [] },
+  ],
+  'malformed shapes: no throw, fewer findings': [
+    {
+      name: 'Gateways with spec null, a string, listeners and addresses not lists, garbage entries',
+      objects: [
+        ...base(),
+        productpage,
+        gatewayPod('a'),
+        gatewayPod('b'),
+        gatewayPod('c'),
+        { ...gateway('a', []), spec: null } as KubeObject,
+        { ...gateway('b', []), spec: 'gateway' } as KubeObject,
+        gateway('c', { name: 'http' }, { addresses: 'gw' }),
+        gateway('d', [null, 7, 'x', { name: 5, port: 80, protocol: 'HTTP' }, { ...HTTPS, name: 'h', tls: { mode: 3, certificateRefs: 'cert' } }], { addresses: [null, { type: 'Hostname', value: 9 }], className: 'istio' }),
+        http('r', toReviews([{ name: 'a' }, { name: 'b' }, { name: 'c' }])),
+      ],
+      expect: [
+        'Warning MZ0016 HTTPRoute default/r spec.parentRefs[0]',
+        'Warning MZ0016 HTTPRoute default/r spec.parentRefs[1]',
+        'Warning MZ0016 HTTPRoute default/r spec.parentRefs[2]',
+        ...[0, 1, 2, 3, 4].map((i) => `Warning MZ0019 Gateway default/d spec.listeners[${i}]`),
+        'Info MZ0020 Gateway default/d',
+      ],
+    },
+    { name: 'a class that is not a string', objects: [...base(), gateway('edge', [HTTP], { className: 7 }), http('r', toReviews([{ name: 'edge' }]))], expect: ['Warning MZ0016 HTTPRoute default/r spec.parentRefs[0]'] },
+    {
+      name: 'allowedRoutes, kinds, namespaces and selectors of the wrong shapes',
+      objects: [
+        ...base(),
+        namespace('default', { team: 'web' }),
+        gateway('edge', [
+          listener({ name: 'a', allowedRoutes: 'all' }),
+          listener({ name: 'b', allowedRoutes: { kinds: 'HTTPRoute', namespaces: null } }),
+          listener({ name: 'c', allowedRoutes: { kinds: [null, { kind: 7 }], namespaces: { from: 'Selector', selector: { matchExpressions: [null, { key: 1 }, { key: 'team', operator: 'Sideways' }] } } } }),
+        ]),
+        http('r', toReviews([{ name: 'edge', sectionName: 'a' }, { name: 'edge', sectionName: 'b' }])),
+        http('s', toReviews([{ name: 'edge', sectionName: 'c' }])),
+      ],
+      expect: ['Warning MZ0016 HTTPRoute default/s spec.parentRefs[0]'],
+    },
+    { name: 'route hostnames of the wrong shape read as none', objects: [...base(), gateway('edge', [listener({ hostname: 'a.example.com' })]), http('r', toReviews([{ name: 'edge' }], 'a.example.com')), http('s', toReviews([{ name: 'edge' }], [7, null, '']))], expect: [] },
+    { name: 'a Gateway without metadata is not analyzed', objects: [productpage, { apiVersion: `${GW}/v1`, kind: 'Gateway', spec: { gatewayClassName: 'istio', listeners: [{ name: 'tcp', port: 1, protocol: 'TCP' }] } } as unknown as KubeObject], expect: [] },
+  ],
+};
+
+describe('analysis: Gateway API Gateways (IST0101, MZ0003, MZ0016, MZ0019, MZ0020)', () => {
+  for (const [group, cases] of Object.entries(table)) {
+    describe(group, () => {
+      for (const c of cases) {
+        it(c.name, async () => {
+          const got = analyze(c.objects).map(line);
+          expect(got).to.have.members(c.expect);
+          expect(got).to.have.length(c.expect.length);
+        });
+      }
+    });
+  }
+
+  it('the new codes are in the table with their levels and names', async () => {
+    expect([CODES.MZ0016.name, CODES.MZ0016.level]).to.deep.equal(['GatewayRouteParentNotServed', 'Warning']);
+    expect([CODES.MZ0019.name, CODES.MZ0019.level]).to.deep.equal(['GatewayListenerNotServed', 'Warning']);
+    expect([CODES.MZ0020.name, CODES.MZ0020.level]).to.deep.equal(['GatewayWithoutWorkload', 'Info']);
+  });
+
+  it('MZ0016 messages give the reason a Gateway parentRef attaches the route nowhere', async () => {
+    const found = analyze([
+      ...base(),
+      namespace('shop', { team: 'shop' }),
+      gateway('other', [HTTP], { className: 'cilium' }),
+      gateway('classless', [HTTP], { className: undefined }),
+      gateway('tcp', [{ name: 'tcp', port: 9000, protocol: 'TCP' }]),
+      gateway('edge', [
+        listener({ hostname: 'a.example.com' }),
+        { ...HTTPS, hostname: 'b.example.com', allowedRoutes: { kinds: [{ kind: 'GRPCRoute' }] } },
+        { name: 'grpc', port: 8080, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'Selector', selector: { matchLabels: { team: 'web' } } } } },
+        { name: 'tls', port: 8443, protocol: 'TLS' },
+      ]),
+      http('r', toReviews([
+        { name: 'other' },
+        { name: 'classless' },
+        { name: 'tcp' },
+        { name: 'edge', sectionName: 'web' },
+        { name: 'edge', sectionName: 'tls' },
+        { name: 'edge', sectionName: 'http', port: 8080 },
+        { name: 'edge', port: 443 },
+        { name: 'edge', sectionName: 'http' },
+        { group: GW, kind: 'Service', name: 'reviews' },
+      ], ['c.example.com'])),
+      http('s', toReviews([{ name: 'edge', namespace: 'default' }]), 'shop'),
+    ]);
+    const messages = Object.fromEntries(found.filter((f) => f.code === 'MZ0016').map((f) => [`${f.resource.name} ${f.path}`, f.message]));
+    const not = (ref: string): string => `parentRef Gateway.gateway.networking.k8s.io "${ref}" is not served: `;
+    expect(messages).to.deep.equal({
+      'r spec.parentRefs[0]': `${not('default/other')}its gatewayClassName is "cilium"; mizzen serves Gateways of class istio only`,
+      'r spec.parentRefs[1]': `${not('default/classless')}it has no gatewayClassName; mizzen serves Gateways of class istio only`,
+      'r spec.parentRefs[2]': `${not('default/tcp')}it has no listener mizzen serves (HTTP, or HTTPS terminated with a Secret of its own namespace)`,
+      'r spec.parentRefs[3]': `${not('default/edge')}no listener mizzen serves is named "web"`,
+      'r spec.parentRefs[4]': `${not('default/edge')}no listener mizzen serves is named "tls" (the Gateway has one, which mizzen leaves out: see MZ0019 on the Gateway)`,
+      'r spec.parentRefs[5]': `${not('default/edge')}no listener mizzen serves is named "http" on port 8080`,
+      'r spec.parentRefs[6]': `${not('default/edge')}its listener "https" does not admit HTTPRoutes (spec.listeners[].allowedRoutes.kinds)`,
+      'r spec.parentRefs[7]': `${not('default/edge')}none of the route's hostnames (c.example.com) overlaps the hostname of its listener "http" (a.example.com)`,
+      'r spec.parentRefs[8]': 'parentRef Service.gateway.networking.k8s.io "default/reviews" is not served: mizzen serves routes attached to core Services and to Gateway API Gateways (of class istio) only',
+      's spec.parentRefs[0]': `${not('default/edge')}its listeners "http", "grpc" do not admit routes of namespace "shop" (spec.listeners[].allowedRoutes.namespaces)`,
+    });
+  });
+
+  it('MZ0019 messages say why each listener is left out', async () => {
+    const found = analyze([
+      gateway('edge', [
+        HTTP,
+        { name: 'tls', port: 443, protocol: 'TLS', tls: { mode: 'Passthrough' } },
+        { name: 'tcp', port: 9000, protocol: 'TCP' },
+        { name: 'udp', port: 53, protocol: 'UDP' },
+        { name: 'custom', port: 1, protocol: 'example.com/x' },
+        { name: 'none', port: 2 },
+        { port: 3, protocol: 'HTTP' },
+        { name: 'badport', port: 0, protocol: 'HTTP' },
+        { ...HTTP, port: 8080 },
+        { ...HTTPS, name: 'pass', tls: { mode: 'Passthrough' } },
+        { ...HTTPS, name: 'nocert', tls: { certificateRefs: [] } },
+        { ...HTTPS, name: 'vault', tls: { certificateRefs: [{ group: 'example.com', kind: 'Vault', name: 'c' }] } },
+        { ...HTTPS, name: 'configmap', tls: { certificateRefs: [{ kind: 'ConfigMap', name: 'c' }] } },
+        { ...HTTPS, name: 'away', tls: { certificateRefs: [{ name: 'c', namespace: 'certs' }] } },
+      ]),
+    ]);
+    const messages = Object.fromEntries(found.map((f) => [f.path, f.message]));
+    const serves = 'which mizzen does not serve (it serves HTTPRoutes and GRPCRoutes on HTTP and HTTPS listeners)';
+    expect(messages).to.deep.equal({
+      'spec.listeners[1]': `Listener "tls" is not served by mizzen: a TLS listener takes TLSRoutes, ${serves}`,
+      'spec.listeners[2]': `Listener "tcp" is not served by mizzen: a TCP listener takes TCPRoutes, ${serves}`,
+      'spec.listeners[3]': `Listener "udp" is not served by mizzen: a UDP listener takes UDPRoutes, ${serves}`,
+      'spec.listeners[4]': 'Listener "custom" is not served by mizzen: protocol "example.com/x" is not served (mizzen serves HTTP and HTTPS listeners)',
+      'spec.listeners[5]': 'Listener "none" is not served by mizzen: a listener without a protocol is not served (mizzen serves HTTP and HTTPS listeners)',
+      'spec.listeners[6]': 'This listener is not served by mizzen: it has no name',
+      'spec.listeners[7]': 'Listener "badport" is not served by mizzen: its port is not a port number',
+      'spec.listeners[8]': 'Listener "http" is not served by mizzen: its name "http" is repeated: spec.listeners[0] of that name is the one mizzen reads',
+      'spec.listeners[9]': 'Listener "pass" is not served by mizzen: tls.mode is "Passthrough": mizzen serves HTTPS only terminated at the gateway (passthrough takes TLSRoutes, which mizzen does not serve)',
+      'spec.listeners[10]': 'Listener "nocert" is not served by mizzen: it names no certificate (tls.certificateRefs[0] with a name): mizzen cannot terminate its TLS',
+      'spec.listeners[11]': 'Listener "vault" is not served by mizzen: its certificate is a Vault.example.com, not a core Secret: mizzen reads certificates from Secrets only',
+      'spec.listeners[12]': 'Listener "configmap" is not served by mizzen: its certificate is a ConfigMap, not a core Secret: mizzen reads certificates from Secrets only',
+      'spec.listeners[13]': 'Listener "away" is not served by mizzen: its certificate Secret "certs/c" is in another namespace than the Gateway\'s ("default"): mizzen reads certificates of the Gateway\'s own namespace only',
+    });
+  });
+
+  it('MZ0020 messages say what selects the gateway workloads and what to do', async () => {
+    const found = analyze([...bookinfo(), productpage, svc('ingress', { ns: 'istio-system', selector: { istio: 'ingressgateway' } }), gateway('edge', [HTTP], { addresses: [{ type: 'Hostname', value: 'ingress.istio-system' }] })]);
+    const todo = (name: string): string => `mizzen deploys no gateway: deploy one with the label ${GATEWAY_NAME_LABEL}=${name}, or name an existing gateway Service in spec.addresses (type Hostname)`;
+    expect(found.map((f) => [f.resource.name, f.path, f.message])).to.deep.equal([
+      ['bookinfo-gateway', undefined, `No workload in the input would serve this Gateway: no workload has the label ${GATEWAY_NAME_LABEL}=bookinfo-gateway and spec.addresses names no Service with a selector. ${todo('bookinfo-gateway')}`],
+      ['edge', 'spec.addresses[0]', `No workload in the input would serve this Gateway: no workload matches the selector istio=ingressgateway of Service "istio-system/ingress" that spec.addresses names. ${todo('edge')}`],
+    ]);
+  });
+
+  it('analyzeObject (the webhook) reports on the object applied, against the world', async () => {
+    const world = [...bookinfo(), productpage];
+    expect(analyzeObject(http('r', toReviews([{ name: 'bookinfo-gateway', sectionName: 'https' }])), world).map(line)).to.deep.equal(['Warning MZ0016 HTTPRoute default/r spec.parentRefs[0]']);
+    expect(analyzeObject(http('r', { parentRefs: [{ name: 'bookinfo-gateway' }], rules: [{ backendRefs: [{ name: 'productpage', port: 9080 }] }] }), world).map(line)).to.deep.equal([]);
+    expect(analyzeObject(gateway('edge', [HTTP, { name: 'tcp', port: 9000, protocol: 'TCP' }]), world).map(line)).to.deep.equal(['Warning MZ0019 Gateway default/edge spec.listeners[1]', 'Info MZ0020 Gateway default/edge']);
+    expect(analyzeObject(gateway('edge', [HTTP]), [...world, gatewayPod('edge')]).map(line)).to.deep.equal([]);
+  });
+});
+
+describe('mizzen analyze over the Bookinfo Gateway API sample', () => {
+  const SAMPLE = `apiVersion: v1
+kind: Service
+metadata: {name: productpage, namespace: bookinfo}
+spec: {selector: {app: productpage}, ports: [{port: 9080, name: http}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: productpage-v1, namespace: bookinfo}
+spec:
+  selector: {matchLabels: {app: productpage}}
+  template: {metadata: {labels: {app: productpage}}, spec: {containers: [{name: productpage, image: productpage}]}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: bookinfo-gateway, namespace: bookinfo}
+spec:
+  gatewayClassName: istio
+  listeners:
+  - {name: http, port: 80, protocol: HTTP, allowedRoutes: {namespaces: {from: Same}}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: bookinfo, namespace: bookinfo}
+spec:
+  parentRefs: [{name: bookinfo-gateway}]
+  rules:
+  - matches: [{path: {type: Exact, value: /productpage}}, {path: {type: PathPrefix, value: /static}}]
+    backendRefs: [{name: productpage, port: 9080}]
+`;
+
+  it('says only that no workload serves the Gateway, and exits 0', async () => {
+    const dir = scratchDir('mizzen-gateway-api-gateways-');
+    const file = join(dir, 'bookinfo.yaml');
+    writeFileSync(file, SAMPLE);
+    const r = await captureOutput(() => run([file]));
+    expect(r.err).to.equal('');
+    expect(r.code).to.equal(0);
+    expect(r.out.trim().split('\n')).to.deep.equal([
+      `Info [MZ0020] (Gateway bookinfo/bookinfo-gateway ${file}#2) No workload in the input would serve this Gateway: no workload has the label ${GATEWAY_NAME_LABEL}=bookinfo-gateway and spec.addresses names no Service with a selector. mizzen deploys no gateway: deploy one with the label ${GATEWAY_NAME_LABEL}=bookinfo-gateway, or name an existing gateway Service in spec.addresses (type Hostname)`,
+      '0 error(s), 0 warning(s), 1 info in 4 document(s) in 1 file(s)',
+    ]);
+  });
+});
