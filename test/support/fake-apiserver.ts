@@ -56,6 +56,9 @@ const BUILTIN: ResourceDef[] = [
   { group: 'admissionregistration.k8s.io', versions: ['v1'], kind: 'MutatingWebhookConfiguration', plural: 'mutatingwebhookconfigurations', namespaced: false },
   { group: 'admissionregistration.k8s.io', versions: ['v1'], kind: 'ValidatingWebhookConfiguration', plural: 'validatingwebhookconfigurations', namespaced: false },
   ...ISTIO_KINDS.map((k) => ({ group: k.group, versions: k.versions, kind: k.kind, plural: k.plural, namespaced: true, crd: true })),
+  // The Gateway API's (its Gateway after Istio's, so that a lookup by kind alone still finds Istio's).
+  ...(['HTTPRoute', 'GRPCRoute', 'Gateway'] as const).map((kind) => ({ group: 'gateway.networking.k8s.io', versions: ['v1'], kind, plural: `${kind.toLowerCase()}s`, namespaced: true, crd: true })),
+  { group: 'gateway.networking.k8s.io', versions: ['v1beta1'], kind: 'ReferenceGrant', plural: 'referencegrants', namespaced: true, crd: true },
 ];
 
 export interface AccessAttributes {

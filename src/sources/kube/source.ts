@@ -49,6 +49,12 @@ export interface KubeSourceStatus {
   errors: KubeConfigError[];
 }
 
+/**
+ * How informers are keyed: by kind in the core group, else by kind and group, as objectKey() qualifies kinds (two
+ * groups have a Gateway: Istio's and the Gateway API's).
+ */
+export const informerKey = (r: Pick<KubeResource, 'kind' | 'group'>): string => (r.group ? `${r.kind}.${r.group}` : r.kind);
+
 export class KubeSource {
   private readonly informers = new Map<string, Informer>();
   private readonly errs = new Map<string, KubeConfigError>();
@@ -65,7 +71,7 @@ export class KubeSource {
     this.validate = o.validate ?? validateObject;
     this.metrics = kubeMetrics(o.registry);
     for (const r of o.resources ?? KUBE_RESOURCES) {
-      this.informers.set(r.kind, new Informer({ ...o.informer, client: o.client, resource: r, log: this.log, onEvent: (type, obj) => this.apply(r, type, obj), onSynced: () => this.checkSynced() }));
+      this.informers.set(informerKey(r), new Informer({ ...o.informer, client: o.client, resource: r, log: this.log, onEvent: (type, obj) => this.apply(r, type, obj), onSynced: () => this.checkSynced() }));
     }
   }
 
@@ -101,11 +107,12 @@ export class KubeSource {
     });
   }
 
+  /** The informer of a kind: its name for the core group (`Pod`), else group-qualified (`Gateway.gateway.networking.k8s.io`). */
   informer(kind: string): Informer | undefined {
     return this.informers.get(kind);
   }
 
-  /** Objects of one kind as the informer knows them (apiVersion/kind set). */
+  /** Objects of one kind (named as informer() names it) as the informer knows them (apiVersion/kind set). */
   objects(kind: string): readonly KubeObject[] {
     return this.informers.get(kind)?.list() ?? [];
   }

@@ -76,6 +76,18 @@ describe('kube source → config store', function () {
     expect(await registry.getSingleMetricAsString('mizzen_kube_synced')).to.match(/ 1$/m);
   });
 
+  it("watches Istio's Gateway and the Gateway API's side by side (same kind, two groups), with the Gateway API routes", async () => {
+    await source.whenSynced(10_000);
+    api.apply({ apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name: 'edge', namespace: 'default' }, spec: { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['*'] }] } });
+    api.apply({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'edge', namespace: 'default' }, spec: { gatewayClassName: 'istio', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] } });
+    api.apply({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'r', namespace: 'default' }, spec: { parentRefs: [{ name: 'edge' }] } });
+    api.apply({ apiVersion: 'gateway.networking.k8s.io/v1beta1', kind: 'ReferenceGrant', metadata: { name: 'g', namespace: 'default' }, spec: { from: [], to: [] } });
+    const wanted = ['Gateway.networking.istio.io/default/edge', 'Gateway.gateway.networking.k8s.io/default/edge', 'HTTPRoute.gateway.networking.k8s.io/default/r', 'ReferenceGrant.gateway.networking.k8s.io/default/g'];
+    await until('all four stored', () => wanted.every((k) => keys().includes(k)));
+    expect(source.objects('Gateway.networking.istio.io').map((o) => o.apiVersion)).to.deep.equal(['networking.istio.io/v1']);
+    expect(source.objects('Gateway.gateway.networking.k8s.io').map((o) => o.apiVersion)).to.deep.equal(['gateway.networking.k8s.io/v1']);
+  });
+
   it('rejects an invalid Istio resource, keeps the last good one, and clears the error when fixed or deleted', async () => {
     await source.whenSynced(10_000);
     const key = 'VirtualService.networking.istio.io/default/reviews';
