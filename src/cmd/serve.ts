@@ -91,6 +91,8 @@ export interface ServeContext {
   world: () => readonly KubeObject[];
   /** Set by the Kubernetes source: ties a proxy to its pod before the xDS server serves it. */
   authorizeProxy?: (proxy: Proxy) => ProxyAuthorization;
+  /** Called after the xDS server makes a snapshot that changed something (the Gateway API status follows them). */
+  snapshotListeners: Array<() => void>;
 }
 
 export interface RunningServe {
@@ -153,13 +155,14 @@ async function kubeAndXds(ctx: ServeContext, opts: ServeOptions): Promise<Compon
   }
   // Loaded only when used: @kubernetes/client-node takes about a second to import.
   const { kubeComponents } = await import('../sources/kube/component.js');
-  return [...kubeComponents(ctx, (xds[xds.length - 1] as XdsComponent).store, opts.kube).components, ...xds];
+  const x = xds[xds.length - 1] as XdsComponent;
+  return [...kubeComponents(ctx, x.store, opts.kube, () => x.server()?.current().snapshot).components, ...xds];
 }
 
 export async function startServe(opts: ServeOptions): Promise<RunningServe> {
   const log = opts.log;
   const registry = createRegistry();
-  const ctx: ServeContext = { opts, log, registry, debug: {}, readiness: [], world: () => [] };
+  const ctx: ServeContext = { opts, log, registry, debug: {}, readiness: [], world: () => [], snapshotListeners: [] };
   let started = false;
   let stopping = false;
 

@@ -64,12 +64,18 @@ export function addressHosts(gw: GatewayLike, domainSuffix: string): Array<{ ind
 }
 
 /** The Service a Gateway's Hostname address names, when one of mizzen's Services has that host and a selector. */
-function addressedService(gw: Config, w: GatewayWorld): Service | undefined {
+function addressedService(gw: GatewayLike, w: Pick<RouteWorld, 'services' | 'domainSuffix'>): Service | undefined {
   for (const { hosts } of addressHosts(gw, w.domainSuffix)) {
     const svc = hosts.map((h) => w.services.get(h)).find((x) => x !== undefined);
     if (svc?.selector && Object.keys(svc.selector).length > 0) return svc;
   }
   return undefined;
+}
+
+/** The workloads that serve a Gateway: its addressed Service's selector (`service`), else the gateway-name label. */
+export function gatewaySelector(gw: GatewayLike, w: Pick<RouteWorld, 'services' | 'domainSuffix'>): { selector: Record<string, string>; service?: Service } {
+  const service = addressedService(gw, w);
+  return service ? { selector: service.selector!, service } : { selector: { [GATEWAY_NAME_LABEL]: gw.name } };
 }
 
 /**
@@ -121,6 +127,9 @@ export function listenerAdmits(l: Listener, gw: GatewayLike, kind: string, names
   return matchesSelector({ matchLabels: stringMap(sel.matchLabels), matchExpressions: expressions }, labels);
 }
 
+/** Whether a parentRef names this Gateway (the Gateway API's Gateway kind, in its namespace). */
+export const namesGateway = (p: ParentRef, gw: Pick<Config, 'name' | 'namespace'>): boolean => p.group === GATEWAY_API_GROUP && p.kind === 'Gateway' && p.name === gw.name && p.namespace === gw.namespace;
+
 /** Whether a parentRef (already known to name this Gateway) picks the listener: by sectionName, port, or neither. */
 export const refPicks = (p: Pick<ParentRef, 'sectionName' | 'port'>, l: Pick<Listener, 'name' | 'port'>): boolean => (!p.sectionName || p.sectionName === l.name) && (p.port === undefined || p.port === l.port);
 
@@ -142,6 +151,29 @@ export function intersectHostnames(route: readonly string[], listener: string | 
   return [...out];
 }
 
+/** Why a parentRef attaches a route to no listener, in the Gateway API's words (route status reasons). */
+export type UnattachedReason = 'NoMatchingParent' | 'NotAllowedByListeners' | 'NoMatchingListenerHostname';
+
+/**
+ * The listeners of `gw` (served: servedListeners) a route attaches to through `ref`, each with the hostnames it
+ * serves there; or, when there are none, why: no listener picked, none admits the route, no hostname overlaps.
+ */
+export function attachment(
+  gw: GatewayLike,
+  served: readonly Listener[],
+  route: Pick<Config, 'kind' | 'namespace' | 'spec'>,
+  ref: Pick<ParentRef, 'sectionName' | 'port'>,
+  namespaceLabels: (ns: string) => Record<string, string> | undefined,
+): { listeners: Array<{ listener: Listener; hosts: string[] }> } | { reason: UnattachedReason } {
+  const picked = served.filter((l) => refPicks(ref, l));
+  if (picked.length === 0) return { reason: 'NoMatchingParent' };
+  const admitted = picked.filter((l) => listenerAdmits(l, gw, route.kind, route.namespace, namespaceLabels));
+  if (admitted.length === 0) return { reason: 'NotAllowedByListeners' };
+  const hostnames = asArray(asObject(route.spec).hostnames).filter((h): h is string => typeof h === 'string' && h !== '');
+  const listeners = admitted.map((listener) => ({ listener, hosts: intersectHostnames(hostnames, listener.hostname) })).filter((x) => x.hosts.length > 0);
+  return listeners.length > 0 ? { listeners } : { reason: 'NoMatchingListenerHostname' };
+}
+
 /**
  * The Istio Gateways and VirtualServices of `gateways` (Gateway API Gateways of class istio) and the routes
  * attached to them (`routes`: HTTPRoutes and GRPCRoutes in compareConfigs order).
@@ -152,8 +184,7 @@ export function kubernetesGatewayConfigs(gateways: readonly Config[], routes: re
   const rulesOf = new Map<Config, RouteRule[]>();
   for (const gw of gateways) {
     if (asObject(gw.spec).gatewayClassName !== GATEWAY_CLASS) continue;
-    const svc = addressedService(gw, w);
-    const selector = svc?.selector ?? { [GATEWAY_NAME_LABEL]: gw.name };
+    const { selector } = gatewaySelector(gw, w);
     const served = servedListeners(gw);
     for (const l of served) {
       istioGateways.push({
@@ -171,18 +202,22 @@ export function kubernetesGatewayConfigs(gateways: readonly Config[], routes: re
     // Listener → hostname → the rules of the routes attached there, in route order.
     const groups = new Map<string, { l: Listener; host: string; rules: RouteRule[]; parents: string[]; first: Config; revision: number }>();
     for (const route of routes) {
-      const hostnames = asArray(asObject(route.spec).hostnames).filter((h): h is string => typeof h === 'string' && h !== '');
-      const refs = parentRefs(route.spec, route.namespace).filter((p) => p.group === GATEWAY_API_GROUP && p.kind === 'Gateway' && p.name === gw.name && p.namespace === gw.namespace);
-      const attached = served.filter((l) => refs.some((p) => refPicks(p, l)) && listenerAdmits(l, gw, route.kind, route.namespace, (ns) => w.namespaces.get(ns)));
-      for (const l of attached) {
-        for (const host of intersectHostnames(hostnames, l.hostname)) {
-          const key = `${l.name}\n${host}`;
-          let g = groups.get(key);
-          if (!g) groups.set(key, (g = { l, host, rules: [], parents: [], first: route, revision: 0 }));
-          if (!rulesOf.has(route)) rulesOf.set(route, routeRules(w, route));
-          g.rules.push(...rulesOf.get(route)!);
-          g.parents.push(`${route.kind}/${route.name}.${route.namespace}`);
-          g.revision = Math.max(g.revision, route.revision);
+      const seen = new Set<string>();
+      for (const ref of parentRefs(route.spec, route.namespace).filter((p) => namesGateway(p, gw))) {
+        const a = attachment(gw, served, route, ref, (ns) => w.namespaces.get(ns));
+        if (!('listeners' in a)) continue;
+        for (const { listener: l, hosts } of a.listeners) {
+          for (const host of hosts) {
+            const key = `${l.name}\n${host}`;
+            if (seen.has(key)) continue; // two parentRefs picking one listener attach the route there once
+            seen.add(key);
+            let g = groups.get(key);
+            if (!g) groups.set(key, (g = { l, host, rules: [], parents: [], first: route, revision: 0 }));
+            if (!rulesOf.has(route)) rulesOf.set(route, routeRules(w, route));
+            g.rules.push(...rulesOf.get(route)!);
+            g.parents.push(`${route.kind}/${route.name}.${route.namespace}`);
+            g.revision = Math.max(g.revision, route.revision);
+          }
         }
       }
     }

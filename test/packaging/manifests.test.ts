@@ -11,6 +11,7 @@ import { DEFAULT_MESH_CONFIG } from '../../src/config/mesh.js';
 import { envoyBootstrap } from '../../src/bootstrap/envoy.js';
 import { skipWithoutKubectl } from '../support/kubectl.js';
 import { KUBE_RESOURCES } from '../../src/sources/kube/resources.js';
+import { GATEWAY_STATUS_RESOURCES } from '../../src/sources/kube/gateway-status.js';
 import { ISTIO_KINDS } from '../../src/validation/index.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -62,7 +63,8 @@ describe('install manifests (manifests/)', () => {
     for (const r of role.rules) {
       expect(r.resources, 'no secrets').not.to.include('secrets');
       const writes = (r.verbs as string[]).filter((v) => !['get', 'list', 'watch'].includes(v));
-      if (writes.length) expect(r.resources, `write verbs ${writes}`).to.deep.equal(['events']);
+      // Events, and the status (never the spec) of the Gateway API objects mizzen serves.
+      if (writes.length) expect((r.resources as string[]).every((x) => x === 'events' || x.endsWith('/status')), `write verbs ${writes} on ${r.resources}`).to.equal(true);
       expect(r.verbs).not.to.include('*');
     }
   });
@@ -71,8 +73,9 @@ describe('install manifests (manifests/)', () => {
     const grants = (rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>): string[] =>
       rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${v} ${g}/${res}`)))).sort();
     const reads = KUBE_RESOURCES.flatMap((r) => ['get', 'list', 'watch'].map((v) => `${v} ${r.group}/${r.plural}`));
-    // The watchdog creates core Events (watchdog.ts).
-    expect(grants(find('ClusterRole', 'mizzen').rules)).to.deep.equal([...reads, 'create /events'].sort());
+    // The watchdog creates core Events (watchdog.ts); the leader patches Gateway API status (gateway-status.ts).
+    const status = Object.values(GATEWAY_STATUS_RESOURCES).map((r) => `patch gateway.networking.k8s.io/${r.plural}/status`);
+    expect(grants(find('ClusterRole', 'mizzen').rules)).to.deep.equal([...reads, 'create /events', ...status].sort());
     const binding = find('ClusterRoleBinding', 'mizzen');
     expect(binding.subjects).to.deep.equal([{ kind: 'ServiceAccount', name: 'mizzen', namespace: NS }]);
     // Leader election reads, creates and renews (PUT) its Lease (leader.ts).

@@ -35,6 +35,8 @@ interface ResourceDef {
   namespaced: boolean;
   /** Served by a CRD (may be uninstalled). */
   crd?: boolean;
+  /** Has the status subresource: PATCH …/status changes the status alone, and not the generation. */
+  status?: boolean;
 }
 
 const BUILTIN: ResourceDef[] = [
@@ -57,7 +59,8 @@ const BUILTIN: ResourceDef[] = [
   { group: 'admissionregistration.k8s.io', versions: ['v1'], kind: 'ValidatingWebhookConfiguration', plural: 'validatingwebhookconfigurations', namespaced: false },
   ...ISTIO_KINDS.map((k) => ({ group: k.group, versions: k.versions, kind: k.kind, plural: k.plural, namespaced: true, crd: true })),
   // The Gateway API's (its Gateway after Istio's, so that a lookup by kind alone still finds Istio's).
-  ...(['HTTPRoute', 'GRPCRoute', 'Gateway'] as const).map((kind) => ({ group: 'gateway.networking.k8s.io', versions: ['v1'], kind, plural: `${kind.toLowerCase()}s`, namespaced: true, crd: true })),
+  ...(['HTTPRoute', 'GRPCRoute', 'Gateway'] as const).map((kind) => ({ group: 'gateway.networking.k8s.io', versions: ['v1'], kind, plural: `${kind.toLowerCase()}s`, namespaced: true, crd: true, status: true })),
+  { group: 'gateway.networking.k8s.io', versions: ['v1'], kind: 'GatewayClass', plural: 'gatewayclasses', namespaced: false, crd: true, status: true },
   { group: 'gateway.networking.k8s.io', versions: ['v1beta1'], kind: 'ReferenceGrant', plural: 'referencegrants', namespaced: true, crd: true },
 ];
 
@@ -214,8 +217,10 @@ export class FakeApiServer {
     return this.remove(def, namespace, name) !== undefined;
   }
 
+  /** `kind`: a kind (the first group that has it), or `Kind.group` (`Gateway.gateway.networking.k8s.io`). */
   get(kind: string, namespace: string | undefined, name: string): KubeObject | undefined {
-    const def = BUILTIN.find((d) => d.kind === kind)!;
+    const dot = kind.indexOf('.');
+    const def = dot < 0 ? BUILTIN.find((d) => d.kind === kind)! : BUILTIN.find((d) => d.kind === kind.slice(0, dot) && d.group === kind.slice(dot + 1))!;
     const o = this.objects.get(this.key(def, def.namespaced ? namespace ?? 'default' : undefined, name));
     return o ? clone(o) : undefined;
   }
@@ -335,14 +340,14 @@ export class FakeApiServer {
     return `${def.group}/${def.kind}/${def.namespaced ? namespace : ''}/${name}`;
   }
 
-  private write(def: ResourceDef, obj: KubeObject, prev: KubeObject | undefined): KubeObject {
+  private write(def: ResourceDef, obj: KubeObject, prev: KubeObject | undefined, statusOnly = false): KubeObject {
     this.rv += 1;
     obj.apiVersion = def.group ? `${def.group}/${def.versions[0]}` : def.versions[0]!;
     obj.kind = def.kind;
     obj.metadata.resourceVersion = String(this.rv);
     obj.metadata.uid = prev?.metadata.uid ?? obj.metadata.uid ?? randomUUID();
     obj.metadata.creationTimestamp = prev?.metadata.creationTimestamp ?? obj.metadata.creationTimestamp ?? new Date().toISOString();
-    obj.metadata.generation = (prev?.metadata.generation ?? 0) + 1;
+    obj.metadata.generation = (prev?.metadata.generation ?? 0) + (statusOnly ? 0 : 1);
     this.objects.set(this.key(def, obj.metadata.namespace, obj.metadata.name!), obj);
     this.record({ rv: this.rv, def, type: prev ? 'MODIFIED' : 'ADDED', obj: clone(obj), prev: prev && clone(prev) });
     return clone(obj);
@@ -449,7 +454,7 @@ export class FakeApiServer {
     }
     const [plural, name, sub] = rest;
     const def = BUILTIN.find((d) => d.group === group && d.plural === plural && d.versions.includes(version));
-    if (!def || (def.crd && this.missing.has(def.plural)) || sub !== undefined) {
+    if (!def || (def.crd && this.missing.has(def.plural)) || (sub !== undefined && !(sub === 'status' && def.status && name))) {
       return json(404, status(404, 'NotFound', `the server could not find the requested resource (${r.method} ${plural ?? ''})`));
     }
     if (!def.namespaced) namespace = undefined;
@@ -491,6 +496,16 @@ export class FakeApiServer {
       const body = r.body as KubeObject;
       if (conflicts(body?.metadata?.resourceVersion)) return conflict();
       return json(200, out(this.write(def, { ...clone(body), metadata: { ...body.metadata, name, namespace: prev.metadata.namespace } }, prev)));
+    }
+    if (sub === 'status') {
+      // The status subresource: GET reads the object; a merge patch changes its status alone (generation kept).
+      if (!prev) return notFound();
+      if (r.method === 'GET') return json(200, out(clone(prev)));
+      const type = String(req.headers['content-type'] ?? '');
+      if (r.method !== 'PATCH' || !type.startsWith('application/merge-patch+json')) return json(405, status(405, 'MethodNotAllowed', `${r.method} ${type} of status is not supported here`));
+      if (conflicts((r.body as KubeObject | undefined)?.metadata?.resourceVersion)) return conflict();
+      const next = { ...clone(prev), status: mergePatch(prev.status, (r.body as { status?: unknown } | undefined)?.status ?? {}) } as KubeObject;
+      return json(200, out(this.write(def, next, prev, true)));
     }
     if (r.method === 'PATCH') {
       if (!prev) return notFound();

@@ -9,6 +9,8 @@
  *   leader-election  a Lease in the control-plane namespace; released on shutdown
  *   watchdog         pods without a sidecar in injection-enabled namespaces (/debug/uninjected);
  *                    Events and --heal restarts by the leader only
+ *   gateway-status   the leader writes the status of the Gateway API objects mizzen serves (gateway-status.ts),
+ *                    from the snapshot the xDS server serves; /debug/gatewaystatus counts the writes
  *   workload-certs   with --rotate-workload-certs: the leader renews workload certificate Secrets
  *                    (cert-rotator.ts); with the mesh config's workloadCertificateSecrets it also creates the
  *                    Secrets istio.<service account> that pods mount (cert-issuer.ts) and renews them;
@@ -28,6 +30,9 @@ import { Watchdog } from './watchdog.js';
 import { CertRotator } from './cert-rotator.js';
 import { CertIssuer } from './cert-issuer.js';
 import { readMeshCa } from '../../certs/files.js';
+import type { Snapshot } from '../../model/types.js';
+import { GatewayStatusWriter } from './gateway-status.js';
+import { GATEWAY_API_GROUP } from '../../model/gateway-refs.js';
 
 export interface KubeServeOptions {
   kubeconfig?: string;
@@ -40,6 +45,8 @@ export interface KubeServeOptions {
   informer?: InformerTuning;
   leader?: { namespace?: string; name?: string; identity?: string; leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
   watchdog?: { intervalMs?: number; debounceMs?: number; healCooldownMs?: number; maxHealAttempts?: number };
+  /** Gateway API status: from a new snapshot (or a Gateway API object's change) to the write (default 250 ms), and between full syncs (default 60 s). */
+  gatewayStatus?: { debounceMs?: number; intervalMs?: number };
   /**
    * Renew workload certificate Secrets with the mesh CA in this directory (leader only). Off when absent, unless
    * the mesh config sets workloadCertificateSecrets: then it is on, with the serve --certs-dir.
@@ -61,9 +68,11 @@ export interface KubeParts {
   watchdog(): Watchdog | undefined;
   certRotator(): CertRotator | undefined;
   certIssuer(): CertIssuer | undefined;
+  gatewayStatus(): GatewayStatusWriter | undefined;
 }
 
-export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeServeOptions): { components: Component[]; parts: KubeParts } {
+/** `snapshot`: the snapshot the xDS server serves, which the Gateway API status is computed from. */
+export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeServeOptions, snapshot: () => Snapshot | undefined = () => undefined): { components: Component[]; parts: KubeParts } {
   const log = ctx.log;
   let client: KubeClient | undefined;
   let source: KubeSource | undefined;
@@ -74,6 +83,9 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
   let certTimer: NodeJS.Timeout | undefined;
   let issueSoon: NodeJS.Timeout | undefined;
   let unsubscribeIssuer: (() => void) | undefined;
+  let statusWriter: GatewayStatusWriter | undefined;
+  let unsubscribeStatus: (() => void) | undefined;
+  let statusTimers: NodeJS.Timeout[] = [];
   const issuing = ctx.opts.mesh.workloadCertificateSecrets;
   let timers: NodeJS.Timeout[] = [];
   let unsubscribe: (() => void) | undefined;
@@ -108,6 +120,7 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
         client: client!,
         log,
         onStartedLeading: () => {
+          void statusWriter?.sync();
           void watchdog?.scan();
           void rotator?.scan();
           void issuer?.resync();
@@ -163,6 +176,53 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
     },
   };
 
+  const gatewayStatus: Component = {
+    name: 'gateway-status',
+    start: async () => {
+      const kinds = ['Gateway', 'HTTPRoute', 'GRPCRoute', 'GatewayClass'].map((k) => `${k}.${GATEWAY_API_GROUP}`);
+      const w = new GatewayStatusWriter({
+        client: client!,
+        isLeader: () => leader?.isLeader() ?? false,
+        objects: () => kinds.flatMap((k) => source!.objects(k)),
+        snapshot,
+        log,
+        registry: ctx.registry,
+      });
+      statusWriter = w;
+      ctx.debug.gatewaystatus = () => w.report();
+      let pending: NodeJS.Timeout | undefined;
+      const soon = (): void => {
+        if (pending) return;
+        pending = setTimeout(() => {
+          pending = undefined;
+          void w.sync();
+        }, o.gatewayStatus?.debounceMs ?? 250);
+        pending.unref?.();
+        statusTimers.push(pending);
+      };
+      // A new snapshot may change any status (routes, workloads, Services); a Gateway API object's own status
+      // changing (by another writer) makes no snapshot, so those are watched too.
+      ctx.snapshotListeners.push(soon);
+      const unsubscribe = source!.onChange((_type, _kind, obj) => {
+        if (obj.apiVersion?.startsWith(`${GATEWAY_API_GROUP}/`)) soon();
+      });
+      unsubscribeStatus = () => {
+        unsubscribe();
+        const i = ctx.snapshotListeners.indexOf(soon);
+        if (i >= 0) ctx.snapshotListeners.splice(i, 1);
+      };
+      const every = setInterval(() => void w.sync(), o.gatewayStatus?.intervalMs ?? 60_000);
+      every.unref?.();
+      statusTimers.push(every);
+      void source!.whenSynced().then((ok) => (ok ? soon() : undefined));
+    },
+    stop: async () => {
+      unsubscribeStatus?.();
+      for (const t of statusTimers) clearTimeout(t);
+      statusTimers = [];
+    },
+  };
+
   const certs: Component = {
     name: 'workload-certs',
     start: async () => {
@@ -207,7 +267,7 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
   };
 
   return {
-    components: [kubeSource, election, dog, ...(o.workloadCerts || issuing ? [certs] : [])],
-    parts: { source: () => source, leader: () => leader, watchdog: () => watchdog, certRotator: () => rotator, certIssuer: () => issuer },
+    components: [kubeSource, election, dog, gatewayStatus, ...(o.workloadCerts || issuing ? [certs] : [])],
+    parts: { source: () => source, leader: () => leader, watchdog: () => watchdog, certRotator: () => rotator, certIssuer: () => issuer, gatewayStatus: () => statusWriter },
   };
 }

@@ -46,13 +46,13 @@ const readVersion = (versions: readonly string[]): string => (versions.includes(
  * Gateway API routes, the grants that let them cross namespaces, and Gateways, at the versions Gateway API v1.1
  * and later serve. Their CRDs come with the Gateway API, not with mizzen: a cluster without them has none.
  */
-const gatewayApi = (kind: string, version: string, plural: string): KubeResource => ({
+const gatewayApi = (kind: string, version: string, plural: string, namespaced = true): KubeResource => ({
   kind,
   apiVersion: `${GATEWAY_API_GROUP}/${version}`,
   group: GATEWAY_API_GROUP,
   version,
   plural,
-  namespaced: true,
+  namespaced,
   crd: true,
   istio: false,
   optional: 'Gateway API routes and Gateways are not served until mizzen may list and watch them (the ClusterRole in manifests/ allows it)',
@@ -62,6 +62,7 @@ const GATEWAY_API_RESOURCES: readonly KubeResource[] = [
   gatewayApi('GRPCRoute', 'v1', 'grpcroutes'),
   gatewayApi('ReferenceGrant', 'v1beta1', 'referencegrants'),
   gatewayApi('Gateway', 'v1', 'gateways'),
+  gatewayApi('GatewayClass', 'v1', 'gatewayclasses', false),
 ];
 
 /** Namespaces, Services, EndpointSlices, Pods, every Istio kind, then the Gateway API's routes. */

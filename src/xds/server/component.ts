@@ -55,7 +55,7 @@ export function xdsComponents(ctx: ServeContext, xdsPort: number, xdsTlsPort?: n
     tlsPort: () => boundTls,
     server: () => server,
     start: async () => {
-      server = createXdsServer({ store, mesh: ctx.opts.mesh, log, registry: ctx.registry, configErrors: () => source?.errors() ?? [], authorizeProxy: ctx.authorizeProxy });
+      server = createXdsServer({ store, mesh: ctx.opts.mesh, log, registry: ctx.registry, configErrors: () => source?.errors() ?? [], authorizeProxy: ctx.authorizeProxy, onSnapshot: () => ctx.snapshotListeners.forEach((fn) => fn()) });
       Object.assign(ctx.debug, server.debug);
       bound = await server.listen(xdsPort, ctx.opts.host);
       log.info({ port: bound }, `xds listening on grpc://${ctx.opts.host}:${bound}`);

@@ -1,0 +1,210 @@
+/**
+ * The status mizzen owes the Gateway API objects it serves, as Istio's controllers write it, so that
+ * `kubectl wait --for=condition=programmed gateway/…` and the tools that read route status work. Pure: from the
+ * objects as the API server has them (their current status, for the times of conditions that did not change and
+ * for other controllers' route parents) and the snapshot, the status writes that differ from what is there.
+ *
+ * - GatewayClass `istio` whose controllerName is GATEWAY_CONTROLLER: Accepted.
+ * - Gateway of class istio: Accepted; Programmed when some workload the snapshot knows would serve it (else
+ *   NoResources); its addresses (the Service it names, else the Services of its namespace that select its
+ *   workloads, by hostname); per listener: supported kinds, attached routes, Accepted / Programmed / ResolvedRefs
+ *   (UnsupportedProtocol, InvalidCertificateRef for the listeners mizzen leaves out).
+ * - HTTPRoute / GRPCRoute: one parent entry per parentRef mizzen serves (a Service: MESH_CONTROLLER; a Gateway of
+ *   class istio: GATEWAY_CONTROLLER) with Accepted (or the reason it attaches nowhere) and ResolvedRefs (or why a
+ *   backend cannot be used). Other controllers' entries are kept as they are.
+ */
+import type { KubeObject } from '../core/kube.js';
+import type { Config, Snapshot } from './types.js';
+import { asArray, asObject, asString, matchesLabels } from './selectors.js';
+import { GATEWAY_API_GROUP, RULE_FILTERS, backendRef, isGatewayApi, parentRef, referenceAllowed } from './gateway-refs.js';
+import { GATEWAY_CLASS, type Listener, attachment, gatewaySelector, namesGateway, servedListeners } from './gateway-api-gateways.js';
+
+type Json = Record<string, any>;
+
+/** Istio's controller names: mizzen answers for the classes and parents Istio would. */
+export const GATEWAY_CONTROLLER = 'istio.io/gateway-controller';
+export const MESH_CONTROLLER = 'istio.io/mesh-controller';
+
+/** One status to write: the object (kind in the Gateway API group), its status, and the resourceVersion it was computed from. */
+export interface StatusWrite {
+  kind: 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'GRPCRoute';
+  namespace?: string;
+  name: string;
+  resourceVersion?: string;
+  status: Json;
+}
+
+interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+}
+
+/** Conditions with observedGeneration, and the transition time of the same condition before when its status is unchanged. */
+function conditions(list: readonly Condition[], generation: number | undefined, before: unknown, now: string): Json[] {
+  const old = new Map(asArray(before).map((c) => [asObject(c).type, asObject(c)] as const));
+  return list.map((c) => {
+    const prev = old.get(c.type);
+    const time = prev && prev.status === c.status && typeof prev.lastTransitionTime === 'string' ? prev.lastTransitionTime : now;
+    return { ...c, ...(generation !== undefined ? { observedGeneration: generation } : {}), lastTransitionTime: time };
+  });
+}
+
+const ok = (type: string, reason = type, message = ''): Condition => ({ type, status: 'True', reason, message });
+const no = (type: string, reason: string, message: string): Condition => ({ type, status: 'False', reason, message });
+
+const config = (o: KubeObject): Config => ({
+  kind: o.kind,
+  apiVersion: o.apiVersion,
+  name: o.metadata.name ?? '',
+  namespace: o.metadata.namespace || 'default',
+  labels: {},
+  annotations: {},
+  spec: asObject(o.spec),
+  revision: 0,
+});
+const generationOf = (o: KubeObject): number | undefined => (typeof o.metadata.generation === 'number' ? o.metadata.generation : undefined);
+const grantsOf = (snap: Snapshot): KubeObject[] => snap.referenceGrants.map((g) => ({ apiVersion: g.apiVersion, kind: g.kind, metadata: { name: g.name, namespace: g.namespace }, spec: g.spec }));
+
+/** Deep equality of JSON values (key order ignored). */
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k) => same((a as Json)[k], (b as Json)[k]));
+}
+
+/** Why a listener mizzen leaves out is not served, as listener conditions. */
+function unservedListener(raw: Json): Condition[] {
+  if (raw.protocol !== 'HTTP' && raw.protocol !== 'HTTPS') {
+    const m = `protocol ${String(raw.protocol)} is not supported: mizzen serves HTTP and HTTPS listeners`;
+    return [no('Accepted', 'UnsupportedProtocol', m), no('Programmed', 'Invalid', m), ok('ResolvedRefs')];
+  }
+  const m = 'mizzen serves HTTPS terminated with a Secret of the Gateway namespace (tls.certificateRefs[0])';
+  return [ok('Accepted'), no('Programmed', 'Invalid', m), no('ResolvedRefs', 'InvalidCertificateRef', m)];
+}
+
+/** The status of a Gateway of class istio. `attached`: routes attached per listener name. */
+function gatewayStatus(gw: KubeObject, snap: Snapshot, attached: ReadonlyMap<string, number>, now: string): Json {
+  const g = config(gw);
+  const { selector, service } = gatewaySelector(g, snap);
+  const workloads = snap.workloads.filter((w) => matchesLabels(w.labels, selector));
+  const services = service ? [service] : [...snap.services.values()].filter((s) => s.source === 'kubernetes' && s.namespace === g.namespace && s.selector && Object.keys(s.selector).length > 0 && workloads.some((w) => matchesLabels(w.labels, s.selector)));
+  const programmed = workloads.length > 0;
+  const before = asObject(gw.status);
+  const generation = generationOf(gw);
+  const served = new Map(servedListeners(g).map((l) => [l.name, l] as const));
+  const listeners = asArray(asObject(gw.spec).listeners)
+    .map(asObject)
+    .filter((l) => typeof l.name === 'string')
+    .map((l) => {
+      const s: Listener | undefined = served.get(l.name);
+      const prev = asArray(before.listeners).map(asObject).find((x) => x.name === l.name);
+      const kinds = s ? supportedKinds(s) : [];
+      const conds = s ? [ok('Accepted'), programmed ? ok('Programmed') : no('Programmed', 'Pending', 'no gateway workload serves it yet'), ok('ResolvedRefs')] : unservedListener(l);
+      return { name: l.name, supportedKinds: kinds, attachedRoutes: s ? (attached.get(l.name) ?? 0) : 0, conditions: conditions(conds, generation, prev?.conditions, now) };
+    });
+  const gwConds = [
+    ok('Accepted'),
+    programmed
+      ? ok('Programmed')
+      : no('Programmed', 'NoResources', `no workload ${service ? `of Service ${service.namespace}/${service.name}` : `labelled gateway.networking.k8s.io/gateway-name=${g.name}`} runs: mizzen deploys no gateway, it configures the ones that run`),
+  ];
+  return {
+    ...(services.length ? { addresses: services.map((s) => ({ type: 'Hostname', value: s.hostname })) } : {}),
+    conditions: conditions(gwConds, generation, before.conditions, now),
+    listeners,
+  };
+}
+
+/** The route kinds a served listener takes: its allowedRoutes kinds, else HTTPRoute and GRPCRoute. */
+function supportedKinds(l: Listener): Json[] {
+  const asked = asArray(l.allowed.kinds).map(asObject).filter((k) => (asString(k.group) ?? GATEWAY_API_GROUP) === GATEWAY_API_GROUP && Object.keys(RULE_FILTERS).includes(k.kind));
+  const kinds = asked.length > 0 ? asked.map((k) => k.kind as string) : Object.keys(RULE_FILTERS);
+  return [...new Set(kinds)].map((kind) => ({ group: GATEWAY_API_GROUP, kind }));
+}
+
+/** ResolvedRefs of a route: the first backend (or mirror) mizzen cannot use, with why. */
+function resolvedRefs(route: KubeObject, snap: Snapshot): Condition {
+  const ns = route.metadata.namespace || 'default';
+  const grants = grantsOf(snap);
+  for (const rule of asArray(asObject(route.spec).rules).map(asObject)) {
+    const mirrors = asArray(rule.filters).map(asObject).filter((f) => f.type === 'RequestMirror').map((f) => asObject(f.requestMirror).backendRef);
+    for (const raw of [...asArray(rule.backendRefs), ...mirrors]) {
+      const ref = backendRef(raw, ns);
+      if (!ref) continue;
+      const id = `${ref.namespace}/${ref.name}`;
+      if (!ref.service) return no('ResolvedRefs', 'InvalidKind', `backend ${ref.kind} ${id}: mizzen routes to Services only`);
+      if (!referenceAllowed(grants, route.kind, ns, ref)) return no('ResolvedRefs', 'RefNotPermitted', `backend Service ${id}: no ReferenceGrant in ${ref.namespace} allows it`);
+      const svc = snap.services.get(`${ref.name}.${ref.namespace}.svc.${snap.domainSuffix}`);
+      if (!svc || ref.port === undefined || !svc.ports.some((p) => p.port === ref.port)) return no('ResolvedRefs', 'BackendNotFound', `backend Service ${id}${ref.port !== undefined ? ` port ${ref.port}` : ' (no port)'} not found`);
+    }
+  }
+  return ok('ResolvedRefs');
+}
+
+const REASON_TEXT: Record<string, string> = {
+  NoMatchingParent: 'no listener mizzen serves matches its sectionName or port',
+  NotAllowedByListeners: "no listener's allowedRoutes admits it",
+  NoMatchingListenerHostname: "none of its hostnames overlaps a listener's",
+};
+
+/** The status writes for `objects` (the Gateway API objects the API server has, with their status) that differ from theirs. */
+export function gatewayApiStatuses(objects: readonly KubeObject[], snap: Snapshot, now: string): StatusWrite[] {
+  const api = objects.filter(isGatewayApi);
+  const gateways = new Map(api.filter((o) => o.kind === 'Gateway' && asObject(o.spec).gatewayClassName === GATEWAY_CLASS).map((o) => [`${o.metadata.namespace || 'default'}/${o.metadata.name}`, o] as const));
+  const attached = new Map<string, Map<string, number>>();
+  const out: StatusWrite[] = [];
+  const write = (o: KubeObject, status: Json): void => {
+    if (same(status, asObject(o.status))) return;
+    const kind = o.kind as StatusWrite['kind'];
+    out.push({ kind, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}), name: o.metadata.name ?? '', ...(o.metadata.resourceVersion ? { resourceVersion: o.metadata.resourceVersion } : {}), status });
+  };
+  const nsLabels = (ns: string): Record<string, string> | undefined => snap.namespaces.get(ns);
+
+  for (const route of api.filter((o) => o.kind === 'HTTPRoute' || o.kind === 'GRPCRoute')) {
+    const r = config(route);
+    const generation = generationOf(route);
+    const refs = asArray(r.spec.parentRefs);
+    const before = asArray(asObject(route.status).parents).map(asObject);
+    const ours: Json[] = [];
+    const resolved = resolvedRefs(route, snap);
+    refs.forEach((raw) => {
+      const ref = parentRef(raw, r.namespace);
+      if (!ref) return;
+      let accepted: Condition;
+      let controller: string;
+      if (ref.service) {
+        controller = MESH_CONTROLLER;
+        const found = snap.services.has(`${ref.name}.${ref.namespace}.svc.${snap.domainSuffix}`);
+        accepted = found ? ok('Accepted') : no('Accepted', 'NoMatchingParent', `Service ${ref.namespace}/${ref.name} not found`);
+      } else {
+        const gw = ref.group === GATEWAY_API_GROUP && ref.kind === 'Gateway' ? gateways.get(`${ref.namespace}/${ref.name}`) : undefined;
+        if (!gw || !namesGateway(ref, config(gw))) return; // not a parent mizzen answers for
+        controller = GATEWAY_CONTROLLER;
+        const g = config(gw);
+        const a = attachment(g, servedListeners(g), r, ref, nsLabels);
+        if ('listeners' in a) {
+          accepted = ok('Accepted');
+          const counts = attached.get(`${g.namespace}/${g.name}`) ?? new Map<string, number>();
+          for (const { listener } of a.listeners) counts.set(listener.name, (counts.get(listener.name) ?? 0) + 1);
+          attached.set(`${g.namespace}/${g.name}`, counts);
+        } else accepted = no('Accepted', a.reason, REASON_TEXT[a.reason]!);
+      }
+      const prev = before.find((p) => p.controllerName === controller && same(p.parentRef, raw));
+      ours.push({ parentRef: raw, controllerName: controller, conditions: conditions([accepted, resolved], generation, prev?.conditions, now) });
+    });
+    const others = before.filter((p) => p.controllerName !== GATEWAY_CONTROLLER && p.controllerName !== MESH_CONTROLLER);
+    if (ours.length === 0 && others.length === before.length) continue; // nothing of ours, now or before
+    write(route, { ...asObject(route.status), parents: [...others, ...ours] });
+  }
+
+  for (const gw of gateways.values()) write(gw, gatewayStatus(gw, snap, attached.get(`${gw.metadata.namespace || 'default'}/${gw.metadata.name}`) ?? new Map(), now));
+
+  for (const cls of api.filter((o) => o.kind === 'GatewayClass' && o.metadata.name === GATEWAY_CLASS && asObject(o.spec).controllerName === GATEWAY_CONTROLLER)) {
+    write(cls, { ...asObject(cls.status), conditions: conditions([ok('Accepted', 'Accepted', 'Handled by mizzen')], generationOf(cls), asObject(cls.status).conditions, now) });
+  }
+  return out;
+}

@@ -1,0 +1,112 @@
+/**
+ * Writes the status of the Gateway API objects mizzen serves (model/gateway-api-status.ts computes it), by the
+ * leader only: a merge patch of the status subresource, with the resourceVersion the status was computed from
+ * as a precondition, so that a write that lost a race (409) is simply computed again from the newer object.
+ * Keys the status had and the new one lacks are removed (null in the patch). Nothing is written for an object
+ * whose status is already right, so the watch event of a write ends in no write.
+ */
+import { Counter, type Registry } from 'prom-client';
+import type { KubeObject } from '../../core/kube.js';
+import { silentLogger, type Logger } from '../../core/log.js';
+import type { Snapshot } from '../../model/types.js';
+import { gatewayApiStatuses, type StatusWrite } from '../../model/gateway-api-status.js';
+import { GATEWAY_API_GROUP } from '../../model/gateway-refs.js';
+import { isOk, type KubeClient } from './client.js';
+import { objectPath } from './resources.js';
+
+/** The status subresources the writer patches (the ClusterRole grants `patch` on exactly these). */
+export const GATEWAY_STATUS_RESOURCES: Readonly<Record<StatusWrite['kind'], { plural: string; namespaced: boolean }>> = {
+  GatewayClass: { plural: 'gatewayclasses', namespaced: false },
+  Gateway: { plural: 'gateways', namespaced: true },
+  HTTPRoute: { plural: 'httproutes', namespaced: true },
+  GRPCRoute: { plural: 'grpcroutes', namespaced: true },
+};
+
+export interface GatewayStatusOptions {
+  client: KubeClient;
+  isLeader: () => boolean;
+  /** The Gateway API objects as the informers have them (with their status). */
+  objects: () => readonly KubeObject[];
+  /** The snapshot the xDS server serves (undefined before the first). */
+  snapshot: () => Snapshot | undefined;
+  log?: Logger;
+  registry?: Registry;
+  now?: () => string;
+}
+
+export interface GatewayStatusReport {
+  syncs: number;
+  written: number;
+  failed: number;
+  lastError?: string;
+}
+
+export class GatewayStatusWriter {
+  private readonly log: Logger;
+  private readonly writes: Counter<'outcome'>;
+  private running = false;
+  private again = false;
+  private readonly stats: GatewayStatusReport = { syncs: 0, written: 0, failed: 0 };
+
+  constructor(private readonly o: GatewayStatusOptions) {
+    this.log = (o.log ?? silentLogger).child({ component: 'gateway-status' });
+    this.writes = new Counter({
+      name: 'mizzen_gateway_api_status_writes_total',
+      help: 'Status writes to Gateway API objects, by outcome (written, failed)',
+      labelNames: ['outcome'],
+      registers: o.registry ? [o.registry] : [],
+    });
+  }
+
+  /** Computes and writes what differs; a call while one runs makes that one run again when it ends. */
+  async sync(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    try {
+      do {
+        this.again = false;
+        await this.once();
+      } while (this.again);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  report(): GatewayStatusReport {
+    return { ...this.stats };
+  }
+
+  private async once(): Promise<void> {
+    if (!this.o.isLeader()) return;
+    const snap = this.o.snapshot();
+    if (!snap) return;
+    this.stats.syncs += 1;
+    const objects = this.o.objects();
+    const writes = gatewayApiStatuses(objects, snap, (this.o.now ?? (() => new Date().toISOString()))());
+    for (const w of writes) {
+      if (!this.o.isLeader()) return;
+      const r = GATEWAY_STATUS_RESOURCES[w.kind];
+      const path = `${objectPath({ group: GATEWAY_API_GROUP, version: 'v1', plural: r.plural, namespaced: r.namespaced }, w.namespace, w.name)}/status`;
+      const current = objects.find((o) => o.kind === w.kind && o.metadata.name === w.name && (o.metadata.namespace ?? undefined) === w.namespace)?.status;
+      const status: Record<string, unknown> = { ...w.status };
+      for (const k of Object.keys(typeof current === 'object' && current !== null ? current : {})) if (!(k in status)) status[k] = null;
+      const body = { ...(w.resourceVersion ? { metadata: { resourceVersion: w.resourceVersion } } : {}), status };
+      const res = await this.o.client.patch(path, body, 'merge');
+      const id = `${w.kind} ${w.namespace ? `${w.namespace}/` : ''}${w.name}`;
+      if (isOk(res)) {
+        this.stats.written += 1;
+        this.writes.inc({ outcome: 'written' });
+        this.log.debug({ object: id }, 'gateway API status written');
+      } else {
+        this.stats.failed += 1;
+        this.stats.lastError = `${id}: HTTP ${res.status}`;
+        this.writes.inc({ outcome: 'failed' });
+        // 409: the object changed since; its watch event brings the next sync.
+        if (res.status !== 409) this.log.warn({ object: id, status: res.status }, 'gateway API status not written');
+      }
+    }
+  }
+}

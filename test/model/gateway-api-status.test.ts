@@ -1,0 +1,130 @@
+/**
+ * The status mizzen owes Gateway API objects (src/model/gateway-api-status.ts): Gateways accepted and programmed
+ * (or why not), their listeners and addresses, route parents accepted and their references resolved (or why
+ * not), other controllers' entries kept, GatewayClass istio accepted; and a status already right is not written
+ * again (transition times kept).
+ */
+import { expect } from 'chai';
+import type { KubeObject } from '../../src/core/kube.js';
+import { buildSnapshot } from '../../src/model/snapshot.js';
+import { GATEWAY_CONTROLLER, MESH_CONTROLLER, gatewayApiStatuses, type StatusWrite } from '../../src/model/gateway-api-status.js';
+
+const GW = 'gateway.networking.k8s.io';
+const T0 = '2026-01-01T00:00:00.000Z';
+const T1 = '2026-01-02T00:00:00.000Z';
+const obj = (kind: string, name: string, spec: object, o: { namespace?: string; generation?: number; status?: object; apiVersion?: string; labels?: Record<string, string> } = {}): KubeObject => ({
+  apiVersion: o.apiVersion ?? `${GW}/v1`,
+  kind,
+  metadata: { name, ...(o.namespace !== null ? { namespace: o.namespace ?? 'web' } : {}), generation: o.generation ?? 1, resourceVersion: '7', ...(o.labels ? { labels: o.labels } : {}) },
+  spec,
+  ...(o.status ? { status: o.status } : {}),
+});
+const pod = (name: string, ip: string, labels: Record<string, string>): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: 'web', labels },
+  spec: { containers: [{ name: 'app' }] },
+  status: { phase: 'Running', podIP: ip, conditions: [{ type: 'Ready', status: 'True' }] },
+});
+
+const FRONT = obj('Service', 'front', { selector: { app: 'front' }, ports: [{ name: 'http', port: 8080 }] }, { apiVersion: 'v1' });
+const GATEWAY_SVC = obj('Service', 'edge-gw', { selector: { [`${GW}/gateway-name`]: 'edge' }, ports: [{ name: 'http', port: 80 }] }, { apiVersion: 'v1' });
+const GATEWAY_POD = pod('edge-gw-1', '10.0.0.9', { [`${GW}/gateway-name`]: 'edge' });
+const EDGE = obj('Gateway', 'edge', { gatewayClassName: 'istio', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }, { name: 'tcp', port: 5000, protocol: 'TCP' }] }, { generation: 3 });
+const ROUTE = obj('HTTPRoute', 'front', { parentRefs: [{ name: 'edge' }, { group: '', kind: 'Service', name: 'front' }], rules: [{ backendRefs: [{ name: 'front', port: 8080 }] }] }, { generation: 2 });
+
+function statuses(objects: KubeObject[], now = T0): StatusWrite[] {
+  const snap = buildSnapshot(objects);
+  return gatewayApiStatuses(objects.filter((o) => o.apiVersion.startsWith(`${GW}/`)), snap, now);
+}
+const of = (writes: StatusWrite[], kind: string, name: string): StatusWrite | undefined => writes.find((w) => w.kind === kind && w.name === name);
+const conds = (list: any[]): Array<[string, string, string]> => list.map((c) => [c.type, c.status, c.reason]);
+
+describe('Gateway API status', () => {
+  it('a served Gateway with a workload: Accepted, Programmed, its address, listeners with their routes; the route accepted by both parents', () => {
+    const writes = statuses([FRONT, GATEWAY_SVC, GATEWAY_POD, EDGE, ROUTE]);
+    const gw = of(writes, 'Gateway', 'edge')!;
+    expect(gw).to.deep.include({ namespace: 'web', resourceVersion: '7' });
+    expect(conds(gw.status.conditions)).to.deep.equal([
+      ['Accepted', 'True', 'Accepted'],
+      ['Programmed', 'True', 'Programmed'],
+    ]);
+    expect(gw.status.conditions[0]).to.deep.include({ observedGeneration: 3, lastTransitionTime: T0 });
+    expect(gw.status.addresses).to.deep.equal([{ type: 'Hostname', value: 'edge-gw.web.svc.cluster.local' }]);
+    expect(gw.status.listeners.map((l: any) => [l.name, l.attachedRoutes, l.supportedKinds.map((k: any) => k.kind), conds(l.conditions)])).to.deep.equal([
+      ['http', 1, ['HTTPRoute', 'GRPCRoute'], [['Accepted', 'True', 'Accepted'], ['Programmed', 'True', 'Programmed'], ['ResolvedRefs', 'True', 'ResolvedRefs']]],
+      ['tcp', 0, [], [['Accepted', 'False', 'UnsupportedProtocol'], ['Programmed', 'False', 'Invalid'], ['ResolvedRefs', 'True', 'ResolvedRefs']]],
+    ]);
+    const route = of(writes, 'HTTPRoute', 'front')!;
+    expect(route.status.parents.map((p: any) => [p.controllerName, p.parentRef, conds(p.conditions), p.conditions[0].observedGeneration])).to.deep.equal([
+      [GATEWAY_CONTROLLER, { name: 'edge' }, [['Accepted', 'True', 'Accepted'], ['ResolvedRefs', 'True', 'ResolvedRefs']], 2],
+      [MESH_CONTROLLER, { group: '', kind: 'Service', name: 'front' }, [['Accepted', 'True', 'Accepted'], ['ResolvedRefs', 'True', 'ResolvedRefs']], 2],
+    ]);
+  });
+
+  it('a status already right is not written again; a change keeps the times of the conditions that did not change', () => {
+    const first = statuses([FRONT, GATEWAY_SVC, GATEWAY_POD, EDGE, ROUTE]);
+    const withStatus = (o: KubeObject): KubeObject => ({ ...o, status: of(first, o.kind, o.metadata.name!)!.status });
+    expect(statuses([FRONT, GATEWAY_SVC, GATEWAY_POD, withStatus(EDGE), withStatus(ROUTE)], T1)).to.deep.equal([]);
+    // The gateway workload goes: Programmed turns False at T1, Accepted keeps T0.
+    const later = statuses([FRONT, GATEWAY_SVC, withStatus(EDGE), withStatus(ROUTE)], T1);
+    expect(later.map((w) => w.kind)).to.deep.equal(['Gateway']);
+    const gw = later[0]!.status;
+    expect(gw.conditions.map((c: any) => [c.type, c.status, c.reason, c.lastTransitionTime])).to.deep.equal([
+      ['Accepted', 'True', 'Accepted', T0],
+      ['Programmed', 'False', 'NoResources', T1],
+    ]);
+    expect(gw.conditions[1].message).to.match(/gateway-name=edge/);
+    expect(gw).to.not.have.property('addresses');
+  });
+
+  it('why a route is not accepted or cannot resolve a backend, per parent', () => {
+    const route = (name: string, spec: object, namespace = 'web') => obj('HTTPRoute', name, spec, { namespace });
+    const writes = statuses([
+      FRONT,
+      GATEWAY_SVC,
+      GATEWAY_POD,
+      obj('Gateway', 'edge', { gatewayClassName: 'istio', listeners: [{ name: 'http', port: 80, protocol: 'HTTP', hostname: 'a.example.com' }] }),
+      route('no-listener', { parentRefs: [{ name: 'edge', sectionName: 'https' }], rules: [{ backendRefs: [{ name: 'front', port: 8080 }] }] }),
+      route('other-ns', { parentRefs: [{ name: 'edge', namespace: 'web' }], rules: [{ backendRefs: [{ name: 'front', namespace: 'web', port: 8080 }] }] }, 'shop'),
+      route('hostname', { parentRefs: [{ name: 'edge' }], hostnames: ['b.example.com'], rules: [{ backendRefs: [{ name: 'front', port: 8080 }] }] }),
+      route('backend', { parentRefs: [{ group: '', kind: 'Service', name: 'front' }], rules: [{ backendRefs: [{ name: 'nope', port: 80 }] }] }),
+      route('kind', { parentRefs: [{ group: '', kind: 'Service', name: 'front' }], rules: [{ backendRefs: [{ group: 'x.io', kind: 'Thing', name: 'front' }] }] }),
+      route('grant', { parentRefs: [{ group: '', kind: 'Service', name: 'front', namespace: 'web' }], rules: [{ backendRefs: [{ name: 'front', namespace: 'web', port: 8080 }] }] }, 'shop'),
+      route('missing-service', { parentRefs: [{ group: '', kind: 'Service', name: 'gone' }], rules: [{ backendRefs: [{ name: 'front', port: 8080 }] }] }),
+    ]);
+    const parent = (name: string) => conds(of(writes, 'HTTPRoute', name)!.status.parents[0].conditions);
+    expect(parent('no-listener')[0]).to.deep.equal(['Accepted', 'False', 'NoMatchingParent']);
+    expect(parent('other-ns')[0]).to.deep.equal(['Accepted', 'False', 'NotAllowedByListeners']);
+    expect(parent('hostname')[0]).to.deep.equal(['Accepted', 'False', 'NoMatchingListenerHostname']);
+    expect(parent('backend')).to.deep.equal([['Accepted', 'True', 'Accepted'], ['ResolvedRefs', 'False', 'BackendNotFound']]);
+    expect(parent('kind')[1]).to.deep.equal(['ResolvedRefs', 'False', 'InvalidKind']);
+    expect(parent('grant')[1]).to.deep.equal(['ResolvedRefs', 'False', 'RefNotPermitted']);
+    expect(parent('missing-service')[0]).to.deep.equal(['Accepted', 'False', 'NoMatchingParent']);
+    expect(of(writes, 'Gateway', 'edge')!.status.listeners[0].attachedRoutes).to.equal(0);
+  });
+
+  it("keeps other controllers' parents, answers none of another class, and accepts GatewayClass istio of Istio's controller", () => {
+    const theirs = { parentRef: { name: 'other' }, controllerName: 'example.com/controller', conditions: [{ type: 'Accepted', status: 'True', reason: 'Accepted', message: '', lastTransitionTime: T0 }] };
+    const writes = statuses([
+      FRONT,
+      obj('Gateway', 'other', { gatewayClassName: 'vendor', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] }),
+      obj('HTTPRoute', 'shared', { parentRefs: [{ name: 'other' }, { group: '', kind: 'Service', name: 'front' }], rules: [] }, { status: { parents: [theirs] } }),
+      obj('HTTPRoute', 'theirs-only', { parentRefs: [{ name: 'other' }], rules: [] }, { status: { parents: [theirs] } }),
+      obj('GatewayClass', 'istio', { controllerName: GATEWAY_CONTROLLER }, { namespace: null as unknown as string }),
+      obj('GatewayClass', 'vendor', { controllerName: 'example.com/controller' }, { namespace: null as unknown as string }),
+    ]);
+    expect(writes.map((w) => `${w.kind}/${w.name}`).sort()).to.deep.equal(['GatewayClass/istio', 'HTTPRoute/shared']);
+    expect(of(writes, 'HTTPRoute', 'shared')!.status.parents.map((p: any) => p.controllerName)).to.deep.equal(['example.com/controller', MESH_CONTROLLER]);
+    const cls = of(writes, 'GatewayClass', 'istio')!;
+    expect(cls.namespace).to.equal(undefined);
+    expect(conds(cls.status.conditions)).to.deep.equal([['Accepted', 'True', 'Accepted']]);
+  });
+
+  it('garbage makes no write and no throw', () => {
+    const junk = [null, 3, { gatewayClassName: 'istio', listeners: 'x' }, { gatewayClassName: 'istio', listeners: [null, { name: 4 }] }];
+    const objects = [...junk.map((spec, i) => obj('Gateway', `g${i}`, spec as object)), obj('HTTPRoute', 'r', { parentRefs: 'x', rules: [null] }), obj('HTTPRoute', 'r2', { parentRefs: [null, { name: 'g2' }], rules: [{ backendRefs: [null, { name: 5 }] }] })];
+    const writes = statuses(objects);
+    expect(writes.map((w) => `${w.kind}/${w.name}`).sort()).to.deep.equal(['Gateway/g2', 'Gateway/g3', 'HTTPRoute/r2']);
+  });
+});
