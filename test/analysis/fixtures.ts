@@ -13,14 +13,17 @@ export interface Case {
   expect: string[];
 }
 
-/** A mocha describe per group of the table, an it per case. */
-export function describeTable(title: string, table: Record<string, Case[]>): void {
+/** `Level CODE Kind ns/name path`: brief with the level, for tables where the level is part of what is checked. */
+export const leveled = (f: Finding): string => `${f.level} ${brief(f)}`;
+
+/** A mocha describe per group of the table, an it per case; `form` writes each finding as the table does. */
+export function describeTable(title: string, table: Record<string, Case[]>, form: (f: Finding) => string = brief): void {
   describe(title, () => {
     for (const [group, cases] of Object.entries(table)) {
       describe(group, () => {
         for (const c of cases) {
           it(c.name, async () => {
-            const got = analyze(c.objects).map(brief);
+            const got = analyze(c.objects).map(form);
             expect(got).to.have.members(c.expect);
             expect(got).to.have.length(c.expect.length);
           });

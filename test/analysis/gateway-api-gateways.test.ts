@@ -8,15 +8,13 @@
 import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyze, analyzeObject, CODES, type Finding } from '../../src/analysis/index.js';
+import { analyze, analyzeObject, CODES } from '../../src/analysis/index.js';
 import { run } from '../../src/cmd/analyze.js';
 import type { KubeObject } from '../../src/core/kube.js';
 import { GATEWAY_NAME_LABEL } from '../../src/model/gateway-api-gateways.js';
 import { captureOutput } from '../support/cli.js';
 import { scratchDir } from '../support/tmp.js';
-import { deploy, pod, svc } from './fixtures.js';
-
-const line = (f: Finding): string => `${f.level} ${f.code} ${f.resource.kind} ${f.resource.namespace}/${f.resource.name}${f.path ? ` ${f.path}` : ''}`;
+import { deploy, describeTable, leveled, pod, svc, type Case } from './fixtures.js';
 
 const GW = 'gateway.networking.k8s.io';
 type Json = Record<string, unknown>;
@@ -54,12 +52,6 @@ const bookinfo = (): KubeObject[] => [
 ];
 const productpage = deploy('productpage-v1', { app: 'productpage', version: 'v1' });
 const gatewayPod = (gw: string, ns = 'default'): KubeObject => pod(`${gw}-istio`, { [GATEWAY_NAME_LABEL]: gw }, ns);
-
-interface Case {
-  name: string;
-  objects: KubeObject[];
-  expect: string[];
-}
 
 const table: Record<string, Case[]> = {
   'the Bookinfo sample (MZ0020)': [
@@ -260,18 +252,9 @@ const table: Record<string, Case[]> = {
   ],
 };
 
+describeTable('analysis: Gateway API Gateways (IST0101, MZ0003, MZ0016, MZ0019, MZ0020): the table', table, leveled);
+
 describe('analysis: Gateway API Gateways (IST0101, MZ0003, MZ0016, MZ0019, MZ0020)', () => {
-  for (const [group, cases] of Object.entries(table)) {
-    describe(group, () => {
-      for (const c of cases) {
-        it(c.name, async () => {
-          const got = analyze(c.objects).map(line);
-          expect(got).to.have.members(c.expect);
-          expect(got).to.have.length(c.expect.length);
-        });
-      }
-    });
-  }
 
   it('the new codes are in the table with their levels and names', async () => {
     expect([CODES.MZ0016.name, CODES.MZ0016.level]).to.deep.equal(['GatewayRouteParentNotServed', 'Warning']);
@@ -370,10 +353,10 @@ describe('analysis: Gateway API Gateways (IST0101, MZ0003, MZ0016, MZ0019, MZ002
 
   it('analyzeObject (the webhook) reports on the object applied, against the world', async () => {
     const world = [...bookinfo(), productpage];
-    expect(analyzeObject(http('r', toReviews([{ name: 'bookinfo-gateway', sectionName: 'https' }])), world).map(line)).to.deep.equal(['Warning MZ0016 HTTPRoute default/r spec.parentRefs[0]']);
-    expect(analyzeObject(http('r', { parentRefs: [{ name: 'bookinfo-gateway' }], rules: [{ backendRefs: [{ name: 'productpage', port: 9080 }] }] }), world).map(line)).to.deep.equal([]);
-    expect(analyzeObject(gateway('edge', [HTTP, { name: 'tcp', port: 9000, protocol: 'TCP' }]), world).map(line)).to.deep.equal(['Warning MZ0019 Gateway default/edge spec.listeners[1]', 'Info MZ0020 Gateway default/edge']);
-    expect(analyzeObject(gateway('edge', [HTTP]), [...world, gatewayPod('edge')]).map(line)).to.deep.equal([]);
+    expect(analyzeObject(http('r', toReviews([{ name: 'bookinfo-gateway', sectionName: 'https' }])), world).map(leveled)).to.deep.equal(['Warning MZ0016 HTTPRoute default/r spec.parentRefs[0]']);
+    expect(analyzeObject(http('r', { parentRefs: [{ name: 'bookinfo-gateway' }], rules: [{ backendRefs: [{ name: 'productpage', port: 9080 }] }] }), world).map(leveled)).to.deep.equal([]);
+    expect(analyzeObject(gateway('edge', [HTTP, { name: 'tcp', port: 9000, protocol: 'TCP' }]), world).map(leveled)).to.deep.equal(['Warning MZ0019 Gateway default/edge spec.listeners[1]', 'Info MZ0020 Gateway default/edge']);
+    expect(analyzeObject(gateway('edge', [HTTP]), [...world, gatewayPod('edge')]).map(leveled)).to.deep.equal([]);
   });
 });
 

@@ -7,14 +7,12 @@
 import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyze, analyzeObject, CODES, type Finding } from '../../src/analysis/index.js';
+import { analyze, analyzeObject, CODES } from '../../src/analysis/index.js';
 import { run } from '../../src/cmd/analyze.js';
 import type { KubeObject } from '../../src/core/kube.js';
 import { captureOutput } from '../support/cli.js';
 import { scratchDir } from '../support/tmp.js';
-import { se, svc } from './fixtures.js';
-
-const line = (f: Finding): string => `${f.level} ${f.code} ${f.resource.kind} ${f.resource.namespace}/${f.resource.name}${f.path ? ` ${f.path}` : ''}`;
+import { describeTable, leveled, se, svc, type Case } from './fixtures.js';
 
 const GW = 'gateway.networking.k8s.io';
 
@@ -46,12 +44,6 @@ const header = { type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{
 
 const B0 = 'spec.rules[0].backendRefs[0]';
 const B1 = 'spec.rules[0].backendRefs[1]';
-
-interface Case {
-  name: string;
-  objects: KubeObject[];
-  expect: string[];
-}
 
 const table: Record<string, Case[]> = {
   'clean routes': [
@@ -191,18 +183,9 @@ const table: Record<string, Case[]> = {
   ],
 };
 
+describeTable('analysis: Gateway API routes (IST0101, MZ0003, MZ0016, MZ0017, MZ0018): the table', table, leveled);
+
 describe('analysis: Gateway API routes (IST0101, MZ0003, MZ0016, MZ0017, MZ0018)', () => {
-  for (const [group, cases] of Object.entries(table)) {
-    describe(group, () => {
-      for (const c of cases) {
-        it(c.name, async () => {
-          const got = analyze(c.objects).map(line);
-          expect(got).to.have.members(c.expect);
-          expect(got).to.have.length(c.expect.length);
-        });
-      }
-    });
-  }
 
   it('the new codes are in the table with their levels and names', async () => {
     expect([CODES.MZ0016.name, CODES.MZ0016.level]).to.deep.equal(['GatewayRouteParentNotServed', 'Warning']);
@@ -225,9 +208,9 @@ describe('analysis: Gateway API routes (IST0101, MZ0003, MZ0016, MZ0017, MZ0018)
 
   it('analyzeObject (the webhook) reports on the route applied, against the world', async () => {
     const world = [...base(), grant('data', [{ kind: 'HTTPRoute', namespace: 'default' }]), http('old', rule([{ name: 'nope', port: 1 }]))];
-    expect(analyzeObject(http('r', rule([{ name: 'db', namespace: 'data', port: 5432 }])), world).map(line)).to.deep.equal([]);
-    expect(analyzeObject(grpc('g', rule([{ name: 'db', namespace: 'data', port: 5432 }])), world).map(line)).to.deep.equal([`Warning MZ0017 GRPCRoute default/g ${B0}`]);
-    expect(analyzeObject(svc('other'), world).map(line)).to.deep.equal([]);
+    expect(analyzeObject(http('r', rule([{ name: 'db', namespace: 'data', port: 5432 }])), world).map(leveled)).to.deep.equal([]);
+    expect(analyzeObject(grpc('g', rule([{ name: 'db', namespace: 'data', port: 5432 }])), world).map(leveled)).to.deep.equal([`Warning MZ0017 GRPCRoute default/g ${B0}`]);
+    expect(analyzeObject(svc('other'), world).map(leveled)).to.deep.equal([]);
   });
 });
 
