@@ -71,6 +71,24 @@ export interface KubeParts {
   gatewayStatus(): GatewayStatusWriter | undefined;
 }
 
+/** `fn` once, `ms` after the first call since it last ran (calls meanwhile add nothing); cancel() drops a pending run. */
+function debounce(fn: () => void, ms: number): { (): void; cancel(): void } {
+  let pending: NodeJS.Timeout | undefined;
+  const call = (): void => {
+    if (pending) return;
+    pending = setTimeout(() => {
+      pending = undefined;
+      fn();
+    }, ms);
+    pending.unref?.();
+  };
+  call.cancel = (): void => {
+    clearTimeout(pending);
+    pending = undefined;
+  };
+  return call;
+}
+
 /** `snapshot`: the snapshot the xDS server serves, which the Gateway API status is computed from. */
 export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeServeOptions, snapshot: () => Snapshot | undefined = () => undefined): { components: Component[]; parts: KubeParts } {
   const log = ctx.log;
@@ -151,19 +169,14 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
       });
       watchdog = w;
       ctx.debug.uninjected = () => w.report();
-      let pending: NodeJS.Timeout | undefined;
-      const soon = (): void => {
-        if (pending) return;
-        pending = setTimeout(() => {
-          pending = undefined;
-          void w.scan();
-        }, o.watchdog?.debounceMs ?? 1000);
-        pending.unref?.();
-        timers.push(pending);
-      };
-      unsubscribe = source!.onChange((_type, kind) => {
+      const soon = debounce(() => void w.scan(), o.watchdog?.debounceMs ?? 1000);
+      const off = source!.onChange((_type, kind) => {
         if (kind === 'Pod' || kind === 'Namespace') soon();
       });
+      unsubscribe = () => {
+        off();
+        soon.cancel();
+      };
       const every = setInterval(() => void w.scan(), o.watchdog?.intervalMs ?? 60_000);
       every.unref?.();
       timers.push(every);
@@ -190,16 +203,7 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
       });
       statusWriter = w;
       ctx.debug.gatewaystatus = () => w.report();
-      let pending: NodeJS.Timeout | undefined;
-      const soon = (): void => {
-        if (pending) return;
-        pending = setTimeout(() => {
-          pending = undefined;
-          void w.sync();
-        }, o.gatewayStatus?.debounceMs ?? 250);
-        pending.unref?.();
-        statusTimers.push(pending);
-      };
+      const soon = debounce(() => void w.sync(), o.gatewayStatus?.debounceMs ?? 250);
       // A new snapshot may change any status (routes, workloads, Services); a Gateway API object's own status
       // changing (by another writer) makes no snapshot, so those are watched too.
       ctx.snapshotListeners.push(soon);
@@ -208,6 +212,7 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
       });
       unsubscribeStatus = () => {
         unsubscribe();
+        soon.cancel();
         const i = ctx.snapshotListeners.indexOf(soon);
         if (i >= 0) ctx.snapshotListeners.splice(i, 1);
       };
