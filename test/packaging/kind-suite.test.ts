@@ -19,7 +19,7 @@ import { parseNode } from '../../src/model/proxy.js';
 import { resolveMeshConfig, snapshotOptions } from '../../src/config/mesh.js';
 import { TypeUrls } from '../../src/core/constants.js';
 import { parseDocuments } from '../../src/core/documents.js';
-import { injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, GATEWAY_LUA_FILTER, LUA_HEADER, type PodLike, STRICT_MTLS, PLAIN_NAMESPACE, plainClientPod, plainClientResult, probedPod, HTTPS_HOST, HTTPS_CLIENT_NAMESPACE, HTTPS_VIRTUAL_SERVICE, HTTPS_CLIENT_SCRIPT, GATEWAY_HTTPS, CREDENTIAL, httpsGateway, credentialSecret, caSecret, httpsClientEnv, httpsClientPod, httpsClientResult, type HttpsTarget, PROXY_CONFIG, proxyConfigPod, proxyConfigProblems } from '../e2e/kind/lib.js';
+import { injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, GATEWAY_LUA_FILTER, LUA_HEADER, type PodLike, STRICT_MTLS, PLAIN_NAMESPACE, plainClientPod, plainClientResult, probedPod, HTTPS_HOST, HTTPS_CLIENT_NAMESPACE, HTTPS_VIRTUAL_SERVICE, HTTPS_CLIENT_SCRIPT, GATEWAY_HTTPS, CREDENTIAL, httpsGateway, credentialSecret, caSecret, httpsClientEnv, httpsClientPod, httpsClientResult, type HttpsTarget, PROXY_CONFIG, proxyConfigPod, proxyConfigProblems, GATEWAY_API_BOOKINFO, GATEWAY_API_HOST, GAMMA_REVIEWS_V3, conditionStatus } from '../e2e/kind/lib.js';
 import { createServer, type Server } from 'node:https';
 import { X509Certificate } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -153,6 +153,27 @@ describe('kind end-to-end suite (test/e2e/kind)', () => {
       expect(l.metadata.annotations).to.equal(undefined);
       expect(a.metadata.annotations['sidecar.istio.io/inject']).to.equal('false');
       expect(a.metadata.labels['sidecar.istio.io/inject']).to.equal(undefined);
+    });
+
+    it("its Gateway API objects become, on the install's ingress gateway and Bookinfo, the listener and routes the checks expect", async () => {
+      const read = (...p: string[]): KubeObject[] => parseDocuments(readFileSync(join(REPO, ...p), 'utf8')).map((d) => d.value as KubeObject);
+      const objects = [
+        ...read('manifests', 'gateway', 'gateway.yaml'),
+        ...read('..', 'shared', 'samples', 'bookinfo', 'platform', 'bookinfo.yaml'),
+        ...read('..', 'shared', 'samples', 'bookinfo', 'platform', 'bookinfo-versions.yaml'),
+        ...(GATEWAY_API_BOOKINFO as KubeObject[]),
+        GAMMA_REVIEWS_V3 as KubeObject,
+      ];
+      const snap = buildSnapshot(objects);
+      const gw = snap.gateways.find((g) => g.name.startsWith('bookinfo-gateway-api'));
+      expect(gw?.spec).to.deep.equal({ selector: { app: 'istio-ingressgateway', istio: 'ingressgateway' }, servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: [`*/${GATEWAY_API_HOST}`] }] });
+      const routes = snap.virtualServices.filter((v) => v.name.endsWith('.gateway-api'));
+      expect(routes.map((v) => [v.spec.hosts[0], v.spec.http.map((h: any) => h.route?.[0]?.destination.host)])).to.deep.equal([
+        ['reviews.default.svc.cluster.local', ['reviews-v3.default.svc.cluster.local']],
+        [GATEWAY_API_HOST, ['productpage.default.svc.cluster.local', 'productpage.default.svc.cluster.local']],
+      ]);
+      expect(conditionStatus({ status: { conditions: [{ type: 'Programmed', status: 'True' }] } }, 'Programmed')).to.equal('True');
+      expect(conditionStatus({}, 'Programmed')).to.equal('absent');
     });
 
     it('its ProxyConfig is valid, and the pod it selects, injected with it, passes the check (and without it, does not)', async () => {

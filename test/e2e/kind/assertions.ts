@@ -6,8 +6,8 @@
  */
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
-import { kubectl, kubectlJson, httpGet, eventually } from './kube.js';
-import { type PodLike, injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, SKIP_REASON, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, GATEWAY_LUA_FILTER, LUA_HEADER, LUA_HEADER_VALUE, type ReviewsVersion, STRICT_MTLS, PLAIN_NAMESPACE, plainClientPod, plainClientResult, probedPod, HTTPS_HOST, HTTPS_GATEWAY, HTTPS_CLIENT_NAMESPACE, HTTPS_VIRTUAL_SERVICE, GATEWAY_HTTPS, CREDENTIAL, httpsGateway, credentialSecret, caSecret, httpsClientPod, httpsClientResult, type HttpsResult, type HttpsTarget, PROXY_CONFIG, PROXY, proxyConfigPod, proxyConfigProblems } from './lib.js';
+import { kubectl, kubectlJson, httpGet, httpGetAs, eventually } from './kube.js';
+import { type PodLike, injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, SKIP_REASON, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, GATEWAY_LUA_FILTER, LUA_HEADER, LUA_HEADER_VALUE, type ReviewsVersion, STRICT_MTLS, PLAIN_NAMESPACE, plainClientPod, plainClientResult, probedPod, HTTPS_HOST, HTTPS_GATEWAY, HTTPS_CLIENT_NAMESPACE, HTTPS_VIRTUAL_SERVICE, GATEWAY_HTTPS, CREDENTIAL, httpsGateway, credentialSecret, caSecret, httpsClientPod, httpsClientResult, type HttpsResult, type HttpsTarget, PROXY_CONFIG, PROXY, proxyConfigPod, proxyConfigProblems, GATEWAY_API_BOOKINFO, GATEWAY_API_HOST, GAMMA_REVIEWS_V3, conditionStatus } from './lib.js';
 import { generateCa, generateServingCert, signLeaf } from '../../../src/certs/generate.js';
 
 const GATEWAY_URL = process.env.GATEWAY_URL ?? 'http://127.0.0.1:18080';
@@ -339,6 +339,43 @@ const checks: Check[] = [
         return `after the pod went away: ${JSON.stringify(seen)}`;
       } finally {
         kubectl(['scale', 'deployment', 'reviews-v3', '-n', 'default', '--replicas=1']);
+      }
+    },
+  },
+  {
+    name: "Gateway API: Istio's Bookinfo Gateway and HTTPRoute on the installed ingress gateway: Programmed, and /productpage answers",
+    run: async () => {
+      for (const o of GATEWAY_API_BOOKINFO) applyFile('-', o);
+      try {
+        const waited = kubectl(['wait', '--for=condition=programmed', 'gateway.gateway.networking.k8s.io/bookinfo-gateway-api', '-n', 'default', '--timeout=120s']);
+        if (waited.code !== 0) throw new Error(`kubectl wait --for=condition=programmed: ${waited.stderr.trim()}`);
+        const page = await eventually(`GET /productpage as ${GATEWAY_API_HOST} returns 200 with reviews`, 120_000, async () => {
+          const r = await httpGetAs(`${GATEWAY_URL}/productpage`, GATEWAY_API_HOST);
+          const v = reviewsVersion(r.body);
+          return r.status === 200 && v !== 'error' && v !== 'unknown' ? { reviews: v } : `HTTP ${r.status}, reviews ${v}`;
+        });
+        const route = kubectlJson<{ status?: { parents?: Array<{ conditions?: Array<{ type?: string; status?: string }> }> } }>(['get', 'httproute.gateway.networking.k8s.io', 'bookinfo-gateway-api', '-n', 'default']);
+        const accepted = conditionStatus({ status: { conditions: route.status?.parents?.[0]?.conditions } }, 'Accepted');
+        if (accepted !== 'True') throw new Error(`the HTTPRoute's parent status Accepted is ${accepted}`);
+        return `Programmed; route Accepted; reviews ${page.reviews}`;
+      } finally {
+        for (const o of GATEWAY_API_BOOKINFO) kubectl(['delete', `${o.kind.toLowerCase()}.gateway.networking.k8s.io`, o.metadata.name, '-n', 'default', '--ignore-not-found']);
+      }
+    },
+  },
+  {
+    name: 'Gateway API: an HTTPRoute on the reviews Service (GAMMA) sends every request to reviews-v3',
+    run: async () => {
+      applyFile(join(BOOKINFO_DIR, 'platform', 'bookinfo-versions.yaml'));
+      applyFile('-', GAMMA_REVIEWS_V3);
+      try {
+        const seen = await eventually('productpage shows reviews v3 only', 120_000, async () => {
+          const vs = await productpageVersions(30);
+          return vs.every((v) => v === 'v3') ? count(vs) : `seen ${JSON.stringify(count(vs))}`;
+        });
+        return `30 requests: ${JSON.stringify(seen)}`;
+      } finally {
+        kubectl(['delete', 'httproute.gateway.networking.k8s.io', GAMMA_REVIEWS_V3.metadata.name, '-n', 'default', '--ignore-not-found']);
       }
     },
   },

@@ -1,5 +1,6 @@
 /** The I/O side of the kind suite: kubectl, HTTP through the gateway, and polling. */
 import { spawnSync } from 'node:child_process';
+import { request } from 'node:http';
 
 export interface Run {
   code: number;
@@ -27,6 +28,22 @@ export async function httpGet(url: string, timeoutMs = 10_000, headers: Record<s
   } catch (e) {
     return { status: 0, body: (e as Error).message, headers: new Headers() };
   }
+}
+
+/** GET through the gateway with another Host header than the URL's (fetch may not set Host). */
+export function httpGetAs(url: string, host: string, timeoutMs = 10_000): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    const req = request(url, { headers: { host }, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', (e) => resolve({ status: 0, body: e.message }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', (e) => resolve({ status: 0, body: e.message }));
+    req.end();
+  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

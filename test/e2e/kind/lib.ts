@@ -366,3 +366,45 @@ export function httpsClientResult(log: string): HttpsResult | undefined {
   }
   return undefined;
 }
+
+/** The host the suite's Gateway API listener answers for (Istio's own Bookinfo Gateway keeps `*` on port 80). */
+export const GATEWAY_API_HOST = 'bookinfo.gateway-api.test';
+
+/**
+ * Istio's samples/bookinfo/gateway-api/bookinfo-gateway.yaml, served by the installed ingress gateway (named in
+ * spec.addresses: mizzen deploys none) on its own hostname.
+ */
+export const GATEWAY_API_BOOKINFO = [
+  {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'Gateway',
+    metadata: { name: 'bookinfo-gateway-api', namespace: 'default' },
+    spec: {
+      gatewayClassName: 'istio',
+      addresses: [{ type: 'Hostname', value: 'istio-ingressgateway.istio-system.svc.cluster.local' }],
+      listeners: [{ name: 'http', port: 80, protocol: 'HTTP', hostname: GATEWAY_API_HOST, allowedRoutes: { namespaces: { from: 'Same' } } }],
+    },
+  },
+  {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name: 'bookinfo-gateway-api', namespace: 'default' },
+    spec: {
+      parentRefs: [{ name: 'bookinfo-gateway-api' }],
+      rules: [{ matches: [{ path: { type: 'Exact', value: '/productpage' } }, { path: { type: 'PathPrefix', value: '/static' } }], backendRefs: [{ name: 'productpage', port: 9080 }] }],
+    },
+  },
+];
+
+/** A route on the reviews Service (GAMMA): every request to reviews goes to the reviews-v3 Service (bookinfo-versions.yaml). */
+export const GAMMA_REVIEWS_V3 = {
+  apiVersion: 'gateway.networking.k8s.io/v1',
+  kind: 'HTTPRoute',
+  metadata: { name: 'reviews-v3-only', namespace: 'default' },
+  spec: { parentRefs: [{ group: '', kind: 'Service', name: 'reviews', port: 9080 }], rules: [{ backendRefs: [{ name: 'reviews-v3', port: 9080 }] }] },
+};
+
+/** A status condition's status (True/False/Unknown), or 'absent'. */
+export function conditionStatus(obj: { status?: { conditions?: Array<{ type?: string; status?: string }> } }, type: string): string {
+  return obj.status?.conditions?.find((c) => c.type === type)?.status ?? 'absent';
+}

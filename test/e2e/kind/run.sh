@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # mizzen's kind end-to-end suite (`make e2e-kind`): a real cluster, real Envoy, Bookinfo.
 #
-#   create a kind cluster -> build the image and `kind load` it -> make manifests MTLS=1 (sidecar mTLS) ->
-#   kubectl apply -k manifests/rendered -> label default istio-injection=enabled ->
-#   deploy Bookinfo -> run the assertions (dist/test/e2e/kind/assertions.js) -> clean up.
+#   create a kind cluster -> build the image and `kind load` it -> install the Gateway API CRDs ->
+#   make manifests MTLS=1 (sidecar mTLS) -> kubectl apply -k manifests/rendered ->
+#   label default istio-injection=enabled -> deploy Bookinfo -> run the assertions (dist/test/e2e/kind/assertions.js) -> clean up.
 #
 # Skips (exit 0, with a message saying why) where docker, a reachable Docker engine, kind or
 # kubectl is missing. Environment:
@@ -11,6 +11,7 @@
 #   MIZZEN_E2E_KEEP=1    keep the cluster afterwards
 #   IMAGE                image tag (default: the Makefile's)
 #   BOOKINFO_DIR         Bookinfo samples (default ../shared/samples/bookinfo)
+#   GATEWAY_API_VERSION  the Gateway API release whose CRDs are installed (default v1.2.1; fetched from GitHub)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
@@ -21,6 +22,7 @@ IMAGE="${IMAGE:-$(sed -n 's/^IMAGE ?= //p' Makefile)}"
 BOOKINFO_DIR="${BOOKINFO_DIR:-$ROOT/../shared/samples/bookinfo}"
 KEEP="${MIZZEN_E2E_KEEP:-0}"
 GATEWAY_PORT="${GATEWAY_PORT:-18080}"
+GATEWAY_API_VERSION="${GATEWAY_API_VERSION:-v1.2.1}"
 
 skip() {
   echo "e2e-kind: SKIPPED: $* (the kind end-to-end suite needs docker with a running engine, kind and kubectl)"
@@ -72,6 +74,9 @@ log "building $IMAGE"
 docker build -t "$IMAGE" .
 kind load docker-image "$IMAGE" --name "$CLUSTER"
 
+log "installing the Gateway API CRDs ($GATEWAY_API_VERSION, standard channel)"
+kubectl apply --server-side -f "https://github.com/kubernetes-sigs/gateway-api/releases/download/$GATEWAY_API_VERSION/standard-install.yaml"
+
 log "rendering manifests with sidecar mTLS (certificates in $WORK/certs)"
 make manifests CERTS_DIR="$WORK/certs" MTLS=1
 
@@ -96,7 +101,7 @@ GATEWAY_URL="http://127.0.0.1:$GATEWAY_PORT" BOOKINFO_DIR="$BOOKINFO_DIR" IMAGE=
 
 if [ "$CREATED" = 0 ]; then
   log "removing Bookinfo from the reused cluster"
-  kubectl delete -f "$BOOKINFO_DIR/platform/bookinfo.yaml" --ignore-not-found >/dev/null
+  kubectl delete -f "$BOOKINFO_DIR/platform/bookinfo.yaml" -f "$BOOKINFO_DIR/platform/bookinfo-versions.yaml" --ignore-not-found >/dev/null
   kubectl delete -f "$BOOKINFO_DIR/networking/bookinfo-gateway.yaml" -f "$BOOKINFO_DIR/networking/destination-rule-all.yaml" --ignore-not-found >/dev/null
   kubectl label namespace default istio-injection- >/dev/null
 fi
