@@ -12,17 +12,25 @@ import { asArray, asObject, asPort, asString, matchesLabels, stringMap } from '.
 /** The Service annotation (and ServiceEntry's) that says what spec.trafficDistribution says, for clusters without it. */
 export const TRAFFIC_DISTRIBUTION = 'networking.istio.io/traffic-distribution';
 
-const NEAREST = ['PreferSameZone', 'PreferClose'];
+/** What a Service's traffic distribution asks for: its nearest endpoints first, by zone or by node. */
+export type TrafficDistribution = 'PreferSameZone' | 'PreferSameNode';
+
+/** The values mizzen reads, by their lower-case spelling (the annotation is compared without case, as istiod compares it). */
+const DISTRIBUTIONS: Record<string, TrafficDistribution> = { prefersamezone: 'PreferSameZone', preferclose: 'PreferSameZone', prefersamenode: 'PreferSameNode' };
 
 /**
- * Whether a Service's trafficDistribution, else its annotation (compared without case, as istiod compares it), asks for
- * the nearest endpoints first: PreferSameZone, or PreferClose, its former name.
+ * What a Service's spec.trafficDistribution asks for (PreferSameZone, PreferClose its former name, PreferSameNode),
+ * else its annotation, else its namespace's annotation (a Service that says nothing inherits it, as in Istio 1.30);
+ * undefined for anything else (Any, an unknown value): no preference.
  */
-export function preferSameZone(spec: string | undefined, annotation: string | undefined): boolean {
-  if (spec !== undefined) return NEAREST.includes(spec);
-  const a = annotation?.toLowerCase();
-  return NEAREST.some((n) => n.toLowerCase() === a);
+export function trafficDistributionOf(spec: string | undefined, annotation: string | undefined, namespaceAnnotation?: string): TrafficDistribution | undefined {
+  if (spec !== undefined) return spec === 'PreferClose' || spec === 'PreferSameZone' || spec === 'PreferSameNode' ? DISTRIBUTIONS[spec.toLowerCase()] : undefined;
+  const a = annotation ?? namespaceAnnotation;
+  return a === undefined ? undefined : DISTRIBUTIONS[a.toLowerCase()];
 }
+
+/** `{trafficDistribution}` when there is one, else nothing: spread into a Service. */
+export const withDistribution = (d: TrafficDistribution | undefined): { trafficDistribution?: TrafficDistribution } => (d ? { trafficDistribution: d } : {});
 
 /** A pod as the registry needs it. */
 export interface PodInfo {
@@ -36,6 +44,8 @@ export interface PodInfo {
   namedPorts: Map<string, number>;
   tlsMode: 'istio' | 'disabled';
   locality: string;
+  /** spec.nodeName: the node it runs on, for PreferSameNode. */
+  node?: string;
 }
 
 const ns = (o: KubeObject): string => asString(o.metadata.namespace) || 'default';
@@ -103,6 +113,7 @@ export function podInfos(objects: readonly KubeObject[]): PodInfo[] {
       namedPorts,
       tlsMode: tlsModeOf(labels, stringMap(o.metadata.annotations), containers),
       locality: localityOf(labels),
+      ...(asString(spec.nodeName) ? { node: spec.nodeName as string } : {}),
     });
   }
   return out;
@@ -119,7 +130,11 @@ export interface KubeServiceInfo {
 }
 
 /** v1 Services → Services (ExternalName ones resolve by DNS to the external name). */
-export function kubeServices(objects: readonly KubeObject[], domainSuffix: string): KubeServiceInfo[] {
+/**
+ * `namespaceTraffic`: a namespace's networking.istio.io/traffic-distribution annotation, which its Services that
+ * say nothing of their own inherit.
+ */
+export function kubeServices(objects: readonly KubeObject[], domainSuffix: string, namespaceTraffic: (namespace: string) => string | undefined = () => undefined): KubeServiceInfo[] {
   const out: KubeServiceInfo[] = [];
   for (const o of objects) {
     if (o.kind !== 'Service' || o.apiVersion !== 'v1' || !asString(o.metadata.name)) continue;
@@ -161,7 +176,7 @@ export function kubeServices(objects: readonly KubeObject[], domainSuffix: strin
         exportTo: exportTo.length > 0 ? exportTo : ['*'],
         source: 'kubernetes',
         ...(externalName ? { externalName } : {}),
-        ...(preferSameZone(asString(spec.trafficDistribution), annotations[TRAFFIC_DISTRIBUTION]) && { trafficDistribution: 'PreferSameZone' as const }),
+        ...withDistribution(trafficDistributionOf(asString(spec.trafficDistribution), annotations[TRAFFIC_DISTRIBUTION], namespaceTraffic(ns(o)))),
       },
       targets,
     });
@@ -181,6 +196,7 @@ function endpointFor(addr: string, port: number, sp: ServicePort, pod: PodInfo |
     weight: 1,
     healthy,
     ...(pod ? { serviceAccount: pod.serviceAccount, workload: podKey(namespace, pod.name) } : {}),
+    ...(pod?.node ? { node: pod.node } : {}),
     tlsMode: pod?.tlsMode ?? 'disabled',
   };
 }
@@ -286,8 +302,9 @@ function fromSlices(svc: Service, slices: readonly KubeObject[], podIndex: Map<s
           if (seen.has(key)) continue;
           seen.add(key);
           const e = endpointFor(addr, port, sp, pod, healthy, svc.namespace);
-          // A pod's own labels say where it is; else the zone Kubernetes records in the slice.
+          // A pod's own labels say where it is; else the zone (and node) Kubernetes records in the slice.
           if (!e.locality && asString(ep.zone)) e.locality = `/${ep.zone}`;
+          if (!e.node && asString(ep.nodeName)) e.node = ep.nodeName as string;
           out.push(e);
         }
       }

@@ -7,7 +7,7 @@ import type { KubeObject } from '../core/kube.js';
 import { Labels } from '../core/constants.js';
 import type { Endpoint, Resolution, Service, ServicePort, Workload } from './types.js';
 import { parseProtocol, selectProtocol } from './protocol.js';
-import { TRAFFIC_DISTRIBUTION, preferSameZone, type PodInfo } from './registry.js';
+import { TRAFFIC_DISTRIBUTION, trafficDistributionOf, withDistribution, type PodInfo } from './registry.js';
 import { asArray, asObject, asPort, asString, matchesLabels, stringMap } from './selectors.js';
 
 const RESOLUTIONS: readonly Resolution[] = ['STATIC', 'DNS', 'DNS_ROUND_ROBIN', 'NONE'];
@@ -99,7 +99,7 @@ export function serviceEntryServices(
     const addresses = asArray(spec.addresses).filter((x): x is string => typeof x === 'string');
     const selector = spec.workloadSelector ? stringMap(asObject(spec.workloadSelector).labels) : undefined;
     const subjectAltNames = asArray(spec.subjectAltNames).filter((x): x is string => typeof x === 'string' && x !== '');
-    const nearest = preferSameZone(undefined, asString(asObject(o.metadata.annotations)[TRAFFIC_DISTRIBUTION]));
+    const distribution = trafficDistributionOf(undefined, asString(asObject(o.metadata.annotations)[TRAFFIC_DISTRIBUTION]));
     const inline = asArray(spec.endpoints)
       .map((e) => readWorkloadEntry(e, namespace))
       .filter((e): e is WorkloadEntryInfo => !!e);
@@ -118,7 +118,7 @@ export function serviceEntryServices(
         exportTo: exportTo.length > 0 ? exportTo : ['*'],
         source: 'serviceentry',
         ...(subjectAltNames.length > 0 ? { subjectAltNames } : {}),
-        ...(nearest && { trafficDistribution: 'PreferSameZone' as const }),
+        ...withDistribution(distribution),
       };
       const endpoints: Endpoint[] = [];
       if (selector) {

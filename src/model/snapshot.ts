@@ -12,7 +12,7 @@ import { isKubeObject, objectKey, type KubeObject } from '../core/kube.js';
 import { shortHash } from '../core/hash.js';
 import { DEFAULT_DOMAIN_SUFFIX, DEFAULT_TRUST_DOMAIN } from '../core/constants.js';
 import type { Config, Endpoint, MeshSettings, Service, Snapshot, Workload } from './types.js';
-import { kubeEndpoints, kubeServices, podKey, podWorkloads, type KubeServiceInfo, type PodInfo } from './registry.js';
+import { TRAFFIC_DISTRIBUTION, kubeEndpoints, kubeServices, podKey, podWorkloads, type KubeServiceInfo, type PodInfo } from './registry.js';
 import { serviceEntryServices, workloadEntries, workloadEntryWorkloads, type WorkloadEntryInfo } from './serviceentry.js';
 import { asString, matchesLabels, stringMap } from './selectors.js';
 import { isGatewayApi } from './gateway-refs.js';
@@ -75,6 +75,9 @@ const configField = (o: KubeObject): ConfigField | undefined => {
   return entry && o.apiVersion.startsWith(`${entry[0]}/`) ? entry[1] : undefined;
 };
 const isService = (o: KubeObject): boolean => o.kind === 'Service' && o.apiVersion === 'v1';
+/** A Namespace object's traffic-distribution annotation (undefined for anything else). */
+const namespaceTrafficOf = (o: KubeObject | undefined): string | undefined =>
+  o && o.kind === 'Namespace' && o.apiVersion === 'v1' ? stringMap(o.metadata.annotations)[TRAFFIC_DISTRIBUTION] : undefined;
 const isWorkloadEntry = (o: KubeObject): boolean => o.kind === 'WorkloadEntry' && o.apiVersion.startsWith('networking.istio.io/');
 const usable = (input: readonly KubeObject[]): KubeObject[] =>
   (Array.isArray(input) ? input : []).filter((o): o is KubeObject => isKubeObject(o) && typeof o.metadata.name === 'string' && o.metadata.name !== '');
@@ -263,14 +266,15 @@ export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOption
     parts: {},
   };
   const t = emptyTouched();
-  for (const [key, o] of st.objects) {
-    apply(st, key, o, true, t);
-    if (isService(o)) {
-      const info = kubeServices([o], domainSuffix)[0];
-      if (!info) continue;
-      st.kube.set(podKey(info.service.namespace, info.service.name), info);
-      st.kubeByNs.set(info.service.namespace, [...(st.kubeByNs.get(info.service.namespace) ?? []), info]);
-    }
+  for (const [key, o] of st.objects) apply(st, key, o, true, t);
+  // Services once every Namespace is known: a Service may inherit its namespace's traffic distribution.
+  const namespaceTraffic = (ns: string): string | undefined => namespaceTrafficOf(st.objects.get(objectKey({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })));
+  for (const o of st.objects.values()) {
+    if (!isService(o)) continue;
+    const info = kubeServices([o], domainSuffix, namespaceTraffic)[0];
+    if (!info) continue;
+    st.kube.set(podKey(info.service.namespace, info.service.name), info);
+    st.kubeByNs.set(info.service.namespace, [...(st.kubeByNs.get(info.service.namespace) ?? []), info]);
   }
   const lists = {} as Record<ConfigField, Config[]>;
   for (const f of FIELDS) lists[f] = [...configs[f]!.values()].sort(compareConfigs);
@@ -345,7 +349,10 @@ export function updateSnapshot(prev: Snapshot, input: readonly KubeObject[], cha
     if (keys.has(k)) fresh.set(k, o);
   }
   for (const k of keys) {
-    for (const o of [old.objects.get(k), fresh.get(k)]) if (o && (isService(o) || configField(o) === 'serviceEntries')) return buildSnapshot(input, opts);
+    const [before, after] = [old.objects.get(k), fresh.get(k)];
+    for (const o of [before, after]) if (o && (isService(o) || configField(o) === 'serviceEntries')) return buildSnapshot(input, opts);
+    // A namespace's traffic distribution is its Services' default.
+    if ((before ?? after)?.kind === 'Namespace' && namespaceTrafficOf(before) !== namespaceTrafficOf(after)) return buildSnapshot(input, opts);
   }
   const st = copyState(old);
   const t = emptyTouched();

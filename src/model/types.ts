@@ -44,11 +44,11 @@ export interface Service {
   /** ServiceEntry subjectAltNames: identities its servers may present besides their workloads' (mesh mTLS). */
   subjectAltNames?: string[];
   /**
-   * PreferSameZone when the Service's spec.trafficDistribution (else its networking.istio.io/traffic-distribution
-   * annotation, also a ServiceEntry's) is PreferSameZone or PreferClose, its former name: clients prefer the nearest
-   * endpoints (xds/gen/locality.ts).
+   * What the Service's spec.trafficDistribution asks for (PreferSameZone, or PreferClose, its former name;
+   * PreferSameNode), else its networking.istio.io/traffic-distribution annotation (also a ServiceEntry's), else its
+   * namespace's annotation: clients prefer the nearest endpoints (xds/gen/locality.ts).
    */
-  trafficDistribution?: 'PreferSameZone';
+  trafficDistribution?: 'PreferSameZone' | 'PreferSameNode';
 }
 
 export interface Endpoint {
@@ -64,6 +64,8 @@ export interface Endpoint {
   weight: number;
   healthy: boolean;
   serviceAccount?: string;
+  /** The node it runs on (its pod's spec.nodeName, else the EndpointSlice's nodeName), for PreferSameNode. */
+  node?: string;
   /** The workload this endpoint is (pod `ns/name`, WorkloadEntry `ns/name`), for debugging. */
   workload?: string;
   /** Whether the workload has a sidecar and so accepts Istio mTLS (security.istio.io/tlsMode=istio). */

@@ -8,8 +8,9 @@
  * Labels are compared as Istio augments them (its AugmentLabels): topology.kubernetes.io/region, …/zone and
  * topology.istio.io/subzone are an endpoint's (or the proxy's) locality where it has one, topology.istio.io/cluster
  * its cluster (every endpoint mizzen knows is in the one cluster it reads; a proxy's is its CLUSTER_ID metadata),
- * topology.istio.io/network the workload's label, else (a proxy) its NETWORK metadata. A proxy without labels (even
- * augmented) gets no label priorities, as in istiod. Pure.
+ * topology.istio.io/network the workload's label, else (a proxy) its NETWORK metadata, kubernetes.io/hostname the
+ * endpoint's node, a proxy's NODE_NAME metadata. A proxy without labels (even augmented) gets no label priorities,
+ * as in istiod. Pure.
  */
 import type { Endpoint, Snapshot } from '../../model/types.js';
 import { asArray, asObject } from '../../model/selectors.js';
@@ -22,6 +23,8 @@ export const TOPOLOGY = {
   subzone: 'topology.istio.io/subzone',
   cluster: 'topology.istio.io/cluster',
   network: 'topology.istio.io/network',
+  /** The node: an endpoint's (model Endpoint.node), a proxy's NODE_NAME metadata, as Istio's AugmentLabels adds it. */
+  hostname: 'kubernetes.io/hostname',
 } as const;
 
 /** One entry of a failoverPriority list: the label key, and the value to match when it says one (`key=value`). */
@@ -50,6 +53,8 @@ export function proxyTopologyLabels(labels: Readonly<Record<string, string>>, lo
   const out: Record<string, string> = { ...labels, ...localityLabels(locality) };
   if (typeof metadata.CLUSTER_ID === 'string' && metadata.CLUSTER_ID) out[TOPOLOGY.cluster] = metadata.CLUSTER_ID;
   if (!out[TOPOLOGY.network] && typeof metadata.NETWORK === 'string' && metadata.NETWORK) out[TOPOLOGY.network] = metadata.NETWORK;
+  // NODE_NAME comes from the downward API; an unexpanded $(…) means the proxy does not know its node.
+  if (typeof metadata.NODE_NAME === 'string' && metadata.NODE_NAME && !metadata.NODE_NAME.startsWith('$(')) out[TOPOLOGY.hostname] = metadata.NODE_NAME;
   return out;
 }
 
@@ -57,6 +62,7 @@ export function proxyTopologyLabels(labels: Readonly<Record<string, string>>, lo
 export function endpointLabel(e: Endpoint, key: string): string {
   if (key === TOPOLOGY.cluster) return CLUSTER_ID;
   if (key === TOPOLOGY.region || key === TOPOLOGY.zone || key === TOPOLOGY.subzone) return localityLabels(e.locality)[key] ?? e.labels[key] ?? '';
+  if (key === TOPOLOGY.hostname) return e.node ?? e.labels[key] ?? '';
   return e.labels[key] ?? '';
 }
 

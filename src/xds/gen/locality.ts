@@ -11,8 +11,9 @@
  *   the endpoints match with the proxy, locality not considered unless `failover` is set too: then each label
  *   priority is split again by locality nearness (label first), and the whole renumbered without gaps.
  * A Service whose trafficDistribution is PreferSameZone (PreferClose, its former name; the annotation
- * networking.istio.io/traffic-distribution too, as on a ServiceEntry) gets failoverPriority by network, region, zone and
- * subzone where its cluster's DestinationRule sets no localityLbSetting, outlier detection or not, as in istiod.
+ * networking.istio.io/traffic-distribution too, on it, on a ServiceEntry, or on its namespace) gets failoverPriority by
+ * network, region and zone (subzone disregarded, as since Istio 1.27), and PreferSameNode by those, subzone and node,
+ * where its cluster's DestinationRule sets no localityLbSetting, outlier detection or not, as in istiod.
  * A proxy's locality: the node's, its workload labels', else its endpoint's in the registry (a workload that no
  * service selects has none, and gets neither distribute nor locality failover). Pure.
  */
@@ -68,7 +69,7 @@ export function proxyPlace(snap: Snapshot, proxy: Proxy): ProxyPlace {
  */
 export function failoverPriorityScope(snap: Snapshot, proxy: Proxy): string {
   const named = namedPriorityLabels(snap);
-  const keys = nearestFirst(snap) ? [...new Set([...(named ?? []), ...NEAREST_FIRST.map((l) => l.key)])].sort() : named;
+  const keys = nearestFirst(snap) ? [...new Set([...(named ?? []), ...nearestFirstKeys(snap)])].sort() : named;
   if (!keys) return '';
   const { labels } = proxyPlace(snap, proxy);
   return JSON.stringify([Object.keys(labels).length > 0, ...keys.map((k) => labels[k] ?? '')]);
@@ -79,29 +80,36 @@ export type Failover = ReadonlyArray<{ from: string; to: string }>;
 export type LocalityPlan = { failover: Failover; failoverPriority?: readonly PriorityLabel[] } | { distribute: Distribute };
 
 /**
- * The order a Service's trafficDistribution PreferSameZone (or PreferClose) asks for, as istiod gives it to sidecars: the
- * endpoints that share the proxy's network, region, zone and subzone first, then fewer of them; failover without
- * outlier detection, since the Service asked for it (a DestinationRule's own localityLbSetting wins).
+ * The orders a Service's trafficDistribution asks for, as istiod gives them to sidecars: the endpoints that share
+ * the proxy's network, region and zone first (PreferSameZone), or also its subzone and node (PreferSameNode), then
+ * fewer of them; failover without outlier detection, since the Service asked for it (a DestinationRule's own
+ * localityLbSetting wins).
  */
-export const NEAREST_FIRST: readonly PriorityLabel[] = priorityLabels([TOPOLOGY.network, TOPOLOGY.region, TOPOLOGY.zone, TOPOLOGY.subzone]);
+export const NEAREST_FIRST: Readonly<Record<NonNullable<Service['trafficDistribution']>, readonly PriorityLabel[]>> = {
+  PreferSameZone: priorityLabels([TOPOLOGY.network, TOPOLOGY.region, TOPOLOGY.zone]),
+  PreferSameNode: priorityLabels([TOPOLOGY.network, TOPOLOGY.region, TOPOLOGY.zone, TOPOLOGY.subzone, TOPOLOGY.hostname]),
+};
 
-const nearestMemo = new WeakMap<object, boolean>();
+const nearestMemo = new WeakMap<object, readonly string[]>();
 
-/** Whether some service of the snapshot asks for its nearest endpoints first. */
-export function nearestFirst(snap: Snapshot): boolean {
+/** The labels the traffic distributions of the snapshot's services compare (sorted; none when no service has one). */
+export function nearestFirstKeys(snap: Snapshot): readonly string[] {
   let v = nearestMemo.get(snap.services);
   if (v === undefined) {
-    v = false;
-    for (const s of snap.services.values()) if (s.trafficDistribution) v = true;
-    nearestMemo.set(snap.services, v);
+    const keys = new Set<string>();
+    for (const s of snap.services.values()) if (s.trafficDistribution) for (const l of NEAREST_FIRST[s.trafficDistribution]) keys.add(l.key);
+    nearestMemo.set(snap.services, (v = [...keys].sort()));
   }
   return v;
 }
 
+/** Whether some service of the snapshot asks for its nearest endpoints first. */
+export const nearestFirst = (snap: Snapshot): boolean => nearestFirstKeys(snap).length > 0;
+
 /** What locality load balancing does to the endpoints of clusters with this policy (of `service`); undefined: nothing. */
 export function localityPlan(policy: Json | undefined, mesh: Record<string, unknown> | undefined, service?: Pick<Service, 'trafficDistribution'>): LocalityPlan | undefined {
   const own = asObject(asObject(policy?.loadBalancer).localityLbSetting);
-  if (Object.keys(own).length === 0 && service?.trafficDistribution) return { failover: [], failoverPriority: NEAREST_FIRST };
+  if (Object.keys(own).length === 0 && service?.trafficDistribution) return { failover: [], failoverPriority: NEAREST_FIRST[service.trafficDistribution] };
   const setting = Object.keys(own).length > 0 ? own : asObject(mesh ?? { enabled: true });
   if (setting.enabled === false) return undefined;
   const distribute = asArray(setting.distribute)

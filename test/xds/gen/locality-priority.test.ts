@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import type { KubeObject } from '../../../src/core/kube.js';
 import type { Endpoint } from '../../../src/model/types.js';
-import { buildSnapshot } from '../../../src/model/snapshot.js';
+import { buildSnapshot, updateSnapshot } from '../../../src/model/snapshot.js';
 import { parseNode, type Proxy } from '../../../src/model/proxy.js';
 import { kubePod, kubeService } from '../../../src/demo/objects.js';
 import { generate, proxyScope } from '../../../src/xds/gen/index.js';
@@ -215,7 +215,7 @@ describe("a Service's trafficDistribution: nearest endpoints first", () => {
   // Client n1, r1/z1: a1 and a2 share network, region and zone; c1 the network only; b1 nothing (another network).
   const NEAREST = { '10.0.0.1': 0, '10.0.0.2': 0, '10.0.0.4': 1, '10.0.0.3': 2 };
 
-  it('PreferClose (spec) orders by network, region, zone and subzone, without outlier detection; weighted localities in CDS', () => {
+  it('PreferClose (spec) orders by network, region and zone, without outlier detection; weighted localities in CDS', () => {
     const snap = buildSnapshot([nearest('spec'), ...rest]);
     expect(snap.services.get('echo.default.svc.cluster.local')!.trafficDistribution).to.equal('PreferSameZone');
     expect(priorities(snap, client('10.1.0.1', 'n1'))).to.deep.equal(NEAREST);
@@ -229,9 +229,45 @@ describe("a Service's trafficDistribution: nearest endpoints first", () => {
     expect(priorities(buildSnapshot([nearest('annotation', 'preferclose'), ...rest]), client('10.1.0.1', 'n1')), 'the annotation without case').to.deep.equal(NEAREST);
     expect(Object.values(priorities(buildSnapshot([nearest('spec', 'preferclose'), ...rest]), client('10.1.0.1', 'n1'))), 'the field as written').to.deep.equal([0, 0, 0, 0]);
     const both = nearest('annotation');
-    const specSaysOther = { ...both, spec: { ...both.spec, trafficDistribution: 'PreferSameNode' } };
+    const specSaysOther = { ...both, spec: { ...both.spec, trafficDistribution: 'Any' } };
     expect(Object.values(priorities(buildSnapshot([specSaysOther, ...rest]), client('10.1.0.1', 'n1')))).to.deep.equal([0, 0, 0, 0]);
     expect(Object.values(priorities(buildSnapshot([nearest('spec', 'Unknown'), ...rest]), client('10.1.0.1', 'n1')))).to.deep.equal([0, 0, 0, 0]);
+  });
+
+  it('PreferSameZone disregards the subzone (as since Istio 1.27); PreferSameNode orders by subzone, then by node', () => {
+    const at = (name: string, ip: string, subzone: string, node?: string): KubeObject => {
+      const p = pod(name, ip, 'v1', 'n1', 'r1', 'z1');
+      return { ...p, metadata: { ...p.metadata, labels: { ...p.metadata.labels, 'topology.istio.io/subzone': subzone } }, spec: { ...p.spec, ...(node ? { nodeName: node } : {}) } };
+    };
+    const pods = [at('same-node', '10.0.0.1', 's1', 'node-a'), at('same-subzone', '10.0.0.2', 's1', 'node-b'), at('other-subzone', '10.0.0.3', 's2', 'node-c'), pod('other-zone', '10.0.0.4', 'v1', 'n1', 'r1', 'z2')];
+    const near = (kind: string) => buildSnapshot([nearest('spec', kind), ...pods]);
+    const onNodeA = (extra: Record<string, unknown> = {}) => {
+      const r = parseNode({ id: 'sidecar~10.1.0.1~client-1.default~default.svc.cluster.local', metadata: { LABELS: { app: 'client' }, NETWORK: 'n1', NODE_NAME: 'node-a', ...extra }, locality: { region: 'r1', zone: 'z1', sub_zone: 's1' } });
+      if (!r.ok) throw new Error(r.errors.join('; '));
+      return r.value;
+    };
+    expect(priorities(near('PreferSameZone'), onNodeA())).to.deep.equal({ '10.0.0.1': 0, '10.0.0.2': 0, '10.0.0.3': 0, '10.0.0.4': 1 });
+    expect(near('PreferSameNode').services.get('echo.default.svc.cluster.local')!.trafficDistribution).to.equal('PreferSameNode');
+    expect(priorities(near('PreferSameNode'), onNodeA())).to.deep.equal({ '10.0.0.1': 0, '10.0.0.2': 1, '10.0.0.3': 2, '10.0.0.4': 3 });
+    // A proxy that does not know its node (the downward API left it unexpanded): no node is nearer than another.
+    expect(priorities(near('PreferSameNode'), onNodeA({ NODE_NAME: '$(ISTIO_META_NODE_NAME)' }))).to.deep.equal({ '10.0.0.1': 0, '10.0.0.2': 0, '10.0.0.3': 1, '10.0.0.4': 2 });
+    // Clients on other nodes are apart (their own EDS) once a Service prefers the same node.
+    expect(proxyScope(near('PreferSameNode'), onNodeA())).to.not.equal(proxyScope(near('PreferSameNode'), onNodeA({ NODE_NAME: 'node-b' })));
+    expect(proxyScope(near('PreferSameZone'), onNodeA())).to.equal(proxyScope(near('PreferSameZone'), onNodeA({ NODE_NAME: 'node-b' })));
+  });
+
+  it("a namespace's annotation is the default of its Services (Istio 1.30); a Service's own setting, even Any, wins", () => {
+    const ns = (annotation?: string): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default', ...(annotation ? { annotations: { 'networking.istio.io/traffic-distribution': annotation } } : {}) } });
+    const plain = kubeService({ name: 'echo', port: 8080 });
+    expect(priorities(buildSnapshot([ns('PreferSameZone'), plain, ...rest]), client('10.1.0.1', 'n1'))).to.deep.equal(NEAREST);
+    expect(Object.values(priorities(buildSnapshot([ns('PreferSameZone'), nearest('annotation', 'Any'), ...rest]), client('10.1.0.1', 'n1')))).to.deep.equal([0, 0, 0, 0]);
+    expect(Object.values(priorities(buildSnapshot([ns('PreferSameZone'), nearest('spec', 'Any'), ...rest]), client('10.1.0.1', 'n1')))).to.deep.equal([0, 0, 0, 0]);
+    // Annotating the namespace later changes its Services, incrementally as from scratch.
+    const before = [ns(), plain, ...rest];
+    const after = [ns('PreferSameZone'), plain, ...rest];
+    const inc = updateSnapshot(buildSnapshot(before), after, ['Namespace/default/default']);
+    expect(inc.services.get('echo.default.svc.cluster.local')!.trafficDistribution).to.equal('PreferSameZone');
+    expect(inc).to.deep.equal(buildSnapshot(after));
   });
 
   it("a DestinationRule's own localityLbSetting wins; one without it leaves the Service's order", () => {
