@@ -45,6 +45,7 @@ export const ENVOY_PROTO_FILES = [
   'envoy/extensions/filters/http/health_check/v3/health_check.proto',
   'envoy/extensions/filters/http/grpc_stats/v3/config.proto',
   'envoy/extensions/filters/http/wasm/v3/wasm.proto',
+  'envoy/extensions/filters/network/wasm/v3/wasm.proto',
   'envoy/extensions/filters/listener/original_dst/v3/original_dst.proto',
   'envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.proto',
   'envoy/extensions/filters/listener/http_inspector/v3/http_inspector.proto',

@@ -295,11 +295,13 @@ export interface InboundAuthz {
   custom: Json[];
   /** The DENY and ALLOW HTTP filters, after `custom` (and after the WasmPlugins of the AUTHZ phase: wasm.ts). */
   rbac: Json[];
-  /** Network filters to put before an inbound tcp_proxy. */
-  tcp: Json[];
+  /** Network filters of CUSTOM policies, first before an inbound tcp_proxy. */
+  tcpCustom: Json[];
+  /** The DENY and ALLOW network filters, after `tcpCustom` (and after the NETWORK WasmPlugins of the AUTHZ phase: wasm.ts). */
+  tcpRbac: Json[];
 }
 
-const NONE: InboundAuthz = { custom: [], rbac: [], tcp: [] };
+const NONE: InboundAuthz = { custom: [], rbac: [], tcpCustom: [], tcpRbac: [] };
 const memo = new WeakMap<readonly Config[], Map<string, InboundAuthz>>();
 
 const applicable = new WeakMap<readonly Config[], Map<string, Config[]>>();
@@ -315,18 +317,18 @@ export function inboundAuthz(snap: Snapshot, proxy: Proxy): InboundAuthz {
   const target = extAuthzTarget(snap, proxy, policies);
   const key = target ? `${workload}\n${target.name}\n${target.cluster}\n${JSON.stringify(target.provider)}` : workload;
   return memoOn(memo, snap.authorizationPolicies, key, () => {
-    const out: InboundAuthz = { custom: [], rbac: [], tcp: [] };
+    const out: InboundAuthz = { custom: [], rbac: [], tcpCustom: [], tcpRbac: [] };
     const http = target && customFilters(policies, target, false);
     const tcp = target && customFilters(policies, target, true);
     if (http) out.custom.push(...http);
-    if (tcp) out.tcp.push(...tcp);
+    if (tcp) out.tcpCustom.push(...tcp);
     for (const action of ['DENY', 'ALLOW'] as const) {
       const httpRules = rbacRules(policies, action, false, !http);
       // Named apart (istiod names both envoy.filters.http.rbac): gRPC refuses two filters of one name.
       const suffix = action.toLowerCase();
       if (httpRules) out.rbac.push({ name: `envoy.filters.http.rbac.${suffix}`, typed_config: any('envoy.extensions.filters.http.rbac.v3.RBAC', { rules: httpRules }) });
       const tcpRules = rbacRules(policies, action, true, !tcp);
-      if (tcpRules) out.tcp.push({ name: `envoy.filters.network.rbac.${suffix}`, typed_config: any('envoy.extensions.filters.network.rbac.v3.RBAC', { rules: tcpRules, stat_prefix: 'tcp.' }) });
+      if (tcpRules) out.tcpRbac.push({ name: `envoy.filters.network.rbac.${suffix}`, typed_config: any('envoy.extensions.filters.network.rbac.v3.RBAC', { rules: tcpRules, stat_prefix: 'tcp.' }) });
     }
     return out;
   });

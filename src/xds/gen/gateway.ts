@@ -6,7 +6,9 @@
  * `kubernetes://<credentialName>` (credentials.ts serves them to gateways that authenticated), or ISTIO_MUTUAL with the
  * gateway's own mesh certificates (mtls.ts: only for a gateway that has them, otherwise no listener), and RDS
  * `https.<port>.<portName>.<gateway>.<namespace>`; TLS servers terminated the same ways, then tcp routes by
- * tcp_proxy; TLS PASSTHROUGH by SNI and TCP servers by tcp_proxy.
+ * tcp_proxy; TLS PASSTHROUGH by SNI and TCP servers by tcp_proxy. The WasmPlugins selecting a listener port's CLIENT
+ * traffic go on its chains (wasm.ts): HTTP ones in the connection managers, NETWORK ones before the connection
+ * manager or, among the authorization network filters, before the tcp_proxy.
  */
 import type { Config, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
@@ -21,7 +23,7 @@ import { fileValidationContext, tcpProxyTimeouts } from './policy.js';
 import { routableVirtualServices } from './delegation.js';
 import { inboundAuthz } from './authz.js';
 import { inboundJwt } from './jwt.js';
-import { phased, wasmFilters } from './wasm.js';
+import { networkPhased, phased, wasmFilters, wasmNetworkFilters } from './wasm.js';
 import { type CertFiles, downstreamMtls, serverCerts } from './mtls.js';
 import { caSdsName, credentialSdsName } from './credentials.js';
 
@@ -282,18 +284,21 @@ export function generateGatewayListeners(snap: Snapshot, proxy: Proxy): NamedRes
   // RequestAuthentication's token check first, then the policies that may read its result (jwt.ts, authz.ts), with
   // the WasmPlugins selecting the listener port's CLIENT traffic in their phases among them (wasm.ts).
   const jwt = inboundJwt(snap, proxy);
-  const guarded = (c: Json): Json => (authz.tcp.length > 0 && c.filters?.[0]?.name === TCP_PROXY_FILTER ? { ...c, filters: [...authz.tcp, ...c.filters] } : c);
   const certs = serverCerts(proxy);
   for (const [port, list] of byListenerPort(servers(snap, proxy))) {
     const httpFilters = phased(jwt, authz.custom, authz.rbac, wasmFilters(snap, proxy, 'CLIENT', port));
+    const network = wasmNetworkFilters(snap, proxy, 'CLIENT', port);
+    const hcm = (rds: string): Json[] => [...networkPhased([], [], network), httpConnectionManager(`outbound_0.0.0.0_${port}`, { rds }, 'outbound', httpFilters)];
+    const tcpFilters = networkPhased(authz.tcpCustom, authz.tcpRbac, network);
+    const guarded = (c: Json): Json => (tcpFilters.length > 0 && c.filters?.[0]?.name === TCP_PROXY_FILTER ? { ...c, filters: [...tcpFilters, ...c.filters] } : c);
     const chains: Json[] = [];
-    if (list.some(isPlainHttp)) chains.push({ filters: [httpConnectionManager(`outbound_0.0.0.0_${port}`, { rds: `http.${port}` }, 'outbound', httpFilters)] });
+    if (list.some(isPlainHttp)) chains.push({ filters: hcm(`http.${port}`) });
     const https = new Set(terminated(list, certs));
     for (const s of list) {
       if (https.has(s)) {
         const names = sniNames(s);
         const match = { filter_chain_match: { ...(names.length ? { server_names: names } : {}), transport_protocol: 'tls' }, transport_socket: isMeshTerminated(s) ? downstreamMtls(certs!, snap.mesh.trustDomain) : downstreamTls(s) };
-        if (s.protocol === 'HTTPS') chains.push({ ...match, filters: [httpConnectionManager(`outbound_0.0.0.0_${port}`, { rds: httpsRouteName(s) }, 'outbound', httpFilters)] });
+        if (s.protocol === 'HTTPS') chains.push({ ...match, filters: hcm(httpsRouteName(s)) });
         else {
           // A TLS server, terminated: its bytes go on by the tcp routes bound to it, as istiod does.
           const c = tcpChain(snap, proxy, s);

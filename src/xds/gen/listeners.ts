@@ -13,6 +13,9 @@
  * - `virtualInbound` 0.0.0.0:15006 with the original_dst listener filter: one filter chain per inbound port
  *   (HTTP → HCM routing to `inbound|<port>||`, TCP → tcp_proxy), a blackhole for 15006 itself and a passthrough
  *   chain for every other port; the AuthorizationPolicies of the workload as RBAC filters on each (authz.ts).
+ * The WasmPlugins a chain's direction and port select go on it (wasm.ts): HTTP ones in its connection manager,
+ * NETWORK ones before its tcp_proxy or connection manager (not on the catch-alls of virtualOutbound and 15006's
+ * blackhole, as in Istio).
  */
 import type { Config, Service, ServicePort, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
@@ -28,7 +31,7 @@ import { httpPorts, isSniffedWithVip, proxyVirtualServices, sniffedRouteName, vi
 import { proxySidecar, registryOnly } from './sidecar-scope.js';
 import { inboundAuthz } from './authz.js';
 import { inboundJwt } from './jwt.js';
-import { phased, wasmFilters } from './wasm.js';
+import { type WasmPhases, networkPhased, phased, wasmFilters, wasmNetworkFilters } from './wasm.js';
 import { destinationRuleForCluster, hostMatches, proxyLabels, visibleServices } from './context.js';
 import { tcpProxyTimeouts } from './policy.js';
 import { downstreamMtls, inboundChains, serverCerts } from './mtls.js';
@@ -102,10 +105,13 @@ function outboundListeners(snap: Snapshot, proxy: Proxy): Json[] {
   const ctx: RouteContext = { snap, proxyNamespace: proxy.namespace, proxyLabels: proxyLabels(snap, proxy), gateways: new Set(['mesh']) };
   const listeners = new Map<string, Json>();
   const http = new Set(httpPorts(services));
-  // WasmPlugins selecting CLIENT traffic of the port (wasm.ts), before the usual filters.
+  // WasmPlugins selecting CLIENT traffic of the port (wasm.ts): HTTP ones before the usual HTTP filters, NETWORK
+  // ones before the connection manager or tcp_proxy.
   const client = (port: number): Json[] => phased([], [], [], wasmFilters(snap, proxy, 'CLIENT', port));
+  const network = (port: number): Json[] => networkPhased([], [], wasmNetworkFilters(snap, proxy, 'CLIENT', port));
+  const hcm = (port: number, statPrefix: string, rds: string): Json[] => [...network(port), httpConnectionManager(statPrefix, { rds }, 'outbound', client(port))];
   for (const port of http) {
-    listeners.set(listenerName('0.0.0.0', port), outboundListener('0.0.0.0', port, [{ filters: [httpConnectionManager(`outbound_0.0.0.0_${port}`, { rds: String(port) }, 'outbound', client(port))] }]));
+    listeners.set(listenerName('0.0.0.0', port), outboundListener('0.0.0.0', port, [{ filters: hcm(port, `outbound_0.0.0.0_${port}`, String(port)) }]));
   }
   // VIP-less TCP services per port: chains by SNI (TLS) or by CIDR address, else the first service takes the port.
   const shared = new Map<number, Json[]>();
@@ -122,10 +128,10 @@ function outboundListeners(snap: Snapshot, proxy: Proxy): Json[] {
       for (const vip of vips) {
         const name = listenerName(vip, sp.port);
         if (listeners.has(name)) continue;
-        const tcp = { filters: [tcpProxy(stat, target, timeouts)] };
+        const tcp = { filters: [...network(sp.port), tcpProxy(stat, target, timeouts)] };
         if (!sniffed) listeners.set(name, outboundListener(vip, sp.port, [tcp]));
         else {
-          const http = { filter_chain_match: sniffedHttpMatch(), filters: [httpConnectionManager(`outbound_${vip}_${sp.port}`, { rds: sniffedRouteName(svc.hostname, sp.port) }, 'outbound', client(sp.port))] };
+          const http = { filter_chain_match: sniffedHttpMatch(), filters: hcm(sp.port, `outbound_${vip}_${sp.port}`, sniffedRouteName(svc.hostname, sp.port)) };
           listeners.set(name, outboundListener(vip, sp.port, [tcp, http], [httpInspectorFilter()], detectionTimeout(snap.mesh.protocolDetectionMs)));
         }
       }
@@ -137,7 +143,7 @@ function outboundListeners(snap: Snapshot, proxy: Proxy): Json[] {
       if ((sp.protocol === 'TLS' || sp.protocol === 'HTTPS') && svc.hostname !== '*') match.server_names = [svc.hostname];
       const key = JSON.stringify(match);
       if (!chains.some((c) => JSON.stringify(c.filter_chain_match ?? {}) === key)) {
-        chains.push({ ...(Object.keys(match).length ? { filter_chain_match: match } : {}), filters: [tcpProxy(stat, target, timeouts)] });
+        chains.push({ ...(Object.keys(match).length ? { filter_chain_match: match } : {}), filters: [...network(sp.port), tcpProxy(stat, target, timeouts)] });
       }
       shared.set(sp.port, chains);
     }
@@ -210,9 +216,12 @@ function inboundMtls(snap: Snapshot, proxy: Proxy): { chains: (own: Json[], port
 function virtualInbound(snap: Snapshot, proxy: Proxy): Json {
   const authz = inboundAuthz(snap, proxy);
   // RequestAuthentication's token check comes before the policies that read its result (jwt.ts, authz.ts), and
-  // the WasmPlugins selecting the port's SERVER traffic go in their phases among them (wasm.ts).
+  // the WasmPlugins selecting the port's SERVER traffic go in their phases among them (wasm.ts): HTTP ones among the
+  // HTTP filters, NETWORK ones among the network filters before the tcp_proxy (or alone before the connection manager).
   const jwt = inboundJwt(snap, proxy);
   const httpFilters = (port: number): Json[] => phased(jwt, authz.custom, authz.rbac, wasmFilters(snap, proxy, 'SERVER', port));
+  const network = (port: number): WasmPhases | undefined => wasmNetworkFilters(snap, proxy, 'SERVER', port);
+  const tcpFilters = (port: number): Json[] => networkPhased(authz.tcpCustom, authz.tcpRbac, network(port));
   const chains: Json[] = [
     { name: 'virtualInbound-blackhole', filter_chain_match: { destination_port: { value: Ports.proxyInbound } }, filters: [tcpProxy(BLACKHOLE, BLACKHOLE)] },
   ];
@@ -222,8 +231,9 @@ function virtualInbound(snap: Snapshot, proxy: Proxy): Json {
     if (port === Ports.proxyInbound) continue;
     const cluster = inboundClusterName(port);
     const match = { destination_port: { value: port } };
-    const http = (m: Json): Json => ({ name: cluster, filter_chain_match: m, filters: [httpConnectionManager(`inbound_0.0.0.0_${port}`, { inline: inboundRouteConfig(port, protocol) }, 'inbound', httpFilters(port))] });
-    const tcp = (name: string): Json => ({ name, filter_chain_match: match, filters: [...authz.tcp, tcpProxy(cluster, cluster)] });
+    const hcm = (): Json => httpConnectionManager(`inbound_0.0.0.0_${port}`, { inline: inboundRouteConfig(port, protocol) }, 'inbound', httpFilters(port));
+    const http = (m: Json): Json => ({ name: cluster, filter_chain_match: m, filters: [...networkPhased([], [], network(port)), hcm()] });
+    const tcp = (name: string): Json => ({ name, filter_chain_match: match, filters: [...tcpFilters(port), tcpProxy(cluster, cluster)] });
     let own: Json[];
     if (isHttpProtocol(protocol)) own = [http(match)];
     else if (protocol !== 'UNSUPPORTED') own = [tcp(cluster)];
@@ -234,11 +244,12 @@ function virtualInbound(snap: Snapshot, proxy: Proxy): Json {
     }
     chains.push(...(mtls ? mtls.chains(own, port) : own));
   }
-  // Ports no service declares are authorized too, or a port of its own would bypass the policies.
+  // Ports no service declares are authorized too, or a port of its own would bypass the policies; port 0 for the
+  // WasmPlugins: those that name no port (Istio's passthrough chains).
   const catchall = {
     name: 'virtualInbound-catchall-tcp',
     filter_chain_match: { prefix_ranges: [{ address_prefix: '0.0.0.0', prefix_len: { value: 0 } }] },
-    filters: [...authz.tcp, tcpProxy(INBOUND_PASSTHROUGH, INBOUND_PASSTHROUGH)],
+    filters: [...tcpFilters(0), tcpProxy(INBOUND_PASSTHROUGH, INBOUND_PASSTHROUGH)],
   };
   chains.push(...(mtls ? mtls.chains([catchall], 0) : [catchall]));
   const listenerFilters = [originalDstFilter()];

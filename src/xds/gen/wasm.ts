@@ -1,28 +1,34 @@
 /**
- * WasmPlugin (extensions.istio.io) → Envoy's `envoy.filters.http.wasm` HTTP filter on the connection managers of
- * the sidecars and gateways a plugin selects, as istiod places them, with the module's code given to Envoy inline
- * (istiod sends it by ECDS and its agent fetches the module; plain Envoy has neither).
+ * WasmPlugin (extensions.istio.io) → Envoy's Wasm filters on the listeners of the sidecars and gateways a plugin
+ * selects, as istiod places them: an HTTP plugin (type HTTP or unset) is an `envoy.filters.http.wasm` HTTP filter of
+ * the connection managers, a NETWORK plugin an `envoy.filters.network.wasm` network filter of the filter chains. The
+ * module's code is given to Envoy inline (istiod sends it by ECDS and its agent fetches the module; plain Envoy has
+ * neither).
  *
  * Which plugins: those in the proxy's namespace and in the root namespaces (istio-system, mizzen-system) whose
  * `selector.matchLabels` is absent, empty or matches the proxy's labels; plugins with targetRef(s) attach to
  * waypoints and Gateway API gateways, which mizzen has not. Plugins mizzen cannot apply (validation warns,
- * wasmPluginSkips) are left out: OCI images, http(s) code without a valid sha256, NETWORK plugins, URLs naming
- * nothing. Order, as istiod's: the proxy's namespace first, then the root namespaces, each oldest first, then by
- * `priority`, highest first (unset below any set value), keeping that order between equals.
+ * wasmPluginSkips) are left out: OCI images, http(s) code without a valid sha256, URLs naming nothing. Order, as
+ * istiod's: the proxy's namespace first, then the root namespaces, each oldest first, then by `priority`, highest
+ * first (unset below any set value), keeping that order between equals.
  *
- * Where: every connection manager whose direction and port a plugin's `match` selects (no match: all of them) —
- * a sidecar's inbound chains are SERVER (the workload's port), its outbound listeners CLIENT (the service port),
- * a gateway's listeners CLIENT (the listener port). Within one, by phase (phased()): AUTHN before the JWT filter,
- * AUTHZ after it and before authorization (after the CUSTOM external authorization, before the DENY and ALLOW
- * RBAC filters, as istiod), then STATS, then UNSPECIFIED_PHASE, all before fault, CORS and the router. istiod puts
- * CUSTOM before JWT and so AUTHN plugins after CUSTOM; mizzen checks the token first, so they run before both.
+ * Where: every connection manager (HTTP) or filter chain (NETWORK) whose direction and port a plugin's `match`
+ * selects (no match: all of them) — a sidecar's inbound chains are SERVER (the workload's port; the catch-all chain
+ * of undeclared ports is port 0, so only plugins without ports), its outbound listeners CLIENT (the service port), a
+ * gateway's listeners CLIENT (the listener port). Within a connection manager, by phase (phased()): AUTHN before the
+ * JWT filter, AUTHZ after it and before authorization (after the CUSTOM external authorization, before the DENY and
+ * ALLOW RBAC filters, as istiod), then STATS, then UNSPECIFIED_PHASE, all before fault, CORS and the router. istiod
+ * puts CUSTOM before JWT and so AUTHN plugins after CUSTOM; mizzen checks the token first, so they run before both.
+ * Within a filter chain (networkPhased()): the CUSTOM network filters, AUTHN, AUTHZ, the RBAC network filters, STATS,
+ * UNSPECIFIED_PHASE, then the chain's tcp_proxy or connection manager (which has no RBAC network filters before it).
  *
  * The filter: named `extensions.istio.io/wasmplugin/<ns>.<name>` (istiod's name for it), plugin name
  * `<ns>.<name>`, root id = pluginName, configuration = pluginConfig as JSON in a google.protobuf.StringValue, the
  * V8 runtime, environment variables from vmConfig.env (INLINE as key/values, HOST as the proxy's own), fail_open
  * for FAIL_OPEN. Code: `file://` → a local file of the proxy; `http(s)://` → remote code Envoy fetches (30 s
- * timeout, as istiod writes it) through a cluster of its own for the URL's host and port (wasmClusters()), TLS
- * with SNI and the system CAs for https, checked against the sha256. Pure; odd specs give no filter, never throw.
+ * timeout, as istiod writes it) through a cluster of its own for the URL's host and port (wasmClusters(), for HTTP
+ * and NETWORK plugins alike), TLS with SNI and the system CAs for https, checked against the sha256. Pure; odd specs
+ * give no filter, never throw.
  */
 import type { Config, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
@@ -37,7 +43,8 @@ import { labelsKey, memoOn, proxyLabels } from './context.js';
 import { SYSTEM_CA_BUNDLE } from './policy.js';
 
 export const WASM_FILTER_PREFIX = 'extensions.istio.io/wasmplugin/';
-const WASM_TYPE = 'envoy.extensions.filters.http.wasm.v3.Wasm';
+/** The filter's type by the plugin's type: the same PluginConfig in either. */
+const WASM_TYPES = { HTTP: 'envoy.extensions.filters.http.wasm.v3.Wasm', NETWORK: 'envoy.extensions.filters.network.wasm.v3.Wasm' } as const;
 const RUNTIME = 'envoy.wasm.runtime.v8';
 /** How long Envoy waits for remote code (istiod's value). */
 const FETCH_TIMEOUT_MS = 30_000;
@@ -45,12 +52,15 @@ const SHA256 = /^[a-f0-9]{64}$/;
 
 export type Mode = 'CLIENT' | 'SERVER';
 export type Phase = 'AUTHN' | 'AUTHZ' | 'STATS' | 'UNSPECIFIED_PHASE';
-/** The Wasm filters of one connection manager, by phase, each list in order. */
+/** HTTP plugins filter a connection manager's requests, NETWORK plugins a filter chain's connections. */
+export type PluginType = keyof typeof WASM_TYPES;
+/** The Wasm filters of one connection manager or filter chain, by phase, each list in order. */
 export type WasmPhases = Readonly<Record<Phase, readonly Json[]>>;
 
 /** A plugin as the generator uses it: its filter, where it runs, and the cluster its remote code comes through. */
 interface Plugin {
   config: Config;
+  type: PluginType;
   filter: Json;
   phase: Phase;
   priority: number | undefined;
@@ -143,9 +153,10 @@ function pluginOf(c: Config): Plugin | undefined {
   }
   const env = environment(spec);
   const name = `${c.namespace}.${c.name}`;
+  const type: PluginType = spec.type === 'NETWORK' ? 'NETWORK' : 'HTTP';
   const filter = {
     name: WASM_FILTER_PREFIX + name,
-    typed_config: any(WASM_TYPE, {
+    typed_config: any(WASM_TYPES[type], {
       config: {
         name,
         ...(typeof spec.pluginName === 'string' && spec.pluginName !== '' ? { root_id: spec.pluginName } : {}),
@@ -157,7 +168,7 @@ function pluginOf(c: Config): Plugin | undefined {
   };
   const phase = PHASES.includes(spec.phase) ? (spec.phase as Phase) : 'UNSPECIFIED_PHASE';
   const priority = Number.isInteger(spec.priority) ? (spec.priority as number) : undefined;
-  return { config: c, filter, phase, priority, match: matchOf(spec), ...(cluster ? { cluster } : {}) };
+  return { config: c, type, filter, phase, priority, match: matchOf(spec), ...(cluster ? { cluster } : {}) };
 }
 
 const pluginMemo = new WeakMap<Config, { plugin: Plugin | undefined }>();
@@ -194,19 +205,25 @@ const selects = (p: Plugin, mode: Mode, port: number): boolean =>
 
 const phaseMemo = new WeakMap<readonly Plugin[], Map<string, WasmPhases | null>>();
 
-/** The Wasm filters for one connection manager of the proxy (`mode`, `port`); undefined when there are none. */
-export function wasmFilters(snap: Snapshot, proxy: Proxy, mode: Mode, port: number): WasmPhases | undefined {
+/** The filters of the proxy's `type` plugins for one connection manager or chain (`mode`, `port`); undefined when none. */
+function filtersFor(snap: Snapshot, proxy: Proxy, type: PluginType, mode: Mode, port: number): WasmPhases | undefined {
   if (snap.wasmPlugins.length === 0 || proxy.generator === 'grpc') return undefined;
   const plugins = wasmPluginsFor(snap.wasmPlugins, proxy.namespace, proxyLabels(snap, proxy));
   if (plugins.length === 0) return undefined;
-  const hit = memoOn(phaseMemo, plugins, `${mode}\n${port}`, () => {
-    const chosen = plugins.filter((p) => selects(p, mode, port));
+  const hit = memoOn(phaseMemo, plugins, `${type}\n${mode}\n${port}`, () => {
+    const chosen = plugins.filter((p) => p.type === type && selects(p, mode, port));
     if (chosen.length === 0) return null;
     const byPhase = (phase: Phase): Json[] => chosen.filter((p) => p.phase === phase).map((p) => p.filter);
     return { AUTHN: byPhase('AUTHN'), AUTHZ: byPhase('AUTHZ'), STATS: byPhase('STATS'), UNSPECIFIED_PHASE: byPhase('UNSPECIFIED_PHASE') };
   });
   return hit ?? undefined;
 }
+
+/** The Wasm HTTP filters for one connection manager of the proxy (`mode`, `port`); undefined when there are none. */
+export const wasmFilters = (snap: Snapshot, proxy: Proxy, mode: Mode, port: number): WasmPhases | undefined => filtersFor(snap, proxy, 'HTTP', mode, port);
+
+/** The Wasm network filters for one filter chain of the proxy (`mode`, `port`); undefined when there are none. */
+export const wasmNetworkFilters = (snap: Snapshot, proxy: Proxy, mode: Mode, port: number): WasmPhases | undefined => filtersFor(snap, proxy, 'NETWORK', mode, port);
 
 /**
  * The filters that go before fault, CORS and the router: `jwt` (authentication), `custom` (CUSTOM external
@@ -217,7 +234,17 @@ export function phased(jwt: readonly Json[], custom: readonly Json[], rbac: read
   return [...wasm.AUTHN, ...jwt, ...custom, ...wasm.AUTHZ, ...rbac, ...wasm.STATS, ...wasm.UNSPECIFIED_PHASE];
 }
 
-/** The clusters the proxy's plugins fetch remote code through, by name. */
+/**
+ * The network filters that go before a chain's tcp_proxy or connection manager: `custom` (CUSTOM external
+ * authorization), `rbac` (DENY, ALLOW; both empty before a connection manager), with the Wasm network filters in
+ * their phases.
+ */
+export function networkPhased(custom: readonly Json[], rbac: readonly Json[], wasm: WasmPhases | undefined): Json[] {
+  if (!wasm) return [...custom, ...rbac];
+  return [...custom, ...wasm.AUTHN, ...wasm.AUTHZ, ...rbac, ...wasm.STATS, ...wasm.UNSPECIFIED_PHASE];
+}
+
+/** The clusters the proxy's plugins (HTTP and NETWORK) fetch remote code through, by name. */
 export function wasmClusters(snap: Snapshot, proxy: Proxy): Json[] {
   if (snap.wasmPlugins.length === 0 || proxy.generator === 'grpc') return [];
   const byName = new Map<string, Json>();

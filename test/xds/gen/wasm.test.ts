@@ -128,13 +128,12 @@ describe('WasmPlugin → Envoy Wasm filters', () => {
     expect(wasmNames(inbound9080(snap))).to.deep.equal(['default.a', 'default.b', 'default.c']);
   });
 
-  it('plugins mizzen cannot apply are left out, with no cluster: no sha256, OCI images, NETWORK, target references, no file', () => {
+  it('plugins mizzen cannot apply are left out, with no cluster: no sha256, OCI images, target references, no file', () => {
     const snap = snapshotOf(
       plugin('no-sha', { ...reviews, url: 'https://wasm.example.com/a.wasm' }),
       plugin('bad-sha', { ...reviews, url: 'https://wasm.example.com/a.wasm', sha256: 'abc' }),
       plugin('oci', { ...reviews, url: 'oci://ghcr.io/acme/a:1' }),
       plugin('no-scheme', { ...reviews, url: 'ghcr.io/acme/a:1' }),
-      plugin('network', { ...reviews, ...file('n'), type: 'NETWORK' }),
       plugin('waypoint', { targetRefs: [{ kind: 'Service', group: '', name: 'reviews' }], ...file('w') }),
       plugin('nothing', { ...reviews, url: 'file://' }),
       plugin('kept', { ...reviews, ...file('kept'), type: 'HTTP' }),
