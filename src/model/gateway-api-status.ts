@@ -16,7 +16,7 @@
 import type { KubeObject } from '../core/kube.js';
 import type { Config, Snapshot } from './types.js';
 import { asArray, asObject, asString, matchesLabels } from './selectors.js';
-import { GATEWAY_API_GROUP, RULE_FILTERS, backendRef, isGatewayApi, parentRef, referenceAllowed } from './gateway-refs.js';
+import { GATEWAY_API_GROUP, RULE_FILTERS, backendHost, backendRef, isGatewayApi, parentRef, referenceAllowed } from './gateway-refs.js';
 import { GATEWAY_CLASS, type Listener, attachment, gatewaySelector, namesGateway, servedListeners } from './gateway-api-gateways.js';
 
 type Json = Record<string, any>;
@@ -136,10 +136,11 @@ function resolvedRefs(route: KubeObject, snap: Snapshot): Condition {
       const ref = backendRef(raw, ns);
       if (!ref) continue;
       const id = `${ref.namespace}/${ref.name}`;
-      if (!ref.service) return no('ResolvedRefs', 'InvalidKind', `backend ${ref.kind} ${id}: mizzen routes to Services only`);
-      if (!referenceAllowed(grants, route.kind, ns, ref)) return no('ResolvedRefs', 'RefNotPermitted', `backend Service ${id}: no ReferenceGrant in ${ref.namespace} allows it`);
-      const svc = snap.services.get(`${ref.name}.${ref.namespace}.svc.${snap.domainSuffix}`);
-      if (!svc || ref.port === undefined || !svc.ports.some((p) => p.port === ref.port)) return no('ResolvedRefs', 'BackendNotFound', `backend Service ${id}${ref.port !== undefined ? ` port ${ref.port}` : ' (no port)'} not found`);
+      const host = backendHost(ref, snap.domainSuffix);
+      if (!host) return no('ResolvedRefs', 'InvalidKind', `backend ${ref.kind} ${id}: mizzen routes to Services and Istio Hostnames (without a namespace)`);
+      if (!referenceAllowed(grants, route.kind, ns, ref)) return no('ResolvedRefs', 'RefNotPermitted', `backend ${ref.kind} ${id}: no ReferenceGrant in ${ref.namespace} allows it`);
+      const svc = snap.services.get(host);
+      if (!svc || ref.port === undefined || !svc.ports.some((p) => p.port === ref.port)) return no('ResolvedRefs', 'BackendNotFound', `backend ${host}${ref.port !== undefined ? ` port ${ref.port}` : ' (no port)'} not found`);
     }
   }
   return ok('ResolvedRefs');

@@ -5,6 +5,9 @@
  * - One VirtualService per route namespace and parent Service. Routes in the Service's own namespace (producer
  *   routes) apply to every client; routes in another namespace (consumer routes) only to clients in theirs, and
  *   before the producer's. A VirtualService of Istio's own for the host comes first and wins it.
+ * - Backends: Services (and multi-cluster ServiceImports, the Service here), and Istio `Hostname`s
+ *   (networking.istio.io): hosts of the registry such as a ServiceEntry's. Filters: header modifiers, redirect, URL
+ *   rewrite, mirror and CORS (GRPCRoute: header modifiers and mirror).
  * - Each match of each rule is one http rule, ordered as the Gateway API orders matches: Exact, then PathPrefix,
  *   then RegularExpression paths, longer first, then a method, more headers, more query parameters; ties keep the
  *   routes' age, name and rule order. A parentRef's port (or sectionName, a port name) narrows every match to it.
@@ -17,7 +20,7 @@
 import type { KubeObject } from '../core/kube.js';
 import type { Config, Service } from './types.js';
 import { asArray, asObject, asString } from './selectors.js';
-import { BACKEND_FILTERS, RULE_FILTERS, type BackendRef, backendRef, parentRefs, referenceAllowed } from './gateway-refs.js';
+import { BACKEND_FILTERS, RULE_FILTERS, type BackendRef, backendHost, backendRef, parentRefs, referenceAllowed } from './gateway-refs.js';
 
 /** Annotation (value `gateway`) on VirtualServices made from Gateway API routes; istiod marks its own so. */
 export const ROUTE_SEMANTICS = 'internal.istio.io/route-semantics';
@@ -127,8 +130,8 @@ export interface RouteWorld {
 
 /** The destination of a backendRef; INVALID_BACKEND_HOST when the route may not use it. */
 function destination(w: RouteWorld, route: Config, ref: BackendRef | undefined): Json {
-  if (ref?.service && ref.port !== undefined && referenceAllowed(w.grants, route.kind, route.namespace, ref)) {
-    const host = `${ref.name}.${ref.namespace}.svc.${w.domainSuffix}`;
+  const host = ref && backendHost(ref, w.domainSuffix);
+  if (ref && host && ref.port !== undefined && referenceAllowed(w.grants, route.kind, route.namespace, ref)) {
     if (w.services.get(host)?.ports.some((p) => p.port === ref.port)) return { host, port: { number: ref.port } };
   }
   return { host: INVALID_BACKEND_HOST, port: { number: 1 } };
@@ -144,6 +147,18 @@ function mirrorOf(w: RouteWorld, route: Config, raw: unknown): Json | undefined 
   if (typeof o.percent === 'number') pct = o.percent;
   else if (typeof frac.numerator === 'number') pct = (frac.numerator * 100) / (typeof frac.denominator === 'number' && frac.denominator > 0 ? frac.denominator : 100);
   return { destination: dest, percentage: { value: Math.max(0, Math.min(100, pct)) } };
+}
+
+/** A CORS filter → a VirtualService corsPolicy (origins exact, max age in seconds). */
+function corsPolicy(c: Json): Json {
+  const strings = (v: unknown): string[] => asArray(v).filter((x): x is string => typeof x === 'string' && x !== '');
+  const out: Json = {};
+  const origins = strings(c.allowOrigins);
+  if (origins.length) out.allowOrigins = origins.map((exact) => ({ exact }));
+  for (const k of ['allowMethods', 'allowHeaders', 'exposeHeaders'] as const) if (strings(c[k]).length) out[k] = strings(c[k]);
+  if (c.allowCredentials === true) out.allowCredentials = true;
+  if (typeof c.maxAge === 'number' && c.maxAge > 0) out.maxAge = `${Math.floor(c.maxAge)}s`;
+  return out;
 }
 
 /** A `ReplacePrefixMatch` / `ReplaceFullPath` path modifier of a URLRewrite → VirtualService rewrite fields. */
@@ -173,11 +188,15 @@ function ruleBody(w: RouteWorld, route: Config, rule: Json, prefix: string | und
     const to: Json = { redirectCode: typeof r.statusCode === 'number' ? r.statusCode : 302 };
     if (typeof r.scheme === 'string') to.scheme = r.scheme;
     if (typeof r.hostname === 'string') to.authority = r.hostname;
+    // No port: the request's, or the new scheme's default (as the Gateway API says, which is not Istio's default).
     if (typeof r.port === 'number') to.port = r.port;
+    else to.derivePort = typeof r.scheme === 'string' ? 'FROM_PROTOCOL_DEFAULT' : 'FROM_REQUEST_PORT';
     if (path.type === 'ReplaceFullPath' && typeof path.replaceFullPath === 'string') to.uri = path.replaceFullPath;
     else if (path.type === 'ReplacePrefixMatch' && typeof path.replacePrefixMatch === 'string') to.prefixRewrite = path.replacePrefixMatch;
     return { ...out, redirect: to };
   }
+  const cors = filters.find((f) => f.type === 'CORS');
+  if (cors) out.corsPolicy = corsPolicy(asObject(cors.cors));
   const rewrite = filters.find((f) => f.type === 'URLRewrite');
   if (rewrite) {
     const r = asObject(rewrite.urlRewrite);

@@ -18,7 +18,7 @@ export const isReferenceGrant = (o: Pick<KubeObject, 'apiVersion' | 'kind'>): bo
 
 /** Filter types mizzen applies on a rule, by route kind; a rule with any other answers 500. */
 export const RULE_FILTERS: Readonly<Record<string, readonly string[]>> = {
-  HTTPRoute: ['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestRedirect', 'URLRewrite', 'RequestMirror'],
+  HTTPRoute: ['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestRedirect', 'URLRewrite', 'RequestMirror', 'CORS'],
   GRPCRoute: ['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestMirror'],
 };
 /** Filter types mizzen applies on a backendRef (both kinds); a backend with any other is not used, its share answers 500. */
@@ -35,7 +35,12 @@ export interface ParentRef {
   service: boolean;
 }
 
-/** A backendRef (or a RequestMirror's) as the Gateway API reads it. `service`: a core Service, the only kind mizzen routes to. */
+/**
+ * A backendRef (or a RequestMirror's) as the Gateway API reads it. What mizzen routes to, as Istio does: `service`, a
+ * core Service (or a multi-cluster ServiceImport, which is the Service in the one cluster mizzen reads), or
+ * `hostname`, an Istio `Hostname` (group networking.istio.io): a host of the registry, such as a ServiceEntry's,
+ * named without a namespace.
+ */
 export interface BackendRef {
   group: string;
   kind: string;
@@ -43,6 +48,13 @@ export interface BackendRef {
   namespace: string;
   port?: number;
   service: boolean;
+  hostname: boolean;
+}
+
+/** The host a backendRef mizzen routes to names (Service: its FQDN; Hostname: the name); undefined for any other. */
+export function backendHost(ref: BackendRef, domainSuffix: string): string | undefined {
+  if (ref.service) return ref.name.includes('.') ? undefined : `${ref.name}.${ref.namespace}.svc.${domainSuffix}`;
+  return ref.hostname ? ref.name : undefined;
 }
 
 /** One parentRef (`{group, kind, name, namespace, port, sectionName}`) with its defaults; undefined without a name. */
@@ -78,7 +90,9 @@ export function backendRef(raw: unknown, routeNamespace: string): BackendRef | u
   const group = asString(r.group) ?? '';
   const kind = asString(r.kind) ?? 'Service';
   const port = asPort(r.port);
-  return { group, kind, name, namespace: asString(r.namespace) || routeNamespace, ...(port !== undefined ? { port } : {}), service: group === '' && kind === 'Service' };
+  const service = (group === '' && kind === 'Service') || (group === 'multicluster.x-k8s.io' && kind === 'ServiceImport');
+  const hostname = group === 'networking.istio.io' && kind === 'Hostname' && asString(r.namespace) === undefined;
+  return { group, kind, name, namespace: asString(r.namespace) || routeNamespace, ...(port !== undefined ? { port } : {}), service, hostname };
 }
 
 /**

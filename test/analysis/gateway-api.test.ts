@@ -141,7 +141,8 @@ const table: Record<string, Case[]> = {
       ],
       expect: [],
     },
-    { name: 'ExtensionRef and CORS on an HTTPRoute rule', objects: [...base(), http('r', rule([{ name: 'reviews', port: 9080 }], [header, { type: 'ExtensionRef', extensionRef: { group: 'x', kind: 'Y', name: 'z' } }, { type: 'CORS' }]))], expect: ['Warning MZ0018 HTTPRoute default/r spec.rules[0].filters[1]', 'Warning MZ0018 HTTPRoute default/r spec.rules[0].filters[2]'] },
+    { name: 'ExtensionRef on an HTTPRoute rule (CORS is applied)', objects: [...base(), http('r', rule([{ name: 'reviews', port: 9080 }], [header, { type: 'ExtensionRef', extensionRef: { group: 'x', kind: 'Y', name: 'z' } }, { type: 'CORS' }]))], expect: ['Warning MZ0018 HTTPRoute default/r spec.rules[0].filters[1]'] },
+    { name: 'CORS on a GRPCRoute rule', objects: [...base(), grpc('g', rule([{ name: 'reviews', port: 9080 }], [{ type: 'CORS' }]))], expect: ['Warning MZ0018 GRPCRoute default/g spec.rules[0].filters[0]'] },
     { name: 'URLRewrite and RequestRedirect are not applied on a GRPCRoute', objects: [...base(), grpc('g', rule([{ name: 'reviews', port: 9080 }], [{ type: 'URLRewrite' }, { type: 'RequestRedirect' }, header]))], expect: ['Warning MZ0018 GRPCRoute default/g spec.rules[0].filters[0]', 'Warning MZ0018 GRPCRoute default/g spec.rules[0].filters[1]'] },
     {
       name: 'a backendRef filter other than the header modifiers (its mirror is not checked)',
@@ -194,14 +195,14 @@ describe('analysis: Gateway API routes (IST0101, MZ0003, MZ0016, MZ0017, MZ0018)
   });
 
   it('messages name what is wrong and what follows', async () => {
-    const found = analyze([...base(), http('r', rule([{ name: 'db', namespace: 'data' }, { name: 'ratings', port: 1, filters: [mirror({ name: 'ratings', port: 9080 })] }], [{ type: 'CORS' }, mirror({ kind: 'Bucket', name: 'b' })], [parent('reviews'), { name: 'edge' }]))]);
+    const found = analyze([...base(), http('r', rule([{ name: 'db', namespace: 'data' }, { name: 'ratings', port: 1, filters: [mirror({ name: 'ratings', port: 9080 })] }], [{ type: 'ExtensionRef' }, mirror({ kind: 'Bucket', name: 'b' })], [parent('reviews'), { name: 'edge' }]))]);
     const messages = Object.fromEntries(found.map((f) => [f.path, f.message]));
     expect(messages).to.deep.equal({
       'spec.parentRefs[1].name': 'Referenced parent Gateway not found: "default/edge"; the input has no Gateway API Gateways in namespace "default" to check it against',
       [B0]: 'backendRef Service "data/db" has no port and is in namespace "data", where no ReferenceGrant allows HTTPRoutes of namespace "default" to refer to it: its share of the traffic answers 500',
       [`${B1}.port`]: 'Referenced backend Service port not found: "default/ratings:1"',
-      'spec.rules[0].filters[0]': 'HTTPRoute rule filter of type CORS is not applied by mizzen (it applies RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite, RequestMirror): the requests this rule matches answer 500',
-      'spec.rules[0].filters[1].requestMirror.backendRef': 'mirror backend Bucket "default/b" is not a core Service: nothing is mirrored to it',
+      'spec.rules[0].filters[0]': 'HTTPRoute rule filter of type ExtensionRef is not applied by mizzen (it applies RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite, RequestMirror, CORS): the requests this rule matches answer 500',
+      'spec.rules[0].filters[1].requestMirror.backendRef': 'mirror backend Bucket "default/b" is not a core Service or an Istio Hostname without a namespace: nothing is mirrored to it',
       [`${B1}.filters[0]`]: 'backendRef filter of type RequestMirror is not applied by mizzen (it applies RequestHeaderModifier, ResponseHeaderModifier there): its share of the traffic answers 500',
     });
   });
@@ -268,7 +269,7 @@ spec: {from: 3, to: [{kind: 7}]}
     expect(r.out.trim().split('\n')).to.deep.equal([
       `Warning [MZ0016] (GRPCRoute default/edge ${file}#2) spec.parentRefs[0]: parentRef Gateway.gateway.networking.k8s.io "default/ingress" is not served: its gatewayClassName is "other-vendor"; mizzen serves Gateways of class istio only`,
       `Warning [MZ0017] (HTTPRoute default/bad ${file}#4) spec.rules[0].backendRefs[0]: backendRef Service "default/reviews" has no port: its share of the traffic answers 500`,
-      `Warning [MZ0018] (HTTPRoute default/bad ${file}#4) spec.rules[0].filters[0]: HTTPRoute rule filter of type ExtensionRef is not applied by mizzen (it applies RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite, RequestMirror): the requests this rule matches answer 500`,
+      `Warning [MZ0018] (HTTPRoute default/bad ${file}#4) spec.rules[0].filters[0]: HTTPRoute rule filter of type ExtensionRef is not applied by mizzen (it applies RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite, RequestMirror, CORS): the requests this rule matches answer 500`,
       '0 error(s), 3 warning(s), 0 info in 7 document(s) in 1 file(s)',
     ]);
   });

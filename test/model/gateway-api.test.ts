@@ -97,7 +97,7 @@ describe('Gateway API routes → VirtualServices', () => {
   });
 
   it('weights split the traffic; a zero weight takes none; a backend the route may not use keeps its share, sent nowhere', () => {
-    const vs = only(route('r', toReviews([{ backendRefs: [{ ...R('reviews'), weight: 90 }, { ...R('reviews-v2'), weight: 10 }, { ...R('reviews-v2'), weight: 0 }, { name: 'reviews', port: 1234, weight: 5 }, { name: 'nope', port: 80 }, { ...R('reviews'), kind: 'ServiceImport', group: 'multicluster.x-k8s.io' }, { name: 'no-port' }] }])));
+    const vs = only(route('r', toReviews([{ backendRefs: [{ ...R('reviews'), weight: 90 }, { ...R('reviews-v2'), weight: 10 }, { ...R('reviews-v2'), weight: 0 }, { name: 'reviews', port: 1234, weight: 5 }, { name: 'nope', port: 80 }, { ...R('reviews'), kind: 'Bucket', group: 'storage.example.com' }, { name: 'no-port' }, { ...R('reviews'), kind: 'ServiceImport', group: 'multicluster.x-k8s.io' }, { name: 'reviews.shop.svc.cluster.local', port: 9080 }] }])));
     expect(vs.spec.http[0].route.map((d: any) => [d.destination.host, d.destination.port.number, d.weight])).to.deep.equal([
       [HOST('reviews'), 9080, 90],
       [HOST('reviews-v2'), 9080, 10],
@@ -105,6 +105,8 @@ describe('Gateway API routes → VirtualServices', () => {
       [INVALID_BACKEND_HOST, 1, 1], // no such Service
       [INVALID_BACKEND_HOST, 1, 1], // not a Service
       [INVALID_BACKEND_HOST, 1, 1], // no port
+      [HOST('reviews'), 9080, 1], // a ServiceImport is the Service of the one cluster mizzen reads
+      [INVALID_BACKEND_HOST, 1, 1], // a Service named by its host name, not its name
     ]);
   });
 
@@ -158,8 +160,20 @@ describe('Gateway API routes → VirtualServices', () => {
     );
     const by = (p: string) => vs.spec.http.find((h: any) => (h.match[0].uri.prefix ?? h.match[0].uri.exact) === p);
     expect(by('/a')).to.deep.equal({ name: 'shop.r.0.0', match: [{ uri: { prefix: '/a' } }], redirect: { redirectCode: 301, scheme: 'https', authority: 'x.example.com', port: 8443 } });
-    expect(by('/b').redirect).to.deep.equal({ redirectCode: 302, prefixRewrite: '/c' });
-    expect(by('/d').redirect).to.deep.equal({ redirectCode: 302, uri: '/e' });
+    expect(by('/b').redirect, 'no port: the request\'s').to.deep.equal({ redirectCode: 302, derivePort: 'FROM_REQUEST_PORT', prefixRewrite: '/c' });
+    expect(by('/d').redirect).to.deep.equal({ redirectCode: 302, derivePort: 'FROM_REQUEST_PORT', uri: '/e' });
+    const toHttps = only(route('r', toReviews([{ filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https' } }] }]))).spec.http[0].redirect;
+    expect(toHttps, "a new scheme without a port: the scheme's default").to.deep.equal({ redirectCode: 302, scheme: 'https', derivePort: 'FROM_PROTOCOL_DEFAULT' });
+  });
+
+  it('backends: an Istio Hostname (a ServiceEntry host, no namespace) is routed to; CORS becomes the corsPolicy', () => {
+    const se: KubeObject = { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'ext', namespace: 'shop' }, spec: { hosts: ['api.example.com'], ports: [{ number: 443, name: 'https', protocol: 'HTTPS' }], resolution: 'DNS' } };
+    const host = (ref: object) => only(se, route('r', toReviews([{ backendRefs: [ref] }]))).spec.http[0].route[0].destination;
+    expect(host({ group: 'networking.istio.io', kind: 'Hostname', name: 'api.example.com', port: 443 })).to.deep.equal({ host: 'api.example.com', port: { number: 443 } });
+    expect(host({ group: 'networking.istio.io', kind: 'Hostname', name: 'api.example.com', namespace: 'shop', port: 443 }).host, 'with a namespace').to.equal(INVALID_BACKEND_HOST);
+    expect(host({ group: 'networking.istio.io', kind: 'Hostname', name: 'other.example.com', port: 443 }).host, 'no such host').to.equal(INVALID_BACKEND_HOST);
+    const cors = only(route('r', toReviews([{ filters: [{ type: 'CORS', cors: { allowOrigins: ['https://a.example.com', ''], allowMethods: ['GET'], allowHeaders: ['x-a'], exposeHeaders: ['x-b'], allowCredentials: true, maxAge: 600 } }], backendRefs: [R('reviews')] }]))).spec.http[0];
+    expect(cors.corsPolicy).to.deep.equal({ allowOrigins: [{ exact: 'https://a.example.com' }], allowMethods: ['GET'], allowHeaders: ['x-a'], exposeHeaders: ['x-b'], allowCredentials: true, maxAge: '600s' });
   });
 
   it('a rule with a filter mizzen does not apply, or with nothing to send to, answers 500', () => {

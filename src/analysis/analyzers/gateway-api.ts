@@ -89,7 +89,8 @@ function checkBackend(w: World, route: KubeObject, raw: unknown, path: string, u
   if (!ref) return []; // a nameless ref is the schema's business
   const what = use === 'mirror' ? 'mirror backend' : 'backendRef';
   const outcome = use === 'mirror' ? 'nothing is mirrored to it' : 'its share of the traffic answers 500';
-  if (!ref.service) return use === 'unused' ? [] : [finding('MZ0017', route, `${what} ${qualified(ref)} "${ref.namespace}/${ref.name}" is not a core Service: ${outcome}`, path)];
+  if (ref.hostname) return hostnameBackend(w, route, ref, path, use, what, outcome);
+  if (!ref.service) return use === 'unused' ? [] : [finding('MZ0017', route, `${what} ${qualified(ref)} "${ref.namespace}/${ref.name}" is not a core Service or an Istio Hostname without a namespace: ${outcome}`, path)];
   const reasons: string[] = [];
   if (ref.port === undefined) reasons.push('has no port');
   if (!referenceAllowed(w.core('ReferenceGrant'), route.kind, nsOf(route), ref)) {
@@ -102,6 +103,14 @@ function checkBackend(w: World, route: KubeObject, raw: unknown, path: string, u
   const port = ref.port;
   if (!servicesOf(w, ref).some((e) => e.ports.includes(port))) out.push(finding('IST0101', route, `Referenced ${kind} port not found: "${ref.namespace}/${ref.name}:${port}"`, `${path}.port`));
   return out;
+}
+
+/** An Istio Hostname backend (a registry host, such as a ServiceEntry's): MZ0017 without a port, IST0101 when no Service or ServiceEntry has that host and port. */
+function hostnameBackend(w: World, route: KubeObject, ref: BackendRef, path: string, use: Use, what: string, outcome: string): Finding[] {
+  if (ref.port === undefined) return use === 'unused' ? [] : [finding('MZ0017', route, `${what} Hostname "${ref.name}" has no port: ${outcome}`, path)];
+  const entries = w.lookupHost(ref.name).filter((e) => e.host === ref.name);
+  if (entries.length === 0) return [finding('IST0101', route, `Referenced host not found: "${ref.name}"`, `${path}.name`)];
+  return entries.some((e) => e.ports.includes(ref.port!)) ? [] : [finding('IST0101', route, `Referenced host port not found: "${ref.name}:${ref.port}"`, `${path}.port`)];
 }
 
 /** The type of each filter of a list; undefined for an entry without a string type (which no filter type matches). */
