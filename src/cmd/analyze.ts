@@ -15,7 +15,8 @@ Checks a set of resources together, like istioctl analyze: every Istio resource 
 then references are resolved across the whole input: destination hosts and ports, subsets, gateways,
 delegates, conflicting VirtualServices, selectors that match no workload, Service port names,
 namespaces, EnvoyFilter patch operations that change nothing or depend on order, and the Services,
-backends, ReferenceGrants and filters of Gateway API HTTPRoutes and GRPCRoutes. Give Services, Deployments, Pods and Namespaces along with the Istio resources for the
+backends, ReferenceGrants and filters of Gateway API routes, and the Gateways they attach to (listeners, workloads).
+Give Services, Deployments, Pods and Namespaces along with the Istio resources for the
 workload and namespace checks. Codes: IST#### are Istio's, MZ#### are mizzen's (src/analysis/codes.ts).
 
   -f, --filename PATH    a file, a directory or '-' (repeatable; bare paths work too)

@@ -6,8 +6,9 @@
  * - Which proxies: mizzen deploys nothing. A Gateway whose `addresses` name a Service by hostname is served by
  *   that Service's workloads (Istio's "manual deployment"); any other by the workloads labelled
  *   `gateway.networking.k8s.io/gateway-name: <name>`, the label Istio's own deployments carry.
- * - Listeners: HTTP, and HTTPS terminated with a Secret of the Gateway's namespace (certificateRefs[0]). TLS
- *   passthrough, TCP and UDP listeners take TLSRoutes and TCPRoutes, which mizzen does not serve: left out.
+ * - Listeners: HTTP (HTTPRoutes, GRPCRoutes), HTTPS terminated with a Secret of the Gateway's namespace
+ *   (certificateRefs[0]), TLS passed through (TLSRoutes by SNI) or terminated likewise (TLSRoutes, TCPRoutes), and
+ *   TCP (TCPRoutes). UDP listeners are left out.
  * - A route attaches to the listeners its parentRef names (sectionName, port, or all), that allow its kind and
  *   namespace (allowedRoutes), and whose hostname intersects its hostnames. Routes on one listener and hostname
  *   merge into one VirtualService, ordered as on Services (gateway-api.ts).
@@ -15,7 +16,7 @@
 import type { Config, Service } from './types.js';
 import { asArray, asObject, asPort, asString, stringMap } from './selectors.js';
 import { GATEWAY_API_GROUP, type ParentRef, parentRefs } from './gateway-refs.js';
-import { type RouteRule, type RouteWorld, orderedHttp, routeRules, routeVirtualService } from './gateway-api.js';
+import { type RouteRule, type RouteWorld, isL4Route, l4Routes, orderedHttp, routeRules, routeVirtualService } from './gateway-api.js';
 import { matchesSelector } from '../inject/selector.js';
 
 type Json = Record<string, any>;
@@ -39,7 +40,9 @@ export type GatewayLike = Pick<Config, 'name' | 'namespace' | 'spec'>;
 export interface Listener {
   name: string;
   port: number;
-  protocol: 'HTTP' | 'HTTPS';
+  protocol: 'HTTP' | 'HTTPS' | 'TLS' | 'TCP';
+  /** A TLS listener that passes TLS through to the backend (TLSRoutes by SNI) rather than terminating it. */
+  passthrough: boolean;
   hostname?: string;
   /** The Istio Gateway's name (in the Gateway's namespace). */
   istioName: string;
@@ -79,8 +82,8 @@ export function gatewaySelector(gw: GatewayLike, w: Pick<RouteWorld, 'services' 
 }
 
 /**
- * The listeners mizzen serves, with their Istio Gateway servers: HTTP, and HTTPS terminated with a Secret of the
- * Gateway's namespace; the first of a name.
+ * The listeners mizzen serves, with their Istio Gateway servers: HTTP; HTTPS and TLS terminated with a Secret of
+ * the Gateway's namespace; TLS passed through; TCP. The first served of a name.
  */
 export function servedListeners(gw: GatewayLike): Listener[] {
   const out: Listener[] = [];
@@ -89,30 +92,43 @@ export function servedListeners(gw: GatewayLike): Listener[] {
     const l = asObject(raw);
     const name = asString(l.name);
     const port = asPort(l.port);
-    if (!name || port === undefined || names.has(name) || (l.protocol !== 'HTTP' && l.protocol !== 'HTTPS')) continue;
-    names.add(name);
+    const protocol = l.protocol;
+    if (!name || port === undefined || names.has(name) || !['HTTP', 'HTTPS', 'TLS', 'TCP'].includes(protocol)) continue;
     const hostname = asString(l.hostname) || undefined;
-    const server: Json = { port: { number: port, name, protocol: l.protocol }, hosts: [`*/${hostname ?? '*'}`] };
-    if (l.protocol === 'HTTPS') {
-      const tls = asObject(l.tls);
+    const server: Json = { port: { number: port, name, protocol }, hosts: [`*/${protocol === 'TCP' ? '*' : (hostname ?? '*')}`] };
+    const tls = asObject(l.tls);
+    const passthrough = protocol === 'TLS' && tls.mode === 'Passthrough';
+    if (passthrough) server.tls = { mode: 'PASSTHROUGH' };
+    else if (protocol === 'HTTPS' || protocol === 'TLS') {
       const ref = asObject(asArray(tls.certificateRefs)[0]);
       const secret = asString(ref.name);
       const own = (asString(ref.namespace) ?? gw.namespace) === gw.namespace && (asString(ref.kind) ?? 'Secret') === 'Secret' && (asString(ref.group) ?? '') === '';
       if ((tls.mode ?? 'Terminate') !== 'Terminate' || !secret || !own) continue;
       server.tls = { mode: 'SIMPLE', credentialName: secret };
     }
-    out.push({ name, port, protocol: l.protocol, ...(hostname ? { hostname } : {}), istioName: listenerGatewayName(gw.name, name), allowed: asObject(l.allowedRoutes), server });
+    names.add(name);
+    out.push({ name, port, protocol, passthrough, ...(hostname ? { hostname } : {}), istioName: listenerGatewayName(gw.name, name), allowed: asObject(l.allowedRoutes), server });
   }
   return out;
 }
 
+/** The route kinds a listener takes unless its allowedRoutes.kinds says: HTTP ones on HTTP(S), TLSRoutes passed through, TCP ones on TCP and terminated TLS. */
+export function defaultRouteKinds(l: Pick<Listener, 'protocol' | 'passthrough'>): readonly string[] {
+  if (l.protocol === 'HTTP' || l.protocol === 'HTTPS') return ['HTTPRoute', 'GRPCRoute'];
+  if (l.protocol === 'TCP') return ['TCPRoute'];
+  return l.passthrough ? ['TLSRoute'] : ['TLSRoute', 'TCPRoute'];
+}
+
 /**
- * Whether a listener admits a route of `kind` from `namespace` (allowedRoutes; by default HTTP routes of the
- * Gateway's own namespace). `namespaceLabels`: a namespace's labels.
+ * Whether a listener admits a route of `kind` from `namespace`: a kind its protocol carries (defaultRouteKinds)
+ * and allowedRoutes names (or any of those), from the namespaces allowedRoutes admits (by default the Gateway's
+ * own). `namespaceLabels`: a namespace's labels.
  */
 export function listenerAdmits(l: Listener, gw: GatewayLike, kind: string, namespace: string, namespaceLabels: (ns: string) => Record<string, string> | undefined): boolean {
   const kinds = asArray(l.allowed.kinds).map(asObject);
-  if (kinds.length > 0 ? !kinds.some((k) => k.kind === kind && (asString(k.group) ?? GATEWAY_API_GROUP) === GATEWAY_API_GROUP) : kind !== 'HTTPRoute' && kind !== 'GRPCRoute') return false;
+  // Only kinds the listener's protocol can carry, whatever allowedRoutes asks for.
+  if (!defaultRouteKinds(l).includes(kind)) return false;
+  if (kinds.length > 0 && !kinds.some((k) => k.kind === kind && (asString(k.group) ?? GATEWAY_API_GROUP) === GATEWAY_API_GROUP)) return false;
   const ns = asObject(l.allowed.namespaces);
   const from = asString(ns.from) ?? 'Same';
   if (from === 'All') return true;
@@ -176,7 +192,7 @@ export function attachment(
 
 /**
  * The Istio Gateways and VirtualServices of `gateways` (Gateway API Gateways of class istio) and the routes
- * attached to them (`routes`: HTTPRoutes and GRPCRoutes in compareConfigs order).
+ * attached to them (`routes`: HTTPRoutes, GRPCRoutes, TLSRoutes and TCPRoutes in compareConfigs order).
  */
 export function kubernetesGatewayConfigs(gateways: readonly Config[], routes: readonly Config[], w: GatewayWorld): { gateways: Config[]; virtualServices: Config[] } {
   const istioGateways: Config[] = [];
@@ -200,7 +216,7 @@ export function kubernetesGatewayConfigs(gateways: readonly Config[], routes: re
       });
     }
     // Listener → hostname → the rules of the routes attached there, in route order.
-    const groups = new Map<string, { l: Listener; host: string; rules: RouteRule[]; parents: string[]; first: Config; revision: number }>();
+    const groups = new Map<string, { l: Listener; host: string; rules: RouteRule[]; tcp: Json[]; tls: Json[]; parents: string[]; first: Config; revision: number }>();
     for (const route of routes) {
       const seen = new Set<string>();
       for (const ref of parentRefs(route.spec, route.namespace).filter((p) => namesGateway(p, gw))) {
@@ -212,9 +228,12 @@ export function kubernetesGatewayConfigs(gateways: readonly Config[], routes: re
             if (seen.has(key)) continue; // two parentRefs picking one listener attach the route there once
             seen.add(key);
             let g = groups.get(key);
-            if (!g) groups.set(key, (g = { l, host, rules: [], parents: [], first: route, revision: 0 }));
-            if (!rulesOf.has(route)) rulesOf.set(route, routeRules(w, route));
-            g.rules.push(...rulesOf.get(route)!);
+            if (!g) groups.set(key, (g = { l, host, rules: [], tcp: [], tls: [], parents: [], first: route, revision: 0 }));
+            if (!isL4Route(route.kind)) {
+              if (!rulesOf.has(route)) rulesOf.set(route, routeRules(w, route));
+              g.rules.push(...rulesOf.get(route)!);
+            } else if (l.passthrough) g.tls.push(...l4Routes(w, route).map((dests) => ({ match: [{ sniHosts: [host] }], route: dests })));
+            else g.tcp.push(...l4Routes(w, route).map((dests) => ({ route: dests })));
             g.parents.push(`${route.kind}/${route.name}.${route.namespace}`);
             g.revision = Math.max(g.revision, route.revision);
           }
@@ -229,7 +248,14 @@ export function kubernetesGatewayConfigs(gateways: readonly Config[], routes: re
           parents: g.parents,
           first: g.first,
           revision: g.revision,
-          spec: { hosts: [g.host], gateways: [`${gw.namespace}/${g.l.istioName}`], exportTo: ['*'], http: orderedHttp(g.rules) },
+          spec: {
+            hosts: [g.host],
+            gateways: [`${gw.namespace}/${g.l.istioName}`],
+            exportTo: ['*'],
+            ...(g.rules.length ? { http: orderedHttp(g.rules) } : {}),
+            ...(g.tls.length ? { tls: g.tls } : {}),
+            ...(g.tcp.length ? { tcp: g.tcp } : {}),
+          },
         }),
       );
     }

@@ -16,8 +16,8 @@
 import type { KubeObject } from '../core/kube.js';
 import type { Config, Snapshot } from './types.js';
 import { asArray, asObject, asString, matchesLabels } from './selectors.js';
-import { GATEWAY_API_GROUP, RULE_FILTERS, backendHost, backendRef, isGatewayApi, parentRef, referenceAllowed } from './gateway-refs.js';
-import { GATEWAY_CLASS, type Listener, attachment, gatewaySelector, namesGateway, servedListeners } from './gateway-api-gateways.js';
+import { GATEWAY_API_GROUP, GATEWAY_ROUTE_KINDS, backendHost, backendRef, isGatewayApi, parentRef, referenceAllowed } from './gateway-refs.js';
+import { GATEWAY_CLASS, type Listener, attachment, defaultRouteKinds, gatewaySelector, namesGateway, servedListeners } from './gateway-api-gateways.js';
 
 type Json = Record<string, any>;
 
@@ -27,7 +27,7 @@ export const MESH_CONTROLLER = 'istio.io/mesh-controller';
 
 /** One status to write: the object (kind in the Gateway API group), its status, and the resourceVersion it was computed from. */
 export interface StatusWrite {
-  kind: 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'GRPCRoute';
+  kind: 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute';
   namespace?: string;
   name: string;
   resourceVersion?: string;
@@ -78,11 +78,11 @@ function same(a: unknown, b: unknown): boolean {
 
 /** Why a listener mizzen leaves out is not served, as listener conditions. */
 function unservedListener(raw: Json): Condition[] {
-  if (raw.protocol !== 'HTTP' && raw.protocol !== 'HTTPS') {
-    const m = `protocol ${String(raw.protocol)} is not supported: mizzen serves HTTP and HTTPS listeners`;
+  if (!['HTTP', 'HTTPS', 'TLS', 'TCP'].includes(raw.protocol)) {
+    const m = `protocol ${String(raw.protocol)} is not supported: mizzen serves HTTP, HTTPS, TLS and TCP listeners`;
     return [no('Accepted', 'UnsupportedProtocol', m), no('Programmed', 'Invalid', m), ok('ResolvedRefs')];
   }
-  const m = 'mizzen serves HTTPS terminated with a Secret of the Gateway namespace (tls.certificateRefs[0])';
+  const m = 'mizzen terminates TLS with a Secret of the Gateway namespace (tls.certificateRefs[0]), or passes it through (tls.mode Passthrough)';
   return [ok('Accepted'), no('Programmed', 'Invalid', m), no('ResolvedRefs', 'InvalidCertificateRef', m)];
 }
 
@@ -119,10 +119,11 @@ function gatewayStatus(gw: KubeObject, snap: Snapshot, attached: ReadonlyMap<str
   };
 }
 
-/** The route kinds a served listener takes: its allowedRoutes kinds, else HTTPRoute and GRPCRoute. */
+/** The route kinds a served listener takes: those of its allowedRoutes kinds its protocol carries, else the protocol's. */
 function supportedKinds(l: Listener): Json[] {
-  const asked = asArray(l.allowed.kinds).map(asObject).filter((k) => (asString(k.group) ?? GATEWAY_API_GROUP) === GATEWAY_API_GROUP && Object.keys(RULE_FILTERS).includes(k.kind));
-  const kinds = asked.length > 0 ? asked.map((k) => k.kind as string) : Object.keys(RULE_FILTERS);
+  const carried = defaultRouteKinds(l);
+  const asked = asArray(l.allowed.kinds).map(asObject).filter((k) => (asString(k.group) ?? GATEWAY_API_GROUP) === GATEWAY_API_GROUP && carried.includes(k.kind));
+  const kinds = asArray(l.allowed.kinds).length > 0 ? asked.map((k) => k.kind as string) : carried;
   return [...new Set(kinds)].map((kind) => ({ group: GATEWAY_API_GROUP, kind }));
 }
 
@@ -165,7 +166,7 @@ export function gatewayApiStatuses(objects: readonly KubeObject[], snap: Snapsho
   };
   const nsLabels = (ns: string): Record<string, string> | undefined => snap.namespaces.get(ns);
 
-  for (const route of api.filter((o) => o.kind === 'HTTPRoute' || o.kind === 'GRPCRoute')) {
+  for (const route of api.filter((o) => GATEWAY_ROUTE_KINDS.includes(o.kind))) {
     const r = config(route);
     const generation = generationOf(route);
     const refs = asArray(r.spec.parentRefs);

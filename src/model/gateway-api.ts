@@ -1,6 +1,7 @@
 /**
- * Gateway API routes for mesh traffic: HTTPRoutes and GRPCRoutes (gateway.networking.k8s.io) attached to a
- * Service become VirtualServices of that Service's host, which the generators serve as they serve any other. Pure.
+ * Gateway API routes for mesh traffic: HTTPRoutes, GRPCRoutes, TLSRoutes and TCPRoutes (gateway.networking.k8s.io)
+ * attached to a Service become VirtualServices of that Service's host (http, tls and tcp routes), which the
+ * generators serve as they serve any other. Pure.
  *
  * - One VirtualService per route namespace and parent Service. Routes in the Service's own namespace (producer
  *   routes) apply to every client; routes in another namespace (consumer routes) only to clients in theirs, and
@@ -171,6 +172,52 @@ function pathRewrite(path: Json, prefix: string | undefined): Json {
   return { uri: value.length > 1 ? value.replace(/\/+$/, '') : value };
 }
 
+/**
+ * The weighted destinations of a rule's backendRefs (weight 0 left out; one the route may not use kept, sent to
+ * INVALID_BACKEND_HOST), with the backends' own header edits.
+ */
+function routeDestinations(w: RouteWorld, route: Config, rule: Json): Json[] {
+  const dests: Json[] = [];
+  for (const raw of asArray(rule.backendRefs)) {
+    const b = asObject(raw);
+    const weight = typeof b.weight === 'number' && Number.isInteger(b.weight) && b.weight >= 0 ? b.weight : 1;
+    if (weight === 0) continue;
+    const bf = asArray(b.filters).map(asObject);
+    const usable = bf.every((f) => BACKEND_FILTERS.includes(f.type));
+    const dest = usable ? destination(w, route, backendRef(b, route.namespace)) : destination(w, route, undefined);
+    const h = usable ? headersOf(bf) : undefined;
+    dests.push({ destination: dest, weight, ...(h ? { headers: h } : {}) });
+  }
+  return dests;
+}
+
+/** A TCP or TLS route's destinations as a VirtualService tcp/tls route (one backend: no weight); none without any. */
+function l4Route(w: RouteWorld, route: Config, rule: Json): Json[] {
+  const dests = routeDestinations(w, route, rule).map(({ headers: _h, ...d }) => d);
+  return dests.length === 1 ? dests.map(({ weight: _w, ...d }) => d) : dests;
+}
+
+/**
+ * The L4 rules of a TCPRoute or TLSRoute: each rule with backends becomes a VirtualService `tcp` route, or, for a
+ * TLSRoute that names hostnames, a `tls` route matching them by SNI.
+ */
+export function l4Rules(w: RouteWorld, route: Config): { tcp: Json[]; tls: Json[] } {
+  const out = { tcp: [] as Json[], tls: [] as Json[] };
+  const hostnames = route.kind === 'TLSRoute' ? asArray(asObject(route.spec).hostnames).filter((h): h is string => typeof h === 'string' && h !== '') : [];
+  for (const dests of l4Routes(w, route)) {
+    if (hostnames.length) out.tls.push({ match: [{ sniHosts: hostnames }], route: dests });
+    else out.tcp.push({ route: dests });
+  }
+  return out;
+}
+
+/** Each rule's destinations of a TCPRoute or TLSRoute (rules without any left out). */
+export function l4Routes(w: RouteWorld, route: Config): Json[][] {
+  return asArray(asObject(route.spec).rules)
+    .map((rule) => l4Route(w, route, asObject(rule)))
+    .filter((d) => d.length > 0);
+}
+
 /** The body of one rule (everything but its match): route, redirect, rewrite, headers, mirrors, timeouts, retries. */
 function ruleBody(w: RouteWorld, route: Config, rule: Json, prefix: string | undefined): Json {
   const filters = asArray(rule.filters).map(asObject);
@@ -204,17 +251,7 @@ function ruleBody(w: RouteWorld, route: Config, rule: Json, prefix: string | und
     if (typeof r.hostname === 'string' && r.hostname) rw.authority = r.hostname;
     if (Object.keys(rw).length) out.rewrite = rw;
   }
-  const dests: Json[] = [];
-  for (const raw of asArray(rule.backendRefs)) {
-    const b = asObject(raw);
-    const weight = typeof b.weight === 'number' && Number.isInteger(b.weight) && b.weight >= 0 ? b.weight : 1;
-    if (weight === 0) continue;
-    const bf = asArray(b.filters).map(asObject);
-    const usable = bf.every((f) => BACKEND_FILTERS.includes(f.type));
-    const dest = usable ? destination(w, route, backendRef(b, route.namespace)) : destination(w, route, undefined);
-    const h = usable ? headersOf(bf) : undefined;
-    dests.push({ destination: dest, weight, ...(h ? { headers: h } : {}) });
-  }
+  const dests = routeDestinations(w, route, rule);
   if (dests.length === 0) return { ...SERVER_ERROR };
   // One backend takes everything: no weight, so that the route has one cluster, not a split of one.
   out.route = dests.length === 1 ? dests.map(({ weight: _w, ...d }) => d) : dests;
@@ -300,8 +337,19 @@ interface Group {
   consumer: boolean;
   parents: string[];
   rules: RouteRule[];
+  tcp: Json[];
+  tls: Json[];
   first: Config;
   revision: number;
+}
+
+/** TCPRoutes and TLSRoutes: L4 routes (VirtualService tcp and tls sections) rather than HTTP ones. */
+export const isL4Route = (kind: string): boolean => kind === 'TCPRoute' || kind === 'TLSRoute';
+
+/** L4 routes narrowed to `ports` (each match gets the port; a tcp route without matches gets one per port). */
+function l4OnPorts(list: readonly Json[], ports: readonly number[] | undefined): Json[] {
+  if (!ports) return [...list];
+  return list.flatMap((r) => ports.map((port) => ({ ...r, match: r.match ? r.match.map((m: Json) => ({ ...m, port })) : [{ port }] })));
 }
 
 /** The ports a route's parentRefs to one Service narrow it to; undefined when one of them names none (every port). */
@@ -318,8 +366,8 @@ function parentPorts(w: RouteWorld, host: string, refs: ReturnType<typeof parent
 }
 
 /**
- * The VirtualServices of `routes` (HTTPRoute and GRPCRoute configs in compareConfigs order): consumer routes'
- * first, then producer routes', each in the order of its oldest route.
+ * The VirtualServices of `routes` (HTTPRoute, GRPCRoute, TCPRoute and TLSRoute configs in compareConfigs order):
+ * consumer routes' first, then producer routes', each in the order of its oldest route.
  */
 export function gatewayRouteVirtualServices(routes: readonly Config[], w: RouteWorld): Config[] {
   const groups = new Map<string, Group>();
@@ -330,13 +378,15 @@ export function gatewayRouteVirtualServices(routes: readonly Config[], w: RouteW
       const host = `${p.name}.${p.namespace}.svc.${w.domainSuffix}`;
       byHost.set(host, [...(byHost.get(host) ?? []), p]);
     }
-    const rules = byHost.size ? routeRules(w, route) : [];
+    const l4 = isL4Route(route.kind);
+    const rules = byHost.size && !l4 ? routeRules(w, route) : [];
+    const { tcp, tls } = byHost.size && l4 ? l4Rules(w, route) : { tcp: [], tls: [] };
     for (const [host, parents] of byHost) {
       const key = `${route.namespace}/${host}`;
       let g = groups.get(key);
       if (!g) {
         const parent = { name: parents[0]!.name, namespace: parents[0]!.namespace };
-        g = { namespace: route.namespace, host, parent, consumer: parent.namespace !== route.namespace, parents: [], rules: [], first: route, revision: 0 };
+        g = { namespace: route.namespace, host, parent, consumer: parent.namespace !== route.namespace, parents: [], rules: [], tcp: [], tls: [], first: route, revision: 0 };
         groups.set(key, g);
       }
       g.parents.push(`${route.kind}/${route.name}.${route.namespace}`);
@@ -346,6 +396,8 @@ export function gatewayRouteVirtualServices(routes: readonly Config[], w: RouteW
         if (!ports) g.rules.push(r);
         else for (const port of ports) g.rules.push({ match: { ...(r.match ?? {}), port }, body: r.body, name: ports.length > 1 ? `${r.name}.${port}` : r.name });
       }
+      g.tcp.push(...l4OnPorts(tcp, ports));
+      g.tls.push(...l4OnPorts(tls, ports));
     }
   }
   const ordered = [...groups.values()].sort((a, b) => Number(b.consumer) - Number(a.consumer));
@@ -356,7 +408,14 @@ export function gatewayRouteVirtualServices(routes: readonly Config[], w: RouteW
       parents: g.parents,
       first: g.first,
       revision: g.revision,
-      spec: { hosts: [g.host], gateways: ['mesh'], exportTo: [g.consumer ? '.' : '*'], http: orderedHttp(g.rules) },
+      spec: {
+        hosts: [g.host],
+        gateways: ['mesh'],
+        exportTo: [g.consumer ? '.' : '*'],
+        ...(g.rules.length ? { http: orderedHttp(g.rules) } : {}),
+        ...(g.tls.length ? { tls: g.tls } : {}),
+        ...(g.tcp.length ? { tcp: g.tcp } : {}),
+      },
     }),
   );
 }

@@ -1,5 +1,5 @@
 /**
- * How Gateway API routes (gateway.networking.k8s.io HTTPRoute, GRPCRoute) name what they attach to and where they
+ * How Gateway API routes (gateway.networking.k8s.io HTTPRoute, GRPCRoute, TLSRoute, TCPRoute) name what they attach to and where they
  * send traffic, read the way the Gateway API defines it: parentRefs and backendRefs default their group to the
  * core group (for backends) or gateway.networking.k8s.io (for parents), their kind to Service or Gateway, and
  * their namespace to the route's own. A reference into another namespace counts only where a ReferenceGrant in
@@ -10,7 +10,7 @@ import { asArray, asObject, asPort, asString } from './selectors.js';
 
 export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
 /** The route kinds mizzen serves: attached to a Service (the mesh), they become routes of that service. */
-export const GATEWAY_ROUTE_KINDS: readonly string[] = ['HTTPRoute', 'GRPCRoute'];
+export const GATEWAY_ROUTE_KINDS: readonly string[] = ['HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute'];
 
 export const isGatewayApi = (o: Pick<KubeObject, 'apiVersion'>): boolean => typeof o.apiVersion === 'string' && o.apiVersion.startsWith(`${GATEWAY_API_GROUP}/`);
 export const isGatewayRoute = (o: Pick<KubeObject, 'apiVersion' | 'kind'>): boolean => isGatewayApi(o) && GATEWAY_ROUTE_KINDS.includes(o.kind);
@@ -20,8 +20,10 @@ export const isReferenceGrant = (o: Pick<KubeObject, 'apiVersion' | 'kind'>): bo
 export const RULE_FILTERS: Readonly<Record<string, readonly string[]>> = {
   HTTPRoute: ['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestRedirect', 'URLRewrite', 'RequestMirror', 'CORS'],
   GRPCRoute: ['RequestHeaderModifier', 'ResponseHeaderModifier', 'RequestMirror'],
+  TLSRoute: [],
+  TCPRoute: [],
 };
-/** Filter types mizzen applies on a backendRef (both kinds); a backend with any other is not used, its share answers 500. */
+/** Filter types mizzen applies on an HTTP or gRPC backendRef; a backend with any other is not used, its share answers 500. */
 export const BACKEND_FILTERS: readonly string[] = ['RequestHeaderModifier', 'ResponseHeaderModifier'];
 
 /** A parentRef as the Gateway API reads it. `service`: it names a Service, so the route is a mesh route. */

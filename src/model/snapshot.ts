@@ -39,7 +39,7 @@ const CONFIG_KINDS = {
   WasmPlugin: ['extensions.istio.io', 'wasmPlugins'],
 } as const;
 /** Snapshot field for each Gateway API kind (gateway.networking.k8s.io: its Gateway is not Istio's). */
-const GATEWAY_API_KINDS = { HTTPRoute: 'httpRoutes', GRPCRoute: 'grpcRoutes', ReferenceGrant: 'referenceGrants', Gateway: 'kubernetesGateways' } as const;
+const GATEWAY_API_KINDS = { HTTPRoute: 'httpRoutes', GRPCRoute: 'grpcRoutes', TLSRoute: 'tlsRoutes', TCPRoute: 'tcpRoutes', ReferenceGrant: 'referenceGrants', Gateway: 'kubernetesGateways' } as const;
 type ConfigField = (typeof CONFIG_KINDS)[keyof typeof CONFIG_KINDS][1] | (typeof GATEWAY_API_KINDS)[keyof typeof GATEWAY_API_KINDS];
 const FIELDS: readonly ConfigField[] = [...Object.values(CONFIG_KINDS).map((e) => e[1]), ...Object.values(GATEWAY_API_KINDS)];
 
@@ -310,7 +310,7 @@ const ROUTE_FIELDS: readonly ConfigField[] = ['virtualServices', 'gateways', ...
  * attached to Services, then Gateway API Gateways and the routes attached to them.
  */
 function withGatewayApi(lists: Record<ConfigField, Config[]>, services: ReadonlyMap<string, Service>, namespaces: ReadonlyMap<string, Record<string, string>>, domainSuffix: string): void {
-  const routes = [...lists.httpRoutes, ...lists.grpcRoutes].sort(compareConfigs);
+  const routes = [...lists.httpRoutes, ...lists.grpcRoutes, ...lists.tlsRoutes, ...lists.tcpRoutes].sort(compareConfigs);
   if (routes.length === 0 && lists.kubernetesGateways.length === 0) return;
   const grants = lists.referenceGrants.map((g) => ({ apiVersion: g.apiVersion, kind: g.kind, metadata: { name: g.name, namespace: g.namespace }, spec: g.spec }));
   const w = { domainSuffix, services, grants, namespaces };

@@ -220,6 +220,8 @@ export interface Snapshot {
    */
   httpRoutes: Config[];
   grpcRoutes: Config[];
+  tlsRoutes: Config[];
+  tcpRoutes: Config[];
   referenceGrants: Config[];
   /** Gateway API Gateways; those of class istio reach the generators as Istio Gateways (gateway-api-gateways.ts). */
   kubernetesGateways: Config[];

@@ -1,5 +1,6 @@
 /**
- * `mizzen analyze` over Gateway API Gateways of class istio and the routes attached to them: where a route's
+ * `mizzen analyze` over Gateway API Gateways of class istio and the routes attached to them (HTTPRoutes and
+ * GRPCRoutes on HTTP(S) listeners, TLSRoutes on TLS ones, TCPRoutes on TCP and terminated TLS ones): where a route's
  * Gateway parentRef attaches it (IST0101 / MZ0003 for a missing Gateway, MZ0016 with each reason it attaches
  * nowhere), listeners mizzen leaves out (MZ0019), Gateways no workload of the input would serve (MZ0020). Each row:
  * these objects analyzed together give exactly these findings (`Level CODE Kind ns/name path`); then exact
@@ -26,9 +27,12 @@ const gateway = (name: string, listeners: unknown, opts: { ns?: string; classNam
     metadata: { name, namespace: opts.ns ?? 'default' },
     spec: { gatewayClassName: 'className' in opts ? opts.className : 'istio', listeners, ...(opts.addresses !== undefined ? { addresses: opts.addresses } : {}) },
   }) as KubeObject;
-const gwRoute = (kind: 'HTTPRoute' | 'GRPCRoute', name: string, spec: unknown, ns = 'default'): KubeObject => ({ apiVersion: `${GW}/v1`, kind, metadata: { name, namespace: ns }, spec }) as KubeObject;
+const gwRoute = (kind: 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute', name: string, spec: unknown, ns = 'default', version = 'v1'): KubeObject => ({ apiVersion: `${GW}/${version}`, kind, metadata: { name, namespace: ns }, spec }) as KubeObject;
 const http = (name: string, spec: unknown, ns = 'default'): KubeObject => gwRoute('HTTPRoute', name, spec, ns);
 const grpc = (name: string, spec: unknown, ns = 'default'): KubeObject => gwRoute('GRPCRoute', name, spec, ns);
+const tlsRoute = (name: string, spec: unknown, ns = 'default'): KubeObject => gwRoute('TLSRoute', name, spec, ns);
+/** TCPRoutes are served in the experimental channel only, at v1alpha2. */
+const tcpRoute = (name: string, spec: unknown, ns = 'default'): KubeObject => gwRoute('TCPRoute', name, spec, ns, 'v1alpha2');
 const namespace = (name: string, labels: Record<string, string> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
 
 /** A route spec: these parentRefs (and hostnames), one rule to reviews:9080. */
@@ -37,6 +41,10 @@ const toReviews = (parentRefs: unknown[], hostnames?: unknown): Json => ({ paren
 const HTTP = { name: 'http', port: 80, protocol: 'HTTP' };
 const HTTPS = { name: 'https', port: 443, protocol: 'HTTPS', tls: { certificateRefs: [{ name: 'edge-cert' }] } };
 const listener = (extra: Json): Json => ({ ...HTTP, ...extra });
+const PASSTHROUGH = { name: 'tls', port: 443, protocol: 'TLS', tls: { mode: 'Passthrough' } };
+const TLS_TERMINATED = { name: 'tls-term', port: 8443, protocol: 'TLS', tls: { certificateRefs: [{ name: 'edge-cert' }] } };
+const TCP = { name: 'tcp', port: 9000, protocol: 'TCP' };
+const UDP = { name: 'udp', port: 53, protocol: 'UDP' };
 
 /** reviews (9080) in default and shop; no workloads (so MZ0020 is not judged unless a case adds some). */
 const base = (): KubeObject[] => [svc('reviews'), svc('reviews', { ns: 'shop' })];
@@ -119,10 +127,31 @@ const table: Record<string, Case[]> = {
     { name: 'sectionName and port of two different listeners', objects: [...base(), gateway('edge', [HTTP, HTTPS]), http('r', toReviews([{ name: 'edge', sectionName: 'http', port: 443 }]))], expect: ['Warning MZ0016 HTTPRoute default/r spec.parentRefs[0]'] },
     {
       name: 'the sectionName of a listener mizzen leaves out: MZ0016 on the route, MZ0019 on the Gateway',
-      objects: [...base(), gateway('edge', [HTTP, { name: 'tls', port: 443, protocol: 'TLS', tls: { mode: 'Passthrough' } }]), http('r', toReviews([{ name: 'edge', sectionName: 'tls' }]))],
+      objects: [...base(), gateway('edge', [HTTP, UDP]), http('r', toReviews([{ name: 'edge', sectionName: 'udp' }]))],
       expect: ['Warning MZ0016 HTTPRoute default/r spec.parentRefs[0]', 'Warning MZ0019 Gateway default/edge spec.listeners[1]'],
     },
-    { name: 'a Gateway with no listener mizzen serves', objects: [...base(), gateway('edge', [{ name: 'tcp', port: 9000, protocol: 'TCP' }]), grpc('g', toReviews([{ name: 'edge' }]))], expect: ['Warning MZ0016 GRPCRoute default/g spec.parentRefs[0]', 'Warning MZ0019 Gateway default/edge spec.listeners[0]'] },
+    { name: 'a Gateway with no listener mizzen serves', objects: [...base(), gateway('edge', [UDP]), grpc('g', toReviews([{ name: 'edge' }]))], expect: ['Warning MZ0016 GRPCRoute default/g spec.parentRefs[0]', 'Warning MZ0019 Gateway default/edge spec.listeners[0]'] },
+    { name: 'an HTTPRoute on a TLS passthrough listener: its protocol does not carry HTTPRoutes', objects: [...base(), gateway('edge', [HTTP, PASSTHROUGH]), http('r', toReviews([{ name: 'edge', sectionName: 'tls' }]))], expect: ['Warning MZ0016 HTTPRoute default/r spec.parentRefs[0]'] },
+    { name: 'a GRPCRoute on a TCP listener', objects: [...base(), gateway('edge', [TCP]), grpc('g', toReviews([{ name: 'edge' }]))], expect: ['Warning MZ0016 GRPCRoute default/g spec.parentRefs[0]'] },
+    { name: 'a TCPRoute on an HTTP listener: its protocol does not carry TCPRoutes', objects: [...base(), gateway('edge', [HTTP]), tcpRoute('c', toReviews([{ name: 'edge' }]))], expect: ['Warning MZ0016 TCPRoute default/c spec.parentRefs[0]'] },
+    {
+      name: 'a TCPRoute on an HTTP listener whose allowedRoutes.kinds name TCPRoute: still not carried',
+      objects: [...base(), gateway('edge', [listener({ allowedRoutes: { kinds: [{ kind: 'HTTPRoute' }, { kind: 'TCPRoute' }] } })]), tcpRoute('c', toReviews([{ name: 'edge' }]))],
+      expect: ['Warning MZ0016 TCPRoute default/c spec.parentRefs[0]'],
+    },
+    { name: 'a TCPRoute on a TLS passthrough listener (TLSRoutes only)', objects: [...base(), gateway('edge', [PASSTHROUGH]), tcpRoute('c', toReviews([{ name: 'edge' }]))], expect: ['Warning MZ0016 TCPRoute default/c spec.parentRefs[0]'] },
+    { name: 'a TLSRoute on an HTTPS listener', objects: [...base(), gateway('edge', [HTTPS]), tlsRoute('t', toReviews([{ name: 'edge' }], ['reviews.example.com']))], expect: ['Warning MZ0016 TLSRoute default/t spec.parentRefs[0]'] },
+    { name: 'a TLSRoute on a TCP listener', objects: [...base(), gateway('edge', [TCP]), tlsRoute('t', toReviews([{ name: 'edge' }]))], expect: ['Warning MZ0016 TLSRoute default/t spec.parentRefs[0]'] },
+    {
+      name: 'a TCPRoute on a terminated TLS listener whose allowedRoutes.kinds name TLSRoute only',
+      objects: [...base(), gateway('edge', [{ ...TLS_TERMINATED, allowedRoutes: { kinds: [{ kind: 'TLSRoute' }] } }]), tcpRoute('c', toReviews([{ name: 'edge' }]))],
+      expect: ['Warning MZ0016 TCPRoute default/c spec.parentRefs[0]'],
+    },
+    {
+      name: 'a TLSRoute whose hostnames do not overlap the passthrough listener\'s',
+      objects: [...base(), gateway('edge', [{ ...PASSTHROUGH, hostname: '*.example.com' }]), tlsRoute('t', toReviews([{ name: 'edge' }], ['db.example.org']))],
+      expect: ['Warning MZ0016 TLSRoute default/t spec.parentRefs[0]'],
+    },
     { name: 'allowedRoutes.kinds without the route kind', objects: [...base(), gateway('edge', [listener({ allowedRoutes: { kinds: [{ kind: 'GRPCRoute' }] } })]), http('r', toReviews([{ name: 'edge' }]))], expect: ['Warning MZ0016 HTTPRoute default/r spec.parentRefs[0]'] },
     { name: 'allowedRoutes.kinds with the kind of another group', objects: [...base(), gateway('edge', [listener({ allowedRoutes: { kinds: [{ group: 'example.com', kind: 'HTTPRoute' }] } })]), http('r', toReviews([{ name: 'edge' }]))], expect: ['Warning MZ0016 HTTPRoute default/r spec.parentRefs[0]'] },
     { name: 'a route of another namespace, allowedRoutes by default (Same)', objects: [...base(), gateway('edge', [HTTP]), http('r', toReviews([{ name: 'edge', namespace: 'default' }]), 'shop')], expect: ['Warning MZ0016 HTTPRoute shop/r spec.parentRefs[0]'] },
@@ -178,12 +207,44 @@ const table: Record<string, Case[]> = {
       expect: [],
     },
     { name: 'one listener of two takes the route', objects: [...base(), gateway('edge', [listener({ hostname: 'a.example.com' }), { ...HTTPS, hostname: 'b.example.com' }]), http('r', toReviews([{ name: 'edge' }], ['b.example.com']))], expect: [] },
+    {
+      name: 'a TLSRoute on a TLS passthrough listener, by SNI hostname',
+      objects: [...base(), gateway('edge', [HTTP, { ...PASSTHROUGH, hostname: '*.example.com' }]), tlsRoute('t', toReviews([{ name: 'edge', sectionName: 'tls' }], ['reviews.example.com']))],
+      expect: [],
+    },
+    { name: 'a TCPRoute on a TCP listener', objects: [...base(), gateway('edge', [HTTP, TCP]), tcpRoute('c', toReviews([{ name: 'edge', port: 9000 }]))], expect: [] },
+    { name: 'a TCPRoute and a TLSRoute on a terminated TLS listener', objects: [...base(), gateway('edge', [TLS_TERMINATED]), tcpRoute('c', toReviews([{ name: 'edge' }])), tlsRoute('t', toReviews([{ name: 'edge' }]))], expect: [] },
+    {
+      name: 'a route naming no listener attaches to those that carry its kind: a TCPRoute on a Gateway with HTTP and TCP listeners',
+      objects: [...base(), gateway('edge', [HTTP, HTTPS, TCP]), tcpRoute('c', toReviews([{ name: 'edge' }])), http('r', toReviews([{ name: 'edge' }]))],
+      expect: [],
+    },
+    {
+      name: 'a TCPRoute attached to a TCP listener: its rules checked (a missing backend, a filter)',
+      objects: [...base(), gateway('edge', [TCP]), tcpRoute('c', { parentRefs: [{ name: 'edge' }], rules: [{ filters: [{ type: 'RequestHeaderModifier' }], backendRefs: [{ name: 'db', port: 5432 }] }] })],
+      expect: ['Error IST0101 TCPRoute default/c spec.rules[0].backendRefs[0].name', 'Warning MZ0018 TCPRoute default/c spec.rules[0].filters[0]'],
+    },
   ],
   'listeners mizzen leaves out (MZ0019)': [
     {
-      name: 'TLS passthrough, TCP and UDP',
-      objects: [gateway('edge', [HTTP, { name: 'tls', port: 443, protocol: 'TLS', tls: { mode: 'Passthrough' } }, { name: 'tcp', port: 9000, protocol: 'TCP' }, { name: 'udp', port: 53, protocol: 'UDP' }])],
-      expect: ['Warning MZ0019 Gateway default/edge spec.listeners[1]', 'Warning MZ0019 Gateway default/edge spec.listeners[2]', 'Warning MZ0019 Gateway default/edge spec.listeners[3]'],
+      name: 'TLS passthrough, TLS terminated with a Secret of the namespace and TCP are served; UDP is not',
+      objects: [gateway('edge', [HTTP, PASSTHROUGH, TLS_TERMINATED, TCP, UDP])],
+      expect: ['Warning MZ0019 Gateway default/edge spec.listeners[4]'],
+    },
+    {
+      name: 'terminated TLS: certificate in another namespace, missing, of another kind; a mode neither Terminate nor Passthrough',
+      objects: [
+        gateway('edge', [
+          { ...TLS_TERMINATED, name: 'a', tls: { certificateRefs: [{ name: 'cert', namespace: 'certs' }] } },
+          { ...TLS_TERMINATED, name: 'b', tls: {} },
+          { ...TLS_TERMINATED, name: 'c', tls: undefined },
+          { ...TLS_TERMINATED, name: 'd', tls: { certificateRefs: [{ kind: 'ConfigMap', name: 'cert' }] } },
+          { ...TLS_TERMINATED, name: 'e', tls: { mode: 'Sideways', certificateRefs: [{ name: 'cert' }] } },
+          { ...TLS_TERMINATED, name: 'f', tls: { mode: 'Terminate', certificateRefs: [{ group: '', kind: 'Secret', name: 'cert', namespace: 'default' }] } },
+          { ...PASSTHROUGH, name: 'g', tls: { mode: 'Passthrough', certificateRefs: [{ name: 'cert', namespace: 'certs' }] } },
+        ]),
+      ],
+      expect: ['a', 'b', 'c', 'd', 'e'].map((_, i) => `Warning MZ0019 Gateway default/edge spec.listeners[${i}]`),
     },
     {
       name: 'HTTPS passthrough; certificate in another namespace, missing, of another kind',
@@ -200,13 +261,15 @@ const table: Record<string, Case[]> = {
       expect: ['a', 'b', 'c', 'd', 'e'].map((_, i) => `Warning MZ0019 Gateway default/edge spec.listeners[${i}]`),
     },
     { name: 'a repeated listener name: the first is served', objects: [gateway('edge', [HTTP, { ...HTTP, port: 8080 }, HTTPS])], expect: ['Warning MZ0019 Gateway default/edge spec.listeners[1]'] },
-    { name: 'a TCP listener does not take the name from the HTTP one after it', objects: [gateway('edge', [{ name: 'http', port: 9000, protocol: 'TCP' }, HTTP])], expect: ['Warning MZ0019 Gateway default/edge spec.listeners[0]'] },
+    { name: 'a UDP listener does not take the name from the HTTP one after it', objects: [gateway('edge', [{ ...UDP, name: 'http' }, HTTP])], expect: ['Warning MZ0019 Gateway default/edge spec.listeners[0]'] },
+    { name: 'nor does an HTTPS listener without a certificate', objects: [gateway('edge', [{ ...HTTPS, name: 'http', tls: {} }, HTTP])], expect: ['Warning MZ0019 Gateway default/edge spec.listeners[0]'] },
+    { name: 'a TCP listener takes the name: the HTTP one after it is repeated', objects: [gateway('edge', [{ ...TCP, name: 'http' }, HTTP])], expect: ['Warning MZ0019 Gateway default/edge spec.listeners[1]'] },
     {
       name: 'another protocol, none, no name, a port that is not one',
       objects: [gateway('edge', [{ name: 'x', port: 80, protocol: 'example.com/custom' }, { name: 'y', port: 81 }, { port: 82, protocol: 'HTTP' }, { name: 'z', port: 70000, protocol: 'HTTP' }])],
       expect: [0, 1, 2, 3].map((i) => `Warning MZ0019 Gateway default/edge spec.listeners[${i}]`),
     },
-    { name: 'a Gateway of another class is not judged', objects: [productpage, gateway('edge', [{ name: 'tcp', port: 9000, protocol: 'TCP' }], { className: 'cilium' })], expect: [] },
+    { name: 'a Gateway of another class is not judged', objects: [productpage, gateway('edge', [UDP], { className: 'cilium' })], expect: [] },
   ],
   'malformed shapes: no throw, fewer findings': [
     {
@@ -248,7 +311,7 @@ const table: Record<string, Case[]> = {
       expect: ['Warning MZ0016 HTTPRoute default/s spec.parentRefs[0]'],
     },
     { name: 'route hostnames of the wrong shape read as none', objects: [...base(), gateway('edge', [listener({ hostname: 'a.example.com' })]), http('r', toReviews([{ name: 'edge' }], 'a.example.com')), http('s', toReviews([{ name: 'edge' }], [7, null, '']))], expect: [] },
-    { name: 'a Gateway without metadata is not analyzed', objects: [productpage, { apiVersion: `${GW}/v1`, kind: 'Gateway', spec: { gatewayClassName: 'istio', listeners: [{ name: 'tcp', port: 1, protocol: 'TCP' }] } } as unknown as KubeObject], expect: [] },
+    { name: 'a Gateway without metadata is not analyzed', objects: [productpage, { apiVersion: `${GW}/v1`, kind: 'Gateway', spec: { gatewayClassName: 'istio', listeners: [UDP] } } as unknown as KubeObject], expect: [] },
   ],
 };
 
@@ -268,7 +331,9 @@ describe('analysis: Gateway API Gateways (IST0101, MZ0003, MZ0016, MZ0019, MZ002
       namespace('shop', { team: 'shop' }),
       gateway('other', [HTTP], { className: 'cilium' }),
       gateway('classless', [HTTP], { className: undefined }),
-      gateway('tcp', [{ name: 'tcp', port: 9000, protocol: 'TCP' }]),
+      gateway('tcp', [TCP]),
+      gateway('udp', [UDP]),
+      gateway('mixed', [listener({ allowedRoutes: { kinds: [{ kind: 'GRPCRoute' }] } }), TCP, PASSTHROUGH]),
       gateway('edge', [
         listener({ hostname: 'a.example.com' }),
         { ...HTTPS, hostname: 'b.example.com', allowedRoutes: { kinds: [{ kind: 'GRPCRoute' }] } },
@@ -285,26 +350,36 @@ describe('analysis: Gateway API Gateways (IST0101, MZ0003, MZ0016, MZ0019, MZ002
         { name: 'edge', port: 443 },
         { name: 'edge', sectionName: 'http' },
         { group: GW, kind: 'Service', name: 'reviews' },
+        { name: 'udp' },
+        { name: 'mixed' },
+        { name: 'mixed', sectionName: 'tls' },
       ], ['c.example.com'])),
       http('s', toReviews([{ name: 'edge', namespace: 'default' }]), 'shop'),
+      tcpRoute('c', toReviews([{ name: 'edge', sectionName: 'http' }, { name: 'mixed', sectionName: 'tls' }, { name: 'edge' }])),
     ]);
     const messages = Object.fromEntries(found.filter((f) => f.code === 'MZ0016').map((f) => [`${f.resource.name} ${f.path}`, f.message]));
     const not = (ref: string): string => `parentRef Gateway.gateway.networking.k8s.io "${ref}" is not served: `;
     expect(messages).to.deep.equal({
       'r spec.parentRefs[0]': `${not('default/other')}its gatewayClassName is "cilium"; mizzen serves Gateways of class istio only`,
       'r spec.parentRefs[1]': `${not('default/classless')}it has no gatewayClassName; mizzen serves Gateways of class istio only`,
-      'r spec.parentRefs[2]': `${not('default/tcp')}it has no listener mizzen serves (HTTP, or HTTPS terminated with a Secret of its own namespace)`,
+      'r spec.parentRefs[2]': `${not('default/tcp')}its listener "tcp" does not admit HTTPRoutes (a TCP listener carries TCPRoutes only)`,
       'r spec.parentRefs[3]': `${not('default/edge')}no listener mizzen serves is named "web"`,
       'r spec.parentRefs[4]': `${not('default/edge')}no listener mizzen serves is named "tls" (the Gateway has one, which mizzen leaves out: see MZ0019 on the Gateway)`,
       'r spec.parentRefs[5]': `${not('default/edge')}no listener mizzen serves is named "http" on port 8080`,
       'r spec.parentRefs[6]': `${not('default/edge')}its listener "https" does not admit HTTPRoutes (spec.listeners[].allowedRoutes.kinds)`,
       'r spec.parentRefs[7]': `${not('default/edge')}none of the route's hostnames (c.example.com) overlaps the hostname of its listener "http" (a.example.com)`,
       'r spec.parentRefs[8]': 'parentRef Service.gateway.networking.k8s.io "default/reviews" is not served: mizzen serves routes attached to core Services and to Gateway API Gateways (of class istio) only',
+      'r spec.parentRefs[9]': `${not('default/udp')}it has no listener mizzen serves (HTTP; HTTPS or TLS terminated with a Secret of its own namespace; TLS passthrough; TCP)`,
+      'r spec.parentRefs[10]': `${not('default/mixed')}its listeners "http", "tcp", "tls" do not admit HTTPRoutes ("http": spec.listeners[].allowedRoutes.kinds; "tcp": a TCP listener carries TCPRoutes only; "tls": a TLS passthrough listener carries TLSRoutes only)`,
+      'r spec.parentRefs[11]': `${not('default/mixed')}its listener "tls" does not admit HTTPRoutes (a TLS passthrough listener carries TLSRoutes only)`,
       's spec.parentRefs[0]': `${not('default/edge')}its listeners "http", "grpc" do not admit routes of namespace "shop" (spec.listeners[].allowedRoutes.namespaces)`,
+      'c spec.parentRefs[0]': `${not('default/edge')}its listener "http" does not admit TCPRoutes (an HTTP listener carries HTTPRoutes and GRPCRoutes only)`,
+      'c spec.parentRefs[1]': `${not('default/mixed')}its listener "tls" does not admit TCPRoutes (a TLS passthrough listener carries TLSRoutes only)`,
+      'c spec.parentRefs[2]': `${not('default/edge')}its listeners "http", "https", "grpc" do not admit TCPRoutes ("http", "grpc": an HTTP listener carries HTTPRoutes and GRPCRoutes only; "https": an HTTPS listener carries HTTPRoutes and GRPCRoutes only)`,
     });
   });
 
-  it('MZ0019 messages say why each listener is left out', async () => {
+  it('MZ0019 messages say why each listener is left out (TLS passthrough and TCP are served)', async () => {
     const found = analyze([
       gateway('edge', [
         HTTP,
@@ -321,24 +396,30 @@ describe('analysis: Gateway API Gateways (IST0101, MZ0003, MZ0016, MZ0019, MZ002
         { ...HTTPS, name: 'vault', tls: { certificateRefs: [{ group: 'example.com', kind: 'Vault', name: 'c' }] } },
         { ...HTTPS, name: 'configmap', tls: { certificateRefs: [{ kind: 'ConfigMap', name: 'c' }] } },
         { ...HTTPS, name: 'away', tls: { certificateRefs: [{ name: 'c', namespace: 'certs' }] } },
+        { ...TLS_TERMINATED, name: 'tls-nocert', tls: { mode: 'Terminate' } },
+        { ...TLS_TERMINATED, name: 'tls-away', tls: { certificateRefs: [{ name: 'c', namespace: 'certs' }] } },
+        { ...TLS_TERMINATED, name: 'tls-mode', tls: { mode: 'Sideways' } },
+        { ...TCP, name: 'tls' },
       ]),
     ]);
     const messages = Object.fromEntries(found.map((f) => [f.path, f.message]));
-    const serves = 'which mizzen does not serve (it serves HTTPRoutes and GRPCRoutes on HTTP and HTTPS listeners)';
+    const serves = '(mizzen serves HTTP, HTTPS, TLS and TCP listeners)';
     expect(messages).to.deep.equal({
-      'spec.listeners[1]': `Listener "tls" is not served by mizzen: a TLS listener takes TLSRoutes, ${serves}`,
-      'spec.listeners[2]': `Listener "tcp" is not served by mizzen: a TCP listener takes TCPRoutes, ${serves}`,
-      'spec.listeners[3]': `Listener "udp" is not served by mizzen: a UDP listener takes UDPRoutes, ${serves}`,
-      'spec.listeners[4]': 'Listener "custom" is not served by mizzen: protocol "example.com/x" is not served (mizzen serves HTTP and HTTPS listeners)',
-      'spec.listeners[5]': 'Listener "none" is not served by mizzen: a listener without a protocol is not served (mizzen serves HTTP and HTTPS listeners)',
+      'spec.listeners[3]': 'Listener "udp" is not served by mizzen: a UDP listener takes UDPRoutes, which mizzen does not serve',
+      'spec.listeners[4]': `Listener "custom" is not served by mizzen: protocol "example.com/x" is not served ${serves}`,
+      'spec.listeners[5]': `Listener "none" is not served by mizzen: a listener without a protocol is not served ${serves}`,
       'spec.listeners[6]': 'This listener is not served by mizzen: it has no name',
       'spec.listeners[7]': 'Listener "badport" is not served by mizzen: its port is not a port number',
       'spec.listeners[8]': 'Listener "http" is not served by mizzen: its name "http" is repeated: spec.listeners[0] of that name is the one mizzen reads',
-      'spec.listeners[9]': 'Listener "pass" is not served by mizzen: tls.mode is "Passthrough": mizzen serves HTTPS only terminated at the gateway (passthrough takes TLSRoutes, which mizzen does not serve)',
+      'spec.listeners[9]': 'Listener "pass" is not served by mizzen: tls.mode is "Passthrough": mizzen serves HTTPS only terminated at the gateway (to pass TLS through, use a TLS listener and TLSRoutes)',
       'spec.listeners[10]': 'Listener "nocert" is not served by mizzen: it names no certificate (tls.certificateRefs[0] with a name): mizzen cannot terminate its TLS',
       'spec.listeners[11]': 'Listener "vault" is not served by mizzen: its certificate is a Vault.example.com, not a core Secret: mizzen reads certificates from Secrets only',
       'spec.listeners[12]': 'Listener "configmap" is not served by mizzen: its certificate is a ConfigMap, not a core Secret: mizzen reads certificates from Secrets only',
       'spec.listeners[13]': 'Listener "away" is not served by mizzen: its certificate Secret "certs/c" is in another namespace than the Gateway\'s ("default"): mizzen reads certificates of the Gateway\'s own namespace only',
+      'spec.listeners[14]': 'Listener "tls-nocert" is not served by mizzen: it names no certificate (tls.certificateRefs[0] with a name): mizzen cannot terminate its TLS',
+      'spec.listeners[15]': 'Listener "tls-away" is not served by mizzen: its certificate Secret "certs/c" is in another namespace than the Gateway\'s ("default"): mizzen reads certificates of the Gateway\'s own namespace only',
+      'spec.listeners[16]': 'Listener "tls-mode" is not served by mizzen: tls.mode is "Sideways": mizzen serves TLS listeners terminated at the gateway (Terminate) or passed through (Passthrough)',
+      'spec.listeners[17]': 'Listener "tls" is not served by mizzen: its name "tls" is repeated: spec.listeners[1] of that name is the one mizzen reads',
     });
   });
 
@@ -355,7 +436,8 @@ describe('analysis: Gateway API Gateways (IST0101, MZ0003, MZ0016, MZ0019, MZ002
     const world = [...bookinfo(), productpage];
     expect(analyzeObject(http('r', toReviews([{ name: 'bookinfo-gateway', sectionName: 'https' }])), world).map(leveled)).to.deep.equal(['Warning MZ0016 HTTPRoute default/r spec.parentRefs[0]']);
     expect(analyzeObject(http('r', { parentRefs: [{ name: 'bookinfo-gateway' }], rules: [{ backendRefs: [{ name: 'productpage', port: 9080 }] }] }), world).map(leveled)).to.deep.equal([]);
-    expect(analyzeObject(gateway('edge', [HTTP, { name: 'tcp', port: 9000, protocol: 'TCP' }]), world).map(leveled)).to.deep.equal(['Warning MZ0019 Gateway default/edge spec.listeners[1]', 'Info MZ0020 Gateway default/edge']);
+    expect(analyzeObject(gateway('edge', [HTTP, TCP, UDP]), world).map(leveled)).to.deep.equal(['Warning MZ0019 Gateway default/edge spec.listeners[2]', 'Info MZ0020 Gateway default/edge']);
+    expect(analyzeObject(tcpRoute('c', toReviews([{ name: 'bookinfo-gateway' }])), world).map(leveled)).to.deep.equal(['Warning MZ0016 TCPRoute default/c spec.parentRefs[0]']);
     expect(analyzeObject(gateway('edge', [HTTP]), [...world, gatewayPod('edge')]).map(leveled)).to.deep.equal([]);
   });
 });

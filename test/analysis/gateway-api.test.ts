@@ -1,5 +1,6 @@
 /**
- * `mizzen analyze` over Gateway API routes for mesh traffic (HTTPRoute / GRPCRoute attached to a Service):
+ * `mizzen analyze` over Gateway API routes for mesh traffic (HTTPRoute / GRPCRoute / TLSRoute / TCPRoute attached to
+ * a Service):
  * IST0101 / MZ0003 for missing Services and ports, MZ0016 unserved parents, MZ0017 invalid backends,
  * MZ0018 filters not applied. Each row: these objects analyzed together give exactly these findings
  * (`Level CODE Kind ns/name path`), then the same through analyzeObject and through the CLI over a file.
@@ -16,10 +17,13 @@ import { describeTable, leveled, se, svc, type Case } from './fixtures.js';
 
 const GW = 'gateway.networking.k8s.io';
 
-const gwRoute = (kind: 'HTTPRoute' | 'GRPCRoute', name: string, spec: unknown, opts: { ns?: string; version?: string } = {}): KubeObject =>
+const gwRoute = (kind: 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute', name: string, spec: unknown, opts: { ns?: string; version?: string } = {}): KubeObject =>
   ({ apiVersion: `${GW}/${opts.version ?? 'v1'}`, kind, metadata: { name, namespace: opts.ns ?? 'default' }, spec }) as KubeObject;
 const http = (name: string, spec: unknown, opts: { ns?: string; version?: string } = {}): KubeObject => gwRoute('HTTPRoute', name, spec, opts);
 const grpc = (name: string, spec: unknown, opts: { ns?: string; version?: string } = {}): KubeObject => gwRoute('GRPCRoute', name, spec, opts);
+const tls = (name: string, spec: unknown, opts: { ns?: string; version?: string } = {}): KubeObject => gwRoute('TLSRoute', name, spec, opts);
+/** TCPRoutes are served in the experimental channel only, at v1alpha2. */
+const tcp = (name: string, spec: unknown, opts: { ns?: string; version?: string } = {}): KubeObject => gwRoute('TCPRoute', name, spec, { version: 'v1alpha2', ...opts });
 
 /** A parentRef to a core Service. */
 const parent = (name: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ group: '', kind: 'Service', name, ...extra });
@@ -54,6 +58,12 @@ const table: Record<string, Case[]> = {
     { name: 'parent Service in another namespace (a consumer route), with a port', objects: [...base(), http('r', rule([{ name: 'db', namespace: 'data', port: 5432 }], undefined, [parent('db', { namespace: 'data', port: 5432 })]), { ns: 'data' })], expect: [] },
     { name: 'a port written as a numeric string', objects: [...base(), http('r', rule([{ name: 'reviews', port: '9080' }]))], expect: [] },
     { name: 'a backend whose host a ServiceEntry serves', objects: [...base(), se('legacy', ['legacy.default.svc.cluster.local'], { ports: [{ number: 8080, name: 'http', protocol: 'HTTP' }] }), http('r', rule([{ name: 'legacy', port: 8080 }]))], expect: [] },
+    { name: 'a TCPRoute (v1alpha2) to a Service port', objects: [...base(), tcp('c', rule([{ name: 'db', namespace: 'data', port: 5432 }], undefined, [parent('db', { namespace: 'data', port: 5432 })]), { ns: 'data' })], expect: [] },
+    {
+      name: 'a TLSRoute with hostnames (by SNI) and one without (tcp routes), weights',
+      objects: [...base(), tls('t', { ...rule([{ name: 'reviews', port: 9080, weight: 3 }, { name: 'ratings', port: 9090, weight: 1 }]), hostnames: ['reviews.example.com'] }), tls('u', rule([{ name: 'ratings', port: 9090 }]), { version: 'v1alpha2' })],
+      expect: [],
+    },
     { name: 'a route of another API group named HTTPRoute is not read', objects: [{ apiVersion: 'example.com/v1', kind: 'HTTPRoute', metadata: { name: 'x', namespace: 'default' }, spec: rule([{ kind: 'Bucket', name: 'b' }], undefined, [{ name: 'gw' }]) }], expect: [] },
   ],
   'parentRefs (MZ0016, IST0101, MZ0003)': [
@@ -63,6 +73,8 @@ const table: Record<string, Case[]> = {
       expect: ['Warning MZ0003 HTTPRoute default/r spec.parentRefs[0].name'],
     },
     { name: 'Service parent missing where the namespace has Services', objects: [...base(), http('r', rule([{ name: 'reviews', port: 9080 }], undefined, [parent('reveiws')]))], expect: ['Error IST0101 HTTPRoute default/r spec.parentRefs[0].name'] },
+    { name: 'a TCPRoute\'s Service parent missing', objects: [...base(), tcp('c', rule([{ name: 'reviews', port: 9080 }], undefined, [parent('reveiws')]))], expect: ['Error IST0101 TCPRoute default/c spec.parentRefs[0].name'] },
+    { name: 'a TLSRoute of another API group is not read', objects: [{ apiVersion: 'example.com/v1', kind: 'TLSRoute', metadata: { name: 'x', namespace: 'default' }, spec: rule([{ name: 'nope', port: 1 }]) } as KubeObject], expect: [] },
     { name: 'Service parent in a namespace the input does not describe: unverified', objects: [...base(), grpc('g', rule([{ name: 'reviews', port: 9080 }], undefined, [parent('api', { namespace: 'elsewhere' })]))], expect: ['Warning MZ0003 GRPCRoute default/g spec.parentRefs[0].name'] },
     {
       name: 'a Service and a Gateway parent: the Service one is served, the Gateway one is unverified',
@@ -98,9 +110,15 @@ const table: Record<string, Case[]> = {
       expect: [`Error IST0101 HTTPRoute default/r ${B1}.name`],
     },
     { name: 'a Service the input lacks', objects: [...base(), http('r', rule([{ name: 'reviews', port: 9080 }, { name: 'ratingz', port: 9080 }]))], expect: [`Error IST0101 HTTPRoute default/r ${B1}.name`] },
+    { name: 'a TLSRoute attached to a Service, to a backend Service the input lacks', objects: [...base(), tls('t', { ...rule([{ name: 'ratingz', port: 9080 }]), hostnames: ['reviews.example.com'] })], expect: [`Error IST0101 TLSRoute default/t ${B0}.name`] },
+    { name: 'a TCPRoute to a port the Service does not expose, and to a backend of another kind', objects: [...base(), tcp('c', rule([{ name: 'ratings', port: 5432 }, { kind: 'Bucket', name: 'b', port: 1 }]))], expect: [`Error IST0101 TCPRoute default/c ${B0}.port`, `Warning MZ0017 TCPRoute default/c ${B1}`] },
+    { name: 'a TCPRoute backend that gets no traffic (weight 0) is not MZ0017', objects: [...base(), tcp('c', rule([{ name: 'reviews', port: 9080 }, { name: 'ratings', weight: 0 }]))], expect: [] },
     { name: 'a missing Service without a port: both said', objects: [...base(), http('r', rule([{ name: 'ratingz' }]))], expect: [`Warning MZ0017 HTTPRoute default/r ${B0}`, `Error IST0101 HTTPRoute default/r ${B0}.name`] },
     { name: 'cross-namespace backend allowed by a ReferenceGrant', objects: [...base(), grant('data', [{ kind: 'HTTPRoute', namespace: 'default' }]), http('r', rule([{ name: 'db', namespace: 'data', port: 5432 }]))], expect: [] },
     { name: 'the same backend without the ReferenceGrant', objects: [...base(), http('r', rule([{ name: 'db', namespace: 'data', port: 5432 }]))], expect: [`Warning MZ0017 HTTPRoute default/r ${B0}`] },
+    { name: 'a cross-namespace TCPRoute backend: MZ0017 without a ReferenceGrant', objects: [...base(), tcp('c', rule([{ name: 'db', namespace: 'data', port: 5432 }]))], expect: [`Warning MZ0017 TCPRoute default/c ${B0}`] },
+    { name: 'a ReferenceGrant from TCPRoutes allows a TCPRoute', objects: [...base(), grant('data', [{ kind: 'TCPRoute', namespace: 'default' }]), tcp('c', rule([{ name: 'db', namespace: 'data', port: 5432 }]))], expect: [] },
+    { name: 'a ReferenceGrant from TLSRoutes does not allow a TCPRoute', objects: [...base(), grant('data', [{ kind: 'TLSRoute', namespace: 'default' }]), tcp('c', rule([{ name: 'db', namespace: 'data', port: 5432 }])), tls('t', rule([{ name: 'db', namespace: 'data', port: 5432 }]))], expect: [`Warning MZ0017 TCPRoute default/c ${B0}`] },
     { name: 'a ReferenceGrant (v1) for the named Service', objects: [...base(), grant('data', [{ kind: 'GRPCRoute', namespace: 'default' }], [{ group: '', kind: 'Service', name: 'db' }], 'v1'), grpc('g', rule([{ name: 'db', namespace: 'data', port: 5432 }]))], expect: [] },
     {
       name: 'ReferenceGrants that do not allow it: another route kind, another Service name, the route namespace instead of the target\'s',
@@ -144,6 +162,21 @@ const table: Record<string, Case[]> = {
     { name: 'ExtensionRef on an HTTPRoute rule (CORS is applied)', objects: [...base(), http('r', rule([{ name: 'reviews', port: 9080 }], [header, { type: 'ExtensionRef', extensionRef: { group: 'x', kind: 'Y', name: 'z' } }, { type: 'CORS' }]))], expect: ['Warning MZ0018 HTTPRoute default/r spec.rules[0].filters[1]'] },
     { name: 'CORS on a GRPCRoute rule', objects: [...base(), grpc('g', rule([{ name: 'reviews', port: 9080 }], [{ type: 'CORS' }]))], expect: ['Warning MZ0018 GRPCRoute default/g spec.rules[0].filters[0]'] },
     { name: 'URLRewrite and RequestRedirect are not applied on a GRPCRoute', objects: [...base(), grpc('g', rule([{ name: 'reviews', port: 9080 }], [{ type: 'URLRewrite' }, { type: 'RequestRedirect' }, header]))], expect: ['Warning MZ0018 GRPCRoute default/g spec.rules[0].filters[0]', 'Warning MZ0018 GRPCRoute default/g spec.rules[0].filters[1]'] },
+    {
+      name: 'TLSRoutes and TCPRoutes take no filters: any on a rule (a mirror\'s backend not checked), any on a backendRef',
+      objects: [
+        ...base(),
+        tcp('c', rule([{ name: 'reviews', port: 9080, filters: [header, { type: 'CORS' }] }], [header, mirror({ name: 'shadow', port: 1 })])),
+        tls('t', rule([{ name: 'reviews', port: 9080, weight: 0, filters: [{ type: 'CORS' }] }], [{ type: 'ExtensionRef' }])),
+      ],
+      expect: [
+        'Warning MZ0018 TCPRoute default/c spec.rules[0].filters[0]',
+        'Warning MZ0018 TCPRoute default/c spec.rules[0].filters[1]',
+        `Warning MZ0018 TCPRoute default/c ${B0}.filters[0]`,
+        `Warning MZ0018 TCPRoute default/c ${B0}.filters[1]`,
+        'Warning MZ0018 TLSRoute default/t spec.rules[0].filters[0]',
+      ],
+    },
     {
       name: 'a backendRef filter other than the header modifiers (its mirror is not checked)',
       objects: [...base(), http('r', rule([{ name: 'reviews', port: 9080, filters: [header, mirror({ name: 'shadow', port: 1 })] }]))],
@@ -207,10 +240,23 @@ describe('analysis: Gateway API routes (IST0101, MZ0003, MZ0016, MZ0017, MZ0018)
     });
   });
 
+  it('messages on TLSRoutes and TCPRoutes say what happens to their connections', async () => {
+    const found = analyze([...base(), tcp('c', rule([{ name: 'db', namespace: 'data', port: 5432, filters: [header, { type: 'CORS' }] }], [{ type: 'ExtensionRef' }]))]);
+    const messages = Object.fromEntries(found.map((f) => [f.path, f.message]));
+    expect(messages).to.deep.equal({
+      [B0]: 'backendRef Service "data/db" is in namespace "data", where no ReferenceGrant allows TCPRoutes of namespace "default" to refer to it: its share of the connections fails',
+      'spec.rules[0].filters[0]': 'TCPRoute rule filter of type ExtensionRef is not applied by mizzen (it applies none on TCPRoutes): the rule routes as if it had no filters',
+      [`${B0}.filters[0]`]: 'backendRef filter of type RequestHeaderModifier is not applied by mizzen (it applies none on TCPRoutes): it is ignored',
+      [`${B0}.filters[1]`]: 'backendRef filter of type CORS is not applied by mizzen (it applies none on TCPRoutes): its share of the connections fails',
+    });
+  });
+
   it('analyzeObject (the webhook) reports on the route applied, against the world', async () => {
     const world = [...base(), grant('data', [{ kind: 'HTTPRoute', namespace: 'default' }]), http('old', rule([{ name: 'nope', port: 1 }]))];
     expect(analyzeObject(http('r', rule([{ name: 'db', namespace: 'data', port: 5432 }])), world).map(leveled)).to.deep.equal([]);
     expect(analyzeObject(grpc('g', rule([{ name: 'db', namespace: 'data', port: 5432 }])), world).map(leveled)).to.deep.equal([`Warning MZ0017 GRPCRoute default/g ${B0}`]);
+    expect(analyzeObject(tcp('c', rule([{ name: 'db', namespace: 'data', port: 5432 }])), world).map(leveled)).to.deep.equal([`Warning MZ0017 TCPRoute default/c ${B0}`]);
+    expect(analyzeObject(tls('t', rule([{ name: 'nope', port: 1 }])), world).map(leveled)).to.deep.equal([`Error IST0101 TLSRoute default/t ${B0}.name`]);
     expect(analyzeObject(svc('other'), world).map(leveled)).to.deep.equal([]);
   });
 });
@@ -253,6 +299,13 @@ kind: HTTPRoute
 metadata: {name: broken, namespace: default}
 spec: null
 ---
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TCPRoute
+metadata: {name: raw, namespace: default}
+spec:
+  parentRefs: [{group: "", kind: Service, name: reviews}]
+  rules: [{backendRefs: [{name: reviews}]}]
+---
 apiVersion: gateway.networking.k8s.io/v1beta1
 kind: ReferenceGrant
 metadata: {name: grant, namespace: default}
@@ -270,7 +323,8 @@ spec: {from: 3, to: [{kind: 7}]}
       `Warning [MZ0016] (GRPCRoute default/edge ${file}#2) spec.parentRefs[0]: parentRef Gateway.gateway.networking.k8s.io "default/ingress" is not served: its gatewayClassName is "other-vendor"; mizzen serves Gateways of class istio only`,
       `Warning [MZ0017] (HTTPRoute default/bad ${file}#4) spec.rules[0].backendRefs[0]: backendRef Service "default/reviews" has no port: its share of the traffic answers 500`,
       `Warning [MZ0018] (HTTPRoute default/bad ${file}#4) spec.rules[0].filters[0]: HTTPRoute rule filter of type ExtensionRef is not applied by mizzen (it applies RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite, RequestMirror, CORS): the requests this rule matches answer 500`,
-      '0 error(s), 3 warning(s), 0 info in 7 document(s) in 1 file(s)',
+      `Warning [MZ0017] (TCPRoute default/raw ${file}#6) spec.rules[0].backendRefs[0]: backendRef Service "default/reviews" has no port: its share of the connections fails`,
+      '0 error(s), 4 warning(s), 0 info in 8 document(s) in 1 file(s)',
     ]);
   });
 });

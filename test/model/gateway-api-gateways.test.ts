@@ -62,6 +62,7 @@ describe('Gateway API Gateways → Istio Gateways and VirtualServices', () => {
           { name: 'elsewhere', port: 8443, protocol: 'HTTPS', tls: { certificateRefs: [{ name: 'c', namespace: 'other' }] } },
           { name: 'pass', port: 9443, protocol: 'TLS', tls: { mode: 'Passthrough' } },
           { name: 'tcp', port: 5000, protocol: 'TCP' },
+          { name: 'udp', port: 5001, protocol: 'UDP' },
           { name: 'http', port: 81, protocol: 'HTTP' }, // a repeated name
         ],
         { addresses: [{ type: 'Hostname', value: 'ingress.istio-system.svc.cluster.local' }] },
@@ -71,6 +72,8 @@ describe('Gateway API Gateways → Istio Gateways and VirtualServices', () => {
     expect(gateways.map((g) => [g.name, g.spec.selector, g.spec.servers[0].port.number, g.spec.servers[0].hosts, g.spec.servers[0].tls])).to.deep.equal([
       [listenerGatewayName('edge', 'http'), { istio: 'ingressgateway' }, 80, ['*/*'], undefined],
       [listenerGatewayName('edge', 'https'), { istio: 'ingressgateway' }, 443, ['*/shop.example.com'], { mode: 'SIMPLE', credentialName: 'shop-cert' }],
+      [listenerGatewayName('edge', 'pass'), { istio: 'ingressgateway' }, 9443, ['*/*'], { mode: 'PASSTHROUGH' }],
+      [listenerGatewayName('edge', 'tcp'), { istio: 'ingressgateway' }, 5000, ['*/*'], undefined],
     ]);
     // An address that names no Service with a selector falls back to the label.
     const unknown = converted(gateway([HTTP], { addresses: [{ type: 'Hostname', value: 'nowhere.example.com' }, { type: 'IPAddress', value: '10.0.0.1' }] }));
@@ -110,6 +113,26 @@ describe('Gateway API Gateways → Istio Gateways and VirtualServices', () => {
     expect(merged.map((v) => [v.spec.hosts[0], v.annotations[ROUTE_PARENTS], v.spec.http.map((h: any) => h.name)])).to.deep.equal([
       ['a.example.com', 'HTTPRoute/first.web,HTTPRoute/second.web', ['web.second.0.0', 'web.first.0.0']],
       ['b.example.com', 'HTTPRoute/second.web', ['web.second.0.0']],
+    ]);
+  });
+
+  it('TLSRoutes by SNI on a passthrough listener, TCPRoutes on a TCP listener; a kind the protocol cannot carry does not attach', () => {
+    const l4 = (kind: string, name: string, spec: object) => obj(kind, name, spec, 'web', kind === 'TCPRoute' ? `${GW}/v1alpha2` : `${GW}/v1`);
+    const { virtualServices } = converted(
+      obj('Service', 'db', { ports: [{ name: 'tcp', port: 5432 }] }, 'web', 'v1'),
+      gateway([
+        { name: 'pass', port: 443, protocol: 'TLS', hostname: '*.example.com', tls: { mode: 'Passthrough' } },
+        { name: 'tcp', port: 5432, protocol: 'TCP' },
+        HTTP,
+      ]),
+      l4('TLSRoute', 'shop', { parentRefs: [{ name: 'edge' }], hostnames: ['shop.example.com', 'other.net'], rules: [{ backendRefs: [{ name: 'front', port: 8080 }] }] }),
+      l4('TCPRoute', 'db', { parentRefs: [{ name: 'edge', sectionName: 'tcp' }], rules: [{ backendRefs: [{ name: 'db', port: 5432, weight: 3 }, { name: 'front', port: 8080, weight: 1 }] }] }),
+      l4('TCPRoute', 'on-http', { parentRefs: [{ name: 'edge', sectionName: 'http' }], rules: [{ backendRefs: [{ name: 'db', port: 5432 }] }] }),
+    );
+    // In the routes' order (db before shop); the TCPRoute on the HTTP listener attaches nowhere.
+    expect(virtualServices.map((v) => [v.spec.gateways[0], v.spec.hosts, v.spec.tls, v.spec.tcp, v.spec.http])).to.deep.equal([
+      [`web/${listenerGatewayName('edge', 'tcp')}`, ['*'], undefined, [{ route: [{ destination: { host: 'db.web.svc.cluster.local', port: { number: 5432 } }, weight: 3 }, { destination: { host: 'front.web.svc.cluster.local', port: { number: 8080 } }, weight: 1 }] }], undefined],
+      [`web/${listenerGatewayName('edge', 'pass')}`, ['shop.example.com'], [{ match: [{ sniHosts: ['shop.example.com'] }], route: [{ destination: { host: 'front.web.svc.cluster.local', port: { number: 8080 } } }] }], undefined, undefined],
     ]);
   });
 

@@ -30,7 +30,7 @@ const pod = (name: string, ip: string, labels: Record<string, string>): KubeObje
 const FRONT = obj('Service', 'front', { selector: { app: 'front' }, ports: [{ name: 'http', port: 8080 }] }, { apiVersion: 'v1' });
 const GATEWAY_SVC = obj('Service', 'edge-gw', { selector: { [`${GW}/gateway-name`]: 'edge' }, ports: [{ name: 'http', port: 80 }] }, { apiVersion: 'v1' });
 const GATEWAY_POD = pod('edge-gw-1', '10.0.0.9', { [`${GW}/gateway-name`]: 'edge' });
-const EDGE = obj('Gateway', 'edge', { gatewayClassName: 'istio', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }, { name: 'tcp', port: 5000, protocol: 'TCP' }] }, { generation: 3 });
+const EDGE = obj('Gateway', 'edge', { gatewayClassName: 'istio', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }, { name: 'udp', port: 5000, protocol: 'UDP' }, { name: 'tcp', port: 5001, protocol: 'TCP' }] }, { generation: 3 });
 const ROUTE = obj('HTTPRoute', 'front', { parentRefs: [{ name: 'edge' }, { group: '', kind: 'Service', name: 'front' }], rules: [{ backendRefs: [{ name: 'front', port: 8080 }] }] }, { generation: 2 });
 
 function statuses(objects: KubeObject[], now = T0): StatusWrite[] {
@@ -53,7 +53,8 @@ describe('Gateway API status', () => {
     expect(gw.status.addresses).to.deep.equal([{ type: 'Hostname', value: 'edge-gw.web.svc.cluster.local' }]);
     expect(gw.status.listeners.map((l: any) => [l.name, l.attachedRoutes, l.supportedKinds.map((k: any) => k.kind), conds(l.conditions)])).to.deep.equal([
       ['http', 1, ['HTTPRoute', 'GRPCRoute'], [['Accepted', 'True', 'Accepted'], ['Programmed', 'True', 'Programmed'], ['ResolvedRefs', 'True', 'ResolvedRefs']]],
-      ['tcp', 0, [], [['Accepted', 'False', 'UnsupportedProtocol'], ['Programmed', 'False', 'Invalid'], ['ResolvedRefs', 'True', 'ResolvedRefs']]],
+      ['udp', 0, [], [['Accepted', 'False', 'UnsupportedProtocol'], ['Programmed', 'False', 'Invalid'], ['ResolvedRefs', 'True', 'ResolvedRefs']]],
+      ['tcp', 0, ['TCPRoute'], [['Accepted', 'True', 'Accepted'], ['Programmed', 'True', 'Programmed'], ['ResolvedRefs', 'True', 'ResolvedRefs']]],
     ]);
     const route = of(writes, 'HTTPRoute', 'front')!;
     expect(route.status.parents.map((p: any) => [p.controllerName, p.parentRef, conds(p.conditions), p.conditions[0].observedGeneration])).to.deep.equal([

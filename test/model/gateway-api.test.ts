@@ -196,6 +196,26 @@ describe('Gateway API routes → VirtualServices', () => {
     expect(rules({ request: 'ten seconds' })).to.not.have.property('timeout');
   });
 
+  it('TCPRoute and TLSRoute on a Service: tcp routes (narrowed to the parentRef port), and tls routes by SNI where a TLSRoute names hostnames', () => {
+    const l4 = (kind: string, name: string, spec: object) => ({ ...route(name, spec, { kind }), apiVersion: `gateway.networking.k8s.io/${kind === 'TCPRoute' ? 'v1alpha2' : 'v1'}` });
+    const vs = only(
+      l4('TCPRoute', 'tcp', { parentRefs: [{ group: '', kind: 'Service', name: 'reviews', port: 9090 }], rules: [{ backendRefs: [{ ...R('reviews-v2'), weight: 1 }, { ...R('reviews'), weight: 3 }] }] }),
+      l4('TLSRoute', 'tls', { parentRefs: [{ group: '', kind: 'Service', name: 'reviews' }], hostnames: ['reviews.example.com'], rules: [{ backendRefs: [R('reviews-v2')] }] }),
+      l4('TLSRoute', 'tls-any', { parentRefs: [{ group: '', kind: 'Service', name: 'reviews' }], rules: [{ backendRefs: [R('reviews')] }, { backendRefs: [] }] }),
+    );
+    expect(vs.annotations[ROUTE_PARENTS]).to.equal('TCPRoute/tcp.shop,TLSRoute/tls.shop,TLSRoute/tls-any.shop');
+    expect(vs.spec).to.deep.equal({
+      hosts: [HOST('reviews')],
+      gateways: ['mesh'],
+      exportTo: ['*'],
+      tls: [{ match: [{ sniHosts: ['reviews.example.com'] }], route: [{ destination: { host: HOST('reviews-v2'), port: { number: 9080 } } }] }],
+      tcp: [
+        { match: [{ port: 9090 }], route: [{ destination: { host: HOST('reviews-v2'), port: { number: 9080 } }, weight: 1 }, { destination: { host: HOST('reviews'), port: { number: 9080 } }, weight: 3 }] },
+        { route: [{ destination: { host: HOST('reviews'), port: { number: 9080 } } }] },
+      ],
+    });
+  });
+
   it('GRPCRoute: service and method become the request path', () => {
     const vs = only(
       route('g', {

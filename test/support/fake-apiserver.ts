@@ -61,6 +61,8 @@ const BUILTIN: ResourceDef[] = [
   // The Gateway API's (its Gateway after Istio's, so that a lookup by kind alone still finds Istio's).
   ...(['HTTPRoute', 'GRPCRoute', 'Gateway'] as const).map((kind) => ({ group: 'gateway.networking.k8s.io', versions: ['v1'], kind, plural: `${kind.toLowerCase()}s`, namespaced: true, crd: true, status: true })),
   { group: 'gateway.networking.k8s.io', versions: ['v1'], kind: 'GatewayClass', plural: 'gatewayclasses', namespaced: false, crd: true, status: true },
+  { group: 'gateway.networking.k8s.io', versions: ['v1'], kind: 'TLSRoute', plural: 'tlsroutes', namespaced: true, crd: true, status: true },
+  { group: 'gateway.networking.k8s.io', versions: ['v1alpha2'], kind: 'TCPRoute', plural: 'tcproutes', namespaced: true, crd: true, status: true },
   { group: 'gateway.networking.k8s.io', versions: ['v1beta1'], kind: 'ReferenceGrant', plural: 'referencegrants', namespaced: true, crd: true },
 ];
 

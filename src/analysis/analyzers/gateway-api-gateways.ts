@@ -4,16 +4,19 @@
  * - where a route's Gateway parentRef attaches it (gatewayParent, used by gateway-api.ts): a Gateway the input
  *   lacks is IST0101 (MZ0003 when the input has no Gateway API Gateways in that namespace); a Gateway of another
  *   class, or one none of whose served listeners is picked by the ref (sectionName, port), admits the route
- *   (allowedRoutes kinds, namespaces) or shares a hostname with it, is MZ0016 with the reason. A listener that
- *   admits namespaces by selector is taken to admit a route whose namespace the input has no Namespace object of.
- * - listeners mizzen leaves out (MZ0019): TLS, TCP, UDP and other protocols, HTTPS not terminated or whose
- *   certificate is missing, not a Secret or in another namespace, a repeated name.
+ *   (a kind its protocol carries, defaultRouteKinds, and allowedRoutes kinds and namespaces) or shares a hostname
+ *   with it, is MZ0016 with the reason. A listener that admits namespaces by selector is taken to admit a route
+ *   whose namespace the input has no Namespace object of.
+ * - listeners mizzen leaves out (MZ0019): UDP and other protocols, HTTPS not terminated, HTTPS or terminated TLS
+ *   whose certificate is missing, not a Secret or in another namespace, TLS of another mode, a repeated name, no
+ *   name, a port that is not one. (HTTP, HTTPS and TLS terminated with a Secret of the Gateway's namespace, TLS
+ *   passthrough and TCP are served.)
  * - Gateways no workload of the input would serve (MZ0020), judged only where the input has workloads in the
  *   Gateway's namespace: mizzen deploys no gateway proxy, it configures those the Gateway selects.
  * Malformed shapes give fewer findings, never a throw.
  */
 import type { KubeObject } from '../../core/kube.js';
-import { GATEWAY_CLASS, GATEWAY_NAME_LABEL, addressHosts, type GatewayLike, type Listener, intersectHostnames, listenerAdmits, refPicks, servedListeners } from '../../model/gateway-api-gateways.js';
+import { GATEWAY_CLASS, GATEWAY_NAME_LABEL, addressHosts, defaultRouteKinds, type GatewayLike, type Listener, intersectHostnames, listenerAdmits, refPicks, servedListeners } from '../../model/gateway-api-gateways.js';
 import { isGatewayApi, type ParentRef } from '../../model/gateway-refs.js';
 import { asPort } from '../../model/selectors.js';
 import { finding, type Finding } from '../finding.js';
@@ -50,6 +53,32 @@ const quoted = (names: readonly string[]): string => names.map((n) => `"${n}"`).
 /** `listener "a" does` / `listeners "a", "b" do`, for a sentence about what they (do not) do. */
 const listenersDo = (ls: readonly Listener[]): string => (ls.length === 1 ? `listener "${ls[0]!.name}" does` : `listeners ${quoted(ls.map((l) => l.name))} do`);
 
+/** The listeners mizzen serves, in words. */
+const SERVED = 'HTTP; HTTPS or TLS terminated with a Secret of its own namespace; TLS passthrough; TCP';
+const SERVED_PROTOCOLS = 'HTTP, HTTPS, TLS and TCP listeners';
+
+/** `a TCP listener`, `an HTTPS listener`, `a TLS passthrough listener`, `a terminated TLS listener`. */
+function aListener(l: Pick<Listener, 'protocol' | 'passthrough'>): string {
+  if (l.protocol === 'TLS') return l.passthrough ? 'a TLS passthrough listener' : 'a terminated TLS listener';
+  return `${l.protocol.startsWith('HTTP') ? 'an' : 'a'} ${l.protocol} listener`;
+}
+
+/** `HTTPRoutes and GRPCRoutes`. */
+const kindsOf = (kinds: readonly string[]): string => kinds.map((k) => `${k}s`).join(' and ');
+
+/**
+ * Why the `picked` listeners (none of which admits `kind`, whatever the namespace) do not: a protocol that does not
+ * carry the kind (defaultRouteKinds), else allowedRoutes.kinds; the listeners named before each reason when they
+ * do not all share one.
+ */
+function kindReason(picked: readonly Listener[], kind: string): string {
+  const why = (l: Listener): string => (defaultRouteKinds(l).includes(kind) ? 'spec.listeners[].allowedRoutes.kinds' : `${aListener(l)} carries ${kindsOf(defaultRouteKinds(l))} only`);
+  const byWhy = new Map<string, string[]>();
+  for (const l of picked) byWhy.set(why(l), [...(byWhy.get(why(l)) ?? []), l.name]);
+  const detail = byWhy.size === 1 ? [...byWhy.keys()][0]! : [...byWhy].map(([reason, names]) => `${quoted(names)}: ${reason}`).join('; ');
+  return `its ${listenersDo(picked)} not admit ${kind}s (${detail})`;
+}
+
 /** What a Gateway parentRef of a route comes to: whether it attaches the route to some listener, and what to say. */
 export interface ParentOutcome {
   attached: boolean;
@@ -60,7 +89,7 @@ export interface ParentOutcome {
 function unattachedReason(w: World, route: KubeObject, gw: KubeObject, ref: ParentRef): string | undefined {
   const g = like(gw);
   const served = servedListeners(g);
-  if (served.length === 0) return 'it has no listener mizzen serves (HTTP, or HTTPS terminated with a Secret of its own namespace)';
+  if (served.length === 0) return `it has no listener mizzen serves (${SERVED})`;
   const picked = served.filter((l) => refPicks(ref, l));
   if (picked.length === 0) {
     const wanted = [ref.sectionName ? `named "${ref.sectionName}"` : '', ref.port !== undefined ? `on port ${ref.port}` : ''].filter(Boolean).join(' ');
@@ -75,7 +104,7 @@ function unattachedReason(w: World, route: KubeObject, gw: KubeObject, ref: Pare
   const labels = namespaceLabels(w);
   const anyNamespace = (l: Listener): Listener => ({ ...l, allowed: { ...l.allowed, namespaces: { from: 'All' } } });
   const kindOk = picked.filter((l) => listenerAdmits(anyNamespace(l), g, route.kind, ns, (n) => labels.get(n)));
-  if (kindOk.length === 0) return `its ${listenersDo(picked)} not admit ${route.kind}s (spec.listeners[].allowedRoutes.kinds)`;
+  if (kindOk.length === 0) return kindReason(picked, route.kind);
   // Without the route namespace's labels, a namespace selector cannot be judged: taken to admit it.
   const unknown = (l: Listener): boolean => !labels.has(ns) && rec(rec(l.allowed).namespaces).from === 'Selector';
   const admitted = kindOk.filter((l) => unknown(l) || listenerAdmits(l, g, route.kind, ns, (n) => labels.get(n)));
@@ -111,25 +140,36 @@ export function gatewayParent(w: World, route: KubeObject, ref: ParentRef, path:
 /** The Gateway API Gateways of class istio that analyzers report on. */
 const servedGateways = (w: World): KubeObject[] => w.coreSubjects('Gateway').filter((gw) => isGatewayApi(gw) && isServedClass(gw));
 
-const ROUTE_KINDS_OF: Readonly<Record<string, string>> = { TLS: 'TLSRoutes', TCP: 'TCPRoutes', UDP: 'UDPRoutes' };
+/**
+ * Whether servedListeners serves listeners of `protocol` at all: whether it serves one of that protocol that is
+ * named, on a port and terminated with a Secret of the Gateway's namespace (which only HTTPS and TLS read).
+ */
+const protocolServed = (protocol: unknown): boolean =>
+  servedListeners({ name: 'probe', namespace: 'probe', spec: { listeners: [{ name: 'probe', port: 1, protocol, tls: { certificateRefs: [{ name: 'probe' }] } }] } }).length > 0;
 
-/** Why mizzen leaves out listener `i` of `listeners` (which servedListeners did not serve). */
-function listenerReason(listeners: readonly unknown[], i: number, gwNamespace: string): string {
+/**
+ * Why mizzen leaves out listener `i` of `listeners` (which servedListeners did not serve); `served[j]`: whether it
+ * serves listener j.
+ */
+function listenerReason(listeners: readonly unknown[], served: readonly boolean[], i: number, gwNamespace: string): string {
   const l = rec(listeners[i]);
   const name = str(l.name);
   const protocol = str(l.protocol);
   if (!name) return 'it has no name';
   if (asPort(l.port) === undefined) return 'its port is not a port number';
-  if (protocol !== 'HTTP' && protocol !== 'HTTPS') {
-    const routes = protocol ? ROUTE_KINDS_OF[protocol] : undefined;
-    if (routes) return `a ${protocol} listener takes ${routes}, which mizzen does not serve (it serves HTTPRoutes and GRPCRoutes on HTTP and HTTPS listeners)`;
-    return `${protocol ? `protocol "${protocol}"` : 'a listener without a protocol'} is not served (mizzen serves HTTP and HTTPS listeners)`;
+  if (!protocolServed(protocol)) {
+    if (protocol === 'UDP') return 'a UDP listener takes UDPRoutes, which mizzen does not serve';
+    return `${protocol ? `protocol "${protocol}"` : 'a listener without a protocol'} is not served (mizzen serves ${SERVED_PROTOCOLS})`;
   }
-  const first = listeners.findIndex((o, j) => j < i && str(rec(o).name) === name && asPort(rec(o).port) !== undefined && (rec(o).protocol === 'HTTP' || rec(o).protocol === 'HTTPS'));
+  const first = listeners.findIndex((o, j) => j < i && served[j] && str(rec(o).name) === name);
   if (first >= 0) return `its name "${name}" is repeated: spec.listeners[${first}] of that name is the one mizzen reads`;
+  // Of a protocol mizzen serves and not repeated: what is left is HTTPS or TLS that mizzen does not terminate.
   const tls = rec(l.tls);
   const mode: unknown = tls.mode ?? 'Terminate';
-  if (mode !== 'Terminate') return `tls.mode is ${JSON.stringify(mode)}: mizzen serves HTTPS only terminated at the gateway (passthrough takes TLSRoutes, which mizzen does not serve)`;
+  if (mode !== 'Terminate') {
+    if (protocol === 'HTTPS') return `tls.mode is ${JSON.stringify(mode)}: mizzen serves HTTPS only terminated at the gateway (to pass TLS through, use a TLS listener and TLSRoutes)`;
+    return `tls.mode is ${JSON.stringify(mode)}: mizzen serves TLS listeners terminated at the gateway (Terminate) or passed through (Passthrough)`;
+  }
   const cert = rec(arr(tls.certificateRefs)[0]);
   const secret = str(cert.name);
   if (!secret) return 'it names no certificate (tls.certificateRefs[0] with a name): mizzen cannot terminate its TLS';
@@ -148,11 +188,12 @@ export function gatewayListeners(w: World): Finding[] {
     const listeners = arr(rec(gw.spec).listeners);
     // Listener i is served when it adds a listener to those served of the ones before it.
     const counts = listeners.map((_, i) => servedListeners({ ...g, spec: { ...rec(gw.spec), listeners: listeners.slice(0, i + 1) } }).length);
+    const served = counts.map((c, i) => c > (i === 0 ? 0 : counts[i - 1]!));
     for (const i of listeners.keys()) {
-      if (counts[i]! > (i === 0 ? 0 : counts[i - 1]!)) continue;
+      if (served[i]) continue;
       const name = str(rec(listeners[i]).name);
       const which = name ? `Listener "${name}"` : 'This listener';
-      out.push(finding('MZ0019', gw, `${which} is not served by mizzen: ${listenerReason(listeners, i, nsOf(gw))}`, `spec.listeners[${i}]`));
+      out.push(finding('MZ0019', gw, `${which} is not served by mizzen: ${listenerReason(listeners, served, i, nsOf(gw))}`, `spec.listeners[${i}]`));
     }
   }
   return out;

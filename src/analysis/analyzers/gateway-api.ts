@@ -1,22 +1,27 @@
 /**
- * Gateway API routes (gateway.networking.k8s.io HTTPRoute and GRPCRoute), attached to a Service ("GAMMA", mesh
- * traffic) or to a Gateway API Gateway of class istio, checked the way mizzen converts them (model/gateway-api.ts,
- * model/gateway-api-gateways.ts), with the reading of refs they share (model/gateway-refs.ts):
+ * Gateway API routes (gateway.networking.k8s.io HTTPRoute, GRPCRoute, TLSRoute and TCPRoute: GATEWAY_ROUTE_KINDS),
+ * attached to a Service ("GAMMA", mesh traffic) or to a Gateway API Gateway of class istio, checked the way mizzen
+ * converts them (model/gateway-api.ts, model/gateway-api-gateways.ts), with the reading of refs they share
+ * (model/gateway-refs.ts):
  * - parentRefs: a core Service parent the input lacks is IST0101 (MZ0003 when the input has no Services in that
  *   namespace); a Gateway parent is checked by gateway-api-gateways.ts (IST0101 / MZ0003 when missing, MZ0016
  *   when it attaches the route to no listener, with the reason); any other parent is MZ0016.
  * - backendRefs and RequestMirror backendRefs: only a core Service with a port, in the route's namespace or
- *   allowed by a ReferenceGrant, is routed to (MZ0017 otherwise: its share answers 500, a mirror gets nothing);
- *   a missing Service, or a port it does not expose, is IST0101 (MZ0003 as above). MZ0017 is not said of a
- *   backend that gets no traffic anyway (weight 0, a rule that redirects).
+ *   allowed by a ReferenceGrant, is routed to (MZ0017 otherwise: its share answers 500, its share of the
+ *   connections fails on a TLSRoute or TCPRoute, a mirror gets nothing); a missing Service, or a port it does not
+ *   expose, is IST0101 (MZ0003 as above). MZ0017 is not said of a backend that gets no traffic anyway (weight 0, a
+ *   rule that redirects).
  * - filters of a type mizzen does not apply, or without a type (MZ0018): on a rule, the requests it matches
- *   answer 500; on a backendRef (which takes the header modifiers only), its share does.
+ *   answer 500; on a backendRef (which takes the header modifiers only), its share does. TLSRoutes and TCPRoutes
+ *   take no filters (RULE_FILTERS): any is MZ0018; the conversion ignores a rule's, and a backendRef's header
+ *   modifiers, while another filter on a backendRef fails its share of the connections.
  * A route is served when a parentRef attaches it somewhere: a Service parent (found or not), or a listener of a
  * Gateway; the rules of any other change nothing, so they are not checked. Malformed shapes give fewer findings,
  * never a throw.
  */
 import type { KubeObject } from '../../core/kube.js';
-import { BACKEND_FILTERS, GATEWAY_API_GROUP, RULE_FILTERS, backendRef, isGatewayRoute, parentRef, referenceAllowed, type BackendRef, type ParentRef } from '../../model/gateway-refs.js';
+import { BACKEND_FILTERS, GATEWAY_API_GROUP, GATEWAY_ROUTE_KINDS, RULE_FILTERS, backendRef, isGatewayRoute, parentRef, referenceAllowed, type BackendRef, type ParentRef } from '../../model/gateway-refs.js';
+import { isL4Route } from '../../model/gateway-api.js';
 import { finding, type Finding } from '../finding.js';
 import { gatewayParent } from './gateway-api-gateways.js';
 import { arr, rec, str, type Rec } from '../shape.js';
@@ -77,6 +82,9 @@ function checkParents(w: World, route: KubeObject, parents: ReadonlyArray<{ path
   return { attached, findings };
 }
 
+/** What befalls the share of a backend mizzen does not route to: HTTP routes answer 500, TLS and TCP connections fail. */
+const shareFails = (route: KubeObject): string => (isL4Route(route.kind) ? 'its share of the connections fails' : 'its share of the traffic answers 500');
+
 /** How a backendRef is used: a share of the rule's traffic, a share that is never sent (weight 0, a redirecting rule), or a mirror. */
 type Use = 'share' | 'unused' | 'mirror';
 
@@ -88,7 +96,7 @@ function checkBackend(w: World, route: KubeObject, raw: unknown, path: string, u
   const ref = backendRef(raw, nsOf(route));
   if (!ref) return []; // a nameless ref is the schema's business
   const what = use === 'mirror' ? 'mirror backend' : 'backendRef';
-  const outcome = use === 'mirror' ? 'nothing is mirrored to it' : 'its share of the traffic answers 500';
+  const outcome = use === 'mirror' ? 'nothing is mirrored to it' : shareFails(route);
   if (ref.hostname) return hostnameBackend(w, route, ref, path, use, what, outcome);
   if (!ref.service) return use === 'unused' ? [] : [finding('MZ0017', route, `${what} ${qualified(ref)} "${ref.namespace}/${ref.name}" is not a core Service or an Istio Hostname without a namespace: ${outcome}`, path)];
   const reasons: string[] = [];
@@ -118,14 +126,21 @@ const filterTypes = (filters: unknown): Array<string | undefined> => arr(filters
 
 const typeName = (type: string | undefined): string => (type === undefined ? 'filter without a type' : `filter of type ${type}`);
 
-/** MZ0018 for each rule filter mizzen does not apply (the rule answers 500); RequestMirror backends checked. */
+/** `it applies A, B` / `it applies none on TCPRoutes`. */
+const applies = (kind: string, types: readonly string[]): string => (types.length > 0 ? `it applies ${types.join(', ')}` : `it applies none on ${kind}s`);
+
+/**
+ * MZ0018 for each rule filter mizzen does not apply (the rule answers 500; a TLSRoute's or TCPRoute's rule routes
+ * as if it had none); RequestMirror backends checked.
+ */
 function checkRuleFilters(w: World, route: KubeObject, rule: Rec, base: string): Finding[] {
   const out: Finding[] = [];
   const applied = RULE_FILTERS[route.kind] ?? [];
+  const outcome = isL4Route(route.kind) ? 'the rule routes as if it had no filters' : 'the requests this rule matches answer 500';
   for (const [f, type] of filterTypes(rule.filters).entries()) {
     const path = `${base}.filters[${f}]`;
     if (type === undefined || !applied.includes(type)) {
-      out.push(finding('MZ0018', route, `${route.kind} rule ${typeName(type)} is not applied by mizzen (it applies ${applied.join(', ')}): the requests this rule matches answer 500`, path));
+      out.push(finding('MZ0018', route, `${route.kind} rule ${typeName(type)} is not applied by mizzen (${applies(route.kind, applied)}): ${outcome}`, path));
     } else if (type === 'RequestMirror') {
       out.push(...checkBackend(w, route, rec(rec(arr(rule.filters)[f]).requestMirror).backendRef, `${path}.requestMirror.backendRef`, 'mirror'));
     }
@@ -133,12 +148,18 @@ function checkRuleFilters(w: World, route: KubeObject, rule: Rec, base: string):
   return out;
 }
 
-/** MZ0018 for each filter of a backendRef that mizzen does not apply there: the backend is not used, its share answers 500. */
+/**
+ * MZ0018 for each filter of a backendRef that mizzen does not apply there: the backend is not used, its share
+ * answers 500 (or fails). A TLSRoute's or TCPRoute's backend takes the header modifiers too, and ignores them.
+ */
 function checkBackendFilters(route: KubeObject, backend: unknown, path: string): Finding[] {
   const out: Finding[] = [];
+  const l4 = isL4Route(route.kind);
   for (const [f, type] of filterTypes(rec(backend).filters).entries()) {
-    if (type !== undefined && BACKEND_FILTERS.includes(type)) continue;
-    out.push(finding('MZ0018', route, `backendRef ${typeName(type)} is not applied by mizzen (it applies ${BACKEND_FILTERS.join(', ')} there): its share of the traffic answers 500`, `${path}.filters[${f}]`));
+    const taken = type !== undefined && BACKEND_FILTERS.includes(type);
+    if (taken && !l4) continue;
+    const why = l4 ? applies(route.kind, []) : `${applies(route.kind, BACKEND_FILTERS)} there`;
+    out.push(finding('MZ0018', route, `backendRef ${typeName(type)} is not applied by mizzen (${why}): ${taken ? 'it is ignored' : shareFails(route)}`, `${path}.filters[${f}]`));
   }
   return out;
 }
@@ -163,7 +184,7 @@ function checkRules(w: World, route: KubeObject): Finding[] {
 
 export function gatewayRoutes(w: World): Finding[] {
   const out: Finding[] = [];
-  for (const route of [...w.coreSubjects('HTTPRoute'), ...w.coreSubjects('GRPCRoute')]) {
+  for (const route of GATEWAY_ROUTE_KINDS.flatMap((kind) => w.coreSubjects(kind))) {
     if (!isGatewayRoute(route)) continue;
     const parents = checkParents(w, route, parentsWithPaths(route));
     out.push(...parents.findings);

@@ -15,11 +15,13 @@ import { isOk, type KubeClient } from './client.js';
 import { objectPath } from './resources.js';
 
 /** The status subresources the writer patches (the ClusterRole grants `patch` on exactly these). */
-export const GATEWAY_STATUS_RESOURCES: Readonly<Record<StatusWrite['kind'], { plural: string; namespaced: boolean }>> = {
-  GatewayClass: { plural: 'gatewayclasses', namespaced: false },
-  Gateway: { plural: 'gateways', namespaced: true },
-  HTTPRoute: { plural: 'httproutes', namespaced: true },
-  GRPCRoute: { plural: 'grpcroutes', namespaced: true },
+export const GATEWAY_STATUS_RESOURCES: Readonly<Record<StatusWrite['kind'], { plural: string; namespaced: boolean; version: string }>> = {
+  GatewayClass: { plural: 'gatewayclasses', namespaced: false, version: 'v1' },
+  Gateway: { plural: 'gateways', namespaced: true, version: 'v1' },
+  HTTPRoute: { plural: 'httproutes', namespaced: true, version: 'v1' },
+  GRPCRoute: { plural: 'grpcroutes', namespaced: true, version: 'v1' },
+  TLSRoute: { plural: 'tlsroutes', namespaced: true, version: 'v1' },
+  TCPRoute: { plural: 'tcproutes', namespaced: true, version: 'v1alpha2' },
 };
 
 export interface GatewayStatusOptions {
@@ -89,7 +91,7 @@ export class GatewayStatusWriter {
     for (const w of writes) {
       if (!this.o.isLeader()) return;
       const r = GATEWAY_STATUS_RESOURCES[w.kind];
-      const path = `${objectPath({ group: GATEWAY_API_GROUP, version: 'v1', plural: r.plural, namespaced: r.namespaced }, w.namespace, w.name)}/status`;
+      const path = `${objectPath({ group: GATEWAY_API_GROUP, version: r.version, plural: r.plural, namespaced: r.namespaced }, w.namespace, w.name)}/status`;
       const current = objects.find((o) => o.kind === w.kind && o.metadata.name === w.name && (o.metadata.namespace ?? undefined) === w.namespace)?.status;
       const status: Record<string, unknown> = { ...w.status };
       for (const k of Object.keys(typeof current === 'object' && current !== null ? current : {})) if (!(k in status)) status[k] = null;

@@ -60,6 +60,9 @@ const gatewayApi = (kind: string, version: string, plural: string, namespaced = 
 const GATEWAY_API_RESOURCES: readonly KubeResource[] = [
   gatewayApi('HTTPRoute', 'v1', 'httproutes'),
   gatewayApi('GRPCRoute', 'v1', 'grpcroutes'),
+  // TLSRoute is v1 from Gateway API v1.5; TCPRoute is served in the experimental channel only, at v1alpha2.
+  gatewayApi('TLSRoute', 'v1', 'tlsroutes'),
+  gatewayApi('TCPRoute', 'v1alpha2', 'tcproutes'),
   gatewayApi('ReferenceGrant', 'v1beta1', 'referencegrants'),
   gatewayApi('Gateway', 'v1', 'gateways'),
   gatewayApi('GatewayClass', 'v1', 'gatewayclasses', false),

@@ -8,7 +8,7 @@ import { generate } from '../../../src/xds/gen/index.js';
 import { buildSnapshot } from '../../../src/model/snapshot.js';
 import { TypeUrls } from '../../../src/core/constants.js';
 import { INVALID_BACKEND_HOST } from '../../../src/model/gateway-api.js';
-import { GATEWAY, PRODUCTPAGE, bookinfo, byName, expectValid, proxy, yamlObjects } from './helpers.js';
+import { GATEWAY, MYSQL_SERVICE, PRODUCTPAGE, bookinfo, byName, expectValid, proxy, yamlObjects } from './helpers.js';
 
 const ROUTE = `
 apiVersion: gateway.networking.k8s.io/v1
@@ -193,5 +193,63 @@ spec:
     ]);
     // A sidecar is not bound to the Gateway's routes.
     expect(JSON.stringify(generate(snap, proxy(PRODUCTPAGE), TypeUrls.route))).to.not.include('/productpage');
+  });
+
+  it('a TLS passthrough listener and a TLSRoute on the ingress gateway: a filter chain by SNI to the backend, no TLS terminated', () => {
+    const snap = buildSnapshot([
+      ...bookinfo(),
+      ...yamlObjects(`
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: passthrough, namespace: default }
+spec:
+  gatewayClassName: istio
+  addresses: [{ type: Hostname, value: istio-ingressgateway.istio-system.svc.cluster.local }]
+  listeners: [{ name: tls, port: 443, protocol: TLS, hostname: '*.example.com', tls: { mode: Passthrough } }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: TLSRoute
+metadata: { name: shop, namespace: default }
+spec:
+  parentRefs: [{ name: passthrough }]
+  hostnames: [shop.example.com]
+  rules: [{ backendRefs: [{ name: productpage, port: 9080 }] }]
+`),
+    ]);
+    const listeners = generate(snap, proxy(GATEWAY), TypeUrls.listener);
+    expectValid(TypeUrls.listener, listeners);
+    // The Service maps 443 to the pod's 8443.
+    const l = byName(listeners, '0.0.0.0_8443');
+    const chain = l.filter_chains.find((c: any) => c.filter_chain_match?.server_names?.includes('shop.example.com'));
+    expect(chain, 'a chain for the SNI name').to.not.equal(undefined);
+    expect(chain.transport_socket, 'passed through, not terminated').to.equal(undefined);
+    expect(chain.filters.at(-1).typed_config.cluster).to.equal(cluster('productpage.default.svc.cluster.local'));
+  });
+
+  it("a TCPRoute on a TCP Service: the sidecar's tcp_proxy splits the connections by weight", () => {
+    const snap = buildSnapshot([
+      ...bookinfo(),
+      ...yamlObjects(`${MYSQL_SERVICE}
+---
+apiVersion: v1
+kind: Service
+metadata: { name: mysql-v2 }
+spec: { selector: { app: mysql, version: v2 }, ports: [{ name: tcp-mysql, port: 3306 }] }
+---
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TCPRoute
+metadata: { name: mysql-canary }
+spec:
+  parentRefs: [{ group: '', kind: Service, name: mysql, port: 3306 }]
+  rules: [{ backendRefs: [{ name: mysql, port: 3306, weight: 9 }, { name: mysql-v2, port: 3306, weight: 1 }] }]
+`),
+    ]);
+    const listeners = generate(snap, proxy(PRODUCTPAGE), TypeUrls.listener);
+    expectValid(TypeUrls.listener, listeners);
+    const tcp = byName(listeners, '10.96.5.5_3306').filter_chains[0].filters.at(-1).typed_config;
+    expect(tcp.weighted_clusters.clusters.map((c: any) => [c.name, c.weight])).to.deep.equal([
+      [cluster('mysql.default.svc.cluster.local', 3306), 9],
+      [cluster('mysql-v2.default.svc.cluster.local', 3306), 1],
+    ]);
   });
 });
