@@ -6,6 +6,7 @@ import { generate } from '../../../src/xds/gen/index.js';
 import { WASM_FILTER_PREFIX } from '../../../src/xds/gen/wasm.js';
 import { TypeUrls } from '../../../src/core/constants.js';
 import { decode, encode } from '../../../src/xds/proto.js';
+import { ingress, plugin, reviews } from './wasm-fixtures.js';
 import { ENVOY_TYPES, GATEWAY, MYSQL_SERVICE, PRODUCTPAGE, REVIEWS_V1, bookinfo, byName, expectValid, proxy, yamlObjects } from './helpers.js';
 
 const SHA = '1ef0c9a92b0420cf25f7fe5d481b231464bc88f486ca3b9c83ed5cc21d2f6210';
@@ -13,19 +14,6 @@ const NETWORK_WASM = 'envoy.extensions.filters.network.wasm.v3.Wasm';
 const HCM = 'envoy.filters.network.http_connection_manager';
 const TCP_PROXY = 'envoy.filters.network.tcp_proxy';
 
-let created = 0;
-/** A WasmPlugin, each one younger than the last. */
-function plugin(name: string, spec: Record<string, unknown>, namespace = 'default'): KubeObject {
-  const n = ++created;
-  return {
-    apiVersion: 'extensions.istio.io/v1alpha1',
-    kind: 'WasmPlugin',
-    metadata: { name, namespace, creationTimestamp: `2026-01-01T00:${String(Math.floor(n / 60)).padStart(2, '0')}:${String(n % 60).padStart(2, '0')}Z` },
-    spec,
-  } as KubeObject;
-}
-const reviews = { selector: { matchLabels: { app: 'reviews' } } };
-const ingress = { selector: { matchLabels: { istio: 'ingressgateway' } } };
 /** A NETWORK plugin with a local module. */
 const net = (f: string, extra: Record<string, unknown> = {}) => ({ url: `file:///opt/filters/${f}.wasm`, type: 'NETWORK', ...extra });
 

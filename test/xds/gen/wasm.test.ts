@@ -6,24 +6,12 @@ import { generate } from '../../../src/xds/gen/index.js';
 import { WASM_FILTER_PREFIX } from '../../../src/xds/gen/wasm.js';
 import { TypeUrls } from '../../../src/core/constants.js';
 import { decode, encode } from '../../../src/xds/proto.js';
+import { ingress, plugin, reviews } from './wasm-fixtures.js';
 import { ENVOY_TYPES, GATEWAY, PRODUCTPAGE, REVIEWS_V1, bookinfo, byName, expectValid, proxy, yamlObjects } from './helpers.js';
 
 const SHA = '1ef0c9a92b0420cf25f7fe5d481b231464bc88f486ca3b9c83ed5cc21d2f6210';
 const JWKS = '{"keys":[{"kty":"RSA","e":"AQAB","n":"abc","kid":"k1"}]}';
 
-let created = 0;
-/** A WasmPlugin, each one younger than the last (`at` sets its age). */
-function plugin(name: string, spec: Record<string, unknown>, namespace = 'default', at?: number): KubeObject {
-  const n = at ?? ++created;
-  return {
-    apiVersion: 'extensions.istio.io/v1alpha1',
-    kind: 'WasmPlugin',
-    metadata: { name, namespace, creationTimestamp: `2026-01-01T00:${String(Math.floor(n / 60)).padStart(2, '0')}:${String(n % 60).padStart(2, '0')}Z` },
-    spec,
-  } as KubeObject;
-}
-const reviews = { selector: { matchLabels: { app: 'reviews' } } };
-const ingress = { selector: { matchLabels: { istio: 'ingressgateway' } } };
 const file = (f: string) => ({ url: `file:///opt/filters/${f}.wasm` });
 
 const snapshotOf = (...extra: Array<KubeObject | string>) =>
