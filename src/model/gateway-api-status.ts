@@ -17,6 +17,7 @@ import type { KubeObject } from '../core/kube.js';
 import type { Config, Snapshot } from './types.js';
 import { asArray, asObject, asString, matchesLabels } from './selectors.js';
 import { GATEWAY_API_GROUP, GATEWAY_ROUTE_KINDS, backendHost, backendRef, isGatewayApi, parentRef, referenceAllowed } from './gateway-refs.js';
+import { parentRefPort } from './gateway-api.js';
 import { GATEWAY_CLASS, type Listener, attachment, defaultRouteKinds, gatewaySelector, namesGateway, servedListeners } from './gateway-api-gateways.js';
 
 type Json = Record<string, any>;
@@ -180,8 +181,10 @@ export function gatewayApiStatuses(objects: readonly KubeObject[], snap: Snapsho
       let controller: string;
       if (ref.service) {
         controller = MESH_CONTROLLER;
-        const found = snap.services.has(`${ref.name}.${ref.namespace}.svc.${snap.domainSuffix}`);
-        accepted = found ? ok('Accepted') : no('Accepted', 'NoMatchingParent', `Service ${ref.namespace}/${ref.name} not found`);
+        const host = `${ref.name}.${ref.namespace}.svc.${snap.domainSuffix}`;
+        if (!snap.services.has(host)) accepted = no('Accepted', 'NoMatchingParent', `Service ${ref.namespace}/${ref.name} not found`);
+        else if (parentRefPort(snap.services, host, ref) === null) accepted = no('Accepted', 'NoMatchingParent', `Service ${ref.namespace}/${ref.name} has no port ${ref.sectionName ? `named ${ref.sectionName}` : String(ref.port)}`);
+        else accepted = ok('Accepted');
       } else {
         const gw = ref.group === GATEWAY_API_GROUP && ref.kind === 'Gateway' ? gateways.get(`${ref.namespace}/${ref.name}`) : undefined;
         if (!gw || !namesGateway(ref, config(gw))) return; // not a parent mizzen answers for

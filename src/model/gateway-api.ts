@@ -21,7 +21,7 @@
 import type { KubeObject } from '../core/kube.js';
 import type { Config, Service } from './types.js';
 import { asArray, asObject, asString } from './selectors.js';
-import { BACKEND_FILTERS, RULE_FILTERS, type BackendRef, backendHost, backendRef, parentRefs, referenceAllowed } from './gateway-refs.js';
+import { BACKEND_FILTERS, RULE_FILTERS, type BackendRef, type ParentRef, backendHost, backendRef, parentRefs, referenceAllowed } from './gateway-refs.js';
 
 /** Annotation (value `gateway`) on VirtualServices made from Gateway API routes; istiod marks its own so. */
 export const ROUTE_SEMANTICS = 'internal.istio.io/route-semantics';
@@ -352,15 +352,25 @@ function l4OnPorts(list: readonly Json[], ports: readonly number[] | undefined):
   return list.flatMap((r) => ports.map((port) => ({ ...r, match: r.match ? r.match.map((m: Json) => ({ ...m, port })) : [{ port }] })));
 }
 
-/** The ports a route's parentRefs to one Service narrow it to; undefined when one of them names none (every port). */
-function parentPorts(w: RouteWorld, host: string, refs: ReturnType<typeof parentRefs>): number[] | undefined {
+/**
+ * The ports of `host` one Service parentRef attaches a route to: undefined for every port (it names none), a port
+ * it names by number or by name (sectionName), or null when it names one the Service has not (it attaches nowhere;
+ * a Service mizzen does not know takes any port number).
+ */
+export function parentRefPort(services: ReadonlyMap<string, Service>, host: string, ref: Pick<ParentRef, 'port' | 'sectionName'>): number | undefined | null {
+  const svc = services.get(host);
+  if (ref.port !== undefined) return !svc || svc.ports.some((p) => p.port === ref.port) ? ref.port : null;
+  if (ref.sectionName) return svc?.ports.find((p) => p.name === ref.sectionName)?.port ?? null;
+  return undefined;
+}
+
+/** The ports a route's parentRefs to one Service narrow it to: undefined for every port, [] for none (all name ports the Service has not). */
+function parentPorts(w: RouteWorld, host: string, refs: readonly ParentRef[]): number[] | undefined {
   const ports = new Set<number>();
   for (const p of refs) {
-    if (p.port !== undefined) ports.add(p.port);
-    else if (p.sectionName) {
-      const named = w.services.get(host)?.ports.find((sp) => sp.name === p.sectionName);
-      if (named) ports.add(named.port);
-    } else return undefined;
+    const port = parentRefPort(w.services, host, p);
+    if (port === undefined) return undefined;
+    if (port !== null) ports.add(port);
   }
   return [...ports].sort((a, b) => a - b);
 }
@@ -382,6 +392,9 @@ export function gatewayRouteVirtualServices(routes: readonly Config[], w: RouteW
     const rules = byHost.size && !l4 ? routeRules(w, route) : [];
     const { tcp, tls } = byHost.size && l4 ? l4Rules(w, route) : { tcp: [], tls: [] };
     for (const [host, parents] of byHost) {
+      // A route whose parentRefs name only ports the Service has not attaches to it nowhere: it changes nothing.
+      const ports = parentPorts(w, host, parents);
+      if (ports?.length === 0) continue;
       const key = `${route.namespace}/${host}`;
       let g = groups.get(key);
       if (!g) {
@@ -391,7 +404,6 @@ export function gatewayRouteVirtualServices(routes: readonly Config[], w: RouteW
       }
       g.parents.push(`${route.kind}/${route.name}.${route.namespace}`);
       g.revision = Math.max(g.revision, route.revision);
-      const ports = parentPorts(w, host, parents);
       for (const r of rules) {
         if (!ports) g.rules.push(r);
         else for (const port of ports) g.rules.push({ match: { ...(r.match ?? {}), port }, body: r.body, name: ports.length > 1 ? `${r.name}.${port}` : r.name });

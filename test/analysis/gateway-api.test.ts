@@ -67,6 +67,8 @@ const table: Record<string, Case[]> = {
     { name: 'a route of another API group named HTTPRoute is not read', objects: [{ apiVersion: 'example.com/v1', kind: 'HTTPRoute', metadata: { name: 'x', namespace: 'default' }, spec: rule([{ kind: 'Bucket', name: 'b' }], undefined, [{ name: 'gw' }]) }], expect: [] },
   ],
   'parentRefs (MZ0016, IST0101, MZ0003)': [
+    { name: 'a Service parent port or sectionName the Service has not attaches nowhere (its rules are not checked)', objects: [...base(), http('p', rule([{ name: 'nope', port: 9080 }], undefined, [parent('reviews', { port: 1234 })])), http('s', rule([{ name: 'reviews', port: 9080 }], undefined, [parent('ratings', { sectionName: 'grpc' })]))], expect: ['Warning MZ0016 HTTPRoute default/p spec.parentRefs[0]', 'Warning MZ0016 HTTPRoute default/s spec.parentRefs[0]'] },
+    { name: 'a Service parent port or sectionName the Service has: attached', objects: [...base(), http('p', rule([{ name: 'reviews', port: 9080 }], undefined, [parent('ratings', { port: 9090 }), parent('reviews', { sectionName: 'http' })]))], expect: [] },
     {
       name: 'default parent is a Gateway API Gateway the input lacks, with no Gateways in that namespace: unverified, its rules not checked',
       objects: [...base(), http('r', { parentRefs: [{ name: 'edge' }], rules: [{ backendRefs: [{ kind: 'Bucket', name: 'nope' }], filters: [{ type: 'ExtensionRef' }] }] })],

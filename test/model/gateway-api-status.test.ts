@@ -93,6 +93,7 @@ describe('Gateway API status', () => {
       route('kind', { parentRefs: [{ group: '', kind: 'Service', name: 'front' }], rules: [{ backendRefs: [{ group: 'x.io', kind: 'Thing', name: 'front' }] }] }),
       route('grant', { parentRefs: [{ group: '', kind: 'Service', name: 'front', namespace: 'web' }], rules: [{ backendRefs: [{ name: 'front', namespace: 'web', port: 8080 }] }] }, 'shop'),
       route('missing-service', { parentRefs: [{ group: '', kind: 'Service', name: 'gone' }], rules: [{ backendRefs: [{ name: 'front', port: 8080 }] }] }),
+      route('no-such-port', { parentRefs: [{ group: '', kind: 'Service', name: 'front', sectionName: 'grpc' }], rules: [{ backendRefs: [{ name: 'front', port: 8080 }] }] }),
     ]);
     const parent = (name: string) => conds(of(writes, 'HTTPRoute', name)!.status.parents[0].conditions);
     expect(parent('no-listener')[0]).to.deep.equal(['Accepted', 'False', 'NoMatchingParent']);
@@ -102,6 +103,8 @@ describe('Gateway API status', () => {
     expect(parent('kind')[1]).to.deep.equal(['ResolvedRefs', 'False', 'InvalidKind']);
     expect(parent('grant')[1]).to.deep.equal(['ResolvedRefs', 'False', 'RefNotPermitted']);
     expect(parent('missing-service')[0]).to.deep.equal(['Accepted', 'False', 'NoMatchingParent']);
+    expect(parent('no-such-port')[0]).to.deep.equal(['Accepted', 'False', 'NoMatchingParent']);
+    expect(of(writes, 'HTTPRoute', 'no-such-port')!.status.parents[0].conditions[0].message).to.equal('Service web/front has no port named grpc');
     expect(of(writes, 'Gateway', 'edge')!.status.listeners[0].attachedRoutes).to.equal(0);
   });
 

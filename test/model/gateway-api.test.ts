@@ -94,6 +94,12 @@ describe('Gateway API routes → VirtualServices', () => {
       ['shop.r.0.0.9080', 9080],
       ['shop.r.0.0.9090', 9090],
     ]);
+    // A port or port name the Service has not attaches the route nowhere: no VirtualService (which would leave the
+    // Service's clients without a route), while a ref that names a port it has still counts.
+    expect(converted(route('r', toReviews([{ backendRefs: [R('reviews')] }], { sectionName: 'grpc' })))).to.deep.equal([]);
+    expect(converted(route('r', toReviews([{ backendRefs: [R('reviews')] }], { port: 1234 })))).to.deep.equal([]);
+    const oneGood = only(route('r', { parentRefs: [{ group: '', kind: 'Service', name: 'reviews', port: 1234 }, { group: '', kind: 'Service', name: 'reviews', port: 9080 }], rules: [{ backendRefs: [R('reviews')] }] }));
+    expect(oneGood.spec.http.map((h: any) => h.match[0].port)).to.deep.equal([9080]);
   });
 
   it('weights split the traffic; a zero weight takes none; a backend the route may not use keeps its share, sent nowhere', () => {

@@ -64,13 +64,26 @@ function missingService(w: World, route: KubeObject, what: string, ref: { name: 
 }
 
 /** The findings of a route's parentRefs, and whether any of them attaches the route somewhere (so it is served). */
+/** The port a Service parentRef names (by number, or by name in sectionName) that its Service has not; undefined when it names none or one it has. */
+function missingParentPort(w: World, ref: ParentRef): string | undefined {
+  if (ref.port === undefined && !ref.sectionName) return undefined;
+  const svc = servicesOf(w, ref).find((e) => e.kind === 'Service');
+  if (!svc) return undefined;
+  if (ref.port !== undefined) return svc.ports.includes(ref.port) ? undefined : String(ref.port);
+  const names = arr(rec(svc.object.spec).ports).map((p) => str(rec(p).name));
+  return names.includes(ref.sectionName) ? undefined : `named "${ref.sectionName}"`;
+}
+
 function checkParents(w: World, route: KubeObject, parents: ReadonlyArray<{ path: string; ref: ParentRef }>): { attached: boolean; findings: Finding[] } {
   const findings: Finding[] = [];
   let attached = false;
   for (const { path, ref } of parents) {
     if (ref.service) {
-      attached = true;
-      findings.push(...missingService(w, route, 'parent Service', ref, `${path}.name`));
+      const missing = missingService(w, route, 'parent Service', ref, `${path}.name`);
+      findings.push(...missing);
+      const unnamed = missing.length === 0 ? missingParentPort(w, ref) : undefined;
+      if (unnamed) findings.push(finding('MZ0016', route, `parentRef Service "${ref.namespace}/${ref.name}" attaches the route nowhere: the Service has no port ${unnamed}`, path));
+      else attached = true;
     } else if (ref.group === GATEWAY_API_GROUP && ref.kind === 'Gateway') {
       const outcome = gatewayParent(w, route, ref, path);
       attached ||= outcome.attached;
