@@ -1,6 +1,7 @@
 /**
  * A GRPCRoute attached to a Service, with real grpc-js-xds clients: a header sends every call to the canary,
- * weights split the rest, and a backend in another namespace is used only once a ReferenceGrant allows it.
+ * weights split the rest, a backend in another namespace is used only once a ReferenceGrant allows it, a rule that
+ * answers 500 fails its calls, and a backend the route may not use does not stall the channel.
  */
 import { expect } from 'chai';
 import type { KubeObject } from '../../../src/core/kube.js';
@@ -57,12 +58,12 @@ describe('real gRPC clients: a GRPCRoute (Gateway API) on a Service', function (
     const consumer = route([{ backendRefs: [{ name: 'echo-canary', namespace: 'default', port: 9080 }] }], 'team-a');
     await mesh.apply([consumer]);
     const client = mesh.client(TARGET, 'team-a');
-    // Refused: the only backend has no cluster, so every call fails.
+    // Refused: the rule has no backend it may use, so every call fails (HTTP 500, gRPC UNKNOWN).
     const refused = await eventually('calls fail without the grant', async () => {
-      const t = await tally(client, 6, { concurrency: 6, deadlineMs: 500 });
-      return Object.keys(t.versions).length === 0 ? t : undefined;
+      const t = await tally(client, 6, { concurrency: 6, deadlineMs: 2000 });
+      return t.errors.UNKNOWN === 6 ? t : undefined;
     });
-    expect(Object.keys(refused.errors).length).to.be.greaterThan(0);
+    expect(refused.versions).to.deep.equal({});
     const grant: KubeObject = {
       apiVersion: 'gateway.networking.k8s.io/v1beta1',
       kind: 'ReferenceGrant',
@@ -82,5 +83,32 @@ describe('real gRPC clients: a GRPCRoute (Gateway API) on a Service', function (
       return t.total === 40 && t.versions.v1 === 40 ? t : undefined;
     });
     expect(own.errors).to.deep.equal({});
+  });
+
+  it('a rule that answers 500 (a filter mizzen does not apply) fails its calls rather than letting the next rule take them', async () => {
+    await mesh.apply([
+      route([
+        { matches: [{ method: { service: ECHO_SERVICE, method: 'Hello' }, headers: [{ name: 'x-blocked', value: 'yes' }] }], filters: [{ type: 'ExtensionRef', extensionRef: { group: 'example.com', kind: 'Plugin', name: 'x' } }], backendRefs: [{ name: 'echo-canary', port: 9080 }] },
+        { backendRefs: [{ name: 'echo', port: 9080 }] },
+      ]),
+    ]);
+    const client = mesh.client(TARGET);
+    await eventually('the other calls reach echo', async () => {
+      const t = await tally(client, 10, { concurrency: 2 });
+      return t.versions.v1 === 10 ? t : undefined;
+    });
+    const blocked = await tally(client, 6, { concurrency: 6, deadlineMs: 2000, metadata: { 'x-blocked': 'yes' } });
+    // The fault's HTTP 500 reaches the caller as gRPC UNKNOWN, at once (no backend, no deadline).
+    expect(blocked.errors).to.deep.equal({ UNKNOWN: 6 });
+  });
+
+  it('a backend the route may not use is left out of a split for gRPC clients (a missing cluster would stall the channel)', async () => {
+    await mesh.apply([route([{ backendRefs: [{ name: 'echo', port: 9080, weight: 50 }, { name: 'echo-canary', namespace: 'elsewhere', port: 9080, weight: 50 }] }])]);
+    const client = mesh.client(TARGET);
+    const t = await eventually('every call answered by echo', async () => {
+      const r = await tally(client, 20, { concurrency: 4, deadlineMs: 2000 });
+      return r.versions.v1 === 20 ? r : undefined;
+    });
+    expect(t.errors).to.deep.equal({});
   });
 });

@@ -12,6 +12,7 @@ import { domainsFor, routeName, splitHostPort } from './names.js';
 import { defaultRoute, translateRule, type RouteContext } from './http-route.js';
 import { proxyVirtualServices } from '../routes.js';
 import { routableVirtualServices } from '../delegation.js';
+import { INVALID_BACKEND_HOST, ROUTE_SEMANTICS } from '../../../model/gateway-api.js';
 
 type Obj = Record<string, unknown>;
 
@@ -42,6 +43,21 @@ export function virtualServiceFor(snap: Snapshot, proxyNamespace: string, svc: S
   return best;
 }
 
+/**
+ * A Gateway API rule as a gRPC client can take it. A client waits for every cluster its routes name, so a route to a
+ * cluster that does not exist (a backend the route may not use: model/gateway-api.ts) would stall the whole channel:
+ * such backends are left out of a split (the others take their share), and a rule left with none, or that answers
+ * 500 (a filter mizzen does not apply), becomes a fault that aborts every call with HTTP 500 on the service's own
+ * cluster, since gRPC takes no direct response and leaving the rule out would let a later one take its calls.
+ */
+function forGrpc(vs: Config, rule: Record<string, any>, svc: Service, port: ServicePort): Record<string, any> {
+  if (vs.annotations[ROUTE_SEMANTICS] !== 'gateway' || rule.redirect) return rule;
+  const { directResponse, ...rest } = rule;
+  const route = asArray(rule.route).filter((d) => asObject(asObject(d).destination).host !== INVALID_BACKEND_HOST);
+  if (!directResponse && route.length > 0) return route.length === asArray(rule.route).length ? rule : { ...rest, route };
+  return { ...rest, route: [{ destination: { host: svc.hostname, port: { number: port.port } } }], fault: { abort: { httpStatus: 500, percentage: { value: 100 } } } };
+}
+
 /** The RouteConfiguration of one service port as this node sees it. */
 export function buildRouteConfig(snap: Snapshot, proxy: Proxy, svc: Service, port: ServicePort): Obj {
   const ctx: RouteContext = { snap, proxy, labels: proxyLabels(snap, proxy), service: svc, port };
@@ -49,7 +65,7 @@ export function buildRouteConfig(snap: Snapshot, proxy: Proxy, svc: Service, por
   const routes: Obj[] = [];
   if (vs) {
     asArray(vs.spec?.http).forEach((r, i) => {
-      const rule = asObject(r);
+      const rule = forGrpc(vs, asObject(r), svc, port);
       routes.push(...translateRule(ctx, vs.namespace, rule, asString(rule.name) ?? `${vs.name}.${vs.namespace}.${i}`));
     });
   } else {
