@@ -19,6 +19,7 @@
  * - The VirtualServices carry ROUTE_SEMANTICS: their prefixes match whole path segments, as the Gateway API says.
  */
 import type { KubeObject } from '../core/kube.js';
+import { escapeRegex } from '../core/regex.js';
 import type { Config, Service } from './types.js';
 import { asArray, asObject, asString } from './selectors.js';
 import { BACKEND_FILTERS, RULE_FILTERS, type BackendRef, type ParentRef, backendHost, backendRef, parentRefs, referenceAllowed } from './gateway-refs.js';
@@ -43,7 +44,6 @@ export function gatewayDurationMs(v: unknown): number | undefined {
   return ms;
 }
 
-const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Header (or query parameter) matches: a name → StringMatch map; a repeated name keeps its first match. */
 function valueMatches(list: unknown, lower: boolean): Json | undefined {

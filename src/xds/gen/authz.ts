@@ -20,6 +20,7 @@
  * Request principals and claims read the payload a RequestAuthentication's JWT filter verified (jwt.ts), on Envoy
  * sidecars and gateways; gRPC servers have no such filter. Pure.
  */
+import { escapeRegex } from '../../core/regex.js';
 import type { Config, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { asArray, asObject, hasTargetRef, matchesLabels, policySelector } from '../../model/selectors.js';
@@ -43,14 +44,13 @@ interface Field {
 const CUSTOM_SUFFIX = '-deny-due-to-bad-CUSTOM-action';
 const MATCH_NEVER: Json = { permissions: [{ not_rule: { any: true } }], principals: [{ not_id: { any: true } }] };
 
-const quote = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const strings = (v: unknown): string[] => asArray(v).filter((x): x is string => typeof x === 'string');
 const httpOnly = (key: string) => new Error(`"${key}" is HTTP only`);
 
 /** Istio's string matcher: "*" any non-empty value, "*x" a suffix, "x*" a prefix, else exact; `prefix` goes in front. */
 function stringMatcher(v: string, prefix = ''): Json {
   if (v === '*') return { safe_regex: { regex: '.+' } };
-  if (v.startsWith('*')) return prefix === '' ? { suffix: v.slice(1) } : { safe_regex: { regex: `${quote(prefix)}.*${quote(v.slice(1))}` } };
+  if (v.startsWith('*')) return prefix === '' ? { suffix: v.slice(1) } : { safe_regex: { regex: `${escapeRegex(prefix)}.*${escapeRegex(v.slice(1))}` } };
   if (v.endsWith('*')) return { prefix: prefix + v.slice(0, -1) };
   return { exact: prefix + v };
 }
@@ -68,7 +68,7 @@ function pathMatcher(v: string): Json {
   if (!v.includes('{*')) return { url_path: { path: stringMatcher(v) } };
   const re = v
     .split(/(\{\*\*\}|\{\*\})/)
-    .map((part) => (part === '{**}' ? '.*' : part === '{*}' ? '[^/]+' : quote(part)))
+    .map((part) => (part === '{**}' ? '.*' : part === '{*}' ? '[^/]+' : escapeRegex(part)))
     .join('');
   return { url_path: { path: { safe_regex: { regex: re } } } };
 }
@@ -105,12 +105,12 @@ function trustDomain(v: string): Json {
   if (v === '*') return { prefix: 'spiffe://' };
   if (!v.includes('*')) return { prefix: `spiffe://${v}/` };
   const [a, b] = v.split('*', 2) as [string, string];
-  return { safe_regex: { regex: `spiffe://${quote(a)}[^/]*${quote(b ?? '')}/.*` } };
+  return { safe_regex: { regex: `spiffe://${escapeRegex(a)}[^/]*${escapeRegex(b ?? '')}/.*` } };
 }
 
 function serviceAccount(policyNamespace: string, v: string): Json {
   const [ns, sa] = v.includes('/') ? (v.split('/', 2) as [string, string]) : [policyNamespace, v];
-  return { safe_regex: { regex: `spiffe://.+/ns/${quote(ns)}/(.+/|)sa/${quote(sa)}(/.+)?` } };
+  return { safe_regex: { regex: `spiffe://.+/ns/${escapeRegex(ns)}/(.+/|)sa/${escapeRegex(sa)}(/.+)?` } };
 }
 
 /** The matcher makers by key (the `when` keys, and the internal keys of `from`/`to` fields). */
@@ -152,7 +152,7 @@ function maker(key: string, policyNamespace: string): Pick<Field, 'side' | 'make
     case 'remote.ip':
       return { side: 'principal', make: (v) => ((c) => (c instanceof Error ? c : { remote_ip: c }))(cidr(v)) };
     case 'source.namespace':
-      return { side: 'principal', make: (v) => authenticated({ safe_regex: { regex: `.*/ns/${v.split('*').map(quote).join('.*')}/.*` } }) };
+      return { side: 'principal', make: (v) => authenticated({ safe_regex: { regex: `.*/ns/${v.split('*').map(escapeRegex).join('.*')}/.*` } }) };
     case 'source.principal':
       return { side: 'principal', make: (v) => authenticated(stringMatcher(v, 'spiffe://')) };
     case 'source.serviceAccount':
