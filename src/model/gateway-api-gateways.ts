@@ -15,7 +15,7 @@
  */
 import type { Config, Service } from './types.js';
 import { asArray, asObject, asPort, asString, stringMap } from './selectors.js';
-import { GATEWAY_API_GROUP, type ParentRef, parentRefs } from './gateway-refs.js';
+import { GATEWAY_API_GROUP, type ParentRef, parentRefs, routeHostnames } from './gateway-refs.js';
 import { type RouteRule, type RouteWorld, isL4Route, l4Routes, orderedHttp, routeRules, routeVirtualService } from './gateway-api.js';
 import { matchesSelector } from '../inject/selector.js';
 
@@ -185,7 +185,7 @@ export function attachment(
   if (picked.length === 0) return { reason: 'NoMatchingParent' };
   const admitted = picked.filter((l) => listenerAdmits(l, gw, route.kind, route.namespace, namespaceLabels));
   if (admitted.length === 0) return { reason: 'NotAllowedByListeners' };
-  const hostnames = asArray(asObject(route.spec).hostnames).filter((h): h is string => typeof h === 'string' && h !== '');
+  const hostnames = routeHostnames(route.spec);
   const listeners = admitted.map((listener) => ({ listener, hosts: intersectHostnames(hostnames, listener.hostname) })).filter((x) => x.hosts.length > 0);
   return listeners.length > 0 ? { listeners } : { reason: 'NoMatchingListenerHostname' };
 }

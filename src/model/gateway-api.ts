@@ -21,8 +21,8 @@
 import type { KubeObject } from '../core/kube.js';
 import { escapeRegex } from '../core/regex.js';
 import type { Config, Service } from './types.js';
-import { asArray, asObject, asString } from './selectors.js';
-import { BACKEND_FILTERS, RULE_FILTERS, type BackendRef, type ParentRef, backendHost, backendRef, parentRefs, referenceAllowed } from './gateway-refs.js';
+import { asArray, asObject, asString, nonEmptyStrings } from './selectors.js';
+import { BACKEND_FILTERS, RULE_FILTERS, type BackendRef, type ParentRef, backendHost, backendRef, parentRefs, referenceAllowed, routeHostnames } from './gateway-refs.js';
 
 /** Annotation (value `gateway`) on VirtualServices made from Gateway API routes; istiod marks its own so. */
 export const ROUTE_SEMANTICS = 'internal.istio.io/route-semantics';
@@ -106,7 +106,7 @@ function headerOps(raw: unknown): Json {
     }
     if (Object.keys(map).length) out[op] = map;
   }
-  const remove = asArray(o.remove).filter((x): x is string => typeof x === 'string' && x !== '');
+  const remove = nonEmptyStrings(o.remove);
   if (remove.length) out.remove = remove;
   return out;
 }
@@ -152,11 +152,10 @@ function mirrorOf(w: RouteWorld, route: Config, raw: unknown): Json | undefined 
 
 /** A CORS filter → a VirtualService corsPolicy (origins exact, max age in seconds). */
 function corsPolicy(c: Json): Json {
-  const strings = (v: unknown): string[] => asArray(v).filter((x): x is string => typeof x === 'string' && x !== '');
   const out: Json = {};
-  const origins = strings(c.allowOrigins);
+  const origins = nonEmptyStrings(c.allowOrigins);
   if (origins.length) out.allowOrigins = origins.map((exact) => ({ exact }));
-  for (const k of ['allowMethods', 'allowHeaders', 'exposeHeaders'] as const) if (strings(c[k]).length) out[k] = strings(c[k]);
+  for (const k of ['allowMethods', 'allowHeaders', 'exposeHeaders'] as const) if (nonEmptyStrings(c[k]).length) out[k] = nonEmptyStrings(c[k]);
   if (c.allowCredentials === true) out.allowCredentials = true;
   if (typeof c.maxAge === 'number' && c.maxAge > 0) out.maxAge = `${Math.floor(c.maxAge)}s`;
   return out;
@@ -203,7 +202,7 @@ function l4Route(w: RouteWorld, route: Config, rule: Json): Json[] {
  */
 export function l4Rules(w: RouteWorld, route: Config): { tcp: Json[]; tls: Json[] } {
   const out = { tcp: [] as Json[], tls: [] as Json[] };
-  const hostnames = route.kind === 'TLSRoute' ? asArray(asObject(route.spec).hostnames).filter((h): h is string => typeof h === 'string' && h !== '') : [];
+  const hostnames = route.kind === 'TLSRoute' ? routeHostnames(route.spec) : [];
   for (const dests of l4Routes(w, route)) {
     if (hostnames.length) out.tls.push({ match: [{ sniHosts: hostnames }], route: dests });
     else out.tcp.push({ route: dests });

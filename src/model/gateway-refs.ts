@@ -6,7 +6,7 @@
  * that namespace allows it. Shared by the route conversion (gateway-api.ts) and `mizzen analyze`. Pure.
  */
 import type { KubeObject } from '../core/kube.js';
-import { asArray, asObject, asPort, asString } from './selectors.js';
+import { asArray, asObject, asPort, asString, nonEmptyStrings } from './selectors.js';
 
 export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
 /** The route kinds mizzen serves: attached to a Service (the mesh), they become routes of that service. */
@@ -78,6 +78,9 @@ export function parentRef(raw: unknown, routeNamespace: string): ParentRef | und
     service: group === '' && kind === 'Service',
   };
 }
+
+/** A route's `spec.hostnames` (HTTPRoute, GRPCRoute, TLSRoute; TCPRoutes have none): the non-empty strings. */
+export const routeHostnames = (spec: unknown): string[] => nonEmptyStrings(asObject(spec).hostnames);
 
 /** The parentRefs of a route (`spec.parentRefs`), each with its defaults; entries without a name are left out. */
 export function parentRefs(spec: unknown, routeNamespace: string): ParentRef[] {

@@ -21,6 +21,8 @@ export function stringMap(v: unknown): Record<string, string> {
 export const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 export const asObject = (v: unknown): Record<string, any> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, any>) : {});
 export const asString = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+/** The non-empty strings of a list (anything else, and anything that is not a list, dropped). */
+export const nonEmptyStrings = (v: unknown): string[] => asArray(v).filter((x): x is string => typeof x === 'string' && x !== '');
 /** A port number 1..65535 from a number or numeric string; undefined otherwise. */
 export function asPort(v: unknown): number | undefined {
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;

@@ -8,7 +8,7 @@ import { Labels } from '../core/constants.js';
 import type { Endpoint, Resolution, Service, ServicePort, Workload } from './types.js';
 import { parseProtocol, selectProtocol } from './protocol.js';
 import { TRAFFIC_DISTRIBUTION, trafficDistributionOf, withDistribution, type PodInfo } from './registry.js';
-import { asArray, asObject, asPort, asString, matchesLabels, stringMap } from './selectors.js';
+import { asArray, asObject, asPort, asString, matchesLabels, nonEmptyStrings, stringMap } from './selectors.js';
 
 const RESOLUTIONS: readonly Resolution[] = ['STATIC', 'DNS', 'DNS_ROUND_ROBIN', 'NONE'];
 const ns = (o: KubeObject): string => asString(o.metadata.namespace) || 'default';
@@ -98,7 +98,7 @@ export function serviceEntryServices(
     const exportTo = asArray(spec.exportTo).filter((x): x is string => typeof x === 'string');
     const addresses = asArray(spec.addresses).filter((x): x is string => typeof x === 'string');
     const selector = spec.workloadSelector ? stringMap(asObject(spec.workloadSelector).labels) : undefined;
-    const subjectAltNames = asArray(spec.subjectAltNames).filter((x): x is string => typeof x === 'string' && x !== '');
+    const subjectAltNames = nonEmptyStrings(spec.subjectAltNames);
     const distribution = trafficDistributionOf(undefined, asString(asObject(o.metadata.annotations)[TRAFFIC_DISTRIBUTION]));
     const inline = asArray(spec.endpoints)
       .map((e) => readWorkloadEntry(e, namespace))

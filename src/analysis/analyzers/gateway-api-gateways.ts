@@ -17,7 +17,7 @@
  */
 import type { KubeObject } from '../../core/kube.js';
 import { GATEWAY_CLASS, GATEWAY_NAME_LABEL, addressHosts, defaultRouteKinds, type GatewayLike, type Listener, intersectHostnames, listenerAdmits, refPicks, servedListeners } from '../../model/gateway-api-gateways.js';
-import { isGatewayApi, type ParentRef } from '../../model/gateway-refs.js';
+import { isGatewayApi, routeHostnames, type ParentRef } from '../../model/gateway-refs.js';
 import { asPort } from '../../model/selectors.js';
 import { finding, type Finding } from '../finding.js';
 import { arr, formatLabels, labelMap, rec, str } from '../shape.js';
@@ -109,7 +109,7 @@ function unattachedReason(w: World, route: KubeObject, gw: KubeObject, ref: Pare
   const unknown = (l: Listener): boolean => !labels.has(ns) && rec(rec(l.allowed).namespaces).from === 'Selector';
   const admitted = kindOk.filter((l) => unknown(l) || listenerAdmits(l, g, route.kind, ns, (n) => labels.get(n)));
   if (admitted.length === 0) return `its ${listenersDo(kindOk)} not admit routes of namespace "${ns}" (spec.listeners[].allowedRoutes.namespaces)`;
-  const hostnames = arr(rec(route.spec).hostnames).filter((h): h is string => typeof h === 'string' && h !== '');
+  const hostnames = routeHostnames(route.spec);
   if (admitted.some((l) => intersectHostnames(hostnames, l.hostname).length > 0)) return undefined;
   const where = admitted.map((l) => `"${l.name}" (${l.hostname})`).join(', ');
   return `none of the route's hostnames (${hostnames.join(', ')}) overlaps the hostname of its ${admitted.length === 1 ? 'listener' : 'listeners'} ${where}`;

@@ -13,7 +13,7 @@
 import type { Config, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { isHttpProtocol, parseProtocol } from '../../model/protocol.js';
-import { asArray, asObject, asPort, matchesLabels, stringMap } from '../../model/selectors.js';
+import { asArray, asObject, asPort, matchesLabels, nonEmptyStrings, stringMap } from '../../model/selectors.js';
 import type { NamedResource } from './types.js';
 import { type Json, adsSource, any, byString, listenerName, socketAddress } from './common.js';
 import { TCP_PROXY_FILTER, httpConnectionManager, tcpProxy, tlsInspectorFilter } from './filters.js';
@@ -54,12 +54,10 @@ function servers(snap: Snapshot, proxy: Proxy): ServerInfo[] {
       const number = asPort(port.number);
       if (!number) return;
       const listenerPort = asPort(port.targetPort) ?? own.find((p) => p.port === number)?.targetPort ?? number;
-      const hosts = asArray(s.hosts)
-        .filter((h): h is string => typeof h === 'string' && h !== '')
-        .map((h) => {
-          const slash = h.indexOf('/');
-          return slash < 0 ? { namespace: '*', host: h } : { namespace: h.slice(0, slash) === '.' ? gw.namespace : h.slice(0, slash), host: h.slice(slash + 1) };
-        });
+      const hosts = nonEmptyStrings(s.hosts).map((h) => {
+        const slash = h.indexOf('/');
+        return slash < 0 ? { namespace: '*', host: h } : { namespace: h.slice(0, slash) === '.' ? gw.namespace : h.slice(0, slash), host: h.slice(slash + 1) };
+      });
       const protocol = parseProtocol(typeof port.protocol === 'string' ? port.protocol : undefined);
       out.push({ gateway: gw, index, number, listenerPort, portName: typeof port.name === 'string' && port.name ? port.name : String(number), protocol, hosts, tls: asObject(s.tls) });
     });

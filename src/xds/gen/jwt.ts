@@ -19,7 +19,7 @@
  */
 import type { Config, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
-import { asArray, asObject } from '../../model/selectors.js';
+import { asArray, asObject, nonEmptyStrings } from '../../model/selectors.js';
 import { parseDurationMs, duration } from '../proto.js';
 import { type Json, JWT_FILTER, JWT_PAYLOAD_KEY, any, outboundClusterName } from './common.js';
 import { labelsKey, memoOn, proxyLabels } from './context.js';
@@ -48,7 +48,6 @@ const SPACE_DELIMITED = ['scope', 'permission'];
 const DEFAULT_TIMEOUT_MS = 5000;
 const JWKS_CACHE = { seconds: 300 };
 
-const strings = (v: unknown): string[] => asArray(v).filter((x): x is string => typeof x === 'string' && x !== '');
 
 /** The registry cluster that serves a JWKS URI (`outbound|<port>||<host>`), or undefined when no service has that host and port. */
 export function jwksCluster(snap: Snapshot, uri: string): string | undefined {
@@ -78,16 +77,16 @@ function provider(snap: Snapshot, rule: Json): Json {
     .map((c) => ({ header_name: c.header, claim_name: c.claim }));
   return {
     ...(typeof rule.issuer === 'string' && rule.issuer !== '' ? { issuer: rule.issuer } : {}),
-    ...(strings(rule.audiences).length > 0 ? { audiences: strings(rule.audiences) } : {}),
+    ...(nonEmptyStrings(rule.audiences).length > 0 ? { audiences: nonEmptyStrings(rule.audiences) } : {}),
     ...keySource(snap, rule),
     ...(rule.forwardOriginalToken === true ? { forward: true } : {}),
     ...(headers.length > 0 ? { from_headers: headers } : {}),
-    ...(strings(rule.fromParams).length > 0 ? { from_params: strings(rule.fromParams) } : {}),
-    ...(strings(rule.fromCookies).length > 0 ? { from_cookies: strings(rule.fromCookies) } : {}),
+    ...(nonEmptyStrings(rule.fromParams).length > 0 ? { from_params: nonEmptyStrings(rule.fromParams) } : {}),
+    ...(nonEmptyStrings(rule.fromCookies).length > 0 ? { from_cookies: nonEmptyStrings(rule.fromCookies) } : {}),
     ...(typeof rule.outputPayloadToHeader === 'string' && rule.outputPayloadToHeader !== '' ? { forward_payload_header: rule.outputPayloadToHeader } : {}),
     ...(claims.length > 0 ? { claim_to_headers: claims } : {}),
     payload_in_metadata: JWT_PAYLOAD_KEY,
-    normalize_payload_in_metadata: { space_delimited_claims: [...new Set([...SPACE_DELIMITED, ...strings(rule.spaceDelimitedClaims)])] },
+    normalize_payload_in_metadata: { space_delimited_claims: [...new Set([...SPACE_DELIMITED, ...nonEmptyStrings(rule.spaceDelimitedClaims)])] },
   };
 }
 
