@@ -13,12 +13,13 @@
  *   class istio: GATEWAY_CONTROLLER) with Accepted (or the reason it attaches nowhere) and ResolvedRefs (or why a
  *   backend cannot be used). Other controllers' entries are kept as they are.
  */
-import type { KubeObject } from '../core/kube.js';
+import { isDeepStrictEqual } from 'node:util';
+import { fqdn, type KubeObject } from '../core/kube.js';
 import type { Config, Snapshot } from './types.js';
 import { asArray, asObject, asString, matchesLabels } from './selectors.js';
-import { GATEWAY_API_GROUP, GATEWAY_ROUTE_KINDS, backendHost, backendRef, isGatewayApi, parentRef, referenceAllowed } from './gateway-refs.js';
-import { parentRefPort } from './gateway-api.js';
-import { GATEWAY_CLASS, type Listener, attachment, defaultRouteKinds, gatewaySelector, namesGateway, servedListeners } from './gateway-api-gateways.js';
+import { GATEWAY_API_GROUP, GATEWAY_ROUTE_KINDS, backendRef, grantObjects, isGatewayApi, parentRef } from './gateway-refs.js';
+import { type RouteWorld, backendUse, parentRefPort } from './gateway-api.js';
+import { GATEWAY_CLASS, type Listener, attachment, defaultRouteKinds, gatewaySelector, servedListeners } from './gateway-api-gateways.js';
 
 type Json = Record<string, any>;
 
@@ -26,13 +27,17 @@ type Json = Record<string, any>;
 export const GATEWAY_CONTROLLER = 'istio.io/gateway-controller';
 export const MESH_CONTROLLER = 'istio.io/mesh-controller';
 
-/** One status to write: the object (kind in the Gateway API group), its status, and the resourceVersion it was computed from. */
+/**
+ * One status to write: the object (kind in the Gateway API group), its status, the resourceVersion it was computed
+ * from, and the keys its status has that the new one lacks (a merge patch removes them by null).
+ */
 export interface StatusWrite {
   kind: 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute';
   namespace?: string;
   name: string;
   resourceVersion?: string;
   status: Json;
+  removed: string[];
 }
 
 interface Condition {
@@ -66,16 +71,6 @@ const config = (o: KubeObject): Config => ({
   revision: 0,
 });
 const generationOf = (o: KubeObject): number | undefined => (typeof o.metadata.generation === 'number' ? o.metadata.generation : undefined);
-const grantsOf = (snap: Snapshot): KubeObject[] => snap.referenceGrants.map((g) => ({ apiVersion: g.apiVersion, kind: g.kind, metadata: { name: g.name, namespace: g.namespace }, spec: g.spec }));
-
-/** Deep equality of JSON values (key order ignored). */
-function same(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  return ka.length === kb.length && ka.every((k) => same((a as Json)[k], (b as Json)[k]));
-}
 
 /** Why a listener mizzen leaves out is not served, as listener conditions. */
 function unservedListener(raw: Json): Condition[] {
@@ -87,16 +82,22 @@ function unservedListener(raw: Json): Condition[] {
   return [ok('Accepted'), no('Programmed', 'Invalid', m), no('ResolvedRefs', 'InvalidCertificateRef', m)];
 }
 
+/** A Gateway of class istio as the status reads it: the object, as a Config, and the listeners mizzen serves. */
+interface ServedGateway {
+  obj: KubeObject;
+  g: Config;
+  served: Listener[];
+}
+
 /** The status of a Gateway of class istio. `attached`: routes attached per listener name. */
-function gatewayStatus(gw: KubeObject, snap: Snapshot, attached: ReadonlyMap<string, number>, now: string): Json {
-  const g = config(gw);
+function gatewayStatus({ obj: gw, g, served: listenersServed }: ServedGateway, snap: Snapshot, attached: ReadonlyMap<string, number>, now: string): Json {
   const { selector, service } = gatewaySelector(g, snap);
   const workloads = snap.workloads.filter((w) => matchesLabels(w.labels, selector));
   const services = service ? [service] : [...snap.services.values()].filter((s) => s.source === 'kubernetes' && s.namespace === g.namespace && s.selector && Object.keys(s.selector).length > 0 && workloads.some((w) => matchesLabels(w.labels, s.selector)));
   const programmed = workloads.length > 0;
   const before = asObject(gw.status);
   const generation = generationOf(gw);
-  const served = new Map(servedListeners(g).map((l) => [l.name, l] as const));
+  const served = new Map(listenersServed.map((l) => [l.name, l] as const));
   const listeners = asArray(asObject(gw.spec).listeners)
     .map(asObject)
     .filter((l) => typeof l.name === 'string')
@@ -128,21 +129,22 @@ function supportedKinds(l: Listener): Json[] {
   return [...new Set(kinds)].map((kind) => ({ group: GATEWAY_API_GROUP, kind }));
 }
 
-/** ResolvedRefs of a route: the first backend (or mirror) mizzen cannot use, with why. */
-function resolvedRefs(route: KubeObject, snap: Snapshot): Condition {
-  const ns = route.metadata.namespace || 'default';
-  const grants = grantsOf(snap);
-  for (const rule of asArray(asObject(route.spec).rules).map(asObject)) {
+/** ResolvedRefs of a route: the first backend (or mirror) mizzen cannot use, with why (backendUse, as the conversion reads it). */
+function resolvedRefs(route: Config, w: RouteWorld): Condition {
+  for (const rule of asArray(route.spec.rules).map(asObject)) {
     const mirrors = asArray(rule.filters).map(asObject).filter((f) => f.type === 'RequestMirror').map((f) => asObject(f.requestMirror).backendRef);
     for (const raw of [...asArray(rule.backendRefs), ...mirrors]) {
-      const ref = backendRef(raw, ns);
+      const ref = backendRef(raw, route.namespace);
       if (!ref) continue;
+      const use = backendUse(w, route, ref);
+      if (!('problem' in use)) continue;
       const id = `${ref.namespace}/${ref.name}`;
-      const host = backendHost(ref, snap.domainSuffix);
-      if (!host) return no('ResolvedRefs', 'InvalidKind', `backend ${ref.kind} ${id}: mizzen routes to Services and Istio Hostnames (without a namespace)`);
-      if (!referenceAllowed(grants, route.kind, ns, ref)) return no('ResolvedRefs', 'RefNotPermitted', `backend ${ref.kind} ${id}: no ReferenceGrant in ${ref.namespace} allows it`);
-      const svc = snap.services.get(host);
-      if (!svc || ref.port === undefined || !svc.ports.some((p) => p.port === ref.port)) return no('ResolvedRefs', 'BackendNotFound', `backend ${host}${ref.port !== undefined ? ` port ${ref.port}` : ' (no port)'} not found`);
+      const message = {
+        InvalidKind: `backend ${ref.kind} ${id}: mizzen routes to Services and Istio Hostnames (without a namespace)`,
+        RefNotPermitted: `backend ${ref.kind} ${id}: no ReferenceGrant in ${ref.namespace} allows it`,
+        BackendNotFound: `backend ${use.host}${ref.port !== undefined ? ` port ${ref.port}` : ' (no port)'} not found`,
+      }[use.problem];
+      return no('ResolvedRefs', use.problem, message);
     }
   }
   return ok('ResolvedRefs');
@@ -157,13 +159,20 @@ const REASON_TEXT: Record<string, string> = {
 /** The status writes for `objects` (the Gateway API objects the API server has, with their status) that differ from theirs. */
 export function gatewayApiStatuses(objects: readonly KubeObject[], snap: Snapshot, now: string): StatusWrite[] {
   const api = objects.filter(isGatewayApi);
-  const gateways = new Map(api.filter((o) => o.kind === 'Gateway' && asObject(o.spec).gatewayClassName === GATEWAY_CLASS).map((o) => [`${o.metadata.namespace || 'default'}/${o.metadata.name}`, o] as const));
+  const gateways = new Map<string, ServedGateway>();
+  for (const obj of api.filter((o) => o.kind === 'Gateway' && asObject(o.spec).gatewayClassName === GATEWAY_CLASS)) {
+    const g = config(obj);
+    gateways.set(`${g.namespace}/${g.name}`, { obj, g, served: servedListeners(g) });
+  }
+  const w: RouteWorld = { domainSuffix: snap.domainSuffix, services: snap.services, grants: grantObjects(snap.referenceGrants) };
   const attached = new Map<string, Map<string, number>>();
   const out: StatusWrite[] = [];
   const write = (o: KubeObject, status: Json): void => {
-    if (same(status, asObject(o.status))) return;
+    const current = asObject(o.status);
+    if (isDeepStrictEqual(status, current)) return;
     const kind = o.kind as StatusWrite['kind'];
-    out.push({ kind, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}), name: o.metadata.name ?? '', ...(o.metadata.resourceVersion ? { resourceVersion: o.metadata.resourceVersion } : {}), status });
+    const removed = Object.keys(current).filter((k) => !(k in status));
+    out.push({ kind, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}), name: o.metadata.name ?? '', ...(o.metadata.resourceVersion ? { resourceVersion: o.metadata.resourceVersion } : {}), status, removed });
   };
   const nsLabels = (ns: string): Record<string, string> | undefined => snap.namespaces.get(ns);
 
@@ -173,7 +182,7 @@ export function gatewayApiStatuses(objects: readonly KubeObject[], snap: Snapsho
     const refs = asArray(r.spec.parentRefs);
     const before = asArray(asObject(route.status).parents).map(asObject);
     const ours: Json[] = [];
-    const resolved = resolvedRefs(route, snap);
+    const resolved = resolvedRefs(r, w);
     refs.forEach((raw) => {
       const ref = parentRef(raw, r.namespace);
       if (!ref) return;
@@ -181,16 +190,16 @@ export function gatewayApiStatuses(objects: readonly KubeObject[], snap: Snapsho
       let controller: string;
       if (ref.service) {
         controller = MESH_CONTROLLER;
-        const host = `${ref.name}.${ref.namespace}.svc.${snap.domainSuffix}`;
+        const host = fqdn(ref.name, ref.namespace, snap.domainSuffix);
         if (!snap.services.has(host)) accepted = no('Accepted', 'NoMatchingParent', `Service ${ref.namespace}/${ref.name} not found`);
         else if (parentRefPort(snap.services, host, ref) === null) accepted = no('Accepted', 'NoMatchingParent', `Service ${ref.namespace}/${ref.name} has no port ${ref.sectionName ? `named ${ref.sectionName}` : String(ref.port)}`);
         else accepted = ok('Accepted');
       } else {
         const gw = ref.group === GATEWAY_API_GROUP && ref.kind === 'Gateway' ? gateways.get(`${ref.namespace}/${ref.name}`) : undefined;
-        if (!gw || !namesGateway(ref, config(gw))) return; // not a parent mizzen answers for
+        if (!gw) return; // not a parent mizzen answers for
         controller = GATEWAY_CONTROLLER;
-        const g = config(gw);
-        const a = attachment(g, servedListeners(g), r, ref, nsLabels);
+        const { g } = gw;
+        const a = attachment(g, gw.served, r, ref, nsLabels);
         if ('listeners' in a) {
           accepted = ok('Accepted');
           const counts = attached.get(`${g.namespace}/${g.name}`) ?? new Map<string, number>();
@@ -198,7 +207,7 @@ export function gatewayApiStatuses(objects: readonly KubeObject[], snap: Snapsho
           attached.set(`${g.namespace}/${g.name}`, counts);
         } else accepted = no('Accepted', a.reason, REASON_TEXT[a.reason]!);
       }
-      const prev = before.find((p) => p.controllerName === controller && same(p.parentRef, raw));
+      const prev = before.find((p) => p.controllerName === controller && isDeepStrictEqual(p.parentRef, raw));
       ours.push({ parentRef: raw, controllerName: controller, conditions: conditions([accepted, resolved], generation, prev?.conditions, now) });
     });
     const others = before.filter((p) => p.controllerName !== GATEWAY_CONTROLLER && p.controllerName !== MESH_CONTROLLER);
@@ -206,7 +215,7 @@ export function gatewayApiStatuses(objects: readonly KubeObject[], snap: Snapsho
     write(route, { ...asObject(route.status), parents: [...others, ...ours] });
   }
 
-  for (const gw of gateways.values()) write(gw, gatewayStatus(gw, snap, attached.get(`${gw.metadata.namespace || 'default'}/${gw.metadata.name}`) ?? new Map(), now));
+  for (const [key, gw] of gateways) write(gw.obj, gatewayStatus(gw, snap, attached.get(key) ?? new Map(), now));
 
   for (const cls of api.filter((o) => o.kind === 'GatewayClass' && o.metadata.name === GATEWAY_CLASS && asObject(o.spec).controllerName === GATEWAY_CONTROLLER)) {
     write(cls, { ...asObject(cls.status), conditions: conditions([ok('Accepted', 'Accepted', 'Handled by mizzen')], generationOf(cls), asObject(cls.status).conditions, now) });

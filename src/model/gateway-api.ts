@@ -18,7 +18,7 @@
  *   answers 500 itself.
  * - The VirtualServices carry ROUTE_SEMANTICS: their prefixes match whole path segments, as the Gateway API says.
  */
-import type { KubeObject } from '../core/kube.js';
+import { fqdn, type KubeObject } from '../core/kube.js';
 import { escapeRegex } from '../core/regex.js';
 import type { Config, Service } from './types.js';
 import { asArray, asObject, asString, nonEmptyStrings } from './selectors.js';
@@ -129,13 +129,25 @@ export interface RouteWorld {
   grants: readonly KubeObject[];
 }
 
+/** Why a route may not use a backend, in the Gateway API's words (route status ResolvedRefs reasons). */
+export type BackendProblem = 'InvalidKind' | 'RefNotPermitted' | 'BackendNotFound';
+
+/**
+ * Whether a route may use a backend: the host and port it routes to, or why not (not a kind mizzen routes to;
+ * another namespace without a ReferenceGrant; no such host, or no such port on it, or no port).
+ */
+export function backendUse(w: RouteWorld, route: Pick<Config, 'kind' | 'namespace'>, ref: BackendRef): { host: string; port: number } | { problem: BackendProblem; host?: string } {
+  const host = backendHost(ref, w.domainSuffix);
+  if (!host) return { problem: 'InvalidKind' };
+  if (!referenceAllowed(w.grants, route.kind, route.namespace, ref)) return { problem: 'RefNotPermitted', host };
+  if (ref.port === undefined || !w.services.get(host)?.ports.some((p) => p.port === ref.port)) return { problem: 'BackendNotFound', host };
+  return { host, port: ref.port };
+}
+
 /** The destination of a backendRef; INVALID_BACKEND_HOST when the route may not use it. */
 function destination(w: RouteWorld, route: Config, ref: BackendRef | undefined): Json {
-  const host = ref && backendHost(ref, w.domainSuffix);
-  if (ref && host && ref.port !== undefined && referenceAllowed(w.grants, route.kind, route.namespace, ref)) {
-    if (w.services.get(host)?.ports.some((p) => p.port === ref.port)) return { host, port: { number: ref.port } };
-  }
-  return { host: INVALID_BACKEND_HOST, port: { number: 1 } };
+  const use = ref && backendUse(w, route, ref);
+  return use && 'port' in use ? { host: use.host, port: { number: use.port } } : { host: INVALID_BACKEND_HOST, port: { number: 1 } };
 }
 
 /** A RequestMirror filter → a VirtualService mirror; undefined when its backend cannot be used. */
@@ -384,7 +396,7 @@ export function gatewayRouteVirtualServices(routes: readonly Config[], w: RouteW
     const refs = parentRefs(route.spec, route.namespace).filter((p) => p.service);
     const byHost = new Map<string, typeof refs>();
     for (const p of refs) {
-      const host = `${p.name}.${p.namespace}.svc.${w.domainSuffix}`;
+      const host = fqdn(p.name, p.namespace, w.domainSuffix);
       byHost.set(host, [...(byHost.get(host) ?? []), p]);
     }
     const l4 = isL4Route(route.kind);

@@ -5,7 +5,8 @@
  * their namespace to the route's own. A reference into another namespace counts only where a ReferenceGrant in
  * that namespace allows it. Shared by the route conversion (gateway-api.ts) and `mizzen analyze`. Pure.
  */
-import type { KubeObject } from '../core/kube.js';
+import { fqdn, type KubeObject } from '../core/kube.js';
+import type { Config } from './types.js';
 import { asArray, asObject, asPort, asString, nonEmptyStrings } from './selectors.js';
 
 export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
@@ -55,7 +56,7 @@ export interface BackendRef {
 
 /** The host a backendRef mizzen routes to names (Service: its FQDN; Hostname: the name); undefined for any other. */
 export function backendHost(ref: BackendRef, domainSuffix: string): string | undefined {
-  if (ref.service) return ref.name.includes('.') ? undefined : `${ref.name}.${ref.namespace}.svc.${domainSuffix}`;
+  if (ref.service) return ref.name.includes('.') ? undefined : fqdn(ref.name, ref.namespace, domainSuffix);
   return ref.hostname ? ref.name : undefined;
 }
 
@@ -99,6 +100,10 @@ export function backendRef(raw: unknown, routeNamespace: string): BackendRef | u
   const hostname = group === 'networking.istio.io' && kind === 'Hostname' && asString(r.namespace) === undefined;
   return { group, kind, name, namespace: asString(r.namespace) || routeNamespace, ...(port !== undefined ? { port } : {}), service, hostname };
 }
+
+/** ReferenceGrants as stored (Configs) → the objects referenceAllowed() reads. */
+export const grantObjects = (grants: readonly Config[]): KubeObject[] =>
+  grants.map((g) => ({ apiVersion: g.apiVersion, kind: g.kind, metadata: { name: g.name, namespace: g.namespace }, spec: g.spec }));
 
 /**
  * Whether a `fromKind` in the Gateway API group in `fromNamespace` may refer to `to`: always within a namespace,

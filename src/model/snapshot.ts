@@ -15,7 +15,7 @@ import type { Config, Endpoint, MeshSettings, Service, Snapshot, Workload } from
 import { TRAFFIC_DISTRIBUTION, kubeEndpoints, kubeServices, podKey, podWorkloads, type KubeServiceInfo, type PodInfo } from './registry.js';
 import { serviceEntryServices, workloadEntries, workloadEntryWorkloads, type WorkloadEntryInfo } from './serviceentry.js';
 import { asString, matchesLabels, stringMap } from './selectors.js';
-import { isGatewayApi } from './gateway-refs.js';
+import { grantObjects, isGatewayApi } from './gateway-refs.js';
 import { gatewayRouteVirtualServices } from './gateway-api.js';
 import { kubernetesGatewayConfigs } from './gateway-api-gateways.js';
 import { type RawCredential, credentialKey, credentialOf, isSecret } from './credentials.js';
@@ -312,8 +312,7 @@ const ROUTE_FIELDS: readonly ConfigField[] = ['virtualServices', 'gateways', ...
 function withGatewayApi(lists: Record<ConfigField, Config[]>, services: ReadonlyMap<string, Service>, namespaces: ReadonlyMap<string, Record<string, string>>, domainSuffix: string): void {
   const routes = [...lists.httpRoutes, ...lists.grpcRoutes, ...lists.tlsRoutes, ...lists.tcpRoutes].sort(compareConfigs);
   if (routes.length === 0 && lists.kubernetesGateways.length === 0) return;
-  const grants = lists.referenceGrants.map((g) => ({ apiVersion: g.apiVersion, kind: g.kind, metadata: { name: g.name, namespace: g.namespace }, spec: g.spec }));
-  const w = { domainSuffix, services, grants, namespaces };
+  const w = { domainSuffix, services, grants: grantObjects(lists.referenceGrants), namespaces };
   const kube = kubernetesGatewayConfigs(lists.kubernetesGateways, routes, w);
   lists.virtualServices = [...lists.virtualServices, ...gatewayRouteVirtualServices(routes, w), ...kube.virtualServices];
   lists.gateways = [...lists.gateways, ...kube.gateways];

@@ -77,6 +77,7 @@ describe('Gateway API status', () => {
     ]);
     expect(gw.conditions[1].message).to.match(/gateway-name=edge/);
     expect(gw).to.not.have.property('addresses');
+    expect(later[0]!.removed, 'the address goes from the status by the merge patch').to.deep.equal(['addresses']);
   });
 
   it('why a route is not accepted or cannot resolve a backend, per parent', () => {

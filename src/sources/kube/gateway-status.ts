@@ -86,15 +86,13 @@ export class GatewayStatusWriter {
     const snap = this.o.snapshot();
     if (!snap) return;
     this.stats.syncs += 1;
-    const objects = this.o.objects();
-    const writes = gatewayApiStatuses(objects, snap, (this.o.now ?? (() => new Date().toISOString()))());
+    const writes = gatewayApiStatuses(this.o.objects(), snap, (this.o.now ?? (() => new Date().toISOString()))());
     for (const w of writes) {
       if (!this.o.isLeader()) return;
       const r = GATEWAY_STATUS_RESOURCES[w.kind];
       const path = `${objectPath({ group: GATEWAY_API_GROUP, version: r.version, plural: r.plural, namespaced: r.namespaced }, w.namespace, w.name)}/status`;
-      const current = objects.find((o) => o.kind === w.kind && o.metadata.name === w.name && (o.metadata.namespace ?? undefined) === w.namespace)?.status;
       const status: Record<string, unknown> = { ...w.status };
-      for (const k of Object.keys(typeof current === 'object' && current !== null ? current : {})) if (!(k in status)) status[k] = null;
+      for (const k of w.removed) status[k] = null;
       const body = { ...(w.resourceVersion ? { metadata: { resourceVersion: w.resourceVersion } } : {}), status };
       const res = await this.o.client.patch(path, body, 'merge');
       const id = `${w.kind} ${w.namespace ? `${w.namespace}/` : ''}${w.name}`;
