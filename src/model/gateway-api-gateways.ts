@@ -16,7 +16,7 @@
 import type { Config, Service } from './types.js';
 import { asArray, asObject, asPort, asString, stringMap } from './selectors.js';
 import { GATEWAY_API_GROUP, type ParentRef, parentRefs, routeHostnames } from './gateway-refs.js';
-import { type RouteRule, type RouteWorld, isL4Route, l4Routes, orderedHttp, routeRules, routeVirtualService } from './gateway-api.js';
+import { type RouteGroup, type RouteRule, type RouteWorld, addRoute, groupVirtualService, isL4Route, l4Routes, routeGroup, routeRules } from './gateway-api.js';
 import { matchesSelector } from '../inject/selector.js';
 
 type Json = Record<string, any>;
@@ -197,7 +197,9 @@ export function attachment(
 export function kubernetesGatewayConfigs(gateways: readonly Config[], routes: readonly Config[], w: GatewayWorld): { gateways: Config[]; virtualServices: Config[] } {
   const istioGateways: Config[] = [];
   const virtualServices: Config[] = [];
+  // A route's rules (HTTP) or routes (L4), made once whichever listeners and hosts it attaches to.
   const rulesOf = new Map<Config, RouteRule[]>();
+  const l4Of = new Map<Config, Json[][]>();
   for (const gw of gateways) {
     if (asObject(gw.spec).gatewayClassName !== GATEWAY_CLASS) continue;
     const { selector } = gatewaySelector(gw, w);
@@ -216,7 +218,7 @@ export function kubernetesGatewayConfigs(gateways: readonly Config[], routes: re
       });
     }
     // Listener → hostname → the rules of the routes attached there, in route order.
-    const groups = new Map<string, { l: Listener; host: string; rules: RouteRule[]; tcp: Json[]; tls: Json[]; parents: string[]; first: Config; revision: number }>();
+    const groups = new Map<string, RouteGroup & { l: Listener; host: string }>();
     for (const route of routes) {
       const seen = new Set<string>();
       for (const ref of parentRefs(route.spec, route.namespace).filter((p) => namesGateway(p, gw))) {
@@ -228,36 +230,23 @@ export function kubernetesGatewayConfigs(gateways: readonly Config[], routes: re
             if (seen.has(key)) continue; // two parentRefs picking one listener attach the route there once
             seen.add(key);
             let g = groups.get(key);
-            if (!g) groups.set(key, (g = { l, host, rules: [], tcp: [], tls: [], parents: [], first: route, revision: 0 }));
+            if (!g) groups.set(key, (g = { ...routeGroup(route), l, host }));
             if (!isL4Route(route.kind)) {
               if (!rulesOf.has(route)) rulesOf.set(route, routeRules(w, route));
               g.rules.push(...rulesOf.get(route)!);
-            } else if (l.passthrough) g.tls.push(...l4Routes(w, route).map((dests) => ({ match: [{ sniHosts: [host] }], route: dests })));
-            else g.tcp.push(...l4Routes(w, route).map((dests) => ({ route: dests })));
-            g.parents.push(`${route.kind}/${route.name}.${route.namespace}`);
-            g.revision = Math.max(g.revision, route.revision);
+            } else {
+              if (!l4Of.has(route)) l4Of.set(route, l4Routes(w, route));
+              const routes = l4Of.get(route)!;
+              if (l.passthrough) g.tls.push(...routes.map((dests) => ({ match: [{ sniHosts: [host] }], route: dests })));
+              else g.tcp.push(...routes.map((dests) => ({ route: dests })));
+            }
+            addRoute(g, route);
           }
         }
       }
     }
     for (const g of groups.values()) {
-      virtualServices.push(
-        routeVirtualService({
-          name: `${gw.name}.${g.l.name}.${g.host}.gateway-api`,
-          namespace: gw.namespace,
-          parents: g.parents,
-          first: g.first,
-          revision: g.revision,
-          spec: {
-            hosts: [g.host],
-            gateways: [`${gw.namespace}/${g.l.istioName}`],
-            exportTo: ['*'],
-            ...(g.rules.length ? { http: orderedHttp(g.rules) } : {}),
-            ...(g.tls.length ? { tls: g.tls } : {}),
-            ...(g.tcp.length ? { tcp: g.tcp } : {}),
-          },
-        }),
-      );
+      virtualServices.push(groupVirtualService(g, { name: `${gw.name}.${g.l.name}.${g.host}.gateway-api`, namespace: gw.namespace, host: g.host, gateways: [`${gw.namespace}/${g.l.istioName}`], exportTo: '*' }));
     }
   }
   return { gateways: istioGateways, virtualServices };

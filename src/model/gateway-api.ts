@@ -202,10 +202,12 @@ function routeDestinations(w: RouteWorld, route: Config, rule: Json): Json[] {
   return dests;
 }
 
-/** A TCP or TLS route's destinations as a VirtualService tcp/tls route (one backend: no weight); none without any. */
+/** Destinations as a VirtualService route: one backend takes everything, without a weight (one cluster, not a split of one). */
+const asRoute = (dests: readonly Json[]): Json[] => (dests.length === 1 ? dests.map(({ weight: _w, ...d }) => d) : [...dests]);
+
+/** A TCP or TLS route's destinations as a VirtualService tcp/tls route; none without any. */
 function l4Route(w: RouteWorld, route: Config, rule: Json): Json[] {
-  const dests = routeDestinations(w, route, rule).map(({ headers: _h, ...d }) => d);
-  return dests.length === 1 ? dests.map(({ weight: _w, ...d }) => d) : dests;
+  return asRoute(routeDestinations(w, route, rule).map(({ headers: _h, ...d }) => d));
 }
 
 /**
@@ -264,8 +266,7 @@ function ruleBody(w: RouteWorld, route: Config, rule: Json, prefix: string | und
   }
   const dests = routeDestinations(w, route, rule);
   if (dests.length === 0) return { ...SERVER_ERROR };
-  // One backend takes everything: no weight, so that the route has one cluster, not a split of one.
-  out.route = dests.length === 1 ? dests.map(({ weight: _w, ...d }) => d) : dests;
+  out.route = asRoute(dests);
   const timeouts = asObject(rule.timeouts);
   const request = gatewayDurationMs(timeouts.request);
   const backend = gatewayDurationMs(timeouts.backendRequest);
@@ -311,47 +312,71 @@ export function routeRules(w: RouteWorld, route: Config): RouteRule[] {
   for (const [i, rule] of asArray(asObject(route.spec).rules).map(asObject).entries()) {
     const raw = asArray(rule.matches);
     const matches = route.kind === 'GRPCRoute' ? raw.map(grpcMatch) : (raw.length ? raw : [{}]).map(httpMatch);
+    // The body is the rule's for every match, but for a prefix rewrite, which reads the match's prefix.
+    const bodies = new Map<string | undefined, Json>();
+    const bodyFor = (prefix: string | undefined): Json => bodies.get(prefix) ?? bodies.set(prefix, ruleBody(w, route, rule, prefix)).get(prefix)!;
     for (const [j, m] of (matches.length ? matches : [undefined]).entries()) {
-      out.push({ match: m, body: ruleBody(w, route, rule, m?.uri?.prefix), name: `${route.namespace}.${route.name}.${i}.${j}` });
+      out.push({ match: m, body: bodyFor(m?.uri?.prefix), name: `${route.namespace}.${route.name}.${i}.${j}` });
     }
   }
   return out;
 }
 
 /** VirtualService http rules from route rules gathered in route order: ordered by precedence, ties kept. */
-export function orderedHttp(rules: readonly RouteRule[]): Json[] {
+function orderedHttp(rules: readonly RouteRule[]): Json[] {
   return rules
     .map((r, k) => ({ r, k }))
     .sort((x, y) => comparePrecedence(x.r.match, y.r.match) || x.k - y.k)
     .map(({ r }) => ({ name: r.name, ...(r.match ? { match: [r.match] } : {}), ...r.body }));
 }
 
-/** The VirtualService made of Gateway API routes: `parents` names them; it answers Gateway API semantics. */
-export function routeVirtualService(o: { name: string; namespace: string; parents: readonly string[]; first: Config; revision: number; spec: Json }): Config {
+/** The routes gathered for one VirtualService (one host, on a Service or a Gateway listener), and the routes they came from. */
+export interface RouteGroup {
+  rules: RouteRule[];
+  tls: Json[];
+  tcp: Json[];
+  parents: string[];
+  /** The oldest route: the VirtualService takes its age. */
+  first: Config;
+  revision: number;
+}
+
+export const routeGroup = (first: Config): RouteGroup => ({ rules: [], tls: [], tcp: [], parents: [], first, revision: 0 });
+
+/** Records that `route` contributes to the group. */
+export function addRoute(g: RouteGroup, route: Config): void {
+  g.parents.push(`${route.kind}/${route.name}.${route.namespace}`);
+  g.revision = Math.max(g.revision, route.revision);
+}
+
+/** The VirtualService of a group, bound to `gateways`, seen from `exportTo`; it answers Gateway API semantics. */
+export function groupVirtualService(g: RouteGroup, o: { name: string; namespace: string; host: string; gateways: string[]; exportTo: string }): Config {
   return {
     kind: 'VirtualService',
     apiVersion: 'networking.istio.io/v1',
     name: o.name,
     namespace: o.namespace,
     labels: {},
-    annotations: { [ROUTE_SEMANTICS]: 'gateway', [ROUTE_PARENTS]: o.parents.join(',') },
-    spec: o.spec,
-    revision: o.revision,
-    ...(o.first.creationTimestamp ? { creationTimestamp: o.first.creationTimestamp } : {}),
+    annotations: { [ROUTE_SEMANTICS]: 'gateway', [ROUTE_PARENTS]: g.parents.join(',') },
+    spec: {
+      hosts: [o.host],
+      gateways: o.gateways,
+      exportTo: [o.exportTo],
+      ...(g.rules.length ? { http: orderedHttp(g.rules) } : {}),
+      ...(g.tls.length ? { tls: g.tls } : {}),
+      ...(g.tcp.length ? { tcp: g.tcp } : {}),
+    },
+    revision: g.revision,
+    ...(g.first.creationTimestamp ? { creationTimestamp: g.first.creationTimestamp } : {}),
   };
 }
 
-interface Group {
+/** The group of the routes on one Service, from one namespace. */
+interface Group extends RouteGroup {
   namespace: string;
   host: string;
   parent: { name: string; namespace: string };
   consumer: boolean;
-  parents: string[];
-  rules: RouteRule[];
-  tcp: Json[];
-  tls: Json[];
-  first: Config;
-  revision: number;
 }
 
 /** TCPRoutes and TLSRoutes: L4 routes (VirtualService tcp and tls sections) rather than HTTP ones. */
@@ -410,11 +435,10 @@ export function gatewayRouteVirtualServices(routes: readonly Config[], w: RouteW
       let g = groups.get(key);
       if (!g) {
         const parent = { name: parents[0]!.name, namespace: parents[0]!.namespace };
-        g = { namespace: route.namespace, host, parent, consumer: parent.namespace !== route.namespace, parents: [], rules: [], tcp: [], tls: [], first: route, revision: 0 };
+        g = { ...routeGroup(route), namespace: route.namespace, host, parent, consumer: parent.namespace !== route.namespace };
         groups.set(key, g);
       }
-      g.parents.push(`${route.kind}/${route.name}.${route.namespace}`);
-      g.revision = Math.max(g.revision, route.revision);
+      addRoute(g, route);
       for (const r of rules) {
         if (!ports) g.rules.push(r);
         else for (const port of ports) g.rules.push({ match: { ...(r.match ?? {}), port }, body: r.body, name: ports.length > 1 ? `${r.name}.${port}` : r.name });
@@ -424,21 +448,5 @@ export function gatewayRouteVirtualServices(routes: readonly Config[], w: RouteW
     }
   }
   const ordered = [...groups.values()].sort((a, b) => Number(b.consumer) - Number(a.consumer));
-  return ordered.map((g) =>
-    routeVirtualService({
-      name: `${g.parent.name}.${g.parent.namespace}.gateway-api`,
-      namespace: g.namespace,
-      parents: g.parents,
-      first: g.first,
-      revision: g.revision,
-      spec: {
-        hosts: [g.host],
-        gateways: ['mesh'],
-        exportTo: [g.consumer ? '.' : '*'],
-        ...(g.rules.length ? { http: orderedHttp(g.rules) } : {}),
-        ...(g.tls.length ? { tls: g.tls } : {}),
-        ...(g.tcp.length ? { tcp: g.tcp } : {}),
-      },
-    }),
-  );
+  return ordered.map((g) => groupVirtualService(g, { name: `${g.parent.name}.${g.parent.namespace}.gateway-api`, namespace: g.namespace, host: g.host, gateways: ['mesh'], exportTo: g.consumer ? '.' : '*' }));
 }
