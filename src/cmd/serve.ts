@@ -40,6 +40,9 @@ Runs the control plane: the admission webhooks (HTTPS), the monitoring server, a
   --in-cluster          the same with the pod's service account (automatic when KUBERNETES_SERVICE_HOST is set
                         and neither --config-dir nor --kubeconfig is given); /readyz waits for the initial sync
   --heal                restart the owners of pods found running without a sidecar (leader only)
+  --deploy-gateways     deploy a gateway for each Gateway API Gateway of class istio that names no Service by
+                        its addresses, as Istio does: a ServiceAccount, Deployment and Service named
+                        <gateway>-istio, owned by the Gateway (leader only; RBAC in manifests/gateway-deploy/)
   --rotate-workload-certs
                         renew the workload certificate Secrets that 'mizzen workload-cert --secret' made
                         (label mizzen.io/workload-cert=true) before they expire, with the mesh CA in
@@ -265,6 +268,7 @@ export async function run(argv: string[]): Promise<number> {
       kubeconfig: { type: 'string' },
       'in-cluster': { type: 'boolean' },
       heal: { type: 'boolean' },
+      'deploy-gateways': { type: 'boolean' },
       'rotate-workload-certs': { type: 'boolean' },
       'log-level': { type: 'string', default: process.env.MIZZEN_LOG_LEVEL ?? 'info' },
     });
@@ -291,6 +295,10 @@ export async function run(argv: string[]): Promise<number> {
     const inCluster = values['in-cluster'] === true || (!values.kubeconfig && !values['config-dir'] && !!process.env.KUBERNETES_SERVICE_HOST);
     if (values.kubeconfig || inCluster) opts.kube = { kubeconfig: values.kubeconfig, inCluster: !values.kubeconfig, heal: values.heal === true };
     else if (values.heal) throw new UsageError('--heal needs the Kubernetes source (--kubeconfig or --in-cluster)');
+    if (values['deploy-gateways']) {
+      if (!opts.kube) throw new UsageError('--deploy-gateways needs the Kubernetes source (--kubeconfig or --in-cluster)');
+      opts.kube.deployGateways = {};
+    }
     if (values['rotate-workload-certs'] && !opts.kube) throw new UsageError('--rotate-workload-certs needs the Kubernetes source (--kubeconfig or --in-cluster)');
     // workloadCertificateSecrets issues and renews Secrets only with the Kubernetes source (kubeAndXds says so otherwise).
     if (opts.kube && (values['rotate-workload-certs'] || mesh.value.workloadCertificateSecrets)) {

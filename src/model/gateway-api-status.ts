@@ -89,8 +89,11 @@ interface ServedGateway {
   served: Listener[];
 }
 
-/** The status of a Gateway of class istio. `attached`: routes attached per listener name. */
-function gatewayStatus({ obj: gw, g, served: listenersServed }: ServedGateway, snap: Snapshot, attached: ReadonlyMap<string, number>, now: string): Json {
+/**
+ * The status of a Gateway of class istio. `attached`: routes attached per listener name; `deployed`: mizzen
+ * deploys its gateway (serve --deploy-gateways), which the NoResources message then says instead.
+ */
+function gatewayStatus({ obj: gw, g, served: listenersServed }: ServedGateway, snap: Snapshot, attached: ReadonlyMap<string, number>, now: string, deployed: boolean): Json {
   const { selector, service } = gatewaySelector(g, snap);
   const workloads = snap.workloads.filter((w) => matchesLabels(w.labels, selector));
   const services = service ? [service] : [...snap.services.values()].filter((s) => s.source === 'kubernetes' && s.namespace === g.namespace && s.selector && Object.keys(s.selector).length > 0 && workloads.some((w) => matchesLabels(w.labels, s.selector)));
@@ -112,7 +115,11 @@ function gatewayStatus({ obj: gw, g, served: listenersServed }: ServedGateway, s
     ok('Accepted'),
     programmed
       ? ok('Programmed')
-      : no('Programmed', 'NoResources', `no workload ${service ? `of Service ${service.namespace}/${service.name}` : `labelled gateway.networking.k8s.io/gateway-name=${g.name}`} runs: mizzen deploys no gateway, it configures the ones that run`),
+      : no(
+          'Programmed',
+          'NoResources',
+          `no workload ${service ? `of Service ${service.namespace}/${service.name}` : `labelled gateway.networking.k8s.io/gateway-name=${g.name}`} runs: ${deployed ? 'the gateway mizzen deploys for it has no running pod yet' : 'mizzen deploys no gateway, it configures the ones that run'}`,
+        ),
   ];
   return {
     ...(services.length ? { addresses: services.map((s) => ({ type: 'Hostname', value: s.hostname })) } : {}),
@@ -156,8 +163,11 @@ const REASON_TEXT: Record<string, string> = {
   NoMatchingListenerHostname: "none of its hostnames overlaps a listener's",
 };
 
-/** The status writes for `objects` (the Gateway API objects the API server has, with their status) that differ from theirs. */
-export function gatewayApiStatuses(objects: readonly KubeObject[], snap: Snapshot, now: string): StatusWrite[] {
+/**
+ * The status writes for `objects` (the Gateway API objects the API server has, with their status) that differ from
+ * theirs. `deployed`: the Gateways whose gateway mizzen deploys (none unless serve --deploy-gateways).
+ */
+export function gatewayApiStatuses(objects: readonly KubeObject[], snap: Snapshot, now: string, deployed: (gw: KubeObject) => boolean = () => false): StatusWrite[] {
   const api = objects.filter(isGatewayApi);
   const gateways = new Map<string, ServedGateway>();
   for (const obj of api.filter((o) => o.kind === 'Gateway' && asObject(o.spec).gatewayClassName === GATEWAY_CLASS)) {
@@ -215,7 +225,7 @@ export function gatewayApiStatuses(objects: readonly KubeObject[], snap: Snapsho
     write(route, { ...asObject(route.status), parents: [...others, ...ours] });
   }
 
-  for (const [key, gw] of gateways) write(gw.obj, gatewayStatus(gw, snap, attached.get(key) ?? new Map(), now));
+  for (const [key, gw] of gateways) write(gw.obj, gatewayStatus(gw, snap, attached.get(key) ?? new Map(), now, deployed(gw.obj)));
 
   for (const cls of api.filter((o) => o.kind === 'GatewayClass' && o.metadata.name === GATEWAY_CLASS && asObject(o.spec).controllerName === GATEWAY_CONTROLLER)) {
     write(cls, { ...asObject(cls.status), conditions: conditions([ok('Accepted', 'Accepted', 'Handled by mizzen')], generationOf(cls), asObject(cls.status).conditions, now) });

@@ -12,6 +12,7 @@ import { analyze } from '../../src/analysis/index.js';
 import { GATEWAY_CONTROLLER } from '../../src/model/gateway-api-status.js';
 import { type GatewayDeployment, gatewayDeployments, ownedBy, renderGatewayDeployment, updateFor } from '../../src/model/gateway-api-deploy.js';
 import { bookinfoGateway } from '../support/gateway-api-samples.js';
+import { withServerDefaults } from '../support/apiserver-defaults.js';
 
 const GW = 'gateway.networking.k8s.io';
 const NAME = `${GW}/gateway-name`;
@@ -276,28 +277,11 @@ describe('gateway deployment of Gateway API Gateways (pure)', () => {
       });
     }
 
-    /** What a real API server adds to what was created (defaults), and drops (omitempty). */
+    /** As a real API server returns it: its defaults, canonical quantities, omitempty; a resourceVersion. */
     const served = (kind: string): any => {
-      const o = ours(kind);
+      const o: any = withServerDefaults(ours(kind));
       o.metadata = { ...o.metadata, uid: 'x', resourceVersion: '42', generation: 1, creationTimestamp: '2025-01-01T00:00:00Z', managedFields: [] };
-      if (kind === 'Service') {
-        o.spec = { ...o.spec, clusterIP: '10.96.1.2', clusterIPs: ['10.96.1.2'], ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack', sessionAffinity: 'None', externalTrafficPolicy: 'Cluster', internalTrafficPolicy: 'Cluster', allocateLoadBalancerNodePorts: true };
-        o.spec.ports = o.spec.ports.map((p: any, i: number) => ({ ...p, nodePort: 30000 + i }));
-        o.status = { loadBalancer: {} };
-      }
-      if (kind === 'Deployment') {
-        o.spec = { ...o.spec, replicas: 3, revisionHistoryLimit: 10, progressDeadlineSeconds: 600, strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } } };
-        const pod = o.spec.template.spec;
-        Object.assign(pod, { restartPolicy: 'Always', dnsPolicy: 'ClusterFirst', schedulerName: 'default-scheduler', terminationGracePeriodSeconds: 30 });
-        pod.containers = pod.containers.map((c: any) => ({
-          ...c,
-          terminationMessagePath: '/dev/termination-log',
-          terminationMessagePolicy: 'File',
-          // omitempty: an env var's empty value is not sent back.
-          env: (c.env ?? []).map((e: any) => (e.value === '' ? { name: e.name } : e.valueFrom?.fieldRef ? { ...e, valueFrom: { fieldRef: { apiVersion: 'v1', ...e.valueFrom.fieldRef } } } : e)),
-          resources: c.resources && { limits: { ...c.resources.limits, cpu: '2' }, requests: c.resources.requests },
-        }));
-      }
+      if (kind === 'Deployment') o.spec.replicas = 3;
       return o;
     };
 

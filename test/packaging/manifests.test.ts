@@ -12,6 +12,7 @@ import { envoyBootstrap } from '../../src/bootstrap/envoy.js';
 import { skipWithoutKubectl } from '../support/kubectl.js';
 import { KUBE_RESOURCES } from '../../src/sources/kube/resources.js';
 import { GATEWAY_STATUS_RESOURCES } from '../../src/sources/kube/gateway-status.js';
+import { GATEWAY_DEPLOY_RESOURCES } from '../../src/sources/kube/gateway-deploy.js';
 import { ISTIO_KINDS } from '../../src/validation/index.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -102,6 +103,26 @@ describe('install manifests (manifests/)', () => {
     const base = find('ClusterRole', 'mizzen').rules as Array<{ apiGroups: string[]; verbs: string[] }>;
     expect(base.filter((r) => r.apiGroups.includes('apps') && r.verbs.includes('patch')), 'the default install restarts nothing').to.deep.equal([]);
     expect(readFileSync(join(MANIFESTS, 'heal', 'rbac-heal.yaml'), 'utf8')).to.contain('--heal');
+  });
+
+  it('keeps the gateway deployments of --deploy-gateways in manifests/gateway-deploy/ only, granting exactly what the deployer does', async () => {
+    const extra = kustomize(join(MANIFESTS, 'gateway-deploy'));
+    expect(extra.map((o) => `${o.kind} ${o.metadata.name}`)).to.deep.equal(['ClusterRole mizzen-gateway-deploy', 'ClusterRoleBinding mizzen-gateway-deploy']);
+    const role = extra.find((o) => o.kind === 'ClusterRole') as any;
+    const grants = (rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>): string[] =>
+      rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${v} ${g}/${res}`)))).sort();
+    // gateway-deploy.ts reads each object by name, creates it or patches it: never list, watch, update or delete.
+    const used = Object.values(GATEWAY_DEPLOY_RESOURCES).flatMap((r) => ['get', 'create', 'patch'].map((v) => `${v} ${r.group}/${r.plural}`));
+    expect(grants(role.rules)).to.deep.equal(used.sort());
+    const binding = extra.find((o) => o.kind === 'ClusterRoleBinding') as any;
+    expect(binding.roleRef).to.deep.include({ kind: 'ClusterRole', name: 'mizzen-gateway-deploy' });
+    expect(binding.subjects).to.deep.equal([{ kind: 'ServiceAccount', name: 'mizzen', namespace: NS }]);
+    const base = find('ClusterRole', 'mizzen').rules as Array<{ resources: string[]; verbs: string[] }>;
+    const writes = base.filter((r) => r.verbs.some((v) => ['create', 'patch', 'update'].includes(v)) && r.resources.some((x) => ['deployments', 'services', 'serviceaccounts'].includes(x)));
+    expect(writes, 'the default install makes no Deployment, Service or ServiceAccount').to.deep.equal([]);
+    const header = readFileSync(join(MANIFESTS, 'gateway-deploy', 'rbac-gateway-deploy.yaml'), 'utf8');
+    expect(header).to.contain('--deploy-gateways');
+    expect(header).to.contain('kubectl apply -k manifests/gateway-deploy/');
   });
 
   it('keeps the Secret writes of --rotate-workload-certs and workloadCertificateSecrets in manifests/workload-certs/ only', async () => {

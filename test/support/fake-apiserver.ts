@@ -47,6 +47,7 @@ const BUILTIN: ResourceDef[] = [
   { group: '', versions: ['v1'], kind: 'Event', plural: 'events', namespaced: true },
   { group: '', versions: ['v1'], kind: 'ConfigMap', plural: 'configmaps', namespaced: true },
   { group: '', versions: ['v1'], kind: 'Secret', plural: 'secrets', namespaced: true },
+  { group: '', versions: ['v1'], kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true },
   { group: 'discovery.k8s.io', versions: ['v1'], kind: 'EndpointSlice', plural: 'endpointslices', namespaced: true },
   { group: 'apps', versions: ['v1'], kind: 'Deployment', plural: 'deployments', namespaced: true },
   { group: 'apps', versions: ['v1'], kind: 'ReplicaSet', plural: 'replicasets', namespaced: true },

@@ -11,6 +11,8 @@
  *                    Events and --heal restarts by the leader only
  *   gateway-status   the leader writes the status of the Gateway API objects mizzen serves (gateway-status.ts),
  *                    from the snapshot the xDS server serves; /debug/gatewaystatus counts the writes
+ *   gateway-deploy   with --deploy-gateways: the leader makes the ServiceAccount, Deployment and Service of each
+ *                    managed Gateway of class istio (gateway-deploy.ts); /debug/gatewaydeploy shows the last sync
  *   workload-certs   with --rotate-workload-certs: the leader renews workload certificate Secrets
  *                    (cert-rotator.ts); with the mesh config's workloadCertificateSecrets it also creates the
  *                    Secrets istio.<service account> that pods mount (cert-issuer.ts) and renews them;
@@ -21,6 +23,7 @@
  */
 import type { Component, ServeContext } from '../../cmd/serve.js';
 import type { ConfigStore } from '../../model/store.js';
+import type { KubeObject } from '../../core/kube.js';
 import { createKubeClient, loadKubeConfig, type KubeClient } from './client.js';
 import { checkProxyIdentity } from './identity.js';
 import { defaultIdentity, LeaderElector } from './leader.js';
@@ -32,6 +35,9 @@ import { CertIssuer } from './cert-issuer.js';
 import { readMeshCa } from '../../certs/files.js';
 import type { Snapshot } from '../../model/types.js';
 import { GatewayStatusWriter } from './gateway-status.js';
+import { GatewayDeployer } from './gateway-deploy.js';
+import { proxyConfigsOf } from '../../inject/proxy-configs.js';
+import { isManagedGateway } from '../../model/gateway-api-deploy.js';
 import { GATEWAY_API_GROUP } from '../../model/gateway-refs.js';
 
 export interface KubeServeOptions {
@@ -47,6 +53,12 @@ export interface KubeServeOptions {
   watchdog?: { intervalMs?: number; debounceMs?: number; healCooldownMs?: number; maxHealAttempts?: number };
   /** Gateway API status: from a new snapshot (or a Gateway API object's change) to the write (default 250 ms), and between full syncs (default 60 s). */
   gatewayStatus?: { debounceMs?: number; intervalMs?: number };
+  /**
+   * Deploy a gateway (ServiceAccount, Deployment, Service) for each managed Gateway API Gateway of class istio, as
+   * Istio does (leader only): from a Gateway or GatewayClass change to the sync (default 250 ms), between full syncs
+   * (default 60 s), and the longest wait for one API request (default 10 s). Off when absent.
+   */
+  deployGateways?: { debounceMs?: number; intervalMs?: number; requestTimeoutMs?: number };
   /**
    * Renew workload certificate Secrets with the mesh CA in this directory (leader only). Off when absent, unless
    * the mesh config sets workloadCertificateSecrets: then it is on, with the serve --certs-dir.
@@ -69,6 +81,7 @@ export interface KubeParts {
   certRotator(): CertRotator | undefined;
   certIssuer(): CertIssuer | undefined;
   gatewayStatus(): GatewayStatusWriter | undefined;
+  gatewayDeployer(): GatewayDeployer | undefined;
 }
 
 /** `fn` once, `ms` after the first call since it last ran (calls meanwhile add nothing); cancel() drops a pending run. */
@@ -104,6 +117,8 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
   let statusWriter: GatewayStatusWriter | undefined;
   let unsubscribeStatus: (() => void) | undefined;
   let statusTimers: NodeJS.Timeout[] = [];
+  let deployer: GatewayDeployer | undefined;
+  let stopDeploying: (() => void) | undefined;
   const issuing = ctx.opts.mesh.workloadCertificateSecrets;
   let timers: NodeJS.Timeout[] = [];
   let unsubscribe: (() => void) | undefined;
@@ -139,6 +154,7 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
         log,
         onStartedLeading: () => {
           void statusWriter?.sync();
+          void deployer?.sync();
           void watchdog?.scan();
           void rotator?.scan();
           void issuer?.resync();
@@ -198,6 +214,7 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
         isLeader: () => leader?.isLeader() ?? false,
         objects: () => kinds.flatMap((k) => source!.objects(k)),
         snapshot,
+        deployed: o.deployGateways ? isManagedGateway : undefined,
         log,
         registry: ctx.registry,
       });
@@ -226,6 +243,45 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
       for (const t of statusTimers) clearTimeout(t);
       statusTimers = [];
     },
+  };
+
+  const deploy: Component = {
+    name: 'gateway-deploy',
+    start: async () => {
+      const informed = (kind: string): readonly KubeObject[] | undefined => {
+        const i = source!.informer(`${kind}.${GATEWAY_API_GROUP}`);
+        return i?.synced ? source!.objects(`${kind}.${GATEWAY_API_GROUP}`) : undefined;
+      };
+      const d = new GatewayDeployer({
+        client: client!,
+        isLeader: () => leader?.isLeader() ?? false,
+        objects: () => {
+          const gateways = informed('Gateway');
+          const classes = informed('GatewayClass');
+          return gateways && classes ? { gateways, classes } : undefined;
+        },
+        mesh: ctx.opts.mesh,
+        proxyConfigs: () => proxyConfigsOf(ctx.world()),
+        log,
+        registry: ctx.registry,
+        requestTimeoutMs: o.deployGateways?.requestTimeoutMs,
+      });
+      deployer = d;
+      ctx.debug.gatewaydeploy = () => d.report();
+      const soon = debounce(() => void d.sync(), o.deployGateways?.debounceMs ?? 250);
+      const off = source!.onChange((_type, _kind, obj) => {
+        if ((obj.kind === 'Gateway' || obj.kind === 'GatewayClass') && obj.apiVersion?.startsWith(`${GATEWAY_API_GROUP}/`)) soon();
+      });
+      const every = setInterval(() => void d.sync(), o.deployGateways?.intervalMs ?? 60_000);
+      every.unref?.();
+      stopDeploying = () => {
+        off();
+        soon.cancel();
+        clearInterval(every);
+      };
+      void source!.whenSynced().then((ok) => (ok ? soon() : undefined));
+    },
+    stop: async () => stopDeploying?.(),
   };
 
   const certs: Component = {
@@ -272,7 +328,7 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
   };
 
   return {
-    components: [kubeSource, election, dog, gatewayStatus, ...(o.workloadCerts || issuing ? [certs] : [])],
-    parts: { source: () => source, leader: () => leader, watchdog: () => watchdog, certRotator: () => rotator, certIssuer: () => issuer, gatewayStatus: () => statusWriter },
+    components: [kubeSource, election, dog, gatewayStatus, ...(o.deployGateways ? [deploy] : []), ...(o.workloadCerts || issuing ? [certs] : [])],
+    parts: { source: () => source, leader: () => leader, watchdog: () => watchdog, certRotator: () => rotator, certIssuer: () => issuer, gatewayStatus: () => statusWriter, gatewayDeployer: () => deployer },
   };
 }

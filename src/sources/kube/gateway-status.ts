@@ -31,6 +31,8 @@ export interface GatewayStatusOptions {
   objects: () => readonly KubeObject[];
   /** The snapshot the xDS server serves (undefined before the first). */
   snapshot: () => Snapshot | undefined;
+  /** The Gateways whose gateway mizzen deploys (serve --deploy-gateways), for the message of their NoResources. */
+  deployed?: (gw: KubeObject) => boolean;
   log?: Logger;
   registry?: Registry;
   now?: () => string;
@@ -86,7 +88,7 @@ export class GatewayStatusWriter {
     const snap = this.o.snapshot();
     if (!snap) return;
     this.stats.syncs += 1;
-    const writes = gatewayApiStatuses(this.o.objects(), snap, (this.o.now ?? (() => new Date().toISOString()))());
+    const writes = gatewayApiStatuses(this.o.objects(), snap, (this.o.now ?? (() => new Date().toISOString()))(), this.o.deployed);
     for (const w of writes) {
       if (!this.o.isLeader()) return;
       const r = GATEWAY_STATUS_RESOURCES[w.kind];

@@ -1,0 +1,233 @@
+/**
+ * `mizzen serve --kubeconfig --deploy-gateways` against the stand-in API server: the leader deploys Istio's
+ * Bookinfo Gateway API sample (ServiceAccount, Deployment, Service owned by the Gateway), then keeps them, writing
+ * only what differs; leaves what is not its own alone; survives API errors; and, once a pod of that Deployment runs,
+ * the Gateway is Programmed behind the new Service and a router~ node of that pod gets the Bookinfo routes.
+ * Without the flag, and on a replica that does not lead, nothing is made.
+ */
+import { expect } from 'chai';
+import { startFakeApiServer, type FakeApiServer } from '../../support/fake-apiserver.js';
+import { eventually } from '../../support/mesh.js';
+import { startKubeServe } from '../../support/kube-serve.js';
+import { bookinfoGateway, bookinfoRoute, bookinfoServices } from '../../support/gateway-api-samples.js';
+import { withServerDefaults } from '../../support/apiserver-defaults.js';
+import { RawAds, struct } from '../../xds/server/harness.js';
+import { run as serveCli, type RunningServe } from '../../../src/cmd/serve.js';
+import { captureOutput } from '../../support/cli.js';
+import type { KubeObject } from '../../../src/core/kube.js';
+import { TypeUrls } from '../../../src/core/constants.js';
+import type { XdsComponent } from '../../../src/xds/server/component.js';
+import type { GatewayDeployReport } from '../../../src/sources/kube/gateway-deploy.js';
+import { GATEWAY_CONTROLLER } from '../../../src/model/gateway-api-status.js';
+
+const GW = 'gateway.networking.k8s.io';
+const GATEWAY_KEY = `Gateway.${GW}`;
+const NAME = 'bookinfo-gateway-istio';
+const istioClass: KubeObject = { apiVersion: `${GW}/v1`, kind: 'GatewayClass', metadata: { name: 'istio' }, spec: { controllerName: GATEWAY_CONTROLLER } };
+const PATHS = { ServiceAccount: '/api/v1/namespaces/default/serviceaccounts', Deployment: '/apis/apps/v1/namespaces/default/deployments', Service: '/api/v1/namespaces/default/services' };
+/** Requests that write one of the kinds the deployer makes. */
+const writes = (api: FakeApiServer, since = 0) => api.requests.slice(since).filter((r) => r.method !== 'GET' && Object.values(PATHS).some((p) => r.path.startsWith(p)));
+const condition = (o: KubeObject | undefined, type: string): any => ((o?.status as any)?.conditions ?? []).find((c: any) => c.type === type);
+
+/** Istio's Bookinfo Gateway API sample, the Bookinfo Services and the class, in namespace default. */
+function bookinfo(api: FakeApiServer): void {
+  api.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
+  for (const s of bookinfoServices()) api.apply(s);
+  api.apply(istioClass);
+  api.apply(bookinfoGateway);
+  api.apply(bookinfoRoute);
+}
+
+const LEADER = { namespace: 'mizzen-system', retryPeriodMs: 100, leaseDurationMs: 1000, renewDeadlineMs: 800 };
+const FAST = { informer: { backoff: { initialMs: 20, maxMs: 200 } }, gatewayStatus: { debounceMs: 50, intervalMs: 60_000 } };
+
+describe('mizzen serve --deploy-gateways (stand-in API server)', function () {
+  this.timeout(30_000);
+  let api: FakeApiServer;
+  let running: RunningServe;
+  const raws: RawAds[] = [];
+  const debug = async (): Promise<GatewayDeployReport> => JSON.parse((await running.monitoring.inject({ method: 'GET', url: '/debug/gatewaydeploy' })).body);
+  const metrics = async (): Promise<string> => (await running.monitoring.inject({ method: 'GET', url: '/metrics' })).body;
+  /** Makes a sync happen (a GatewayClass change) and waits until it has run. */
+  const resync = async (): Promise<GatewayDeployReport> => {
+    const before = (await debug()).syncs;
+    api.apply({ ...istioClass, metadata: { ...istioClass.metadata, labels: { touched: String(Date.now()) } } });
+    return eventually('another sync', async () => {
+      const d = await debug();
+      return d.syncs > before ? d : undefined;
+    });
+  };
+
+  before(async () => {
+    api = await startFakeApiServer();
+    bookinfo(api);
+    running = await startKubeServe(api, { ...FAST, leader: { ...LEADER, identity: 'deploy-test' }, deployGateways: { debounceMs: 50, intervalMs: 60_000, requestTimeoutMs: 300 } });
+  });
+  after(async () => {
+    for (const r of raws) r.close();
+    await running?.shutdown();
+    await api?.close();
+  });
+
+  it('creates the ServiceAccount, Deployment and Service of the Bookinfo Gateway, owned by it', async () => {
+    await eventually('the Service', async () => api.get('Service', 'default', NAME));
+    const uid = api.get(GATEWAY_KEY, 'default', 'bookinfo-gateway')!.metadata.uid;
+    for (const kind of ['ServiceAccount', 'Deployment', 'Service']) {
+      const o = api.get(kind, 'default', NAME);
+      expect(o, kind).to.not.equal(undefined);
+      expect(o!.metadata.ownerReferences, kind).to.deep.equal([{ apiVersion: `${GW}/v1`, kind: 'Gateway', name: 'bookinfo-gateway', uid }]);
+    }
+    const dep = api.get('Deployment', 'default', NAME)!;
+    expect(dep.metadata.labels).to.include({ 'gateway.istio.io/managed': 'istio.io-gateway-controller' });
+    expect(dep.spec.template.spec.serviceAccountName).to.equal(NAME);
+    expect(api.get('Service', 'default', NAME)!.spec.ports.map((p: any) => `${p.name}:${p.port}`)).to.deep.equal(['status-port:15021', 'http:80']);
+    expect(writes(api).map((r) => `${r.method} ${r.path}`)).to.deep.equal([`POST ${PATHS.ServiceAccount}`, `POST ${PATHS.Deployment}`, `POST ${PATHS.Service}`]);
+    expect(await metrics()).to.match(/^mizzen_gateway_deployments_total\{kind="Deployment",outcome="created"\} 1$/m);
+  });
+
+  it('a second sync writes nothing, even after the API server filled in its defaults', async () => {
+    // What a real API server would have stored (clusterIP, nodePorts, container defaults, canonical quantities…).
+    for (const kind of ['Deployment', 'Service']) api.apply(withServerDefaults(api.get(kind, 'default', NAME)!));
+    const since = api.requests.length;
+    const d = await resync();
+    expect(writes(api, since)).to.deep.equal([]);
+    expect(d.gateways).to.deep.equal([{ gateway: 'default/bookinfo-gateway', objects: [`ServiceAccount ${NAME}: unchanged`, `Deployment ${NAME}: unchanged`, `Service ${NAME}: unchanged`] }]);
+  });
+
+  it('the Gateway is NoResources while the Deployment has no pod, then Programmed, addressed by the new Service', async () => {
+    const pending = await eventually('NoResources', async () => condition(api.get(GATEWAY_KEY, 'default', 'bookinfo-gateway'), 'Programmed'));
+    expect(pending).to.deep.include({ status: 'False', reason: 'NoResources' });
+    expect(pending.message).to.match(/the gateway mizzen deploys for it has no running pod yet/);
+    // What the ReplicaSet controller would make of the template, once the kubelet has started it.
+    const template = api.get('Deployment', 'default', NAME)!.spec.template;
+    api.apply({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `${NAME}-6c5f8-abcde`, namespace: 'default', labels: template.metadata.labels, annotations: template.metadata.annotations },
+      spec: template.spec,
+      status: { phase: 'Running', podIP: '10.0.0.50', podIPs: [{ ip: '10.0.0.50' }], conditions: [{ type: 'Ready', status: 'True' }] },
+    });
+    const gw = await eventually('Programmed', async () => {
+      const o = api.get(GATEWAY_KEY, 'default', 'bookinfo-gateway');
+      return condition(o, 'Programmed')?.status === 'True' ? o : undefined;
+    });
+    expect((gw.status as any).addresses).to.deep.equal([{ type: 'Hostname', value: `${NAME}.default.svc.cluster.local` }]);
+  });
+
+  it('a router~ node of that pod gets the Bookinfo routes', async () => {
+    const c = new RawAds((running.components.find((x) => x.name === 'xds') as XdsComponent).port());
+    raws.push(c);
+    const node = { id: `router~10.0.0.50~${NAME}-6c5f8-abcde.default~default.svc.cluster.local`, metadata: struct({ NAMESPACE: 'default', SERVICE_ACCOUNT: NAME }) };
+    c.send({ node, type_url: TypeUrls.listener, resource_names: [] });
+    const lds = await c.next();
+    expect(lds.resources.map((l: any) => l.name)).to.include('0.0.0.0_80');
+    c.send({ node, type_url: TypeUrls.route, resource_names: ['http.80'] });
+    const rds = await c.next();
+    const routes = (rds.resources[0] as any).virtual_hosts.flatMap((v: any) => v.routes);
+    const matched = routes.map((r: any) => r.match.path ?? r.match.prefix ?? r.match.path_separated_prefix);
+    expect(matched).to.include.members(['/productpage', '/login', '/logout']);
+    expect(routes.find((r: any) => r.match.path === '/productpage').route.cluster).to.equal('outbound|9080||productpage.default.svc.cluster.local');
+  });
+
+  it('a changed listener port patches the Service (conditionally), nothing else', async () => {
+    const since = api.requests.length;
+    const gw = api.get(GATEWAY_KEY, 'default', 'bookinfo-gateway')!;
+    api.apply({ ...gw, spec: { ...gw.spec, listeners: [{ ...gw.spec.listeners[0], port: 8080 }] } });
+    const svc = await eventually('port 8080', async () => {
+      const s = api.get('Service', 'default', NAME);
+      return s?.spec.ports.some((p: any) => p.port === 8080) ? s : undefined;
+    });
+    expect(svc.spec.ports.map((p: any) => `${p.name}:${p.port}->${p.targetPort}`)).to.deep.equal(['status-port:15021->15021', 'http:8080->8080']);
+    const patches = writes(api, since);
+    expect(patches.map((r) => `${r.method} ${r.path}`)).to.deep.equal([`PATCH ${PATHS.Service}/${NAME}`]);
+    expect(patches[0]!.body.metadata.resourceVersion, 'a precondition').to.be.a('string');
+  });
+
+  it('leaves alone a Deployment of the same name that is not the controller\'s, said once, counted every sync', async () => {
+    const theirs = api.apply({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'edge-istio', namespace: 'default', labels: { app: 'edge' } }, spec: { selector: { matchLabels: { app: 'edge' } }, template: { metadata: { labels: { app: 'edge' } }, spec: { containers: [{ name: 'edge', image: 'edge:1' }] } } } });
+    api.apply({ ...bookinfoGateway, metadata: { ...bookinfoGateway.metadata, name: 'edge' } });
+    await eventually('the edge Service', async () => api.get('Service', 'default', 'edge-istio'));
+    await resync();
+    const d = await resync();
+    expect(d.gateways.find((g) => g.gateway === 'default/edge')!.objects).to.deep.equal(['ServiceAccount edge-istio: unchanged', 'Deployment edge-istio: foreign', 'Service edge-istio: unchanged']);
+    const now = api.get('Deployment', 'default', 'edge-istio')!;
+    expect(now.metadata.resourceVersion, 'never written').to.equal(theirs.metadata.resourceVersion);
+    const foreign = Number(/^mizzen_gateway_deployments_total\{kind="Deployment",outcome="foreign"\} (\d+)$/m.exec(await metrics())?.[1]);
+    expect(foreign).to.be.greaterThanOrEqual(2);
+  });
+
+  it('an unknown service type: nothing deployed for that Gateway, counted as invalid', async () => {
+    api.apply({ ...bookinfoGateway, metadata: { ...bookinfoGateway.metadata, name: 'odd', annotations: { 'networking.istio.io/service-type': 'ExternalName' } } });
+    const d = await eventually('reported', async () => {
+      const r = await debug();
+      return r.gateways.some((g) => g.gateway === 'default/odd') ? r : undefined;
+    });
+    expect(d.gateways.find((g) => g.gateway === 'default/odd')!.errors![0]).to.match(/"ExternalName" is not one of ClusterIP, NodePort, LoadBalancer/);
+    expect(api.get('Deployment', 'default', 'odd-istio')).to.equal(undefined);
+    expect(await metrics()).to.match(/^mizzen_gateway_deployments_total\{kind="Gateway",outcome="invalid"\} [1-9]/m);
+  });
+
+  it('API errors (403 on create, no answer on read) are counted; the server keeps serving; the next sync makes it', async () => {
+    api.fail('POST', PATHS.ServiceAccount, 403, 1_000);
+    api.hang('GET', `${PATHS.Deployment}/third-istio`, 1);
+    api.apply({ ...bookinfoGateway, metadata: { ...bookinfoGateway.metadata, name: 'third' } });
+    const d = await eventually('the failures', async () => {
+      const r = await debug();
+      const g = r.gateways.find((x) => x.gateway === 'default/third');
+      return g?.objects?.some((l) => l.startsWith('Deployment third-istio: failed')) ? r : undefined;
+    });
+    const [sa, dep, svc] = d.gateways.find((g) => g.gateway === 'default/third')!.objects!;
+    expect(sa).to.match(/^ServiceAccount third-istio: failed \(create: 403: .*apply manifests\/gateway-deploy\//);
+    expect(dep).to.match(/^Deployment third-istio: failed \(read: .*no answer within 300 ms\)$/);
+    expect(svc).to.equal('Service third-istio: created');
+    expect(await metrics()).to.match(/^mizzen_gateway_deployments_total\{kind="ServiceAccount",outcome="failed"\} [1-9]/m);
+    expect((await running.webhook.inject({ method: 'GET', url: '/readyz' })).statusCode).to.equal(200);
+    api.clearFaults();
+    await resync();
+    expect(api.get('ServiceAccount', 'default', 'third-istio')).to.not.equal(undefined);
+    expect(api.get('Deployment', 'default', 'third-istio')).to.not.equal(undefined);
+  });
+});
+
+describe('mizzen serve --deploy-gateways: who deploys', function () {
+  this.timeout(30_000);
+  let api: FakeApiServer;
+  let running: RunningServe | undefined;
+  beforeEach(async () => {
+    api = await startFakeApiServer();
+    bookinfo(api);
+  });
+  afterEach(async () => {
+    await running?.shutdown();
+    running = undefined;
+    await api?.close();
+  });
+
+  it('a replica that does not lead writes nothing', async () => {
+    api.apply({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'mizzen-leader', namespace: 'mizzen-system' }, spec: { holderIdentity: 'the-other-replica', leaseDurationSeconds: 3600, renewTime: new Date().toISOString() } });
+    running = await startKubeServe(api, { ...FAST, leader: { ...LEADER, identity: 'follower' }, deployGateways: { debounceMs: 20 } });
+    await eventually('synced', async () => ((await running!.webhook.inject({ method: 'GET', url: '/readyz' })).statusCode === 200 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 500));
+    const d = JSON.parse((await running.monitoring.inject({ method: 'GET', url: '/debug/gatewaydeploy' })).body);
+    expect(d).to.deep.include({ leader: false, syncs: 0 });
+    expect(writes(api)).to.deep.equal([]);
+  });
+
+  it('without --deploy-gateways nothing is made (the status is written as before)', async () => {
+    running = await startKubeServe(api, { ...FAST, leader: { ...LEADER, identity: 'no-deploy' } });
+    const pending = await eventually('the Gateway status', async () => condition(api.get(GATEWAY_KEY, 'default', 'bookinfo-gateway'), 'Programmed'));
+    expect(pending.message).to.match(/mizzen deploys no gateway/);
+    expect(writes(api)).to.deep.equal([]);
+    expect((await running.monitoring.inject({ method: 'GET', url: '/debug/gatewaydeploy' })).statusCode).to.equal(404);
+  });
+});
+
+describe('mizzen serve --deploy-gateways: flags', () => {
+  it('needs the Kubernetes source, and says so in the help', async () => {
+    const r = await captureOutput(() => serveCli(['--deploy-gateways', '--config-dir', '/tmp']));
+    expect(r.code).to.equal(2);
+    expect(r.err).to.match(/--deploy-gateways needs the Kubernetes source/);
+    const help = await captureOutput(() => serveCli(['--help']));
+    expect(help.out).to.match(/--deploy-gateways .*\n.*\n.*manifests\/gateway-deploy\//);
+  });
+});
