@@ -16,6 +16,7 @@
 import { Counter, type Registry } from 'prom-client';
 import type { KubeObject } from '../../core/kube.js';
 import { silentLogger, type Logger } from '../../core/log.js';
+import { coalesced } from '../../core/coalesce.js';
 import type { MeshConfig } from '../../config/mesh.js';
 import type { ProxyConfigLookup } from '../../inject/proxy-configs.js';
 import { DEPLOYED_KINDS, type DeployedKind, gatewayDeployments, ownedBy, updateFor } from '../../model/gateway-api-deploy.js';
@@ -64,8 +65,6 @@ export interface GatewayDeployReport {
 export class GatewayDeployer {
   private readonly log: Logger;
   private readonly outcomes: Counter<'kind' | 'outcome'>;
-  private running = false;
-  private again = false;
   private readonly stats: Omit<GatewayDeployReport, 'leader'> = { syncs: 0, counts: {}, gateways: [] };
   /** What was said at warn level, so that a state that lasts is said once (keys of objects or Gateways, with the text). */
   private said = new Set<string>();
@@ -78,25 +77,15 @@ export class GatewayDeployer {
   }
 
   /** Reads and writes what differs; a call while one runs makes that one run again when it ends. */
-  async sync(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = true;
+  readonly sync = coalesced(async () => {
     try {
-      do {
-        this.again = false;
-        await this.once();
-      } while (this.again);
+      await this.once();
     } catch (e) {
       // A bug, not an API error (those are values): said, and the server keeps serving.
       this.log.error({ err: (e as Error).message }, 'gateway deployment sync failed');
       this.stats.lastError = (e as Error).message;
-    } finally {
-      this.running = false;
     }
-  }
+  });
 
   report(): GatewayDeployReport {
     return { leader: this.o.isLeader(), ...this.stats, counts: { ...this.stats.counts }, gateways: this.stats.gateways.map((g) => ({ ...g })) };

@@ -8,6 +8,7 @@
 import { Counter, type Registry } from 'prom-client';
 import type { KubeObject } from '../../core/kube.js';
 import { silentLogger, type Logger } from '../../core/log.js';
+import { coalesced } from '../../core/coalesce.js';
 import type { Snapshot } from '../../model/types.js';
 import { gatewayApiStatuses, type StatusWrite } from '../../model/gateway-api-status.js';
 import { GATEWAY_API_GROUP } from '../../model/gateway-refs.js';
@@ -48,8 +49,6 @@ export interface GatewayStatusReport {
 export class GatewayStatusWriter {
   private readonly log: Logger;
   private readonly writes: Counter<'outcome'>;
-  private running = false;
-  private again = false;
   private readonly stats: GatewayStatusReport = { syncs: 0, written: 0, failed: 0 };
 
   constructor(private readonly o: GatewayStatusOptions) {
@@ -63,21 +62,7 @@ export class GatewayStatusWriter {
   }
 
   /** Computes and writes what differs; a call while one runs makes that one run again when it ends. */
-  async sync(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = true;
-    try {
-      do {
-        this.again = false;
-        await this.once();
-      } while (this.again);
-    } finally {
-      this.running = false;
-    }
-  }
+  readonly sync = coalesced(() => this.once());
 
   report(): GatewayStatusReport {
     return { ...this.stats };

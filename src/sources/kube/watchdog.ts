@@ -15,6 +15,7 @@ import { Gauge, type Registry } from 'prom-client';
 import type { KubeObject } from '../../core/kube.js';
 import { Defaults } from '../../core/constants.js';
 import { silentLogger, type Logger } from '../../core/log.js';
+import { coalesced } from '../../core/coalesce.js';
 import type { MeshConfig } from '../../config/mesh.js';
 import { decideInjection, hasSidecar } from '../../inject/index.js';
 import { injectionSelection, selectionText } from '../../inject/selection.js';
@@ -105,8 +106,6 @@ export class Watchdog {
   private readonly healed = new Map<string, HealRecord>();
   private readonly podHeal = new Map<string, string>();
   private lastScan: string | undefined;
-  private scanning: Promise<void> | undefined;
-  private again = false;
   private readonly log: Logger;
   private readonly gauge: Gauge;
 
@@ -117,21 +116,7 @@ export class Watchdog {
   }
 
   /** Scans now (coalesced: a scan requested during one runs once more after it). */
-  scan(): Promise<void> {
-    if (this.scanning) {
-      this.again = true;
-      return this.scanning;
-    }
-    this.scanning = (async () => {
-      do {
-        this.again = false;
-        await this.scanOnce();
-      } while (this.again);
-    })().finally(() => {
-      this.scanning = undefined;
-    });
-    return this.scanning;
-  }
+  readonly scan = coalesced(() => this.scanOnce());
 
   report(): WatchdogReport {
     return {
