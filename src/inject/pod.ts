@@ -11,13 +11,16 @@
  * - `istio-proxy` after the application containers (so that kubectl defaults to the application), or first
  *   when the mesh config holds the application until the proxy starts (hold.ts).
  * A pod that asks for Istio's proxyless gRPC templates gets an xDS bootstrap instead of the sidecar (proxyless.ts).
+ * A pod that asks for Istio's gateway template (templates.ts) is a gateway: its own `istio-proxy` becomes Envoy as a
+ * router, in place; it gets no istio-init (nothing is captured), no native or held proxy, no probe rewriting and no
+ * tlsMode label (a gateway is not a mesh endpoint that accepts mTLS), as Istio's gateway template.
  */
 import type { KubeObject } from '../core/kube.js';
-import { Annotations, ContainerNames, MeshCerts } from '../core/constants.js';
+import { Annotations, ContainerNames, Labels, MeshCerts } from '../core/constants.js';
 import type { MeshConfig } from '../config/mesh.js';
 import { type Result, ok, fail } from '../core/result.js';
 import { decideInjection, podNamespace, type InjectDecision, type InjectOptions } from './policy.js';
-import { readInjectParams } from './annotations.js';
+import { readInjectParams, type InjectParams } from './annotations.js';
 import { PROXY_VOLUME, appContainerNames, certsVolume, initContainer, injectedAnnotations, injectedLabels, proxyVolume, setOwn, statusAnnotation, type BuiltContainer, type Container } from './template.js';
 import { proxyContainer } from './proxy.js';
 import { type Workload, workloadOf } from './workload.js';
@@ -25,7 +28,8 @@ import { additionsPatch } from './patch.js';
 import { findOverride, overlayUid } from './overlay.js';
 import { isObject } from '../core/object.js';
 import { stringMap } from '../model/selectors.js';
-import { injectProxyless, wantsProxyless } from './proxyless.js';
+import { injectProxyless } from './proxyless.js';
+import { wantsGateway, wantsProxyless } from './templates.js';
 import { type ProbeRewrite, rewriteProbes, rewriteScrape, rewritesProbes } from './probes.js';
 
 const PROXY_VOLUME_JSON = JSON.stringify(proxyVolume());
@@ -123,8 +127,10 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
   const shape = checkShape(pod, opts.mesh);
   if (shape.length) return { ok: false, errors: shape };
   if (wantsProxyless(pod)) return injectProxyless(pod, opts, decision, podNamespace(pod, opts.namespace), workload ?? workloadOf(pod));
-  const params = readInjectParams(pod, opts.mesh, opts.proxyConfigs?.(podNamespace(pod, opts.namespace), stringMap(pod.metadata.labels)));
-  if (!params.ok) return params;
+  const read = readInjectParams(pod, opts.mesh, opts.proxyConfigs?.(podNamespace(pod, opts.namespace), stringMap(pod.metadata.labels)));
+  if (!read.ok) return read;
+  const router = wantsGateway(pod);
+  const params: { value: InjectParams } = router ? { value: { ...read.value, interceptionMode: 'NONE', native: false, hold: false } } : read;
   const override = findOverride(pod.spec as Record<string, unknown>, ContainerNames.proxy);
   if (override && override.errors.length) return { ok: false, errors: override.errors };
   if (override && params.value.native && override.list === 'containers' && (pod.spec.containers as unknown[]).length === 1) {
@@ -137,6 +143,7 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
   const wl = workload ?? workloadOf(pod);
   const labels = copyOf(pod.metadata.labels) as Record<string, string>;
   const addedLabels = injectedLabels(labels, wl);
+  if (router) delete addedLabels[Labels.tlsMode];
   assign(labels, addedLabels);
   const ctx = {
     pod,
@@ -147,8 +154,9 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
     labels,
     override: override?.fields,
     proxyUid: override ? overlayUid(override.fields) : undefined,
+    router,
   };
-  const rewriting = rewritesProbes(pod.metadata.annotations, opts.mesh.workloadCertificateSecrets);
+  const rewriting = router ? { on: false, warning: undefined } : rewritesProbes(pod.metadata.annotations, opts.mesh.workloadCertificateSecrets);
   const probes = rewriting.on ? rewriteProbes(pod.spec.containers as unknown[]) : undefined;
   const scrape = rewriting.on ? rewriteScrape(pod.metadata.annotations) : undefined;
   const routes = scrape ? [...(probes?.routes ?? []), scrape.route] : probes?.routes;

@@ -29,6 +29,8 @@ interface Shape {
   workload: boolean;
   /** Mesh certificates mounted from the Secret istio.<service account> (mesh config workloadCertificateSecrets). */
   certs: boolean;
+  /** A gateway (router): it also declares the status port, which its Service targets. */
+  router: boolean;
 }
 
 const PROXY_KEYS = ['image', 'bootstrap', 'serviceNode', 'serviceCluster', 'logLevel', 'resources', 'podPorts', 'apps', 'mode', 'workload', 'owner', 'trustDomain'] as const;
@@ -76,7 +78,10 @@ function buildProxy(shape: Shape, v: ProxyValues, o: ProxyOptions = DEFAULT_PROX
       concurrency: o.concurrency > 0 ? o.concurrency : undefined,
       componentLogLevel: o.componentLogLevel,
     }),
-    ports: [{ containerPort: Ports.proxyStats, name: 'http-envoy-prom', protocol: 'TCP' }],
+    ports: [
+      ...(shape.router ? [{ containerPort: Ports.proxyHealth, name: 'status-port', protocol: 'TCP' }] : []),
+      { containerPort: Ports.proxyStats, name: 'http-envoy-prom', protocol: 'TCP' },
+    ],
     env: proxyEnv(shape, v, o),
     resources: v.resources,
     ...(o.probes ? { readinessProbe: probe(readiness), startupProbe: probe({ periodSeconds: 1, timeoutSeconds: 3, failureThreshold: 600 }) } : {}),
@@ -151,7 +156,7 @@ function withOverrides(meta: Record<string, unknown>, overrides: Readonly<Record
   return meta;
 }
 
-const shapeKey = (s: Shape) => (s.native ? 1 : 0) | (s.ports ? 2 : 0) | (s.workload ? 4 : 0) | (s.hold ? 8 : 0) | (s.certs ? 16 : 0);
+const shapeKey = (s: Shape) => (s.native ? 1 : 0) | (s.ports ? 2 : 0) | (s.workload ? 4 : 0) | (s.hold ? 8 : 0) | (s.certs ? 16 : 0) | (s.router ? 32 : 0);
 const proxyTemplates = new Map<number, JsonTemplate<(typeof PROXY_KEYS)[number]>>();
 const metaTemplates = new Map<number, JsonTemplate<(typeof META_KEYS)[number]>>();
 
@@ -192,7 +197,7 @@ export function proxyContainer(ctx: SidecarContext): Result<BuiltContainer> {
   const apps = appContainerNames(ctx.pod).join(',');
   const ports = podPorts(ctx.pod);
   const portsJson = ports.length ? JSON.stringify(ports) : '';
-  const shape: Shape = { native: params.native, hold: params.hold, ports: ports.length > 0, workload: workload.name !== '', certs: mesh.workloadCertificateSecrets };
+  const shape: Shape = { native: params.native, hold: params.hold, ports: ports.length > 0, workload: workload.name !== '', certs: mesh.workloadCertificateSecrets, router: ctx.router === true };
   const owner = shape.workload ? ownerUri(workload, ctx.namespace) : '';
   const canonical = ctx.labels[Labels.canonicalName] ?? workload.name;
 
@@ -224,7 +229,7 @@ export function proxyContainer(ctx: SidecarContext): Result<BuiltContainer> {
   const values: ProxyValues = {
     image: params.proxyImage,
     bootstrap: bootstrap.value.json,
-    serviceNode: `sidecar~$(INSTANCE_IP)~$(POD_NAME).$(POD_NAMESPACE)~$(POD_NAMESPACE).svc.${mesh.domainSuffix}`,
+    serviceNode: `${shape.router ? 'router' : 'sidecar'}~$(INSTANCE_IP)~$(POD_NAME).$(POD_NAMESPACE)~$(POD_NAMESPACE).svc.${mesh.domainSuffix}`,
     serviceCluster: `${literal(canonical)}.$(POD_NAMESPACE)`,
     logLevel: params.logLevel,
     resources: params.resources,

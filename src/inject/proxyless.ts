@@ -21,19 +21,11 @@ import { grpcBootstrap } from '../bootstrap/grpc.js';
 import { additionsPatch } from './patch.js';
 import { isObject } from '../core/object.js';
 
-const TEMPLATES = 'inject.istio.io/templates';
-const PROXYLESS = new Set(['grpc-agent', 'grpc-simple']);
 /** Where Istio's agent writes a proxyless application's certificates, and where mizzen's bootstrap looks for them. */
 const PROXYLESS_CERT_DIR = '/var/lib/istio/data';
 const BOOTSTRAP_VARS = new Set(['GRPC_XDS_BOOTSTRAP', 'GRPC_XDS_BOOTSTRAP_CONFIG']);
 const POD_NAME_VAR = 'MIZZEN_POD_NAME';
 const POD_IP_VAR = 'MIZZEN_INSTANCE_IP';
-
-/** Whether the pod asks for a proxyless gRPC template (the annotation is a comma-separated list, as in Istio). */
-export function wantsProxyless(pod: KubeObject): boolean {
-  const v = pod.metadata?.annotations?.[TEMPLATES];
-  return typeof v === 'string' && v.split(',').some((t) => PROXYLESS.has(t.trim()));
-}
 
 type Container = Record<string, unknown>;
 

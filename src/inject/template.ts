@@ -41,6 +41,8 @@ export interface SidecarContext {
   proxyUid?: number;
   /** Rewritten application probes the proxy answers (probes.ts). */
   appProbes?: readonly AppProbeRoute[];
+  /** The pod is a gateway (Istio's gateway template): Envoy runs as a router, not a sidecar. */
+  router?: boolean;
 }
 
 /** Names of the application containers (the pod's own, before injection). */
