@@ -238,6 +238,21 @@ describe('gateway deployment of Gateway API Gateways (pure)', () => {
       });
     }
 
+    it('malformed Gateways give a plan or a reason, never a throw', () => {
+      const odd = [
+        gateway((g) => (g.spec.listeners = 'http')),
+        gateway((g) => (g.spec.listeners = [null, { name: 'x', port: 'eighty' }, { port: 81 }])),
+        gateway((g) => ((g.spec.infrastructure = 'big'), (g.metadata.labels = { n: 5 }))),
+        gateway((g) => (g.metadata.annotations = { 'networking.istio.io/service-type': 7 })),
+        gateway((g) => delete g.metadata.name),
+      ];
+      const plans = gatewayDeployments(odd, [], { mesh });
+      expect(plans.map((p) => p.ok)).to.deep.equal([true, true, true, false, false]);
+      const ports = (p: (typeof plans)[number]) => (p.ok ? byKind(p.value, 'Service').spec.ports.map((x: any) => `${x.name}:${x.port}`) : []);
+      expect(ports(plans[0]!)).to.deep.equal(['status-port:15021']);
+      expect(ports(plans[1]!), 'a listener without a name is named by its protocol and place').to.deep.equal(['status-port:15021', 'tcp-2:81']);
+    });
+
     const refused: Array<[string, (g: any) => void, RegExp]> = [
       ['an unknown service type', (g) => (g.metadata.annotations = { 'networking.istio.io/service-type': 'ExternalName' }), /networking\.istio\.io\/service-type.*"ExternalName" is not one of ClusterIP, NodePort, LoadBalancer/],
       ['no uid to own the objects by', (g) => delete g.metadata.uid, /metadata\.uid: required/],

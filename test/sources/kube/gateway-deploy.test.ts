@@ -17,7 +17,10 @@ import { captureOutput } from '../../support/cli.js';
 import type { KubeObject } from '../../../src/core/kube.js';
 import { TypeUrls } from '../../../src/core/constants.js';
 import type { XdsComponent } from '../../../src/xds/server/component.js';
-import type { GatewayDeployReport } from '../../../src/sources/kube/gateway-deploy.js';
+import { GatewayDeployer, type GatewayDeployReport } from '../../../src/sources/kube/gateway-deploy.js';
+import type { ApiResponse, KubeClient } from '../../../src/sources/kube/client.js';
+import { DEFAULT_MESH_CONFIG } from '../../../src/config/mesh.js';
+import { silentLogger } from '../../../src/core/log.js';
 import { GATEWAY_CONTROLLER } from '../../../src/model/gateway-api-status.js';
 
 const GW = 'gateway.networking.k8s.io';
@@ -143,7 +146,7 @@ describe('mizzen serve --deploy-gateways (stand-in API server)', function () {
     expect(patches[0]!.body.metadata.resourceVersion, 'a precondition').to.be.a('string');
   });
 
-  it('leaves alone a Deployment of the same name that is not the controller\'s, said once, counted every sync', async () => {
+  it('leaves alone a Deployment of the same name that is not the controller\'s, counted every sync', async () => {
     const theirs = api.apply({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'edge-istio', namespace: 'default', labels: { app: 'edge' } }, spec: { selector: { matchLabels: { app: 'edge' } }, template: { metadata: { labels: { app: 'edge' } }, spec: { containers: [{ name: 'edge', image: 'edge:1' }] } } } });
     api.apply({ ...bookinfoGateway, metadata: { ...bookinfoGateway.metadata, name: 'edge' } });
     await eventually('the edge Service', async () => api.get('Service', 'default', 'edge-istio'));
@@ -229,5 +232,68 @@ describe('mizzen serve --deploy-gateways: flags', () => {
     expect(r.err).to.match(/--deploy-gateways needs the Kubernetes source/);
     const help = await captureOutput(() => serveCli(['--help']));
     expect(help.out).to.match(/--deploy-gateways .*\n.*\n.*manifests\/gateway-deploy\//);
+  });
+});
+
+describe('GatewayDeployer: what it says and survives (a stub API server)', () => {
+  /** Objects by path; `answer` may replace what a request gets. */
+  const stub = (answer: (method: string, path: string) => ApiResponse | undefined = () => undefined) => {
+    const objects = new Map<string, KubeObject>();
+    const calls: string[] = [];
+    const client = {
+      request: async (method: string, path: string, body?: any): Promise<ApiResponse> => {
+        calls.push(`${method} ${path}`);
+        const forced = answer(method, path);
+        if (forced) return forced;
+        if (method === 'GET') return objects.has(path) ? { status: 200, body: structuredClone(objects.get(path)), message: 'OK' } : { status: 404, body: undefined, message: '404: not found' };
+        if (method === 'POST') {
+          objects.set(`${path}/${body.metadata.name}`, { ...body, metadata: { ...body.metadata, resourceVersion: '1' } });
+          return { status: 201, body, message: 'OK' };
+        }
+        return { status: 200, body: {}, message: 'OK' };
+      },
+    } as unknown as KubeClient;
+    return { objects, calls, client };
+  };
+  const warnings: string[] = [];
+  const log = { ...silentLogger, warn: (...a: unknown[]) => void warnings.push(String(a.at(-1))), info: () => undefined, child: () => log } as unknown as typeof silentLogger;
+  const gateway = { ...bookinfoGateway, metadata: { ...bookinfoGateway.metadata, uid: 'u-1' } };
+  const deployer = (client: KubeClient) => new GatewayDeployer({ client, isLeader: () => true, objects: () => ({ gateways: [gateway], classes: [istioClass] }), mesh: DEFAULT_MESH_CONFIG, log });
+  const theirs: KubeObject = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: NAME, namespace: 'default', resourceVersion: '7' }, spec: {} };
+  beforeEach(() => (warnings.length = 0));
+
+  it('says once that an object is not its own, for as long as it stays so, and again when it comes back', async () => {
+    const s = stub();
+    s.objects.set(`${PATHS.Deployment}/${NAME}`, theirs);
+    const d = deployer(s.client);
+    await d.sync();
+    await d.sync();
+    expect(warnings.filter((w) => w.includes('not the gateway controller'))).to.have.length(1);
+    expect(d.report().counts).to.deep.include({ foreign: 2 });
+    s.objects.delete(`${PATHS.Deployment}/${NAME}`);
+    await d.sync();
+    expect(d.report().gateways[0]!.objects).to.deep.equal([`ServiceAccount ${NAME}: unchanged`, `Deployment ${NAME}: created`, `Service ${NAME}: unchanged`]);
+    s.objects.set(`${PATHS.Deployment}/${NAME}`, theirs);
+    await d.sync();
+    expect(warnings.filter((w) => w.includes('not the gateway controller'))).to.have.length(2);
+  });
+
+  it('an answer that is no object, a 500, a 409 on the patch: values in the report, never a throw', async () => {
+    const s = stub((method, path) => {
+      if (method === 'GET' && path.endsWith(`/serviceaccounts/${NAME}`)) return { status: 200, body: 'not json', message: 'OK' };
+      if (method === 'GET' && path.endsWith(`/deployments/${NAME}`)) return { status: 500, body: undefined, message: '500: injected' };
+      if (method === 'PATCH') return { status: 409, body: undefined, message: '409: conflict' };
+      return undefined;
+    });
+    // A Service of ours with another port: it needs a patch, which loses the race.
+    s.objects.set(`${PATHS.Service}/${NAME}`, { apiVersion: 'v1', kind: 'Service', metadata: { name: NAME, namespace: 'default', resourceVersion: '3', labels: { [`${GW}/gateway-name`]: 'bookinfo-gateway' }, ownerReferences: [{ apiVersion: `${GW}/v1`, kind: 'Gateway', name: 'bookinfo-gateway', uid: 'u-1' }] }, spec: { ports: [] } });
+    const d = deployer(s.client);
+    await d.sync();
+    expect(d.report().gateways[0]!.objects).to.deep.equal([
+      `ServiceAccount ${NAME}: failed (read: the answer is not an object with metadata)`,
+      `Deployment ${NAME}: failed (read: 500: injected)`,
+      `Service ${NAME}: conflict`,
+    ]);
+    expect(s.calls.filter((c) => c.startsWith('PATCH'))).to.deep.equal([`PATCH ${PATHS.Service}/${NAME}`]);
   });
 });
