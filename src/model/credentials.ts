@@ -40,6 +40,23 @@ export const isSecret = (o: KubeObject): boolean => o.kind === 'Secret' && o.api
 /** The data keys a credential is read from (credentialOf): the TLS form, the generic form, the OCSP staple. */
 export const CREDENTIAL_KEYS: readonly string[] = ['tls.crt', 'tls.key', 'ca.crt', 'ca.crl', 'cert', 'key', 'cacert', 'crl', 'tls.ocsp-staple'];
 
+/**
+ * A Gateway API listener's certificate as its Istio Gateway names it (credentialName): the Secret's namespace and
+ * name, which the conversion checked the Gateway may use (its own namespace, or a ReferenceGrant). Served to the
+ * proxies of that Gateway alone (xds/gen/credentials.ts).
+ */
+export const GATEWAY_CREDENTIAL_SCHEME = 'kubernetes-gateway://';
+export const gatewayCredentialName = (namespace: string, name: string): string => `${GATEWAY_CREDENTIAL_SCHEME}${namespace}/${name}`;
+
+/** The Secret a `kubernetes-gateway://<namespace>/<name>` credential name names; undefined for any other name. */
+export function gatewayCredentialRef(credentialName: string): { namespace: string; name: string } | undefined {
+  if (!credentialName.startsWith(GATEWAY_CREDENTIAL_SCHEME)) return undefined;
+  const rest = credentialName.slice(GATEWAY_CREDENTIAL_SCHEME.length);
+  const slash = rest.indexOf('/');
+  if (slash <= 0 || slash === rest.length - 1 || rest.indexOf('/', slash + 1) >= 0) return undefined;
+  return { namespace: rest.slice(0, slash), name: rest.slice(slash + 1) };
+}
+
 /** The key under which a snapshot keeps a Secret's credential. */
 export const credentialKey = (namespace: string, name: string): string => `${namespace}/${name}`;
 

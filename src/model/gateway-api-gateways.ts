@@ -6,16 +6,18 @@
  * - Which proxies: mizzen deploys nothing. A Gateway whose `addresses` name a Service by hostname is served by
  *   that Service's workloads (Istio's "manual deployment"); any other by the workloads labelled
  *   `gateway.networking.k8s.io/gateway-name: <name>`, the label Istio's own deployments carry.
- * - Listeners: HTTP (HTTPRoutes, GRPCRoutes), HTTPS terminated with a Secret of the Gateway's namespace
- *   (certificateRefs[0]), TLS passed through (TLSRoutes by SNI) or terminated likewise (TLSRoutes, TCPRoutes), and
- *   TCP (TCPRoutes). UDP listeners are left out.
+ * - Listeners: HTTP (HTTPRoutes, GRPCRoutes), HTTPS terminated with the Secret of certificateRefs[0] (of the
+ *   Gateway's namespace, or another that a ReferenceGrant opens), TLS passed through (TLSRoutes by SNI) or
+ *   terminated likewise (TLSRoutes, TCPRoutes), and TCP (TCPRoutes). UDP listeners are left out.
  * - A route attaches to the listeners its parentRef names (sectionName, port, or all), that allow its kind and
  *   namespace (allowedRoutes), and whose hostname intersects its hostnames. Routes on one listener and hostname
  *   merge into one VirtualService, ordered as on Services (gateway-api.ts).
  */
 import type { Config, Service } from './types.js';
 import { asArray, asObject, asPort, asString, stringMap } from './selectors.js';
-import { GATEWAY_API_GROUP, type ParentRef, parentRefs, routeHostnames } from './gateway-refs.js';
+import { GATEWAY_API_GROUP, type ParentRef, parentRefs, referenceAllowed, routeHostnames } from './gateway-refs.js';
+import { gatewayCredentialName } from './credentials.js';
+import type { KubeObject } from '../core/kube.js';
 import { type RouteGroup, type RouteRule, type RouteWorld, addRoute, groupVirtualService, isL4Route, l4Routes, routeGroup, routeRules } from './gateway-api.js';
 import { matchesSelector } from '../inject/selector.js';
 
@@ -81,11 +83,31 @@ export function gatewaySelector(gw: GatewayLike, w: Pick<RouteWorld, 'services' 
   return service ? { selector: service.selector!, service } : { selector: { [GATEWAY_NAME_LABEL]: gw.name } };
 }
 
+/** Why a terminating listener's certificate cannot be used, in the Gateway API's words (listener ResolvedRefs reasons). */
+export type CertificateProblem = 'InvalidCertificateRef' | 'RefNotPermitted';
+
 /**
- * The listeners mizzen serves, with their Istio Gateway servers: HTTP; HTTPS and TLS terminated with a Secret of
- * the Gateway's namespace; TLS passed through; TCP. The first served of a name.
+ * The certificate a terminating listener names (tls.certificateRefs[0], a core Secret) as its Istio Gateway's
+ * credentialName (`kubernetes-gateway://<namespace>/<name>`), or why there is none: no name, not a Secret
+ * (InvalidCertificateRef); a Secret of another namespace that no ReferenceGrant lets Gateways of this namespace
+ * use (RefNotPermitted). `grants`: ReferenceGrants, as Kubernetes objects.
  */
-export function servedListeners(gw: GatewayLike): Listener[] {
+export function listenerCertificate(gw: GatewayLike, tls: Json, grants: readonly KubeObject[]): { credentialName: string } | { problem: CertificateProblem } {
+  const ref = asObject(asArray(tls.certificateRefs)[0]);
+  const name = asString(ref.name);
+  const kind = asString(ref.kind) ?? 'Secret';
+  const group = asString(ref.group) ?? '';
+  if (!name || kind !== 'Secret' || group !== '') return { problem: 'InvalidCertificateRef' };
+  const namespace = asString(ref.namespace) ?? gw.namespace;
+  if (!referenceAllowed(grants, 'Gateway', gw.namespace, { group, kind, name, namespace })) return { problem: 'RefNotPermitted' };
+  return { credentialName: gatewayCredentialName(namespace, name) };
+}
+
+/**
+ * The listeners mizzen serves, with their Istio Gateway servers: HTTP; HTTPS and TLS terminated with a Secret
+ * the Gateway may use (listenerCertificate); TLS passed through; TCP. The first served of a name.
+ */
+export function servedListeners(gw: GatewayLike, grants: readonly KubeObject[] = []): Listener[] {
   const out: Listener[] = [];
   const names = new Set<string>();
   for (const raw of asArray(asObject(gw.spec).listeners)) {
@@ -100,11 +122,9 @@ export function servedListeners(gw: GatewayLike): Listener[] {
     const passthrough = protocol === 'TLS' && tls.mode === 'Passthrough';
     if (passthrough) server.tls = { mode: 'PASSTHROUGH' };
     else if (protocol === 'HTTPS' || protocol === 'TLS') {
-      const ref = asObject(asArray(tls.certificateRefs)[0]);
-      const secret = asString(ref.name);
-      const own = (asString(ref.namespace) ?? gw.namespace) === gw.namespace && (asString(ref.kind) ?? 'Secret') === 'Secret' && (asString(ref.group) ?? '') === '';
-      if ((tls.mode ?? 'Terminate') !== 'Terminate' || !secret || !own) continue;
-      server.tls = { mode: 'SIMPLE', credentialName: secret };
+      const cert = listenerCertificate(gw, tls, grants);
+      if ((tls.mode ?? 'Terminate') !== 'Terminate' || !('credentialName' in cert)) continue;
+      server.tls = { mode: 'SIMPLE', credentialName: cert.credentialName };
     }
     names.add(name);
     out.push({ name, port, protocol, passthrough, ...(hostname ? { hostname } : {}), istioName: listenerGatewayName(gw.name, name), allowed: asObject(l.allowedRoutes), server });
@@ -203,7 +223,7 @@ export function kubernetesGatewayConfigs(gateways: readonly Config[], routes: re
   for (const gw of gateways) {
     if (asObject(gw.spec).gatewayClassName !== GATEWAY_CLASS) continue;
     const { selector } = gatewaySelector(gw, w);
-    const served = servedListeners(gw);
+    const served = servedListeners(gw, w.grants);
     for (const l of served) {
       istioGateways.push({
         kind: 'Gateway',
@@ -215,6 +235,7 @@ export function kubernetesGatewayConfigs(gateways: readonly Config[], routes: re
         spec: { selector, servers: [l.server] },
         revision: gw.revision,
         ...(gw.creationTimestamp ? { creationTimestamp: gw.creationTimestamp } : {}),
+        derived: 'gateway-api',
       });
     }
     // Listener → hostname → the rules of the routes attached there, in route order.

@@ -8,7 +8,7 @@
  * - Gateway of class istio: Accepted; Programmed when some workload the snapshot knows would serve it (else
  *   NoResources); its addresses (the Service it names, else the Services of its namespace that select its
  *   workloads, by hostname); per listener: supported kinds, attached routes, Accepted / Programmed / ResolvedRefs
- *   (UnsupportedProtocol, InvalidCertificateRef for the listeners mizzen leaves out).
+ *   (UnsupportedProtocol, InvalidCertificateRef, RefNotPermitted for the listeners mizzen leaves out).
  * - HTTPRoute / GRPCRoute: one parent entry per parentRef mizzen serves (a Service: MESH_CONTROLLER; a Gateway of
  *   class istio: GATEWAY_CONTROLLER) with Accepted (or the reason it attaches nowhere) and ResolvedRefs (or why a
  *   backend cannot be used). Other controllers' entries are kept as they are.
@@ -19,7 +19,7 @@ import type { Config, Snapshot } from './types.js';
 import { asArray, asObject, asString, matchesLabels } from './selectors.js';
 import { GATEWAY_API_GROUP, GATEWAY_ROUTE_KINDS, backendRef, grantObjects, isGatewayApi, parentRef } from './gateway-refs.js';
 import { type RouteWorld, backendUse, parentRefPort } from './gateway-api.js';
-import { GATEWAY_CLASS, type Listener, attachment, defaultRouteKinds, gatewaySelector, servedListeners } from './gateway-api-gateways.js';
+import { GATEWAY_CLASS, type Listener, attachment, defaultRouteKinds, gatewaySelector, listenerCertificate, servedListeners } from './gateway-api-gateways.js';
 
 type Json = Record<string, any>;
 
@@ -73,12 +73,17 @@ const config = (o: KubeObject): Config => ({
 const generationOf = (o: KubeObject): number | undefined => (typeof o.metadata.generation === 'number' ? o.metadata.generation : undefined);
 
 /** Why a listener mizzen leaves out is not served, as listener conditions. */
-function unservedListener(raw: Json): Condition[] {
+function unservedListener(raw: Json, gw: Config, grants: RouteWorld['grants']): Condition[] {
   if (!['HTTP', 'HTTPS', 'TLS', 'TCP'].includes(raw.protocol)) {
     const m = `protocol ${String(raw.protocol)} is not supported: mizzen serves HTTP, HTTPS, TLS and TCP listeners`;
     return [no('Accepted', 'UnsupportedProtocol', m), no('Programmed', 'Invalid', m), ok('ResolvedRefs')];
   }
-  const m = 'mizzen terminates TLS with a Secret of the Gateway namespace (tls.certificateRefs[0]), or passes it through (tls.mode Passthrough)';
+  const cert = listenerCertificate(gw, asObject(raw.tls), grants);
+  if ('problem' in cert && cert.problem === 'RefNotPermitted') {
+    const m = 'the certificate Secret is in another namespace, and no ReferenceGrant there lets Gateways of this namespace use it';
+    return [ok('Accepted'), no('Programmed', 'Invalid', m), no('ResolvedRefs', 'RefNotPermitted', m)];
+  }
+  const m = 'mizzen terminates TLS with a Secret (tls.certificateRefs[0]), or passes it through (tls.mode Passthrough)';
   return [ok('Accepted'), no('Programmed', 'Invalid', m), no('ResolvedRefs', 'InvalidCertificateRef', m)];
 }
 
@@ -93,7 +98,7 @@ interface ServedGateway {
  * The status of a Gateway of class istio. `attached`: routes attached per listener name; `deployed`: mizzen
  * deploys its gateway (serve --deploy-gateways), which the NoResources message then says instead.
  */
-function gatewayStatus({ obj: gw, g, served: listenersServed }: ServedGateway, snap: Snapshot, attached: ReadonlyMap<string, number>, now: string, deployed: boolean): Json {
+function gatewayStatus({ obj: gw, g, served: listenersServed }: ServedGateway, snap: Snapshot, grants: RouteWorld['grants'], attached: ReadonlyMap<string, number>, now: string, deployed: boolean): Json {
   const { selector, service } = gatewaySelector(g, snap);
   const workloads = snap.workloads.filter((w) => matchesLabels(w.labels, selector));
   const services = service ? [service] : [...snap.services.values()].filter((s) => s.source === 'kubernetes' && s.namespace === g.namespace && s.selector && Object.keys(s.selector).length > 0 && workloads.some((w) => matchesLabels(w.labels, s.selector)));
@@ -108,7 +113,7 @@ function gatewayStatus({ obj: gw, g, served: listenersServed }: ServedGateway, s
       const s: Listener | undefined = served.get(l.name);
       const prev = asArray(before.listeners).map(asObject).find((x) => x.name === l.name);
       const kinds = s ? supportedKinds(s) : [];
-      const conds = s ? [ok('Accepted'), programmed ? ok('Programmed') : no('Programmed', 'Pending', 'no gateway workload serves it yet'), ok('ResolvedRefs')] : unservedListener(l);
+      const conds = s ? [ok('Accepted'), programmed ? ok('Programmed') : no('Programmed', 'Pending', 'no gateway workload serves it yet'), ok('ResolvedRefs')] : unservedListener(l, g, grants);
       return { name: l.name, supportedKinds: kinds, attachedRoutes: s ? (attached.get(l.name) ?? 0) : 0, conditions: conditions(conds, generation, prev?.conditions, now) };
     });
   const gwConds = [
@@ -169,12 +174,12 @@ const REASON_TEXT: Record<string, string> = {
  */
 export function gatewayApiStatuses(objects: readonly KubeObject[], snap: Snapshot, now: string, deployed: (gw: KubeObject) => boolean = () => false): StatusWrite[] {
   const api = objects.filter(isGatewayApi);
+  const w: RouteWorld = { domainSuffix: snap.domainSuffix, services: snap.services, grants: grantObjects(snap.referenceGrants) };
   const gateways = new Map<string, ServedGateway>();
   for (const obj of api.filter((o) => o.kind === 'Gateway' && asObject(o.spec).gatewayClassName === GATEWAY_CLASS)) {
     const g = config(obj);
-    gateways.set(`${g.namespace}/${g.name}`, { obj, g, served: servedListeners(g) });
+    gateways.set(`${g.namespace}/${g.name}`, { obj, g, served: servedListeners(g, w.grants) });
   }
-  const w: RouteWorld = { domainSuffix: snap.domainSuffix, services: snap.services, grants: grantObjects(snap.referenceGrants) };
   const attached = new Map<string, Map<string, number>>();
   const out: StatusWrite[] = [];
   const write = (o: KubeObject, status: Json): void => {
@@ -225,7 +230,7 @@ export function gatewayApiStatuses(objects: readonly KubeObject[], snap: Snapsho
     write(route, { ...asObject(route.status), parents: [...others, ...ours] });
   }
 
-  for (const [key, gw] of gateways) write(gw.obj, gatewayStatus(gw, snap, attached.get(key) ?? new Map(), now, deployed(gw.obj)));
+  for (const [key, gw] of gateways) write(gw.obj, gatewayStatus(gw, snap, w.grants, attached.get(key) ?? new Map(), now, deployed(gw.obj)));
 
   for (const cls of api.filter((o) => o.kind === 'GatewayClass' && o.metadata.name === GATEWAY_CLASS && asObject(o.spec).controllerName === GATEWAY_CONTROLLER)) {
     write(cls, { ...asObject(cls.status), conditions: conditions([ok('Accepted', 'Accepted', 'Handled by mizzen')], generationOf(cls), asObject(cls.status).conditions, now) });

@@ -85,6 +85,11 @@ export interface Config<S = any> {
   revision: number;
   /** metadata.creationTimestamp, when set: the older of two conflicting configs wins, as in Istio. */
   creationTimestamp?: string;
+  /**
+   * Made by mizzen from Gateway API objects, never read from a document: an Istio Gateway converted from a
+   * Gateway API Gateway, whose `kubernetes-gateway://` credentials the conversion verified (ReferenceGrants).
+   */
+  derived?: 'gateway-api';
 }
 
 /** A workload known to the registry (pod or WorkloadEntry) — used to resolve proxies and selectors. */

@@ -415,12 +415,21 @@ describe('analysis: Gateway API Gateways (IST0101, MZ0003, MZ0016, MZ0019, MZ002
       'spec.listeners[10]': 'Listener "nocert" is not served by mizzen: it names no certificate (tls.certificateRefs[0] with a name): mizzen cannot terminate its TLS',
       'spec.listeners[11]': 'Listener "vault" is not served by mizzen: its certificate is a Vault.example.com, not a core Secret: mizzen reads certificates from Secrets only',
       'spec.listeners[12]': 'Listener "configmap" is not served by mizzen: its certificate is a ConfigMap, not a core Secret: mizzen reads certificates from Secrets only',
-      'spec.listeners[13]': 'Listener "away" is not served by mizzen: its certificate Secret "certs/c" is in another namespace than the Gateway\'s ("default"): mizzen reads certificates of the Gateway\'s own namespace only',
+      'spec.listeners[13]': 'Listener "away" is not served by mizzen: its certificate Secret "certs/c" is in another namespace than the Gateway\'s, where no ReferenceGrant lets Gateways of namespace "default" use it',
       'spec.listeners[14]': 'Listener "tls-nocert" is not served by mizzen: it names no certificate (tls.certificateRefs[0] with a name): mizzen cannot terminate its TLS',
-      'spec.listeners[15]': 'Listener "tls-away" is not served by mizzen: its certificate Secret "certs/c" is in another namespace than the Gateway\'s ("default"): mizzen reads certificates of the Gateway\'s own namespace only',
+      'spec.listeners[15]': 'Listener "tls-away" is not served by mizzen: its certificate Secret "certs/c" is in another namespace than the Gateway\'s, where no ReferenceGrant lets Gateways of namespace "default" use it',
       'spec.listeners[16]': 'Listener "tls-mode" is not served by mizzen: tls.mode is "Sideways": mizzen serves TLS listeners terminated at the gateway (Terminate) or passed through (Passthrough)',
       'spec.listeners[17]': 'Listener "tls" is not served by mizzen: its name "tls" is repeated: spec.listeners[1] of that name is the one mizzen reads',
     });
+  });
+
+  it("MZ0019: a certificate Secret of another namespace is served where a ReferenceGrant of the input allows the Gateway's namespace", async () => {
+    const away = { name: 'away', port: 443, protocol: 'HTTPS', tls: { certificateRefs: [{ name: 'c', namespace: 'certs' }] } };
+    const grant = (from: string): KubeObject => ({ apiVersion: `${GW}/v1beta1`, kind: 'ReferenceGrant', metadata: { name: 'certs', namespace: 'certs' }, spec: { from: [{ group: GW, kind: 'Gateway', namespace: from }], to: [{ group: '', kind: 'Secret' }] } }) as KubeObject;
+    const notServed = (...objs: KubeObject[]) => analyze([...base(), gateway('edge', [away]), ...objs]).filter((f) => f.code === 'MZ0019').map((f) => f.path);
+    expect(notServed()).to.deep.equal(['spec.listeners[0]']);
+    expect(notServed(grant('default'))).to.deep.equal([]);
+    expect(notServed(grant('shop')), 'a grant to another namespace').to.deep.equal(['spec.listeners[0]']);
   });
 
   it('MZ0020 messages say what selects the gateway workloads and what to do', async () => {

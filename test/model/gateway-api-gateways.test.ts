@@ -71,13 +71,33 @@ describe('Gateway API Gateways → Istio Gateways and VirtualServices', () => {
     );
     expect(gateways.map((g) => [g.name, g.spec.selector, g.spec.servers[0].port.number, g.spec.servers[0].hosts, g.spec.servers[0].tls])).to.deep.equal([
       [listenerGatewayName('edge', 'http'), { istio: 'ingressgateway' }, 80, ['*/*'], undefined],
-      [listenerGatewayName('edge', 'https'), { istio: 'ingressgateway' }, 443, ['*/shop.example.com'], { mode: 'SIMPLE', credentialName: 'shop-cert' }],
+      [listenerGatewayName('edge', 'https'), { istio: 'ingressgateway' }, 443, ['*/shop.example.com'], { mode: 'SIMPLE', credentialName: 'kubernetes-gateway://web/shop-cert' }],
       [listenerGatewayName('edge', 'pass'), { istio: 'ingressgateway' }, 9443, ['*/*'], { mode: 'PASSTHROUGH' }],
       [listenerGatewayName('edge', 'tcp'), { istio: 'ingressgateway' }, 5000, ['*/*'], undefined],
     ]);
     // An address that names no Service with a selector falls back to the label.
     const unknown = converted(gateway([HTTP], { addresses: [{ type: 'Hostname', value: 'nowhere.example.com' }, { type: 'IPAddress', value: '10.0.0.1' }] }));
     expect(unknown.gateways[0]!.spec.selector).to.deep.equal({ [GATEWAY_NAME_LABEL]: 'edge' });
+  });
+
+  it("a certificate Secret of another namespace: served where a ReferenceGrant there admits the Gateway's namespace (and that Secret)", () => {
+    const listeners = [
+      { name: 'a', port: 443, protocol: 'HTTPS', tls: { certificateRefs: [{ name: 'c', namespace: 'other' }] } },
+      { name: 'b', port: 8443, protocol: 'HTTPS', tls: { certificateRefs: [{ kind: 'Secret', group: '', name: 'd', namespace: 'other' }] } },
+      { name: 'c', port: 9443, protocol: 'TLS', tls: { certificateRefs: [{ name: 'c', namespace: 'other' }] } },
+      { name: 'bad-kind', port: 7443, protocol: 'HTTPS', tls: { certificateRefs: [{ kind: 'ConfigMap', name: 'c', namespace: 'other' }] } },
+    ];
+    const grant = (to: object, from: object = { group: GW, kind: 'Gateway', namespace: 'web' }) => obj('ReferenceGrant', 'certs', { from: [from], to: [to] }, 'other', `${GW}/v1beta1`);
+    const credentials = (...objs: KubeObject[]) => converted(gateway(listeners), ...objs).gateways.map((g) => [g.spec.servers[0].port.name, g.spec.servers[0].tls.credentialName, g.derived]);
+    expect(credentials(), 'no grant').to.deep.equal([]);
+    expect(credentials(grant({ group: '', kind: 'Secret' }))).to.deep.equal([
+      ['a', 'kubernetes-gateway://other/c', 'gateway-api'],
+      ['b', 'kubernetes-gateway://other/d', 'gateway-api'],
+      ['c', 'kubernetes-gateway://other/c', 'gateway-api'],
+    ]);
+    expect(credentials(grant({ group: '', kind: 'Secret', name: 'd' })), 'a grant naming one Secret').to.deep.equal([['b', 'kubernetes-gateway://other/d', 'gateway-api']]);
+    expect(credentials(grant({ group: '', kind: 'Secret' }, { group: GW, kind: 'Gateway', namespace: 'shop' })), 'a grant for another namespace').to.deep.equal([]);
+    expect(credentials(grant({ group: '', kind: 'Secret' }, { group: GW, kind: 'HTTPRoute', namespace: 'web' })), 'a grant for routes').to.deep.equal([]);
   });
 
   it('allowedRoutes: Same by default, All, a namespace Selector (labels, expressions, the metadata.name label), and kinds', () => {

@@ -126,6 +126,27 @@ describe('Gateway API status', () => {
     expect(conds(cls.status.conditions)).to.deep.equal([['Accepted', 'True', 'Accepted']]);
   });
 
+  it('a certificate of another namespace: RefNotPermitted until a ReferenceGrant there allows it; a certificate that is not a Secret: InvalidCertificateRef', () => {
+    const gw = obj('Gateway', 'edge', {
+      gatewayClassName: 'istio',
+      listeners: [
+        { name: 'away', port: 443, protocol: 'HTTPS', tls: { certificateRefs: [{ name: 'c', namespace: 'certs' }] } },
+        { name: 'cm', port: 8443, protocol: 'HTTPS', tls: { certificateRefs: [{ kind: 'ConfigMap', name: 'c' }] } },
+      ],
+    });
+    const grant = obj('ReferenceGrant', 'certs', { from: [{ group: GW, kind: 'Gateway', namespace: 'web' }], to: [{ group: '', kind: 'Secret' }] }, { namespace: 'certs', apiVersion: `${GW}/v1beta1` });
+    const listeners = (objs: KubeObject[]) => of(statuses(objs), 'Gateway', 'edge')!.status.listeners.map((l: any) => [l.name, conds(l.conditions)]);
+    const invalid = [['Accepted', 'True', 'Accepted'], ['Programmed', 'False', 'Invalid'], ['ResolvedRefs', 'False', 'InvalidCertificateRef']];
+    expect(listeners([GATEWAY_POD, gw])).to.deep.equal([
+      ['away', [['Accepted', 'True', 'Accepted'], ['Programmed', 'False', 'Invalid'], ['ResolvedRefs', 'False', 'RefNotPermitted']]],
+      ['cm', invalid],
+    ]);
+    expect(listeners([GATEWAY_POD, gw, grant])).to.deep.equal([
+      ['away', [['Accepted', 'True', 'Accepted'], ['Programmed', 'True', 'Programmed'], ['ResolvedRefs', 'True', 'ResolvedRefs']]],
+      ['cm', invalid],
+    ]);
+  });
+
   it('garbage makes no write and no throw', () => {
     const junk = [null, 3, { gatewayClassName: 'istio', listeners: 'x' }, { gatewayClassName: 'istio', listeners: [null, { name: 4 }] }];
     const objects = [...junk.map((spec, i) => obj('Gateway', `g${i}`, spec as object)), obj('HTTPRoute', 'r', { parentRefs: 'x', rules: [null] }), obj('HTTPRoute', 'r2', { parentRefs: [null, { name: 'g2' }], rules: [{ backendRefs: [null, { name: 5 }] }] })];

@@ -8,9 +8,9 @@
  *   with it, is MZ0016 with the reason. A listener that admits namespaces by selector is taken to admit a route
  *   whose namespace the input has no Namespace object of.
  * - listeners mizzen leaves out (MZ0019): UDP and other protocols, HTTPS not terminated, HTTPS or terminated TLS
- *   whose certificate is missing, not a Secret or in another namespace, TLS of another mode, a repeated name, no
- *   name, a port that is not one. (HTTP, HTTPS and TLS terminated with a Secret of the Gateway's namespace, TLS
- *   passthrough and TCP are served.)
+ *   whose certificate is missing, not a Secret or in another namespace without a ReferenceGrant, TLS of another
+ *   mode, a repeated name, no name, a port that is not one. (HTTP, HTTPS and TLS terminated with a Secret the
+ *   Gateway may use, TLS passthrough and TCP are served.)
  * - Gateways no workload of the input would serve (MZ0020), judged only where the input has workloads in the
  *   Gateway's namespace: mizzen deploys no gateway proxy, it configures those the Gateway selects.
  * Malformed shapes give fewer findings, never a throw.
@@ -88,7 +88,7 @@ export interface ParentOutcome {
 /** Why a served Gateway's listeners do not take the route named by `ref`; undefined when some listener does. */
 function unattachedReason(w: World, route: KubeObject, gw: KubeObject, ref: ParentRef): string | undefined {
   const g = like(gw);
-  const served = servedListeners(g);
+  const served = servedListeners(g, w.core('ReferenceGrant'));
   if (served.length === 0) return `it has no listener mizzen serves (${SERVED})`;
   const picked = served.filter((l) => refPicks(ref, l));
   if (picked.length === 0) {
@@ -177,7 +177,7 @@ function listenerReason(listeners: readonly unknown[], served: readonly boolean[
   const group = str(cert.group) ?? '';
   if (kind !== 'Secret' || group !== '') return `its certificate is a ${group ? `${kind}.${group}` : kind}, not a core Secret: mizzen reads certificates from Secrets only`;
   const ns = str(cert.namespace) ?? gwNamespace;
-  return `its certificate Secret "${ns}/${secret}" is in another namespace than the Gateway's ("${gwNamespace}"): mizzen reads certificates of the Gateway's own namespace only`;
+  return `its certificate Secret "${ns}/${secret}" is in another namespace than the Gateway's, where no ReferenceGrant lets Gateways of namespace "${gwNamespace}" use it`;
 }
 
 /** MZ0019 for each listener of a class-istio Gateway that servedListeners leaves out. */
@@ -187,7 +187,7 @@ export function gatewayListeners(w: World): Finding[] {
     const g = like(gw);
     const listeners = arr(rec(gw.spec).listeners);
     // Listener i is served when it adds a listener to those served of the ones before it.
-    const counts = listeners.map((_, i) => servedListeners({ ...g, spec: { ...rec(gw.spec), listeners: listeners.slice(0, i + 1) } }).length);
+    const counts = listeners.map((_, i) => servedListeners({ ...g, spec: { ...rec(gw.spec), listeners: listeners.slice(0, i + 1) } }, w.core('ReferenceGrant')).length);
     const served = counts.map((c, i) => c > (i === 0 ? 0 : counts[i - 1]!));
     for (const i of listeners.keys()) {
       if (served[i]) continue;

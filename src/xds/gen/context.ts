@@ -5,7 +5,7 @@
  */
 import type { Config, Service, Snapshot, Workload } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
-import { asArray, asObject, matchesLabels } from '../../model/selectors.js';
+import { asArray, asObject, matchesLabels, stringMap } from '../../model/selectors.js';
 import { resolveHost } from '../../model/hosts.js';
 import { outboundClusterName } from './common.js';
 import { proxySidecar, scopeServices } from './sidecar-scope.js';
@@ -24,6 +24,12 @@ export function proxyLabels(snap: Snapshot, proxy: Proxy): Record<string, string
   const at = byIp.get(proxy.ip) ?? [];
   const w = at.find((x) => x.namespace === proxy.namespace) ?? at[0];
   return w?.labels ?? {};
+}
+
+/** Gateways selecting the proxy: selector labels all present on it (no selector: every gateway proxy). */
+export function gatewaysFor(snap: Snapshot, proxy: Proxy): Config[] {
+  const labels = proxyLabels(snap, proxy);
+  return snap.gateways.filter((g) => matchesLabels(labels, stringMap(g.spec?.selector)));
 }
 
 /** Labels as one comparable string (`k=v,…` by key): a memo key for what depends on a workload's labels. */

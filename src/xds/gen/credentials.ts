@@ -3,23 +3,50 @@
  * the Secrets of the proxy's namespace (model/credentials.ts). Private keys go only to a proxy that proved its
  * identity (a mesh client certificate on xDS over TLS, in its own namespace: the gateway of the mTLS install, and
  * sidecars with mesh certificates); a proxy on plaintext xDS asks in vain, as it does of istiod without
- * credentials. Pure.
+ * credentials. A Gateway API listener's certificate (`kubernetes-gateway://<namespace>/<name>`) is read from the
+ * Secret's own namespace, and served only to the proxies of a Gateway converted from the Gateway API that names it
+ * (the conversion checked the Gateway may use it), as istiod serves its verified certificate references. Pure.
  */
 import type { Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
-import { type RawCredential, checkedCredential, credentialKey } from '../../model/credentials.js';
+import { type RawCredential, GATEWAY_CREDENTIAL_SCHEME, checkedCredential, credentialKey, gatewayCredentialRef } from '../../model/credentials.js';
+import { asArray, asObject } from '../../model/selectors.js';
+import { gatewaysFor } from './context.js';
 import type { NamedResource } from './types.js';
 import type { Json } from './common.js';
 
 const PREFIX = 'kubernetes://';
 const CA_SUFFIX = '-cacert';
 
-/** The SDS name of a credential's certificate and key, and of its CA. */
-export const credentialSdsName = (name: string): string => `${PREFIX}${name}`;
-export const caSdsName = (name: string): string => `${PREFIX}${name}${CA_SUFFIX}`;
+/** The SDS name of a credential's certificate and key, and of its CA (a `kubernetes-gateway://` name is one already). */
+export const credentialSdsName = (name: string): string => (name.startsWith(GATEWAY_CREDENTIAL_SCHEME) ? name : `${PREFIX}${name}`);
+export const caSdsName = (name: string): string => `${credentialSdsName(name)}${CA_SUFFIX}`;
 
-/** Whether an SDS name is a credential's (`kubernetes://…`). */
-export const isCredentialSdsName = (name: string): boolean => name.startsWith(PREFIX);
+/** Whether an SDS name is a credential's (`kubernetes://…`, `kubernetes-gateway://…`). */
+export const isCredentialSdsName = (name: string): boolean => name.startsWith(PREFIX) || name.startsWith(GATEWAY_CREDENTIAL_SCHEME);
+
+/**
+ * The `kubernetes-gateway://` credential names of the Gateway API Gateways (converted, never user-written: see
+ * Config.derived) that select the proxy: the only ones of that form it may read.
+ */
+function verifiedGatewayCredentials(snap: Snapshot, proxy: Proxy): Set<string> {
+  const out = new Set<string>();
+  for (const gw of gatewaysFor(snap, proxy)) {
+    if (gw.derived !== 'gateway-api') continue;
+    for (const server of asArray(asObject(gw.spec).servers)) {
+      const name = asObject(asObject(server).tls).credentialName;
+      if (typeof name === 'string' && gatewayCredentialRef(name)) out.add(name);
+    }
+  }
+  return out;
+}
+
+/** The namespace and Secret name an SDS name reads: a `kubernetes-gateway://` name's own, else the proxy's namespace. */
+function located(proxy: Proxy, sdsName: string): { ns: string; name: string } | undefined {
+  if (sdsName.startsWith(PREFIX)) return { ns: proxy.namespace, name: sdsName.slice(PREFIX.length) };
+  const ref = gatewayCredentialRef(sdsName);
+  return ref && { ns: ref.namespace, name: ref.name };
+}
 
 /** Whether the proxy may read the credentials of its namespace. */
 export const mayReadCredentials = (proxy: Proxy): boolean => proxy.identity !== undefined && proxy.identity.namespace === proxy.namespace;
@@ -51,8 +78,7 @@ const CA_KEYS = 'a CA (ca.crt or cacert)';
  * key of the Secret of that name; but a name ending in -cacert always means a CA: that of the Secret `<name>-cacert`
  * when there is one, else the CA in the Secret `<name>`. The Secret resource, or why there is none.
  */
-function resolve(credentials: ReadonlyMap<string, RawCredential>, ns: string, sdsName: string): { resource: Json } | { problem: string } {
-  const name = sdsName.slice(PREFIX.length);
+function resolve(credentials: ReadonlyMap<string, RawCredential>, ns: string, name: string, sdsName: string): { resource: Json } | { problem: string } {
   const get = (n: string) => {
     const raw = credentials.get(credentialKey(ns, n));
     return raw && checkedCredential(raw);
@@ -84,9 +110,11 @@ export function generateCredentialSecrets(snap: Snapshot, proxy: Proxy): NamedRe
     if (name.endsWith(CA_SUFFIX)) names.add(credentialSdsName(name));
     else names.add(credentialSdsName(name)).add(caSdsName(name));
   }
+  if (snap.gateways.some((g) => g.derived === 'gateway-api')) for (const name of verifiedGatewayCredentials(snap, proxy)) names.add(name).add(caSdsName(name));
   const out: NamedResource[] = [];
   for (const sdsName of names) {
-    const r = resolve(snap.credentials, proxy.namespace, sdsName);
+    const at = located(proxy, sdsName)!;
+    const r = resolve(snap.credentials, at.ns, at.name, sdsName);
     if ('resource' in r) out.push({ name: sdsName, resource: r.resource });
   }
   return out;
@@ -99,6 +127,13 @@ export function generateCredentialSecrets(snap: Snapshot, proxy: Proxy): NamedRe
 export function credentialProblem(snap: Snapshot, proxy: Proxy, sdsName: string): string | undefined {
   if (!isCredentialSdsName(sdsName)) return undefined;
   if (!mayReadCredentials(proxy)) return 'the proxy did not prove its identity (a client certificate from the mesh CA on xDS over TLS)';
-  const r = resolve(snap.credentials, proxy.namespace, sdsName);
+  const at = located(proxy, sdsName);
+  if (!at) return `${sdsName} names no Secret (kubernetes-gateway://<namespace>/<name>)`;
+  if (!sdsName.startsWith(PREFIX)) {
+    const verified = verifiedGatewayCredentials(snap, proxy);
+    const certName = sdsName.endsWith(CA_SUFFIX) ? sdsName.slice(0, -CA_SUFFIX.length) : sdsName;
+    if (!verified.has(sdsName) && !verified.has(certName)) return 'no Gateway API Gateway that this proxy serves names it as a listener certificate';
+  }
+  const r = resolve(snap.credentials, at.ns, at.name, sdsName);
   return 'problem' in r ? r.problem : undefined;
 }

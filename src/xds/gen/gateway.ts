@@ -13,12 +13,12 @@
 import type { Config, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { isHttpProtocol, parseProtocol } from '../../model/protocol.js';
-import { asArray, asObject, asPort, matchesLabels, nonEmptyStrings, stringMap } from '../../model/selectors.js';
+import { asArray, asObject, asPort, nonEmptyStrings } from '../../model/selectors.js';
 import type { NamedResource } from './types.js';
 import { type Json, adsSource, any, byString, listenerName, socketAddress } from './common.js';
 import { TCP_PROXY_FILTER, httpConnectionManager, tcpProxy, tlsInspectorFilter } from './filters.js';
 import { destinationCluster, matchesPortAndGateways, translateHttpRule, type RouteContext } from './httproute.js';
-import { destinationRuleForCluster, hostMatches, inboundServices, proxyLabels, resolveHost } from './context.js';
+import { destinationRuleForCluster, gatewaysFor, hostMatches, inboundServices, proxyLabels, resolveHost } from './context.js';
 import { fileValidationContext, tcpProxyTimeouts } from './policy.js';
 import { routableVirtualServices } from './delegation.js';
 import { inboundAuthz } from './authz.js';
@@ -36,12 +36,6 @@ interface ServerInfo {
   protocol: ReturnType<typeof parseProtocol>;
   hosts: Array<{ namespace: string; host: string }>;
   tls: Json;
-}
-
-/** Gateways selecting the proxy: selector labels all present on it (no selector: every gateway proxy). */
-export function gatewaysFor(snap: Snapshot, proxy: Proxy): Config[] {
-  const labels = proxyLabels(snap, proxy);
-  return snap.gateways.filter((g) => matchesLabels(labels, stringMap(g.spec?.selector)));
 }
 
 function servers(snap: Snapshot, proxy: Proxy): ServerInfo[] {

@@ -54,7 +54,7 @@ function changedHosts(prev: Snapshot, next: Snapshot): Set<string> {
 const AFFECTS: Partial<Record<string, readonly string[]>> = {
   workloads: [], // only proxy labels, i.e. the proxy's scope, which is recomputed per snapshot
   virtualServices: [TypeUrls.listener, TypeUrls.route],
-  gateways: [TypeUrls.listener, TypeUrls.route],
+  gateways: [TypeUrls.listener, TypeUrls.route, TypeUrls.secret], // SDS: the kubernetes-gateway:// certificates of converted Gateways
   telemetries: [TypeUrls.listener], // access logs and tracing on connection managers and tcp proxies
   envoyFilters: [TypeUrls.listener, TypeUrls.route, TypeUrls.cluster], // never endpoints
   wasmPlugins: [TypeUrls.listener, TypeUrls.cluster], // HTTP filters, and the clusters remote code is fetched through

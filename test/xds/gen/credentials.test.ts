@@ -85,6 +85,38 @@ describe('SDS: gateway credentials (credentialName)', () => {
     expect(names(here, identified(sidecar)), 'a sidecar that proved its identity: its namespace').to.deep.equal(['kubernetes://c']);
   });
 
+  it("a Gateway API listener's certificate (kubernetes-gateway://): from the Secret's namespace, to the proxies of that Gateway only", () => {
+    const apiGateway = (certificateRefs: object[]): KubeObject => ({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: { name: 'edge', namespace: 'web' },
+      spec: { gatewayClassName: 'istio', addresses: [{ type: 'Hostname', value: `istio-ingressgateway.${NS}.svc.cluster.local` }], listeners: [{ name: 'https', port: 443, protocol: 'HTTPS', tls: { certificateRefs } }] },
+    });
+    const ingress: KubeObject = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'istio-ingressgateway', namespace: NS }, spec: { selector: { istio: 'ingressgateway' }, ports: [{ name: 'https', port: 443 }] } };
+    const grant: KubeObject = { apiVersion: 'gateway.networking.k8s.io/v1beta1', kind: 'ReferenceGrant', metadata: { name: 'certs', namespace: 'certs' }, spec: { from: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: 'web' }], to: [{ group: '', kind: 'Secret' }] } };
+    const secrets = [tlsSecret('web-cert', leaf, { 'ca.crt': b64(ca.cert) }, 'web'), tlsSecret('shared', leaf2, {}, 'certs'), tlsSecret('web-cert', leaf2)];
+    const p = identified(gateway);
+    // The Gateway (namespace web) is served by the istio-system gateway, which reads web's Secret.
+    const own = buildSnapshot([ingress, apiGateway([{ name: 'web-cert' }]), ...secrets]);
+    const served = generate(own, p, TypeUrls.secret);
+    expect(served.map((r) => r.name).filter((n) => n.startsWith('kubernetes-gateway://')).sort()).to.deep.equal(['kubernetes-gateway://web/web-cert', 'kubernetes-gateway://web/web-cert-cacert']);
+    expectValid(TypeUrls.secret, served);
+    expect(byName(served, 'kubernetes-gateway://web/web-cert').tls_certificate.certificate_chain.inline_bytes).to.equal(b64(leaf.cert));
+    const asked = [...new Set(JSON.stringify(generate(own, p, TypeUrls.listener)).match(/kubernetes-gateway:\/\/[a-z0-9/-]+/g))];
+    expect(asked).to.deep.equal(['kubernetes-gateway://web/web-cert']);
+    expect(credentialProblem(own, p, 'kubernetes-gateway://web/web-cert')).to.equal(undefined);
+    expect(names([ingress, apiGateway([{ name: 'web-cert' }]), ...secrets], gateway), 'no identity').to.deep.equal([]);
+    // Another namespace's Secret: with a ReferenceGrant there only.
+    const cross = [ingress, apiGateway([{ name: 'shared', namespace: 'certs' }]), ...secrets];
+    expect(names(cross, p).filter((n) => n.startsWith('kubernetes-gateway://'))).to.deep.equal([]);
+    expect(names([...cross, grant], p).filter((n) => n.startsWith('kubernetes-gateway://'))).to.deep.equal(['kubernetes-gateway://certs/shared']);
+    // An Istio Gateway written with such a name reads nothing: only converted Gateways carry verified references.
+    const forged = buildSnapshot([gw([https(443, { mode: 'SIMPLE', credentialName: 'kubernetes-gateway://web/web-cert' })]), ...secrets]);
+    expect(generate(forged, p, TypeUrls.secret).map((r) => r.name).filter((n) => n.startsWith('kubernetes-gateway://'))).to.deep.equal([]);
+    expect(credentialProblem(forged, p, 'kubernetes-gateway://web/web-cert')).to.equal('no Gateway API Gateway that this proxy serves names it as a listener certificate');
+    expect(credentialProblem(forged, p, 'kubernetes-gateway://web')).to.contain('names no Secret');
+  });
+
   it('skips what cannot be served (a missing Secret, a key that does not match, no CA anywhere); a name ending in -cacert is a CA', () => {
     const objs = [
       gw([https(443, { mode: 'SIMPLE', credentialName: 'missing' }), https(8443, { mode: 'MUTUAL', credentialName: 'bad' }), https(9443, { mode: 'MUTUAL', credentialName: 'noca' })]),

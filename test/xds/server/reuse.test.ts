@@ -39,7 +39,9 @@ function bookinfo(): KubeObject[] {
     pod('productpage-v1', 'productpage', '10.2.0.6', { version: 'v1' }),
   ];
   const credential = secret('bookinfo-cert', { 'tls.crt': b64(pair.cert), 'tls.key': b64(pair.key), 'ca.crt': b64(pair.cert) });
-  return [...services, ...pods, credential, ...load('networking/destination-rule-all.yaml', 'networking/virtual-service-reviews-90-10.yaml', 'networking/bookinfo-gateway.yaml')];
+  // The gateway's Service, which a Gateway API Gateway may name in its addresses.
+  const ingress = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'ingress', namespace: 'istio-system' }, spec: { selector: { istio: 'ingressgateway' }, ports: [{ name: 'https', port: 443 }] } } as KubeObject;
+  return [...services, ingress, ...pods, credential, ...load('networking/destination-rule-all.yaml', 'networking/virtual-service-reviews-90-10.yaml', 'networking/bookinfo-gateway.yaml')];
 }
 
 const proxies: Array<{ proxy: Proxy; names: Record<string, string[] | undefined> }> = [
@@ -90,7 +92,7 @@ describe('xDS cache reuse across snapshots equals a full regeneration', () => {
     { name: 'endpoint of the proxy itself', change: (o) => edit(o, 'Pod', 'productpage-v1', (p) => (p.status.conditions[0].status = 'False')), reuse: ['cds', 'lds', 'rds', 'sds'] },
     { name: 'VirtualService weights', change: (o) => edit(o, 'VirtualService', 'reviews', (v) => (v.spec.http[0].route[0].weight = 50, v.spec.http[0].route[1].weight = 50)), reuse: ['cds', 'eds', 'sds'] },
     { name: 'VirtualService added', change: (o) => [...o, ...load('networking/virtual-service-ratings-test-abort.yaml')], reuse: ['cds', 'eds', 'sds'] },
-    { name: 'Gateway port', change: (o) => edit(o, 'Gateway', 'bookinfo-gateway', (g) => (g.spec.servers[0].port.number = 8081)), reuse: ['cds', 'eds', 'sds'] },
+    { name: 'Gateway port', change: (o) => edit(o, 'Gateway', 'bookinfo-gateway', (g) => (g.spec.servers[0].port.number = 8081)), reuse: ['cds', 'eds'] },
     {
       name: 'Telemetry added (access logs)',
       change: (o) => [...o, { apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry', metadata: { name: 'logs', namespace: 'default' }, spec: { accessLogging: [{ providers: [{ name: 'envoy' }] }] } }],
@@ -105,6 +107,21 @@ describe('xDS cache reuse across snapshots equals a full regeneration', () => {
       ],
       reuse: ['eds', 'rds', 'sds'],
       ldsChanges: true,
+    },
+    {
+      name: 'Gateway API Gateway added (an HTTPS listener: its kubernetes-gateway:// certificate is served to the gateway)',
+      change: (o) => [
+        ...o,
+        {
+          apiVersion: 'gateway.networking.k8s.io/v1',
+          kind: 'Gateway',
+          metadata: { name: 'edge', namespace: 'istio-system' },
+          spec: { gatewayClassName: 'istio', addresses: [{ type: 'Hostname', value: 'ingress' }], listeners: [{ name: 'https', port: 443, protocol: 'HTTPS', tls: { certificateRefs: [{ name: 'bookinfo-cert' }] } }] },
+        },
+      ],
+      reuse: ['cds', 'eds'],
+      ldsChanges: true,
+      sdsChanges: true,
     },
     { name: 'Secret changed (a gateway credential)', change: (o) => edit(o, 'Secret', 'bookinfo-cert', (x) => delete x.data['ca.crt']), reuse: ['cds', 'eds', 'lds', 'rds'], sdsChanges: true },
     { name: 'DestinationRule subsets', change: (o) => edit(o, 'DestinationRule', 'reviews', (d) => d.spec.subsets.pop()), reuse: [] },
