@@ -123,7 +123,7 @@ function gatewayStatus({ obj: gw, g, served: listenersServed }: ServedGateway, s
       : no(
           'Programmed',
           'NoResources',
-          `no workload ${service ? `of Service ${service.namespace}/${service.name}` : `labelled gateway.networking.k8s.io/gateway-name=${g.name}`} runs: ${deployed ? 'the gateway mizzen deploys for it has no running pod yet' : 'mizzen deploys no gateway, it configures the ones that run'}`,
+          `no workload ${service ? `of Service ${service.namespace}/${service.name}` : `labelled gateway.networking.k8s.io/gateway-name=${g.name}`} runs: ${deployed ? 'the gateway mizzen deploys for it has no running pod yet' : 'mizzen deploys no gateway without serve --deploy-gateways, it configures the ones that run'}`,
         ),
   ];
   return {

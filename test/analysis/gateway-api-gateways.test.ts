@@ -434,7 +434,7 @@ describe('analysis: Gateway API Gateways (IST0101, MZ0003, MZ0016, MZ0019, MZ002
 
   it('MZ0020 messages say what selects the gateway workloads and what to do', async () => {
     const found = analyze([...bookinfo(), productpage, svc('ingress', { ns: 'istio-system', selector: { istio: 'ingressgateway' } }), gateway('edge', [HTTP], { addresses: [{ type: 'Hostname', value: 'ingress.istio-system' }] })]);
-    const todo = (name: string): string => `mizzen deploys no gateway: deploy one with the label ${GATEWAY_NAME_LABEL}=${name}, or name an existing gateway Service in spec.addresses (type Hostname)`;
+    const todo = (name: string): string => `mizzen deploys none unless \`mizzen serve --deploy-gateways\` runs: deploy one with the label ${GATEWAY_NAME_LABEL}=${name}, or name an existing gateway Service in spec.addresses (type Hostname)`;
     expect(found.map((f) => [f.resource.name, f.path, f.message])).to.deep.equal([
       ['bookinfo-gateway', undefined, `No workload in the input would serve this Gateway: no workload has the label ${GATEWAY_NAME_LABEL}=bookinfo-gateway and spec.addresses names no Service with a selector. ${todo('bookinfo-gateway')}`],
       ['edge', 'spec.addresses[0]', `No workload in the input would serve this Gateway: no workload matches the selector istio=ingressgateway of Service "istio-system/ingress" that spec.addresses names. ${todo('edge')}`],
@@ -490,7 +490,7 @@ spec:
     expect(r.err).to.equal('');
     expect(r.code).to.equal(0);
     expect(r.out.trim().split('\n')).to.deep.equal([
-      `Info [MZ0020] (Gateway bookinfo/bookinfo-gateway ${file}#2) No workload in the input would serve this Gateway: no workload has the label ${GATEWAY_NAME_LABEL}=bookinfo-gateway and spec.addresses names no Service with a selector. mizzen deploys no gateway: deploy one with the label ${GATEWAY_NAME_LABEL}=bookinfo-gateway, or name an existing gateway Service in spec.addresses (type Hostname)`,
+      `Info [MZ0020] (Gateway bookinfo/bookinfo-gateway ${file}#2) No workload in the input would serve this Gateway: no workload has the label ${GATEWAY_NAME_LABEL}=bookinfo-gateway and spec.addresses names no Service with a selector. mizzen deploys none unless \`mizzen serve --deploy-gateways\` runs: deploy one with the label ${GATEWAY_NAME_LABEL}=bookinfo-gateway, or name an existing gateway Service in spec.addresses (type Hostname)`,
       '0 error(s), 0 warning(s), 1 info in 4 document(s) in 1 file(s)',
     ]);
   });

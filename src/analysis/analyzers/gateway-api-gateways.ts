@@ -12,7 +12,8 @@
  *   mode, a repeated name, no name, a port that is not one. (HTTP, HTTPS and TLS terminated with a Secret the
  *   Gateway may use, TLS passthrough and TCP are served.)
  * - Gateways no workload of the input would serve (MZ0020), judged only where the input has workloads in the
- *   Gateway's namespace: mizzen deploys no gateway proxy, it configures those the Gateway selects.
+ *   Gateway's namespace: mizzen deploys a gateway proxy only with `serve --deploy-gateways`, else it configures
+ *   those the Gateway selects.
  * Malformed shapes give fewer findings, never a throw.
  */
 import type { KubeObject } from '../../core/kube.js';
@@ -233,7 +234,7 @@ export function gatewayWorkloads(w: World): Finding[] {
       finding(
         'MZ0020',
         gw,
-        `No workload in the input would serve this Gateway: ${what}. mizzen deploys no gateway: deploy one with the label ${GATEWAY_NAME_LABEL}=${nameOf(gw)}, or name an existing gateway Service in spec.addresses (type Hostname)`,
+        `No workload in the input would serve this Gateway: ${what}. mizzen deploys none unless \`mizzen serve --deploy-gateways\` runs: deploy one with the label ${GATEWAY_NAME_LABEL}=${nameOf(gw)}, or name an existing gateway Service in spec.addresses (type Hostname)`,
         addressed?.path,
       ),
     );
