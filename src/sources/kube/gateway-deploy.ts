@@ -53,7 +53,9 @@ export interface GatewayDeployOptions {
 /** /debug/gatewaydeploy: the last sync, object by object. */
 export interface GatewayDeployReport {
   leader: boolean;
+  /** Syncs done (each has its outcomes in `gateways` once counted). */
   syncs: number;
+  /** When the last sync done started. */
   lastSync?: string;
   /** Outcomes since start. */
   counts: Partial<Record<DeployOutcome, number>>;
@@ -107,8 +109,7 @@ export class GatewayDeployer {
     if (!this.o.isLeader()) return;
     const objects = this.o.objects();
     if (!objects) return;
-    this.stats.syncs += 1;
-    this.stats.lastSync = new Date().toISOString();
+    const started = new Date().toISOString();
     const plans = gatewayDeployments(objects.gateways, objects.classes, { mesh: this.o.mesh, proxyConfigs: this.o.proxyConfigs?.() });
     const said = new Set<string>();
     const report: GatewayDeployReport['gateways'] = [];
@@ -130,7 +131,10 @@ export class GatewayDeployer {
       }
       report.push({ gateway: plan.gateway, objects: lines });
     }
+    // Counted once done, so that a report with a new count holds that sync's outcomes.
     this.stats.gateways = report;
+    this.stats.syncs += 1;
+    this.stats.lastSync = started;
     this.said = said;
   }
 
