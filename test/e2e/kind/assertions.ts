@@ -5,9 +5,10 @@
  * Prints one PASS/FAIL line per check; exits 1 when any fails.
  */
 import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { kubectl, kubectlJson, httpGet, httpGetAs, eventually } from './kube.js';
-import { type PodLike, injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, SKIP_REASON, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, GATEWAY_LUA_FILTER, LUA_HEADER, LUA_HEADER_VALUE, type ReviewsVersion, STRICT_MTLS, PLAIN_NAMESPACE, plainClientPod, plainClientResult, probedPod, HTTPS_HOST, HTTPS_GATEWAY, HTTPS_CLIENT_NAMESPACE, HTTPS_VIRTUAL_SERVICE, GATEWAY_HTTPS, CREDENTIAL, httpsGateway, credentialSecret, caSecret, httpsClientPod, httpsClientResult, type HttpsResult, type HttpsTarget, PROXY_CONFIG, PROXY, proxyConfigPod, proxyConfigProblems, GATEWAY_API_BOOKINFO, GATEWAY_API_HOST, GAMMA_REVIEWS_V3, conditionStatus } from './lib.js';
+import { type PodLike, injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, SKIP_REASON, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, GATEWAY_LUA_FILTER, LUA_HEADER, LUA_HEADER_VALUE, type ReviewsVersion, STRICT_MTLS, PLAIN_NAMESPACE, plainClientPod, plainClientResult, probedPod, HTTPS_HOST, HTTPS_GATEWAY, HTTPS_CLIENT_NAMESPACE, HTTPS_VIRTUAL_SERVICE, GATEWAY_HTTPS, CREDENTIAL, httpsGateway, credentialSecret, caSecret, httpsClientPod, httpsClientResult, type HttpsResult, type HttpsTarget, PROXY_CONFIG, PROXY, proxyConfigPod, proxyConfigProblems, GATEWAY_API_BOOKINFO, GATEWAY_API_HOST, GAMMA_REVIEWS_V3, conditionStatus, DEPLOYED_GATEWAY, DEPLOYED_GATEWAY_WORKLOAD, GATEWAY_API_DEPLOYED } from './lib.js';
 import { generateCa, generateServingCert, signLeaf } from '../../../src/certs/generate.js';
 
 const GATEWAY_URL = process.env.GATEWAY_URL ?? 'http://127.0.0.1:18080';
@@ -360,6 +361,33 @@ const checks: Check[] = [
         return `Programmed; route Accepted; reviews ${page.reviews}`;
       } finally {
         for (const o of GATEWAY_API_BOOKINFO) kubectl(['delete', `${o.kind.toLowerCase()}.gateway.networking.k8s.io`, o.metadata.name, '-n', 'default', '--ignore-not-found']);
+      }
+    },
+  },
+  {
+    name: "Gateway API, deployed by mizzen (--deploy-gateways): Istio's Bookinfo Gateway gets its own gateway Deployment and Service, goes Programmed, and /productpage answers through it",
+    run: async () => {
+      for (const o of GATEWAY_API_DEPLOYED) applyFile('-', o);
+      let forward: ChildProcess | undefined;
+      try {
+        await eventually(`the Deployment ${DEPLOYED_GATEWAY_WORKLOAD} exists`, 60_000, async () => (kubectl(['get', 'deployment', DEPLOYED_GATEWAY_WORKLOAD, '-n', 'default']).code === 0 ? true : 'not yet'));
+        const available = kubectl(['wait', '--for=condition=available', `deployment/${DEPLOYED_GATEWAY_WORKLOAD}`, '-n', 'default', '--timeout=180s']);
+        if (available.code !== 0) throw new Error(`kubectl wait --for=condition=available: ${available.stderr.trim()}`);
+        const owner = kubectlJson<{ metadata: { ownerReferences?: Array<{ kind?: string; name?: string }> } }>(['get', 'deployment', DEPLOYED_GATEWAY_WORKLOAD, '-n', 'default']).metadata.ownerReferences?.[0];
+        if (owner?.kind !== 'Gateway' || owner.name !== DEPLOYED_GATEWAY) throw new Error(`the Deployment's owner is ${JSON.stringify(owner)}, not the Gateway`);
+        const waited = kubectl(['wait', '--for=condition=programmed', `gateway.gateway.networking.k8s.io/${DEPLOYED_GATEWAY}`, '-n', 'default', '--timeout=120s']);
+        if (waited.code !== 0) throw new Error(`kubectl wait --for=condition=programmed: ${waited.stderr.trim()}`);
+        const port = 18090;
+        forward = spawn('kubectl', ['port-forward', '-n', 'default', `svc/${DEPLOYED_GATEWAY_WORKLOAD}`, `${port}:80`], { stdio: 'ignore' });
+        const page = await eventually(`GET /productpage through ${DEPLOYED_GATEWAY_WORKLOAD} returns 200 with reviews`, 120_000, async () => {
+          const r = await httpGet(`http://127.0.0.1:${port}/productpage`).catch((e: Error) => ({ status: 0, body: e.message }));
+          const v = reviewsVersion(r.body);
+          return r.status === 200 && v !== 'error' && v !== 'unknown' ? { reviews: v } : `HTTP ${r.status}, reviews ${v}`;
+        });
+        return `Deployment available and owned by the Gateway; Programmed; reviews ${page.reviews}`;
+      } finally {
+        forward?.kill();
+        for (const o of GATEWAY_API_DEPLOYED) kubectl(['delete', `${o.kind.toLowerCase()}.gateway.networking.k8s.io`, o.metadata.name, '-n', 'default', '--ignore-not-found']);
       }
     },
   },

@@ -396,6 +396,31 @@ export const GATEWAY_API_BOOKINFO = [
   },
 ];
 
+/**
+ * Istio's Bookinfo Gateway API sample as Istio's docs run it on a cluster without load balancers: no addresses, so
+ * mizzen deploys its gateway (`serve --deploy-gateways`: run.sh turns it on), with a ClusterIP Service.
+ */
+export const DEPLOYED_GATEWAY = 'bookinfo-gateway-deployed';
+/** The Deployment and Service mizzen makes for it (`<gateway>-<class>`). */
+export const DEPLOYED_GATEWAY_WORKLOAD = `${DEPLOYED_GATEWAY}-istio`;
+export const GATEWAY_API_DEPLOYED = [
+  {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'Gateway',
+    metadata: { name: DEPLOYED_GATEWAY, namespace: 'default', annotations: { 'networking.istio.io/service-type': 'ClusterIP' } },
+    spec: { gatewayClassName: 'istio', listeners: [{ name: 'http', port: 80, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'Same' } } }] },
+  },
+  {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name: DEPLOYED_GATEWAY, namespace: 'default' },
+    spec: {
+      parentRefs: [{ name: DEPLOYED_GATEWAY }],
+      rules: [{ matches: [{ path: { type: 'Exact', value: '/productpage' } }, { path: { type: 'PathPrefix', value: '/static' } }], backendRefs: [{ name: 'productpage', port: 9080 }] }],
+    },
+  },
+];
+
 /** A route on the reviews Service (GAMMA): every request to reviews goes to the reviews-v3 Service (bookinfo-versions.yaml). */
 export const GAMMA_REVIEWS_V3 = {
   apiVersion: 'gateway.networking.k8s.io/v1',

@@ -85,6 +85,12 @@ kubectl apply -k manifests/rendered
 kubectl wait --for condition=established --timeout=60s crd --all
 kubectl -n mizzen-system rollout status deployment/mizzen --timeout=180s
 
+log "letting mizzen deploy gateways for Gateway API Gateways (manifests/gateway-deploy/, --deploy-gateways)"
+kubectl apply -k manifests/gateway-deploy
+kubectl -n mizzen-system patch deployment mizzen --type=json \
+  -p '[{"op":"add","path":"/spec/template/spec/containers/0/args/-","value":"--deploy-gateways"}]'
+kubectl -n mizzen-system rollout status deployment/mizzen --timeout=180s
+
 log "deploying Bookinfo into default (istio-injection=enabled)"
 kubectl label namespace default istio-injection=enabled --overwrite
 kubectl apply -f "$BOOKINFO_DIR/platform/bookinfo.yaml"
