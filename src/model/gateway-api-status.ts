@@ -6,16 +6,19 @@
  *
  * - GatewayClass `istio` whose controllerName is GATEWAY_CONTROLLER: Accepted.
  * - Gateway of class istio: Accepted; Programmed when some workload the snapshot knows would serve it (else
- *   NoResources); its addresses (the Service it names, else the Services of its namespace that select its
- *   workloads, by hostname); per listener: supported kinds, attached routes, Accepted / Programmed / ResolvedRefs
+ *   NoResources) and none of its Services is a LoadBalancer still waiting for an address (else
+ *   AddressNotAssigned); its addresses (of the Service it names, else of the Services of its namespace that select
+ *   its workloads): as Istio, those from outside the cluster (load balancer, externalIPs) when there are any,
+ *   else the Services' hostnames; per listener: supported kinds, attached routes, Accepted / Programmed / ResolvedRefs
  *   (UnsupportedProtocol, InvalidCertificateRef, RefNotPermitted for the listeners mizzen leaves out).
  * - HTTPRoute / GRPCRoute: one parent entry per parentRef mizzen serves (a Service: MESH_CONTROLLER; a Gateway of
  *   class istio: GATEWAY_CONTROLLER) with Accepted (or the reason it attaches nowhere) and ResolvedRefs (or why a
  *   backend cannot be used). Other controllers' entries are kept as they are.
  */
 import { isDeepStrictEqual } from 'node:util';
+import { isIP } from 'node:net';
 import { fqdn, type KubeObject } from '../core/kube.js';
-import type { Config, Snapshot } from './types.js';
+import type { Config, Service, Snapshot } from './types.js';
 import { asArray, asObject, asString, matchesLabels } from './selectors.js';
 import { GATEWAY_API_GROUP, GATEWAY_ROUTE_KINDS, backendRef, grantObjects, isGatewayApi, parentRef } from './gateway-refs.js';
 import { type RouteWorld, backendUse, parentRefPort } from './gateway-api.js';
@@ -102,6 +105,8 @@ function gatewayStatus({ obj: gw, g, served: listenersServed }: ServedGateway, s
   const { selector, service } = gatewaySelector(g, snap);
   const workloads = snap.workloads.filter((w) => matchesLabels(w.labels, selector));
   const services = service ? [service] : [...snap.services.values()].filter((s) => s.source === 'kubernetes' && s.namespace === g.namespace && s.selector && Object.keys(s.selector).length > 0 && workloads.some((w) => matchesLabels(w.labels, s.selector)));
+  const external = [...new Set(services.flatMap((s) => s.externalAddresses ?? []))];
+  const pending = services.filter((s) => s.loadBalancerPending);
   const programmed = workloads.length > 0;
   const before = asObject(gw.status);
   const generation = generationOf(gw);
@@ -118,7 +123,9 @@ function gatewayStatus({ obj: gw, g, served: listenersServed }: ServedGateway, s
     });
   const gwConds = [
     ok('Accepted'),
-    programmed
+    programmed && pending.length > 0
+      ? no('Programmed', 'AddressNotAssigned', addressPending(pending, deployed))
+      : programmed
       ? ok('Programmed')
       : no(
           'Programmed',
@@ -126,11 +133,20 @@ function gatewayStatus({ obj: gw, g, served: listenersServed }: ServedGateway, s
           `no workload ${service ? `of Service ${service.namespace}/${service.name}` : `labelled gateway.networking.k8s.io/gateway-name=${g.name}`} runs: ${deployed ? 'the gateway mizzen deploys for it has no running pod yet' : 'mizzen deploys no gateway without serve --deploy-gateways, it configures the ones that run'}`,
         ),
   ];
+  // As Istio: the addresses from outside the cluster when there are any, else the Services' own hostnames.
+  const addresses = external.length > 0 ? external.map((a) => ({ type: isIP(a) ? 'IPAddress' : 'Hostname', value: a })) : services.map((s) => ({ type: 'Hostname', value: s.hostname }));
   return {
-    ...(services.length ? { addresses: services.map((s) => ({ type: 'Hostname', value: s.hostname })) } : {}),
+    ...(addresses.length ? { addresses } : {}),
     conditions: conditions(gwConds, generation, before.conditions, now),
     listeners,
   };
+}
+
+/** Why a Gateway whose LoadBalancer Services have no address yet is not programmed, and what to do on a cluster without load balancers. */
+function addressPending(pending: readonly Service[], deployed: boolean): string {
+  const which = pending.map((s) => `${s.namespace}/${s.name}`).join(', ');
+  const hint = deployed ? 'annotate the Gateway networking.istio.io/service-type: ClusterIP' : 'give the Service another type';
+  return `address pending for Service ${which} (type LoadBalancer): no load balancer has given it an address yet; on a cluster without one, ${hint}`;
 }
 
 /** The route kinds a served listener takes: those of its allowedRoutes kinds its protocol carries, else the protocol's. */

@@ -160,6 +160,7 @@ export function kubeServices(objects: readonly KubeObject[], domainSuffix: strin
     const headless = spec.clusterIP === 'None';
     const externalName = spec.type === 'ExternalName' ? asString(spec.externalName) : undefined;
     const selector = stringMap(spec.selector);
+    const external = externalAddresses(o);
     const annotations = stringMap(o.metadata.annotations);
     const exportTo = (annotations['networking.istio.io/exportTo'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     out.push({
@@ -176,12 +177,20 @@ export function kubeServices(objects: readonly KubeObject[], domainSuffix: strin
         exportTo: exportTo.length > 0 ? exportTo : ['*'],
         source: 'kubernetes',
         ...(externalName ? { externalName } : {}),
+        ...(external.length > 0 ? { externalAddresses: external } : spec.type === 'LoadBalancer' ? { loadBalancerPending: true as const } : {}),
         ...withDistribution(trafficDistributionOf(asString(spec.trafficDistribution), annotations[TRAFFIC_DISTRIBUTION], namespaceTraffic(ns(o)))),
       },
       targets,
     });
   }
   return out;
+}
+
+/** A Service's addresses outside the cluster: its load balancer's (IP, else hostname), then spec.externalIPs; each once. */
+function externalAddresses(o: KubeObject): string[] {
+  const ingress = asArray(asObject(asObject(asObject(o.status).loadBalancer)).ingress).map((i) => asString(asObject(i).ip) ?? asString(asObject(i).hostname));
+  const ips = asArray(asObject(o.spec).externalIPs).map(asString);
+  return [...new Set([...ingress, ...ips].filter((a): a is string => !!a))];
 }
 
 export const podKey = (namespace: string, name: string): string => `${namespace}/${name}`;

@@ -41,6 +41,14 @@ export interface Service {
   source: 'kubernetes' | 'serviceentry';
   /** Kubernetes `type: ExternalName` target (the service resolves by DNS to it). */
   externalName?: string;
+  /**
+   * Addresses reaching the Service from outside the cluster: what its load balancer was given
+   * (status.loadBalancer.ingress, an IP or a hostname), then spec.externalIPs. A Gateway API Gateway it serves
+   * reports them as its addresses.
+   */
+  externalAddresses?: string[];
+  /** A Service of type LoadBalancer that no load balancer has given an address yet. */
+  loadBalancerPending?: true;
   /** ServiceEntry subjectAltNames: identities its servers may present besides their workloads' (mesh mTLS). */
   subjectAltNames?: string[];
   /**

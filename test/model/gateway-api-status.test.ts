@@ -147,6 +147,21 @@ describe('Gateway API status', () => {
     ]);
   });
 
+  it("addresses from outside the cluster when its Services have them (load balancer, externalIPs), else their hostnames; a LoadBalancer without one: AddressNotAssigned", () => {
+    const gatewayOf = (svc: KubeObject) => of(statuses([FRONT, svc, GATEWAY_POD, EDGE]), 'Gateway', 'edge')!.status;
+    const lb = (status?: object, extra: object = {}) => ({ ...GATEWAY_SVC, spec: { ...GATEWAY_SVC.spec, type: 'LoadBalancer', ...extra }, ...(status ? { status } : {}) }) as KubeObject;
+    const pending = gatewayOf(lb());
+    expect(pending.addresses).to.deep.equal([{ type: 'Hostname', value: 'edge-gw.web.svc.cluster.local' }]);
+    expect(conds(pending.conditions)).to.deep.equal([['Accepted', 'True', 'Accepted'], ['Programmed', 'False', 'AddressNotAssigned']]);
+    expect(pending.conditions[1].message).to.equal('address pending for Service web/edge-gw (type LoadBalancer): no load balancer has given it an address yet; on a cluster without one, give the Service another type');
+    const assigned = gatewayOf(lb({ loadBalancer: { ingress: [{ ip: '203.0.113.7' }, { hostname: 'lb.example.com' }, { ip: '203.0.113.7' }] } }));
+    expect(assigned.addresses).to.deep.equal([{ type: 'IPAddress', value: '203.0.113.7' }, { type: 'Hostname', value: 'lb.example.com' }]);
+    expect(conds(assigned.conditions)).to.deep.equal([['Accepted', 'True', 'Accepted'], ['Programmed', 'True', 'Programmed']]);
+    const external = gatewayOf({ ...GATEWAY_SVC, spec: { ...GATEWAY_SVC.spec, externalIPs: ['2001:db8::1'] } } as KubeObject);
+    expect(external.addresses).to.deep.equal([{ type: 'IPAddress', value: '2001:db8::1' }]);
+    expect(gatewayOf(lb(undefined, { externalIPs: ['198.51.100.1'] })).conditions[1].status, 'externalIPs are addresses').to.equal('True');
+  });
+
   it('garbage makes no write and no throw', () => {
     const junk = [null, 3, { gatewayClassName: 'istio', listeners: 'x' }, { gatewayClassName: 'istio', listeners: [null, { name: 4 }] }];
     const objects = [...junk.map((spec, i) => obj('Gateway', `g${i}`, spec as object)), obj('HTTPRoute', 'r', { parentRefs: 'x', rules: [null] }), obj('HTTPRoute', 'r2', { parentRefs: [null, { name: 'g2' }], rules: [{ backendRefs: [null, { name: 5 }] }] })];

@@ -98,6 +98,9 @@ for d in details-v1 ratings-v1 reviews-v1 reviews-v2 reviews-v3 productpage-v1; 
   kubectl -n default rollout status "deployment/$d" --timeout=300s
 done
 kubectl -n istio-system rollout status deployment/istio-ingressgateway --timeout=180s
+# kind has no load balancer: a LoadBalancer Service never gets an address there, and a Gateway it serves
+# reports AddressNotAssigned (as in Istio). The suite reaches the gateway through a port-forward anyway.
+kubectl -n istio-system patch service istio-ingressgateway -p '{"spec":{"type":"NodePort"}}'
 
 kubectl -n istio-system port-forward svc/istio-ingressgateway "$GATEWAY_PORT:80" >"$WORK/port-forward.log" 2>&1 &
 PF_PID=$!

@@ -97,7 +97,7 @@ describe('mizzen serve --deploy-gateways (stand-in API server)', function () {
     expect(d.gateways).to.deep.equal([{ gateway: 'default/bookinfo-gateway', objects: [`ServiceAccount ${NAME}: unchanged`, `Deployment ${NAME}: unchanged`, `Service ${NAME}: unchanged`] }]);
   });
 
-  it('the Gateway is NoResources while the Deployment has no pod, then Programmed, addressed by the new Service', async () => {
+  it('the Gateway is NoResources while the Deployment has no pod, then AddressNotAssigned until its load balancer has an address, then Programmed at that address', async () => {
     const pending = await eventually('NoResources', async () => condition(api.get(GATEWAY_KEY, 'default', 'bookinfo-gateway'), 'Programmed'));
     expect(pending).to.deep.include({ status: 'False', reason: 'NoResources' });
     expect(pending.message).to.match(/the gateway mizzen deploys for it has no running pod yet/);
@@ -110,11 +110,21 @@ describe('mizzen serve --deploy-gateways (stand-in API server)', function () {
       spec: template.spec,
       status: { phase: 'Running', podIP: '10.0.0.50', podIPs: [{ ip: '10.0.0.50' }], conditions: [{ type: 'Ready', status: 'True' }] },
     });
+    // The Service is a LoadBalancer (the default): until a load balancer gives it an address, as Istio says.
+    const waiting = await eventually('AddressNotAssigned', async () => {
+      const o = api.get(GATEWAY_KEY, 'default', 'bookinfo-gateway');
+      return condition(o, 'Programmed')?.reason === 'AddressNotAssigned' ? o : undefined;
+    });
+    expect(condition(waiting, 'Programmed')!.message).to.contain(`address pending for Service default/${NAME} (type LoadBalancer)`).and.contain('networking.istio.io/service-type: ClusterIP');
+    expect((waiting.status as any).addresses).to.deep.equal([{ type: 'Hostname', value: `${NAME}.default.svc.cluster.local` }]);
+    // What a cloud's load balancer controller writes.
+    const svc = api.get('Service', 'default', NAME)!;
+    api.apply({ ...svc, status: { loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } } });
     const gw = await eventually('Programmed', async () => {
       const o = api.get(GATEWAY_KEY, 'default', 'bookinfo-gateway');
       return condition(o, 'Programmed')?.status === 'True' ? o : undefined;
     });
-    expect((gw.status as any).addresses).to.deep.equal([{ type: 'Hostname', value: `${NAME}.default.svc.cluster.local` }]);
+    expect((gw.status as any).addresses).to.deep.equal([{ type: 'IPAddress', value: '203.0.113.7' }]);
   });
 
   it('a router~ node of that pod gets the Bookinfo routes', async () => {
