@@ -432,6 +432,28 @@ describe('analysis: Gateway API Gateways (IST0101, MZ0003, MZ0016, MZ0019, MZ002
     expect(notServed(grant('shop')), 'a grant to another namespace').to.deep.equal(['spec.listeners[0]']);
   });
 
+  it('MZ0021: a Gateway --deploy-gateways would deploy, but cannot: service type, name, gateway pod annotations', async () => {
+    const annotated = (name: string, annotations: Record<string, string>, extra: Json = {}): KubeObject => {
+      const gw = gateway(name, [HTTP], extra);
+      return { ...gw, metadata: { ...gw.metadata, annotations }, spec: { ...(gw.spec as Json), ...('infrastructure' in extra ? { infrastructure: extra.infrastructure } : {}) } } as KubeObject;
+    };
+    const found = analyze([
+      ...base(),
+      annotated('ok', { 'networking.istio.io/service-type': 'ClusterIP' }),
+      annotated('bad-type', { 'networking.istio.io/service-type': 'ExternalName' }),
+      annotated('x'.repeat(60), {}),
+      annotated('bad-cpu', {}, { infrastructure: { annotations: { 'sidecar.istio.io/proxyCPU': 'lots' } } }),
+      annotated('manual', { 'networking.istio.io/service-type': 'Bogus' }, { addresses: [{ type: 'Hostname', value: 'ingress.istio-system' }] }),
+      { ...annotated('other-class', { 'networking.istio.io/service-type': 'Bogus' }), spec: { gatewayClassName: 'vendor', listeners: [HTTP] } } as KubeObject,
+    ]).filter((f) => f.code === 'MZ0021');
+    // In the analysis's order of findings (by resource).
+    expect(found.map((f) => [f.resource.name, f.path, f.message])).to.deep.equal([
+      ['bad-cpu', undefined, 'mizzen serve --deploy-gateways would deploy no gateway for this Gateway: gateway pod: metadata.annotations["sidecar.istio.io/proxyCPU"]: "lots" is not a valid quantity'],
+      ['bad-type', 'metadata.annotations["networking.istio.io/service-type"]', 'mizzen serve --deploy-gateways would deploy no gateway for this Gateway: metadata.annotations["networking.istio.io/service-type"]: "ExternalName" is not one of ClusterIP, NodePort, LoadBalancer'],
+      ['x'.repeat(60), undefined, `mizzen serve --deploy-gateways would deploy no gateway for this Gateway: the Service name "${'x'.repeat(60)}-istio" is not a DNS label of at most 63 characters (shorten the Gateway's name or set gateway.istio.io/name-override)`],
+    ]);
+  });
+
   it('MZ0020 messages say what selects the gateway workloads and what to do', async () => {
     const found = analyze([...bookinfo(), productpage, svc('ingress', { ns: 'istio-system', selector: { istio: 'ingressgateway' } }), gateway('edge', [HTTP], { addresses: [{ type: 'Hostname', value: 'ingress.istio-system' }] })]);
     const todo = (name: string): string => `mizzen deploys none unless \`mizzen serve --deploy-gateways\` runs: deploy one with the label ${GATEWAY_NAME_LABEL}=${name}, or name an existing gateway Service in spec.addresses (type Hostname)`;
