@@ -18,6 +18,7 @@ import { asString, matchesLabels, stringMap } from './selectors.js';
 import { grantObjects, isGatewayApi } from './gateway-refs.js';
 import { gatewayRouteVirtualServices } from './gateway-api.js';
 import { kubernetesGatewayConfigs } from './gateway-api-gateways.js';
+import { backendTlsDestinationRules, backendTlsOutcomes } from './gateway-api-backendtls.js';
 import { type RawCredential, credentialKey, credentialOf, isSecret } from './credentials.js';
 import {
   canonical, configsDigest, copyState, credentialsDigest, endpointOrder, hostDigest, indexEndpointsObject, indexPod, namespaceOf, podOf, workloadOrder, workloadsDigest,
@@ -39,7 +40,7 @@ const CONFIG_KINDS = {
   WasmPlugin: ['extensions.istio.io', 'wasmPlugins'],
 } as const;
 /** Snapshot field for each Gateway API kind (gateway.networking.k8s.io: its Gateway is not Istio's). */
-const GATEWAY_API_KINDS = { HTTPRoute: 'httpRoutes', GRPCRoute: 'grpcRoutes', TLSRoute: 'tlsRoutes', TCPRoute: 'tcpRoutes', ReferenceGrant: 'referenceGrants', Gateway: 'kubernetesGateways' } as const;
+const GATEWAY_API_KINDS = { HTTPRoute: 'httpRoutes', GRPCRoute: 'grpcRoutes', TLSRoute: 'tlsRoutes', TCPRoute: 'tcpRoutes', ReferenceGrant: 'referenceGrants', Gateway: 'kubernetesGateways', BackendTLSPolicy: 'backendTlsPolicies' } as const;
 type ConfigField = (typeof CONFIG_KINDS)[keyof typeof CONFIG_KINDS][1] | (typeof GATEWAY_API_KINDS)[keyof typeof GATEWAY_API_KINDS];
 const FIELDS: readonly ConfigField[] = [...Object.values(CONFIG_KINDS).map((e) => e[1]), ...Object.values(GATEWAY_API_KINDS)];
 
@@ -298,12 +299,13 @@ export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOption
   st.parts.workloads = workloadsDigest(workloads);
   st.parts.credentials = credentialsDigest(st.credentials);
   withGatewayApi(lists, services, namespaces, domainSuffix);
+  withBackendTls(lists, services, domainSuffix);
   for (const f of FIELDS) st.parts[f] = configsDigest(lists[f]);
   return assemble(st, { namespaces, services, endpoints, workloads, ...lists });
 }
 
 /** The fields from which `virtualServices` and `gateways` are made: Istio's own, and the Gateway API's kinds. */
-const ROUTE_FIELDS: readonly ConfigField[] = ['virtualServices', 'gateways', ...Object.values(GATEWAY_API_KINDS)];
+const ROUTE_FIELDS: readonly ConfigField[] = ['virtualServices', 'gateways', ...Object.values(GATEWAY_API_KINDS).filter((f) => f !== 'backendTlsPolicies')];
 
 /**
  * Appends to Istio's VirtualServices and Gateways (`lists`, sorted) those made from Gateway API objects: routes
@@ -316,6 +318,13 @@ function withGatewayApi(lists: Record<ConfigField, Config[]>, services: Readonly
   const kube = kubernetesGatewayConfigs(lists.kubernetesGateways, routes, w);
   lists.virtualServices = [...lists.virtualServices, ...gatewayRouteVirtualServices(routes, w), ...kube.virtualServices];
   lists.gateways = [...lists.gateways, ...kube.gateways];
+}
+
+/** Appends to the DestinationRules (`lists`, sorted) those derived from BackendTLSPolicies (gateway-api-backendtls.ts). */
+function withBackendTls(lists: Record<ConfigField, Config[]>, services: ReadonlyMap<string, Service>, domainSuffix: string): void {
+  if (lists.backendTlsPolicies.length === 0) return;
+  const w = { domainSuffix, services, serviceEntries: lists.serviceEntries };
+  lists.destinationRules = [...lists.destinationRules, ...backendTlsDestinationRules(backendTlsOutcomes(lists.backendTlsPolicies, w), w)];
 }
 
 /** Whether some namespace has other labels in `b` than in `a` (a namespace without labels counts as absent). */
@@ -435,9 +444,12 @@ export function updateSnapshot(prev: Snapshot, input: readonly KubeObject[], cha
   const lists = {} as Record<ConfigField, Config[]>;
   // Listeners admit routes by namespace labels too.
   const routing = ROUTE_FIELDS.some((f) => t.fields.has(f)) || (namespaces !== prev.namespaces && st.configs.kubernetesGateways!.size > 0 && labelsDiffer(prev.namespaces, namespaces));
-  const made = (f: ConfigField): boolean => routing && (f === 'virtualServices' || f === 'gateways');
+  // DestinationRules are derived from BackendTLSPolicies too.
+  const backendTls = t.fields.has('destinationRules') || t.fields.has('backendTlsPolicies');
+  const made = (f: ConfigField): boolean => (routing && (f === 'virtualServices' || f === 'gateways')) || (backendTls && f === 'destinationRules');
   for (const f of FIELDS) lists[f] = t.fields.has(f) || made(f) ? [...st.configs[f]!.values()].sort(compareConfigs) : prev[f];
   if (routing) withGatewayApi(lists, prev.services, namespaces, st.domainSuffix);
+  if (backendTls) withBackendTls(lists, prev.services, st.domainSuffix);
   for (const f of FIELDS) if (t.fields.has(f) || made(f)) st.parts[f] = configsDigest(lists[f]);
   return assemble(st, { namespaces, services: prev.services, endpoints, workloads, ...lists });
 }

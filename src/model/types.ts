@@ -238,6 +238,8 @@ export interface Snapshot {
   referenceGrants: Config[];
   /** Gateway API Gateways; those of class istio reach the generators as Istio Gateways (gateway-api-gateways.ts). */
   kubernetesGateways: Config[];
+  /** BackendTLSPolicies; they reach the generators as DestinationRules, appended to `destinationRules` (gateway-api-backendtls.ts). */
+  backendTlsPolicies: Config[];
   /** TLS credentials of Secrets by `ns/name` (credentials.ts), for gateways' credentialName. */
   credentials: ReadonlyMap<string, RawCredential>;
 }

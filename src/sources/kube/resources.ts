@@ -43,8 +43,8 @@ export const ISTIO_STORAGE_VERSION = 'v1';
 const readVersion = (versions: readonly string[]): string => (versions.includes(ISTIO_STORAGE_VERSION) ? ISTIO_STORAGE_VERSION : versions[0]!);
 
 /**
- * Gateway API routes, the grants that let them cross namespaces, and Gateways, at the versions Gateway API v1.1
- * and later serve. Their CRDs come with the Gateway API, not with mizzen: a cluster without them has none.
+ * Gateway API routes, the grants that let them cross namespaces, Gateways and BackendTLSPolicies, at the versions
+ * Gateway API v1.1 and later serve (BackendTLSPolicy: v1.4). Their CRDs come with the Gateway API, not with mizzen: a cluster without them has none.
  */
 const gatewayApi = (kind: string, version: string, plural: string, namespaced = true): KubeResource => ({
   kind,
@@ -55,7 +55,7 @@ const gatewayApi = (kind: string, version: string, plural: string, namespaced = 
   namespaced,
   crd: true,
   istio: false,
-  optional: 'Gateway API routes and Gateways are not served until mizzen may list and watch them (the ClusterRole in manifests/ allows it)',
+  optional: 'Gateway API routes, Gateways and BackendTLSPolicies are not served until mizzen may list and watch them (the ClusterRole in manifests/ allows it)',
 });
 const GATEWAY_API_RESOURCES: readonly KubeResource[] = [
   gatewayApi('HTTPRoute', 'v1', 'httproutes'),
@@ -66,6 +66,8 @@ const GATEWAY_API_RESOURCES: readonly KubeResource[] = [
   gatewayApi('ReferenceGrant', 'v1beta1', 'referencegrants'),
   gatewayApi('Gateway', 'v1', 'gateways'),
   gatewayApi('GatewayClass', 'v1', 'gatewayclasses', false),
+  // BackendTLSPolicy: v1 in the standard channel from Gateway API v1.4 (v1alpha3, experimental channel only, before).
+  gatewayApi('BackendTLSPolicy', 'v1', 'backendtlspolicies'),
 ];
 
 /** Namespaces, Services, EndpointSlices, Pods, every Istio kind, then the Gateway API's routes. */

@@ -10,6 +10,7 @@ import type { Config } from '../../model/types.js';
 import { asArray, asObject } from '../../model/selectors.js';
 import { type Json, DEFAULT_CONNECT_TIMEOUT_MS, UINT32_MAX, adsSource, any, toDuration } from './common.js';
 import { caSdsName, credentialSdsName } from './credentials.js';
+import { isPublicCaCredential } from '../../model/gateway-api-backendtls.js';
 import { duration } from '../proto.js';
 
 const GROUPS = ['connectionPool', 'loadBalancer', 'outlierDetection', 'tls'] as const;
@@ -339,6 +340,8 @@ export const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
  */
 function tlsTransportSocket(tls: Json, sds: boolean): Json | undefined {
   if (tls.mode !== 'SIMPLE' && tls.mode !== 'MUTUAL') return undefined;
+  // A CA anyone may read (a ConfigMap's ca.crt, or `invalid://`, never served: the handshake fails): by SDS to any proxy.
+  if (tls.mode === 'SIMPLE' && typeof tls.credentialName === 'string' && isPublicCaCredential(tls.credentialName)) return upstreamTls(tls, publicCaTls(tls, tls.credentialName));
   if (sds && typeof tls.credentialName === 'string' && tls.credentialName) return upstreamTls(tls, credentialTls(tls, tls.credentialName));
   const common: Json = {};
   if (tls.mode === 'MUTUAL') {
@@ -352,6 +355,12 @@ function tlsTransportSocket(tls: Json, sds: boolean): Json | undefined {
   if (tls.insecureSkipVerify !== true) common.validation_context = fileValidationContext(ca, tls);
   return upstreamTls(tls, common);
 }
+
+/** The common TLS context of a public CA credential: the server checked against it by SDS, never skipped. */
+const publicCaTls = (tls: Json, name: string): Json => {
+  const sans = subjectAltNameMatchers(tls);
+  return { combined_validation_context: { default_validation_context: sans.length ? { match_typed_subject_alt_names: sans } : {}, validation_context_sds_secret_config: { name, sds_config: adsSource() } } };
+};
 
 /** The common TLS context of a credentialName: the certificate (MUTUAL) and the CA by SDS. */
 function credentialTls(tls: Json, name: string): Json {
