@@ -93,7 +93,8 @@ function pairError(cert: string, key: string): string | undefined {
   return undefined;
 }
 
-function caError(ca: string): string | undefined {
+/** Why a CA (base64 PEM) cannot be served, or undefined when it parses as a certificate. */
+export function caError(ca: string): string | undefined {
   try {
     new X509Certificate(pem(ca));
     return undefined;

@@ -16,6 +16,7 @@
  *   host keeps its own fields and the derived rule only fills what it leaves unset (xds/gen/dr-merge.ts).
  */
 import type { Config, Service } from './types.js';
+import type { ConfigMapCa } from './configmap-ca.js';
 import { asArray, asObject, asString, nonEmptyStrings } from './selectors.js';
 
 type Json = Record<string, any>;
@@ -72,6 +73,21 @@ export interface PolicyOutcome {
   policy: Config;
   tls: PolicyTls;
   targets: TargetOutcome[];
+}
+
+/**
+ * caCertificateRefs resolved against ConfigMaps' CAs (`ns/name` → configmap-ca.ts): a ConfigMap with a usable
+ * `ca.crt` is `configmap://<ns>/<name>`; a missing one, or one without a usable `ca.crt`, InvalidCACertificateRef;
+ * any other kind (a Secret too, as in istiod), InvalidKind.
+ */
+export function configMapLookup(cas: ReadonlyMap<string, ConfigMapCa>): CaLookup {
+  return (ref) => {
+    if (ref.group !== '' || ref.kind !== 'ConfigMap') return { problem: 'InvalidKind', message: `Certificate reference invalid: unsupported reference kind: ${ref.kind || '(none)'}` };
+    const ca = cas.get(`${ref.namespace}/${ref.name}`);
+    if (!ca) return { problem: 'InvalidCACertificateRef', message: `Certificate reference not found: ConfigMap ${ref.namespace}/${ref.name} with a ca.crt` };
+    if ('error' in ca) return { problem: 'InvalidCACertificateRef', message: `Certificate invalid: ${ca.error}` };
+    return { credentialName: configMapCredential(ref.namespace, ref.name) };
+  };
 }
 
 /** The TLS settings of a policy's spec.validation, with its CA resolved. */

@@ -18,8 +18,9 @@ import { asString, matchesLabels, stringMap } from './selectors.js';
 import { grantObjects, isGatewayApi } from './gateway-refs.js';
 import { gatewayRouteVirtualServices } from './gateway-api.js';
 import { kubernetesGatewayConfigs } from './gateway-api-gateways.js';
-import { backendTlsDestinationRules, backendTlsOutcomes } from './gateway-api-backendtls.js';
-import { type RawCredential, credentialKey, credentialOf, isSecret } from './credentials.js';
+import { backendTlsDestinationRules, backendTlsOutcomes, configMapLookup } from './gateway-api-backendtls.js';
+import { type ConfigMapCa, configMapCaOf, isConfigMap } from './configmap-ca.js';
+import { credentialKey, credentialOf, isSecret } from './credentials.js';
 import {
   canonical, configsDigest, copyState, credentialsDigest, endpointOrder, hostDigest, indexEndpointsObject, indexPod, namespaceOf, podOf, workloadOrder, workloadsDigest,
   type RegistryState,
@@ -96,15 +97,23 @@ interface Touched {
   namespaces: boolean;
   /** Whether a Secret changed (the state's credentials were copied before the first edit). */
   credentials: boolean;
+  /** Whether a ConfigMap's CA changed (likewise copied). */
+  configMapCas: boolean;
 }
 
-// A credential is derived once per Secret object (parsing certificates is the costly part of a full rebuild).
-const credentialMemo = new WeakMap<KubeObject, RawCredential | null>();
-function credentialOfSecret(o: KubeObject): RawCredential | undefined {
-  let c = credentialMemo.get(o);
-  if (c === undefined) credentialMemo.set(o, (c = credentialOf(o) ?? null));
-  return c ?? undefined;
+/** `f`, computed once per object (an unchanged object keeps its result across rebuilds). */
+function perObject<T>(f: (o: KubeObject) => T | undefined): (o: KubeObject) => T | undefined {
+  const memo = new WeakMap<KubeObject, T | null>();
+  return (o) => {
+    let v = memo.get(o);
+    if (v === undefined) memo.set(o, (v = f(o) ?? null));
+    return v ?? undefined;
+  };
 }
+// A credential is derived once per Secret object (parsing certificates is the costly part of a full rebuild), a CA
+// once per ConfigMap.
+const credentialOfSecret = perObject(credentialOf);
+const caOfConfigMap = perObject(configMapCaOf);
 
 /** Secrets only carry credentials: they name no namespace of the mesh and take no other part. */
 function applySecret(st: RegistryState, o: KubeObject, add: boolean, t: Touched): void {
@@ -118,8 +127,22 @@ function applySecret(st: RegistryState, o: KubeObject, add: boolean, t: Touched)
   else st.credentials.delete(key);
 }
 
+/** A ConfigMap's CA (it takes its other parts as any object does: its namespace counts). */
+function applyConfigMapCa(st: RegistryState, o: KubeObject, add: boolean, t: Touched): void {
+  const key = credentialKey(asString(o.metadata.namespace) || 'default', o.metadata.name!);
+  const ca = add ? caOfConfigMap(o) : undefined;
+  if (!ca && !st.configMapCas.has(key)) return;
+  if (!t.configMapCas) {
+    st.configMapCas = new Map(st.configMapCas);
+    t.configMapCas = true;
+  }
+  if (ca) st.configMapCas.set(key, ca);
+  else st.configMapCas.delete(key);
+}
+
 function apply(st: RegistryState, key: string, o: KubeObject, add: boolean, t: Touched): void {
   if (isSecret(o)) return applySecret(st, o, add, t);
+  if (isConfigMap(o)) applyConfigMapCa(st, o, add, t);
   const n = namespaceOf(o);
   if (n !== undefined) {
     const c = (st.nsCount.get(n) ?? 0) + (add ? 1 : -1);
@@ -166,7 +189,7 @@ function apply(st: RegistryState, key: string, o: KubeObject, add: boolean, t: T
   }
 }
 
-const emptyTouched = (): Touched => ({ pods: [], wes: [], kube: new Set(), fields: new Set(), namespaces: false, credentials: false });
+const emptyTouched = (): Touched => ({ pods: [], wes: [], kube: new Set(), fields: new Set(), namespaces: false, credentials: false, configMapCas: false });
 
 function sortedNamespaces(st: RegistryState): Map<string, Record<string, string>> {
   const names = new Set([...st.nsLabels.keys(), ...st.nsCount.keys()]);
@@ -195,10 +218,10 @@ function assemble(
   st: RegistryState,
   parts: Pick<Snapshot, 'namespaces' | 'services' | 'endpoints' | 'workloads'> & Record<ConfigField, Config[]>,
 ): Snapshot {
-  const feed: string[] = [st.domainSuffix, JSON.stringify(st.mesh), st.parts.namespaces!, st.parts.workloads!, st.parts.credentials!];
+  const feed: string[] = [st.domainSuffix, JSON.stringify(st.mesh), st.parts.namespaces!, st.parts.workloads!, st.parts.credentials!, st.parts.configMapCas!];
   for (const f of FIELDS) feed.push(st.parts[f]!);
   for (const host of parts.services.keys()) feed.push(host, st.hostDigests.get(host)!);
-  const snap = makeSnapshot(shortHash(feed.join('\n')), st.domainSuffix, st.mesh, { ...parts, localityIndex: { endpoints: parts.endpoints }, credentials: st.credentials });
+  const snap = makeSnapshot(shortHash(feed.join('\n')), st.domainSuffix, st.mesh, { ...parts, localityIndex: { endpoints: parts.endpoints }, credentials: st.credentials, configMapCas: st.configMapCas });
   states.set(snap, st);
   return snap;
 }
@@ -264,6 +287,7 @@ export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOption
     kubeByNs: new Map(),
     hostDigests: new Map(),
     credentials: new Map(),
+    configMapCas: new Map(),
     parts: {},
   };
   const t = emptyTouched();
@@ -298,8 +322,9 @@ export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOption
   st.parts.namespaces = shortHash(canonical([...namespaces]));
   st.parts.workloads = workloadsDigest(workloads);
   st.parts.credentials = credentialsDigest(st.credentials);
+  st.parts.configMapCas = shortHash(canonical([...st.configMapCas].sort()));
   withGatewayApi(lists, services, namespaces, domainSuffix);
-  withBackendTls(lists, services, domainSuffix);
+  withBackendTls(lists, services, domainSuffix, st.configMapCas);
   for (const f of FIELDS) st.parts[f] = configsDigest(lists[f]);
   return assemble(st, { namespaces, services, endpoints, workloads, ...lists });
 }
@@ -321,9 +346,9 @@ function withGatewayApi(lists: Record<ConfigField, Config[]>, services: Readonly
 }
 
 /** Appends to the DestinationRules (`lists`, sorted) those derived from BackendTLSPolicies (gateway-api-backendtls.ts). */
-function withBackendTls(lists: Record<ConfigField, Config[]>, services: ReadonlyMap<string, Service>, domainSuffix: string): void {
+function withBackendTls(lists: Record<ConfigField, Config[]>, services: ReadonlyMap<string, Service>, domainSuffix: string, cas: ReadonlyMap<string, ConfigMapCa>): void {
   if (lists.backendTlsPolicies.length === 0) return;
-  const w = { domainSuffix, services, serviceEntries: lists.serviceEntries };
+  const w = { domainSuffix, services, serviceEntries: lists.serviceEntries, ca: configMapLookup(cas) };
   lists.destinationRules = [...lists.destinationRules, ...backendTlsDestinationRules(backendTlsOutcomes(lists.backendTlsPolicies, w), w)];
 }
 
@@ -436,6 +461,7 @@ export function updateSnapshot(prev: Snapshot, input: readonly KubeObject[], cha
   }
 
   if (t.credentials) st.parts.credentials = credentialsDigest(st.credentials);
+  if (t.configMapCas) st.parts.configMapCas = shortHash(canonical([...st.configMapCas].sort()));
   let namespaces = prev.namespaces;
   if (t.namespaces) {
     namespaces = sortedNamespaces(st);
@@ -445,11 +471,11 @@ export function updateSnapshot(prev: Snapshot, input: readonly KubeObject[], cha
   // Listeners admit routes by namespace labels too.
   const routing = ROUTE_FIELDS.some((f) => t.fields.has(f)) || (namespaces !== prev.namespaces && st.configs.kubernetesGateways!.size > 0 && labelsDiffer(prev.namespaces, namespaces));
   // DestinationRules are derived from BackendTLSPolicies too.
-  const backendTls = t.fields.has('destinationRules') || t.fields.has('backendTlsPolicies');
+  const backendTls = t.fields.has('destinationRules') || t.fields.has('backendTlsPolicies') || (t.configMapCas && st.configs.backendTlsPolicies!.size > 0);
   const made = (f: ConfigField): boolean => (routing && (f === 'virtualServices' || f === 'gateways')) || (backendTls && f === 'destinationRules');
   for (const f of FIELDS) lists[f] = t.fields.has(f) || made(f) ? [...st.configs[f]!.values()].sort(compareConfigs) : prev[f];
   if (routing) withGatewayApi(lists, prev.services, namespaces, st.domainSuffix);
-  if (backendTls) withBackendTls(lists, prev.services, st.domainSuffix);
+  if (backendTls) withBackendTls(lists, prev.services, st.domainSuffix, st.configMapCas);
   for (const f of FIELDS) if (t.fields.has(f) || made(f)) st.parts[f] = configsDigest(lists[f]);
   return assemble(st, { namespaces, services: prev.services, endpoints, workloads, ...lists });
 }

@@ -11,6 +11,7 @@ import type { Config, Endpoint, MeshSettings, Workload } from './types.js';
 import { endpointsOwner, podInfos, podKey, type KubeIndex, type KubeServiceInfo, type PodInfo } from './registry.js';
 import type { WorkloadEntryInfo } from './serviceentry.js';
 import type { RawCredential } from './credentials.js';
+import type { ConfigMapCa } from './configmap-ca.js';
 import { asArray, asObject, asString } from './selectors.js';
 
 export const CLUSTER_SCOPED = new Set(['Namespace', 'Node', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'PersistentVolume', 'StorageClass']);
@@ -39,6 +40,8 @@ export interface RegistryState {
   hostDigests: Map<string, string>;
   /** TLS credentials of Secrets by `ns/name` (shared with the snapshot: replaced, never edited, once assembled). */
   credentials: Map<string, RawCredential>;
+  /** CA bundles of ConfigMaps (`ca.crt`) by `ns/name` (configmap-ca.ts; shared like credentials). */
+  configMapCas: Map<string, ConfigMapCa>;
   /** Digests of the other parts: `namespaces`, `workloads` and each config field. */
   parts: Record<string, string>;
 }
@@ -140,6 +143,7 @@ export function copyState(st: RegistryState): RegistryState {
     kubeByNs: st.kubeByNs,
     hostDigests: new Map(st.hostDigests),
     credentials: st.credentials,
+    configMapCas: st.configMapCas,
     parts: { ...st.parts },
   };
 }

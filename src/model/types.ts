@@ -5,6 +5,7 @@
  */
 import type { KubeObject } from '../core/kube.js';
 import type { RawCredential } from './credentials.js';
+import type { ConfigMapCa } from './configmap-ca.js';
 
 /** Istio's protocol selection (port name prefix `http-`, `grpc-`, … or appProtocol). */
 export type Protocol = 'HTTP' | 'HTTP2' | 'GRPC' | 'GRPC-Web' | 'HTTPS' | 'TLS' | 'TCP' | 'UDP' | 'MONGO' | 'REDIS' | 'MYSQL' | 'UNSUPPORTED';
@@ -242,6 +243,8 @@ export interface Snapshot {
   backendTlsPolicies: Config[];
   /** TLS credentials of Secrets by `ns/name` (credentials.ts), for gateways' credentialName. */
   credentials: ReadonlyMap<string, RawCredential>;
+  /** CA bundles of ConfigMaps by `ns/name` (configmap-ca.ts), for BackendTLSPolicies' caCertificateRefs. */
+  configMapCas: ReadonlyMap<string, ConfigMapCa>;
 }
 
 /** The objects a snapshot is built from (the config store's current contents). */

@@ -8,6 +8,7 @@
 import type { KubeObject } from '../../core/kube.js';
 import { ISTIO_KINDS } from '../../validation/index.js';
 import { reduceSecret, SECRET_FIELD_SELECTOR } from './secrets.js';
+import { reduceConfigMap } from './configmaps.js';
 import { GATEWAY_API_GROUP } from '../../model/gateway-refs.js';
 
 export interface KubeResource {
@@ -87,6 +88,12 @@ export const KUBE_RESOURCES: readonly KubeResource[] = [
     istio: true,
   })),
   ...GATEWAY_API_RESOURCES,
+  // ConfigMaps, reduced to the CA bundles (ca.crt) that BackendTLSPolicies name.
+  {
+    ...core('ConfigMap', 'configmaps'),
+    reduce: reduceConfigMap,
+    optional: "BackendTLSPolicies' caCertificateRefs ConfigMaps are not served (their traffic fails) until mizzen may list and watch ConfigMaps (the ClusterRole in manifests/ allows it)",
+  },
 ];
 
 /** Secrets, reduced to gateway credentials; their types that never carry one are not even listed. */

@@ -26,8 +26,8 @@ export const SECRET_FIELD_SELECTOR = EXCLUDED_SECRET_TYPES.map((t) => `type!=${t
 
 const isObject = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** The metadata a reduced Secret keeps (identity, version, labels). */
-function reducedMeta(m: Record<string, any>): ObjectMeta {
+/** The metadata a reduced Secret (or ConfigMap) keeps (identity, version, labels). */
+export function reducedMeta(m: Record<string, any>): ObjectMeta {
   const out: ObjectMeta = { name: m.name };
   if (typeof m.namespace === 'string') out.namespace = m.namespace;
   if (typeof m.resourceVersion === 'string') out.resourceVersion = m.resourceVersion;

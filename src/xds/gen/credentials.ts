@@ -12,6 +12,7 @@ import type { Proxy } from '../../model/proxy.js';
 import { type RawCredential, GATEWAY_CREDENTIAL_SCHEME, checkedCredential, credentialKey, gatewayCredentialRef } from '../../model/credentials.js';
 import { asArray, asObject } from '../../model/selectors.js';
 import { gatewaysFor } from './context.js';
+import { configMapCaProblem } from './configmap-cas.js';
 import type { NamedResource } from './types.js';
 import type { Json } from './common.js';
 
@@ -125,7 +126,7 @@ export function generateCredentialSecrets(snap: Snapshot, proxy: Proxy): NamedRe
  * undefined when it is served or is not a credential name.
  */
 export function credentialProblem(snap: Snapshot, proxy: Proxy, sdsName: string): string | undefined {
-  if (!isCredentialSdsName(sdsName)) return undefined;
+  if (!isCredentialSdsName(sdsName)) return configMapCaProblem(snap, sdsName);
   if (!mayReadCredentials(proxy)) return 'the proxy did not prove its identity (a client certificate from the mesh CA on xDS over TLS)';
   const at = located(proxy, sdsName);
   if (!at) return `${sdsName} names no Secret (kubernetes-gateway://<namespace>/<name>)`;

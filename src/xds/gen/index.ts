@@ -13,6 +13,7 @@ import { generateSidecarListeners } from './listeners.js';
 import { generateSidecarRoutes } from './routes.js';
 import { generateGatewayListeners, generateGatewayRoutes } from './gateway.js';
 import { generateCredentialSecrets, mayReadCredentials } from './credentials.js';
+import { generateConfigMapCaSecrets } from './configmap-cas.js';
 import { generateGrpc } from './grpc/index.js';
 import { withTelemetry } from './telemetry.js';
 import { type PatchStatus, envoyFilterStatus as patchStatus, proxyMatchKey, withEnvoyFilters } from './envoyfilter/index.js';
@@ -44,7 +45,7 @@ function generateEnvoy(snap: Snapshot, proxy: Proxy, typeUrl: string): NamedReso
     case TypeUrls.route:
       return proxy.type === 'router' ? generateGatewayRoutes(snap, proxy) : generateSidecarRoutes(snap, proxy);
     case TypeUrls.secret:
-      return [...generateSecrets(proxy), ...generateCredentialSecrets(snap, proxy)];
+      return [...generateSecrets(proxy), ...generateCredentialSecrets(snap, proxy), ...generateConfigMapCaSecrets(snap)];
     default:
       return [];
   }

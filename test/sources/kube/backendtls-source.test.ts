@@ -16,6 +16,7 @@ import { watchConfigDir } from '../../../src/sources/file.js';
 import { ConfigStore } from '../../../src/model/store.js';
 import { buildSnapshot } from '../../../src/model/snapshot.js';
 import type { KubeObject } from '../../../src/core/kube.js';
+import { testCerts } from '../../support/certs.js';
 
 const SERVICE: KubeObject = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'backend', namespace: 'default' }, spec: { selector: { app: 'backend' }, ports: [{ name: 'https', port: 8443 }] } };
 const POLICY: KubeObject = {
@@ -56,6 +57,26 @@ describe('BackendTLSPolicy sources', function () {
       expect(source.objects('BackendTLSPolicy.gateway.networking.k8s.io').map((o) => o.apiVersion)).to.deep.equal(['gateway.networking.k8s.io/v1']);
     });
 
+    it('watches ConfigMaps, keeping only ca.crt (none without it): a policy naming one gets configmap://', async () => {
+      await start([]);
+      expect(await source.whenSynced(10_000)).to.equal(true);
+      const pem = (await testCerts()).meshCa.cert;
+      api.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'backend-ca', namespace: 'default', annotations: { big: 'x'.repeat(1000) } }, data: { 'ca.crt': pem, 'app.properties': 'secret-ish=1' } });
+      api.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'default' }, data: { 'app.properties': 'a=1' } });
+      api.apply({ ...POLICY, spec: { ...POLICY.spec, validation: { hostname: 'backend.example.com', caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'backend-ca' }] } } });
+      const tls = await eventually('derived rule with the ConfigMap CA', async () => {
+        const t = derivedTls(store) as { credentialName?: string } | undefined;
+        return t?.credentialName === 'configmap://default/backend-ca' ? t : undefined;
+      }, 10_000, 10);
+      expect(tls).to.deep.equal({ mode: 'SIMPLE', sni: 'backend.example.com', credentialName: 'configmap://default/backend-ca' });
+      const kept = store.list().filter((o) => o.kind === 'ConfigMap');
+      expect(kept.map((o) => o.metadata.name)).to.deep.equal(['backend-ca']);
+      expect(kept[0]!.data).to.deep.equal({ 'ca.crt': pem });
+      expect(kept[0]!.metadata.annotations).to.equal(undefined);
+      api.delete('ConfigMap', 'default', 'backend-ca');
+      await eventually('blocked once the ConfigMap is gone', async () => ((derivedTls(store) as { credentialName?: string })?.credentialName === 'invalid://' ? true : undefined), 10_000, 10);
+    });
+
     it('without the CRD: synced all the same, with no policies; installed later, they are picked up', async () => {
       await start(['backendtlspolicies']);
       expect(await source.whenSynced(10_000)).to.equal(true);
@@ -75,6 +96,24 @@ describe('BackendTLSPolicy sources', function () {
       await src.ready;
       expect(src.errors()).to.deep.equal([]);
       expect(derivedTls(store)).to.deep.equal({ mode: 'SIMPLE', sni: 'backend.example.com' });
+    } finally {
+      src.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('file source: a ConfigMap in --config-dir is the CA a policy names', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mizzen-btls-'));
+    const store = new ConfigStore();
+    const pem = (await testCerts()).meshCa.cert;
+    const policy = { ...POLICY, spec: { ...POLICY.spec, validation: { hostname: 'backend.example.com', caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'backend-ca' }] } } };
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'backend-ca', namespace: 'default' }, data: { 'ca.crt': pem } };
+    writeFileSync(join(dir, 'backend.json'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [SERVICE, policy, cm] }));
+    const src = watchConfigDir(dir, store, { pollMs: 0 });
+    try {
+      await src.ready;
+      expect(derivedTls(store)).to.deep.equal({ mode: 'SIMPLE', sni: 'backend.example.com', credentialName: 'configmap://default/backend-ca' });
+      expect(buildSnapshot(store.list()).configMapCas.get('default/backend-ca')).to.deep.equal({ ca: Buffer.from(pem).toString('base64') });
     } finally {
       src.close();
       rmSync(dir, { recursive: true, force: true });
