@@ -14,6 +14,7 @@
  * - HTTPRoute / GRPCRoute: one parent entry per parentRef mizzen serves (a Service: MESH_CONTROLLER; a Gateway of
  *   class istio: GATEWAY_CONTROLLER) with Accepted (or the reason it attaches nowhere) and ResolvedRefs (or why a
  *   backend cannot be used). Other controllers' entries are kept as they are.
+ * - BackendTLSPolicy: one ancestor per targetRef (MESH_CONTROLLER), gateway-api-backendtls-status.ts.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { isIP } from 'node:net';
@@ -22,6 +23,8 @@ import type { Config, Service, Snapshot } from './types.js';
 import { asArray, asObject, asString, matchesLabels } from './selectors.js';
 import { GATEWAY_API_GROUP, GATEWAY_ROUTE_KINDS, backendRef, grantObjects, isGatewayApi, parentRef } from './gateway-refs.js';
 import { type RouteWorld, backendUse, parentRefPort } from './gateway-api.js';
+import { type Condition, conditions, generationOf, no, ok } from './gateway-status-conditions.js';
+import { backendTlsPolicyStatuses } from './gateway-api-backendtls-status.js';
 import { GATEWAY_CLASS, type Listener, attachment, defaultRouteKinds, gatewaySelector, listenerCertificate, servedListeners } from './gateway-api-gateways.js';
 
 type Json = Record<string, any>;
@@ -35,33 +38,13 @@ export const MESH_CONTROLLER = 'istio.io/mesh-controller';
  * from, and the keys its status has that the new one lacks (a merge patch removes them by null).
  */
 export interface StatusWrite {
-  kind: 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute';
+  kind: 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute' | 'BackendTLSPolicy';
   namespace?: string;
   name: string;
   resourceVersion?: string;
   status: Json;
   removed: string[];
 }
-
-interface Condition {
-  type: string;
-  status: 'True' | 'False' | 'Unknown';
-  reason: string;
-  message: string;
-}
-
-/** Conditions with observedGeneration, and the transition time of the same condition before when its status is unchanged. */
-function conditions(list: readonly Condition[], generation: number | undefined, before: unknown, now: string): Json[] {
-  const old = new Map(asArray(before).map((c) => [asObject(c).type, asObject(c)] as const));
-  return list.map((c) => {
-    const prev = old.get(c.type);
-    const time = prev && prev.status === c.status && typeof prev.lastTransitionTime === 'string' ? prev.lastTransitionTime : now;
-    return { ...c, ...(generation !== undefined ? { observedGeneration: generation } : {}), lastTransitionTime: time };
-  });
-}
-
-const ok = (type: string, reason = type, message = ''): Condition => ({ type, status: 'True', reason, message });
-const no = (type: string, reason: string, message: string): Condition => ({ type, status: 'False', reason, message });
 
 const config = (o: KubeObject): Config => ({
   kind: o.kind,
@@ -73,7 +56,6 @@ const config = (o: KubeObject): Config => ({
   spec: asObject(o.spec),
   revision: 0,
 });
-const generationOf = (o: KubeObject): number | undefined => (typeof o.metadata.generation === 'number' ? o.metadata.generation : undefined);
 
 /** Why a listener mizzen leaves out is not served, as listener conditions. */
 function unservedListener(raw: Json, gw: Config, grants: RouteWorld['grants']): Condition[] {
@@ -251,5 +233,6 @@ export function gatewayApiStatuses(objects: readonly KubeObject[], snap: Snapsho
   for (const cls of api.filter((o) => o.kind === 'GatewayClass' && o.metadata.name === GATEWAY_CLASS && asObject(o.spec).controllerName === GATEWAY_CONTROLLER)) {
     write(cls, { ...asObject(cls.status), conditions: conditions([ok('Accepted', 'Accepted', 'Handled by mizzen')], generationOf(cls), asObject(cls.status).conditions, now) });
   }
+  for (const { obj, status } of backendTlsPolicyStatuses(api.filter((o) => o.kind === 'BackendTLSPolicy'), snap, now)) write(obj, status);
   return out;
 }

@@ -208,7 +208,7 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
   const gatewayStatus: Component = {
     name: 'gateway-status',
     start: async () => {
-      const kinds = ['Gateway', 'HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'GatewayClass'].map((k) => `${k}.${GATEWAY_API_GROUP}`);
+      const kinds = ['Gateway', 'HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'GatewayClass', 'BackendTLSPolicy'].map((k) => `${k}.${GATEWAY_API_GROUP}`);
       const w = new GatewayStatusWriter({
         client: client!,
         isLeader: () => leader?.isLeader() ?? false,

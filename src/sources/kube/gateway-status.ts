@@ -23,6 +23,7 @@ export const GATEWAY_STATUS_RESOURCES: Readonly<Record<StatusWrite['kind'], { pl
   GRPCRoute: { plural: 'grpcroutes', namespaced: true, version: 'v1' },
   TLSRoute: { plural: 'tlsroutes', namespaced: true, version: 'v1' },
   TCPRoute: { plural: 'tcproutes', namespaced: true, version: 'v1alpha2' },
+  BackendTLSPolicy: { plural: 'backendtlspolicies', namespaced: true, version: 'v1' },
 };
 
 export interface GatewayStatusOptions {

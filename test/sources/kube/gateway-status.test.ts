@@ -95,4 +95,22 @@ describe('mizzen serve: Gateway API status (stand-in API server)', function () {
     await new Promise((r) => setTimeout(r, 600));
     expect(statusPatches(api) - before).to.equal(0);
   });
+
+  it('writes a BackendTLSPolicy its ancestors through backendtlspolicies/status', async () => {
+    api.apply({
+      apiVersion: `${GW}/v1`,
+      kind: 'BackendTLSPolicy',
+      metadata: { name: 'productpage-tls', namespace: 'default' },
+      spec: { targetRefs: [{ group: '', kind: 'Service', name: 'productpage' }, { group: '', kind: 'Service', name: 'nope' }], validation: { hostname: 'productpage.example.com', wellKnownCACertificates: 'System' } },
+    });
+    const p = await eventually('the policy has ancestors', async () => {
+      const o = api.get(`BackendTLSPolicy.${GW}`, 'default', 'productpage-tls');
+      return (o?.status as any)?.ancestors?.length ? o : undefined;
+    });
+    expect((p.status as any).ancestors.map((a: any) => [a.controllerName, a.ancestorRef.name, a.conditions.map((c: any) => `${c.type}=${c.status}/${c.reason}`)])).to.deep.equal([
+      ['istio.io/mesh-controller', 'productpage', ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']],
+      ['istio.io/mesh-controller', 'nope', ['Accepted=False/TargetNotFound', 'ResolvedRefs=True/ResolvedRefs']],
+    ]);
+    expect(api.requests.some((r) => r.method === 'PATCH' && r.path === '/apis/gateway.networking.k8s.io/v1/namespaces/default/backendtlspolicies/productpage-tls/status')).to.equal(true);
+  });
 });
