@@ -17,7 +17,7 @@ import { gatewayCredentials } from './analyzers/credentials.js';
 import { proxyConfigConflicts } from './analyzers/proxyconfig.js';
 import { gatewayRoutes } from './analyzers/gateway-api.js';
 import { gatewayListeners, gatewayWorkloads } from './analyzers/gateway-api-gateways.js';
-import { gatewayDeployments } from './analyzers/gateway-api-deploy.js';
+import { undeployableGateways } from './analyzers/gateway-api-deploy.js';
 import { namespaceWideTelemetries, telemetryCollectors, telemetryLogServices, telemetryProviderNames, telemetryWithoutProviders } from './analyzers/telemetry.js';
 import { normalize, type Finding } from './finding.js';
 import { World, type AnalyzeOptions } from './world.js';
@@ -39,7 +39,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   { name: 'gatewayapi.routes', run: gatewayRoutes },
   { name: 'gatewayapi.listeners', run: gatewayListeners },
   { name: 'gatewayapi.workloads', run: gatewayWorkloads },
-  { name: 'gatewayapi.deployments', run: gatewayDeployments },
+  { name: 'gatewayapi.deployments', run: undeployableGateways },
   { name: 'destinationrule.subsets', run: destinationRuleSubsets },
   { name: 'policy.selectors', run: policySelectors },
   { name: 'gateway.selectors', run: gatewaySelectors },

@@ -19,18 +19,19 @@ export function templateNames(value: unknown): string[] {
   return typeof value === 'string' ? value.split(',').map((t) => t.trim()).filter((t) => t !== '') : [];
 }
 
-const named = (pod: KubeObject) => templateNames(pod.metadata?.annotations?.[TEMPLATES_ANNOTATION]);
+/** The templates the pod names (none for most pods, which have no such annotation: read without splitting). */
+function named(pod: KubeObject): string[] {
+  const v = pod.metadata?.annotations?.[TEMPLATES_ANNOTATION];
+  return v === undefined ? [] : templateNames(v);
+}
 
 /** Whether the pod asks for a proxyless gRPC template. */
-export function wantsProxyless(pod: KubeObject): boolean {
-  const v = pod.metadata?.annotations?.[TEMPLATES_ANNOTATION];
-  return v !== undefined && named(pod).some((t) => PROXYLESS.has(t));
-}
+export const wantsProxyless = (pod: KubeObject): boolean => named(pod).some((t) => PROXYLESS.has(t));
 
 /** Whether the pod asks for the gateway template (and no proxyless one, which comes first). */
 export function wantsGateway(pod: KubeObject): boolean {
-  const v = pod.metadata?.annotations?.[TEMPLATES_ANNOTATION];
-  return v !== undefined && named(pod).includes('gateway') && !wantsProxyless(pod);
+  const names = named(pod);
+  return names.includes('gateway') && !names.some((t) => PROXYLESS.has(t));
 }
 
 /** The names in the annotation's value that mizzen has no template for. */

@@ -3,9 +3,10 @@
  * configures, and the HTTPRoutes and GRPCRoutes attached to them: each listener becomes an Istio Gateway, each of
  * its hostnames a VirtualService bound to it. Pure.
  *
- * - Which proxies: mizzen deploys nothing. A Gateway whose `addresses` name a Service by hostname is served by
+ * - Which proxies: a Gateway whose `addresses` name a Service by hostname is served by
  *   that Service's workloads (Istio's "manual deployment"); any other by the workloads labelled
- *   `gateway.networking.k8s.io/gateway-name: <name>`, the label Istio's own deployments carry.
+ *   `gateway.networking.k8s.io/gateway-name: <name>`, the label Istio's own deployments carry (and those of
+ *   `serve --deploy-gateways`: gateway-api-deploy.ts).
  * - Listeners: HTTP (HTTPRoutes, GRPCRoutes), HTTPS terminated with the Secret of certificateRefs[0] (of the
  *   Gateway's namespace, or another that a ReferenceGrant opens), TLS passed through (TLSRoutes by SNI) or
  *   terminated likewise (TLSRoutes, TCPRoutes), and TCP (TCPRoutes). UDP listeners are left out.

@@ -12,7 +12,8 @@ import { isGatewayApi } from '../../model/gateway-refs.js';
 import { finding, type Finding } from '../finding.js';
 import type { World } from '../world.js';
 
-export function gatewayDeployments(w: World): Finding[] {
+/** MZ0021 for each Gateway the deployment renderer refuses. */
+export function undeployableGateways(w: World): Finding[] {
   const classes = w.core('GatewayClass').filter(isGatewayApi);
   const out: Finding[] = [];
   for (const gw of w.coreSubjects('Gateway')) {

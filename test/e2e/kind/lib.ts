@@ -372,7 +372,7 @@ export const GATEWAY_API_HOST = 'bookinfo.gateway-api.test';
 
 /**
  * Istio's samples/bookinfo/gateway-api/bookinfo-gateway.yaml, served by the installed ingress gateway (named in
- * spec.addresses: mizzen deploys none) on its own hostname.
+ * spec.addresses, so that the deployed gateway of --deploy-gateways plays no part) on its own hostname.
  */
 export const GATEWAY_API_BOOKINFO = [
   {
