@@ -11,12 +11,10 @@ import type { Config, Snapshot } from './types.js';
 import { asArray, asObject, asString } from './selectors.js';
 import { compareConfigs } from './snapshot.js';
 import { type PolicyOutcome, type TargetOutcome, backendTlsOutcomes, configMapLookup } from './gateway-api-backendtls.js';
-import { type Condition, conditions, generationOf, no, ok } from './gateway-status-conditions.js';
+import { type Condition, MESH_CONTROLLER, conditions, generationOf, no, ok } from './gateway-status-conditions.js';
 
 type Json = Record<string, any>;
 
-/** The controller istiod reports a policy's Service ancestors under (gateway-api-status.ts MESH_CONTROLLER). */
-const MESH_CONTROLLER = 'istio.io/mesh-controller';
 const VALID = 'Configuration is valid';
 /** The Gateway API's limit on ancestors. */
 const MAX_ANCESTORS = 16;

@@ -148,9 +148,8 @@ function resolveTarget(ref: TargetOutcome['ref'], namespace: string, w: BackendT
 
 /** Each policy's outcome; `policies` in Istio's config order (oldest first, then namespace/name), which decides conflicts. */
 export function backendTlsOutcomes(policies: readonly Config[], w: BackendTlsWorld): PolicyOutcome[] {
-  const ordered = policies;
   const claimed: Array<{ namespace: string; ref: TargetOutcome['ref']; by: string }> = [];
-  return ordered.map((policy) => {
+  return policies.map((policy) => {
     const tls = policyTls(policy, w.ca);
     const targets = asArray(asObject(policy.spec).targetRefs).map((raw): TargetOutcome => {
       const ref = targetRef(raw);

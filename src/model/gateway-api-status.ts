@@ -23,15 +23,13 @@ import type { Config, Service, Snapshot } from './types.js';
 import { asArray, asObject, asString, matchesLabels } from './selectors.js';
 import { GATEWAY_API_GROUP, GATEWAY_ROUTE_KINDS, backendRef, grantObjects, isGatewayApi, parentRef } from './gateway-refs.js';
 import { type RouteWorld, backendUse, parentRefPort } from './gateway-api.js';
-import { type Condition, conditions, generationOf, no, ok } from './gateway-status-conditions.js';
+import { type Condition, GATEWAY_CONTROLLER, MESH_CONTROLLER, conditions, generationOf, no, ok } from './gateway-status-conditions.js';
 import { backendTlsPolicyStatuses } from './gateway-api-backendtls-status.js';
 import { GATEWAY_CLASS, type Listener, attachment, defaultRouteKinds, gatewaySelector, listenerCertificate, servedListeners } from './gateway-api-gateways.js';
 
 type Json = Record<string, any>;
 
-/** Istio's controller names: mizzen answers for the classes and parents Istio would. */
-export const GATEWAY_CONTROLLER = 'istio.io/gateway-controller';
-export const MESH_CONTROLLER = 'istio.io/mesh-controller';
+export { GATEWAY_CONTROLLER, MESH_CONTROLLER };
 
 /**
  * One status to write: the object (kind in the Gateway API group), its status, the resourceVersion it was computed

@@ -7,6 +7,10 @@ import { asArray, asObject } from './selectors.js';
 
 type Json = Record<string, any>;
 
+/** Istio's controller names: mizzen answers for the classes, parents and ancestors Istio would. */
+export const GATEWAY_CONTROLLER = 'istio.io/gateway-controller';
+export const MESH_CONTROLLER = 'istio.io/mesh-controller';
+
 export interface Condition {
   type: string;
   status: 'True' | 'False' | 'Unknown';
