@@ -87,14 +87,19 @@ export function gatewaySelector(gw: GatewayLike, w: Pick<RouteWorld, 'services' 
 /** Why a terminating listener's certificate cannot be used, in the Gateway API's words (listener ResolvedRefs reasons). */
 export type CertificateProblem = 'InvalidCertificateRef' | 'RefNotPermitted';
 
+/** The listener tls option that picks how Istio terminates TLS (tls.options, an Istio extension). */
+export const TLS_TERMINATE_MODE = 'gateway.istio.io/tls-terminate-mode';
+/** The modes of TLS_TERMINATE_MODE mizzen serves; another value, or none, is SIMPLE (ISTIO_SIMPLE is not served). */
+const TERMINATE_MODES: readonly string[] = ['MUTUAL', 'OPTIONAL_MUTUAL', 'ISTIO_MUTUAL'];
+
 /**
- * The certificate a terminating listener names (tls.certificateRefs[0], a core Secret) as its Istio Gateway's
+ * A certificate a terminating listener names (a core Secret of tls.certificateRefs) as its Istio Gateway's
  * credentialName (`kubernetes-gateway://<namespace>/<name>`), or why there is none: no name, not a Secret
  * (InvalidCertificateRef); a Secret of another namespace that no ReferenceGrant lets Gateways of this namespace
  * use (RefNotPermitted). `grants`: ReferenceGrants, as Kubernetes objects.
  */
-export function listenerCertificate(gw: GatewayLike, tls: Json, grants: readonly KubeObject[]): { credentialName: string } | { problem: CertificateProblem } {
-  const ref = asObject(asArray(tls.certificateRefs)[0]);
+export function listenerCertificate(gw: GatewayLike, raw: unknown, grants: readonly KubeObject[]): { credentialName: string } | { problem: CertificateProblem } {
+  const ref = asObject(raw);
   const name = asString(ref.name);
   const kind = asString(ref.kind) ?? 'Secret';
   const group = asString(ref.group) ?? '';
@@ -105,8 +110,31 @@ export function listenerCertificate(gw: GatewayLike, tls: Json, grants: readonly
 }
 
 /**
- * The listeners mizzen serves, with their Istio Gateway servers: HTTP; HTTPS and TLS terminated with a Secret
- * the Gateway may use (listenerCertificate); TLS passed through; TCP. The first served of a name.
+ * The Istio server TLS of a listener that terminates TLS, as istiod converts it: SIMPLE, or the mode its
+ * TLS_TERMINATE_MODE option names (MUTUAL and OPTIONAL_MUTUAL check client certificates against the CA beside the
+ * certificate; ISTIO_MUTUAL is mesh mTLS with the gateway's own certificate, and names no Secret), with one or
+ * two certificates (an RSA and an ECDSA one, say); or why it cannot be served (the first refused certificate's
+ * reason; InvalidCertificateRef too for none, more than two, or the ISTIO_SIMPLE mode, which mizzen lacks).
+ */
+export function terminatedTls(gw: GatewayLike, tls: Json, grants: readonly KubeObject[]): { tls: Json } | { problem: CertificateProblem; message?: string } {
+  const option = asObject(tls.options)[TLS_TERMINATE_MODE];
+  if (option === 'ISTIO_MUTUAL') return { tls: { mode: 'ISTIO_MUTUAL' } };
+  if (option === 'ISTIO_SIMPLE') return { problem: 'InvalidCertificateRef', message: `${TLS_TERMINATE_MODE} ISTIO_SIMPLE (the gateway's own workload certificate) is not served by mizzen` };
+  const mode = typeof option === 'string' && TERMINATE_MODES.includes(option) ? option : 'SIMPLE';
+  const refs = asArray(tls.certificateRefs);
+  if (refs.length === 0 || refs.length > 2) return { problem: 'InvalidCertificateRef', message: `${refs.length === 0 ? 'no' : refs.length} certificateRefs: mizzen terminates TLS with one certificate, or two (RSA and ECDSA)` };
+  const names: string[] = [];
+  for (const raw of refs) {
+    const cert = listenerCertificate(gw, raw, grants);
+    if ('problem' in cert) return cert;
+    names.push(cert.credentialName);
+  }
+  return { tls: names.length === 1 ? { mode, credentialName: names[0] } : { mode, credentialNames: names } };
+}
+
+/**
+ * The listeners mizzen serves, with their Istio Gateway servers: HTTP; HTTPS and TLS terminated (terminatedTls)
+ * with Secrets the Gateway may use, or mesh mTLS; TLS passed through; TCP. The first served of a name.
  */
 export function servedListeners(gw: GatewayLike, grants: readonly KubeObject[] = []): Listener[] {
   const out: Listener[] = [];
@@ -123,9 +151,9 @@ export function servedListeners(gw: GatewayLike, grants: readonly KubeObject[] =
     const passthrough = protocol === 'TLS' && tls.mode === 'Passthrough';
     if (passthrough) server.tls = { mode: 'PASSTHROUGH' };
     else if (protocol === 'HTTPS' || protocol === 'TLS') {
-      const cert = listenerCertificate(gw, tls, grants);
-      if ((tls.mode ?? 'Terminate') !== 'Terminate' || !('credentialName' in cert)) continue;
-      server.tls = { mode: 'SIMPLE', credentialName: cert.credentialName };
+      const terminated = terminatedTls(gw, tls, grants);
+      if ((tls.mode ?? 'Terminate') !== 'Terminate' || !('tls' in terminated)) continue;
+      server.tls = terminated.tls;
     }
     names.add(name);
     out.push({ name, port, protocol, passthrough, ...(hostname ? { hostname } : {}), istioName: listenerGatewayName(gw.name, name), allowed: asObject(l.allowedRoutes), server });

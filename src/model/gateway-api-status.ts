@@ -25,7 +25,7 @@ import { GATEWAY_API_GROUP, GATEWAY_ROUTE_KINDS, backendRef, grantObjects, isGat
 import { type RouteWorld, backendUse, parentRefPort } from './gateway-api.js';
 import { type Condition, GATEWAY_CONTROLLER, MESH_CONTROLLER, conditions, generationOf, no, ok } from './gateway-status-conditions.js';
 import { backendTlsPolicyStatuses } from './gateway-api-backendtls-status.js';
-import { GATEWAY_CLASS, type Listener, attachment, defaultRouteKinds, gatewaySelector, listenerCertificate, servedListeners } from './gateway-api-gateways.js';
+import { GATEWAY_CLASS, type Listener, attachment, defaultRouteKinds, gatewaySelector, servedListeners, terminatedTls } from './gateway-api-gateways.js';
 
 type Json = Record<string, any>;
 
@@ -61,12 +61,12 @@ function unservedListener(raw: Json, gw: Config, grants: RouteWorld['grants']): 
     const m = `protocol ${String(raw.protocol)} is not supported: mizzen serves HTTP, HTTPS, TLS and TCP listeners`;
     return [no('Accepted', 'UnsupportedProtocol', m), no('Programmed', 'Invalid', m), ok('ResolvedRefs')];
   }
-  const cert = listenerCertificate(gw, asObject(raw.tls), grants);
+  const cert = terminatedTls(gw, asObject(raw.tls), grants);
   if ('problem' in cert && cert.problem === 'RefNotPermitted') {
     const m = 'the certificate Secret is in another namespace, and no ReferenceGrant there lets Gateways of this namespace use it';
     return [ok('Accepted'), no('Programmed', 'Invalid', m), no('ResolvedRefs', 'RefNotPermitted', m)];
   }
-  const m = 'mizzen terminates TLS with a Secret (tls.certificateRefs[0]), or passes it through (tls.mode Passthrough)';
+  const m = ('problem' in cert && cert.message) || 'mizzen terminates TLS with Secrets (tls.certificateRefs), or passes it through (tls.mode Passthrough)';
   return [ok('Accepted'), no('Programmed', 'Invalid', m), no('ResolvedRefs', 'InvalidCertificateRef', m)];
 }
 

@@ -423,6 +423,25 @@ describe('analysis: Gateway API Gateways (IST0101, MZ0003, MZ0016, MZ0019, MZ002
     });
   });
 
+  it('MZ0019 and tls-terminate-mode: ISTIO_MUTUAL and two certificates are served; ISTIO_SIMPLE and three certificates are not', async () => {
+    const terminate = (m: string) => ({ options: { 'gateway.istio.io/tls-terminate-mode': m } });
+    const found = analyze([
+      ...base(),
+      gateway('edge', [
+        { name: 'mesh', port: 443, protocol: 'HTTPS', tls: terminate('ISTIO_MUTUAL') },
+        { name: 'two', port: 444, protocol: 'HTTPS', tls: { certificateRefs: [{ name: 'rsa' }, { name: 'ecdsa' }] } },
+        { name: 'builtin', port: 445, protocol: 'HTTPS', tls: terminate('ISTIO_SIMPLE') },
+        { name: 'three', port: 446, protocol: 'HTTPS', tls: { certificateRefs: [{ name: 'a' }, { name: 'b' }, { name: 'c' }] } },
+        { name: 'second', port: 447, protocol: 'HTTPS', tls: { certificateRefs: [{ name: 'a' }, { name: 'b', kind: 'ConfigMap' }] } },
+      ]),
+    ]).filter((f) => f.code === 'MZ0019');
+    expect(found.map((f) => [f.path, f.message])).to.deep.equal([
+      ['spec.listeners[2]', 'Listener "builtin" is not served by mizzen: tls.options["gateway.istio.io/tls-terminate-mode"] is ISTIO_SIMPLE (the gateway\'s own workload certificate), which mizzen does not serve'],
+      ['spec.listeners[3]', 'Listener "three" is not served by mizzen: it names 3 certificates (tls.certificateRefs): mizzen terminates TLS with one, or two (RSA and ECDSA)'],
+      ['spec.listeners[4]', 'Listener "second" is not served by mizzen: its certificate is a ConfigMap, not a core Secret: mizzen reads certificates from Secrets only'],
+    ]);
+  });
+
   it("MZ0019: a certificate Secret of another namespace is served where a ReferenceGrant of the input allows the Gateway's namespace", async () => {
     const away = { name: 'away', port: 443, protocol: 'HTTPS', tls: { certificateRefs: [{ name: 'c', namespace: 'certs' }] } };
     const grant = (from: string): KubeObject => ({ apiVersion: `${GW}/v1beta1`, kind: 'ReferenceGrant', metadata: { name: 'certs', namespace: 'certs' }, spec: { from: [{ group: GW, kind: 'Gateway', namespace: from }], to: [{ group: '', kind: 'Secret' }] } }) as KubeObject;

@@ -100,6 +100,32 @@ describe('Gateway API Gateways → Istio Gateways and VirtualServices', () => {
     expect(credentials(grant({ group: '', kind: 'Secret' }, { group: GW, kind: 'HTTPRoute', namespace: 'web' })), 'a grant for routes').to.deep.equal([]);
   });
 
+  it("tls.options gateway.istio.io/tls-terminate-mode: MUTUAL, OPTIONAL_MUTUAL, ISTIO_MUTUAL (no Secret); two certificates; ISTIO_SIMPLE and three certificates are left out", () => {
+    const mode = (m: string) => ({ options: { 'gateway.istio.io/tls-terminate-mode': m } });
+    const cert = (name: string) => ({ name });
+    const servers = converted(
+      gateway([
+        { name: 'mutual', port: 443, protocol: 'HTTPS', tls: { certificateRefs: [cert('c')], ...mode('MUTUAL') } },
+        { name: 'optional', port: 444, protocol: 'HTTPS', tls: { certificateRefs: [cert('c')], ...mode('OPTIONAL_MUTUAL') } },
+        { name: 'mesh', port: 445, protocol: 'HTTPS', tls: mode('ISTIO_MUTUAL') },
+        { name: 'mesh-tls', port: 446, protocol: 'TLS', tls: { mode: 'Terminate', ...mode('ISTIO_MUTUAL') } },
+        { name: 'two', port: 447, protocol: 'HTTPS', tls: { certificateRefs: [cert('rsa'), cert('ecdsa')] } },
+        { name: 'unknown-mode', port: 448, protocol: 'HTTPS', tls: { certificateRefs: [cert('c')], ...mode('SOMETHING') } },
+        { name: 'builtin', port: 449, protocol: 'HTTPS', tls: mode('ISTIO_SIMPLE') },
+        { name: 'three', port: 450, protocol: 'HTTPS', tls: { certificateRefs: [cert('a'), cert('b'), cert('c')] } },
+        { name: 'second-refused', port: 451, protocol: 'HTTPS', tls: { certificateRefs: [cert('a'), { name: 'b', namespace: 'other' }] } },
+      ]),
+    ).gateways.map((g) => [g.spec.servers[0].port.name, g.spec.servers[0].tls]);
+    expect(servers).to.deep.equal([
+      ['mutual', { mode: 'MUTUAL', credentialName: 'kubernetes-gateway://web/c' }],
+      ['optional', { mode: 'OPTIONAL_MUTUAL', credentialName: 'kubernetes-gateway://web/c' }],
+      ['mesh', { mode: 'ISTIO_MUTUAL' }],
+      ['mesh-tls', { mode: 'ISTIO_MUTUAL' }],
+      ['two', { mode: 'SIMPLE', credentialNames: ['kubernetes-gateway://web/rsa', 'kubernetes-gateway://web/ecdsa'] }],
+      ['unknown-mode', { mode: 'SIMPLE', credentialName: 'kubernetes-gateway://web/c' }],
+    ]);
+  });
+
   it('allowedRoutes: Same by default, All, a namespace Selector (labels, expressions, the metadata.name label), and kinds', () => {
     const attached = (allowedRoutes: object | undefined, namespace: string, kind = 'HTTPRoute'): boolean => {
       const route = obj(kind, 'r', { parentRefs: [{ name: 'edge', namespace: 'web' }], rules: [{ backendRefs: [{ name: 'cart', port: 8080, namespace: 'shop' }] }] }, namespace);

@@ -162,6 +162,22 @@ describe('Gateway API status', () => {
     expect(gatewayOf(lb(undefined, { externalIPs: ['198.51.100.1'] })).conditions[1].status, 'externalIPs are addresses').to.equal('True');
   });
 
+  it('tls-terminate-mode ISTIO_MUTUAL is served without a certificate; ISTIO_SIMPLE is not, and its listener says why', () => {
+    const gw = obj('Gateway', 'edge', {
+      gatewayClassName: 'istio',
+      listeners: [
+        { name: 'mesh', port: 443, protocol: 'HTTPS', tls: { options: { 'gateway.istio.io/tls-terminate-mode': 'ISTIO_MUTUAL' } } },
+        { name: 'builtin', port: 8443, protocol: 'HTTPS', tls: { options: { 'gateway.istio.io/tls-terminate-mode': 'ISTIO_SIMPLE' } } },
+      ],
+    });
+    const listeners = of(statuses([GATEWAY_POD, gw]), 'Gateway', 'edge')!.status.listeners;
+    expect(listeners.map((l: any) => [l.name, conds(l.conditions)])).to.deep.equal([
+      ['mesh', [['Accepted', 'True', 'Accepted'], ['Programmed', 'True', 'Programmed'], ['ResolvedRefs', 'True', 'ResolvedRefs']]],
+      ['builtin', [['Accepted', 'True', 'Accepted'], ['Programmed', 'False', 'Invalid'], ['ResolvedRefs', 'False', 'InvalidCertificateRef']]],
+    ]);
+    expect(listeners[1].conditions[2].message).to.equal("gateway.istio.io/tls-terminate-mode ISTIO_SIMPLE (the gateway's own workload certificate) is not served by mizzen");
+  });
+
   it('garbage makes no write and no throw', () => {
     const junk = [null, 3, { gatewayClassName: 'istio', listeners: 'x' }, { gatewayClassName: 'istio', listeners: [null, { name: 4 }] }];
     const objects = [...junk.map((spec, i) => obj('Gateway', `g${i}`, spec as object)), obj('HTTPRoute', 'r', { parentRefs: 'x', rules: [null] }), obj('HTTPRoute', 'r2', { parentRefs: [null, { name: 'g2' }], rules: [{ backendRefs: [null, { name: 5 }] }] })];

@@ -17,8 +17,8 @@
  * Malformed shapes give fewer findings, never a throw.
  */
 import type { KubeObject } from '../../core/kube.js';
-import { GATEWAY_CLASS, GATEWAY_NAME_LABEL, addressHosts, defaultRouteKinds, type GatewayLike, type Listener, intersectHostnames, listenerAdmits, refPicks, servedListeners } from '../../model/gateway-api-gateways.js';
-import { isGatewayApi, routeHostnames, type ParentRef } from '../../model/gateway-refs.js';
+import { GATEWAY_CLASS, GATEWAY_NAME_LABEL, TLS_TERMINATE_MODE, addressHosts, defaultRouteKinds, type GatewayLike, type Listener, intersectHostnames, listenerAdmits, refPicks, servedListeners } from '../../model/gateway-api-gateways.js';
+import { isGatewayApi, referenceAllowed, routeHostnames, type ParentRef } from '../../model/gateway-refs.js';
 import { asPort } from '../../model/selectors.js';
 import { finding, type Finding } from '../finding.js';
 import { arr, formatLabels, labelMap, rec, str } from '../shape.js';
@@ -152,7 +152,7 @@ const protocolServed = (protocol: unknown): boolean =>
  * Why mizzen leaves out listener `i` of `listeners` (which servedListeners did not serve); `served[j]`: whether it
  * serves listener j.
  */
-function listenerReason(listeners: readonly unknown[], served: readonly boolean[], i: number, gwNamespace: string): string {
+function listenerReason(listeners: readonly unknown[], served: readonly boolean[], i: number, gwNamespace: string, grants: readonly KubeObject[]): string {
   const l = rec(listeners[i]);
   const name = str(l.name);
   const protocol = str(l.protocol);
@@ -171,14 +171,21 @@ function listenerReason(listeners: readonly unknown[], served: readonly boolean[
     if (protocol === 'HTTPS') return `tls.mode is ${JSON.stringify(mode)}: mizzen serves HTTPS only terminated at the gateway (to pass TLS through, use a TLS listener and TLSRoutes)`;
     return `tls.mode is ${JSON.stringify(mode)}: mizzen serves TLS listeners terminated at the gateway (Terminate) or passed through (Passthrough)`;
   }
-  const cert = rec(arr(tls.certificateRefs)[0]);
-  const secret = str(cert.name);
-  if (!secret) return 'it names no certificate (tls.certificateRefs[0] with a name): mizzen cannot terminate its TLS';
-  const kind = str(cert.kind) ?? 'Secret';
-  const group = str(cert.group) ?? '';
-  if (kind !== 'Secret' || group !== '') return `its certificate is a ${group ? `${kind}.${group}` : kind}, not a core Secret: mizzen reads certificates from Secrets only`;
-  const ns = str(cert.namespace) ?? gwNamespace;
-  return `its certificate Secret "${ns}/${secret}" is in another namespace than the Gateway's, where no ReferenceGrant lets Gateways of namespace "${gwNamespace}" use it`;
+  if (rec(tls.options)[TLS_TERMINATE_MODE] === 'ISTIO_SIMPLE') return `tls.options["${TLS_TERMINATE_MODE}"] is ISTIO_SIMPLE (the gateway's own workload certificate), which mizzen does not serve`;
+  const refs = arr(tls.certificateRefs);
+  if (refs.length > 2) return `it names ${refs.length} certificates (tls.certificateRefs): mizzen terminates TLS with one, or two (RSA and ECDSA)`;
+  if (refs.length === 0) return 'it names no certificate (tls.certificateRefs[0] with a name): mizzen cannot terminate its TLS';
+  for (const [index, raw] of refs.entries()) {
+    const cert = rec(raw);
+    const secret = str(cert.name);
+    if (!secret) return `it names no certificate (tls.certificateRefs[${index}] with a name): mizzen cannot terminate its TLS`;
+    const kind = str(cert.kind) ?? 'Secret';
+    const group = str(cert.group) ?? '';
+    if (kind !== 'Secret' || group !== '') return `its certificate is a ${group ? `${kind}.${group}` : kind}, not a core Secret: mizzen reads certificates from Secrets only`;
+    const ns = str(cert.namespace) ?? gwNamespace;
+    if (!referenceAllowed(grants, 'Gateway', gwNamespace, { group, kind, name: secret, namespace: ns })) return `its certificate Secret "${ns}/${secret}" is in another namespace than the Gateway's, where no ReferenceGrant lets Gateways of namespace "${gwNamespace}" use it`;
+  }
+  return 'its TLS settings are not served';
 }
 
 /** MZ0019 for each listener of a class-istio Gateway that servedListeners leaves out. */
@@ -194,7 +201,7 @@ export function gatewayListeners(w: World): Finding[] {
       if (served[i]) continue;
       const name = str(rec(listeners[i]).name);
       const which = name ? `Listener "${name}"` : 'This listener';
-      out.push(finding('MZ0019', gw, `${which} is not served by mizzen: ${listenerReason(listeners, served, i, nsOf(gw))}`, `spec.listeners[${i}]`));
+      out.push(finding('MZ0019', gw, `${which} is not served by mizzen: ${listenerReason(listeners, served, i, nsOf(gw), w.core('ReferenceGrant'))}`, `spec.listeners[${i}]`));
     }
   }
   return out;

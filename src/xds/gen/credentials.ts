@@ -35,8 +35,8 @@ function verifiedGatewayCredentials(snap: Snapshot, proxy: Proxy): Set<string> {
   for (const gw of gatewaysFor(snap, proxy)) {
     if (gw.derived !== 'gateway-api') continue;
     for (const server of asArray(asObject(gw.spec).servers)) {
-      const name = asObject(asObject(server).tls).credentialName;
-      if (typeof name === 'string' && gatewayCredentialRef(name)) out.add(name);
+      const tls = asObject(asObject(server).tls);
+      for (const name of [tls.credentialName, ...asArray(tls.credentialNames)]) if (typeof name === 'string' && gatewayCredentialRef(name)) out.add(name);
     }
   }
   return out;

@@ -117,6 +117,33 @@ describe('SDS: gateway credentials (credentialName)', () => {
     expect(credentialProblem(forged, p, 'kubernetes-gateway://web')).to.contain('names no Secret');
   });
 
+  it("a Gateway API listener with tls-terminate-mode MUTUAL asks for the client CA beside its certificate (kubernetes-gateway://…-cacert), and both are served", () => {
+    const objs: KubeObject[] = [
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'istio-ingressgateway', namespace: NS }, spec: { selector: { istio: 'ingressgateway' }, ports: [{ name: 'https', port: 443 }] } } as KubeObject,
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'Gateway',
+        metadata: { name: 'edge', namespace: 'web' },
+        spec: {
+          gatewayClassName: 'istio',
+          addresses: [{ type: 'Hostname', value: `istio-ingressgateway.${NS}.svc.cluster.local` }],
+          listeners: [{ name: 'https', port: 443, protocol: 'HTTPS', tls: { certificateRefs: [{ name: 'web-cert' }], options: { 'gateway.istio.io/tls-terminate-mode': 'MUTUAL' } } }],
+        },
+      } as KubeObject,
+      tlsSecret('web-cert', leaf, { 'ca.crt': b64(ca.cert) }, 'web'),
+    ];
+    const snap = buildSnapshot(objs);
+    const p = identified(gateway);
+    const listeners = generate(snap, p, TypeUrls.listener);
+    expectValid(TypeUrls.listener, listeners);
+    const text = JSON.stringify(listeners);
+    expect(text).to.contain('"require_client_certificate":{"value":true}');
+    expect([...new Set(text.match(/kubernetes-gateway:\/\/[a-z0-9/-]+/g))].sort()).to.deep.equal(['kubernetes-gateway://web/web-cert', 'kubernetes-gateway://web/web-cert-cacert']);
+    const served = generate(snap, p, TypeUrls.secret);
+    expect(byName(served, 'kubernetes-gateway://web/web-cert-cacert')).to.deep.equal({ name: 'kubernetes-gateway://web/web-cert-cacert', validation_context: { trusted_ca: { inline_bytes: b64(ca.cert) } } });
+    expect(credentialProblem(snap, p, 'kubernetes-gateway://web/web-cert-cacert')).to.equal(undefined);
+  });
+
   it('skips what cannot be served (a missing Secret, a key that does not match, no CA anywhere); a name ending in -cacert is a CA', () => {
     const objs = [
       gw([https(443, { mode: 'SIMPLE', credentialName: 'missing' }), https(8443, { mode: 'MUTUAL', credentialName: 'bad' }), https(9443, { mode: 'MUTUAL', credentialName: 'noca' })]),
