@@ -18,11 +18,11 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { isIP } from 'node:net';
-import { fqdn, type KubeObject } from '../core/kube.js';
+import type { KubeObject } from '../core/kube.js';
 import type { Config, Service, Snapshot } from './types.js';
 import { asArray, asObject, asString, matchesLabels } from './selectors.js';
 import { GATEWAY_API_GROUP, GATEWAY_ROUTE_KINDS, backendRef, grantObjects, isGatewayApi, parentRef } from './gateway-refs.js';
-import { type RouteWorld, backendUse, parentRefPort } from './gateway-api.js';
+import { type RouteWorld, backendUse, parentHosts, parentRefPort } from './gateway-api.js';
 import { type Condition, GATEWAY_CONTROLLER, MESH_CONTROLLER, conditions, generationOf, no, ok } from './gateway-status-conditions.js';
 import { backendTlsPolicyStatuses } from './gateway-api-backendtls-status.js';
 import { GATEWAY_CLASS, type Listener, attachment, defaultRouteKinds, gatewaySelector, servedListeners, terminatedTls } from './gateway-api-gateways.js';
@@ -170,7 +170,7 @@ const REASON_TEXT: Record<string, string> = {
  */
 export function gatewayApiStatuses(objects: readonly KubeObject[], snap: Snapshot, now: string, deployed: (gw: KubeObject) => boolean = () => false): StatusWrite[] {
   const api = objects.filter(isGatewayApi);
-  const w: RouteWorld = { domainSuffix: snap.domainSuffix, services: snap.services, grants: grantObjects(snap.referenceGrants) };
+  const w: RouteWorld = { domainSuffix: snap.domainSuffix, services: snap.services, grants: grantObjects(snap.referenceGrants), serviceEntries: snap.serviceEntries };
   const gateways = new Map<string, ServedGateway>();
   for (const obj of api.filter((o) => o.kind === 'Gateway' && asObject(o.spec).gatewayClassName === GATEWAY_CLASS)) {
     const g = config(obj);
@@ -199,11 +199,12 @@ export function gatewayApiStatuses(objects: readonly KubeObject[], snap: Snapsho
       if (!ref) return;
       let accepted: Condition;
       let controller: string;
-      if (ref.service) {
+      if (ref.service || ref.serviceEntry) {
         controller = MESH_CONTROLLER;
-        const host = fqdn(ref.name, ref.namespace, snap.domainSuffix);
-        if (!snap.services.has(host)) accepted = no('Accepted', 'NoMatchingParent', `Service ${ref.namespace}/${ref.name} not found`);
-        else if (parentRefPort(snap.services, host, ref) === null) accepted = no('Accepted', 'NoMatchingParent', `Service ${ref.namespace}/${ref.name} has no port ${ref.sectionName ? `named ${ref.sectionName}` : String(ref.port)}`);
+        const what = `${ref.service ? 'Service' : 'ServiceEntry'} ${ref.namespace}/${ref.name}`;
+        const hosts = parentHosts(w, ref).filter((h) => snap.services.has(h));
+        if (hosts.length === 0) accepted = no('Accepted', 'NoMatchingParent', `${what} not found`);
+        else if (hosts.every((h) => parentRefPort(snap.services, h, ref) === null)) accepted = no('Accepted', 'NoMatchingParent', `${what} has no port ${ref.sectionName ? `named ${ref.sectionName}` : String(ref.port)}`);
         else accepted = ok('Accepted');
       } else {
         const gw = ref.group === GATEWAY_API_GROUP && ref.kind === 'Gateway' ? gateways.get(`${ref.namespace}/${ref.name}`) : undefined;

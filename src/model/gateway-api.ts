@@ -127,6 +127,19 @@ export interface RouteWorld {
   services: ReadonlyMap<string, Service>;
   /** ReferenceGrants, as Kubernetes objects. */
   grants: readonly KubeObject[];
+  /** Istio ServiceEntries, which routes may name as parents (their hosts); none when absent. */
+  serviceEntries?: readonly Config[];
+}
+
+/**
+ * The hosts a mesh parentRef makes a route apply to: a Service's FQDN, or the hosts of the ServiceEntry it names
+ * (in its namespace); none for any other parent, or a ServiceEntry mizzen does not have.
+ */
+export function parentHosts(w: Pick<RouteWorld, 'domainSuffix' | 'serviceEntries'>, p: ParentRef): string[] {
+  if (p.service) return [fqdn(p.name, p.namespace, w.domainSuffix)];
+  if (!p.serviceEntry) return [];
+  const se = (w.serviceEntries ?? []).find((c) => c.name === p.name && c.namespace === p.namespace);
+  return se ? nonEmptyStrings(asObject(se.spec).hosts) : [];
 }
 
 /** Why a route may not use a backend, in the Gateway API's words (route status ResolvedRefs reasons). */
@@ -418,12 +431,9 @@ function parentPorts(w: RouteWorld, host: string, refs: readonly ParentRef[]): n
 export function gatewayRouteVirtualServices(routes: readonly Config[], w: RouteWorld): Config[] {
   const groups = new Map<string, Group>();
   for (const route of routes) {
-    const refs = parentRefs(route.spec, route.namespace).filter((p) => p.service);
+    const refs = parentRefs(route.spec, route.namespace).filter((p) => p.service || p.serviceEntry);
     const byHost = new Map<string, typeof refs>();
-    for (const p of refs) {
-      const host = fqdn(p.name, p.namespace, w.domainSuffix);
-      byHost.set(host, [...(byHost.get(host) ?? []), p]);
-    }
+    for (const p of refs) for (const host of parentHosts(w, p)) byHost.set(host, [...(byHost.get(host) ?? []), p]);
     const l4 = isL4Route(route.kind);
     const rules = byHost.size && !l4 ? routeRules(w, route) : [];
     const { tcp, tls } = byHost.size && l4 ? l4Rules(w, route) : { tcp: [], tls: [] };
@@ -434,7 +444,8 @@ export function gatewayRouteVirtualServices(routes: readonly Config[], w: RouteW
       const key = `${route.namespace}/${host}`;
       let g = groups.get(key);
       if (!g) {
-        const parent = { name: parents[0]!.name, namespace: parents[0]!.namespace };
+        // A ServiceEntry's VirtualServices are one per host, named by it too.
+        const parent = { name: parents[0]!.serviceEntry ? `${parents[0]!.name}.${host}` : parents[0]!.name, namespace: parents[0]!.namespace };
         g = { ...routeGroup(route), namespace: route.namespace, host, parent, consumer: parent.namespace !== route.namespace };
         groups.set(key, g);
       }

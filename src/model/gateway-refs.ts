@@ -27,7 +27,7 @@ export const RULE_FILTERS: Readonly<Record<string, readonly string[]>> = {
 /** Filter types mizzen applies on an HTTP or gRPC backendRef; a backend with any other is not used, its share answers 500. */
 export const BACKEND_FILTERS: readonly string[] = ['RequestHeaderModifier', 'ResponseHeaderModifier'];
 
-/** A parentRef as the Gateway API reads it. `service`: it names a Service, so the route is a mesh route. */
+/** A parentRef as the Gateway API reads it. `service`, `serviceEntry`: it names one, so the route is a mesh route. */
 export interface ParentRef {
   group: string;
   kind: string;
@@ -36,6 +36,8 @@ export interface ParentRef {
   port?: number;
   sectionName?: string;
   service: boolean;
+  /** It names an Istio ServiceEntry (group networking.istio.io): a mesh route of the ServiceEntry's hosts. */
+  serviceEntry: boolean;
 }
 
 /**
@@ -77,6 +79,7 @@ export function parentRef(raw: unknown, routeNamespace: string): ParentRef | und
     ...(port !== undefined ? { port } : {}),
     ...(sectionName ? { sectionName } : {}),
     service: group === '' && kind === 'Service',
+    serviceEntry: group === 'networking.istio.io' && kind === 'ServiceEntry',
   };
 }
 

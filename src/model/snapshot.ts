@@ -339,7 +339,7 @@ const ROUTE_FIELDS: readonly ConfigField[] = ['virtualServices', 'gateways', ...
 function withGatewayApi(lists: Record<ConfigField, Config[]>, services: ReadonlyMap<string, Service>, namespaces: ReadonlyMap<string, Record<string, string>>, domainSuffix: string): void {
   const routes = [...lists.httpRoutes, ...lists.grpcRoutes, ...lists.tlsRoutes, ...lists.tcpRoutes].sort(compareConfigs);
   if (routes.length === 0 && lists.kubernetesGateways.length === 0) return;
-  const w = { domainSuffix, services, grants: grantObjects(lists.referenceGrants), namespaces };
+  const w = { domainSuffix, services, grants: grantObjects(lists.referenceGrants), namespaces, serviceEntries: lists.serviceEntries };
   const kube = kubernetesGatewayConfigs(lists.kubernetesGateways, routes, w);
   lists.virtualServices = [...lists.virtualServices, ...gatewayRouteVirtualServices(routes, w), ...kube.virtualServices];
   lists.gateways = [...lists.gateways, ...kube.gateways];
@@ -468,7 +468,8 @@ export function updateSnapshot(prev: Snapshot, input: readonly KubeObject[], cha
     st.parts.namespaces = shortHash(canonical([...namespaces]));
   }
   const lists = {} as Record<ConfigField, Config[]>;
-  // Listeners admit routes by namespace labels too.
+  // Listeners admit routes by namespace labels too. (A ServiceEntry, which routes may name as a parent, changes the
+  // registry: updateSnapshot rebuilds whole for it.)
   const routing = ROUTE_FIELDS.some((f) => t.fields.has(f)) || (namespaces !== prev.namespaces && st.configs.kubernetesGateways!.size > 0 && labelsDiffer(prev.namespaces, namespaces));
   // DestinationRules are derived from BackendTLSPolicies too.
   const backendTls = t.fields.has('destinationRules') || t.fields.has('backendTlsPolicies') || (t.configMapCas && st.configs.backendTlsPolicies!.size > 0);

@@ -84,7 +84,16 @@ const table: Record<string, Case[]> = {
       expect: ['Warning MZ0003 HTTPRoute default/r spec.parentRefs[1].name'],
     },
     { name: 'kind Service without group "" is not a core Service', objects: [...base(), http('r', rule([], undefined, [{ kind: 'Service', name: 'reviews' }]))], expect: ['Warning MZ0016 HTTPRoute default/r spec.parentRefs[0]'] },
-    { name: 'an Istio ServiceEntry parent', objects: [...base(), http('r', rule([], undefined, [{ group: 'networking.istio.io', kind: 'ServiceEntry', name: 'ext' }]))], expect: ['Warning MZ0016 HTTPRoute default/r spec.parentRefs[0]'] },
+    { name: 'an Istio ServiceEntry parent the input lacks, with no ServiceEntries in its namespace', objects: [...base(), http('r', rule([], undefined, [{ group: 'networking.istio.io', kind: 'ServiceEntry', name: 'ext' }]))], expect: ['Warning MZ0003 HTTPRoute default/r spec.parentRefs[0].name'] },
+    {
+      name: 'an Istio ServiceEntry parent: attached when the input has it, IST0101 when its namespace has others',
+      objects: [
+        ...base(),
+        { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'ext', namespace: 'default' }, spec: { hosts: ['api.example.com'], ports: [{ number: 443, name: 'https', protocol: 'TLS' }], resolution: 'DNS' } },
+        http('r', rule([], undefined, [{ group: 'networking.istio.io', kind: 'ServiceEntry', name: 'ext' }, { group: 'networking.istio.io', kind: 'ServiceEntry', name: 'gone' }])),
+      ],
+      expect: ['Error IST0101 HTTPRoute default/r spec.parentRefs[1].name'],
+    },
     {
       name: 'an Istio Gateway does not stand in for a Gateway API Gateway of its name',
       objects: [...base(), { apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name: 'edge', namespace: 'default' }, spec: { selector: { istio: 'ingressgateway' } } }, http('r', rule([], undefined, [{ name: 'edge' }]))],

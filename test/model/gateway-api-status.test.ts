@@ -178,6 +178,17 @@ describe('Gateway API status', () => {
     expect(listeners[1].conditions[2].message).to.equal("gateway.istio.io/tls-terminate-mode ISTIO_SIMPLE (the gateway's own workload certificate) is not served by mizzen");
   });
 
+  it('a ServiceEntry parent is answered by the mesh controller: Accepted when it exists, NoMatchingParent when not', () => {
+    const se = obj('ServiceEntry', 'cnn', { hosts: ['edition.cnn.com'], ports: [{ number: 80, name: 'http', protocol: 'HTTP' }], resolution: 'DNS' }, { apiVersion: 'networking.istio.io/v1' });
+    const r = obj('HTTPRoute', 'egress', { parentRefs: [{ group: 'networking.istio.io', kind: 'ServiceEntry', name: 'cnn' }, { group: 'networking.istio.io', kind: 'ServiceEntry', name: 'gone' }], rules: [{ backendRefs: [{ name: 'front', port: 8080 }] }] });
+    const parents = of(statuses([FRONT, se, r]), 'HTTPRoute', 'egress')!.status.parents;
+    expect(parents.map((p: any) => [p.parentRef.name, p.controllerName, conds(p.conditions)[0]])).to.deep.equal([
+      ['cnn', MESH_CONTROLLER, ['Accepted', 'True', 'Accepted']],
+      ['gone', MESH_CONTROLLER, ['Accepted', 'False', 'NoMatchingParent']],
+    ]);
+    expect(parents[1].conditions[0].message).to.equal('ServiceEntry web/gone not found');
+  });
+
   it('garbage makes no write and no throw', () => {
     const junk = [null, 3, { gatewayClassName: 'istio', listeners: 'x' }, { gatewayClassName: 'istio', listeners: [null, { name: 4 }] }];
     const objects = [...junk.map((spec, i) => obj('Gateway', `g${i}`, spec as object)), obj('HTTPRoute', 'r', { parentRefs: 'x', rules: [null] }), obj('HTTPRoute', 'r2', { parentRefs: [null, { name: 'g2' }], rules: [{ backendRefs: [null, { name: 5 }] }] })];

@@ -4,8 +4,8 @@
  * use, timeouts and retries; and garbage that must yield nothing rather than throw.
  */
 import { expect } from 'chai';
-import type { KubeObject } from '../../src/core/kube.js';
-import { buildSnapshot } from '../../src/model/snapshot.js';
+import { objectKey, type KubeObject } from '../../src/core/kube.js';
+import { buildSnapshot, updateSnapshot } from '../../src/model/snapshot.js';
 import { INVALID_BACKEND_HOST, ROUTE_PARENTS, ROUTE_SEMANTICS, gatewayDurationMs } from '../../src/model/gateway-api.js';
 import type { Config } from '../../src/model/types.js';
 
@@ -82,6 +82,29 @@ describe('Gateway API routes → VirtualServices', () => {
       ['shop.older.0.0', { uri: { prefix: '/api' } }],
       ['shop.older.0.1', { uri: { regex: '/x.*' } }],
     ]);
+  });
+
+  it("a route attached to an Istio ServiceEntry applies to each of its hosts (Istio's egress gateway with the Gateway API); an incremental ServiceEntry change re-derives it", () => {
+    const se = (hosts: string[]): KubeObject => ({ apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'cnn', namespace: 'shop' }, spec: { hosts, ports: [{ number: 80, name: 'http', protocol: 'HTTP' }], resolution: 'DNS' } });
+    const toEgress = route('direct-cnn-to-egress-gateway', {
+      parentRefs: [{ group: 'networking.istio.io', kind: 'ServiceEntry', name: 'cnn' }],
+      rules: [{ backendRefs: [R('reviews', 9080)] }],
+    });
+    const vss = converted(se(['edition.cnn.com', 'www.cnn.com']), toEgress);
+    expect(vss.map((v) => [v.name, v.spec.hosts, v.spec.exportTo, v.spec.http[0].route[0].destination.host])).to.deep.equal([
+      ['cnn.edition.cnn.com.shop.gateway-api', ['edition.cnn.com'], ['*'], HOST('reviews')],
+      ['cnn.www.cnn.com.shop.gateway-api', ['www.cnn.com'], ['*'], HOST('reviews')],
+    ]);
+    // A parentRef port the ServiceEntry has narrows the matches; one it has not attaches nowhere.
+    const narrowed = (port: number) => converted(se(['edition.cnn.com']), route('r', { parentRefs: [{ group: 'networking.istio.io', kind: 'ServiceEntry', name: 'cnn', port }], rules: [{ backendRefs: [R('reviews')] }] }));
+    expect(narrowed(80)[0]!.spec.http[0].match).to.deep.equal([{ uri: { prefix: '/' }, port: 80 }]);
+    expect(narrowed(443)).to.deep.equal([]);
+    // No such ServiceEntry: nothing.
+    expect(converted(toEgress)).to.deep.equal([]);
+    // The snapshot kept up to date object by object gives the same as one built whole.
+    const before = buildSnapshot([...SERVICES, se(['edition.cnn.com']), toEgress]);
+    const after = updateSnapshot(before, [...SERVICES, se(['edition.cnn.com', 'www.cnn.com']), toEgress], [objectKey(se([]))]);
+    expect(after.virtualServices.filter((v) => v.annotations[ROUTE_SEMANTICS] === 'gateway').map((v) => v.spec.hosts[0])).to.deep.equal(['edition.cnn.com', 'www.cnn.com']);
   });
 
   it("a parentRef's port or sectionName (a port name) narrows every match to that port", () => {

@@ -25,7 +25,7 @@ import { isL4Route } from '../../model/gateway-api.js';
 import { finding, type Finding } from '../finding.js';
 import { gatewayParent } from './gateway-api-gateways.js';
 import { arr, rec, str, type Rec } from '../shape.js';
-import { nsOf, type HostEntry, type World } from '../world.js';
+import { nameOf, nsOf, type HostEntry, type World } from '../world.js';
 
 /** One parentRef with the path of its entry; entries parentRefs() leaves out (no name) are skipped. */
 function parentsWithPaths(route: KubeObject): Array<{ path: string; ref: ParentRef }> {
@@ -84,12 +84,19 @@ function checkParents(w: World, route: KubeObject, parents: ReadonlyArray<{ path
       const unnamed = missing.length === 0 ? missingParentPort(w, ref) : undefined;
       if (unnamed) findings.push(finding('MZ0016', route, `parentRef Service "${ref.namespace}/${ref.name}" attaches the route nowhere: the Service has no port ${unnamed}`, path));
       else attached = true;
+    } else if (ref.serviceEntry) {
+      // Istio's ServiceEntries as parents: the route applies to their hosts.
+      const found = w.istio('ServiceEntry').some((se) => nameOf(se) === ref.name && nsOf(se) === ref.namespace);
+      const id = `${ref.namespace}/${ref.name}`;
+      if (found) attached = true;
+      else if (w.istio('ServiceEntry').some((se) => nsOf(se) === ref.namespace)) findings.push(finding('IST0101', route, `Referenced parent ServiceEntry not found: "${id}"`, `${path}.name`));
+      else findings.push(finding('MZ0003', route, `Referenced parent ServiceEntry not found: "${id}"; the input has no ServiceEntries in namespace "${ref.namespace}" to check it against`, `${path}.name`));
     } else if (ref.group === GATEWAY_API_GROUP && ref.kind === 'Gateway') {
       const outcome = gatewayParent(w, route, ref, path);
       attached ||= outcome.attached;
       findings.push(...outcome.findings);
     } else {
-      findings.push(finding('MZ0016', route, `parentRef ${qualified(ref)} "${ref.namespace}/${ref.name}" is not served: mizzen serves routes attached to core Services and to Gateway API Gateways (of class istio) only`, path));
+      findings.push(finding('MZ0016', route, `parentRef ${qualified(ref)} "${ref.namespace}/${ref.name}" is not served: mizzen serves routes attached to core Services, Istio ServiceEntries and Gateway API Gateways (of class istio) only`, path));
     }
   }
   return { attached, findings };
