@@ -9,7 +9,8 @@
  *   NoResources) and none of its Services is a LoadBalancer still waiting for an address (else
  *   AddressNotAssigned); its addresses (of the Service it names, else of the Services of its namespace that select
  *   its workloads): as Istio, those from outside the cluster (load balancer, externalIPs) when there are any,
- *   else the Services' hostnames; per listener: supported kinds, attached routes, Accepted / Programmed / ResolvedRefs
+ *   else the Services' hostnames (cluster IPs with the annotation networking.istio.io/address-type: IPAddress);
+ *   per listener: supported kinds, attached routes, Accepted / Programmed / ResolvedRefs
  *   (UnsupportedProtocol, InvalidCertificateRef, RefNotPermitted for the listeners mizzen leaves out).
  * - HTTPRoute / GRPCRoute: one parent entry per parentRef mizzen serves (a Service: MESH_CONTROLLER; a Gateway of
  *   class istio: GATEWAY_CONTROLLER) with Accepted (or the reason it attaches nowhere) and ResolvedRefs (or why a
@@ -30,6 +31,9 @@ import { GATEWAY_CLASS, type Listener, attachment, defaultRouteKinds, gatewaySel
 type Json = Record<string, any>;
 
 export { GATEWAY_CONTROLLER, MESH_CONTROLLER };
+
+/** Gateway annotation: the kind of in-cluster address its status reports (Hostname, the default, or IPAddress). */
+export const ADDRESS_TYPE = 'networking.istio.io/address-type';
 
 /**
  * One status to write: the object (kind in the Gateway API group), its status, the resourceVersion it was computed
@@ -113,8 +117,15 @@ function gatewayStatus({ obj: gw, g, served: listenersServed }: ServedGateway, s
           `no workload ${service ? `of Service ${service.namespace}/${service.name}` : `labelled gateway.networking.k8s.io/gateway-name=${g.name}`} runs: ${deployed ? 'the gateway mizzen deploys for it has no running pod yet' : 'mizzen deploys no gateway without serve --deploy-gateways, it configures the ones that run'}`,
         ),
   ];
-  // As Istio: the addresses from outside the cluster when there are any, else the Services' own hostnames.
-  const addresses = external.length > 0 ? external.map((a) => ({ type: isIP(a) ? 'IPAddress' : 'Hostname', value: a })) : services.map((s) => ({ type: 'Hostname', value: s.hostname }));
+  // As Istio: the addresses from outside the cluster when there are any, else the Services' own hostnames, or their
+  // cluster IPs when the Gateway's ADDRESS_TYPE annotation asks for IPAddress.
+  const internalIps = asObject(gw.metadata.annotations)[ADDRESS_TYPE] === 'IPAddress';
+  const addresses =
+    external.length > 0
+      ? external.map((a) => ({ type: isIP(a) ? 'IPAddress' : 'Hostname', value: a }))
+      : internalIps
+        ? [...new Set(services.flatMap((s) => s.addresses))].map((value) => ({ type: 'IPAddress', value }))
+        : services.map((s) => ({ type: 'Hostname', value: s.hostname }));
   return {
     ...(addresses.length ? { addresses } : {}),
     conditions: conditions(gwConds, generation, before.conditions, now),

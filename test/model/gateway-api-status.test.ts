@@ -160,6 +160,11 @@ describe('Gateway API status', () => {
     const external = gatewayOf({ ...GATEWAY_SVC, spec: { ...GATEWAY_SVC.spec, externalIPs: ['2001:db8::1'] } } as KubeObject);
     expect(external.addresses).to.deep.equal([{ type: 'IPAddress', value: '2001:db8::1' }]);
     expect(gatewayOf(lb(undefined, { externalIPs: ['198.51.100.1'] })).conditions[1].status, 'externalIPs are addresses').to.equal('True');
+    // networking.istio.io/address-type: IPAddress reports the cluster IPs instead of the hostnames.
+    const clusterIp = { ...GATEWAY_SVC, spec: { ...GATEWAY_SVC.spec, clusterIP: '10.96.0.20' } } as KubeObject;
+    const byIp = { ...EDGE, metadata: { ...EDGE.metadata, annotations: { 'networking.istio.io/address-type': 'IPAddress' } } } as KubeObject;
+    expect(of(statuses([FRONT, clusterIp, GATEWAY_POD, byIp]), 'Gateway', 'edge')!.status.addresses).to.deep.equal([{ type: 'IPAddress', value: '10.96.0.20' }]);
+    expect(of(statuses([FRONT, clusterIp, GATEWAY_POD, EDGE]), 'Gateway', 'edge')!.status.addresses).to.deep.equal([{ type: 'Hostname', value: 'edge-gw.web.svc.cluster.local' }]);
   });
 
   it('tls-terminate-mode ISTIO_MUTUAL is served without a certificate; ISTIO_SIMPLE is not, and its listener says why', () => {
