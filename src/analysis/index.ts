@@ -18,6 +18,7 @@ import { proxyConfigConflicts } from './analyzers/proxyconfig.js';
 import { gatewayRoutes } from './analyzers/gateway-api.js';
 import { gatewayListeners, gatewayWorkloads } from './analyzers/gateway-api-gateways.js';
 import { undeployableGateways } from './analyzers/gateway-api-deploy.js';
+import { backendTlsPolicies } from './analyzers/backendtls.js';
 import { namespaceWideTelemetries, telemetryCollectors, telemetryLogServices, telemetryProviderNames, telemetryWithoutProviders } from './analyzers/telemetry.js';
 import { normalize, type Finding } from './finding.js';
 import { World, type AnalyzeOptions } from './world.js';
@@ -40,6 +41,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   { name: 'gatewayapi.listeners', run: gatewayListeners },
   { name: 'gatewayapi.workloads', run: gatewayWorkloads },
   { name: 'gatewayapi.deployments', run: undeployableGateways },
+  { name: 'gatewayapi.backendtls', run: backendTlsPolicies },
   { name: 'destinationrule.subsets', run: destinationRuleSubsets },
   { name: 'policy.selectors', run: policySelectors },
   { name: 'gateway.selectors', run: gatewaySelectors },
