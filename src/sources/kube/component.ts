@@ -102,6 +102,33 @@ function debounce(fn: () => void, ms: number): { (): void; cancel(): void } {
   return call;
 }
 
+/**
+ * Keeps a leader's job in step with the cluster: `run` soon after each change of the source that `wanted` accepts
+ * (debounced), every `intervalMs`, and once the source has synced (at once with `onSynced: 'run'`, else soon).
+ * `soon` is for other triggers; `stop` ends all of it.
+ */
+function keepRunning(
+  source: KubeSource,
+  run: () => void,
+  o: { debounceMs: number; intervalMs: number; wanted: (kind: string, obj: KubeObject) => boolean; onSynced?: 'run' | 'soon' },
+): { soon: ReturnType<typeof debounce>; stop: () => void } {
+  const soon = debounce(run, o.debounceMs);
+  const off = source.onChange((_type, kind, obj) => {
+    if (o.wanted(kind, obj)) soon();
+  });
+  const every = setInterval(run, o.intervalMs);
+  every.unref?.();
+  void source.whenSynced().then((ok) => (ok ? (o.onSynced === 'run' ? run() : soon()) : undefined));
+  return {
+    soon,
+    stop: () => {
+      off();
+      soon.cancel();
+      clearInterval(every);
+    },
+  };
+}
+
 /** `snapshot`: the snapshot the xDS server serves, which the Gateway API status is computed from. */
 export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeServeOptions, snapshot: () => Snapshot | undefined = () => undefined): { components: Component[]; parts: KubeParts } {
   const log = ctx.log;
@@ -115,13 +142,11 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
   let issueSoon: NodeJS.Timeout | undefined;
   let unsubscribeIssuer: (() => void) | undefined;
   let statusWriter: GatewayStatusWriter | undefined;
-  let unsubscribeStatus: (() => void) | undefined;
-  let statusTimers: NodeJS.Timeout[] = [];
+  let stopStatus: (() => void) | undefined;
   let deployer: GatewayDeployer | undefined;
   let stopDeploying: (() => void) | undefined;
   const issuing = ctx.opts.mesh.workloadCertificateSecrets;
-  let timers: NodeJS.Timeout[] = [];
-  let unsubscribe: (() => void) | undefined;
+  let stopWatchdog: (() => void) | undefined;
   const identity = o.leader?.identity ?? defaultIdentity();
 
   ctx.readiness.push(() => source?.synced() ?? false);
@@ -185,24 +210,15 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
       });
       watchdog = w;
       ctx.debug.uninjected = () => w.report();
-      const soon = debounce(() => void w.scan(), o.watchdog?.debounceMs ?? 1000);
-      const off = source!.onChange((_type, kind) => {
-        if (kind === 'Pod' || kind === 'Namespace') soon();
+      const driven = keepRunning(source!, () => void w.scan(), {
+        debounceMs: o.watchdog?.debounceMs ?? 1000,
+        intervalMs: o.watchdog?.intervalMs ?? 60_000,
+        wanted: (kind) => kind === 'Pod' || kind === 'Namespace',
+        onSynced: 'run',
       });
-      unsubscribe = () => {
-        off();
-        soon.cancel();
-      };
-      const every = setInterval(() => void w.scan(), o.watchdog?.intervalMs ?? 60_000);
-      every.unref?.();
-      timers.push(every);
-      void source!.whenSynced().then((ok) => (ok ? w.scan() : undefined));
+      stopWatchdog = driven.stop;
     },
-    stop: async () => {
-      unsubscribe?.();
-      for (const t of timers) clearTimeout(t);
-      timers = [];
-    },
+    stop: async () => stopWatchdog?.(),
   };
 
   const gatewayStatus: Component = {
@@ -220,29 +236,21 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
       });
       statusWriter = w;
       ctx.debug.gatewaystatus = () => w.report();
-      const soon = debounce(() => void w.sync(), o.gatewayStatus?.debounceMs ?? 250);
       // A new snapshot may change any status (routes, workloads, Services); a Gateway API object's own status
       // changing (by another writer) makes no snapshot, so those are watched too.
-      ctx.snapshotListeners.push(soon);
-      const unsubscribe = source!.onChange((_type, _kind, obj) => {
-        if (obj.apiVersion?.startsWith(`${GATEWAY_API_GROUP}/`)) soon();
+      const driven = keepRunning(source!, () => void w.sync(), {
+        debounceMs: o.gatewayStatus?.debounceMs ?? 250,
+        intervalMs: o.gatewayStatus?.intervalMs ?? 60_000,
+        wanted: (_kind, obj) => obj.apiVersion?.startsWith(`${GATEWAY_API_GROUP}/`) === true,
       });
-      unsubscribeStatus = () => {
-        unsubscribe();
-        soon.cancel();
-        const i = ctx.snapshotListeners.indexOf(soon);
+      ctx.snapshotListeners.push(driven.soon);
+      stopStatus = () => {
+        driven.stop();
+        const i = ctx.snapshotListeners.indexOf(driven.soon);
         if (i >= 0) ctx.snapshotListeners.splice(i, 1);
       };
-      const every = setInterval(() => void w.sync(), o.gatewayStatus?.intervalMs ?? 60_000);
-      every.unref?.();
-      statusTimers.push(every);
-      void source!.whenSynced().then((ok) => (ok ? soon() : undefined));
     },
-    stop: async () => {
-      unsubscribeStatus?.();
-      for (const t of statusTimers) clearTimeout(t);
-      statusTimers = [];
-    },
+    stop: async () => stopStatus?.(),
   };
 
   const deploy: Component = {
@@ -268,18 +276,11 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
       });
       deployer = d;
       ctx.debug.gatewaydeploy = () => d.report();
-      const soon = debounce(() => void d.sync(), o.deployGateways?.debounceMs ?? 250);
-      const off = source!.onChange((_type, _kind, obj) => {
-        if ((obj.kind === 'Gateway' || obj.kind === 'GatewayClass') && obj.apiVersion?.startsWith(`${GATEWAY_API_GROUP}/`)) soon();
-      });
-      const every = setInterval(() => void d.sync(), o.deployGateways?.intervalMs ?? 60_000);
-      every.unref?.();
-      stopDeploying = () => {
-        off();
-        soon.cancel();
-        clearInterval(every);
-      };
-      void source!.whenSynced().then((ok) => (ok ? soon() : undefined));
+      stopDeploying = keepRunning(source!, () => void d.sync(), {
+        debounceMs: o.deployGateways?.debounceMs ?? 250,
+        intervalMs: o.deployGateways?.intervalMs ?? 60_000,
+        wanted: (_kind, obj) => (obj.kind === 'Gateway' || obj.kind === 'GatewayClass') && obj.apiVersion?.startsWith(`${GATEWAY_API_GROUP}/`) === true,
+      }).stop;
     },
     stop: async () => stopDeploying?.(),
   };
