@@ -57,6 +57,13 @@ export function gatewayCredentialRef(credentialName: string): { namespace: strin
   return { namespace: rest.slice(0, slash), name: rest.slice(slash + 1) };
 }
 
+/**
+ * `builtin://`: the gateway's own workload certificate (mesh certificates), not a Secret, as in Istio; its CA
+ * (`builtin://-cacert`) is the mesh root. Istio reads every name that begins so as this one.
+ */
+export const BUILTIN_CREDENTIAL = 'builtin://';
+export const isBuiltinCredential = (name: string): boolean => name.startsWith(BUILTIN_CREDENTIAL);
+
 /** The key under which a snapshot keeps a Secret's credential. */
 export const credentialKey = (namespace: string, name: string): string => `${namespace}/${name}`;
 

@@ -17,7 +17,7 @@
 import type { Config, Service } from './types.js';
 import { asArray, asObject, asPort, asString, stringMap } from './selectors.js';
 import { GATEWAY_API_GROUP, type ParentRef, parentRefs, referenceAllowed, routeHostnames } from './gateway-refs.js';
-import { gatewayCredentialName } from './credentials.js';
+import { BUILTIN_CREDENTIAL, gatewayCredentialName } from './credentials.js';
 import type { KubeObject } from '../core/kube.js';
 import { type RouteGroup, type RouteRule, type RouteWorld, addRoute, groupVirtualService, isL4Route, l4Routes, routeGroup, routeRules } from './gateway-api.js';
 import { matchesSelector } from '../inject/selector.js';
@@ -89,8 +89,8 @@ export type CertificateProblem = 'InvalidCertificateRef' | 'RefNotPermitted';
 
 /** The listener tls option that picks how Istio terminates TLS (tls.options, an Istio extension). */
 export const TLS_TERMINATE_MODE = 'gateway.istio.io/tls-terminate-mode';
-/** The modes of TLS_TERMINATE_MODE mizzen serves; another value, or none, is SIMPLE (ISTIO_SIMPLE is not served). */
-const TERMINATE_MODES: readonly string[] = ['MUTUAL', 'OPTIONAL_MUTUAL', 'ISTIO_MUTUAL'];
+/** The modes of TLS_TERMINATE_MODE that check client certificates against the certificates' CA; another value, or none, is SIMPLE. */
+const TERMINATE_MODES: readonly string[] = ['MUTUAL', 'OPTIONAL_MUTUAL'];
 
 /**
  * A certificate a terminating listener names (a core Secret of tls.certificateRefs) as its Istio Gateway's
@@ -112,14 +112,15 @@ export function listenerCertificate(gw: GatewayLike, raw: unknown, grants: reado
 /**
  * The Istio server TLS of a listener that terminates TLS, as istiod converts it: SIMPLE, or the mode its
  * TLS_TERMINATE_MODE option names (MUTUAL and OPTIONAL_MUTUAL check client certificates against the CA beside the
- * certificate; ISTIO_MUTUAL is mesh mTLS with the gateway's own certificate, and names no Secret), with one or
- * two certificates (an RSA and an ECDSA one, say); or why it cannot be served (the first refused certificate's
- * reason; InvalidCertificateRef too for none, more than two, or the ISTIO_SIMPLE mode, which mizzen lacks).
+ * certificate; ISTIO_MUTUAL is mesh mTLS with the gateway's own certificate, and ISTIO_SIMPLE is SIMPLE TLS with
+ * it, `credentialName: builtin://`: neither names a Secret), with one or two certificates (an RSA and an ECDSA
+ * one, say); or why it cannot be served (the first refused certificate's reason; InvalidCertificateRef too for
+ * none or more than two).
  */
 export function terminatedTls(gw: GatewayLike, tls: Json, grants: readonly KubeObject[]): { tls: Json } | { problem: CertificateProblem; message?: string } {
   const option = asObject(tls.options)[TLS_TERMINATE_MODE];
   if (option === 'ISTIO_MUTUAL') return { tls: { mode: 'ISTIO_MUTUAL' } };
-  if (option === 'ISTIO_SIMPLE') return { problem: 'InvalidCertificateRef', message: `${TLS_TERMINATE_MODE} ISTIO_SIMPLE (the gateway's own workload certificate) is not served by mizzen` };
+  if (option === 'ISTIO_SIMPLE') return { tls: { mode: 'SIMPLE', credentialName: BUILTIN_CREDENTIAL } };
   const mode = typeof option === 'string' && TERMINATE_MODES.includes(option) ? option : 'SIMPLE';
   const refs = asArray(tls.certificateRefs);
   if (refs.length === 0 || refs.length > 2) return { problem: 'InvalidCertificateRef', message: `${refs.length === 0 ? 'no' : refs.length} certificateRefs: mizzen terminates TLS with one certificate, or two (RSA and ECDSA)` };

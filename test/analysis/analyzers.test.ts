@@ -367,6 +367,15 @@ describe('analysis: gateway credentials (MZ0013, MZ0014)', () => {
     // No Secrets of that namespace in the input (offline YAML): nothing to judge.
     expect(analyze([gw, gatewayPod], opts)).to.deep.equal([]);
   });
+
+  it("builtin:// is the gateway's own certificate: it needs workloadCertificateSecrets, and no Secret is looked for", () => {
+    const gw = tlsGateway({ mode: 'SIMPLE', credentialName: 'builtin://' });
+    const without = analyze([gw, gatewayPod], analysisOptions(DEFAULT_MESH_CONFIG));
+    expect(without.map(brief)).to.deep.equal(['MZ0013 Gateway default/web spec.servers[0].tls.credentialName']);
+    expect(without[0]!.message).to.contain("the gateway's own workload certificate");
+    const other = secret('other-cert', { 'tls.crt': 'Yw==', 'tls.key': 'aw==' });
+    expect(analyze([gw, gatewayPod, other], analysisOptions(served.value))).to.deep.equal([]);
+  });
 });
 
 describe('analysis: ProxyConfig resources (MZ0015, IST0127)', () => {

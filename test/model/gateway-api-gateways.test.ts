@@ -100,7 +100,7 @@ describe('Gateway API Gateways → Istio Gateways and VirtualServices', () => {
     expect(credentials(grant({ group: '', kind: 'Secret' }, { group: GW, kind: 'HTTPRoute', namespace: 'web' })), 'a grant for routes').to.deep.equal([]);
   });
 
-  it("tls.options gateway.istio.io/tls-terminate-mode: MUTUAL, OPTIONAL_MUTUAL, ISTIO_MUTUAL (no Secret); two certificates; ISTIO_SIMPLE and three certificates are left out", () => {
+  it("tls.options gateway.istio.io/tls-terminate-mode: MUTUAL, OPTIONAL_MUTUAL, ISTIO_MUTUAL and ISTIO_SIMPLE (no Secret: builtin://); two certificates; three certificates are left out", () => {
     const mode = (m: string) => ({ options: { 'gateway.istio.io/tls-terminate-mode': m } });
     const cert = (name: string) => ({ name });
     const servers = converted(
@@ -123,6 +123,7 @@ describe('Gateway API Gateways → Istio Gateways and VirtualServices', () => {
       ['mesh-tls', { mode: 'ISTIO_MUTUAL' }],
       ['two', { mode: 'SIMPLE', credentialNames: ['kubernetes-gateway://web/rsa', 'kubernetes-gateway://web/ecdsa'] }],
       ['unknown-mode', { mode: 'SIMPLE', credentialName: 'kubernetes-gateway://web/c' }],
+      ['builtin', { mode: 'SIMPLE', credentialName: 'builtin://' }],
     ]);
   });
 

@@ -4,11 +4,13 @@
  * prove their identity, which the mesh config's workloadCertificateSecrets makes possible (MZ0013, checked when the
  * mesh config is known). A name with no Secret holding a certificate and key in such a namespace (MZ0014) is
  * reported only where the input has Secrets in that namespace: offline YAML rarely carries Secrets, and the
- * Kubernetes source keeps only those with credentials.
+ * Kubernetes source keeps only those with credentials. `builtin://` is the gateway's own mesh certificate, not a
+ * Secret: it too needs workloadCertificateSecrets, and is never looked up.
  */
 import { finding, type Finding } from '../finding.js';
 import { arr, labelMap, rec, str } from '../shape.js';
 import { nameOf, nsOf, type World } from '../world.js';
+import { isBuiltinCredential } from '../../model/credentials.js';
 
 const TERMINATING = new Set(['SIMPLE', 'MUTUAL', 'OPTIONAL_MUTUAL']);
 const PAIRS: ReadonlyArray<readonly [string, string]> = [
@@ -41,7 +43,9 @@ export function gatewayCredentials(w: World): Finding[] {
           finding(
             'MZ0013',
             gw,
-            `credentialName "${r.name}" is served only to gateways that prove their identity, which needs the mesh config's workloadCertificateSecrets (install with make manifests MTLS=1); without it the gateway gets no certificate and this server's TLS handshakes fail`,
+            isBuiltinCredential(r.name)
+              ? `credentialName "${r.name}" is the gateway's own workload certificate, which it has only with the mesh config's workloadCertificateSecrets (install with make manifests MTLS=1); without it this server gets no listener`
+              : `credentialName "${r.name}" is served only to gateways that prove their identity, which needs the mesh config's workloadCertificateSecrets (install with make manifests MTLS=1); without it the gateway gets no certificate and this server's TLS handshakes fail`,
             r.path,
           ),
         );
@@ -54,6 +58,7 @@ export function gatewayCredentials(w: World): Finding[] {
       const here = secrets.filter((s) => nsOf(s) === ns);
       if (here.length === 0) continue;
       for (const r of refs) {
+        if (isBuiltinCredential(r.name)) continue;
         const s = here.find((x) => nameOf(x) === r.name);
         const data = { ...rec(s?.data), ...rec(s?.stringData) };
         if (s && PAIRS.some(([c, k]) => typeof data[c] === 'string' && typeof data[k] === 'string')) continue;

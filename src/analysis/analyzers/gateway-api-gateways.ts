@@ -17,7 +17,7 @@
  * Malformed shapes give fewer findings, never a throw.
  */
 import type { KubeObject } from '../../core/kube.js';
-import { GATEWAY_CLASS, GATEWAY_NAME_LABEL, TLS_TERMINATE_MODE, addressHosts, defaultRouteKinds, type GatewayLike, type Listener, intersectHostnames, listenerAdmits, refPicks, servedListeners } from '../../model/gateway-api-gateways.js';
+import { GATEWAY_CLASS, GATEWAY_NAME_LABEL, addressHosts, defaultRouteKinds, type GatewayLike, type Listener, intersectHostnames, listenerAdmits, refPicks, servedListeners } from '../../model/gateway-api-gateways.js';
 import { isGatewayApi, referenceAllowed, routeHostnames, type ParentRef } from '../../model/gateway-refs.js';
 import { asPort } from '../../model/selectors.js';
 import { finding, type Finding } from '../finding.js';
@@ -171,7 +171,6 @@ function listenerReason(listeners: readonly unknown[], served: readonly boolean[
     if (protocol === 'HTTPS') return `tls.mode is ${JSON.stringify(mode)}: mizzen serves HTTPS only terminated at the gateway (to pass TLS through, use a TLS listener and TLSRoutes)`;
     return `tls.mode is ${JSON.stringify(mode)}: mizzen serves TLS listeners terminated at the gateway (Terminate) or passed through (Passthrough)`;
   }
-  if (rec(tls.options)[TLS_TERMINATE_MODE] === 'ISTIO_SIMPLE') return `tls.options["${TLS_TERMINATE_MODE}"] is ISTIO_SIMPLE (the gateway's own workload certificate), which mizzen does not serve`;
   const refs = arr(tls.certificateRefs);
   if (refs.length > 2) return `it names ${refs.length} certificates (tls.certificateRefs): mizzen terminates TLS with one, or two (RSA and ECDSA)`;
   if (refs.length === 0) return 'it names no certificate (tls.certificateRefs[0] with a name): mizzen cannot terminate its TLS';

@@ -4,7 +4,8 @@
  * port when there is one, as Istio listens), plain HTTP servers sharing RDS `http.<port>`, terminated HTTPS
  * servers (SIMPLE/MUTUAL/OPTIONAL_MUTUAL) with certificate files in the gateway pod or SDS certificates
  * `kubernetes://<credentialName>` (credentials.ts serves them to gateways that authenticated), or ISTIO_MUTUAL with the
- * gateway's own mesh certificates (mtls.ts: only for a gateway that has them, otherwise no listener), and RDS
+ * gateway's own mesh certificates (mtls.ts: only for a gateway that has them, otherwise no listener; `builtin://` names
+ * them for the other modes), and RDS
  * `https.<port>.<portName>.<gateway>.<namespace>`; TLS servers terminated the same ways, then tcp routes by
  * tcp_proxy; TLS PASSTHROUGH by SNI and TCP servers by tcp_proxy. The WasmPlugins selecting a listener port's CLIENT
  * traffic go on its chains (wasm.ts): HTTP ones in the connection managers, NETWORK ones before the connection
@@ -24,8 +25,9 @@ import { routableVirtualServices } from './delegation.js';
 import { inboundAuthz } from './authz.js';
 import { inboundJwt } from './jwt.js';
 import { networkPhased, phased, wasmFilters, wasmNetworkFilters } from './wasm.js';
-import { type CertFiles, downstreamMtls, serverCerts } from './mtls.js';
+import { type CertFiles, certName, downstreamMtls, rootName, serverCerts } from './mtls.js';
 import { caSdsName, credentialSdsName } from './credentials.js';
+import { isBuiltinCredential } from '../../model/credentials.js';
 
 interface ServerInfo {
   gateway: Config;
@@ -74,8 +76,14 @@ const isTerminatedWithCerts = (s: ServerInfo): boolean =>
   carriesTls(s) && ['SIMPLE', 'MUTUAL', 'OPTIONAL_MUTUAL'].includes(s.tls.mode) && (credentialNames(s.tls).length > 0 || certificateFiles(s.tls).length > 0);
 /** A server in ISTIO_MUTUAL mode: mesh mTLS with the gateway's own mesh certificates, when it has them (mtls.ts). */
 const isMeshTerminated = (s: ServerInfo): boolean => carriesTls(s) && s.tls.mode === 'ISTIO_MUTUAL';
-/** The servers a gateway terminates: with files or SDS names, and ISTIO_MUTUAL ones when it has mesh certificates. */
-const terminated = (list: readonly ServerInfo[], certs: CertFiles | undefined): ServerInfo[] => list.filter((s) => isTerminatedWithCerts(s) || (certs !== undefined && isMeshTerminated(s)));
+/** A server whose credential is `builtin://`: the gateway's own mesh certificate, its client CA the mesh root. */
+const usesBuiltin = (s: ServerInfo): boolean => credentialNames(s.tls).some(isBuiltinCredential) || (nonEmpty(s.tls.caCertCredentialName) && isBuiltinCredential(s.tls.caCertCredentialName));
+/**
+ * The servers a gateway terminates: with files or SDS names, and those that need its own mesh certificates
+ * (ISTIO_MUTUAL, `builtin://`) when it has them; without, such a server gets no chain, as an ISTIO_MUTUAL one.
+ */
+const terminated = (list: readonly ServerInfo[], certs: CertFiles | undefined): ServerInfo[] =>
+  list.filter((s) => (isTerminatedWithCerts(s) && (certs !== undefined || !usesBuiltin(s))) || (certs !== undefined && isMeshTerminated(s)));
 const isPlainHttp = (s: ServerInfo): boolean => isHttpProtocol(s.protocol);
 // An unset mode is PASSTHROUGH, the enum's zero value in Istio's API.
 const isPassthrough = (s: ServerInfo): boolean => (s.protocol === 'TLS' || s.protocol === 'HTTPS') && (s.tls.mode === undefined || s.tls.mode === 'PASSTHROUGH' || s.tls.mode === 'AUTO_PASSTHROUGH');
@@ -188,8 +196,10 @@ function tlsParams(tls: Json): Json | undefined {
  * the client CA from caCertificates, with caCrl and subjectAltNames), as istiod writes them; a caCertCredentialName
  * names the Secret of the client CA instead (`kubernetes://<caCertCredentialName>-cacert`, which credentials.ts
  * resolves to that Secret). MUTUAL requires a client certificate, OPTIONAL_MUTUAL checks one when it is given.
+ * `builtin://` names the gateway's own mesh certificate (`certs`, which terminated() made sure of), and as the client
+ * CA the mesh root, as Istio serves them.
  */
-function downstreamTls(s: ServerInfo): Json {
+function downstreamTls(s: ServerInfo, certs: CertFiles | undefined): Json {
   const names = credentialNames(s.tls);
   const mutual = s.tls.mode !== 'SIMPLE';
   // HTTP is offered over ALPN where HTTP follows; a terminated TLS server carries bytes, which ALPN does not name.
@@ -197,12 +207,13 @@ function downstreamTls(s: ServerInfo): Json {
   const params = tlsParams(s.tls);
   if (params) common.tls_params = params;
   const pins = mutual ? clientPins(s.tls) : {};
-  if (names.length > 0) common.tls_certificate_sds_secret_configs = names.map((name) => ({ name: credentialSdsName(name), sds_config: adsSource() }));
+  const sdsName = (name: string, ca: boolean): string => (certs && isBuiltinCredential(name) ? (ca ? rootName(certs) : certName(certs)) : ca ? caSdsName(name) : credentialSdsName(name));
+  if (names.length > 0) common.tls_certificate_sds_secret_configs = [...new Set(names.map((name) => sdsName(name, false)))].map((name) => ({ name, sds_config: adsSource() }));
   else common.tls_certificates = certificateFiles(s.tls).map((c) => ({ certificate_chain: { filename: c.cert }, private_key: { filename: c.key } }));
   // The client CA: caCertCredentialName's Secret first, then the credential's own, then the caCertificates file.
   const caName = nonEmpty(s.tls.caCertCredentialName) ? s.tls.caCertCredentialName : names[0];
   if (mutual && caName !== undefined) {
-    const sds = { name: caSdsName(caName), sds_config: adsSource() };
+    const sds = { name: sdsName(caName, true), sds_config: adsSource() };
     if (Object.keys(pins).length > 0) common.combined_validation_context = { default_validation_context: pins, validation_context_sds_secret_config: sds };
     else common.validation_context_sds_secret_config = sds;
   } else if (mutual && nonEmpty(s.tls.caCertificates)) common.validation_context = { ...fileValidationContext({ filename: s.tls.caCertificates }, s.tls), ...pins };
@@ -289,7 +300,7 @@ export function generateGatewayListeners(snap: Snapshot, proxy: Proxy): NamedRes
     for (const s of list) {
       if (https.has(s)) {
         const names = sniNames(s);
-        const match = { filter_chain_match: { ...(names.length ? { server_names: names } : {}), transport_protocol: 'tls' }, transport_socket: isMeshTerminated(s) ? downstreamMtls(certs!, snap.mesh.trustDomain) : downstreamTls(s) };
+        const match = { filter_chain_match: { ...(names.length ? { server_names: names } : {}), transport_protocol: 'tls' }, transport_socket: isMeshTerminated(s) ? downstreamMtls(certs!, snap.mesh.trustDomain) : downstreamTls(s, certs) };
         if (s.protocol === 'HTTPS') chains.push({ ...match, filters: hcm(httpsRouteName(s)) });
         else {
           // A TLS server, terminated: its bytes go on by the tcp routes bound to it, as istiod does.

@@ -1,6 +1,7 @@
 /**
  * Gateway servers of protocol TLS that terminate TLS (SIMPLE, MUTUAL, OPTIONAL_MUTUAL with files or credentialName,
- * ISTIO_MUTUAL with the gateway's mesh certificates) and then carry the bytes by the tcp routes bound to them.
+ * ISTIO_MUTUAL with the gateway's mesh certificates, or its mesh certificate named `builtin://`) and then carry the
+ * bytes by the tcp routes bound to them.
  */
 import { expect } from 'chai';
 import type { KubeObject } from '../../../src/core/kube.js';
@@ -54,6 +55,25 @@ describe('gateway: TLS servers terminated, then tcp routes', () => {
     const [chain] = chainsOf(objs, ingress(certMetadata('/etc/certs')));
     expect(chain.transport_socket.typed_config.require_client_certificate).to.deep.equal({ value: true });
     expect(chain.filters[0].typed_config.cluster).to.equal('outbound|3306||mysql.default.svc.cluster.local');
+  });
+
+  it("credentialName builtin://: the gateway's own mesh certificate (SIMPLE: no client check; MUTUAL: against the mesh root), only when it has one", () => {
+    const simple = [gateway({ mode: 'SIMPLE', credentialName: 'builtin://' }), tcpRoute];
+    expect(chainsOf(simple), 'no mesh certificates: no chain').to.deep.equal([]);
+    const meshCerts = ingress(certMetadata('/etc/certs'));
+    const [chain] = chainsOf(simple, meshCerts);
+    const ctx = chain.transport_socket.typed_config;
+    expect(ctx.common_tls_context).to.deep.equal({ tls_certificate_sds_secret_configs: [{ name: 'file-cert:/etc/certs/cert-chain.pem~/etc/certs/key.pem', sds_config: { ads: {}, resource_api_version: 'V3' } }] });
+    expect(ctx.require_client_certificate).to.equal(undefined);
+    expect(chain.filters[0].typed_config.cluster).to.equal('outbound|3306||mysql.default.svc.cluster.local');
+    // The names the chain uses are the SDS secrets the gateway is served (its files).
+    const secrets = generate(buildSnapshot([...yamlObjects(MYSQL_SERVICE), ...simple]), meshCerts, TypeUrls.secret).map((r) => r.name);
+    expect(secrets).to.include.members(['file-cert:/etc/certs/cert-chain.pem~/etc/certs/key.pem', 'file-root:/etc/certs/root-cert.pem']);
+
+    const [mutual] = chainsOf([gateway({ mode: 'MUTUAL', credentialName: 'builtin://' }), tcpRoute], meshCerts);
+    const m = mutual.transport_socket.typed_config;
+    expect(m.require_client_certificate).to.deep.equal({ value: true });
+    expect(m.common_tls_context.validation_context_sds_secret_config.name).to.equal('file-root:/etc/certs/root-cert.pem');
   });
 
   it('no tcp route bound to it: no chain, no listener; and never an HTTP route configuration', () => {
