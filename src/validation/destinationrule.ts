@@ -167,7 +167,7 @@ function checkTrafficPolicy(tp: Obj | undefined, p: string, issues: Issues): voi
 }
 
 function checkPolicyParts(tp: Obj, p: string, issues: Issues): void {
-  if (tp.retryBudget) issues.warn(`${p}.retryBudget`, 'not applied by mizzen: only connectionPool.http.maxRetries bounds retries');
+  if (tp.retryBudget && has(tp.retryBudget, 'budgetInterval')) issues.warn(`${p}.retryBudget.budgetInterval`, 'not applied by mizzen: the Envoy API it builds against has no such field');
   checkOutlier(tp.outlierDetection, `${p}.outlierDetection`, issues);
   checkConnectionPool(tp.connectionPool, `${p}.connectionPool`, issues);
   checkLoadBalancer(tp.loadBalancer, tp.outlierDetection, `${p}.loadBalancer`, issues);

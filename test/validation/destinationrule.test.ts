@@ -114,6 +114,11 @@ const cases: Case[] = [
   { name: 'tunnel bad protocol', in: dr({ tunnel: { protocol: 'GET', targetHost: '10.0.0.1', targetPort: 8443 } }), valid: false, error: 'tunnel.protocol' },
   { name: 'tunnel needs target', in: dr({ tunnel: { protocol: 'POST' } }), valid: false, error: 'tunnel.targetHost: is required' },
   { name: 'tunnel with proxyProtocol', in: dr({ tunnel: { targetHost: 'a.com', targetPort: 1 }, proxyProtocol: { version: 'V1' } }), valid: false, error: 'tunnel and proxyProtocol' },
+  // retry budget
+  { name: 'retryBudget applies', in: dr({ retryBudget: { percent: 10, minRetryConcurrency: 2 } }), valid: true },
+  { name: 'retryBudget budgetInterval: warned, not applied', in: dr({ retryBudget: { percent: 10, budgetInterval: '10s' } }), valid: true, warning: 'retryBudget.budgetInterval: not applied by mizzen' },
+  { name: 'retryBudget percent out of range', in: dr({ retryBudget: { percent: 120 } }), valid: false, error: 'retryBudget.percent' },
+  { name: 'retryBudget not in port level settings', in: dr({ portLevelSettings: [{ port: { number: 80 }, retryBudget: {} }] }), valid: false, error: 'portLevelSettings[0].retryBudget: unknown field' },
   // exportTo and workload selector
   { name: 'workloadSelector with local exportTo', in: { host: 'r', workloadSelector: { matchLabels: { app: 'r' } }, exportTo: ['.'] }, valid: true },
   { name: 'workloadSelector exported elsewhere', in: { host: 'r', workloadSelector: { matchLabels: { app: 'r' } }, exportTo: ['other'] }, valid: false, error: 'beyond its own namespace' },
@@ -129,5 +134,10 @@ describe('DestinationRule validation: failoverPriority', () => {
     const r = validateObject(wrap('DestinationRule', spec));
     expect(r.errors).to.deep.equal([]);
     expect(r.warnings).to.deep.equal([]);
+  });
+
+  it('retryBudget without budgetInterval is applied: no warning', () => {
+    const r = validateObject(wrap('DestinationRule', dr({ retryBudget: { percent: 10, minRetryConcurrency: 2 } }, { subsets: [{ name: 'v1', labels: { version: 'v1' }, trafficPolicy: { retryBudget: {} } }] })));
+    expect([r.errors, r.warnings]).to.deep.equal([[], []]);
   });
 });

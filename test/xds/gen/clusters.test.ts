@@ -241,6 +241,18 @@ describe('Envoy CDS/EDS from DestinationRules', () => {
     expect(c.circuit_breakers.thresholds[0].max_connections).to.deep.equal({ value: 7 });
   });
 
+  it("retryBudget: Envoy's retry budget with istiod's defaults (20 %, 3 at once), the policy's whole: port-level entries keep it, a subset's own replaces it", () => {
+    const budget = (c: any) => c.circuit_breakers.thresholds[0].retry_budget;
+    const given = clustersWith(dr('{ retryBudget: { percent: 12.5, minRetryConcurrency: 5 }, portLevelSettings: [{ port: { number: 9080 }, connectionPool: { tcp: { maxConnections: 7 } } }] }', '  subsets: [{ name: v1, labels: { version: v1 }, trafficPolicy: { retryBudget: { percent: 50 } } }, { name: v2, labels: { version: v2 } }]'));
+    const top = byName(given.clusters, R);
+    expect(budget(top)).to.deep.equal({ budget_percent: { value: 12.5 }, min_retry_concurrency: { value: 5 } });
+    expect(top.circuit_breakers.thresholds[0].max_connections, 'the port-level entry applies beside it').to.deep.equal({ value: 7 });
+    expect(budget(byName(given.clusters, 'outbound|9080|v1|reviews.default.svc.cluster.local'))).to.deep.equal({ budget_percent: { value: 50 }, min_retry_concurrency: { value: 3 } });
+    expect(budget(byName(given.clusters, 'outbound|9080|v2|reviews.default.svc.cluster.local'))).to.deep.equal({ budget_percent: { value: 12.5 }, min_retry_concurrency: { value: 5 } });
+    expect(budget(byName(clustersWith(dr('{ retryBudget: {} }')).clusters, R))).to.deep.equal({ budget_percent: { value: 20 }, min_retry_concurrency: { value: 3 } });
+    expect(budget(byName(clustersWith(dr('{ loadBalancer: { simple: RANDOM } }')).clusters, R)), 'none without it').to.equal(undefined);
+  });
+
   it('EDS: subsets narrow endpoints by labels; localities grouped with weights; health from readiness', () => {
     const yaml = dr('{}', '  subsets: [{ name: v3, labels: { version: v3 } }, { name: none, labels: { version: v9 } }]');
     const { endpoints } = clustersWith(yaml);
