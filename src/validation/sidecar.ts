@@ -64,7 +64,6 @@ export const validateSidecar: KindValidator = (spec: Obj, ctx, issues: Issues) =
     issues.error('spec', 'empty Sidecar: set at least one of ingress, egress, outboundTrafficPolicy or inboundConnectionPool');
   }
   // What mizzen does differently from istiod, said where it matters (xds/gen/sidecar-scope.ts: egress scope, ingress ports and endpoints).
-  if (spec.inboundConnectionPool) issues.warn('spec.inboundConnectionPool', NOT_APPLIED('inbound connection pools', 'these limits are not enforced'));
   const ingressPorts = new Set<number>();
   each(spec.ingress, (l, i) => {
     const p = `spec.ingress[${i}]`;
@@ -91,7 +90,6 @@ export const validateSidecar: KindValidator = (spec: Obj, ctx, issues: Issues) =
       checkServerTls(l.tls, tp, issues);
     }
     if (l.tls) issues.warn(`${p}.tls`, NOT_APPLIED('TLS on ingress listeners', 'the listener serves what arrives as it arrives'));
-    if (l.connectionPool) issues.warn(`${p}.connectionPool`, NOT_APPLIED('connection pools on ingress listeners', 'these limits are not enforced'));
     if (l.bind || l.captureMode) issues.warn(p, NOT_APPLIED('bind and captureMode on ingress listeners', 'inbound traffic is captured by iptables on every address'));
     checkConnectionPool(l.connectionPool, `${p}.connectionPool`, issues);
     if (l.connectionPool?.http && !isHttpProtocol(proto)) {

@@ -27,7 +27,7 @@ const cases: Case[] = [
   { name: 'ingress listener', in: ingress({}), valid: true },
   { name: 'ingress tls: valid, with a warning that mizzen does not apply it yet', in: { ingress: [{ port: { number: 8443, protocol: 'HTTPS', name: 'https' }, defaultEndpoint: '127.0.0.1:8443', tls: { mode: 'SIMPLE', serverCertificate: '/c', privateKey: '/k' } }] }, valid: true, warning: 'spec.ingress[0].tls: mizzen does not apply TLS on ingress listeners yet' },
   { name: 'ingress bind: valid, with a warning', in: ingress({ bind: '0.0.0.0' }), valid: true, warning: 'spec.ingress[0]: mizzen does not apply bind and captureMode' },
-  { name: 'inbound connection pool: valid, with a warning that mizzen does not apply it yet', in: { inboundConnectionPool: { tcp: { maxConnections: 10 } } }, valid: true, warning: 'spec.inboundConnectionPool: mizzen does not apply inbound connection pools yet' },
+  { name: 'inbound connection pool', in: { inboundConnectionPool: { tcp: { maxConnections: 10 } } }, valid: true },
   { name: 'ingress needs a port', in: { ingress: [{ defaultEndpoint: '127.0.0.1:8080' }] }, valid: false, error: 'spec.ingress[0].port: is required' },
   { name: 'ingress port out of range', in: ingress({ port: { number: 0, protocol: 'HTTP' } }), valid: false, error: 'spec.ingress[0].port.number' },
   { name: 'ingress bad defaultEndpoint host', in: ingress({ defaultEndpoint: '10.0.0.1:8080' }), valid: false, error: 'defaultEndpoint' },

@@ -14,10 +14,10 @@ import {
   type Json, BLACKHOLE, DEFAULT_CONNECT_TIMEOUT_MS, INBOUND_BIND_ADDRESS, INBOUND_BIND_ADDRESS_V6, INBOUND_PASSTHROUGH, PASSTHROUGH, UINT32_MAX,
   adsSource, any, inboundClusterName, outboundClusterName, socketAddress,
 } from './common.js';
-import { clusterPolicyFields, effectivePolicy, subsetsOf, type TrafficPolicy } from './policy.js';
+import { clusterPolicyFields, connectionPoolFields, effectivePolicy, subsetsOf, type TrafficPolicy } from './policy.js';
 import { type ProxyPlace, applyLocality, localityPlan, placeKey, proxyPlace } from './locality.js';
 import { destinationRuleFor, inboundServices, proxyLabels, visibleServices } from './context.js';
-import { proxySidecar, sidecarIngress, type IngressEndpoint, type IngressPort } from './sidecar-scope.js';
+import { proxySidecar, sidecarInboundPool, sidecarIngress, type IngressEndpoint, type IngressPort } from './sidecar-scope.js';
 import { wasmClusters } from './wasm.js';
 import { type CertFiles, acceptsMtls, certsKey, clientCerts, clusterMtls, endpointMetadata, serviceIdentities } from './mtls.js';
 
@@ -196,26 +196,38 @@ function inboundTarget(name: string, endpoint: IngressEndpoint | undefined): Jso
   return { type: 'STATIC', load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address } }] }] } };
 }
 
-function inboundCluster({ port, protocol, endpoint }: IngressPort): Json {
+/**
+ * The connection pool of an inbound port, as istiod sets it on the receiving side too (so that the server has the
+ * capacity its clients are allowed): the DestinationRule of the first service whose port lands on it (for that
+ * service port; rules with a workloadSelector count only outbound, as in Istio), its connectionPool replaced by the
+ * proxy's Sidecar's for the port (sidecarInboundPool) when it sets one. Its retryBudget stays the rule's.
+ */
+function inboundPool(snap: Snapshot, proxy: Proxy, port: number, labels: Readonly<Record<string, string>>): Pick<TrafficPolicy, 'connectionPool' | 'retryBudget'> {
+  let policy: TrafficPolicy = {};
+  for (const svc of inboundServices(snap, proxy, labels)) {
+    const sp = svc.ports.find((p) => p.protocol !== 'UDP' && inboundPort(snap, proxy, svc, p) === port);
+    if (!sp) continue;
+    policy = effectivePolicy(destinationRuleFor(snap, proxy.namespace, svc), sp.port);
+    break;
+  }
+  const sidecar = sidecarInboundPool(proxySidecar(snap, proxy, () => labels), port);
+  return { ...(sidecar ?? policy.connectionPool ? { connectionPool: sidecar ?? policy.connectionPool } : {}), ...(policy.retryBudget ? { retryBudget: policy.retryBudget } : {}) };
+}
+
+function inboundCluster({ port, protocol, endpoint }: IngressPort, pool: Pick<TrafficPolicy, 'connectionPool' | 'retryBudget'>): Json {
   const name = inboundClusterName(port);
   // The source the sidecar's iptables rules let through to the workload; a Unix socket has no IP source.
   const source = endpoint && 'pipe' in endpoint ? undefined : endpoint && 'address' in endpoint && endpoint.address === '::1' ? INBOUND_BIND_ADDRESS_V6 : INBOUND_BIND_ADDRESS;
+  // A sniffed port's HTTP requests reach the app in the protocol they came in; h2UpgradePolicy is outbound only.
+  const fields = connectionPoolFields(pool, isHttp2Protocol(protocol), protocol === 'UNSUPPORTED', false);
   return {
     name,
     ...inboundTarget(name, endpoint),
-    connect_timeout: duration(DEFAULT_CONNECT_TIMEOUT_MS),
+    connect_timeout: fields.connect_timeout,
     ...(source ? { upstream_bind_config: { source_address: { address: source, port_value: 0 } } } : {}),
-    circuit_breakers: defaultBreakers(),
-    ...(isHttp2Protocol(protocol) || protocol === 'UNSUPPORTED'
-      ? {
-          typed_extension_protocol_options: {
-            'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': any('envoy.extensions.upstreams.http.v3.HttpProtocolOptions', {
-              // A sniffed port's HTTP requests reach the app in the protocol they came in.
-              ...(protocol === 'UNSUPPORTED' ? { use_downstream_protocol_config: { http_protocol_options: {}, http2_protocol_options: {} } } : { explicit_http_config: { http2_protocol_options: {} } }),
-            }),
-          },
-        }
-      : {}),
+    circuit_breakers: fields.circuit_breakers,
+    ...(fields.upstream_connection_options ? { upstream_connection_options: fields.upstream_connection_options } : {}),
+    ...(fields.httpOptions ? { typed_extension_protocol_options: { 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': any('envoy.extensions.upstreams.http.v3.HttpProtocolOptions', fields.httpOptions) } } : {}),
   };
 }
 
@@ -321,7 +333,10 @@ function allTakeMtls(snap: Snapshot, spec: ClusterSpec): boolean {
 export function generateClusters(snap: Snapshot, proxy: Proxy): NamedResource[] {
   const certs = clientCerts(proxy);
   const resources: Json[] = outboundClusterSpecs(snap, proxy).map((s) => (certs ? withMtls(snap, s, memoCluster(snap, s, proxy), certs) : memoCluster(snap, s, proxy)));
-  if (proxy.type === 'sidecar') for (const p of inboundPorts(snap, proxy)) resources.push(inboundCluster(p));
+  if (proxy.type === 'sidecar') {
+    const labels = proxyLabels(snap, proxy);
+    for (const p of inboundPorts(snap, proxy)) resources.push(inboundCluster(p, inboundPool(snap, proxy, p.port, labels)));
+  }
   resources.push(...staticClusters(proxy.type === 'sidecar'));
   // Where WasmPlugins' remote code is fetched from (wasm.ts).
   resources.push(...wasmClusters(snap, proxy));

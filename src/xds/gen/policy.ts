@@ -120,6 +120,46 @@ function retryBudget(b: Json): Json {
 }
 
 /**
+ * What a connection pool (and retryBudget) sets on a cluster, as istiod's applyConnectionPool, which inbound
+ * clusters take too: the connect timeout, the circuit breakers (zero or negative counts are "unset", a FIXME in
+ * istiod that cannot tell them apart, and keep the unlimited defaults: an explicit 0 would refuse every connection
+ * or retry), TCP keepalive, and the upstream HTTP options (httpProtocolOptions; `upgrade`: whether h2UpgradePolicy
+ * applies, outbound only).
+ */
+export function connectionPoolFields(
+  policy: Pick<TrafficPolicy, 'connectionPool' | 'retryBudget'>,
+  http2: boolean,
+  sniffed: boolean,
+  upgrade = true,
+): { connect_timeout: Json; circuit_breakers: Json; upstream_connection_options?: Json; httpOptions?: Json } {
+  const tcp = asObject(policy.connectionPool?.tcp);
+  const httpPool = asObject(policy.connectionPool?.http);
+  const circuit_breakers = {
+    thresholds: [
+      {
+        max_connections: { value: positive(tcp.maxConnections) ?? UINT32_MAX },
+        max_pending_requests: { value: positive(httpPool.http1MaxPendingRequests) ?? UINT32_MAX },
+        max_requests: { value: positive(httpPool.http2MaxRequests) ?? UINT32_MAX },
+        max_retries: { value: positive(httpPool.maxRetries) ?? UINT32_MAX },
+        ...(policy.retryBudget ? { retry_budget: retryBudget(policy.retryBudget) } : {}),
+        track_remaining: true,
+      },
+    ],
+  };
+  const keepalive = tcpKeepalive(tcp.tcpKeepalive);
+  const httpOptions = httpProtocolOptions(upgrade ? asObject(policy.connectionPool) : withoutUpgrade(asObject(policy.connectionPool)), http2, sniffed);
+  return {
+    connect_timeout: toDuration(tcp.connectTimeout) ?? duration(DEFAULT_CONNECT_TIMEOUT_MS),
+    circuit_breakers,
+    ...(keepalive ? { upstream_connection_options: { tcp_keepalive: keepalive } } : {}),
+    ...(httpOptions ? { httpOptions } : {}),
+  };
+}
+
+/** A connection pool without http.h2UpgradePolicy (which inbound clusters do not apply). */
+const withoutUpgrade = (pool: Json): Json => (isObject(pool.http) && 'h2UpgradePolicy' in pool.http ? { ...pool, http: { ...pool.http, h2UpgradePolicy: undefined } } : pool);
+
+/**
  * Cluster fields from a policy. `http2` = the upstream speaks HTTP/2 (gRPC, HTTP2 ports); `sniffed` = the port's
  * protocol is sniffed, so HTTP requests go upstream in the protocol they came in (istiod's setUpstreamProtocol);
  * `sds` = the proxy can prove its identity (a gateway, a sidecar with mesh certificates): it takes a tls
@@ -127,9 +167,8 @@ function retryBudget(b: Json): Json {
  */
 export function clusterPolicyFields(policy: TrafficPolicy, http2: boolean, sniffed = false, sds = false): Json {
   const out: Json = {};
-  const tcp = asObject(policy.connectionPool?.tcp);
-  const httpPool = asObject(policy.connectionPool?.http);
-  out.connect_timeout = toDuration(tcp.connectTimeout) ?? duration(DEFAULT_CONNECT_TIMEOUT_MS);
+  const pool = connectionPoolFields(policy, http2, sniffed);
+  out.connect_timeout = pool.connect_timeout;
 
   const lb = asObject(policy.loadBalancer);
   // Istio's default balancer is LEAST_REQUEST, not Envoy's ROUND_ROBIN: with no rule, no `simple`, or an unknown
@@ -171,26 +210,12 @@ export function clusterPolicyFields(policy: TrafficPolicy, http2: boolean, sniff
   }
   if (Object.keys(common).length > 0) out.common_lb_config = common;
 
-  // istiod's applyConnectionPool: zero or negative counts are "unset" (FIXME there: it cannot tell them apart) and
-  // keep the unlimited defaults; an explicit 0 would otherwise refuse every connection or retry.
-  out.circuit_breakers = {
-    thresholds: [
-      {
-        max_connections: { value: positive(tcp.maxConnections) ?? UINT32_MAX },
-        max_pending_requests: { value: positive(httpPool.http1MaxPendingRequests) ?? UINT32_MAX },
-        max_requests: { value: positive(httpPool.http2MaxRequests) ?? UINT32_MAX },
-        max_retries: { value: positive(httpPool.maxRetries) ?? UINT32_MAX },
-        ...(policy.retryBudget ? { retry_budget: retryBudget(policy.retryBudget) } : {}),
-        track_remaining: true,
-      },
-    ],
-  };
+  out.circuit_breakers = pool.circuit_breakers;
 
   const od = policy.outlierDetection;
   if (od !== undefined) out.outlier_detection = outlierDetection(asObject(od));
 
-  const keepalive = tcpKeepalive(tcp.tcpKeepalive);
-  if (keepalive) out.upstream_connection_options = { tcp_keepalive: keepalive };
+  if (pool.upstream_connection_options) out.upstream_connection_options = pool.upstream_connection_options;
 
   const tlsSettings = asObject(policy.tls);
   const tls = tlsTransportSocket(tlsSettings, sds);
@@ -207,7 +232,7 @@ export function clusterPolicyFields(policy: TrafficPolicy, http2: boolean, sniff
     };
   }
 
-  let options = httpProtocolOptions(asObject(policy.connectionPool), http2, sniffed);
+  let options = pool.httpOptions;
   // TLS without an explicit sni: the SNI is the request's host, and the server's certificate must name it (unless
   // subjectAltNames or insecureSkipVerify say otherwise), as istiod's setAutoSniAndAutoSanValidation.
   if (tls && !(typeof tlsSettings.sni === 'string' && tlsSettings.sni)) {

@@ -17,6 +17,9 @@ import { asArray, asObject, asPort, matchesLabels } from '../../model/selectors.
 import { parseProtocol } from '../../model/protocol.js';
 import { ROOT_NAMESPACES } from '../../core/constants.js';
 import { compareConfigs } from '../../model/snapshot.js';
+import type { Json } from './common.js';
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** One `namespace/dnsName` of an egress listener, read. */
 interface EgressHost {
@@ -154,6 +157,19 @@ export interface IngressPort {
   port: number;
   protocol: Protocol;
   endpoint?: IngressEndpoint;
+}
+
+/**
+ * The connection pool a proxy's Sidecar sets for an inbound (workload) port: its ingress listener's for the port,
+ * else `inboundConnectionPool`; undefined when neither is set (the DestinationRule's then applies), as in Istio.
+ */
+export function sidecarInboundPool(sidecar: Config | undefined, port: number): Json | undefined {
+  for (const raw of asArray(sidecar?.spec?.ingress)) {
+    const l = asObject(raw);
+    if (asPort(asObject(l.port).number) === port && isObject(l.connectionPool)) return l.connectionPool;
+  }
+  const pool = sidecar?.spec?.inboundConnectionPool;
+  return isObject(pool) ? pool : undefined;
 }
 
 /**
