@@ -32,5 +32,5 @@ export function asPort(v: unknown): number | undefined {
 /** A policy's `selector.matchLabels` (PeerAuthentication, AuthorizationPolicy, RequestAuthentication, Telemetry); {} without one. */
 export const policySelector = (spec: unknown): Record<string, string> => asObject(asObject(asObject(spec).selector).matchLabels) as Record<string, string>;
 
-/** Whether a policy attaches by targetRef(s) (to waypoints and Gateway API objects, which mizzen has not) instead of a selector. */
+/** Whether a policy attaches by targetRef(s) (to Gateway API gateways: policy-attachment.ts) instead of a selector. */
 export const hasTargetRef = (spec: unknown): boolean => asObject(spec).targetRef !== undefined || asArray(asObject(spec).targetRefs).length > 0;

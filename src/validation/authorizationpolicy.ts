@@ -137,7 +137,7 @@ function checkValues(o: Obj, field: string, p: string, issues: Issues, fn?: (v: 
 
 export const validateAuthorizationPolicy: KindValidator = (spec: Obj, ctx, issues: Issues) => {
   checkTargets(spec, issues);
-  warnTargetRefs(spec, 'an AuthorizationPolicy with a target reference is enforced nowhere (a DENY denies nothing)', issues);
+  warnTargetRefs(spec, 'this AuthorizationPolicy (a DENY denies nothing through it)', issues);
   const action: string = spec.action ?? 'ALLOW';
   if (action === 'AUDIT') issues.warn('spec.action', 'mizzen has no audit logging: an AUDIT policy changes nothing');
   if (DRY_RUN_ANNOTATION in ctx.annotations && action !== 'ALLOW' && action !== 'DENY') {

@@ -7,7 +7,7 @@
  */
 import { type Issues, type Obj, obj, str, int32, uint32, list, strMap, enumOf, any, each, isPlainObject } from './schema.js';
 import { labelsSelectorSchema, validateRegex, warnEmptySelector } from './common.js';
-import { targetRefSchema } from './security.js';
+import { targetRefSchema, warnTargetRefs } from './security.js';
 import type { KindValidator } from './kind.js';
 import { filtersWithoutTypedConfig, fromEnvoyJson } from '../xds/envoy-json.js';
 import { PATCH_VALUE_TYPES } from '../xds/gen/envoyfilter/patches.js';
@@ -169,7 +169,6 @@ function warnLegacyName(name: unknown, where: keyof typeof LEGACY_FILTER_NAMES, 
 const MAX_PROXY_VERSION = 1024;
 
 // What mizzen does differently from istiod: stated where a rule depends on it.
-const NO_ATTACHMENT = 'mizzen has no waypoints and no Gateway API gateways: an EnvoyFilter with targetRefs applies to no workload';
 const NO_WAYPOINTS = 'mizzen runs no waypoint proxies: a patch in the WAYPOINT context applies to nothing';
 const NOT_APPLIED: Partial<Record<ApplyTo, string>> = {
   BOOTSTRAP: 'mizzen writes the Envoy bootstrap when it injects the sidecar and does not patch it: this patch has no effect',
@@ -304,6 +303,6 @@ function checkConfigPatch(cp: Obj, p: string, issues: Issues): void {
 export const validateEnvoyFilter: KindValidator = (spec: Obj, _ctx, issues: Issues) => {
   issues.warn('', UNSTABLE);
   warnEmptySelector(spec.workloadSelector, 'labels', 'spec.workloadSelector', issues);
-  if (Array.isArray(spec.targetRefs) && spec.targetRefs.length > 0) issues.warn('spec.targetRefs', NO_ATTACHMENT);
+  warnTargetRefs(spec, 'this EnvoyFilter', issues);
   each(spec.configPatches, (cp, i) => checkConfigPatch(cp, `spec.configPatches[${i}]`, issues));
 };

@@ -22,7 +22,7 @@ export const proxyConfigSpec = obj({
 export const validateProxyConfig: KindValidator = (spec: Obj, _ctx, issues: Issues) => {
   if (spec.selector !== undefined && spec.targetRef !== undefined) issues.error('spec', 'only one of selector or targetRef may be set');
   warnEmptySelector(spec.selector, 'matchLabels', 'spec.selector', issues);
-  warnTargetRefs(spec, 'this ProxyConfig applies to no workload', issues);
+  warnTargetRefs(spec, 'this ProxyConfig', issues, false);
   if (typeof spec.image?.imageType === 'string') {
     issues.warn('spec.image.imageType', "not applied by mizzen: sidecars run the mesh config's Envoy image (proxyImage; per pod, sidecar.istio.io/proxyImage)");
   }

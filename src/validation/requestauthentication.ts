@@ -75,7 +75,7 @@ const NO_KEYS = 'mizzen does not discover keys from the issuer: without jwks or 
 
 export const validateRequestAuthentication: KindValidator = (spec: Obj, _ctx, issues: Issues) => {
   checkTargets(spec, issues);
-  warnTargetRefs(spec, 'a RequestAuthentication with a target reference checks tokens nowhere', issues);
+  warnTargetRefs(spec, 'this RequestAuthentication (no token is checked through it)', issues);
   each(spec.jwtRules, (r, i) => {
     const p = `spec.jwtRules[${i}]`;
     const uri: string | undefined = r.jwksUri ?? r.jwks_uri;

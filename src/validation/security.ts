@@ -2,6 +2,7 @@
 import { type Issues, type Obj, obj, str, list, each } from './schema.js';
 import { warnEmptySelector, matchLabelsSelectorSchema } from './common.js';
 
+const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 const GROUP = /^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const KIND = /^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/;
 
@@ -37,11 +38,24 @@ function checkTargetRef(ref: Obj, p: string, issues: Issues): void {
   }
 }
 
-/** Target references attach a policy to waypoints or Gateway API gateways, which mizzen does not run: warned per field. */
-export function warnTargetRefs(spec: Obj, effect: string, issues: Issues): void {
-  const message = `mizzen has no waypoints and no Gateway API attachment: ${effect}`;
-  if (spec.targetRef !== undefined) issues.warn('spec.targetRef', message);
-  if (Array.isArray(spec.targetRefs) && spec.targetRefs.length > 0) issues.warn('spec.targetRefs', message);
+/**
+ * Target references: one to a Gateway API Gateway attaches the policy to that Gateway's gateways
+ * (model/policy-attachment.ts); one to anything else (a Service, a ServiceEntry, a GatewayClass) is for waypoints,
+ * which mizzen does not run, and attaches it to nothing: warned, reference by reference. `what` names the policy
+ * ("this Telemetry"); `gateways` false for a kind that attaches by selector only (ProxyConfig).
+ */
+export function warnTargetRefs(spec: Obj, what: string, issues: Issues, gateways = true): void {
+  const refs: Array<[string, unknown]> = Array.isArray(spec.targetRefs) && spec.targetRefs.length > 0 ? spec.targetRefs.map((r: unknown, i: number) => [`spec.targetRefs[${i}]`, r]) : spec.targetRef !== undefined ? [['spec.targetRef', spec.targetRef]] : [];
+  for (const [p, raw] of refs) {
+    const ref = typeof raw === 'object' && raw !== null ? (raw as Obj) : {};
+    if (!gateways) {
+      issues.warn(p, `attaches ${what} to nothing: mizzen applies it by selector only`);
+      continue;
+    }
+    if (ref.group === GATEWAY_GROUP && ref.kind === 'Gateway') continue;
+    const kind = typeof ref.kind === 'string' && ref.kind ? ref.kind : 'this';
+    issues.warn(p, `attaches ${what} to nothing: a ${kind} target is for waypoints, which mizzen does not run (a Gateway of ${GATEWAY_GROUP} attaches it to that Gateway's gateways)`);
+  }
 }
 
 /** selector / targetRef / targetRefs: at most one, each valid. */

@@ -101,7 +101,7 @@ function checkMetrics(m: Obj, p: string, issues: Issues): void {
 
 export const validateTelemetry: KindValidator = (spec: Obj, _ctx, issues: Issues) => {
   checkTargets(spec, issues);
-  warnTargetRefs(spec, 'a Telemetry with a target reference applies to no workload', issues);
+  warnTargetRefs(spec, 'this Telemetry', issues);
   each(spec.tracing, (t, i) => checkTracing(t, `spec.tracing[${i}]`, issues));
   each(spec.metrics, (m, i) => checkMetrics(m, `spec.metrics[${i}]`, issues));
   if (Array.isArray(spec.metrics) && spec.metrics.length > 0) issues.warn('spec.metrics', NO_METRICS);

@@ -103,7 +103,7 @@ function checkMatch(spec: Obj, issues: Issues): void {
 
 export const validateWasmPlugin: KindValidator = (spec: Obj, _ctx, issues: Issues) => {
   checkTargets(spec, issues);
-  warnTargetRefs(spec, 'a WasmPlugin with a target reference applies to no workload', issues);
+  warnTargetRefs(spec, 'this WasmPlugin', issues);
   checkEnv(spec, issues);
   checkMatch(spec, issues);
   // A missing or empty url is reported by the schema; an invalid one is an error, and what else keeps the plugin from

@@ -59,7 +59,7 @@ describe('mizzen serve', function () {
       expect(good.allowed).to.equal(true);
       const warned = (await post('/validate', createReview(telemetry({ targetRef: { kind: 'Service', name: 'reviews' } }), 'istio-system'))).body.response;
       expect(warned.allowed).to.equal(true);
-      expect(warned.warnings).to.deep.equal(['spec.targetRef: mizzen has no waypoints and no Gateway API attachment: a Telemetry with a target reference applies to no workload']);
+      expect(warned.warnings).to.deep.equal(["spec.targetRef: attaches this Telemetry to nothing: a Service target is for waypoints, which mizzen does not run (a Gateway of gateway.networking.k8s.io attaches it to that Gateway's gateways)"]);
       const bad = (await post('/validate', createReview(telemetry({ accessLogging: [{ filter: { expression: '' } }], metrics: [{ overrides: [{ tagOverrides: { t: { operation: 'REMOVE', value: 'x' } } }] }] }), 'istio-system'))).body.response;
       expect(bad.allowed).to.equal(false);
       expect(bad.status.code).to.equal(400);

@@ -126,7 +126,8 @@ runTable('EnvoyFilter', [
   { name: 'seventeen targetRefs', in: { targetRefs: Array.from({ length: 17 }, (_, i) => ({ ...ref, name: `g${i}` })) }, valid: false, error: 'spec.targetRefs: must have at most 16 items' },
 
   // What mizzen or Istio leaves without effect
-  { name: 'targetRefs: accepted, warned', in: { targetRefs: [ref] }, valid: true, warning: 'spec.targetRefs: mizzen has no waypoints and no Gateway API gateways' },
+  { name: 'targetRefs to a Gateway: attached to its gateways, no warning of it', in: { targetRefs: [ref] }, valid: true },
+  { name: 'targetRefs to a Service: warned, for waypoints', in: { targetRefs: [ref, { kind: 'Service', group: '', name: 'reviews' }] }, valid: true, warning: "spec.targetRefs[1]: attaches this EnvoyFilter to nothing: a Service target is for waypoints, which mizzen does not run (a Gateway of gateway.networking.k8s.io attaches it to that Gateway's gateways)" },
   { name: 'BOOTSTRAP: accepted, warned', in: op('BOOTSTRAP', 'MERGE'), valid: true, warning: 'spec.configPatches[0].applyTo: mizzen writes the Envoy bootstrap when it injects the sidecar and does not patch it' },
   { name: 'EXTENSION_CONFIG: accepted, warned', in: op('EXTENSION_CONFIG', 'ADD'), valid: true, warning: 'spec.configPatches[0].applyTo: mizzen serves no extension config discovery (ECDS)' },
   { name: 'ADD on a route configuration changes nothing', in: op('ROUTE_CONFIGURATION', 'ADD'), valid: true, warning: 'spec.configPatches[0].patch.operation: ADD is not applied to ROUTE_CONFIGURATION (only MERGE, MERGE_AND_REPLACE_LIST are)' },
@@ -162,7 +163,7 @@ describe('EnvoyFilter validation: warnings and the operation table', () => {
   it('says every ignored part once, each under its path', async () => {
     const r = validateObject(
       wrap('EnvoyFilter', {
-        targetRefs: [ref],
+        targetRefs: [{ kind: 'GatewayClass', group: 'gateway.networking.k8s.io', name: 'istio-waypoint' }],
         configPatches: [
           { applyTo: 'BOOTSTRAP', patch: { operation: 'MERGE', value: {} } },
           { applyTo: 'CLUSTER', patch: { operation: 'REPLACE', value: {} } },
@@ -174,7 +175,7 @@ describe('EnvoyFilter validation: warnings and the operation table', () => {
     expect(r.errors).to.deep.equal([]);
     expect(r.warnings.map((w) => w.slice(0, w.indexOf(':')))).to.deep.equal([
       UNSTABLE,
-      'spec.targetRefs',
+      'spec.targetRefs[0]',
       'spec.configPatches[0].applyTo',
       'spec.configPatches[1].patch.operation',
       'spec.configPatches[2].match.context',

@@ -70,7 +70,8 @@ runTable('AuthorizationPolicy', [
   { name: 'CUSTOM without rules', in: { action: 'CUSTOM', provider: { name: 'x' } }, valid: false, error: 'CUSTOM action without rules' },
   { name: 'CUSTOM with principals', in: { action: 'CUSTOM', provider: { name: 'x' }, rules: [{ from: [{ source: { principals: ['a'] } }] }] }, valid: false, error: 'is not supported with the CUSTOM action' },
   { name: 'provider with ALLOW', in: { action: 'ALLOW', provider: { name: 'x' }, rules: [{}] }, valid: false, error: 'spec.provider: provider may only be set with the CUSTOM action' },
-  { name: 'targetRef: warned, as it is enforced nowhere', in: { targetRef: { kind: 'Gateway', group: 'gateway.networking.k8s.io', name: 'waypoint' }, rules: [{}] }, valid: true, warning: 'spec.targetRef: mizzen has no waypoints and no Gateway API attachment: an AuthorizationPolicy with a target reference is enforced nowhere (a DENY denies nothing)' },
+  { name: 'targetRef to a Gateway: attached to its gateways, not warned', in: { targetRef: { kind: 'Gateway', group: 'gateway.networking.k8s.io', name: 'gw' }, rules: [{}] }, valid: true },
+  { name: 'targetRef to a Service (a waypoint): warned, as it is enforced nowhere', in: { targetRef: { kind: 'Service', name: 'reviews' }, rules: [{}] }, valid: true, warning: 'spec.targetRef: attaches this AuthorizationPolicy (a DENY denies nothing through it) to nothing: a Service target is for waypoints' },
   { name: 'targetRef to a Pod', in: { targetRef: { kind: 'Pod', name: 'x' }, rules: [{}] }, valid: false, error: 'spec.targetRef: targetRef must be to one of' },
   { name: 'targetRef cross namespace', in: { targetRef: { kind: 'Service', name: 'x', namespace: 'other' }, rules: [{}] }, valid: false, error: 'cross namespace' },
   { name: 'targetRef needs name', in: { targetRefs: [{ kind: 'Service' }], rules: [{}] }, valid: false, error: 'spec.targetRefs[0].name: is required' },
@@ -87,7 +88,7 @@ const JWKS = JSON.stringify({ keys: [{ kty: 'RSA', e: 'AQAB', n: 'abc', kid: '1'
 
 runTable('RequestAuthentication', [
   { name: 'issuer and jwksUri', in: { ...sel, ...rule({}) }, valid: true },
-  { name: 'targetRefs: warned, as no token is checked', in: { targetRefs: [{ kind: 'Gateway', group: 'gateway.networking.k8s.io', name: 'gw' }], ...rule({}) }, valid: true, warning: 'spec.targetRefs: mizzen has no waypoints and no Gateway API attachment: a RequestAuthentication with a target reference checks tokens nowhere' },
+  { name: 'targetRefs to a GatewayClass: warned, as no token is checked', in: { targetRefs: [{ kind: 'GatewayClass', group: 'gateway.networking.k8s.io', name: 'istio-waypoint' }], ...rule({}) }, valid: true, warning: 'spec.targetRefs[0]: attaches this RequestAuthentication (no token is checked through it) to nothing: a GatewayClass target' },
   { name: 'issuer only (discovery): valid, with a warning that mizzen does not discover keys', in: { jwtRules: [{ issuer: 'https://a.example.com' }] }, valid: true, warning: 'spec.jwtRules[0].issuer: mizzen does not discover keys' },
   { name: 'jwksUri only', in: { jwtRules: [{ jwksUri: 'https://a.example.com/keys' }] }, valid: true },
   { name: 'neither issuer nor jwksUri', in: { jwtRules: [{ audiences: ['a'] }] }, valid: false, error: 'one of issuer or jwksUri is required' },

@@ -55,8 +55,8 @@ runTable('Telemetry', [
   // targets
   { name: 'selector with targetRef', in: { ...sel, targetRef: ref }, valid: false, error: 'spec: only one of selector, targetRef or targetRefs may be set' },
   { name: 'selector with targetRefs', in: { ...sel, targetRefs: [ref] }, valid: false, error: 'only one of selector, targetRef or targetRefs' },
-  { name: 'targetRef: accepted, warns it applies to nothing', in: { targetRef: ref, tracing: [{ randomSamplingPercentage: 1 }] }, valid: true, warning: 'spec.targetRef: mizzen has no waypoints and no Gateway API attachment' },
-  { name: 'targetRefs: the same warning', in: { targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'gw' }] }, valid: true, warning: 'spec.targetRefs: mizzen has no waypoints' },
+  { name: 'targetRef to a Service: accepted, warns it applies to nothing', in: { targetRef: ref, tracing: [{ randomSamplingPercentage: 1 }] }, valid: true, warning: 'spec.targetRef: attaches this Telemetry to nothing: a Service target is for waypoints' },
+  { name: 'targetRefs to a Gateway: attached to its gateways', in: { targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'gw' }] }, valid: true },
   { name: 'targetRef to an unsupported kind', in: { targetRef: { kind: 'Pod', name: 'p' } }, valid: false, error: 'spec.targetRef: targetRef must be to one of' },
   { name: 'targetRef without a name', in: { targetRef: { kind: 'Service' } }, valid: false, error: 'spec.targetRef.name: is required' },
   { name: 'targetRef across namespaces', in: { targetRef: { ...ref, namespace: 'other' } }, valid: false, error: 'spec.targetRef.namespace: cross namespace referencing is not supported' },
@@ -142,7 +142,7 @@ describe('Telemetry validation: warnings', () => {
       }),
     );
     expect(r.errors).to.deep.equal([]);
-    expect(r.warnings.map((w) => w.slice(0, w.indexOf(':')))).to.deep.equal(['spec.targetRefs', 'spec.tracing[0].providers', 'spec.tracing[0].customTags[f].formatter', 'spec.metrics']);
+    expect(r.warnings.map((w) => w.slice(0, w.indexOf(':')))).to.deep.equal(['spec.targetRefs[0]', 'spec.tracing[0].providers', 'spec.tracing[0].customTags[f].formatter', 'spec.metrics']);
   });
 
   it('rejects every wrong-typed field without throwing', async () => {

@@ -50,8 +50,8 @@ runTable('WasmPlugin', [
 
   // targets
   { name: 'selector and targetRefs together', in: { ...gw, url: 'file:///a.wasm', targetRefs: [{ kind: 'Gateway', group: 'gateway.networking.k8s.io', name: 'gw' }] }, valid: false, error: 'spec: only one of selector, targetRef or targetRefs may be set' },
-  { name: 'targetRefs to a Gateway API gateway: applies to nothing here', in: { url: 'file:///a.wasm', targetRefs: [{ kind: 'Gateway', group: 'gateway.networking.k8s.io', name: 'gw' }] }, valid: true, warning: 'spec.targetRefs: mizzen has no waypoints and no Gateway API attachment: a WasmPlugin with a target reference applies to no workload' },
-  { name: 'targetRef to a waypoint Service', in: { url: 'file:///a.wasm', targetRef: { kind: 'Service', group: '', name: 'reviews' } }, valid: true, warning: 'spec.targetRef: mizzen has no waypoints' },
+  { name: 'targetRefs to a Gateway API gateway: attached to its gateways', in: { url: 'file:///a.wasm', targetRefs: [{ kind: 'Gateway', group: 'gateway.networking.k8s.io', name: 'gw' }] }, valid: true },
+  { name: 'targetRef to a waypoint Service', in: { url: 'file:///a.wasm', targetRef: { kind: 'Service', group: '', name: 'reviews' } }, valid: true, warning: 'spec.targetRef: attaches this WasmPlugin to nothing: a Service target is for waypoints' },
   { name: 'targetRef to a Deployment', in: { url: 'file:///a.wasm', targetRef: { kind: 'Deployment', group: 'apps', name: 'reviews' } }, valid: false, error: 'spec.targetRef: targetRef must be to one of' },
   { name: 'targetRef across namespaces', in: { url: 'file:///a.wasm', targetRef: { kind: 'Service', name: 'a', namespace: 'other' } }, valid: false, error: 'spec.targetRef.namespace: cross namespace referencing is not supported' },
   { name: 'selector with a wildcard', in: { url: 'file:///a.wasm', selector: { matchLabels: { app: 'r*' } } }, valid: false, error: 'spec.selector.matchLabels[app]: wildcard not allowed' },

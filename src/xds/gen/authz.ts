@@ -2,8 +2,9 @@
  * AuthorizationPolicy → RBAC filters on a workload's inbound traffic, as istiod builds them.
  *
  * Which policies: those in a root namespace (istio-system, mizzen-system) or the workload's namespace whose
- * `selector.matchLabels` is empty or matches the workload; policies with targetRef(s) (for waypoints and
- * gateways) and dry-run ones (`istio.io/dry-run: "true"`) are not enforced, nor is AUDIT. The filters, in Envoy's
+ * `selector.matchLabels` is empty or matches the workload, or whose targetRefs name the Gateway API Gateway the
+ * workload serves (model/policy-attachment.ts); dry-run ones (`istio.io/dry-run: "true"`) are not enforced, nor is
+ * AUDIT. The filters, in Envoy's
  * order: CUSTOM (the requests its policies match go to the mesh config's external authorization provider,
  * ext-authz.ts; where that cannot be, they are denied by the DENY filter, as istiod does), one DENY, then one
  * ALLOW (when any ALLOW policy applies: then a request no ALLOW rule matches is refused, and a policy without rules
@@ -23,7 +24,8 @@
 import { escapeRegex } from '../../core/regex.js';
 import type { Config, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
-import { asArray, asObject, hasTargetRef, matchesLabels, policySelector } from '../../model/selectors.js';
+import { asArray, asObject, policySelector } from '../../model/selectors.js';
+import { policyAttaches } from '../../model/policy-attachment.js';
 import { ROOT_NAMESPACES } from '../../core/constants.js';
 import { type Json, JWT_FILTER, JWT_PAYLOAD_KEY, any } from './common.js';
 import { labelsKey, memoOn, proxyLabels } from './context.js';
@@ -251,9 +253,7 @@ export function policiesFor(policies: readonly Config[], namespace: string, labe
     .filter((p) => {
       if (p.namespace !== namespace && !ROOT_NAMESPACES.includes(p.namespace)) return false;
       if (p.annotations?.['istio.io/dry-run'] === 'true') return false;
-      if (hasTargetRef(p.spec)) return false;
-      const selector = policySelector(p.spec);
-      return Object.keys(selector).length === 0 || matchesLabels(labels, selector);
+      return policyAttaches(p.spec, policySelector(p.spec), p.namespace, namespace, labels);
     })
     .sort(byName);
 }

@@ -5,8 +5,8 @@
  * Which resources apply to a proxy, in order (a later one overrides an earlier one): the mesh's (the oldest without
  * selector in a root namespace: istio-system, then mizzen-system), the namespace's (the oldest without selector in
  * the proxy's namespace) and then every resource of that namespace whose selector matches the proxy's labels,
- * oldest first. Resources with targetRef(s) attach to waypoints and Gateway API objects, which mizzen has not: they
- * apply to nothing.
+ * oldest first, with those whose targetRefs name the Gateway API Gateway the proxy serves (model/policy-attachment.ts)
+ * among them.
  *
  * Each direction is composed apart: a sidecar's virtualInbound listener is SERVER, its other listeners and every
  * gateway listener are CLIENT, and an entry with `match.mode` counts only for its direction.
@@ -27,7 +27,8 @@
 import type { Config, Snapshot, TelemetryProvider } from '../../model/types.js';
 import { resolveServiceRef } from '../../model/hosts.js';
 import type { Proxy } from '../../model/proxy.js';
-import { asArray, asObject, hasTargetRef, matchesLabels, policySelector } from '../../model/selectors.js';
+import { asArray, asObject, hasTargetRef, policySelector } from '../../model/selectors.js';
+import { policyAttaches } from '../../model/policy-attachment.js';
 import { Labels, ROOT_NAMESPACES } from '../../core/constants.js';
 import { proxyLabels, serviceCluster } from './context.js';
 import { type Json, any } from './common.js';
@@ -54,7 +55,7 @@ export function applicableTelemetries(sorted: readonly Config[], namespace: stri
     const ns = sorted.find((t) => t.namespace === namespace && namespaceWide(t));
     if (ns) out.push(ns);
   }
-  for (const t of sorted) if (t.namespace === namespace && !namespaceWide(t) && !hasTargetRef(t.spec) && matchesLabels(labels, policySelector(t.spec))) out.push(t);
+  for (const t of sorted) if (t.namespace === namespace && !namespaceWide(t) && policyAttaches(t.spec, policySelector(t.spec), t.namespace, namespace, labels)) out.push(t);
   return out;
 }
 

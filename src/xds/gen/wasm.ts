@@ -6,8 +6,8 @@
  * neither).
  *
  * Which plugins: those in the proxy's namespace and in the root namespaces (istio-system, mizzen-system) whose
- * `selector.matchLabels` is absent, empty or matches the proxy's labels; plugins with targetRef(s) attach to
- * waypoints and Gateway API gateways, which mizzen has not. Plugins mizzen cannot apply (validation warns,
+ * `selector.matchLabels` is absent, empty or matches the proxy's labels, or whose targetRefs name the Gateway API
+ * Gateway the proxy serves (model/policy-attachment.ts). Plugins mizzen cannot apply (validation warns,
  * wasmPluginSkips) are left out: OCI images, http(s) code without a valid sha256, URLs naming nothing. Order, as
  * istiod's: the proxy's namespace first, then the root namespaces, each oldest first, then by `priority`, highest
  * first (unset below any set value), keeping that order between equals.
@@ -32,7 +32,8 @@
  */
 import type { Config, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
-import { asArray, asObject, hasTargetRef, matchesLabels, policySelector } from '../../model/selectors.js';
+import { asArray, asObject, policySelector } from '../../model/selectors.js';
+import { policyAttaches } from '../../model/policy-attachment.js';
 import { ROOT_NAMESPACES } from '../../core/constants.js';
 import { wasmSource } from '../../model/wasm-url.js';
 import { isIpAddress } from '../../validation/common.js';
@@ -189,7 +190,7 @@ export function wasmPluginsFor(plugins: readonly Config[], namespace: string, la
     const out: Plugin[] = [];
     for (const ns of namespaces) {
       for (const c of plugins) {
-        if (c.namespace !== ns || hasTargetRef(c.spec) || !matchesLabels(labels, policySelector(c.spec))) continue;
+        if (c.namespace !== ns || !policyAttaches(c.spec, policySelector(c.spec), c.namespace, namespace, labels)) continue;
         const p = memoPlugin(c);
         if (p) out.push(p);
       }

@@ -2,7 +2,8 @@
  * The EnvoyFilter patches that apply to one proxy, in istiod's order, with their values read into the generators'
  * form. A filter applies to the proxies of its namespace, or of every namespace from a root namespace
  * (istio-system, mizzen-system); a workloadSelector narrows that to the workloads whose labels it matches, and
- * targetRefs (waypoints and Gateway API gateways, which mizzen does not run) to none. Order: priority, then root
+ * targetRefs to the gateways of the Gateway API Gateways they name, in the filter's namespace
+ * (model/policy-attachment.ts). Order: priority, then root
  * namespaces first, then oldest, then name. A patch's `proxy` match needs every listed node metadata value and,
  * with proxyVersion, the node's ISTIO_VERSION to match the expression (plain Envoy sends none: no match, as in
  * Istio for a proxy without a version).
@@ -10,7 +11,8 @@
 import { RE2JS } from 're2js';
 import type { Config, Snapshot } from '../../../model/types.js';
 import type { Proxy } from '../../../model/proxy.js';
-import { asArray, asObject, matchesLabels, stringMap } from '../../../model/selectors.js';
+import { asArray, asObject, stringMap } from '../../../model/selectors.js';
+import { policyAttaches } from '../../../model/policy-attachment.js';
 import { ROOT_NAMESPACES } from '../../../core/constants.js';
 import { fromEnvoyJson } from '../../envoy-json.js';
 import { proxyLabels } from '../context.js';
@@ -111,14 +113,12 @@ export function selectedFilters(snap: Snapshot, proxy: Proxy): Config[] {
   if (snap.envoyFilters.length === 0) return [];
   const labels = proxyLabels(snap, proxy);
   return snap.envoyFilters
-    .filter((ef) => (isRoot(ef.namespace) || ef.namespace === proxy.namespace) && selects(ef, labels))
+    .filter((ef) => (isRoot(ef.namespace) || ef.namespace === proxy.namespace) && selects(ef, proxy.namespace, labels))
     .sort(compareFilters);
 }
 
-function selects(ef: Config, labels: Readonly<Record<string, string>>): boolean {
-  if (asArray(ef.spec?.targetRefs).length > 0) return false;
-  const selector = ef.spec?.workloadSelector;
-  return selector === undefined || matchesLabels(labels, stringMap(asObject(selector).labels));
+function selects(ef: Config, namespace: string, labels: Readonly<Record<string, string>>): boolean {
+  return policyAttaches(ef.spec, stringMap(asObject(ef.spec?.workloadSelector).labels), ef.namespace, namespace, labels);
 }
 
 const versionRegexps = new Map<string, RE2JS | null>();
