@@ -19,6 +19,7 @@ import { gatewayRoutes } from './analyzers/gateway-api.js';
 import { gatewayListeners, gatewayWorkloads } from './analyzers/gateway-api-gateways.js';
 import { undeployableGateways } from './analyzers/gateway-api-deploy.js';
 import { backendTlsPolicies } from './analyzers/backendtls.js';
+import { policyTargets } from './analyzers/policy-targets.js';
 import { namespaceWideTelemetries, telemetryCollectors, telemetryLogServices, telemetryProviderNames, telemetryWithoutProviders } from './analyzers/telemetry.js';
 import { normalize, type Finding } from './finding.js';
 import { World, type AnalyzeOptions } from './world.js';
@@ -44,6 +45,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   { name: 'gatewayapi.backendtls', run: backendTlsPolicies },
   { name: 'destinationrule.subsets', run: destinationRuleSubsets },
   { name: 'policy.selectors', run: policySelectors },
+  { name: 'policy.targets', run: policyTargets },
   { name: 'gateway.selectors', run: gatewaySelectors },
   { name: 'requestauthentication.keys', run: requestAuthenticationKeys },
   { name: 'telemetry.namespacewide', run: namespaceWideTelemetries },
