@@ -142,7 +142,6 @@ export const validateSidecar: KindValidator = (spec: Obj, ctx, issues: Issues) =
   const otp = spec.outboundTrafficPolicy;
   if (otp?.egressProxy) {
     const p = 'spec.outboundTrafficPolicy.egressProxy';
-    issues.warn(p, NOT_APPLIED('egressProxy', 'destinations outside the registry are passed through directly'));
     if ((otp.mode ?? 'REGISTRY_ONLY') !== 'ALLOW_ANY') issues.error(p, 'egressProxy may only be set with mode ALLOW_ANY');
     else {
       if (typeof otp.egressProxy.host === 'string') {

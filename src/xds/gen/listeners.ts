@@ -23,12 +23,12 @@ import { isHttpProtocol } from '../../model/protocol.js';
 import { asArray, asObject, matchesLabels } from '../../model/selectors.js';
 import { Ports } from '../../core/constants.js';
 import type { NamedResource } from './types.js';
-import { type Json, BLACKHOLE, INBOUND_PASSTHROUGH, PASSTHROUGH, ZERO_DURATION, inboundClusterName, listenerName, outboundClusterName, socketAddress } from './common.js';
+import { type Json, BLACKHOLE, INBOUND_PASSTHROUGH, ZERO_DURATION, inboundClusterName, listenerName, outboundClusterName, socketAddress } from './common.js';
 import { TCP_PROXY_FILTER, detectionTimeout, httpConnectionManager, httpInspectorFilter, originalDstFilter, sniffedHttpMatch, tcpProxy, tlsInspectorFilter } from './filters.js';
 import { inboundPorts } from './clusters.js';
 import { destinationCluster, matchesPortAndGateways, type RouteContext } from './httproute.js';
 import { httpPorts, isSniffedWithVip, proxyVirtualServices, sniffedRouteName, virtualServiceFor } from './routes.js';
-import { proxySidecar, registryOnly } from './sidecar-scope.js';
+import { proxySidecar, unknownDestinations } from './sidecar-scope.js';
 import { inboundAuthz } from './authz.js';
 import { inboundJwt } from './jwt.js';
 import { type WasmPhases, networkPhased, phased, wasmFilters, wasmNetworkFilters } from './wasm.js';
@@ -72,14 +72,14 @@ export function tcpTarget(ctx: RouteContext, vs: Config | undefined, svc: Servic
   return own;
 }
 
-/** `blocked`: the proxy's Sidecar allows only registry destinations, so the catch-all goes to the BlackHoleCluster. */
-function virtualOutbound(blocked: boolean): Json {
+/** The catch-all for destinations outside the registry (unknownDestinations): blocked, passed through, or to an egress proxy. */
+function virtualOutbound(unknown: { blocked: boolean; cluster: string }): Json {
   return {
     name: 'virtualOutbound',
     address: socketAddress('0.0.0.0', Ports.proxyOutbound),
     use_original_dst: { value: true },
     traffic_direction: 'OUTBOUND',
-    filter_chains: [blocked ? { name: 'virtualOutbound-blackhole', filters: [tcpProxy(BLACKHOLE, BLACKHOLE)] } : { name: 'virtualOutbound-catchall-tcp', filters: [tcpProxy(PASSTHROUGH, PASSTHROUGH)] }],
+    filter_chains: [{ name: unknown.blocked ? 'virtualOutbound-blackhole' : 'virtualOutbound-catchall-tcp', filters: [tcpProxy(unknown.cluster, unknown.cluster)] }],
   };
 }
 
@@ -269,7 +269,7 @@ function virtualInbound(snap: Snapshot, proxy: Proxy): Json {
 }
 
 export function generateSidecarListeners(snap: Snapshot, proxy: Proxy): NamedResource[] {
-  const blocked = registryOnly(proxySidecar(snap, proxy, () => proxyLabels(snap, proxy)), snap.mesh.registryOnly);
-  const all = [virtualOutbound(blocked), ...outboundListeners(snap, proxy), virtualInbound(snap, proxy)];
+  const unknown = unknownDestinations(proxySidecar(snap, proxy, () => proxyLabels(snap, proxy)), snap.mesh.registryOnly);
+  const all = [virtualOutbound(unknown), ...outboundListeners(snap, proxy), virtualInbound(snap, proxy)];
   return all.map((l) => ({ name: l.name as string, resource: l }));
 }

@@ -10,9 +10,9 @@ import type { Proxy } from '../../model/proxy.js';
 import { isHttpProtocol } from '../../model/protocol.js';
 import { asArray } from '../../model/selectors.js';
 import type { NamedResource } from './types.js';
-import { type Json, PASSTHROUGH, byString, outboundClusterName } from './common.js';
+import { type Json, byString, outboundClusterName } from './common.js';
 import { configVisible, destinationRuleFor, hostCandidates, hostIndex, memoOn, proxyLabels, resolveHost, visibleServices, vsHosts } from './context.js';
-import { proxySidecar, registryOnly, scopeVirtualServices } from './sidecar-scope.js';
+import { proxySidecar, unknownDestinations, scopeVirtualServices } from './sidecar-scope.js';
 import { routableVirtualServices } from './delegation.js';
 import { type RouteContext, defaultRoute, routeTimeouts, translateHttpRule } from './httproute.js';
 import { hashPolicy, serviceConsistentHash } from './policy.js';
@@ -134,14 +134,16 @@ export function sidecarRouteConfig(snap: Snapshot, proxy: Proxy, port: number, s
     virtualHosts.push(vs ? virtualHost(svc, port, domains, serviceRoutes(ctx, vs, svc, port)) : defaultVirtualHost(ctx, svc, port, domains));
   }
   virtualHosts.sort((a, b) => byString(a.name, b.name));
-  // Unknown hosts: passed through, or refused when the proxy's Sidecar allows only the registry (as istiod).
+  // Unknown hosts: passed through (or to the Sidecar's egressProxy), or refused when the proxy's Sidecar allows only
+  // the registry (as istiod).
+  const unknown = unknownDestinations(proxySidecar(snap, proxy, () => ctx.proxyLabels), snap.mesh.registryOnly);
   virtualHosts.push(
-    registryOnly(proxySidecar(snap, proxy, () => ctx.proxyLabels), snap.mesh.registryOnly)
+    unknown.blocked
       ? { name: 'block_all', domains: ['*'], routes: [{ name: 'block_all', match: { prefix: '/' }, direct_response: { status: 502 } }], include_request_attempt_count: true }
       : {
           name: 'allow_any',
           domains: ['*'],
-          routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: PASSTHROUGH, ...routeTimeouts(undefined) } }],
+          routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: unknown.cluster, ...routeTimeouts(undefined) } }],
           include_request_attempt_count: true,
         },
   );

@@ -7,8 +7,9 @@
  *   - namespace: a name, "." (the proxy's own), "*" (any); a leading "~" excludes instead of importing;
  *   - dnsName: an FQDN, a wildcard ("*.example.com", "*"); it matches a service host it overlaps.
  * A Sidecar without egress imports everything ("*\/*"). An egress listener with a port imports only that port
- * of its services. `outboundTrafficPolicy.mode: REGISTRY_ONLY` (the Sidecar's, else the mesh config's) sends
- * traffic to unknown destinations to the BlackHoleCluster instead of passing it through. Its `ingress` listeners,
+ * of its services. Traffic to unknown destinations (unknownDestinations) is passed through, or with
+ * `outboundTrafficPolicy.mode: REGISTRY_ONLY` (the Sidecar's, else the mesh config's) sent to the BlackHoleCluster,
+ * or with ALLOW_ANY and an `egressProxy` sent to that proxy's cluster. Its `ingress` listeners,
  * when it has any, are the proxy's inbound ports (sidecarIngress). Pure.
  */
 import type { Config, Protocol, Service, Snapshot } from '../../model/types.js';
@@ -17,7 +18,7 @@ import { asArray, asObject, asPort, matchesLabels } from '../../model/selectors.
 import { parseProtocol } from '../../model/protocol.js';
 import { ROOT_NAMESPACES } from '../../core/constants.js';
 import { compareConfigs } from '../../model/snapshot.js';
-import type { Json } from './common.js';
+import { type Json, BLACKHOLE, PASSTHROUGH, outboundClusterName } from './common.js';
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -113,10 +114,20 @@ export function scopeVirtualServices(sidecar: Config, proxyNamespace: string, vs
   );
 }
 
-/** Whether traffic to destinations outside the registry is refused: the Sidecar's outboundTrafficPolicy, else the mesh's. */
-export function registryOnly(sidecar: Config | undefined, meshRegistryOnly: boolean): boolean {
-  const mode: unknown = asObject(sidecar?.spec?.outboundTrafficPolicy).mode;
-  return mode === 'REGISTRY_ONLY' || mode === 'ALLOW_ANY' ? mode === 'REGISTRY_ONLY' : meshRegistryOnly;
+/**
+ * Where traffic to destinations outside the registry goes, as istiod decides it: the Sidecar's outboundTrafficPolicy
+ * when it has one (its mode unset is REGISTRY_ONLY, the API's zero value), else the mesh config's. REGISTRY_ONLY:
+ * the BlackHoleCluster (`blocked`); ALLOW_ANY: the PassthroughCluster, or the cluster of the Sidecar's
+ * `egressProxy` (host, subset and port as written, as istiod names it).
+ */
+export function unknownDestinations(sidecar: Config | undefined, meshRegistryOnly: boolean): { blocked: boolean; cluster: string } {
+  const policy = sidecar?.spec?.outboundTrafficPolicy;
+  if (typeof policy !== 'object' || policy === null || Array.isArray(policy)) return meshRegistryOnly ? { blocked: true, cluster: BLACKHOLE } : { blocked: false, cluster: PASSTHROUGH };
+  if (asObject(policy).mode !== 'ALLOW_ANY') return { blocked: true, cluster: BLACKHOLE };
+  const proxy = asObject(asObject(policy).egressProxy);
+  const host = typeof proxy.host === 'string' ? proxy.host : '';
+  if (host === '') return { blocked: false, cluster: PASSTHROUGH };
+  return { blocked: false, cluster: outboundClusterName(asPort(asObject(proxy.port).number) ?? 0, typeof proxy.subset === 'string' ? proxy.subset : '', host) };
 }
 
 const chosen = new WeakMap<Proxy, { sidecars: readonly Config[]; workloads: Snapshot['workloads']; sidecar: Config | undefined }>();

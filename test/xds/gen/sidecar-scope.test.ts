@@ -135,6 +135,22 @@ spec: { hosts: [reviews.default.svc.cluster.local], http: [{ route: [{ destinati
     expect(JSON.stringify(open.filter_chains)).to.include('PassthroughCluster');
   });
 
+  it("ALLOW_ANY with an egressProxy: unknown destinations go to that proxy's cluster, TCP and HTTP alike, as istiod names it", () => {
+    const snap = world(sidecar('default', 'default', { outboundTrafficPolicy: { mode: 'ALLOW_ANY', egressProxy: { host: 'istio-egressgateway.istio-system.svc.cluster.local', subset: 'v1', port: { number: 3128 } } } }));
+    const egress = 'outbound|3128|v1|istio-egressgateway.istio-system.svc.cluster.local';
+    const vo = byName(generate(snap, proxy(PRODUCTPAGE), TypeUrls.listener), 'virtualOutbound');
+    expect(vo.filter_chains.map((c: any) => [c.name, c.filters[0].typed_config.cluster])).to.deep.equal([['virtualOutbound-catchall-tcp', egress]]);
+    const rc = byName(generate(snap, proxy(PRODUCTPAGE), TypeUrls.route), '9080');
+    expect(rc.virtual_hosts.at(-1).name).to.equal('allow_any');
+    expect(rc.virtual_hosts.at(-1).routes[0].route.cluster).to.equal(egress);
+    for (const t of ENVOY_TYPES) expectValid(t, generate(snap, proxy(PRODUCTPAGE), t));
+  });
+
+  it("a Sidecar's outboundTrafficPolicy without a mode is REGISTRY_ONLY (the API's zero value), whatever the mesh config says", () => {
+    const snap = world(sidecar('default', 'default', { outboundTrafficPolicy: {} }));
+    expect(JSON.stringify(byName(generate(snap, proxy(PRODUCTPAGE), TypeUrls.listener), 'virtualOutbound').filter_chains)).to.include('BlackHoleCluster');
+  });
+
   it('scopes proxyless gRPC clients too', () => {
     const snap = world(sidecar('default', 'default', { egress: [{ hosts: ['./*'] }] }));
     const grpc = proxy(PRODUCTPAGE, { GENERATOR: 'grpc' });
