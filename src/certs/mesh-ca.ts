@@ -89,7 +89,8 @@ export class MeshCaHolder extends EventEmitter implements MeshAuthority {
   }
 
   start(): void {
-    this.watcher ??= watchCertDir(this.dir, () => void this.reload(), { debounceMs: this.o.debounceMs, log: this.log });
+    const reload = (): void => void this.reload().catch((e: Error) => this.log.error({ err: e.message }, 'mesh CA: reload failed; the mesh CA in force stays'));
+    this.watcher ??= watchCertDir(this.dir, reload, { debounceMs: this.o.debounceMs, log: this.log });
   }
 
   /** Reads the directory now and swaps when it holds a new, valid and safe set; one reload at a time. */

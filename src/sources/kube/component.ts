@@ -307,7 +307,7 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
         void (async () => {
           await i?.resync();
           await r.scan();
-        })();
+        })().catch((e: Error) => log.error({ err: e.message }, 'workload certificates: the pass after a mesh CA change failed; the next interval tries again'));
       });
       ctx.debug.workloadcerts = () => ({ ...r.report(), ...(i ? { issuing: i.report() } : {}) });
       const every = setInterval(() => {
