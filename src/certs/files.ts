@@ -8,6 +8,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
 import { type Result, ok, fail } from '../core/result.js';
 import { generateMeshCa, generateWebhookCerts, type KeyPair } from './generate.js';
+import { meshTrust, type MeshTrust } from './trust.js';
 
 export const CertFiles = {
   /** Webhook serving certificate and key. */
@@ -19,6 +20,8 @@ export const CertFiles = {
   /** The mesh CA (signs workload certificates). */
   meshCaCert: 'mesh-ca.crt',
   meshCaKey: 'mesh-ca.key',
+  /** Optional: roots trusted besides mesh-ca.crt (PEM, one or more CA certificates), to rotate the mesh CA. */
+  meshRoots: 'mesh-roots.crt',
 } as const;
 
 /** What the webhook server needs: its key pair and the CA bundle that verifies it. */
@@ -78,6 +81,21 @@ export function readMeshCa(dir: string): Result<KeyPair> {
     return fail(`${where}: not a usable key pair: ${(e as Error).message}`);
   }
   return ok({ cert, key });
+}
+
+/**
+ * Reads the mesh's trust: mesh-ca.crt and mesh-ca.key, and mesh-roots.crt when it exists, checked as a whole
+ * (trust.ts meshTrust). Every error names its file.
+ */
+export function readMeshTrust(dir: string, now: number = Date.now()): Result<MeshTrust> {
+  const errors: string[] = [];
+  const missing = 'missing (run `mizzen certs` first to create the mesh CA)';
+  const cert = readInto(errors, dir, CertFiles.meshCaCert, missing);
+  const key = readInto(errors, dir, CertFiles.meshCaKey, missing);
+  const bundle = existsSync(join(dir, CertFiles.meshRoots)) ? readInto(errors, dir, CertFiles.meshRoots) : undefined;
+  if (errors.length) return fail(...errors);
+  const at = (name: string): string => join(dir, name);
+  return meshTrust({ cert, key }, bundle, now, { ca: at(CertFiles.meshCaCert), key: at(CertFiles.meshCaKey), bundle: at(CertFiles.meshRoots) });
 }
 
 /** Writes one certificate file: 0600 when it holds a private key (also when the file already existed), 0644 otherwise. */

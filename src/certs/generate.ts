@@ -3,7 +3,7 @@
  * Keys are ECDSA P-256 (fast to generate, accepted by kube-apiserver, Envoy and Node), signatures SHA-256.
  */
 import { generate } from 'selfsigned';
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { Defaults } from '../core/constants.js';
 
@@ -94,9 +94,13 @@ export async function generateWebhookCerts(names: string[] = webhookNames()): Pr
   return { ca, serving: await generateServingCert(ca, names) };
 }
 
-/** The mesh CA: the root that signs workload certificates (mTLS, xDS over TLS on 15012). */
+/**
+ * The mesh CA: the root that signs workload certificates (mTLS, xDS over TLS on 15012). Its name carries the day it
+ * was made and a random tag, so that the next one, trusted beside it while the CA is rotated, has another name
+ * (peers look a root up by name: certs/trust.ts).
+ */
 export async function generateMeshCa(trustDomain = 'cluster.local'): Promise<KeyPair> {
-  return generateCa(`mizzen mesh CA (${trustDomain})`);
+  return generateCa(`mizzen mesh CA (${trustDomain}) ${new Date().toISOString().slice(0, 10)} ${randomBytes(4).toString('hex')}`);
 }
 
 /** SHA-256 fingerprint of a PEM certificate: how tests and logs tell certificates apart. */

@@ -5,10 +5,10 @@
  * A half-written or mismatched pair is logged and ignored; the last good pair stays in force.
  */
 import { EventEmitter } from 'node:events';
-import { watch, type FSWatcher } from 'node:fs';
 import type { Logger } from '../core/log.js';
 import { silentLogger } from '../core/log.js';
 import { readServingMaterial, type ServingMaterial } from './files.js';
+import { watchCertDir, type DirWatch } from './watch.js';
 
 export interface CertWatcherOptions {
   log?: Logger;
@@ -22,8 +22,7 @@ export interface CertWatcherOptions {
 
 /** Events: `reloaded` (material) after onChange ran, `rejected` (errors) when the files did not load. */
 export class CertWatcher extends EventEmitter {
-  private watcher?: FSWatcher;
-  private timer?: NodeJS.Timeout;
+  private watcher?: DirWatch;
   private current?: ServingMaterial;
   private readonly log: Logger;
 
@@ -37,18 +36,7 @@ export class CertWatcher extends EventEmitter {
   }
 
   start(): void {
-    if (this.watcher) return;
-    this.watcher = watch(this.dir, { persistent: false }, () => this.schedule());
-    this.watcher.on('error', (e) => this.log.warn({ err: e.message }, 'certificate directory watch failed'));
-  }
-
-  private schedule(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.reload();
-    }, this.opts.debounceMs ?? 100);
-    this.timer.unref();
+    this.watcher ??= watchCertDir(this.dir, () => this.reload(), { debounceMs: this.opts.debounceMs, log: this.log });
   }
 
   /** Reads the directory now; returns whether a new key pair was installed. */
@@ -74,7 +62,6 @@ export class CertWatcher extends EventEmitter {
   }
 
   close(): void {
-    if (this.timer) clearTimeout(this.timer);
     this.watcher?.close();
     this.watcher = undefined;
   }

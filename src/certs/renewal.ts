@@ -2,10 +2,12 @@
  * When a workload certificate (the three PEMs of a Secret that `mizzen workload-cert --secret` made) must be issued
  * anew: when two thirds of its lifetime have passed, as Istio's agent renews, or at once when it is not what the
  * mesh CA would issue for the identity now (unreadable, another CA, another identity, a key that is not its own, a
- * stale root). Pure: reads the PEMs and the clock it is given.
+ * root file that is not the mesh's trusted roots: during a CA rotation, that is how every workload gets a new root
+ * first and then a certificate from the new CA). Pure: reads the PEMs and the clock it is given.
  */
 import { X509Certificate, createPublicKey } from 'node:crypto';
 import type { KeyPair } from './generate.js';
+import { rootsMatch, trustOf, type MeshTrust } from './trust.js';
 import { spiffeId, type WorkloadCert, type WorkloadId } from './workload.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -23,8 +25,9 @@ export interface Renewal {
   days: number;
 }
 
-/** The renewal decision for `cert` (any field may be missing: a Secret edited by hand) at `now`. */
-export function renewal(cert: Partial<WorkloadCert>, id: WorkloadId, ca: KeyPair, now: number): Renewal {
+/** The renewal decision for `cert` (any field may be missing: a Secret edited by hand) at `now`; a bare key pair is that CA alone. */
+export function renewal(cert: Partial<WorkloadCert>, id: WorkloadId, authority: KeyPair | MeshTrust, now: number): Renewal {
+  const trust = trustOf(authority);
   let leaf: X509Certificate;
   try {
     leaf = new X509Certificate(cert.certChain ?? '');
@@ -35,7 +38,7 @@ export function renewal(cert: Partial<WorkloadCert>, id: WorkloadId, ca: KeyPair
   const to = Date.parse(leaf.validTo);
   const days = to > from ? (to - from) / DAY_MS : 1;
   const stale = (reason: string): Renewal => ({ due: true, reason, days });
-  const caCert = new X509Certificate(ca.cert);
+  const caCert = new X509Certificate(trust.ca.cert);
   if (!leaf.verify(caCert.publicKey)) return stale('not signed by the mesh CA');
   const want = spiffeId(id.trustDomain, id.namespace, id.serviceAccount);
   if (leaf.subjectAltName !== `URI:${want}`) return stale(`its identity is not ${want}`);
@@ -45,7 +48,7 @@ export function renewal(cert: Partial<WorkloadCert>, id: WorkloadId, ca: KeyPair
   } catch {
     return stale('no readable key');
   }
-  if ((cert.root ?? '').trim() !== ca.cert.trim()) return stale('root-cert.pem is not the mesh CA');
+  if (!rootsMatch(cert.root ?? '', trust)) return stale(trust.roots.length > 1 ? 'root-cert.pem is not the trusted roots (mesh-ca.crt and mesh-roots.crt)' : 'root-cert.pem is not the mesh CA');
   const life = lifetimeRenewal(leaf, now);
   return life.due ? { due: true, reason: life.reason, days } : { due: false, reason: 'fresh', dueAt: life.dueAt, days };
 }

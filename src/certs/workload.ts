@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { signLeaf, type KeyPair } from './generate.js';
 import { replaceCertFile } from './files.js';
+import { trustOf, type MeshTrust } from './trust.js';
 import { TRUST_DOMAIN, WorkloadCertFiles } from '../core/constants.js';
 import { spiffeId } from '../core/spiffe.js';
 import { isDns1123Label, isDns1123Subdomain } from '../validation/common.js';
@@ -30,7 +31,7 @@ export interface WorkloadCert {
   /** The leaf; the mesh CA is a root, so nothing follows it. */
   certChain: string;
   key: string;
-  /** The mesh CA certificate: what peers are verified against. */
+  /** The mesh's trusted roots (the mesh CA, and mesh-roots.crt's while a rotation is under way): what peers are verified against. */
   root: string;
 }
 
@@ -52,20 +53,24 @@ export function workloadIdErrors(id: WorkloadId): string[] {
   return errors;
 }
 
-/** A workload certificate for `id`, signed by the mesh CA, valid for `days`. Throws on a malformed id. */
-export async function issueWorkloadCert(meshCa: KeyPair, id: WorkloadId, days = 1): Promise<WorkloadCert> {
+/**
+ * A workload certificate for `id`, signed by the mesh CA, valid for `days`, with the mesh's trusted roots (a bare key
+ * pair: that CA alone). Throws on a malformed id.
+ */
+export async function issueWorkloadCert(authority: KeyPair | MeshTrust, id: WorkloadId, days = 1): Promise<WorkloadCert> {
+  const trust = trustOf(authority);
   const errors = workloadIdErrors(id);
   if (!(days > 0) || !Number.isFinite(days)) errors.push(`days: ${days} must be a positive number`);
   if (errors.length > 0) throw new Error(`issueWorkloadCert: ${errors.join('; ')}`);
   // No CN: the identity is the URI SAN alone, so that extension is critical (a peer that cannot read it must refuse).
-  const leaf = await signLeaf(meshCa, {
+  const leaf = await signLeaf(trust.ca, {
     subject: [{ name: 'organizationName', value: 'mizzen' }],
     days,
     usages: { serverAuth: true, clientAuth: true },
     altNames: [{ type: 6, value: spiffeId(id.trustDomain, id.namespace, id.serviceAccount) }],
     sanCritical: true,
   });
-  return { certChain: leaf.cert, key: leaf.key, root: meshCa.cert };
+  return { certChain: leaf.cert, key: leaf.key, root: trust.rootsPem };
 }
 
 /**

@@ -4,12 +4,14 @@
  * and let in-flight reviews finish. Components of other parts (the xDS server, config sources) are added to
  * `components` in startServe() in the same shape.
  */
+import { resolve } from 'node:path';
 import { parseFlags, withUsage, UsageError } from './args.js';
 import { Ports } from '../core/constants.js';
 import { createLogger, type Logger } from '../core/log.js';
 import type { KubeObject } from '../core/kube.js';
 import { analysisOptions, loadMeshConfig, type MeshConfig } from '../config/mesh.js';
-import { generateAll, hasServingMaterial, readServingMaterial, writeCerts, type ServingMaterial } from '../certs/index.js';
+import { generateAll, hasServingMaterial, MeshCaHolder, readServingMaterial, writeCerts, type MeshAuthority, type ServingMaterial } from '../certs/index.js';
+import type { Result } from '../core/result.js';
 import { createRegistry, webhookMetrics, type Registry } from '../metrics.js';
 import { attachCertReload, buildWebhookApp, type Injector, type Validator, type WebhookApp } from '../webhook/index.js';
 import { buildMonitoringApp, type DebugHandler, type MonitoringApp } from '../monitoring/index.js';
@@ -31,6 +33,8 @@ Runs the control plane: the admission webhooks (HTTPS), the monitoring server, a
   --host ADDR           address to listen on (default 0.0.0.0)
   --certs-dir DIR       tls.crt, tls.key, ca.crt (a TLS Secret's layout); generated into DIR when absent,
                         reloaded when they change. Without it, certificates are generated in memory.
+                        The mesh CA there (mesh-ca.crt, mesh-ca.key, and mesh-roots.crt: roots trusted
+                        besides it while it is rotated) is reloaded too; /debug/meshca shows it
   --mesh-config FILE    mesh configuration (YAML): images, proxy defaults, xDS address, injection selectors
   --config-dir DIR      Istio and Kubernetes YAML to serve (the file config source)
   --xds-port N          xDS (ADS gRPC, plaintext) port (default ${Ports.xdsPlaintext}; 0 picks a free port)
@@ -96,6 +100,11 @@ export interface ServeContext {
   authorizeProxy?: (proxy: Proxy) => ProxyAuthorization;
   /** Called after the xDS server makes a snapshot that changed something (the Gateway API status follows them). */
   snapshotListeners: Array<() => void>;
+  /**
+   * The mesh CA of a certificates directory (mesh-ca.crt, mesh-ca.key, mesh-roots.crt), or why there is none: opened
+   * once per directory, watched, and shared by every component that asks, so all follow one reload together.
+   */
+  meshCa: (dir: string) => Result<MeshAuthority>;
 }
 
 export interface RunningServe {
@@ -162,10 +171,30 @@ async function kubeAndXds(ctx: ServeContext, opts: ServeOptions): Promise<Compon
   return [...kubeComponents(ctx, x.store, opts.kube, () => x.server()?.current().snapshot).components, ...xds];
 }
 
+/** ctx.meshCa: one watched MeshCaHolder per directory, shown at /debug/meshca (one report per directory); close() stops the watches. */
+function meshCaHolders(log: Logger, registry: Registry, debug: Record<string, DebugHandler>): { open: (dir: string) => Result<MeshAuthority>; close: () => void } {
+  const holders = new Map<string, MeshCaHolder>();
+  return {
+    open: (dir) => {
+      const known = holders.get(resolve(dir));
+      if (known) return { ok: true, value: known };
+      const r = MeshCaHolder.open(dir, { log, registry });
+      if (!r.ok) return r;
+      holders.set(resolve(dir), r.value);
+      r.value.start();
+      debug.meshca = () => [...holders.values()].map((h) => h.report());
+      return r;
+    },
+    close: () => holders.forEach((h) => h.close()),
+  };
+}
+
 export async function startServe(opts: ServeOptions): Promise<RunningServe> {
   const log = opts.log;
   const registry = createRegistry();
-  const ctx: ServeContext = { opts, log, registry, debug: {}, readiness: [], world: () => [], snapshotListeners: [] };
+  const debug: Record<string, DebugHandler> = {};
+  const meshCas = meshCaHolders(log, registry, debug);
+  const ctx: ServeContext = { opts, log, registry, debug, readiness: [], world: () => [], snapshotListeners: [], meshCa: meshCas.open };
   let started = false;
   let stopping = false;
 
@@ -215,6 +244,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
           log.error({ err: (e as Error).message }, `${c.name} did not stop cleanly`);
         }
       }
+      meshCas.close();
     })());
 
   for (const c of components) {

@@ -8,14 +8,15 @@ import { join, resolve } from 'node:path';
 import { parseFlags, withUsage, UsageError } from './args.js';
 import { DEFAULT_TRUST_DOMAIN, MeshCerts } from '../core/constants.js';
 import { stringify } from 'yaml';
-import { issueWorkloadCert, readMeshCa, replaceCertFile, spiffeId, workloadIdErrors, workloadSecret, writeWorkloadCert } from '../certs/index.js';
+import { issueWorkloadCert, readMeshTrust, replaceCertFile, spiffeId, workloadIdErrors, workloadSecret, writeWorkloadCert } from '../certs/index.js';
 import { xdsClientSds } from '../bootstrap/envoy.js';
 
 const HELP = `usage: mizzen workload-cert --namespace NS --service-account SA (--out DIR | --secret NAME) [flags]
 
 Issues a workload certificate signed by the mesh CA, whose identity is the SPIFFE id
 spiffe://<trust domain>/ns/<namespace>/sa/<service account>, and writes it in the layout Istio's agent
-uses for proxyless gRPC: cert-chain.pem, key.pem (mode 0600), root-cert.pem (the mesh CA), and beside them
+uses for proxyless gRPC: cert-chain.pem, key.pem (mode 0600), root-cert.pem (the mesh CA, and the roots of
+mesh-roots.crt when the certs directory has one: a mesh CA rotation is under way), and beside them
 ${MeshCerts.xdsClientFile}, the file-based SDS config through which Envoy reads its certificate for xDS over TLS
 (it names the files by their absolute path here: write them where the proxy reads them).
 
@@ -34,7 +35,8 @@ bootstrap's file_watcher and Envoy pick up the new files).
                             mizzen workload-cert ... --secret reviews-mesh-cert | kubectl apply -f -
                             then mount it at /var/lib/istio/data; mizzen serve --rotate-workload-certs
                             renews it before it expires (label mizzen.io/workload-cert=true)
-  --certs-dir DIR           where mesh-ca.crt and mesh-ca.key are (default certs/, from 'mizzen certs')
+  --certs-dir DIR           where mesh-ca.crt and mesh-ca.key are, and mesh-roots.crt if any (default certs/,
+                            from 'mizzen certs')
   --trust-domain TD         the mesh trust domain (default ${DEFAULT_TRUST_DOMAIN})
   --days N                  validity in days (default 1)
 `;
@@ -66,7 +68,7 @@ export async function run(argv: string[]): Promise<number> {
     if (!(days > 0) || !Number.isFinite(days)) errors.push(`mizzen workload-cert: --days: "${v.days}" must be a positive number`);
     if (errors.length > 0) throw new UsageError(errors.join('\n'));
 
-    const ca = readMeshCa(v['certs-dir']!);
+    const ca = readMeshTrust(v['certs-dir']!);
     if (!ca.ok) {
       process.stderr.write(ca.errors.map((e) => `mizzen workload-cert: ${e}\n`).join(''));
       return 1;

@@ -33,6 +33,8 @@ export interface TlsMaterial {
   /** The mesh CA, when the directory has it: `mizzen serve --rotate-workload-certs` signs with it in the cluster. */
   meshCaCrt?: string;
   meshCaKey?: string;
+  /** Roots trusted besides the mesh CA (mesh-roots.crt), when the directory has them: a mesh CA rotation under way. */
+  meshRoots?: string;
 }
 
 export interface RenderOptions {
@@ -113,6 +115,7 @@ export function certSecret(tls: TlsMaterial, namespace: string = Defaults.contro
       [CertFiles.key]: b64(tls.key),
       [CertFiles.ca]: b64(tls.ca),
       ...(tls.meshCaCrt && tls.meshCaKey ? { [CertFiles.meshCaCert]: b64(tls.meshCaCrt), [CertFiles.meshCaKey]: b64(tls.meshCaKey) } : {}),
+      ...(tls.meshCaCrt && tls.meshRoots ? { [CertFiles.meshRoots]: b64(tls.meshRoots) } : {}),
     },
   };
 }
@@ -199,7 +202,8 @@ const HELP = `usage: node dist/src/tools/render-manifests.js --certs-dir DIR --o
 
 Renders manifests/ with the webhook caBundles from DIR/ca.crt and the mizzen-certs Secret from
 DIR/tls.crt, tls.key, ca.crt, and mesh-ca.crt, mesh-ca.key when present (as \`mizzen certs\` writes
-them). Apply with: kubectl apply -k OUT
+them), and mesh-roots.crt when present (roots trusted besides the mesh CA, while it is rotated).
+Apply with: kubectl apply -k OUT
 
   --mtls   mesh mTLS: the install applies manifests/mtls/ too (mesh config
            workloadCertificateSecrets, the Secret permissions of manifests/workload-certs/,
@@ -235,6 +239,7 @@ export function main(argv: string[]): number {
       // --mtls: the leader signs workload certificates with it, so it must be there.
       tls.meshCaCrt = read(CertFiles.meshCaCert);
       tls.meshCaKey = read(CertFiles.meshCaKey);
+      if (existsSync(join(dir, CertFiles.meshRoots))) tls.meshRoots = read(CertFiles.meshRoots);
     }
     const manifestsDir = values.manifests ?? defaultManifestsDir();
     const objects = renderManifests({ caBundlePem: tls.ca, tls, manifestsDir });

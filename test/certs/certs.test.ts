@@ -72,7 +72,8 @@ describe('certs: files', () => {
       expect(readFileSync(join(t.dir, CertFiles.cert), 'utf8')).to.equal(first);
       expect(await run(['--out', t.dir, '--force'])).to.equal(0);
       expect(readFileSync(join(t.dir, CertFiles.cert), 'utf8')).to.not.equal(first);
-      for (const f of Object.values(CertFiles)) expect(hasServingMaterial(t.dir) && readFileSync(join(t.dir, f), 'utf8')).to.match(/-----BEGIN/);
+      // mesh-roots.crt is for a rotation, made by hand: not written.
+      for (const f of Object.values(CertFiles).filter((n) => n !== CertFiles.meshRoots)) expect(hasServingMaterial(t.dir) && readFileSync(join(t.dir, f), 'utf8')).to.match(/-----BEGIN/);
     } finally {
       process.stdout.write = write;
       t.cleanup();

@@ -2,6 +2,7 @@
 import { expect } from 'chai';
 import { generateCa, issueWorkloadCert, type WorkloadId } from '../../src/certs/index.js';
 import { RENEW_AT, renewal } from '../../src/certs/renewal.js';
+import { meshTrust, type MeshTrust } from '../../src/certs/trust.js';
 import { testCerts } from '../support/certs.js';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -43,5 +44,33 @@ describe('workload certificate renewal', function () {
     for (const [what, c, reason] of cases) expect(renewal(c, id, meshCa, Date.now()), what).to.include({ due: true, reason });
     // Another trust domain is another identity too.
     expect(renewal(cert, { ...id, trustDomain: 'example.org' }, meshCa, Date.now()).due).to.equal(true);
+  });
+
+  it('follows a CA rotation: the combined roots first, then a certificate from the new CA, then the new root alone', async () => {
+    const a = (await testCerts()).meshCa;
+    const b = await generateCa('the next mesh CA');
+    const trust = (ca: typeof a, bundle?: string): MeshTrust => {
+      const r = meshTrust(ca, bundle, Date.now());
+      if (!r.ok) throw new Error(r.errors.join('; '));
+      return r.value;
+    };
+    const now = Date.now();
+    const before = await issueWorkloadCert(a, id);
+    expect(renewal(before, id, trust(a), now).due, 'fresh before the rotation').to.equal(false);
+    // 1. B added to the bundle: the certificate is fine, its root file is not.
+    const step1 = trust(a, b.cert);
+    expect(renewal(before, id, step1, now)).to.include({ due: true, reason: 'root-cert.pem is not the trusted roots (mesh-ca.crt and mesh-roots.crt)' });
+    const withBoth = await issueWorkloadCert(step1, id);
+    expect(withBoth.root).to.equal(step1.rootsPem);
+    expect(renewal(withBoth, id, step1, now).due).to.equal(false);
+    // The same roots written in another order are the same roots: no churn.
+    expect(renewal({ ...withBoth, root: `${b.cert}\n${a.cert}\n` }, id, step1, now).due).to.equal(false);
+    // 2. B signs, A stays trusted: a certificate A signed is due.
+    const step2 = trust(b, a.cert);
+    expect(renewal(withBoth, id, step2, now)).to.include({ due: true, reason: 'not signed by the mesh CA' });
+    const fromB = await issueWorkloadCert(step2, id);
+    expect(renewal(fromB, id, step2, now).due).to.equal(false);
+    // 3. A dropped: the root file is due again, the certificate is not.
+    expect(renewal(fromB, id, trust(b), now)).to.include({ due: true, reason: 'root-cert.pem is not the mesh CA' });
   });
 });

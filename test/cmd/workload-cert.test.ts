@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { parse } from 'yaml';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { run } from '../../src/cmd/workload-cert.js';
 import { run as bootstrap } from '../../src/cmd/bootstrap.js';
-import { WorkloadCertFiles, writeCerts } from '../../src/certs/index.js';
+import { CertFiles, fingerprintsOf, generateCa, WorkloadCertFiles, writeCerts } from '../../src/certs/index.js';
 import { xdsClientSds, XDS_CLIENT_SECRET } from '../../src/bootstrap/envoy.js';
 import { MeshCerts } from '../../src/core/constants.js';
 import { decode, encode, envoyRoot } from '../../src/xds/proto.js';
@@ -141,6 +141,20 @@ describe('mizzen workload-cert', function () {
     const { code, err } = await capture(['--namespace', 'ns', '--service-account', 'sa', '--certs-dir', empty, '--out', scratchDir('mizzen-wl-')]);
     expect(code).to.equal(1);
     expect(err).to.have.string(join(empty, 'mesh-ca.crt')).and.match(/run `mizzen certs` first/);
+  });
+
+  it('with mesh-roots.crt beside the mesh CA (a rotation under way), root-cert.pem holds both roots; a bad bundle exits 1 naming it', async () => {
+    const certs = await certsDir();
+    const other = await generateCa('the next mesh CA');
+    writeFileSync(join(certs, CertFiles.meshRoots), other.cert);
+    const out = join(scratchDir('mizzen-wl-'), 'data');
+    expect((await capture(['--namespace', 'shop', '--service-account', 'reviews', '--certs-dir', certs, '--out', out])).code).to.equal(0);
+    const { meshCa } = await testCerts();
+    expect(fingerprintsOf(readFileSync(join(out, WorkloadCertFiles.root), 'utf8'))).to.deep.equal([meshCa.cert, other.cert].map((c) => new X509Certificate(c).fingerprint256));
+    writeFileSync(join(certs, CertFiles.meshRoots), `${other.cert}\n${other.key}`);
+    const bad = await capture(['--namespace', 'shop', '--service-account', 'reviews', '--certs-dir', certs, '--out', out]);
+    expect(bad.code).to.equal(1);
+    expect(bad.err).to.equal(`mizzen workload-cert: ${join(certs, CertFiles.meshRoots)}: block 2 is a private key: only certificates belong here\n`);
   });
 
   it('is a command of the CLI', async () => {

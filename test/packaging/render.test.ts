@@ -174,6 +174,12 @@ describe('render-manifests (with kubectl)', () => {
       // The directory has the mesh CA (mizzen certs writes it): the Secret carries it, for --rotate-workload-certs.
       const secret = parseObjects(readFileSync(join(out.dir, 'mizzen-certs.yaml'), 'utf8'), out.dir)[0] as any;
       expect(Buffer.from(secret.data['mesh-ca.crt'], 'base64').toString()).to.equal(c.certs.meshCa.cert);
+      expect(secret.data, 'no bundle in the directory, none in the Secret').to.not.have.property('mesh-roots.crt');
+      // A rotation under way: the roots trusted besides the mesh CA go into the Secret too, where serve reads them.
+      writeFileSync(join(c.dir, 'mesh-roots.crt'), c.certs.serving.ca);
+      expect((await captureOutput(() => main(['--certs-dir', c.dir, '--out', out.dir]))).code).to.equal(0);
+      const rotating = parseObjects(readFileSync(join(out.dir, 'mizzen-certs.yaml'), 'utf8'), out.dir)[0] as any;
+      expect(Buffer.from(rotating.data['mesh-roots.crt'], 'base64').toString()).to.equal(c.certs.serving.ca);
     } finally {
       c.cleanup();
       out.cleanup();

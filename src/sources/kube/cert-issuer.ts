@@ -20,7 +20,7 @@ import { asArray, asObject } from '../../model/selectors.js';
 import { metric } from '../../metrics.js';
 import type { KubeObject } from '../../core/kube.js';
 import { silentLogger, type Logger } from '../../core/log.js';
-import type { KeyPair } from '../../certs/generate.js';
+import { currentTrust, type TrustSource } from '../../certs/trust.js';
 import { issueWorkloadCert, WORKLOAD_CERT_LABEL, workloadIdErrors, workloadSecret, type WorkloadId } from '../../certs/workload.js';
 import { isOk, type KubeClient } from './client.js';
 
@@ -96,7 +96,8 @@ export function workloadSecretsNeeded(pods: readonly KubeObject[], trustDomain: 
 
 export interface CertIssuerOptions {
   client: KubeClient;
-  meshCa: KeyPair;
+  /** The mesh CA and trusted roots: fixed, or read at each creation (a reloaded mesh CA signs from then on). */
+  meshCa: TrustSource;
   trustDomain: string;
   /** The pods the Kubernetes source knows (its Pod informer's cache). */
   pods: () => readonly KubeObject[];
@@ -271,7 +272,7 @@ export class CertIssuer {
     const log = this.log.child({ secret: key, serviceAccount: n.serviceAccount });
     let body: Record<string, unknown>;
     try {
-      body = { ...workloadSecret(n.name, id, await issueWorkloadCert(this.o.meshCa, id, this.o.days ?? 1)), type: MeshCerts.secretType };
+      body = { ...workloadSecret(n.name, id, await issueWorkloadCert(currentTrust(this.o.meshCa), id, this.o.days ?? 1)), type: MeshCerts.secretType };
     } catch (e) {
       return this.fail(key, 'invalid', `cannot issue: ${(e as Error).message}`, log);
     }

@@ -3,8 +3,10 @@
  * --secret` makes carry the label mizzen.io/workload-cert=true and the service account in an annotation. The
  * leader lists them (every interval, and when it starts leading) and issues a certificate anew, from the mesh CA,
  * into each one whose certificate is due (certs/renewal.ts: two thirds of its lifetime, or not what the mesh CA
- * would issue now). The kubelet refreshes mounted Secrets, and a gRPC bootstrap's file_watcher provider re-reads
- * them, so proxyless workloads keep their mTLS identity without anyone running the command again.
+ * would issue now, which includes a root-cert.pem that is not the mesh's trusted roots). The kubelet refreshes
+ * mounted Secrets, and a gRPC bootstrap's file_watcher provider re-reads them, so proxyless workloads keep their mTLS
+ * identity without anyone running the command again. The mesh CA is read at the start of each pass, so a reloaded one
+ * (certs/mesh-ca.ts) is followed: serve asks for a pass as soon as it changes.
  *
  * The write is a merge patch of `data` conditioned on the Secret's resourceVersion: a Secret changed in between
  * answers 409 and is looked at again on the next scan. Failures (no RBAC, an unreachable API server, a Secret
@@ -15,14 +17,15 @@ import type { KubeObject } from '../../core/kube.js';
 import type { Logger } from '../../core/log.js';
 import { issueWorkloadCert, SERVICE_ACCOUNT_ANNOTATION, WORKLOAD_CERT_LABEL, WorkloadCertFiles, workloadIdErrors, workloadSecretData, type WorkloadCert, type WorkloadId } from '../../certs/workload.js';
 import { renewal } from '../../certs/renewal.js';
-import type { KeyPair } from '../../certs/generate.js';
+import { currentTrust, type MeshTrust, type TrustSource } from '../../certs/trust.js';
 import { isOk, type KubeClient } from './client.js';
 
 const LIST_PATH = `/api/v1/secrets?labelSelector=${encodeURIComponent(`${WORKLOAD_CERT_LABEL}=true`)}`;
 
 export interface CertRotatorOptions {
   client: KubeClient;
-  meshCa: KeyPair;
+  /** The mesh CA and trusted roots: fixed, or read at the start of each pass. */
+  meshCa: TrustSource;
   trustDomain: string;
   /** Only the leader writes. */
   isLeader: () => boolean;
@@ -51,6 +54,7 @@ export class CertRotator {
   private readonly failed: Counter;
   private status: RotationStatus = { secrets: {} };
   private scanning: Promise<void> | undefined;
+  private again: Promise<void> | undefined;
 
   constructor(private readonly o: CertRotatorOptions) {
     const registers = o.registry ? [o.registry] : [];
@@ -63,14 +67,25 @@ export class CertRotator {
     return structuredClone(this.status);
   }
 
-  /** One pass over the labelled Secrets (leader only); concurrent calls share the pass in progress. */
+  /**
+   * A pass over the labelled Secrets that starts now or, when one is under way (it may have read an older mesh CA or
+   * list), right after it (leader only). Calls meanwhile share that next pass.
+   */
   scan(): Promise<void> {
     if (!this.o.isLeader()) return Promise.resolve();
-    this.scanning ??= this.pass().finally(() => (this.scanning = undefined));
-    return this.scanning;
+    if (!this.scanning) {
+      this.scanning = this.pass().finally(() => (this.scanning = undefined));
+      return this.scanning;
+    }
+    this.again ??= this.scanning.catch(() => undefined).then(() => {
+      this.again = undefined;
+      return this.scan();
+    });
+    return this.again;
   }
 
   private async pass(): Promise<void> {
+    const trust = currentTrust(this.o.meshCa);
     const listed = await this.o.client.get(LIST_PATH);
     if (!isOk(listed)) {
       this.failed.inc();
@@ -84,7 +99,7 @@ export class CertRotator {
     for (const item of items) {
       const s = item as KubeObject;
       const key = `${s.metadata?.namespace}/${s.metadata?.name}`;
-      secrets[key] = await this.rotate(s).catch((e: Error) => {
+      secrets[key] = await this.rotate(s, trust).catch((e: Error) => {
         this.failed.inc();
         return `failed: ${e.message}`;
       });
@@ -93,7 +108,7 @@ export class CertRotator {
   }
 
   /** Renews one Secret when due; returns what happened. */
-  private async rotate(s: KubeObject): Promise<string> {
+  private async rotate(s: KubeObject, trust: MeshTrust): Promise<string> {
     const namespace = s.metadata?.namespace ?? '';
     const name = s.metadata?.name ?? '';
     const serviceAccount = s.metadata?.annotations?.[SERVICE_ACCOUNT_ANNOTATION] ?? '';
@@ -109,9 +124,9 @@ export class CertRotator {
       key: decode(s.data, WorkloadCertFiles.key),
       root: decode(s.data, WorkloadCertFiles.root),
     };
-    const r = renewal(current, id, this.o.meshCa, this.now());
+    const r = renewal(current, id, trust, this.now());
     if (!r.due) return `fresh until ${new Date(r.dueAt!).toISOString()}`;
-    const cert = await issueWorkloadCert(this.o.meshCa, id, r.days);
+    const cert = await issueWorkloadCert(trust, id, r.days);
     const patch = { metadata: { resourceVersion: s.metadata?.resourceVersion }, data: workloadSecretData(cert) };
     const w = await this.o.client.patch(`/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`, patch, 'merge');
     if (!isOk(w)) {

@@ -16,7 +16,8 @@
  *   workload-certs   with --rotate-workload-certs: the leader renews workload certificate Secrets
  *                    (cert-rotator.ts); with the mesh config's workloadCertificateSecrets it also creates the
  *                    Secrets istio.<service account> that pods mount (cert-issuer.ts) and renews them;
- *                    /debug/workloadcerts shows both
+ *                    both follow the mesh CA as it is reloaded (ctx.meshCa), and pass again at once when it
+ *                    changes; /debug/workloadcerts shows both
  *
  * start() never waits for the API server: informers start in the background and readiness reports the sync, so
  * the webhook and xDS listen (and /healthz answers) even while the API server is unreachable.
@@ -32,7 +33,6 @@ import { kubeResources } from './resources.js';
 import { Watchdog } from './watchdog.js';
 import { CertRotator } from './cert-rotator.js';
 import { CertIssuer } from './cert-issuer.js';
-import { readMeshCa } from '../../certs/files.js';
 import type { Snapshot } from '../../model/types.js';
 import { GatewayStatusWriter } from './gateway-status.js';
 import { GatewayDeployer } from './gateway-deploy.js';
@@ -141,6 +141,7 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
   let certTimer: NodeJS.Timeout | undefined;
   let issueSoon: NodeJS.Timeout | undefined;
   let unsubscribeIssuer: (() => void) | undefined;
+  let unsubscribeMeshCa: (() => void) | undefined;
   let statusWriter: GatewayStatusWriter | undefined;
   let stopStatus: (() => void) | undefined;
   let deployer: GatewayDeployer | undefined;
@@ -291,14 +292,23 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
       const what = issuing ? 'workloadCertificateSecrets (mesh config)' : '--rotate-workload-certs';
       const certsDir = o.workloadCerts?.certsDir ?? ctx.opts.certsDir;
       if (!certsDir) throw new Error(`${what}: needs the mesh CA: --certs-dir, where mesh-ca.crt and mesh-ca.key are`);
-      const ca = readMeshCa(certsDir);
+      const ca = ctx.meshCa(certsDir);
       if (!ca.ok) throw new Error(`${what}: ${ca.errors.join('; ')}`);
+      const meshCa = () => ca.value.current();
       const isLeader = (): boolean => leader?.isLeader() ?? false;
       const trustDomain = ctx.opts.mesh.trustDomain;
-      const r = new CertRotator({ client: client!, meshCa: ca.value, trustDomain, isLeader, log, registry: ctx.registry });
+      const r = new CertRotator({ client: client!, meshCa, trustDomain, isLeader, log, registry: ctx.registry });
       rotator = r;
-      const i = issuing ? new CertIssuer({ client: client!, meshCa: ca.value, trustDomain, isLeader, pods: () => source!.objects('Pod'), log, registry: ctx.registry, retryMs: o.workloadCerts?.issueRetryMs }) : undefined;
+      const i = issuing ? new CertIssuer({ client: client!, meshCa, trustDomain, isLeader, pods: () => source!.objects('Pod'), log, registry: ctx.registry, retryMs: o.workloadCerts?.issueRetryMs }) : undefined;
       issuer = i;
+      // A reloaded mesh CA: every Secret gets the new roots (or a certificate from the new CA) now, not at the next
+      // interval. Creations under way finish first, so the rotator's pass sees them too.
+      unsubscribeMeshCa = ca.value.onChange(() => {
+        void (async () => {
+          await i?.resync();
+          await r.scan();
+        })().catch((e: Error) => log.error({ err: e.message }, 'workload certificates: the pass after a mesh CA change failed; the next interval tries again'));
+      });
       ctx.debug.workloadcerts = () => ({ ...r.report(), ...(i ? { issuing: i.report() } : {}) });
       const every = setInterval(() => {
         void i?.resync();
@@ -321,6 +331,7 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
       void source!.whenSynced().then((ok) => (ok ? i.resync() : undefined));
     },
     stop: async () => {
+      unsubscribeMeshCa?.();
       unsubscribeIssuer?.();
       issuer?.stop();
       clearInterval(certTimer);

@@ -7,7 +7,10 @@ import type { Component, ServeContext } from '../../cmd/serve.js';
 import { ConfigStore } from '../../model/store.js';
 import { watchConfigDir, type FileSource } from '../../sources/file.js';
 import { createXdsServer, type XdsServer } from './index.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { webhookNames } from '../../certs/generate.js';
+import { CertFiles } from '../../certs/files.js';
 import { XdsTlsMaterial } from './tls-material.js';
 import { parseHostPort } from '../../bootstrap/envoy.js';
 
@@ -61,14 +64,18 @@ export function xdsComponents(ctx: ServeContext, xdsPort: number, xdsTlsPort?: n
       log.info({ port: bound }, `xds listening on grpc://${ctx.opts.host}:${bound}`);
       if (xdsTlsPort === undefined) return;
       const dir = ctx.opts.certsDir;
-      const material = dir ? await XdsTlsMaterial.create({ dir, names: tlsNames(ctx), log }) : 'no --certs-dir, so no mesh CA to sign its certificate';
-      if (typeof material === 'string') {
-        log.info(`xds over TLS is off: ${material} (sidecars with mesh certificates dial ${ctx.opts.mesh.xdsTlsAddress})`);
+      const authority = dir ? ctx.meshCa(dir) : undefined;
+      if (!authority?.ok) {
+        const why = authority ? `no mesh CA: ${authority.errors.join('; ')}` : 'no --certs-dir, so no mesh CA to sign its certificate';
+        // Mesh CA files that are there but do not load are a mistake to see; a directory without them is a choice.
+        const level = dir && existsSync(join(dir, CertFiles.meshCaCert)) ? 'warn' : 'info';
+        log[level](`xds over TLS is off: ${why} (sidecars with mesh certificates dial ${ctx.opts.mesh.xdsTlsAddress})`);
         return;
       }
+      const material = await XdsTlsMaterial.create({ authority: authority.value, names: tlsNames(ctx), log });
       tls = material;
       boundTls = await server.listen(xdsTlsPort, ctx.opts.host, material.creds);
-      log.info({ port: boundTls }, `xds listening on grpcs://${ctx.opts.host}:${boundTls} (certificate from the mesh CA, renewed when it ages or the mesh CA changes)`);
+      log.info({ port: boundTls }, `xds listening on grpcs://${ctx.opts.host}:${boundTls} (certificate from the mesh CA, renewed when it ages or the mesh CA is reloaded; client certificates checked against the trusted roots)`);
     },
     stop: async () => {
       tls?.close();

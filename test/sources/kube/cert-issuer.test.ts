@@ -14,6 +14,7 @@ import { startFakeApiServer, type FakeApiServer } from '../../support/fake-apise
 import { createKubeClient, loadKubeConfig, type KubeClient } from '../../../src/sources/kube/client.js';
 import { CertIssuer, workloadSecretsNeeded, type CertIssuerOptions } from '../../../src/sources/kube/cert-issuer.js';
 import { CertRotator } from '../../../src/sources/kube/cert-rotator.js';
+import { fingerprintsOf, generateCa, meshTrust } from '../../../src/certs/index.js';
 import { startServe, type RunningServe, type ServeOptions } from '../../../src/cmd/serve.js';
 import { DEFAULT_MESH_CONFIG } from '../../../src/config/mesh.js';
 import { injectPod } from '../../../src/inject/index.js';
@@ -263,6 +264,36 @@ describe('kube workload certificate issuing', function () {
       expect(await registry.getSingleMetricAsString('mizzen_workload_cert_issue_failures_total')).to.match(/\{reason="invalid"\} 1$/m);
       expect(lines.filter((l) => l.level === 40).map((l) => l.msg)).to.deep.equal(['workload certificates: pod shop/bad-0 mounts no Secret mizzen can issue: ' + i.report().skipped[0]!.reason]);
       expect(lines.filter((l) => l.level === 30 && /shop\/own-0/.test(l.msg))).to.have.length(1);
+    });
+
+    it('signs with the mesh CA in force at each creation, and gives the trusted roots; the rotator then moves what it made', async () => {
+      const { meshCa: a } = await testCerts();
+      const b = await generateCa('issuer rotation CA B');
+      const trustOf = (ca: typeof a, bundle?: string) => {
+        const r = meshTrust(ca, bundle, Date.now());
+        if (!r.ok) throw new Error(r.errors.join('; '));
+        return r.value;
+      };
+      let trust = trustOf(a, b.cert);
+      const i = await issuer({ meshCa: () => trust });
+      const signer = (name: string): string => {
+        const leaf = new X509Certificate(pem(api.get('Secret', 'shop', name), 'cert-chain.pem'));
+        return leaf.verify(new X509Certificate(a.cert).publicKey) ? 'A' : leaf.verify(new X509Certificate(b.cert).publicKey) ? 'B' : 'neither';
+      };
+      api.apply(pod('reviews-v1-0', 'shop', { secretName: 'istio.reviews' }));
+      await i.ensure();
+      expect(signer('istio.reviews')).to.equal('A');
+      expect(fingerprintsOf(pem(api.get('Secret', 'shop', 'istio.reviews'), 'root-cert.pem'))).to.deep.equal([a.cert, b.cert].map((c) => new X509Certificate(c).fingerprint256));
+      trust = trustOf(b, a.cert);
+      api.apply(pod('ratings-v1-0', 'shop', { secretName: 'istio.ratings' }));
+      await i.ensure();
+      expect(signer('istio.ratings')).to.equal('B');
+      expect(signer('istio.reviews'), 'an existing Secret is the rotator\'s to renew').to.equal('A');
+      const rotator = new CertRotator({ client, meshCa: () => trust, trustDomain: 'cluster.local', isLeader: () => true, log: silentLogger });
+      await rotator.scan();
+      expect(rotator.report().secrets).to.deep.include({ 'shop/istio.reviews': 'renewed: not signed by the mesh CA' });
+      expect(signer('istio.reviews')).to.equal('B');
+      expect(rotator.report().secrets['shop/istio.ratings']).to.match(/^fresh until /);
     });
 
     it('the rotator renews a Secret it created (label and annotation), keeping its type', async () => {

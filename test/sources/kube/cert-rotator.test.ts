@@ -8,7 +8,10 @@ import { Registry } from 'prom-client';
 import { startFakeApiServer, type FakeApiServer } from '../../support/fake-apiserver.js';
 import { createKubeClient, loadKubeConfig, type KubeClient } from '../../../src/sources/kube/client.js';
 import { CertRotator } from '../../../src/sources/kube/cert-rotator.js';
-import { issueWorkloadCert, workloadSecret, type WorkloadCert, type WorkloadId } from '../../../src/certs/index.js';
+import { CertFiles, fingerprintsOf, generateCa, issueWorkloadCert, meshTrust, workloadSecret, type KeyPair, type MeshTrust, type WorkloadCert, type WorkloadId } from '../../../src/certs/index.js';
+import { renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { eventually } from '../../support/mesh.js';
 import { createLogger } from '../../../src/core/log.js';
 import type { KubeObject } from '../../../src/core/kube.js';
 import { testCerts, testCertsDir, tempDir } from '../../support/certs.js';
@@ -19,6 +22,18 @@ import type { RunningServe } from '../../../src/cmd/serve.js';
 const DAY = 24 * 60 * 60 * 1000;
 const id = (namespace: string, serviceAccount: string): WorkloadId => ({ trustDomain: 'cluster.local', namespace, serviceAccount });
 const pem = (s: KubeObject | undefined, key: string): string => Buffer.from(((s as any)?.data?.[key] as string) ?? '', 'base64').toString('utf8');
+const fp = (text: string): string => fingerprintsOf(text)![0]!;
+/** The trust of `ca` with `bundle` as mesh-roots.crt. */
+const trustOf = (ca: KeyPair, bundle?: string): MeshTrust => {
+  const r = meshTrust(ca, bundle, Date.now());
+  if (!r.ok) throw new Error(r.errors.join('; '));
+  return r.value;
+};
+/** Which CA signed a Secret's certificate (by fingerprint), and the roots of its root-cert.pem. */
+const issuedBy = (s: KubeObject | undefined, cas: KeyPair[]): { by: string | undefined; roots: string[] | undefined } => {
+  const leaf = new X509Certificate(pem(s, 'cert-chain.pem'));
+  return { by: cas.map((c) => fp(c.cert)).find((f, i) => leaf.verify(new X509Certificate(cas[i]!.cert).publicKey) && f), roots: fingerprintsOf(pem(s, 'root-cert.pem')) };
+};
 
 describe('kube workload certificate rotation', function () {
   this.timeout(30_000);
@@ -132,6 +147,50 @@ describe('kube workload certificate rotation', function () {
     expect(pem(api.get('Secret', 'shop', 'reviews-mesh-cert'), 'cert-chain.pem')).to.equal(fresh.certChain);
   });
 
+  it('follows a mesh CA rotation: every Secret gets both roots, then a certificate from the new CA, then the new root alone', async () => {
+    const { meshCa: a } = await testCerts();
+    const b = await generateCa('rotation CA B');
+    let trust = trustOf(a);
+    const r = new CertRotator({ client, meshCa: () => trust, trustDomain: 'cluster.local', isLeader: () => true, log });
+    const secrets = () => ['reviews', 'ratings'].map((sa) => api.get('Secret', 'shop', `${sa}-mesh-cert`));
+    const patches = () => api.requests.filter((q) => q.method === 'PATCH').length;
+    await r.scan();
+    expect(patches(), 'fresh: nothing to do').to.equal(0);
+    // 1. B added to the bundle.
+    trust = trustOf(a, b.cert);
+    await r.scan();
+    expect(patches()).to.equal(2);
+    for (const s of secrets()) expect(issuedBy(s, [a, b])).to.deep.equal({ by: fp(a.cert), roots: [fp(a.cert), fp(b.cert)] });
+    expect(r.report().secrets['shop/reviews-mesh-cert']).to.equal('renewed: root-cert.pem is not the trusted roots (mesh-ca.crt and mesh-roots.crt)');
+    // 2. B signs, A stays trusted.
+    trust = trustOf(b, a.cert);
+    await r.scan();
+    expect(patches()).to.equal(4);
+    for (const s of secrets()) expect(issuedBy(s, [a, b])).to.deep.equal({ by: fp(b.cert), roots: [fp(b.cert), fp(a.cert)] });
+    expect(r.report().secrets['shop/reviews-mesh-cert']).to.equal('renewed: not signed by the mesh CA');
+    // 3. A dropped.
+    trust = trustOf(b);
+    await r.scan();
+    for (const s of secrets()) expect(issuedBy(s, [a, b])).to.deep.equal({ by: fp(b.cert), roots: [fp(b.cert)] });
+    await r.scan();
+    expect(patches(), 'settled: the next scan writes nothing').to.equal(6);
+  });
+
+  it('a scan asked for while one is under way runs after it, with the mesh CA in force then', async () => {
+    const { meshCa: a } = await testCerts();
+    const b = await generateCa('rotation CA B');
+    let trust = trustOf(a);
+    const r = new CertRotator({ client, meshCa: () => trust, trustDomain: 'cluster.local', isLeader: () => true, log });
+    const first = r.scan();
+    trust = trustOf(a, b.cert);
+    const second = r.scan();
+    const third = r.scan();
+    await Promise.all([first, second, third]);
+    expect(issuedBy(api.get('Secret', 'shop', 'reviews-mesh-cert'), [a, b]).roots).to.deep.equal([fp(a.cert), fp(b.cert)]);
+    // The first pass found everything fresh under A; the one after it renewed both; the third call shared it.
+    expect(api.requests.map((q) => q.method)).to.deep.equal(['GET', 'GET', 'PATCH', 'PATCH']);
+  });
+
   describe('in mizzen serve', () => {
     let running: RunningServe | undefined;
     afterEach(async () => {
@@ -157,6 +216,37 @@ describe('kube workload certificate rotation', function () {
         expect(await renewals()).to.equal('1');
         const report = JSON.parse((await running.monitoring.inject({ method: 'GET', url: '/debug/workloadcerts' })).body);
         expect(report.secrets['shop/reviews-mesh-cert']).to.match(/^(renewed: no readable certificate|fresh until )/);
+      } finally {
+        certs.cleanup();
+      }
+    });
+
+    it('a mesh CA reloaded from the certs directory reaches every Secret at once, not at the next interval; a bad file changes nothing', async () => {
+      const certs = await testCertsDir();
+      const a = certs.certs.meshCa;
+      const b = await generateCa('rotation CA B');
+      const put = (name: string, text: string): void => {
+        writeFileSync(join(certs.dir, `.${name}.tmp`), text);
+        renameSync(join(certs.dir, `.${name}.tmp`), join(certs.dir, name));
+      };
+      const roots = (sa: string): string[] | undefined => fingerprintsOf(pem(api.get('Secret', 'shop', `${sa}-mesh-cert`), 'root-cert.pem'));
+      try {
+        // The interval is far off: only the reload can make the rotator pass again.
+        running = await startKubeServe(api, { leader: { namespace: 'mizzen-system', identity: 'rotator-test' }, workloadCerts: { certsDir: certs.dir, intervalMs: 3_600_000 } });
+        const debug = async (url: string) => JSON.parse((await running!.monitoring.inject({ method: 'GET', url })).body);
+        await eventually('the first scan', async () => (Object.values((await debug('/debug/workloadcerts')).secrets as Record<string, string>).some((v) => v.startsWith('fresh until')) ? true : undefined));
+        put(CertFiles.meshRoots, `${b.cert}\n${a.key}`);
+        await eventually('the bad bundle refused', async () => ((await debug('/debug/meshca'))[0].lastRejection ? true : undefined));
+        expect(roots('reviews'), 'nothing changed').to.deep.equal([fp(a.cert)]);
+        put(CertFiles.meshRoots, b.cert);
+        await eventually('both roots in every Secret', async () => (['reviews', 'ratings'].every((sa) => roots(sa)?.length === 2) ? true : undefined));
+        expect((await debug('/debug/meshca'))[0].roots.map((r: { fingerprint: string }) => r.fingerprint)).to.deep.equal([fp(a.cert), fp(b.cert)]);
+        put(CertFiles.meshRoots, `${a.cert}\n${b.cert}`);
+        put(CertFiles.meshCaKey, b.key);
+        put(CertFiles.meshCaCert, b.cert);
+        const byB = async (sa: string) => issuedBy(api.get('Secret', 'shop', `${sa}-mesh-cert`), [a, b]).by === fp(b.cert);
+        await eventually('certificates from B in every Secret', async () => ((await byB('reviews')) && (await byB('ratings')) ? true : undefined));
+        expect(await running.monitoring.inject({ method: 'GET', url: '/metrics' }).then((r) => r.body)).to.match(/^mizzen_mesh_ca_reloads_total\{result="applied"\} 2$/m);
       } finally {
         certs.cleanup();
       }
