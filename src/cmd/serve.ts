@@ -45,8 +45,8 @@ Runs the control plane: the admission webhooks (HTTPS), the monitoring server, a
                         and neither --config-dir nor --kubeconfig is given); /readyz waits for the initial sync
   --heal                restart the owners of pods found running without a sidecar (leader only)
   --deploy-gateways     deploy a gateway for each Gateway API Gateway of class istio that names no Service by
-                        its addresses, as Istio does: a ServiceAccount, Deployment and Service named
-                        <gateway>-istio, owned by the Gateway (leader only; RBAC in manifests/gateway-deploy/)
+                        its addresses, as Istio does: ServiceAccount, Deployment, Service <gateway>-istio (and HPA,
+                        PDB) customized by ConfigMaps, owned by the Gateway (leader; manifests/gateway-deploy/)
   --rotate-workload-certs
                         renew the workload certificate Secrets that 'mizzen workload-cert --secret' made
                         (label mizzen.io/workload-cert=true) before they expire, with the mesh CA in

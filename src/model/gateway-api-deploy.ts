@@ -1,8 +1,9 @@
 /**
  * Istio's automated deployment of Gateway API Gateways (`mizzen serve --deploy-gateways`): for a Gateway of class
  * istio that names no Service to be served by, the ServiceAccount, Deployment and Service that run its gateway
- * proxy, as Istio's gateway controller makes them. Pure: a Gateway, its class and the mesh config in, the objects
- * (or why there are none) out; the writer (sources/kube/gateway-deploy.ts) creates and patches them.
+ * proxy, and the HorizontalPodAutoscaler and PodDisruptionBudget a customization asks for, as Istio's gateway
+ * controller makes them. Pure: a Gateway, its class, the mesh config and the ConfigMaps in, the objects (or why
+ * there are none) out; the writer (sources/kube/gateway-deploy.ts) creates and patches them.
  *
  * - Which Gateways: class istio, whose GatewayClass (when there is one) is Istio's controller's; and managed: no
  *   spec.addresses, or exactly one, of type IPAddress (the Service's loadBalancerIP). A Hostname address names
@@ -19,6 +20,11 @@
  *   port per distinct listener port, reaching the same port on the pod: the gateway's Envoy listens on the
  *   listener's port (the Istio Gateway server the conversion makes has that port number, and xds/gen/gateway.ts
  *   listens on the targetPort of the gateway's own Service for it).
+ * - Customization (gateway-customization.ts): the class defaults' and the parametersRef ConfigMap's overlays,
+ *   strategic merge patches of each object. The HorizontalPodAutoscaler (scaleTargetRef the Deployment,
+ *   maxReplicas 1 before its overlays) and the PodDisruptionBudget (selecting the pods by gateway-name) are made
+ *   only when an overlay of theirs exists. Like Istio's template, the Deployment never sets replicas itself; when
+ *   an HPA is made, replicas an overlay sets are the size at creation only (updateFor leaves them to the HPA).
  */
 import type { KubeObject } from '../core/kube.js';
 import type { MeshConfig } from '../config/mesh.js';
@@ -32,6 +38,7 @@ import { asArray, asObject, asPort, asString, stringMap } from './selectors.js';
 import { GATEWAY_API_GROUP } from './gateway-refs.js';
 import { GATEWAY_CLASS, GATEWAY_NAME_LABEL } from './gateway-api-gateways.js';
 import { GATEWAY_CONTROLLER } from './gateway-api-status.js';
+import { type Customization, type CustomizationInput, customize, gatewayCustomizations } from './gateway-customization.js';
 
 export const GATEWAY_CLASS_NAME_LABEL = 'gateway.networking.k8s.io/gateway-class-name';
 /** The label that marks a Deployment as the gateway controller's (Istio's key and value). */
@@ -54,14 +61,21 @@ export const SERVICE_TYPES: readonly string[] = ['ClusterIP', 'NodePort', 'LoadB
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** The kinds made for a Gateway, in the order they are written (the service account before the pods that use it). */
-export type DeployedKind = 'ServiceAccount' | 'Deployment' | 'Service';
-export const DEPLOYED_KINDS: readonly DeployedKind[] = ['ServiceAccount', 'Deployment', 'Service'];
+export type DeployedKind = 'ServiceAccount' | 'Deployment' | 'Service' | 'HorizontalPodAutoscaler' | 'PodDisruptionBudget';
+export const DEPLOYED_KINDS: readonly DeployedKind[] = ['ServiceAccount', 'Deployment', 'Service', 'HorizontalPodAutoscaler', 'PodDisruptionBudget'];
+/** The kinds made only when an overlay of theirs exists. */
+export type OptionalKind = 'HorizontalPodAutoscaler' | 'PodDisruptionBudget';
+export const OPTIONAL_KINDS: readonly OptionalKind[] = ['HorizontalPodAutoscaler', 'PodDisruptionBudget'];
 
 export interface GatewayDeployment {
   /** `namespace/name` of the Gateway. */
   gateway: string;
-  /** The objects to make, in DEPLOYED_KINDS order. */
+  /** The objects to make, in DEPLOYED_KINDS order (the optional kinds only when asked for). */
   objects: KubeObject[];
+  /** An HPA is among them: the Deployment's replicas are the HPA's. */
+  autoscaled: boolean;
+  /** The optional kinds not asked for, with the name they would have: one of the controller's left there is deleted. */
+  unwanted: Array<{ kind: OptionalKind; name: string }>;
 }
 
 /** Whether mizzen answers for the class: istio, unless a GatewayClass istio exists that another controller runs. */
@@ -119,7 +133,12 @@ export interface DeployOptions {
   mesh: MeshConfig;
   /** The ProxyConfig resources known, as the webhook passes them to the injector. */
   proxyConfigs?: ProxyConfigLookup;
+  /** The ConfigMaps that customize gateways and where class defaults live; no customization when absent. */
+  customization?: CustomizationInput;
 }
+
+/** A Gateway's objects, or why it has none (`invalidParameters`: because of its customization). */
+export type DeployResult = { ok: true; value: GatewayDeployment } | { ok: false; errors: string[]; invalidParameters?: true };
 
 /** The gateway pod as the injector makes it: spec, labels and annotations of the Deployment's pod template. */
 function gatewayPod(namespace: string, name: string, serviceAccount: string, labels: Record<string, string>, annotations: Record<string, string>, o: DeployOptions): Result<{ metadata: Record<string, unknown>; spec: Record<string, unknown> }> {
@@ -143,11 +162,11 @@ function gatewayPod(namespace: string, name: string, serviceAccount: string, lab
 }
 
 /**
- * The ServiceAccount, Deployment and Service of one Gateway (class and managed mode already checked), or why
- * there are none: a service type annotation mizzen does not know, a name the API server would refuse, no uid
- * for the owner references, or a pod the injector cannot make.
+ * The objects of one Gateway (class and managed mode already checked), or why there are none: a service type
+ * annotation mizzen does not know, a name the API server would refuse, no uid for the owner references, a pod the
+ * injector cannot make, or a customization that cannot be applied (invalidParameters).
  */
-export function renderGatewayDeployment(gw: KubeObject, o: DeployOptions): Result<GatewayDeployment> {
+export function renderGatewayDeployment(gw: KubeObject, o: DeployOptions): DeployResult {
   const name = gw.metadata.name ?? '';
   const namespace = gw.metadata.namespace || 'default';
   const className = String(asObject(gw.spec).gatewayClassName);
@@ -160,6 +179,8 @@ export function renderGatewayDeployment(gw: KubeObject, o: DeployOptions): Resul
   const serviceAccount = asString(gw.metadata.annotations?.[GatewayAnnotations.serviceAccount]) ?? defaultName(gw);
   // A Service's name is a DNS label (the Deployment's and the ServiceAccount's rules are looser).
   if (!DNS_LABEL.test(deployment) || deployment.length > 63) errors.push(`the Service name "${deployment}" is not a DNS label of at most 63 characters (shorten the Gateway's name or set ${GatewayAnnotations.nameOverride})`);
+  const custom = o.customization ? gatewayCustomizations(gw, o.customization) : ok([]);
+  if (!custom.ok) return { ok: false, errors: [...errors, ...custom.errors], invalidParameters: true };
   if (errors.length > 0) return { ok: false, errors };
 
   const infra = infrastructure(gw);
@@ -179,28 +200,61 @@ export function renderGatewayDeployment(gw: KubeObject, o: DeployOptions): Resul
 
   const addresses = asArray(asObject(gw.spec).addresses).map(asObject);
   const ip = type === 'LoadBalancer' ? asString(addresses[0]?.value) : undefined;
+  const rendered: Record<DeployedKind, KubeObject> = {
+    ServiceAccount: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(serviceAccount, labels) },
+    Deployment: {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: meta(deployment, managed),
+      spec: { selector: { matchLabels: { [GATEWAY_NAME_LABEL]: name } }, template: pod.value },
+    },
+    Service: {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: meta(deployment, labels),
+      spec: { type, selector: { [GATEWAY_NAME_LABEL]: name }, ports: servicePorts(gw), ...(ip ? { loadBalancerIP: ip } : {}) },
+    },
+    // Istio's templates: made only when an overlay asks for them (the HPA's maxReplicas is for the overlay to set).
+    HorizontalPodAutoscaler: {
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: meta(deployment, managed),
+      spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment }, maxReplicas: 1 },
+    },
+    PodDisruptionBudget: {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: meta(deployment, managed),
+      spec: { selector: { matchLabels: { [GATEWAY_NAME_LABEL]: name } } },
+    },
+  };
+  const made = customized(rendered, custom.value);
+  if (!made.ok) return { ...made, invalidParameters: true };
+  const objects = made.value;
+  const kinds = new Set(objects.map((x) => x.kind));
   return ok({
     gateway: `${namespace}/${name}`,
-    objects: [
-      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(serviceAccount, labels) },
-      {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: meta(deployment, managed),
-        spec: { selector: { matchLabels: { [GATEWAY_NAME_LABEL]: name } }, template: pod.value },
-      },
-      {
-        apiVersion: 'v1',
-        kind: 'Service',
-        metadata: meta(deployment, labels),
-        spec: { type, selector: { [GATEWAY_NAME_LABEL]: name }, ports: servicePorts(gw), ...(ip ? { loadBalancerIP: ip } : {}) },
-      },
-    ],
+    objects,
+    autoscaled: kinds.has('HorizontalPodAutoscaler'),
+    unwanted: OPTIONAL_KINDS.filter((k) => !kinds.has(k)).map((kind) => ({ kind, name: deployment })),
   });
 }
 
+/** The objects with their overlays, in DEPLOYED_KINDS order; an optional kind only when some overlay had its key. */
+function customized(rendered: Record<DeployedKind, KubeObject>, customizations: readonly Customization[]): Result<KubeObject[]> {
+  const objects: KubeObject[] = [];
+  const errors: string[] = [];
+  for (const kind of DEPLOYED_KINDS) {
+    const obj = rendered[kind];
+    const r = customize(obj, kind, customizations, MANAGED_LABEL in (obj.metadata.labels ?? {}) ? [GATEWAY_NAME_LABEL, MANAGED_LABEL] : [GATEWAY_NAME_LABEL]);
+    if (!r.ok) errors.push(...r.errors);
+    else if (r.value.customized || !(OPTIONAL_KINDS as readonly string[]).includes(kind)) objects.push(r.value.object);
+  }
+  return errors.length > 0 ? { ok: false, errors } : ok(objects);
+}
+
 /** One Gateway the controller answers for: its objects, or why it has none. */
-export type GatewayPlan = { gateway: string; uid?: string } & ({ ok: true; value: GatewayDeployment } | { ok: false; errors: string[] });
+export type GatewayPlan = { gateway: string; uid?: string } & DeployResult;
 
 /** The plans for every Gateway of class istio in managed mode among `gateways` (others get nothing, not even a plan). */
 export function gatewayDeployments(gateways: readonly KubeObject[], classes: readonly KubeObject[], o: DeployOptions): GatewayPlan[] {
@@ -212,19 +266,33 @@ export function gatewayDeployments(gateways: readonly KubeObject[], classes: rea
 /**
  * Whether an object found under a name the controller wants is its own to update: a Deployment it (or Istio)
  * made carries the managed label and this Gateway's name label; a ServiceAccount or Service, this Gateway's name
- * label and an owner reference to this Gateway (its uid, when both have one). Anything else is someone else's.
+ * label and an owner reference to this Gateway (its uid, when both have one); an HPA or PDB, all three (a user's
+ * own HPA for the gateway, as Istio's documentation suggests, has no owner reference). Anything else is someone else's.
  */
 export function ownedBy(kind: DeployedKind, existing: KubeObject, gw: { name: string; uid?: string }): boolean {
   const labels = stringMap(asObject(existing.metadata).labels);
   if (labels[GATEWAY_NAME_LABEL] !== gw.name) return false;
   if (kind === 'Deployment') return MANAGED_LABEL in labels;
-  return asArray(asObject(existing.metadata).ownerReferences)
+  if ((OPTIONAL_KINDS as readonly string[]).includes(kind) && !(MANAGED_LABEL in labels)) return false;
+  return gatewayOwners(existing, gw.name).some((r) => !gw.uid || !r.uid || r.uid === gw.uid);
+}
+
+const gatewayOwners = (o: KubeObject, name: string): Array<Record<string, any>> =>
+  asArray(asObject(o.metadata).ownerReferences)
     .map(asObject)
-    .some((r) => r.kind === 'Gateway' && r.name === gw.name && String(r.apiVersion ?? '').startsWith(`${GATEWAY_API_GROUP}/`) && (!gw.uid || !r.uid || r.uid === gw.uid));
+    .filter((r) => r.kind === 'Gateway' && r.name === name && String(r.apiVersion ?? '').startsWith(`${GATEWAY_API_GROUP}/`));
+
+/**
+ * Whether an HPA or PDB no customization asks for any more is the controller's to delete: its own (ownedBy), and
+ * owned by this very Gateway (the same uid on both sides), so that nothing a user made or an older Gateway of the
+ * same name left is ever deleted.
+ */
+export function leftoverOf(kind: OptionalKind, existing: KubeObject, gw: { name: string; uid?: string }): boolean {
+  return !!gw.uid && ownedBy(kind, existing, gw) && gatewayOwners(existing, gw.name).some((r) => r.uid === gw.uid);
 }
 
 /** Spec fields the controller clears when it no longer sets them (the loadBalancerIP of a Gateway whose address went). */
-const CLEARED: Readonly<Record<DeployedKind, readonly string[]>> = { ServiceAccount: [], Deployment: [], Service: ['loadBalancerIP'] };
+const CLEARED: Readonly<Record<DeployedKind, readonly string[]>> = { ServiceAccount: [], Deployment: [], Service: ['loadBalancerIP'], HorizontalPodAutoscaler: [], PodDisruptionBudget: [] };
 
 /** Resource quantities come back in canonical form ("1000m" as "1", "1024Mi" as "1Gi"): compared by value. */
 const sameValue: ScalarEqual = (wanted, actual, path) => {
@@ -239,9 +307,15 @@ const sameValue: ScalarEqual = (wanted, actual, path) => {
  * The JSON merge patch that makes `existing` (the API server's copy of an object the controller owns) hold what
  * `desired` sets, or undefined when it holds it already. Labels and annotations are merged (others' keys stay), the
  * Gateway's owner reference is added to the others, the spec is sent whole where any of it differs (a merge patch
- * replaces lists whole: containers, ports), and the object's resourceVersion makes it conditional.
+ * replaces lists whole: containers, ports), and the object's resourceVersion makes it conditional. `autoscaled`: an
+ * HPA sizes the Deployment, whose replicas (an overlay's) are then neither compared nor sent.
  */
-export function updateFor(kind: DeployedKind, desired: KubeObject, existing: KubeObject): Record<string, unknown> | undefined {
+export function updateFor(kind: DeployedKind, wanted: KubeObject, existing: KubeObject, autoscaled = false): Record<string, unknown> | undefined {
+  let desired = wanted;
+  if (kind === 'Deployment' && autoscaled && asObject(wanted.spec).replicas !== undefined) {
+    const { replicas: _, ...spec } = asObject(wanted.spec);
+    desired = { ...wanted, spec };
+  }
   const meta: Record<string, unknown> = {};
   const have = asObject(existing.metadata);
   for (const k of ['labels', 'annotations'] as const) if (desired.metadata[k] && !holds(have[k], desired.metadata[k])) meta[k] = desired.metadata[k];

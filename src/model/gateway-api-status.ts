@@ -5,7 +5,8 @@
  * for other controllers' route parents) and the snapshot, the status writes that differ from what is there.
  *
  * - GatewayClass `istio` whose controllerName is GATEWAY_CONTROLLER: Accepted.
- * - Gateway of class istio: Accepted; Programmed when some workload the snapshot knows would serve it (else
+ * - Gateway of class istio: Accepted (False, InvalidParameters, when its customization cannot be used: the
+ *   parametersRef names no usable ConfigMap, or the overlays are malformed; the Gateway API's reason); Programmed when some workload the snapshot knows would serve it (else
  *   NoResources) and none of its Services is a LoadBalancer still waiting for an address (else
  *   AddressNotAssigned); its addresses (of the Service it names, else of the Services of its namespace that select
  *   its workloads): as Istio, those from outside the cluster (load balancer, externalIPs) when there are any,
@@ -85,7 +86,7 @@ interface ServedGateway {
  * The status of a Gateway of class istio. `attached`: routes attached per listener name; `deployed`: mizzen
  * deploys its gateway (serve --deploy-gateways), which the NoResources message then says instead.
  */
-function gatewayStatus({ obj: gw, g, served: listenersServed }: ServedGateway, snap: Snapshot, grants: RouteWorld['grants'], attached: ReadonlyMap<string, number>, now: string, deployed: boolean): Json {
+function gatewayStatus({ obj: gw, g, served: listenersServed }: ServedGateway, snap: Snapshot, grants: RouteWorld['grants'], attached: ReadonlyMap<string, number>, now: string, deployed: boolean, invalidParameters: string | undefined): Json {
   const { selector, service } = gatewaySelector(g, snap);
   const workloads = snap.workloads.filter((w) => matchesLabels(w.labels, selector));
   const services = service ? [service] : [...snap.services.values()].filter((s) => s.source === 'kubernetes' && s.namespace === g.namespace && s.selector && Object.keys(s.selector).length > 0 && workloads.some((w) => matchesLabels(w.labels, s.selector)));
@@ -106,7 +107,7 @@ function gatewayStatus({ obj: gw, g, served: listenersServed }: ServedGateway, s
       return { name: l.name, supportedKinds: kinds, attachedRoutes: s ? (attached.get(l.name) ?? 0) : 0, conditions: conditions(conds, generation, prev?.conditions, now) };
     });
   const gwConds = [
-    ok('Accepted'),
+    invalidParameters ? no('Accepted', 'InvalidParameters', `the gateway's customization cannot be used, so nothing of its deployment changes: ${invalidParameters}`) : ok('Accepted'),
     programmed && pending.length > 0
       ? no('Programmed', 'AddressNotAssigned', addressPending(pending, deployed))
       : programmed
@@ -177,9 +178,10 @@ const REASON_TEXT: Record<string, string> = {
 
 /**
  * The status writes for `objects` (the Gateway API objects the API server has, with their status) that differ from
- * theirs. `deployed`: the Gateways whose gateway mizzen deploys (none unless serve --deploy-gateways).
+ * theirs. `deployed`: the Gateways whose gateway mizzen deploys (none unless serve --deploy-gateways);
+ * `invalidParameters`: why a Gateway's customization cannot be used (undefined: it can, or it has none).
  */
-export function gatewayApiStatuses(objects: readonly KubeObject[], snap: Snapshot, now: string, deployed: (gw: KubeObject) => boolean = () => false): StatusWrite[] {
+export function gatewayApiStatuses(objects: readonly KubeObject[], snap: Snapshot, now: string, deployed: (gw: KubeObject) => boolean = () => false, invalidParameters: (gw: KubeObject) => string | undefined = () => undefined): StatusWrite[] {
   const api = objects.filter(isGatewayApi);
   const w: RouteWorld = { domainSuffix: snap.domainSuffix, services: snap.services, grants: grantObjects(snap.referenceGrants), serviceEntries: snap.serviceEntries };
   const gateways = new Map<string, ServedGateway>();
@@ -238,7 +240,7 @@ export function gatewayApiStatuses(objects: readonly KubeObject[], snap: Snapsho
     write(route, { ...asObject(route.status), parents: [...others, ...ours] });
   }
 
-  for (const [key, gw] of gateways) write(gw.obj, gatewayStatus(gw, snap, w.grants, attached.get(key) ?? new Map(), now, deployed(gw.obj)));
+  for (const [key, gw] of gateways) write(gw.obj, gatewayStatus(gw, snap, w.grants, attached.get(key) ?? new Map(), now, deployed(gw.obj), invalidParameters(gw.obj)));
 
   for (const cls of api.filter((o) => o.kind === 'GatewayClass' && o.metadata.name === GATEWAY_CLASS && asObject(o.spec).controllerName === GATEWAY_CONTROLLER)) {
     write(cls, { ...asObject(cls.status), conditions: conditions([ok('Accepted', 'Accepted', 'Handled by mizzen')], generationOf(cls), asObject(cls.status).conditions, now) });

@@ -472,6 +472,41 @@ describe('analysis: Gateway API Gateways (IST0101, MZ0003, MZ0016, MZ0019, MZ002
     ]);
   });
 
+  it('MZ0021: a customization the deployer would refuse, when the input holds the ConfigMaps (MZ0003 when it has none in that namespace)', async () => {
+    const withRef = (name: string, ref: Json, ns = 'default'): KubeObject => {
+      const gw = gateway(name, [HTTP], { ns });
+      return { ...gw, spec: { ...(gw.spec as Json), infrastructure: { parametersRef: ref } } } as KubeObject;
+    };
+    const cm = (name: string, data: Record<string, string>, o: { ns?: string; labels?: Record<string, string> } = {}): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: o.ns ?? 'default', ...(o.labels ? { labels: o.labels } : {}) }, data }) as KubeObject;
+    const ref = (name: string): Json => ({ group: '', kind: 'ConfigMap', name });
+    const found = analyze([
+      ...base(),
+      cm('good', { deployment: 'spec:\n  replicas: 2', horizontalPodAutoscaler: 'spec:\n  maxReplicas: 3' }),
+      cm('typo', { deploymnet: 'spec: {}' }),
+      cm('renames', { service: 'metadata:\n  name: other' }),
+      withRef('ok', ref('good')),
+      withRef('typo', ref('typo')),
+      withRef('renames', ref('renames')),
+      withRef('missing', ref('nope')),
+      withRef('secret', { group: '', kind: 'Secret', name: 'good' }),
+      withRef('unchecked', ref('anything'), 'shop'),
+    ]).filter((f) => f.code === 'MZ0021' || f.code === 'MZ0003');
+    const prefix = 'mizzen serve --deploy-gateways would deploy no gateway for this Gateway: ';
+    expect(found.map((f) => [f.code, f.resource.namespace, f.resource.name, f.path, f.message])).to.deep.equal([
+      ['MZ0021', 'default', 'missing', 'spec.infrastructure.parametersRef', `${prefix}spec.infrastructure.parametersRef: ConfigMap default/nope not found`],
+      ['MZ0021', 'default', 'renames', undefined, `${prefix}ConfigMap default/renames, key service: changes metadata.name, which the gateway controller sets`],
+      ['MZ0021', 'default', 'secret', 'spec.infrastructure.parametersRef', `${prefix}spec.infrastructure.parametersRef: ""/Secret is not supported: a gateway is customized by a ConfigMap (group "", kind ConfigMap)`],
+      ['MZ0021', 'default', 'typo', undefined, `${prefix}ConfigMap default/typo: unsupported overlay "deploymnet" (supported: deployment, horizontalPodAutoscaler, podDisruptionBudget, service, serviceAccount)`],
+      ['MZ0003', 'shop', 'unchecked', 'spec.infrastructure.parametersRef', 'spec.infrastructure.parametersRef names ConfigMap shop/anything, but the input has no ConfigMap in namespace "shop" to check it against'],
+    ]);
+    // Class defaults live in mizzen's namespace: a bad one there speaks for every Gateway of the class.
+    const defaults = cm('defaults', { service: 'spec:\n  ports: [{name: x}]' }, { ns: 'mizzen-system', labels: { 'gateway.istio.io/defaults-for-class': 'istio' } });
+    const elsewhere = { ...defaults, metadata: { ...defaults.metadata, namespace: 'default' } } as KubeObject;
+    const mz21 = (objs: KubeObject[]) => analyze([...base(), gateway('edge', [HTTP]), ...objs]).filter((f) => f.code === 'MZ0021').map((f) => f.message);
+    expect(mz21([defaults])).to.deep.equal([`${prefix}ConfigMap mizzen-system/defaults, key service: spec.ports[0]: has no port, the key this list merges by`]);
+    expect(mz21([elsewhere]), 'the label outside mizzen-system').to.deep.equal([]);
+  });
+
   it('MZ0020 messages say what selects the gateway workloads and what to do', async () => {
     const found = analyze([...bookinfo(), productpage, svc('ingress', { ns: 'istio-system', selector: { istio: 'ingressgateway' } }), gateway('edge', [HTTP], { addresses: [{ type: 'Hostname', value: 'ingress.istio-system' }] })]);
     const todo = (name: string): string => `mizzen deploys none unless \`mizzen serve --deploy-gateways\` runs: deploy one with the label ${GATEWAY_NAME_LABEL}=${name}, or name an existing gateway Service in spec.addresses (type Hostname)`;

@@ -80,6 +80,27 @@ describe('Gateway API status', () => {
     expect(later[0]!.removed, 'the address goes from the status by the merge patch').to.deep.equal(['addresses']);
   });
 
+  it('a customization that cannot be used: Accepted False, InvalidParameters, with why; Accepted again (new time) once it can', () => {
+    const objects = [FRONT, GATEWAY_SVC, GATEWAY_POD, EDGE, ROUTE];
+    const snap = buildSnapshot(objects);
+    const api = objects.filter((o) => o.apiVersion.startsWith(`${GW}/`));
+    const why = 'ConfigMap web/edge-options: unsupported overlay "hpa"';
+    const asked: string[] = [];
+    const invalid = (gw: KubeObject): string | undefined => (asked.push(gw.metadata.name!), gw.metadata.name === 'edge' ? why : undefined);
+    const gw = of(gatewayApiStatuses(api, snap, T0, () => true, invalid), 'Gateway', 'edge')!;
+    expect(asked).to.deep.equal(['edge']);
+    expect(conds(gw.status.conditions)).to.deep.equal([
+      ['Accepted', 'False', 'InvalidParameters'],
+      ['Programmed', 'True', 'Programmed'],
+    ]);
+    expect(gw.status.conditions[0].message).to.equal(`the gateway's customization cannot be used, so nothing of its deployment changes: ${why}`);
+    const fixed = of(gatewayApiStatuses(api.map((o) => (o.kind === 'Gateway' ? { ...o, status: gw.status } : o)), snap, T1, () => true), 'Gateway', 'edge')!;
+    expect(fixed.status.conditions.map((c: any) => [c.type, c.status, c.lastTransitionTime])).to.deep.equal([
+      ['Accepted', 'True', T1],
+      ['Programmed', 'True', T0],
+    ]);
+  });
+
   it('why a route is not accepted or cannot resolve a backend, per parent', () => {
     const route = (name: string, spec: object, namespace = 'web') => obj('HTTPRoute', name, spec, { namespace });
     const writes = statuses([

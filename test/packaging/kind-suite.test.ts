@@ -20,7 +20,7 @@ import { resolveMeshConfig, snapshotOptions } from '../../src/config/mesh.js';
 import { TypeUrls } from '../../src/core/constants.js';
 import { gatewayDeployments } from '../../src/model/gateway-api-deploy.js';
 import { parseDocuments } from '../../src/core/documents.js';
-import { injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, GATEWAY_LUA_FILTER, LUA_HEADER, type PodLike, STRICT_MTLS, PLAIN_NAMESPACE, plainClientPod, plainClientResult, probedPod, HTTPS_HOST, HTTPS_CLIENT_NAMESPACE, HTTPS_VIRTUAL_SERVICE, HTTPS_CLIENT_SCRIPT, GATEWAY_HTTPS, CREDENTIAL, httpsGateway, credentialSecret, caSecret, httpsClientEnv, httpsClientPod, httpsClientResult, type HttpsTarget, PROXY_CONFIG, proxyConfigPod, proxyConfigProblems, GATEWAY_API_BOOKINFO, GATEWAY_API_HOST, GAMMA_REVIEWS_V3, conditionStatus, DEPLOYED_GATEWAY, DEPLOYED_GATEWAY_WORKLOAD, GATEWAY_API_DEPLOYED } from '../e2e/kind/lib.js';
+import { injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, GATEWAY_LUA_FILTER, LUA_HEADER, type PodLike, STRICT_MTLS, PLAIN_NAMESPACE, plainClientPod, plainClientResult, probedPod, HTTPS_HOST, HTTPS_CLIENT_NAMESPACE, HTTPS_VIRTUAL_SERVICE, HTTPS_CLIENT_SCRIPT, GATEWAY_HTTPS, CREDENTIAL, httpsGateway, credentialSecret, caSecret, httpsClientEnv, httpsClientPod, httpsClientResult, type HttpsTarget, PROXY_CONFIG, proxyConfigPod, proxyConfigProblems, GATEWAY_API_BOOKINFO, GATEWAY_API_HOST, GAMMA_REVIEWS_V3, conditionStatus, DEPLOYED_GATEWAY, DEPLOYED_GATEWAY_WORKLOAD, DEPLOYED_GATEWAY_OPTIONS, GATEWAY_API_DEPLOYED } from '../e2e/kind/lib.js';
 import { createServer, type Server } from 'node:https';
 import { X509Certificate } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -177,14 +177,17 @@ describe('kind end-to-end suite (test/e2e/kind)', () => {
       expect(conditionStatus({}, 'Programmed')).to.equal('absent');
     });
 
-    it('its Gateway for --deploy-gateways gets a ClusterIP Service and a router Deployment of that name, and the Bookinfo route', async () => {
+    it('its Gateway for --deploy-gateways gets a ClusterIP Service, a router Deployment and the PodDisruptionBudget of its ConfigMap, of that name, and the Bookinfo route', async () => {
       const read = (...p: string[]): KubeObject[] => parseDocuments(readFileSync(join(REPO, ...p), 'utf8')).map((d) => d.value as KubeObject);
       const [gateway, route] = GATEWAY_API_DEPLOYED as KubeObject[];
-      const plans = gatewayDeployments([{ ...gateway!, metadata: { ...gateway!.metadata, uid: 'u1' } }], [], { mesh: DEFAULT_MESH_CONFIG });
+      const customization = { configMaps: [DEPLOYED_GATEWAY_OPTIONS as KubeObject], controlPlaneNamespace: 'mizzen-system' };
+      const plans = gatewayDeployments([{ ...gateway!, metadata: { ...gateway!.metadata, uid: 'u1' } }], [], { mesh: DEFAULT_MESH_CONFIG, customization });
       expect(plans).to.have.length(1);
       if (!plans[0]!.ok) throw new Error(plans[0]!.errors.join());
-      const [, deployment, service] = plans[0]!.value.objects as any[];
+      const [, deployment, service, pdb] = plans[0]!.value.objects as any[];
       expect([deployment.metadata.name, service.metadata.name, service.spec.type]).to.deep.equal([DEPLOYED_GATEWAY_WORKLOAD, DEPLOYED_GATEWAY_WORKLOAD, 'ClusterIP']);
+      expect([pdb.kind, pdb.metadata.name, pdb.spec.minAvailable]).to.deep.equal(['PodDisruptionBudget', DEPLOYED_GATEWAY_WORKLOAD, 1]);
+      expect(deployment.spec.template.metadata.labels, 'the PDB selects its pods').to.include(pdb.spec.selector.matchLabels);
       expect(service.spec.ports.map((p: any) => p.port)).to.deep.equal([15021, 80]);
       const snap = buildSnapshot([...read('..', 'shared', 'samples', 'bookinfo', 'platform', 'bookinfo.yaml'), gateway!, route!]);
       const vs = snap.virtualServices.filter((v) => v.name.startsWith(`${DEPLOYED_GATEWAY}.`));

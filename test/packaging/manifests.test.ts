@@ -111,15 +111,17 @@ describe('install manifests (manifests/)', () => {
     const role = extra.find((o) => o.kind === 'ClusterRole') as any;
     const grants = (rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>): string[] =>
       rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${v} ${g}/${res}`)))).sort();
-    // gateway-deploy.ts reads each object by name, creates it or patches it: never list, watch, update or delete.
-    const used = Object.values(GATEWAY_DEPLOY_RESOURCES).flatMap((r) => ['get', 'create', 'patch'].map((v) => `${v} ${r.group}/${r.plural}`));
+    // gateway-deploy.ts reads each object by name, creates it or patches it, and deletes its leftover HPAs and PDBs:
+    // never list, watch or update.
+    const used = Object.values(GATEWAY_DEPLOY_RESOURCES).flatMap((r) => r.verbs.map((v) => `${v} ${r.group}/${r.plural}`));
     expect(grants(role.rules)).to.deep.equal(used.sort());
+    expect(used.filter((g) => g.startsWith('delete ')).sort()).to.deep.equal(['delete autoscaling/horizontalpodautoscalers', 'delete policy/poddisruptionbudgets']);
     const binding = extra.find((o) => o.kind === 'ClusterRoleBinding') as any;
     expect(binding.roleRef).to.deep.include({ kind: 'ClusterRole', name: 'mizzen-gateway-deploy' });
     expect(binding.subjects).to.deep.equal([{ kind: 'ServiceAccount', name: 'mizzen', namespace: NS }]);
     const base = find('ClusterRole', 'mizzen').rules as Array<{ resources: string[]; verbs: string[] }>;
-    const writes = base.filter((r) => r.verbs.some((v) => ['create', 'patch', 'update'].includes(v)) && r.resources.some((x) => ['deployments', 'services', 'serviceaccounts'].includes(x)));
-    expect(writes, 'the default install makes no Deployment, Service or ServiceAccount').to.deep.equal([]);
+    const writes = base.filter((r) => r.verbs.some((v) => ['create', 'patch', 'update', 'delete'].includes(v)) && r.resources.some((x) => ['deployments', 'services', 'serviceaccounts', 'horizontalpodautoscalers', 'poddisruptionbudgets'].includes(x)));
+    expect(writes, 'the default install makes no Deployment, Service, ServiceAccount, HPA or PDB').to.deep.equal([]);
     const header = readFileSync(join(MANIFESTS, 'gateway-deploy', 'rbac-gateway-deploy.yaml'), 'utf8');
     expect(header).to.contain('--deploy-gateways');
     expect(header).to.contain('kubectl apply -k manifests/gateway-deploy/');

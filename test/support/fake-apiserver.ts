@@ -9,8 +9,8 @@
  *   bookmark()); a label selector turns edits that enter or leave it into ADDED / DELETED;
  * - a too-old N gets `410 Gone`: an ERROR event with code 410 then the end of the stream (the real server's way),
  *   or an HTTP 410 with `gone: 'status'`;
- * - GET/POST/PUT/PATCH/DELETE of single objects with 409 on a resourceVersion conflict or an existing name
- *   (Leases, Events, Deployments …), GET /version, POST SelfSubjectAccessReview with configurable answers;
+ * - GET/POST/PUT/PATCH/DELETE of single objects with 409 on a resourceVersion conflict (a DELETE's preconditions
+ *   too) or an existing name (Leases, Events, Deployments …), GET /version, POST SelfSubjectAccessReview with configurable answers;
  * - Istio kinds under their CRDs, which can be "not installed" (404) and installed later.
  *
  * Driven by the test: apply(), delete(), dropWatches() (sockets destroyed mid-stream), stallWatches() (kept open,
@@ -54,6 +54,8 @@ const BUILTIN: ResourceDef[] = [
   { group: 'apps', versions: ['v1'], kind: 'StatefulSet', plural: 'statefulsets', namespaced: true },
   { group: 'apps', versions: ['v1'], kind: 'DaemonSet', plural: 'daemonsets', namespaced: true },
   { group: 'batch', versions: ['v1'], kind: 'Job', plural: 'jobs', namespaced: true },
+  { group: 'autoscaling', versions: ['v2'], kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers', namespaced: true },
+  { group: 'policy', versions: ['v1'], kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', namespaced: true },
   { group: 'coordination.k8s.io', versions: ['v1'], kind: 'Lease', plural: 'leases', namespaced: true },
   { group: 'apiextensions.k8s.io', versions: ['v1'], kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', namespaced: false },
   { group: 'admissionregistration.k8s.io', versions: ['v1'], kind: 'MutatingWebhookConfiguration', plural: 'mutatingwebhookconfigurations', namespaced: false },
@@ -523,6 +525,9 @@ export class FakeApiServer {
       return json(200, out(this.write(def, next, prev)));
     }
     if (r.method === 'DELETE') {
+      // DeleteOptions.preconditions, as the real server checks them.
+      const pre = (r.body as { preconditions?: { uid?: string; resourceVersion?: string } } | undefined)?.preconditions;
+      if (prev && pre && ((pre.uid !== undefined && pre.uid !== prev.metadata.uid) || conflicts(pre.resourceVersion))) return conflict();
       const gone = this.remove(def, namespace, name!);
       return gone ? json(200, out(gone)) : notFound();
     }

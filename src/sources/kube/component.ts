@@ -12,7 +12,8 @@
  *   gateway-status   the leader writes the status of the Gateway API objects mizzen serves (gateway-status.ts),
  *                    from the snapshot the xDS server serves; /debug/gatewaystatus counts the writes
  *   gateway-deploy   with --deploy-gateways: the leader makes the ServiceAccount, Deployment and Service of each
- *                    managed Gateway of class istio (gateway-deploy.ts); /debug/gatewaydeploy shows the last sync
+ *                    managed Gateway of class istio, customized by ConfigMaps (with an HPA and a PDB when they
+ *                    ask for them) (gateway-deploy.ts); /debug/gatewaydeploy shows the last sync
  *   workload-certs   with --rotate-workload-certs: the leader renews workload certificate Secrets
  *                    (cert-rotator.ts); with the mesh config's workloadCertificateSecrets it also creates the
  *                    Secrets istio.<service account> that pods mount (cert-issuer.ts) and renews them;
@@ -38,6 +39,7 @@ import { GatewayStatusWriter } from './gateway-status.js';
 import { GatewayDeployer } from './gateway-deploy.js';
 import { proxyConfigsOf } from '../../inject/proxy-configs.js';
 import { isManagedGateway } from '../../model/gateway-api-deploy.js';
+import { isGatewayCustomization } from './configmaps.js';
 import { GATEWAY_API_GROUP } from '../../model/gateway-refs.js';
 
 export interface KubeServeOptions {
@@ -54,9 +56,10 @@ export interface KubeServeOptions {
   /** Gateway API status: from a new snapshot (or a Gateway API object's change) to the write (default 250 ms), and between full syncs (default 60 s). */
   gatewayStatus?: { debounceMs?: number; intervalMs?: number };
   /**
-   * Deploy a gateway (ServiceAccount, Deployment, Service) for each managed Gateway API Gateway of class istio, as
-   * Istio does (leader only): from a Gateway or GatewayClass change to the sync (default 250 ms), between full syncs
-   * (default 60 s), and the longest wait for one API request (default 10 s). Off when absent.
+   * Deploy a gateway (ServiceAccount, Deployment, Service; HPA and PDB when its customization ConfigMaps ask for
+   * them) for each managed Gateway API Gateway of class istio, as Istio does (leader only): from a Gateway,
+   * GatewayClass or customization ConfigMap change to the sync (default 250 ms), between full syncs (default 60 s),
+   * and the longest wait for one API request (default 10 s). Off when absent.
    */
   deployGateways?: { debounceMs?: number; intervalMs?: number; requestTimeoutMs?: number };
   /**
@@ -144,6 +147,7 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
   let unsubscribeMeshCa: (() => void) | undefined;
   let statusWriter: GatewayStatusWriter | undefined;
   let stopStatus: (() => void) | undefined;
+  let statusSoon: (() => void) | undefined;
   let deployer: GatewayDeployer | undefined;
   let stopDeploying: (() => void) | undefined;
   const issuing = ctx.opts.mesh.workloadCertificateSecrets;
@@ -232,6 +236,7 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
         objects: () => kinds.flatMap((k) => source!.objects(k)),
         snapshot,
         deployed: o.deployGateways ? isManagedGateway : undefined,
+        invalidParameters: o.deployGateways ? (gw) => deployer?.invalidParameters(`${gw.metadata.namespace || 'default'}/${gw.metadata.name ?? ''}`) : undefined,
         log,
         registry: ctx.registry,
       });
@@ -245,6 +250,7 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
         wanted: (_kind, obj) => obj.apiVersion?.startsWith(`${GATEWAY_API_GROUP}/`) === true,
       });
       ctx.snapshotListeners.push(driven.soon);
+      statusSoon = driven.soon;
       stopStatus = () => {
         driven.stop();
         const i = ctx.snapshotListeners.indexOf(driven.soon);
@@ -261,14 +267,18 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
         const i = source!.informer(`${kind}.${GATEWAY_API_GROUP}`);
         return i?.synced ? source!.objects(`${kind}.${GATEWAY_API_GROUP}`) : undefined;
       };
+      const configMaps = source!.informer('ConfigMap');
       const d = new GatewayDeployer({
         client: client!,
         isLeader: () => leader?.isLeader() ?? false,
         objects: () => {
           const gateways = informed('Gateway');
           const classes = informed('GatewayClass');
-          return gateways && classes ? { gateways, classes } : undefined;
+          if (!gateways || !classes || !configMaps?.synced) return undefined;
+          return { gateways, classes, configMaps: source!.objects('ConfigMap') };
         },
+        controlPlaneNamespace: o.leader?.namespace ?? process.env.POD_NAMESPACE,
+        onInvalidParameters: () => statusSoon?.(),
         mesh: ctx.opts.mesh,
         proxyConfigs: () => proxyConfigsOf(ctx.world()),
         log,
@@ -277,10 +287,18 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
       });
       deployer = d;
       ctx.debug.gatewaydeploy = () => d.report();
+      // A ConfigMap that customizes gateways, or did until this change (an overlay key or its label gone).
+      const customizing = new Set<string>();
+      const customizationChanged = (cm: KubeObject): boolean => {
+        const key = `${cm.metadata.namespace ?? ''}/${cm.metadata.name ?? ''}`;
+        const was = customizing.delete(key);
+        if (isGatewayCustomization(cm)) customizing.add(key);
+        return was || customizing.has(key);
+      };
       stopDeploying = keepRunning(source!, () => void d.sync(), {
         debounceMs: o.deployGateways?.debounceMs ?? 250,
         intervalMs: o.deployGateways?.intervalMs ?? 60_000,
-        wanted: (_kind, obj) => (obj.kind === 'Gateway' || obj.kind === 'GatewayClass') && obj.apiVersion?.startsWith(`${GATEWAY_API_GROUP}/`) === true,
+        wanted: (kind, obj) => (kind === 'ConfigMap' ? customizationChanged(obj) : (obj.kind === 'Gateway' || obj.kind === 'GatewayClass') && obj.apiVersion?.startsWith(`${GATEWAY_API_GROUP}/`) === true),
       }).stop;
     },
     stop: async () => stopDeploying?.(),

@@ -35,6 +35,8 @@ export interface GatewayStatusOptions {
   snapshot: () => Snapshot | undefined;
   /** The Gateways whose gateway mizzen deploys (serve --deploy-gateways), for the message of their NoResources. */
   deployed?: (gw: KubeObject) => boolean;
+  /** Why a Gateway's customization (its parametersRef ConfigMap, its class defaults) cannot be used: Accepted False, InvalidParameters. */
+  invalidParameters?: (gw: KubeObject) => string | undefined;
   log?: Logger;
   registry?: Registry;
   now?: () => string;
@@ -74,7 +76,7 @@ export class GatewayStatusWriter {
     const snap = this.o.snapshot();
     if (!snap) return;
     this.stats.syncs += 1;
-    const writes = gatewayApiStatuses(this.o.objects(), snap, (this.o.now ?? (() => new Date().toISOString()))(), this.o.deployed);
+    const writes = gatewayApiStatuses(this.o.objects(), snap, (this.o.now ?? (() => new Date().toISOString()))(), this.o.deployed, this.o.invalidParameters);
     for (const w of writes) {
       if (!this.o.isLeader()) return;
       const r = GATEWAY_STATUS_RESOURCES[w.kind];

@@ -88,11 +88,11 @@ export const KUBE_RESOURCES: readonly KubeResource[] = [
     istio: true,
   })),
   ...GATEWAY_API_RESOURCES,
-  // ConfigMaps, reduced to the CA bundles (ca.crt) that BackendTLSPolicies name.
+  // ConfigMaps, reduced to the CA bundles (ca.crt) that BackendTLSPolicies name and the deployed gateways' customizations.
   {
     ...core('ConfigMap', 'configmaps'),
     reduce: reduceConfigMap,
-    optional: "BackendTLSPolicies' caCertificateRefs ConfigMaps are not served (their traffic fails) until mizzen may list and watch ConfigMaps (the ClusterRole in manifests/ allows it)",
+    optional: "BackendTLSPolicies' caCertificateRefs ConfigMaps are not served (their traffic fails), and deployed gateways find no customization ConfigMaps, until mizzen may list and watch ConfigMaps (the ClusterRole in manifests/ allows it)",
   },
 ];
 

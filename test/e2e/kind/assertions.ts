@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { kubectl, kubectlJson, httpGet, httpGetAs, eventually } from './kube.js';
-import { type PodLike, injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, SKIP_REASON, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, GATEWAY_LUA_FILTER, LUA_HEADER, LUA_HEADER_VALUE, type ReviewsVersion, STRICT_MTLS, PLAIN_NAMESPACE, plainClientPod, plainClientResult, probedPod, HTTPS_HOST, HTTPS_GATEWAY, HTTPS_CLIENT_NAMESPACE, HTTPS_VIRTUAL_SERVICE, GATEWAY_HTTPS, CREDENTIAL, httpsGateway, credentialSecret, caSecret, httpsClientPod, httpsClientResult, type HttpsResult, type HttpsTarget, PROXY_CONFIG, PROXY, proxyConfigPod, proxyConfigProblems, GATEWAY_API_BOOKINFO, GATEWAY_API_HOST, GAMMA_REVIEWS_V3, conditionStatus, DEPLOYED_GATEWAY, DEPLOYED_GATEWAY_WORKLOAD, GATEWAY_API_DEPLOYED } from './lib.js';
+import { type PodLike, injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, SKIP_REASON, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, GATEWAY_LUA_FILTER, LUA_HEADER, LUA_HEADER_VALUE, type ReviewsVersion, STRICT_MTLS, PLAIN_NAMESPACE, plainClientPod, plainClientResult, probedPod, HTTPS_HOST, HTTPS_GATEWAY, HTTPS_CLIENT_NAMESPACE, HTTPS_VIRTUAL_SERVICE, GATEWAY_HTTPS, CREDENTIAL, httpsGateway, credentialSecret, caSecret, httpsClientPod, httpsClientResult, type HttpsResult, type HttpsTarget, PROXY_CONFIG, PROXY, proxyConfigPod, proxyConfigProblems, GATEWAY_API_BOOKINFO, GATEWAY_API_HOST, GAMMA_REVIEWS_V3, conditionStatus, DEPLOYED_GATEWAY, DEPLOYED_GATEWAY_WORKLOAD, DEPLOYED_GATEWAY_OPTIONS, GATEWAY_API_DEPLOYED } from './lib.js';
 import { generateCa, generateServingCert, signLeaf } from '../../../src/certs/generate.js';
 
 const GATEWAY_URL = process.env.GATEWAY_URL ?? 'http://127.0.0.1:18080';
@@ -365,8 +365,9 @@ const checks: Check[] = [
     },
   },
   {
-    name: "Gateway API, deployed by mizzen (--deploy-gateways): Istio's Bookinfo Gateway gets its own gateway Deployment and Service, goes Programmed, and /productpage answers through it",
+    name: "Gateway API, deployed by mizzen (--deploy-gateways): Istio's Bookinfo Gateway gets its own gateway Deployment and Service (and the PodDisruptionBudget its ConfigMap asks for), goes Programmed, and /productpage answers through it",
     run: async () => {
+      applyFile('-', DEPLOYED_GATEWAY_OPTIONS);
       for (const o of GATEWAY_API_DEPLOYED) applyFile('-', o);
       let forward: ChildProcess | undefined;
       try {
@@ -375,6 +376,8 @@ const checks: Check[] = [
         if (available.code !== 0) throw new Error(`kubectl wait --for=condition=available: ${available.stderr.trim()}`);
         const owner = kubectlJson<{ metadata: { ownerReferences?: Array<{ kind?: string; name?: string }> } }>(['get', 'deployment', DEPLOYED_GATEWAY_WORKLOAD, '-n', 'default']).metadata.ownerReferences?.[0];
         if (owner?.kind !== 'Gateway' || owner.name !== DEPLOYED_GATEWAY) throw new Error(`the Deployment's owner is ${JSON.stringify(owner)}, not the Gateway`);
+        const pdb = kubectlJson<{ spec?: { minAvailable?: unknown }; metadata: { ownerReferences?: Array<{ name?: string }> } }>(['get', 'poddisruptionbudget', DEPLOYED_GATEWAY_WORKLOAD, '-n', 'default']);
+        if (pdb.spec?.minAvailable !== 1 || pdb.metadata.ownerReferences?.[0]?.name !== DEPLOYED_GATEWAY) throw new Error(`the PodDisruptionBudget is ${JSON.stringify(pdb)}, not the customization's, owned by the Gateway`);
         const waited = kubectl(['wait', '--for=condition=programmed', `gateway.gateway.networking.k8s.io/${DEPLOYED_GATEWAY}`, '-n', 'default', '--timeout=120s']);
         if (waited.code !== 0) throw new Error(`kubectl wait --for=condition=programmed: ${waited.stderr.trim()}`);
         const port = 18090;
@@ -388,6 +391,7 @@ const checks: Check[] = [
       } finally {
         forward?.kill();
         for (const o of GATEWAY_API_DEPLOYED) kubectl(['delete', `${o.kind.toLowerCase()}.gateway.networking.k8s.io`, o.metadata.name, '-n', 'default', '--ignore-not-found']);
+        kubectl(['delete', 'configmap', DEPLOYED_GATEWAY_OPTIONS.metadata.name, '-n', 'default', '--ignore-not-found']);
       }
     },
   },

@@ -403,12 +403,23 @@ export const GATEWAY_API_BOOKINFO = [
 export const DEPLOYED_GATEWAY = 'bookinfo-gateway-deployed';
 /** The Deployment and Service mizzen makes for it (`<gateway>-<class>`). */
 export const DEPLOYED_GATEWAY_WORKLOAD = `${DEPLOYED_GATEWAY}-istio`;
+/** Its customization (spec.infrastructure.parametersRef): a PodDisruptionBudget, which the real API server validates. */
+export const DEPLOYED_GATEWAY_OPTIONS = {
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name: `${DEPLOYED_GATEWAY}-options`, namespace: 'default' },
+  data: { podDisruptionBudget: 'spec:\n  minAvailable: 1\n' },
+};
 export const GATEWAY_API_DEPLOYED = [
   {
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'Gateway',
     metadata: { name: DEPLOYED_GATEWAY, namespace: 'default', annotations: { 'networking.istio.io/service-type': 'ClusterIP' } },
-    spec: { gatewayClassName: 'istio', listeners: [{ name: 'http', port: 80, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'Same' } } }] },
+    spec: {
+      gatewayClassName: 'istio',
+      infrastructure: { parametersRef: { group: '', kind: 'ConfigMap', name: DEPLOYED_GATEWAY_OPTIONS.metadata.name } },
+      listeners: [{ name: 'http', port: 80, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'Same' } } }],
+    },
   },
   {
     apiVersion: 'gateway.networking.k8s.io/v1',

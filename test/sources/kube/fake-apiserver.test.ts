@@ -1,7 +1,7 @@
 /**
  * The stand-in API server keeps the Kubernetes semantics the other tests rely on: list shape and
  * resourceVersion, label selectors on list and watch (edits entering/leaving a selector become ADDED/DELETED),
- * replay from a resourceVersion, 410 for a compacted one, conflicts, auth.
+ * replay from a resourceVersion, 410 for a compacted one, conflicts (DELETE preconditions too), auth.
  */
 import { expect } from 'chai';
 import { request } from 'node:https';
@@ -101,6 +101,11 @@ describe('stand-in API server', function () {
     expect((await client.get(`${path}/nope`)).status).to.equal(404);
     expect((await client.get('/apis/nope.io/v1/things')).status).to.equal(404);
     expect((await client.patch(`${path}/l`, { spec: { holderIdentity: null } })).body.spec).to.deep.equal({});
+    const now = (await client.get(`${path}/l`)).body;
+    expect((await client.request('DELETE', `${path}/l`, { preconditions: { uid: 'another' } })).status, 'a DELETE precondition: uid').to.equal(409);
+    expect((await client.request('DELETE', `${path}/l`, { preconditions: { resourceVersion: got.body.metadata.resourceVersion } })).status, 'resourceVersion').to.equal(409);
+    expect((await client.request('DELETE', `${path}/l`, { preconditions: { uid: now.metadata.uid, resourceVersion: now.metadata.resourceVersion } })).status).to.equal(200);
+    expect((await client.get(`${path}/l`)).status).to.equal(404);
     const kc = JSON.parse(readFileSync(api.kubeconfigPath, 'utf8'));
     const ca = Buffer.from(kc.clusters[0].cluster['certificate-authority-data'], 'base64');
     const code = await new Promise<number>((resolve) => request(`${api.url}/version`, { ca }, (res) => resolve(res.statusCode ?? 0)).end());

@@ -74,6 +74,7 @@ describe('mizzen serve --deploy-gateways (stand-in API server)', function () {
 
   it('creates the ServiceAccount, Deployment and Service of the Bookinfo Gateway, owned by it', async () => {
     await eventually('the Service', async () => api.get('Service', 'default', NAME));
+    await eventually('the sync done', async () => ((await debug()).syncs > 0 ? true : undefined));
     const uid = api.get(GATEWAY_KEY, 'default', 'bookinfo-gateway')!.metadata.uid;
     for (const kind of ['ServiceAccount', 'Deployment', 'Service']) {
       const o = api.get(kind, 'default', NAME);
@@ -202,6 +203,130 @@ describe('mizzen serve --deploy-gateways (stand-in API server)', function () {
   });
 });
 
+describe('mizzen serve --deploy-gateways: customization ConfigMaps (stand-in API server)', function () {
+  this.timeout(30_000);
+  let api: FakeApiServer;
+  let running: RunningServe;
+  const HPA = '/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers';
+  const CUSTOM = 'custom-istio';
+  const debug = async (): Promise<GatewayDeployReport> => JSON.parse((await running.monitoring.inject({ method: 'GET', url: '/debug/gatewaydeploy' })).body);
+  const ofGateway = async (gw: string) => (await debug()).gateways.find((g) => g.gateway === `default/${gw}`);
+  const configMap = (name: string, data: Record<string, string>, o: { namespace?: string; labels?: Record<string, string> } = {}): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: o.namespace ?? 'default', ...(o.labels ? { labels: o.labels } : {}) }, data });
+  const OPTIONS = {
+    horizontalPodAutoscaler: 'spec:\n  minReplicas: 2\n  maxReplicas: 3',
+    podDisruptionBudget: 'spec:\n  minAvailable: 1',
+    deployment: 'metadata:\n  annotations:\n    cm-annotation: yes-quoted-or-not\nspec:\n  replicas: 4',
+  };
+  const custom = { ...bookinfoGateway, metadata: { ...bookinfoGateway.metadata, name: 'custom' }, spec: { ...bookinfoGateway.spec, infrastructure: { parametersRef: { group: '', kind: 'ConfigMap', name: 'gw-options' } } } };
+  const writesTo = (since: number, prefix: string) => api.requests.slice(since).filter((r) => r.method !== 'GET' && r.path.startsWith(prefix));
+  const accepted = (name: string): any => condition(api.get(GATEWAY_KEY, 'default', name), 'Accepted');
+
+  before(async () => {
+    api = await startFakeApiServer();
+    bookinfo(api);
+    api.apply(configMap('gw-options', OPTIONS));
+    api.apply(custom);
+    running = await startKubeServe(api, { ...FAST, leader: { ...LEADER, identity: 'custom-test' }, deployGateways: { debounceMs: 30, intervalMs: 60_000, requestTimeoutMs: 1000 } });
+  });
+  after(async () => {
+    await running?.shutdown();
+    await api?.close();
+  });
+
+  it('makes the HPA and the PDB the Gateway\'s ConfigMap asks for, owned by it; the Deployment with its overlay', async () => {
+    const uid = (await eventually('the Gateway', async () => api.get(GATEWAY_KEY, 'default', 'custom')))!.metadata.uid;
+    const hpa = await eventually('the HPA', async () => api.get('HorizontalPodAutoscaler', 'default', CUSTOM));
+    const pdb = await eventually('the PDB', async () => api.get('PodDisruptionBudget', 'default', CUSTOM));
+    expect(hpa.spec).to.deep.equal({ scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: CUSTOM }, maxReplicas: 3, minReplicas: 2 });
+    expect(pdb.spec).to.deep.equal({ selector: { matchLabels: { [`${GW}/gateway-name`]: 'custom' } }, minAvailable: 1 });
+    for (const o of [hpa, pdb]) expect(o.metadata.ownerReferences).to.deep.equal([{ apiVersion: `${GW}/v1`, kind: 'Gateway', name: 'custom', uid }]);
+    const dep = api.get('Deployment', 'default', CUSTOM)!;
+    expect(dep.spec.replicas).to.equal(4);
+    expect(dep.metadata.annotations).to.deep.equal({ 'cm-annotation': 'yes-quoted-or-not' });
+    // A later sync (a status write changes the Gateway) may have said "unchanged" since: the outcomes are in the metric.
+    const report = await eventually('reported', async () => (await ofGateway('custom'))?.objects);
+    expect(report.map((l) => l.replace(/: (created|unchanged)$/, ''))).to.deep.equal(['ServiceAccount', 'Deployment', 'Service', 'HorizontalPodAutoscaler', 'PodDisruptionBudget'].map((k) => `${k} ${CUSTOM}`));
+    const metrics = await (await running.monitoring.inject({ method: 'GET', url: '/metrics' })).body;
+    for (const kind of ['HorizontalPodAutoscaler', 'PodDisruptionBudget']) expect(metrics).to.match(new RegExp(`^mizzen_gateway_deployments_total\\{kind="${kind}",outcome="created"\\} 1$`, 'm'));
+    expect((await ofGateway('bookinfo-gateway'))!.objects, 'a Gateway without customization: the three').to.have.length(3);
+  });
+
+  it('the HPA sizes the Deployment: replicas it set are not written back', async () => {
+    api.apply({ ...api.get('Deployment', 'default', CUSTOM)!, spec: { ...api.get('Deployment', 'default', CUSTOM)!.spec, replicas: 2 } });
+    const since = api.requests.length;
+    const before = (await debug()).syncs;
+    api.apply({ ...istioClass, metadata: { ...istioClass.metadata, labels: { touched: 'hpa' } } });
+    await eventually('a sync', async () => ((await debug()).syncs > before ? true : undefined));
+    expect(writesTo(since, '/apis/apps/v1/namespaces/default/deployments')).to.deep.equal([]);
+    expect(api.get('Deployment', 'default', CUSTOM)!.spec.replicas).to.equal(2);
+  });
+
+  it('a class defaults ConfigMap in the control plane\'s namespace: its creation alone brings the sync, for every Gateway of the class; its deletion too', async () => {
+    const DEFAULTS = { 'gateway.istio.io/defaults-for-class': 'istio' };
+    api.apply(configMap('istio-defaults', { service: 'spec:\n  type: ClusterIP' }, { namespace: 'mizzen-system', labels: DEFAULTS }));
+    const types = (type: string) => async () => (['bookinfo-gateway-istio', CUSTOM].every((n) => api.get('Service', 'default', n)?.spec.type === type) ? true : undefined);
+    await eventually('ClusterIP Services', types('ClusterIP'));
+    api.delete('ConfigMap', 'mizzen-system', 'istio-defaults');
+    await eventually('LoadBalancer Services', types('LoadBalancer'));
+  });
+
+  it('a CA bundle labelled as class defaults refuses the class\'s Gateways (ca.crt is no overlay); the label removed, the ConfigMap stays (its ca.crt) and the sync it brings clears that', async () => {
+    api.apply(configMap('ca-bundle', { 'ca.crt': 'PEM' }, { namespace: 'mizzen-system', labels: { 'gateway.istio.io/defaults-for-class': 'istio' } }));
+    const refused = await eventually('refused', async () => (await ofGateway('bookinfo-gateway'))?.errors);
+    expect(refused).to.deep.equal(['ConfigMap mizzen-system/ca-bundle: unsupported overlay "ca.crt" (supported: deployment, horizontalPodAutoscaler, podDisruptionBudget, service, serviceAccount)']);
+    api.apply(configMap('ca-bundle', { 'ca.crt': 'PEM' }, { namespace: 'mizzen-system' }));
+    await eventually('deployed again', async () => ((await ofGateway('bookinfo-gateway'))?.objects ? true : undefined));
+  });
+
+  it('the HPA overlay removed: the HPA it made is deleted (conditionally), the Deployment\'s replicas are the overlay\'s again; a user\'s own HPA is never deleted', async () => {
+    const theirs = api.apply({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'bookinfo-gateway-istio', namespace: 'default' }, spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'bookinfo-gateway-istio' }, maxReplicas: 5 } });
+    const since = api.requests.length;
+    const { horizontalPodAutoscaler: _, ...rest } = OPTIONS;
+    api.apply(configMap('gw-options', rest));
+    await eventually('the HPA deleted', async () => (api.get('HorizontalPodAutoscaler', 'default', CUSTOM) ? undefined : true));
+    const deletes = api.requests.slice(since).filter((r) => r.method === 'DELETE');
+    expect(deletes.map((r) => r.path)).to.deep.equal([`${HPA}/${CUSTOM}`]);
+    expect(deletes[0]!.body.preconditions).to.have.keys('uid', 'resourceVersion');
+    expect(api.get('PodDisruptionBudget', 'default', CUSTOM)).to.not.equal(undefined);
+    await eventually('replicas 4 again', async () => (api.get('Deployment', 'default', CUSTOM)!.spec.replicas === 4 ? true : undefined));
+    // Counted once the API server's answer is in, after the deletion shows.
+    await eventually('counted', async () => ((await debug()).counts.deleted ? true : undefined));
+    expect((await debug()).counts.deleted, 'once').to.equal(1);
+    expect(await (await running.monitoring.inject({ method: 'GET', url: '/metrics' })).body).to.match(/^mizzen_gateway_deployments_total\{kind="HorizontalPodAutoscaler",outcome="deleted"\} 1$/m);
+    expect(api.get('HorizontalPodAutoscaler', 'default', 'bookinfo-gateway-istio')!.metadata.resourceVersion, 'the user\'s HPA untouched').to.equal(theirs.metadata.resourceVersion);
+    expect((await ofGateway('bookinfo-gateway'))!.objects, 'and not listed').to.have.length(3);
+  });
+
+  it('a bad overlay: nothing written for that Gateway, the error in /debug, the metric, and Accepted False InvalidParameters; fixed, Accepted again', async () => {
+    const since = api.requests.length;
+    api.apply(configMap('gw-options', { ...OPTIONS, deploymnet: 'spec: {}' }));
+    const g = await eventually('the error', async () => {
+      const r = await ofGateway('custom');
+      return r?.errors ? r : undefined;
+    });
+    expect(g.errors).to.deep.equal(['ConfigMap default/gw-options: unsupported overlay "deploymnet" (supported: deployment, horizontalPodAutoscaler, podDisruptionBudget, service, serviceAccount)']);
+    expect(writesTo(since, '/api').filter((r) => r.path.includes(CUSTOM)), 'the HPA it asks for again is not made').to.deep.equal([]);
+    const cond = await eventually('Accepted False', async () => (accepted('custom')?.status === 'False' ? accepted('custom') : undefined));
+    expect(cond).to.deep.include({ reason: 'InvalidParameters' });
+    expect(cond.message).to.contain('unsupported overlay "deploymnet"');
+    expect(accepted('bookinfo-gateway')).to.deep.include({ status: 'True' });
+    expect(await (await running.monitoring.inject({ method: 'GET', url: '/metrics' })).body).to.match(/^mizzen_gateway_deployments_total\{kind="Gateway",outcome="invalid"\} [1-9]/m);
+    api.apply(configMap('gw-options', OPTIONS));
+    await eventually('Accepted again', async () => (accepted('custom')?.status === 'True' ? true : undefined));
+    await eventually('the HPA made again', async () => api.get('HorizontalPodAutoscaler', 'default', CUSTOM));
+  });
+
+  it('a parametersRef to a ConfigMap not there yet: refused until its creation, which brings the sync', async () => {
+    api.apply({ ...custom, metadata: { ...custom.metadata, name: 'later' }, spec: { ...custom.spec, infrastructure: { parametersRef: { group: '', kind: 'ConfigMap', name: 'later-options' } } } });
+    const g = await eventually('refused', async () => (await ofGateway('later'))?.errors);
+    expect(g).to.deep.equal(['spec.infrastructure.parametersRef: ConfigMap default/later-options not found']);
+    expect(api.get('Deployment', 'default', 'later-istio')).to.equal(undefined);
+    api.apply(configMap('later-options', { podDisruptionBudget: '' }));
+    await eventually('the PDB', async () => api.get('PodDisruptionBudget', 'default', 'later-istio'));
+    expect(api.get('Deployment', 'default', 'later-istio')).to.not.equal(undefined);
+  });
+});
+
 describe('mizzen serve --deploy-gateways: who deploys', function () {
   this.timeout(30_000);
   let api: FakeApiServer;
@@ -305,5 +430,74 @@ describe('GatewayDeployer: what it says and survives (a stub API server)', () =>
       `Service ${NAME}: conflict`,
     ]);
     expect(s.calls.filter((c) => c.startsWith('PATCH'))).to.deep.equal([`PATCH ${PATHS.Service}/${NAME}`]);
+  });
+});
+
+describe('GatewayDeployer: customization errors and leftovers (a stub API server)', () => {
+  const HPA_PATH = `/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/${NAME}`;
+  const PDB_PATH = `/apis/policy/v1/namespaces/default/poddisruptionbudgets/${NAME}`;
+  const gateway = { ...bookinfoGateway, metadata: { ...bookinfoGateway.metadata, uid: 'u-1' }, spec: { ...bookinfoGateway.spec, infrastructure: { parametersRef: { group: '', kind: 'ConfigMap', name: 'opts' } } } };
+  const options = (data: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'opts', namespace: 'default' }, data });
+  const ours = (kind: string): KubeObject => ({
+    apiVersion: 'autoscaling/v2',
+    kind,
+    metadata: { name: NAME, namespace: 'default', uid: 'obj-uid', resourceVersion: '9', labels: { [`${GW}/gateway-name`]: 'bookinfo-gateway', 'gateway.istio.io/managed': 'istio.io-gateway-controller' }, ownerReferences: [{ apiVersion: `${GW}/v1`, kind: 'Gateway', name: 'bookinfo-gateway', uid: 'u-1' }] },
+    spec: {},
+  });
+  /** Answers GETs from `objects` (404 otherwise), and every write with `writes` (default 200). */
+  const client = (objects: Record<string, KubeObject>, writes: (method: string, path: string) => ApiResponse = () => ({ status: 200, body: {}, message: 'OK' })) => {
+    const calls: Array<{ method: string; path: string; body?: any }> = [];
+    const c = {
+      request: async (method: string, path: string, body?: any): Promise<ApiResponse> => {
+        calls.push({ method, path, body });
+        if (method !== 'GET') return writes(method, path);
+        return objects[path] ? { status: 200, body: structuredClone(objects[path]), message: 'OK' } : { status: 404, body: undefined, message: '404: not found' };
+      },
+    } as unknown as KubeClient;
+    return { c, calls };
+  };
+  const deployer = (c: KubeClient, configMaps: () => KubeObject[], onInvalidParameters?: () => void) =>
+    new GatewayDeployer({ client: c, isLeader: () => true, objects: () => ({ gateways: [gateway], classes: [istioClass], configMaps: configMaps() }), mesh: DEFAULT_MESH_CONFIG, ...(onInvalidParameters ? { onInvalidParameters } : {}) });
+
+  it('a customization error: no request at all for that Gateway, the error offered to the status (callback once per change)', async () => {
+    const { c, calls } = client({});
+    let cms = [options({ hpa: 'x' })];
+    let told = 0;
+    const d = deployer(c, () => cms, () => (told += 1));
+    await d.sync();
+    await d.sync();
+    expect(calls).to.deep.equal([]);
+    expect(d.invalidParameters('default/bookinfo-gateway')).to.equal('ConfigMap default/opts: unsupported overlay "hpa" (supported: deployment, horizontalPodAutoscaler, podDisruptionBudget, service, serviceAccount)');
+    expect(told, 'the same error twice: said once').to.equal(1);
+    cms = [options({ pdb: 'y' })];
+    await d.sync();
+    expect(told, 'another error').to.equal(2);
+    cms = [options({})];
+    await d.sync();
+    expect(d.invalidParameters('default/bookinfo-gateway')).to.equal(undefined);
+    expect(told, 'fixed').to.equal(3);
+    expect(d.report().counts).to.deep.include({ invalid: 3, created: 3 });
+  });
+
+  it('without ConfigMaps from the source, no customization: a Gateway\'s parametersRef is not read at all', async () => {
+    const { c } = client({});
+    const d = new GatewayDeployer({ client: c, isLeader: () => true, objects: () => ({ gateways: [gateway], classes: [istioClass] }), mesh: DEFAULT_MESH_CONFIG });
+    await d.sync();
+    expect(d.report().gateways[0]!.objects).to.have.length(3);
+  });
+
+  it('a leftover HPA whose delete is forbidden: failed, with the RBAC hint; a 409: conflict; a PDB that is a user\'s: not touched, not listed', async () => {
+    const objects = { [HPA_PATH]: ours('HorizontalPodAutoscaler'), [PDB_PATH]: { ...ours('PodDisruptionBudget'), metadata: { name: NAME, namespace: 'default' } } };
+    let answer: ApiResponse = { status: 403, body: undefined, message: '403: forbidden' };
+    const { c, calls } = client(objects, () => answer);
+    const d = deployer(c, () => [options({})]);
+    await d.sync();
+    const line = (): string | undefined => d.report().gateways[0]!.objects!.find((l) => l.startsWith('HorizontalPodAutoscaler'));
+    expect(line()).to.match(/^HorizontalPodAutoscaler bookinfo-gateway-istio: failed \(delete: 403: forbidden \(apply manifests\/gateway-deploy\/.*and delete on the last two\)\)$/);
+    expect(calls.filter((x) => x.method === 'DELETE').map((x) => [x.path, x.body.preconditions])).to.deep.equal([[HPA_PATH, { uid: 'obj-uid', resourceVersion: '9' }]]);
+    answer = { status: 409, body: undefined, message: '409: conflict' };
+    await d.sync();
+    expect(line()).to.equal(`HorizontalPodAutoscaler ${NAME}: conflict`);
+    expect(d.report().gateways[0]!.objects!.some((l) => l.startsWith('PodDisruptionBudget'))).to.equal(false);
   });
 });
