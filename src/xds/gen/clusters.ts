@@ -210,8 +210,8 @@ function inboundPool(snap: Snapshot, proxy: Proxy, port: number, labels: Readonl
     policy = effectivePolicy(destinationRuleFor(snap, proxy.namespace, svc), sp.port);
     break;
   }
-  const sidecar = sidecarInboundPool(proxySidecar(snap, proxy, () => labels), port);
-  return { ...(sidecar ?? policy.connectionPool ? { connectionPool: sidecar ?? policy.connectionPool } : {}), ...(policy.retryBudget ? { retryBudget: policy.retryBudget } : {}) };
+  const connectionPool = sidecarInboundPool(proxySidecar(snap, proxy, () => labels), port) ?? policy.connectionPool;
+  return { ...(connectionPool ? { connectionPool } : {}), ...(policy.retryBudget ? { retryBudget: policy.retryBudget } : {}) };
 }
 
 function inboundCluster({ port, protocol, endpoint }: IngressPort, pool: Pick<TrafficPolicy, 'connectionPool' | 'retryBudget'>): Json {

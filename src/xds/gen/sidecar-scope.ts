@@ -19,8 +19,7 @@ import { parseProtocol } from '../../model/protocol.js';
 import { ROOT_NAMESPACES } from '../../core/constants.js';
 import { compareConfigs } from '../../model/snapshot.js';
 import { type Json, BLACKHOLE, PASSTHROUGH, outboundClusterName } from './common.js';
-
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isObject } from '../../core/object.js';
 
 /** One `namespace/dnsName` of an egress listener, read. */
 interface EgressHost {
@@ -122,7 +121,7 @@ export function scopeVirtualServices(sidecar: Config, proxyNamespace: string, vs
  */
 export function unknownDestinations(sidecar: Config | undefined, meshRegistryOnly: boolean): { blocked: boolean; cluster: string } {
   const policy = sidecar?.spec?.outboundTrafficPolicy;
-  if (typeof policy !== 'object' || policy === null || Array.isArray(policy)) return meshRegistryOnly ? { blocked: true, cluster: BLACKHOLE } : { blocked: false, cluster: PASSTHROUGH };
+  if (!isObject(policy)) return meshRegistryOnly ? { blocked: true, cluster: BLACKHOLE } : { blocked: false, cluster: PASSTHROUGH };
   if (asObject(policy).mode !== 'ALLOW_ANY') return { blocked: true, cluster: BLACKHOLE };
   const proxy = asObject(asObject(policy).egressProxy);
   const host = typeof proxy.host === 'string' ? proxy.host : '';

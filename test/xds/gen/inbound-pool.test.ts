@@ -28,6 +28,16 @@ spec:
   trafficPolicy: ${trafficPolicy}
 ${extra}`;
 
+/** The reviews workload's Sidecar with an inboundConnectionPool, and `ingress` (YAML lines under spec) if given. */
+const sidecar = (ingress = '') => `
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: { name: reviews, namespace: default }
+spec:
+  workloadSelector: { labels: { app: reviews } }
+  inboundConnectionPool: { tcp: { maxConnections: 20 } }
+${ingress}`;
+
 const limits = (c: any) => {
   const t = c.circuit_breakers.thresholds[0];
   return [t.max_connections.value, t.max_pending_requests.value, t.max_requests.value, t.max_retries.value];
@@ -68,14 +78,6 @@ describe('inbound connection pools (DestinationRule and Sidecar)', () => {
 
   it("the Sidecar's inboundConnectionPool replaces the rule's pool (the rule's retry budget stays); an ingress listener's pool wins for its port", () => {
     const dr = rule('{ retryBudget: { percent: 25 }, connectionPool: { tcp: { maxConnections: 100 }, http: { maxRetries: 4 } } }');
-    const sidecar = (ingress = '') => `
-apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: { name: reviews, namespace: default }
-spec:
-  workloadSelector: { labels: { app: reviews } }
-  inboundConnectionPool: { tcp: { maxConnections: 20 } }
-${ingress}`;
     const c = inbound(`${dr}\n---\n${sidecar()}`);
     expect(limits(c)).to.deep.equal([20, UNLIMITED, UNLIMITED, UNLIMITED]);
     expect(c.circuit_breakers.thresholds[0].retry_budget.budget_percent).to.deep.equal({ value: 25 });
@@ -88,17 +90,12 @@ ${ingress}`;
   });
 
   it('the Sidecar with inbound pools is valid without warnings (they apply now)', () => {
-    const [sidecar] = yamlObjects(`
-apiVersion: networking.istio.io/v1
-kind: Sidecar
-metadata: { name: reviews, namespace: default }
-spec:
-  workloadSelector: { labels: { app: reviews } }
-  inboundConnectionPool: { tcp: { maxConnections: 20 } }
-  ingress:
+    const [written] = yamlObjects(
+      sidecar(`  ingress:
   - port: { number: 9080, protocol: HTTP, name: http }
     defaultEndpoint: 0.0.0.0:9080
-    connectionPool: { http: { http2MaxRequests: 40 } }`);
-    expect(validateObject(sidecar)).to.deep.equal({ errors: [], warnings: [] });
+    connectionPool: { http: { http2MaxRequests: 40 } }`),
+    );
+    expect(validateObject(written!)).to.deep.equal({ errors: [], warnings: [] });
   });
 });
