@@ -4,7 +4,7 @@
  *
  * | code    | name                                         | level   | notes |
  * | ------- | -------------------------------------------- | ------- | ----- |
- * | IST0101 | ReferencedResourceNotFound                   | Error   | VirtualService destination / mirror host, host:port, host+subset, gateway, delegate; Gateway API route (HTTPRoute, GRPCRoute, TLSRoute, TCPRoute) Service or Gateway API Gateway parentRef, Service backendRef (RequestMirror's too) and its port; a policy's (AuthorizationPolicy, RequestAuthentication, Telemetry, WasmPlugin, EnvoyFilter) targetRef to a Gateway API Gateway |
+ * | IST0101 | ReferencedResourceNotFound                   | Error   | VirtualService destination / mirror host, host:port, host+subset, gateway, delegate; Gateway API route (HTTPRoute, GRPCRoute, TLSRoute, TCPRoute) Service or Gateway API Gateway parentRef, Service backendRef (RequestMirror's too) and its port; a Sidecar's egressProxy host, port and subset; a policy's (AuthorizationPolicy, RequestAuthentication, Telemetry, WasmPlugin, EnvoyFilter) targetRef to a Gateway API Gateway |
  * | IST0106 | SchemaValidationError                        | Error   | a document the validators reject (or that does not parse) |
  * | IST0109 | ConflictingMeshGatewayVirtualServiceHosts    | Error   | two VirtualServices bound to `mesh` claim one host |
  * | IST0112 | VirtualServiceDestinationPortSelectorRequired| Error   | destination without port to a host with several ports |

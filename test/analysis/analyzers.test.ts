@@ -55,6 +55,11 @@ const table: Record<string, Case[]> = {
       expect: ['IST0101 VirtualService default/r spec.tcp[0].route[0].destination.host'],
     },
   ],
+  'sidecar egressProxy': [
+    { name: 'a ServiceEntry host and port', objects: [se('proxy', ['egress.example.com'], { ports: [{ number: 3128, name: 'tcp', protocol: 'TCP' }], resolution: 'DNS' }), sidecar('s', undefined, { outboundTrafficPolicy: { mode: 'ALLOW_ANY', egressProxy: { host: 'egress.example.com', port: { number: 3128 } } } })], expect: [] },
+    { name: 'a host nothing serves', objects: [sidecar('s', undefined, { outboundTrafficPolicy: { mode: 'ALLOW_ANY', egressProxy: { host: 'egress.example.com', port: { number: 3128 } } } })], expect: ['IST0101 Sidecar default/s spec.outboundTrafficPolicy.egressProxy.host'] },
+    { name: 'a port the host does not expose, a subset no rule defines', objects: [...reviewsBase(), sidecar('s', undefined, { outboundTrafficPolicy: { mode: 'ALLOW_ANY', egressProxy: { host: 'reviews.default.svc.cluster.local', subset: 'v9', port: { number: 3128 } } } })], expect: ['IST0101 Sidecar default/s spec.outboundTrafficPolicy.egressProxy.port.number', 'IST0101 Sidecar default/s spec.outboundTrafficPolicy.egressProxy.subset'] },
+  ],
   subsets: [
     { name: 'subset defined', objects: [...reviewsBase(), route('r', 'reviews', { subset: 'v2' })], expect: [] },
     { name: 'subset not defined', objects: [...reviewsBase(), route('r', 'reviews', { subset: 'v3' })], expect: [`IST0101 VirtualService default/r ${R0}.subset`] },

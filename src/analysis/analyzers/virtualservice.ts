@@ -1,5 +1,7 @@
 /**
- * What a VirtualService points at: destination and mirror hosts (and their ports), subsets, gateways, delegates.
+ * What a VirtualService points at: destination and mirror hosts (and their ports), subsets, gateways, delegates;
+ * and a Sidecar's egressProxy, a destination of the same shape (checked the same way: a host, port or subset that is
+ * not there sends the traffic to unknown destinations nowhere).
  */
 import type { KubeObject } from '../../core/kube.js';
 import { finding, type Finding } from '../finding.js';
@@ -129,6 +131,12 @@ export function virtualServiceReferences(w: World): Finding[] {
   for (const vs of w.subjects('VirtualService')) {
     for (const d of destinations(vs)) out.push(...checkHost(w, vs, d), ...checkSubset(w, vs, d));
     out.push(...checkGateways(w, vs), ...checkDelegates(w, vs));
+  }
+  for (const sidecar of w.subjects('Sidecar')) {
+    const proxy = rec(rec(sidecar.spec).outboundTrafficPolicy).egressProxy;
+    if (proxy === undefined) continue;
+    const d: Dest = { path: 'spec.outboundTrafficPolicy.egressProxy', dest: rec(proxy), mirror: false };
+    out.push(...checkHost(w, sidecar, d), ...checkSubset(w, sidecar, d));
   }
   return out;
 }
