@@ -7,7 +7,7 @@ import { ApiGroups } from '../core/constants.js';
 import type { SourceDocument } from '../core/documents.js';
 import { apiGroup, type KubeObject } from '../core/kube.js';
 import { validateObject } from '../validation/index.js';
-import { finding, type Finding } from './finding.js';
+import { finding, unsuppressed, type Finding } from './finding.js';
 import { isRec } from './shape.js';
 
 export interface DocumentReport {
@@ -76,7 +76,7 @@ export function schemaFindings(r: DocumentReport): Finding[] {
   const out: Finding[] = [];
   for (const e of r.errors) out.push(withoutNamespace(finding('IST0106', subject, `Schema validation error: ${e}`), r));
   for (const w of r.warnings) out.push(withoutNamespace(finding('IST0133', subject, `Schema validation warning: ${w}`), r));
-  return out;
+  return r.object ? unsuppressed(out, [r.object]) : out;
 }
 
 const withoutNamespace = (f: Finding, r: DocumentReport): Finding => (r.object ? f : { ...f, resource: { ...f.resource, namespace: '' } });

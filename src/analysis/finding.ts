@@ -22,6 +22,29 @@ export function finding(code: Code, o: KubeObject, message: string, path?: strin
   return f;
 }
 
+/**
+ * Istio's per-resource suppression: `galley.istio.io/analyze-suppress: IST0101,MZ0003` (a comma-separated list of
+ * codes, or `*` for every code) on a resource drops its findings of those codes, as istioctl analyze drops them.
+ */
+export const SUPPRESS_ANNOTATION = 'galley.istio.io/analyze-suppress';
+
+const resourceKey = (r: Finding['resource']): string => `${r.kind}\u0000${r.namespace}\u0000${r.name}`;
+
+/** `findings` without those the annotation of their resource (among `objects`) suppresses. */
+export function unsuppressed(findings: readonly Finding[], objects: readonly KubeObject[]): Finding[] {
+  const codes = new Map<string, Set<string>>();
+  for (const o of objects) {
+    const value = o.metadata?.annotations?.[SUPPRESS_ANNOTATION];
+    if (typeof value !== 'string' || value.trim() === '') continue;
+    codes.set(resourceKey(resourceOf(o)), new Set(value.split(',').map((c) => c.trim())));
+  }
+  if (codes.size === 0) return [...findings];
+  return findings.filter((f) => {
+    const set = codes.get(resourceKey(f.resource));
+    return !set || !(set.has('*') || set.has(f.code));
+  });
+}
+
 const identity = (f: Finding): string => `${f.code}\u0000${f.resource.kind}\u0000${f.resource.namespace}\u0000${f.resource.name}\u0000${f.path ?? ''}\u0000${f.message}`;
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

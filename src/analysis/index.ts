@@ -21,7 +21,7 @@ import { undeployableGateways } from './analyzers/gateway-api-deploy.js';
 import { backendTlsPolicies } from './analyzers/backendtls.js';
 import { policyTargets } from './analyzers/policy-targets.js';
 import { namespaceWideTelemetries, telemetryCollectors, telemetryLogServices, telemetryProviderNames, telemetryWithoutProviders } from './analyzers/telemetry.js';
-import { normalize, type Finding } from './finding.js';
+import { normalize, unsuppressed, type Finding } from './finding.js';
 import { World, type AnalyzeOptions } from './world.js';
 
 export type { Finding } from './finding.js';
@@ -68,7 +68,7 @@ const isObjectLike = (o: unknown): o is KubeObject =>
 /** All findings over a whole set of objects, deduplicated and ordered (Errors first). */
 export function analyze(objects: readonly KubeObject[], opts: AnalyzeOptions = {}): Finding[] {
   const w = new World(objects.filter(isObjectLike), opts);
-  return normalize(ANALYZERS.flatMap((a) => a.run(w)));
+  return normalize(unsuppressed(ANALYZERS.flatMap((a) => a.run(w)), w.objects));
 }
 
 const worlds = new WeakMap<readonly KubeObject[], { opts: string; world: World }>();
@@ -91,5 +91,5 @@ function worldOf(objects: readonly KubeObject[], opts: AnalyzeOptions): World {
 export function analyzeObject(obj: KubeObject, world: readonly KubeObject[], opts: AnalyzeOptions = {}): Finding[] {
   if (!isObjectLike(obj)) return [];
   const w = worldOf(world, opts).withFocus(obj);
-  return normalize(ANALYZERS.flatMap((a) => a.run(w)));
+  return normalize(unsuppressed(ANALYZERS.flatMap((a) => a.run(w)), [obj]));
 }
