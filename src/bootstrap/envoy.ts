@@ -44,6 +44,8 @@ export interface EnvoyBootstrapOptions {
   xdsTls?: XdsTls;
   /** Histogram buckets (Envoy's stats_config.histogram_bucket_settings) by stat name prefix, in order. */
   histogramBuckets?: ReadonlyArray<{ prefix: string; buckets: readonly number[] }>;
+  /** Envoy's stats_flush_interval, in milliseconds (absent: Envoy's 5 s). */
+  statsFlushMs?: number;
 }
 
 export interface XdsTls {
@@ -241,6 +243,7 @@ export function envoyBootstrap(opts: EnvoyBootstrapOptions): Result<Record<strin
       clusters: [xdsCluster(xds.value.host, xds.value.port, opts.xdsTls), staticCluster(ADMIN_CLUSTER, '127.0.0.1', Ports.proxyAdmin, false), ...(probes?.clusters ?? [])],
     },
     ...(opts.histogramBuckets?.length && { stats_config: { histogram_bucket_settings: opts.histogramBuckets.map((h) => ({ match: { prefix: h.prefix }, buckets: [...h.buckets] })) } }),
+    ...(opts.statsFlushMs !== undefined && { stats_flush_interval: { seconds: Math.floor(opts.statsFlushMs / 1000), nanos: (opts.statsFlushMs % 1000) * 1_000_000 } }),
   });
 }
 
@@ -284,8 +287,8 @@ export interface BootstrapText {
  * given, is node.metadata already serialized (a non-empty object; it replaces `opts.metadata`).
  */
 export function envoyBootstrapText(opts: EnvoyBootstrapOptions, metadataJson?: string): Result<BootstrapText> {
-  // Rewritten probes and histogram buckets add to the static part: such a bootstrap is built whole.
-  if ((opts.appProbes && opts.appProbes.routes.length > 0) || opts.histogramBuckets?.length) {
+  // Rewritten probes, histogram buckets and a flush interval add to the static part: such a bootstrap is built whole.
+  if ((opts.appProbes && opts.appProbes.routes.length > 0) || opts.histogramBuckets?.length || opts.statsFlushMs !== undefined) {
     const doc = envoyBootstrap(metadataJson === undefined ? opts : { ...opts, metadata: JSON.parse(metadataJson) as Record<string, unknown> });
     if (!doc.ok) return doc;
     const json = JSON.stringify(doc.value);

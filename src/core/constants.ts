@@ -91,6 +91,7 @@ export const Annotations = {
   userVolumeMount: 'sidecar.istio.io/userVolumeMount',
   componentLogLevel: 'sidecar.istio.io/componentLogLevel',
   statsHistogramBuckets: 'sidecar.istio.io/statsHistogramBuckets',
+  statsFlushInterval: 'sidecar.istio.io/statsFlushInterval',
   statusPort: 'status.sidecar.istio.io/port',
   readinessInitialDelaySeconds: 'readiness.status.sidecar.istio.io/initialDelaySeconds',
   readinessPeriodSeconds: 'readiness.status.sidecar.istio.io/periodSeconds',

@@ -2,6 +2,7 @@
  * The per-pod annotations that shape the istio-proxy container beyond its image, log level and resources:
  * `proxy.istio.io/config` (proxy-config.ts), `sidecar.istio.io/userVolume` and `userVolumeMount`
  * (user-volumes.ts), `sidecar.istio.io/componentLogLevel`, `sidecar.istio.io/statsHistogramBuckets`,
+ * `sidecar.istio.io/statsFlushInterval`,
  * `status.sidecar.istio.io/port` and the `readiness.status.sidecar.istio.io/*` probe settings. Also the Istio annotations mizzen reads but does not
  * apply, each answered with an admission warning rather than silence. Pure.
  */
@@ -14,6 +15,7 @@ import type { AppliedProxyConfig } from './proxy-configs.js';
 import type { DefaultProxyConfig } from '../config/default-config.js';
 import { checkUserVolumes, readNamedObjects, type Entry } from './user-volumes.js';
 import { setOwn } from './template.js';
+import { parseDuration } from '../core/duration.js';
 
 export interface ProxyOptions {
   /** Envoy's --concurrency; 0 leaves it out (Envoy then runs a worker per core). */
@@ -33,6 +35,8 @@ export interface ProxyOptions {
   mounts: readonly Entry[];
   /** Envoy's histogram buckets by stat prefix (sidecar.istio.io/statsHistogramBuckets), sorted by prefix. */
   histogramBuckets?: ReadonlyArray<{ prefix: string; buckets: readonly number[] }>;
+  /** Envoy's stats_flush_interval in milliseconds (sidecar.istio.io/statsFlushInterval; Envoy's default is 5 s). */
+  statsFlushMs?: number;
 }
 
 /** What a pod that sets none of these annotations gets; proxy.ts keys its templates on this very object. */
@@ -66,6 +70,7 @@ export const PROXY_OPTION_ANNOTATIONS: readonly string[] = [
   Annotations.readinessPeriodSeconds,
   Annotations.readinessFailureThreshold,
   Annotations.statsHistogramBuckets,
+  Annotations.statsFlushInterval,
 ];
 
 /** Istio annotations with no effect here, and why; a pod carrying one is admitted with a warning. */
@@ -81,6 +86,10 @@ export const UNSUPPORTED_ANNOTATIONS: ReadonlyMap<string, string> = new Map(Obje
   'sidecar.istio.io/statsInclusionRegexps': 'the sidecar keeps every Envoy stat: there is nothing to include',
   'sidecar.istio.io/extraStatTags': "the tags are those of Istio's own stats extension, which plain Envoy does not have",
   'sidecar.istio.io/enableCoreDump': 'core dumps are not enabled by mizzen',
+  'sidecar.istio.io/statsEvictionInterval': "it tunes Istio's standard metrics, which plain Envoy does not have",
+  'sidecar.istio.io/statsHistogramBins': "it tunes Istio's standard metrics, which plain Envoy does not have",
+  'sidecar.istio.io/statsCompression': "Envoy's stats endpoint is served by Envoy itself, without istio-agent",
+  'readiness.status.sidecar.istio.io/applicationPorts': "Envoy's own readiness (15021) does not probe application ports",
 }));
 
 /** How errors name an annotation: `metadata.annotations["sidecar.istio.io/proxyCPU"]`. */
@@ -206,6 +215,21 @@ function histogramBucketsPart(get: Get, errors: string[]): ProxyOptions['histogr
   return out.sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
 }
 
+/** Envoy's bounds on stats_flush_interval: at least 1 ms, under 5 minutes. */
+const MAX_FLUSH_MS = 300_000;
+
+/** sidecar.istio.io/statsFlushInterval: a duration ("10s", "500ms") within Envoy's bounds, in milliseconds. */
+function statsFlushPart(get: Get, errors: string[]): number | undefined {
+  const text = get(Annotations.statsFlushInterval);
+  if (text === undefined) return undefined;
+  const ns = parseDuration(text.trim());
+  if (ns === undefined || ns < 1_000_000n || ns >= BigInt(MAX_FLUSH_MS) * 1_000_000n) {
+    errors.push(`${field(Annotations.statsFlushInterval)}: ${shown(text)} must be a duration of at least 1ms and under 5m, e.g. "10s"`);
+    return undefined;
+  }
+  return Number(ns / 1_000_000n);
+}
+
 const DEFAULT_JSON = JSON.stringify(DEFAULT_PROXY_OPTIONS);
 
 /**
@@ -222,6 +246,7 @@ export function readProxyOptions(get: Get, podVolumes: string[], reserved: { nam
     errors.push(`${field(Annotations.componentLogLevel)}: ${shown(componentLogLevel)} must be component:level pairs separated by commas, e.g. "upstream:debug,connection:trace"`);
   }
   const histogramBuckets = histogramBucketsPart(get, errors);
+  const statsFlushMs = statsFlushPart(get, errors);
   const proxy: ProxyOptions = {
     concurrency: config.concurrency,
     env: config.env,
@@ -231,6 +256,7 @@ export function readProxyOptions(get: Get, podVolumes: string[], reserved: { nam
     ...probesPart(get, errors, warnings),
     mounts,
     ...(histogramBuckets && { histogramBuckets }),
+    ...(statsFlushMs !== undefined && { statsFlushMs }),
   };
   return { proxy: JSON.stringify(proxy) === DEFAULT_JSON ? DEFAULT_PROXY_OPTIONS : proxy, volumes, hold, interceptionMode, warnings };
 }

@@ -219,6 +219,7 @@ export function proxyContainer(ctx: SidecarContext): Result<BuiltContainer> {
   if (shape.certs && o.xdsAddress === undefined) xdsOverTls(bootOpts, mesh);
   // Probes go to the pod's own address (INSTANCE_IP, set in the container's env before the args expand it).
   if (o.histogramBuckets) bootOpts.histogramBuckets = o.histogramBuckets;
+  if (o.statsFlushMs !== undefined) bootOpts.statsFlushMs = o.statsFlushMs;
   if (ctx.appProbes) bootOpts.appProbes = { address: '$(INSTANCE_IP)', routes: ctx.appProbes.map((r) => ({ ...r, path: literal(r.path), target: literal(r.target) })) };
   const bootstrap = envoyBootstrapText(
     bootOpts,

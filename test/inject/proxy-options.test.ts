@@ -263,10 +263,26 @@ describe('the other proxy annotations', () => {
     expect(errorsOf(pod({ [key]: JSON.stringify(Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`p${i}`, [1]]))) }))).to.deep.equal([`${at}has 51 prefixes, more than 50`]);
   });
 
+  it('sets Envoy stats_flush_interval from statsFlushInterval, in a bootstrap that encodes; refuses what Envoy would', () => {
+    const key = 'sidecar.istio.io/statsFlushInterval';
+    const r = inject(pod({ [key]: '1m30.5s' }));
+    expect(r.bootstrap.stats_flush_interval).to.deep.equal({ seconds: 90, nanos: 500_000_000 });
+    expect(r.warnings).to.deep.equal([]);
+    const T = 'envoy.config.bootstrap.v3.Bootstrap';
+    const { node: _node, ...rest } = r.bootstrap;
+    expect(decode(T, encode(T, rest))).to.deep.equal(rest);
+    expect(checkPgv(envoyRoot(), T, rest)).to.deep.equal([]);
+    expect(inject(pod({ [key]: '250ms' })).bootstrap.stats_flush_interval).to.deep.equal({ seconds: 0, nanos: 250_000_000 });
+    expect(inject(pod({})).bootstrap).to.not.have.property('stats_flush_interval');
+    const why = (v: string) => `metadata.annotations["${key}"]: "${v}" must be a duration of at least 1ms and under 5m, e.g. "10s"`;
+    for (const v of ['10', 'soon', '500us', '5m', '-1s', '']) expect(errorsOf(pod({ [key]: v })), v).to.deep.equal([why(v)]);
+  });
+
   it('warns about Istio annotations it does not apply, and not about look-alike keys', () => {
-    expect(inject(pod({ 'sidecar.istio.io/agentLogLevel': 'debug', 'sidecar.istio.io/statsInclusionPrefixes': 'x' })).warnings).to.deep.equal([
+    expect(inject(pod({ 'sidecar.istio.io/agentLogLevel': 'debug', 'sidecar.istio.io/statsInclusionPrefixes': 'x', 'readiness.status.sidecar.istio.io/applicationPorts': '9080' })).warnings).to.deep.equal([
       'metadata.annotations["sidecar.istio.io/agentLogLevel"]: not supported by mizzen, ignored (the sidecar runs Envoy without istio-agent)',
       'metadata.annotations["sidecar.istio.io/statsInclusionPrefixes"]: not supported by mizzen, ignored (the sidecar keeps every Envoy stat: there is nothing to include)',
+      'metadata.annotations["readiness.status.sidecar.istio.io/applicationPorts"]: not supported by mizzen, ignored (Envoy\'s own readiness (15021) does not probe application ports)',
     ]);
     const p = deepFreeze({ ...pod({}), metadata: { name: 'p', annotations: JSON.parse('{"__proto__": "x", "constructor": "y", "toString": "z"}') } });
     expect(inject(p).warnings).to.deep.equal([]);
