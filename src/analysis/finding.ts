@@ -45,6 +45,29 @@ export function unsuppressed(findings: readonly Finding[], objects: readonly Kub
   });
 }
 
+/**
+ * istioctl analyze's --suppress: `CODE=RESOURCE`, RESOURCE being `Kind name.namespace` (`Kind name` for a
+ * cluster-scoped one) where `*` matches any run of characters and `?` one, e.g. `IST0107=Pod *.baz`.
+ */
+export interface Suppression {
+  code: string;
+  resource: RegExp;
+}
+
+export function parseSuppression(text: string): Suppression | string {
+  const eq = text.indexOf('=');
+  const code = text.slice(0, eq).trim();
+  const resource = text.slice(eq + 1).trim();
+  if (eq <= 0 || code === '' || resource === '') return `"${text}" is not CODE=RESOURCE, e.g. "IST0107=Pod *.baz"`;
+  const pattern = resource.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return { code, resource: new RegExp(`^${pattern}$`) };
+}
+
+/** The name istioctl suppressions match: `Kind name.namespace`, or `Kind name` without a namespace. */
+export const friendlyName = (r: Finding['resource']): string => `${r.kind} ${r.name}${r.namespace ? `.${r.namespace}` : ''}`;
+
+export const suppressedBy = (f: Finding, list: readonly Suppression[]): boolean => list.some((s) => s.code === f.code && s.resource.test(friendlyName(f.resource)));
+
 const identity = (f: Finding): string => `${f.code}\u0000${f.resource.kind}\u0000${f.resource.namespace}\u0000${f.resource.name}\u0000${f.path ?? ''}\u0000${f.message}`;
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

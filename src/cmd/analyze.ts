@@ -3,13 +3,14 @@
  * like istioctl analyze. Exit 1 when a finding reaches --fail-on (Error by default), 2 on usage errors.
  */
 import { analyze, CODES, compareFindings, formatFinding, type AnalyzeOptions, type Finding, type Level } from '../analysis/index.js';
+import { parseSuppression, suppressedBy } from '../analysis/finding.js';
 import { analysisOptions, loadMeshConfig } from '../config/mesh.js';
 import { location, schemaFindings, type DocumentReport } from '../analysis/documents.js';
 import type { KubeObject } from '../core/kube.js';
 import { parseFlags, withUsage, UsageError } from './args.js';
 import { guarded, inputPaths, loadInputs, parseOutput } from './validate.js';
 
-const HELP = `usage: mizzen analyze DIR|FILE ... [-o text|json] [--fail-on Error|Warning|Info]
+const HELP = `usage: mizzen analyze DIR|FILE ... [-o text|json] [--fail-on Error|Warning|Info] [--suppress CODE=RESOURCE]
 
 Checks a set of resources together, like istioctl analyze: every Istio resource is validated (IST0106),
 then references are resolved across the whole input: destination hosts and ports, subsets, gateways,
@@ -25,6 +26,10 @@ workload and namespace checks. Codes: IST#### are Istio's, MZ#### are mizzen's (
       --mesh-config FILE the mesh config mizzen serve runs with: the providers Telemetry resources and
                          CUSTOM AuthorizationPolicies name are checked against its extensionProviders,
                          and their services against the input; short names resolve in its domain suffix
+      --suppress CODE=RESOURCE
+                         drop the findings of CODE about RESOURCE, "Kind name.namespace" with * and ?
+                         as wildcards, e.g. "IST0101=VirtualService *.staging" (repeatable); a resource's
+                         annotation galley.istio.io/analyze-suppress: CODE,... does the same
 
 exit status: 0 nothing at --fail-on or above, 1 otherwise, 2 usage error or unreadable path
 `;
@@ -84,11 +89,16 @@ export async function run(argv: string[]): Promise<number> {
   return withUsage(HELP, argv, async () => {
     const { values, positionals } = parseFlags(
       argv,
-      { filename: { type: 'string', short: 'f', multiple: true }, output: { type: 'string', short: 'o' }, 'fail-on': { type: 'string' }, 'mesh-config': { type: 'string' } },
+      { filename: { type: 'string', short: 'f', multiple: true }, output: { type: 'string', short: 'o' }, 'fail-on': { type: 'string' }, 'mesh-config': { type: 'string' }, suppress: { type: 'string', multiple: true } },
       true,
     );
     const output = parseOutput(values.output);
     const failOn = parseLevel(values['fail-on']);
+    const suppressions = ((values.suppress as string[] | undefined) ?? []).map((s) => {
+      const parsed = parseSuppression(s);
+      if (typeof parsed === 'string') throw new UsageError(`invalid --suppress: ${parsed}`);
+      return parsed;
+    });
     let options: AnalyzeOptions = {};
     if (values['mesh-config'] !== undefined) {
       const mesh = loadMeshConfig(values['mesh-config']);
@@ -101,7 +111,7 @@ export async function run(argv: string[]): Promise<number> {
     const inputs = guarded(() => loadInputs('analyze', inputPaths(values, positionals)));
     if (!inputs) return 2;
     const objects = inputs.reports.map((r) => r.object).filter((o): o is KubeObject => o !== undefined);
-    const found = [...schemaLocated(inputs.reports), ...locate(analyze(objects, options), origins(inputs.reports))];
+    const found = [...schemaLocated(inputs.reports), ...locate(analyze(objects, options), origins(inputs.reports))].filter((x) => !suppressedBy(x.finding, suppressions));
     found.sort((a, b) => compareFindings(a.finding, b.finding) || (a.at[0] ?? '').localeCompare(b.at[0] ?? ''));
     process.stdout.write(output === 'json' ? json(found) : text(found, inputs.reports.length, inputs.files));
     const threshold = LEVELS.indexOf(failOn);

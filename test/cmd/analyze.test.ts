@@ -76,6 +76,20 @@ describe('mizzen analyze', function () {
     );
   });
 
+  it('--suppress CODE=RESOURCE drops that finding (wildcards as istioctl); another code or resource does not; a malformed one exits 2', async () => {
+    const file = join(dir, 'subset.yaml');
+    for (const rule of ['IST0101=VirtualService reviews.default', 'IST0101=VirtualService *.default', 'IST0101=VirtualService rev?ews.*']) {
+      const r = await mizzen(['analyze', '--suppress', rule, file]);
+      expect([r.code, r.stdout], rule).to.deep.equal([0, 'No validation issues found when analyzing 4 document(s) in 1 file(s).\n']);
+    }
+    for (const rule of ['IST0106=VirtualService reviews.default', 'IST0101=VirtualService reviews.other', 'IST0101=DestinationRule *']) {
+      expect((await mizzen(['analyze', '--suppress', rule, file])).code, rule).to.equal(1);
+    }
+    const bad = await mizzen(['analyze', '--suppress', 'IST0101', file]);
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.include('invalid --suppress: "IST0101" is not CODE=RESOURCE');
+  });
+
   it('schema errors and unparsable documents are IST0106 with their document', async () => {
     const r = await mizzen(['analyze', join(dir, 'invalid.yaml')]);
     expect(r.code).to.equal(1);
