@@ -6,7 +6,8 @@
  * - routes: one RouteConfiguration per service port, named `<fqdn>:<port>`;
  * - clusters and endpoints: Istio's `outbound|<port>|<subset>|<fqdn>` (one per DR subset), EDS name = cluster name.
  * A DYNAMIC_DNS ServiceEntry host is none of these: gRPC has no dynamic forward proxy to resolve the names it
- * stands for (an Envoy sidecar has, dynamic-dns.ts), so its client finds no such resource. Pure.
+ * stands for (an Envoy sidecar has, dynamic-dns.ts), so its client finds no such resource (validation warns on gRPC
+ * ports of such hosts). Pure.
  */
 import type { Service, ServicePort, Snapshot } from '../../../model/types.js';
 import type { Proxy } from '../../../model/proxy.js';
