@@ -1,7 +1,10 @@
 /**
  * The ServiceEntry half of the registry: each host of a ServiceEntry becomes a Service; its endpoints are the
  * inline `endpoints`, or the WorkloadEntries (and Pods) its `workloadSelector` picks in the same namespace, or —
- * for DNS resolution without endpoints — the host itself. Pure; bad fields are skipped.
+ * for DNS resolution without endpoints — the host itself. A DYNAMIC_DNS host (a wildcard: the proxy resolves each
+ * name it is asked for) has no endpoints nor addresses and keeps only the ports Envoy's dynamic forward proxy serves (HTTP, TLS,
+ * GRPC, HTTP2), as istiod builds nothing for the others; DYNAMIC_DNS on a host without a wildcard (validation refuses
+ * it) is NONE, as before. Pure; bad fields are skipped.
  */
 import type { KubeObject } from '../core/kube.js';
 import { Labels } from '../core/constants.js';
@@ -10,7 +13,9 @@ import { parseProtocol, selectProtocol } from './protocol.js';
 import { TRAFFIC_DISTRIBUTION, trafficDistributionOf, withDistribution, type PodInfo } from './registry.js';
 import { asArray, asObject, asPort, asString, matchesLabels, nonEmptyStrings, stringMap } from './selectors.js';
 
-const RESOLUTIONS: readonly Resolution[] = ['STATIC', 'DNS', 'DNS_ROUND_ROBIN', 'NONE'];
+const RESOLUTIONS: readonly Resolution[] = ['STATIC', 'DNS', 'DNS_ROUND_ROBIN', 'NONE', 'DYNAMIC_DNS'];
+/** The protocols a DYNAMIC_DNS port may have (Envoy's dynamic forward proxy: the HTTP filter, or SNI for TLS). */
+const DYNAMIC_DNS_PROTOCOLS: ReadonlySet<string> = new Set(['HTTP', 'TLS', 'GRPC', 'HTTP2']);
 const ns = (o: KubeObject): string => asString(o.metadata.namespace) || 'default';
 const isIstio = (o: KubeObject, kind: string): boolean => o.kind === kind && o.apiVersion.startsWith('networking.istio.io/') && !!asString(o.metadata.name);
 
@@ -105,23 +110,28 @@ export function serviceEntryServices(
       .filter((e): e is WorkloadEntryInfo => !!e);
     for (const host of asArray(spec.hosts)) {
       if (typeof host !== 'string' || host === '') continue;
+      const dynamic = resolution === 'DYNAMIC_DNS' && host.startsWith('*.');
       const service: Service = {
         hostname: host,
         name: o.metadata.name!,
         namespace,
-        ports,
-        addresses,
-        resolution,
+        ports: dynamic ? ports.filter((p) => DYNAMIC_DNS_PROTOCOLS.has(p.protocol)) : ports,
+        // The destination is whatever the name resolves to: no address of its own to listen on (validation refuses them).
+        addresses: dynamic ? [] : addresses,
+        resolution: resolution === 'DYNAMIC_DNS' && !dynamic ? 'NONE' : resolution,
         meshExternal: spec.location !== 'MESH_INTERNAL',
         labels: stringMap(o.metadata.labels),
-        ...(selector ? { selector } : {}),
+        ...(selector && !dynamic ? { selector } : {}),
         exportTo: exportTo.length > 0 ? exportTo : ['*'],
         source: 'serviceentry',
         ...(subjectAltNames.length > 0 ? { subjectAltNames } : {}),
         ...withDistribution(distribution),
       };
       const endpoints: Endpoint[] = [];
-      if (selector) {
+      if (dynamic) {
+        // The proxy finds the destination itself: no endpoints, and no workloads it selects (inline endpoints are
+        // refused by validation).
+      } else if (selector) {
         for (const we of wes) {
           if (we.namespace === namespace && matchesLabels(we.labels, selector)) for (const sp of ports) endpoints.push(weEndpoint(we, sp, `${we.namespace}/${we.name}`));
         }

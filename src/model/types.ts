@@ -21,7 +21,12 @@ export interface ServicePort {
   targetPortName?: string;
 }
 
-export type Resolution = 'STATIC' | 'DNS' | 'DNS_ROUND_ROBIN' | 'NONE';
+/**
+ * How a service's endpoints are found. DYNAMIC_DNS: a ServiceEntry's wildcard host (`*.example.com`) whose
+ * destination each proxy resolves itself, from the request's Host or the connection's SNI (Envoy's dynamic forward
+ * proxy, xds/gen/dynamic-dns.ts); only on wildcard hosts, and only on the ports it can serve.
+ */
+export type Resolution = 'STATIC' | 'DNS' | 'DNS_ROUND_ROBIN' | 'NONE' | 'DYNAMIC_DNS';
 
 export interface Service {
   /** FQDN: `reviews.default.svc.cluster.local`, or a ServiceEntry host. */

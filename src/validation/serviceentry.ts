@@ -114,7 +114,6 @@ export const validateServiceEntry: KindValidator = (spec: Obj, ctx, issues: Issu
       }
       break;
     case 'DYNAMIC_DNS':
-      issues.warn('spec.resolution', 'mizzen has no dynamic forward proxy: DYNAMIC_DNS hosts are passed through to the address the client dialled, as resolution NONE');
       hosts.forEach((h, i) => {
         if (!h.startsWith('*')) issues.error(`spec.hosts[${i}]`, 'hosts must be wildcarded for resolution DYNAMIC_DNS');
       });
@@ -124,6 +123,9 @@ export const validateServiceEntry: KindValidator = (spec: Obj, ctx, issues: Issu
         const proto = parseProtocol(port.protocol ?? '');
         if (proto !== 'HTTP' && proto !== 'TLS' && proto !== 'GRPC' && proto !== 'HTTP2') {
           issues.error(`spec.ports[${i}].protocol`, 'only HTTP, TLS, GRPC and HTTP2 are supported for resolution DYNAMIC_DNS');
+        } else if (proto === 'GRPC') {
+          // Envoy sidecars resolve the names through their dynamic forward proxy; gRPC's own xDS client has none.
+          issues.warn(`spec.ports[${i}].protocol`, 'proxyless gRPC clients get no configuration for DYNAMIC_DNS hosts (gRPC has no dynamic forward proxy); Envoy sidecars and gateways serve this port');
         }
       });
       break;

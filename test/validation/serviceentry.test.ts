@@ -1,4 +1,6 @@
-import { runTable, type Case } from './table.js';
+import { expect } from 'chai';
+import { validateObject } from '../../src/validation/index.js';
+import { runTable, wrap, type Case } from './table.js';
 
 const httpPort = { number: 80, name: 'http', protocol: 'HTTP' };
 const tcpPort = { number: 27017, name: 'mongo', protocol: 'MONGO' };
@@ -52,7 +54,10 @@ const cases: Case[] = [
   { name: 'DNS endpoint without address, with network', in: se({ endpoints: [{ network: 'remote' }] }), valid: false, error: 'spec.endpoints[0].address' },
   { name: 'DNS endpoint with IP and ports', in: se({ endpoints: [{ address: '10.0.0.1', ports: { http: 8080 } }] }), valid: true },
   { name: 'DNS_ROUND_ROBIN with two endpoints', in: se({ resolution: 'DNS_ROUND_ROBIN', endpoints: [{ address: 'a.com' }, { address: 'b.com' }] }), valid: false, error: 'at most 1 endpoint' },
-  { name: 'DYNAMIC_DNS: warned, passed through', in: se({ resolution: 'DYNAMIC_DNS', hosts: ['*.example.com'] }), valid: true, warning: 'spec.resolution: mizzen has no dynamic forward proxy' },
+  { name: 'DYNAMIC_DNS with a wildcard host', in: se({ resolution: 'DYNAMIC_DNS', hosts: ['*.example.com'] }), valid: true },
+  { name: 'DYNAMIC_DNS with a gRPC port: proxyless gRPC warned', in: se({ resolution: 'DYNAMIC_DNS', hosts: ['*.example.com'], ports: [{ number: 50051, name: 'grpc', protocol: 'GRPC' }] }), valid: true, warning: 'spec.ports[0].protocol: proxyless gRPC clients get no configuration' },
+  { name: 'DYNAMIC_DNS with addresses', in: se({ resolution: 'DYNAMIC_DNS', hosts: ['*.example.com'], addresses: ['10.0.0.1'] }), valid: false, error: 'spec.addresses: addresses cannot be set' },
+  { name: 'DYNAMIC_DNS with endpoints', in: se({ resolution: 'DYNAMIC_DNS', hosts: ['*.example.com'], endpoints: [{ address: '10.0.0.1' }] }), valid: false, error: 'spec.endpoints: endpoints cannot be set' },
   { name: 'DYNAMIC_DNS needs wildcard hosts', in: se({ resolution: 'DYNAMIC_DNS' }), valid: false, error: 'must be wildcarded' },
   { name: 'DYNAMIC_DNS with TCP', in: se({ resolution: 'DYNAMIC_DNS', hosts: ['*.example.com'], ports: [tcpPort] }), valid: false, error: 'only HTTP, TLS, GRPC and HTTP2' },
   { name: 'exportTo ~', in: se({ exportTo: ['~'] }), valid: true },
@@ -61,3 +66,12 @@ const cases: Case[] = [
 ];
 
 runTable('ServiceEntry', cases);
+
+describe('ServiceEntry validation: DYNAMIC_DNS', () => {
+  it('is served by the dynamic forward proxy: no warning for HTTP, HTTP2 and TLS ports', () => {
+    const ports = [httpPort, { number: 8443, name: 'tls', protocol: 'TLS' }, { number: 8080, name: 'h2', protocol: 'HTTP2' }];
+    const r = validateObject(wrap('ServiceEntry', se({ resolution: 'DYNAMIC_DNS', hosts: ['*.example.com', '*.example.org'], ports })));
+    expect(r.errors).to.deep.equal([]);
+    expect(r.warnings).to.deep.equal([]);
+  });
+});

@@ -2,7 +2,8 @@
  * CDS for Envoy proxies: `outbound|<port>|<subset>|<host>` for every visible service port and DestinationRule
  * subset; `inbound|<port>||` for the ports of services that select a sidecar (ORIGINAL_DST, bound to 127.0.0.6 as
  * Istio does, so the app sees the original destination and iptables lets the connection through); and the
- * BlackHoleCluster / PassthroughCluster / InboundPassthroughCluster every proxy has.
+ * BlackHoleCluster / PassthroughCluster / InboundPassthroughCluster every proxy has. A DYNAMIC_DNS ServiceEntry host
+ * gets dynamic forward proxy clusters instead, without subsets (dynamic-dns.ts).
  */
 import type { Config, Endpoint, Service, ServicePort, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
@@ -20,6 +21,7 @@ import { destinationRuleFor, inboundServices, proxyLabels, visibleServices } fro
 import { proxySidecar, sidecarInboundPool, sidecarIngress, type IngressEndpoint, type IngressPort } from './sidecar-scope.js';
 import { wasmClusters } from './wasm.js';
 import { type CertFiles, acceptsMtls, certsKey, clientCerts, clusterMtls, endpointMetadata, serviceIdentities } from './mtls.js';
+import { dynamicDnsCluster, isDynamicDns } from './dynamic-dns.js';
 
 /** One outbound cluster before it is written out: shared by CDS and EDS. */
 export interface ClusterSpec {
@@ -29,12 +31,15 @@ export interface ClusterSpec {
   subset: string;
   subsetLabels?: Record<string, string>;
   policy: TrafficPolicy;
-  type: 'EDS' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'ORIGINAL_DST';
+  /** DFP: Envoy's dynamic forward proxy (a DYNAMIC_DNS host, dynamic-dns.ts). */
+  type: 'EDS' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'ORIGINAL_DST' | 'DFP';
   /** The DestinationRule the policy and subsets come from (as seen from the proxy's namespace). */
   rule: Config | undefined;
 }
 
 function clusterType(svc: Service, policy: TrafficPolicy): ClusterSpec['type'] {
+  // The dynamic forward proxy picks the host itself: a PASSTHROUGH balancer changes nothing there (as in istiod).
+  if (isDynamicDns(svc)) return 'DFP';
   if (policy.loadBalancer?.simple === 'PASSTHROUGH') return 'ORIGINAL_DST';
   switch (svc.resolution) {
     case 'DNS':
@@ -58,7 +63,8 @@ function serviceClusterSpecs(svc: Service, dr: Config | undefined): readonly Clu
   const hit = specMemo.get(svc);
   if (hit && hit.dr === dr) return hit.specs;
   const specs: ClusterSpec[] = [];
-  const subsets = subsetsOf(dr);
+  // A dynamic forward proxy cluster has no endpoints for subsets to pick from: istiod builds none.
+  const subsets = isDynamicDns(svc) ? [] : subsetsOf(dr);
   for (const port of svc.ports) {
     if (port.protocol === 'UDP') continue;
     const policy = effectivePolicy(dr, port.port);
@@ -143,6 +149,8 @@ function outboundCluster(snap: Snapshot, spec: ClusterSpec, gateway = false): Js
       delete c.ring_hash_lb_config;
       delete c.maglev_lb_config;
       break;
+    case 'DFP':
+      return dynamicDnsCluster(c, spec.service.hostname, spec.policy.tls, isHttp2Protocol(spec.port.protocol));
     case 'STRICT_DNS':
     case 'LOGICAL_DNS': {
       const eps = clusterEndpoints(snap, spec);
@@ -270,7 +278,7 @@ function staticClusters(sidecar: boolean): Json[] {
 }
 
 /**
- * Outbound clusters that do not carry endpoints (EDS, ORIGINAL_DST), memoized on their (memoized) spec: such a
+ * Outbound clusters that do not carry endpoints (EDS, ORIGINAL_DST, DFP), memoized on their (memoized) spec: such a
  * cluster is a function of the spec alone. Proxy scopes, and the next snapshot when it kept the service and the
  * rule, get the same object back, so the encoder finds it by identity instead of serializing it again. Shared:
  * never modified.
@@ -280,7 +288,7 @@ function memoCluster(snap: Snapshot, spec: ClusterSpec, proxy: Proxy): Json {
   // A cluster whose rule names a credential takes it by SDS on a proxy that can prove its identity (a gateway, or a
   // sidecar with mesh certificates: policy.ts), and differs there from the others': made for it alone.
   if (spec.policy.tls?.credentialName && (proxy.type === 'router' || clientCerts(proxy) !== undefined)) return outboundCluster(snap, spec, true);
-  if (spec.type !== 'EDS' && spec.type !== 'ORIGINAL_DST') return outboundCluster(snap, spec);
+  if (spec.type !== 'EDS' && spec.type !== 'ORIGINAL_DST' && spec.type !== 'DFP') return outboundCluster(snap, spec);
   let cluster = clusters.get(spec);
   if (!cluster) clusters.set(spec, (cluster = outboundCluster(snap, spec)));
   return cluster;
@@ -313,13 +321,16 @@ function identitiesOf(snap: Snapshot, svc: Service): readonly string[] {
 const mtlsClusters = new WeakMap<Json, { files: string; auto: boolean; ids: readonly string[]; all: boolean; out: Json }>();
 function withMtls(snap: Snapshot, spec: ClusterSpec, cluster: Json, certs: CertFiles): Json {
   const files = certsKey(certs);
-  const auto = !snap.mesh.autoMtlsOff && !spec.service.meshExternal;
+  const dfp = spec.type === 'DFP';
+  // A dynamic forward proxy cluster has no endpoint metadata to tell mesh servers by: no auto mTLS (nor in istiod).
+  const auto = !snap.mesh.autoMtlsOff && !spec.service.meshExternal && !dfp;
   const ids = identitiesOf(snap, spec.service);
   const all = auto && spec.policy.tls === undefined && spec.type === 'ORIGINAL_DST' && spec.service.resolution === 'NONE' && allTakeMtls(snap, spec);
   const hit = mtlsClusters.get(cluster);
   if (hit && hit.files === files && hit.auto === auto && hit.ids === ids && hit.all === all) return hit.out;
-  const target = { tls: spec.policy.tls, port: spec.port.port, subset: spec.subset, host: spec.service.hostname, auto, allEndpointsMtls: all, identities: () => ids };
-  const out = clusterMtls(cluster, target, certs);
+  const target = { tls: spec.policy.tls, port: spec.port.port, subset: spec.subset, host: spec.service.hostname, auto, allEndpointsMtls: all, identities: () => ids, autoSni: dfp };
+  const mtls = clusterMtls(cluster, target, certs);
+  const out = dfp && mtls !== cluster ? dynamicDnsCluster(mtls, spec.service.hostname, spec.policy.tls, isHttp2Protocol(spec.port.protocol)) : mtls;
   mtlsClusters.set(cluster, { files, auto, ids, all, out });
   return out;
 }

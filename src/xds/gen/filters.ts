@@ -4,11 +4,12 @@ import { duration } from '../proto.js';
 import { CORS_FILTER, HTTP_FAULT_FILTER, ROUTER_FILTER } from './httproute.js';
 import type { NamedResource } from './types.js';
 
-/** fault, cors, then router (router last, as Envoy and gRPC require). */
-export function httpFilters(): Json[] {
+/** fault, cors, `beforeRouter` (dynamic forward proxies), then router (router last, as Envoy and gRPC require). */
+export function httpFilters(beforeRouter: readonly Json[] = []): Json[] {
   return [
     { name: HTTP_FAULT_FILTER, typed_config: any('envoy.extensions.filters.http.fault.v3.HTTPFault') },
     { name: CORS_FILTER, typed_config: any('envoy.extensions.filters.http.cors.v3.Cors') },
+    ...beforeRouter,
     { name: ROUTER_FILTER, typed_config: any('envoy.extensions.filters.http.router.v3.Router') },
   ];
 }
@@ -20,17 +21,23 @@ export const TCP_PROXY_FILTER = 'envoy.filters.network.tcp_proxy';
 
 /**
  * An HTTP connection manager taking its routes from RDS (`routeName`) or inline (`routeConfig`), with `first`
- * (authorization) before its usual filters. Streams never
+ * (authorization) before its usual filters and `beforeRouter` (dynamic-dns.ts) just before the router. Streams never
  * time out for idleness (stream_idle_timeout 0s, Envoy's default being 5 minutes), as istiod sets on every HCM:
  * long polls, server-sent events and quiet gRPC streams stay open.
  */
-export function httpConnectionManager(statPrefix: string, routes: { rds: string } | { inline: Json }, direction: 'outbound' | 'inbound' = 'outbound', first: readonly Json[] = []): Json {
+export function httpConnectionManager(
+  statPrefix: string,
+  routes: { rds: string } | { inline: Json },
+  direction: 'outbound' | 'inbound' = 'outbound',
+  first: readonly Json[] = [],
+  beforeRouter: readonly Json[] = [],
+): Json {
   return {
     name: HCM_FILTER,
     typed_config: any(HCM_TYPE, {
       stat_prefix: statPrefix,
       ...('rds' in routes ? { rds: { config_source: adsSource(), route_config_name: routes.rds } } : { route_config: routes.inline }),
-      http_filters: first.length > 0 ? [...first, ...httpFilters()] : httpFilters(),
+      http_filters: [...first, ...httpFilters(beforeRouter)],
       use_remote_address: { value: false },
       upgrade_configs: [{ upgrade_type: 'websocket' }],
       normalize_path: { value: true },

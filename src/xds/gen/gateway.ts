@@ -9,7 +9,9 @@
  * `https.<port>.<portName>.<gateway>.<namespace>`; TLS servers terminated the same ways, then tcp routes by
  * tcp_proxy; TLS PASSTHROUGH by SNI and TCP servers by tcp_proxy. The WasmPlugins selecting a listener port's CLIENT
  * traffic go on its chains (wasm.ts): HTTP ones in the connection managers, NETWORK ones before the connection
- * manager or, among the authorization network filters, before the tcp_proxy.
+ * manager or, among the authorization network filters, before the tcp_proxy. Routes to a DYNAMIC_DNS host bring its
+ * dynamic forward proxy filter: the HTTP one into the connection manager, the SNI one before a TLS chain's
+ * tcp_proxy (dynamic-dns.ts; istiod adds neither on gateways, where such a route then finds no host).
  */
 import type { Config, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
@@ -28,6 +30,7 @@ import { networkPhased, phased, wasmFilters, wasmNetworkFilters } from './wasm.j
 import { type CertFiles, certName, downstreamMtls, rootName, serverCerts } from './mtls.js';
 import { caSdsName, credentialSdsName } from './credentials.js';
 import { isBuiltinCredential } from '../../model/credentials.js';
+import { hasDynamicDns, httpDfpFilters, routeClusters, sniDfpFilters } from './dynamic-dns.js';
 
 interface ServerInfo {
   gateway: Config;
@@ -256,13 +259,17 @@ function passthroughChains(snap: Snapshot, proxy: Proxy, s: ServerInfo): Json[] 
         .map(asObject)
         .map((d) => ({ name: destinationCluster(ctx, vs.namespace, d.destination), weight: typeof d.weight === 'number' && d.weight > 0 ? d.weight : 1 }))
         .filter((d): d is { name: string; weight: number } => !!d.name);
-      if (snis.length && dests.length) chains.push({ filter_chain_match: { server_names: snis, transport_protocol: 'tls' }, filters: [tcpProxy(dests[0]!.name, dests, tcpProxyTimeouts(destinationRuleForCluster(snap, proxy.namespace, dests[0]!.name, proxyLabels(snap, proxy))))] });
+      if (snis.length && dests.length) {
+        const proxyFilter = tcpProxy(dests[0]!.name, dests, tcpProxyTimeouts(destinationRuleForCluster(snap, proxy.namespace, dests[0]!.name, proxyLabels(snap, proxy))));
+        chains.push({ filter_chain_match: { server_names: snis, transport_protocol: 'tls' }, filters: [...sniDfpFilters(snap, dests.map((d) => d.name)), proxyFilter] });
+      }
     }
   }
   return chains;
 }
 
-function tcpChain(snap: Snapshot, proxy: Proxy, s: ServerInfo): Json | undefined {
+/** The tcp routes' chain of a server; `sni`: its connections are TLS (their SNI can say where a DYNAMIC_DNS host is). */
+function tcpChain(snap: Snapshot, proxy: Proxy, s: ServerInfo, sni = false): Json | undefined {
   for (const { vs } of boundVirtualServices(snap, s)) {
     const names = gatewayNames(s.gateway, vs.namespace);
     const ctx: RouteContext = { snap, proxyNamespace: proxy.namespace, proxyLabels: proxyLabels(snap, proxy), port: s.number, gateways: names };
@@ -274,7 +281,9 @@ function tcpChain(snap: Snapshot, proxy: Proxy, s: ServerInfo): Json | undefined
         .map(asObject)
         .map((d) => ({ name: destinationCluster(ctx, vs.namespace, d.destination), weight: typeof d.weight === 'number' && d.weight > 0 ? d.weight : 1 }))
         .filter((d): d is { name: string; weight: number } => !!d.name);
-      if (dests.length) return { filters: [tcpProxy(dests[0]!.name, dests, tcpProxyTimeouts(destinationRuleForCluster(snap, proxy.namespace, dests[0]!.name, proxyLabels(snap, proxy))))] };
+      if (!dests.length) continue;
+      const proxyFilter = tcpProxy(dests[0]!.name, dests, tcpProxyTimeouts(destinationRuleForCluster(snap, proxy.namespace, dests[0]!.name, proxyLabels(snap, proxy))));
+      return { filters: [...(sni ? sniDfpFilters(snap, dests.map((d) => d.name)) : []), proxyFilter] };
     }
   }
   return undefined;
@@ -291,20 +300,26 @@ export function generateGatewayListeners(snap: Snapshot, proxy: Proxy): NamedRes
   for (const [port, list] of byListenerPort(servers(snap, proxy))) {
     const httpFilters = phased(jwt, authz.custom, authz.rbac, wasmFilters(snap, proxy, 'CLIENT', port));
     const network = wasmNetworkFilters(snap, proxy, 'CLIENT', port);
-    const hcm = (rds: string): Json[] => [...networkPhased([], [], network), httpConnectionManager(`outbound_0.0.0.0_${port}`, { rds }, 'outbound', httpFilters)];
+    // The dynamic forward proxy filters of the DYNAMIC_DNS hosts the servers' routes lead to.
+    const dfp = (routed: readonly ServerInfo[]): Json[] => (hasDynamicDns(snap) ? httpDfpFilters(snap, routeClusters(virtualHosts(snap, proxy, routed, port))) : []);
+    const hcm = (rds: string, routed: readonly ServerInfo[]): Json[] => [
+      ...networkPhased([], [], network),
+      httpConnectionManager(`outbound_0.0.0.0_${port}`, { rds }, 'outbound', httpFilters, dfp(routed)),
+    ];
     const tcpFilters = networkPhased(authz.tcpCustom, authz.tcpRbac, network);
-    const guarded = (c: Json): Json => (tcpFilters.length > 0 && c.filters?.[0]?.name === TCP_PROXY_FILTER ? { ...c, filters: [...tcpFilters, ...c.filters] } : c);
+    // Before the chain's filters (a dynamic forward proxy's SNI filter, then its tcp_proxy).
+    const guarded = (c: Json): Json => (tcpFilters.length > 0 && c.filters?.at(-1)?.name === TCP_PROXY_FILTER ? { ...c, filters: [...tcpFilters, ...c.filters] } : c);
     const chains: Json[] = [];
-    if (list.some(isPlainHttp)) chains.push({ filters: hcm(`http.${port}`) });
+    if (list.some(isPlainHttp)) chains.push({ filters: hcm(`http.${port}`, list.filter(isPlainHttp)) });
     const https = new Set(terminated(list, certs));
     for (const s of list) {
       if (https.has(s)) {
         const names = sniNames(s);
         const match = { filter_chain_match: { ...(names.length ? { server_names: names } : {}), transport_protocol: 'tls' }, transport_socket: isMeshTerminated(s) ? downstreamMtls(certs!, snap.mesh.trustDomain) : downstreamTls(s, certs) };
-        if (s.protocol === 'HTTPS') chains.push({ ...match, filters: hcm(httpsRouteName(s)) });
+        if (s.protocol === 'HTTPS') chains.push({ ...match, filters: hcm(httpsRouteName(s), [s]) });
         else {
           // A TLS server, terminated: its bytes go on by the tcp routes bound to it, as istiod does.
-          const c = tcpChain(snap, proxy, s);
+          const c = tcpChain(snap, proxy, s, true);
           if (c) chains.push({ ...match, ...c });
         }
       } else if (isPassthrough(s)) chains.push(...passthroughChains(snap, proxy, s));

@@ -3,9 +3,11 @@
  * - `virtualOutbound` 0.0.0.0:15001 (use_original_dst): hands each connection to the listener of its original
  *   destination, else tcp_proxy to PassthroughCluster (BlackHoleCluster when the proxy's Sidecar resource allows
  *   only registry destinations);
- * - `0.0.0.0_<port>` (bind_to_port false) per outbound HTTP port, HCM with RDS `<port>`;
+ * - `0.0.0.0_<port>` (bind_to_port false) per outbound HTTP port, HCM with RDS `<port>` (and the dynamic forward
+ *   proxy filters of the port's DYNAMIC_DNS hosts, dynamic-dns.ts);
  * - `<clusterIP>_<port>` per TCP service port with a VIP (tcp_proxy to its cluster, or the VirtualService's
- *   tcp routes); VIP-less TCP services share `0.0.0.0_<port>` (TLS ones told apart by SNI);
+ *   tcp routes); VIP-less TCP services share `0.0.0.0_<port>` (TLS ones told apart by SNI; one that goes to a
+ *   DYNAMIC_DNS host resolves the SNI first);
  * - a port whose protocol the service leaves unsaid (no known name prefix, no appProtocol) is sniffed, as in
  *   Istio: `<clusterIP>_<port>` with the HTTP inspector, a connection manager (RDS `<host>:<port>`) for what it
  *   finds to be plaintext HTTP and tcp_proxy for the rest; inbound, two chains on the port likewise. VIP-less
@@ -34,6 +36,7 @@ import { inboundJwt } from './jwt.js';
 import { type WasmPhases, networkPhased, phased, wasmFilters, wasmNetworkFilters } from './wasm.js';
 import { destinationRuleForCluster, hostMatches, proxyLabels, visibleServices } from './context.js';
 import { tcpProxyTimeouts } from './policy.js';
+import { portDfpFilters, sniDfpFilters } from './dynamic-dns.js';
 import { downstreamMtls, inboundChains, serverCerts } from './mtls.js';
 import { mtlsMode } from './peer-auth.js';
 
@@ -109,9 +112,13 @@ function outboundListeners(snap: Snapshot, proxy: Proxy): Json[] {
   // ones before the connection manager or tcp_proxy.
   const client = (port: number): Json[] => phased([], [], [], wasmFilters(snap, proxy, 'CLIENT', port));
   const network = (port: number): Json[] => networkPhased([], [], wasmNetworkFilters(snap, proxy, 'CLIENT', port));
-  const hcm = (port: number, statPrefix: string, rds: string): Json[] => [...network(port), httpConnectionManager(statPrefix, { rds }, 'outbound', client(port))];
+  const hcm = (port: number, statPrefix: string, rds: string, dfp: readonly Json[] = []): Json[] => [
+    ...network(port),
+    httpConnectionManager(statPrefix, { rds }, 'outbound', client(port), dfp),
+  ];
   for (const port of http) {
-    listeners.set(listenerName('0.0.0.0', port), outboundListener('0.0.0.0', port, [{ filters: hcm(port, `outbound_0.0.0.0_${port}`, String(port)) }]));
+    const filters = hcm(port, `outbound_0.0.0.0_${port}`, String(port), portDfpFilters(services, port));
+    listeners.set(listenerName('0.0.0.0', port), outboundListener('0.0.0.0', port, [{ filters }]));
   }
   // VIP-less TCP services per port: chains by SNI (TLS) or by CIDR address, else the first service takes the port.
   const shared = new Map<number, Json[]>();
@@ -140,10 +147,13 @@ function outboundListeners(snap: Snapshot, proxy: Proxy): Json[] {
       const chains = shared.get(sp.port) ?? [];
       const match: Json = {};
       if (ranges.length > 0) match.prefix_ranges = ranges;
-      if ((sp.protocol === 'TLS' || sp.protocol === 'HTTPS') && svc.hostname !== '*') match.server_names = [svc.hostname];
+      const sni = (sp.protocol === 'TLS' || sp.protocol === 'HTTPS') && svc.hostname !== '*';
+      if (sni) match.server_names = [svc.hostname];
       const key = JSON.stringify(match);
       if (!chains.some((c) => JSON.stringify(c.filter_chain_match ?? {}) === key)) {
-        chains.push({ ...(Object.keys(match).length ? { filter_chain_match: match } : {}), filters: [...network(sp.port), tcpProxy(stat, target, timeouts)] });
+        // A DYNAMIC_DNS destination: the SNI says where to connect (the TLS inspector reads it for the match already).
+        const dfp = sni ? sniDfpFilters(snap, target.map((t) => t.name)) : [];
+        chains.push({ ...(Object.keys(match).length ? { filter_chain_match: match } : {}), filters: [...network(sp.port), ...dfp, tcpProxy(stat, target, timeouts)] });
       }
       shared.set(sp.port, chains);
     }

@@ -98,12 +98,15 @@ function commonTls(c: CertFiles, sans: Json[]): Json {
   };
 }
 
-/** A client's mesh mTLS socket: its certificate, the mesh CA, and the server identities it accepts (any when none). */
-export function upstreamMtls(c: CertFiles, sni: string, identities: readonly string[]): Json {
+/**
+ * A client's mesh mTLS socket: its certificate, the mesh CA, and the server identities it accepts (any when none);
+ * no sni: the request's host (a dynamic forward proxy cluster's auto_sni, dynamic-dns.ts).
+ */
+export function upstreamMtls(c: CertFiles, sni: string | undefined, identities: readonly string[]): Json {
   const sans = identities.map((s) => (s.startsWith('spiffe://') ? uriSan(s) : { san_type: 'DNS', matcher: { exact: s } }));
   return {
     name: TLS_SOCKET,
-    typed_config: any('envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', { common_tls_context: { ...commonTls(c, sans), alpn_protocols: MESH_ALPN }, sni }),
+    typed_config: any('envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', { common_tls_context: { ...commonTls(c, sans), alpn_protocols: MESH_ALPN }, ...(sni ? { sni } : {}) }),
   };
 }
 
@@ -186,6 +189,8 @@ export interface MtlsTarget {
   allEndpointsMtls?: boolean;
   /** The identities the service's servers may present. */
   identities: () => readonly string[];
+  /** No SNI of istiod's form unless the rule sets one: each request's host is (a dynamic forward proxy cluster). */
+  autoSni?: boolean;
 }
 
 const PROXY_PROTOCOL_SOCKET = 'envoy.transport_sockets.upstream_proxy_protocol';
@@ -206,8 +211,9 @@ function inWrapper(current: Json | undefined, socket: Json): Json {
 export function clusterMtls(cluster: Json, t: MtlsTarget, c: CertFiles): Json {
   const sni = meshSni(t.port, t.subset, t.host);
   if (t.tls?.mode === 'ISTIO_MUTUAL') {
+    const own = typeof t.tls.sni === 'string' && t.tls.sni ? t.tls.sni : t.autoSni ? undefined : sni;
     const sans = ruleSans(t.tls);
-    const socket = upstreamMtls(c, typeof t.tls.sni === 'string' && t.tls.sni ? t.tls.sni : sni, sans.length > 0 ? sans : t.identities());
+    const socket = upstreamMtls(c, own, sans.length > 0 ? sans : t.identities());
     return { ...cluster, transport_socket: inWrapper(cluster.transport_socket as Json | undefined, socket) };
   }
   if (t.tls !== undefined || !t.auto || cluster.transport_socket !== undefined) return cluster;

@@ -16,8 +16,7 @@ import type { Proxy } from '../../../model/proxy.js';
 import type { NamedResource } from '../index.js';
 import { parseDurationMs, duration } from '../../proto.js';
 import { asObject } from '../../../model/selectors.js';
-import { visibleService, visibleServices } from '../context.js';
-import { clusterName, parseClusterName } from './names.js';
+import { clusterName, parseClusterName, servedService, servedServices } from './names.js';
 import { clusterPolicy, ruleFor, subsetsOf, type ClusterPolicy } from './policy.js';
 import { upstreamMtls } from './tls.js';
 import { serviceIdentities } from '../mtls.js';
@@ -115,12 +114,12 @@ function clustersOfService(snap: Snapshot, proxy: Proxy, svc: Service, port: Ser
 /** The named clusters (unknown names are left out: the client then reports them as not found); all when `names` is undefined. */
 export function grpcClusters(snap: Snapshot, proxy: Proxy, names?: readonly string[]): NamedResource[] {
   if (names === undefined) {
-    return visibleServices(snap, proxy).flatMap((svc) => svc.ports.flatMap((p) => clustersOfService(snap, proxy, svc, p)));
+    return servedServices(snap, proxy).flatMap((svc) => svc.ports.flatMap((p) => clustersOfService(snap, proxy, svc, p)));
   }
   const out: NamedResource[] = [];
   for (const name of new Set(names)) {
     const key = parseClusterName(name);
-    const svc = key && visibleService(snap, proxy, key.host);
+    const svc = key && servedService(snap, proxy, key.host);
     if (!key || !svc || !svc.ports.some((p) => p.port === key.port)) continue;
     const dr = ruleFor(snap, proxy, svc);
     if (key.subset && !subsetsOf(dr).some((s) => s.name === key.subset)) continue;

@@ -11,8 +11,7 @@ import type { Endpoint, Snapshot } from '../../../model/types.js';
 import type { Proxy } from '../../../model/proxy.js';
 import type { NamedResource } from '../index.js';
 import { matchesLabels } from '../../../model/selectors.js';
-import { visibleService, visibleServices } from '../context.js';
-import { clusterName, parseClusterName } from './names.js';
+import { clusterName, parseClusterName, servedService, servedServices } from './names.js';
 import { clusterPolicy, ruleFor, subsetsOf } from './policy.js';
 import { type ProxyPlace, applyLocality, localityPlan, placeKey, proxyPlace } from '../locality.js';
 
@@ -58,7 +57,7 @@ function groupedAssignment(name: string, groups: readonly Endpoint[][]): Obj {
 
 function assignmentFor(snap: Snapshot, proxy: Proxy, place: ProxyPlace, name: string): Obj | undefined {
   const key = parseClusterName(name);
-  const svc = key && visibleService(snap, proxy, key.host);
+  const svc = key && servedService(snap, proxy, key.host);
   if (!key || !svc) return undefined;
   const port = svc.ports.find((p) => p.port === key.port);
   if (!port) return undefined;
@@ -79,7 +78,7 @@ function assignmentFor(snap: Snapshot, proxy: Proxy, place: ProxyPlace, name: st
 export function grpcEndpoints(snap: Snapshot, proxy: Proxy, names?: readonly string[]): NamedResource[] {
   const wanted =
     names ??
-    visibleServices(snap, proxy).flatMap((svc) => {
+    servedServices(snap, proxy).flatMap((svc) => {
       const subsets = ['', ...subsetsOf(ruleFor(snap, proxy, svc)).map((s) => s.name)];
       return svc.ports.flatMap((p) => subsets.map((s) => clusterName(p.port, s, svc.hostname)));
     });

@@ -18,11 +18,11 @@ import type { Snapshot } from '../../../model/types.js';
 import type { Proxy } from '../../../model/proxy.js';
 import type { NamedResource } from '../index.js';
 import { ExtensionTypeUrls, GrpcXds } from '../../../core/constants.js';
-import { proxyLabels, visibleServices } from '../context.js';
+import { proxyLabels } from '../context.js';
 import { mtlsMode } from '../peer-auth.js';
 import { downstreamMtls } from './tls.js';
 import { inboundAuthz } from '../authz.js';
-import { parseInboundName, resolveOutbound, routeName } from './names.js';
+import { parseInboundName, resolveOutbound, routeName, servedServices } from './names.js';
 
 type Obj = Record<string, unknown>;
 
@@ -77,7 +77,7 @@ export function inboundListener(name: string, address: string, port: number, aut
 /** One listener per requested name that designates a known service port or a server address; every visible service port's (FQDN form) when `names` is undefined. */
 export function grpcListeners(snap: Snapshot, proxy: Proxy, names?: readonly string[]): NamedResource[] {
   if (names === undefined) {
-    return visibleServices(snap, proxy).flatMap((svc) => svc.ports.map((p) => ({ name: routeName(svc, p), resource: apiListener(routeName(svc, p), routeName(svc, p)) })));
+    return servedServices(snap, proxy).flatMap((svc) => svc.ports.map((p) => ({ name: routeName(svc, p), resource: apiListener(routeName(svc, p), routeName(svc, p)) })));
   }
   const out: NamedResource[] = [];
   for (const name of new Set(names)) {

@@ -5,12 +5,31 @@
  *   `xds.istio.io/grpc/lds/inbound/<ip>:<port>` (the bootstrap's server_listener_resource_name_template);
  * - routes: one RouteConfiguration per service port, named `<fqdn>:<port>`;
  * - clusters and endpoints: Istio's `outbound|<port>|<subset>|<fqdn>` (one per DR subset), EDS name = cluster name.
- * Pure.
+ * A DYNAMIC_DNS ServiceEntry host is none of these: gRPC has no dynamic forward proxy to resolve the names it
+ * stands for (an Envoy sidecar has, dynamic-dns.ts), so its client finds no such resource (validation warns on gRPC
+ * ports of such hosts). Pure.
  */
 import type { Service, ServicePort, Snapshot } from '../../../model/types.js';
 import type { Proxy } from '../../../model/proxy.js';
 import { GrpcXds } from '../../../core/constants.js';
-import { visibleService } from '../context.js';
+import { visibleService, visibleServices } from '../context.js';
+import { isDynamicDns } from '../dynamic-dns.js';
+
+const servedMemo = new WeakMap<readonly Service[], readonly Service[]>();
+
+/** The services a proxyless gRPC client is served (shared list: do not modify): what it sees, less DYNAMIC_DNS hosts. */
+export function servedServices(snap: Snapshot, proxy: Proxy): readonly Service[] {
+  const all = visibleServices(snap, proxy);
+  let served = servedMemo.get(all);
+  if (!served) servedMemo.set(all, (served = all.some(isDynamicDns) ? all.filter((s) => !isDynamicDns(s)) : all));
+  return served;
+}
+
+/** The service of this hostname as a proxyless gRPC client is served it (never a DYNAMIC_DNS host). */
+export function servedService(snap: Snapshot, proxy: Proxy, hostname: string): Service | undefined {
+  const svc = visibleService(snap, proxy, hostname);
+  return isDynamicDns(svc) ? undefined : svc;
+}
 
 export interface ClusterKey {
   port: number;
@@ -52,7 +71,7 @@ export function lookupService(snap: Snapshot, proxy: Proxy, host: string): Servi
   if (dots === 1) candidates.push(`${h}.svc.${snap.domainSuffix}`);
   if (h.endsWith('.svc')) candidates.push(`${h}.${snap.domainSuffix}`);
   for (const c of candidates) {
-    const svc = visibleService(snap, proxy, c);
+    const svc = servedService(snap, proxy, c);
     if (svc) return svc;
   }
   return undefined;

@@ -7,8 +7,8 @@ import type { Config, Service, ServicePort, Snapshot } from '../../../model/type
 import type { Proxy } from '../../../model/proxy.js';
 import type { NamedResource } from '../index.js';
 import { asArray, asObject, asString } from '../../../model/selectors.js';
-import { configVisible, hostCandidates, hostIndex, proxyLabels, visibleService, visibleServices, vsHosts } from '../context.js';
-import { domainsFor, routeName, splitHostPort } from './names.js';
+import { configVisible, hostCandidates, hostIndex, proxyLabels, vsHosts } from '../context.js';
+import { domainsFor, routeName, splitHostPort, servedService, servedServices } from './names.js';
 import { defaultRoute, translateRule, type RouteContext } from './http-route.js';
 import { proxyVirtualServices } from '../routes.js';
 import { routableVirtualServices } from '../delegation.js';
@@ -79,12 +79,12 @@ export function buildRouteConfig(snap: Snapshot, proxy: Proxy, svc: Service, por
 export function grpcRoutes(snap: Snapshot, proxy: Proxy, names?: readonly string[]): NamedResource[] {
   const out: NamedResource[] = [];
   if (names === undefined) {
-    for (const svc of visibleServices(snap, proxy)) for (const p of svc.ports) out.push({ name: routeName(svc, p), resource: buildRouteConfig(snap, proxy, svc, p) });
+    for (const svc of servedServices(snap, proxy)) for (const p of svc.ports) out.push({ name: routeName(svc, p), resource: buildRouteConfig(snap, proxy, svc, p) });
     return out;
   }
   for (const name of new Set(names)) {
     const hp = splitHostPort(name);
-    const svc = hp && visibleService(snap, proxy, hp.host);
+    const svc = hp && servedService(snap, proxy, hp.host);
     const port = svc?.ports.find((p) => p.port === hp?.port);
     if (!svc || !port) continue;
     out.push({ name, resource: buildRouteConfig(snap, proxy, svc, port) });
