@@ -50,9 +50,14 @@ export interface PodInfo {
 
 const ns = (o: KubeObject): string => asString(o.metadata.namespace) || 'default';
 
-/** `istio-locality` label (`region.zone.subzone`) or Kubernetes topology labels → `region/zone/subzone`. */
+/**
+ * A workload's locality `region/zone/subzone`, as Istio reads it: the label `topology.istio.io/locality` (or the older
+ * `istio-locality`), written `region.zone.subzone` since label values cannot hold `/` (a value that has `/` is taken
+ * as it is); else the Kubernetes topology labels.
+ */
 export function localityOf(labels: Record<string, string>): string {
-  if (labels['istio-locality']) return labels['istio-locality'].split('.').join('/');
+  const labelled = labels['topology.istio.io/locality'] || labels['istio-locality'];
+  if (labelled) return labelled.includes('/') ? labelled : labelled.split('.').join('/');
   const region = labels['topology.kubernetes.io/region'] ?? '';
   const zone = labels['topology.kubernetes.io/zone'] ?? '';
   const sub = labels['topology.istio.io/subzone'] ?? '';

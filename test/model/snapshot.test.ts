@@ -231,6 +231,16 @@ describe('buildSnapshot', () => {
     ]);
   });
 
+  it("a pod's locality label: topology.istio.io/locality before the older istio-locality, dots as slashes, a value with slashes as it is", async () => {
+    const { localityOf } = await import('../../src/model/registry.js');
+    expect(localityOf({ 'topology.istio.io/locality': 'us-east1.us-east1-b.rack4', 'istio-locality': 'eu.eu-1' })).to.equal('us-east1/us-east1-b/rack4');
+    expect(localityOf({ 'istio-locality': 'eu.eu-1' })).to.equal('eu/eu-1');
+    expect(localityOf({ 'topology.istio.io/locality': 'us/zone-a' })).to.equal('us/zone-a');
+    expect(localityOf({ 'topology.istio.io/locality': '', 'topology.kubernetes.io/region': 'r', 'topology.kubernetes.io/zone': 'z' })).to.equal('r/z/');
+    const s = buildSnapshot([svc('r', [{ name: 'http', port: 9080 }]), pod('p', '10.0.0.9', { app: 'r', 'topology.istio.io/locality': 'ap.ap-2' })]);
+    expect(s.endpoints.get('r.default.svc.cluster.local')!.map((e) => e.locality)).to.deep.equal(['ap/ap-2']);
+  });
+
   it('sorts Istio configs by creation time, then namespace/name, and ignores other API groups', () => {
     const vs = (name: string, namespace: string, ts?: string): KubeObject => ({ apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name, namespace, ...(ts ? { creationTimestamp: ts } : {}) }, spec: {} });
     const s = buildSnapshot([
