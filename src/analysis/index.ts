@@ -20,6 +20,7 @@ import { gatewayListeners, gatewayWorkloads } from './analyzers/gateway-api-gate
 import { undeployableGateways } from './analyzers/gateway-api-deploy.js';
 import { backendTlsPolicies } from './analyzers/backendtls.js';
 import { policyTargets } from './analyzers/policy-targets.js';
+import { ingresses } from './analyzers/ingress.js';
 import { namespaceWideTelemetries, telemetryCollectors, telemetryLogServices, telemetryProviderNames, telemetryWithoutProviders } from './analyzers/telemetry.js';
 import { normalize, unsuppressed, type Finding } from './finding.js';
 import { World, type AnalyzeOptions } from './world.js';
@@ -43,6 +44,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   { name: 'gatewayapi.workloads', run: gatewayWorkloads },
   { name: 'gatewayapi.deployments', run: undeployableGateways },
   { name: 'gatewayapi.backendtls', run: backendTlsPolicies },
+  { name: 'ingress.backends', run: ingresses },
   { name: 'destinationrule.subsets', run: destinationRuleSubsets },
   { name: 'policy.selectors', run: policySelectors },
   { name: 'policy.targets', run: policyTargets },

@@ -6,6 +6,7 @@ import { apiGroup, POD_TEMPLATE_PATHS, type KubeObject } from '../core/kube.js';
 import { ApiGroups, DEFAULT_DOMAIN_SUFFIX, ROOT_NAMESPACES } from '../core/constants.js';
 import { hostMatches, resolveHost } from './hosts.js';
 import { arr, labelMap, num, rec, str, strs } from './shape.js';
+import { DEFAULT_INGRESS_SETTINGS, type IngressSettings } from '../model/ingress.js';
 
 export interface AnalyzeOptions {
   /** Mesh domain suffix for short names (default cluster.local). */
@@ -25,6 +26,8 @@ export interface AnalyzeOptions {
    * the mesh config's workloadCertificateSecrets makes possible. Undefined when the mesh config is unknown.
    */
   credentialsServed?: boolean;
+  /** The mesh config's ingress fields: which Ingresses are Istio's; absent: Istio's defaults. */
+  ingress?: IngressSettings;
   /** The gRPC access log services (envoyHttpAls, envoyTcpAls) by provider name: `[<namespace>/]<host>` and port. */
   logServices?: Readonly<Record<string, { service: string; port: number }>>;
 }
@@ -80,6 +83,7 @@ export class World {
   /** By lowercased provider name. */
   readonly tracingCollectors: ReadonlyMap<string, { host: string; port: number }>;
   readonly credentialsServed: boolean | undefined;
+  readonly ingress: IngressSettings;
   /** By lowercased provider name. */
   readonly logServices: ReadonlyMap<string, { service: string; port: number }>;
   /** By exact name; undefined when unknown. */
@@ -114,6 +118,7 @@ export class World {
     this.tracingCollectors = new Map(Object.entries(opts.tracingCollectors ?? {}).map(([name, c]) => [name.toLowerCase(), c]));
     this.authzProviders = opts.authzProviders && new Map(Object.entries(opts.authzProviders));
     this.credentialsServed = opts.credentialsServed;
+    this.ingress = opts.ingress ?? DEFAULT_INGRESS_SETTINGS;
     this.logServices = new Map(Object.entries(opts.logServices ?? {}).map(([name, c]) => [name.toLowerCase(), c]));
     this.objects = objects;
     this.focus = undefined;

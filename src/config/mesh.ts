@@ -17,6 +17,7 @@ import { DEFAULT_TRUST_DOMAIN, TRUST_DOMAIN } from '../core/constants.js';
 import type { SnapshotOptions } from '../model/snapshot.js';
 import type { AnalyzeOptions } from '../analysis/world.js';
 import type { ExtAuthzProvider, TelemetryProvider } from '../model/types.js';
+import type { IngressSettings } from '../model/ingress.js';
 import { EXT_AUTHZ_KINDS, extAuthzProvider } from './ext-authz.js';
 import { readDefaultConfig, type DefaultProxyConfig } from './default-config.js';
 import { DEFAULT_EXTENSION_PROVIDERS, checkDefaultProviders, mergeExtensionProviders, type DefaultProviders, type ExtensionProvider } from './providers.js';
@@ -103,6 +104,18 @@ export interface MeshConfig {
    * `mizzen serve` with the Kubernetes source issues those Secrets from the mesh CA and renews them.
    */
   workloadCertificateSecrets: boolean;
+  /**
+   * Istio's ingressControllerMode: which Kubernetes Ingresses the ingress gateway serves (model/ingress.ts). OFF:
+   * none; STRICT (the default): those of class ingressClass (annotation) or of an IngressClass whose controller
+   * is istio.io/ingress-controller; DEFAULT: those too, and those that name no class.
+   */
+  ingressControllerMode: 'OFF' | 'DEFAULT' | 'STRICT';
+  /** Istio's ingressClass: the kubernetes.io/ingress.class annotation value that is Istio's (default istio). */
+  ingressClass: string;
+  /** Istio's ingressService: the gateway Service (in istio-system) whose addresses Ingresses report in their status. */
+  ingressService: string;
+  /** Istio's ingressSelector: the `istio` label value of the gateway workloads serving Ingresses ('': from ingressService). */
+  ingressSelector: string;
   /** Push debouncing for the xDS server. */
   debounce: { quietMs: number; maxMs: number };
   /**
@@ -138,6 +151,10 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   localityLbSetting: { enabled: true },
   enableAutoMtls: true,
   workloadCertificateSecrets: false,
+  ingressControllerMode: 'STRICT',
+  ingressClass: 'istio',
+  ingressService: 'istio-ingressgateway',
+  ingressSelector: '',
   debounce: { quietMs: 100, maxMs: 10_000 },
   defaultConfig: {},
 };
@@ -213,6 +230,7 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
   if (typeof sampling === 'number' && !(sampling >= 0 && sampling <= 100)) errors.push(`tracing.sampling: ${sampling} must be a percentage, 0 to 100`);
   const address: unknown = merged.tracing?.zipkin?.address;
   if (typeof address === 'string' && !collectorAddress(address)) errors.push(`tracing.zipkin.address: ${JSON.stringify(address)} must be host:port`);
+  if (!['OFF', 'DEFAULT', 'STRICT'].includes(merged.ingressControllerMode)) errors.push(`ingressControllerMode: ${JSON.stringify(merged.ingressControllerMode)} must be OFF, DEFAULT or STRICT`);
   if (merged.accessLogEncoding !== 'TEXT' && merged.accessLogEncoding !== 'JSON') errors.push(`accessLogEncoding: ${JSON.stringify(merged.accessLogEncoding)} must be TEXT or JSON`);
   const detection = typeof merged.protocolDetectionTimeout === 'string' ? parseDuration(merged.protocolDetectionTimeout) : undefined;
   if (detection === undefined || detection < 0n) {
@@ -252,6 +270,14 @@ const authzProviders = (mesh: MeshConfig): Array<[string, ExtAuthzProvider]> =>
 
 const detectionMs = (d: string): number => Number((parseDuration(d) ?? 0n) / 1_000_000n);
 
+/** The mesh config's ingress fields, as the Ingress conversion reads them. */
+export const ingressSettings = (mesh: MeshConfig): IngressSettings => ({
+  mode: mesh.ingressControllerMode,
+  ingressClass: mesh.ingressClass,
+  ingressService: mesh.ingressService,
+  ingressSelector: mesh.ingressSelector,
+});
+
 /** What of the mesh config the xDS generators read, as snapshot options (src/model/snapshot.ts). */
 export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
   const collector = mesh.enableTracing ? collectorAddress(mesh.tracing.zipkin.address) : undefined;
@@ -265,6 +291,7 @@ export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
     authzProviders: Object.fromEntries(authzProviders(mesh)),
     localityLb: structuredClone(mesh.localityLbSetting),
     autoMtls: mesh.enableAutoMtls,
+    ingress: ingressSettings(mesh),
     telemetry: {
       providers: Object.fromEntries(mesh.extensionProviders.map((p) => [p.name.toLowerCase(), telemetryProvider(p)])),
       defaultProviders: { tracing: [...mesh.defaultProviders.tracing], accessLogging: [...mesh.defaultProviders.accessLogging] },
@@ -288,6 +315,7 @@ export function analysisOptions(mesh: MeshConfig): AnalyzeOptions {
     ),
     authzProviders: Object.fromEntries(authzProviders(mesh).map(([name, p]) => [name, { service: p.service, port: p.port }])),
     credentialsServed: mesh.workloadCertificateSecrets,
+    ingress: ingressSettings(mesh),
     logServices: Object.fromEntries(
       mesh.extensionProviders.flatMap((p) => {
         const t = telemetryProvider(p);

@@ -18,6 +18,7 @@ import { asString, matchesLabels, stringMap } from './selectors.js';
 import { grantObjects, isGatewayApi } from './gateway-refs.js';
 import { gatewayRouteVirtualServices } from './gateway-api.js';
 import { kubernetesGatewayConfigs } from './gateway-api-gateways.js';
+import { DEFAULT_INGRESS_SETTINGS, ingressConfigs, type IngressSettings } from './ingress.js';
 import { backendTlsDestinationRules, backendTlsOutcomes, configMapLookup } from './gateway-api-backendtls.js';
 import { type ConfigMapCa, configMapCaOf, isConfigMap } from './configmap-ca.js';
 import { credentialKey, credentialOf, isSecret } from './credentials.js';
@@ -42,8 +43,10 @@ const CONFIG_KINDS = {
 } as const;
 /** Snapshot field for each Gateway API kind (gateway.networking.k8s.io: its Gateway is not Istio's). */
 const GATEWAY_API_KINDS = { HTTPRoute: 'httpRoutes', GRPCRoute: 'grpcRoutes', TLSRoute: 'tlsRoutes', TCPRoute: 'tcpRoutes', ReferenceGrant: 'referenceGrants', Gateway: 'kubernetesGateways', BackendTLSPolicy: 'backendTlsPolicies' } as const;
-type ConfigField = (typeof CONFIG_KINDS)[keyof typeof CONFIG_KINDS][1] | (typeof GATEWAY_API_KINDS)[keyof typeof GATEWAY_API_KINDS];
-const FIELDS: readonly ConfigField[] = [...Object.values(CONFIG_KINDS).map((e) => e[1]), ...Object.values(GATEWAY_API_KINDS)];
+/** Snapshot field for each Kubernetes Ingress kind (networking.k8s.io). */
+const INGRESS_KINDS = { Ingress: 'ingresses', IngressClass: 'ingressClasses' } as const;
+type ConfigField = (typeof CONFIG_KINDS)[keyof typeof CONFIG_KINDS][1] | (typeof GATEWAY_API_KINDS)[keyof typeof GATEWAY_API_KINDS] | (typeof INGRESS_KINDS)[keyof typeof INGRESS_KINDS];
+const FIELDS: readonly ConfigField[] = [...Object.values(CONFIG_KINDS).map((e) => e[1]), ...Object.values(GATEWAY_API_KINDS), ...Object.values(INGRESS_KINDS)];
 
 /** Istio's order for configs: oldest first, then namespace/name. */
 export function compareConfigs(a: Config, b: Config): number {
@@ -73,6 +76,7 @@ function toConfig(o: KubeObject): Config {
 
 const configField = (o: KubeObject): ConfigField | undefined => {
   if (isGatewayApi(o)) return (GATEWAY_API_KINDS as Record<string, ConfigField>)[o.kind];
+  if (o.apiVersion.startsWith('networking.k8s.io/')) return (INGRESS_KINDS as Record<string, ConfigField>)[o.kind];
   const entry = (CONFIG_KINDS as Record<string, readonly [string, ConfigField]>)[o.kind];
   return entry && o.apiVersion.startsWith(`${entry[0]}/`) ? entry[1] : undefined;
 };
@@ -253,6 +257,8 @@ export interface SnapshotOptions {
   localityLb?: MeshSettings['localityLb'];
   /** Istio's enableAutoMtls; absent: true. */
   autoMtls?: boolean;
+  /** The mesh config's ingress fields (model/ingress.ts); absent: Istio's defaults. */
+  ingress?: IngressSettings;
 }
 
 const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
@@ -265,6 +271,7 @@ const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
   ...(opts.authzProviders && Object.keys(opts.authzProviders).length > 0 ? { authzProviders: structuredClone(opts.authzProviders) } : {}),
   ...(opts.localityLb ? { localityLb: structuredClone(opts.localityLb) } : {}),
   ...(opts.autoMtls === false ? { autoMtlsOff: true as const } : {}),
+  ...(opts.ingress ? { ingress: { ...opts.ingress } } : {}),
 });
 
 export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOptions = {}): Snapshot {
@@ -324,13 +331,14 @@ export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOption
   st.parts.credentials = credentialsDigest(st.credentials);
   st.parts.configMapCas = shortHash(canonical([...st.configMapCas].sort()));
   withGatewayApi(lists, services, namespaces, domainSuffix);
+  withIngresses(lists, services, domainSuffix, st.mesh);
   withBackendTls(lists, services, domainSuffix, st.configMapCas);
   for (const f of FIELDS) st.parts[f] = configsDigest(lists[f]);
   return assemble(st, { namespaces, services, endpoints, workloads, ...lists });
 }
 
 /** The fields from which `virtualServices` and `gateways` are made: Istio's own, and the Gateway API's kinds. */
-const ROUTE_FIELDS: readonly ConfigField[] = ['virtualServices', 'gateways', ...Object.values(GATEWAY_API_KINDS).filter((f) => f !== 'backendTlsPolicies')];
+const ROUTE_FIELDS: readonly ConfigField[] = ['virtualServices', 'gateways', ...Object.values(GATEWAY_API_KINDS).filter((f) => f !== 'backendTlsPolicies'), ...Object.values(INGRESS_KINDS)];
 
 /**
  * Appends to Istio's VirtualServices and Gateways (`lists`, sorted) those made from Gateway API objects: routes
@@ -343,6 +351,14 @@ function withGatewayApi(lists: Record<ConfigField, Config[]>, services: Readonly
   const kube = kubernetesGatewayConfigs(lists.kubernetesGateways, routes, w);
   lists.virtualServices = [...lists.virtualServices, ...gatewayRouteVirtualServices(routes, w), ...kube.virtualServices];
   lists.gateways = [...lists.gateways, ...kube.gateways];
+}
+
+/** Appends to Istio's VirtualServices and Gateways (`lists`) those made from the Ingresses of Istio's class (ingress.ts). */
+function withIngresses(lists: Record<ConfigField, Config[]>, services: ReadonlyMap<string, Service>, domainSuffix: string, mesh: MeshSettings): void {
+  if (lists.ingresses.length === 0) return;
+  const made = ingressConfigs(lists.ingresses, lists.ingressClasses, { services, domainSuffix, settings: mesh.ingress ?? DEFAULT_INGRESS_SETTINGS });
+  if (made.gateways.length) lists.gateways = [...lists.gateways, ...made.gateways];
+  if (made.virtualServices.length) lists.virtualServices = [...lists.virtualServices, ...made.virtualServices];
 }
 
 /** Appends to the DestinationRules (`lists`, sorted) those derived from BackendTLSPolicies (gateway-api-backendtls.ts). */
@@ -475,7 +491,10 @@ export function updateSnapshot(prev: Snapshot, input: readonly KubeObject[], cha
   const backendTls = t.fields.has('destinationRules') || t.fields.has('backendTlsPolicies') || (t.configMapCas && st.configs.backendTlsPolicies!.size > 0);
   const made = (f: ConfigField): boolean => (routing && (f === 'virtualServices' || f === 'gateways')) || (backendTls && f === 'destinationRules');
   for (const f of FIELDS) lists[f] = t.fields.has(f) || made(f) ? [...st.configs[f]!.values()].sort(compareConfigs) : prev[f];
-  if (routing) withGatewayApi(lists, prev.services, namespaces, st.domainSuffix);
+  if (routing) {
+    withGatewayApi(lists, prev.services, namespaces, st.domainSuffix);
+    withIngresses(lists, prev.services, st.domainSuffix, st.mesh);
+  }
   if (backendTls) withBackendTls(lists, prev.services, st.domainSuffix, st.configMapCas);
   for (const f of FIELDS) if (t.fields.has(f) || made(f)) st.parts[f] = configsDigest(lists[f]);
   return assemble(st, { namespaces, services: prev.services, endpoints, workloads, ...lists });

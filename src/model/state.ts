@@ -14,7 +14,7 @@ import type { RawCredential } from './credentials.js';
 import type { ConfigMapCa } from './configmap-ca.js';
 import { asArray, asObject, asString } from './selectors.js';
 
-export const CLUSTER_SCOPED = new Set(['Namespace', 'Node', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'PersistentVolume', 'StorageClass']);
+export const CLUSTER_SCOPED = new Set(['Namespace', 'Node', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'PersistentVolume', 'StorageClass', 'IngressClass']);
 
 export interface RegistryState {
   domainSuffix: string;

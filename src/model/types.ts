@@ -6,6 +6,7 @@
 import type { KubeObject } from '../core/kube.js';
 import type { RawCredential } from './credentials.js';
 import type { ConfigMapCa } from './configmap-ca.js';
+import type { IngressSettings } from './ingress.js';
 
 /** Istio's protocol selection (port name prefix `http-`, `grpc-`, … or appProtocol). */
 export type Protocol = 'HTTP' | 'HTTP2' | 'GRPC' | 'GRPC-Web' | 'HTTPS' | 'TLS' | 'TCP' | 'UDP' | 'MONGO' | 'REDIS' | 'MYSQL' | 'UNSUPPORTED';
@@ -101,9 +102,10 @@ export interface Config<S = any> {
   creationTimestamp?: string;
   /**
    * Made by mizzen from Gateway API objects, never read from a document: an Istio Gateway converted from a
-   * Gateway API Gateway, whose `kubernetes-gateway://` credentials the conversion verified (ReferenceGrants).
+   * Gateway API Gateway, whose `kubernetes-gateway://` credentials the conversion verified (ReferenceGrants); or
+   * an Istio Gateway or VirtualService converted from a Kubernetes Ingress (model/ingress.ts).
    */
-  derived?: 'gateway-api';
+  derived?: 'gateway-api' | 'ingress';
 }
 
 /** A workload known to the registry (pod or WorkloadEntry) — used to resolve proxies and selectors. */
@@ -134,6 +136,11 @@ export interface MeshSettings {
   localityLb?: Record<string, unknown>;
   /** protocolDetectionTimeout in milliseconds; absent: none (a sniffing proxy waits for the client's first bytes). */
   protocolDetectionMs?: number;
+  /**
+   * The mesh config's ingressControllerMode, ingressClass, ingressService and ingressSelector: which Kubernetes
+   * Ingresses are served, and by which gateway (model/ingress.ts); absent: Istio's defaults.
+   */
+  ingress?: IngressSettings;
   /** enableAutoMtls false: clients with certificates use mTLS only where a DestinationRule says ISTIO_MUTUAL; absent: on. */
   autoMtlsOff?: true;
   /** Envoy access logs (accessLogFile, accessLogEncoding); absent: none. */
@@ -244,6 +251,12 @@ export interface Snapshot {
   referenceGrants: Config[];
   /** Gateway API Gateways; those of class istio reach the generators as Istio Gateways (gateway-api-gateways.ts). */
   kubernetesGateways: Config[];
+  /**
+   * Kubernetes Ingresses and IngressClasses (networking.k8s.io); those of Istio's class reach the generators as
+   * Istio Gateways and VirtualServices (model/ingress.ts).
+   */
+  ingresses: Config[];
+  ingressClasses: Config[];
   /** BackendTLSPolicies; they reach the generators as DestinationRules, appended to `destinationRules` (gateway-api-backendtls.ts). */
   backendTlsPolicies: Config[];
   /** TLS credentials of Secrets by `ns/name` (credentials.ts), for gateways' credentialName. */

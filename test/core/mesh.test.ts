@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scratchDir } from '../support/tmp.js';
-import { resolveMeshConfig, loadMeshConfig, snapshotOptions, DEFAULT_MESH_CONFIG } from '../../src/config/mesh.js';
+import { resolveMeshConfig, loadMeshConfig, snapshotOptions, analysisOptions, DEFAULT_MESH_CONFIG } from '../../src/config/mesh.js';
 import { firstMatch } from '../../src/inject/selector.js';
 
 const meshFile = (text: string): string => {
@@ -28,6 +28,15 @@ describe('mesh config', () => {
     const r = resolveMeshConfig({ outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } });
     expect(r.ok && r.value.outboundTrafficPolicy.mode).to.equal('REGISTRY_ONLY');
     expect(resolveMeshConfig({ outboundTrafficPolicy: { mode: 'BLOCK' } })).to.deep.equal({ ok: false, errors: ['outboundTrafficPolicy.mode: "BLOCK" must be ALLOW_ANY or REGISTRY_ONLY'] });
+  });
+
+  it("takes Istio's Kubernetes Ingress fields with Istio's defaults, reaches the snapshot and analysis with them, and names a bad mode", () => {
+    expect(snapshotOptions(DEFAULT_MESH_CONFIG).ingress).to.deep.equal({ mode: 'STRICT', ingressClass: 'istio', ingressService: 'istio-ingressgateway', ingressSelector: '' });
+    const r = resolveMeshConfig({ ingressControllerMode: 'DEFAULT', ingressClass: 'mesh', ingressService: 'edge', ingressSelector: 'edge-gw' });
+    expect(r.ok && snapshotOptions(r.value).ingress).to.deep.equal({ mode: 'DEFAULT', ingressClass: 'mesh', ingressService: 'edge', ingressSelector: 'edge-gw' });
+    expect(r.ok && analysisOptions(r.value).ingress?.mode).to.equal('DEFAULT');
+    expect(resolveMeshConfig({ ingressControllerMode: 'LAX' })).to.deep.equal({ ok: false, errors: ['ingressControllerMode: "LAX" must be OFF, DEFAULT or STRICT'] });
+    expect(resolveMeshConfig({ ingressClass: 3 })).to.deep.equal({ ok: false, errors: ['ingressClass: must be a string'] });
   });
 
   it('takes a SPIFFE trust domain, reaches the snapshot with it, and names a bad one', () => {

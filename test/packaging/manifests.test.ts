@@ -12,6 +12,7 @@ import { envoyBootstrap } from '../../src/bootstrap/envoy.js';
 import { skipWithoutKubectl } from '../support/kubectl.js';
 import { KUBE_RESOURCES } from '../../src/sources/kube/resources.js';
 import { GATEWAY_STATUS_RESOURCES } from '../../src/sources/kube/gateway-status.js';
+import { INGRESS_STATUS_RESOURCE } from '../../src/sources/kube/ingress-status.js';
 import { GATEWAY_DEPLOY_RESOURCES } from '../../src/sources/kube/gateway-deploy.js';
 import { ISTIO_KINDS } from '../../src/validation/index.js';
 
@@ -76,6 +77,8 @@ describe('install manifests (manifests/)', () => {
     const reads = KUBE_RESOURCES.flatMap((r) => ['get', 'list', 'watch'].map((v) => `${v} ${r.group}/${r.plural}`));
     // The watchdog creates core Events (watchdog.ts); the leader patches Gateway API status (gateway-status.ts).
     const status = Object.values(GATEWAY_STATUS_RESOURCES).map((r) => `patch gateway.networking.k8s.io/${r.plural}/status`);
+    // And the status of Ingresses (ingress-status.ts).
+    status.push(`patch ${INGRESS_STATUS_RESOURCE.group}/${INGRESS_STATUS_RESOURCE.plural}/status`);
     expect(grants(find('ClusterRole', 'mizzen').rules)).to.deep.equal([...reads, 'create /events', ...status].sort());
     const binding = find('ClusterRoleBinding', 'mizzen');
     expect(binding.subjects).to.deep.equal([{ kind: 'ServiceAccount', name: 'mizzen', namespace: NS }]);

@@ -49,6 +49,8 @@ const BUILTIN: ResourceDef[] = [
   { group: '', versions: ['v1'], kind: 'Secret', plural: 'secrets', namespaced: true },
   { group: '', versions: ['v1'], kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true },
   { group: 'discovery.k8s.io', versions: ['v1'], kind: 'EndpointSlice', plural: 'endpointslices', namespaced: true },
+  { group: 'networking.k8s.io', versions: ['v1'], kind: 'Ingress', plural: 'ingresses', namespaced: true, status: true },
+  { group: 'networking.k8s.io', versions: ['v1'], kind: 'IngressClass', plural: 'ingressclasses', namespaced: false },
   { group: 'apps', versions: ['v1'], kind: 'Deployment', plural: 'deployments', namespaced: true },
   { group: 'apps', versions: ['v1'], kind: 'ReplicaSet', plural: 'replicasets', namespaced: true },
   { group: 'apps', versions: ['v1'], kind: 'StatefulSet', plural: 'statefulsets', namespaced: true },

@@ -11,6 +11,8 @@
  *                    Events and --heal restarts by the leader only
  *   gateway-status   the leader writes the status of the Gateway API objects mizzen serves (gateway-status.ts),
  *                    from the snapshot the xDS server serves; /debug/gatewaystatus counts the writes
+ *   ingress-status   the leader writes the ingress gateway Service's addresses into the status of the Ingresses
+ *                    mizzen serves (ingress-status.ts); /debug/ingressstatus counts the writes
  *   gateway-deploy   with --deploy-gateways: the leader makes the ServiceAccount, Deployment and Service of each
  *                    managed Gateway of class istio, customized by ConfigMaps (with an HPA and a PDB when they
  *                    ask for them) (gateway-deploy.ts); /debug/gatewaydeploy shows the last sync
@@ -36,6 +38,7 @@ import { CertRotator } from './cert-rotator.js';
 import { CertIssuer } from './cert-issuer.js';
 import type { Snapshot } from '../../model/types.js';
 import { GatewayStatusWriter } from './gateway-status.js';
+import { IngressStatusWriter } from './ingress-status.js';
 import { GatewayDeployer } from './gateway-deploy.js';
 import { proxyConfigsOf } from '../../inject/proxy-configs.js';
 import { isManagedGateway } from '../../model/gateway-api-deploy.js';
@@ -84,6 +87,7 @@ export interface KubeParts {
   certRotator(): CertRotator | undefined;
   certIssuer(): CertIssuer | undefined;
   gatewayStatus(): GatewayStatusWriter | undefined;
+  ingressStatus(): IngressStatusWriter | undefined;
   gatewayDeployer(): GatewayDeployer | undefined;
 }
 
@@ -148,6 +152,8 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
   let statusWriter: GatewayStatusWriter | undefined;
   let stopStatus: (() => void) | undefined;
   let statusSoon: (() => void) | undefined;
+  let ingressWriter: IngressStatusWriter | undefined;
+  let stopIngressStatus: (() => void) | undefined;
   let deployer: GatewayDeployer | undefined;
   let stopDeploying: (() => void) | undefined;
   const issuing = ctx.opts.mesh.workloadCertificateSecrets;
@@ -184,6 +190,7 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
         log,
         onStartedLeading: () => {
           void statusWriter?.sync();
+          void ingressWriter?.sync();
           void deployer?.sync();
           void watchdog?.scan();
           void rotator?.scan();
@@ -258,6 +265,36 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
       };
     },
     stop: async () => stopStatus?.(),
+  };
+
+  const ingressStatus: Component = {
+    name: 'ingress-status',
+    start: async () => {
+      const w = new IngressStatusWriter({
+        client: client!,
+        isLeader: () => leader?.isLeader() ?? false,
+        objects: () => source!.objects('Ingress.networking.k8s.io'),
+        snapshot,
+        log,
+        registry: ctx.registry,
+      });
+      ingressWriter = w;
+      ctx.debug.ingressstatus = () => w.report();
+      // A new snapshot brings the gateway Service's addresses and the classes; an Ingress's own status changing
+      // (by another writer) makes no snapshot, so Ingresses are watched too.
+      const driven = keepRunning(source!, () => void w.sync(), {
+        debounceMs: o.gatewayStatus?.debounceMs ?? 250,
+        intervalMs: o.gatewayStatus?.intervalMs ?? 60_000,
+        wanted: (kind, obj) => kind === 'Ingress' && obj.apiVersion?.startsWith('networking.k8s.io/') === true,
+      });
+      ctx.snapshotListeners.push(driven.soon);
+      stopIngressStatus = () => {
+        driven.stop();
+        const i = ctx.snapshotListeners.indexOf(driven.soon);
+        if (i >= 0) ctx.snapshotListeners.splice(i, 1);
+      };
+    },
+    stop: async () => stopIngressStatus?.(),
   };
 
   const deploy: Component = {
@@ -358,7 +395,7 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
   };
 
   return {
-    components: [kubeSource, election, dog, gatewayStatus, ...(o.deployGateways ? [deploy] : []), ...(o.workloadCerts || issuing ? [certs] : [])],
-    parts: { source: () => source, leader: () => leader, watchdog: () => watchdog, certRotator: () => rotator, certIssuer: () => issuer, gatewayStatus: () => statusWriter, gatewayDeployer: () => deployer },
+    components: [kubeSource, election, dog, gatewayStatus, ingressStatus, ...(o.deployGateways ? [deploy] : []), ...(o.workloadCerts || issuing ? [certs] : [])],
+    parts: { source: () => source, leader: () => leader, watchdog: () => watchdog, certRotator: () => rotator, certIssuer: () => issuer, gatewayStatus: () => statusWriter, ingressStatus: () => ingressWriter, gatewayDeployer: () => deployer },
   };
 }

@@ -71,7 +71,20 @@ const GATEWAY_API_RESOURCES: readonly KubeResource[] = [
   gatewayApi('BackendTLSPolicy', 'v1', 'backendtlspolicies'),
 ];
 
-/** Namespaces, Services, EndpointSlices, Pods, every Istio kind, then the Gateway API's routes. */
+const ingressResource = (kind: string, plural: string, namespaced: boolean): KubeResource => ({
+  kind,
+  apiVersion: 'networking.k8s.io/v1',
+  group: 'networking.k8s.io',
+  version: 'v1',
+  plural,
+  namespaced,
+  crd: false,
+  istio: false,
+  optional: 'Kubernetes Ingresses are not served until mizzen may list and watch Ingresses and IngressClasses (the ClusterRole in manifests/ allows it)',
+});
+const INGRESS_RESOURCES: readonly KubeResource[] = [ingressResource('Ingress', 'ingresses', true), ingressResource('IngressClass', 'ingressclasses', false)];
+
+/** Namespaces, Services, EndpointSlices, Pods, every Istio kind, the Gateway API's kinds, Ingresses and ConfigMaps. */
 export const KUBE_RESOURCES: readonly KubeResource[] = [
   core('Namespace', 'namespaces', false),
   core('Service', 'services'),
@@ -88,6 +101,8 @@ export const KUBE_RESOURCES: readonly KubeResource[] = [
     istio: true,
   })),
   ...GATEWAY_API_RESOURCES,
+  // Kubernetes Ingresses and their classes: those of Istio's class are served by the ingress gateway (model/ingress.ts).
+  ...INGRESS_RESOURCES,
   // ConfigMaps, reduced to the CA bundles (ca.crt) that BackendTLSPolicies name and the deployed gateways' customizations.
   {
     ...core('ConfigMap', 'configmaps'),

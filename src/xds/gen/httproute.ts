@@ -127,12 +127,15 @@ export function matchesPortAndGateways(m: Json, port: number | undefined, gatewa
 
 /** Whether a VirtualService was made from Gateway API routes (model/gateway-api.ts), whose semantics differ a little. */
 const gatewaySemantics = (vs: Config): boolean => vs.annotations[ROUTE_SEMANTICS] === 'gateway';
+/** How a VirtualService's prefixes match: whole path segments for those made from Gateway API routes and Ingresses (model/ingress.ts). */
+const prefixSemantics = (vs: Config): Segments => (vs.annotations[ROUTE_SEMANTICS] === 'gateway' ? 'gateway' : vs.annotations[ROUTE_SEMANTICS] === 'ingress' ? 'ingress' : undefined);
+type Segments = 'gateway' | 'ingress' | undefined;
 
 /**
  * A HTTPMatchRequest → RouteMatch; undefined when it cannot apply to this proxy/port. `segments`: a prefix matches
  * whole path segments (`/foo` matches /foo and /foo/bar, not /foobar), as Gateway API routes ask.
  */
-function routeMatch(ctx: RouteContext, m: Json, segments: boolean): Json | undefined {
+function routeMatch(ctx: RouteContext, m: Json, segments: Segments): Json | undefined {
   if (!matchesPortAndGateways(m, ctx.port, ctx.gateways)) return undefined;
   if (m.sourceLabels && !matchesLabels(ctx.proxyLabels, asObject(m.sourceLabels) as Record<string, string>)) return undefined;
   if (typeof m.sourceNamespace === 'string' && m.sourceNamespace && m.sourceNamespace !== ctx.proxyNamespace) return undefined;
@@ -140,8 +143,10 @@ function routeMatch(ctx: RouteContext, m: Json, segments: boolean): Json | undef
   const uri = asObject(m.uri);
   if (typeof uri.exact === 'string') out.path = uri.exact;
   else if (typeof uri.prefix === 'string') {
+    // An Ingress's Prefix path `/foo/` matches /foo too: one trailing slash goes, as istiod drops it.
+    const prefix = segments === 'ingress' && uri.prefix !== '/' ? uri.prefix.replace(/\/$/, '') : uri.prefix;
     // Envoy takes a segment prefix only without a trailing slash, `?` or `#`; / matches every path either way.
-    if (segments && /^[^?#]*[^?#/]$/.test(uri.prefix)) out.path_separated_prefix = uri.prefix;
+    if (segments && /^[^?#]*[^?#/]$/.test(prefix)) out.path_separated_prefix = prefix;
     else out.prefix = uri.prefix;
   }
   else if (typeof uri.regex === 'string') out.safe_regex = { regex: uri.regex };
@@ -360,7 +365,7 @@ export function translateHttpRule(ctx: RouteContext, vs: Config, rawRule: unknow
   if (rule.delegate) return [];
   const matches = asArray(rule.match).map(asObject);
   const routeMatches = (matches.length ? matches : [{}])
-    .map((m) => ({ m, match: routeMatch(ctx, m, gatewaySemantics(vs)) }))
+    .map((m) => ({ m, match: routeMatch(ctx, m, prefixSemantics(vs)) }))
     .filter((x): x is { m: Json; match: Json } => !!x.match);
   if (routeMatches.length === 0) return [];
   const ruleHeaders = headerEdits(rule.headers);
