@@ -2,11 +2,12 @@
  * Mesh configuration: images, proxy defaults, the xDS address, injection selectors.
  * `--mesh-config FILE` (YAML) overrides any subset of the defaults below; unknown keys are errors, and
  * the inject selectors must be Kubernetes label selectors, so that a bad one stops the start rather than
- * every pod review.
+ * every pod review. Istio's MeshConfig fields that mizzen does not apply are accepted with a warning
+ * (config/istio-fields.ts), so that an Istio mesh config loads as it is.
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { type Result, ok, fail } from '../core/result.js';
+import { ok, fail } from '../core/result.js';
 import { KUBECTL_YAML } from '../core/documents.js';
 import { Issues } from '../validation/schema.js';
 import { checkLabelSelector, parseDuration } from '../validation/common.js';
@@ -17,6 +18,7 @@ import { DEFAULT_TRUST_DOMAIN, TRUST_DOMAIN } from '../core/constants.js';
 import type { SnapshotOptions } from '../model/snapshot.js';
 import type { AnalyzeOptions } from '../analysis/world.js';
 import type { ExtAuthzProvider, TelemetryProvider } from '../model/types.js';
+import { ISTIO_MESH_FIELDS, sortIstioFields } from './istio-fields.js';
 import { EXT_AUTHZ_KINDS, extAuthzProvider } from './ext-authz.js';
 import { readDefaultConfig, type DefaultProxyConfig } from './default-config.js';
 import { DEFAULT_EXTENSION_PROVIDERS, checkDefaultProviders, mergeExtensionProviders, type DefaultProviders, type ExtensionProvider } from './providers.js';
@@ -149,11 +151,18 @@ const LIST_ITEMS: Record<string, (item: unknown, path: string, issues: Issues) =
   alwaysInjectSelector: checkLabelSelector,
 };
 
-/** Merges user overrides onto the defaults, checking that every key is known and every type matches. */
-export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MESH_CONFIG): Result<MeshConfig> {
+/** A resolved mesh config, with warnings (Istio's fields that mizzen accepts but does not apply) when there are any. */
+export type MeshResult = { ok: true; value: MeshConfig; warnings?: string[] } | { ok: false; errors: string[] };
+
+/**
+ * Merges user overrides onto the defaults, checking that every key is known (mizzen's or Istio's) and every type
+ * matches.
+ */
+export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MESH_CONFIG): MeshResult {
   if (input === null || input === undefined) return ok(structuredClone(base));
   if (!isObject(input)) return fail('mesh config: must be a mapping');
   const errors: string[] = [];
+  const warnings: string[] = [];
   const merge = (def: unknown, val: unknown, path: string): unknown => {
     if (val === undefined) return structuredClone(def);
     if (Array.isArray(def)) {
@@ -188,10 +197,12 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
     return val;
   };
   // Providers merge by name onto the base's, not as a list that replaces the base's list.
-  const { extensionProviders, localityLbSetting, defaultConfig, ...rest } = input;
+  const { extensionProviders, localityLbSetting, defaultConfig, ...all } = input;
+  const istio = sortIstioFields(all, (k) => k in base, ISTIO_MESH_FIELDS, '', errors, warnings);
+  const rest = Object.fromEntries(Object.entries(all).filter(([k]) => !istio.has(k)));
   const merged = merge(base, rest, '') as MeshConfig;
   // Read before the checks below: it may set xdsAddress, holdApplicationUntilProxyStarts and tracing.
-  merged.defaultConfig = defaultConfig === undefined ? structuredClone(base.defaultConfig) : readDefaultConfig(defaultConfig, merged, new Set(Object.keys(rest)), errors);
+  merged.defaultConfig = defaultConfig === undefined ? structuredClone(base.defaultConfig) : readDefaultConfig(defaultConfig, merged, new Set(Object.keys(rest)), errors, warnings);
   // A localityLbSetting replaces the default one whole, as in Istio; checked as a DestinationRule's is.
   if (localityLbSetting !== undefined) {
     const before = errors.length;
@@ -218,10 +229,12 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
   if (detection === undefined || detection < 0n) {
     errors.push(`protocolDetectionTimeout: ${JSON.stringify(merged.protocolDetectionTimeout)} must be a duration like 100ms or 1s`);
   }
-  return errors.length ? { ok: false, errors } : ok(merged);
+  if (errors.length) return { ok: false, errors };
+  return warnings.length ? { ok: true, value: merged, warnings } : ok(merged);
 }
 
-export function loadMeshConfig(file?: string): Result<MeshConfig> {
+/** Reads and resolves a mesh config file; errors and warnings name the file. */
+export function loadMeshConfig(file?: string): MeshResult {
   if (!file) return ok(structuredClone(DEFAULT_MESH_CONFIG));
   let text: string;
   try {
@@ -236,7 +249,8 @@ export function loadMeshConfig(file?: string): Result<MeshConfig> {
     return fail(`mesh config ${file}: ${(e as Error).message}`);
   }
   const r = resolveMeshConfig(doc);
-  return r.ok ? r : fail(...r.errors.map((e) => `mesh config ${file}: ${e}`));
+  if (!r.ok) return fail(...r.errors.map((e) => `mesh config ${file}: ${e}`));
+  return r.warnings ? { ...r, warnings: r.warnings.map((w) => `mesh config ${file}: ${w}`) } : r;
 }
 
 /** `host:port` of a tracing collector; undefined when it is not one. */
