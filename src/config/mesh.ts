@@ -15,6 +15,7 @@ import { localityLbSettingErrors } from '../validation/destinationrule.js';
 import { isObject } from '../core/object.js';
 import { parseHostPort } from '../bootstrap/envoy.js';
 import { DEFAULT_TRUST_DOMAIN, TRUST_DOMAIN } from '../core/constants.js';
+import { shown } from '../core/shown.js';
 import type { SnapshotOptions } from '../model/snapshot.js';
 import type { AnalyzeOptions } from '../analysis/world.js';
 import type { ExtAuthzProvider, TelemetryProvider } from '../model/types.js';
@@ -89,6 +90,10 @@ export interface MeshConfig {
    * server speaks first must be declared in the port's name or appProtocol).
    */
   protocolDetectionTimeout: string;
+  /** Istio's connectTimeout: every cluster's connect timeout where no DestinationRule sets connectionPool.tcp.connectTimeout. */
+  connectTimeout: string;
+  /** Istio's dnsRefreshRate: how often STRICT_DNS and LOGICAL_DNS clusters re-resolve when DNS gives no TTL or fails. */
+  dnsRefreshRate: string;
   /**
    * Istio's localityLbSetting, for every cluster whose DestinationRule sets none: `enabled` (default true: with
    * outlier detection, proxies keep to their own locality and fail over by nearness), `failover`, `distribute`.
@@ -137,6 +142,8 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   extensionProviders: DEFAULT_EXTENSION_PROVIDERS.map((p) => structuredClone(p)),
   defaultProviders: { tracing: [], accessLogging: [], metrics: [] },
   protocolDetectionTimeout: '0s',
+  connectTimeout: '10s',
+  dnsRefreshRate: '60s',
   localityLbSetting: { enabled: true },
   enableAutoMtls: true,
   workloadCertificateSecrets: false,
@@ -229,6 +236,7 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
   if (detection === undefined || detection < 0n) {
     errors.push(`protocolDetectionTimeout: ${JSON.stringify(merged.protocolDetectionTimeout)} must be a duration like 100ms or 1s`);
   }
+  checkDurations(merged, errors);
   if (errors.length) return { ok: false, errors };
   return warnings.length ? { ok: true, value: merged, warnings } : ok(merged);
 }
@@ -253,6 +261,22 @@ export function loadMeshConfig(file?: string): MeshResult {
   return r.warnings ? { ...r, warnings: r.warnings.map((w) => `mesh config ${file}: ${w}`) } : r;
 }
 
+/**
+ * connectTimeout as istiod checks it (1ms to 1h, whole milliseconds); dnsRefreshRate as Envoy takes it (over 1ms),
+ * in whole milliseconds too.
+ */
+function checkDurations(mesh: MeshConfig, errors: string[]): void {
+  const HOUR = 3_600_000n * 1_000_000n;
+  for (const [field, min, max, range] of [['connectTimeout', 1_000_000n, HOUR, '1ms to 1h'], ['dnsRefreshRate', 2_000_000n, undefined, 'more than 1ms']] as const) {
+    const value: unknown = mesh[field];
+    if (typeof value !== 'string') continue; // named by the merge
+    const ns = parseDuration(value);
+    if (ns === undefined) errors.push(`${field}: ${shown(value)} must be a duration like 100ms or 10s`);
+    else if (ns % 1_000_000n !== 0n) errors.push(`${field}: ${shown(value)} must be whole milliseconds`);
+    else if (ns < min || (max !== undefined && ns > max)) errors.push(`${field}: ${shown(value)} must be ${range}`);
+  }
+}
+
 /** `host:port` of a tracing collector; undefined when it is not one. */
 export function collectorAddress(address: string): { host: string; port: number } | undefined {
   const m = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?):(\d{1,5})$/i.exec(address);
@@ -264,6 +288,7 @@ export function collectorAddress(address: string): { host: string; port: number 
 const authzProviders = (mesh: MeshConfig): Array<[string, ExtAuthzProvider]> =>
   mesh.extensionProviders.flatMap((p) => EXT_AUTHZ_KINDS.filter((k) => isObject(p[k])).map((k): [string, ExtAuthzProvider] => [p.name, extAuthzProvider(k, p[k] as Record<string, unknown>)]));
 
+/** A checked duration in whole milliseconds. */
 const detectionMs = (d: string): number => Number((parseDuration(d) ?? 0n) / 1_000_000n);
 
 /** What of the mesh config the xDS generators read, as snapshot options (src/model/snapshot.ts). */
@@ -279,6 +304,8 @@ export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
     authzProviders: Object.fromEntries(authzProviders(mesh)),
     localityLb: structuredClone(mesh.localityLbSetting),
     autoMtls: mesh.enableAutoMtls,
+    connectTimeoutMs: detectionMs(mesh.connectTimeout),
+    dnsRefreshMs: detectionMs(mesh.dnsRefreshRate),
     telemetry: {
       providers: Object.fromEntries(mesh.extensionProviders.map((p) => [p.name.toLowerCase(), telemetryProvider(p)])),
       defaultProviders: { tracing: [...mesh.defaultProviders.tracing], accessLogging: [...mesh.defaultProviders.accessLogging] },

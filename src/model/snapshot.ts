@@ -253,6 +253,8 @@ export interface SnapshotOptions {
   localityLb?: MeshSettings['localityLb'];
   /** Istio's enableAutoMtls; absent: true. */
   autoMtls?: boolean;
+  connectTimeoutMs?: MeshSettings['connectTimeoutMs'];
+  dnsRefreshMs?: MeshSettings['dnsRefreshMs'];
 }
 
 const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
@@ -265,6 +267,8 @@ const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
   ...(opts.authzProviders && Object.keys(opts.authzProviders).length > 0 ? { authzProviders: structuredClone(opts.authzProviders) } : {}),
   ...(opts.localityLb ? { localityLb: structuredClone(opts.localityLb) } : {}),
   ...(opts.autoMtls === false ? { autoMtlsOff: true as const } : {}),
+  ...(opts.connectTimeoutMs ? { connectTimeoutMs: opts.connectTimeoutMs } : {}),
+  ...(opts.dnsRefreshMs ? { dnsRefreshMs: opts.dnsRefreshMs } : {}),
 });
 
 export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOptions = {}): Snapshot {

@@ -136,6 +136,10 @@ export interface MeshSettings {
   protocolDetectionMs?: number;
   /** enableAutoMtls false: clients with certificates use mTLS only where a DestinationRule says ISTIO_MUTUAL; absent: on. */
   autoMtlsOff?: true;
+  /** connectTimeout in milliseconds: every cluster's where no DestinationRule sets one; absent: 10 s, Istio's default. */
+  connectTimeoutMs?: number;
+  /** dnsRefreshRate in milliseconds: STRICT_DNS and LOGICAL_DNS clusters' refresh rate; absent: 60 s, Istio's default. */
+  dnsRefreshMs?: number;
   /** Envoy access logs (accessLogFile, accessLogEncoding); absent: none. */
   accessLog?: { path: string; encoding: 'TEXT' | 'JSON' };
   /**

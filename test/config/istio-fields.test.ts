@@ -46,11 +46,11 @@ describe("Istio's MeshConfig fields", () => {
   });
 
   it('names an Istio field with a value of the wrong type, and does not warn about it', () => {
-    const r = resolveMeshConfig({ dnsRefreshRate: 60, discoverySelectors: {}, trustDomainAliases: ['a', 1], h2UpgradePolicy: 'SOMETIMES', defaultConfig: { statusPort: 'x' } });
+    const r = resolveMeshConfig({ hboneIdleTimeout: 60, discoverySelectors: {}, trustDomainAliases: ['a', 1], h2UpgradePolicy: 'SOMETIMES', defaultConfig: { statusPort: 'x' } });
     expect(r).to.deep.equal({
       ok: false,
       errors: [
-        'dnsRefreshRate: 60 must be a duration like 100ms or 10s',
+        'hboneIdleTimeout: 60 must be a duration like 100ms or 10s',
         'discoverySelectors: must be a list, got a mapping',
         'trustDomainAliases: must be a list of strings, got a list of 2',
         'h2UpgradePolicy: "SOMETIMES" must be one of DO_NOT_UPGRADE, UPGRADE',
