@@ -32,7 +32,6 @@ export const ISTIO_MESH_FIELDS: Readonly<Record<string, IstioField>> = {
   ingressService: { kind: 'string', why: 'mizzen does not serve Kubernetes Ingress resources' },
   ingressControllerMode: { kind: ['UNSPECIFIED', 'OFF', 'DEFAULT', 'STRICT'], why: 'mizzen does not serve Kubernetes Ingress resources' },
   ingressSelector: { kind: 'string', why: 'mizzen does not serve Kubernetes Ingress resources' },
-  accessLogFormat: { kind: 'string', why: "the access log keeps Envoy's default format (use a Telemetry provider with logFormat)" },
   enableEnvoyAccessLogService: { kind: 'bool', why: 'name an envoyHttpAls/envoyTcpAls extension provider instead' },
   disableEnvoyListenerLog: { kind: 'bool', why: 'mizzen writes no listener-level access log' },
   inboundTrafficPolicy: { kind: 'mapping', why: 'inbound traffic keeps its original destination (passthrough)' },

@@ -20,6 +20,7 @@ import type { SnapshotOptions } from '../model/snapshot.js';
 import type { AnalyzeOptions } from '../analysis/world.js';
 import type { ExtAuthzProvider, TelemetryProvider } from '../model/types.js';
 import { ISTIO_MESH_FIELDS, sortIstioFields } from './istio-fields.js';
+import { readAccessLogFormat } from './access-log-format.js';
 import { EXT_AUTHZ_KINDS, extAuthzProvider } from './ext-authz.js';
 import { readDefaultConfig, type DefaultProxyConfig } from './default-config.js';
 import { DEFAULT_EXTENSION_PROVIDERS, checkDefaultProviders, mergeExtensionProviders, type DefaultProviders, type ExtensionProvider } from './providers.js';
@@ -70,6 +71,8 @@ export interface MeshConfig {
   accessLogFile: string;
   /** TEXT (Envoy's default line) or JSON. */
   accessLogEncoding: 'TEXT' | 'JSON';
+  /** Istio's accessLogFormat ('' = the default): an Envoy format string for TEXT, a JSON object of fields for JSON (config/access-log-format.ts). */
+  accessLogFormat: string;
   /** Istio's enableTracing: sidecars and gateways report spans to the tracing collector below, when it is in the registry. */
   enableTracing: boolean;
   /**
@@ -137,6 +140,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   outboundTrafficPolicy: { mode: 'ALLOW_ANY' },
   accessLogFile: '',
   accessLogEncoding: 'TEXT',
+  accessLogFormat: '',
   enableTracing: true,
   tracing: { zipkin: { address: 'zipkin.istio-system:9411' }, sampling: 1 },
   extensionProviders: DEFAULT_EXTENSION_PROVIDERS.map((p) => structuredClone(p)),
@@ -232,6 +236,10 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
   const address: unknown = merged.tracing?.zipkin?.address;
   if (typeof address === 'string' && !collectorAddress(address)) errors.push(`tracing.zipkin.address: ${JSON.stringify(address)} must be host:port`);
   if (merged.accessLogEncoding !== 'TEXT' && merged.accessLogEncoding !== 'JSON') errors.push(`accessLogEncoding: ${JSON.stringify(merged.accessLogEncoding)} must be TEXT or JSON`);
+  else if (typeof merged.accessLogFormat === 'string') {
+    const format = readAccessLogFormat(merged.accessLogFormat, merged.accessLogEncoding);
+    if (!format.ok) errors.push(...format.errors);
+  }
   const detection = typeof merged.protocolDetectionTimeout === 'string' ? parseDuration(merged.protocolDetectionTimeout) : undefined;
   if (detection === undefined || detection < 0n) {
     errors.push(`protocolDetectionTimeout: ${JSON.stringify(merged.protocolDetectionTimeout)} must be a duration like 100ms or 1s`);
@@ -288,6 +296,12 @@ export function collectorAddress(address: string): { host: string; port: number 
 const authzProviders = (mesh: MeshConfig): Array<[string, ExtAuthzProvider]> =>
   mesh.extensionProviders.flatMap((p) => EXT_AUTHZ_KINDS.filter((k) => isObject(p[k])).map((k): [string, ExtAuthzProvider] => [p.name, extAuthzProvider(k, p[k] as Record<string, unknown>)]));
 
+/** The mesh access log, its format read (checked by resolveMeshConfig). */
+function meshAccessLog(mesh: MeshConfig): NonNullable<SnapshotOptions['accessLog']> {
+  const format = readAccessLogFormat(mesh.accessLogFormat, mesh.accessLogEncoding);
+  return { path: mesh.accessLogFile, encoding: mesh.accessLogEncoding, ...(format.ok && format.value ? { format: format.value } : {}) };
+}
+
 /** A checked duration in whole milliseconds. */
 const detectionMs = (d: string): number => Number((parseDuration(d) ?? 0n) / 1_000_000n);
 
@@ -299,7 +313,7 @@ export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
     registryOnly: mesh.outboundTrafficPolicy?.mode === 'REGISTRY_ONLY',
     trustDomain: mesh.trustDomain,
     ...(collector ? { tracing: { collector, sampling: mesh.tracing.sampling } } : {}),
-    ...(mesh.accessLogFile ? { accessLog: { path: mesh.accessLogFile, encoding: mesh.accessLogEncoding } } : {}),
+    ...(mesh.accessLogFile ? { accessLog: meshAccessLog(mesh) } : {}),
     ...(detectionMs(mesh.protocolDetectionTimeout) ? { protocolDetectionMs: detectionMs(mesh.protocolDetectionTimeout) } : {}),
     authzProviders: Object.fromEntries(authzProviders(mesh)),
     localityLb: structuredClone(mesh.localityLbSetting),

@@ -261,7 +261,7 @@ const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
   registryOnly: opts.registryOnly === true,
   trustDomain: opts.trustDomain || DEFAULT_TRUST_DOMAIN,
   ...(opts.tracing ? { tracing: { collector: { ...opts.tracing.collector }, sampling: opts.tracing.sampling } } : {}),
-  ...(opts.accessLog ? { accessLog: { ...opts.accessLog } } : {}),
+  ...(opts.accessLog ? { accessLog: structuredClone(opts.accessLog) } : {}),
   ...(opts.telemetry ? { telemetry: structuredClone(opts.telemetry) } : {}),
   ...(opts.protocolDetectionMs ? { protocolDetectionMs: opts.protocolDetectionMs } : {}),
   ...(opts.authzProviders && Object.keys(opts.authzProviders).length > 0 ? { authzProviders: structuredClone(opts.authzProviders) } : {}),

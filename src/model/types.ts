@@ -140,8 +140,8 @@ export interface MeshSettings {
   connectTimeoutMs?: number;
   /** dnsRefreshRate in milliseconds: STRICT_DNS and LOGICAL_DNS clusters' refresh rate; absent: 60 s, Istio's default. */
   dnsRefreshMs?: number;
-  /** Envoy access logs (accessLogFile, accessLogEncoding); absent: none. */
-  accessLog?: { path: string; encoding: 'TEXT' | 'JSON' };
+  /** Envoy access logs (accessLogFile, accessLogEncoding, accessLogFormat: absent, the encoding's default); absent: none. */
+  accessLog?: { path: string; encoding: 'TEXT' | 'JSON'; format?: { text: string } | { fields: Record<string, unknown> } };
   /**
    * What Telemetry resources refer to (extensionProviders, defaultProviders), and the sampling percentage where
    * a Telemetry sets none; absent: no providers and no defaults.
