@@ -49,7 +49,6 @@ export const ISTIO_MESH_FIELDS: Readonly<Record<string, IstioField>> = {
   certificates: { kind: 'list', why: 'deprecated in Istio; mizzen issues workload certificates itself' },
   serviceSettings: { kind: 'list', why: 'every service is cluster-wide in mizzen (no clusterLocal hosts)' },
   serviceScopeConfigs: { kind: 'list', why: 'mizzen has no ambient multi-network service scopes' },
-  enablePrometheusMerge: { kind: 'bool', why: 'the injector leaves prometheus.io annotations alone' },
   verifyCertificateAtClient: { kind: 'bool', why: 'deprecated in Istio; DestinationRule tls settings decide' },
   ca: { kind: 'mapping', why: 'mizzen signs workload certificates with its own mesh CA' },
   discoverySelectors: { kind: 'list', why: 'mizzen watches every namespace' },

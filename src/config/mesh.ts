@@ -113,6 +113,11 @@ export interface MeshConfig {
    * `mizzen serve` with the Kubernetes source issues those Secrets from the mesh CA and renews them.
    */
   workloadCertificateSecrets: boolean;
+  /**
+   * Istio's enablePrometheusMerge (default true): a pod's own prometheus.io scrape is pointed at the sidecar (15020),
+   * which forwards it (inject/probes.ts); false keeps the pod's annotations, unless it says prometheus.istio.io/merge-metrics.
+   */
+  enablePrometheusMerge: boolean;
   /** Push debouncing for the xDS server. */
   debounce: { quietMs: number; maxMs: number };
   /**
@@ -151,6 +156,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   localityLbSetting: { enabled: true },
   enableAutoMtls: true,
   workloadCertificateSecrets: false,
+  enablePrometheusMerge: true,
   debounce: { quietMs: 100, maxMs: 10_000 },
   defaultConfig: {},
 };
