@@ -106,6 +106,7 @@ export async function run(argv: string[]): Promise<number> {
         process.stderr.write(mesh.errors.map((e) => `mizzen analyze: ${e}\n`).join(''));
         return 2;
       }
+      process.stderr.write((mesh.warnings ?? []).map((w) => `mizzen analyze: warning: ${w}\n`).join(''));
       options = analysisOptions(mesh.value);
     }
     const inputs = guarded(() => loadInputs('analyze', inputPaths(values, positionals)));

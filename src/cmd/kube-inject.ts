@@ -71,6 +71,7 @@ export async function run(argv: string[]): Promise<number> {
       for (const e of mesh.errors) process.stderr.write(`kube-inject: ${e}\n`);
       return 1;
     }
+    for (const w of mesh.warnings ?? []) process.stderr.write(`kube-inject: warning: ${w}\n`);
     const file = values.filename;
     let text: string;
     try {

@@ -310,6 +310,7 @@ export async function run(argv: string[]): Promise<number> {
       for (const e of mesh.errors) process.stderr.write(`${e}\n`);
       return 1;
     }
+    for (const w of mesh.warnings ?? []) log.warn(w);
     const opts: ServeOptions = {
       webhookPort: port(values['webhook-port'], '--webhook-port', Ports.webhook),
       monitoringPort: port(values['monitoring-port'], '--monitoring-port', Ports.monitoring),

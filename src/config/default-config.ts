@@ -3,12 +3,14 @@
  * that mizzen applies at injection stay here (concurrency, proxyMetadata, interceptionMode: a pod's
  * proxy.istio.io/config and ProxyConfig resources go over them); those that mizzen keeps at the top of its mesh config
  * are moved there (holdApplicationUntilProxyStarts, discoveryAddress as xdsAddress, tracing's zipkin address and
- * sampling), and saying one of them in both places is an error. Other ProxyConfig fields are errors too: mizzen
- * does not apply them, and a mesh config says nothing in vain. Pure.
+ * sampling), and saying one of them in both places is an error. Istio's other ProxyConfig fields are accepted with a
+ * warning that mizzen does not apply them (config/istio-fields.ts); a key that is no ProxyConfig field is an error.
+ * Pure.
  */
 import { isObject } from '../core/object.js';
 import { shown } from '../core/shown.js';
 import { proxyConfigOf } from '../inject/proxy-config.js';
+import { ISTIO_PROXY_CONFIG_FIELDS, ISTIO_TRACING_FIELDS, sortIstioFields } from './istio-fields.js';
 
 /** What of defaultConfig the injector reads (inject/proxy-options.ts). */
 export interface DefaultProxyConfig {
@@ -31,22 +33,24 @@ export interface MovedFields {
 
 /**
  * Reads `input` (the user's defaultConfig) into `mesh` (the mesh config being resolved): returns the injector's part,
- * sets the moved fields. `given` holds the top-level keys the user set; errors are pushed with their path.
+ * sets the moved fields. `given` holds the top-level keys the user set; errors and warnings are pushed with their path.
  */
-export function readDefaultConfig(input: unknown, mesh: MovedFields, given: ReadonlySet<string>, errors: string[]): DefaultProxyConfig {
+export function readDefaultConfig(input: unknown, mesh: MovedFields, given: ReadonlySet<string>, errors: string[], warnings: string[] = []): DefaultProxyConfig {
   if (input === undefined || input === null) return {};
   if (!isObject(input)) {
     errors.push(`defaultConfig: must be a mapping, got ${shown(input)}`);
     return {};
   }
-  const { tracing, ...rest } = input;
-  if (tracing !== undefined) readTracing(tracing, mesh, given, errors);
+  const { tracing, ...all } = input;
+  if (tracing !== undefined) readTracing(tracing, mesh, given, errors, warnings);
+  const istio = sortIstioFields(all, () => false, ISTIO_PROXY_CONFIG_FIELDS, 'defaultConfig.', errors, warnings);
+  const rest = Object.fromEntries(Object.entries(all).filter(([k]) => !istio.has(k)));
   const read = proxyConfigOf(rest);
   if (!read.ok) {
     errors.push(...read.errors.map((e) => `defaultConfig.${e}`));
     return {};
   }
-  for (const name of read.value.ignored) errors.push(`defaultConfig.${name}: a ProxyConfig field mizzen does not apply (remove it)`);
+  for (const name of read.value.ignored) errors.push(`defaultConfig.${name}: unknown field (not a field of Istio's ProxyConfig)`);
   const o = read.value.overrides;
   for (const [from, to] of Object.entries(MOVED) as Array<[keyof typeof MOVED, (typeof MOVED)[keyof typeof MOVED]]>) {
     const value = o[from];
@@ -63,7 +67,7 @@ export function readDefaultConfig(input: unknown, mesh: MovedFields, given: Read
 }
 
 /** defaultConfig.tracing: the Zipkin collector's address and the sampling percentage, which mizzen keeps as `tracing`. */
-function readTracing(tracing: unknown, mesh: MovedFields, given: ReadonlySet<string>, errors: string[]): void {
+function readTracing(tracing: unknown, mesh: MovedFields, given: ReadonlySet<string>, errors: string[], warnings: string[]): void {
   if (!isObject(tracing)) {
     errors.push(`defaultConfig.tracing: must be a mapping, got ${shown(tracing)}`);
     return;
@@ -72,9 +76,9 @@ function readTracing(tracing: unknown, mesh: MovedFields, given: ReadonlySet<str
     errors.push('defaultConfig.tracing: tracing is set at the top of the mesh config too (set one of them)');
     return;
   }
-  for (const k of Object.keys(tracing)) {
-    if (k !== 'zipkin' && k !== 'sampling') errors.push(`defaultConfig.tracing.${k}: not applied by mizzen, whose proxies report to a Zipkin-protocol collector (remove it)`);
-  }
+  const known = (k: string): boolean => k === 'zipkin' || k === 'sampling';
+  const istio = sortIstioFields(tracing, known, ISTIO_TRACING_FIELDS, 'defaultConfig.tracing.', errors, warnings);
+  for (const k of Object.keys(tracing)) if (!known(k) && !istio.has(k)) errors.push(`defaultConfig.tracing.${k}: unknown field`);
   const zipkin = tracing.zipkin;
   if (zipkin !== undefined) {
     if (!isObject(zipkin) || typeof zipkin.address !== 'string' || Object.keys(zipkin).some((k) => k !== 'address')) errors.push('defaultConfig.tracing.zipkin: must be {address: host:port}');

@@ -2,11 +2,12 @@
  * Mesh configuration: images, proxy defaults, the xDS address, injection selectors.
  * `--mesh-config FILE` (YAML) overrides any subset of the defaults below; unknown keys are errors, and
  * the inject selectors must be Kubernetes label selectors, so that a bad one stops the start rather than
- * every pod review.
+ * every pod review. Istio's MeshConfig fields that mizzen does not apply are accepted with a warning
+ * (config/istio-fields.ts), so that an Istio mesh config loads as it is.
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { type Result, ok, fail } from '../core/result.js';
+import { ok, fail } from '../core/result.js';
 import { KUBECTL_YAML } from '../core/documents.js';
 import { Issues } from '../validation/schema.js';
 import { checkLabelSelector, parseDuration } from '../validation/common.js';
@@ -14,10 +15,13 @@ import { localityLbSettingErrors } from '../validation/destinationrule.js';
 import { isObject } from '../core/object.js';
 import { parseHostPort } from '../bootstrap/envoy.js';
 import { DEFAULT_TRUST_DOMAIN, TRUST_DOMAIN } from '../core/constants.js';
+import { shown } from '../core/shown.js';
 import type { SnapshotOptions } from '../model/snapshot.js';
 import type { AnalyzeOptions } from '../analysis/world.js';
 import type { ExtAuthzProvider, TelemetryProvider } from '../model/types.js';
 import type { IngressSettings } from '../model/ingress.js';
+import { ISTIO_MESH_FIELDS, sortIstioFields } from './istio-fields.js';
+import { readAccessLogFormat } from './access-log-format.js';
 import { EXT_AUTHZ_KINDS, extAuthzProvider } from './ext-authz.js';
 import { readDefaultConfig, type DefaultProxyConfig } from './default-config.js';
 import { DEFAULT_EXTENSION_PROVIDERS, checkDefaultProviders, mergeExtensionProviders, type DefaultProviders, type ExtensionProvider } from './providers.js';
@@ -68,6 +72,8 @@ export interface MeshConfig {
   accessLogFile: string;
   /** TEXT (Envoy's default line) or JSON. */
   accessLogEncoding: 'TEXT' | 'JSON';
+  /** Istio's accessLogFormat ('' = the default): an Envoy format string for TEXT, a JSON object of fields for JSON (config/access-log-format.ts). */
+  accessLogFormat: string;
   /** Istio's enableTracing: sidecars and gateways report spans to the tracing collector below, when it is in the registry. */
   enableTracing: boolean;
   /**
@@ -88,6 +94,10 @@ export interface MeshConfig {
    * server speaks first must be declared in the port's name or appProtocol).
    */
   protocolDetectionTimeout: string;
+  /** Istio's connectTimeout: every cluster's connect timeout where no DestinationRule sets connectionPool.tcp.connectTimeout. */
+  connectTimeout: string;
+  /** Istio's dnsRefreshRate: how often STRICT_DNS and LOGICAL_DNS clusters re-resolve when DNS gives no TTL or fails. */
+  dnsRefreshRate: string;
   /**
    * Istio's localityLbSetting, for every cluster whose DestinationRule sets none: `enabled` (default true: with
    * outlier detection, proxies keep to their own locality and fail over by nearness), `failover`, `distribute`.
@@ -116,6 +126,11 @@ export interface MeshConfig {
   ingressService: string;
   /** Istio's ingressSelector: the `istio` label value of the gateway workloads serving Ingresses ('': from ingressService). */
   ingressSelector: string;
+  /**
+   * Istio's enablePrometheusMerge (default true): a pod's own prometheus.io scrape is pointed at the sidecar (15020),
+   * which forwards it (inject/probes.ts); false keeps the pod's annotations, unless it says prometheus.istio.io/merge-metrics.
+   */
+  enablePrometheusMerge: boolean;
   /** Push debouncing for the xDS server. */
   debounce: { quietMs: number; maxMs: number };
   /**
@@ -143,11 +158,14 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   outboundTrafficPolicy: { mode: 'ALLOW_ANY' },
   accessLogFile: '',
   accessLogEncoding: 'TEXT',
+  accessLogFormat: '',
   enableTracing: true,
   tracing: { zipkin: { address: 'zipkin.istio-system:9411' }, sampling: 1 },
   extensionProviders: DEFAULT_EXTENSION_PROVIDERS.map((p) => structuredClone(p)),
   defaultProviders: { tracing: [], accessLogging: [], metrics: [] },
   protocolDetectionTimeout: '0s',
+  connectTimeout: '10s',
+  dnsRefreshRate: '60s',
   localityLbSetting: { enabled: true },
   enableAutoMtls: true,
   workloadCertificateSecrets: false,
@@ -155,6 +173,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   ingressClass: 'istio',
   ingressService: 'istio-ingressgateway',
   ingressSelector: '',
+  enablePrometheusMerge: true,
   debounce: { quietMs: 100, maxMs: 10_000 },
   defaultConfig: {},
 };
@@ -166,11 +185,18 @@ const LIST_ITEMS: Record<string, (item: unknown, path: string, issues: Issues) =
   alwaysInjectSelector: checkLabelSelector,
 };
 
-/** Merges user overrides onto the defaults, checking that every key is known and every type matches. */
-export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MESH_CONFIG): Result<MeshConfig> {
+/** A resolved mesh config, with warnings (Istio's fields that mizzen accepts but does not apply) when there are any. */
+export type MeshResult = { ok: true; value: MeshConfig; warnings?: string[] } | { ok: false; errors: string[] };
+
+/**
+ * Merges user overrides onto the defaults, checking that every key is known (mizzen's or Istio's) and every type
+ * matches.
+ */
+export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MESH_CONFIG): MeshResult {
   if (input === null || input === undefined) return ok(structuredClone(base));
   if (!isObject(input)) return fail('mesh config: must be a mapping');
   const errors: string[] = [];
+  const warnings: string[] = [];
   const merge = (def: unknown, val: unknown, path: string): unknown => {
     if (val === undefined) return structuredClone(def);
     if (Array.isArray(def)) {
@@ -205,10 +231,12 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
     return val;
   };
   // Providers merge by name onto the base's, not as a list that replaces the base's list.
-  const { extensionProviders, localityLbSetting, defaultConfig, ...rest } = input;
+  const { extensionProviders, localityLbSetting, defaultConfig, ...all } = input;
+  const istio = sortIstioFields(all, (k) => k in base, ISTIO_MESH_FIELDS, '', errors, warnings);
+  const rest = Object.fromEntries(Object.entries(all).filter(([k]) => !istio.has(k)));
   const merged = merge(base, rest, '') as MeshConfig;
   // Read before the checks below: it may set xdsAddress, holdApplicationUntilProxyStarts and tracing.
-  merged.defaultConfig = defaultConfig === undefined ? structuredClone(base.defaultConfig) : readDefaultConfig(defaultConfig, merged, new Set(Object.keys(rest)), errors);
+  merged.defaultConfig = defaultConfig === undefined ? structuredClone(base.defaultConfig) : readDefaultConfig(defaultConfig, merged, new Set(Object.keys(rest)), errors, warnings);
   // A localityLbSetting replaces the default one whole, as in Istio; checked as a DestinationRule's is.
   if (localityLbSetting !== undefined) {
     const before = errors.length;
@@ -232,14 +260,21 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
   if (typeof address === 'string' && !collectorAddress(address)) errors.push(`tracing.zipkin.address: ${JSON.stringify(address)} must be host:port`);
   if (!['OFF', 'DEFAULT', 'STRICT'].includes(merged.ingressControllerMode)) errors.push(`ingressControllerMode: ${JSON.stringify(merged.ingressControllerMode)} must be OFF, DEFAULT or STRICT`);
   if (merged.accessLogEncoding !== 'TEXT' && merged.accessLogEncoding !== 'JSON') errors.push(`accessLogEncoding: ${JSON.stringify(merged.accessLogEncoding)} must be TEXT or JSON`);
+  else if (typeof merged.accessLogFormat === 'string') {
+    const format = readAccessLogFormat(merged.accessLogFormat, merged.accessLogEncoding);
+    if (!format.ok) errors.push(...format.errors);
+  }
   const detection = typeof merged.protocolDetectionTimeout === 'string' ? parseDuration(merged.protocolDetectionTimeout) : undefined;
   if (detection === undefined || detection < 0n) {
     errors.push(`protocolDetectionTimeout: ${JSON.stringify(merged.protocolDetectionTimeout)} must be a duration like 100ms or 1s`);
   }
-  return errors.length ? { ok: false, errors } : ok(merged);
+  checkDurations(merged, errors);
+  if (errors.length) return { ok: false, errors };
+  return warnings.length ? { ok: true, value: merged, warnings } : ok(merged);
 }
 
-export function loadMeshConfig(file?: string): Result<MeshConfig> {
+/** Reads and resolves a mesh config file; errors and warnings name the file. */
+export function loadMeshConfig(file?: string): MeshResult {
   if (!file) return ok(structuredClone(DEFAULT_MESH_CONFIG));
   let text: string;
   try {
@@ -254,7 +289,24 @@ export function loadMeshConfig(file?: string): Result<MeshConfig> {
     return fail(`mesh config ${file}: ${(e as Error).message}`);
   }
   const r = resolveMeshConfig(doc);
-  return r.ok ? r : fail(...r.errors.map((e) => `mesh config ${file}: ${e}`));
+  if (!r.ok) return fail(...r.errors.map((e) => `mesh config ${file}: ${e}`));
+  return r.warnings ? { ...r, warnings: r.warnings.map((w) => `mesh config ${file}: ${w}`) } : r;
+}
+
+/**
+ * connectTimeout as istiod checks it (1ms to 1h, whole milliseconds); dnsRefreshRate as Envoy takes it (over 1ms),
+ * in whole milliseconds too.
+ */
+function checkDurations(mesh: MeshConfig, errors: string[]): void {
+  const HOUR = 3_600_000n * 1_000_000n;
+  for (const [field, min, max, range] of [['connectTimeout', 1_000_000n, HOUR, '1ms to 1h'], ['dnsRefreshRate', 2_000_000n, undefined, 'more than 1ms']] as const) {
+    const value: unknown = mesh[field];
+    if (typeof value !== 'string') continue; // named by the merge
+    const ns = parseDuration(value);
+    if (ns === undefined) errors.push(`${field}: ${shown(value)} must be a duration like 100ms or 10s`);
+    else if (ns % 1_000_000n !== 0n) errors.push(`${field}: ${shown(value)} must be whole milliseconds`);
+    else if (ns < min || (max !== undefined && ns > max)) errors.push(`${field}: ${shown(value)} must be ${range}`);
+  }
 }
 
 /** `host:port` of a tracing collector; undefined when it is not one. */
@@ -268,6 +320,13 @@ export function collectorAddress(address: string): { host: string; port: number 
 const authzProviders = (mesh: MeshConfig): Array<[string, ExtAuthzProvider]> =>
   mesh.extensionProviders.flatMap((p) => EXT_AUTHZ_KINDS.filter((k) => isObject(p[k])).map((k): [string, ExtAuthzProvider] => [p.name, extAuthzProvider(k, p[k] as Record<string, unknown>)]));
 
+/** The mesh access log, its format read (checked by resolveMeshConfig). */
+function meshAccessLog(mesh: MeshConfig): NonNullable<SnapshotOptions['accessLog']> {
+  const format = readAccessLogFormat(mesh.accessLogFormat, mesh.accessLogEncoding);
+  return { path: mesh.accessLogFile, encoding: mesh.accessLogEncoding, ...(format.ok && format.value ? { format: format.value } : {}) };
+}
+
+/** A checked duration in whole milliseconds. */
 const detectionMs = (d: string): number => Number((parseDuration(d) ?? 0n) / 1_000_000n);
 
 /** The mesh config's ingress fields, as the Ingress conversion reads them. */
@@ -286,12 +345,14 @@ export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
     registryOnly: mesh.outboundTrafficPolicy?.mode === 'REGISTRY_ONLY',
     trustDomain: mesh.trustDomain,
     ...(collector ? { tracing: { collector, sampling: mesh.tracing.sampling } } : {}),
-    ...(mesh.accessLogFile ? { accessLog: { path: mesh.accessLogFile, encoding: mesh.accessLogEncoding } } : {}),
+    ...(mesh.accessLogFile ? { accessLog: meshAccessLog(mesh) } : {}),
     ...(detectionMs(mesh.protocolDetectionTimeout) ? { protocolDetectionMs: detectionMs(mesh.protocolDetectionTimeout) } : {}),
     authzProviders: Object.fromEntries(authzProviders(mesh)),
     localityLb: structuredClone(mesh.localityLbSetting),
     autoMtls: mesh.enableAutoMtls,
     ingress: ingressSettings(mesh),
+    connectTimeoutMs: detectionMs(mesh.connectTimeout),
+    dnsRefreshMs: detectionMs(mesh.dnsRefreshRate),
     telemetry: {
       providers: Object.fromEntries(mesh.extensionProviders.map((p) => [p.name.toLowerCase(), telemetryProvider(p)])),
       defaultProviders: { tracing: [...mesh.defaultProviders.tracing], accessLogging: [...mesh.defaultProviders.accessLogging] },

@@ -158,7 +158,7 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
   };
   const rewriting = router ? { on: false, warning: undefined } : rewritesProbes(pod.metadata.annotations, opts.mesh.workloadCertificateSecrets);
   const probes = rewriting.on ? rewriteProbes(pod.spec.containers as unknown[]) : undefined;
-  const scrape = rewriting.on ? rewriteScrape(pod.metadata.annotations) : undefined;
+  const scrape = rewriting.on ? rewriteScrape(pod.metadata.annotations, opts.mesh.enablePrometheusMerge !== false) : undefined;
   const routes = scrape ? [...(probes?.routes ?? []), scrape.route] : probes?.routes;
   const proxy = proxyContainer(routes && routes.length > 0 ? { ...ctx, appProbes: routes } : ctx);
   if (!proxy.ok) return proxy;

@@ -100,12 +100,14 @@ export const APP_METRICS_PATH = '/app-metrics';
  * sidecar like its probes, since under STRICT a Prometheus without a sidecar is refused on the application's port:
  * the annotations point at 15020 /app-metrics, which the sidecar routes to the original port and path (scheme
  * kept to the application). Istio's agent merges these with Envoy's metrics; mizzen's Envoy cannot, and Envoy's
- * own stay on 15090 (port http-envoy-prom). `prometheus.istio.io/merge-metrics: "false"` keeps the pod's scrape.
+ * own stay on 15090 (port http-envoy-prom). `prometheus.istio.io/merge-metrics: "false"` keeps the pod's scrape,
+ * "true" takes it; without the annotation, `merge` (the mesh config's enablePrometheusMerge, as in Istio) decides.
  * Undefined when there is nothing to take.
  */
-export function rewriteScrape(annotations: Readonly<Record<string, unknown>> | undefined): { route: AppProbeRoute; annotations: Record<string, string> } | undefined {
+export function rewriteScrape(annotations: Readonly<Record<string, unknown>> | undefined, merge = true): { route: AppProbeRoute; annotations: Record<string, string> } | undefined {
   const a = annotations ?? {};
-  if (a[MERGE_METRICS_ANNOTATION] === 'false' || a[Annotations.prometheusScrape] !== 'true') return undefined;
+  const asked = a[MERGE_METRICS_ANNOTATION];
+  if (!(asked === 'true' || (asked !== 'false' && merge)) || a[Annotations.prometheusScrape] !== 'true') return undefined;
   const port = Number(a[Annotations.prometheusPort]);
   if (!Number.isInteger(port) || port < 1 || port > 65535 || port === Ports.proxyStats || port === APP_HEALTH_PORT) return undefined;
   const path = a[Annotations.prometheusPath];

@@ -259,19 +259,23 @@ export interface SnapshotOptions {
   autoMtls?: boolean;
   /** The mesh config's ingress fields (model/ingress.ts); absent: Istio's defaults. */
   ingress?: IngressSettings;
+  connectTimeoutMs?: MeshSettings['connectTimeoutMs'];
+  dnsRefreshMs?: MeshSettings['dnsRefreshMs'];
 }
 
 const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
   registryOnly: opts.registryOnly === true,
   trustDomain: opts.trustDomain || DEFAULT_TRUST_DOMAIN,
   ...(opts.tracing ? { tracing: { collector: { ...opts.tracing.collector }, sampling: opts.tracing.sampling } } : {}),
-  ...(opts.accessLog ? { accessLog: { ...opts.accessLog } } : {}),
+  ...(opts.accessLog ? { accessLog: structuredClone(opts.accessLog) } : {}),
   ...(opts.telemetry ? { telemetry: structuredClone(opts.telemetry) } : {}),
   ...(opts.protocolDetectionMs ? { protocolDetectionMs: opts.protocolDetectionMs } : {}),
   ...(opts.authzProviders && Object.keys(opts.authzProviders).length > 0 ? { authzProviders: structuredClone(opts.authzProviders) } : {}),
   ...(opts.localityLb ? { localityLb: structuredClone(opts.localityLb) } : {}),
   ...(opts.autoMtls === false ? { autoMtlsOff: true as const } : {}),
   ...(opts.ingress ? { ingress: { ...opts.ingress } } : {}),
+  ...(opts.connectTimeoutMs ? { connectTimeoutMs: opts.connectTimeoutMs } : {}),
+  ...(opts.dnsRefreshMs ? { dnsRefreshMs: opts.dnsRefreshMs } : {}),
 });
 
 export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOptions = {}): Snapshot {

@@ -143,8 +143,12 @@ export interface MeshSettings {
   ingress?: IngressSettings;
   /** enableAutoMtls false: clients with certificates use mTLS only where a DestinationRule says ISTIO_MUTUAL; absent: on. */
   autoMtlsOff?: true;
-  /** Envoy access logs (accessLogFile, accessLogEncoding); absent: none. */
-  accessLog?: { path: string; encoding: 'TEXT' | 'JSON' };
+  /** connectTimeout in milliseconds: every cluster's where no DestinationRule sets one; absent: 10 s, Istio's default. */
+  connectTimeoutMs?: number;
+  /** dnsRefreshRate in milliseconds: STRICT_DNS and LOGICAL_DNS clusters' refresh rate; absent: 60 s, Istio's default. */
+  dnsRefreshMs?: number;
+  /** Envoy access logs (accessLogFile, accessLogEncoding, accessLogFormat: absent, the encoding's default); absent: none. */
+  accessLog?: { path: string; encoding: 'TEXT' | 'JSON'; format?: { text: string } | { fields: Record<string, unknown> } };
   /**
    * What Telemetry resources refer to (extensionProviders, defaultProviders), and the sampling percentage where
    * a Telemetry sets none; absent: no providers and no defaults.

@@ -105,7 +105,9 @@ describe('mesh config', () => {
         ok: false,
         errors: ['defaultConfig.holdApplicationUntilProxyStarts: true disagrees with holdApplicationUntilProxyStarts: false (set one of them)'],
       });
-      expect(resolveMeshConfig({ defaultConfig: { drainDuration: '45s', concurrency: 2 } })).to.deep.equal({ ok: false, errors: ['defaultConfig.drainDuration: a ProxyConfig field mizzen does not apply (remove it)'] });
+      const drain = resolveMeshConfig({ defaultConfig: { drainDuration: '45s', concurrency: 2 } });
+      expect(drain.ok && drain.warnings).to.deep.equal(["defaultConfig.drainDuration: Istio's field is accepted but not applied by mizzen: read by Istio's node agent (pilot-agent), which mizzen's sidecars do not run"]);
+      expect(resolveMeshConfig({ defaultConfig: { drainDuration: 45 } })).to.deep.equal({ ok: false, errors: ['defaultConfig.drainDuration: 45 must be a duration like 100ms or 10s'] });
       expect(resolveMeshConfig({ defaultConfig: { concurrency: -1 } })).to.deep.equal({ ok: false, errors: ['defaultConfig.concurrency: must not be negative, got -1'] });
       expect(resolveMeshConfig({ defaultConfig: { interceptionMode: 'TPROXY' } })).to.deep.equal({ ok: false, errors: ['defaultConfig.interceptionMode: TPROXY is not supported by mizzen; use REDIRECT or NONE'] });
       expect(resolveMeshConfig({ defaultConfig: 'yes' })).to.deep.equal({ ok: false, errors: ['defaultConfig: must be a mapping, got "yes"'] });
@@ -117,10 +119,10 @@ describe('mesh config', () => {
         ok: false,
         errors: ['defaultConfig.tracing: tracing is set at the top of the mesh config too (set one of them)'],
       });
-      expect(resolveMeshConfig({ defaultConfig: { tracing: { openCensusAgent: { address: 'x:1' } } } })).to.deep.equal({
-        ok: false,
-        errors: ['defaultConfig.tracing.openCensusAgent: not applied by mizzen, whose proxies report to a Zipkin-protocol collector (remove it)'],
-      });
+      const census = resolveMeshConfig({ defaultConfig: { tracing: { openCensusAgent: { address: 'x:1' } } } });
+      expect(census.ok && census.warnings).to.deep.equal([
+        "defaultConfig.tracing.openCensusAgent: Istio's field is accepted but not applied by mizzen: mizzen's proxies report spans to a Zipkin-protocol collector (tracing.zipkin) only",
+      ]);
       expect(resolveMeshConfig({ defaultConfig: { tracing: { sampling: 150 } } })).to.deep.equal({ ok: false, errors: ['tracing.sampling: 150 must be a percentage, 0 to 100'] });
       const only = resolveMeshConfig({ defaultConfig: { tracing: { sampling: 20 } } });
       expect(only.ok && only.value.tracing).to.deep.equal({ zipkin: DEFAULT_MESH_CONFIG.tracing.zipkin, sampling: 20 });

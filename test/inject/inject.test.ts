@@ -97,6 +97,22 @@ describe('injectPod', () => {
     expect(rewritten, 'the probe cases rewrite probes').to.be.greaterThan(2);
   });
 
+  it("enablePrometheusMerge (Istio's, default true): false keeps the pod's own scrape unless its merge-metrics annotation asks", () => {
+    // The scrape goes through the sidecar where probes do (here by the annotation; by default with mesh certificates).
+    const scraping = (more: Record<string, string> = {}) => basePod({ annotations: { 'sidecar.istio.io/rewriteAppHTTPProbers': 'true', 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8080', 'prometheus.io/path': '/stats', ...more } });
+    const annotationsOf = (pod: KubeObject, mesh: typeof DEFAULT_MESH_CONFIG) => {
+      const r = injectPod(pod, { ...opts, mesh });
+      if (!r.ok) throw new Error(r.errors.join());
+      const a = r.value.pod.metadata.annotations ?? {};
+      return { port: a['prometheus.io/port'], path: a['prometheus.io/path'] };
+    };
+    const off = { ...DEFAULT_MESH_CONFIG, enablePrometheusMerge: false };
+    expect(annotationsOf(scraping(), DEFAULT_MESH_CONFIG)).to.deep.equal({ port: '15020', path: '/app-metrics' });
+    expect(annotationsOf(scraping(), off)).to.deep.equal({ port: '8080', path: '/stats' });
+    expect(annotationsOf(scraping({ 'prometheus.istio.io/merge-metrics': 'true' }), off)).to.deep.equal({ port: '15020', path: '/app-metrics' });
+    expect(annotationsOf(scraping({ 'prometheus.istio.io/merge-metrics': 'false' }), DEFAULT_MESH_CONFIG)).to.deep.equal({ port: '8080', path: '/stats' });
+  });
+
   it('returns an already injected pod deep-equal, without a skip reason', async () => {
     const first = injectPod(basePod(), opts);
     if (!first.ok) throw new Error(first.errors.join());

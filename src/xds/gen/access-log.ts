@@ -54,9 +54,12 @@ const logger = (name: string, typed_config: Json, expression?: string): Json => 
 const fileLog = (path: string, logFormat: Json | undefined, expression?: string): Json =>
   logger('envoy.access_loggers.file', any('envoy.extensions.access_loggers.file.v3.FileAccessLog', { path, ...(logFormat ? { log_format: logFormat } : {}) }), expression);
 
-/** The mesh config's access log; undefined without accessLogFile. */
+/** The mesh config's access log (its accessLogFormat, else the encoding's default); undefined without accessLogFile. */
 export function meshAccessLog(log: MeshSettings['accessLog']): Json | undefined {
-  return log && fileLog(log.path, log.encoding === 'JSON' ? { json_format: struct(JSON_FIELDS) } : undefined);
+  if (!log) return undefined;
+  const format = log.format;
+  if (format && 'text' in format) return fileLog(log.path, { text_format_source: { inline_string: format.text } });
+  return fileLog(log.path, log.encoding === 'JSON' ? { json_format: struct(format?.fields ?? JSON_FIELDS) } : undefined);
 }
 
 /** An envoyFileAccessLog provider's access log, with a Telemetry's filter expression when it has one. */

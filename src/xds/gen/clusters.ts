@@ -12,7 +12,7 @@ import { matchesLabels } from '../../model/selectors.js';
 import { duration } from '../proto.js';
 import type { NamedResource } from './types.js';
 import {
-  type Json, BLACKHOLE, DEFAULT_CONNECT_TIMEOUT_MS, INBOUND_BIND_ADDRESS, INBOUND_BIND_ADDRESS_V6, INBOUND_PASSTHROUGH, PASSTHROUGH, UINT32_MAX,
+  type Json, BLACKHOLE, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_DNS_REFRESH_MS, INBOUND_BIND_ADDRESS, INBOUND_BIND_ADDRESS_V6, INBOUND_PASSTHROUGH, PASSTHROUGH, UINT32_MAX,
   adsSource, any, inboundClusterName, outboundClusterName, socketAddress,
 } from './common.js';
 import { clusterPolicyFields, connectionPoolFields, effectivePolicy, subsetsOf, type TrafficPolicy } from './policy.js';
@@ -134,7 +134,7 @@ function groupedAssignment(clusterName: string, groups: readonly Endpoint[][], a
 }
 
 function outboundCluster(snap: Snapshot, spec: ClusterSpec, gateway = false): Json {
-  const fields = clusterPolicyFields(spec.policy, isHttp2Protocol(spec.port.protocol), spec.port.protocol === 'UNSUPPORTED', gateway);
+  const fields = clusterPolicyFields(spec.policy, isHttp2Protocol(spec.port.protocol), spec.port.protocol === 'UNSUPPORTED', gateway, connectMs(snap));
   const c: Json = { name: spec.name, type: spec.type, ...fields };
   // Locality weights take effect only with Envoy's weighted localities: istiod sets them for distribute, and for
   // failover or failoverPriority (from the rule or the mesh config) where outlier detection makes them apply.
@@ -156,6 +156,7 @@ function outboundCluster(snap: Snapshot, spec: ClusterSpec, gateway = false): Js
       const eps = clusterEndpoints(snap, spec);
       c.dns_lookup_family = 'V4_ONLY';
       c.respect_dns_ttl = true;
+      c.dns_refresh_rate = duration(snap.mesh.dnsRefreshMs ?? DEFAULT_DNS_REFRESH_MS);
       c.load_assignment = loadAssignment(spec.name, spec.type === 'LOGICAL_DNS' ? eps.slice(0, 1) : eps, true, mtlsAcceptor(snap, spec));
       break;
     }
@@ -222,12 +223,12 @@ function inboundPool(snap: Snapshot, proxy: Proxy, port: number, labels: Readonl
   return { ...(connectionPool ? { connectionPool } : {}), ...(policy.retryBudget ? { retryBudget: policy.retryBudget } : {}) };
 }
 
-function inboundCluster({ port, protocol, endpoint }: IngressPort, pool: Pick<TrafficPolicy, 'connectionPool' | 'retryBudget'>): Json {
+function inboundCluster({ port, protocol, endpoint }: IngressPort, pool: Pick<TrafficPolicy, 'connectionPool' | 'retryBudget'>, timeoutMs: number): Json {
   const name = inboundClusterName(port);
   // The source the sidecar's iptables rules let through to the workload; a Unix socket has no IP source.
   const source = endpoint && 'pipe' in endpoint ? undefined : endpoint && 'address' in endpoint && endpoint.address === '::1' ? INBOUND_BIND_ADDRESS_V6 : INBOUND_BIND_ADDRESS;
   // A sniffed port's HTTP requests reach the app in the protocol they came in; h2UpgradePolicy is outbound only.
-  const fields = connectionPoolFields(pool, isHttp2Protocol(protocol), protocol === 'UNSUPPORTED', false);
+  const fields = connectionPoolFields(pool, isHttp2Protocol(protocol), protocol === 'UNSUPPORTED', false, timeoutMs);
   return {
     name,
     ...inboundTarget(name, endpoint),
@@ -250,14 +251,17 @@ const passthroughProtocolOptions = (): Json => ({
   }),
 });
 
-function staticClusters(sidecar: boolean): Json[] {
+/** The mesh's connectTimeout (istiod's mesh.connectTimeout), where no DestinationRule sets one. */
+const connectMs = (snap: Snapshot): number => snap.mesh.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+
+function staticClusters(sidecar: boolean, timeoutMs: number): Json[] {
   const out: Json[] = [
-    { name: BLACKHOLE, type: 'STATIC', connect_timeout: duration(DEFAULT_CONNECT_TIMEOUT_MS) },
+    { name: BLACKHOLE, type: 'STATIC', connect_timeout: duration(timeoutMs) },
     {
       name: PASSTHROUGH,
       type: 'ORIGINAL_DST',
       lb_policy: 'CLUSTER_PROVIDED',
-      connect_timeout: duration(DEFAULT_CONNECT_TIMEOUT_MS),
+      connect_timeout: duration(timeoutMs),
       circuit_breakers: defaultBreakers(),
       typed_extension_protocol_options: passthroughProtocolOptions(),
     },
@@ -268,7 +272,7 @@ function staticClusters(sidecar: boolean): Json[] {
       name: INBOUND_PASSTHROUGH,
       type: 'ORIGINAL_DST',
       lb_policy: 'CLUSTER_PROVIDED',
-      connect_timeout: duration(DEFAULT_CONNECT_TIMEOUT_MS),
+      connect_timeout: duration(timeoutMs),
       upstream_bind_config: { source_address: { address: INBOUND_BIND_ADDRESS, port_value: 0 } },
       circuit_breakers: defaultBreakers(),
       typed_extension_protocol_options: passthroughProtocolOptions(),
@@ -346,9 +350,9 @@ export function generateClusters(snap: Snapshot, proxy: Proxy): NamedResource[] 
   const resources: Json[] = outboundClusterSpecs(snap, proxy).map((s) => (certs ? withMtls(snap, s, memoCluster(snap, s, proxy), certs) : memoCluster(snap, s, proxy)));
   if (proxy.type === 'sidecar') {
     const labels = proxyLabels(snap, proxy);
-    for (const p of inboundPorts(snap, proxy)) resources.push(inboundCluster(p, inboundPool(snap, proxy, p.port, labels)));
+    for (const p of inboundPorts(snap, proxy)) resources.push(inboundCluster(p, inboundPool(snap, proxy, p.port, labels), connectMs(snap)));
   }
-  resources.push(...staticClusters(proxy.type === 'sidecar'));
+  resources.push(...staticClusters(proxy.type === 'sidecar', connectMs(snap)));
   // Where WasmPlugins' remote code is fetched from (wasm.ts).
   resources.push(...wasmClusters(snap, proxy));
   return resources.map((r) => ({ name: r.name as string, resource: r }));

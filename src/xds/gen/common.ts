@@ -27,6 +27,8 @@ export const INBOUND_BIND_ADDRESS = PROXY_TO_APP_SOURCE;
 /** Its IPv6 twin, for a workload reached on ::1. */
 export const INBOUND_BIND_ADDRESS_V6 = '::6';
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** Istio's default dnsRefreshRate (Envoy's own is 5 s): DNS clusters re-resolve this often when a lookup fails or has no TTL. */
+export const DEFAULT_DNS_REFRESH_MS = 60_000;
 /** Unlimited, as Istio sets the default circuit breakers (gRPC's own default is 1024 concurrent requests). */
 export const UINT32_MAX = 4294967295;
 

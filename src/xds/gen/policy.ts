@@ -131,6 +131,7 @@ export function connectionPoolFields(
   http2: boolean,
   sniffed: boolean,
   upgrade = true,
+  connectMs = DEFAULT_CONNECT_TIMEOUT_MS,
 ): { connect_timeout: Json; circuit_breakers: Json; upstream_connection_options?: Json; httpOptions?: Json } {
   const tcp = asObject(policy.connectionPool?.tcp);
   const httpPool = asObject(policy.connectionPool?.http);
@@ -149,7 +150,7 @@ export function connectionPoolFields(
   const keepalive = tcpKeepalive(tcp.tcpKeepalive);
   const httpOptions = httpProtocolOptions(upgrade ? asObject(policy.connectionPool) : withoutUpgrade(asObject(policy.connectionPool)), http2, sniffed);
   return {
-    connect_timeout: toDuration(tcp.connectTimeout) ?? duration(DEFAULT_CONNECT_TIMEOUT_MS),
+    connect_timeout: toDuration(tcp.connectTimeout) ?? duration(connectMs),
     circuit_breakers,
     ...(keepalive ? { upstream_connection_options: { tcp_keepalive: keepalive } } : {}),
     ...(httpOptions ? { httpOptions } : {}),
@@ -163,11 +164,11 @@ const withoutUpgrade = (pool: Json): Json => (isObject(pool.http) && 'h2UpgradeP
  * Cluster fields from a policy. `http2` = the upstream speaks HTTP/2 (gRPC, HTTP2 ports); `sniffed` = the port's
  * protocol is sniffed, so HTTP requests go upstream in the protocol they came in (istiod's setUpstreamProtocol);
  * `sds` = the proxy can prove its identity (a gateway, a sidecar with mesh certificates): it takes a tls
- * credentialName by SDS (credentials.ts).
+ * credentialName by SDS (credentials.ts); `connectMs` = the mesh's connectTimeout, where the policy sets none.
  */
-export function clusterPolicyFields(policy: TrafficPolicy, http2: boolean, sniffed = false, sds = false): Json {
+export function clusterPolicyFields(policy: TrafficPolicy, http2: boolean, sniffed = false, sds = false, connectMs = DEFAULT_CONNECT_TIMEOUT_MS): Json {
   const out: Json = {};
-  const pool = connectionPoolFields(policy, http2, sniffed);
+  const pool = connectionPoolFields(policy, http2, sniffed, true, connectMs);
   out.connect_timeout = pool.connect_timeout;
 
   const lb = asObject(policy.loadBalancer);

@@ -48,6 +48,39 @@ describe('access logs (mesh config accessLogFile)', () => {
     expect(back.log_format.json_format.fields.upstream_cluster).to.deep.equal({ stringValue: '%UPSTREAM_CLUSTER%' });
   });
 
+  it("accessLogFormat, TEXT: Envoy's format string as the line, a newline added where it has none (as Istio does)", () => {
+    const filters = loggedFilters(listenersWith({ accessLogFile: '/dev/stdout', accessLogFormat: '[%START_TIME%] %RESPONSE_CODE%' }));
+    expect(filters).to.not.be.empty;
+    for (const f of filters) expect(f.typed_config.access_log[0].typed_config.log_format).to.deep.equal({ text_format_source: { inline_string: '[%START_TIME%] %RESPONSE_CODE%\n' } });
+    const kept = loggedFilters(listenersWith({ accessLogFile: '/dev/stdout', accessLogFormat: '%PROTOCOL%\n' }, GATEWAY));
+    expect(kept[0].typed_config.access_log[0].typed_config.log_format.text_format_source.inline_string).to.equal('%PROTOCOL%\n');
+  });
+
+  it('accessLogFormat, JSON: its object of fields replaces the default ones, nested objects and numbers too, through the wire', () => {
+    const format = JSON.stringify({ code: '%RESPONSE_CODE%', peer: { address: '%DOWNSTREAM_REMOTE_ADDRESS%' }, version: 2 });
+    const filters = loggedFilters(listenersWith({ accessLogFile: '/dev/stdout', accessLogEncoding: 'JSON', accessLogFormat: format }));
+    const T = 'envoy.extensions.access_loggers.file.v3.FileAccessLog';
+    const { '@type': _t, ...log } = filters[0].typed_config.access_log[0].typed_config;
+    const back = decode(T, encode(T, log)) as any;
+    expect(back.log_format.json_format.fields).to.deep.equal({
+      code: { stringValue: '%RESPONSE_CODE%' },
+      peer: { structValue: { fields: { address: { stringValue: '%DOWNSTREAM_REMOTE_ADDRESS%' } } } },
+      version: { numberValue: 2 },
+    });
+  });
+
+  it('accessLogFormat: a JSON format that is not an object of format strings is named at load (Istio would silently use its default)', () => {
+    const errors = (mesh: Record<string, unknown>) => {
+      const r = resolveMeshConfig({ accessLogEncoding: 'JSON', ...mesh });
+      return r.ok ? [] : r.errors;
+    };
+    expect(errors({ accessLogFormat: '%START_TIME%' })[0]).to.match(/^accessLogFormat: with accessLogEncoding JSON it must be a JSON object of fields: /);
+    expect(errors({ accessLogFormat: '["a"]' })).to.deep.equal(['accessLogFormat: with accessLogEncoding JSON it must be a JSON object of fields, got a list of 1']);
+    expect(errors({ accessLogFormat: '{"a": {"b": true}}' })).to.deep.equal(['accessLogFormat.a.b: must be a format string, a number or an object, got true']);
+    expect(errors({ accessLogFormat: 42 })).to.deep.equal(['accessLogFormat: must be a string']);
+    expect(errors({ accessLogFormat: '' })).to.deep.equal([]);
+  });
+
   it('the mesh config refuses another encoding, and a changed setting is a new snapshot version', () => {
     expect(resolveMeshConfig({ accessLogEncoding: 'XML' })).to.deep.equal({ ok: false, errors: ['accessLogEncoding: "XML" must be TEXT or JSON'] });
     const a = buildSnapshot(bookinfo(), { accessLog: { path: '/dev/stdout', encoding: 'TEXT' } });
