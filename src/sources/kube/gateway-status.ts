@@ -5,15 +5,16 @@
  * Keys the status had and the new one lacks are removed (null in the patch). Nothing is written for an object
  * whose status is already right, so the watch event of a write ends in no write.
  */
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { KubeObject } from '../../core/kube.js';
 import { silentLogger, type Logger } from '../../core/log.js';
 import { coalesced } from '../../core/coalesce.js';
 import type { Snapshot } from '../../model/types.js';
 import { gatewayApiStatuses, type StatusWrite } from '../../model/gateway-api-status.js';
 import { GATEWAY_API_GROUP } from '../../model/gateway-refs.js';
-import { isOk, type KubeClient } from './client.js';
+import type { KubeClient } from './client.js';
 import { objectPath } from './resources.js';
+import { StatusWrites, type StatusWriteReport } from './status-writes.js';
 
 /** The status subresources the writer patches (the ClusterRole grants `patch` on exactly these). */
 export const GATEWAY_STATUS_RESOURCES: Readonly<Record<StatusWrite['kind'], { plural: string; namespaced: boolean; version: string }>> = {
@@ -42,61 +43,36 @@ export interface GatewayStatusOptions {
   now?: () => string;
 }
 
-export interface GatewayStatusReport {
-  syncs: number;
-  written: number;
-  failed: number;
-  lastError?: string;
-}
+export type GatewayStatusReport = StatusWriteReport;
 
 export class GatewayStatusWriter {
-  private readonly log: Logger;
-  private readonly writes: Counter<'outcome'>;
-  private readonly stats: GatewayStatusReport = { syncs: 0, written: 0, failed: 0 };
+  private readonly writes: StatusWrites;
 
   constructor(private readonly o: GatewayStatusOptions) {
-    this.log = (o.log ?? silentLogger).child({ component: 'gateway-status' });
-    this.writes = new Counter({
-      name: 'mizzen_gateway_api_status_writes_total',
-      help: 'Status writes to Gateway API objects, by outcome (written, failed)',
-      labelNames: ['outcome'],
-      registers: o.registry ? [o.registry] : [],
-    });
+    const log = (o.log ?? silentLogger).child({ component: 'gateway-status' });
+    this.writes = new StatusWrites(o.client, log, 'gateway API', { name: 'mizzen_gateway_api_status_writes_total', help: 'Status writes to Gateway API objects, by outcome (written, failed)' }, o.registry);
   }
 
   /** Computes and writes what differs; a call while one runs makes that one run again when it ends. */
   readonly sync = coalesced(() => this.once());
 
   report(): GatewayStatusReport {
-    return { ...this.stats };
+    return this.writes.report();
   }
 
   private async once(): Promise<void> {
     if (!this.o.isLeader()) return;
     const snap = this.o.snapshot();
     if (!snap) return;
-    this.stats.syncs += 1;
+    this.writes.stats.syncs += 1;
     const writes = gatewayApiStatuses(this.o.objects(), snap, (this.o.now ?? (() => new Date().toISOString()))(), this.o.deployed, this.o.invalidParameters);
     for (const w of writes) {
       if (!this.o.isLeader()) return;
       const r = GATEWAY_STATUS_RESOURCES[w.kind];
-      const path = `${objectPath({ group: GATEWAY_API_GROUP, version: r.version, plural: r.plural, namespaced: r.namespaced }, w.namespace, w.name)}/status`;
+      const path = objectPath({ group: GATEWAY_API_GROUP, version: r.version, plural: r.plural, namespaced: r.namespaced }, w.namespace, w.name);
       const status: Record<string, unknown> = { ...w.status };
       for (const k of w.removed) status[k] = null;
-      const body = { ...(w.resourceVersion ? { metadata: { resourceVersion: w.resourceVersion } } : {}), status };
-      const res = await this.o.client.patch(path, body, 'merge');
-      const id = `${w.kind} ${w.namespace ? `${w.namespace}/` : ''}${w.name}`;
-      if (isOk(res)) {
-        this.stats.written += 1;
-        this.writes.inc({ outcome: 'written' });
-        this.log.debug({ object: id }, 'gateway API status written');
-      } else {
-        this.stats.failed += 1;
-        this.stats.lastError = `${id}: HTTP ${res.status}`;
-        this.writes.inc({ outcome: 'failed' });
-        // 409: the object changed since; its watch event brings the next sync.
-        if (res.status !== 409) this.log.warn({ object: id, status: res.status }, 'gateway API status not written');
-      }
+      await this.writes.patch(path, `${w.kind} ${w.namespace ? `${w.namespace}/` : ''}${w.name}`, status, w.resourceVersion);
     }
   }
 }
