@@ -136,6 +136,16 @@ function keepRunning(
   };
 }
 
+/** Also runs a keepRunning job soon after each snapshot that changed something; the returned stop ends both. */
+function onSnapshotsToo(ctx: ServeContext, driven: { soon: () => void; stop: () => void }): () => void {
+  ctx.snapshotListeners.push(driven.soon);
+  return () => {
+    driven.stop();
+    const i = ctx.snapshotListeners.indexOf(driven.soon);
+    if (i >= 0) ctx.snapshotListeners.splice(i, 1);
+  };
+}
+
 /** `snapshot`: the snapshot the xDS server serves, which the Gateway API status is computed from. */
 export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeServeOptions, snapshot: () => Snapshot | undefined = () => undefined): { components: Component[]; parts: KubeParts } {
   const log = ctx.log;
@@ -256,13 +266,8 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
         intervalMs: o.gatewayStatus?.intervalMs ?? 60_000,
         wanted: (_kind, obj) => obj.apiVersion?.startsWith(`${GATEWAY_API_GROUP}/`) === true,
       });
-      ctx.snapshotListeners.push(driven.soon);
       statusSoon = driven.soon;
-      stopStatus = () => {
-        driven.stop();
-        const i = ctx.snapshotListeners.indexOf(driven.soon);
-        if (i >= 0) ctx.snapshotListeners.splice(i, 1);
-      };
+      stopStatus = onSnapshotsToo(ctx, driven);
     },
     stop: async () => stopStatus?.(),
   };
@@ -287,12 +292,7 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
         intervalMs: o.gatewayStatus?.intervalMs ?? 60_000,
         wanted: (kind, obj) => kind === 'Ingress' && obj.apiVersion?.startsWith('networking.k8s.io/') === true,
       });
-      ctx.snapshotListeners.push(driven.soon);
-      stopIngressStatus = () => {
-        driven.stop();
-        const i = ctx.snapshotListeners.indexOf(driven.soon);
-        if (i >= 0) ctx.snapshotListeners.splice(i, 1);
-      };
+      stopIngressStatus = onSnapshotsToo(ctx, driven);
     },
     stop: async () => stopIngressStatus?.(),
   };
