@@ -48,7 +48,6 @@ export const ISTIO_MESH_FIELDS: Readonly<Record<string, IstioField>> = {
   verifyCertificateAtClient: { kind: 'bool', why: 'deprecated in Istio; DestinationRule tls settings decide' },
   ca: { kind: 'mapping', why: 'mizzen signs workload certificates with its own mesh CA' },
   discoverySelectors: { kind: 'list', why: 'mizzen watches every namespace' },
-  pathNormalization: { kind: 'mapping', why: "request paths keep Envoy's default normalization" },
   defaultHttpRetryPolicy: { kind: 'mapping', why: 'routes retry as a VirtualService says (Envoy defaults otherwise)' },
   meshMTLS: { kind: 'mapping', why: "mesh mTLS keeps Envoy's default TLS versions and curves" },
   tlsDefaults: { kind: 'mapping', why: "TLS keeps Envoy's default versions and curves" },

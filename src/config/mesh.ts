@@ -99,6 +99,12 @@ export interface MeshConfig {
   /** Istio's dnsRefreshRate: how often STRICT_DNS and LOGICAL_DNS clusters re-resolve when DNS gives no TTL or fails. */
   dnsRefreshRate: string;
   /**
+   * Istio's pathNormalization: how sidecars and gateways normalize request paths before routing and authorization
+   * (DEFAULT and BASE: RFC 3986 normalization; NONE; MERGE_SLASHES; DECODE_AND_MERGE_SLASHES, which also decodes
+   * escaped slashes).
+   */
+  pathNormalization: { normalization: PathNormalization };
+  /**
    * Istio's localityLbSetting, for every cluster whose DestinationRule sets none: `enabled` (default true: with
    * outlier detection, proxies keep to their own locality and fail over by nearness), `failover`, `distribute`.
    */
@@ -166,6 +172,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   protocolDetectionTimeout: '0s',
   connectTimeout: '10s',
   dnsRefreshRate: '60s',
+  pathNormalization: { normalization: 'DEFAULT' },
   localityLbSetting: { enabled: true },
   enableAutoMtls: true,
   workloadCertificateSecrets: false,
@@ -245,6 +252,8 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
   } else merged.localityLbSetting = structuredClone(base.localityLbSetting);
   merged.extensionProviders = mergeExtensionProviders(base.extensionProviders, extensionProviders, errors);
   checkDefaultProviders(merged.defaultProviders, merged.extensionProviders, errors);
+  const normalization: unknown = merged.pathNormalization?.normalization;
+  if (!PATH_NORMALIZATIONS.includes(normalization as PathNormalization)) errors.push(`pathNormalization.normalization: ${JSON.stringify(normalization)} must be one of ${PATH_NORMALIZATIONS.join(', ')}`);
   const mode: unknown = merged.outboundTrafficPolicy?.mode;
   if (mode !== 'ALLOW_ANY' && mode !== 'REGISTRY_ONLY') errors.push(`outboundTrafficPolicy.mode: ${JSON.stringify(mode)} must be ALLOW_ANY or REGISTRY_ONLY`);
   if (typeof merged.trustDomain === 'string' && !TRUST_DOMAIN.test(merged.trustDomain)) {
@@ -309,6 +318,15 @@ function checkDurations(mesh: MeshConfig, errors: string[]): void {
   }
 }
 
+export type PathNormalization = 'DEFAULT' | 'NONE' | 'BASE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES';
+const PATH_NORMALIZATIONS: readonly PathNormalization[] = ['DEFAULT', 'NONE', 'BASE', 'MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES'];
+
+/** The mesh's path normalization where it differs from Envoy's that mizzen sets anyway (DEFAULT and BASE). */
+function pathsOf(mesh: MeshConfig): 'NONE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES' | undefined {
+  const n = mesh.pathNormalization.normalization;
+  return n === 'DEFAULT' || n === 'BASE' ? undefined : n;
+}
+
 /** `host:port` of a tracing collector; undefined when it is not one. */
 export function collectorAddress(address: string): { host: string; port: number } | undefined {
   const m = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?):(\d{1,5})$/i.exec(address);
@@ -352,6 +370,7 @@ export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
     autoMtls: mesh.enableAutoMtls,
     ingress: ingressSettings(mesh),
     connectTimeoutMs: detectionMs(mesh.connectTimeout),
+    ...(pathsOf(mesh) ? { pathNormalization: pathsOf(mesh) } : {}),
     dnsRefreshMs: detectionMs(mesh.dnsRefreshRate),
     telemetry: {
       providers: Object.fromEntries(mesh.extensionProviders.map((p) => [p.name.toLowerCase(), telemetryProvider(p)])),

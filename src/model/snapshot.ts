@@ -261,6 +261,7 @@ export interface SnapshotOptions {
   ingress?: IngressSettings;
   connectTimeoutMs?: MeshSettings['connectTimeoutMs'];
   dnsRefreshMs?: MeshSettings['dnsRefreshMs'];
+  pathNormalization?: MeshSettings['pathNormalization'];
 }
 
 const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
@@ -276,6 +277,7 @@ const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
   ...(opts.ingress ? { ingress: { ...opts.ingress } } : {}),
   ...(opts.connectTimeoutMs ? { connectTimeoutMs: opts.connectTimeoutMs } : {}),
   ...(opts.dnsRefreshMs ? { dnsRefreshMs: opts.dnsRefreshMs } : {}),
+  ...(opts.pathNormalization ? { pathNormalization: opts.pathNormalization } : {}),
 });
 
 export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOptions = {}): Snapshot {

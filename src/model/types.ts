@@ -147,6 +147,8 @@ export interface MeshSettings {
   connectTimeoutMs?: number;
   /** dnsRefreshRate in milliseconds: STRICT_DNS and LOGICAL_DNS clusters' refresh rate; absent: 60 s, Istio's default. */
   dnsRefreshMs?: number;
+  /** pathNormalization other than BASE (RFC 3986 normalization, what every connection manager has otherwise). */
+  pathNormalization?: 'NONE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES';
   /** Envoy access logs (accessLogFile, accessLogEncoding, accessLogFormat: absent, the encoding's default); absent: none. */
   accessLog?: { path: string; encoding: 'TEXT' | 'JSON'; format?: { text: string } | { fields: Record<string, unknown> } };
   /**

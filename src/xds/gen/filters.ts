@@ -3,6 +3,7 @@ import { type Json, adsSource, any } from './common.js';
 import { duration } from '../proto.js';
 import { CORS_FILTER, HTTP_FAULT_FILTER, ROUTER_FILTER } from './httproute.js';
 import type { NamedResource } from './types.js';
+import type { MeshSettings } from '../../model/types.js';
 
 /** fault, cors, `beforeRouter` (dynamic forward proxies), then router (router last, as Envoy and gRPC require). */
 export function httpFilters(beforeRouter: readonly Json[] = []): Json[] {
@@ -15,6 +16,17 @@ export function httpFilters(beforeRouter: readonly Json[] = []): Json[] {
 }
 
 const HCM_TYPE = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+
+/**
+ * The mesh config's pathNormalization as istiod sets it on every connection manager: RFC 3986 normalization (BASE, the
+ * default), none, or also merged slashes, and with DECODE_AND_MERGE_SLASHES escaped slashes decoded as well.
+ */
+function pathNormalization(paths: MeshSettings['pathNormalization']): Json {
+  if (paths === 'NONE') return { normalize_path: { value: false } };
+  if (paths === 'MERGE_SLASHES') return { normalize_path: { value: true }, merge_slashes: true };
+  if (paths === 'DECODE_AND_MERGE_SLASHES') return { normalize_path: { value: true }, merge_slashes: true, path_with_escaped_slashes_action: 'UNESCAPE_AND_FORWARD' };
+  return { normalize_path: { value: true } };
+}
 /** Network filter names, for the passes that find these filters again in generated listeners (authz, access logs). */
 export const HCM_FILTER = 'envoy.filters.network.http_connection_manager';
 export const TCP_PROXY_FILTER = 'envoy.filters.network.tcp_proxy';
@@ -31,6 +43,7 @@ export function httpConnectionManager(
   direction: 'outbound' | 'inbound' = 'outbound',
   first: readonly Json[] = [],
   beforeRouter: readonly Json[] = [],
+  paths?: MeshSettings['pathNormalization'],
 ): Json {
   return {
     name: HCM_FILTER,
@@ -40,7 +53,7 @@ export function httpConnectionManager(
       http_filters: [...first, ...httpFilters(beforeRouter)],
       use_remote_address: { value: false },
       upgrade_configs: [{ upgrade_type: 'websocket' }],
-      normalize_path: { value: true },
+      ...pathNormalization(paths),
       stream_idle_timeout: { seconds: 0, nanos: 0 },
       ...(direction === 'inbound' ? { forward_client_cert_details: 'APPEND_FORWARD', set_current_client_cert_details: { subject: { value: true }, dns: true, uri: true } } : {}),
     }),

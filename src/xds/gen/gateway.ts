@@ -304,7 +304,7 @@ export function generateGatewayListeners(snap: Snapshot, proxy: Proxy): NamedRes
     const dfp = (routed: readonly ServerInfo[]): Json[] => (hasDynamicDns(snap) ? httpDfpFilters(snap, routeClusters(virtualHosts(snap, proxy, routed, port))) : []);
     const hcm = (rds: string, routed: readonly ServerInfo[]): Json[] => [
       ...networkPhased([], [], network),
-      httpConnectionManager(`outbound_0.0.0.0_${port}`, { rds }, 'outbound', httpFilters, dfp(routed)),
+      httpConnectionManager(`outbound_0.0.0.0_${port}`, { rds }, 'outbound', httpFilters, dfp(routed), snap.mesh.pathNormalization),
     ];
     const tcpFilters = networkPhased(authz.tcpCustom, authz.tcpRbac, network);
     // Before the chain's filters (a dynamic forward proxy's SNI filter, then its tcp_proxy).

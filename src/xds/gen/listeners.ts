@@ -114,7 +114,7 @@ function outboundListeners(snap: Snapshot, proxy: Proxy): Json[] {
   const network = (port: number): Json[] => networkPhased([], [], wasmNetworkFilters(snap, proxy, 'CLIENT', port));
   const hcm = (port: number, statPrefix: string, rds: string, dfp: readonly Json[] = []): Json[] => [
     ...network(port),
-    httpConnectionManager(statPrefix, { rds }, 'outbound', client(port), dfp),
+    httpConnectionManager(statPrefix, { rds }, 'outbound', client(port), dfp, snap.mesh.pathNormalization),
   ];
   for (const port of http) {
     const filters = hcm(port, `outbound_0.0.0.0_${port}`, String(port), portDfpFilters(services, port));
@@ -241,7 +241,7 @@ function virtualInbound(snap: Snapshot, proxy: Proxy): Json {
     if (port === Ports.proxyInbound) continue;
     const cluster = inboundClusterName(port);
     const match = { destination_port: { value: port } };
-    const hcm = (): Json => httpConnectionManager(`inbound_0.0.0.0_${port}`, { inline: inboundRouteConfig(port, protocol) }, 'inbound', httpFilters(port));
+    const hcm = (): Json => httpConnectionManager(`inbound_0.0.0.0_${port}`, { inline: inboundRouteConfig(port, protocol) }, 'inbound', httpFilters(port), [], snap.mesh.pathNormalization);
     const http = (m: Json): Json => ({ name: cluster, filter_chain_match: m, filters: [...networkPhased([], [], network(port)), hcm()] });
     const tcp = (name: string): Json => ({ name, filter_chain_match: match, filters: [...tcpFilters(port), tcpProxy(cluster, cluster)] });
     let own: Json[];
