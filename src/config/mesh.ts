@@ -105,6 +105,14 @@ export interface MeshConfig {
    */
   pathNormalization: { normalization: PathNormalization };
   /**
+   * Istio's defaultServiceExportTo, defaultVirtualServiceExportTo and defaultDestinationRuleExportTo: where Services
+   * (and ServiceEntries), VirtualServices and DestinationRules that set no exportTo are visible: `*` (every
+   * namespace), `.` (their own), namespace names, or `~` (none); empty: every namespace.
+   */
+  defaultServiceExportTo: string[];
+  defaultVirtualServiceExportTo: string[];
+  defaultDestinationRuleExportTo: string[];
+  /**
    * Istio's localityLbSetting, for every cluster whose DestinationRule sets none: `enabled` (default true: with
    * outlier detection, proxies keep to their own locality and fail over by nearness), `failover`, `distribute`.
    */
@@ -173,6 +181,9 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   connectTimeout: '10s',
   dnsRefreshRate: '60s',
   pathNormalization: { normalization: 'DEFAULT' },
+  defaultServiceExportTo: [],
+  defaultVirtualServiceExportTo: [],
+  defaultDestinationRuleExportTo: [],
   localityLbSetting: { enabled: true },
   enableAutoMtls: true,
   workloadCertificateSecrets: false,
@@ -252,6 +263,7 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
   } else merged.localityLbSetting = structuredClone(base.localityLbSetting);
   merged.extensionProviders = mergeExtensionProviders(base.extensionProviders, extensionProviders, errors);
   checkDefaultProviders(merged.defaultProviders, merged.extensionProviders, errors);
+  for (const field of EXPORT_DEFAULTS) errors.push(...exportToErrors(merged[field], field));
   const normalization: unknown = merged.pathNormalization?.normalization;
   if (!PATH_NORMALIZATIONS.includes(normalization as PathNormalization)) errors.push(`pathNormalization.normalization: ${JSON.stringify(normalization)} must be one of ${PATH_NORMALIZATIONS.join(', ')}`);
   const mode: unknown = merged.outboundTrafficPolicy?.mode;
@@ -318,6 +330,26 @@ function checkDurations(mesh: MeshConfig, errors: string[]): void {
   }
 }
 
+const EXPORT_DEFAULTS = ['defaultServiceExportTo', 'defaultVirtualServiceExportTo', 'defaultDestinationRuleExportTo'] as const;
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** An exportTo list as Istio checks it: `*`, `.`, namespace names, or `~` alone. */
+function exportToErrors(list: unknown, field: string): string[] {
+  if (!Array.isArray(list)) return []; // named by the merge
+  const errors = list.flatMap((v, i) => (typeof v === 'string' && (v === '*' || v === '.' || v === '~' || NAMESPACE.test(v)) ? [] : [`${field}[${i}]: ${shown(v)} must be *, ., ~ or a namespace name`]));
+  if (list.includes('~') && list.length > 1) errors.push(`${field}: ~ (visible nowhere) cannot be combined with other entries`);
+  return errors;
+}
+
+/** The exportTo defaults the mesh config sets (none: every namespace, so nothing to carry). */
+function exportDefaults(mesh: MeshConfig): { defaultExportTo?: NonNullable<SnapshotOptions['defaultExportTo']> } {
+  const out: NonNullable<SnapshotOptions['defaultExportTo']> = {};
+  if (mesh.defaultServiceExportTo.length > 0) out.services = [...mesh.defaultServiceExportTo];
+  if (mesh.defaultVirtualServiceExportTo.length > 0) out.virtualServices = [...mesh.defaultVirtualServiceExportTo];
+  if (mesh.defaultDestinationRuleExportTo.length > 0) out.destinationRules = [...mesh.defaultDestinationRuleExportTo];
+  return Object.keys(out).length > 0 ? { defaultExportTo: out } : {};
+}
+
 export type PathNormalization = 'DEFAULT' | 'NONE' | 'BASE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES';
 const PATH_NORMALIZATIONS: readonly PathNormalization[] = ['DEFAULT', 'NONE', 'BASE', 'MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES'];
 
@@ -371,6 +403,7 @@ export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
     ingress: ingressSettings(mesh),
     connectTimeoutMs: detectionMs(mesh.connectTimeout),
     ...(pathsOf(mesh) ? { pathNormalization: pathsOf(mesh) } : {}),
+    ...exportDefaults(mesh),
     dnsRefreshMs: detectionMs(mesh.dnsRefreshRate),
     telemetry: {
       providers: Object.fromEntries(mesh.extensionProviders.map((p) => [p.name.toLowerCase(), telemetryProvider(p)])),

@@ -179,7 +179,7 @@ export function kubeServices(objects: readonly KubeObject[], domainSuffix: strin
         meshExternal: !!externalName,
         labels: stringMap(o.metadata.labels),
         ...(Object.keys(selector).length > 0 ? { selector } : {}),
-        exportTo: exportTo.length > 0 ? exportTo : ['*'],
+        exportTo,
         source: 'kubernetes',
         ...(externalName ? { externalName } : {}),
         ...(external.length > 0 ? { externalAddresses: external } : spec.type === 'LoadBalancer' ? { loadBalancerPending: true as const } : {}),

@@ -122,7 +122,7 @@ export function serviceEntryServices(
         meshExternal: spec.location !== 'MESH_INTERNAL',
         labels: stringMap(o.metadata.labels),
         ...(selector && !dynamic ? { selector } : {}),
-        exportTo: exportTo.length > 0 ? exportTo : ['*'],
+        exportTo,
         source: 'serviceentry',
         ...(subjectAltNames.length > 0 ? { subjectAltNames } : {}),
         ...withDistribution(distribution),

@@ -262,6 +262,7 @@ export interface SnapshotOptions {
   connectTimeoutMs?: MeshSettings['connectTimeoutMs'];
   dnsRefreshMs?: MeshSettings['dnsRefreshMs'];
   pathNormalization?: MeshSettings['pathNormalization'];
+  defaultExportTo?: MeshSettings['defaultExportTo'];
 }
 
 const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
@@ -278,6 +279,7 @@ const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
   ...(opts.connectTimeoutMs ? { connectTimeoutMs: opts.connectTimeoutMs } : {}),
   ...(opts.dnsRefreshMs ? { dnsRefreshMs: opts.dnsRefreshMs } : {}),
   ...(opts.pathNormalization ? { pathNormalization: opts.pathNormalization } : {}),
+  ...(opts.defaultExportTo ? { defaultExportTo: structuredClone(opts.defaultExportTo) } : {}),
 });
 
 export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOptions = {}): Snapshot {

@@ -43,7 +43,7 @@ export interface Service {
   labels: Record<string, string>;
   /** Pod/workload selector, when the service selects workloads. */
   selector?: Record<string, string>;
-  /** Namespaces the service is exported to (`*` = all). */
+  /** Namespaces the service is exported to (`*` = all); empty when it says none: the mesh config's default applies. */
   exportTo: string[];
   source: 'kubernetes' | 'serviceentry';
   /** Kubernetes `type: ExternalName` target (the service resolves by DNS to it). */
@@ -147,6 +147,11 @@ export interface MeshSettings {
   connectTimeoutMs?: number;
   /** dnsRefreshRate in milliseconds: STRICT_DNS and LOGICAL_DNS clusters' refresh rate; absent: 60 s, Istio's default. */
   dnsRefreshMs?: number;
+  /**
+   * The mesh config's defaultServiceExportTo, defaultVirtualServiceExportTo and defaultDestinationRuleExportTo: where
+   * those that set no exportTo are visible; absent (or a kind absent): everywhere, Istio's default.
+   */
+  defaultExportTo?: { services?: string[]; virtualServices?: string[]; destinationRules?: string[] };
   /** pathNormalization other than BASE (RFC 3986 normalization, what every connection manager has otherwise). */
   pathNormalization?: 'NONE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES';
   /** Envoy access logs (accessLogFile, accessLogEncoding, accessLogFormat: absent, the encoding's default); absent: none. */

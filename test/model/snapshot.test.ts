@@ -57,7 +57,7 @@ describe('buildSnapshot', () => {
     expect(r.ports).to.deep.equal([{ name: 'http', port: 9080, targetPort: 9081, protocol: 'HTTP' }]);
     expect(r.addresses).to.deep.equal(['10.0.0.1']);
     expect(r.selector).to.deep.equal({ app: 'reviews' });
-    expect(r.exportTo).to.deep.equal(['*']);
+    expect(r.exportTo, 'none said: the mesh default (everywhere unless the mesh config says)').to.deep.equal([]);
     expect([...s.namespaces.keys()]).to.deep.equal(['shop']);
   });
 

@@ -39,9 +39,15 @@ export const labelsKey = (labels: Readonly<Record<string, string>>): string =>
     .map((k) => `${k}=${labels[k]}`)
     .join(',');
 
-/** exportTo: `*` everyone, `.` the service's own namespace, or named namespaces. */
-export function visibleTo(exportTo: readonly string[] | undefined, ownNamespace: string, proxyNamespace: string): boolean {
-  if (!exportTo || exportTo.length === 0) return true;
+/**
+ * exportTo: `*` everyone, `.` the service's own namespace, or named namespaces (`~`: no one). None said: `fallback`
+ * (the mesh config's default for the kind), else everyone.
+ */
+export function visibleTo(exportTo: readonly string[] | undefined, ownNamespace: string, proxyNamespace: string, fallback?: readonly string[]): boolean {
+  if (!exportTo || exportTo.length === 0) {
+    if (!fallback || fallback.length === 0) return true;
+    exportTo = fallback;
+  }
   return exportTo.some((e) => e === '*' || e === proxyNamespace || (e === '.' && ownNamespace === proxyNamespace));
 }
 
@@ -65,7 +71,7 @@ const selectingMemo = new WeakMap<ReadonlyMap<string, Service>, Map<string, Sele
  * within the egress scope of the Sidecar resource that applies to it (sidecar-scope.ts).
  */
 export function visibleServices(snap: Snapshot, proxy: Proxy): readonly Service[] {
-  const exported = memoOn(visibleMemo, snap.services, proxy.namespace, () => [...snap.services.values()].filter((s) => visibleTo(s.exportTo, s.namespace, proxy.namespace)));
+  const exported = memoOn(visibleMemo, snap.services, proxy.namespace, () => [...snap.services.values()].filter((s) => visibleTo(s.exportTo, s.namespace, proxy.namespace, snap.mesh.defaultExportTo?.services)));
   const sidecar = proxySidecar(snap, proxy, () => proxyLabels(snap, proxy));
   if (!sidecar) return exported;
   // Keyed on the Sidecar object itself: a changed one is a new object (its revision may not change: files have none).
@@ -138,9 +144,10 @@ export function hostMatches(pattern: string, host: string): boolean {
   return pattern === host;
 }
 
-export function configVisible(c: Config, proxyNamespace: string): boolean {
+/** Whether a VirtualService or DestinationRule is visible to `proxyNamespace`; `fallback`: the mesh config's default for its kind. */
+export function configVisible(c: Config, proxyNamespace: string, fallback?: readonly string[]): boolean {
   const exportTo: unknown = c.spec?.exportTo;
-  return visibleTo(Array.isArray(exportTo) ? exportTo.filter((x): x is string => typeof x === 'string') : undefined, c.namespace, proxyNamespace);
+  return visibleTo(Array.isArray(exportTo) ? exportTo.filter((x): x is string => typeof x === 'string') : undefined, c.namespace, proxyNamespace, fallback);
 }
 
 /** Configs by the hosts they name (resolved in their namespace), in config order: exact hosts and wildcards. */
@@ -231,7 +238,7 @@ export function destinationRuleForCluster(snap: Snapshot, proxyNamespace: string
 function findDestinationRule(snap: Snapshot, proxyNamespace: string, svc: Service, labels: Readonly<Record<string, string>>): Config | undefined {
   const applies = (c: Config): boolean => {
     const selector = workloadSelector(c);
-    return selector === undefined ? configVisible(c, proxyNamespace) : c.namespace === proxyNamespace && matchesLabels(labels, selector);
+    return selector === undefined ? configVisible(c, proxyNamespace, snap.mesh.defaultExportTo?.destinationRules) : c.namespace === proxyNamespace && matchesLabels(labels, selector);
   };
   const visible = hostCandidates(hostIndex(snap.destinationRules, 'dr', snap.domainSuffix, drHosts), svc.hostname).filter((c) => applies(c.config));
   let best: (typeof visible)[number] | undefined;

@@ -123,7 +123,7 @@ export function mergeRule(root: Obj, leaf: Obj): Obj | undefined {
 const isDelegate = (vs: Config): boolean => asArray(vs.spec?.hosts).length === 0;
 
 /** The VirtualServices with their delegations merged in, the delegates themselves left out. */
-export function mergeDelegations(vss: readonly Config[], domainSuffix: string): Config[] {
+export function mergeDelegations(vss: readonly Config[], domainSuffix: string, defaultExportTo?: readonly string[]): Config[] {
   const delegates = new Map<string, Config>();
   for (const vs of vss) if (isDelegate(vs)) delegates.set(`${vs.namespace}/${vs.name}`, vs);
   const out: Config[] = [];
@@ -143,7 +143,7 @@ export function mergeDelegations(vss: readonly Config[], domainSuffix: string): 
       }
       const d = asObject(rule.delegate);
       const delegate = delegates.get(`${str(d.namespace) || vs.namespace}/${str(d.name)}`);
-      if (!delegate || !configVisible(delegate, vs.namespace)) continue;
+      if (!delegate || !configVisible(delegate, vs.namespace, defaultExportTo)) continue;
       const { delegate: _d, ...root } = rule;
       for (const sub of asArray(delegate.spec?.http)) {
         const m = mergeRule(root, resolveDestinations(asObject(sub), delegate.namespace, domainSuffix));
@@ -162,6 +162,6 @@ export function routableVirtualServices(snap: Snapshot): readonly Config[] {
   const vss = snap.virtualServices;
   return memoOn(memo, vss, snap.domainSuffix, () => {
     const delegating = vss.some((vs) => isDelegate(vs) || asArray(vs.spec?.http).some((r) => present(asObject(r).delegate)));
-    return delegating ? mergeDelegations(vss, snap.domainSuffix) : vss;
+    return delegating ? mergeDelegations(vss, snap.domainSuffix, snap.mesh.defaultExportTo?.virtualServices) : vss;
   });
 }

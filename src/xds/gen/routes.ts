@@ -25,7 +25,7 @@ export function meshVirtualServices(snap: Snapshot, namespace: string): readonly
   return memoOn(meshMemo, vss, namespace, () =>
     vss.filter((vs) => {
       const gws = asArray(vs.spec?.gateways);
-      return configVisible(vs, namespace) && (gws.length === 0 || gws.includes('mesh'));
+      return configVisible(vs, namespace, snap.mesh.defaultExportTo?.virtualServices) && (gws.length === 0 || gws.includes('mesh'));
     }),
   );
 }

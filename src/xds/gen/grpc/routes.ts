@@ -32,7 +32,7 @@ export function virtualServiceFor(snap: Snapshot, proxyNamespace: string, svc: S
   let bestAt = Infinity;
   // Candidates from the shared host index (a map read plus wildcards), not a scan of every VirtualService.
   for (const { config: vs, at, exact } of hostCandidates(hostIndex(routableVirtualServices(snap), 'vs', snap.domainSuffix, vsHosts), svc.hostname)) {
-    if (!appliesToMesh(vs) || !configVisible(vs, proxyNamespace) || asArray(vs.spec?.http).length === 0 || (inScope && !inScope.includes(vs))) continue;
+    if (!appliesToMesh(vs) || !configVisible(vs, proxyNamespace, snap.mesh.defaultExportTo?.virtualServices) || asArray(vs.spec?.http).length === 0 || (inScope && !inScope.includes(vs))) continue;
     const rank = (exact ? 0 : 3) + (vs.namespace === proxyNamespace ? 0 : vs.namespace === svc.namespace ? 1 : 2);
     if (rank < bestRank || (rank === bestRank && at < bestAt)) {
       best = vs;
