@@ -32,7 +32,6 @@ export const ISTIO_MESH_FIELDS: Readonly<Record<string, IstioField>> = {
   disableEnvoyListenerLog: { kind: 'bool', why: 'mizzen writes no listener-level access log' },
   inboundTrafficPolicy: { kind: 'mapping', why: 'inbound traffic keeps its original destination (passthrough)' },
   configSources: { kind: 'list', why: 'mizzen reads config from --config-dir or Kubernetes, not MCP sources' },
-  trustDomainAliases: { kind: 'strings', why: 'AuthorizationPolicy principals match the trust domain only' },
   caCertificates: { kind: 'list', why: 'mizzen trusts its own mesh CA (mesh-roots.crt adds roots beside it)' },
   rootNamespace: { kind: 'string', why: 'mizzen\'s root namespaces are istio-system and mizzen-system' },
   zoneAwareLbSetting: { kind: 'mapping', why: 'use localityLbSetting' },

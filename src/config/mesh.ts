@@ -109,6 +109,8 @@ export interface MeshConfig {
    * (and ServiceEntries), VirtualServices and DestinationRules that set no exportTo are visible: `*` (every
    * namespace), `.` (their own), namespace names, or `~` (none); empty: every namespace.
    */
+  /** Istio's trustDomainAliases: other trust domains the mesh's identities are known by (AuthorizationPolicy principals). */
+  trustDomainAliases: string[];
   defaultServiceExportTo: string[];
   defaultVirtualServiceExportTo: string[];
   defaultDestinationRuleExportTo: string[];
@@ -181,6 +183,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   connectTimeout: '10s',
   dnsRefreshRate: '60s',
   pathNormalization: { normalization: 'DEFAULT' },
+  trustDomainAliases: [],
   defaultServiceExportTo: [],
   defaultVirtualServiceExportTo: [],
   defaultDestinationRuleExportTo: [],
@@ -264,6 +267,11 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
   merged.extensionProviders = mergeExtensionProviders(base.extensionProviders, extensionProviders, errors);
   checkDefaultProviders(merged.defaultProviders, merged.extensionProviders, errors);
   for (const field of EXPORT_DEFAULTS) errors.push(...exportToErrors(merged[field], field));
+  if (Array.isArray(merged.trustDomainAliases)) {
+    merged.trustDomainAliases.forEach((a, i) => {
+      if (typeof a !== 'string' || !TRUST_DOMAIN_PATTERN.test(a)) errors.push(`trustDomainAliases[${i}]: ${shown(a)} must be a trust domain (a leading or trailing * allowed)`);
+    });
+  }
   const normalization: unknown = merged.pathNormalization?.normalization;
   if (!PATH_NORMALIZATIONS.includes(normalization as PathNormalization)) errors.push(`pathNormalization.normalization: ${JSON.stringify(normalization)} must be one of ${PATH_NORMALIZATIONS.join(', ')}`);
   const mode: unknown = merged.outboundTrafficPolicy?.mode;
@@ -329,6 +337,9 @@ function checkDurations(mesh: MeshConfig, errors: string[]): void {
     else if (ns < min || (max !== undefined && ns > max)) errors.push(`${field}: ${shown(value)} must be ${range}`);
   }
 }
+
+/** A trust domain alias: a SPIFFE trust domain, or one with a leading or trailing `*` (Istio matches those as patterns). */
+const TRUST_DOMAIN_PATTERN = /^\*?[a-z0-9._-]+\*?$|^\*$/;
 
 const EXPORT_DEFAULTS = ['defaultServiceExportTo', 'defaultVirtualServiceExportTo', 'defaultDestinationRuleExportTo'] as const;
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -404,6 +415,7 @@ export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
     connectTimeoutMs: detectionMs(mesh.connectTimeout),
     ...(pathsOf(mesh) ? { pathNormalization: pathsOf(mesh) } : {}),
     ...exportDefaults(mesh),
+    ...(mesh.trustDomainAliases.length > 0 ? { trustDomainAliases: [...mesh.trustDomainAliases] } : {}),
     dnsRefreshMs: detectionMs(mesh.dnsRefreshRate),
     telemetry: {
       providers: Object.fromEntries(mesh.extensionProviders.map((p) => [p.name.toLowerCase(), telemetryProvider(p)])),

@@ -263,6 +263,7 @@ export interface SnapshotOptions {
   dnsRefreshMs?: MeshSettings['dnsRefreshMs'];
   pathNormalization?: MeshSettings['pathNormalization'];
   defaultExportTo?: MeshSettings['defaultExportTo'];
+  trustDomainAliases?: MeshSettings['trustDomainAliases'];
 }
 
 const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
@@ -280,6 +281,7 @@ const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
   ...(opts.dnsRefreshMs ? { dnsRefreshMs: opts.dnsRefreshMs } : {}),
   ...(opts.pathNormalization ? { pathNormalization: opts.pathNormalization } : {}),
   ...(opts.defaultExportTo ? { defaultExportTo: structuredClone(opts.defaultExportTo) } : {}),
+  ...(opts.trustDomainAliases?.length ? { trustDomainAliases: [...opts.trustDomainAliases] } : {}),
 });
 
 export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOptions = {}): Snapshot {

@@ -152,6 +152,8 @@ export interface MeshSettings {
    * those that set no exportTo are visible; absent (or a kind absent): everywhere, Istio's default.
    */
   defaultExportTo?: { services?: string[]; virtualServices?: string[]; destinationRules?: string[] };
+  /** The mesh config's trustDomainAliases: authorization principals match under each of them too (model/trust-domain.ts). */
+  trustDomainAliases?: string[];
   /** pathNormalization other than BASE (RFC 3986 normalization, what every connection manager has otherwise). */
   pathNormalization?: 'NONE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES';
   /** Envoy access logs (accessLogFile, accessLogEncoding, accessLogFormat: absent, the encoding's default); absent: none. */

@@ -25,6 +25,7 @@ import { escapeRegex } from '../../core/regex.js';
 import type { Config, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { asArray, asObject, policySelector } from '../../model/selectors.js';
+import { expandTrustDomains, migratePrincipals } from '../../model/trust-domain.js';
 import { policyAttaches } from '../../model/policy-attachment.js';
 import { ROOT_NAMESPACES } from '../../core/constants.js';
 import { type Json, JWT_FILTER, JWT_PAYLOAD_KEY, any } from './common.js';
@@ -189,24 +190,33 @@ const OPERATION_FIELDS: Array<[string, string, string]> = [
 ];
 
 /** A rule as lists of fields: one permission list per `to` (or one), one principal list per `from` (or one). */
-function ruleModel(rule: Json, policyNamespace: string): { permissions: Field[][]; principals: Field[][] } | Error {
+function ruleModel(rule: Json, policyNamespace: string, domains: readonly string[]): { permissions: Field[][]; principals: Field[][] } | Error {
   const base: Record<Side, Field[]> = { permission: [], principal: [] };
   for (const w of asArray(rule.when).map(asObject)) {
     const key = typeof w.key === 'string' ? w.key : '';
     const m = maker(key, policyNamespace);
     if (!m || key === 'port' || key === 'host' || key === 'method' || key === 'path') return new Error(`unknown attribute ${key}`);
-    base[m.side].push({ key, values: strings(w.values), notValues: strings(w.notValues), ...m });
+    base[m.side].push(migrated({ key, values: strings(w.values), notValues: strings(w.notValues), ...m }, domains));
   }
   const fields = (obj: Json, table: Array<[string, string, string]>): Field[] =>
     table
       .map(([v, nv, key]) => ({ key, values: strings(obj[v]), notValues: strings(obj[nv]), ...maker(key, policyNamespace)! }))
-      .filter((f) => f.values.length > 0 || f.notValues.length > 0);
+      .filter((f) => f.values.length > 0 || f.notValues.length > 0)
+      .map((f) => migrated(f, domains));
   const from = asArray(rule.from).map((f) => asObject(asObject(f).source));
   const to = asArray(rule.to).map((t) => asObject(asObject(t).operation));
   return {
     principals: from.length > 0 ? from.map((s) => [...fields(s, SOURCE_FIELDS), ...base.principal]) : [base.principal],
     permissions: to.length > 0 ? to.map((o) => [...fields(o, OPERATION_FIELDS), ...base.permission]) : [base.permission],
   };
+}
+
+/** A principal or trust domain field under the mesh's trust domain and its aliases (model/trust-domain.ts). */
+function migrated(f: Field, domains: readonly string[]): Field {
+  if (domains.length === 0) return f;
+  if (f.key === 'source.principal') return { ...f, values: migratePrincipals(f.values, domains), notValues: migratePrincipals(f.notValues, domains) };
+  if (f.key === 'source.trustDomain') return { ...f, values: expandTrustDomains(f.values, domains), notValues: expandTrustDomains(f.notValues, domains) };
+  return f;
 }
 
 /** AND of the fields (OR over values, NOT of OR over not-values); an Error drops the rule (ALLOW only). */
@@ -236,8 +246,8 @@ function generate(fields: Field[], side: Side, forTCP: boolean, action: Action):
 }
 
 /** One rule's RBAC policy; undefined when the rule cannot be enforced as written (see the module comment). */
-export function rulePolicy(rule: Json, policyNamespace: string, forTCP: boolean, action: Action): Json | undefined {
-  const model = ruleModel(rule, policyNamespace);
+export function rulePolicy(rule: Json, policyNamespace: string, forTCP: boolean, action: Action, domains: readonly string[] = []): Json | undefined {
+  const model = ruleModel(rule, policyNamespace, domains);
   if (model instanceof Error) return undefined;
   const permissions = model.permissions.map((f) => generate(f, 'permission', forTCP, action));
   const principals = model.principals.map((f) => generate(f, 'principal', forTCP, action));
@@ -264,7 +274,7 @@ const actionOf = (p: Config): string => (typeof p.spec?.action === 'string' ? p.
  * The RBAC `rules` of one action from these policies; undefined when none of them has that action. `custom`: the
  * CUSTOM policies go to DENY (no provider to send their requests to); `named`: an RBAC policy's name for a rule.
  */
-function rbacRules(policies: readonly Config[], action: Action, forTCP: boolean, custom: boolean, named = ruleName): Json | undefined {
+function rbacRules(policies: readonly Config[], action: Action, forTCP: boolean, custom: boolean, domains: readonly string[], named = ruleName): Json | undefined {
   const chosen = policies.filter((p) => (action === 'ALLOW' ? actionOf(p) === 'ALLOW' : actionOf(p) === 'DENY' || (custom && actionOf(p) === 'CUSTOM')));
   if (chosen.length === 0) return undefined;
   const out: Json = {};
@@ -272,7 +282,7 @@ function rbacRules(policies: readonly Config[], action: Action, forTCP: boolean,
     const rules = asArray(p.spec?.rules);
     rules.forEach((raw, i) => {
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return;
-      const policy = rulePolicy(raw as Json, p.namespace, forTCP, action);
+      const policy = rulePolicy(raw as Json, p.namespace, forTCP, action, domains);
       if (policy) out[named(p, i)] = policy;
     });
     if (rules.length === 0) out[named(p, 0)] = MATCH_NEVER;
@@ -283,9 +293,9 @@ function rbacRules(policies: readonly Config[], action: Action, forTCP: boolean,
 const ruleName = (p: Config, i: number): string => `ns[${p.namespace}]-policy[${p.name}]-rule[${i}]${actionOf(p) === 'CUSTOM' ? CUSTOM_SUFFIX : ''}`;
 
 /** CUSTOM filters for a chain (HTTP or TCP), or undefined when its CUSTOM policies must deny instead. */
-function customFilters(policies: readonly Config[], target: ExtAuthzTarget, forTCP: boolean): Json[] | undefined {
+function customFilters(policies: readonly Config[], target: ExtAuthzTarget, forTCP: boolean, domains: readonly string[]): Json[] | undefined {
   // CUSTOM rules are built as DENY rules are (a TCP chain leaves HTTP-only fields out: more requests are checked).
-  const shadow = rbacRules(policies.filter(isCustom), 'DENY', forTCP, true, (p, i) => customRuleName(target.name, p.namespace, p.name, i));
+  const shadow = rbacRules(policies.filter(isCustom), 'DENY', forTCP, true, domains, (p, i) => customRuleName(target.name, p.namespace, p.name, i));
   if (!shadow) return [];
   return forTCP ? customTcpFilters(target, shadow) : customHttpFilters(target, shadow);
 }
@@ -318,16 +328,18 @@ export function inboundAuthz(snap: Snapshot, proxy: Proxy): InboundAuthz {
   const key = target ? `${workload}\n${target.name}\n${target.cluster}\n${JSON.stringify(target.provider)}` : workload;
   return memoOn(memo, snap.authorizationPolicies, key, () => {
     const out: InboundAuthz = { custom: [], rbac: [], tcpCustom: [], tcpRbac: [] };
-    const http = target && customFilters(policies, target, false);
-    const tcp = target && customFilters(policies, target, true);
+    // The mesh's trust domain and its aliases: principals match under each (model/trust-domain.ts).
+    const domains = [snap.mesh.trustDomain, ...(snap.mesh.trustDomainAliases ?? [])];
+    const http = target && customFilters(policies, target, false, domains);
+    const tcp = target && customFilters(policies, target, true, domains);
     if (http) out.custom.push(...http);
     if (tcp) out.tcpCustom.push(...tcp);
     for (const action of ['DENY', 'ALLOW'] as const) {
-      const httpRules = rbacRules(policies, action, false, !http);
+      const httpRules = rbacRules(policies, action, false, !http, domains);
       // Named apart (istiod names both envoy.filters.http.rbac): gRPC refuses two filters of one name.
       const suffix = action.toLowerCase();
       if (httpRules) out.rbac.push({ name: `envoy.filters.http.rbac.${suffix}`, typed_config: any('envoy.extensions.filters.http.rbac.v3.RBAC', { rules: httpRules }) });
-      const tcpRules = rbacRules(policies, action, true, !tcp);
+      const tcpRules = rbacRules(policies, action, true, !tcp, domains);
       if (tcpRules) out.tcpRbac.push({ name: `envoy.filters.network.rbac.${suffix}`, typed_config: any('envoy.extensions.filters.network.rbac.v3.RBAC', { rules: tcpRules, stat_prefix: 'tcp.' }) });
     }
     return out;
