@@ -183,15 +183,20 @@ export function inboundPort(snap: Snapshot, proxy: Proxy, svc: Service, sp: Serv
 export function inboundPorts(snap: Snapshot, proxy: Proxy): IngressPort[] {
   const ingress = sidecarIngress(proxySidecar(snap, proxy, () => proxyLabels(snap, proxy)));
   if (ingress) return ingress.sort((a, b) => a.port - b.port);
-  const ports = new Map<number, ServicePort['protocol']>();
-  for (const svc of inboundServices(snap, proxy)) {
+  return [...servicesByWorkloadPort(snap, proxy).entries()].sort(([a], [b]) => a - b).map(([port, { sp }]) => ({ port, protocol: sp.protocol }));
+}
+
+/** Each workload port of the services that select the proxy, with the first service (and its port) landing on it; UDP left out. */
+function servicesByWorkloadPort(snap: Snapshot, proxy: Proxy, labels = proxyLabels(snap, proxy)): Map<number, { svc: Service; sp: ServicePort }> {
+  const out = new Map<number, { svc: Service; sp: ServicePort }>();
+  for (const svc of inboundServices(snap, proxy, labels)) {
     for (const sp of svc.ports) {
       if (sp.protocol === 'UDP') continue;
       const p = inboundPort(snap, proxy, svc, sp);
-      if (!ports.has(p)) ports.set(p, sp.protocol);
+      if (!out.has(p)) out.set(p, { svc, sp });
     }
   }
-  return [...ports.entries()].sort(([a], [b]) => a - b).map(([port, protocol]) => ({ port, protocol }));
+  return out;
 }
 
 /**
@@ -207,18 +212,13 @@ function inboundTarget(name: string, endpoint: IngressEndpoint | undefined): Jso
 
 /**
  * The connection pool of an inbound port, as istiod sets it on the receiving side too (so that the server has the
- * capacity its clients are allowed): the DestinationRule of the first service whose port lands on it (for that
- * service port; rules with a workloadSelector count only outbound, as in Istio), its connectionPool replaced by the
+ * capacity its clients are allowed): the DestinationRule of the first service whose port lands on it (`landing`:
+ * servicesByWorkloadPort; for that service port; rules with a workloadSelector count only outbound, as in Istio), its connectionPool replaced by the
  * proxy's Sidecar's for the port (sidecarInboundPool) when it sets one. Its retryBudget stays the rule's.
  */
-function inboundPool(snap: Snapshot, proxy: Proxy, port: number, labels: Readonly<Record<string, string>>): Pick<TrafficPolicy, 'connectionPool' | 'retryBudget'> {
-  let policy: TrafficPolicy = {};
-  for (const svc of inboundServices(snap, proxy, labels)) {
-    const sp = svc.ports.find((p) => p.protocol !== 'UDP' && inboundPort(snap, proxy, svc, p) === port);
-    if (!sp) continue;
-    policy = effectivePolicy(destinationRuleFor(snap, proxy.namespace, svc), sp.port);
-    break;
-  }
+function inboundPool(snap: Snapshot, proxy: Proxy, port: number, labels: Readonly<Record<string, string>>, landing: ReadonlyMap<number, { svc: Service; sp: ServicePort }>): Pick<TrafficPolicy, 'connectionPool' | 'retryBudget'> {
+  const first = landing.get(port);
+  const policy: TrafficPolicy = first ? effectivePolicy(destinationRuleFor(snap, proxy.namespace, first.svc), first.sp.port) : {};
   const connectionPool = sidecarInboundPool(proxySidecar(snap, proxy, () => labels), port) ?? policy.connectionPool;
   return { ...(connectionPool ? { connectionPool } : {}), ...(policy.retryBudget ? { retryBudget: policy.retryBudget } : {}) };
 }
@@ -350,7 +350,8 @@ export function generateClusters(snap: Snapshot, proxy: Proxy): NamedResource[] 
   const resources: Json[] = outboundClusterSpecs(snap, proxy).map((s) => (certs ? withMtls(snap, s, memoCluster(snap, s, proxy), certs) : memoCluster(snap, s, proxy)));
   if (proxy.type === 'sidecar') {
     const labels = proxyLabels(snap, proxy);
-    for (const p of inboundPorts(snap, proxy)) resources.push(inboundCluster(p, inboundPool(snap, proxy, p.port, labels), connectMs(snap)));
+    const landing = servicesByWorkloadPort(snap, proxy, labels);
+    for (const p of inboundPorts(snap, proxy)) resources.push(inboundCluster(p, inboundPool(snap, proxy, p.port, labels, landing), connectMs(snap)));
   }
   resources.push(...staticClusters(proxy.type === 'sidecar', connectMs(snap)));
   // Where WasmPlugins' remote code is fetched from (wasm.ts).
