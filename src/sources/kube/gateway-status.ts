@@ -60,19 +60,19 @@ export class GatewayStatusWriter {
     return this.writes.report();
   }
 
-  private async once(): Promise<void> {
-    if (!this.o.isLeader()) return;
-    const snap = this.o.snapshot();
-    if (!snap) return;
-    this.writes.stats.syncs += 1;
-    const writes = gatewayApiStatuses(this.o.objects(), snap, (this.o.now ?? (() => new Date().toISOString()))(), this.o.deployed, this.o.invalidParameters);
-    for (const w of writes) {
-      if (!this.o.isLeader()) return;
-      const r = GATEWAY_STATUS_RESOURCES[w.kind];
-      const path = objectPath({ group: GATEWAY_API_GROUP, version: r.version, plural: r.plural, namespaced: r.namespaced }, w.namespace, w.name);
-      const status: Record<string, unknown> = { ...w.status };
-      for (const k of w.removed) status[k] = null;
-      await this.writes.patch(path, `${w.kind} ${w.namespace ? `${w.namespace}/` : ''}${w.name}`, status, w.resourceVersion);
-    }
+  private once(): Promise<void> {
+    return this.writes.writeAll(this.o, (snap) =>
+      gatewayApiStatuses(this.o.objects(), snap, (this.o.now ?? (() => new Date().toISOString()))(), this.o.deployed, this.o.invalidParameters).map((w) => {
+        const r = GATEWAY_STATUS_RESOURCES[w.kind];
+        const status: Record<string, unknown> = { ...w.status };
+        for (const k of w.removed) status[k] = null;
+        return {
+          path: objectPath({ group: GATEWAY_API_GROUP, version: r.version, plural: r.plural, namespaced: r.namespaced }, w.namespace, w.name),
+          id: `${w.kind} ${w.namespace ? `${w.namespace}/` : ''}${w.name}`,
+          status,
+          resourceVersion: w.resourceVersion,
+        };
+      }),
+    );
   }
 }

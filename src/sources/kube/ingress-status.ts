@@ -45,15 +45,14 @@ export class IngressStatusWriter {
     return this.writes.report();
   }
 
-  private async once(): Promise<void> {
-    if (!this.o.isLeader()) return;
-    const snap = this.o.snapshot();
-    if (!snap) return;
-    this.writes.stats.syncs += 1;
-    for (const w of ingressStatuses(this.o.objects(), snap)) {
-      if (!this.o.isLeader()) return;
-      const loadBalancer = { ingress: w.ingress.length ? w.ingress : null };
-      await this.writes.patch(objectPath(INGRESS_STATUS_RESOURCE, w.namespace, w.name), `Ingress ${w.namespace}/${w.name}`, { loadBalancer }, w.resourceVersion);
-    }
+  private once(): Promise<void> {
+    return this.writes.writeAll(this.o, (snap) =>
+      ingressStatuses(this.o.objects(), snap).map((w) => ({
+        path: objectPath(INGRESS_STATUS_RESOURCE, w.namespace, w.name),
+        id: `Ingress ${w.namespace}/${w.name}`,
+        status: { loadBalancer: { ingress: w.ingress.length ? w.ingress : null } },
+        resourceVersion: w.resourceVersion,
+      })),
+    );
   }
 }

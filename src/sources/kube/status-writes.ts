@@ -6,6 +6,7 @@
  */
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../../core/log.js';
+import type { Snapshot } from '../../model/types.js';
 import { isOk, type KubeClient } from './client.js';
 
 /** What a status writer did, for /debug. */
@@ -16,8 +17,16 @@ export interface StatusWriteReport {
   lastError?: string;
 }
 
+/** One status write: the object's path (its status subresource is `path`/status), its name in the log, the status. */
+export interface StatusPatch {
+  path: string;
+  id: string;
+  status: Record<string, unknown>;
+  resourceVersion?: string;
+}
+
 export class StatusWrites {
-  readonly stats: StatusWriteReport = { syncs: 0, written: 0, failed: 0 };
+  private readonly stats: StatusWriteReport = { syncs: 0, written: 0, failed: 0 };
   private readonly counter: Counter<'outcome'>;
 
   /** `what` names the objects in the log ("gateway API", "ingress"); `metric` is the counter's name and help. */
@@ -32,7 +41,7 @@ export class StatusWrites {
   }
 
   /** Writes `status` to the object at `path` (its status subresource is `path`/status); `id` names it in the log. */
-  async patch(path: string, id: string, status: Record<string, unknown>, resourceVersion: string | undefined): Promise<void> {
+  private async patch(path: string, id: string, status: Record<string, unknown>, resourceVersion: string | undefined): Promise<void> {
     const body = { ...(resourceVersion ? { metadata: { resourceVersion } } : {}), status };
     const res = await this.client.patch(`${path}/status`, body, 'merge');
     if (isOk(res)) {
@@ -45,6 +54,21 @@ export class StatusWrites {
     this.stats.lastError = `${id}: HTTP ${res.status}`;
     this.counter.inc({ outcome: 'failed' });
     if (res.status !== 409) this.log.warn({ object: id, status: res.status }, `${this.what} status not written`);
+  }
+
+  /**
+   * One sync of a leader's writer: nothing unless it leads and a snapshot exists; then the patches `plan` computes
+   * from it, one by one, stopping when leadership is lost.
+   */
+  async writeAll(o: { isLeader: () => boolean; snapshot: () => Snapshot | undefined }, plan: (snap: Snapshot) => Iterable<StatusPatch>): Promise<void> {
+    if (!o.isLeader()) return;
+    const snap = o.snapshot();
+    if (!snap) return;
+    this.stats.syncs += 1;
+    for (const p of plan(snap)) {
+      if (!o.isLeader()) return;
+      await this.patch(p.path, p.id, p.status, p.resourceVersion);
+    }
   }
 
   report(): StatusWriteReport {
