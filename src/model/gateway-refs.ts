@@ -10,6 +10,8 @@ import type { Config } from './types.js';
 import { asArray, asObject, asPort, asString, nonEmptyStrings } from './selectors.js';
 
 export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
+/** Whether a policy's target reference names a Gateway API Gateway (group gateway.networking.k8s.io, kind Gateway). */
+export const isGatewayRef = (ref: Record<string, unknown>): boolean => ref.group === GATEWAY_API_GROUP && ref.kind === 'Gateway';
 /** The route kinds mizzen serves: attached to a Service (the mesh), they become routes of that service. */
 export const GATEWAY_ROUTE_KINDS: readonly string[] = ['HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute'];
 

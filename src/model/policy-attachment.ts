@@ -12,7 +12,7 @@
  * Pure.
  */
 import { asArray, asObject, asString, matchesLabels } from './selectors.js';
-import { GATEWAY_API_GROUP } from './gateway-refs.js';
+import { isGatewayRef } from './gateway-refs.js';
 import { GATEWAY_NAME_LABEL } from './gateway-api-gateways.js';
 
 /** A policy's target references: targetRefs, else the older single targetRef. */
@@ -22,9 +22,6 @@ export function targetRefsOf(spec: unknown): Array<Record<string, unknown>> {
   if (many.length > 0) return many;
   return s.targetRef !== undefined ? [asObject(s.targetRef)] : [];
 }
-
-/** Whether a target reference names a Gateway API Gateway (the kinds mizzen attaches policies to). */
-export const isGatewayRef = (ref: Record<string, unknown>): boolean => ref.group === GATEWAY_API_GROUP && ref.kind === 'Gateway';
 
 /**
  * Whether a policy of `policyNamespace` with `spec` and `selector` (its matchLabels; {} for none) attaches to a

@@ -1,8 +1,8 @@
 /** Pieces shared by the policy kinds (security and Telemetry): policy target references and the selector/targetRef exclusivity. */
 import { type Issues, type Obj, obj, str, list, each } from './schema.js';
 import { warnEmptySelector, matchLabelsSelectorSchema } from './common.js';
+import { GATEWAY_API_GROUP, isGatewayRef } from '../model/gateway-refs.js';
 
-const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 const GROUP = /^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const KIND = /^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/;
 
@@ -52,9 +52,9 @@ export function warnTargetRefs(spec: Obj, what: string, issues: Issues, gateways
       issues.warn(p, `attaches ${what} to nothing: mizzen applies it by selector only`);
       continue;
     }
-    if (ref.group === GATEWAY_GROUP && ref.kind === 'Gateway') continue;
+    if (isGatewayRef(ref)) continue;
     const kind = typeof ref.kind === 'string' && ref.kind ? ref.kind : 'this';
-    issues.warn(p, `attaches ${what} to nothing: a ${kind} target is for waypoints, which mizzen does not run (a Gateway of ${GATEWAY_GROUP} attaches it to that Gateway's gateways)`);
+    issues.warn(p, `attaches ${what} to nothing: a ${kind} target is for waypoints, which mizzen does not run (a Gateway of ${GATEWAY_API_GROUP} attaches it to that Gateway's gateways)`);
   }
 }
 

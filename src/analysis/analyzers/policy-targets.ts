@@ -5,8 +5,7 @@
  * MZ0003 where it has none to check against. References to other kinds are validation's (they attach nothing and
  * say so).
  */
-import { isGatewayApi } from '../../model/gateway-refs.js';
-import { isGatewayRef } from '../../model/policy-attachment.js';
+import { isGatewayApi, isGatewayRef } from '../../model/gateway-refs.js';
 import { finding, type Finding } from '../finding.js';
 import { arr, rec, str } from '../shape.js';
 import { nameOf, nsOf, type World } from '../world.js';
