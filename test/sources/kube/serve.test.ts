@@ -224,8 +224,11 @@ describe('mizzen serve --kubeconfig (stand-in API server, real gRPC xDS clients)
 
   it('holds the leader Lease and reports no uninjected pods when there are none', async () => {
     await eventually('leader', async () => (api.get('Lease', 'mizzen-system', 'mizzen-leader')?.spec?.holderIdentity === 'serve-test' ? true : undefined));
-    const dog = await uninjected();
-    expect(dog.leader).to.equal(true);
+    // The Lease is written before the elector reads the answer and tells the watchdog: wait for that too.
+    const dog = await eventually('the watchdog leading', async () => {
+      const d = await uninjected();
+      return d.leader === true ? d : undefined;
+    });
     expect(dog.heal).to.equal(true);
     expect(dog.pods).to.deep.equal([]);
   });
