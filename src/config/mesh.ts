@@ -21,6 +21,7 @@ import type { AnalyzeOptions } from '../analysis/world.js';
 import type { ExtAuthzProvider, TelemetryProvider } from '../model/types.js';
 import type { IngressSettings } from '../model/ingress.js';
 import { ISTIO_MESH_FIELDS, sortIstioFields } from './istio-fields.js';
+import { type TrafficDefaults, takeTrafficDefaults, trafficSettings } from './traffic-defaults.js';
 import { readAccessLogFormat } from './access-log-format.js';
 import { EXT_AUTHZ_KINDS, extAuthzProvider } from './ext-authz.js';
 import { readDefaultConfig, type DefaultProxyConfig } from './default-config.js';
@@ -36,7 +37,8 @@ export interface ResourceList {
   memory?: string;
 }
 
-export interface MeshConfig {
+/** A mesh config; the traffic defaults (config/traffic-defaults.ts) are optional fields, absent by default. */
+export interface MeshConfig extends TrafficDefaults {
   /** Envoy image for the istio-proxy sidecar (also the gateway). */
   proxyImage: string;
   /** Image of the istio-init container: mizzen's own image, which carries iptables. */
@@ -253,9 +255,10 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
   };
   // Providers merge by name onto the base's, not as a list that replaces the base's list.
   const { extensionProviders, localityLbSetting, defaultConfig, ...all } = input;
+  const traffic = takeTrafficDefaults(all, base, errors, warnings);
   const istio = sortIstioFields(all, (k) => k in base, ISTIO_MESH_FIELDS, '', errors, warnings);
   const rest = Object.fromEntries(Object.entries(all).filter(([k]) => !istio.has(k)));
-  const merged = merge(base, rest, '') as MeshConfig;
+  const merged = Object.assign(merge(base, rest, '') as MeshConfig, traffic);
   // Read before the checks below: it may set xdsAddress, holdApplicationUntilProxyStarts and tracing.
   merged.defaultConfig = defaultConfig === undefined ? structuredClone(base.defaultConfig) : readDefaultConfig(defaultConfig, merged, new Set(Object.keys(rest)), errors, warnings);
   // A localityLbSetting replaces the default one whole, as in Istio; checked as a DestinationRule's is.
@@ -417,6 +420,7 @@ export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
     ...exportDefaults(mesh),
     ...(mesh.trustDomainAliases.length > 0 ? { trustDomainAliases: [...mesh.trustDomainAliases] } : {}),
     dnsRefreshMs: detectionMs(mesh.dnsRefreshRate),
+    ...trafficSettings(mesh),
     telemetry: {
       providers: Object.fromEntries(mesh.extensionProviders.map((p) => [p.name.toLowerCase(), telemetryProvider(p)])),
       defaultProviders: { tracing: [...mesh.defaultProviders.tracing], accessLogging: [...mesh.defaultProviders.accessLogging] },

@@ -264,6 +264,12 @@ export interface SnapshotOptions {
   pathNormalization?: MeshSettings['pathNormalization'];
   defaultExportTo?: MeshSettings['defaultExportTo'];
   trustDomainAliases?: MeshSettings['trustDomainAliases'];
+  httpRetries?: MeshSettings['httpRetries'];
+  inboundHttpRetries?: MeshSettings['inboundHttpRetries'];
+  trafficDefaults?: MeshSettings['trafficDefaults'];
+  h2Upgrade?: MeshSettings['h2Upgrade'];
+  tcpKeepalive?: MeshSettings['tcpKeepalive'];
+  inboundLocalhost?: MeshSettings['inboundLocalhost'];
 }
 
 const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
@@ -282,6 +288,12 @@ const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
   ...(opts.pathNormalization ? { pathNormalization: opts.pathNormalization } : {}),
   ...(opts.defaultExportTo ? { defaultExportTo: structuredClone(opts.defaultExportTo) } : {}),
   ...(opts.trustDomainAliases?.length ? { trustDomainAliases: [...opts.trustDomainAliases] } : {}),
+  ...(opts.httpRetries ? { httpRetries: structuredClone(opts.httpRetries) } : {}),
+  ...(opts.inboundHttpRetries ? { inboundHttpRetries: structuredClone(opts.inboundHttpRetries) } : {}),
+  ...(opts.trafficDefaults ? { trafficDefaults: structuredClone(opts.trafficDefaults) } : {}),
+  ...(opts.h2Upgrade ? { h2Upgrade: true as const } : {}),
+  ...(opts.tcpKeepalive ? { tcpKeepalive: structuredClone(opts.tcpKeepalive) } : {}),
+  ...(opts.inboundLocalhost ? { inboundLocalhost: true as const } : {}),
 });
 
 export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOptions = {}): Snapshot {

@@ -168,6 +168,18 @@ export interface MeshSettings {
     defaultProviders: { tracing: string[]; accessLogging: string[] };
     sampling: number;
   };
+  /** defaultHttpRetryPolicy (an HTTPRetry): routes that set no retries take it instead of Istio's default; absent: that default. */
+  httpRetries?: Record<string, unknown>;
+  /** defaultInboundHttpRetryPolicy: sidecars' inbound routes retry as it says; absent: two retries of a request reset before it reached the app. */
+  inboundHttpRetries?: Record<string, unknown>;
+  /** defaultTrafficPolicy: the connectionPool and outlierDetection of clusters whose DestinationRule sets none; absent: none. */
+  trafficDefaults?: { connectionPool?: Record<string, unknown>; outlierDetection?: Record<string, unknown> };
+  /** h2UpgradePolicy UPGRADE: HTTP/1.1 service ports' clusters speak HTTP/2 unless their DestinationRule says otherwise. */
+  h2Upgrade?: true;
+  /** tcpKeepalive: SO_KEEPALIVE on every cluster's connections, a DestinationRule's own fields over it; absent: none. */
+  tcpKeepalive?: Record<string, unknown>;
+  /** inboundTrafficPolicy LOCALHOST: inbound traffic reaches the app on 127.0.0.1; absent: on the pod's IP (PASSTHROUGH). */
+  inboundLocalhost?: true;
 }
 
 /** An external authorization provider of the mesh config (envoyExtAuthzHttp / envoyExtAuthzGrpc), as the generators use it. */

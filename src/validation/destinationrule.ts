@@ -88,6 +88,20 @@ const portPolicySchema = obj(
   { required: ['port'] },
 );
 
+/** The mesh config's defaultTrafficPolicy: a DestinationRule traffic policy's connectionPool and outlierDetection. */
+const meshTrafficPolicySchema = obj({ connectionPool: connectionPoolSchema, outlierDetection: outlierSchema });
+
+/** The issues of the mesh config's defaultTrafficPolicy, its blocks checked as a DestinationRule's are. */
+export function meshTrafficPolicyIssues(v: unknown, path: string): Issues {
+  const issues = new Issues();
+  walk(meshTrafficPolicySchema, v, path, issues);
+  if (issues.errors.length > 0) return issues;
+  const tp = v as Obj;
+  checkOutlier(tp.outlierDetection, `${path}.outlierDetection`, issues);
+  checkConnectionPool(tp.connectionPool, `${path}.connectionPool`, issues);
+  return issues;
+}
+
 const trafficPolicySchema = obj({
   loadBalancer: loadBalancerSchema,
   connectionPool: connectionPoolSchema,

@@ -4,11 +4,14 @@ import { WITHOUT_SIDECAR_CERTIFICATES, durationField, parseDuration, validateDur
 
 const MS_NS = 1_000_000n;
 
+/** A connection pool's tcp.tcpKeepalive, and the mesh config's tcpKeepalive. */
+export const tcpKeepaliveSchema = obj({ probes: uint32(), time: durationField, interval: durationField });
+
 export const connectionPoolSchema = obj({
   tcp: obj({
     maxConnections: int32(),
     connectTimeout: durationField,
-    tcpKeepalive: obj({ probes: uint32(), time: durationField, interval: durationField }),
+    tcpKeepalive: tcpKeepaliveSchema,
     maxConnectionDuration: durationField,
     idleTimeout: str(),
   }),

@@ -1,5 +1,5 @@
 /** VirtualService HTTP routes: schema and semantic rules (match, route, redirect, rewrite, retries, fault, CORS, mirrors). */
-import { type Issues, type Obj, obj, str, bool, int32, uint32, list, map, strList, enumOf, each, entries, has, len } from './schema.js';
+import { Issues, type Obj, obj, str, bool, int32, uint32, list, map, strList, enumOf, each, entries, has, len, walk } from './schema.js';
 import {
   checkGatewayName,
   checkStringMatch,
@@ -54,6 +54,16 @@ const faultSchema = obj({
   abort: obj({ httpStatus: int32(), grpcStatus: str(), http2Error: str(), percentage: percentSchema }, { atMostOne: [['httpStatus', 'grpcStatus', 'http2Error']] }),
 });
 
+/** Istio's HTTPRetry: a route's `retries`, and the mesh config's default retry policies. */
+const retriesSchema = obj({
+  attempts: int32(),
+  perTryTimeout: durationField,
+  retryOn: str(),
+  retryRemoteLocalities: bool,
+  retryIgnorePreviousHosts: bool,
+  backoff: durationField,
+});
+
 export const httpRouteSchema = obj({
   name: str(),
   match: list(matchSchema),
@@ -77,14 +87,7 @@ export const httpRouteSchema = obj({
   delegate: obj({ name: str(), namespace: str() }),
   rewrite: obj({ uri: str(), authority: str(), uriRegexRewrite: obj({ match: str(), rewrite: str() }) }),
   timeout: durationField,
-  retries: obj({
-    attempts: int32(),
-    perTryTimeout: durationField,
-    retryOn: str(),
-    retryRemoteLocalities: bool,
-    retryIgnorePreviousHosts: bool,
-    backoff: durationField,
-  }),
+  retries: retriesSchema,
   fault: faultSchema,
   mirror: destinationSchema,
   mirrors: list(obj({ destination: destinationSchema, percentage: mirrorPercentSchema }, { required: ['destination'] })),
@@ -289,6 +292,14 @@ export function validateRetryOn(retryOn: string): string[] {
     .split(',')
     .filter((policy) => !RETRY_ON.has(policy) && !(/^[0-9]+$/.test(policy) && HTTP_CODES.has(Number(policy))))
     .map((policy) => `"${policy}" is not a valid retryOn policy (Envoy retry policies, gRPC status names or HTTP status codes, comma separated)`);
+}
+
+/** The issues of an HTTPRetry outside a VirtualService (the mesh config's defaults), checked as a route's `retries` is. */
+export function retryPolicyIssues(v: unknown, path: string): Issues {
+  const issues = new Issues();
+  walk(retriesSchema, v, path, issues);
+  if (issues.errors.length === 0) checkRetries(v as Obj, path, issues);
+  return issues;
 }
 
 function checkRetries(r: Obj | undefined, p: string, issues: Issues): void {

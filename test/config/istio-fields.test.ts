@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { DEFAULT_MESH_CONFIG, resolveMeshConfig } from '../../src/config/mesh.js';
 import { ISTIO_MESH_FIELDS, ISTIO_PROXY_CONFIG_FIELDS, kindIssue } from '../../src/config/istio-fields.js';
+import { TRAFFIC_DEFAULT_FIELDS } from '../../src/config/traffic-defaults.js';
 
 /** A MeshConfig as a platform team has it in the istio ConfigMap's `mesh` key. */
 const ISTIO_MESH = {
@@ -25,7 +26,7 @@ describe("Istio's MeshConfig fields", () => {
     expect(r.value.tracing.sampling).to.equal(10);
     const named = (r.warnings ?? []).map((w) => w.split(':')[0]);
     expect(named).to.have.members([
-      'rootNamespace', 'discoverySelectors', 'inboundTrafficPolicy', 'tlsDefaults', 'serviceSettings',
+      'rootNamespace', 'discoverySelectors', 'tlsDefaults', 'serviceSettings',
       'defaultConfig.drainDuration', 'defaultConfig.proxyStatsMatcher', 'defaultConfig.tracing.customTags',
     ]);
     expect(r.warnings).to.include("discoverySelectors: Istio's field is accepted but not applied by mizzen: mizzen watches every namespace");
@@ -50,9 +51,10 @@ describe("Istio's MeshConfig fields", () => {
     expect(r).to.deep.equal({
       ok: false,
       errors: [
+        // h2UpgradePolicy is applied by mizzen (config/traffic-defaults.ts): checked before Istio's other fields.
+        'h2UpgradePolicy: "SOMETIMES" must be one of DO_NOT_UPGRADE, UPGRADE',
         'hboneIdleTimeout: 60 must be a duration like 100ms or 10s',
         'discoverySelectors: must be a list, got a mapping',
-        'h2UpgradePolicy: "SOMETIMES" must be one of DO_NOT_UPGRADE, UPGRADE',
         'defaultConfig.statusPort: must be a whole number, got "x"',
         // trustDomainAliases is applied by mizzen (model/trust-domain.ts): checked with its own fields.
         'trustDomainAliases[1]: 1 must be a trust domain (a leading or trailing * allowed)',
@@ -71,7 +73,10 @@ describe("Istio's MeshConfig fields", () => {
   });
 
   it('lists no field that mizzen has as its own key (an applied field leaves the list)', () => {
-    for (const name of Object.keys(ISTIO_MESH_FIELDS)) expect(DEFAULT_MESH_CONFIG, name).to.not.have.property(name);
+    for (const name of Object.keys(ISTIO_MESH_FIELDS)) {
+      expect(DEFAULT_MESH_CONFIG, name).to.not.have.property(name);
+      expect(TRAFFIC_DEFAULT_FIELDS, name).to.not.include(name);
+    }
   });
 
   const proto = (path: string, message: string): string[] | undefined => {
@@ -86,7 +91,8 @@ describe("Istio's MeshConfig fields", () => {
     const mesh = proto('mesh/v1alpha1/config.proto', 'MeshConfig');
     const proxy = proto('mesh/v1alpha1/proxy.proto', 'ProxyConfig');
     if (!mesh || !proxy) return this.skip();
-    expect(mesh.filter((f) => !(f in DEFAULT_MESH_CONFIG) && !(f in ISTIO_MESH_FIELDS))).to.deep.equal([]);
+    const own = (f: string): boolean => f in DEFAULT_MESH_CONFIG || (TRAFFIC_DEFAULT_FIELDS as readonly string[]).includes(f);
+    expect(mesh.filter((f) => !own(f) && !(f in ISTIO_MESH_FIELDS))).to.deep.equal([]);
     const applied = ['discoveryAddress', 'concurrency', 'interceptionMode', 'proxyMetadata', 'holdApplicationUntilProxyStarts', 'tracing'];
     expect(proxy.filter((f) => !applied.includes(f) && !(f in ISTIO_PROXY_CONFIG_FIELDS))).to.deep.equal([]);
     expect(mesh.length).to.be.greaterThan(40);

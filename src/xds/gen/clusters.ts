@@ -5,14 +5,14 @@
  * BlackHoleCluster / PassthroughCluster / InboundPassthroughCluster every proxy has. A DYNAMIC_DNS ServiceEntry host
  * gets dynamic forward proxy clusters instead, without subsets (dynamic-dns.ts).
  */
-import type { Config, Endpoint, Service, ServicePort, Snapshot } from '../../model/types.js';
+import type { Config, Endpoint, MeshSettings, Service, ServicePort, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { isHttp2Protocol } from '../../model/protocol.js';
 import { matchesLabels } from '../../model/selectors.js';
 import { duration } from '../proto.js';
 import type { NamedResource } from './types.js';
 import {
-  type Json, BLACKHOLE, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_DNS_REFRESH_MS, INBOUND_BIND_ADDRESS, INBOUND_BIND_ADDRESS_V6, INBOUND_PASSTHROUGH, PASSTHROUGH, UINT32_MAX,
+  type Json, BLACKHOLE, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_DNS_REFRESH_MS, INBOUND_BIND_ADDRESS, INBOUND_BIND_ADDRESS_V6, INBOUND_PASSTHROUGH, PASSTHROUGH,
   adsSource, any, inboundClusterName, outboundClusterName, socketAddress,
 } from './common.js';
 import { clusterPolicyFields, connectionPoolFields, effectivePolicy, subsetsOf, type TrafficPolicy } from './policy.js';
@@ -22,6 +22,7 @@ import { proxySidecar, sidecarInboundPool, sidecarIngress, type IngressEndpoint,
 import { wasmClusters } from './wasm.js';
 import { type CertFiles, acceptsMtls, certsKey, clientCerts, clusterMtls, endpointMetadata, serviceIdentities } from './mtls.js';
 import { dynamicDnsCluster, isDynamicDns } from './dynamic-dns.js';
+import { withMeshDefaults } from './mesh-defaults.js';
 
 /** One outbound cluster before it is written out: shared by CDS and EDS. */
 export interface ClusterSpec {
@@ -58,23 +59,25 @@ function clusterType(svc: Service, policy: TrafficPolicy): ClusterSpec['type'] {
  * against the rule): proxy scopes, and the next snapshot when it kept both, share the same specs (shared: never
  * modified), so what is derived from a spec (cluster, load assignment) can be memoized on it.
  */
-const specMemo = new WeakMap<Service, { dr: Config | undefined; specs: readonly ClusterSpec[] }>();
-function serviceClusterSpecs(svc: Service, dr: Config | undefined): readonly ClusterSpec[] {
+const specMemo = new WeakMap<Service, { dr: Config | undefined; mesh: MeshSettings; specs: readonly ClusterSpec[] }>();
+function serviceClusterSpecs(svc: Service, dr: Config | undefined, mesh: MeshSettings): readonly ClusterSpec[] {
   const hit = specMemo.get(svc);
-  if (hit && hit.dr === dr) return hit.specs;
+  if (hit && hit.dr === dr && hit.mesh === mesh) return hit.specs;
   const specs: ClusterSpec[] = [];
   // A dynamic forward proxy cluster has no endpoints for subsets to pick from: istiod builds none.
   const subsets = isDynamicDns(svc) ? [] : subsetsOf(dr);
   for (const port of svc.ports) {
     if (port.protocol === 'UDP') continue;
-    const policy = effectivePolicy(dr, port.port);
+    // The mesh config's defaults go under the rule's policy (mesh-defaults.ts).
+    const use = port.protocol === 'HTTP' ? 'outbound-http1' : 'outbound';
+    const policy = withMeshDefaults(effectivePolicy(dr, port.port), mesh, use);
     specs.push({ name: outboundClusterName(port.port, '', svc.hostname), service: svc, port, subset: '', policy, type: clusterType(svc, policy), rule: dr });
     for (const s of subsets) {
-      const sp = effectivePolicy(dr, port.port, s.name);
+      const sp = withMeshDefaults(effectivePolicy(dr, port.port, s.name), mesh, use);
       specs.push({ name: outboundClusterName(port.port, s.name, svc.hostname), service: svc, port, subset: s.name, subsetLabels: s.labels, policy: sp, type: clusterType(svc, sp), rule: dr });
     }
   }
-  specMemo.set(svc, { dr, specs });
+  specMemo.set(svc, { dr, mesh, specs });
   return specs;
 }
 
@@ -82,7 +85,7 @@ function serviceClusterSpecs(svc: Service, dr: Config | undefined): readonly Clu
 export function outboundClusterSpecs(snap: Snapshot, proxy: Proxy): ClusterSpec[] {
   const out: ClusterSpec[] = [];
   const labels = proxyLabels(snap, proxy);
-  for (const svc of visibleServices(snap, proxy)) for (const spec of serviceClusterSpecs(svc, destinationRuleFor(snap, proxy.namespace, svc, labels))) out.push(spec);
+  for (const svc of visibleServices(snap, proxy)) for (const spec of serviceClusterSpecs(svc, destinationRuleFor(snap, proxy.namespace, svc, labels), snap.mesh)) out.push(spec);
   return out;
 }
 
@@ -164,9 +167,7 @@ function outboundCluster(snap: Snapshot, spec: ClusterSpec, gateway = false): Js
   return c;
 }
 
-const defaultBreakers = (): Json => ({
-  thresholds: [{ max_connections: { value: UINT32_MAX }, max_pending_requests: { value: UINT32_MAX }, max_requests: { value: UINT32_MAX }, max_retries: { value: UINT32_MAX }, track_remaining: true }],
-});
+const LOCALHOST = '127.0.0.1';
 
 /** The workload port a service port lands on for this proxy (named targetPorts resolved from its own endpoint). */
 export function inboundPort(snap: Snapshot, proxy: Proxy, svc: Service, sp: ServicePort): number {
@@ -177,13 +178,18 @@ export function inboundPort(snap: Snapshot, proxy: Proxy, svc: Service, sp: Serv
 
 /**
  * The proxy's inbound ports: its Sidecar's ingress listeners when it has any (with where each sends its traffic),
- * else the ports of the services that select it, workload port → protocol, the first service winning a port.
- * Sorted by port.
+ * else the ports of the services that select it, workload port → protocol, the first service winning a port (sent
+ * to the original destination, or to 127.0.0.1 under inboundTrafficPolicy LOCALHOST, as istiod's inbound clusters
+ * do; a Sidecar's ingress listeners keep their own). Sorted by port.
  */
 export function inboundPorts(snap: Snapshot, proxy: Proxy): IngressPort[] {
   const ingress = sidecarIngress(proxySidecar(snap, proxy, () => proxyLabels(snap, proxy)));
   if (ingress) return ingress.sort((a, b) => a.port - b.port);
-  return [...servicesByWorkloadPort(snap, proxy).entries()].sort(([a], [b]) => a - b).map(([port, { sp }]) => ({ port, protocol: sp.protocol }));
+  // The mesh config's inboundTrafficPolicy LOCALHOST: the app is reached on the loopback, not on the pod's IP.
+  const local = snap.mesh.inboundLocalhost === true;
+  return [...servicesByWorkloadPort(snap, proxy).entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([port, { sp }]) => ({ port, protocol: sp.protocol, ...(local ? { endpoint: { address: LOCALHOST, port } } : {}) }));
 }
 
 /** Each workload port of the services that select the proxy, with the first service (and its port) landing on it; UDP left out. */
@@ -219,7 +225,9 @@ function inboundTarget(name: string, endpoint: IngressEndpoint | undefined): Jso
 function inboundPool(snap: Snapshot, proxy: Proxy, port: number, labels: Readonly<Record<string, string>>, landing: ReadonlyMap<number, { svc: Service; sp: ServicePort }>): Pick<TrafficPolicy, 'connectionPool' | 'retryBudget'> {
   const first = landing.get(port);
   const policy: TrafficPolicy = first ? effectivePolicy(destinationRuleFor(snap, proxy.namespace, first.svc), first.sp.port) : {};
-  const connectionPool = sidecarInboundPool(proxySidecar(snap, proxy, () => labels), port) ?? policy.connectionPool;
+  const own = sidecarInboundPool(proxySidecar(snap, proxy, () => labels), port) ?? policy.connectionPool;
+  // The mesh config's defaultTrafficPolicy pool where neither sets one, and its tcpKeepalive (mesh-defaults.ts).
+  const { connectionPool } = withMeshDefaults(own ? { connectionPool: own } : {}, snap.mesh, 'pool');
   return { ...(connectionPool ? { connectionPool } : {}), ...(policy.retryBudget ? { retryBudget: policy.retryBudget } : {}) };
 }
 
@@ -254,30 +262,25 @@ const passthroughProtocolOptions = (): Json => ({
 /** The mesh's connectTimeout (istiod's mesh.connectTimeout), where no DestinationRule sets one. */
 const connectMs = (snap: Snapshot): number => snap.mesh.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
 
-function staticClusters(sidecar: boolean, timeoutMs: number): Json[] {
-  const out: Json[] = [
-    { name: BLACKHOLE, type: 'STATIC', connect_timeout: duration(timeoutMs) },
-    {
-      name: PASSTHROUGH,
-      type: 'ORIGINAL_DST',
-      lb_policy: 'CLUSTER_PROVIDED',
-      connect_timeout: duration(timeoutMs),
-      circuit_breakers: defaultBreakers(),
-      typed_extension_protocol_options: passthroughProtocolOptions(),
-    },
-  ];
-  if (sidecar) {
-    // istiod builds it from the outbound one: the same options, bound to 127.0.0.6.
-    out.push({
-      name: INBOUND_PASSTHROUGH,
-      type: 'ORIGINAL_DST',
-      lb_policy: 'CLUSTER_PROVIDED',
-      connect_timeout: duration(timeoutMs),
-      upstream_bind_config: { source_address: { address: INBOUND_BIND_ADDRESS, port_value: 0 } },
-      circuit_breakers: defaultBreakers(),
-      typed_extension_protocol_options: passthroughProtocolOptions(),
-    });
-  }
+/**
+ * The BlackHoleCluster, the PassthroughCluster and (sidecars) the InboundPassthroughCluster. The passthrough ones
+ * take the mesh config's defaultTrafficPolicy pool (its connect timeout and circuit breakers) and tcpKeepalive, as
+ * istiod caps ALLOW_ANY traffic with them; their HTTP options stay the passthrough ones.
+ */
+function staticClusters(sidecar: boolean, mesh: MeshSettings, timeoutMs: number): Json[] {
+  const pool = connectionPoolFields(withMeshDefaults({}, mesh, 'pool'), false, false, false, timeoutMs);
+  const passthrough = (bind?: string): Json => ({
+    type: 'ORIGINAL_DST',
+    lb_policy: 'CLUSTER_PROVIDED',
+    connect_timeout: pool.connect_timeout,
+    ...(bind ? { upstream_bind_config: { source_address: { address: bind, port_value: 0 } } } : {}),
+    circuit_breakers: pool.circuit_breakers,
+    ...(pool.upstream_connection_options ? { upstream_connection_options: pool.upstream_connection_options } : {}),
+    typed_extension_protocol_options: passthroughProtocolOptions(),
+  });
+  const out: Json[] = [{ name: BLACKHOLE, type: 'STATIC', connect_timeout: duration(timeoutMs) }, { name: PASSTHROUGH, ...passthrough() }];
+  // istiod builds it from the outbound one: the same options, bound to 127.0.0.6.
+  if (sidecar) out.push({ name: INBOUND_PASSTHROUGH, ...passthrough(INBOUND_BIND_ADDRESS) });
   return out;
 }
 
@@ -353,7 +356,7 @@ export function generateClusters(snap: Snapshot, proxy: Proxy): NamedResource[] 
     const landing = servicesByWorkloadPort(snap, proxy, labels);
     for (const p of inboundPorts(snap, proxy)) resources.push(inboundCluster(p, inboundPool(snap, proxy, p.port, labels, landing), connectMs(snap)));
   }
-  resources.push(...staticClusters(proxy.type === 'sidecar', connectMs(snap)));
+  resources.push(...staticClusters(proxy.type === 'sidecar', snap.mesh, connectMs(snap)));
   // Where WasmPlugins' remote code is fetched from (wasm.ts).
   resources.push(...wasmClusters(snap, proxy));
   return resources.map((r) => ({ name: r.name as string, resource: r }));

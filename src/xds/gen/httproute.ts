@@ -168,17 +168,11 @@ function routeMatch(ctx: RouteContext, m: Json, segments: Segments): Json | unde
   return out;
 }
 
-/**
- * A rule's `retries` → RetryPolicy, as istiod's ConvertPolicy: none given → the default; given without a positive
- * `attempts` (`retries: {}` included) → no retries at all; else the default with the rule's fields over it.
- */
-function retryPolicy(retries: unknown, sticky: boolean): Json | undefined {
-  if (retries === undefined || retries === null) return defaultRetryPolicy(sticky);
-  const r = asObject(retries);
-  const attempts = typeof r.attempts === 'number' && Number.isInteger(r.attempts) ? r.attempts : 0;
-  if (attempts <= 0) return undefined;
-  const out = defaultRetryPolicy(sticky);
-  out.num_retries = { value: Math.min(attempts, UINT32_MAX) };
+/** A positive whole `attempts` of an HTTPRetry, else 0 (no retries). */
+const attemptsOf = (r: Json): number => (typeof r.attempts === 'number' && Number.isInteger(r.attempts) && r.attempts > 0 ? Math.min(r.attempts, UINT32_MAX) : 0);
+
+/** An HTTPRetry's retryOn and backoff onto a RetryPolicy: status codes in retryOn become retriable_status_codes. */
+function retryOnAndBackoff(r: Json, out: Json): void {
   if (typeof r.retryOn === 'string' && r.retryOn.trim()) {
     const parts = r.retryOn.split(',').map((s: string) => s.trim()).filter(Boolean);
     const codes = parts.filter((p: string) => /^\d{3}$/.test(p)).map(Number);
@@ -187,14 +181,32 @@ function retryPolicy(retries: unknown, sticky: boolean): Json | undefined {
     out.retry_on = words.join(',');
     if (codes.length) out.retriable_status_codes = codes;
   }
+  const backoff = toDuration(r.backoff);
+  if (backoff && (backoff.seconds > 0 || backoff.nanos > 0)) out.retry_back_off = { base_interval: backoff };
+}
+
+/**
+ * A rule's `retries` → RetryPolicy, as istiod's ConvertPolicy: none given → the mesh config's
+ * defaultHttpRetryPolicy (`meshRetries`), read the same way, or without one the default; given without a positive
+ * `attempts` (`retries: {}` included) → no retries at all; else the default with the rule's fields over it.
+ */
+function retryPolicy(retries: unknown, sticky: boolean, meshRetries?: unknown): Json | undefined {
+  if (retries === undefined || retries === null) {
+    if (meshRetries === undefined || meshRetries === null) return defaultRetryPolicy(sticky);
+    retries = meshRetries;
+  }
+  const r = asObject(retries);
+  const attempts = attemptsOf(r);
+  if (attempts === 0) return undefined;
+  const out = defaultRetryPolicy(sticky);
+  out.num_retries = { value: attempts };
+  retryOnAndBackoff(r, out);
   const perTry = toDuration(r.perTryTimeout);
   if (perTry) out.per_try_timeout = perTry;
   if (typeof r.retryIgnorePreviousHosts === 'boolean') {
     if (r.retryIgnorePreviousHosts) out.retry_host_predicate = [previousHosts()];
     else delete out.retry_host_predicate;
   }
-  const backoff = toDuration(r.backoff);
-  if (backoff && (backoff.seconds > 0 || backoff.nanos > 0)) out.retry_back_off = { base_interval: backoff };
   // Retries to other localities: Envoy's previous-priorities plugin, updated every 2 attempts, as istiod sets it.
   if (r.retryRemoteLocalities === true) {
     out.retry_priority = {
@@ -324,7 +336,7 @@ function routeAction(ctx: RouteContext, vs: Config, rule: Json, ruleAuthority: s
   Object.assign(action, routeTimeouts(toDuration(rule.timeout)));
   // A single destination whose DestinationRule hashes consistently keeps its retries on the hashed host.
   const sticky = asArray(rule.route).length === 1 && dests[0]!.hash !== undefined;
-  const retry = retryPolicy(rule.retries, sticky);
+  const retry = retryPolicy(rule.retries, sticky, ctx.snap.mesh.httpRetries);
   if (retry) action.retry_policy = retry;
   const mirrorPolicies = mirrors(ctx, vs, rule);
   if (mirrorPolicies.length) action.request_mirror_policies = mirrorPolicies;
@@ -398,11 +410,32 @@ export function translateHttpRule(ctx: RouteContext, vs: Config, rawRule: unknow
   });
 }
 
-/** Istio's route when no VirtualService applies: everything to the service's port cluster. */
-export function defaultRoute(cluster: string, hash?: Json[]): Json {
+/**
+ * Istio's route when no VirtualService applies: everything to the service's port cluster, retried as the mesh
+ * config's defaultHttpRetryPolicy (`meshRetries`) says, else as Istio's default (which moves to another host even
+ * when the route hashes, as istiod's default route does).
+ */
+export function defaultRoute(cluster: string, hash?: Json[], meshRetries?: unknown): Json {
+  const retry = retryPolicy(undefined, false, meshRetries);
   return {
     name: 'default',
     match: { prefix: '/' },
-    route: { cluster, ...routeTimeouts(undefined), retry_policy: defaultRetryPolicy(), ...(hash ? { hash_policy: hash } : {}) },
+    route: { cluster, ...routeTimeouts(undefined), ...(retry ? { retry_policy: retry } : {}), ...(hash ? { hash_policy: hash } : {}) },
   };
+}
+
+/**
+ * The retries of a sidecar's inbound route, as istiod's ConvertInboundPolicy of the mesh config's
+ * defaultInboundHttpRetryPolicy (`meshRetries`): none → two retries of a request reset before it reached the app
+ * (never processed, so safe to retry whatever the method); no positive attempts → none; else its attempts,
+ * retryOn and backoff (one local destination: no host predicate, no per-try timeout).
+ */
+export function inboundRetryPolicy(meshRetries: unknown): Json | undefined {
+  if (meshRetries === undefined || meshRetries === null) return { retry_on: 'reset-before-request', num_retries: { value: 2 } };
+  const r = asObject(meshRetries);
+  const attempts = attemptsOf(r);
+  if (attempts === 0) return undefined;
+  const out: Json = { retry_on: 'reset-before-request', num_retries: { value: attempts } };
+  retryOnAndBackoff(r, out);
+  return out;
 }

@@ -28,7 +28,7 @@ import type { NamedResource } from './types.js';
 import { type Json, BLACKHOLE, INBOUND_PASSTHROUGH, ZERO_DURATION, inboundClusterName, listenerName, outboundClusterName, socketAddress } from './common.js';
 import { TCP_PROXY_FILTER, detectionTimeout, httpConnectionManager, httpInspectorFilter, originalDstFilter, sniffedHttpMatch, tcpProxy, tlsInspectorFilter } from './filters.js';
 import { inboundPorts } from './clusters.js';
-import { destinationCluster, matchesPortAndGateways, type RouteContext } from './httproute.js';
+import { destinationCluster, inboundRetryPolicy, matchesPortAndGateways, type RouteContext } from './httproute.js';
 import { httpPorts, isSniffedWithVip, proxyVirtualServices, sniffedRouteName, virtualServiceFor } from './routes.js';
 import { proxySidecar, unknownDestinations } from './sidecar-scope.js';
 import { inboundAuthz } from './authz.js';
@@ -166,15 +166,16 @@ function outboundListeners(snap: Snapshot, proxy: Proxy): Json[] {
 }
 
 /**
- * The inbound route of an HTTP port, as istiod's BuildDefaultHTTPInboundRoute: no timeouts, and two retries of a
- * request reset before it reached the application (never processed, so safe to retry whatever the method: the
- * app closed an idle connection as the request arrived). Not on gRPC ports, where that retry breaks streams.
+ * The inbound route of an HTTP port, as istiod's BuildDefaultHTTPInboundRoute: no timeouts, and retries as the mesh
+ * config's defaultInboundHttpRetryPolicy (`meshRetries`) says, by default two of a request reset before it reached
+ * the application (inboundRetryPolicy). Not on gRPC ports, where that retry breaks streams.
  */
-function inboundRouteConfig(port: number, protocol: ServicePort['protocol']): Json {
+function inboundRouteConfig(port: number, protocol: ServicePort['protocol'], meshRetries: unknown): Json {
   const cluster = inboundClusterName(port);
   const grpc = protocol === 'GRPC' || protocol === 'GRPC-Web';
   const route: Json = { cluster, timeout: ZERO_DURATION, max_stream_duration: { max_stream_duration: ZERO_DURATION, grpc_timeout_header_max: ZERO_DURATION } };
-  if (!grpc) route.retry_policy = { retry_on: 'reset-before-request', num_retries: { value: 2 } };
+  const retry = grpc ? undefined : inboundRetryPolicy(meshRetries);
+  if (retry) route.retry_policy = retry;
   return {
     name: cluster,
     validate_clusters: { value: false },
@@ -241,7 +242,7 @@ function virtualInbound(snap: Snapshot, proxy: Proxy): Json {
     if (port === Ports.proxyInbound) continue;
     const cluster = inboundClusterName(port);
     const match = { destination_port: { value: port } };
-    const hcm = (): Json => httpConnectionManager(`inbound_0.0.0.0_${port}`, { inline: inboundRouteConfig(port, protocol) }, 'inbound', httpFilters(port), [], snap.mesh.pathNormalization);
+    const hcm = (): Json => httpConnectionManager(`inbound_0.0.0.0_${port}`, { inline: inboundRouteConfig(port, protocol, snap.mesh.inboundHttpRetries) }, 'inbound', httpFilters(port), [], snap.mesh.pathNormalization);
     const http = (m: Json): Json => ({ name: cluster, filter_chain_match: m, filters: [...networkPhased([], [], network(port)), hcm()] });
     const tcp = (name: string): Json => ({ name, filter_chain_match: match, filters: [...tcpFilters(port), tcpProxy(cluster, cluster)] });
     let own: Json[];

@@ -96,7 +96,7 @@ export function serviceRoutes(ctx: RouteContext, vs: Config | undefined, svc: Se
   }
   if (routes.length > 0) return routes;
   const hp = hashPolicy(serviceConsistentHash(destinationRuleFor(ctx.snap, ctx.proxyNamespace, svc, ctx.proxyLabels), port));
-  return [defaultRoute(outboundClusterName(port, '', svc.hostname), hp)];
+  return [defaultRoute(outboundClusterName(port, '', svc.hostname), hp, ctx.snap.mesh.httpRetries)];
 }
 
 const virtualHost = (svc: Service, port: number, domains: readonly string[], routes: Json[]): Json => ({ name: `${svc.hostname}:${port}`, domains, routes, include_request_attempt_count: true });

@@ -132,8 +132,12 @@ function targets(ctx: RouteContext, vsNamespace: string, route: unknown[]): Targ
   return total === 0 ? weighted.map((t) => ({ ...t, weight: 1 })) : weighted.filter((t) => t.weight > 0);
 }
 
+/**
+ * A rule's retries (or, where it sets none, the mesh config's defaultHttpRetryPolicy; `undefined`: Istio's
+ * default). Without a positive `attempts` a given policy retries nothing, as in istiod.
+ */
 function retryPolicy(retries: Record<string, any> | undefined): Obj | undefined {
-  if (retries && typeof retries.attempts === 'number' && retries.attempts <= 0) return undefined;
+  if (retries && !(typeof retries.attempts === 'number' && retries.attempts >= 1)) return undefined;
   const attempts = typeof retries?.attempts === 'number' ? Math.floor(retries.attempts) : DEFAULT_RETRY_ATTEMPTS;
   const words = (asString(retries?.retryOn) ?? DEFAULT_RETRY_ON).split(',').map((w) => w.trim()).filter(Boolean);
   const codes = words.filter((w) => /^\d+$/.test(w)).map(Number);
@@ -178,7 +182,7 @@ export function routeAction(ctx: RouteContext, vsNamespace: string, rule: Record
   const ts = targets(ctx, vsNamespace, asArray(rule.route));
   if (ts.length === 0) return undefined;
   const timeout = durationOf(rule.timeout);
-  const retry = retryPolicy(rule.retries === undefined ? undefined : asObject(rule.retries));
+  const retry = retryPolicy(rule.retries === undefined || rule.retries === null ? meshRetries(ctx) : asObject(rule.retries));
   const first = ts[0]!;
   const hash = first.service ? hashPolicies(destinationConsistentHash(ruleFor(ctx.snap, ctx.proxy, first.service), first.subset, first.explicitPort)) : [];
   return {
@@ -210,12 +214,16 @@ export function translateRule(ctx: RouteContext, vsNamespace: string, rule: Reco
   return out;
 }
 
-/** The route for a service port without a VirtualService: everything to `outbound|port||host`, Istio's default retries. */
+/** The mesh config's defaultHttpRetryPolicy, as a rule's retries; undefined without one (Istio's default then). */
+const meshRetries = (ctx: RouteContext): Record<string, any> | undefined => (ctx.snap.mesh.httpRetries ? asObject(ctx.snap.mesh.httpRetries) : undefined);
+
+/** The route for a service port without a VirtualService: everything to `outbound|port||host`, the mesh's default retries. */
 export function defaultRoute(ctx: RouteContext): Obj {
+  const defaultRetry = retryPolicy(meshRetries(ctx));
   return {
     name: 'default',
     match: { prefix: '/' },
-    route: { cluster: clusterName(ctx.port.port, '', ctx.service.hostname), retry_policy: retryPolicy(undefined), ...hashOf(ctx) },
+    route: { cluster: clusterName(ctx.port.port, '', ctx.service.hostname), ...(defaultRetry && { retry_policy: defaultRetry }), ...hashOf(ctx) },
   };
 }
 
