@@ -8,6 +8,7 @@ const COMMANDS: Record<string, string> = {
   'kube-inject': 'inject sidecars into manifests offline (-f FILE|-)',
   validate: 'validate Istio resources offline (-f FILE|DIR ...)',
   analyze: 'cross-resource checks over directories of YAML',
+  describe: 'what the mesh does with a pod or workload (describe pod NAME -f PATH)',
   certs: 'generate the webhook serving certificate and the mesh CA',
   'workload-cert': 'issue a workload mTLS certificate (SPIFFE) from the mesh CA',
   iptables: "the init container's traffic redirection (--dry-run prints the rules)",
