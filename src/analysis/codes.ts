@@ -22,7 +22,7 @@
  * | MZ0001  | DuplicateResource                            | Warning | one kind/namespace/name defined by several documents: applied in order, the last wins |
  * | MZ0002  | NamespaceNotFound                            | Warning | a referenced namespace does not exist (checked only when the input has Namespace objects) |
  * | MZ0003  | UnverifiedReference                          | Warning | a referenced host/gateway is missing, but the input describes nothing in its namespace to check against |
- * | MZ0004  | ConflictingGatewayVirtualServiceHosts        | Warning | two VirtualServices bound to one Gateway claim one host: their routes are merged in an order you do not control |
+ * | MZ0004  | ConflictingGatewayVirtualServiceHosts        | Warning | a route of a VirtualService bound to a Gateway that is never reached because VirtualServices sharing its host merge into one route table (as istiod merges them: istiod's order of VirtualServices, catch-all routes last) and an earlier route of another takes every request it matches, such as a second default route for the host; splitting a host over several VirtualServices is not reported otherwise |
  * | MZ0005  | GatewaySelectorNoWorkload                    | Info    | no workload in the input matches a Gateway's selector; the gateway proxy is usually installed with the control plane, not in application YAML |
  * | MZ0006  | JwksHostNotInMesh                            | Warning | a RequestAuthentication jwksUri whose host:port no Service or ServiceEntry serves: Envoy cannot fetch the keys, tokens of that issuer are refused |
  * | MZ0007  | TelemetryProviderNotFound                    | Warning | a Telemetry names a provider the mesh config's extensionProviders lack (checked when the mesh config is known: the webhook, analyze --mesh-config) |
@@ -77,7 +77,7 @@ const table = [
   ['MZ0001', 'DuplicateResource', 'Warning', 'Several documents define the same resource; applied in order, the last one wins.'],
   ['MZ0002', 'NamespaceNotFound', 'Warning', 'A referenced namespace does not exist in the input.'],
   ['MZ0003', 'UnverifiedReference', 'Warning', 'A reference could not be resolved and the input holds nothing in its namespace to check it against.'],
-  ['MZ0004', 'ConflictingGatewayVirtualServiceHosts', 'Warning', 'VirtualServices bound to the same Gateway claim the same host; their routes are merged in an unspecified order.'],
+  ['MZ0004', 'ConflictingGatewayVirtualServiceHosts', 'Warning', 'VirtualServices bound to one Gateway that share a host merge into one route table, and a route of one is never reached: an earlier route of another takes every request it matches.'],
   ['MZ0005', 'GatewaySelectorNoWorkload', 'Info', 'No workload in the input matches the Gateway selector.'],
   ['MZ0006', 'JwksHostNotInMesh', 'Warning', 'No Service or ServiceEntry serves the host and port of a jwksUri, so Envoy cannot fetch its keys.'],
   ['MZ0007', 'TelemetryProviderNotFound', 'Warning', 'A Telemetry names a provider that the mesh config does not define; that provider is ignored.'],

@@ -5,6 +5,7 @@
  */
 import type { KubeObject } from '../core/kube.js';
 import { conflictingVirtualServices } from './analyzers/conflicts.js';
+import { hiddenGatewayRoutes } from './analyzers/gateway-merge.js';
 import { duplicateResources } from './analyzers/duplicates.js';
 import { missingNamespaces } from './analyzers/namespaces.js';
 import { servicePortNames } from './analyzers/services.js';
@@ -39,6 +40,7 @@ export interface Analyzer {
 export const ANALYZERS: readonly Analyzer[] = [
   { name: 'virtualservice.references', run: virtualServiceReferences },
   { name: 'virtualservice.conflicts', run: conflictingVirtualServices },
+  { name: 'virtualservice.gateway-merge', run: hiddenGatewayRoutes },
   { name: 'gatewayapi.routes', run: gatewayRoutes },
   { name: 'gatewayapi.listeners', run: gatewayListeners },
   { name: 'gatewayapi.workloads', run: gatewayWorkloads },

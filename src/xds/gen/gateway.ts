@@ -1,7 +1,8 @@
 /**
  * Listeners and routes for gateway proxies (`router~` nodes) from the Gateways whose selector matches them:
  * one listener `0.0.0.0_<port>` per server port (the Kubernetes targetPort of the gateway's own service for that
- * port when there is one, as Istio listens), plain HTTP servers sharing RDS `http.<port>`, terminated HTTPS
+ * port when there is one, as Istio listens), plain HTTP servers sharing RDS `http.<port>` (the VirtualServices that
+ * share a host merge into its virtual host, as istiod merges them: gateway-vhosts.ts), terminated HTTPS
  * servers (SIMPLE/MUTUAL/OPTIONAL_MUTUAL) with certificate files in the gateway pod or SDS certificates
  * `kubernetes://<credentialName>` (credentials.ts serves them to gateways that authenticated), or ISTIO_MUTUAL with the
  * gateway's own mesh certificates (mtls.ts: only for a gateway that has them, otherwise no listener; `builtin://` names
@@ -18,12 +19,12 @@ import type { Proxy } from '../../model/proxy.js';
 import { isHttpProtocol, parseProtocol } from '../../model/protocol.js';
 import { asArray, asObject, asPort, nonEmptyStrings } from '../../model/selectors.js';
 import type { NamedResource } from './types.js';
-import { type Json, adsSource, any, byString, listenerName, socketAddress } from './common.js';
+import { type Json, adsSource, any, listenerName, socketAddress } from './common.js';
 import { TCP_PROXY_FILTER, httpConnectionManager, tcpProxy, tlsInspectorFilter } from './filters.js';
-import { destinationCluster, matchesPortAndGateways, translateHttpRule, type RouteContext } from './httproute.js';
-import { destinationRuleForCluster, gatewaysFor, hostMatches, inboundServices, proxyLabels, resolveHost } from './context.js';
+import { destinationCluster, matchesPortAndGateways, type RouteContext } from './httproute.js';
+import { destinationRuleForCluster, gatewaysFor, inboundServices, proxyLabels } from './context.js';
 import { fileValidationContext, tcpProxyTimeouts } from './policy.js';
-import { routableVirtualServices } from './delegation.js';
+import { type ServerHost, boundVirtualServices, gatewayNames, gatewayVirtualHosts, istioConfigOrder } from './gateway-vhosts.js';
 import { inboundAuthz } from './authz.js';
 import { inboundJwt } from './jwt.js';
 import { networkPhased, phased, wasmFilters, wasmNetworkFilters } from './wasm.js';
@@ -39,14 +40,15 @@ interface ServerInfo {
   listenerPort: number;
   portName: string;
   protocol: ReturnType<typeof parseProtocol>;
-  hosts: Array<{ namespace: string; host: string }>;
+  hosts: ServerHost[];
   tls: Json;
 }
 
 function servers(snap: Snapshot, proxy: Proxy): ServerInfo[] {
   const own = inboundServices(snap, proxy).flatMap((s) => s.ports);
   const out: ServerInfo[] = [];
-  for (const gw of gatewaysFor(snap, proxy)) {
+  // In istiod's order of Gateways, which is the order their servers' routes merge in (gateway-vhosts.ts).
+  for (const gw of [...gatewaysFor(snap, proxy)].sort(istioConfigOrder)) {
     asArray(gw.spec?.servers).forEach((raw, index) => {
       const s = asObject(raw);
       const port = asObject(s.port);
@@ -55,7 +57,7 @@ function servers(snap: Snapshot, proxy: Proxy): ServerInfo[] {
       const listenerPort = asPort(port.targetPort) ?? own.find((p) => p.port === number)?.targetPort ?? number;
       const hosts = nonEmptyStrings(s.hosts).map((h) => {
         const slash = h.indexOf('/');
-        return slash < 0 ? { namespace: '*', host: h } : { namespace: h.slice(0, slash) === '.' ? gw.namespace : h.slice(0, slash), host: h.slice(slash + 1) };
+        return slash < 0 ? { namespace: '*', host: h } : { namespace: h.slice(0, slash) === '.' ? gw.namespace : h.slice(0, slash), host: h.slice(slash + 1), qualified: true };
       });
       const protocol = parseProtocol(typeof port.protocol === 'string' ? port.protocol : undefined);
       out.push({ gateway: gw, index, number, listenerPort, portName: typeof port.name === 'string' && port.name ? port.name : String(number), protocol, hosts, tls: asObject(s.tls) });
@@ -92,72 +94,9 @@ const isPlainHttp = (s: ServerInfo): boolean => isHttpProtocol(s.protocol);
 const isPassthrough = (s: ServerInfo): boolean => (s.protocol === 'TLS' || s.protocol === 'HTTPS') && (s.tls.mode === undefined || s.tls.mode === 'PASSTHROUGH' || s.tls.mode === 'AUTO_PASSTHROUGH');
 const httpsRouteName = (s: ServerInfo): string => `https.${s.number}.${s.portName}.${s.gateway.name}.${s.gateway.namespace}`;
 
-/** The names by which a VirtualService in `vsNamespace` may refer to the gateway. */
-function gatewayNames(gw: Config, vsNamespace: string): Set<string> {
-  const names = new Set([`${gw.namespace}/${gw.name}`]);
-  if (vsNamespace === gw.namespace) names.add(gw.name);
-  return names;
-}
-
-/** VirtualServices bound to the server's gateway, with the server hosts they claim (resolved). */
-function boundVirtualServices(snap: Snapshot, s: ServerInfo): Array<{ vs: Config; hosts: string[] }> {
-  const out: Array<{ vs: Config; hosts: string[] }> = [];
-  for (const vs of routableVirtualServices(snap)) {
-    const names = gatewayNames(s.gateway, vs.namespace);
-    if (!asArray(vs.spec?.gateways).some((g) => typeof g === 'string' && names.has(g))) continue;
-    const hosts: string[] = [];
-    for (const h of asArray(vs.spec?.hosts)) {
-      if (typeof h !== 'string' || h === '') continue;
-      const host = h.includes('*') || h.includes('.') ? h : resolveHost(h, vs.namespace, snap.domainSuffix);
-      // The virtual host is the narrower of the two: `*` in the VirtualService under a server for `a.com` is `a.com`.
-      for (const sh of s.hosts) {
-        if (sh.namespace !== '*' && sh.namespace !== vs.namespace) continue;
-        const narrow = hostMatches(sh.host, host) ? host : hostMatches(host, sh.host) ? sh.host : undefined;
-        if (narrow && !hosts.includes(narrow)) hosts.push(narrow);
-      }
-    }
-    if (hosts.length) out.push({ vs, hosts });
-  }
-  return out;
-}
-
-function virtualHosts(snap: Snapshot, proxy: Proxy, list: readonly ServerInfo[], port: number): Json[] {
-  const labels = proxyLabels(snap, proxy);
-  const vhosts = new Map<string, Json>();
-  for (const s of list) {
-    for (const { vs, hosts } of boundVirtualServices(snap, s)) {
-      const ctx: RouteContext = { snap, proxyNamespace: proxy.namespace, proxyLabels: labels, port: s.number, gateways: gatewayNames(s.gateway, vs.namespace) };
-      const routes: Json[] = [];
-      asArray(vs.spec?.http).forEach((rule, i) => {
-        try {
-          routes.push(...translateHttpRule(ctx, vs, rule, i));
-        } catch {
-          // Untranslatable rule: left out.
-        }
-      });
-      for (const host of hosts) {
-        const name = `${host}:${port}`;
-        if (vhosts.has(name)) continue;
-        vhosts.set(name, {
-          name,
-          domains: host === '*' ? ['*'] : [host, `${host}:*`],
-          routes,
-          ...(s.tls.httpsRedirect === true && !isTerminatedWithCerts(s) ? { require_tls: 'ALL' } : {}),
-          include_request_attempt_count: true,
-        });
-      }
-    }
-  }
-  // Envoy refuses a domain twice in one route configuration: the first virtual host keeps it.
-  const used = new Set<string>();
-  const out: Json[] = [];
-  for (const vh of [...vhosts.values()].sort((a, b) => byString(a.name, b.name))) {
-    vh.domains = vh.domains.filter((d: string) => !used.has(d));
-    vh.domains.forEach((d: string) => used.add(d));
-    if (vh.domains.length) out.push(vh);
-  }
-  return out;
-}
+/** The virtual hosts of servers listening on `port`, merged as istiod merges them (gateway-vhosts.ts). */
+const virtualHosts = (snap: Snapshot, proxy: Proxy, list: readonly ServerInfo[], port: number): Json[] =>
+  gatewayVirtualHosts(snap, proxy, list, port, (s) => s.tls.httpsRedirect === true && !isTerminatedWithCerts(s));
 
 function byListenerPort(all: readonly ServerInfo[]): Map<number, ServerInfo[]> {
   const m = new Map<number, ServerInfo[]>();
@@ -245,7 +184,7 @@ const sniNames = (s: ServerInfo): string[] => s.hosts.map((h) => h.host).filter(
 /** TLS passthrough chains: the sniHosts of the VirtualService tls matches that apply to the server → tcp_proxy. */
 function passthroughChains(snap: Snapshot, proxy: Proxy, s: ServerInfo): Json[] {
   const chains: Json[] = [];
-  for (const { vs } of boundVirtualServices(snap, s)) {
+  for (const { vs } of boundVirtualServices(snap, proxy.namespace, s)) {
     const names = gatewayNames(s.gateway, vs.namespace);
     const ctx: RouteContext = { snap, proxyNamespace: proxy.namespace, proxyLabels: proxyLabels(snap, proxy), port: s.number, gateways: names };
     for (const raw of asArray(vs.spec?.tls)) {
@@ -270,7 +209,7 @@ function passthroughChains(snap: Snapshot, proxy: Proxy, s: ServerInfo): Json[] 
 
 /** The tcp routes' chain of a server; `sni`: its connections are TLS (their SNI can say where a DYNAMIC_DNS host is). */
 function tcpChain(snap: Snapshot, proxy: Proxy, s: ServerInfo, sni = false): Json | undefined {
-  for (const { vs } of boundVirtualServices(snap, s)) {
+  for (const { vs } of boundVirtualServices(snap, proxy.namespace, s)) {
     const names = gatewayNames(s.gateway, vs.namespace);
     const ctx: RouteContext = { snap, proxyNamespace: proxy.namespace, proxyLabels: proxyLabels(snap, proxy), port: s.number, gateways: names };
     for (const raw of asArray(vs.spec?.tcp)) {
