@@ -113,6 +113,11 @@ export interface MeshConfig extends TrafficDefaults {
    */
   /** Istio's trustDomainAliases: other trust domains the mesh's identities are known by (AuthorizationPolicy principals). */
   trustDomainAliases: string[];
+  /**
+   * Istio's discoverySelectors: label selectors over namespaces' labels; only the namespaces one of them matches
+   * are discovered (their Services, workloads and configs; model/discovery.ts). Empty: every namespace.
+   */
+  discoverySelectors: LabelSelector[];
   defaultServiceExportTo: string[];
   defaultVirtualServiceExportTo: string[];
   defaultDestinationRuleExportTo: string[];
@@ -186,6 +191,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   dnsRefreshRate: '60s',
   pathNormalization: { normalization: 'DEFAULT' },
   trustDomainAliases: [],
+  discoverySelectors: [],
   defaultServiceExportTo: [],
   defaultVirtualServiceExportTo: [],
   defaultDestinationRuleExportTo: [],
@@ -206,6 +212,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
 const LIST_ITEMS: Record<string, (item: unknown, path: string, issues: Issues) => void> = {
   neverInjectSelector: checkLabelSelector,
   alwaysInjectSelector: checkLabelSelector,
+  discoverySelectors: checkLabelSelector,
 };
 
 /** A resolved mesh config, with warnings (Istio's fields that mizzen accepts but does not apply) when there are any. */
@@ -419,6 +426,7 @@ export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
     ...(pathsOf(mesh) ? { pathNormalization: pathsOf(mesh) } : {}),
     ...exportDefaults(mesh),
     ...(mesh.trustDomainAliases.length > 0 ? { trustDomainAliases: [...mesh.trustDomainAliases] } : {}),
+    ...(mesh.discoverySelectors.length > 0 ? { discoverySelectors: structuredClone(mesh.discoverySelectors) } : {}),
     dnsRefreshMs: detectionMs(mesh.dnsRefreshRate),
     ...trafficSettings(mesh),
     telemetry: {

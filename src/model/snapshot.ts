@@ -7,6 +7,10 @@
  * endpoint change (Pod, EndpointSlice, Endpoints, WorkloadEntry) recomputes the endpoints of the services it
  * touches and nothing else; a routing config change re-sorts that kind only. Unchanged parts are the previous
  * snapshot's own maps and lists (shared, never edited). Services and ServiceEntries rebuild from scratch.
+ *
+ * With the mesh's discoverySelectors, objects of the namespaces they do not discover are left out of both, as if
+ * the sources did not have them (discovery.ts); a Namespace whose labels move it into or out of the selection
+ * rebuilds the snapshot from scratch.
  */
 import { isKubeObject, objectKey, type KubeObject } from '../core/kube.js';
 import { shortHash } from '../core/hash.js';
@@ -22,6 +26,7 @@ import { DEFAULT_INGRESS_SETTINGS, ingressConfigs, type IngressSettings } from '
 import { backendTlsDestinationRules, backendTlsOutcomes, configMapLookup } from './gateway-api-backendtls.js';
 import { type ConfigMapCa, configMapCaOf, isConfigMap } from './configmap-ca.js';
 import { credentialKey, credentialOf, isSecret } from './credentials.js';
+import { discoveredNamespaces, inDiscovery, namespaceLabels, selectsNamespace } from './discovery.js';
 import {
   canonical, configsDigest, copyState, credentialsDigest, endpointOrder, hostDigest, indexEndpointsObject, indexPod, namespaceOf, podOf, workloadOrder, workloadsDigest,
   type RegistryState,
@@ -270,6 +275,8 @@ export interface SnapshotOptions {
   h2Upgrade?: MeshSettings['h2Upgrade'];
   tcpKeepalive?: MeshSettings['tcpKeepalive'];
   inboundLocalhost?: MeshSettings['inboundLocalhost'];
+  /** The mesh config's discoverySelectors; absent or empty: every namespace. */
+  discoverySelectors?: MeshSettings['discoverySelectors'];
 }
 
 const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
@@ -294,20 +301,26 @@ const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
   ...(opts.h2Upgrade ? { h2Upgrade: true as const } : {}),
   ...(opts.tcpKeepalive ? { tcpKeepalive: structuredClone(opts.tcpKeepalive) } : {}),
   ...(opts.inboundLocalhost ? { inboundLocalhost: true as const } : {}),
+  ...(opts.discoverySelectors?.length ? { discoverySelectors: structuredClone(opts.discoverySelectors) } : {}),
 });
 
 export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOptions = {}): Snapshot {
   const domainSuffix = opts.domainSuffix || DEFAULT_DOMAIN_SUFFIX;
-  const keyed = usable(input).map((o) => [objectKey(o), o] as const);
+  const mesh = meshSettings(opts);
+  const all = usable(input);
+  // Objects of namespaces the discovery selectors leave out are not read at all.
+  const discovered = mesh.discoverySelectors ? discoveredNamespaces(mesh.discoverySelectors, namespaceLabels(all)) : undefined;
+  const keyed = (discovered ? all.filter((o) => inDiscovery(o, discovered)) : all).map((o) => [objectKey(o), o] as const);
   keyed.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const configs: Record<string, Map<string, Config>> = {};
   for (const f of FIELDS) configs[f] = new Map();
   const st: RegistryState = {
     domainSuffix,
-    mesh: meshSettings(opts),
+    mesh,
     objects: new Map(keyed),
     nsCount: new Map(),
     nsLabels: new Map(),
+    discovered,
     configs,
     idx: { slices: new Map(), endpoints: new Map(), podsByLabel: new Map(), pods: new Map() },
     podRefs: new Map(),
@@ -397,6 +410,15 @@ function labelsDiffer(a: ReadonlyMap<string, Record<string, string>>, b: Readonl
   return false;
 }
 
+/** Whether the change of key `k` (to `after`, or removed) is a Namespace entering or leaving the discovered ones. */
+function discoveryMoves(st: RegistryState, k: string, after: KubeObject | undefined): boolean {
+  const before = st.objects.get(k);
+  const o = after ?? before;
+  if (!o || o.kind !== 'Namespace' || o.apiVersion !== 'v1') return false;
+  const now = after ? selectsNamespace(st.mesh.discoverySelectors ?? [], after.metadata.name!, stringMap(after.metadata.labels)) : false;
+  return st.discovered!.has(o.metadata.name!) !== now;
+}
+
 /**
  * The snapshot after `changedKeys` (objectKey of every object added, changed or removed since `prev`) changed;
  * `objects` = all current objects. Deep-equals buildSnapshot(objects) (tests check it over a table of changes).
@@ -418,6 +440,11 @@ export function updateSnapshot(prev: Snapshot, input: readonly KubeObject[], cha
     }
     const k = objectKey(o);
     if (keys.has(k)) fresh.set(k, o);
+  }
+  if (old.discovered) {
+    // A namespace that enters or leaves the selection brings or takes all its objects: built from scratch.
+    for (const k of keys) if (discoveryMoves(old, k, fresh.get(k))) return buildSnapshot(input, opts);
+    for (const [k, o] of fresh) if (!inDiscovery(o, old.discovered)) fresh.delete(k);
   }
   for (const k of keys) {
     const [before, after] = [old.objects.get(k), fresh.get(k)];

@@ -14,7 +14,7 @@ import type { RawCredential } from './credentials.js';
 import type { ConfigMapCa } from './configmap-ca.js';
 import { asArray, asObject, asString } from './selectors.js';
 
-export const CLUSTER_SCOPED = new Set(['Namespace', 'Node', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'PersistentVolume', 'StorageClass', 'IngressClass']);
+export const CLUSTER_SCOPED = new Set(['Namespace', 'Node', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'PersistentVolume', 'StorageClass', 'IngressClass', 'GatewayClass']);
 
 export interface RegistryState {
   domainSuffix: string;
@@ -25,6 +25,8 @@ export interface RegistryState {
   nsCount: Map<string, number>;
   /** Namespace objects' labels by name. */
   nsLabels: Map<string, Record<string, string>>;
+  /** The namespaces the mesh's discoverySelectors discover (model/discovery.ts); undefined: every one (no selectors). */
+  discovered: ReadonlySet<string> | undefined;
   /** Istio configs by snapshot field, then objectKey. */
   configs: Record<string, Map<string, Config>>;
   /** Slices (sorted by key), Endpoints, pods by label and by `ns/name`. */
@@ -135,6 +137,7 @@ export function copyState(st: RegistryState): RegistryState {
     objects: new Map(st.objects),
     nsCount: new Map(st.nsCount),
     nsLabels: new Map(st.nsLabels),
+    discovered: st.discovered,
     configs,
     idx: { slices: new Map(st.idx.slices), endpoints: new Map(st.idx.endpoints), podsByLabel: new Map(st.idx.podsByLabel), pods: new Map(st.idx.pods) },
     podRefs: new Map(st.podRefs),

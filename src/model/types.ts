@@ -7,6 +7,7 @@ import type { KubeObject } from '../core/kube.js';
 import type { RawCredential } from './credentials.js';
 import type { ConfigMapCa } from './configmap-ca.js';
 import type { IngressSettings } from './ingress.js';
+import type { LabelSelector } from '../config/mesh.js';
 
 /** Istio's protocol selection (port name prefix `http-`, `grpc-`, … or appProtocol). */
 export type Protocol = 'HTTP' | 'HTTP2' | 'GRPC' | 'GRPC-Web' | 'HTTPS' | 'TLS' | 'TCP' | 'UDP' | 'MONGO' | 'REDIS' | 'MYSQL' | 'UNSUPPORTED';
@@ -154,6 +155,11 @@ export interface MeshSettings {
   defaultExportTo?: { services?: string[]; virtualServices?: string[]; destinationRules?: string[] };
   /** The mesh config's trustDomainAliases: authorization principals match under each of them too (model/trust-domain.ts). */
   trustDomainAliases?: string[];
+  /**
+   * The mesh config's discoverySelectors (model/discovery.ts): only the namespaces they select take part in the
+   * snapshot; absent: every namespace, Istio's default.
+   */
+  discoverySelectors?: LabelSelector[];
   /** pathNormalization other than BASE (RFC 3986 normalization, what every connection manager has otherwise). */
   pathNormalization?: 'NONE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES';
   /** Envoy access logs (accessLogFile, accessLogEncoding, accessLogFormat: absent, the encoding's default); absent: none. */

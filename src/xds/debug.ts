@@ -2,7 +2,8 @@
  * Debug views of the xDS server as plain functions of the query string; the monitoring server mounts them at
  * /debug/<name> and sends the value as JSON. syncz: every stream's per-type sync state; configz: the store and
  * the config errors; registryz: services and endpoints of the snapshot; config_dump?proxy=ID: what a proxy gets;
- * envoyfilterz?proxy=ID: each patch of the EnvoyFilters that select the proxy, and whether it changes anything.
+ * envoyfilterz?proxy=ID: each patch of the EnvoyFilters that select the proxy, and whether it changes anything;
+ * namespacez: the mesh's discoverySelectors and every namespace the store knows, discovered or not (and why not).
  *
  * No key material leaves through them: configz shows a Secret's values as `<redacted: N bytes>`, and every view
  * of objects or generated resources shows an inline private key (or other secret DataSource) as Envoy's own
@@ -18,6 +19,7 @@ import type { SnapshotCache } from './server/cache.js';
 import type { Connection, WatchState } from './server/connection.js';
 import { shortType } from './server/metrics.js';
 import { envoyFilterStatus } from './gen/index.js';
+import { namespaceViews } from '../model/discovery.js';
 
 export type DebugQuery = Record<string, string | string[] | undefined>;
 export type DebugHandlers = Record<string, (query: DebugQuery) => unknown>;
@@ -212,6 +214,12 @@ export function createDebugHandlers(state: DebugState): DebugHandlers {
     };
   };
 
+  /** From the store as it is now (the snapshot follows it after the push debounce), with the snapshot's selectors. */
+  const namespacez = () => {
+    const selectors = state.cache().snapshot.mesh.discoverySelectors ?? [];
+    return { version: state.store.version, discoverySelectors: selectors, namespaces: namespaceViews(state.store.list(), selectors) };
+  };
+
   /** The connection of the proxy the query names, or the error to answer with. */
   const connectionFor = (q: DebugQuery): Connection | { error: string; proxies: string[] } => {
     const key = first(q.proxy);
@@ -255,5 +263,5 @@ export function createDebugHandlers(state: DebugState): DebugHandlers {
     return { proxy: proxy.id, scope, snapshot: cache.snapshot.version, configs };
   };
 
-  return { syncz, configz, registryz, config_dump: configDump, envoyfilterz };
+  return { syncz, configz, registryz, config_dump: configDump, envoyfilterz, namespacez };
 }

@@ -26,10 +26,12 @@ describe("Istio's MeshConfig fields", () => {
     expect(r.value.tracing.sampling).to.equal(10);
     const named = (r.warnings ?? []).map((w) => w.split(':')[0]);
     expect(named).to.have.members([
-      'rootNamespace', 'discoverySelectors', 'tlsDefaults', 'serviceSettings',
+      'rootNamespace', 'tlsDefaults', 'serviceSettings',
       'defaultConfig.drainDuration', 'defaultConfig.proxyStatsMatcher', 'defaultConfig.tracing.customTags',
     ]);
-    expect(r.warnings).to.include("discoverySelectors: Istio's field is accepted but not applied by mizzen: mizzen watches every namespace");
+    expect(r.warnings).to.include("tlsDefaults: Istio's field is accepted but not applied by mizzen: TLS keeps Envoy's default versions and curves");
+    // discoverySelectors is applied by mizzen (model/discovery.ts): taken as it is, without a warning.
+    expect(r.value.discoverySelectors).to.deep.equal([{ matchLabels: { 'istio-discovery': 'enabled' } }]);
   });
 
   it('takes proto names too (foo_bar for fooBar), as proto3 JSON does', () => {
@@ -47,14 +49,14 @@ describe("Istio's MeshConfig fields", () => {
   });
 
   it('names an Istio field with a value of the wrong type, and does not warn about it', () => {
-    const r = resolveMeshConfig({ hboneIdleTimeout: 60, discoverySelectors: {}, trustDomainAliases: ['a', 1], h2UpgradePolicy: 'SOMETIMES', defaultConfig: { statusPort: 'x' } });
+    const r = resolveMeshConfig({ hboneIdleTimeout: 60, configSources: {}, trustDomainAliases: ['a', 1], h2UpgradePolicy: 'SOMETIMES', defaultConfig: { statusPort: 'x' } });
     expect(r).to.deep.equal({
       ok: false,
       errors: [
         // h2UpgradePolicy is applied by mizzen (config/traffic-defaults.ts): checked before Istio's other fields.
         'h2UpgradePolicy: "SOMETIMES" must be one of DO_NOT_UPGRADE, UPGRADE',
         'hboneIdleTimeout: 60 must be a duration like 100ms or 10s',
-        'discoverySelectors: must be a list, got a mapping',
+        'configSources: must be a list, got a mapping',
         'defaultConfig.statusPort: must be a whole number, got "x"',
         // trustDomainAliases is applied by mizzen (model/trust-domain.ts): checked with its own fields.
         'trustDomainAliases[1]: 1 must be a trust domain (a leading or trailing * allowed)',

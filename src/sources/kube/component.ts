@@ -44,6 +44,7 @@ import { proxyConfigsOf } from '../../inject/proxy-configs.js';
 import { isManagedGateway } from '../../model/gateway-api-deploy.js';
 import { isGatewayCustomization } from './configmaps.js';
 import { GATEWAY_API_GROUP } from '../../model/gateway-refs.js';
+import { discoveredAmong } from '../../model/discovery.js';
 
 export interface KubeServeOptions {
   kubeconfig?: string;
@@ -305,14 +306,18 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
         return i?.synced ? source!.objects(`${kind}.${GATEWAY_API_GROUP}`) : undefined;
       };
       const configMaps = source!.informer('ConfigMap');
+      // As istiod's deployment controller: Gateways and ConfigMaps of namespaces the discoverySelectors leave out are not seen.
+      const selectors = ctx.opts.mesh.discoverySelectors;
+      const namespaces = source!.informer('Namespace');
       const d = new GatewayDeployer({
         client: client!,
         isLeader: () => leader?.isLeader() ?? false,
         objects: () => {
           const gateways = informed('Gateway');
           const classes = informed('GatewayClass');
-          if (!gateways || !classes || !configMaps?.synced) return undefined;
-          return { gateways, classes, configMaps: source!.objects('ConfigMap') };
+          if (!gateways || !classes || !configMaps?.synced || (selectors.length > 0 && !namespaces?.synced)) return undefined;
+          const discovered = <T extends KubeObject>(objs: readonly T[]): readonly T[] => discoveredAmong(objs, source!.objects('Namespace'), selectors);
+          return { gateways: discovered(gateways), classes, configMaps: discovered(source!.objects('ConfigMap')) };
         },
         controlPlaneNamespace: o.leader?.namespace ?? process.env.POD_NAMESPACE,
         onInvalidParameters: () => statusSoon?.(),
@@ -335,7 +340,8 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
       stopDeploying = keepRunning(source!, () => void d.sync(), {
         debounceMs: o.deployGateways?.debounceMs ?? 250,
         intervalMs: o.deployGateways?.intervalMs ?? 60_000,
-        wanted: (kind, obj) => (kind === 'ConfigMap' ? customizationChanged(obj) : (obj.kind === 'Gateway' || obj.kind === 'GatewayClass') && obj.apiVersion?.startsWith(`${GATEWAY_API_GROUP}/`) === true),
+        wanted: (kind, obj) =>
+          kind === 'ConfigMap' ? customizationChanged(obj) : (kind === 'Namespace' && selectors.length > 0) || ((obj.kind === 'Gateway' || obj.kind === 'GatewayClass') && obj.apiVersion?.startsWith(`${GATEWAY_API_GROUP}/`) === true),
       }).stop;
     },
     stop: async () => stopDeploying?.(),

@@ -3,7 +3,8 @@
  * leader only: a merge patch of the status subresource, with the resourceVersion the status was computed from
  * as a precondition, so that a write that lost a race (409) is simply computed again from the newer object.
  * Keys the status had and the new one lacks are removed (null in the patch). Nothing is written for an object
- * whose status is already right, so the watch event of a write ends in no write.
+ * whose status is already right, so the watch event of a write ends in no write. Objects of namespaces the mesh's
+ * discoverySelectors leave out get nothing written, as istiod never sees them.
  */
 import type { Registry } from 'prom-client';
 import type { KubeObject } from '../../core/kube.js';
@@ -12,6 +13,7 @@ import { coalesced } from '../../core/coalesce.js';
 import type { Snapshot } from '../../model/types.js';
 import { gatewayApiStatuses, type StatusWrite } from '../../model/gateway-api-status.js';
 import { GATEWAY_API_GROUP } from '../../model/gateway-refs.js';
+import { discoveredIn } from '../../model/discovery.js';
 import type { KubeClient } from './client.js';
 import { objectPath } from './resources.js';
 import { StatusWrites, type StatusWriteReport } from './status-writes.js';
@@ -62,7 +64,7 @@ export class GatewayStatusWriter {
 
   private once(): Promise<void> {
     return this.writes.writeAll(this.o, (snap) =>
-      gatewayApiStatuses(this.o.objects(), snap, (this.o.now ?? (() => new Date().toISOString()))(), this.o.deployed, this.o.invalidParameters).map((w) => {
+      gatewayApiStatuses(discoveredIn(snap, this.o.objects()), snap, (this.o.now ?? (() => new Date().toISOString()))(), this.o.deployed, this.o.invalidParameters).map((w) => {
         const r = GATEWAY_STATUS_RESOURCES[w.kind];
         const status: Record<string, unknown> = { ...w.status };
         for (const k of w.removed) status[k] = null;

@@ -2,7 +2,8 @@
  * Writes the ingress gateway's addresses into the status of the Ingresses mizzen serves
  * (model/ingress-status.ts computes them), by the leader only: a merge patch of the status subresource with the
  * resourceVersion it was computed from as a precondition (a 409 is computed again from the newer object). An
- * Ingress whose status already says it is not written, so the watch event of a write ends in no write.
+ * Ingress whose status already says it is not written, so the watch event of a write ends in no write. Ingresses of
+ * namespaces the mesh's discoverySelectors leave out are not served, and get nothing written.
  */
 import type { Registry } from 'prom-client';
 import type { KubeObject } from '../../core/kube.js';
@@ -10,6 +11,7 @@ import { silentLogger, type Logger } from '../../core/log.js';
 import { coalesced } from '../../core/coalesce.js';
 import type { Snapshot } from '../../model/types.js';
 import { ingressStatuses } from '../../model/ingress-status.js';
+import { discoveredIn } from '../../model/discovery.js';
 import type { KubeClient } from './client.js';
 import { objectPath } from './resources.js';
 import { StatusWrites, type StatusWriteReport } from './status-writes.js';
@@ -47,7 +49,7 @@ export class IngressStatusWriter {
 
   private once(): Promise<void> {
     return this.writes.writeAll(this.o, (snap) =>
-      ingressStatuses(this.o.objects(), snap).map((w) => ({
+      ingressStatuses(discoveredIn(snap, this.o.objects()), snap).map((w) => ({
         path: objectPath(INGRESS_STATUS_RESOURCE, w.namespace, w.name),
         id: `Ingress ${w.namespace}/${w.name}`,
         status: { loadBalancer: { ingress: w.ingress.length ? w.ingress : null } },

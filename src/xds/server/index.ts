@@ -14,6 +14,7 @@ import { snapshotOptions, type MeshConfig } from '../../config/mesh.js';
 import { silentLogger, type Logger } from '../../core/log.js';
 import { parseNode, type Proxy } from '../../model/proxy.js';
 import { buildSnapshot, updateSnapshot } from '../../model/snapshot.js';
+import { discoveryNotes } from '../../model/discovery.js';
 import { generate, proxyScope } from '../gen/index.js';
 import { SnapshotCache, type Generators } from './cache.js';
 import { EncodedPool } from './pool.js';
@@ -129,6 +130,9 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
       for (const k of keys) changedKeys.add(k);
       throw e;
     }
+    const notes = discoveryNotes(base, snap, () => store.list());
+    for (const m of notes.info) log.info(m);
+    for (const m of notes.warn) log.warn(m);
     base = snap;
     const previous = prev && prev.snapshot.version !== snap.version && opts.reuse !== false ? { cache: prev, plan: planReuse(prev.snapshot, snap) } : undefined;
     if (previous) log.debug({ changed: previous.plan.changed, reuse: [...previous.plan.reuse].map(shortType), eds: previous.plan.edsHosts?.size }, 'xds: snapshot diff');
