@@ -32,6 +32,7 @@ import { type CertFiles, certName, downstreamMtls, rootName, serverCerts } from 
 import { caSdsName, credentialSdsName } from './credentials.js';
 import { isBuiltinCredential } from '../../model/credentials.js';
 import { hasDynamicDns, httpDfpFilters, routeClusters, sniDfpFilters } from './dynamic-dns.js';
+import { isValidCipherSuite, isValidEcdhCurve, usableNames } from '../../core/tls-names.js';
 
 interface ServerInfo {
   gateway: Config;
@@ -123,13 +124,23 @@ export function generateGatewayRoutes(snap: Snapshot, proxy: Proxy): NamedResour
 /** Istio's TLS protocol versions as Envoy names them. */
 const TLS_VERSIONS: Record<string, string> = { TLSV1_0: 'TLSv1_0', TLSV1_1: 'TLSv1_1', TLSV1_2: 'TLSv1_2', TLSV1_3: 'TLSv1_3' };
 
-/** The server's protocol versions and cipher suites, when it sets any. */
+/**
+ * The server's protocol versions, ECDH curves and cipher suites, when it sets any. A curve or cipher suite Envoy does
+ * not know (it would refuse the listener), or one named twice, is left out, as validation warns and as istiod leaves
+ * out such cipher suites.
+ */
 function tlsParams(tls: Json): Json | undefined {
   const min = TLS_VERSIONS[tls.minProtocolVersion as string];
   const max = TLS_VERSIONS[tls.maxProtocolVersion as string];
-  const ciphers = asArray(tls.cipherSuites).filter(nonEmpty);
-  if (!min && !max && ciphers.length === 0) return undefined;
-  return { ...(min ? { tls_minimum_protocol_version: min } : {}), ...(max ? { tls_maximum_protocol_version: max } : {}), ...(ciphers.length ? { cipher_suites: ciphers } : {}) };
+  const curves = usableNames(asArray(tls.ecdhCurves), isValidEcdhCurve);
+  const ciphers = usableNames(asArray(tls.cipherSuites), isValidCipherSuite);
+  const out: Json = {
+    ...(min ? { tls_minimum_protocol_version: min } : {}),
+    ...(max ? { tls_maximum_protocol_version: max } : {}),
+    ...(curves.length ? { ecdh_curves: curves } : {}),
+    ...(ciphers.length ? { cipher_suites: ciphers } : {}),
+  };
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /**
