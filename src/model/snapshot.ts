@@ -270,6 +270,8 @@ export interface SnapshotOptions {
   h2Upgrade?: MeshSettings['h2Upgrade'];
   tcpKeepalive?: MeshSettings['tcpKeepalive'];
   inboundLocalhost?: MeshSettings['inboundLocalhost'];
+  meshMtls?: MeshSettings['meshMtls'];
+  tlsDefaults?: MeshSettings['tlsDefaults'];
 }
 
 const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
@@ -294,6 +296,8 @@ const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
   ...(opts.h2Upgrade ? { h2Upgrade: true as const } : {}),
   ...(opts.tcpKeepalive ? { tcpKeepalive: structuredClone(opts.tcpKeepalive) } : {}),
   ...(opts.inboundLocalhost ? { inboundLocalhost: true as const } : {}),
+  ...(opts.meshMtls ? { meshMtls: structuredClone(opts.meshMtls) } : {}),
+  ...(opts.tlsDefaults ? { tlsDefaults: structuredClone(opts.tlsDefaults) } : {}),
 });
 
 export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOptions = {}): Snapshot {

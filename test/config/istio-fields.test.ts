@@ -24,9 +24,11 @@ describe("Istio's MeshConfig fields", () => {
     if (!r.ok) throw new Error(r.errors.join('\n'));
     expect(r.value.xdsAddress).to.equal('istiod.istio-system.svc:15012');
     expect(r.value.tracing.sampling).to.equal(10);
+    // Applied by mizzen (config/mesh-tls.ts): read, not warned about.
+    expect(r.value.tlsDefaults).to.deep.equal({ minProtocolVersion: 'TLSV1_3' });
     const named = (r.warnings ?? []).map((w) => w.split(':')[0]);
     expect(named).to.have.members([
-      'rootNamespace', 'discoverySelectors', 'tlsDefaults', 'serviceSettings',
+      'rootNamespace', 'discoverySelectors', 'serviceSettings',
       'defaultConfig.drainDuration', 'defaultConfig.proxyStatsMatcher', 'defaultConfig.tracing.customTags',
     ]);
     expect(r.warnings).to.include("discoverySelectors: Istio's field is accepted but not applied by mizzen: mizzen watches every namespace");
