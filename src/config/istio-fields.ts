@@ -40,8 +40,6 @@ export const ISTIO_MESH_FIELDS: Readonly<Record<string, IstioField>> = {
   serviceScopeConfigs: { kind: 'list', why: 'mizzen has no ambient multi-network service scopes' },
   verifyCertificateAtClient: { kind: 'bool', why: 'deprecated in Istio; DestinationRule tls settings decide' },
   ca: { kind: 'mapping', why: 'mizzen signs workload certificates with its own mesh CA' },
-  meshMTLS: { kind: 'mapping', why: "mesh mTLS keeps Envoy's default TLS versions and curves" },
-  tlsDefaults: { kind: 'mapping', why: "TLS keeps Envoy's default versions and curves" },
   serviceEntryVisibility: { kind: 'mapping', why: 'ServiceEntries are visible as their exportTo says' },
 };
 

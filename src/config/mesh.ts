@@ -18,13 +18,14 @@ import { DEFAULT_TRUST_DOMAIN, TRUST_DOMAIN } from '../core/constants.js';
 import { shown } from '../core/shown.js';
 import type { SnapshotOptions } from '../model/snapshot.js';
 import type { AnalyzeOptions } from '../analysis/world.js';
-import type { ExtAuthzProvider, TelemetryProvider } from '../model/types.js';
+import type { ExtAuthzProvider, MeshTls, TelemetryProvider } from '../model/types.js';
 import type { IngressSettings } from '../model/ingress.js';
 import { ISTIO_MESH_FIELDS, sortIstioFields } from './istio-fields.js';
 import { type TrafficDefaults, takeTrafficDefaults, trafficSettings } from './traffic-defaults.js';
 import { readAccessLogFormat } from './access-log-format.js';
 import { EXT_AUTHZ_KINDS, extAuthzProvider } from './ext-authz.js';
 import { readDefaultConfig, type DefaultProxyConfig } from './default-config.js';
+import { meshTlsOptions, readMeshTls } from './mesh-tls.js';
 import { DEFAULT_EXTENSION_PROVIDERS, checkDefaultProviders, mergeExtensionProviders, type DefaultProviders, type ExtensionProvider } from './providers.js';
 
 export interface LabelSelector {
@@ -154,6 +155,13 @@ export interface MeshConfig extends TrafficDefaults {
    * which forwards it (inject/probes.ts); false keeps the pod's annotations, unless it says prometheus.istio.io/merge-metrics.
    */
   enablePrometheusMerge: boolean;
+  /** Istio's meshMTLS: the minProtocolVersion and cipherSuites of sidecars' inbound mesh mTLS (xds/gen/tls-params.ts). */
+  meshMTLS: MeshTls;
+  /**
+   * Istio's tlsDefaults: the ecdhCurves and cipherSuites of Gateway servers with their own certificates and of
+   * DestinationRule SIMPLE/MUTUAL clients, and those servers' minProtocolVersion; a server's own settings win.
+   */
+  tlsDefaults: MeshTls;
   /** Push debouncing for the xDS server. */
   debounce: { quietMs: number; maxMs: number };
   /**
@@ -203,6 +211,8 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   ingressService: 'istio-ingressgateway',
   ingressSelector: '',
   enablePrometheusMerge: true,
+  meshMTLS: {},
+  tlsDefaults: {},
   debounce: { quietMs: 100, maxMs: 10_000 },
   defaultConfig: {},
 };
@@ -261,7 +271,7 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
     return val;
   };
   // Providers merge by name onto the base's, not as a list that replaces the base's list.
-  const { extensionProviders, localityLbSetting, defaultConfig, ...all } = input;
+  const { extensionProviders, localityLbSetting, defaultConfig, meshMTLS, tlsDefaults, ...all } = input;
   const traffic = takeTrafficDefaults(all, base, errors, warnings);
   const istio = sortIstioFields(all, (k) => k in base, ISTIO_MESH_FIELDS, '', errors, warnings);
   const rest = Object.fromEntries(Object.entries(all).filter(([k]) => !istio.has(k)));
@@ -274,6 +284,8 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
     errors.push(...localityLbSettingErrors(localityLbSetting, 'localityLbSetting'));
     merged.localityLbSetting = errors.length === before ? (structuredClone(localityLbSetting) as MeshConfig['localityLbSetting']) : structuredClone(base.localityLbSetting);
   } else merged.localityLbSetting = structuredClone(base.localityLbSetting);
+  merged.meshMTLS = meshMTLS === undefined ? structuredClone(base.meshMTLS) : readMeshTls(meshMTLS, 'meshMTLS', errors, warnings);
+  merged.tlsDefaults = tlsDefaults === undefined ? structuredClone(base.tlsDefaults) : readMeshTls(tlsDefaults, 'tlsDefaults', errors, warnings);
   merged.extensionProviders = mergeExtensionProviders(base.extensionProviders, extensionProviders, errors);
   checkDefaultProviders(merged.defaultProviders, merged.extensionProviders, errors);
   for (const field of EXPORT_DEFAULTS) errors.push(...exportToErrors(merged[field], field));
@@ -427,6 +439,7 @@ export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
     ...exportDefaults(mesh),
     ...(mesh.trustDomainAliases.length > 0 ? { trustDomainAliases: [...mesh.trustDomainAliases] } : {}),
     ...(mesh.discoverySelectors.length > 0 ? { discoverySelectors: structuredClone(mesh.discoverySelectors) } : {}),
+    ...meshTlsOptions(mesh),
     dnsRefreshMs: detectionMs(mesh.dnsRefreshRate),
     ...trafficSettings(mesh),
     telemetry: {

@@ -277,6 +277,8 @@ export interface SnapshotOptions {
   inboundLocalhost?: MeshSettings['inboundLocalhost'];
   /** The mesh config's discoverySelectors; absent or empty: every namespace. */
   discoverySelectors?: MeshSettings['discoverySelectors'];
+  meshMtls?: MeshSettings['meshMtls'];
+  tlsDefaults?: MeshSettings['tlsDefaults'];
 }
 
 const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
@@ -302,6 +304,8 @@ const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
   ...(opts.tcpKeepalive ? { tcpKeepalive: structuredClone(opts.tcpKeepalive) } : {}),
   ...(opts.inboundLocalhost ? { inboundLocalhost: true as const } : {}),
   ...(opts.discoverySelectors?.length ? { discoverySelectors: structuredClone(opts.discoverySelectors) } : {}),
+  ...(opts.meshMtls ? { meshMtls: structuredClone(opts.meshMtls) } : {}),
+  ...(opts.tlsDefaults ? { tlsDefaults: structuredClone(opts.tlsDefaults) } : {}),
 });
 
 export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOptions = {}): Snapshot {

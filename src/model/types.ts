@@ -160,6 +160,17 @@ export interface MeshSettings {
    * snapshot; absent: every namespace, Istio's default.
    */
   discoverySelectors?: LabelSelector[];
+  /**
+   * The mesh config's meshMTLS: the minimum version and cipher suites of the sidecars' inbound mesh mTLS; absent:
+   * Istio's (TLS 1.2, its six suites).
+   */
+  meshMtls?: MeshTls;
+  /**
+   * The mesh config's tlsDefaults: the curves and cipher suites of the TLS that is not mesh mTLS (Gateway servers
+   * terminating with their own certificates, DestinationRule SIMPLE and MUTUAL), and those servers' minimum
+   * version; absent: none.
+   */
+  tlsDefaults?: MeshTls;
   /** pathNormalization other than BASE (RFC 3986 normalization, what every connection manager has otherwise). */
   pathNormalization?: 'NONE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES';
   /** Envoy access logs (accessLogFile, accessLogEncoding, accessLogFormat: absent, the encoding's default); absent: none. */
@@ -186,6 +197,13 @@ export interface MeshSettings {
   tcpKeepalive?: Record<string, unknown>;
   /** inboundTrafficPolicy LOCALHOST: inbound traffic reaches the app on 127.0.0.1; absent: on the pod's IP (PASSTHROUGH). */
   inboundLocalhost?: true;
+}
+
+/** Istio's MeshConfig.TLSConfig, checked: TLS_AUTO and empty lists left out, unknown and repeated names dropped. */
+export interface MeshTls {
+  minProtocolVersion?: 'TLSV1_2' | 'TLSV1_3';
+  ecdhCurves?: string[];
+  cipherSuites?: string[];
 }
 
 /** An external authorization provider of the mesh config (envoyExtAuthzHttp / envoyExtAuthzGrpc), as the generators use it. */

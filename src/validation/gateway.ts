@@ -13,6 +13,7 @@ import {
 } from './common.js';
 import { listenerPortSchema, validateUnixAddress } from './networking.js';
 import type { KindValidator } from './kind.js';
+import { isValidCipherSuite, isValidEcdhCurve } from '../core/tls-names.js';
 
 // What mizzen does differently from istiod: said where a rule depends on it.
 const TLS_VERSIONS = ['TLS_AUTO', 'TLSV1_0', 'TLSV1_1', 'TLSV1_2', 'TLSV1_3'];
@@ -38,15 +39,6 @@ export const serverTlsSchema = obj({
   insecureSkipVerify: bool,
 });
 
-const CIPHER_SUITES = new Set([
-  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305', 'ECDHE-ECDSA-AES128-SHA', 'ECDHE-RSA-AES128-SHA', 'ECDHE-ECDSA-AES256-SHA',
-  'ECDHE-RSA-AES256-SHA', 'AES128-GCM-SHA256', 'AES256-GCM-SHA384', 'AES128-SHA', 'AES256-SHA', 'DES-CBC3-SHA',
-]);
-const ECDH_CURVES = new Set(['P-224', 'P-256', 'P-384', 'P-521', 'X25519', 'X25519Kyber768Draft00', 'X25519MLKEM768']);
-// "ALL", empty, and OpenSSL operators ("!aNULL", "[A|B]") are passed through to Envoy
-const isValidCipher = (c: string): boolean => c === '' || c === 'ALL' || !/^[A-Za-z0-9]/.test(c) || CIPHER_SUITES.has(c);
-
 /** Server-side TLS settings (Gateway servers, Sidecar ingress listeners). */
 export function checkServerTls(tls: Obj | undefined, p: string, issues: Issues): void {
   if (!tls) return;
@@ -56,13 +48,13 @@ export function checkServerTls(tls: Obj | undefined, p: string, issues: Issues):
   }
   const seen = new Set<string>();
   each<string>(tls.cipherSuites, (c, i) => {
-    if (!isValidCipher(c)) issues.warn(`${p}.cipherSuites[${i}]`, `ignoring invalid cipher suite "${c}"`);
+    if (!isValidCipherSuite(c)) issues.warn(`${p}.cipherSuites[${i}]`, `ignoring invalid cipher suite "${c}"`);
     else if (seen.has(c)) issues.warn(`${p}.cipherSuites[${i}]`, `ignoring duplicate cipher suite "${c}"`);
     seen.add(c);
   });
   const curves = new Set<string>();
   each<string>(tls.ecdhCurves, (c, i) => {
-    if (!ECDH_CURVES.has(c)) issues.warn(`${p}.ecdhCurves[${i}]`, `ignoring unrecognized ECDH curve "${c}"`);
+    if (!isValidEcdhCurve(c)) issues.warn(`${p}.ecdhCurves[${i}]`, `ignoring unrecognized ECDH curve "${c}"`);
     else if (curves.has(c)) issues.warn(`${p}.ecdhCurves[${i}]`, `ignoring duplicate ECDH curve "${c}"`);
     curves.add(c);
   });

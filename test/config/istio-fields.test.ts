@@ -24,12 +24,14 @@ describe("Istio's MeshConfig fields", () => {
     if (!r.ok) throw new Error(r.errors.join('\n'));
     expect(r.value.xdsAddress).to.equal('istiod.istio-system.svc:15012');
     expect(r.value.tracing.sampling).to.equal(10);
+    // Applied by mizzen (config/mesh-tls.ts): read, not warned about.
+    expect(r.value.tlsDefaults).to.deep.equal({ minProtocolVersion: 'TLSV1_3' });
     const named = (r.warnings ?? []).map((w) => w.split(':')[0]);
     expect(named).to.have.members([
-      'rootNamespace', 'tlsDefaults', 'serviceSettings',
+      'rootNamespace', 'serviceSettings',
       'defaultConfig.drainDuration', 'defaultConfig.proxyStatsMatcher', 'defaultConfig.tracing.customTags',
     ]);
-    expect(r.warnings).to.include("tlsDefaults: Istio's field is accepted but not applied by mizzen: TLS keeps Envoy's default versions and curves");
+    expect(r.warnings).to.include("serviceSettings: Istio's field is accepted but not applied by mizzen: every service is cluster-wide in mizzen (no clusterLocal hosts)");
     // discoverySelectors is applied by mizzen (model/discovery.ts): taken as it is, without a warning.
     expect(r.value.discoverySelectors).to.deep.equal([{ matchLabels: { 'istio-discovery': 'enabled' } }]);
   });

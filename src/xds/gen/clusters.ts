@@ -137,7 +137,7 @@ function groupedAssignment(clusterName: string, groups: readonly Endpoint[][], a
 }
 
 function outboundCluster(snap: Snapshot, spec: ClusterSpec, gateway = false): Json {
-  const fields = clusterPolicyFields(spec.policy, isHttp2Protocol(spec.port.protocol), spec.port.protocol === 'UNSUPPORTED', gateway, connectMs(snap));
+  const fields = clusterPolicyFields(spec.policy, isHttp2Protocol(spec.port.protocol), spec.port.protocol === 'UNSUPPORTED', gateway, connectMs(snap), snap.mesh.tlsDefaults);
   const c: Json = { name: spec.name, type: spec.type, ...fields };
   // Locality weights take effect only with Envoy's weighted localities: istiod sets them for distribute, and for
   // failover or failoverPriority (from the rule or the mesh config) where outlier detection makes them apply.

@@ -14,7 +14,7 @@
  * dynamic forward proxy filter: the HTTP one into the connection manager, the SNI one before a TLS chain's
  * tcp_proxy (dynamic-dns.ts; istiod adds neither on gateways, where such a route then finds no host).
  */
-import type { Config, Snapshot } from '../../model/types.js';
+import type { Config, MeshTls, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { isHttpProtocol, parseProtocol } from '../../model/protocol.js';
 import { asArray, asObject, asPort, nonEmptyStrings } from '../../model/selectors.js';
@@ -28,7 +28,8 @@ import { type ServerHost, boundVirtualServices, gatewayNames, gatewayVirtualHost
 import { inboundAuthz } from './authz.js';
 import { inboundJwt } from './jwt.js';
 import { networkPhased, phased, wasmFilters, wasmNetworkFilters } from './wasm.js';
-import { type CertFiles, certName, downstreamMtls, rootName, serverCerts } from './mtls.js';
+import { type CertFiles, certName, gatewayMtls, rootName, serverCerts } from './mtls.js';
+import { gatewayServerParams } from './tls-params.js';
 import { caSdsName, credentialSdsName } from './credentials.js';
 import { isBuiltinCredential } from '../../model/credentials.js';
 import { hasDynamicDns, httpDfpFilters, routeClusters, sniDfpFilters } from './dynamic-dns.js';
@@ -120,18 +121,6 @@ export function generateGatewayRoutes(snap: Snapshot, proxy: Proxy): NamedResour
   return out;
 }
 
-/** Istio's TLS protocol versions as Envoy names them. */
-const TLS_VERSIONS: Record<string, string> = { TLSV1_0: 'TLSv1_0', TLSV1_1: 'TLSv1_1', TLSV1_2: 'TLSv1_2', TLSV1_3: 'TLSv1_3' };
-
-/** The server's protocol versions and cipher suites, when it sets any. */
-function tlsParams(tls: Json): Json | undefined {
-  const min = TLS_VERSIONS[tls.minProtocolVersion as string];
-  const max = TLS_VERSIONS[tls.maxProtocolVersion as string];
-  const ciphers = asArray(tls.cipherSuites).filter(nonEmpty);
-  if (!min && !max && ciphers.length === 0) return undefined;
-  return { ...(min ? { tls_minimum_protocol_version: min } : {}), ...(max ? { tls_maximum_protocol_version: max } : {}), ...(ciphers.length ? { cipher_suites: ciphers } : {}) };
-}
-
 /**
  * A terminated server's TLS: certificates by SDS (`kubernetes://<credentialName>`, the client CA from
  * `<credentialName>-cacert`) or from files in the gateway pod (serverCertificate/privateKey or tlsCertificates,
@@ -139,14 +128,15 @@ function tlsParams(tls: Json): Json | undefined {
  * names the Secret of the client CA instead (`kubernetes://<caCertCredentialName>-cacert`, which credentials.ts
  * resolves to that Secret). MUTUAL requires a client certificate, OPTIONAL_MUTUAL checks one when it is given.
  * `builtin://` names the gateway's own mesh certificate (`certs`, which terminated() made sure of), and as the client
- * CA the mesh root, as Istio serves them.
+ * CA the mesh root, as Istio serves them. Its versions, curves and cipher suites: the server's own over the mesh
+ * config's tlsDefaults (tls-params.ts).
  */
-function downstreamTls(s: ServerInfo, certs: CertFiles | undefined): Json {
+function downstreamTls(s: ServerInfo, certs: CertFiles | undefined, defaults: MeshTls | undefined): Json {
   const names = credentialNames(s.tls);
   const mutual = s.tls.mode !== 'SIMPLE';
   // HTTP is offered over ALPN where HTTP follows; a terminated TLS server carries bytes, which ALPN does not name.
   const common: Json = s.protocol === 'HTTPS' ? { alpn_protocols: ['h2', 'http/1.1'] } : {};
-  const params = tlsParams(s.tls);
+  const params = gatewayServerParams(s.tls, defaults);
   if (params) common.tls_params = params;
   const pins = mutual ? clientPins(s.tls) : {};
   const sdsName = (name: string, ca: boolean): string => (certs && isBuiltinCredential(name) ? (ca ? rootName(certs) : certName(certs)) : ca ? caSdsName(name) : credentialSdsName(name));
@@ -254,7 +244,7 @@ export function generateGatewayListeners(snap: Snapshot, proxy: Proxy): NamedRes
     for (const s of list) {
       if (https.has(s)) {
         const names = sniNames(s);
-        const match = { filter_chain_match: { ...(names.length ? { server_names: names } : {}), transport_protocol: 'tls' }, transport_socket: isMeshTerminated(s) ? downstreamMtls(certs!, snap.mesh.trustDomain) : downstreamTls(s, certs) };
+        const match = { filter_chain_match: { ...(names.length ? { server_names: names } : {}), transport_protocol: 'tls' }, transport_socket: isMeshTerminated(s) ? gatewayMtls(certs!, snap.mesh.trustDomain) : downstreamTls(s, certs, snap.mesh.tlsDefaults) };
         if (s.protocol === 'HTTPS') chains.push({ ...match, filters: hcm(httpsRouteName(s), [s]) });
         else {
           // A TLS server, terminated: its bytes go on by the tcp routes bound to it, as istiod does.

@@ -205,7 +205,7 @@ const onlyOnPorts = (ports: readonly number[]): Json => ({ not_match: anyOfPorts
 function inboundMtls(snap: Snapshot, proxy: Proxy): { chains: (own: Json[], port: number) => Json[]; inspector: () => Json | undefined } | undefined {
   const certs = serverCerts(proxy);
   if (!certs) return undefined;
-  const socket = downstreamMtls(certs, snap.mesh.trustDomain);
+  const socket = downstreamMtls(certs, snap.mesh);
   const labels = proxyLabels(snap, proxy);
   const secured: number[] = [];
   const plain: number[] = [];

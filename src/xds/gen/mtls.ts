@@ -17,9 +17,11 @@
  *   certificate from the mesh CA required. PERMISSIVE (the TLS inspector tells the clients apart): plaintext as
  *   plaintext, TLS as mesh mTLS; on a TCP port only TLS with the mesh ALPN, another TLS client's connection (the
  *   application's own TLS) going through as it came. DISABLE: plaintext, as without certificates.
+ * - Versions and cipher suites (tls-params.ts): servers TLS 1.2 (or meshMTLS's 1.3) to 1.3 with meshMTLS's cipher
+ *   suites or Istio's; clients TLS 1.2 to 1.3. A gateway's ISTIO_MUTUAL server keeps Envoy's defaults, as in istiod.
  * Pure.
  */
-import type { Endpoint, Service, Snapshot } from '../../model/types.js';
+import type { Endpoint, MeshSettings, Service, Snapshot } from '../../model/types.js';
 import { spiffeId } from '../../core/spiffe.js';
 import type { Proxy } from '../../model/proxy.js';
 import { MeshCerts } from '../../core/constants.js';
@@ -27,6 +29,7 @@ import { asArray } from '../../model/selectors.js';
 import { type Json, adsSource, any } from './common.js';
 import type { NamedResource } from './types.js';
 import { type MtlsMode, mtlsMode } from './peer-auth.js';
+import { meshClientParams, meshServerParams } from './tls-params.js';
 
 /** A proxy's certificate files for one direction. */
 export interface CertFiles {
@@ -100,24 +103,40 @@ function commonTls(c: CertFiles, sans: Json[]): Json {
 
 /**
  * A client's mesh mTLS socket: its certificate, the mesh CA, and the server identities it accepts (any when none);
- * no sni: the request's host (a dynamic forward proxy cluster's auto_sni, dynamic-dns.ts).
+ * no sni: the request's host (a dynamic forward proxy cluster's auto_sni, dynamic-dns.ts). TLS 1.2 to 1.3, as istiod
+ * sets it (tls-params.ts), so that servers that ask for 1.3 (meshMTLS) are reached.
  */
 export function upstreamMtls(c: CertFiles, sni: string | undefined, identities: readonly string[]): Json {
   const sans = identities.map((s) => (s.startsWith('spiffe://') ? uriSan(s) : { san_type: 'DNS', matcher: { exact: s } }));
   return {
     name: TLS_SOCKET,
-    typed_config: any('envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', { common_tls_context: { ...commonTls(c, sans), alpn_protocols: MESH_ALPN }, ...(sni ? { sni } : {}) }),
+    typed_config: any('envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', {
+      common_tls_context: { tls_params: meshClientParams(), ...commonTls(c, sans), alpn_protocols: MESH_ALPN },
+      ...(sni ? { sni } : {}),
+    }),
   };
 }
 
-/** A server's mesh mTLS socket: a client certificate is required, from the mesh CA, of an identity in the trust domain. */
-export function downstreamMtls(c: CertFiles, trustDomain: string): Json {
+/**
+ * A server's mesh mTLS socket: a client certificate is required, from the mesh CA, of an identity in the trust domain;
+ * `params`: its TLS versions and cipher suites (Envoy's defaults without).
+ */
+function serverMtls(c: CertFiles, trustDomain: string, params?: Json): Json {
   const inDomain = { san_type: 'URI', matcher: { prefix: `spiffe://${trustDomain}/` } };
   return {
     name: TLS_SOCKET,
-    typed_config: any('envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext', { common_tls_context: commonTls(c, [inDomain]), require_client_certificate: { value: true } }),
+    typed_config: any('envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext', {
+      common_tls_context: { ...(params ? { tls_params: params } : {}), ...commonTls(c, [inDomain]) },
+      require_client_certificate: { value: true },
+    }),
   };
 }
+
+/** A sidecar's inbound mesh mTLS socket, with the mesh config's meshMTLS versions and cipher suites (tls-params.ts). */
+export const downstreamMtls = (c: CertFiles, mesh: Pick<MeshSettings, 'trustDomain' | 'meshMtls'>): Json => serverMtls(c, mesh.trustDomain, meshServerParams(mesh.meshMtls));
+
+/** A gateway's ISTIO_MUTUAL server socket: Envoy's default versions and cipher suites, as istiod leaves them there. */
+export const gatewayMtls = (c: CertFiles, trustDomain: string): Json => serverMtls(c, trustDomain);
 
 const RAW_BUFFER: Json = { name: 'envoy.transport_sockets.raw_buffer', typed_config: any('envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer') };
 

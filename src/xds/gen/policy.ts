@@ -7,12 +7,13 @@
  * an entry for the port, which again replaces all four. proxyProtocol and retryBudget are the policy's whole
  * (port-level settings have neither), a subset's own replacing the rule's.
  */
-import type { Config } from '../../model/types.js';
+import type { Config, MeshTls } from '../../model/types.js';
 import { asArray, asObject } from '../../model/selectors.js';
 import { type Json, DEFAULT_CONNECT_TIMEOUT_MS, UINT32_MAX, adsSource, any, toDuration } from './common.js';
 import { caSdsName, credentialSdsName } from './credentials.js';
 import { isPublicCaCredential } from '../../model/gateway-api-backendtls.js';
 import { duration } from '../proto.js';
+import { originationParams } from './tls-params.js';
 
 const GROUPS = ['connectionPool', 'loadBalancer', 'outlierDetection', 'tls'] as const;
 /** The fields of a TrafficPolicy that port-level settings cannot set (they keep the policy's, as in istiod). */
@@ -164,9 +165,10 @@ const withoutUpgrade = (pool: Json): Json => (isObject(pool.http) && 'h2UpgradeP
  * Cluster fields from a policy. `http2` = the upstream speaks HTTP/2 (gRPC, HTTP2 ports); `sniffed` = the port's
  * protocol is sniffed, so HTTP requests go upstream in the protocol they came in (istiod's setUpstreamProtocol);
  * `sds` = the proxy can prove its identity (a gateway, a sidecar with mesh certificates): it takes a tls
- * credentialName by SDS (credentials.ts); `connectMs` = the mesh's connectTimeout, where the policy sets none.
+ * credentialName by SDS (credentials.ts); `connectMs` = the mesh's connectTimeout, where the policy sets none;
+ * `tlsDefaults` = the mesh's, for TLS origination (tls-params.ts).
  */
-export function clusterPolicyFields(policy: TrafficPolicy, http2: boolean, sniffed = false, sds = false, connectMs = DEFAULT_CONNECT_TIMEOUT_MS): Json {
+export function clusterPolicyFields(policy: TrafficPolicy, http2: boolean, sniffed = false, sds = false, connectMs = DEFAULT_CONNECT_TIMEOUT_MS, tlsDefaults?: MeshTls): Json {
   const out: Json = {};
   const pool = connectionPoolFields(policy, http2, sniffed, true, connectMs);
   out.connect_timeout = pool.connect_timeout;
@@ -219,7 +221,7 @@ export function clusterPolicyFields(policy: TrafficPolicy, http2: boolean, sniff
   if (pool.upstream_connection_options) out.upstream_connection_options = pool.upstream_connection_options;
 
   const tlsSettings = asObject(policy.tls);
-  const tls = tlsTransportSocket(tlsSettings, sds);
+  const tls = tlsTransportSocket(tlsSettings, sds, tlsDefaults);
   if (tls) out.transport_socket = tls;
   // proxyProtocol: a PROXY protocol header before the bytes of each upstream connection (around TLS, if any).
   const ppVersion = asObject(policy.proxyProtocol).version;
@@ -380,13 +382,14 @@ export const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
  * can prove its identity (`sds`: a gateway, a sidecar with mesh certificates) a credentialName names them instead:
  * the client certificate `kubernetes://<name>` and the CA `kubernetes://<name>-cacert`, by SDS. insecureSkipVerify
  * turns the check off. ISTIO_MUTUAL is mesh mTLS (mtls.ts); elsewhere a credentialName is not served (validation
- * warns): MUTUAL stays plaintext, SIMPLE checks the server against the system's CAs.
+ * warns): MUTUAL stays plaintext, SIMPLE checks the server against the system's CAs. TLS 1.2 to 1.3, with the
+ * mesh's tlsDefaults curves and cipher suites (tls-params.ts).
  */
-function tlsTransportSocket(tls: Json, sds: boolean): Json | undefined {
+function tlsTransportSocket(tls: Json, sds: boolean, defaults: MeshTls | undefined): Json | undefined {
   if (tls.mode !== 'SIMPLE' && tls.mode !== 'MUTUAL') return undefined;
   // A CA anyone may read (a ConfigMap's ca.crt, or `invalid://`, never served: the handshake fails): by SDS to any proxy.
-  if (tls.mode === 'SIMPLE' && typeof tls.credentialName === 'string' && isPublicCaCredential(tls.credentialName)) return upstreamTls(tls, publicCaTls(tls, tls.credentialName));
-  if (sds && typeof tls.credentialName === 'string' && tls.credentialName) return upstreamTls(tls, credentialTls(tls, tls.credentialName));
+  if (tls.mode === 'SIMPLE' && typeof tls.credentialName === 'string' && isPublicCaCredential(tls.credentialName)) return upstreamTls(tls, publicCaTls(tls, tls.credentialName), defaults);
+  if (sds && typeof tls.credentialName === 'string' && tls.credentialName) return upstreamTls(tls, credentialTls(tls, tls.credentialName), defaults);
   const common: Json = {};
   if (tls.mode === 'MUTUAL') {
     const chain = fileSource(tls.clientCertificate);
@@ -397,7 +400,7 @@ function tlsTransportSocket(tls: Json, sds: boolean): Json | undefined {
   // Without caCertificates the system's CAs check the server, as istiod does (VERIFY_CERTIFICATE_AT_CLIENT).
   const ca = fileSource(tls.caCertificates) ?? { filename: SYSTEM_CA_BUNDLE };
   if (tls.insecureSkipVerify !== true) common.validation_context = fileValidationContext(ca, tls);
-  return upstreamTls(tls, common);
+  return upstreamTls(tls, common, defaults);
 }
 
 /** The common TLS context of a public CA credential: the server checked against it by SDS, never skipped. */
@@ -420,11 +423,11 @@ function credentialTls(tls: Json, name: string): Json {
   return common;
 }
 
-const upstreamTls = (tls: Json, common: Json): Json => ({
+const upstreamTls = (tls: Json, common: Json, defaults: MeshTls | undefined): Json => ({
   name: 'envoy.transport_sockets.tls',
   typed_config: any('envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', {
     ...(typeof tls.sni === 'string' && tls.sni ? { sni: tls.sni } : {}),
-    common_tls_context: common,
+    common_tls_context: { tls_params: originationParams(defaults), ...common },
   }),
 });
 

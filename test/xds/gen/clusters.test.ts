@@ -167,15 +167,18 @@ describe('Envoy CDS/EDS from DestinationRules', () => {
     const UTC = '@type';
     const socket = (tls: string) => byName(clustersWith(dr(`{ tls: ${tls} }`)).clusters, R).transport_socket;
     const context = (tls: string) => socket(tls)?.typed_config;
+    // TLS 1.2 to 1.3 on every origination, as istiod sets it (Envoy's clients stop at 1.2 otherwise).
+    const tls_params = { tls_minimum_protocol_version: 'TLSv1_2', tls_maximum_protocol_version: 'TLSv1_3' };
     it('SIMPLE checks the server against the system CAs when no caCertificates are given', () => {
       expect(context('{ mode: SIMPLE, sni: reviews.example.com }')).to.deep.equal({
         [UTC]: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
         sni: 'reviews.example.com',
-        common_tls_context: { validation_context: { trusted_ca: { filename: '/etc/ssl/certs/ca-certificates.crt' } } },
+        common_tls_context: { tls_params, validation_context: { trusted_ca: { filename: '/etc/ssl/certs/ca-certificates.crt' } } },
       });
     });
     it('SIMPLE with caCertificates, subjectAltNames (DNS or SPIFFE URI) and caCrl', () => {
       expect(context('{ mode: SIMPLE, caCertificates: /etc/certs/ca.pem, caCrl: /etc/certs/crl.pem, subjectAltNames: [reviews.example.com, "spiffe://td/ns/a/sa/b"] }').common_tls_context).to.deep.equal({
+        tls_params,
         validation_context: {
           trusted_ca: { filename: '/etc/certs/ca.pem' },
           match_typed_subject_alt_names: [
@@ -194,10 +197,11 @@ describe('Envoy CDS/EDS from DestinationRules', () => {
       expect(opts('{ mode: SIMPLE, sni: a.example.com }')).to.equal(undefined);
     });
     it('insecureSkipVerify turns the check off', () => {
-      expect(context('{ mode: SIMPLE, insecureSkipVerify: true, caCertificates: /etc/certs/ca.pem }').common_tls_context).to.deep.equal({});
+      expect(context('{ mode: SIMPLE, insecureSkipVerify: true, caCertificates: /etc/certs/ca.pem }').common_tls_context).to.deep.equal({ tls_params });
     });
     it('MUTUAL presents the client certificate and key from their files', () => {
       expect(context('{ mode: MUTUAL, clientCertificate: /etc/certs/cert.pem, privateKey: /etc/certs/key.pem, caCertificates: /etc/certs/ca.pem }').common_tls_context).to.deep.equal({
+        tls_params,
         tls_certificates: [{ certificate_chain: { filename: '/etc/certs/cert.pem' }, private_key: { filename: '/etc/certs/key.pem' } }],
         validation_context: { trusted_ca: { filename: '/etc/certs/ca.pem' } },
       });

@@ -192,6 +192,7 @@ describe('SDS: gateway credentials (credentialName)', () => {
     const mutual = byName(clusters, 'outbound|443||api.example.com').transport_socket.typed_config;
     expect(mutual.sni).to.equal('api.example.com');
     expect(mutual.common_tls_context).to.deep.equal({
+      tls_params: { tls_minimum_protocol_version: 'TLSv1_2', tls_maximum_protocol_version: 'TLSv1_3' },
       tls_certificate_sds_secret_configs: [{ name: 'kubernetes://client', sds_config: { ads: {}, resource_api_version: 'V3' } }],
       combined_validation_context: {
         default_validation_context: { match_typed_subject_alt_names: [{ san_type: 'DNS', matcher: { exact: 'api.example.com' } }] },
@@ -200,6 +201,7 @@ describe('SDS: gateway credentials (credentialName)', () => {
     });
     const simple = byName(clusters, 'outbound|8443||api.example.com').transport_socket.typed_config.common_tls_context;
     expect(simple).to.deep.equal({
+      tls_params: mutual.common_tls_context.tls_params,
       combined_validation_context: { default_validation_context: {}, validation_context_sds_secret_config: { name: 'kubernetes://client-cacert', sds_config: { ads: {}, resource_api_version: 'V3' } } },
     });
     // The SDS names the clusters use are served to the gateway.

@@ -49,6 +49,21 @@ describe('gateway: TLS servers terminated, then tcp routes', () => {
     expect(chain.filters[0].name).to.equal('envoy.filters.network.tcp_proxy');
   });
 
+  it("the server's versions, ECDH curves and cipher suites; one Envoy does not know, or a repeated one, is left out (validation warns)", () => {
+    const params = (extra: Record<string, unknown>) => chainsOf([gateway({ mode: 'SIMPLE', credentialName: 'db-cert', ...extra }), tcpRoute])[0].transport_socket.typed_config.common_tls_context.tls_params;
+    expect(params({})).to.equal(undefined);
+    expect(params({ minProtocolVersion: 'TLSV1_3', ecdhCurves: ['P-256', 'X25519'], cipherSuites: ['ECDHE-RSA-AES128-GCM-SHA256', '!aNULL'] })).to.deep.equal({
+      tls_minimum_protocol_version: 'TLSv1_3',
+      ecdh_curves: ['P-256', 'X25519'],
+      cipher_suites: ['ECDHE-RSA-AES128-GCM-SHA256', '!aNULL'],
+    });
+    expect(params({ ecdhCurves: ['P-999', 'X25519', 'X25519', ''], cipherSuites: ['NOT-A-CIPHER', 'AES128-GCM-SHA256', 'AES128-GCM-SHA256'] })).to.deep.equal({
+      ecdh_curves: ['X25519'],
+      cipher_suites: ['AES128-GCM-SHA256'],
+    });
+    expect(params({ ecdhCurves: ['P-999'], cipherSuites: ['NOT-A-CIPHER'] })).to.equal(undefined);
+  });
+
   it('ISTIO_MUTUAL: with the gateway mesh certificates only', () => {
     const objs = [gateway({ mode: 'ISTIO_MUTUAL' }, ['*']), tcpRoute];
     expect(chainsOf(objs), 'no mesh certificates: no chain').to.deep.equal([]);
