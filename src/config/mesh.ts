@@ -22,6 +22,7 @@ import type { ExtAuthzProvider, MeshTls, TelemetryProvider } from '../model/type
 import type { IngressSettings } from '../model/ingress.js';
 import { ISTIO_MESH_FIELDS, sortIstioFields } from './istio-fields.js';
 import { type TrafficDefaults, takeTrafficDefaults, trafficSettings } from './traffic-defaults.js';
+import { type OutboundTrafficPolicy, checkOutboundPolicy, dynamicDnsSettings, takeOutboundTls } from './outbound-traffic.js';
 import { readAccessLogFormat } from './access-log-format.js';
 import { EXT_AUTHZ_KINDS, extAuthzProvider } from './ext-authz.js';
 import { readDefaultConfig, type DefaultProxyConfig } from './default-config.js';
@@ -68,9 +69,11 @@ export interface MeshConfig extends TrafficDefaults {
   includeOutboundIPRanges: string;
   /**
    * Istio's meshConfig.outboundTrafficPolicy: where sidecars send traffic for destinations outside the registry,
-   * ALLOW_ANY (passed through) or REGISTRY_ONLY (refused); a Sidecar resource's own setting wins.
+   * ALLOW_ANY (passed through), REGISTRY_ONLY (refused) or ALLOW_ANY_DYNAMIC_DNS (passed through, plaintext HTTP by
+   * the Host the proxy resolves, with `tls` originated as it says); a Sidecar resource's own setting wins
+   * (config/outbound-traffic.ts).
    */
-  outboundTrafficPolicy: { mode: 'ALLOW_ANY' | 'REGISTRY_ONLY' };
+  outboundTrafficPolicy: OutboundTrafficPolicy;
   /** Istio's accessLogFile: where every sidecar and gateway writes an access log line per request or connection ('' = none, e.g. /dev/stdout). */
   accessLogFile: string;
   /** TEXT (Envoy's default line) or JSON. */
@@ -273,6 +276,7 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
   // Providers merge by name onto the base's, not as a list that replaces the base's list.
   const { extensionProviders, localityLbSetting, defaultConfig, meshMTLS, tlsDefaults, ...all } = input;
   const traffic = takeTrafficDefaults(all, base, errors, warnings);
+  const outboundTls = takeOutboundTls(all);
   const istio = sortIstioFields(all, (k) => k in base, ISTIO_MESH_FIELDS, '', errors, warnings);
   const rest = Object.fromEntries(Object.entries(all).filter(([k]) => !istio.has(k)));
   const merged = Object.assign(merge(base, rest, '') as MeshConfig, traffic);
@@ -296,8 +300,7 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
   }
   const normalization: unknown = merged.pathNormalization?.normalization;
   if (!PATH_NORMALIZATIONS.includes(normalization as PathNormalization)) errors.push(`pathNormalization.normalization: ${JSON.stringify(normalization)} must be one of ${PATH_NORMALIZATIONS.join(', ')}`);
-  const mode: unknown = merged.outboundTrafficPolicy?.mode;
-  if (mode !== 'ALLOW_ANY' && mode !== 'REGISTRY_ONLY') errors.push(`outboundTrafficPolicy.mode: ${JSON.stringify(mode)} must be ALLOW_ANY or REGISTRY_ONLY`);
+  merged.outboundTrafficPolicy = checkOutboundPolicy(merged.outboundTrafficPolicy, outboundTls, errors, warnings);
   if (typeof merged.trustDomain === 'string' && !TRUST_DOMAIN.test(merged.trustDomain)) {
     errors.push(`trustDomain: ${JSON.stringify(merged.trustDomain)} must be a SPIFFE trust domain (lowercase letters, digits, '.', '-', '_')`);
   }
@@ -426,6 +429,7 @@ export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
   return {
     domainSuffix: mesh.domainSuffix,
     registryOnly: mesh.outboundTrafficPolicy?.mode === 'REGISTRY_ONLY',
+    ...dynamicDnsSettings(mesh.outboundTrafficPolicy),
     trustDomain: mesh.trustDomain,
     ...(collector ? { tracing: { collector, sampling: mesh.tracing.sampling } } : {}),
     ...(mesh.accessLogFile ? { accessLog: meshAccessLog(mesh) } : {}),

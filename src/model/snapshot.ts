@@ -253,6 +253,7 @@ export function withServices(snap: Snapshot, services: Snapshot['services'], end
 export interface SnapshotOptions {
   domainSuffix?: string;
   registryOnly?: boolean;
+  allowAnyDynamicDns?: MeshSettings['allowAnyDynamicDns'];
   trustDomain?: string;
   tracing?: MeshSettings['tracing'];
   accessLog?: MeshSettings['accessLog'];
@@ -283,6 +284,7 @@ export interface SnapshotOptions {
 
 const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
   registryOnly: opts.registryOnly === true,
+  ...(opts.allowAnyDynamicDns ? { allowAnyDynamicDns: structuredClone(opts.allowAnyDynamicDns) } : {}),
   trustDomain: opts.trustDomain || DEFAULT_TRUST_DOMAIN,
   ...(opts.tracing ? { tracing: { collector: { ...opts.tracing.collector }, sampling: opts.tracing.sampling } } : {}),
   ...(opts.accessLog ? { accessLog: structuredClone(opts.accessLog) } : {}),

@@ -124,6 +124,12 @@ export interface Workload {
 export interface MeshSettings {
   /** outboundTrafficPolicy REGISTRY_ONLY: destinations outside the registry are refused (a Sidecar may say otherwise). */
   registryOnly: boolean;
+  /**
+   * outboundTrafficPolicy ALLOW_ANY_DYNAMIC_DNS (sidecars whose Sidecar resource says nothing): plaintext HTTP to
+   * destinations outside the registry through Envoy's dynamic forward proxy, with the policy's `tls` (a
+   * ClientTLSSettings) when it has one (xds/gen/allow-any-dns.ts); absent: the other modes.
+   */
+  allowAnyDynamicDns?: { tls?: Record<string, unknown> };
   /** The mesh's trust domain: the authority of its SPIFFE identities (`spiffe://<trustDomain>/ns/<ns>/sa/<sa>`). */
   trustDomain: string;
   /**

@@ -30,7 +30,8 @@ export const sidecarSpec = obj({
   ),
   egress: list(obj({ port: listenerPortSchema, bind: str(), captureMode, hosts: strList() }, { required: ['hosts'] })),
   inboundConnectionPool: connectionPoolSchema,
-  outboundTrafficPolicy: obj({ mode: enumOf('REGISTRY_ONLY', 'ALLOW_ANY'), egressProxy: destinationSchema }),
+  // ALLOW_ANY_DYNAMIC_DNS is the mesh config's alone: named below with that reason, as istiod does.
+  outboundTrafficPolicy: obj({ mode: enumOf('REGISTRY_ONLY', 'ALLOW_ANY', 'ALLOW_ANY_DYNAMIC_DNS'), egressProxy: destinationSchema }),
 });
 
 /** Egress hosts: `namespace/dnsName` where namespace is `*`, `.`, `~`-prefixed or a name; dnsName an FQDN or wildcard. */
@@ -140,7 +141,9 @@ export const validateSidecar: KindValidator = (spec: Obj, ctx, issues: Issues) =
   });
 
   const otp = spec.outboundTrafficPolicy;
-  if (otp?.egressProxy) {
+  if (otp?.mode === 'ALLOW_ANY_DYNAMIC_DNS') {
+    issues.error('spec.outboundTrafficPolicy.mode', 'ALLOW_ANY_DYNAMIC_DNS can be set only in the mesh config (meshConfig.outboundTrafficPolicy), not in a Sidecar');
+  } else if (otp?.egressProxy) {
     const p = 'spec.outboundTrafficPolicy.egressProxy';
     if ((otp.mode ?? 'REGISTRY_ONLY') !== 'ALLOW_ANY') issues.error(p, 'egressProxy may only be set with mode ALLOW_ANY');
     else {

@@ -23,11 +23,64 @@ describe('mesh config', () => {
     expect(r.value.proxyResources.limits).to.deep.equal(DEFAULT_MESH_CONFIG.proxyResources.limits);
     expect(r.value.nativeSidecar).to.equal(true);
   });
-  it('takes outboundTrafficPolicy ALLOW_ANY (default) or REGISTRY_ONLY, and names anything else', () => {
+  it('takes outboundTrafficPolicy ALLOW_ANY (default), REGISTRY_ONLY or ALLOW_ANY_DYNAMIC_DNS, and names anything else', () => {
     expect(DEFAULT_MESH_CONFIG.outboundTrafficPolicy).to.deep.equal({ mode: 'ALLOW_ANY' });
+    expect(snapshotOptions(DEFAULT_MESH_CONFIG)).to.include({ registryOnly: false }).and.not.have.property('allowAnyDynamicDns');
     const r = resolveMeshConfig({ outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } });
     expect(r.ok && r.value.outboundTrafficPolicy.mode).to.equal('REGISTRY_ONLY');
-    expect(resolveMeshConfig({ outboundTrafficPolicy: { mode: 'BLOCK' } })).to.deep.equal({ ok: false, errors: ['outboundTrafficPolicy.mode: "BLOCK" must be ALLOW_ANY or REGISTRY_ONLY'] });
+    expect(r.ok && snapshotOptions(r.value)).to.include({ registryOnly: true }).and.not.have.property('allowAnyDynamicDns');
+    const dns = resolveMeshConfig({ outboundTrafficPolicy: { mode: 'ALLOW_ANY_DYNAMIC_DNS' } });
+    expect(dns).to.deep.equal({ ok: true, value: { ...DEFAULT_MESH_CONFIG, outboundTrafficPolicy: { mode: 'ALLOW_ANY_DYNAMIC_DNS' } } });
+    expect(dns.ok && snapshotOptions(dns.value)).to.deep.include({ registryOnly: false, allowAnyDynamicDns: {} });
+    expect(resolveMeshConfig({ outboundTrafficPolicy: { mode: 'BLOCK' } })).to.deep.equal({ ok: false, errors: ['outboundTrafficPolicy.mode: "BLOCK" must be ALLOW_ANY, REGISTRY_ONLY or ALLOW_ANY_DYNAMIC_DNS'] });
+  });
+
+  it("takes outboundTrafficPolicy.tls for ALLOW_ANY_DYNAMIC_DNS, checked as a DestinationRule's tls, errors naming the field", () => {
+    const tls = { mode: 'SIMPLE', caCertificates: '/etc/egress/ca.pem', sni: 'egress.example.com' };
+    const r = resolveMeshConfig({ outboundTrafficPolicy: { mode: 'ALLOW_ANY_DYNAMIC_DNS', tls } });
+    if (!r.ok) throw new Error(r.errors.join());
+    expect(r.value.outboundTrafficPolicy).to.deep.equal({ mode: 'ALLOW_ANY_DYNAMIC_DNS', tls });
+    expect(r).not.to.have.property('warnings');
+    expect(snapshotOptions(r.value).allowAnyDynamicDns).to.deep.equal({ tls });
+    const errors = (t: unknown) => {
+      const x = resolveMeshConfig({ outboundTrafficPolicy: { mode: 'ALLOW_ANY_DYNAMIC_DNS', tls: t } });
+      return x.ok ? [] : x.errors;
+    };
+    expect(errors({ mode: 'SOMETIMES' })).to.deep.equal(['outboundTrafficPolicy.tls.mode: unsupported value "SOMETIMES", must be one of DISABLE, SIMPLE, MUTUAL, ISTIO_MUTUAL']);
+    expect(errors({ mode: 'MUTUAL', privateKey: '/k.pem' })).to.deep.equal(['outboundTrafficPolicy.tls.clientCertificate: is required for MUTUAL mode (or set credentialName)']);
+    expect(errors({ mode: 'SIMPLE', insecureSkipVerify: true, caCertificates: '/ca.pem' })).to.deep.equal(['outboundTrafficPolicy.tls: cannot set caCertificates, credentialName or subjectAltNames when insecureSkipVerify is true']);
+    expect(errors({ mode: 'SIMPLE', verify: true })).to.have.length(1).and.satisfy((e: string[]) => e[0]!.startsWith('outboundTrafficPolicy.tls.verify'));
+    expect(errors('SIMPLE')).to.have.length(1).and.satisfy((e: string[]) => e[0]!.startsWith('outboundTrafficPolicy.tls'));
+    // Another key beside mode and tls is not Istio's either.
+    const extra = resolveMeshConfig({ outboundTrafficPolicy: { mode: 'ALLOW_ANY_DYNAMIC_DNS', egressProxy: { host: 'x' } } });
+    expect(extra).to.deep.equal({ ok: false, errors: ['outboundTrafficPolicy.egressProxy: unknown field'] });
+  });
+
+  it('warns of outboundTrafficPolicy.tls under another mode (istiod reads it only with ALLOW_ANY_DYNAMIC_DNS), and of what a tls itself warns about', () => {
+    const r = resolveMeshConfig({ outboundTrafficPolicy: { mode: 'ALLOW_ANY', tls: { mode: 'SIMPLE' } } });
+    if (!r.ok) throw new Error(r.errors.join());
+    expect(r.warnings).to.deep.equal(['outboundTrafficPolicy.tls: applies only with mode ALLOW_ANY_DYNAMIC_DNS (istiod reads it in no other mode); ignored']);
+    expect(snapshotOptions(r.value)).not.to.have.property('allowAnyDynamicDns');
+    const mutual = resolveMeshConfig({ outboundTrafficPolicy: { mode: 'ALLOW_ANY_DYNAMIC_DNS', tls: { mode: 'ISTIO_MUTUAL' } } });
+    expect(mutual.ok && mutual.warnings?.[0]).to.match(/^outboundTrafficPolicy\.tls\.mode: /);
+    // An empty `tls:` in YAML is no tls.
+    expect(resolveMeshConfig({ outboundTrafficPolicy: { mode: 'ALLOW_ANY_DYNAMIC_DNS', tls: null } })).to.deep.equal({ ok: true, value: { ...DEFAULT_MESH_CONFIG, outboundTrafficPolicy: { mode: 'ALLOW_ANY_DYNAMIC_DNS' } } });
+  });
+
+  it("loads an Istio mesh config file that uses ALLOW_ANY_DYNAMIC_DNS with tls, as istiod's ConfigMap holds it", () => {
+    const file = meshFile(`
+accessLogFile: /dev/stdout
+outboundTrafficPolicy:
+  mode: ALLOW_ANY_DYNAMIC_DNS
+  tls:
+    mode: SIMPLE
+    subjectAltNames: [api.example.com]
+`);
+    const r = loadMeshConfig(file);
+    if (!r.ok) throw new Error(r.errors.join());
+    expect(r.value.outboundTrafficPolicy).to.deep.equal({ mode: 'ALLOW_ANY_DYNAMIC_DNS', tls: { mode: 'SIMPLE', subjectAltNames: ['api.example.com'] } });
+    const bad = loadMeshConfig(meshFile('outboundTrafficPolicy: { mode: ALLOW_ANY_DYNAMIC_DNS, tls: { mode: MUTUAL } }\n'));
+    expect(bad.ok ? [] : bad.errors).to.have.length(2).and.satisfy((e: string[]) => e.every((m) => m.includes(': outboundTrafficPolicy.tls.') && m.startsWith(`mesh config `)));
   });
 
   it("takes Istio's Kubernetes Ingress fields with Istio's defaults, reaches the snapshot and analysis with them, and names a bad mode", () => {

@@ -1,4 +1,6 @@
-import { runTable, type Case } from './table.js';
+import { expect } from 'chai';
+import { validateObject } from '../../src/validation/index.js';
+import { runTable, wrap, type Case } from './table.js';
 
 const egress = (hosts: string[], more: Record<string, unknown> = {}) => ({ egress: [{ hosts, ...more }] });
 const ingress = (l: Record<string, unknown>) => ({ ingress: [{ port: { number: 9080, protocol: 'HTTP', name: 'http' }, defaultEndpoint: '127.0.0.1:8080', ...l }] });
@@ -44,7 +46,9 @@ const cases: Case[] = [
   { name: 'inbound connection pool invalid', in: { inboundConnectionPool: { tcp: { maxConnections: -1 } } }, valid: false, error: 'spec.inboundConnectionPool.tcp.maxConnections' },
   // outbound traffic policy
   { name: 'REGISTRY_ONLY', in: { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } }, valid: true },
-  { name: 'bad mode', in: { outboundTrafficPolicy: { mode: 'ALLOW_ANY_DYNAMIC_DNS' } }, valid: false, error: 'outboundTrafficPolicy.mode' },
+  { name: 'bad mode', in: { outboundTrafficPolicy: { mode: 'BLOCK' } }, valid: false, error: 'spec.outboundTrafficPolicy.mode: unsupported value "BLOCK"' },
+  // The mesh config's mode alone, as istiod says (the Sidecar API has no such value).
+  { name: 'ALLOW_ANY_DYNAMIC_DNS is mesh-wide only', in: { outboundTrafficPolicy: { mode: 'ALLOW_ANY_DYNAMIC_DNS' } }, valid: false, error: 'spec.outboundTrafficPolicy.mode: ALLOW_ANY_DYNAMIC_DNS can be set only in the mesh config' },
   { name: 'egressProxy with ALLOW_ANY', in: { outboundTrafficPolicy: { mode: 'ALLOW_ANY', egressProxy: { host: 'egress.example.com', port: { number: 3128 } } } }, valid: true },
   { name: 'egressProxy with REGISTRY_ONLY', in: { outboundTrafficPolicy: { mode: 'REGISTRY_ONLY', egressProxy: { host: 'egress.example.com', port: { number: 3128 } } } }, valid: false, error: 'only be set with mode ALLOW_ANY' },
   { name: 'egressProxy needs port', in: { outboundTrafficPolicy: { mode: 'ALLOW_ANY', egressProxy: { host: 'egress.example.com' } } }, valid: false, error: 'egressProxy.port: is required' },
@@ -55,3 +59,10 @@ const cases: Case[] = [
 ];
 
 runTable('Sidecar', cases);
+
+describe('Sidecar validation: outboundTrafficPolicy ALLOW_ANY_DYNAMIC_DNS', () => {
+  it('is one error naming the mode, an egressProxy beside it not reported again', () => {
+    const r = validateObject(wrap('Sidecar', { outboundTrafficPolicy: { mode: 'ALLOW_ANY_DYNAMIC_DNS', egressProxy: { host: 'egress.example.com', port: { number: 3128 } } } }));
+    expect(r.errors).to.deep.equal(['spec.outboundTrafficPolicy.mode: ALLOW_ANY_DYNAMIC_DNS can be set only in the mesh config (meshConfig.outboundTrafficPolicy), not in a Sidecar']);
+  });
+});

@@ -3,7 +3,8 @@
  * subset; `inbound|<port>||` for the ports of services that select a sidecar (ORIGINAL_DST, bound to 127.0.0.6 as
  * Istio does, so the app sees the original destination and iptables lets the connection through); and the
  * BlackHoleCluster / PassthroughCluster / InboundPassthroughCluster every proxy has. A DYNAMIC_DNS ServiceEntry host
- * gets dynamic forward proxy clusters instead, without subsets (dynamic-dns.ts).
+ * gets dynamic forward proxy clusters instead, without subsets (dynamic-dns.ts); a sidecar under the mesh's
+ * ALLOW_ANY_DYNAMIC_DNS, AllowAnyDynamicDNSCluster (allow-any-dns.ts).
  */
 import type { Config, Endpoint, MeshSettings, Service, ServicePort, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
@@ -18,11 +19,12 @@ import {
 import { clusterPolicyFields, connectionPoolFields, effectivePolicy, subsetsOf, type TrafficPolicy } from './policy.js';
 import { type ProxyPlace, applyLocality, localityPlan, placeKey, proxyPlace } from './locality.js';
 import { destinationRuleFor, inboundServices, proxyLabels, visibleServices } from './context.js';
-import { proxySidecar, sidecarInboundPool, sidecarIngress, type IngressEndpoint, type IngressPort } from './sidecar-scope.js';
+import { proxySidecar, sidecarInboundPool, sidecarIngress, unknownDestinations, type IngressEndpoint, type IngressPort } from './sidecar-scope.js';
 import { wasmClusters } from './wasm.js';
 import { type CertFiles, acceptsMtls, certsKey, clientCerts, clusterMtls, endpointMetadata, serviceIdentities } from './mtls.js';
 import { dynamicDnsCluster, isDynamicDns } from './dynamic-dns.js';
 import { withMeshDefaults } from './mesh-defaults.js';
+import { allowAnyDnsCluster } from './allow-any-dns.js';
 
 /** One outbound cluster before it is written out: shared by CDS and EDS. */
 export interface ClusterSpec {
@@ -357,6 +359,10 @@ export function generateClusters(snap: Snapshot, proxy: Proxy): NamedResource[] 
     for (const p of inboundPorts(snap, proxy)) resources.push(inboundCluster(p, inboundPool(snap, proxy, p.port, labels, landing), connectMs(snap)));
   }
   resources.push(...staticClusters(proxy.type === 'sidecar', snap.mesh, connectMs(snap)));
+  // The mesh's ALLOW_ANY_DYNAMIC_DNS: plaintext HTTP to unknown destinations goes through this one (allow-any-dns.ts).
+  if (proxy.type === 'sidecar' && unknownDestinations(proxySidecar(snap, proxy, () => proxyLabels(snap, proxy)), snap.mesh).dynamicDns) {
+    resources.push(allowAnyDnsCluster(snap.mesh, connectMs(snap), passthroughProtocolOptions(), certs));
+  }
   // Where WasmPlugins' remote code is fetched from (wasm.ts).
   resources.push(...wasmClusters(snap, proxy));
   return resources.map((r) => ({ name: r.name as string, resource: r }));

@@ -39,11 +39,17 @@ export const dnsCacheName = (host: string): string => `${host}_dfp_dns_cache`;
 /** A host's DNS cache: the same settings wherever it is named (Envoy refuses one name with two configurations). */
 const dnsCache = (host: string): Json => ({ name: dnsCacheName(host), dns_lookup_family: 'V4_ONLY' });
 
-/** The HTTP filter that resolves the Host of requests routed to the host's cluster. */
-export const dfpHttpFilter = (host: string): Json => ({
+/**
+ * The HTTP filter that resolves, into the DNS cache `cache`, the Host of requests routed to a dynamic forward proxy
+ * cluster (any of them: Envoy's filter does not compare caches; a cluster finds only the names in its own).
+ */
+export const cacheHttpFilter = (cache: Json): Json => ({
   name: DFP_HTTP_FILTER,
-  typed_config: any('envoy.extensions.filters.http.dynamic_forward_proxy.v3.FilterConfig', { dns_cache_config: dnsCache(host) }),
+  typed_config: any('envoy.extensions.filters.http.dynamic_forward_proxy.v3.FilterConfig', { dns_cache_config: cache }),
 });
+
+/** The HTTP filter that resolves the Host of requests routed to the host's cluster. */
+export const dfpHttpFilter = (host: string): Json => cacheHttpFilter(dnsCache(host));
 
 /** The network filter that resolves a TLS connection's SNI, to be connected to on `port`. */
 export const sniDfpFilter = (host: string, port: number): Json => ({
@@ -116,7 +122,10 @@ function withUpstreamOptions(cluster: Json, upstream: Json | undefined, http2: b
  * cluster: no discovery type nor load balancer settings of its own, the TLS settings above. `tls`: the
  * DestinationRule's tls for it. Idempotent (applied again after mesh mTLS is added); never modifies `cluster`.
  */
-export function dynamicDnsCluster(cluster: Json, host: string, tls: Json | undefined, http2: boolean): Json {
+export const dynamicDnsCluster = (cluster: Json, host: string, tls: Json | undefined, http2: boolean): Json => cacheCluster(cluster, dnsCache(host), tls, http2);
+
+/** A cluster as a dynamic forward proxy cluster resolving into the DNS cache `cache` (dynamicDnsCluster). */
+export function cacheCluster(cluster: Json, cache: Json, tls: Json | undefined, http2: boolean): Json {
   const {
     type: _type, eds_cluster_config: _eds, load_assignment: _la, dns_lookup_family: _family, respect_dns_ttl: _ttl,
     ring_hash_lb_config: _ring, maglev_lb_config: _maglev, least_request_lb_config: _lr, round_robin_lb_config: _rr, original_dst_lb_config: _od,
@@ -135,7 +144,7 @@ export function dynamicDnsCluster(cluster: Json, host: string, tls: Json | undef
   const upstream = autoSni || autoSan ? { ...(autoSni ? { auto_sni: true } : {}), ...(autoSan ? { auto_san_validation: true } : {}) } : undefined;
   const options = withUpstreamOptions(out, upstream, http2);
   if (options) out.typed_extension_protocol_options = options;
-  const config = { dns_cache_config: dnsCache(host), ...(!autoSni || !autoSan ? { allow_insecure_cluster_options: true } : {}) };
+  const config = { dns_cache_config: cache, ...(!autoSni || !autoSan ? { allow_insecure_cluster_options: true } : {}) };
   out.cluster_type = { name: DFP_CLUSTER_TYPE, typed_config: any('envoy.extensions.clusters.dynamic_forward_proxy.v3.ClusterConfig', config) };
   return out;
 }

@@ -2,7 +2,8 @@
  * LDS for sidecars, in Istio's layout:
  * - `virtualOutbound` 0.0.0.0:15001 (use_original_dst): hands each connection to the listener of its original
  *   destination, else tcp_proxy to PassthroughCluster (BlackHoleCluster when the proxy's Sidecar resource allows
- *   only registry destinations);
+ *   only registry destinations; under the mesh's ALLOW_ANY_DYNAMIC_DNS, plaintext HTTP first to the dynamic forward
+ *   proxy, allow-any-dns.ts, whose filter every outbound connection manager then carries too);
  * - `0.0.0.0_<port>` (bind_to_port false) per outbound HTTP port, HCM with RDS `<port>` (and the dynamic forward
  *   proxy filters of the port's DYNAMIC_DNS hosts, dynamic-dns.ts);
  * - `<clusterIP>_<port>` per TCP service port with a VIP (tcp_proxy to its cluster, or the VirtualService's
@@ -19,7 +20,7 @@
  * NETWORK ones before its tcp_proxy or connection manager (not on the catch-alls of virtualOutbound and 15006's
  * blackhole, as in Istio).
  */
-import type { Config, Service, ServicePort, Snapshot } from '../../model/types.js';
+import type { Config, MeshSettings, Service, ServicePort, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { isHttpProtocol } from '../../model/protocol.js';
 import { asArray, asObject, matchesLabels } from '../../model/selectors.js';
@@ -30,13 +31,14 @@ import { TCP_PROXY_FILTER, detectionTimeout, httpConnectionManager, httpInspecto
 import { inboundPorts } from './clusters.js';
 import { destinationCluster, inboundRetryPolicy, matchesPortAndGateways, type RouteContext } from './httproute.js';
 import { httpPorts, isSniffedWithVip, proxyVirtualServices, sniffedRouteName, virtualServiceFor } from './routes.js';
-import { proxySidecar, unknownDestinations } from './sidecar-scope.js';
+import { type UnknownDestinations, proxySidecar, unknownDestinations } from './sidecar-scope.js';
 import { inboundAuthz } from './authz.js';
 import { inboundJwt } from './jwt.js';
 import { type WasmPhases, networkPhased, phased, wasmFilters, wasmNetworkFilters } from './wasm.js';
 import { destinationRuleForCluster, hostMatches, proxyLabels, visibleServices } from './context.js';
 import { tcpProxyTimeouts } from './policy.js';
 import { portDfpFilters, sniDfpFilters } from './dynamic-dns.js';
+import { allowAnyDnsChain, allowAnyDnsFilter } from './allow-any-dns.js';
 import { downstreamMtls, inboundChains, serverCerts } from './mtls.js';
 import { mtlsMode } from './peer-auth.js';
 
@@ -75,14 +77,20 @@ export function tcpTarget(ctx: RouteContext, vs: Config | undefined, svc: Servic
   return own;
 }
 
-/** The catch-all for destinations outside the registry (unknownDestinations): blocked, passed through, or to an egress proxy. */
-function virtualOutbound(unknown: { blocked: boolean; cluster: string }): Json {
+/**
+ * The catch-all for destinations outside the registry (unknownDestinations): blocked, passed through, or to an egress
+ * proxy; under ALLOW_ANY_DYNAMIC_DNS, plaintext HTTP (found by the HTTP inspector, which waits for the client's first
+ * bytes as protocol sniffing does) through the dynamic forward proxy first (allow-any-dns.ts).
+ */
+function virtualOutbound(unknown: UnknownDestinations, mesh: MeshSettings): Json {
+  const catchAll = { name: unknown.blocked ? 'virtualOutbound-blackhole' : 'virtualOutbound-catchall-tcp', filters: [tcpProxy(unknown.cluster, unknown.cluster)] };
   return {
     name: 'virtualOutbound',
     address: socketAddress('0.0.0.0', Ports.proxyOutbound),
     use_original_dst: { value: true },
     traffic_direction: 'OUTBOUND',
-    filter_chains: [{ name: unknown.blocked ? 'virtualOutbound-blackhole' : 'virtualOutbound-catchall-tcp', filters: [tcpProxy(unknown.cluster, unknown.cluster)] }],
+    ...(unknown.dynamicDns ? { listener_filters: [httpInspectorFilter()], ...detectionTimeout(mesh.protocolDetectionMs) } : {}),
+    filter_chains: unknown.dynamicDns ? [allowAnyDnsChain(mesh), catchAll] : [catchAll],
   };
 }
 
@@ -102,7 +110,8 @@ function cidr(addr: string): Json | undefined {
   return ip && Number.isInteger(n) && n >= 0 && n <= 128 ? { address_prefix: ip, prefix_len: { value: n } } : undefined;
 }
 
-function outboundListeners(snap: Snapshot, proxy: Proxy): Json[] {
+/** `dynamicDns`: every connection manager takes the ALLOW_ANY_DYNAMIC_DNS filter (allow-any-dns.ts). */
+function outboundListeners(snap: Snapshot, proxy: Proxy, dynamicDns: boolean): Json[] {
   const services = visibleServices(snap, proxy);
   const vss = proxyVirtualServices(snap, proxy);
   const ctx: RouteContext = { snap, proxyNamespace: proxy.namespace, proxyLabels: proxyLabels(snap, proxy), gateways: new Set(['mesh']) };
@@ -112,9 +121,10 @@ function outboundListeners(snap: Snapshot, proxy: Proxy): Json[] {
   // ones before the connection manager or tcp_proxy.
   const client = (port: number): Json[] => phased([], [], [], wasmFilters(snap, proxy, 'CLIENT', port));
   const network = (port: number): Json[] => networkPhased([], [], wasmNetworkFilters(snap, proxy, 'CLIENT', port));
+  const anyHost = dynamicDns ? [allowAnyDnsFilter()] : [];
   const hcm = (port: number, statPrefix: string, rds: string, dfp: readonly Json[] = []): Json[] => [
     ...network(port),
-    httpConnectionManager(statPrefix, { rds }, 'outbound', client(port), dfp, snap.mesh.pathNormalization),
+    httpConnectionManager(statPrefix, { rds }, 'outbound', client(port), [...dfp, ...anyHost], snap.mesh.pathNormalization),
   ];
   for (const port of http) {
     const filters = hcm(port, `outbound_0.0.0.0_${port}`, String(port), portDfpFilters(services, port));
@@ -280,7 +290,7 @@ function virtualInbound(snap: Snapshot, proxy: Proxy): Json {
 }
 
 export function generateSidecarListeners(snap: Snapshot, proxy: Proxy): NamedResource[] {
-  const unknown = unknownDestinations(proxySidecar(snap, proxy, () => proxyLabels(snap, proxy)), snap.mesh.registryOnly);
-  const all = [virtualOutbound(unknown), ...outboundListeners(snap, proxy), virtualInbound(snap, proxy)];
+  const unknown = unknownDestinations(proxySidecar(snap, proxy, () => proxyLabels(snap, proxy)), snap.mesh);
+  const all = [virtualOutbound(unknown, snap.mesh), ...outboundListeners(snap, proxy, unknown.dynamicDns), virtualInbound(snap, proxy)];
   return all.map((l) => ({ name: l.name as string, resource: l }));
 }

@@ -3,7 +3,8 @@
  * service (`<fqdn>:<port>`, domains in every short form a client may dial, cluster IPs too), the routes of the
  * VirtualService that applies to it (oldest first wins a host, exact hosts before wildcards) or Istio's default
  * route, and the `allow_any` virtual host sending unknown hosts to PassthroughCluster (`block_all`, a 502, when the
- * proxy's Sidecar resource allows only registry destinations).
+ * proxy's Sidecar resource allows only registry destinations; `allow_any_dynamic_dns` under the mesh's
+ * ALLOW_ANY_DYNAMIC_DNS, allow-any-dns.ts).
  */
 import type { Config, Service, ServicePort, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
@@ -12,10 +13,11 @@ import { asArray } from '../../model/selectors.js';
 import type { NamedResource } from './types.js';
 import { type Json, byString, outboundClusterName } from './common.js';
 import { configVisible, destinationRuleFor, hostCandidates, hostIndex, memoOn, proxyLabels, resolveHost, visibleServices, vsHosts } from './context.js';
-import { proxySidecar, unknownDestinations, scopeVirtualServices } from './sidecar-scope.js';
+import { type UnknownDestinations, proxySidecar, unknownDestinations, scopeVirtualServices } from './sidecar-scope.js';
 import { routableVirtualServices } from './delegation.js';
 import { type RouteContext, defaultRoute, routeTimeouts, translateHttpRule } from './httproute.js';
 import { hashPolicy, serviceConsistentHash } from './policy.js';
+import { allowAnyDnsVirtualHost } from './allow-any-dns.js';
 
 const meshMemo = new WeakMap<readonly Config[], Map<string, readonly Config[]>>();
 
@@ -135,19 +137,23 @@ export function sidecarRouteConfig(snap: Snapshot, proxy: Proxy, port: number, s
   }
   virtualHosts.sort((a, b) => byString(a.name, b.name));
   // Unknown hosts: passed through (or to the Sidecar's egressProxy), or refused when the proxy's Sidecar allows only
-  // the registry (as istiod).
-  const unknown = unknownDestinations(proxySidecar(snap, proxy, () => ctx.proxyLabels), snap.mesh.registryOnly);
-  virtualHosts.push(
-    unknown.blocked
-      ? { name: 'block_all', domains: ['*'], routes: [{ name: 'block_all', match: { prefix: '/' }, direct_response: { status: 502 } }], include_request_attempt_count: true }
-      : {
-          name: 'allow_any',
-          domains: ['*'],
-          routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: unknown.cluster, ...routeTimeouts(undefined) } }],
-          include_request_attempt_count: true,
-        },
-  );
+  // the registry, or through the dynamic forward proxy under the mesh's ALLOW_ANY_DYNAMIC_DNS (as istiod).
+  virtualHosts.push(catchAllHost(unknownDestinations(proxySidecar(snap, proxy, () => ctx.proxyLabels), snap.mesh)));
   return { name: String(port), virtual_hosts: virtualHosts, validate_clusters: { value: false } };
+}
+
+/** The last virtual host of a port's route configuration, for every host no service claims. */
+function catchAllHost(unknown: UnknownDestinations): Json {
+  if (unknown.dynamicDns) return allowAnyDnsVirtualHost();
+  if (unknown.blocked) {
+    return { name: 'block_all', domains: ['*'], routes: [{ name: 'block_all', match: { prefix: '/' }, direct_response: { status: 502 } }], include_request_attempt_count: true };
+  }
+  return {
+    name: 'allow_any',
+    domains: ['*'],
+    routes: [{ name: 'allow_any', match: { prefix: '/' }, route: { cluster: unknown.cluster, ...routeTimeouts(undefined) } }],
+    include_request_attempt_count: true,
+  };
 }
 
 /** The route configuration of a sniffed service port's own listener (listeners.ts), Istio's name for it. */

@@ -9,10 +9,11 @@
  * A Sidecar without egress imports everything ("*\/*"). An egress listener with a port imports only that port
  * of its services. Traffic to unknown destinations (unknownDestinations) is passed through, or with
  * `outboundTrafficPolicy.mode: REGISTRY_ONLY` (the Sidecar's, else the mesh config's) sent to the BlackHoleCluster,
- * or with ALLOW_ANY and an `egressProxy` sent to that proxy's cluster. Its `ingress` listeners,
+ * or with ALLOW_ANY and an `egressProxy` sent to that proxy's cluster, or with the mesh config's ALLOW_ANY_DYNAMIC_DNS
+ * passed through, its plaintext HTTP by the dynamic forward proxy. Its `ingress` listeners,
  * when it has any, are the proxy's inbound ports (sidecarIngress). Pure.
  */
-import type { Config, Protocol, Service, Snapshot } from '../../model/types.js';
+import type { Config, MeshSettings, Protocol, Service, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { asArray, asObject, asPort, matchesLabels } from '../../model/selectors.js';
 import { parseProtocol } from '../../model/protocol.js';
@@ -113,20 +114,34 @@ export function scopeVirtualServices(sidecar: Config, proxyNamespace: string, vs
   );
 }
 
+/** Where a sidecar sends traffic for destinations outside the registry (unknownDestinations). */
+export interface UnknownDestinations {
+  /** REGISTRY_ONLY: refused (`cluster` is the BlackHoleCluster). */
+  blocked: boolean;
+  /** Where TCP goes, and HTTP unless `dynamicDns`. */
+  cluster: string;
+  /** ALLOW_ANY_DYNAMIC_DNS: plaintext HTTP goes through the dynamic forward proxy instead (allow-any-dns.ts). */
+  dynamicDns: boolean;
+}
+
 /**
  * Where traffic to destinations outside the registry goes, as istiod decides it: the Sidecar's outboundTrafficPolicy
  * when it has one (its mode unset is REGISTRY_ONLY, the API's zero value), else the mesh config's. REGISTRY_ONLY:
  * the BlackHoleCluster (`blocked`); ALLOW_ANY: the PassthroughCluster, or the cluster of the Sidecar's
- * `egressProxy` (host, subset and port as written, as istiod names it).
+ * `egressProxy` (host, subset and port as written, as istiod names it); the mesh config's ALLOW_ANY_DYNAMIC_DNS (a
+ * Sidecar cannot say it): the PassthroughCluster, plaintext HTTP aside (`dynamicDns`).
  */
-export function unknownDestinations(sidecar: Config | undefined, meshRegistryOnly: boolean): { blocked: boolean; cluster: string } {
+export function unknownDestinations(sidecar: Config | undefined, mesh: Pick<MeshSettings, 'registryOnly' | 'allowAnyDynamicDns'>): UnknownDestinations {
   const policy = sidecar?.spec?.outboundTrafficPolicy;
-  if (!isObject(policy)) return meshRegistryOnly ? { blocked: true, cluster: BLACKHOLE } : { blocked: false, cluster: PASSTHROUGH };
-  if (asObject(policy).mode !== 'ALLOW_ANY') return { blocked: true, cluster: BLACKHOLE };
+  if (!isObject(policy)) {
+    if (mesh.registryOnly) return { blocked: true, cluster: BLACKHOLE, dynamicDns: false };
+    return { blocked: false, cluster: PASSTHROUGH, dynamicDns: mesh.allowAnyDynamicDns !== undefined };
+  }
+  if (asObject(policy).mode !== 'ALLOW_ANY') return { blocked: true, cluster: BLACKHOLE, dynamicDns: false };
   const proxy = asObject(asObject(policy).egressProxy);
   const host = typeof proxy.host === 'string' ? proxy.host : '';
-  if (host === '') return { blocked: false, cluster: PASSTHROUGH };
-  return { blocked: false, cluster: outboundClusterName(asPort(asObject(proxy.port).number) ?? 0, typeof proxy.subset === 'string' ? proxy.subset : '', host) };
+  if (host === '') return { blocked: false, cluster: PASSTHROUGH, dynamicDns: false };
+  return { blocked: false, cluster: outboundClusterName(asPort(asObject(proxy.port).number) ?? 0, typeof proxy.subset === 'string' ? proxy.subset : '', host), dynamicDns: false };
 }
 
 const chosen = new WeakMap<Proxy, { sidecars: readonly Config[]; workloads: Snapshot['workloads']; sidecar: Config | undefined }>();
