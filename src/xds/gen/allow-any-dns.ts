@@ -65,12 +65,12 @@ export function allowAnyDnsChain(mesh: MeshSettings): Json {
 
 /**
  * The policy's tls as a socket: SIMPLE and MUTUAL as a DestinationRule's (a credentialName by SDS where the proxy can
- * prove its identity, `certs`), ISTIO_MUTUAL with the proxy's mesh certificates (plaintext without, as for a rule),
+ * prove its identity, `certs`; the mesh config's tlsDefaults), ISTIO_MUTUAL with the proxy's mesh certificates (plaintext without, as for a rule),
  * no sni of its own unless the tls sets one, any mesh identity accepted unless it names subjectAltNames.
  */
-function withTls(cluster: Json, tls: Json | undefined, certs: CertFiles | undefined, connectMs: number): Json {
+function withTls(cluster: Json, tls: Json | undefined, certs: CertFiles | undefined, connectMs: number, tlsDefaults: MeshSettings['tlsDefaults']): Json {
   if (tls?.mode === 'SIMPLE' || tls?.mode === 'MUTUAL') {
-    const socket = clusterPolicyFields({ tls }, false, false, certs !== undefined, connectMs).transport_socket as Json | undefined;
+    const socket = clusterPolicyFields({ tls }, false, false, certs !== undefined, connectMs, tlsDefaults).transport_socket as Json | undefined;
     return socket ? { ...cluster, transport_socket: socket } : cluster;
   }
   if (tls?.mode === 'ISTIO_MUTUAL' && certs) return clusterMtls(cluster, { tls, port: 0, subset: '', host: '', auto: false, identities: () => [], autoSni: true }, certs);
@@ -101,7 +101,7 @@ export function allowAnyDnsCluster(mesh: MeshSettings, connectMs: number, passth
     typed_extension_protocol_options: passthrough,
   };
   const tls = mesh.allowAnyDynamicDns?.tls as Json | undefined;
-  const out = cacheCluster(withTls(base, tls, certs, connectMs), dnsCache(), tls, false);
+  const out = cacheCluster(withTls(base, tls, certs, connectMs, mesh.tlsDefaults), dnsCache(), tls, false);
   byCerts.set(key, out);
   return out;
 }

@@ -94,6 +94,12 @@ describe('outboundTrafficPolicy ALLOW_ANY_DYNAMIC_DNS: tls', () => {
     expect(dfpConfig(c)).not.to.have.property('allow_insecure_cluster_options');
   });
 
+  it("SIMPLE takes the mesh config's tlsDefaults curves and cipher suites, as a DestinationRule's TLS does", () => {
+    const mesh = { ...dnsWith({ mode: 'SIMPLE' }), tlsDefaults: { ecdhCurves: ['P-256'], cipherSuites: ['ECDHE-RSA-AES256-GCM-SHA384'] } };
+    const params = tlsContext(byName(envoy(world(mesh)).clusters, CLUSTER)).common_tls_context.tls_params;
+    expect(params).to.deep.include({ ecdh_curves: ['P-256'], cipher_suites: ['ECDHE-RSA-AES256-GCM-SHA384'] });
+  });
+
   it('SIMPLE with an sni or insecureSkipVerify: that check off, and the guard lifted as istiod does', () => {
     const sni = cluster({ mode: 'SIMPLE', sni: 'egress.example.com', caCertificates: '/etc/ca.pem' });
     expect(tlsContext(sni).sni).to.equal('egress.example.com');
