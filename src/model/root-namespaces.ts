@@ -1,7 +1,7 @@
 /**
  * The root namespaces: where a resource declared without a selector is the mesh's, in force in every namespace
  * (PeerAuthentication, AuthorizationPolicy, RequestAuthentication, Telemetry, WasmPlugin, EnvoyFilter, the default
- * Sidecar, ProxyConfig).
+ * Sidecar, ProxyConfig), and where DestinationRules are looked up last, for every proxy.
  *
  * Istio has one, the mesh config's rootNamespace, istio-system when it is unset. mizzen's default has two:
  * istio-system, where Istio users already keep their mesh-wide resources, then mizzen-system, mizzen's own

@@ -19,10 +19,11 @@ import { inboundJwt } from '../../../src/xds/gen/jwt.js';
 import { WASM_FILTER_PREFIX } from '../../../src/xds/gen/wasm.js';
 import { selectedFilters } from '../../../src/xds/gen/envoyfilter/patches.js';
 import { proxySidecar } from '../../../src/xds/gen/sidecar-scope.js';
-import { proxyLabels } from '../../../src/xds/gen/context.js';
-import { REVIEWS_V1, bookinfo, expectValid, proxy } from './helpers.js';
+import { destinationRuleFor, proxyLabels } from '../../../src/xds/gen/context.js';
+import { GATEWAY, REVIEWS_V1, bookinfo, expectValid, proxy } from './helpers.js';
 
 const ROOT = 'mesh-admin';
+const REVIEWS = 'reviews.default.svc.cluster.local';
 const JWKS = '{"keys":[{"kty":"RSA","e":"AQAB","n":"abc","kid":"k1"}]}';
 
 /** A sidecar of Bookinfo's reviews (default), and one of another namespace whose labels come from its node. */
@@ -89,6 +90,11 @@ const CONSUMERS: Array<{ kind: string; make: (ns: string) => KubeObject; applies
     make: (ns) => obj('networking.istio.io/v1', 'Sidecar', ns, 'mesh', { egress: [{ hosts: ['./*'] }] }),
     applies: (snap, p) => proxySidecar(snap, p, () => proxyLabels(snap, p))?.name === 'mesh',
   },
+  {
+    kind: 'DestinationRule',
+    make: (ns) => obj('networking.istio.io/v1', 'DestinationRule', ns, 'mesh', { host: REVIEWS, trafficPolicy: { connectionPool: { tcp: { maxConnections: 7 } } } }),
+    applies: (snap, p) => destinationRuleFor(snap, p.namespace, snap.services.get(REVIEWS)!, proxyLabels(snap, p))?.name === 'mesh',
+  },
 ];
 
 /** Whether it applied to each sidecar (default, shop). */
@@ -128,5 +134,51 @@ describe('mesh config rootNamespace: mesh-wide resources in the xDS generators',
     const order = (mesh: Record<string, unknown>) => selectedFilters(snapshotOf([own, root], mesh), SIDECARS[0]!.proxy).map((f) => `${f.namespace}/${f.name}`);
     expect(order({})).to.deep.equal(['default/own']);
     expect(order({ rootNamespace: ROOT })).to.deep.equal([`${ROOT}/root`, 'default/own']);
+  });
+});
+
+describe('DestinationRule lookup and the root namespace, as istiod orders it', () => {
+  const dr = (ns: string, name: string, spec: Record<string, unknown> = {}) => obj('networking.istio.io/v1', 'DestinationRule', ns, name, { host: REVIEWS, ...spec });
+  const ruleFor = (objects: KubeObject[], proxyNamespace: string, mesh: Record<string, unknown> = {}) => {
+    const snap = snapshotOf(objects, mesh);
+    return destinationRuleFor(snap, proxyNamespace, snap.services.get(REVIEWS)!)?.name;
+  };
+
+  it("consults the proxy's namespace, the service's, then the root namespace; a rule anywhere else is not consulted", () => {
+    expect(ruleFor([dr('team', 'elsewhere')], 'shop'), 'another namespace').to.equal(undefined);
+    expect(ruleFor([dr('team', 'elsewhere'), dr('istio-system', 'root')], 'shop')).to.equal('root');
+    expect(ruleFor([dr('istio-system', 'root'), dr('default', 'service')], 'shop')).to.equal('service');
+    expect(ruleFor([dr('istio-system', 'root'), dr('default', 'service'), dr('shop', 'own')], 'shop')).to.equal('own');
+    expect(ruleFor([dr('team', 'elsewhere'), dr(ROOT, 'root')], 'shop', { rootNamespace: ROOT })).to.equal('root');
+    expect(ruleFor([dr('istio-system', 'istio')], 'shop', { rootNamespace: ROOT }), 'istio-system is no root when another is set').to.equal(undefined);
+  });
+
+  it('unset, istio-system before mizzen-system', () => {
+    expect(ruleFor([dr('mizzen-system', 'mizzen'), dr('istio-system', 'istio')], 'shop')).to.equal('istio');
+  });
+
+  it("a proxy in the root namespace takes that namespace's own rules first only when they are exported to it alone", () => {
+    // A catch-all rule exported from the root does not shadow the service's own for a gateway there.
+    expect(ruleFor([dr(ROOT, 'catch-all'), dr('default', 'service')], ROOT, { rootNamespace: ROOT })).to.equal('service');
+    expect(ruleFor([dr(ROOT, 'private', { exportTo: ['.'] }), dr('default', 'service')], ROOT, { rootNamespace: ROOT })).to.equal('private');
+    expect(ruleFor([dr(ROOT, 'by-name', { exportTo: [ROOT] }), dr('default', 'service')], ROOT, { rootNamespace: ROOT })).to.equal('by-name');
+    expect(ruleFor([dr(ROOT, 'catch-all')], ROOT, { rootNamespace: ROOT }), 'with nothing else, the root rule').to.equal('catch-all');
+    // With the default export '.', a rule that sets none is the root's own too.
+    expect(ruleFor([dr(ROOT, 'unset'), dr('default', 'service')], ROOT, { rootNamespace: ROOT, defaultDestinationRuleExportTo: ['.'] })).to.equal('unset');
+    // Not a root namespace: its own rules come first whatever they export.
+    expect(ruleFor([dr(ROOT, 'catch-all'), dr('default', 'service')], ROOT)).to.equal('catch-all');
+    expect(ruleFor([dr('istio-system', 'catch-all'), dr('default', 'service')], 'istio-system')).to.equal('service');
+  });
+
+  it('the ingress gateway of istio-system: the clusters carry the rule the lookup gives', () => {
+    const objects = [dr('istio-system', 'catch-all', { trafficPolicy: { connectionPool: { tcp: { maxConnections: 3 } } } }), dr('default', 'service', { trafficPolicy: { connectionPool: { tcp: { maxConnections: 5 } } } })];
+    const maxConnections = (mesh: Record<string, unknown>) => {
+      const clusters = generate(snapshotOf(objects, mesh), proxy(GATEWAY), TypeUrls.cluster);
+      const c = clusters.find((r) => r.name === `outbound|9080||${REVIEWS}`)!.resource as any;
+      return c.circuit_breakers.thresholds[0].max_connections.value;
+    };
+    expect(maxConnections({})).to.equal(5);
+    // istio-system is no root then: the gateway's own namespace comes first.
+    expect(maxConnections({ rootNamespace: ROOT })).to.equal(3);
   });
 });
