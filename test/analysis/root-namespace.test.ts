@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { analyze } from '../../src/analysis/index.js';
 import type { KubeObject } from '../../src/core/kube.js';
 import { analysisOptions, DEFAULT_MESH_CONFIG, resolveMeshConfig } from '../../src/config/mesh.js';
-import { authz, brief, pod } from './fixtures.js';
+import { authz, brief, peer, pod, sidecar } from './fixtures.js';
 
 const ROOT = 'mesh-admin';
 const UNSET = analysisOptions(DEFAULT_MESH_CONFIG);
@@ -36,6 +36,14 @@ describe("analysis: the mesh config's rootNamespace", () => {
     expect(analyze([...workloads, inRoot], UNSET).map(brief)).to.deep.equal([`IST0127 AuthorizationPolicy ${ROOT}/z spec.selector.matchLabels`]);
     expect(analyze([...workloads, inIstio], UNSET).map(brief)).to.deep.equal([]);
     expect(analyze([...workloads, inIstio], SET).map(brief)).to.deep.equal(['IST0127 AuthorizationPolicy istio-system/z spec.selector.matchLabels']);
+  });
+
+  it('a Sidecar or PeerAuthentication selector picks workloads of its own namespace only, in a root namespace too, as the generators apply them', () => {
+    const workloads = [pod('a', { app: 'a' }, 'other'), pod('x', { app: 'x' }, ROOT)];
+    for (const [options, name] of [[SET, 'set'], [UNSET, 'unset']] as const) {
+      expect(analyze([...workloads, sidecar('s', { app: 'a' }, {}, ROOT)], options).map(brief), name).to.deep.equal([`IST0127 Sidecar ${ROOT}/s spec.workloadSelector.labels`]);
+      expect(analyze([...workloads, peer('pa', { app: 'a' }, ROOT)], options).map(brief), name).to.deep.equal([`IST0127 PeerAuthentication ${ROOT}/pa spec.selector.matchLabels`]);
+    }
   });
 
   it('a Telemetry of the root namespace set gives every namespace its providers; one of istio-system no longer does', () => {
