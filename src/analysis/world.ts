@@ -11,7 +11,10 @@ import { DEFAULT_INGRESS_SETTINGS, type IngressSettings } from '../model/ingress
 export interface AnalyzeOptions {
   /** Mesh domain suffix for short names (default cluster.local). */
   domainSuffix?: string;
-  /** Namespaces whose policies apply mesh-wide (their selectors match workloads in every namespace). */
+  /**
+   * Namespaces whose policies apply mesh-wide (their selectors match workloads in every namespace): the mesh
+   * config's (analysisOptions, model/root-namespaces.ts); absent: istio-system and mizzen-system.
+   */
   rootNamespaces?: readonly string[];
   /** The names of the mesh config's extensionProviders: when given, the providers Telemetry resources name are checked. */
   telemetryProviders?: readonly string[];

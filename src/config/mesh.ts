@@ -10,12 +10,13 @@ import { parse } from 'yaml';
 import { ok, fail } from '../core/result.js';
 import { KUBECTL_YAML } from '../core/documents.js';
 import { Issues } from '../validation/schema.js';
-import { checkLabelSelector, parseDuration } from '../validation/common.js';
+import { checkLabelSelector, isDns1123Label, parseDuration } from '../validation/common.js';
 import { localityLbSettingErrors } from '../validation/destinationrule.js';
 import { isObject } from '../core/object.js';
 import { parseHostPort } from '../bootstrap/envoy.js';
 import { DEFAULT_TRUST_DOMAIN, TRUST_DOMAIN } from '../core/constants.js';
 import { shown } from '../core/shown.js';
+import { rootNamespacesOf } from '../model/root-namespaces.js';
 import type { SnapshotOptions } from '../model/snapshot.js';
 import type { AnalyzeOptions } from '../analysis/world.js';
 import type { ExtAuthzProvider, MeshTls, TelemetryProvider } from '../model/types.js';
@@ -126,6 +127,11 @@ export interface MeshConfig extends TrafficDefaults {
   defaultVirtualServiceExportTo: string[];
   defaultDestinationRuleExportTo: string[];
   /**
+   * Istio's rootNamespace: the namespace whose resources without a selector are the mesh's (model/root-namespaces.ts).
+   * '' (unset): istio-system and mizzen-system; set: that namespace alone, as in Istio.
+   */
+  rootNamespace: string;
+  /**
    * Istio's localityLbSetting, for every cluster whose DestinationRule sets none: `enabled` (default true: with
    * outlier detection, proxies keep to their own locality and fail over by nearness), `failover`, `distribute`.
    */
@@ -206,6 +212,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   defaultServiceExportTo: [],
   defaultVirtualServiceExportTo: [],
   defaultDestinationRuleExportTo: [],
+  rootNamespace: '',
   localityLbSetting: { enabled: true },
   enableAutoMtls: true,
   workloadCertificateSecrets: false,
@@ -298,6 +305,8 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
       if (typeof a !== 'string' || !TRUST_DOMAIN_PATTERN.test(a)) errors.push(`trustDomainAliases[${i}]: ${shown(a)} must be a trust domain (a leading or trailing * allowed)`);
     });
   }
+  // Unset is mizzen's default pair; a value written must name a namespace ('' too: Istio would then have no root).
+  if (typeof all.rootNamespace === 'string' && !isDns1123Label(all.rootNamespace)) errors.push(`rootNamespace: ${shown(all.rootNamespace)} must be a namespace name (a DNS-1123 label: lowercase letters, digits and '-', at most 63 characters)`);
   const normalization: unknown = merged.pathNormalization?.normalization;
   if (!PATH_NORMALIZATIONS.includes(normalization as PathNormalization)) errors.push(`pathNormalization.normalization: ${JSON.stringify(normalization)} must be one of ${PATH_NORMALIZATIONS.join(', ')}`);
   merged.outboundTrafficPolicy = checkOutboundPolicy(merged.outboundTrafficPolicy, outboundTls, errors, warnings);
@@ -444,6 +453,7 @@ export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
     ...(mesh.trustDomainAliases.length > 0 ? { trustDomainAliases: [...mesh.trustDomainAliases] } : {}),
     ...(mesh.discoverySelectors.length > 0 ? { discoverySelectors: structuredClone(mesh.discoverySelectors) } : {}),
     ...meshTlsOptions(mesh),
+    ...(mesh.rootNamespace ? { rootNamespace: mesh.rootNamespace } : {}),
     dnsRefreshMs: detectionMs(mesh.dnsRefreshRate),
     ...trafficSettings(mesh),
     telemetry: {
@@ -458,6 +468,7 @@ export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
 export function analysisOptions(mesh: MeshConfig): AnalyzeOptions {
   return {
     domainSuffix: mesh.domainSuffix,
+    rootNamespaces: rootNamespacesOf(mesh),
     telemetryProviders: mesh.extensionProviders.map((p) => p.name),
     defaultProviders: { tracing: mesh.defaultProviders.tracing, accessLogging: mesh.defaultProviders.accessLogging },
     // The collectors as the generators read them (telemetryProvider), so both resolve the same host.

@@ -107,7 +107,10 @@ export const Annotations = {
   xdsClientSds: 'sidecar.mizzen.io/xds-client-sds',
 } as const;
 
-/** Namespaces whose mesh-wide configuration (a Sidecar without selector, policies) applies to every namespace. */
+/**
+ * Namespaces whose mesh-wide configuration (a Sidecar without selector, policies) applies to every namespace, when
+ * the mesh config sets no rootNamespace (model/root-namespaces.ts).
+ */
 export const ROOT_NAMESPACES: readonly string[] = ['istio-system', 'mizzen-system'];
 
 /** Namespaces that are never injected, whatever their labels say. */

@@ -20,6 +20,7 @@ import { routableVirtualServices } from '../xds/gen/delegation.js';
 import { mtlsMode, type MtlsMode } from '../xds/gen/peer-auth.js';
 import { policiesFor } from '../xds/gen/authz.js';
 import { sidecarFor } from '../xds/gen/sidecar-scope.js';
+import { rootNamespacesOf } from '../model/root-namespaces.js';
 import { parseNode, type Proxy } from '../model/proxy.js';
 import { decideInjection, hasSidecar } from '../inject/policy.js';
 import { injectionSelection, selectionText } from '../inject/selection.js';
@@ -110,14 +111,15 @@ export function describePod(snap: Snapshot, target: Target, mesh: MeshConfig, na
   const selecting = inboundServices(snap, proxy, labels);
   const services = selecting.map((svc) => describeService(snap, svc, namespace, labels));
   if (services.length === 0 && Object.keys(labels).length > 0) notes.push(`no Service in ${namespace} selects it: it serves no mesh traffic by name`);
-  const sidecar = sidecarFor(snap.sidecars, namespace, labels);
+  const roots = rootNamespacesOf(snap.mesh);
+  const sidecar = sidecarFor(snap.sidecars, namespace, labels, roots);
   return {
     target: target.kind === 'Pod' ? `Pod ${namespace}/${target.name}` : `${target.kind} ${namespace}/${target.name} (its pod template)`,
     labels,
     sidecar: sidecarState(target.pod, namespace, mesh, namespaceLabels(namespace)),
     services,
     ...(sidecar ? { sidecarResource: `${sidecar.namespace}/${sidecar.name}` } : {}),
-    authorizationPolicies: policiesFor(snap.authorizationPolicies, namespace, labels).map((p) => `${typeof p.spec?.action === 'string' ? p.spec.action : 'ALLOW'} ${p.namespace}/${p.name}`),
+    authorizationPolicies: policiesFor(snap.authorizationPolicies, namespace, labels, roots).map((p) => `${typeof p.spec?.action === 'string' ? p.spec.action : 'ALLOW'} ${p.namespace}/${p.name}`),
     exposedBy: exposures(snap, selecting),
     notes,
   };

@@ -28,6 +28,7 @@ import { additionsPatch } from './patch.js';
 import { findOverride, overlayUid } from './overlay.js';
 import { isObject } from '../core/object.js';
 import { stringMap } from '../model/selectors.js';
+import { rootNamespacesOf } from '../model/root-namespaces.js';
 import { injectProxyless } from './proxyless.js';
 import { wantsGateway, wantsProxyless } from './templates.js';
 import { type ProbeRewrite, rewriteProbes, rewriteScrape, rewritesProbes } from './probes.js';
@@ -127,7 +128,7 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
   const shape = checkShape(pod, opts.mesh);
   if (shape.length) return { ok: false, errors: shape };
   if (wantsProxyless(pod)) return injectProxyless(pod, opts, decision, podNamespace(pod, opts.namespace), workload ?? workloadOf(pod));
-  const read = readInjectParams(pod, opts.mesh, opts.proxyConfigs?.(podNamespace(pod, opts.namespace), stringMap(pod.metadata.labels)));
+  const read = readInjectParams(pod, opts.mesh, opts.proxyConfigs?.(podNamespace(pod, opts.namespace), stringMap(pod.metadata.labels), rootNamespacesOf(opts.mesh)));
   if (!read.ok) return read;
   const router = wantsGateway(pod);
   const params: { value: InjectParams } = router ? { value: { ...read.value, interceptionMode: 'NONE', native: false, hold: false } } : read;

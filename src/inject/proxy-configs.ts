@@ -1,6 +1,7 @@
 /**
  * ProxyConfig resources (networking.istio.io/v1beta1) as the injector applies them, Istio's way. For a pod, up to
- * three resources count, each over the one before: the mesh's (a root namespace's ProxyConfig without a selector),
+ * three resources count, each over the one before: the mesh's (a root namespace's ProxyConfig without a selector:
+ * the mesh config's rootNamespace, else istio-system, then mizzen-system; model/root-namespaces.ts),
  * its namespace's (no selector), and its workload's (the namespace's first ProxyConfig whose selector matches the
  * pod's labels). Of several candidates for one place, the oldest wins (then the name). Together they override the
  * pod's proxy.istio.io/config annotation field by field: concurrency as a whole, environmentVariables name by name
@@ -8,7 +9,6 @@
  * applies to no pod. The image type is not applied (validation says so). Pure.
  */
 import type { KubeObject } from '../core/kube.js';
-import { ROOT_NAMESPACES } from '../core/constants.js';
 import { matchesLabels, stringMap } from '../model/selectors.js';
 import { isObject } from '../core/object.js';
 import { overlayProxyConfig, readProxyConfigField, type SharedOverrides } from './proxy-config.js';
@@ -25,8 +25,8 @@ export interface AppliedProxyConfig {
   warnings: string[];
 }
 
-/** Finds what applies to a pod of `namespace` with `labels`; undefined when nothing does. */
-export type ProxyConfigLookup = (namespace: string, labels: Readonly<Record<string, string>>) => AppliedProxyConfig | undefined;
+/** Finds what applies to a pod of `namespace` with `labels` in a mesh of these root namespaces; undefined when nothing does. */
+export type ProxyConfigLookup = (namespace: string, labels: Readonly<Record<string, string>>, roots: readonly string[]) => AppliedProxyConfig | undefined;
 
 interface Resource {
   ref: string;
@@ -84,8 +84,8 @@ export function proxyConfigLookup(objects: Iterable<unknown>): ProxyConfigLookup
   if (byNamespace.size === 0) return undefined;
   for (const list of byNamespace.values()) list.sort(older);
   const wide = (ns: string): Resource | undefined => byNamespace.get(ns)?.find((r) => r.selector === undefined);
-  const mesh = ROOT_NAMESPACES.map(wide).find((r) => r !== undefined);
-  return (namespace, labels) => {
+  return (namespace, labels, roots) => {
+    const mesh = roots.map(wide).find((r) => r !== undefined);
     const layers: Resource[] = [];
     if (mesh) layers.push(mesh);
     const ns = wide(namespace);

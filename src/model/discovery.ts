@@ -16,7 +16,7 @@ import type { LabelSelector } from '../config/mesh.js';
 import { matchesSelector } from '../inject/selector.js';
 import { asString, stringMap } from './selectors.js';
 import { CLUSTER_SCOPED } from './state.js';
-import { ROOT_NAMESPACES } from '../core/constants.js';
+import { rootNamespacesOf } from './root-namespaces.js';
 
 /** The label the API server gives every namespace, with the namespace's name as its value. */
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
@@ -102,13 +102,14 @@ export function namespaceViews(objects: readonly KubeObject[], selectors: readon
   });
 }
 
-type DiscoverySnapshot = Parameters<typeof snapshotDiscovery>[0];
+type DiscoverySnapshot = Parameters<typeof snapshotDiscovery>[0] & { mesh: { rootNamespace?: string } };
 
 /**
  * What the log says when snapshot `after` replaces `before` (undefined: the first one), with discovery selectors:
  * at first that they are in force, then each time namespaces enter or leave the selection (the first snapshot's
- * namespaces entering it); and then a warning for every root namespace left out that holds objects (`objects`:
- * the sources' objects, read only then), since its mesh-wide configuration is ignored, as istiod ignores it.
+ * namespaces entering it); and then a warning for every root namespace (the mesh config's rootNamespace, else
+ * istio-system and mizzen-system: root-namespaces.ts) left out that holds objects (`objects`: the sources'
+ * objects, read only then), since its mesh-wide configuration is ignored, as istiod ignores it.
  */
 export function discoveryNotes(before: DiscoverySnapshot | undefined, after: DiscoverySnapshot, objects: () => readonly KubeObject[]): { info: string[]; warn: string[] } {
   const selectors = after.mesh.discoverySelectors ?? [];
@@ -121,8 +122,9 @@ export function discoveryNotes(before: DiscoverySnapshot | undefined, after: Dis
   if (added.length) info.push(`discoverySelectors: namespace(s) now discovered: ${added.join(', ')}`);
   if (removed.length) info.push(`discoverySelectors: namespace(s) no longer discovered, their objects dropped: ${removed.join(', ')}`);
   if (!added.length && !removed.length) return { info, warn: [] };
+  const roots = rootNamespacesOf(after.mesh);
   const warn = namespaceViews(objects(), selectors)
-    .filter((v) => !v.discovered && v.objects > 0 && ROOT_NAMESPACES.includes(v.name))
+    .filter((v) => !v.discovered && v.objects > 0 && roots.includes(v.name))
     .map((v) => `discoverySelectors: root namespace ${v.name} is not discovered (${v.why}): its ${v.objects} object(s), mesh-wide configuration included, are ignored, as istiod ignores them; give it labels a selector matches`);
   return { info, warn };
 }

@@ -280,6 +280,7 @@ export interface SnapshotOptions {
   discoverySelectors?: MeshSettings['discoverySelectors'];
   meshMtls?: MeshSettings['meshMtls'];
   tlsDefaults?: MeshSettings['tlsDefaults'];
+  rootNamespace?: MeshSettings['rootNamespace'];
 }
 
 const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
@@ -308,6 +309,7 @@ const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
   ...(opts.discoverySelectors?.length ? { discoverySelectors: structuredClone(opts.discoverySelectors) } : {}),
   ...(opts.meshMtls ? { meshMtls: structuredClone(opts.meshMtls) } : {}),
   ...(opts.tlsDefaults ? { tlsDefaults: structuredClone(opts.tlsDefaults) } : {}),
+  ...(opts.rootNamespace ? { rootNamespace: opts.rootNamespace } : {}),
 });
 
 export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOptions = {}): Snapshot {

@@ -177,6 +177,11 @@ export interface MeshSettings {
    * version; absent: none.
    */
   tlsDefaults?: MeshTls;
+  /**
+   * The mesh config's rootNamespace: the one namespace whose resources without a selector are the mesh's; absent:
+   * istio-system and mizzen-system (model/root-namespaces.ts).
+   */
+  rootNamespace?: string;
   /** pathNormalization other than BASE (RFC 3986 normalization, what every connection manager has otherwise). */
   pathNormalization?: 'NONE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES';
   /** Envoy access logs (accessLogFile, accessLogEncoding, accessLogFormat: absent, the encoding's default); absent: none. */

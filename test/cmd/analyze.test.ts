@@ -142,10 +142,10 @@ spec:
     // "Envoy" is the default provider envoy: names match without regard to case.
     expect(found.map((f: any) => `${f.code} ${f.path}`)).to.deep.equal(['MZ0007 spec.tracing[0].providers[0].name']);
     expect(found[0].message).to.contain('no extensionProviders entry named "zipkn" (it has envoy, prometheus, stackdriver, zipkin)');
-    writeFileSync(mesh, 'rootNamespace: istio-system\n');
+    writeFileSync(mesh, 'serviceSettings: []\n');
     const istio = await mizzen(['analyze', '-o', 'json', '--mesh-config', mesh, telemetry]);
     expect(JSON.parse(istio.stdout).map((f: any) => f.code)).to.deep.equal(['MZ0007']);
-    expect(istio.stderr).to.equal(`mizzen analyze: warning: mesh config ${mesh}: rootNamespace: Istio's field is accepted but not applied by mizzen: mizzen's root namespaces are istio-system and mizzen-system\n`);
+    expect(istio.stderr).to.equal(`mizzen analyze: warning: mesh config ${mesh}: serviceSettings: Istio's field is accepted but not applied by mizzen: every service is cluster-wide in mizzen (no clusterLocal hosts)\n`);
     writeFileSync(mesh, 'extensionProviders: {}\n');
     const bad = await mizzen(['analyze', '--mesh-config', mesh, telemetry]);
     expect(bad.code).to.equal(2);

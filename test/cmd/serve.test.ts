@@ -145,7 +145,7 @@ describe('mizzen serve', function () {
   it('on SIGTERM, a real process answers the review in flight, then exits 0', async () => {
     const t = tempDir();
     // An Istio mesh config starts, with a warning per field mizzen does not apply.
-    writeFileSync(join(t.dir, 'mesh.yaml'), 'rootNamespace: istio-system\nenableTracing: false\n');
+    writeFileSync(join(t.dir, 'mesh.yaml'), 'serviceSettings: []\nenableTracing: false\n');
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', '--mesh-config', join(t.dir, 'mesh.yaml'), '--webhook-port', '0', '--monitoring-port', '0', '--xds-port', '0', '--xds-tls-port', '0', '--host', '127.0.0.1', '--certs-dir', t.dir], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -178,7 +178,7 @@ describe('mizzen serve', function () {
     });
     try {
       const listening = await waitFor((l) => typeof l.msg === 'string' && l.msg.startsWith('webhook listening'));
-      expect(lines.filter((l) => l.level === 40 && /rootNamespace: Istio's field is accepted but not applied/.test(l.msg))).to.have.length(1);
+      expect(lines.filter((l) => l.level === 40 && /serviceSettings: Istio's field is accepted but not applied/.test(l.msg))).to.have.length(1);
       const material = readServingMaterial(t.dir);
       expect(material.ok).to.equal(true);
       const ca = material.ok ? material.value.ca : '';

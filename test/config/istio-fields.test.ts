@@ -24,11 +24,12 @@ describe("Istio's MeshConfig fields", () => {
     if (!r.ok) throw new Error(r.errors.join('\n'));
     expect(r.value.xdsAddress).to.equal('istiod.istio-system.svc:15012');
     expect(r.value.tracing.sampling).to.equal(10);
-    // Applied by mizzen (config/mesh-tls.ts): read, not warned about.
+    // Applied by mizzen (config/mesh-tls.ts, model/root-namespaces.ts): read, not warned about.
     expect(r.value.tlsDefaults).to.deep.equal({ minProtocolVersion: 'TLSV1_3' });
+    expect(r.value.rootNamespace).to.equal('istio-system');
     const named = (r.warnings ?? []).map((w) => w.split(':')[0]);
     expect(named).to.have.members([
-      'rootNamespace', 'serviceSettings',
+      'serviceSettings',
       'defaultConfig.drainDuration', 'defaultConfig.proxyStatsMatcher', 'defaultConfig.tracing.customTags',
     ]);
     expect(r.warnings).to.include("serviceSettings: Istio's field is accepted but not applied by mizzen: every service is cluster-wide in mizzen (no clusterLocal hosts)");
@@ -37,8 +38,8 @@ describe("Istio's MeshConfig fields", () => {
   });
 
   it('takes proto names too (foo_bar for fooBar), as proto3 JSON does', () => {
-    const r = resolveMeshConfig({ root_namespace: 'istio-system', defaultConfig: { drain_duration: '5s' } });
-    expect(r.ok && r.warnings?.map((w) => w.split(':')[0])).to.deep.equal(['root_namespace', 'defaultConfig.drain_duration']);
+    const r = resolveMeshConfig({ service_settings: [], defaultConfig: { drain_duration: '5s' } });
+    expect(r.ok && r.warnings?.map((w) => w.split(':')[0])).to.deep.equal(['service_settings', 'defaultConfig.drain_duration']);
   });
 
   it('still names a field that is neither mizzen\'s nor Istio\'s, at every level', () => {

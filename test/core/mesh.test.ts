@@ -101,6 +101,25 @@ outboundTrafficPolicy:
     });
   });
 
+  it("takes Istio's rootNamespace (unset: istio-system and mizzen-system), reaches the snapshot and analysis with it, and names one that is no namespace", () => {
+    expect(DEFAULT_MESH_CONFIG.rootNamespace).to.equal('');
+    expect(snapshotOptions(DEFAULT_MESH_CONFIG).rootNamespace).to.equal(undefined);
+    expect(analysisOptions(DEFAULT_MESH_CONFIG).rootNamespaces).to.deep.equal(['istio-system', 'mizzen-system']);
+    const r = resolveMeshConfig({ rootNamespace: 'mesh-admin' });
+    if (!r.ok) throw new Error(r.errors.join());
+    expect(r.warnings, 'applied, so not warned').to.equal(undefined);
+    expect(snapshotOptions(r.value).rootNamespace).to.equal('mesh-admin');
+    expect(analysisOptions(r.value).rootNamespaces).to.deep.equal(['mesh-admin']);
+    const label = "must be a namespace name (a DNS-1123 label: lowercase letters, digits and '-', at most 63 characters)";
+    for (const bad of ['Istio-System', 'istio.system', '-root', '', 'a'.repeat(64)]) {
+      expect(resolveMeshConfig({ rootNamespace: bad }), JSON.stringify(bad)).to.deep.equal({ ok: false, errors: [`rootNamespace: ${JSON.stringify(bad)} ${label}`] });
+    }
+    expect(resolveMeshConfig({ rootNamespace: 'a'.repeat(63) }).ok).to.equal(true);
+    expect(resolveMeshConfig({ rootNamespace: 7 })).to.deep.equal({ ok: false, errors: ['rootNamespace: must be a string'] });
+    const file = meshFile('rootNamespace: Istio_System\n');
+    expect(loadMeshConfig(file)).to.deep.equal({ ok: false, errors: [`mesh config ${file}: rootNamespace: "Istio_System" ${label}`] });
+  });
+
   it("takes Istio's protocolDetectionTimeout (0s, the default, waits for the client) and names a bad one", () => {
     expect(DEFAULT_MESH_CONFIG.protocolDetectionTimeout).to.equal('0s');
     expect(snapshotOptions(DEFAULT_MESH_CONFIG).protocolDetectionMs).to.equal(undefined);

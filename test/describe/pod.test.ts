@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { parseDocuments } from '../../src/core/documents.js';
 import type { KubeObject } from '../../src/core/kube.js';
 import { buildSnapshot } from '../../src/model/snapshot.js';
-import { DEFAULT_MESH_CONFIG } from '../../src/config/mesh.js';
+import { DEFAULT_MESH_CONFIG, resolveMeshConfig, snapshotOptions, type MeshConfig } from '../../src/config/mesh.js';
 import { describePod, findTarget, type PodDescription } from '../../src/describe/pod.js';
 import { describeText } from '../../src/describe/text.js';
 import { summarizeMatch } from '../../src/describe/match.js';
@@ -52,11 +52,11 @@ apiVersion: v1
 kind: Namespace
 metadata: { name: default, labels: { ${labels} } }`;
 
-function describe_(objects: KubeObject[], ref: string): PodDescription {
+function describe_(objects: KubeObject[], ref: string, mesh: MeshConfig = DEFAULT_MESH_CONFIG): PodDescription {
   const t = findTarget(objects, ref);
   if (!t.ok) throw new Error(t.errors.join('; '));
   const namespaces = new Map(objects.filter((o) => o.kind === 'Namespace').map((o) => [o.metadata.name!, (o.metadata.labels ?? {}) as Record<string, string>]));
-  return describePod(buildSnapshot(objects), t.value, DEFAULT_MESH_CONFIG, (ns) => namespaces.get(ns));
+  return describePod(buildSnapshot(objects, snapshotOptions(mesh)), t.value, mesh, (ns) => namespaces.get(ns));
 }
 
 const bookinfo = (...networking: string[]): KubeObject[] => [...sample('platform/bookinfo.yaml'), ...networking.flatMap((f) => sample(`networking/${f}`))];
@@ -108,6 +108,31 @@ describe('describe pod', () => {
     expect(details.services[0]!.ports[0]!.mtls).to.equal('STRICT');
     expect(details).to.not.have.property('sidecarResource');
     expect(details.authorizationPolicies).to.deep.equal([]);
+  });
+
+  it("reads the root namespaces of the mesh config: with rootNamespace set, istio-system's mesh-wide resources are its own only", () => {
+    const meshWide = (ns: string) => `
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: mesh, namespace: ${ns} }
+spec: { mtls: { mode: STRICT } }
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: mesh, namespace: ${ns} }
+spec: { action: DENY, rules: [{ to: [{ operation: { paths: [/admin] } }] }] }
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: { name: mesh, namespace: ${ns} }
+spec: { egress: [{ hosts: ["./*"] }] }`;
+    const rooted = resolveMeshConfig({ rootNamespace: 'mesh-admin' });
+    if (!rooted.ok) throw new Error(rooted.errors.join('; '));
+    const summary = (d: PodDescription) => [d.services[0]!.ports[0]!.mtls, d.sidecarResource, d.authorizationPolicies];
+    const objects = [...bookinfo(), ...yaml(meshWide('istio-system')), ...yaml(`---${meshWide('mesh-admin')}`)];
+    expect(summary(describe_(objects, 'details-v1'))).to.deep.equal(['STRICT', 'istio-system/mesh', ['DENY istio-system/mesh']]);
+    expect(summary(describe_(objects, 'details-v1', rooted.value))).to.deep.equal(['STRICT', 'mesh-admin/mesh', ['DENY mesh-admin/mesh']]);
+    expect(summary(describe_([...bookinfo(), ...yaml(meshWide('istio-system'))], 'details-v1', rooted.value))).to.deep.equal(['PERMISSIVE', undefined, []]);
   });
 
   it('names the gateways that expose the workload, with the rules that reach it', () => {

@@ -4,6 +4,7 @@ import { injectPod } from '../../src/inject/index.js';
 import { readInjectParams } from '../../src/inject/annotations.js';
 import { DEFAULT_MESH_CONFIG, resolveMeshConfig } from '../../src/config/mesh.js';
 import type { KubeObject } from '../../src/core/kube.js';
+import { ROOT_NAMESPACES } from '../../src/core/constants.js';
 
 function pc(namespace: string, name: string, spec: Record<string, unknown>, created?: string): KubeObject {
   return { apiVersion: 'networking.istio.io/v1beta1', kind: 'ProxyConfig', metadata: { name, namespace, ...(created && { creationTimestamp: created }) }, spec };
@@ -29,36 +30,36 @@ describe('ProxyConfig resources at injection', () => {
   const lookup = proxyConfigLookup([mesh, ns, ratings, { kind: 'Service', apiVersion: 'v1', metadata: { name: 's' } }])!;
 
   it('layers the mesh, namespace and workload resources, each over the one before', () => {
-    const r = lookup('shop', { app: 'ratings', version: 'v1' })!;
+    const r = lookup('shop', { app: 'ratings', version: 'v1' }, ROOT_NAMESPACES)!;
     expect(r.from).to.deep.equal(['istio-system/mesh', 'shop/ns', 'shop/ratings']);
     expect(r.overrides).to.deep.equal({ concurrency: 1, proxyMetadata: { LEVEL: 'workload', MESH_ONLY: 'm', ISTIO_META_TEAM: 'shop' } });
   });
 
   it('gives a pod the selector does not match only the mesh and namespace resources; another namespace only the mesh one', () => {
-    expect(lookup('shop', { app: 'reviews' })!.from).to.deep.equal(['istio-system/mesh', 'shop/ns']);
-    expect(lookup('shop', { app: 'reviews' })!.overrides.concurrency).to.equal(4);
-    expect(lookup('other', { app: 'ratings' })!.from).to.deep.equal(['istio-system/mesh']);
+    expect(lookup('shop', { app: 'reviews' }, ROOT_NAMESPACES)!.from).to.deep.equal(['istio-system/mesh', 'shop/ns']);
+    expect(lookup('shop', { app: 'reviews' }, ROOT_NAMESPACES)!.overrides.concurrency).to.equal(4);
+    expect(lookup('other', { app: 'ratings' }, ROOT_NAMESPACES)!.from).to.deep.equal(['istio-system/mesh']);
   });
 
   it('takes the oldest of two candidates for one place, then the first name', () => {
     const l = proxyConfigLookup([pc('shop', 'b', { concurrency: 2 }, '2024-01-01T00:00:00Z'), pc('shop', 'a', { concurrency: 3 }, '2024-02-01T00:00:00Z')])!;
-    expect(l('shop', {})!.from).to.deep.equal(['shop/b']);
+    expect(l('shop', {}, ROOT_NAMESPACES)!.from).to.deep.equal(['shop/b']);
     const sameAge = proxyConfigLookup([pc('shop', 'b', { concurrency: 2 }), pc('shop', 'a', { concurrency: 3 })])!;
-    expect(sameAge('shop', {})!.from).to.deep.equal(['shop/a']);
+    expect(sameAge('shop', {}, ROOT_NAMESPACES)!.from).to.deep.equal(['shop/a']);
     const selectors = proxyConfigLookup([pc('shop', 'new', { selector: { matchLabels: { app: 'x' } }, concurrency: 2 }, '2025-01-01T00:00:00Z'), pc('shop', 'old', { selector: { matchLabels: { app: 'x' } }, concurrency: 3 }, '2023-01-01T00:00:00Z')])!;
-    expect(selectors('shop', { app: 'x' })!.overrides.concurrency).to.equal(3);
+    expect(selectors('shop', { app: 'x' }, ROOT_NAMESPACES)!.overrides.concurrency).to.equal(3);
   });
 
   it('applies a selector without labels to every pod of its namespace, at the workload level', () => {
     const l = proxyConfigLookup([pc('shop', 'ns', { concurrency: 2 }), pc('shop', 'all', { selector: {}, concurrency: 6 })])!;
-    expect(l('shop', { app: 'any' })!.from).to.deep.equal(['shop/ns', 'shop/all']);
-    expect(l('shop', { app: 'any' })!.overrides.concurrency).to.equal(6);
+    expect(l('shop', { app: 'any' }, ROOT_NAMESPACES)!.from).to.deep.equal(['shop/ns', 'shop/all']);
+    expect(l('shop', { app: 'any' }, ROOT_NAMESPACES)!.overrides.concurrency).to.equal(6);
   });
 
   it('uses a root namespace resource once for its own pods, and a selector there only for root namespace pods', () => {
     const l = proxyConfigLookup([mesh, pc('istio-system', 'gw', { selector: { matchLabels: { istio: 'ingressgateway' } }, concurrency: 8 })])!;
-    expect(l('istio-system', { istio: 'ingressgateway' })!.from).to.deep.equal(['istio-system/mesh', 'istio-system/gw']);
-    expect(l('shop', { istio: 'ingressgateway' })!.from).to.deep.equal(['istio-system/mesh']);
+    expect(l('istio-system', { istio: 'ingressgateway' }, ROOT_NAMESPACES)!.from).to.deep.equal(['istio-system/mesh', 'istio-system/gw']);
+    expect(l('shop', { istio: 'ingressgateway' }, ROOT_NAMESPACES)!.from).to.deep.equal(['istio-system/mesh']);
   });
 
   it('leaves out resources with a targetRef (waypoints) and anything that is not a ProxyConfig', () => {
@@ -68,11 +69,11 @@ describe('ProxyConfig resources at injection', () => {
 
   it('skips an unusable field of a resource a source let through, with a warning naming it', () => {
     const l = proxyConfigLookup([pc('shop', 'bad', { concurrency: -2, environmentVariables: { GOOD: 'yes' } })])!;
-    const r = l('shop', {})!;
+    const r = l('shop', {}, ROOT_NAMESPACES)!;
     expect(r.overrides).to.deep.equal({ proxyMetadata: { GOOD: 'yes' } });
     expect(r.warnings).to.deep.equal(['ProxyConfig shop/bad: spec.concurrency: must not be negative, got -2 (not applied)']);
     const l2 = proxyConfigLookup([pc('shop', 'env', { environmentVariables: { 'bad name': 'x' } })])!;
-    expect(l2('shop', {})!.warnings[0]).to.match(/^ProxyConfig shop\/env: spec\.environmentVariables: "bad name" is not an environment variable name/);
+    expect(l2('shop', {}, ROOT_NAMESPACES)!.warnings[0]).to.match(/^ProxyConfig shop\/env: spec\.environmentVariables: "bad name" is not an environment variable name/);
   });
 
   it('remembers the lookup per list, and has none for an empty list', () => {
@@ -113,7 +114,7 @@ describe('ProxyConfig resources at injection', () => {
       if (!r.ok) throw new Error(r.errors.join('; '));
       expect(concurrencyOf(r.value.pod)).to.equal('3');
       const plain = pod({ app: 'reviews' });
-      expect(readInjectParams(plain, DEFAULT_MESH_CONFIG, onlyWorkload('shop', { app: 'reviews' }))).to.equal(readInjectParams(plain, DEFAULT_MESH_CONFIG));
+      expect(readInjectParams(plain, DEFAULT_MESH_CONFIG, onlyWorkload('shop', { app: 'reviews' }, ROOT_NAMESPACES))).to.equal(readInjectParams(plain, DEFAULT_MESH_CONFIG));
     });
 
     it('admits the pod with the warning of an unusable field', () => {
@@ -121,6 +122,40 @@ describe('ProxyConfig resources at injection', () => {
       if (!r.ok) throw new Error(r.errors.join('; '));
       expect(r.value.warnings).to.deep.equal(['ProxyConfig shop/bad: spec.concurrency: must be a whole number, got "many" (not applied)']);
       expect(concurrencyOf(r.value.pod)).to.equal('2');
+    });
+  });
+
+  describe("the mesh config's rootNamespace", () => {
+    const inRoot = pc('mesh-admin', 'mesh', { concurrency: 5, environmentVariables: { LEVEL: 'mesh-admin' } }, '2024-01-01T00:00:00Z');
+    const inIstio = pc('istio-system', 'mesh', { concurrency: 4 }, '2023-01-01T00:00:00Z');
+    const inMizzen = pc('mizzen-system', 'mesh', { concurrency: 3 }, '2022-01-01T00:00:00Z');
+    const both = proxyConfigLookup([inRoot, inIstio, inMizzen])!;
+    const rooted = resolveMeshConfig({ rootNamespace: 'mesh-admin' });
+    if (!rooted.ok) throw new Error(rooted.errors.join('; '));
+
+    it('unset: the mesh resource of istio-system, else of mizzen-system; another namespace is no root', () => {
+      expect(both('shop', {}, ROOT_NAMESPACES)!.from).to.deep.equal(['istio-system/mesh']);
+      expect(proxyConfigLookup([inRoot, inMizzen])!('shop', {}, ROOT_NAMESPACES)!.from).to.deep.equal(['mizzen-system/mesh']);
+      expect(proxyConfigLookup([inRoot])!('shop', {}, ROOT_NAMESPACES)).to.equal(undefined);
+    });
+
+    it("set: that namespace's resource is the mesh's, for pods of every namespace, and istio-system's and mizzen-system's are not", () => {
+      for (const ns of ['shop', 'istio-system', 'mizzen-system']) expect(both(ns, {}, ['mesh-admin'])!.from[0], ns).to.equal('mesh-admin/mesh');
+      expect(both('shop', {}, ['mesh-admin'])!.from).to.deep.equal(['mesh-admin/mesh']);
+      expect(proxyConfigLookup([inIstio, inMizzen])!('shop', {}, ['mesh-admin'])).to.equal(undefined);
+    });
+
+    it('the injector takes the root namespaces from the mesh config it is given', () => {
+      const injected = (mesh: typeof DEFAULT_MESH_CONFIG): string | undefined => {
+        const r = injectPod(pod({ app: 'x' }), { namespace: 'shop', mesh, proxyConfigs: both });
+        if (!r.ok) throw new Error(r.errors.join('; '));
+        return concurrencyOf(r.value.pod);
+      };
+      expect(injected(DEFAULT_MESH_CONFIG)).to.equal('4');
+      expect(injected(rooted.value)).to.equal('5');
+      const r = injectPod(pod({ app: 'x' }), { namespace: 'shop', mesh: rooted.value, proxyConfigs: proxyConfigLookup([inIstio]) });
+      if (!r.ok) throw new Error(r.errors.join('; '));
+      expect(concurrencyOf(r.value.pod), "istio-system's is no longer the mesh's: the default concurrency").to.equal('2');
     });
   });
 

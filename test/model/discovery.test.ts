@@ -244,6 +244,13 @@ describe('discoverySelectors in the log', () => {
     });
   });
 
+  it("warns of the mesh config's rootNamespace left out, and no longer of istio-system then", () => {
+    const rooted = buildSnapshot(objs, { ...OPTS, rootNamespace: 'shop' });
+    expect(discoveryNotes(undefined, rooted, () => objs).warn).to.deep.equal([
+      'discoverySelectors: root namespace shop is not discovered (its labels match no discovery selector): its 7 object(s), mesh-wide configuration included, are ignored, as istiod ignores them; give it labels a selector matches',
+    ]);
+  });
+
   it('says which namespaces enter and leave the selection, and nothing when none does', () => {
     const after = edit(labelShop(objs), 'Namespace', 'web', (n) => (n.metadata.labels = {}));
     const next = buildSnapshot(after, OPTS);

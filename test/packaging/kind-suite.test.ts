@@ -17,7 +17,7 @@ import { jwtFilterOf } from '../../src/xds/gen/jwt.js';
 import { generate } from '../../src/xds/gen/index.js';
 import { parseNode } from '../../src/model/proxy.js';
 import { resolveMeshConfig, snapshotOptions } from '../../src/config/mesh.js';
-import { TypeUrls } from '../../src/core/constants.js';
+import { ROOT_NAMESPACES, TypeUrls } from '../../src/core/constants.js';
 import { gatewayDeployments } from '../../src/model/gateway-api-deploy.js';
 import { parseDocuments } from '../../src/core/documents.js';
 import { injectedPodProblems, hasNoSidecar, reviewsVersion, splitWithin, count, INVALID_VIRTUAL_SERVICE, optOutPod, signJwt, gatewayJwtPolicies, MESH_ACCESS_LOGS, GATEWAY_LUA_FILTER, LUA_HEADER, type PodLike, STRICT_MTLS, PLAIN_NAMESPACE, plainClientPod, plainClientResult, probedPod, HTTPS_HOST, HTTPS_CLIENT_NAMESPACE, HTTPS_VIRTUAL_SERVICE, HTTPS_CLIENT_SCRIPT, GATEWAY_HTTPS, CREDENTIAL, httpsGateway, credentialSecret, caSecret, httpsClientEnv, httpsClientPod, httpsClientResult, type HttpsTarget, PROXY_CONFIG, proxyConfigPod, proxyConfigProblems, GATEWAY_API_BOOKINFO, GATEWAY_API_HOST, GAMMA_REVIEWS_V3, conditionStatus, DEPLOYED_GATEWAY, DEPLOYED_GATEWAY_WORKLOAD, DEPLOYED_GATEWAY_OPTIONS, GATEWAY_API_DEPLOYED } from '../e2e/kind/lib.js';
@@ -220,9 +220,9 @@ describe('kind end-to-end suite (test/e2e/kind)', () => {
       const policies = gatewayJwtPolicies('https://issuer.example.com', JSON.stringify({ keys: [{ kty: 'RSA', e: 'AQAB', n: 'abc', kid: 'e2e' }] }));
       for (const p of policies) expect(validateObject(p).errors).to.deep.equal([]);
       const snap = buildSnapshot(policies as KubeObject[]);
-      const selected = policiesFor(snap.requestAuthentications, 'istio-system', { istio: 'ingressgateway' });
+      const selected = policiesFor(snap.requestAuthentications, 'istio-system', { istio: 'ingressgateway' }, ROOT_NAMESPACES);
       expect(jwtFilterOf(snap, selected)?.typed_config.providers['origins-0']).to.include({ issuer: 'https://issuer.example.com' });
-      expect(policiesFor(snap.authorizationPolicies, 'istio-system', { istio: 'ingressgateway' })).to.have.length(1);
+      expect(policiesFor(snap.authorizationPolicies, 'istio-system', { istio: 'ingressgateway' }, ROOT_NAMESPACES)).to.have.length(1);
     });
 
     it("its EnvoyFilter is valid and puts its Lua filter before the router of the gateway's connection managers only", async () => {

@@ -44,11 +44,15 @@ export function destinationRuleSubsets(w: World): Finding[] {
   return out;
 }
 
-/** `ownNamespace`: the selector picks workloads of the resource's namespace only, in a root namespace too. */
+/**
+ * `ownNamespace`: the selector picks workloads of the resource's namespace only, in a root namespace too (as the
+ * generators read them: sidecar-scope.ts, peer-auth.ts, telemetry.ts, inject/proxy-configs.ts); the others, from a
+ * root namespace (world.rootNamespaces, the mesh config's), pick workloads of every namespace.
+ */
 const SELECTORS: Array<{ kind: string; path: string; get: (spec: Record<string, unknown>) => unknown; ownNamespace?: true }> = [
-  { kind: 'Sidecar', path: 'spec.workloadSelector.labels', get: (s) => rec(s.workloadSelector).labels },
+  { kind: 'Sidecar', path: 'spec.workloadSelector.labels', get: (s) => rec(s.workloadSelector).labels, ownNamespace: true },
   { kind: 'AuthorizationPolicy', path: 'spec.selector.matchLabels', get: (s) => rec(s.selector).matchLabels },
-  { kind: 'PeerAuthentication', path: 'spec.selector.matchLabels', get: (s) => rec(s.selector).matchLabels },
+  { kind: 'PeerAuthentication', path: 'spec.selector.matchLabels', get: (s) => rec(s.selector).matchLabels, ownNamespace: true },
   { kind: 'RequestAuthentication', path: 'spec.selector.matchLabels', get: (s) => rec(s.selector).matchLabels },
   { kind: 'Telemetry', path: 'spec.selector.matchLabels', get: (s) => rec(s.selector).matchLabels, ownNamespace: true },
   { kind: 'ProxyConfig', path: 'spec.selector.matchLabels', get: (s) => rec(s.selector).matchLabels, ownNamespace: true },

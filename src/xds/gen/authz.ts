@@ -1,7 +1,7 @@
 /**
  * AuthorizationPolicy → RBAC filters on a workload's inbound traffic, as istiod builds them.
  *
- * Which policies: those in a root namespace (istio-system, mizzen-system) or the workload's namespace whose
+ * Which policies: those in a root namespace (model/root-namespaces.ts) or the workload's namespace whose
  * `selector.matchLabels` is empty or matches the workload, or whose targetRefs name the Gateway API Gateway the
  * workload serves (model/policy-attachment.ts); dry-run ones (`istio.io/dry-run: "true"`) are not enforced, nor is
  * AUDIT. The filters, in Envoy's
@@ -27,7 +27,7 @@ import type { Proxy } from '../../model/proxy.js';
 import { asArray, asObject, policySelector } from '../../model/selectors.js';
 import { expandTrustDomains, migratePrincipals } from '../../model/trust-domain.js';
 import { policyAttaches } from '../../model/policy-attachment.js';
-import { ROOT_NAMESPACES } from '../../core/constants.js';
+import { rootNamespacesOf, rootsKey } from '../../model/root-namespaces.js';
 import { type Json, JWT_FILTER, JWT_PAYLOAD_KEY, any } from './common.js';
 import { labelsKey, memoOn, proxyLabels } from './context.js';
 import { type ExtAuthzTarget, customHttpFilters, customRuleName, customTcpFilters, extAuthzTarget, isCustom } from './ext-authz.js';
@@ -257,11 +257,11 @@ export function rulePolicy(rule: Json, policyNamespace: string, forTCP: boolean,
 
 const byName = (a: Config, b: Config): number => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
 
-/** The enforced policies that apply to a workload with these labels in `namespace`. */
-export function policiesFor(policies: readonly Config[], namespace: string, labels: Readonly<Record<string, string>>): Config[] {
+/** The enforced policies that apply to a workload with these labels in `namespace`, `roots` being the root namespaces. */
+export function policiesFor(policies: readonly Config[], namespace: string, labels: Readonly<Record<string, string>>, roots: readonly string[]): Config[] {
   return policies
     .filter((p) => {
-      if (p.namespace !== namespace && !ROOT_NAMESPACES.includes(p.namespace)) return false;
+      if (p.namespace !== namespace && !roots.includes(p.namespace)) return false;
       if (p.annotations?.['istio.io/dry-run'] === 'true') return false;
       return policyAttaches(p.spec, policySelector(p.spec), p.namespace, namespace, labels);
     })
@@ -320,8 +320,9 @@ const applicable = new WeakMap<readonly Config[], Map<string, Config[]>>();
 export function inboundAuthz(snap: Snapshot, proxy: Proxy): InboundAuthz {
   if (snap.authorizationPolicies.length === 0) return NONE;
   const labels = proxyLabels(snap, proxy);
-  const workload = `${proxy.namespace}\n${labelsKey(labels)}`;
-  const policies = memoOn(applicable, snap.authorizationPolicies, workload, () => policiesFor(snap.authorizationPolicies, proxy.namespace, labels));
+  const roots = rootNamespacesOf(snap.mesh);
+  const workload = `${rootsKey(roots)}\n${proxy.namespace}\n${labelsKey(labels)}`;
+  const policies = memoOn(applicable, snap.authorizationPolicies, workload, () => policiesFor(snap.authorizationPolicies, proxy.namespace, labels, roots));
   if (policies.length === 0) return NONE;
   // Where CUSTOM policies go depends on the mesh config and on the services the proxy sees, beyond the policies.
   const target = extAuthzTarget(snap, proxy, policies);

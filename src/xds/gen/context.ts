@@ -10,6 +10,7 @@ import { resolveHost } from '../../model/hosts.js';
 import { outboundClusterName } from './common.js';
 import { proxySidecar, scopeServices } from './sidecar-scope.js';
 import { exportKey, mergeDestinationRules } from './dr-merge.js';
+import { rootNamespacesOf, rootsKey } from '../../model/root-namespaces.js';
 
 const byIpMemo = new WeakMap<readonly Workload[], Map<string, Workload[]>>();
 
@@ -197,16 +198,21 @@ export const vsHosts = (c: Config): unknown[] => asArray(c.spec?.hosts);
 
 /**
  * The DestinationRule for a host as seen from a proxy (its namespace and workload labels): Istio prefers one in the
- * proxy's namespace, then one in the service's namespace, then the root namespace; among equals the oldest. Exact
- * hosts beat wildcards; for the same host, a rule whose workloadSelector matches the proxy beats one without (a
- * rule with a selector applies only to the workloads it selects in its own namespace). The rule found is merged
- * with the others of its namespace for the same host, exports and selector (dr-merge.ts).
+ * proxy's namespace, then one in the service's namespace, then one in the root namespace (model/root-namespaces.ts,
+ * in their order); a rule in any other namespace is not consulted, as in istiod, whatever it exports. A proxy in a
+ * root namespace takes that namespace's rules first only when they are exported to it alone ('.' or its name, or
+ * no exportTo under a '.' default); the rules it exports further rank as the root's, after the service's
+ * namespace, so that a catch-all rule there does not shadow a service's own for a gateway in istio-system. Among
+ * equals the oldest. Exact hosts beat wildcards; for the same host, a rule whose workloadSelector matches the
+ * proxy beats one without (a rule with a selector applies only to the workloads it selects in its own namespace).
+ * The rule found is merged with the others of its namespace for the same host, exports and selector (dr-merge.ts).
  */
 export function destinationRuleFor(snap: Snapshot, proxyNamespace: string, svc: Service, labels: Readonly<Record<string, string>> = NO_LABELS): Config | undefined {
   // Memoized per rule list (a snapshot part), domain suffix and proxy namespace (and labels, where a rule there
   // selects workloads), then per service: generators ask for every visible service of every proxy scope, several times.
   const byLabels = selectorNamespaces(snap.destinationRules).has(proxyNamespace) ? `\n${labelsKey(labels)}` : '';
-  const bySvc = memoOn(ruleMemo, snap.destinationRules, `${snap.domainSuffix}\n${proxyNamespace}${byLabels}`, () => new WeakMap<Service, { rule: Config | undefined }>());
+  const roots = rootsKey(rootNamespacesOf(snap.mesh));
+  const bySvc = memoOn(ruleMemo, snap.destinationRules, `${snap.domainSuffix}\n${roots}\n${proxyNamespace}${byLabels}`, () => new WeakMap<Service, { rule: Config | undefined }>());
   const known = bySvc.get(svc);
   if (known) return known.rule;
   const rule = findDestinationRule(snap, proxyNamespace, svc, labels);
@@ -236,15 +242,25 @@ export function destinationRuleForCluster(snap: Snapshot, proxyNamespace: string
 }
 
 function findDestinationRule(snap: Snapshot, proxyNamespace: string, svc: Service, labels: Readonly<Record<string, string>>): Config | undefined {
+  const defaults = snap.mesh.defaultExportTo?.destinationRules;
+  const roots = rootNamespacesOf(snap.mesh);
   const applies = (c: Config): boolean => {
     const selector = workloadSelector(c);
-    return selector === undefined ? configVisible(c, proxyNamespace, snap.mesh.defaultExportTo?.destinationRules) : c.namespace === proxyNamespace && matchesLabels(labels, selector);
+    return selector === undefined ? configVisible(c, proxyNamespace, defaults) : c.namespace === proxyNamespace && matchesLabels(labels, selector);
   };
-  const visible = hostCandidates(hostIndex(snap.destinationRules, 'dr', snap.domainSuffix, drHosts), svc.hostname).filter((c) => applies(c.config));
+  // 0: the proxy's namespace; 1: the service's; 2, 3 …: the root namespaces in order; undefined: not consulted.
+  const placeOf = (c: Config): number | undefined => {
+    const root = roots.indexOf(c.namespace);
+    if (c.namespace === proxyNamespace && (root < 0 || workloadSelector(c) || exportedToItselfOnly(c, defaults))) return 0;
+    if (c.namespace === svc.namespace) return 1;
+    return root < 0 ? undefined : 2 + root;
+  };
+  const visible = hostCandidates(hostIndex(snap.destinationRules, 'dr', snap.domainSuffix, drHosts), svc.hostname).filter((c) => applies(c.config) && placeOf(c.config) !== undefined);
   let best: (typeof visible)[number] | undefined;
   let bestRank = Infinity;
   for (const c of visible) {
-    const place = (c.exact ? 0 : 3) + (c.config.namespace === proxyNamespace ? 0 : c.config.namespace === svc.namespace ? 1 : 2);
+    // Exactness first, then the place, then a matching selector before none; the oldest among equals.
+    const place = (c.exact ? 0 : 2 + roots.length) + placeOf(c.config)!;
     const rank = place * 2 + (workloadSelector(c.config) ? 0 : 1);
     if (rank < bestRank || (rank === bestRank && c.at < best!.at)) {
       best = c;
@@ -258,6 +274,17 @@ function findDestinationRule(snap: Snapshot, proxyNamespace: string, svc: Servic
     (c) => c.config !== config && c.host === host && c.config.namespace === config.namespace && exportKey(c.config) === exportKey(config) && selectorKey(c.config) === selector,
   );
   return mergeDestinationRules(config, peers.sort((a, b) => a.at - b.at).map((c) => c.config));
+}
+
+/**
+ * Whether a rule is exported to its own namespace alone, as istiod tells a root namespace's private rules apart: an
+ * exportTo of '.' or of that namespace only, or none where the mesh's default says '.'.
+ */
+function exportedToItselfOnly(c: Config, defaults: readonly string[] | undefined): boolean {
+  const list = asArray(c.spec?.exportTo).filter((x): x is string => typeof x === 'string');
+  if (list.length === 0) return defaults?.includes('.') === true;
+  const set = new Set(list);
+  return set.size === 1 && (set.has('.') || set.has(c.namespace));
 }
 
 /** A rule's workloadSelector as a comparable key ('' without one). */

@@ -24,6 +24,7 @@ import { parseDurationMs, duration } from '../proto.js';
 import { type Json, JWT_FILTER, JWT_PAYLOAD_KEY, any, outboundClusterName } from './common.js';
 import { labelsKey, memoOn, proxyLabels } from './context.js';
 import { policiesFor } from './authz.js';
+import { rootNamespacesOf, rootsKey } from '../../model/root-namespaces.js';
 import { jwksAddress, parseJwks } from '../../validation/requestauthentication.js';
 
 /**
@@ -120,11 +121,12 @@ const memo = new WeakMap<readonly Config[], Map<string, { services?: Snapshot['s
 export function inboundJwt(snap: Snapshot, proxy: Proxy): readonly Json[] {
   if (snap.requestAuthentications.length === 0) return NONE;
   const labels = proxyLabels(snap, proxy);
-  const key = `${proxy.namespace}\n${labelsKey(labels)}`;
+  const roots = rootNamespacesOf(snap.mesh);
+  const key = `${rootsKey(roots)}\n${proxy.namespace}\n${labelsKey(labels)}`;
   // Key sources look services up: a remembered filter holds while the services stay the same.
   const entry = memoOn(memo, snap.requestAuthentications, key, () => ({ filters: NONE }) as { services?: Snapshot['services']; filters: readonly Json[] });
   if (entry.services !== snap.services) {
-    const filter = jwtFilterOf(snap, policiesFor(snap.requestAuthentications, proxy.namespace, labels));
+    const filter = jwtFilterOf(snap, policiesFor(snap.requestAuthentications, proxy.namespace, labels, roots));
     entry.filters = filter ? [filter] : NONE;
     entry.services = snap.services;
   }

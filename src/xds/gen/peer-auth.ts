@@ -1,17 +1,17 @@
 /**
  * PeerAuthentication: which mTLS mode a workload's inbound port runs in, composed as istiod composes it.
  *
- * Three levels can apply: the mesh (a policy without selector in a root namespace: istio-system, then
- * mizzen-system), the workload's namespace (a policy there without selector) and the workload (a policy in its
- * namespace whose selector matches its labels). At each level the oldest policy wins (compareConfigs). A level
- * whose mode is UNSET, or absent, inherits the one above; the mesh's default is PERMISSIVE. Port-level modes
- * (`portLevelMtls`, keyed by the port the workload listens on) count only in a workload policy, and an UNSET one
- * inherits the workload's mode. Pure.
+ * Three levels can apply: the mesh (a policy without selector in a root namespace: the mesh config's rootNamespace,
+ * else istio-system, then mizzen-system; model/root-namespaces.ts), the workload's namespace (a policy there without
+ * selector) and the workload (a policy in its namespace whose selector matches its labels). At each level the
+ * oldest policy wins (compareConfigs). A level whose mode is UNSET, or absent, inherits the one above; the mesh's
+ * default is PERMISSIVE. Port-level modes (`portLevelMtls`, keyed by the port the workload listens on) count only
+ * in a workload policy, and an UNSET one inherits the workload's mode. Pure.
  */
 import type { Config, Snapshot } from '../../model/types.js';
 import { asObject, matchesLabels, policySelector } from '../../model/selectors.js';
 import { compareConfigs } from '../../model/snapshot.js';
-import { ROOT_NAMESPACES } from '../../core/constants.js';
+import { rootNamespacesOf } from '../../model/root-namespaces.js';
 
 export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
 
@@ -37,7 +37,7 @@ function oldest(policies: readonly Config[], keep: (p: Config) => boolean): Conf
 export function mtlsMode(snap: Snapshot, namespace: string, labels: Readonly<Record<string, string>>, port: number): MtlsMode {
   const policies = snap.peerAuthentications;
   if (policies.length === 0) return 'PERMISSIVE';
-  const root = ROOT_NAMESPACES.find((ns) => policies.some((p) => p.namespace === ns && !hasSelector(p)));
+  const root = rootNamespacesOf(snap.mesh).find((ns) => policies.some((p) => p.namespace === ns && !hasSelector(p)));
   const mesh = root === undefined ? undefined : oldest(policies, (p) => p.namespace === root && !hasSelector(p));
   const ns = oldest(policies, (p) => p.namespace === namespace && !hasSelector(p));
   const workload = oldest(policies, (p) => p.namespace === namespace && hasSelector(p) && matchesLabels(labels, selectorOf(p)));

@@ -1,7 +1,8 @@
 /**
  * The Sidecar resource's egress scope, as istiod applies it to a proxy. The Sidecar that applies is, in order:
  * one in the proxy's namespace whose workloadSelector matches the proxy's labels, the one without a selector
- * in the proxy's namespace, the one without a selector in a root namespace (istio-system, then mizzen-system);
+ * in the proxy's namespace, the one without a selector in a root namespace (the mesh config's rootNamespace, else
+ * istio-system, then mizzen-system: model/root-namespaces.ts);
  * the oldest first when several compete. Its `egress[].hosts` ("namespace/dnsName") are the services and
  * VirtualServices the proxy sees, among those exported to its namespace:
  *   - namespace: a name, "." (the proxy's own), "*" (any); a leading "~" excludes instead of importing;
@@ -17,7 +18,7 @@ import type { Config, MeshSettings, Protocol, Service, Snapshot } from '../../mo
 import type { Proxy } from '../../model/proxy.js';
 import { asArray, asObject, asPort, matchesLabels } from '../../model/selectors.js';
 import { parseProtocol } from '../../model/protocol.js';
-import { ROOT_NAMESPACES } from '../../core/constants.js';
+import { rootNamespacesOf } from '../../model/root-namespaces.js';
 import { compareConfigs } from '../../model/snapshot.js';
 import { type Json, BLACKHOLE, PASSTHROUGH, outboundClusterName } from './common.js';
 import { isObject } from '../../core/object.js';
@@ -34,15 +35,15 @@ interface EgressListener {
   port?: number;
 }
 
-/** The Sidecar that applies to a proxy with these labels in `namespace`, if any. */
-export function sidecarFor(sidecars: readonly Config[], namespace: string, labels: Readonly<Record<string, string>>): Config | undefined {
+/** The Sidecar that applies to a proxy with these labels in `namespace` (`roots`: the root namespaces), if any. */
+export function sidecarFor(sidecars: readonly Config[], namespace: string, labels: Readonly<Record<string, string>>, roots: readonly string[]): Config | undefined {
   const own = sidecars.filter((s) => s.namespace === namespace).sort(compareConfigs);
   const selector = (s: Config) => asObject(asObject(s.spec?.workloadSelector).labels) as Record<string, string>;
   const selected = own.find((s) => Object.keys(selector(s)).length > 0 && matchesLabels(labels, selector(s)));
   if (selected) return selected;
   const plain = own.find((s) => Object.keys(selector(s)).length === 0);
   if (plain) return plain;
-  for (const root of ROOT_NAMESPACES) {
+  for (const root of roots) {
     const r = sidecars.filter((s) => s.namespace === root && Object.keys(selector(s)).length === 0).sort(compareConfigs)[0];
     if (r) return r;
   }
@@ -144,19 +145,20 @@ export function unknownDestinations(sidecar: Config | undefined, mesh: Pick<Mesh
   return { blocked: false, cluster: outboundClusterName(asPort(asObject(proxy.port).number) ?? 0, typeof proxy.subset === 'string' ? proxy.subset : '', host), dynamicDns: false };
 }
 
-const chosen = new WeakMap<Proxy, { sidecars: readonly Config[]; workloads: Snapshot['workloads']; sidecar: Config | undefined }>();
+const chosen = new WeakMap<Proxy, { sidecars: readonly Config[]; workloads: Snapshot['workloads']; roots: readonly string[]; sidecar: Config | undefined }>();
 
 /**
  * The Sidecar for a proxy in a snapshot; `labels` (the proxy's, or its workload's) is called only when there are
- * Sidecars. Remembered per proxy while the snapshot's Sidecars and workloads stay the same: every service lookup
- * of a push asks.
+ * Sidecars. Remembered per proxy while the snapshot's Sidecars, workloads and root namespaces stay the same: every
+ * service lookup of a push asks.
  */
 export function proxySidecar(snap: Snapshot, proxy: Proxy, labels: () => Readonly<Record<string, string>>): Config | undefined {
   if (snap.sidecars.length === 0) return undefined;
+  const roots = rootNamespacesOf(snap.mesh);
   const known = chosen.get(proxy);
-  if (known && known.sidecars === snap.sidecars && known.workloads === snap.workloads) return known.sidecar;
-  const sidecar = sidecarFor(snap.sidecars, proxy.namespace, labels());
-  chosen.set(proxy, { sidecars: snap.sidecars, workloads: snap.workloads, sidecar });
+  if (known && known.sidecars === snap.sidecars && known.workloads === snap.workloads && known.roots === roots) return known.sidecar;
+  const sidecar = sidecarFor(snap.sidecars, proxy.namespace, labels(), roots);
+  chosen.set(proxy, { sidecars: snap.sidecars, workloads: snap.workloads, roots, sidecar });
   return sidecar;
 }
 

@@ -3,7 +3,8 @@
  * tracer each connection manager and tcp_proxy gets, composed as istiod composes them.
  *
  * Which resources apply to a proxy, in order (a later one overrides an earlier one): the mesh's (the oldest without
- * selector in a root namespace: istio-system, then mizzen-system), the namespace's (the oldest without selector in
+ * selector in a root namespace: the mesh config's rootNamespace, else istio-system, then mizzen-system;
+ * model/root-namespaces.ts), the namespace's (the oldest without selector in
  * the proxy's namespace) and then every resource of that namespace whose selector matches the proxy's labels,
  * oldest first, with those whose targetRefs name the Gateway API Gateway the proxy serves (model/policy-attachment.ts)
  * among them.
@@ -29,7 +30,8 @@ import { resolveServiceRef } from '../../model/hosts.js';
 import type { Proxy } from '../../model/proxy.js';
 import { asArray, asObject, hasTargetRef, policySelector } from '../../model/selectors.js';
 import { policyAttaches } from '../../model/policy-attachment.js';
-import { Labels, ROOT_NAMESPACES } from '../../core/constants.js';
+import { Labels } from '../../core/constants.js';
+import { rootNamespacesOf } from '../../model/root-namespaces.js';
 import { proxyLabels, serviceCluster } from './context.js';
 import { type Json, any } from './common.js';
 import { HCM_FILTER, TCP_PROXY_FILTER, mapNetworkFilters } from './filters.js';
@@ -42,13 +44,13 @@ type Mode = 'CLIENT' | 'SERVER';
 const namespaceWide = (t: Config): boolean => Object.keys(policySelector(t.spec)).length === 0 && !hasTargetRef(t.spec);
 
 /**
- * The Telemetry resources that apply to a workload (namespace, labels), in the order they compose. `sorted` is in
- * the snapshot's order (compareConfigs: oldest first), which the snapshot already keeps.
+ * The Telemetry resources that apply to a workload (namespace, labels), in the order they compose; `roots`: the root
+ * namespaces. `sorted` is in the snapshot's order (compareConfigs: oldest first), which the snapshot already keeps.
  */
-export function applicableTelemetries(sorted: readonly Config[], namespace: string, labels: Readonly<Record<string, string>>): Config[] {
+export function applicableTelemetries(sorted: readonly Config[], namespace: string, labels: Readonly<Record<string, string>>, roots: readonly string[]): Config[] {
   if (sorted.length === 0) return [];
   const out: Config[] = [];
-  const root = ROOT_NAMESPACES.find((ns) => sorted.some((t) => t.namespace === ns && namespaceWide(t)));
+  const root = roots.find((ns) => sorted.some((t) => t.namespace === ns && namespaceWide(t)));
   const mesh = root === undefined ? undefined : sorted.find((t) => t.namespace === root && namespaceWide(t));
   if (mesh) out.push(mesh);
   if (namespace !== root) {
@@ -270,7 +272,7 @@ function applyTo(filter: Json, d: Direction): Json {
 /** The listeners with each connection manager's and tcp_proxy's access logs and tracing; as they were when there are none. */
 export function withTelemetry(snap: Snapshot, proxy: Proxy, listeners: NamedResource[]): NamedResource[] {
   const labels = proxyLabels(snap, proxy);
-  const applicable = snap.telemetries.length === 0 ? [] : applicableTelemetries(snap.telemetries, proxy.namespace, labels);
+  const applicable = snap.telemetries.length === 0 ? [] : applicableTelemetries(snap.telemetries, proxy.namespace, labels, rootNamespacesOf(snap.mesh));
   const client = direction(snap, proxy, labels, applicable, 'CLIENT');
   // Gateways are clients only, as in Istio; a sidecar serves on virtualInbound.
   const server = proxy.type === 'router' ? client : direction(snap, proxy, labels, applicable, 'SERVER');

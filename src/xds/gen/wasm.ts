@@ -5,7 +5,7 @@
  * module's code is given to Envoy inline (istiod sends it by ECDS and its agent fetches the module; plain Envoy has
  * neither).
  *
- * Which plugins: those in the proxy's namespace and in the root namespaces (istio-system, mizzen-system) whose
+ * Which plugins: those in the proxy's namespace and in the root namespaces (model/root-namespaces.ts) whose
  * `selector.matchLabels` is absent, empty or matches the proxy's labels, or whose targetRefs name the Gateway API
  * Gateway the proxy serves (model/policy-attachment.ts). Plugins mizzen cannot apply (validation warns,
  * wasmPluginSkips) are left out: OCI images, http(s) code without a valid sha256, URLs naming nothing. Order, as
@@ -34,7 +34,7 @@ import type { Config, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { asArray, asObject, policySelector } from '../../model/selectors.js';
 import { policyAttaches } from '../../model/policy-attachment.js';
-import { ROOT_NAMESPACES } from '../../core/constants.js';
+import { rootNamespacesOf, rootsKey } from '../../model/root-namespaces.js';
 import { wasmSource } from '../../model/wasm-url.js';
 import { isIpAddress } from '../../validation/common.js';
 import { wasmPluginSkips } from '../../validation/wasmplugin.js';
@@ -182,11 +182,11 @@ function memoPlugin(c: Config): Plugin | undefined {
 const NONE: readonly Plugin[] = [];
 const applicable = new WeakMap<readonly Config[], Map<string, readonly Plugin[]>>();
 
-/** The plugins mizzen applies to a workload with these labels in `namespace`, in istiod's order. */
-export function wasmPluginsFor(plugins: readonly Config[], namespace: string, labels: Readonly<Record<string, string>>): readonly Plugin[] {
+/** The plugins mizzen applies to a workload with these labels in `namespace` (`roots`: the root namespaces), in istiod's order. */
+export function wasmPluginsFor(plugins: readonly Config[], namespace: string, labels: Readonly<Record<string, string>>, roots: readonly string[]): readonly Plugin[] {
   if (plugins.length === 0) return NONE;
-  return memoOn(applicable, plugins, `${namespace}\n${labelsKey(labels)}`, () => {
-    const namespaces = [...new Set([namespace, ...ROOT_NAMESPACES])];
+  return memoOn(applicable, plugins, `${rootsKey(roots)}\n${namespace}\n${labelsKey(labels)}`, () => {
+    const namespaces = [...new Set([namespace, ...roots])];
     const out: Plugin[] = [];
     for (const ns of namespaces) {
       for (const c of plugins) {
@@ -209,7 +209,7 @@ const phaseMemo = new WeakMap<readonly Plugin[], Map<string, WasmPhases | null>>
 /** The filters of the proxy's `type` plugins for one connection manager or chain (`mode`, `port`); undefined when none. */
 function filtersFor(snap: Snapshot, proxy: Proxy, type: PluginType, mode: Mode, port: number): WasmPhases | undefined {
   if (snap.wasmPlugins.length === 0 || proxy.generator === 'grpc') return undefined;
-  const plugins = wasmPluginsFor(snap.wasmPlugins, proxy.namespace, proxyLabels(snap, proxy));
+  const plugins = wasmPluginsFor(snap.wasmPlugins, proxy.namespace, proxyLabels(snap, proxy), rootNamespacesOf(snap.mesh));
   if (plugins.length === 0) return undefined;
   const hit = memoOn(phaseMemo, plugins, `${type}\n${mode}\n${port}`, () => {
     const chosen = plugins.filter((p) => p.type === type && selects(p, mode, port));
@@ -249,7 +249,7 @@ export function networkPhased(custom: readonly Json[], rbac: readonly Json[], wa
 export function wasmClusters(snap: Snapshot, proxy: Proxy): Json[] {
   if (snap.wasmPlugins.length === 0 || proxy.generator === 'grpc') return [];
   const byName = new Map<string, Json>();
-  for (const p of wasmPluginsFor(snap.wasmPlugins, proxy.namespace, proxyLabels(snap, proxy))) {
+  for (const p of wasmPluginsFor(snap.wasmPlugins, proxy.namespace, proxyLabels(snap, proxy), rootNamespacesOf(snap.mesh))) {
     if (p.cluster && !byName.has(p.cluster.name)) byName.set(p.cluster.name, p.cluster);
   }
   return [...byName.values()].sort((a, b) => byString(a.name, b.name));

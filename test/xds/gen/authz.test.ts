@@ -4,7 +4,7 @@ import { buildSnapshot, updateSnapshot } from '../../../src/model/snapshot.js';
 import { objectKey } from '../../../src/core/kube.js';
 import { generate } from '../../../src/xds/gen/index.js';
 import { policiesFor, rulePolicy } from '../../../src/xds/gen/authz.js';
-import { TypeUrls, GrpcXds } from '../../../src/core/constants.js';
+import { ROOT_NAMESPACES, TypeUrls, GrpcXds } from '../../../src/core/constants.js';
 import type { Config } from '../../../src/model/types.js';
 import { GATEWAY, REVIEWS_V1, bookinfo, byName, expectValid, proxy, yamlObjects } from './helpers.js';
 import { grpcDecode } from './grpc/grpc-accepts.js';
@@ -33,7 +33,7 @@ describe('AuthorizationPolicy → RBAC', () => {
       cfg('dry', 'default', {}, { 'istio.io/dry-run': 'true' }),
       cfg('waypoint', 'default', { targetRefs: [{ kind: 'Gateway', name: 'w' }] }),
     ];
-    expect(policiesFor(all, 'default', { app: 'reviews' }).map((p) => p.name)).to.deep.equal(['for-reviews', 'ns-wide', 'mesh-selecting', 'mesh-wide']);
+    expect(policiesFor(all, 'default', { app: 'reviews' }, ROOT_NAMESPACES).map((p) => p.name)).to.deep.equal(['for-reviews', 'ns-wide', 'mesh-selecting', 'mesh-wide']);
   });
 
   it('turns one rule into a policy: to → permissions, from → principals, when split by side, not-values negated', () => {

@@ -7,7 +7,7 @@ import { buildSnapshot, updateSnapshot } from '../../../src/model/snapshot.js';
 import { objectKey } from '../../../src/core/kube.js';
 import { generate } from '../../../src/xds/gen/index.js';
 import { hostsOverlap, sidecarFor } from '../../../src/xds/gen/sidecar-scope.js';
-import { TypeUrls } from '../../../src/core/constants.js';
+import { ROOT_NAMESPACES, TypeUrls } from '../../../src/core/constants.js';
 import type { Config } from '../../../src/model/types.js';
 import { ENVOY_TYPES, PRODUCTPAGE, REVIEWS_V1, bookinfo, byName, expectValid, proxy, yamlObjects } from './helpers.js';
 
@@ -37,10 +37,10 @@ describe('Sidecar egress scope', () => {
       cfg('root', 'istio-system', '2024-01-01T00:00:00Z'),
       cfg('root-selecting', 'istio-system', '2023-01-01T00:00:00Z', { app: 'x' }),
     ];
-    expect(sidecarFor(all, 'default', { app: 'reviews', version: 'v1' })?.name).to.equal('reviews');
-    expect(sidecarFor(all, 'default', { app: 'ratings' })?.name).to.equal('ns-old');
-    expect(sidecarFor(all, 'shop', { app: 'x' })?.name).to.equal('root');
-    expect(sidecarFor(all.slice(0, 3), 'shop', {})).to.equal(undefined);
+    expect(sidecarFor(all, 'default', { app: 'reviews', version: 'v1' }, ROOT_NAMESPACES)?.name).to.equal('reviews');
+    expect(sidecarFor(all, 'default', { app: 'ratings' }, ROOT_NAMESPACES)?.name).to.equal('ns-old');
+    expect(sidecarFor(all, 'shop', { app: 'x' }, ROOT_NAMESPACES)?.name).to.equal('root');
+    expect(sidecarFor(all.slice(0, 3), 'shop', {}, ROOT_NAMESPACES)).to.equal(undefined);
   });
 
   it('matches hosts as Istio does: equal, or covered by a wildcard either way', () => {

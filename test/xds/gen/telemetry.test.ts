@@ -7,7 +7,7 @@ import { buildSnapshot, updateSnapshot } from '../../../src/model/snapshot.js';
 import { generate } from '../../../src/xds/gen/index.js';
 import { applicableTelemetries, loggingSpec, tracingSpec } from '../../../src/xds/gen/telemetry.js';
 import { resolveMeshConfig, snapshotOptions } from '../../../src/config/mesh.js';
-import { TypeUrls } from '../../../src/core/constants.js';
+import { ROOT_NAMESPACES, TypeUrls } from '../../../src/core/constants.js';
 import { objectKey, type KubeObject } from '../../../src/core/kube.js';
 import type { Config } from '../../../src/model/types.js';
 import { decode, encode } from '../../../src/xds/proto.js';
@@ -133,7 +133,7 @@ describe('Telemetry: access logging', () => {
       ({ kind: 'Telemetry', apiVersion: 'telemetry.istio.io/v1', name: `t${++created}`, namespace: ns, labels: {}, annotations: {}, revision: 0, creationTimestamp: `2026-01-02T00:00:${String(created % 60).padStart(2, '0')}Z`, spec: selector ? { ...spec, selector: { matchLabels: selector } } : spec });
     const mesh = t('istio-system', { accessLogging: [{ providers: [{ name: 'a' }, { name: 'b' }] }] });
     const wl = t('default', { accessLogging: [{ providers: [{ name: 'b' }], disabled: true }] }, { app: 'x' });
-    const spec = loggingSpec(applicableTelemetries([mesh, wl], 'default', { app: 'x' }), [], 'CLIENT');
+    const spec = loggingSpec(applicableTelemetries([mesh, wl], 'default', { app: 'x' }, ROOT_NAMESPACES), [], 'CLIENT');
     // The workload level names only b, so a leaves the scope; b is turned off.
     expect([...spec!]).to.deep.equal([['b', { disabled: true }]]);
     expect(loggingSpec([], [], 'CLIENT')).to.equal(undefined);
@@ -306,8 +306,8 @@ describe('Telemetry: selection and pushes', () => {
     ];
     // In the snapshot's order (compareConfigs: oldest first), whatever order the objects came in.
     const objs = buildSnapshot(objects.slice().reverse()).telemetries;
-    expect(applicableTelemetries(objs, 'default', { app: 'x' }).map((t) => t.name)).to.deep.equal(['mesh', 'ns-old', 'wl-b', 'wl-c']);
-    expect(applicableTelemetries(objs, 'istio-system', {}).map((t) => t.name)).to.deep.equal(['mesh']);
+    expect(applicableTelemetries(objs, 'default', { app: 'x' }, ROOT_NAMESPACES).map((t) => t.name)).to.deep.equal(['mesh', 'ns-old', 'wl-b', 'wl-c']);
+    expect(applicableTelemetries(objs, 'istio-system', {}, ROOT_NAMESPACES).map((t) => t.name)).to.deep.equal(['mesh']);
   });
 
   it('a Telemetry change is a new snapshot and regenerates listeners; a bad one is skipped, not thrown', () => {

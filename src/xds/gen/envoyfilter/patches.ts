@@ -1,7 +1,7 @@
 /**
  * The EnvoyFilter patches that apply to one proxy, in istiod's order, with their values read into the generators'
  * form. A filter applies to the proxies of its namespace, or of every namespace from a root namespace
- * (istio-system, mizzen-system); a workloadSelector narrows that to the workloads whose labels it matches, and
+ * (model/root-namespaces.ts); a workloadSelector narrows that to the workloads whose labels it matches, and
  * targetRefs to the gateways of the Gateway API Gateways they name, in the filter's namespace
  * (model/policy-attachment.ts). Order: priority, then root
  * namespaces first, then oldest, then name. A patch's `proxy` match needs every listed node metadata value and,
@@ -13,7 +13,7 @@ import type { Config, Snapshot } from '../../../model/types.js';
 import type { Proxy } from '../../../model/proxy.js';
 import { asArray, asObject, stringMap } from '../../../model/selectors.js';
 import { policyAttaches } from '../../../model/policy-attachment.js';
-import { ROOT_NAMESPACES } from '../../../core/constants.js';
+import { rootNamespacesOf } from '../../../model/root-namespaces.js';
 import { fromEnvoyJson } from '../../envoy-json.js';
 import { proxyLabels } from '../context.js';
 import type { Json } from '../common.js';
@@ -92,14 +92,14 @@ function compileOne(ef: Config, cp: Json, index: number): Compiled {
 /** An EnvoyFilter's usable patches. */
 const patchesOf = (ef: Config): Array<Patch & { proxy: Json | undefined }> => compile(ef).flatMap((c) => ('patch' in c ? [c.patch] : []));
 
-const isRoot = (ns: string): boolean => ROOT_NAMESPACES.includes(ns);
 const priorityOf = (ef: Config): number => (Number.isInteger(ef.spec?.priority) ? (ef.spec!.priority as number) : 0);
 
-function compareFilters(a: Config, b: Config): number {
+function compareFilters(a: Config, b: Config, roots: readonly string[]): number {
   const pa = priorityOf(a);
   const pb = priorityOf(b);
   if (pa !== pb) return pa - pb;
-  if (isRoot(a.namespace) !== isRoot(b.namespace)) return isRoot(a.namespace) ? -1 : 1;
+  const ra = roots.includes(a.namespace);
+  if (ra !== roots.includes(b.namespace)) return ra ? -1 : 1;
   const ta = a.creationTimestamp ?? '';
   const tb = b.creationTimestamp ?? '';
   if (ta !== tb) return ta < tb ? -1 : 1;
@@ -112,9 +112,10 @@ function compareFilters(a: Config, b: Config): number {
 export function selectedFilters(snap: Snapshot, proxy: Proxy): Config[] {
   if (snap.envoyFilters.length === 0) return [];
   const labels = proxyLabels(snap, proxy);
+  const roots = rootNamespacesOf(snap.mesh);
   return snap.envoyFilters
-    .filter((ef) => (isRoot(ef.namespace) || ef.namespace === proxy.namespace) && selects(ef, proxy.namespace, labels))
-    .sort(compareFilters);
+    .filter((ef) => (roots.includes(ef.namespace) || ef.namespace === proxy.namespace) && selects(ef, proxy.namespace, labels))
+    .sort((a, b) => compareFilters(a, b, roots));
 }
 
 function selects(ef: Config, namespace: string, labels: Readonly<Record<string, string>>): boolean {
