@@ -202,9 +202,11 @@ export const vsHosts = (c: Config): unknown[] => asArray(c.spec?.hosts);
  * in their order); a rule in any other namespace is not consulted, as in istiod, whatever it exports. A proxy in a
  * root namespace takes that namespace's rules first only when they are exported to it alone ('.' or its name, or
  * no exportTo under a '.' default); the rules it exports further rank as the root's, after the service's
- * namespace, so that a catch-all rule there does not shadow a service's own for a gateway in istio-system. Among
- * equals the oldest. Exact hosts beat wildcards; for the same host, a rule whose workloadSelector matches the
- * proxy beats one without (a rule with a selector applies only to the workloads it selects in its own namespace).
+ * namespace, so that a catch-all rule there does not shadow a service's own for a gateway in istio-system. Within
+ * a namespace, the most specific host: the exact host, else the longest wildcard (so a wildcard in the proxy's
+ * namespace beats the exact host in the service's, as in istiod); for the same host, a rule whose workloadSelector
+ * matches the proxy beats one without (a rule with a selector applies only to the workloads it selects in its own
+ * namespace); among equals the oldest.
  * The rule found is merged with the others of its namespace for the same host, exports and selector (dr-merge.ts).
  */
 export function destinationRuleFor(snap: Snapshot, proxyNamespace: string, svc: Service, labels: Readonly<Record<string, string>> = NO_LABELS): Config | undefined {
@@ -241,6 +243,13 @@ export function destinationRuleForCluster(snap: Snapshot, proxyNamespace: string
   return svc && destinationRuleFor(snap, proxyNamespace, svc, labels);
 }
 
+/** Negative when candidate `a`'s host is more specific than `b`'s: an exact host, else the longer wildcard, else alphabetical. */
+function hostSpecificity(a: { exact: boolean; host: string }, b: { exact: boolean; host: string }): number {
+  if (a.exact !== b.exact) return a.exact ? -1 : 1;
+  if (a.exact || a.host === b.host) return 0;
+  return b.host.length - a.host.length || (a.host < b.host ? -1 : 1);
+}
+
 function findDestinationRule(snap: Snapshot, proxyNamespace: string, svc: Service, labels: Readonly<Record<string, string>>): Config | undefined {
   const defaults = snap.mesh.defaultExportTo?.destinationRules;
   const roots = rootNamespacesOf(snap.mesh);
@@ -256,17 +265,14 @@ function findDestinationRule(snap: Snapshot, proxyNamespace: string, svc: Servic
     return root < 0 ? undefined : 2 + root;
   };
   const visible = hostCandidates(hostIndex(snap.destinationRules, 'dr', snap.domainSuffix, drHosts), svc.hostname).filter((c) => applies(c.config) && placeOf(c.config) !== undefined);
+  // The place first (istiod looks namespace by namespace), then the most specific host there (the exact host, else
+  // the longest wildcard, alphabetically among equals: istiod's MostSpecificHostMatch), then a matching selector
+  // before none; the oldest among equals.
+  const selectorRank = (c: Config): number => (workloadSelector(c) ? 0 : 1);
+  const better = (a: (typeof visible)[number], b: (typeof visible)[number]): boolean =>
+    (placeOf(a.config)! - placeOf(b.config)! || hostSpecificity(a, b) || selectorRank(a.config) - selectorRank(b.config) || a.at - b.at) < 0;
   let best: (typeof visible)[number] | undefined;
-  let bestRank = Infinity;
-  for (const c of visible) {
-    // Exactness first, then the place, then a matching selector before none; the oldest among equals.
-    const place = (c.exact ? 0 : 2 + roots.length) + placeOf(c.config)!;
-    const rank = place * 2 + (workloadSelector(c.config) ? 0 : 1);
-    if (rank < bestRank || (rank === bestRank && c.at < best!.at)) {
-      best = c;
-      bestRank = rank;
-    }
-  }
+  for (const c of visible) if (!best || better(c, best)) best = c;
   if (!best) return undefined;
   const { config, host } = best;
   const selector = selectorKey(config);

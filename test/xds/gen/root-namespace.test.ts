@@ -153,6 +153,14 @@ describe('DestinationRule lookup and the root namespace, as istiod orders it', (
     expect(ruleFor([dr('istio-system', 'istio')], 'shop', { rootNamespace: ROOT }), 'istio-system is no root when another is set').to.equal(undefined);
   });
 
+  it("within a namespace, the most specific host: a wildcard in the proxy's namespace beats the exact host in the service's, the longest wildcard the oldest", () => {
+    const wild = (ns: string, name: string, host: string, created: string) => ({ ...obj('networking.istio.io/v1', 'DestinationRule', ns, name, { host }), metadata: { name, namespace: ns, creationTimestamp: created } });
+    expect(ruleFor([dr('default', 'exact'), wild('shop', 'shop-wide', '*.svc.cluster.local', '2026-01-01T00:00:00Z')], 'shop')).to.equal('shop-wide');
+    const wildcards = [wild('shop', 'broad', '*.cluster.local', '2025-01-01T00:00:00Z'), wild('shop', 'narrow', '*.default.svc.cluster.local', '2026-06-01T00:00:00Z')];
+    expect(ruleFor(wildcards, 'shop')).to.equal('narrow');
+    expect(ruleFor([...wildcards, dr('shop', 'exact-in-shop')], 'shop')).to.equal('exact-in-shop');
+  });
+
   it('unset, istio-system before mizzen-system', () => {
     expect(ruleFor([dr('mizzen-system', 'mizzen'), dr('istio-system', 'istio')], 'shop')).to.equal('istio');
   });
