@@ -1,4 +1,5 @@
 /** Host names as Istio reads them in config: short names resolve in the referring namespace. */
+import { resolveGatewayName } from '../model/hosts.js';
 
 /** `reviews` in namespace `default` → `reviews.default.svc.cluster.local`; names with a dot and wildcards stay as written. */
 export function resolveHost(host: string, namespace: string, domainSuffix: string): string {
@@ -22,17 +23,13 @@ export function hostMatches(pattern: string, host: string): boolean {
   return false;
 }
 
-/** A VirtualService `gateways` entry: `mesh`, `ns/name`, `name` (referrer's namespace) or the legacy `name.ns[.svc…]`. */
+/** A VirtualService `gateways` entry: `mesh`, `ns/name`, `./name` or `name` (referrer's namespace), or the legacy `name.ns[.svc…]`. */
 export type GatewayRef = { mesh: true } | { mesh: false; namespace: string; name: string };
 
 export function parseGatewayRef(ref: string, namespace: string): GatewayRef {
-  if (ref === 'mesh') return { mesh: true };
-  const slash = ref.indexOf('/');
-  if (slash >= 0) return { mesh: false, namespace: ref.slice(0, slash), name: ref.slice(slash + 1) };
-  const dot = ref.indexOf('.');
-  if (dot >= 0) {
-    const [name = '', ns = ''] = ref.split('.');
-    return { mesh: false, namespace: ns, name };
-  }
-  return { mesh: false, namespace, name: ref };
+  // As the generators resolve it (model/hosts.ts), `./name` included.
+  const resolved = resolveGatewayName(ref, namespace);
+  if (resolved === 'mesh') return { mesh: true };
+  const slash = resolved.indexOf('/');
+  return { mesh: false, namespace: resolved.slice(0, slash), name: resolved.slice(slash + 1) };
 }

@@ -17,3 +17,16 @@ export function resolveServiceRef(service: string, namespace: string, domainSuff
   const slash = service.indexOf('/');
   return slash > 0 ? resolveHost(service.slice(slash + 1), service.slice(0, slash), domainSuffix) : resolveHost(service, namespace, domainSuffix);
 }
+
+/**
+ * A VirtualService's reference to a gateway (in `spec.gateways` or a match's `gateways`) as istiod resolves it:
+ * `mesh`; `namespace/name`, with `./name` in the VirtualService's own namespace; a bare `name` in that namespace;
+ * and the legacy `name.namespace[.svc.…]` form, whose first two labels are the name and the namespace.
+ */
+export function resolveGatewayName(ref: string, namespace: string): string {
+  if (ref === 'mesh') return ref;
+  const slash = ref.indexOf('/');
+  if (slash >= 0) return ref.slice(0, slash) === '.' ? `${namespace}/${ref.slice(slash + 1)}` : ref;
+  const [name, ns] = ref.split('.');
+  return ns === undefined ? `${namespace}/${ref}` : `${ns}/${name}`;
+}

@@ -25,7 +25,8 @@ import { ROUTE_SEMANTICS } from '../../model/gateway-api.js';
 import { type Json, byString } from './common.js';
 import { hostMatches, memoOn, proxyLabels, resolveHost } from './context.js';
 import { routableVirtualServices } from './delegation.js';
-import { type RouteContext, translateHttpRule } from './httproute.js';
+import { type GatewayNames, type RouteContext, translateHttpRule } from './httproute.js';
+import { resolveGatewayName } from '../../model/hosts.js';
 
 /** A server host: `namespace` `*` when it names none; `qualified` when it was written `ns/host` (`*` or `.` too). */
 export interface ServerHost {
@@ -42,11 +43,13 @@ export interface RouteServer {
   hosts: readonly ServerHost[];
 }
 
-/** The names by which a VirtualService in `vsNamespace` may refer to the gateway. */
-export function gatewayNames(gw: Config, vsNamespace: string): Set<string> {
-  const names = new Set([`${gw.namespace}/${gw.name}`]);
-  if (vsNamespace === gw.namespace) names.add(gw.name);
-  return names;
+/**
+ * The references by which a VirtualService in `vsNamespace` names the gateway, in any of the forms istiod resolves
+ * (`ns/name`, `./name`, `name`, the legacy `name.ns.svc…`: resolveGatewayName).
+ */
+export function gatewayNames(gw: Config, vsNamespace: string): GatewayNames {
+  const key = `${gw.namespace}/${gw.name}`;
+  return { has: (ref) => resolveGatewayName(ref, vsNamespace) === key };
 }
 
 /** istiod's order of configs: older first, then by name, then by namespace. */

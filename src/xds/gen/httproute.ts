@@ -21,8 +21,13 @@ export interface RouteContext {
   proxyLabels: Record<string, string>;
   /** The listener/service port the route configuration serves (sidecars); undefined for gateways. */
   port?: number;
-  /** Names this proxy answers to in `match.gateways`: `mesh` for sidecars, `ns/name` of gateways. */
-  gateways: ReadonlySet<string>;
+  /** The references this proxy answers to in `match.gateways`: `mesh` for sidecars, its Gateway's (gatewayNames) for gateways. */
+  gateways: GatewayNames;
+}
+
+/** Which gateway references (`mesh`, or a Gateway in one of its forms) name the proxy routes are made for. */
+export interface GatewayNames {
+  has(ref: string): boolean;
 }
 
 export const HTTP_FAULT_FILTER = 'envoy.filters.http.fault';
@@ -118,7 +123,7 @@ function headerMatcher(name: string, m: unknown, invert = false): Json {
  * Whether a VirtualService match's port, when set, is `port` (when known), and its gateways, when set, name this
  * proxy (`gateways`: the names it answers to).
  */
-export function matchesPortAndGateways(m: Json, port: number | undefined, gateways: ReadonlySet<string>): boolean {
+export function matchesPortAndGateways(m: Json, port: number | undefined, gateways: GatewayNames): boolean {
   const p = asPort(m.port);
   if (p !== undefined && port !== undefined && p !== port) return false;
   const gws = asArray(m.gateways).filter((g): g is string => typeof g === 'string');
