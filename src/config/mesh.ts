@@ -22,7 +22,7 @@ import type { AnalyzeOptions } from '../analysis/world.js';
 import type { ExtAuthzProvider, MeshTls, TelemetryProvider } from '../model/types.js';
 import type { IngressSettings } from '../model/ingress.js';
 import { ISTIO_MESH_FIELDS, sortIstioFields } from './istio-fields.js';
-import { type TrafficDefaults, takeTrafficDefaults, trafficSettings } from './traffic-defaults.js';
+import { TRAFFIC_DEFAULT_FIELDS, type TrafficDefaults, takeTrafficDefaults, trafficSettings } from './traffic-defaults.js';
 import { type OutboundTrafficPolicy, checkOutboundPolicy, dynamicDnsSettings, takeOutboundTls } from './outbound-traffic.js';
 import { readAccessLogFormat } from './access-log-format.js';
 import { EXT_AUTHZ_KINDS, extAuthzProvider } from './ext-authz.js';
@@ -247,6 +247,7 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
   if (!isObject(input)) return fail('mesh config: must be a mapping');
   const errors: string[] = [];
   const warnings: string[] = [];
+  const named = jsonNames(input, new Set([...Object.keys(base), ...TRAFFIC_DEFAULT_FIELDS, 'meshMTLS', 'tlsDefaults']), errors);
   const merge = (def: unknown, val: unknown, path: string): unknown => {
     if (val === undefined) return structuredClone(def);
     if (Array.isArray(def)) {
@@ -281,7 +282,7 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
     return val;
   };
   // Providers merge by name onto the base's, not as a list that replaces the base's list.
-  const { extensionProviders, localityLbSetting, defaultConfig, meshMTLS, tlsDefaults, ...all } = input;
+  const { extensionProviders, localityLbSetting, defaultConfig, meshMTLS, tlsDefaults, ...all } = named;
   const traffic = takeTrafficDefaults(all, base, errors, warnings);
   const outboundTls = takeOutboundTls(all);
   const istio = sortIstioFields(all, (k) => k in base, ISTIO_MESH_FIELDS, '', errors, warnings);
@@ -334,6 +335,25 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
   checkDurations(merged, errors);
   if (errors.length) return { ok: false, errors };
   return warnings.length ? { ok: true, value: merged, warnings } : ok(merged);
+}
+
+/**
+ * The top-level keys with the fields mizzen applies under their JSON names: Istio reads its mesh config as proto3
+ * JSON, which takes a field's proto name (`connect_timeout`, `mesh_mTLS`) as well. Istio's other fields keep the
+ * name given (istio-fields.ts knows both); a field given under both names is an error.
+ */
+function jsonNames(input: Record<string, unknown>, own: ReadonlySet<string>, errors: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const given = new Map<string, string>();
+  for (const [key, value] of Object.entries(input)) {
+    const camel = key.replace(/_([a-zA-Z])/g, (_, c: string) => c.toUpperCase());
+    const name = camel !== key && own.has(camel) ? camel : key;
+    const before = given.get(name);
+    if (before !== undefined) errors.push(`${key}: the field ${before} names too, given twice`);
+    given.set(name, key);
+    out[name] = value;
+  }
+  return out;
 }
 
 /** Reads and resolves a mesh config file; errors and warnings name the file. */

@@ -42,6 +42,19 @@ describe("Istio's MeshConfig fields", () => {
     expect(r.ok && r.warnings?.map((w) => w.split(':')[0])).to.deep.equal(['service_settings', 'defaultConfig.drain_duration']);
   });
 
+  it("takes the proto names of the fields mizzen applies too, and refuses one field given under both names", () => {
+    const r = resolveMeshConfig({ connect_timeout: '2s', h2_upgrade_policy: 'UPGRADE', mesh_mTLS: { minProtocolVersion: 'TLSV1_3' }, outbound_traffic_policy: { mode: 'REGISTRY_ONLY' } });
+    if (!r.ok) throw new Error(r.errors.join('\n'));
+    expect(r.warnings).to.equal(undefined);
+    expect(r.value).to.deep.include({ connectTimeout: '2s', h2UpgradePolicy: 'UPGRADE', outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } });
+    expect(r.value.meshMTLS).to.deep.equal({ minProtocolVersion: 'TLSV1_3' });
+    const twice = resolveMeshConfig({ connectTimeout: '1s', connect_timeout: '2s' });
+    expect(twice.ok === false && twice.errors).to.deep.equal(['connect_timeout: the field connectTimeout names too, given twice']);
+    // A proto name that is no field of either stays as written, and unknown.
+    const typo = resolveMeshConfig({ connect_timeuot: '2s' });
+    expect(typo.ok === false && typo.errors).to.deep.equal(['connect_timeuot: unknown field']);
+  });
+
   it('still names a field that is neither mizzen\'s nor Istio\'s, at every level', () => {
     const r = resolveMeshConfig({ rootNamspace: 'x', defaultConfig: { drainDurations: '1s', tracing: { zipkn: {} } } });
     expect(r.ok === false && r.errors).to.have.members([
