@@ -32,8 +32,6 @@ export const ISTIO_MESH_FIELDS: Readonly<Record<string, IstioField>> = {
   configSources: { kind: 'list', why: 'mizzen reads config from --config-dir or Kubernetes, not MCP sources' },
   caCertificates: { kind: 'list', why: 'mizzen trusts its own mesh CA (mesh-roots.crt adds roots beside it)' },
   zoneAwareLbSetting: { kind: 'mapping', why: 'use localityLbSetting' },
-  inboundClusterStatName: { kind: 'string', why: "clusters keep Istio's default names in stats" },
-  outboundClusterStatName: { kind: 'string', why: "clusters keep Istio's default names in stats" },
   certificates: { kind: 'list', why: 'deprecated in Istio; mizzen issues workload certificates itself' },
   serviceSettings: { kind: 'list', why: 'every service is cluster-wide in mizzen (no clusterLocal hosts)' },
   serviceScopeConfigs: { kind: 'list', why: 'mizzen has no ambient multi-network service scopes' },

@@ -28,6 +28,7 @@ import { readAccessLogFormat } from './access-log-format.js';
 import { EXT_AUTHZ_KINDS, extAuthzProvider } from './ext-authz.js';
 import { readDefaultConfig, type DefaultProxyConfig } from './default-config.js';
 import { meshTlsOptions, readMeshTls } from './mesh-tls.js';
+import { statNameWarnings } from './stat-names.js';
 import { DEFAULT_EXTENSION_PROVIDERS, checkDefaultProviders, mergeExtensionProviders, type DefaultProviders, type ExtensionProvider } from './providers.js';
 
 export interface LabelSelector {
@@ -132,6 +133,12 @@ export interface MeshConfig extends TrafficDefaults {
    */
   rootNamespace: string;
   /**
+   * Istio's inboundClusterStatName and outboundClusterStatName: patterns naming clusters' statistics
+   * (xds/gen/stat-names.ts); '' (unset): the clusters' own names.
+   */
+  inboundClusterStatName: string;
+  outboundClusterStatName: string;
+  /**
    * Istio's localityLbSetting, for every cluster whose DestinationRule sets none: `enabled` (default true: with
    * outlier detection, proxies keep to their own locality and fail over by nearness), `failover`, `distribute`.
    */
@@ -213,6 +220,8 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   defaultVirtualServiceExportTo: [],
   defaultDestinationRuleExportTo: [],
   rootNamespace: '',
+  inboundClusterStatName: '',
+  outboundClusterStatName: '',
   localityLbSetting: { enabled: true },
   enableAutoMtls: true,
   workloadCertificateSecrets: false,
@@ -308,6 +317,7 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
   }
   // Unset is mizzen's default pair; a value written must name a namespace ('' too: Istio would then have no root).
   if (typeof all.rootNamespace === 'string' && !isDns1123Label(all.rootNamespace)) errors.push(`rootNamespace: ${shown(all.rootNamespace)} must be a namespace name (a DNS-1123 label: lowercase letters, digits and '-', at most 63 characters)`);
+  for (const field of ['inboundClusterStatName', 'outboundClusterStatName'] as const) warnings.push(...statNameWarnings(merged[field], field));
   const normalization: unknown = merged.pathNormalization?.normalization;
   if (!PATH_NORMALIZATIONS.includes(normalization as PathNormalization)) errors.push(`pathNormalization.normalization: ${JSON.stringify(normalization)} must be one of ${PATH_NORMALIZATIONS.join(', ')}`);
   merged.outboundTrafficPolicy = checkOutboundPolicy(merged.outboundTrafficPolicy, outboundTls, errors, warnings);
@@ -474,6 +484,8 @@ export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
     ...(mesh.discoverySelectors.length > 0 ? { discoverySelectors: structuredClone(mesh.discoverySelectors) } : {}),
     ...meshTlsOptions(mesh),
     ...(mesh.rootNamespace ? { rootNamespace: mesh.rootNamespace } : {}),
+    ...(mesh.inboundClusterStatName ? { inboundClusterStatName: mesh.inboundClusterStatName } : {}),
+    ...(mesh.outboundClusterStatName ? { outboundClusterStatName: mesh.outboundClusterStatName } : {}),
     dnsRefreshMs: detectionMs(mesh.dnsRefreshRate),
     ...trafficSettings(mesh),
     telemetry: {

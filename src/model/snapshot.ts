@@ -281,6 +281,8 @@ export interface SnapshotOptions {
   meshMtls?: MeshSettings['meshMtls'];
   tlsDefaults?: MeshSettings['tlsDefaults'];
   rootNamespace?: MeshSettings['rootNamespace'];
+  inboundClusterStatName?: string;
+  outboundClusterStatName?: string;
 }
 
 const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
@@ -310,6 +312,8 @@ const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
   ...(opts.meshMtls ? { meshMtls: structuredClone(opts.meshMtls) } : {}),
   ...(opts.tlsDefaults ? { tlsDefaults: structuredClone(opts.tlsDefaults) } : {}),
   ...(opts.rootNamespace ? { rootNamespace: opts.rootNamespace } : {}),
+  ...(opts.inboundClusterStatName ? { inboundClusterStatName: opts.inboundClusterStatName } : {}),
+  ...(opts.outboundClusterStatName ? { outboundClusterStatName: opts.outboundClusterStatName } : {}),
 });
 
 export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOptions = {}): Snapshot {

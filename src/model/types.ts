@@ -182,6 +182,12 @@ export interface MeshSettings {
    * istio-system and mizzen-system (model/root-namespaces.ts).
    */
   rootNamespace?: string;
+  /**
+   * The mesh config's inboundClusterStatName and outboundClusterStatName: patterns naming the statistics of
+   * inbound and outbound clusters and their tcp_proxies (xds/gen/stat-names.ts); absent: the clusters' names.
+   */
+  inboundClusterStatName?: string;
+  outboundClusterStatName?: string;
   /** pathNormalization other than BASE (RFC 3986 normalization, what every connection manager has otherwise). */
   pathNormalization?: 'NONE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES';
   /** Envoy access logs (accessLogFile, accessLogEncoding, accessLogFormat: absent, the encoding's default); absent: none. */

@@ -25,6 +25,7 @@ import { type CertFiles, acceptsMtls, certsKey, clientCerts, clusterMtls, endpoi
 import { dynamicDnsCluster, isDynamicDns } from './dynamic-dns.js';
 import { withMeshDefaults } from './mesh-defaults.js';
 import { allowAnyDnsCluster } from './allow-any-dns.js';
+import { altStatName, hostVariables, statName } from './stat-names.js';
 
 /** One outbound cluster before it is written out: shared by CDS and EDS. */
 export interface ClusterSpec {
@@ -166,6 +167,12 @@ function outboundCluster(snap: Snapshot, spec: ClusterSpec, gateway = false): Js
       break;
     }
   }
+  // The mesh's outboundClusterStatName names its statistics (not a dynamic forward proxy's, nor in istiod).
+  const pattern = snap.mesh.outboundClusterStatName;
+  if (pattern) {
+    const target = { ...hostVariables(spec.service.hostname, spec.service), subset: spec.subset, port: spec.port.port, portName: spec.port.name, targetPort: 0 };
+    c.alt_stat_name = altStatName(statName(pattern, target));
+  }
   return c;
 }
 
@@ -195,7 +202,7 @@ export function inboundPorts(snap: Snapshot, proxy: Proxy): IngressPort[] {
 }
 
 /** Each workload port of the services that select the proxy, with the first service (and its port) landing on it; UDP left out. */
-function servicesByWorkloadPort(snap: Snapshot, proxy: Proxy, labels = proxyLabels(snap, proxy)): Map<number, { svc: Service; sp: ServicePort }> {
+export function servicesByWorkloadPort(snap: Snapshot, proxy: Proxy, labels = proxyLabels(snap, proxy)): Map<number, { svc: Service; sp: ServicePort }> {
   const out = new Map<number, { svc: Service; sp: ServicePort }>();
   for (const svc of inboundServices(snap, proxy, labels)) {
     for (const sp of svc.ports) {
@@ -233,7 +240,23 @@ function inboundPool(snap: Snapshot, proxy: Proxy, port: number, labels: Readonl
   return { ...(connectionPool ? { connectionPool } : {}), ...(policy.retryBudget ? { retryBudget: policy.retryBudget } : {}) };
 }
 
-function inboundCluster({ port, protocol, endpoint }: IngressPort, pool: Pick<TrafficPolicy, 'connectionPool' | 'retryBudget'>, timeoutMs: number): Json {
+/**
+ * An inbound cluster's alt_stat_name under the mesh's inboundClusterStatName, as istiod names it: for the first
+ * service landing on the port (its host, its port and port name; %TARGET_PORT% the workload port). A Sidecar
+ * ingress listener's port takes its own number and name, and the service landing on it, else the host
+ * `<sidecar>.<namespace>`. Undefined without the pattern.
+ */
+function inboundStatName(snap: Snapshot, p: IngressPort, landing: ReadonlyMap<number, { svc: Service; sp: ServicePort }>, sidecar: Config | undefined): string | undefined {
+  const pattern = snap.mesh.inboundClusterStatName;
+  if (!pattern) return undefined;
+  const first = landing.get(p.port);
+  const ingress = sidecar !== undefined && sidecarIngress(sidecar) !== undefined;
+  const host = first?.svc.hostname ?? `${sidecar?.name}.${sidecar?.namespace}`;
+  const port = ingress || !first ? { port: p.port, portName: p.name ?? '' } : { port: first.sp.port, portName: first.sp.name };
+  return altStatName(statName(pattern, { ...hostVariables(host, first?.svc), subset: '', ...port, targetPort: p.port }));
+}
+
+function inboundCluster({ port, protocol, endpoint }: IngressPort, pool: Pick<TrafficPolicy, 'connectionPool' | 'retryBudget'>, timeoutMs: number, stat?: string): Json {
   const name = inboundClusterName(port);
   // The source the sidecar's iptables rules let through to the workload; a Unix socket has no IP source.
   const source = endpoint && 'pipe' in endpoint ? undefined : endpoint && 'address' in endpoint && endpoint.address === '::1' ? INBOUND_BIND_ADDRESS_V6 : INBOUND_BIND_ADDRESS;
@@ -241,6 +264,7 @@ function inboundCluster({ port, protocol, endpoint }: IngressPort, pool: Pick<Tr
   const fields = connectionPoolFields(pool, isHttp2Protocol(protocol), protocol === 'UNSUPPORTED', false, timeoutMs);
   return {
     name,
+    ...(stat ? { alt_stat_name: stat } : {}),
     ...inboundTarget(name, endpoint),
     connect_timeout: fields.connect_timeout,
     ...(source ? { upstream_bind_config: { source_address: { address: source, port_value: 0 } } } : {}),
@@ -356,7 +380,8 @@ export function generateClusters(snap: Snapshot, proxy: Proxy): NamedResource[] 
   if (proxy.type === 'sidecar') {
     const labels = proxyLabels(snap, proxy);
     const landing = servicesByWorkloadPort(snap, proxy, labels);
-    for (const p of inboundPorts(snap, proxy)) resources.push(inboundCluster(p, inboundPool(snap, proxy, p.port, labels, landing), connectMs(snap)));
+    const sidecar = proxySidecar(snap, proxy, () => labels);
+    for (const p of inboundPorts(snap, proxy)) resources.push(inboundCluster(p, inboundPool(snap, proxy, p.port, labels, landing), connectMs(snap), inboundStatName(snap, p, landing, sidecar)));
   }
   resources.push(...staticClusters(proxy.type === 'sidecar', snap.mesh, connectMs(snap)));
   // The mesh's ALLOW_ANY_DYNAMIC_DNS: plaintext HTTP to unknown destinations goes through this one (allow-any-dns.ts).

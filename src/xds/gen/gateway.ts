@@ -33,6 +33,7 @@ import { gatewayServerParams } from './tls-params.js';
 import { caSdsName, credentialSdsName } from './credentials.js';
 import { isBuiltinCredential } from '../../model/credentials.js';
 import { hasDynamicDns, httpDfpFilters, routeClusters, sniDfpFilters } from './dynamic-dns.js';
+import { outboundTcpStat } from './stat-names.js';
 
 interface ServerInfo {
   gateway: Config;
@@ -171,6 +172,10 @@ function clientPins(tls: Json): Json {
 
 const sniNames = (s: ServerInfo): string[] => s.hosts.map((h) => h.host).filter((h) => h !== '*');
 
+/** A server's tcp_proxy stat_prefix: to one destination, named by the mesh's outboundClusterStatName when set (stat-names.ts). */
+const tcpStat = (snap: Snapshot, proxy: Proxy, s: ServerInfo, dests: ReadonlyArray<{ name: string }>): string =>
+  dests.length === 1 ? outboundTcpStat(snap, proxy, dests[0]!.name, s.number, s.portName) : dests[0]!.name;
+
 /** TLS passthrough chains: the sniHosts of the VirtualService tls matches that apply to the server → tcp_proxy. */
 function passthroughChains(snap: Snapshot, proxy: Proxy, s: ServerInfo): Json[] {
   const chains: Json[] = [];
@@ -189,7 +194,7 @@ function passthroughChains(snap: Snapshot, proxy: Proxy, s: ServerInfo): Json[] 
         .map((d) => ({ name: destinationCluster(ctx, vs.namespace, d.destination), weight: typeof d.weight === 'number' && d.weight > 0 ? d.weight : 1 }))
         .filter((d): d is { name: string; weight: number } => !!d.name);
       if (snis.length && dests.length) {
-        const proxyFilter = tcpProxy(dests[0]!.name, dests, tcpProxyTimeouts(destinationRuleForCluster(snap, proxy.namespace, dests[0]!.name, proxyLabels(snap, proxy))));
+        const proxyFilter = tcpProxy(tcpStat(snap, proxy, s, dests), dests, tcpProxyTimeouts(destinationRuleForCluster(snap, proxy.namespace, dests[0]!.name, proxyLabels(snap, proxy))));
         chains.push({ filter_chain_match: { server_names: snis, transport_protocol: 'tls' }, filters: [...sniDfpFilters(snap, dests.map((d) => d.name)), proxyFilter] });
       }
     }
@@ -211,7 +216,7 @@ function tcpChain(snap: Snapshot, proxy: Proxy, s: ServerInfo, sni = false): Jso
         .map((d) => ({ name: destinationCluster(ctx, vs.namespace, d.destination), weight: typeof d.weight === 'number' && d.weight > 0 ? d.weight : 1 }))
         .filter((d): d is { name: string; weight: number } => !!d.name);
       if (!dests.length) continue;
-      const proxyFilter = tcpProxy(dests[0]!.name, dests, tcpProxyTimeouts(destinationRuleForCluster(snap, proxy.namespace, dests[0]!.name, proxyLabels(snap, proxy))));
+      const proxyFilter = tcpProxy(tcpStat(snap, proxy, s, dests), dests, tcpProxyTimeouts(destinationRuleForCluster(snap, proxy.namespace, dests[0]!.name, proxyLabels(snap, proxy))));
       return { filters: [...(sni ? sniDfpFilters(snap, dests.map((d) => d.name)) : []), proxyFilter] };
     }
   }

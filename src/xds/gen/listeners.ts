@@ -28,10 +28,10 @@ import { Ports } from '../../core/constants.js';
 import type { NamedResource } from './types.js';
 import { type Json, BLACKHOLE, INBOUND_PASSTHROUGH, ZERO_DURATION, inboundClusterName, listenerName, outboundClusterName, socketAddress } from './common.js';
 import { TCP_PROXY_FILTER, detectionTimeout, httpConnectionManager, httpInspectorFilter, originalDstFilter, sniffedHttpMatch, tcpProxy, tlsInspectorFilter } from './filters.js';
-import { inboundPorts } from './clusters.js';
+import { inboundPorts, servicesByWorkloadPort } from './clusters.js';
 import { destinationCluster, inboundRetryPolicy, matchesPortAndGateways, type RouteContext } from './httproute.js';
 import { httpPorts, isSniffedWithVip, proxyVirtualServices, sniffedRouteName, virtualServiceFor } from './routes.js';
-import { type UnknownDestinations, proxySidecar, unknownDestinations } from './sidecar-scope.js';
+import { type IngressPort, type UnknownDestinations, proxySidecar, sidecarIngress, unknownDestinations } from './sidecar-scope.js';
 import { inboundAuthz } from './authz.js';
 import { inboundJwt } from './jwt.js';
 import { type WasmPhases, networkPhased, phased, wasmFilters, wasmNetworkFilters } from './wasm.js';
@@ -41,6 +41,7 @@ import { portDfpFilters, sniDfpFilters } from './dynamic-dns.js';
 import { allowAnyDnsChain, allowAnyDnsFilter } from './allow-any-dns.js';
 import { downstreamMtls, inboundChains, serverCerts } from './mtls.js';
 import { mtlsMode } from './peer-auth.js';
+import { outboundTcpStat, hostVariables, statName } from './stat-names.js';
 
 /**
  * The tcp_proxy target of a TCP service port: the first applicable VirtualService rule, else its own cluster. On a
@@ -48,8 +49,12 @@ import { mtlsMode } from './peer-auth.js';
  * external host to an egress gateway), then the `tcp` rules, as istiod orders the chains.
  */
 export function tcpTarget(ctx: RouteContext, vs: Config | undefined, svc: Service, sp: ServicePort): Array<{ name: string; weight: number }> {
-  const own = [{ name: outboundClusterName(sp.port, '', svc.hostname), weight: 1 }];
-  if (!vs) return own;
+  return tcpRoute(ctx, vs, svc, sp) ?? [{ name: outboundClusterName(sp.port, '', svc.hostname), weight: 1 }];
+}
+
+/** tcpTarget's VirtualService part: the destinations of the first applicable rule, undefined when none applies. */
+function tcpRoute(ctx: RouteContext, vs: Config | undefined, svc: Service, sp: ServicePort): Array<{ name: string; weight: number }> | undefined {
+  if (!vs) return undefined;
   const tls = sp.protocol === 'TLS' || sp.protocol === 'HTTPS' ? asArray(vs.spec?.tls).map((r) => ({ rule: asObject(r), sni: true })) : [];
   for (const { rule, sni } of [...tls, ...asArray(vs.spec?.tcp).map((r) => ({ rule: asObject(r), sni: false }))]) {
     const matches = asArray(rule.match).map(asObject);
@@ -74,7 +79,7 @@ export function tcpTarget(ctx: RouteContext, vs: Config | undefined, svc: Servic
     const positive = dests.filter((d) => d.weight > 0);
     if (positive.length > 0) return positive;
   }
-  return own;
+  return undefined;
 }
 
 /**
@@ -136,8 +141,11 @@ function outboundListeners(snap: Snapshot, proxy: Proxy, dynamicDns: boolean): J
     const vs = virtualServiceFor(snap, vss, svc.hostname);
     for (const sp of svc.ports) {
       if (isHttpProtocol(sp.protocol) || sp.protocol === 'UDP') continue;
-      const target = tcpTarget(ctx, vs, svc, sp);
-      const stat = target.length === 1 ? target[0]!.name : outboundClusterName(sp.port, '', svc.hostname);
+      const routed = tcpRoute(ctx, vs, svc, sp);
+      const target = routed ?? [{ name: outboundClusterName(sp.port, '', svc.hostname), weight: 1 }];
+      // One destination: the mesh's outboundClusterStatName names the stats when set; istiod's default route gives
+      // the pattern no port name, a VirtualService's route the service port's.
+      const stat = target.length === 1 ? outboundTcpStat(snap, proxy, target[0]!.name, sp.port, routed ? sp.name : '') : outboundClusterName(sp.port, '', svc.hostname);
       const timeouts = tcpProxyTimeouts(destinationRuleForCluster(snap, proxy.namespace, target[0]!.name, proxyLabels(snap, proxy)));
       const vips = svc.addresses.filter((a) => !a.includes('/'));
       const ranges = svc.addresses.map(cidr).filter((r): r is Json => !!r && svc.addresses.some((a) => a.includes('/')));
@@ -234,6 +242,29 @@ function inboundMtls(snap: Snapshot, proxy: Proxy): { chains: (own: Json[], port
   };
 }
 
+/**
+ * The stat_prefix of an inbound port's tcp_proxy (`port` undefined: the passthrough chain's), as istiod names it
+ * under the mesh's inboundClusterStatName: the first service landing on the port, with its port and port name; on
+ * a Sidecar's ingress listener, the host `<sidecar>.<namespace>` and the listener's port; on the passthrough chain,
+ * no host, port 0 and the name virtualInbound. %TARGET_PORT% stays as written, as istiod leaves it in chains.
+ * Without the pattern, the cluster's name.
+ */
+function inboundTcpStats(snap: Snapshot, proxy: Proxy): (port: IngressPort | undefined, cluster: string) => string {
+  const pattern = snap.mesh.inboundClusterStatName;
+  if (!pattern) return (_, cluster) => cluster;
+  const sidecar = proxySidecar(snap, proxy, () => proxyLabels(snap, proxy));
+  const landing = servicesByWorkloadPort(snap, proxy);
+  const synthetic = sidecar && sidecarIngress(sidecar) ? `${sidecar.name}.${sidecar.namespace}` : undefined;
+  return (p) => {
+    const first = p ? landing.get(p.port) : undefined;
+    const target =
+      !p ? { ...hostVariables('', undefined), port: 0, portName: 'virtualInbound' }
+      : synthetic !== undefined || !first ? { ...hostVariables(synthetic ?? '', undefined), port: p.port, portName: p.name ?? '' }
+      : { ...hostVariables(first.svc.hostname, first.svc), port: first.sp.port, portName: first.sp.name };
+    return statName(pattern, { ...target, subset: '' });
+  };
+}
+
 function virtualInbound(snap: Snapshot, proxy: Proxy): Json {
   const authz = inboundAuthz(snap, proxy);
   // RequestAuthentication's token check comes before the policies that read its result (jwt.ts, authz.ts), and
@@ -248,13 +279,15 @@ function virtualInbound(snap: Snapshot, proxy: Proxy): Json {
   ];
   const sniffed: number[] = [];
   const mtls = inboundMtls(snap, proxy);
-  for (const { port, protocol } of inboundPorts(snap, proxy)) {
+  const stat = inboundTcpStats(snap, proxy);
+  for (const p of inboundPorts(snap, proxy)) {
+    const { port, protocol } = p;
     if (port === Ports.proxyInbound) continue;
     const cluster = inboundClusterName(port);
     const match = { destination_port: { value: port } };
     const hcm = (): Json => httpConnectionManager(`inbound_0.0.0.0_${port}`, { inline: inboundRouteConfig(port, protocol, snap.mesh.inboundHttpRetries) }, 'inbound', httpFilters(port), [], snap.mesh.pathNormalization);
     const http = (m: Json): Json => ({ name: cluster, filter_chain_match: m, filters: [...networkPhased([], [], network(port)), hcm()] });
-    const tcp = (name: string): Json => ({ name, filter_chain_match: match, filters: [...tcpFilters(port), tcpProxy(cluster, cluster)] });
+    const tcp = (name: string): Json => ({ name, filter_chain_match: match, filters: [...tcpFilters(port), tcpProxy(stat(p, cluster), cluster)] });
     let own: Json[];
     if (isHttpProtocol(protocol)) own = [http(match)];
     else if (protocol !== 'UNSUPPORTED') own = [tcp(cluster)];
@@ -270,7 +303,7 @@ function virtualInbound(snap: Snapshot, proxy: Proxy): Json {
   const catchall = {
     name: 'virtualInbound-catchall-tcp',
     filter_chain_match: { prefix_ranges: [{ address_prefix: '0.0.0.0', prefix_len: { value: 0 } }] },
-    filters: [...tcpFilters(0), tcpProxy(INBOUND_PASSTHROUGH, INBOUND_PASSTHROUGH)],
+    filters: [...tcpFilters(0), tcpProxy(stat(undefined, INBOUND_PASSTHROUGH), INBOUND_PASSTHROUGH)],
   };
   chains.push(...(mtls ? mtls.chains([catchall], 0) : [catchall]));
   const listenerFilters = [originalDstFilter()];

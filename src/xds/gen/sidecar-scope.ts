@@ -183,6 +183,8 @@ export function ingressEndpoint(defaultEndpoint: unknown): IngressEndpoint | und
 export interface IngressPort {
   port: number;
   protocol: Protocol;
+  /** A Sidecar ingress listener's port name (stat names read it: stat-names.ts). */
+  name?: string;
   endpoint?: IngressEndpoint;
 }
 
@@ -211,8 +213,8 @@ export function sidecarIngress(sidecar: Config | undefined): IngressPort[] | und
     const port = asPort(asObject(l.port).number);
     if (port === undefined || out.has(port)) continue;
     const endpoint = ingressEndpoint(l.defaultEndpoint);
-    const word = asObject(l.port).protocol;
-    out.set(port, { port, protocol: parseProtocol(typeof word === 'string' ? word : undefined), ...(endpoint ? { endpoint } : {}) });
+    const { protocol: word, name } = asObject(l.port);
+    out.set(port, { port, protocol: parseProtocol(typeof word === 'string' ? word : undefined), ...(typeof name === 'string' && name ? { name } : {}), ...(endpoint ? { endpoint } : {}) });
   }
   return [...out.values()];
 }
