@@ -8,7 +8,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
 import { type Result, ok, fail } from '../core/result.js';
 import { generateMeshCa, generateWebhookCerts, type KeyPair } from './generate.js';
-import { meshTrust, type MeshTrust } from './trust.js';
+import { meshTrust, withExtraRoots, type ExtraRoot, type MeshTrust } from './trust.js';
 
 export const CertFiles = {
   /** Webhook serving certificate and key. */
@@ -85,9 +85,10 @@ export function readMeshCa(dir: string): Result<KeyPair> {
 
 /**
  * Reads the mesh's trust: mesh-ca.crt and mesh-ca.key, and mesh-roots.crt when it exists, checked as a whole
- * (trust.ts meshTrust). Every error names its file.
+ * (trust.ts meshTrust), then the mesh config's roots (`extra`, its caCertificates) after them. Every error names its
+ * file or field.
  */
-export function readMeshTrust(dir: string, now: number = Date.now()): Result<MeshTrust> {
+export function readMeshTrust(dir: string, now: number = Date.now(), extra: readonly ExtraRoot[] = []): Result<MeshTrust> {
   const errors: string[] = [];
   const missing = 'missing (run `mizzen certs` first to create the mesh CA)';
   const cert = readInto(errors, dir, CertFiles.meshCaCert, missing);
@@ -95,7 +96,9 @@ export function readMeshTrust(dir: string, now: number = Date.now()): Result<Mes
   const bundle = existsSync(join(dir, CertFiles.meshRoots)) ? readInto(errors, dir, CertFiles.meshRoots) : undefined;
   if (errors.length) return fail(...errors);
   const at = (name: string): string => join(dir, name);
-  return meshTrust({ cert, key }, bundle, now, { ca: at(CertFiles.meshCaCert), key: at(CertFiles.meshCaKey), bundle: at(CertFiles.meshRoots) });
+  const where = { ca: at(CertFiles.meshCaCert), key: at(CertFiles.meshCaKey), bundle: at(CertFiles.meshRoots) };
+  const own = meshTrust({ cert, key }, bundle, now, where);
+  return own.ok ? withExtraRoots(own.value, extra, now, where) : own;
 }
 
 /** Writes one certificate file: 0600 when it holds a private key (also when the file already existed), 0644 otherwise. */

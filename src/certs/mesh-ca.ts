@@ -11,7 +11,7 @@ import { Counter, type Registry } from 'prom-client';
 import { silentLogger, type Logger } from '../core/log.js';
 import { metric } from '../metrics.js';
 import { readMeshTrust } from './files.js';
-import { isNoChange, transitionProblems, trustChange, type CertSummary, type MeshTrust, type RootSource, type TrustChange } from './trust.js';
+import { isNoChange, transitionProblems, trustChange, type CertSummary, type ExtraRoot, type MeshTrust, type RootSource, type TrustChange } from './trust.js';
 import { watchCertDir, type DirWatch } from './watch.js';
 
 /** What consumers need: the trust in force now, and word when it changes. */
@@ -24,7 +24,8 @@ export interface MeshAuthority {
 export interface MeshCaReport {
   dir: string;
   ca: CertSummary;
-  roots: Array<CertSummary & { source: RootSource }>;
+  /** `where`: the mesh config field of a caCertificates root. */
+  roots: Array<CertSummary & { source: RootSource; where?: string }>;
   warnings: string[];
   loadedAt: string;
   reloads: { applied: number; rejected: number };
@@ -40,6 +41,8 @@ export interface MeshCaOptions {
   /** Quiet time after the last file event before reading (default 100 ms). */
   debounceMs?: number;
   now?: () => number;
+  /** The mesh config's roots (caCertificates), trusted after the directory's at every read. */
+  extraRoots?: readonly ExtraRoot[];
 }
 
 /** Events: `reloaded` (MeshTrust, TrustChange) after the listeners ran; `rejected` (errors). */
@@ -72,7 +75,7 @@ export class MeshCaHolder extends EventEmitter implements MeshAuthority {
 
   /** The trust of `dir`, or why there is none. Not watching yet: start() does. */
   static open(dir: string, o: MeshCaOptions = {}): { ok: true; value: MeshCaHolder } | { ok: false; errors: string[] } {
-    const r = readMeshTrust(dir, (o.now ?? Date.now)());
+    const r = readMeshTrust(dir, (o.now ?? Date.now)(), o.extraRoots);
     if (!r.ok) return r;
     const h = new MeshCaHolder(dir, r.value, o);
     for (const w of r.value.warnings) h.log.warn(`mesh CA: ${w}`);
@@ -102,7 +105,7 @@ export class MeshCaHolder extends EventEmitter implements MeshAuthority {
 
   private async reloadNow(): Promise<ReloadOutcome> {
     const prev = this.trust;
-    const r = readMeshTrust(this.dir, this.now());
+    const r = readMeshTrust(this.dir, this.now(), this.o.extraRoots);
     const errors = r.ok ? transitionProblems(prev, r.value) : r.errors;
     if (!r.ok || errors.length > 0) {
       this.counts.rejected++;
@@ -137,7 +140,7 @@ export class MeshCaHolder extends EventEmitter implements MeshAuthority {
     return {
       dir: this.dir,
       ca: bare(this.trust.roots[0]!),
-      roots: this.trust.roots.map((r) => ({ ...bare(r), source: r.source })),
+      roots: this.trust.roots.map((r) => ({ ...bare(r), source: r.source, ...(r.where ? { where: r.where } : {}) })),
       warnings: [...this.trust.warnings],
       loadedAt: new Date(this.loadedAt).toISOString(),
       reloads: { ...this.counts },

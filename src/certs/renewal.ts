@@ -48,9 +48,15 @@ export function renewal(cert: Partial<WorkloadCert>, id: WorkloadId, authority: 
   } catch {
     return stale('no readable key');
   }
-  if (!rootsMatch(cert.root ?? '', trust)) return stale(trust.roots.length > 1 ? 'root-cert.pem is not the trusted roots (mesh-ca.crt and mesh-roots.crt)' : 'root-cert.pem is not the mesh CA');
+  if (!rootsMatch(cert.root ?? '', trust)) return stale(trust.roots.length > 1 ? `root-cert.pem is not the trusted roots (${rootSources(trust)})` : 'root-cert.pem is not the mesh CA');
   const life = lifetimeRenewal(leaf, now);
   return life.due ? { due: true, reason: life.reason, days } : { due: false, reason: 'fresh', dueAt: life.dueAt, days };
+}
+
+/** Where the trusted roots (more than one, so two sources at least) come from, for a reason: `mesh-ca.crt and mesh-roots.crt`. */
+function rootSources(trust: MeshTrust): string {
+  const names = [...new Set(trust.roots.map((r) => (r.source === 'meshConfig.caCertificates' ? "the mesh config's caCertificates" : r.source)))];
+  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 }
 
 /** Whether two thirds of a certificate's lifetime have passed at `now`, and when they will have. */

@@ -15,8 +15,8 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { type Result, ok, fail } from '../core/result.js';
 import type { KeyPair } from './generate.js';
 
-/** Where a trusted root comes from: the signing CA's file or the bundle. */
-export type RootSource = 'mesh-ca.crt' | 'mesh-roots.crt';
+/** Where a trusted root comes from: the signing CA's file, the bundle, or the mesh config's caCertificates. */
+export type RootSource = 'mesh-ca.crt' | 'mesh-roots.crt' | 'meshConfig.caCertificates';
 
 /** What is shown of a certificate (logs, /debug/meshca): never a key. */
 export interface CertSummary {
@@ -31,15 +31,22 @@ export interface TrustedRoot extends CertSummary {
   /** The PEM block as it was read. */
   pem: string;
   source: RootSource;
+  /** For a root of the mesh config: its field (`caCertificates[0].pem`). */
+  where?: string;
 }
 
 export interface MeshTrust {
   /** Signs workload certificates and the xDS-over-TLS certificate. */
   ca: KeyPair;
-  /** The signing CA first, then the bundle's other roots in file order; no certificate twice. */
+  /** The signing CA first, then the bundle's other roots in file order, then the mesh config's; no certificate twice. */
   roots: TrustedRoot[];
-  /** The roots' PEM blocks joined: the root-cert.pem of every workload, the client CA of 15012. */
+  /** The roots' PEM blocks joined: the root-cert.pem of every workload. */
   rootsPem: string;
+  /**
+   * The CA's own roots (mesh-ca.crt and mesh-roots.crt, not the mesh config's): the client CA of 15012, as istiod
+   * checks xDS clients against its CA's roots alone.
+   */
+  caRootsPem: string;
   /** What is not wrong enough to refuse (an expired root in the bundle): logged and shown. */
   warnings: string[];
 }
@@ -100,36 +107,70 @@ export function meshTrust(ca: KeyPair, bundle: string | undefined, now: number, 
     const blocks = pemCertificates(bundle, where.bundle);
     if (!blocks.ok) return fail(...blocks.errors.map((e) => (e.endsWith('no PEM certificate in it') ? `${e} (delete the file to trust ${where.ca} alone)` : e)));
     const errors: string[] = [];
-    blocks.value.forEach((pem, i) => {
-      const at = `${where.bundle}: certificate ${i + 1}`;
-      let x509: X509Certificate;
-      try {
-        x509 = new X509Certificate(pem);
-      } catch (e) {
-        errors.push(`${at}: not readable: ${(e as Error).message}`);
-        return;
-      }
-      const s = summary(x509);
-      if (!x509.ca) return void errors.push(`${at} (${s.subject}): not a CA certificate`);
-      if (Date.parse(x509.validTo) <= now) warnings.push(`${at} (${s.subject}, ${s.fingerprint}): expired ${s.notAfter}; it verifies nothing, drop it`);
-      else if (!selfSigned(x509)) warnings.push(`${at} (${s.subject}): not self-signed, so peers anchor no chain on it unless its issuer is trusted too`);
-      if (roots.some((r) => r.fingerprint === s.fingerprint)) return;
-      // OpenSSL and BoringSSL find a certificate's root by its issuer name (mizzen's CAs carry no key identifiers
-      // to tell two apart), so with two roots of one name, certificates of one are checked against the other.
-      const twin = roots.find((r) => r.subject === s.subject);
-      if (twin) return void errors.push(`${at} (${s.subject}, ${s.fingerprint}): has the name of the root ${twin.fingerprint} of ${twin.source === 'mesh-ca.crt' ? where.ca : where.bundle}; TLS stacks pick a root by name, so certificates of one would be checked against the other: give each CA a name of its own`);
-      roots.push({ ...s, pem, source: 'mesh-roots.crt' });
-    });
+    const named = (r: TrustedRoot): string => (r.source === 'mesh-ca.crt' ? where.ca : where.bundle);
+    blocks.value.forEach((pem, i) => admitRoot(roots, pem, `${where.bundle}: certificate ${i + 1}`, 'mesh-roots.crt', now, named, errors, warnings));
     if (errors.length) return fail(...errors);
   }
-  return ok({ ca: { cert: ca.cert, key: ca.key }, roots, rootsPem: roots.map((r) => r.pem).join('\n'), warnings });
+  return ok(withRootsPem({ ca: { cert: ca.cert, key: ca.key }, roots, warnings }));
+}
+
+/** A root from the mesh config (caCertificates): the PEM block and the field it came from. */
+export interface ExtraRoot {
+  pem: string;
+  /** e.g. `caCertificates[0].pem`, with `certificate 2` when the entry holds several. */
+  where: string;
+}
+
+/**
+ * The trust with the mesh config's roots (Istio's caCertificates) after the CA's own: every workload trusts them too,
+ * as istiod adds them to the trust bundle it gives workloads. A certificate already trusted is not added twice; a
+ * root of another root's name is refused, as in the bundle. Each error names the file or the field.
+ */
+export function withExtraRoots(trust: MeshTrust, extra: readonly ExtraRoot[], now: number, where = { ca: 'mesh-ca.crt', bundle: 'mesh-roots.crt' }): Result<MeshTrust> {
+  if (extra.length === 0) return ok(trust);
+  const roots = [...trust.roots];
+  const warnings = [...trust.warnings];
+  const errors: string[] = [];
+  const named = (r: TrustedRoot): string => (r.source === 'mesh-ca.crt' ? where.ca : r.source === 'mesh-roots.crt' ? where.bundle : (r.where ?? r.source));
+  for (const e of extra) admitRoot(roots, e.pem, e.where, 'meshConfig.caCertificates', now, named, errors, warnings, e.where);
+  return errors.length ? fail(...errors) : ok(withRootsPem({ ca: trust.ca, roots, warnings }));
+}
+
+/**
+ * Adds one root to `roots` unless it is there already: refused (in `errors`) when it is not a readable CA
+ * certificate or has the name of another root; an expired or not self-signed one is kept with a warning.
+ */
+function admitRoot(roots: TrustedRoot[], pem: string, at: string, source: RootSource, now: number, named: (r: TrustedRoot) => string, errors: string[], warnings: string[], field?: string): void {
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(pem);
+  } catch (e) {
+    errors.push(`${at}: not readable: ${(e as Error).message}`);
+    return;
+  }
+  const s = summary(x509);
+  if (!x509.ca) return void errors.push(`${at} (${s.subject}): not a CA certificate`);
+  if (Date.parse(x509.validTo) <= now) warnings.push(`${at} (${s.subject}, ${s.fingerprint}): expired ${s.notAfter}; it verifies nothing, drop it`);
+  else if (!selfSigned(x509)) warnings.push(`${at} (${s.subject}): not self-signed, so peers anchor no chain on it unless its issuer is trusted too`);
+  if (roots.some((r) => r.fingerprint === s.fingerprint)) return;
+  // OpenSSL and BoringSSL find a certificate's root by its issuer name (mizzen's CAs carry no key identifiers
+  // to tell two apart), so with two roots of one name, certificates of one are checked against the other.
+  const twin = roots.find((r) => r.subject === s.subject);
+  if (twin) return void errors.push(`${at} (${s.subject}, ${s.fingerprint}): has the name of the root ${twin.fingerprint} of ${named(twin)}; TLS stacks pick a root by name, so certificates of one would be checked against the other: give each CA a name of its own`);
+  roots.push({ ...s, pem, source, ...(field ? { where: field } : {}) });
+}
+
+/** The trust with its PEM texts joined from its roots. */
+function withRootsPem(t: Pick<MeshTrust, 'ca' | 'roots' | 'warnings'>): MeshTrust {
+  const own = t.roots.filter((r) => r.source !== 'meshConfig.caCertificates');
+  return { ...t, rootsPem: t.roots.map((r) => r.pem).join('\n'), caRootsPem: own.map((r) => r.pem).join('\n') };
 }
 
 /** The trust of a CA alone (no bundle), for callers that hold only a key pair. Throws on a pair that is not a CA (a bug). */
 export function trustOf(source: KeyPair | MeshTrust): MeshTrust {
   if ('roots' in source) return source;
   const x509 = new X509Certificate(source.cert);
-  return { ca: source, roots: [{ ...summary(x509), pem: source.cert, source: 'mesh-ca.crt' }], rootsPem: source.cert, warnings: [] };
+  return { ca: source, roots: [{ ...summary(x509), pem: source.cert, source: 'mesh-ca.crt' }], rootsPem: source.cert, caRootsPem: source.cert, warnings: [] };
 }
 
 /** How a consumer is given the mesh's trust: fixed (a key pair, or a trust), or read anew at each use (a MeshAuthority's current). */

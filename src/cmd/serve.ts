@@ -12,6 +12,8 @@ import type { KubeObject } from '../core/kube.js';
 import { analysisOptions, loadMeshConfig, type MeshConfig } from '../config/mesh.js';
 import { generateAll, hasServingMaterial, MeshCaHolder, readServingMaterial, writeCerts, type MeshAuthority, type ServingMaterial } from '../certs/index.js';
 import type { Result } from '../core/result.js';
+import type { ExtraRoot } from '../certs/trust.js';
+import { caCertificateRoots } from '../config/ca-certificates.js';
 import { createRegistry, webhookMetrics, type Registry } from '../metrics.js';
 import { attachCertReload, buildWebhookApp, type Injector, type Validator, type WebhookApp } from '../webhook/index.js';
 import { buildMonitoringApp, type DebugHandler, type MonitoringApp } from '../monitoring/index.js';
@@ -171,14 +173,17 @@ async function kubeAndXds(ctx: ServeContext, opts: ServeOptions): Promise<Compon
   return [...kubeComponents(ctx, x.store, opts.kube, () => x.server()?.current().snapshot).components, ...xds];
 }
 
-/** ctx.meshCa: one watched MeshCaHolder per directory, shown at /debug/meshca (one report per directory); close() stops the watches. */
-function meshCaHolders(log: Logger, registry: Registry, debug: Record<string, DebugHandler>): { open: (dir: string) => Result<MeshAuthority>; close: () => void } {
+/**
+ * ctx.meshCa: one watched MeshCaHolder per directory, with the mesh config's caCertificates roots trusted after its
+ * own, shown at /debug/meshca (one report per directory); close() stops the watches.
+ */
+function meshCaHolders(log: Logger, registry: Registry, debug: Record<string, DebugHandler>, extraRoots: readonly ExtraRoot[]): { open: (dir: string) => Result<MeshAuthority>; close: () => void } {
   const holders = new Map<string, MeshCaHolder>();
   return {
     open: (dir) => {
       const known = holders.get(resolve(dir));
       if (known) return { ok: true, value: known };
-      const r = MeshCaHolder.open(dir, { log, registry });
+      const r = MeshCaHolder.open(dir, { log, registry, extraRoots });
       if (!r.ok) return r;
       holders.set(resolve(dir), r.value);
       r.value.start();
@@ -193,7 +198,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
   const log = opts.log;
   const registry = createRegistry();
   const debug: Record<string, DebugHandler> = {};
-  const meshCas = meshCaHolders(log, registry, debug);
+  const meshCas = meshCaHolders(log, registry, debug, caCertificateRoots(opts.mesh.caCertificates ?? []));
   const ctx: ServeContext = { opts, log, registry, debug, readiness: [], world: () => [], snapshotListeners: [], meshCa: meshCas.open };
   let started = false;
   let stopping = false;

@@ -10,13 +10,16 @@ import { DEFAULT_TRUST_DOMAIN, MeshCerts } from '../core/constants.js';
 import { stringify } from 'yaml';
 import { issueWorkloadCert, readMeshTrust, replaceCertFile, spiffeId, workloadIdErrors, workloadSecret, writeWorkloadCert } from '../certs/index.js';
 import { xdsClientSds } from '../bootstrap/envoy.js';
+import { loadMeshConfig } from '../config/mesh.js';
+import { caCertificateRoots } from '../config/ca-certificates.js';
 
 const HELP = `usage: mizzen workload-cert --namespace NS --service-account SA (--out DIR | --secret NAME) [flags]
 
 Issues a workload certificate signed by the mesh CA, whose identity is the SPIFFE id
 spiffe://<trust domain>/ns/<namespace>/sa/<service account>, and writes it in the layout Istio's agent
-uses for proxyless gRPC: cert-chain.pem, key.pem (mode 0600), root-cert.pem (the mesh CA, and the roots of
-mesh-roots.crt when the certs directory has one: a mesh CA rotation is under way), and beside them
+uses for proxyless gRPC: cert-chain.pem, key.pem (mode 0600), root-cert.pem (the mesh CA, the roots of
+mesh-roots.crt when the certs directory has one: a mesh CA rotation is under way, and those of the mesh config's
+caCertificates with --mesh-config), and beside them
 ${MeshCerts.xdsClientFile}, the file-based SDS config through which Envoy reads its certificate for xDS over TLS
 (it names the files by their absolute path here: write them where the proxy reads them).
 
@@ -37,7 +40,9 @@ bootstrap's file_watcher and Envoy pick up the new files).
                             renews it before it expires (label mizzen.io/workload-cert=true)
   --certs-dir DIR           where mesh-ca.crt and mesh-ca.key are, and mesh-roots.crt if any (default certs/,
                             from 'mizzen certs')
-  --trust-domain TD         the mesh trust domain (default ${DEFAULT_TRUST_DOMAIN})
+  --mesh-config FILE        the mesh config (YAML): its caCertificates' pem roots join root-cert.pem, and its
+                            trustDomain is the default of --trust-domain
+  --trust-domain TD         the mesh trust domain (default ${DEFAULT_TRUST_DOMAIN}, or the mesh config's)
   --days N                  validity in days (default 1)
 `;
 
@@ -47,7 +52,8 @@ const FLAGS = {
   out: { type: 'string' },
   secret: { type: 'string' },
   'certs-dir': { type: 'string', default: 'certs' },
-  'trust-domain': { type: 'string', default: DEFAULT_TRUST_DOMAIN },
+  'mesh-config': { type: 'string' },
+  'trust-domain': { type: 'string' },
   days: { type: 'string', default: '1' },
 } as const;
 
@@ -62,13 +68,17 @@ export async function run(argv: string[]): Promise<number> {
       if (!v[flag]) throw new UsageError(`mizzen workload-cert: --${flag} is required`);
     }
     if (!v.out === !v.secret) throw new UsageError('mizzen workload-cert: give one of --out DIR or --secret NAME');
-    const id = { namespace: v.namespace!, serviceAccount: v['service-account']!, trustDomain: v['trust-domain']! };
+    const mesh = loadMeshConfig(v['mesh-config']);
+    if (!mesh.ok) throw new UsageError(mesh.errors.map((e) => `mizzen workload-cert: --mesh-config: ${e}`).join('\n'));
+    for (const w of mesh.warnings ?? []) process.stderr.write(`mizzen workload-cert: warning: ${w}\n`);
+    const trustDomain = v['trust-domain'] ?? (v['mesh-config'] ? mesh.value.trustDomain : DEFAULT_TRUST_DOMAIN);
+    const id = { namespace: v.namespace!, serviceAccount: v['service-account']!, trustDomain };
     const errors = workloadIdErrors(id).map((e) => `mizzen workload-cert: ${flagNames(e)}`);
     const days = Number(v.days);
     if (!(days > 0) || !Number.isFinite(days)) errors.push(`mizzen workload-cert: --days: "${v.days}" must be a positive number`);
     if (errors.length > 0) throw new UsageError(errors.join('\n'));
 
-    const ca = readMeshTrust(v['certs-dir']!);
+    const ca = readMeshTrust(v['certs-dir']!, Date.now(), caCertificateRoots(mesh.value.caCertificates));
     if (!ca.ok) {
       process.stderr.write(ca.errors.map((e) => `mizzen workload-cert: ${e}\n`).join(''));
       return 1;

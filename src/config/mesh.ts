@@ -29,6 +29,7 @@ import { EXT_AUTHZ_KINDS, extAuthzProvider } from './ext-authz.js';
 import { readDefaultConfig, type DefaultProxyConfig } from './default-config.js';
 import { meshTlsOptions, readMeshTls } from './mesh-tls.js';
 import { statNameWarnings } from './stat-names.js';
+import { caTrustDomains, readCaCertificates, type CaCertificate } from './ca-certificates.js';
 import { DEFAULT_EXTENSION_PROVIDERS, checkDefaultProviders, mergeExtensionProviders, type DefaultProviders, type ExtensionProvider } from './providers.js';
 
 export interface LabelSelector {
@@ -119,6 +120,11 @@ export interface MeshConfig extends TrafficDefaults {
    */
   /** Istio's trustDomainAliases: other trust domains the mesh's identities are known by (AuthorizationPolicy principals). */
   trustDomainAliases: string[];
+  /**
+   * Istio's caCertificates: extra roots every workload trusts (`pem`) and trust domains sidecars accept clients of
+   * (`trustDomains`), config/ca-certificates.ts; spiffeBundleUrl and certSigners are warned as not applied.
+   */
+  caCertificates: CaCertificate[];
   /**
    * Istio's discoverySelectors: label selectors over namespaces' labels; only the namespaces one of them matches
    * are discovered (their Services, workloads and configs; model/discovery.ts). Empty: every namespace.
@@ -215,6 +221,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   dnsRefreshRate: '60s',
   pathNormalization: { normalization: 'DEFAULT' },
   trustDomainAliases: [],
+  caCertificates: [],
   discoverySelectors: [],
   defaultServiceExportTo: [],
   defaultVirtualServiceExportTo: [],
@@ -291,7 +298,7 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
     return val;
   };
   // Providers merge by name onto the base's, not as a list that replaces the base's list.
-  const { extensionProviders, localityLbSetting, defaultConfig, meshMTLS, tlsDefaults, ...all } = named;
+  const { extensionProviders, localityLbSetting, defaultConfig, meshMTLS, tlsDefaults, caCertificates, ...all } = named;
   const traffic = takeTrafficDefaults(all, base, errors, warnings);
   const outboundTls = takeOutboundTls(all);
   const istio = sortIstioFields(all, (k) => k in base, ISTIO_MESH_FIELDS, '', errors, warnings);
@@ -307,6 +314,7 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
   } else merged.localityLbSetting = structuredClone(base.localityLbSetting);
   merged.meshMTLS = meshMTLS === undefined ? structuredClone(base.meshMTLS) : readMeshTls(meshMTLS, 'meshMTLS', errors, warnings);
   merged.tlsDefaults = tlsDefaults === undefined ? structuredClone(base.tlsDefaults) : readMeshTls(tlsDefaults, 'tlsDefaults', errors, warnings);
+  merged.caCertificates = caCertificates === undefined ? structuredClone(base.caCertificates) : readCaCertificates(caCertificates, errors, warnings);
   merged.extensionProviders = mergeExtensionProviders(base.extensionProviders, extensionProviders, errors);
   checkDefaultProviders(merged.defaultProviders, merged.extensionProviders, errors);
   for (const field of EXPORT_DEFAULTS) errors.push(...exportToErrors(merged[field], field));
@@ -481,6 +489,7 @@ export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
     ...(pathsOf(mesh) ? { pathNormalization: pathsOf(mesh) } : {}),
     ...exportDefaults(mesh),
     ...(mesh.trustDomainAliases.length > 0 ? { trustDomainAliases: [...mesh.trustDomainAliases] } : {}),
+    ...(caTrustDomains(mesh.caCertificates).length > 0 ? { caTrustDomains: caTrustDomains(mesh.caCertificates) } : {}),
     ...(mesh.discoverySelectors.length > 0 ? { discoverySelectors: structuredClone(mesh.discoverySelectors) } : {}),
     ...meshTlsOptions(mesh),
     ...(mesh.rootNamespace ? { rootNamespace: mesh.rootNamespace } : {}),

@@ -270,6 +270,7 @@ export interface SnapshotOptions {
   pathNormalization?: MeshSettings['pathNormalization'];
   defaultExportTo?: MeshSettings['defaultExportTo'];
   trustDomainAliases?: MeshSettings['trustDomainAliases'];
+  caTrustDomains?: MeshSettings['caTrustDomains'];
   httpRetries?: MeshSettings['httpRetries'];
   inboundHttpRetries?: MeshSettings['inboundHttpRetries'];
   trafficDefaults?: MeshSettings['trafficDefaults'];
@@ -302,6 +303,7 @@ const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
   ...(opts.pathNormalization ? { pathNormalization: opts.pathNormalization } : {}),
   ...(opts.defaultExportTo ? { defaultExportTo: structuredClone(opts.defaultExportTo) } : {}),
   ...(opts.trustDomainAliases?.length ? { trustDomainAliases: [...opts.trustDomainAliases] } : {}),
+  ...(opts.caTrustDomains?.length ? { caTrustDomains: [...opts.caTrustDomains] } : {}),
   ...(opts.httpRetries ? { httpRetries: structuredClone(opts.httpRetries) } : {}),
   ...(opts.inboundHttpRetries ? { inboundHttpRetries: structuredClone(opts.inboundHttpRetries) } : {}),
   ...(opts.trafficDefaults ? { trafficDefaults: structuredClone(opts.trafficDefaults) } : {}),

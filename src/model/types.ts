@@ -161,6 +161,8 @@ export interface MeshSettings {
   defaultExportTo?: { services?: string[]; virtualServices?: string[]; destinationRules?: string[] };
   /** The mesh config's trustDomainAliases: authorization principals match under each of them too (model/trust-domain.ts). */
   trustDomainAliases?: string[];
+  /** The trust domains of the mesh config's caCertificates: sidecars accept mTLS clients of them too (xds/gen/mtls.ts). */
+  caTrustDomains?: string[];
   /**
    * The mesh config's discoverySelectors (model/discovery.ts): only the namespaces they select take part in the
    * snapshot; absent: every namespace, Istio's default.

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { run } from '../../src/cmd/workload-cert.js';
@@ -39,6 +39,25 @@ describe('mizzen workload-cert', function () {
     const cert = new X509Certificate(readFileSync(join(out, WorkloadCertFiles.certChain)));
     expect(cert.subjectAltName).to.equal('URI:spiffe://cluster.local/ns/shop/sa/reviews');
     expect(cert.verify(new X509Certificate(meshCa.cert).publicKey)).to.equal(true);
+  });
+
+  it("--mesh-config: its caCertificates' roots join root-cert.pem after the mesh CA, its trustDomain is the default; a bad entry exits 2 naming the field", async () => {
+    const certs = await certsDir();
+    const corp = await generateCa('corp root for workload-cert');
+    const dir = scratchDir('mizzen-wl-mesh-');
+    const mesh = join(dir, 'mesh.yaml');
+    writeFileSync(mesh, stringify({ trustDomain: 'corp.example', caCertificates: [{ pem: corp.cert, certSigners: ['example.com/signer'] }] }));
+    const out = join(dir, 'data');
+    const r = await capture(['--namespace', 'shop', '--service-account', 'reviews', '--certs-dir', certs, '--out', out, '--mesh-config', mesh]);
+    expect(r.code, r.err).to.equal(0);
+    const { meshCa } = await testCerts();
+    expect(fingerprintsOf(readFileSync(join(out, WorkloadCertFiles.root), 'utf8'))).to.deep.equal([meshCa.cert, corp.cert].map((c) => fingerprintsOf(c)![0]));
+    expect(new X509Certificate(readFileSync(join(out, WorkloadCertFiles.certChain))).subjectAltName).to.equal('URI:spiffe://corp.example/ns/shop/sa/reviews');
+    expect(r.err).to.match(/warning: mesh config .*: caCertificates\[0\]\.certSigners: not applied/);
+    writeFileSync(mesh, stringify({ caCertificates: [{ pem: 'junk' }] }));
+    const bad = await capture(['--namespace', 'shop', '--service-account', 'reviews', '--certs-dir', certs, '--out', out, '--mesh-config', mesh]);
+    expect(bad.code).to.equal(2);
+    expect(bad.err).to.have.string('caCertificates[0].pem: no PEM certificate in it');
   });
 
   describe('the SDS file through which Envoy presents the certificate on xDS (mizzen bootstrap --xds-tls)', () => {

@@ -118,25 +118,36 @@ export function upstreamMtls(c: CertFiles, sni: string | undefined, identities: 
 }
 
 /**
- * A server's mesh mTLS socket: a client certificate is required, from the mesh CA, of an identity in the trust domain;
- * `params`: its TLS versions and cipher suites (Envoy's defaults without).
+ * A server's mesh mTLS socket: a client certificate is required, from the trusted roots, of an identity in one of the
+ * `trustDomains`; `params`: its TLS versions and cipher suites (Envoy's defaults without).
  */
-function serverMtls(c: CertFiles, trustDomain: string, params?: Json): Json {
-  const inDomain = { san_type: 'URI', matcher: { prefix: `spiffe://${trustDomain}/` } };
+function serverMtls(c: CertFiles, trustDomains: readonly string[], params?: Json): Json {
+  const inDomains = trustDomains.map((td) => ({ san_type: 'URI', matcher: { prefix: `spiffe://${td}/` } }));
   return {
     name: TLS_SOCKET,
     typed_config: any('envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext', {
-      common_tls_context: { ...(params ? { tls_params: params } : {}), ...commonTls(c, [inDomain]) },
+      common_tls_context: { ...(params ? { tls_params: params } : {}), ...commonTls(c, inDomains) },
       require_client_certificate: { value: true },
     }),
   };
 }
 
+/**
+ * The trust domains a sidecar accepts mTLS clients of, as istiod validates them: the mesh's, its aliases and the
+ * mesh config's caCertificates trust domains, each once. An alias pattern (`*` at an end) is left out: istiod would
+ * match it literally, which no identity does.
+ */
+export function validationTrustDomains(mesh: Pick<MeshSettings, 'trustDomain' | 'trustDomainAliases' | 'caTrustDomains'>): string[] {
+  const all = [mesh.trustDomain, ...(mesh.trustDomainAliases ?? []).filter((a) => !a.includes('*')), ...(mesh.caTrustDomains ?? [])];
+  return [...new Set(all)];
+}
+
 /** A sidecar's inbound mesh mTLS socket, with the mesh config's meshMTLS versions and cipher suites (tls-params.ts). */
-export const downstreamMtls = (c: CertFiles, mesh: Pick<MeshSettings, 'trustDomain' | 'meshMtls'>): Json => serverMtls(c, mesh.trustDomain, meshServerParams(mesh.meshMtls));
+export const downstreamMtls = (c: CertFiles, mesh: Pick<MeshSettings, 'trustDomain' | 'trustDomainAliases' | 'caTrustDomains' | 'meshMtls'>): Json =>
+  serverMtls(c, validationTrustDomains(mesh), meshServerParams(mesh.meshMtls));
 
 /** A gateway's ISTIO_MUTUAL server socket: Envoy's default versions and cipher suites, as istiod leaves them there. */
-export const gatewayMtls = (c: CertFiles, trustDomain: string): Json => serverMtls(c, trustDomain);
+export const gatewayMtls = (c: CertFiles, trustDomain: string): Json => serverMtls(c, [trustDomain]);
 
 const RAW_BUFFER: Json = { name: 'envoy.transport_sockets.raw_buffer', typed_config: any('envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer') };
 

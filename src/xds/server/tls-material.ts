@@ -1,8 +1,9 @@
 /**
  * The certificate of xDS over TLS (15012) and the CAs it checks client certificates with, following the mesh CA in
  * force (certs/mesh-ca.ts): the certificate is signed by the mesh CA, and signed again, without a restart, when two
- * thirds of its lifetime have passed or the mesh CA changes; client certificates are checked against all the trusted
- * roots (mesh-ca.crt and mesh-roots.crt). Both are changed in place on the bound port: new handshakes use them,
+ * thirds of its lifetime have passed or the mesh CA changes; client certificates are checked against the CA's own
+ * roots (mesh-ca.crt and mesh-roots.crt; not the mesh config's caCertificates, as istiod checks xDS clients against its
+ * CA's roots alone). Both are changed in place on the bound port: new handshakes use them,
  * streams already up stay as they are.
  *
  * Proxies check this port against the roots in their root-cert.pem, so a new mesh CA must be trusted by all of them
@@ -52,7 +53,7 @@ export class XdsTlsMaterial {
   static async create(o: XdsTlsOptions): Promise<XdsTlsMaterial> {
     const trust = o.authority.current();
     const serving = await generateServingCert(trust.ca, o.names, o.days ?? 365);
-    const m = new XdsTlsMaterial(o, serving, trust.rootsPem, serverTls({ ...serving, clientCa: trust.rootsPem }));
+    const m = new XdsTlsMaterial(o, serving, trust.caRootsPem, serverTls({ ...serving, clientCa: trust.caRootsPem }));
     m.interval = setInterval(() => void m.refresh(), o.checkMs ?? 60 * 60 * 1000);
     m.interval.unref();
     m.unsubscribe = o.authority.onChange(() => m.refresh());
@@ -78,13 +79,13 @@ export class XdsTlsMaterial {
   private async renew(): Promise<void> {
     const trust = this.o.authority.current();
     const due = servingRenewal(this.serving.cert, trust.ca.cert, (this.o.now ?? Date.now)());
-    if (!due.due && trust.rootsPem === this.clientCa) return;
+    if (!due.due && trust.caRootsPem === this.clientCa) return;
     const serving = due.due ? await generateServingCert(trust.ca, this.o.names, this.o.days ?? 365) : this.serving;
     // grpc-js refuses every new connection after credentials it cannot load: check them before handing them over.
-    createSecureContext({ cert: serving.cert, key: serving.key, ca: trust.rootsPem });
-    updateServerTls(this.creds, { ...serving, clientCa: trust.rootsPem });
+    createSecureContext({ cert: serving.cert, key: serving.key, ca: trust.caRootsPem });
+    updateServerTls(this.creds, { ...serving, clientCa: trust.caRootsPem });
     this.serving = serving;
-    this.clientCa = trust.rootsPem;
+    this.clientCa = trust.caRootsPem;
     this.o.log.info({ reason: due.due ? due.reason : 'the trusted roots changed', roots: trust.roots.length }, due.due ? 'xds tls: new serving certificate from the mesh CA' : 'xds tls: client certificates checked against the new trusted roots');
   }
 

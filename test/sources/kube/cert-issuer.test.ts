@@ -356,6 +356,23 @@ describe('kube workload certificate issuing', function () {
       }
     });
 
+    it("caCertificates: the mesh config's pem roots reach the Secret's root-cert.pem after the mesh CA, and /debug/meshca names them", async () => {
+      const certs = await testCertsDir();
+      const corp = await generateCa('corp root for secrets');
+      try {
+        running = await serve({ certsDir: certs.dir, mesh: { ...DEFAULT_MESH_CONFIG, workloadCertificateSecrets: true, debounce: { quietMs: 5, maxMs: 50 }, caCertificates: [{ pem: corp.cert }] } });
+        const get = async (url: string) => (await running!.monitoring.inject({ method: 'GET', url })).body;
+        await eventually('leadership', async () => (JSON.parse(await get('/debug/workloadcerts')).issuing.leader ? true : undefined));
+        api.apply(pod('ratings-v1-0', 'shop', { secretName: 'istio.ratings' }));
+        const s = await eventually('the Secret', async () => api.get('Secret', 'shop', 'istio.ratings'));
+        expect(fingerprintsOf(pem(s, 'root-cert.pem'))).to.deep.equal([certs.certs.meshCa.cert, corp.cert].map((c) => fingerprintsOf(c)![0]));
+        const meshca = JSON.parse(await get('/debug/meshca'));
+        expect(meshca[0].roots.map((r: any) => [r.source, r.where ?? ''])).to.deep.equal([['mesh-ca.crt', ''], ['meshConfig.caCertificates', 'caCertificates[0].pem']]);
+      } finally {
+        certs.cleanup();
+      }
+    });
+
     it('does not start without the mesh CA, and names the setting', async () => {
       const empty = tempDir('mizzen-no-mesh-ca-');
       try {

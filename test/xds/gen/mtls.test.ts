@@ -148,6 +148,13 @@ spec: { host: ratings, trafficPolicy: { tls: { mode: SIMPLE } } }`;
     expect(byName(clusters, REVIEWS).transport_socket_matches).to.equal(undefined);
   });
 
+  it("inbound mTLS accepts clients of the mesh's trust domain, its aliases and caCertificates' trustDomains (istiod's TrustDomainsForValidation); alias patterns are left out", () => {
+    const mesh = { trustDomainAliases: ['old.example', '*.legacy'], caCertificates: [{ trustDomains: ['partner.example', 'old.example'] }] };
+    const { listeners } = generated(snapshot('', mesh), REVIEWS_V1);
+    const server = tlsOf(inboundChains(listeners, 9080)[0].transport_socket);
+    expect(sanMatchers(server).map((m: any) => m.matcher.prefix)).to.deep.equal(['spiffe://cluster.local/', 'spiffe://old.example/', 'spiffe://partner.example/']);
+  });
+
   it('no auto mTLS to a MESH_EXTERNAL ServiceEntry', () => {
     const se = `
 apiVersion: networking.istio.io/v1
