@@ -36,7 +36,7 @@ function targetConditions(o: PolicyOutcome, t: TargetOutcome): Condition[] {
 }
 
 /** `mine` merged into `before` as istiod merges ancestors. */
-function mergeAncestors(before: readonly Json[], mine: readonly Json[]): Json[] {
+export function mergeAncestors(before: readonly Json[], mine: readonly Json[]): Json[] {
   const left = [...mine];
   const out: Json[] = [];
   for (const a of before) {

@@ -17,16 +17,18 @@
  *   class istio: GATEWAY_CONTROLLER) with Accepted (or the reason it attaches nowhere) and ResolvedRefs (or why a
  *   backend cannot be used). Other controllers' entries are kept as they are.
  * - BackendTLSPolicy: one ancestor per targetRef (MESH_CONTROLLER), gateway-api-backendtls-status.ts.
+ * - XBackendTrafficPolicy (gateway.networking.x-k8s.io): likewise, gateway-api-backendtraffic-status.ts.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { isIP } from 'node:net';
 import type { KubeObject } from '../core/kube.js';
 import type { Config, Service, Snapshot } from './types.js';
 import { asArray, asObject, asString, matchesLabels } from './selectors.js';
-import { GATEWAY_API_GROUP, GATEWAY_ROUTE_KINDS, backendRef, grantObjects, isGatewayApi, parentRef } from './gateway-refs.js';
+import { GATEWAY_API_GROUP, GATEWAY_ROUTE_KINDS, backendRef, grantObjects, isGatewayApi, isGatewayApiX, parentRef } from './gateway-refs.js';
 import { type RouteWorld, backendUse, parentHosts, parentRefPort } from './gateway-api.js';
 import { type Condition, GATEWAY_CONTROLLER, MESH_CONTROLLER, conditions, generationOf, no, ok } from './gateway-status-conditions.js';
 import { backendTlsPolicyStatuses } from './gateway-api-backendtls-status.js';
+import { backendTrafficPolicyStatuses } from './gateway-api-backendtraffic-status.js';
 import { GATEWAY_CLASS, type Listener, attachment, defaultRouteKinds, gatewaySelector, servedListeners, terminatedTls } from './gateway-api-gateways.js';
 
 type Json = Record<string, any>;
@@ -37,11 +39,11 @@ export { GATEWAY_CONTROLLER, MESH_CONTROLLER };
 export const ADDRESS_TYPE = 'networking.istio.io/address-type';
 
 /**
- * One status to write: the object (kind in the Gateway API group), its status, the resourceVersion it was computed
+ * One status to write: the object (kind in the Gateway API group, or its experimental one for XBackendTrafficPolicy), its status, the resourceVersion it was computed
  * from, and the keys its status has that the new one lacks (a merge patch removes them by null).
  */
 export interface StatusWrite {
-  kind: 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute' | 'BackendTLSPolicy';
+  kind: 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute' | 'BackendTLSPolicy' | 'XBackendTrafficPolicy';
   namespace?: string;
   name: string;
   resourceVersion?: string;
@@ -246,5 +248,6 @@ export function gatewayApiStatuses(objects: readonly KubeObject[], snap: Snapsho
     write(cls, { ...asObject(cls.status), conditions: conditions([ok('Accepted', 'Accepted', 'Handled by mizzen')], generationOf(cls), asObject(cls.status).conditions, now) });
   }
   for (const { obj, status } of backendTlsPolicyStatuses(api.filter((o) => o.kind === 'BackendTLSPolicy'), snap, now)) write(obj, status);
+  for (const { obj, status } of backendTrafficPolicyStatuses(objects.filter((o) => isGatewayApiX(o) && o.kind === 'XBackendTrafficPolicy'), snap, now)) write(obj, status);
   return out;
 }

@@ -10,12 +10,16 @@ import type { Config } from './types.js';
 import { asArray, asObject, asPort, asString, nonEmptyStrings } from './selectors.js';
 
 export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
+/** The Gateway API's experimental group (XBackendTrafficPolicy, …): kinds that may change or go away. */
+export const GATEWAY_API_X_GROUP = 'gateway.networking.x-k8s.io';
 /** Whether a policy's target reference names a Gateway API Gateway (group gateway.networking.k8s.io, kind Gateway). */
 export const isGatewayRef = (ref: Record<string, unknown>): boolean => ref.group === GATEWAY_API_GROUP && ref.kind === 'Gateway';
 /** The route kinds mizzen serves: attached to a Service (the mesh), they become routes of that service. */
 export const GATEWAY_ROUTE_KINDS: readonly string[] = ['HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute'];
 
 export const isGatewayApi = (o: Pick<KubeObject, 'apiVersion'>): boolean => typeof o.apiVersion === 'string' && o.apiVersion.startsWith(`${GATEWAY_API_GROUP}/`);
+/** Whether an object is of the Gateway API's experimental group. */
+export const isGatewayApiX = (o: Pick<KubeObject, 'apiVersion'>): boolean => typeof o.apiVersion === 'string' && o.apiVersion.startsWith(`${GATEWAY_API_X_GROUP}/`);
 export const isGatewayRoute = (o: Pick<KubeObject, 'apiVersion' | 'kind'>): boolean => isGatewayApi(o) && GATEWAY_ROUTE_KINDS.includes(o.kind);
 export const isReferenceGrant = (o: Pick<KubeObject, 'apiVersion' | 'kind'>): boolean => isGatewayApi(o) && o.kind === 'ReferenceGrant';
 

@@ -19,11 +19,12 @@ import type { Config, Endpoint, MeshSettings, Service, Snapshot, Workload } from
 import { TRAFFIC_DISTRIBUTION, kubeEndpoints, kubeServices, podKey, podWorkloads, type KubeServiceInfo, type PodInfo } from './registry.js';
 import { serviceEntryServices, workloadEntries, workloadEntryWorkloads, type WorkloadEntryInfo } from './serviceentry.js';
 import { asString, matchesLabels, stringMap } from './selectors.js';
-import { grantObjects, isGatewayApi } from './gateway-refs.js';
+import { grantObjects, isGatewayApi, isGatewayApiX } from './gateway-refs.js';
 import { gatewayRouteVirtualServices } from './gateway-api.js';
 import { kubernetesGatewayConfigs } from './gateway-api-gateways.js';
 import { DEFAULT_INGRESS_SETTINGS, ingressConfigs, type IngressSettings } from './ingress.js';
 import { backendTlsDestinationRules, backendTlsOutcomes, configMapLookup } from './gateway-api-backendtls.js';
+import { backendTrafficOutcomes, withBackendTrafficRules } from './gateway-api-backendtraffic.js';
 import { type ConfigMapCa, configMapCaOf, isConfigMap } from './configmap-ca.js';
 import { credentialKey, credentialOf, isSecret } from './credentials.js';
 import { discoveredNamespaces, inDiscovery, namespaceLabels, selectsNamespace } from './discovery.js';
@@ -48,10 +49,12 @@ const CONFIG_KINDS = {
 } as const;
 /** Snapshot field for each Gateway API kind (gateway.networking.k8s.io: its Gateway is not Istio's). */
 const GATEWAY_API_KINDS = { HTTPRoute: 'httpRoutes', GRPCRoute: 'grpcRoutes', TLSRoute: 'tlsRoutes', TCPRoute: 'tcpRoutes', ReferenceGrant: 'referenceGrants', Gateway: 'kubernetesGateways', BackendTLSPolicy: 'backendTlsPolicies' } as const;
+/** Snapshot field for each kind of the Gateway API's experimental group (gateway.networking.x-k8s.io). */
+const GATEWAY_API_X_KINDS = { XBackendTrafficPolicy: 'backendTrafficPolicies' } as const;
 /** Snapshot field for each Kubernetes Ingress kind (networking.k8s.io). */
 const INGRESS_KINDS = { Ingress: 'ingresses', IngressClass: 'ingressClasses' } as const;
-type ConfigField = (typeof CONFIG_KINDS)[keyof typeof CONFIG_KINDS][1] | (typeof GATEWAY_API_KINDS)[keyof typeof GATEWAY_API_KINDS] | (typeof INGRESS_KINDS)[keyof typeof INGRESS_KINDS];
-const FIELDS: readonly ConfigField[] = [...Object.values(CONFIG_KINDS).map((e) => e[1]), ...Object.values(GATEWAY_API_KINDS), ...Object.values(INGRESS_KINDS)];
+type ConfigField = (typeof CONFIG_KINDS)[keyof typeof CONFIG_KINDS][1] | (typeof GATEWAY_API_KINDS)[keyof typeof GATEWAY_API_KINDS] | (typeof GATEWAY_API_X_KINDS)[keyof typeof GATEWAY_API_X_KINDS] | (typeof INGRESS_KINDS)[keyof typeof INGRESS_KINDS];
+const FIELDS: readonly ConfigField[] = [...Object.values(CONFIG_KINDS).map((e) => e[1]), ...Object.values(GATEWAY_API_KINDS), ...Object.values(GATEWAY_API_X_KINDS), ...Object.values(INGRESS_KINDS)];
 
 /** Istio's order for configs: oldest first, then namespace/name. */
 export function compareConfigs(a: Config, b: Config): number {
@@ -81,6 +84,7 @@ function toConfig(o: KubeObject): Config {
 
 const configField = (o: KubeObject): ConfigField | undefined => {
   if (isGatewayApi(o)) return (GATEWAY_API_KINDS as Record<string, ConfigField>)[o.kind];
+  if (isGatewayApiX(o)) return (GATEWAY_API_X_KINDS as Record<string, ConfigField>)[o.kind];
   if (o.apiVersion.startsWith('networking.k8s.io/')) return (INGRESS_KINDS as Record<string, ConfigField>)[o.kind];
   const entry = (CONFIG_KINDS as Record<string, readonly [string, ConfigField]>)[o.kind];
   return entry && o.apiVersion.startsWith(`${entry[0]}/`) ? entry[1] : undefined;
@@ -410,11 +414,16 @@ function withIngresses(lists: Record<ConfigField, Config[]>, services: ReadonlyM
   if (made.virtualServices.length) lists.virtualServices = [...lists.virtualServices, ...made.virtualServices];
 }
 
-/** Appends to the DestinationRules (`lists`, sorted) those derived from BackendTLSPolicies (gateway-api-backendtls.ts). */
+/**
+ * Appends to the DestinationRules (`lists`, sorted) those derived from BackendTLSPolicies (gateway-api-backendtls.ts)
+ * and XBackendTrafficPolicies (gateway-api-backendtraffic.ts), one per target host for both.
+ */
 function withBackendTls(lists: Record<ConfigField, Config[]>, services: ReadonlyMap<string, Service>, domainSuffix: string, cas: ReadonlyMap<string, ConfigMapCa>): void {
-  if (lists.backendTlsPolicies.length === 0) return;
+  if (lists.backendTlsPolicies.length === 0 && lists.backendTrafficPolicies.length === 0) return;
   const w = { domainSuffix, services, serviceEntries: lists.serviceEntries, ca: configMapLookup(cas) };
-  lists.destinationRules = [...lists.destinationRules, ...backendTlsDestinationRules(backendTlsOutcomes(lists.backendTlsPolicies, w), w)];
+  const tls = lists.backendTlsPolicies.length ? backendTlsDestinationRules(backendTlsOutcomes(lists.backendTlsPolicies, w), w) : [];
+  const derived = lists.backendTrafficPolicies.length ? withBackendTrafficRules(tls, backendTrafficOutcomes(lists.backendTrafficPolicies, w)) : tls;
+  lists.destinationRules = [...lists.destinationRules, ...derived];
 }
 
 /** Whether some namespace has other labels in `b` than in `a` (a namespace without labels counts as absent). */
@@ -550,8 +559,8 @@ export function updateSnapshot(prev: Snapshot, input: readonly KubeObject[], cha
   // Listeners admit routes by namespace labels too. (A ServiceEntry, which routes may name as a parent, changes the
   // registry: updateSnapshot rebuilds whole for it.)
   const routing = ROUTE_FIELDS.some((f) => t.fields.has(f)) || (namespaces !== prev.namespaces && st.configs.kubernetesGateways!.size > 0 && labelsDiffer(prev.namespaces, namespaces));
-  // DestinationRules are derived from BackendTLSPolicies too.
-  const backendTls = t.fields.has('destinationRules') || t.fields.has('backendTlsPolicies') || (t.configMapCas && st.configs.backendTlsPolicies!.size > 0);
+  // DestinationRules are derived from BackendTLSPolicies and XBackendTrafficPolicies too.
+  const backendTls = t.fields.has('destinationRules') || t.fields.has('backendTlsPolicies') || t.fields.has('backendTrafficPolicies') || (t.configMapCas && st.configs.backendTlsPolicies!.size > 0);
   const made = (f: ConfigField): boolean => (routing && (f === 'virtualServices' || f === 'gateways')) || (backendTls && f === 'destinationRules');
   for (const f of FIELDS) lists[f] = t.fields.has(f) || made(f) ? [...st.configs[f]!.values()].sort(compareConfigs) : prev[f];
   if (routing) {

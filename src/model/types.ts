@@ -327,6 +327,8 @@ export interface Snapshot {
   ingressClasses: Config[];
   /** BackendTLSPolicies; they reach the generators as DestinationRules, appended to `destinationRules` (gateway-api-backendtls.ts). */
   backendTlsPolicies: Config[];
+  /** XBackendTrafficPolicies (gateway.networking.x-k8s.io); their retry budgets reach the generators in the same derived DestinationRules (gateway-api-backendtraffic.ts). */
+  backendTrafficPolicies: Config[];
   /** TLS credentials of Secrets by `ns/name` (credentials.ts), for gateways' credentialName. */
   credentials: ReadonlyMap<string, RawCredential>;
   /** CA bundles of ConfigMaps by `ns/name` (configmap-ca.ts), for BackendTLSPolicies' caCertificateRefs. */

@@ -76,7 +76,7 @@ describe('install manifests (manifests/)', () => {
       rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${v} ${g}/${res}`)))).sort();
     const reads = KUBE_RESOURCES.flatMap((r) => ['get', 'list', 'watch'].map((v) => `${v} ${r.group}/${r.plural}`));
     // The watchdog creates core Events (watchdog.ts); the leader patches Gateway API status (gateway-status.ts).
-    const status = Object.values(GATEWAY_STATUS_RESOURCES).map((r) => `patch gateway.networking.k8s.io/${r.plural}/status`);
+    const status = Object.values(GATEWAY_STATUS_RESOURCES).map((r) => `patch ${r.group ?? 'gateway.networking.k8s.io'}/${r.plural}/status`);
     // And the status of Ingresses (ingress-status.ts).
     status.push(`patch ${INGRESS_STATUS_RESOURCE.group}/${INGRESS_STATUS_RESOURCE.plural}/status`);
     expect(grants(find('ClusterRole', 'mizzen').rules)).to.deep.equal([...reads, 'create /events', ...status].sort());

@@ -43,7 +43,7 @@ import { GatewayDeployer } from './gateway-deploy.js';
 import { proxyConfigsOf } from '../../inject/proxy-configs.js';
 import { isManagedGateway } from '../../model/gateway-api-deploy.js';
 import { isGatewayCustomization } from './configmaps.js';
-import { GATEWAY_API_GROUP } from '../../model/gateway-refs.js';
+import { GATEWAY_API_GROUP, GATEWAY_API_X_GROUP } from '../../model/gateway-refs.js';
 import { discoveredAmong } from '../../model/discovery.js';
 
 export interface KubeServeOptions {
@@ -247,7 +247,7 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
   const gatewayStatus: Component = {
     name: 'gateway-status',
     start: async () => {
-      const kinds = ['Gateway', 'HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'GatewayClass', 'BackendTLSPolicy'].map((k) => `${k}.${GATEWAY_API_GROUP}`);
+      const kinds = [...['Gateway', 'HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'GatewayClass', 'BackendTLSPolicy'].map((k) => `${k}.${GATEWAY_API_GROUP}`), `XBackendTrafficPolicy.${GATEWAY_API_X_GROUP}`];
       const w = new GatewayStatusWriter({
         client: client!,
         isLeader: () => leader?.isLeader() ?? false,
@@ -265,7 +265,7 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
       const driven = keepRunning(source!, () => void w.sync(), {
         debounceMs: o.gatewayStatus?.debounceMs ?? 250,
         intervalMs: o.gatewayStatus?.intervalMs ?? 60_000,
-        wanted: (_kind, obj) => obj.apiVersion?.startsWith(`${GATEWAY_API_GROUP}/`) === true,
+        wanted: (_kind, obj) => obj.apiVersion?.startsWith(`${GATEWAY_API_GROUP}/`) === true || obj.apiVersion?.startsWith(`${GATEWAY_API_X_GROUP}/`) === true,
       });
       statusSoon = driven.soon;
       stopStatus = onSnapshotsToo(ctx, driven);

@@ -12,14 +12,14 @@ import { silentLogger, type Logger } from '../../core/log.js';
 import { coalesced } from '../../core/coalesce.js';
 import type { Snapshot } from '../../model/types.js';
 import { gatewayApiStatuses, type StatusWrite } from '../../model/gateway-api-status.js';
-import { GATEWAY_API_GROUP } from '../../model/gateway-refs.js';
+import { GATEWAY_API_GROUP, GATEWAY_API_X_GROUP } from '../../model/gateway-refs.js';
 import { discoveredIn } from '../../model/discovery.js';
 import type { KubeClient } from './client.js';
 import { objectPath } from './resources.js';
 import { StatusWrites, type StatusWriteReport } from './status-writes.js';
 
 /** The status subresources the writer patches (the ClusterRole grants `patch` on exactly these). */
-export const GATEWAY_STATUS_RESOURCES: Readonly<Record<StatusWrite['kind'], { plural: string; namespaced: boolean; version: string }>> = {
+export const GATEWAY_STATUS_RESOURCES: Readonly<Record<StatusWrite['kind'], { plural: string; namespaced: boolean; version: string; group?: string }>> = {
   GatewayClass: { plural: 'gatewayclasses', namespaced: false, version: 'v1' },
   Gateway: { plural: 'gateways', namespaced: true, version: 'v1' },
   HTTPRoute: { plural: 'httproutes', namespaced: true, version: 'v1' },
@@ -27,6 +27,8 @@ export const GATEWAY_STATUS_RESOURCES: Readonly<Record<StatusWrite['kind'], { pl
   TLSRoute: { plural: 'tlsroutes', namespaced: true, version: 'v1' },
   TCPRoute: { plural: 'tcproutes', namespaced: true, version: 'v1alpha2' },
   BackendTLSPolicy: { plural: 'backendtlspolicies', namespaced: true, version: 'v1' },
+  // The experimental group (group unset: gateway.networking.k8s.io).
+  XBackendTrafficPolicy: { plural: 'xbackendtrafficpolicies', namespaced: true, version: 'v1alpha1', group: GATEWAY_API_X_GROUP },
 };
 
 export interface GatewayStatusOptions {
@@ -69,7 +71,7 @@ export class GatewayStatusWriter {
         const status: Record<string, unknown> = { ...w.status };
         for (const k of w.removed) status[k] = null;
         return {
-          path: objectPath({ group: GATEWAY_API_GROUP, version: r.version, plural: r.plural, namespaced: r.namespaced }, w.namespace, w.name),
+          path: objectPath({ group: r.group ?? GATEWAY_API_GROUP, version: r.version, plural: r.plural, namespaced: r.namespaced }, w.namespace, w.name),
           id: `${w.kind} ${w.namespace ? `${w.namespace}/` : ''}${w.name}`,
           status,
           resourceVersion: w.resourceVersion,

@@ -9,7 +9,7 @@ import type { KubeObject } from '../../core/kube.js';
 import { ISTIO_KINDS } from '../../validation/index.js';
 import { reduceSecret, SECRET_FIELD_SELECTOR } from './secrets.js';
 import { reduceConfigMap } from './configmaps.js';
-import { GATEWAY_API_GROUP } from '../../model/gateway-refs.js';
+import { GATEWAY_API_GROUP, GATEWAY_API_X_GROUP } from '../../model/gateway-refs.js';
 
 export interface KubeResource {
   kind: string;
@@ -44,8 +44,8 @@ export const ISTIO_STORAGE_VERSION = 'v1';
 const readVersion = (versions: readonly string[]): string => (versions.includes(ISTIO_STORAGE_VERSION) ? ISTIO_STORAGE_VERSION : versions[0]!);
 
 /**
- * Gateway API routes, the grants that let them cross namespaces, Gateways and BackendTLSPolicies, at the versions
- * Gateway API v1.1 and later serve (BackendTLSPolicy: v1.4). Their CRDs come with the Gateway API, not with mizzen: a cluster without them has none.
+ * Gateway API routes, the grants that let them cross namespaces, Gateways, BackendTLSPolicies and
+ * XBackendTrafficPolicies, at the versions Gateway API v1.1 and later serve (BackendTLSPolicy: v1.4). Their CRDs come with the Gateway API, not with mizzen: a cluster without them has none.
  */
 const gatewayApi = (kind: string, version: string, plural: string, namespaced = true): KubeResource => ({
   kind,
@@ -69,6 +69,8 @@ const GATEWAY_API_RESOURCES: readonly KubeResource[] = [
   gatewayApi('GatewayClass', 'v1', 'gatewayclasses', false),
   // BackendTLSPolicy: v1 in the standard channel from Gateway API v1.4 (v1alpha3, experimental channel only, before).
   gatewayApi('BackendTLSPolicy', 'v1', 'backendtlspolicies'),
+  // XBackendTrafficPolicy: the experimental channel's group, at v1alpha1 (its only version).
+  { ...gatewayApi('XBackendTrafficPolicy', 'v1alpha1', 'xbackendtrafficpolicies'), apiVersion: `${GATEWAY_API_X_GROUP}/v1alpha1`, group: GATEWAY_API_X_GROUP },
 ];
 
 const ingressResource = (kind: string, plural: string, namespaced: boolean): KubeResource => ({

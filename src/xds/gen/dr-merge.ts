@@ -4,7 +4,7 @@
  * first, add the subsets whose names it lacks (a repeated name keeps the first), and the first top-level
  * trafficPolicy found is the rule's. Everything else (exportTo, host spelling, name) is the base's. Teams use it to
  * own their subsets apart, e.g. a rollout tool adding a canary subset beside the service owner's rule.
- * A rule derived from a Gateway API backend policy (BackendTLSPolicy) meeting a user's rule is the exception, as in
+ * A rule derived from a Gateway API backend policy (BackendTLSPolicy, XBackendTrafficPolicy) meeting a user's rule is the exception, as in
  * istiod: whichever is older, the user's trafficPolicy fields win and the derived one fills the fields it leaves
  * unset (per port too: a port only the derived rule sets is added, a port both set takes the derived tls,
  * loadBalancer, connectionPool and outlierDetection only where the user's has none). Pure.

@@ -113,4 +113,23 @@ describe('mizzen serve: Gateway API status (stand-in API server)', function () {
     ]);
     expect(api.requests.some((r) => r.method === 'PATCH' && r.path === '/apis/gateway.networking.k8s.io/v1/namespaces/default/backendtlspolicies/productpage-tls/status')).to.equal(true);
   });
+
+  it('writes an XBackendTrafficPolicy its ancestors through xbackendtrafficpolicies/status of the experimental group', async () => {
+    const XGW = 'gateway.networking.x-k8s.io';
+    api.apply({
+      apiVersion: `${XGW}/v1alpha1`,
+      kind: 'XBackendTrafficPolicy',
+      metadata: { name: 'productpage-budget', namespace: 'default' },
+      spec: { targetRefs: [{ group: '', kind: 'Service', name: 'productpage' }, { group: '', kind: 'Service', name: 'nope' }], retryConstraint: { budget: { percent: 20 } }, sessionPersistence: { type: 'Cookie' } },
+    });
+    const p = await eventually('the policy has ancestors', async () => {
+      const o = api.get(`XBackendTrafficPolicy.${XGW}`, 'default', 'productpage-budget');
+      return (o?.status as any)?.ancestors?.length ? o : undefined;
+    });
+    expect((p.status as any).ancestors.map((a: any) => [a.controllerName, a.ancestorRef.name, a.conditions.map((c: any) => `${c.type}=${c.status}/${c.reason}`)])).to.deep.equal([
+      ['istio.io/mesh-controller', 'productpage', ['Accepted=True/Accepted']],
+      ['istio.io/mesh-controller', 'nope', ['Accepted=False/TargetNotFound']],
+    ]);
+    expect(api.requests.some((r) => r.method === 'PATCH' && r.path === `/apis/${XGW}/v1alpha1/namespaces/default/xbackendtrafficpolicies/productpage-budget/status`)).to.equal(true);
+  });
 });
