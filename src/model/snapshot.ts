@@ -22,7 +22,7 @@ import { asString, matchesLabels, stringMap } from './selectors.js';
 import { grantObjects, isGatewayApi, isGatewayApiX } from './gateway-refs.js';
 import { gatewayRouteVirtualServices } from './gateway-api.js';
 import { kubernetesGatewayConfigs } from './gateway-api-gateways.js';
-import { DEFAULT_INGRESS_SETTINGS, ingressConfigs, type IngressSettings } from './ingress.js';
+import { DEFAULT_INGRESS_SETTINGS, ingressConfigs } from './ingress.js';
 import { backendTlsDestinationRules, backendTlsOutcomes, configMapLookup } from './gateway-api-backendtls.js';
 import { backendTrafficOutcomes, withBackendTrafficRules } from './gateway-api-backendtraffic.js';
 import { type ConfigMapCa, configMapCaOf, isConfigMap } from './configmap-ca.js';
@@ -254,73 +254,31 @@ export function withServices(snap: Snapshot, services: Snapshot['services'], end
 }
 
 /** Options of the mesh that shape a snapshot: domain suffix, registry-only, trust domain, tracing, access log. */
-export interface SnapshotOptions {
+/**
+ * What of the mesh config a snapshot carries (config/mesh-options.ts makes it from a mesh config): the domain suffix,
+ * `registryOnly`, `trustDomain` and `autoMtls` (Istio's enableAutoMtls; absent: true), and the MeshSettings fields
+ * as the generators read them (model/types.ts says what each means).
+ */
+export type SnapshotOptions = {
   domainSuffix?: string;
   registryOnly?: boolean;
-  allowAnyDynamicDns?: MeshSettings['allowAnyDynamicDns'];
   trustDomain?: string;
-  tracing?: MeshSettings['tracing'];
-  accessLog?: MeshSettings['accessLog'];
-  telemetry?: MeshSettings['telemetry'];
-  protocolDetectionMs?: number;
-  authzProviders?: MeshSettings['authzProviders'];
-  localityLb?: MeshSettings['localityLb'];
-  /** Istio's enableAutoMtls; absent: true. */
   autoMtls?: boolean;
-  /** The mesh config's ingress fields (model/ingress.ts); absent: Istio's defaults. */
-  ingress?: IngressSettings;
-  connectTimeoutMs?: MeshSettings['connectTimeoutMs'];
-  dnsRefreshMs?: MeshSettings['dnsRefreshMs'];
-  pathNormalization?: MeshSettings['pathNormalization'];
-  defaultExportTo?: MeshSettings['defaultExportTo'];
-  trustDomainAliases?: MeshSettings['trustDomainAliases'];
-  caTrustDomains?: MeshSettings['caTrustDomains'];
-  httpRetries?: MeshSettings['httpRetries'];
-  inboundHttpRetries?: MeshSettings['inboundHttpRetries'];
-  trafficDefaults?: MeshSettings['trafficDefaults'];
-  h2Upgrade?: MeshSettings['h2Upgrade'];
-  tcpKeepalive?: MeshSettings['tcpKeepalive'];
-  inboundLocalhost?: MeshSettings['inboundLocalhost'];
-  /** The mesh config's discoverySelectors; absent or empty: every namespace. */
-  discoverySelectors?: MeshSettings['discoverySelectors'];
-  meshMtls?: MeshSettings['meshMtls'];
-  tlsDefaults?: MeshSettings['tlsDefaults'];
-  rootNamespace?: MeshSettings['rootNamespace'];
-  inboundClusterStatName?: string;
-  outboundClusterStatName?: string;
-}
+} & Partial<Omit<MeshSettings, 'registryOnly' | 'trustDomain' | 'autoMtlsOff'>>;
 
-const meshSettings = (opts: SnapshotOptions): MeshSettings => ({
-  registryOnly: opts.registryOnly === true,
-  ...(opts.allowAnyDynamicDns ? { allowAnyDynamicDns: structuredClone(opts.allowAnyDynamicDns) } : {}),
-  trustDomain: opts.trustDomain || DEFAULT_TRUST_DOMAIN,
-  ...(opts.tracing ? { tracing: { collector: { ...opts.tracing.collector }, sampling: opts.tracing.sampling } } : {}),
-  ...(opts.accessLog ? { accessLog: structuredClone(opts.accessLog) } : {}),
-  ...(opts.telemetry ? { telemetry: structuredClone(opts.telemetry) } : {}),
-  ...(opts.protocolDetectionMs ? { protocolDetectionMs: opts.protocolDetectionMs } : {}),
-  ...(opts.authzProviders && Object.keys(opts.authzProviders).length > 0 ? { authzProviders: structuredClone(opts.authzProviders) } : {}),
-  ...(opts.localityLb ? { localityLb: structuredClone(opts.localityLb) } : {}),
-  ...(opts.autoMtls === false ? { autoMtlsOff: true as const } : {}),
-  ...(opts.ingress ? { ingress: { ...opts.ingress } } : {}),
-  ...(opts.connectTimeoutMs ? { connectTimeoutMs: opts.connectTimeoutMs } : {}),
-  ...(opts.dnsRefreshMs ? { dnsRefreshMs: opts.dnsRefreshMs } : {}),
-  ...(opts.pathNormalization ? { pathNormalization: opts.pathNormalization } : {}),
-  ...(opts.defaultExportTo ? { defaultExportTo: structuredClone(opts.defaultExportTo) } : {}),
-  ...(opts.trustDomainAliases?.length ? { trustDomainAliases: [...opts.trustDomainAliases] } : {}),
-  ...(opts.caTrustDomains?.length ? { caTrustDomains: [...opts.caTrustDomains] } : {}),
-  ...(opts.httpRetries ? { httpRetries: structuredClone(opts.httpRetries) } : {}),
-  ...(opts.inboundHttpRetries ? { inboundHttpRetries: structuredClone(opts.inboundHttpRetries) } : {}),
-  ...(opts.trafficDefaults ? { trafficDefaults: structuredClone(opts.trafficDefaults) } : {}),
-  ...(opts.h2Upgrade ? { h2Upgrade: true as const } : {}),
-  ...(opts.tcpKeepalive ? { tcpKeepalive: structuredClone(opts.tcpKeepalive) } : {}),
-  ...(opts.inboundLocalhost ? { inboundLocalhost: true as const } : {}),
-  ...(opts.discoverySelectors?.length ? { discoverySelectors: structuredClone(opts.discoverySelectors) } : {}),
-  ...(opts.meshMtls ? { meshMtls: structuredClone(opts.meshMtls) } : {}),
-  ...(opts.tlsDefaults ? { tlsDefaults: structuredClone(opts.tlsDefaults) } : {}),
-  ...(opts.rootNamespace ? { rootNamespace: opts.rootNamespace } : {}),
-  ...(opts.inboundClusterStatName ? { inboundClusterStatName: opts.inboundClusterStatName } : {}),
-  ...(opts.outboundClusterStatName ? { outboundClusterStatName: opts.outboundClusterStatName } : {}),
-});
+/** A setting that says something: absent, false, 0, '' and [] leave the field out of the snapshot's settings. */
+const says = (v: unknown): boolean => v !== undefined && v !== null && v !== false && v !== 0 && v !== '' && !(Array.isArray(v) && v.length === 0);
+
+/** The snapshot's mesh settings: the options' fields that say something, copied (a caller's later change reaches no snapshot). */
+function meshSettings(opts: SnapshotOptions): MeshSettings {
+  const { domainSuffix: _suffix, registryOnly, trustDomain, autoMtls, ...fields } = opts;
+  const out: MeshSettings = { registryOnly: registryOnly === true, trustDomain: trustDomain || DEFAULT_TRUST_DOMAIN };
+  for (const [k, v] of Object.entries(fields)) if (says(v)) Object.assign(out, { [k]: structuredClone(v) });
+  // No providers is as none given.
+  if (out.authzProviders && Object.keys(out.authzProviders).length === 0) delete out.authzProviders;
+  if (autoMtls === false) out.autoMtlsOff = true;
+  return out;
+}
 
 export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOptions = {}): Snapshot {
   const domainSuffix = opts.domainSuffix || DEFAULT_DOMAIN_SUFFIX;
