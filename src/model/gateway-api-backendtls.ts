@@ -12,6 +12,7 @@
  * - The CA: wellKnownCACertificates System (or nothing) is the system's CAs, the DestinationRule default;
  *   caCertificateRefs[0] is resolved by `ca` (a ConfigMap, `configmap://<ns>/<name>`); a reference that does not
  *   resolve gives the credential `invalid://`, which no proxy is ever served, so the connection fails.
+ * - A policy annotated istio.io/ignore-policy-attachment=true applies nothing and claims no target (its status says so).
  * - The rules carry `internal.istio.io/parents`, which marks them as derived: a user's DestinationRule for the same
  *   host keeps its own fields and the derived rule only fills what it leaves unset (xds/gen/dr-merge.ts).
  */
@@ -20,6 +21,11 @@ import type { ConfigMapCa } from './configmap-ca.js';
 import { asArray, asObject, asString, nonEmptyStrings } from './selectors.js';
 
 type Json = Record<string, any>;
+
+/** The annotation by which a policy asks not to be applied (istiod's, on BackendTLSPolicies and XBackendTrafficPolicies). */
+export const IGNORE_POLICY_ATTACHMENT = 'istio.io/ignore-policy-attachment';
+/** Whether a policy carries istio.io/ignore-policy-attachment=true (any case, as istiod compares it). */
+export const isAttachmentIgnored = (c: Pick<Config, 'annotations'>): boolean => (c.annotations?.[IGNORE_POLICY_ATTACHMENT] ?? '').toLowerCase() === 'true';
 
 /** Annotation naming the policies a derived DestinationRule was made from (`BackendTLSPolicy/name.namespace`, …). */
 export const BACKEND_POLICY_PARENTS = 'internal.istio.io/parents';
@@ -73,6 +79,8 @@ export interface PolicyOutcome {
   policy: Config;
   tls: PolicyTls;
   targets: TargetOutcome[];
+  /** Annotated istio.io/ignore-policy-attachment=true: nothing applied, its targets not claimed (as istiod filters it out). */
+  ignored?: true;
 }
 
 /**
@@ -151,6 +159,7 @@ export function backendTlsOutcomes(policies: readonly Config[], w: BackendTlsWor
   const claimed: Array<{ namespace: string; ref: TargetOutcome['ref']; by: string }> = [];
   return policies.map((policy) => {
     const tls = policyTls(policy, w.ca);
+    if (isAttachmentIgnored(policy)) return { policy, tls, ignored: true, targets: asArray(asObject(policy.spec).targetRefs).map((raw) => ({ ref: targetRef(raw), hosts: [] })) };
     const targets = asArray(asObject(policy.spec).targetRefs).map((raw): TargetOutcome => {
       const ref = targetRef(raw);
       const resolved = resolveTarget(ref, policy.namespace, w);
@@ -177,6 +186,7 @@ const ruleName = (ref: TargetOutcome['ref'], host: string): string => (ref.kind 
 export function backendTlsDestinationRules(outcomes: readonly PolicyOutcome[], w: BackendTlsWorld): Config[] {
   const rules = new Map<string, { config: Config; ports: Map<number, Json>; parents: string[] }>();
   for (const o of outcomes) {
+    if (o.ignored) continue;
     o.targets.forEach((t) => {
       if (t.problem) return;
       for (const host of t.hosts) {

@@ -8,21 +8,16 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../core/kube.js';
 import type { Config, Snapshot } from './types.js';
-import { asArray, asObject, asString } from './selectors.js';
+import { asArray, asObject } from './selectors.js';
 import { compareConfigs } from './snapshot.js';
-import { IGNORE_POLICY_ATTACHMENT, type TrafficPolicyOutcome, type TrafficTargetOutcome, backendTrafficOutcomes } from './gateway-api-backendtraffic.js';
-import { mergeAncestors } from './gateway-api-backendtls-status.js';
+import { type TrafficPolicyOutcome, type TrafficTargetOutcome, backendTrafficOutcomes } from './gateway-api-backendtraffic.js';
+import { IGNORE_POLICY_ATTACHMENT } from './gateway-api-backendtls.js';
+import { mergeAncestors, policyConfig } from './gateway-api-backendtls-status.js';
 import { type Condition, MESH_CONTROLLER, conditions, generationOf, no, ok } from './gateway-status-conditions.js';
 
 type Json = Record<string, any>;
 
 const VALID = 'Configuration is valid';
-
-const asConfig = (o: KubeObject): Config => {
-  const ts = asString(o.metadata.creationTimestamp);
-  const annotations = Object.fromEntries(Object.entries(asObject(o.metadata.annotations)).filter((e): e is [string, string] => typeof e[1] === 'string'));
-  return { kind: o.kind, apiVersion: o.apiVersion, name: o.metadata.name ?? '', namespace: o.metadata.namespace || 'default', labels: {}, annotations, spec: asObject(o.spec), revision: 0, ...(ts ? { creationTimestamp: ts } : {}) };
-};
 
 /** Accepted for one target of a policy. */
 function accepted(o: TrafficPolicyOutcome, t: TrafficTargetOutcome): Condition {
@@ -34,7 +29,7 @@ function accepted(o: TrafficPolicyOutcome, t: TrafficTargetOutcome): Condition {
 /** The status each XBackendTrafficPolicy (as the API server has it) should have; those with nothing of ours, now or before, are left out. */
 export function backendTrafficPolicyStatuses(policies: readonly KubeObject[], snap: Snapshot, now: string): Array<{ obj: KubeObject; status: Json }> {
   const byConfig = new Map<Config, KubeObject>();
-  for (const o of policies) byConfig.set(asConfig(o), o);
+  for (const o of policies) byConfig.set(policyConfig(o), o);
   const configs = [...byConfig.keys()].sort(compareConfigs);
   const out: Array<{ obj: KubeObject; status: Json }> = [];
   for (const o of backendTrafficOutcomes(configs, { domainSuffix: snap.domainSuffix, services: snap.services })) {

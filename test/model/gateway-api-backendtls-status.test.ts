@@ -76,6 +76,14 @@ describe('BackendTLSPolicy status', () => {
     expect(young).to.include({ status: 'False', reason: 'Conflicted', message: 'Conflicts with BackendTLSPolicy "old" targeting the same backend' });
   });
 
+  it('a policy annotated istio.io/ignore-policy-attachment=true: Accepted False IgnoredByIstio on every target, alone', () => {
+    const p = policy('p', [SVC, { ...SVC, name: 'nope' }]);
+    const ignored = { ...p, metadata: { ...p.metadata, annotations: { 'istio.io/ignore-policy-attachment': 'true' } } };
+    const [w] = statuses([SERVICE, ignored]);
+    expect(summary(w).map((a) => a.conds)).to.deep.equal([['Accepted=False/IgnoredByIstio'], ['Accepted=False/IgnoredByIstio']]);
+    expect(w!.status.ancestors[0].conditions[0].message).to.equal('Ignored by Istio due to annotation istio.io/ignore-policy-attachment=true');
+  });
+
   it("keeps other controllers' ancestors in place and drops ours for a target no longer named", () => {
     const other = { ancestorRef: { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'edge' }, controllerName: 'example.com/gateway', conditions: [] };
     const stale = { ancestorRef: { group: '', kind: 'Service', name: 'gone' }, controllerName: 'istio.io/mesh-controller', conditions: [] };
