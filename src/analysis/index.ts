@@ -19,7 +19,7 @@ import { proxyConfigConflicts } from './analyzers/proxyconfig.js';
 import { gatewayRoutes } from './analyzers/gateway-api.js';
 import { gatewayListeners, gatewayWorkloads } from './analyzers/gateway-api-gateways.js';
 import { undeployableGateways } from './analyzers/gateway-api-deploy.js';
-import { backendTlsPolicies } from './analyzers/backendtls.js';
+import { backendTlsPolicies, backendTrafficPolicies } from './analyzers/backendtls.js';
 import { policyTargets } from './analyzers/policy-targets.js';
 import { ingresses } from './analyzers/ingress.js';
 import { namespaceWideTelemetries, telemetryCollectors, telemetryLogServices, telemetryProviderNames, telemetryWithoutProviders } from './analyzers/telemetry.js';
@@ -46,6 +46,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   { name: 'gatewayapi.workloads', run: gatewayWorkloads },
   { name: 'gatewayapi.deployments', run: undeployableGateways },
   { name: 'gatewayapi.backendtls', run: backendTlsPolicies },
+  { name: 'gatewayapi.backendtraffic', run: backendTrafficPolicies },
   { name: 'ingress.backends', run: ingresses },
   { name: 'destinationrule.subsets', run: destinationRuleSubsets },
   { name: 'policy.selectors', run: policySelectors },
