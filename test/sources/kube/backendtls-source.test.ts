@@ -4,16 +4,9 @@
  * counts as having none.
  */
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Registry } from 'prom-client';
-import { startFakeApiServer, type FakeApiServer } from '../../support/fake-apiserver.js';
 import { eventually } from '../../support/mesh.js';
-import { createKubeClient, loadKubeConfig } from '../../../src/sources/kube/client.js';
-import { KubeSource } from '../../../src/sources/kube/source.js';
-import { watchConfigDir } from '../../../src/sources/file.js';
-import { ConfigStore } from '../../../src/model/store.js';
+import { type KubeSourceRig, startKubeSource, withConfigDir } from '../../support/sources.js';
+import type { ConfigStore } from '../../../src/model/store.js';
 import { buildSnapshot } from '../../../src/model/snapshot.js';
 import type { KubeObject } from '../../../src/core/kube.js';
 import { testCerts } from '../../support/certs.js';
@@ -31,25 +24,12 @@ describe('BackendTLSPolicy sources', function () {
   this.timeout(20_000);
 
   describe('kube source', () => {
-    let api: FakeApiServer;
-    let source: KubeSource;
-    let store: ConfigStore;
-    afterEach(async () => {
-      source.stop();
-      await api.close();
-    });
-    const start = async (missingCrds: string[]): Promise<void> => {
-      api = await startFakeApiServer({ missingCrds });
-      api.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
-      api.apply(SERVICE);
-      store = new ConfigStore();
-      const client = createKubeClient(await loadKubeConfig({ kubeconfig: api.kubeconfigPath }));
-      source = new KubeSource({ client, store, registry: new Registry(), informer: { backoff: { initialMs: 20, maxMs: 100 }, crdRetryMaxMs: 100 } });
-      await source.start();
-    };
+    let rig: KubeSourceRig;
+    afterEach(() => rig?.close());
+    const start = async (missingCrds: string[]): Promise<KubeSourceRig> => (rig = await startKubeSource({ missingCrds }, [SERVICE]));
 
     it('watches BackendTLSPolicy at v1: a policy reaches the store and the snapshot derives its DestinationRule', async () => {
-      await start([]);
+      const { api, source, store } = await start([]);
       expect(await source.whenSynced(10_000)).to.equal(true);
       api.apply(POLICY);
       const tls = await eventually('derived rule', async () => derivedTls(store), 10_000, 10);
@@ -58,7 +38,7 @@ describe('BackendTLSPolicy sources', function () {
     });
 
     it('watches ConfigMaps, keeping only ca.crt (none without it): a policy naming one gets configmap://', async () => {
-      await start([]);
+      const { api, source, store } = await start([]);
       expect(await source.whenSynced(10_000)).to.equal(true);
       const pem = (await testCerts()).meshCa.cert;
       api.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'backend-ca', namespace: 'default', annotations: { big: 'x'.repeat(1000) } }, data: { 'ca.crt': pem, 'app.properties': 'secret-ish=1' } });
@@ -78,7 +58,7 @@ describe('BackendTLSPolicy sources', function () {
     });
 
     it('without the CRD: synced all the same, with no policies; installed later, they are picked up', async () => {
-      await start(['backendtlspolicies']);
+      const { api, source, store } = await start(['backendtlspolicies']);
       expect(await source.whenSynced(10_000)).to.equal(true);
       expect(source.status().informers.find((i) => i.resource === 'backendtlspolicies.gateway.networking.k8s.io')!.state).to.equal('crd-missing');
       api.installCrd('backendtlspolicies');
@@ -88,35 +68,21 @@ describe('BackendTLSPolicy sources', function () {
   });
 
   it('file source: a policy in --config-dir derives its DestinationRule', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mizzen-btls-'));
-    const store = new ConfigStore();
-    writeFileSync(join(dir, 'backend.json'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [SERVICE, POLICY] }));
-    const src = watchConfigDir(dir, store, { pollMs: 0 });
-    try {
-      await src.ready;
+    await withConfigDir('backend.json', JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [SERVICE, POLICY] }), (store, src) => {
       expect(src.errors()).to.deep.equal([]);
       expect(derivedTls(store)).to.deep.equal({ mode: 'SIMPLE', sni: 'backend.example.com' });
-    } finally {
-      src.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
+
   it('file source: a ConfigMap in --config-dir is the CA a policy names', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mizzen-btls-'));
-    const store = new ConfigStore();
     const pem = (await testCerts()).meshCa.cert;
     const policy = { ...POLICY, spec: { ...POLICY.spec, validation: { hostname: 'backend.example.com', caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'backend-ca' }] } } };
     const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'backend-ca', namespace: 'default' }, data: { 'ca.crt': pem } };
-    writeFileSync(join(dir, 'backend.json'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [SERVICE, policy, cm] }));
-    const src = watchConfigDir(dir, store, { pollMs: 0 });
-    try {
-      await src.ready;
+    await withConfigDir('backend.json', JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [SERVICE, policy, cm] }), (store) => {
       expect(derivedTls(store)).to.deep.equal({ mode: 'SIMPLE', sni: 'backend.example.com', credentialName: 'configmap://default/backend-ca' });
       expect(buildSnapshot(store.list()).configMapCas.get('default/backend-ca')).to.deep.equal({ ca: Buffer.from(pem).toString('base64') });
-    } finally {
-      src.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
+
 });

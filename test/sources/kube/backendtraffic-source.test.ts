@@ -4,16 +4,9 @@
  * budget; a cluster without the CRD (no experimental channel) counts as having none.
  */
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Registry } from 'prom-client';
-import { startFakeApiServer, type FakeApiServer } from '../../support/fake-apiserver.js';
 import { eventually } from '../../support/mesh.js';
-import { createKubeClient, loadKubeConfig } from '../../../src/sources/kube/client.js';
-import { KubeSource } from '../../../src/sources/kube/source.js';
-import { watchConfigDir } from '../../../src/sources/file.js';
-import { ConfigStore } from '../../../src/model/store.js';
+import { type KubeSourceRig, startKubeSource, withConfigDir } from '../../support/sources.js';
+import type { ConfigStore } from '../../../src/model/store.js';
 import { buildSnapshot } from '../../../src/model/snapshot.js';
 import type { KubeObject } from '../../../src/core/kube.js';
 
@@ -31,25 +24,12 @@ describe('XBackendTrafficPolicy sources', function () {
   this.timeout(20_000);
 
   describe('kube source', () => {
-    let api: FakeApiServer;
-    let source: KubeSource;
-    let store: ConfigStore;
-    afterEach(async () => {
-      source.stop();
-      await api.close();
-    });
-    const start = async (missingCrds: string[]): Promise<void> => {
-      api = await startFakeApiServer({ missingCrds });
-      api.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
-      api.apply(SERVICE);
-      store = new ConfigStore();
-      const client = createKubeClient(await loadKubeConfig({ kubeconfig: api.kubeconfigPath }));
-      source = new KubeSource({ client, store, registry: new Registry(), informer: { backoff: { initialMs: 20, maxMs: 100 }, crdRetryMaxMs: 100 } });
-      await source.start();
-    };
+    let rig: KubeSourceRig;
+    afterEach(() => rig?.close());
+    const start = async (missingCrds: string[]): Promise<KubeSourceRig> => (rig = await startKubeSource({ missingCrds }, [SERVICE]));
 
     it('watches XBackendTrafficPolicy at v1alpha1: a policy reaches the store and its budget the derived rule', async () => {
-      await start([]);
+      const { api, source, store } = await start([]);
       expect(await source.whenSynced(10_000)).to.equal(true);
       api.apply(POLICY);
       expect(await eventually('derived budget', async () => derivedBudget(store), 10_000, 10)).to.deep.equal(BUDGET);
@@ -57,7 +37,7 @@ describe('XBackendTrafficPolicy sources', function () {
     });
 
     it('without the CRD: synced all the same; installed later, policies are picked up', async () => {
-      await start(['xbackendtrafficpolicies']);
+      const { api, source, store } = await start(['xbackendtrafficpolicies']);
       expect(await source.whenSynced(10_000)).to.equal(true);
       expect(source.status().informers.find((i) => i.resource === 'xbackendtrafficpolicies.gateway.networking.x-k8s.io')!.state).to.equal('crd-missing');
       api.installCrd('xbackendtrafficpolicies');
@@ -67,17 +47,9 @@ describe('XBackendTrafficPolicy sources', function () {
   });
 
   it('file source: a policy in --config-dir gives its budget to the derived rule', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mizzen-xbtp-'));
-    const store = new ConfigStore();
-    writeFileSync(join(dir, 'backend.json'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [SERVICE, POLICY] }));
-    const src = watchConfigDir(dir, store, { pollMs: 0 });
-    try {
-      await src.ready;
+    await withConfigDir('backend.json', JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [SERVICE, POLICY] }), (store, src) => {
       expect(src.errors()).to.deep.equal([]);
       expect(derivedBudget(store)).to.deep.equal(BUDGET);
-    } finally {
-      src.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });

@@ -4,16 +4,9 @@
  * server that forbids them leaves the source synced, without Ingresses.
  */
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Registry } from 'prom-client';
-import { startFakeApiServer, type FakeApiServer } from '../../support/fake-apiserver.js';
 import { eventually } from '../../support/mesh.js';
-import { createKubeClient, loadKubeConfig } from '../../../src/sources/kube/client.js';
-import { KubeSource } from '../../../src/sources/kube/source.js';
-import { watchConfigDir } from '../../../src/sources/file.js';
-import { ConfigStore } from '../../../src/model/store.js';
+import { type KubeSourceRig, startKubeSource, withConfigDir } from '../../support/sources.js';
+import type { ConfigStore } from '../../../src/model/store.js';
 import { buildSnapshot } from '../../../src/model/snapshot.js';
 import type { KubeObject } from '../../../src/core/kube.js';
 
@@ -34,28 +27,17 @@ describe('Ingress sources', function () {
   this.timeout(20_000);
 
   describe('kube source', () => {
-    let api: FakeApiServer;
-    let source: KubeSource;
-    let store: ConfigStore;
-    afterEach(async () => {
-      source.stop();
-      await api.close();
-    });
-    const start = async (forbid = false): Promise<void> => {
-      api = await startFakeApiServer();
-      api.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
-      if (forbid) {
+    let rig: KubeSourceRig;
+    afterEach(() => rig?.close());
+    const start = async (forbid = false): Promise<KubeSourceRig> =>
+      (rig = await startKubeSource({}, [], (api) => {
+        if (!forbid) return;
         api.fail('GET', '/apis/networking.k8s.io/v1/ingresses', 403, 1_000_000);
         api.fail('GET', '/apis/networking.k8s.io/v1/ingressclasses', 403, 1_000_000);
-      }
-      store = new ConfigStore();
-      const client = createKubeClient(await loadKubeConfig({ kubeconfig: api.kubeconfigPath }));
-      source = new KubeSource({ client, store, registry: new Registry(), informer: { backoff: { initialMs: 20, maxMs: 100 }, crdRetryMaxMs: 100 } });
-      await source.start();
-    };
+      }));
 
     it('watches Ingresses and IngressClasses at v1: an Ingress of class istio gets its Gateway and VirtualService, and loses them when deleted', async () => {
-      await start();
+      const { api, source, store } = await start();
       expect(await source.whenSynced(10_000)).to.equal(true);
       api.apply(CLASS);
       api.apply(INGRESS);
@@ -66,7 +48,7 @@ describe('Ingress sources', function () {
     });
 
     it('an API server that forbids them: synced all the same, without Ingresses', async () => {
-      await start(true);
+      const { source } = await start(true);
       expect(await source.whenSynced(10_000)).to.equal(true);
       const informer = source.status().informers.find((i) => i.resource === 'ingresses.networking.k8s.io')!;
       expect(informer.synced).to.equal(true);
@@ -75,17 +57,10 @@ describe('Ingress sources', function () {
   });
 
   it('file source: an Ingress and its class in --config-dir are served', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mizzen-ingress-'));
-    const store = new ConfigStore();
-    writeFileSync(join(dir, 'ingress.yaml'), [CLASS, INGRESS].map((o) => JSON.stringify(o)).join('\n---\n'));
-    const src = watchConfigDir(dir, store, { pollMs: 0 });
-    try {
-      await src.ready;
+    await withConfigDir('ingress.yaml', [CLASS, INGRESS].map((o) => JSON.stringify(o)).join('\n---\n'), (store, src) => {
       expect(src.errors()).to.deep.equal([]);
       expect(served(store)).to.deep.equal(WANT);
-    } finally {
-      src.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
+
 });
