@@ -12,7 +12,7 @@ import { silentLogger, type Logger } from '../core/log.js';
 import { metric } from '../metrics.js';
 import { readMeshTrust } from './files.js';
 import { isNoChange, transitionProblems, trustChange, type CertSummary, type ExtraRoot, type MeshTrust, type RootSource, type TrustChange } from './trust.js';
-import { watchCertDir, type DirWatch } from './watch.js';
+import { watchDir, type DirWatch } from '../core/dir-watch.js';
 
 /** What consumers need: the trust in force now, and word when it changes. */
 export interface MeshAuthority {
@@ -93,7 +93,7 @@ export class MeshCaHolder extends EventEmitter implements MeshAuthority {
 
   start(): void {
     const reload = (): void => void this.reload().catch((e: Error) => this.log.error({ err: e.message }, 'mesh CA: reload failed; the mesh CA in force stays'));
-    this.watcher ??= watchCertDir(this.dir, reload, { debounceMs: this.o.debounceMs, log: this.log });
+    this.watcher ??= watchDir(this.dir, reload, { debounceMs: this.o.debounceMs, log: this.log });
   }
 
   /** Reads the directory now and swaps when it holds a new, valid and safe set; one reload at a time. */

@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from '../core/log.js';
 import { silentLogger } from '../core/log.js';
 import { readServingMaterial, type ServingMaterial } from './files.js';
-import { watchCertDir, type DirWatch } from './watch.js';
+import { watchDir, type DirWatch } from '../core/dir-watch.js';
 
 export interface CertWatcherOptions {
   log?: Logger;
@@ -36,7 +36,7 @@ export class CertWatcher extends EventEmitter {
   }
 
   start(): void {
-    this.watcher ??= watchCertDir(this.dir, () => this.reload(), { debounceMs: this.opts.debounceMs, log: this.log });
+    this.watcher ??= watchDir(this.dir, () => this.reload(), { debounceMs: this.opts.debounceMs, log: this.log });
   }
 
   /** Reads the directory now; returns whether a new key pair was installed. */
