@@ -10,6 +10,7 @@ import { Ports } from '../core/constants.js';
 import { createLogger, type Logger } from '../core/log.js';
 import type { KubeObject } from '../core/kube.js';
 import { analysisOptions, loadMeshConfig, type MeshConfig } from '../config/mesh.js';
+import { MeshConfigHolder } from '../config/mesh-reload.js';
 import { generateAll, hasServingMaterial, MeshCaHolder, readServingMaterial, writeCerts, type MeshAuthority, type ServingMaterial } from '../certs/index.js';
 import type { Result } from '../core/result.js';
 import type { ExtraRoot } from '../certs/trust.js';
@@ -37,7 +38,9 @@ Runs the control plane: the admission webhooks (HTTPS), the monitoring server, a
                         reloaded when they change. Without it, certificates are generated in memory.
                         The mesh CA there (mesh-ca.crt, mesh-ca.key, and mesh-roots.crt: roots trusted
                         besides it while it is rotated) is reloaded too; /debug/meshca shows it
-  --mesh-config FILE    mesh configuration (YAML): images, proxy defaults, xDS address, injection selectors
+  --mesh-config FILE    mesh configuration (YAML): images, proxy defaults, xDS address, injection selectors;
+                        reloaded when it changes (/debug/mesh; trustDomain, caCertificates, xdsTlsAddress,
+                        workloadCertificateSecrets and debounce apply at the next start)
   --config-dir DIR      Istio and Kubernetes YAML to serve (the file config source)
   --xds-port N          xDS (ADS gRPC, plaintext) port (default ${Ports.xdsPlaintext}; 0 picks a free port)
   --xds-tls-port N      xDS over TLS, its certificate signed by the mesh CA in --certs-dir (default ${Ports.xdsTls};
@@ -73,7 +76,10 @@ export interface ServeOptions {
   monitoringPort: number;
   host: string;
   certsDir?: string;
+  /** The mesh config at start (ctx.mesh holds the one in force). */
   mesh: MeshConfig;
+  /** The file `mesh` was loaded from: watched, and reloaded when it changes. */
+  meshFile?: string;
   configDir?: string;
   /** The Kubernetes source, leader election and watchdog (src/sources/kube); off when absent. */
   kube?: KubeServeOptions;
@@ -92,6 +98,11 @@ export interface ServeContext {
   opts: ServeOptions;
   log: Logger;
   registry: Registry;
+  /**
+   * The mesh config in force (opts.mesh until the file changes) and its reload listeners. Parts that read a field at
+   * start read opts.mesh; the fields they may read so (config/mesh-changes.ts RESTART_ONLY) never change here.
+   */
+  mesh: MeshConfigHolder;
   /** `/debug/<name>` handlers on the monitoring server; components add theirs before start. */
   debug: Record<string, DebugHandler>;
   /** /readyz is 200 only when every check passes. */
@@ -127,7 +138,7 @@ const SIDECAR_CERTIFICATE_NOTES = Object.values(WITHOUT_SIDECAR_CERTIFICATES);
  * With `sidecarCertificates` (the mesh config's workloadCertificateSecrets), the warnings that hold only for sidecars
  * without mesh certificates are left out.
  */
-export function composeValidator(world: () => readonly KubeObject[], analysis: AnalyzeOptions = {}, sidecarCertificates = false): Validator {
+export function composeValidator(world: () => readonly KubeObject[], analysis: AnalyzeOptions | (() => AnalyzeOptions) = {}, sidecarCertificates = false): Validator {
   return (obj, ctx) => {
     const validated = validateObject(obj);
     const report = sidecarCertificates ? { ...validated, warnings: validated.warnings.filter((w) => !SIDECAR_CERTIFICATE_NOTES.some((n) => w.endsWith(n))) } : validated;
@@ -136,7 +147,7 @@ export function composeValidator(world: () => readonly KubeObject[], analysis: A
     // With nothing known (no config source yet) every reference would look missing: say nothing rather than noise.
     if (objects.length === 0) return report;
     const placed: KubeObject = obj.metadata.namespace ? obj : { ...obj, metadata: { ...obj.metadata, namespace: ctx.namespace } };
-    const findings = analyzeObject(placed, objects, analysis);
+    const findings = analyzeObject(placed, objects, typeof analysis === 'function' ? analysis() : analysis);
     return { errors: report.errors, warnings: [...report.warnings, ...findings.map((f) => `${f.code} ${f.path ? `${f.path}: ` : ''}${f.message}`)] };
   };
 }
@@ -199,17 +210,21 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
   const registry = createRegistry();
   const debug: Record<string, DebugHandler> = {};
   const meshCas = meshCaHolders(log, registry, debug, caCertificateRoots(opts.mesh.caCertificates ?? []));
-  const ctx: ServeContext = { opts, log, registry, debug, readiness: [], world: () => [], snapshotListeners: [], meshCa: meshCas.open };
+  const mesh = new MeshConfigHolder({ file: opts.meshFile, initial: opts.mesh, log, registry });
+  debug.mesh = () => mesh.report();
+  const ctx: ServeContext = { opts, log, registry, mesh, debug, readiness: [], world: () => [], snapshotListeners: [], meshCa: meshCas.open };
   let started = false;
   let stopping = false;
 
   const tls = await servingMaterial(opts);
   // ProxyConfig resources come from the config source, as the analysis's world does (none without a source).
-  const injector: Injector = opts.injector ?? ((pod, { namespace }) => injectPod(pod, { namespace, mesh: opts.mesh, proxyConfigs: proxyConfigsOf(ctx.world()) }));
+  const injector: Injector = opts.injector ?? ((pod, { namespace }) => injectPod(pod, { namespace, mesh: mesh.current(), proxyConfigs: proxyConfigsOf(ctx.world()) }));
+  let analysis = { of: mesh.current(), options: analysisOptions(mesh.current()) };
+  const analysisNow = (): AnalyzeOptions => (analysis.of === mesh.current() ? analysis : (analysis = { of: mesh.current(), options: analysisOptions(mesh.current()) })).options;
   const webhook = buildWebhookApp({
     tls,
     injector,
-    validate: opts.validate ?? composeValidator(() => ctx.world(), analysisOptions(opts.mesh), opts.mesh.workloadCertificateSecrets),
+    validate: opts.validate ?? composeValidator(() => ctx.world(), analysisNow, opts.mesh.workloadCertificateSecrets),
     log: log.child({ component: 'webhook' }),
     metrics: webhookMetrics(registry),
     ready: () => started && !stopping && ctx.readiness.every((check) => check()),
@@ -231,6 +246,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServe> {
   // Stopped in reverse: the webhook first (stop accepting, finish in-flight reviews), monitoring last.
   const components: Component[] = [
     listening('monitoring', monitoring, opts.monitoringPort, 'http'),
+    { name: 'mesh-config', start: async () => mesh.start(), stop: async () => mesh.close() },
     // The config store, --config-dir source and xDS server (other sources, e.g. Kubernetes, are added here too).
     ...(await kubeAndXds(ctx, opts)),
     listening('webhook', webhook, opts.webhookPort, 'https'),
@@ -322,6 +338,7 @@ export async function run(argv: string[]): Promise<number> {
       host: values.host!,
       certsDir: values['certs-dir'],
       mesh: mesh.value,
+      meshFile: values['mesh-config'],
       configDir: values['config-dir'],
       xdsPort: port(values['xds-port'], '--xds-port', Ports.xdsPlaintext),
       xdsTlsPort: port(values['xds-tls-port'], '--xds-tls-port', Ports.xdsTls),

@@ -219,7 +219,7 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
     start: async () => {
       const w = new Watchdog({
         client: client!,
-        mesh: ctx.opts.mesh,
+        mesh: () => ctx.mesh.current(),
         pods: () => (source!.informer('Pod')?.synced && source!.informer('Namespace')?.synced ? source!.objects('Pod') : []),
         namespaceLabels: (ns) => source!.namespace(ns)?.metadata.labels,
         isLeader: () => leader?.isLeader() ?? false,
@@ -307,7 +307,7 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
       };
       const configMaps = source!.informer('ConfigMap');
       // As istiod's deployment controller: Gateways and ConfigMaps of namespaces the discoverySelectors leave out are not seen.
-      const selectors = ctx.opts.mesh.discoverySelectors;
+      const selectors = () => ctx.mesh.current().discoverySelectors;
       const namespaces = source!.informer('Namespace');
       const d = new GatewayDeployer({
         client: client!,
@@ -315,13 +315,13 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
         objects: () => {
           const gateways = informed('Gateway');
           const classes = informed('GatewayClass');
-          if (!gateways || !classes || !configMaps?.synced || (selectors.length > 0 && !namespaces?.synced)) return undefined;
-          const discovered = <T extends KubeObject>(objs: readonly T[]): readonly T[] => discoveredAmong(objs, source!.objects('Namespace'), selectors);
+          if (!gateways || !classes || !configMaps?.synced || (selectors().length > 0 && !namespaces?.synced)) return undefined;
+          const discovered = <T extends KubeObject>(objs: readonly T[]): readonly T[] => discoveredAmong(objs, source!.objects('Namespace'), selectors());
           return { gateways: discovered(gateways), classes, configMaps: discovered(source!.objects('ConfigMap')) };
         },
         controlPlaneNamespace: o.leader?.namespace ?? process.env.POD_NAMESPACE,
         onInvalidParameters: () => statusSoon?.(),
-        mesh: ctx.opts.mesh,
+        mesh: () => ctx.mesh.current(),
         proxyConfigs: () => proxyConfigsOf(ctx.world()),
         log,
         registry: ctx.registry,
@@ -341,8 +341,15 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
         debounceMs: o.deployGateways?.debounceMs ?? 250,
         intervalMs: o.deployGateways?.intervalMs ?? 60_000,
         wanted: (kind, obj) =>
-          kind === 'ConfigMap' ? customizationChanged(obj) : (kind === 'Namespace' && selectors.length > 0) || ((obj.kind === 'Gateway' || obj.kind === 'GatewayClass') && obj.apiVersion?.startsWith(`${GATEWAY_API_GROUP}/`) === true),
+          kind === 'ConfigMap' ? customizationChanged(obj) : (kind === 'Namespace' && selectors().length > 0) || ((obj.kind === 'Gateway' || obj.kind === 'GatewayClass') && obj.apiVersion?.startsWith(`${GATEWAY_API_GROUP}/`) === true),
       }).stop;
+      // The gateways' pods are injected with the mesh config: a reloaded one is deployed now, not at the next interval.
+      const unfollowMesh = ctx.mesh.onChange(() => void d.sync());
+      const stopSyncing = stopDeploying;
+      stopDeploying = () => {
+        unfollowMesh();
+        stopSyncing();
+      };
     },
     stop: async () => stopDeploying?.(),
   };

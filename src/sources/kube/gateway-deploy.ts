@@ -60,7 +60,8 @@ export interface GatewayDeployOptions {
   controlPlaneNamespace?: string;
   /** Called after a sync that changed which Gateways have customization errors, or what they are (the status shows them). */
   onInvalidParameters?: () => void;
-  mesh: MeshConfig;
+  /** The mesh config in force (it may be reloaded). */
+  mesh: () => MeshConfig;
   /** The ProxyConfig resources known, as the webhook's injector reads them. */
   proxyConfigs?: () => ProxyConfigLookup | undefined;
   log?: Logger;
@@ -137,7 +138,7 @@ export class GatewayDeployer {
     if (!objects) return;
     const started = new Date().toISOString();
     const customization = objects.configMaps ? { configMaps: objects.configMaps, controlPlaneNamespace: this.o.controlPlaneNamespace ?? Defaults.controlPlaneNamespace } : undefined;
-    const plans = gatewayDeployments(objects.gateways, objects.classes, { mesh: this.o.mesh, proxyConfigs: this.o.proxyConfigs?.(), ...(customization ? { customization } : {}) });
+    const plans = gatewayDeployments(objects.gateways, objects.classes, { mesh: this.o.mesh(), proxyConfigs: this.o.proxyConfigs?.(), ...(customization ? { customization } : {}) });
     const said = new Set<string>();
     const invalid = new Map<string, string>();
     const report: GatewayDeployReport['gateways'] = [];

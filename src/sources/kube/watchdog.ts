@@ -67,7 +67,8 @@ export const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
 
 export interface WatchdogOptions {
   client: KubeClient;
-  mesh: MeshConfig;
+  /** The mesh config in force (it may be reloaded). */
+  mesh: () => MeshConfig;
   /** Current pods and namespace labels (the informers' caches). */
   pods: () => readonly KubeObject[];
   namespaceLabels: (ns: string) => Record<string, string> | undefined;
@@ -129,7 +130,7 @@ export class Watchdog {
   }
 
   private async scanOnce(): Promise<void> {
-    const found = findUninjected(this.o.pods(), this.o.namespaceLabels, this.o.mesh, this.o.controlPlaneNamespace);
+    const found = findUninjected(this.o.pods(), this.o.namespaceLabels, this.o.mesh(), this.o.controlPlaneNamespace);
     this.current = found;
     this.lastScan = new Date().toISOString();
     this.gauge.set(found.length);

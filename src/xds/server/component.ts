@@ -37,6 +37,7 @@ export function xdsComponents(ctx: ServeContext, xdsPort: number, xdsTlsPort?: n
   let tls: XdsTlsMaterial | undefined;
   let bound = 0;
   let boundTls = 0;
+  let unfollowMesh: (() => void) | undefined;
   ctx.world = () => store.list();
   const components: Component[] = [];
   const dir = ctx.opts.configDir;
@@ -58,8 +59,9 @@ export function xdsComponents(ctx: ServeContext, xdsPort: number, xdsTlsPort?: n
     tlsPort: () => boundTls,
     server: () => server,
     start: async () => {
-      server = createXdsServer({ store, mesh: ctx.opts.mesh, log, registry: ctx.registry, configErrors: () => source?.errors() ?? [], authorizeProxy: ctx.authorizeProxy, onSnapshot: () => ctx.snapshotListeners.forEach((fn) => fn()) });
+      server = createXdsServer({ store, mesh: ctx.mesh.current(), log, registry: ctx.registry, configErrors: () => source?.errors() ?? [], authorizeProxy: ctx.authorizeProxy, onSnapshot: () => ctx.snapshotListeners.forEach((fn) => fn()) });
       Object.assign(ctx.debug, server.debug);
+      unfollowMesh = ctx.mesh.onChange((next) => server?.setMesh(next));
       bound = await server.listen(xdsPort, ctx.opts.host);
       log.info({ port: bound }, `xds listening on grpc://${ctx.opts.host}:${bound}`);
       if (xdsTlsPort === undefined) return;
@@ -78,6 +80,7 @@ export function xdsComponents(ctx: ServeContext, xdsPort: number, xdsTlsPort?: n
       log.info({ port: boundTls }, `xds listening on grpcs://${ctx.opts.host}:${boundTls} (certificate from the mesh CA, renewed when it ages or the mesh CA is reloaded; client certificates checked against the trusted roots)`);
     },
     stop: async () => {
+      unfollowMesh?.();
       tls?.close();
       await server?.close();
     },

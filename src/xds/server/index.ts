@@ -94,6 +94,8 @@ export interface XdsServer {
   connections(): Connection[];
   /** The current snapshot cache (tests, benchmarks). */
   current(): SnapshotCache;
+  /** A reloaded mesh config: the next snapshot is built with it (a full rebuild) and pushed. The debounce stays. */
+  setMesh(mesh: MeshConfig): void;
   /** Counters for tests and benchmarks: encodes = resources encoded so far (each distinct content once). */
   stats(): { snapshot: string; scopes: number; encodes: number; connections: number };
 }
@@ -110,6 +112,7 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
   // the first proxies' requests.
   for (const t of KNOWN_TYPES) encode(t, {});
   const conns = new Set<Connection>();
+  let mesh = opts.mesh;
   const waiters = new Set<() => boolean>();
 
   // The latest snapshot built (the base of the next incremental update, even when its content equalled the
@@ -124,7 +127,7 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
     changedKeys = new Set();
     let snap: Snapshot;
     try {
-      const o = snapshotOptions(opts.mesh);
+      const o = snapshotOptions(mesh);
       snap = base && gens.updateSnapshot ? gens.updateSnapshot(base, store.list(), keys, o) : gens.buildSnapshot(store.list(), o);
     } catch (e) {
       for (const k of keys) changedKeys.add(k);
@@ -240,7 +243,7 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
             if (!verdict.ok) return fail(verdict.code === 'denied' ? grpc.status.PERMISSION_DENIED : grpc.status.UNAVAILABLE, verdict.message);
             proxy = verdict.proxy;
           }
-          const refusal = identityRefusal(proxy, opts.mesh.trustDomain);
+          const refusal = identityRefusal(proxy, mesh.trustDomain);
           if (refusal) return fail(grpc.status.PERMISSION_DENIED, refusal);
           conn.proxy = proxy;
           conns.add(conn);
@@ -346,6 +349,11 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
       }),
     connections: () => [...conns],
     current: () => cache,
+    setMesh: (next) => {
+      if (next === mesh) return;
+      mesh = next;
+      debouncer.trigger();
+    },
     stats: () => ({ snapshot: cache.snapshot.version, scopes: cache.scopeCount, encodes: pool.encodes, connections: conns.size }),
   };
 }

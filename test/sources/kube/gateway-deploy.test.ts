@@ -393,7 +393,7 @@ describe('GatewayDeployer: what it says and survives (a stub API server)', () =>
   const warnings: string[] = [];
   const log = { ...silentLogger, warn: (...a: unknown[]) => void warnings.push(String(a.at(-1))), info: () => undefined, child: () => log } as unknown as typeof silentLogger;
   const gateway = { ...bookinfoGateway, metadata: { ...bookinfoGateway.metadata, uid: 'u-1' } };
-  const deployer = (client: KubeClient) => new GatewayDeployer({ client, isLeader: () => true, objects: () => ({ gateways: [gateway], classes: [istioClass] }), mesh: DEFAULT_MESH_CONFIG, log });
+  const deployer = (client: KubeClient) => new GatewayDeployer({ client, isLeader: () => true, objects: () => ({ gateways: [gateway], classes: [istioClass] }), mesh: () => DEFAULT_MESH_CONFIG, log });
   const theirs: KubeObject = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: NAME, namespace: 'default', resourceVersion: '7' }, spec: {} };
   beforeEach(() => (warnings.length = 0));
 
@@ -457,7 +457,7 @@ describe('GatewayDeployer: customization errors and leftovers (a stub API server
     return { c, calls };
   };
   const deployer = (c: KubeClient, configMaps: () => KubeObject[], onInvalidParameters?: () => void) =>
-    new GatewayDeployer({ client: c, isLeader: () => true, objects: () => ({ gateways: [gateway], classes: [istioClass], configMaps: configMaps() }), mesh: DEFAULT_MESH_CONFIG, ...(onInvalidParameters ? { onInvalidParameters } : {}) });
+    new GatewayDeployer({ client: c, isLeader: () => true, objects: () => ({ gateways: [gateway], classes: [istioClass], configMaps: configMaps() }), mesh: () => DEFAULT_MESH_CONFIG, ...(onInvalidParameters ? { onInvalidParameters } : {}) });
 
   it('a customization error: no request at all for that Gateway, the error offered to the status (callback once per change)', async () => {
     const { c, calls } = client({});
@@ -481,7 +481,7 @@ describe('GatewayDeployer: customization errors and leftovers (a stub API server
 
   it('without ConfigMaps from the source, no customization: a Gateway\'s parametersRef is not read at all', async () => {
     const { c } = client({});
-    const d = new GatewayDeployer({ client: c, isLeader: () => true, objects: () => ({ gateways: [gateway], classes: [istioClass] }), mesh: DEFAULT_MESH_CONFIG });
+    const d = new GatewayDeployer({ client: c, isLeader: () => true, objects: () => ({ gateways: [gateway], classes: [istioClass] }), mesh: () => DEFAULT_MESH_CONFIG });
     await d.sync();
     expect(d.report().gateways[0]!.objects).to.have.length(3);
   });

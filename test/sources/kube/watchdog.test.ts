@@ -111,7 +111,7 @@ describe('kube uninjected-pod watchdog', () => {
     const watchdog = (o: Partial<WatchdogOptions> = {}): Watchdog =>
       new Watchdog({
         client,
-        mesh: DEFAULT_MESH_CONFIG,
+        mesh: () => DEFAULT_MESH_CONFIG,
         pods: () => api.list('Pod'),
         namespaceLabels: (ns) => api.get('Namespace', undefined, ns)?.metadata.labels,
         isLeader: () => leader,
