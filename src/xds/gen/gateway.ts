@@ -249,7 +249,7 @@ export function generateGatewayListeners(snap: Snapshot, proxy: Proxy): NamedRes
     for (const s of list) {
       if (https.has(s)) {
         const names = sniNames(s);
-        const match = { filter_chain_match: { ...(names.length ? { server_names: names } : {}), transport_protocol: 'tls' }, transport_socket: isMeshTerminated(s) ? gatewayMtls(certs!, snap.mesh.trustDomain) : downstreamTls(s, certs, snap.mesh.tlsDefaults) };
+        const match = { filter_chain_match: { ...(names.length ? { server_names: names } : {}), transport_protocol: 'tls' }, transport_socket: isMeshTerminated(s) ? gatewayMtls(certs!, s.tls, s.protocol === 'HTTPS' ? 'HTTPS' : 'TLS') : downstreamTls(s, certs, snap.mesh.tlsDefaults) };
         if (s.protocol === 'HTTPS') chains.push({ ...match, filters: hcm(httpsRouteName(s), [s]) });
         else {
           // A TLS server, terminated: its bytes go on by the tcp routes bound to it, as istiod does.

@@ -27,6 +27,7 @@ import type { Proxy } from '../../model/proxy.js';
 import { MeshCerts } from '../../core/constants.js';
 import { asArray } from '../../model/selectors.js';
 import { type Json, adsSource, any } from './common.js';
+import { fileSource, subjectAltNameMatchers } from './policy.js';
 import type { NamedResource } from './types.js';
 import { type MtlsMode, mtlsMode } from './peer-auth.js';
 import { meshClientParams, meshServerParams } from './tls-params.js';
@@ -146,8 +147,29 @@ export function validationTrustDomains(mesh: Pick<MeshSettings, 'trustDomain' | 
 export const downstreamMtls = (c: CertFiles, mesh: Pick<MeshSettings, 'trustDomain' | 'trustDomainAliases' | 'caTrustDomains' | 'meshMtls'>): Json =>
   serverMtls(c, validationTrustDomains(mesh), meshServerParams(mesh.meshMtls));
 
-/** A gateway's ISTIO_MUTUAL server socket: Envoy's default versions and cipher suites, as istiod leaves them there. */
-export const gatewayMtls = (c: CertFiles, trustDomain: string): Json => serverMtls(c, [trustDomain]);
+/** ALPN of a gateway's ISTIO_MUTUAL server: HTTP's; on a terminated TLS server, Istio's metadata exchange first. */
+const GATEWAY_MTLS_ALPN = { HTTPS: ['h2', 'http/1.1'], TLS: ['istio-peer-exchange', 'h2', 'http/1.1'] };
+
+/**
+ * A gateway's ISTIO_MUTUAL server socket, as istiod writes it: the gateway's mesh certificate, and a client
+ * certificate required and checked against the mesh roots, of any identity they vouch for unless the server names
+ * `subjectAltNames` (exact, SPIFFE ids as URIs); its caCrl and insecureSkipVerify apply. Envoy's default versions and
+ * cipher suites: istiod applies the mesh's tlsDefaults and the server's own only to SIMPLE and MUTUAL servers.
+ */
+export function gatewayMtls(c: CertFiles, tls: Json, protocol: 'HTTPS' | 'TLS'): Json {
+  const crl = fileSource(tls.caCrl);
+  const common = commonTls(c, subjectAltNameMatchers(tls));
+  const { default_validation_context: checks, ...roots } = common.combined_validation_context;
+  const validation = { ...checks, ...(crl ? { crl } : {}), ...(tls.insecureSkipVerify === true ? { trust_chain_verification: 'ACCEPT_UNTRUSTED' } : {}) };
+  common.combined_validation_context = { default_validation_context: validation, ...roots };
+  return {
+    name: TLS_SOCKET,
+    typed_config: any('envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext', {
+      common_tls_context: { ...common, alpn_protocols: GATEWAY_MTLS_ALPN[protocol] },
+      require_client_certificate: { value: true },
+    }),
+  };
+}
 
 const RAW_BUFFER: Json = { name: 'envoy.transport_sockets.raw_buffer', typed_config: any('envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer') };
 

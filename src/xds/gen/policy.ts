@@ -355,7 +355,7 @@ function outlierDetection(od: Json): Json {
   return out;
 }
 
-const fileSource = (v: unknown): Json | undefined => (typeof v === 'string' && v !== '' ? { filename: v } : undefined);
+export const fileSource = (v: unknown): Json | undefined => (typeof v === 'string' && v !== '' ? { filename: v } : undefined);
 
 /**
  * A validation context of Istio's TLS settings with files, either direction (DestinationRule tls, Gateway server
@@ -368,7 +368,7 @@ export function fileValidationContext(ca: Json, tls: Json): Json {
 }
 
 /** Envoy's SAN matchers for tls.subjectAltNames (SPIFFE ids as URIs, the rest as DNS names). */
-function subjectAltNameMatchers(tls: Json): Json[] {
+export function subjectAltNameMatchers(tls: Json): Json[] {
   const sans = asArray(tls.subjectAltNames).filter((s): s is string => typeof s === 'string' && s !== '');
   return sans.map((san) => ({ san_type: san.startsWith('spiffe://') ? 'URI' : 'DNS', matcher: { exact: san } }));
 }

@@ -72,6 +72,27 @@ describe('gateway: TLS servers terminated, then tcp routes', () => {
     expect(chain.filters[0].typed_config.cluster).to.equal('outbound|3306||mysql.default.svc.cluster.local');
   });
 
+  it("ISTIO_MUTUAL as istiod writes it: any identity the mesh roots vouch for unless subjectAltNames name some; caCrl, insecureSkipVerify; Istio's ALPN for TLS", () => {
+    const ctxOf = (tls: Record<string, unknown>) => chainsOf([gateway({ mode: 'ISTIO_MUTUAL', ...tls }, ['*']), tcpRoute], ingress(certMetadata('/etc/certs')))[0].transport_socket.typed_config;
+    const plain = ctxOf({}).common_tls_context;
+    expect(plain.combined_validation_context).to.deep.equal({
+      default_validation_context: {},
+      validation_context_sds_secret_config: { name: 'file-root:/etc/certs/root-cert.pem', sds_config: { ads: {}, resource_api_version: 'V3' } },
+    });
+    expect(plain.alpn_protocols).to.deep.equal(['istio-peer-exchange', 'h2', 'http/1.1']);
+    expect(plain.tls_params, "Envoy's defaults: tlsDefaults are for SIMPLE and MUTUAL servers").to.equal(undefined);
+    const pinned = ctxOf({ subjectAltNames: ['spiffe://cluster.local/ns/shop/sa/client', 'client.shop.example'], caCrl: '/etc/certs/crl.pem', insecureSkipVerify: true });
+    expect(pinned.common_tls_context.combined_validation_context.default_validation_context).to.deep.equal({
+      match_typed_subject_alt_names: [
+        { san_type: 'URI', matcher: { exact: 'spiffe://cluster.local/ns/shop/sa/client' } },
+        { san_type: 'DNS', matcher: { exact: 'client.shop.example' } },
+      ],
+      crl: { filename: '/etc/certs/crl.pem' },
+      trust_chain_verification: 'ACCEPT_UNTRUSTED',
+    });
+    expect(pinned.require_client_certificate).to.deep.equal({ value: true });
+  });
+
   it("credentialName builtin://: the gateway's own mesh certificate (SIMPLE: no client check; MUTUAL: against the mesh root), only when it has one", () => {
     const simple = [gateway({ mode: 'SIMPLE', credentialName: 'builtin://' }), tcpRoute];
     expect(chainsOf(simple), 'no mesh certificates: no chain').to.deep.equal([]);

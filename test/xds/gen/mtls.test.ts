@@ -319,6 +319,9 @@ spec: { hosts: [reviews.default.svc.cluster.local], gateways: [internal], http: 
     const ctx = tlsOf(chain.transport_socket);
     expect(ctx.require_client_certificate).to.deep.equal({ value: true });
     expect(ctx.common_tls_context.tls_certificate_sds_secret_configs[0].name).to.equal(CERT_SECRET);
+    // As istiod: HTTP's ALPN, and no trust domain required of the client (the mesh roots decide).
+    expect(ctx.common_tls_context.alpn_protocols).to.deep.equal(['h2', 'http/1.1']);
+    expect(ctx.common_tls_context.combined_validation_context.default_validation_context).to.deep.equal({});
     const rds = chain.filters.at(-1).typed_config.rds.route_config_name;
     const route = byName(generate(snap, gw, TypeUrls.route), rds);
     expect(route.virtual_hosts[0].domains).to.include('reviews.default.svc.cluster.local');
