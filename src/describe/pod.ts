@@ -17,7 +17,7 @@ import { destinationRuleFor, inboundServices, resolveHost } from '../xds/gen/con
 import { effectivePolicy, subsetsOf } from '../xds/gen/policy.js';
 import { meshVirtualServices, virtualServiceFor } from '../xds/gen/routes.js';
 import { routableVirtualServices } from '../xds/gen/delegation.js';
-import { mtlsMode, type MtlsMode } from '../xds/gen/peer-auth.js';
+import { mtlsMode, mtlsPolicies, type MtlsMode } from '../xds/gen/peer-auth.js';
 import { policiesFor } from '../xds/gen/authz.js';
 import { sidecarFor } from '../xds/gen/sidecar-scope.js';
 import { rootNamespacesOf } from '../model/root-namespaces.js';
@@ -65,6 +65,8 @@ export interface PodDescription {
   sidecar: string;
   services: ServiceDescription[];
   sidecarResource?: string;
+  /** The PeerAuthentications that decide its ports' mTLS modes, `namespace/name (level)`, the mesh's first. */
+  peerAuthentications: string[];
   authorizationPolicies: string[];
   exposedBy: Array<{ gateways: string[]; virtualService: string; hosts: string[]; routes: string[] }>;
   notes: string[];
@@ -119,6 +121,7 @@ export function describePod(snap: Snapshot, target: Target, mesh: MeshConfig, na
     sidecar: sidecarState(target.pod, namespace, mesh, namespaceLabels(namespace)),
     services,
     ...(sidecar ? { sidecarResource: `${sidecar.namespace}/${sidecar.name}` } : {}),
+    peerAuthentications: mtlsPolicies(snap, namespace, labels),
     authorizationPolicies: policiesFor(snap.authorizationPolicies, namespace, labels, roots).map((p) => `${typeof p.spec?.action === 'string' ? p.spec.action : 'ALLOW'} ${p.namespace}/${p.name}`),
     exposedBy: exposures(snap, selecting),
     notes,

@@ -33,6 +33,7 @@ export function describeText(d: PodDescription): string {
   const lines = [d.target, `  labels: ${labelsText(d.labels)}`, `  sidecar: ${d.sidecar}`];
   for (const s of d.services) lines.push('', ...serviceText(s, namespace));
   lines.push('', `Sidecar resource: ${d.sidecarResource ?? 'none (the namespace or mesh default applies)'}`);
+  lines.push(`PeerAuthentications in force: ${d.peerAuthentications.join(', ') || 'none (PERMISSIVE)'}`);
   lines.push(`AuthorizationPolicies in force: ${d.authorizationPolicies.join(', ') || 'none'}`);
   if (d.exposedBy.length > 0) {
     lines.push('Exposed by gateways:');

@@ -110,6 +110,17 @@ describe('describe pod', () => {
     expect(details.authorizationPolicies).to.deep.equal([]);
   });
 
+  it('names the PeerAuthentications that decide the mTLS modes, by level, the mesh first', () => {
+    const objects = [...bookinfo(), ...yaml(POLICIES)];
+    const reviews = describe_(objects, 'reviews-v2');
+    expect(reviews.peerAuthentications).to.deep.equal(['istio-system/default (mesh)', 'default/reviews-metrics (workload)']);
+    expect(describeText(reviews)).to.include('PeerAuthentications in force: istio-system/default (mesh), default/reviews-metrics (workload)');
+    expect(describe_(objects, 'details-v1').peerAuthentications).to.deep.equal(['istio-system/default (mesh)']);
+    const none = describe_(bookinfo(), 'details-v1');
+    expect(none.peerAuthentications).to.deep.equal([]);
+    expect(describeText(none)).to.include('PeerAuthentications in force: none (PERMISSIVE)');
+  });
+
   it("reads the root namespaces of the mesh config: with rootNamespace set, istio-system's mesh-wide resources are its own only", () => {
     const meshWide = (ns: string) => `
 apiVersion: security.istio.io/v1

@@ -33,14 +33,32 @@ function oldest(policies: readonly Config[], keep: (p: Config) => boolean): Conf
   return best;
 }
 
+/** The policy of each level that applies to a workload (namespace, labels), if any. */
+interface Levels {
+  mesh?: Config;
+  namespace?: Config;
+  workload?: Config;
+}
+
+function levels(snap: Snapshot, namespace: string, labels: Readonly<Record<string, string>>): Levels {
+  const policies = snap.peerAuthentications;
+  if (policies.length === 0) return {};
+  const root = rootNamespacesOf(snap.mesh).find((ns) => policies.some((p) => p.namespace === ns && !hasSelector(p)));
+  return {
+    mesh: root === undefined ? undefined : oldest(policies, (p) => p.namespace === root && !hasSelector(p)),
+    namespace: oldest(policies, (p) => p.namespace === namespace && !hasSelector(p)),
+    workload: oldest(policies, (p) => p.namespace === namespace && hasSelector(p) && matchesLabels(labels, selectorOf(p))),
+  };
+}
+
+/** The policies that apply to a workload, `namespace/name (level)`, the mesh's first: what `mizzen describe pod` shows. */
+export function mtlsPolicies(snap: Snapshot, namespace: string, labels: Readonly<Record<string, string>>): string[] {
+  return Object.entries(levels(snap, namespace, labels)).flatMap(([level, p]) => (p ? [`${p.namespace}/${p.name} (${level})`] : []));
+}
+
 /** The mTLS mode of a workload (namespace, labels) on the port it listens on. */
 export function mtlsMode(snap: Snapshot, namespace: string, labels: Readonly<Record<string, string>>, port: number): MtlsMode {
-  const policies = snap.peerAuthentications;
-  if (policies.length === 0) return 'PERMISSIVE';
-  const root = rootNamespacesOf(snap.mesh).find((ns) => policies.some((p) => p.namespace === ns && !hasSelector(p)));
-  const mesh = root === undefined ? undefined : oldest(policies, (p) => p.namespace === root && !hasSelector(p));
-  const ns = oldest(policies, (p) => p.namespace === namespace && !hasSelector(p));
-  const workload = oldest(policies, (p) => p.namespace === namespace && hasSelector(p) && matchesLabels(labels, selectorOf(p)));
+  const { mesh, namespace: ns, workload } = levels(snap, namespace, labels);
   let mode: MtlsMode = modeOf(mesh?.spec?.mtls) ?? 'PERMISSIVE';
   mode = modeOf(ns?.spec?.mtls) ?? mode;
   if (!workload) return mode;
