@@ -23,8 +23,6 @@ const ports = (what: string): string => `mizzen's sidecars keep Istio's fixed ${
 
 /** Istio's MeshConfig fields that mizzen does not apply, by their JSON names. */
 export const ISTIO_MESH_FIELDS: Readonly<Record<string, IstioField>> = {
-  proxyListenPort: { kind: 'int', why: ports('outbound capture port 15001') },
-  proxyInboundListenPort: { kind: 'int', why: ports('inbound capture port 15006') },
   proxyHttpPort: { kind: 'int', why: 'mizzen serves no HTTP proxy port' },
   hboneIdleTimeout: { kind: 'duration', why: 'mizzen has no ambient (HBONE) data plane' },
   enableEnvoyAccessLogService: { kind: 'bool', why: 'name an envoyHttpAls/envoyTcpAls extension provider instead' },

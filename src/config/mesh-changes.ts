@@ -15,6 +15,12 @@ export const RESTART_ONLY: Readonly<Partial<Record<keyof MeshConfig, string>>> =
   debounce: "the xDS server's debouncer",
 };
 
+/** Fields that apply at once to proxies, but to pods only at injection: a change needs the meshed workloads restarted. */
+export const WORKLOAD_RESTART: Readonly<Partial<Record<keyof MeshConfig, string>>> = {
+  proxyListenPort: 'pods injected before still redirect outbound connections to the old port',
+  proxyInboundListenPort: 'pods injected before still redirect inbound connections to the old port',
+};
+
 export interface MeshChanges {
   /** The config to run: the loaded one, with the RESTART_ONLY fields as they run now. */
   next: MeshConfig;

@@ -4,6 +4,7 @@
  * read them. Pure.
  */
 import { isObject } from '../core/object.js';
+import { Ports } from '../core/constants.js';
 import { parseDuration } from '../validation/common.js';
 import { rootNamespacesOf } from '../model/root-namespaces.js';
 import type { SnapshotOptions } from '../model/snapshot.js';
@@ -87,6 +88,8 @@ export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
     ...(mesh.rootNamespace ? { rootNamespace: mesh.rootNamespace } : {}),
     ...(mesh.inboundClusterStatName ? { inboundClusterStatName: mesh.inboundClusterStatName } : {}),
     ...(mesh.outboundClusterStatName ? { outboundClusterStatName: mesh.outboundClusterStatName } : {}),
+    ...(mesh.proxyListenPort !== Ports.proxyOutbound ? { proxyListenPort: mesh.proxyListenPort } : {}),
+    ...(mesh.proxyInboundListenPort !== Ports.proxyInbound ? { proxyInboundListenPort: mesh.proxyInboundListenPort } : {}),
     dnsRefreshMs: detectionMs(mesh.dnsRefreshRate),
     ...trafficSettings(mesh),
     telemetry: {

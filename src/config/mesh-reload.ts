@@ -11,7 +11,7 @@ import { watchDir, type DirWatch } from '../core/dir-watch.js';
 import type { Logger } from '../core/log.js';
 import { metric, type Registry } from '../metrics.js';
 import { loadMeshConfig, type MeshConfig } from './mesh.js';
-import { meshChanges, RESTART_ONLY } from './mesh-changes.js';
+import { meshChanges, RESTART_ONLY, WORKLOAD_RESTART } from './mesh-changes.js';
 
 export type MeshListener = (next: MeshConfig, previous: MeshConfig) => void;
 
@@ -87,6 +87,9 @@ export class MeshConfigHolder {
     const previous = this.mesh;
     this.mesh = next;
     this.o.log.info({ file, changed }, 'mesh config reloaded');
+    for (const field of changed.filter((f) => f in WORKLOAD_RESTART)) {
+      this.o.log.warn({ file, field }, `mesh config reload: ${field} changed: ${WORKLOAD_RESTART[field as keyof MeshConfig]} until they are restarted`);
+    }
     for (const fn of [...this.listeners]) {
       try {
         fn(next, previous);

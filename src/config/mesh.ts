@@ -14,7 +14,7 @@ import { checkLabelSelector, isDns1123Label, parseDuration } from '../validation
 import { localityLbSettingErrors } from '../validation/destinationrule.js';
 import { isObject } from '../core/object.js';
 import { parseHostPort } from '../bootstrap/envoy.js';
-import { DEFAULT_TRUST_DOMAIN, TRUST_DOMAIN } from '../core/constants.js';
+import { DEFAULT_TRUST_DOMAIN, Ports, TRUST_DOMAIN } from '../core/constants.js';
 import { shown } from '../core/shown.js';
 import type { MeshTls } from '../model/types.js';
 import { ISTIO_MESH_FIELDS, sortIstioFields } from './istio-fields.js';
@@ -25,6 +25,7 @@ import { readDefaultConfig, type DefaultProxyConfig } from './default-config.js'
 import { readMeshTls } from './mesh-tls.js';
 import { statNameWarnings } from './stat-names.js';
 import { readCaCertificates, type CaCertificate } from './ca-certificates.js';
+import { capturePortErrors } from './capture-ports.js';
 import { collectorAddress } from './mesh-options.js';
 import { DEFAULT_EXTENSION_PROVIDERS, checkDefaultProviders, mergeExtensionProviders, type DefaultProviders, type ExtensionProvider } from './providers.js';
 
@@ -66,6 +67,9 @@ export interface MeshConfig extends TrafficDefaults {
   holdApplicationUntilProxyStarts: boolean;
   /** Outbound IP ranges to redirect by default ("*" = all). */
   includeOutboundIPRanges: string;
+  /** Istio's: the ports istio-init redirects outbound (15001) and inbound (15006) connections to (capture-ports.ts). */
+  proxyListenPort: number;
+  proxyInboundListenPort: number;
   /**
    * Istio's meshConfig.outboundTrafficPolicy: where sidecars send traffic for destinations outside the registry,
    * ALLOW_ANY (passed through), REGISTRY_ONLY (refused) or ALLOW_ANY_DYNAMIC_DNS (passed through, plaintext HTTP by
@@ -204,6 +208,8 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   alwaysInjectSelector: [],
   holdApplicationUntilProxyStarts: false,
   includeOutboundIPRanges: '*',
+  proxyListenPort: Ports.proxyOutbound,
+  proxyInboundListenPort: Ports.proxyInbound,
   outboundTrafficPolicy: { mode: 'ALLOW_ANY' },
   accessLogFile: '',
   accessLogEncoding: 'TEXT',
@@ -347,6 +353,7 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
     errors.push(`protocolDetectionTimeout: ${JSON.stringify(merged.protocolDetectionTimeout)} must be a duration like 100ms or 1s`);
   }
   checkDurations(merged, errors);
+  errors.push(...capturePortErrors(merged));
   if (errors.length) return { ok: false, errors };
   return warnings.length ? { ok: true, value: merged, warnings } : ok(merged);
 }

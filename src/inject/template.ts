@@ -45,16 +45,21 @@ export interface SidecarContext {
   router?: boolean;
 }
 
+type CapturePorts = Pick<MeshConfig, 'proxyListenPort' | 'proxyInboundListenPort'>;
+
 /** Names of the application containers (the pod's own, before injection). */
 export function appContainerNames(pod: KubeObject): string[] {
   return ((pod.spec?.containers ?? []) as Array<{ name?: unknown }>).map((c) => c?.name).filter((n): n is string => typeof n === 'string' && n !== ContainerNames.proxy);
 }
 
-/** `mizzen iptables` flags, named as istio-iptables names them; `proxyUid` is the uid whose traffic is not redirected. */
-export function iptablesArgs(params: InjectParams, proxyUid: number = PROXY_UID): string[] {
+/**
+ * `mizzen iptables` flags, named as istio-iptables names them: connections go to the mesh config's capture ports;
+ * `proxyUid` is the uid whose traffic is not redirected.
+ */
+export function iptablesArgs(params: InjectParams, ports: CapturePorts, proxyUid: number = PROXY_UID): string[] {
   const t = params.traffic;
   const excluded = [...new Set([...ALWAYS_EXCLUDED_INBOUND_PORTS.map(String), ...t.excludeInboundPorts.split(',').filter((p) => p !== '')])];
-  const args = ['iptables', '-p', String(Ports.proxyOutbound), '-z', String(Ports.proxyInbound), '-u', String(proxyUid), '-m', params.interceptionMode];
+  const args = ['iptables', '-p', String(ports.proxyListenPort), '-z', String(ports.proxyInboundListenPort), '-u', String(proxyUid), '-m', params.interceptionMode];
   args.push('-i', t.includeOutboundIPRanges, '-x', t.excludeOutboundIPRanges, '-b', t.includeInboundPorts, '-d', excluded.join(','));
   if (t.excludeOutboundPorts) args.push('-o', t.excludeOutboundPorts);
   if (t.includeOutboundPorts) args.push('-q', t.includeOutboundPorts);
@@ -115,19 +120,20 @@ function buildInit(v: Record<(typeof INIT_KEYS)[number], unknown>): Container {
 const initTemplate = new JsonTemplate(INIT_KEYS, buildInit);
 
 /** The init container's args and JSON for a params value (one per mesh config for most pods). */
-const initTexts = new WeakMap<InjectParams, { image: string; args: string[]; json: string }>();
+const initTexts = new WeakMap<InjectParams, { image: string; ports: string; args: string[]; json: string }>();
 
 export function initContainer(ctx: SidecarContext): BuiltContainer {
   if (ctx.proxyUid !== undefined) {
-    const args = iptablesArgs(ctx.params, ctx.proxyUid);
+    const args = iptablesArgs(ctx.params, ctx.mesh, ctx.proxyUid);
     const build = () => buildInit({ image: ctx.mesh.initImage, args: [...args], resources: resources(ctx.params) });
     return { name: ContainerNames.init, json: JSON.stringify(build()), build };
   }
   let memo = initTexts.get(ctx.params);
-  if (memo === undefined || memo.image !== ctx.mesh.initImage) {
-    const args = iptablesArgs(ctx.params);
+  const ports = `${ctx.mesh.proxyListenPort},${ctx.mesh.proxyInboundListenPort}`;
+  if (memo === undefined || memo.image !== ctx.mesh.initImage || memo.ports !== ports) {
+    const args = iptablesArgs(ctx.params, ctx.mesh);
     const json = initTemplate.json({ image: ctx.mesh.initImage, args, resources: ctx.params.resources });
-    initTexts.set(ctx.params, (memo = { image: ctx.mesh.initImage, args, json: oneByte(json) }));
+    initTexts.set(ctx.params, (memo = { image: ctx.mesh.initImage, ports, args, json: oneByte(json) }));
   }
   const { image, args } = memo;
   return { name: ContainerNames.init, json: memo.json, build: () => buildInit({ image, args: [...args], resources: resources(ctx.params) }) };

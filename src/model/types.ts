@@ -190,6 +190,12 @@ export interface MeshSettings {
    */
   inboundClusterStatName?: string;
   outboundClusterStatName?: string;
+  /**
+   * The mesh config's proxyListenPort and proxyInboundListenPort when not Istio's 15001 and 15006: the ports istio-init
+   * redirects outbound and inbound connections to, where virtualOutbound and virtualInbound listen (capture-ports.ts).
+   */
+  proxyListenPort?: number;
+  proxyInboundListenPort?: number;
   /** pathNormalization other than BASE (RFC 3986 normalization, what every connection manager has otherwise). */
   pathNormalization?: 'NONE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES';
   /** Envoy access logs (accessLogFile, accessLogEncoding, accessLogFormat: absent, the encoding's default); absent: none. */

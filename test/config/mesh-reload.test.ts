@@ -115,6 +115,16 @@ describe('MeshConfigHolder: the mesh config of a running control plane, reloaded
     expect(await reloadsOf(registry)).to.deep.equal({ unchanged: 2, applied: 1 });
   });
 
+  it('warns that a changed capture port reaches pods only when they are restarted', () => {
+    const { file } = meshFile('proxyListenPort: 15001\n');
+    const { holder, lines } = holderOf(file);
+    writeFileSync(file, 'proxyListenPort: 16001\n');
+    expect(holder.reload()).to.deep.include({ outcome: 'applied', changed: ['proxyListenPort'] });
+    expect(holder.current().proxyListenPort).to.equal(16001);
+    const warned = lines.filter((l) => l.level === 'warn' && l.field === 'proxyListenPort').map((l) => l.msg);
+    expect(warned).to.deep.equal(['mesh config reload: proxyListenPort changed: pods injected before still redirect outbound connections to the old port until they are restarted']);
+  });
+
   it('reports the config in force, its file and the last reload', () => {
     const { file } = meshFile('accessLogFile: /dev/stdout\n');
     const { holder } = holderOf(file);

@@ -113,6 +113,20 @@ describe('injectPod', () => {
     expect(annotationsOf(scraping({ 'prometheus.istio.io/merge-metrics': 'false' }), DEFAULT_MESH_CONFIG)).to.deep.equal({ port: '8080', path: '/stats' });
   });
 
+  it("sends istio-init's redirects to the mesh config's capture ports (proxyListenPort, proxyInboundListenPort)", () => {
+    const initArgs = (mesh: typeof DEFAULT_MESH_CONFIG): string[] => {
+      const r = injectPod(basePod(), { ...opts, mesh });
+      if (!r.ok) throw new Error(r.errors.join());
+      const init = (r.value.pod.spec.initContainers as Array<{ name: string; args: string[] }>).find((c) => c.name === 'istio-init')!;
+      return init.args;
+    };
+    const flag = (args: string[], f: string): string | undefined => args[args.indexOf(f) + 1];
+    const moved = initArgs({ ...DEFAULT_MESH_CONFIG, proxyListenPort: 16001, proxyInboundListenPort: 16006 });
+    expect([flag(moved, '-p'), flag(moved, '-z')]).to.deep.equal(['16001', '16006']);
+    const usual = initArgs(DEFAULT_MESH_CONFIG);
+    expect([flag(usual, '-p'), flag(usual, '-z')]).to.deep.equal(['15001', '15006']);
+  });
+
   it('returns an already injected pod deep-equal, without a skip reason', async () => {
     const first = injectPod(basePod(), opts);
     if (!first.ok) throw new Error(first.errors.join());

@@ -1,6 +1,6 @@
 /**
  * LDS for sidecars, in Istio's layout:
- * - `virtualOutbound` 0.0.0.0:15001 (use_original_dst): hands each connection to the listener of its original
+ * - `virtualOutbound` 0.0.0.0:15001 (the mesh config's proxyListenPort; use_original_dst): hands each connection to the listener of its original
  *   destination, else tcp_proxy to PassthroughCluster (BlackHoleCluster when the proxy's Sidecar resource allows
  *   only registry destinations; under the mesh's ALLOW_ANY_DYNAMIC_DNS, plaintext HTTP first to the dynamic forward
  *   proxy, allow-any-dns.ts, whose filter every outbound connection manager then carries too);
@@ -8,12 +8,12 @@
  *   proxy filters of the port's DYNAMIC_DNS hosts, dynamic-dns.ts);
  * - `<clusterIP>_<port>` per TCP service port with a VIP (tcp_proxy to its cluster, or the VirtualService's
  *   tcp routes); VIP-less TCP services share `0.0.0.0_<port>` (TLS ones told apart by SNI; one that goes to a
- *   DYNAMIC_DNS host resolves the SNI first);
+ *   DYNAMIC_DNS host resolves the SNI first); none on the ports of the sidecar's own listeners (capture-ports.ts);
  * - a port whose protocol the service leaves unsaid (no known name prefix, no appProtocol) is sniffed, as in
  *   Istio: `<clusterIP>_<port>` with the HTTP inspector, a connection manager (RDS `<host>:<port>`) for what it
  *   finds to be plaintext HTTP and tcp_proxy for the rest; inbound, two chains on the port likewise. VIP-less
  *   services keep TCP;
- * - `virtualInbound` 0.0.0.0:15006 with the original_dst listener filter: one filter chain per inbound port
+ * - `virtualInbound` 0.0.0.0:15006 (proxyInboundListenPort) with the original_dst listener filter: one filter chain per inbound port
  *   (HTTP → HCM routing to `inbound|<port>||`, TCP → tcp_proxy), a blackhole for 15006 itself and a passthrough
  *   chain for every other port; the AuthorizationPolicies of the workload as RBAC filters on each (authz.ts).
  * The WasmPlugins a chain's direction and port select go on it (wasm.ts): HTTP ones in its connection manager,
@@ -24,7 +24,7 @@ import type { Config, MeshSettings, Service, ServicePort, Snapshot } from '../..
 import type { Proxy } from '../../model/proxy.js';
 import { isHttpProtocol } from '../../model/protocol.js';
 import { asArray, asObject, matchesLabels } from '../../model/selectors.js';
-import { Ports } from '../../core/constants.js';
+import { inboundCapturePort, isReservedPort, outboundCapturePort } from './capture-ports.js';
 import type { NamedResource } from './types.js';
 import { type Json, BLACKHOLE, INBOUND_PASSTHROUGH, ZERO_DURATION, inboundClusterName, listenerName, outboundClusterName, socketAddress } from './common.js';
 import { TCP_PROXY_FILTER, detectionTimeout, httpConnectionManager, httpInspectorFilter, originalDstFilter, sniffedHttpMatch, tcpProxy, tlsInspectorFilter } from './filters.js';
@@ -91,7 +91,7 @@ function virtualOutbound(unknown: UnknownDestinations, mesh: MeshSettings): Json
   const catchAll = { name: unknown.blocked ? 'virtualOutbound-blackhole' : 'virtualOutbound-catchall-tcp', filters: [tcpProxy(unknown.cluster, unknown.cluster)] };
   return {
     name: 'virtualOutbound',
-    address: socketAddress('0.0.0.0', Ports.proxyOutbound),
+    address: socketAddress('0.0.0.0', outboundCapturePort(mesh)),
     use_original_dst: { value: true },
     traffic_direction: 'OUTBOUND',
     ...(unknown.dynamicDns ? { listener_filters: [httpInspectorFilter()], ...detectionTimeout(mesh.protocolDetectionMs) } : {}),
@@ -132,6 +132,8 @@ function outboundListeners(snap: Snapshot, proxy: Proxy, dynamicDns: boolean): J
     httpConnectionManager(statPrefix, { rds }, 'outbound', client(port), [...dfp, ...anyHost], snap.mesh.pathNormalization),
   ];
   for (const port of http) {
+    // The address of one of the sidecar's own listeners (capture-ports.ts): not served, as istiod skips it.
+    if (isReservedPort(snap.mesh, port)) continue;
     const filters = hcm(port, `outbound_0.0.0.0_${port}`, String(port), portDfpFilters(services, port));
     listeners.set(listenerName('0.0.0.0', port), outboundListener('0.0.0.0', port, [{ filters }]));
   }
@@ -161,7 +163,7 @@ function outboundListeners(snap: Snapshot, proxy: Proxy, dynamicDns: boolean): J
         }
       }
       if (vips.length > 0 && ranges.length === 0) continue;
-      if (http.has(sp.port)) continue; // HTTP owns 0.0.0.0_<port>, as in Istio.
+      if (http.has(sp.port) || isReservedPort(snap.mesh, sp.port)) continue; // HTTP owns 0.0.0.0_<port>, as in Istio.
       const chains = shared.get(sp.port) ?? [];
       const match: Json = {};
       if (ranges.length > 0) match.prefix_ranges = ranges;
@@ -275,14 +277,14 @@ function virtualInbound(snap: Snapshot, proxy: Proxy): Json {
   const network = (port: number): WasmPhases | undefined => wasmNetworkFilters(snap, proxy, 'SERVER', port);
   const tcpFilters = (port: number): Json[] => networkPhased(authz.tcpCustom, authz.tcpRbac, network(port));
   const chains: Json[] = [
-    { name: 'virtualInbound-blackhole', filter_chain_match: { destination_port: { value: Ports.proxyInbound } }, filters: [tcpProxy(BLACKHOLE, BLACKHOLE)] },
+    { name: 'virtualInbound-blackhole', filter_chain_match: { destination_port: { value: inboundCapturePort(snap.mesh) } }, filters: [tcpProxy(BLACKHOLE, BLACKHOLE)] },
   ];
   const sniffed: number[] = [];
   const mtls = inboundMtls(snap, proxy);
   const stat = inboundTcpStats(snap, proxy);
   for (const p of inboundPorts(snap, proxy)) {
     const { port, protocol } = p;
-    if (port === Ports.proxyInbound) continue;
+    if (port === inboundCapturePort(snap.mesh)) continue;
     const cluster = inboundClusterName(port);
     const match = { destination_port: { value: port } };
     const hcm = (): Json => httpConnectionManager(`inbound_0.0.0.0_${port}`, { inline: inboundRouteConfig(port, protocol, snap.mesh.inboundHttpRetries) }, 'inbound', httpFilters(port), [], snap.mesh.pathNormalization);
@@ -312,7 +314,7 @@ function virtualInbound(snap: Snapshot, proxy: Proxy): Json {
   if (sniffed.length > 0) listenerFilters.push(httpInspectorFilter({ filter_disabled: onlyOnPorts(sniffed) }));
   return {
     name: 'virtualInbound',
-    address: socketAddress('0.0.0.0', Ports.proxyInbound),
+    address: socketAddress('0.0.0.0', inboundCapturePort(snap.mesh)),
     traffic_direction: 'INBOUND',
     listener_filters: listenerFilters,
     // How long the inspectors wait for a client's first bytes: as sniffing does (Envoy's own default closes at 15 s).
