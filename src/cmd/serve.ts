@@ -39,8 +39,8 @@ Runs the control plane: the admission webhooks (HTTPS), the monitoring server, a
                         The mesh CA there (mesh-ca.crt, mesh-ca.key, and mesh-roots.crt: roots trusted
                         besides it while it is rotated) is reloaded too; /debug/meshca shows it
   --mesh-config FILE    mesh configuration (YAML): images, proxy defaults, xDS address, injection selectors;
-                        reloaded when it changes (/debug/mesh; trustDomain, caCertificates, xdsTlsAddress,
-                        workloadCertificateSecrets and debounce apply at the next start)
+                        reloaded when it changes (/debug/mesh; trustDomain, caCertificates, xdsTlsAddress
+                        and workloadCertificateSecrets apply at the next start)
   --config-dir DIR      Istio and Kubernetes YAML to serve (the file config source)
   --xds-port N          xDS (ADS gRPC, plaintext) port (default ${Ports.xdsPlaintext}; 0 picks a free port)
   --xds-tls-port N      xDS over TLS, its certificate signed by the mesh CA in --certs-dir (default ${Ports.xdsTls};

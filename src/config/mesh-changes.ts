@@ -1,7 +1,7 @@
 /**
  * What a reloaded mesh config changes in a running control plane. Most fields are read where they are used (each
  * snapshot, each injection, each apply-time analysis) and apply at once; the fields in RESTART_ONLY are read when a
- * part starts (certificates it signs, the xDS TLS server's names, the debouncer, the Secrets the leader issues), so a
+ * part starts (certificates it signs, the xDS TLS server's names, the Secrets the leader issues), so a
  * reload keeps their running values and names them as waiting for a restart. Pure.
  */
 import type { MeshConfig } from './mesh.js';
@@ -12,7 +12,6 @@ export const RESTART_ONLY: Readonly<Partial<Record<keyof MeshConfig, string>>> =
   caCertificates: 'the roots the mesh CA hands out',
   xdsTlsAddress: "the names in the xDS TLS server's certificate",
   workloadCertificateSecrets: 'whether the leader issues workload certificate Secrets',
-  debounce: "the xDS server's debouncer",
 };
 
 /** Fields that apply at once to proxies, but to pods only at injection: a change needs the meshed workloads restarted. */

@@ -20,13 +20,13 @@ describe('meshChanges: what a reloaded mesh config changes in a running control 
 
   it('keeps the running value of each field read only at start, and names it as waiting for a restart', () => {
     const running = load({});
-    const loaded = load({ trustDomain: 'example.org', debounce: { quietMs: 5, maxMs: 50 }, enableTracing: false });
+    const loaded = load({ trustDomain: 'example.org', xdsTlsAddress: 'istiod.istio-system.svc:15012', debounce: { quietMs: 5, maxMs: 50 } });
     const c = meshChanges(running, loaded);
-    expect(c.pendingRestart).to.deep.equal(['debounce', 'trustDomain']);
-    expect(c.changed).to.deep.equal(['enableTracing']);
+    expect(c.pendingRestart).to.deep.equal(['trustDomain', 'xdsTlsAddress']);
+    expect(c.changed).to.deep.equal(['debounce']);
     expect(c.next.trustDomain).to.equal(running.trustDomain);
-    expect(c.next.debounce).to.deep.equal(running.debounce);
-    expect(c.next.enableTracing).to.equal(false);
+    expect(c.next.xdsTlsAddress).to.equal(running.xdsTlsAddress);
+    expect(c.next.debounce).to.deep.equal({ quietMs: 5, maxMs: 50 });
   });
 
   it('changes nothing when the loaded config equals the running one', () => {

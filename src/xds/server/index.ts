@@ -94,7 +94,7 @@ export interface XdsServer {
   connections(): Connection[];
   /** The current snapshot cache (tests, benchmarks). */
   current(): SnapshotCache;
-  /** A reloaded mesh config: the next snapshot is built with it (a full rebuild) and pushed. The debounce stays. */
+  /** A reloaded mesh config: the next snapshot is built with it (a full rebuild) and pushed, debounced by its timings. */
   setMesh(mesh: MeshConfig): void;
   /** Counters for tests and benchmarks: encodes = resources encoded so far (each distinct content once). */
   stats(): { snapshot: string; scopes: number; encodes: number; connections: number };
@@ -352,6 +352,7 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
     setMesh: (next) => {
       if (next === mesh) return;
       mesh = next;
+      if (!opts.debounce) debouncer.setOptions(next.debounce);
       debouncer.trigger();
     },
     stats: () => ({ snapshot: cache.snapshot.version, scopes: cache.scopeCount, encodes: pool.encodes, connections: conns.size }),

@@ -16,7 +16,7 @@ export class Debouncer {
   private last = 0;
 
   constructor(
-    private readonly opts: DebounceOptions,
+    private opts: DebounceOptions,
     /** Called with the time (ms since epoch) of the first event of the burst. */
     private readonly fire: (firstAt: number) => void,
   ) {}
@@ -51,6 +51,12 @@ export class Debouncer {
     }
     this.first = undefined;
     this.fire(first);
+  }
+
+  /** New timings (a reloaded mesh config): a pending burst is timed by them from now on. */
+  setOptions(opts: DebounceOptions): void {
+    this.opts = opts;
+    if (this.first !== undefined) this.schedule();
   }
 
   /** Fires now if a burst is pending (used on shutdown or by tests). */

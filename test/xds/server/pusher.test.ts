@@ -38,6 +38,19 @@ describe('Debouncer', () => {
     d.close();
     expect(d.pending).to.equal(false);
   });
+
+  it('new timings (a reloaded mesh config) time a pending burst from then on', async () => {
+    let fired = 0;
+    const d = new Debouncer({ quietMs: 60_000, maxMs: 60_000 }, () => fired++);
+    d.trigger();
+    await sleep(20);
+    expect(fired, 'held by the old timings').to.equal(0);
+    d.setOptions({ quietMs: 10, maxMs: 1_000 });
+    while (fired === 0) await sleep(5);
+    expect(fired).to.equal(1);
+    expect(d.pending).to.equal(false);
+    d.close();
+  });
 });
 
 describe('PushQueue', () => {
