@@ -88,6 +88,7 @@ export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
     ...(mesh.inboundClusterStatName ? { inboundClusterStatName: mesh.inboundClusterStatName } : {}),
     ...(mesh.outboundClusterStatName ? { outboundClusterStatName: mesh.outboundClusterStatName } : {}),
     dnsRefreshMs: detectionMs(mesh.dnsRefreshRate),
+    ...(mesh.defaultConfig.gatewayTopology ? { gatewayTopology: mesh.defaultConfig.gatewayTopology } : {}),
     ...trafficSettings(mesh),
     telemetry: {
       providers: Object.fromEntries(mesh.extensionProviders.map((p) => [p.name.toLowerCase(), telemetryProvider(p)])),
