@@ -3,9 +3,17 @@
  * its bootstrap, as PROXY_CONFIG node metadata (Istio's agent sends it there); the xDS server applies it.
  */
 import { expect } from 'chai';
-import { resolveMeshConfig, type MeshConfig } from '../../src/config/mesh.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveMeshConfig, snapshotOptions, type MeshConfig } from '../../src/config/mesh.js';
+import { parseDocuments } from '../../src/core/documents.js';
 import type { KubeObject } from '../../src/core/kube.js';
+import { TypeUrls } from '../../src/core/constants.js';
 import { injectPod } from '../../src/inject/index.js';
+import { parseNode } from '../../src/model/proxy.js';
+import { buildSnapshot } from '../../src/model/snapshot.js';
+import { generate } from '../../src/xds/gen/index.js';
+import { BOOKINFO_NETWORKING } from '../support/samples.js';
 
 const GATEWAY_TEMPLATE = { 'inject.istio.io/templates': 'gateway' };
 
@@ -64,5 +72,16 @@ describe("injection: a gateway's gatewayTopology in its bootstrap (PROXY_CONFIG)
     expect(!bad.ok && bad.errors).to.deep.equal(['metadata.annotations["proxy.istio.io/config"]: gatewayTopology.numTrustedProxies: must be a whole number from 0 to 4294967295, got -1']);
     const typo = inject(pod({ ...GATEWAY_TEMPLATE, 'proxy.istio.io/config': 'gatewayTopology: {numTrustedProxies: 1, trustedProxies: 2}' }), mesh());
     expect(typo.warnings).to.deep.equal(['metadata.annotations["proxy.istio.io/config"]: gatewayTopology.trustedProxies not applied by mizzen (ignored)']);
+  });
+
+  it('reaches the listeners: the injected bootstrap, parsed as the xDS server parses its node, sets the hops over the mesh default', () => {
+    const m = mesh({ gatewayTopology: { numTrustedProxies: 5 } });
+    const meta = metadata(pod({ ...GATEWAY_TEMPLATE, 'proxy.istio.io/config': '{"gatewayTopology": {"numTrustedProxies": 1, "proxyProtocol": {}}}' }), m);
+    const node = parseNode({ id: 'router~10.244.0.20~ingress-7d9c.istio-system~istio-system.svc.cluster.local', metadata: { ...meta, LABELS: { istio: 'ingressgateway' } } });
+    if (!node.ok) throw new Error(node.errors.join());
+    const gateway = parseDocuments(readFileSync(join(BOOKINFO_NETWORKING, 'bookinfo-gateway.yaml'), 'utf8')).map((d) => d.value as KubeObject);
+    const [listener] = generate(buildSnapshot(gateway, snapshotOptions(m)), node.value, TypeUrls.listener).map((l) => l.resource as any);
+    expect(listener.listener_filters.map((f: any) => f.name)).to.deep.equal(['envoy.filters.listener.proxy_protocol']);
+    expect(listener.filter_chains[0].filters.at(-1).typed_config.xff_num_trusted_hops).to.equal(1);
   });
 });
