@@ -1,8 +1,9 @@
 /**
  * Istio's meshConfig.defaultConfig, the ProxyConfig every proxy starts from, in mizzen's mesh config. Its fields
  * that mizzen applies at injection stay here (concurrency, proxyMetadata, interceptionMode: a pod's
- * proxy.istio.io/config and ProxyConfig resources go over them); those that mizzen keeps at the top of its mesh config
- * are moved there (holdApplicationUntilProxyStarts, discoveryAddress as xdsAddress, tracing's zipkin address and
+ * proxy.istio.io/config and ProxyConfig resources go over them), and gatewayTopology, which a gateway's bootstrap
+ * carries (a pod's annotation replaces it whole) and which the xDS server takes for a gateway whose node carries no
+ * PROXY_CONFIG; those that mizzen keeps at the top of its mesh config are moved there (holdApplicationUntilProxyStarts, discoveryAddress as xdsAddress, tracing's zipkin address and
  * sampling), and saying one of them in both places is an error. Istio's other ProxyConfig fields are accepted with a
  * warning that mizzen does not apply them (config/istio-fields.ts); a key that is no ProxyConfig field is an error.
  * Pure.
@@ -10,6 +11,7 @@
 import { isObject } from '../core/object.js';
 import { shown } from '../core/shown.js';
 import { proxyConfigOf } from '../inject/proxy-config.js';
+import type { GatewayTopology } from '../model/gateway-topology.js';
 import { ISTIO_PROXY_CONFIG_FIELDS, ISTIO_TRACING_FIELDS, sortIstioFields } from './istio-fields.js';
 
 /** What of defaultConfig the injector reads (inject/proxy-options.ts). */
@@ -19,6 +21,8 @@ export interface DefaultProxyConfig {
   /** istio-proxy's environment; ISTIO_META_* entries also become node metadata. */
   proxyMetadata?: Record<string, string>;
   interceptionMode?: 'REDIRECT' | 'NONE';
+  /** What stands in front of gateways (model/gateway-topology.ts): their bootstraps carry it, the xDS server applies it. */
+  gatewayTopology?: GatewayTopology;
 }
 
 /** The top-level fields defaultConfig may set instead, by their ProxyConfig names. */
@@ -63,6 +67,7 @@ export function readDefaultConfig(input: unknown, mesh: MovedFields, given: Read
     ...(o.concurrency !== undefined && { concurrency: o.concurrency }),
     ...(o.proxyMetadata && { proxyMetadata: o.proxyMetadata }),
     ...(o.interceptionMode === 'REDIRECT' || o.interceptionMode === 'NONE' ? { interceptionMode: o.interceptionMode } : {}),
+    ...(o.gatewayTopology && { gatewayTopology: o.gatewayTopology }),
   };
 }
 

@@ -59,7 +59,6 @@ export const ISTIO_PROXY_CONFIG_FIELDS: Readonly<Record<string, IstioField>> = {
   runtimeValues: { kind: 'mapping', why: AGENT },
   statusPort: { kind: 'int', why: ports('health port 15021') },
   extraStatTags: { kind: 'strings', why: STATS },
-  gatewayTopology: { kind: 'mapping', why: 'gateways keep the default X-Forwarded-For handling' },
   terminationDrainDuration: { kind: 'duration', why: AGENT },
   meshId: { kind: 'string', why: 'mizzen runs a single mesh' },
   readinessProbe: { kind: 'mapping', why: "istio-proxy's readiness is Envoy's own" },

@@ -91,6 +91,7 @@ export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
     ...(mesh.proxyListenPort !== Ports.proxyOutbound ? { proxyListenPort: mesh.proxyListenPort } : {}),
     ...(mesh.proxyInboundListenPort !== Ports.proxyInbound ? { proxyInboundListenPort: mesh.proxyInboundListenPort } : {}),
     dnsRefreshMs: detectionMs(mesh.dnsRefreshRate),
+    ...(mesh.defaultConfig.gatewayTopology ? { gatewayTopology: mesh.defaultConfig.gatewayTopology } : {}),
     ...trafficSettings(mesh),
     telemetry: {
       providers: Object.fromEntries(mesh.extensionProviders.map((p) => [p.name.toLowerCase(), telemetryProvider(p)])),

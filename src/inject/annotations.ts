@@ -13,6 +13,7 @@ import { parseQuantity } from './quantity.js';
 import type { AppliedProxyConfig } from './proxy-configs.js';
 import { PROXY_OPTION_ANNOTATIONS, UNSUPPORTED_ANNOTATIONS, field, readProxyOptions, unsupportedWarnings, type ProxyOptions } from './proxy-options.js';
 import type { Entry } from './user-volumes.js';
+import type { GatewayTopology } from '../model/gateway-topology.js';
 import { PROXY_VOLUME } from './template.js';
 
 export type InterceptionMode = 'REDIRECT' | 'NONE';
@@ -42,6 +43,8 @@ export interface InjectParams {
   proxy: ProxyOptions;
   /** Volumes added to the pod (sidecar.istio.io/userVolume). */
   volumes: readonly Entry[];
+  /** ProxyConfig's gatewayTopology in effect for the pod; a gateway's bootstrap carries it as PROXY_CONFIG (proxy.ts). */
+  gatewayTopology?: GatewayTopology;
   /** For the admission response: annotations read but not applied. */
   warnings: readonly string[];
 }
@@ -221,5 +224,5 @@ function paramsFrom(annotations: Record<string, unknown>, mesh: MeshConfig, podV
   const warnings = [...proxyOptions.warnings, ...unsupportedWarnings(annotations)];
   return errors.length
     ? { ok: false, errors }
-    : ok({ proxyImage, logLevel, resources, native, hold, interceptionMode, traffic, proxy: proxyOptions.proxy, volumes: proxyOptions.volumes, warnings });
+    : ok({ proxyImage, logLevel, resources, native, hold, interceptionMode, traffic, proxy: proxyOptions.proxy, volumes: proxyOptions.volumes, ...(proxyOptions.gatewayTopology && { gatewayTopology: proxyOptions.gatewayTopology }), warnings });
 }

@@ -10,6 +10,8 @@ import { KUBECTL_YAML } from '../core/documents.js';
 import { parseHostPort } from '../bootstrap/envoy.js';
 import { shown } from '../core/shown.js';
 import { ENV_VAR_NAME } from '../core/kube.js';
+import { isObject } from '../core/object.js';
+import { readGatewayTopology, type GatewayTopology } from '../model/gateway-topology.js';
 
 export interface ProxyConfigOverrides {
   holdApplicationUntilProxyStarts?: boolean;
@@ -20,6 +22,8 @@ export interface ProxyConfigOverrides {
   /** host:port of the xDS server for this pod. */
   discoveryAddress?: string;
   interceptionMode?: 'REDIRECT' | 'TPROXY' | 'NONE';
+  /** What stands in front of a gateway (model/gateway-topology.ts); a gateway's bootstrap carries it to the xDS server. */
+  gatewayTopology?: GatewayTopology;
 }
 
 export interface ProxyConfigRead {
@@ -39,13 +43,19 @@ const ALIASES: ReadonlyMap<string, keyof ProxyConfigOverrides> = new Map(Object.
   discovery_address: 'discoveryAddress',
   interceptionMode: 'interceptionMode',
   interception_mode: 'interceptionMode',
+  gatewayTopology: 'gatewayTopology',
+  gateway_topology: 'gatewayTopology',
 } as Record<string, keyof ProxyConfigOverrides>));
 
 const INT32_MAX = 2 ** 31 - 1;
 /** At most this many ignored fields, or bad proxyMetadata entries, are named in a message. */
 const MAX_NAMED = 10;
 
-type Reader = (v: unknown) => { value: unknown } | { error: string };
+/**
+ * A field's reader: its value, or what is wrong with it (`error`, said of the field; `errors`, each naming a field
+ * below it). `unknown`: keys below the field that are none of its own, reported as ignored.
+ */
+type Reader = (v: unknown) => { value: unknown; unknown?: string[] } | { error: string } | { errors: string[] };
 
 const READERS: Record<keyof ProxyConfigOverrides, Reader> = {
   holdApplicationUntilProxyStarts: (v) => (typeof v === 'boolean' ? { value: v } : { error: `must be true or false, got ${shown(v)}` }),
@@ -74,6 +84,11 @@ const READERS: Record<keyof ProxyConfigOverrides, Reader> = {
     return hp.ok ? { value: v } : { error: `${shown(v)} must be host:port` };
   },
   interceptionMode: (v) => (v === 'REDIRECT' || v === 'TPROXY' || v === 'NONE' ? { value: v } : { error: `${shown(v)} must be REDIRECT, TPROXY or NONE` }),
+  gatewayTopology: (v) => {
+    const r = readGatewayTopology(v);
+    if (!r.ok) return isObject(v) ? { errors: r.errors } : { error: r.errors[0]! };
+    return { value: r.value, unknown: r.unknown };
+  },
 };
 
 /** The fields a ProxyConfig resource (and the mesh config's defaultConfig) shares with the annotation. */
@@ -89,7 +104,7 @@ export function overlayProxyConfig<T extends SharedOverrides>(base: T, top: Shar
 }
 
 /** One field's value read as the annotation reads it (for the ProxyConfig resource's concurrency and environmentVariables). */
-export function readProxyConfigField<K extends keyof ProxyConfigOverrides>(name: K, value: unknown): { value: NonNullable<ProxyConfigOverrides[K]> } | { error: string } {
+export function readProxyConfigField<K extends Exclude<keyof ProxyConfigOverrides, 'gatewayTopology'>>(name: K, value: unknown): { value: NonNullable<ProxyConfigOverrides[K]> } | { error: string } {
   return READERS[name](value) as { value: NonNullable<ProxyConfigOverrides[K]> } | { error: string };
 }
 
@@ -138,17 +153,24 @@ export function proxyConfigOf(doc: unknown): { ok: true; value: ProxyConfigRead 
   const overrides: ProxyConfigOverrides = {};
   const ignored: string[] = [];
   const errors: string[] = [];
+  const ignore = (path: string): void => {
+    if (ignored.length < MAX_NAMED) ignored.push(path);
+    else if (ignored.length === MAX_NAMED) ignored.push('…');
+  };
   for (const [key, value] of Object.entries(doc)) {
     const name = ALIASES.get(key);
     if (name === undefined) {
-      if (ignored.length < MAX_NAMED) ignored.push(key);
-      else if (ignored.length === MAX_NAMED) ignored.push('…');
+      ignore(key);
       continue;
     }
     if (value === null) continue; // proto3 JSON: null leaves the field at its default
     const r = READERS[name](value);
     if ('error' in r) errors.push(`${key}: ${r.error}`);
-    else (overrides as Record<string, unknown>)[name] = r.value;
+    else if ('errors' in r) errors.push(...r.errors.map((e) => `${key}.${e}`));
+    else {
+      (overrides as Record<string, unknown>)[name] = r.value;
+      for (const below of r.unknown ?? []) ignore(below === '…' ? below : `${key}.${below}`);
+    }
   }
   return errors.length ? { ok: false, errors } : { ok: true, value: { overrides, ignored } };
 }

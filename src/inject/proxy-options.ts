@@ -56,6 +56,8 @@ export interface PodProxyOptions {
   /** ProxyConfig's own choices, which the mesh defaults give way to (and the interceptionMode annotation overrides). */
   hold?: boolean;
   interceptionMode?: ProxyConfigOverrides['interceptionMode'];
+  /** The pod's effective gatewayTopology: the annotation's, whole, else defaultConfig's (a gateway's bootstrap carries it). */
+  gatewayTopology?: ProxyConfigOverrides['gatewayTopology'];
   warnings: string[];
 }
 
@@ -110,7 +112,7 @@ function proxyConfigPart(get: Get, errors: string[], warnings: string[], base: D
     ProxyOptions,
     'concurrency' | 'env' | 'nodeMetadata' | 'xdsAddress'
   > &
-    Pick<PodProxyOptions, 'hold' | 'interceptionMode'>;
+    Pick<PodProxyOptions, 'hold' | 'interceptionMode' | 'gatewayTopology'>;
   let o: ProxyConfigOverrides = overlayProxyConfig({}, base);
   const text = get(Annotations.proxyConfig);
   const pc = text === undefined ? undefined : readProxyConfig(text);
@@ -133,6 +135,8 @@ function proxyConfigPart(get: Get, errors: string[], warnings: string[], base: D
   part.xdsAddress = o.discoveryAddress;
   part.hold = o.holdApplicationUntilProxyStarts;
   part.interceptionMode = o.interceptionMode;
+  // A message field: the annotation's replaces defaultConfig's whole, as Istio merges the annotation over it.
+  part.gatewayTopology = o.gatewayTopology ?? base.gatewayTopology;
   return part;
 }
 
@@ -239,7 +243,7 @@ const DEFAULT_JSON = JSON.stringify(DEFAULT_PROXY_OPTIONS);
  */
 export function readProxyOptions(get: Get, podVolumes: string[], reserved: { name: string; mountPath: string }, errors: string[], base: DefaultProxyConfig = {}, resources?: AppliedProxyConfig): PodProxyOptions {
   const warnings: string[] = [];
-  const { hold, interceptionMode, ...config } = proxyConfigPart(get, errors, warnings, base, resources);
+  const { hold, interceptionMode, gatewayTopology, ...config } = proxyConfigPart(get, errors, warnings, base, resources);
   const { volumes, mounts } = userVolumesPart(get, podVolumes, reserved, errors);
   const componentLogLevel = get(Annotations.componentLogLevel);
   if (componentLogLevel !== undefined && !COMPONENT_LEVEL.test(componentLogLevel)) {
@@ -258,7 +262,7 @@ export function readProxyOptions(get: Get, podVolumes: string[], reserved: { nam
     ...(histogramBuckets && { histogramBuckets }),
     ...(statsFlushMs !== undefined && { statsFlushMs }),
   };
-  return { proxy: JSON.stringify(proxy) === DEFAULT_JSON ? DEFAULT_PROXY_OPTIONS : proxy, volumes, hold, interceptionMode, warnings };
+  return { proxy: JSON.stringify(proxy) === DEFAULT_JSON ? DEFAULT_PROXY_OPTIONS : proxy, volumes, hold, interceptionMode, ...(gatewayTopology && { gatewayTopology }), warnings };
 }
 
 /**

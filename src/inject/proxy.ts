@@ -156,6 +156,21 @@ function withOverrides(meta: Record<string, unknown>, overrides: Readonly<Record
   return meta;
 }
 
+/**
+ * PROXY_CONFIG, the node metadata in which Istio's agent sends the proxy's effective ProxyConfig, with the fields the
+ * xDS server reads from it: a gateway's gatewayTopology (xds/gen/gateway-topology.ts). Only a gateway whose
+ * ProxyConfig sets one carries it; the others are left to the mesh config's, as the xDS server reads it then.
+ */
+function nodeProxyConfig(shape: Shape, params: SidecarContext['params']): Record<string, unknown> | undefined {
+  return shape.router && params.gatewayTopology ? { gatewayTopology: params.gatewayTopology } : undefined;
+}
+
+/** The metadata with PROXY_CONFIG set (after proxyMetadata's values, as Istio's agent sets it after reading them). */
+function withProxyConfig(meta: Record<string, unknown>, proxyConfig: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (proxyConfig) meta.PROXY_CONFIG = proxyConfig;
+  return meta;
+}
+
 const shapeKey = (s: Shape) => (s.native ? 1 : 0) | (s.ports ? 2 : 0) | (s.workload ? 4 : 0) | (s.hold ? 8 : 0) | (s.certs ? 16 : 0) | (s.router ? 32 : 0);
 const proxyTemplates = new Map<number, JsonTemplate<(typeof PROXY_KEYS)[number]>>();
 const metaTemplates = new Map<number, JsonTemplate<(typeof META_KEYS)[number]>>();
@@ -214,7 +229,8 @@ export function proxyContainer(ctx: SidecarContext): Result<BuiltContainer> {
   const { override } = ctx;
   // ISTIO_META_* entries of the pod's own istio-proxy env come after proxyMetadata's, as in the container.
   const metaOverrides = override && Array.isArray(override.env) ? { ...o.nodeMetadata, ...istioMetadata(override.env) } : o.nodeMetadata;
-  const plainMeta = metaOverrides === DEFAULT_PROXY_OPTIONS.nodeMetadata || Object.keys(metaOverrides).length === 0;
+  const proxyConfig = nodeProxyConfig(shape, params);
+  const plainMeta = proxyConfig === undefined && (metaOverrides === DEFAULT_PROXY_OPTIONS.nodeMetadata || Object.keys(metaOverrides).length === 0);
   const bootOpts: EnvoyBootstrapOptions = { xdsAddress: o.xdsAddress ?? mesh.xdsAddress, logLevel: params.logLevel, clusterName: `${literal(canonical)}.$(POD_NAMESPACE)` };
   if (shape.certs && o.xdsAddress === undefined) xdsOverTls(bootOpts, mesh);
   // Probes go to the pod's own address (INSTANCE_IP, set in the container's env before the args expand it).
@@ -223,7 +239,7 @@ export function proxyContainer(ctx: SidecarContext): Result<BuiltContainer> {
   if (ctx.appProbes) bootOpts.appProbes = { address: '$(INSTANCE_IP)', routes: ctx.appProbes.map((r) => ({ ...r, path: literal(r.path), target: literal(r.target) })) };
   const bootstrap = envoyBootstrapText(
     bootOpts,
-    plainMeta ? templateFor(metaTemplates, shape, META_KEYS, nodeMetadata).json(meta) : JSON.stringify(withOverrides(nodeMetadata(shape, meta), metaOverrides)),
+    plainMeta ? templateFor(metaTemplates, shape, META_KEYS, nodeMetadata).json(meta) : JSON.stringify(withProxyConfig(withOverrides(nodeMetadata(shape, meta), metaOverrides), proxyConfig)),
   );
   if (!bootstrap.ok) return { ok: false, errors: bootstrap.errors.map((e) => `${o.xdsAddress === undefined ? 'mesh config' : 'proxy.istio.io/config'} ${e}`) };
 

@@ -2,10 +2,15 @@
  * A connected proxy as the generators see it, parsed from the xDS Node it sends.
  * Node ids are Istio's: `<type>~<ip>~<pod>.<namespace>~<namespace>.svc.<suffix>`,
  * e.g. `sidecar~10.1.2.3~reviews-v1-abc.default~default.svc.cluster.local`.
- * Proxyless gRPC clients say so with node metadata `GENERATOR: grpc`.
+ * Proxyless gRPC clients say so with node metadata `GENERATOR: grpc`. PROXY_CONFIG, the proxy's effective
+ * ProxyConfig as Istio's agent (and mizzen's gateway bootstrap) sends it, is read for the fields the generators take
+ * from it; a value there that does not read is left out with a warning, never a refused stream.
  */
 import { type Result, ok, fail } from '../core/result.js';
 import type { SpiffeIdentity } from '../core/spiffe.js';
+import { isObject } from '../core/object.js';
+import { shown } from '../core/shown.js';
+import { readGatewayTopology, type GatewayTopology } from './gateway-topology.js';
 
 export type ProxyType = 'sidecar' | 'router';
 export type Generator = 'envoy' | 'grpc';
@@ -30,6 +35,18 @@ export interface Proxy {
    * mesh CA, naming the proxy's namespace). Absent on plaintext xDS or without a certificate.
    */
   identity?: SpiffeIdentity;
+  /**
+   * The node's PROXY_CONFIG, the fields mizzen reads: when present it is the proxy's whole ProxyConfig, so a field
+   * it leaves out is unset (istiod's ProxyConfigOrDefault); absent (no PROXY_CONFIG, or one ignored), the mesh
+   * config's defaultConfig applies.
+   */
+  proxyConfig?: NodeProxyConfig;
+  /** What of the node was ignored, and why (shown by /debug/syncz). */
+  warnings?: string[];
+}
+
+export interface NodeProxyConfig {
+  gatewayTopology?: GatewayTopology;
 }
 
 export interface XdsNode {
@@ -60,5 +77,37 @@ export function parseNode(node: XdsNode | undefined | null): Result<Proxy> {
   const generator: Generator = metadata.GENERATOR === 'grpc' ? 'grpc' : 'envoy';
   const l = node.locality;
   const locality = l && (l.region || l.zone || l.sub_zone) ? [l.region ?? '', l.zone ?? '', l.sub_zone ?? ''].join('/').replace(/\/+$/, '') : undefined;
-  return ok({ id: node.id, type, generator, ip, podName, namespace, labels: stringMap(metadata.LABELS), metadata, ...(locality ? { locality } : {}) });
+  const warnings: string[] = [];
+  const proxyConfig = metadata.PROXY_CONFIG === undefined || metadata.PROXY_CONFIG === null ? undefined : readProxyConfig(metadata.PROXY_CONFIG, warnings);
+  return ok({
+    id: node.id,
+    type,
+    generator,
+    ip,
+    podName,
+    namespace,
+    labels: stringMap(metadata.LABELS),
+    metadata,
+    ...(locality ? { locality } : {}),
+    ...(proxyConfig && { proxyConfig }),
+    ...(warnings.length > 0 && { warnings }),
+  });
+}
+
+/** PROXY_CONFIG's fields that mizzen reads; undefined (with a warning) when it, or one of them, does not read. */
+function readProxyConfig(pc: unknown, warnings: string[]): NodeProxyConfig | undefined {
+  const at = 'node.metadata.PROXY_CONFIG';
+  if (!isObject(pc)) {
+    warnings.push(`${at}: must be a mapping (a ProxyConfig), got ${shown(pc)}; ignored, the mesh config's defaultConfig applies`);
+    return undefined;
+  }
+  const raw = pc.gatewayTopology ?? pc.gateway_topology;
+  if (raw === undefined || raw === null) return {};
+  const r = readGatewayTopology(raw);
+  if (!r.ok) {
+    warnings.push(...r.errors.map((e) => `${at}.gatewayTopology${isObject(raw) ? '.' : ': '}${e}; PROXY_CONFIG ignored, the mesh config's defaultConfig applies`));
+    return undefined;
+  }
+  if (r.unknown.length > 0) warnings.push(`${at}.gatewayTopology: ${r.unknown.join(', ')}: unknown field, ignored`);
+  return { gatewayTopology: r.value };
 }

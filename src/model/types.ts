@@ -7,6 +7,7 @@ import type { KubeObject } from '../core/kube.js';
 import type { RawCredential } from './credentials.js';
 import type { ConfigMapCa } from './configmap-ca.js';
 import type { IngressSettings } from './ingress.js';
+import type { GatewayTopology } from './gateway-topology.js';
 import type { LabelSelector } from '../config/mesh.js';
 
 /** Istio's protocol selection (port name prefix `http-`, `grpc-`, … or appProtocol). */
@@ -222,6 +223,8 @@ export interface MeshSettings {
   tcpKeepalive?: Record<string, unknown>;
   /** inboundTrafficPolicy LOCALHOST: inbound traffic reaches the app on 127.0.0.1; absent: on the pod's IP (PASSTHROUGH). */
   inboundLocalhost?: true;
+  /** defaultConfig.gatewayTopology: for gateways whose node carries no PROXY_CONFIG (xds/gen/gateway-topology.ts); absent: none. */
+  gatewayTopology?: GatewayTopology;
 }
 
 /** Istio's MeshConfig.TLSConfig, checked: TLS_AUTO and empty lists left out, unknown and repeated names dropped. */

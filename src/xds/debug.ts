@@ -1,6 +1,7 @@
 /**
  * Debug views of the xDS server as plain functions of the query string; the monitoring server mounts them at
- * /debug/<name> and sends the value as JSON. syncz: every stream's per-type sync state; configz: the store and
+ * /debug/<name> and sends the value as JSON. syncz: every stream's per-type sync state (and what of its node was
+ * ignored); configz: the store and
  * the config errors; registryz: services and endpoints of the snapshot; config_dump?proxy=ID: what a proxy gets;
  * envoyfilterz?proxy=ID: each patch of the EnvoyFilters that select the proxy, and whether it changes anything;
  * namespacez: the mesh's discoverySelectors and every namespace the store knows, discovered or not (and why not).
@@ -194,6 +195,8 @@ export function createDebugHandlers(state: DebugState): DebugHandlers {
           // The SPIFFE id of the client certificate it proved itself with on xDS over TLS, if any.
           ...(c.proxy!.identity ? { identity: spiffeId(c.proxy!.identity.trustDomain, c.proxy!.identity.namespace, c.proxy!.identity.serviceAccount) } : {}),
           connectedAt: c.connectedAt.toISOString(),
+          // What of its node was ignored (a PROXY_CONFIG that does not read), and why.
+          ...(c.proxy!.warnings ? { warnings: c.proxy!.warnings } : {}),
           types,
         };
       });

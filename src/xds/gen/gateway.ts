@@ -12,7 +12,10 @@
  * traffic go on its chains (wasm.ts): HTTP ones in the connection managers, NETWORK ones before the connection
  * manager or, among the authorization network filters, before the tcp_proxy. Routes to a DYNAMIC_DNS host bring its
  * dynamic forward proxy filter: the HTTP one into the connection manager, the SNI one before a TLS chain's
- * tcp_proxy (dynamic-dns.ts; istiod adds neither on gateways, where such a route then finds no host).
+ * tcp_proxy (dynamic-dns.ts; istiod adds neither on gateways, where such a route then finds no host). The
+ * connection managers use the client's address, and ProxyConfig's gatewayTopology says how many X-Forwarded-For
+ * entries they trust, what they do with x-forwarded-client-cert, and whether the listeners read a PROXY protocol
+ * header first (gateway-topology.ts).
  */
 import type { Config, MeshTls, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
@@ -34,6 +37,7 @@ import { caSdsName, credentialSdsName } from './credentials.js';
 import { isBuiltinCredential } from '../../model/credentials.js';
 import { hasDynamicDns, httpDfpFilters, routeClusters, sniDfpFilters } from './dynamic-dns.js';
 import { outboundTcpStat } from './stat-names.js';
+import { gatewayManagerFields, gatewayTopologyOf, proxyProtocolFilter, withGatewayFields } from './gateway-topology.js';
 
 interface ServerInfo {
   gateway: Config;
@@ -231,6 +235,10 @@ export function generateGatewayListeners(snap: Snapshot, proxy: Proxy): NamedRes
   // the WasmPlugins selecting the listener port's CLIENT traffic in their phases among them (wasm.ts).
   const jwt = inboundJwt(snap, proxy);
   const certs = serverCerts(proxy);
+  // ProxyConfig's gatewayTopology: on every connection manager, and the PROXY protocol on every listener.
+  const topology = gatewayTopologyOf(snap, proxy);
+  const managerFields = gatewayManagerFields(topology);
+  const listenerFilters = (tls: boolean): Json[] => [...(topology?.proxyProtocol ? [proxyProtocolFilter()] : []), ...(tls ? [tlsInspectorFilter()] : [])];
   for (const [port, list] of byListenerPort(servers(snap, proxy))) {
     const httpFilters = phased(jwt, authz.custom, authz.rbac, wasmFilters(snap, proxy, 'CLIENT', port));
     const network = wasmNetworkFilters(snap, proxy, 'CLIENT', port);
@@ -238,7 +246,7 @@ export function generateGatewayListeners(snap: Snapshot, proxy: Proxy): NamedRes
     const dfp = (routed: readonly ServerInfo[]): Json[] => (hasDynamicDns(snap) ? httpDfpFilters(snap, routeClusters(virtualHosts(snap, proxy, routed, port))) : []);
     const hcm = (rds: string, routed: readonly ServerInfo[]): Json[] => [
       ...networkPhased([], [], network),
-      httpConnectionManager(`outbound_0.0.0.0_${port}`, { rds }, 'outbound', httpFilters, dfp(routed), snap.mesh.pathNormalization),
+      withGatewayFields(httpConnectionManager(`outbound_0.0.0.0_${port}`, { rds }, 'outbound', httpFilters, dfp(routed), snap.mesh.pathNormalization), managerFields),
     ];
     const tcpFilters = networkPhased(authz.tcpCustom, authz.tcpRbac, network);
     // Before the chain's filters (a dynamic forward proxy's SNI filter, then its tcp_proxy).
@@ -271,11 +279,11 @@ export function generateGatewayListeners(snap: Snapshot, proxy: Proxy): NamedRes
       return true;
     });
     if (unique.length === 0) continue;
-    const tls = unique.some((c) => c.filter_chain_match?.transport_protocol === 'tls');
+    const filters = listenerFilters(unique.some((c) => c.filter_chain_match?.transport_protocol === 'tls'));
     const name = listenerName('0.0.0.0', port);
     out.push({
       name,
-      resource: { name, address: socketAddress('0.0.0.0', port), traffic_direction: 'OUTBOUND', ...(tls ? { listener_filters: [tlsInspectorFilter()] } : {}), filter_chains: unique.map(guarded) },
+      resource: { name, address: socketAddress('0.0.0.0', port), traffic_direction: 'OUTBOUND', ...(filters.length > 0 ? { listener_filters: filters } : {}), filter_chains: unique.map(guarded) },
     });
   }
   return out;

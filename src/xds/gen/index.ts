@@ -18,6 +18,7 @@ import { generateGrpc } from './grpc/index.js';
 import { withTelemetry } from './telemetry.js';
 import { type PatchStatus, envoyFilterStatus as patchStatus, proxyMatchKey, withEnvoyFilters } from './envoyfilter/index.js';
 import { certsScope, generateSecrets } from './mtls.js';
+import { topologyScope } from './gateway-topology.js';
 
 /** One generated resource: plain object, snake_case fields, Any as `{ '@type': url, ...fields }`. */
 export type { NamedResource } from './types.js';
@@ -62,15 +63,17 @@ export function proxyScope(snap: Snapshot, proxy: Proxy): string {
   // the next snapshot shares those parts (an incremental build), the proxy's scope is the one computed before.
   // EnvoyFilter patches may also read the node's metadata and version (envoyfilter/patches.ts), and endpoint
   // priorities the proxy's locality and its values of failoverPriority labels, network metadata included
-  // (locality.ts), mesh mTLS its certificate files (mtls.ts), and a gateway's SDS whether it may read credentials
-  // (credentials.ts).
+  // (locality.ts), mesh mTLS its certificate files (mtls.ts), a gateway's SDS whether it may read credentials
+  // (credentials.ts), and a gateway's listeners its own gatewayTopology (gateway-topology.ts).
   const ef = proxyMatchKey(snap, proxy);
   const loc = localityMatters(snap) ? proxyLocality(snap, proxy) : '';
   const fp = failoverPriorityScope(snap, proxy);
   const certs = certsScope(proxy);
   // A proxy that proved its identity gets its namespace's credentials (credentials.ts).
   const creds = mayReadCredentials(proxy) ? '|creds' : '';
-  const extra = `${ef ? `|ef:${ef}` : ''}${loc ? `|loc:${loc}` : ''}${fp ? `|fp:${fp}` : ''}${certs ? `|certs:${certs}` : ''}${creds}`;
+  // A gateway's own gatewayTopology (PROXY_CONFIG) shapes its listeners (gateway-topology.ts).
+  const gt = topologyScope(proxy);
+  const extra = `${ef ? `|ef:${ef}` : ''}${loc ? `|loc:${loc}` : ''}${fp ? `|fp:${fp}` : ''}${certs ? `|certs:${certs}` : ''}${creds}${gt ? `|gt:${gt}` : ''}`;
   const m = scopeMemo.get(proxy);
   const byIp = Object.keys(proxy.labels).length === 0;
   if (m && m.services === snap.services && (!byIp || m.workloads === snap.workloads) && (!m.named || m.endpoints === snap.endpoints)) return m.scope + extra;
