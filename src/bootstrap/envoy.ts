@@ -316,6 +316,8 @@ export interface EnvoyArgsOptions {
   concurrency?: number;
   /** --component-log-level, e.g. "upstream:debug,connection:trace". */
   componentLogLevel?: string;
+  /** --drain-time-s (ProxyConfig drainDuration), with the immediate drain strategy, as Istio's agent starts Envoy. */
+  drainSeconds?: number;
 }
 
 /**
@@ -329,6 +331,9 @@ export function envoyArgs(o: EnvoyArgsOptions): string[] {
   if (o.serviceCluster) args.push('--service-cluster', o.serviceCluster);
   args.push('--log-level', o.logLevel);
   if (o.componentLogLevel) args.push('--component-log-level', o.componentLogLevel);
+  // Told to drain (a listener update, or the preStop hook's drain_listeners, inject/drain.ts), Envoy asks clients to
+  // close at once rather than spread over the drain time.
+  if (o.drainSeconds !== undefined) args.push('--drain-time-s', String(o.drainSeconds), '--drain-strategy', 'immediate');
   args.push('--disable-hot-restart');
   if (o.concurrency !== undefined) args.push('--concurrency', String(o.concurrency));
   return args;

@@ -1,6 +1,7 @@
 /**
  * Istio's meshConfig.defaultConfig, the ProxyConfig every proxy starts from, in mizzen's mesh config. Its fields
- * that mizzen applies at injection stay here (concurrency, proxyMetadata, interceptionMode: a pod's
+ * that mizzen applies at injection stay here (concurrency, proxyMetadata, interceptionMode, terminationDrainDuration,
+ * drainDuration: a pod's
  * proxy.istio.io/config and ProxyConfig resources go over them), and gatewayTopology, which a gateway's bootstrap
  * carries (a pod's annotation replaces it whole) and which the xDS server takes for a gateway whose node carries no
  * PROXY_CONFIG; those that mizzen keeps at the top of its mesh config are moved there (holdApplicationUntilProxyStarts, discoveryAddress as xdsAddress, tracing's zipkin address and
@@ -23,6 +24,9 @@ export interface DefaultProxyConfig {
   interceptionMode?: 'REDIRECT' | 'NONE';
   /** What stands in front of gateways (model/gateway-topology.ts): their bootstraps carry it, the xDS server applies it. */
   gatewayTopology?: GatewayTopology;
+  /** How long a terminating proxy drains, and Envoy's drain time, in ms (inject/drain.ts). */
+  terminationDrainDuration?: number;
+  drainDuration?: number;
 }
 
 /** The top-level fields defaultConfig may set instead, by their ProxyConfig names. */
@@ -68,6 +72,8 @@ export function readDefaultConfig(input: unknown, mesh: MovedFields, given: Read
     ...(o.proxyMetadata && { proxyMetadata: o.proxyMetadata }),
     ...(o.interceptionMode === 'REDIRECT' || o.interceptionMode === 'NONE' ? { interceptionMode: o.interceptionMode } : {}),
     ...(o.gatewayTopology && { gatewayTopology: o.gatewayTopology }),
+    ...(o.terminationDrainDuration !== undefined && { terminationDrainDuration: o.terminationDrainDuration }),
+    ...(o.drainDuration !== undefined && { drainDuration: o.drainDuration }),
   };
 }
 

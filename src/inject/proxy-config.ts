@@ -12,6 +12,7 @@ import { shown } from '../core/shown.js';
 import { ENV_VAR_NAME } from '../core/kube.js';
 import { isObject } from '../core/object.js';
 import { readGatewayTopology, type GatewayTopology } from '../model/gateway-topology.js';
+import { parseDuration } from '../core/duration.js';
 
 export interface ProxyConfigOverrides {
   holdApplicationUntilProxyStarts?: boolean;
@@ -24,6 +25,10 @@ export interface ProxyConfigOverrides {
   interceptionMode?: 'REDIRECT' | 'TPROXY' | 'NONE';
   /** What stands in front of a gateway (model/gateway-topology.ts); a gateway's bootstrap carries it to the xDS server. */
   gatewayTopology?: GatewayTopology;
+  /** How long a terminating proxy keeps serving while its listeners drain, in ms (the preStop hook, drain.ts). */
+  terminationDrainDuration?: number;
+  /** Envoy's drain time (--drain-time-s), whole seconds, in ms. */
+  drainDuration?: number;
 }
 
 export interface ProxyConfigRead {
@@ -45,9 +50,24 @@ const ALIASES: ReadonlyMap<string, keyof ProxyConfigOverrides> = new Map(Object.
   interception_mode: 'interceptionMode',
   gatewayTopology: 'gatewayTopology',
   gateway_topology: 'gatewayTopology',
+  terminationDrainDuration: 'terminationDrainDuration',
+  termination_drain_duration: 'terminationDrainDuration',
+  drainDuration: 'drainDuration',
+  drain_duration: 'drainDuration',
 } as Record<string, keyof ProxyConfigOverrides>));
 
 const INT32_MAX = 2 ** 31 - 1;
+const MS = 1_000_000n;
+/** Drain durations above a day are refused: a pod would take that long to stop. */
+const MAX_DRAIN = 86_400_000n * MS;
+
+/** A proto3 JSON Duration ("5s", "1.5s", "500ms" also read) of at least `min` ns, whole milliseconds, in ms. */
+function durationMs(v: unknown, min: bigint): { value: number } | { error: string } {
+  const ns = typeof v === 'string' ? parseDuration(v.trim()) : undefined;
+  const want = `a duration of ${min > 0n ? 'at least 1ms' : '0s or more'} and at most 24h, in whole milliseconds, e.g. "5s"`;
+  if (ns === undefined || ns < min || ns > MAX_DRAIN || ns % MS !== 0n) return { error: `${shown(v)} must be ${want}` };
+  return { value: Number(ns / MS) };
+}
 /** At most this many ignored fields, or bad proxyMetadata entries, are named in a message. */
 const MAX_NAMED = 10;
 
@@ -84,6 +104,11 @@ const READERS: Record<keyof ProxyConfigOverrides, Reader> = {
     return hp.ok ? { value: v } : { error: `${shown(v)} must be host:port` };
   },
   interceptionMode: (v) => (v === 'REDIRECT' || v === 'TPROXY' || v === 'NONE' ? { value: v } : { error: `${shown(v)} must be REDIRECT, TPROXY or NONE` }),
+  terminationDrainDuration: (v) => durationMs(v, 0n),
+  drainDuration: (v) => {
+    const r = durationMs(v, MS);
+    return 'value' in r && (r.value as number) % 1000 !== 0 ? { error: `${shown(v)} must be whole seconds (Envoy's drain time)` } : r;
+  },
   gatewayTopology: (v) => {
     const r = readGatewayTopology(v);
     if (!r.ok) return isObject(v) ? { errors: r.errors } : { error: r.errors[0]! };

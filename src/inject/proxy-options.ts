@@ -37,6 +37,10 @@ export interface ProxyOptions {
   histogramBuckets?: ReadonlyArray<{ prefix: string; buckets: readonly number[] }>;
   /** Envoy's stats_flush_interval in milliseconds (sidecar.istio.io/statsFlushInterval; Envoy's default is 5 s). */
   statsFlushMs?: number;
+  /** ProxyConfig terminationDrainDuration: how long a terminating proxy drains before it stops (drain.ts), ms; 0: no drain. */
+  terminationDrainMs: number;
+  /** ProxyConfig drainDuration: Envoy's --drain-time-s. */
+  drainSeconds: number;
 }
 
 /** What a pod that sets none of these annotations gets; proxy.ts keys its templates on this very object. */
@@ -47,6 +51,9 @@ export const DEFAULT_PROXY_OPTIONS: ProxyOptions = deepFreeze({
   probes: true,
   readiness: { periodSeconds: 15, failureThreshold: 4 },
   mounts: [],
+  // Istio's defaults.
+  terminationDrainMs: 5000,
+  drainSeconds: 45,
 });
 
 export interface PodProxyOptions {
@@ -108,9 +115,9 @@ type Get = (key: string) => string | undefined;
  * ProxyConfig resources that apply to the pod. Each wins over the one before, the environment name by name.
  */
 function proxyConfigPart(get: Get, errors: string[], warnings: string[], base: DefaultProxyConfig, resources: AppliedProxyConfig | undefined) {
-  const part = { concurrency: DEFAULT_PROXY_OPTIONS.concurrency, env: DEFAULT_PROXY_OPTIONS.env, nodeMetadata: DEFAULT_PROXY_OPTIONS.nodeMetadata } as Pick<
+  const part = { concurrency: DEFAULT_PROXY_OPTIONS.concurrency, env: DEFAULT_PROXY_OPTIONS.env, nodeMetadata: DEFAULT_PROXY_OPTIONS.nodeMetadata, terminationDrainMs: DEFAULT_PROXY_OPTIONS.terminationDrainMs, drainSeconds: DEFAULT_PROXY_OPTIONS.drainSeconds } as Pick<
     ProxyOptions,
-    'concurrency' | 'env' | 'nodeMetadata' | 'xdsAddress'
+    'concurrency' | 'env' | 'nodeMetadata' | 'xdsAddress' | 'terminationDrainMs' | 'drainSeconds'
   > &
     Pick<PodProxyOptions, 'hold' | 'interceptionMode' | 'gatewayTopology'>;
   let o: ProxyConfigOverrides = overlayProxyConfig({}, base);
@@ -137,6 +144,9 @@ function proxyConfigPart(get: Get, errors: string[], warnings: string[], base: D
   part.interceptionMode = o.interceptionMode;
   // A message field: the annotation's replaces defaultConfig's whole, as Istio merges the annotation over it.
   part.gatewayTopology = o.gatewayTopology ?? base.gatewayTopology;
+  part.terminationDrainMs = o.terminationDrainDuration ?? base.terminationDrainDuration ?? part.terminationDrainMs;
+  const drainMs = o.drainDuration ?? base.drainDuration;
+  if (drainMs !== undefined) part.drainSeconds = drainMs / 1000;
   return part;
 }
 
@@ -259,6 +269,9 @@ export function readProxyOptions(get: Get, podVolumes: string[], reserved: { nam
     componentLogLevel,
     ...probesPart(get, errors, warnings),
     mounts,
+    // In DEFAULT_PROXY_OPTIONS's order: options equal to it are compared as JSON.
+    terminationDrainMs: config.terminationDrainMs,
+    drainSeconds: config.drainSeconds,
     ...(histogramBuckets && { histogramBuckets }),
     ...(statsFlushMs !== undefined && { statsFlushMs }),
   };

@@ -14,6 +14,7 @@ import { JsonTemplate } from './json-template.js';
 import { PROXY_VOLUME, appContainerNames, fieldEnv, resources, resourcesJson, setOwn, type BuiltContainer, type Container, type SidecarContext } from './template.js';
 import { ownerUri } from './workload.js';
 import { holdCommand } from './hold.js';
+import { drainCommand } from './drain.js';
 import { DEFAULT_PROXY_OPTIONS, istioMetadata, type ProxyOptions } from './proxy-options.js';
 import { overlayContainer } from './overlay.js';
 
@@ -60,6 +61,13 @@ function proxyEnv(shape: Shape, v: ProxyValues, o: ProxyOptions): unknown[] {
   return env;
 }
 
+/** The hooks: hold the application until Envoy is ready (hold.ts), drain when the pod stops (drain.ts). */
+function lifecycle(shape: Shape, o: ProxyOptions): { lifecycle?: Record<string, unknown> } {
+  const drain = drainCommand(shape, o.terminationDrainMs);
+  if (!shape.hold && !drain) return {};
+  return { lifecycle: { ...(shape.hold ? { postStart: { exec: { command: holdCommand() } } } : {}), ...(drain ? { preStop: { exec: { command: drain } } } : {}) } };
+}
+
 /** The container; `o` is DEFAULT_PROXY_OPTIONS for the templates (whose shape must not depend on a pod's options). */
 function buildProxy(shape: Shape, v: ProxyValues, o: ProxyOptions = DEFAULT_PROXY_OPTIONS): Container {
   const probe = (extra: Record<string, number>) => ({ httpGet: { path: READY_PATH, port: Ports.proxyHealth }, ...extra });
@@ -77,6 +85,7 @@ function buildProxy(shape: Shape, v: ProxyValues, o: ProxyOptions = DEFAULT_PROX
       serviceCluster: v.serviceCluster as string,
       concurrency: o.concurrency > 0 ? o.concurrency : undefined,
       componentLogLevel: o.componentLogLevel,
+      drainSeconds: o.drainSeconds,
     }),
     ports: [
       ...(shape.router ? [{ containerPort: Ports.proxyHealth, name: 'status-port', protocol: 'TCP' }] : []),
@@ -85,7 +94,7 @@ function buildProxy(shape: Shape, v: ProxyValues, o: ProxyOptions = DEFAULT_PROX
     env: proxyEnv(shape, v, o),
     resources: v.resources,
     ...(o.probes ? { readinessProbe: probe(readiness), startupProbe: probe({ periodSeconds: 1, timeoutSeconds: 3, failureThreshold: 600 }) } : {}),
-    ...(shape.hold ? { lifecycle: { postStart: { exec: { command: holdCommand() } } } } : {}),
+    ...lifecycle(shape, o),
     securityContext: {
       allowPrivilegeEscalation: false,
       privileged: false,

@@ -15,7 +15,7 @@ const ISTIO_MESH = {
   inboundTrafficPolicy: { mode: 'PASSTHROUGH' },
   tlsDefaults: { minProtocolVersion: 'TLSV1_3' },
   serviceSettings: [{ settings: { clusterLocal: true }, hosts: ['*.kube-system.svc.cluster.local'] }],
-  defaultConfig: { discoveryAddress: 'istiod.istio-system.svc:15012', drainDuration: '45s', proxyStatsMatcher: { inclusionPrefixes: ['cluster'] }, tracing: { sampling: 10, customTags: {} } },
+  defaultConfig: { discoveryAddress: 'istiod.istio-system.svc:15012', statusPort: 15020, proxyStatsMatcher: { inclusionPrefixes: ['cluster'] }, tracing: { sampling: 10, customTags: {} } },
 };
 
 describe("Istio's MeshConfig fields", () => {
@@ -30,7 +30,7 @@ describe("Istio's MeshConfig fields", () => {
     const named = (r.warnings ?? []).map((w) => w.split(':')[0]);
     expect(named).to.have.members([
       'serviceSettings',
-      'defaultConfig.drainDuration', 'defaultConfig.proxyStatsMatcher', 'defaultConfig.tracing.customTags',
+      'defaultConfig.statusPort', 'defaultConfig.proxyStatsMatcher', 'defaultConfig.tracing.customTags',
     ]);
     expect(r.warnings).to.include("serviceSettings: Istio's field is accepted but not applied by mizzen: every service is cluster-wide in mizzen (no clusterLocal hosts)");
     // discoverySelectors is applied by mizzen (model/discovery.ts): taken as it is, without a warning.
@@ -38,8 +38,8 @@ describe("Istio's MeshConfig fields", () => {
   });
 
   it('takes proto names too (foo_bar for fooBar), as proto3 JSON does', () => {
-    const r = resolveMeshConfig({ service_settings: [], defaultConfig: { drain_duration: '5s' } });
-    expect(r.ok && r.warnings?.map((w) => w.split(':')[0])).to.deep.equal(['service_settings', 'defaultConfig.drain_duration']);
+    const r = resolveMeshConfig({ service_settings: [], defaultConfig: { binary_path: '/usr/local/bin/envoy' } });
+    expect(r.ok && r.warnings?.map((w) => w.split(':')[0])).to.deep.equal(['service_settings', 'defaultConfig.binary_path']);
   });
 
   it("takes the proto names of the fields mizzen applies too, and refuses one field given under both names", () => {
@@ -111,7 +111,7 @@ describe("Istio's MeshConfig fields", () => {
     if (!mesh || !proxy) return this.skip();
     const own = (f: string): boolean => f in DEFAULT_MESH_CONFIG || (TRAFFIC_DEFAULT_FIELDS as readonly string[]).includes(f);
     expect(mesh.filter((f) => !own(f) && !(f in ISTIO_MESH_FIELDS))).to.deep.equal([]);
-    const applied = ['discoveryAddress', 'concurrency', 'interceptionMode', 'proxyMetadata', 'holdApplicationUntilProxyStarts', 'tracing', 'gatewayTopology'];
+    const applied = ['discoveryAddress', 'concurrency', 'interceptionMode', 'proxyMetadata', 'holdApplicationUntilProxyStarts', 'tracing', 'gatewayTopology', 'terminationDrainDuration', 'drainDuration'];
     expect(proxy.filter((f) => !applied.includes(f) && !(f in ISTIO_PROXY_CONFIG_FIELDS))).to.deep.equal([]);
     expect(mesh.length).to.be.greaterThan(40);
   });

@@ -177,9 +177,9 @@ outboundTrafficPolicy:
         ok: false,
         errors: ['defaultConfig.holdApplicationUntilProxyStarts: true disagrees with holdApplicationUntilProxyStarts: false (set one of them)'],
       });
-      const drain = resolveMeshConfig({ defaultConfig: { drainDuration: '45s', concurrency: 2 } });
-      expect(drain.ok && drain.warnings).to.deep.equal(["defaultConfig.drainDuration: Istio's field is accepted but not applied by mizzen: read by Istio's node agent (pilot-agent), which mizzen's sidecars do not run"]);
-      expect(resolveMeshConfig({ defaultConfig: { drainDuration: 45 } })).to.deep.equal({ ok: false, errors: ['defaultConfig.drainDuration: 45 must be a duration like 100ms or 10s'] });
+      const agent = resolveMeshConfig({ defaultConfig: { binaryPath: '/usr/local/bin/envoy', concurrency: 2 } });
+      expect(agent.ok && agent.warnings).to.deep.equal(["defaultConfig.binaryPath: Istio's field is accepted but not applied by mizzen: read by Istio's node agent (pilot-agent), which mizzen's sidecars do not run"]);
+      expect(resolveMeshConfig({ defaultConfig: { drainDuration: 45 } })).to.deep.equal({ ok: false, errors: ['defaultConfig.drainDuration: 45 must be a duration of at least 1ms and at most 24h, in whole milliseconds, e.g. "5s"'] });
       expect(resolveMeshConfig({ defaultConfig: { concurrency: -1 } })).to.deep.equal({ ok: false, errors: ['defaultConfig.concurrency: must not be negative, got -1'] });
       expect(resolveMeshConfig({ defaultConfig: { interceptionMode: 'TPROXY' } })).to.deep.equal({ ok: false, errors: ['defaultConfig.interceptionMode: TPROXY is not supported by mizzen; use REDIRECT or NONE'] });
       expect(resolveMeshConfig({ defaultConfig: 'yes' })).to.deep.equal({ ok: false, errors: ['defaultConfig: must be a mapping, got "yes"'] });

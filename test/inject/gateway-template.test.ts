@@ -88,7 +88,10 @@ describe('the gateway injection template', () => {
     expect(spec.initContainers ?? []).to.deep.equal([]);
     expect(spec.containers.map((c) => c.name)).to.deep.equal(['helper', 'istio-proxy']);
     expect(spec.containers[0].readinessProbe).to.deep.equal(probe);
-    expect(spec.containers[1]).to.not.have.property('lifecycle');
+    // No hold; the drain of a gateway (every listener, then terminationDrainDuration), as a regular container's.
+    expect(Object.keys(spec.containers[1].lifecycle)).to.deep.equal(['preStop']);
+    const drain: string = spec.containers[1].lifecycle.preStop.exec.command[2];
+    expect(drain).to.include('POST /drain_listeners?graceful HTTP/1.1').and.include('\nsleep 5\n');
     expect(spec.containers[1]).to.not.have.property('restartPolicy');
   });
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { DEFAULT_MESH_CONFIG, type MeshConfig } from '../../src/config/mesh.js';
+import { DEFAULT_MESH_CONFIG, resolveMeshConfig, type MeshConfig } from '../../src/config/mesh.js';
 import { injectPod, readInjectParams } from '../../src/inject/index.js';
 import { readProxyConfig } from '../../src/inject/proxy-config.js';
 import { DEFAULT_PROXY_OPTIONS } from '../../src/inject/proxy-options.js';
@@ -53,9 +53,9 @@ describe('proxy.istio.io/config', () => {
     });
 
     it('lists the fields it does not apply, and does not fail on them (Istio ignores unknown fields)', () => {
-      expect(readProxyConfig('tracing: {sampling: 10}\nterminationDrainDuration: 30s\nnotAField: 1')).to.deep.equal({
+      expect(readProxyConfig('tracing: {sampling: 10}\nstatusPort: 15020\nnotAField: 1')).to.deep.equal({
         ok: true,
-        value: { overrides: {}, ignored: ['tracing', 'terminationDrainDuration', 'notAField'] },
+        value: { overrides: {}, ignored: ['tracing', 'statusPort', 'notAField'] },
       });
     });
 
@@ -106,7 +106,7 @@ describe('proxy.istio.io/config', () => {
   });
 
   it('leaves pods without proxy annotations on the shared defaults (and their templates), annotations like proxyCPU included', () => {
-    for (const a of [{}, { 'sidecar.istio.io/proxyCPU': '200m' }, { 'proxy.istio.io/config': 'drainDuration: 10s' }] as Array<Record<string, string>>) {
+    for (const a of [{}, { 'sidecar.istio.io/proxyCPU': '200m' }, { 'proxy.istio.io/config': 'binaryPath: /usr/local/bin/envoy' }] as Array<Record<string, string>>) {
       const params = readInjectParams(pod(a), DEFAULT_MESH_CONFIG);
       if (!params.ok) throw new Error(params.errors.join());
       expect(params.value.proxy, JSON.stringify(a)).to.equal(DEFAULT_PROXY_OPTIONS);
@@ -119,13 +119,41 @@ describe('proxy.istio.io/config', () => {
     expect(on.proxy.lifecycle).to.have.nested.property('postStart.exec.command');
     const off = inject(pod({ 'proxy.istio.io/config': 'holdApplicationUntilProxyStarts: false' }), { ...DEFAULT_MESH_CONFIG, holdApplicationUntilProxyStarts: true });
     expect(off.spec.containers.map((c) => c.name)).to.deep.equal(['app', 'istio-proxy']);
-    expect(off.proxy.lifecycle).to.equal(undefined);
+    expect(off.proxy.lifecycle).to.not.have.property('postStart');
   });
 
   it('does not hold a native sidecar (it holds the application by itself)', () => {
     const r = inject(pod({ 'proxy.istio.io/config': 'holdApplicationUntilProxyStarts: true', 'sidecar.istio.io/nativeSidecar': 'true' }));
-    expect(r.proxy.lifecycle).to.equal(undefined);
+    expect(r.proxy.lifecycle).to.not.have.property('postStart');
     expect(r.spec.initContainers!.map((c) => c.name)).to.deep.equal(['istio-init', 'istio-proxy']);
+  });
+
+  it("drains as Istio's agent: terminationDrainDuration (5s) in the preStop hook, drainDuration (45s) as Envoy's drain time; the annotation over the mesh's", () => {
+    const drainOf = (p: ReturnType<typeof inject>) => ({ drain: flag(p.proxy.args!, '--drain-time-s'), strategy: flag(p.proxy.args!, '--drain-strategy'), hook: (p.proxy.lifecycle as any)?.preStop?.exec?.command?.[2] as string | undefined });
+    const usual = drainOf(inject(pod({})));
+    expect(usual).to.include({ drain: '45', strategy: 'immediate' });
+    expect(usual.hook).to.include('/drain_listeners?inboundonly&graceful').and.include('\nsleep 5\n');
+    const mesh = resolveMeshConfig({ defaultConfig: { terminationDrainDuration: '20s', drainDuration: '10s' } });
+    if (!mesh.ok) throw new Error(mesh.errors.join());
+    const meshWide = drainOf(inject(pod({}), mesh.value));
+    expect(meshWide.drain).to.equal('10');
+    expect(meshWide.hook).to.include('\nsleep 20\n');
+    const own = drainOf(inject(pod({ 'proxy.istio.io/config': 'terminationDrainDuration: 1.5s\ndrain_duration: 30s' }), mesh.value));
+    expect(own.drain).to.equal('30');
+    expect(own.hook).to.include('\nsleep 1.5\n');
+    expect(drainOf(inject(pod({ 'proxy.istio.io/config': 'terminationDrainDuration: 0s' }))).hook, '0s: no drain hook').to.equal(undefined);
+  });
+
+  it('denies a drain duration that is not one, naming the annotation and the field', () => {
+    const at = 'metadata.annotations["proxy.istio.io/config"]';
+    expect(errorsOf(pod({ 'proxy.istio.io/config': 'terminationDrainDuration: soon' }))).to.deep.equal([`${at}: terminationDrainDuration: "soon" must be a duration of 0s or more and at most 24h, in whole milliseconds, e.g. "5s"`]);
+    expect(errorsOf(pod({ 'proxy.istio.io/config': 'terminationDrainDuration: -1s' }))[0]).to.include('terminationDrainDuration: "-1s" must be');
+    expect(errorsOf(pod({ 'proxy.istio.io/config': 'terminationDrainDuration: 48h' }))[0]).to.include('at most 24h');
+    expect(errorsOf(pod({ 'proxy.istio.io/config': 'drainDuration: 1500ms' }))).to.deep.equal([`${at}: drainDuration: "1500ms" must be whole seconds (Envoy's drain time)`]);
+    expect(errorsOf(pod({ 'proxy.istio.io/config': 'drainDuration: 0s' }))[0]).to.include('at least 1ms');
+    expect(errorsOf(pod({ 'proxy.istio.io/config': 'drainDuration: 45' }))[0]).to.include('drainDuration: 45 must be');
+    const mesh = resolveMeshConfig({ defaultConfig: { terminationDrainDuration: 'later' } });
+    expect(mesh.ok ? [] : mesh.errors).to.deep.equal(['defaultConfig.terminationDrainDuration: "later" must be a duration of 0s or more and at most 24h, in whole milliseconds, e.g. "5s"']);
   });
 
   it('sets Envoy concurrency, or leaves it to Envoy with 0', () => {
@@ -170,8 +198,8 @@ describe('proxy.istio.io/config', () => {
   });
 
   it('admits a pod with fields it does not apply, with a warning that names them', () => {
-    expect(inject(pod({ 'proxy.istio.io/config': 'concurrency: 2\ntracing: {}\ndrainDuration: 5s' })).warnings).to.deep.equal([
-      'metadata.annotations["proxy.istio.io/config"]: tracing, drainDuration not applied by mizzen (ignored)',
+    expect(inject(pod({ 'proxy.istio.io/config': 'concurrency: 2\ntracing: {}\nbinaryPath: /usr/local/bin/envoy' })).warnings).to.deep.equal([
+      'metadata.annotations["proxy.istio.io/config"]: tracing, binaryPath not applied by mizzen (ignored)',
     ]);
   });
 });

@@ -11,6 +11,8 @@ import { DEFAULT_MESH_CONFIG } from '../../src/config/mesh.js';
 import { envoyBootstrap } from '../../src/bootstrap/envoy.js';
 import { skipWithoutKubectl } from '../support/kubectl.js';
 import { KUBE_RESOURCES } from '../../src/sources/kube/resources.js';
+import { drainCommand } from '../../src/inject/drain.js';
+import { DEFAULT_PROXY_OPTIONS } from '../../src/inject/proxy-options.js';
 import { GATEWAY_STATUS_RESOURCES } from '../../src/sources/kube/gateway-status.js';
 import { INGRESS_STATUS_RESOURCE } from '../../src/sources/kube/ingress-status.js';
 import { GATEWAY_DEPLOY_RESOURCES } from '../../src/sources/kube/gateway-deploy.js';
@@ -229,6 +231,9 @@ describe('install manifests (manifests/)', () => {
     expect(c.image).to.equal(DEFAULT_MESH_CONFIG.proxyImage);
     expect(c.args).to.include('router~$(INSTANCE_IP)~$(POD_NAME).$(POD_NAMESPACE)~$(POD_NAMESPACE).svc.cluster.local');
     expect(c.securityContext.readOnlyRootFilesystem).to.equal(true);
+    // It drains as injected gateways do (inject/drain.ts): the same hook, Envoy's drain time and strategy.
+    expect(c.lifecycle.preStop.exec.command).to.deep.equal(drainCommand({ router: true, native: false }, DEFAULT_PROXY_OPTIONS.terminationDrainMs));
+    expect(c.args.join(' ')).to.include(`--drain-time-s ${DEFAULT_PROXY_OPTIONS.drainSeconds} --drain-strategy immediate`);
     // Bookinfo's own Gateway resource selects these pods and listens on one of their ports.
     const gw = parse(readFileSync(join(BOOKINFO, 'networking', 'bookinfo-gateway.yaml'), 'utf8').split(/^---$/m)[0]!);
     for (const [k, v] of Object.entries(gw.spec.selector as Record<string, string>)) expect(labels[k], k).to.equal(v);
