@@ -250,6 +250,8 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
           metrics.connected.inc();
           const proved = proxy.identity && spiffeId(proxy.identity.trustDomain, proxy.identity.namespace, proxy.identity.serviceAccount);
           log.info({ proxy: conn.proxy.id, stream: kind, peer: conn.peer, generator: conn.proxy.generator, ...(proved ? { identity: proved } : {}) }, 'xds: proxy connected');
+          // What of its node was ignored (a PROXY_CONFIG that does not read): served all the same, and said once.
+          for (const w of proxy.warnings ?? []) log.warn({ proxy: proxy.id, peer: conn.peer }, `xds: ${w}`);
         }
         if (!req.type_url) return fail(grpc.status.INVALID_ARGUMENT, 'type_url is required on an aggregated (ADS) stream');
         const answer = kind === 'sotw' ? handleSotwRequest(ctx, conn, req) : handleDeltaRequest(ctx, conn, req);

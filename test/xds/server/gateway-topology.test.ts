@@ -10,6 +10,7 @@ import { TypeUrls } from '../../../src/core/constants.js';
 import { parseDocuments } from '../../../src/core/documents.js';
 import type { KubeObject } from '../../../src/core/kube.js';
 import { resolveMeshConfig } from '../../../src/config/mesh.js';
+import { silentLogger } from '../../../src/core/log.js';
 import { BOOKINFO_NETWORKING } from '../../support/samples.js';
 import { startServer, type Harness } from './harness.js';
 
@@ -30,11 +31,13 @@ const routerNode = (pod: string, meta: Record<string, unknown> = {}) => ({
 
 describe('ADS: a gateway node says its gatewayTopology in PROXY_CONFIG', () => {
   let h: Harness;
+  const logged: string[] = [];
+  const log = { ...silentLogger, warn: (...a: unknown[]) => void logged.push(String(a.at(-1))), child: () => log } as unknown as typeof silentLogger;
   before(async () => {
     const mesh = resolveMeshConfig({ defaultConfig: { gatewayTopology: { numTrustedProxies: 3 } } });
     if (!mesh.ok) throw new Error(mesh.errors.join('; '));
     const objects = parseDocuments(readFileSync(join(BOOKINFO_NETWORKING, 'bookinfo-gateway.yaml'), 'utf8')).map((d) => d.value as KubeObject);
-    h = await startServer(objects, { mesh: mesh.value });
+    h = await startServer(objects, { mesh: mesh.value, log });
   });
   after(async () => h.close());
 
@@ -60,8 +63,8 @@ describe('ADS: a gateway node says its gatewayTopology in PROXY_CONFIG', () => {
     const syncz = h.server.debug.syncz!({}) as any[];
     const warnings = Object.fromEntries(syncz.map((s) => [s.id.split('~')[2], s.warnings]));
     expect(warnings['gw-own.istio-system']).to.equal(undefined);
-    expect(warnings['gw-bad.istio-system']).to.deep.equal([
-      "node.metadata.PROXY_CONFIG.gatewayTopology.numTrustedProxies: must be a whole number from 0 to 4294967295, got -4; PROXY_CONFIG ignored, the mesh config's defaultConfig applies",
-    ]);
+    const why = "node.metadata.PROXY_CONFIG.gatewayTopology.numTrustedProxies: must be a whole number from 0 to 4294967295, got -4; PROXY_CONFIG ignored, the mesh config's defaultConfig applies";
+    expect(warnings['gw-bad.istio-system']).to.deep.equal([why]);
+    expect(logged, 'said in the log once, when the proxy connects').to.deep.equal([`xds: ${why}`]);
   });
 });
