@@ -18,6 +18,7 @@ import { gatewayCredentials } from './analyzers/credentials.js';
 import { proxyConfigConflicts } from './analyzers/proxyconfig.js';
 import { gatewayRoutes } from './analyzers/gateway-api.js';
 import { gatewayListeners, gatewayWorkloads } from './analyzers/gateway-api-gateways.js';
+import { listenerSetListeners } from './analyzers/gateway-api-listenerset.js';
 import { undeployableGateways } from './analyzers/gateway-api-deploy.js';
 import { backendTlsPolicies, backendTrafficPolicies } from './analyzers/backendtls.js';
 import { policyTargets } from './analyzers/policy-targets.js';
@@ -43,6 +44,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   { name: 'virtualservice.gateway-merge', run: hiddenGatewayRoutes },
   { name: 'gatewayapi.routes', run: gatewayRoutes },
   { name: 'gatewayapi.listeners', run: gatewayListeners },
+  { name: 'gatewayapi.listenersets', run: listenerSetListeners },
   { name: 'gatewayapi.workloads', run: gatewayWorkloads },
   { name: 'gatewayapi.deployments', run: undeployableGateways },
   { name: 'gatewayapi.backendtls', run: backendTlsPolicies },

@@ -16,6 +16,8 @@
  * - HTTPRoute / GRPCRoute: one parent entry per parentRef mizzen serves (a Service: MESH_CONTROLLER; a Gateway of
  *   class istio: GATEWAY_CONTROLLER) with Accepted (or the reason it attaches nowhere) and ResolvedRefs (or why a
  *   backend cannot be used). Other controllers' entries are kept as they are.
+ * - ListenerSet whose parent is a Gateway of class istio: gateway-api-listenerset-status.ts; the parent counts the
+ *   ListenerSets that add a served listener to it (attachedListenerSets), and routes may name a ListenerSet as parent.
  * - BackendTLSPolicy: one ancestor per targetRef (MESH_CONTROLLER), gateway-api-backendtls-status.ts.
  * - XBackendTrafficPolicy (gateway.networking.x-k8s.io): likewise, gateway-api-backendtraffic-status.ts.
  */
@@ -29,7 +31,9 @@ import { type RouteWorld, backendUse, parentHosts, parentRefPort } from './gatew
 import { type Condition, GATEWAY_CONTROLLER, MESH_CONTROLLER, conditions, generationOf, no, ok } from './gateway-status-conditions.js';
 import { backendTlsPolicyStatuses } from './gateway-api-backendtls-status.js';
 import { backendTrafficPolicyStatuses } from './gateway-api-backendtraffic-status.js';
-import { GATEWAY_CLASS, type Listener, attachment, defaultRouteKinds, gatewaySelector, servedListeners, terminatedTls } from './gateway-api-gateways.js';
+import { GATEWAY_CLASS, type GatewayLike, type Listener, attachment, defaultRouteKinds, gatewaySelector, servedListeners, terminatedTls } from './gateway-api-gateways.js';
+import { LISTENER_SET_KIND, type ListenerSetOutcome, listenerSetOutcomes } from './gateway-api-listenerset.js';
+import { listenerSetStatus } from './gateway-api-listenerset-status.js';
 
 type Json = Record<string, any>;
 
@@ -43,7 +47,7 @@ export const ADDRESS_TYPE = 'networking.istio.io/address-type';
  * from, and the keys its status has that the new one lacks (a merge patch removes them by null).
  */
 export interface StatusWrite {
-  kind: 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute' | 'BackendTLSPolicy' | 'XBackendTrafficPolicy';
+  kind: 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'TLSRoute' | 'TCPRoute' | 'BackendTLSPolicy' | 'XBackendTrafficPolicy' | 'ListenerSet';
   namespace?: string;
   name: string;
   resourceVersion?: string;
@@ -60,17 +64,18 @@ const config = (o: KubeObject): Config => ({
   annotations: {},
   spec: asObject(o.spec),
   revision: 0,
+  ...(typeof o.metadata.creationTimestamp === 'string' ? { creationTimestamp: o.metadata.creationTimestamp } : {}),
 });
 
-/** Why a listener mizzen leaves out is not served, as listener conditions. */
-function unservedListener(raw: Json, gw: Config, grants: RouteWorld['grants']): Condition[] {
+/** Why a listener mizzen leaves out is not served, as listener conditions (of a Gateway, or of a ListenerSet: `gw.kind`). */
+function unservedListener(raw: Json, gw: GatewayLike, grants: RouteWorld['grants']): Condition[] {
   if (!['HTTP', 'HTTPS', 'TLS', 'TCP'].includes(raw.protocol)) {
     const m = `protocol ${String(raw.protocol)} is not supported: mizzen serves HTTP, HTTPS, TLS and TCP listeners`;
     return [no('Accepted', 'UnsupportedProtocol', m), no('Programmed', 'Invalid', m), ok('ResolvedRefs')];
   }
   const cert = terminatedTls(gw, asObject(raw.tls), grants);
   if ('problem' in cert && cert.problem === 'RefNotPermitted') {
-    const m = 'the certificate Secret is in another namespace, and no ReferenceGrant there lets Gateways of this namespace use it';
+    const m = `the certificate Secret is in another namespace, and no ReferenceGrant there lets ${gw.kind === LISTENER_SET_KIND ? 'ListenerSets' : 'Gateways'} of this namespace use it`;
     return [ok('Accepted'), no('Programmed', 'Invalid', m), no('ResolvedRefs', 'RefNotPermitted', m)];
   }
   const m = ('problem' in cert && cert.message) || 'mizzen terminates TLS with Secrets (tls.certificateRefs), or passes it through (tls.mode Passthrough)';
@@ -88,9 +93,9 @@ interface ServedGateway {
  * The status of a Gateway of class istio. `attached`: routes attached per listener name; `deployed`: mizzen
  * deploys its gateway (serve --deploy-gateways), which the NoResources message then says instead.
  */
-function gatewayStatus({ obj: gw, g, served: listenersServed }: ServedGateway, snap: Snapshot, grants: RouteWorld['grants'], attached: ReadonlyMap<string, number>, now: string, deployed: boolean, invalidParameters: string | undefined): Json {
-  const { selector, service } = gatewaySelector(g, snap);
-  const workloads = snap.workloads.filter((w) => matchesLabels(w.labels, selector));
+function gatewayStatus({ obj: gw, g, served: listenersServed }: ServedGateway, snap: Snapshot, grants: RouteWorld['grants'], attached: ReadonlyMap<string, number>, now: string, deployed: boolean, invalidParameters: string | undefined, listenerSets: number): Json {
+  const { service } = gatewaySelector(g, snap);
+  const workloads = servingWorkloads(g, snap);
   const services = service ? [service] : [...snap.services.values()].filter((s) => s.source === 'kubernetes' && s.namespace === g.namespace && s.selector && Object.keys(s.selector).length > 0 && workloads.some((w) => matchesLabels(w.labels, s.selector)));
   const external = [...new Set(services.flatMap((s) => s.externalAddresses ?? []))];
   const pending = services.filter((s) => s.loadBalancerPending);
@@ -131,10 +136,18 @@ function gatewayStatus({ obj: gw, g, served: listenersServed }: ServedGateway, s
         : services.map((s) => ({ type: 'Hostname', value: s.hostname }));
   return {
     ...(addresses.length ? { addresses } : {}),
+    // As Istio: the ListenerSets that add a served listener, when there are any.
+    ...(listenerSets > 0 ? { attachedListenerSets: listenerSets } : {}),
     conditions: conditions(gwConds, generation, before.conditions, now),
     listeners,
   };
 }
+
+/** The workloads the snapshot knows that serve a Gateway. */
+const servingWorkloads = (g: Config, snap: Snapshot) => {
+  const { selector } = gatewaySelector(g, snap);
+  return snap.workloads.filter((w) => matchesLabels(w.labels, selector));
+};
 
 /** Why a Gateway whose LoadBalancer Services have no address yet is not programmed, and what to do on a cluster without load balancers. */
 function addressPending(pending: readonly Service[], deployed: boolean): string {
@@ -192,6 +205,16 @@ export function gatewayApiStatuses(objects: readonly KubeObject[], snap: Snapsho
     gateways.set(`${g.namespace}/${g.name}`, { obj, g, served: servedListeners(g, w.grants) });
   }
   const attached = new Map<string, Map<string, number>>();
+  // ListenerSets of the Gateways of class istio, by `ns/name`, with the objects they were read from.
+  const setObjects = new Map(api.filter((o) => o.kind === LISTENER_SET_KIND).map((o) => [config(o), o] as const));
+  const sets = new Map<string, ListenerSetOutcome>();
+  for (const o of listenerSetOutcomes([...gateways.values()].map((x) => x.g), [...setObjects.keys()], { grants: w.grants, namespaces: snap.namespaces })) sets.set(`${o.ls.namespace}/${o.ls.name}`, o);
+  const setAttached = new Map<string, Map<string, number>>();
+  const count = (m: Map<string, Map<string, number>>, key: string, listeners: ReadonlyArray<{ listener: Listener }>): void => {
+    const counts = m.get(key) ?? new Map<string, number>();
+    for (const { listener } of listeners) counts.set(listener.name, (counts.get(listener.name) ?? 0) + 1);
+    m.set(key, counts);
+  };
   const out: StatusWrite[] = [];
   const write = (o: KubeObject, status: Json): void => {
     const current = asObject(o.status);
@@ -221,6 +244,15 @@ export function gatewayApiStatuses(objects: readonly KubeObject[], snap: Snapsho
         if (hosts.length === 0) accepted = no('Accepted', 'NoMatchingParent', `${what} not found`);
         else if (hosts.every((h) => parentRefPort(snap.services, h, ref) === null)) accepted = no('Accepted', 'NoMatchingParent', `${what} has no port ${ref.sectionName ? `named ${ref.sectionName}` : String(ref.port)}`);
         else accepted = ok('Accepted');
+      } else if (ref.group === GATEWAY_API_GROUP && ref.kind === LISTENER_SET_KIND) {
+        const set = sets.get(`${ref.namespace}/${ref.name}`);
+        if (!set?.allowed) return; // not a parent mizzen answers for
+        controller = GATEWAY_CONTROLLER;
+        const a = attachment({ ...set.ls, kind: LISTENER_SET_KIND }, set.served, r, ref, nsLabels);
+        if ('listeners' in a) {
+          accepted = ok('Accepted');
+          count(setAttached, `${ref.namespace}/${ref.name}`, a.listeners);
+        } else accepted = no('Accepted', a.reason, REASON_TEXT[a.reason]!);
       } else {
         const gw = ref.group === GATEWAY_API_GROUP && ref.kind === 'Gateway' ? gateways.get(`${ref.namespace}/${ref.name}`) : undefined;
         if (!gw) return; // not a parent mizzen answers for
@@ -229,9 +261,7 @@ export function gatewayApiStatuses(objects: readonly KubeObject[], snap: Snapsho
         const a = attachment(g, gw.served, r, ref, nsLabels);
         if ('listeners' in a) {
           accepted = ok('Accepted');
-          const counts = attached.get(`${g.namespace}/${g.name}`) ?? new Map<string, number>();
-          for (const { listener } of a.listeners) counts.set(listener.name, (counts.get(listener.name) ?? 0) + 1);
-          attached.set(`${g.namespace}/${g.name}`, counts);
+          count(attached, `${g.namespace}/${g.name}`, a.listeners);
         } else accepted = no('Accepted', a.reason, REASON_TEXT[a.reason]!);
       }
       const prev = before.find((p) => p.controllerName === controller && isDeepStrictEqual(p.parentRef, raw));
@@ -242,7 +272,14 @@ export function gatewayApiStatuses(objects: readonly KubeObject[], snap: Snapsho
     write(route, { ...asObject(route.status), parents: [...others, ...ours] });
   }
 
-  for (const [key, gw] of gateways) write(gw.obj, gatewayStatus(gw, snap, w.grants, attached.get(key) ?? new Map(), now, deployed(gw.obj), invalidParameters(gw.obj)));
+  const setsOn = (key: string): number => [...sets.values()].filter((o) => `${o.parent.namespace}/${o.parent.name}` === key && o.served.length > 0).length;
+  for (const [key, gw] of gateways) write(gw.obj, gatewayStatus(gw, snap, w.grants, attached.get(key) ?? new Map(), now, deployed(gw.obj), invalidParameters(gw.obj), setsOn(key)));
+  for (const [ls, obj] of setObjects) {
+    const o = sets.get(`${ls.namespace}/${ls.name}`);
+    if (!o) continue; // no parent of class istio: not mizzen's to answer for
+    const ctx = { parentRuns: servingWorkloads(o.parent, snap).length > 0, attached: setAttached.get(`${ls.namespace}/${ls.name}`) ?? new Map(), supportedKinds, unserved: (raw: Json, owner: Config) => unservedListener(raw, owner, w.grants), now };
+    write(obj, listenerSetStatus(o, obj, ctx));
+  }
 
   for (const cls of api.filter((o) => o.kind === 'GatewayClass' && o.metadata.name === GATEWAY_CLASS && asObject(o.spec).controllerName === GATEWAY_CONTROLLER)) {
     write(cls, { ...asObject(cls.status), conditions: conditions([ok('Accepted', 'Accepted', 'Handled by mizzen')], generationOf(cls), asObject(cls.status).conditions, now) });

@@ -21,7 +21,8 @@ import { serviceEntryServices, workloadEntries, workloadEntryWorkloads, type Wor
 import { asString, matchesLabels, stringMap } from './selectors.js';
 import { grantObjects, isGatewayApi, isGatewayApiX } from './gateway-refs.js';
 import { gatewayRouteVirtualServices } from './gateway-api.js';
-import { kubernetesGatewayConfigs } from './gateway-api-gateways.js';
+import { kubernetesGatewayConfigs, routeCache } from './gateway-api-gateways.js';
+import { listenerSetConfigs, listenerSetOutcomes } from './gateway-api-listenerset.js';
 import { DEFAULT_INGRESS_SETTINGS, ingressConfigs } from './ingress.js';
 import { backendTlsDestinationRules, backendTlsOutcomes, configMapLookup } from './gateway-api-backendtls.js';
 import { backendTrafficOutcomes, withBackendTrafficRules } from './gateway-api-backendtraffic.js';
@@ -48,7 +49,7 @@ const CONFIG_KINDS = {
   WasmPlugin: ['extensions.istio.io', 'wasmPlugins'],
 } as const;
 /** Snapshot field for each Gateway API kind (gateway.networking.k8s.io: its Gateway is not Istio's). */
-const GATEWAY_API_KINDS = { HTTPRoute: 'httpRoutes', GRPCRoute: 'grpcRoutes', TLSRoute: 'tlsRoutes', TCPRoute: 'tcpRoutes', ReferenceGrant: 'referenceGrants', Gateway: 'kubernetesGateways', BackendTLSPolicy: 'backendTlsPolicies' } as const;
+const GATEWAY_API_KINDS = { HTTPRoute: 'httpRoutes', GRPCRoute: 'grpcRoutes', TLSRoute: 'tlsRoutes', TCPRoute: 'tcpRoutes', ReferenceGrant: 'referenceGrants', Gateway: 'kubernetesGateways', BackendTLSPolicy: 'backendTlsPolicies', ListenerSet: 'listenerSets' } as const;
 /** Snapshot field for each kind of the Gateway API's experimental group (gateway.networking.x-k8s.io). */
 const GATEWAY_API_X_KINDS = { XBackendTrafficPolicy: 'backendTrafficPolicies' } as const;
 /** Snapshot field for each Kubernetes Ingress kind (networking.k8s.io). */
@@ -353,15 +354,18 @@ const ROUTE_FIELDS: readonly ConfigField[] = ['virtualServices', 'gateways', ...
 
 /**
  * Appends to Istio's VirtualServices and Gateways (`lists`, sorted) those made from Gateway API objects: routes
- * attached to Services, then Gateway API Gateways and the routes attached to them.
+ * attached to Services, then Gateway API Gateways and the routes attached to them, then the ListenerSets on those
+ * Gateways and the routes attached to them.
  */
 function withGatewayApi(lists: Record<ConfigField, Config[]>, services: ReadonlyMap<string, Service>, namespaces: ReadonlyMap<string, Record<string, string>>, domainSuffix: string): void {
   const routes = [...lists.httpRoutes, ...lists.grpcRoutes, ...lists.tlsRoutes, ...lists.tcpRoutes].sort(compareConfigs);
   if (routes.length === 0 && lists.kubernetesGateways.length === 0) return;
   const w = { domainSuffix, services, grants: grantObjects(lists.referenceGrants), namespaces, serviceEntries: lists.serviceEntries };
-  const kube = kubernetesGatewayConfigs(lists.kubernetesGateways, routes, w);
-  lists.virtualServices = [...lists.virtualServices, ...gatewayRouteVirtualServices(routes, w), ...kube.virtualServices];
-  lists.gateways = [...lists.gateways, ...kube.gateways];
+  const cache = routeCache();
+  const kube = kubernetesGatewayConfigs(lists.kubernetesGateways, routes, w, cache);
+  const sets = lists.listenerSets.length ? listenerSetConfigs(listenerSetOutcomes(lists.kubernetesGateways, lists.listenerSets, w), routes, w, cache) : { gateways: [], virtualServices: [] };
+  lists.virtualServices = [...lists.virtualServices, ...gatewayRouteVirtualServices(routes, w), ...kube.virtualServices, ...sets.virtualServices];
+  lists.gateways = [...lists.gateways, ...kube.gateways, ...sets.gateways];
 }
 
 /** Appends to Istio's VirtualServices and Gateways (`lists`) those made from the Ingresses of Istio's class (ingress.ts). */

@@ -338,6 +338,8 @@ export interface Snapshot {
   backendTlsPolicies: Config[];
   /** XBackendTrafficPolicies (gateway.networking.x-k8s.io); their retry budgets reach the generators in the same derived DestinationRules (gateway-api-backendtraffic.ts). */
   backendTrafficPolicies: Config[];
+  /** ListenerSets; they reach the generators as Istio Gateways and VirtualServices of their parent Gateways' proxies (gateway-api-listenerset.ts). */
+  listenerSets: Config[];
   /** TLS credentials of Secrets by `ns/name` (credentials.ts), for gateways' credentialName. */
   credentials: ReadonlyMap<string, RawCredential>;
   /** CA bundles of ConfigMaps by `ns/name` (configmap-ca.ts), for BackendTLSPolicies' caCertificateRefs. */

@@ -368,7 +368,7 @@ describe('analysis: Gateway API Gateways (IST0101, MZ0003, MZ0016, MZ0019, MZ002
       'r spec.parentRefs[5]': `${not('default/edge')}no listener mizzen serves is named "http" on port 8080`,
       'r spec.parentRefs[6]': `${not('default/edge')}its listener "https" does not admit HTTPRoutes (spec.listeners[].allowedRoutes.kinds)`,
       'r spec.parentRefs[7]': `${not('default/edge')}none of the route's hostnames (c.example.com) overlaps the hostname of its listener "http" (a.example.com)`,
-      'r spec.parentRefs[8]': 'parentRef Service.gateway.networking.k8s.io "default/reviews" is not served: mizzen serves routes attached to core Services, Istio ServiceEntries and Gateway API Gateways (of class istio) only',
+      'r spec.parentRefs[8]': 'parentRef Service.gateway.networking.k8s.io "default/reviews" is not served: mizzen serves routes attached to core Services, Istio ServiceEntries, Gateway API Gateways (of class istio) and ListenerSets only',
       'r spec.parentRefs[9]': `${not('default/udp')}it has no listener mizzen serves (HTTP; HTTPS or TLS terminated with a Secret of its own namespace; TLS passthrough; TCP)`,
       'r spec.parentRefs[10]': `${not('default/mixed')}its listeners "http", "tcp", "tls" do not admit HTTPRoutes ("http": spec.listeners[].allowedRoutes.kinds; "tcp": a TCP listener carries TCPRoutes only; "tls": a TLS passthrough listener carries TLSRoutes only)`,
       'r spec.parentRefs[11]': `${not('default/mixed')}its listener "tls" does not admit HTTPRoutes (a TLS passthrough listener carries TLSRoutes only)`,

@@ -127,6 +127,14 @@ const changes: Array<{ name: string; change: (o: KubeObject[]) => KubeObject[]; 
   { name: 'GRPCRoute added', change: (o) => [...o, gw('GRPCRoute', 'grpc', { parentRefs: [{ group: '', kind: 'Service', name: 'other' }], rules: [{ backendRefs: [{ name: 'other', port: 7070 }] }] }, 'shop')] },
   { name: 'ReferenceGrant added (a route in shop may now send to default)', change: (o) => [...o, gw('ReferenceGrant', 'from-shop', { from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'shop' }], to: [{ group: '', kind: 'Service' }] }, 'default', 'v1beta1')] },
   { name: 'Gateway API Gateway listener added', change: (o) => edit(o, 'Gateway', 'edge', (g) => g.spec.listeners?.push({ name: 'alt', port: 8080, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'All' } } })) },
+  {
+    name: 'ListenerSet added to the Gateway API Gateway, with a route on it',
+    change: (o) => [
+      ...edit(o, 'Gateway', 'edge', (g) => (g.spec.allowedListeners = { namespaces: { from: 'All' } })),
+      gw('ListenerSet', 'extra', { parentRef: { name: 'edge', namespace: 'default' }, listeners: [{ name: 'more', port: 9090, protocol: 'HTTP' }] }, 'shop'),
+      gw('HTTPRoute', 'on-set', { parentRefs: [{ kind: 'ListenerSet', name: 'extra' }], rules: [{ backendRefs: [{ name: 'other', port: 7070 }] }] }, 'shop'),
+    ],
+  },
   { name: 'Gateway API Gateway deleted', change: (o) => o.filter((x) => !(x.kind === 'Gateway' && x.apiVersion.startsWith('gateway.networking.k8s.io/'))) },
   { name: 'Service added', change: (o) => [...o, svc('new', { selector: { app: 'reviews' }, ports: [{ name: 'http', port: 1 }] })] },
   { name: 'Service port changed', change: (o) => edit(o, 'Service', 'reviews', (s) => (s.spec.ports[0].port = 9081)) },

@@ -70,6 +70,7 @@ const BUILTIN: ResourceDef[] = [
   { group: 'gateway.networking.k8s.io', versions: ['v1alpha2'], kind: 'TCPRoute', plural: 'tcproutes', namespaced: true, crd: true, status: true },
   { group: 'gateway.networking.k8s.io', versions: ['v1beta1'], kind: 'ReferenceGrant', plural: 'referencegrants', namespaced: true, crd: true },
   { group: 'gateway.networking.k8s.io', versions: ['v1'], kind: 'BackendTLSPolicy', plural: 'backendtlspolicies', namespaced: true, crd: true, status: true },
+  { group: 'gateway.networking.k8s.io', versions: ['v1'], kind: 'ListenerSet', plural: 'listenersets', namespaced: true, crd: true, status: true },
   { group: 'gateway.networking.x-k8s.io', versions: ['v1alpha1'], kind: 'XBackendTrafficPolicy', plural: 'xbackendtrafficpolicies', namespaced: true, crd: true, status: true },
 ];
 

@@ -24,6 +24,7 @@ import { BACKEND_FILTERS, GATEWAY_API_GROUP, GATEWAY_ROUTE_KINDS, RULE_FILTERS, 
 import { isL4Route } from '../../model/gateway-api.js';
 import { finding, type Finding } from '../finding.js';
 import { gatewayParent } from './gateway-api-gateways.js';
+import { listenerSetParent } from './gateway-api-listenerset.js';
 import { arr, rec, str, type Rec } from '../shape.js';
 import { nameOf, nsOf, type HostEntry, type World } from '../world.js';
 
@@ -95,8 +96,12 @@ function checkParents(w: World, route: KubeObject, parents: ReadonlyArray<{ path
       const outcome = gatewayParent(w, route, ref, path);
       attached ||= outcome.attached;
       findings.push(...outcome.findings);
+    } else if (ref.group === GATEWAY_API_GROUP && ref.kind === 'ListenerSet') {
+      const outcome = listenerSetParent(w, route, ref, path);
+      attached ||= outcome.attached;
+      findings.push(...outcome.findings);
     } else {
-      findings.push(finding('MZ0016', route, `parentRef ${qualified(ref)} "${ref.namespace}/${ref.name}" is not served: mizzen serves routes attached to core Services, Istio ServiceEntries and Gateway API Gateways (of class istio) only`, path));
+      findings.push(finding('MZ0016', route, `parentRef ${qualified(ref)} "${ref.namespace}/${ref.name}" is not served: mizzen serves routes attached to core Services, Istio ServiceEntries, Gateway API Gateways (of class istio) and ListenerSets only`, path));
     }
   }
   return { attached, findings };

@@ -247,7 +247,7 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
   const gatewayStatus: Component = {
     name: 'gateway-status',
     start: async () => {
-      const kinds = [...['Gateway', 'HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'GatewayClass', 'BackendTLSPolicy'].map((k) => `${k}.${GATEWAY_API_GROUP}`), `XBackendTrafficPolicy.${GATEWAY_API_X_GROUP}`];
+      const kinds = [...['Gateway', 'HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'GatewayClass', 'BackendTLSPolicy', 'ListenerSet'].map((k) => `${k}.${GATEWAY_API_GROUP}`), `XBackendTrafficPolicy.${GATEWAY_API_X_GROUP}`];
       const w = new GatewayStatusWriter({
         client: client!,
         isLeader: () => leader?.isLeader() ?? false,

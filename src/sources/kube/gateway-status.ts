@@ -27,6 +27,7 @@ export const GATEWAY_STATUS_RESOURCES: Readonly<Record<StatusWrite['kind'], { pl
   TLSRoute: { plural: 'tlsroutes', namespaced: true, version: 'v1' },
   TCPRoute: { plural: 'tcproutes', namespaced: true, version: 'v1alpha2' },
   BackendTLSPolicy: { plural: 'backendtlspolicies', namespaced: true, version: 'v1' },
+  ListenerSet: { plural: 'listenersets', namespaced: true, version: 'v1' },
   // The experimental group (group unset: gateway.networking.k8s.io).
   XBackendTrafficPolicy: { plural: 'xbackendtrafficpolicies', namespaced: true, version: 'v1alpha1', group: GATEWAY_API_X_GROUP },
 };

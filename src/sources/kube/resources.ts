@@ -44,7 +44,7 @@ export const ISTIO_STORAGE_VERSION = 'v1';
 const readVersion = (versions: readonly string[]): string => (versions.includes(ISTIO_STORAGE_VERSION) ? ISTIO_STORAGE_VERSION : versions[0]!);
 
 /**
- * Gateway API routes, the grants that let them cross namespaces, Gateways, BackendTLSPolicies and
+ * Gateway API routes, the grants that let them cross namespaces, Gateways, ListenerSets, BackendTLSPolicies and
  * XBackendTrafficPolicies, at the versions Gateway API v1.1 and later serve (BackendTLSPolicy: v1.4). Their CRDs come with the Gateway API, not with mizzen: a cluster without them has none.
  */
 const gatewayApi = (kind: string, version: string, plural: string, namespaced = true): KubeResource => ({
@@ -69,6 +69,8 @@ const GATEWAY_API_RESOURCES: readonly KubeResource[] = [
   gatewayApi('GatewayClass', 'v1', 'gatewayclasses', false),
   // BackendTLSPolicy: v1 in the standard channel from Gateway API v1.4 (v1alpha3, experimental channel only, before).
   gatewayApi('BackendTLSPolicy', 'v1', 'backendtlspolicies'),
+  // ListenerSet: v1 in the standard channel from Gateway API v1.5 (istiod reads no experimental XListenerSet).
+  gatewayApi('ListenerSet', 'v1', 'listenersets'),
   // XBackendTrafficPolicy: the experimental channel's group, at v1alpha1 (its only version).
   { ...gatewayApi('XBackendTrafficPolicy', 'v1alpha1', 'xbackendtrafficpolicies'), apiVersion: `${GATEWAY_API_X_GROUP}/v1alpha1`, group: GATEWAY_API_X_GROUP },
 ];

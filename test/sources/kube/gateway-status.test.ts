@@ -132,4 +132,23 @@ describe('mizzen serve: Gateway API status (stand-in API server)', function () {
     ]);
     expect(api.requests.some((r) => r.method === 'PATCH' && r.path === `/apis/${XGW}/v1alpha1/namespaces/default/xbackendtrafficpolicies/productpage-budget/status`)).to.equal(true);
   });
+  it('writes a ListenerSet its status through listenersets/status, and the parent Gateway counts it', async () => {
+    api.apply({ ...gateway, spec: { ...(gateway.spec as object), allowedListeners: { namespaces: { from: 'Same' } } } });
+    api.apply({
+      apiVersion: `${GW}/v1`,
+      kind: 'ListenerSet',
+      metadata: { name: 'extra', namespace: 'default' },
+      spec: { parentRef: { name: 'bookinfo-gateway' }, listeners: [{ name: 'alt', port: 8080, protocol: 'HTTP' }, { name: 'clash', port: 80, protocol: 'HTTP' }] },
+    });
+    const ls = await eventually('the ListenerSet has listeners', async () => {
+      const o = api.get(`ListenerSet.${GW}`, 'default', 'extra');
+      return (o?.status as any)?.listeners?.length ? o : undefined;
+    });
+    expect((ls.status as any).listeners.map((l: any) => [l.name, l.conditions.map((c: any) => `${c.type}=${c.status}/${c.reason}`)])).to.deep.equal([
+      ['alt', ['Accepted=True/Accepted', 'Conflicted=False/NoConflicts', 'Programmed=True/Programmed', 'ResolvedRefs=True/ResolvedRefs']],
+      ['clash', ['Accepted=False/HostnameConflict', 'Conflicted=True/HostnameConflict', 'Programmed=False/HostnameConflict']],
+    ]);
+    expect(api.requests.some((r) => r.method === 'PATCH' && r.path === `/apis/${GW}/v1/namespaces/default/listenersets/extra/status`)).to.equal(true);
+    await eventually('the Gateway counts it', async () => (api.get(GATEWAY_KEY, 'default', 'bookinfo-gateway')?.status as any)?.attachedListenerSets === 1 || undefined);
+  });
 });
