@@ -2,9 +2,9 @@
  * Istio's meshConfig.defaultConfig, the ProxyConfig every proxy starts from, in mizzen's mesh config. Its fields
  * that mizzen applies at injection stay here (concurrency, proxyMetadata, interceptionMode, terminationDrainDuration,
  * drainDuration: a pod's
- * proxy.istio.io/config and ProxyConfig resources go over them), and gatewayTopology, which a gateway's bootstrap
- * carries (a pod's annotation replaces it whole) and which the xDS server takes for a gateway whose node carries no
- * PROXY_CONFIG; those that mizzen keeps at the top of its mesh config are moved there (holdApplicationUntilProxyStarts, discoveryAddress as xdsAddress, tracing's zipkin address and
+ * proxy.istio.io/config and ProxyConfig resources go over them), and gatewayTopology and proxyHeaders, which a
+ * proxy's bootstrap carries (a pod's annotation goes over them as in Istio) and which the xDS server takes for a proxy
+ * whose node carries no PROXY_CONFIG; those that mizzen keeps at the top of its mesh config are moved there (holdApplicationUntilProxyStarts, discoveryAddress as xdsAddress, tracing's zipkin address and
  * sampling), and saying one of them in both places is an error. Istio's other ProxyConfig fields are accepted with a
  * warning that mizzen does not apply them (config/istio-fields.ts); a key that is no ProxyConfig field is an error.
  * Pure.
@@ -13,6 +13,7 @@ import { isObject } from '../core/object.js';
 import { shown } from '../core/shown.js';
 import { proxyConfigOf } from '../inject/proxy-config.js';
 import type { GatewayTopology } from '../model/gateway-topology.js';
+import type { ProxyHeaders } from '../model/proxy-headers.js';
 import { ISTIO_PROXY_CONFIG_FIELDS, ISTIO_TRACING_FIELDS, sortIstioFields } from './istio-fields.js';
 
 /** What of defaultConfig the injector reads (inject/proxy-options.ts). */
@@ -24,6 +25,8 @@ export interface DefaultProxyConfig {
   interceptionMode?: 'REDIRECT' | 'NONE';
   /** What stands in front of gateways (model/gateway-topology.ts): their bootstraps carry it, the xDS server applies it. */
   gatewayTopology?: GatewayTopology;
+  /** Which headers proxies add or keep (model/proxy-headers.ts): bootstraps carry a pod's own, the xDS server applies them. */
+  proxyHeaders?: ProxyHeaders;
   /** How long a terminating proxy drains, and Envoy's drain time, in ms (inject/drain.ts). */
   terminationDrainDuration?: number;
   drainDuration?: number;
@@ -72,6 +75,7 @@ export function readDefaultConfig(input: unknown, mesh: MovedFields, given: Read
     ...(o.proxyMetadata && { proxyMetadata: o.proxyMetadata }),
     ...(o.interceptionMode === 'REDIRECT' || o.interceptionMode === 'NONE' ? { interceptionMode: o.interceptionMode } : {}),
     ...(o.gatewayTopology && { gatewayTopology: o.gatewayTopology }),
+    ...(o.proxyHeaders && { proxyHeaders: o.proxyHeaders }),
     ...(o.terminationDrainDuration !== undefined && { terminationDrainDuration: o.terminationDrainDuration }),
     ...(o.drainDuration !== undefined && { drainDuration: o.drainDuration }),
   };

@@ -64,7 +64,6 @@ export const ISTIO_PROXY_CONFIG_FIELDS: Readonly<Record<string, IstioField>> = {
   caCertificatesPem: { kind: 'strings', why: 'mizzen trusts its own mesh CA' },
   image: { kind: 'mapping', why: 'the proxy image is proxyImage in the mesh config' },
   privateKeyProvider: { kind: 'mapping', why: 'keys stay in software' },
-  proxyHeaders: { kind: 'mapping', why: "proxies keep Envoy's default headers" },
   fileFlushInterval: { kind: 'duration', why: AGENT },
   fileFlushMinSizeKb: { kind: 'int', why: AGENT },
   statsCompression: { kind: 'bool', why: STATS },

@@ -92,6 +92,7 @@ export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
     ...(mesh.proxyInboundListenPort !== Ports.proxyInbound ? { proxyInboundListenPort: mesh.proxyInboundListenPort } : {}),
     dnsRefreshMs: detectionMs(mesh.dnsRefreshRate),
     ...(mesh.defaultConfig.gatewayTopology ? { gatewayTopology: mesh.defaultConfig.gatewayTopology } : {}),
+    ...(mesh.defaultConfig.proxyHeaders ? { proxyHeaders: mesh.defaultConfig.proxyHeaders } : {}),
     ...trafficSettings(mesh),
     telemetry: {
       providers: Object.fromEntries(mesh.extensionProviders.map((p) => [p.name.toLowerCase(), telemetryProvider(p)])),

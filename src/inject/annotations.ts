@@ -14,6 +14,7 @@ import type { AppliedProxyConfig } from './proxy-configs.js';
 import { PROXY_OPTION_ANNOTATIONS, UNSUPPORTED_ANNOTATIONS, field, readProxyOptions, unsupportedWarnings, type ProxyOptions } from './proxy-options.js';
 import type { Entry } from './user-volumes.js';
 import type { GatewayTopology } from '../model/gateway-topology.js';
+import type { ProxyHeaders } from '../model/proxy-headers.js';
 import { PROXY_VOLUME } from './template.js';
 
 export type InterceptionMode = 'REDIRECT' | 'NONE';
@@ -45,6 +46,8 @@ export interface InjectParams {
   volumes: readonly Entry[];
   /** ProxyConfig's gatewayTopology in effect for the pod; a gateway's bootstrap carries it as PROXY_CONFIG (proxy.ts). */
   gatewayTopology?: GatewayTopology;
+  /** ProxyConfig's proxyHeaders in effect for the pod; its bootstrap carries them as PROXY_CONFIG (proxy.ts). */
+  proxyHeaders?: ProxyHeaders;
   /** For the admission response: annotations read but not applied. */
   warnings: readonly string[];
 }
@@ -224,5 +227,5 @@ function paramsFrom(annotations: Record<string, unknown>, mesh: MeshConfig, podV
   const warnings = [...proxyOptions.warnings, ...unsupportedWarnings(annotations)];
   return errors.length
     ? { ok: false, errors }
-    : ok({ proxyImage, logLevel, resources, native, hold, interceptionMode, traffic, proxy: proxyOptions.proxy, volumes: proxyOptions.volumes, ...(proxyOptions.gatewayTopology && { gatewayTopology: proxyOptions.gatewayTopology }), warnings });
+    : ok({ proxyImage, logLevel, resources, native, hold, interceptionMode, traffic, proxy: proxyOptions.proxy, volumes: proxyOptions.volumes, ...(proxyOptions.gatewayTopology && { gatewayTopology: proxyOptions.gatewayTopology }), ...(proxyOptions.proxyHeaders && { proxyHeaders: proxyOptions.proxyHeaders }), warnings });
 }

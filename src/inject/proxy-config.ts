@@ -12,6 +12,7 @@ import { shown } from '../core/shown.js';
 import { ENV_VAR_NAME } from '../core/kube.js';
 import { isObject } from '../core/object.js';
 import { readGatewayTopology, type GatewayTopology } from '../model/gateway-topology.js';
+import { readProxyHeaders, type ProxyHeaders } from '../model/proxy-headers.js';
 import { parseDuration } from '../core/duration.js';
 
 export interface ProxyConfigOverrides {
@@ -25,6 +26,8 @@ export interface ProxyConfigOverrides {
   interceptionMode?: 'REDIRECT' | 'TPROXY' | 'NONE';
   /** What stands in front of a gateway (model/gateway-topology.ts); a gateway's bootstrap carries it to the xDS server. */
   gatewayTopology?: GatewayTopology;
+  /** Which headers the proxy adds or keeps (model/proxy-headers.ts); its bootstrap carries them to the xDS server. */
+  proxyHeaders?: ProxyHeaders;
   /** How long a terminating proxy keeps serving while its listeners drain, in ms (the preStop hook, drain.ts). */
   terminationDrainDuration?: number;
   /** Envoy's drain time (--drain-time-s), whole seconds, in ms. */
@@ -50,6 +53,8 @@ const ALIASES: ReadonlyMap<string, keyof ProxyConfigOverrides> = new Map(Object.
   interception_mode: 'interceptionMode',
   gatewayTopology: 'gatewayTopology',
   gateway_topology: 'gatewayTopology',
+  proxyHeaders: 'proxyHeaders',
+  proxy_headers: 'proxyHeaders',
   terminationDrainDuration: 'terminationDrainDuration',
   termination_drain_duration: 'terminationDrainDuration',
   drainDuration: 'drainDuration',
@@ -114,6 +119,11 @@ const READERS: Record<keyof ProxyConfigOverrides, Reader> = {
     if (!r.ok) return isObject(v) ? { errors: r.errors } : { error: r.errors[0]! };
     return { value: r.value, unknown: r.unknown };
   },
+  proxyHeaders: (v) => {
+    const r = readProxyHeaders(v);
+    if (!r.ok) return isObject(v) ? { errors: r.errors } : { error: r.errors[0]! };
+    return { value: r.value, unknown: r.unknown };
+  },
 };
 
 /** The fields a ProxyConfig resource (and the mesh config's defaultConfig) shares with the annotation. */
@@ -129,7 +139,7 @@ export function overlayProxyConfig<T extends SharedOverrides>(base: T, top: Shar
 }
 
 /** One field's value read as the annotation reads it (for the ProxyConfig resource's concurrency and environmentVariables). */
-export function readProxyConfigField<K extends Exclude<keyof ProxyConfigOverrides, 'gatewayTopology'>>(name: K, value: unknown): { value: NonNullable<ProxyConfigOverrides[K]> } | { error: string } {
+export function readProxyConfigField<K extends Exclude<keyof ProxyConfigOverrides, 'gatewayTopology' | 'proxyHeaders'>>(name: K, value: unknown): { value: NonNullable<ProxyConfigOverrides[K]> } | { error: string } {
   return READERS[name](value) as { value: NonNullable<ProxyConfigOverrides[K]> } | { error: string };
 }
 

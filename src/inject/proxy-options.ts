@@ -16,6 +16,7 @@ import type { DefaultProxyConfig } from '../config/default-config.js';
 import { checkUserVolumes, readNamedObjects, type Entry } from './user-volumes.js';
 import { setOwn } from './template.js';
 import { parseDuration } from '../core/duration.js';
+import { mergeProxyHeaders } from '../model/proxy-headers.js';
 
 export interface ProxyOptions {
   /** Envoy's --concurrency; 0 leaves it out (Envoy then runs a worker per core). */
@@ -65,6 +66,8 @@ export interface PodProxyOptions {
   interceptionMode?: ProxyConfigOverrides['interceptionMode'];
   /** The pod's effective gatewayTopology: the annotation's, whole, else defaultConfig's (a gateway's bootstrap carries it). */
   gatewayTopology?: ProxyConfigOverrides['gatewayTopology'];
+  /** The pod's effective proxyHeaders: the annotation's over defaultConfig's, as Istio merges them (its bootstrap carries them). */
+  proxyHeaders?: ProxyConfigOverrides['proxyHeaders'];
   warnings: string[];
 }
 
@@ -119,7 +122,7 @@ function proxyConfigPart(get: Get, errors: string[], warnings: string[], base: D
     ProxyOptions,
     'concurrency' | 'env' | 'nodeMetadata' | 'xdsAddress' | 'terminationDrainMs' | 'drainSeconds'
   > &
-    Pick<PodProxyOptions, 'hold' | 'interceptionMode' | 'gatewayTopology'>;
+    Pick<PodProxyOptions, 'hold' | 'interceptionMode' | 'gatewayTopology' | 'proxyHeaders'>;
   let o: ProxyConfigOverrides = overlayProxyConfig({}, base);
   const text = get(Annotations.proxyConfig);
   const pc = text === undefined ? undefined : readProxyConfig(text);
@@ -144,6 +147,8 @@ function proxyConfigPart(get: Get, errors: string[], warnings: string[], base: D
   part.interceptionMode = o.interceptionMode;
   // A message field: the annotation's replaces defaultConfig's whole, as Istio merges the annotation over it.
   part.gatewayTopology = o.gatewayTopology ?? base.gatewayTopology;
+  // Also a message field, of which Istio keeps some of defaultConfig's fields that the annotation leaves out.
+  part.proxyHeaders = mergeProxyHeaders(base.proxyHeaders, o.proxyHeaders);
   part.terminationDrainMs = o.terminationDrainDuration ?? base.terminationDrainDuration ?? part.terminationDrainMs;
   const drainMs = o.drainDuration ?? base.drainDuration;
   if (drainMs !== undefined) part.drainSeconds = drainMs / 1000;
@@ -253,7 +258,7 @@ const DEFAULT_JSON = JSON.stringify(DEFAULT_PROXY_OPTIONS);
  */
 export function readProxyOptions(get: Get, podVolumes: string[], reserved: { name: string; mountPath: string }, errors: string[], base: DefaultProxyConfig = {}, resources?: AppliedProxyConfig): PodProxyOptions {
   const warnings: string[] = [];
-  const { hold, interceptionMode, gatewayTopology, ...config } = proxyConfigPart(get, errors, warnings, base, resources);
+  const { hold, interceptionMode, gatewayTopology, proxyHeaders, ...config } = proxyConfigPart(get, errors, warnings, base, resources);
   const { volumes, mounts } = userVolumesPart(get, podVolumes, reserved, errors);
   const componentLogLevel = get(Annotations.componentLogLevel);
   if (componentLogLevel !== undefined && !COMPONENT_LEVEL.test(componentLogLevel)) {
@@ -275,7 +280,7 @@ export function readProxyOptions(get: Get, podVolumes: string[], reserved: { nam
     ...(histogramBuckets && { histogramBuckets }),
     ...(statsFlushMs !== undefined && { statsFlushMs }),
   };
-  return { proxy: JSON.stringify(proxy) === DEFAULT_JSON ? DEFAULT_PROXY_OPTIONS : proxy, volumes, hold, interceptionMode, ...(gatewayTopology && { gatewayTopology }), warnings };
+  return { proxy: JSON.stringify(proxy) === DEFAULT_JSON ? DEFAULT_PROXY_OPTIONS : proxy, volumes, hold, interceptionMode, ...(gatewayTopology && { gatewayTopology }), ...(proxyHeaders && { proxyHeaders }), warnings };
 }
 
 /**

@@ -167,11 +167,16 @@ function withOverrides(meta: Record<string, unknown>, overrides: Readonly<Record
 
 /**
  * PROXY_CONFIG, the node metadata in which Istio's agent sends the proxy's effective ProxyConfig, with the fields the
- * xDS server reads from it: a gateway's gatewayTopology (xds/gen/gateway-topology.ts). Only a gateway whose
- * ProxyConfig sets one carries it; the others are left to the mesh config's, as the xDS server reads it then.
+ * xDS server reads from it: a gateway's gatewayTopology (xds/gen/gateway-topology.ts) and any proxy's proxyHeaders
+ * (xds/gen/proxy-headers.ts). The xDS server takes a PROXY_CONFIG whole (a field it leaves out is unset), so it
+ * carries every one of those fields the proxy has; a proxy that has none of them carries none, and is left to the
+ * mesh config's, as the xDS server reads it then.
  */
 function nodeProxyConfig(shape: Shape, params: SidecarContext['params']): Record<string, unknown> | undefined {
-  return shape.router && params.gatewayTopology ? { gatewayTopology: params.gatewayTopology } : undefined;
+  const gatewayTopology = shape.router ? params.gatewayTopology : undefined;
+  const headers = params.proxyHeaders && Object.keys(params.proxyHeaders).length > 0 ? params.proxyHeaders : undefined;
+  if (!gatewayTopology && !headers) return undefined;
+  return { ...(gatewayTopology && { gatewayTopology }), ...(headers && { proxyHeaders: headers }) };
 }
 
 /** The metadata with PROXY_CONFIG set (after proxyMetadata's values, as Istio's agent sets it after reading them). */

@@ -48,7 +48,8 @@ function uint32(v: unknown): number | string {
   return Number.isInteger(n) && n >= 0 && n <= UINT32_MAX ? n : `must be a whole number from 0 to ${UINT32_MAX}, got ${shown(v)}`;
 }
 
-function fcc(v: unknown): ForwardClientCertDetails | 'UNDEFINED' | string[] {
+/** A ForwardClientCertDetails by name or number (also proxyHeaders.forwardedClientCert's type); the message in a list when it reads as none. */
+export function fcc(v: unknown): ForwardClientCertDetails | 'UNDEFINED' | string[] {
   const name = typeof v === 'number' && Number.isInteger(v) ? FCC_NAMES[v] : typeof v === 'string' ? FCC_NAMES.find((n) => n === v) : undefined;
   return name ?? [`${shown(v)} must be one of ${FCC_NAMES.join(', ')}`];
 }

@@ -11,6 +11,7 @@ import type { SpiffeIdentity } from '../core/spiffe.js';
 import { isObject } from '../core/object.js';
 import { shown } from '../core/shown.js';
 import { readGatewayTopology, type GatewayTopology } from './gateway-topology.js';
+import { readProxyHeaders, type ProxyHeaders } from './proxy-headers.js';
 
 export type ProxyType = 'sidecar' | 'router';
 export type Generator = 'envoy' | 'grpc';
@@ -47,6 +48,7 @@ export interface Proxy {
 
 export interface NodeProxyConfig {
   gatewayTopology?: GatewayTopology;
+  proxyHeaders?: ProxyHeaders;
 }
 
 export interface XdsNode {
@@ -101,13 +103,22 @@ function readProxyConfig(pc: unknown, warnings: string[]): NodeProxyConfig | und
     warnings.push(`${at}: must be a mapping (a ProxyConfig), got ${shown(pc)}; ignored, the mesh config's defaultConfig applies`);
     return undefined;
   }
-  const raw = pc.gatewayTopology ?? pc.gateway_topology;
-  if (raw === undefined || raw === null) return {};
-  const r = readGatewayTopology(raw);
-  if (!r.ok) {
-    warnings.push(...r.errors.map((e) => `${at}.gatewayTopology${isObject(raw) ? '.' : ': '}${e}; PROXY_CONFIG ignored, the mesh config's defaultConfig applies`));
-    return undefined;
+  const out: NodeProxyConfig = {};
+  const fields = [
+    ['gatewayTopology', pc.gatewayTopology ?? pc.gateway_topology, readGatewayTopology],
+    ['proxyHeaders', pc.proxyHeaders ?? pc.proxy_headers, readProxyHeaders],
+  ] as const;
+  let ignored = false;
+  for (const [name, raw, read] of fields) {
+    if (raw === undefined || raw === null) continue;
+    const r = read(raw);
+    if (!r.ok) {
+      warnings.push(...r.errors.map((e) => `${at}.${name}${isObject(raw) ? '.' : ': '}${e}; PROXY_CONFIG ignored, the mesh config's defaultConfig applies`));
+      ignored = true;
+      continue;
+    }
+    if (r.unknown.length > 0) warnings.push(`${at}.${name}: ${r.unknown.join(', ')}: unknown field, ignored`);
+    (out as Record<string, unknown>)[name] = r.value;
   }
-  if (r.unknown.length > 0) warnings.push(`${at}.gatewayTopology: ${r.unknown.join(', ')}: unknown field, ignored`);
-  return { gatewayTopology: r.value };
+  return ignored ? undefined : out;
 }

@@ -8,6 +8,7 @@ import type { RawCredential } from './credentials.js';
 import type { ConfigMapCa } from './configmap-ca.js';
 import type { IngressSettings } from './ingress.js';
 import type { GatewayTopology } from './gateway-topology.js';
+import type { ProxyHeaders } from './proxy-headers.js';
 import type { LabelSelector } from '../config/mesh.js';
 
 /** Istio's protocol selection (port name prefix `http-`, `grpc-`, … or appProtocol). */
@@ -225,6 +226,8 @@ export interface MeshSettings {
   inboundLocalhost?: true;
   /** defaultConfig.gatewayTopology: for gateways whose node carries no PROXY_CONFIG (xds/gen/gateway-topology.ts); absent: none. */
   gatewayTopology?: GatewayTopology;
+  /** defaultConfig.proxyHeaders: for proxies whose node carries no PROXY_CONFIG (xds/gen/proxy-headers.ts); absent: Istio's default headers. */
+  proxyHeaders?: ProxyHeaders;
 }
 
 /** Istio's MeshConfig.TLSConfig, checked: TLS_AUTO and empty lists left out, unknown and repeated names dropped. */

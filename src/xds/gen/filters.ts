@@ -27,6 +27,9 @@ function pathNormalization(paths: MeshSettings['pathNormalization']): Json {
   if (paths === 'DECODE_AND_MERGE_SLASHES') return { normalize_path: { value: true }, merge_slashes: true, path_with_escaped_slashes_action: 'UNESCAPE_AND_FORWARD' };
   return { normalize_path: { value: true } };
 }
+/** The server header Istio's proxies write on their inbound side and on gateways (proxy-headers.ts may change it). */
+export const ISTIO_SERVER_NAME = 'istio-envoy';
+
 /** Network filter names, for the passes that find these filters again in generated listeners (authz, access logs). */
 export const HCM_FILTER = 'envoy.filters.network.http_connection_manager';
 export const TCP_PROXY_FILTER = 'envoy.filters.network.tcp_proxy';
@@ -35,7 +38,8 @@ export const TCP_PROXY_FILTER = 'envoy.filters.network.tcp_proxy';
  * An HTTP connection manager taking its routes from RDS (`routeName`) or inline (`routeConfig`), with `first`
  * (authorization) before its usual filters and `beforeRouter` (dynamic-dns.ts) just before the router. Streams never
  * time out for idleness (stream_idle_timeout 0s, Envoy's default being 5 minutes), as istiod sets on every HCM:
- * long polls, server-sent events and quiet gRPC streams stay open.
+ * long polls, server-sent events and quiet gRPC streams stay open. Header settings are Istio's defaults
+ * (proxy-headers.ts puts a proxy's proxyHeaders over them).
  */
 export function httpConnectionManager(
   statPrefix: string,
@@ -55,7 +59,8 @@ export function httpConnectionManager(
       upgrade_configs: [{ upgrade_type: 'websocket' }],
       ...pathNormalization(paths),
       stream_idle_timeout: { seconds: 0, nanos: 0 },
-      ...(direction === 'inbound' ? { forward_client_cert_details: 'APPEND_FORWARD', set_current_client_cert_details: { subject: { value: true }, dns: true, uri: true } } : {}),
+      // Istio's inbound defaults: its server header, and x-forwarded-client-cert with the client's subject and SANs.
+      ...(direction === 'inbound' ? { server_name: ISTIO_SERVER_NAME, forward_client_cert_details: 'APPEND_FORWARD', set_current_client_cert_details: { subject: { value: true }, dns: true, uri: true } } : {}),
     }),
   };
 }

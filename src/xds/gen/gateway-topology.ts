@@ -11,6 +11,7 @@ import type { Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import type { GatewayTopology } from '../../model/gateway-topology.js';
 import { type Json, any } from './common.js';
+import { ISTIO_SERVER_NAME } from './filters.js';
 
 /** The gatewayTopology a gateway proxy gets: its node's ProxyConfig when it sent one, else the mesh's. */
 export function gatewayTopologyOf(snap: Snapshot, proxy: Proxy): GatewayTopology | undefined {
@@ -27,6 +28,8 @@ export function gatewayManagerFields(topology: GatewayTopology | undefined): Jso
   const fcc = topology?.forwardClientCertDetails ?? 'SANITIZE_SET';
   return {
     use_remote_address: { value: true },
+    // Istio's server header on gateways (proxyHeaders may change it: proxy-headers.ts).
+    server_name: ISTIO_SERVER_NAME,
     ...(topology?.numTrustedProxies ? { xff_num_trusted_hops: topology.numTrustedProxies } : {}),
     forward_client_cert_details: fcc,
     // Envoy sets the header's fields only where it sets the header.

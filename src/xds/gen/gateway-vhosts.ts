@@ -27,6 +27,7 @@ import { hostMatches, memoOn, proxyLabels, resolveHost } from './context.js';
 import { routableVirtualServices } from './delegation.js';
 import { type GatewayNames, type RouteContext, translateHttpRule } from './httproute.js';
 import { resolveGatewayName } from '../../model/hosts.js';
+import { appendsForwardedHost } from './proxy-headers.js';
 
 /** A server host: `namespace` `*` when it names none; `qualified` when it was written `ns/host` (`*` or `.` too). */
 export interface ServerHost {
@@ -166,6 +167,7 @@ export function collapseDuplicates(vhosts: ReadonlyMap<string, Json>): Json[] {
  */
 export function gatewayVirtualHosts<S extends RouteServer>(snap: Snapshot, proxy: Proxy, servers: readonly S[], port: number, redirects: (s: S) => boolean): Json[] {
   const labels = proxyLabels(snap, proxy);
+  const forwardedHost = appendsForwardedHost(snap, proxy);
   // One VirtualService's routes are made once per gateway and port, and shared by the hosts it serves there.
   const made = new Map<string, Json[]>();
   const vhosts = new Map<string, Json>();
@@ -179,7 +181,7 @@ export function gatewayVirtualHosts<S extends RouteServer>(snap: Snapshot, proxy
     for (const { vs, hosts } of boundVirtualServices(snap, proxy.namespace, s)) {
       const key = `${s.gateway.namespace}/${s.gateway.name}\n${vs.namespace}/${vs.name}\n${s.number}`;
       let routes = made.get(key);
-      if (!routes) made.set(key, (routes = translate({ snap, proxyNamespace: proxy.namespace, proxyLabels: labels, port: s.number, gateways: gatewayNames(s.gateway, vs.namespace) }, vs)));
+      if (!routes) made.set(key, (routes = translate({ snap, proxyNamespace: proxy.namespace, proxyLabels: labels, port: s.number, gateways: gatewayNames(s.gateway, vs.namespace), forwardedHost }, vs)));
       // A VirtualService without routes here makes no virtual host: its hosts stay with the wildcards that cover them.
       if (routes.length === 0) continue;
       for (const host of hosts) {

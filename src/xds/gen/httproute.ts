@@ -23,6 +23,8 @@ export interface RouteContext {
   port?: number;
   /** The references this proxy answers to in `match.gateways`: `mesh` for sidecars, its Gateway's (gatewayNames) for gateways. */
   gateways: GatewayNames;
+  /** ProxyConfig's proxyHeaders.xForwardedHost: a rule that rewrites appends x-forwarded-host (proxy-headers.ts). */
+  forwardedHost?: boolean;
 }
 
 /** Which gateway references (`mesh`, or a Gateway in one of its forms) name the proxy routes are made for. */
@@ -353,6 +355,8 @@ function routeAction(ctx: RouteContext, vs: Config, rule: Json, ruleAuthority: s
   const single = asArray(rule.route).length === 1 ? dests[0]!.headers.authority : undefined;
   const host = (typeof rw.authority === 'string' && rw.authority) || ruleAuthority || single;
   if (host) action.host_rewrite_literal = host;
+  // As istiod: every rule with a rewrite, when the proxy's proxyHeaders ask for x-forwarded-host.
+  if (ctx.forwardedHost && rule.rewrite !== undefined && rule.rewrite !== null) action.append_x_forwarded_host = true;
   // Consistent hashing: each routed destination's DestinationRule adds its hash policy, as in istiod.
   const hp = live.flatMap((d) => hashPolicy(d.hash) ?? []);
   if (hp.length) action.hash_policy = hp;

@@ -19,6 +19,7 @@ import { withTelemetry } from './telemetry.js';
 import { type PatchStatus, envoyFilterStatus as patchStatus, proxyMatchKey, withEnvoyFilters } from './envoyfilter/index.js';
 import { certsScope, generateSecrets } from './mtls.js';
 import { topologyScope } from './gateway-topology.js';
+import { headersScope, withProxyHeaders, withRouteHeaders } from './proxy-headers.js';
 
 /** One generated resource: plain object, snake_case fields, Any as `{ '@type': url, ...fields }`. */
 export type { NamedResource } from './types.js';
@@ -42,9 +43,9 @@ function generateEnvoy(snap: Snapshot, proxy: Proxy, typeUrl: string): NamedReso
     case TypeUrls.endpoint:
       return generateEndpoints(snap, proxy);
     case TypeUrls.listener:
-      return withTelemetry(snap, proxy, proxy.type === 'router' ? generateGatewayListeners(snap, proxy) : generateSidecarListeners(snap, proxy));
+      return withTelemetry(snap, proxy, withProxyHeaders(snap, proxy, proxy.type === 'router' ? generateGatewayListeners(snap, proxy) : generateSidecarListeners(snap, proxy)));
     case TypeUrls.route:
-      return proxy.type === 'router' ? generateGatewayRoutes(snap, proxy) : generateSidecarRoutes(snap, proxy);
+      return withRouteHeaders(snap, proxy, proxy.type === 'router' ? generateGatewayRoutes(snap, proxy) : generateSidecarRoutes(snap, proxy));
     case TypeUrls.secret:
       return [...generateSecrets(proxy), ...generateCredentialSecrets(snap, proxy), ...generateConfigMapCaSecrets(snap)];
     default:
@@ -64,7 +65,8 @@ export function proxyScope(snap: Snapshot, proxy: Proxy): string {
   // EnvoyFilter patches may also read the node's metadata and version (envoyfilter/patches.ts), and endpoint
   // priorities the proxy's locality and its values of failoverPriority labels, network metadata included
   // (locality.ts), mesh mTLS its certificate files (mtls.ts), a gateway's SDS whether it may read credentials
-  // (credentials.ts), and a gateway's listeners its own gatewayTopology (gateway-topology.ts).
+  // (credentials.ts), a gateway's listeners its own gatewayTopology (gateway-topology.ts), and any proxy's listeners
+  // and routes its own proxyHeaders (proxy-headers.ts).
   const ef = proxyMatchKey(snap, proxy);
   const loc = localityMatters(snap) ? proxyLocality(snap, proxy) : '';
   const fp = failoverPriorityScope(snap, proxy);
@@ -73,7 +75,9 @@ export function proxyScope(snap: Snapshot, proxy: Proxy): string {
   const creds = mayReadCredentials(proxy) ? '|creds' : '';
   // A gateway's own gatewayTopology (PROXY_CONFIG) shapes its listeners (gateway-topology.ts).
   const gt = topologyScope(proxy);
-  const extra = `${ef ? `|ef:${ef}` : ''}${loc ? `|loc:${loc}` : ''}${fp ? `|fp:${fp}` : ''}${certs ? `|certs:${certs}` : ''}${creds}${gt ? `|gt:${gt}` : ''}`;
+  // A proxy's own proxyHeaders (PROXY_CONFIG) shape its listeners and routes (proxy-headers.ts).
+  const ph = headersScope(snap, proxy);
+  const extra = `${ef ? `|ef:${ef}` : ''}${loc ? `|loc:${loc}` : ''}${fp ? `|fp:${fp}` : ''}${certs ? `|certs:${certs}` : ''}${creds}${gt ? `|gt:${gt}` : ''}${ph ? `|ph:${ph}` : ''}`;
   const m = scopeMemo.get(proxy);
   const byIp = Object.keys(proxy.labels).length === 0;
   if (m && m.services === snap.services && (!byIp || m.workloads === snap.workloads) && (!m.named || m.endpoints === snap.endpoints)) return m.scope + extra;

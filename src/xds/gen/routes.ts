@@ -18,6 +18,7 @@ import { routableVirtualServices } from './delegation.js';
 import { type RouteContext, defaultRoute, routeTimeouts, translateHttpRule } from './httproute.js';
 import { hashPolicy, serviceConsistentHash } from './policy.js';
 import { allowAnyDnsVirtualHost } from './allow-any-dns.js';
+import { appendsForwardedHost } from './proxy-headers.js';
 
 const meshMemo = new WeakMap<readonly Config[], Map<string, readonly Config[]>>();
 
@@ -121,7 +122,7 @@ function defaultVirtualHost(ctx: RouteContext, svc: Service, port: number, domai
 }
 
 export function sidecarRouteConfig(snap: Snapshot, proxy: Proxy, port: number, services: readonly Service[], vss: readonly Config[]): Json {
-  const ctx: RouteContext = { snap, proxyNamespace: proxy.namespace, proxyLabels: proxyLabels(snap, proxy), port, gateways: new Set(['mesh']) };
+  const ctx: RouteContext = { snap, proxyNamespace: proxy.namespace, proxyLabels: proxyLabels(snap, proxy), port, gateways: new Set(['mesh']), forwardedHost: appendsForwardedHost(snap, proxy) };
   const used = new Set<string>();
   const virtualHosts: Json[] = [];
   for (const svc of services) {
@@ -168,7 +169,7 @@ export const isSniffedWithVip = (svc: Service, port: ServicePort): boolean =>
  * (the connection was to its address), as istiod builds it.
  */
 function sniffedRouteConfig(snap: Snapshot, proxy: Proxy, svc: Service, port: number, vss: readonly Config[]): Json {
-  const ctx: RouteContext = { snap, proxyNamespace: proxy.namespace, proxyLabels: proxyLabels(snap, proxy), port, gateways: new Set(['mesh']) };
+  const ctx: RouteContext = { snap, proxyNamespace: proxy.namespace, proxyLabels: proxyLabels(snap, proxy), port, gateways: new Set(['mesh']), forwardedHost: appendsForwardedHost(snap, proxy) };
   const vs = virtualServiceFor(snap, vss, svc.hostname);
   const name = sniffedRouteName(svc.hostname, port);
   return { name, virtual_hosts: [virtualHost(svc, port, ['*'], serviceRoutes(ctx, vs, svc, port))], validate_clusters: { value: false } };
