@@ -25,6 +25,7 @@ import { type CertFiles, acceptsMtls, certsKey, clientCerts, clusterMtls, endpoi
 import { dynamicDnsCluster, isDynamicDns } from './dynamic-dns.js';
 import { withMeshDefaults } from './mesh-defaults.js';
 import { allowAnyDnsCluster } from './allow-any-dns.js';
+import { withClusterHeaderCase } from './proxy-headers.js';
 import { altStatName, hostVariables, statName } from './stat-names.js';
 
 /** One outbound cluster before it is written out: shared by CDS and EDS. */
@@ -376,12 +377,20 @@ function allTakeMtls(snap: Snapshot, spec: ClusterSpec): boolean {
 
 export function generateClusters(snap: Snapshot, proxy: Proxy): NamedResource[] {
   const certs = clientCerts(proxy);
-  const resources: Json[] = outboundClusterSpecs(snap, proxy).map((s) => (certs ? withMtls(snap, s, memoCluster(snap, s, proxy), certs) : memoCluster(snap, s, proxy)));
+  const specs = outboundClusterSpecs(snap, proxy);
+  const resources: Json[] = specs.map((s) => (certs ? withMtls(snap, s, memoCluster(snap, s, proxy), certs) : memoCluster(snap, s, proxy)));
+  // The clusters that may speak HTTP/1 upstream (an HTTP or sniffed port's), for proxyHeaders' preserveHttp1HeaderCase.
+  const http1 = new Set<string>();
+  for (const s of specs) if (speaksHttp1(s.port.protocol)) http1.add(s.name);
   if (proxy.type === 'sidecar') {
     const labels = proxyLabels(snap, proxy);
     const landing = servicesByWorkloadPort(snap, proxy, labels);
     const sidecar = proxySidecar(snap, proxy, () => labels);
-    for (const p of inboundPorts(snap, proxy)) resources.push(inboundCluster(p, inboundPool(snap, proxy, p.port, labels, landing), connectMs(snap), inboundStatName(snap, p, landing, sidecar)));
+    for (const p of inboundPorts(snap, proxy)) {
+      const c = inboundCluster(p, inboundPool(snap, proxy, p.port, labels, landing), connectMs(snap), inboundStatName(snap, p, landing, sidecar));
+      if (speaksHttp1(p.protocol)) http1.add(c.name);
+      resources.push(c);
+    }
   }
   resources.push(...staticClusters(proxy.type === 'sidecar', snap.mesh, connectMs(snap)));
   // The mesh's ALLOW_ANY_DYNAMIC_DNS: plaintext HTTP to unknown destinations goes through this one (allow-any-dns.ts).
@@ -390,8 +399,11 @@ export function generateClusters(snap: Snapshot, proxy: Proxy): NamedResource[] 
   }
   // Where WasmPlugins' remote code is fetched from (wasm.ts).
   resources.push(...wasmClusters(snap, proxy));
-  return resources.map((r) => ({ name: r.name as string, resource: r }));
+  return withClusterHeaderCase(snap, proxy, resources, (c) => http1.has(c.name)).map((r) => ({ name: r.name as string, resource: r }));
 }
+
+/** A port whose requests may go upstream as HTTP/1: HTTP, or sniffed (Istio's IsHTTP without HTTP/2, or unsupported). */
+const speaksHttp1 = (p: ServicePort['protocol']): boolean => p === 'HTTP' || p === 'UNSUPPORTED';
 
 /**
  * ClusterLoadAssignments memoized on the service's endpoint list and the (memoized) cluster spec (shared by every

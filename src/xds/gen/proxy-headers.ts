@@ -14,7 +14,8 @@
  * - xForwardedPort.enabled: append_x_forwarded_port on every connection manager; xForwardedHost.enabled:
  *   append_x_forwarded_host on routes that rewrite (httproute.ts) and on the sidecars' passthrough routes;
  * - preserveHttp1HeaderCase: every connection manager keeps HTTP/1 header names as they came (the preserve_case
- *   header formatter);
+ *   header formatter), and so do the clusters that speak HTTP/1 upstream (HTTP and sniffed ports, inbound and
+ *   outbound, the passthrough and AllowAnyDynamicDNS clusters: withClusterHeaderCase);
  * - metadataExchangeHeaders: mizzen's proxies send no metadata exchange headers anywhere, so IN_MESH changes nothing.
  * Proxyless gRPC clients take none of it, as from istiod. Pure.
  */
@@ -22,10 +23,10 @@ import type { Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import type { CertDetail, ProxyHeaders } from '../../model/proxy-headers.js';
 import type { ForwardClientCertDetails } from '../../model/gateway-topology.js';
-import { type Json, any } from './common.js';
+import { type Json, PASSTHROUGH, any } from './common.js';
 import { HCM_FILTER, ISTIO_SERVER_NAME, mapNetworkFilters } from './filters.js';
 import { ROUTER_FILTER } from './httproute.js';
-import { ALLOW_ANY_DNS } from './allow-any-dns.js';
+import { ALLOW_ANY_DNS, ALLOW_ANY_DNS_CLUSTER } from './allow-any-dns.js';
 import type { NamedResource } from './types.js';
 
 /** Which side of the proxy a connection manager serves; Istio's listener classes. */
@@ -88,6 +89,34 @@ export const appendsForwardedHost = (snap: Snapshot, proxy: Proxy): boolean => p
 const PRESERVE_CASE = 'envoy.extensions.http.header_formatters.preserve_case.v3.PreserveCaseFormatterConfig';
 /** HTTP/1 header names written as they were read, not lowercased. */
 export const preserveCaseFormat = (): Json => ({ header_key_format: { stateful_formatter: { name: 'preserve_case', typed_config: any(PRESERVE_CASE) } } });
+
+const HTTP_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+
+/**
+ * A cluster that keeps HTTP/1 header case upstream: the formatter on its HTTP/1 options (explicit, or those it uses
+ * when the caller speaks HTTP/1); one that speaks HTTP/2 upstream has none to keep and is left as it is.
+ */
+function keepHeaderCase(cluster: Json): Json {
+  const options: Json | undefined = cluster.typed_extension_protocol_options?.[HTTP_OPTIONS];
+  let next: Json;
+  if (!options) next = any(HTTP_OPTIONS, { explicit_http_config: { http_protocol_options: preserveCaseFormat() } });
+  else if (options.use_downstream_protocol_config) {
+    const d = options.use_downstream_protocol_config;
+    next = { ...options, use_downstream_protocol_config: { ...d, http_protocol_options: { ...d.http_protocol_options, ...preserveCaseFormat() } } };
+  } else if (options.explicit_http_config?.http_protocol_options) {
+    next = { ...options, explicit_http_config: { http_protocol_options: { ...options.explicit_http_config.http_protocol_options, ...preserveCaseFormat() } } };
+  } else return cluster;
+  return { ...cluster, typed_extension_protocol_options: { ...cluster.typed_extension_protocol_options, [HTTP_OPTIONS]: next } };
+}
+
+/**
+ * The clusters with preserveHttp1HeaderCase applied, as istiod's setUpstreamProtocol and passthrough clusters apply
+ * it: `http1` says which clusters carry HTTP/1 (an HTTP or sniffed port's); the passthrough ones always may.
+ */
+export function withClusterHeaderCase(snap: Snapshot, proxy: Proxy, clusters: Json[], http1: (cluster: Json) => boolean): Json[] {
+  if (proxyHeadersOf(snap, proxy)?.preserveHttp1HeaderCase !== true) return clusters;
+  return clusters.map((c) => (c.name === PASSTHROUGH || c.name === ALLOW_ANY_DNS_CLUSTER || http1(c) ? keepHeaderCase(c) : c));
+}
 
 /** The connection manager's fields of these settings, over (or, for what they leave at Envoy's default, removed from) its own. */
 function managerFields(config: Json, s: HeaderSettings, cls: HeaderClass): Json {

@@ -10,7 +10,7 @@ import { TypeUrls } from '../../../src/core/constants.js';
 import { resolveMeshConfig, snapshotOptions } from '../../../src/config/mesh.js';
 import type { Snapshot } from '../../../src/model/types.js';
 import type { Proxy } from '../../../src/model/proxy.js';
-import { GATEWAY, PRODUCTPAGE, REVIEWS_V1, bookinfo, expectValid, proxy, yamlObjects } from './helpers.js';
+import { GATEWAY, MYSQL_SERVICE, PRODUCTPAGE, REVIEWS_GRPC_SERVICE, REVIEWS_V1, bookinfo, expectValid, proxy, yamlObjects } from './helpers.js';
 
 const HCM = 'envoy.filters.network.http_connection_manager';
 const ROUTER = 'envoy.filters.http.router';
@@ -163,6 +163,37 @@ describe("ProxyConfig's proxyHeaders", () => {
     const off = snapshot({ proxyHeaders: { xForwardedPort: { enabled: false }, xForwardedHost: { enabled: false }, preserveHttp1HeaderCase: false } });
     expect(values(managers(off, proxy(PRODUCTPAGE)).outbound, 'port')).to.deep.equal([undefined]);
     expect(routes(off, proxy(PRODUCTPAGE)).forwardedHost).to.deep.equal([]);
+  });
+
+  it('preserveHttp1HeaderCase on the clusters that speak HTTP/1 upstream too: HTTP and sniffed ports, inbound and outbound, and the passthrough', () => {
+    const objs = [...bookinfo(), ...yamlObjects(`${REVIEWS_GRPC_SERVICE}\n---${MYSQL_SERVICE}\n---
+apiVersion: v1
+kind: Service
+metadata: { name: legacy }
+spec: { clusterIP: 10.96.9.9, selector: { app: legacy }, ports: [{ name: web, port: 8000 }] }`)];
+    const build = (defaultConfig?: unknown) => {
+      const r = resolveMeshConfig(defaultConfig === undefined ? {} : { defaultConfig });
+      if (!r.ok) throw new Error(r.errors.join('; '));
+      return buildSnapshot(objs, snapshotOptions(r.value));
+    };
+    const OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+    const http1 = (c: any) => {
+      const o = c.typed_extension_protocol_options?.[OPTIONS];
+      return o?.explicit_http_config?.http_protocol_options ?? o?.use_downstream_protocol_config?.http_protocol_options;
+    };
+    const byName = (snap: Snapshot, id: string) => new Map(resources(snap, proxy(id), TypeUrls.cluster).map((c) => [c.name, c]));
+    const kept = byName(build({ proxyHeaders: { preserveHttp1HeaderCase: true } }), REVIEWS_V1);
+    expect(http1(kept.get('outbound|9080||details.default.svc.cluster.local')), 'HTTP').to.deep.include(PRESERVE_CASE);
+    expect(http1(kept.get('outbound|8000||legacy.default.svc.cluster.local')), 'sniffed').to.deep.include(PRESERVE_CASE);
+    expect(kept.get('outbound|8000||legacy.default.svc.cluster.local').typed_extension_protocol_options[OPTIONS]).to.have.property('use_downstream_protocol_config');
+    expect(http1(kept.get('inbound|9080||')), 'inbound HTTP').to.deep.include(PRESERVE_CASE);
+    expect(http1(kept.get('PassthroughCluster'))).to.deep.include(PRESERVE_CASE);
+    // TCP and HTTP/2 upstreams have no HTTP/1 headers to keep.
+    expect(kept.get('outbound|3306||mysql.default.svc.cluster.local')).to.not.have.property('typed_extension_protocol_options');
+    expect(JSON.stringify(kept.get('outbound|50051||reviews-grpc.default.svc.cluster.local'))).to.not.contain('preserve_case');
+    const plain = byName(build(), REVIEWS_V1);
+    expect(JSON.stringify([...plain.values()])).to.not.contain('preserve_case');
+    expect(plain.get('outbound|9080||details.default.svc.cluster.local')).to.deep.equal(byName(build({ proxyHeaders: { preserveHttp1HeaderCase: false } }), REVIEWS_V1).get('outbound|9080||details.default.svc.cluster.local'));
   });
 
   it("the proxy's PROXY_CONFIG decides whole: its proxyHeaders over the mesh's, Istio's defaults when it has none", () => {
