@@ -7,6 +7,8 @@
  * | IST0101 | ReferencedResourceNotFound                   | Error   | VirtualService destination / mirror host, host:port, host+subset, gateway, delegate; Gateway API route (HTTPRoute, GRPCRoute, TLSRoute, TCPRoute) Service or Gateway API Gateway parentRef, Service backendRef (RequestMirror's too) and its port; a Sidecar's egressProxy host, port and subset; a policy's (AuthorizationPolicy, RequestAuthentication, Telemetry, WasmPlugin, EnvoyFilter) targetRef to a Gateway API Gateway; the backend Service (or its port, by number or name) of a path of an Ingress of Istio's class |
  * | IST0106 | SchemaValidationError                        | Error   | a document the validators reject (or that does not parse) |
  * | IST0109 | ConflictingMeshGatewayVirtualServiceHosts    | Error   | two VirtualServices bound to `mesh` claim one host |
+ * | IST0110 | ConflictingSidecarWorkloadSelectors          | Error   | Sidecars of a namespace whose selectors pick one workload of the input: a proxy takes the oldest, the others change nothing there |
+ * | IST0111 | MultipleSidecarsWithoutWorkloadSelectors     | Error   | more than one Sidecar without a selector in a namespace: the oldest applies, the others change nothing |
  * | IST0112 | VirtualServiceDestinationPortSelectorRequired| Error   | destination without port to a host with several ports |
  * | IST0118 | PortNameIsNotUnderNamingConvention           | Info    | Service port name without a protocol prefix and no appProtocol |
  * | IST0127 | NoMatchingWorkloadsFound                     | Warning | Sidecar / AuthorizationPolicy / PeerAuthentication / RequestAuthentication / Telemetry / ProxyConfig / WasmPlugin selector matches no workload (Istio reports Sidecars as IST0101 Error; an offline input often lacks the pods, so we warn) |
@@ -17,6 +19,7 @@
  * | IST0154 | EnvoyFilterUsesRemoveOperationIncorrectly    | Error   | REMOVE on ROUTE_CONFIGURATION: changes nothing (Istio also reports HTTP_ROUTE, where istiod and mizzen remove the route) |
  * | IST0155 | EnvoyFilterUsesRelativeOperationWithProxyVersion | Warning | IST0151 where another patch limited to a proxyVersion names the same element (any other patch, not only those Istio met earlier) |
  * | IST0157 | InvalidTelemetryProvider                     | Warning | a Telemetry access logging entry without providers where the mesh config has no default (checked when the mesh config is known) |
+ * | IST0159 | ConflictingTelemetryWorkloadSelectors        | Warning | Istio: Error. Telemetries whose selectors pick one workload of the input all apply there, oldest first, each overriding the ones before: the outcome depends on their age |
  * | IST0160 | MultipleTelemetriesWithoutWorkloadSelectors  | Warning | Istio: Error. Only the oldest applies (as istiod), so the others change nothing; we warn on those |
  * | IST0173 | DestinationRuleSubsetNotSelectPods           | Warning | Istio: Error. Workloads are often absent from offline input (scaled later, VMs), so we warn |
  * | MZ0001  | DuplicateResource                            | Warning | one kind/namespace/name defined by several documents: applied in order, the last wins |
@@ -63,6 +66,8 @@ const table = [
   ['IST0101', 'ReferencedResourceNotFound', 'Error', 'A resource being referenced does not exist.'],
   ['IST0106', 'SchemaValidationError', 'Error', 'The resource has a schema validation error.'],
   ['IST0109', 'ConflictingMeshGatewayVirtualServiceHosts', 'Error', 'VirtualServices bound to the mesh gateway claim the same host.'],
+  ['IST0110', 'ConflictingSidecarWorkloadSelectors', 'Error', 'Sidecars select the same workload; a proxy takes the oldest, the others change nothing there.'],
+  ['IST0111', 'MultipleSidecarsWithoutWorkloadSelectors', 'Error', 'More than one Sidecar in a namespace has no workload selector; only the oldest applies.'],
   ['IST0112', 'VirtualServiceDestinationPortSelectorRequired', 'Error', 'A destination host exposes several ports and the route does not pick one.'],
   ['IST0118', 'PortNameIsNotUnderNamingConvention', 'Info', 'A Service port name does not start with a protocol; protocol sniffing applies.'],
   ['IST0127', 'NoMatchingWorkloadsFound', 'Warning', 'No workload matches the resource selector.'],
@@ -73,6 +78,7 @@ const table = [
   ['IST0154', 'EnvoyFilterUsesRemoveOperationIncorrectly', 'Error', 'REMOVE is not applied to route configurations; the patch changes nothing.'],
   ['IST0155', 'EnvoyFilterUsesRelativeOperationWithProxyVersion', 'Warning', 'An EnvoyFilter without priority patches relative to an element that a patch for one proxy version also patches; during an upgrade it may change nothing.'],
   ['IST0157', 'InvalidTelemetryProvider', 'Warning', 'A Telemetry access logging entry names no provider and the mesh config has no default one: it is ignored.'],
+  ['IST0159', 'ConflictingTelemetryWorkloadSelectors', 'Warning', 'Telemetries select the same workload; all apply, oldest first, so which setting wins depends on their age.'],
   ['IST0160', 'MultipleTelemetriesWithoutWorkloadSelectors', 'Warning', 'More than one Telemetry in a namespace has no workload selector; only the oldest applies.'],
   ['IST0173', 'DestinationRuleSubsetNotSelectPods', 'Warning', 'A DestinationRule subset selects no workload: requests routed to it fail with 503.'],
   ['MZ0001', 'DuplicateResource', 'Warning', 'Several documents define the same resource; applied in order, the last one wins.'],

@@ -23,7 +23,8 @@ import { undeployableGateways } from './analyzers/gateway-api-deploy.js';
 import { backendTlsPolicies, backendTrafficPolicies } from './analyzers/backendtls.js';
 import { policyTargets } from './analyzers/policy-targets.js';
 import { ingresses } from './analyzers/ingress.js';
-import { namespaceWideTelemetries, telemetryCollectors, telemetryLogServices, telemetryProviderNames, telemetryWithoutProviders } from './analyzers/telemetry.js';
+import { conflictingSidecarSelectors, namespaceWideSidecars } from './analyzers/sidecars.js';
+import { conflictingTelemetrySelectors, namespaceWideTelemetries, telemetryCollectors, telemetryLogServices, telemetryProviderNames, telemetryWithoutProviders } from './analyzers/telemetry.js';
 import { normalize, unsuppressed, type Finding } from './finding.js';
 import { World, type AnalyzeOptions } from './world.js';
 
@@ -54,8 +55,11 @@ export const ANALYZERS: readonly Analyzer[] = [
   { name: 'policy.selectors', run: policySelectors },
   { name: 'policy.targets', run: policyTargets },
   { name: 'gateway.selectors', run: gatewaySelectors },
+  { name: 'sidecar.selectors', run: conflictingSidecarSelectors },
+  { name: 'sidecar.namespacewide', run: namespaceWideSidecars },
   { name: 'requestauthentication.keys', run: requestAuthenticationKeys },
   { name: 'telemetry.namespacewide', run: namespaceWideTelemetries },
+  { name: 'telemetry.selectors', run: conflictingTelemetrySelectors },
   { name: 'telemetry.providers', run: telemetryProviderNames },
   { name: 'telemetry.defaults', run: telemetryWithoutProviders },
   { name: 'telemetry.collectors', run: telemetryCollectors },
