@@ -12,7 +12,10 @@
  * | IST0112 | VirtualServiceDestinationPortSelectorRequired| Error   | destination without port to a host with several ports |
  * | IST0118 | PortNameIsNotUnderNamingConvention           | Info    | Service port name without a protocol prefix and no appProtocol |
  * | IST0127 | NoMatchingWorkloadsFound                     | Warning | Sidecar / AuthorizationPolicy / PeerAuthentication / RequestAuthentication / Telemetry / ProxyConfig / WasmPlugin selector matches no workload (Istio reports Sidecars as IST0101 Error; an offline input often lacks the pods, so we warn) |
+ * | IST0132 | VirtualServiceHostNotFoundInGateway          | Warning | a VirtualService's spec.gateways names a Gateway of the input none of whose server hosts (those open to the VirtualService's namespace) meets one of its hosts |
  * | IST0133 | SchemaWarning                                | Warning | a validator warning |
+ * | IST0138 | GatewayDuplicateCertificate                  | Warning | TLS servers of Gateways whose selectors hold one another's labels present one certificate (credentialName, or certificate and key files): HTTP/2 connection reuse may give 404s |
+ * | IST0145 | ConflictingGateways                          | Error   | Gateways on the same workloads with TLS (HTTPS, TLS) servers on one port naming one host: the oldest Gateway's chain is kept, or Envoy refuses the listener (Istio also reports plain-text servers, whose routes istiod and mizzen merge: MZ0004; and reads bind, which mizzen does not) |
  * | IST0151 | EnvoyFilterUsesRelativeOperation             | Warning | EnvoyFilter of priority 0 with INSERT_BEFORE/INSERT_AFTER among filters or routes, REPLACE or REMOVE: its order against other filters is namespace and age (elsewhere an INSERT is an ADD, unlike Istio's check) |
  * | IST0152 | EnvoyFilterUsesReplaceOperationIncorrectly   | Error   | REPLACE other than on NETWORK_FILTER, HTTP_FILTER, LISTENER_FILTER, VIRTUAL_HOST: changes nothing (Istio also reports LISTENER_FILTER, which istiod applies) |
  * | IST0153 | EnvoyFilterUsesAddOperationIncorrectly       | Error   | ADD on ROUTE_CONFIGURATION: changes nothing (Istio also reports HTTP_ROUTE, where istiod and mizzen append the route) |
@@ -21,6 +24,7 @@
  * | IST0157 | InvalidTelemetryProvider                     | Warning | a Telemetry access logging entry without providers where the mesh config has no default (checked when the mesh config is known) |
  * | IST0159 | ConflictingTelemetryWorkloadSelectors        | Warning | Istio: Error. Telemetries whose selectors pick one workload of the input all apply there, oldest first, each overriding the ones before: the outcome depends on their age |
  * | IST0160 | MultipleTelemetriesWithoutWorkloadSelectors  | Warning | Istio: Error. Only the oldest applies (as istiod), so the others change nothing; we warn on those |
+ * | IST0162 | GatewayPortNotDefinedOnService               | Warning | a Gateway server port that no Service selecting the Gateway's workloads exposes as a port or targetPort (checked only where the input has such a Service) |
  * | IST0173 | DestinationRuleSubsetNotSelectPods           | Warning | Istio: Error. Workloads are often absent from offline input (scaled later, VMs), so we warn |
  * | MZ0001  | DuplicateResource                            | Warning | one kind/namespace/name defined by several documents: applied in order, the last wins |
  * | MZ0002  | NamespaceNotFound                            | Warning | a referenced namespace does not exist (checked only when the input has Namespace objects) |
@@ -71,7 +75,10 @@ const table = [
   ['IST0112', 'VirtualServiceDestinationPortSelectorRequired', 'Error', 'A destination host exposes several ports and the route does not pick one.'],
   ['IST0118', 'PortNameIsNotUnderNamingConvention', 'Info', 'A Service port name does not start with a protocol; protocol sniffing applies.'],
   ['IST0127', 'NoMatchingWorkloadsFound', 'Warning', 'No workload matches the resource selector.'],
+  ['IST0132', 'VirtualServiceHostNotFoundInGateway', 'Warning', 'No host of a VirtualService is among the hosts of a Gateway it is bound to: that gateway serves none of its routes.'],
   ['IST0133', 'SchemaWarning', 'Warning', 'The resource has a schema validation warning.'],
+  ['IST0138', 'GatewayDuplicateCertificate', 'Warning', 'Gateways on the same workloads present one certificate; clients that reuse HTTP/2 connections may get 404s.'],
+  ['IST0145', 'ConflictingGateways', 'Error', 'Gateways on the same workloads serve one host with TLS on one port; only one server can get its connections.'],
   ['IST0151', 'EnvoyFilterUsesRelativeOperation', 'Warning', 'An EnvoyFilter without priority places, replaces or removes an element relative to others; its order against other EnvoyFilters is not set, so the patch may change nothing.'],
   ['IST0152', 'EnvoyFilterUsesReplaceOperationIncorrectly', 'Error', 'REPLACE is applied only to network, HTTP and listener filters and virtual hosts; elsewhere the patch changes nothing.'],
   ['IST0153', 'EnvoyFilterUsesAddOperationIncorrectly', 'Error', 'ADD is not applied to route configurations; the patch changes nothing.'],
@@ -80,6 +87,7 @@ const table = [
   ['IST0157', 'InvalidTelemetryProvider', 'Warning', 'A Telemetry access logging entry names no provider and the mesh config has no default one: it is ignored.'],
   ['IST0159', 'ConflictingTelemetryWorkloadSelectors', 'Warning', 'Telemetries select the same workload; all apply, oldest first, so which setting wins depends on their age.'],
   ['IST0160', 'MultipleTelemetriesWithoutWorkloadSelectors', 'Warning', 'More than one Telemetry in a namespace has no workload selector; only the oldest applies.'],
+  ['IST0162', 'GatewayPortNotDefinedOnService', 'Warning', 'A Gateway listens on a port that no Service of its workloads exposes; traffic through the Service does not reach it.'],
   ['IST0173', 'DestinationRuleSubsetNotSelectPods', 'Warning', 'A DestinationRule subset selects no workload: requests routed to it fail with 503.'],
   ['MZ0001', 'DuplicateResource', 'Warning', 'Several documents define the same resource; applied in order, the last one wins.'],
   ['MZ0002', 'NamespaceNotFound', 'Warning', 'A referenced namespace does not exist in the input.'],

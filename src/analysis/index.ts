@@ -24,6 +24,8 @@ import { backendTlsPolicies, backendTrafficPolicies } from './analyzers/backendt
 import { policyTargets } from './analyzers/policy-targets.js';
 import { ingresses } from './analyzers/ingress.js';
 import { conflictingSidecarSelectors, namespaceWideSidecars } from './analyzers/sidecars.js';
+import { conflictingGateways, duplicateGatewayCertificates, gatewayPortsOnService } from './analyzers/gateways.js';
+import { virtualServiceGatewayHosts } from './analyzers/virtualservice-gateways.js';
 import { conflictingTelemetrySelectors, namespaceWideTelemetries, telemetryCollectors, telemetryLogServices, telemetryProviderNames, telemetryWithoutProviders } from './analyzers/telemetry.js';
 import { normalize, unsuppressed, type Finding } from './finding.js';
 import { World, type AnalyzeOptions } from './world.js';
@@ -43,6 +45,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   { name: 'virtualservice.references', run: virtualServiceReferences },
   { name: 'virtualservice.conflicts', run: conflictingVirtualServices },
   { name: 'virtualservice.gateway-merge', run: hiddenGatewayRoutes },
+  { name: 'virtualservice.gateway-hosts', run: virtualServiceGatewayHosts },
   { name: 'gatewayapi.routes', run: gatewayRoutes },
   { name: 'gatewayapi.listeners', run: gatewayListeners },
   { name: 'gatewayapi.listenersets', run: listenerSetListeners },
@@ -55,6 +58,9 @@ export const ANALYZERS: readonly Analyzer[] = [
   { name: 'policy.selectors', run: policySelectors },
   { name: 'policy.targets', run: policyTargets },
   { name: 'gateway.selectors', run: gatewaySelectors },
+  { name: 'gateway.conflicts', run: conflictingGateways },
+  { name: 'gateway.certificates', run: duplicateGatewayCertificates },
+  { name: 'gateway.service-ports', run: gatewayPortsOnService },
   { name: 'sidecar.selectors', run: conflictingSidecarSelectors },
   { name: 'sidecar.namespacewide', run: namespaceWideSidecars },
   { name: 'requestauthentication.keys', run: requestAuthenticationKeys },
