@@ -26,6 +26,7 @@ import { ingresses } from './analyzers/ingress.js';
 import { conflictingSidecarSelectors, namespaceWideSidecars } from './analyzers/sidecars.js';
 import { conflictingGateways, duplicateGatewayCertificates, gatewayPortsOnService } from './analyzers/gateways.js';
 import { virtualServiceGatewayHosts } from './analyzers/virtualservice-gateways.js';
+import { conflictingServiceEntryProtocols, serviceEntryAddresses } from './analyzers/serviceentries.js';
 import { conflictingTelemetrySelectors, namespaceWideTelemetries, telemetryCollectors, telemetryLogServices, telemetryProviderNames, telemetryWithoutProviders } from './analyzers/telemetry.js';
 import { normalize, unsuppressed, type Finding } from './finding.js';
 import { World, type AnalyzeOptions } from './world.js';
@@ -63,6 +64,8 @@ export const ANALYZERS: readonly Analyzer[] = [
   { name: 'gateway.service-ports', run: gatewayPortsOnService },
   { name: 'sidecar.selectors', run: conflictingSidecarSelectors },
   { name: 'sidecar.namespacewide', run: namespaceWideSidecars },
+  { name: 'serviceentry.addresses', run: serviceEntryAddresses },
+  { name: 'serviceentry.protocols', run: conflictingServiceEntryProtocols },
   { name: 'requestauthentication.keys', run: requestAuthenticationKeys },
   { name: 'telemetry.namespacewide', run: namespaceWideTelemetries },
   { name: 'telemetry.selectors', run: conflictingTelemetrySelectors },

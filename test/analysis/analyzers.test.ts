@@ -56,7 +56,7 @@ const table: Record<string, Case[]> = {
     },
   ],
   'sidecar egressProxy': [
-    { name: 'a ServiceEntry host and port', objects: [se('proxy', ['egress.example.com'], { ports: [{ number: 3128, name: 'tcp', protocol: 'TCP' }], resolution: 'DNS' }), sidecar('s', undefined, { outboundTrafficPolicy: { mode: 'ALLOW_ANY', egressProxy: { host: 'egress.example.com', port: { number: 3128 } } } })], expect: [] },
+    { name: 'a ServiceEntry host and port', objects: [se('proxy', ['egress.example.com'], { addresses: ['240.0.0.10'], ports: [{ number: 3128, name: 'tcp', protocol: 'TCP' }], resolution: 'DNS' }), sidecar('s', undefined, { outboundTrafficPolicy: { mode: 'ALLOW_ANY', egressProxy: { host: 'egress.example.com', port: { number: 3128 } } } })], expect: [] },
     { name: 'a host nothing serves', objects: [sidecar('s', undefined, { outboundTrafficPolicy: { mode: 'ALLOW_ANY', egressProxy: { host: 'egress.example.com', port: { number: 3128 } } } })], expect: ['IST0101 Sidecar default/s spec.outboundTrafficPolicy.egressProxy.host'] },
     { name: 'a port the host does not expose, a subset no rule defines', objects: [...reviewsBase(), sidecar('s', undefined, { outboundTrafficPolicy: { mode: 'ALLOW_ANY', egressProxy: { host: 'reviews.default.svc.cluster.local', subset: 'v9', port: { number: 3128 } } } })], expect: ['IST0101 Sidecar default/s spec.outboundTrafficPolicy.egressProxy.port.number', 'IST0101 Sidecar default/s spec.outboundTrafficPolicy.egressProxy.subset'] },
   ],
