@@ -23,7 +23,11 @@ import { undeployableGateways } from './analyzers/gateway-api-deploy.js';
 import { backendTlsPolicies, backendTrafficPolicies } from './analyzers/backendtls.js';
 import { policyTargets } from './analyzers/policy-targets.js';
 import { ingresses } from './analyzers/ingress.js';
-import { namespaceWideTelemetries, telemetryCollectors, telemetryLogServices, telemetryProviderNames, telemetryWithoutProviders } from './analyzers/telemetry.js';
+import { conflictingSidecarSelectors, namespaceWideSidecars } from './analyzers/sidecars.js';
+import { conflictingGateways, duplicateGatewayCertificates, gatewayPortsOnService } from './analyzers/gateways.js';
+import { virtualServiceGatewayHosts } from './analyzers/virtualservice-gateways.js';
+import { conflictingServiceEntryProtocols, serviceEntryAddresses } from './analyzers/serviceentries.js';
+import { conflictingTelemetrySelectors, namespaceWideTelemetries, telemetryCollectors, telemetryLogServices, telemetryProviderNames, telemetryWithoutProviders } from './analyzers/telemetry.js';
 import { normalize, unsuppressed, type Finding } from './finding.js';
 import { World, type AnalyzeOptions } from './world.js';
 
@@ -42,6 +46,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   { name: 'virtualservice.references', run: virtualServiceReferences },
   { name: 'virtualservice.conflicts', run: conflictingVirtualServices },
   { name: 'virtualservice.gateway-merge', run: hiddenGatewayRoutes },
+  { name: 'virtualservice.gateway-hosts', run: virtualServiceGatewayHosts },
   { name: 'gatewayapi.routes', run: gatewayRoutes },
   { name: 'gatewayapi.listeners', run: gatewayListeners },
   { name: 'gatewayapi.listenersets', run: listenerSetListeners },
@@ -54,8 +59,16 @@ export const ANALYZERS: readonly Analyzer[] = [
   { name: 'policy.selectors', run: policySelectors },
   { name: 'policy.targets', run: policyTargets },
   { name: 'gateway.selectors', run: gatewaySelectors },
+  { name: 'gateway.conflicts', run: conflictingGateways },
+  { name: 'gateway.certificates', run: duplicateGatewayCertificates },
+  { name: 'gateway.service-ports', run: gatewayPortsOnService },
+  { name: 'sidecar.selectors', run: conflictingSidecarSelectors },
+  { name: 'sidecar.namespacewide', run: namespaceWideSidecars },
+  { name: 'serviceentry.addresses', run: serviceEntryAddresses },
+  { name: 'serviceentry.protocols', run: conflictingServiceEntryProtocols },
   { name: 'requestauthentication.keys', run: requestAuthenticationKeys },
   { name: 'telemetry.namespacewide', run: namespaceWideTelemetries },
+  { name: 'telemetry.selectors', run: conflictingTelemetrySelectors },
   { name: 'telemetry.providers', run: telemetryProviderNames },
   { name: 'telemetry.defaults', run: telemetryWithoutProviders },
   { name: 'telemetry.collectors', run: telemetryCollectors },

@@ -4,7 +4,7 @@ import type { KubeObject } from '../../src/core/kube.js';
 import { composeValidator } from '../../src/cmd/serve.js';
 import { WITHOUT_SIDECAR_CERTIFICATES } from '../../src/validation/index.js';
 import { analysisOptions, DEFAULT_MESH_CONFIG, resolveMeshConfig } from '../../src/config/mesh.js';
-import { type Case, authz, brief, deploy, describeTable, dr, gw, ns, peer, pod, reviewsBase, route, se, sidecar, svc, vs, we } from './fixtures.js';
+import { type Case, authz, brief, deploy, describeTable, dr, gw, ingressPod, ns, peer, pod, reviewsBase, route, se, sidecar, svc, vs, we } from './fixtures.js';
 
 
 const R0 = 'spec.http[0].route[0].destination';
@@ -56,7 +56,7 @@ const table: Record<string, Case[]> = {
     },
   ],
   'sidecar egressProxy': [
-    { name: 'a ServiceEntry host and port', objects: [se('proxy', ['egress.example.com'], { ports: [{ number: 3128, name: 'tcp', protocol: 'TCP' }], resolution: 'DNS' }), sidecar('s', undefined, { outboundTrafficPolicy: { mode: 'ALLOW_ANY', egressProxy: { host: 'egress.example.com', port: { number: 3128 } } } })], expect: [] },
+    { name: 'a ServiceEntry host and port', objects: [se('proxy', ['egress.example.com'], { addresses: ['240.0.0.10'], ports: [{ number: 3128, name: 'tcp', protocol: 'TCP' }], resolution: 'DNS' }), sidecar('s', undefined, { outboundTrafficPolicy: { mode: 'ALLOW_ANY', egressProxy: { host: 'egress.example.com', port: { number: 3128 } } } })], expect: [] },
     { name: 'a host nothing serves', objects: [sidecar('s', undefined, { outboundTrafficPolicy: { mode: 'ALLOW_ANY', egressProxy: { host: 'egress.example.com', port: { number: 3128 } } } })], expect: ['IST0101 Sidecar default/s spec.outboundTrafficPolicy.egressProxy.host'] },
     { name: 'a port the host does not expose, a subset no rule defines', objects: [...reviewsBase(), sidecar('s', undefined, { outboundTrafficPolicy: { mode: 'ALLOW_ANY', egressProxy: { host: 'reviews.default.svc.cluster.local', subset: 'v9', port: { number: 3128 } } } })], expect: ['IST0101 Sidecar default/s spec.outboundTrafficPolicy.egressProxy.port.number', 'IST0101 Sidecar default/s spec.outboundTrafficPolicy.egressProxy.subset'] },
   ],
@@ -71,11 +71,11 @@ const table: Record<string, Case[]> = {
     },
   ],
   gateways: [
-    { name: 'gateway in the namespace', objects: [...reviewsBase(), gw('g', { app: 'reviews' }), route('r', 'reviews', { gateways: ['g'], hosts: ['*'] })], expect: [] },
-    { name: 'gateway by ns/name', objects: [...reviewsBase(), gw('g', { app: 'reviews' }, 'edge'), route('r', 'reviews', { gateways: ['edge/g'], hosts: ['*'] })], expect: [] },
+    { name: 'gateway in the namespace', objects: [...reviewsBase(), gw('g'), ingressPod(), route('r', 'reviews', { gateways: ['g'], hosts: ['*'] })], expect: [] },
+    { name: 'gateway by ns/name', objects: [...reviewsBase(), ingressPod(), gw('g', undefined, 'edge'), route('r', 'reviews', { gateways: ['edge/g'], hosts: ['*'] })], expect: [] },
     { name: 'mesh is special', objects: [...reviewsBase(), route('r', 'reviews', { gateways: ['mesh'] })], expect: [] },
     { name: 'missing gateway in the namespace', objects: [...reviewsBase(), route('r', 'reviews', { gateways: ['nope'], hosts: ['*'] })], expect: ['IST0101 VirtualService default/r spec.gateways[0]'] },
-    { name: 'missing gateway where other gateways live', objects: [...reviewsBase(), gw('g', { app: 'reviews' }, 'edge'), route('r', 'reviews', { gateways: ['edge/h'], hosts: ['*'] })], expect: ['IST0101 VirtualService default/r spec.gateways[0]'] },
+    { name: 'missing gateway where other gateways live', objects: [...reviewsBase(), ingressPod(), gw('g', undefined, 'edge'), route('r', 'reviews', { gateways: ['edge/h'], hosts: ['*'] })], expect: ['IST0101 VirtualService default/r spec.gateways[0]'] },
     { name: 'gateway in a namespace the input does not describe', objects: [...reviewsBase(), route('r', 'reviews', { gateways: ['istio-system/ingress'], hosts: ['*'] })], expect: ['MZ0003 VirtualService default/r spec.gateways[0]'] },
     {
       name: 'per-match gateways',
@@ -86,15 +86,15 @@ const table: Record<string, Case[]> = {
   delegation: [
     {
       name: 'delegate exists, delegate has no hosts and does not conflict',
-      objects: [...reviewsBase(), gw('g', { app: 'reviews' }), vs('root', { hosts: ['*'], gateways: ['g'], http: [{ delegate: { name: 'leaf' } }] }), vs('leaf', { http: [{ route: [{ destination: { host: 'reviews' } }] }] })],
+      objects: [...reviewsBase(), gw('g'), ingressPod(), vs('root', { hosts: ['*'], gateways: ['g'], http: [{ delegate: { name: 'leaf' } }] }), vs('leaf', { http: [{ route: [{ destination: { host: 'reviews' } }] }] })],
       expect: [],
     },
-    { name: 'missing delegate', objects: [...reviewsBase(), gw('g', { app: 'reviews' }), vs('root', { hosts: ['*'], gateways: ['g'], http: [{ delegate: { name: 'leaf', namespace: 'x' } }] })], expect: ['IST0101 VirtualService default/root spec.http[0].delegate'] },
+    { name: 'missing delegate', objects: [...reviewsBase(), gw('g'), ingressPod(), vs('root', { hosts: ['*'], gateways: ['g'], http: [{ delegate: { name: 'leaf', namespace: 'x' } }] })], expect: ['IST0101 VirtualService default/root spec.http[0].delegate'] },
   ],
   conflicts: [
     { name: 'two mesh VirtualServices for one host', objects: [...reviewsBase(), route('a', 'reviews'), route('b', 'reviews.default.svc.cluster.local')], expect: ['IST0109 VirtualService default/a spec.hosts', 'IST0109 VirtualService default/b spec.hosts'] },
-    { name: 'same host, different gateways', objects: [...reviewsBase(), gw('g1', { app: 'reviews' }), gw('g2', { app: 'reviews' }), route('a', 'reviews', { gateways: ['g1'] }), route('b', 'reviews', { gateways: ['g2'] })], expect: [] },
-    { name: 'same gateway, same host: merged, and the second default route is never reached', objects: [...reviewsBase(), gw('g1', { app: 'reviews' }), route('a', 'reviews', { gateways: ['g1'], hosts: ['*'] }), route('b', 'reviews', { gateways: ['default/g1'], hosts: ['*'] })], expect: ['MZ0004 VirtualService default/b spec.http[0]'] },
+    { name: 'same host, different gateways', objects: [...reviewsBase(), gw('g1'), gw('g2'), ingressPod(), route('a', 'reviews', { gateways: ['g1'] }), route('b', 'reviews', { gateways: ['g2'] })], expect: [] },
+    { name: 'same gateway, same host: merged, and the second default route is never reached', objects: [...reviewsBase(), gw('g1'), ingressPod(), route('a', 'reviews', { gateways: ['g1'], hosts: ['*'] }), route('b', 'reviews', { gateways: ['default/g1'], hosts: ['*'] })], expect: ['MZ0004 VirtualService default/b spec.http[0]'] },
     { name: 'same short name in different namespaces', objects: [...reviewsBase(), svc('reviews', { ns: 'b' }), route('a', 'reviews'), route('a', 'reviews', { ns: 'b' })], expect: [] },
     {
       name: 'exportTo keeps them apart',

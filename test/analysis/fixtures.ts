@@ -89,6 +89,9 @@ export const gw = (name: string, selector: Record<string, string> = { istio: 'in
   spec: { selector, servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts }] },
 });
 
+/** An ingress gateway pod of istio-system, with no Service in the input: what a Gateway with the default selector picks. */
+export const ingressPod = (): KubeObject => pod('ingress', { istio: 'ingressgateway' }, 'istio-system');
+
 export const se = (name: string, hosts: string[], spec: Record<string, unknown> = {}, namespace = 'default'): KubeObject => ({
   apiVersion: NET,
   kind: 'ServiceEntry',

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { analyze, analyzeObject } from '../../src/analysis/index.js';
 import type { KubeObject } from '../../src/core/kube.js';
 import { covers } from '../../src/analysis/analyzers/gateway-merge.js';
-import { type Case, brief, describeTable, gw, ns, reviewsBase, svc, pod } from './fixtures.js';
+import { type Case, brief, describeTable, gw, ingressPod, ns, reviewsBase, svc, pod } from './fixtures.js';
 
 /** A VirtualService bound to default/g for `hosts`, one rule per match (`undefined`: a rule without match) to reviews. */
 function bound(name: string, hosts: string[], matches: Array<Record<string, unknown> | undefined>, o: { namespace?: string; created?: string; exportTo?: string[]; gateways?: string[] } = {}): KubeObject {
@@ -22,7 +22,7 @@ function bound(name: string, hosts: string[], matches: Array<Record<string, unkn
 const DAY1 = '2026-01-01T00:00:00Z';
 const DAY2 = '2026-01-02T00:00:00Z';
 const prefix = (p: string, extra: Record<string, unknown> = {}) => ({ uri: { prefix: p }, ...extra });
-const base = (): KubeObject[] => [...reviewsBase(), ns('team-a'), ns('team-b'), gw('g', { app: 'reviews' })];
+const base = (): KubeObject[] => [...reviewsBase(), ns('team-a'), ns('team-b'), gw('g'), ingressPod()];
 
 const table: Record<string, Case[]> = {
   'merged without loss: nothing said': [
@@ -38,7 +38,7 @@ const table: Record<string, Case[]> = {
     { name: 'a second default route for the host', objects: [...base(), bound('a', ['shop.example.com'], [undefined], { created: DAY1 }), bound('b', ['shop.example.com'], [prefix('/b'), undefined], { created: DAY2 })], expect: ['MZ0004 VirtualService default/b spec.http[1]'] },
     { name: 'the same prefix twice', objects: [...base(), bound('a', ['shop.example.com'], [prefix('/api')], { created: DAY1 }), bound('b', ['shop.example.com'], [prefix('/api/v2'), prefix('/web')], { created: DAY2 })], expect: ['MZ0004 VirtualService default/b spec.http[0].match[0]'] },
     { name: 'same age: by name, then namespace (a of team-b before b of team-a)', objects: [...base(), bound('b', ['shop.example.com'], [prefix('/x')], { namespace: 'team-a' }), bound('a', ['shop.example.com'], [prefix('/x')], { namespace: 'team-b' })], expect: ['MZ0004 VirtualService team-a/b spec.http[0].match[0]'] },
-    { name: 'a wildcard VirtualService narrowed to the server’s host meets the specific one', objects: [...reviewsBase(), gw('g', { app: 'reviews' }, 'default', ['shop.example.com']), bound('wild', ['*.example.com'], [undefined], { created: DAY1 }), bound('shop', ['shop.example.com'], [undefined], { created: DAY2 })], expect: ['MZ0004 VirtualService default/shop spec.http[0]'] },
+    { name: 'a wildcard VirtualService narrowed to the server’s host meets the specific one', objects: [...reviewsBase(), ingressPod(), gw('g', undefined, 'default', ['shop.example.com']), bound('wild', ['*.example.com'], [undefined], { created: DAY1 }), bound('shop', ['shop.example.com'], [undefined], { created: DAY2 })], expect: ['MZ0004 VirtualService default/shop spec.http[0]'] },
     { name: 'private to the gateway’s namespace: first, though newer', objects: [...base(), bound('public', ['shop.example.com'], [prefix('/x')], { created: DAY1 }), bound('private', ['shop.example.com'], [prefix('/x')], { created: DAY2, exportTo: ['.'] })], expect: ['MZ0004 VirtualService default/public spec.http[0].match[0]'] },
     { name: 'case-insensitive prefix takes a case-sensitive exact path', objects: [...base(), bound('a', ['shop.example.com'], [prefix('/API', { ignoreUriCase: true })], { created: DAY1 }), bound('b', ['shop.example.com'], [{ uri: { exact: '/api/login' } }], { created: DAY2 })], expect: ['MZ0004 VirtualService default/b spec.http[0].match[0]'] },
   ],

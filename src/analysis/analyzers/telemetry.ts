@@ -4,6 +4,9 @@
  * - Those without a selector set the defaults of their namespace (of the mesh, in a root namespace). Only the
  *   oldest of a namespace counts, as in istiod: the others change nothing, which their authors would not guess.
  *   Istio reports this as an Error (IST0160); mizzen's choice is defined (the oldest), so it warns.
+ * - Those whose selectors pick one workload all apply to it, oldest first, each overriding what the ones before it
+ *   set (as istiod composes them): which setting wins depends on their age. Istio reports this as an Error
+ *   (IST0159); mizzen warns, naming the workloads of the input they share. Telemetries with targetRefs take no part.
  * - A provider name that no extensionProviders entry of the mesh config has (a typo, or a provider defined in
  *   another mesh config) makes that entry do nothing: MZ0007, checked only when the mesh config is known.
  * - A tracing provider (zipkin, opentelemetry) whose collector (service and port) no Service or ServiceEntry serves: the proxies get no
@@ -19,6 +22,7 @@ import { nameOf, nsOf, olderIn, type World } from '../world.js';
 import type { KubeObject } from '../../core/kube.js';
 import { resolveHost, resolveServiceRef } from '../../model/hosts.js';
 import { hasTargetRef, policySelector } from '../../model/selectors.js';
+import { nameList, selectorOverlaps, workloadList } from './overlaps.js';
 
 /** As the generator decides it (xds/gen/telemetry.ts): no selector labels and no target reference. */
 const namespaceWide = (t: KubeObject): boolean => Object.keys(policySelector(t.spec)).length === 0 && !hasTargetRef(t.spec);
@@ -41,6 +45,27 @@ export function namespaceWideTelemetries(w: World): Finding[] {
         `Telemetries ${peers.map(nameOf).join(', ')} in namespace "${ns}" have no workload selector: only the oldest, "${nameOf(first!)}", applies, and this one changes nothing (merge them, or give this one a selector)`,
       ),
     );
+  }
+  return out;
+}
+
+/** Selector labels of a Telemetry that attaches by them ({}: namespace-wide, or by targetRefs). */
+const selectorOf = (t: KubeObject): Record<string, string> => (hasTargetRef(t.spec) ? {} : policySelector(t.spec));
+
+/** IST0159: Telemetries whose selectors pick a workload of the input together. */
+export function conflictingTelemetrySelectors(w: World): Finding[] {
+  const out: Finding[] = [];
+  for (const t of w.subjects('Telemetry')) {
+    for (const { peers, workloads } of selectorOverlaps(w, t, w.istio('Telemetry'), selectorOf)) {
+      out.push(
+        finding(
+          'IST0159',
+          t,
+          `The Telemetries ${nameList(peers)} in namespace "${nsOf(t)}" all select ${workloadList(workloads)}: all of them apply there, oldest first ("${nameOf(peers[0]!)}"), each overriding what the ones before it set, so which setting wins depends on their age (give the selectors no workload in common, or merge them)`,
+          'spec.selector.matchLabels',
+        ),
+      );
+    }
   }
   return out;
 }

@@ -8,7 +8,7 @@ import { finding, type Finding } from '../finding.js';
 import { arr, formatLabels, labelMap, rec, selects, str } from '../shape.js';
 import { nsOf, type HostEntry, type Workload, type World } from '../world.js';
 
-const isProxyWorkload = (wl: Workload): boolean => wl.kind !== 'ServiceEntry endpoint';
+export const isProxyWorkload = (wl: Workload): boolean => wl.kind !== 'ServiceEntry endpoint';
 
 /** Does some workload behind `entry` carry the subset's labels? undefined when the input cannot tell. */
 function subsetSelects(w: World, entry: HostEntry, subsetLabels: Record<string, string>): boolean | undefined {
