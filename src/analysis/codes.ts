@@ -10,9 +10,12 @@
  * | IST0112 | VirtualServiceDestinationPortSelectorRequired| Error   | destination without port to a host with several ports |
  * | IST0118 | PortNameIsNotUnderNamingConvention           | Info    | Service port name without a protocol prefix and no appProtocol |
  * | IST0127 | NoMatchingWorkloadsFound                     | Warning | Sidecar / AuthorizationPolicy / PeerAuthentication / RequestAuthentication / Telemetry / ProxyConfig / WasmPlugin selector matches no workload (Istio reports Sidecars as IST0101 Error; an offline input often lacks the pods, so we warn) |
+ * | IST0128 | NoServerCertificateVerificationDestinationLevel | Warning | a DestinationRule trafficPolicy.tls of mode SIMPLE or MUTUAL with neither caCertificates nor credentialName: mizzen checks the server against the proxy image's system CA bundle only (not at all with insecureSkipVerify) |
+ * | IST0129 | NoServerCertificateVerificationPortLevel     | Warning | the same on a portLevelSettings entry |
  * | IST0130 | VirtualServiceUnreachableRule                | Warning | a VirtualService rule no request reaches: after a rule without matches, or each of its matches repeats or is covered by an earlier one (from the validator, as Istio's schema analyzer) |
  * | IST0131 | VirtualServiceIneffectiveMatch               | Info    | a match that repeats an earlier match of the VirtualService, or (HTTP) that an earlier match covers: every request it matches, the earlier takes (Istio: uri prefixes only) |
  * | IST0133 | SchemaWarning                                | Warning | a validator warning |
+ * | IST0149 | JwtClaimBasedRoutingWithoutRequestAuthN      | Error   | a VirtualService routes on a JWT claim (@request.auth.claims…) through a Gateway whose workload no RequestAuthentication (its namespace's or a root namespace's, by selector) applies to; per workload |
  * | IST0151 | EnvoyFilterUsesRelativeOperation             | Warning | EnvoyFilter of priority 0 with INSERT_BEFORE/INSERT_AFTER among filters or routes, REPLACE or REMOVE: its order against other filters is namespace and age (elsewhere an INSERT is an ADD, unlike Istio's check) |
  * | IST0152 | EnvoyFilterUsesReplaceOperationIncorrectly   | Error   | REPLACE other than on NETWORK_FILTER, HTTP_FILTER, LISTENER_FILTER, VIRTUAL_HOST: changes nothing (Istio also reports LISTENER_FILTER, which istiod applies) |
  * | IST0153 | EnvoyFilterUsesAddOperationIncorrectly       | Error   | ADD on ROUTE_CONFIGURATION: changes nothing (Istio also reports HTTP_ROUTE, where istiod and mizzen append the route) |
@@ -21,6 +24,7 @@
  * | IST0157 | InvalidTelemetryProvider                     | Warning | a Telemetry access logging entry without providers where the mesh config has no default (checked when the mesh config is known) |
  * | IST0160 | MultipleTelemetriesWithoutWorkloadSelectors  | Warning | Istio: Error. Only the oldest applies (as istiod), so the others change nothing; we warn on those |
  * | IST0173 | DestinationRuleSubsetNotSelectPods           | Warning | Istio: Error. Workloads are often absent from offline input (scaled later, VMs), so we warn |
+ * | IST0174 | UnknownDestinationRuleHost                   | Warning | a DestinationRule host no Service or ServiceEntry serves (wildcard hosts not judged; a cluster host of a namespace the input has no Services in is MZ0003) |
  * | MZ0001  | DuplicateResource                            | Warning | one kind/namespace/name defined by several documents: applied in order, the last wins |
  * | MZ0002  | NamespaceNotFound                            | Warning | a referenced namespace does not exist (checked only when the input has Namespace objects) |
  * | MZ0003  | UnverifiedReference                          | Warning | a referenced host/gateway is missing, but the input describes nothing in its namespace to check against |
@@ -68,9 +72,12 @@ const table = [
   ['IST0112', 'VirtualServiceDestinationPortSelectorRequired', 'Error', 'A destination host exposes several ports and the route does not pick one.'],
   ['IST0118', 'PortNameIsNotUnderNamingConvention', 'Info', 'A Service port name does not start with a protocol; protocol sniffing applies.'],
   ['IST0127', 'NoMatchingWorkloadsFound', 'Warning', 'No workload matches the resource selector.'],
+  ['IST0128', 'NoServerCertificateVerificationDestinationLevel', 'Warning', 'A DestinationRule originates TLS (SIMPLE, MUTUAL) with neither caCertificates nor credentialName: the server certificate is checked against the system CA bundle only, or not at all with insecureSkipVerify.'],
+  ['IST0129', 'NoServerCertificateVerificationPortLevel', 'Warning', 'A DestinationRule port originates TLS (SIMPLE, MUTUAL) with neither caCertificates nor credentialName: the server certificate is checked against the system CA bundle only, or not at all with insecureSkipVerify.'],
   ['IST0130', 'VirtualServiceUnreachableRule', 'Warning', 'A VirtualService rule is never used: an earlier rule without matches, or earlier matches, take every request it matches.'],
   ['IST0131', 'VirtualServiceIneffectiveMatch', 'Info', 'A VirtualService match is never used: it repeats an earlier match, or an earlier match takes every request it matches.'],
   ['IST0133', 'SchemaWarning', 'Warning', 'The resource has a schema validation warning.'],
+  ['IST0149', 'JwtClaimBasedRoutingWithoutRequestAuthN', 'Error', 'A VirtualService routes on a JWT claim through a gateway whose workload no RequestAuthentication applies to: no token is verified, so the claim is not there to route on.'],
   ['IST0151', 'EnvoyFilterUsesRelativeOperation', 'Warning', 'An EnvoyFilter without priority places, replaces or removes an element relative to others; its order against other EnvoyFilters is not set, so the patch may change nothing.'],
   ['IST0152', 'EnvoyFilterUsesReplaceOperationIncorrectly', 'Error', 'REPLACE is applied only to network, HTTP and listener filters and virtual hosts; elsewhere the patch changes nothing.'],
   ['IST0153', 'EnvoyFilterUsesAddOperationIncorrectly', 'Error', 'ADD is not applied to route configurations; the patch changes nothing.'],
@@ -79,6 +86,7 @@ const table = [
   ['IST0157', 'InvalidTelemetryProvider', 'Warning', 'A Telemetry access logging entry names no provider and the mesh config has no default one: it is ignored.'],
   ['IST0160', 'MultipleTelemetriesWithoutWorkloadSelectors', 'Warning', 'More than one Telemetry in a namespace has no workload selector; only the oldest applies.'],
   ['IST0173', 'DestinationRuleSubsetNotSelectPods', 'Warning', 'A DestinationRule subset selects no workload: requests routed to it fail with 503.'],
+  ['IST0174', 'UnknownDestinationRuleHost', 'Warning', 'The host of a DestinationRule matches no Service or ServiceEntry: it configures no traffic.'],
   ['MZ0001', 'DuplicateResource', 'Warning', 'Several documents define the same resource; applied in order, the last one wins.'],
   ['MZ0002', 'NamespaceNotFound', 'Warning', 'A referenced namespace does not exist in the input.'],
   ['MZ0003', 'UnverifiedReference', 'Warning', 'A reference could not be resolved and the input holds nothing in its namespace to check it against.'],

@@ -12,6 +12,8 @@ import { servicePortNames } from './analyzers/services.js';
 import { virtualServiceReferences } from './analyzers/virtualservice.js';
 import { destinationRuleSubsets, gatewaySelectors, policySelectors } from './analyzers/workloads.js';
 import { requestAuthenticationKeys } from './analyzers/requestauth.js';
+import { jwtClaimRoutes } from './analyzers/jwt-claims.js';
+import { destinationRuleHosts, destinationRuleTls } from './analyzers/destinationrule.js';
 import { envoyFilterPatches } from './analyzers/envoyfilter.js';
 import { customAuthorizationProviders } from './analyzers/ext-authz.js';
 import { gatewayCredentials } from './analyzers/credentials.js';
@@ -50,7 +52,10 @@ export const ANALYZERS: readonly Analyzer[] = [
   { name: 'gatewayapi.backendtls', run: backendTlsPolicies },
   { name: 'gatewayapi.backendtraffic', run: backendTrafficPolicies },
   { name: 'ingress.backends', run: ingresses },
+  { name: 'virtualservice.jwt-claims', run: jwtClaimRoutes },
   { name: 'destinationrule.subsets', run: destinationRuleSubsets },
+  { name: 'destinationrule.tls', run: destinationRuleTls },
+  { name: 'destinationrule.hosts', run: destinationRuleHosts },
   { name: 'policy.selectors', run: policySelectors },
   { name: 'policy.targets', run: policyTargets },
   { name: 'gateway.selectors', run: gatewaySelectors },
