@@ -5,17 +5,23 @@
  * | code    | name                                         | level   | notes |
  * | ------- | -------------------------------------------- | ------- | ----- |
  * | IST0101 | ReferencedResourceNotFound                   | Error   | VirtualService destination / mirror host, host:port, host+subset, gateway, delegate; Gateway API route (HTTPRoute, GRPCRoute, TLSRoute, TCPRoute) Service or Gateway API Gateway parentRef, Service backendRef (RequestMirror's too) and its port; a Sidecar's egressProxy host, port and subset; a policy's (AuthorizationPolicy, RequestAuthentication, Telemetry, WasmPlugin, EnvoyFilter) targetRef to a Gateway API Gateway; the backend Service (or its port, by number or name) of a path of an Ingress of Istio's class |
+ * | IST0102 | NamespaceNotInjected                         | Info    | a Namespace with neither istio-injection nor istio.io/rev: only its pods labelled sidecar.istio.io/inject=true get a sidecar (system and root namespaces aside) |
+ * | IST0103 | PodMissingProxy                              | Warning | a running Pod without istio-proxy that mizzen's webhook would inject (inject/selection.ts, inject/policy.ts); only where the input declares its Namespace |
  * | IST0106 | SchemaValidationError                        | Error   | a document the validators reject (or that does not parse) |
  * | IST0109 | ConflictingMeshGatewayVirtualServiceHosts    | Error   | two VirtualServices bound to `mesh` claim one host |
  * | IST0112 | VirtualServiceDestinationPortSelectorRequired| Error   | destination without port to a host with several ports |
+ * | IST0116 | DeploymentAssociatedToMultipleServices       | Warning | Services selecting a sidecar Deployment's pods use one port number with different protocols (TCP, UDP, SCTP) |
  * | IST0118 | PortNameIsNotUnderNamingConvention           | Info    | Service port name without a protocol prefix and no appProtocol |
+ * | IST0123 | NamespaceMultipleInjectionLabels             | Warning | a Namespace with several of istio-injection, istio.io/rev and istio.io/dataplane-mode (the last two counted where istio-injection is absent or enabled); the finding names the one the webhook follows |
  * | IST0127 | NoMatchingWorkloadsFound                     | Warning | Sidecar / AuthorizationPolicy / PeerAuthentication / RequestAuthentication / Telemetry / ProxyConfig / WasmPlugin selector matches no workload (Istio reports Sidecars as IST0101 Error; an offline input often lacks the pods, so we warn) |
  * | IST0128 | NoServerCertificateVerificationDestinationLevel | Warning | a DestinationRule trafficPolicy.tls of mode SIMPLE or MUTUAL with neither caCertificates nor credentialName: mizzen checks the server against the proxy image's system CA bundle only (not at all with insecureSkipVerify) |
  * | IST0129 | NoServerCertificateVerificationPortLevel     | Warning | the same on a portLevelSettings entry |
  * | IST0130 | VirtualServiceUnreachableRule                | Warning | a VirtualService rule no request reaches: after a rule without matches, or each of its matches repeats or is covered by an earlier one (from the validator, as Istio's schema analyzer) |
  * | IST0131 | VirtualServiceIneffectiveMatch               | Info    | a match that repeats an earlier match of the VirtualService, or (HTTP) that an earlier match covers: every request it matches, the earlier takes (Istio: uri prefixes only) |
  * | IST0133 | SchemaWarning                                | Warning | a validator warning |
+ * | IST0137 | DeploymentConflictingPorts                   | Warning | Services selecting a sidecar Deployment's pods reach one targetPort through different port numbers |
  * | IST0149 | JwtClaimBasedRoutingWithoutRequestAuthN      | Error   | a VirtualService routes on a JWT claim (@request.auth.claims…) through a Gateway whose workload no RequestAuthentication (its namespace's or a root namespace's, by selector) applies to; per workload |
+ * | IST0150 | ExternalNameServiceTypeInvalidPortName       | Warning | an ExternalName Service port named tcp or without a protocol (and no appProtocol): without a cluster IP, its clients' sidecars serve it on the shared 0.0.0.0:<port> listener, sending there every TCP connection to that port no other service claims (instead of IST0118) |
  * | IST0151 | EnvoyFilterUsesRelativeOperation             | Warning | EnvoyFilter of priority 0 with INSERT_BEFORE/INSERT_AFTER among filters or routes, REPLACE or REMOVE: its order against other filters is namespace and age (elsewhere an INSERT is an ADD, unlike Istio's check) |
  * | IST0152 | EnvoyFilterUsesReplaceOperationIncorrectly   | Error   | REPLACE other than on NETWORK_FILTER, HTTP_FILTER, LISTENER_FILTER, VIRTUAL_HOST: changes nothing (Istio also reports LISTENER_FILTER, which istiod applies) |
  * | IST0153 | EnvoyFilterUsesAddOperationIncorrectly       | Error   | ADD on ROUTE_CONFIGURATION: changes nothing (Istio also reports HTTP_ROUTE, where istiod and mizzen append the route) |
@@ -67,17 +73,23 @@ export interface CodeInfo {
 
 const table = [
   ['IST0101', 'ReferencedResourceNotFound', 'Error', 'A resource being referenced does not exist.'],
+  ['IST0102', 'NamespaceNotInjected', 'Info', 'A namespace does not ask for sidecar injection: only pods that ask for it themselves get one.'],
+  ['IST0103', 'PodMissingProxy', 'Warning', 'A pod the webhook would inject runs no istio-proxy: it was created before injection was on, or while the webhook was unavailable.'],
   ['IST0106', 'SchemaValidationError', 'Error', 'The resource has a schema validation error.'],
   ['IST0109', 'ConflictingMeshGatewayVirtualServiceHosts', 'Error', 'VirtualServices bound to the mesh gateway claim the same host.'],
   ['IST0112', 'VirtualServiceDestinationPortSelectorRequired', 'Error', 'A destination host exposes several ports and the route does not pick one.'],
+  ['IST0116', 'DeploymentAssociatedToMultipleServices', 'Warning', 'Services selecting the pods of a deployment in the mesh use the same port with different protocols.'],
   ['IST0118', 'PortNameIsNotUnderNamingConvention', 'Info', 'A Service port name does not start with a protocol; protocol sniffing applies.'],
+  ['IST0123', 'NamespaceMultipleInjectionLabels', 'Warning', 'A namespace has several injection labels; the webhook follows one and ignores the others.'],
   ['IST0127', 'NoMatchingWorkloadsFound', 'Warning', 'No workload matches the resource selector.'],
   ['IST0128', 'NoServerCertificateVerificationDestinationLevel', 'Warning', 'A DestinationRule originates TLS (SIMPLE, MUTUAL) with neither caCertificates nor credentialName: the server certificate is checked against the system CA bundle only, or not at all with insecureSkipVerify.'],
   ['IST0129', 'NoServerCertificateVerificationPortLevel', 'Warning', 'A DestinationRule port originates TLS (SIMPLE, MUTUAL) with neither caCertificates nor credentialName: the server certificate is checked against the system CA bundle only, or not at all with insecureSkipVerify.'],
   ['IST0130', 'VirtualServiceUnreachableRule', 'Warning', 'A VirtualService rule is never used: an earlier rule without matches, or earlier matches, take every request it matches.'],
   ['IST0131', 'VirtualServiceIneffectiveMatch', 'Info', 'A VirtualService match is never used: it repeats an earlier match, or an earlier match takes every request it matches.'],
   ['IST0133', 'SchemaWarning', 'Warning', 'The resource has a schema validation warning.'],
+  ['IST0137', 'DeploymentConflictingPorts', 'Warning', 'Services selecting the pods of a deployment in the mesh reach the same targetPort through different ports.'],
   ['IST0149', 'JwtClaimBasedRoutingWithoutRequestAuthN', 'Error', 'A VirtualService routes on a JWT claim through a gateway whose workload no RequestAuthentication applies to: no token is verified, so the claim is not there to route on.'],
+  ['IST0150', 'ExternalNameServiceTypeInvalidPortName', 'Warning', 'An ExternalName Service port is named tcp or has no protocol: the sidecars send every otherwise unclaimed TCP connection to that port to the external name.'],
   ['IST0151', 'EnvoyFilterUsesRelativeOperation', 'Warning', 'An EnvoyFilter without priority places, replaces or removes an element relative to others; its order against other EnvoyFilters is not set, so the patch may change nothing.'],
   ['IST0152', 'EnvoyFilterUsesReplaceOperationIncorrectly', 'Error', 'REPLACE is applied only to network, HTTP and listener filters and virtual hosts; elsewhere the patch changes nothing.'],
   ['IST0153', 'EnvoyFilterUsesAddOperationIncorrectly', 'Error', 'ADD is not applied to route configurations; the patch changes nothing.'],

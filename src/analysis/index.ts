@@ -9,6 +9,8 @@ import { hiddenGatewayRoutes } from './analyzers/gateway-merge.js';
 import { duplicateResources } from './analyzers/duplicates.js';
 import { missingNamespaces } from './analyzers/namespaces.js';
 import { servicePortNames } from './analyzers/services.js';
+import { deploymentServices } from './analyzers/deployments.js';
+import { namespaceInjection, podsWithoutProxy } from './analyzers/injection.js';
 import { virtualServiceReferences } from './analyzers/virtualservice.js';
 import { destinationRuleSubsets, gatewaySelectors, policySelectors } from './analyzers/workloads.js';
 import { requestAuthenticationKeys } from './analyzers/requestauth.js';
@@ -70,6 +72,9 @@ export const ANALYZERS: readonly Analyzer[] = [
   { name: 'envoyfilter.patches', run: envoyFilterPatches },
   { name: 'authorizationpolicy.custom', run: customAuthorizationProviders },
   { name: 'service.portnames', run: servicePortNames },
+  { name: 'deployment.services', run: deploymentServices },
+  { name: 'injection.namespaces', run: namespaceInjection },
+  { name: 'injection.pods', run: podsWithoutProxy },
   { name: 'namespaces', run: missingNamespaces },
   { name: 'duplicates', run: duplicateResources },
 ];
