@@ -5,18 +5,29 @@
  * | code    | name                                         | level   | notes |
  * | ------- | -------------------------------------------- | ------- | ----- |
  * | IST0101 | ReferencedResourceNotFound                   | Error   | VirtualService destination / mirror host, host:port, host+subset, gateway, delegate; Gateway API route (HTTPRoute, GRPCRoute, TLSRoute, TCPRoute) Service or Gateway API Gateway parentRef, Service backendRef (RequestMirror's too) and its port; a Sidecar's egressProxy host, port and subset; a policy's (AuthorizationPolicy, RequestAuthentication, Telemetry, WasmPlugin, EnvoyFilter) targetRef to a Gateway API Gateway; the backend Service (or its port, by number or name) of a path of an Ingress of Istio's class |
+ * | IST0102 | NamespaceNotInjected                         | Info    | a Namespace with neither istio-injection nor istio.io/rev: only its pods labelled sidecar.istio.io/inject=true get a sidecar (system and root namespaces aside) |
+ * | IST0103 | PodMissingProxy                              | Warning | a running Pod without istio-proxy that mizzen's webhook would inject (inject/selection.ts, inject/policy.ts); only where the input declares its Namespace |
  * | IST0106 | SchemaValidationError                        | Error   | a document the validators reject (or that does not parse) |
  * | IST0109 | ConflictingMeshGatewayVirtualServiceHosts    | Error   | two VirtualServices bound to `mesh` claim one host |
  * | IST0110 | ConflictingSidecarWorkloadSelectors          | Error   | Sidecars of a namespace whose selectors pick one workload of the input: a proxy takes the oldest, the others change nothing there |
  * | IST0111 | MultipleSidecarsWithoutWorkloadSelectors     | Error   | more than one Sidecar without a selector in a namespace: the oldest applies, the others change nothing |
  * | IST0112 | VirtualServiceDestinationPortSelectorRequired| Error   | destination without port to a host with several ports |
+ * | IST0116 | DeploymentAssociatedToMultipleServices       | Warning | Services selecting a sidecar Deployment's pods use one port number with different protocols (TCP, UDP, SCTP) |
  * | IST0118 | PortNameIsNotUnderNamingConvention           | Info    | Service port name without a protocol prefix and no appProtocol |
+ * | IST0123 | NamespaceMultipleInjectionLabels             | Warning | a Namespace with several of istio-injection, istio.io/rev and istio.io/dataplane-mode (the last two counted where istio-injection is absent or enabled); the finding names the one the webhook follows |
  * | IST0127 | NoMatchingWorkloadsFound                     | Warning | Sidecar / AuthorizationPolicy / PeerAuthentication / RequestAuthentication / Telemetry / ProxyConfig / WasmPlugin selector matches no workload (Istio reports Sidecars as IST0101 Error; an offline input often lacks the pods, so we warn) |
+ * | IST0128 | NoServerCertificateVerificationDestinationLevel | Warning | a DestinationRule trafficPolicy.tls of mode SIMPLE or MUTUAL with neither caCertificates nor credentialName: mizzen checks the server against the proxy image's system CA bundle only (not at all with insecureSkipVerify) |
+ * | IST0129 | NoServerCertificateVerificationPortLevel     | Warning | the same on a portLevelSettings entry |
+ * | IST0130 | VirtualServiceUnreachableRule                | Warning | a VirtualService rule no request reaches: after a rule without matches, or each of its matches repeats or is covered by an earlier one (from the validator, as Istio's schema analyzer) |
+ * | IST0131 | VirtualServiceIneffectiveMatch               | Info    | a match that repeats an earlier match of the VirtualService, or (HTTP) that an earlier match covers: every request it matches, the earlier takes (Istio: uri prefixes only) |
  * | IST0132 | VirtualServiceHostNotFoundInGateway          | Warning | a VirtualService's spec.gateways names a Gateway of the input none of whose server hosts (those open to the VirtualService's namespace) meets one of its hosts |
  * | IST0133 | SchemaWarning                                | Warning | a validator warning |
  * | IST0134 | ServiceEntryAddressesRequired                | Warning | a TCP port (TCP or unset, and not HTTP or TLS by its name) of a ServiceEntry without addresses: served on 0.0.0.0:<port>, shared with every service without addresses there (mizzen allocates no addresses) |
+ * | IST0137 | DeploymentConflictingPorts                   | Warning | Services selecting a sidecar Deployment's pods reach one targetPort through different port numbers |
  * | IST0138 | GatewayDuplicateCertificate                  | Warning | TLS servers of Gateways whose selectors hold one another's labels present one certificate (credentialName, or certificate and key files): HTTP/2 connection reuse may give 404s |
  * | IST0145 | ConflictingGateways                          | Error   | Gateways on the same workloads with TLS (HTTPS, TLS) servers on one port naming one host: the oldest Gateway's chain is kept, or Envoy refuses the listener (Istio also reports plain-text servers, whose routes istiod and mizzen merge: MZ0004; and reads bind, which mizzen does not) |
+ * | IST0149 | JwtClaimBasedRoutingWithoutRequestAuthN      | Error   | a VirtualService routes on a JWT claim (@request.auth.claims…) through a Gateway whose workload no RequestAuthentication (its namespace's or a root namespace's, by selector) applies to; per workload |
+ * | IST0150 | ExternalNameServiceTypeInvalidPortName       | Warning | an ExternalName Service port named tcp or without a protocol (and no appProtocol): without a cluster IP, its clients' sidecars serve it on the shared 0.0.0.0:<port> listener, sending there every TCP connection to that port no other service claims (instead of IST0118) |
  * | IST0151 | EnvoyFilterUsesRelativeOperation             | Warning | EnvoyFilter of priority 0 with INSERT_BEFORE/INSERT_AFTER among filters or routes, REPLACE or REMOVE: its order against other filters is namespace and age (elsewhere an INSERT is an ADD, unlike Istio's check) |
  * | IST0152 | EnvoyFilterUsesReplaceOperationIncorrectly   | Error   | REPLACE other than on NETWORK_FILTER, HTTP_FILTER, LISTENER_FILTER, VIRTUAL_HOST: changes nothing (Istio also reports LISTENER_FILTER, which istiod applies) |
  * | IST0153 | EnvoyFilterUsesAddOperationIncorrectly       | Error   | ADD on ROUTE_CONFIGURATION: changes nothing (Istio also reports HTTP_ROUTE, where istiod and mizzen append the route) |
@@ -27,6 +38,7 @@
  * | IST0160 | MultipleTelemetriesWithoutWorkloadSelectors  | Warning | Istio: Error. Only the oldest applies (as istiod), so the others change nothing; we warn on those |
  * | IST0162 | GatewayPortNotDefinedOnService               | Warning | a Gateway server port that no Service selecting the Gateway's workloads exposes as a port or targetPort (checked only where the input has such a Service) |
  * | IST0173 | DestinationRuleSubsetNotSelectPods           | Warning | Istio: Error. Workloads are often absent from offline input (scaled later, VMs), so we warn |
+ * | IST0174 | UnknownDestinationRuleHost                   | Warning | a DestinationRule host no Service or ServiceEntry serves (wildcard hosts not judged; a cluster host of a namespace the input has no Services in is MZ0003) |
  * | IST0177 | ConflictingServiceEntryProtocol              | Warning | ServiceEntries visible together define one host and port with different protocols (as mizzen reads them): the host is served as one definition, the oldest |
  * | MZ0001  | DuplicateResource                            | Warning | one kind/namespace/name defined by several documents: applied in order, the last wins |
  * | MZ0002  | NamespaceNotFound                            | Warning | a referenced namespace does not exist (checked only when the input has Namespace objects) |
@@ -70,18 +82,29 @@ export interface CodeInfo {
 
 const table = [
   ['IST0101', 'ReferencedResourceNotFound', 'Error', 'A resource being referenced does not exist.'],
+  ['IST0102', 'NamespaceNotInjected', 'Info', 'A namespace does not ask for sidecar injection: only pods that ask for it themselves get one.'],
+  ['IST0103', 'PodMissingProxy', 'Warning', 'A pod the webhook would inject runs no istio-proxy: it was created before injection was on, or while the webhook was unavailable.'],
   ['IST0106', 'SchemaValidationError', 'Error', 'The resource has a schema validation error.'],
   ['IST0109', 'ConflictingMeshGatewayVirtualServiceHosts', 'Error', 'VirtualServices bound to the mesh gateway claim the same host.'],
   ['IST0110', 'ConflictingSidecarWorkloadSelectors', 'Error', 'Sidecars select the same workload; a proxy takes the oldest, the others change nothing there.'],
   ['IST0111', 'MultipleSidecarsWithoutWorkloadSelectors', 'Error', 'More than one Sidecar in a namespace has no workload selector; only the oldest applies.'],
   ['IST0112', 'VirtualServiceDestinationPortSelectorRequired', 'Error', 'A destination host exposes several ports and the route does not pick one.'],
+  ['IST0116', 'DeploymentAssociatedToMultipleServices', 'Warning', 'Services selecting the pods of a deployment in the mesh use the same port with different protocols.'],
   ['IST0118', 'PortNameIsNotUnderNamingConvention', 'Info', 'A Service port name does not start with a protocol; protocol sniffing applies.'],
+  ['IST0123', 'NamespaceMultipleInjectionLabels', 'Warning', 'A namespace has several injection labels; the webhook follows one and ignores the others.'],
   ['IST0127', 'NoMatchingWorkloadsFound', 'Warning', 'No workload matches the resource selector.'],
+  ['IST0128', 'NoServerCertificateVerificationDestinationLevel', 'Warning', 'A DestinationRule originates TLS (SIMPLE, MUTUAL) with neither caCertificates nor credentialName: the server certificate is checked against the system CA bundle only, or not at all with insecureSkipVerify.'],
+  ['IST0129', 'NoServerCertificateVerificationPortLevel', 'Warning', 'A DestinationRule port originates TLS (SIMPLE, MUTUAL) with neither caCertificates nor credentialName: the server certificate is checked against the system CA bundle only, or not at all with insecureSkipVerify.'],
+  ['IST0130', 'VirtualServiceUnreachableRule', 'Warning', 'A VirtualService rule is never used: an earlier rule without matches, or earlier matches, take every request it matches.'],
+  ['IST0131', 'VirtualServiceIneffectiveMatch', 'Info', 'A VirtualService match is never used: it repeats an earlier match, or an earlier match takes every request it matches.'],
   ['IST0132', 'VirtualServiceHostNotFoundInGateway', 'Warning', 'No host of a VirtualService is among the hosts of a Gateway it is bound to: that gateway serves none of its routes.'],
   ['IST0133', 'SchemaWarning', 'Warning', 'The resource has a schema validation warning.'],
   ['IST0134', 'ServiceEntryAddressesRequired', 'Warning', 'A TCP port of a ServiceEntry without addresses is served on 0.0.0.0 of its port, shared with every other service without addresses there: only one gets the traffic.'],
+  ['IST0137', 'DeploymentConflictingPorts', 'Warning', 'Services selecting the pods of a deployment in the mesh reach the same targetPort through different ports.'],
   ['IST0138', 'GatewayDuplicateCertificate', 'Warning', 'Gateways on the same workloads present one certificate; clients that reuse HTTP/2 connections may get 404s.'],
   ['IST0145', 'ConflictingGateways', 'Error', 'Gateways on the same workloads serve one host with TLS on one port; only one server can get its connections.'],
+  ['IST0149', 'JwtClaimBasedRoutingWithoutRequestAuthN', 'Error', 'A VirtualService routes on a JWT claim through a gateway whose workload no RequestAuthentication applies to: no token is verified, so the claim is not there to route on.'],
+  ['IST0150', 'ExternalNameServiceTypeInvalidPortName', 'Warning', 'An ExternalName Service port is named tcp or has no protocol: the sidecars send every otherwise unclaimed TCP connection to that port to the external name.'],
   ['IST0151', 'EnvoyFilterUsesRelativeOperation', 'Warning', 'An EnvoyFilter without priority places, replaces or removes an element relative to others; its order against other EnvoyFilters is not set, so the patch may change nothing.'],
   ['IST0152', 'EnvoyFilterUsesReplaceOperationIncorrectly', 'Error', 'REPLACE is applied only to network, HTTP and listener filters and virtual hosts; elsewhere the patch changes nothing.'],
   ['IST0153', 'EnvoyFilterUsesAddOperationIncorrectly', 'Error', 'ADD is not applied to route configurations; the patch changes nothing.'],
@@ -92,6 +115,7 @@ const table = [
   ['IST0160', 'MultipleTelemetriesWithoutWorkloadSelectors', 'Warning', 'More than one Telemetry in a namespace has no workload selector; only the oldest applies.'],
   ['IST0162', 'GatewayPortNotDefinedOnService', 'Warning', 'A Gateway listens on a port that no Service of its workloads exposes; traffic through the Service does not reach it.'],
   ['IST0173', 'DestinationRuleSubsetNotSelectPods', 'Warning', 'A DestinationRule subset selects no workload: requests routed to it fail with 503.'],
+  ['IST0174', 'UnknownDestinationRuleHost', 'Warning', 'The host of a DestinationRule matches no Service or ServiceEntry: it configures no traffic.'],
   ['IST0177', 'ConflictingServiceEntryProtocol', 'Warning', 'ServiceEntries define one host and port with different protocols; the host is served as the oldest defines it.'],
   ['MZ0001', 'DuplicateResource', 'Warning', 'Several documents define the same resource; applied in order, the last one wins.'],
   ['MZ0002', 'NamespaceNotFound', 'Warning', 'A referenced namespace does not exist in the input.'],

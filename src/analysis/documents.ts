@@ -7,6 +7,7 @@ import { ApiGroups } from '../core/constants.js';
 import type { SourceDocument } from '../core/documents.js';
 import { apiGroup, type KubeObject } from '../core/kube.js';
 import { validateObject } from '../validation/index.js';
+import { reachabilityNotes, type ReachabilityNote } from '../validation/vs-reachability.js';
 import { finding, unsuppressed, type Finding } from './finding.js';
 import { isRec } from './shape.js';
 
@@ -70,12 +71,17 @@ export function checkDocuments(docs: readonly SourceDocument[]): DocumentReport[
   return out;
 }
 
-/** Schema findings for analyze: IST0106 per error, IST0133 per warning, attached to the resource (or the document). */
+/** Schema findings for analyze: IST0106 per error, IST0133 per warning (IST0130 / IST0131 for unreachable VirtualService rules), attached to the resource (or the document). */
 export function schemaFindings(r: DocumentReport): Finding[] {
   const subject: KubeObject = r.object ?? { apiVersion: '', kind: 'Document', metadata: { name: location(r), namespace: '' } };
   const out: Finding[] = [];
   for (const e of r.errors) out.push(withoutNamespace(finding('IST0106', subject, `Schema validation error: ${e}`), r));
-  for (const w of r.warnings) out.push(withoutNamespace(finding('IST0133', subject, `Schema validation warning: ${w}`), r));
+  // The validator's warnings about unreachable VirtualService rules get their own codes, as Istio's schema analyzer gives them.
+  const notes = new Map<string, ReachabilityNote>(r.object?.kind === 'VirtualService' ? reachabilityNotes(r.object.spec).map((n) => [`${n.path}: ${n.message}`, n] as const) : []);
+  for (const w of r.warnings) {
+    const n = notes.get(w);
+    out.push(withoutNamespace(n ? finding(n.kind === 'rule' ? 'IST0130' : 'IST0131', subject, n.message, n.path) : finding('IST0133', subject, `Schema validation warning: ${w}`), r));
+  }
   return r.object ? unsuppressed(out, [r.object]) : out;
 }
 

@@ -9,9 +9,13 @@ import { hiddenGatewayRoutes } from './analyzers/gateway-merge.js';
 import { duplicateResources } from './analyzers/duplicates.js';
 import { missingNamespaces } from './analyzers/namespaces.js';
 import { servicePortNames } from './analyzers/services.js';
+import { deploymentServices } from './analyzers/deployments.js';
+import { namespaceInjection, podsWithoutProxy } from './analyzers/injection.js';
 import { virtualServiceReferences } from './analyzers/virtualservice.js';
 import { destinationRuleSubsets, gatewaySelectors, policySelectors } from './analyzers/workloads.js';
 import { requestAuthenticationKeys } from './analyzers/requestauth.js';
+import { jwtClaimRoutes } from './analyzers/jwt-claims.js';
+import { destinationRuleHosts, destinationRuleTls } from './analyzers/destinationrule.js';
 import { envoyFilterPatches } from './analyzers/envoyfilter.js';
 import { customAuthorizationProviders } from './analyzers/ext-authz.js';
 import { gatewayCredentials } from './analyzers/credentials.js';
@@ -55,7 +59,10 @@ export const ANALYZERS: readonly Analyzer[] = [
   { name: 'gatewayapi.backendtls', run: backendTlsPolicies },
   { name: 'gatewayapi.backendtraffic', run: backendTrafficPolicies },
   { name: 'ingress.backends', run: ingresses },
+  { name: 'virtualservice.jwt-claims', run: jwtClaimRoutes },
   { name: 'destinationrule.subsets', run: destinationRuleSubsets },
+  { name: 'destinationrule.tls', run: destinationRuleTls },
+  { name: 'destinationrule.hosts', run: destinationRuleHosts },
   { name: 'policy.selectors', run: policySelectors },
   { name: 'policy.targets', run: policyTargets },
   { name: 'gateway.selectors', run: gatewaySelectors },
@@ -78,6 +85,9 @@ export const ANALYZERS: readonly Analyzer[] = [
   { name: 'envoyfilter.patches', run: envoyFilterPatches },
   { name: 'authorizationpolicy.custom', run: customAuthorizationProviders },
   { name: 'service.portnames', run: servicePortNames },
+  { name: 'deployment.services', run: deploymentServices },
+  { name: 'injection.namespaces', run: namespaceInjection },
+  { name: 'injection.pods', run: podsWithoutProxy },
   { name: 'namespaces', run: missingNamespaces },
   { name: 'duplicates', run: duplicateResources },
 ];

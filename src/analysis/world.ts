@@ -7,6 +7,7 @@ import { ApiGroups, DEFAULT_DOMAIN_SUFFIX, ROOT_NAMESPACES } from '../core/const
 import { hostMatches, resolveHost } from './hosts.js';
 import { arr, labelMap, num, rec, str, strs } from './shape.js';
 import { DEFAULT_INGRESS_SETTINGS, type IngressSettings } from '../model/ingress.js';
+import type { MeshConfig } from '../config/mesh.js';
 
 export interface AnalyzeOptions {
   /** Mesh domain suffix for short names (default cluster.local). */
@@ -33,6 +34,8 @@ export interface AnalyzeOptions {
   ingress?: IngressSettings;
   /** The gRPC access log services (envoyHttpAls, envoyTcpAls) by provider name: `[<namespace>/]<host>` and port. */
   logServices?: Readonly<Record<string, { service: string; port: number }>>;
+  /** The mesh config's fields injection reads (the webhook's revision, its selectors); absent: the defaults. */
+  injection?: Pick<MeshConfig, 'revision' | 'neverInjectSelector' | 'alwaysInjectSelector'>;
 }
 
 export const DEFAULT_ROOT_NAMESPACES: readonly string[] = ROOT_NAMESPACES;
@@ -89,6 +92,7 @@ export class World {
   readonly ingress: IngressSettings;
   /** By lowercased provider name. */
   readonly logServices: ReadonlyMap<string, { service: string; port: number }>;
+  readonly injection: AnalyzeOptions['injection'];
   /** By exact name; undefined when unknown. */
   readonly authzProviders: ReadonlyMap<string, { service: string; port: number }> | undefined;
   readonly objects: readonly KubeObject[];
@@ -123,6 +127,7 @@ export class World {
     this.credentialsServed = opts.credentialsServed;
     this.ingress = opts.ingress ?? DEFAULT_INGRESS_SETTINGS;
     this.logServices = new Map(Object.entries(opts.logServices ?? {}).map(([name, c]) => [name.toLowerCase(), c]));
+    this.injection = opts.injection;
     this.objects = objects;
     this.focus = undefined;
     for (const o of objects) {

@@ -15,6 +15,7 @@ import {
 import { destinationSchema } from './networking.js';
 import { httpRouteSchema, checkHttpRoute, checkRouteDestinations } from './vs-http.js';
 import type { KindValidator } from './kind.js';
+import { reachabilityNotes } from './vs-reachability.js';
 
 const routeDestination = obj({ destination: destinationSchema, weight: int32() }, { required: ['destination'] });
 const l4Match = {
@@ -108,9 +109,7 @@ export const validateVirtualService: KindValidator = (spec: Obj, ctx, issues: Is
     checkRouteDestinations(r.route, `${p}.route`, issues);
   });
   checkExportTo(spec.exportTo, ctx.namespace, 'spec.exportTo', issues);
-  warnUnreachable(spec.http, 'spec.http', issues);
-  warnUnreachable(spec.tls, 'spec.tls', issues);
-  warnUnreachable(spec.tcp, 'spec.tcp', issues);
+  for (const n of reachabilityNotes(spec)) issues.warn(n.path, n.message);
 };
 
 function checkSniHost(s: string, hosts: string[], asGateway: boolean, p: string, issues: Issues): void {
@@ -130,45 +129,4 @@ function checkL4Match(m: Obj, p: string, issues: Issues): void {
     if (e) issues.error(`${p}.port`, e);
   }
   if (len(m.destinationSubnets) > 0) issues.warn(`${p}.destinationSubnets`, 'not applied by mizzen: the match applies to every destination address');
-}
-
-/** Warnings Istio gives for rules that can never match: after a catch-all rule, or whose matches all repeat earlier ones. */
-function warnUnreachable(routes: unknown, p: string, issues: Issues): void {
-  const seen = new Map<string, number>();
-  let catchAll = -1;
-  each(routes, (r, i) => {
-    const matches: Array<Obj | undefined> = Array.isArray(r.match) ? r.match : [];
-    if (matches.length === 0) {
-      if (catchAll >= 0) issues.warn(`${p}[${i}]`, `rule not used: rule ${catchAll} has no match and catches everything before it`);
-      catchAll = i;
-      return;
-    }
-    if (catchAll >= 0) {
-      issues.warn(`${p}[${i}]`, `rule not used: rule ${catchAll} has no match and catches everything before it`);
-      return;
-    }
-    let dups = 0;
-    matches.forEach((m, j) => {
-      if (!m) return;
-      const { name: _name, ...rest } = m;
-      const key = stableJson(rest);
-      const prev = seen.get(key);
-      if (prev !== undefined) {
-        issues.warn(`${p}[${i}].match[${j}]`, `match not used: same as a match of rule ${prev}`);
-        dups++;
-      } else seen.set(key, i);
-    });
-    if (dups === matches.length) issues.warn(`${p}[${i}]`, 'rule not used: all its matches are used by prior rules');
-  });
-}
-
-function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
 }

@@ -160,6 +160,7 @@ const table: Record<string, Case[]> = {
       expect: [
         'MZ0002 AuthorizationPolicy a/z spec.rules[0].from[0].source.namespaces[0]',
         'MZ0002 DestinationRule a/d spec.host',
+        'MZ0003 DestinationRule a/d spec.host',
         'MZ0002 Gateway a/g spec.servers[0].hosts[0]',
         'MZ0002 Sidecar a/s spec.egress[0].hosts[0]',
         'MZ0002 VirtualService a/r spec.exportTo[1]',

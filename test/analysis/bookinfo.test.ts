@@ -19,9 +19,10 @@ describe('analysis: Bookinfo', () => {
     expect(findings.filter((f) => f.level === 'Error')).to.deep.equal([]);
     // The samples are alternatives applied one at a time (MZ0001); ratings v2-mysql(-vm) need bookinfo-mysql.yaml /
     // a VM, not among the platform files (IST0173); cert-manager's solver Service is created by cert-manager at run
-    // time (MZ0003); the ingress gateway is installed with the control plane (MZ0005).
+    // time (MZ0003); the egress sample originates TLS to googleapis.com without caCertificates (IST0129); the ingress gateway is installed with the control plane (MZ0005).
     expect(findings.map(brief)).to.deep.equal([
       'Warning MZ0001 DestinationRule default/details',
+      'Warning IST0129 DestinationRule default/originate-tls-for-googleapis spec.trafficPolicy.portLevelSettings[0].tls',
       'Warning MZ0001 DestinationRule default/productpage',
       'Warning IST0173 DestinationRule default/ratings spec.subsets[2]',
       'Warning IST0173 DestinationRule default/ratings spec.subsets[3]',

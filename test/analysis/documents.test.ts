@@ -50,4 +50,25 @@ describe('analysis: checkDocuments', () => {
     const fs = schemaFindings(r!);
     expect(fs.map((f) => [f.code, f.resource])).to.deep.equal([['IST0106', { kind: 'VirtualService', namespace: 'x', name: 'v' }]]);
   });
+
+  it('unreachable VirtualService rules and matches are IST0130 and IST0131 with their paths, not IST0133', async () => {
+    const [r] = check(
+      'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: v, namespace: x}\nspec: {hosts: [a], http: [' +
+        '{match: [{uri: {prefix: /api}}], route: [{destination: {host: a}}]}, ' +
+        '{match: [{uri: {prefix: /api/v1}}, {uri: {prefix: /web}}], route: [{destination: {host: a}}]}, ' +
+        '{route: [{destination: {host: a}}]}, ' +
+        '{match: [{uri: {prefix: /other}}], route: [{destination: {host: a}}]}]}\n',
+    );
+    const fs = schemaFindings(r!);
+    expect(fs.map((f) => [f.level, f.code, f.path])).to.deep.equal([
+      ['Info', 'IST0131', 'spec.http[1].match[0]'],
+      ['Warning', 'IST0130', 'spec.http[3]'],
+    ]);
+    expect(fs[0]!.message).to.equal('match #0 of rule #1 is never used: match #0 of rule #0 comes first and takes every request it matches');
+  });
+
+  it('other warnings of a VirtualService stay IST0133', async () => {
+    const [r] = check('apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: v}\nspec: {hosts: [a], tcp: [{match: [{destinationSubnets: [10.0.0.0/8]}], route: [{destination: {host: a}}]}]}\n');
+    expect(schemaFindings(r!).map((f) => f.code)).to.deep.equal(['IST0133']);
+  });
 });

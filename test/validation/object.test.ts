@@ -106,7 +106,7 @@ describe('validation entry point', () => {
     }
     it('warns, as Istio does, about the unreachable second rule of fault-injection-details-v1.yaml', async () => {
       const d = docs.find((x) => x.file.endsWith('fault-injection-details-v1.yaml') && x.index === 0)!;
-      expect(validateObject(d.value).warnings).to.deep.equal(['spec.http[1]: rule not used: rule 0 has no match and catches everything before it']);
+      expect(validateObject(d.value).warnings).to.deep.equal(['spec.http[1]: rule #1 is never used: rule #0 before it has no match and takes every request; only the last rule may have none']);
     });
   });
 });

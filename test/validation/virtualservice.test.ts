@@ -164,8 +164,8 @@ const cases: Case[] = [
   { name: 'headers value with control character', in: vs({ headers: { request: { add: { 'x-a': 'a\nb' } } } }), valid: false, error: 'control characters' },
   { name: 'per-destination headers', in: { hosts: ['a'], http: [{ route: [{ ...dest('a'), headers: { response: { remove: [':status'] } } }] }] }, valid: false, error: 'route[0].headers.response.remove[0]' },
   // unreachable rules
-  { name: 'rule after catch-all warns', in: { hosts: ['a'], http: [{ route: [dest()] }, { match: [{ uri: { prefix: '/' } }], route: [dest()] }] }, valid: true, warning: 'spec.http[1]: rule not used' },
-  { name: 'duplicate match warns', in: { hosts: ['a'], http: [{ match: [{ uri: { prefix: '/a' } }], route: [dest()] }, { match: [{ uri: { prefix: '/a' } }], route: [dest()] }] }, valid: true, warning: 'match not used' },
+  { name: 'rule after catch-all warns', in: { hosts: ['a'], http: [{ route: [dest()] }, { match: [{ uri: { prefix: '/' } }], route: [dest()] }] }, valid: true, warning: 'spec.http[1]: rule #1 is never used' },
+  { name: 'duplicate match warns', in: { hosts: ['a'], http: [{ match: [{ uri: { prefix: '/a' } }], route: [dest()] }, { match: [{ uri: { prefix: '/a' } }], route: [dest()] }] }, valid: true, warning: 'spec.http[1].match[0]: match #0 of rule #1 is never used: it repeats match #0 of rule #0' },
   // tls and tcp
   { name: 'tls route', in: { hosts: ['*.example.com'], gateways: ['gw'], tls: [{ match: [{ sniHosts: ['a.example.com'], port: 443 }], route: [dest('a.example.com')] }] }, valid: true },
   { name: 'tls needs sniHosts', in: { hosts: ['a.com'], tls: [{ match: [{ port: 443 }], route: [dest('a.com')] }] }, valid: false, error: 'spec.tls[0].match[0].sniHosts: is required' },

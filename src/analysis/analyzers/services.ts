@@ -1,6 +1,8 @@
 /**
  * Service port names: Istio picks a port's protocol from `appProtocol` or from the name's prefix
- * (`http`, `http-web`, `grpc-api`, ...). Anything else falls back to protocol sniffing (IST0118, Info).
+ * (`http`, `http-web`, `grpc-api`, ...). Anything else falls back to protocol sniffing (IST0118, Info); on an
+ * ExternalName Service, which has no cluster IP, to TCP on a listener shared by every service of that port
+ * (IST0150, also for a port named plain `tcp`, as Istio reports it).
  */
 import { SYSTEM_NAMESPACES } from '../../core/constants.js';
 import { finding, type Finding } from '../finding.js';
@@ -29,6 +31,19 @@ export function servicePortNames(w: World): Finding[] {
       const app = str(port.appProtocol)?.toLowerCase();
       if (app && APP_PROTOCOLS.includes(app)) continue;
       const name = str(port.name) ?? '';
+      const externalName = rec(svc.spec).type === 'ExternalName';
+      if (externalName && (!portNameHasProtocol(name) || name.toLowerCase() === 'tcp')) {
+        const p = num(port.port) ?? '?';
+        out.push(
+          finding(
+            'IST0150',
+            svc,
+            `Port "${name}" (${p}) of ExternalName Service ${nameOf(svc)} is ${name.toLowerCase() === 'tcp' ? 'TCP' : 'of no protocol (no protocol prefix, no appProtocol), so TCP'}: without a cluster IP, its clients' sidecars serve it on the 0.0.0.0:${p} listener they share, which sends every TCP connection to port ${p} that no other service claims to ${str(rec(svc.spec).externalName) ?? 'the external name'}. Name it with its protocol (http-, https-, tls-...) or set appProtocol`,
+            `spec.ports[${i}].name`,
+          ),
+        );
+        continue;
+      }
       if (portNameHasProtocol(name)) continue;
       const target = port.targetPort === undefined ? String(num(port.port) ?? '') : String(port.targetPort);
       // Clients sniff on a listener of the service's own address; a headless service has none, so they proxy TCP.
