@@ -119,6 +119,8 @@ export function analysisOptions(mesh: MeshConfig): AnalyzeOptions {
     authzProviders: Object.fromEntries(authzProviders(mesh).map(([name, p]) => [name, { service: p.service, port: p.port }])),
     credentialsServed: mesh.workloadCertificateSecrets,
     ingress: ingressSettings(mesh),
+    // The webhook's own choice of pods (IST0102, IST0103, IST0123): its revision and inject selectors.
+    injection: { revision: mesh.revision, neverInjectSelector: mesh.neverInjectSelector, alwaysInjectSelector: mesh.alwaysInjectSelector },
     logServices: Object.fromEntries(
       mesh.extensionProviders.flatMap((p) => {
         const t = telemetryProvider(p);

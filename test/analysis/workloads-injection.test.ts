@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { analyze } from '../../src/analysis/index.js';
+import { analysisOptions, resolveMeshConfig } from '../../src/config/mesh.js';
 import type { KubeObject } from '../../src/core/kube.js';
 import { deploy, describeTable, leveled, pod, svc } from './fixtures.js';
 
@@ -62,6 +63,15 @@ describe('analysis: workloads and injection messages', () => {
     const [f] = analyze([namespace('shop', { 'istio-injection': 'enabled', 'istio.io/rev': 'canary' })]);
     expect(f!.message).to.include('follows istio-injection and ignores istio.io/rev');
     expect(f!.resource).to.deep.equal({ kind: 'Namespace', namespace: '', name: 'shop' });
+  });
+
+  it("reads the mesh config's injection choices as the webhook does (analysisOptions): revision and inject selectors", () => {
+    const mesh = resolveMeshConfig({ revision: 'canary', neverInjectSelector: [{ matchLabels: { batch: 'true' } }] });
+    if (!mesh.ok) throw new Error(mesh.errors.join());
+    const objects = [namespace('shop', { 'istio-injection': 'enabled' }), namespace('lab', { 'istio.io/rev': 'canary' }), pod('p', {}, 'shop'), pod('job', { batch: 'true' }, 'shop'), pod('q', {}, 'lab')];
+    const codes = (o?: object) => analyze(objects, o).map(leveled).filter((f) => f.includes('IST0103')).sort();
+    expect(codes()).to.deep.equal(['Warning IST0103 Pod shop/job', 'Warning IST0103 Pod shop/p']);
+    expect(codes(analysisOptions(mesh.value))).to.deep.equal(['Warning IST0103 Pod lab/q', 'Warning IST0103 Pod shop/p']);
   });
 
   it('IST0103 says why the webhook would inject it; IST0150 names where the traffic goes', async () => {
