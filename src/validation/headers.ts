@@ -4,10 +4,18 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~A-Za-z0-9]+$/;
 const PSEUDO_HEADERS = new Set([':method', ':scheme', ':authority', ':path', ':status']);
 const JWT_CLAIM_PREFIX = '@request.auth.claims';
 
-export function isJwtClaimHeader(name: string): boolean {
-  if (!name.toLowerCase().startsWith(JWT_CLAIM_PREFIX)) return false;
+export const isJwtClaimHeader = (name: string): boolean => routingClaims(name) !== undefined;
+
+/**
+ * The claim path a match header names, as Istio reads it: `@request.auth.claims.group.id` or
+ * `@request.auth.claims[group][id]` (the prefix in any case) → ['group', 'id']; undefined for any other name.
+ */
+export function routingClaims(name: string): string[] | undefined {
+  if (!name.toLowerCase().startsWith(JWT_CLAIM_PREFIX)) return undefined;
   const rest = name.slice(JWT_CLAIM_PREFIX.length);
-  return (rest.startsWith('.') && rest.length > 1) || (rest.startsWith('[') && rest.endsWith(']') && rest.length > 2);
+  if (rest.startsWith('.') && rest.length > 1) return rest.slice(1).split('.');
+  if (rest.startsWith('[') && rest.endsWith(']') && rest.length > 2) return rest.slice(1, -1).split('][');
+  return undefined;
 }
 
 /** A header name valid per RFC 7230 token rules. */

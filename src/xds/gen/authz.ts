@@ -28,7 +28,7 @@ import { asArray, asObject, policySelector } from '../../model/selectors.js';
 import { expandTrustDomains, migratePrincipals } from '../../model/trust-domain.js';
 import { policyAttaches } from '../../model/policy-attachment.js';
 import { rootNamespacesOf, rootsKey } from '../../model/root-namespaces.js';
-import { type Json, JWT_FILTER, JWT_PAYLOAD_KEY, any } from './common.js';
+import { type Json, JWT_FILTER, JWT_PAYLOAD_KEY, any, jwtClaimMatcher } from './common.js';
 import { labelsKey, memoOn, proxyLabels } from './context.js';
 import { type ExtAuthzTarget, customHttpFilters, customRuleName, customTcpFilters, extAuthzTarget, isCustom } from './ext-authz.js';
 
@@ -89,7 +89,8 @@ function cidr(v: string): Json | Error {
 const authenticated = (m: Json): Json => ({ authenticated: { principal_name: m } });
 /** A match on the JWT payload the jwt_authn filter leaves in the request's metadata (claims: a path into it). */
 const jwtClaim = (claims: string[], value: Json): Json => ({ metadata: { filter: JWT_FILTER, path: [{ key: JWT_PAYLOAD_KEY }, ...claims.map((key) => ({ key }))], value } });
-const jwtList = (claims: string[], v: string): Json => jwtClaim(claims, { list_match: { one_of: { string_match: stringMatcher(v) } } });
+/** A claim whose value, or one element of it when it is a list, matches v (request.auth.claims[...]), as istiod matches it. */
+const claimValue = (claims: string[], v: string): Json => ({ metadata: jwtClaimMatcher(claims, { string_match: stringMatcher(v) }) });
 
 function requestPrincipal(v: string): Json {
   const anyValue = { safe_regex: { regex: '.+' } };
@@ -121,7 +122,7 @@ function maker(key: string, policyNamespace: string): Pick<Field, 'side' | 'make
   const header = /^request\.headers\[(.+)\]$/.exec(key);
   if (header) return { side: 'principal', make: (v, tcp) => (tcp ? httpOnly(key) : { header: headerMatcher(header[1]!, v) }) };
   const claim = /^request\.auth\.claims\[(.+)\]$/.exec(key);
-  if (claim) return { side: 'principal', make: (v, tcp) => (tcp ? httpOnly(key) : jwtList(claim[1]!.split(']['), v)) };
+  if (claim) return { side: 'principal', make: (v, tcp) => (tcp ? httpOnly(key) : claimValue(claim[1]!.split(']['), v)) };
   // `experimental.envoy.filters.<filter>[<key>]`: the dynamic metadata an Envoy filter left (a value `[v]` matches
   // one element of a list), as istiod's envoyFilterGenerator.
   const metadata = /^experimental\.(envoy\.filters\.[^[\]]+)\[(.+)\]$/.exec(key);
@@ -165,9 +166,9 @@ function maker(key: string, policyNamespace: string): Pick<Field, 'side' | 'make
     case 'request.auth.principal':
       return { side: 'principal', make: (v, tcp) => (tcp ? httpOnly(key) : requestPrincipal(v)) };
     case 'request.auth.audiences':
-      return { side: 'principal', make: (v, tcp) => (tcp ? httpOnly(key) : jwtList(['aud'], v)) };
+      return { side: 'principal', make: (v, tcp) => (tcp ? httpOnly(key) : claimValue(['aud'], v)) };
     case 'request.auth.presenter':
-      return { side: 'principal', make: (v, tcp) => (tcp ? httpOnly(key) : jwtList(['azp'], v)) };
+      return { side: 'principal', make: (v, tcp) => (tcp ? httpOnly(key) : claimValue(['azp'], v)) };
     default:
       return undefined;
   }

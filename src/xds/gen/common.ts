@@ -20,6 +20,16 @@ export const BLACKHOLE = 'BlackHoleCluster';
 /** The JWT filter (jwt.ts) and the key under which it leaves a verified token's payload for the RBAC filters (authz.ts). */
 export const JWT_FILTER = 'envoy.filters.http.jwt_authn';
 export const JWT_PAYLOAD_KEY = 'payload';
+
+/**
+ * A match on a claim of the verified JWT payload (claims: the path into it), as istiod writes it for Envoy's JWT
+ * filter: the claim's value matches `value` (a ValueMatcher), or, for a list claim, one of its elements does.
+ */
+export const jwtClaimMatcher = (claims: readonly string[], value: Json): Json => ({
+  filter: JWT_FILTER,
+  path: [{ key: JWT_PAYLOAD_KEY }, ...claims.map((key) => ({ key }))],
+  value: { or_match: { value_matchers: [{ list_match: { one_of: value } }, value] } },
+});
 export const PASSTHROUGH = 'PassthroughCluster';
 export const INBOUND_PASSTHROUGH = 'InboundPassthroughCluster';
 /** Source address of inbound connections from the proxy to the app, so iptables lets them through (Istio's). */

@@ -7,11 +7,11 @@
 import type { Config, Snapshot } from '../../model/types.js';
 import { asArray, asObject, asPort, matchesLabels } from '../../model/selectors.js';
 import {
-  type Json, FULL_PERCENT, UINT32_MAX, ZERO_DURATION, any, intPercentOf, outboundClusterName, percentOf, stringMatcher, toDuration,
+  type Json, FULL_PERCENT, UINT32_MAX, ZERO_DURATION, any, intPercentOf, outboundClusterName, percentOf, stringMatcher, toDuration, jwtClaimMatcher,
 } from './common.js';
 import { destinationRuleForCluster, resolveHost } from './context.js';
 import { destinationConsistentHash, hashPolicy } from './policy.js';
-import { isAuthorityHeader } from '../../validation/headers.js';
+import { isAuthorityHeader, routingClaims } from '../../validation/headers.js';
 import { ROUTE_SEMANTICS } from '../../model/gateway-api.js';
 
 export interface RouteContext {
@@ -121,6 +121,12 @@ function headerMatcher(name: string, m: unknown, invert = false): Json {
   };
 }
 
+/** A claim's value matched as a header's would be; a presence check (`{}`, regex `*`) asks only that the claim be there. */
+function claimMatcher(path: readonly string[], m: unknown): Json {
+  const sm = valueMatcher(m);
+  return jwtClaimMatcher(path, sm ? { string_match: sm } : { present_match: true });
+}
+
 /**
  * Whether a VirtualService match's port, when set, is `port` (when known), and its gateways, when set, name this
  * proxy (`gateways`: the names it answers to).
@@ -160,12 +166,23 @@ function routeMatch(ctx: RouteContext, m: Json, segments: Segments): Json | unde
   else out.prefix = '/';
   if (m.ignoreUriCase === true) out.case_sensitive = { value: false };
   const headers: Json[] = [];
-  for (const [name, v] of Object.entries(asObject(m.headers))) headers.push(headerMatcher(name.toLowerCase(), v));
-  for (const [name, v] of Object.entries(asObject(m.withoutHeaders))) headers.push(headerMatcher(name.toLowerCase(), v, true));
+  // A JWT claim (@request.auth.claims…) is matched in the payload the gateway's JWT filter verified, as istiod does.
+  const claims: Json[] = [];
+  for (const [name, v] of Object.entries(asObject(m.headers))) {
+    const path = routingClaims(name);
+    if (path) claims.push(claimMatcher(path, v));
+    else headers.push(headerMatcher(name.toLowerCase(), v));
+  }
+  for (const [name, v] of Object.entries(asObject(m.withoutHeaders))) {
+    const path = routingClaims(name);
+    if (path) claims.push({ ...claimMatcher(path, v), invert: true });
+    else headers.push(headerMatcher(name.toLowerCase(), v, true));
+  }
   if (m.method) headers.push(headerMatcher(':method', m.method));
   if (m.authority) headers.push(headerMatcher(':authority', m.authority));
   if (m.scheme) headers.push(headerMatcher(':scheme', m.scheme));
   if (headers.length) out.headers = headers;
+  if (claims.length) out.dynamic_metadata = claims;
   const qps: Json[] = [];
   for (const [name, v] of Object.entries(asObject(m.queryParams))) {
     const sm = valueMatcher(v);

@@ -8,7 +8,8 @@
  * it may), a request with a token that no provider accepts is refused with 401. With one provider the requirement
  * is "it, or missing"; with several, "any of them, or (each of them or missing)", so a token in a location two
  * providers share needs to satisfy only one. Each provider leaves the verified payload in the request's metadata
- * under `payload`, where the RBAC filters read request principals and claims (authz.ts).
+ * under `payload`, where the RBAC filters read request principals and claims (authz.ts), and a gateway's routes the
+ * claims they match (httproute.ts; its providers clear the route cache, as istiod's do on gateways).
  *
  * Keys: inline `jwks`, or `jwksUri` fetched by Envoy through the outbound cluster of the registry service that
  * hosts it (a ServiceEntry for an external identity provider, with a DestinationRule originating TLS when the URI
@@ -67,7 +68,7 @@ function keySource(snap: Snapshot, rule: Json): Json {
   return { remote_jwks: { http_uri: { uri, cluster, timeout: duration(ms && ms > 0 ? ms : DEFAULT_TIMEOUT_MS) }, cache_duration: JWKS_CACHE } };
 }
 
-function provider(snap: Snapshot, rule: Json): Json {
+function provider(snap: Snapshot, rule: Json, clearRouteCache: boolean): Json {
   const headers = asArray(rule.fromHeaders)
     .map(asObject)
     .filter((h) => typeof h.name === 'string' && h.name !== '')
@@ -88,6 +89,8 @@ function provider(snap: Snapshot, rule: Json): Json {
     ...(claims.length > 0 ? { claim_to_headers: claims } : {}),
     payload_in_metadata: JWT_PAYLOAD_KEY,
     normalize_payload_in_metadata: { space_delimited_claims: [...new Set([...SPACE_DELIMITED, ...nonEmptyStrings(rule.spaceDelimitedClaims)])] },
+    // On a gateway, routes may match the verified claims (httproute.ts): the route is chosen again once they are known.
+    ...(clearRouteCache ? { clear_route_cache: true } : {}),
   };
 }
 
@@ -98,12 +101,15 @@ function requirement(names: readonly string[]): Json {
   return { requires_any: { requirements: [...names.map((provider_name) => ({ provider_name })), { requires_all: { requirements: names.map(orMissing) } }] } };
 }
 
-/** The jwt_authn filter for these policies' rules; undefined when they have none. */
-export function jwtFilterOf(snap: Snapshot, policies: readonly Config[]): Json | undefined {
+/**
+ * The jwt_authn filter for these policies' rules; undefined when they have none. `clearRouteCache` (gateways, as
+ * istiod sets it): a verified token makes Envoy choose the route again, so that routes on its claims see them.
+ */
+export function jwtFilterOf(snap: Snapshot, policies: readonly Config[], clearRouteCache = false): Json | undefined {
   const rules = policies.flatMap((p) => asArray(asObject(p.spec).jwtRules)).filter((r): r is Json => typeof r === 'object' && r !== null && !Array.isArray(r));
   if (rules.length === 0) return undefined;
   const providers: Json = {};
-  rules.forEach((r, i) => (providers[`origins-${i}`] = provider(snap, r)));
+  rules.forEach((r, i) => (providers[`origins-${i}`] = provider(snap, r, clearRouteCache)));
   return {
     name: JWT_FILTER,
     typed_config: any('envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication', {
@@ -122,11 +128,11 @@ export function inboundJwt(snap: Snapshot, proxy: Proxy): readonly Json[] {
   if (snap.requestAuthentications.length === 0) return NONE;
   const labels = proxyLabels(snap, proxy);
   const roots = rootNamespacesOf(snap.mesh);
-  const key = `${rootsKey(roots)}\n${proxy.namespace}\n${labelsKey(labels)}`;
+  const key = `${proxy.type}\n${rootsKey(roots)}\n${proxy.namespace}\n${labelsKey(labels)}`;
   // Key sources look services up: a remembered filter holds while the services stay the same.
   const entry = memoOn(memo, snap.requestAuthentications, key, () => ({ filters: NONE }) as { services?: Snapshot['services']; filters: readonly Json[] });
   if (entry.services !== snap.services) {
-    const filter = jwtFilterOf(snap, policiesFor(snap.requestAuthentications, proxy.namespace, labels, roots));
+    const filter = jwtFilterOf(snap, policiesFor(snap.requestAuthentications, proxy.namespace, labels, roots), proxy.type === 'router');
     entry.filters = filter ? [filter] : NONE;
     entry.services = snap.services;
   }
