@@ -8,6 +8,8 @@
  * | IST0102 | NamespaceNotInjected                         | Info    | a Namespace with neither istio-injection nor istio.io/rev: only its pods labelled sidecar.istio.io/inject=true get a sidecar (system and root namespaces aside) |
  * | IST0103 | PodMissingProxy                              | Warning | a running Pod without istio-proxy that mizzen's webhook would inject (inject/selection.ts, inject/policy.ts); only where the input declares its Namespace |
  * | IST0106 | SchemaValidationError                        | Error   | a document the validators reject (or that does not parse) |
+ * | IST0107 | MisplacedAnnotation                          | Warning | an Istio annotation on a Namespace, Service, Pod or Deployment that is not among the resource types it belongs on (a Deployment's own metadata is never one: pod annotations go in its template) |
+ * | IST0108 | UnknownAnnotation                            | Warning | an annotation of Istio's keys (`*istio.io/...`, kubernetes.io/ingress.class) on a Namespace, Service, Pod or Deployment that Istio does not define (analyzers/annotations.ts: those mizzen also reads are known) |
  * | IST0109 | ConflictingMeshGatewayVirtualServiceHosts    | Error   | two VirtualServices bound to `mesh` claim one host |
  * | IST0110 | ConflictingSidecarWorkloadSelectors          | Error   | Sidecars of a namespace whose selectors pick one workload of the input: a proxy takes the oldest, the others change nothing there |
  * | IST0111 | MultipleSidecarsWithoutWorkloadSelectors     | Error   | more than one Sidecar without a selector in a namespace: the oldest applies, the others change nothing |
@@ -15,6 +17,7 @@
  * | IST0116 | DeploymentAssociatedToMultipleServices       | Warning | Services selecting a sidecar Deployment's pods use one port number with different protocols (TCP, UDP, SCTP) |
  * | IST0118 | PortNameIsNotUnderNamingConvention           | Info    | Service port name without a protocol prefix and no appProtocol |
  * | IST0123 | NamespaceMultipleInjectionLabels             | Warning | a Namespace with several of istio-injection, istio.io/rev and istio.io/dataplane-mode (the last two counted where istio-injection is absent or enabled); the finding names the one the webhook follows |
+ * | IST0125 | InvalidAnnotation                            | Warning | a Pod annotation of those Istio checks the value of, with a value mizzen's webhook refuses (its own check, so both agree; merge-metrics: other than true or false) |
  * | IST0127 | NoMatchingWorkloadsFound                     | Warning | Sidecar / AuthorizationPolicy / PeerAuthentication / RequestAuthentication / Telemetry / ProxyConfig / WasmPlugin selector matches no workload (Istio reports Sidecars as IST0101 Error; an offline input often lacks the pods, so we warn) |
  * | IST0128 | NoServerCertificateVerificationDestinationLevel | Warning | a DestinationRule trafficPolicy.tls of mode SIMPLE or MUTUAL with neither caCertificates nor credentialName: mizzen checks the server against the proxy image's system CA bundle only (not at all with insecureSkipVerify) |
  * | IST0129 | NoServerCertificateVerificationPortLevel     | Warning | the same on a portLevelSettings entry |
@@ -23,6 +26,7 @@
  * | IST0132 | VirtualServiceHostNotFoundInGateway          | Warning | a VirtualService's spec.gateways names a Gateway of the input none of whose server hosts (those open to the VirtualService's namespace) meets one of its hosts |
  * | IST0133 | SchemaWarning                                | Warning | a validator warning |
  * | IST0134 | ServiceEntryAddressesRequired                | Warning | a TCP port (TCP or unset, and not HTTP or TLS by its name) of a ServiceEntry without addresses: served on 0.0.0.0:<port>, shared with every service without addresses there (mizzen allocates no addresses) |
+ * | IST0135 | DeprecatedAnnotation                         | Info    | an annotation Istio marks deprecated (sidecar.istio.io/inject not said where the label is set too) |
  * | IST0137 | DeploymentConflictingPorts                   | Warning | Services selecting a sidecar Deployment's pods reach one targetPort through different port numbers |
  * | IST0138 | GatewayDuplicateCertificate                  | Warning | TLS servers of Gateways whose selectors hold one another's labels present one certificate (credentialName, or certificate and key files): HTTP/2 connection reuse may give 404s |
  * | IST0145 | ConflictingGateways                          | Error   | Gateways on the same workloads with TLS (HTTPS, TLS) servers on one port naming one host: the oldest Gateway's chain is kept, or Envoy refuses the listener (Istio also reports plain-text servers, whose routes istiod and mizzen merge: MZ0004; and reads bind, which mizzen does not) |
@@ -85,6 +89,8 @@ const table = [
   ['IST0102', 'NamespaceNotInjected', 'Info', 'A namespace does not ask for sidecar injection: only pods that ask for it themselves get one.'],
   ['IST0103', 'PodMissingProxy', 'Warning', 'A pod the webhook would inject runs no istio-proxy: it was created before injection was on, or while the webhook was unavailable.'],
   ['IST0106', 'SchemaValidationError', 'Error', 'The resource has a schema validation error.'],
+  ['IST0107', 'MisplacedAnnotation', 'Warning', 'An Istio annotation is on a kind of resource it does not belong on, where nothing reads it.'],
+  ['IST0108', 'UnknownAnnotation', 'Warning', 'An annotation of Istio\'s keys that Istio does not define: nothing reads it (often a misspelling).'],
   ['IST0109', 'ConflictingMeshGatewayVirtualServiceHosts', 'Error', 'VirtualServices bound to the mesh gateway claim the same host.'],
   ['IST0110', 'ConflictingSidecarWorkloadSelectors', 'Error', 'Sidecars select the same workload; a proxy takes the oldest, the others change nothing there.'],
   ['IST0111', 'MultipleSidecarsWithoutWorkloadSelectors', 'Error', 'More than one Sidecar in a namespace has no workload selector; only the oldest applies.'],
@@ -92,6 +98,7 @@ const table = [
   ['IST0116', 'DeploymentAssociatedToMultipleServices', 'Warning', 'Services selecting the pods of a deployment in the mesh use the same port with different protocols.'],
   ['IST0118', 'PortNameIsNotUnderNamingConvention', 'Info', 'A Service port name does not start with a protocol; protocol sniffing applies.'],
   ['IST0123', 'NamespaceMultipleInjectionLabels', 'Warning', 'A namespace has several injection labels; the webhook follows one and ignores the others.'],
+  ['IST0125', 'InvalidAnnotation', 'Warning', 'An Istio annotation has a value the injection webhook refuses or does not read.'],
   ['IST0127', 'NoMatchingWorkloadsFound', 'Warning', 'No workload matches the resource selector.'],
   ['IST0128', 'NoServerCertificateVerificationDestinationLevel', 'Warning', 'A DestinationRule originates TLS (SIMPLE, MUTUAL) with neither caCertificates nor credentialName: the server certificate is checked against the system CA bundle only, or not at all with insecureSkipVerify.'],
   ['IST0129', 'NoServerCertificateVerificationPortLevel', 'Warning', 'A DestinationRule port originates TLS (SIMPLE, MUTUAL) with neither caCertificates nor credentialName: the server certificate is checked against the system CA bundle only, or not at all with insecureSkipVerify.'],
@@ -100,6 +107,7 @@ const table = [
   ['IST0132', 'VirtualServiceHostNotFoundInGateway', 'Warning', 'No host of a VirtualService is among the hosts of a Gateway it is bound to: that gateway serves none of its routes.'],
   ['IST0133', 'SchemaWarning', 'Warning', 'The resource has a schema validation warning.'],
   ['IST0134', 'ServiceEntryAddressesRequired', 'Warning', 'A TCP port of a ServiceEntry without addresses is served on 0.0.0.0 of its port, shared with every other service without addresses there: only one gets the traffic.'],
+  ['IST0135', 'DeprecatedAnnotation', 'Info', 'A resource uses an annotation Istio has deprecated.'],
   ['IST0137', 'DeploymentConflictingPorts', 'Warning', 'Services selecting the pods of a deployment in the mesh reach the same targetPort through different ports.'],
   ['IST0138', 'GatewayDuplicateCertificate', 'Warning', 'Gateways on the same workloads present one certificate; clients that reuse HTTP/2 connections may get 404s.'],
   ['IST0145', 'ConflictingGateways', 'Error', 'Gateways on the same workloads serve one host with TLS on one port; only one server can get its connections.'],

@@ -11,6 +11,7 @@ import { missingNamespaces } from './analyzers/namespaces.js';
 import { servicePortNames } from './analyzers/services.js';
 import { deploymentServices } from './analyzers/deployments.js';
 import { namespaceInjection, podsWithoutProxy } from './analyzers/injection.js';
+import { istioAnnotations } from './analyzers/annotations.js';
 import { virtualServiceReferences } from './analyzers/virtualservice.js';
 import { destinationRuleSubsets, gatewaySelectors, policySelectors } from './analyzers/workloads.js';
 import { requestAuthenticationKeys } from './analyzers/requestauth.js';
@@ -88,6 +89,7 @@ export const ANALYZERS: readonly Analyzer[] = [
   { name: 'deployment.services', run: deploymentServices },
   { name: 'injection.namespaces', run: namespaceInjection },
   { name: 'injection.pods', run: podsWithoutProxy },
+  { name: 'annotations', run: istioAnnotations },
   { name: 'namespaces', run: missingNamespaces },
   { name: 'duplicates', run: duplicateResources },
 ];
