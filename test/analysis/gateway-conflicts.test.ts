@@ -94,7 +94,7 @@ describe('analysis: IST0132, IST0145, IST0162 messages and apply time', () => {
     const g1 = created(gateway('g1', [https(['a.example.com'], 'c1')]), DAY1);
     const found = analyzeObject(gateway('g2', [https(['a.example.com'], 'c2')]), [ingressPod(), g1]);
     expect(found.map(brief)).to.deep.equal(['IST0145 Gateway default/g2 spec.servers[0].hosts']);
-    expect(found[0]!.message).to.include('Gateway default/g1 also serves a.example.com with TLS on port 443').and.include('the oldest: default/g1');
+    expect(found[0]!.message).to.include('Gateway default/g1 also serves a.example.com with TLS on port 443').and.include('the oldest: default/g1').and.include('dropped whole');
   });
 
   it('IST0162 names the port and the Services of the workloads', () => {

@@ -3,9 +3,9 @@
  *
  * - IST0145: two Gateways on the same workloads (equal selectors, one selector within the other, or a workload of
  *   the input both select) with servers that carry TLS (HTTPS, TLS) on one port and name one host. A listener
- *   sends a server name to one filter chain (xds/gen/gateway.ts): where the two servers name the same hosts, the
- *   first Gateway's chain (istiod's order: oldest, then name, then namespace) is kept and the other's dropped; where
- *   their hosts only overlap, Envoy refuses the port's listener. Plain-text servers are not reported, as Istio does:
+ *   sends a server name to one filter chain (xds/gen/gateway-sni.ts): the first Gateway's server (istiod's order:
+ *   oldest, then name, then namespace) keeps its hosts, and a later server naming one of them is dropped whole, as
+ *   istiod drops it. Plain-text servers are not reported, as Istio does:
  *   istiod and mizzen merge their routes (gateway-merge.ts reports what merging hides). A server's bind is not
  *   read: mizzen listens on 0.0.0.0 whatever it says.
  * - IST0138: two Gateways on the same workloads (as Istio decides it: one selector within the other) whose TLS
@@ -88,7 +88,7 @@ export function conflictingGateways(w: World): Finding[] {
         finding(
           'IST0145',
           gw,
-          `Gateway${names.length > 1 ? 's' : ''} ${names.join(', ')} also serve${names.length > 1 ? '' : 's'} ${hosts.join(', ')} with TLS on port ${s.port} to the same workloads (selector ${formatLabels(selectorOf(gw)) || 'none'}): a listener sends a server name to one filter chain, so one server cannot get the connections. Where the servers name the same hosts the first Gateway's chain (the oldest: ${key(first)}) is kept; where their hosts only overlap, Envoy refuses the port's listener`,
+          `Gateway${names.length > 1 ? 's' : ''} ${names.join(', ')} also serve${names.length > 1 ? '' : 's'} ${hosts.join(', ')} with TLS on port ${s.port} to the same workloads (selector ${formatLabels(selectorOf(gw)) || 'none'}): a listener sends a server name to one filter chain, so the first Gateway's server (the oldest: ${key(first)}) keeps its hosts, and a later server naming one of them is dropped whole, its other hosts with it, as istiod drops it`,
           `spec.servers[${s.index}].hosts`,
         ),
       );

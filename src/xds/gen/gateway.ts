@@ -15,7 +15,9 @@
  * tcp_proxy (dynamic-dns.ts; istiod adds neither on gateways, where such a route then finds no host). The
  * connection managers use the client's address, and ProxyConfig's gatewayTopology says how many X-Forwarded-For
  * entries they trust, what they do with x-forwarded-client-cert, and whether the listeners read a PROXY protocol
- * header first (gateway-topology.ts).
+ * header first (gateway-topology.ts). The chains of a listener never match one connection twice, which would make
+ * Envoy refuse the listener: a TLS server naming a host an earlier server of its port took is dropped, as istiod
+ * drops it, and so is a passthrough route's match naming a taken SNI host (gateway-sni.ts).
  */
 import type { Config, MeshTls, Snapshot } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
@@ -38,6 +40,7 @@ import { isBuiltinCredential } from '../../model/credentials.js';
 import { hasDynamicDns, httpDfpFilters, routeClusters, sniDfpFilters } from './dynamic-dns.js';
 import { outboundTcpStat } from './stat-names.js';
 import { gatewayManagerFields, gatewayTopologyOf, proxyProtocolFilter, withGatewayFields } from './gateway-topology.js';
+import { NameClaims, distinctChains, firstClaims, serverNames } from './gateway-sni.js';
 
 interface ServerInfo {
   gateway: Config;
@@ -104,10 +107,14 @@ const httpsRouteName = (s: ServerInfo): string => `https.${s.number}.${s.portNam
 const virtualHosts = (snap: Snapshot, proxy: Proxy, list: readonly ServerInfo[], port: number): Json[] =>
   gatewayVirtualHosts(snap, proxy, list, port, (s) => s.tls.httpsRedirect === true && !isTerminatedWithCerts(s));
 
+/**
+ * The servers of each listener port, in order; a TLS server naming a host an earlier TLS server of the port took is
+ * dropped whole, as istiod drops it (gateway-sni.ts): it gets no chain and no route configuration.
+ */
 function byListenerPort(all: readonly ServerInfo[]): Map<number, ServerInfo[]> {
   const m = new Map<number, ServerInfo[]>();
   for (const s of all) m.set(s.listenerPort, [...(m.get(s.listenerPort) ?? []), s]);
-  return new Map([...m.entries()].sort(([a], [b]) => a - b));
+  return new Map([...m.entries()].sort(([a], [b]) => a - b).map(([port, list]) => [port, firstClaims(list, (s) => (carriesTls(s) ? s.hosts.map((h) => h.host) : undefined))]));
 }
 
 export function generateGatewayRoutes(snap: Snapshot, proxy: Proxy): NamedResource[] {
@@ -174,32 +181,41 @@ function clientPins(tls: Json): Json {
   };
 }
 
-const sniNames = (s: ServerInfo): string[] => s.hosts.map((h) => h.host).filter((h) => h !== '*');
+const sniNames = (s: ServerInfo): string[] => serverNames(s.hosts.map((h) => h.host));
 
 /** A server's tcp_proxy stat_prefix: to one destination, named by the mesh's outboundClusterStatName when set (stat-names.ts). */
 const tcpStat = (snap: Snapshot, proxy: Proxy, s: ServerInfo, dests: ReadonlyArray<{ name: string }>): string =>
   dests.length === 1 ? outboundTcpStat(snap, proxy, dests[0]!.name, s.number, s.portName) : dests[0]!.name;
 
-/** TLS passthrough chains: the sniHosts of the VirtualService tls matches that apply to the server → tcp_proxy. */
-function passthroughChains(snap: Snapshot, proxy: Proxy, s: ServerInfo): Json[] {
+/**
+ * TLS passthrough chains: the sniHosts of the VirtualService tls matches that apply to the server → tcp_proxy. A
+ * match naming an SNI host an earlier match of the port took (`claims`) is skipped, as istiod skips it. The names
+ * a terminated server of the port names (`terminatedNames`) are left to it, the more specific server: the
+ * passthrough server reaches them through a wildcard host only (istiod builds both chains, which Envoy refuses).
+ */
+function passthroughChains(snap: Snapshot, proxy: Proxy, s: ServerInfo, claims: NameClaims, terminatedNames: ReadonlySet<string>): Json[] {
   const chains: Json[] = [];
   for (const { vs } of boundVirtualServices(snap, proxy.namespace, s)) {
     const names = gatewayNames(s.gateway, vs.namespace);
     const ctx: RouteContext = { snap, proxyNamespace: proxy.namespace, proxyLabels: proxyLabels(snap, proxy), port: s.number, gateways: names };
     for (const raw of asArray(vs.spec?.tls)) {
       const rule = asObject(raw);
-      const snis = asArray(rule.match)
-        .map(asObject)
-        .filter((m) => matchesPortAndGateways(m, s.number, names))
-        .flatMap((m) => asArray(m.sniHosts))
-        .filter(nonEmpty);
       const dests = asArray(rule.route)
         .map(asObject)
         .map((d) => ({ name: destinationCluster(ctx, vs.namespace, d.destination), weight: typeof d.weight === 'number' && d.weight > 0 ? d.weight : 1 }))
         .filter((d): d is { name: string; weight: number } => !!d.name);
-      if (snis.length && dests.length) {
+      if (!dests.length) continue;
+      // Each match takes its sniHosts for the rule, or none of them when an earlier match took one.
+      const snis = asArray(rule.match)
+        .map(asObject)
+        .filter((m) => matchesPortAndGateways(m, s.number, names))
+        .map((m) => asArray(m.sniHosts).filter((h): h is string => nonEmpty(h) && !terminatedNames.has(h)))
+        .filter((hosts) => hosts.length > 0 && claims.claim(hosts))
+        .flat();
+      if (snis.length) {
         const proxyFilter = tcpProxy(tcpStat(snap, proxy, s, dests), dests, tcpProxyTimeouts(destinationRuleForCluster(snap, proxy.namespace, dests[0]!.name, proxyLabels(snap, proxy))));
-        chains.push({ filter_chain_match: { server_names: snis, transport_protocol: 'tls' }, filters: [...sniDfpFilters(snap, dests.map((d) => d.name)), proxyFilter] });
+        const sni = serverNames(snis);
+        chains.push({ filter_chain_match: { ...(sni.length ? { server_names: sni } : {}), transport_protocol: 'tls' }, filters: [...sniDfpFilters(snap, dests.map((d) => d.name)), proxyFilter] });
       }
     }
   }
@@ -254,6 +270,8 @@ export function generateGatewayListeners(snap: Snapshot, proxy: Proxy): NamedRes
     const chains: Json[] = [];
     if (list.some(isPlainHttp)) chains.push({ filters: hcm(`http.${port}`, list.filter(isPlainHttp)) });
     const https = new Set(terminated(list, certs));
+    const passthroughClaims = new NameClaims();
+    const terminatedNames = new Set([...https].flatMap(sniNames));
     for (const s of list) {
       if (https.has(s)) {
         const names = sniNames(s);
@@ -264,20 +282,14 @@ export function generateGatewayListeners(snap: Snapshot, proxy: Proxy): NamedRes
           const c = tcpChain(snap, proxy, s, true);
           if (c) chains.push({ ...match, ...c });
         }
-      } else if (isPassthrough(s)) chains.push(...passthroughChains(snap, proxy, s));
+      } else if (isPassthrough(s)) chains.push(...passthroughChains(snap, proxy, s, passthroughClaims, terminatedNames));
       else if (!isPlainHttp(s) && s.protocol !== 'HTTPS' && s.protocol !== 'TLS') {
         const c = tcpChain(snap, proxy, s);
         if (c) chains.push(c);
       }
     }
-    // Envoy refuses two chains with the same match: the first keeps it.
-    const seen = new Set<string>();
-    const unique = chains.filter((c) => {
-      const k = JSON.stringify(c.filter_chain_match ?? {});
-      if (seen.has(k)) return false;
-      seen.add(k);
-      return true;
-    });
+    // Envoy refuses two chains matching one connection: the first keeps it (gateway-sni.ts).
+    const unique = distinctChains(chains);
     if (unique.length === 0) continue;
     const filters = listenerFilters(unique.some((c) => c.filter_chain_match?.transport_protocol === 'tls'));
     const name = listenerName('0.0.0.0', port);

@@ -75,6 +75,37 @@ export function expectValid(typeUrl: string, resources: readonly NamedResource[]
   for (const r of resources) {
     expect(() => encode(typeUrl, r.resource), r.name).not.to.throw();
     expect(checkPgv(envoyRoot(), typeUrl, r.resource), `${typeUrl} ${r.name}`).to.deep.equal([]);
+    if (typeUrl === TypeUrls.listener) expectDistinctChains(r.resource);
+  }
+}
+
+/** FilterChainMatch's criteria holding a list: a connection matches one value of each (an empty list: any). */
+const LIST_CRITERIA = ['prefix_ranges', 'server_names', 'application_protocols', 'direct_source_prefix_ranges', 'source_prefix_ranges', 'source_ports'];
+
+/**
+ * No connection matches two chains of a listener with the same specificity, which makes Envoy refuse the listener
+ * ("multiple filter chains with the same matching rules are defined"): every pair of chains differs in some
+ * criterion (a single value, or lists without a value in common, an empty list counting as its own value), and no
+ * chain names a value twice in one list.
+ */
+export function expectDistinctChains(listener: any): void {
+  const chains: any[] = listener.filter_chains ?? [];
+  const single = (m: any): string => JSON.stringify([m.destination_port?.value ?? 0, m.transport_protocol ?? '', m.source_type ?? 'ANY']);
+  const values = (m: any, field: string): string[] => (m[field]?.length ? m[field].map((v: unknown) => JSON.stringify(v)) : ['any']);
+  const describe = (i: number): string => `${listener.name} chain ${i} ${JSON.stringify(chains[i].filter_chain_match ?? {})}`;
+  chains.forEach((c, i) => {
+    for (const field of LIST_CRITERIA) {
+      const list = values(c.filter_chain_match ?? {}, field);
+      expect(new Set(list).size, `${describe(i)}: ${field} names a value twice`).to.equal(list.length);
+    }
+  });
+  for (let i = 0; i < chains.length; i++) {
+    for (let j = i + 1; j < chains.length; j++) {
+      const a = chains[i].filter_chain_match ?? {};
+      const b = chains[j].filter_chain_match ?? {};
+      const overlap = single(a) === single(b) && LIST_CRITERIA.every((f) => values(a, f).some((v) => values(b, f).includes(v)));
+      expect(overlap, `${describe(i)} and ${describe(j)} match the same connections`).to.equal(false);
+    }
   }
 }
 
