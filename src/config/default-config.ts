@@ -12,6 +12,7 @@
 import { isObject } from '../core/object.js';
 import { shown } from '../core/shown.js';
 import { proxyConfigOf } from '../inject/proxy-config.js';
+import { agentEnvWarnings } from '../inject/agent-env.js';
 import type { GatewayTopology } from '../model/gateway-topology.js';
 import type { ProxyHeaders } from '../model/proxy-headers.js';
 import { ISTIO_PROXY_CONFIG_FIELDS, ISTIO_TRACING_FIELDS, sortIstioFields } from './istio-fields.js';
@@ -63,6 +64,7 @@ export function readDefaultConfig(input: unknown, mesh: MovedFields, given: Read
   }
   for (const name of read.value.ignored) errors.push(`defaultConfig.${name}: unknown field (not a field of Istio's ProxyConfig)`);
   const o = read.value.overrides;
+  warnings.push(...agentEnvWarnings(Object.keys(o.proxyMetadata ?? {}), 'defaultConfig.proxyMetadata'));
   for (const [from, to] of Object.entries(MOVED) as Array<[keyof typeof MOVED, (typeof MOVED)[keyof typeof MOVED]]>) {
     const value = o[from];
     if (value === undefined) continue;

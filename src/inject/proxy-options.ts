@@ -11,6 +11,7 @@ import { Annotations } from '../core/constants.js';
 import { deepFreeze } from '../core/freeze.js';
 import { shown } from '../core/shown.js';
 import { overlayProxyConfig, readProxyConfig, type ProxyConfigOverrides } from './proxy-config.js';
+import { agentEnvWarnings } from './agent-env.js';
 import type { AppliedProxyConfig } from './proxy-configs.js';
 import type { DefaultProxyConfig } from '../config/default-config.js';
 import { checkUserVolumes, readNamedObjects, type Entry } from './user-volumes.js';
@@ -137,6 +138,9 @@ function proxyConfigPart(get: Get, errors: string[], warnings: string[], base: D
     warnings.push(...resources.warnings);
   }
   if (o.concurrency !== undefined) part.concurrency = o.concurrency;
+  // The pod's own settings and its ProxyConfig resources' (the mesh's defaultConfig is warned about when it loads).
+  warnings.push(...agentEnvWarnings(Object.keys(pc?.ok ? (pc.value.overrides.proxyMetadata ?? {}) : {}), `${field(Annotations.proxyConfig)}: proxyMetadata`));
+  if (resources) warnings.push(...agentEnvWarnings(Object.keys(resources.overrides.proxyMetadata ?? {}), `ProxyConfig ${resources.from.join(', ')}: environmentVariables`));
   if (o.proxyMetadata) {
     part.env = Object.entries(o.proxyMetadata).map(([name, value]) => ({ name, value }));
     const meta = istioMetadata(part.env);

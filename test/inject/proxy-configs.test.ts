@@ -76,6 +76,15 @@ describe('ProxyConfig resources at injection', () => {
     expect(l2('shop', {}, ROOT_NAMESPACES)!.warnings[0]).to.match(/^ProxyConfig shop\/env: spec\.environmentVariables: "bad name" is not an environment variable name/);
   });
 
+  it("warns of Istio agent settings among a resource's environmentVariables, naming the resources", () => {
+    const l = proxyConfigLookup([pc('shop', 'dns', { environmentVariables: { ISTIO_META_DNS_CAPTURE: 'true' } })])!;
+    const r = injectPod(pod({ app: 'x' }), { namespace: 'shop', mesh: DEFAULT_MESH_CONFIG, proxyConfigs: l });
+    if (!r.ok) throw new Error(r.errors.join());
+    expect((r.value.warnings ?? []).filter((w) => w.includes('DNS_CAPTURE'))).to.deep.equal([
+      "ProxyConfig shop/dns: environmentVariables: ISTIO_META_DNS_CAPTURE (mizzen's sidecars run no DNS proxy: the pod's DNS queries go to the cluster's resolver): read by Istio's node agent, which mizzen's sidecars do not run (set, not applied)",
+    ]);
+  });
+
   it('remembers the lookup per list, and has none for an empty list', () => {
     const list = [mesh];
     expect(proxyConfigsOf(list)).to.equal(proxyConfigsOf(list));

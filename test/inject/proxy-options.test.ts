@@ -156,6 +156,22 @@ describe('proxy.istio.io/config', () => {
     expect(mesh.ok ? [] : mesh.errors).to.deep.equal(['defaultConfig.terminationDrainDuration: "later" must be a duration of 0s or more and at most 24h, in whole milliseconds, e.g. "5s"']);
   });
 
+  it("warns of Istio agent settings in proxyMetadata, which nothing reads here (set all the same); not of others", () => {
+    const warned = inject(pod({ 'proxy.istio.io/config': 'proxyMetadata: {ISTIO_META_DNS_CAPTURE: "true", EXIT_ON_ZERO_ACTIVE_CONNECTIONS: "true", MY_FLAG: "1"}' }));
+    expect(warned.warnings).to.deep.equal([
+      'metadata.annotations["proxy.istio.io/config"]: proxyMetadata: EXIT_ON_ZERO_ACTIVE_CONNECTIONS (a stopping proxy drains for terminationDrainDuration; it does not wait for its connections to end); ISTIO_META_DNS_CAPTURE (mizzen\'s sidecars run no DNS proxy: the pod\'s DNS queries go to the cluster\'s resolver): read by Istio\'s node agent, which mizzen\'s sidecars do not run (set, not applied)',
+    ]);
+    expect(warned.proxy.env!.map((e: any) => e.name)).to.include.members(['ISTIO_META_DNS_CAPTURE', 'EXIT_ON_ZERO_ACTIVE_CONNECTIONS', 'MY_FLAG']);
+    expect(inject(pod({ 'proxy.istio.io/config': 'proxyMetadata: {MY_FLAG: "1"}' })).warnings).to.deep.equal([]);
+    const mesh = resolveMeshConfig({ defaultConfig: { proxyMetadata: { ISTIO_META_DNS_CAPTURE: 'true' } } });
+    expect(mesh.ok && mesh.warnings).to.deep.equal([
+      "defaultConfig.proxyMetadata: ISTIO_META_DNS_CAPTURE (mizzen's sidecars run no DNS proxy: the pod's DNS queries go to the cluster's resolver): read by Istio's node agent, which mizzen's sidecars do not run (set, not applied)",
+    ]);
+    // Said once, where the mesh config loads: not again on every pod.
+    if (!mesh.ok) throw new Error('mesh');
+    expect(inject(pod({}), mesh.value).warnings).to.deep.equal([]);
+  });
+
   it('sets Envoy concurrency, or leaves it to Envoy with 0', () => {
     expect(flag(inject(pod({})).proxy.args!, '--concurrency')).to.equal('2');
     expect(flag(inject(pod({ 'proxy.istio.io/config': 'concurrency: 8' })).proxy.args!, '--concurrency')).to.equal('8');
