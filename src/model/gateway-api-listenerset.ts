@@ -17,6 +17,7 @@
  *   they attach to a Gateway's listeners; a parentRef to the Gateway does not reach the ListenerSets' listeners.
  */
 import type { Config } from './types.js';
+import { compareConfigs } from './config-order.js';
 import { asArray, asObject, asPort, asString } from './selectors.js';
 import { GATEWAY_API_GROUP, type ParentRef } from './gateway-refs.js';
 import {
@@ -86,16 +87,6 @@ function conflictOf(a: Json, b: Json): ConflictReason | undefined {
   return a.protocol === b.protocol ? 'HostnameConflict' : undefined;
 }
 
-/** Oldest first, then namespace/name: the order ListenerSets' listeners are merged in. */
-function byAge(a: Config, b: Config): number {
-  const ta = a.creationTimestamp ?? '';
-  const tb = b.creationTimestamp ?? '';
-  if (ta !== tb) return ta < tb ? -1 : 1;
-  const ka = `${a.namespace}/${a.name}`;
-  const kb = `${b.namespace}/${b.name}`;
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
-}
-
 /**
  * The conflicts among the listeners of `gw` and the ListenerSets it allows (`sets`): for each ListenerSet
  * (`ns/name`), its losing listeners by name. A listener that loses frees its place: later ones are checked only
@@ -122,7 +113,7 @@ export function listenerConflicts(gw: Config, sets: readonly Config[]): Map<stri
     const port = asPort(l.port);
     if (port !== undefined) merge({ ...l, port }, `listener "${String(l.name)}" of Gateway ${gw.namespace}/${gw.name}`, undefined);
   }
-  for (const ls of [...sets].sort(byAge)) {
+  for (const ls of [...sets].sort(compareConfigs)) {
     for (const raw of asArray(asObject(ls.spec).listeners)) {
       const l = asObject(raw);
       const port = entryPort(l);

@@ -12,6 +12,7 @@
  * the sources did not have them (discovery.ts); a Namespace whose labels move it into or out of the selection
  * rebuilds the snapshot from scratch.
  */
+import { compareConfigs } from './config-order.js';
 import { isKubeObject, objectKey, type KubeObject } from '../core/kube.js';
 import { shortHash } from '../core/hash.js';
 import { DEFAULT_DOMAIN_SUFFIX, DEFAULT_TRUST_DOMAIN } from '../core/constants.js';
@@ -57,15 +58,8 @@ const INGRESS_KINDS = { Ingress: 'ingresses', IngressClass: 'ingressClasses' } a
 type ConfigField = (typeof CONFIG_KINDS)[keyof typeof CONFIG_KINDS][1] | (typeof GATEWAY_API_KINDS)[keyof typeof GATEWAY_API_KINDS] | (typeof GATEWAY_API_X_KINDS)[keyof typeof GATEWAY_API_X_KINDS] | (typeof INGRESS_KINDS)[keyof typeof INGRESS_KINDS];
 const FIELDS: readonly ConfigField[] = [...Object.values(CONFIG_KINDS).map((e) => e[1]), ...Object.values(GATEWAY_API_KINDS), ...Object.values(GATEWAY_API_X_KINDS), ...Object.values(INGRESS_KINDS)];
 
-/** Istio's order for configs: oldest first, then namespace/name. */
-export function compareConfigs(a: Config, b: Config): number {
-  const ta = a.creationTimestamp ?? '';
-  const tb = b.creationTimestamp ?? '';
-  if (ta !== tb) return ta < tb ? -1 : 1;
-  const ka = `${a.namespace}/${a.name}`;
-  const kb = `${b.namespace}/${b.name}`;
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
-}
+// Istio's order for configs (config-order.ts), kept importable from here.
+export { compareConfigs };
 
 function toConfig(o: KubeObject): Config {
   const rv = Number(o.metadata.resourceVersion);
