@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveMeshConfig, snapshotOptions, type MeshConfig } from '../../src/config/mesh.js';
+import { snapshotOptions, type MeshConfig } from '../../src/config/mesh.js';
 import { parseDocuments } from '../../src/core/documents.js';
 import type { KubeObject } from '../../src/core/kube.js';
 import { TypeUrls } from '../../src/core/constants.js';
@@ -13,6 +13,7 @@ import { injectPod } from '../../src/inject/index.js';
 import { parseNode } from '../../src/model/proxy.js';
 import { buildSnapshot } from '../../src/model/snapshot.js';
 import { generate } from '../../src/xds/gen/index.js';
+import { bootstrapMetadataIn, injectIn, meshWithDefaultConfig } from './harness.js';
 import { BOOKINFO_NETWORKING } from '../support/samples.js';
 
 const GATEWAY_TEMPLATE = { 'inject.istio.io/templates': 'gateway' };
@@ -24,24 +25,10 @@ const pod = (annotations: Record<string, string>, containers: unknown[] = [{ nam
   spec: { containers },
 });
 
-function mesh(defaultConfig?: unknown): MeshConfig {
-  const r = resolveMeshConfig(defaultConfig === undefined ? {} : { defaultConfig });
-  if (!r.ok) throw new Error(r.errors.join('; '));
-  return r.value;
-}
-
-function inject(p: KubeObject, m: MeshConfig) {
-  const r = injectPod(p, { namespace: 'istio-system', mesh: m });
-  if (!r.ok) throw new Error(r.errors.join('; '));
-  return r.value;
-}
-
+const mesh = meshWithDefaultConfig;
+const inject = (p: KubeObject, m: MeshConfig) => injectIn('istio-system', p, m);
 /** The injected istio-proxy's bootstrap node metadata. */
-function metadata(p: KubeObject, m: MeshConfig): Record<string, unknown> {
-  const proxy = (inject(p, m).pod.spec as any).containers.find((c: any) => c.name === 'istio-proxy');
-  const args: string[] = proxy.args;
-  return JSON.parse(args[args.indexOf('--config-yaml') + 1]!).node.metadata;
-}
+const metadata = (p: KubeObject, m: MeshConfig): Record<string, unknown> => bootstrapMetadataIn('istio-system', p, m);
 
 const TOPOLOGY = { numTrustedProxies: 2, forwardClientCertDetails: 'APPEND_FORWARD', proxyProtocol: {} };
 

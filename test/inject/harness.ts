@@ -62,3 +62,24 @@ export function renderCase(file: string): string {
   }
   return out.join('---\n');
 }
+
+/** The default mesh config with this defaultConfig (none: the defaults); a config that does not resolve fails the test. */
+export function meshWithDefaultConfig(defaultConfig?: unknown): MeshConfig {
+  const r = resolveMeshConfig(defaultConfig === undefined ? {} : { defaultConfig });
+  if (!r.ok) throw new Error(r.errors.join('; '));
+  return r.value;
+}
+
+/** injectPod's answer for a pod created in `namespace`; a refusal fails the test. */
+export function injectIn(namespace: string, p: KubeObject, m: MeshConfig) {
+  const r = injectPod(p, { namespace, mesh: m });
+  if (!r.ok) throw new Error(r.errors.join('; '));
+  return r.value;
+}
+
+/** The node metadata of the bootstrap the injected istio-proxy runs. */
+export function bootstrapMetadataIn(namespace: string, p: KubeObject, m: MeshConfig): Record<string, unknown> {
+  const proxy = (injectIn(namespace, p, m).pod.spec as any).containers.find((c: any) => c.name === 'istio-proxy');
+  const args: string[] = proxy.args;
+  return JSON.parse(args[args.indexOf('--config-yaml') + 1]!).node.metadata;
+}

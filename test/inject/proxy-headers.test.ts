@@ -4,13 +4,14 @@
  * applies them.
  */
 import { expect } from 'chai';
-import { resolveMeshConfig, snapshotOptions, type MeshConfig } from '../../src/config/mesh.js';
+import { snapshotOptions, type MeshConfig } from '../../src/config/mesh.js';
 import type { KubeObject } from '../../src/core/kube.js';
 import { TypeUrls } from '../../src/core/constants.js';
 import { injectPod } from '../../src/inject/index.js';
 import { parseNode } from '../../src/model/proxy.js';
 import { buildSnapshot } from '../../src/model/snapshot.js';
 import { generate } from '../../src/xds/gen/index.js';
+import { bootstrapMetadataIn, injectIn, meshWithDefaultConfig } from './harness.js';
 
 const GATEWAY_TEMPLATE = { 'inject.istio.io/templates': 'gateway' };
 const APP = [{ name: 'app', image: 'app:1' }];
@@ -23,24 +24,10 @@ const pod = (annotations: Record<string, string>, containers: unknown[] = APP): 
 });
 const gatewayPod = (annotations: Record<string, string> = {}) => pod({ ...GATEWAY_TEMPLATE, ...annotations }, [{ name: 'istio-proxy', image: 'auto' }]);
 
-function mesh(defaultConfig?: unknown): MeshConfig {
-  const r = resolveMeshConfig(defaultConfig === undefined ? {} : { defaultConfig });
-  if (!r.ok) throw new Error(r.errors.join('; '));
-  return r.value;
-}
-
-function inject(p: KubeObject, m: MeshConfig) {
-  const r = injectPod(p, { namespace: 'default', mesh: m });
-  if (!r.ok) throw new Error(r.errors.join('; '));
-  return r.value;
-}
-
+const mesh = meshWithDefaultConfig;
+const inject = (p: KubeObject, m: MeshConfig) => injectIn('default', p, m);
 /** The injected istio-proxy's bootstrap node metadata. */
-function metadata(p: KubeObject, m: MeshConfig): Record<string, unknown> {
-  const proxy = (inject(p, m).pod.spec as any).containers.find((c: any) => c.name === 'istio-proxy');
-  const args: string[] = proxy.args;
-  return JSON.parse(args[args.indexOf('--config-yaml') + 1]!).node.metadata;
-}
+const metadata = (p: KubeObject, m: MeshConfig): Record<string, unknown> => bootstrapMetadataIn('default', p, m);
 
 const annotated = (config: string) => pod({ 'proxy.istio.io/config': config });
 

@@ -3,7 +3,7 @@ import { generate } from '../../../src/xds/gen/index.js';
 import { buildSnapshot } from '../../../src/model/snapshot.js';
 import { TypeUrls } from '../../../src/core/constants.js';
 import { catchAllLast, collapseDuplicates, isCatchAll, moreSpecificFirst } from '../../../src/xds/gen/gateway-vhosts.js';
-import { GATEWAY, PRODUCTPAGE, bookinfo, byName, expectValid, proxy, yamlObjects } from './helpers.js';
+import { GATEWAY, PRODUCTPAGE, bookinfo, byName, expectValid, ingressGatewayYaml, proxy, yamlObjects } from './helpers.js';
 
 /** The route tables of a proxy, checked against Envoy's protos. */
 function routeTables(yaml: string, node = GATEWAY, ...samples: string[]) {
@@ -25,14 +25,7 @@ const show = (r: any): string => {
 const hosts = (table: any): Record<string, { domains: string[]; routes: string[]; require_tls?: string }> =>
   Object.fromEntries(table.virtual_hosts.map((v: any) => [v.name, { domains: v.domains, routes: v.routes.map(show), ...(v.require_tls ? { require_tls: v.require_tls } : {}) }]));
 
-const GW = (servers: string, name = 'gw', created = '2026-01-01T00:00:00Z') => `
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: { name: ${name}, namespace: istio-system, creationTimestamp: "${created}" }
-spec:
-  selector: { istio: ingressgateway }
-  servers:${servers}`;
+const GW = (servers: string, name = 'gw', created = '2026-01-01T00:00:00Z') => ingressGatewayYaml(name, created, servers);
 
 const HTTP80 = (hosts: string, extra = '') => `
   - port: { number: 80, name: http, protocol: HTTP }

@@ -9,20 +9,13 @@ import { generate } from '../../../src/xds/gen/index.js';
 import { buildSnapshot } from '../../../src/model/snapshot.js';
 import { TypeUrls } from '../../../src/core/constants.js';
 import { distinctChains, firstClaims, serverNames } from '../../../src/xds/gen/gateway-sni.js';
-import { GATEWAY, bookinfo, byName, expectDistinctChains, expectValid, proxy, yamlObjects } from './helpers.js';
+import { GATEWAY, bookinfo, byName, expectDistinctChains, expectValid, ingressGatewayYaml, proxy, yamlObjects } from './helpers.js';
 
 const DAY1 = '2026-01-01T00:00:00Z';
 const DAY2 = '2026-01-02T00:00:00Z';
 
 /** A Gateway on the ingress gateway's workloads with `servers` (YAML flow items). */
-const gw = (name: string, created: string, ...servers: string[]) => `
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: { name: ${name}, namespace: istio-system, creationTimestamp: "${created}" }
-spec:
-  selector: { istio: ingressgateway }
-  servers:${servers.map((s) => `\n  - ${s}`).join('')}`;
+const gw = (name: string, created: string, ...servers: string[]) => ingressGatewayYaml(name, created, servers.map((s) => `\n  - ${s}`).join(''));
 
 const https = (name: string, hosts: string[]) => `{ port: { number: 443, name: ${name}, protocol: HTTPS }, hosts: ${JSON.stringify(hosts)}, tls: { mode: SIMPLE, credentialName: ${name}-cert } }`;
 const tlsTerminated = (name: string, hosts: string[]) => `{ port: { number: 443, name: ${name}, protocol: TLS }, hosts: ${JSON.stringify(hosts)}, tls: { mode: SIMPLE, credentialName: ${name}-cert } }`;

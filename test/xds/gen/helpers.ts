@@ -114,3 +114,13 @@ export const byName = (rs: readonly NamedResource[], name: string): any => {
   if (!r) throw new Error(`no resource ${name} among ${rs.map((x) => x.name).join(', ')}`);
   return r.resource;
 };
+
+/** An Istio Gateway of istio-system on the ingress gateway's workloads; `servers`: its server items as YAML (each starting "\n  - "). */
+export const ingressGatewayYaml = (name: string, created: string, servers: string): string => `
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: ${name}, namespace: istio-system, creationTimestamp: "${created}" }
+spec:
+  selector: { istio: ingressgateway }
+  servers:${servers}`;
