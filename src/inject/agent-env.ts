@@ -9,8 +9,6 @@
 export const AGENT_ONLY_ENV: ReadonlyMap<string, string> = new Map(Object.entries({
   ISTIO_META_DNS_CAPTURE: "mizzen's sidecars run no DNS proxy: the pod's DNS queries go to the cluster's resolver",
   ISTIO_META_DNS_AUTO_ALLOCATE: "mizzen's sidecars run no DNS proxy and mizzen allocates no addresses for ServiceEntries",
-  EXIT_ON_ZERO_ACTIVE_CONNECTIONS: 'a stopping proxy drains for terminationDrainDuration; it does not wait for its connections to end',
-  MINIMUM_DRAIN_DURATION: 'a stopping proxy drains for terminationDrainDuration',
   OUTPUT_CERTS: "certificates come from the workload certificate Secret, not from an agent's certificate request",
   CA_ADDR: "certificates come from the workload certificate Secret, not from an agent's certificate request",
   ISTIO_META_CERT_SIGNER: "certificates come from the workload certificate Secret, signed by mizzen's mesh CA",

@@ -43,6 +43,8 @@ export interface ProxyOptions {
   terminationDrainMs: number;
   /** ProxyConfig drainDuration: Envoy's --drain-time-s. */
   drainSeconds: number;
+  /** proxyMetadata EXIT_ON_ZERO_ACTIVE_CONNECTIONS: drain MINIMUM_DRAIN_DURATION, then until no connection is left (drain.ts). */
+  exitOnZero?: { minimumDrainMs: number };
 }
 
 /** What a pod that sets none of these annotations gets; proxy.ts keys its templates on this very object. */
@@ -121,7 +123,7 @@ type Get = (key: string) => string | undefined;
 function proxyConfigPart(get: Get, errors: string[], warnings: string[], base: DefaultProxyConfig, resources: AppliedProxyConfig | undefined) {
   const part = { concurrency: DEFAULT_PROXY_OPTIONS.concurrency, env: DEFAULT_PROXY_OPTIONS.env, nodeMetadata: DEFAULT_PROXY_OPTIONS.nodeMetadata, terminationDrainMs: DEFAULT_PROXY_OPTIONS.terminationDrainMs, drainSeconds: DEFAULT_PROXY_OPTIONS.drainSeconds } as Pick<
     ProxyOptions,
-    'concurrency' | 'env' | 'nodeMetadata' | 'xdsAddress' | 'terminationDrainMs' | 'drainSeconds'
+    'concurrency' | 'env' | 'nodeMetadata' | 'xdsAddress' | 'terminationDrainMs' | 'drainSeconds' | 'exitOnZero'
   > &
     Pick<PodProxyOptions, 'hold' | 'interceptionMode' | 'gatewayTopology' | 'proxyHeaders'>;
   let o: ProxyConfigOverrides = overlayProxyConfig({}, base);
@@ -142,6 +144,8 @@ function proxyConfigPart(get: Get, errors: string[], warnings: string[], base: D
   warnings.push(...agentEnvWarnings(Object.keys(pc?.ok ? (pc.value.overrides.proxyMetadata ?? {}) : {}), `${field(Annotations.proxyConfig)}: proxyMetadata`));
   if (resources) warnings.push(...agentEnvWarnings(Object.keys(resources.overrides.proxyMetadata ?? {}), `ProxyConfig ${resources.from.join(', ')}: environmentVariables`));
   if (o.proxyMetadata) {
+    const exitOnZero = exitOnZeroOf(o.proxyMetadata, warnings);
+    if (exitOnZero) part.exitOnZero = exitOnZero;
     part.env = Object.entries(o.proxyMetadata).map(([name, value]) => ({ name, value }));
     const meta = istioMetadata(part.env);
     if (Object.keys(meta).length > 0) part.nodeMetadata = meta;
@@ -157,6 +161,25 @@ function proxyConfigPart(get: Get, errors: string[], warnings: string[], base: D
   const drainMs = o.drainDuration ?? base.drainDuration;
   if (drainMs !== undefined) part.drainSeconds = drainMs / 1000;
   return part;
+}
+
+/** Go's strconv.ParseBool, as Istio's agent reads its boolean settings. */
+const GO_BOOL: Readonly<Record<string, boolean>> = { 1: true, t: true, T: true, TRUE: true, true: true, True: true, 0: false, f: false, F: false, FALSE: false, false: false, False: false };
+
+/**
+ * EXIT_ON_ZERO_ACTIVE_CONNECTIONS and MINIMUM_DRAIN_DURATION of the proxy's environment, as Istio's agent reads them:
+ * a value it cannot read is its default (off; 5s), with a warning.
+ */
+function exitOnZeroOf(env: Readonly<Record<string, string>>, warnings: string[]): ProxyOptions['exitOnZero'] {
+  const at = `proxyMetadata (${field(Annotations.proxyConfig)}, ProxyConfig or the mesh config's defaultConfig)`;
+  const on = env.EXIT_ON_ZERO_ACTIVE_CONNECTIONS;
+  if (on === undefined) return undefined;
+  if (!(on in GO_BOOL)) warnings.push(`${at}: EXIT_ON_ZERO_ACTIVE_CONNECTIONS: ${shown(on)} is not a boolean, taken as false`);
+  if (GO_BOOL[on] !== true) return undefined;
+  const min = env.MINIMUM_DRAIN_DURATION;
+  const ns = min === undefined ? undefined : parseDuration(min.trim());
+  if (min !== undefined && (ns === undefined || ns < 0n || ns % 1_000_000n !== 0n)) warnings.push(`${at}: MINIMUM_DRAIN_DURATION: ${shown(min)} is not a duration in whole milliseconds, 5s taken`);
+  return { minimumDrainMs: ns !== undefined && ns >= 0n && ns % 1_000_000n === 0n ? Number(ns / 1_000_000n) : 5000 };
 }
 
 /** sidecar.istio.io/userVolume and userVolumeMount, checked against the pod's own volumes. */
@@ -281,6 +304,7 @@ export function readProxyOptions(get: Get, podVolumes: string[], reserved: { nam
     // In DEFAULT_PROXY_OPTIONS's order: options equal to it are compared as JSON.
     terminationDrainMs: config.terminationDrainMs,
     drainSeconds: config.drainSeconds,
+    ...(config.exitOnZero && { exitOnZero: config.exitOnZero }),
     ...(histogramBuckets && { histogramBuckets }),
     ...(statsFlushMs !== undefined && { statsFlushMs }),
   };

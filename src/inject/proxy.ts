@@ -63,7 +63,7 @@ function proxyEnv(shape: Shape, v: ProxyValues, o: ProxyOptions): unknown[] {
 
 /** The hooks: hold the application until Envoy is ready (hold.ts), drain when the pod stops (drain.ts). */
 function lifecycle(shape: Shape, o: ProxyOptions): { lifecycle?: Record<string, unknown> } {
-  const drain = drainCommand(shape, o.terminationDrainMs);
+  const drain = drainCommand(shape, { terminationDrainMs: o.terminationDrainMs, ...(o.exitOnZero && { exitOnZero: o.exitOnZero }) });
   if (!shape.hold && !drain) return {};
   return { lifecycle: { ...(shape.hold ? { postStart: { exec: { command: holdCommand() } } } : {}), ...(drain ? { preStop: { exec: { command: drain } } } : {}) } };
 }

@@ -144,6 +144,29 @@ describe('proxy.istio.io/config', () => {
     expect(drainOf(inject(pod({ 'proxy.istio.io/config': 'terminationDrainDuration: 0s' }))).hook, '0s: no drain hook').to.equal(undefined);
   });
 
+  it("EXIT_ON_ZERO_ACTIVE_CONNECTIONS in proxyMetadata drains as Istio's agent does: MINIMUM_DRAIN_DURATION, then until no connection is left", () => {
+    const hookOf = (p: ReturnType<typeof inject>) => (p.proxy.lifecycle as any)?.preStop?.exec?.command?.[2] as string;
+    const on = inject(pod({ 'proxy.istio.io/config': 'proxyMetadata: {EXIT_ON_ZERO_ACTIVE_CONNECTIONS: "true"}' }));
+    expect(hookOf(on)).to.include('\nsleep 5\n').and.include('GET /stats?usedonly&filter=downstream_cx_active$');
+    expect(on.warnings).to.deep.equal([]);
+    expect(on.proxy.env!.map((e: any) => e.name)).to.include('EXIT_ON_ZERO_ACTIVE_CONNECTIONS');
+    const longer = inject(pod({ 'proxy.istio.io/config': 'proxyMetadata: {EXIT_ON_ZERO_ACTIVE_CONNECTIONS: "True", MINIMUM_DRAIN_DURATION: 10s}' }));
+    expect(hookOf(longer)).to.include('\nsleep 10\n');
+    const mesh = resolveMeshConfig({ defaultConfig: { proxyMetadata: { EXIT_ON_ZERO_ACTIVE_CONNECTIONS: '1' } } });
+    if (!mesh.ok) throw new Error(mesh.errors.join());
+    expect(mesh.warnings ?? []).to.deep.equal([]);
+    expect(hookOf(inject(pod({}), mesh.value))).to.include('/stats');
+    const off = inject(pod({ 'proxy.istio.io/config': 'proxyMetadata: {EXIT_ON_ZERO_ACTIVE_CONNECTIONS: "false"}' }));
+    expect(hookOf(off)).to.include('\nsleep 5\n');
+    expect(hookOf(off)).to.not.include('/stats');
+    const bad = inject(pod({ 'proxy.istio.io/config': 'proxyMetadata: {EXIT_ON_ZERO_ACTIVE_CONNECTIONS: "yes"}' }));
+    expect(hookOf(bad)).to.not.include('/stats');
+    expect(bad.warnings[0]).to.match(/EXIT_ON_ZERO_ACTIVE_CONNECTIONS: "yes" is not a boolean, taken as false$/);
+    const badMin = inject(pod({ 'proxy.istio.io/config': 'proxyMetadata: {EXIT_ON_ZERO_ACTIVE_CONNECTIONS: "true", MINIMUM_DRAIN_DURATION: soon}' }));
+    expect(hookOf(badMin)).to.include('\nsleep 5\n');
+    expect(badMin.warnings[0]).to.match(/MINIMUM_DRAIN_DURATION: "soon" is not a duration in whole milliseconds, 5s taken$/);
+  });
+
   it('denies a drain duration that is not one, naming the annotation and the field', () => {
     const at = 'metadata.annotations["proxy.istio.io/config"]';
     expect(errorsOf(pod({ 'proxy.istio.io/config': 'terminationDrainDuration: soon' }))).to.deep.equal([`${at}: terminationDrainDuration: "soon" must be a duration of 0s or more and at most 24h, in whole milliseconds, e.g. "5s"`]);
@@ -157,11 +180,11 @@ describe('proxy.istio.io/config', () => {
   });
 
   it("warns of Istio agent settings in proxyMetadata, which nothing reads here (set all the same); not of others", () => {
-    const warned = inject(pod({ 'proxy.istio.io/config': 'proxyMetadata: {ISTIO_META_DNS_CAPTURE: "true", EXIT_ON_ZERO_ACTIVE_CONNECTIONS: "true", MY_FLAG: "1"}' }));
+    const warned = inject(pod({ 'proxy.istio.io/config': 'proxyMetadata: {ISTIO_META_DNS_CAPTURE: "true", OUTPUT_CERTS: /etc/istio/proxy, MY_FLAG: "1"}' }));
     expect(warned.warnings).to.deep.equal([
-      'metadata.annotations["proxy.istio.io/config"]: proxyMetadata: EXIT_ON_ZERO_ACTIVE_CONNECTIONS (a stopping proxy drains for terminationDrainDuration; it does not wait for its connections to end); ISTIO_META_DNS_CAPTURE (mizzen\'s sidecars run no DNS proxy: the pod\'s DNS queries go to the cluster\'s resolver): read by Istio\'s node agent, which mizzen\'s sidecars do not run (set, not applied)',
+      'metadata.annotations["proxy.istio.io/config"]: proxyMetadata: ISTIO_META_DNS_CAPTURE (mizzen\'s sidecars run no DNS proxy: the pod\'s DNS queries go to the cluster\'s resolver); OUTPUT_CERTS (certificates come from the workload certificate Secret, not from an agent\'s certificate request): read by Istio\'s node agent, which mizzen\'s sidecars do not run (set, not applied)',
     ]);
-    expect(warned.proxy.env!.map((e: any) => e.name)).to.include.members(['ISTIO_META_DNS_CAPTURE', 'EXIT_ON_ZERO_ACTIVE_CONNECTIONS', 'MY_FLAG']);
+    expect(warned.proxy.env!.map((e: any) => e.name)).to.include.members(['ISTIO_META_DNS_CAPTURE', 'OUTPUT_CERTS', 'MY_FLAG']);
     expect(inject(pod({ 'proxy.istio.io/config': 'proxyMetadata: {MY_FLAG: "1"}' })).warnings).to.deep.equal([]);
     const mesh = resolveMeshConfig({ defaultConfig: { proxyMetadata: { ISTIO_META_DNS_CAPTURE: 'true' } } });
     expect(mesh.ok && mesh.warnings).to.deep.equal([

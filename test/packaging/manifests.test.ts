@@ -232,7 +232,7 @@ describe('install manifests (manifests/)', () => {
     expect(c.args).to.include('router~$(INSTANCE_IP)~$(POD_NAME).$(POD_NAMESPACE)~$(POD_NAMESPACE).svc.cluster.local');
     expect(c.securityContext.readOnlyRootFilesystem).to.equal(true);
     // It drains as injected gateways do (inject/drain.ts): the same hook, Envoy's drain time and strategy.
-    expect(c.lifecycle.preStop.exec.command).to.deep.equal(drainCommand({ router: true, native: false }, DEFAULT_PROXY_OPTIONS.terminationDrainMs));
+    expect(c.lifecycle.preStop.exec.command).to.deep.equal(drainCommand({ router: true, native: false }, { terminationDrainMs: DEFAULT_PROXY_OPTIONS.terminationDrainMs }));
     expect(c.args.join(' ')).to.include(`--drain-time-s ${DEFAULT_PROXY_OPTIONS.drainSeconds} --drain-strategy immediate`);
     // Bookinfo's own Gateway resource selects these pods and listens on one of their ports.
     const gw = parse(readFileSync(join(BOOKINFO, 'networking', 'bookinfo-gateway.yaml'), 'utf8').split(/^---$/m)[0]!);
