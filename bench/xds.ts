@@ -225,7 +225,10 @@ interface Phase {
   rssMB: number;
 }
 
-/** One change: store write → last ACK per proxy; then the raw broadcast of a response of the same size. */
+/**
+ * One change: store write → last ACK per proxy; then the raw broadcast of a response of the same size: the one
+ * resource `resourceName` (what the change touches), or with '*' every resource of the type (a change to all of them).
+ */
 async function phase(name: string, change: () => void, typeUrl: string, resourceName: string): Promise<Phase> {
   await mark();
   const before = snapshots.length;
@@ -247,8 +250,9 @@ async function phase(name: string, change: () => void, typeUrl: string, resource
   peakPushRss = Math.max(peakPushRss, rssAfterPush);
   // Baseline: the same streams, pre-encoded bytes of the same size, written raw; time to the last ACK.
   const conn = server.connections()[0]!;
-  const res = conn.watches.get(typeUrl)!.sent.resources.get(resourceName)!;
-  const buf = sotwResponse(conn.watches.get(typeUrl)!.sentVersion, typeUrl, `raw-${name}`, [res.enc.sotw]);
+  const sent = conn.watches.get(typeUrl)!.sent.resources;
+  const encoded = resourceName === '*' ? [...sent.values()].map((r) => r.enc.sotw) : [sent.get(resourceName)!.enc.sotw];
+  const buf = sotwResponse(conn.watches.get(typeUrl)!.sentVersion, typeUrl, `raw-${name}`, encoded);
   await mark();
   const tr = Date.now();
   const rc0 = process.cpuUsage();
@@ -383,7 +387,7 @@ const MESH_ROUNDS = Math.max(0, num('mesh-rounds'));
 const pushesRss = peakPushRss;
 if (MESH_ROUNDS > 0) {
   const logged = { ...DEFAULT_MESH_CONFIG, accessLogFile: '/dev/stdout' };
-  const reload = await rounds('mesh config change', MESH_ROUNDS, Math.min(WARMUP, 1), (i) => () => server.setMesh(i % 2 === 0 ? logged : DEFAULT_MESH_CONFIG), TypeUrls.listener, () => '0.0.0.0_9080');
+  const reload = await rounds('mesh config change', MESH_ROUNDS, Math.min(WARMUP, 1), (i) => () => server.setMesh(i % 2 === 0 ? logged : DEFAULT_MESH_CONFIG), TypeUrls.listener, () => '*');
   out.meshConfigChange = reload;
   out.rssAfterMeshChangesMB = Math.round(peakPushRss / 1024 / 1024);
   say(`mesh config change (no target): write → last ACK max ${ms(reload.worstMs)}, push/raw median ${reload.ratio.toFixed(2)}×; control plane RSS after them ${mb(peakPushRss)}`);
