@@ -239,7 +239,12 @@ export function kubeComponents(ctx: ServeContext, store: ConfigStore, o: KubeSer
         wanted: (kind) => kind === 'Pod' || kind === 'Namespace',
         onSynced: 'run',
       });
-      stopWatchdog = driven.stop;
+      // A reloaded mesh config may change which pods the webhook injects (revision, inject selectors): look again now.
+      const unfollowMesh = ctx.mesh.onChange(() => driven.soon());
+      stopWatchdog = () => {
+        unfollowMesh();
+        driven.stop();
+      };
     },
     stop: async () => stopWatchdog?.(),
   };

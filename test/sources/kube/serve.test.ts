@@ -18,6 +18,9 @@ import { startBackends, xdsClient, type Backend, type EchoClient } from '../../.
 import type { XdsComponent } from '../../../src/xds/server/component.js';
 import type { KubeSourceStatus } from '../../../src/sources/kube/source.js';
 import { captureOutput } from '../../support/cli.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { scratchDir } from '../../support/tmp.js';
 
 const HOST = 'echo.default.svc.cluster.local';
 const TARGET = `${HOST}:9080`;
@@ -257,6 +260,46 @@ describe('mizzen serve --kubeconfig (stand-in API server, real gRPC xDS clients)
   it('releases the Lease on shutdown', async () => {
     await running.shutdown();
     expect(api.get('Lease', 'mizzen-system', 'mizzen-leader')!.spec.holderIdentity).to.equal('');
+  });
+});
+
+describe('mizzen serve --kubeconfig: a reloaded mesh config reaches the watchdog at once', function () {
+  this.timeout(20_000);
+  let api: FakeApiServer;
+  let running: RunningServe;
+  let meshFile: string;
+  const uninjected = async (): Promise<any> => JSON.parse((await running.monitoring.inject({ method: 'GET', url: '/debug/uninjected' })).body);
+
+  before(async () => {
+    api = await startFakeApiServer();
+    api.apply(ns('apps', { 'istio-injection': 'enabled' }));
+    const batch = pod('batch-0', '10.1.0.9', { app: 'batch', batch: 'true' });
+    batch.metadata.namespace = 'apps';
+    batch.spec.containers = [{ name: 'batch', image: 'batch' }];
+    api.apply(batch);
+    meshFile = join(scratchDir('mizzen-kube-mesh-'), 'mesh.yaml');
+    writeFileSync(meshFile, 'enableTracing: true\n');
+    running = await startKubeServe(
+      api,
+      // Scans come from pod and namespace events, and leadership; the periodic one not within the test.
+      { leader: { namespace: 'mizzen-system', identity: 'reload-test', retryPeriodMs: 100, leaseDurationMs: 1000, renewDeadlineMs: 800 }, watchdog: { debounceMs: 20, intervalMs: 600_000 } },
+      { meshFile },
+    );
+  });
+  after(async () => {
+    await running?.shutdown();
+    await api?.close();
+  });
+
+  it('a pod a new neverInjectSelector leaves out is no longer reported, without waiting for the next interval', async () => {
+    // Reported by the leader, its SidecarMissing event written: the scans of start-up and leadership are done.
+    await eventually('reported by the leader', async () => {
+      const d = await uninjected();
+      return d.leader === true && d.pods[0]?.evented === true ? true : undefined;
+    });
+    writeFileSync(meshFile, 'enableTracing: true\nneverInjectSelector: [{ matchLabels: { batch: "true" } }]\n');
+    await eventually('no longer reported', async () => ((await uninjected()).pods.length === 0 ? true : undefined));
+    expect(running.ctx.mesh.current().neverInjectSelector).to.deep.equal([{ matchLabels: { batch: 'true' } }]);
   });
 });
 
