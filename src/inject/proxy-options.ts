@@ -174,12 +174,14 @@ function exitOnZeroOf(env: Readonly<Record<string, string>>, warnings: string[])
   const at = `proxyMetadata (${field(Annotations.proxyConfig)}, ProxyConfig or the mesh config's defaultConfig)`;
   const on = env.EXIT_ON_ZERO_ACTIVE_CONNECTIONS;
   if (on === undefined) return undefined;
-  if (!(on in GO_BOOL)) warnings.push(`${at}: EXIT_ON_ZERO_ACTIVE_CONNECTIONS: ${shown(on)} is not a boolean, taken as false`);
-  if (GO_BOOL[on] !== true) return undefined;
+  if (!Object.hasOwn(GO_BOOL, on)) warnings.push(`${at}: EXIT_ON_ZERO_ACTIVE_CONNECTIONS: ${shown(on)} is not a boolean, taken as false`);
+  if (!Object.hasOwn(GO_BOOL, on) || !GO_BOOL[on]) return undefined;
   const min = env.MINIMUM_DRAIN_DURATION;
-  const ns = min === undefined ? undefined : parseDuration(min.trim());
-  if (min !== undefined && (ns === undefined || ns < 0n || ns % 1_000_000n !== 0n)) warnings.push(`${at}: MINIMUM_DRAIN_DURATION: ${shown(min)} is not a duration in whole milliseconds, 5s taken`);
-  return { minimumDrainMs: ns !== undefined && ns >= 0n && ns % 1_000_000n === 0n ? Number(ns / 1_000_000n) : 5000 };
+  if (min === undefined) return { minimumDrainMs: 5000 };
+  const ns = parseDuration(min.trim());
+  if (ns !== undefined && ns >= 0n && ns % 1_000_000n === 0n) return { minimumDrainMs: Number(ns / 1_000_000n) };
+  warnings.push(`${at}: MINIMUM_DRAIN_DURATION: ${shown(min)} is not a duration in whole milliseconds, 5s taken`);
+  return { minimumDrainMs: 5000 };
 }
 
 /** sidecar.istio.io/userVolume and userVolumeMount, checked against the pod's own volumes. */

@@ -159,6 +159,9 @@ describe('proxy.istio.io/config', () => {
     const off = inject(pod({ 'proxy.istio.io/config': 'proxyMetadata: {EXIT_ON_ZERO_ACTIVE_CONNECTIONS: "false"}' }));
     expect(hookOf(off)).to.include('\nsleep 5\n');
     expect(hookOf(off)).to.not.include('/stats');
+    const proto = inject(pod({ 'proxy.istio.io/config': 'proxyMetadata: {EXIT_ON_ZERO_ACTIVE_CONNECTIONS: toString}' }));
+    expect(hookOf(proto)).to.not.include('/stats');
+    expect(proto.warnings[0]).to.match(/EXIT_ON_ZERO_ACTIVE_CONNECTIONS: "toString" is not a boolean, taken as false$/);
     const bad = inject(pod({ 'proxy.istio.io/config': 'proxyMetadata: {EXIT_ON_ZERO_ACTIVE_CONNECTIONS: "yes"}' }));
     expect(hookOf(bad)).to.not.include('/stats');
     expect(bad.warnings[0]).to.match(/EXIT_ON_ZERO_ACTIVE_CONNECTIONS: "yes" is not a boolean, taken as false$/);
