@@ -46,7 +46,9 @@ export class MeshConfigHolder {
   constructor(private readonly o: MeshConfigOptions) {
     this.mesh = o.initial;
     const registers = o.registry ? [o.registry] : [];
-    if (o.registry) this.reloads = metric(o.registry, 'mizzen_mesh_config_reloads_total', () => new Counter({ name: 'mizzen_mesh_config_reloads_total', help: 'Reloads of the --mesh-config file by outcome (applied, unchanged, invalid).', labelNames: ['outcome'] as const, registers }));
+    const name = 'mizzen_mesh_config_reloads_total';
+    const help = 'Reloads of the --mesh-config file by outcome (applied, unchanged, invalid).';
+    if (o.registry) this.reloads = metric(o.registry, name, () => new Counter({ name, help, labelNames: ['outcome'] as const, registers }));
   }
 
   current(): MeshConfig {

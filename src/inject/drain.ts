@@ -9,8 +9,8 @@
  * draining and returns, as Istio's native template does. terminationDrainDuration 0s: no hook (Istio's agent then
  * stops Envoy at once). With proxyMetadata EXIT_ON_ZERO_ACTIVE_CONNECTIONS, as Istio's agent: it waits
  * MINIMUM_DRAIN_DURATION (5s), then until Envoy reports no active connection, however long (the pod's
- * terminationGracePeriodSeconds bounds it). Envoy's drain time (drainDuration, Istio's 45s) and immediate strategy are its flags
- * (bootstrap/envoy.ts envoyArgs). A proxy image without bash fails the hook: the kubelet records the failure and
+ * terminationGracePeriodSeconds bounds it). Envoy's drain time (drainDuration, Istio's 45s) and immediate strategy
+ * are its flags (bootstrap/envoy.ts envoyArgs). A proxy image without bash fails the hook: the kubelet records the failure and
  * stops the proxy at once. Pure.
  */
 import { Ports } from '../core/constants.js';
