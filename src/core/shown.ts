@@ -9,3 +9,12 @@ export function shown(v: unknown, max = 80): string {
   if (Array.isArray(v)) return `a list of ${v.length}`;
   return typeof v === 'object' ? 'a mapping' : typeof v;
 }
+
+/** How many names (unknown or ignored keys) one message lists at the most. */
+export const MAX_NAMED = 10;
+
+/** Adds `name` to the names a message will list: up to MAX_NAMED of them, then '…' once for the rest. */
+export function noteNamed(names: string[], name: string): void {
+  if (names.length < MAX_NAMED) names.push(name);
+  else if (names.length === MAX_NAMED) names.push('…');
+}

@@ -8,7 +8,7 @@
 import { isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
 import { KUBECTL_YAML } from '../core/documents.js';
 import { parseHostPort } from '../bootstrap/envoy.js';
-import { shown } from '../core/shown.js';
+import { MAX_NAMED, noteNamed, shown } from '../core/shown.js';
 import { ENV_VAR_NAME } from '../core/kube.js';
 import { isObject } from '../core/object.js';
 import { readGatewayTopology, type GatewayTopology } from '../model/gateway-topology.js';
@@ -73,8 +73,6 @@ function durationMs(v: unknown, min: bigint): { value: number } | { error: strin
   if (ns === undefined || ns < min || ns > MAX_DRAIN || ns % MS !== 0n) return { error: `${shown(v)} must be ${want}` };
   return { value: Number(ns / MS) };
 }
-/** At most this many ignored fields, or bad proxyMetadata entries, are named in a message. */
-const MAX_NAMED = 10;
 
 /**
  * A field's reader: its value, or what is wrong with it (`error`, said of the field; `errors`, each naming a field
@@ -188,10 +186,7 @@ export function proxyConfigOf(doc: unknown): { ok: true; value: ProxyConfigRead 
   const overrides: ProxyConfigOverrides = {};
   const ignored: string[] = [];
   const errors: string[] = [];
-  const ignore = (path: string): void => {
-    if (ignored.length < MAX_NAMED) ignored.push(path);
-    else if (ignored.length === MAX_NAMED) ignored.push('…');
-  };
+  const ignore = (path: string): void => noteNamed(ignored, path);
   for (const [key, value] of Object.entries(doc)) {
     const name = ALIASES.get(key);
     if (name === undefined) {

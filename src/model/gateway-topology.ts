@@ -7,7 +7,7 @@
  * and the PROXY_CONFIG node metadata a gateway sends. Pure.
  */
 import { isObject } from '../core/object.js';
-import { shown } from '../core/shown.js';
+import { noteNamed, shown } from '../core/shown.js';
 
 /** Istio's ForwardClientCertDetails, without UNDEFINED (which is unset); Envoy's enum has the same names. */
 export const FORWARD_CLIENT_CERT_DETAILS = ['SANITIZE', 'FORWARD_ONLY', 'APPEND_FORWARD', 'SANITIZE_SET', 'ALWAYS_FORWARD_ONLY'] as const;
@@ -29,8 +29,6 @@ export interface GatewayTopology {
 export type TopologyRead = { ok: true; value: GatewayTopology; unknown: string[] } | { ok: false; errors: string[] };
 
 const UINT32_MAX = 2 ** 32 - 1;
-/** At most this many unknown keys are named. */
-const MAX_NAMED = 10;
 /** proto3 JSON takes a field under its JSON name or its proto name. */
 const NAMES: ReadonlyMap<string, keyof GatewayTopology> = new Map([
   ['numTrustedProxies', 'numTrustedProxies'],
@@ -64,10 +62,7 @@ export function readGatewayTopology(input: unknown): TopologyRead {
   const errors: string[] = [];
   const unknown: string[] = [];
   const seen = new Map<keyof GatewayTopology, string>();
-  const note = (path: string): void => {
-    if (unknown.length < MAX_NAMED) unknown.push(path);
-    else if (unknown.length === MAX_NAMED) unknown.push('…');
-  };
+  const note = (path: string): void => noteNamed(unknown, path);
   for (const [key, value] of Object.entries(input)) {
     const name = NAMES.get(key);
     if (name === undefined) {

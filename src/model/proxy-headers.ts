@@ -7,7 +7,7 @@
  * annotation over defaultConfig. What the generators make of it is xds/gen/proxy-headers.ts. Pure.
  */
 import { isObject } from '../core/object.js';
-import { shown } from '../core/shown.js';
+import { noteNamed, shown } from '../core/shown.js';
 import { type ForwardClientCertDetails, fcc } from './gateway-topology.js';
 
 type Flag = 'disabled' | 'enabled';
@@ -54,8 +54,6 @@ const FIELDS: { readonly [field: string]: Kind } = {
   xForwardedPort: toggle('enabled'),
 };
 
-/** At most this many unknown keys are named. */
-const MAX_NAMED = 10;
 /** A header value Envoy takes (its HTTP_HEADER_VALUE rule, not strict): no NUL, CR or LF. */
 const HEADER_VALUE = /^[^\0\r\n]*$/;
 const MODES = ['UNDEFINED', 'IN_MESH'] as const;
@@ -119,10 +117,7 @@ export function readProxyHeaders(input: unknown): HeadersRead {
   if (!isObject(input)) return { ok: false, errors: [`must be a mapping, got ${shown(input)}`] };
   const errors: string[] = [];
   const unknown: string[] = [];
-  const note = (path: string): void => {
-    if (unknown.length < MAX_NAMED) unknown.push(path);
-    else if (unknown.length === MAX_NAMED) unknown.push('…');
-  };
+  const note = (path: string): void => noteNamed(unknown, path);
   const value = message(input, FIELDS, '', errors, note) as ProxyHeaders;
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value, unknown };
 }
