@@ -37,6 +37,17 @@ export function selectorOverlaps(w: World, subject: KubeObject, all: readonly Ku
   return [...groups.values()];
 }
 
+/**
+ * The other resources of `all` in `subject`'s namespace that, as `subject`, select no workload (`namespaceWide`), so
+ * that only the oldest of them applies; none when `subject` selects one. The object being applied replaces its stored
+ * version (same name), which is not counted.
+ */
+export function namespaceWidePeers(subject: KubeObject, all: readonly KubeObject[], namespaceWide: (o: KubeObject) => boolean): KubeObject[] {
+  if (!namespaceWide(subject)) return [];
+  const ns = nsOf(subject);
+  return all.filter((o) => o !== subject && nsOf(o) === ns && nameOf(o) !== nameOf(subject) && namespaceWide(o));
+}
+
 /** `Pod a, Deployment b` (at most three, then how many more). */
 export function workloadList(workloads: readonly Workload[]): string {
   const shown = workloads.slice(0, 3).map((wl) => `${wl.kind} ${wl.name}`);

@@ -9,7 +9,7 @@ import type { KubeObject } from '../../core/kube.js';
 import { finding, type Finding } from '../finding.js';
 import { labelMap, rec } from '../shape.js';
 import { nameOf, nsOf, olderIn, type World } from '../world.js';
-import { nameList, selectorOverlaps, workloadList } from './overlaps.js';
+import { nameList, namespaceWidePeers, selectorOverlaps, workloadList } from './overlaps.js';
 
 const selectorOf = (s: KubeObject): Record<string, string> => labelMap(rec(rec(s.spec).workloadSelector).labels);
 const namespaceWide = (s: KubeObject): boolean => Object.keys(selectorOf(s)).length === 0;
@@ -36,11 +36,9 @@ export function conflictingSidecarSelectors(w: World): Finding[] {
 export function namespaceWideSidecars(w: World): Finding[] {
   const out: Finding[] = [];
   for (const s of w.subjects('Sidecar')) {
-    if (!namespaceWide(s)) continue;
-    const ns = nsOf(s);
-    // The object applied replaces its stored version (same name), which must not count as a second one.
-    const peers = w.istio('Sidecar').filter((o) => o !== s && nsOf(o) === ns && nameOf(o) !== nameOf(s) && namespaceWide(o));
+    const peers = namespaceWidePeers(s, w.istio('Sidecar'), namespaceWide);
     if (peers.length === 0) continue;
+    const ns = nsOf(s);
     const all = [s, ...peers].sort(olderIn(w));
     const takers = w.rootNamespaces.has(ns) ? "the namespace's proxies, and those of namespaces without a Sidecar of their own," : "the namespace's proxies";
     out.push(

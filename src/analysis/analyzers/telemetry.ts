@@ -22,7 +22,7 @@ import { nameOf, nsOf, olderIn, type World } from '../world.js';
 import type { KubeObject } from '../../core/kube.js';
 import { resolveHost, resolveServiceRef } from '../../model/hosts.js';
 import { hasTargetRef, policySelector } from '../../model/selectors.js';
-import { nameList, selectorOverlaps, workloadList } from './overlaps.js';
+import { nameList, namespaceWidePeers, selectorOverlaps, workloadList } from './overlaps.js';
 
 /** As the generator decides it (xds/gen/telemetry.ts): no selector labels and no target reference. */
 const namespaceWide = (t: KubeObject): boolean => Object.keys(policySelector(t.spec)).length === 0 && !hasTargetRef(t.spec);
@@ -30,11 +30,9 @@ const namespaceWide = (t: KubeObject): boolean => Object.keys(policySelector(t.s
 export function namespaceWideTelemetries(w: World): Finding[] {
   const out: Finding[] = [];
   for (const t of w.subjects('Telemetry')) {
-    if (!namespaceWide(t)) continue;
-    const ns = nsOf(t);
-    // The object applied replaces its stored version (same name), which must not count as a second one.
-    const peers = w.istio('Telemetry').filter((o) => o !== t && nsOf(o) === ns && nameOf(o) !== nameOf(t) && namespaceWide(o));
+    const peers = namespaceWidePeers(t, w.istio('Telemetry'), namespaceWide);
     if (peers.length === 0) continue;
+    const ns = nsOf(t);
     peers.push(t);
     const [first] = peers.sort(olderIn(w));
     if (first === t) continue;
