@@ -42,7 +42,7 @@
  * | IST0160 | MultipleTelemetriesWithoutWorkloadSelectors  | Warning | Istio: Error. Only the oldest applies (as istiod), so the others change nothing; we warn on those |
  * | IST0162 | GatewayPortNotDefinedOnService               | Warning | a Gateway server port that no Service selecting the Gateway's workloads exposes as a port or targetPort (checked only where the input has such a Service) |
  * | IST0173 | DestinationRuleSubsetNotSelectPods           | Warning | Istio: Error. Workloads are often absent from offline input (scaled later, VMs), so we warn |
- * | IST0174 | UnknownDestinationRuleHost                   | Warning | a DestinationRule host no Service or ServiceEntry serves (wildcard hosts not judged; a cluster host of a namespace the input has no Services in is MZ0003) |
+ * | IST0174 | UnknownDestinationRuleHost                   | Warning | a DestinationRule host no Service or ServiceEntry serves, or none visible where the rule is exported (wildcard hosts not judged; a cluster host of a namespace the input has no Services in is MZ0003) |
  * | IST0177 | ConflictingServiceEntryProtocol              | Warning | ServiceEntries visible together define one host and port with different protocols (as mizzen reads them): the host is served as one definition, the oldest |
  * | MZ0001  | DuplicateResource                            | Warning | one kind/namespace/name defined by several documents: applied in order, the last wins |
  * | MZ0002  | NamespaceNotFound                            | Warning | a referenced namespace does not exist (checked only when the input has Namespace objects) |

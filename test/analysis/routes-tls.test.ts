@@ -31,6 +31,8 @@ const tlsDr = (name: string, tls: Record<string, unknown> | undefined, ports: Ar
   spec: { host: 'api.example.com', trafficPolicy: { ...(tls ? { tls } : {}), ...(ports.length ? { portLevelSettings: ports } : {}) } },
 });
 const apiSe = () => se('api', ['api.example.com']);
+const withExportTo = (o: KubeObject, exportTo: string[]): KubeObject => ({ ...o, spec: { ...(o.spec as object), exportTo } });
+const exportAnnotated = (o: KubeObject, exportTo: string): KubeObject => ({ ...o, metadata: { ...o.metadata, annotations: { 'networking.istio.io/exportTo': exportTo } } });
 
 describeTable('analysis: routes and TLS', {
   'IST0149 JWT claim routing without RequestAuthentication': [
@@ -63,10 +65,24 @@ describeTable('analysis: routes and TLS', {
     { name: 'a ServiceEntry host, a wildcard ServiceEntry covering it', objects: [apiSe(), se('wild', ['*.corp.com']), dr('d', 'api.example.com', {}), dr('e', 'x.corp.com', {})], expect: [] },
     { name: 'a wildcard host is not judged', objects: [svc('web'), dr('d', '*.example.com', {})], expect: [] },
     { name: 'a namespace the input has no Services in: MZ0003', objects: [svc('web'), dr('d', 'web.b.svc.cluster.local', {})], expect: ['MZ0003 DestinationRule default/d spec.host'] },
+    { name: 'a ServiceEntry exported to no one (~)', objects: [se('api', ['api.example.com'], { exportTo: ['~'] }), dr('d', 'api.example.com', {})], expect: ['IST0174 DestinationRule default/d spec.host'] },
+    { name: 'a ServiceEntry exported to the rule’s namespace by name', objects: [se('api', ['api.example.com'], { exportTo: ['a'] }, 'b'), dr('d', 'api.example.com', {}, 'a')], expect: [] },
+    { name: 'a rule that says nothing is visible everywhere: it meets a ServiceEntry private to another namespace there', objects: [se('api', ['api.example.com'], { exportTo: ['.'] }, 'b'), dr('d', 'api.example.com', {}, 'a')], expect: [] },
+    { name: 'a private rule and a ServiceEntry private elsewhere', objects: [se('api', ['api.example.com'], { exportTo: ['.'] }, 'b'), withExportTo(dr('d', 'api.example.com', {}), ['.'])], expect: ['IST0174 DestinationRule default/d spec.host'] },
+    { name: 'a rule exported to the ServiceEntry’s namespace', objects: [se('api', ['api.example.com'], { exportTo: ['.'] }, 'b'), withExportTo(dr('d', 'api.example.com', {}), ['.', 'b'])], expect: [] },
+    { name: 'a wildcard ServiceEntry private elsewhere', objects: [se('wild', ['*.corp.com'], { exportTo: ['.'] }, 'b'), withExportTo(dr('d', 'x.corp.com', {}), ['.'])], expect: ['IST0174 DestinationRule default/d spec.host'] },
+    { name: 'a Service whose exportTo annotation keeps it in its namespace', objects: [exportAnnotated(svc('web', { ns: 'b' }), '.'), withExportTo(dr('d', 'web.b.svc.cluster.local', {}), ['.'])], expect: ['IST0174 DestinationRule default/d spec.host'] },
+    { name: 'a Service exported to the rule’s namespace by its annotation', objects: [exportAnnotated(svc('web', { ns: 'b' }), ' ., default '), withExportTo(dr('d', 'web.b.svc.cluster.local', {}), ['.'])], expect: [] },
   ],
 });
 
 describe('analysis: routes and TLS messages', () => {
+  it('IST0174 names the services the rule cannot see', () => {
+    const [f] = analyze([se('api', ['api.example.com'], { exportTo: ['.'] }, 'b'), withExportTo(dr('d', 'api.example.com', {}), ['.'])]);
+    expect(f!.code).to.equal('IST0174');
+    expect(f!.message).to.include('ServiceEntry b/api').and.include('exportTo');
+  });
+
   it('IST0128 says what mizzen checks the server against', async () => {
     const [f] = analyze([apiSe(), tlsDr('d', { mode: 'SIMPLE' })]);
     expect(f!.level).to.equal('Warning');

@@ -34,6 +34,11 @@ const table: Record<string, Case[]> = {
       expect: [],
     },
     {
+      name: 'exported to no one (~): never together, also not with each other',
+      objects: [entry('a', 'api.example.com', [{ number: 8080, name: 'http', protocol: 'HTTP' }], { ...ADDR, exportTo: ['~'] }), entry('b', 'api.example.com', [{ number: 8080, name: 'tcp', protocol: 'TCP' }], { ...ADDR, exportTo: ['~'] }, 'other')],
+      expect: [],
+    },
+    {
       name: 'one private, one public: they meet in the private one’s namespace',
       objects: [entry('a', 'api.example.com', [{ number: 8080, name: 'http', protocol: 'HTTP' }], { ...ADDR, exportTo: ['.'] }), entry('b', 'api.example.com', [{ number: 8080, name: 'tcp', protocol: 'TCP' }], ADDR, 'other')],
       expect: ['Warning IST0177 ServiceEntry default/a spec.ports[0]', 'Warning IST0177 ServiceEntry other/b spec.ports[0]'],

@@ -4,6 +4,7 @@
  * Delegates have no hosts and never conflict; several documents of the same resource are one resource, not a conflict.
  */
 import { objectKey, type KubeObject } from '../../core/kube.js';
+import { exportScope, scopesOverlap, type ExportScope } from '../export-scope.js';
 import { finding, type Finding } from '../finding.js';
 import { parseGatewayRef } from '../hosts.js';
 import { rec, strs } from '../shape.js';
@@ -13,20 +14,7 @@ interface Claim {
   host: string;
   vs: KubeObject;
   /** Namespaces the VirtualService is exported to ('*': all). */
-  visible: '*' | ReadonlySet<string>;
-}
-
-function visibility(vs: KubeObject): Claim['visible'] {
-  const exportTo = strs(rec(vs.spec).exportTo);
-  if (exportTo.length === 0 || exportTo.includes('*')) return '*';
-  return new Set(exportTo.filter((e) => e !== '~').map((e) => (e === '.' ? nsOf(vs) : e)));
-}
-
-function overlap(a: Claim['visible'], b: Claim['visible']): boolean {
-  if (a === '*') return b === '*' || b.size > 0;
-  if (b === '*') return a.size > 0;
-  for (const ns of a) if (b.has(ns)) return true;
-  return false;
+  visible: ExportScope;
 }
 
 function claims(w: World, vs: KubeObject): Claim[] {
@@ -34,7 +22,7 @@ function claims(w: World, vs: KubeObject): Claim[] {
   const ns = nsOf(vs);
   const refs = strs(spec.gateways);
   if (refs.length > 0 && !refs.some((r) => parseGatewayRef(r, ns).mesh)) return [];
-  const visible = visibility(vs);
+  const visible = exportScope(vs);
   return [...new Set(strs(spec.hosts).map((h) => w.resolve(h, ns)))].map((host) => ({ host, vs, visible }));
 }
 
@@ -69,7 +57,7 @@ export function conflictingVirtualServices(w: World): Finding[] {
   for (const vs of w.subjects('VirtualService')) {
     const key = objectKey(vs);
     for (const c of claims(w, vs)) {
-      const rivals = (groups.get(c.host) ?? []).filter((o) => objectKey(o.vs) !== key && overlap(o.visible, c.visible));
+      const rivals = (groups.get(c.host) ?? []).filter((o) => objectKey(o.vs) !== key && scopesOverlap(o.visible, c.visible));
       if (rivals.length > 0) out.push(report([...rivals, c], c));
     }
   }

@@ -1,16 +1,20 @@
 /**
- * DestinationRules on their own terms: a host no Service or ServiceEntry serves (IST0174: the policy configures no
- * cluster), and TLS origination (SIMPLE, MUTUAL) with neither caCertificates nor a credentialName, at the
+ * DestinationRules on their own terms: a host no Service or ServiceEntry serves, or none that is visible in a
+ * namespace the rule is exported to (IST0174: the policy configures no cluster). exportTo is read as declared, as
+ * Istio's analyzer reads it; a rule that says nothing is visible everywhere, so any namespace the rule and a service
+ * both reach counts (Istio's analyzer then looks in the rule's own namespace only). Also TLS origination (SIMPLE,
+ * MUTUAL) with neither caCertificates nor a credentialName, at the
  * destination level (IST0128) or a port's (IST0129). mizzen then checks the server against the CA bundle of the
  * proxy image, as istiod does (xds/gen/policy.ts), or not at all with insecureSkipVerify; the finding says which.
  * With a credentialName the CA comes with it (by SDS), so there is nothing to say. Pure.
  */
 import type { KubeObject } from '../../core/kube.js';
 import { SYSTEM_CA_BUNDLE } from '../../xds/gen/policy.js';
+import { exportScope, scopesOverlap } from '../export-scope.js';
 import { finding, type Finding } from '../finding.js';
 import { hostNamespace } from '../hosts.js';
 import { arr, num, rec, str, type Rec } from '../shape.js';
-import { nsOf, type World } from '../world.js';
+import { nameOf, nsOf, type World } from '../world.js';
 
 function unverified(tls: Rec): string | undefined {
   const mode = str(tls.mode);
@@ -42,7 +46,13 @@ function hostFindings(w: World, dr: KubeObject): Finding[] {
   // Wildcard hosts apply to whatever they cover; not judged.
   if (!host || host.startsWith('*')) return [];
   const fqdn = w.resolve(host, nsOf(dr));
-  if (w.lookupHost(fqdn).length > 0) return [];
+  const served = w.lookupHost(fqdn);
+  if (served.length > 0) {
+    const scope = exportScope(dr);
+    if (served.some((e) => scopesOverlap(exportScope(e.object), scope))) return [];
+    const names = [...new Set(served.map((e) => `${e.kind} ${e.namespace}/${nameOf(e.object)}`))].sort().join(', ');
+    return [finding('IST0174', dr, `Host "${host}" is served by ${names}, which no namespace the DestinationRule is exported to can see (exportTo): the DestinationRule configures no traffic`, 'spec.host')];
+  }
   const hostNs = hostNamespace(fqdn, w.domainSuffix);
   if (hostNs !== undefined && !w.hasServicesIn(hostNs)) {
     return [finding('MZ0003', dr, `Host "${host}" matches no Service; the input has no Services in namespace "${hostNs}" to check it against`, 'spec.host')];

@@ -11,6 +11,7 @@
  * only when its path takes every path the other's does and its other conditions are all the other's too.
  */
 import { objectKey, type KubeObject } from '../../core/kube.js';
+import { exportScope } from '../export-scope.js';
 import { finding, type Finding } from '../finding.js';
 import { hostMatches, parseGatewayRef } from '../hosts.js';
 import { arr, isRec, num, rec, str, strs, type Rec } from '../shape.js';
@@ -60,12 +61,6 @@ function names(ref: string, namespace: string, key: string): boolean {
   return !g.mesh && `${g.namespace}/${g.name}` === key;
 }
 
-/** Where a VirtualService is exported (`.` as its namespace); none said: everywhere. */
-function exportedTo(vs: KubeObject): Set<string> {
-  const list = strs(rec(vs.spec).exportTo);
-  return new Set((list.length ? list : ['*']).map((e) => (e === '.' ? nsOf(vs) : e)));
-}
-
 /**
  * The VirtualServices bound to the Gateway that a proxy in its namespace reads, in istiod's order: kept private to
  * that namespace, exported to it, then public; each oldest first (the object being applied, without a creation
@@ -79,9 +74,9 @@ function boundInOrder(w: World, gw: KubeObject, vss: readonly KubeObject[]): Kub
   const groups: KubeObject[][] = [[], [], []];
   for (const vs of vss) {
     if (strs(rec(vs.spec).hosts).length === 0 || !strs(rec(vs.spec).gateways).some((g) => names(g, nsOf(vs), key))) continue;
-    const to = exportedTo(vs);
-    if (to.has('*')) groups[2]!.push(vs);
-    else if (!to.has('~') && to.has(ns)) groups[nsOf(vs) === ns ? 0 : 1]!.push(vs);
+    const to = exportScope(vs);
+    if (to === '*') groups[2]!.push(vs);
+    else if (to.has(ns)) groups[nsOf(vs) === ns ? 0 : 1]!.push(vs);
   }
   return groups.flatMap((g) => g.sort(order));
 }

@@ -12,6 +12,7 @@
  * Pure.
  */
 import type { KubeObject } from '../../core/kube.js';
+import { exportScope } from '../export-scope.js';
 import { finding, type Finding } from '../finding.js';
 import { arr, num, rec, str, strs } from '../shape.js';
 import { nameOf, nsOf, type World } from '../world.js';
@@ -52,13 +53,6 @@ export function serviceEntryAddresses(w: World): Finding[] {
   return out;
 }
 
-/** Where a ServiceEntry is visible: `*` (every namespace) or the namespaces it names (`.`: its own). */
-function scopes(se: KubeObject): string[] {
-  const exportTo = strs(rec(se.spec).exportTo);
-  if (exportTo.length === 0 || exportTo.includes('*')) return ['*'];
-  return [...new Set(exportTo.map((e) => (e === '.' ? nsOf(se) : e)))];
-}
-
 interface Definition {
   se: KubeObject;
   protocol: Protocol;
@@ -84,12 +78,13 @@ export function conflictingServiceEntryProtocols(w: World): Finding[] {
   // scope, host, port → the definitions
   const index = new Map<string, Definition[]>();
   for (const se of all) {
-    for (const scope of scopes(se)) {
+    const scope = exportScope(se);
+    for (const at of scope === '*' ? ['*'] : scope) {
       for (const host of new Set(strs(rec(se.spec).hosts))) {
         for (const [i, raw] of arr(rec(se.spec).ports).entries()) {
           const port = num(rec(raw).number);
           if (port === undefined) continue;
-          const k = `${scope}\u0000${host}\u0000${port}`;
+          const k = `${at}\u0000${host}\u0000${port}`;
           index.set(k, [...(index.get(k) ?? []), { se, protocol: protocolOf(rec(raw)), index: i }]);
         }
       }
