@@ -87,7 +87,7 @@ function weEndpoint(we: WorkloadEntryInfo, sp: ServicePort, workload?: string): 
   };
 }
 
-/** Services and endpoints of every ServiceEntry, in the order given (the caller sorts: first one wins a host). */
+/** Services and endpoints of every ServiceEntry, in the order given (the caller sorts: a host's definitions keep it). */
 export function serviceEntryServices(
   entries: readonly KubeObject[],
   wes: readonly WorkloadEntryInfo[],

@@ -16,7 +16,8 @@ import { compareConfigs } from './config-order.js';
 import { isKubeObject, objectKey, type KubeObject } from '../core/kube.js';
 import { shortHash } from '../core/hash.js';
 import { DEFAULT_DOMAIN_SUFFIX, DEFAULT_TRUST_DOMAIN } from '../core/constants.js';
-import type { Config, Endpoint, MeshSettings, Service, Snapshot, Workload } from './types.js';
+import type { Config, Endpoint, HostDefinition, MeshSettings, Service, Snapshot, Workload } from './types.js';
+import { definitionsDigest, groupDefinitions } from './host-definitions.js';
 import { TRAFFIC_DISTRIBUTION, kubeEndpoints, kubeServices, podKey, podWorkloads, type KubeServiceInfo, type PodInfo } from './registry.js';
 import { serviceEntryServices, workloadEntries, workloadEntryWorkloads, type WorkloadEntryInfo } from './serviceentry.js';
 import { asString, matchesLabels, stringMap } from './selectors.js';
@@ -31,7 +32,7 @@ import { type ConfigMapCa, configMapCaOf, isConfigMap } from './configmap-ca.js'
 import { credentialKey, credentialOf, isSecret } from './credentials.js';
 import { discoveredNamespaces, inDiscovery, namespaceLabels, selectsNamespace } from './discovery.js';
 import {
-  canonical, configsDigest, copyState, credentialsDigest, endpointOrder, hostDigest, indexEndpointsObject, indexPod, namespaceOf, podOf, workloadOrder, workloadsDigest,
+  canonical, configsDigest, copyState, credentialsDigest, endpointOrder, indexEndpointsObject, indexPod, namespaceOf, podOf, workloadOrder, workloadsDigest,
   type RegistryState,
 } from './state.js';
 
@@ -224,7 +225,7 @@ const workloadOfWe = (w: WorkloadEntryInfo): Workload => weWorkload.get(w) ?? (w
 
 function assemble(
   st: RegistryState,
-  parts: Pick<Snapshot, 'namespaces' | 'services' | 'endpoints' | 'workloads'> & Record<ConfigField, Config[]>,
+  parts: Pick<Snapshot, 'namespaces' | 'services' | 'endpoints' | 'alternatives' | 'workloads'> & Record<ConfigField, Config[]>,
 ): Snapshot {
   const feed: string[] = [st.domainSuffix, JSON.stringify(st.mesh), st.parts.namespaces!, st.parts.workloads!, st.parts.credentials!, st.parts.configMapCas!];
   for (const f of FIELDS) feed.push(st.parts[f]!);
@@ -319,16 +320,18 @@ export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOption
 
   const found: Array<{ service: Service; endpoints: Endpoint[] }> = [];
   for (const info of st.kube.values()) found.push({ service: info.service, endpoints: safeEndpoints(info, st) });
-  // ServiceEntries in config order (oldest first), so the first definition of a host wins, as in Istio.
+  // ServiceEntries in config order (oldest first): a host's definitions come in Istio's order.
   found.push(...serviceEntryServices(seObjects(lists.serviceEntries), [...st.wes.values()], [...st.idx.pods.values()]));
   const services = new Map<string, Service>();
   const endpoints = new Map<string, Endpoint[]>();
-  for (const f of found.sort((a, b) => (a.service.hostname < b.service.hostname ? -1 : a.service.hostname > b.service.hostname ? 1 : 0))) {
-    if (services.has(f.service.hostname)) continue; // Kubernetes services first, then the oldest ServiceEntry.
-    services.set(f.service.hostname, f.service);
-    const eps = f.service.source === 'kubernetes' ? f.endpoints : [...f.endpoints].sort(endpointOrder);
-    endpoints.set(f.service.hostname, eps);
-    st.hostDigests.set(f.service.hostname, hostDigest(f.service, eps));
+  const alternatives = new Map<string, HostDefinition[]>();
+  // By hostname (a stable sort: Kubernetes services first, then ServiceEntries oldest first): the first definition of
+  // a host is its service, the others are kept beside it (host-definitions.ts).
+  for (const [host, [first, ...rest]] of groupDefinitions(found.sort((a, b) => (a.service.hostname < b.service.hostname ? -1 : a.service.hostname > b.service.hostname ? 1 : 0)))) {
+    services.set(host, first!.service);
+    endpoints.set(host, first!.endpoints);
+    if (rest.length > 0) alternatives.set(host, rest);
+    st.hostDigests.set(host, definitionsDigest(first!.service, first!.endpoints, rest));
   }
   const workloads = [...[...st.idx.pods.values()].map(workloadOfPod), ...[...st.wes.values()].map(workloadOfWe)].sort(workloadOrder);
   const namespaces = sortedNamespaces(st);
@@ -340,7 +343,7 @@ export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOption
   withIngresses(lists, services, domainSuffix, st.mesh);
   withBackendTls(lists, services, domainSuffix, st.configMapCas);
   for (const f of FIELDS) st.parts[f] = configsDigest(lists[f]);
-  return assemble(st, { namespaces, services, endpoints, workloads, ...lists });
+  return assemble(st, { namespaces, services, endpoints, alternatives, workloads, ...lists });
 }
 
 /** The fields from which `virtualServices` and `gateways` are made: Istio's own, and the Gateway API's kinds. */
@@ -456,10 +459,14 @@ export function updateSnapshot(prev: Snapshot, input: readonly KubeObject[], cha
     }
   }
   let endpoints = prev.endpoints;
+  let alternatives = prev.alternatives;
+  const digestHost = (host: string): void => {
+    st.hostDigests.set(host, definitionsDigest(prev.services.get(host)!, endpoints.get(host) ?? [], alternatives.get(host)));
+  };
   const setEndpoints = (host: string, eps: Endpoint[]): void => {
     if (endpoints === prev.endpoints) endpoints = new Map(prev.endpoints);
     endpoints.set(host, eps);
-    st.hostDigests.set(host, hostDigest(prev.services.get(host)!, eps));
+    digestHost(host);
   };
   for (const k of kubeKeys) {
     const info = st.kube.get(k);
@@ -469,11 +476,18 @@ export function updateSnapshot(prev: Snapshot, input: readonly KubeObject[], cha
   for (const w of t.wes) podNamespaces.add(w.namespace);
   const selecting = prev.serviceEntries.some((c) => !!c.spec?.workloadSelector && podNamespaces.has(c.namespace));
   if (selecting) {
-    const seen = new Set<string>();
-    for (const r of serviceEntryServices(seObjects(prev.serviceEntries), [...st.wes.values()], [...st.idx.pods.values()])) {
-      if (seen.has(r.service.hostname)) continue;
-      seen.add(r.service.hostname);
-      if (prev.services.get(r.service.hostname)?.source === 'serviceentry') setEndpoints(r.service.hostname, [...r.endpoints].sort(endpointOrder));
+    // The ServiceEntries are unchanged (a change rebuilds whole), so each host has the same definitions as before:
+    // their services stay, their endpoints are new.
+    for (const [host, defs] of groupDefinitions(serviceEntryServices(seObjects(prev.serviceEntries), [...st.wes.values()], [...st.idx.pods.values()]))) {
+      const first = prev.services.get(host);
+      if (!first) continue;
+      const others = first.source === 'serviceentry' ? defs.slice(1) : defs;
+      const before = prev.alternatives.get(host);
+      if (before && before.length === others.length) {
+        alternatives = new Map(alternatives).set(host, before.map((d, i) => ({ service: d.service, endpoints: others[i]!.endpoints })));
+      }
+      if (first.source === 'serviceentry') setEndpoints(host, defs[0]!.endpoints);
+      else if (before) digestHost(host);
     }
   }
 
@@ -525,5 +539,5 @@ export function updateSnapshot(prev: Snapshot, input: readonly KubeObject[], cha
   }
   if (backendTls) withBackendTls(lists, prev.services, st.domainSuffix, st.configMapCas);
   for (const f of FIELDS) if (t.fields.has(f) || made(f)) st.parts[f] = configsDigest(lists[f]);
-  return assemble(st, { namespaces, services: prev.services, endpoints, workloads, ...lists });
+  return assemble(st, { namespaces, services: prev.services, endpoints, alternatives, workloads, ...lists });
 }

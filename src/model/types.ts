@@ -289,6 +289,12 @@ export type TelemetryProvider =
   /** One of Istio's kinds that mizzen generates nothing for (prometheus, datadog …). */
   | { kind: 'other' };
 
+/** One definition of a host: the service and its endpoints. */
+export interface HostDefinition {
+  service: Service;
+  endpoints: Endpoint[];
+}
+
 export interface Snapshot {
   /** Content version: changes whenever anything in the snapshot changes. */
   version: string;
@@ -300,6 +306,12 @@ export interface Snapshot {
   services: Map<string, Service>;
   /** By hostname: every endpoint of every port of that service. */
   endpoints: Map<string, Endpoint[]>;
+  /**
+   * Hosts defined more than once (several ServiceEntries, or a ServiceEntry and a Kubernetes Service): by hostname,
+   * the definitions after the first, which is the one in `services` and `endpoints`, in definition order (Kubernetes
+   * first, then ServiceEntries oldest first). Each namespace's proxies get one of them (xds/gen/host-definitions.ts).
+   */
+  alternatives: ReadonlyMap<string, readonly HostDefinition[]>;
   /**
    * Where proxies' localities are looked up (xds/gen/locality.ts): this snapshot's endpoints, and the index by IP
    * built from them on first use. A view narrowed to some services shares its snapshot's.

@@ -213,6 +213,8 @@ export function createDebugHandlers(state: DebugState): DebugHandlers {
     return {
       version: snap.version,
       services: [...snap.services.values()].map((s) => ({ ...s, endpoints: snap.endpoints.get(s.hostname) ?? [] })),
+      // Hosts defined more than once: the definitions after the first, which proxies of some namespaces get instead.
+      alternatives: Object.fromEntries([...snap.alternatives].map(([host, defs]) => [host, defs.map((d) => ({ ...d.service, endpoints: d.endpoints }))])),
       workloads: snap.workloads,
     };
   };

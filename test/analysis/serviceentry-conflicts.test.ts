@@ -52,7 +52,7 @@ describe('analysis: IST0177 messages and malformed ServiceEntries', () => {
   it('IST0177 names the definition mizzen serves: the oldest ServiceEntry, or a Service of that name', () => {
     const a = created(entry('a', 'api.example.com', [{ number: 8080, name: 'http', protocol: 'HTTP' }], ADDR), DAY2);
     const b = created(entry('b', 'api.example.com', [{ number: 8080, name: 'tcp', protocol: 'TCP' }], ADDR), DAY1);
-    for (const f of analyze([a, b])) expect(f.message).to.include('(HTTP, TCP)').and.include('the oldest of its ServiceEntries, default/b,');
+    for (const f of analyze([a, b])) expect(f.message).to.include('(HTTP, TCP)').and.include('gets one definition, the oldest, default/b, unless another is exported to its namespace by name');
     const host = 'api.default.svc.cluster.local';
     const withService = analyze([svc('api', { ports: [8080] }), entry('a', host, [{ number: 8080, name: 'http', protocol: 'HTTP' }], ADDR), entry('b', host, [{ number: 8080, name: 'tcp', protocol: 'TCP' }], ADDR)]);
     expect(withService.map(brief)).to.have.members(['IST0177 ServiceEntry default/a spec.ports[0]', 'IST0177 ServiceEntry default/b spec.ports[0]']);

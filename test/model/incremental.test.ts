@@ -51,6 +51,10 @@ function base(): KubeObject[] {
     istio('ServiceEntry', 'vms', { hosts: ['vm.example.internal'], ports: [{ number: 3306, name: 'mysql', protocol: 'TCP' }], workloadSelector: { labels: { app: 'mysql' } }, resolution: 'STATIC' }),
     istio('ServiceEntry', 'ext', { hosts: ['api.example.com'], ports: [{ number: 443, name: 'https', protocol: 'HTTPS' }], resolution: 'DNS' }),
     we('vm1', '10.9.0.1', { app: 'mysql' }),
+    // Second definitions of hosts (host-definitions.ts): the VMs' host again, kept to its namespace, and a
+    // Kubernetes Service's host, both selecting workloads of their namespace.
+    istio('ServiceEntry', 'vms', { hosts: ['vm.example.internal'], ports: [{ number: 3306, name: 'mysql', protocol: 'TCP' }], workloadSelector: { labels: { app: 'mysql' } }, resolution: 'STATIC', exportTo: ['.'] }, 'shop'),
+    istio('ServiceEntry', 'db-extra', { hosts: ['db.default.svc.cluster.local'], ports: [{ number: 5432, name: 'tcp', protocol: 'TCP' }], workloadSelector: { labels: { app: 'pg' } }, resolution: 'STATIC' }, 'shop'),
     istio('VirtualService', 'reviews', { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews', subset: 'v1' } }] }] }),
     istio('DestinationRule', 'reviews', { host: 'reviews', subsets: [{ name: 'v1', labels: { version: 'v1' } }] }),
     istio('Gateway', 'gw', { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['*'] }] }),
@@ -101,6 +105,9 @@ const changes: Array<{ name: string; change: (o: KubeObject[]) => KubeObject[]; 
   { name: 'pod in a new namespace', change: (o) => [...o, pod('x', '10.5.0.1', { app: 'x' }, { namespace: 'fresh' })], endpointOnly: true },
   { name: 'pod referenced by a slice changes labels', change: (o) => edit(o, 'Pod', 'sliced-pod', (p) => (p.metadata.labels.version = 'v10')), endpointOnly: true },
   { name: 'pod selected by a ServiceEntry', change: (o) => [...o, pod('mysql-pod', '10.0.3.1', { app: 'mysql' })], endpointOnly: true },
+  { name: 'pod selected by the second definition of a ServiceEntry host', change: (o) => [...o, pod('mysql-shop', '10.1.3.1', { app: 'mysql' }, { namespace: 'shop' })], endpointOnly: true },
+  { name: 'pod selected by a ServiceEntry defining a Kubernetes Service’s host', change: (o) => [...o, pod('pg-1', '10.1.4.1', { app: 'pg' }, { namespace: 'shop' })], endpointOnly: true },
+  { name: 'WorkloadEntry selected by the second definition of a host', change: (o) => [...o, we('vm3', '10.9.1.3', { app: 'mysql' }, 'shop')], endpointOnly: true },
   { name: 'slice added', change: (o) => [...o, slice('sliced-b', 'sliced', [{ ip: '10.0.1.3' }])], endpointOnly: true },
   { name: 'slice modified', change: (o) => edit(o, 'EndpointSlice', 'sliced-a', (s) => (s.endpoints[1].conditions.ready = true)), endpointOnly: true },
   { name: 'slice moved to another service', change: (o) => edit(o, 'EndpointSlice', 'sliced-a', (s) => (s.metadata.labels['kubernetes.io/service-name'] = 'reviews')), endpointOnly: true },

@@ -7,8 +7,9 @@
  *   addresses on that port: the first takes it, and an HTTP service on the port takes it from all of them.
  *   DYNAMIC_DNS entries, which take no TCP port, are left out.
  * - IST0177: ServiceEntries visible together (exportTo) that define one host and port with different protocols (as
- *   mizzen reads a port's protocol: written, else from its name; unknown is TCP). A host is served as one
- *   definition, the first one (a Service of that name, else the oldest ServiceEntry), the others' not at all.
+ *   mizzen reads a port's protocol: written, else from its name; unknown is TCP). A proxy gets one definition of a
+ *   host (xds/gen/host-definitions.ts): a Service of that name, else the oldest ServiceEntry exported to its
+ *   namespace by name, else the oldest public one; the others' not at all.
  * Pure.
  */
 import type { KubeObject } from '../../core/kube.js';
@@ -110,10 +111,10 @@ export function conflictingServiceEntryProtocols(w: World): Finding[] {
   return out;
 }
 
-/** What serves a host, as model/snapshot.ts decides: a Service of that name, else the oldest ServiceEntry defining it. */
+/** What serves a host where these are seen together: a Service of that name, else (alike exported) the oldest ServiceEntry. */
 function servedBy(w: World, all: readonly KubeObject[], host: string): string {
   const svc = w.lookupHost(host).find((e) => e.kind === 'Service' && e.host === host);
-  if (svc) return `mizzen serves the host as the Service ${keyOf(svc.object)} defines it, and none of these definitions is used`;
+  if (svc) return `mizzen serves the host as the Service ${keyOf(svc.object)} defines it wherever that Service is visible, and none of these definitions there`;
   const first = all.filter((o) => strs(rec(o.spec).hosts).includes(host)).sort(configOrder(w))[0]!;
-  return `mizzen serves the host as the oldest of its ServiceEntries, ${keyOf(first)}, defines it, and the others' definitions not at all (use one protocol, or one ServiceEntry for the host)`;
+  return `a proxy that sees several gets one definition, the oldest, ${keyOf(first)}, unless another is exported to its namespace by name, and the others' not at all (use one protocol, or one ServiceEntry for the host)`;
 }

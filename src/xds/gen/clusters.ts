@@ -27,6 +27,7 @@ import { withMeshDefaults } from './mesh-defaults.js';
 import { allowAnyDnsCluster } from './allow-any-dns.js';
 import { withClusterHeaderCase } from './proxy-headers.js';
 import { altStatName, hostVariables, statName } from './stat-names.js';
+import { endpointsOf } from './host-definitions.js';
 
 /** One outbound cluster before it is written out: shared by CDS and EDS. */
 export interface ClusterSpec {
@@ -95,7 +96,7 @@ export function outboundClusterSpecs(snap: Snapshot, proxy: Proxy): ClusterSpec[
 
 /** Endpoints of a cluster: the service's endpoints for that port, narrowed to the subset's labels. */
 export function clusterEndpoints(snap: Snapshot, spec: ClusterSpec): Endpoint[] {
-  return (snap.endpoints.get(spec.service.hostname) ?? []).filter((e) => e.servicePortName === spec.port.name && matchesLabels(e.labels, spec.subsetLabels));
+  return (endpointsOf(snap, spec.service) ?? []).filter((e) => e.servicePortName === spec.port.name && matchesLabels(e.labels, spec.subsetLabels));
 }
 
 /**
@@ -182,7 +183,7 @@ const LOCALHOST = '127.0.0.1';
 /** The workload port a service port lands on for this proxy (named targetPorts resolved from its own endpoint). */
 export function inboundPort(snap: Snapshot, proxy: Proxy, svc: Service, sp: ServicePort): number {
   if (!sp.targetPortName) return sp.targetPort;
-  const own = (snap.endpoints.get(svc.hostname) ?? []).find((e) => e.address === proxy.ip && e.servicePortName === sp.name);
+  const own = (endpointsOf(snap, svc) ?? []).find((e) => e.address === proxy.ip && e.servicePortName === sp.name);
   return own?.port ?? sp.targetPort;
 }
 
@@ -338,7 +339,7 @@ const mtlsAcceptor = (snap: Snapshot, spec: ClusterSpec): ((e: Endpoint) => bool
  */
 const identities = new WeakMap<Service, { eps: readonly Endpoint[] | undefined; domain: string; ids: readonly string[] }>();
 function identitiesOf(snap: Snapshot, svc: Service): readonly string[] {
-  const eps = snap.endpoints.get(svc.hostname);
+  const eps = endpointsOf(snap, svc);
   const domain = snap.mesh.trustDomain;
   const hit = identities.get(svc);
   if (hit && hit.eps === eps && hit.domain === domain) return hit.ids;
@@ -412,7 +413,7 @@ const speaksHttp1 = (p: ServicePort['protocol']): boolean => p === 'HTTP' || p =
  */
 const assignments = new WeakMap<readonly Endpoint[], WeakMap<ClusterSpec, Map<string, { policies: readonly Config[]; la: Json }>>>();
 function memoAssignment(snap: Snapshot, spec: ClusterSpec, place: ProxyPlace): Json {
-  const eps = snap.endpoints.get(spec.service.hostname);
+  const eps = endpointsOf(snap, spec.service);
   if (!eps) return loadAssignment(spec.name, []);
   // With locality load balancing, the assignment depends on where the proxy is (its locality, and for
   // failoverPriority its labels): one per such place.

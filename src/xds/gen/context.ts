@@ -9,6 +9,7 @@ import { asArray, asObject, matchesLabels, stringMap } from '../../model/selecto
 import { resolveHost } from '../../model/hosts.js';
 import { outboundClusterName } from './common.js';
 import { proxySidecar, scopeServices } from './sidecar-scope.js';
+import { definitionFor, hostService, visibleTo } from './host-definitions.js';
 import { exportKey, mergeDestinationRules } from './dr-merge.js';
 import { rootNamespacesOf, rootsKey } from '../../model/root-namespaces.js';
 
@@ -41,18 +42,6 @@ export const labelsKey = (labels: Readonly<Record<string, string>>): string =>
     .join(',');
 
 /**
- * exportTo: `*` everyone, `.` the service's own namespace, or named namespaces (`~`: no one). None said: `fallback`
- * (the mesh config's default for the kind), else everyone.
- */
-export function visibleTo(exportTo: readonly string[] | undefined, ownNamespace: string, proxyNamespace: string, fallback?: readonly string[]): boolean {
-  if (!exportTo || exportTo.length === 0) {
-    if (!fallback || fallback.length === 0) return true;
-    exportTo = fallback;
-  }
-  return exportTo.some((e) => e === '*' || e === proxyNamespace || (e === '.' && ownNamespace === proxyNamespace));
-}
-
-/**
  * Lookups derived from a part of a snapshot, memoized by that part's identity: computed once per snapshot, and
  * shared by the next snapshot when an incremental build kept the part (services, a config list) as it was.
  */
@@ -72,7 +61,14 @@ const selectingMemo = new WeakMap<ReadonlyMap<string, Service>, Map<string, Sele
  * within the egress scope of the Sidecar resource that applies to it (sidecar-scope.ts).
  */
 export function visibleServices(snap: Snapshot, proxy: Proxy): readonly Service[] {
-  const exported = memoOn(visibleMemo, snap.services, proxy.namespace, () => [...snap.services.values()].filter((s) => visibleTo(s.exportTo, s.namespace, proxy.namespace, snap.mesh.defaultExportTo?.services)));
+  const exported = memoOn(visibleMemo, snap.services, proxy.namespace, () => {
+    const out: Service[] = [];
+    for (const host of snap.services.keys()) {
+      const svc = definitionFor(snap, proxy.namespace, host);
+      if (svc) out.push(svc);
+    }
+    return out;
+  });
   const sidecar = proxySidecar(snap, proxy, () => proxyLabels(snap, proxy));
   if (!sidecar) return exported;
   // Keyed on the Sidecar object itself: a changed one is a new object (its revision may not change: files have none).
@@ -119,21 +115,29 @@ export function inboundServices(snap: Snapshot, proxy: Proxy, labels = proxyLabe
   if (Object.keys(labels).length === 0) return [];
   const idx = memoOn(selectingMemo, snap.services, proxy.namespace, (): SelectorIndex => {
     const out: SelectorIndex = { order: new Map(), byPair: new Map() };
-    for (const s of snap.services.values()) {
-      if (s.namespace !== proxy.namespace || !s.selector) continue;
+    const add = (s: Service): void => {
+      if (s.namespace !== proxy.namespace || !s.selector) return;
       const first = Object.entries(s.selector)[0];
-      if (!first) continue;
+      if (!first) return;
       out.order.set(s, out.order.size);
       const pair = `${first[0]}=${first[1]}`;
       const list = out.byPair.get(pair);
       if (list) list.push(s);
       else out.byPair.set(pair, [s]);
+    };
+    // Every definition of a host: the one of the proxy's namespace selects its workloads.
+    for (const s of snap.services.values()) {
+      add(s);
+      if (snap.alternatives.size > 0) for (const d of snap.alternatives.get(s.hostname) ?? []) add(d.service);
     }
     return out;
   });
   const found: Service[] = [];
   for (const [k, v] of Object.entries(labels)) for (const s of idx.byPair.get(`${k}=${v}`) ?? []) if (matchesLabels(labels, s.selector)) found.push(s);
-  return found.length > 1 ? found.sort((a, b) => idx.order.get(a)! - idx.order.get(b)!) : found;
+  if (found.length < 2) return found;
+  found.sort((a, b) => idx.order.get(a)! - idx.order.get(b)!);
+  // Two definitions of one host in one namespace that both select the proxy: the first serves.
+  return found.filter((s, i) => found.findIndex((o) => o.hostname === s.hostname) === i);
 }
 
 export { resolveHost };
@@ -239,7 +243,7 @@ function selectorNamespaces(rules: readonly Config[]): Set<string> {
 
 /** The DestinationRule for the service of an outbound cluster name (`outbound|port|subset|host`); undefined without a service. */
 export function destinationRuleForCluster(snap: Snapshot, proxyNamespace: string, cluster: string, labels?: Readonly<Record<string, string>>): Config | undefined {
-  const svc = snap.services.get(cluster.split('|')[3] ?? '');
+  const svc = hostService(snap, proxyNamespace, cluster.split('|')[3] ?? '');
   return svc && destinationRuleFor(snap, proxyNamespace, svc, labels);
 }
 

@@ -13,6 +13,7 @@ import { destinationRuleForCluster, resolveHost } from './context.js';
 import { destinationConsistentHash, hashPolicy } from './policy.js';
 import { isAuthorityHeader, routingClaims } from '../../validation/headers.js';
 import { ROUTE_SEMANTICS } from '../../model/gateway-api.js';
+import { hostService } from './host-definitions.js';
 
 export interface RouteContext {
   snap: Snapshot;
@@ -55,7 +56,7 @@ export function destinationCluster(ctx: RouteContext, vsNamespace: string, dest:
   const d = asObject(dest);
   if (typeof d.host !== 'string' || d.host === '') return undefined;
   const host = resolveHost(d.host, vsNamespace, ctx.snap.domainSuffix);
-  const svc = ctx.snap.services.get(host);
+  const svc = hostService(ctx.snap, ctx.proxyNamespace, host);
   let port = asPort(asObject(d.port).number);
   if (port === undefined && svc?.ports.length === 1) port = svc.ports[0]!.port;
   if (port === undefined && ctx.port !== undefined && (!svc || svc.ports.some((p) => p.port === ctx.port))) port = ctx.port;

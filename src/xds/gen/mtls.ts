@@ -31,6 +31,7 @@ import { fileSource, subjectAltNameMatchers } from './policy.js';
 import type { NamedResource } from './types.js';
 import { type MtlsMode, mtlsMode } from './peer-auth.js';
 import { meshClientParams, meshServerParams } from './tls-params.js';
+import { endpointsOf } from './host-definitions.js';
 
 /** A proxy's certificate files for one direction. */
 export interface CertFiles {
@@ -280,6 +281,6 @@ export function clusterMtls(cluster: Json, t: MtlsTarget, c: CertFiles): Json {
  */
 export function serviceIdentities(snap: Snapshot, svc: Service): string[] {
   const ids = new Set<string>(svc.subjectAltNames);
-  for (const ep of snap.endpoints.get(svc.hostname) ?? []) if (ep.serviceAccount) ids.add(spiffeId(snap.mesh.trustDomain, svc.namespace, ep.serviceAccount));
+  for (const ep of endpointsOf(snap, svc) ?? []) if (ep.serviceAccount) ids.add(spiffeId(snap.mesh.trustDomain, svc.namespace, ep.serviceAccount));
   return [...ids].sort();
 }

@@ -19,7 +19,7 @@ export interface ReusePlan {
   changed: string[];
 }
 
-const PARTS = ['services', 'endpoints', 'workloads', 'namespaces', 'virtualServices', 'destinationRules', 'gateways', 'serviceEntries', 'sidecars', 'peerAuthentications', 'authorizationPolicies', 'requestAuthentications', 'telemetries', 'envoyFilters', 'wasmPlugins', 'credentials', 'configMapCas'] as const;
+const PARTS = ['services', 'endpoints', 'alternatives', 'workloads', 'namespaces', 'virtualServices', 'destinationRules', 'gateways', 'serviceEntries', 'sidecars', 'peerAuthentications', 'authorizationPolicies', 'requestAuthentications', 'telemetries', 'envoyFilters', 'wasmPlugins', 'credentials', 'configMapCas'] as const;
 type Part = (typeof PARTS)[number];
 
 /** Serialized content of a part or an endpoint list, memoized by identity (snapshots share unchanged parts). */
@@ -59,6 +59,7 @@ const AFFECTS: Partial<Record<string, readonly string[]>> = {
   envoyFilters: [TypeUrls.listener, TypeUrls.route, TypeUrls.cluster], // never endpoints
   wasmPlugins: [TypeUrls.listener, TypeUrls.cluster], // HTTP filters, and the clusters remote code is fetched through
   endpoints: [TypeUrls.endpoint], // plus CDS/LDS for DNS services and named target ports, below
+  // alternatives (a host's other definitions, their endpoints too): not listed, so a change regenerates every type.
   credentials: [TypeUrls.secret], // gateways' credentials (gen/credentials.ts); the rest of SDS is the proxy's files
   configMapCas: [TypeUrls.secret], // BackendTLSPolicies' CAs (gen/configmap-cas.ts); which ones is the DestinationRules' part
 };

@@ -28,7 +28,7 @@ const services = [
   service('g', { app: 'shop' }, 'elsewhere'),
   service('h', { version: 'v1' }),
 ];
-const snap = { services: new Map(services.map((s) => [s.hostname, s])) } as unknown as Snapshot;
+const snap = { services: new Map(services.map((s) => [s.hostname, s])), alternatives: new Map() } as unknown as Snapshot;
 
 describe('inboundServices (indexed by selector pair)', () => {
   const table: Array<{ labels: Record<string, string>; want: string[] }> = [

@@ -14,6 +14,7 @@ import { matchesLabels } from '../../../model/selectors.js';
 import { clusterName, parseClusterName, servedService, servedServices } from './names.js';
 import { clusterPolicy, ruleFor, subsetsOf } from './policy.js';
 import { type ProxyPlace, applyLocality, localityPlan, placeKey, proxyPlace } from '../locality.js';
+import { endpointsOf } from '../host-definitions.js';
 
 type Obj = Record<string, unknown>;
 
@@ -67,7 +68,7 @@ function assignmentFor(snap: Snapshot, proxy: Proxy, place: ProxyPlace, name: st
     if (!subset) return undefined;
     labels = subset.labels;
   }
-  const eps = (snap.endpoints.get(svc.hostname) ?? []).filter((e) => e.servicePortName === port.name && matchesLabels(e.labels, labels));
+  const eps = (endpointsOf(snap, svc) ?? []).filter((e) => e.servicePortName === port.name && matchesLabels(e.labels, labels));
   const groups = localityGroups(eps);
   const assignment = groupedAssignment(name, groups);
   const plan = localityPlan(clusterPolicy(ruleFor(snap, proxy, svc), key.port, key.subset), snap.mesh.localityLb, svc);

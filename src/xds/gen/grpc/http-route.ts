@@ -20,6 +20,7 @@ import { resolveHost } from '../context.js';
 import { clusterName } from './names.js';
 import { ruleFor } from './policy.js';
 import { destinationConsistentHash, serviceConsistentHash } from '../policy.js';
+import { hostService } from '../host-definitions.js';
 
 type Obj = Record<string, unknown>;
 
@@ -119,7 +120,7 @@ function targets(ctx: RouteContext, vsNamespace: string, route: unknown[]): Targ
     const hostSpec = asString(dest.host);
     if (!hostSpec) continue;
     const host = resolveHost(hostSpec, vsNamespace, ctx.snap.domainSuffix);
-    const service = ctx.snap.services.get(host);
+    const service = hostService(ctx.snap, ctx.proxy.namespace, host);
     const explicit = asObject(dest.port).number;
     const port =
       typeof explicit === 'number' ? explicit : host === ctx.service.hostname ? ctx.port.port : service?.ports.length === 1 ? service.ports[0]!.port : ctx.port.port;
