@@ -22,6 +22,7 @@
  */
 import type { Service, Snapshot } from '../../model/types.js';
 import { type Json, any } from './common.js';
+import { hostService } from './host-definitions.js';
 
 export const DFP_CLUSTER_TYPE = 'envoy.clusters.dynamic_forward_proxy';
 export const DFP_HTTP_FILTER = 'envoy.filters.http.dynamic_forward_proxy';
@@ -81,23 +82,26 @@ export function portDfpFilters(services: readonly Service[], port: number): read
   return byPort.get(port) ?? [];
 }
 
-/** The DYNAMIC_DNS hosts among these cluster names (`outbound|<port>|<subset>|<host>`), once each, with the cluster's port. */
-export function dynamicDnsTargets(snap: Snapshot, clusters: Iterable<string>): Array<{ host: string; port: number }> {
+/**
+ * The DYNAMIC_DNS hosts among these cluster names (`outbound|<port>|<subset>|<host>`), once each, with the cluster's
+ * port; a host as the proxies of `namespace` have it defined (host-definitions.ts).
+ */
+export function dynamicDnsTargets(snap: Snapshot, clusters: Iterable<string>, namespace: string): Array<{ host: string; port: number }> {
   const out = new Map<string, number>();
   for (const name of clusters) {
     const [direction, port, , host = ''] = name.split('|');
     const n = Number(port);
     if (direction !== 'outbound' || !Number.isInteger(n) || n < 1 || n > 65535 || out.has(host)) continue;
-    if (isDynamicDns(snap.services.get(host))) out.set(host, n);
+    if (isDynamicDns(hostService(snap, namespace, host))) out.set(host, n);
   }
   return [...out].map(([host, port]) => ({ host, port }));
 }
 
 /** The SNI filters a TLS chain needs in front of a tcp_proxy to these clusters. */
-export const sniDfpFilters = (snap: Snapshot, clusters: Iterable<string>): Json[] => dynamicDnsTargets(snap, clusters).map((t) => sniDfpFilter(t.host, t.port));
+export const sniDfpFilters = (snap: Snapshot, clusters: Iterable<string>, namespace: string): Json[] => dynamicDnsTargets(snap, clusters, namespace).map((t) => sniDfpFilter(t.host, t.port));
 
 /** The HTTP filters a connection manager needs for routes to these clusters. */
-export const httpDfpFilters = (snap: Snapshot, clusters: Iterable<string>): Json[] => dynamicDnsTargets(snap, clusters).map((t) => dfpHttpFilter(t.host));
+export const httpDfpFilters = (snap: Snapshot, clusters: Iterable<string>, namespace: string): Json[] => dynamicDnsTargets(snap, clusters, namespace).map((t) => dfpHttpFilter(t.host));
 
 /** Whether a cluster's transport socket speaks TLS (itself, or inside the PROXY protocol wrapper). */
 function originatesTls(cluster: Json): boolean {

@@ -215,7 +215,7 @@ function passthroughChains(snap: Snapshot, proxy: Proxy, s: ServerInfo, claims: 
       if (snis.length) {
         const proxyFilter = tcpProxy(tcpStat(snap, proxy, s, dests), dests, tcpProxyTimeouts(destinationRuleForCluster(snap, proxy.namespace, dests[0]!.name, proxyLabels(snap, proxy))));
         const sni = serverNames(snis);
-        chains.push({ filter_chain_match: { ...(sni.length ? { server_names: sni } : {}), transport_protocol: 'tls' }, filters: [...sniDfpFilters(snap, dests.map((d) => d.name)), proxyFilter] });
+        chains.push({ filter_chain_match: { ...(sni.length ? { server_names: sni } : {}), transport_protocol: 'tls' }, filters: [...sniDfpFilters(snap, dests.map((d) => d.name), proxy.namespace), proxyFilter] });
       }
     }
   }
@@ -237,7 +237,7 @@ function tcpChain(snap: Snapshot, proxy: Proxy, s: ServerInfo, sni = false): Jso
         .filter((d): d is { name: string; weight: number } => !!d.name);
       if (!dests.length) continue;
       const proxyFilter = tcpProxy(tcpStat(snap, proxy, s, dests), dests, tcpProxyTimeouts(destinationRuleForCluster(snap, proxy.namespace, dests[0]!.name, proxyLabels(snap, proxy))));
-      return { filters: [...(sni ? sniDfpFilters(snap, dests.map((d) => d.name)) : []), proxyFilter] };
+      return { filters: [...(sni ? sniDfpFilters(snap, dests.map((d) => d.name), proxy.namespace) : []), proxyFilter] };
     }
   }
   return undefined;
@@ -259,7 +259,7 @@ export function generateGatewayListeners(snap: Snapshot, proxy: Proxy): NamedRes
     const httpFilters = phased(jwt, authz.custom, authz.rbac, wasmFilters(snap, proxy, 'CLIENT', port));
     const network = wasmNetworkFilters(snap, proxy, 'CLIENT', port);
     // The dynamic forward proxy filters of the DYNAMIC_DNS hosts the servers' routes lead to.
-    const dfp = (routed: readonly ServerInfo[]): Json[] => (hasDynamicDns(snap) ? httpDfpFilters(snap, routeClusters(virtualHosts(snap, proxy, routed, port))) : []);
+    const dfp = (routed: readonly ServerInfo[]): Json[] => (hasDynamicDns(snap) ? httpDfpFilters(snap, routeClusters(virtualHosts(snap, proxy, routed, port)), proxy.namespace) : []);
     const hcm = (rds: string, routed: readonly ServerInfo[]): Json[] => [
       ...networkPhased([], [], network),
       withGatewayFields(httpConnectionManager(`outbound_0.0.0.0_${port}`, { rds }, 'outbound', httpFilters, dfp(routed), snap.mesh.pathNormalization), managerFields),

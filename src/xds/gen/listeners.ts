@@ -172,7 +172,7 @@ function outboundListeners(snap: Snapshot, proxy: Proxy, dynamicDns: boolean): J
       const key = JSON.stringify(match);
       if (!chains.some((c) => JSON.stringify(c.filter_chain_match ?? {}) === key)) {
         // A DYNAMIC_DNS destination: the SNI says where to connect (the TLS inspector reads it for the match already).
-        const dfp = sni ? sniDfpFilters(snap, target.map((t) => t.name)) : [];
+        const dfp = sni ? sniDfpFilters(snap, target.map((t) => t.name), proxy.namespace) : [];
         chains.push({ ...(Object.keys(match).length ? { filter_chain_match: match } : {}), filters: [...network(sp.port), ...dfp, tcpProxy(stat, target, timeouts)] });
       }
       shared.set(sp.port, chains);

@@ -103,3 +103,15 @@ describe('xds: hosts defined in several namespaces', () => {
     expect(definitionFor(once, 'b', HOST)).to.equal(undefined);
   });
 });
+
+describe('xds: a dynamic-DNS host defined in several namespaces', () => {
+  it('takes the dynamic forward proxy only where its namespace’s definition resolves dynamically', async () => {
+    const { dynamicDnsTargets } = await import('../../../src/xds/gen/dynamic-dns.js');
+    const wild = (namespace: string, created: string, resolution: string): KubeObject =>
+      entry(namespace, created, { hosts: ['*.googleapis.com'], resolution, exportTo: ['.'], ports: [{ number: 443, name: 'tls', protocol: 'TLS' }] }, 'google');
+    const snap = buildSnapshot([wild('a', DAY1, 'DYNAMIC_DNS'), wild('b', DAY2, 'NONE')]);
+    const cluster = ['outbound|443||*.googleapis.com'];
+    expect(dynamicDnsTargets(snap, cluster, 'a')).to.deep.equal([{ host: '*.googleapis.com', port: 443 }]);
+    expect(dynamicDnsTargets(snap, cluster, 'b')).to.deep.equal([]);
+  });
+});
