@@ -43,6 +43,12 @@ function entryVisibilityOption(mesh: MeshConfig): Pick<SnapshotOptions, 'service
   return settings ? { serviceEntryVisibility: settings } : {};
 }
 
+/** Where ServiceEntries without exportTo are visible, and the visibility sidecars give them, for the analyzers. */
+function serviceExports(mesh: MeshConfig): NonNullable<AnalyzeOptions['serviceExports']> {
+  const visibility = entryVisibilitySettings(mesh.serviceEntryVisibility);
+  return { ...(mesh.defaultServiceExportTo.length > 0 ? { defaults: [...mesh.defaultServiceExportTo] } : {}), ...(visibility ? { visibility } : {}) };
+}
+
 /** The mesh's path normalization where it differs from Envoy's that mizzen sets anyway (DEFAULT and BASE). */
 function pathsOf(mesh: MeshConfig): 'NONE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES' | undefined {
   const n = mesh.pathNormalization.normalization;
@@ -129,6 +135,8 @@ export function analysisOptions(mesh: MeshConfig): AnalyzeOptions {
     ingress: ingressSettings(mesh),
     // The webhook's own choice of pods (IST0102, IST0103, IST0123): its revision and inject selectors.
     injection: { revision: mesh.revision, neverInjectSelector: mesh.neverInjectSelector, alwaysInjectSelector: mesh.alwaysInjectSelector },
+    // Where ServiceEntries are visible, as the snapshot decides it (IST0177).
+    serviceExports: serviceExports(mesh),
     logServices: Object.fromEntries(
       mesh.extensionProviders.flatMap((p) => {
         const t = telemetryProvider(p);
