@@ -8,6 +8,7 @@ import { hostMatches, resolveHost } from './hosts.js';
 import { arr, labelMap, num, rec, str, strs } from './shape.js';
 import { DEFAULT_INGRESS_SETTINGS, type IngressSettings } from '../model/ingress.js';
 import type { MeshConfig } from '../config/mesh.js';
+import type { EntryVisibilitySettings } from '../model/serviceentry-visibility.js';
 
 export interface AnalyzeOptions {
   /** Mesh domain suffix for short names (default cluster.local). */
@@ -36,6 +37,8 @@ export interface AnalyzeOptions {
   logServices?: Readonly<Record<string, { service: string; port: number }>>;
   /** The mesh config's fields injection reads (the webhook's revision, its selectors); absent: the defaults. */
   injection?: Pick<MeshConfig, 'revision' | 'neverInjectSelector' | 'alwaysInjectSelector'>;
+  /** The mesh config's defaultServiceExportTo (absent: every namespace) and serviceEntryVisibility as sidecars follow it (absent: none). */
+  serviceExports?: { defaults?: readonly string[]; visibility?: EntryVisibilitySettings };
 }
 
 export const DEFAULT_ROOT_NAMESPACES: readonly string[] = ROOT_NAMESPACES;
@@ -93,6 +96,7 @@ export class World {
   /** By lowercased provider name. */
   readonly logServices: ReadonlyMap<string, { service: string; port: number }>;
   readonly injection: AnalyzeOptions['injection'];
+  readonly serviceExports: NonNullable<AnalyzeOptions['serviceExports']>;
   /** By exact name; undefined when unknown. */
   readonly authzProviders: ReadonlyMap<string, { service: string; port: number }> | undefined;
   readonly objects: readonly KubeObject[];
@@ -128,6 +132,7 @@ export class World {
     this.ingress = opts.ingress ?? DEFAULT_INGRESS_SETTINGS;
     this.logServices = new Map(Object.entries(opts.logServices ?? {}).map(([name, c]) => [name.toLowerCase(), c]));
     this.injection = opts.injection;
+    this.serviceExports = opts.serviceExports ?? {};
     this.objects = objects;
     this.focus = undefined;
     for (const o of objects) {

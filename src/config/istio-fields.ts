@@ -34,7 +34,6 @@ export const ISTIO_MESH_FIELDS: Readonly<Record<string, IstioField>> = {
   serviceScopeConfigs: { kind: 'list', why: 'mizzen has no ambient multi-network service scopes' },
   verifyCertificateAtClient: { kind: 'bool', why: 'deprecated in Istio; DestinationRule tls settings decide' },
   ca: { kind: 'mapping', why: 'mizzen signs workload certificates with its own mesh CA' },
-  serviceEntryVisibility: { kind: 'mapping', why: 'ServiceEntries are visible as their exportTo says' },
 };
 
 /** Istio's ProxyConfig fields (defaultConfig) that mizzen does not apply, by their JSON names. */

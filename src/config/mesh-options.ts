@@ -18,6 +18,7 @@ import { readAccessLogFormat } from './access-log-format.js';
 import { EXT_AUTHZ_KINDS, extAuthzProvider } from './ext-authz.js';
 import { meshTlsOptions } from './mesh-tls.js';
 import { caTrustDomains } from './ca-certificates.js';
+import { entryVisibilitySettings } from './serviceentry-visibility.js';
 import type { ExtensionProvider } from './providers.js';
 
 /** `host:port` of a tracing collector; undefined when it is not one. */
@@ -34,6 +35,18 @@ function exportDefaults(mesh: MeshConfig): { defaultExportTo?: NonNullable<Snaps
   if (mesh.defaultVirtualServiceExportTo.length > 0) out.virtualServices = [...mesh.defaultVirtualServiceExportTo];
   if (mesh.defaultDestinationRuleExportTo.length > 0) out.destinationRules = [...mesh.defaultDestinationRuleExportTo];
   return Object.keys(out).length > 0 ? { defaultExportTo: out } : {};
+}
+
+/** The serviceEntryVisibility policies sidecars follow (none unless applyToSidecars is true). */
+function entryVisibilityOption(mesh: MeshConfig): Pick<SnapshotOptions, 'serviceEntryVisibility'> {
+  const settings = entryVisibilitySettings(mesh.serviceEntryVisibility);
+  return settings ? { serviceEntryVisibility: settings } : {};
+}
+
+/** Where ServiceEntries without exportTo are visible, and the visibility sidecars give them, for the analyzers. */
+function serviceExports(mesh: MeshConfig): NonNullable<AnalyzeOptions['serviceExports']> {
+  const visibility = entryVisibilitySettings(mesh.serviceEntryVisibility);
+  return { ...(mesh.defaultServiceExportTo.length > 0 ? { defaults: [...mesh.defaultServiceExportTo] } : {}), ...(visibility ? { visibility } : {}) };
 }
 
 /** The mesh's path normalization where it differs from Envoy's that mizzen sets anyway (DEFAULT and BASE). */
@@ -84,6 +97,7 @@ export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
     ...(mesh.trustDomainAliases.length > 0 ? { trustDomainAliases: [...mesh.trustDomainAliases] } : {}),
     ...(caTrustDomains(mesh.caCertificates).length > 0 ? { caTrustDomains: caTrustDomains(mesh.caCertificates) } : {}),
     ...(mesh.discoverySelectors.length > 0 ? { discoverySelectors: structuredClone(mesh.discoverySelectors) } : {}),
+    ...entryVisibilityOption(mesh),
     ...meshTlsOptions(mesh),
     ...(mesh.rootNamespace ? { rootNamespace: mesh.rootNamespace } : {}),
     ...(mesh.inboundClusterStatName ? { inboundClusterStatName: mesh.inboundClusterStatName } : {}),
@@ -121,6 +135,8 @@ export function analysisOptions(mesh: MeshConfig): AnalyzeOptions {
     ingress: ingressSettings(mesh),
     // The webhook's own choice of pods (IST0102, IST0103, IST0123): its revision and inject selectors.
     injection: { revision: mesh.revision, neverInjectSelector: mesh.neverInjectSelector, alwaysInjectSelector: mesh.alwaysInjectSelector },
+    // Where ServiceEntries are visible, as the snapshot decides it (IST0177).
+    serviceExports: serviceExports(mesh),
     logServices: Object.fromEntries(
       mesh.extensionProviders.flatMap((p) => {
         const t = telemetryProvider(p);

@@ -25,6 +25,7 @@ import { readDefaultConfig, type DefaultProxyConfig } from './default-config.js'
 import { readMeshTls } from './mesh-tls.js';
 import { statNameWarnings } from './stat-names.js';
 import { readCaCertificates, type CaCertificate } from './ca-certificates.js';
+import { readServiceEntryVisibility, type ServiceEntryVisibility } from './serviceentry-visibility.js';
 import { capturePortErrors } from './capture-ports.js';
 import { collectorAddress } from './mesh-options.js';
 import { DEFAULT_EXTENSION_PROVIDERS, checkDefaultProviders, mergeExtensionProviders, type DefaultProviders, type ExtensionProvider } from './providers.js';
@@ -130,6 +131,11 @@ export interface MeshConfig extends TrafficDefaults {
    * are discovered (their Services, workloads and configs; model/discovery.ts). Empty: every namespace.
    */
   discoverySelectors: LabelSelector[];
+  /**
+   * Istio's serviceEntryVisibility: ServiceEntries' visibility by their namespace's labels, which narrows their
+   * exportTo for sidecars when applyToSidecars is true (config/serviceentry-visibility.ts); absent: exportTo alone.
+   */
+  serviceEntryVisibility?: ServiceEntryVisibility;
   defaultServiceExportTo: string[];
   defaultVirtualServiceExportTo: string[];
   defaultDestinationRuleExportTo: string[];
@@ -265,7 +271,7 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
   if (!isObject(input)) return fail('mesh config: must be a mapping');
   const errors: string[] = [];
   const warnings: string[] = [];
-  const named = jsonNames(input, new Set([...Object.keys(base), ...TRAFFIC_DEFAULT_FIELDS, 'meshMTLS', 'tlsDefaults']), errors);
+  const named = jsonNames(input, new Set([...Object.keys(base), ...TRAFFIC_DEFAULT_FIELDS, 'meshMTLS', 'tlsDefaults', 'serviceEntryVisibility']), errors);
   const merge = (def: unknown, val: unknown, path: string): unknown => {
     if (val === undefined) return structuredClone(def);
     if (Array.isArray(def)) {
@@ -300,7 +306,7 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
     return val;
   };
   // Providers merge by name onto the base's, not as a list that replaces the base's list.
-  const { extensionProviders, localityLbSetting, defaultConfig, meshMTLS, tlsDefaults, caCertificates, ...all } = named;
+  const { extensionProviders, localityLbSetting, defaultConfig, meshMTLS, tlsDefaults, caCertificates, serviceEntryVisibility, ...all } = named;
   const traffic = takeTrafficDefaults(all, base, errors, warnings);
   const outboundTls = takeOutboundTls(all);
   const istio = sortIstioFields(all, (k) => k in base, ISTIO_MESH_FIELDS, '', errors, warnings);
@@ -317,6 +323,9 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
   merged.meshMTLS = meshMTLS === undefined ? structuredClone(base.meshMTLS) : readMeshTls(meshMTLS, 'meshMTLS', errors, warnings);
   merged.tlsDefaults = tlsDefaults === undefined ? structuredClone(base.tlsDefaults) : readMeshTls(tlsDefaults, 'tlsDefaults', errors, warnings);
   merged.caCertificates = caCertificates === undefined ? structuredClone(base.caCertificates) : readCaCertificates(caCertificates, errors, warnings);
+  const visibility = serviceEntryVisibility === undefined ? structuredClone(base.serviceEntryVisibility) : readServiceEntryVisibility(serviceEntryVisibility, errors, warnings);
+  if (visibility) merged.serviceEntryVisibility = visibility;
+  else delete merged.serviceEntryVisibility;
   merged.extensionProviders = mergeExtensionProviders(base.extensionProviders, extensionProviders, errors);
   checkDefaultProviders(merged.defaultProviders, merged.extensionProviders, errors);
   for (const field of EXPORT_DEFAULTS) errors.push(...exportToErrors(merged[field], field));

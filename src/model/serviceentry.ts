@@ -87,20 +87,32 @@ function weEndpoint(we: WorkloadEntryInfo, sp: ServicePort, workload?: string): 
   };
 }
 
-/** Services and endpoints of every ServiceEntry, in the order given (the caller sorts: a host's definitions keep it). */
+/**
+ * The exportTo a ServiceEntry of a namespace is served with, from the one it says; undefined: it is visible nowhere
+ * and left out (the mesh's serviceEntryVisibility: snapshot.ts).
+ */
+export type EntryScope = (namespace: string, exportTo: string[]) => string[] | undefined;
+
+/**
+ * Services and endpoints of every ServiceEntry, in the order given (the caller sorts: a host's definitions keep it); those
+ * that `scope` hides are left out, so that they take no host from another definition.
+ */
 export function serviceEntryServices(
   entries: readonly KubeObject[],
   wes: readonly WorkloadEntryInfo[],
   pods: readonly PodInfo[],
+  scope?: EntryScope,
 ): Array<{ service: Service; endpoints: Endpoint[] }> {
   const out: Array<{ service: Service; endpoints: Endpoint[] }> = [];
   for (const o of entries) {
     if (!isIstio(o, 'ServiceEntry')) continue;
     const spec = asObject(o.spec);
     const namespace = ns(o);
+    const written = asArray(spec.exportTo).filter((x): x is string => typeof x === 'string');
+    const exportTo = scope ? scope(namespace, written) : written;
+    if (!exportTo) continue;
     const ports = sePorts(spec);
     const resolution: Resolution = RESOLUTIONS.includes(spec.resolution) ? spec.resolution : 'NONE';
-    const exportTo = asArray(spec.exportTo).filter((x): x is string => typeof x === 'string');
     const addresses = asArray(spec.addresses).filter((x): x is string => typeof x === 'string');
     const selector = spec.workloadSelector ? stringMap(asObject(spec.workloadSelector).labels) : undefined;
     const subjectAltNames = nonEmptyStrings(spec.subjectAltNames);

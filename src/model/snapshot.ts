@@ -10,7 +10,8 @@
  *
  * With the mesh's discoverySelectors, objects of the namespaces they do not discover are left out of both, as if
  * the sources did not have them (discovery.ts); a Namespace whose labels move it into or out of the selection
- * rebuilds the snapshot from scratch.
+ * rebuilds the snapshot from scratch. So does a Namespace whose labels give its ServiceEntries another visibility
+ * (the mesh's serviceEntryVisibility, serviceentry-visibility.ts), which hides them or narrows their exportTo.
  */
 import { compareConfigs } from './config-order.js';
 import { isKubeObject, objectKey, type KubeObject } from '../core/kube.js';
@@ -31,6 +32,7 @@ import { backendTrafficOutcomes, withBackendTrafficRules } from './gateway-api-b
 import { type ConfigMapCa, configMapCaOf, isConfigMap } from './configmap-ca.js';
 import { credentialKey, credentialOf, isSecret } from './credentials.js';
 import { discoveredNamespaces, inDiscovery, namespaceLabels, selectsNamespace } from './discovery.js';
+import { entryScopeOf, entryVisibility } from './serviceentry-visibility.js';
 import {
   canonical, configsDigest, copyState, credentialsDigest, endpointOrder, indexEndpointsObject, indexPod, namespaceOf, podOf, workloadOrder, workloadsDigest,
   type RegistryState,
@@ -321,7 +323,7 @@ export function buildSnapshot(input: readonly KubeObject[], opts: SnapshotOption
   const found: Array<{ service: Service; endpoints: Endpoint[] }> = [];
   for (const info of st.kube.values()) found.push({ service: info.service, endpoints: safeEndpoints(info, st) });
   // ServiceEntries in config order (oldest first): a host's definitions come in Istio's order.
-  found.push(...serviceEntryServices(seObjects(lists.serviceEntries), [...st.wes.values()], [...st.idx.pods.values()]));
+  found.push(...serviceEntryServices(seObjects(lists.serviceEntries), [...st.wes.values()], [...st.idx.pods.values()], entryScopeOf(st.mesh, (n) => st.nsLabels.get(n))));
   const services = new Map<string, Service>();
   const endpoints = new Map<string, Endpoint[]>();
   const alternatives = new Map<string, HostDefinition[]>();
@@ -401,6 +403,15 @@ function discoveryMoves(st: RegistryState, k: string, after: KubeObject | undefi
   return st.discovered!.has(o.metadata.name!) !== now;
 }
 
+/** Whether a Namespace's change (`before` → `after`, either absent) gives the ServiceEntries in it another visibility. */
+function visibilityMoves(st: RegistryState, prev: Snapshot, before: KubeObject | undefined, after: KubeObject | undefined): boolean {
+  const s = st.mesh.serviceEntryVisibility;
+  const name = (before ?? after)!.metadata.name!;
+  if (!s || !prev.serviceEntries.some((c) => c.namespace === name)) return false;
+  const of = (o: KubeObject | undefined): string => entryVisibility(s, name, o?.kind === 'Namespace' && o.apiVersion === 'v1' ? stringMap(o.metadata.labels) : {});
+  return of(before) !== of(after);
+}
+
 /**
  * The snapshot after `changedKeys` (objectKey of every object added, changed or removed since `prev`) changed;
  * `objects` = all current objects. Deep-equals buildSnapshot(objects) (tests check it over a table of changes).
@@ -433,6 +444,8 @@ export function updateSnapshot(prev: Snapshot, input: readonly KubeObject[], cha
     for (const o of [before, after]) if (o && (isService(o) || configField(o) === 'serviceEntries')) return buildSnapshot(input, opts);
     // A namespace's traffic distribution is its Services' default.
     if ((before ?? after)?.kind === 'Namespace' && namespaceTrafficOf(before) !== namespaceTrafficOf(after)) return buildSnapshot(input, opts);
+    // Its labels give its ServiceEntries their visibility (serviceentry-visibility.ts).
+    if ((before ?? after)?.kind === 'Namespace' && visibilityMoves(old, prev, before, after)) return buildSnapshot(input, opts);
   }
   const st = copyState(old);
   const t = emptyTouched();
@@ -478,7 +491,7 @@ export function updateSnapshot(prev: Snapshot, input: readonly KubeObject[], cha
   if (selecting) {
     // The ServiceEntries are unchanged (a change rebuilds whole), so each host has the same definitions as before:
     // their services stay, their endpoints are new.
-    for (const [host, defs] of groupDefinitions(serviceEntryServices(seObjects(prev.serviceEntries), [...st.wes.values()], [...st.idx.pods.values()]))) {
+    for (const [host, defs] of groupDefinitions(serviceEntryServices(seObjects(prev.serviceEntries), [...st.wes.values()], [...st.idx.pods.values()], entryScopeOf(st.mesh, (n) => st.nsLabels.get(n))))) {
       const first = prev.services.get(host);
       if (!first) continue;
       const others = first.source === 'serviceentry' ? defs.slice(1) : defs;

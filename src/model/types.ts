@@ -10,6 +10,7 @@ import type { IngressSettings } from './ingress.js';
 import type { GatewayTopology } from './gateway-topology.js';
 import type { ProxyHeaders } from './proxy-headers.js';
 import type { LabelSelector } from '../config/mesh.js';
+import type { EntryVisibilitySettings } from './serviceentry-visibility.js';
 
 /** Istio's protocol selection (port name prefix `http-`, `grpc-`, … or appProtocol). */
 export type Protocol = 'HTTP' | 'HTTP2' | 'GRPC' | 'GRPC-Web' | 'HTTPS' | 'TLS' | 'TCP' | 'UDP' | 'MONGO' | 'REDIS' | 'MYSQL' | 'UNSUPPORTED';
@@ -170,6 +171,11 @@ export interface MeshSettings {
    * snapshot; absent: every namespace, Istio's default.
    */
   discoverySelectors?: LabelSelector[];
+  /**
+   * The mesh config's serviceEntryVisibility when applyToSidecars is true: each ServiceEntry's visibility, from its
+   * namespace's labels, narrows its exportTo (model/serviceentry-visibility.ts); absent: exportTo alone decides.
+   */
+  serviceEntryVisibility?: EntryVisibilitySettings;
   /**
    * The mesh config's meshMTLS: the minimum version and cipher suites of the sidecars' inbound mesh mTLS; absent:
    * Istio's (TLS 1.2, its six suites).

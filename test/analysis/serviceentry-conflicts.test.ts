@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { analyze, analyzeObject } from '../../src/analysis/index.js';
 import type { KubeObject } from '../../src/core/kube.js';
 import { type Case, brief, describeTable, leveled, se, svc } from './fixtures.js';
+import { analysisOptions, resolveMeshConfig } from '../../src/config/mesh.js';
 
 /** ServiceEntries as mizzen serves them: without addresses (IST0134), one host and port with two protocols (IST0177). */
 const DAY1 = '2026-01-01T00:00:00Z';
@@ -57,6 +58,34 @@ describe('analysis: IST0177 messages and malformed ServiceEntries', () => {
     const withService = analyze([svc('api', { ports: [8080] }), entry('a', host, [{ number: 8080, name: 'http', protocol: 'HTTP' }], ADDR), entry('b', host, [{ number: 8080, name: 'tcp', protocol: 'TCP' }], ADDR)]);
     expect(withService.map(brief)).to.have.members(['IST0177 ServiceEntry default/a spec.ports[0]', 'IST0177 ServiceEntry default/b spec.ports[0]']);
     expect(withService[0]!.message).to.include('the Service default/api defines it');
+  });
+
+  it("IST0177 follows the mesh's serviceEntryVisibility and defaultServiceExportTo, as the snapshot serves the entries", () => {
+    const mesh = (sev: Record<string, unknown>, more: Record<string, unknown> = {}) => {
+      const r = resolveMeshConfig({ serviceEntryVisibility: { applyToSidecars: true, ...sev }, ...more });
+      if (!r.ok) throw new Error(r.errors.join('; '));
+      return analysisOptions(r.value);
+    };
+    const ns = (name: string, labels: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
+    const a = created(entry('a', 'api.example.com', [{ number: 8080, name: 'http', protocol: 'HTTP' }], ADDR), DAY1);
+    const b = created(entry('b', 'api.example.com', [{ number: 8080, name: 'tcp', protocol: 'TCP' }], ADDR, 'other'), DAY2);
+    const objects = [ns('default', { tier: 'sandbox' }), a, b];
+    const both = ['IST0177 ServiceEntry default/a spec.ports[0]', 'IST0177 ServiceEntry other/b spec.ports[0]'];
+    // Public entries meet everywhere; NAMESPACE keeps a in default, where b (public) still reaches it.
+    expect(analyze(objects).map(brief)).to.have.members(both);
+    expect(analyze(objects, mesh({ defaultVisibility: 'NAMESPACE' })).map(brief)).to.deep.equal([]);
+    const sandboxed = (visibility: string) => mesh({ policies: [{ visibility, matchingRules: [{ namespaceSelector: { matchLabels: { tier: 'sandbox' } } }] }] });
+    const one = analyze(objects, sandboxed('NAMESPACE'));
+    expect(one.map(brief)).to.have.members(both);
+    // NONE: a is served nowhere, so it meets nothing, and the host is b's although a is older.
+    expect(analyze(objects, sandboxed('NONE')).map(brief)).to.deep.equal([]);
+    const c = created(entry('c', 'api.example.com', [{ number: 8080, name: 'grpc', protocol: 'GRPC' }], ADDR, 'third'), DAY2);
+    const withC = analyze([...objects, c], sandboxed('NONE'));
+    expect(withC.map(brief)).to.have.members(['IST0177 ServiceEntry other/b spec.ports[0]', 'IST0177 ServiceEntry third/c spec.ports[0]']);
+    expect(withC[0]!.message).to.include('gets one definition, the oldest, other/b,');
+    // Without applyToSidecars nothing changes; a mesh default of '.' keeps entries without exportTo apart.
+    expect(analyze(objects, mesh({ applyToSidecars: false, defaultVisibility: 'NONE' })).map(brief)).to.have.members(both);
+    expect(analyze(objects, mesh({ applyToSidecars: false }, { defaultServiceExportTo: ['.'] })).map(brief)).to.deep.equal([]);
   });
 
   it('malformed ServiceEntries are read defensively: no exception, nothing made up', () => {

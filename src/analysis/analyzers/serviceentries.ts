@@ -6,18 +6,19 @@
  *   whose name makes it HTTP or TLS for mizzen) is served on 0.0.0.0:<port>, shared by every service without
  *   addresses on that port: the first takes it, and an HTTP service on the port takes it from all of them.
  *   DYNAMIC_DNS entries, which take no TCP port, are left out.
- * - IST0177: ServiceEntries visible together (exportTo) that define one host and port with different protocols (as
+ * - IST0177: ServiceEntries visible together (exportTo, else the mesh's defaultServiceExportTo, narrowed by its
+ *   serviceEntryVisibility as the snapshot narrows it) that define one host and port with different protocols (as
  *   mizzen reads a port's protocol: written, else from its name; unknown is TCP). A proxy gets one definition of a
  *   host (xds/gen/host-definitions.ts): a Service of that name, else the oldest ServiceEntry exported to its
  *   namespace by name, else the oldest public one; the others' not at all.
  * Pure.
  */
 import type { KubeObject } from '../../core/kube.js';
-import { exportScope } from '../export-scope.js';
 import { finding, type Finding } from '../finding.js';
-import { arr, num, rec, str, strs } from '../shape.js';
+import { arr, labelMap, num, rec, str, strs } from '../shape.js';
 import { nameOf, nsOf, type World } from '../world.js';
 import { isHttpProtocol, parseProtocol, selectProtocol } from '../../model/protocol.js';
+import { entryVisibility, narrowedExportTo } from '../../model/serviceentry-visibility.js';
 import type { Protocol } from '../../model/types.js';
 
 /** A ServiceEntry port's protocol as mizzen serves it (model/serviceentry.ts); UNSUPPORTED is proxied as TCP. */
@@ -54,6 +55,28 @@ export function serviceEntryAddresses(w: World): Finding[] {
   return out;
 }
 
+/** The labels of the world's Namespace objects, by name. */
+function namespaceLabels(w: World): ReadonlyMap<string, Record<string, string>> {
+  return (w.memo.namespaceLabels ??= new Map(w.core('Namespace').map((o) => [nameOf(o), labelMap(o.metadata.labels)]))) as ReadonlyMap<string, Record<string, string>>;
+}
+
+/** A ServiceEntry's exportTo as the snapshot serves it (model/serviceentry-visibility.ts); undefined: hidden by the mesh's visibility. */
+function servedExportTo(w: World, se: KubeObject): string[] | undefined {
+  const written = strs(rec(se.spec).exportTo);
+  const { visibility, defaults } = w.serviceExports;
+  if (!visibility) return written;
+  return narrowedExportTo(entryVisibility(visibility, nsOf(se), namespaceLabels(w).get(nsOf(se)) ?? {}), nsOf(se), written, defaults);
+}
+
+/** Where a ServiceEntry is visible: `*` (every namespace) or the namespaces it names (`.`: its own); none when hidden. */
+function scopes(w: World, se: KubeObject): string[] {
+  const served = servedExportTo(w, se);
+  if (!served) return [];
+  const exportTo = served.length > 0 ? served : (w.serviceExports.defaults ?? []);
+  if (exportTo.length === 0 || exportTo.includes('*')) return ['*'];
+  return [...new Set(exportTo.filter((e) => e !== '~').map((e) => (e === '.' ? nsOf(se) : e)))];
+}
+
 interface Definition {
   se: KubeObject;
   protocol: Protocol;
@@ -79,13 +102,12 @@ export function conflictingServiceEntryProtocols(w: World): Finding[] {
   // scope, host, port → the definitions
   const index = new Map<string, Definition[]>();
   for (const se of all) {
-    const scope = exportScope(se);
-    for (const at of scope === '*' ? ['*'] : scope) {
+    for (const scope of scopes(w, se)) {
       for (const host of new Set(strs(rec(se.spec).hosts))) {
         for (const [i, raw] of arr(rec(se.spec).ports).entries()) {
           const port = num(rec(raw).number);
           if (port === undefined) continue;
-          const k = `${at}\u0000${host}\u0000${port}`;
+          const k = `${scope}\u0000${host}\u0000${port}`;
           index.set(k, [...(index.get(k) ?? []), { se, protocol: protocolOf(rec(raw)), index: i }]);
         }
       }
@@ -115,6 +137,6 @@ export function conflictingServiceEntryProtocols(w: World): Finding[] {
 function servedBy(w: World, all: readonly KubeObject[], host: string): string {
   const svc = w.lookupHost(host).find((e) => e.kind === 'Service' && e.host === host);
   if (svc) return `mizzen serves the host as the Service ${keyOf(svc.object)} defines it wherever that Service is visible, and none of these definitions there`;
-  const first = all.filter((o) => strs(rec(o.spec).hosts).includes(host)).sort(configOrder(w))[0]!;
+  const first = all.filter((o) => strs(rec(o.spec).hosts).includes(host) && servedExportTo(w, o)).sort(configOrder(w))[0]!;
   return `a proxy that sees several gets one definition, the oldest, ${keyOf(first)}, unless another is exported to its namespace by name, and the others' not at all (use one protocol, or one ServiceEntry for the host)`;
 }
