@@ -111,7 +111,7 @@ describe("Istio's MeshConfig fields", () => {
     if (!mesh || !proxy) return this.skip();
     const own = (f: string): boolean => f in DEFAULT_MESH_CONFIG || (TRAFFIC_DEFAULT_FIELDS as readonly string[]).includes(f);
     expect(mesh.filter((f) => !own(f) && !(f in ISTIO_MESH_FIELDS))).to.deep.equal([]);
-    const applied = ['discoveryAddress', 'concurrency', 'interceptionMode', 'proxyMetadata', 'holdApplicationUntilProxyStarts', 'tracing', 'gatewayTopology', 'proxyHeaders', 'terminationDrainDuration', 'drainDuration'];
+    const applied = ['discoveryAddress', 'concurrency', 'interceptionMode', 'proxyMetadata', 'holdApplicationUntilProxyStarts', 'tracing', 'gatewayTopology', 'proxyHeaders', 'terminationDrainDuration', 'drainDuration', 'envoyAccessLogService'];
     expect(proxy.filter((f) => !applied.includes(f) && !(f in ISTIO_PROXY_CONFIG_FIELDS))).to.deep.equal([]);
     expect(mesh.length).to.be.greaterThan(40);
   });
