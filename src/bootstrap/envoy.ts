@@ -3,7 +3,8 @@
  * `xds-grpc`, HTTP/2), listeners and clusters from ADS, admin on 127.0.0.1:15000, Prometheus
  * stats on :15090 (/stats/prometheus) and readiness on :15021 (/healthz/ready), both served by
  * routing to the admin interface. Pure: the document is a plain object in Envoy's snake_case JSON
- * form (no Durations or wrapper types, so it is the same in proto3 JSON and protobufjs objects).
+ * form (no Durations or wrapper types, so it is the same in proto3 JSON and protobufjs objects; the access log
+ * service's keepalive, access-log-service.ts, is proto3 JSON only).
  * Also used by `mizzen bootstrap`.
  */
 import { isIPv4, isIPv6 } from 'node:net';
@@ -11,6 +12,7 @@ import { posix } from 'node:path';
 import { MeshCerts, PROXY_TO_APP_SOURCE, Ports, TypeUrls, WorkloadCertFiles } from '../core/constants.js';
 import { type Result, ok, fail } from '../core/result.js';
 import { oneByte } from '../core/one-byte.js';
+import { accessLogServiceCluster, type AccessLogServiceOptions } from './access-log-service.js';
 
 export const XDS_CLUSTER = 'xds-grpc';
 export const ADMIN_CLUSTER = 'envoy-admin';
@@ -46,6 +48,8 @@ export interface EnvoyBootstrapOptions {
   histogramBuckets?: ReadonlyArray<{ prefix: string; buckets: readonly number[] }>;
   /** Envoy's stats_flush_interval, in milliseconds (absent: Envoy's 5 s). */
   statsFlushMs?: number;
+  /** ProxyConfig envoyAccessLogService: the envoy_accesslog_service cluster (access-log-service.ts). */
+  accessLogService?: AccessLogServiceOptions;
 }
 
 export interface XdsTls {
@@ -240,7 +244,7 @@ export function envoyBootstrap(opts: EnvoyBootstrapOptions): Result<Record<strin
         adminRouteListener('health', Ports.proxyHealth, { path: READY_PATH }, '/ready'),
         ...(probes ? [probes.listener] : []),
       ],
-      clusters: [xdsCluster(xds.value.host, xds.value.port, opts.xdsTls), staticCluster(ADMIN_CLUSTER, '127.0.0.1', Ports.proxyAdmin, false), ...(probes?.clusters ?? [])],
+      clusters: [xdsCluster(xds.value.host, xds.value.port, opts.xdsTls), staticCluster(ADMIN_CLUSTER, '127.0.0.1', Ports.proxyAdmin, false), ...(probes?.clusters ?? []), ...(opts.accessLogService ? [accessLogServiceCluster(opts.accessLogService)] : [])],
     },
     ...(opts.histogramBuckets?.length && { stats_config: { histogram_bucket_settings: opts.histogramBuckets.map((h) => ({ match: { prefix: h.prefix }, buckets: [...h.buckets] })) } }),
     ...(opts.statsFlushMs !== undefined && { stats_flush_interval: { seconds: Math.floor(opts.statsFlushMs / 1000), nanos: (opts.statsFlushMs % 1000) * 1_000_000 } }),
@@ -287,8 +291,9 @@ export interface BootstrapText {
  * given, is node.metadata already serialized (a non-empty object; it replaces `opts.metadata`).
  */
 export function envoyBootstrapText(opts: EnvoyBootstrapOptions, metadataJson?: string): Result<BootstrapText> {
-  // Rewritten probes, histogram buckets and a flush interval add to the static part: such a bootstrap is built whole.
-  if ((opts.appProbes && opts.appProbes.routes.length > 0) || opts.histogramBuckets?.length || opts.statsFlushMs !== undefined) {
+  // Rewritten probes, histogram buckets, a flush interval and an access log service add to the static part: such a
+  // bootstrap is built whole.
+  if ((opts.appProbes && opts.appProbes.routes.length > 0) || opts.histogramBuckets?.length || opts.statsFlushMs !== undefined || opts.accessLogService) {
     const doc = envoyBootstrap(metadataJson === undefined ? opts : { ...opts, metadata: JSON.parse(metadataJson) as Record<string, unknown> });
     if (!doc.ok) return doc;
     const json = JSON.stringify(doc.value);

@@ -4,6 +4,7 @@
  *   --grpc               the proxyless gRPC bootstrap (GRPC_XDS_BOOTSTRAP) instead of Envoy's
  *   --cert-dir DIR       mesh mTLS with the certificates of a `mizzen workload-cert` directory
  *   --xds-tls            dial xDS over TLS (15012) and present that directory's certificate there
+ *   --access-log-service HOST:PORT   Envoy: the envoy_accesslog_service cluster (enableEnvoyAccessLogService)
  * Bad flags exit 2 naming the flag.
  */
 import { isIP } from 'node:net';
@@ -13,6 +14,7 @@ import { grpcBootstrap } from '../bootstrap/grpc.js';
 import { certDirXdsTls, certMetadata, envoyBootstrap, parseHostPort } from '../bootstrap/envoy.js';
 import { parseNode } from '../model/proxy.js';
 import { isDns1123Subdomain } from '../validation/common.js';
+import { addressIssue } from '../config/remote-service.js';
 
 /** The xDS service's name, which the certificate of xDS over TLS always carries. */
 const XDS_SERVICE = `${Defaults.serviceName}.${Defaults.controlPlaneNamespace}.svc`;
@@ -48,6 +50,9 @@ Prints the bootstrap JSON of a proxy that gets its configuration from mizzen.
                             host of the mesh config's xdsTlsAddress; gRPC always checks the host of --xds-address
   --cluster NAME            Envoy node.cluster (default: <app label or pod>.<namespace>)
   --log-level LEVEL         Envoy log level (default warning)
+  --access-log-service HOST:PORT
+                            Envoy: the envoy_accesslog_service cluster (plaintext, HTTP/2) that the loggers of the mesh
+                            config's enableEnvoyAccessLogService stream to, as ProxyConfig envoyAccessLogService.address
 
 examples:
   mizzen bootstrap --grpc --node 'sidecar~127.0.0.1~client.default~default.svc.cluster.local' --xds-address 127.0.0.1:15010
@@ -71,6 +76,7 @@ const FLAGS = {
   'cert-dir': { type: 'string' },
   'xds-tls': { type: 'boolean' },
   'xds-server-name': { type: 'string' },
+  'access-log-service': { type: 'string' },
 } as const;
 
 /** Errors from the pure builders name their fields; on the command line those are flags. */
@@ -128,6 +134,9 @@ export async function run(argv: string[]): Promise<number> {
       if (!node.ok) throw new UsageError(node.errors.map((e) => `mizzen bootstrap: ${flagNames(e)}`).join('\n'));
       const ns = node.value.namespace;
       const xdsTls = certDir !== undefined && v['xds-tls'] ? { xdsTls: certDirXdsTls(certDir, v['xds-server-name'] ?? serverNameOf(xdsAddress)) } : {};
+      const als = v['access-log-service'];
+      const alsIssue = als === undefined ? undefined : addressIssue(als);
+      if (alsIssue) throw new UsageError(`mizzen bootstrap: --access-log-service: ${alsIssue}`);
       const r = envoyBootstrap({
         xdsAddress,
         nodeId: v.node,
@@ -135,6 +144,7 @@ export async function run(argv: string[]): Promise<number> {
         clusterName: v.cluster ?? `${labels.app ?? node.value.podName}.${ns}`,
         metadata: { NAMESPACE: ns, ...(Object.keys(labels).length > 0 ? { LABELS: labels } : {}), ...(certDir ? certMetadata(certDir) : {}) },
         ...xdsTls,
+        ...(als !== undefined && { accessLogService: { service: { address: als } } }),
       });
       if (!r.ok) throw new UsageError(r.errors.map((e) => `mizzen bootstrap: ${flagNames(e)}`).join('\n'));
       doc = r.value;

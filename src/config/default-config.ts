@@ -1,7 +1,7 @@
 /**
  * Istio's meshConfig.defaultConfig, the ProxyConfig every proxy starts from, in mizzen's mesh config. Its fields
  * that mizzen applies at injection stay here (concurrency, proxyMetadata, interceptionMode, terminationDrainDuration,
- * drainDuration: a pod's
+ * drainDuration, envoyAccessLogService: a pod's
  * proxy.istio.io/config and ProxyConfig resources go over them), and gatewayTopology and proxyHeaders, which a
  * proxy's bootstrap carries (a pod's annotation goes over them as in Istio) and which the xDS server takes for a proxy
  * whose node carries no PROXY_CONFIG; those that mizzen keeps at the top of its mesh config are moved there (holdApplicationUntilProxyStarts, discoveryAddress as xdsAddress, tracing's zipkin address and
@@ -15,6 +15,7 @@ import { proxyConfigOf } from '../inject/proxy-config.js';
 import { agentEnvWarnings } from '../inject/agent-env.js';
 import type { GatewayTopology } from '../model/gateway-topology.js';
 import type { ProxyHeaders } from '../model/proxy-headers.js';
+import type { RemoteService } from './remote-service.js';
 import { ISTIO_PROXY_CONFIG_FIELDS, ISTIO_TRACING_FIELDS, sortIstioFields } from './istio-fields.js';
 
 /** What of defaultConfig the injector reads (inject/proxy-options.ts). */
@@ -31,6 +32,8 @@ export interface DefaultProxyConfig {
   /** How long a terminating proxy drains, and Envoy's drain time, in ms (inject/drain.ts). */
   terminationDrainDuration?: number;
   drainDuration?: number;
+  /** The legacy gRPC access log service: injected bootstraps get its envoy_accesslog_service cluster. */
+  envoyAccessLogService?: RemoteService;
 }
 
 /** The top-level fields defaultConfig may set instead, by their ProxyConfig names. */
@@ -63,6 +66,7 @@ export function readDefaultConfig(input: unknown, mesh: MovedFields, given: Read
     return {};
   }
   for (const name of read.value.ignored) errors.push(`defaultConfig.${name}: unknown field (not a field of Istio's ProxyConfig)`);
+  warnings.push(...(read.value.warnings ?? []).map((w) => `defaultConfig.${w}`));
   const o = read.value.overrides;
   warnings.push(...agentEnvWarnings(Object.keys(o.proxyMetadata ?? {}), 'defaultConfig.proxyMetadata'));
   for (const [from, to] of Object.entries(MOVED) as Array<[keyof typeof MOVED, (typeof MOVED)[keyof typeof MOVED]]>) {
@@ -80,6 +84,7 @@ export function readDefaultConfig(input: unknown, mesh: MovedFields, given: Read
     ...(o.proxyHeaders && { proxyHeaders: o.proxyHeaders }),
     ...(o.terminationDrainDuration !== undefined && { terminationDrainDuration: o.terminationDrainDuration }),
     ...(o.drainDuration !== undefined && { drainDuration: o.drainDuration }),
+    ...(o.envoyAccessLogService && { envoyAccessLogService: o.envoyAccessLogService }),
   };
 }
 

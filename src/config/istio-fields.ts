@@ -25,7 +25,6 @@ const ports = (what: string): string => `mizzen's sidecars keep Istio's fixed ${
 export const ISTIO_MESH_FIELDS: Readonly<Record<string, IstioField>> = {
   proxyHttpPort: { kind: 'int', why: 'mizzen serves no HTTP proxy port' },
   hboneIdleTimeout: { kind: 'duration', why: 'mizzen has no ambient (HBONE) data plane' },
-  enableEnvoyAccessLogService: { kind: 'bool', why: 'name an envoyHttpAls/envoyTcpAls extension provider instead' },
   disableEnvoyListenerLog: { kind: 'bool', why: 'mizzen writes no listener-level access log' },
   configSources: { kind: 'list', why: 'mizzen reads config from --config-dir or Kubernetes, not MCP sources' },
   zoneAwareLbSetting: { kind: 'mapping', why: 'use localityLbSetting' },
@@ -52,7 +51,6 @@ export const ISTIO_PROXY_CONFIG_FIELDS: Readonly<Record<string, IstioField>> = {
   customConfigFile: { kind: 'string', why: AGENT },
   statNameLength: { kind: 'int', why: STATS },
   proxyBootstrapTemplatePath: { kind: 'string', why: AGENT },
-  envoyAccessLogService: { kind: 'mapping', why: 'name an envoyHttpAls/envoyTcpAls extension provider instead' },
   envoyMetricsService: { kind: 'mapping', why: STATS },
   runtimeValues: { kind: 'mapping', why: AGENT },
   statusPort: { kind: 'int', why: ports('health port 15021') },

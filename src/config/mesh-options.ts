@@ -86,6 +86,7 @@ export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
     trustDomain: mesh.trustDomain,
     ...(collector ? { tracing: { collector, sampling: mesh.tracing.sampling } } : {}),
     ...(mesh.accessLogFile ? { accessLog: meshAccessLog(mesh) } : {}),
+    ...(mesh.enableEnvoyAccessLogService ? { envoyAccessLogService: true } : {}),
     ...(detectionMs(mesh.protocolDetectionTimeout) ? { protocolDetectionMs: detectionMs(mesh.protocolDetectionTimeout) } : {}),
     authzProviders: Object.fromEntries(authzProviders(mesh)),
     localityLb: structuredClone(mesh.localityLbSetting),

@@ -21,6 +21,7 @@ import { ISTIO_MESH_FIELDS, sortIstioFields } from './istio-fields.js';
 import { TRAFFIC_DEFAULT_FIELDS, type TrafficDefaults, takeTrafficDefaults } from './traffic-defaults.js';
 import { type OutboundTrafficPolicy, checkOutboundPolicy, takeOutboundTls } from './outbound-traffic.js';
 import { readAccessLogFormat } from './access-log-format.js';
+import { accessLogServiceWarnings } from './remote-service.js';
 import { readDefaultConfig, type DefaultProxyConfig } from './default-config.js';
 import { readMeshTls } from './mesh-tls.js';
 import { statNameWarnings } from './stat-names.js';
@@ -84,6 +85,12 @@ export interface MeshConfig extends TrafficDefaults {
   accessLogEncoding: 'TEXT' | 'JSON';
   /** Istio's accessLogFormat ('' = the default): an Envoy format string for TEXT, a JSON object of fields for JSON (config/access-log-format.ts). */
   accessLogFormat: string;
+  /**
+   * Istio's enableEnvoyAccessLogService: where no Telemetry resource or defaultProviders say how to log, every
+   * connection manager and tcp_proxy also streams its log to the envoy_accesslog_service cluster, which a proxy has
+   * when its ProxyConfig names envoyAccessLogService (xds/gen/access-log.ts, bootstrap/access-log-service.ts).
+   */
+  enableEnvoyAccessLogService: boolean;
   /** Istio's enableTracing: sidecars and gateways report spans to the tracing collector below, when it is in the registry. */
   enableTracing: boolean;
   /**
@@ -220,6 +227,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   accessLogFile: '',
   accessLogEncoding: 'TEXT',
   accessLogFormat: '',
+  enableEnvoyAccessLogService: false,
   enableTracing: true,
   tracing: { zipkin: { address: 'zipkin.istio-system:9411' }, sampling: 1 },
   extensionProviders: DEFAULT_EXTENSION_PROVIDERS.map((p) => structuredClone(p)),
@@ -362,6 +370,7 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
     errors.push(`protocolDetectionTimeout: ${JSON.stringify(merged.protocolDetectionTimeout)} must be a duration like 100ms or 1s`);
   }
   checkDurations(merged, errors);
+  warnings.push(...accessLogServiceWarnings(merged.enableEnvoyAccessLogService === true, merged.defaultConfig.envoyAccessLogService, merged.workloadCertificateSecrets === true));
   errors.push(...capturePortErrors(merged));
   if (errors.length) return { ok: false, errors };
   return warnings.length ? { ok: true, value: merged, warnings } : ok(merged);

@@ -44,6 +44,9 @@ export const MeshCerts = {
  */
 export const PROXY_TO_APP_SOURCE = '127.0.0.6';
 
+/** The CA bundle of the Envoy images (envoyproxy/envoy and its distroless form both carry it here). */
+export const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+
 export const PROXY_UID = 1337;
 export const PROXY_GID = 1337;
 

@@ -225,6 +225,9 @@ function paramsFrom(annotations: Record<string, unknown>, mesh: MeshConfig, podV
 
   const hold = (proxyOptions.hold ?? mesh.holdApplicationUntilProxyStarts) && !native;
   const warnings = [...proxyOptions.warnings, ...unsupportedWarnings(annotations)];
+  if (proxyOptions.proxy.accessLogService?.tls?.mode === 'ISTIO_MUTUAL' && !mesh.workloadCertificateSecrets) {
+    warnings.push(`envoyAccessLogService.tlsSettings.mode: ISTIO_MUTUAL needs the pod's mesh certificate (mesh config workloadCertificateSecrets); without it the proxy streams its access logs in plaintext`);
+  }
   return errors.length
     ? { ok: false, errors }
     : ok({ proxyImage, logLevel, resources, native, hold, interceptionMode, traffic, proxy: proxyOptions.proxy, volumes: proxyOptions.volumes, ...(proxyOptions.gatewayTopology && { gatewayTopology: proxyOptions.gatewayTopology }), ...(proxyOptions.proxyHeaders && { proxyHeaders: proxyOptions.proxyHeaders }), warnings });

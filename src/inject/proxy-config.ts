@@ -14,6 +14,7 @@ import { isObject } from '../core/object.js';
 import { readGatewayTopology, type GatewayTopology } from '../model/gateway-topology.js';
 import { readProxyHeaders, type ProxyHeaders } from '../model/proxy-headers.js';
 import { parseDuration } from '../core/duration.js';
+import { readRemoteService, type RemoteService } from '../config/remote-service.js';
 
 export interface ProxyConfigOverrides {
   holdApplicationUntilProxyStarts?: boolean;
@@ -32,12 +33,16 @@ export interface ProxyConfigOverrides {
   terminationDrainDuration?: number;
   /** Envoy's drain time (--drain-time-s), whole seconds, in ms. */
   drainDuration?: number;
+  /** Istio's legacy gRPC access log service: the bootstrap's envoy_accesslog_service cluster (bootstrap/access-log-service.ts). */
+  envoyAccessLogService?: RemoteService;
 }
 
 export interface ProxyConfigRead {
   overrides: ProxyConfigOverrides;
   /** Fields that parsed but that mizzen does not apply (e.g. tracing, drainDuration). */
   ignored: string[];
+  /** What of an applied field mizzen takes otherwise than Istio would, each naming its field; absent: nothing. */
+  warnings?: string[];
 }
 
 /** proto3 JSON accepts a field by its JSON name or its proto name. */
@@ -59,6 +64,8 @@ const ALIASES: ReadonlyMap<string, keyof ProxyConfigOverrides> = new Map(Object.
   termination_drain_duration: 'terminationDrainDuration',
   drainDuration: 'drainDuration',
   drain_duration: 'drainDuration',
+  envoyAccessLogService: 'envoyAccessLogService',
+  envoy_access_log_service: 'envoyAccessLogService',
 } as Record<string, keyof ProxyConfigOverrides>));
 
 const INT32_MAX = 2 ** 31 - 1;
@@ -78,7 +85,7 @@ function durationMs(v: unknown, min: bigint): { value: number } | { error: strin
  * A field's reader: its value, or what is wrong with it (`error`, said of the field; `errors`, each naming a field
  * below it). `unknown`: keys below the field that are none of its own, reported as ignored.
  */
-type Reader = (v: unknown) => { value: unknown; unknown?: string[] } | { error: string } | { errors: string[] };
+type Reader = (v: unknown) => { value: unknown; unknown?: string[]; warnings?: string[] } | { error: string } | { errors: string[] };
 
 const READERS: Record<keyof ProxyConfigOverrides, Reader> = {
   holdApplicationUntilProxyStarts: (v) => (typeof v === 'boolean' ? { value: v } : { error: `must be true or false, got ${shown(v)}` }),
@@ -122,6 +129,11 @@ const READERS: Record<keyof ProxyConfigOverrides, Reader> = {
     if (!r.ok) return isObject(v) ? { errors: r.errors } : { error: r.errors[0]! };
     return { value: r.value, unknown: r.unknown };
   },
+  envoyAccessLogService: (v) => {
+    const r = readRemoteService(v);
+    if (!r.ok) return isObject(v) ? { errors: r.errors } : { error: r.errors[0]! };
+    return { value: r.value, unknown: r.unknown, warnings: r.warnings };
+  },
 };
 
 /** The fields a ProxyConfig resource (and the mesh config's defaultConfig) shares with the annotation. */
@@ -137,7 +149,7 @@ export function overlayProxyConfig<T extends SharedOverrides>(base: T, top: Shar
 }
 
 /** One field's value read as the annotation reads it (for the ProxyConfig resource's concurrency and environmentVariables). */
-export function readProxyConfigField<K extends Exclude<keyof ProxyConfigOverrides, 'gatewayTopology' | 'proxyHeaders'>>(name: K, value: unknown): { value: NonNullable<ProxyConfigOverrides[K]> } | { error: string } {
+export function readProxyConfigField<K extends Exclude<keyof ProxyConfigOverrides, 'gatewayTopology' | 'proxyHeaders' | 'envoyAccessLogService'>>(name: K, value: unknown): { value: NonNullable<ProxyConfigOverrides[K]> } | { error: string } {
   return READERS[name](value) as { value: NonNullable<ProxyConfigOverrides[K]> } | { error: string };
 }
 
@@ -185,6 +197,7 @@ export function proxyConfigOf(doc: unknown): { ok: true; value: ProxyConfigRead 
   if (typeof doc !== 'object' || Array.isArray(doc)) return { ok: false, errors: [`must be a ProxyConfig mapping, got ${shown(doc)}`] };
   const overrides: ProxyConfigOverrides = {};
   const ignored: string[] = [];
+  const warnings: string[] = [];
   const errors: string[] = [];
   const ignore = (path: string): void => noteNamed(ignored, path);
   for (const [key, value] of Object.entries(doc)) {
@@ -200,7 +213,8 @@ export function proxyConfigOf(doc: unknown): { ok: true; value: ProxyConfigRead 
     else {
       (overrides as Record<string, unknown>)[name] = r.value;
       for (const below of r.unknown ?? []) ignore(below === '…' ? below : `${key}.${below}`);
+      for (const w of r.warnings ?? []) warnings.push(`${key}.${w}`);
     }
   }
-  return errors.length ? { ok: false, errors } : { ok: true, value: { overrides, ignored } };
+  return errors.length ? { ok: false, errors } : { ok: true, value: { overrides, ignored, ...(warnings.length && { warnings }) } };
 }

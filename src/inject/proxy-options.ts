@@ -18,6 +18,7 @@ import { checkUserVolumes, readNamedObjects, type Entry } from './user-volumes.j
 import { setOwn } from './template.js';
 import { parseDuration } from '../core/duration.js';
 import { mergeProxyHeaders } from '../model/proxy-headers.js';
+import type { RemoteService } from '../config/remote-service.js';
 
 export interface ProxyOptions {
   /** Envoy's --concurrency; 0 leaves it out (Envoy then runs a worker per core). */
@@ -45,6 +46,8 @@ export interface ProxyOptions {
   drainSeconds: number;
   /** proxyMetadata EXIT_ON_ZERO_ACTIVE_CONNECTIONS: drain MINIMUM_DRAIN_DURATION, then until no connection is left (drain.ts). */
   exitOnZero?: { minimumDrainMs: number };
+  /** ProxyConfig envoyAccessLogService with an address: the bootstrap's envoy_accesslog_service cluster. */
+  accessLogService?: RemoteService & { address: string };
 }
 
 /** What a pod that sets none of these annotations gets; proxy.ts keys its templates on this very object. */
@@ -123,7 +126,7 @@ type Get = (key: string) => string | undefined;
 function proxyConfigPart(get: Get, errors: string[], warnings: string[], base: DefaultProxyConfig, resources: AppliedProxyConfig | undefined) {
   const part = { concurrency: DEFAULT_PROXY_OPTIONS.concurrency, env: DEFAULT_PROXY_OPTIONS.env, nodeMetadata: DEFAULT_PROXY_OPTIONS.nodeMetadata, terminationDrainMs: DEFAULT_PROXY_OPTIONS.terminationDrainMs, drainSeconds: DEFAULT_PROXY_OPTIONS.drainSeconds } as Pick<
     ProxyOptions,
-    'concurrency' | 'env' | 'nodeMetadata' | 'xdsAddress' | 'terminationDrainMs' | 'drainSeconds' | 'exitOnZero'
+    'concurrency' | 'env' | 'nodeMetadata' | 'xdsAddress' | 'terminationDrainMs' | 'drainSeconds' | 'exitOnZero' | 'accessLogService'
   > &
     Pick<PodProxyOptions, 'hold' | 'interceptionMode' | 'gatewayTopology' | 'proxyHeaders'>;
   let o: ProxyConfigOverrides = overlayProxyConfig({}, base);
@@ -134,6 +137,7 @@ function proxyConfigPart(get: Get, errors: string[], warnings: string[], base: D
     const a = pc.value.overrides;
     o = { ...a, ...overlayProxyConfig(o, a) };
     if (pc.value.ignored.length) warnings.push(`${field(Annotations.proxyConfig)}: ${pc.value.ignored.join(', ')} not applied by mizzen (ignored)`);
+    warnings.push(...(pc.value.warnings ?? []).map((w) => `${field(Annotations.proxyConfig)}: ${w}`));
   }
   if (resources) {
     o = overlayProxyConfig(o, resources.overrides);
@@ -160,6 +164,9 @@ function proxyConfigPart(get: Get, errors: string[], warnings: string[], base: D
   part.terminationDrainMs = o.terminationDrainDuration ?? base.terminationDrainDuration ?? part.terminationDrainMs;
   const drainMs = o.drainDuration ?? base.drainDuration;
   if (drainMs !== undefined) part.drainSeconds = drainMs / 1000;
+  // A message field: the annotation's replaces defaultConfig's whole. Without an address there is no cluster, as in Istio.
+  const als = o.envoyAccessLogService ?? base.envoyAccessLogService;
+  if (als?.address !== undefined) part.accessLogService = als as RemoteService & { address: string };
   return part;
 }
 
@@ -307,6 +314,7 @@ export function readProxyOptions(get: Get, podVolumes: string[], reserved: { nam
     terminationDrainMs: config.terminationDrainMs,
     drainSeconds: config.drainSeconds,
     ...(config.exitOnZero && { exitOnZero: config.exitOnZero }),
+    ...(config.accessLogService && { accessLogService: config.accessLogService }),
     ...(histogramBuckets && { histogramBuckets }),
     ...(statsFlushMs !== undefined && { statsFlushMs }),
   };

@@ -8,7 +8,8 @@
 import { CLUSTER_ID, ContainerNames, Labels, MeshCerts, PROXY_GID, PROXY_UID, Ports } from '../core/constants.js';
 import type { KubeObject } from '../core/kube.js';
 import { type Result, ok } from '../core/result.js';
-import { certMetadata, envoyArgs, envoyBootstrapText, parseHostPort, READY_PATH, type EnvoyBootstrapOptions } from '../bootstrap/envoy.js';
+import { XDS_CLIENT_SECRET, certMetadata, envoyArgs, envoyBootstrapText, parseHostPort, READY_PATH, type EnvoyBootstrapOptions } from '../bootstrap/envoy.js';
+import type { MeshIdentity } from '../bootstrap/access-log-service.js';
 import type { MeshConfig } from '../config/mesh.js';
 import { JsonTemplate } from './json-template.js';
 import { PROXY_VOLUME, appContainerNames, fieldEnv, resources, resourcesJson, setOwn, type BuiltContainer, type Container, type SidecarContext } from './template.js';
@@ -137,6 +138,8 @@ function nodeMetadata(shape: Shape, v: MetaValues): Record<string, unknown> {
 
 /** The mounted certificate files, named in the node metadata as Istio names file-mounted certificates. */
 const CERT_METADATA: Readonly<Record<string, string>> = certMetadata(MeshCerts.dir);
+/** A sidecar's own mesh identity, as its xDS client certificate gives it (ISTIO_MUTUAL to the access log service). */
+const MESH_IDENTITY: MeshIdentity = { caFile: CERT_METADATA[MeshCerts.metadata.serverRoot]!, clientSds: { path: `${MeshCerts.dir}/${MeshCerts.xdsClientFile}`, secret: XDS_CLIENT_SECRET } };
 
 /**
  * A proxy with mesh certificates (and no discoveryAddress of its own, which is used as it is) gets its configuration
@@ -250,6 +253,8 @@ export function proxyContainer(ctx: SidecarContext): Result<BuiltContainer> {
   // Probes go to the pod's own address (INSTANCE_IP, set in the container's env before the args expand it).
   if (o.histogramBuckets) bootOpts.histogramBuckets = o.histogramBuckets;
   if (o.statsFlushMs !== undefined) bootOpts.statsFlushMs = o.statsFlushMs;
+  // ISTIO_MUTUAL presents the mesh certificate of /etc/certs; a pod without one reaches the service in plaintext (annotations.ts warns).
+  if (o.accessLogService) bootOpts.accessLogService = { service: o.accessLogService, ...(shape.certs && { identity: MESH_IDENTITY }) };
   if (ctx.appProbes) bootOpts.appProbes = { address: '$(INSTANCE_IP)', routes: ctx.appProbes.map((r) => ({ ...r, path: literal(r.path), target: literal(r.target) })) };
   const bootstrap = envoyBootstrapText(
     bootOpts,

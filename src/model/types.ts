@@ -209,6 +209,11 @@ export interface MeshSettings {
   /** Envoy access logs (accessLogFile, accessLogEncoding, accessLogFormat: absent, the encoding's default); absent: none. */
   accessLog?: { path: string; encoding: 'TEXT' | 'JSON'; format?: { text: string } | { fields: Record<string, unknown> } };
   /**
+   * enableEnvoyAccessLogService: where the mesh config's own logging applies (no Telemetry, no defaultProviders),
+   * connection managers and tcp_proxies also stream to the bootstrap's envoy_accesslog_service cluster.
+   */
+  envoyAccessLogService?: boolean;
+  /**
    * What Telemetry resources refer to (extensionProviders, defaultProviders), and the sampling percentage where
    * a Telemetry sets none; absent: no providers and no defaults.
    */

@@ -139,6 +139,14 @@ describe('mizzen bootstrap', () => {
     expect(doc.dynamic_resources.ads_config.api_type).to.equal('GRPC');
   });
 
+  it('--access-log-service adds the envoy_accesslog_service cluster (plaintext, HTTP/2) at that address', async () => {
+    const { code, out } = await capture(['--node', NODE, '--access-log-service', 'als.istio-system:15000']);
+    expect(code).to.equal(0);
+    const als = JSON.parse(out).static_resources.clusters.find((c: any) => c.name === 'envoy_accesslog_service');
+    expect(als.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address).to.deep.equal({ address: 'als.istio-system', port_value: 15000 });
+    expect(als).to.not.have.property('transport_socket');
+  });
+
   it('--cert-dir names the mesh certificate files in the Envoy node metadata, with Istio\'s keys', async () => {
     const { code, out } = await capture(['--node', NODE, '--cert-dir', '/etc/certs/']);
     expect(code).to.equal(0);
@@ -240,6 +248,7 @@ describe('mizzen bootstrap', () => {
     ['--xds-tls with a relative --cert-dir', ['--node', NODE, '--xds-tls', '--cert-dir', 'certs/vm'], /--cert-dir: "certs\/vm" must be an absolute path/],
     ['--xds-server-name without --xds-tls', ['--node', NODE, '--cert-dir', '/etc/certs', '--xds-server-name', 'a.b'], /--xds-server-name: only with --xds-tls/],
     ['--xds-server-name with --grpc', ['--grpc', '--cert-dir', '/c', '--xds-tls', '--xds-server-name', 'a.b'], /--xds-server-name: not with --grpc/],
+    ['an --access-log-service that is no host:port', ['--node', NODE, '--access-log-service', 'als'], /--access-log-service: "als" must be host:port/],
     ['a --xds-server-name that is no DNS name', ['--node', NODE, '--cert-dir', '/c', '--xds-tls', '--xds-server-name', 'a b'], /--xds-server-name: "a b" must be a DNS name/],
   ];
   for (const [name, argv, re] of usage) {

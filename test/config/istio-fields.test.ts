@@ -112,7 +112,7 @@ describe("Istio's MeshConfig fields", () => {
     // serviceEntryVisibility is mizzen's too, absent from the defaults as Istio's is unset.
     const own = (f: string): boolean => f in DEFAULT_MESH_CONFIG || (TRAFFIC_DEFAULT_FIELDS as readonly string[]).includes(f) || f === 'serviceEntryVisibility';
     expect(mesh.filter((f) => !own(f) && !(f in ISTIO_MESH_FIELDS))).to.deep.equal([]);
-    const applied = ['discoveryAddress', 'concurrency', 'interceptionMode', 'proxyMetadata', 'holdApplicationUntilProxyStarts', 'tracing', 'gatewayTopology', 'proxyHeaders', 'terminationDrainDuration', 'drainDuration'];
+    const applied = ['discoveryAddress', 'concurrency', 'interceptionMode', 'proxyMetadata', 'holdApplicationUntilProxyStarts', 'tracing', 'gatewayTopology', 'proxyHeaders', 'terminationDrainDuration', 'drainDuration', 'envoyAccessLogService'];
     expect(proxy.filter((f) => !applied.includes(f) && !(f in ISTIO_PROXY_CONFIG_FIELDS))).to.deep.equal([]);
     expect(mesh.length).to.be.greaterThan(40);
   });

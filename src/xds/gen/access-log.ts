@@ -2,7 +2,8 @@
  * Envoy access logs, as Istio's: a connection manager logs a line per request and a tcp_proxy a line per
  * connection, to a file (e.g. /dev/stdout, which `kubectl logs <pod> -c istio-proxy` shows), or streams them to an
  * Envoy gRPC access log service (envoyHttpAls: requests, envoyTcpAls: connections). Which logs: the mesh config's
- * accessLogFile/accessLogEncoding, unless a Telemetry resource or defaultProviders say otherwise (telemetry.ts).
+ * accessLogFile/accessLogEncoding and enableEnvoyAccessLogService, unless a Telemetry resource or defaultProviders say
+ * otherwise (telemetry.ts).
  * TEXT is Envoy's default line; JSON has one field per value below. Pure.
  */
 import type { MeshSettings, TelemetryProvider } from '../../model/types.js';
@@ -77,14 +78,36 @@ export function providerAccessLog(p: Extract<TelemetryProvider, { kind: 'file' }
 
 type GrpcLog = Extract<TelemetryProvider, { kind: 'grpc-log' }>;
 
+/** The bootstrap cluster of the legacy access log service (bootstrap/access-log-service.ts), which the proxy has when its ProxyConfig names envoyAccessLogService. */
+const LEGACY_ALS_CLUSTER = 'envoy_accesslog_service';
+/**
+ * The filter state istiod's legacy loggers send along: the peer metadata Istio's metadata exchange leaves there.
+ * mizzen's proxies set none of it, so nothing is sent today; the names keep the log entries as a receiver expects.
+ */
+const PEER_STATE = ['upstream_peer', 'downstream_peer', 'wasm.upstream_peer', 'wasm.upstream_peer_id', 'wasm.downstream_peer', 'wasm.downstream_peer_id'];
+const legacy = (protocol: 'http' | 'tcp', logName: string): GrpcLog => ({ kind: 'grpc-log', protocol, service: '', port: 0, logName, filterStateObjects: PEER_STATE, requestHeaders: [], responseHeaders: [], responseTrailers: [] });
+const LEGACY_HTTP = legacy('http', 'http_envoy_accesslog');
+const LEGACY_TCP = legacy('tcp', 'tcp_envoy_accesslog');
+
+/**
+ * The loggers of the mesh config's enableEnvoyAccessLogService, as istiod's: connection managers stream each request
+ * (log_name http_envoy_accesslog) and tcp_proxies each connection (tcp_envoy_accesslog) to envoy_accesslog_service.
+ * Envoy checks no cluster of a gRPC access logger when it takes the config: a proxy without that cluster just sends
+ * nothing.
+ */
+export function legacyAlsLogs(): { http: Json; tcp: Json } {
+  const collector = { cluster: LEGACY_ALS_CLUSTER };
+  return { http: grpcAccessLog(LEGACY_HTTP, collector), tcp: grpcAccessLog(LEGACY_TCP, collector) };
+}
+
 /**
  * An envoyHttpAls or envoyTcpAls provider's access log: Envoy streams each request (connection manager) or each
  * connection (tcp_proxy) to the access log service at `collector` (its outbound cluster, which the proxy has).
  */
-export function grpcAccessLog(p: GrpcLog, collector: { cluster: string; host: string }, expression?: string): Json {
+export function grpcAccessLog(p: GrpcLog, collector: { cluster: string; host?: string }, expression?: string): Json {
   const common_config = {
     log_name: p.logName,
-    grpc_service: { envoy_grpc: { cluster_name: collector.cluster, authority: collector.host } },
+    grpc_service: { envoy_grpc: { cluster_name: collector.cluster, ...(collector.host ? { authority: collector.host } : {}) } },
     transport_api_version: 'V3',
     ...(p.filterStateObjects.length ? { filter_state_objects_to_log: p.filterStateObjects } : {}),
   };

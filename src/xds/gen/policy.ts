@@ -14,6 +14,7 @@ import { caSdsName, credentialSdsName } from './credentials.js';
 import { isPublicCaCredential } from '../../model/gateway-api-backendtls.js';
 import { duration } from '../proto.js';
 import { originationParams } from './tls-params.js';
+import { SYSTEM_CA_BUNDLE } from '../../core/constants.js';
 
 const GROUPS = ['connectionPool', 'loadBalancer', 'outlierDetection', 'tls'] as const;
 /** The fields of a TrafficPolicy that port-level settings cannot set (they keep the policy's, as in istiod). */
@@ -372,8 +373,7 @@ export function subjectAltNameMatchers(tls: Json): Json[] {
   const sans = asArray(tls.subjectAltNames).filter((s): s is string => typeof s === 'string' && s !== '');
   return sans.map((san) => ({ san_type: san.startsWith('spiffe://') ? 'URI' : 'DNS', matcher: { exact: san } }));
 }
-/** The CA bundle of the Envoy images (envoyproxy/envoy and its distroless form both carry it here). */
-export const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+export { SYSTEM_CA_BUNDLE } from '../../core/constants.js';
 
 /**
  * TLS origination from a DestinationRule, as istiod writes it: SIMPLE, and MUTUAL with a client certificate. With

@@ -22,7 +22,7 @@
  *   log provider left on, ordered by name: envoyFileAccessLog on connection managers and tcp_proxies alike,
  *   envoyHttpAls on connection managers, envoyTcpAls on tcp_proxies.
  * - Where no Telemetry says anything of tracing (or logging) and defaultProviders name none, the mesh config's own
- *   settings apply as before (tracing.ts, access-log.ts). Provider kinds mizzen does not generate give nothing.
+ *   settings apply as before (tracing.ts; access-log.ts: accessLogFile, enableEnvoyAccessLogService). Provider kinds mizzen does not generate give nothing.
  * Pure.
  */
 import type { Config, Snapshot, TelemetryProvider } from '../../model/types.js';
@@ -36,7 +36,7 @@ import { proxyLabels, serviceCluster } from './context.js';
 import { type Json, any } from './common.js';
 import { HCM_FILTER, TCP_PROXY_FILTER, mapNetworkFilters } from './filters.js';
 import { isTracer, meshZipkin, tracerTracing } from './tracing.js';
-import { grpcAccessLog, meshAccessLog, providerAccessLog } from './access-log.js';
+import { grpcAccessLog, legacyAlsLogs, meshAccessLog, providerAccessLog } from './access-log.js';
 import type { NamedResource } from './types.js';
 
 type Mode = 'CLIENT' | 'SERVER';
@@ -228,8 +228,11 @@ function logsOf(snap: Snapshot, proxy: Proxy, applicable: readonly Config[], mod
     .filter((x): x is typeof x & { provider: LogProvider } => isLogProvider(x.provider))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (named.length === 0) {
-    const legacy = meshAccessLog(snap.mesh.accessLog);
-    return legacy && { http: [legacy], tcp: [legacy] };
+    const file = meshAccessLog(snap.mesh.accessLog);
+    const als = snap.mesh.envoyAccessLogService ? legacyAlsLogs() : undefined;
+    if (!file && !als) return undefined;
+    // The file first, then the service, in istiod's order.
+    return { http: [...(file ? [file] : []), ...(als ? [als.http] : [])], tcp: [...(file ? [file] : []), ...(als ? [als.tcp] : [])] };
   }
   const out: { http: Json[]; tcp: Json[] } = { http: [], tcp: [] };
   for (const { spec, provider } of named) {
