@@ -19,6 +19,7 @@ import {
 import { clusterPolicyFields, connectionPoolFields, effectivePolicy, subsetsOf, type TrafficPolicy } from './policy.js';
 import { type ProxyPlace, applyLocality, localityPlan, placeKey, proxyPlace } from './locality.js';
 import { withZoneAwareConfig } from './zone-aware.js';
+import { LOCAL_CLUSTER, localClusterAssignment, selfDiscovery } from './self-discovery.js';
 import { destinationRuleFor, inboundServices, proxyLabels, visibleServices } from './context.js';
 import { proxySidecar, sidecarInboundPool, sidecarIngress, unknownDestinations, type IngressEndpoint, type IngressPort } from './sidecar-scope.js';
 import { wasmClusters } from './wasm.js';
@@ -435,10 +436,15 @@ function memoAssignment(snap: Snapshot, spec: ClusterSpec, place: ProxyPlace): J
   return la;
 }
 
-/** EDS: one ClusterLoadAssignment per EDS cluster (empty ones too, so Envoy does not wait for them). */
+/**
+ * EDS: one ClusterLoadAssignment per EDS cluster (empty ones too, so Envoy does not wait for them), and for a proxy
+ * with self-discovery its local_cluster's (self-discovery.ts).
+ */
 export function generateEndpoints(snap: Snapshot, proxy: Proxy): NamedResource[] {
   const place = proxyPlace(snap, proxy);
-  return outboundClusterSpecs(snap, proxy)
+  const out = outboundClusterSpecs(snap, proxy)
     .filter((s) => s.type === 'EDS')
     .map((s) => ({ name: s.name, resource: memoAssignment(snap, s, place) }));
+  if (selfDiscovery(proxy)) out.push({ name: LOCAL_CLUSTER, resource: localClusterAssignment(snap, proxy, (name, eps, accepts) => loadAssignment(name, eps, false, accepts)) });
+  return out;
 }
