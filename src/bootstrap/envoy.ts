@@ -50,7 +50,16 @@ export interface EnvoyBootstrapOptions {
   statsFlushMs?: number;
   /** ProxyConfig envoyAccessLogService: the envoy_accesslog_service cluster (access-log-service.ts). */
   accessLogService?: AccessLogServiceOptions;
+  /**
+   * Self-discovery (node metadata ENABLE_SELF_DISCOVERY, Istio's ISTIO_META_ENABLE_SELF_DISCOVERY): the cluster
+   * LOCAL_CLUSTER, fed by EDS with the proxy's own service's instances, named cluster_manager.local_cluster_name, so
+   * that Envoy can route by zone (xds/gen/self-discovery.ts). `locality` is then node.locality when known.
+   */
+  selfDiscovery?: { locality?: { region?: string; zone?: string; sub_zone?: string } };
 }
+
+/** The cluster of the proxy's own service's instances, for zone-aware routing (Istio's name). */
+export const LOCAL_CLUSTER = 'local_cluster';
 
 export interface XdsTls {
   caFile: string;
@@ -218,8 +227,21 @@ function nodeOf(opts: EnvoyBootstrapOptions): Record<string, unknown> {
   if (opts.nodeId) node.id = opts.nodeId;
   node.cluster = opts.clusterName;
   if (opts.metadata && Object.keys(opts.metadata).length > 0) node.metadata = opts.metadata;
+  // Envoy's local zone for zone-aware routing is its node's.
+  const locality = opts.selfDiscovery?.locality;
+  if (locality && Object.values(locality).some(Boolean)) node.locality = locality;
   return node;
 }
+
+/**
+ * The static cluster of the proxy's own service's instances, by EDS over ADS as Istio's agent adds it (its least
+ * request policy left to Envoy's default: nothing is routed to this cluster; Envoy only counts its hosts by zone).
+ */
+const localCluster = (): Record<string, unknown> => ({
+  name: LOCAL_CLUSTER,
+  type: 'EDS',
+  eds_cluster_config: { eds_config: { ads: {}, resource_api_version: 'V3' }, service_name: LOCAL_CLUSTER },
+});
 
 /** The envoy.config.bootstrap.v3.Bootstrap document. */
 export function envoyBootstrap(opts: EnvoyBootstrapOptions): Result<Record<string, unknown>> {
@@ -244,8 +266,9 @@ export function envoyBootstrap(opts: EnvoyBootstrapOptions): Result<Record<strin
         adminRouteListener('health', Ports.proxyHealth, { path: READY_PATH }, '/ready'),
         ...(probes ? [probes.listener] : []),
       ],
-      clusters: [xdsCluster(xds.value.host, xds.value.port, opts.xdsTls), staticCluster(ADMIN_CLUSTER, '127.0.0.1', Ports.proxyAdmin, false), ...(probes?.clusters ?? []), ...(opts.accessLogService ? [accessLogServiceCluster(opts.accessLogService)] : [])],
+      clusters: [xdsCluster(xds.value.host, xds.value.port, opts.xdsTls), staticCluster(ADMIN_CLUSTER, '127.0.0.1', Ports.proxyAdmin, false), ...(probes?.clusters ?? []), ...(opts.accessLogService ? [accessLogServiceCluster(opts.accessLogService)] : []), ...(opts.selfDiscovery ? [localCluster()] : [])],
     },
+    ...(opts.selfDiscovery && { cluster_manager: { local_cluster_name: LOCAL_CLUSTER } }),
     ...(opts.histogramBuckets?.length && { stats_config: { histogram_bucket_settings: opts.histogramBuckets.map((h) => ({ match: { prefix: h.prefix }, buckets: [...h.buckets] })) } }),
     ...(opts.statsFlushMs !== undefined && { stats_flush_interval: { seconds: Math.floor(opts.statsFlushMs / 1000), nanos: (opts.statsFlushMs % 1000) * 1_000_000 } }),
   });
@@ -291,9 +314,9 @@ export interface BootstrapText {
  * given, is node.metadata already serialized (a non-empty object; it replaces `opts.metadata`).
  */
 export function envoyBootstrapText(opts: EnvoyBootstrapOptions, metadataJson?: string): Result<BootstrapText> {
-  // Rewritten probes, histogram buckets, a flush interval and an access log service add to the static part: such a
-  // bootstrap is built whole.
-  if ((opts.appProbes && opts.appProbes.routes.length > 0) || opts.histogramBuckets?.length || opts.statsFlushMs !== undefined || opts.accessLogService) {
+  // Rewritten probes, histogram buckets, a flush interval, an access log service and self-discovery add to the
+  // static part: such a bootstrap is built whole.
+  if ((opts.appProbes && opts.appProbes.routes.length > 0) || opts.histogramBuckets?.length || opts.statsFlushMs !== undefined || opts.accessLogService || opts.selfDiscovery) {
     const doc = envoyBootstrap(metadataJson === undefined ? opts : { ...opts, metadata: JSON.parse(metadataJson) as Record<string, unknown> });
     if (!doc.ok) return doc;
     const json = JSON.stringify(doc.value);

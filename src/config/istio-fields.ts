@@ -27,7 +27,6 @@ export const ISTIO_MESH_FIELDS: Readonly<Record<string, IstioField>> = {
   hboneIdleTimeout: { kind: 'duration', why: 'mizzen has no ambient (HBONE) data plane' },
   disableEnvoyListenerLog: { kind: 'bool', why: 'mizzen writes no listener-level access log' },
   configSources: { kind: 'list', why: 'mizzen reads config from --config-dir or Kubernetes, not MCP sources' },
-  zoneAwareLbSetting: { kind: 'mapping', why: 'use localityLbSetting' },
   certificates: { kind: 'list', why: 'deprecated in Istio; mizzen issues workload certificates itself' },
   serviceSettings: { kind: 'list', why: 'every service is cluster-wide in mizzen (no clusterLocal hosts)' },
   serviceScopeConfigs: { kind: 'list', why: 'mizzen has no ambient multi-network service scopes' },

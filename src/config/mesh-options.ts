@@ -90,6 +90,7 @@ export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
     ...(detectionMs(mesh.protocolDetectionTimeout) ? { protocolDetectionMs: detectionMs(mesh.protocolDetectionTimeout) } : {}),
     authzProviders: Object.fromEntries(authzProviders(mesh)),
     localityLb: structuredClone(mesh.localityLbSetting),
+    ...(mesh.zoneAwareLbSetting && { zoneAwareLb: structuredClone(mesh.zoneAwareLbSetting) }),
     autoMtls: mesh.enableAutoMtls,
     ingress: ingressSettings(mesh),
     connectTimeoutMs: detectionMs(mesh.connectTimeout),

@@ -11,7 +11,7 @@ import { ok, fail } from '../core/result.js';
 import { KUBECTL_YAML } from '../core/documents.js';
 import { Issues } from '../validation/schema.js';
 import { checkLabelSelector, isDns1123Label, parseDuration } from '../validation/common.js';
-import { localityLbSettingErrors } from '../validation/destinationrule.js';
+import { localityLbSettingErrors, zoneAwareLbSettingErrors } from '../validation/destinationrule.js';
 import { isObject } from '../core/object.js';
 import { parseHostPort } from '../bootstrap/envoy.js';
 import { DEFAULT_TRUST_DOMAIN, Ports, TRUST_DOMAIN } from '../core/constants.js';
@@ -163,6 +163,11 @@ export interface MeshConfig extends TrafficDefaults {
    */
   localityLbSetting: { enabled?: boolean; failover?: Array<{ from: string; to: string }>; distribute?: Array<{ from: string; to: Record<string, number> }>; failoverPriority?: string[] };
   /**
+   * Istio's zoneAwareLbSetting (unset by default): Envoy's zone-aware routing for every cluster whose DestinationRule
+   * sets neither it nor a localityLbSetting, over localityLbSetting when both are set (xds/gen/zone-aware.ts).
+   */
+  zoneAwareLbSetting?: { enabled?: boolean; failover?: Array<{ from: string; to: string }>; failoverPriority?: string[]; minClusterSize?: number };
+  /**
    * Istio's enableAutoMtls (default true): a sidecar that has mesh certificates calls, over mTLS, the endpoints that
    * accept it (security.istio.io/tlsMode=istio, injected with certificates) unless a DestinationRule sets tls.
    */
@@ -260,6 +265,9 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
 };
 
 
+/** The fields mizzen applies that are unset by default (so not keys of DEFAULT_MESH_CONFIG). */
+export const OPTIONAL_MESH_FIELDS = ['zoneAwareLbSetting', 'serviceEntryVisibility'] as const;
+
 /** Lists whose items need more than the type check of the merge: each item is checked by this. */
 const LIST_ITEMS: Record<string, (item: unknown, path: string, issues: Issues) => void> = {
   neverInjectSelector: checkLabelSelector,
@@ -279,7 +287,7 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
   if (!isObject(input)) return fail('mesh config: must be a mapping');
   const errors: string[] = [];
   const warnings: string[] = [];
-  const named = jsonNames(input, new Set([...Object.keys(base), ...TRAFFIC_DEFAULT_FIELDS, 'meshMTLS', 'tlsDefaults', 'serviceEntryVisibility']), errors);
+  const named = jsonNames(input, new Set([...Object.keys(base), ...TRAFFIC_DEFAULT_FIELDS, ...OPTIONAL_MESH_FIELDS, 'meshMTLS', 'tlsDefaults']), errors);
   const merge = (def: unknown, val: unknown, path: string): unknown => {
     if (val === undefined) return structuredClone(def);
     if (Array.isArray(def)) {
@@ -314,7 +322,7 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
     return val;
   };
   // Providers merge by name onto the base's, not as a list that replaces the base's list.
-  const { extensionProviders, localityLbSetting, defaultConfig, meshMTLS, tlsDefaults, caCertificates, serviceEntryVisibility, ...all } = named;
+  const { extensionProviders, localityLbSetting, zoneAwareLbSetting, defaultConfig, meshMTLS, tlsDefaults, caCertificates, serviceEntryVisibility, ...all } = named;
   const traffic = takeTrafficDefaults(all, base, errors, warnings);
   const outboundTls = takeOutboundTls(all);
   const istio = sortIstioFields(all, (k) => k in base, ISTIO_MESH_FIELDS, '', errors, warnings);
@@ -328,6 +336,14 @@ export function resolveMeshConfig(input: unknown, base: MeshConfig = DEFAULT_MES
     errors.push(...localityLbSettingErrors(localityLbSetting, 'localityLbSetting'));
     merged.localityLbSetting = errors.length === before ? (structuredClone(localityLbSetting) as MeshConfig['localityLbSetting']) : structuredClone(base.localityLbSetting);
   } else merged.localityLbSetting = structuredClone(base.localityLbSetting);
+  // So does a zoneAwareLbSetting (null: unset, as proto3 JSON reads it).
+  const zoneAware = zoneAwareLbSetting === undefined ? base.zoneAwareLbSetting : zoneAwareLbSetting;
+  if (zoneAware === undefined || zoneAware === null) delete merged.zoneAwareLbSetting;
+  else {
+    const before = errors.length;
+    errors.push(...zoneAwareLbSettingErrors(zoneAware, 'zoneAwareLbSetting'));
+    if (errors.length === before) merged.zoneAwareLbSetting = structuredClone(zoneAware) as MeshConfig['zoneAwareLbSetting'];
+  }
   merged.meshMTLS = meshMTLS === undefined ? structuredClone(base.meshMTLS) : readMeshTls(meshMTLS, 'meshMTLS', errors, warnings);
   merged.tlsDefaults = tlsDefaults === undefined ? structuredClone(base.tlsDefaults) : readMeshTls(tlsDefaults, 'tlsDefaults', errors, warnings);
   merged.caCertificates = caCertificates === undefined ? structuredClone(base.caCertificates) : readCaCertificates(caCertificates, errors, warnings);

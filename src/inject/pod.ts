@@ -163,7 +163,8 @@ export function injectPodAs(pod: KubeObject, opts: InjectOptions, workload?: Wor
   const routes = scrape ? [...(probes?.routes ?? []), scrape.route] : probes?.routes;
   const proxy = proxyContainer(routes && routes.length > 0 ? { ...ctx, appProbes: routes } : ctx);
   if (!proxy.ok) return proxy;
-  const warnings = rewriting.warning || probes?.warnings.length ? [...params.value.warnings, ...(rewriting.warning ? [rewriting.warning] : []), ...(probes?.warnings ?? [])] : params.value.warnings;
+  const more = [...(rewriting.warning ? [rewriting.warning] : []), ...(probes?.warnings ?? []), ...(proxy.value.warnings ?? [])];
+  const warnings = more.length > 0 ? [...params.value.warnings, ...more] : params.value.warnings;
 
   const sidecarInits: BuiltContainer[] = [];
   if (params.value.interceptionMode !== 'NONE') sidecarInits.push(initContainer(ctx));

@@ -17,6 +17,7 @@ import type { DefaultProxyConfig } from '../config/default-config.js';
 import { checkUserVolumes, readNamedObjects, type Entry } from './user-volumes.js';
 import { setOwn } from './template.js';
 import { parseDuration } from '../core/duration.js';
+import { goBool } from '../core/go-bool.js';
 import { mergeProxyHeaders } from '../model/proxy-headers.js';
 import type { RemoteService } from '../config/remote-service.js';
 
@@ -170,9 +171,6 @@ function proxyConfigPart(get: Get, errors: string[], warnings: string[], base: D
   return part;
 }
 
-/** Go's strconv.ParseBool, as Istio's agent reads its boolean settings. */
-const GO_BOOL: Readonly<Record<string, boolean>> = { 1: true, t: true, T: true, TRUE: true, true: true, True: true, 0: false, f: false, F: false, FALSE: false, false: false, False: false };
-
 /**
  * EXIT_ON_ZERO_ACTIVE_CONNECTIONS and MINIMUM_DRAIN_DURATION of the proxy's environment, as Istio's agent reads them:
  * a value it cannot read is its default (off; 5s), with a warning.
@@ -181,8 +179,9 @@ function exitOnZeroOf(env: Readonly<Record<string, string>>, warnings: string[])
   const at = `proxyMetadata (${field(Annotations.proxyConfig)}, ProxyConfig or the mesh config's defaultConfig)`;
   const on = env.EXIT_ON_ZERO_ACTIVE_CONNECTIONS;
   if (on === undefined) return undefined;
-  if (!Object.hasOwn(GO_BOOL, on)) warnings.push(`${at}: EXIT_ON_ZERO_ACTIVE_CONNECTIONS: ${shown(on)} is not a boolean, taken as false`);
-  if (!Object.hasOwn(GO_BOOL, on) || !GO_BOOL[on]) return undefined;
+  const value = goBool(on);
+  if (value === undefined) warnings.push(`${at}: EXIT_ON_ZERO_ACTIVE_CONNECTIONS: ${shown(on)} is not a boolean, taken as false`);
+  if (!value) return undefined;
   const min = env.MINIMUM_DRAIN_DURATION;
   if (min === undefined) return { minimumDrainMs: 5000 };
   const ns = parseDuration(min.trim());

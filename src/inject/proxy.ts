@@ -18,6 +18,9 @@ import { holdCommand } from './hold.js';
 import { drainCommand } from './drain.js';
 import { DEFAULT_PROXY_OPTIONS, istioMetadata, type ProxyOptions } from './proxy-options.js';
 import { overlayContainer } from './overlay.js';
+import { goBool } from '../core/go-bool.js';
+import { shown } from '../core/shown.js';
+import { localityOf } from '../model/registry.js';
 
 /** What makes one proxy container differ in shape from another. */
 interface Shape {
@@ -256,6 +259,8 @@ export function proxyContainer(ctx: SidecarContext): Result<BuiltContainer> {
   // ISTIO_MUTUAL presents the mesh certificate of /etc/certs; a pod without one reaches the service in plaintext (annotations.ts warns).
   if (o.accessLogService) bootOpts.accessLogService = { service: o.accessLogService, ...(shape.certs && { identity: MESH_IDENTITY }) };
   if (ctx.appProbes) bootOpts.appProbes = { address: '$(INSTANCE_IP)', routes: ctx.appProbes.map((r) => ({ ...r, path: literal(r.path), target: literal(r.target) })) };
+  const selfDiscovery = selfDiscoveryOf(metaOverrides, ctx.labels);
+  if (selfDiscovery.on) bootOpts.selfDiscovery = selfDiscovery.locality ? { locality: selfDiscovery.locality } : {};
   const bootstrap = envoyBootstrapText(
     bootOpts,
     plainMeta ? templateFor(metaTemplates, shape, META_KEYS, nodeMetadata).json(meta) : JSON.stringify(withProxyConfig(withOverrides(nodeMetadata(shape, meta), metaOverrides), proxyConfig)),
@@ -285,5 +290,23 @@ export function proxyContainer(ctx: SidecarContext): Result<BuiltContainer> {
     o === DEFAULT_PROXY_OPTIONS && override === undefined
       ? templateFor(proxyTemplates, shape, PROXY_KEYS, buildProxy).json(values, { bootstrap: bootstrap.value.quoted, resources: resourcesJson(params) })
       : JSON.stringify(override ? overlayContainer(buildProxy(shape, values, o), override) : buildProxy(shape, values, o));
-  return ok({ name: ContainerNames.proxy, json, build });
+  return ok({ name: ContainerNames.proxy, json, build, ...(selfDiscovery.warning && { warnings: [selfDiscovery.warning] }) });
+}
+
+/**
+ * Whether the proxy asks for self-discovery (ISTIO_META_ENABLE_SELF_DISCOVERY, read as Istio's agent reads it: one
+ * of Go's boolean spellings, anything else off) and its node's locality, which Envoy's zone-aware routing compares
+ * with its local_cluster's: from the pod's locality labels, as Istio's agent takes it first (mizzen has no agent
+ * to ask the platform, and a pod is not on a node yet when injected).
+ */
+function selfDiscoveryOf(meta: Readonly<Record<string, string>>, labels: Record<string, string>): { on: boolean; locality?: Record<string, string>; warning?: string } {
+  const value = meta.ENABLE_SELF_DISCOVERY;
+  if (value === undefined) return { on: false };
+  const at = 'proxyMetadata ISTIO_META_ENABLE_SELF_DISCOVERY';
+  const on = goBool(value);
+  if (on === undefined) return { on: false, warning: `${at}: ${shown(value)} is not a boolean, taken as false` };
+  if (!on) return { on: false };
+  const [region = '', zone = '', subZone = ''] = localityOf(labels).split('/');
+  if (!zone) return { on: true, warning: `${at}: the pod names no zone (label topology.istio.io/locality, or topology.kubernetes.io/region and zone): Envoy routes by zone only where it knows its own` };
+  return { on: true, locality: { ...(region && { region }), zone, ...(subZone && { sub_zone: subZone }) } };
 }

@@ -94,6 +94,8 @@ export interface BuiltContainer {
   json: string;
   /** A fresh container object (only kube-inject and tests need it; the webhook sends the JSON). */
   build: () => Container;
+  /** What the pod asked of it that will not work as asked (admission warnings). */
+  warnings?: readonly string[];
 }
 
 const INIT_KEYS = ['image', 'args', 'resources'] as const;

@@ -7,6 +7,7 @@ import { fqdn } from '../core/kube.js';
 import { Annotations, ContainerNames, Labels, MeshCerts } from '../core/constants.js';
 import type { Endpoint, Service, ServicePort, Workload } from './types.js';
 import { selectProtocol } from './protocol.js';
+import { workloadOf } from '../inject/workload.js';
 import { asArray, asObject, asPort, asString, matchesLabels, stringMap } from './selectors.js';
 
 /** The Service annotation (and ServiceEntry's) that says what spec.trafficDistribution says, for clusters without it. */
@@ -46,6 +47,8 @@ export interface PodInfo {
   locality: string;
   /** spec.nodeName: the node it runs on, for PreferSameNode. */
   node?: string;
+  /** Its workload's name (its Deployment's, StatefulSet's…, as inject/workload.ts derives it), for self-discovery. */
+  workloadName?: string;
 }
 
 const ns = (o: KubeObject): string => asString(o.metadata.namespace) || 'default';
@@ -108,6 +111,8 @@ export function podInfos(objects: readonly KubeObject[]): PodInfo[] {
       }
     }
     const labels = stringMap(o.metadata.labels);
+    // A malformed ownerReferences names no owner (workloadOf reads a list).
+    const workloadName = workloadOf({ ...o, metadata: { ...o.metadata, ownerReferences: asArray(o.metadata.ownerReferences) as never } }).name;
     out.push({
       name: o.metadata.name!,
       namespace: ns(o),
@@ -119,6 +124,7 @@ export function podInfos(objects: readonly KubeObject[]): PodInfo[] {
       tlsMode: tlsModeOf(labels, stringMap(o.metadata.annotations), containers),
       locality: localityOf(labels),
       ...(asString(spec.nodeName) ? { node: spec.nodeName as string } : {}),
+      ...(workloadName ? { workloadName } : {}),
     });
   }
   return out;
@@ -211,6 +217,7 @@ function endpointFor(addr: string, port: number, sp: ServicePort, pod: PodInfo |
     healthy,
     ...(pod ? { serviceAccount: pod.serviceAccount, workload: podKey(namespace, pod.name) } : {}),
     ...(pod?.node ? { node: pod.node } : {}),
+    ...(pod?.workloadName ? { workloadName: pod.workloadName } : {}),
     tlsMode: pod?.tlsMode ?? 'disabled',
   };
 }

@@ -87,6 +87,11 @@ export interface Endpoint {
   node?: string;
   /** The workload this endpoint is (pod `ns/name`, WorkloadEntry `ns/name`), for debugging. */
   workload?: string;
+  /**
+   * The name of the workload a pod endpoint belongs to (its Deployment's, StatefulSet's…: what its proxy sends as
+   * WORKLOAD_NAME), for the proxy's own local_cluster (xds/gen/self-discovery.ts).
+   */
+  workloadName?: string;
   /** Whether the workload has a sidecar and so accepts Istio mTLS (security.istio.io/tlsMode=istio). */
   tlsMode: 'istio' | 'disabled';
 }
@@ -144,6 +149,11 @@ export interface MeshSettings {
   authzProviders?: Record<string, ExtAuthzProvider>;
   /** The mesh config's localityLbSetting (a DestinationRule's own replaces it); absent: Istio's default, enabled. */
   localityLb?: Record<string, unknown>;
+  /**
+   * The mesh config's zoneAwareLbSetting: taken over localityLb where a cluster's DestinationRule sets neither and
+   * its Service asks for no traffic distribution (xds/gen/zone-aware.ts); absent: none.
+   */
+  zoneAwareLb?: Record<string, unknown>;
   /** protocolDetectionTimeout in milliseconds; absent: none (a sniffing proxy waits for the client's first bytes). */
   protocolDetectionMs?: number;
   /**

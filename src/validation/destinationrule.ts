@@ -33,6 +33,19 @@ export function localityLbSettingErrors(v: unknown, path: string): string[] {
   return issues.errors;
 }
 
+const zoneAwareLbSettingSchema = obj({ enabled: bool, failover: failoverSchema, failoverPriority: strList(), minClusterSize: { type: 'int', min: 1, max: 4294967295 } });
+
+/**
+ * Errors of a zoneAwareLbSetting outside a DestinationRule (the mesh config's), checked as a DestinationRule's is
+ * (as istiod, with no outlier detection to ask for).
+ */
+export function zoneAwareLbSettingErrors(v: unknown, path: string): string[] {
+  const issues = new Issues();
+  walk(zoneAwareLbSettingSchema, v, path, issues);
+  if (issues.errors.length === 0) checkZoneAware(v as Obj, {}, path, issues);
+  return issues.errors;
+}
+
 const loadBalancerSchema = obj(
   {
     simple: enumOf('UNSPECIFIED', 'LEAST_CONN', 'RANDOM', 'PASSTHROUGH', 'ROUND_ROBIN', 'LEAST_REQUEST'),
@@ -49,7 +62,7 @@ const loadBalancerSchema = obj(
       { atMostOne: [['httpHeaderName', 'httpCookie', 'useSourceIp', 'httpQueryParameterName'], ['ringHash', 'maglev']] },
     ),
     localityLbSetting: localityLbSettingSchema,
-    zoneAwareLbSetting: obj({ enabled: bool, failover: failoverSchema, failoverPriority: strList(), minClusterSize: { type: 'int', min: 1, max: 4294967295 } }),
+    zoneAwareLbSetting: zoneAwareLbSettingSchema,
     warmupDurationSecs: durationField,
     warmup: obj({ duration: durationField, minimumPercent: num({ min: 0, max: 100 }), aggression: num({ min: 0 }) }, { required: ['duration'] }),
     backendUtilization: obj({
@@ -210,7 +223,6 @@ function isPrime(n: number): boolean {
 
 function checkLoadBalancer(lb: Obj | undefined, outlier: Obj | undefined, p: string, issues: Issues): void {
   if (!lb) return;
-  if (lb.zoneAwareLbSetting) issues.warn(`${p}.zoneAwareLbSetting`, 'not applied by mizzen: use localityLbSetting');
   const ch = lb.consistentHash;
   if (ch) {
     const cp = `${p}.consistentHash`;

@@ -13,6 +13,13 @@ const T = 'envoy.config.bootstrap.v3.Bootstrap';
 
 const cases: Record<string, EnvoyBootstrapOptions> = {
   'sidecar-dns': { xdsAddress: 'mizzen.mizzen-system.svc:15010', logLevel: 'info', clusterName: 'reviews.default' },
+  // Self-discovery (ISTIO_META_ENABLE_SELF_DISCOVERY): local_cluster by EDS, named the cluster manager's local cluster; the node's locality.
+  'sidecar-self-discovery': {
+    xdsAddress: 'mizzen.mizzen-system.svc:15010',
+    logLevel: 'info',
+    clusterName: 'reviews.default',
+    selfDiscovery: { locality: { region: 'us-east1', zone: 'us-east1-b' } },
+  },
   'gateway-ip-with-node': { xdsAddress: '10.96.0.10:15010', nodeId: 'router~10.1.0.5~gw-1.istio-system~istio-system.svc.cluster.local', logLevel: 'warning', clusterName: 'istio-ingressgateway.istio-system' },
   'ipv6-xds': { xdsAddress: '[fd00::10]:15012', logLevel: 'debug', clusterName: 'x.y' },
   // A sidecar with mesh certificates: xDS over TLS, the control plane's certificate checked against the mesh CA.
@@ -169,6 +176,22 @@ describe('envoy bootstrap', () => {
         expect(envoyBootstrapText(opts)).to.deep.equal(envoyBootstrap(opts));
       });
     }
+  });
+
+  it('self-discovery: local_cluster fed by EDS over ADS and named local_cluster_name; node.locality only when known', async () => {
+    const base = { xdsAddress: '10.96.0.10:15010', logLevel: 'info', clusterName: 'c' };
+    const r = envoyBootstrap({ ...base, selfDiscovery: {} });
+    if (!r.ok) throw new Error(r.errors.join());
+    const doc = r.value as any;
+    expect(doc.cluster_manager).to.deep.equal({ local_cluster_name: 'local_cluster' });
+    const local = doc.static_resources.clusters.find((c: any) => c.name === 'local_cluster');
+    expect(local).to.deep.equal({ name: 'local_cluster', type: 'EDS', eds_cluster_config: { eds_config: { ads: {}, resource_api_version: 'V3' }, service_name: 'local_cluster' } });
+    expect(doc.node).to.not.have.property('locality');
+    expect(checkPgv(envoyRoot(), T, doc)).to.deep.equal([]);
+    const empty = envoyBootstrap({ ...base, selfDiscovery: { locality: { region: '', zone: '' } } });
+    expect(empty.ok && (empty.value as any).node).to.not.have.property('locality');
+    const plain = envoyBootstrap(base);
+    expect(plain.ok && plain.value).to.not.have.property('cluster_manager');
   });
 
   it('uses a STATIC cluster for an IP address', async () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { DEFAULT_MESH_CONFIG, resolveMeshConfig } from '../../src/config/mesh.js';
+import { DEFAULT_MESH_CONFIG, OPTIONAL_MESH_FIELDS, resolveMeshConfig } from '../../src/config/mesh.js';
 import { ISTIO_MESH_FIELDS, ISTIO_PROXY_CONFIG_FIELDS, kindIssue } from '../../src/config/istio-fields.js';
 import { TRAFFIC_DEFAULT_FIELDS } from '../../src/config/traffic-defaults.js';
 
@@ -94,6 +94,7 @@ describe("Istio's MeshConfig fields", () => {
     for (const name of Object.keys(ISTIO_MESH_FIELDS)) {
       expect(DEFAULT_MESH_CONFIG, name).to.not.have.property(name);
       expect(TRAFFIC_DEFAULT_FIELDS, name).to.not.include(name);
+      expect(OPTIONAL_MESH_FIELDS, name).to.not.include(name);
     }
   });
 
@@ -109,8 +110,7 @@ describe("Istio's MeshConfig fields", () => {
     const mesh = proto('mesh/v1alpha1/config.proto', 'MeshConfig');
     const proxy = proto('mesh/v1alpha1/proxy.proto', 'ProxyConfig');
     if (!mesh || !proxy) return this.skip();
-    // serviceEntryVisibility is mizzen's too, absent from the defaults as Istio's is unset.
-    const own = (f: string): boolean => f in DEFAULT_MESH_CONFIG || (TRAFFIC_DEFAULT_FIELDS as readonly string[]).includes(f) || f === 'serviceEntryVisibility';
+    const own = (f: string): boolean => f in DEFAULT_MESH_CONFIG || (TRAFFIC_DEFAULT_FIELDS as readonly string[]).includes(f) || (OPTIONAL_MESH_FIELDS as readonly string[]).includes(f);
     expect(mesh.filter((f) => !own(f) && !(f in ISTIO_MESH_FIELDS))).to.deep.equal([]);
     const applied = ['discoveryAddress', 'concurrency', 'interceptionMode', 'proxyMetadata', 'holdApplicationUntilProxyStarts', 'tracing', 'gatewayTopology', 'proxyHeaders', 'terminationDrainDuration', 'drainDuration', 'envoyAccessLogService'];
     expect(proxy.filter((f) => !applied.includes(f) && !(f in ISTIO_PROXY_CONFIG_FIELDS))).to.deep.equal([]);

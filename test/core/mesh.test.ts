@@ -151,6 +151,36 @@ outboundTrafficPolicy:
     expect(sum.ok === false && sum.errors).to.deep.equal(['localityLbSetting.distribute[0].to: total locality weight 80 != 100']);
   });
 
+  it("takes Istio's zoneAwareLbSetting (unset by default; its proto name too), checked as a DestinationRule's without the outlier warning", () => {
+    expect(DEFAULT_MESH_CONFIG).to.not.have.property('zoneAwareLbSetting');
+    expect(snapshotOptions(DEFAULT_MESH_CONFIG)).to.not.have.property('zoneAwareLb');
+    const setting = { minClusterSize: 3, failover: [{ from: 'us-east', to: 'eu-west' }] };
+    for (const input of [{ zoneAwareLbSetting: setting }, { zone_aware_lb_setting: setting }]) {
+      const r = resolveMeshConfig(input);
+      expect(r.ok && r.warnings, JSON.stringify(input)).to.equal(undefined);
+      expect(r.ok && r.value.zoneAwareLbSetting).to.deep.equal(setting);
+      expect(r.ok && snapshotOptions(r.value).zoneAwareLb).to.deep.equal(setting);
+    }
+    // An empty one is set (zone-aware with Envoy's defaults); null leaves it unset.
+    const empty = resolveMeshConfig({ zoneAwareLbSetting: {} });
+    expect(empty.ok && snapshotOptions(empty.value).zoneAwareLb).to.deep.equal({});
+    const none = resolveMeshConfig({ zoneAwareLbSetting: null });
+    expect(none.ok && none.value).to.not.have.property('zoneAwareLbSetting');
+    const bad: Array<[unknown, string]> = [
+      [{ minClusterSize: 0 }, 'zoneAwareLbSetting.minClusterSize: 0 is out of range (1..4294967295)'],
+      [{ failoverPriority: ['topology.kubernetes.io/region'] }, 'zoneAwareLbSetting.failoverPriority[0]: must not use topology label topology.kubernetes.io/region; region and zone routing are automatic'],
+      [{ failover: [{ from: 'a', to: 'a' }] }, 'zoneAwareLbSetting.failover[0]: zone aware lb failover must go to a different region'],
+      [{ enabled: 'yes' }, 'zoneAwareLbSetting.enabled'],
+      [{ typo: 1 }, 'zoneAwareLbSetting.typo: unknown field'],
+      ['on', 'zoneAwareLbSetting'],
+    ];
+    for (const [value, error] of bad) {
+      const r = resolveMeshConfig({ zoneAwareLbSetting: value });
+      expect(r.ok, JSON.stringify(value)).to.equal(false);
+      if (!r.ok) expect(r.errors.join('\n')).to.include(error);
+    }
+  });
+
   describe("Istio's defaultConfig", () => {
     it('keeps concurrency, proxyMetadata and interceptionMode for the injector, and moves the fields mizzen keeps at the top', () => {
       const r = resolveMeshConfig({

@@ -182,6 +182,29 @@ describe('proxy.istio.io/config', () => {
     expect(mesh.ok ? [] : mesh.errors).to.deep.equal(['defaultConfig.terminationDrainDuration: "later" must be a duration of 0s or more and at most 24h, in whole milliseconds, e.g. "5s"']);
   });
 
+  it('ISTIO_META_ENABLE_SELF_DISCOVERY: the bootstrap gets local_cluster and the pod\'s locality; warned without a zone or a boolean', () => {
+    const labelled = (labels: Record<string, string>, value: string): KubeObject =>
+      deepFreeze({ ...pod({ 'proxy.istio.io/config': `proxyMetadata: {ISTIO_META_ENABLE_SELF_DISCOVERY: "${value}"}` }), metadata: { name: 'p', namespace: 'default', labels, annotations: { 'proxy.istio.io/config': `proxyMetadata: {ISTIO_META_ENABLE_SELF_DISCOVERY: "${value}"}` } } });
+    const on = inject(labelled({ app: 'web', 'topology.istio.io/locality': 'us-east1.us-east1-b' }, 'true'));
+    expect(on.warnings).to.deep.equal([]);
+    expect(on.bootstrap.cluster_manager).to.deep.equal({ local_cluster_name: 'local_cluster' });
+    expect(on.bootstrap.static_resources.clusters.map((c: any) => c.name)).to.include('local_cluster');
+    expect(on.bootstrap.node.locality).to.deep.equal({ region: 'us-east1', zone: 'us-east1-b' });
+    expect(on.bootstrap.node.metadata.ENABLE_SELF_DISCOVERY).to.equal('true');
+    expect(checkPgv(envoyRoot(), 'envoy.config.bootstrap.v3.Bootstrap', on.bootstrap)).to.deep.equal([]);
+    // Kubernetes' topology labels, and Go's spellings.
+    expect(inject(labelled({ 'topology.kubernetes.io/region': 'r', 'topology.kubernetes.io/zone': 'z' }, '1')).bootstrap.node.locality).to.deep.equal({ region: 'r', zone: 'z' });
+    const noZone = inject(labelled({ app: 'web' }, 'True'));
+    expect(noZone.bootstrap.cluster_manager).to.deep.equal({ local_cluster_name: 'local_cluster' });
+    expect(noZone.bootstrap.node).to.not.have.property('locality');
+    expect(noZone.warnings).to.deep.equal(['proxyMetadata ISTIO_META_ENABLE_SELF_DISCOVERY: the pod names no zone (label topology.istio.io/locality, or topology.kubernetes.io/region and zone): Envoy routes by zone only where it knows its own']);
+    const bad = inject(labelled({ app: 'web' }, 'maybe'));
+    expect(bad.bootstrap).to.not.have.property('cluster_manager');
+    expect(bad.warnings).to.deep.equal(['proxyMetadata ISTIO_META_ENABLE_SELF_DISCOVERY: "maybe" is not a boolean, taken as false']);
+    const off = inject(labelled({ app: 'web' }, 'false'));
+    expect([off.bootstrap.cluster_manager, off.warnings]).to.deep.equal([undefined, []]);
+  });
+
   it("warns of Istio agent settings in proxyMetadata, which nothing reads here (set all the same); not of others", () => {
     const warned = inject(pod({ 'proxy.istio.io/config': 'proxyMetadata: {ISTIO_META_DNS_CAPTURE: "true", OUTPUT_CERTS: /etc/istio/proxy, MY_FLAG: "1"}' }));
     expect(warned.warnings).to.deep.equal([

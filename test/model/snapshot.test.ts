@@ -200,9 +200,24 @@ describe('buildSnapshot', () => {
     const p = pod('a', '10.0.0.1', { app: 'r', 'topology.kubernetes.io/region': 'eu', 'topology.kubernetes.io/zone': 'eu-1', 'security.istio.io/tlsMode': 'istio' }, { sa: 'reviews' });
     const s = buildSnapshot([svc('r', [{ name: 'grpc', port: 50051 }]), p]);
     expect(s.endpoints.get('r.default.svc.cluster.local')![0]).to.deep.equal({
-      address: '10.0.0.1', port: 50051, servicePortName: 'grpc', labels: p.metadata.labels, locality: 'eu/eu-1/', weight: 1, healthy: true, serviceAccount: 'reviews', workload: 'default/a', tlsMode: 'istio',
+      address: '10.0.0.1', port: 50051, servicePortName: 'grpc', labels: p.metadata.labels, locality: 'eu/eu-1/', weight: 1, healthy: true, serviceAccount: 'reviews', workload: 'default/a', workloadName: 'a', tlsMode: 'istio',
     });
     expect(s.workloads).to.deep.equal([{ name: 'a', namespace: 'default', ip: '10.0.0.1', labels: p.metadata.labels, serviceAccount: 'reviews', kind: 'Pod', ready: true }]);
+  });
+
+  it("endpoint workloadName: the pod's Deployment (ReplicaSet owner less its hash), else its owner, else the pod; a malformed ownerReferences names none", () => {
+    const owned = (name: string, owners: unknown, hash?: string): KubeObject => {
+      const p = pod(name, `10.0.0.${name.length}`, { app: 'r', ...(hash ? { 'pod-template-hash': hash } : {}) });
+      return { ...p, metadata: { ...p.metadata, ownerReferences: owners } } as KubeObject;
+    };
+    const s = buildSnapshot([
+      svc('r', [{ name: 'grpc', port: 50051 }]),
+      owned('r-1', [{ kind: 'ReplicaSet', name: 'reviews-v1-5d8f', controller: true }], '5d8f'),
+      owned('r-22', [{ kind: 'StatefulSet', name: 'db', controller: true }]),
+      owned('r-333', 'not a list'),
+    ]);
+    const names = Object.fromEntries(s.endpoints.get('r.default.svc.cluster.local')!.map((e) => [e.workload, e.workloadName]));
+    expect(names).to.deep.equal({ 'default/r-1': 'reviews-v1', 'default/r-22': 'db', 'default/r-333': 'r-333' });
   });
 
   it("an EndpointSlice endpoint's zone is its locality where its pod's labels say none (Kubernetes records the node's zone there)", () => {

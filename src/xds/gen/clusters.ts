@@ -18,6 +18,8 @@ import {
 } from './common.js';
 import { clusterPolicyFields, connectionPoolFields, effectivePolicy, subsetsOf, type TrafficPolicy } from './policy.js';
 import { type ProxyPlace, applyLocality, localityPlan, placeKey, proxyPlace } from './locality.js';
+import { withZoneAwareConfig } from './zone-aware.js';
+import { LOCAL_CLUSTER, localClusterAssignment, selfDiscovery } from './self-discovery.js';
 import { destinationRuleFor, inboundServices, proxyLabels, visibleServices } from './context.js';
 import { proxySidecar, sidecarInboundPool, sidecarIngress, unknownDestinations, type IngressEndpoint, type IngressPort } from './sidecar-scope.js';
 import { wasmClusters } from './wasm.js';
@@ -146,8 +148,10 @@ function outboundCluster(snap: Snapshot, spec: ClusterSpec, gateway = false): Js
   const c: Json = { name: spec.name, type: spec.type, ...fields };
   // Locality weights take effect only with Envoy's weighted localities: istiod sets them for distribute, and for
   // failover or failoverPriority (from the rule or the mesh config) where outlier detection makes them apply.
-  const plan = localityPlan(spec.policy, snap.mesh.localityLb, spec.service);
-  if (plan && ('distribute' in plan || plan.failover.length > 0 || plan.failoverPriority)) c.common_lb_config = { ...(c.common_lb_config ?? {}), locality_weighted_lb_config: {} };
+  // Zone-aware routing takes their place (zone-aware.ts).
+  const plan = localityPlan(spec.policy, snap.mesh.localityLb, spec.service, snap.mesh.zoneAwareLb);
+  if (plan && 'zoneAware' in plan) c.common_lb_config = withZoneAwareConfig(c.common_lb_config, plan.zoneAware);
+  else if (plan && ('distribute' in plan || plan.failover.length > 0 || plan.failoverPriority)) c.common_lb_config = { ...(c.common_lb_config ?? {}), locality_weighted_lb_config: {} };
   switch (spec.type) {
     case 'EDS':
       c.eds_cluster_config = { eds_config: adsSource(), service_name: spec.name };
@@ -417,7 +421,7 @@ function memoAssignment(snap: Snapshot, spec: ClusterSpec, place: ProxyPlace): J
   if (!eps) return loadAssignment(spec.name, []);
   // With locality load balancing, the assignment depends on where the proxy is (its locality, and for
   // failoverPriority its labels): one per such place.
-  const plan = localityPlan(spec.policy, snap.mesh.localityLb, spec.service);
+  const plan = localityPlan(spec.policy, snap.mesh.localityLb, spec.service, snap.mesh.zoneAwareLb);
   const key = plan ? placeKey(plan, place) : '';
   let m = assignments.get(eps);
   if (!m) assignments.set(eps, (m = new WeakMap()));
@@ -433,10 +437,15 @@ function memoAssignment(snap: Snapshot, spec: ClusterSpec, place: ProxyPlace): J
   return la;
 }
 
-/** EDS: one ClusterLoadAssignment per EDS cluster (empty ones too, so Envoy does not wait for them). */
+/**
+ * EDS: one ClusterLoadAssignment per EDS cluster (empty ones too, so Envoy does not wait for them), and for a proxy
+ * with self-discovery its local_cluster's (self-discovery.ts).
+ */
 export function generateEndpoints(snap: Snapshot, proxy: Proxy): NamedResource[] {
   const place = proxyPlace(snap, proxy);
-  return outboundClusterSpecs(snap, proxy)
+  const out = outboundClusterSpecs(snap, proxy)
     .filter((s) => s.type === 'EDS')
     .map((s) => ({ name: s.name, resource: memoAssignment(snap, s, place) }));
+  if (selfDiscovery(proxy)) out.push({ name: LOCAL_CLUSTER, resource: localClusterAssignment(snap, proxy, (name, eps, accepts) => loadAssignment(name, eps, false, accepts)) });
+  return out;
 }

@@ -136,9 +136,10 @@ export function cacheCluster(cluster: Json, cache: Json, tls: Json | undefined, 
     cluster_type: _ct, ...rest
   } = cluster;
   const out: Json = { ...rest, lb_policy: 'CLUSTER_PROVIDED' };
-  // Locality weights are for clusters with endpoints; CLUSTER_PROVIDED takes none (istiod skips the balancer's settings).
-  if (out.common_lb_config?.locality_weighted_lb_config) {
-    const { locality_weighted_lb_config: _lw, ...common } = out.common_lb_config as Json;
+  // Locality weights and zone-aware routing are for clusters with endpoints; CLUSTER_PROVIDED takes neither (istiod
+  // skips the balancer's settings).
+  if (out.common_lb_config?.locality_weighted_lb_config || out.common_lb_config?.zone_aware_lb_config) {
+    const { locality_weighted_lb_config: _lw, zone_aware_lb_config: _za, ...common } = out.common_lb_config as Json;
     if (Object.keys(common).length > 0) out.common_lb_config = common;
     else delete out.common_lb_config;
   }

@@ -110,21 +110,40 @@ export function splitByPriority(assignment: Json, groups: ReadonlyArray<readonly
   });
 }
 
+/** Raw priorities renumbered 0, 1, 2… in order, without gaps. */
+const renumber = (raw: readonly number[]): number[] => {
+  const levels = [...new Set(raw)].sort((a, b) => a - b);
+  return raw.map((p) => levels.indexOf(p));
+};
+
+/** Locality groups with their raw priorities renumbered without gaps (priority 0 left unsaid), as Envoy wants them. */
+export const prioritized = (groups: ReadonlyArray<{ group: Json; priority: number }>): Json[] => {
+  const ranks = renumber(groups.map((g) => g.priority));
+  return groups.map(({ group }, i) => {
+    const { priority: _, ...rest } = group;
+    return ranks[i] ? { ...rest, priority: ranks[i] } : rest;
+  });
+};
+
 const named = new WeakMap<object, ReadonlySet<string> | null>();
 
-/** Keys of the localityLbSetting failoverPriority lists anywhere in a rule's spec (traffic policy, ports, subsets). */
+/**
+ * Keys of the failoverPriority lists (of a localityLbSetting or zoneAwareLbSetting) anywhere in a rule's spec
+ * (traffic policy, ports, subsets).
+ */
 function collect(v: unknown, out: Set<string>): void {
   if (Array.isArray(v)) for (const x of v) collect(x, out);
   else if (typeof v === 'object' && v !== null) {
     for (const [k, x] of Object.entries(v)) {
-      if (k === 'localityLbSetting') for (const l of priorityLabels(asObject(x).failoverPriority)) if (l.value === undefined) out.add(l.key);
+      if (k === 'localityLbSetting' || k === 'zoneAwareLbSetting') for (const l of priorityLabels(asObject(x).failoverPriority)) if (l.value === undefined) out.add(l.key);
       collect(x, out);
     }
   }
 }
 
 /**
- * The label keys some failoverPriority in the snapshot (its DestinationRules, the mesh config) compares with the
+ * The label keys some failoverPriority in the snapshot (its DestinationRules, the mesh config's locality and
+ * zone-aware settings) compares with the
  * proxy's, sorted; undefined when none has a failoverPriority.
  */
 export function namedPriorityLabels(snap: Snapshot): string[] | undefined {
@@ -135,7 +154,7 @@ export function namedPriorityLabels(snap: Snapshot): string[] | undefined {
     for (const dr of snap.destinationRules) collect(dr.spec, keys);
     named.set(snap.destinationRules, (fromRules = any ? keys : null));
   }
-  const mesh = asArray(snap.mesh.localityLb?.failoverPriority);
+  const mesh = [...asArray(snap.mesh.localityLb?.failoverPriority), ...asArray(snap.mesh.zoneAwareLb?.failoverPriority)];
   if (!fromRules && mesh.length === 0) return undefined;
   const keys = new Set(fromRules ?? []);
   for (const l of priorityLabels(mesh)) if (l.value === undefined) keys.add(l.key);

@@ -20,6 +20,7 @@ import { type PatchStatus, envoyFilterStatus as patchStatus, proxyMatchKey, with
 import { certsScope, generateSecrets } from './mtls.js';
 import { topologyScope } from './gateway-topology.js';
 import { headersScope, withProxyHeaders, withRouteHeaders } from './proxy-headers.js';
+import { selfDiscoveryScope } from './self-discovery.js';
 
 /** One generated resource: plain object, snake_case fields, Any as `{ '@type': url, ...fields }`. */
 export type { NamedResource } from './types.js';
@@ -65,8 +66,8 @@ export function proxyScope(snap: Snapshot, proxy: Proxy): string {
   // EnvoyFilter patches may also read the node's metadata and version (envoyfilter/patches.ts), and endpoint
   // priorities the proxy's locality and its values of failoverPriority labels, network metadata included
   // (locality.ts), mesh mTLS its certificate files (mtls.ts), a gateway's SDS whether it may read credentials
-  // (credentials.ts), a gateway's listeners its own gatewayTopology (gateway-topology.ts), and any proxy's listeners
-  // and routes its own proxyHeaders (proxy-headers.ts).
+  // (credentials.ts), a gateway's listeners its own gatewayTopology (gateway-topology.ts), any proxy's listeners
+  // and routes its own proxyHeaders (proxy-headers.ts), and a self-discovering proxy's EDS its workload name.
   const ef = proxyMatchKey(snap, proxy);
   const loc = localityMatters(snap) ? proxyLocality(snap, proxy) : '';
   const fp = failoverPriorityScope(snap, proxy);
@@ -77,7 +78,9 @@ export function proxyScope(snap: Snapshot, proxy: Proxy): string {
   const gt = topologyScope(proxy);
   // A proxy's own proxyHeaders (PROXY_CONFIG) shape its listeners and routes (proxy-headers.ts).
   const ph = headersScope(snap, proxy);
-  const extra = `${ef ? `|ef:${ef}` : ''}${loc ? `|loc:${loc}` : ''}${fp ? `|fp:${fp}` : ''}${certs ? `|certs:${certs}` : ''}${creds}${gt ? `|gt:${gt}` : ''}${ph ? `|ph:${ph}` : ''}`;
+  // A proxy's own local_cluster reads its workload name and region (self-discovery.ts).
+  const sd = selfDiscoveryScope(snap, proxy);
+  const extra = `${ef ? `|ef:${ef}` : ''}${loc ? `|loc:${loc}` : ''}${fp ? `|fp:${fp}` : ''}${certs ? `|certs:${certs}` : ''}${creds}${gt ? `|gt:${gt}` : ''}${ph ? `|ph:${ph}` : ''}${sd ? `|sd:${sd}` : ''}`;
   const m = scopeMemo.get(proxy);
   const byIp = Object.keys(proxy.labels).length === 0;
   if (m && m.services === snap.services && (!byIp || m.workloads === snap.workloads) && (!m.named || m.endpoints === snap.endpoints)) return m.scope + extra;

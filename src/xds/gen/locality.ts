@@ -14,6 +14,8 @@
  * networking.istio.io/traffic-distribution too, on it, on a ServiceEntry, or on its namespace) gets failoverPriority by
  * network, region and zone (subzone disregarded, as since Istio 1.27), and PreferSameNode by those, subzone and node,
  * where its cluster's DestinationRule sets no localityLbSetting, outlier detection or not, as in istiod.
+ * A zoneAwareLbSetting (the rule's, or the mesh config's where the rule has no locality setting and the Service no
+ * traffic distribution) takes the place of all that: zone-aware.ts.
  * A proxy's locality: the node's, its workload labels', else its endpoint's in the registry (a workload that no
  * service selects has none, and gets neither distribute nor locality failover). Pure.
  */
@@ -23,19 +25,20 @@ import { asArray, asObject } from '../../model/selectors.js';
 import type { Json } from './common.js';
 import { localityOf } from '../../model/registry.js';
 import { proxyLabels } from './context.js';
-import { type PriorityLabel, TOPOLOGY, namedPriorityLabels, priorityKey, priorityLabels, proxyTopologyLabels, splitByPriority } from './failover-priority.js';
+import { type PriorityLabel, TOPOLOGY, namedPriorityLabels, prioritized, priorityKey, priorityLabels, proxyTopologyLabels, splitByPriority } from './failover-priority.js';
+import { type Failover, type ZoneAware, applyZoneAware, failoverRules, ownZoneAware, zoneAwareKey, zoneAwareOf } from './zone-aware.js';
 
 const localityRules = new WeakMap<object, boolean>();
 
 /**
  * Whether locality load balancing can make proxies in different localities get different endpoints (the mesh
- * config distributes, or a DestinationRule has outlierDetection or distribute somewhere): only then does a proxy's
- * scope include its locality.
+ * config distributes or is zone-aware, or a DestinationRule has outlierDetection, distribute or zoneAwareLbSetting
+ * somewhere): only then does a proxy's scope include its locality.
  */
 export function localityMatters(snap: Snapshot): boolean {
-  if (asArray(snap.mesh.localityLb?.distribute).length > 0 || nearestFirst(snap)) return true;
+  if (asArray(snap.mesh.localityLb?.distribute).length > 0 || snap.mesh.zoneAwareLb !== undefined || nearestFirst(snap)) return true;
   let v = localityRules.get(snap.destinationRules);
-  if (v === undefined) localityRules.set(snap.destinationRules, (v = snap.destinationRules.some((dr) => /"(outlierDetection|distribute)"/.test(JSON.stringify(dr.spec ?? {})))));
+  if (v === undefined) localityRules.set(snap.destinationRules, (v = snap.destinationRules.some((dr) => /"(outlierDetection|distribute|zoneAwareLbSetting)"/.test(JSON.stringify(dr.spec ?? {})))));
   return v;
 }
 
@@ -76,8 +79,8 @@ export function failoverPriorityScope(snap: Snapshot, proxy: Proxy): string {
 }
 
 export type Distribute = ReadonlyArray<{ from: string; to: ReadonlyArray<[string, number]> }>;
-export type Failover = ReadonlyArray<{ from: string; to: string }>;
-export type LocalityPlan = { failover: Failover; failoverPriority?: readonly PriorityLabel[] } | { distribute: Distribute };
+export type { Failover };
+export type LocalityPlan = { failover: Failover; failoverPriority?: readonly PriorityLabel[] } | { distribute: Distribute } | { zoneAware: ZoneAware };
 
 /**
  * The orders a Service's trafficDistribution asks for, as istiod gives them to sidecars: the endpoints that share
@@ -106,10 +109,22 @@ export function nearestFirstKeys(snap: Snapshot): readonly string[] {
 /** Whether some service of the snapshot asks for its nearest endpoints first. */
 export const nearestFirst = (snap: Snapshot): boolean => nearestFirstKeys(snap).length > 0;
 
-/** What locality load balancing does to the endpoints of clusters with this policy (of `service`); undefined: nothing. */
-export function localityPlan(policy: Json | undefined, mesh: Record<string, unknown> | undefined, service?: Pick<Service, 'trafficDistribution'>): LocalityPlan | undefined {
+/**
+ * What locality load balancing does to the endpoints of clusters with this policy (of `service`); undefined:
+ * nothing. Chosen as istiod does: the rule's zoneAwareLbSetting, else its localityLbSetting, else the service's
+ * traffic distribution, else the mesh config's zoneAwareLbSetting (`meshZoneAware`), else its localityLbSetting.
+ */
+export function localityPlan(
+  policy: Json | undefined,
+  mesh: Record<string, unknown> | undefined,
+  service?: Pick<Service, 'trafficDistribution'>,
+  meshZoneAware?: Record<string, unknown>,
+): LocalityPlan | undefined {
+  const zoneAware = ownZoneAware(policy);
+  if (zoneAware) return { zoneAware: zoneAwareOf(zoneAware) };
   const own = asObject(asObject(policy?.loadBalancer).localityLbSetting);
   if (Object.keys(own).length === 0 && service?.trafficDistribution) return { failover: [], failoverPriority: NEAREST_FIRST[service.trafficDistribution] };
+  if (Object.keys(own).length === 0 && meshZoneAware) return { zoneAware: zoneAwareOf(meshZoneAware) };
   const setting = Object.keys(own).length > 0 ? own : asObject(mesh ?? { enabled: true });
   if (setting.enabled === false) return undefined;
   const distribute = asArray(setting.distribute)
@@ -118,10 +133,7 @@ export function localityPlan(policy: Json | undefined, mesh: Record<string, unkn
     .map((d) => ({ from: d.from as string, to: Object.entries(asObject(d.to)).filter((e): e is [string, number] => typeof e[1] === 'number' && e[1] > 0) }));
   if (distribute.length > 0) return { distribute };
   if (!policy || policy.outlierDetection === undefined) return undefined;
-  const failover = asArray(setting.failover)
-    .map(asObject)
-    .filter((f) => typeof f.from === 'string' && typeof f.to === 'string')
-    .map((f) => ({ from: f.from as string, to: f.to as string }));
+  const failover = failoverRules(setting.failover);
   const failoverPriority = priorityLabels(setting.failoverPriority);
   return failoverPriority.length > 0 ? { failover, failoverPriority } : { failover };
 }
@@ -131,6 +143,7 @@ export function localityPlan(policy: Json | undefined, mesh: Record<string, unkn
  * nothing for this proxy (no locality known, or for failoverPriority alone, no labels).
  */
 export function placeKey(plan: LocalityPlan, place: ProxyPlace): string {
+  if ('zoneAware' in plan) return zoneAwareKey(plan.zoneAware, place);
   if ('distribute' in plan || !plan.failoverPriority) return place.locality;
   const labels = priorityKey(plan.failoverPriority, place.labels);
   const loc = plan.failover.length > 0 && place.locality ? `loc:${place.locality}` : '';
@@ -158,22 +171,7 @@ function nearness(proxy: string, locality: string, failover: Failover): number {
   return p === 3 && rule && r !== rule.to ? 4 : p;
 }
 
-/** Raw priorities renumbered 0, 1, 2… in order, without gaps. */
-const renumber = (raw: readonly number[]): number[] => {
-  const levels = [...new Set(raw)].sort((a, b) => a - b);
-  return raw.map((p) => levels.indexOf(p));
-};
-
 const localityText = (l: Json | undefined): string => [l?.region ?? '', l?.zone ?? '', l?.sub_zone ?? ''].join('/');
-
-/** Groups with their priorities (priority 0 left unsaid, as before). */
-const prioritized = (groups: ReadonlyArray<{ group: Json; priority: number }>): Json[] => {
-  const ranks = renumber(groups.map((g) => g.priority));
-  return groups.map(({ group }, i) => {
-    const { priority: _, ...rest } = group;
-    return ranks[i] ? { ...rest, priority: ranks[i] } : rest;
-  });
-};
 
 /**
  * A ClusterLoadAssignment as locality load balancing makes it for a proxy at `place` (a copy, or the assignment
@@ -181,6 +179,7 @@ const prioritized = (groups: ReadonlyArray<{ group: Json; priority: number }>): 
  * group i, in the order of its lb_endpoints.
  */
 export function applyLocality(assignment: Json, place: ProxyPlace, plan: LocalityPlan, endpoints?: ReadonlyArray<readonly Endpoint[]>): Json {
+  if ('zoneAware' in plan) return applyZoneAware(assignment, place, plan.zoneAware, endpoints);
   const groups: Json[] = Array.isArray(assignment.endpoints) ? assignment.endpoints : [];
   const proxy = place.locality;
   if ('failover' in plan) {

@@ -12,6 +12,7 @@ import { narrow, type ReusePlan } from './reuse.js';
 import { TypeUrls } from '../../core/constants.js';
 import { indexOfSorted } from '../../core/sorted.js';
 import { shortHash } from '../../core/hash.js';
+import { selfDiscovery } from '../gen/self-discovery.js';
 
 export interface NamedResource {
   name: string;
@@ -144,7 +145,8 @@ export class SnapshotCache {
    */
   private complete(scope: string, proxy: Proxy, typeUrl: string, e: TypeEntry): Map<string, CachedResource> {
     const hosts = this.previous?.plan.edsHosts;
-    const old = typeUrl === TypeUrls.endpoint && hosts ? this.previous!.cache.peek(scope, typeUrl)?.all : undefined;
+    // A proxy's local_cluster reads the whole registry (which services select it), not the changed services alone.
+    const old = typeUrl === TypeUrls.endpoint && hosts && !selfDiscovery(proxy) ? this.previous!.cache.peek(scope, typeUrl)?.all : undefined;
     if (!old || !hosts) return this.run(scope, proxy, typeUrl);
     const start = performance.now();
     const all = new Map(old);

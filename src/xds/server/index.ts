@@ -33,6 +33,7 @@ import { identityRefusal, peerIdentity, serverTls } from './peer.js';
 import { credentialProblem } from '../gen/credentials.js';
 import { TypeUrls } from '../../core/constants.js';
 import { spiffeId } from '../../core/spiffe.js';
+import { zoneAwareWithoutSelfDiscovery } from '../gen/zone-aware-proxies.js';
 
 export type { Generators } from './cache.js';
 
@@ -257,6 +258,7 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
         const answer = kind === 'sotw' ? handleSotwRequest(ctx, conn, req) : handleDeltaRequest(ctx, conn, req);
         if (answer) queue.enqueue(conn);
         if (req.type_url === TypeUrls.secret) noteCredentials(conn);
+        if (req.type_url === TypeUrls.cluster) noteZoneAware(conn);
       } catch (e) {
         log.error({ proxy: conn.proxy?.id, err: (e as Error).stack }, 'xds: request handling failed');
         fail(grpc.status.INTERNAL, `internal error: ${(e as Error).message}`);
@@ -283,6 +285,23 @@ export function createXdsServer(opts: XdsServerOptions): XdsServer {
       conn.credentialNotes.add(`${name}\0${reason}`);
       log.warn({ proxy: conn.proxy!.id, peer: conn.peer, credential: name }, `xds: credential ${name} is not served: ${reason}`);
     }
+  }
+
+  /**
+   * Says, once per stream, that a proxy's clusters ask for zone-aware routing that it cannot do (no self-discovery:
+   * no local_cluster), as istiod warns; looked at again only when the snapshot changes.
+   */
+  const zoneAwareSeen = new WeakMap<Connection, string>();
+  const SAID = '\0said';
+  function noteZoneAware(conn: Connection): void {
+    const snap = cache.snapshot;
+    const seen = zoneAwareSeen.get(conn);
+    if (seen === SAID || seen === snap.version) return;
+    const clusters = zoneAwareWithoutSelfDiscovery(snap, conn.proxy!);
+    zoneAwareSeen.set(conn, clusters.length > 0 ? SAID : snap.version);
+    if (clusters.length === 0) return;
+    const named = clusters.length > 3 ? `${clusters.slice(0, 3).join(', ')} and ${clusters.length - 3} more` : clusters.join(', ');
+    log.warn({ proxy: conn.proxy!.id, peer: conn.peer }, `xds: zone-aware load balancing is on for ${named}, but the proxy has no self-discovery (proxyMetadata ISTIO_META_ENABLE_SELF_DISCOVERY: "true"): Envoy cannot route by zone there`);
   }
 
   const server = new grpc.Server({

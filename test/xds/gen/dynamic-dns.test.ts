@@ -99,6 +99,13 @@ describe('ServiceEntry DYNAMIC_DNS: dynamic forward proxy clusters', () => {
     expect(c.common_lb_config).to.deep.equal({ healthy_panic_threshold: { value: 0 } });
   });
 
+  it('nor does a zoneAwareLbSetting: the dynamic forward proxy cluster takes no zone-aware config', () => {
+    const { clusters } = envoy(serviceEntry(HTTP) + rule('{ loadBalancer: { zoneAwareLbSetting: { minClusterSize: 2 } } }'));
+    const c = byName(clusters, 'outbound|80||*.example.com');
+    expect(c.cluster_type.name).to.equal('envoy.clusters.dynamic_forward_proxy');
+    expect(c).not.to.have.property('common_lb_config');
+  });
+
   it('ports the dynamic forward proxy cannot serve get nothing (no cluster, listener or route)', () => {
     const { clusters, listeners, routes } = envoy(serviceEntry('[{ number: 3306, name: tcp, protocol: TCP }, { number: 8443, name: https, protocol: HTTPS }, { number: 80, name: http, protocol: HTTP }]'));
     expect(clusters.map((c) => c.name).filter((n) => n.includes('example.com'))).to.deep.equal(['outbound|80||*.example.com']);

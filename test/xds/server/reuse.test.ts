@@ -47,6 +47,8 @@ function bookinfo(): KubeObject[] {
 const proxies: Array<{ proxy: Proxy; names: Record<string, string[] | undefined> }> = [
   { id: 'sidecar~10.2.0.6~productpage-v1.default~default.svc.cluster.local', meta: {} },
   { id: 'sidecar~10.2.0.3~reviews-v1.default~default.svc.cluster.local', meta: { LABELS: { app: 'reviews', version: 'v1' } } },
+  // Self-discovery: its local_cluster reads the whole registry, whichever services' endpoints change.
+  { id: 'sidecar~10.2.0.6~productpage-v1.default~default.svc.cluster.local', meta: { LABELS: { app: 'productpage', version: 'v1' }, WORKLOAD_NAME: 'productpage-v1', ENABLE_SELF_DISCOVERY: 'true' } },
   { id: 'router~10.2.0.9~gateway.istio-system~istio-system.svc.cluster.local', meta: { LABELS: { istio: 'ingressgateway' } } },
   { id: 'sidecar~127.0.0.1~client.default~default.svc.cluster.local', meta: { GENERATOR: 'grpc' }, lds: ['reviews:9080', 'ratings.default:9080'] },
   // A gateway that proved its identity: it gets its namespace's credentials over SDS, and its mesh certificates' files.

@@ -4,7 +4,7 @@
  * the whole assignment for a non-IP address or a duplicate address, so: every locality is set (empty is fine) and
  * weighted by the sum of its endpoints' weights, hostnames (DNS ServiceEntries) are left out, duplicates merged.
  * Unhealthy endpoints are sent as UNHEALTHY (gRPC skips them). Locality load balancing (failover, failoverPriority,
- * distribute) as for Envoy (../locality.ts). Pure.
+ * distribute; zone-aware priorities, ../zone-aware.ts) as for Envoy (../locality.ts). Pure.
  */
 import { isIP } from 'node:net';
 import type { Endpoint, Snapshot } from '../../../model/types.js';
@@ -71,7 +71,7 @@ function assignmentFor(snap: Snapshot, proxy: Proxy, place: ProxyPlace, name: st
   const eps = (endpointsOf(snap, svc) ?? []).filter((e) => e.servicePortName === port.name && matchesLabels(e.labels, labels));
   const groups = localityGroups(eps);
   const assignment = groupedAssignment(name, groups);
-  const plan = localityPlan(clusterPolicy(ruleFor(snap, proxy, svc), key.port, key.subset), snap.mesh.localityLb, svc);
+  const plan = localityPlan(clusterPolicy(ruleFor(snap, proxy, svc), key.port, key.subset), snap.mesh.localityLb, svc, snap.mesh.zoneAwareLb);
   return plan && placeKey(plan, place) ? applyLocality(assignment, place, plan, groups) : assignment;
 }
 
