@@ -3,8 +3,8 @@
  * `xds-grpc`, HTTP/2), listeners and clusters from ADS, admin on 127.0.0.1:15000, Prometheus
  * stats on :15090 (/stats/prometheus) and readiness on :15021 (/healthz/ready), both served by
  * routing to the admin interface. Pure: the document is a plain object in Envoy's snake_case JSON
- * form (no Durations or wrapper types, so it is the same in proto3 JSON and protobufjs objects; the access log
- * service's keepalive, access-log-service.ts, is proto3 JSON only).
+ * form (no Durations or wrapper types, so it is the same in proto3 JSON and protobufjs objects; a stats flush
+ * interval, a Duration, and the access log service's keepalive, access-log-service.ts, are proto3 JSON only).
  * Also used by `mizzen bootstrap`.
  */
 import { isIPv4, isIPv6 } from 'node:net';
@@ -270,7 +270,8 @@ export function envoyBootstrap(opts: EnvoyBootstrapOptions): Result<Record<strin
     },
     ...(opts.selfDiscovery && { cluster_manager: { local_cluster_name: LOCAL_CLUSTER } }),
     ...(opts.histogramBuckets?.length && { stats_config: { histogram_bucket_settings: opts.histogramBuckets.map((h) => ({ match: { prefix: h.prefix }, buckets: [...h.buckets] })) } }),
-    ...(opts.statsFlushMs !== undefined && { stats_flush_interval: { seconds: Math.floor(opts.statsFlushMs / 1000), nanos: (opts.statsFlushMs % 1000) * 1_000_000 } }),
+    // A Duration, which Envoy's JSON parser takes as text only ("1.500s"), never as {seconds, nanos}.
+    ...(opts.statsFlushMs !== undefined && { stats_flush_interval: `${(opts.statsFlushMs / 1000).toFixed(3)}s` }),
   });
 }
 

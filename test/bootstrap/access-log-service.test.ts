@@ -128,3 +128,18 @@ describe('bootstrap: the envoy_accesslog_service cluster', () => {
     expect(() => accessLogServiceCluster({ service: { address: 'no-port' } })).to.throw(/was not checked/);
   });
 });
+
+describe('bootstrap: the stats flush interval', () => {
+  for (const [ms, text] of [[1500, '1.500s'], [1, '0.001s'], [10_000, '10.000s']] as const) {
+    it(`${ms} ms is written as Envoy's JSON parser reads a Duration: "${text}"`, () => {
+      const doc = envoyBootstrap({ ...BASE, statsFlushMs: ms });
+      if (!doc.ok) throw new Error(doc.errors.join());
+      expect((doc.value as any).stats_flush_interval).to.equal(text);
+      const read = fromEnvoyJson(T, JSON.parse(JSON.stringify(doc.value)), 'bootstrap');
+      expect(read.errors, JSON.stringify(read.errors)).to.deep.equal([]);
+      expect(checkPgv(envoyRoot(), T, read.value)).to.deep.equal([]);
+      const back = decode(T, encode(T, read.value)) as any;
+      expect(Number(back.stats_flush_interval.seconds) * 1000 + back.stats_flush_interval.nanos / 1e6).to.equal(ms);
+    });
+  }
+});

@@ -7,6 +7,7 @@ import { encode, decode, envoyRoot } from '../../src/xds/proto.js';
 import { checkPgv } from '../../src/xds/pgv.js';
 import type { KubeObject } from '../../src/core/kube.js';
 import { deepFreeze } from './harness.js';
+import { fromEnvoyJson } from '../../src/xds/envoy-json.js';
 
 type C = { name: string; args?: string[]; env?: Array<{ name: string; value?: string }>; lifecycle?: unknown; volumeMounts?: unknown[]; readinessProbe?: Record<string, unknown>; startupProbe?: unknown };
 
@@ -359,13 +360,17 @@ describe('the other proxy annotations', () => {
   it('sets Envoy stats_flush_interval from statsFlushInterval, in a bootstrap that encodes; refuses what Envoy would', () => {
     const key = 'sidecar.istio.io/statsFlushInterval';
     const r = inject(pod({ [key]: '1m30.5s' }));
-    expect(r.bootstrap.stats_flush_interval).to.deep.equal({ seconds: 90, nanos: 500_000_000 });
+    // A Duration as Envoy's JSON parser takes it: text, never {seconds, nanos}.
+    expect(r.bootstrap.stats_flush_interval).to.equal('90.500s');
     expect(r.warnings).to.deep.equal([]);
     const T = 'envoy.config.bootstrap.v3.Bootstrap';
     const { node: _node, ...rest } = r.bootstrap;
-    expect(decode(T, encode(T, rest))).to.deep.equal(rest);
-    expect(checkPgv(envoyRoot(), T, rest)).to.deep.equal([]);
-    expect(inject(pod({ [key]: '250ms' })).bootstrap.stats_flush_interval).to.deep.equal({ seconds: 0, nanos: 250_000_000 });
+    const read = fromEnvoyJson(T, rest, 'bootstrap');
+    expect(read.errors).to.deep.equal([]);
+    expect((read.value as any).stats_flush_interval).to.deep.equal({ seconds: 90, nanos: 500_000_000 });
+    expect(decode(T, encode(T, read.value))).to.deep.equal(read.value);
+    expect(checkPgv(envoyRoot(), T, read.value)).to.deep.equal([]);
+    expect(inject(pod({ [key]: '250ms' })).bootstrap.stats_flush_interval).to.equal('0.250s');
     expect(inject(pod({})).bootstrap).to.not.have.property('stats_flush_interval');
     const why = (v: string) => `metadata.annotations["${key}"]: "${v}" must be a duration of at least 1ms and under 5m, e.g. "10s"`;
     for (const v of ['10', 'soon', '500us', '5m', '-1s', '']) expect(errorsOf(pod({ [key]: v })), v).to.deep.equal([why(v)]);
