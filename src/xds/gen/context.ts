@@ -63,8 +63,11 @@ const selectingMemo = new WeakMap<ReadonlyMap<string, Service>, Map<string, Sele
 export function visibleServices(snap: Snapshot, proxy: Proxy): readonly Service[] {
   const exported = memoOn(visibleMemo, snap.services, proxy.namespace, () => {
     const out: Service[] = [];
-    for (const host of snap.services.keys()) {
-      const svc = definitionFor(snap, proxy.namespace, host);
+    const fallback = snap.mesh.defaultExportTo?.services;
+    const several = snap.alternatives.size > 0;
+    for (const [host, s] of snap.services) {
+      // A host defined more than once: the namespace's own definition (host-definitions.ts).
+      const svc = several && snap.alternatives.has(host) ? definitionFor(snap, proxy.namespace, host) : visibleTo(s.exportTo, s.namespace, proxy.namespace, fallback) ? s : undefined;
       if (svc) out.push(svc);
     }
     return out;
