@@ -221,7 +221,7 @@ describe('kind end-to-end suite (test/e2e/kind)', () => {
       for (const p of policies) expect(validateObject(p).errors).to.deep.equal([]);
       const snap = buildSnapshot(policies as KubeObject[]);
       const selected = policiesFor(snap.requestAuthentications, 'istio-system', { istio: 'ingressgateway' }, ROOT_NAMESPACES);
-      expect(jwtFilterOf(snap, selected)?.typed_config.providers['origins-0']).to.include({ issuer: 'https://issuer.example.com' });
+      expect(jwtFilterOf(snap, selected, 'istio-system')?.typed_config.providers['origins-0']).to.include({ issuer: 'https://issuer.example.com' });
       expect(policiesFor(snap.authorizationPolicies, 'istio-system', { istio: 'ingressgateway' }, ROOT_NAMESPACES)).to.have.length(1);
     });
 

@@ -27,6 +27,7 @@ import { labelsKey, memoOn, proxyLabels } from './context.js';
 import { policiesFor } from './authz.js';
 import { rootNamespacesOf, rootsKey } from '../../model/root-namespaces.js';
 import { jwksAddress, parseJwks } from '../../validation/requestauthentication.js';
+import { hostService } from './host-definitions.js';
 
 /**
  * A key set no token can satisfy: the public half of an RSA key whose private half was discarded when it was
@@ -51,24 +52,27 @@ const DEFAULT_TIMEOUT_MS = 5000;
 const JWKS_CACHE = { seconds: 300 };
 
 
-/** The registry cluster that serves a JWKS URI (`outbound|<port>||<host>`), or undefined when no service has that host and port. */
-export function jwksCluster(snap: Snapshot, uri: string): string | undefined {
+/**
+ * The registry cluster that serves a JWKS URI (`outbound|<port>||<host>`), or undefined when no service has that host
+ * and port; the host as proxies of `namespace` have it defined (host-definitions.ts).
+ */
+export function jwksCluster(snap: Snapshot, uri: string, namespace: string): string | undefined {
   const at = jwksAddress(uri);
-  const svc = at && snap.services.get(at.host);
+  const svc = at && hostService(snap, namespace, at.host);
   return svc?.ports.some((p) => p.port === at!.port) ? outboundClusterName(at!.port, '', at!.host) : undefined;
 }
 
-function keySource(snap: Snapshot, rule: Json): Json {
+function keySource(snap: Snapshot, rule: Json, namespace: string): Json {
   // A key set Envoy could not read would fail its listener: such a rule verifies nothing instead (validation refuses it).
   if (typeof rule.jwks === 'string' && rule.jwks !== '') return { local_jwks: { inline_string: typeof parseJwks(rule.jwks) === 'string' ? UNUSABLE_JWKS : rule.jwks } };
   const uri = [rule.jwksUri, rule.jwks_uri].find((u): u is string => typeof u === 'string' && u !== '');
-  const cluster = uri && jwksCluster(snap, uri);
+  const cluster = uri && jwksCluster(snap, uri, namespace);
   if (!uri || !cluster) return { local_jwks: { inline_string: UNUSABLE_JWKS } };
   const ms = typeof rule.timeout === 'string' ? parseDurationMs(rule.timeout) : undefined;
   return { remote_jwks: { http_uri: { uri, cluster, timeout: duration(ms && ms > 0 ? ms : DEFAULT_TIMEOUT_MS) }, cache_duration: JWKS_CACHE } };
 }
 
-function provider(snap: Snapshot, rule: Json, clearRouteCache: boolean): Json {
+function provider(snap: Snapshot, rule: Json, clearRouteCache: boolean, namespace: string): Json {
   const headers = asArray(rule.fromHeaders)
     .map(asObject)
     .filter((h) => typeof h.name === 'string' && h.name !== '')
@@ -80,7 +84,7 @@ function provider(snap: Snapshot, rule: Json, clearRouteCache: boolean): Json {
   return {
     ...(typeof rule.issuer === 'string' && rule.issuer !== '' ? { issuer: rule.issuer } : {}),
     ...(nonEmptyStrings(rule.audiences).length > 0 ? { audiences: nonEmptyStrings(rule.audiences) } : {}),
-    ...keySource(snap, rule),
+    ...keySource(snap, rule, namespace),
     ...(rule.forwardOriginalToken === true ? { forward: true } : {}),
     ...(headers.length > 0 ? { from_headers: headers } : {}),
     ...(nonEmptyStrings(rule.fromParams).length > 0 ? { from_params: nonEmptyStrings(rule.fromParams) } : {}),
@@ -102,14 +106,15 @@ function requirement(names: readonly string[]): Json {
 }
 
 /**
- * The jwt_authn filter for these policies' rules; undefined when they have none. `clearRouteCache` (gateways, as
- * istiod sets it): a verified token makes Envoy choose the route again, so that routes on its claims see them.
+ * The jwt_authn filter for these policies' rules, for a proxy of `namespace`; undefined when they have none.
+ * `clearRouteCache` (gateways, as istiod sets it): a verified token makes Envoy choose the route again, so that
+ * routes on its claims see them.
  */
-export function jwtFilterOf(snap: Snapshot, policies: readonly Config[], clearRouteCache = false): Json | undefined {
+export function jwtFilterOf(snap: Snapshot, policies: readonly Config[], namespace: string, clearRouteCache = false): Json | undefined {
   const rules = policies.flatMap((p) => asArray(asObject(p.spec).jwtRules)).filter((r): r is Json => typeof r === 'object' && r !== null && !Array.isArray(r));
   if (rules.length === 0) return undefined;
   const providers: Json = {};
-  rules.forEach((r, i) => (providers[`origins-${i}`] = provider(snap, r, clearRouteCache)));
+  rules.forEach((r, i) => (providers[`origins-${i}`] = provider(snap, r, clearRouteCache, namespace)));
   return {
     name: JWT_FILTER,
     typed_config: any('envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication', {
@@ -132,7 +137,7 @@ export function inboundJwt(snap: Snapshot, proxy: Proxy): readonly Json[] {
   // Key sources look services up: a remembered filter holds while the services stay the same.
   const entry = memoOn(memo, snap.requestAuthentications, key, () => ({ filters: NONE }) as { services?: Snapshot['services']; filters: readonly Json[] });
   if (entry.services !== snap.services) {
-    const filter = jwtFilterOf(snap, policiesFor(snap.requestAuthentications, proxy.namespace, labels, roots), proxy.type === 'router');
+    const filter = jwtFilterOf(snap, policiesFor(snap.requestAuthentications, proxy.namespace, labels, roots), proxy.namespace, proxy.type === 'router');
     entry.filters = filter ? [filter] : NONE;
     entry.services = snap.services;
   }

@@ -115,3 +115,13 @@ describe('xds: a dynamic-DNS host defined in several namespaces', () => {
     expect(dynamicDnsTargets(snap, cluster, 'b')).to.deep.equal([]);
   });
 });
+
+describe('xds: a JWKS host defined in several namespaces', () => {
+  it('names the cluster of the namespace’s own definition, or none where that definition lacks the port', async () => {
+    const { jwksCluster } = await import('../../../src/xds/gen/jwt.js');
+    const snap = buildSnapshot([entry('a', DAY1, { exportTo: ['.'], ...port(8443) }), entry('b', DAY2, { exportTo: ['.'] })]);
+    expect(jwksCluster(snap, `https://${HOST}:8443/keys`, 'a')).to.equal(`outbound|8443||${HOST}`);
+    expect(jwksCluster(snap, `https://${HOST}:8443/keys`, 'b')).to.equal(undefined);
+    expect(jwksCluster(snap, `https://${HOST}/keys`, 'b')).to.equal(`outbound|443||${HOST}`);
+  });
+});

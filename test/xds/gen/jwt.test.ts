@@ -93,9 +93,9 @@ spec: { hosts: [idp.example.com], ports: [{ number: 443, name: https, protocol: 
 
   it('jwksCluster: registry host and port, default ports by scheme, nothing for a bad URI', () => {
     const snap = snapshotOf();
-    expect(jwksCluster(snap, 'http://reviews.default.svc.cluster.local:9080/jwks')).to.equal('outbound|9080||reviews.default.svc.cluster.local');
-    expect(jwksCluster(snap, 'http://reviews.default.svc.cluster.local/jwks')).to.equal(undefined);
-    expect(jwksCluster(snap, 'not a url')).to.equal(undefined);
+    expect(jwksCluster(snap, 'http://reviews.default.svc.cluster.local:9080/jwks', 'default')).to.equal('outbound|9080||reviews.default.svc.cluster.local');
+    expect(jwksCluster(snap, 'http://reviews.default.svc.cluster.local/jwks', 'default')).to.equal(undefined);
+    expect(jwksCluster(snap, 'not a url', 'default')).to.equal(undefined);
   });
 
   it('guards the ingress gateway a policy selects, on every HTTP server', () => {
@@ -141,6 +141,6 @@ spec: { hosts: [idp.example.com], ports: [{ number: 443, name: https, protocol: 
     const snap = snapshotOf(ra('g', '{ jwtRules: [null, 5, { issuer: 7, audiences: x, fromHeaders: [null, { prefix: 1 }], outputClaimToHeaders: [{ header: 5 }], timeout: soon, jwksUri: 9 }] }'));
     const cfg = jwtConfig(inboundHttpFilters(snap));
     expect(Object.keys(cfg.providers)).to.deep.equal(['origins-0']);
-    expect(jwtFilterOf(snap, [])).to.equal(undefined);
+    expect(jwtFilterOf(snap, [], 'default')).to.equal(undefined);
   });
 });
