@@ -27,7 +27,7 @@ import { labelsKey, memoOn, proxyLabels } from './context.js';
 import { policiesFor } from './authz.js';
 import { rootNamespacesOf, rootsKey } from '../../model/root-namespaces.js';
 import { jwksAddress, parseJwks } from '../../validation/requestauthentication.js';
-import { hostService } from './host-definitions.js';
+import { definitionFor } from './host-definitions.js';
 
 /**
  * A key set no token can satisfy: the public half of an RSA key whose private half was discarded when it was
@@ -53,12 +53,13 @@ const JWKS_CACHE = { seconds: 300 };
 
 
 /**
- * The registry cluster that serves a JWKS URI (`outbound|<port>||<host>`), or undefined when no service has that host
- * and port; the host as proxies of `namespace` have it defined (host-definitions.ts).
+ * The registry cluster that serves a JWKS URI (`outbound|<port>||<host>`), or undefined when no service visible in
+ * `namespace` has that host and port (its definition there: host-definitions.ts), so that the filter never names a
+ * cluster the proxy lacks.
  */
 export function jwksCluster(snap: Snapshot, uri: string, namespace: string): string | undefined {
   const at = jwksAddress(uri);
-  const svc = at && hostService(snap, namespace, at.host);
+  const svc = at && definitionFor(snap, namespace, at.host);
   return svc?.ports.some((p) => p.port === at!.port) ? outboundClusterName(at!.port, '', at!.host) : undefined;
 }
 

@@ -125,3 +125,12 @@ describe('xds: a JWKS host defined in several namespaces', () => {
     expect(jwksCluster(snap, `https://${HOST}/keys`, 'b')).to.equal(`outbound|443||${HOST}`);
   });
 });
+
+describe('xds: a JWKS host not visible in the namespace', () => {
+  it('names no cluster there', async () => {
+    const { jwksCluster } = await import('../../../src/xds/gen/jwt.js');
+    const snap = buildSnapshot([entry('a', DAY1, { exportTo: ['.'] })]);
+    expect(jwksCluster(snap, `https://${HOST}/keys`, 'a')).to.equal(`outbound|443||${HOST}`);
+    expect(jwksCluster(snap, `https://${HOST}/keys`, 'b')).to.equal(undefined);
+  });
+});
