@@ -25,7 +25,6 @@ const ports = (what: string): string => `mizzen's sidecars keep Istio's fixed ${
 export const ISTIO_MESH_FIELDS: Readonly<Record<string, IstioField>> = {
   proxyHttpPort: { kind: 'int', why: 'mizzen serves no HTTP proxy port' },
   hboneIdleTimeout: { kind: 'duration', why: 'mizzen has no ambient (HBONE) data plane' },
-  disableEnvoyListenerLog: { kind: 'bool', why: 'mizzen writes no listener-level access log' },
   configSources: { kind: 'list', why: 'mizzen reads config from --config-dir or Kubernetes, not MCP sources' },
   certificates: { kind: 'list', why: 'deprecated in Istio; mizzen issues workload certificates itself' },
   serviceSettings: { kind: 'list', why: 'every service is cluster-wide in mizzen (no clusterLocal hosts)' },

@@ -87,6 +87,7 @@ export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
     ...(collector ? { tracing: { collector, sampling: mesh.tracing.sampling } } : {}),
     ...(mesh.accessLogFile ? { accessLog: meshAccessLog(mesh) } : {}),
     ...(mesh.enableEnvoyAccessLogService ? { envoyAccessLogService: true } : {}),
+    ...(mesh.disableEnvoyListenerLog ? { disableEnvoyListenerLog: true } : {}),
     ...(detectionMs(mesh.protocolDetectionTimeout) ? { protocolDetectionMs: detectionMs(mesh.protocolDetectionTimeout) } : {}),
     authzProviders: Object.fromEntries(authzProviders(mesh)),
     localityLb: structuredClone(mesh.localityLbSetting),

@@ -91,6 +91,12 @@ export interface MeshConfig extends TrafficDefaults {
    * when its ProxyConfig names envoyAccessLogService (xds/gen/access-log.ts, bootstrap/access-log-service.ts).
    */
   enableEnvoyAccessLogService: boolean;
+  /**
+   * Istio's disableEnvoyListenerLog: no listener-level access logs, which sidecars' virtualOutbound and
+   * virtualInbound and gateways' listeners otherwise write for connections no filter chain took
+   * (xds/gen/telemetry.ts), with whatever logs the connection managers and tcp_proxies have.
+   */
+  disableEnvoyListenerLog: boolean;
   /** Istio's enableTracing: sidecars and gateways report spans to the tracing collector below, when it is in the registry. */
   enableTracing: boolean;
   /**
@@ -233,6 +239,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = {
   accessLogEncoding: 'TEXT',
   accessLogFormat: '',
   enableEnvoyAccessLogService: false,
+  disableEnvoyListenerLog: false,
   enableTracing: true,
   tracing: { zipkin: { address: 'zipkin.istio-system:9411' }, sampling: 1 },
   extensionProviders: DEFAULT_EXTENSION_PROVIDERS.map((p) => structuredClone(p)),

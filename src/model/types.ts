@@ -223,6 +223,8 @@ export interface MeshSettings {
    * connection managers and tcp_proxies also stream to the bootstrap's envoy_accesslog_service cluster.
    */
   envoyAccessLogService?: boolean;
+  /** disableEnvoyListenerLog: listeners get no listener-level access log (xds/gen/telemetry.ts); absent: they do. */
+  disableEnvoyListenerLog?: boolean;
   /**
    * What Telemetry resources refer to (extensionProviders, defaultProviders), and the sampling percentage where
    * a Telemetry sets none; absent: no providers and no defaults.

@@ -3,7 +3,8 @@
  * connection, to a file (e.g. /dev/stdout, which `kubectl logs <pod> -c istio-proxy` shows), or streams them to an
  * Envoy gRPC access log service (envoyHttpAls: requests, envoyTcpAls: connections). Which logs: the mesh config's
  * accessLogFile/accessLogEncoding and enableEnvoyAccessLogService, unless a Telemetry resource or defaultProviders say
- * otherwise (telemetry.ts).
+ * otherwise (telemetry.ts). The listeners istiod gives a listener-level log (telemetry.ts says which) log the same way
+ * what no filter chain took, each logger narrowed to connections Envoy flagged NR (listenerLog).
  * TEXT is Envoy's default line; JSON has one field per value below. Pure.
  */
 import type { MeshSettings, TelemetryProvider } from '../../model/types.js';
@@ -76,6 +77,18 @@ export function providerAccessLog(p: Extract<TelemetryProvider, { kind: 'file' }
   return fileLog(p.path, format, expression);
 }
 
+/** Envoy's response flag for a connection that no filter chain of its listener matched. */
+const noChain = (): Json => ({ response_flag_filter: { flags: ['NR'] } });
+
+/**
+ * A logger as a listener-level one: it logs only connections no filter chain took (flag NR; the chains' own loggers
+ * log the others), and, when it has a filter of its own (a Telemetry's CEL expression), only those both let through.
+ */
+export function listenerLog(log: Json): Json {
+  const { name, filter, typed_config } = log;
+  return { name, filter: filter ? { and_filter: { filters: [noChain(), filter] } } : noChain(), typed_config };
+}
+
 type GrpcLog = Extract<TelemetryProvider, { kind: 'grpc-log' }>;
 
 /** The bootstrap cluster of the legacy access log service (bootstrap/access-log-service.ts), which the proxy has when its ProxyConfig names envoyAccessLogService. */
@@ -88,16 +101,18 @@ const PEER_STATE = ['upstream_peer', 'downstream_peer', 'wasm.upstream_peer', 'w
 const legacy = (protocol: 'http' | 'tcp', logName: string): GrpcLog => ({ kind: 'grpc-log', protocol, service: '', port: 0, logName, filterStateObjects: PEER_STATE, requestHeaders: [], responseHeaders: [], responseTrailers: [] });
 const LEGACY_HTTP = legacy('http', 'http_envoy_accesslog');
 const LEGACY_TCP = legacy('tcp', 'tcp_envoy_accesslog');
+const LEGACY_LISTENER = legacy('tcp', 'listener_envoy_accesslog');
 
 /**
  * The loggers of the mesh config's enableEnvoyAccessLogService, as istiod's: connection managers stream each request
- * (log_name http_envoy_accesslog) and tcp_proxies each connection (tcp_envoy_accesslog) to envoy_accesslog_service.
+ * (log_name http_envoy_accesslog) and tcp_proxies each connection (tcp_envoy_accesslog) to envoy_accesslog_service,
+ * and listeners the connections no filter chain took (a connection logger named listener_envoy_accesslog).
  * Envoy checks no cluster of a gRPC access logger when it takes the config: a proxy without that cluster just sends
  * nothing.
  */
-export function legacyAlsLogs(): { http: Json; tcp: Json } {
+export function legacyAlsLogs(): { http: Json; tcp: Json; listener: Json } {
   const collector = { cluster: LEGACY_ALS_CLUSTER };
-  return { http: grpcAccessLog(LEGACY_HTTP, collector), tcp: grpcAccessLog(LEGACY_TCP, collector) };
+  return { http: grpcAccessLog(LEGACY_HTTP, collector), tcp: grpcAccessLog(LEGACY_TCP, collector), listener: listenerLog(grpcAccessLog(LEGACY_LISTENER, collector)) };
 }
 
 /**

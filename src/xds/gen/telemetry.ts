@@ -21,6 +21,11 @@
  *   means the ones in force above), turn them off (`disabled`) or filter them (a CEL expression). One log per
  *   log provider left on, ordered by name: envoyFileAccessLog on connection managers and tcp_proxies alike,
  *   envoyHttpAls on connection managers, envoyTcpAls on tcp_proxies.
+ * - Listener-level logs, as istiod writes them on a sidecar's virtualOutbound (CLIENT) and virtualInbound (SERVER)
+ *   and on every gateway listener: the same providers (gRPC services of both kinds among them, as in istiod) or the
+ *   mesh config's file log and legacy service, each only for connections no filter chain took (access-log.ts
+ *   listenerLog); none under the mesh config's disableEnvoyListenerLog. The other sidecar listeners get none, as
+ *   in istiod.
  * - Where no Telemetry says anything of tracing (or logging) and defaultProviders name none, the mesh config's own
  *   settings apply as before (tracing.ts; access-log.ts: accessLogFile, enableEnvoyAccessLogService). Provider kinds mizzen does not generate give nothing.
  * Pure.
@@ -36,7 +41,7 @@ import { proxyLabels, serviceCluster } from './context.js';
 import { type Json, any } from './common.js';
 import { HCM_FILTER, TCP_PROXY_FILTER, mapNetworkFilters } from './filters.js';
 import { isTracer, meshZipkin, tracerTracing } from './tracing.js';
-import { grpcAccessLog, legacyAlsLogs, meshAccessLog, providerAccessLog } from './access-log.js';
+import { grpcAccessLog, legacyAlsLogs, listenerLog, meshAccessLog, providerAccessLog } from './access-log.js';
 import type { NamedResource } from './types.js';
 
 type Mode = 'CLIENT' | 'SERVER';
@@ -145,10 +150,10 @@ export function loggingSpec(applicable: readonly Config[], defaults: readonly st
   return out;
 }
 
-/** What one direction's connection managers and tcp_proxies get. */
+/** What one direction's connection managers, tcp_proxies and logging listeners get. */
 interface Direction {
-  /** access_log entries of connection managers and of tcp_proxies; undefined: none. */
-  logs?: { http: Json[]; tcp: Json[] };
+  /** access_log entries of connection managers, of tcp_proxies and of the listeners that log (listener-level); undefined: none. */
+  logs?: Logs;
   /** HttpConnectionManager.tracing; undefined: none. */
   tracing?: Json;
   /** HttpConnectionManager.request_id_extension, when a Telemetry turns off request-id-based sampling. */
@@ -212,6 +217,8 @@ function tracingOf(snap: Snapshot, proxy: Proxy, labels: Readonly<Record<string,
   return { tracing, requestId: { typed_config: any('envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig', { use_request_id_for_trace_sampling: { value: false } }) } };
 }
 
+type Logs = { http: Json[]; tcp: Json[]; listener: Json[] };
+
 type LogProvider = Extract<TelemetryProvider, { kind: 'file' | 'grpc-log' }>;
 const isLogProvider = (p: TelemetryProvider | undefined): p is LogProvider => p?.kind === 'file' || p?.kind === 'grpc-log';
 
@@ -232,22 +239,27 @@ function logsOf(snap: Snapshot, proxy: Proxy, applicable: readonly Config[], mod
     const als = snap.mesh.envoyAccessLogService ? legacyAlsLogs() : undefined;
     if (!file && !als) return undefined;
     // The file first, then the service, in istiod's order.
-    return { http: [...(file ? [file] : []), ...(als ? [als.http] : [])], tcp: [...(file ? [file] : []), ...(als ? [als.tcp] : [])] };
+    const listener = [...(file ? [listenerLog(file)] : []), ...(als ? [als.listener] : [])];
+    return { http: [...(file ? [file] : []), ...(als ? [als.http] : [])], tcp: [...(file ? [file] : []), ...(als ? [als.tcp] : [])], listener };
   }
-  const out: { http: Json[]; tcp: Json[] } = { http: [], tcp: [] };
+  const out: Logs = { http: [], tcp: [], listener: [] };
   for (const { spec, provider } of named) {
     if (spec.disabled) continue;
     if (provider.kind === 'file') {
       const log = providerAccessLog(provider, spec.filter);
       out.http.push(log);
       out.tcp.push(log);
+      out.listener.push(listenerLog(log));
       continue;
     }
     // As istiod: a service the proxy has no cluster for gets no log (Envoy would refuse the listener).
     const collector = serviceCluster(snap, proxy, resolveServiceRef(provider.service, proxy.namespace, snap.domainSuffix), provider.port);
-    if (collector) out[provider.protocol].push(grpcAccessLog(provider, collector, spec.filter));
+    if (!collector) continue;
+    const log = grpcAccessLog(provider, collector, spec.filter);
+    out[provider.protocol].push(log);
+    out.listener.push(listenerLog(log));
   }
-  return out.http.length > 0 || out.tcp.length > 0 ? out : undefined;
+  return out.http.length > 0 || out.tcp.length > 0 || out.listener.length > 0 ? out : undefined;
 }
 
 function direction(snap: Snapshot, proxy: Proxy, labels: Readonly<Record<string, string>>, applicable: readonly Config[], mode: Mode): Direction {
@@ -272,14 +284,27 @@ function applyTo(filter: Json, d: Direction): Json {
   };
 }
 
-/** The listeners with each connection manager's and tcp_proxy's access logs and tracing; as they were when there are none. */
+/** The sidecar listeners istiod gives a listener-level log; a gateway's listeners all have one. */
+const SIDECAR_LISTENER_LOGGED = new Set(['virtualOutbound', 'virtualInbound']);
+
+/**
+ * The listeners with each connection manager's and tcp_proxy's access logs and tracing, and the listener-level
+ * logs of those that have them; as they were when there are none.
+ */
 export function withTelemetry(snap: Snapshot, proxy: Proxy, listeners: NamedResource[]): NamedResource[] {
   const labels = proxyLabels(snap, proxy);
   const applicable = snap.telemetries.length === 0 ? [] : applicableTelemetries(snap.telemetries, proxy.namespace, labels, rootNamespacesOf(snap.mesh));
   const client = direction(snap, proxy, labels, applicable, 'CLIENT');
   // Gateways are clients only, as in Istio; a sidecar serves on virtualInbound.
-  const server = proxy.type === 'router' ? client : direction(snap, proxy, labels, applicable, 'SERVER');
+  const gateway = proxy.type === 'router';
+  const server = gateway ? client : direction(snap, proxy, labels, applicable, 'SERVER');
   const none = (d: Direction) => !d.logs && !d.tracing;
   if (none(client) && none(server)) return listeners;
-  return mapNetworkFilters(listeners, (filter, listener) => applyTo(filter, proxy.type !== 'router' && listener === 'virtualInbound' ? server : client));
+  const of = (listener: string): Direction => (!gateway && listener === 'virtualInbound' ? server : client);
+  const applied = mapNetworkFilters(listeners, (filter, listener) => applyTo(filter, of(listener)));
+  if (snap.mesh.disableEnvoyListenerLog) return applied;
+  return applied.map((l) => {
+    const logs = gateway || SIDECAR_LISTENER_LOGGED.has(l.name) ? of(l.name).logs?.listener : undefined;
+    return logs?.length ? { name: l.name, resource: { ...(l.resource as Json), access_log: logs } } : l;
+  });
 }
