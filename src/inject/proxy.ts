@@ -203,7 +203,7 @@ function templateFor<K extends string>(cache: Map<number, JsonTemplate<K>>, shap
 }
 
 /** Kubernetes expands $(VAR) in args; a literal "$(" in data we embed must not be expanded. */
-const literal = (s: string) => (s.includes('$(') ? s.replaceAll('$(', '$$(') : s);
+const literal = (s: string) => (s.includes('$(') ? s.replaceAll('$(', () => '$$(') : s);
 
 /** The labels as the bootstrap carries them: the same object unless some key or value holds a "$(". */
 function literalLabels(labels: Record<string, string>): Record<string, unknown> {
