@@ -5,6 +5,7 @@
  *   --cert-dir DIR       mesh mTLS with the certificates of a `mizzen workload-cert` directory
  *   --xds-tls            dial xDS over TLS (15012) and present that directory's certificate there
  *   --access-log-service HOST:PORT   Envoy: the envoy_accesslog_service cluster (enableEnvoyAccessLogService)
+ *   --tracing-service-name MODE      Envoy: how node.cluster is named from --labels (ProxyConfig tracingServiceName)
  * Bad flags exit 2 naming the flag.
  */
 import { isIP } from 'node:net';
@@ -15,6 +16,7 @@ import { certDirXdsTls, certMetadata, envoyBootstrap, parseHostPort } from '../b
 import { parseNode } from '../model/proxy.js';
 import { isDns1123Subdomain } from '../validation/common.js';
 import { addressIssue } from '../config/remote-service.js';
+import { TRACING_SERVICE_NAMES, serviceCluster, type TracingServiceName } from '../bootstrap/service-cluster.js';
 
 /** The xDS service's name, which the certificate of xDS over TLS always carries. */
 const XDS_SERVICE = `${Defaults.serviceName}.${Defaults.controlPlaneNamespace}.svc`;
@@ -48,7 +50,12 @@ Prints the bootstrap JSON of a proxy that gets its configuration from mizzen.
                             host of --xds-address, or ${XDS_SERVICE} when that is an IP). mizzen's
                             certificate names ${XDS_SERVICE}(.cluster.local), localhost, 127.0.0.1 and the
                             host of the mesh config's xdsTlsAddress; gRPC always checks the host of --xds-address
-  --cluster NAME            Envoy node.cluster (default: <app label or pod>.<namespace>)
+  --cluster NAME            Envoy node.cluster, the service its spans name (default: from --labels as
+                            --tracing-service-name says, the pod's name standing for the workload's)
+  --tracing-service-name MODE
+                            Istio's ProxyConfig tracingServiceName: APP_LABEL_AND_NAMESPACE (the default:
+                            <app label>.<namespace>), CANONICAL_NAME_ONLY (<canonical name>) or
+                            CANONICAL_NAME_AND_NAMESPACE (<canonical name>.<namespace>)
   --log-level LEVEL         Envoy log level (default warning)
   --access-log-service HOST:PORT
                             Envoy: the envoy_accesslog_service cluster (plaintext, HTTP/2) that the loggers of the mesh
@@ -77,6 +84,7 @@ const FLAGS = {
   'xds-tls': { type: 'boolean' },
   'xds-server-name': { type: 'string' },
   'access-log-service': { type: 'string' },
+  'tracing-service-name': { type: 'string' },
 } as const;
 
 /** Errors from the pure builders name their fields; on the command line those are flags. */
@@ -119,6 +127,7 @@ export async function run(argv: string[]): Promise<number> {
     const labels = parseLabels(v.labels);
     const tlsErrors = xdsTlsErrors(v);
     if (tlsErrors.length > 0) throw new UsageError(tlsErrors.map((e) => `mizzen bootstrap: ${e}`).join('\n'));
+    if (v.grpc && v['tracing-service-name'] !== undefined) throw new UsageError('mizzen bootstrap: --tracing-service-name: Envoy only (a gRPC bootstrap names no service cluster)');
     const xdsAddress = v['xds-address'] ?? (v['xds-tls'] ? DEFAULT_XDS_TLS : DEFAULT_XDS);
     let doc: Record<string, unknown>;
     if (v.grpc) {
@@ -137,11 +146,14 @@ export async function run(argv: string[]): Promise<number> {
       const als = v['access-log-service'];
       const alsIssue = als === undefined ? undefined : addressIssue(als);
       if (alsIssue) throw new UsageError(`mizzen bootstrap: --access-log-service: ${alsIssue}`);
+      const mode = v['tracing-service-name'];
+      if (mode !== undefined && !(TRACING_SERVICE_NAMES as readonly string[]).includes(mode)) throw new UsageError(`mizzen bootstrap: --tracing-service-name: "${mode}" must be one of ${TRACING_SERVICE_NAMES.join(', ')}`);
+      if (mode !== undefined && v.cluster !== undefined) throw new UsageError('mizzen bootstrap: --tracing-service-name: not with --cluster, which names the cluster itself');
       const r = envoyBootstrap({
         xdsAddress,
         nodeId: v.node,
         logLevel: v['log-level'] ?? 'warning',
-        clusterName: v.cluster ?? `${labels.app ?? node.value.podName}.${ns}`,
+        clusterName: v.cluster ?? serviceCluster(mode as TracingServiceName | undefined, labels, node.value.podName, ns),
         metadata: { NAMESPACE: ns, ...(Object.keys(labels).length > 0 ? { LABELS: labels } : {}), ...(certDir ? certMetadata(certDir) : {}) },
         ...xdsTls,
         ...(als !== undefined && { accessLogService: { service: { address: als } } }),

@@ -1,13 +1,13 @@
 /**
  * Istio's meshConfig.defaultConfig, the ProxyConfig every proxy starts from, in mizzen's mesh config. Its fields
  * that mizzen applies at injection stay here (concurrency, proxyMetadata, interceptionMode, terminationDrainDuration,
- * drainDuration, envoyAccessLogService: a pod's
- * proxy.istio.io/config and ProxyConfig resources go over them), and gatewayTopology and proxyHeaders, which a
- * proxy's bootstrap carries (a pod's annotation goes over them as in Istio) and which the xDS server takes for a proxy
- * whose node carries no PROXY_CONFIG; those that mizzen keeps at the top of its mesh config are moved there (holdApplicationUntilProxyStarts, discoveryAddress as xdsAddress, tracing's zipkin address and
- * sampling), and saying one of them in both places is an error. Istio's other ProxyConfig fields are accepted with a
- * warning that mizzen does not apply them (config/istio-fields.ts); a key that is no ProxyConfig field is an error.
- * Pure.
+ * drainDuration, envoyAccessLogService, tracingServiceName: a pod's proxy.istio.io/config and ProxyConfig resources
+ * go over them), and gatewayTopology, proxyHeaders and tracing's customTags and maxPathTagLength, which a proxy's
+ * bootstrap carries (a pod's annotation goes over them as in Istio) and which the xDS server takes for a proxy whose
+ * node carries no PROXY_CONFIG; those that mizzen keeps at the top of its mesh config are moved there
+ * (holdApplicationUntilProxyStarts, discoveryAddress as xdsAddress, tracing's zipkin address and sampling), and
+ * saying one of them in both places is an error. Istio's other ProxyConfig fields are accepted with a warning that
+ * mizzen does not apply them (config/istio-fields.ts); a key that is no ProxyConfig field is an error. Pure.
  */
 import { isObject } from '../core/object.js';
 import { shown } from '../core/shown.js';
@@ -16,6 +16,8 @@ import { agentEnvWarnings } from '../inject/agent-env.js';
 import type { GatewayTopology } from '../model/gateway-topology.js';
 import type { ProxyHeaders } from '../model/proxy-headers.js';
 import type { RemoteService } from './remote-service.js';
+import { readProxyTracing, saysTracing, type ProxyTracing } from '../model/proxy-tracing.js';
+import type { TracingServiceName } from '../bootstrap/service-cluster.js';
 import { ISTIO_PROXY_CONFIG_FIELDS, ISTIO_TRACING_FIELDS, sortIstioFields } from './istio-fields.js';
 
 /** What of defaultConfig the injector reads (inject/proxy-options.ts). */
@@ -34,6 +36,13 @@ export interface DefaultProxyConfig {
   drainDuration?: number;
   /** The legacy gRPC access log service: injected bootstraps get its envoy_accesslog_service cluster. */
   envoyAccessLogService?: RemoteService;
+  /**
+   * tracing's customTags and maxPathTagLength (model/proxy-tracing.ts): the xDS server applies them to proxies whose
+   * node carries no PROXY_CONFIG; bootstraps carry a pod's own (its annotation's tracing replaces this whole).
+   */
+  tracing?: ProxyTracing;
+  /** How injected proxies' service cluster is chosen (bootstrap/service-cluster.ts); absent: APP_LABEL_AND_NAMESPACE. */
+  tracingServiceName?: TracingServiceName;
 }
 
 /** The top-level fields defaultConfig may set instead, by their ProxyConfig names. */
@@ -57,7 +66,7 @@ export function readDefaultConfig(input: unknown, mesh: MovedFields, given: Read
     return {};
   }
   const { tracing, ...all } = input;
-  if (tracing !== undefined) readTracing(tracing, mesh, given, errors, warnings);
+  const proxyTracing = tracing === undefined || tracing === null ? undefined : readTracing(tracing, mesh, given, errors, warnings);
   const istio = sortIstioFields(all, () => false, ISTIO_PROXY_CONFIG_FIELDS, 'defaultConfig.', errors, warnings);
   const rest = Object.fromEntries(Object.entries(all).filter(([k]) => !istio.has(k)));
   const read = proxyConfigOf(rest);
@@ -85,29 +94,45 @@ export function readDefaultConfig(input: unknown, mesh: MovedFields, given: Read
     ...(o.terminationDrainDuration !== undefined && { terminationDrainDuration: o.terminationDrainDuration }),
     ...(o.drainDuration !== undefined && { drainDuration: o.drainDuration }),
     ...(o.envoyAccessLogService && { envoyAccessLogService: o.envoyAccessLogService }),
+    ...(proxyTracing && { tracing: proxyTracing }),
+    ...(o.tracingServiceName && { tracingServiceName: o.tracingServiceName }),
   };
 }
 
-/** defaultConfig.tracing: the Zipkin collector's address and the sampling percentage, which mizzen keeps as `tracing`. */
-function readTracing(tracing: unknown, mesh: MovedFields, given: ReadonlySet<string>, errors: string[], warnings: string[]): void {
+/**
+ * defaultConfig.tracing: the Zipkin collector's address and the sampling percentage, which mizzen keeps as `tracing`
+ * (so neither may be said at the top of the mesh config too), and customTags and maxPathTagLength, which stay here;
+ * returns those two when they say anything.
+ */
+function readTracing(tracing: unknown, mesh: MovedFields, given: ReadonlySet<string>, errors: string[], warnings: string[]): ProxyTracing | undefined {
+  const at = 'defaultConfig.tracing';
   if (!isObject(tracing)) {
-    errors.push(`defaultConfig.tracing: must be a mapping, got ${shown(tracing)}`);
-    return;
+    errors.push(`${at}: must be a mapping, got ${shown(tracing)}`);
+    return undefined;
   }
-  if (given.has('tracing')) {
-    errors.push('defaultConfig.tracing: tracing is set at the top of the mesh config too (set one of them)');
-    return;
+  const moved = (k: string): boolean => k === 'zipkin' || k === 'sampling';
+  const read = readProxyTracing(tracing);
+  if (!read.ok) errors.push(...read.errors.map((e) => `${at}.${e}`));
+  else {
+    // The mesh config is read strictly: a key below a tag that is no field of Istio's is an error.
+    for (const path of read.unknown) errors.push(`${at}.${path}: unknown field`);
+    warnings.push(...read.warnings.map((w) => `${at}.${w}`));
   }
-  const known = (k: string): boolean => k === 'zipkin' || k === 'sampling';
-  const istio = sortIstioFields(tracing, known, ISTIO_TRACING_FIELDS, 'defaultConfig.tracing.', errors, warnings);
-  for (const k of Object.keys(tracing)) if (!known(k) && !istio.has(k)) errors.push(`defaultConfig.tracing.${k}: unknown field`);
+  const others = read.ok ? read.others.filter((k) => !moved(k)) : [];
+  const istio = sortIstioFields(Object.fromEntries(others.map((k) => [k, tracing[k]])), () => false, ISTIO_TRACING_FIELDS, `${at}.`, errors, warnings);
+  for (const k of others) if (!istio.has(k)) errors.push(`${at}.${k}: unknown field`);
+  if (Object.keys(tracing).some(moved) && given.has('tracing')) {
+    errors.push(`${at}: tracing is set at the top of the mesh config too (set zipkin and sampling in one of them)`);
+    return read.ok && saysTracing(read.value) ? read.value : undefined;
+  }
   const zipkin = tracing.zipkin;
   if (zipkin !== undefined) {
-    if (!isObject(zipkin) || typeof zipkin.address !== 'string' || Object.keys(zipkin).some((k) => k !== 'address')) errors.push('defaultConfig.tracing.zipkin: must be {address: host:port}');
+    if (!isObject(zipkin) || typeof zipkin.address !== 'string' || Object.keys(zipkin).some((k) => k !== 'address')) errors.push(`${at}.zipkin: must be {address: host:port}`);
     else mesh.tracing = { ...mesh.tracing, zipkin: { address: zipkin.address } };
   }
   if (tracing.sampling !== undefined) {
-    if (typeof tracing.sampling !== 'number') errors.push(`defaultConfig.tracing.sampling: must be a number, got ${shown(tracing.sampling)}`);
+    if (typeof tracing.sampling !== 'number') errors.push(`${at}.sampling: must be a number, got ${shown(tracing.sampling)}`);
     else mesh.tracing = { ...mesh.tracing, sampling: tracing.sampling };
   }
+  return read.ok && saysTracing(read.value) ? read.value : undefined;
 }

@@ -38,7 +38,6 @@ export const ISTIO_PROXY_CONFIG_FIELDS: Readonly<Record<string, IstioField>> = {
   configPath: { kind: 'string', why: AGENT },
   binaryPath: { kind: 'string', why: AGENT },
   serviceCluster: { kind: 'string', why: AGENT },
-  tracingServiceName: { kind: ['APP_LABEL_AND_NAMESPACE', 'CANONICAL_NAME_ONLY', 'CANONICAL_NAME_AND_NAMESPACE'], why: AGENT },
   discoveryRefreshDelay: { kind: 'duration', why: 'deprecated in Istio' },
   zipkinAddress: { kind: 'string', why: 'deprecated in Istio; use tracing.zipkin.address' },
   statsdUdpAddress: { kind: 'string', why: STATS },
@@ -68,14 +67,12 @@ export const ISTIO_PROXY_CONFIG_FIELDS: Readonly<Record<string, IstioField>> = {
 
 const ZIPKIN_ONLY = 'mizzen\'s proxies report spans to a Zipkin-protocol collector (tracing.zipkin) only';
 
-/** Istio's ProxyConfig tracing fields (defaultConfig.tracing) that mizzen does not apply; it keeps zipkin and sampling. */
+/** Istio's ProxyConfig tracing fields (defaultConfig.tracing) that mizzen does not apply; it keeps zipkin, sampling, customTags and maxPathTagLength. */
 export const ISTIO_TRACING_FIELDS: Readonly<Record<string, IstioField>> = {
   lightstep: { kind: 'mapping', why: ZIPKIN_ONLY },
   datadog: { kind: 'mapping', why: ZIPKIN_ONLY },
   stackdriver: { kind: 'mapping', why: ZIPKIN_ONLY },
   openCensusAgent: { kind: 'mapping', why: ZIPKIN_ONLY },
-  customTags: { kind: 'mapping', why: 'spans carry no custom tags (use a Telemetry resource)' },
-  maxPathTagLength: { kind: 'int', why: "spans keep Envoy's default path tag length" },
   tlsSettings: { kind: 'mapping', why: 'the collector is reached in plaintext' },
   enableIstioTags: { kind: 'bool', why: "Istio's own span tags come from its agent" },
 };

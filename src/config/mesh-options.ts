@@ -110,6 +110,7 @@ export function snapshotOptions(mesh: MeshConfig): SnapshotOptions {
     dnsRefreshMs: detectionMs(mesh.dnsRefreshRate),
     ...(mesh.defaultConfig.gatewayTopology ? { gatewayTopology: mesh.defaultConfig.gatewayTopology } : {}),
     ...(mesh.defaultConfig.proxyHeaders ? { proxyHeaders: mesh.defaultConfig.proxyHeaders } : {}),
+    ...(mesh.defaultConfig.tracing ? { proxyTracing: mesh.defaultConfig.tracing } : {}),
     ...trafficSettings(mesh),
     telemetry: {
       providers: Object.fromEntries(mesh.extensionProviders.map((p) => [p.name.toLowerCase(), telemetryProvider(p)])),

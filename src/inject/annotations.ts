@@ -15,6 +15,8 @@ import { PROXY_OPTION_ANNOTATIONS, UNSUPPORTED_ANNOTATIONS, field, readProxyOpti
 import type { Entry } from './user-volumes.js';
 import type { GatewayTopology } from '../model/gateway-topology.js';
 import type { ProxyHeaders } from '../model/proxy-headers.js';
+import type { ProxyTracing } from '../model/proxy-tracing.js';
+import type { TracingServiceName } from '../bootstrap/service-cluster.js';
 import { PROXY_VOLUME } from './template.js';
 
 export type InterceptionMode = 'REDIRECT' | 'NONE';
@@ -48,6 +50,10 @@ export interface InjectParams {
   gatewayTopology?: GatewayTopology;
   /** ProxyConfig's proxyHeaders in effect for the pod; its bootstrap carries them as PROXY_CONFIG (proxy.ts). */
   proxyHeaders?: ProxyHeaders;
+  /** ProxyConfig's tracing customTags and maxPathTagLength in effect for the pod; its bootstrap carries them as PROXY_CONFIG (proxy.ts). */
+  proxyTracing?: ProxyTracing;
+  /** ProxyConfig's tracingServiceName in effect for the pod: how its service cluster is named (bootstrap/service-cluster.ts). */
+  tracingServiceName?: TracingServiceName;
   /** For the admission response: annotations read but not applied. */
   warnings: readonly string[];
 }
@@ -230,5 +236,5 @@ function paramsFrom(annotations: Record<string, unknown>, mesh: MeshConfig, podV
   }
   return errors.length
     ? { ok: false, errors }
-    : ok({ proxyImage, logLevel, resources, native, hold, interceptionMode, traffic, proxy: proxyOptions.proxy, volumes: proxyOptions.volumes, ...(proxyOptions.gatewayTopology && { gatewayTopology: proxyOptions.gatewayTopology }), ...(proxyOptions.proxyHeaders && { proxyHeaders: proxyOptions.proxyHeaders }), warnings });
+    : ok({ proxyImage, logLevel, resources, native, hold, interceptionMode, traffic, proxy: proxyOptions.proxy, volumes: proxyOptions.volumes, ...(proxyOptions.gatewayTopology && { gatewayTopology: proxyOptions.gatewayTopology }), ...(proxyOptions.proxyHeaders && { proxyHeaders: proxyOptions.proxyHeaders }), ...(proxyOptions.tracing && { proxyTracing: proxyOptions.tracing }), ...(proxyOptions.tracingServiceName && { tracingServiceName: proxyOptions.tracingServiceName }), warnings });
 }

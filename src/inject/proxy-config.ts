@@ -15,6 +15,8 @@ import { readGatewayTopology, type GatewayTopology } from '../model/gateway-topo
 import { readProxyHeaders, type ProxyHeaders } from '../model/proxy-headers.js';
 import { parseDuration } from '../core/duration.js';
 import { readRemoteService, type RemoteService } from '../config/remote-service.js';
+import { readProxyTracing, type ProxyTracing } from '../model/proxy-tracing.js';
+import { TRACING_SERVICE_NAMES, type TracingServiceName } from '../bootstrap/service-cluster.js';
 
 export interface ProxyConfigOverrides {
   holdApplicationUntilProxyStarts?: boolean;
@@ -35,6 +37,10 @@ export interface ProxyConfigOverrides {
   drainDuration?: number;
   /** Istio's legacy gRPC access log service: the bootstrap's envoy_accesslog_service cluster (bootstrap/access-log-service.ts). */
   envoyAccessLogService?: RemoteService;
+  /** tracing's customTags and maxPathTagLength (model/proxy-tracing.ts); its bootstrap carries them to the xDS server. */
+  tracing?: ProxyTracing;
+  /** How the proxy's service cluster (the service its spans name) is chosen (bootstrap/service-cluster.ts). */
+  tracingServiceName?: TracingServiceName;
 }
 
 export interface ProxyConfigRead {
@@ -66,6 +72,9 @@ const ALIASES: ReadonlyMap<string, keyof ProxyConfigOverrides> = new Map(Object.
   drain_duration: 'drainDuration',
   envoyAccessLogService: 'envoyAccessLogService',
   envoy_access_log_service: 'envoyAccessLogService',
+  tracing: 'tracing',
+  tracingServiceName: 'tracingServiceName',
+  tracing_service_name: 'tracingServiceName',
 } as Record<string, keyof ProxyConfigOverrides>));
 
 const INT32_MAX = 2 ** 31 - 1;
@@ -134,6 +143,17 @@ const READERS: Record<keyof ProxyConfigOverrides, Reader> = {
     if (!r.ok) return isObject(v) ? { errors: r.errors } : { error: r.errors[0]! };
     return { value: r.value, unknown: r.unknown, warnings: r.warnings };
   },
+  tracing: (v) => {
+    const r = readProxyTracing(v);
+    if (!r.ok) return isObject(v) ? { errors: r.errors } : { error: r.errors[0]! };
+    // Istio's other tracing fields (the tracer, sampling …) are mizzen's mesh-wide settings: not applied per proxy.
+    return { value: r.value, unknown: [...r.unknown, ...r.others], warnings: r.warnings };
+  },
+  tracingServiceName: (v) => {
+    // An enum: by name, or by number as proto3 JSON also writes it.
+    const name = typeof v === 'number' && Number.isInteger(v) ? TRACING_SERVICE_NAMES[v] : TRACING_SERVICE_NAMES.find((n) => n === v);
+    return name === undefined ? { error: `${shown(v)} must be one of ${TRACING_SERVICE_NAMES.join(', ')}` } : { value: name };
+  },
 };
 
 /** The fields a ProxyConfig resource (and the mesh config's defaultConfig) shares with the annotation. */
@@ -149,7 +169,7 @@ export function overlayProxyConfig<T extends SharedOverrides>(base: T, top: Shar
 }
 
 /** One field's value read as the annotation reads it (for the ProxyConfig resource's concurrency and environmentVariables). */
-export function readProxyConfigField<K extends Exclude<keyof ProxyConfigOverrides, 'gatewayTopology' | 'proxyHeaders' | 'envoyAccessLogService'>>(name: K, value: unknown): { value: NonNullable<ProxyConfigOverrides[K]> } | { error: string } {
+export function readProxyConfigField<K extends Exclude<keyof ProxyConfigOverrides, 'gatewayTopology' | 'proxyHeaders' | 'envoyAccessLogService' | 'tracing'>>(name: K, value: unknown): { value: NonNullable<ProxyConfigOverrides[K]> } | { error: string } {
   return READERS[name](value) as { value: NonNullable<ProxyConfigOverrides[K]> } | { error: string };
 }
 

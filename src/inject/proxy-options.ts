@@ -75,6 +75,10 @@ export interface PodProxyOptions {
   gatewayTopology?: ProxyConfigOverrides['gatewayTopology'];
   /** The pod's effective proxyHeaders: the annotation's over defaultConfig's, as Istio merges them (its bootstrap carries them). */
   proxyHeaders?: ProxyConfigOverrides['proxyHeaders'];
+  /** The pod's effective tracing customTags and maxPathTagLength: the annotation's tracing, whole, else defaultConfig's. */
+  tracing?: ProxyConfigOverrides['tracing'];
+  /** The pod's tracingServiceName: the annotation's, else defaultConfig's. */
+  tracingServiceName?: ProxyConfigOverrides['tracingServiceName'];
   warnings: string[];
 }
 
@@ -129,7 +133,7 @@ function proxyConfigPart(get: Get, errors: string[], warnings: string[], base: D
     ProxyOptions,
     'concurrency' | 'env' | 'nodeMetadata' | 'xdsAddress' | 'terminationDrainMs' | 'drainSeconds' | 'exitOnZero' | 'accessLogService'
   > &
-    Pick<PodProxyOptions, 'hold' | 'interceptionMode' | 'gatewayTopology' | 'proxyHeaders'>;
+    Pick<PodProxyOptions, 'hold' | 'interceptionMode' | 'gatewayTopology' | 'proxyHeaders' | 'tracing' | 'tracingServiceName'>;
   let o: ProxyConfigOverrides = overlayProxyConfig({}, base);
   const text = get(Annotations.proxyConfig);
   const pc = text === undefined ? undefined : readProxyConfig(text);
@@ -162,6 +166,9 @@ function proxyConfigPart(get: Get, errors: string[], warnings: string[], base: D
   part.gatewayTopology = o.gatewayTopology ?? base.gatewayTopology;
   // Also a message field, of which Istio keeps some of defaultConfig's fields that the annotation leaves out.
   part.proxyHeaders = mergeProxyHeaders(base.proxyHeaders, o.proxyHeaders);
+  // A message field too: the annotation's tracing replaces defaultConfig's whole (its customTags are not merged).
+  part.tracing = o.tracing ?? base.tracing;
+  part.tracingServiceName = o.tracingServiceName ?? base.tracingServiceName;
   part.terminationDrainMs = o.terminationDrainDuration ?? base.terminationDrainDuration ?? part.terminationDrainMs;
   const drainMs = o.drainDuration ?? base.drainDuration;
   if (drainMs !== undefined) part.drainSeconds = drainMs / 1000;
@@ -293,7 +300,7 @@ const DEFAULT_JSON = JSON.stringify(DEFAULT_PROXY_OPTIONS);
  */
 export function readProxyOptions(get: Get, podVolumes: string[], reserved: { name: string; mountPath: string }, errors: string[], base: DefaultProxyConfig = {}, resources?: AppliedProxyConfig): PodProxyOptions {
   const warnings: string[] = [];
-  const { hold, interceptionMode, gatewayTopology, proxyHeaders, ...config } = proxyConfigPart(get, errors, warnings, base, resources);
+  const { hold, interceptionMode, gatewayTopology, proxyHeaders, tracing, tracingServiceName, ...config } = proxyConfigPart(get, errors, warnings, base, resources);
   const { volumes, mounts } = userVolumesPart(get, podVolumes, reserved, errors);
   const componentLogLevel = get(Annotations.componentLogLevel);
   if (componentLogLevel !== undefined && !COMPONENT_LEVEL.test(componentLogLevel)) {
@@ -317,7 +324,7 @@ export function readProxyOptions(get: Get, podVolumes: string[], reserved: { nam
     ...(histogramBuckets && { histogramBuckets }),
     ...(statsFlushMs !== undefined && { statsFlushMs }),
   };
-  return { proxy: JSON.stringify(proxy) === DEFAULT_JSON ? DEFAULT_PROXY_OPTIONS : proxy, volumes, hold, interceptionMode, ...(gatewayTopology && { gatewayTopology }), ...(proxyHeaders && { proxyHeaders }), warnings };
+  return { proxy: JSON.stringify(proxy) === DEFAULT_JSON ? DEFAULT_PROXY_OPTIONS : proxy, volumes, hold, interceptionMode, ...(gatewayTopology && { gatewayTopology }), ...(proxyHeaders && { proxyHeaders }), ...(tracing && { tracing }), ...(tracingServiceName && { tracingServiceName }), warnings };
 }
 
 /**

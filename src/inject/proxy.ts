@@ -5,7 +5,7 @@
  * varies only with a few booleans, so each shape is serialized once as a template and a pod's text is
  * the template with the pod's strings spliced in (see json-template.ts). Pure.
  */
-import { CLUSTER_ID, ContainerNames, Labels, MeshCerts, PROXY_GID, PROXY_UID, Ports } from '../core/constants.js';
+import { CLUSTER_ID, ContainerNames, MeshCerts, PROXY_GID, PROXY_UID, Ports } from '../core/constants.js';
 import type { KubeObject } from '../core/kube.js';
 import { type Result, ok } from '../core/result.js';
 import { XDS_CLIENT_SECRET, certMetadata, envoyArgs, envoyBootstrapText, parseHostPort, READY_PATH, type EnvoyBootstrapOptions } from '../bootstrap/envoy.js';
@@ -21,6 +21,8 @@ import { overlayContainer } from './overlay.js';
 import { goBool } from '../core/go-bool.js';
 import { shown } from '../core/shown.js';
 import { localityOf } from '../model/registry.js';
+import { saysTracing } from '../model/proxy-tracing.js';
+import { serviceClusterName } from '../bootstrap/service-cluster.js';
 
 /** What makes one proxy container differ in shape from another. */
 interface Shape {
@@ -173,16 +175,17 @@ function withOverrides(meta: Record<string, unknown>, overrides: Readonly<Record
 
 /**
  * PROXY_CONFIG, the node metadata in which Istio's agent sends the proxy's effective ProxyConfig, with the fields the
- * xDS server reads from it: a gateway's gatewayTopology (xds/gen/gateway-topology.ts) and any proxy's proxyHeaders
- * (xds/gen/proxy-headers.ts). The xDS server takes a PROXY_CONFIG whole (a field it leaves out is unset), so it
+ * xDS server reads from it: a gateway's gatewayTopology (xds/gen/gateway-topology.ts), any proxy's proxyHeaders
+ * (xds/gen/proxy-headers.ts) and its tracing customTags and maxPathTagLength (xds/gen/span-tags.ts). The xDS server takes a PROXY_CONFIG whole (a field it leaves out is unset), so it
  * carries every one of those fields the proxy has; a proxy that has none of them carries none, and is left to the
  * mesh config's, as the xDS server reads it then.
  */
 function nodeProxyConfig(shape: Shape, params: SidecarContext['params']): Record<string, unknown> | undefined {
   const gatewayTopology = shape.router ? params.gatewayTopology : undefined;
   const headers = params.proxyHeaders && Object.keys(params.proxyHeaders).length > 0 ? params.proxyHeaders : undefined;
-  if (!gatewayTopology && !headers) return undefined;
-  return { ...(gatewayTopology && { gatewayTopology }), ...(headers && { proxyHeaders: headers }) };
+  const tracing = saysTracing(params.proxyTracing) ? params.proxyTracing : undefined;
+  if (!gatewayTopology && !headers && !tracing) return undefined;
+  return { ...(gatewayTopology && { gatewayTopology }), ...(headers && { proxyHeaders: headers }), ...(tracing && { tracing }) };
 }
 
 /** The metadata with PROXY_CONFIG set (after proxyMetadata's values, as Istio's agent sets it after reading them). */
@@ -203,7 +206,7 @@ function templateFor<K extends string>(cache: Map<number, JsonTemplate<K>>, shap
 }
 
 /** Kubernetes expands $(VAR) in args; a literal "$(" in data we embed must not be expanded. */
-const literal = (s: string) => (s.includes('$(') ? s.replaceAll('$(', '$$(') : s);
+const literal = (s: string) => (s.includes('$(') ? s.replaceAll('$(', () => '$$(') : s);
 
 /** The labels as the bootstrap carries them: the same object unless some key or value holds a "$(". */
 function literalLabels(labels: Record<string, string>): Record<string, unknown> {
@@ -234,7 +237,9 @@ export function proxyContainer(ctx: SidecarContext): Result<BuiltContainer> {
   const portsJson = ports.length ? JSON.stringify(ports) : '';
   const shape: Shape = { native: params.native, hold: params.hold, ports: ports.length > 0, workload: workload.name !== '', certs: mesh.workloadCertificateSecrets, router: ctx.router === true };
   const owner = shape.workload ? ownerUri(workload, ctx.namespace) : '';
-  const canonical = ctx.labels[Labels.canonicalName] ?? workload.name;
+  // The service its spans name (Envoy's node.cluster), as Istio's agent names it (ProxyConfig tracingServiceName).
+  const cluster = serviceClusterName(params.tracingServiceName, ctx.labels, workload.name);
+  const serviceCluster = `${literal(cluster.name)}${cluster.namespaced ? '.$(POD_NAMESPACE)' : ''}`;
 
   const meta: MetaValues = {
     labels: literalLabels(ctx.labels),
@@ -251,7 +256,7 @@ export function proxyContainer(ctx: SidecarContext): Result<BuiltContainer> {
   const metaOverrides = override && Array.isArray(override.env) ? { ...o.nodeMetadata, ...istioMetadata(override.env) } : o.nodeMetadata;
   const proxyConfig = nodeProxyConfig(shape, params);
   const plainMeta = proxyConfig === undefined && (metaOverrides === DEFAULT_PROXY_OPTIONS.nodeMetadata || Object.keys(metaOverrides).length === 0);
-  const bootOpts: EnvoyBootstrapOptions = { xdsAddress: o.xdsAddress ?? mesh.xdsAddress, logLevel: params.logLevel, clusterName: `${literal(canonical)}.$(POD_NAMESPACE)` };
+  const bootOpts: EnvoyBootstrapOptions = { xdsAddress: o.xdsAddress ?? mesh.xdsAddress, logLevel: params.logLevel, clusterName: serviceCluster };
   if (shape.certs && o.xdsAddress === undefined) xdsOverTls(bootOpts, mesh);
   // Probes go to the pod's own address (INSTANCE_IP, set in the container's env before the args expand it).
   if (o.histogramBuckets) bootOpts.histogramBuckets = o.histogramBuckets;
@@ -271,7 +276,7 @@ export function proxyContainer(ctx: SidecarContext): Result<BuiltContainer> {
     image: params.proxyImage,
     bootstrap: bootstrap.value.json,
     serviceNode: `${shape.router ? 'router' : 'sidecar'}~$(INSTANCE_IP)~$(POD_NAME).$(POD_NAMESPACE)~$(POD_NAMESPACE).svc.${mesh.domainSuffix}`,
-    serviceCluster: `${literal(canonical)}.$(POD_NAMESPACE)`,
+    serviceCluster,
     logLevel: params.logLevel,
     resources: params.resources,
     podPorts: portsJson,

@@ -12,6 +12,8 @@ import { isObject } from '../core/object.js';
 import { shown } from '../core/shown.js';
 import { readGatewayTopology, type GatewayTopology } from './gateway-topology.js';
 import { readProxyHeaders, type ProxyHeaders } from './proxy-headers.js';
+import { readProxyTracing, type ProxyTracing } from './proxy-tracing.js';
+import type { MeshSettings } from './types.js';
 
 export type ProxyType = 'sidecar' | 'router';
 export type Generator = 'envoy' | 'grpc';
@@ -29,6 +31,8 @@ export interface Proxy {
   labels: Record<string, string>;
   /** Raw node metadata (google.protobuf.Struct decoded to plain values). */
   metadata: Record<string, unknown>;
+  /** node.cluster, the proxy's service cluster (the service its spans name), when the node says. */
+  cluster?: string;
   /** node.locality as `region/zone/subzone`, when the node says. */
   locality?: string;
   /**
@@ -49,7 +53,26 @@ export interface Proxy {
 export interface NodeProxyConfig {
   gatewayTopology?: GatewayTopology;
   proxyHeaders?: ProxyHeaders;
+  /** tracing's customTags and maxPathTagLength. */
+  tracing?: ProxyTracing;
 }
+
+/**
+ * The proxy's ProxyConfig, the fields the generators read: its node's PROXY_CONFIG when it sent one (which then
+ * decides whole: a field it leaves out is unset), else the mesh config's defaultConfig (istiod's ProxyConfigOrDefault).
+ */
+export function proxyConfigOf(mesh: MeshSettings, proxy: Proxy): NodeProxyConfig {
+  if (proxy.proxyConfig) return proxy.proxyConfig;
+  let pc = meshProxyConfigs.get(mesh);
+  if (pc === undefined) {
+    pc = { ...(mesh.gatewayTopology && { gatewayTopology: mesh.gatewayTopology }), ...(mesh.proxyHeaders && { proxyHeaders: mesh.proxyHeaders }), ...(mesh.proxyTracing && { tracing: mesh.proxyTracing }) };
+    meshProxyConfigs.set(mesh, pc);
+  }
+  return pc;
+}
+
+/** The mesh's defaultConfig as a NodeProxyConfig, once per snapshot's settings (generators ask for it per resource). */
+const meshProxyConfigs = new WeakMap<MeshSettings, NodeProxyConfig>();
 
 export interface XdsNode {
   id?: string;
@@ -90,6 +113,7 @@ export function parseNode(node: XdsNode | undefined | null): Result<Proxy> {
     namespace,
     labels: stringMap(metadata.LABELS),
     metadata,
+    ...(typeof node.cluster === 'string' && node.cluster !== '' ? { cluster: node.cluster } : {}),
     ...(locality ? { locality } : {}),
     ...(proxyConfig && { proxyConfig }),
     ...(warnings.length > 0 && { warnings }),
@@ -107,6 +131,7 @@ function readProxyConfig(pc: unknown, warnings: string[]): NodeProxyConfig | und
   const fields = [
     ['gatewayTopology', pc.gatewayTopology ?? pc.gateway_topology, readGatewayTopology],
     ['proxyHeaders', pc.proxyHeaders ?? pc.proxy_headers, readProxyHeaders],
+    ['tracing', pc.tracing, readProxyTracing],
   ] as const;
   let ignored = false;
   for (const [name, raw, read] of fields) {
@@ -118,6 +143,8 @@ function readProxyConfig(pc: unknown, warnings: string[]): NodeProxyConfig | und
       continue;
     }
     if (r.unknown.length > 0) warnings.push(`${at}.${name}: ${r.unknown.join(', ')}: unknown field, ignored`);
+    // A custom tag that names no source (Istio's other tracing fields, its tracer and sampling, are not read per proxy).
+    if ('warnings' in r) warnings.push(...r.warnings.map((w) => `${at}.${name}.${w}`));
     (out as Record<string, unknown>)[name] = r.value;
   }
   return ignored ? undefined : out;

@@ -9,6 +9,7 @@ import type { ConfigMapCa } from './configmap-ca.js';
 import type { IngressSettings } from './ingress.js';
 import type { GatewayTopology } from './gateway-topology.js';
 import type { ProxyHeaders } from './proxy-headers.js';
+import type { ProxyTracing } from './proxy-tracing.js';
 import type { LabelSelector } from '../config/mesh.js';
 import type { EntryVisibilitySettings } from './serviceentry-visibility.js';
 
@@ -251,6 +252,8 @@ export interface MeshSettings {
   gatewayTopology?: GatewayTopology;
   /** defaultConfig.proxyHeaders: for proxies whose node carries no PROXY_CONFIG (xds/gen/proxy-headers.ts); absent: Istio's default headers. */
   proxyHeaders?: ProxyHeaders;
+  /** defaultConfig.tracing's customTags and maxPathTagLength: for proxies whose node carries no PROXY_CONFIG (xds/gen/span-tags.ts); absent: none. */
+  proxyTracing?: ProxyTracing;
 }
 
 /** Istio's MeshConfig.TLSConfig, checked: TLS_AUTO and empty lists left out, unknown and repeated names dropped. */

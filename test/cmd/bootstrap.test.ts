@@ -139,6 +139,22 @@ describe('mizzen bootstrap', () => {
     expect(doc.dynamic_resources.ads_config.api_type).to.equal('GRPC');
   });
 
+  it("names node.cluster from --labels as Istio's agent does, and as --tracing-service-name says", async () => {
+    const cases: Array<[string[], string]> = [
+      [['--labels', 'app=client,service.istio.io/canonical-name=shop'], 'client.shop'],
+      [['--labels', 'app.kubernetes.io/name=site'], 'site.shop'],
+      [[], 'client-1.shop'],
+      [['--labels', 'app=client,service.istio.io/canonical-name=cart', '--tracing-service-name', 'CANONICAL_NAME_ONLY'], 'cart'],
+      [['--labels', 'app=client', '--tracing-service-name', 'CANONICAL_NAME_AND_NAMESPACE'], 'client.shop'],
+      [['--cluster', 'mine'], 'mine'],
+    ];
+    for (const [argv, cluster] of cases) {
+      const { code, out } = await capture(['--node', NODE, ...argv]);
+      expect(code, argv.join(' ')).to.equal(0);
+      expect(JSON.parse(out).node.cluster, argv.join(' ')).to.equal(cluster);
+    }
+  });
+
   it('--access-log-service adds the envoy_accesslog_service cluster (plaintext, HTTP/2) at that address', async () => {
     const { code, out } = await capture(['--node', NODE, '--access-log-service', 'als.istio-system:15000']);
     expect(code).to.equal(0);
@@ -250,6 +266,9 @@ describe('mizzen bootstrap', () => {
     ['--xds-server-name with --grpc', ['--grpc', '--cert-dir', '/c', '--xds-tls', '--xds-server-name', 'a.b'], /--xds-server-name: not with --grpc/],
     ['an --access-log-service that is no host:port', ['--node', NODE, '--access-log-service', 'als'], /--access-log-service: "als" must be host:port/],
     ['a --xds-server-name that is no DNS name', ['--node', NODE, '--cert-dir', '/c', '--xds-tls', '--xds-server-name', 'a b'], /--xds-server-name: "a b" must be a DNS name/],
+    ['an unknown --tracing-service-name', ['--node', NODE, '--tracing-service-name', 'APP'], /--tracing-service-name: "APP" must be one of APP_LABEL_AND_NAMESPACE, CANONICAL_NAME_ONLY, CANONICAL_NAME_AND_NAMESPACE/],
+    ['--tracing-service-name with --cluster', ['--node', NODE, '--cluster', 'c', '--tracing-service-name', 'CANONICAL_NAME_ONLY'], /--tracing-service-name: not with --cluster/],
+    ['--tracing-service-name with --grpc', ['--grpc', '--node', NODE, '--tracing-service-name', 'CANONICAL_NAME_ONLY'], /--tracing-service-name: Envoy only/],
   ];
   for (const [name, argv, re] of usage) {
     it(`exits 2 on ${name}`, async () => {

@@ -15,7 +15,7 @@ const ISTIO_MESH = {
   inboundTrafficPolicy: { mode: 'PASSTHROUGH' },
   tlsDefaults: { minProtocolVersion: 'TLSV1_3' },
   serviceSettings: [{ settings: { clusterLocal: true }, hosts: ['*.kube-system.svc.cluster.local'] }],
-  defaultConfig: { discoveryAddress: 'istiod.istio-system.svc:15012', statusPort: 15020, proxyStatsMatcher: { inclusionPrefixes: ['cluster'] }, tracing: { sampling: 10, customTags: {} } },
+  defaultConfig: { discoveryAddress: 'istiod.istio-system.svc:15012', statusPort: 15020, proxyStatsMatcher: { inclusionPrefixes: ['cluster'] }, tracing: { sampling: 10, customTags: {}, tlsSettings: { mode: 'DISABLE' } } },
 };
 
 describe("Istio's MeshConfig fields", () => {
@@ -30,8 +30,10 @@ describe("Istio's MeshConfig fields", () => {
     const named = (r.warnings ?? []).map((w) => w.split(':')[0]);
     expect(named).to.have.members([
       'serviceSettings',
-      'defaultConfig.statusPort', 'defaultConfig.proxyStatsMatcher', 'defaultConfig.tracing.customTags',
+      'defaultConfig.statusPort', 'defaultConfig.proxyStatsMatcher', 'defaultConfig.tracing.tlsSettings',
     ]);
+    // customTags is applied (model/proxy-tracing.ts): an empty one says nothing.
+    expect(r.value.defaultConfig).to.not.have.property('tracing');
     expect(r.warnings).to.include("serviceSettings: Istio's field is accepted but not applied by mizzen: every service is cluster-wide in mizzen (no clusterLocal hosts)");
     // discoverySelectors is applied by mizzen (model/discovery.ts): taken as it is, without a warning.
     expect(r.value.discoverySelectors).to.deep.equal([{ matchLabels: { 'istio-discovery': 'enabled' } }]);

@@ -219,7 +219,7 @@ outboundTrafficPolicy:
     it('takes tracing once, with a Zipkin address and a sampling percentage only, checked as the top-level one', () => {
       expect(resolveMeshConfig({ tracing: { sampling: 1 }, defaultConfig: { tracing: { sampling: 2 } } })).to.deep.equal({
         ok: false,
-        errors: ['defaultConfig.tracing: tracing is set at the top of the mesh config too (set one of them)'],
+        errors: ['defaultConfig.tracing: tracing is set at the top of the mesh config too (set zipkin and sampling in one of them)'],
       });
       const census = resolveMeshConfig({ defaultConfig: { tracing: { openCensusAgent: { address: 'x:1' } } } });
       expect(census.ok && census.warnings).to.deep.equal([

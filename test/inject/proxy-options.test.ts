@@ -56,7 +56,8 @@ describe('proxy.istio.io/config', () => {
     it('lists the fields it does not apply, and does not fail on them (Istio ignores unknown fields)', () => {
       expect(readProxyConfig('tracing: {sampling: 10}\nstatusPort: 15020\nnotAField: 1')).to.deep.equal({
         ok: true,
-        value: { overrides: {}, ignored: ['tracing', 'statusPort', 'notAField'] },
+        // tracing is read (its customTags and maxPathTagLength): an empty one still replaces defaultConfig's.
+        value: { overrides: { tracing: {} }, ignored: ['tracing.sampling', 'statusPort', 'notAField'] },
       });
     });
 
@@ -264,8 +265,8 @@ describe('proxy.istio.io/config', () => {
   });
 
   it('admits a pod with fields it does not apply, with a warning that names them', () => {
-    expect(inject(pod({ 'proxy.istio.io/config': 'concurrency: 2\ntracing: {}\nbinaryPath: /usr/local/bin/envoy' })).warnings).to.deep.equal([
-      'metadata.annotations["proxy.istio.io/config"]: tracing, binaryPath not applied by mizzen (ignored)',
+    expect(inject(pod({ 'proxy.istio.io/config': 'concurrency: 2\ntracing: {zipkin: {address: "z:9411"}}\nbinaryPath: /usr/local/bin/envoy' })).warnings).to.deep.equal([
+      'metadata.annotations["proxy.istio.io/config"]: tracing.zipkin, binaryPath not applied by mizzen (ignored)',
     ]);
   });
 });

@@ -193,7 +193,7 @@ describe('API-server simulation', function () {
       { match: { path: `/app-health/${app.name}/readyz` }, route: { cluster: 'app-health-9080', prefix_rewrite: '/health' } },
     ]);
     expect(r.warnings).to.deep.equal([
-      'metadata.annotations["proxy.istio.io/config"]: tracing not applied by mizzen (ignored)',
+      'metadata.annotations["proxy.istio.io/config"]: tracing.sampling not applied by mizzen (ignored)',
       "metadata.annotations[\"proxy.istio.io/config\"]: proxyMetadata: ISTIO_META_DNS_CAPTURE (mizzen's sidecars run no DNS proxy: the pod's DNS queries go to the cluster's resolver): read by Istio's node agent, which mizzen's sidecars do not run (set, not applied)",
     ]);
   });

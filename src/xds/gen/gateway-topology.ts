@@ -8,14 +8,14 @@
  * it. Pure.
  */
 import type { Snapshot } from '../../model/types.js';
-import type { Proxy } from '../../model/proxy.js';
+import { type Proxy, proxyConfigOf } from '../../model/proxy.js';
 import type { GatewayTopology } from '../../model/gateway-topology.js';
 import { type Json, any } from './common.js';
 import { ISTIO_SERVER_NAME } from './filters.js';
 
 /** The gatewayTopology a gateway proxy gets: its node's ProxyConfig when it sent one, else the mesh's. */
 export function gatewayTopologyOf(snap: Snapshot, proxy: Proxy): GatewayTopology | undefined {
-  return proxy.proxyConfig ? proxy.proxyConfig.gatewayTopology : snap.mesh.gatewayTopology;
+  return proxyConfigOf(snap.mesh, proxy).gatewayTopology;
 }
 
 /** What of the proxy (not of the snapshot) decides its topology, for proxyScope: empty when it follows the mesh's. */

@@ -21,6 +21,7 @@ import { certsScope, generateSecrets } from './mtls.js';
 import { topologyScope } from './gateway-topology.js';
 import { headersScope, withProxyHeaders, withRouteHeaders } from './proxy-headers.js';
 import { selfDiscoveryScope } from './self-discovery.js';
+import { tracingScope } from './span-tags.js';
 
 /** One generated resource: plain object, snake_case fields, Any as `{ '@type': url, ...fields }`. */
 export type { NamedResource } from './types.js';
@@ -67,7 +68,8 @@ export function proxyScope(snap: Snapshot, proxy: Proxy): string {
   // priorities the proxy's locality and its values of failoverPriority labels, network metadata included
   // (locality.ts), mesh mTLS its certificate files (mtls.ts), a gateway's SDS whether it may read credentials
   // (credentials.ts), a gateway's listeners its own gatewayTopology (gateway-topology.ts), any proxy's listeners
-  // and routes its own proxyHeaders (proxy-headers.ts), and a self-discovering proxy's EDS its workload name.
+  // and routes its own proxyHeaders (proxy-headers.ts), its listeners' tracing its own ProxyConfig tracing
+  // (span-tags.ts), and a self-discovering proxy's EDS its workload name.
   const ef = proxyMatchKey(snap, proxy);
   const loc = localityMatters(snap) ? proxyLocality(snap, proxy) : '';
   const fp = failoverPriorityScope(snap, proxy);
@@ -80,7 +82,9 @@ export function proxyScope(snap: Snapshot, proxy: Proxy): string {
   const ph = headersScope(snap, proxy);
   // A proxy's own local_cluster reads its workload name and region (self-discovery.ts).
   const sd = selfDiscoveryScope(snap, proxy);
-  const extra = `${ef ? `|ef:${ef}` : ''}${loc ? `|loc:${loc}` : ''}${fp ? `|fp:${fp}` : ''}${certs ? `|certs:${certs}` : ''}${creds}${gt ? `|gt:${gt}` : ''}${ph ? `|ph:${ph}` : ''}${sd ? `|sd:${sd}` : ''}`;
+  // A proxy's own tracing customTags and maxPathTagLength (PROXY_CONFIG) shape its listeners (span-tags.ts).
+  const tr = tracingScope(snap, proxy);
+  const extra = `${ef ? `|ef:${ef}` : ''}${loc ? `|loc:${loc}` : ''}${fp ? `|fp:${fp}` : ''}${certs ? `|certs:${certs}` : ''}${creds}${gt ? `|gt:${gt}` : ''}${ph ? `|ph:${ph}` : ''}${sd ? `|sd:${sd}` : ''}${tr ? `|tr:${tr}` : ''}`;
   const m = scopeMemo.get(proxy);
   const byIp = Object.keys(proxy.labels).length === 0;
   if (m && m.services === snap.services && (!byIp || m.workloads === snap.workloads) && (!m.named || m.endpoints === snap.endpoints)) return m.scope + extra;
@@ -98,7 +102,7 @@ function computeScope(snap: Snapshot, proxy: Proxy): { key: string; named: boole
   const hosts = inbound.map((s) => s.hostname).join(',');
   const named = proxy.type === 'sidecar' && inbound.some((s) => s.ports.some((p) => p.targetPortName));
   const ports = named ? `|${inboundPorts(snap, proxy).map((p) => `${p.port}/${p.protocol}`).join(',')}` : '';
-  // Span tags read the node's mesh and cluster ids (telemetry.ts).
-  const ids = `${String(proxy.metadata.MESH_ID ?? '')}|${String(proxy.metadata.CLUSTER_ID ?? '')}`;
+  // Span tags read the node's mesh and cluster ids, and spans name its node cluster (span-tags.ts).
+  const ids = `${String(proxy.metadata.MESH_ID ?? '')}|${String(proxy.metadata.CLUSTER_ID ?? '')}|${proxy.cluster ?? ''}`;
   return { key: `${proxy.generator}|${proxy.type}|${proxy.namespace}|${labelKey}|${hosts}${ports}|${ids}`, named };
 }

@@ -20,7 +20,7 @@
  * Proxyless gRPC clients take none of it, as from istiod. Pure.
  */
 import type { Snapshot } from '../../model/types.js';
-import type { Proxy } from '../../model/proxy.js';
+import { type Proxy, proxyConfigOf } from '../../model/proxy.js';
 import type { CertDetail, ProxyHeaders } from '../../model/proxy-headers.js';
 import type { ForwardClientCertDetails } from '../../model/gateway-topology.js';
 import { type Json, PASSTHROUGH, any } from './common.js';
@@ -51,7 +51,7 @@ export interface HeaderSettings {
 
 /** The proxyHeaders a proxy gets: its node's ProxyConfig when it sent one (none there: Istio's defaults), else the mesh's. */
 export function proxyHeadersOf(snap: Snapshot, proxy: Proxy): ProxyHeaders | undefined {
-  return proxy.proxyConfig ? proxy.proxyConfig.proxyHeaders : snap.mesh.proxyHeaders;
+  return proxyConfigOf(snap.mesh, proxy).proxyHeaders;
 }
 
 /** What of the proxy (not of the snapshot) decides its headers, for proxyScope: empty when it gets the mesh's. */

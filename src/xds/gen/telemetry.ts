@@ -16,7 +16,8 @@
  *   disableSpanReporting, randomSamplingPercentage, customTags, useRequestIdForTraceSampling, enableIstioTags). No
  *   provider, a disabled one, or one whose collector the proxy has no cluster for: no tracer. Unset sampling: the
  *   mesh config's. Spans carry istiod's tags (canonical service and revision, namespace, mesh and cluster ids)
- *   unless enableIstioTags is false, then the custom tags, sorted by tag.
+ *   unless enableIstioTags is false, then the custom tags (the Telemetry's, else the proxy's ProxyConfig's),
+ *   sorted by tag (span-tags.ts).
  * - Access logs: the default providers, then each resource's entries choose providers (an entry without providers
  *   means the ones in force above), turn them off (`disabled`) or filter them (a CEL expression). One log per
  *   log provider left on, ordered by name: envoyFileAccessLog on connection managers and tcp_proxies alike,
@@ -35,12 +36,12 @@ import { resolveServiceRef } from '../../model/hosts.js';
 import type { Proxy } from '../../model/proxy.js';
 import { asArray, asObject, hasTargetRef, policySelector } from '../../model/selectors.js';
 import { policyAttaches } from '../../model/policy-attachment.js';
-import { Labels } from '../../core/constants.js';
 import { rootNamespacesOf } from '../../model/root-namespaces.js';
 import { proxyLabels, serviceCluster } from './context.js';
 import { type Json, any } from './common.js';
 import { HCM_FILTER, TCP_PROXY_FILTER, mapNetworkFilters } from './filters.js';
 import { isTracer, meshZipkin, tracerTracing } from './tracing.js';
+import { spanServiceName, spanTags } from './span-tags.js';
 import { grpcAccessLog, legacyAlsLogs, listenerLog, meshAccessLog, providerAccessLog } from './access-log.js';
 import type { NamedResource } from './types.js';
 
@@ -160,59 +161,19 @@ interface Direction {
   requestId?: Json;
 }
 
-const CUSTOM_TAG_KINDS: Record<string, (v: Json) => Json | undefined> = {
-  literal: (v) => (typeof v.value === 'string' && v.value ? { literal: { value: v.value } } : undefined),
-  environment: (v) => (typeof v.name === 'string' && v.name ? { environment: { name: v.name, default_value: typeof v.defaultValue === 'string' ? v.defaultValue : '' } } : undefined),
-  header: (v) => (typeof v.name === 'string' && v.name ? { request_header: { name: v.name, default_value: typeof v.defaultValue === 'string' ? v.defaultValue : '' } } : undefined),
-};
-
-const meta = (proxy: Proxy, key: string): string | undefined => (typeof proxy.metadata[key] === 'string' && proxy.metadata[key] ? (proxy.metadata[key] as string) : undefined);
-
-/** The proxy's service as its spans name it: the node cluster the injector writes, `<canonical service>.<namespace>`. */
-const serviceName = (labels: Readonly<Record<string, string>>, proxy: Proxy): string => `${labels[Labels.canonicalName] || labels.app || 'unknown'}.${proxy.namespace}`;
-
-/** The tags istiod puts on every span of a proxy: its canonical service and revision, namespace, mesh and cluster. */
-function istioTags(labels: Readonly<Record<string, string>>, proxy: Proxy): Json[] {
-  const literal = (tag: string, value: string): Json => ({ tag, literal: { value } });
-  return [
-    literal('istio.canonical_revision', labels[Labels.canonicalRevision] || 'latest'),
-    literal('istio.canonical_service', labels[Labels.canonicalName] || 'unknown'),
-    literal('istio.mesh_id', meta(proxy, 'MESH_ID') ?? 'unknown'),
-    literal('istio.namespace', proxy.namespace),
-    literal('istio.cluster_id', meta(proxy, 'CLUSTER_ID') ?? 'unknown'),
-  ];
-}
-
-/** Envoy CustomTags from a Telemetry's customTags; kinds mizzen does not generate (formatter) are left out. */
-function customTags(tags: Record<string, unknown> | undefined): Json[] {
-  const out: Json[] = [];
-  for (const tag of Object.keys(tags ?? {}).sort()) {
-    const t = asObject(tags![tag]);
-    for (const [kind, build] of Object.entries(CUSTOM_TAG_KINDS)) {
-      const built = t[kind] === undefined ? undefined : build(asObject(t[kind]));
-      if (built) {
-        out.push({ tag, ...built });
-        break;
-      }
-    }
-  }
-  return out;
-}
-
-const byTag = (a: Json, b: Json): number => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0);
-
 /** One direction's tracer (and request id setting): the Telemetry's provider, else the mesh config's collector. */
 function tracingOf(snap: Snapshot, proxy: Proxy, labels: Readonly<Record<string, string>>, applicable: readonly Config[], mode: Mode): Pick<Direction, 'tracing' | 'requestId'> {
   const telemetry = snap.mesh.telemetry;
   const spec = tracingSpec(applicable, telemetry?.defaultProviders.tracing ?? [], mode);
   if (spec === undefined) {
     const legacy = snap.mesh.tracing;
-    return legacy ? { tracing: tracerTracing(snap, proxy, meshZipkin(legacy.collector), { sampling: legacy.sampling, customTags: istioTags(labels, proxy), serviceName: serviceName(labels, proxy) }) } : {};
+    // istiod's fallback to the mesh config: Istio's tags and the ProxyConfig's custom tags.
+    return legacy ? { tracing: tracerTracing(snap, proxy, meshZipkin(legacy.collector), { sampling: legacy.sampling, customTags: spanTags(snap, proxy, labels, true), serviceName: spanServiceName(labels, proxy) }) } : {};
   }
   const provider = spec.provider === undefined ? undefined : telemetry?.providers[spec.provider.toLowerCase()];
   if (spec.disabled || !isTracer(provider)) return {};
-  const tags = [...(spec.enableIstioTags ? istioTags(labels, proxy) : []), ...customTags(spec.customTags)].sort(byTag);
-  const tracing = tracerTracing(snap, proxy, provider, { sampling: spec.sampling ?? telemetry?.sampling ?? 1, customTags: tags, serviceName: serviceName(labels, proxy) });
+  const tags = spanTags(snap, proxy, labels, spec.enableIstioTags, spec.customTags);
+  const tracing = tracerTracing(snap, proxy, provider, { sampling: spec.sampling ?? telemetry?.sampling ?? 1, customTags: tags, serviceName: spanServiceName(labels, proxy) });
   if (!tracing || spec.useRequestIdForTraceSampling) return { tracing };
   return { tracing, requestId: { typed_config: any('envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig', { use_request_id_for_trace_sampling: { value: false } }) } };
 }

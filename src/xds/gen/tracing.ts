@@ -5,12 +5,14 @@
  * Envoy refuses a tracer whose cluster it does not have, and would then refuse the whole listener: so the
  * collector must be a registry service with that port that the proxy sees (its Sidecar scope included), or the
  * proxy gets no tracer. Where the collector comes from: the mesh config (enableTracing, tracing.zipkin.address,
- * tracing.sampling) unless a Telemetry resource or defaultProviders say otherwise (telemetry.ts). Pure.
+ * tracing.sampling) unless a Telemetry resource or defaultProviders say otherwise (telemetry.ts). The span tags and
+ * the path tag's length are span-tags.ts's. Pure.
  */
 import type { Snapshot, TelemetryProvider } from '../../model/types.js';
 import type { Proxy } from '../../model/proxy.js';
 import { resolveHost, serviceCluster } from './context.js';
 import { type Json, any } from './common.js';
+import { maxPathTagLength } from './span-tags.js';
 import { duration } from '../proto.js';
 
 type Zipkin = Extract<TelemetryProvider, { kind: 'zipkin' }>;
@@ -31,6 +33,7 @@ export interface TraceOptions {
   customTags?: Json[];
 }
 
+
 /**
  * HttpConnectionManager.Tracing reporting to `tracer`; undefined when the proxy has not the collector's cluster.
  * `serviceName`: what OpenTelemetry spans name the proxy's service (istiod's node cluster, `<service>.<namespace>`).
@@ -38,10 +41,12 @@ export interface TraceOptions {
 export function tracerTracing(snap: Snapshot, proxy: Proxy, tracer: Tracer, opts: TraceOptions & { serviceName: string }): Json | undefined {
   const collector = serviceCluster(snap, proxy, resolveHost(tracer.host, proxy.namespace, snap.domainSuffix), tracer.port);
   if (!collector) return undefined;
+  // The provider's maxTagLength, else the proxy's ProxyConfig tracing.maxPathTagLength (0 is unset in both).
+  const maxPath = maxPathTagLength(snap, proxy, tracer.maxTagLength);
   return {
     random_sampling: { value: opts.sampling },
     ...(opts.customTags?.length ? { custom_tags: opts.customTags } : {}),
-    ...(tracer.maxTagLength !== undefined ? { max_path_tag_length: { value: tracer.maxTagLength } } : {}),
+    ...(maxPath !== undefined ? { max_path_tag_length: { value: maxPath } } : {}),
     provider: tracer.kind === 'zipkin' ? zipkinProvider(tracer, collector) : otelProvider(tracer, collector, opts.serviceName),
   };
 }

@@ -32,13 +32,14 @@ describe('tracing (mesh config enableTracing, tracing)', () => {
     for (const t of all) {
       expect(t).to.deep.equal({
         random_sampling: { value: 1 },
-        // istiod's span tags; this test proxy's node says nothing of its canonical name, mesh or cluster.
+        // istiod's span tags, sorted by tag as istiod sorts them; this test proxy's node says nothing of its
+        // canonical name, mesh or cluster.
         custom_tags: [
           { tag: 'istio.canonical_revision', literal: { value: 'latest' } },
           { tag: 'istio.canonical_service', literal: { value: 'unknown' } },
+          { tag: 'istio.cluster_id', literal: { value: 'unknown' } },
           { tag: 'istio.mesh_id', literal: { value: 'unknown' } },
           { tag: 'istio.namespace', literal: { value: 'default' } },
-          { tag: 'istio.cluster_id', literal: { value: 'unknown' } },
         ],
         provider: {
           name: 'envoy.tracers.zipkin',
