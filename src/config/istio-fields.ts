@@ -74,7 +74,6 @@ export const ISTIO_TRACING_FIELDS: Readonly<Record<string, IstioField>> = {
   stackdriver: { kind: 'mapping', why: ZIPKIN_ONLY },
   openCensusAgent: { kind: 'mapping', why: ZIPKIN_ONLY },
   tlsSettings: { kind: 'mapping', why: 'the collector is reached in plaintext' },
-  enableIstioTags: { kind: 'bool', why: "Istio's own span tags come from its agent" },
 };
 
 /** The fields of `table` named by `key` in its JSON name or its proto name (foo_bar for fooBar). */

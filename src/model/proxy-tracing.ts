@@ -1,10 +1,11 @@
 /**
- * The two fields of Istio's ProxyConfig.tracing that shape a proxy's spans rather than where they go: customTags
- * (tag name → a literal, the proxy's environment variable, or a request header, each of the last two with a default)
- * and maxPathTagLength (how much of the path the http.url tag keeps). Read here as proto3 JSON reads them (JSON or
+ * The fields of Istio's ProxyConfig.tracing that shape a proxy's spans rather than where they go: customTags (tag
+ * name → a literal, the proxy's environment variable, or a request header, each of the last two with a default),
+ * maxPathTagLength (how much of the path the http.url tag keeps) and enableIstioTags (false: without Istio's own
+ * tags). Read here as proto3 JSON reads them (JSON or
  * proto names, a uint32 also as a string of digits, null for unset) wherever they can be written: the mesh config's
  * defaultConfig.tracing, the proxy.istio.io/config annotation, and the PROXY_CONFIG node metadata a proxy sends.
- * Istio's other tracing fields (the tracer, sampling, tlsSettings, enableIstioTags) are named back to the caller,
+ * Istio's other tracing fields (the tracer, sampling, tlsSettings) are named back to the caller,
  * which says what it makes of them. What the generators do with these is xds/gen/span-tags.ts. Pure.
  */
 import { isObject } from '../core/object.js';
@@ -18,12 +19,14 @@ export interface ProxyTracing {
   customTags?: Record<string, ProxyCustomTag>;
   /** Above 0: the http.url tag keeps this many characters of the path. */
   maxPathTagLength?: number;
+  /** false: spans carry no Istio tags (canonical service, namespace, mesh and cluster ids); absent: they do. */
+  enableIstioTags?: false;
 }
 
 export type TracingRead = { ok: true; value: ProxyTracing; unknown: string[]; others: string[]; warnings: string[] } | { ok: false; errors: string[] };
 
 /** Istio's Tracing fields that are not read here, by JSON name (with their proto names below). */
-const OTHERS = ['zipkin', 'lightstep', 'datadog', 'stackdriver', 'openCensusAgent', 'sampling', 'tlsSettings', 'enableIstioTags'] as const;
+const OTHERS = ['zipkin', 'lightstep', 'datadog', 'stackdriver', 'openCensusAgent', 'sampling', 'tlsSettings'] as const;
 const protoName = (json: string): string => json.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const OTHER_NAMES: ReadonlyMap<string, string> = new Map(OTHERS.flatMap((n) => [[n, n], [protoName(n), n]] as Array<[string, string]>));
 const UINT32_MAX = 2 ** 32 - 1;
@@ -133,8 +136,8 @@ export function readProxyTracing(input: unknown): TracingRead {
   const note = (path: string): void => noteNamed(unknown, path);
   const seen = new Map<string, string>();
   for (const [key, value] of Object.entries(input)) {
-    const name = key === 'custom_tags' ? 'customTags' : key === 'max_path_tag_length' ? 'maxPathTagLength' : key;
-    if (name !== 'customTags' && name !== 'maxPathTagLength') {
+    const name = key === 'custom_tags' ? 'customTags' : key === 'max_path_tag_length' ? 'maxPathTagLength' : key === 'enable_istio_tags' ? 'enableIstioTags' : key;
+    if (name !== 'customTags' && name !== 'maxPathTagLength' && name !== 'enableIstioTags') {
       if (OTHER_NAMES.has(key)) others.push(key);
       else note(key);
       continue;
@@ -143,6 +146,12 @@ export function readProxyTracing(input: unknown): TracingRead {
     if (twice !== undefined) errors.push(`${key}: given again as ${twice} (set one of them)`);
     seen.set(name, key);
     if (value === null) continue; // proto3 JSON: null leaves the field at its default
+    if (name === 'enableIstioTags') {
+      // A BoolValue: proto3 JSON writes it bare.
+      if (typeof value !== 'boolean') errors.push(`${key}: must be true or false, got ${shown(value)}`);
+      else if (!value) out.enableIstioTags = false;
+      continue;
+    }
     if (name === 'maxPathTagLength') {
       const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
       if (!(Number.isInteger(n) && n >= 0 && n <= UINT32_MAX)) errors.push(`${key}: must be a whole number from 0 to ${UINT32_MAX}, got ${shown(value)}`);
@@ -156,4 +165,4 @@ export function readProxyTracing(input: unknown): TracingRead {
 }
 
 /** Whether a checked tracing says anything (an empty one is as none). */
-export const saysTracing = (t: ProxyTracing | undefined): t is ProxyTracing => t !== undefined && (t.customTags !== undefined || t.maxPathTagLength !== undefined);
+export const saysTracing = (t: ProxyTracing | undefined): t is ProxyTracing => t !== undefined && (t.customTags !== undefined || t.maxPathTagLength !== undefined || t.enableIstioTags !== undefined);

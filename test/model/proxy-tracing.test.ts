@@ -17,7 +17,9 @@ describe('ProxyConfig tracing (customTags, maxPathTagLength)', () => {
     },
     { name: 'null and 0 leave fields unset; an empty default is none', in: { customTags: null, maxPathTagLength: 0 }, value: {} },
     { name: 'an empty default value is as none', in: { customTags: { h: { header: { name: 'x', defaultValue: '' } } } }, value: { customTags: { h: { header: { name: 'x' } } } } },
-    { name: "Istio's other tracing fields are named back", in: { zipkin: { address: 'z:9411' }, sampling: 5, enable_istio_tags: false }, value: {}, others: ['zipkin', 'sampling', 'enable_istio_tags'] },
+    { name: "Istio's other tracing fields are named back", in: { zipkin: { address: 'z:9411' }, sampling: 5, tls_settings: {} }, value: {}, others: ['zipkin', 'sampling', 'tls_settings'] },
+    { name: 'enableIstioTags false (or by its proto name); true is as unset', in: { enable_istio_tags: false }, value: { enableIstioTags: false } },
+    { name: 'enableIstioTags true or null is as unset', in: { enableIstioTags: true }, value: {} },
     { name: 'unknown keys, at every level', in: { customTag: {}, customTags: { t: { literal: { value: 'v', extra: 1 }, formatter: {} } } }, value: { customTags: { t: { literal: { value: 'v' } } } }, unknown: ['customTag', 'customTags.t.formatter', 'customTags.t.literal.extra'] },
     { name: 'a tag that names no source adds nothing, with a warning (Istio adds none either)', in: { customTags: { t: {} } }, value: {}, warnings: ['customTags.t: names no literal, environment or header: no such tag is added'] },
   ];
@@ -46,6 +48,7 @@ describe('ProxyConfig tracing (customTags, maxPathTagLength)', () => {
     { name: 'a header name Envoy refuses', in: { customTags: { t: { header: { name: 'x\nbad' } } } }, errors: ['customTags.t.header.name: "x\\nbad" must be a header name (no NUL, CR or LF)'] },
     { name: 'a value of the wrong type', in: { customTags: { t: { header: { name: 'x', defaultValue: 7 } } } }, errors: ['customTags.t.header.defaultValue: must be a string, got 7'] },
     { name: 'a default under both names', in: { customTags: { t: { header: { name: 'x', defaultValue: 'a', default_value: 'b' } } } }, errors: ['customTags.t.header.default_value: given twice, under its JSON and its proto name (set one of them)'] },
+    { name: 'enableIstioTags that is no boolean', in: { enableIstioTags: 'no' }, errors: ['enableIstioTags: must be true or false, got "no"'] },
     { name: 'a negative length', in: { maxPathTagLength: -1 }, errors: ['maxPathTagLength: must be a whole number from 0 to 4294967295, got -1'] },
     { name: 'a length that is not a number', in: { maxPathTagLength: 'long' }, errors: ['maxPathTagLength: must be a whole number from 0 to 4294967295, got "long"'] },
     { name: 'a field under both names', in: { maxPathTagLength: 1, max_path_tag_length: 2 }, errors: ['max_path_tag_length: given again as maxPathTagLength (set one of them)'] },
@@ -57,6 +60,6 @@ describe('ProxyConfig tracing (customTags, maxPathTagLength)', () => {
   }
 
   it('says whether a tracing says anything', () => {
-    expect([undefined, {}, { maxPathTagLength: 1 }, { customTags: {} }].map(saysTracing)).to.deep.equal([false, false, true, true]);
+    expect([undefined, {}, { maxPathTagLength: 1 }, { customTags: {} }, { enableIstioTags: false as const }].map(saysTracing)).to.deep.equal([false, false, true, true, true]);
   });
 });

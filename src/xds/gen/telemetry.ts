@@ -41,7 +41,7 @@ import { proxyLabels, serviceCluster } from './context.js';
 import { type Json, any } from './common.js';
 import { HCM_FILTER, TCP_PROXY_FILTER, mapNetworkFilters } from './filters.js';
 import { isTracer, meshZipkin, tracerTracing } from './tracing.js';
-import { spanServiceName, spanTags } from './span-tags.js';
+import { proxyTracingOf, spanServiceName, spanTags } from './span-tags.js';
 import { grpcAccessLog, legacyAlsLogs, listenerLog, meshAccessLog, providerAccessLog } from './access-log.js';
 import type { NamedResource } from './types.js';
 
@@ -168,7 +168,7 @@ function tracingOf(snap: Snapshot, proxy: Proxy, labels: Readonly<Record<string,
   if (spec === undefined) {
     const legacy = snap.mesh.tracing;
     // istiod's fallback to the mesh config: Istio's tags and the ProxyConfig's custom tags.
-    return legacy ? { tracing: tracerTracing(snap, proxy, meshZipkin(legacy.collector), { sampling: legacy.sampling, customTags: spanTags(snap, proxy, labels, true), serviceName: spanServiceName(labels, proxy) }) } : {};
+    return legacy ? { tracing: tracerTracing(snap, proxy, meshZipkin(legacy.collector), { sampling: legacy.sampling, customTags: spanTags(snap, proxy, labels, proxyTracingOf(snap, proxy)?.enableIstioTags !== false), serviceName: spanServiceName(labels, proxy) }) } : {};
   }
   const provider = spec.provider === undefined ? undefined : telemetry?.providers[spec.provider.toLowerCase()];
   if (spec.disabled || !isTracer(provider)) return {};

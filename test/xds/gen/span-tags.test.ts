@@ -75,6 +75,16 @@ describe('ProxyConfig tracing: customTags and maxPathTagLength on connection man
     }
   });
 
+  it("enableIstioTags false leaves Istio's own tags out, and keeps the custom ones", () => {
+    const snap = snapshot({ defaultConfig: { tracing: { customTags: TAGS, enableIstioTags: false } } });
+    for (const id of [PRODUCTPAGE, GATEWAY]) {
+      const tags = tracings(snap, proxy(id)).map((t) => (t?.custom_tags ?? []).map((x: any) => x.tag));
+      for (const list of tags) expect(list, id).to.deep.equal(['team', 'user', 'zone']);
+    }
+    const on = tracings(snapshot(withTags), proxy(PRODUCTPAGE))[0].custom_tags.map((t: any) => t.tag);
+    expect(on).to.include('istio.canonical_service');
+  });
+
   it('nothing of it without the settings, or when tracing is off', () => {
     const snap = snapshot({});
     expect(customOf(snap, proxy(PRODUCTPAGE))).to.deep.equal([]);
