@@ -8,6 +8,7 @@
  */
 import { isObject } from '../core/object.js';
 import { noteNamed, shown } from '../core/shown.js';
+import { fieldNames, protoFields, uint32 } from '../core/proto-json.js';
 
 /** Istio's ForwardClientCertDetails, without UNDEFINED (which is unset); Envoy's enum has the same names. */
 export const FORWARD_CLIENT_CERT_DETAILS = ['SANITIZE', 'FORWARD_ONLY', 'APPEND_FORWARD', 'SANITIZE_SET', 'ALWAYS_FORWARD_ONLY'] as const;
@@ -28,23 +29,10 @@ export interface GatewayTopology {
 
 export type TopologyRead = { ok: true; value: GatewayTopology; unknown: string[] } | { ok: false; errors: string[] };
 
-const UINT32_MAX = 2 ** 32 - 1;
 /** proto3 JSON takes a field under its JSON name or its proto name. */
-const NAMES: ReadonlyMap<string, keyof GatewayTopology> = new Map([
-  ['numTrustedProxies', 'numTrustedProxies'],
-  ['num_trusted_proxies', 'numTrustedProxies'],
-  ['forwardClientCertDetails', 'forwardClientCertDetails'],
-  ['forward_client_cert_details', 'forwardClientCertDetails'],
-  ['proxyProtocol', 'proxyProtocol'],
-  ['proxy_protocol', 'proxyProtocol'],
-]);
+const NAMES = fieldNames<keyof GatewayTopology>(['numTrustedProxies', 'forwardClientCertDetails', 'proxyProtocol']);
 /** The enum's values by number, as proto3 JSON also writes them (0 is UNDEFINED). */
 const FCC_NAMES = ['UNDEFINED', ...FORWARD_CLIENT_CERT_DETAILS] as const;
-
-function uint32(v: unknown): number | string {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
-  return Number.isInteger(n) && n >= 0 && n <= UINT32_MAX ? n : `must be a whole number from 0 to ${UINT32_MAX}, got ${shown(v)}`;
-}
 
 /** A ForwardClientCertDetails by name or number (also proxyHeaders.forwardedClientCert's type); the message in a list when it reads as none. */
 export function fcc(v: unknown): ForwardClientCertDetails | 'UNDEFINED' | string[] {
@@ -61,18 +49,8 @@ export function readGatewayTopology(input: unknown): TopologyRead {
   const out: GatewayTopology = {};
   const errors: string[] = [];
   const unknown: string[] = [];
-  const seen = new Map<keyof GatewayTopology, string>();
   const note = (path: string): void => noteNamed(unknown, path);
-  for (const [key, value] of Object.entries(input)) {
-    const name = NAMES.get(key);
-    if (name === undefined) {
-      note(key);
-      continue;
-    }
-    const twice = seen.get(name);
-    if (twice !== undefined) errors.push(`${key}: given again as ${twice} (set one of them)`);
-    seen.set(name, key);
-    if (value === null) continue; // proto3 JSON: null leaves the field at its default
+  for (const [name, key, value] of protoFields(input, NAMES, '', errors, note)) {
     if (name === 'numTrustedProxies') {
       const n = uint32(value);
       if (typeof n === 'string') errors.push(`${key}: ${n}`);

@@ -9,6 +9,7 @@
 import { isObject } from '../core/object.js';
 import { noteNamed, shown } from '../core/shown.js';
 import { type ForwardClientCertDetails, fcc } from './gateway-topology.js';
+import { fieldNames, protoFields } from '../core/proto-json.js';
 
 type Flag = 'disabled' | 'enabled';
 /** The client certificate's parts a sidecar's inbound side puts in x-forwarded-client-cert. */
@@ -58,8 +59,6 @@ const FIELDS: { readonly [field: string]: Kind } = {
 const HEADER_VALUE = /^[^\0\r\n]*$/;
 const MODES = ['UNDEFINED', 'IN_MESH'] as const;
 
-/** proto3 JSON's proto name of a JSON name: xForwardedHost → x_forwarded_host, preserveHttp1HeaderCase → preserve_http1_header_case. */
-const protoName = (json: string): string => json.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /** One scalar field's value, or what is wrong with it; undefined leaves the field unset (its default). */
 function scalar(kind: Exclude<Kind, object>, v: unknown): { value?: unknown } | { error: string } {
@@ -82,20 +81,8 @@ function scalar(kind: Exclude<Kind, object>, v: unknown): { value?: unknown } | 
 
 /** A message of `fields`, errors and unknown keys named by their path below it (prefix `at`). */
 function message(input: Record<string, unknown>, fields: { readonly [field: string]: Kind }, at: string, errors: string[], note: (path: string) => void): Record<string, unknown> {
-  const names = new Map<string, string>();
-  for (const f of Object.keys(fields)) names.set(f, f).set(protoName(f), f);
   const out: Record<string, unknown> = {};
-  const seen = new Map<string, string>();
-  for (const [key, value] of Object.entries(input)) {
-    const name = names.get(key);
-    if (name === undefined) {
-      note(`${at}${key}`);
-      continue;
-    }
-    const twice = seen.get(name);
-    if (twice !== undefined) errors.push(`${at}${key}: given again as ${at}${twice} (set one of them)`);
-    seen.set(name, key);
-    if (value === null) continue; // proto3 JSON: null leaves the field at its default
+  for (const [name, key, value] of protoFields(input, fieldNames(Object.keys(fields)), at, errors, (key) => note(`${at}${key}`))) {
     const kind = fields[name]!;
     if (typeof kind === 'object') {
       if (!isObject(value)) errors.push(`${at}${key}: must be a mapping, got ${shown(value)}`);

@@ -10,6 +10,7 @@
  */
 import { isObject } from '../core/object.js';
 import { noteNamed, shown } from '../core/shown.js';
+import { fieldNames, protoFields, uint32 } from '../core/proto-json.js';
 
 /** One custom tag, in proto3 JSON form: exactly one source. */
 export type ProxyCustomTag = { literal: { value: string } } | { environment: { name: string; defaultValue?: string } } | { header: { name: string; defaultValue?: string } };
@@ -27,9 +28,9 @@ export type TracingRead = { ok: true; value: ProxyTracing; unknown: string[]; ot
 
 /** Istio's Tracing fields that are not read here, by JSON name (with their proto names below). */
 const OTHERS = ['zipkin', 'lightstep', 'datadog', 'stackdriver', 'openCensusAgent', 'sampling', 'tlsSettings'] as const;
-const protoName = (json: string): string => json.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-const OTHER_NAMES: ReadonlyMap<string, string> = new Map(OTHERS.flatMap((n) => [[n, n], [protoName(n), n]] as Array<[string, string]>));
-const UINT32_MAX = 2 ** 32 - 1;
+const OTHER_NAMES = fieldNames(OTHERS);
+/** The fields read here. */
+const READ = fieldNames(['customTags', 'maxPathTagLength', 'enableIstioTags'] as const);
 /** What Envoy takes as a header name (its HTTP_HEADER_NAME rule, not strict): not empty, no NUL, CR or LF. */
 const HEADER_NAME = /^[^\0\r\n]+$/;
 
@@ -42,7 +43,7 @@ const SOURCES = {
 type Source = keyof typeof SOURCES;
 
 /** The field names of a source's message, JSON and proto, to the JSON name. */
-function fieldNames(source: Source): Map<string, string> {
+function sourceFields(source: Source): Map<string, string> {
   const out = new Map<string, string>();
   for (const [json, proto] of Object.entries(SOURCES[source])) out.set(json, json).set(proto, json);
   return out;
@@ -54,7 +55,7 @@ function sourceOf(source: Source, input: unknown, at: string, errors: string[], 
     errors.push(`${at.slice(0, -1)}: must be a mapping, got ${shown(input)}`);
     return undefined;
   }
-  const names = fieldNames(source);
+  const names = sourceFields(source);
   const values: Record<string, string> = {};
   const before = errors.length;
   for (const [key, value] of Object.entries(input)) {
@@ -134,18 +135,11 @@ export function readProxyTracing(input: unknown): TracingRead {
   const unknown: string[] = [];
   const others: string[] = [];
   const note = (path: string): void => noteNamed(unknown, path);
-  const seen = new Map<string, string>();
-  for (const [key, value] of Object.entries(input)) {
-    const name = key === 'custom_tags' ? 'customTags' : key === 'max_path_tag_length' ? 'maxPathTagLength' : key === 'enable_istio_tags' ? 'enableIstioTags' : key;
-    if (name !== 'customTags' && name !== 'maxPathTagLength' && name !== 'enableIstioTags') {
-      if (OTHER_NAMES.has(key)) others.push(key);
-      else note(key);
-      continue;
-    }
-    const twice = seen.get(name);
-    if (twice !== undefined) errors.push(`${key}: given again as ${twice} (set one of them)`);
-    seen.set(name, key);
-    if (value === null) continue; // proto3 JSON: null leaves the field at its default
+  const other = (key: string): void => {
+    if (OTHER_NAMES.has(key)) others.push(key);
+    else note(key);
+  };
+  for (const [name, key, value] of protoFields(input, READ, '', errors, other)) {
     if (name === 'enableIstioTags') {
       // A BoolValue: proto3 JSON writes it bare.
       if (typeof value !== 'boolean') errors.push(`${key}: must be true or false, got ${shown(value)}`);
@@ -153,8 +147,8 @@ export function readProxyTracing(input: unknown): TracingRead {
       continue;
     }
     if (name === 'maxPathTagLength') {
-      const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
-      if (!(Number.isInteger(n) && n >= 0 && n <= UINT32_MAX)) errors.push(`${key}: must be a whole number from 0 to ${UINT32_MAX}, got ${shown(value)}`);
+      const n = uint32(value);
+      if (typeof n === 'string') errors.push(`${key}: ${n}`);
       else if (n > 0) out.maxPathTagLength = n;
       continue;
     }
