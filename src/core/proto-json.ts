@@ -26,10 +26,9 @@ export function uint32(v: unknown): number | string {
 /**
  * The fields of `input` that `names` knows, as [field, key as written, value], each field once: one given under both
  * of its names is an error (named from `at`, the path below the message), one set to null is left out (unset).
- * Other keys go to `unknown`.
+ * Other keys go to `unknown`, in their turn: the keys are walked in order as the caller takes the fields.
  */
-export function protoFields<N extends string>(input: Readonly<Record<string, unknown>>, names: ReadonlyMap<string, N>, at: string, errors: string[], unknown: (key: string) => void): Array<[N, string, unknown]> {
-  const out: Array<[N, string, unknown]> = [];
+export function* protoFields<N extends string>(input: Readonly<Record<string, unknown>>, names: ReadonlyMap<string, N>, at: string, errors: string[], unknown: (key: string) => void): Generator<[N, string, unknown]> {
   const seen = new Map<N, string>();
   for (const [key, value] of Object.entries(input)) {
     const name = names.get(key);
@@ -40,7 +39,6 @@ export function protoFields<N extends string>(input: Readonly<Record<string, unk
     const twice = seen.get(name);
     if (twice !== undefined) errors.push(`${at}${key}: given again as ${at}${twice} (set one of them)`);
     seen.set(name, key);
-    if (value !== null) out.push([name, key, value]);
+    if (value !== null) yield [name, key, value];
   }
-  return out;
 }

@@ -14,7 +14,7 @@ describe('core: proto3 JSON fields', () => {
   it('yields each known field once, leaves nulls out, and hands other keys back', () => {
     const errors: string[] = [];
     const unknown: string[] = [];
-    const got = protoFields({ a_b: 1, aB: 2, c: null, d: 3 }, fieldNames(['aB', 'c']), 'x.', errors, (k) => unknown.push(k));
+    const got = [...protoFields({ a_b: 1, aB: 2, c: null, d: 3 }, fieldNames(['aB', 'c']), 'x.', errors, (k) => unknown.push(k))];
     expect(got).to.deep.equal([
       ['aB', 'a_b', 1],
       ['aB', 'aB', 2],
