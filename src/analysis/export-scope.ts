@@ -21,12 +21,14 @@ function declared(o: KubeObject): string[] {
   return strs(rec(o.spec).exportTo);
 }
 
-/** Where `o` is visible. */
-export function exportScope(o: KubeObject): ExportScope {
-  const list = declared(o);
+/** Where an exportTo list of a resource in `namespace` makes it visible. */
+export function scopeOf(list: readonly string[], namespace: string): ExportScope {
   if (list.length === 0 || list.includes('*')) return '*';
-  return new Set(list.filter((e) => e !== '~').map((e) => (e === '.' ? nsOf(o) : e)));
+  return new Set(list.filter((e) => e !== '~').map((e) => (e === '.' ? namespace : e)));
 }
+
+/** Where `o` is visible. */
+export const exportScope = (o: KubeObject): ExportScope => scopeOf(declared(o), nsOf(o));
 
 /** Whether a scope includes namespace `ns`. */
 export const visibleIn = (scope: ExportScope, ns: string): boolean => scope === '*' || scope.has(ns);

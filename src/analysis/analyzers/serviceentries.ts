@@ -14,6 +14,7 @@
  * Pure.
  */
 import type { KubeObject } from '../../core/kube.js';
+import { scopeOf } from '../export-scope.js';
 import { finding, type Finding } from '../finding.js';
 import { arr, labelMap, num, rec, str, strs } from '../shape.js';
 import { nameOf, nsOf, type World } from '../world.js';
@@ -72,9 +73,8 @@ function servedExportTo(w: World, se: KubeObject): string[] | undefined {
 function scopes(w: World, se: KubeObject): string[] {
   const served = servedExportTo(w, se);
   if (!served) return [];
-  const exportTo = served.length > 0 ? served : (w.serviceExports.defaults ?? []);
-  if (exportTo.length === 0 || exportTo.includes('*')) return ['*'];
-  return [...new Set(exportTo.filter((e) => e !== '~').map((e) => (e === '.' ? nsOf(se) : e)))];
+  const scope = scopeOf(served.length > 0 ? served : (w.serviceExports.defaults ?? []), nsOf(se));
+  return scope === '*' ? ['*'] : [...scope];
 }
 
 interface Definition {
